@@ -1,0 +1,75 @@
+"""The aiohttp application: settings, database, templates, routes and background workers.
+
+State lives on typed ``web.AppKey``s; background work hangs off ``cleanup_ctx``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+
+from server.config import Settings, ensure_data_dir
+from server.context import Context
+from server.services import accounts
+from server.storage.db import Database, migrate
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+SETTINGS = web.AppKey("settings", Settings)
+DB = web.AppKey("db", Database)
+CTX = web.AppKey("ctx", Context)
+JINJA = web.AppKey("jinja", jinja2.Environment)
+
+# Areas add their routes and start-up hooks here: each is ``setup(app)``.
+Setup = Callable[[web.Application], None]
+
+
+def _area_setups() -> list[Setup]:
+    import federation.setup
+    import server.api
+    import server.web
+
+    return [server.web.setup, federation.setup.setup, server.api.setup]
+
+
+def create_app(settings: Settings, *, db: Database | None = None, run_migrations: bool = True) -> web.Application:
+    """Build the application. The database is opened (and migrated) when the app starts."""
+    from server.web.middleware import error_middleware, security_headers_middleware
+
+    settings = ensure_data_dir(settings)
+    app = web.Application(
+        middlewares=[error_middleware, security_headers_middleware],
+        client_max_size=16 * 1024 * 1024,
+    )
+    database = db or Database(settings.database_url)
+    app[SETTINGS] = settings
+    app[DB] = database
+    app[CTX] = Context(database, settings)
+    app[JINJA] = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        enable_async=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+        await database.check()
+        if run_migrations:
+            await migrate(database)
+        app[CTX].organization_id = await accounts.ensure_organization(database, settings)
+        yield
+        if db is None:
+            await database.close()
+
+    app.cleanup_ctx.append(database_ctx)
+    for setup in _area_setups():
+        setup(app)
+    return app

@@ -1,0 +1,269 @@
+"""The ``koers`` command line: serve, demo, migrate, account management.
+
+User mistakes (bad settings, unreachable database, port in use) end with one clear line and exit
+status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import logging
+import socket
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from server import __version__
+from server.config import REGISTRATION_MODES, Settings, ensure_data_dir, load_settings
+from server.errors import KoersError
+
+log = logging.getLogger("koers")
+
+Commands = dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]]
+# Areas (federation, …) add sub-commands through this hook: ``register(subparsers, commands)``.
+EXTRA_COMMAND_MODULES = ("federation.commands", "server.admin_commands")
+
+ENV_HELP = """\
+settings (environment variables; flags override them):
+  KOERS_URL                      public base URL, e.g. https://koers.example.org (fixes every id)
+  KOERS_DATA_DIR                 data directory (default ./koers-data): database, media, secret
+  KOERS_DATABASE_URL             sqlite:///PATH (default: KOERS_DATA_DIR/koers.sqlite3) or postgresql://…
+  KOERS_HOST, KOERS_PORT         address to listen on (default 127.0.0.1:8080)
+  KOERS_SECRET                   signing secret (generated and kept in the data dir when unset)
+  KOERS_REGISTRATIONS            open | approval | invite | closed (default open)
+  KOERS_ALLOW_PRIVATE_ADDRESSES  allow fetching from loopback/private addresses (default off)
+  KOERS_FEDERATION_MODE          open | allowlist (default open)
+  KOERS_SECURE_MODE              require signatures on every ActivityPub GET (default off)
+  KOERS_PASSWORD_GRANT           allow the OAuth password grant for CLI clients (default on)
+"""
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", help="public base URL (KOERS_URL)")
+    p.add_argument("--data-dir", help="data directory (KOERS_DATA_DIR)")
+    p.add_argument("--database-url", help="database URL (KOERS_DATABASE_URL)")
+
+
+def _add_listen(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", help="address to listen on (KOERS_HOST)")
+    p.add_argument("--port", type=int, help="port to listen on (KOERS_PORT)")
+
+
+def _settings(args: argparse.Namespace, **extra: object) -> Settings:
+    return load_settings(
+        url=getattr(args, "url", None),
+        data_dir=getattr(args, "data_dir", None),
+        database_url=getattr(args, "database_url", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        registrations=getattr(args, "registrations", None),
+        **extra,
+    )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise KoersError(f"port {port} on {host} is already in use; choose another with --port") from None
+            raise KoersError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+async def _run_server(settings: Settings, *, banner: Callable[[], None] | None = None) -> int:
+    from aiohttp import web
+
+    from server.app import create_app
+    from server.storage.db import Database
+
+    settings = ensure_data_dir(settings)
+    db = Database(settings.database_url)
+    await db.check()
+    app = create_app(settings, db=db)
+    runner = web.AppRunner(app, access_log_format='%a "%r" %s %b %Tfs')
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise KoersError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+    log.info("Koers %s listening on http://%s:%s (public URL %s)", __version__, settings.host, settings.port, settings.url)
+    if banner:
+        banner()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await db.close()
+    return 0
+
+
+async def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _check_port_free(settings.host, settings.port)
+    return await _run_server(settings)
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from server.demo import DEMO_PASSWORD, load_demo
+
+    settings = _settings(args, allow_private_addresses=True)
+    _check_port_free(settings.host, settings.port)
+    settings = ensure_data_dir(settings)
+    logins = await load_demo(settings, progress=lambda msg: print(f"  {msg}", flush=True))
+
+    def banner() -> None:
+        print(f"\nKoers demo is running at {settings.url}", flush=True)
+        print(f"Log in as any of: {', '.join(logins)} (password: {DEMO_PASSWORD}); admin: {logins[0]}", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
+
+    return await _run_server(settings, banner=banner)
+
+
+async def cmd_migrate(args: argparse.Namespace) -> int:
+    from server.storage.db import Database, migrate, safe_url
+
+    settings = ensure_data_dir(_settings(args))
+    db = Database(settings.database_url)
+    try:
+        await db.check()
+        await migrate(db)
+    finally:
+        await db.close()
+    print(f"database {safe_url(settings.database_url)} is up to date")
+    return 0
+
+
+async def cmd_account_create(args: argparse.Namespace) -> int:
+    from server.services import accounts
+    from server.storage.db import Database, migrate
+
+    settings = ensure_data_dir(_settings(args))
+    db = Database(settings.database_url)
+    try:
+        await db.check()
+        await migrate(db)
+        account = await accounts.create_account(
+            db, settings, username=args.username, email=args.email, password=args.password,
+            display_name=args.display_name or "", is_admin=args.admin,
+        )  # fmt: skip
+    finally:
+        await db.close()
+    print(f"created @{account.username}@{settings.domain}{' (admin)' if args.admin else ''}")
+    return 0
+
+
+async def cmd_account_list(args: argparse.Namespace) -> int:
+    from server.services import accounts
+    from server.storage.db import Database, migrate
+
+    settings = ensure_data_dir(_settings(args))
+    db = Database(settings.database_url)
+    try:
+        await db.check()
+        await migrate(db)
+        rows = await accounts.list_accounts(db)
+    finally:
+        await db.close()
+    if not rows:
+        print("no accounts yet; create one with: koers account create USERNAME --email E --password P")
+        return 0
+    print(f"{'username':20} {'email':32} {'state':10} admin")
+    for r in rows:
+        print(f"{r.username:20} {r.email:32} {r.state:10} {'yes' if r.is_admin else ''}")
+    return 0
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, Commands]:
+    parser = argparse.ArgumentParser(
+        prog="koers",
+        description="Koers: a federated ActivityPub server for communities of purpose.",
+        epilog=ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"koers {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands: Commands = {}
+
+    p = sub.add_parser("serve", help="run the instance (migrates the database first)", epilog=ENV_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    _add_common(p)
+    _add_listen(p)
+    p.add_argument("--registrations", choices=REGISTRATION_MODES, help="registration mode (KOERS_REGISTRATIONS)")
+    commands["serve"] = cmd_serve
+
+    p = sub.add_parser(
+        "demo",
+        help="start a ready instance with realistic sample data on 127.0.0.1:8080",
+        description="Create (or reuse) a demo data directory with sample communities, members, roles, "
+        "roadmaps, results and posts in every audience, then serve it.",
+    )
+    _add_common(p)
+    _add_listen(p)
+    p.set_defaults(data_dir="koers-demo")
+    commands["demo"] = cmd_demo
+
+    p = sub.add_parser("migrate", help="create or upgrade the database schema")
+    _add_common(p)
+    commands["migrate"] = cmd_migrate
+
+    p = sub.add_parser("account", help="manage local accounts")
+    acc = p.add_subparsers(dest="account_command", metavar="ACTION")
+    pc = acc.add_parser("create", help="create a member account")
+    pc.add_argument("username")
+    pc.add_argument("--email", required=True)
+    pc.add_argument("--password", required=True)
+    pc.add_argument("--display-name")
+    pc.add_argument("--admin", action="store_true", help="make the account an administrator")
+    _add_common(pc)
+    commands["account create"] = cmd_account_create
+    pl = acc.add_parser("list", help="list local accounts")
+    _add_common(pl)
+    commands["account list"] = cmd_account_list
+
+    for module_name in EXTRA_COMMAND_MODULES:
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub, commands, _add_common, _settings)
+    return parser, commands
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, commands = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    key = args.command or ""
+    for sub_attr in ("account_command", "federation_command", "partner_command", "domain_command"):
+        if getattr(args, sub_attr, None):
+            key += " " + getattr(args, sub_attr)
+    command = commands.get(key)
+    if command is None:
+        parser.print_help() if not args.command else parser.parse_args([args.command, "--help"])
+        return 2
+    try:
+        return asyncio.run(command(args))
+    except KoersError as exc:
+        print(f"koers: error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

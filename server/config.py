@@ -1,0 +1,188 @@
+"""Typed settings, read from ``KOERS_*`` environment variables and command-line overrides.
+
+Every mistake is reported as one clear line (``ConfigError``) before anything starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from server.errors import ConfigError
+
+REGISTRATION_MODES = ("open", "approval", "invite", "closed")
+FEDERATION_MODES = ("open", "allowlist")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the instance needs to know to start."""
+
+    url: str = "http://127.0.0.1:8080"
+    data_dir: Path = Path("koers-data")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret: str = ""
+    registrations: str = "open"
+    allow_private_addresses: bool = False
+    federation_mode: str = "open"
+    secure_mode: bool = False
+    password_grant: bool = True
+    instance_name: str = "Koers"
+    # Background workers (delivery, inbox processing); tests may switch them off.
+    run_workers: bool = True
+
+    @property
+    def domain(self) -> str:
+        """Host (and port when not default) that names this instance: ``example.org:8080``."""
+        return urlsplit(self.url).netloc
+
+    @property
+    def hostname(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    def replace(self, **changes: object) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def _bool(name: str, value: str) -> bool:
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"KOERS_URL must be an http(s) URL with a host, like https://koers.example.org (got {url!r})"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"KOERS_URL must not have a path, query or fragment (got {url!r})")
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigError(f"KOERS_URL has an invalid port (got {url!r})") from None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Turn ``postgresql://`` / ``sqlite:///`` into the async-driver form SQLAlchemy needs."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
+        return url
+    raise ConfigError(
+        f"KOERS_DATABASE_URL must start with sqlite:/// or postgresql:// (got {url.split(':', 1)[0]!r})"
+    )
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from the environment, apply command-line overrides, validate.
+
+    ``overrides`` whose value is ``None`` are ignored, so argparse results can be passed as is.
+    """
+    env = dict(os.environ if env is None else env)
+    raw: dict[str, object] = {}
+    mapping = {
+        "KOERS_URL": "url",
+        "KOERS_DATA_DIR": "data_dir",
+        "KOERS_DATABASE_URL": "database_url",
+        "KOERS_HOST": "host",
+        "KOERS_PORT": "port",
+        "KOERS_SECRET": "secret",
+        "KOERS_REGISTRATIONS": "registrations",
+        "KOERS_ALLOW_PRIVATE_ADDRESSES": "allow_private_addresses",
+        "KOERS_FEDERATION_MODE": "federation_mode",
+        "KOERS_SECURE_MODE": "secure_mode",
+        "KOERS_PASSWORD_GRANT": "password_grant",
+        "KOERS_INSTANCE_NAME": "instance_name",
+    }
+    for var, field in mapping.items():
+        if var in env and env[var] != "":
+            raw[field] = env[var]
+    for field, value in overrides.items():
+        if value is not None:
+            raw[field] = value
+
+    port_raw = raw.get("port", 8080)
+    try:
+        port = int(port_raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"KOERS_PORT must be a number, not {port_raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"KOERS_PORT must be between 0 and 65535, not {port}")
+
+    host = str(raw.get("host", "127.0.0.1"))
+    url = raw.get("url")
+    url = _check_url(str(url)) if url else f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+
+    registrations = str(raw.get("registrations", "open")).lower()
+    if registrations not in REGISTRATION_MODES:
+        raise ConfigError(
+            f"KOERS_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)} (got {registrations!r})"
+        )
+    federation_mode = str(raw.get("federation_mode", "open")).lower()
+    if federation_mode not in FEDERATION_MODES:
+        raise ConfigError(
+            f"KOERS_FEDERATION_MODE must be one of {', '.join(FEDERATION_MODES)} (got {federation_mode!r})"
+        )
+
+    data_dir = Path(str(raw.get("data_dir", "koers-data"))).expanduser()
+    database_url = str(raw.get("database_url") or f"sqlite:///{data_dir.resolve() / 'koers.sqlite3'}")
+    database_url = normalise_database_url(database_url)
+
+    def flag(field: str, default: bool) -> bool:
+        value = raw.get(field, default)
+        return value if isinstance(value, bool) else _bool("KOERS_" + field.upper(), str(value))
+
+    return Settings(
+        url=url,
+        data_dir=data_dir,
+        database_url=database_url,
+        host=host,
+        port=port,
+        secret=str(raw.get("secret", "")),
+        registrations=registrations,
+        allow_private_addresses=flag("allow_private_addresses", False),
+        federation_mode=federation_mode,
+        secure_mode=flag("secure_mode", False),
+        password_grant=flag("password_grant", True),
+        instance_name=str(raw.get("instance_name", "Koers")),
+        run_workers=flag("run_workers", True),
+    )
+
+
+def ensure_data_dir(settings: Settings) -> Settings:
+    """Create the data directory and, when no secret is configured, load or create one there."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.media_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create data directory {settings.data_dir}: {exc.strerror}") from None
+    if settings.secret:
+        return settings
+    secret_file = settings.data_dir / "secret.key"
+    if secret_file.exists():
+        secret = secret_file.read_text().strip()
+    else:
+        secret = secrets.token_urlsafe(48)
+        secret_file.write_text(secret + "\n")
+        secret_file.chmod(0o600)
+    return settings.replace(secret=secret)

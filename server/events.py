@@ -1,0 +1,61 @@
+"""Domain events: how services tell federation, notifications and streaming what happened.
+
+Listeners registered with ``in_transaction=True`` run inside the writing transaction (so an
+outgoing activity row is written together with the post, or not at all). The others run after the
+commit (streaming to connected clients), and their failures are logged, never raised to the user.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+log = logging.getLogger(__name__)
+
+InTxListener = Callable[[AsyncConnection, "Event"], Awaitable[None]]
+AfterListener = Callable[["Event"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """``kind`` names what happened (``post.created``, ``follow.accepted`` …); ``data`` holds ids."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class EventHub:
+    def __init__(self) -> None:
+        self._in_tx: dict[str, list[InTxListener]] = defaultdict(list)
+        self._after: dict[str, list[AfterListener]] = defaultdict(list)
+
+    def on(self, kind: str, listener: InTxListener) -> None:
+        """Run ``listener(conn, event)`` inside the transaction that emits ``kind``."""
+        self._in_tx[kind].append(listener)
+
+    def after_commit(self, kind: str, listener: AfterListener) -> None:
+        """Run ``listener(event)`` once the emitting transaction has committed."""
+        self._after[kind].append(listener)
+
+    async def emit(self, conn: AsyncConnection, kind: str, **data: Any) -> Event:
+        """Emit inside a transaction; returns the event to pass to ``committed`` afterwards."""
+        event = Event(kind, data)
+        for listener in self._in_tx.get(kind, ()):
+            await listener(conn, event)
+        for listener in self._in_tx.get("*", ()):
+            await listener(conn, event)
+        return event
+
+    async def committed(self, *events: Event) -> None:
+        """Tell after-commit listeners; a failing listener is logged and the rest still run."""
+        for event in events:
+            for listener in [*self._after.get(event.kind, ()), *self._after.get("*", ())]:
+                try:
+                    await listener(event)
+                except Exception:  # a stream or cache must not break the request that caused it
+                    log.exception("after-commit listener for %s failed", event.kind)

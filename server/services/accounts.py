@@ -1,0 +1,500 @@
+"""Local accounts: sign-up by registration mode, login with a throttle, profiles and competencies."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock, urls
+from server.config import Settings
+from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
+from server.services import text
+from server.services.keys import generate_key_pair
+from server.storage import schema as t
+from server.storage.db import Database
+from server.visibility import Audience
+
+log = logging.getLogger(__name__)
+
+USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+RESERVED = {"admin", "actor", "api", "oauth", "users", "communities", "c", "tags", "media", "static",
+            "login", "logout", "signup", "settings", "inbox", "outbox", "well-known", "nodeinfo",
+            "instance", "koers", "root", "support", "about", "explore", "people", "feeds"}  # fmt: skip
+COMPETENCY_LEVELS = ("learning", "practised", "expert")
+MAX_FIELDS = 4
+MAX_COMPETENCIES = 30
+MAX_BIO = 5000
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_FAILURES = 8
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    user_id: int
+    actor_id: int
+    username: str
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_username(username: str) -> str:
+    name = username.strip().lower()
+    if not USERNAME_RE.match(name):
+        raise ValidationError("username: 1–30 letters a–z, digits or _", field="username")
+    if name in RESERVED:
+        raise ValidationError(f"username: {name!r} is reserved", field="username")
+    return name
+
+
+def check_password(password: str) -> str:
+    if len(password) < 8:
+        raise ValidationError("password: at least 8 characters", field="password")
+    if len(password) > 1024:
+        raise ValidationError("password: at most 1024 characters", field="password")
+    return password
+
+
+def check_email(email: str) -> str:
+    value = email.strip().lower()
+    if len(value) > 320 or not EMAIL_RE.match(value):
+        raise ValidationError("email: not a valid address", field="email")
+    return value
+
+
+async def handle_taken(conn: AsyncConnection, name: str) -> bool:
+    row = await conn.execute(
+        sa.select(t.actors.c.id).where(t.actors.c.username == name, t.actors.c.domain.is_(None))
+    )
+    return row.first() is not None
+
+
+async def insert_local_actor(
+    conn: AsyncConnection,
+    settings: Settings,
+    *,
+    kind: str,
+    username: str,
+    uri: str,
+    page_url: str,
+    display_name: str = "",
+    summary_html: str = "",
+    manually_approves: bool = False,
+) -> int:
+    """Insert a local actor with a fresh key pair; returns its id."""
+    private_pem, public_pem = generate_key_pair()
+    now = clock.now()
+    base = settings.url
+    result = await conn.execute(
+        t.actors.insert().values(
+            uri=uri,
+            kind=kind,
+            username=username,
+            domain=None,
+            display_name=display_name,
+            summary_html=summary_html,
+            url=page_url,
+            inbox=f"{uri}/inbox",
+            shared_inbox=f"{base}/inbox",
+            outbox=f"{uri}/outbox",
+            followers_url=f"{uri}/followers",
+            following_url=f"{uri}/following",
+            featured_url=f"{uri}/featured",
+            key_id=f"{uri}#main-key",
+            public_key_pem=public_pem,
+            private_key_pem=private_pem,
+            fields=[],
+            extra={},
+            manually_approves_followers=manually_approves,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+async def create_account(
+    db: Database,
+    settings: Settings,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str = "",
+    is_admin: bool = False,
+    state: str = "active",
+    reason: str = "",
+    invite_code: str | None = None,
+) -> Account:
+    """Create a member: a ``Person`` actor with its key pair and a login. All or nothing."""
+    username = check_username(username)
+    email = check_email(email)
+    check_password(password)
+    display_name = display_name.strip()[:100]
+    password_hash = hash_password(password)
+    async with db.write() as conn:
+        if await handle_taken(conn, username):
+            raise Conflict(f"username {username!r} is already taken", field="username")
+        if (await conn.execute(sa.select(t.users.c.id).where(t.users.c.email == email))).first():
+            raise Conflict("an account with this email exists already", field="email")
+        if invite_code is not None:
+            await use_invite(conn, invite_code)
+        actor_id = await insert_local_actor(
+            conn,
+            settings,
+            kind="person",
+            username=username,
+            uri=urls.person(settings.url, username),
+            page_url=urls.person_page(settings.url, username),
+            display_name=display_name,
+        )
+        res = await conn.execute(
+            t.users.insert().values(
+                actor_id=actor_id,
+                email=email,
+                password_hash=password_hash,
+                is_admin=is_admin,
+                state=state,
+                signup_reason=reason[:1000],
+                default_audience=Audience.PUBLIC.value,
+                created_at=clock.now(),
+            )
+        )
+        user_id = int(res.inserted_primary_key[0])
+    log.info("account %s created (state %s%s)", username, state, ", admin" if is_admin else "")
+    return Account(user_id, actor_id, username)
+
+
+async def ensure_organization(db: Database, settings: Settings) -> int:
+    """The instance's ``Organization`` actor (``@org``): created once, returns its id."""
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(t.actors.c.id).where(t.actors.c.kind == "organization", t.actors.c.domain.is_(None))
+            )
+        ).first()
+    if row:
+        return int(row[0])
+    async with db.write() as conn:
+        row = (
+            await conn.execute(
+                sa.select(t.actors.c.id).where(t.actors.c.kind == "organization", t.actors.c.domain.is_(None))
+            )
+        ).first()
+        if row:
+            return int(row[0])
+        uri = urls.organization(settings.url)
+        return await insert_local_actor(
+            conn,
+            settings,
+            kind="organization",
+            username="org",
+            uri=uri,
+            page_url=settings.url + "/",
+            display_name=settings.instance_name,
+        )
+
+
+async def use_invite(conn: AsyncConnection, code: str) -> None:
+    row = (await conn.execute(sa.select(t.invites).where(t.invites.c.code == code))).first()
+    now = clock.now()
+    if row is None:
+        raise ValidationError("this invite link is not valid", field="invite")
+    if row.expires_at is not None and clock.aware(row.expires_at) < now:
+        raise ValidationError("this invite link has expired", field="invite")
+    if row.max_uses is not None and row.uses >= row.max_uses:
+        raise ValidationError("this invite link has been used up", field="invite")
+    await conn.execute(t.invites.update().where(t.invites.c.id == row.id).values(uses=t.invites.c.uses + 1))
+
+
+async def create_invite(db: Database, user_id: int, *, max_uses: int | None = 1, days: int | None = 7) -> str:
+    code = secrets.token_urlsafe(12)
+    async with db.write() as conn:
+        await conn.execute(
+            t.invites.insert().values(
+                code=code,
+                created_by=user_id,
+                max_uses=max_uses,
+                expires_at=clock.now() + timedelta(days=days) if days else None,
+                created_at=clock.now(),
+            )
+        )
+    return code
+
+
+async def authenticate(db: Database, login: str, password: str, address: str) -> Account:
+    """Check a login (email or username) and password, with a throttle on failures.
+
+    More than ``LOGIN_MAX_FAILURES`` failures for one login or one address within
+    ``LOGIN_WINDOW`` refuse further attempts until the window has passed.
+    """
+    name = login.strip().lower()
+    since = clock.now() - LOGIN_WINDOW
+    async with db.read() as conn:
+        failures = (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t.login_failures)
+                .where(
+                    t.login_failures.c.at > since,
+                    sa.or_(t.login_failures.c.login == name, t.login_failures.c.address == address),
+                )
+            )
+        ).scalar_one()
+        if failures >= LOGIN_MAX_FAILURES:
+            raise RateLimited("too many failed logins; try again in 15 minutes", retry_after=900)
+        row = (
+            await conn.execute(
+                sa.select(t.users, t.actors.c.username)
+                .join(t.actors, t.actors.c.id == t.users.c.actor_id)
+                .where(sa.or_(t.users.c.email == name, sa.and_(t.actors.c.username == name, t.actors.c.domain.is_(None))))
+            )
+        ).first()
+    ok = False
+    if row is not None:
+        try:
+            ok = _hasher.verify(row.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+    if not ok:
+        async with db.write() as conn:
+            await conn.execute(t.login_failures.insert().values(login=name[:320], address=address[:64], at=clock.now()))
+        raise Forbidden("wrong login or password")
+    assert row is not None
+    if row.state == "pending":
+        raise Forbidden("your account is waiting for approval by an administrator")
+    if row.state != "active":
+        raise Forbidden("this account is disabled")
+    async with db.write() as conn:
+        await conn.execute(t.users.update().where(t.users.c.id == row.id).values(last_login_at=clock.now()))
+        await conn.execute(t.login_failures.delete().where(t.login_failures.c.login == name))
+    return Account(row.id, row.actor_id, row.username)
+
+
+async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
+    """A user joined with its actor (all actor columns plus user columns prefixed ``user_``)."""
+    return (
+        await conn.execute(
+            sa.select(
+                t.actors,
+                t.users.c.id.label("user_id"),
+                t.users.c.email,
+                t.users.c.is_admin,
+                t.users.c.state.label("user_state"),
+                t.users.c.default_audience,
+                t.users.c.bio_source,
+                t.users.c.bio_format,
+                t.users.c.created_at.label("user_created_at"),
+            )
+            .join(t.users, t.users.c.actor_id == t.actors.c.id)
+            .where(t.users.c.id == user_id)
+        )
+    ).first()
+
+
+async def get_local_actor(conn: AsyncConnection, username: str) -> sa.Row:
+    row = (
+        await conn.execute(
+            sa.select(t.actors).where(t.actors.c.username == username.lower(), t.actors.c.domain.is_(None))
+        )
+    ).first()
+    if row is None or row.suspended:
+        raise NotFound(f"no account or community called {username!r} here")
+    return row
+
+
+async def update_profile(
+    db: Database,
+    user_id: int,
+    *,
+    display_name: str | None = None,
+    bio: str | None = None,
+    bio_format: str | None = None,
+    fields: list[tuple[str, str]] | None = None,
+    default_audience: str | None = None,
+    locked: bool | None = None,
+    discoverable: bool | None = None,
+    bot: bool | None = None,
+    avatar_path: str | None = None,
+    header_path: str | None = None,
+    tag_url=None,  # type: ignore[no-untyped-def]
+) -> None:
+    """Change profile settings; everything is validated before anything is written."""
+    actor_values: dict[str, object] = {}
+    user_values: dict[str, object] = {}
+    if display_name is not None:
+        if len(display_name) > 100:
+            raise ValidationError("display name: at most 100 characters", field="display_name")
+        actor_values["display_name"] = display_name.strip()
+    if bio is not None:
+        if len(bio) > MAX_BIO:
+            raise ValidationError(f"bio: at most {MAX_BIO} characters", field="bio")
+        fmt = bio_format or "markdown"
+        if fmt not in ("markdown", "plain"):
+            raise ValidationError("bio format: markdown or plain", field="bio_format")
+        actor_values["summary_html"] = text.render(bio, fmt=fmt, tag_url=tag_url).html if bio.strip() else ""
+        user_values["bio_source"] = bio
+        user_values["bio_format"] = fmt
+    if fields is not None:
+        cleaned = [(n.strip(), v.strip()) for n, v in fields if n.strip() or v.strip()]
+        if len(cleaned) > MAX_FIELDS:
+            raise ValidationError(f"at most {MAX_FIELDS} profile fields", field="fields")
+        for n, v in cleaned:
+            if not n or len(n) > 255 or len(v) > 255:
+                raise ValidationError("profile fields need a name; names and values up to 255 characters", field="fields")
+        actor_values["fields"] = [
+            {"name": n, "value": text.render_plain_field(v), "source": v} for n, v in cleaned
+        ]
+    if default_audience is not None:
+        try:
+            Audience.parse(default_audience)
+        except ValueError as exc:
+            raise ValidationError(str(exc), field="default_audience") from None
+        if default_audience in (Audience.COMMUNITY.value,):
+            raise ValidationError("the default audience cannot be a single community", field="default_audience")
+        user_values["default_audience"] = default_audience
+    if locked is not None:
+        actor_values["manually_approves_followers"] = locked
+    if discoverable is not None:
+        actor_values["discoverable"] = discoverable
+    if bot is not None:
+        actor_values["bot"] = bot
+    if avatar_path is not None:
+        actor_values["avatar_path"] = avatar_path
+    if header_path is not None:
+        actor_values["header_path"] = header_path
+    async with db.write() as conn:
+        user = (await conn.execute(sa.select(t.users.c.actor_id).where(t.users.c.id == user_id))).first()
+        if user is None:
+            raise NotFound("no such account")
+        if actor_values:
+            actor_values["updated_at"] = clock.now()
+            await conn.execute(t.actors.update().where(t.actors.c.id == user.actor_id).values(**actor_values))
+        if user_values:
+            await conn.execute(t.users.update().where(t.users.c.id == user_id).values(**user_values))
+
+
+def parse_competencies(entries: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """Normalise (name, level) pairs: names trimmed and lower-cased, levels checked."""
+    out: dict[str, str | None] = {}
+    for name, level in entries:
+        name = re.sub(r"\s+", " ", name.strip().lower())
+        if not name:
+            continue
+        if len(name) > 100:
+            raise ValidationError("competency names: at most 100 characters", field="competencies")
+        level = (level or "").strip().lower() or None
+        if level is not None and level not in COMPETENCY_LEVELS:
+            raise ValidationError(
+                f"competency level: one of {', '.join(COMPETENCY_LEVELS)} (got {level!r})", field="competencies"
+            )
+        out[name] = level
+    if len(out) > MAX_COMPETENCIES:
+        raise ValidationError(f"at most {MAX_COMPETENCIES} competencies", field="competencies")
+    return list(out.items())
+
+
+async def set_competencies(db: Database, actor_id: int, entries: list[tuple[str, str | None]]) -> None:
+    """Replace an actor's competencies."""
+    cleaned = parse_competencies(entries)
+    async with db.write() as conn:
+        await conn.execute(t.competencies.delete().where(t.competencies.c.actor_id == actor_id))
+        if cleaned:
+            await conn.execute(
+                t.competencies.insert(), [{"actor_id": actor_id, "name": n, "level": lv} for n, lv in cleaned]
+            )
+
+
+async def competencies_of(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
+    return list(
+        await conn.execute(
+            sa.select(t.competencies.c.name, t.competencies.c.level)
+            .where(t.competencies.c.actor_id == actor_id)
+            .order_by(t.competencies.c.name)
+        )
+    )
+
+
+async def people_with_competency(conn: AsyncConnection, name: str, *, limit: int = 50) -> list[sa.Row]:
+    """Discoverable, active actors with a competency (prefix match), experts first."""
+    q = name.strip().lower()
+    if not q:
+        return []
+    level_rank = sa.case({"expert": 0, "practised": 1, "learning": 2}, value=t.competencies.c.level, else_=3)
+    return list(
+        await conn.execute(
+            sa.select(t.actors, t.competencies.c.name.label("competency"), t.competencies.c.level)
+            .join(t.competencies, t.competencies.c.actor_id == t.actors.c.id)
+            .where(
+                t.competencies.c.name.like(q.replace("%", "").replace("_", r"\_") + "%", escape="\\"),
+                t.actors.c.discoverable.is_(True),
+                t.actors.c.suspended.is_(False),
+                t.actors.c.kind == "person",
+            )
+            .order_by(level_rank, t.actors.c.username)
+            .limit(limit)
+        )
+    )
+
+
+async def people_sharing_competencies(conn: AsyncConnection, actor_id: int, *, limit: int = 10) -> list[sa.Row]:
+    """People who share the most competencies with this actor (suggestions)."""
+    mine = sa.select(t.competencies.c.name).where(t.competencies.c.actor_id == actor_id)
+    shared = sa.func.count(t.competencies.c.id).label("shared")
+    return list(
+        await conn.execute(
+            sa.select(t.actors, shared)
+            .join(t.competencies, t.competencies.c.actor_id == t.actors.c.id)
+            .where(
+                t.competencies.c.name.in_(mine),
+                t.actors.c.id != actor_id,
+                t.actors.c.discoverable.is_(True),
+                t.actors.c.suspended.is_(False),
+                t.actors.c.kind == "person",
+            )
+            .group_by(t.actors.c.id)
+            .order_by(shared.desc(), t.actors.c.username)
+            .limit(limit)
+        )
+    )
+
+
+async def approve_user(db: Database, user_id: int) -> None:
+    async with db.write() as conn:
+        res = await conn.execute(
+            t.users.update().where(t.users.c.id == user_id, t.users.c.state == "pending").values(state="active")
+        )
+        if res.rowcount == 0:
+            raise NotFound("no pending account with that id")
+
+
+async def reject_user(db: Database, user_id: int) -> None:
+    async with db.write() as conn:
+        row = (await conn.execute(sa.select(t.users).where(t.users.c.id == user_id, t.users.c.state == "pending"))).first()
+        if row is None:
+            raise NotFound("no pending account with that id")
+        await conn.execute(t.users.delete().where(t.users.c.id == user_id))
+        await conn.execute(t.actors.delete().where(t.actors.c.id == row.actor_id))
+
+
+async def list_accounts(db: Database) -> list[sa.Row]:
+    async with db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(t.actors.c.username, t.users.c.email, t.users.c.is_admin, t.users.c.state, t.users.c.created_at)
+                .join(t.actors, t.actors.c.id == t.users.c.actor_id)
+                .order_by(t.actors.c.username)
+            )
+        )

@@ -1,0 +1,122 @@
+"""Notifications for local members. Written inside the transaction of what caused them.
+
+Only local actors get notifications; nobody is notified of their own actions, or by someone they
+block or mute. Who may read a notification's post is checked again when it is listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock
+from server.storage import schema as t
+
+TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
+         "koers.role_assigned", "koers.role_requested", "koers.result", "koers.purpose_changed",
+         "koers.join_request", "koers.report", "koers.roadmap_status")  # fmt: skip
+
+
+async def _is_local_user(conn: AsyncConnection, actor_id: int) -> bool:
+    row = await conn.execute(sa.select(t.users.c.id).where(t.users.c.actor_id == actor_id))
+    return row.first() is not None
+
+
+async def notify(
+    conn: AsyncConnection,
+    actor_id: int,
+    type_: str,
+    *,
+    from_actor_id: int | None = None,
+    post_id: int | None = None,
+    community_id: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Add a notification for ``actor_id`` when it is a local member and not the actor itself."""
+    if from_actor_id is not None and from_actor_id == actor_id:
+        return
+    if not await _is_local_user(conn, actor_id):
+        return
+    if from_actor_id is not None:
+        silenced = await conn.execute(
+            sa.select(1).where(
+                sa.or_(
+                    sa.exists(sa.select(1).where(t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == from_actor_id)),
+                    sa.exists(
+                        sa.select(1).where(
+                            t.mutes.c.actor_id == actor_id,
+                            t.mutes.c.target_id == from_actor_id,
+                            t.mutes.c.notifications.is_(True),
+                        )
+                    ),
+                )
+            )
+        )
+        if silenced.first():
+            return
+    await conn.execute(
+        t.notifications.insert().values(
+            actor_id=actor_id,
+            type=type_,
+            from_actor_id=from_actor_id,
+            post_id=post_id,
+            community_id=community_id,
+            extra=extra or {},
+            created_at=clock.now(),
+        )
+    )
+
+
+async def for_new_post(conn: AsyncConnection, post_id: int) -> None:
+    """Mentions, replies to one's post, followers who asked to be told, results for community members."""
+    post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
+    assert post is not None
+    notified: set[int] = set()
+    for (actor_id,) in await conn.execute(sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id)):
+        await notify(conn, actor_id, "mention", from_actor_id=post.author_id, post_id=post_id)
+        notified.add(actor_id)
+    if post.in_reply_to_id:
+        parent_author = (
+            await conn.execute(sa.select(t.posts.c.author_id).where(t.posts.c.id == post.in_reply_to_id))
+        ).scalar()
+        if parent_author is not None and parent_author not in notified and post.audience != "direct":
+            await notify(conn, parent_author, "mention", from_actor_id=post.author_id, post_id=post_id)
+            notified.add(parent_author)
+    if post.audience in ("public", "unlisted", "followers", "members", "partners"):
+        for (follower_id,) in await conn.execute(
+            sa.select(t.follows.c.follower_id).where(
+                t.follows.c.target_id == post.author_id, t.follows.c.state == "accepted", t.follows.c.notify.is_(True)
+            )
+        ):
+            if follower_id not in notified:
+                await notify(conn, follower_id, "status", from_actor_id=post.author_id, post_id=post_id)
+                notified.add(follower_id)
+    if post.kind == "result" and post.community_id:
+        members = await conn.execute(
+            sa.select(t.follows.c.follower_id)
+            .join(t.communities, t.communities.c.actor_id == t.follows.c.target_id)
+            .where(t.communities.c.id == post.community_id, t.follows.c.state == "accepted")
+        )
+        for (member_id,) in members:
+            if member_id not in notified and (post.audience != "direct"):
+                await notify(
+                    conn, member_id, "koers.result", from_actor_id=post.author_id, post_id=post_id,
+                    community_id=post.community_id,
+                )  # fmt: skip
+        for (contributor,) in await conn.execute(
+            sa.select(t.result_contributors.c.actor_id).where(t.result_contributors.c.post_id == post_id)
+        ):
+            if contributor not in notified:
+                await notify(conn, contributor, "mention", from_actor_id=post.author_id, post_id=post_id)
+
+
+async def for_edit(conn: AsyncConnection, post_id: int) -> None:
+    """Those who boosted a post are told it changed (Mastodon's ``update``)."""
+    post = (await conn.execute(sa.select(t.posts.c.author_id).where(t.posts.c.id == post_id))).first()
+    assert post is not None
+    for (booster,) in await conn.execute(
+        sa.select(t.posts.c.author_id).where(t.posts.c.reblog_of_id == post_id, t.posts.c.deleted_at.is_(None))
+    ):
+        await notify(conn, booster, "update", from_actor_id=post.author_id, post_id=post_id)

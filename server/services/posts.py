@@ -1,0 +1,618 @@
+"""Posts, results, replies, edits, deletes, boosts and favourites: the write side.
+
+Each function validates everything first, then writes in one transaction and emits a domain event
+in it (federation turns those into outgoing activities in the same transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock, urls
+from server.context import Context
+from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.events import Event
+from server.services import notifications, text
+from server.storage import schema as t
+from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 5000
+MAX_MEDIA = 4
+MAX_POLL_OPTIONS = 4
+MAX_POLL_OPTION_CHARS = 50
+POLL_MIN_SECONDS = 300
+POLL_MAX_SECONDS = 2629746
+KINDS = ("note", "result", "article")
+
+
+@dataclass(frozen=True, slots=True)
+class PollSpec:
+    options: tuple[str, ...]
+    expires_in: int
+    multiple: bool = False
+    hide_totals: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What an author asks for; ``audience=None`` means the author's default audience."""
+
+    source: str
+    audience: Audience | None = None
+    fmt: str = "markdown"
+    spoiler_text: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    in_reply_to_id: int | None = None
+    community_id: int | None = None
+    kind: str = "note"
+    title: str | None = None
+    roadmap_item_id: int | None = None
+    role_ids: tuple[int, ...] = ()
+    contributor_ids: tuple[int, ...] = ()
+    media_ids: tuple[int, ...] = ()
+    poll: PollSpec | None = None
+    application_id: int | None = None
+
+
+async def viewer_for_actor(conn: AsyncConnection, actor_id: int) -> Viewer:
+    """The Viewer for an actor (local member, or remote actor with its domain)."""
+    row = (
+        await conn.execute(
+            sa.select(t.actors.c.domain, t.users.c.is_admin)
+            .select_from(t.actors.outerjoin(t.users, t.users.c.actor_id == t.actors.c.id))
+            .where(t.actors.c.id == actor_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such actor")
+    return Viewer(actor_id=actor_id, local=row.domain is None, domain=row.domain, is_admin=bool(row.is_admin))
+
+
+async def is_member(conn: AsyncConnection, community_id: int, actor_id: int) -> bool:
+    row = await conn.execute(
+        sa.select(1)
+        .select_from(t.follows.join(t.communities, t.communities.c.actor_id == t.follows.c.target_id))
+        .where(
+            t.communities.c.id == community_id,
+            t.follows.c.follower_id == actor_id,
+            t.follows.c.state == "accepted",
+        )
+    )
+    return row.first() is not None
+
+
+def _validate_poll(poll: PollSpec) -> None:
+    if not 2 <= len(poll.options) <= MAX_POLL_OPTIONS:
+        raise ValidationError(f"a poll needs 2 to {MAX_POLL_OPTIONS} options", field="poll")
+    if any(not o.strip() or len(o) > MAX_POLL_OPTION_CHARS for o in poll.options):
+        raise ValidationError(f"poll options must be 1–{MAX_POLL_OPTION_CHARS} characters", field="poll")
+    if len(set(o.strip() for o in poll.options)) != len(poll.options):
+        raise ValidationError("poll options must differ", field="poll")
+    if not POLL_MIN_SECONDS <= poll.expires_in <= POLL_MAX_SECONDS:
+        raise ValidationError(
+            f"poll duration must be between {POLL_MIN_SECONDS} and {POLL_MAX_SECONDS} seconds", field="poll"
+        )
+
+
+async def resolve_mentions(
+    conn: AsyncConnection, handles: list[tuple[str, str | None]], local_domain: str
+) -> list[sa.Row]:
+    """Known actors for ``@user`` / ``@user@host`` handles (local first; unknown ones are skipped)."""
+    out = []
+    for username, domain in handles:
+        if domain == local_domain.lower():
+            domain = None
+        cond = t.actors.c.domain.is_(None) if domain is None else t.actors.c.domain == domain
+        row = (await conn.execute(sa.select(t.actors).where(t.actors.c.username == username, cond))).first()
+        if row is not None and not row.suspended:
+            out.append(row)
+    return out
+
+
+async def _render_with_mentions(
+    ctx: Context, conn: AsyncConnection, source: str, fmt: str
+) -> tuple[text.Rendered, list[sa.Row]]:
+    handles = text.find_mentions(source)
+    known = await resolve_mentions(conn, handles, ctx.settings.domain)
+    by_handle = {(r.username, r.domain): r for r in known}
+
+    def mention_url(user: str, domain: str | None) -> str | None:
+        d = None if domain == ctx.settings.domain.lower() else domain
+        row = by_handle.get((user, d))
+        return (row.url or row.uri) if row is not None else None
+
+    rendered = text.render(source, fmt=fmt, mention_url=mention_url, tag_url=lambda tag: urls.tag(ctx.base, tag))
+    return rendered, known
+
+
+async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
+    """Publish a post (or a result) for a local author; returns its id."""
+    source = draft.source or ""
+    if draft.kind not in KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    if len(source) > MAX_CHARS:
+        raise ValidationError(f"text: at most {MAX_CHARS} characters", field="status")
+    if len(draft.spoiler_text) > 500:
+        raise ValidationError("content warning: at most 500 characters", field="spoiler_text")
+    if draft.title is not None and len(draft.title) > 255:
+        raise ValidationError("title: at most 255 characters", field="title")
+    if not source.strip() and not draft.media_ids and draft.poll is None:
+        raise ValidationError("a post needs text, media or a poll", field="status")
+    if draft.fmt not in ("markdown", "plain"):
+        raise ValidationError("format: markdown or plain", field="format")
+    if len(draft.media_ids) > MAX_MEDIA:
+        raise ValidationError(f"at most {MAX_MEDIA} attachments", field="media_ids")
+    if draft.poll is not None:
+        if draft.media_ids:
+            raise ValidationError("a post cannot have both media and a poll", field="poll")
+        _validate_poll(draft.poll)
+    if draft.kind == "result" and draft.community_id is None:
+        raise ValidationError("a result belongs to a community", field="community_id")
+
+    async with ctx.db.write() as conn:
+        author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).first()
+        if author is None or author.domain is not None:
+            raise Forbidden("only local members can post here")
+        default = (
+            await conn.execute(sa.select(t.users.c.default_audience).where(t.users.c.actor_id == author_id))
+        ).scalar()
+        audience = draft.audience or Audience(default or "public")
+        community_id = draft.community_id
+        viewer = Viewer(actor_id=author_id, local=True)
+
+        parent = None
+        thread_root_id = None
+        if draft.in_reply_to_id is not None:
+            if not await can_see_post(conn, viewer, draft.in_reply_to_id):
+                raise NotFound("the post you reply to does not exist or is not visible to you")
+            parent = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == draft.in_reply_to_id))).first()
+            assert parent is not None
+            if parent.reblog_of_id:
+                raise ValidationError("reply to the boosted post, not to the boost", field="in_reply_to_id")
+            audience = reply_audience(Audience(parent.audience), audience)
+            if audience is Audience.COMMUNITY or (community_id is None and parent.community_id):
+                community_id = community_id or parent.community_id
+            thread_root_id = parent.thread_root_id or parent.id
+
+        rendered, mentioned = await _render_with_mentions(ctx, conn, source, draft.fmt)
+        mentioned_communities = [m for m in mentioned if m.kind == "group" and m.domain is None]
+        if community_id is None and mentioned_communities:
+            # Mentioning a community addresses it (the way Mastodon apps reach a community).
+            community_id = (
+                await conn.execute(
+                    sa.select(t.communities.c.id).where(t.communities.c.actor_id == mentioned_communities[0].id)
+                )
+            ).scalar()
+        if community_id is not None:
+            community = (await conn.execute(sa.select(t.communities).where(t.communities.c.id == community_id))).first()
+            if community is None:
+                raise NotFound("no such community")
+            if not await is_member(conn, community_id, author_id):
+                raise Forbidden("only members of the community can post to it")
+        if audience is Audience.COMMUNITY and community_id is None:
+            raise ValidationError("choose the community this post is for", field="community_id")
+
+        if draft.roadmap_item_id is not None:
+            item = (
+                await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == draft.roadmap_item_id))
+            ).first()
+            if item is None or item.community_id != community_id:
+                raise ValidationError("that roadmap item is not part of this community", field="roadmap_item_id")
+        if draft.role_ids:
+            found = {
+                r[0]
+                for r in await conn.execute(
+                    sa.select(t.roles.c.id).where(t.roles.c.id.in_(draft.role_ids), t.roles.c.community_id == community_id)
+                )
+            }
+            if found != set(draft.role_ids):
+                raise ValidationError("those roles are not part of this community", field="role_ids")
+        media_rows = []
+        if draft.media_ids:
+            media_rows = list(
+                await conn.execute(
+                    sa.select(t.media).where(
+                        t.media.c.id.in_(draft.media_ids), t.media.c.owner_id == author_id, t.media.c.post_id.is_(None)
+                    )
+                )
+            )
+            if len(media_rows) != len(set(draft.media_ids)):
+                raise ValidationError("unknown or already used media", field="media_ids")
+
+        now = clock.now()
+        res = await conn.execute(
+            t.posts.insert().values(
+                uri=f"urn:koers:pending:{author_id}:{now.timestamp()}:{id(draft)}",
+                author_id=author_id,
+                local=True,
+                kind=draft.kind,
+                audience=audience.value,
+                community_id=community_id,
+                title=draft.title,
+                content_html=rendered.html,
+                source=source,
+                source_format=draft.fmt,
+                spoiler_text=draft.spoiler_text.strip(),
+                sensitive=draft.sensitive or bool(draft.spoiler_text.strip()),
+                language=draft.language,
+                in_reply_to_id=parent.id if parent is not None else None,
+                in_reply_to_uri=parent.uri if parent is not None else None,
+                thread_root_id=thread_root_id,
+                roadmap_item_id=draft.roadmap_item_id,
+                extra={},
+                created_at=now,
+                application_id=draft.application_id,
+            )
+        )
+        post_id = int(res.inserted_primary_key[0])
+        await conn.execute(
+            t.posts.update()
+            .where(t.posts.c.id == post_id)
+            .values(
+                uri=urls.post(ctx.base, author.username, post_id),
+                url=urls.post_page(ctx.base, author.username, post_id),
+            )
+        )
+        await _write_mentions_and_tags(conn, post_id, mentioned, rendered.hashtags)
+        for position, media_id in enumerate(draft.media_ids):
+            await conn.execute(
+                t.media.update().where(t.media.c.id == media_id).values(post_id=post_id, position=position)
+            )
+        if draft.role_ids:
+            await conn.execute(t.result_roles.insert(), [{"post_id": post_id, "role_id": r} for r in draft.role_ids])
+        contributors = set(draft.contributor_ids) | ({author_id} if draft.kind == "result" else set())
+        if contributors:
+            await conn.execute(
+                t.result_contributors.insert(), [{"post_id": post_id, "actor_id": a} for a in sorted(contributors)]
+            )
+        if draft.poll is not None:
+            await conn.execute(
+                t.polls.insert().values(
+                    post_id=post_id,
+                    options=[o.strip() for o in draft.poll.options],
+                    multiple=draft.poll.multiple,
+                    hide_totals=draft.poll.hide_totals,
+                    expires_at=now + timedelta(seconds=draft.poll.expires_in),
+                )
+            )
+        if parent is not None:
+            await conn.execute(
+                t.posts.update().where(t.posts.c.id == parent.id).values(replies_count=t.posts.c.replies_count + 1)
+            )
+        await notifications.for_new_post(conn, post_id)
+        event = await ctx.events.emit(conn, "post.created", post_id=post_id, author_id=author_id)
+    await ctx.events.committed(event)
+    return post_id
+
+
+async def _write_mentions_and_tags(
+    conn: AsyncConnection, post_id: int, mentioned: list[sa.Row], hashtags: tuple[str, ...]
+) -> None:
+    if mentioned:
+        await conn.execute(
+            t.post_mentions.insert(),
+            [{"post_id": post_id, "actor_id": a} for a in dict.fromkeys(m.id for m in mentioned)],
+        )
+    if hashtags:
+        await conn.execute(t.post_tags.insert(), [{"post_id": post_id, "tag": tag} for tag in hashtags])
+
+
+async def _own_post(conn: AsyncConnection, actor_id: int, post_id: int, *, allow_admin: bool = False) -> sa.Row:
+    row = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
+    if row is None or row.deleted_at is not None:
+        raise NotFound("no such post")
+    if row.author_id != actor_id:
+        if allow_admin:
+            is_admin = (
+                await conn.execute(sa.select(t.users.c.is_admin).where(t.users.c.actor_id == actor_id))
+            ).scalar()
+            if is_admin:
+                return row
+        if await can_see_post(conn, await viewer_for_actor(conn, actor_id), post_id):
+            raise Forbidden("this is not your post")
+        raise NotFound("no such post")
+    return row
+
+
+async def edit_post(
+    ctx: Context,
+    actor_id: int,
+    post_id: int,
+    *,
+    source: str,
+    spoiler_text: str | None = None,
+    sensitive: bool | None = None,
+    title: str | None = None,
+    language: str | None = None,
+    media_ids: tuple[int, ...] | None = None,
+) -> None:
+    """Change a post's text; the previous version is kept in its history."""
+    if len(source) > MAX_CHARS:
+        raise ValidationError(f"text: at most {MAX_CHARS} characters", field="status")
+    async with ctx.db.write() as conn:
+        row = await _own_post(conn, actor_id, post_id)
+        if row.reblog_of_id:
+            raise ValidationError("a boost cannot be edited", field="id")
+        if not source.strip() and media_ids is not None and not media_ids:
+            raise ValidationError("a post needs text or media", field="status")
+        now = clock.now()
+        has_history = (
+            await conn.execute(sa.select(sa.func.count()).select_from(t.post_edits).where(t.post_edits.c.post_id == post_id))
+        ).scalar_one()
+        if not has_history:
+            await conn.execute(
+                t.post_edits.insert().values(
+                    post_id=post_id, content_html=row.content_html, source=row.source, spoiler_text=row.spoiler_text,
+                    sensitive=row.sensitive, created_at=row.created_at,
+                )
+            )  # fmt: skip
+        rendered, mentioned = await _render_with_mentions(ctx, conn, source, row.source_format)
+        spoiler = row.spoiler_text if spoiler_text is None else spoiler_text.strip()
+        values: dict[str, object] = {
+            "content_html": rendered.html,
+            "source": source,
+            "spoiler_text": spoiler,
+            "sensitive": (row.sensitive if sensitive is None else sensitive) or bool(spoiler),
+            "edited_at": now,
+        }
+        if title is not None:
+            values["title"] = title[:255]
+        if language is not None:
+            values["language"] = language
+        await conn.execute(t.posts.update().where(t.posts.c.id == post_id).values(**values))
+        await conn.execute(
+            t.post_edits.insert().values(
+                post_id=post_id, content_html=rendered.html, source=source, spoiler_text=spoiler,
+                sensitive=bool(values["sensitive"]), created_at=now,
+            )
+        )  # fmt: skip
+        # Existing mentions keep their access; new ones are added.
+        existing = {r[0] for r in await conn.execute(sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id))}
+        new_mentions = [m for m in mentioned if m.id not in existing]
+        await conn.execute(t.post_tags.delete().where(t.post_tags.c.post_id == post_id))
+        await _write_mentions_and_tags(conn, post_id, new_mentions, rendered.hashtags)
+        if media_ids is not None:
+            if len(media_ids) > MAX_MEDIA:
+                raise ValidationError(f"at most {MAX_MEDIA} attachments", field="media_ids")
+            ok = list(
+                await conn.execute(
+                    sa.select(t.media.c.id).where(
+                        t.media.c.id.in_(media_ids),
+                        t.media.c.owner_id == actor_id,
+                        sa.or_(t.media.c.post_id.is_(None), t.media.c.post_id == post_id),
+                    )
+                )
+            )
+            if len(ok) != len(set(media_ids)):
+                raise ValidationError("unknown or already used media", field="media_ids")
+            await conn.execute(
+                t.media.update().where(t.media.c.post_id == post_id, t.media.c.id.not_in(media_ids)).values(post_id=None)
+            )
+            for position, media_id in enumerate(media_ids):
+                await conn.execute(t.media.update().where(t.media.c.id == media_id).values(post_id=post_id, position=position))
+        await notifications.for_edit(conn, post_id)
+        event = await ctx.events.emit(conn, "post.updated", post_id=post_id, author_id=actor_id)
+    await ctx.events.committed(event)
+
+
+async def delete_post(ctx: Context, actor_id: int, post_id: int) -> dict:
+    """Delete a post: its content, mentions, tags, media, poll and history go; a tombstone stays.
+
+    Returns the former source (for "delete and redraft").
+    """
+    async with ctx.db.write() as conn:
+        row = await _own_post(conn, actor_id, post_id, allow_admin=True)
+        media_paths = [
+            p
+            for r in await conn.execute(sa.select(t.media.c.path, t.media.c.thumb_path).where(t.media.c.post_id == post_id))
+            for p in r
+            if p
+        ]
+        former = {"source": row.source, "spoiler_text": row.spoiler_text, "audience": row.audience,
+                  "in_reply_to_id": row.in_reply_to_id, "sensitive": row.sensitive, "language": row.language}  # fmt: skip
+        event = await _delete_post_rows(ctx, conn, row)
+        boosts = list(
+            await conn.execute(
+                sa.select(t.posts).where(t.posts.c.reblog_of_id == post_id, t.posts.c.deleted_at.is_(None))
+            )
+        )
+        events = [event]
+        for boost in boosts:
+            events.append(await _delete_post_rows(ctx, conn, boost))
+    for path in media_paths:
+        (ctx.settings.media_dir / path).unlink(missing_ok=True)
+    await ctx.events.committed(*events)
+    return former
+
+
+async def _delete_post_rows(ctx: Context, conn: AsyncConnection, row: sa.Row) -> Event:
+    pid = row.id
+    # Emit first so listeners can still read what they need (addressing, recipients).
+    event = await ctx.events.emit(conn, "post.deleted", post_id=pid, author_id=row.author_id, uri=row.uri)
+    for table in (t.post_mentions, t.post_tags, t.post_edits, t.result_roles, t.result_contributors, t.favourites,
+                  t.bookmarks, t.pins, t.notifications, t.media):  # fmt: skip
+        await conn.execute(table.delete().where(table.c.post_id == pid))
+    poll_ids = [r[0] for r in await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == pid))]
+    if poll_ids:
+        await conn.execute(t.poll_votes.delete().where(t.poll_votes.c.poll_id.in_(poll_ids)))
+        await conn.execute(t.polls.delete().where(t.polls.c.id.in_(poll_ids)))
+    await conn.execute(
+        t.posts.update()
+        .where(t.posts.c.id == pid)
+        .values(content_html="", source="", spoiler_text="", title=None, extra={}, deleted_at=clock.now())
+    )
+    if row.in_reply_to_id:
+        await conn.execute(
+            t.posts.update()
+            .where(t.posts.c.id == row.in_reply_to_id, t.posts.c.replies_count > 0)
+            .values(replies_count=t.posts.c.replies_count - 1)
+        )
+    if row.reblog_of_id:
+        await conn.execute(
+            t.posts.update()
+            .where(t.posts.c.id == row.reblog_of_id, t.posts.c.reblogs_count > 0)
+            .values(reblogs_count=t.posts.c.reblogs_count - 1)
+        )
+    return event
+
+
+async def _visible_original(conn: AsyncConnection, actor_id: int, post_id: int) -> sa.Row:
+    viewer = await viewer_for_actor(conn, actor_id)
+    if not await can_see_post(conn, viewer, post_id):
+        raise NotFound("no such post")
+    row = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
+    assert row is not None
+    if row.reblog_of_id:
+        return await _visible_original(conn, actor_id, row.reblog_of_id)
+    return row
+
+
+async def reblog(ctx: Context, actor_id: int, post_id: int) -> int:
+    """Boost a post; returns the boost's id (the existing one when boosted already)."""
+    async with ctx.db.write() as conn:
+        original = await _visible_original(conn, actor_id, post_id)
+        if not can_boost(Audience(original.audience)):
+            raise Forbidden("only public and unlisted posts can be boosted")
+        existing = (
+            await conn.execute(
+                sa.select(t.posts.c.id).where(
+                    t.posts.c.reblog_of_id == original.id, t.posts.c.author_id == actor_id, t.posts.c.deleted_at.is_(None)
+                )
+            )
+        ).scalar()
+        if existing:
+            return int(existing)
+        author = (await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.id == actor_id))).scalar_one()
+        now = clock.now()
+        res = await conn.execute(
+            t.posts.insert().values(
+                uri=f"urn:koers:pending-boost:{actor_id}:{original.id}:{now.timestamp()}", author_id=actor_id,
+                local=True, kind="note", audience=original.audience, reblog_of_id=original.id, extra={}, created_at=now,
+            )
+        )  # fmt: skip
+        boost_id = int(res.inserted_primary_key[0])
+        uri = urls.post(ctx.base, author, boost_id) + "/activity"
+        await conn.execute(t.posts.update().where(t.posts.c.id == boost_id).values(uri=uri, url=uri))
+        await conn.execute(
+            t.posts.update().where(t.posts.c.id == original.id).values(reblogs_count=t.posts.c.reblogs_count + 1)
+        )
+        await notifications.notify(conn, original.author_id, "reblog", from_actor_id=actor_id, post_id=original.id)
+        event = await ctx.events.emit(conn, "reblog.created", post_id=boost_id, original_id=original.id, author_id=actor_id)
+    await ctx.events.committed(event)
+    return boost_id
+
+
+async def unreblog(ctx: Context, actor_id: int, post_id: int) -> int:
+    """Undo a boost of ``post_id``; returns the original's id."""
+    async with ctx.db.write() as conn:
+        original = await _visible_original(conn, actor_id, post_id)
+        boost = (
+            await conn.execute(
+                sa.select(t.posts).where(
+                    t.posts.c.reblog_of_id == original.id, t.posts.c.author_id == actor_id, t.posts.c.deleted_at.is_(None)
+                )
+            )
+        ).first()
+        if boost is None:
+            return original.id
+        event = await _delete_post_rows(ctx, conn, boost)
+    await ctx.events.committed(event)
+    return original.id
+
+
+async def favourite(ctx: Context, actor_id: int, post_id: int) -> int:
+    async with ctx.db.write() as conn:
+        original = await _visible_original(conn, actor_id, post_id)
+        exists = (
+            await conn.execute(
+                sa.select(t.favourites.c.id).where(t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id)
+            )
+        ).first()
+        if exists:
+            return original.id
+        await conn.execute(t.favourites.insert().values(actor_id=actor_id, post_id=original.id, created_at=clock.now()))
+        await conn.execute(
+            t.posts.update().where(t.posts.c.id == original.id).values(favourites_count=t.posts.c.favourites_count + 1)
+        )
+        await notifications.notify(conn, original.author_id, "favourite", from_actor_id=actor_id, post_id=original.id)
+        event = await ctx.events.emit(conn, "favourite.created", post_id=original.id, actor_id=actor_id)
+    await ctx.events.committed(event)
+    return original.id
+
+
+async def unfavourite(ctx: Context, actor_id: int, post_id: int) -> int:
+    async with ctx.db.write() as conn:
+        original = await _visible_original(conn, actor_id, post_id)
+        event = await ctx.events.emit(conn, "favourite.undone", post_id=original.id, actor_id=actor_id)
+        res = await conn.execute(
+            t.favourites.delete().where(t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id)
+        )
+        if res.rowcount:
+            await conn.execute(
+                t.posts.update()
+                .where(t.posts.c.id == original.id, t.posts.c.favourites_count > 0)
+                .values(favourites_count=t.posts.c.favourites_count - 1)
+            )
+    if res.rowcount:
+        await ctx.events.committed(event)
+    return original.id
+
+
+async def set_flag(ctx: Context, actor_id: int, post_id: int, table: sa.Table, on: bool) -> int:
+    """Bookmark / pin on or off (private to the actor; pins only for own public posts)."""
+    async with ctx.db.write() as conn:
+        original = await _visible_original(conn, actor_id, post_id)
+        if table is t.pins and on:
+            if original.author_id != actor_id:
+                raise Forbidden("you can only pin your own posts")
+            if original.audience not in (Audience.PUBLIC.value, Audience.UNLISTED.value):
+                raise ValidationError("only public and unlisted posts can be pinned", field="id")
+        cond = sa.and_(table.c.actor_id == actor_id, table.c.post_id == original.id)
+        if on:
+            if not (await conn.execute(sa.select(table.c.id).where(cond))).first():
+                await conn.execute(table.insert().values(actor_id=actor_id, post_id=original.id, created_at=clock.now()))
+        else:
+            await conn.execute(table.delete().where(cond))
+    return original.id
+
+
+async def vote(ctx: Context, actor_id: int, poll_id: int, choices: list[int]) -> int:
+    """Vote in a poll; returns the post id. One vote per person (several choices if multiple)."""
+    async with ctx.db.write() as conn:
+        poll = (await conn.execute(sa.select(t.polls).where(t.polls.c.id == poll_id))).first()
+        if poll is None:
+            raise NotFound("no such poll")
+        viewer = await viewer_for_actor(conn, actor_id)
+        if not await can_see_post(conn, viewer, poll.post_id):
+            raise NotFound("no such poll")
+        exp = clock.aware(poll.expires_at)
+        if exp is not None and exp <= clock.now():
+            raise ValidationError("this poll has ended", field="choices")
+        if not choices:
+            raise ValidationError("choose at least one option", field="choices")
+        if len(set(choices)) != len(choices) or any(c < 0 or c >= len(poll.options) for c in choices):
+            raise ValidationError("unknown poll option", field="choices")
+        if not poll.multiple and len(choices) > 1:
+            raise ValidationError("this poll allows one choice", field="choices")
+        already = (
+            await conn.execute(
+                sa.select(t.poll_votes.c.id).where(t.poll_votes.c.poll_id == poll_id, t.poll_votes.c.actor_id == actor_id)
+            )
+        ).first()
+        if already:
+            raise Conflict("you have voted in this poll already", field="choices")
+        now = clock.now()
+        await conn.execute(
+            t.poll_votes.insert(), [{"poll_id": poll_id, "actor_id": actor_id, "choice": c, "created_at": now} for c in choices]
+        )
+        event = await ctx.events.emit(conn, "poll.voted", poll_id=poll_id, post_id=poll.post_id, actor_id=actor_id, choices=choices)
+    await ctx.events.committed(event)
+    return int(poll.post_id)

@@ -1,0 +1,678 @@
+"""Table definitions (SQLAlchemy Core). The Alembic migrations are the history of this file.
+
+Actors are one table for local and remote, people, communities and the organisation, so follows,
+mentions and deliveries need no special cases. ``users`` holds what only local accounts have.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Stamp = sa.DateTime(timezone=True)
+
+
+def _pk() -> sa.Column:
+    return sa.Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column:
+    return sa.Column(name, Id, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
+
+
+actors = sa.Table(
+    "actors",
+    metadata,
+    _pk(),
+    sa.Column("uri", sa.String(2048), nullable=False, unique=True),
+    # person | group | organization | service | application
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("username", sa.String(255), nullable=False),
+    # NULL for local actors
+    sa.Column("domain", sa.String(255), nullable=True, index=True),
+    sa.Column("display_name", sa.String(255), nullable=False, server_default=""),
+    sa.Column("summary_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("url", sa.String(2048), nullable=True),
+    sa.Column("inbox", sa.String(2048), nullable=True),
+    sa.Column("shared_inbox", sa.String(2048), nullable=True),
+    sa.Column("outbox", sa.String(2048), nullable=True),
+    sa.Column("followers_url", sa.String(2048), nullable=True),
+    sa.Column("following_url", sa.String(2048), nullable=True),
+    sa.Column("featured_url", sa.String(2048), nullable=True),
+    sa.Column("key_id", sa.String(2048), nullable=True),
+    sa.Column("public_key_pem", sa.Text, nullable=True),
+    sa.Column("private_key_pem", sa.Text, nullable=True),
+    sa.Column("avatar_path", sa.String(512), nullable=True),
+    sa.Column("header_path", sa.String(512), nullable=True),
+    sa.Column("avatar_url", sa.String(2048), nullable=True),
+    sa.Column("header_url", sa.String(2048), nullable=True),
+    # [{"name": ..., "value": ...}] with values as sanitised HTML
+    sa.Column("fields", sa.JSON, nullable=False, server_default="[]"),
+    sa.Column("manually_approves_followers", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("discoverable", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("bot", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("suspended", sa.Boolean, nullable=False, server_default=sa.false()),
+    # extra AP document bits (Koers terms of remote actors)
+    sa.Column("extra", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.Column("fetched_at", Stamp, nullable=True),
+    sa.UniqueConstraint("username", "domain", name="uq_actors_username_domain"),
+)
+# NULLs are distinct in a unique constraint, so local handles need their own partial index.
+sa.Index(
+    "uq_actors_local_username",
+    actors.c.username,
+    unique=True,
+    sqlite_where=actors.c.domain.is_(None),
+    postgresql_where=actors.c.domain.is_(None),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    # active | pending (approval queue) | disabled
+    sa.Column("state", sa.String(20), nullable=False, server_default="active"),
+    sa.Column("signup_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("default_audience", sa.String(20), nullable=False, server_default="public"),
+    sa.Column("bio_source", sa.Text, nullable=False, server_default=""),
+    sa.Column("bio_format", sa.String(20), nullable=False, server_default="markdown"),
+    sa.Column("locale", sa.String(16), nullable=False, server_default="en"),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("last_login_at", Stamp, nullable=True),
+)
+
+invites = sa.Table(
+    "invites",
+    metadata,
+    _pk(),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    _fk("created_by", "users.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("max_uses", sa.Integer, nullable=True),
+    sa.Column("uses", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("expires_at", Stamp, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    _pk(),
+    # the login name tried (lower-cased) and the client address
+    sa.Column("login", sa.String(320), nullable=False, index=True),
+    sa.Column("address", sa.String(64), nullable=False, index=True),
+    sa.Column("at", Stamp, nullable=False, index=True),
+)
+
+competencies = sa.Table(
+    "competencies",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    sa.Column("name", sa.String(100), nullable=False, index=True),
+    # learning | practised | expert | NULL
+    sa.Column("level", sa.String(20), nullable=True),
+    sa.UniqueConstraint("actor_id", "name", name="uq_competencies_actor_name"),
+)
+
+follows = sa.Table(
+    "follows",
+    metadata,
+    _pk(),
+    _fk("follower_id", "actors.id"),
+    # a person, or a community's Group actor (following a community = joining it)
+    _fk("target_id", "actors.id"),
+    # pending | accepted
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("show_reblogs", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("notify", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("follower_id", "target_id", name="uq_follows_pair"),
+)
+
+blocks = sa.Table(
+    "blocks",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    _fk("target_id", "actors.id"),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("actor_id", "target_id", name="uq_blocks_pair"),
+)
+
+mutes = sa.Table(
+    "mutes",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    _fk("target_id", "actors.id"),
+    sa.Column("notifications", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("actor_id", "target_id", name="uq_mutes_pair"),
+)
+
+communities = sa.Table(
+    "communities",
+    metadata,
+    _pk(),
+    # the community's Group actor (handle = actor username)
+    _fk("actor_id", "actors.id"),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("description_source", sa.Text, nullable=False, server_default=""),
+    # open | approval | invite
+    sa.Column("openness", sa.String(20), nullable=False, server_default="open"),
+    # public | members (of the community) | instance (local members)
+    sa.Column("member_list_visibility", sa.String(20), nullable=False, server_default="public"),
+    # whether non-members' posts to the community become ideas
+    sa.Column("accept_outside_ideas", sa.Boolean, nullable=False, server_default=sa.true()),
+    _fk("created_by", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("local", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+community_managers = sa.Table(
+    "community_managers",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    _fk("actor_id", "actors.id"),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("community_id", "actor_id", name="uq_community_managers_pair"),
+)
+
+purpose_versions = sa.Table(
+    "purpose_versions",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("text_source", sa.Text, nullable=False),
+    sa.Column("text_html", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    _fk("author_id", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("uri", sa.String(2048), nullable=True, unique=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("community_id", "version", name="uq_purpose_versions_version"),
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("description_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("description_source", sa.Text, nullable=False, server_default=""),
+    # open | approval | assigned
+    sa.Column("fill_mode", sa.String(20), nullable=False, server_default="open"),
+    sa.Column("uri", sa.String(2048), nullable=True, unique=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("community_id", "name", name="uq_roles_community_name"),
+)
+
+role_competencies = sa.Table(
+    "role_competencies",
+    metadata,
+    _pk(),
+    _fk("role_id", "roles.id"),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("level", sa.String(20), nullable=True),
+    sa.UniqueConstraint("role_id", "name", name="uq_role_competencies_pair"),
+)
+
+role_holders = sa.Table(
+    "role_holders",
+    metadata,
+    _pk(),
+    _fk("role_id", "roles.id"),
+    _fk("actor_id", "actors.id"),
+    # held | requested
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("role_id", "actor_id", name="uq_role_holders_pair"),
+)
+
+media = sa.Table(
+    "media",
+    metadata,
+    _pk(),
+    _fk("owner_id", "actors.id"),
+    # attached post, NULL until a post uses it
+    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=True, index=True),
+    sa.Column("kind", sa.String(20), nullable=False, server_default="image"),
+    sa.Column("path", sa.String(512), nullable=True),
+    sa.Column("thumb_path", sa.String(512), nullable=True),
+    sa.Column("remote_url", sa.String(2048), nullable=True),
+    sa.Column("mime_type", sa.String(100), nullable=False),
+    sa.Column("width", sa.Integer, nullable=True),
+    sa.Column("height", sa.Integer, nullable=True),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("blurhash", sa.String(100), nullable=True),
+    sa.Column("focus_x", sa.Float, nullable=False, server_default="0"),
+    sa.Column("focus_y", sa.Float, nullable=False, server_default="0"),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+roadmap_items = sa.Table(
+    "roadmap_items",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    sa.Column("title", sa.String(255), nullable=False),
+    sa.Column("description_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("description_source", sa.Text, nullable=False, server_default=""),
+    # idea | planned | in_progress | done | dropped
+    sa.Column("status", sa.String(20), nullable=False, server_default="idea"),
+    _fk("owner_role_id", "roles.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("audience", sa.String(20), nullable=False, server_default="public"),
+    _fk("author_id", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("uri", sa.String(2048), nullable=True, unique=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+roadmap_status_changes = sa.Table(
+    "roadmap_status_changes",
+    metadata,
+    _pk(),
+    _fk("item_id", "roadmap_items.id"),
+    sa.Column("from_status", sa.String(20), nullable=True),
+    sa.Column("to_status", sa.String(20), nullable=False),
+    _fk("actor_id", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+posts = sa.Table(
+    "posts",
+    metadata,
+    _pk(),
+    sa.Column("uri", sa.String(2048), nullable=False, unique=True),
+    sa.Column("url", sa.String(2048), nullable=True),
+    _fk("author_id", "actors.id"),
+    sa.Column("local", sa.Boolean, nullable=False),
+    # note | result | article | question | event | page
+    sa.Column("kind", sa.String(20), nullable=False, server_default="note"),
+    # public | unlisted | followers | community | members | partners | direct
+    sa.Column("audience", sa.String(20), nullable=False, index=True),
+    # the community a `community` post (or a result) belongs to
+    _fk("community_id", "communities.id", nullable=True),
+    sa.Column("title", sa.String(255), nullable=True),
+    sa.Column("content_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),
+    sa.Column("source_format", sa.String(20), nullable=False, server_default="markdown"),
+    sa.Column("spoiler_text", sa.Text, nullable=False, server_default=""),
+    sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("language", sa.String(16), nullable=True),
+    sa.Column("in_reply_to_id", Id, sa.ForeignKey("posts.id", ondelete="SET NULL"), nullable=True, index=True),
+    sa.Column("in_reply_to_uri", sa.String(2048), nullable=True),
+    sa.Column("thread_root_id", Id, nullable=True, index=True),
+    # a boost: the boosted post; such rows have no content of their own
+    sa.Column("reblog_of_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=True, index=True),
+    # result: linked roadmap item
+    _fk("roadmap_item_id", "roadmap_items.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("extra", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("replies_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reblogs_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("favourites_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+    sa.Column("edited_at", Stamp, nullable=True),
+    sa.Column("deleted_at", Stamp, nullable=True),
+    sa.Column("application_id", Id, nullable=True),
+)
+
+post_edits = sa.Table(
+    "post_edits",
+    metadata,
+    _pk(),
+    _fk("post_id", "posts.id"),
+    sa.Column("content_html", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),
+    sa.Column("spoiler_text", sa.Text, nullable=False, server_default=""),
+    sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+post_mentions = sa.Table(
+    "post_mentions",
+    metadata,
+    _pk(),
+    _fk("post_id", "posts.id"),
+    _fk("actor_id", "actors.id"),
+    sa.UniqueConstraint("post_id", "actor_id", name="uq_post_mentions_pair"),
+)
+
+post_tags = sa.Table(
+    "post_tags",
+    metadata,
+    _pk(),
+    _fk("post_id", "posts.id"),
+    sa.Column("tag", sa.String(100), nullable=False, index=True),
+    sa.UniqueConstraint("post_id", "tag", name="uq_post_tags_pair"),
+)
+
+result_roles = sa.Table(
+    "result_roles",
+    metadata,
+    _pk(),
+    _fk("post_id", "posts.id"),
+    _fk("role_id", "roles.id"),
+    sa.UniqueConstraint("post_id", "role_id", name="uq_result_roles_pair"),
+)
+
+result_contributors = sa.Table(
+    "result_contributors",
+    metadata,
+    _pk(),
+    _fk("post_id", "posts.id"),
+    _fk("actor_id", "actors.id"),
+    sa.UniqueConstraint("post_id", "actor_id", name="uq_result_contributors_pair"),
+)
+
+favourites = sa.Table(
+    "favourites",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    _fk("post_id", "posts.id"),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("actor_id", "post_id", name="uq_favourites_pair"),
+)
+
+bookmarks = sa.Table(
+    "bookmarks",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    _fk("post_id", "posts.id"),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("actor_id", "post_id", name="uq_bookmarks_pair"),
+)
+
+pins = sa.Table(
+    "pins",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    _fk("post_id", "posts.id"),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("actor_id", "post_id", name="uq_pins_pair"),
+)
+
+conversation_mutes = sa.Table(
+    "conversation_mutes",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    sa.Column("thread_root_id", Id, nullable=False),
+    sa.UniqueConstraint("actor_id", "thread_root_id", name="uq_conversation_mutes_pair"),
+)
+
+polls = sa.Table(
+    "polls",
+    metadata,
+    _pk(),
+    _fk("post_id", "posts.id"),
+    sa.Column("options", sa.JSON, nullable=False),  # ["title", ...]
+    sa.Column("multiple", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("hide_totals", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("expires_at", Stamp, nullable=True),
+    # vote counts of remote polls as last seen
+    sa.Column("remote_counts", sa.JSON, nullable=True),
+    sa.Column("voters_count", sa.Integer, nullable=False, server_default="0"),
+)
+
+poll_votes = sa.Table(
+    "poll_votes",
+    metadata,
+    _pk(),
+    _fk("poll_id", "polls.id"),
+    _fk("actor_id", "actors.id"),
+    sa.Column("choice", sa.Integer, nullable=False),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("poll_id", "actor_id", "choice", name="uq_poll_votes_triple"),
+)
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    _pk(),
+    # the local actor notified
+    _fk("actor_id", "actors.id"),
+    # mention | status | reblog | follow | follow_request | favourite | poll | update
+    # | koers.role_assigned | koers.result | koers.purpose_changed | koers.join_request ...
+    sa.Column("type", sa.String(40), nullable=False),
+    _fk("from_actor_id", "actors.id", nullable=True),
+    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=True, index=True),
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("extra", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("read", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+partners = sa.Table(
+    "partners",
+    metadata,
+    _pk(),
+    sa.Column("domain", sa.String(255), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False, server_default=""),
+    # proposed | active
+    sa.Column("state", sa.String(20), nullable=False, server_default="active"),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+domain_blocks = sa.Table(
+    "domain_blocks",
+    metadata,
+    _pk(),
+    sa.Column("domain", sa.String(255), nullable=False, unique=True),
+    # silence | suspend | reject_media
+    sa.Column("severity", sa.String(20), nullable=False, server_default="suspend"),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+allowed_domains = sa.Table(
+    "allowed_domains",
+    metadata,
+    _pk(),
+    sa.Column("domain", sa.String(255), nullable=False, unique=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+user_domain_blocks = sa.Table(
+    "user_domain_blocks",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    sa.Column("domain", sa.String(255), nullable=False),
+    sa.UniqueConstraint("actor_id", "domain", name="uq_user_domain_blocks_pair"),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    _pk(),
+    _fk("reporter_id", "actors.id", nullable=True),
+    _fk("target_id", "actors.id", nullable=True),
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("post_ids", sa.JSON, nullable=False, server_default="[]"),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("resolved", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+# --- federation ------------------------------------------------------------------------------
+
+activities = sa.Table(
+    "activities",
+    metadata,
+    _pk(),
+    sa.Column("uri", sa.String(2048), nullable=False, unique=True),
+    # in | out
+    sa.Column("direction", sa.String(4), nullable=False),
+    sa.Column("type", sa.String(40), nullable=False),
+    _fk("actor_id", "actors.id", nullable=True),
+    sa.Column("document", sa.JSON, nullable=False),
+    # inbound: new | done | failed | ignored
+    sa.Column("state", sa.String(20), nullable=False, server_default="new"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Stamp, nullable=True, index=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    _pk(),
+    _fk("activity_id", "activities.id"),
+    sa.Column("inbox", sa.String(2048), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    # new | sent | failed | skipped
+    sa.Column("state", sa.String(20), nullable=False, server_default="new", index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Stamp, nullable=False, index=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("locked_until", Stamp, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("sent_at", Stamp, nullable=True),
+    sa.UniqueConstraint("activity_id", "inbox", name="uq_deliveries_pair"),
+)
+
+hosts = sa.Table(
+    "hosts",
+    metadata,
+    _pk(),
+    sa.Column("domain", sa.String(255), nullable=False, unique=True),
+    sa.Column("software", sa.String(100), nullable=True),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_failure_at", Stamp, nullable=True),
+    sa.Column("failure_days", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unavailable", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_success_at", Stamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+)
+
+remote_objects = sa.Table(
+    "remote_objects",
+    metadata,
+    _pk(),
+    sa.Column("uri", sa.String(2048), nullable=False, unique=True),
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("fetched_at", Stamp, nullable=False),
+)
+
+# --- client API ------------------------------------------------------------------------------
+
+oauth_apps = sa.Table(
+    "oauth_apps",
+    metadata,
+    _pk(),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("website", sa.String(2048), nullable=True),
+    sa.Column("client_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("client_secret", sa.String(128), nullable=False),
+    sa.Column("redirect_uris", sa.Text, nullable=False),
+    sa.Column("scopes", sa.String(1024), nullable=False, server_default="read"),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+oauth_codes = sa.Table(
+    "oauth_codes",
+    metadata,
+    _pk(),
+    sa.Column("code_hash", sa.String(128), nullable=False, unique=True),
+    _fk("app_id", "oauth_apps.id"),
+    _fk("user_id", "users.id"),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("scopes", sa.String(1024), nullable=False),
+    sa.Column("code_challenge", sa.String(255), nullable=True),
+    sa.Column("code_challenge_method", sa.String(20), nullable=True),
+    sa.Column("expires_at", Stamp, nullable=False),
+    sa.Column("used", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+oauth_tokens = sa.Table(
+    "oauth_tokens",
+    metadata,
+    _pk(),
+    sa.Column("token_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column("refresh_hash", sa.String(128), nullable=True, unique=True),
+    _fk("app_id", "oauth_apps.id"),
+    # NULL for client_credentials tokens
+    _fk("user_id", "users.id", nullable=True),
+    sa.Column("scopes", sa.String(1024), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("expires_at", Stamp, nullable=True),
+    sa.Column("revoked_at", Stamp, nullable=True),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("user_id", "key", name="uq_idempotency_keys_pair"),
+)
+
+lists = sa.Table(
+    "lists",
+    metadata,
+    _pk(),
+    _fk("owner_id", "actors.id"),
+    sa.Column("title", sa.String(255), nullable=False),
+    sa.Column("replies_policy", sa.String(20), nullable=False, server_default="list"),
+    sa.Column("exclusive", sa.Boolean, nullable=False, server_default=sa.false()),
+    # auto-managed list mirroring a joined community
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+list_members = sa.Table(
+    "list_members",
+    metadata,
+    _pk(),
+    _fk("list_id", "lists.id"),
+    _fk("actor_id", "actors.id"),
+    sa.UniqueConstraint("list_id", "actor_id", name="uq_list_members_pair"),
+)
+
+markers = sa.Table(
+    "markers",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("timeline", sa.String(20), nullable=False),
+    sa.Column("last_read_id", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.UniqueConstraint("user_id", "timeline", name="uq_markers_pair"),
+)

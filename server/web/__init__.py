@@ -1,0 +1,25 @@
+"""Server-rendered web pages (Jinja2): they work without JavaScript.
+
+Each module has a ``routes`` table; ``setup`` adds them all and the static files.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from aiohttp import web
+
+PAGE_MODULES = ("auth", "home", "profiles", "posts", "communities", "feeds", "media", "admin")
+
+
+def setup(app: web.Application) -> None:
+    for name in PAGE_MODULES:
+        try:
+            module = importlib.import_module(f"server.web.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"server.web.{name}":
+                continue
+            raise
+        app.router.add_routes(module.routes)
+    app.router.add_static("/static/", Path(__file__).resolve().parent.parent / "static", name="static")

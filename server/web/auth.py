@@ -1,0 +1,111 @@
+"""Sign-up (by registration mode and invite links), login, logout."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from server.app import CTX, DB, SETTINGS
+from server.errors import Forbidden, KoersError, NotFound, RateLimited
+from server.services import accounts
+from server.web import session
+from server.web.render import current_user, flash, form, redirect, render
+
+routes = web.RouteTableDef()
+
+
+def _safe_next(value: str | None) -> str:
+    """Only local paths may be redirect targets after login (no open redirect)."""
+    if not value:
+        return "/home"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
+        return "/home"
+    return value
+
+
+def _client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+@routes.get("/signup")
+async def signup_page(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    invite = request.query.get("invite", "")
+    if settings.registrations == "closed":
+        return await render(request, "signup.html", closed=True, invite=invite, values={}, errors={}, status=403)
+    if settings.registrations == "invite" and not invite:
+        return await render(request, "signup.html", need_invite=True, invite="", values={}, errors={}, status=403)
+    return await render(request, "signup.html", invite=invite, values={}, errors={})
+
+
+@routes.post("/signup")
+async def signup_submit(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    data = await form(request)
+    values = {k: str(data.get(k, "")) for k in ("username", "email", "display_name", "reason", "invite")}
+    mode = settings.registrations
+    if mode == "closed":
+        raise Forbidden("sign-up is closed on this instance")
+    invite_code = values["invite"] or None
+    if mode == "invite" and not invite_code:
+        raise Forbidden("sign-up on this instance needs an invite link")
+    password = str(data.get("password", ""))
+    if password != str(data.get("password_confirm", password)):
+        return await render(
+            request, "signup.html", invite=values["invite"], values=values,
+            errors={"password_confirm": "the passwords do not match"}, status=422,
+        )  # fmt: skip
+    state = "pending" if mode == "approval" and not invite_code else "active"
+    try:
+        account = await accounts.create_account(
+            request.app[DB], settings, username=values["username"], email=values["email"], password=password,
+            display_name=values["display_name"], state=state, reason=values["reason"], invite_code=invite_code,
+        )  # fmt: skip
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await render(
+            request, "signup.html", invite=values["invite"], values=values, errors={exc.field: exc.message},
+            status=exc.status,
+        )  # fmt: skip
+    if state == "pending":
+        flash(request, "Thanks! An administrator will review your request; you can log in once it is approved.")
+        raise redirect("/login")
+    session.log_in(request, settings.secret, account.user_id)
+    flash(request, f"Welcome, @{account.username}! Fill in your profile so people can find you.")
+    raise redirect("/settings/profile")
+
+
+@routes.get("/login")
+async def login_page(request: web.Request) -> web.Response:
+    if await current_user(request) is not None:
+        raise redirect(_safe_next(request.query.get("next")))
+    return await render(request, "login.html", next=_safe_next(request.query.get("next")), values={}, errors={})
+
+
+@routes.post("/login")
+async def login_submit(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    data = await form(request)
+    login = str(data.get("login", ""))[:320]
+    next_url = _safe_next(str(data.get("next", "")))
+    try:
+        account = await accounts.authenticate(request.app[DB], login, str(data.get("password", "")), _client_address(request))
+    except RateLimited:
+        raise
+    except Forbidden as exc:
+        return await render(
+            request, "login.html", next=next_url, values={"login": login}, errors={"password": exc.message}, status=403
+        )
+    session.log_in(request, settings.secret, account.user_id)
+    raise redirect(next_url)
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.Response:
+    await form(request)
+    session.log_out(request, request.app[SETTINGS].secret)
+    flash(request, "You are logged out.")
+    raise redirect("/")

@@ -1,0 +1,96 @@
+"""One place that turns exceptions into answers, plus session cookies and security headers.
+
+JSON ``{"error": …}`` for the API and OAuth, a bare status for ActivityPub, a friendly page for
+HTML. Unexpected exceptions are logged with their traceback and answered with a plain 500: no
+internal detail reaches a client or a remote server.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from server.errors import KoersError, RateLimited
+from server.web import session
+
+log = logging.getLogger(__name__)
+
+AP_TYPES = ("application/activity+json", "application/ld+json")
+
+
+def wants_json(request: web.Request) -> bool:
+    path = request.path
+    return path.startswith(("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo"))
+
+
+def is_activitypub(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    ctype = request.headers.get("Content-Type", "")
+    return any(t in accept for t in AP_TYPES) or any(t in ctype for t in AP_TYPES) or request.path.endswith("/inbox")
+
+
+async def _error_response(request: web.Request, status: int, message: str, *, field: str | None = None,
+                    headers: dict[str, str] | None = None) -> web.StreamResponse:  # fmt: skip
+    if wants_json(request):
+        body: dict[str, object] = {"error": message}
+        if field:
+            body["error_description"] = message
+            body["field"] = field
+        return web.json_response(body, status=status, headers=headers)
+    if is_activitypub(request):
+        return web.json_response({"error": message}, status=status, headers=headers)
+    from server.web.render import render_error
+
+    return await render_error(request, status, message, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    try:
+        response = await handler(request)
+    except RateLimited as exc:
+        return await _error_response(request, exc.status, exc.message, headers={"Retry-After": str(exc.retry_after)})
+    except KoersError as exc:
+        return await _error_response(request, exc.status, exc.message, field=exc.field)
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            reason = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+            resp = await _error_response(request, exc.status, reason or "error")
+            for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if name in exc.headers:
+                    resp.headers[name] = exc.headers[name]
+        else:
+            # Redirects: answer them ourselves so the session cookie rides along.
+            resp = web.Response(status=exc.status, headers=exc.headers)
+        _save_session(request, resp)
+        return resp
+    except Exception:  # the one place unexpected errors end: logged with traceback, answered 500
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return await _error_response(request, 500, "internal server error")
+    _save_session(request, response)
+    return response
+
+
+def _save_session(request: web.Request, response: web.StreamResponse) -> None:
+    from server.app import SETTINGS
+
+    if response.prepared:
+        return
+    session.save(request, response, request.app[SETTINGS].secret)
+
+
+@web.middleware
+async def security_headers_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.content_type == "text/html":
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' https: http: data:; style-src 'self' 'unsafe-inline'; "
+                "script-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:",
+            )
+    return response

@@ -1,0 +1,123 @@
+"""Rendering pages and knowing who is looking: the signed-in member, the CSRF token, flashes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from server import clock
+from server.errors import Forbidden, NotAuthenticated
+from server.services import accounts
+from server.visibility import ANONYMOUS, Viewer
+from server.web import session
+
+USER_KEY = web.RequestKey("user", object)
+
+
+def _app_keys():  # late import: server.app imports this package
+    from server import app as app_module
+
+    return app_module
+
+
+async def current_user(request: web.Request):  # type: ignore[no-untyped-def]
+    """The signed-in member (a Row of actor + user columns), or None."""
+    if USER_KEY in request:
+        return request[USER_KEY]
+    keys = _app_keys()
+    data = session.load(request, request.app[keys.SETTINGS].secret)
+    user = None
+    uid = data.get("uid")
+    if isinstance(uid, int):
+        async with request.app[keys.DB].read() as conn:
+            user = await accounts.get_user(conn, uid)
+        if user is not None and (user.user_state != "active" or user.suspended):
+            user = None
+    request[USER_KEY] = user
+    return user
+
+
+async def require_user(request: web.Request):  # type: ignore[no-untyped-def]
+    """The signed-in member, or a redirect to the login page (coming back here afterwards)."""
+    user = await current_user(request)
+    if user is None:
+        if request.method == "GET":
+            raise web.HTTPFound(f"/login?next={request.path_qs}")
+        raise NotAuthenticated("please log in first")
+    return user
+
+
+async def require_admin(request: web.Request):  # type: ignore[no-untyped-def]
+    user = await require_user(request)
+    if not user.is_admin:
+        raise Forbidden("only administrators can do this")
+    return user
+
+
+async def viewer(request: web.Request) -> Viewer:
+    """The visibility viewer of a web request: a local member or anonymous."""
+    user = await current_user(request)
+    if user is None:
+        return ANONYMOUS
+    return Viewer(actor_id=user.id, local=True, domain=None, is_admin=bool(user.is_admin))
+
+
+async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
+    """The POSTed form after a CSRF check (multipart allowed). Raises Forbidden on a bad token."""
+    keys = _app_keys()
+    if request.content_length is not None and request.content_length > max_size:
+        from server.errors import TooLarge
+
+        raise TooLarge(f"the form is too large (at most {max_size // (1024 * 1024)} MB)")
+    data = await request.post()
+    if not session.csrf_ok(request, request.app[keys.SETTINGS].secret, data.get("_csrf")):
+        raise Forbidden("the form expired or was sent from elsewhere (CSRF check failed); reload the page and try again")
+    return data
+
+
+def flash(request: web.Request, message: str) -> None:
+    keys = _app_keys()
+    session.set_flash(request, request.app[keys.SETTINGS].secret, message)
+
+
+def redirect(location: str) -> web.HTTPFound:
+    return web.HTTPFound(location)
+
+
+def template_context(request: web.Request) -> dict[str, Any]:
+    keys = _app_keys()
+    settings = request.app[keys.SETTINGS]
+    data = session.load(request, settings.secret)
+    return {
+        "request": request,
+        "settings": settings,
+        "instance_name": settings.instance_name,
+        "domain": settings.domain,
+        "base": settings.url,
+        "csrf_token": data["csrf"],
+        "me": request.get(USER_KEY),
+        "flash": session.pop_flash(request, settings.secret),
+        "now": clock.now(),
+    }
+
+
+async def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
+    """Render a template with the common context (signed-in member, CSRF token, flash message)."""
+    keys = _app_keys()
+    await current_user(request)
+    env = request.app[keys.JINJA]
+    ctx = template_context(request)
+    ctx.update(context)
+    body = env.get_template(template).render(**ctx)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+async def render_error(request: web.Request, status: int, message: str, *, headers: dict[str, str] | None = None) -> web.Response:
+    titles = {400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
+              409: "Already there", 410: "Gone", 413: "Too large", 415: "Unsupported type", 422: "Please check your input",
+              429: "Slow down", 500: "Something went wrong"}  # fmt: skip
+    response = await render(request, "error.html", status=status, title=titles.get(status, "Error"), message=message)
+    for k, v in (headers or {}).items():
+        response.headers[k] = v
+    return response

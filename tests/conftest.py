@@ -1,0 +1,225 @@
+"""Shared fixtures: databases on both backends, real instances on loopback, members, logins.
+
+Storage-dependent tests run on SQLite always and on PostgreSQL when ``KOERS_TEST_DATABASE_URL``
+names a server (``.ci/run`` starts one). Each test gets a fresh database copied from a migrated
+template, so tests are independent and fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from server.app import CTX, create_app
+from server.config import Settings, load_settings, normalise_database_url
+from server.context import Context
+from server.services import accounts
+from server.storage.db import Database, migrate
+
+PG_URL = os.environ.get("KOERS_TEST_DATABASE_URL", "")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+BACKENDS = ["sqlite", "postgresql"]
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_admin_url() -> str:
+    return normalise_database_url(PG_URL)
+
+
+def _with_db(url: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _pg_exec(sql: str) -> None:
+    import asyncpg
+
+    raw = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(raw)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+
+    async def build() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await migrate(db)
+        await db.close()
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> str | None:
+    if not PG_URL:
+        return None
+    name = f"koers_tpl_{WORKER}_{uuid.uuid4().hex[:6]}"
+
+    async def build() -> None:
+        await _pg_exec(f'CREATE DATABASE "{name}"')
+        db = Database(_with_db(_pg_admin_url(), name))
+        await migrate(db)
+        await db.close()
+
+    asyncio.run(build())
+    yield name
+    asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not PG_URL:
+        pytest.skip("KOERS_TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
+    return request.param
+
+
+@pytest.fixture
+def new_database_url(
+    backend: str, sqlite_template: Path, pg_template: str | None, tmp_path: Path
+) -> Callable[[], Awaitable[str]]:
+    """A factory of fresh, migrated databases on the current backend (several per test allowed)."""
+    created: list[str] = []
+
+    async def make() -> str:
+        if backend == "sqlite":
+            target = tmp_path / f"db-{uuid.uuid4().hex[:8]}.sqlite3"
+            shutil.copy(sqlite_template, target)
+            return f"sqlite+aiosqlite:///{target}"
+        name = f"koers_t_{uuid.uuid4().hex[:12]}"
+        await _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+        created.append(name)
+        return _with_db(_pg_admin_url(), name)
+
+    yield make
+    for name in created:
+        asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class Instance:
+    """A real Koers instance serving HTTP on a loopback port."""
+
+    app: web.Application
+    server: TestServer
+    client: TestClient
+    settings: Settings
+    clients: list[TestClient] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.settings.url
+
+    @property
+    def ctx(self) -> Context:
+        return self.app[CTX]
+
+    @property
+    def db(self) -> Database:
+        return self.ctx.db
+
+    async def new_client(self) -> TestClient:
+        """Another browser (own cookie jar) talking to this instance."""
+        client = TestClient(self.server)
+        await client.start_server()
+        self.clients.append(client)
+        return client
+
+    async def create_member(self, username: str, *, admin: bool = False, **kw: object) -> accounts.Account:
+        return await accounts.create_account(
+            self.db, self.settings, username=username, email=f"{username}@example.test", password=PASSWORD,
+            is_admin=admin, **kw,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    async def login(self, username: str, password: str = PASSWORD) -> TestClient:
+        """A new client logged in through the real login form."""
+        client = await self.new_client()
+        await web_login(client, username, password)
+        return client
+
+
+def csrf_from(html: str) -> str:
+    m = re.search(r'name="_csrf" value="([^"]+)"', html)
+    assert m, "no CSRF token in page"
+    return m.group(1)
+
+
+async def web_login(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    page = await client.get("/login")
+    token = csrf_from(await page.text())
+    resp = await client.post(
+        "/login", data={"login": username, "password": password, "_csrf": token, "next": "/home"}, allow_redirects=False
+    )
+    assert resp.status == 302, await resp.text()
+
+
+async def post_form(client: TestClient, path: str, data: dict, *, page: str | None = None, **kw):  # type: ignore[no-untyped-def]
+    """POST a form the way a browser does: fetch a page for the CSRF token first."""
+    html = await (await client.get(page or "/login")).text()
+    payload = {"_csrf": csrf_from(html), **data}
+    return await client.post(path, data=payload, allow_redirects=kw.pop("allow_redirects", False), **kw)
+
+
+@pytest.fixture
+async def make_instance(
+    new_database_url: Callable[[], Awaitable[str]], tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[Instance]]]:
+    """Start real instances on loopback; each has its own database, data dir and keys."""
+    started: list[Instance] = []
+
+    async def start(**overrides: object) -> Instance:
+        port = free_port()
+        data_dir = tmp_path / f"instance-{port}"
+        settings = load_settings(
+            env={},
+            url=f"http://127.0.0.1:{port}",
+            data_dir=str(data_dir),
+            database_url=await new_database_url(),
+            host="127.0.0.1",
+            port=port,
+            allow_private_addresses=True,
+            secret="test-secret-" + uuid.uuid4().hex,
+            **overrides,
+        )
+        app = create_app(settings)
+        server = TestServer(app, host="127.0.0.1", port=port)
+        client = TestClient(server)
+        await client.start_server()
+        inst = Instance(app=app, server=server, client=client, settings=app[CTX].settings)
+        started.append(inst)
+        return inst
+
+    yield start
+    for inst in reversed(started):
+        for c in inst.clients:
+            await c.close()
+        await inst.client.close()
+
+
+@pytest.fixture
+async def instance(make_instance: Callable[..., Awaitable[Instance]]) -> Instance:
+    """One running instance (on each backend)."""
+    return await make_instance()
