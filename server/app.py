@@ -33,10 +33,11 @@ Setup = Callable[[web.Application], None]
 
 def _area_setups() -> list[Setup]:
     import federation.setup
+    import server.activitypub
     import server.api
     import server.web
 
-    return [server.web.setup, federation.setup.setup, server.api.setup]
+    return [server.web.setup, federation.setup.setup, server.activitypub.setup, server.api.setup]
 
 
 def create_app(settings: Settings, *, db: Database | None = None, run_migrations: bool = True) -> web.Application:
