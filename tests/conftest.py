@@ -76,7 +76,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_template() -> str | None:
     if not PG_URL:
-        return None
+        yield None
+        return
     name = f"koers_tpl_{WORKER}_{uuid.uuid4().hex[:6]}"
 
     async def build() -> None:
