@@ -18,7 +18,7 @@ ALLOWED_TAGS = {
     "p", "br", "a", "span", "strong", "b", "em", "i", "u", "s", "del", "code", "pre",
     "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "rel", "class", "title"}, "span": {"class"}, "ol": {"start"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "class", "title"}, "span": {"class"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 MENTION_RE = re.compile(r"(?<![\w@/])@([a-zA-Z0-9_]{1,30})(?:@([a-zA-Z0-9.\-]+(?::\d+)?[a-zA-Z0-9]))?")

@@ -42,7 +42,11 @@ async def _error_response(request: web.Request, status: int, message: str, *, fi
         return web.json_response({"error": message}, status=status, headers=headers)
     from server.web.render import render_error
 
-    return await render_error(request, status, message, headers=headers)
+    try:
+        return await render_error(request, status, message, headers=headers)
+    except Exception:  # the error page itself failed (e.g. database down): answer in plain text
+        log.exception("rendering the error page failed")
+        return web.Response(status=status, text=message, headers=headers)
 
 
 @web.middleware
