@@ -1,0 +1,364 @@
+"""Communities of purpose: creation, membership (joining = following the Group actor), managers.
+
+Joining, leaving and deciding on join requests go through ``server.services.follows`` so the
+openness rules (open / approval / invite), the join-request notifications and the last-manager rule
+live in one place. The purpose is versioned in ``server.services.purpose``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock, urls
+from server.context import Context
+from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.services import accounts, follows, notifications, purpose, text
+from server.services.views import ActorView, actor_view
+from server.storage import schema as t
+from server.visibility import Viewer, can_see_members
+
+log = logging.getLogger(__name__)
+
+OPENNESS = ("open", "approval", "invite")
+MEMBER_LIST_VISIBILITY = ("public", "members", "instance")
+MAX_NAME = 120
+MAX_DESCRIPTION = 10000
+
+
+@dataclass(frozen=True, slots=True)
+class Community:
+    """A local or remote community as pages and services need it."""
+
+    id: int
+    actor_id: int
+    handle: str
+    name: str
+    description_html: str
+    description_source: str
+    openness: str
+    member_list_visibility: str
+    uri: str
+    url: str
+    created_at: datetime
+
+
+def _select() -> sa.Select:
+    return sa.select(
+        t.communities, t.actors.c.username.label("handle"), t.actors.c.uri.label("actor_uri"),
+        t.actors.c.url.label("actor_url"),
+    ).join(t.actors, t.actors.c.id == t.communities.c.actor_id)  # fmt: skip
+
+
+def _community(row: sa.Row) -> Community:
+    return Community(
+        id=row.id, actor_id=row.actor_id, handle=row.handle, name=row.name,
+        description_html=row.description_html or "", description_source=row.description_source or "",
+        openness=row.openness, member_list_visibility=row.member_list_visibility, uri=row.actor_uri,
+        url=row.actor_url or row.actor_uri, created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def get_by_handle(conn: AsyncConnection, handle: str) -> Community:
+    """The local community with this handle, or NotFound."""
+    row = (
+        await conn.execute(
+            _select().where(
+                t.actors.c.username == handle.lower(), t.actors.c.domain.is_(None), t.actors.c.suspended.is_(False)
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no community called {handle!r} here")
+    return _community(row)
+
+
+async def get(conn: AsyncConnection, community_id: int) -> Community:
+    """The community with this id, or NotFound."""
+    row = (await conn.execute(_select().where(t.communities.c.id == community_id))).first()
+    if row is None:
+        raise NotFound("no such community")
+    return _community(row)
+
+
+async def list_local(conn: AsyncConnection) -> list[Community]:
+    """All local communities, by name."""
+    rows = await conn.execute(
+        _select().where(t.communities.c.local.is_(True), t.actors.c.suspended.is_(False)).order_by(t.communities.c.name)
+    )
+    return [_community(r) for r in rows]
+
+
+async def member_counts(conn: AsyncConnection, community_ids: list[int]) -> dict[int, int]:
+    """Accepted members per community."""
+    if not community_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(t.communities.c.id, sa.func.count(t.follows.c.id))
+        .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
+        .where(t.communities.c.id.in_(community_ids), t.follows.c.state == "accepted")
+        .group_by(t.communities.c.id)
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+async def is_manager(conn: AsyncConnection, community_id: int, actor_id: int | None) -> bool:
+    """Is this actor a manager of the community?"""
+    if actor_id is None:
+        return False
+    row = await conn.execute(
+        sa.select(1).where(
+            t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
+        )
+    )
+    return row.first() is not None
+
+
+async def membership(conn: AsyncConnection, community: Community, actor_id: int | None) -> str | None:
+    """``accepted`` (member), ``pending`` (asked to join) or None."""
+    if actor_id is None:
+        return None
+    return (
+        await conn.execute(
+            sa.select(t.follows.c.state).where(
+                t.follows.c.follower_id == actor_id, t.follows.c.target_id == community.actor_id
+            )
+        )
+    ).scalar()
+
+
+async def require_manager(conn: AsyncConnection, community_id: int, actor_id: int) -> None:
+    """Raise Forbidden unless the actor manages the community."""
+    if not await is_manager(conn, community_id, actor_id):
+        raise Forbidden("only community managers can do this")
+
+
+def _check_fields(handle: str, name: str, description: str, openness: str, member_list_visibility: str) -> str:
+    try:
+        handle = accounts.check_username(handle)
+    except ValidationError as exc:
+        raise ValidationError(exc.message.replace("username", "handle"), field="handle") from None
+    if not name.strip():
+        raise ValidationError("name: please give the community a name", field="name")
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"name: at most {MAX_NAME} characters", field="name")
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+    if openness not in OPENNESS:
+        raise ValidationError(f"openness: one of {', '.join(OPENNESS)}", field="openness")
+    if member_list_visibility not in MEMBER_LIST_VISIBILITY:
+        raise ValidationError(
+            f"member list visibility: one of {', '.join(MEMBER_LIST_VISIBILITY)}", field="member_list_visibility"
+        )
+    return handle
+
+
+async def create_community(
+    ctx: Context,
+    creator_actor_id: int,
+    *,
+    handle: str,
+    name: str,
+    purpose_text: str,
+    description: str = "",
+    openness: str = "open",
+    member_list_visibility: str = "public",
+) -> Community:
+    """Start a community: its Group actor, purpose version 1, the creator as member and manager."""
+    handle = _check_fields(handle, name, description, openness, member_list_visibility)
+    purpose.check_text(purpose_text)
+    base = ctx.base
+    async with ctx.db.write() as conn:
+        if await accounts.handle_taken(conn, handle):
+            raise Conflict(f"the handle {handle!r} is already taken", field="handle")
+        creator = (await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == creator_actor_id))).first()
+        if creator is None or creator.domain is not None:
+            raise Forbidden("only local members can start a community")
+        description_html = text.render(description).html if description.strip() else ""
+        actor_id = await accounts.insert_local_actor(
+            conn, ctx.settings, kind="group", username=handle, uri=urls.community(base, handle),
+            page_url=urls.community_page(base, handle), display_name=name.strip(),
+            summary_html=description_html, manually_approves=openness != "open",
+        )  # fmt: skip
+        now = clock.now()
+        res = await conn.execute(
+            t.communities.insert().values(
+                actor_id=actor_id, name=name.strip(), description_html=description_html,
+                description_source=description, openness=openness, member_list_visibility=member_list_visibility,
+                created_by=creator_actor_id, local=True, created_at=now,
+            )
+        )  # fmt: skip
+        community_id = int(res.inserted_primary_key[0])
+        await conn.execute(
+            t.community_managers.insert().values(community_id=community_id, actor_id=creator_actor_id, created_at=now)
+        )
+        events = [await _insert_member(ctx, conn, creator_actor_id, actor_id)]
+        await purpose.insert_version(
+            conn, base=base, community_id=community_id, handle=handle, version=1, source=purpose_text,
+            reason="", author_id=creator_actor_id,
+        )  # fmt: skip
+        events.append(
+            await ctx.events.emit(conn, "community.created", community_id=community_id, actor_id=creator_actor_id)
+        )
+        community = await get(conn, community_id)
+    await ctx.events.committed(*events)
+    log.info("community %s created by actor %s", handle, creator_actor_id)
+    return community
+
+
+async def _insert_member(ctx: Context, conn: AsyncConnection, member_id: int, group_actor_id: int):  # type: ignore[no-untyped-def]
+    res = await conn.execute(
+        t.follows.insert().values(
+            follower_id=member_id, target_id=group_actor_id, state="accepted", created_at=clock.now()
+        )
+    )
+    follow_id = int(res.inserted_primary_key[0])
+    return await ctx.events.emit(
+        conn, "follow.created", follow_id=follow_id, follower_id=member_id, target_id=group_actor_id, state="accepted"
+    )
+
+
+async def join(ctx: Context, actor_id: int, community_id: int) -> str:
+    """Join (open) or ask to join (approval); invite-only communities refuse. Returns the state."""
+    async with ctx.db.read() as conn:
+        community = await get(conn, community_id)
+    return await follows.follow(ctx, actor_id, community.actor_id)
+
+
+async def leave(ctx: Context, actor_id: int, community_id: int) -> None:
+    """Leave (or withdraw a join request); gives up roles and management. The last manager cannot."""
+    async with ctx.db.read() as conn:
+        community = await get(conn, community_id)
+    await follows.unfollow(ctx, actor_id, community.actor_id)
+
+
+async def approve_join(ctx: Context, manager_id: int, community_id: int, actor_id: int) -> None:
+    """A manager accepts a join request."""
+    async with ctx.db.read() as conn:
+        community = await get(conn, community_id)
+    await follows.accept_follow(ctx, manager_id, actor_id, community.actor_id)
+
+
+async def reject_join(ctx: Context, manager_id: int, community_id: int, actor_id: int) -> None:
+    """A manager turns down a join request."""
+    async with ctx.db.read() as conn:
+        community = await get(conn, community_id)
+        if not await is_manager(conn, community_id, manager_id):
+            raise Forbidden("only community managers can decide on join requests")
+    await follows.reject_follow(ctx, manager_id, actor_id, community.actor_id)
+
+
+async def add_member(ctx: Context, manager_id: int, community_id: int, username: str) -> int:
+    """A manager adds a local member directly (how invite-only communities grow); returns the actor id.
+
+    A pending request from that person is accepted; the person is notified.
+    """
+    async with ctx.db.write() as conn:
+        community = await get(conn, community_id)
+        await require_manager(conn, community_id, manager_id)
+        person = (
+            await conn.execute(
+                sa.select(t.actors).where(
+                    t.actors.c.username == username.strip().lstrip("@").lower(),
+                    t.actors.c.domain.is_(None),
+                    t.actors.c.kind == "person",
+                )
+            )
+        ).first()
+        if person is None or person.suspended:
+            raise ValidationError(f"no member called {username!r} here", field="username")
+        state = await membership(conn, community, person.id)
+        if state == "accepted":
+            raise Conflict(f"@{person.username} is already a member", field="username")
+        if state == "pending":
+            await conn.execute(
+                t.follows.update()
+                .where(t.follows.c.follower_id == person.id, t.follows.c.target_id == community.actor_id)
+                .values(state="accepted")
+            )
+            event = await ctx.events.emit(
+                conn, "follow.accepted", follower_id=person.id, target_id=community.actor_id
+            )
+        else:
+            event = await _insert_member(ctx, conn, person.id, community.actor_id)
+        await notifications.notify(
+            conn, person.id, "koers.member_added", from_actor_id=manager_id, community_id=community_id
+        )
+    await ctx.events.committed(event)
+    return int(person.id)
+
+
+async def add_manager(ctx: Context, manager_id: int, community_id: int, actor_id: int) -> None:
+    """A manager makes another member a manager."""
+    async with ctx.db.write() as conn:
+        community = await get(conn, community_id)
+        await require_manager(conn, community_id, manager_id)
+        if await membership(conn, community, actor_id) != "accepted":
+            raise ValidationError("only members can become managers", field="actor_id")
+        if await is_manager(conn, community_id, actor_id):
+            return
+        await conn.execute(
+            t.community_managers.insert().values(community_id=community_id, actor_id=actor_id, created_at=clock.now())
+        )
+        event = await ctx.events.emit(
+            conn, "community.manager_added", community_id=community_id, actor_id=actor_id, by_actor_id=manager_id
+        )
+    await ctx.events.committed(event)
+
+
+async def remove_manager(ctx: Context, manager_id: int, community_id: int, actor_id: int) -> None:
+    """A manager steps down or removes another manager; the last one cannot go."""
+    async with ctx.db.write() as conn:
+        await require_manager(conn, community_id, manager_id)
+        current = await follows.community_managers(conn, community_id)
+        if actor_id not in current:
+            raise NotFound("that person is not a manager")
+        if len(current) == 1:
+            raise Forbidden("a community needs at least one manager")
+        await conn.execute(
+            t.community_managers.delete().where(
+                t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
+            )
+        )
+
+
+async def _actors_of(conn: AsyncConnection, ctx: Context, query: sa.Select) -> list[ActorView]:
+    return [actor_view(r, ctx.base, ctx.settings.domain) for r in await conn.execute(query)]
+
+
+async def members(conn: AsyncConnection, ctx: Context, viewer: Viewer, community: Community) -> list[ActorView]:
+    """Accepted members, newest first; Forbidden when the member list is hidden from the viewer."""
+    if not await can_see_members(conn, viewer, community.id):
+        raise Forbidden("the member list of this community is not visible to you")
+    return await _actors_of(conn, ctx, follows.followers_query(community.actor_id))
+
+
+async def join_requests(conn: AsyncConnection, ctx: Context, community: Community) -> list[ActorView]:
+    """People waiting for a manager's decision (callers check the viewer is a manager)."""
+    return await _actors_of(conn, ctx, follows.followers_query(community.actor_id, state="pending"))
+
+
+async def managers(conn: AsyncConnection, ctx: Context, community_id: int) -> list[ActorView]:
+    """The community's managers."""
+    query = (
+        sa.select(t.actors)
+        .join(t.community_managers, t.community_managers.c.actor_id == t.actors.c.id)
+        .where(t.community_managers.c.community_id == community_id)
+        .order_by(t.actors.c.username)
+    )
+    return await _actors_of(conn, ctx, query)
+
+
+async def communities_of(conn: AsyncConnection, actor_id: int) -> list[Community]:
+    """Communities an actor is an accepted member of (for profiles)."""
+    rows = await conn.execute(
+        _select()
+        .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
+        .where(t.follows.c.follower_id == actor_id, t.follows.c.state == "accepted")
+        .order_by(t.communities.c.name)
+    )
+    return [_community(r) for r in rows]

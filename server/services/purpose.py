@@ -1,0 +1,161 @@
+"""The versioned purpose of a community: every change keeps the earlier versions, who and why.
+
+A community manager decides a change; members are notified (``koers.purpose_changed``) and
+federation turns the ``purpose.changed`` event into an ``Update``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock, urls
+from server.context import Context
+from server.errors import Forbidden, NotFound, ValidationError
+from server.services import notifications, text
+from server.storage import schema as t
+
+MAX_PURPOSE = 5000
+MAX_REASON = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeVersion:
+    """One accepted version of a purpose statement."""
+
+    id: int
+    version: int
+    text_source: str
+    text_html: str
+    reason: str
+    author_username: str | None
+    author_name: str | None
+    uri: str | None
+    created_at: datetime
+
+
+def check_text(source: str) -> str:
+    """A purpose statement must say something and stay readable."""
+    if not source.strip():
+        raise ValidationError("purpose: write what the community works towards", field="purpose")
+    if len(source) > MAX_PURPOSE:
+        raise ValidationError(f"purpose: at most {MAX_PURPOSE} characters", field="purpose")
+    return source
+
+
+async def insert_version(
+    conn: AsyncConnection,
+    *,
+    base: str,
+    community_id: int,
+    handle: str,
+    version: int,
+    source: str,
+    reason: str,
+    author_id: int | None,
+) -> int:
+    """Store one purpose version (inside the caller's write transaction); returns its row id."""
+    res = await conn.execute(
+        t.purpose_versions.insert().values(
+            community_id=community_id, version=version, text_source=source, text_html=text.render(source).html,
+            reason=reason.strip(), author_id=author_id, uri=urls.purpose_version(base, handle, version),
+            created_at=clock.now(),
+        )
+    )  # fmt: skip
+    return int(res.inserted_primary_key[0])
+
+
+def _select() -> sa.Select:
+    pv = t.purpose_versions
+    return sa.select(
+        pv, t.actors.c.username.label("author_username"), t.actors.c.display_name.label("author_name")
+    ).select_from(pv.outerjoin(t.actors, t.actors.c.id == pv.c.author_id))
+
+
+def _version(row: sa.Row) -> PurposeVersion:
+    return PurposeVersion(
+        id=row.id, version=row.version, text_source=row.text_source, text_html=row.text_html,
+        reason=row.reason or "", author_username=row.author_username,
+        author_name=row.author_name or row.author_username, uri=row.uri,
+        created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def current(conn: AsyncConnection, community_id: int) -> PurposeVersion | None:
+    """The newest version, or None for a community without a purpose (remote ones)."""
+    row = (
+        await conn.execute(
+            _select()
+            .where(t.purpose_versions.c.community_id == community_id)
+            .order_by(t.purpose_versions.c.version.desc())
+            .limit(1)
+        )
+    ).first()
+    return _version(row) if row else None
+
+
+async def history(conn: AsyncConnection, community_id: int) -> list[PurposeVersion]:
+    """Every version, newest first."""
+    rows = await conn.execute(
+        _select()
+        .where(t.purpose_versions.c.community_id == community_id)
+        .order_by(t.purpose_versions.c.version.desc())
+    )
+    return [_version(r) for r in rows]
+
+
+async def change_purpose(ctx: Context, actor_id: int, community_id: int, new_text: str, reason: str) -> int:
+    """A manager sets a new purpose; returns the new version number. Earlier versions are kept."""
+    check_text(new_text)
+    if len(reason) > MAX_REASON:
+        raise ValidationError(f"reason: at most {MAX_REASON} characters", field="reason")
+    if not reason.strip():
+        raise ValidationError("reason: say why the purpose changes", field="reason")
+    async with ctx.db.write() as conn:
+        community = (
+            await conn.execute(
+                sa.select(t.communities.c.id, t.communities.c.actor_id, t.actors.c.username)
+                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+                .where(t.communities.c.id == community_id)
+            )
+        ).first()
+        if community is None:
+            raise NotFound("no such community")
+        is_manager = await conn.execute(
+            sa.select(1).where(
+                t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
+            )
+        )
+        if is_manager.first() is None:
+            raise Forbidden("only community managers can change the purpose")
+        latest = (
+            await conn.execute(
+                sa.select(sa.func.max(t.purpose_versions.c.version)).where(
+                    t.purpose_versions.c.community_id == community_id
+                )
+            )
+        ).scalar() or 0
+        version = latest + 1
+        version_id = await insert_version(
+            conn, base=ctx.base, community_id=community_id, handle=community.username, version=version,
+            source=new_text, reason=reason, author_id=actor_id,
+        )  # fmt: skip
+        members = await conn.execute(
+            sa.select(t.follows.c.follower_id).where(
+                t.follows.c.target_id == community.actor_id, t.follows.c.state == "accepted"
+            )
+        )
+        for (member_id,) in list(members):
+            await notifications.notify(
+                conn, member_id, "koers.purpose_changed", from_actor_id=actor_id, community_id=community_id,
+                extra={"version": version},
+            )  # fmt: skip
+        event = await ctx.events.emit(
+            conn, "purpose.changed", community_id=community_id, purpose_version_id=version_id, version=version,
+            actor_id=actor_id,
+        )  # fmt: skip
+    await ctx.events.committed(event)
+    return version

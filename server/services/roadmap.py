@@ -1,0 +1,298 @@
+"""A community's roadmap: items with a status, an owner role and an audience; status history kept.
+
+Every read goes through ``visibility.items_visible_to`` / ``can_see_item``. A status change is a
+row in ``roadmap_status_changes`` and a ``roadmap.status_changed`` event (an ``Update`` when federated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock, urls
+from server.context import Context
+from server.errors import Forbidden, NotFound, ValidationError
+from server.services import notifications, text
+from server.services.posts import is_member
+from server.storage import schema as t
+from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_item, items_visible_to
+
+STATUSES = ("idea", "planned", "in_progress", "done", "dropped")
+STATUS_LABELS = {"idea": "Idea", "planned": "Planned", "in_progress": "In progress", "done": "Done",
+                 "dropped": "Dropped"}  # fmt: skip
+MAX_TITLE = 255
+MAX_DESCRIPTION = 10000
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A roadmap item as pages show it."""
+
+    id: int
+    community_id: int
+    title: str
+    description_html: str
+    status: str
+    owner_role_id: int | None
+    owner_role_name: str | None
+    audience: Audience
+    author_id: int | None
+    uri: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One recorded status change (``from_status`` is None for the first one)."""
+
+    id: int
+    item_id: int
+    item_title: str
+    from_status: str | None
+    to_status: str
+    author_username: str | None
+    note: str
+    created_at: datetime
+
+
+def _check_status(status: str) -> str:
+    if status not in STATUSES:
+        raise ValidationError(f"status: one of {', '.join(STATUSES)}", field="status")
+    return status
+
+
+def _check_audience(audience: str) -> Audience:
+    try:
+        value = Audience.parse(audience)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="audience") from None
+    if value not in ITEM_AUDIENCES:
+        raise ValidationError(
+            f"audience of a roadmap item: one of {', '.join(a.value for a in ITEM_AUDIENCES)}", field="audience"
+        )
+    return value
+
+
+async def _may_edit(conn: AsyncConnection, item: sa.Row, actor_id: int) -> bool:
+    """Managers, the item's author and holders of its owner role may change its status."""
+    if item.author_id == actor_id:
+        return True
+    manager = await conn.execute(
+        sa.select(1).where(
+            t.community_managers.c.community_id == item.community_id, t.community_managers.c.actor_id == actor_id
+        )
+    )
+    if manager.first():
+        return True
+    if item.owner_role_id is None:
+        return False
+    holder = await conn.execute(
+        sa.select(1).where(
+            t.role_holders.c.role_id == item.owner_role_id,
+            t.role_holders.c.actor_id == actor_id,
+            t.role_holders.c.state == "held",
+        )
+    )
+    return holder.first() is not None
+
+
+async def create_item(
+    ctx: Context,
+    actor_id: int,
+    community_id: int,
+    *,
+    title: str,
+    description: str = "",
+    status: str = "idea",
+    owner_role_id: int | None = None,
+    audience: str = "public",
+) -> int:
+    """A member adds an item to the roadmap; returns its id. The first status is recorded too."""
+    title = title.strip()
+    if not title:
+        raise ValidationError("title: please give the item a title", field="title")
+    if len(title) > MAX_TITLE:
+        raise ValidationError(f"title: at most {MAX_TITLE} characters", field="title")
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+    _check_status(status)
+    item_audience = _check_audience(audience)
+    async with ctx.db.write() as conn:
+        handle = (
+            await conn.execute(
+                sa.select(t.actors.c.username)
+                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+                .where(t.communities.c.id == community_id)
+            )
+        ).scalar()
+        if handle is None:
+            raise NotFound("no such community")
+        if not await is_member(conn, community_id, actor_id):
+            raise Forbidden("only members of the community can add to its roadmap")
+        if owner_role_id is not None:
+            role_community = (
+                await conn.execute(sa.select(t.roles.c.community_id).where(t.roles.c.id == owner_role_id))
+            ).scalar()
+            if role_community != community_id:
+                raise ValidationError("the owner role must be a role of this community", field="owner_role_id")
+        now = clock.now()
+        res = await conn.execute(
+            t.roadmap_items.insert().values(
+                community_id=community_id, title=title, description_source=description,
+                description_html=text.render(description).html if description.strip() else "", status=status,
+                owner_role_id=owner_role_id, audience=item_audience.value, author_id=actor_id,
+                created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        item_id = int(res.inserted_primary_key[0])
+        await conn.execute(
+            t.roadmap_items.update()
+            .where(t.roadmap_items.c.id == item_id)
+            .values(uri=urls.roadmap_item(ctx.base, handle, item_id))
+        )
+        await conn.execute(
+            t.roadmap_status_changes.insert().values(
+                item_id=item_id, from_status=None, to_status=status, actor_id=actor_id, note="", created_at=now
+            )
+        )
+        event = await ctx.events.emit(conn, "roadmap.created", item_id=item_id, community_id=community_id, actor_id=actor_id)
+    await ctx.events.committed(event)
+    return item_id
+
+
+async def change_status(ctx: Context, actor_id: int, item_id: int, status: str, note: str = "") -> None:
+    """Move an item to another status, recording who, when and why."""
+    _check_status(status)
+    if len(note) > MAX_NOTE:
+        raise ValidationError(f"note: at most {MAX_NOTE} characters", field="note")
+    async with ctx.db.write() as conn:
+        item = (await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item_id))).first()
+        viewer = Viewer(actor_id=actor_id, local=True)
+        if item is None or not await can_see_item(conn, viewer, item_id):
+            raise NotFound("no such roadmap item")
+        if not await _may_edit(conn, item, actor_id):
+            raise Forbidden("only managers, the item's author or its owner role can change its status")
+        if item.status == status:
+            raise ValidationError(f"the item is already {STATUS_LABELS[status].lower()}", field="status")
+        now = clock.now()
+        await conn.execute(
+            t.roadmap_items.update().where(t.roadmap_items.c.id == item_id).values(status=status, updated_at=now)
+        )
+        res = await conn.execute(
+            t.roadmap_status_changes.insert().values(
+                item_id=item_id, from_status=item.status, to_status=status, actor_id=actor_id, note=note.strip(),
+                created_at=now,
+            )
+        )  # fmt: skip
+        if item.author_id is not None:
+            await notifications.notify(
+                conn, item.author_id, "koers.roadmap_status", from_actor_id=actor_id, community_id=item.community_id,
+                extra={"item_id": item_id, "status": status},
+            )  # fmt: skip
+        event = await ctx.events.emit(
+            conn, "roadmap.status_changed", item_id=item_id, community_id=item.community_id,
+            change_id=int(res.inserted_primary_key[0]), from_status=item.status, to_status=status, actor_id=actor_id,
+        )  # fmt: skip
+    await ctx.events.committed(event)
+
+
+def _item_select() -> sa.Select:
+    ri = t.roadmap_items
+    return sa.select(ri, t.roles.c.name.label("owner_role_name")).select_from(
+        ri.outerjoin(t.roles, t.roles.c.id == ri.c.owner_role_id)
+    )
+
+
+def _item(r: sa.Row) -> Item:
+    return Item(
+        id=r.id, community_id=r.community_id, title=r.title, description_html=r.description_html or "",
+        status=r.status, owner_role_id=r.owner_role_id, owner_role_name=r.owner_role_name,
+        audience=Audience(r.audience), author_id=r.author_id, uri=r.uri,
+        created_at=clock.aware(r.created_at), updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def items(conn: AsyncConnection, viewer: Viewer, community_id: int) -> list[Item]:
+    """The items of a community the viewer may see, most recently changed first."""
+    rows = await conn.execute(
+        _item_select()
+        .where(t.roadmap_items.c.community_id == community_id, items_visible_to(viewer))
+        .order_by(t.roadmap_items.c.updated_at.desc(), t.roadmap_items.c.id.desc())
+    )
+    return [_item(r) for r in rows]
+
+
+def by_status(all_items: list[Item]) -> dict[str, list[Item]]:
+    """Items grouped into the roadmap's columns, in status order."""
+    columns: dict[str, list[Item]] = {s: [] for s in STATUSES}
+    for item in all_items:
+        columns[item.status].append(item)
+    return columns
+
+
+async def get_item(conn: AsyncConnection, viewer: Viewer, community_id: int, item_id: int) -> Item:
+    """One item of this community the viewer may see, or NotFound (hidden items do not exist)."""
+    row = (
+        await conn.execute(
+            _item_select().where(
+                t.roadmap_items.c.id == item_id,
+                t.roadmap_items.c.community_id == community_id,
+                items_visible_to(viewer),
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such roadmap item")
+    return _item(row)
+
+
+async def may_change(conn: AsyncConnection, item: Item, actor_id: int | None) -> bool:
+    """Whether the status form should be offered to this actor."""
+    if actor_id is None:
+        return False
+    row = (await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item.id))).first()
+    return row is not None and await _may_edit(conn, row, actor_id)
+
+
+def _changes_select() -> sa.Select:
+    sc = t.roadmap_status_changes
+    return (
+        sa.select(sc, t.roadmap_items.c.title.label("item_title"), t.actors.c.username.label("author_username"))
+        .join(t.roadmap_items, t.roadmap_items.c.id == sc.c.item_id)
+        .outerjoin(t.actors, t.actors.c.id == sc.c.actor_id)
+    )
+
+
+def _change(r: sa.Row) -> StatusChange:
+    return StatusChange(
+        id=r.id, item_id=r.item_id, item_title=r.item_title, from_status=r.from_status, to_status=r.to_status,
+        author_username=r.author_username, note=r.note or "", created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def history(conn: AsyncConnection, item_id: int) -> list[StatusChange]:
+    """Every status change of an item, oldest first (callers checked the item is visible)."""
+    rows = await conn.execute(
+        _changes_select().where(t.roadmap_status_changes.c.item_id == item_id).order_by(t.roadmap_status_changes.c.id)
+    )
+    return [_change(r) for r in rows]
+
+
+async def recent_changes(conn: AsyncConnection, viewer: Viewer, community_id: int, *, limit: int = 10) -> list[StatusChange]:
+    """The latest status changes of the items the viewer may see (the community page's activity)."""
+    rows = await conn.execute(
+        _changes_select()
+        .where(t.roadmap_items.c.community_id == community_id, items_visible_to(viewer))
+        .order_by(t.roadmap_status_changes.c.id.desc())
+        .limit(limit)
+    )
+    return [_change(r) for r in rows]

@@ -1,0 +1,337 @@
+"""Roles in a community: named responsibilities with required competencies and holders.
+
+How a role is filled: ``open`` (any member claims it: informal leadership), ``approval`` (a member
+asks, a manager decides) or ``assigned`` (managers assign). ``role.assigned`` / ``role.released``
+events carry ``role_id`` and ``actor_id``; federation turns them into ``Add`` / ``Remove``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock, urls
+from server.context import Context
+from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.events import Event
+from server.services import accounts, notifications, text
+from server.services.posts import is_member
+from server.storage import schema as t
+
+FILL_MODES = ("open", "approval", "assigned")
+FILL_MODE_LABELS = {"open": "Open: any member may claim it", "approval": "By approval of a manager",
+                    "assigned": "Assigned by managers"}  # fmt: skip
+MAX_NAME = 120
+MAX_DESCRIPTION = 5000
+
+
+@dataclass(slots=True)
+class Role:
+    """A role with its holders (usernames by state) and required competencies."""
+
+    id: int
+    community_id: int
+    name: str
+    description_html: str
+    fill_mode: str
+    uri: str | None
+    competencies: list[tuple[str, str | None]] = field(default_factory=list)
+    holders: list[sa.Row] = field(default_factory=list)
+    requested: list[sa.Row] = field(default_factory=list)
+
+    @property
+    def claimable(self) -> bool:
+        """Members may take it themselves (open) or ask for it (approval)."""
+        return self.fill_mode in ("open", "approval")
+
+    @property
+    def vacant(self) -> bool:
+        return not self.holders
+
+    @property
+    def fill_mode_label(self) -> str:
+        return FILL_MODE_LABELS[self.fill_mode]
+
+
+async def create_role(
+    ctx: Context,
+    manager_id: int,
+    community_id: int,
+    *,
+    name: str,
+    description: str = "",
+    competencies: list[tuple[str, str | None]] | None = None,
+    fill_mode: str = "open",
+) -> int:
+    """A manager defines a role; returns its id."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("name: please name the role", field="name")
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"name: at most {MAX_NAME} characters", field="name")
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+    if fill_mode not in FILL_MODES:
+        raise ValidationError(f"how it is filled: one of {', '.join(FILL_MODES)}", field="fill_mode")
+    cleaned = accounts.parse_competencies(competencies or [])
+    async with ctx.db.write() as conn:
+        handle = await _require_manager(conn, community_id, manager_id)
+        clash = await conn.execute(
+            sa.select(t.roles.c.id).where(t.roles.c.community_id == community_id, t.roles.c.name == name)
+        )
+        if clash.first():
+            raise Conflict(f"this community already has a role called {name!r}", field="name")
+        res = await conn.execute(
+            t.roles.insert().values(
+                community_id=community_id, name=name, description_source=description,
+                description_html=text.render(description).html if description.strip() else "",
+                fill_mode=fill_mode, created_at=clock.now(),
+            )
+        )  # fmt: skip
+        role_id = int(res.inserted_primary_key[0])
+        await conn.execute(t.roles.update().where(t.roles.c.id == role_id).values(uri=urls.role(ctx.base, handle, role_id)))
+        if cleaned:
+            await conn.execute(
+                t.role_competencies.insert(), [{"role_id": role_id, "name": n, "level": lv} for n, lv in cleaned]
+            )
+        event = await ctx.events.emit(conn, "role.created", role_id=role_id, community_id=community_id)
+    await ctx.events.committed(event)
+    return role_id
+
+
+async def _require_manager(conn: AsyncConnection, community_id: int, actor_id: int) -> str:
+    """The community handle, after checking the actor manages it."""
+    handle = (
+        await conn.execute(
+            sa.select(t.actors.c.username)
+            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            .where(t.communities.c.id == community_id)
+        )
+    ).scalar()
+    if handle is None:
+        raise NotFound("no such community")
+    manager = await conn.execute(
+        sa.select(1).where(
+            t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
+        )
+    )
+    if manager.first() is None:
+        raise Forbidden("only community managers can do this")
+    return str(handle)
+
+
+async def _role_row(conn: AsyncConnection, role_id: int) -> sa.Row:
+    row = (await conn.execute(sa.select(t.roles).where(t.roles.c.id == role_id))).first()
+    if row is None:
+        raise NotFound("no such role")
+    return row
+
+
+async def _holding(conn: AsyncConnection, role_id: int, actor_id: int) -> str | None:
+    return (
+        await conn.execute(
+            sa.select(t.role_holders.c.state).where(
+                t.role_holders.c.role_id == role_id, t.role_holders.c.actor_id == actor_id
+            )
+        )
+    ).scalar()
+
+
+async def _hold(ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int | None) -> Event:
+    """Make ``actor_id`` a holder (from nothing or from a request); notify when someone else did it."""
+    state = await _holding(conn, role.id, actor_id)
+    if state == "held":
+        raise Conflict("already holds this role", field="actor_id")
+    if state == "requested":
+        await conn.execute(
+            t.role_holders.update()
+            .where(t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == actor_id)
+            .values(state="held", created_at=clock.now())
+        )
+    else:
+        await conn.execute(
+            t.role_holders.insert().values(role_id=role.id, actor_id=actor_id, state="held", created_at=clock.now())
+        )
+    if by is not None and by != actor_id:
+        await notifications.notify(
+            conn, actor_id, "koers.role_assigned", from_actor_id=by, community_id=role.community_id,
+            extra={"role_id": role.id, "role": role.name},
+        )  # fmt: skip
+    return await ctx.events.emit(
+        conn, "role.assigned", role_id=role.id, actor_id=actor_id, community_id=role.community_id, by_actor_id=by
+    )
+
+
+async def _drop(ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int) -> Event | None:
+    state = await _holding(conn, role.id, actor_id)
+    if state is None:
+        raise NotFound("that person neither holds nor asked for this role")
+    await conn.execute(
+        t.role_holders.delete().where(t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == actor_id)
+    )
+    if state != "held":
+        return None
+    return await ctx.events.emit(
+        conn, "role.released", role_id=role.id, actor_id=actor_id, community_id=role.community_id, by_actor_id=by
+    )
+
+
+async def claim_role(ctx: Context, actor_id: int, role_id: int) -> str:
+    """A member takes an open role (``held``) or asks for an approval role (``requested``)."""
+    async with ctx.db.write() as conn:
+        role = await _role_row(conn, role_id)
+        if not await is_member(conn, role.community_id, actor_id):
+            raise Forbidden("join the community before you take on one of its roles")
+        if role.fill_mode == "assigned":
+            raise Forbidden("this role is assigned by the community managers")
+        if role.fill_mode == "open":
+            event = await _hold(ctx, conn, role, actor_id, actor_id)
+            state = "held"
+        else:
+            if await _holding(conn, role_id, actor_id) is not None:
+                raise Conflict("you already hold or asked for this role")
+            await conn.execute(
+                t.role_holders.insert().values(
+                    role_id=role_id, actor_id=actor_id, state="requested", created_at=clock.now()
+                )
+            )
+            for (manager,) in list(
+                await conn.execute(
+                    sa.select(t.community_managers.c.actor_id).where(
+                        t.community_managers.c.community_id == role.community_id
+                    )
+                )
+            ):
+                await notifications.notify(
+                    conn, manager, "koers.role_requested", from_actor_id=actor_id, community_id=role.community_id,
+                    extra={"role_id": role_id, "role": role.name},
+                )  # fmt: skip
+            event = await ctx.events.emit(
+                conn, "role.requested", role_id=role_id, actor_id=actor_id, community_id=role.community_id
+            )
+            state = "requested"
+    await ctx.events.committed(event)
+    return state
+
+
+async def release_role(ctx: Context, actor_id: int, role_id: int) -> None:
+    """A holder gives the role up (or withdraws a request)."""
+    async with ctx.db.write() as conn:
+        role = await _role_row(conn, role_id)
+        event = await _drop(ctx, conn, role, actor_id, actor_id)
+    if event:
+        await ctx.events.committed(event)
+
+
+async def assign_role(ctx: Context, manager_id: int, role_id: int, actor_id: int) -> None:
+    """A manager gives a member a role (any fill mode); approving a request is the same act."""
+    async with ctx.db.write() as conn:
+        role = await _role_row(conn, role_id)
+        await _require_manager(conn, role.community_id, manager_id)
+        if not await is_member(conn, role.community_id, actor_id):
+            raise ValidationError("only members of the community can hold its roles", field="actor_id")
+        event = await _hold(ctx, conn, role, actor_id, manager_id)
+    await ctx.events.committed(event)
+
+
+async def unassign_role(ctx: Context, manager_id: int, role_id: int, actor_id: int) -> None:
+    """A manager takes a role away (or denies a request)."""
+    async with ctx.db.write() as conn:
+        role = await _role_row(conn, role_id)
+        await _require_manager(conn, role.community_id, manager_id)
+        event = await _drop(ctx, conn, role, actor_id, manager_id)
+    if event:
+        await ctx.events.committed(event)
+
+
+async def _people(conn: AsyncConnection, role_ids: list[int]) -> dict[int, list[sa.Row]]:
+    out: dict[int, list[sa.Row]] = {}
+    if not role_ids:
+        return out
+    rows = await conn.execute(
+        sa.select(t.role_holders.c.role_id, t.role_holders.c.state, t.actors)
+        .join(t.actors, t.actors.c.id == t.role_holders.c.actor_id)
+        .where(t.role_holders.c.role_id.in_(role_ids))
+        .order_by(t.role_holders.c.created_at)
+    )
+    for r in rows:
+        out.setdefault(r.role_id, []).append(r)
+    return out
+
+
+async def _build(conn: AsyncConnection, rows: list[sa.Row]) -> list[Role]:
+    ids = [r.id for r in rows]
+    people = await _people(conn, ids)
+    comps: dict[int, list[tuple[str, str | None]]] = {}
+    if ids:
+        for c in await conn.execute(
+            sa.select(t.role_competencies).where(t.role_competencies.c.role_id.in_(ids)).order_by(t.role_competencies.c.name)
+        ):
+            comps.setdefault(c.role_id, []).append((c.name, c.level))
+    return [
+        Role(
+            id=r.id, community_id=r.community_id, name=r.name, description_html=r.description_html or "",
+            fill_mode=r.fill_mode, uri=r.uri, competencies=comps.get(r.id, []),
+            holders=[p for p in people.get(r.id, []) if p.state == "held"],
+            requested=[p for p in people.get(r.id, []) if p.state == "requested"],
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
+async def roles_of(conn: AsyncConnection, community_id: int) -> list[Role]:
+    """All roles of a community, by name, with holders and competencies."""
+    rows = list(await conn.execute(sa.select(t.roles).where(t.roles.c.community_id == community_id).order_by(t.roles.c.name)))
+    return await _build(conn, rows)
+
+
+async def get_role(conn: AsyncConnection, community_id: int, role_id: int) -> Role:
+    """One role of this community, or NotFound."""
+    row = await _role_row(conn, role_id)
+    if row.community_id != community_id:
+        raise NotFound("no such role in this community")
+    return (await _build(conn, [row]))[0]
+
+
+async def matching_members(conn: AsyncConnection, role: Role, *, limit: int = 20) -> list[sa.Row]:
+    """Members of the role's community with at least one required competency, best matches first."""
+    names = [n for n, _ in role.competencies]
+    if not names:
+        return []
+    matches = sa.func.count(t.competencies.c.id).label("matches")
+    return list(
+        await conn.execute(
+            sa.select(t.actors, matches)
+            .join(t.competencies, t.competencies.c.actor_id == t.actors.c.id)
+            .join(t.follows, t.follows.c.follower_id == t.actors.c.id)
+            .join(t.communities, t.communities.c.actor_id == t.follows.c.target_id)
+            .where(
+                t.communities.c.id == role.community_id,
+                t.follows.c.state == "accepted",
+                t.competencies.c.name.in_(names),
+                t.actors.c.suspended.is_(False),
+            )
+            .group_by(t.actors.c.id)
+            .order_by(matches.desc(), t.actors.c.username)
+            .limit(limit)
+        )
+    )
+
+
+async def roles_held_by(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
+    """Roles an actor holds, with their community (``role_id``, ``role_name``, ``handle``, ``community_name``)."""
+    return list(
+        await conn.execute(
+            sa.select(
+                t.roles.c.id.label("role_id"), t.roles.c.name.label("role_name"),
+                t.actors.c.username.label("handle"), t.communities.c.name.label("community_name"),
+            )
+            .join(t.role_holders, t.role_holders.c.role_id == t.roles.c.id)
+            .join(t.communities, t.communities.c.id == t.roles.c.community_id)
+            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+            .where(t.role_holders.c.actor_id == actor_id, t.role_holders.c.state == "held")
+            .order_by(t.communities.c.name, t.roles.c.name)
+        )
+    )  # fmt: skip
