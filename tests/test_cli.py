@@ -1,0 +1,132 @@
+"""The ``koers`` command line as an operator meets it: help, one-line errors, account management.
+
+Every command runs in a real subprocess (``python -m server.cli``), as a user would run it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ["serve", "demo", "migrate", "account", "account create", "account list"]
+
+
+def koers(*args: str, tmp_path: Path, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``koers ARGS`` with a clean environment (no KOERS_* from the caller) in ``tmp_path``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
+    clean["PYTHONPATH"] = str(ROOT)
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *words: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("koers: error:")]
+    assert len(errors) == 1, proc.stderr
+    for word in words:
+        assert word.lower() in errors[0].lower(), errors[0]
+
+
+def test_help_lists_commands_and_settings(tmp_path: Path) -> None:
+    proc = koers("--help", tmp_path=tmp_path)
+    assert proc.returncode == 0
+    for name in ("serve", "demo", "migrate", "account"):
+        assert name in proc.stdout
+    for var in ("KOERS_URL", "KOERS_DATABASE_URL", "KOERS_DATA_DIR", "KOERS_REGISTRATIONS", "KOERS_ALLOW_PRIVATE_ADDRESSES"):
+        assert var in proc.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help(command: str, tmp_path: Path) -> None:
+    proc = koers(*command.split(), "--help", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: koers " + command)
+
+
+def test_bad_url_is_one_clear_line(tmp_path: Path) -> None:
+    proc = koers("migrate", tmp_path=tmp_path, env={"KOERS_URL": "ftp://nowhere"})
+    assert_one_line_error(proc, "KOERS_URL")
+
+
+def test_bad_registrations_mode_is_one_clear_line(tmp_path: Path) -> None:
+    proc = koers("serve", "--port", "0", tmp_path=tmp_path, env={"KOERS_REGISTRATIONS": "sometimes"})
+    assert_one_line_error(proc, "KOERS_REGISTRATIONS", "open")
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    proc = koers("migrate", "--database-url", "postgresql://127.0.0.1:1/x", tmp_path=tmp_path)
+    assert_one_line_error(proc, "cannot reach the database")
+
+
+def test_unknown_database_scheme_is_one_clear_line(tmp_path: Path) -> None:
+    proc = koers("migrate", tmp_path=tmp_path, env={"KOERS_DATABASE_URL": "mysql://db/koers"})
+    assert_one_line_error(proc, "KOERS_DATABASE_URL")
+
+
+def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = koers("serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), tmp_path=tmp_path)
+    assert_one_line_error(proc, "already in use", str(port))
+
+
+def test_migrate_then_create_and_list_accounts(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    proc = koers("migrate", "--data-dir", data, tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "up to date" in proc.stdout
+    assert (tmp_path / "data" / "koers.sqlite3").exists()
+    assert (tmp_path / "data" / "secret.key").exists()
+
+    proc = koers(
+        "account", "create", "ada", "--email", "ada@example.test", "--password", "correct horse battery",
+        "--admin", "--data-dir", data, tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "created @ada@" in proc.stdout and "(admin)" in proc.stdout
+    proc = koers(
+        "account", "create", "bo", "--email", "bo@example.test", "--password", "correct horse battery",
+        "--data-dir", data, tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+    proc = koers("account", "list", "--data-dir", data, tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line for line in proc.stdout.splitlines()[1:]}
+    assert set(rows) == {"ada", "bo"}
+    assert rows["ada"].rstrip().endswith("yes") and not rows["bo"].rstrip().endswith("yes")
+
+
+def test_duplicate_account_is_refused_without_traceback(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    args = ("account", "create", "ada", "--email", "ada@example.test", "--password", "correct horse battery", "--data-dir", data)
+    assert koers(*args, tmp_path=tmp_path).returncode == 0
+    proc = koers(*args, tmp_path=tmp_path)
+    assert_one_line_error(proc)
+
+
+def test_weak_password_is_refused_without_traceback(tmp_path: Path) -> None:
+    proc = koers(
+        "account", "create", "ada", "--email", "ada@example.test", "--password", "x", "--data-dir", str(tmp_path / "d"),
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert_one_line_error(proc)
+
+
+def test_empty_account_list_says_how_to_create_one(tmp_path: Path) -> None:
+    proc = koers("account", "list", "--data-dir", str(tmp_path / "data"), tmp_path=tmp_path)
+    assert proc.returncode == 0
+    assert "koers account create" in proc.stdout
