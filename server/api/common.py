@@ -1,0 +1,53 @@
+"""Small helpers every API module uses: the context, JSON answers, ids in paths, Link paging."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from server.context import Context
+from server.errors import NotFound
+from server.services.timelines import Page
+from server.api.params import Params
+
+
+def ctx(request: web.Request) -> Context:
+    from server.app import CTX
+
+    return request.app[CTX]
+
+
+def json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers)
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    """A numeric id from the URL path; anything else is a 404 (Mastodon answers the same)."""
+    value = request.match_info.get(name, "")
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound("Record not found")
+    return int(value)
+
+
+def page(params: Params, *, default: int = 20, maximum: int = 40) -> Page:
+    """max_id / since_id / min_id / limit from the query (limit clamped to 1..maximum)."""
+    limit = params.int("limit", default) or default
+    return Page(
+        max_id=params.id("max_id"),
+        since_id=params.id("since_id"),
+        min_id=params.id("min_id"),
+        limit=max(1, min(limit, maximum)),
+    )
+
+
+def link_header(request: web.Request, ids: list[int], base_url: str) -> dict[str, str]:
+    """``Link: <…max_id=oldest>; rel="next", <…min_id=newest>; rel="prev"`` for a page of ids."""
+    if not ids:
+        return {}
+    query = [(k, v) for k, v in request.query.items() if k not in ("max_id", "min_id", "since_id")]
+    url = base_url + request.path
+    nxt = url + "?" + urlencode([*query, ("max_id", str(min(ids)))])
+    prev = url + "?" + urlencode([*query, ("min_id", str(max(ids)))])
+    return {"Link": f'<{nxt}>; rel="next", <{prev}>; rel="prev"'}
