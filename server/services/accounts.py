@@ -144,6 +144,21 @@ async def create_account(
     check_password(password)
     display_name = display_name.strip()[:100]
     password_hash = hash_password(password)
+    try:
+        user_id, actor_id = await _insert_account(
+            db, settings, username, email, password_hash, display_name, is_admin, state, reason, invite_code
+        )
+    except sa.exc.IntegrityError:
+        # Two sign-ups raced past the checks below (PostgreSQL writes concurrently): one wins.
+        raise Conflict("this username or email was taken a moment ago; choose another", field="username") from None
+    log.info("account %s created (state %s%s)", username, state, ", admin" if is_admin else "")
+    return Account(user_id, actor_id, username)
+
+
+async def _insert_account(
+    db: Database, settings: Settings, username: str, email: str, password_hash: str, display_name: str,
+    is_admin: bool, state: str, reason: str, invite_code: str | None,
+) -> tuple[int, int]:  # fmt: skip
     async with db.write() as conn:
         if await handle_taken(conn, username):
             raise Conflict(f"username {username!r} is already taken", field="username")
@@ -172,9 +187,7 @@ async def create_account(
                 created_at=clock.now(),
             )
         )
-        user_id = int(res.inserted_primary_key[0])
-    log.info("account %s created (state %s%s)", username, state, ", admin" if is_admin else "")
-    return Account(user_id, actor_id, username)
+        return int(res.inserted_primary_key[0]), actor_id
 
 
 async def ensure_organization(db: Database, settings: Settings) -> int:
