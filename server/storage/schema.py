@@ -543,6 +543,9 @@ activities = sa.Table(
     sa.Column("next_attempt_at", Stamp, nullable=True, index=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("created_at", Stamp, nullable=False),
+    # inbound: the actor whose HTTP signature carried the activity; lease of the processing worker
+    sa.Column("signer_id", Id, sa.ForeignKey("actors.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("locked_until", Stamp, nullable=True),
 )
 
 deliveries = sa.Table(
@@ -576,6 +579,9 @@ hosts = sa.Table(
     sa.Column("unavailable", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("last_success_at", Stamp, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_failure_at", Stamp, nullable=True),
+    # an unavailable host is probed again (one delivery let through) after this time
+    sa.Column("probe_at", Stamp, nullable=True),
 )
 
 remote_objects = sa.Table(

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: a3b77d352f9a
+Revision ID: 514ba4158de7
 Revises: 
-Create Date: 2026-11-26 22:06:52.830778
+Create Date: 2026-11-26 22:12:34.870901
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'a3b77d352f9a'
+revision = '514ba4158de7'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -82,6 +82,8 @@ def upgrade() -> None:
     sa.Column('unavailable', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('last_success_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('probe_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hosts')),
     sa.UniqueConstraint('domain', name=op.f('uq_hosts_domain'))
     )
@@ -138,7 +140,10 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('signer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_activities_actor_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['signer_id'], ['actors.id'], name=op.f('fk_activities_signer_id_actors'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_activities')),
     sa.UniqueConstraint('uri', name=op.f('uq_activities_uri'))
     )

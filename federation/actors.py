@@ -1,0 +1,207 @@
+"""Remote actors: fetch, validate and cache them in the ``actors`` table; keys for verification.
+
+``resolve_actor`` does network I/O and its own write transaction, so never call it inside
+``db.write()`` (on SQLite that would deadlock).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from federation import context as vocab
+from federation.errors import ActorError, FetchError
+from federation.signatures import KeyLookup, SignatureError
+from federation.state import FETCHER
+from server import clock
+from server.app import CTX
+from server.services.text import sanitise_html
+from server.storage import schema as t
+
+log = logging.getLogger(__name__)
+
+ACTOR_TYPES = {"Person": "person", "Group": "group", "Organization": "organization",
+               "Service": "service", "Application": "application"}  # fmt: skip
+REFRESH_AFTER = timedelta(days=1)
+
+
+async def instance_signer(app: web.Application) -> tuple[str, str]:
+    """(key id, private key PEM) of the organisation actor, which signs the instance's fetches."""
+    ctx = app[CTX]
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(
+            sa.select(t.actors.c.key_id, t.actors.c.private_key_pem)
+            .where(t.actors.c.kind == "organization", t.actors.c.domain.is_(None))
+        )).one()  # fmt: skip
+    return row.key_id, row.private_key_pem
+
+
+async def fetch_signed(app: web.Application, url: str, *, refresh: bool = False) -> dict[str, Any]:
+    """GET a remote document signed by the instance actor (authorized fetch works)."""
+    key_id, pem = await instance_signer(app)
+    return await app[FETCHER].fetch_json(url, key_id=key_id, private_key_pem=pem, max_age=0 if refresh else 300)
+
+
+def _strip_fragment(uri: str) -> str:
+    p = urlsplit(uri)
+    return urlunsplit((p.scheme, p.netloc, p.path, p.query, ""))
+
+
+def _url_of(value: Any) -> str | None:
+    """The first href of an AS ``url``/``icon`` value (string, Link, Image or a list of them)."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("href") or value.get("url")
+        return _url_of(value)
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
+
+
+def _public_key(doc: dict[str, Any]) -> dict[str, Any]:
+    key = doc.get("publicKey")
+    if isinstance(key, list):
+        key = next((k for k in key if isinstance(k, dict) and k.get("publicKeyPem")), None)
+    if not isinstance(key, dict) or not key.get("publicKeyPem") or not key.get("id"):
+        raise ActorError("no_key", f"{doc.get('id')} has no usable publicKey")
+    if key.get("owner") != doc.get("id"):
+        raise ActorError("key_owner", f"the key of {doc.get('id')} is owned by {key.get('owner')}")
+    return key
+
+
+def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
+    """Validate an actor document fetched from ``uri`` and turn it into ``actors`` column values."""
+    actor_id = doc.get("id")
+    if not isinstance(actor_id, str) or urlsplit(actor_id).netloc.lower() != urlsplit(uri).netloc.lower():
+        raise ActorError("id_host", f"document at {uri} claims id {actor_id}")
+    kind = ACTOR_TYPES.get(doc.get("type"))  # type: ignore[arg-type]
+    if kind is None:
+        raise ActorError("type", f"{actor_id} is a {doc.get('type')!r}, not an actor")
+    inbox = doc.get("inbox")
+    if not isinstance(inbox, str):
+        raise ActorError("no_inbox", f"{actor_id} has no inbox")
+    key = _public_key(doc)
+    endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
+    username = doc.get("preferredUsername") or urlsplit(actor_id).path.rstrip("/").rsplit("/", 1)[-1]
+    fields = [
+        {"name": str(a.get("name", ""))[:255], "value": sanitise_html(str(a.get("value", "")))}
+        for a in doc.get("attachment") or [] if isinstance(a, dict) and a.get("type") == "PropertyValue"
+    ][:20]  # fmt: skip
+    return {
+        "uri": actor_id,
+        "kind": kind,
+        "username": str(username)[:255],
+        "domain": urlsplit(actor_id).netloc.lower(),
+        "display_name": str(doc.get("name") or "")[:255],
+        "summary_html": sanitise_html(str(doc.get("summary") or "")),
+        "url": _url_of(doc.get("url")) or actor_id,
+        "inbox": inbox,
+        "shared_inbox": endpoints.get("sharedInbox") if isinstance(endpoints.get("sharedInbox"), str) else None,
+        "outbox": doc.get("outbox") if isinstance(doc.get("outbox"), str) else None,
+        "followers_url": doc.get("followers") if isinstance(doc.get("followers"), str) else None,
+        "following_url": doc.get("following") if isinstance(doc.get("following"), str) else None,
+        "featured_url": doc.get("featured") if isinstance(doc.get("featured"), str) else None,
+        "key_id": key["id"],
+        "public_key_pem": key["publicKeyPem"],
+        "avatar_url": _url_of(doc.get("icon")),
+        "header_url": _url_of(doc.get("image")),
+        "fields": fields,
+        "manually_approves_followers": bool(doc.get("manuallyApprovesFollowers", False)),
+        "discoverable": bool(doc.get("discoverable", False)),
+        "bot": kind in ("service", "application"),
+        "extra": vocab.koers_terms(doc),
+    }
+
+
+async def store_actor(app: web.Application, values: dict[str, Any]) -> int:
+    """Insert or update a remote actor row from ``actor_values``; returns its id."""
+    now = clock.now()
+    async with app[CTX].db.write() as conn:
+        row = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == values["uri"]))).first()
+        clash = (await conn.execute(sa.select(t.actors.c.id).where(
+            t.actors.c.username == values["username"], t.actors.c.domain == values["domain"],
+            t.actors.c.uri != values["uri"]))).first()  # fmt: skip
+        if clash:  # the handle moved to a new actor id: the old row keeps its content under another name
+            await conn.execute(sa.update(t.actors).where(t.actors.c.id == clash.id)
+                               .values(username=f"{values['username']}~{clash.id}"))  # fmt: skip
+        if row:
+            await conn.execute(sa.update(t.actors).where(t.actors.c.id == row.id)
+                               .values(**values, updated_at=now, fetched_at=now))  # fmt: skip
+            return int(row.id)
+        result = await conn.execute(sa.insert(t.actors).values(**values, created_at=now, updated_at=now, fetched_at=now))
+        return int(result.inserted_primary_key[0])
+
+
+async def resolve_actor(app: web.Application, uri: str, *, refresh: bool = False) -> int:
+    """The ``actors`` id of ``uri``: local actors directly, remote ones fetched when new or stale.
+
+    Raises ``ActorError`` (unusable document) or ``FetchError`` (unreachable).
+    """
+    uri = _strip_fragment(uri)
+    ctx = app[CTX]
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(
+            sa.select(t.actors.c.id, t.actors.c.domain, t.actors.c.fetched_at).where(t.actors.c.uri == uri)
+        )).first()  # fmt: skip
+    if row and row.domain is None:
+        return int(row.id)
+    if urlsplit(uri).netloc.lower() == ctx.settings.domain.lower():
+        raise ActorError("unknown_local", f"no local actor {uri}")
+    fresh = row and row.fetched_at and clock.now() - clock.aware(row.fetched_at) < REFRESH_AFTER  # type: ignore[operator]
+    if row and fresh and not refresh:
+        return int(row.id)
+    doc = await fetch_signed(app, uri, refresh=True)
+    return await store_actor(app, actor_values(doc, uri))
+
+
+async def key_lookup(app: web.Application, key_id: str, refresh: bool) -> tuple[str, str] | None:
+    """(public key PEM, owner actor URI) for ``key_id``, from the table or fetched from its host."""
+    ctx = app[CTX]
+    if not refresh:
+        async with ctx.db.read() as conn:
+            row = (await conn.execute(
+                sa.select(t.actors.c.public_key_pem, t.actors.c.uri)
+                .where(t.actors.c.key_id == key_id, t.actors.c.suspended.is_(False))
+            )).first()  # fmt: skip
+        if row and row.public_key_pem:
+            return row.public_key_pem, row.uri
+    if urlsplit(key_id).netloc.lower() == ctx.settings.domain.lower():
+        return None
+    try:
+        doc = await fetch_signed(app, _strip_fragment(key_id), refresh=True)
+        owner = doc.get("owner") if doc.get("type") in ("Key", "CryptographicKey") else doc.get("id")
+        if not isinstance(owner, str):
+            return None
+        if owner != doc.get("id"):
+            doc = await fetch_signed(app, owner, refresh=True)
+        values = actor_values(doc, owner)
+    except (FetchError, ActorError) as exc:
+        log.info("cannot resolve key %s: %s", key_id, exc)
+        return None
+    if values["key_id"] != key_id:
+        raise SignatureError("key_mismatch", f"{owner} does not own the key {key_id}")
+    await store_actor(app, values)
+    return values["public_key_pem"], values["uri"]
+
+
+def key_lookup_for(app: web.Application) -> KeyLookup:
+    """``key_lookup`` bound to ``app``, in the shape ``verify_request`` wants."""
+
+    async def lookup(key_id: str, refresh: bool) -> tuple[str, str] | None:
+        return await key_lookup(app, key_id, refresh)
+
+    return lookup
+
+
+async def resolve_handle_to_actor(app: web.Application, handle: str) -> int:
+    """``user@host`` (with or without a leading ``@``) → the actor's id, via WebFinger."""
+    from federation.discovery import resolve_handle
+
+    user, _, host = handle.lstrip("@").partition("@")
+    if not user or not host:
+        raise ActorError("bad_handle", f"{handle!r} is not user@host")
+    return await resolve_actor(app, await resolve_handle(app[FETCHER], user, host))

@@ -1,0 +1,162 @@
+"""``koers federation …``: queue status, domain blocks, allowlist, partners."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from federation.policy import SEVERITIES
+from server import clock
+from server.config import ensure_data_dir
+from server.errors import NotFound, ValidationError
+from server.storage import schema as t
+from server.storage.db import Database, migrate
+
+
+def normalise_domain(value: str) -> str:
+    """``Example.ORG`` / ``https://example.org/`` → ``example.org`` (port kept)."""
+    domain = value.strip().lower()
+    if "://" in domain:
+        domain = domain.split("://", 1)[1]
+    domain = domain.split("/", 1)[0]
+    if not domain or " " in domain or "@" in domain:
+        raise ValidationError(f"not a domain: {value!r}", field="domain")
+    return domain
+
+
+def register(subparsers: Any, commands: dict[str, Any], add_common: Callable[[argparse.ArgumentParser], None],
+             settings_fn: Callable[..., Any]) -> None:  # fmt: skip
+    """Add the ``federation`` command group (with ``federation partner …``) to the ``koers`` parser."""
+
+    @asynccontextmanager
+    async def database(args: argparse.Namespace) -> AsyncIterator[Database]:
+        settings = ensure_data_dir(settings_fn(args))
+        db = Database(settings.database_url)
+        try:
+            await db.check()
+            await migrate(db)
+            yield db
+        finally:
+            await db.close()
+
+    def command(group: Any, key: str, name: str, help_text: str, fn: Callable[[Database, argparse.Namespace], Any],
+                domain: bool = False) -> argparse.ArgumentParser:  # fmt: skip
+        p = group.add_parser(name, help=help_text)
+        if domain:
+            p.add_argument("domain")
+        add_common(p)
+
+        async def run(args: argparse.Namespace) -> int:
+            async with database(args) as db:
+                await fn(db, args)
+            return 0
+
+        commands[key] = run
+        return p
+
+    fed = subparsers.add_parser("federation", help="federation queue and domain policy")
+    fsub = fed.add_subparsers(dest="federation_command", metavar="ACTION")
+    command(fsub, "federation status", "status", "queue depth, failing hosts, recent errors", status)
+    pb = command(fsub, "federation block", "block", "block (suspend/silence/reject media of) a domain", block, True)
+    pb.add_argument("--severity", choices=SEVERITIES, default="suspend")
+    pb.add_argument("--reason", default="")
+    command(fsub, "federation unblock", "unblock", "remove a domain block", unblock, True)
+    command(fsub, "federation allow", "allow", "allow a domain (allowlist mode)", allow, True)
+    command(fsub, "federation disallow", "disallow", "remove a domain from the allow list", disallow, True)
+
+    par = fsub.add_parser("partner", help="partner organisations (hosts that see `partners` posts)")
+    psub = par.add_subparsers(dest="partner_command", metavar="ACTION")
+    pa = command(psub, "federation partner add", "add", "add a partner organisation", partner_add, True)
+    pa.add_argument("--name", default="")
+    command(psub, "federation partner remove", "remove", "remove a partner organisation", partner_remove, True)
+    command(psub, "federation partner list", "list", "list partner organisations", partner_list)
+
+
+async def status(db: Database, args: argparse.Namespace) -> None:
+    """Print the delivery queue by state, inbox processing by state, hosts in trouble, recent errors."""
+    async with db.read() as conn:
+        deliveries = dict((r[0], r[1]) for r in await conn.execute(
+            sa.select(t.deliveries.c.state, sa.func.count()).group_by(t.deliveries.c.state)))  # fmt: skip
+        inbound = dict((r[0], r[1]) for r in await conn.execute(
+            sa.select(t.activities.c.state, sa.func.count()).where(t.activities.c.direction == "in")
+            .group_by(t.activities.c.state)))  # fmt: skip
+        hosts = list(await conn.execute(
+            sa.select(t.hosts).where(t.hosts.c.consecutive_failures > 0).order_by(t.hosts.c.domain)))  # fmt: skip
+        errors = list(await conn.execute(
+            sa.select(t.deliveries.c.inbox, t.deliveries.c.state, t.deliveries.c.last_error)
+            .where(t.deliveries.c.last_error.is_not(None)).order_by(t.deliveries.c.id.desc()).limit(10)))  # fmt: skip
+    print("deliveries: " + (", ".join(f"{k} {v}" for k, v in sorted(deliveries.items())) or "none"))
+    print("inbox:      " + (", ".join(f"{k} {v}" for k, v in sorted(inbound.items())) or "none"))
+    print("failing hosts:" if hosts else "failing hosts: none")
+    for h in hosts:
+        flag = "UNAVAILABLE" if h.unavailable else "failing"
+        print(f"  {h.domain:30} {flag:11} {h.consecutive_failures} failures on {h.failure_days} days: {h.last_error}")
+    if errors:
+        print("recent errors:")
+        for e in errors:
+            print(f"  {e.state:7} {e.inbox}: {e.last_error}")
+
+
+async def _upsert(db: Database, table: sa.Table, domain: str, **values: Any) -> None:
+    async with db.write() as conn:
+        found = (await conn.execute(sa.select(table.c.id).where(table.c.domain == domain))).first()
+        if found:
+            await conn.execute(sa.update(table).where(table.c.id == found.id).values(**values))
+        else:
+            await conn.execute(sa.insert(table).values(domain=domain, created_at=clock.now(), **values))
+
+
+async def _delete(db: Database, table: sa.Table, domain: str, what: str) -> None:
+    async with db.write() as conn:
+        result = await conn.execute(sa.delete(table).where(table.c.domain == domain))
+    if result.rowcount == 0:
+        raise NotFound(f"{domain} is not {what}")
+
+
+async def block(db: Database, args: argparse.Namespace) -> None:
+    domain = normalise_domain(args.domain)
+    await _upsert(db, t.domain_blocks, domain, severity=args.severity, reason=args.reason)
+    print(f"blocked {domain} ({args.severity})")
+
+
+async def unblock(db: Database, args: argparse.Namespace) -> None:
+    domain = normalise_domain(args.domain)
+    await _delete(db, t.domain_blocks, domain, "blocked")
+    print(f"unblocked {domain}")
+
+
+async def allow(db: Database, args: argparse.Namespace) -> None:
+    domain = normalise_domain(args.domain)
+    await _upsert(db, t.allowed_domains, domain)
+    print(f"allowed {domain}")
+
+
+async def disallow(db: Database, args: argparse.Namespace) -> None:
+    domain = normalise_domain(args.domain)
+    await _delete(db, t.allowed_domains, domain, "on the allow list")
+    print(f"removed {domain} from the allow list")
+
+
+async def partner_add(db: Database, args: argparse.Namespace) -> None:
+    domain = normalise_domain(args.domain)
+    await _upsert(db, t.partners, domain, name=args.name, state="active")
+    print(f"{domain} is a partner")
+
+
+async def partner_remove(db: Database, args: argparse.Namespace) -> None:
+    domain = normalise_domain(args.domain)
+    await _delete(db, t.partners, domain, "a partner")
+    print(f"{domain} is no longer a partner")
+
+
+async def partner_list(db: Database, args: argparse.Namespace) -> None:
+    async with db.read() as conn:
+        rows = list(await conn.execute(sa.select(t.partners).order_by(t.partners.c.domain)))
+    if not rows:
+        print("no partners yet; add one with: koers partner add DOMAIN")
+    for r in rows:
+        print(f"{r.domain:30} {r.state:8} {r.name}")

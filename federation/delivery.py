@@ -1,0 +1,269 @@
+"""The persistent delivery queue: one ``deliveries`` row per (activity, inbox).
+
+``enqueue`` writes the rows inside the caller's transaction; a worker claims due rows with a lease
+(``locked_until``; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), signs with the actor's key and POSTs.
+States: ``new → sent | failed | skipped``. Rows are the truth, so a restart loses nothing: a
+delivery that was in flight when the process died is retried once its lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from federation import hosts, policy
+from federation.errors import FetchError
+from federation.fetch import Fetcher
+from federation.worker import run_forever
+from server import clock
+from server.config import Settings
+from server.storage import schema as t
+from server.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+BATCH = 50
+PER_HOST = 4
+FIRST_DELAY = 60.0  # seconds; doubled on each failure
+MAX_DELAY = 12 * 3600.0
+GIVE_UP_AFTER = timedelta(days=3)
+MAX_RETRY_AFTER = 24 * 3600.0
+# 4xx answers that may succeed later; any other 4xx is final.
+RETRYABLE_4XX = (401, 408, 429)
+
+
+def host_of(url: str) -> str:
+    """``host[:port]`` of a URL, lower-cased (how ``domain`` columns name hosts)."""
+    return urlsplit(url).netloc.lower()
+
+
+async def inboxes_for(conn: AsyncConnection, actor_ids: Iterable[int]) -> list[str]:
+    """Inboxes of remote actors, using each host's shared inbox when it has one (deduplicated)."""
+    ids = list(set(actor_ids))
+    if not ids:
+        return []
+    rows = await conn.execute(
+        sa.select(t.actors.c.inbox, t.actors.c.shared_inbox)
+        .where(t.actors.c.id.in_(ids), t.actors.c.domain.is_not(None), t.actors.c.suspended.is_(False))
+    )
+    found = {r.shared_inbox or r.inbox for r in rows if r.shared_inbox or r.inbox}
+    return sorted(found)
+
+
+async def enqueue(conn: AsyncConnection, *, activity: dict[str, Any], actor_id: int,
+                  inboxes: Iterable[str]) -> int | None:  # fmt: skip
+    """Queue ``activity`` (signed later by ``actor_id``) for each inbox; returns the activity row id.
+
+    Call it inside the write transaction that made the change. Inboxes are deduplicated; our own
+    host and suspended domains are dropped before any row is written; ``None`` when nobody is left.
+    Queuing the same activity id again adds only the inboxes it did not have yet.
+    """
+    actor = (await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == actor_id))).one()
+    own_host = host_of(actor.uri)
+    wanted = {i for i in inboxes if i and urlsplit(i).scheme in ("http", "https")}
+    wanted = {i for i in wanted if host_of(i) != own_host}
+    refused = await policy.refused_hosts(conn, None, {host_of(i) for i in wanted})
+    wanted = {i for i in wanted if host_of(i) not in refused}
+    if not wanted:
+        return None
+    now = clock.now()
+    uri = str(activity["id"])
+    existing = (await conn.execute(sa.select(t.activities.c.id).where(t.activities.c.uri == uri))).scalar()
+    if existing is None:
+        existing = (await conn.execute(
+            sa.insert(t.activities).values(
+                uri=uri, direction="out", type=str(activity.get("type", ""))[:40], actor_id=actor_id,
+                document=activity, state="done", created_at=now,
+            ).returning(t.activities.c.id)
+        )).scalar_one()  # fmt: skip
+    else:
+        have = await conn.execute(sa.select(t.deliveries.c.inbox).where(t.deliveries.c.activity_id == existing))
+        wanted -= {r.inbox for r in have}
+    if wanted:
+        await conn.execute(sa.insert(t.deliveries), [
+            {"activity_id": existing, "inbox": inbox, "host": host_of(inbox), "state": "new",
+             "next_attempt_at": now, "created_at": now}
+            for inbox in sorted(wanted)
+        ])  # fmt: skip
+    return existing
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failure: doubling from a minute, capped, ±25%."""
+    delay = min(FIRST_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY)
+    return delay * random.uniform(0.75, 1.25)
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """The ``Retry-After`` header as seconds (delta or HTTP date), bounded to a day."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min((clock.aware(when) - now).total_seconds(), MAX_RETRY_AFTER))  # type: ignore[operator]
+
+
+async def _claim(db: Database, now: datetime) -> list[Any]:
+    q = (
+        sa.select(t.deliveries.c.id, t.deliveries.c.activity_id, t.deliveries.c.inbox, t.deliveries.c.host,
+                  t.deliveries.c.attempts, t.deliveries.c.created_at)
+        .where(t.deliveries.c.state == "new", t.deliveries.c.next_attempt_at <= now,
+               sa.or_(t.deliveries.c.locked_until.is_(None), t.deliveries.c.locked_until < now))
+        .order_by(t.deliveries.c.next_attempt_at, t.deliveries.c.id)
+        .limit(BATCH)
+    )  # fmt: skip
+    if not db.is_sqlite:
+        q = q.with_for_update(skip_locked=True)
+    async with db.write() as conn:
+        rows = list(await conn.execute(q))
+        if rows:
+            await conn.execute(
+                sa.update(t.deliveries).where(t.deliveries.c.id.in_([r.id for r in rows]))
+                .values(locked_until=now + LEASE)
+            )
+    return rows
+
+
+async def _signing_material(db: Database, activity_ids: set[int]) -> dict[int, tuple[bytes, str, str]]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.select(t.activities.c.id, t.activities.c.document, t.actors.c.key_id, t.actors.c.private_key_pem)
+            .join(t.actors, t.actors.c.id == t.activities.c.actor_id)
+            .where(t.activities.c.id.in_(activity_ids))
+        )
+        return {r.id: (json.dumps(r.document).encode(), r.key_id, r.private_key_pem) for r in rows}
+
+
+class DeliveryWorker:
+    """Per-app worker state: the wake-up event and the per-host concurrency limits."""
+
+    def __init__(self, db: Database, settings: Settings, fetcher: Fetcher) -> None:
+        self.db = db
+        self.settings = settings
+        self.fetcher = fetcher
+        self.event = asyncio.Event()
+        self._host_limits: dict[str, asyncio.Semaphore] = {}
+
+    def wake(self) -> None:
+        """Ask the worker to look at the queue now (after an enqueue has committed)."""
+        self.event.set()
+
+    def _limit(self, host: str) -> asyncio.Semaphore:
+        return self._host_limits.setdefault(host, asyncio.Semaphore(PER_HOST))
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """One cycle: claim due deliveries, send them, record the outcomes; returns how many."""
+        now = now or clock.now()
+        rows = await _claim(self.db, now)
+        if not rows:
+            return 0
+        material = await _signing_material(self.db, {r.activity_id for r in rows})
+        async with self.db.read() as conn:
+            blocked = await policy.refused_hosts(conn, self.settings, {r.host for r in rows})
+            host_state = await hosts.states(conn, {r.host for r in rows})
+        probing: set[str] = set()
+        for host, state in host_state.items():
+            if state.unavailable and (state.probe_at is None or clock.aware(state.probe_at) <= now):
+                probing.add(host)
+        sent: set[str] = set()
+
+        async def one(row: Any) -> None:
+            if row.host in blocked:
+                await self._finish(row, "skipped", None, "domain blocked or not allowed")
+                return
+            state = host_state.get(row.host)
+            if state is not None and state.unavailable:
+                if row.host not in probing or row.host in sent:
+                    await self._finish(row, "skipped", None, "host unavailable")
+                    return
+                sent.add(row.host)
+            if row.activity_id not in material or not material[row.activity_id][2]:
+                await self._finish(row, "failed", None, "activity or signing key missing")
+                return
+            body, key_id, pem = material[row.activity_id]
+            async with self._limit(row.host):
+                await self._deliver(row, body, key_id, pem, now)
+
+        await asyncio.gather(*(one(r) for r in rows))
+        return len(rows)
+
+    async def _deliver(self, row: Any, body: bytes, key_id: str, pem: str, now: datetime) -> None:
+        try:
+            status, headers = await self.fetcher.post_signed(row.inbox, body, key_id, pem)
+        except FetchError as exc:
+            if exc.reason in ("private_address", "bad_url"):
+                await self._finish(row, "failed", None, str(exc))
+            else:
+                await self._retry(row, None, str(exc), None, now, host_failed=True)
+            return
+        if 200 <= status < 300:
+            await self._finish(row, "sent", status, None)
+        elif status in (429, 503):
+            wait = retry_after_seconds(headers.get("Retry-After"), now)
+            await self._retry(row, status, f"HTTP {status}", wait, now, host_failed=status == 503)
+        elif 400 <= status < 500 and status not in RETRYABLE_4XX:
+            await self._finish(row, "failed", status, f"HTTP {status} (not retried)")
+        else:
+            await self._retry(row, status, f"HTTP {status}", None, now, host_failed=status >= 500)
+
+    async def _finish(self, row: Any, state: str, status: int | None, error: str | None) -> None:
+        now = clock.now()
+        async with self.db.write() as conn:
+            await conn.execute(sa.update(t.deliveries).where(t.deliveries.c.id == row.id).values(
+                state=state, last_status=status, last_error=error, locked_until=None,
+                attempts=t.deliveries.c.attempts + (0 if state == "skipped" else 1),
+                sent_at=now if state == "sent" else None,
+            ))  # fmt: skip
+            if state == "sent":
+                await hosts.record_success(conn, row.host, now)
+        if state != "sent":
+            log.info("delivery %s to %s %s: %s", row.id, row.inbox, state, error)
+
+    async def _retry(self, row: Any, status: int | None, error: str, wait: float | None, now: datetime,
+                     *, host_failed: bool) -> None:  # fmt: skip
+        attempts = row.attempts + 1
+        next_at = now + timedelta(seconds=wait if wait is not None else backoff(attempts))
+        give_up = next_at > clock.aware(row.created_at) + GIVE_UP_AFTER  # type: ignore[operator]
+        async with self.db.write() as conn:
+            await conn.execute(sa.update(t.deliveries).where(t.deliveries.c.id == row.id).values(
+                state="failed" if give_up else "new", attempts=attempts, last_status=status,
+                last_error=error[:1000], next_attempt_at=next_at, locked_until=None,
+            ))  # fmt: skip
+            if host_failed:
+                await hosts.record_failure(conn, row.host, error, now)
+        log.info("delivery %s to %s failed (%s); %s", row.id, row.inbox, error,
+                 "giving up" if give_up else f"retry at {next_at:%Y-%m-%d %H:%M:%S}")  # fmt: skip
+
+    async def loop(self, idle_seconds: float = 2.0) -> None:
+        """Run cycles until cancelled; sleep until woken (or ``idle_seconds``) when idle."""
+        await run_forever(self.run_once, self.event, "delivery", idle_seconds)
+
+
+async def run_delivery_once(app: Any) -> int:
+    """One delivery cycle of ``app``'s worker (tests drive the queue with this)."""
+    from federation.state import DELIVERY
+
+    return await app[DELIVERY].run_once()
+
+
+def wake(app: Any) -> None:
+    """Ask ``app``'s delivery worker to send newly queued rows now (call after the commit)."""
+    from federation.state import DELIVERY
+
+    app[DELIVERY].wake()

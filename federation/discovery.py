@@ -1,0 +1,157 @@
+"""Discovery: WebFinger (server and client), host-meta and NodeInfo 2.0 / 2.1."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from federation.errors import FetchError
+from federation.fetch import Fetcher
+from server import __version__, clock
+from server.app import CTX
+from server.storage import schema as t
+
+routes = web.RouteTableDef()
+
+JRD = "application/jrd+json"
+AP = "application/activity+json"
+NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/{v}"
+ACCT_RE = re.compile(r"^acct:@?([^@\s/]+)@([^@\s/]+)$", re.IGNORECASE)
+KIND_PATHS = (("person", ("/users/", "/@")), ("group", ("/communities/", "/c/")))
+
+
+def _resource_to_name(resource: str, base: str, domain: str) -> tuple[str, str | None]:
+    """(username, kind or None) named by an ``acct:`` or actor-URL resource of this instance."""
+    if m := ACCT_RE.match(resource):
+        if m.group(2).lower() != domain.lower():
+            raise web.HTTPNotFound(text="not a resource of this instance")
+        return m.group(1).lower(), None
+    if resource.startswith(base + "/"):
+        path = resource[len(base):]
+        if path in ("/actor", "/"):
+            return "org", "organization"
+        for kind, prefixes in KIND_PATHS:
+            for prefix in prefixes:
+                name = path[len(prefix):]
+                if path.startswith(prefix) and name and "/" not in name:
+                    return name.lower(), kind
+        raise web.HTTPNotFound(text="not an actor of this instance")
+    raise web.HTTPBadRequest(text="resource must be acct:user@host or an actor URL")
+
+
+@routes.get("/.well-known/webfinger")
+async def webfinger(request: web.Request) -> web.Response:
+    """WebFinger for members, communities and the organisation (``acct:org@host``)."""
+    ctx = request.app[CTX]
+    resource = request.query.get("resource", "").strip()
+    if not resource:
+        raise web.HTTPBadRequest(text="resource is required")
+    name, kind = _resource_to_name(resource, ctx.settings.url, ctx.settings.domain)
+    q = sa.select(t.actors).where(t.actors.c.username == name, t.actors.c.domain.is_(None),
+                                  t.actors.c.suspended.is_(False))  # fmt: skip
+    if kind:
+        q = q.where(t.actors.c.kind == kind)
+    async with ctx.db.read() as conn:
+        actor = (await conn.execute(q)).first()
+    if actor is None:
+        raise web.HTTPNotFound(text="no such account")
+    links: list[dict[str, Any]] = [
+        {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor.url or actor.uri},
+        {"rel": "self", "type": AP, "href": actor.uri},
+        {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": f"{ctx.settings.url}/authorize_interaction?uri={{uri}}"},
+    ]  # fmt: skip
+    if actor.avatar_path:
+        links.append({"rel": "http://webfinger.net/rel/avatar", "href": f"{ctx.settings.url}/media/{actor.avatar_path}"})
+    body = {"subject": f"acct:{actor.username}@{ctx.settings.domain}", "aliases": [actor.uri, actor.url or actor.uri],
+            "links": links}  # fmt: skip
+    return web.json_response(body, content_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@routes.get("/.well-known/host-meta")
+async def host_meta(request: web.Request) -> web.Response:
+    """The XRD pointing WebFinger clients at our template."""
+    base = request.app[CTX].settings.url
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" template="{base}/.well-known/webfinger?resource={{uri}}"/>\n'
+        "</XRD>\n"
+    )
+    return web.Response(text=xml, content_type="application/xrd+xml")
+
+
+@routes.get("/.well-known/nodeinfo")
+async def nodeinfo_links(request: web.Request) -> web.Response:
+    """The NodeInfo discovery document."""
+    base = request.app[CTX].settings.url
+    links = [{"rel": NODEINFO_SCHEMA.format(v=v), "href": f"{base}/nodeinfo/{v}"} for v in ("2.0", "2.1")]
+    return web.json_response({"links": links})
+
+
+async def usage(conn: Any) -> dict[str, Any]:
+    """Users total / active month / active half-year and local posts, for NodeInfo."""
+    now = clock.now()
+    active = t.users.c.state == "active"
+
+    async def count(q: Any) -> int:
+        return int((await conn.execute(q)).scalar() or 0)
+
+    total = await count(sa.select(sa.func.count()).select_from(t.users).where(active))
+    month = await count(sa.select(sa.func.count()).select_from(t.users).where(
+        active, t.users.c.last_login_at >= now - timedelta(days=30)))  # fmt: skip
+    halfyear = await count(sa.select(sa.func.count()).select_from(t.users).where(
+        active, t.users.c.last_login_at >= now - timedelta(days=180)))  # fmt: skip
+    posts = await count(sa.select(sa.func.count()).select_from(t.posts).where(
+        t.posts.c.local.is_(True), t.posts.c.deleted_at.is_(None), t.posts.c.reblog_of_id.is_(None)))  # fmt: skip
+    return {"users": {"total": total, "activeMonth": month, "activeHalfyear": halfyear}, "localPosts": posts}
+
+
+@routes.get(r"/nodeinfo/{version:2\.[01]}")
+async def nodeinfo(request: web.Request) -> web.Response:
+    """NodeInfo 2.0 or 2.1: software ``koers``, protocols, registrations and usage."""
+    ctx = request.app[CTX]
+    version = request.match_info["version"]
+    async with ctx.db.read() as conn:
+        counts = await usage(conn)
+    software: dict[str, Any] = {"name": "koers", "version": __version__}
+    if version == "2.1":
+        software["repository"] = "https://github.com/koers-social/koers"
+    body = {
+        "version": version,
+        "software": software,
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": ["atom1.0"]},
+        "openRegistrations": ctx.settings.registrations in ("open", "approval"),
+        "usage": counts,
+        "metadata": {"nodeName": ctx.settings.instance_name, "federationMode": ctx.settings.federation_mode},
+    }
+    ctype = f'application/json; profile="{NODEINFO_SCHEMA.format(v=version)}#"'
+    return web.Response(text=json.dumps(body), headers={"Content-Type": ctype})
+
+
+async def resolve_handle(fetcher: Fetcher, user: str, host: str) -> str:
+    """The actor URI of ``user@host``, asked of the host's WebFinger (https, then http on loopback)."""
+    resource = quote(f"acct:{user}@{host}", safe=":@")
+    schemes = ("https", "http") if fetcher.settings.allow_private_addresses else ("https",)
+    last: FetchError | None = None
+    for scheme in schemes:
+        try:
+            doc = await fetcher.fetch_json(f"{scheme}://{host}/.well-known/webfinger?resource={resource}",
+                                           accept=f"{JRD}, application/json")  # fmt: skip
+        except FetchError as exc:
+            last = exc
+            continue
+        for link in doc.get("links") or []:
+            if (isinstance(link, dict) and link.get("rel") == "self" and isinstance(link.get("href"), str)
+                    and (link.get("type") or "").split(";")[0] in (AP, "application/ld+json")):  # fmt: skip
+                href = link["href"]
+                if urlsplit(href).scheme in ("http", "https"):
+                    return href
+        raise FetchError("webfinger", f"{user}@{host} has no ActivityPub actor")
+    raise last or FetchError("webfinger", f"cannot resolve {user}@{host}")

@@ -1,0 +1,217 @@
+"""Outgoing HTTP for federation: signed GETs of remote documents and signed POSTs for delivery.
+
+One ``Fetcher`` (one aiohttp session) per app. Every request is checked against SSRF: the host is
+resolved first and refused when any address is private, loopback, link-local, multicast, reserved
+or unspecified (unless ``allow_private_addresses``); the connector's resolver checks again at
+connection time, so a DNS answer that changes between check and connect is still refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import socket
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
+from federation.errors import FetchError
+from federation.signatures import KeyCache, sign_request
+from server import __version__
+from server.config import Settings
+
+log = logging.getLogger(__name__)
+
+AP = "application/activity+json"
+ACCEPT_AP = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+MAX_BODY = 1024 * 1024
+MAX_REDIRECTS = 3
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 10.0
+CACHE_TTL = 300.0
+CACHE_SIZE = 1000
+
+
+def is_forbidden_address(address: str) -> bool:
+    """Whether ``address`` is one we never connect to without ``allow_private_addresses``."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return bool(ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+                or ip.is_unspecified or ip.is_reserved or not ip.is_global)  # fmt: skip
+
+
+async def resolve_checked(host: str, port: int, *, allow_private: bool) -> list[str]:
+    """Resolve ``host`` and refuse it when any of its addresses is forbidden (no connection made)."""
+    try:
+        addresses = [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise FetchError("dns", f"cannot resolve {host}: {exc}") from None
+        addresses = sorted({info[4][0] for info in infos})
+    if not addresses:
+        raise FetchError("dns", f"{host} has no addresses")
+    if not allow_private:
+        for address in addresses:
+            if is_forbidden_address(address):
+                raise FetchError("private_address", f"{host} resolves to a non-public address {address}")
+    return addresses
+
+
+async def check_url(url: str, *, allow_private: bool) -> None:
+    """Refuse non-http(s) URLs and hosts that resolve to forbidden addresses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("bad_url", f"not an http(s) URL: {url[:200]}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise FetchError("bad_url", f"invalid port in {url[:200]}") from None
+    await resolve_checked(parts.hostname, port, allow_private=allow_private)
+
+
+class _GuardedResolver(AbstractResolver):
+    """The connector's resolver: the same address check at connection time."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._inner = ThreadedResolver()
+        self._allow_private = allow_private
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        if not self._allow_private:
+            for r in results:
+                if is_forbidden_address(r["host"]):
+                    raise FetchError("private_address", f"{host} resolves to a non-public address")
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class Fetcher:
+    """Signed GETs and POSTs with size, time and redirect limits; a small in-memory cache."""
+
+    def __init__(self, settings: Settings, keys: KeyCache | None = None) -> None:
+        self.settings = settings
+        self.keys = keys or KeyCache()
+        self.user_agent = f"Koers/{__version__} (+{settings.url})"
+        self._session: aiohttp.ClientSession | None = None
+        self._cache: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The shared session, created on first use (inside the running loop)."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(resolver=_GuardedResolver(self.settings.allow_private_addresses),
+                                             limit=100, limit_per_host=8)  # fmt: skip
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT,
+                                            connect=CONNECT_TIMEOUT)  # fmt: skip
+            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout,
+                                                  headers={"User-Agent": self.user_agent})  # fmt: skip
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session (on app shutdown)."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def forget(self, url: str) -> None:
+        """Drop ``url`` from the cache (after a Delete or Update of it)."""
+        self._cache.pop(url, None)
+
+    def _cached(self, url: str, max_age: float) -> dict[str, Any] | None:
+        hit = self._cache.get(url)
+        if hit and time.monotonic() - hit[0] < max_age:
+            return hit[1]
+        return None
+
+    def _remember(self, url: str, doc: dict[str, Any]) -> None:
+        self._cache[url] = (time.monotonic(), doc)
+        self._cache.move_to_end(url)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    async def _check(self, url: str) -> None:
+        await check_url(url, allow_private=self.settings.allow_private_addresses)
+
+    async def fetch_json(self, url: str, *, key_id: str | None = None, private_key_pem: str | None = None,
+                         accept: str = ACCEPT_AP, max_age: float = CACHE_TTL) -> dict[str, Any]:  # fmt: skip
+        """GET a JSON object (signed when a key is given), following at most 3 checked redirects.
+
+        A document fetched less than ``max_age`` seconds ago comes from the cache (0 = refetch).
+        """
+        if max_age > 0 and (hit := self._cached(url, max_age)) is not None:
+            return hit
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            await self._check(current)
+            headers = {"Accept": accept}
+            if key_id and private_key_pem:
+                headers = sign_request("GET", current, headers, None, key_id, private_key_pem, keys=self.keys)
+            try:
+                async with self.session.get(current, headers=headers, allow_redirects=False) as resp:
+                    if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
+                        current = urljoin(current, resp.headers["Location"])
+                        continue
+                    if resp.status == 410:
+                        raise FetchError("gone", f"{current} is gone")
+                    if resp.status >= 400:
+                        raise FetchError(f"http_{resp.status}", f"GET {current} answered {resp.status}")
+                    body = await _read_limited(resp)
+            except aiohttp.ClientError as exc:
+                raise FetchError("network", f"GET {current}: {type(exc).__name__} {exc}") from None
+            except TimeoutError:
+                raise FetchError("timeout", f"GET {current} timed out") from None
+            try:
+                doc = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                raise FetchError("not_json", f"{current} did not answer JSON") from None
+            if not isinstance(doc, dict):
+                raise FetchError("not_json", f"{current} did not answer a JSON object")
+            self._remember(url, doc)
+            return doc
+        raise FetchError("redirects", f"more than {MAX_REDIRECTS} redirects from {url}")
+
+    async def post_signed(self, url: str, body: bytes, key_id: str, private_key_pem: str,
+                          *, content_type: str = AP) -> tuple[int, Mapping[str, str]]:  # fmt: skip
+        """POST ``body`` signed by ``key_id``; returns (status, response headers). No redirects.
+
+        Network failures raise ``FetchError`` (reason ``network``, ``timeout``, ``private_address``).
+        """
+        await self._check(url)
+        headers = sign_request("POST", url, {"Content-Type": content_type, "Accept": AP}, body, key_id,
+                               private_key_pem, keys=self.keys)  # fmt: skip
+        try:
+            async with self.session.post(url, data=body, headers=headers, allow_redirects=False) as resp:
+                await resp.content.read(64 * 1024)
+                return resp.status, dict(resp.headers)
+        except aiohttp.ClientError as exc:
+            raise FetchError("network", f"POST {url}: {type(exc).__name__} {exc}") from None
+        except TimeoutError:
+            raise FetchError("timeout", f"POST {url} timed out") from None
+
+
+async def _read_limited(resp: aiohttp.ClientResponse) -> bytes:
+    length = resp.headers.get("Content-Length")
+    if length and length.isdigit() and int(length) > MAX_BODY:
+        raise FetchError("too_large", f"{resp.url} is larger than {MAX_BODY} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise FetchError("too_large", f"{resp.url} is larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,61 @@
+"""Health of remote hosts for delivery: failures counted per day, unavailable hosts probed rarely.
+
+A host failing on ``UNAVAILABLE_AFTER_DAYS`` different days is marked unavailable; its deliveries
+are skipped, except one probe every ``PROBE_INTERVAL``; any success makes it available again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock
+from server.storage import schema as t
+
+UNAVAILABLE_AFTER_DAYS = 3
+PROBE_INTERVAL = timedelta(hours=6)
+
+
+async def _ensure(conn: AsyncConnection, host: str) -> None:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    await conn.execute(insert(t.hosts).values(domain=host).on_conflict_do_nothing(index_elements=["domain"]))
+
+
+async def states(conn: AsyncConnection, hosts: Iterable[str]) -> dict[str, Any]:
+    """The ``hosts`` rows of the given hosts, by domain (hosts never seen are absent)."""
+    names = list(set(hosts))
+    if not names:
+        return {}
+    rows = await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain.in_(names)))
+    return {r.domain: r for r in rows}
+
+
+async def record_success(conn: AsyncConnection, host: str, now: datetime) -> None:
+    """The host answered: it is available again and its failure count starts over."""
+    await conn.execute(sa.update(t.hosts).where(t.hosts.c.domain == host).values(
+        consecutive_failures=0, first_failure_at=None, failure_days=0, unavailable=False,
+        probe_at=None, last_success_at=now,
+    ))  # fmt: skip
+
+
+async def record_failure(conn: AsyncConnection, host: str, error: str, now: datetime) -> None:
+    """Count a failed delivery; a new calendar day of failures may make the host unavailable."""
+    await _ensure(conn, host)
+    row = (await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == host))).one()
+    last = clock.aware(row.last_failure_at)
+    new_day = last is None or last.date() != now.date()
+    days = row.failure_days + (1 if new_day else 0)
+    unavailable = row.unavailable or days >= UNAVAILABLE_AFTER_DAYS
+    await conn.execute(sa.update(t.hosts).where(t.hosts.c.domain == host).values(
+        consecutive_failures=row.consecutive_failures + 1,
+        first_failure_at=row.first_failure_at or now,
+        failure_days=days, unavailable=unavailable, last_failure_at=now, last_error=error[:1000],
+        probe_at=now + PROBE_INTERVAL if unavailable else None,
+    ))  # fmt: skip

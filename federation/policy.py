@@ -1,0 +1,74 @@
+"""Federation policy: which hosts we federate with (domain blocks, allowlist mode, partners).
+
+A block of ``example.org`` covers ``example.org`` on any port and its subdomains; a block naming
+a port (``example.org:8443``) covers exactly that host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.config import Settings
+from server.storage import schema as t
+
+SEVERITIES = ("suspend", "silence", "reject_media")
+
+
+def domain_matches(host: str, entries: Iterable[str]) -> bool:
+    """Whether ``host`` (``name[:port]``) is covered by any of the domain ``entries``."""
+    host = host.lower()
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    for entry in entries:
+        entry = entry.lower()
+        if ":" in entry and entry.count(":") == 1:
+            if host == entry:
+                return True
+        elif name == entry or name.endswith("." + entry):
+            return True
+    return False
+
+
+async def _blocks(conn: AsyncConnection, severity: str | None = None) -> dict[str, str]:
+    q = sa.select(t.domain_blocks.c.domain, t.domain_blocks.c.severity)
+    if severity:
+        q = q.where(t.domain_blocks.c.severity == severity)
+    return {r.domain: r.severity for r in await conn.execute(q)}
+
+
+async def allowed_entries(conn: AsyncConnection) -> set[str]:
+    """Domains allowed in allowlist mode: the allow list plus active partners."""
+    allowed = {r.domain for r in await conn.execute(sa.select(t.allowed_domains.c.domain))}
+    allowed |= {r.domain for r in await conn.execute(
+        sa.select(t.partners.c.domain).where(t.partners.c.state == "active"))}  # fmt: skip
+    return allowed
+
+
+async def refused_hosts(conn: AsyncConnection, settings: Settings | None, hosts: Iterable[str]) -> set[str]:
+    """The ``hosts`` we must not federate with: suspended, or not allowed in allowlist mode."""
+    hosts = {h.lower() for h in hosts}
+    if not hosts:
+        return set()
+    suspended = await _blocks(conn, "suspend")
+    refused = {h for h in hosts if domain_matches(h, suspended)}
+    if settings is not None and settings.federation_mode == "allowlist":
+        allowed = await allowed_entries(conn)
+        refused |= {h for h in hosts if not domain_matches(h, allowed)}
+    return refused
+
+
+async def is_refused(conn: AsyncConnection, settings: Settings | None, host: str) -> bool:
+    """Whether one host is refused (see ``refused_hosts``)."""
+    return bool(await refused_hosts(conn, settings, [host]))
+
+
+async def block_severity(conn: AsyncConnection, host: str) -> str | None:
+    """The severity of the domain block covering ``host`` (the strongest), or ``None``."""
+    blocks = await _blocks(conn)
+    found = {sev for dom, sev in blocks.items() if domain_matches(host, [dom])}
+    for severity in SEVERITIES:
+        if severity in found:
+            return severity
+    return None
