@@ -1,0 +1,233 @@
+"""Community pages: the list, starting one, the community page, joining and leaving, the purpose
+and its history, the member list and the managers' page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from server.app import CTX
+from server.errors import KoersError
+from server.services import communities, purpose, roadmap, roles, timelines
+from server.services.views import load_posts
+from server.web.community_scope import Scope, actor_id_by_username, form_error, int_or_none, scope
+from server.web.render import flash, form, redirect, render, require_user
+
+routes = web.RouteTableDef()
+
+RESULT_AUDIENCES = [("public", "Public"), ("community", "Community members"), ("members", "Members of this organisation"),
+                    ("partners", "Partner organisations"), ("followers", "My followers"), ("unlisted", "Unlisted")]  # fmt: skip
+
+
+@routes.get("/communities")
+async def community_list(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        found = await communities.list_local(conn)
+        counts = await communities.member_counts(conn, [c.id for c in found])
+        purposes = {c.id: await purpose.current(conn, c.id) for c in found}
+    return await render(request, "community_list.html", communities=found, counts=counts, purposes=purposes)
+
+
+@routes.get("/communities/new")
+async def new_community_page(request: web.Request) -> web.Response:
+    await require_user(request)
+    return await render(request, "community_new.html", values={"openness": "open", "member_list_visibility": "public"},
+                        errors={})  # fmt: skip
+
+
+@routes.post("/communities/new")
+async def new_community_submit(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    data = await form(request)
+    fields = ("handle", "name", "purpose", "description", "openness", "member_list_visibility")
+    values = {k: str(data.get(k, "")) for k in fields}
+    try:
+        community = await communities.create_community(
+            request.app[CTX], user.id, handle=values["handle"], name=values["name"], purpose_text=values["purpose"],
+            description=values["description"], openness=values["openness"] or "open",
+            member_list_visibility=values["member_list_visibility"] or "public",
+        )  # fmt: skip
+    except KoersError as exc:
+        return await form_error(request, exc, "community_new.html", values=values)
+    flash(request, f"{community.name} is started. Add roles and a roadmap so people can join in.")
+    raise redirect(f"/c/{community.handle}")
+
+
+async def community_page_response(
+    request: web.Request, *, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> web.Response:  # fmt: skip
+    """The community page; the result form re-renders here with its errors."""
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        c = s.community
+        current = await purpose.current(conn, c.id)
+        all_roles = await roles.roles_of(conn, c.id)
+        items = await roadmap.items(conn, s.viewer, c.id)
+        changes = await roadmap.recent_changes(conn, s.viewer, c.id, limit=8)
+        result_ids = await timelines.community(conn, s.viewer, c.id, timelines.Page(limit=5), only_results=True)
+        post_ids = await timelines.community(conn, s.viewer, c.id, timelines.Page(limit=10))
+        results = await load_posts(conn, s.viewer, result_ids, base=ctx.base, local_domain=ctx.settings.domain)
+        posts = await load_posts(
+            conn, s.viewer, [p for p in post_ids if p not in result_ids], base=ctx.base, local_domain=ctx.settings.domain
+        )
+        count = (await communities.member_counts(conn, [c.id])).get(c.id, 0)
+        managers = await communities.managers(conn, ctx, c.id)
+    return await render(
+        request, "community.html", status=status, purpose=current, roles=all_roles,
+        open_roles=[r for r in all_roles if r.claimable], columns=roadmap.by_status(items),
+        status_labels=roadmap.STATUS_LABELS, changes=changes, results=results, posts=posts, member_count=count,
+        managers=managers, result_audiences=RESULT_AUDIENCES,
+        item_options=[("", "— none —"), *[(str(i.id), i.title) for i in items]], errors=errors or {},
+        values=values or {"audience": "public"}, **s.template_vars(),
+    )  # fmt: skip
+
+
+@routes.get("/c/{handle}")
+async def community_page(request: web.Request) -> web.Response:
+    return await community_page_response(request)
+
+
+@routes.post("/c/{handle}/join")
+async def join(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    await form(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+    state = await communities.join(ctx, user.id, s.community.id)
+    flash(request, "Welcome aboard!" if state == "accepted" else "Your request to join was sent to the managers.")
+    raise redirect(f"/c/{s.community.handle}")
+
+
+@routes.post("/c/{handle}/leave")
+async def leave(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    await form(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+    was = s.membership
+    await communities.leave(ctx, user.id, s.community.id)
+    flash(request, "You left the community." if was == "accepted" else "Your request was withdrawn.")
+    raise redirect(f"/c/{s.community.handle}")
+
+
+async def _purpose_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        versions = await purpose.history(conn, s.community.id)
+    extra.setdefault("errors", {})
+    extra.setdefault("values", {"purpose": versions[0].text_source if versions else "", "reason": ""})
+    return await render(request, "community_purpose.html", status=status, versions=versions, **s.template_vars(),
+                        **extra)  # fmt: skip
+
+
+@routes.get("/c/{handle}/purpose")
+async def purpose_page(request: web.Request) -> web.Response:
+    return await _purpose_page(request)
+
+
+@routes.post("/c/{handle}/purpose")
+async def purpose_submit(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    data = await form(request)
+    values = {"purpose": str(data.get("purpose", "")), "reason": str(data.get("reason", ""))}
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+    try:
+        version = await purpose.change_purpose(ctx, user.id, s.community.id, values["purpose"], values["reason"])
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await _purpose_page(request, status=exc.status, errors={exc.field: exc.message}, values=values)
+    flash(request, f"The purpose is now at version {version}; members have been told.")
+    raise redirect(f"/c/{s.community.handle}/purpose")
+
+
+@routes.get("/c/{handle}/members")
+async def members_page(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        people = await communities.members(conn, ctx, s.viewer, s.community)
+        managers = {m.id for m in await communities.managers(conn, ctx, s.community.id)}
+    return await render(request, "community_members.html", members=people, manager_ids=managers, **s.template_vars())
+
+
+async def _manage_scope(request: web.Request) -> Scope:
+    user = await require_user(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        await communities.require_manager(conn, s.community.id, user.id)
+    return s
+
+
+async def _manage_page(request: web.Request, *, status: int = 200, errors: dict[str, str] | None = None,
+                       values: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+    s = await _manage_scope(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        requests_ = await communities.join_requests(conn, ctx, s.community)
+        managers = await communities.managers(conn, ctx, s.community.id)
+        pending_roles = [r for r in await roles.roles_of(conn, s.community.id) if r.requested]
+    return await render(
+        request, "community_manage.html", status=status, join_requests=requests_, managers=managers,
+        pending_roles=pending_roles, errors=errors or {}, values=values or {}, **s.template_vars(),
+    )  # fmt: skip
+
+
+@routes.get("/c/{handle}/manage")
+async def manage_page(request: web.Request) -> web.Response:
+    return await _manage_page(request)
+
+
+@routes.post("/c/{handle}/manage/requests")
+async def decide_request(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    data = await form(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+    actor_id = int_or_none(data.get("actor_id"), "actor_id")
+    if actor_id is None:
+        raise web.HTTPBadRequest(text="which request?")
+    if data.get("decision") == "approve":
+        await communities.approve_join(ctx, user.id, s.community.id, actor_id)
+        flash(request, "Request approved: welcome to the new member.")
+    else:
+        await communities.reject_join(ctx, user.id, s.community.id, actor_id)
+        flash(request, "Request declined.")
+    raise redirect(f"/c/{s.community.handle}/manage")
+
+
+@routes.post("/c/{handle}/manage/{what:managers|members}")
+async def add_person(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    data = await form(request)
+    ctx = request.app[CTX]
+    what = request.match_info["what"]
+    field = f"{what}_username"
+    username = str(data.get(field, ""))
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+    try:
+        if what == "members":
+            await communities.add_member(ctx, user.id, s.community.id, username)
+        else:
+            async with ctx.db.read() as conn:
+                actor_id = await actor_id_by_username(conn, username)
+            await communities.add_manager(ctx, user.id, s.community.id, actor_id)
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await _manage_page(request, status=exc.status, errors={field: exc.message}, values={field: username})
+    flash(request, f"@{username.lstrip('@')} is now a {'member' if what == 'members' else 'manager'}.")
+    raise redirect(f"/c/{s.community.handle}/manage")
+

@@ -1,0 +1,94 @@
+"""What every community page needs: the community from the URL, who is looking, and their standing.
+
+Shared by the community, role, roadmap and results pages (``server.web.communities`` and friends).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.app import CTX
+from server.context import Context
+from server.errors import KoersError, ValidationError
+from server.services import communities
+from server.services.communities import Community
+from server.storage import schema as t
+from server.visibility import Viewer
+from server.web.render import render, viewer
+
+ATOM = "application/atom+xml"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The community of a request and the viewer's relation to it."""
+
+    ctx: Context
+    viewer: Viewer
+    community: Community
+    membership: str | None
+    is_manager: bool
+
+    @property
+    def me(self) -> int | None:
+        return self.viewer.actor_id
+
+    @property
+    def is_member(self) -> bool:
+        return self.membership == "accepted"
+
+    def template_vars(self) -> dict[str, Any]:
+        return {"c": self.community, "membership": self.membership, "is_manager": self.is_manager,
+                "is_member": self.is_member}  # fmt: skip
+
+
+async def scope(request: web.Request, conn: AsyncConnection) -> Scope:
+    """Resolve ``{handle}`` (NotFound renders the 404 page) and the viewer's standing."""
+    who = await viewer(request)
+    community = await communities.get_by_handle(conn, request.match_info["handle"])
+    return Scope(
+        ctx=request.app[CTX],
+        viewer=who,
+        community=community,
+        membership=await communities.membership(conn, community, who.actor_id),
+        is_manager=await communities.is_manager(conn, community.id, who.actor_id),
+    )
+
+
+def int_or_none(value: object, field: str) -> int | None:
+    """A form's optional numeric id: blank means none, anything else must be a number."""
+    raw = str(value or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationError(f"{field}: not a valid choice", field=field)
+    return int(raw)
+
+
+async def actor_id_by_username(conn: AsyncConnection, username: str, field: str = "username") -> int:
+    """A local person's actor id from a ``name`` or ``@name`` typed in a form."""
+    name = username.strip().lstrip("@").split("@", 1)[0].lower()
+    row = (
+        await conn.execute(
+            sa.select(t.actors.c.id).where(
+                t.actors.c.username == name, t.actors.c.domain.is_(None), t.actors.c.kind == "person"
+            )
+        )
+    ).first()
+    if row is None:
+        raise ValidationError(f"no member called {username!r} here", field=field)
+    return int(row[0])
+
+
+async def form_error(
+    request: web.Request, exc: KoersError, template: str, **context: Any
+) -> web.Response:
+    """Re-render a form with the error of the field it concerns (errors without a field propagate)."""
+    if exc.field is None:
+        raise exc
+    return await render(request, template, status=exc.status, errors={exc.field: exc.message}, **context)

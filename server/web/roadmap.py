@@ -1,0 +1,178 @@
+"""Roadmap pages (columns by status, one item with its history and linked results) and the
+community's results: the list with filters and the "Publish a result" form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from server.app import CTX
+from server.errors import KoersError, ValidationError
+from server.services import posts, roadmap, roles, timelines
+from server.services.views import load_posts
+from server.visibility import ITEM_AUDIENCES, Audience
+from server.web.community_scope import int_or_none, scope
+from server.web.communities import community_page_response
+from server.web.home import page_from_query
+from server.web.render import flash, form, redirect, render, require_user
+
+routes = web.RouteTableDef()
+
+ITEM_AUDIENCE_LABELS = {"public": "Public", "unlisted": "Anyone with the link", "community": "Community members",
+                        "members": "Members of this organisation", "partners": "Partner organisations"}  # fmt: skip
+
+
+@routes.get("/c/{handle}/roadmap")
+async def roadmap_page(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        items = await roadmap.items(conn, s.viewer, s.community.id)
+        changes = await roadmap.recent_changes(conn, s.viewer, s.community.id, limit=15)
+    return await render(request, "roadmap.html", columns=roadmap.by_status(items), labels=roadmap.STATUS_LABELS,
+                        changes=changes, **s.template_vars())  # fmt: skip
+
+
+async def _new_item_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
+    await require_user(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        all_roles = await roles.roles_of(conn, s.community.id)
+    extra.setdefault("values", {"status": "idea", "audience": "public"})
+    extra.setdefault("errors", {})
+    return await render(
+        request, "roadmap_new.html", status=status, labels=roadmap.STATUS_LABELS,
+        role_options=[("", "— none —"), *[(str(r.id), r.name) for r in all_roles]],
+        audience_options=[(a.value, ITEM_AUDIENCE_LABELS[a.value]) for a in ITEM_AUDIENCES], **s.template_vars(), **extra,
+    )  # fmt: skip
+
+
+@routes.get("/c/{handle}/roadmap/new")
+async def new_item_page(request: web.Request) -> web.Response:
+    return await _new_item_page(request)
+
+
+@routes.post("/c/{handle}/roadmap/new")
+async def new_item_submit(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    data = await form(request)
+    values = {k: str(data.get(k, "")) for k in ("title", "description", "status", "owner_role_id", "audience")}
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+    try:
+        item_id = await roadmap.create_item(
+            ctx, user.id, s.community.id, title=values["title"], description=values["description"],
+            status=values["status"] or "idea", owner_role_id=int_or_none(values["owner_role_id"], "owner_role_id"),
+            audience=values["audience"] or "public",
+        )  # fmt: skip
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await _new_item_page(request, status=exc.status, values=values, errors={exc.field: exc.message})
+    flash(request, "Added to the roadmap.")
+    raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")
+
+
+async def _item_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
+    ctx = request.app[CTX]
+    item_id = int(request.match_info["item_id"])
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        item = await roadmap.get_item(conn, s.viewer, s.community.id, item_id)
+        changes = await roadmap.history(conn, item.id)
+        ids = await timelines.community(conn, s.viewer, s.community.id, timelines.Page(limit=40), roadmap_item_id=item.id)
+        results = await load_posts(conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
+        may_change = await roadmap.may_change(conn, item, s.me)
+    extra.setdefault("errors", {})
+    extra.setdefault("values", {})
+    return await render(
+        request, "roadmap_item.html", status=status, item=item, changes=changes, results=results,
+        may_change=may_change, labels=roadmap.STATUS_LABELS, **s.template_vars(), **extra,
+    )  # fmt: skip
+
+
+@routes.get(r"/c/{handle}/roadmap/{item_id:\d+}")
+async def item_page(request: web.Request) -> web.Response:
+    return await _item_page(request)
+
+
+@routes.post(r"/c/{handle}/roadmap/{item_id:\d+}/status")
+async def item_status_submit(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    data = await form(request)
+    values = {"status": str(data.get("status", "")), "note": str(data.get("note", ""))}
+    ctx = request.app[CTX]
+    item_id = int(request.match_info["item_id"])
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        await roadmap.get_item(conn, s.viewer, s.community.id, item_id)
+    try:
+        await roadmap.change_status(ctx, user.id, item_id, values["status"], values["note"])
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await _item_page(request, status=exc.status, values=values, errors={exc.field: exc.message})
+    flash(request, f"Status changed to {roadmap.STATUS_LABELS[values['status']].lower()}.")
+    raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")
+
+
+@routes.get("/c/{handle}/results")
+async def results_page(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    role_id = request.query.get("role", "")
+    item_id = request.query.get("item", "")
+    page = page_from_query(request)
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        ids = await timelines.community(
+            conn, s.viewer, s.community.id, page, only_results=True,
+            role_id=int(role_id) if role_id.isdigit() else None,
+            roadmap_item_id=int(item_id) if item_id.isdigit() else None,
+        )  # fmt: skip
+        results = await load_posts(conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
+        all_roles = await roles.roles_of(conn, s.community.id)
+        items = await roadmap.items(conn, s.viewer, s.community.id)
+    query = "&".join(f"{k}={v}" for k, v in (("role", role_id), ("item", item_id)) if v.isdigit())
+    next_url = (
+        f"/c/{s.community.handle}/results?{query + '&' if query else ''}max_id={ids[-1]}"
+        if len(ids) == page.clamp().limit else None
+    )  # fmt: skip
+    return await render(
+        request, "results.html", results=results, roles=all_roles, roadmap_items=items, role_id=role_id,
+        item_id=item_id, next_url=next_url, **s.template_vars(),
+    )  # fmt: skip
+
+
+@routes.post("/c/{handle}/results")
+async def publish_result(request: web.Request) -> web.Response:
+    """The community page's "Publish a result" form."""
+    user = await require_user(request)
+    data = await form(request)
+    values: dict[str, Any] = {k: str(data.get(k, "")) for k in ("title", "text", "roadmap_item_id", "audience")}
+    values["role_ids"] = [str(v) for v in data.getall("role_ids", [])]
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+    try:
+        try:
+            audience = Audience.parse(values["audience"] or "public")
+        except ValueError as exc:
+            raise ValidationError(str(exc), field="audience") from None
+        role_ids = tuple(int_or_none(v, "role_ids") for v in values["role_ids"])
+        draft = posts.Draft(
+            source=values["text"], kind="result", title=values["title"].strip() or None, audience=audience,
+            community_id=s.community.id, roadmap_item_id=int_or_none(values["roadmap_item_id"], "roadmap_item_id"),
+            role_ids=tuple(r for r in role_ids if r is not None),
+        )  # fmt: skip
+        await posts.create_post(ctx, user.id, draft)
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        field = {"status": "text"}.get(exc.field, exc.field)
+        return await community_page_response(request, errors={field: exc.message}, values=values, status=exc.status)
+    flash(request, "Result published. Thank you for reporting back!")
+    raise redirect(f"/c/{s.community.handle}/results")
+

@@ -1,0 +1,117 @@
+"""Role pages: a role with its holders and matching members, defining roles, and taking them on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from server.app import CTX
+from server.errors import KoersError
+from server.services import communities, roles
+from server.web.community_scope import actor_id_by_username, form_error, int_or_none, scope
+from server.web.render import flash, form, redirect, render, require_user
+
+routes = web.RouteTableDef()
+
+def _parse_competencies(raw: str) -> list[tuple[str, str | None]]:
+    """``name`` or ``name:level`` separated by commas or lines."""
+    out: list[tuple[str, str | None]] = []
+    for part in raw.replace("\n", ",").split(","):
+        name, _, level = part.partition(":")
+        if name.strip():
+            out.append((name, level or None))
+    return out
+
+
+async def _role_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
+    ctx = request.app[CTX]
+    role_id = int(request.match_info["role_id"])
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        role = await roles.get_role(conn, s.community.id, role_id)
+        matching = await roles.matching_members(conn, role)
+    extra.setdefault("errors", {})
+    extra.setdefault("values", {})
+    mine = next((p.state for p in [*role.holders, *role.requested] if p.id == s.me), None)
+    return await render(request, "role.html", status=status, role=role, matching=matching, my_state=mine,
+                        **s.template_vars(), **extra)  # fmt: skip
+
+
+@routes.get(r"/c/{handle}/roles/{role_id:\d+}")
+async def role_page(request: web.Request) -> web.Response:
+    return await _role_page(request)
+
+
+@routes.get("/c/{handle}/roles/new")
+async def new_role_page(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        await communities.require_manager(conn, s.community.id, user.id)
+    return await render(request, "role_new.html", values={"fill_mode": "open"}, errors={}, **s.template_vars())
+
+
+@routes.post("/c/{handle}/roles/new")
+async def new_role_submit(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    data = await form(request)
+    values = {k: str(data.get(k, "")) for k in ("name", "description", "competencies", "fill_mode")}
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+    try:
+        role_id = await roles.create_role(
+            ctx, user.id, s.community.id, name=values["name"], description=values["description"],
+            competencies=_parse_competencies(values["competencies"]), fill_mode=values["fill_mode"] or "open",
+        )  # fmt: skip
+    except KoersError as exc:
+        return await form_error(request, exc, "role_new.html", values=values, **s.template_vars())
+    flash(request, f"The role {values['name'].strip()} is defined.")
+    raise redirect(f"/c/{s.community.handle}/roles/{role_id}")
+
+
+@routes.post(r"/c/{handle}/roles/{role_id:\d+}/{action:claim|release}")
+async def claim_or_release(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    await form(request)
+    ctx = request.app[CTX]
+    role_id = int(request.match_info["role_id"])
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        await roles.get_role(conn, s.community.id, role_id)
+    if request.match_info["action"] == "claim":
+        state = await roles.claim_role(ctx, user.id, role_id)
+        flash(request, "The role is yours." if state == "held" else "You asked for the role; a manager will decide.")
+    else:
+        await roles.release_role(ctx, user.id, role_id)
+        flash(request, "You gave up the role.")
+    raise redirect(f"/c/{s.community.handle}/roles/{role_id}")
+
+
+@routes.post(r"/c/{handle}/roles/{role_id:\d+}/{action:assign|unassign}")
+async def assign_or_unassign(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    data = await form(request)
+    ctx = request.app[CTX]
+    role_id = int(request.match_info["role_id"])
+    username = str(data.get("username", ""))
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        await roles.get_role(conn, s.community.id, role_id)
+    try:
+        async with ctx.db.read() as conn:
+            actor_id = int_or_none(data.get("actor_id"), "username") or await actor_id_by_username(conn, username)
+        if request.match_info["action"] == "assign":
+            await roles.assign_role(ctx, user.id, role_id, actor_id)
+            flash(request, "Role assigned.")
+        else:
+            await roles.unassign_role(ctx, user.id, role_id, actor_id)
+            flash(request, "Role taken back." if data.get("decision") != "deny" else "Request declined.")
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await _role_page(request, status=exc.status, errors={"username": exc.message},
+                                values={"username": username})  # fmt: skip
+    raise redirect(f"/c/{s.community.handle}/roles/{role_id}")
