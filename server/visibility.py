@@ -297,10 +297,13 @@ def audience_from_addressing(
     named_community = next((u for u in [*to, *cc, *extra] if u in communities), None)
     if everyone & _PUBLIC_ALIASES:
         return (Audience.PUBLIC if set(to) & _PUBLIC_ALIASES else Audience.UNLISTED), named_community
+    if named_community is not None and named_community in everyone:
+        return Audience.COMMUNITY, named_community
+    # A community named only in ``audience`` (FEP-1b12) tags a followers or partners post of it.
+    if followers_url and followers_url in everyone:
+        return Audience.FOLLOWERS, named_community
+    if everyone & set(partner_collections):
+        return Audience.PARTNERS, named_community
     if named_community is not None:
         return Audience.COMMUNITY, named_community
-    if followers_url and followers_url in everyone:
-        return Audience.FOLLOWERS, None
-    if everyone & set(partner_collections):
-        return Audience.PARTNERS, None
     return Audience.DIRECT, None
