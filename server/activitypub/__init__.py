@@ -2,7 +2,7 @@
 events become outgoing activities, and what incoming activities do to the community.
 
 ``federation/`` is the transport (signatures, inbox, delivery, fetching); this package registers
-its handlers and listeners with it.
+its handlers, listeners, actor-document extras and object routes with it.
 """
 
 from __future__ import annotations
@@ -11,4 +11,24 @@ from aiohttp import web
 
 
 def setup(app: web.Application) -> None:
-    """Register outbound listeners and inbound handlers (filled in as federation lands)."""
+    """Register outbound listeners, inbound handlers, actor extras and document routes."""
+    from federation.state import ACTOR_EXTRAS, INBOX_HANDLERS
+    from server.activitypub import documents, incoming_posts as posts, incoming_social as social
+    from server.activitypub.actor_extras import actor_extra
+    from server.activitypub.incoming_common import OUTBOX
+    from server.activitypub.outgoing import Outbox
+    from server.app import CTX
+
+    outbox = Outbox(app[CTX])
+    outbox.register()
+    app[OUTBOX] = outbox
+    handlers = app[INBOX_HANDLERS]
+    for name, handler in {
+        "Follow": social.on_follow, "Accept": social.on_accept, "Reject": social.on_reject, "Undo": social.on_undo,
+        "Block": social.on_block, "Like": social.on_like, "Flag": social.on_flag, "Create": posts.on_create,
+        "Update": posts.on_update, "Delete": posts.on_delete, "Announce": posts.on_announce,
+        "Add": posts.on_add_remove, "Remove": posts.on_add_remove,
+    }.items():  # fmt: skip
+        handlers.register(name, handler)
+    app[ACTOR_EXTRAS].append(actor_extra)
+    app.router.add_routes(documents.routes)

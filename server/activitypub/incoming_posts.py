@@ -1,0 +1,284 @@
+"""Inbox handlers for content: Create/Update/Delete of posts, Announce, actor Update/Delete.
+
+A post addressed to a LOCAL community by one of its members is kept with audience ``community``
+and the Group Announces it to its remote members (FEP-1b12). From a non-member of an open community
+that accepts outside ideas it becomes an idea (``extra.idea``) and the managers are told.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from federation.actors import resolve_actor
+from federation.errors import FederationError, Ignore
+from server import clock
+from server.activitypub.incoming_common import (
+    OUTBOX, actor_by_uri, actor_row, ctx_of, ensure_remote_community, fetch_object, resolve, the_actor,
+)  # fmt: skip
+from server.activitypub.ingest import post_from_activity, update_from_activity, wipe_post
+from server.activitypub.vocab import POST_TYPES, first_id, same_origin, type_of
+from server.services import notifications
+from server.services.follows import community_managers
+from server.services.posts import is_member
+from server.storage import schema as t
+
+log = logging.getLogger(__name__)
+ACTOR_TYPES = ("Person", "Group", "Organization", "Service", "Application")
+
+
+async def _store(app: web.Application, activity: dict[str, Any], obj: dict[str, Any], author_id: int) -> int:
+    """Store one remote post (with idea / community handling), notify, and re-announce if ours."""
+    ctx = ctx_of(app)
+    async with ctx.db.write() as conn:
+        author = await actor_row(conn, author_id)
+        parent_uri = first_id(obj.get("inReplyTo"))
+        if parent_uri and obj.get("name") and not obj.get("content"):
+            if await _poll_vote(conn, obj, author_id, parent_uri):
+                return 0
+        post_id, created = await post_from_activity(conn, obj, author)
+        if not created:
+            return post_id
+        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
+        community = None
+        if post.community_id is not None:
+            community = (await conn.execute(sa.select(t.communities).where(t.communities.c.id == post.community_id))).one()
+        if community is not None and community.local and not await is_member(conn, community.id, author_id):
+            if community.openness != "open" or not community.accept_outside_ideas:
+                raise Ignore("not_member", "post to a community from a non-member")
+            await conn.execute(
+                t.posts.update().where(t.posts.c.id == post_id).values(extra={**(post.extra or {}), "idea": True})
+            )
+            for manager in await community_managers(conn, community.id):
+                await notifications.notify(
+                    conn, manager, "koers.idea", from_actor_id=author_id, post_id=post_id, community_id=community.id
+                )
+        await notifications.for_new_post(conn, post_id)
+        if community is not None and community.local and not (post.extra or {}).get("idea"):
+            post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
+            if not post.extra.get("idea"):
+                await app[OUTBOX].announce_by_group(conn, post, activity)
+        event = await ctx.events.emit(conn, "post.received", post_id=post_id, author_id=author_id)
+    await ctx.events.committed(event)
+    return post_id
+
+
+async def _poll_vote(conn: Any, obj: dict[str, Any], voter_id: int, poll_uri: str) -> bool:
+    """A Mastodon-style vote (a Note with only a name, replying to a local Question)."""
+    row = (
+        await conn.execute(
+            sa.select(t.polls).join(t.posts, t.posts.c.id == t.polls.c.post_id)
+            .where(t.posts.c.uri == poll_uri, t.posts.c.local.is_(True))
+        )
+    ).first()  # fmt: skip
+    if row is None:
+        return False
+    name = obj.get("name")
+    if name not in row.options:
+        raise Ignore("bad_vote", "no such poll option")
+    choice = row.options.index(name)
+    if row.expires_at is not None and clock.aware(row.expires_at) <= clock.now():
+        raise Ignore("poll_closed", "the poll has ended")
+    voted = await conn.execute(
+        sa.select(t.poll_votes.c.choice).where(t.poll_votes.c.poll_id == row.id, t.poll_votes.c.actor_id == voter_id)
+    )
+    previous = [r[0] for r in voted]
+    if choice in previous or (previous and not row.multiple):
+        raise Ignore("already_voted", "one vote per person")
+    await conn.execute(
+        t.poll_votes.insert().values(poll_id=row.id, actor_id=voter_id, choice=choice, uri=obj.get("id"), created_at=clock.now())
+    )
+    return True
+
+
+async def on_create(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """Create of a Note/Article/Page/Question/Event by the signer."""
+    actor_id = await the_actor(app, activity, signer_id)
+    actor_uri = first_id(activity.get("actor"))
+    obj = await fetch_object(app, activity.get("object"), trusted_actor=actor_uri)
+    await _create_object(app, activity, obj, actor_id, actor_uri)
+
+
+async def _create_object(app: web.Application, activity: dict[str, Any], obj: dict[str, Any], actor_id: int,
+                         actor_uri: str | None) -> None:  # fmt: skip
+    if type_of(obj) not in POST_TYPES:
+        raise Ignore("unsupported_object", f"Create of {type_of(obj) or 'unknown'}")
+    author_uri = first_id(obj.get("attributedTo")) or actor_uri
+    if author_uri != actor_uri or not same_origin(obj.get("id"), author_uri):
+        raise Ignore("origin_mismatch", "the object is not the actor's")
+    await _resolve_mentions(app, obj)
+    await _store(app, activity, obj, actor_id)
+
+
+async def _resolve_mentions(app: web.Application, obj: dict[str, Any]) -> None:
+    """Make sure a community named in the addressing is known (its Group may be remote)."""
+    for uri in {first_id(obj.get("audience"))} - {None}:
+        try:
+            group_id = await resolve_actor(app, uri)  # type: ignore[arg-type]
+        except FederationError:
+            continue
+        async with ctx_of(app).db.write() as conn:
+            group = await actor_row(conn, group_id)
+            if group.kind == "group" and group.domain is not None:
+                await ensure_remote_community(conn, group)
+
+
+async def on_update(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """Update of a post (edit with history) or of an actor (profile refresh)."""
+    actor_id = await the_actor(app, activity, signer_id)
+    actor_uri = first_id(activity.get("actor"))
+    inner = activity.get("object")
+    if type_of(inner) in ACTOR_TYPES or first_id(inner) == actor_uri:
+        if first_id(inner) != actor_uri:
+            raise Ignore("origin_mismatch", "an actor may only update itself")
+        await resolve_actor(app, actor_uri, refresh=True)  # type: ignore[arg-type]
+        return
+    obj = await fetch_object(app, inner, trusted_actor=actor_uri)
+    if type_of(obj) not in POST_TYPES:
+        raise Ignore("unsupported_object", f"Update of {type_of(obj) or 'unknown'}")
+    async with ctx_of(app).db.write() as conn:
+        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == obj.get("id")))).first()
+        if post is not None and post.author_id != actor_id:
+            raise Ignore("not_author", "only the author may edit")
+        if post is not None and post.deleted_at is None:
+            await update_from_activity(conn, obj, post)
+            await notifications.for_edit(conn, post.id)
+            return
+    if post is None:  # an edit of something we never saw: store it as new
+        await _create_object(app, activity, obj, actor_id, actor_uri)
+
+
+async def on_delete(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """Delete of a post (content wiped) or of the actor itself (its posts and follows go)."""
+    actor_uri = first_id(activity.get("actor"))
+    target = first_id(activity.get("object"))
+    ctx = ctx_of(app)
+    async with ctx.db.write() as conn:
+        actor = await actor_by_uri(conn, actor_uri)
+        if actor is None or actor.id != signer_id:
+            raise Ignore("unknown_actor", "Delete from an actor we do not know")
+        if target == actor_uri:
+            for post in await conn.execute(sa.select(t.posts).where(t.posts.c.author_id == actor.id, t.posts.c.deleted_at.is_(None))):
+                await wipe_post(conn, post)
+            await conn.execute(t.follows.delete().where(sa.or_(t.follows.c.follower_id == actor.id, t.follows.c.target_id == actor.id)))
+            await conn.execute(t.actors.update().where(t.actors.c.id == actor.id).values(suspended=True))
+            return
+        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == target))).first()
+        if post is None or post.deleted_at is not None:
+            raise Ignore("unknown_object", "Delete of something we do not have")
+        if post.author_id != actor.id:
+            raise Ignore("not_author", "only the author may delete")
+        community_post = post
+        await wipe_post(conn, post)
+        if community_post.community_id is not None:
+            await app[OUTBOX].announce_by_group(conn, community_post, activity)
+
+
+async def on_announce(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """A boost, or a Group relaying a member's activity (FEP-1b12)."""
+    actor_id = await the_actor(app, activity, signer_id)
+    inner = activity.get("object")
+    async with ctx_of(app).db.write() as conn:
+        announcer = await actor_row(conn, actor_id)
+        if announcer.kind == "group":
+            await ensure_remote_community(conn, announcer)
+    inner_type = type_of(inner)
+    if inner_type in ("Create", "Update", "Delete", "Like", "Undo", "Add", "Remove") and isinstance(inner, dict):
+        await _relayed(app, inner)
+        return
+    obj = await fetch_object(app, inner, trusted_actor=first_id(activity.get("actor")))
+    if type_of(obj) in ("Create", "Update", "Delete"):
+        await _relayed(app, obj)
+        return
+    if type_of(obj) not in POST_TYPES:
+        raise Ignore("unsupported_object", f"Announce of {type_of(obj) or 'unknown'}")
+    author_id = await resolve(app, first_id(obj.get("attributedTo")))
+    if not same_origin(obj.get("id"), first_id(obj.get("attributedTo"))):
+        raise Ignore("origin_mismatch", "announced object not from its author's host")
+    original_id = await _store(app, {"type": "Create", "id": f"{obj['id']}#relayed", "object": obj}, obj, author_id)
+    if announcer.kind == "group":
+        return  # a Group relaying a post: the post itself is what matters
+    await _store_boost(app, activity, original_id, actor_id)
+
+
+async def _relayed(app: web.Application, inner: dict[str, Any]) -> None:
+    """An activity a Group relays: believed only as far as it can be checked at its origin."""
+    kind = type_of(inner)
+    inner_actor = first_id(inner.get("actor"))
+    author_id = await resolve(app, inner_actor)
+    if kind in ("Create", "Update"):
+        obj = await fetch_object(app, first_id(inner.get("object")))  # always from the origin
+        if first_id(obj.get("attributedTo")) != inner_actor:
+            raise Ignore("origin_mismatch", "relayed object not by the relayed actor")
+        await _create_object(app, inner, obj, author_id, inner_actor)
+        if kind == "Update":
+            await on_update(app, {**inner, "object": obj}, author_id)
+        return
+    if kind == "Delete":
+        target = first_id(inner.get("object"))
+        try:
+            await fetch_object(app, target)
+        except Ignore:  # gone at its origin: the delete is real
+            await on_delete(app, inner, author_id)
+            return
+        raise Ignore("still_exists", "relayed Delete of an object that still exists at its origin")
+    raise Ignore("unsupported_relay", f"relayed {kind} is not handled")
+
+
+async def _store_boost(app: web.Application, activity: dict[str, Any], original_id: int, booster_id: int) -> None:
+    async with ctx_of(app).db.write() as conn:
+        if (await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == activity.get("id")))).first():
+            return
+        original = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == original_id))).one()
+        if original.audience not in ("public", "unlisted"):
+            raise Ignore("not_boostable", "only public and unlisted posts can be boosted")
+        await conn.execute(
+            t.posts.insert().values(
+                uri=activity["id"], url=activity["id"], author_id=booster_id, local=False, kind="note",
+                audience=original.audience, reblog_of_id=original_id, extra={}, created_at=clock.now(),
+            )
+        )  # fmt: skip
+        await conn.execute(t.posts.update().where(t.posts.c.id == original_id).values(reblogs_count=t.posts.c.reblogs_count + 1))
+        await notifications.notify(conn, original.author_id, "reblog", from_actor_id=booster_id, post_id=original_id)
+
+
+async def on_add_remove(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """Add/Remove of a role holder: local roles by a (remote) manager; a remote Group's own roles."""
+    actor_id = await the_actor(app, activity, signer_id)
+    target = activity.get("target")
+    target_uri = first_id(target)
+    if not target_uri or not target_uri.endswith("/holders"):
+        raise Ignore("unsupported_target", "Add/Remove outside a role's holders")
+    role_uri = target_uri.removesuffix("/holders")
+    holder_id = await resolve(app, first_id(activity.get("object")))
+    ctx = ctx_of(app)
+    async with ctx.db.write() as conn:
+        actor = await actor_row(conn, actor_id)
+        role = (await conn.execute(sa.select(t.roles).where(t.roles.c.uri == role_uri))).first()
+        if role is None and actor.kind == "group" and same_origin(role_uri, actor.uri):
+            community_id = await ensure_remote_community(conn, actor)
+            name = target.get("name") if isinstance(target, dict) and isinstance(target.get("name"), str) else role_uri
+            res = await conn.execute(
+                t.roles.insert().values(community_id=community_id, name=name[:120], uri=role_uri, fill_mode="assigned",
+                                        created_at=clock.now())
+            )  # fmt: skip
+            role = (await conn.execute(sa.select(t.roles).where(t.roles.c.id == res.inserted_primary_key[0]))).one()
+        if role is None:
+            raise Ignore("unknown_role", "no such role")
+        group = (await conn.execute(
+            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            .where(t.communities.c.id == role.community_id))).one()  # fmt: skip
+        allowed = actor.id == group.id or actor.id in await community_managers(conn, role.community_id)
+        if not allowed:
+            raise Ignore("not_manager", "only the community or its managers change role holders")
+        cond = sa.and_(t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == holder_id)
+        await conn.execute(t.role_holders.delete().where(cond))
+        if type_of(activity) == "Add":
+            await conn.execute(t.role_holders.insert().values(role_id=role.id, actor_id=holder_id, state="held", created_at=clock.now()))
+            await notifications.notify(
+                conn, holder_id, "koers.role_assigned", from_actor_id=actor_id, community_id=role.community_id,
+                extra={"role_id": role.id, "role": role.name},
+            )  # fmt: skip
