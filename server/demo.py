@@ -1,0 +1,215 @@
+"""``koers demo``: a ready instance with realistic sample data for one organisation.
+
+Everything is created through the services (not raw inserts), so the data obeys the same rules as
+real use: eight members with bios and competencies, three communities (open, approval, invite-only)
+with purposes (one revised), roles of every fill mode (held, requested, vacant), roadmap items in
+every status with their history, results linked to items and roles, posts in all seven audiences,
+follows, a locked account with a pending follow request and a pending join request.
+Running it again on the same data directory only returns the logins.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from server.config import Settings
+from server.context import Context
+from server.services import accounts, communities, follows, posts, purpose, roadmap, roles
+from server.services.posts import Draft
+from server.storage import schema as t
+from server.storage.db import Database, migrate
+from server.visibility import Audience
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "koers-demo"
+
+# username, display name, bio, competencies (name, level)
+PEOPLE: list[tuple[str, str, str, list[tuple[str, str | None]]]] = [
+    ("lotte", "Lotte de Vries", "Sustainability lead. I connect people who want to make our buildings **fossil-free**.",
+     [("facilitation", "expert"), ("energy policy", "practised"), ("project management", "expert")]),
+    ("samir", "Samir El Amrani", "Facilities engineer; heat pumps, solar and the occasional pub quiz.",
+     [("heat pumps", "expert"), ("solar pv", "practised"), ("event hosting", "practised")]),
+    ("ingrid", "Ingrid Bakker", "Head chef of the staff restaurant. Food waste is a design flaw.",
+     [("cooking", "expert"), ("supply chains", "practised"), ("food safety", "expert")]),
+    ("joris", "Joris Jansen", "Data analyst. I keep my account locked; ask and I will probably accept.",
+     [("data analysis", "expert"), ("python", "practised"), ("energy policy", "learning")]),
+    ("mei", "Mei Chen", "Procurement. Learning everything about circular sourcing.",
+     [("supply chains", "expert"), ("data analysis", "learning"), ("negotiation", "practised")]),
+    ("pieter", "Pieter Visser", "HR business partner and mentor for new colleagues.",
+     [("mentoring", "expert"), ("facilitation", "practised"), ("coaching", "practised")]),
+    ("anouk", "Anouk Smit", "Partner manager. I bring our partner organisations to the table.",
+     [("mentoring", "practised"), ("negotiation", "expert"), ("event hosting", "learning")]),
+    ("daan", "Daan Mulder", "Customer and neighbour of the head office; interested in the energy lab.",
+     [("solar pv", "learning"), ("python", "learning")]),
+]  # fmt: skip
+
+
+async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list[str]:
+    """Migrate the database and fill it with the demo (once); returns the logins, admin first."""
+    logins = [p[0] for p in PEOPLE]
+    db = Database(settings.database_url)
+    try:
+        await db.check()
+        progress("migrating the database")
+        await migrate(db)
+        async with db.read() as conn:
+            exists = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.username == logins[0]))).first()
+        if exists:
+            progress("demo data already present")
+            return logins
+        ctx = Context(db, settings)
+        ctx.organization_id = await accounts.ensure_organization(db, settings)
+        ids = await _people(ctx, progress)
+        await _communities(ctx, ids, progress)
+        progress("demo ready")
+    finally:
+        await db.close()
+    return logins
+
+
+async def _people(ctx: Context, progress: Callable[[str], None]) -> dict[str, int]:
+    progress(f"creating {len(PEOPLE)} members")
+    ids: dict[str, int] = {}
+    for i, (username, name, bio, skills) in enumerate(PEOPLE):
+        account = await accounts.create_account(
+            ctx.db, ctx.settings, username=username, email=f"{username}@example.org", password=DEMO_PASSWORD,
+            display_name=name, is_admin=i == 0,
+        )  # fmt: skip
+        await accounts.update_profile(ctx.db, account.user_id, bio=bio, locked=username == "joris",
+                                      fields=[("Team", name.split()[0] + "'s team")])  # fmt: skip
+        await accounts.set_competencies(ctx.db, account.actor_id, skills)
+        ids[username] = account.actor_id
+    progress("following each other (joris is locked: daan's request waits)")
+    for follower, target in [("samir", "lotte"), ("ingrid", "lotte"), ("mei", "ingrid"), ("lotte", "samir"),
+                             ("pieter", "anouk"), ("anouk", "pieter"), ("daan", "samir"), ("mei", "joris"),
+                             ("lotte", "ingrid"), ("samir", "joris"), ("daan", "joris")]:  # fmt: skip
+        await follows.follow(ctx, ids[follower], ids[target])
+    # joris accepts two of his three requests; daan's stays pending
+    await follows.accept_follow(ctx, ids["joris"], ids["mei"], ids["joris"])
+    await follows.accept_follow(ctx, ids["joris"], ids["samir"], ids["joris"])
+    return ids
+
+
+async def _communities(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
+    progress("starting three communities")
+    energy = await communities.create_community(
+        ctx, ids["lotte"], handle="energy", name="Energy Transition Lab",
+        purpose_text="Make our offices run on renewable energy by 2030.",
+        description="Engineers, analysts, customers and neighbours working on **fossil-free buildings**.",
+        openness="open", member_list_visibility="public",
+    )  # fmt: skip
+    await purpose.change_purpose(
+        ctx, ids["lotte"], energy.id,
+        "Make our offices and our neighbourhood run on renewable energy by 2030, and share what we learn openly.",
+        "Neighbours joined us; the goal should include them and promise open results.",
+    )  # fmt: skip
+    kitchen = await communities.create_community(
+        ctx, ids["ingrid"], handle="circular_kitchen", name="Circular Kitchen",
+        purpose_text="Halve the food waste of our staff restaurants and source locally.",
+        description="Chefs, buyers and eaters. Join on approval so we can welcome you properly.",
+        openness="approval", member_list_visibility="instance",
+    )  # fmt: skip
+    mentors = await communities.create_community(
+        ctx, ids["pieter"], handle="mentoring", name="Mentoring Circle",
+        purpose_text="Every newcomer has a mentor within their first week.",
+        description="A small circle of mentors; managers invite new mentors.",
+        openness="invite", member_list_visibility="members",
+    )  # fmt: skip
+
+    progress("members join (one join request stays pending)")
+    for who in ("samir", "joris", "mei", "daan", "anouk"):
+        await communities.join(ctx, ids[who], energy.id)
+    for who in ("mei", "lotte"):
+        await communities.join(ctx, ids[who], kitchen.id)
+        await communities.approve_join(ctx, ids["ingrid"], kitchen.id, ids[who])
+    await communities.join(ctx, ids["daan"], kitchen.id)  # pending: a manager has not decided yet
+    for who in ("anouk", "lotte"):
+        await communities.add_member(ctx, ids["pieter"], mentors.id, who)
+    await communities.add_manager(ctx, ids["lotte"], energy.id, ids["samir"])
+
+    progress("defining roles of every fill mode")
+    owner = await roles.create_role(ctx, ids["lotte"], energy.id, name="Roadmap owner", fill_mode="assigned",
+                                    description="Keeps the roadmap honest and current.",
+                                    competencies=[("project management", "practised")])  # fmt: skip
+    host = await roles.create_role(ctx, ids["lotte"], energy.id, name="Event host", fill_mode="open",
+                                   description="Hosts the monthly open lab evening.",
+                                   competencies=[("event hosting", None)])  # fmt: skip
+    analyst = await roles.create_role(ctx, ids["lotte"], energy.id, name="Data analyst", fill_mode="approval",
+                                      description="Turns meter readings into insight.",
+                                      competencies=[("data analysis", "practised"), ("python", None)])  # fmt: skip
+    await roles.create_role(ctx, ids["lotte"], energy.id, name="Neighbourhood contact", fill_mode="open",
+                            description="First contact for neighbours who want to join in.")  # fmt: skip
+    await roles.assign_role(ctx, ids["lotte"], owner, ids["lotte"])
+    await roles.claim_role(ctx, ids["samir"], host)
+    await roles.claim_role(ctx, ids["joris"], analyst)
+    await roles.assign_role(ctx, ids["lotte"], analyst, ids["joris"])
+    await roles.claim_role(ctx, ids["mei"], analyst)  # requested, waiting for a manager
+    liaison = await roles.create_role(ctx, ids["ingrid"], kitchen.id, name="Supplier liaison", fill_mode="approval",
+                                      competencies=[("supply chains", "practised")])  # fmt: skip
+    await roles.create_role(ctx, ids["ingrid"], kitchen.id, name="Recipe curator", fill_mode="open",
+                            competencies=[("cooking", None)])  # fmt: skip
+    await roles.claim_role(ctx, ids["mei"], liaison)
+    await roles.assign_role(ctx, ids["ingrid"], liaison, ids["mei"])
+    coordinator = await roles.create_role(ctx, ids["pieter"], mentors.id, name="Mentor coordinator",
+                                          fill_mode="assigned", competencies=[("mentoring", "expert")])  # fmt: skip
+    await roles.create_role(ctx, ids["pieter"], mentors.id, name="Buddy", fill_mode="open")
+    await roles.assign_role(ctx, ids["pieter"], coordinator, ids["anouk"])
+
+    progress("building roadmaps with items in every status")
+    items = {}
+    for title, steps, audience in [
+        ("Solar roofs on every office", [], "public"),
+        ("Heat pump pilot in building B", ["planned"], "public"),
+        ("Energy dashboard for all sites", ["planned", "in_progress"], "public"),
+        ("LED retrofit of the head office", ["planned", "in_progress", "done"], "public"),
+        ("Wind turbine on the car park", ["dropped"], "public"),
+        ("Budget for 2027 investments", ["planned"], "community"),
+    ]:  # fmt: skip
+        item = await roadmap.create_item(ctx, ids["lotte"], energy.id, title=title, audience=audience,
+                                         owner_role_id=owner, description=f"{title}: see the lab evenings.")  # fmt: skip
+        for step in steps:
+            note = "the municipality refused the permit" if step == "dropped" else ""
+            await roadmap.change_status(ctx, ids["lotte"], item, step, note)
+        items[title] = item
+    waste = await roadmap.create_item(ctx, ids["ingrid"], kitchen.id, title="Weigh food waste daily", status="in_progress")
+    await roadmap.create_item(ctx, ids["pieter"], mentors.id, title="Mentor match for spring starters",
+                              status="planned", audience="members")  # fmt: skip
+
+    progress("publishing results")
+    result = [
+        (ids["lotte"], energy.id, "LED retrofit done: 38% less lighting energy",
+         "All 1,240 fittings replaced. Measured over four weeks: **38% less** electricity for lighting.",
+         items["LED retrofit of the head office"], (owner, host), Audience.PUBLIC),
+        (ids["joris"], energy.id, "Dashboard beta for the lab",
+         "The first dashboard runs on meter data of two sites; feedback welcome in the lab.",
+         items["Energy dashboard for all sites"], (analyst,), Audience.COMMUNITY),
+        (ids["mei"], kitchen.id, "Zero-waste lunch week",
+         "One week without waste bins in the restaurant: 41 kg less waste than a normal week.",
+         waste, (liaison,), Audience.PUBLIC),
+        (ids["anouk"], mentors.id, "Twelve mentors ready", "Twelve colleagues finished the mentor training.",
+         None, (coordinator,), Audience.MEMBERS),
+    ]  # fmt: skip
+    for author, community_id, title, body, item, role_ids, audience in result:
+        await posts.create_post(ctx, author, Draft(
+            source=body, kind="result", title=title, community_id=community_id, roadmap_item_id=item,
+            role_ids=role_ids, audience=audience,
+        ))  # fmt: skip
+
+    progress("writing posts in all seven audiences")
+    for author, body, audience, community_id in [
+        ("samir", "Open lab evening on Thursday: we measure the heat pump's COP live. #energy", Audience.PUBLIC, energy.id),
+        ("ingrid", "Our soup of the week is made from yesterday's vegetables. Recipe: link in the kitchen.",
+         Audience.UNLISTED, None),
+        ("joris", "Draft analysis of the winter peak is in the shared folder.", Audience.FOLLOWERS, None),
+        ("mei", "Two local suppliers offered returnable crates. Shall we try them?", Audience.COMMUNITY, kitchen.id),
+        ("pieter", "Reminder for all colleagues: the mentoring sign-up closes Friday.", Audience.MEMBERS, None),
+        ("anouk", "For our partners: the joint energy workshop is on 12 March.", Audience.PARTNERS, None),
+        ("lotte", "@samir could you host the lab evening in April as well?", Audience.DIRECT, None),
+        ("lotte", "Welcome to everyone who joined the Energy Transition Lab this week! #energy", Audience.PUBLIC, None),
+    ]:  # fmt: skip
+        await posts.create_post(ctx, ids[author], Draft(source=body, audience=audience, community_id=community_id))
+    log.info("demo data created")
