@@ -1,0 +1,315 @@
+"""The visibility matrix: every audience × every surface × every kind of viewer, on both backends.
+
+One world per backend: a running instance where ``ana`` wrote one post in each of the seven
+audiences (all but ``direct`` in the community ``vmc``, every one mentioning ``mia`` and tagged
+``#vmtag``), and one reply in each audience under a public root post. Each cell of the matrix is
+one test, named ``[backend-surface-audience-viewer]``; the expected answer comes from one truth
+table (DESIGN.md "Visibility: one policy, everywhere") and the listing rules of each surface.
+
+The world lives on an event loop in its own thread, so building it once per module works with
+function-scoped async fixtures elsewhere. Remote viewers are added by the federation tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from server.app import CTX, create_app
+from server.config import load_settings
+from server.services import accounts, communities, follows, oauth, posts, timelines
+from server.visibility import Audience, Viewer, can_see_post
+from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, free_port, web_login
+
+A = Audience
+VIEWERS = (
+    "anonymous", "author", "local_member", "follower", "community_member", "community_manager", "admin", "mentioned",
+)  # fmt: skip
+USERNAMES = {
+    "author": "ana", "local_member": "lou", "follower": "fred", "community_member": "cmem",
+    "community_manager": "cman", "admin": "adele", "mentioned": "mia",
+}  # fmt: skip
+LOCAL = frozenset(VIEWERS) - {"anonymous"}
+
+# Who may see an object of each audience (DESIGN.md). Admins get no extra sight into private posts.
+CAN_SEE: dict[Audience, frozenset[str]] = {
+    A.PUBLIC: frozenset(VIEWERS),
+    A.UNLISTED: frozenset(VIEWERS),
+    A.FOLLOWERS: frozenset({"author", "follower", "mentioned"}),
+    A.COMMUNITY: frozenset({"author", "community_member", "community_manager", "mentioned"}),
+    A.MEMBERS: LOCAL,
+    A.PARTNERS: LOCAL,  # plus members of partner instances (federation tests)
+    A.DIRECT: frozenset({"author", "mentioned"}),
+}
+
+
+def in_community(audience: Audience) -> bool:
+    return audience is not A.DIRECT
+
+
+def sees(audience: Audience, viewer: str) -> bool:
+    return viewer in CAN_SEE[audience]
+
+
+def listed(audience: Audience, viewer: str) -> bool:
+    """Visible and meant for listings (unlisted posts are left out)."""
+    return sees(audience, viewer) and audience is not A.UNLISTED
+
+
+def on_home(audience: Audience, viewer: str) -> bool:
+    """Home: own posts, people followed, joined communities — each only when visible."""
+    reaches = viewer in ("author", "follower") or (
+        viewer in ("community_member", "community_manager") and in_community(audience)
+    )
+    return reaches and sees(audience, viewer)
+
+
+# surface -> expected(audience, viewer)
+EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
+    "can_see_post": sees,
+    "post_page": sees,
+    "thread_replies": sees,
+    "search": sees,
+    "profile_listing_sql": lambda a, v: sees(a, v) and (a is not A.UNLISTED or v == "author"),
+    "profile_page": lambda a, v: sees(a, v) and (a is not A.UNLISTED or v == "author"),
+    "home_feed": on_home,
+    "public_timeline": lambda a, v: a is A.PUBLIC,
+    "tag_page": listed,
+    "community_page": lambda a, v: listed(a, v) and in_community(a),
+    "community_atom_feed": lambda a, v: a is A.PUBLIC,
+    "profile_atom_feed": lambda a, v: a is A.PUBLIC,
+    "api_status": sees,
+}
+
+
+def marker(audience: Audience) -> str:
+    return f"vm{audience.value}q"
+
+
+def reply_marker(audience: Audience) -> str:
+    return f"vr{audience.value}q"
+
+
+@dataclass
+class World:
+    """A running instance with the matrix data, driven from a private event loop thread."""
+
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
+    server: TestServer | None = None
+    app: Any = None
+    clients: dict[str, TestClient] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    actor_ids: dict[str, int] = field(default_factory=dict)
+    post_ids: dict[Audience, int] = field(default_factory=dict)
+    reply_ids: dict[Audience, int] = field(default_factory=dict)
+    root_id: int = 0
+    api_status_works: bool = False
+    pages: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)
+
+    def viewer(self, kind: str) -> Viewer:
+        if kind == "anonymous":
+            return Viewer()
+        return Viewer(actor_id=self.actor_ids[kind], local=True, is_admin=kind == "admin")
+
+    def get(self, viewer: str, path: str, *, cache: bool = True) -> tuple[int, str]:
+        """GET a page as this viewer (cached: pages are read-only here)."""
+        key = (viewer, path)
+        if not cache or key not in self.pages:
+
+            async def fetch() -> tuple[int, str]:
+                headers = {"Authorization": f"Bearer {self.tokens[viewer]}"} if path.startswith("/api/") and viewer in self.tokens else {}
+                resp = await self.clients[viewer].get(path, headers=headers)
+                return resp.status, await resp.text()
+
+            self.pages[key] = self.run(fetch())
+        return self.pages[key]
+
+    def service(self, fn: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
+        async def go() -> Any:
+            async with self.app[CTX].db.read() as conn:
+                return await fn(conn)
+
+        return self.run(go())
+
+
+async def _build(world: World, database_url: str, data_dir: Path) -> None:
+    port = free_port()
+    settings = load_settings(
+        env={}, url=f"http://127.0.0.1:{port}", data_dir=str(data_dir), database_url=database_url,
+        host="127.0.0.1", port=port, allow_private_addresses=True, secret="matrix-" + uuid.uuid4().hex,
+    )  # fmt: skip
+    world.app = create_app(settings)
+    world.server = TestServer(world.app, host="127.0.0.1", port=port)
+    anonymous = TestClient(world.server)
+    await anonymous.start_server()
+    world.clients["anonymous"] = anonymous
+    ctx = world.app[CTX]
+    for kind, name in USERNAMES.items():
+        acc = await accounts.create_account(
+            ctx.db, ctx.settings, username=name, email=f"{name}@example.test", password=PASSWORD, is_admin=kind == "admin"
+        )
+        world.actor_ids[kind] = acc.actor_id
+    ids = world.actor_ids
+    community = await communities.create_community(
+        ctx, ids["community_manager"], handle="vmc", name="Matrix", purpose_text="Check who sees what."
+    )
+    for kind in ("author", "community_member"):
+        assert await communities.join(ctx, ids[kind], community.id) == "accepted"
+    assert await follows.follow(ctx, ids["follower"], ids["author"]) == "accepted"
+
+    for audience in Audience:
+        world.post_ids[audience] = await posts.create_post(
+            ctx, ids["author"],
+            posts.Draft(f"{marker(audience)} for @mia #vmtag", audience=audience,
+                        community_id=community.id if in_community(audience) else None),
+        )  # fmt: skip
+    world.root_id = await posts.create_post(ctx, ids["author"], posts.Draft("vmrootq thread", audience=A.PUBLIC))
+    for audience in Audience:
+        world.reply_ids[audience] = await posts.create_post(
+            ctx, ids["author"],
+            posts.Draft(f"{reply_marker(audience)} @mia", audience=audience, in_reply_to_id=world.root_id,
+                        community_id=community.id if audience is A.COMMUNITY else None),
+        )  # fmt: skip
+
+    app_row = await oauth.register_app(ctx, name="matrix", redirect_uris=["urn:ietf:wg:oauth:2.0:oob"], scopes=("read",), website=None)
+    for kind, name in USERNAMES.items():
+        client = TestClient(world.server)
+        await client.start_server()
+        await web_login(client, name)
+        world.clients[kind] = client
+        user_id = await _user_id(ctx, name)
+        world.tokens[kind] = (await oauth.issue_for(ctx, app_row, user_id, ("read",))).token
+    probe = await world.clients["author"].get(
+        f"/api/v1/statuses/{world.post_ids[A.PUBLIC]}", headers={"Authorization": f"Bearer {world.tokens['author']}"}
+    )
+    world.api_status_works = probe.status == 200
+
+
+async def _user_id(ctx: Any, username: str) -> int:
+    import sqlalchemy as sa
+
+    from server.storage import schema as t
+
+    async with ctx.db.read() as conn:
+        return int(
+            (
+                await conn.execute(
+                    sa.select(t.users.c.id).join(t.actors, t.actors.c.id == t.users.c.actor_id).where(
+                        t.actors.c.username == username, t.actors.c.domain.is_(None)
+                    )
+                )
+            ).scalar_one()
+        )
+
+
+async def _teardown(world: World) -> None:
+    for client in world.clients.values():
+        await client.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, sqlite_template: Path, pg_template: str | None, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    if request.param == "postgresql" and not PG_URL:
+        pytest.skip("KOERS_TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
+    tmp = tmp_path_factory.mktemp(f"matrix-{request.param}")
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="matrix-loop", daemon=True)
+    thread.start()
+    w = World(loop=loop, thread=thread)
+    pg_name = None
+    if request.param == "sqlite":
+        target = tmp / "matrix.sqlite3"
+        shutil.copy(sqlite_template, target)
+        url = f"sqlite+aiosqlite:///{target}"
+    else:
+        pg_name = f"koers_matrix_{uuid.uuid4().hex[:10]}"
+        w.run(_pg_exec(f'CREATE DATABASE "{pg_name}" TEMPLATE "{pg_template}"'))
+        url = _with_db(_pg_admin_url(), pg_name)
+    try:
+        w.run(_build(w, url, tmp / "data"))
+        yield w
+    finally:
+        w.run(_teardown(w))
+        if pg_name:
+            w.run(_pg_exec(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+def observe(world: World, surface: str, audience: Audience, viewer: str) -> bool:
+    """Does ``viewer`` get the ``audience`` post on ``surface``?"""
+    post_id = world.post_ids[audience]
+    who = world.viewer(viewer)
+    mark = marker(audience)
+    if surface == "can_see_post":
+        return world.service(lambda conn: can_see_post(conn, who, post_id))
+    if surface == "post_page":
+        status, _ = world.get(viewer, f"/@ana/{post_id}")
+        assert status in (200, 404), status
+        return status == 200
+    if surface == "api_status":
+        if not world.api_status_works:
+            pytest.skip("GET /api/v1/statuses/:id is not served yet (client API not landed)")
+        status, body = world.get(viewer, f"/api/v1/statuses/{post_id}")
+        assert status in (200, 404), (status, body)
+        return status == 200
+    if surface == "thread_replies":
+        status, html = world.get(viewer, f"/@ana/{world.root_id}")
+        assert status == 200
+        return reply_marker(audience) in html
+    if surface == "search":
+        ids = world.service(lambda conn: timelines.search_posts(conn, who, mark, timelines.Page(limit=40)))
+        return post_id in ids
+    if surface == "profile_listing_sql":
+        ids = world.service(lambda conn: timelines.profile(conn, who, world.actor_ids["author"], timelines.Page(limit=40)))
+        return post_id in ids
+    if surface == "public_timeline":
+        ids = world.service(lambda conn: timelines.public(conn, who, timelines.Page(limit=40)))
+        return post_id in ids
+    paths = {
+        "profile_page": "/@ana",
+        "home_feed": "/home",
+        "tag_page": "/tags/vmtag",
+        "community_page": "/c/vmc",
+        "community_atom_feed": "/c/vmc/feed.atom",
+        "profile_atom_feed": "/@ana/feed.atom",
+    }
+    status, text = world.get(viewer, paths[surface])
+    if surface == "home_feed" and viewer == "anonymous":
+        assert "/login" in text or status in (401, 403)  # sent to the login page
+        return mark in text
+    assert status == 200, (surface, viewer, status)
+    return mark in text
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+@pytest.mark.parametrize("audience", list(Audience), ids=lambda a: a.value)
+@pytest.mark.parametrize("surface", list(EXPECTED))
+def test_cell(world: World, surface: str, audience: Audience, viewer: str) -> None:
+    expected = EXPECTED[surface](audience, viewer)
+    got = observe(world, surface, audience, viewer)
+    assert got == expected, (
+        f"{viewer} {'should' if expected else 'should NOT'} get the {audience.value} post on {surface}"
+    )
+
+
+def test_truth_table_is_not_trivial() -> None:
+    """Guard against a table that lets everyone (or no one) see everything."""
+    for audience, who in CAN_SEE.items():
+        assert "author" in who, audience
+    assert not any("anonymous" in CAN_SEE[a] for a in (A.FOLLOWERS, A.COMMUNITY, A.MEMBERS, A.PARTNERS, A.DIRECT))
+    assert CAN_SEE[A.DIRECT] == {"author", "mentioned"}
