@@ -9,6 +9,7 @@ from aiohttp import web
 from server.app import CTX
 from server.errors import KoersError
 from server.services import communities, roles
+from server.visibility import can_see_members
 from server.web.community_scope import actor_id_by_username, form_error, int_or_none, scope
 from server.web.render import flash, form, redirect, render, require_user
 
@@ -30,7 +31,9 @@ async def _role_page(request: web.Request, *, status: int = 200, **extra: Any) -
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         role = await roles.get_role(conn, s.community.id, role_id)
-        matching = await roles.matching_members(conn, role)
+        # The matches are community members: only shown to those who may see the member list.
+        show_members = await can_see_members(conn, s.viewer, s.community.id)
+        matching = await roles.matching_members(conn, role) if show_members else None
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     mine = next((p.state for p in [*role.holders, *role.requested] if p.id == s.me), None)

@@ -218,3 +218,38 @@ async def test_publish_result_with_role_and_item_and_filters(instance):
     assert "Beds built" in filtered and "Members only win" not in filtered
     item_page = await (await instance.client.get(f"/c/garden/roadmap/{item_id}")).text()
     assert "Beds built" in item_page
+
+
+async def test_approval_role_request_decided_by_manager_and_matches_hidden_from_outsiders(instance):
+    from server.services import accounts
+
+    ana = await instance.create_member("ana")
+    bob = await instance.create_member("bob")
+    await accounts.set_competencies(instance.db, bob.actor_id, [("budgeting", "expert")])
+    c = await _garden(instance, ana, member_list_visibility="members")
+    await communities.join(instance.ctx, bob.actor_id, c.id)
+    role_id = await roles.create_role(instance.ctx, ana.actor_id, c.id, name="Treasurer", fill_mode="approval",
+                                      competencies=[("budgeting", None)])  # fmt: skip
+    role_url = f"/c/garden/roles/{role_id}"
+    anon = await (await instance.client.get(role_url)).text()
+    assert "Treasurer" in anon and "matching competencies" not in anon and "@bob" not in anon
+
+    bob_client = await instance.login("bob")
+    page = await (await bob_client.get(role_url)).text()
+    assert "Ask for this role" in page and "Nobody holds this role yet." in page
+    resp = await post_form(bob_client, role_url + "/claim", {}, page=role_url)
+    assert resp.status == 302
+    assert "a manager will decide" in await (await bob_client.get(role_url)).text()
+
+    ana_client = await instance.login("ana")
+    manage = await (await ana_client.get("/c/garden/manage")).text()
+    assert "@bob asks for" in manage
+    resp = await post_form(bob_client, role_url + "/assign", {"actor_id": str(bob.actor_id)}, page=role_url)
+    assert resp.status == 403  # a member cannot approve their own request
+    resp = await post_form(ana_client, role_url + "/assign", {"actor_id": str(bob.actor_id)}, page="/c/garden/manage")
+    assert resp.status == 302
+    role_page = await (await ana_client.get(role_url)).text()
+    assert "Give up" not in role_page and "Unassign" in role_page
+    assert "Give up this role" in await (await bob_client.get(role_url)).text()
+    resp = await post_form(ana_client, role_url + "/assign", {"username": "ghost"}, page=role_url)
+    assert resp.status == 422 and "no member called" in await resp.text()
