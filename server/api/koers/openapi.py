@@ -1,0 +1,246 @@
+"""The OpenAPI 3.1 document of the Koers API, served at ``/api/koers/v1/openapi.json``.
+
+Kept next to the handlers as a Python structure; a test checks that every registered route is
+described here and every described operation is registered, and a schemathesis run fuzzes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from server import __version__ as koers_version
+
+PREFIX = "/api/koers/v1"
+routes = web.RouteTableDef()
+
+ERROR_STATUSES = {
+    "400": "Malformed input (not JSON, not an object, bad query parameter)",
+    "401": "Missing, unknown, revoked or expired access token",
+    "403": "The token lacks the scope, or the caller may not do this",
+    "404": "No such object, or it is not visible to the caller",
+    "409": "Conflicts with the current state",
+    "422": "A field has the wrong type, is missing or is too long",
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str) -> dict[str, Any]:
+    return {"type": [kind, "null"]}
+
+
+def _obj(props: dict[str, Any], *, required: tuple[str, ...] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": props, "required": list(required if required is not None else props)}
+
+
+ID = {"type": "string", "pattern": "^[0-9]+$"}
+STAMP = {"type": "string", "format": "date-time"}
+ACCOUNT = _obj({"id": ID, "username": {"type": "string"}, "acct": {"type": "string"},
+                "display_name": {"type": "string"}, "url": {"type": "string"}, "avatar": _nullable("string")})  # fmt: skip
+STATUSES = ["idea", "planned", "in_progress", "done", "dropped"]
+AUDIENCES = ["public", "unlisted", "followers", "community", "members", "partners", "direct"]
+ITEM_AUDIENCES = ["public", "unlisted", "community", "members", "partners"]
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj({"error": {"type": "string"}, "error_description": {"type": "string"}, "field": {"type": "string"}},
+                  required=("error",)),  # fmt: skip
+    "Account": ACCOUNT,
+    "Community": _obj({
+        "id": ID, "account_id": ID, "handle": {"type": "string"}, "name": {"type": "string"},
+        "description": {"type": "string"}, "url": {"type": "string"}, "uri": {"type": "string"},
+        "openness": {"enum": ["open", "approval", "invite"]},
+        "member_list_visibility": {"enum": ["public", "members", "instance"]},
+        "members_count": {"type": "integer", "minimum": 0},
+        "membership": {"enum": ["accepted", "pending", None]}, "manager": {"type": "boolean"}, "created_at": STAMP,
+    }),  # fmt: skip
+    "PurposeVersion": _obj({
+        "version": {"type": "integer", "minimum": 1}, "text": {"type": "string"}, "html": {"type": "string"},
+        "reason": {"type": "string"}, "author": _nullable("string"), "uri": _nullable("string"), "created_at": STAMP,
+    }),  # fmt: skip
+    "Role": _obj({
+        "id": ID, "community_id": ID, "name": {"type": "string"}, "description": {"type": "string"},
+        "fill_mode": {"enum": ["open", "approval", "assigned"]}, "uri": _nullable("string"),
+        "competencies": {"type": "array", "items": _ref("Competency")},
+        "holders": {"type": "array", "items": _ref("Account")},
+        "requested": {"type": "array", "items": _ref("Account")},
+    }),  # fmt: skip
+    "RoleHolding": _obj({"role_id": ID, "account_id": ID, "state": {"enum": ["held", "requested", None]}}),
+    "Competency": _obj({"name": {"type": "string"}, "level": {"enum": ["learning", "practised", "expert", None]}}),
+    "PersonWithCompetency": {
+        "allOf": [_ref("Account"), _obj({"competency": {"type": "string"},
+                                         "level": {"enum": ["learning", "practised", "expert", None]}})],
+    },  # fmt: skip
+    "Result": _obj({
+        "id": ID, "uri": {"type": "string"}, "url": {"type": "string"}, "title": _nullable("string"),
+        "content": {"type": "string"}, "audience": {"enum": AUDIENCES}, "community_id": {"type": ["string", "null"]},
+        "roadmap_item_id": {"type": ["string", "null"]},
+        "roles": {"type": "array", "items": _obj({"id": ID, "name": {"type": "string"}})},
+        "contributors": {"type": "array", "items": _ref("Account")}, "author": _ref("Account"), "created_at": STAMP,
+    }),  # fmt: skip
+    "StatusChange": _obj({
+        "from_status": {"enum": [*STATUSES, None]}, "to_status": {"enum": STATUSES}, "author": _nullable("string"),
+        "note": {"type": "string"}, "created_at": STAMP,
+    }),  # fmt: skip
+    "RoadmapItem": _obj(
+        {
+            "id": ID, "community_id": ID, "title": {"type": "string"}, "description": {"type": "string"},
+            "status": {"enum": STATUSES}, "owner_role_id": {"type": ["string", "null"]},
+            "owner_role": _nullable("string"), "audience": {"enum": ITEM_AUDIENCES}, "uri": _nullable("string"),
+            "created_at": STAMP, "updated_at": STAMP, "history": {"type": "array", "items": _ref("StatusChange")},
+        },
+        required=("id", "community_id", "title", "description", "status", "owner_role_id", "owner_role",
+                  "audience", "uri", "created_at", "updated_at"),
+    ),  # fmt: skip
+}
+
+ID_IN_BODY = {"oneOf": [{"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
+                        {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}]}  # fmt: skip
+BODIES: dict[str, Any] = {
+    "PurposeChange": _obj({"text": {"type": "string", "minLength": 1, "maxLength": 5000},
+                           "reason": {"type": "string", "minLength": 1, "maxLength": 2000}}),  # fmt: skip
+    "AccountRef": _obj({"account_id": ID_IN_BODY}),
+    "Competencies": _obj({"competencies": {"type": "array", "maxItems": 30, "items": _obj(
+        {"name": {"type": "string", "minLength": 1, "maxLength": 100},
+         "level": {"enum": ["learning", "practised", "expert", None]}}, required=("name",))}}),  # fmt: skip
+    "NewResult": _obj(
+        {"text": {"type": "string", "minLength": 1, "maxLength": 5000}, "title": {"type": "string", "maxLength": 255},
+         "audience": {"enum": AUDIENCES}, "roadmap_item_id": ID_IN_BODY,
+         "role_ids": {"type": "array", "maxItems": 20, "items": ID_IN_BODY}},
+        required=("text",),
+    ),  # fmt: skip
+    "NewRoadmapItem": _obj(
+        {"title": {"type": "string", "minLength": 1, "maxLength": 255},
+         "description": {"type": "string", "maxLength": 10000}, "status": {"enum": STATUSES},
+         "audience": {"enum": ITEM_AUDIENCES}, "owner_role_id": ID_IN_BODY},
+        required=("title",),
+    ),  # fmt: skip
+    "StatusChangeRequest": _obj({"status": {"enum": STATUSES}, "note": {"type": "string", "maxLength": 2000}},
+                                required=("status",)),  # fmt: skip
+}
+
+OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
+REQUIRED_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}  # fmt: skip
+
+
+def _op(summary: str, ok: Any, *, write: bool, body: str | None = None, params: tuple[str, ...] = ("id",),
+        query: list[dict[str, Any]] | None = None, created: bool = False,
+        errors: tuple[str, ...] = ("400", "401", "403", "404", "409", "422")) -> dict[str, Any]:  # fmt: skip
+    """One operation: parameters, body, the success response and the error responses it may give."""
+    op: dict[str, Any] = {
+        "summary": summary,
+        "security": REQUIRED_AUTH if write else OPTIONAL_AUTH,
+        "parameters": [_path_param(p) for p in params] + (query or []),
+        "responses": {
+            ("201" if created else "200"): {"description": "Success", "content": {"application/json": {"schema": ok}}},
+            **{code: {"description": ERROR_STATUSES[code], "content": {"application/json": {"schema": _ref("Error")}}}
+               for code in errors},
+        },
+    }  # fmt: skip
+    if body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+        }
+    return op
+
+
+def _list(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(name)}
+
+
+LIMIT = {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 40}}
+MAX_ID = {"name": "max_id", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
+C = PREFIX + "/communities/{id}"
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    paths: dict[str, dict[str, Any]] = {
+        PREFIX + "/communities": {"get": _op("List the instance's communities", _list("Community"), write=False,
+                                             params=(), errors=("401", "403"))},  # fmt: skip
+        C: {"get": _op("One community", _ref("Community"), write=False, errors=("401", "403", "404"))},
+        C + "/join": {"post": _op("Join (or ask to join) a community", _ref("Community"), write=True)},
+        C + "/leave": {"post": _op("Leave a community or withdraw a request", _ref("Community"), write=True)},
+        C + "/members": {"get": _op("Members (when the member list is visible)", _list("Account"), write=False,
+                                    errors=("401", "403", "404"))},  # fmt: skip
+        C + "/purpose": {
+            "get": _op("The current purpose", _ref("PurposeVersion"), write=False, errors=("401", "403", "404")),
+            "post": _op("Change the purpose (community managers)", _ref("PurposeVersion"), write=True,
+                        body="PurposeChange", created=True),  # fmt: skip
+        },
+        C + "/purpose/history": {"get": _op("Every purpose version, newest first", _list("PurposeVersion"),
+                                            write=False, errors=("401", "403", "404"))},  # fmt: skip
+        C + "/roles": {"get": _op("A community's roles", _list("Role"), write=False, errors=("401", "403", "404"))},
+        PREFIX + "/roles/{id}/claim": {"post": _op("Claim a role (or ask for it)", _ref("RoleHolding"), write=True)},
+        PREFIX + "/roles/{id}/release": {"post": _op("Give a role up", _ref("RoleHolding"), write=True)},
+        PREFIX + "/roles/{id}/assign": {"post": _op("Assign a role (managers)", _ref("RoleHolding"), write=True,
+                                                    body="AccountRef")},  # fmt: skip
+        PREFIX + "/roles/{id}/unassign": {"post": _op("Take a role away (managers)", _ref("RoleHolding"),
+                                                      write=True, body="AccountRef")},  # fmt: skip
+        PREFIX + "/competencies": {
+            "get": _op("Your competencies", _list("Competency"), write=False, params=(), errors=("401", "403", "422")),
+            "put": _op("Replace your competencies", _list("Competency"), write=True, params=(), body="Competencies",
+                       errors=("400", "401", "403", "422")),  # fmt: skip
+        },
+        PREFIX + "/people": {"get": _op(
+            "People with a competency (prefix match), experts first", _list("PersonWithCompetency"), write=False,
+            params=(), errors=("400", "401", "403", "422"),
+            query=[{"name": "competency", "in": "query", "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
+                   {**LIMIT, "schema": {"type": "integer", "minimum": 1, "maximum": 80}}],
+        )},  # fmt: skip
+        C + "/results": {
+            "get": _op("A community's results, newest first", _list("Result"), write=False, query=[MAX_ID, LIMIT],
+                       errors=("400", "401", "403", "404")),  # fmt: skip
+            "post": _op("Publish a result to the community", _ref("Result"), write=True, body="NewResult",
+                        created=True),  # fmt: skip
+        },
+        C + "/roadmap": {
+            "get": _op("Roadmap items visible to you", _list("RoadmapItem"), write=False,
+                       errors=("401", "403", "404")),  # fmt: skip
+            "post": _op("Add a roadmap item", _ref("RoadmapItem"), write=True, body="NewRoadmapItem", created=True),
+        },
+        C + "/roadmap/{item_id}": {"get": _op("One roadmap item with its status history", _ref("RoadmapItem"),
+                                              write=False, params=("id", "item_id"),
+                                              errors=("401", "403", "404"))},  # fmt: skip
+        C + "/roadmap/{item_id}/status": {"post": _op(
+            "Change an item's status", _ref("RoadmapItem"), write=True, body="StatusChangeRequest",
+            params=("id", "item_id"),
+        )},  # fmt: skip
+        PREFIX + "/openapi.json": {"get": {
+            "summary": "This document", "security": OPTIONAL_AUTH,
+            "responses": {"200": {"description": "The OpenAPI document",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}},
+        }},  # fmt: skip
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Koers API",
+            "version": koers_version,
+            "description": "What the Mastodon client API has no words for: communities, purpose, roles, "
+            "competencies, results and roadmaps. Use the same OAuth 2 bearer tokens as the Mastodon API; "
+            "reads need the `read` scope (or no token for public data), writes the `write` scope.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {**SCHEMAS, **BODIES},
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "An OAuth 2 access token from /oauth/token"}},
+        },  # fmt: skip
+    }
+
+
+@routes.get(PREFIX + "/openapi.json")
+async def openapi_json(request: web.Request) -> web.Response:
+    """Serve the document (no authentication needed)."""
+    return web.json_response(document(), headers={"Access-Control-Allow-Origin": "*"})
