@@ -13,10 +13,12 @@ from tests.conftest import free_port, web_login
 
 
 @pytest.mark.slow
-async def test_demo_loads_once_and_pages_render(tmp_path):
+async def test_demo_loads_once_and_pages_render(tmp_path, backend, new_database_url):
     port = free_port()
+    # SQLite: the default file inside the data directory, as ``koers demo`` uses it.
+    database_url = await new_database_url() if backend == "postgresql" else None
     settings = load_settings(env={}, url=f"http://127.0.0.1:{port}", data_dir=str(tmp_path / "demo"),
-                             secret="demo-test-secret", port=port)  # fmt: skip
+                             database_url=database_url, secret="demo-test-secret", port=port)  # fmt: skip
     messages: list[str] = []
     logins = await load_demo(settings, messages.append)
     assert logins[0] == "lotte" and len(logins) == len(PEOPLE) and messages
