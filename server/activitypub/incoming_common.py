@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from server.app import CTX
 from server.context import Context
 from server.storage import schema as t
 
+log = logging.getLogger(__name__)
 OUTBOX = web.AppKey("activitypub_outbox", object)
 
 
@@ -63,6 +65,7 @@ async def fetch_object(app: web.Application, value: Any, *, trusted_actor: str |
     try:
         doc = await fetch_signed(app, value)
     except FederationError as exc:
+        log.info("fetching %s failed: %s", value, exc)
         raise Ignore("fetch_failed", f"{value}: {exc}") from None
     if not isinstance(doc, dict) or doc.get("id") != value:
         raise Ignore("bad_object", f"{value} answered another id")

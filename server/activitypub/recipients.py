@@ -39,6 +39,19 @@ async def remote_mentioned(conn: AsyncConnection, post_id: int, *, partner_hosts
     return [r[0] for r in await conn.execute(q)]
 
 
+async def _remote_parent_author(conn: AsyncConnection, post: sa.Row) -> list[int]:
+    """A reply also goes to the remote author it answers (so it threads there)."""
+    if post.in_reply_to_id is None:
+        return []
+    row = (
+        await conn.execute(
+            sa.select(t.actors.c.id).join(t.posts, t.posts.c.author_id == t.actors.c.id)
+            .where(t.posts.c.id == post.in_reply_to_id, t.actors.c.domain.is_not(None))
+        )
+    ).first()  # fmt: skip
+    return [row[0]] if row else []
+
+
 async def post_recipients(conn: AsyncConnection, post: sa.Row) -> list[str]:
     """The author's Create/Update/Delete inboxes for a post (not the Group's re-announce)."""
     audience = Audience(post.audience)
@@ -50,6 +63,7 @@ async def post_recipients(conn: AsyncConnection, post: sa.Row) -> list[str]:
         actors = await remote_followers(conn, post.author_id, partner_hosts_only=True)
         return await inboxes_for(conn, actors + await remote_mentioned(conn, post.id, partner_hosts_only=True))
     actors = await remote_mentioned(conn, post.id)
+    actors += await _remote_parent_author(conn, post)
     group = await community_actor(conn, post.community_id)
     if audience is Audience.COMMUNITY:
         if group is not None and group.domain is not None:
