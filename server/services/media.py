@@ -144,7 +144,11 @@ def process_image(data: bytes, kind: str) -> ProcessedImage:
         thumb_bytes = _encode(thumb, out_format)
         tiny = clean.copy()
         tiny.thumbnail((64, 64))
-        hash_value = blurhash.encode(tiny.convert("RGB"), 4, 3)
+        with warnings.catch_warnings():
+            # blurhash-python reads pixels with Image.getdata, deprecated in Pillow 13 (gone in 14,
+            # which pyproject excludes); the warning is theirs, not ours.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            hash_value = blurhash.encode(tiny.convert("RGB"), 4, 3)
     return ProcessedImage(_encode(clean, out_format), thumb_bytes, mime, ext, clean.width, clean.height, hash_value)
 
 
@@ -219,8 +223,22 @@ async def create_attachment(
 ) -> int:
     """Store an image attachment for a later post; returns the ``media`` id."""
     description = _check_description(description)
-    fx, fy = _check_focus(focus) if focus is not None else (0.0, 0.0)
+    focus = _check_focus(focus) if focus is not None else None
     image = await prepare(data, "attachment")
+    return await insert_attachment(ctx, owner_id, image, description=description, focus=focus)
+
+
+async def insert_attachment(
+    ctx: Context,
+    owner_id: int,
+    image: ProcessedImage,
+    *,
+    description: str = "",
+    focus: tuple[float, float] | None = None,
+) -> int:
+    """Store an already ``prepare``d attachment image and its ``media`` row; returns the id."""
+    description = _check_description(description)
+    fx, fy = _check_focus(focus) if focus is not None else (0.0, 0.0)
     path, thumb_path = await asyncio.to_thread(store_image, ctx.settings, image, "attachment")
     try:
         async with ctx.db.write() as conn:
@@ -237,6 +255,18 @@ async def create_attachment(
         raise
     log.info("attachment %s stored for actor %s (%sx%s)", media_id, owner_id, image.width, image.height)
     return media_id
+
+
+async def discard_attachments(ctx: Context, owner_id: int, media_ids: list[int]) -> None:
+    """Delete one's own attachments that no post uses (e.g. when publishing failed), files too."""
+    if not media_ids:
+        return
+    async with ctx.db.write() as conn:
+        cond = sa.and_(t.media.c.id.in_(media_ids), t.media.c.owner_id == owner_id, t.media.c.post_id.is_(None))
+        rows = list(await conn.execute(sa.select(t.media.c.path, t.media.c.thumb_path).where(cond)))
+        await conn.execute(t.media.delete().where(cond))
+    for row in rows:
+        delete_files(ctx.settings, row.path, row.thumb_path)
 
 
 async def update_attachment(

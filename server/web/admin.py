@@ -1,0 +1,62 @@
+"""The administrators' page: the sign-up approval queue, the accounts, and invite links."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from server.app import CTX
+from server.errors import ValidationError
+from server.services import accounts
+from server.storage import schema as t
+from server.web.render import flash, form, redirect, render, require_admin
+from server.web.settings import invite_from_form
+
+routes = web.RouteTableDef()
+
+
+async def _admin_page(request: web.Request, errors: dict, status: int = 200) -> web.Response:
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        pending = list(
+            await conn.execute(
+                sa.select(t.users.c.id, t.users.c.email, t.users.c.signup_reason, t.users.c.created_at, t.actors.c.username)
+                .join(t.actors, t.actors.c.id == t.users.c.actor_id)
+                .where(t.users.c.state == "pending")
+                .order_by(t.users.c.id)
+            )
+        )
+    return await render(
+        request, "admin.html", pending=pending, accounts=await accounts.list_accounts(ctx.db), errors=errors, status=status
+    )
+
+
+@routes.get("/admin")
+async def admin_page(request: web.Request) -> web.Response:
+    await require_admin(request)
+    return await _admin_page(request, {})
+
+
+@routes.post(r"/admin/users/{user_id:\d+}/{decision:approve|reject}")
+async def decide_signup(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    await require_admin(request)
+    await form(request)
+    user_id = int(request.match_info["user_id"])
+    if request.match_info["decision"] == "approve":
+        await accounts.approve_user(ctx.db, user_id)
+        flash(request, "The account is approved; its owner can log in now.")
+    else:
+        await accounts.reject_user(ctx.db, user_id)
+        flash(request, "The sign-up request is rejected and removed.")
+    raise redirect("/admin")
+
+
+@routes.post("/admin/invites")
+async def admin_invite(request: web.Request) -> web.Response:
+    user = await require_admin(request)
+    try:
+        await invite_from_form(request, user)
+    except ValidationError as exc:
+        return await _admin_page(request, {exc.field: exc.message}, exc.status)
+    raise redirect("/admin")

@@ -1,0 +1,169 @@
+"""Writing a post on the web: the compose form, its attachments, and double-submit protection.
+
+Every compose form carries a random token. The first submit stores ``(user, token) -> post`` in
+``idempotency_keys``; a second submit of the same form (a double click, a reload) is sent to the
+first post instead of publishing another.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
+from server import clock
+from server.app import CTX
+from server.context import Context
+from server.errors import KoersError, ValidationError
+from server.services import media, posts
+from server.storage import schema as t
+from server.visibility import Audience
+from server.web.media import prepared_upload
+from server.web.render import form, redirect, render, require_user
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+AUDIENCE_CHOICES = (
+    ("public", "Public — everyone, listed on the front page and in feeds"),
+    ("unlisted", "Unlisted — everyone with the link, but not listed"),
+    ("followers", "Followers only"),
+    ("community", "Members of one community (choose it below)"),
+    ("members", "Members of this organisation only (never leaves this server)"),
+    ("partners", "This organisation and its partner organisations"),
+    ("direct", "Only the people I mention"),
+)
+COMPOSE_FORM_MAX = posts.MAX_MEDIA * media.MAX_IMAGE_BYTES + 256 * 1024
+
+
+async def joined_communities(ctx: Context, actor_id: int) -> list[sa.Row]:
+    """Communities the member belongs to (id, name, handle), for the community choice."""
+    async with ctx.db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(t.communities.c.id, t.communities.c.name, t.actors.c.username.label("handle"))
+                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+                .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
+                .where(t.follows.c.follower_id == actor_id, t.follows.c.state == "accepted")
+                .order_by(t.communities.c.name)
+            )
+        )
+
+
+async def render_compose(
+    request: web.Request, user, values: dict, errors: dict | None = None, status: int = 200  # type: ignore[no-untyped-def]
+) -> web.Response:
+    ctx = request.app[CTX]
+    values.setdefault("audience", user.default_audience)
+    values.setdefault("token", secrets.token_urlsafe(18))
+    communities = await joined_communities(ctx, user.id)
+    choices = [("", "— none —")] + [(str(c.id), c.name) for c in communities]
+    return await render(
+        request, "compose.html", values=values, errors=errors or {}, audiences=AUDIENCE_CHOICES,
+        communities=communities, community_choices=choices, max_media=posts.MAX_MEDIA, status=status,
+    )  # fmt: skip
+
+
+@routes.get("/compose")
+async def compose_page(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    values: dict = {}
+    reply_to = request.query.get("in_reply_to", "")
+    if reply_to.isdigit():
+        values["in_reply_to"] = reply_to
+    community = request.query.get("community", "")
+    if community.isdigit():
+        values["community_id"] = community
+        values["audience"] = "community"
+    return await render_compose(request, user, values)
+
+
+async def _existing_post(ctx: Context, user_id: int, token: str) -> int | None:
+    async with ctx.db.read() as conn:
+        return (
+            await conn.execute(
+                sa.select(t.idempotency_keys.c.post_id).where(
+                    t.idempotency_keys.c.user_id == user_id, t.idempotency_keys.c.key == token
+                )
+            )
+        ).scalar()
+
+
+async def _remember(ctx: Context, user, token: str, post_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Store the form token; if a concurrent submit stored it first, keep that post and drop ours."""
+    try:
+        async with ctx.db.write() as conn:
+            await conn.execute(
+                t.idempotency_keys.insert().values(user_id=user.user_id, key=token, post_id=post_id, created_at=clock.now())
+            )
+        return post_id
+    except IntegrityError:
+        first = await _existing_post(ctx, user.user_id, token)
+        if first is None:
+            raise
+        log.info("double submit of compose form by user %s: dropping post %s, keeping %s", user.user_id, post_id, first)
+        await posts.delete_post(ctx, user.id, post_id)
+        return first
+
+
+def draft_from_form(data, media_ids: tuple[int, ...]) -> posts.Draft:  # type: ignore[no-untyped-def]
+    """The Draft a compose form asks for (raises ValidationError with the field to point at)."""
+    try:
+        audience = Audience.parse(str(data.get("audience", "public")))
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="audience") from None
+    fmt = str(data.get("format", "markdown"))
+    community = str(data.get("community_id", "")).strip()
+    reply_to = str(data.get("in_reply_to", "")).strip()
+    for name, raw in (("community_id", community), ("in_reply_to", reply_to)):
+        if raw and not raw.isdigit():
+            raise ValidationError("unknown choice", field=name)
+    return posts.Draft(
+        source=str(data.get("status", "")), audience=audience, fmt=fmt,
+        spoiler_text=str(data.get("spoiler_text", "")), sensitive=data.get("sensitive") == "on",
+        in_reply_to_id=int(reply_to) if reply_to else None,
+        community_id=int(community) if community and (audience is Audience.COMMUNITY or data.get("kind") == "result") else None,
+        kind="result" if data.get("kind") == "result" else "note", media_ids=media_ids,
+    )  # fmt: skip
+
+
+async def _prepared_uploads(data) -> list[tuple[media.ProcessedImage, str]]:  # type: ignore[no-untyped-def]
+    out = []
+    for i in range(posts.MAX_MEDIA):
+        description = str(data.get(f"description_{i}", ""))
+        if len(description) > media.MAX_DESCRIPTION:
+            raise ValidationError(f"image description: at most {media.MAX_DESCRIPTION} characters", field=f"media_{i}")
+        image = await prepared_upload(data, f"media_{i}", "attachment")
+        if image is not None:
+            out.append((image, description))
+    return out
+
+
+@routes.post("/compose")
+async def compose_submit(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    user = await require_user(request)
+    data = await form(request, max_size=COMPOSE_FORM_MAX)
+    token = str(data.get("token", ""))[:255]
+    values = {k: str(data.get(k, "")) for k in ("status", "audience", "format", "spoiler_text", "community_id", "in_reply_to", "kind")}
+    values["token"] = token or secrets.token_urlsafe(18)
+    if token:
+        earlier = await _existing_post(ctx, user.user_id, token)
+        if earlier is not None:
+            raise redirect(f"/@{user.username}/{earlier}")
+    media_ids: list[int] = []
+    try:
+        uploads = await _prepared_uploads(data)
+        draft_from_form(data, ())  # check the form before storing any file
+        for image, description in uploads:
+            media_ids.append(await media.insert_attachment(ctx, user.id, image, description=description))
+        post_id = await posts.create_post(ctx, user.id, draft_from_form(data, tuple(media_ids)))
+    except KoersError as exc:
+        await media.discard_attachments(ctx, user.id, media_ids)
+        return await render_compose(request, user, values, {exc.field or "status": exc.message}, exc.status)
+    if token:
+        post_id = await _remember(ctx, user, token, post_id)
+    raise redirect(f"/@{user.username}/{post_id}")

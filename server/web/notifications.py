@@ -1,0 +1,97 @@
+"""Notifications (newest first, each post checked again against the visibility module) and the
+follow requests of a locked account."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from server.app import CTX
+from server.services import follows
+from server.services.views import actor_view, load_actors, load_posts
+from server.storage import schema as t
+from server.visibility import can_see_post
+from server.web.render import flash, form, redirect, render, require_user, viewer
+
+routes = web.RouteTableDef()
+
+PAGE = 40
+DESCRIPTIONS = {
+    "mention": "mentioned you", "status": "posted", "reblog": "boosted your post", "follow": "followed you",
+    "follow_request": "asked to follow you", "favourite": "liked your post", "poll": "a poll you took part in ended",
+    "update": "edited a post you boosted", "koers.role_assigned": "gave you a role",
+    "koers.role_requested": "asked for a role", "koers.result": "posted a result",
+    "koers.purpose_changed": "changed a community's purpose", "koers.join_request": "asked to join a community",
+    "koers.report": "filed a report", "koers.roadmap_status": "changed a roadmap item's status",
+}  # fmt: skip
+
+
+@routes.get("/notifications")
+async def notifications_page(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    user = await require_user(request)
+    who = await viewer(request)
+    max_id = int(request.query["max_id"]) if request.query.get("max_id", "").isdigit() else None
+    async with ctx.db.read() as conn:
+        q = sa.select(t.notifications).where(t.notifications.c.actor_id == user.id)
+        if max_id is not None:
+            q = q.where(t.notifications.c.id < max_id)
+        rows = list(await conn.execute(q.order_by(t.notifications.c.id.desc()).limit(PAGE)))
+        # A notification about a post the member may no longer see (deleted, or its author blocked
+        # them) is left out: the post is checked again, now.
+        visible_posts: set[int] = set()
+        for pid in {r.post_id for r in rows if r.post_id}:
+            if await can_see_post(conn, who, pid):
+                visible_posts.add(pid)
+        shown = [r for r in rows if r.post_id is None or r.post_id in visible_posts]
+        actors = await load_actors(conn, {r.from_actor_id for r in shown if r.from_actor_id}, ctx.base, ctx.settings.domain)
+        post_views = {
+            p.id: p for p in await load_posts(conn, who, sorted(visible_posts), base=ctx.base, local_domain=ctx.settings.domain)
+        }
+    items = [
+        {"row": r, "actor": actors.get(r.from_actor_id), "post": post_views.get(r.post_id),
+         "text": DESCRIPTIONS.get(r.type, r.type)}
+        for r in shown
+    ]  # fmt: skip
+    next_url = f"/notifications?max_id={rows[-1].id}" if len(rows) == PAGE else None
+    return await render(request, "notifications.html", items=items, next_url=next_url)
+
+
+@routes.post("/notifications/read")
+async def mark_read(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    user = await require_user(request)
+    await form(request)
+    async with ctx.db.write() as conn:
+        await conn.execute(
+            t.notifications.update()
+            .where(t.notifications.c.actor_id == user.id, t.notifications.c.read.is_(False))
+            .values(read=True)
+        )
+    flash(request, "All notifications are marked as read.")
+    raise redirect("/notifications")
+
+
+@routes.get("/follow_requests")
+async def follow_requests_page(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    user = await require_user(request)
+    async with ctx.db.read() as conn:
+        rows = list(await conn.execute(follows.followers_query(user.id, state="pending")))
+    people = [actor_view(r, ctx.base, ctx.settings.domain) for r in rows]
+    return await render(request, "follow_requests.html", people=people)
+
+
+@routes.post(r"/follow_requests/{actor_id:\d+}/{decision:accept|reject}")
+async def decide_follow_request(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    user = await require_user(request)
+    await form(request)
+    follower_id = int(request.match_info["actor_id"])
+    if request.match_info["decision"] == "accept":
+        await follows.accept_follow(ctx, user.id, follower_id, user.id)
+        flash(request, "Follow request accepted.")
+    else:
+        await follows.reject_follow(ctx, user.id, follower_id, user.id)
+        flash(request, "Follow request declined.")
+    raise redirect("/follow_requests")

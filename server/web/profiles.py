@@ -1,0 +1,141 @@
+"""Profile pages (``/@user``), follower and following lists, follow buttons and the people finder."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.app import CTX
+from server.context import Context
+from server.errors import NotFound
+from server.services import accounts, follows, timelines
+from server.services.views import ActorView, actor_view, load_posts
+from server.storage import schema as t
+from server.web.home import page_from_query
+from server.web.render import current_user, flash, form, redirect, render, require_user, viewer
+
+routes = web.RouteTableDef()
+
+LIST_PAGE = 40
+
+
+async def person_or_redirect(conn: AsyncConnection, ctx: Context, username: str) -> sa.Row:
+    """The local person called ``username``; a community handle redirects to its page, else 404."""
+    row = await accounts.get_local_actor(conn, username)
+    if row.kind == "group":
+        raise web.HTTPFound(f"/c/{row.username}")
+    if row.kind != "person":
+        raise NotFound(f"no account called {username!r} here")
+    return row
+
+
+async def roles_held(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
+    """Roles an actor holds, with the community each belongs to."""
+    community_actor = t.actors.alias("community_actor")
+    return list(
+        await conn.execute(
+            sa.select(
+                t.roles.c.id, t.roles.c.name, t.communities.c.name.label("community_name"),
+                community_actor.c.username.label("community_handle"),
+            )
+            .select_from(
+                t.role_holders.join(t.roles, t.roles.c.id == t.role_holders.c.role_id)
+                .join(t.communities, t.communities.c.id == t.roles.c.community_id)
+                .join(community_actor, community_actor.c.id == t.communities.c.actor_id)
+            )
+            .where(t.role_holders.c.actor_id == actor_id, t.role_holders.c.state == "held")
+            .order_by(t.communities.c.name, t.roles.c.name)
+        )
+    )  # fmt: skip
+
+
+async def _count(conn: AsyncConnection, query: sa.Select) -> int:
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))).scalar_one())
+
+
+@routes.get(r"/@{username:[A-Za-z0-9_]+}")
+async def profile_page(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    who = await viewer(request)
+    page = page_from_query(request)
+    async with ctx.db.read() as conn:
+        row = await person_or_redirect(conn, ctx, request.match_info["username"])
+        actor = actor_view(row, ctx.base, ctx.settings.domain)
+        ids = await timelines.profile(conn, who, row.id, page)
+        posts = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
+        result_ids = await timelines.profile(conn, who, row.id, timelines.Page(limit=5), only_results=True)
+        results = await load_posts(conn, who, result_ids, base=ctx.base, local_domain=ctx.settings.domain)
+        relation = await follows.relationship(conn, who.actor_id, row.id) if who.actor_id else None
+        context = {
+            "actor": actor,
+            "competencies": await accounts.competencies_of(conn, row.id),
+            "roles": await roles_held(conn, row.id),
+            "followers_count": await _count(conn, follows.followers_query(row.id)),
+            "following_count": await _count(conn, follows.following_query(row.id, kind=None)),
+            "posts": posts,
+            "results": results,
+            "relation": relation,
+            "is_me": who.actor_id == row.id,
+        }
+    limit = page.clamp().limit
+    next_url = f"/@{actor.username}?max_id={ids[-1]}" if len(ids) == limit else None
+    return await render(request, "profile.html", next_url=next_url, **context)
+
+
+async def _actor_list(request: web.Request, which: str) -> web.Response:
+    ctx = request.app[CTX]
+    offset = int(request.query["offset"]) if request.query.get("offset", "").isdigit() else 0
+    async with ctx.db.read() as conn:
+        row = await person_or_redirect(conn, ctx, request.match_info["username"])
+        query = follows.followers_query(row.id) if which == "followers" else follows.following_query(row.id, kind=None)
+        rows = list(await conn.execute(query.offset(offset).limit(LIST_PAGE + 1)))
+    people = [actor_view(r, ctx.base, ctx.settings.domain) for r in rows[:LIST_PAGE]]
+    next_url = f"/@{row.username}/{which}?offset={offset + LIST_PAGE}" if len(rows) > LIST_PAGE else None
+    return await render(
+        request, "people_list.html", actor=actor_view(row, ctx.base, ctx.settings.domain), which=which,
+        people=people, next_url=next_url,
+    )  # fmt: skip
+
+
+@routes.get(r"/@{username:[A-Za-z0-9_]+}/followers")
+async def followers_page(request: web.Request) -> web.Response:
+    return await _actor_list(request, "followers")
+
+
+@routes.get(r"/@{username:[A-Za-z0-9_]+}/following")
+async def following_page(request: web.Request) -> web.Response:
+    return await _actor_list(request, "following")
+
+
+@routes.post(r"/@{username:[A-Za-z0-9_]+}/{action:follow|unfollow}")
+async def follow_submit(request: web.Request) -> web.Response:
+    """The follow / unfollow button of a profile."""
+    ctx = request.app[CTX]
+    user = await require_user(request)
+    await form(request)
+    async with ctx.db.read() as conn:
+        row = await person_or_redirect(conn, ctx, request.match_info["username"])
+    if request.match_info["action"] == "unfollow":
+        await follows.unfollow(ctx, user.id, row.id)
+        flash(request, f"You no longer follow @{row.username}.")
+    elif await follows.follow(ctx, user.id, row.id) == "accepted":
+        flash(request, f"You follow @{row.username} now.")
+    else:
+        flash(request, f"Follow request sent to @{row.username}.")
+    raise redirect(f"/@{row.username}")
+
+
+def people_views(ctx: Context, rows: list[sa.Row]) -> list[tuple[ActorView, sa.Row]]:
+    """ActorViews with the row they came from (for extra columns like the matching competency)."""
+    return [(actor_view(r, ctx.base, ctx.settings.domain), r) for r in rows]
+
+
+@routes.get("/people")
+async def people_page(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    await current_user(request)
+    competency = request.query.get("competency", "").strip()[:100]
+    async with ctx.db.read() as conn:
+        rows = await accounts.people_with_competency(conn, competency) if competency else []
+    return await render(request, "people.html", competency=competency, people=people_views(ctx, rows))

@@ -1,0 +1,170 @@
+"""Settings pages: the profile (text, fields, competencies, images, defaults) and invite links.
+
+The profile form is checked completely before anything is written: a bad avatar leaves the name,
+bio and everything else as they were.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from server.app import CTX
+from server.errors import KoersError, ValidationError
+from server.services import accounts, media
+from server.storage import schema as t
+from server.web.media import prepared_upload
+from server.web.render import flash, form, redirect, render, require_user
+
+routes = web.RouteTableDef()
+
+# What a new post's audience may default to (a single community needs choosing per post).
+DEFAULT_AUDIENCES = (
+    ("public", "Public: everyone, listed on the front page and in feeds"),
+    ("unlisted", "Unlisted: everyone with the link, not listed"),
+    ("followers", "Followers only"),
+    ("members", "Members of this organisation only"),
+    ("partners", "This organisation and its partner organisations"),
+    ("direct", "Only the people I mention"),
+)
+LEVEL_HELP = "One per line, optionally with a level: “facilitation: expert”. Levels: learning, practised, expert."
+PROFILE_FORM_MAX = 2 * media.MAX_IMAGE_BYTES + 256 * 1024
+
+
+def competencies_text(rows: list[sa.Row]) -> str:
+    return "\n".join(f"{r.name}: {r.level}" if r.level else r.name for r in rows)
+
+
+def parse_competency_lines(value: str) -> list[tuple[str, str | None]]:
+    """``name`` or ``name: level`` per line (or comma-separated) into (name, level) pairs."""
+    entries: list[tuple[str, str | None]] = []
+    for line in value.replace(",", "\n").splitlines():
+        name, sep, level = line.rpartition(":")
+        entries.append((name, level) if sep else (level, None))
+    return accounts.parse_competencies(entries)
+
+
+async def _profile_values(request: web.Request, user) -> dict:  # type: ignore[no-untyped-def]
+    async with request.app[CTX].db.read() as conn:
+        comps = await accounts.competencies_of(conn, user.id)
+    fields = [(f.get("name", ""), f.get("source", "")) for f in (user.fields or [])]
+    fields += [("", "")] * (accounts.MAX_FIELDS - len(fields))
+    return {
+        "display_name": user.display_name, "bio": user.bio_source, "bio_format": user.bio_format,
+        "fields": fields[: accounts.MAX_FIELDS], "competencies": competencies_text(comps),
+        "default_audience": user.default_audience, "locked": bool(user.manually_approves_followers),
+        "discoverable": bool(user.discoverable),
+    }  # fmt: skip
+
+
+async def _render_profile(request: web.Request, values: dict, errors: dict, status: int = 200) -> web.Response:
+    return await render(
+        request, "settings_profile.html", values=values, errors=errors, audiences=DEFAULT_AUDIENCES,
+        level_help=LEVEL_HELP, status=status,
+    )  # fmt: skip
+
+
+@routes.get("/settings")
+async def settings_index(request: web.Request) -> web.Response:
+    await require_user(request)
+    raise redirect("/settings/profile")
+
+
+@routes.get("/settings/profile")
+async def profile_form(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    return await _render_profile(request, await _profile_values(request, user), {})
+
+
+@routes.post("/settings/profile")
+async def profile_submit(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    user = await require_user(request)
+    data = await form(request, max_size=PROFILE_FORM_MAX)
+    fields = [
+        (str(data.get(f"field_name_{i}", "")), str(data.get(f"field_value_{i}", ""))) for i in range(accounts.MAX_FIELDS)
+    ]
+    values = {
+        "display_name": str(data.get("display_name", "")), "bio": str(data.get("bio", "")),
+        "bio_format": str(data.get("bio_format", "markdown")), "fields": fields,
+        "competencies": str(data.get("competencies", "")), "default_audience": str(data.get("default_audience", "public")),
+        "locked": data.get("locked") == "on", "discoverable": data.get("discoverable") == "on",
+    }  # fmt: skip
+    images: dict[str, media.ProcessedImage] = {}
+    try:
+        competencies = parse_competency_lines(values["competencies"])
+        for kind in ("avatar", "header"):
+            image = await prepared_upload(data, kind, kind)
+            if image is not None:
+                images[kind] = image
+    except KoersError as exc:
+        return await _render_profile(request, values, {exc.field or "form": exc.message}, exc.status)
+    stored = {kind: media.store_image(ctx.settings, image, kind)[0] for kind, image in images.items()}
+    try:
+        await accounts.update_profile(
+            ctx.db, user.user_id, display_name=values["display_name"], bio=values["bio"],
+            bio_format=values["bio_format"], fields=fields, default_audience=values["default_audience"],
+            locked=values["locked"], discoverable=values["discoverable"],
+            avatar_path=stored.get("avatar"), header_path=stored.get("header"),
+            tag_url=lambda tag: f"{ctx.base}/tags/{tag}",
+        )  # fmt: skip
+    except KoersError as exc:
+        media.delete_files(ctx.settings, *stored.values())
+        return await _render_profile(request, values, {exc.field or "form": exc.message}, exc.status)
+    await accounts.set_competencies(ctx.db, user.id, competencies)
+    media.delete_files(
+        ctx.settings, user.avatar_path if "avatar" in stored else None, user.header_path if "header" in stored else None
+    )
+    flash(request, "Your profile is saved.")
+    raise redirect("/settings/profile")
+
+
+async def _my_invites(request: web.Request, user_id: int) -> list[sa.Row]:
+    async with request.app[CTX].db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(t.invites).where(t.invites.c.created_by == user_id).order_by(t.invites.c.id.desc()).limit(50)
+            )
+        )
+
+
+@routes.get("/settings/invites")
+async def invites_page(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    return await render(request, "settings_invites.html", invites=await _my_invites(request, user.user_id), errors={})
+
+
+def _parse_invite_limits(data) -> tuple[int | None, int | None]:  # type: ignore[no-untyped-def]
+    """(max uses, days valid) from an invite form; empty means unlimited."""
+    out: list[int | None] = []
+    for name, upper in (("max_uses", 1000), ("days", 365)):
+        raw = str(data.get(name, "")).strip()
+        if not raw:
+            out.append(None)
+            continue
+        if not raw.isdigit() or not 1 <= int(raw) <= upper:
+            raise ValidationError(f"{name.replace('_', ' ')}: a whole number from 1 to {upper}, or empty", field=name)
+        out.append(int(raw))
+    return out[0], out[1]
+
+
+async def invite_from_form(request: web.Request, user) -> str:  # type: ignore[no-untyped-def]
+    """Create an invite from a submitted invite form (CSRF checked); flashes and returns its URL."""
+    ctx = request.app[CTX]
+    data = await form(request)
+    max_uses, days = _parse_invite_limits(data)
+    code = await accounts.create_invite(ctx.db, user.user_id, max_uses=max_uses, days=days)
+    url = f"{ctx.base}/signup?invite={code}"
+    flash(request, f"New invite link: {url}")
+    return url
+
+
+@routes.post("/settings/invites")
+async def invites_submit(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    try:
+        await invite_from_form(request, user)
+    except ValidationError as exc:
+        invites = await _my_invites(request, user.user_id)
+        return await render(request, "settings_invites.html", invites=invites, errors={exc.field: exc.message}, status=422)
+    raise redirect(request.path)
