@@ -231,3 +231,18 @@ async def add_person(request: web.Request) -> web.Response:
     flash(request, f"@{username.lstrip('@')} is now a {'member' if what == 'members' else 'manager'}.")
     raise redirect(f"/c/{s.community.handle}/manage")
 
+
+
+@routes.post("/c/{handle}/manage/managers/remove")
+async def remove_manager(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    data = await form(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+    actor_id = int_or_none(data.get("actor_id"), "actor_id")
+    if actor_id is None:
+        raise web.HTTPBadRequest(text="which manager?")
+    await communities.remove_manager(ctx, user.id, s.community.id, actor_id)
+    flash(request, "You stepped down as manager." if actor_id == user.id else "Manager removed.")
+    raise redirect(f"/c/{s.community.handle}" if actor_id == user.id else f"/c/{s.community.handle}/manage")

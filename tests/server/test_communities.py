@@ -81,6 +81,10 @@ async def test_leave_and_last_manager_rule(instance):
     await communities.join(instance.ctx, bob.actor_id, c.id)
     with pytest.raises(Forbidden):
         await communities.leave(instance.ctx, ana.actor_id, c.id)
+    with pytest.raises(Forbidden):
+        await communities.remove_manager(instance.ctx, ana.actor_id, c.id, ana.actor_id)
+    with pytest.raises(Forbidden):
+        await communities.add_manager(instance.ctx, bob.actor_id, c.id, bob.actor_id)
     await communities.add_manager(instance.ctx, ana.actor_id, c.id, bob.actor_id)
     await communities.leave(instance.ctx, ana.actor_id, c.id)
     async with instance.db.read() as conn:

@@ -253,3 +253,24 @@ async def test_approval_role_request_decided_by_manager_and_matches_hidden_from_
     assert "Give up this role" in await (await bob_client.get(role_url)).text()
     resp = await post_form(ana_client, role_url + "/assign", {"username": "ghost"}, page=role_url)
     assert resp.status == 422 and "no member called" in await resp.text()
+
+
+async def test_managers_added_and_step_down_through_manage_page(instance):
+    ana = await instance.create_member("ana")
+    bob = await instance.create_member("bob")
+    c = await _garden(instance, ana)
+    ana_client = await instance.login("ana")
+    resp = await post_form(ana_client, "/c/garden/manage/managers", {"managers_username": "bob"}, page="/c/garden/manage")
+    assert resp.status == 422 and "only members can become managers" in await resp.text()
+    await communities.join(instance.ctx, bob.actor_id, c.id)
+    resp = await post_form(ana_client, "/c/garden/manage/managers", {"managers_username": "@bob"}, page="/c/garden/manage")
+    assert resp.status == 302
+    bob_client = await instance.login("bob")
+    assert "Step down" in await (await bob_client.get("/c/garden/manage")).text()
+    resp = await post_form(ana_client, "/c/garden/manage/managers/remove", {"actor_id": str(ana.actor_id)},
+                           page="/c/garden/manage")  # fmt: skip
+    assert resp.status == 302
+    assert (await ana_client.get("/c/garden/manage")).status == 403
+    resp = await post_form(bob_client, "/c/garden/manage/managers/remove", {"actor_id": str(bob.actor_id)},
+                           page="/c/garden/manage")  # fmt: skip
+    assert resp.status == 403  # the last manager stays
