@@ -90,4 +90,4 @@ async def test_feeds_are_announced_on_their_pages(instance):
     for page, feed in [("/c/garden", "/c/garden/feed.atom"), ("/c/garden", "/c/garden/results.atom"),
                        ("/c/garden/results", "/c/garden/results.atom"), ("/", "/feeds/results.atom")]:  # fmt: skip
         html = await (await instance.client.get(page)).text()
-        assert f'<link rel="alternate" type="application/atom+xml"' in html and f'href="{feed}"' in html, page
+        assert '<link rel="alternate" type="application/atom+xml"' in html and f'href="{feed}"' in html, page
