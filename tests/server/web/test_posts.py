@@ -157,3 +157,34 @@ async def test_notifications_recheck_visibility(instance):
     page = await (await ana.get("/notifications")).text()
     assert f"/@ben/{post_id}" not in page
     assert (await post_form(ana, "/notifications/read", {}, page="/notifications")).status == 302
+
+
+async def test_compose_to_a_joined_community_and_as_result(instance):
+    from tests.server.web.test_profiles import make_community_with_role
+
+    ana = await instance.create_member("ana")
+    await instance.create_member("ben")
+    await make_community_with_role(instance, ana.actor_id)
+    async with instance.db.write() as conn:
+        group_id, community_id = (
+            await conn.execute(sa.select(t.communities.c.actor_id, t.communities.c.id))
+        ).first()
+        from server import clock
+
+        await conn.execute(
+            t.follows.insert().values(follower_id=ana.actor_id, target_id=group_id, state="accepted", created_at=clock.now())
+        )
+    client = await instance.login("ana")
+    page = await (await client.get("/compose")).text()
+    assert f'<option value="{community_id}">City Gardeners</option>' in page
+    resp = await _compose(client, {"status": "we planted 40 trees", "audience": "community",
+                                   "community_id": str(community_id), "kind": "result", "token": "c1"})  # fmt: skip
+    assert resp.status == 302, await resp.text()
+    rows = await _live_posts(instance)
+    assert (rows[-1].audience, rows[-1].community_id, rows[-1].kind) == ("community", community_id, "result")
+    assert (await instance.client.get(resp.headers["Location"])).status == 404
+    assert (await (await instance.login("ben")).get(resp.headers["Location"])).status == 404
+    assert "we planted 40 trees" in await (await client.get(resp.headers["Location"])).text()
+    # Community audience without a community is refused with a message at the field.
+    bad = await _compose(client, {"status": "where?", "audience": "community", "token": "c2"})
+    assert bad.status == 422 and "choose the community" in await bad.text()
