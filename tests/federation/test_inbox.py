@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -112,7 +113,7 @@ async def test_handler_outcomes(pair) -> None:
     # Not due yet: nothing happens; then each retry is driven with a clock in the future.
     assert await process_inbox_once(b.app) == 0
     for _ in range(10):
-        await process_inbox_once(b.app, now=clock.now() + __import__("datetime").timedelta(days=1))
+        await process_inbox_once(b.app, now=clock.now() + timedelta(days=1))
     states = {r.type: r.state for r in await activity_rows(b)}
     assert states["Like"] == "failed"
     assert calls["Like"] == 5
