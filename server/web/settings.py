@@ -6,6 +6,8 @@ bio and everything else as they were.
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 from aiohttp import web
 
@@ -99,7 +101,7 @@ async def profile_submit(request: web.Request) -> web.Response:
                 images[kind] = image
     except KoersError as exc:
         return await _render_profile(request, values, {exc.field or "form": exc.message}, exc.status)
-    stored = {kind: media.store_image(ctx.settings, image, kind)[0] for kind, image in images.items()}
+    stored = {kind: (await asyncio.to_thread(media.store_image, ctx.settings, image, kind))[0] for kind, image in images.items()}
     try:
         await accounts.update_profile(
             ctx.db, user.user_id, display_name=values["display_name"], bio=values["bio"],
