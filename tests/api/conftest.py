@@ -26,7 +26,7 @@ async def mastodon_for(instance: Instance, username: str, scopes: tuple[str, ...
         )
         m = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=instance.url,
                      version_check_mode="none")  # fmt: skip
-        m.log_in(username, PASSWORD, scopes=list(scopes))
+        m.log_in(username, PASSWORD, scopes=list(scopes), allow_http=True)
         return m
 
     return await in_thread(login)

@@ -1,0 +1,197 @@
+"""Converters to Mastodon's JSON entities, named by direction: ``to_mastodon_status(post, viewer)``.
+
+They take read models (``PostView``, ``ActorView``) and never touch the database; every field
+Mastodon documents is present with its type (lists are ``[]``, ids are strings, times ISO 8601).
+Koers' exact audience and concepts ride along in an extra ``koers`` object clients may ignore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from server import clock, urls
+from server.services.views import ActorView, MediaView, PollView, PostView
+from server.visibility import Audience, Viewer
+
+# Audience -> the Mastodon visibility a client understands.
+MASTODON_VISIBILITY = {
+    Audience.PUBLIC: "public",
+    Audience.UNLISTED: "unlisted",
+    Audience.FOLLOWERS: "private",
+    Audience.COMMUNITY: "private",
+    Audience.MEMBERS: "private",
+    Audience.PARTNERS: "private",
+    Audience.DIRECT: "direct",
+}
+# Mastodon's account privacy preference <-> the default audience.
+PRIVACY_TO_AUDIENCE = {"public": "public", "unlisted": "unlisted", "private": "followers", "direct": "direct",
+                       "local": "members", "members": "members", "partners": "partners", "followers": "followers"}  # fmt: skip
+
+
+@dataclass(slots=True)
+class AccountExtras:
+    """What an Account shows beyond the actor row: counts and competencies."""
+
+    followers_count: int = 0
+    following_count: int = 0
+    statuses_count: int = 0
+    last_status_at: datetime | None = None
+    competencies: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def _competency_field(competencies: list[tuple[str, str | None]]) -> dict | None:
+    if not competencies:
+        return None
+    value = ", ".join(f"{n} ({lv})" if lv else n for n, lv in competencies)
+    return {"name": "Competencies", "value": value, "verified_at": None}
+
+
+def to_mastodon_account(actor: ActorView, extras: AccountExtras | None = None, *, base: str) -> dict:
+    """Mastodon's Account for an actor (a community's Group actor shows with ``group: true``)."""
+    extras = extras or AccountExtras()
+    fields = [{"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None} for f in actor.fields]
+    comp = _competency_field(extras.competencies)
+    if comp:
+        fields.append(comp)
+    avatar = actor.avatar_url or f"{base}/static/avatar-missing.png"
+    header = actor.header_url or f"{base}/static/header-missing.png"
+    return {
+        "id": str(actor.id),
+        "username": actor.username,
+        "acct": actor.acct,
+        "display_name": actor.display_name,
+        "locked": actor.locked,
+        "bot": actor.bot or actor.kind in ("service", "application"),
+        "discoverable": actor.discoverable,
+        "indexable": actor.discoverable,
+        "group": actor.kind == "group",
+        "noindex": not actor.discoverable,
+        "created_at": clock.iso(actor.created_at),
+        "note": actor.summary_html,
+        "url": actor.url or actor.uri,
+        "uri": actor.uri,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": extras.followers_count,
+        "following_count": extras.following_count,
+        "statuses_count": extras.statuses_count,
+        "last_status_at": extras.last_status_at.date().isoformat() if extras.last_status_at else None,
+        "hide_collections": False,
+        "emojis": [],
+        "fields": fields,
+        "roles": [],
+        "koers": {"kind": actor.kind, "competencies": [{"name": n, "level": lv} for n, lv in extras.competencies]},
+    }
+
+
+def to_mastodon_media(m: MediaView) -> dict:
+    meta: dict = {"focus": {"x": m.focus_x, "y": m.focus_y}}
+    if m.width and m.height:
+        meta["original"] = {"width": m.width, "height": m.height, "size": f"{m.width}x{m.height}",
+                            "aspect": round(m.width / m.height, 6)}  # fmt: skip
+        scale = min(1.0, 400 / max(m.width, m.height))
+        w, h = max(1, round(m.width * scale)), max(1, round(m.height * scale))
+        meta["small"] = {"width": w, "height": h, "size": f"{w}x{h}", "aspect": round(w / h, 6)}
+    return {
+        "id": str(m.id),
+        "type": m.kind if m.kind in ("image", "gifv", "video", "audio") else "unknown",
+        "url": m.url,
+        "preview_url": m.preview_url,
+        "remote_url": m.remote_url,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": m.description or None,
+        "blurhash": m.blurhash,
+    }
+
+
+def to_mastodon_poll(poll: PollView, viewer: Viewer, *, hide_totals: bool = False) -> dict:
+    voted = bool(poll.own_votes) if viewer.actor_id is not None else None
+    show = not hide_totals or poll.expired
+    return {
+        "id": str(poll.id),
+        "expires_at": clock.iso(poll.expires_at),
+        "expired": poll.expired,
+        "multiple": poll.multiple,
+        "votes_count": sum(poll.counts),
+        "voters_count": poll.voters_count if poll.multiple else sum(poll.counts),
+        "options": [{"title": o, "votes_count": c if show else None} for o, c in zip(poll.options, poll.counts)],
+        "emojis": [],
+        "voted": voted,
+        "own_votes": poll.own_votes if viewer.actor_id is not None else [],
+    }
+
+
+def _koers(post: PostView) -> dict:
+    community = None
+    if post.community_id is not None:
+        community = {"id": str(post.community_id), "handle": post.community_handle, "name": post.community_name}
+    return {
+        "audience": post.audience.value,
+        "community": community,
+        "kind": post.kind,
+        "title": post.title,
+        "roles": [{"id": str(rid), "name": name} for rid, name in post.roles],
+        "roadmap_item_id": str(post.roadmap_item_id) if post.roadmap_item_id else None,
+        "contributors": [str(a.id) for a in post.contributors],
+    }
+
+
+def to_mastodon_status(post: PostView, viewer: Viewer, *, base: str, accounts: dict[int, dict] | None = None) -> dict:
+    """Mastodon's Status; ``accounts`` maps actor ids to ready Account dicts (with counts)."""
+    accounts = accounts or {}
+
+    def account(a: ActorView) -> dict:
+        return accounts.get(a.id) or to_mastodon_account(a, base=base)
+
+    content = post.content_html
+    if post.title and post.kind in ("result", "article"):
+        content = f"<p><strong>{_escape(post.title)}</strong></p>{content}"
+    mine = viewer.actor_id is not None
+    return {
+        "id": str(post.id),
+        "uri": post.uri,
+        "url": post.url,
+        "created_at": clock.iso(post.created_at),
+        "edited_at": clock.iso(post.edited_at),
+        "account": account(post.author),
+        "content": content if post.reblog is None else "",
+        "text": None,
+        "visibility": MASTODON_VISIBILITY[post.audience],
+        "sensitive": post.sensitive,
+        "spoiler_text": post.spoiler_text,
+        "media_attachments": [to_mastodon_media(m) for m in post.media],
+        "application": None,
+        "mentions": [{"id": str(m.id), "username": m.username, "acct": m.acct, "url": m.url or m.uri} for m in post.mentions],
+        "tags": [{"name": tag, "url": urls.tag(base, tag)} for tag in post.tags],
+        "emojis": [],
+        "reblogs_count": post.reblogs_count,
+        "favourites_count": post.favourites_count,
+        "replies_count": post.replies_count,
+        "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
+        "in_reply_to_account_id": str(post.in_reply_to_author_id) if post.in_reply_to_author_id else None,
+        "reblog": to_mastodon_status(post.reblog, viewer, base=base, accounts=accounts) if post.reblog else None,
+        "poll": to_mastodon_poll(post.poll, viewer, hide_totals=bool(post.extra.get("hide_totals"))) if post.poll else None,
+        "card": None,
+        "language": post.language,
+        "favourited": post.favourited if mine else None,
+        "reblogged": post.reblogged if mine else None,
+        "muted": post.muted if mine else None,
+        "bookmarked": post.bookmarked if mine else None,
+        "pinned": post.pinned if mine and post.author.id == viewer.actor_id else None,
+        "filtered": [],
+        "koers": _koers(post),
+    }
+
+
+def to_mastodon_relationship(actor_id: int, rel: dict[str, bool], *, domain_blocking: bool = False) -> dict:
+    return {"id": str(actor_id), **rel, "domain_blocking": domain_blocking, "endorsed": False, "note": "",
+            "languages": None}  # fmt: skip
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,98 @@
+"""``/api/v1/lists``: lists CRUD and membership; joined communities appear as auto-managed lists."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from server.api import params
+from server.api.auth import user_auth
+from server.api.common import ctx, json, link_header, page, path_id
+from server.api.present import accounts_by_id
+from server.errors import ValidationError
+from server.services import lists
+from server.services.timelines import page_ids
+
+routes = web.RouteTableDef()
+ID = r"{id:\d+}"
+
+
+def to_mastodon_list(row: sa.Row) -> dict:
+    return {"id": str(row.id), "title": row.title, "replies_policy": row.replies_policy, "exclusive": bool(row.exclusive),
+            "koers": {"community_id": str(row.community_id) if row.community_id else None}}  # fmt: skip
+
+
+@routes.get("/api/v1/lists")
+async def all_lists(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "read:lists")
+    await lists.sync_community_lists(ctx(request), auth.actor_id)  # type: ignore[arg-type]
+    async with ctx(request).db.read() as conn:
+        return json([to_mastodon_list(r) for r in await lists.all_lists(conn, auth.actor_id)])  # type: ignore[arg-type]
+
+
+@routes.get(f"/api/v1/lists/{ID}")
+async def get_list(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "read:lists")
+    async with ctx(request).db.read() as conn:
+        return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, path_id(request))))  # type: ignore[arg-type]
+
+
+@routes.post("/api/v1/lists")
+async def create(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "write:lists")
+    p = await params.read(request)
+    list_id = await lists.create_list(ctx(request), auth.actor_id, p.str("title") or "",  # type: ignore[arg-type]
+                                      p.str("replies_policy") or "list", bool(p.bool("exclusive", False)))  # fmt: skip
+    async with ctx(request).db.read() as conn:
+        return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, list_id)))  # type: ignore[arg-type]
+
+
+@routes.put(f"/api/v1/lists/{ID}")
+async def update(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "write:lists")
+    p = await params.read(request)
+    await lists.update_list(ctx(request), auth.actor_id, path_id(request), title=p.str("title"),  # type: ignore[arg-type]
+                            replies_policy=p.str("replies_policy"), exclusive=p.bool("exclusive"))  # fmt: skip
+    async with ctx(request).db.read() as conn:
+        return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, path_id(request))))  # type: ignore[arg-type]
+
+
+@routes.delete(f"/api/v1/lists/{ID}")
+async def delete(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "write:lists")
+    await lists.delete_list(ctx(request), auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    return json({})
+
+
+@routes.get(f"/api/v1/lists/{ID}/accounts")
+async def members(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "read:lists")
+    p = await params.read(request)
+    c = ctx(request)
+    async with c.db.read() as conn:
+        row = await lists.own_list(conn, auth.actor_id, path_id(request))  # type: ignore[arg-type]
+        q = lists.member_query(row)
+        id_col, actor_col = q.selected_columns
+        ids = await page_ids(conn, q.with_only_columns(id_col), id_col, page(p, default=40, maximum=80))
+        by = {r[0]: r[1] for r in await conn.execute(q.where(id_col.in_(ids)))}
+        body = await accounts_by_id(conn, c, [by[i] for i in ids if i in by])
+    return json(body, headers=link_header(request, ids, c.base))
+
+
+@routes.post(f"/api/v1/lists/{ID}/accounts")
+async def add_members(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "write:lists")
+    p = await params.read(request)
+    ids = p.ids("account_ids")
+    if not ids:
+        raise ValidationError("account_ids: required", field="account_ids")
+    await lists.add_accounts(ctx(request), auth.actor_id, path_id(request), ids)  # type: ignore[arg-type]
+    return json({})
+
+
+@routes.delete(f"/api/v1/lists/{ID}/accounts")
+async def remove_members(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "write:lists")
+    p = await params.read(request)
+    await lists.remove_accounts(ctx(request), auth.actor_id, path_id(request), p.ids("account_ids"))  # type: ignore[arg-type]
+    return json({})

@@ -1,0 +1,123 @@
+"""The smaller endpoints apps call on start: markers, bookmarks, favourites, conversations, and the
+features Koers does not have but must answer validly (trends, announcements, filters …)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock
+from server.api import params
+from server.api.auth import authenticate, user_auth
+from server.api.common import ctx, json, link_header, page
+from server.api.present import accounts_by_id, statuses_json
+from server.services import markers
+from server.services.timelines import Page, page_ids
+from server.storage import schema as t
+from server.visibility import Audience, Viewer, posts_visible_to
+
+routes = web.RouteTableDef()
+
+
+async def direct_ids(conn: AsyncConnection, viewer: Viewer, pg: Page) -> list[int]:
+    """Direct posts the viewer wrote or was mentioned in."""
+    p = t.posts
+    q = sa.select(p.c.id).where(p.c.audience == Audience.DIRECT.value, posts_visible_to(viewer))
+    return await page_ids(conn, q, p.c.id, pg)
+
+
+async def _flagged(request: web.Request, table: sa.Table, scope: str) -> web.Response:
+    auth = await user_auth(request, scope)
+    p = await params.read(request)
+    c = ctx(request)
+    async with c.db.read() as conn:
+        q = sa.select(table.c.id).where(table.c.actor_id == auth.actor_id,
+                                        table.c.post_id.in_(sa.select(t.posts.c.id).where(posts_visible_to(auth.viewer))))  # fmt: skip
+        ids = await page_ids(conn, q, table.c.id, page(p))
+        by = {r[0]: r[1] for r in await conn.execute(sa.select(table.c.id, table.c.post_id).where(table.c.id.in_(ids)))}
+        body = await statuses_json(conn, c, auth.viewer, [by[i] for i in ids if i in by])
+    return json(body, headers=link_header(request, ids, c.base))
+
+
+@routes.get("/api/v1/bookmarks")
+async def bookmarks(request: web.Request) -> web.Response:
+    return await _flagged(request, t.bookmarks, "read:bookmarks")
+
+
+@routes.get("/api/v1/favourites")
+async def favourites(request: web.Request) -> web.Response:
+    return await _flagged(request, t.favourites, "read:favourites")
+
+
+@routes.get("/api/v1/conversations")
+async def conversations(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "read:statuses")
+    p = await params.read(request)
+    c = ctx(request)
+    async with c.db.read() as conn:
+        ids = await direct_ids(conn, auth.viewer, page(p))
+        statuses = await statuses_json(conn, c, auth.viewer, ids)
+        out, seen = [], set()
+        for status in statuses:
+            root = (await conn.execute(sa.select(sa.func.coalesce(t.posts.c.thread_root_id, t.posts.c.id))
+                                       .where(t.posts.c.id == int(status["id"])))).scalar_one()  # fmt: skip
+            if root in seen:
+                continue
+            seen.add(root)
+            others = [int(m["id"]) for m in status["mentions"] if int(m["id"]) != auth.actor_id]
+            if int(status["account"]["id"]) != auth.actor_id:
+                others.insert(0, int(status["account"]["id"]))
+            out.append({"id": str(root), "unread": False, "accounts": await accounts_by_id(conn, c, list(dict.fromkeys(others))),
+                        "last_status": status})  # fmt: skip
+    return json(out, headers=link_header(request, ids, c.base))
+
+
+@routes.get("/api/v1/markers")
+async def get_markers(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "read:statuses")
+    p = await params.read(request)
+    async with ctx(request).db.read() as conn:
+        rows = await markers.get(conn, auth.user_id, p.list("timeline") or ["home", "notifications"])  # type: ignore[arg-type]
+    return json({r.timeline: {"last_read_id": r.last_read_id, "version": r.version, "updated_at": clock.iso(r.updated_at)}
+                 for r in rows})  # fmt: skip
+
+
+@routes.post("/api/v1/markers")
+async def set_markers(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "write:statuses")
+    p = await params.read(request)
+    changes = {tl: p.str(f"{tl}[last_read_id]") for tl in markers.TIMELINES if p.str(f"{tl}[last_read_id]")}
+    await markers.save(ctx(request), auth.user_id, changes)  # type: ignore[arg-type]
+    async with ctx(request).db.read() as conn:
+        rows = await markers.get(conn, auth.user_id, list(changes))  # type: ignore[arg-type]
+    return json({r.timeline: {"last_read_id": r.last_read_id, "version": r.version, "updated_at": clock.iso(r.updated_at)}
+                 for r in rows})  # fmt: skip
+
+
+@routes.get("/api/v1/trends")
+@routes.get("/api/v1/trends/tags")
+@routes.get("/api/v1/trends/statuses")
+@routes.get("/api/v1/trends/links")
+@routes.get("/api/v1/announcements")
+@routes.get("/api/v1/directory")
+async def public_empty(request: web.Request) -> web.Response:
+    await authenticate(request, "read", required=False)
+    return json([])
+
+
+@routes.get("/api/v1/filters")
+@routes.get("/api/v2/filters")
+@routes.get("/api/v1/followed_tags")
+@routes.get("/api/v1/endorsements")
+@routes.get("/api/v1/featured_tags")
+@routes.get("/api/v1/scheduled_statuses")
+@routes.get("/api/v1/push/subscription")
+async def private_empty(request: web.Request) -> web.Response:
+    if request.path.endswith("/push/subscription"):
+        await authenticate(request, "push")
+        from server.errors import NotFound
+
+        raise NotFound("Record not found")
+    await authenticate(request, "read")
+    return json([])

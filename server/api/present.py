@@ -1,0 +1,102 @@
+"""Load and serialise in batches: statuses and accounts for one API answer in a fixed number of queries.
+
+Callers pass ids they obtained through the visibility module (timelines, searches, ``can_see_post``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.api.entities import AccountExtras, to_mastodon_account, to_mastodon_status
+from server.context import Context
+from server.services.views import ActorView, load_actors, load_posts
+from server.storage import schema as t
+from server.visibility import Viewer
+
+
+async def account_extras(conn: AsyncConnection, ids: set[int]) -> dict[int, AccountExtras]:
+    """Follower/following/status counts and competencies for these actors."""
+    out = {i: AccountExtras() for i in ids}
+    if not ids:
+        return out
+    f = t.follows
+    for r in await conn.execute(
+        sa.select(f.c.target_id, sa.func.count()).where(f.c.target_id.in_(ids), f.c.state == "accepted").group_by(f.c.target_id)
+    ):
+        out[r[0]].followers_count = r[1]
+    for r in await conn.execute(
+        sa.select(f.c.follower_id, sa.func.count())
+        .where(f.c.follower_id.in_(ids), f.c.state == "accepted")
+        .group_by(f.c.follower_id)
+    ):
+        out[r[0]].following_count = r[1]
+    p = t.posts
+    for r in await conn.execute(
+        sa.select(p.c.author_id, sa.func.count(), sa.func.max(p.c.created_at))
+        .where(p.c.author_id.in_(ids), p.c.deleted_at.is_(None))
+        .group_by(p.c.author_id)
+    ):
+        out[r[0]].statuses_count = r[1]
+        out[r[0]].last_status_at = r[2]
+    comps: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    for r in await conn.execute(
+        sa.select(t.competencies.c.actor_id, t.competencies.c.name, t.competencies.c.level)
+        .where(t.competencies.c.actor_id.in_(ids))
+        .order_by(t.competencies.c.name)
+    ):
+        comps[r.actor_id].append((r.name, r.level))
+    for actor_id, entries in comps.items():
+        out[actor_id].competencies = entries
+    return out
+
+
+async def accounts_json(conn: AsyncConnection, ctx: Context, actors: list[ActorView]) -> list[dict]:
+    """Accounts for actor views, in order, with counts."""
+    extras = await account_extras(conn, {a.id for a in actors})
+    return [to_mastodon_account(a, extras.get(a.id), base=ctx.base) for a in actors]
+
+
+async def accounts_by_id(conn: AsyncConnection, ctx: Context, ids: list[int]) -> list[dict]:
+    actors = await load_actors(conn, set(ids), ctx.base, ctx.settings.domain)
+    return await accounts_json(conn, ctx, [actors[i] for i in ids if i in actors])
+
+
+async def account_json(conn: AsyncConnection, ctx: Context, actor_id: int) -> dict:
+    from server.errors import NotFound
+
+    found = await accounts_by_id(conn, ctx, [actor_id])
+    if not found:
+        raise NotFound("Record not found")
+    return found[0]
+
+
+async def statuses_json(conn: AsyncConnection, ctx: Context, viewer: Viewer, ids: list[int]) -> list[dict]:
+    """Statuses for post ids (already visibility-checked), in order."""
+    posts = await load_posts(conn, viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
+    if not posts:
+        return []
+    authors: dict[int, ActorView] = {}
+    for post in posts:
+        authors[post.author.id] = post.author
+        if post.reblog is not None:
+            authors[post.reblog.author.id] = post.reblog.author
+    accounts = dict(zip(authors, await accounts_json(conn, ctx, list(authors.values()))))
+    muted_threads: set[int] = set()
+    if viewer.actor_id is not None:
+        roots = {p.thread_root_id or p.id for p in posts}
+        muted_threads = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.conversation_mutes.c.thread_root_id).where(
+                    t.conversation_mutes.c.actor_id == viewer.actor_id, t.conversation_mutes.c.thread_root_id.in_(roots)
+                )
+            )
+        }
+    out = []
+    for post in posts:
+        post.muted = (post.thread_root_id or post.id) in muted_threads
+        out.append(to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts))
+    return out

@@ -1,0 +1,279 @@
+"""``/api/v1/statuses``: post, read, edit, delete, and act on statuses (favourite, boost, bookmark …).
+
+Visibility: Mastodon's four values map to Koers audiences (``private`` is ``followers``); ``local``
+(Akkoma) and ``local_only=true`` (GoToSocial) mean ``members``; ``community`` (with
+``community_id``) and ``partners`` are accepted as extra values. Without one, the member's default
+audience applies; mentioning a community addresses the post to it (``posts.create_post``).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from server import clock
+from server.api import params
+from server.api.auth import authenticate, user_auth
+from server.api.common import ctx, json, link_header, page, path_id
+from server.api.present import accounts_by_id, statuses_json
+from server.errors import NotFound, ValidationError
+from server.services import conversations, idempotency, posts, timelines
+from server.services.posts import Draft, PollSpec
+from server.services.timelines import page_ids
+from server.storage import schema as t
+from server.visibility import Audience, Viewer, can_see_post
+
+routes = web.RouteTableDef()
+ID = r"{id:\d+}"
+VISIBILITY = {"public": Audience.PUBLIC, "unlisted": Audience.UNLISTED, "private": Audience.FOLLOWERS,
+              "followers": Audience.FOLLOWERS, "direct": Audience.DIRECT, "local": Audience.MEMBERS,
+              "members": Audience.MEMBERS, "community": Audience.COMMUNITY, "partners": Audience.PARTNERS}  # fmt: skip
+
+
+def parse_audience(p: params.Params) -> Audience | None:
+    """The requested audience, or None for "the member's default"."""
+    value = p.str("visibility")
+    if p.bool("local_only"):
+        return Audience.MEMBERS
+    if value is None or value == "":
+        return Audience.COMMUNITY if p.id("community_id") is not None else None
+    if value not in VISIBILITY:
+        raise ValidationError(f"visibility: one of {', '.join(VISIBILITY)}", field="visibility")
+    return VISIBILITY[value]
+
+
+def parse_poll(p: params.Params) -> PollSpec | None:
+    options = p.list("poll[options]")
+    if not options and "poll[expires_in]" not in p:
+        return None
+    expires_in = p.int("poll[expires_in]")
+    if expires_in is None:
+        raise ValidationError("poll[expires_in]: required", field="poll")
+    return PollSpec(tuple(options), expires_in, bool(p.bool("poll[multiple]", False)),
+                    bool(p.bool("poll[hide_totals]", False)))  # fmt: skip
+
+
+async def status_json(request: web.Request, viewer: Viewer, post_id: int) -> dict:
+    """One status as ``viewer`` may see it, or 404."""
+    c = ctx(request)
+    async with c.db.read() as conn:
+        if not await can_see_post(conn, viewer, post_id):
+            raise NotFound("Record not found")
+        found = await statuses_json(conn, c, viewer, [post_id])
+    if not found:
+        raise NotFound("Record not found")
+    return found[0]
+
+
+@routes.post("/api/v1/statuses")
+async def create_status(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "write:statuses")
+    c = ctx(request)
+    key = request.headers.get("Idempotency-Key")
+    if key:
+        existing = await idempotency.post_for_key(c, auth.user_id, key)  # type: ignore[arg-type]
+        if existing is not None:
+            return json(await status_json(request, auth.viewer, existing))
+    p = await params.read(request)
+    if p.str("scheduled_at"):
+        raise ValidationError("scheduled posts are not supported", field="scheduled_at")
+    language = p.str("language", max_len=16)
+    draft = Draft(
+        source=p.str("status") or "", audience=parse_audience(p), spoiler_text=p.str("spoiler_text") or "",
+        sensitive=bool(p.bool("sensitive", False)), language=language or None, in_reply_to_id=p.id("in_reply_to_id"),
+        community_id=p.id("community_id"), media_ids=tuple(p.ids("media_ids")), poll=parse_poll(p), fmt="plain",
+        application_id=auth.app_id,
+    )  # fmt: skip
+    post_id = await posts.create_post(c, auth.actor_id, draft)  # type: ignore[arg-type]
+    if key:
+        await idempotency.remember(c, auth.user_id, key, post_id)  # type: ignore[arg-type]
+    return json(await status_json(request, auth.viewer, post_id))
+
+
+@routes.get(f"/api/v1/statuses/{ID}")
+async def get_status(request: web.Request) -> web.Response:
+    auth = await authenticate(request, "read:statuses", required=False)
+    return json(await status_json(request, auth.viewer, path_id(request)))
+
+
+@routes.get("/api/v1/statuses")
+async def get_statuses(request: web.Request) -> web.Response:
+    auth = await authenticate(request, "read:statuses", required=False)
+    p = await params.read(request)
+    c = ctx(request)
+    async with c.db.read() as conn:
+        wanted = p.ids("id")[:40]
+        ids = [i for i in wanted if await can_see_post(conn, auth.viewer, i)]
+        return json(await statuses_json(conn, c, auth.viewer, ids))
+
+
+@routes.delete(f"/api/v1/statuses/{ID}")
+async def delete_status(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "write:statuses")
+    body = await status_json(request, auth.viewer, path_id(request))
+    former = await posts.delete_post(ctx(request), auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    body["text"] = former["source"]
+    body["spoiler_text"] = former["spoiler_text"]
+    return json(body)
+
+
+@routes.put(f"/api/v1/statuses/{ID}")
+async def edit_status(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "write:statuses")
+    p = await params.read(request)
+    source = p.str("status")
+    if source is None:
+        raise ValidationError("status: required", field="status")
+    media_ids = tuple(p.ids("media_ids")) if "media_ids" in p else None
+    await posts.edit_post(
+        ctx(request), auth.actor_id, path_id(request), source=source, spoiler_text=p.str("spoiler_text"),  # type: ignore[arg-type]
+        sensitive=p.bool("sensitive"), language=p.str("language", max_len=16), media_ids=media_ids,
+    )  # fmt: skip
+    return json(await status_json(request, auth.viewer, path_id(request)))
+
+
+@routes.get(f"/api/v1/statuses/{ID}/source")
+async def status_source(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "read:statuses")
+    async with ctx(request).db.read() as conn:
+        if not await can_see_post(conn, auth.viewer, path_id(request)):
+            raise NotFound("Record not found")
+        row = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == path_id(request)))).one()
+    if row.author_id != auth.actor_id:
+        raise NotFound("Record not found")
+    return json({"id": str(row.id), "text": row.source, "spoiler_text": row.spoiler_text})
+
+
+@routes.get(f"/api/v1/statuses/{ID}/history")
+async def status_history(request: web.Request) -> web.Response:
+    auth = await authenticate(request, "read:statuses", required=False)
+    current = await status_json(request, auth.viewer, path_id(request))
+    async with ctx(request).db.read() as conn:
+        rows = list(
+            await conn.execute(
+                sa.select(t.post_edits).where(t.post_edits.c.post_id == path_id(request)).order_by(t.post_edits.c.id)
+            )
+        )
+    base = {"account": current["account"], "poll": None, "media_attachments": current["media_attachments"], "emojis": []}
+    if not rows:
+        return json([{**base, "content": current["content"], "spoiler_text": current["spoiler_text"],
+                      "sensitive": current["sensitive"], "created_at": current["created_at"]}])  # fmt: skip
+    return json([{**base, "content": r.content_html, "spoiler_text": r.spoiler_text, "sensitive": r.sensitive,
+                  "created_at": clock.iso(r.created_at)} for r in rows])  # fmt: skip
+
+
+@routes.get(f"/api/v1/statuses/{ID}/context")
+async def status_context(request: web.Request) -> web.Response:
+    auth = await authenticate(request, "read:statuses", required=False)
+    c = ctx(request)
+    async with c.db.read() as conn:
+        if not await can_see_post(conn, auth.viewer, path_id(request)):
+            raise NotFound("Record not found")
+        ancestors, descendants = await timelines.thread(conn, auth.viewer, path_id(request))
+        return json({"ancestors": await statuses_json(conn, c, auth.viewer, ancestors),
+                     "descendants": await statuses_json(conn, c, auth.viewer, descendants)})  # fmt: skip
+
+
+async def _action(request: web.Request, scope: str, action) -> web.Response:  # type: ignore[no-untyped-def]
+    auth = await user_auth(request, scope)
+    result = await action(ctx(request), auth.actor_id, path_id(request))
+    return json(await status_json(request, auth.viewer, result if isinstance(result, int) else path_id(request)))
+
+
+@routes.post(f"/api/v1/statuses/{ID}/favourite")
+async def favourite(request: web.Request) -> web.Response:
+    return await _action(request, "write:favourites", posts.favourite)
+
+
+@routes.post(f"/api/v1/statuses/{ID}/unfavourite")
+async def unfavourite(request: web.Request) -> web.Response:
+    return await _action(request, "write:favourites", posts.unfavourite)
+
+
+@routes.post(f"/api/v1/statuses/{ID}/reblog")
+async def reblog(request: web.Request) -> web.Response:
+    return await _action(request, "write:statuses", posts.reblog)
+
+
+@routes.post(f"/api/v1/statuses/{ID}/unreblog")
+async def unreblog(request: web.Request) -> web.Response:
+    return await _action(request, "write:statuses", posts.unreblog)
+
+
+def _flag(table: sa.Table, on: bool):  # type: ignore[no-untyped-def]
+    async def act(c, actor_id: int, post_id: int) -> int:  # type: ignore[no-untyped-def]
+        return await posts.set_flag(c, actor_id, post_id, table, on)
+
+    return act
+
+
+@routes.post(f"/api/v1/statuses/{ID}/bookmark")
+async def bookmark(request: web.Request) -> web.Response:
+    return await _action(request, "write:bookmarks", _flag(t.bookmarks, True))
+
+
+@routes.post(f"/api/v1/statuses/{ID}/unbookmark")
+async def unbookmark(request: web.Request) -> web.Response:
+    return await _action(request, "write:bookmarks", _flag(t.bookmarks, False))
+
+
+@routes.post(f"/api/v1/statuses/{ID}/pin")
+async def pin(request: web.Request) -> web.Response:
+    return await _action(request, "write:accounts", _flag(t.pins, True))
+
+
+@routes.post(f"/api/v1/statuses/{ID}/unpin")
+async def unpin(request: web.Request) -> web.Response:
+    return await _action(request, "write:accounts", _flag(t.pins, False))
+
+
+def _mute(on: bool):  # type: ignore[no-untyped-def]
+    async def act(c, actor_id: int, post_id: int) -> None:  # type: ignore[no-untyped-def]
+        await conversations.set_muted(c, actor_id, post_id, on)
+
+    return act
+
+
+@routes.post(f"/api/v1/statuses/{ID}/mute")
+async def mute(request: web.Request) -> web.Response:
+    return await _action(request, "write:mutes", _mute(True))
+
+
+@routes.post(f"/api/v1/statuses/{ID}/unmute")
+async def unmute(request: web.Request) -> web.Response:
+    return await _action(request, "write:mutes", _mute(False))
+
+
+async def _who(request: web.Request, query_for) -> web.Response:  # type: ignore[no-untyped-def]
+    auth = await authenticate(request, "read:accounts", required=False)
+    p = await params.read(request)
+    c = ctx(request)
+    async with c.db.read() as conn:
+        if not await can_see_post(conn, auth.viewer, path_id(request)):
+            raise NotFound("Record not found")
+        query, id_col, actor_col = query_for(path_id(request))
+        ids = await page_ids(conn, query, id_col, page(p, default=40, maximum=80))
+        by = {r[0]: r[1] for r in await conn.execute(sa.select(id_col, actor_col).where(id_col.in_(ids)))}
+        body = await accounts_by_id(conn, c, [by[i] for i in ids if i in by])
+    return json(body, headers=link_header(request, ids, c.base))
+
+
+@routes.get(f"/api/v1/statuses/{ID}/favourited_by")
+async def favourited_by(request: web.Request) -> web.Response:
+    f = t.favourites
+    return await _who(request, lambda pid: (sa.select(f.c.id).where(f.c.post_id == pid), f.c.id, f.c.actor_id))
+
+
+@routes.get(f"/api/v1/statuses/{ID}/reblogged_by")
+async def reblogged_by(request: web.Request) -> web.Response:
+    p = t.posts
+    return await _who(request, lambda pid: (
+        sa.select(p.c.id).where(p.c.reblog_of_id == pid, p.c.deleted_at.is_(None)), p.c.id, p.c.author_id))  # fmt: skip
+
+
+@routes.get(f"/api/v1/statuses/{ID}/card")
+async def card(request: web.Request) -> web.Response:
+    auth = await authenticate(request, "read:statuses", required=False)
+    await status_json(request, auth.viewer, path_id(request))
+    return json({})
+

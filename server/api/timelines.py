@@ -1,0 +1,86 @@
+"""``/api/v1/timelines``: home, public, hashtag and list timelines, paged with Link headers.
+
+A list with ``community_id`` is the auto-managed list of a joined community (see ``lists``); its
+timeline is that community's feed, so every joined community reads as a timeline in any app.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from server.api import params
+from server.api.auth import authenticate, user_auth
+from server.api.common import ctx, json, link_header, page, path_id
+from server.api.present import statuses_json
+from server.errors import NotFound
+from server.services import timelines
+from server.services.timelines import page_ids
+from server.storage import schema as t
+from server.visibility import listed_for
+
+routes = web.RouteTableDef()
+
+
+async def _answer(request: web.Request, viewer, fetch) -> web.Response:  # type: ignore[no-untyped-def]
+    c = ctx(request)
+    async with c.db.read() as conn:
+        ids = await fetch(conn)
+        body = await statuses_json(conn, c, viewer, ids)
+    return json(body, headers=link_header(request, ids, c.base))
+
+
+@routes.get("/api/v1/timelines/home")
+async def home(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "read:statuses")
+    p = await params.read(request)
+    return await _answer(request, auth.viewer, lambda conn: timelines.home(conn, auth.viewer, page(p)))
+
+
+@routes.get("/api/v1/timelines/public")
+async def public(request: web.Request) -> web.Response:
+    auth = await authenticate(request, "read:statuses", required=False)
+    p = await params.read(request)
+    return await _answer(request, auth.viewer, lambda conn: timelines.public(
+        conn, auth.viewer, page(p), local=bool(p.bool("local")), remote=bool(p.bool("remote")),
+        only_media=bool(p.bool("only_media"))))  # fmt: skip
+
+
+@routes.get("/api/v1/timelines/tag/{tag}")
+async def tag(request: web.Request) -> web.Response:
+    auth = await authenticate(request, "read:statuses", required=False)
+    p = await params.read(request)
+    name = request.match_info["tag"].lstrip("#")
+    return await _answer(request, auth.viewer, lambda conn: timelines.tag(conn, auth.viewer, name, page(p),
+                                                                           local=bool(p.bool("local"))))  # fmt: skip
+
+
+@routes.get(r"/api/v1/timelines/list/{id:\d+}")
+async def list_timeline(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "read:lists")
+    p = await params.read(request)
+    async with ctx(request).db.read() as conn:
+        row = (
+            await conn.execute(sa.select(t.lists).where(t.lists.c.id == path_id(request), t.lists.c.owner_id == auth.actor_id))
+        ).first()
+    if row is None:
+        raise NotFound("Record not found")
+
+    async def fetch(conn):  # type: ignore[no-untyped-def]
+        if row.community_id is not None:
+            return await timelines.community(conn, auth.viewer, row.community_id, page(p))
+        posts = t.posts
+        members = sa.select(t.list_members.c.actor_id).where(t.list_members.c.list_id == row.id)
+        q = sa.select(posts.c.id).where(posts.c.author_id.in_(members), listed_for(auth.viewer))
+        return await page_ids(conn, q, posts.c.id, page(p))
+
+    return await _answer(request, auth.viewer, fetch)
+
+
+@routes.get("/api/v1/timelines/direct")
+async def direct(request: web.Request) -> web.Response:
+    auth = await user_auth(request, "read:statuses")
+    p = await params.read(request)
+    from server.api.misc import direct_ids
+
+    return await _answer(request, auth.viewer, lambda conn: direct_ids(conn, auth.viewer, page(p)))

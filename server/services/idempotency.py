@@ -1,0 +1,40 @@
+"""Idempotency keys: the same ``Idempotency-Key`` from one member creates one post, however often sent."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from server import clock
+from server.context import Context
+from server.storage import schema as t
+
+MAX_KEY = 255
+
+
+async def post_for_key(ctx: Context, user_id: int, key: str) -> int | None:
+    """The post an earlier request with this key created, if it still exists."""
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(t.idempotency_keys.c.post_id)
+                .join(t.posts, t.posts.c.id == t.idempotency_keys.c.post_id)
+                .where(t.idempotency_keys.c.user_id == user_id, t.idempotency_keys.c.key == key[:MAX_KEY],
+                       t.posts.c.deleted_at.is_(None))  # fmt: skip
+            )
+        ).first()
+    return int(row[0]) if row else None
+
+
+async def remember(ctx: Context, user_id: int, key: str, post_id: int) -> None:
+    """Record that ``key`` created ``post_id`` (a concurrent duplicate keeps the first record)."""
+    try:
+        async with ctx.db.write() as conn:
+            await conn.execute(
+                t.idempotency_keys.delete().where(t.idempotency_keys.c.user_id == user_id, t.idempotency_keys.c.key == key[:MAX_KEY])
+            )
+            await conn.execute(
+                t.idempotency_keys.insert().values(user_id=user_id, key=key[:MAX_KEY], post_id=post_id, created_at=clock.now())
+            )
+    except IntegrityError:
+        return

@@ -1,0 +1,65 @@
+"""Reading and clearing one's notifications; a notification's post is re-checked for visibility."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.context import Context
+from server.errors import NotFound
+from server.services.timelines import Page, page_ids
+from server.storage import schema as t
+from server.visibility import Viewer, posts_visible_to
+
+MASTODON_TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update")
+
+
+def _mine(viewer: Viewer) -> sa.ColumnElement[bool]:
+    n = t.notifications
+    visible = sa.select(t.posts.c.id).where(posts_visible_to(viewer))
+    return sa.and_(n.c.actor_id == viewer.actor_id, sa.or_(n.c.post_id.is_(None), n.c.post_id.in_(visible)))
+
+
+async def list_ids(conn: AsyncConnection, viewer: Viewer, page: Page, *, types: list[str], exclude: list[str],
+                   from_account: int | None = None) -> list[int]:  # fmt: skip
+    """Notification ids, newest first. Without ``types`` only Mastodon's own types are listed."""
+    n = t.notifications
+    q = sa.select(n.c.id).where(_mine(viewer), n.c.type.in_(types or MASTODON_TYPES))
+    if exclude:
+        q = q.where(n.c.type.not_in(exclude))
+    if from_account is not None:
+        q = q.where(n.c.from_actor_id == from_account)
+    return await page_ids(conn, q, n.c.id, page)
+
+
+async def rows(conn: AsyncConnection, ids: list[int]) -> list[sa.Row]:
+    found = {r.id: r for r in await conn.execute(sa.select(t.notifications).where(t.notifications.c.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+async def get(conn: AsyncConnection, viewer: Viewer, notification_id: int) -> sa.Row:
+    row = (
+        await conn.execute(sa.select(t.notifications).where(t.notifications.c.id == notification_id, _mine(viewer)))
+    ).first()
+    if row is None:
+        raise NotFound("Record not found")
+    return row
+
+
+async def unread_count(conn: AsyncConnection, viewer: Viewer) -> int:
+    n = t.notifications
+    return (
+        await conn.execute(sa.select(sa.func.count()).where(_mine(viewer), n.c.read.is_(False), n.c.type.in_(MASTODON_TYPES)))
+    ).scalar_one()
+
+
+async def dismiss(ctx: Context, actor_id: int, notification_id: int | None = None) -> None:
+    """Delete one notification (or, with None, all of them)."""
+    n = t.notifications
+    async with ctx.db.write() as conn:
+        q = n.delete().where(n.c.actor_id == actor_id)
+        if notification_id is not None:
+            q = q.where(n.c.id == notification_id)
+        res = await conn.execute(q)
+        if notification_id is not None and not res.rowcount:
+            raise NotFound("Record not found")
