@@ -134,7 +134,10 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
     if type_of(inner) in ACTOR_TYPES or first_id(inner) == actor_uri:
         if first_id(inner) != actor_uri:
             raise Ignore("origin_mismatch", "an actor may only update itself")
-        await resolve_actor(app, actor_uri, refresh=True)  # type: ignore[arg-type]
+        try:
+            await resolve_actor(app, actor_uri, refresh=True)  # type: ignore[arg-type]
+        except FederationError as exc:
+            raise Ignore("refresh_failed", f"{actor_uri}: {exc}") from None
         return
     obj = await fetch_object(app, inner, trusted_actor=actor_uri)
     if type_of(obj) not in POST_TYPES:
