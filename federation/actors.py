@@ -30,21 +30,24 @@ ACTOR_TYPES = {"Person": "person", "Group": "group", "Organization": "organizati
 REFRESH_AFTER = timedelta(days=1)
 
 
-async def instance_signer(app: web.Application) -> tuple[str, str]:
-    """(key id, private key PEM) of the organisation actor, which signs the instance's fetches."""
+async def instance_signer(app: web.Application, actor_id: int | None = None) -> tuple[str, str]:
+    """(key id, private key PEM) that signs the instance's fetches: the organisation actor's, or
+    the local actor ``actor_id``'s (to fetch what only that actor may see)."""
     ctx = app[CTX]
+    q = sa.select(t.actors.c.key_id, t.actors.c.private_key_pem).where(t.actors.c.domain.is_(None))
+    q = q.where(t.actors.c.id == actor_id) if actor_id is not None else q.where(t.actors.c.kind == "organization")
     async with ctx.db.read() as conn:
-        row = (await conn.execute(
-            sa.select(t.actors.c.key_id, t.actors.c.private_key_pem)
-            .where(t.actors.c.kind == "organization", t.actors.c.domain.is_(None))
-        )).one()  # fmt: skip
+        row = (await conn.execute(q)).one()
     return row.key_id, row.private_key_pem
 
 
-async def fetch_signed(app: web.Application, url: str, *, refresh: bool = False) -> dict[str, Any]:
-    """GET a remote document signed by the instance actor (authorized fetch works)."""
-    key_id, pem = await instance_signer(app)
-    return await app[FETCHER].fetch_json(url, key_id=key_id, private_key_pem=pem, max_age=0 if refresh else 300)
+async def fetch_signed(app: web.Application, url: str, *, refresh: bool = False,
+                       as_actor: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """GET a remote document signed by the instance actor (or by the local actor ``as_actor``)."""
+    key_id, pem = await instance_signer(app, as_actor)
+    # Documents fetched as a particular actor may be private to it: never share them via the cache.
+    max_age = 0 if refresh or as_actor is not None else 300
+    return await app[FETCHER].fetch_json(url, key_id=key_id, private_key_pem=pem, max_age=max_age)
 
 
 def _strip_fragment(uri: str) -> str:

@@ -150,7 +150,8 @@ class Fetcher:
                          accept: str = ACCEPT_AP, max_age: float = CACHE_TTL) -> dict[str, Any]:  # fmt: skip
         """GET a JSON object (signed when a key is given), following at most 3 checked redirects.
 
-        A document fetched less than ``max_age`` seconds ago comes from the cache (0 = refetch).
+        A document fetched less than ``max_age`` seconds ago comes from the cache; ``max_age=0``
+        fetches afresh and keeps nothing in the cache.
         """
         if max_age > 0 and (hit := self._cached(url, max_age)) is not None:
             return hit
@@ -180,7 +181,12 @@ class Fetcher:
                 raise FetchError("not_json", f"{current} did not answer JSON") from None
             if not isinstance(doc, dict):
                 raise FetchError("not_json", f"{current} did not answer a JSON object")
-            self._remember(url, doc)
+            # Only cacheable fetches are remembered: a document fetched with max_age=0 (a refresh, or
+            # one fetched as a particular actor) replaces nothing that others could read.
+            if max_age > 0:
+                self._remember(url, doc)
+            else:
+                self.forget(url)
             return doc
         raise FetchError("redirects", f"more than {MAX_REDIRECTS} redirects from {url}")
 

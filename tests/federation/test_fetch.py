@@ -125,7 +125,9 @@ async def test_signed_get_and_cache(peer) -> None:
         assert params["headers"] == "(request-target) host date"
         await f.fetch_json(base + "/hop/0")  # cached
         assert len(seen) == 1
-        await f.fetch_json(base + "/hop/0", max_age=0)  # refetched
+        await f.fetch_json(base + "/hop/0", max_age=0)  # refetched, and dropped from the cache
         assert len(seen) == 2
+        await f.fetch_json(base + "/hop/0")
+        assert len(seen) == 3
     finally:
         await f.close()
