@@ -13,7 +13,7 @@ from aiohttp import web
 def setup(app: web.Application) -> None:
     """Register outbound listeners, inbound handlers, actor extras and document routes."""
     from federation.state import ACTOR_EXTRAS, INBOX_HANDLERS
-    from server.activitypub import documents, incoming_posts as posts, incoming_social as social
+    from server.activitypub import community_documents, documents, incoming_posts as posts, incoming_social as social
     from server.activitypub.actor_extras import actor_extra
     from server.activitypub.incoming_common import OUTBOX
     from server.activitypub.outgoing import Outbox
@@ -32,3 +32,5 @@ def setup(app: web.Application) -> None:
         handlers.register(name, handler)
     app[ACTOR_EXTRAS].append(actor_extra)
     app.router.add_routes(documents.routes)
+    app.router.add_routes(community_documents.routes)
+    app.middlewares.append(community_documents.negotiate_community_objects)
