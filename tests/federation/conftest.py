@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from federation.delivery import enqueue
 from federation.signatures import sign_request
 from server.storage import schema as t
 
@@ -53,6 +54,20 @@ async def activity_rows(instance: Any, direction: str = "in") -> list[Any]:
     async with instance.db.read() as conn:
         return list(await conn.execute(
             sa.select(t.activities).where(t.activities.c.direction == direction).order_by(t.activities.c.id)))  # fmt: skip
+
+
+async def deliveries(instance) -> list:  # type: ignore[no-untyped-def]
+    async with instance.db.read() as conn:
+        return list(await conn.execute(sa.select(t.deliveries).order_by(t.deliveries.c.id)))
+
+
+async def queue(instance, username: str, inboxes: list[str], activity: dict | None = None) -> int | None:  # type: ignore[no-untyped-def]
+    signer = await signer_for(instance, username)
+    async with instance.db.read() as conn:
+        actor_id = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == signer.uri))).scalar_one()
+    activity = activity or signer.activity("Create", object={"id": f"{signer.uri}/notes/1", "type": "Note"})
+    async with instance.db.write() as conn:
+        return await enqueue(conn, activity=activity, actor_id=actor_id, inboxes=inboxes)
 
 
 @pytest.fixture

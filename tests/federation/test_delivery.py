@@ -9,29 +9,15 @@ import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from federation.delivery import LEASE, _claim, backoff, enqueue, retry_after_seconds, run_delivery_once
+from federation.delivery import LEASE, _claim, backoff, retry_after_seconds, run_delivery_once
 from federation.state import DELIVERY
 from server import clock
 from server.app import create_app
 from server.storage import schema as t
 from tests.conftest import free_port
-from tests.federation.conftest import activity_rows, signer_for
+from tests.federation.conftest import activity_rows, deliveries, queue, signer_for
 
 pytestmark = pytest.mark.slow
-
-
-async def deliveries(instance) -> list:  # type: ignore[no-untyped-def]
-    async with instance.db.read() as conn:
-        return list(await conn.execute(sa.select(t.deliveries).order_by(t.deliveries.c.id)))
-
-
-async def queue(instance, username: str, inboxes: list[str], activity: dict | None = None) -> int | None:  # type: ignore[no-untyped-def]
-    signer = await signer_for(instance, username)
-    async with instance.db.read() as conn:
-        actor_id = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == signer.uri))).scalar_one()
-    activity = activity or signer.activity("Create", object={"id": f"{signer.uri}/notes/1", "type": "Note"})
-    async with instance.db.write() as conn:
-        return await enqueue(conn, activity=activity, actor_id=actor_id, inboxes=inboxes)
 
 
 async def test_enqueue_deduplicates_and_drops_own_and_suspended_hosts(pair) -> None:
