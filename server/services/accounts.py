@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -21,6 +22,9 @@ from server.services.keys import generate_key_pair
 from server.storage import schema as t
 from server.storage.db import Database
 from server.visibility import Audience
+
+if TYPE_CHECKING:
+    from server.events import EventHub
 
 log = logging.getLogger(__name__)
 
@@ -343,8 +347,13 @@ async def update_profile(
     avatar_path: str | None = None,
     header_path: str | None = None,
     tag_url=None,  # type: ignore[no-untyped-def]
+    events: "EventHub | None" = None,
 ) -> None:
-    """Change profile settings; everything is validated before anything is written."""
+    """Change profile settings; everything is validated before anything is written.
+
+    With ``events`` (the context's hub) an ``actor.updated`` event is emitted, so federation
+    sends an ``Update`` of the Person to remote followers.
+    """
     actor_values: dict[str, object] = {}
     user_values: dict[str, object] = {}
     if display_name is not None:
@@ -397,6 +406,9 @@ async def update_profile(
             await conn.execute(t.actors.update().where(t.actors.c.id == user.actor_id).values(**actor_values))
         if user_values:
             await conn.execute(t.users.update().where(t.users.c.id == user_id).values(**user_values))
+        event = await events.emit(conn, "actor.updated", actor_id=user.actor_id) if events and actor_values else None
+    if events is not None and event is not None:
+        await events.committed(event)
 
 
 def parse_competencies(entries: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:

@@ -50,3 +50,21 @@ async def test_follow_with_approval(make_instance) -> None:
     await follows.accept_follow(a.ctx, alice.actor_id, bob_on_a, alice.actor_id)
     await pump(a, b)
     assert await follow_state(b, bob.actor_id, alice_on_b) == "accepted"
+
+
+async def test_profile_change_reaches_remote_followers(make_instance) -> None:
+    import sqlalchemy as sa
+
+    from server.storage import schema as t
+
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    alice_on_b = await follow_remote(b, a, bob.actor_id, "/users/alice")
+    await pump(a, b)
+    await update_profile(a.db, alice.user_id, display_name="Alice Gardener", events=a.ctx.events)
+    await pump(a, b)
+    async with b.db.read() as conn:
+        name = (await conn.execute(sa.select(t.actors.c.display_name).where(t.actors.c.id == alice_on_b))).scalar()
+    assert name == "Alice Gardener"
