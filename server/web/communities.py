@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from server.app import CTX
-from server.errors import KoersError
+from server.errors import KoersError, NotFound
 from server.services import communities, purpose, roadmap, roles, timelines
 from server.services.views import load_posts
 from server.web.community_scope import Scope, actor_id_by_username, form_error, int_or_none, scope
@@ -148,6 +148,21 @@ async def purpose_submit(request: web.Request) -> web.Response:
         return await _purpose_page(request, status=exc.status, errors={exc.field: exc.message}, values=values)
     flash(request, f"The purpose is now at version {version}; members have been told.")
     raise redirect(f"/c/{s.community.handle}/purpose")
+
+
+@routes.get(r"/c/{handle}/purpose/{version:\d+}")
+async def purpose_version_page(request: web.Request) -> web.Response:
+    """One version of the purpose (its ActivityPub id resolves here in a browser)."""
+    ctx = request.app[CTX]
+    number = int(request.match_info["version"])
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        versions = await purpose.history(conn, s.community.id)
+    version = next((v for v in versions if v.version == number), None)
+    if version is None:
+        raise NotFound(f"{s.community.name} has no purpose version {number}")
+    return await render(request, "community_purpose_version.html", v=version, latest=versions[0].version,
+                        **s.template_vars())  # fmt: skip
 
 
 @routes.get("/c/{handle}/members")

@@ -134,6 +134,11 @@ async def test_purpose_change_form_and_history(instance):
     assert "Change the purpose" not in history  # anonymous visitors get no form
     front = await (await instance.client.get("/c/garden")).text()
     assert "Grow and share food." in front and "Version 2" in front
+    old = await instance.client.get("/c/garden/purpose/1")
+    assert old.status == 200
+    old_html = await old.text()
+    assert "Grow food together." in old_html and "the current one is version 2" in old_html
+    assert (await instance.client.get("/c/garden/purpose/9")).status == 404
 
 
 async def test_role_pages_claim_and_non_member(instance):
