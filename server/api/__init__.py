@@ -11,6 +11,8 @@ import time
 
 from aiohttp import web
 
+from server.errors import NotFound
+
 MODULES = ("oauth", "apps", "instance", "accounts", "relationships", "statuses", "polls", "timelines", "lists",
            "notifications", "media", "search", "misc", "streaming", "koers")  # fmt: skip
 RATE_LIMIT = 300
@@ -53,6 +55,9 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
 
 
 async def _preflight(request: web.Request) -> web.Response:
+    """CORS preflight for any API path; any other method on an unknown path is a JSON 404."""
+    if request.method != "OPTIONS":
+        raise NotFound("Record not found" if request.path.startswith("/api/") else "not found")
     return web.Response(status=200, headers={
         "Access-Control-Allow-Origin": "*",
         "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
@@ -77,5 +82,5 @@ def setup(app: web.Application) -> None:
         elif hasattr(module, "routes"):
             app.router.add_routes(module.routes)
     for prefix in ("/api/{tail:.*}", "/oauth/{tail:.*}"):
-        app.router.add_route("OPTIONS", prefix, _preflight)
+        app.router.add_route("*", prefix, _preflight)
     app.on_response_prepare.append(_add_headers)

@@ -122,7 +122,8 @@ def _flatten(params: Params, prefix: str, value: Any) -> None:
         for i, v in enumerate(value):
             _flatten(params, f"{prefix}[{i}]", v)
     elif isinstance(value, list):
-        params.values.setdefault(prefix, []).extend(value)
+        # Kept as one value: ``list()`` reads it, ``str()`` refuses it (a list where text belongs).
+        params.values.setdefault(prefix, []).append(value)
     else:
         params.add(prefix, value)
 
