@@ -129,3 +129,30 @@ async def test_remote_reply_threads_and_outsider_becomes_an_idea(make_instance) 
     async with a.db.read() as conn:
         types = [r[0] for r in await conn.execute(sa.select(t.notifications.c.type).where(t.notifications.c.actor_id == alice.actor_id))]
     assert "koers.idea" in types
+
+
+async def test_joining_an_approval_community_from_another_instance(make_instance) -> None:
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    circle = await communities.create_community(a.ctx, alice.actor_id, handle="circle", name="Circle",
+                                                purpose_text="Decide together", openness="approval")  # fmt: skip
+    group_on_b = await follow_remote(b, a, bob.actor_id, "/communities/circle")
+    await pump(a, b)
+    bob_on_a = await _actor_id(a, f"{b.url}/users/bob")
+    async with a.db.read() as conn:
+        state = (await conn.execute(sa.select(t.follows.c.state).where(t.follows.c.follower_id == bob_on_a))).scalar()
+        asks = (await conn.execute(sa.select(t.notifications.c.type).where(t.notifications.c.actor_id == alice.actor_id))).all()
+    assert state == "pending" and ("koers.join_request",) in asks
+    await communities.approve_join(a.ctx, alice.actor_id, circle.id, bob_on_a)
+    await pump(a, b)
+    async with b.db.read() as conn:
+        state = (await conn.execute(sa.select(t.follows.c.state).where(
+            t.follows.c.follower_id == bob.actor_id, t.follows.c.target_id == group_on_b))).scalar()  # fmt: skip
+    assert state == "accepted"
+
+
+async def _actor_id(inst, uri: str) -> int:  # type: ignore[no-untyped-def]
+    async with inst.db.read() as conn:
+        return (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == uri))).scalar_one()
