@@ -20,7 +20,7 @@ from server.activitypub.incoming_common import (
     OUTBOX, actor_by_uri, actor_row, ctx_of, ensure_remote_community, fetch_object, resolve, the_actor,
 )  # fmt: skip
 from server.activitypub.ingest import post_from_activity, update_from_activity, wipe_post
-from server.activitypub.vocab import POST_TYPES, first_id, ids, same_origin, type_of
+from server.activitypub.vocab import POST_TYPES, first_id, same_origin, type_of
 from server.services import notifications
 from server.services.follows import community_managers
 from server.services.posts import is_member

@@ -188,18 +188,21 @@ class Outbox:
         doc = convert.activity(self.base, "Like", id=like_id, actor=actor.uri, object=post.uri, to=[op.uri])
         return doc, actor, await inboxes_for(conn, [op.id])
 
+    async def _send(self, conn: AsyncConnection, found: tuple[dict[str, Any], sa.Row, list[str]] | None, *,
+                    undo: bool) -> None:  # fmt: skip
+        """Queue an activity (or its Undo) built by one of the ``_*_doc`` helpers."""
+        if found is None:
+            return
+        doc, actor, inboxes = found
+        if undo:
+            doc = convert.undo(self.base, activity_id=f"{doc['id']}/undo/{_stamp()}", actor=actor.uri, inner=doc)
+        await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=inboxes)
+
     async def favourite_created(self, conn: AsyncConnection, event: Event) -> None:
-        found = await self._like(conn, event)
-        if found is not None:
-            doc, actor, inboxes = found
-            await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=inboxes)
+        await self._send(conn, await self._like(conn, event), undo=False)
 
     async def favourite_undone(self, conn: AsyncConnection, event: Event) -> None:
-        found = await self._like(conn, event)
-        if found is not None:
-            doc, actor, inboxes = found
-            undo = convert.undo(self.base, activity_id=f"{doc['id']}#undo", actor=actor.uri, inner=doc)
-            await enqueue(conn, activity=undo, actor_id=actor.id, inboxes=inboxes)
+        await self._send(conn, await self._like(conn, event), undo=True)
 
     # --- follows and blocks -------------------------------------------------------------------
 
@@ -255,17 +258,10 @@ class Outbox:
         return doc, actor, await inboxes_for(conn, [target.id])
 
     async def block_created(self, conn: AsyncConnection, event: Event) -> None:
-        found = await self._block_doc(conn, event)
-        if found is not None:
-            doc, actor, inboxes = found
-            await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=inboxes)
+        await self._send(conn, await self._block_doc(conn, event), undo=False)
 
     async def block_undone(self, conn: AsyncConnection, event: Event) -> None:
-        found = await self._block_doc(conn, event)
-        if found is not None:
-            doc, actor, inboxes = found
-            undo = convert.undo(self.base, activity_id=f"{doc['id']}/undo/{_stamp()}", actor=actor.uri, inner=doc)
-            await enqueue(conn, activity=undo, actor_id=actor.id, inboxes=inboxes)
+        await self._send(conn, await self._block_doc(conn, event), undo=True)
 
     # --- polls, roles, purpose, profiles ------------------------------------------------------
 
