@@ -23,6 +23,7 @@ DESCRIPTIONS = {
     "koers.role_requested": "asked for a role", "koers.result": "posted a result",
     "koers.purpose_changed": "changed a community's purpose", "koers.join_request": "asked to join a community",
     "koers.report": "filed a report", "koers.roadmap_status": "changed a roadmap item's status",
+    "koers.member_added": "added you to a community",
 }  # fmt: skip
 
 

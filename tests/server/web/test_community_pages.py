@@ -104,6 +104,7 @@ async def test_invite_only_community_refuses_join_and_manager_adds(instance):
     resp = await post_form(ana_client, "/c/garden/manage/members", {"members_username": "bob"}, page="/c/garden/manage")
     assert resp.status == 302
     assert "Leave the community" in await (await bob_client.get("/c/garden")).text()
+    assert "added you to a community" in await (await bob_client.get("/notifications")).text()
 
 
 async def test_members_page_respects_member_list_visibility(instance):
