@@ -46,9 +46,15 @@ async def _store(app: web.Application, activity: dict[str, Any], obj: dict[str, 
         community = None
         if post.community_id is not None:
             community = (await conn.execute(sa.select(t.communities).where(t.communities.c.id == post.community_id))).one()
-        if community is not None and community.local and not await is_member(conn, community.id, author_id):
-            if community.openness != "open" or not community.accept_outside_ideas:
+        ours = community is not None and community.local
+        outsider = ours and not await is_member(conn, community.id, author_id)
+        if outsider and (community.openness != "open" or not community.accept_outside_ideas):
+            if post.audience == "community":
                 raise Ignore("not_member", "post to a community from a non-member")
+            # A public post that merely mentions the community stays, without joining it.
+            await conn.execute(t.posts.update().where(t.posts.c.id == post_id).values(community_id=None))
+            ours = outsider = False
+        if outsider:
             await conn.execute(
                 t.posts.update().where(t.posts.c.id == post_id).values(extra={**(post.extra or {}), "idea": True})
             )
@@ -57,10 +63,8 @@ async def _store(app: web.Application, activity: dict[str, Any], obj: dict[str, 
                     conn, manager, "koers.idea", from_actor_id=author_id, post_id=post_id, community_id=community.id
                 )
         await notifications.for_new_post(conn, post_id)
-        if community is not None and community.local and not (post.extra or {}).get("idea"):
-            post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
-            if not post.extra.get("idea"):
-                await app[OUTBOX].announce_by_group(conn, post, activity)
+        if ours and not outsider:
+            await app[OUTBOX].announce_by_group(conn, post, activity)
         event = await ctx.events.emit(conn, "post.received", post_id=post_id, author_id=author_id)
     await ctx.events.committed(event)
     return post_id

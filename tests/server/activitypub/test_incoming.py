@@ -72,3 +72,24 @@ async def test_signer_must_be_the_actor(instance) -> None:
         await incoming_social.on_follow(instance.app, follow, other)
     async with instance.db.read() as conn:
         assert (await conn.execute(sa.select(t.follows).where(t.follows.c.target_id == alice.actor_id))).first() is None
+
+
+async def test_outsiders_posts_to_a_closed_community(instance) -> None:
+    alice = await instance.create_member("alice")
+    await communities.create_community(instance.ctx, alice.actor_id, handle="circle", name="Circle",
+                                       purpose_text="Decide together", openness="approval")  # fmt: skip
+    eve = await _remote(instance)
+    group = f"{instance.url}/communities/circle"
+
+    def create(n: int, to: list[str]) -> dict:
+        note = {"id": f"{REMOTE}/notes/{n}", "type": "Note", "attributedTo": REMOTE, "content": "<p>hello</p>",
+                "to": to, "cc": [group]}  # fmt: skip
+        return {"id": f"{REMOTE}/notes/{n}/activity", "type": "Create", "actor": REMOTE, "object": note}
+
+    with pytest.raises(Ignore) as exc:
+        await incoming_posts.on_create(instance.app, create(1, [group]), eve)
+    assert exc.value.reason == "not_member"
+    await incoming_posts.on_create(instance.app, create(2, ["https://www.w3.org/ns/activitystreams#Public"]), eve)
+    async with instance.db.read() as conn:
+        rows = (await conn.execute(sa.select(t.posts.c.uri, t.posts.c.community_id, t.posts.c.audience))).all()
+    assert [tuple(r) for r in rows] == [(f"{REMOTE}/notes/2", None, "public")]
