@@ -26,8 +26,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import CTX, create_app
 from server.config import load_settings
-from server.services import accounts, communities, follows, oauth, posts, timelines
-from server.visibility import Audience, Viewer, can_see_post
+from server.services import accounts, communities, follows, oauth, posts, roadmap, timelines
+from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_item, can_see_post
 from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, free_port, web_login
 
 A = Audience
@@ -91,6 +91,20 @@ EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
 }
 
 
+def item_sees(audience: Audience, viewer: str) -> bool:
+    """Roadmap items have no followers audience and no mentions: ``mia`` is just a local member."""
+    return sees(audience, "local_member" if viewer == "mentioned" else viewer)
+
+
+# Roadmap items: the item page and the community's roadmap board (which, like a thread, shows
+# unlisted items to those who reach the community: it is the community's own board, not a feed).
+ITEM_EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
+    "can_see_item": item_sees,
+    "item_page": item_sees,
+    "roadmap_page": item_sees,
+}
+
+
 def marker(audience: Audience) -> str:
     return f"vm{audience.value}q"
 
@@ -112,6 +126,7 @@ class World:
     actor_ids: dict[str, int] = field(default_factory=dict)
     post_ids: dict[Audience, int] = field(default_factory=dict)
     reply_ids: dict[Audience, int] = field(default_factory=dict)
+    item_ids: dict[Audience, int] = field(default_factory=dict)
     root_id: int = 0
     api_status_works: bool = False
     pages: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
@@ -183,6 +198,11 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
             posts.Draft(f"{reply_marker(audience)} @mia", audience=audience, in_reply_to_id=world.root_id,
                         community_id=community.id if audience is A.COMMUNITY else None),
         )  # fmt: skip
+
+    for audience in ITEM_AUDIENCES:
+        world.item_ids[audience] = await roadmap.create_item(
+            ctx, ids["author"], community.id, title=f"vi{audience.value}q", audience=audience.value
+        )
 
     app_row = await oauth.register_app(ctx, name="matrix", redirect_uris=["urn:ietf:wg:oauth:2.0:oob"], scopes=("read",), website=None)
     for kind, name in USERNAMES.items():
@@ -304,6 +324,31 @@ def test_cell(world: World, surface: str, audience: Audience, viewer: str) -> No
     got = observe(world, surface, audience, viewer)
     assert got == expected, (
         f"{viewer} {'should' if expected else 'should NOT'} get the {audience.value} post on {surface}"
+    )
+
+
+def observe_item(world: World, surface: str, audience: Audience, viewer: str) -> bool:
+    item_id = world.item_ids[audience]
+    if surface == "can_see_item":
+        who = world.viewer(viewer)
+        return world.service(lambda conn: can_see_item(conn, who, item_id))
+    if surface == "item_page":
+        status, _ = world.get(viewer, f"/c/vmc/roadmap/{item_id}")
+        assert status in (200, 404), status
+        return status == 200
+    status, html = world.get(viewer, "/c/vmc/roadmap")
+    assert status == 200
+    return f"vi{audience.value}q" in html
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+@pytest.mark.parametrize("audience", ITEM_AUDIENCES, ids=lambda a: a.value)
+@pytest.mark.parametrize("surface", list(ITEM_EXPECTED))
+def test_item_cell(world: World, surface: str, audience: Audience, viewer: str) -> None:
+    expected = ITEM_EXPECTED[surface](audience, viewer)
+    got = observe_item(world, surface, audience, viewer)
+    assert got == expected, (
+        f"{viewer} {'should' if expected else 'should NOT'} get the {audience.value} roadmap item on {surface}"
     )
 
 
