@@ -11,6 +11,7 @@ import asyncio
 import sqlalchemy as sa
 from aiohttp import web
 
+from server import urls
 from server.app import CTX
 from server.errors import KoersError, ValidationError
 from server.services import accounts, media
@@ -108,7 +109,7 @@ async def profile_submit(request: web.Request) -> web.Response:
             bio_format=values["bio_format"], fields=fields, default_audience=values["default_audience"],
             locked=values["locked"], discoverable=values["discoverable"],
             avatar_path=stored.get("avatar"), header_path=stored.get("header"),
-            tag_url=lambda tag: f"{ctx.base}/tags/{tag}", events=ctx.events,
+            tag_url=lambda tag: urls.tag(ctx.base, tag), events=ctx.events,
         )  # fmt: skip
     except KoersError as exc:
         media.delete_files(ctx.settings, *stored.values())
