@@ -141,8 +141,12 @@ def _koers(post: PostView) -> dict:
     }
 
 
-def to_mastodon_status(post: PostView, viewer: Viewer, *, base: str, accounts: dict[int, dict] | None = None) -> dict:
-    """Mastodon's Status; ``accounts`` maps actor ids to ready Account dicts (with counts)."""
+def to_mastodon_status(
+    post: PostView, viewer: Viewer, *, base: str, accounts: dict[int, dict] | None = None,
+    hidden_totals: frozenset[int] | set[int] = frozenset(),
+) -> dict:
+    """Mastodon's Status; ``accounts`` maps actor ids to ready Account dicts (with counts);
+    ``hidden_totals`` holds ids of posts whose poll hides its counts until it ends."""
     accounts = accounts or {}
 
     def account(a: ActorView) -> dict:
@@ -174,8 +178,10 @@ def to_mastodon_status(post: PostView, viewer: Viewer, *, base: str, accounts: d
         "replies_count": post.replies_count,
         "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
         "in_reply_to_account_id": str(post.in_reply_to_author_id) if post.in_reply_to_author_id else None,
-        "reblog": to_mastodon_status(post.reblog, viewer, base=base, accounts=accounts) if post.reblog else None,
-        "poll": to_mastodon_poll(post.poll, viewer, hide_totals=bool(post.extra.get("hide_totals"))) if post.poll else None,
+        "reblog": to_mastodon_status(post.reblog, viewer, base=base, accounts=accounts, hidden_totals=hidden_totals)
+        if post.reblog
+        else None,
+        "poll": to_mastodon_poll(post.poll, viewer, hide_totals=post.id in hidden_totals) if post.poll else None,
         "card": None,
         "language": post.language,
         "favourited": post.favourited if mine else None,

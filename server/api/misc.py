@@ -51,6 +51,7 @@ async def favourites(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/conversations")
+@routes.get("/api/v1/conversations/")
 async def conversations(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:statuses")
     p = await params.read(request)

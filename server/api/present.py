@@ -95,8 +95,17 @@ async def statuses_json(conn: AsyncConnection, ctx: Context, viewer: Viewer, ids
                 )
             )
         }
+    with_poll = [p.id for post in posts for p in (post, post.reblog) if p is not None and p.poll is not None]
+    hidden: set[int] = set()
+    if with_poll:
+        hidden = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.polls.c.post_id).where(t.polls.c.post_id.in_(with_poll), t.polls.c.hide_totals.is_(True))
+            )
+        }
     out = []
     for post in posts:
         post.muted = (post.thread_root_id or post.id) in muted_threads
-        out.append(to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts))
+        out.append(to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts, hidden_totals=hidden))
     return out

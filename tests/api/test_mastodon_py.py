@@ -111,6 +111,10 @@ async def test_media_poll_follow_timelines_paging_search(instance):
     assert voted.voted and voted.options[0].votes_count == 1
     with pytest.raises(MastodonAPIError):
         await in_thread(bob.poll_vote, question.poll.id, [1])
+    secret = await in_thread(alice.status_post, "secret ballot", poll=await in_thread(
+        alice.make_poll, ["a", "b"], expires_in=600, hide_totals=True))  # fmt: skip
+    after = await in_thread(bob.poll_vote, secret.poll.id, [1])
+    assert after.voted and after.options[1].votes_count is None
 
     await in_thread(bob.account_follow, alice_id)
     for i in range(7):
@@ -123,7 +127,7 @@ async def test_media_poll_follow_timelines_paging_search(instance):
         if not page:
             break
         seen += [s.id for s in page]
-    assert len(seen) == 9 and len(set(seen)) == 9
+    assert len(seen) == 10 and len(set(seen)) == 10
     assert seen == sorted(seen, key=int, reverse=True)
 
     tagged = await in_thread(bob.timeline_hashtag, "count")
