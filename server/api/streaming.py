@@ -1,0 +1,228 @@
+"""Mastodon streaming: ``/api/v1/streaming`` (WebSocket) and the server-sent-events paths.
+
+The transport only: which messages a connection receives is decided by ``server.streams``
+(visibility and stream membership), payloads are the Mastodon entities of ``server.api.present``.
+
+WebSocket: ``?stream=user|public|public:local|hashtag&tag=…|list&list=…|direct`` opens one stream at
+once; ``{"type": "subscribe"|"unsubscribe", "stream": …, "tag": …, "list": …}`` messages add and
+remove streams; each event is ``{"stream": [...], "event": "update", "payload": "<JSON string>"}``.
+The token comes from ``Authorization``, ``?access_token=`` or ``Sec-WebSocket-Protocol`` (as
+Mastodon). SSE: ``/api/v1/streaming/user``, ``/user/notification``, ``/public``, ``/public/local``,
+``/public/remote``, ``/hashtag?tag=``, ``/hashtag/local?tag=``, ``/list?list=``, ``/direct``, with a
+``:thump`` comment as heartbeat. ``/api/v1/streaming/health`` answers ``OK``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import WSMsgType, web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.api.auth import ApiAuth, authenticate
+from server.app import CTX
+from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound
+from server.streams import PARAM_STREAMS, STREAMS, Stream, StreamHub, Subscription
+from server.visibility import Viewer
+
+log = logging.getLogger(__name__)
+
+STREAMS_KEY = web.AppKey("streams", StreamHub)
+CONNECTIONS = web.AppKey("stream_connections", set)
+HEARTBEAT_SECONDS = 15.0
+READ_SCOPES = ("read:statuses", "read:notifications")
+USER_STREAMS = ("user", "user:notification", "list", "direct")
+SSE_PATHS = {"user": "user", "user/notification": "user:notification", "public": "public",
+             "public/local": "public:local", "public/remote": "public:remote", "hashtag": "hashtag",
+             "hashtag/local": "hashtag:local", "list": "list", "direct": "direct"}  # fmt: skip
+SSE_PREFIX = "/api/v1/streaming/"
+routes = web.RouteTableDef()
+
+
+def parse_stream(name: object, tag: object = None, list_id: object = None) -> Stream:
+    """A ``Stream`` from client input; a BadRequest names what is wrong."""
+    if not isinstance(name, str) or name not in STREAMS:
+        raise BadRequest(f"unknown stream; use one of {', '.join(STREAMS)}")
+    if name.startswith("hashtag"):
+        if not isinstance(tag, str) or not tag.strip() or len(tag) > 100:
+            raise BadRequest("a hashtag stream needs a tag")
+        return Stream(name, tag.strip().lstrip("#").lower())
+    if name == "list":
+        if isinstance(list_id, int):
+            list_id = str(list_id)
+        if not isinstance(list_id, str) or not list_id.isdigit() or len(list_id) > 18:
+            raise BadRequest("a list stream needs a list id")
+        return Stream(name, list_id)
+    assert name not in PARAM_STREAMS
+    return Stream(name)
+
+
+async def _authorise(request: web.Request, auth: ApiAuth, stream: Stream) -> None:
+    """User streams need a member's token; a list must be the caller's own."""
+    if stream.name not in USER_STREAMS:
+        return
+    if auth.actor_id is None:
+        raise NotAuthenticated("this stream needs an access token of a member")
+    if stream.name == "list":
+        from server.services import lists
+
+        async with request.app[CTX].db.read() as conn:
+            await lists.own_list(conn, auth.actor_id, int(stream.param or 0))
+
+
+def _renderer(app: web.Application):  # type: ignore[no-untyped-def]
+    """Payloads as Mastodon entities, rendered for the receiving viewer."""
+    from server.api import present
+    from server.api.notifications import _render as render_notifications
+    from server.services import inbox_notifications
+
+    ctx = app[CTX]
+
+    async def render(conn: AsyncConnection, viewer: Viewer, kind: str, obj_id: int) -> str | None:
+        if kind == "status":
+            found = await present.statuses_json(conn, ctx, viewer, [obj_id])
+            return json.dumps(found[0]) if found else None
+        try:
+            row = await inbox_notifications.get(conn, viewer, obj_id)
+        except NotFound:
+            return None
+        if row.type.startswith("koers."):
+            return None  # Mastodon apps stumble over types they do not know (as the REST list)
+        items = await render_notifications(conn, ctx, viewer, [row])
+        return json.dumps(items[0]) if items else None
+
+    return render
+
+
+@contextlib.asynccontextmanager
+async def _subscription(request: web.Request, auth: ApiAuth, streams: set[Stream]) -> AsyncIterator[Subscription]:
+    hub = request.app[STREAMS_KEY]
+    sub = await hub.subscribe(auth.viewer, streams)
+    task = asyncio.current_task()
+    request.app[CONNECTIONS].add(task)
+    try:
+        yield sub
+    finally:
+        hub.unsubscribe(sub)
+        request.app[CONNECTIONS].discard(task)
+
+
+# --- server-sent events ---------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/streaming/health")
+async def health(request: web.Request) -> web.Response:
+    """Liveness, as Mastodon's streaming server answers it."""
+    return web.Response(text="OK", content_type="text/plain")
+
+
+async def sse(request: web.Request) -> web.StreamResponse:
+    """One stream as ``text/event-stream``: ``event:`` / ``data:`` pairs and ``:thump`` heartbeats."""
+    auth = await authenticate(request, *READ_SCOPES, required=False)
+    which = SSE_PATHS[request.path.removeprefix(SSE_PREFIX).rstrip("/")]
+    stream = parse_stream(which, request.query.get("tag"), request.query.get("list"))
+    await _authorise(request, auth, stream)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
+                                           "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+    async with _subscription(request, auth, {stream}) as sub:
+        await response.prepare(request)
+        try:
+            await response.write(b":)\n\n")
+            while not sub.overflowed:
+                try:
+                    message = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    await response.write(b":thump\n\n")
+                    continue
+                await response.write(f"event: {message.event}\ndata: {message.payload}\n\n".encode())
+        except (ConnectionResetError, ConnectionError):
+            log.debug("SSE client went away")
+    return response
+
+
+for _path in SSE_PATHS:
+    routes.get(SSE_PREFIX + _path)(sse)
+
+
+# --- WebSocket ------------------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/streaming")
+@routes.get("/api/v1/streaming/")
+async def websocket(request: web.Request) -> web.StreamResponse:
+    """The multiplexed WebSocket stream."""
+    auth = await authenticate(request, *READ_SCOPES, required=False)
+    initial: set[Stream] = set()
+    if "stream" in request.query:
+        first = parse_stream(request.query["stream"], request.query.get("tag"), request.query.get("list"))
+        await _authorise(request, auth, first)
+        initial.add(first)
+    offered = request.headers.get("Sec-WebSocket-Protocol", "")
+    ws = web.WebSocketResponse(heartbeat=30.0, protocols=[p.strip() for p in offered.split(",") if p.strip()])
+    if not ws.can_prepare(request).ok:
+        raise BadRequest("connect with a WebSocket (or use the /api/v1/streaming/<stream> event-stream paths)")
+    async with _subscription(request, auth, initial) as sub:
+        await ws.prepare(request)
+        sender = asyncio.create_task(_send_loop(ws, sub))
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await _control(request, ws, auth, sub, msg.data)
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+    return ws
+
+
+async def _send_loop(ws: web.WebSocketResponse, sub: Subscription) -> None:
+    while not ws.closed:
+        message = await sub.queue.get()
+        await ws.send_str(json.dumps({"stream": message.stream, "event": message.event, "payload": message.payload}))
+        if sub.overflowed:
+            await ws.close(code=1013, message=b"too slow")
+
+
+async def _control(request: web.Request, ws: web.WebSocketResponse, auth: ApiAuth, sub: Subscription, raw: str) -> None:
+    """Handle a subscribe/unsubscribe message; mistakes are answered on the socket, never fatal."""
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("type") not in ("subscribe", "unsubscribe"):
+            raise BadRequest('send {"type": "subscribe" or "unsubscribe", "stream": …}')
+        stream = parse_stream(data.get("stream"), data.get("tag"), data.get("list"))
+        if data["type"] == "subscribe":
+            await _authorise(request, auth, stream)
+            sub.streams.add(stream)
+        else:
+            sub.streams.discard(stream)
+    except ValueError:
+        await ws.send_str(json.dumps({"error": "not valid JSON", "status": 400}))
+    except KoersError as exc:
+        await ws.send_str(json.dumps({"error": exc.message, "status": exc.status}))
+
+
+def setup(app: web.Application) -> None:
+    """Create the hub, hook it to domain events, run its worker with the app, add the routes."""
+    hub = StreamHub(app[CTX], _renderer(app))
+    hub.attach()
+    app[STREAMS_KEY] = hub
+    app[CONNECTIONS] = set()
+
+    async def worker(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(hub.run())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def close_streams(app: web.Application) -> None:
+        for task in list(app[CONNECTIONS]):
+            task.cancel()
+
+    app.cleanup_ctx.append(worker)
+    app.on_shutdown.append(close_streams)
+    app.router.add_routes(routes)
