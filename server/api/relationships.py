@@ -109,7 +109,7 @@ async def familiar_followers(request: web.Request) -> web.Response:
     return json(out)
 
 
-async def _list_of(request: web.Request, scope: str, query: sa.Select, id_col, actor_col) -> web.Response:  # type: ignore[no-untyped-def]
+async def _list_of(request: web.Request, query: sa.Select, id_col, actor_col) -> web.Response:  # type: ignore[no-untyped-def]
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
@@ -124,7 +124,7 @@ async def follow_requests(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:follows")
     f = t.follows
     q = sa.select(f.c.id).where(f.c.target_id == auth.actor_id, f.c.state == "pending")
-    return await _list_of(request, "read:follows", q, f.c.id, f.c.follower_id)
+    return await _list_of(request, q, f.c.id, f.c.follower_id)
 
 
 @routes.post(f"/api/v1/follow_requests/{ID}/authorize")
@@ -141,14 +141,14 @@ async def reject_request(request: web.Request) -> web.Response:
 async def blocks(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:blocks")
     b = t.blocks
-    return await _list_of(request, "read:blocks", sa.select(b.c.id).where(b.c.actor_id == auth.actor_id), b.c.id, b.c.target_id)
+    return await _list_of(request, sa.select(b.c.id).where(b.c.actor_id == auth.actor_id), b.c.id, b.c.target_id)
 
 
 @routes.get("/api/v1/mutes")
 async def mutes(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:mutes")
     m = t.mutes
-    return await _list_of(request, "read:mutes", sa.select(m.c.id).where(m.c.actor_id == auth.actor_id), m.c.id, m.c.target_id)
+    return await _list_of(request, sa.select(m.c.id).where(m.c.actor_id == auth.actor_id), m.c.id, m.c.target_id)
 
 
 @routes.get("/api/v1/domain_blocks")
