@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.activitypub import convert
 from server.activitypub.ingest import _common_values, _poll_values, parse_time, partners_collection_of
@@ -112,3 +114,21 @@ def test_delete_and_undo_keep_the_recipients() -> None:
 def test_parse_time_accepts_z_and_rejects_garbage() -> None:
     assert parse_time("2026-01-02T03:04:05Z") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert parse_time("yesterday") is None and parse_time(None) is None
+
+_actors = st.lists(st.sampled_from([BOB, "https://c.example/users/carol", "https://d.example/u/dan"]), max_size=3)
+
+
+@given(audience=st.sampled_from([a for a in Audience if a is not Audience.MEMBERS]), mentioned=_actors,
+       in_community=st.booleans())  # fmt: skip
+def test_round_trip_holds_for_any_mentions(audience: Audience, mentioned: list[str], in_community: bool) -> None:
+    if audience is Audience.DIRECT and not mentioned:
+        mentioned = [BOB]
+    community = GROUP if in_community or audience is Audience.COMMUNITY else None
+    address = addressing(audience, followers_url=FOLLOWERS, mentioned=mentioned, community_uri=community,
+                         partners_url=PARTNERS)  # fmt: skip
+    assert address is not None
+    doc = convert.to_object(_parts(audience, addressing=address), BASE)
+    back, _ = audience_from_addressing(
+        doc, followers_url=FOLLOWERS, community_uris=[GROUP], partner_collections=[partners_collection_of(AUTHOR)]
+    )
+    assert back is audience
