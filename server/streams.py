@@ -49,6 +49,9 @@ PARAM_STREAMS = ("hashtag", "hashtag:local", "list")
 POST_EVENTS = {"post.created": "update", "reblog.created": "update", "post.updated": "status.update"}
 QUEUE_SIZE = 200
 REMEMBERED_POSTS = 500
+# On PostgreSQL, transactions may commit in another order than their ids were drawn; looking back
+# this many ids below the newest one sent catches a notification that committed late.
+NOTIFICATION_SLACK = 100
 
 # (conn, viewer, kind, id) -> the JSON payload string, or None when it cannot be shown.
 # ``kind`` is "status" (a post id) or "notification" (a notification id).
@@ -86,6 +89,7 @@ class Subscription:
     queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     sent_posts: OrderedDict[int, None] = field(default_factory=OrderedDict)
     notification_floor: int = 0
+    sent_notifications: set[int] = field(default_factory=set)
     overflowed: bool = False
 
     def put(self, message: Message) -> None:
@@ -189,11 +193,11 @@ class StreamHub:
     async def _notifications(self, conn: AsyncConnection, subs: list[Subscription]) -> None:
         if not subs:
             return
-        floor = min(s.notification_floor for s in subs)
         by_actor: dict[int, list[Subscription]] = {}
         for sub in subs:
             if sub.viewer.actor_id is not None:
                 by_actor.setdefault(sub.viewer.actor_id, []).append(sub)
+        floor = min(s.notification_floor for s in subs)
         rows = list(
             await conn.execute(
                 sa.select(t.notifications.c.id, t.notifications.c.actor_id)
@@ -202,15 +206,22 @@ class StreamHub:
             )
         )
         for row in rows:
-            fresh = [s for s in by_actor.get(row.actor_id, []) if row.id > s.notification_floor]
+            fresh = [
+                s for s in by_actor.get(row.actor_id, [])
+                if row.id > s.notification_floor and row.id not in s.sent_notifications
+            ]  # fmt: skip
             if not fresh:
                 continue
             payload = await self.render(conn, fresh[0].viewer, "notification", row.id)
             for sub in fresh:
-                sub.notification_floor = row.id
+                sub.sent_notifications.add(row.id)
                 if payload is not None:
-                    stream = next(s for s in sorted(sub.streams, key=lambda s: s.name) if s.name.startswith("user"))
+                    stream = min((s for s in sub.streams if s.name.startswith("user")), key=lambda s: s.name)
                     sub.put(Message("notification", payload, stream.label()))
+        for sub in subs:
+            if sub.sent_notifications:
+                sub.notification_floor = max(sub.notification_floor, max(sub.sent_notifications) - NOTIFICATION_SLACK)
+                sub.sent_notifications = {i for i in sub.sent_notifications if i > sub.notification_floor}
 
 
 async def in_stream(conn: AsyncConnection, viewer: Viewer, stream: Stream, post_id: int) -> bool:

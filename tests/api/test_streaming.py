@@ -238,3 +238,23 @@ async def test_websocket_subscribe_notifications_and_protocol_token(instance: In
         await ws.send_json({"type": "subscribe", "stream": "user"})
         error = await ws.receive_json(timeout=WAIT)
         assert error["status"] == 401
+
+
+async def test_list_stream_and_status_update(instance: Instance, people: dict[str, Any]) -> None:
+    from server.services import lists
+
+    list_id = await lists.create_list(instance.ctx, people["cy"], "Roofers")
+    await lists.add_accounts(instance.ctx, people["cy"], list_id, [people["ann"]])
+    resp = await instance.client.get("/api/v1/streaming/list", params={"list": str(list_id)},
+                                     headers={"Authorization": f"Bearer {people['bob_token']}"})  # fmt: skip
+    assert resp.status == 404  # not bob's list
+    events = sse_events(await open_sse(instance, "list", people["cy_token"], list=str(list_id)))
+    await post(instance, people["bob"], "not in the list")
+    in_list = await post(instance, people["ann"], "first draft")
+    seen = await collect_until(events, update_of(in_list))
+    assert [json.loads(d)["id"] for e, d in seen if e == "update"] == [str(in_list)]
+
+    await posts.edit_post(instance.ctx, people["ann"], in_list, source="second draft")
+    seen = await collect_until(events, lambda e, d: e == "status.update")
+    edited = json.loads(seen[-1][1])
+    assert edited["id"] == str(in_list) and "second draft" in edited["content"] and edited["edited_at"]
