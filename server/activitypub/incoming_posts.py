@@ -254,6 +254,9 @@ async def _relayed(app: web.Application, inner: dict[str, Any], group_uri: str) 
             await on_delete(app, inner, author_id)
             return
         raise Ignore("still_exists", "relayed Delete of an object that still exists at its origin")
+    if kind in ("Add", "Remove"):
+        await on_add_remove(app, inner, author_id)
+        return
     raise Ignore("unsupported_relay", f"relayed {kind} is not handled")
 
 
@@ -279,8 +282,11 @@ async def on_add_remove(app: web.Application, activity: dict[str, Any], signer_i
     actor_id = await the_actor(app, activity, signer_id)
     target = activity.get("target")
     target_uri = first_id(target)
+    if target_uri and target_uri.endswith("/moderators"):
+        await _moderators(app, activity, actor_id, target_uri)
+        return
     if not target_uri or not target_uri.endswith("/holders"):
-        raise Ignore("unsupported_target", "Add/Remove outside a role's holders")
+        raise Ignore("unsupported_target", "Add/Remove outside a role's holders or moderators")
     role_uri = target_uri.removesuffix("/holders")
     holder_id = await resolve(app, first_id(activity.get("object")))
     ctx = ctx_of(app)
@@ -311,3 +317,23 @@ async def on_add_remove(app: web.Application, activity: dict[str, Any], signer_i
                 conn, holder_id, "koers.role_assigned", from_actor_id=actor_id, community_id=role.community_id,
                 extra={"role_id": role.id, "role": role.name},
             )  # fmt: skip
+
+
+async def _moderators(app: web.Application, activity: dict[str, Any], actor_id: int, target_uri: str) -> None:
+    """A remote Group's moderators (Lemmy style), kept as the managers of its community row.
+
+    Believed from the Group itself or from one of its known moderators, on the Group's host.
+    """
+    moderator_id = await resolve(app, first_id(activity.get("object")))
+    async with ctx_of(app).db.write() as conn:
+        group = await actor_by_uri(conn, target_uri.removesuffix("/moderators"))
+        if group is None or group.kind != "group" or group.domain is None:
+            raise Ignore("unknown_group", "moderators of a Group we do not know")
+        community_id = await ensure_remote_community(conn, group)
+        if actor_id != group.id and actor_id not in await community_managers(conn, community_id):
+            raise Ignore("not_manager", "only the Group or its moderators change its moderators")
+        pair = sa.and_(t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == moderator_id)
+        await conn.execute(t.community_managers.delete().where(pair))
+        if type_of(activity) == "Add":
+            await conn.execute(t.community_managers.insert().values(
+                community_id=community_id, actor_id=moderator_id, created_at=clock.now()))  # fmt: skip

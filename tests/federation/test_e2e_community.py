@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from server.services import communities, follows, posts, roles
+from server.services import communities, follows, posts, purpose, roles
 from server.services.posts import viewer_for_actor
 from server.storage import schema as t
 from server.visibility import can_see_post
@@ -78,6 +78,13 @@ async def test_cross_instance_community(make_instance) -> None:
             sa.select(t.roles.c.name, t.role_holders.c.state).join(t.role_holders, t.role_holders.c.role_id == t.roles.c.id)
             .where(t.role_holders.c.actor_id == bob.actor_id))).all()  # fmt: skip
     assert [tuple(r) for r in held] == [("Seed keeper", "held")]
+
+    # A new purpose version reaches the members on B as an Update from the Group.
+    await purpose.change_purpose(a.ctx, alice.actor_id, garden.id, "Grow food and share it", "sharing matters")
+    await pump(a, b, c)
+    version = await post_by_uri(b, f"{a.url}/c/garden/purpose/2")
+    assert version is not None and "share it" in version.content_html
+    assert version.community_id == await _community_on(b, group_on_b)
 
     # Edits and deletes of the community post propagate through the Group.
     await posts.edit_post(a.ctx, alice.actor_id, pid, source="Seeds arrive Tuesday")

@@ -93,3 +93,23 @@ async def test_outsiders_posts_to_a_closed_community(instance) -> None:
     async with instance.db.read() as conn:
         rows = (await conn.execute(sa.select(t.posts.c.uri, t.posts.c.community_id, t.posts.c.audience))).all()
     assert [tuple(r) for r in rows] == [(f"{REMOTE}/notes/2", None, "public")]
+
+
+async def test_remote_group_moderators_become_its_managers(instance) -> None:
+    group_uri = "https://elsewhere.example/c/main"
+    now = clock.now()
+    async with instance.db.write() as conn:
+        res = await conn.execute(t.actors.insert().values(
+            uri=group_uri, kind="group", username="main", domain="elsewhere.example", inbox=group_uri + "/inbox",
+            followers_url=group_uri + "/followers", key_id=group_uri + "#key", public_key_pem="x", fields=[], extra={},
+            created_at=now, updated_at=now, fetched_at=now))  # fmt: skip
+        group_id = int(res.inserted_primary_key[0])
+    eve = await _remote(instance)
+    add = {"id": group_uri + "/add/1", "type": "Add", "actor": group_uri, "object": REMOTE,
+           "target": group_uri + "/moderators"}  # fmt: skip
+    with pytest.raises(Ignore):  # eve cannot make herself a moderator
+        await incoming_posts.on_add_remove(instance.app, {**add, "actor": REMOTE}, eve)
+    await incoming_posts.on_add_remove(instance.app, add, group_id)
+    async with instance.db.read() as conn:
+        managers = [r[0] for r in await conn.execute(sa.select(t.community_managers.c.actor_id))]
+    assert managers == [eve]
