@@ -6,6 +6,8 @@ approve; otherwise the page asks for the password first. ``force_login`` always 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -151,9 +153,10 @@ async def token(request: web.Request) -> web.Response:
         grant = oauth.require(p.str("grant_type"), "grant_type")
         client_id, client_secret = p.str("client_id"), p.str("client_secret")
         if not client_id and request.headers.get("Authorization", "").lower().startswith("basic "):
-            import base64
-
-            raw = base64.b64decode(request.headers["Authorization"][6:].strip() + "==").decode(errors="replace")
+            try:
+                raw = base64.b64decode(request.headers["Authorization"][6:].strip() + "==").decode(errors="replace")
+            except binascii.Error:
+                raise OAuthError("invalid_client", "The Basic credentials are not valid base64.", status=401) from None
             client_id, _, client_secret = raw.partition(":")
         app = await oauth.client(c, client_id, client_secret)
         allowed = frozenset(app.scopes.split())

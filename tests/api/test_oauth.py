@@ -56,6 +56,12 @@ async def test_password_grant_and_token_checks(instance):
     resp = await c.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": app["client_id"],
                                               "client_secret": "x"})  # fmt: skip
     assert resp.status == 401 and (await resp.json())["error"] == "invalid_client"
+    # client_secret_basic works, and broken Basic credentials are a 401, not a crash
+    basic = base64.b64encode(f"{app['client_id']}:{app['client_secret']}".encode()).decode()
+    resp = await c.post("/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"})
+    assert resp.status == 200 and (await resp.json())["scope"] == "read"
+    resp = await c.post("/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic a"})
+    assert resp.status == 401
 
 
 async def test_password_grant_can_be_switched_off(make_instance):
