@@ -48,7 +48,7 @@ async def signed_viewer(request: web.Request) -> tuple[int, str] | None:
         return None
     app = request.app
     try:
-        result = await verify_request("GET", request.path_qs, headers, None, key_lookup_for(app), keys=app[KEYS])
+        result = await verify_request("GET", request.raw_path, headers, None, key_lookup_for(app), keys=app[KEYS])
     except SignatureError as exc:
         raise web.HTTPUnauthorized(text=f"signature refused: {exc.reason}") from None
     async with app[CTX].db.read() as conn:

@@ -109,8 +109,13 @@ async def receive(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         if await policy.is_refused(conn, ctx.settings, _host(actor)):
             raise web.HTTPForbidden(text="domain not allowed")
+        known = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == actor))).first()
+    if known is None and doc["type"] == "Delete" and _id_of(doc.get("object")) == actor:
+        # A server announcing the deletion of an account we never knew: its key is gone with
+        # it, and there is nothing to delete here (Mastodon sends these to every known host).
+        return web.Response(status=202)
     try:
-        result = await verify_request(request.method, request.path_qs, request.headers, body,
+        result = await verify_request(request.method, request.raw_path, request.headers, body,
                                       key_lookup_for(app), keys=app[KEYS])  # fmt: skip
     except SignatureError as exc:
         log.info("inbox refused %s from %s: %s", doc.get("id"), actor, exc)

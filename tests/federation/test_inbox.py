@@ -127,3 +127,12 @@ async def test_object_from_another_host_is_not_believed(pair) -> None:
     assert (await post_activity(f"{b.url}/inbox", activity, alice))[0] == 202
     stored = (await activity_rows(b))[0].document
     assert stored["object"] == "https://elsewhere.example/notes/1"
+
+
+async def test_deletion_of_an_unknown_account_is_acknowledged_without_fetching(pair) -> None:
+    _a, b = pair
+    gone = "https://gone.example/users/ghost"
+    activity = {"id": f"{gone}#delete", "type": "Delete", "actor": gone, "object": gone}
+    status, _ = await post_activity(f"{b.url}/inbox", activity, None)
+    assert status == 202
+    assert await activity_rows(b) == []
