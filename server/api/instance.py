@@ -126,3 +126,14 @@ async def preferences(request: web.Request) -> web.Response:
         "posting:default:language": row.locale if row else None, "reading:expand:media": "default",
         "reading:expand:spoilers": False, "koers:default:audience": audience.value,
     })  # fmt: skip
+
+
+@routes.get("/api/v1/instance/extended_description")
+async def extended_description(request: web.Request) -> web.Response:
+    s = ctx(request).settings
+    return json({"updated_at": None, "content": f"<p>{s.instance_name}: a Koers community-of-purpose server.</p>"})
+
+
+@routes.get("/api/v1/instance/translation_languages")
+async def translation_languages(request: web.Request) -> web.Response:
+    return json({})

@@ -117,3 +117,15 @@ async def search(request: web.Request) -> web.Response:
             out["hashtags"] = [{"name": r[0], "url": urls.tag(c.base, r[0]), "history": [], "following": False}
                                for r in rows]  # fmt: skip
     return json(out)
+
+
+@routes.get("/api/v1/tags/{name}")
+async def get_tag(request: web.Request) -> web.Response:
+    """A hashtag (Koers has no followed tags: ``following`` is always false)."""
+    await authenticate(request, "read", required=False)
+    name = request.match_info["name"].lstrip("#").lower()
+    if not name or len(name) > 100:
+        from server.errors import NotFound
+
+        raise NotFound("Record not found")
+    return json({"id": name, "name": name, "url": urls.tag(ctx(request).base, name), "history": [], "following": False})

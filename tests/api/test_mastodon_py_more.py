@@ -89,3 +89,20 @@ async def test_bookmarks_pins_markers_conversations_notifications(instance):
     assert len(await in_thread(alice.notifications)) == len(notes) - 1
     await in_thread(alice.notifications_clear)
     assert await in_thread(alice.notifications) == []
+
+
+async def test_grouped_notifications_and_tags_for_web_apps(instance):
+    from tests.api.conftest import api_token
+
+    await instance.create_member("alice")
+    await instance.create_member("bob")
+    ta, tb = await api_token(instance, "alice"), await api_token(instance, "bob")
+    c = instance.client
+    post = await (await c.post("/api/v1/statuses", json={"status": "hi #garden"}, headers={"Authorization": f"Bearer {ta}"})).json()
+    await c.post(f"/api/v1/statuses/{post['id']}/favourite", headers={"Authorization": f"Bearer {tb}"})
+    body = await (await c.get("/api/v2/notifications", headers={"Authorization": f"Bearer {ta}"})).json()
+    group = body["notification_groups"][0]
+    assert group["type"] == "favourite" and group["status_id"] == post["id"]
+    assert [a["acct"] for a in body["accounts"]] == ["bob"] and body["statuses"][0]["id"] == post["id"]
+    tag = await (await c.get("/api/v1/tags/Garden")).json()
+    assert tag["name"] == "garden" and tag["following"] is False
