@@ -198,6 +198,11 @@ async def on_announce(app: web.Application, activity: dict[str, Any], signer_id:
     if type_of(inner) in RELAYED and isinstance(inner, dict):
         await _relayed(app, inner, announcer_uri)  # type: ignore[arg-type]
         return
+    async with ctx_of(app).db.read() as conn:
+        known = (await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == first_id(inner)))).scalar()
+    if known is not None and announcer.kind != "group":  # a boost of a post we hold: no fetch needed
+        await _store_boost(app, activity, int(known), actor_id)
+        return
     obj = await fetch_object(app, inner, trusted_actor=announcer_uri)
     if type_of(obj) not in POST_TYPES:
         raise Ignore("unsupported_object", f"Announce of {type_of(obj) or 'unknown'}")
@@ -265,6 +270,8 @@ async def _store_boost(app: web.Application, activity: dict[str, Any], original_
         if (await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == activity.get("id")))).first():
             return
         original = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == original_id))).one()
+        if original.deleted_at is not None:
+            raise Ignore("gone", "boost of a deleted post")
         if original.audience not in ("public", "unlisted"):
             raise Ignore("not_boostable", "only public and unlisted posts can be boosted")
         await conn.execute(
