@@ -6,6 +6,7 @@ answers CORS preflights and puts CORS and rate-limit headers on every API and OA
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import time
 
@@ -47,7 +48,9 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
     response.headers.setdefault("Access-Control-Expose-Headers", "Link, X-RateLimit-Reset, X-RateLimit-Limit, "
                                 "X-RateLimit-Remaining, X-Request-Id, Idempotency-Key")  # fmt: skip
     if request.path.startswith("/api/") and request.method != "OPTIONS":
-        key = request.headers.get("Authorization") or request.remote or "?"
+        # Keyed by the token's hash (never the token itself), or the client address when anonymous.
+        auth = request.headers.get("Authorization")
+        key = hashlib.sha256(auth.encode()).hexdigest() if auth else (request.remote or "?")
         remaining, reset = request.app[RATES].hit(key)
         response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
         response.headers["X-RateLimit-Remaining"] = str(remaining)
