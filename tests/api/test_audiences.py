@@ -103,3 +103,22 @@ async def test_profile_update_fields_competencies_and_suggestions(instance):
     assert too_long.status == 422
     again = await (await c.get("/api/v1/accounts/verify_credentials", headers=_h(ta))).json()
     assert again["display_name"] == "Alice A."
+
+
+async def test_koers_notification_types_only_when_asked(instance):
+    from server.services import notifications
+
+    alice = await instance.create_member("alice")
+    bob = await instance.create_member("bob")
+    async with instance.db.write() as conn:
+        await notifications.notify(conn, alice.actor_id, "koers.role_assigned", from_actor_id=bob.actor_id,
+                                   extra={"role": "event host"})  # fmt: skip
+        await notifications.notify(conn, alice.actor_id, "follow", from_actor_id=bob.actor_id)
+    ta = await api_token(instance, "alice")
+    c = instance.client
+    plain = await (await c.get("/api/v1/notifications", headers=_h(ta))).json()
+    assert [n["type"] for n in plain] == ["follow"]
+    asked = await (await c.get("/api/v1/notifications", params=[("types[]", "koers.role_assigned")], headers=_h(ta))).json()
+    assert [n["type"] for n in asked] == ["koers.role_assigned"] and asked[0]["koers"]["role"] == "event host"
+    excluded = await (await c.get("/api/v1/notifications", params=[("exclude_types[]", "follow")], headers=_h(ta))).json()
+    assert excluded == []
