@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import aiohttp
 import pytest
 import sqlalchemy as sa
 
@@ -136,3 +137,22 @@ async def test_deletion_of_an_unknown_account_is_acknowledged_without_fetching(p
     status, _ = await post_activity(f"{b.url}/inbox", activity, None)
     assert status == 202
     assert await activity_rows(b) == []
+
+
+async def test_large_bodies_are_read_whole_and_chunked_ones_are_limited(pair) -> None:
+    a, b = pair
+    alice = await signer_for(a, "alice")
+    big = alice.activity("Create", object={"id": f"{alice.uri}/notes/9", "type": "Note", "content": "x" * 900_000})
+    status, text = await post_activity(f"{b.url}/inbox", big, alice)
+    assert status == 202, text
+    assert (await activity_rows(b))[0].document["object"]["content"] == "x" * 900_000
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{b.url}/inbox", data=chunks(),
+                                headers={"Content-Type": "application/activity+json"}) as resp:  # fmt: skip
+            assert resp.status == 413
+    assert len(await activity_rows(b)) == 1
