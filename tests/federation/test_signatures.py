@@ -207,3 +207,25 @@ def test_signature_header_parser_never_crashes(value) -> None:
         assert exc.reason == "bad_signature_header"
     else:
         assert params["keyId"] and params["signature"]
+
+
+async def test_hs2019_with_created_and_expires(keypair) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from federation.signatures import digest_header, signing_string
+
+    private, public = keypair
+    created = int(NOW.timestamp())
+    params = {"keyId": KEY_ID, "algorithm": "hs2019", "created": str(created), "expires": str(created + 3600),
+              "headers": "(request-target) (created) (expires) host digest"}  # fmt: skip
+    headers = {"Host": "b.example", "Digest": digest_header(BODY)}
+    text = signing_string("POST", "/users/bob/inbox", headers, tuple(params["headers"].split()), params)
+    key = KeyCache().private(private)
+    params["signature"] = base64.b64encode(key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+    headers["Signature"] = format_signature_header(params)
+    lookup = lookup_for(public)
+    await verify_request("POST", "/users/bob/inbox", headers, BODY, lookup, now=NOW + timedelta(minutes=90))
+    with pytest.raises(SignatureError) as err:  # expires + 1 h skew has passed
+        await verify_request("POST", "/users/bob/inbox", headers, BODY, lookup, now=NOW + timedelta(hours=2, minutes=1))
+    assert err.value.reason == "expired"
