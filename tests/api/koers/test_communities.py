@@ -96,3 +96,17 @@ async def test_purpose_bad_input_writes_nothing(world: World) -> None:
     assert status == 400 and "JSON" in answer["error"]
     status, history = await world.anonymous.get(f"{path}/history")
     assert [v["version"] for v in history] == [1]
+
+
+async def test_hidden_member_list_is_refused_to_outsiders(world: World) -> None:
+    from server.services import communities
+
+    private = await communities.create_community(
+        world.instance.ctx, world.manager.actor_id, handle="quiet", name="Quiet ones", purpose_text="Listen",
+        member_list_visibility="members",
+    )  # fmt: skip
+    for caller in (world.anonymous, world.outsider):
+        status, body = await caller.get(f"/communities/{private.id}/members")
+        assert status == 403 and "not visible" in body["error"]
+    status, people = await world.manager.get(f"/communities/{private.id}/members")
+    assert status == 200 and [p["acct"] for p in people] == ["ann"]
