@@ -195,8 +195,8 @@ async def process_inbox_once(app: web.Application, now: datetime | None = None) 
         try:
             await handler(app, row.document, row.signer_id)
         except Ignore as exc:
-            log.info("inbox activity %s ignored: %s", row.id, exc.reason)
-            await _set(app, row.id, state="ignored", last_error=exc.reason[:1000])
+            log.info("inbox activity %s (%s) ignored: %s", row.id, row.type, exc)
+            await _set(app, row.id, state="ignored", last_error=str(exc)[:1000])
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # recorded with its reason and retried; the worker carries on
