@@ -183,3 +183,15 @@ def test_retry_after_parsing() -> None:
     assert retry_after_seconds("999999", now) == 24 * 3600
     assert retry_after_seconds(None, now) is None
     assert retry_after_seconds("soon", now) is None
+
+
+async def test_resent_after_crash_between_post_and_record_is_stored_once(pair) -> None:
+    a, b = pair
+    await queue(a, "alice", [f"{b.url}/inbox"])
+    assert await run_delivery_once(a.app) == 1
+    # The process died after B answered but before the row said so: the row is still "new".
+    async with a.db.write() as conn:
+        await conn.execute(sa.update(t.deliveries).values(state="new", next_attempt_at=clock.now(), sent_at=None))
+    assert await run_delivery_once(a.app) == 1
+    assert [r.state for r in await deliveries(a)] == ["sent"]
+    assert len(await activity_rows(b)) == 1  # B dedupes by activity id
