@@ -38,6 +38,8 @@ PER_HOST = 4
 FIRST_DELAY = 60.0  # seconds; doubled on each failure
 MAX_DELAY = 12 * 3600.0
 GIVE_UP_AFTER = timedelta(days=3)
+# While an unavailable host is probed, its other deliveries wait this long instead of being skipped.
+PROBE_WAIT = timedelta(minutes=1)
 MAX_RETRY_AFTER = 24 * 3600.0
 # 4xx answers that may succeed later; any other 4xx is final.
 RETRYABLE_4XX = (401, 408, 429)
@@ -181,7 +183,7 @@ class DeliveryWorker:
         for host, state in host_state.items():
             if state.unavailable and (state.probe_at is None or clock.aware(state.probe_at) <= now):
                 probing.add(host)
-        sent: set[str] = set()
+        probing_now: set[str] = set()
 
         async def one(row: Any) -> None:
             if row.host in blocked:
@@ -189,10 +191,13 @@ class DeliveryWorker:
                 return
             state = host_state.get(row.host)
             if state is not None and state.unavailable:
-                if row.host not in probing or row.host in sent:
+                if row.host not in probing:
                     await self._finish(row, "skipped", None, "host unavailable")
                     return
-                sent.add(row.host)
+                if row.host in probing_now:  # one probe at a time; the others wait for its answer
+                    await self._defer(row, now + PROBE_WAIT)
+                    return
+                probing_now.add(row.host)
             if row.activity_id not in material or not material[row.activity_id][2]:
                 await self._finish(row, "failed", None, "activity or signing key missing")
                 return
@@ -222,6 +227,11 @@ class DeliveryWorker:
         else:
             await self._retry(row, status, f"HTTP {status}", None, now, host_failed=status >= 500)
 
+    async def _defer(self, row: Any, when: datetime) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(sa.update(t.deliveries).where(t.deliveries.c.id == row.id)
+                               .values(next_attempt_at=when, locked_until=None))  # fmt: skip
+
     async def _finish(self, row: Any, state: str, status: int | None, error: str | None) -> None:
         now = clock.now()
         async with self.db.write() as conn:
@@ -230,7 +240,7 @@ class DeliveryWorker:
                 attempts=t.deliveries.c.attempts + (0 if state == "skipped" else 1),
                 sent_at=now if state == "sent" else None,
             ))  # fmt: skip
-            if state == "sent":
+            if status is not None and status < 500:  # the host answered: it is up
                 await hosts.record_success(conn, row.host, now)
         if state != "sent":
             log.info("delivery %s to %s %s: %s", row.id, row.inbox, state, error)
@@ -247,6 +257,8 @@ class DeliveryWorker:
             ))  # fmt: skip
             if host_failed:
                 await hosts.record_failure(conn, row.host, error, now)
+            elif status is not None and status < 500:
+                await hosts.record_success(conn, row.host, now)
         log.info("delivery %s to %s failed (%s); %s", row.id, row.inbox, error,
                  "giving up" if give_up else f"retry at {next_at:%Y-%m-%d %H:%M:%S}")  # fmt: skip
 
