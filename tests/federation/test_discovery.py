@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import aiohttp
+
 from federation.discovery import resolve_handle
+from federation.signatures import sign_request
 from federation.state import FETCHER
 from server.services import communities
+from server.services.keys import generate_key_pair
+from tests.federation.conftest import signer_for
 
 AP = "application/activity+json"
 LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -124,3 +129,23 @@ async def test_resolve_handle_between_instances(make_instance) -> None:
     await b.create_member("bob")
     uri = await resolve_handle(a.app[FETCHER], "bob", b.settings.domain)
     assert uri == f"{b.url}/users/bob"
+
+
+async def test_signed_gets_in_secure_and_open_mode(make_instance) -> None:
+    secure = await make_instance(secure_mode=True)
+    open_ = await make_instance()
+    peer = await make_instance()
+    for inst in (secure, open_):
+        await inst.create_member("alice")
+    org = await signer_for(peer, "org")
+    forged_pem, _ = generate_key_pair()
+
+    async def get(inst, pem: str) -> int:  # type: ignore[no-untyped-def]
+        url = f"{inst.url}/users/alice"
+        headers = sign_request("GET", url, {"Accept": AP}, None, org.key_id, pem)
+        async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as resp:
+            return resp.status
+
+    assert await get(secure, org.private_key_pem) == 200  # authorized fetch by a real peer
+    assert await get(secure, forged_pem) == 401
+    assert await get(open_, forged_pem) == 200  # a public document, read as anonymous
