@@ -104,7 +104,7 @@ BODIES: dict[str, Any] = {
                            "reason": {"type": "string", "minLength": 1, "maxLength": 2000}}),  # fmt: skip
     "AccountRef": _obj({"account_id": ID_IN_BODY}),
     "Competencies": _obj({"competencies": {"type": "array", "maxItems": 30, "items": _obj(
-        {"name": {"type": "string", "minLength": 1, "maxLength": 100},
+        {"name": {"type": "string", "maxLength": 100, "description": "trimmed, lower-cased; blank names are dropped"},
          "level": {"enum": ["learning", "practised", "expert", None]}}, required=("name",))}}),  # fmt: skip
     "NewResult": _obj(
         {"text": {"type": "string", "minLength": 1, "maxLength": 5000}, "title": {"type": "string", "maxLength": 255},
@@ -157,7 +157,8 @@ def _list(name: str) -> dict[str, Any]:
     return {"type": "array", "items": _ref(name)}
 
 
-LIMIT = {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 40}}
+LIMIT = {"name": "limit", "in": "query", "required": False, "description": "clamped to 1..40",
+         "schema": {"type": "integer", "minimum": 0}}  # fmt: skip
 MAX_ID = {"name": "max_id", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
 C = PREFIX + "/communities/{id}"
 
@@ -196,7 +197,7 @@ def document() -> dict[str, Any]:
             params=(), errors=("400", "401", "403", "422"),
             query=[{"name": "competency", "in": "query", "required": True,
                     "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
-                   {**LIMIT, "schema": {"type": "integer", "minimum": 1, "maximum": 80}}],
+                   {**LIMIT, "description": "clamped to 1..80"}],
         )},  # fmt: skip
         C + "/results": {
             "get": _op("A community's results, newest first", _list("Result"), write=False, query=[MAX_ID, LIMIT],

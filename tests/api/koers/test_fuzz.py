@@ -1,5 +1,6 @@
-"""A bounded schemathesis run over the Koers OpenAPI document against a real instance: no 5xx, and
-every answer conforms to the document (status code, content type, body schema)."""
+"""A bounded schemathesis run over the Koers OpenAPI document against a real instance: no 5xx, data
+that violates the document is refused with a 4xx, and every answer conforms to the document (status
+code, content type, body schema)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
+    negative_data_rejection,
     status_code_conformance,
 )
 
@@ -23,7 +25,7 @@ from server.services import roadmap, roles
 from tests.api.koers.conftest import World
 
 EXAMPLES = 20
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [not_a_server_error, negative_data_rejection, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def _fuzz(base_url: str, token: str, real_ids: dict[str, dict[str, int]]) -> tuple[int, list[str]]:
