@@ -13,6 +13,7 @@ import json
 import logging
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -152,6 +153,32 @@ async def _signing_material(db: Database, activity_ids: set[int]) -> dict[int, t
         return {r.id: (json.dumps(r.document).encode(), r.key_id, r.private_key_pem) for r in rows}
 
 
+@dataclass(slots=True)
+class _Outcome:
+    """What one delivery attempt changes: its row's new values and what it says about the host."""
+
+    row: Any
+    values: dict[str, Any]
+    host_event: str | None = None  # "up" (it answered) | "down" (network error or 5xx)
+
+
+def _finish(row: Any, state: str, status: int | None, error: str | None, now: datetime) -> _Outcome:
+    values = {"state": state, "last_status": status, "last_error": error,
+              "attempts": row.attempts + (0 if state == "skipped" else 1), "sent_at": now if state == "sent" else None}  # fmt: skip
+    return _Outcome(row, values, "up" if status is not None and status < 500 else None)
+
+
+def _retry(row: Any, status: int | None, error: str, wait: float | None, now: datetime, *,
+           host_failed: bool) -> _Outcome:  # fmt: skip
+    attempts = row.attempts + 1
+    next_at = now + timedelta(seconds=wait if wait is not None else backoff(attempts))
+    give_up = next_at > clock.aware(row.created_at) + GIVE_UP_AFTER  # type: ignore[operator]
+    values = {"state": "failed" if give_up else "new", "attempts": attempts, "last_status": status,
+              "last_error": error[:1000], "next_attempt_at": next_at}  # fmt: skip
+    event = "down" if host_failed else ("up" if status is not None and status < 500 else None)
+    return _Outcome(row, values, event)
+
+
 class DeliveryWorker:
     """Per-app worker state: the wake-up event and the per-host concurrency limits."""
 
@@ -185,82 +212,58 @@ class DeliveryWorker:
                 probing.add(host)
         probing_now: set[str] = set()
 
-        async def one(row: Any) -> None:
+        async def one(row: Any) -> _Outcome:
             if row.host in blocked:
-                await self._finish(row, "skipped", None, "domain blocked or not allowed")
-                return
+                return _finish(row, "skipped", None, "domain blocked or not allowed", now)
             state = host_state.get(row.host)
             if state is not None and state.unavailable:
                 if row.host not in probing:
-                    await self._finish(row, "skipped", None, "host unavailable")
-                    return
+                    return _finish(row, "skipped", None, "host unavailable", now)
                 if row.host in probing_now:  # one probe at a time; the others wait for its answer
-                    await self._defer(row, now + PROBE_WAIT)
-                    return
+                    return _Outcome(row, {"next_attempt_at": now + PROBE_WAIT})
                 probing_now.add(row.host)
             if row.activity_id not in material or not material[row.activity_id][2]:
-                await self._finish(row, "failed", None, "activity or signing key missing")
-                return
+                return _finish(row, "failed", None, "activity or signing key missing", now)
             body, key_id, pem = material[row.activity_id]
             async with self._limit(row.host):
-                await self._deliver(row, body, key_id, pem, now)
+                return await self._deliver(row, body, key_id, pem, now)
 
-        await asyncio.gather(*(one(r) for r in rows))
+        outcomes = await asyncio.gather(*(one(r) for r in rows))
+        await self._record(outcomes, now)
         return len(rows)
 
-    async def _deliver(self, row: Any, body: bytes, key_id: str, pem: str, now: datetime) -> None:
+    async def _deliver(self, row: Any, body: bytes, key_id: str, pem: str, now: datetime) -> _Outcome:
         try:
             status, headers = await self.fetcher.post_signed(row.inbox, body, key_id, pem)
         except FetchError as exc:
             if exc.reason in ("private_address", "bad_url"):
-                await self._finish(row, "failed", None, str(exc))
-            else:
-                await self._retry(row, None, str(exc), None, now, host_failed=True)
-            return
+                return _finish(row, "failed", None, str(exc), now)
+            return _retry(row, None, str(exc), None, now, host_failed=True)
         if 200 <= status < 300:
-            await self._finish(row, "sent", status, None)
-        elif status in (429, 503):
+            return _finish(row, "sent", status, None, now)
+        if status in (429, 503):
             wait = retry_after_seconds(headers.get("Retry-After"), now)
-            await self._retry(row, status, f"HTTP {status}", wait, now, host_failed=status == 503)
-        elif 400 <= status < 500 and status not in RETRYABLE_4XX:
-            await self._finish(row, "failed", status, f"HTTP {status} (not retried)")
-        else:
-            await self._retry(row, status, f"HTTP {status}", None, now, host_failed=status >= 500)
+            return _retry(row, status, f"HTTP {status}", wait, now, host_failed=status == 503)
+        if 400 <= status < 500 and status not in RETRYABLE_4XX:
+            return _finish(row, "failed", status, f"HTTP {status} (not retried)", now)
+        return _retry(row, status, f"HTTP {status}", None, now, host_failed=status >= 500)
 
-    async def _defer(self, row: Any, when: datetime) -> None:
+    async def _record(self, outcomes: list[_Outcome], now: datetime) -> None:
+        """Write a cycle's outcomes in one transaction (a crash before it only means a resend,
+        which receivers drop as a duplicate activity id)."""
         async with self.db.write() as conn:
-            await conn.execute(sa.update(t.deliveries).where(t.deliveries.c.id == row.id)
-                               .values(next_attempt_at=when, locked_until=None))  # fmt: skip
-
-    async def _finish(self, row: Any, state: str, status: int | None, error: str | None) -> None:
-        now = clock.now()
-        async with self.db.write() as conn:
-            await conn.execute(sa.update(t.deliveries).where(t.deliveries.c.id == row.id).values(
-                state=state, last_status=status, last_error=error, locked_until=None,
-                attempts=t.deliveries.c.attempts + (0 if state == "skipped" else 1),
-                sent_at=now if state == "sent" else None,
-            ))  # fmt: skip
-            if status is not None and status < 500:  # the host answered: it is up
-                await hosts.record_success(conn, row.host, now)
-        if state != "sent":
-            log.info("delivery %s to %s %s: %s", row.id, row.inbox, state, error)
-
-    async def _retry(self, row: Any, status: int | None, error: str, wait: float | None, now: datetime,
-                     *, host_failed: bool) -> None:  # fmt: skip
-        attempts = row.attempts + 1
-        next_at = now + timedelta(seconds=wait if wait is not None else backoff(attempts))
-        give_up = next_at > clock.aware(row.created_at) + GIVE_UP_AFTER  # type: ignore[operator]
-        async with self.db.write() as conn:
-            await conn.execute(sa.update(t.deliveries).where(t.deliveries.c.id == row.id).values(
-                state="failed" if give_up else "new", attempts=attempts, last_status=status,
-                last_error=error[:1000], next_attempt_at=next_at, locked_until=None,
-            ))  # fmt: skip
-            if host_failed:
-                await hosts.record_failure(conn, row.host, error, now)
-            elif status is not None and status < 500:
-                await hosts.record_success(conn, row.host, now)
-        log.info("delivery %s to %s failed (%s); %s", row.id, row.inbox, error,
-                 "giving up" if give_up else f"retry at {next_at:%Y-%m-%d %H:%M:%S}")  # fmt: skip
+            for outcome in outcomes:
+                await conn.execute(sa.update(t.deliveries).where(t.deliveries.c.id == outcome.row.id)
+                                   .values(locked_until=None, **outcome.values))  # fmt: skip
+                if outcome.host_event == "down":
+                    await hosts.record_failure(conn, outcome.row.host, outcome.values["last_error"], now)
+                elif outcome.host_event == "up":
+                    await hosts.record_success(conn, outcome.row.host, now)
+        for outcome in outcomes:
+            state = outcome.values.get("state")
+            if state in ("failed", "skipped") or (state == "new" and "last_error" in outcome.values):
+                log.info("delivery %s to %s: %s (%s)", outcome.row.id, outcome.row.inbox, state,
+                         outcome.values.get("last_error"))  # fmt: skip
 
     async def loop(self, idle_seconds: float = 2.0) -> None:
         """Run cycles until cancelled; sleep until woken (or ``idle_seconds``) when idle."""
