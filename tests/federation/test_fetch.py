@@ -131,3 +131,20 @@ async def test_signed_get_and_cache(peer) -> None:
         assert len(seen) == 3
     finally:
         await f.close()
+
+
+async def test_connection_time_resolver_guard(peer) -> None:
+    from federation.fetch import _GuardedResolver
+
+    strict = _GuardedResolver(False)
+    with pytest.raises(FetchError) as err:
+        await strict.resolve("localhost", 80)
+    assert err.value.reason == "private_address"
+    await strict.close()
+    # With private addresses allowed, names go through the guarded resolver and connect.
+    server, _seen = peer
+    f = fetcher(True)
+    try:
+        assert (await f.fetch_json(f"http://localhost:{server.port}/hop/0"))["id"] == "done"
+    finally:
+        await f.close()
