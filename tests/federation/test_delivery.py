@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from federation.delivery import LEASE, _claim, backoff, retry_after_seconds, run_delivery_once
 from federation.state import DELIVERY
 from server import clock
-from server.app import create_app
+from server.app import CTX, create_app
 from server.storage import schema as t
 from tests.conftest import free_port
 from tests.federation.conftest import activity_rows, deliveries, queue, signer_for
@@ -203,3 +203,26 @@ async def test_resent_after_crash_between_post_and_record_is_stored_once(pair) -
     assert await run_delivery_once(a.app) == 1
     assert [r.state for r in await deliveries(a)] == ["sent"]
     assert len(await activity_rows(b)) == 1  # B dedupes by activity id
+
+
+async def test_queue_survives_a_restart_of_the_sender(pair) -> None:
+    a, b = pair
+    await queue(a, "alice", [f"{b.url}/inbox", f"{b.url}/users/bob/inbox"])
+    # A worker claimed the rows, then the process stopped.
+    assert len(await _claim(a.db, clock.now())) == 2
+    port = a.settings.port
+    await a.client.close()
+    app2 = create_app(a.settings)
+    client2 = TestClient(TestServer(app2, host="127.0.0.1", port=port))
+    await client2.start_server()
+    try:
+        worker = app2[DELIVERY]
+        assert await worker.run_once() == 0  # the old leases still hold
+        assert await worker.run_once(now=clock.now() + LEASE + timedelta(seconds=1)) == 2
+        assert await worker.run_once(now=clock.now() + LEASE + timedelta(seconds=2)) == 0
+        async with app2[CTX].db.read() as conn:
+            states = [r.state for r in await conn.execute(sa.select(t.deliveries.c.state))]
+        assert states == ["sent", "sent"]
+        assert len(await activity_rows(b)) == 1  # one activity, stored once
+    finally:
+        await client2.close()
