@@ -215,6 +215,17 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
             }
             if found != set(draft.role_ids):
                 raise ValidationError("those roles are not part of this community", field="role_ids")
+        if draft.contributor_ids:
+            if draft.kind != "result":
+                raise ValidationError("only results credit contributors", field="contributor_ids")
+            known = {
+                r[0]
+                for r in await conn.execute(
+                    sa.select(t.actors.c.id).where(t.actors.c.id.in_(draft.contributor_ids), t.actors.c.suspended.is_(False))
+                )
+            }
+            if known != set(draft.contributor_ids):
+                raise ValidationError("unknown contributor", field="contributor_ids")
         media_rows = []
         if draft.media_ids:
             media_rows = list(

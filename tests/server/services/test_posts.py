@@ -40,6 +40,7 @@ async def test_validation_writes_nothing(instance):
         Draft(source="r", kind="result"),
         Draft(source="c", audience=Audience.COMMUNITY),
         Draft(source="m", media_ids=(999,)),
+        Draft(source="credit", contributor_ids=(ana.actor_id,)),
     ]
     for draft in bad:
         with pytest.raises(ValidationError):
