@@ -289,6 +289,8 @@ roadmap_items = sa.Table(
     sa.Column("uri", sa.String(2048), nullable=True, unique=True),
     sa.Column("created_at", Stamp, nullable=False),
     sa.Column("updated_at", Stamp, nullable=False),
+    # the purpose version this item serves (optional)
+    sa.Column("purpose_version", sa.Integer, nullable=True),
 )
 
 roadmap_status_changes = sa.Table(
@@ -681,4 +683,66 @@ markers = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("updated_at", Stamp, nullable=False),
     sa.UniqueConstraint("user_id", "timeline", name="uq_markers_pair"),
+)
+
+# --- community events and open roadmaps ------------------------------------------------------
+
+events = sa.Table(
+    "events",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    _fk("organiser_id", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("title", sa.String(255), nullable=False),
+    sa.Column("description_source", sa.Text, nullable=False, server_default=""),
+    sa.Column("description_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("starts_at", Stamp, nullable=False, index=True),
+    sa.Column("ends_at", Stamp, nullable=True),
+    sa.Column("place_name", sa.String(255), nullable=False, server_default=""),
+    sa.Column("place_address", sa.String(500), nullable=False, server_default=""),
+    sa.Column("online_url", sa.String(2048), nullable=False, server_default=""),
+    # NULL: no limit
+    sa.Column("capacity", sa.Integer, nullable=True),
+    # free | approval
+    sa.Column("join_mode", sa.String(20), nullable=False, server_default="free"),
+    sa.Column("audience", sa.String(20), nullable=False, server_default="public"),
+    sa.Column("uri", sa.String(2048), nullable=True, unique=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+event_participants = sa.Table(
+    "event_participants",
+    metadata,
+    _pk(),
+    _fk("event_id", "events.id"),
+    _fk("actor_id", "actors.id"),
+    # joined | pending | rejected
+    sa.Column("state", sa.String(20), nullable=False),
+    # the remote Join activity's id (answered by Accept/Reject)
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("event_id", "actor_id", name="uq_event_participants_pair"),
+)
+
+roadmap_followers = sa.Table(
+    "roadmap_followers",
+    metadata,
+    _pk(),
+    _fk("item_id", "roadmap_items.id"),
+    _fk("actor_id", "actors.id"),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("item_id", "actor_id", name="uq_roadmap_followers_pair"),
+)
+
+roadmap_supports = sa.Table(
+    "roadmap_supports",
+    metadata,
+    _pk(),
+    _fk("item_id", "roadmap_items.id"),
+    _fk("actor_id", "actors.id"),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("item_id", "actor_id", name="uq_roadmap_supports_pair"),
 )

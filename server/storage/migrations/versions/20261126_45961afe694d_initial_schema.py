@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 514ba4158de7
+Revision ID: 45961afe694d
 Revises: 
-Create Date: 2026-11-26 22:12:34.870901
+Create Date: 2026-11-26 22:51:10.037467
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '514ba4158de7'
+revision = '45961afe694d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -312,6 +312,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_deliveries_next_attempt_at'), ['next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_state'), ['state'], unique=False)
 
+    op.create_table('events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('organiser_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('title', sa.String(length=255), nullable=False),
+    sa.Column('description_source', sa.Text(), server_default='', nullable=False),
+    sa.Column('description_html', sa.Text(), server_default='', nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('place_name', sa.String(length=255), server_default='', nullable=False),
+    sa.Column('place_address', sa.String(length=500), server_default='', nullable=False),
+    sa.Column('online_url', sa.String(length=2048), server_default='', nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=True),
+    sa.Column('join_mode', sa.String(length=20), server_default='free', nullable=False),
+    sa.Column('audience', sa.String(length=20), server_default='public', nullable=False),
+    sa.Column('uri', sa.String(length=2048), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_events_community_id_communities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organiser_id'], ['actors.id'], name=op.f('fk_events_organiser_id_actors'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
+    sa.UniqueConstraint('uri', name=op.f('uq_events_uri'))
+    )
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_events_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_organiser_id'), ['organiser_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_starts_at'), ['starts_at'], unique=False)
+
     op.create_table('invites',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
@@ -452,6 +480,22 @@ def upgrade() -> None:
     with op.batch_alter_table('roles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_roles_community_id'), ['community_id'], unique=False)
 
+    op.create_table('event_participants',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('uri', sa.String(length=2048), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_event_participants_actor_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_participants_event_id_events'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_participants')),
+    sa.UniqueConstraint('event_id', 'actor_id', name='uq_event_participants_pair')
+    )
+    with op.batch_alter_table('event_participants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_participants_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_participants_event_id'), ['event_id'], unique=False)
+
     op.create_table('list_members',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('list_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -478,6 +522,7 @@ def upgrade() -> None:
     sa.Column('uri', sa.String(length=2048), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('purpose_version', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['actors.id'], name=op.f('fk_roadmap_items_author_id_actors'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_roadmap_items_community_id_communities'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['owner_role_id'], ['roles.id'], name=op.f('fk_roadmap_items_owner_role_id_roles'), ondelete='SET NULL'),
@@ -563,6 +608,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_posts_roadmap_item_id'), ['roadmap_item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_posts_thread_root_id'), ['thread_root_id'], unique=False)
 
+    op.create_table('roadmap_followers',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('uri', sa.String(length=2048), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_roadmap_followers_actor_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item_id'], ['roadmap_items.id'], name=op.f('fk_roadmap_followers_item_id_roadmap_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_roadmap_followers')),
+    sa.UniqueConstraint('item_id', 'actor_id', name='uq_roadmap_followers_pair')
+    )
+    with op.batch_alter_table('roadmap_followers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_roadmap_followers_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_roadmap_followers_item_id'), ['item_id'], unique=False)
+
     op.create_table('roadmap_status_changes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -578,6 +638,21 @@ def upgrade() -> None:
     with op.batch_alter_table('roadmap_status_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_roadmap_status_changes_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_roadmap_status_changes_item_id'), ['item_id'], unique=False)
+
+    op.create_table('roadmap_supports',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('uri', sa.String(length=2048), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_roadmap_supports_actor_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item_id'], ['roadmap_items.id'], name=op.f('fk_roadmap_supports_item_id_roadmap_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_roadmap_supports')),
+    sa.UniqueConstraint('item_id', 'actor_id', name='uq_roadmap_supports_pair')
+    )
+    with op.batch_alter_table('roadmap_supports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_roadmap_supports_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_roadmap_supports_item_id'), ['item_id'], unique=False)
 
     op.create_table('bookmarks',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -846,11 +921,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_bookmarks_actor_id'))
 
     op.drop_table('bookmarks')
+    with op.batch_alter_table('roadmap_supports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_roadmap_supports_item_id'))
+        batch_op.drop_index(batch_op.f('ix_roadmap_supports_actor_id'))
+
+    op.drop_table('roadmap_supports')
     with op.batch_alter_table('roadmap_status_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roadmap_status_changes_item_id'))
         batch_op.drop_index(batch_op.f('ix_roadmap_status_changes_actor_id'))
 
     op.drop_table('roadmap_status_changes')
+    with op.batch_alter_table('roadmap_followers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_roadmap_followers_item_id'))
+        batch_op.drop_index(batch_op.f('ix_roadmap_followers_actor_id'))
+
+    op.drop_table('roadmap_followers')
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_posts_thread_root_id'))
         batch_op.drop_index(batch_op.f('ix_posts_roadmap_item_id'))
@@ -882,6 +967,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_list_members_actor_id'))
 
     op.drop_table('list_members')
+    with op.batch_alter_table('event_participants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_participants_event_id'))
+        batch_op.drop_index(batch_op.f('ix_event_participants_actor_id'))
+
+    op.drop_table('event_participants')
     with op.batch_alter_table('roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roles_community_id'))
 
@@ -918,6 +1008,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_invites_created_by'))
 
     op.drop_table('invites')
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_events_starts_at'))
+        batch_op.drop_index(batch_op.f('ix_events_organiser_id'))
+        batch_op.drop_index(batch_op.f('ix_events_community_id'))
+
+    op.drop_table('events')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliveries_state'))
         batch_op.drop_index(batch_op.f('ix_deliveries_next_attempt_at'))
