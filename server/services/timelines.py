@@ -126,6 +126,7 @@ async def profile(
     exclude_reblogs: bool = False,
     only_media: bool = False,
     only_results: bool = False,
+    exclude_results: bool = False,
     tagged: str | None = None,
     pinned: bool = False,
 ) -> list[int]:
@@ -141,6 +142,8 @@ async def profile(
         q = q.where(sa.exists(sa.select(1).where(t.media.c.post_id == p.c.id)))
     if only_results:
         q = q.where(p.c.kind == "result")
+    if exclude_results:
+        q = q.where(p.c.kind != "result")
     if tagged:
         q = q.where(p.c.id.in_(sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == tagged.lower())))
     if pinned:

@@ -62,7 +62,7 @@ async def profile_page(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         row = await person_or_redirect(conn, ctx, request.match_info["username"])
         actor = actor_view(row, ctx.base, ctx.settings.domain)
-        ids = await timelines.profile(conn, who, row.id, page)
+        ids = await timelines.profile(conn, who, row.id, page, exclude_results=True)
         posts = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
         result_ids = await timelines.profile(conn, who, row.id, timelines.Page(limit=5), only_results=True)
         results = await load_posts(conn, who, result_ids, base=ctx.base, local_domain=ctx.settings.domain)
