@@ -14,6 +14,7 @@ from aiohttp import web
 from federation.documents import activity_json, ap_viewer, wants_activitypub
 from server.activitypub import convert
 from server.activitypub.objects import load_post
+from server.activitypub.remote_membership import member_of_remote_community
 from server.activitypub.vocab import context
 from server.app import CTX
 from server.storage import schema as t
@@ -55,8 +56,11 @@ async def _visible_post(request: web.Request) -> tuple[sa.Row, Any] | web.Respon
             raise web.HTTPNotFound()
         if post.deleted_at is not None:
             return activity_json({"@context": context(ctx.base), **convert.tombstone(post.uri, deleted=post.deleted_at)}, status=410)
-        if not await can_see_post(conn, viewer, post.id):
-            raise web.HTTPNotFound()
+        visible = await can_see_post(conn, viewer, post.id)
+    # A member of a remote community (signing from its own instance) is checked with the Group.
+    if not visible and not await member_of_remote_community(request.app, post, viewer):
+        raise web.HTTPNotFound()
+    async with ctx.db.read() as conn:
         parts = await load_post(conn, ctx.base, ctx.settings.domain, post.id)
     return post, parts
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from server.context import Context
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
+MEMBER_FETCH_TRIES = 3  # local members tried as signers of a fetch before the instance actor
 OUTBOX = web.AppKey("activitypub_outbox", object)
 
 
@@ -54,19 +56,28 @@ async def the_actor(app: web.Application, activity: dict[str, Any], signer_id: i
     return actor_id
 
 
-async def fetch_object(app: web.Application, value: Any, *, trusted_actor: str | None = None) -> dict[str, Any]:
-    """The object of an activity: embedded when its id shares the actor's host, else fetched from origin."""
+async def fetch_object(app: web.Application, value: Any, *, trusted_actor: str | None = None,
+                       as_actors: Sequence[int] = ()) -> dict[str, Any]:  # fmt: skip
+    """The object of an activity: embedded when its id shares the actor's host, else fetched from origin.
+
+    ``as_actors``: local actors to sign the fetch as, tried in turn before the instance actor (an
+    origin shows a community-only post to a member of the community, not to our instance).
+    """
     if isinstance(value, dict) and isinstance(value.get("id"), str):
         if trusted_actor is None or same_origin(value["id"], trusted_actor):
             return value
         value = value["id"]
     if not isinstance(value, str):
         raise Ignore("no_object", "the activity has no usable object")
-    try:
-        doc = await fetch_signed(app, value)
-    except FederationError as exc:
-        log.info("fetching %s failed: %s", value, exc)
-        raise Ignore("fetch_failed", f"{value}: {exc}") from None
+    doc: Any = None
+    for signer in [*as_actors[:MEMBER_FETCH_TRIES], None]:
+        try:
+            doc = await fetch_signed(app, value, as_actor=signer)
+            break
+        except FederationError as exc:
+            log.info("fetching %s as %s failed: %s", value, signer or "the instance", exc)
+            if signer is None:
+                raise Ignore("fetch_failed", f"{value}: {exc}") from None
     if not isinstance(doc, dict) or doc.get("id") != value:
         raise Ignore("bad_object", f"{value} answered another id")
     return doc
@@ -94,3 +105,23 @@ async def local_community_of(conn: AsyncConnection, actor_id: int) -> sa.Row | N
             .where(t.communities.c.actor_id == actor_id, t.actors.c.domain.is_(None))
         )
     ).first()  # fmt: skip
+
+
+async def local_members_of_group(app: web.Application, group_uri: str | None) -> list[int]:
+    """Local actors who are accepted members (followers) of the Group ``group_uri``, oldest first.
+
+    They sign fetches of what the Group relays: its origin shows community posts to members only.
+    """
+    if not group_uri:
+        return []
+    member, group = t.actors.alias("member"), t.actors.alias("grp")
+    query = (
+        sa.select(t.follows.c.follower_id)
+        .join(member, member.c.id == t.follows.c.follower_id)
+        .join(group, group.c.id == t.follows.c.target_id)
+        .where(group.c.uri == group_uri, group.c.kind == "group", t.follows.c.state == "accepted",
+               member.c.domain.is_(None), member.c.kind == "person", member.c.suspended.is_(False))
+        .order_by(t.follows.c.id).limit(MEMBER_FETCH_TRIES)
+    )  # fmt: skip
+    async with ctx_of(app).db.read() as conn:
+        return [int(r[0]) for r in await conn.execute(query)]

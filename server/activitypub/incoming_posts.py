@@ -2,7 +2,9 @@
 
 A post addressed to a LOCAL community by one of its members is kept with audience ``community``
 and the Group Announces it to its remote members (FEP-1b12). From a non-member of an open community
-that accepts outside ideas it becomes an idea (``extra.idea``) and the managers are told.
+that accepts outside ideas, a post addressing the community or replying to its call for ideas becomes
+an idea in its idea box (``server.services.ideas``; the post stays as the idea's thread), and so does
+a member's post marked ``koers:idea``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from federation.actors import resolve_actor
 from federation.errors import FederationError, Ignore
 from server import clock
 from server.activitypub.incoming_common import (
-    OUTBOX, actor_by_uri, actor_row, ctx_of, ensure_remote_community, fetch_object, resolve, the_actor,
+    OUTBOX, actor_by_uri, actor_row, ctx_of, ensure_remote_community, fetch_object, local_members_of_group, resolve,
+    the_actor,
 )  # fmt: skip
-from server.activitypub.ingest import post_from_activity, update_from_activity, wipe_post
-from server.activitypub.vocab import POST_TYPES, first_id, same_origin, type_of
-from server.services import notifications
+from server.activitypub.ingest import known_communities, post_from_activity, update_from_activity, wipe_post
+from server.activitypub.vocab import POST_TYPES, first_id, koers, same_origin, type_of
+from server.services import ideas, notifications
 from server.services.follows import community_managers
 from server.services.posts import is_member
 from server.storage import schema as t
@@ -55,13 +58,13 @@ async def _store(app: web.Application, activity: dict[str, Any], obj: dict[str, 
             await conn.execute(t.posts.update().where(t.posts.c.id == post_id).values(community_id=None))
             ours = outsider = False
         if outsider:
-            await conn.execute(
-                t.posts.update().where(t.posts.c.id == post_id).values(extra={**(post.extra or {}), "idea": True})
-            )
-            for manager in await community_managers(conn, community.id):
-                await notifications.notify(
-                    conn, manager, "koers.idea", from_actor_id=author_id, post_id=post_id, community_id=community.id
-                )
+            # An outsider's idea: a post addressing the community, or a reply to its call for ideas.
+            # Other replies in a community thread stay plain replies.
+            addressed = community.id in (await known_communities(conn, obj)).values()
+            if addressed or await ideas.is_call_for_ideas(conn, post.in_reply_to_id):
+                await ideas.record_remote_idea(conn, post)
+        elif ours and koers(obj, "idea") is True:
+            await ideas.record_remote_idea(conn, post)  # a partner member's idea
         await notifications.for_new_post(conn, post_id)
         if ours and not outsider:
             await app[OUTBOX].announce_by_group(conn, post, activity)
@@ -193,10 +196,11 @@ async def on_announce(app: web.Application, activity: dict[str, Any], signer_id:
         announcer = await actor_row(conn, actor_id)
         if announcer.kind == "group":
             await ensure_remote_community(conn, announcer)
+    signers = await local_members_of_group(app, announcer_uri) if announcer.kind == "group" else []
     if isinstance(inner, str):
-        inner = await fetch_object(app, inner)
+        inner = await fetch_object(app, inner, as_actors=signers)
     if type_of(inner) in RELAYED and isinstance(inner, dict):
-        await _relayed(app, inner, announcer_uri)  # type: ignore[arg-type]
+        await _relayed(app, inner, announcer_uri, signers)  # type: ignore[arg-type]
         return
     async with ctx_of(app).db.read() as conn:
         known = (await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == first_id(inner)))).scalar()
@@ -218,25 +222,25 @@ async def on_announce(app: web.Application, activity: dict[str, Any], signer_id:
 RELAYED = ("Create", "Update", "Delete", "Like", "Undo", "Add", "Remove")
 
 
-async def _relayed_object(app: web.Application, value: Any, group_uri: str) -> dict[str, Any]:
+async def _relayed_object(app: web.Application, value: Any, group_uri: str, signers: list[int]) -> dict[str, Any]:
     """The object of a relayed activity: embedded when it comes from the Group's host, else fetched
     from its origin (the transport already replaced embedded copies from other hosts by their ids).
 
-    Known limit: a community-only post written on a third instance is not shown to our instance
-    actor by its origin, so such relays are ignored (``fetch_failed``) rather than believed.
+    The fetch is signed as a local member of the community (``signers``): a community-only post
+    written on a third instance is shown by its origin to members only, not to our instance actor.
     """
     if isinstance(value, dict) and same_origin(value.get("id"), group_uri):
         return value
-    return await fetch_object(app, first_id(value))
+    return await fetch_object(app, first_id(value), as_actors=signers)
 
 
-async def _relayed(app: web.Application, inner: dict[str, Any], group_uri: str) -> None:
+async def _relayed(app: web.Application, inner: dict[str, Any], group_uri: str, signers: list[int]) -> None:
     """An activity a Group relays: believed only as far as it can be checked."""
     kind = type_of(inner)
     inner_actor = first_id(inner.get("actor"))
     author_id = await resolve(app, inner_actor)
     if kind in ("Create", "Update"):
-        obj = await _relayed_object(app, inner.get("object"), group_uri)
+        obj = await _relayed_object(app, inner.get("object"), group_uri, signers)
         if first_id(obj.get("attributedTo")) != inner_actor:
             raise Ignore("origin_mismatch", "relayed object not by the relayed actor")
         if kind == "Update":
@@ -254,7 +258,7 @@ async def _relayed(app: web.Application, inner: dict[str, Any], group_uri: str) 
         if post is None or post.community_id is None or post.community_id != group_community:
             raise Ignore("not_in_community", "relayed Delete of something outside the Group")
         try:
-            await fetch_object(app, target)
+            await fetch_object(app, target, as_actors=signers)
         except Ignore:  # gone (or hidden) at its origin: the delete stands
             await on_delete(app, inner, author_id)
             return
