@@ -5,7 +5,7 @@ media) asks this module who may see an object; nothing filters on its own. Side 
 
 - ``Audience``: the seven audiences of DESIGN.md;
 - ``visible_clause``: the SQL form (a WHERE clause) — the single source of truth;
-- ``can_see_post`` / ``can_see_item``: the same rule for one object, evaluated through the clause;
+- ``can_see_post`` / ``can_see_item`` / ``can_see_event``: the same rule for one object, evaluated through the clause;
 - ``addressing`` / ``audience_from_addressing``: the ActivityPub to/cc mapping, both ways;
 - ``reply_audience`` / ``can_boost``: replies and boosts never widen an audience.
 """
@@ -167,6 +167,12 @@ def items_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     return visible_clause(viewer, audience=ri.c.audience, author_id=ri.c.author_id, community_id=ri.c.community_id)
 
 
+def events_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """The clause for community events (same audiences as roadmap items; the organiser is the author)."""
+    ev = t.events
+    return visible_clause(viewer, audience=ev.c.audience, author_id=ev.c.organiser_id, community_id=ev.c.community_id)
+
+
 def listed_for(viewer: Viewer, posts: sa.Table = t.posts) -> sa.ColumnElement[bool]:
     """Visible *and* meant for listings: unlisted posts are left out of timelines and feeds."""
     return sa.and_(posts_visible_to(viewer, posts), posts.c.audience != Audience.UNLISTED.value)
@@ -181,6 +187,12 @@ async def can_see_post(conn: AsyncConnection, viewer: Viewer, post_id: int) -> b
 async def can_see_item(conn: AsyncConnection, viewer: Viewer, item_id: int) -> bool:
     """May ``viewer`` see this roadmap item?"""
     row = await conn.execute(sa.select(1).where(t.roadmap_items.c.id == item_id, items_visible_to(viewer)))
+    return row.first() is not None
+
+
+async def can_see_event(conn: AsyncConnection, viewer: Viewer, event_id: int) -> bool:
+    """May ``viewer`` see this community event?"""
+    row = await conn.execute(sa.select(1).where(t.events.c.id == event_id, events_visible_to(viewer)))
     return row.first() is not None
 
 

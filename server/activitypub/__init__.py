@@ -30,6 +30,9 @@ def setup(app: web.Application) -> None:
         "Add": posts.on_add_remove, "Remove": posts.on_add_remove,
     }.items():  # fmt: skip
         handlers.register(name, handler)
+    from server.activitypub import roadmap_federation
+
+    roadmap_federation.install(app)
     app[ACTOR_EXTRAS].append(actor_extra)
     app.router.add_routes(documents.routes)
     app.router.add_routes(community_documents.routes)

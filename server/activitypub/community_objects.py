@@ -102,4 +102,6 @@ async def roadmap_object(conn: AsyncConnection, base: str, item_id: int) -> dict
         "type": "Article", "name": item.title, "content": item.description_html, "attributedTo": group.uri,
         "audience": group.uri, "to": address.to, "cc": address.cc, "koers:status": item.status,
         "koers:role": owner, "published": iso(item.created_at), "updated": iso(item.updated_at),
+        "followers": f"{item.uri or urls.roadmap_item(base, group.username, item.id)}/followers",
+        "koers:purposeVersion": item.purpose_version,
     }  # fmt: skip

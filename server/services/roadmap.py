@@ -44,6 +44,7 @@ class Item:
     uri: str | None
     created_at: datetime
     updated_at: datetime
+    purpose_version: int | None = None
 
     @property
     def status_label(self) -> str:
@@ -115,6 +116,7 @@ async def create_item(
     status: str = "idea",
     owner_role_id: int | None = None,
     audience: str = "public",
+    purpose_version: int | None = None,
 ) -> int:
     """A member adds an item to the roadmap; returns its id. The first status is recorded too."""
     title = title.strip()
@@ -144,9 +146,17 @@ async def create_item(
             ).scalar()
             if role_community != community_id:
                 raise ValidationError("the owner role must be a role of this community", field="owner_role_id")
+        if purpose_version is not None:
+            known = await conn.execute(
+                sa.select(1).where(
+                    t.purpose_versions.c.community_id == community_id, t.purpose_versions.c.version == purpose_version
+                )
+            )
+            if not known.first():
+                raise ValidationError("purpose_version: no such version of the purpose", field="purpose_version")
         now = clock.now()
         res = await conn.execute(
-            t.roadmap_items.insert().values(
+            t.roadmap_items.insert().values(purpose_version=purpose_version,
                 community_id=community_id, title=title, description_source=description,
                 description_html=text.render(description).html if description.strip() else "", status=status,
                 owner_role_id=owner_role_id, audience=item_audience.value, author_id=actor_id,
@@ -218,6 +228,7 @@ def _item(r: sa.Row) -> Item:
         status=r.status, owner_role_id=r.owner_role_id, owner_role_name=r.owner_role_name,
         audience=Audience(r.audience), author_id=r.author_id, uri=r.uri,
         created_at=clock.aware(r.created_at), updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
+        purpose_version=r.purpose_version,
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError, ValidationError
-from server.services import posts, roadmap, roles, timelines
+from server.services import posts, roadmap, roadmap_social, roles, timelines
 from server.services.views import load_posts
 from server.visibility import ITEM_AUDIENCES, Audience
 from server.web.community_scope import int_or_none, scope
@@ -30,8 +30,9 @@ async def roadmap_page(request: web.Request) -> web.Response:
         s = await scope(request, conn)
         items = await roadmap.items(conn, s.viewer, s.community.id)
         changes = await roadmap.recent_changes(conn, s.viewer, s.community.id, limit=15)
+        supports = await roadmap_social.support_counts(conn, [i.id for i in items])
     return await render(request, "roadmap.html", columns=roadmap.by_status(items), labels=roadmap.STATUS_LABELS,
-                        changes=changes, **s.template_vars())  # fmt: skip
+                        changes=changes, supports=supports, **s.template_vars())  # fmt: skip
 
 
 async def _new_item_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
@@ -86,11 +87,12 @@ async def _item_page(request: web.Request, *, status: int = 200, **extra: Any) -
         ids = await timelines.community(conn, s.viewer, s.community.id, timelines.Page(limit=40), roadmap_item_id=item.id)
         results = await load_posts(conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
         may_change = await roadmap.may_change(conn, item, s.me)
+        standing = await roadmap_social.standing(conn, item.id, s.me)
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     return await render(
         request, "roadmap_item.html", status=status, item=item, changes=changes, results=results,
-        may_change=may_change, labels=roadmap.STATUS_LABELS, **s.template_vars(), **extra,
+        may_change=may_change, standing=standing, labels=roadmap.STATUS_LABELS, **s.template_vars(), **extra,
     )  # fmt: skip
 
 

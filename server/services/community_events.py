@@ -1,0 +1,371 @@
+"""Community events (the networking drinks, the workshop): time, place or online link, capacity and
+join mode; participants from this instance and from anywhere in the fediverse.
+
+Any accepted member of a community may organise an event for it (the organiser and the community's
+managers may edit it and decide on requests). Every read goes through ``visibility.events_visible_to``.
+Participation states: ``joined`` | ``pending`` (approval mode) | ``rejected``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock
+from server.context import Context
+from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.services import text
+from server.services.posts import is_member, viewer_for_actor
+from server.storage import schema as t
+from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_event, events_visible_to
+
+JOIN_MODES = ("free", "approval")
+MAX_TITLE = 255
+MAX_DESCRIPTION = 10000
+FULL_MESSAGE = "this event is full"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event as pages and APIs show it."""
+
+    id: int
+    community_id: int
+    organiser_id: int | None
+    title: str
+    description_html: str
+    starts_at: datetime
+    ends_at: datetime | None
+    place_name: str
+    place_address: str
+    online_url: str
+    capacity: int | None
+    join_mode: str
+    audience: Audience
+    uri: str | None
+    participant_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.participant_count, 0)
+
+    @property
+    def past(self) -> bool:
+        return (self.ends_at or self.starts_at) < clock.now()
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """One RSVP: who and in which state."""
+
+    actor_id: int
+    handle: str
+    display_name: str
+    local: bool
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    """What an organiser fills in; validated by ``create_event`` / ``update_event``."""
+
+    title: str
+    starts_at: datetime | None
+    description: str = ""
+    ends_at: datetime | None = None
+    place_name: str = ""
+    place_address: str = ""
+    online_url: str = ""
+    capacity: int | None = None
+    join_mode: str = "free"
+    audience: str = "public"
+
+
+def parse_time(value: str, field: str) -> datetime | None:
+    """An ISO 8601 time from a form or JSON; a time without offset is taken as UTC."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{field}: a date and time such as 2026-12-01T18:00", field=field) from None
+    return clock.aware(parsed)
+
+
+def _validated(data: EventInput) -> dict[str, Any]:
+    title = data.title.strip()
+    if not title:
+        raise ValidationError("title: please give the event a title", field="title")
+    if len(title) > MAX_TITLE:
+        raise ValidationError(f"title: at most {MAX_TITLE} characters", field="title")
+    if len(data.description) > MAX_DESCRIPTION:
+        raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+    if data.starts_at is None:
+        raise ValidationError("starts_at: when does the event start?", field="starts_at")
+    if data.starts_at.tzinfo is None:
+        raise ValidationError("starts_at: give a time zone", field="starts_at")
+    if data.ends_at is not None and data.ends_at <= data.starts_at:
+        raise ValidationError("ends_at: the end must be after the start", field="ends_at")
+    online = data.online_url.strip()
+    if online and urlsplit(online).scheme not in ("http", "https"):
+        raise ValidationError("online_url: an http(s) link", field="online_url")
+    if not online and not data.place_name.strip() and not data.place_address.strip():
+        raise ValidationError("place_name: give a place or an online link", field="place_name")
+    if data.capacity is not None and not 1 <= data.capacity <= 100000:
+        raise ValidationError("capacity: a number from 1, or empty for no limit", field="capacity")
+    if data.join_mode not in JOIN_MODES:
+        raise ValidationError("join_mode: free or approval", field="join_mode")
+    try:
+        audience = Audience.parse(data.audience)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="audience") from None
+    if audience not in ITEM_AUDIENCES:
+        raise ValidationError(f"audience: one of {', '.join(a.value for a in ITEM_AUDIENCES)}", field="audience")
+    return {
+        "title": title, "description_source": data.description,
+        "description_html": text.render(data.description).html if data.description.strip() else "",
+        "starts_at": data.starts_at, "ends_at": data.ends_at, "place_name": data.place_name.strip()[:255],
+        "place_address": data.place_address.strip()[:500], "online_url": online, "capacity": data.capacity,
+        "join_mode": data.join_mode, "audience": audience.value,
+    }  # fmt: skip
+
+
+async def _community_handle(conn: AsyncConnection, community_id: int) -> str:
+    handle = (
+        await conn.execute(
+            sa.select(t.actors.c.username).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            .where(t.communities.c.id == community_id, t.communities.c.local.is_(True))
+        )
+    ).scalar()  # fmt: skip
+    if handle is None:
+        raise NotFound("no such community")
+    return str(handle)
+
+
+async def create_event(ctx: Context, actor_id: int, community_id: int, data: EventInput) -> int:
+    """A member organises an event of the community; returns its id."""
+    values = _validated(data)
+    async with ctx.db.write() as conn:
+        handle = await _community_handle(conn, community_id)
+        if not await is_member(conn, community_id, actor_id):
+            raise Forbidden("only members of the community can organise its events")
+        now = clock.now()
+        res = await conn.execute(
+            t.events.insert().values(community_id=community_id, organiser_id=actor_id, created_at=now, updated_at=now, **values)
+        )
+        event_id = int(res.inserted_primary_key[0])
+        await conn.execute(
+            t.events.update().where(t.events.c.id == event_id).values(uri=f"{ctx.base}/c/{handle}/events/{event_id}")
+        )
+        await conn.execute(
+            t.event_participants.insert().values(event_id=event_id, actor_id=actor_id, state="joined", created_at=now)
+        )
+        event = await ctx.events.emit(conn, "event.created", event_id=event_id, community_id=community_id, actor_id=actor_id)
+    await ctx.events.committed(event)
+    return event_id
+
+
+async def may_manage(conn: AsyncConnection, event_id: int, actor_id: int | None) -> bool:
+    """The organiser and the community's managers edit the event and decide on requests."""
+    if actor_id is None:
+        return False
+    row = (await conn.execute(sa.select(t.events.c.organiser_id, t.events.c.community_id).where(t.events.c.id == event_id))).first()
+    if row is None:
+        return False
+    if row.organiser_id == actor_id:
+        return True
+    manager = await conn.execute(
+        sa.select(1).where(t.community_managers.c.community_id == row.community_id, t.community_managers.c.actor_id == actor_id)
+    )
+    return manager.first() is not None
+
+
+async def update_event(ctx: Context, actor_id: int, event_id: int, data: EventInput) -> None:
+    """The organiser or a manager changes the event (an ``Update`` when federated)."""
+    values = _validated(data)
+    async with ctx.db.write() as conn:
+        if not await can_see_event(conn, Viewer(actor_id=actor_id, local=True), event_id):
+            raise NotFound("no such event")
+        if not await may_manage(conn, event_id, actor_id):
+            raise Forbidden("only the organiser or a manager can change the event")
+        await conn.execute(t.events.update().where(t.events.c.id == event_id).values(updated_at=clock.now(), **values))
+        event = await ctx.events.emit(conn, "event.updated", event_id=event_id, actor_id=actor_id)
+    await ctx.events.committed(event)
+
+
+async def joined_count(conn: AsyncConnection, event_id: int) -> int:
+    """How many people have a place."""
+    return int(
+        (
+            await conn.execute(
+                sa.select(sa.func.count()).select_from(t.event_participants)
+                .where(t.event_participants.c.event_id == event_id, t.event_participants.c.state == "joined")
+            )
+        ).scalar_one()
+    )  # fmt: skip
+
+
+async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | None = None) -> str:
+    """Ask for a place (local or remote actor): ``joined`` in free mode, ``pending`` in approval mode.
+
+    A full event raises Conflict (a remote Join is answered with a Reject).
+    """
+    async with ctx.db.write() as conn:
+        row = (await conn.execute(sa.select(t.events).where(t.events.c.id == event_id))).first()
+        if row is None or not await can_see_event(conn, await viewer_for_actor(conn, actor_id), event_id):
+            raise NotFound("no such event")
+        existing = (
+            await conn.execute(
+                sa.select(t.event_participants).where(
+                    t.event_participants.c.event_id == event_id, t.event_participants.c.actor_id == actor_id
+                )
+            )
+        ).first()
+        if existing is not None and existing.state in ("joined", "pending"):
+            return str(existing.state)
+        if existing is not None and existing.state == "rejected":
+            raise Forbidden("the organisers declined your request for this event")
+        if row.capacity is not None and await joined_count(conn, event_id) >= row.capacity:
+            raise Conflict(f"{FULL_MESSAGE}: all {row.capacity} places are taken")
+        state = "joined" if row.join_mode == "free" else "pending"
+        await conn.execute(
+            t.event_participants.insert().values(
+                event_id=event_id, actor_id=actor_id, state=state, uri=join_uri, created_at=clock.now()
+            )
+        )
+        event = await ctx.events.emit(conn, "event.rsvp", event_id=event_id, actor_id=actor_id, state=state)
+    await ctx.events.committed(event)
+    return state
+
+
+async def leave(ctx: Context, actor_id: int, event_id: int) -> None:
+    """Give up a place or withdraw a request (an organiser stays: there is always one)."""
+    async with ctx.db.write() as conn:
+        row = (await conn.execute(sa.select(t.events).where(t.events.c.id == event_id))).first()
+        if row is None:
+            raise NotFound("no such event")
+        res = await conn.execute(
+            t.event_participants.delete().where(
+                t.event_participants.c.event_id == event_id, t.event_participants.c.actor_id == actor_id,
+                t.event_participants.c.state != "rejected",
+            )
+        )  # fmt: skip
+        if not res.rowcount:
+            raise NotFound("you are not taking part in this event")
+        event = await ctx.events.emit(conn, "event.left", event_id=event_id, actor_id=actor_id)
+    await ctx.events.committed(event)
+
+
+async def decide(ctx: Context, manager_id: int, event_id: int, participant_id: int, accept: bool) -> str:
+    """The organiser or a manager accepts or rejects a pending request; capacity still holds."""
+    async with ctx.db.write() as conn:
+        row = (await conn.execute(sa.select(t.events).where(t.events.c.id == event_id))).first()
+        if row is None or not await can_see_event(conn, Viewer(actor_id=manager_id, local=True), event_id):
+            raise NotFound("no such event")
+        if not await may_manage(conn, event_id, manager_id):
+            raise Forbidden("only the organiser or a manager can decide on requests")
+        pending = (
+            await conn.execute(
+                sa.select(t.event_participants).where(
+                    t.event_participants.c.event_id == event_id, t.event_participants.c.actor_id == participant_id,
+                    t.event_participants.c.state == "pending",
+                )
+            )
+        ).first()  # fmt: skip
+        if pending is None:
+            raise NotFound("no pending request from that person")
+        if accept and row.capacity is not None and await joined_count(conn, event_id) >= row.capacity:
+            raise Conflict(f"{FULL_MESSAGE}: all {row.capacity} places are taken")
+        state = "joined" if accept else "rejected"
+        await conn.execute(t.event_participants.update().where(t.event_participants.c.id == pending.id).values(state=state))
+        event = await ctx.events.emit(conn, "event.decided", event_id=event_id, actor_id=participant_id, state=state)
+    await ctx.events.committed(event)
+    return state
+
+
+def _count_subquery() -> sa.ScalarSelect:
+    ep = t.event_participants
+    return (
+        sa.select(sa.func.count()).select_from(ep).where(ep.c.event_id == t.events.c.id, ep.c.state == "joined")
+        .scalar_subquery()
+    )  # fmt: skip
+
+
+def _event(r: sa.Row) -> Event:
+    return Event(
+        id=r.id, community_id=r.community_id, organiser_id=r.organiser_id, title=r.title,
+        description_html=r.description_html or "", starts_at=clock.aware(r.starts_at),  # type: ignore[arg-type]
+        ends_at=clock.aware(r.ends_at), place_name=r.place_name or "", place_address=r.place_address or "",
+        online_url=r.online_url or "", capacity=r.capacity, join_mode=r.join_mode, audience=Audience(r.audience),
+        uri=r.uri, participant_count=int(r.participant_count), created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
+        updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def events_of(conn: AsyncConnection, viewer: Viewer, community_id: int, *, audiences: tuple[str, ...] | None = None) -> list[Event]:
+    """The events of a community the viewer may see, soonest first (``audiences`` narrows further)."""
+    query = sa.select(t.events, _count_subquery().label("participant_count")).where(
+        t.events.c.community_id == community_id, events_visible_to(viewer)
+    )
+    if audiences is not None:
+        query = query.where(t.events.c.audience.in_(audiences))
+    rows = await conn.execute(query.order_by(t.events.c.starts_at, t.events.c.id))
+    return [_event(r) for r in rows]
+
+
+def split_upcoming(all_events: list[Event]) -> tuple[list[Event], list[Event]]:
+    """(upcoming soonest first, past most recent first)."""
+    upcoming = [e for e in all_events if not e.past]
+    past = [e for e in all_events if e.past]
+    return upcoming, list(reversed(past))
+
+
+async def get_event(conn: AsyncConnection, viewer: Viewer, community_id: int, event_id: int) -> Event:
+    """One event of this community the viewer may see, or NotFound (hidden events do not exist)."""
+    row = (
+        await conn.execute(
+            sa.select(t.events, _count_subquery().label("participant_count")).where(
+                t.events.c.id == event_id, t.events.c.community_id == community_id, events_visible_to(viewer)
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such event")
+    return _event(row)
+
+
+async def participants(conn: AsyncConnection, event_id: int) -> list[Participant]:
+    """Everyone who answered, joined first (callers checked the event is visible)."""
+    ep, a = t.event_participants, t.actors
+    rows = await conn.execute(
+        sa.select(ep.c.actor_id, ep.c.state, a.c.username, a.c.domain, a.c.display_name)
+        .join(a, a.c.id == ep.c.actor_id).where(ep.c.event_id == event_id).order_by(ep.c.state, ep.c.id)
+    )  # fmt: skip
+    return [
+        Participant(
+            actor_id=r.actor_id, handle=r.username if r.domain is None else f"{r.username}@{r.domain}",
+            display_name=r.display_name or r.username, local=r.domain is None, state=r.state,
+        )
+        for r in rows
+    ]
+
+
+async def state_of(conn: AsyncConnection, event_id: int, actor_id: int | None) -> str | None:
+    """This actor's participation state, if any."""
+    if actor_id is None:
+        return None
+    return (
+        await conn.execute(
+            sa.select(t.event_participants.c.state).where(
+                t.event_participants.c.event_id == event_id, t.event_participants.c.actor_id == actor_id
+            )
+        )
+    ).scalar()

@@ -1,0 +1,115 @@
+"""Following and supporting roadmap items, from this instance or from any fediverse account.
+
+One follow and one support per person per item (unique pairs). Followers receive an ``Update`` of
+the item whenever its status changes (server/activitypub/roadmap_federation.py); a remote ``Like``
+of the item counts as a support.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock
+from server.context import Context
+from server.errors import NotFound
+from server.services.posts import viewer_for_actor
+from server.storage import schema as t
+from server.visibility import can_see_item
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Counts of an item and the viewer's own follow/support."""
+
+    supports: int
+    followers: int
+    following: bool
+    supporting: bool
+
+
+async def _visible(conn: AsyncConnection, actor_id: int, item_id: int) -> None:
+    if not await can_see_item(conn, await viewer_for_actor(conn, actor_id), item_id):
+        raise NotFound("no such roadmap item")
+
+
+async def _add(ctx: Context, table: sa.Table, kind: str, actor_id: int, item_id: int, uri: str | None) -> bool:
+    async with ctx.db.write() as conn:
+        await _visible(conn, actor_id, item_id)
+        exists = await conn.execute(sa.select(table.c.id).where(table.c.item_id == item_id, table.c.actor_id == actor_id))
+        if exists.first():
+            return False
+        await conn.execute(table.insert().values(item_id=item_id, actor_id=actor_id, uri=uri, created_at=clock.now()))
+        event = await ctx.events.emit(conn, kind, item_id=item_id, actor_id=actor_id)
+    await ctx.events.committed(event)
+    return True
+
+
+async def _remove(ctx: Context, table: sa.Table, kind: str, actor_id: int, item_id: int) -> bool:
+    async with ctx.db.write() as conn:
+        res = await conn.execute(table.delete().where(table.c.item_id == item_id, table.c.actor_id == actor_id))
+        if not res.rowcount:
+            return False
+        event = await ctx.events.emit(conn, kind, item_id=item_id, actor_id=actor_id)
+    await ctx.events.committed(event)
+    return True
+
+
+async def follow(ctx: Context, actor_id: int, item_id: int, *, uri: str | None = None) -> bool:
+    """Follow an item's status changes; False when already following."""
+    return await _add(ctx, t.roadmap_followers, "roadmap.followed", actor_id, item_id, uri)
+
+
+async def unfollow(ctx: Context, actor_id: int, item_id: int) -> bool:
+    """Stop following; False when not following."""
+    return await _remove(ctx, t.roadmap_followers, "roadmap.unfollowed", actor_id, item_id)
+
+
+async def support(ctx: Context, actor_id: int, item_id: int, *, uri: str | None = None) -> bool:
+    """Support an item (one per person); False when already supporting."""
+    return await _add(ctx, t.roadmap_supports, "roadmap.supported", actor_id, item_id, uri)
+
+
+async def unsupport(ctx: Context, actor_id: int, item_id: int) -> bool:
+    """Withdraw a support; False when there was none."""
+    return await _remove(ctx, t.roadmap_supports, "roadmap.unsupported", actor_id, item_id)
+
+
+async def support_counts(conn: AsyncConnection, item_ids: list[int]) -> dict[int, int]:
+    """Supports per item (items without any are left out)."""
+    if not item_ids:
+        return {}
+    rs = t.roadmap_supports
+    rows = await conn.execute(
+        sa.select(rs.c.item_id, sa.func.count()).where(rs.c.item_id.in_(item_ids)).group_by(rs.c.item_id)
+    )
+    return {int(i): int(n) for i, n in rows}
+
+
+async def standing(conn: AsyncConnection, item_id: int, actor_id: int | None) -> Standing:
+    """Counts and the viewer's own follow/support of one item (callers checked visibility)."""
+
+    async def count(table: sa.Table) -> int:
+        return int((await conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.item_id == item_id))).scalar_one())
+
+    async def mine(table: sa.Table) -> bool:
+        if actor_id is None:
+            return False
+        row = await conn.execute(sa.select(1).where(table.c.item_id == item_id, table.c.actor_id == actor_id))
+        return row.first() is not None
+
+    return Standing(
+        supports=await count(t.roadmap_supports), followers=await count(t.roadmap_followers),
+        following=await mine(t.roadmap_followers), supporting=await mine(t.roadmap_supports),
+    )  # fmt: skip
+
+
+async def remote_followers(conn: AsyncConnection, item_id: int) -> list[int]:
+    """Actor ids of the item's followers on other instances (the recipients of its Updates)."""
+    rows = await conn.execute(
+        sa.select(t.roadmap_followers.c.actor_id).join(t.actors, t.actors.c.id == t.roadmap_followers.c.actor_id)
+        .where(t.roadmap_followers.c.item_id == item_id, t.actors.c.domain.is_not(None))
+    )  # fmt: skip
+    return [int(r[0]) for r in rows]

@@ -1,0 +1,33 @@
+"""The roadmap item page's "Follow" and "Support" buttons (one support per person)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.app import CTX
+from server.services import roadmap, roadmap_social
+from server.web.community_scope import scope
+from server.web.render import flash, form, redirect, require_user
+
+routes = web.RouteTableDef()
+ACTIONS = {
+    "follow": (roadmap_social.follow, "You will hear about every status change of this item."),
+    "unfollow": (roadmap_social.unfollow, "You no longer follow this item."),
+    "support": (roadmap_social.support, "Thank you for your support."),
+    "unsupport": (roadmap_social.unsupport, "Your support was withdrawn."),
+}
+
+
+@routes.post(r"/c/{handle}/roadmap/{item_id:\d+}/{action:(follow|unfollow|support|unsupport)}")
+async def item_action(request: web.Request) -> web.Response:
+    user = await require_user(request)
+    await form(request)
+    ctx = request.app[CTX]
+    item_id = int(request.match_info["item_id"])
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        await roadmap.get_item(conn, s.viewer, s.community.id, item_id)
+    action, message = ACTIONS[request.match_info["action"]]
+    await action(ctx, user.id, item_id)
+    flash(request, message)
+    raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")
