@@ -173,6 +173,18 @@ def events_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     return visible_clause(viewer, audience=ev.c.audience, author_id=ev.c.organiser_id, community_id=ev.c.community_id)
 
 
+def ideas_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """The clause for ideas in a community's idea box (audience ``public`` or ``community``)."""
+    ideas = t.ideas
+    return visible_clause(viewer, audience=ideas.c.audience, author_id=ideas.c.author_id, community_id=ideas.c.community_id)
+
+
+async def can_see_idea(conn: AsyncConnection, viewer: Viewer, idea_id: int) -> bool:
+    """May ``viewer`` see this idea?"""
+    row = await conn.execute(sa.select(1).where(t.ideas.c.id == idea_id, ideas_visible_to(viewer)))
+    return row.first() is not None
+
+
 def listed_for(viewer: Viewer, posts: sa.Table = t.posts) -> sa.ColumnElement[bool]:
     """Visible *and* meant for listings: unlisted posts are left out of timelines and feeds."""
     return sa.and_(posts_visible_to(viewer, posts), posts.c.audience != Audience.UNLISTED.value)

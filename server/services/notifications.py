@@ -16,7 +16,8 @@ from server.storage import schema as t
 
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
          "koers.role_assigned", "koers.role_requested", "koers.result", "koers.purpose_changed",
-         "koers.join_request", "koers.report", "koers.roadmap_status", "koers.member_added")  # fmt: skip
+         "koers.join_request", "koers.report", "koers.roadmap_status", "koers.member_added",
+         "koers.idea", "koers.idea_update")  # fmt: skip
 
 
 async def _is_local_user(conn: AsyncConnection, actor_id: int) -> bool:

@@ -60,6 +60,8 @@ class Draft:
     media_ids: tuple[int, ...] = ()
     poll: PollSpec | None = None
     application_id: int | None = None
+    # Koers flags carried by the post (``idea``, ``call_for_ideas``); set by the services that own them
+    extra: dict | None = None
 
 
 async def viewer_for_actor(conn: AsyncConnection, actor_id: int) -> Viewer:
@@ -258,7 +260,7 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
                 in_reply_to_uri=parent.uri if parent is not None else None,
                 thread_root_id=thread_root_id,
                 roadmap_item_id=draft.roadmap_item_id,
-                extra={},
+                extra=dict(draft.extra or {}),
                 created_at=now,
                 application_id=draft.application_id,
             )

@@ -746,3 +746,38 @@ roadmap_supports = sa.Table(
     sa.Column("created_at", Stamp, nullable=False),
     sa.UniqueConstraint("item_id", "actor_id", name="uq_roadmap_supports_pair"),
 )
+
+# --- the idea box ----------------------------------------------------------------------------
+
+ideas = sa.Table(
+    "ideas",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    # a local member, a partner member or any fediverse account
+    _fk("author_id", "actors.id"),
+    sa.Column("title", sa.String(255), nullable=False),
+    sa.Column("text_html", sa.Text, nullable=False, server_default=""),
+    # the post that carries the idea (its discussion thread); from the fediverse: the remote post
+    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="SET NULL"), nullable=True, unique=True),
+    # public | community (who may see the idea; follows its post's audience)
+    sa.Column("audience", sa.String(20), nullable=False, server_default="public"),
+    # open | merged | promoted | declined
+    sa.Column("status", sa.String(20), nullable=False, server_default="open", index=True),
+    sa.Column("merged_into_id", Id, sa.ForeignKey("ideas.id", ondelete="SET NULL"), nullable=True),
+    # roadmap | proposal, and the id of what it became
+    sa.Column("promoted_kind", sa.String(20), nullable=True),
+    sa.Column("promoted_to_id", Id, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+idea_supports = sa.Table(
+    "idea_supports",
+    metadata,
+    _pk(),
+    _fk("idea_id", "ideas.id"),
+    _fk("actor_id", "actors.id"),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("idea_id", "actor_id", name="uq_idea_supports_pair"),
+)

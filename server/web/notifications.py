@@ -24,6 +24,7 @@ DESCRIPTIONS = {
     "koers.purpose_changed": "changed a community's purpose", "koers.join_request": "asked to join a community",
     "koers.report": "filed a report", "koers.roadmap_status": "changed a roadmap item's status",
     "koers.member_added": "added you to a community",
+    "koers.idea": "sent an idea to a community you manage", "koers.idea_update": "decided on your idea",
 }  # fmt: skip
 
 

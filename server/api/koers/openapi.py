@@ -44,6 +44,7 @@ ACCOUNT = _obj({"id": ID, "username": {"type": "string"}, "acct": {"type": "stri
 STATUSES = ["idea", "planned", "in_progress", "done", "dropped"]
 AUDIENCES = ["public", "unlisted", "followers", "community", "members", "partners", "direct"]
 ITEM_AUDIENCES = ["public", "unlisted", "community", "members", "partners"]
+IDEA_STATUSES = ["open", "merged", "promoted", "declined"]
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": {"type": "string"}, "error_description": {"type": "string"}, "field": {"type": "string"}},
@@ -95,6 +96,14 @@ SCHEMAS: dict[str, Any] = {
         required=("id", "community_id", "title", "description", "status", "owner_role_id", "owner_role",
                   "audience", "uri", "created_at", "updated_at"),
     ),  # fmt: skip
+    "Idea": _obj({
+        "id": ID, "community_id": ID, "title": {"type": "string"}, "content": {"type": "string"},
+        "audience": {"enum": ["public", "community"]}, "status": {"enum": IDEA_STATUSES},
+        "author": {"type": "string"}, "post_id": {"type": ["string", "null"]},
+        "merged_into_id": {"type": ["string", "null"]},
+        "promoted_to": {"oneOf": [{"type": "null"}, _obj({"kind": {"enum": ["roadmap", "proposal"]}, "id": ID})]},
+        "supports": {"type": "integer", "minimum": 0}, "supported": {"type": "boolean"}, "created_at": STAMP,
+    }),  # fmt: skip
 }
 
 ID_IN_BODY = {"oneOf": [{"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
@@ -118,6 +127,13 @@ BODIES: dict[str, Any] = {
          "audience": {"enum": ITEM_AUDIENCES}, "owner_role_id": ID_IN_BODY},
         required=("title",),
     ),  # fmt: skip
+    "NewIdea": _obj(
+        {"title": {"type": "string", "minLength": 1, "maxLength": 200}, "text": {"type": "string", "maxLength": 4000},
+         "audience": {"enum": ["public", "community"]}},
+        required=("title",),
+    ),  # fmt: skip
+    "IdeaRef": _obj({"into_id": ID_IN_BODY}),
+    "IdeaPromotion": _obj({"to": {"enum": ["roadmap"]}, "owner_role_id": ID_IN_BODY}, required=()),
     "StatusChangeRequest": _obj({"status": {"enum": STATUSES}, "note": {"type": "string", "maxLength": 2000}},
                                 required=("status",)),  # fmt: skip
 }
@@ -217,6 +233,19 @@ def document() -> dict[str, Any]:
             "Change an item's status", _ref("RoadmapItem"), write=True, body="StatusChangeRequest",
             params=("id", "item_id"),
         )},  # fmt: skip
+        C + "/ideas": {
+            "get": _op("The idea box, most supported first", _list("Idea"), write=False, errors=("400", "401", "403", "404"),
+                       query=[{"name": "status", "in": "query", "required": False,
+                               "schema": {"enum": IDEA_STATUSES}}]),  # fmt: skip
+            "post": _op("Add an idea (members)", _ref("Idea"), write=True, body="NewIdea", created=True),
+        },
+        PREFIX + "/ideas/{id}": {"get": _op("One idea", _ref("Idea"), write=False, errors=("401", "403", "404"))},
+        PREFIX + "/ideas/{id}/support": {"post": _op("Support an open idea (once per person)", _ref("Idea"), write=True)},
+        PREFIX + "/ideas/{id}/unsupport": {"post": _op("Withdraw your support", _ref("Idea"), write=True)},
+        PREFIX + "/ideas/{id}/merge": {"post": _op("Merge a duplicate into another idea (managers)", _ref("Idea"),
+                                                   write=True, body="IdeaRef")},  # fmt: skip
+        PREFIX + "/ideas/{id}/promote": {"post": _op("Turn an idea into a roadmap item (managers)", _ref("Idea"),
+                                                     write=True, body="IdeaPromotion")},  # fmt: skip
         PREFIX + "/openapi.json": {"get": {
             "summary": "This document", "security": OPTIONAL_AUTH,
             "responses": {"200": {"description": "The OpenAPI document",

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 45961afe694d
+Revision ID: 1ff260f5a8f3
 Revises: 
-Create Date: 2026-11-26 22:51:10.037467
+Create Date: 2026-11-26 22:51:39.424210
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '45961afe694d'
+revision = '1ff260f5a8f3'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -228,6 +228,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_follows_follower_id'), ['follower_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_follows_target_id'), ['target_id'], unique=False)
 
+    op.create_table('insights_opt_outs',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_insights_opt_outs_actor_id_actors'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_insights_opt_outs')),
+    sa.UniqueConstraint('actor_id', name='uq_insights_opt_outs_actor')
+    )
+    with op.batch_alter_table('insights_opt_outs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_insights_opt_outs_actor_id'), ['actor_id'], unique=False)
+
     op.create_table('mutes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -424,6 +435,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_oauth_tokens_app_id'), ['app_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_oauth_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('purpose_phases',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('phase', sa.String(length=20), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('planned_end', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.Text(), server_default='', nullable=False),
+    sa.Column('set_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_purpose_phases_community_id_communities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['set_by'], ['actors.id'], name=op.f('fk_purpose_phases_set_by_actors'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purpose_phases'))
+    )
+    with op.batch_alter_table('purpose_phases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_purpose_phases_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purpose_phases_set_by'), ['set_by'], unique=False)
+
     op.create_table('purpose_versions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -508,6 +535,21 @@ def upgrade() -> None:
     with op.batch_alter_table('list_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_list_members_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_list_members_list_id'), ['list_id'], unique=False)
+
+    op.create_table('purpose_endorsements',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('version_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('uri', sa.String(length=2048), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_purpose_endorsements_actor_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['version_id'], ['purpose_versions.id'], name=op.f('fk_purpose_endorsements_version_id_purpose_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purpose_endorsements')),
+    sa.UniqueConstraint('version_id', 'actor_id', name='uq_purpose_endorsements_pair')
+    )
+    with op.batch_alter_table('purpose_endorsements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_purpose_endorsements_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purpose_endorsements_version_id'), ['version_id'], unique=False)
 
     op.create_table('roadmap_items',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -683,6 +725,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_favourites_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_favourites_post_id'), ['post_id'], unique=False)
 
+    op.create_table('ideas',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('author_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('title', sa.String(length=255), nullable=False),
+    sa.Column('text_html', sa.Text(), server_default='', nullable=False),
+    sa.Column('post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('audience', sa.String(length=20), server_default='public', nullable=False),
+    sa.Column('status', sa.String(length=20), server_default='open', nullable=False),
+    sa.Column('merged_into_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('promoted_kind', sa.String(length=20), nullable=True),
+    sa.Column('promoted_to_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['actors.id'], name=op.f('fk_ideas_author_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_ideas_community_id_communities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['ideas.id'], name=op.f('fk_ideas_merged_into_id_ideas'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_ideas_post_id_posts'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ideas')),
+    sa.UniqueConstraint('post_id', name=op.f('uq_ideas_post_id'))
+    )
+    with op.batch_alter_table('ideas', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ideas_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ideas_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ideas_status'), ['status'], unique=False)
+
     op.create_table('idempotency_keys',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -811,6 +879,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_post_tags_post_id'), ['post_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_post_tags_tag'), ['tag'], unique=False)
 
+    op.create_table('purpose_decisions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('opened_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('counts', sa.JSON(), server_default='{}', nullable=False),
+    sa.Column('result', sa.String(length=20), nullable=True),
+    sa.Column('adopted_proposal_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('version_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['closed_by'], ['actors.id'], name=op.f('fk_purpose_decisions_closed_by_actors'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_purpose_decisions_community_id_communities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['opened_by'], ['actors.id'], name=op.f('fk_purpose_decisions_opened_by_actors'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_purpose_decisions_post_id_posts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['version_id'], ['purpose_versions.id'], name=op.f('fk_purpose_decisions_version_id_purpose_versions'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purpose_decisions'))
+    )
+    with op.batch_alter_table('purpose_decisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_purpose_decisions_closed_by'), ['closed_by'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purpose_decisions_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purpose_decisions_opened_by'), ['opened_by'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purpose_decisions_post_id'), ['post_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purpose_decisions_version_id'), ['version_id'], unique=False)
+
     op.create_table('result_contributors',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -837,6 +932,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_result_roles_post_id'), ['post_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_result_roles_role_id'), ['role_id'], unique=False)
 
+    op.create_table('idea_supports',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('idea_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_idea_supports_actor_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['idea_id'], ['ideas.id'], name=op.f('fk_idea_supports_idea_id_ideas'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idea_supports')),
+    sa.UniqueConstraint('idea_id', 'actor_id', name='uq_idea_supports_pair')
+    )
+    with op.batch_alter_table('idea_supports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idea_supports_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_idea_supports_idea_id'), ['idea_id'], unique=False)
+
     op.create_table('poll_votes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('poll_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -853,16 +962,72 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_poll_votes_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_poll_votes_poll_id'), ['poll_id'], unique=False)
 
+    op.create_table('purpose_consents',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('decision_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('position', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), server_default='', nullable=False),
+    sa.Column('uri', sa.String(length=2048), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_purpose_consents_actor_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decision_id'], ['purpose_decisions.id'], name=op.f('fk_purpose_consents_decision_id_purpose_decisions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purpose_consents')),
+    sa.UniqueConstraint('decision_id', 'actor_id', name='uq_purpose_consents_pair')
+    )
+    with op.batch_alter_table('purpose_consents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_purpose_consents_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purpose_consents_decision_id'), ['decision_id'], unique=False)
+
+    op.create_table('purpose_proposals',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('author_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('text_source', sa.Text(), nullable=False),
+    sa.Column('reason', sa.Text(), server_default='', nullable=False),
+    sa.Column('base_version', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=20), server_default='open', nullable=False),
+    sa.Column('decision_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['actors.id'], name=op.f('fk_purpose_proposals_author_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_purpose_proposals_community_id_communities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decision_id'], ['purpose_decisions.id'], name=op.f('fk_purpose_proposals_decision_id_purpose_decisions'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_purpose_proposals_post_id_posts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purpose_proposals')),
+    sa.UniqueConstraint('post_id', name=op.f('uq_purpose_proposals_post_id'))
+    )
+    with op.batch_alter_table('purpose_proposals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_purpose_proposals_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purpose_proposals_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purpose_proposals_decision_id'), ['decision_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('purpose_proposals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_purpose_proposals_decision_id'))
+        batch_op.drop_index(batch_op.f('ix_purpose_proposals_community_id'))
+        batch_op.drop_index(batch_op.f('ix_purpose_proposals_author_id'))
+
+    op.drop_table('purpose_proposals')
+    with op.batch_alter_table('purpose_consents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_purpose_consents_decision_id'))
+        batch_op.drop_index(batch_op.f('ix_purpose_consents_actor_id'))
+
+    op.drop_table('purpose_consents')
     with op.batch_alter_table('poll_votes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_poll_votes_poll_id'))
         batch_op.drop_index(batch_op.f('ix_poll_votes_actor_id'))
 
     op.drop_table('poll_votes')
+    with op.batch_alter_table('idea_supports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idea_supports_idea_id'))
+        batch_op.drop_index(batch_op.f('ix_idea_supports_actor_id'))
+
+    op.drop_table('idea_supports')
     with op.batch_alter_table('result_roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_result_roles_role_id'))
         batch_op.drop_index(batch_op.f('ix_result_roles_post_id'))
@@ -873,6 +1038,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_result_contributors_actor_id'))
 
     op.drop_table('result_contributors')
+    with op.batch_alter_table('purpose_decisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_purpose_decisions_version_id'))
+        batch_op.drop_index(batch_op.f('ix_purpose_decisions_post_id'))
+        batch_op.drop_index(batch_op.f('ix_purpose_decisions_opened_by'))
+        batch_op.drop_index(batch_op.f('ix_purpose_decisions_community_id'))
+        batch_op.drop_index(batch_op.f('ix_purpose_decisions_closed_by'))
+
+    op.drop_table('purpose_decisions')
     with op.batch_alter_table('post_tags', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_post_tags_tag'))
         batch_op.drop_index(batch_op.f('ix_post_tags_post_id'))
@@ -911,6 +1084,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_user_id'))
 
     op.drop_table('idempotency_keys')
+    with op.batch_alter_table('ideas', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ideas_status'))
+        batch_op.drop_index(batch_op.f('ix_ideas_community_id'))
+        batch_op.drop_index(batch_op.f('ix_ideas_author_id'))
+
+    op.drop_table('ideas')
     with op.batch_alter_table('favourites', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_favourites_post_id'))
         batch_op.drop_index(batch_op.f('ix_favourites_actor_id'))
@@ -962,6 +1141,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_roadmap_items_author_id'))
 
     op.drop_table('roadmap_items')
+    with op.batch_alter_table('purpose_endorsements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_purpose_endorsements_version_id'))
+        batch_op.drop_index(batch_op.f('ix_purpose_endorsements_actor_id'))
+
+    op.drop_table('purpose_endorsements')
     with op.batch_alter_table('list_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_list_members_list_id'))
         batch_op.drop_index(batch_op.f('ix_list_members_actor_id'))
@@ -986,6 +1170,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_purpose_versions_author_id'))
 
     op.drop_table('purpose_versions')
+    with op.batch_alter_table('purpose_phases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_purpose_phases_set_by'))
+        batch_op.drop_index(batch_op.f('ix_purpose_phases_community_id'))
+
+    op.drop_table('purpose_phases')
     with op.batch_alter_table('oauth_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_oauth_tokens_user_id'))
         batch_op.drop_index(batch_op.f('ix_oauth_tokens_app_id'))
@@ -1039,6 +1228,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_mutes_actor_id'))
 
     op.drop_table('mutes')
+    with op.batch_alter_table('insights_opt_outs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_insights_opt_outs_actor_id'))
+
+    op.drop_table('insights_opt_outs')
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_follows_target_id'))
         batch_op.drop_index(batch_op.f('ix_follows_follower_id'))
