@@ -125,6 +125,9 @@ def to_object(parts: PostParts, base: str, *, with_context: bool = True) -> dict
             doc["koers:roadmapItem"] = parts.roadmap_item_uri
     if parts.extra.get("idea"):
         doc["koers:idea"] = True
+    for term in ("proposal", "consent"):  # the purpose process (server.services.purpose_proposals)
+        if parts.extra.get(term):
+            doc[f"koers:{term}"] = parts.extra[term]
     return doc
 
 

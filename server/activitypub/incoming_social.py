@@ -20,6 +20,7 @@ from server.activitypub.incoming_common import (
 from server.activitypub.vocab import first_id, ids, type_of
 from server.services import notifications
 from server.services.follows import community_managers
+from server.services.purpose_endorsements import endorse_from_like
 from server.services.posts import viewer_for_actor
 from server.storage import schema as t
 from server.visibility import can_see_post
@@ -192,6 +193,8 @@ async def on_like(app: web.Application, activity: dict[str, Any], signer_id: int
     """A favourite of a local post (+ notification)."""
     actor_id = await the_actor(app, activity, signer_id)
     async with ctx_of(app).db.write() as conn:
+        if await endorse_from_like(conn, actor_id, first_id(activity.get("object")) or "", activity.get("id")):
+            return  # a Like of a purpose version: an endorsement of the social contract
         post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == first_id(activity.get("object"))))).first()
         if post is None or post.deleted_at is not None:
             raise Ignore("unknown_object", "Like of a post we do not have")

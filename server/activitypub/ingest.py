@@ -120,6 +120,22 @@ def _common_values(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def purpose_terms(doc: dict[str, Any]) -> dict[str, Any]:
+    """The purpose-process terms of a remote object, bounded: a proposal, a consent, a purpose version."""
+    out: dict[str, Any] = {}
+    proposal = koers(doc, "proposal")
+    if isinstance(proposal, dict) and isinstance(proposal.get("text"), str):
+        reason = proposal.get("reason")
+        out["proposal"] = {"text": proposal["text"][:5000], "reason": reason[:2000] if isinstance(reason, str) else ""}
+    consent = koers(doc, "consent")
+    if isinstance(consent, str) and consent in ("agree", "abstain", "disagree", "block"):
+        out["consent"] = consent
+    version = koers(doc, "version")
+    if koers(doc, "purpose") is True and isinstance(version, int) and not isinstance(version, bool) and version > 0:
+        out["purpose_version"] = version
+    return out
+
+
 async def post_from_activity(
     conn: AsyncConnection, doc: dict[str, Any], author: sa.Row, *, extra: dict[str, Any] | None = None
 ) -> tuple[int, bool]:
@@ -133,6 +149,7 @@ async def post_from_activity(
     audience, community_id = await audience_of(conn, doc, author)
     parent = await _post_by_uri(conn, first_id(doc.get("inReplyTo")))
     values = _common_values(doc)
+    extra = {**purpose_terms(doc), **(extra or {})}
     url = first_id(doc.get("url")) if not isinstance(doc.get("url"), str) else doc["url"]
     res = await conn.execute(
         t.posts.insert().values(

@@ -17,6 +17,7 @@ from server.storage import schema as t
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
          "koers.role_assigned", "koers.role_requested", "koers.result", "koers.purpose_changed",
          "koers.join_request", "koers.report", "koers.roadmap_status", "koers.member_added",
+         "koers.endorse_requested", "koers.proposal", "koers.decision_opened", "koers.decision_closed",
          "koers.idea", "koers.idea_update")  # fmt: skip
 
 

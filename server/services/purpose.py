@@ -1,7 +1,8 @@
 """The versioned purpose of a community: every change keeps the earlier versions, who and why.
 
-A community manager decides a change; members are notified (``koers.purpose_changed``) and
-federation turns the ``purpose.changed`` event into an ``Update``.
+A community manager decides a change (directly, or by closing a decision: see
+``server.services.purpose_decisions``); every member is asked to endorse the new version
+(``koers.endorse_requested``) and federation turns the ``purpose.changed`` event into an ``Update``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock, urls
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
+from server.events import Event
 from server.services import notifications, text
 from server.storage import schema as t
 
@@ -110,52 +112,72 @@ async def history(conn: AsyncConnection, community_id: int) -> list[PurposeVersi
 async def change_purpose(ctx: Context, actor_id: int, community_id: int, new_text: str, reason: str) -> int:
     """A manager sets a new purpose; returns the new version number. Earlier versions are kept."""
     check_text(new_text)
-    if len(reason) > MAX_REASON:
-        raise ValidationError(f"reason: at most {MAX_REASON} characters", field="reason")
-    if not reason.strip():
-        raise ValidationError("reason: say why the purpose changes", field="reason")
+    check_reason(reason)
     async with ctx.db.write() as conn:
-        community = (
-            await conn.execute(
-                sa.select(t.communities.c.id, t.communities.c.actor_id, t.actors.c.username)
-                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .where(t.communities.c.id == community_id)
-            )
-        ).first()
-        if community is None:
-            raise NotFound("no such community")
         is_manager = await conn.execute(
             sa.select(1).where(
                 t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
             )
         )
+        if (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.id == community_id))).first() is None:
+            raise NotFound("no such community")
         if is_manager.first() is None:
             raise Forbidden("only community managers can change the purpose")
-        latest = (
-            await conn.execute(
-                sa.select(sa.func.max(t.purpose_versions.c.version)).where(
-                    t.purpose_versions.c.community_id == community_id
-                )
-            )
-        ).scalar() or 0
-        version = latest + 1
-        version_id = await insert_version(
-            conn, base=ctx.base, community_id=community_id, handle=community.username, version=version,
-            source=new_text, reason=reason, author_id=actor_id,
-        )  # fmt: skip
-        members = await conn.execute(
-            sa.select(t.follows.c.follower_id).where(
-                t.follows.c.target_id == community.actor_id, t.follows.c.state == "accepted"
-            )
-        )
-        for (member_id,) in list(members):
-            await notifications.notify(
-                conn, member_id, "koers.purpose_changed", from_actor_id=actor_id, community_id=community_id,
-                extra={"version": version},
-            )  # fmt: skip
-        event = await ctx.events.emit(
-            conn, "purpose.changed", community_id=community_id, purpose_version_id=version_id, version=version,
-            actor_id=actor_id,
-        )  # fmt: skip
+        version, _, event = await new_version(ctx, conn, community_id, new_text, reason, actor_id)
     await ctx.events.committed(event)
     return version
+
+
+def check_reason(reason: str) -> str:
+    """A change of purpose says why, briefly."""
+    if len(reason) > MAX_REASON:
+        raise ValidationError(f"reason: at most {MAX_REASON} characters", field="reason")
+    if not reason.strip():
+        raise ValidationError("reason: say why the purpose changes", field="reason")
+    return reason
+
+
+async def notify_members(conn: AsyncConnection, group_actor_id: int, type_: str, *, from_actor_id: int | None,
+                         community_id: int, post_id: int | None = None, extra: dict | None = None) -> None:  # fmt: skip
+    """Tell every accepted member of a community (local ones get the notification)."""
+    members = await conn.execute(
+        sa.select(t.follows.c.follower_id).where(t.follows.c.target_id == group_actor_id, t.follows.c.state == "accepted")
+    )
+    for (member_id,) in list(members):
+        await notifications.notify(conn, member_id, type_, from_actor_id=from_actor_id, post_id=post_id,
+                                   community_id=community_id, extra=extra)  # fmt: skip
+
+
+async def new_version(
+    ctx: Context, conn: AsyncConnection, community_id: int, new_text: str, reason: str, actor_id: int | None
+) -> tuple[int, int, Event]:
+    """Store the next version inside the caller's transaction; every member is asked to endorse it again.
+
+    Returns (version number, row id, the ``purpose.changed`` event to pass to ``committed``).
+    """
+    community = (
+        await conn.execute(
+            sa.select(t.communities.c.id, t.communities.c.actor_id, t.actors.c.username)
+            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+            .where(t.communities.c.id == community_id)
+        )
+    ).first()
+    if community is None:
+        raise NotFound("no such community")
+    latest = (
+        await conn.execute(
+            sa.select(sa.func.max(t.purpose_versions.c.version)).where(t.purpose_versions.c.community_id == community_id)
+        )
+    ).scalar() or 0
+    version = latest + 1
+    version_id = await insert_version(
+        conn, base=ctx.base, community_id=community_id, handle=community.username, version=version,
+        source=new_text, reason=reason, author_id=actor_id,
+    )  # fmt: skip
+    await notify_members(conn, community.actor_id, "koers.endorse_requested", from_actor_id=actor_id,
+                         community_id=community_id, extra={"version": version})  # fmt: skip
+    event = await ctx.events.emit(
+        conn, "purpose.changed", community_id=community_id, purpose_version_id=version_id, version=version,
+        actor_id=actor_id,
+    )  # fmt: skip
+    return version, version_id, event

@@ -214,6 +214,76 @@ purpose_versions = sa.Table(
     sa.UniqueConstraint("community_id", "version", name="uq_purpose_versions_version"),
 )
 
+# --- the purpose process: phases, proposals, decisions, consent, endorsements (issue 5) ---------
+
+purpose_phases = sa.Table(
+    "purpose_phases",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    sa.Column("phase", sa.String(20), nullable=False),  # inventory/discussion/drafting/decision/in_force/review
+    sa.Column("started_at", Stamp, nullable=False),
+    sa.Column("planned_end", Stamp, nullable=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    _fk("set_by", "actors.id", nullable=True, ondelete="SET NULL"),
+)
+
+purpose_decisions = sa.Table(
+    "purpose_decisions",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    sa.Column("method", sa.String(20), nullable=False),  # poll | consent
+    _fk("post_id", "posts.id", nullable=True, ondelete="SET NULL"),  # the poll (Question)
+    _fk("opened_by", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("opened_at", Stamp, nullable=False),
+    sa.Column("closed_at", Stamp, nullable=True),
+    _fk("closed_by", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("counts", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("result", sa.String(20), nullable=True),  # adopted | kept | blocked
+    sa.Column("adopted_proposal_id", Id, nullable=True),
+    _fk("version_id", "purpose_versions.id", nullable=True, ondelete="SET NULL"),
+)
+
+purpose_proposals = sa.Table(
+    "purpose_proposals",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, unique=True),
+    _fk("author_id", "actors.id"),
+    sa.Column("text_source", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("base_version", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False, server_default="open"),  # open | in_decision | adopted | declined
+    _fk("decision_id", "purpose_decisions.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+purpose_consents = sa.Table(
+    "purpose_consents",
+    metadata,
+    _pk(),
+    _fk("decision_id", "purpose_decisions.id"),
+    _fk("actor_id", "actors.id"),
+    sa.Column("position", sa.String(20), nullable=False),  # agree | abstain | disagree | block
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("decision_id", "actor_id", name="uq_purpose_consents_pair"),
+)
+
+purpose_endorsements = sa.Table(
+    "purpose_endorsements",
+    metadata,
+    _pk(),
+    _fk("version_id", "purpose_versions.id"),
+    _fk("actor_id", "actors.id"),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("version_id", "actor_id", name="uq_purpose_endorsements_pair"),
+)
+
 roles = sa.Table(
     "roles",
     metadata,
@@ -780,4 +850,16 @@ idea_supports = sa.Table(
     _fk("actor_id", "actors.id"),
     sa.Column("created_at", Stamp, nullable=False),
     sa.UniqueConstraint("idea_id", "actor_id", name="uq_idea_supports_pair"),
+)
+
+# --- insights --------------------------------------------------------------------------------
+
+# Members who asked to be left out of community insights: they then appear only in aggregate counts.
+insights_opt_outs = sa.Table(
+    "insights_opt_outs",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("actor_id", name="uq_insights_opt_outs_actor"),
 )

@@ -123,7 +123,7 @@ async def test_purpose_history_keeps_every_version(instance):
     assert [v.version for v in versions] == [2, 1]
     assert versions[0].reason == "we share" and versions[0].author_username == "ana"
     assert "Grow food together." in versions[1].text_html
-    assert "koers.purpose_changed" in note
+    assert "koers.endorse_requested" in note
 
 
 async def test_role_claim_release_assign_rules(instance):

@@ -1,0 +1,108 @@
+"""Endorsing the purpose in force: the social contract of a community.
+
+Members endorse the current version; a new version asks everyone again (see
+``purpose.new_version``), Discourse's policy re-acceptance pattern. A remote member's endorsement
+arrives as a ``Like`` of the version's id; a local member endorsing a community on another instance
+emits ``purpose.endorsed`` and federation sends that ``Like``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import clock
+from server.context import Context
+from server.errors import Forbidden, NotFound
+from server.services import posts, purpose
+from server.services.communities import get
+from server.services.views import ActorView, actor_view
+from server.storage import schema as t
+from server.visibility import Viewer, can_see_members
+
+
+@dataclass(frozen=True, slots=True)
+class Endorsements:
+    """Who has endorsed the version in force, and which members have not yet."""
+
+    version: int
+    endorsed: list[ActorView]
+    pending: list[ActorView]
+
+
+async def _insert(conn: AsyncConnection, version_id: int, actor_id: int, uri: str | None) -> bool:
+    exists = await conn.execute(
+        sa.select(1).where(t.purpose_endorsements.c.version_id == version_id, t.purpose_endorsements.c.actor_id == actor_id)
+    )
+    if exists.first():
+        return False
+    await conn.execute(
+        t.purpose_endorsements.insert().values(version_id=version_id, actor_id=actor_id, uri=uri, created_at=clock.now())
+    )
+    return True
+
+
+async def endorse(ctx: Context, actor_id: int, community_id: int) -> int:
+    """A member endorses the purpose in force; returns its version number (endorsing twice is harmless)."""
+    async with ctx.db.write() as conn:
+        await get(conn, community_id)
+        if not await posts.is_member(conn, community_id, actor_id):
+            raise Forbidden("only members endorse a community's purpose")
+        version = await purpose.current(conn, community_id)
+        if version is None:
+            raise NotFound("this community's purpose is not known here yet")
+        if not await _insert(conn, version.id, actor_id, None):
+            return version.version
+        event = await ctx.events.emit(conn, "purpose.endorsed", community_id=community_id, purpose_version_id=version.id,
+                                      actor_id=actor_id)  # fmt: skip
+    await ctx.events.committed(event)
+    return version.version
+
+
+async def endorse_from_like(conn: AsyncConnection, actor_id: int, version_uri: str, like_uri: str | None) -> bool:
+    """A remote ``Like`` of a local purpose version: an endorsement when it is the version in force and the
+    actor is a member. Returns False when the object is not one of our purpose versions."""
+    row = (
+        await conn.execute(
+            sa.select(t.purpose_versions).join(t.communities, t.communities.c.id == t.purpose_versions.c.community_id)
+            .where(t.purpose_versions.c.uri == version_uri, t.communities.c.local.is_(True))
+        )
+    ).first()  # fmt: skip
+    if row is None:
+        return False
+    now = await purpose.current(conn, row.community_id)
+    if now is not None and now.id == row.id and await posts.is_member(conn, row.community_id, actor_id):
+        await _insert(conn, row.id, actor_id, like_uri)
+    return True
+
+
+async def has_endorsed(conn: AsyncConnection, community_id: int, actor_id: int | None) -> bool:
+    """Has this person endorsed the version in force?"""
+    version = await purpose.current(conn, community_id)
+    if version is None or actor_id is None:
+        return False
+    found = await conn.execute(
+        sa.select(1).where(t.purpose_endorsements.c.version_id == version.id, t.purpose_endorsements.c.actor_id == actor_id)
+    )
+    return found.first() is not None
+
+
+async def endorsements(conn: AsyncConnection, ctx: Context, viewer: Viewer, community_id: int) -> Endorsements | None:
+    """Endorsed and not-yet-endorsed members of the version in force; Forbidden when the member list is hidden."""
+    if not await can_see_members(conn, viewer, community_id):
+        raise Forbidden("the member list of this community is not visible to you")
+    community = await get(conn, community_id)
+    version = await purpose.current(conn, community_id)
+    if version is None:
+        return None
+    endorsed_ids = sa.select(t.purpose_endorsements.c.actor_id).where(t.purpose_endorsements.c.version_id == version.id)
+    members = (
+        sa.select(t.actors).join(t.follows, t.follows.c.follower_id == t.actors.c.id)
+        .where(t.follows.c.target_id == community.actor_id, t.follows.c.state == "accepted", t.actors.c.suspended.is_(False))
+        .order_by(t.actors.c.username)
+    )  # fmt: skip
+    endorsed = [actor_view(r, ctx.base, ctx.settings.domain) for r in await conn.execute(members.where(t.actors.c.id.in_(endorsed_ids)))]
+    pending = [actor_view(r, ctx.base, ctx.settings.domain) for r in await conn.execute(members.where(t.actors.c.id.not_in(endorsed_ids)))]
+    return Endorsements(version=version.version, endorsed=endorsed, pending=pending)
