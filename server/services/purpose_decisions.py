@@ -74,14 +74,18 @@ async def _open_proposals(conn: AsyncConnection, community_id: int, ids: list[in
     )  # fmt: skip
     if len(rows) != len(set(ids)) or any(r.state != "open" for r in rows):
         raise ValidationError("choose open proposals of this community", field="proposal_ids")
-    return sorted(rows, key=lambda r: ids.index(r.id))
+    return sorted(rows, key=lambda r: r.id)
 
 
 async def open_decision(ctx: Context, manager_id: int, community_id: int, method: str, proposal_ids: list[int], *,
                         expires_in: int = DEFAULT_POLL_SECONDS) -> int:  # fmt: skip
-    """A manager puts proposals to a decision; the process moves to the *decision* phase. Returns its id."""
+    """A manager puts proposals to a decision; the process moves to the *decision* phase. Returns its id.
+
+    Poll options follow the proposals' order of submission: "Proposal 1" is the oldest.
+    """
     if method not in METHODS:
         raise ValidationError("method: poll or consent", field="method")
+    proposal_ids = sorted(set(proposal_ids))  # "Proposal 1" is the oldest; closing counts in the same order
     if not proposal_ids:
         raise ValidationError("choose at least one proposal", field="proposal_ids")
     if method == "consent" and len(proposal_ids) != 1:
