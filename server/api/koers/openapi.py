@@ -46,6 +46,12 @@ AUDIENCES = ["public", "unlisted", "followers", "community", "members", "partner
 ITEM_AUDIENCES = ["public", "unlisted", "community", "members", "partners"]
 IDEA_STATUSES = ["open", "merged", "promoted", "declined"]
 
+COUNT = {"type": "integer", "minimum": 0}
+PROFILES = ["catalyst", "engager", "responder", "broadcaster", "observer"]
+ACTIVITY_KINDS = ["posts", "reply", "mention", "boost", "like", "credit", "role", "roadmap"]
+KIND_COUNTS = _obj({k: COUNT for k in ("reply", "mention", "boost", "like", "credit")})
+WEEKLY = {"type": "array", "items": COUNT}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": {"type": "string"}, "error_description": {"type": "string"}, "field": {"type": "string"}},
                   required=("error",)),  # fmt: skip
@@ -104,6 +110,33 @@ SCHEMAS: dict[str, Any] = {
         "promoted_to": {"oneOf": [{"type": "null"}, _obj({"kind": {"enum": ["roadmap", "proposal"]}, "id": ID})]},
         "supports": {"type": "integer", "minimum": 0}, "supported": {"type": "boolean"}, "created_at": STAMP,
     }),  # fmt: skip
+    # insights (services.insights): counts per interaction kind, profiles, weekly series
+    "InsightsPerson": _obj({
+        "account": _ref("Account"), "profile": {"enum": PROFILES}, "leader": {"type": "boolean"},
+        "informal": {"type": "boolean"}, "manager": {"type": "boolean"}, "holds_role": {"type": "boolean"},
+        "posts": COUNT, "given": KIND_COUNTS, "received": KIND_COUNTS, "role_actions": COUNT,
+        "roadmap_changes": COUNT, "responders": COUNT, "reached": COUNT, "in_degree": COUNT, "out_degree": COUNT,
+        "responses_per_post": {"type": "number", "minimum": 0}, "pagerank": {"type": "number", "minimum": 0},
+        "centrality": {"type": "number", "minimum": 0}, "weekly": {"type": "array", "items": COUNT},
+    }),  # fmt: skip
+    "InsightsThresholds": _obj({
+        "members": COUNT, "observer_below": COUNT, "catalyst_min_responders": COUNT, "catalyst_min_posts": COUNT,
+        "catalyst_min_response_rate": {"type": "number"}, "broadcaster_min_posts": COUNT,
+        "broadcaster_max_response_rate": {"type": "number"}, "engager_min_reach": COUNT,
+        "leader_centrality": {"type": "number"},
+    }),  # fmt: skip
+    "Insights": _obj({
+        "community_id": ID, "weeks": {"type": "array", "items": STAMP}, "until": STAMP,
+        "thresholds": _ref("InsightsThresholds"), "leaders": {"type": "array", "items": ID},
+        "quiet": {"type": "array", "items": ID}, "people": {"type": "array", "items": _ref("InsightsPerson")},
+        "profile_counts": _obj({p: COUNT for p in PROFILES}), "opted_out": COUNT, "outsiders": COUNT,
+        "outsider_interactions": COUNT, "weekly_activity": _obj({k: WEEKLY for k in ACTIVITY_KINDS}),
+        "weekly_profiles": _obj({p: WEEKLY for p in PROFILES}), "totals": _obj({k: COUNT for k in ACTIVITY_KINDS}),
+    }),  # fmt: skip
+    "MyInsights": {"allOf": [_ref("InsightsPerson"), _obj({
+        "community_id": ID, "weeks": {"type": "array", "items": STAMP}, "opted_out": {"type": "boolean"},
+        "thresholds": _ref("InsightsThresholds"),
+    })]},  # fmt: skip
 }
 
 ID_IN_BODY = {"oneOf": [{"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
@@ -177,6 +210,8 @@ LIMIT = {"name": "limit", "in": "query", "required": False, "description": "clam
          "schema": {"type": "integer", "minimum": 0}}  # fmt: skip
 MAX_ID = {"name": "max_id", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
 C = PREFIX + "/communities/{id}"
+WEEKS = {"name": "weeks", "in": "query", "required": False, "description": "whole weeks ending with this one",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 52}}  # fmt: skip
 
 
 def document() -> dict[str, Any]:
@@ -246,12 +281,21 @@ def document() -> dict[str, Any]:
                                                    write=True, body="IdeaRef")},  # fmt: skip
         PREFIX + "/ideas/{id}/promote": {"post": _op("Turn an idea into a roadmap item (managers)", _ref("Idea"),
                                                      write=True, body="IdeaPromotion")},  # fmt: skip
+        C + "/insights": {"get": _op(
+            "Insights for community managers: informal leaders, quiet members, profiles, weekly trends",
+            _ref("Insights"), write=False, query=[WEEKS], errors=("400", "401", "403", "404"),
+        )},  # fmt: skip
+        C + "/insights/me": {"get": _op("Your own insights profile in a community (members)", _ref("MyInsights"),
+                                        write=False, query=[WEEKS], errors=("400", "401", "403", "404"))},  # fmt: skip
         PREFIX + "/openapi.json": {"get": {
             "summary": "This document", "security": OPTIONAL_AUTH,
             "responses": {"200": {"description": "The OpenAPI document",
                                   "content": {"application/json": {"schema": {"type": "object"}}}}},
         }},  # fmt: skip
     }
+    from server.api.koers import openapi_events
+
+    paths.update(openapi_events.paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -263,7 +307,7 @@ def document() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **BODIES},
+            "schemas": {**SCHEMAS, **BODIES, **openapi_events.SCHEMAS, **openapi_events.BODIES},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An OAuth 2 access token from /oauth/token"}},
         },  # fmt: skip

@@ -1,0 +1,88 @@
+"""Koers API: insights — a community's interaction graph for its managers, and a member's own profile.
+
+The rules (what counts, who is named, the profile thresholds) live in ``services.insights``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from server.api.auth import user_auth
+from server.api.koers.params import path_id
+from server.api.koers.serialize import iso, to_account_json
+from server.app import CTX
+from server.errors import BadRequest
+from server.services import insights
+from server.services.insights import Insights, MyInsights, Person
+
+PREFIX = "/api/koers/v1"
+routes = web.RouteTableDef()
+
+
+def _weeks(request: web.Request) -> int:
+    raw = request.query.get("weeks", "")
+    if not raw:
+        return insights.DEFAULT_WEEKS
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= insights.MAX_WEEKS:
+        raise BadRequest(f"weeks: a whole number from 1 to {insights.MAX_WEEKS}")
+    return int(raw)
+
+
+def person_json(p: Person) -> dict[str, Any]:
+    """One member's profile and numbers."""
+    s = p.stats
+    return {
+        "account": to_account_json(p.actor), "profile": s.profile, "leader": p.leader, "informal": p.informal,
+        "manager": p.is_manager, "holds_role": p.holds_role, "posts": s.posts, "given": dict(s.given),
+        "received": dict(s.received), "role_actions": s.role_actions, "roadmap_changes": s.roadmap_changes,
+        "responders": s.responders, "reached": s.reached, "in_degree": s.in_degree, "out_degree": s.out_degree,
+        "responses_per_post": round(s.responses_per_post, 3), "pagerank": round(s.pagerank, 6),
+        "centrality": round(s.centrality, 3), "weekly": list(p.weekly),
+    }  # fmt: skip
+
+
+def _thresholds(data: Insights | MyInsights) -> dict[str, Any]:
+    th = data.thresholds
+    return {k: getattr(th, k) for k in th.__slots__}  # type: ignore[attr-defined]
+
+
+def insights_json(data: Insights) -> dict[str, Any]:
+    """The managers' view."""
+    return {
+        "community_id": str(data.community_id), "weeks": [iso(w) for w in data.weeks], "until": iso(data.until),
+        "thresholds": _thresholds(data), "leaders": [str(p.actor.id) for p in data.leaders],
+        "quiet": [str(p.actor.id) for p in data.quiet], "people": [person_json(p) for p in data.people],
+        "profile_counts": data.profile_counts, "opted_out": data.opted_out, "outsiders": data.outsiders,
+        "outsider_interactions": data.outsider_interactions, "weekly_activity": data.weekly_activity,
+        "weekly_profiles": data.weekly_profiles, "totals": data.totals,
+    }  # fmt: skip
+
+
+async def _load(request: web.Request, load: Callable[..., Awaitable[Any]]) -> tuple[int, Any]:
+    """Authenticate, parse ``{id}`` and ``?weeks=``, and run one insights service function."""
+    auth = await user_auth(request, "read")
+    community_id = path_id(request)
+    weeks = _weeks(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        return community_id, await load(ctx, conn, auth.viewer, community_id, weeks=weeks)
+
+
+@routes.get(PREFIX + r"/communities/{id}/insights")
+async def community_insights(request: web.Request) -> web.Response:
+    """Managers only: leaders, quiet members, every named member's profile, weekly trends."""
+    _, data = await _load(request, insights.community_insights)
+    return web.json_response(insights_json(data))
+
+
+@routes.get(PREFIX + r"/communities/{id}/insights/me")
+async def my_insights(request: web.Request) -> web.Response:
+    """A member's own profile in the community (also when they opted out)."""
+    community_id, data = await _load(request, insights.my_insights)
+    return web.json_response({
+        "community_id": str(community_id), "weeks": [iso(w) for w in data.weeks], "opted_out": data.opted_out,
+        "thresholds": _thresholds(data), **person_json(data.person),
+    })  # fmt: skip

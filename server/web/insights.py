@@ -1,0 +1,122 @@
+"""Insights pages: the managers' view of a community's interaction graph, a member's own profile,
+and the opt-out toggle. Charts are inline SVG rendered here (``insight_charts``), with data tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from server.app import CTX
+from server.errors import ValidationError
+from server.services import insights
+from server.services.insights import ACTIVITY_KINDS, Insights
+from server.services.insights_graph import PROFILE_DESCRIPTIONS, PROFILES
+from server.web.community_scope import scope
+from server.web.insight_charts import bar_chart, line_chart
+from server.web.render import flash, form, redirect, render, require_user
+
+routes = web.RouteTableDef()
+
+KIND_LABELS = {"posts": "Posts", "reply": "Replies", "mention": "Mentions", "boost": "Boosts", "like": "Likes",
+               "credit": "Results credited", "role": "Role claims", "roadmap": "Roadmap changes"}  # fmt: skip
+PROFILE_LABELS = {p: p.capitalize() for p in PROFILES}
+RANKED = 10
+
+
+def weeks_param(request: web.Request) -> int:
+    """``?weeks=`` (1..52, default 12); anything else is a 422."""
+    raw = request.query.get("weeks", "")
+    if not raw:
+        return insights.DEFAULT_WEEKS
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= insights.MAX_WEEKS:
+        raise ValidationError(f"weeks: a whole number from 1 to {insights.MAX_WEEKS}", field="weeks")
+    return int(raw)
+
+
+def week_labels(data: Insights | insights.MyInsights) -> list[str]:
+    return [w.strftime("%d %b") for w in data.weeks]
+
+
+def charts(data: Insights) -> dict[str, Any]:
+    """The three charts of the managers' page."""
+    labels = week_labels(data)
+    ranked = data.people[:RANKED]
+    return {
+        "profiles_chart": bar_chart(
+            "chart-profiles", "Members by profile",
+            "How many named members have each profile: " + ", ".join(
+                f"{PROFILE_LABELS[p]} {data.profile_counts[p]}" for p in PROFILES) + ".",
+            [(PROFILE_LABELS[p], data.profile_counts[p]) for p in PROFILES],
+        ),  # fmt: skip
+        "weekly_chart": line_chart(
+            "chart-weekly", "Activity per week",
+            f"Posts and interactions per week over {len(labels)} weeks from {labels[0]}; the table below has the numbers.",
+            labels, {KIND_LABELS[k]: data.weekly_activity[k] for k in ACTIVITY_KINDS if data.totals[k]},
+        ),  # fmt: skip
+        "profile_trend_chart": line_chart(
+            "chart-profile-trend", "Activity per week by profile",
+            "Posts and interactions per week made by the members of each profile.",
+            labels, {PROFILE_LABELS[p]: data.weekly_profiles[p] for p in PROFILES},
+        ),  # fmt: skip
+        "ranking_chart": bar_chart(
+            "chart-ranking", "Most central members",
+            "Relative PageRank centrality (1 = average) of the most central named members: " + ", ".join(
+                f"{p.actor.username} {p.stats.centrality:.1f}" for p in ranked) + ".",
+            [(p.actor.username, round(p.stats.centrality, 1)) for p in ranked], value_format="{:.1f}",
+        ),  # fmt: skip
+    }
+
+
+@routes.get("/c/{handle}/insights")
+async def insights_page(request: web.Request) -> web.Response:
+    """Managers only: informal leaders, quiet members, every member's profile and the trends."""
+    await require_user(request)
+    weeks = weeks_param(request)
+    async with request.app[CTX].db.read() as conn:
+        s = await scope(request, conn)
+        data = await insights.community_insights(s.ctx, conn, s.viewer, s.community.id, weeks=weeks)
+    return await render(
+        request, "insights.html", data=data, weeks=weeks, week_labels=week_labels(data), kinds=ACTIVITY_KINDS,
+        kind_labels=KIND_LABELS, profiles=PROFILES, profile_labels=PROFILE_LABELS,
+        profile_descriptions=PROFILE_DESCRIPTIONS, **charts(data), **s.template_vars(),
+    )  # fmt: skip
+
+
+async def _me_page(request: web.Request) -> web.Response:
+    weeks = weeks_param(request)
+    async with request.app[CTX].db.read() as conn:
+        s = await scope(request, conn)
+        data = await insights.my_insights(s.ctx, conn, s.viewer, s.community.id, weeks=weeks)
+    labels = week_labels(data)
+    chart = line_chart(
+        "chart-me", "My activity per week", f"Your posts and interactions per week over {len(labels)} weeks.",
+        labels, {"My activity": data.weekly},
+    )  # fmt: skip
+    return await render(
+        request, "insights_me.html", data=data, p=data.person, weeks=weeks, week_labels=labels, me_chart=chart,
+        profile_labels=PROFILE_LABELS, profile_descriptions=PROFILE_DESCRIPTIONS, **s.template_vars(),
+    )  # fmt: skip
+
+
+@routes.get("/c/{handle}/insights/me")
+async def my_insights_page(request: web.Request) -> web.Response:
+    """A member's own profile in the community, and the opt-out toggle."""
+    await require_user(request)
+    return await _me_page(request)
+
+
+@routes.post("/c/{handle}/insights/me")
+async def opt_out_submit(request: web.Request) -> web.Response:
+    """Leave insights (``opt_out=1``) or take part again (``opt_out=0``)."""
+    user = await require_user(request)
+    data = await form(request)
+    choice = str(data.get("opt_out", ""))
+    if choice not in ("0", "1"):
+        raise ValidationError("opt_out: 1 to leave insights, 0 to take part", field="opt_out")
+    async with request.app[CTX].db.read() as conn:
+        s = await scope(request, conn)
+    await insights.set_opt_out(request.app[CTX], user.id, choice == "1")
+    flash(request, "You are left out of community insights: managers see you only in totals." if choice == "1"
+          else "You take part in community insights again.")  # fmt: skip
+    raise redirect(f"/c/{s.community.handle}/insights/me")
