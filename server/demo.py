@@ -65,6 +65,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         ctx.organization_id = await accounts.ensure_organization(db, settings)
         ids = await _people(ctx, progress)
         await _communities(ctx, ids, progress)
+        await _demo_insights(ctx, ids, progress)
         progress("demo ready")
     finally:
         await db.close()
@@ -213,3 +214,36 @@ async def _communities(ctx: Context, ids: dict[str, int], progress: Callable[[st
     ]:  # fmt: skip
         await posts.create_post(ctx, ids[author], Draft(source=body, audience=audience, community_id=community_id))
     log.info("demo data created")
+
+
+# daan (a neighbour, no role, not a manager) starts the threads everyone answers: the insights
+# page of the Energy Transition Lab names him its informal leader.
+INSIGHT_THREADS: list[tuple[str, Audience, list[tuple[str, str]]]] = [
+    ("Could the lab share anonymised meter data with the neighbourhood? We would love to compare our homes.",
+     Audience.PUBLIC, [("lotte", "Yes, let's put it on the roadmap."), ("joris", "I can prepare a weekly export."),
+                       ("samir", "Heat pump data too? The COP numbers are the interesting part."),
+                       ("mei", "Suppliers keep asking for this as well."), ("anouk", "Our partners would join in.")]),
+    ("Idea: a neighbourhood solar co-op on the car park roof, so the wind turbine plan is not the end of it.",
+     Audience.COMMUNITY, [("samir", "The roof can carry about 400 panels."), ("lotte", "Let's discuss it on Thursday."),
+                          ("joris", "I'll model the yield against our load curve.")]),
+    ("Who joins a walk past the new heat pumps on Saturday? Neighbours are very welcome.",
+     Audience.COMMUNITY, [("anouk", "Count me in, with two partner colleagues."), ("mei", "I'll bring coffee."),
+                          ("samir", "I'll open the plant room for you.")]),
+]  # fmt: skip
+
+
+async def _demo_insights(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
+    """Conversations in the Energy Transition Lab with a clear informal leader (see ``INSIGHT_THREADS``)."""
+    progress("conversations in the energy lab (insights: daan leads informally)")
+    async with ctx.db.read() as conn:
+        energy = await communities.get_by_handle(conn, "energy")
+    for body, audience, replies in INSIGHT_THREADS:
+        thread = await posts.create_post(ctx, ids["daan"], Draft(source=body, audience=audience, community_id=energy.id))
+        for who, text in replies:
+            await posts.create_post(ctx, ids[who], Draft(source=text, audience=audience, in_reply_to_id=thread,
+                                                          community_id=energy.id))  # fmt: skip
+        for who in ("lotte", "samir", "joris", "mei", "anouk"):
+            await posts.favourite(ctx, ids[who], thread)
+        if audience is Audience.PUBLIC:
+            for who in ("samir", "anouk"):
+                await posts.reblog(ctx, ids[who], thread)
