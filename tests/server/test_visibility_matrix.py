@@ -27,8 +27,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import CTX, create_app
 from server.config import load_settings
-from server.services import accounts, communities, follows, oauth, posts, roadmap, timelines
-from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_item, can_see_post
+from server.services import accounts, communities, follows, ideas, oauth, posts, roadmap, timelines
+from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_idea, can_see_item, can_see_post
 from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, free_port, web_login
 
 A = Audience
@@ -121,6 +121,17 @@ ITEM_EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
 }
 
 
+# Ideas (public or for the community's members): the idea page, the idea box, and the Koers API;
+# like roadmap items they have no mentions, so ``mia`` is just a local member.
+IDEA_AUDIENCES = (A.PUBLIC, A.COMMUNITY)
+IDEA_EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
+    "can_see_idea": item_sees,
+    "idea_page": item_sees,
+    "idea_box": item_sees,
+    "api_idea": item_sees,
+}
+
+
 def marker(audience: Audience) -> str:
     return f"vm{audience.value}q"
 
@@ -143,6 +154,7 @@ class World:
     post_ids: dict[Audience, int] = field(default_factory=dict)
     reply_ids: dict[Audience, int] = field(default_factory=dict)
     item_ids: dict[Audience, int] = field(default_factory=dict)
+    idea_ids: dict[Audience, int] = field(default_factory=dict)
     root_id: int = 0
     api_status_works: bool = False
     pages: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
@@ -218,6 +230,11 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
     for audience in ITEM_AUDIENCES:
         world.item_ids[audience] = await roadmap.create_item(
             ctx, ids["author"], community.id, title=f"vi{audience.value}q", audience=audience.value
+        )
+
+    for audience in IDEA_AUDIENCES:
+        world.idea_ids[audience] = await ideas.submit_idea(
+            ctx, ids["author"], community.id, title=f"vd{audience.value}q", audience=audience.value
         )
 
     app_row = await oauth.register_app(ctx, name="matrix", redirect_uris=["urn:ietf:wg:oauth:2.0:oob"], scopes=("read",), website=None)
@@ -392,3 +409,29 @@ def test_truth_table_is_not_trivial() -> None:
         assert "author" in who, audience
     assert not any("anonymous" in CAN_SEE[a] for a in (A.FOLLOWERS, A.COMMUNITY, A.MEMBERS, A.PARTNERS, A.DIRECT))
     assert CAN_SEE[A.DIRECT] == {"author", "mentioned"}
+
+
+def observe_idea(world: World, surface: str, audience: Audience, viewer: str) -> bool:
+    idea_id = world.idea_ids[audience]
+    if surface == "can_see_idea":
+        who = world.viewer(viewer)
+        return world.service(lambda conn: can_see_idea(conn, who, idea_id))
+    if surface in ("idea_page", "api_idea"):
+        path = f"/c/vmc/ideas/{idea_id}" if surface == "idea_page" else f"/api/koers/v1/ideas/{idea_id}"
+        status, _ = world.get(viewer, path)
+        assert status in (200, 404), status
+        return status == 200
+    status, html = world.get(viewer, "/c/vmc/ideas?status=all")
+    assert status == 200
+    return f"vd{audience.value}q" in html
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+@pytest.mark.parametrize("audience", IDEA_AUDIENCES, ids=lambda a: a.value)
+@pytest.mark.parametrize("surface", list(IDEA_EXPECTED))
+def test_idea_cell(world: World, surface: str, audience: Audience, viewer: str) -> None:
+    expected = IDEA_EXPECTED[surface](audience, viewer)
+    got = observe_idea(world, surface, audience, viewer)
+    assert got == expected, (
+        f"{viewer} {'should' if expected else 'should NOT'} get the {audience.value} idea on {surface}"
+    )
