@@ -9,7 +9,7 @@ Participation states: ``joined`` | ``pending`` (approval mode) | ``rejected``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,13 +94,20 @@ def parse_time(value: str, field: str) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        parsed = clock.aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        assert parsed is not None
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValidationError(f"{field}: a date and time such as 2026-12-01T18:00", field=field) from None
-    return clock.aware(parsed)
+    if not 1970 <= parsed.year <= 9000:
+        raise ValidationError(f"{field}: a date between 1970 and 9000", field=field)
+    return parsed
 
 
 def _validated(data: EventInput) -> dict[str, Any]:
+    for name in ("title", "description", "place_name", "place_address", "online_url"):
+        if "\x00" in getattr(data, name):
+            raise ValidationError(f"{name}: must not contain NUL characters", field=name)
     title = data.title.strip()
     if not title:
         raise ValidationError("title: please give the event a title", field="title")
@@ -108,6 +115,9 @@ def _validated(data: EventInput) -> dict[str, Any]:
         raise ValidationError(f"title: at most {MAX_TITLE} characters", field="title")
     if len(data.description) > MAX_DESCRIPTION:
         raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+    for name, limit in (("place_name", 255), ("place_address", 500), ("online_url", 2048)):
+        if len(getattr(data, name)) > limit:
+            raise ValidationError(f"{name}: at most {limit} characters", field=name)
     if data.starts_at is None:
         raise ValidationError("starts_at: when does the event start?", field="starts_at")
     if data.starts_at.tzinfo is None:
@@ -132,8 +142,8 @@ def _validated(data: EventInput) -> dict[str, Any]:
     return {
         "title": title, "description_source": data.description,
         "description_html": text.render(data.description).html if data.description.strip() else "",
-        "starts_at": data.starts_at, "ends_at": data.ends_at, "place_name": data.place_name.strip()[:255],
-        "place_address": data.place_address.strip()[:500], "online_url": online, "capacity": data.capacity,
+        "starts_at": data.starts_at, "ends_at": data.ends_at, "place_name": data.place_name.strip(),
+        "place_address": data.place_address.strip(), "online_url": online, "capacity": data.capacity,
         "join_mode": data.join_mode, "audience": audience.value,
     }  # fmt: skip
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.api.koers import communities, competencies, ideas, insights, openapi, purpose, results, roadmap, roles
+from server.api.koers import communities, competencies, events, ideas, insights, openapi, purpose, results, roadmap, roles
 
-MODULES = (communities, purpose, roles, competencies, results, roadmap, ideas, insights, openapi)
+MODULES = (communities, purpose, roles, competencies, results, roadmap, ideas, insights, events, openapi)
 
 
 def setup(app: web.Application) -> None:
