@@ -9,7 +9,7 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError, NotFound
-from server.services import communities, purpose, roadmap, roles, timelines
+from server.services import communities, purpose, purpose_phases, roadmap, roles, timelines
 from server.services.views import load_posts
 from server.web.community_scope import Scope, actor_id_by_username, form_error, int_or_none, scope
 from server.web.render import flash, form, redirect, render, require_user
@@ -76,8 +76,9 @@ async def community_page_response(
         )
         count = (await communities.member_counts(conn, [c.id])).get(c.id, 0)
         managers = await communities.managers(conn, ctx, c.id)
+        phase = await purpose_phases.current(conn, c.id)
     return await render(
-        request, "community.html", status=status, purpose=current, roles=all_roles,
+        request, "community.html", status=status, purpose=current, phase=phase, roles=all_roles,
         open_roles=[r for r in all_roles if r.claimable], columns=roadmap.by_status(items),
         status_labels=roadmap.STATUS_LABELS, changes=changes, results=results, posts=posts, member_count=count,
         managers=managers, result_audiences=RESULT_AUDIENCES,
@@ -116,11 +117,15 @@ async def leave(request: web.Request) -> web.Response:
     raise redirect(f"/c/{s.community.handle}")
 
 
-async def _purpose_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
+async def purpose_page_response(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
+    """The purpose page: the text in force, the process around it (``server.web.purpose_process``), history."""
+    from server.web.purpose_process import process_context
+
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         versions = await purpose.history(conn, s.community.id)
+        extra = {**await process_context(conn, s), **extra}
     extra.setdefault("errors", {})
     extra.setdefault("values", {"purpose": versions[0].text_source if versions else "", "reason": ""})
     return await render(request, "community_purpose.html", status=status, versions=versions, **s.template_vars(),
@@ -129,7 +134,7 @@ async def _purpose_page(request: web.Request, *, status: int = 200, **extra: Any
 
 @routes.get("/c/{handle}/purpose")
 async def purpose_page(request: web.Request) -> web.Response:
-    return await _purpose_page(request)
+    return await purpose_page_response(request)
 
 
 @routes.post("/c/{handle}/purpose")
@@ -145,7 +150,7 @@ async def purpose_submit(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _purpose_page(request, status=exc.status, errors={exc.field: exc.message}, values=values)
+        return await purpose_page_response(request, status=exc.status, errors={exc.field: exc.message}, values=values)
     flash(request, f"The purpose is now at version {version}; members have been told.")
     raise redirect(f"/c/{s.community.handle}/purpose")
 

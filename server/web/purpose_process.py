@@ -1,0 +1,184 @@
+"""Web pages of the purpose process: phases, proposals with their diff, decisions, endorsement.
+
+The purpose page itself lives in ``server.web.communities``; ``process_context`` adds what this
+module shows there (phase, proposals, the open decision, who has endorsed the version in force).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.app import CTX
+from server.errors import Forbidden, KoersError, NotFound, ValidationError
+from server.services import purpose_decisions as decisions, purpose_endorsements as endorsements
+from server.services import purpose_phases as phases, purpose_proposals as proposals
+from server.web.community_scope import Scope, int_or_none, scope
+from server.web.render import flash, form, redirect, render, require_user
+
+routes = web.RouteTableDef()
+
+POSITION_LABELS = {"agree": "Agree", "abstain": "Abstain", "disagree": "Disagree (but go ahead)", "block": "Block"}
+
+
+async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
+    """What the purpose page shows of the process, for this viewer."""
+    c = s.community
+    try:
+        endorsed = await endorsements.endorsements(conn, s.ctx, s.viewer, c.id)
+    except Forbidden:
+        endorsed = None
+    return {
+        "phase": await phases.current(conn, c.id), "phase_history": await phases.history(conn, c.id),
+        "next_phases": [(p, phases.LABELS[p]) for p in phases.NEXT[(await phases.current(conn, c.id)).phase]],
+        "proposals": await proposals.proposals(conn, s.viewer, c.id),
+        "decision": await decisions.open_decision_of(conn, c.id), "past_decisions": await decisions.decisions(conn, c.id),
+        "endorsements": endorsed, "i_endorsed": await endorsements.has_endorsed(conn, c.id, s.me),
+        "accepting_proposals": (await phases.current(conn, c.id)).phase in proposals.OPEN_PHASES,
+    }  # fmt: skip
+
+
+async def _purpose_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
+    from server.web.communities import purpose_page_response
+
+    return await purpose_page_response(request, status=status, **extra)
+
+
+async def _scope(request: web.Request) -> Scope:
+    async with request.app[CTX].db.read() as conn:
+        return await scope(request, conn)
+
+
+def _date(value: str, field: str) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValidationError(f"{field.replace('_', ' ')}: a date like 2026-12-31", field=field) from None
+
+
+@routes.post("/c/{handle}/purpose/phase")
+async def set_phase(request: web.Request) -> web.Response:
+    """A manager moves the process to its next phase."""
+    user = await require_user(request)
+    data = await form(request)
+    values = {k: str(data.get(k, "")) for k in ("phase", "planned_end", "note")}
+    s = await _scope(request)
+    try:
+        found = await phases.set_phase(s.ctx, user.id, s.community.id, values["phase"],
+                                       planned_end=_date(values["planned_end"], "planned_end"), note=values["note"])  # fmt: skip
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await _purpose_page(request, status=exc.status, errors={exc.field: exc.message}, phase_values=values)
+    flash(request, f"The purpose process is now in the {found.label} phase.")
+    raise redirect(f"/c/{s.community.handle}/purpose")
+
+
+@routes.post("/c/{handle}/purpose/proposals")
+async def propose(request: web.Request) -> web.Response:
+    """A member proposes a new text for the purpose."""
+    user = await require_user(request)
+    data = await form(request)
+    values = {"text": str(data.get("text", "")), "why": str(data.get("why", ""))}
+    s = await _scope(request)
+    try:
+        post_id = await proposals.create_proposal(s.ctx, user.id, s.community.id, values["text"], values["why"])
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        field = {"purpose": "text", "reason": "why"}.get(exc.field, exc.field)
+        return await _purpose_page(request, status=exc.status, errors={field: exc.message}, proposal_values=values)
+    async with s.ctx.db.read() as conn:
+        mine = [p for p in await proposals.proposals(conn, s.viewer, s.community.id) if p.post_id == post_id]
+    flash(request, "Your proposal is posted to the community for discussion.")
+    raise redirect(f"/c/{s.community.handle}/purpose/proposals/{mine[0].id}" if mine else f"/c/{s.community.handle}/purpose")
+
+
+async def _proposal_page(request: web.Request, proposal_id: int, *, status: int = 200, errors: dict[str, str] | None = None,
+                         values: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        p = await proposals.get_proposal(conn, s.viewer, proposal_id)
+        if p.community_id != s.community.id:
+            raise NotFound("no such proposal in this community")
+        diff = await proposals.diff_against_current(conn, p)
+        decision = await decisions.get_decision(conn, p.decision_id) if p.decision_id else None
+        answers = await decisions.consents(conn, decision.id) if decision and decision.method == "consent" and s.is_member else []
+    return await render(
+        request, "community_proposal.html", status=status, p=p, diff=diff, decision=decision, answers=answers,
+        positions=list(POSITION_LABELS.items()), errors=errors or {}, values=values or {}, **s.template_vars(),
+    )  # fmt: skip
+
+
+@routes.get(r"/c/{handle}/purpose/proposals/{proposal_id:\d+}")
+async def proposal_page(request: web.Request) -> web.Response:
+    """One proposal: its diff against the purpose in force, the discussion and the decision."""
+    return await _proposal_page(request, int(request.match_info["proposal_id"]))
+
+
+@routes.post("/c/{handle}/purpose/decisions")
+async def open_decision(request: web.Request) -> web.Response:
+    """A manager puts proposals to a poll or a consent round."""
+    user = await require_user(request)
+    data = await form(request)
+    s = await _scope(request)
+    method = str(data.get("method", ""))
+    try:
+        ids = [i for i in (int_or_none(v, "proposal_ids") for v in data.getall("proposal_ids", [])) if i is not None]
+        await decisions.open_decision(s.ctx, user.id, s.community.id, method, ids)
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await _purpose_page(request, status=exc.status, errors={exc.field: exc.message})
+    flash(request, "The decision is open: members have been told." if method == "poll" else "The consent round is open.")
+    raise redirect(f"/c/{s.community.handle}/purpose")
+
+
+@routes.post(r"/c/{handle}/purpose/decisions/{decision_id:\d+}/consent")
+async def consent(request: web.Request) -> web.Response:
+    """A member's answer in a consent round."""
+    user = await require_user(request)
+    data = await form(request)
+    values = {"position": str(data.get("position", "")), "reason": str(data.get("reason", ""))}
+    s = await _scope(request)
+    decision_id = int(request.match_info["decision_id"])
+    proposal_id = str(data.get("proposal_id", ""))
+    try:
+        await decisions.consent(s.ctx, user.id, decision_id, values["position"], values["reason"])
+    except KoersError as exc:
+        if exc.field is None or not proposal_id.isdigit():
+            raise
+        return await _proposal_page(request, int(proposal_id), status=exc.status, errors={exc.field: exc.message}, values=values)
+    flash(request, "Your answer is recorded.")
+    target = f"/purpose/proposals/{proposal_id}" if proposal_id.isdigit() else "/purpose"
+    raise redirect(f"/c/{s.community.handle}{target}")
+
+
+@routes.post(r"/c/{handle}/purpose/decisions/{decision_id:\d+}/close")
+async def close(request: web.Request) -> web.Response:
+    """A manager closes the decision; the outcome is recorded."""
+    user = await require_user(request)
+    await form(request)
+    s = await _scope(request)
+    found = await decisions.close_decision(s.ctx, user.id, int(request.match_info["decision_id"]))
+    flash(request, f"Decided: purpose version {found.version} is in force." if found.result == "adopted"
+          else "Decided: the purpose stays as it is.")  # fmt: skip
+    raise redirect(f"/c/{s.community.handle}/purpose")
+
+
+@routes.post("/c/{handle}/purpose/endorse")
+async def endorse(request: web.Request) -> web.Response:
+    """A member endorses the purpose in force."""
+    user = await require_user(request)
+    await form(request)
+    s = await _scope(request)
+    version = await endorsements.endorse(s.ctx, user.id, s.community.id)
+    flash(request, f"Thank you: you endorse version {version} of the purpose.")
+    raise redirect(f"/c/{s.community.handle}/purpose")
