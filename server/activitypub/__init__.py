@@ -14,7 +14,7 @@ def setup(app: web.Application) -> None:
     """Register outbound listeners, inbound handlers, actor extras and document routes."""
     from federation.state import ACTOR_EXTRAS, INBOX_HANDLERS
     from server.activitypub import community_documents, documents, incoming_posts as posts, incoming_social as social
-    from server.activitypub import purpose_federation
+    from server.activitypub import outgoing_reports, purpose_federation
     from server.activitypub.actor_extras import actor_extra
     from server.activitypub.incoming_common import OUTBOX
     from server.activitypub.outgoing import Outbox
@@ -23,6 +23,7 @@ def setup(app: web.Application) -> None:
     outbox = Outbox(app[CTX])
     outbox.register()
     purpose_federation.register(app[CTX])
+    outgoing_reports.register(app[CTX])
     app[OUTBOX] = outbox
     handlers = app[INBOX_HANDLERS]
     for name, handler in {

@@ -22,6 +22,7 @@ from server.services import notifications
 from server.services.follows import community_managers
 from server.services.purpose_endorsements import endorse_from_like
 from server.services.posts import viewer_for_actor
+from server.services.reports import notify_moderators
 from server.storage import schema as t
 from server.visibility import can_see_post
 
@@ -239,10 +240,4 @@ async def on_flag(app: web.Application, activity: dict[str, Any], signer_id: int
             )
         )  # fmt: skip
         report_id = int(res.inserted_primary_key[0])
-        recipients = set(await community_managers(conn, community_id)) if community_id else set()
-        recipients |= {r[0] for r in await conn.execute(sa.select(t.users.c.actor_id).where(t.users.c.is_admin.is_(True)))}
-        for actor_id in sorted(recipients):
-            await notifications.notify(
-                conn, actor_id, "koers.report", from_actor_id=reporter_id, community_id=community_id,
-                extra={"report_id": report_id},
-            )  # fmt: skip
+        await notify_moderators(conn, report_id, reporter_id, {community_id} if community_id else set())

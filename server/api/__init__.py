@@ -15,7 +15,7 @@ from aiohttp import web
 from server.errors import NotFound
 
 MODULES = ("oauth", "apps", "instance", "accounts", "relationships", "statuses", "polls", "timelines", "lists",
-           "notifications", "media", "search", "misc", "streaming", "koers")  # fmt: skip
+           "notifications", "media", "search", "misc", "streaming", "koers", "reports")  # fmt: skip
 RATE_LIMIT = 300
 RATE_WINDOW = 300  # seconds, as Mastodon's default
 _CORS_PATHS = ("/api/", "/oauth/", "/.well-known/oauth-authorization-server", "/nodeinfo")

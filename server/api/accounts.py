@@ -83,7 +83,7 @@ async def update_credentials(request: web.Request) -> web.Response:
             c.db, auth.user_id,  # type: ignore[arg-type]
             display_name=p.str("display_name"), bio=p.str("note"), fields=fields, default_audience=audience,
             locked=p.bool("locked"), bot=p.bool("bot"), discoverable=p.bool("discoverable"),
-            avatar_path=avatar, header_path=header,
+            avatar_path=avatar, header_path=header, events=c.events,
         )  # fmt: skip
     except BaseException:
         media.delete_files(c.settings, avatar, header)

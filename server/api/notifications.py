@@ -20,7 +20,8 @@ routes = web.RouteTableDef()
 ID = r"{id:\d+}"
 
 
-async def _render(conn, c, viewer: Viewer, rows) -> list[dict]:  # type: ignore[no-untyped-def]
+async def render_notifications(conn, c, viewer: Viewer, rows) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Mastodon Notification entities for notification rows (also used by the streaming API)."""
     actor_ids = list(dict.fromkeys((r.from_actor_id or viewer.actor_id) for r in rows))
     accounts = {int(a["id"]): a for a in await accounts_by_id(conn, c, actor_ids)}
     post_ids = list(dict.fromkeys(r.post_id for r in rows if r.post_id))
@@ -48,7 +49,7 @@ async def list_notifications(request: web.Request) -> web.Response:
     async with c.db.read() as conn:
         ids = await inbox.list_ids(conn, auth.viewer, page(p, default=40, maximum=80), types=p.list("types"),
                                    exclude=p.list("exclude_types"), from_account=p.id("account_id"))  # fmt: skip
-        body = await _render(conn, c, auth.viewer, await inbox.rows(conn, ids))
+        body = await render_notifications(conn, c, auth.viewer, await inbox.rows(conn, ids))
     return json(body, headers=link_header(request, ids, c.base))
 
 
@@ -65,7 +66,7 @@ async def get_notification(request: web.Request) -> web.Response:
     c = ctx(request)
     async with c.db.read() as conn:
         row = await inbox.get(conn, auth.viewer, path_id(request))
-        body = await _render(conn, c, auth.viewer, [row])
+        body = await render_notifications(conn, c, auth.viewer, [row])
     if not body:
         from server.errors import NotFound
 
@@ -109,7 +110,7 @@ async def grouped_notifications(request: web.Request) -> web.Response:
     async with c.db.read() as conn:
         ids = await inbox.list_ids(conn, auth.viewer, page(p, default=40, maximum=80), types=p.list("types"),
                                    exclude=p.list("exclude_types"), from_account=p.id("account_id"))  # fmt: skip
-        items = await _render(conn, c, auth.viewer, await inbox.rows(conn, ids))
+        items = await render_notifications(conn, c, auth.viewer, await inbox.rows(conn, ids))
     accounts = {i["account"]["id"]: i["account"] for i in items}
     statuses = {i["status"]["id"]: i["status"] for i in items if i["status"]}
     groups = [{

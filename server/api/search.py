@@ -89,8 +89,14 @@ async def search(request: web.Request) -> web.Response:
         raise ValidationError("type: accounts, statuses or hashtags", field="type")
     limit = max(1, min(p.int("limit", 20) or 20, 40))
     offset = p.int("offset", 0, minimum=0) or 0
-    resolved = None
-    if p.bool("resolve") and not auth.anonymous and kind in (None, "", "accounts"):
+    resolved = resolved_post = None
+    if p.bool("resolve") and not auth.anonymous and q.startswith(("http://", "https://")):
+        from server.activitypub.lookup import lookup  # an actor or a post, fetched as the member asking
+
+        found = await lookup(request.app, q, as_actor=auth.actor_id)
+        resolved = found.id if found is not None and found.kind == "actor" else None
+        resolved_post = found.id if found is not None and found.kind == "post" else None
+    elif p.bool("resolve") and not auth.anonymous and kind in (None, "", "accounts"):
         resolved = await _resolve(request, q)
     out: dict[str, list] = {"accounts": [], "statuses": [], "hashtags": []}
     async with c.db.read() as conn:
@@ -103,6 +109,8 @@ async def search(request: web.Request) -> web.Response:
         if kind in (None, "", "statuses") and q:
             if q.startswith(("http://", "https://")):
                 ids = await _statuses_by_url(conn, auth.viewer, q)
+                if not ids and resolved_post is not None and await can_see_post(conn, auth.viewer, resolved_post):
+                    ids = [resolved_post]
             elif auth.anonymous:
                 ids = []  # as Mastodon: full-text search needs an account
             else:

@@ -77,7 +77,7 @@ async def _authorise(request: web.Request, auth: ApiAuth, stream: Stream) -> Non
 def _renderer(app: web.Application):  # type: ignore[no-untyped-def]
     """Payloads as Mastodon entities, rendered for the receiving viewer."""
     from server.api import present
-    from server.api.notifications import _render as render_notifications
+    from server.api.notifications import render_notifications
     from server.services import inbox_notifications
 
     ctx = app[CTX]

@@ -1,7 +1,8 @@
 """Notifications for local members. Written inside the transaction of what caused them.
 
-Only local actors get notifications; nobody is notified of their own actions, or by someone they
-block or mute. Who may read a notification's post is checked again when it is listed.
+Only local actors get notifications; nobody is notified of their own actions, by someone they
+block or mute, by someone on a server they blocked, or about a conversation they muted. Who may
+read a notification's post is checked again when it is listed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,24 @@ TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite",
          "koers.join_request", "koers.report", "koers.roadmap_status", "koers.member_added",
          "koers.endorse_requested", "koers.proposal", "koers.decision_opened", "koers.decision_closed",
          "koers.idea", "koers.idea_update")  # fmt: skip
+
+
+async def _domain_blocked(conn: AsyncConnection, actor_id: int, from_actor_id: int) -> bool:
+    """Has ``actor_id`` blocked the server ``from_actor_id`` is on (their own domain block)?"""
+    udb = t.user_domain_blocks
+    row = await conn.execute(
+        sa.select(1).select_from(udb.join(t.actors, t.actors.c.domain == udb.c.domain))
+        .where(udb.c.actor_id == actor_id, t.actors.c.id == from_actor_id)
+    )  # fmt: skip
+    return row.first() is not None
+
+
+async def _thread_muted(conn: AsyncConnection, actor_id: int, post_id: int) -> bool:
+    """Has ``actor_id`` muted the conversation ``post_id`` belongs to?"""
+    root = sa.select(sa.func.coalesce(t.posts.c.thread_root_id, t.posts.c.id)).where(t.posts.c.id == post_id).scalar_subquery()
+    row = await conn.execute(sa.select(1).where(
+        t.conversation_mutes.c.actor_id == actor_id, t.conversation_mutes.c.thread_root_id == root))  # fmt: skip
+    return row.first() is not None
 
 
 async def _is_local_user(conn: AsyncConnection, actor_id: int) -> bool:
@@ -56,8 +75,10 @@ async def notify(
                 )
             )
         )
-        if silenced.first():
+        if silenced.first() or await _domain_blocked(conn, actor_id, from_actor_id):
             return
+    if post_id is not None and await _thread_muted(conn, actor_id, post_id):
+        return
     await conn.execute(
         t.notifications.insert().values(
             actor_id=actor_id,

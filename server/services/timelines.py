@@ -50,9 +50,14 @@ def _not_muted_or_blocked(viewer: Viewer) -> sa.ColumnElement[bool]:
     if me is None:
         return sa.true()
     p = t.posts
+    author = t.actors.alias("domain_blocked_author")  # an alias: never correlated with an outer actors
+    udb = t.user_domain_blocks
     return sa.and_(
         ~sa.exists(sa.select(1).where(t.mutes.c.actor_id == me, t.mutes.c.target_id == p.c.author_id)),
         ~sa.exists(sa.select(1).where(t.blocks.c.actor_id == me, t.blocks.c.target_id == p.c.author_id)),
+        # The member's own domain blocks hide every post written on those servers.
+        ~sa.exists(sa.select(1).select_from(udb.join(author, author.c.domain == udb.c.domain))
+                   .where(udb.c.actor_id == me, author.c.id == p.c.author_id)),  # fmt: skip
     )
 
 
