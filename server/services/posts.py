@@ -275,6 +275,10 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
             )
         )
         await _write_mentions_and_tags(conn, post_id, mentioned, rendered.hashtags)
+        credited = [a for a in dict.fromkeys(draft.contributor_ids) if a not in {m.id for m in mentioned} | {author_id}]
+        if credited:
+            # Contributors are mentioned (tagged) so the result reaches them wherever they are.
+            await conn.execute(t.post_mentions.insert(), [{"post_id": post_id, "actor_id": a} for a in credited])
         for position, media_id in enumerate(draft.media_ids):
             await conn.execute(
                 t.media.update().where(t.media.c.id == media_id).values(post_id=post_id, position=position)

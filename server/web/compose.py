@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import replace
 
 import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from server import clock
+from server.activitypub.handles import actor_ids_for_handles, split_handles
 from server.app import CTX
 from server.context import Context
 from server.errors import KoersError, ValidationError
@@ -148,7 +150,8 @@ async def compose_submit(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await form(request, max_size=COMPOSE_FORM_MAX)
     token = str(data.get("token", ""))[:255]
-    values = {k: str(data.get(k, "")) for k in ("status", "audience", "format", "spoiler_text", "community_id", "in_reply_to", "kind")}
+    values = {k: str(data.get(k, "")) for k in ("status", "audience", "format", "spoiler_text", "community_id", "in_reply_to", "kind",
+                                                "contributors")}
     values["token"] = token or secrets.token_urlsafe(18)
     if token:
         earlier = await _existing_post(ctx, user.user_id, token)
@@ -158,9 +161,12 @@ async def compose_submit(request: web.Request) -> web.Response:
     try:
         uploads = await _prepared_uploads(data)
         draft_from_form(data, ())  # check the form before storing any file
+        # credited people (remote ones through federation) are looked up before anything is written
+        credited = await actor_ids_for_handles(request.app, split_handles(values["contributors"]))
         for image, description in uploads:
             media_ids.append(await media.insert_attachment(ctx, user.id, image, description=description))
-        post_id = await posts.create_post(ctx, user.id, draft_from_form(data, tuple(media_ids)))
+        draft = replace(draft_from_form(data, tuple(media_ids)), contributor_ids=credited)
+        post_id = await posts.create_post(ctx, user.id, draft)
     except KoersError as exc:
         await media.discard_attachments(ctx, user.id, media_ids)
         return await render_compose(request, user, values, {exc.field or "status": exc.message}, exc.status)

@@ -151,7 +151,9 @@ BODIES: dict[str, Any] = {
     "NewResult": _obj(
         {"text": {"type": "string", "minLength": 1, "maxLength": 5000}, "title": {"type": "string", "maxLength": 255},
          "audience": {"enum": AUDIENCES}, "roadmap_item_id": ID_IN_BODY,
-         "role_ids": {"type": "array", "maxItems": 20, "items": ID_IN_BODY}},
+         "role_ids": {"type": "array", "maxItems": 20, "items": ID_IN_BODY},
+         "contributors": {"type": "array", "maxItems": 20, "description": "handles: name (here) or name@host",
+                          "items": {"type": "string", "pattern": "^@?[A-Za-z0-9_.-]{1,64}(@[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?)?$"}}},
         required=("text",),
     ),  # fmt: skip
     "NewRoadmapItem": _obj(
@@ -165,6 +167,7 @@ BODIES: dict[str, Any] = {
          "audience": {"enum": ["public", "community"]}},
         required=("title",),
     ),  # fmt: skip
+    "Kudos": _obj({"account_id": ID_IN_BODY, "message": {"type": "string", "maxLength": 500}}, required=("account_id",)),
     "IdeaRef": _obj({"into_id": ID_IN_BODY}),
     "IdeaPromotion": _obj({"to": {"enum": ["roadmap"]}, "owner_role_id": ID_IN_BODY}, required=()),
     "StatusChangeRequest": _obj({"status": {"enum": STATUSES}, "note": {"type": "string", "maxLength": 2000}},
@@ -287,6 +290,8 @@ def document() -> dict[str, Any]:
         )},  # fmt: skip
         C + "/insights/me": {"get": _op("Your own insights profile in a community (members)", _ref("MyInsights"),
                                         write=False, query=[WEEKS], errors=("400", "401", "403", "404"))},  # fmt: skip
+        PREFIX + "/results/{id}/kudos": {"post": _op("Give kudos to someone a result credits (a reply mentioning them)",
+                                                     _ref("Result"), write=True, body="Kudos", created=True)},  # fmt: skip
         PREFIX + "/openapi.json": {"get": {
             "summary": "This document", "security": OPTIONAL_AUTH,
             "responses": {"200": {"description": "The OpenAPI document",
