@@ -9,6 +9,8 @@ mode, or when a manager accepts) or ``Reject`` (full, declined). Incoming: ``Joi
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,11 +18,14 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
+from federation.documents import activity_json, wants_activitypub
 from federation.errors import Ignore
 from server import clock, urls
 from server.activitypub import convert
+from server.activitypub.documents import viewer_of
 from server.activitypub.incoming_common import ctx_of, the_actor
 from server.activitypub.recipients import remote_followers
+from server.app import CTX
 from server.activitypub.vocab import context, first_id
 from server.clock import iso
 from server.context import Context
@@ -28,10 +33,12 @@ from server.errors import Conflict, Forbidden, NotFound
 from server.events import Event as DomainEvent
 from server.services import community_events
 from server.storage import schema as t
-from server.visibility import Audience, addressing
+from server.visibility import Audience, addressing, can_see_event
 
 log = logging.getLogger(__name__)
 FEDERATED = ("public", "unlisted", "community", "partners")
+_EVENT_PATH = re.compile(r"^/c/(?P<handle>[^/]+)/events/(?P<id>\d+)$")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def _event_and_group(conn: AsyncConnection, event_id: int) -> tuple[sa.Row, sa.Row] | None:
@@ -213,3 +220,22 @@ async def on_leave(app: web.Application, activity: dict[str, Any], signer_id: in
     """``Leave`` of a local event."""
     actor_id = await the_actor(app, activity, signer_id)
     await leave_event(app, actor_id, first_id(activity.get("object")))
+
+
+@web.middleware
+async def negotiate_events(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """ActivityStreams clients get the ``Event`` at the event page's path (if they may see it)."""
+    match = _EVENT_PATH.match(request.path)
+    if request.method != "GET" or not match or not wants_activitypub(request):
+        return await handler(request)
+    ctx = request.app[CTX]
+    event_id = int(match["id"])
+    viewer = await viewer_of(request)
+    async with ctx.db.read() as conn:
+        uri = (await conn.execute(sa.select(t.events.c.uri).where(t.events.c.id == event_id))).scalar()
+        doc = None
+        if uri == f"{ctx.base}{request.path}" and await can_see_event(conn, viewer, event_id):
+            doc = await event_object(conn, ctx.base, event_id)
+    if doc is None:
+        raise web.HTTPNotFound()
+    return activity_json(doc)

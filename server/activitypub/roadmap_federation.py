@@ -164,6 +164,7 @@ def install(app: web.Application) -> None:
 
     ctx.events.on("roadmap.status_changed", item_updated)
     app.router.add_get(r"/c/{handle}/roadmap/{item_id:\d+}/followers", item_followers)
+    app.middlewares.append(event_federation.negotiate_events)
 
 
 async def item_followers(request: web.Request) -> web.Response:
