@@ -9,11 +9,11 @@ for PageRank by how much effort they take (``EDGE_WEIGHTS``).
 
 Profiles, decided in this order (first match wins; ``n`` is the number of community members):
 
-1. **observer** — activity (own posts, replies, mentions, boosts, likes, role claims and roadmap
-   changes) below ``OBSERVER_BELOW`` (3) in the window.
-2. **catalyst** — at least ``CATALYST_MIN_POSTS`` (2) posts, responses (replies, boosts, likes)
+1. **catalyst** — at least ``CATALYST_MIN_POSTS`` (2) posts, responses (replies, boosts, likes)
    from at least ``max(3, ceil(5% of n))`` distinct people, and at least ``CATALYST_MIN_RESPONSE_RATE``
-   (2) responses per post.
+   (2) responses per post. (Checked first: two posts that move many people make a catalyst.)
+2. **observer** — own activity (posts, replies, mentions, boosts, likes, role claims and roadmap
+   changes) below ``OBSERVER_BELOW`` (3) in the window.
 3. **broadcaster** — at least ``BROADCASTER_MIN_POSTS`` (3) posts, fewer than
    ``BROADCASTER_MAX_RESPONSE_RATE`` (1) response per post, and more posts than responses given.
 4. **engager** — replies *and* reacts (likes or boosts), reaching at least ``max(3, ceil(3% of n))``
@@ -195,11 +195,11 @@ def measure(stats: dict[int, PersonStats], edges: list[Edge]) -> None:
 
 def classify(s: PersonStats, th: Thresholds) -> str:
     """The profile of one person under the documented rules (see the module docstring)."""
-    if s.activity < th.observer_below:
-        return "observer"
     if (s.posts >= th.catalyst_min_posts and s.responders >= th.catalyst_min_responders
             and s.responses_per_post >= th.catalyst_min_response_rate):  # fmt: skip
         return "catalyst"
+    if s.activity < th.observer_below:
+        return "observer"
     if (s.posts >= th.broadcaster_min_posts and s.responses_per_post < th.broadcaster_max_response_rate
             and s.posts > s.responses_given):  # fmt: skip
         return "broadcaster"

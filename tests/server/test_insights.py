@@ -153,3 +153,29 @@ async def test_api_for_managers_and_own_profile(instance: Instance, world: gen.W
     assert (await instance.client.get(base + "?weeks=0", headers=boss)).status == 400
     mine = await (await instance.client.get(base + "/me", headers=bob)).json()
     assert mine["account"]["username"] == "bob" and mine["profile"] == "observer" and mine["opted_out"] is False
+
+
+async def test_counts_only_posts_the_viewer_may_see(instance: Instance, world: gen.World) -> None:
+    """A followers-only post (tagged with the community) liked by 20 people: the manager, who does not
+    follow its author, gets no numbers from it; the author, who may see it, does."""
+    import sqlalchemy as sa
+
+    from server import clock
+    from server.storage import schema as t
+
+    author = world.ids["m022"]
+    async with instance.db.write() as conn:
+        res = await conn.execute(t.posts.insert().values(
+            uri=f"{instance.url}/gen/private", author_id=author, local=True, audience="followers",
+            community_id=world.community_id, created_at=clock.now(), content_html="<p>for my followers</p>"))
+        post_id = int(res.inserted_primary_key[0])
+        await conn.execute(t.favourites.insert(), [
+            {"actor_id": world.ids[u], "post_id": post_id, "created_at": clock.now()} for u in gen.BACKGROUND[:20]])
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(t.favourites)
+                                   .where(t.favourites.c.post_id == post_id))).scalar() == 20
+    # fmt: skip
+    data = await _insights(instance, world)
+    assert {p.actor.username: p.stats for p in data.people}["m022"].received["like"] == 0
+    async with instance.db.read() as conn:
+        mine = await insights.my_insights(instance.ctx, conn, Viewer(actor_id=author, local=True), world.community_id)
+    assert mine.person.stats.received["like"] == 20 and mine.person.stats.posts == 11
