@@ -20,6 +20,7 @@ from federation.signatures import KeyLookup, SignatureError
 from federation.state import FETCHER
 from server import clock
 from server.app import CTX
+from server.services import remote_competencies
 from server.services.text import sanitise_html
 from server.storage import schema as t
 
@@ -134,9 +135,13 @@ async def store_actor(app: web.Application, values: dict[str, Any]) -> int:
         if row:
             await conn.execute(sa.update(t.actors).where(t.actors.c.id == row.id)
                                .values(**values, updated_at=now, fetched_at=now))  # fmt: skip
-            return int(row.id)
-        result = await conn.execute(sa.insert(t.actors).values(**values, created_at=now, updated_at=now, fetched_at=now))
-        return int(result.inserted_primary_key[0])
+            actor_id = int(row.id)
+        else:
+            result = await conn.execute(sa.insert(t.actors).values(**values, created_at=now, updated_at=now, fetched_at=now))
+            actor_id = int(result.inserted_primary_key[0])
+        # refreshed with the actor, so the people finder finds remote people by competency
+        await remote_competencies.store(conn, actor_id, remote_competencies.from_actor_values(values))
+        return actor_id
 
 
 async def resolve_actor(app: web.Application, uri: str, *, refresh: bool = False) -> int:
