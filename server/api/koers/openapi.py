@@ -301,6 +301,9 @@ def document() -> dict[str, Any]:
     from server.api.koers import openapi_events
 
     paths.update(openapi_events.paths())
+    from server.api.koers import openapi_purpose
+
+    paths.update(openapi_purpose.paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -312,7 +315,8 @@ def document() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **BODIES, **openapi_events.SCHEMAS, **openapi_events.BODIES},
+            "schemas": {**SCHEMAS, **BODIES, **openapi_events.SCHEMAS, **openapi_events.BODIES,
+                        **openapi_purpose.SCHEMAS, **openapi_purpose.BODIES},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An OAuth 2 access token from /oauth/token"}},
         },  # fmt: skip
