@@ -97,6 +97,14 @@ async def ensure_remote_community(conn: AsyncConnection, group: sa.Row) -> int:
     return int(res.inserted_primary_key[0])
 
 
+async def refresh_remote_community(conn: AsyncConnection, group: sa.Row) -> None:
+    """After a remote Group's Update: its community row follows the refreshed actor document."""
+    await ensure_remote_community(conn, group)
+    await conn.execute(t.communities.update().where(t.communities.c.actor_id == group.id).values(
+        name=(group.display_name or group.username)[:255], description_html=group.summary_html,
+        openness="approval" if group.manually_approves_followers else "open"))  # fmt: skip
+
+
 async def local_community_of(conn: AsyncConnection, actor_id: int) -> sa.Row | None:
     """The community whose Group is this local actor, if any."""
     return (

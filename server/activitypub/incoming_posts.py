@@ -19,8 +19,8 @@ from federation.actors import resolve_actor
 from federation.errors import FederationError, Ignore
 from server import clock
 from server.activitypub.incoming_common import (
-    OUTBOX, actor_by_uri, actor_row, ctx_of, ensure_remote_community, fetch_object, local_members_of_group, resolve,
-    the_actor,
+    OUTBOX, actor_by_uri, actor_row, ctx_of, ensure_remote_community, fetch_object, local_members_of_group,
+    refresh_remote_community, resolve, the_actor,
 )  # fmt: skip
 from server.activitypub.ingest import known_communities, post_from_activity, update_from_activity, wipe_post
 from server.activitypub.vocab import POST_TYPES, first_id, koers, same_origin, type_of
@@ -145,6 +145,10 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
             await resolve_actor(app, actor_uri, refresh=True)  # type: ignore[arg-type]
         except FederationError as exc:
             raise Ignore("refresh_failed", f"{actor_uri}: {exc}") from None
+        async with ctx_of(app).db.write() as conn:
+            refreshed = await actor_row(conn, actor_id)
+            if refreshed.kind == "group":
+                await refresh_remote_community(conn, refreshed)
         return
     obj = await fetch_object(app, inner, trusted_actor=actor_uri)
     if type_of(obj) not in POST_TYPES:

@@ -108,7 +108,10 @@ async def on_accept(app: web.Application, activity: dict[str, Any], signer_id: i
         await conn.execute(t.follows.update().where(t.follows.c.id == row.id).values(state="accepted"))
         remote = await actor_row(conn, remote_id)
         if remote.kind == "group":
-            await ensure_remote_community(conn, remote)
+            community_id = await ensure_remote_community(conn, remote)
+            if row.state == "pending" and remote.manually_approves_followers:  # a manager said yes
+                await notifications.notify(conn, row.follower_id, "koers.join_approved", from_actor_id=remote_id,
+                                           community_id=community_id)  # fmt: skip
 
 
 async def on_reject(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:

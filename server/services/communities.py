@@ -137,7 +137,8 @@ async def require_manager(conn: AsyncConnection, community_id: int, actor_id: in
         raise Forbidden("only community managers can do this")
 
 
-def _check_fields(handle: str, name: str, description: str, openness: str, member_list_visibility: str) -> str:
+def check_fields(handle: str, name: str, description: str, openness: str, member_list_visibility: str) -> str:
+    """Validate a community's handle and settings; returns the normalised handle."""
     try:
         handle = accounts.check_username(handle)
     except ValidationError as exc:
@@ -169,7 +170,7 @@ async def create_community(
     member_list_visibility: str = "public",
 ) -> Community:
     """Start a community: its Group actor, purpose version 1, the creator as member and manager."""
-    handle = _check_fields(handle, name, description, openness, member_list_visibility)
+    handle = check_fields(handle, name, description, openness, member_list_visibility)
     purpose.check_text(purpose_text)
     base = ctx.base
     async with ctx.db.write() as conn:

@@ -162,6 +162,9 @@ async def accept_follow(ctx: Context, decider_id: int, follower_id: int, target_
         community = await _community_of(conn, target_id)
         if community is None:
             await notifications.notify(conn, target_id, "follow", from_actor_id=follower_id)
+        else:  # the person whose request to join was approved learns it (if they are ours)
+            await notifications.notify(conn, follower_id, "koers.join_approved", from_actor_id=decider_id,
+                                       community_id=community.id)  # fmt: skip
         event = await ctx.events.emit(
             conn, "follow.accepted", follow_id=row.id, follower_id=follower_id, target_id=target_id, uri=row.uri
         )

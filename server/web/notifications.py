@@ -27,6 +27,7 @@ DESCRIPTIONS = {
     "koers.report": "filed a report", "koers.roadmap_status": "changed a roadmap item's status",
     "koers.member_added": "added you to a community",
     "koers.idea": "sent an idea to a community you manage", "koers.idea_update": "decided on your idea",
+    "koers.join_approved": "approved your request to join a community",
 }  # fmt: skip
 
 
