@@ -19,6 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import CTX, create_app
 from server.config import load_settings
-from server.services import accounts, communities, follows, ideas, oauth, posts, roadmap, timelines
-from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_idea, can_see_item, can_see_post
+from server.services import accounts, communities, community_events, follows, ideas, oauth, posts, roadmap, timelines
+from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_event, can_see_idea, can_see_item, can_see_post
 from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, free_port, web_login
 
 A = Audience
@@ -155,6 +156,7 @@ class World:
     reply_ids: dict[Audience, int] = field(default_factory=dict)
     item_ids: dict[Audience, int] = field(default_factory=dict)
     idea_ids: dict[Audience, int] = field(default_factory=dict)
+    event_ids: dict[Audience, int] = field(default_factory=dict)
     root_id: int = 0
     api_status_works: bool = False
     pages: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
@@ -236,6 +238,13 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
         world.idea_ids[audience] = await ideas.submit_idea(
             ctx, ids["author"], community.id, title=f"vd{audience.value}q", audience=audience.value
         )
+
+    for audience in ITEM_AUDIENCES:
+        world.event_ids[audience] = await community_events.create_event(
+            ctx, ids["author"], community.id,
+            community_events.EventInput(title=f"ve{audience.value}q", starts_at=EVENT_TIME, place_name="Hall",
+                                        audience=audience.value),
+        )  # fmt: skip
 
     app_row = await oauth.register_app(ctx, name="matrix", redirect_uris=["urn:ietf:wg:oauth:2.0:oob"], scopes=("read",), website=None)
     for kind, name in USERNAMES.items():
@@ -434,4 +443,54 @@ def test_idea_cell(world: World, surface: str, audience: Audience, viewer: str) 
     got = observe_idea(world, surface, audience, viewer)
     assert got == expected, (
         f"{viewer} {'should' if expected else 'should NOT'} get the {audience.value} idea on {surface}"
+    )
+
+
+# Community events (same audiences as roadmap items): the service check, the event page, the events
+# page, the Koers API, and the iCalendar exports (the community calendar gives anonymous visitors
+# public events only; one event's calendar follows its page).
+EVENT_TIME = datetime(2031, 6, 1, 18, 0, tzinfo=UTC)
+EVENT_EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
+    "can_see_event": item_sees,
+    "event_page": item_sees,
+    "events_page": item_sees,
+    "api_event": item_sees,
+    "event_ics": item_sees,
+    "community_ics": lambda a, v: item_sees(a, v) and (v != "anonymous" or a is A.PUBLIC),
+}
+
+
+def observe_event(world: World, surface: str, audience: Audience, viewer: str) -> bool:
+    event_id = world.event_ids[audience]
+    if surface == "can_see_event":
+        who = world.viewer(viewer)
+        return world.service(lambda conn: can_see_event(conn, who, event_id))
+    single = {"event_page": f"/c/vmc/events/{event_id}", "event_ics": f"/c/vmc/events/{event_id}.ics",
+              "api_event": f"/api/koers/v1/communities/{{cid}}/events/{event_id}"}  # fmt: skip
+    if surface in single:
+        cid = world.service(lambda conn: _community_id(conn))
+        status, _ = world.get(viewer, single[surface].format(cid=cid))
+        assert status in (200, 404), status
+        return status == 200
+    status, text = world.get(viewer, "/c/vmc/events" if surface == "events_page" else "/c/vmc/events.ics")
+    assert status == 200
+    return f"ve{audience.value}q" in text
+
+
+async def _community_id(conn: Any) -> int:
+    import sqlalchemy as sa
+
+    from server.storage import schema as t
+
+    return int((await conn.execute(sa.select(t.events.c.community_id).limit(1))).scalar_one())
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+@pytest.mark.parametrize("audience", ITEM_AUDIENCES, ids=lambda a: a.value)
+@pytest.mark.parametrize("surface", list(EVENT_EXPECTED))
+def test_event_cell(world: World, surface: str, audience: Audience, viewer: str) -> None:
+    expected = EVENT_EXPECTED[surface](audience, viewer)
+    got = observe_event(world, surface, audience, viewer)
+    assert got == expected, (
+        f"{viewer} {'should' if expected else 'should NOT'} get the {audience.value} event on {surface}"
     )
