@@ -29,6 +29,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from server.app import CTX, create_app
 from server.config import load_settings
 from server.services import accounts, communities, community_events, follows, ideas, oauth, posts, roadmap, timelines
+from server.services import purpose_phases, purpose_proposals
 from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_event, can_see_idea, can_see_item, can_see_post
 from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, free_port, web_login
 
@@ -158,6 +159,7 @@ class World:
     idea_ids: dict[Audience, int] = field(default_factory=dict)
     event_ids: dict[Audience, int] = field(default_factory=dict)
     root_id: int = 0
+    proposal_id: int = 0
     api_status_works: bool = False
     pages: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
 
@@ -245,6 +247,12 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
             community_events.EventInput(title=f"ve{audience.value}q", starts_at=EVENT_TIME, place_name="Hall",
                                         audience=audience.value),
         )  # fmt: skip
+
+    for phase in ("inventory", "discussion", "drafting"):
+        await purpose_phases.set_phase(ctx, ids["community_manager"], community.id, phase)
+    await purpose_proposals.create_proposal(ctx, ids["author"], community.id, "vpproposalq: check who sees what.", "")
+    async with ctx.db.read() as conn:
+        (world.proposal_id,) = [p.id for p in await purpose_proposals.proposals(conn, world.viewer("author"), community.id)]
 
     app_row = await oauth.register_app(ctx, name="matrix", redirect_uris=["urn:ietf:wg:oauth:2.0:oob"], scopes=("read",), website=None)
     for kind, name in USERNAMES.items():
@@ -494,3 +502,45 @@ def test_event_cell(world: World, surface: str, audience: Audience, viewer: str)
     assert got == expected, (
         f"{viewer} {'should' if expected else 'should NOT'} get the {audience.value} event on {surface}"
     )
+
+
+# Purpose proposals are community posts: the proposal page, the purpose page's list and the Koers
+# API show them to the community's members only (no mentions, so ``mia`` is just a local member).
+PROPOSAL_EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
+    "proposal_page": item_sees,
+    "purpose_page": item_sees,
+    "api_proposal": item_sees,
+    "api_proposals": item_sees,
+}
+
+
+def observe_proposal(world: World, surface: str, viewer: str) -> bool:
+    pid = world.proposal_id
+    if surface in ("proposal_page", "api_proposal"):
+        path = f"/c/vmc/purpose/proposals/{pid}" if surface == "proposal_page" else f"/api/koers/v1/purpose/proposals/{pid}"
+        status, _ = world.get(viewer, path)
+        assert status in (200, 404), status
+        return status == 200
+    if surface == "api_proposals":
+        cid = world.service(lambda conn: _proposal_community(conn))
+        status, body = world.get(viewer, f"/api/koers/v1/communities/{cid}/purpose/proposals")
+    else:
+        status, body = world.get(viewer, "/c/vmc/purpose")
+    assert status == 200
+    return "vpproposalq" in body or f"/purpose/proposals/{pid}" in body
+
+
+async def _proposal_community(conn: Any) -> int:
+    import sqlalchemy as sa
+
+    from server.storage import schema as t
+
+    return int((await conn.execute(sa.select(t.purpose_proposals.c.community_id).limit(1))).scalar_one())
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+@pytest.mark.parametrize("surface", list(PROPOSAL_EXPECTED))
+def test_proposal_cell(world: World, surface: str, viewer: str) -> None:
+    expected = PROPOSAL_EXPECTED[surface](A.COMMUNITY, viewer)
+    got = observe_proposal(world, surface, viewer)
+    assert got == expected, f"{viewer} {'should' if expected else 'should NOT'} get the proposal on {surface}"
