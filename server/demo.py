@@ -66,6 +66,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         ids = await _people(ctx, progress)
         await _communities(ctx, ids, progress)
         await _demo_insights(ctx, ids, progress)
+        await _demo_events_and_roadmap_follows(ctx, ids, progress)
         progress("demo ready")
     finally:
         await db.close()
@@ -247,3 +248,50 @@ async def _demo_insights(ctx: Context, ids: dict[str, int], progress: Callable[[
         if audience is Audience.PUBLIC:
             for who in ("samir", "anouk"):
                 await posts.reblog(ctx, ids[who], thread)
+
+
+async def _demo_events_and_roadmap_follows(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
+    """An upcoming networking drink with RSVPs, a workshop with a request waiting for approval, a past
+    lab evening; supports and followers on the energy lab's roadmap items."""
+    from datetime import timedelta
+
+    from server import clock
+    from server.services import community_events, roadmap_social
+
+    progress("planning events and supporting roadmap items")
+    async with ctx.db.read() as conn:
+        energy = await communities.get_by_handle(conn, "energy")
+        item_rows = list(await conn.execute(
+            sa.select(t.roadmap_items.c.id, t.roadmap_items.c.title).where(t.roadmap_items.c.community_id == energy.id)
+        ))  # fmt: skip
+    soon = (clock.now() + timedelta(days=9)).replace(hour=17, minute=0, second=0, microsecond=0)
+    drinks = await community_events.create_event(ctx, ids["lotte"], energy.id, community_events.EventInput(
+        title="Networking drinks: energy lab x partners",
+        description="Meet the lab and our partner organisations. **First round is on us.**",
+        starts_at=soon, ends_at=soon + timedelta(hours=2), place_name="Café De Stroom",
+        place_address="Stationsplein 12, Utrecht", capacity=30,
+    ))  # fmt: skip
+    for name in ("samir", "ingrid", "joris", "daan", "anouk"):
+        await community_events.rsvp(ctx, ids[name], drinks)
+    workshop = await community_events.create_event(ctx, ids["samir"], energy.id, community_events.EventInput(
+        title="Workshop: reading your meter data", description="Hands-on with the dashboard beta. Bring a laptop.",
+        starts_at=soon + timedelta(days=5), ends_at=soon + timedelta(days=5, hours=3),
+        online_url="https://meet.example.org/energy-lab", capacity=12, join_mode="approval", audience="community",
+    ))  # fmt: skip
+    await community_events.rsvp(ctx, ids["joris"], workshop)
+    await community_events.rsvp(ctx, ids["mei"], workshop)
+    await community_events.decide(ctx, ids["samir"], workshop, ids["joris"], True)  # mei's request waits
+    past = clock.now() - timedelta(days=20)
+    evening = await community_events.create_event(ctx, ids["lotte"], energy.id, community_events.EventInput(
+        title="Lab evening: heat pumps", starts_at=past, ends_at=past + timedelta(hours=2), place_name="Head office, room 4.12",
+    ))  # fmt: skip
+    await community_events.rsvp(ctx, ids["samir"], evening)
+
+    supporters = {"Solar roofs on every office": ("samir", "daan", "ingrid", "mei"),
+                  "Heat pump pilot in building B": ("joris", "daan"),
+                  "Energy dashboard for all sites": ("samir", "mei", "anouk")}  # fmt: skip
+    for item_id, title in item_rows:
+        for name in supporters.get(title, ()):
+            await roadmap_social.support(ctx, ids[name], item_id)
+        if title in supporters:
+            await roadmap_social.follow(ctx, ids["daan"], item_id)
