@@ -14,7 +14,7 @@ def setup(app: web.Application) -> None:
     """Register outbound listeners, inbound handlers, actor extras and document routes."""
     from federation.state import ACTOR_EXTRAS, INBOX_HANDLERS
     from server.activitypub import community_documents, documents, incoming_posts as posts, incoming_social as social
-    from server.activitypub import outgoing_reports, purpose_federation
+    from server.activitypub import community_moderators, outgoing_reports, purpose_federation
     from server.activitypub.actor_extras import actor_extra
     from server.activitypub.incoming_common import OUTBOX
     from server.activitypub.outgoing import Outbox
@@ -24,6 +24,7 @@ def setup(app: web.Application) -> None:
     outbox.register()
     purpose_federation.register(app[CTX])
     outgoing_reports.register(app[CTX])
+    community_moderators.register(app[CTX])
     app[OUTBOX] = outbox
     handlers = app[INBOX_HANDLERS]
     for name, handler in {
@@ -39,4 +40,5 @@ def setup(app: web.Application) -> None:
     app[ACTOR_EXTRAS].append(actor_extra)
     app.router.add_routes(documents.routes)
     app.router.add_routes(community_documents.routes)
+    app.router.add_routes(community_moderators.routes)
     app.middlewares.append(community_documents.negotiate_community_objects)

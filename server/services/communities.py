@@ -293,6 +293,15 @@ async def add_member(ctx: Context, manager_id: int, community_id: int, username:
     return int(person.id)
 
 
+async def _may_co_manage(conn: AsyncConnection, actor_id: int) -> bool:
+    """Local members may manage; people of other instances only when theirs is an active partner."""
+    domain = (await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == actor_id))).scalar()
+    if domain is None:
+        return True
+    partner = await conn.execute(sa.select(t.partners.c.id).where(t.partners.c.domain == domain, t.partners.c.state == "active"))
+    return partner.first() is not None
+
+
 async def add_manager(ctx: Context, manager_id: int, community_id: int, actor_id: int) -> None:
     """A manager makes another member a manager."""
     async with ctx.db.write() as conn:
@@ -300,6 +309,8 @@ async def add_manager(ctx: Context, manager_id: int, community_id: int, actor_id
         await require_manager(conn, community_id, manager_id)
         if await membership(conn, community, actor_id) != "accepted":
             raise ValidationError("only members can become managers", field="actor_id")
+        if not await _may_co_manage(conn, actor_id):
+            raise ValidationError("managers from other servers must belong to a partner organisation", field="actor_id")
         if await is_manager(conn, community_id, actor_id):
             return
         await conn.execute(
@@ -325,6 +336,10 @@ async def remove_manager(ctx: Context, manager_id: int, community_id: int, actor
                 t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
             )
         )
+        event = await ctx.events.emit(
+            conn, "community.manager_removed", community_id=community_id, actor_id=actor_id, by_actor_id=manager_id
+        )
+    await ctx.events.committed(event)
 
 
 async def _actors_of(conn: AsyncConnection, ctx: Context, query: sa.Select) -> list[ActorView]:

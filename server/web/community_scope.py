@@ -71,15 +71,17 @@ def int_or_none(value: object, field: str) -> int | None:
 
 
 async def actor_id_by_username(conn: AsyncConnection, username: str, field: str = "username") -> int:
-    """A local person's actor id from a ``name`` or ``@name`` typed in a form."""
-    name = username.strip().lstrip("@").split("@", 1)[0].lower()
-    row = (
-        await conn.execute(
-            sa.select(t.actors.c.id).where(
-                t.actors.c.username == name, t.actors.c.domain.is_(None), t.actors.c.kind == "person"
-            )
-        )
-    ).first()
+    """A person's actor id from ``name`` / ``@name`` (local) or ``@name@host`` typed in a form.
+
+    ``@name@host`` finds a person of another instance we already know (a member of a community
+    from a partner organisation, say), else the local ``name``.
+    """
+    name, _, host = username.strip().lstrip("@").partition("@")
+    person = sa.select(t.actors.c.id).where(t.actors.c.username == name.lower(), t.actors.c.kind == "person",
+                                            t.actors.c.suspended.is_(False))  # fmt: skip
+    row = (await conn.execute(person.where(t.actors.c.domain == host.lower()))).first() if host else None
+    if row is None:
+        row = (await conn.execute(person.where(t.actors.c.domain.is_(None)))).first()
     if row is None:
         raise ValidationError(f"no member called {username!r} here", field=field)
     return int(row[0])
