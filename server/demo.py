@@ -66,6 +66,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         ids = await _people(ctx, progress)
         await _communities(ctx, ids, progress)
         await _demo_insights(ctx, ids, progress)
+        await _demo_purpose(ctx, ids, progress)
         await _demo_events_and_roadmap_follows(ctx, ids, progress)
         progress("demo ready")
     finally:
@@ -295,3 +296,34 @@ async def _demo_events_and_roadmap_follows(ctx: Context, ids: dict[str, int], pr
             await roadmap_social.support(ctx, ids[name], item_id)
         if title in supporters:
             await roadmap_social.follow(ctx, ids["daan"], item_id)
+
+
+async def _demo_purpose(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
+    """The purpose process: Energy's version 2 in force with endorsements pending; Circular Kitchen drafting
+    with an open proposal under discussion."""
+    from datetime import timedelta
+
+    from server import clock
+    from server.services import purpose_endorsements, purpose_phases, purpose_proposals
+
+    progress("the purpose process: endorsements and a draft proposal")
+    async with ctx.db.read() as conn:
+        energy = await communities.get_by_handle(conn, "energy")
+        kitchen = await communities.get_by_handle(conn, "circular_kitchen")
+    async with ctx.db.write() as conn:  # Energy went through the process before version 2
+        for phase in ("inventory", "discussion", "drafting", "decision", "in_force"):
+            await purpose_phases.insert_phase(conn, energy.id, phase, ids["lotte"])
+    for who in ("lotte", "samir", "joris"):
+        await purpose_endorsements.endorse(ctx, ids[who], energy.id)  # mei, daan and anouk have not yet
+    for phase in ("inventory", "discussion"):
+        await purpose_phases.set_phase(ctx, ids["ingrid"], kitchen.id, phase)
+    await purpose_phases.set_phase(ctx, ids["ingrid"], kitchen.id, "drafting", planned_end=clock.now() + timedelta(days=14),
+                                   note="Propose changes to the text before the end of the month.")  # fmt: skip
+    post_id = await purpose_proposals.create_proposal(
+        ctx, ids["mei"], kitchen.id,
+        "Halve the food waste of our staff restaurants, source locally and return every crate we receive.",
+        "Our suppliers now take crates back; let us make that part of what we promise.",
+    )  # fmt: skip
+    await posts.create_post(ctx, ids["lotte"], Draft(
+        "Good idea. Can we say *reusable packaging* instead of crates, so it also covers jars?",
+        audience=Audience.COMMUNITY, in_reply_to_id=post_id, community_id=kitchen.id))  # fmt: skip

@@ -38,6 +38,10 @@ class EventHub:
         """Run ``listener(conn, event)`` inside the transaction that emits ``kind``."""
         self._in_tx[kind].append(listener)
 
+    def listens(self, kind: str, listener: InTxListener) -> bool:
+        """Is ``listener`` registered in-transaction for ``kind``?"""
+        return listener in self._in_tx.get(kind, ())
+
     def after_commit(self, kind: str, listener: AfterListener) -> None:
         """Run ``listener(event)`` once the emitting transaction has committed."""
         self._after[kind].append(listener)

@@ -107,7 +107,11 @@ async def create_proposal(ctx: Context, actor_id: int, community_id: int, new_te
         source=_post_source(community.name, new_text, reason), audience=Audience.COMMUNITY, community_id=community_id,
         extra={"proposal": {"text": new_text, "reason": reason.strip(), "baseVersion": base.version if base else 0}},
     )  # fmt: skip
-    return await posts.create_post(ctx, actor_id, draft)
+    post_id = await posts.create_post(ctx, actor_id, draft)
+    if not ctx.events.listens("post.created", index_post):  # a bare Context (``koers demo``, scripts)
+        async with ctx.db.write() as conn:
+            await index_post(conn, Event("post.created", {"post_id": post_id}))
+    return post_id
 
 
 # --- the index listener ---------------------------------------------------------------------------
@@ -133,6 +137,9 @@ async def _index_proposal(conn: AsyncConnection, post: sa.Row) -> None:
         return
     if (await current_phase(conn, post.community_id)).phase not in OPEN_PHASES:
         log.info("proposal %s arrived outside drafting; kept as a post", post.uri)
+        return
+    exists = await conn.execute(sa.select(t.purpose_proposals.c.id).where(t.purpose_proposals.c.post_id == post.id))
+    if exists.first():
         return
     body = post.extra["proposal"]
     new_text, reason = str(body.get("text", "")), str(body.get("reason", ""))
