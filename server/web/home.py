@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from server.app import CTX
-from server.services import accounts, timelines
+from server.services import accounts, matching, timelines
 from server.services.views import actor_view, load_posts
 from server.storage import schema as t
 from server.web.render import render, require_user, viewer
@@ -60,6 +60,8 @@ async def home_feed(request: web.Request) -> web.Response:
         ids = await timelines.home(conn, who, page)
         posts = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
         sharing = await accounts.people_sharing_competencies(conn, user.id, limit=5)
+        suggested = await matching.suggested_communities(conn, user.id)
     similar = [(actor_view(r, ctx.base, ctx.settings.domain), r.shared) for r in sharing]
     next_url = f"/home?max_id={ids[-1]}" if len(ids) == page.clamp().limit else None
-    return await render(request, "home.html", posts=posts, next_url=next_url, user=user, similar=similar)
+    return await render(request, "home.html", posts=posts, next_url=next_url, user=user, similar=similar,
+                        suggested=suggested)  # fmt: skip

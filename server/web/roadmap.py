@@ -9,7 +9,7 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError, ValidationError
-from server.services import posts, roadmap, roadmap_social, roles, timelines
+from server.services import matching, posts, roadmap, roadmap_social, roles, timelines
 from server.services.views import load_posts
 from server.visibility import ITEM_AUDIENCES, Audience
 from server.web.community_scope import int_or_none, scope
@@ -88,11 +88,15 @@ async def _item_page(request: web.Request, *, status: int = 200, **extra: Any) -
         results = await load_posts(conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
         may_change = await roadmap.may_change(conn, item, s.me)
         standing = await roadmap_social.standing(conn, item.id, s.me)
+        # who can help: people with the competencies the owner role needs
+        needs = await matching.role_needs(conn, item.owner_role_id) if item.owner_role_id else []
+        helpers = await matching.who_can_help(conn, s.viewer, s.community.id, needs)
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     return await render(
         request, "roadmap_item.html", status=status, item=item, changes=changes, results=results,
-        may_change=may_change, standing=standing, labels=roadmap.STATUS_LABELS, **s.template_vars(), **extra,
+        may_change=may_change, standing=standing, labels=roadmap.STATUS_LABELS, helpers=helpers, **s.template_vars(),
+        **extra,
     )  # fmt: skip
 
 

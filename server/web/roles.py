@@ -8,8 +8,7 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError
-from server.services import communities, roles
-from server.visibility import can_see_members
+from server.services import communities, matching, roles
 from server.web.community_scope import actor_id_by_username, form_error, int_or_none, scope
 from server.web.render import flash, form, redirect, render, require_user
 
@@ -31,13 +30,12 @@ async def _role_page(request: web.Request, *, status: int = 200, **extra: Any) -
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         role = await roles.get_role(conn, s.community.id, role_id)
-        # The matches are community members: only shown to those who may see the member list.
-        show_members = await can_see_members(conn, s.viewer, s.community.id)
-        matching = await roles.matching_members(conn, role) if show_members else None
+        # Members are only listed to those who may see the member list (matching decides).
+        helpers = await matching.who_can_help(conn, s.viewer, s.community.id, [n for n, _ in role.competencies])
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     mine = next((p.state for p in [*role.holders, *role.requested] if p.id == s.me), None)
-    return await render(request, "role.html", status=status, role=role, matching=matching, my_state=mine,
+    return await render(request, "role.html", status=status, role=role, helpers=helpers, my_state=mine,
                         **s.template_vars(), **extra)  # fmt: skip
 
 

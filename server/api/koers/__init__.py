@@ -8,10 +8,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.api.koers import (
-    communities, competencies, events, ideas, insights, openapi, purpose, purpose_process, results, roadmap, roles,
+    communities, competencies, events, ideas, insights, network, openapi, purpose, purpose_process, results, roadmap, roles,
 )  # fmt: skip
 
-MODULES = (communities, purpose, purpose_process, roles, competencies, results, roadmap, ideas, insights, events, openapi)
+MODULES = (communities, purpose, purpose_process, roles, competencies, results, roadmap, ideas, insights, events, network,
+           openapi)
 
 
 def setup(app: web.Application) -> None:

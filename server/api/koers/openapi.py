@@ -167,6 +167,16 @@ BODIES: dict[str, Any] = {
          "audience": {"enum": ["public", "community"]}},
         required=("title",),
     ),  # fmt: skip
+    "Helper": _obj({
+        "account_id": ID, "acct": {"type": "string"}, "display_name": {"type": "string"}, "url": {"type": "string"},
+        "member": {"type": "boolean"}, "score": {"type": "integer", "minimum": 0},
+        "competencies": {"type": "array", "items": _ref("Competency")},
+    }),  # fmt: skip
+    "Suggestions": _obj({
+        "people": {"type": "array", "items": {"allOf": [_ref("Account"), _obj({"shared": {"type": "integer"}})]}},
+        "communities": {"type": "array", "items": _obj({"id": ID, "name": {"type": "string"},
+                                                         "handle": {"type": "string"}, "score": {"type": "integer"}})},
+    }),  # fmt: skip
     "Kudos": _obj({"account_id": ID_IN_BODY, "message": {"type": "string", "maxLength": 500}}, required=("account_id",)),
     "IdeaRef": _obj({"into_id": ID_IN_BODY}),
     "IdeaPromotion": _obj({"to": {"enum": ["roadmap"]}, "owner_role_id": ID_IN_BODY}, required=()),
@@ -290,6 +300,10 @@ def document() -> dict[str, Any]:
         )},  # fmt: skip
         C + "/insights/me": {"get": _op("Your own insights profile in a community (members)", _ref("MyInsights"),
                                         write=False, query=[WEEKS], errors=("400", "401", "403", "404"))},  # fmt: skip
+        PREFIX + "/roles/{id}/helpers": {"get": _op("Who can help: people whose competencies match the role's",
+                                                    _list("Helper"), write=False, errors=("401", "403", "404"))},  # fmt: skip
+        PREFIX + "/suggestions": {"get": _op("People and communities that share your competencies", _ref("Suggestions"),
+                                             write=False, params=(), errors=("401", "403"))},  # fmt: skip
         PREFIX + "/results/{id}/kudos": {"post": _op("Give kudos to someone a result credits (a reply mentioning them)",
                                                      _ref("Result"), write=True, body="Kudos", created=True)},  # fmt: skip
         PREFIX + "/openapi.json": {"get": {
