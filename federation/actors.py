@@ -122,7 +122,19 @@ def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
 
 
 async def store_actor(app: web.Application, values: dict[str, Any]) -> int:
-    """Insert or update a remote actor row from ``actor_values``; returns its id."""
+    """Insert or update a remote actor row from ``actor_values``; returns its id.
+
+    Two requests may fetch the same new actor at once (two signed GETs, say); on PostgreSQL the
+    second insert then hits the unique uri. It is retried once, and finds the row to update.
+    """
+    try:
+        return await _store_actor_once(app, values)
+    except sa.exc.IntegrityError:
+        log.info("actor %s was stored concurrently; updating it instead", values["uri"])
+        return await _store_actor_once(app, values)
+
+
+async def _store_actor_once(app: web.Application, values: dict[str, Any]) -> int:
     now = clock.now()
     async with app[CTX].db.write() as conn:
         row = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == values["uri"]))).first()
