@@ -101,3 +101,36 @@ async def test_purpose_process_across_two_instances(make_instance) -> None:
     assert state.version == 2
     assert {m.id for m in state.endorsed} == {amir.actor_id, bob_on_a}
     assert [m.username for m in state.pending] == ["alice"]
+
+
+async def test_remote_member_answers_a_consent_round(make_instance) -> None:
+    """A consent answer from another Koers is a reply carrying ``koers:consent``; its text is the reason."""
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
+                                                purpose_text="Grow food together")  # fmt: skip
+    group_on_b = await follow_remote(b, a, bob.actor_id, "/communities/garden")
+    await pump(a, b)
+    for phase in ("inventory", "discussion", "drafting"):
+        await phases.set_phase(a.ctx, alice.actor_id, garden.id, phase)
+    await proposals.create_proposal(a.ctx, alice.actor_id, garden.id, "Grow tomatoes", "focus")
+    async with a.db.read() as conn:
+        (p,) = await proposals.proposals(conn, Viewer(actor_id=alice.actor_id, local=True), garden.id)
+    decision_id = await decisions.open_decision(a.ctx, alice.actor_id, garden.id, "consent", [p.id])
+    await pump(a, b)
+    async with a.db.read() as conn:
+        round_uri = (await conn.execute(sa.select(t.posts.c.uri).where(
+            t.posts.c.id == (await decisions.get_decision(conn, decision_id)).post_id))).scalar_one()  # fmt: skip
+    round_on_b = await post_by_uri(b, round_uri)
+    assert round_on_b is not None
+    await posts.create_post(b.ctx, bob.actor_id, posts.Draft(
+        "We grow far more than tomatoes.", audience=posts.Audience("community"), in_reply_to_id=round_on_b.id,
+        community_id=await _community_on(b, group_on_b), extra={"consent": "block"}))  # fmt: skip
+    await pump(a, b)
+    async with a.db.read() as conn:
+        answers = await decisions.consents(conn, decision_id)
+    assert answers == [(f"bob@{b.settings.domain}", "block", "We grow far more than tomatoes.")]
+    closed = await decisions.close_decision(a.ctx, alice.actor_id, decision_id)
+    assert closed.result == "blocked" and closed.counts["block"] == 1
