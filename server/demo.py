@@ -68,6 +68,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         await _demo_insights(ctx, ids, progress)
         await _demo_purpose(ctx, ids, progress)
         await _demo_events_and_roadmap_follows(ctx, ids, progress)
+        await _demo_ideas(ctx, ids, progress)
         progress("demo ready")
     finally:
         await db.close()
@@ -327,3 +328,37 @@ async def _demo_purpose(ctx: Context, ids: dict[str, int], progress: Callable[[s
     await posts.create_post(ctx, ids["lotte"], Draft(
         "Good idea. Can we say *reusable packaging* instead of crates, so it also covers jars?",
         audience=Audience.COMMUNITY, in_reply_to_id=post_id, community_id=kitchen.id))  # fmt: skip
+
+
+async def _demo_ideas(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
+    """The energy lab's idea box: a call for ideas, supported ideas, one merged into another, one put
+    on the roadmap (its author told), one declined; a result crediting two people, with kudos."""
+    from server.services import idea_outcomes, ideas, kudos
+
+    progress("filling the energy lab's idea box")
+    async with ctx.db.read() as conn:
+        energy = await communities.get_by_handle(conn, "energy")
+    await ideas.call_for_ideas(ctx, ids["lotte"], energy.id,
+                               "What would make our buildings greener this winter? Reply with your idea, from anywhere.")  # fmt: skip
+    bikes = await ideas.submit_idea(ctx, ids["daan"], energy.id, title="Bike sheds with solar roofs",
+                                    description="The bike shed faces south and charges e-bikes for free.")  # fmt: skip
+    shutters = await ideas.submit_idea(ctx, ids["mei"], energy.id, title="Close the shutters at night",
+                                       description="A simple routine for the facilities team in winter.")  # fmt: skip
+    duplicate = await ideas.submit_idea(ctx, ids["joris"], energy.id, title="Solar panels on the bicycle shelter")
+    await ideas.submit_idea(ctx, ids["samir"], energy.id, title="Swap the old fridges in the canteen",
+                            audience="community")  # fmt: skip
+    waves = await ideas.submit_idea(ctx, ids["anouk"], energy.id, title="A wave power pilot in the canal")
+    for name in ("samir", "mei", "anouk", "joris"):
+        await ideas.support(ctx, ids[name], bikes)
+    for name in ("joris", "daan"):
+        await ideas.support(ctx, ids[name], shutters)
+    await ideas.support(ctx, ids["anouk"], duplicate)
+    await idea_outcomes.merge(ctx, ids["lotte"], duplicate, bikes)
+    await idea_outcomes.promote_to_roadmap(ctx, ids["lotte"], shutters, status="planned")
+    await idea_outcomes.decline(ctx, ids["lotte"], waves)
+
+    result = await posts.create_post(ctx, ids["samir"], Draft(
+        source="The meter readings of all sites now reach the dashboard every hour.", title="Hourly meter data",
+        kind="result", community_id=energy.id, audience=Audience.PUBLIC, contributor_ids=(ids["joris"], ids["mei"]),
+    ))  # fmt: skip
+    await kudos.give_kudos(ctx, ids["lotte"], result, ids["joris"], "the data pipeline is a joy to use")
