@@ -78,17 +78,11 @@ def register(subparsers: Any, commands: dict[str, Any], add_common: Callable[[ar
 
 async def status(db: Database, args: argparse.Namespace) -> None:
     """Print the delivery queue by state, inbox processing by state, hosts in trouble, recent errors."""
+    from server.services.federation_admin import overview  # the admin page reads the same
+
     async with db.read() as conn:
-        deliveries = dict((r[0], r[1]) for r in await conn.execute(
-            sa.select(t.deliveries.c.state, sa.func.count()).group_by(t.deliveries.c.state)))  # fmt: skip
-        inbound = dict((r[0], r[1]) for r in await conn.execute(
-            sa.select(t.activities.c.state, sa.func.count()).where(t.activities.c.direction == "in")
-            .group_by(t.activities.c.state)))  # fmt: skip
-        hosts = list(await conn.execute(
-            sa.select(t.hosts).where(t.hosts.c.consecutive_failures > 0).order_by(t.hosts.c.domain)))  # fmt: skip
-        errors = list(await conn.execute(
-            sa.select(t.deliveries.c.inbox, t.deliveries.c.state, t.deliveries.c.last_error)
-            .where(t.deliveries.c.last_error.is_not(None)).order_by(t.deliveries.c.id.desc()).limit(10)))  # fmt: skip
+        found = await overview(conn)
+    deliveries, inbound, hosts, errors = found.deliveries, found.inbox, found.failing_hosts, found.recent_errors
     print("deliveries: " + (", ".join(f"{k} {v}" for k, v in sorted(deliveries.items())) or "none"))
     print("inbox:      " + (", ".join(f"{k} {v}" for k, v in sorted(inbound.items())) or "none"))
     print("failing hosts:" if hosts else "failing hosts: none")
@@ -101,7 +95,8 @@ async def status(db: Database, args: argparse.Namespace) -> None:
             print(f"  {e.state:7} {e.inbox}: {e.last_error}")
 
 
-async def _upsert(db: Database, table: sa.Table, domain: str, **values: Any) -> None:
+async def upsert_domain(db: Database, table: sa.Table, domain: str, **values: Any) -> None:
+    """Insert or update the row of ``domain`` in a per-domain policy table (blocks, allow list, partners)."""
     async with db.write() as conn:
         found = (await conn.execute(sa.select(table.c.id).where(table.c.domain == domain))).first()
         if found:
@@ -110,7 +105,8 @@ async def _upsert(db: Database, table: sa.Table, domain: str, **values: Any) -> 
             await conn.execute(sa.insert(table).values(domain=domain, created_at=clock.now(), **values))
 
 
-async def _delete(db: Database, table: sa.Table, domain: str, what: str) -> None:
+async def delete_domain(db: Database, table: sa.Table, domain: str, what: str) -> None:
+    """Delete the row of ``domain``; NotFound ("``domain`` is not ``what``") when there is none."""
     async with db.write() as conn:
         result = await conn.execute(sa.delete(table).where(table.c.domain == domain))
     if result.rowcount == 0:
@@ -119,37 +115,37 @@ async def _delete(db: Database, table: sa.Table, domain: str, what: str) -> None
 
 async def block(db: Database, args: argparse.Namespace) -> None:
     domain = normalise_domain(args.domain)
-    await _upsert(db, t.domain_blocks, domain, severity=args.severity, reason=args.reason)
+    await upsert_domain(db, t.domain_blocks, domain, severity=args.severity, reason=args.reason)
     print(f"blocked {domain} ({args.severity})")
 
 
 async def unblock(db: Database, args: argparse.Namespace) -> None:
     domain = normalise_domain(args.domain)
-    await _delete(db, t.domain_blocks, domain, "blocked")
+    await delete_domain(db, t.domain_blocks, domain, "blocked")
     print(f"unblocked {domain}")
 
 
 async def allow(db: Database, args: argparse.Namespace) -> None:
     domain = normalise_domain(args.domain)
-    await _upsert(db, t.allowed_domains, domain)
+    await upsert_domain(db, t.allowed_domains, domain)
     print(f"allowed {domain}")
 
 
 async def disallow(db: Database, args: argparse.Namespace) -> None:
     domain = normalise_domain(args.domain)
-    await _delete(db, t.allowed_domains, domain, "on the allow list")
+    await delete_domain(db, t.allowed_domains, domain, "on the allow list")
     print(f"removed {domain} from the allow list")
 
 
 async def partner_add(db: Database, args: argparse.Namespace) -> None:
     domain = normalise_domain(args.domain)
-    await _upsert(db, t.partners, domain, name=args.name, state="active")
+    await upsert_domain(db, t.partners, domain, name=args.name, state="active")
     print(f"{domain} is a partner")
 
 
 async def partner_remove(db: Database, args: argparse.Namespace) -> None:
     domain = normalise_domain(args.domain)
-    await _delete(db, t.partners, domain, "a partner")
+    await delete_domain(db, t.partners, domain, "a partner")
     print(f"{domain} is no longer a partner")
 
 
