@@ -114,6 +114,10 @@ async def open_decision(ctx: Context, manager_id: int, community_id: int, method
         )  # fmt: skip
     post_id = await posts.create_post(ctx, manager_id, draft)
     async with ctx.db.write() as conn:
+        # Another manager may have been quicker between the checks and the post (the post then stays as a post).
+        if await open_decision_of(conn, community_id) is not None:
+            raise Conflict("a decision is already open; close it first", field="method")
+        await _open_proposals(conn, community_id, proposal_ids)
         res = await conn.execute(
             t.purpose_decisions.insert().values(
                 community_id=community_id, method=method, post_id=post_id, opened_by=manager_id, opened_at=clock.now(),
