@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from server import clock
 from server.services import communities, roles
 from server.storage import schema as t
+from tests.api.conftest import api_token
 from tests.conftest import post_form
 from tests.federation.e2e_helpers import follow_remote, pump
 
@@ -52,6 +53,12 @@ async def test_partner_member_becomes_manager_and_role_holder(make_instance) -> 
     doc = await (await a.client.get("/communities/garden/moderators", headers={"Accept": "application/activity+json"})).json()
     assert set(doc["orderedItems"]) == {alice_uri, bob_uri}
     assert "bob" in await (await client.get("/c/garden")).text()
+    # B's own client API tells bob he manages the (remote) community.
+    token = await api_token(b, "bob")
+    async with b.db.read() as conn:
+        garden_on_b = (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == group_on_b))).scalar_one()
+    seen = await (await b.client.get(f"/api/koers/v1/communities/{garden_on_b}", headers={"Authorization": f"Bearer {token}"})).json()
+    assert seen["manager"] is True
 
     # A role on A given to the person on B through the web form: B shows it as held.
     role_id = await roles.create_role(a.ctx, alice.actor_id, garden.id, name="Seed keeper", fill_mode="assigned")
