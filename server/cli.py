@@ -37,6 +37,7 @@ settings (environment variables; flags override them):
   KOERS_FEDERATION_MODE          open | allowlist (default open)
   KOERS_SECURE_MODE              require signatures on every ActivityPub GET (default off)
   KOERS_PASSWORD_GRANT           allow the OAuth password grant for CLI clients (default on)
+  KOERS_RUN_WORKERS              run delivery and inbox workers inside `koers serve` (default on)
 """
 
 
@@ -104,9 +105,30 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
 
 
 async def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _settings(args, run_workers=False if args.no_workers else None)
     _check_port_free(settings.host, settings.port)
     return await _run_server(settings)
+
+
+async def cmd_worker(args: argparse.Namespace) -> int:
+    """Run only the background workers (delivery, inbox processing): no HTTP listener."""
+    from aiohttp import web
+
+    from server.app import create_app
+    from server.storage.db import Database
+
+    settings = ensure_data_dir(_settings(args, run_workers=True))
+    db = Database(settings.database_url)
+    await db.check()
+    runner = web.AppRunner(create_app(settings, db=db))
+    await runner.setup()  # runs the app's start-up: migrations and the workers
+    log.info("Koers %s worker running for %s", __version__, settings.url)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await db.close()
+    return 0
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
@@ -196,7 +218,20 @@ def build_parser() -> tuple[argparse.ArgumentParser, Commands]:
     _add_common(p)
     _add_listen(p)
     p.add_argument("--registrations", choices=REGISTRATION_MODES, help="registration mode (KOERS_REGISTRATIONS)")
+    p.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="serve HTTP only; run `koers worker` processes for delivery and inbox work (KOERS_RUN_WORKERS=false)",
+    )
     commands["serve"] = cmd_serve
+
+    p = sub.add_parser(
+        "worker",
+        help="run the background workers only (delivery, inbox processing), for deployments with "
+        "several web processes on one PostgreSQL",
+    )
+    _add_common(p)
+    commands["worker"] = cmd_worker
 
     p = sub.add_parser(
         "demo",

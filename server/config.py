@@ -113,6 +113,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "KOERS_SECURE_MODE": "secure_mode",
         "KOERS_PASSWORD_GRANT": "password_grant",
         "KOERS_INSTANCE_NAME": "instance_name",
+        "KOERS_RUN_WORKERS": "run_workers",
     }
     for var, field in mapping.items():
         if var in env and env[var] != "":

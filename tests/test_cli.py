@@ -162,3 +162,33 @@ def test_empty_account_list_says_how_to_create_one(tmp_path: Path) -> None:
     proc = koers("account", "list", "--data-dir", str(tmp_path / "data"), tmp_path=tmp_path)
     assert proc.returncode == 0
     assert "koers account create" in proc.stdout
+
+
+def test_worker_runs_the_background_work_without_a_web_server(tmp_path):
+    """`koers worker` migrates, starts the workers, logs that it runs, and stops on SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**__import__("os").environ, "KOERS_DATA_DIR": str(tmp_path), "KOERS_URL": "http://127.0.0.1:9"}
+    env.pop("KOERS_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        seen = ""
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            seen += line
+            if "worker running" in line or proc.poll() is not None:
+                break
+        assert "worker running" in seen, seen
+        assert (tmp_path / "koers.sqlite3").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
