@@ -69,6 +69,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         await _demo_purpose(ctx, ids, progress)
         await _demo_events_and_roadmap_follows(ctx, ids, progress)
         await _demo_ideas(ctx, ids, progress)
+        await _demo_federation_admin(ctx, progress)
         progress("demo ready")
     finally:
         await db.close()
@@ -362,3 +363,13 @@ async def _demo_ideas(ctx: Context, ids: dict[str, int], progress: Callable[[str
         kind="result", community_id=energy.id, audience=Audience.PUBLIC, contributor_ids=(ids["joris"], ids["mei"]),
     ))  # fmt: skip
     await kudos.give_kudos(ctx, ids["lotte"], result, ids["joris"], "the data pipeline is a joy to use")
+
+
+async def _demo_federation_admin(ctx: Context, progress: Callable[[str], None]) -> None:
+    """What /admin/federation shows: a partner organisation (its members may co-manage our
+    communities and see ``partners`` posts) and a silenced spam domain."""
+    from server.services import federation_admin
+
+    progress("adding a partner organisation and a domain block")
+    await federation_admin.add_partner(ctx.db, "koers.waterschap.example", "Waterschap Rivierenland")
+    await federation_admin.block(ctx.db, "spam.example", "silence", "Advertising waves in replies")
