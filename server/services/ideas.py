@@ -117,7 +117,7 @@ async def get_idea(conn: AsyncConnection, viewer: Viewer, idea_id: int) -> IdeaV
 
 def _title_from(html: str) -> str:
     """A title for an idea that arrived as a post: its text without leading mentions, shortened."""
-    plain = re.sub(r"^(\s*@[\w.@-]+)+", "", text.html_to_text(html)).strip()
+    plain = re.sub(r"^(\s*@[\w.@-]+)+", "", text.html_to_text(html)).strip().removeprefix("💡").strip()
     first = plain.splitlines()[0] if plain else ""
     if len(first) > MAX_TITLE:
         first = first[: MAX_TITLE - 1].rstrip() + "…"
