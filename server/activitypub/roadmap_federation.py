@@ -3,8 +3,8 @@ roadmap collection) and receives an ``Update`` of the item at each status change
 item is a support. Events and joins of community events are wired here too.
 
 The transport holds one handler per activity type, so ``install`` wraps the existing ``Follow``,
-``Like`` and ``Undo`` handlers: activities about a roadmap item (or a Join) come here, everything
-else goes on to the handler that was registered before.
+``Like``, ``Undo``, ``Create``, ``Update``, ``Accept`` and ``Reject`` handlers: activities about a
+roadmap item or an event come here, everything else goes on to the handler registered before.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from federation.documents import activity_json
 from federation.errors import Ignore
 from federation.state import INBOX_HANDLERS
 from server import clock
-from server.activitypub import convert, event_federation
+from server.activitypub import convert, event_federation, remote_events
 from server.activitypub.community_objects import roadmap_object
 from server.activitypub.documents import viewer_of
 from server.activitypub.incoming_common import ctx_of, the_actor
@@ -143,10 +143,15 @@ def install(app: web.Application) -> None:
         previous = handlers.get(name)
         assert previous is not None, f"{name} must be registered before roadmap_federation.install"
         handlers.register(name, wrap(previous))
+    handlers.register("Create", remote_events.wrap_create(handlers.get("Create")))
+    handlers.register("Update", remote_events.wrap_create(handlers.get("Update")))
+    handlers.register("Accept", remote_events.wrap_answer(handlers.get("Accept"), "Accept"))
+    handlers.register("Reject", remote_events.wrap_answer(handlers.get("Reject"), "Reject"))
     handlers.register("Join", event_federation.on_join)
     handlers.register("Leave", event_federation.on_leave)
     ctx = app[CTX]
     event_federation.EventOutbox(ctx).register()
+    remote_events.RemoteRsvpOutbox(ctx).register()
 
     async def item_updated(conn: AsyncConnection, event: Event) -> None:
         item_id = event.data["item_id"]

@@ -224,7 +224,8 @@ async def joined_count(conn: AsyncConnection, event_id: int) -> int:
 
 
 async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | None = None) -> str:
-    """Ask for a place (local or remote actor): ``joined`` in free mode, ``pending`` in approval mode.
+    """Ask for a place (local or remote actor): ``joined`` in free mode, ``pending`` in approval mode
+    (and for events of remote communities, until their ``Accept``).
 
     A full event raises Conflict (a remote Join is answered with a Reject).
     """
@@ -245,7 +246,11 @@ async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | No
             raise Forbidden("the organisers declined your request for this event")
         if row.capacity is not None and await joined_count(conn, event_id) >= row.capacity:
             raise Conflict(f"{FULL_MESSAGE}: all {row.capacity} places are taken")
-        state = "joined" if row.join_mode == "free" else "pending"
+        local_event = (
+            await conn.execute(sa.select(t.communities.c.local).where(t.communities.c.id == row.community_id))
+        ).scalar()
+        # a remote community's event: pending until its Group answers our Join with Accept
+        state = "joined" if row.join_mode == "free" and local_event else "pending"
         await conn.execute(
             t.event_participants.insert().values(
                 event_id=event_id, actor_id=actor_id, state=state, uri=join_uri, created_at=clock.now()

@@ -134,3 +134,41 @@ async def test_event_creation_federates_to_remote_members(make_instance) -> None
     assert [c["object"]["name"] for c in creates] == ["Workshop composting"]
     updates = [u for u in await _received(b, "Update") if isinstance(u["object"], dict) and u["object"].get("type") == "Event"]
     assert updates and updates[-1]["object"]["location"]["name"] == "Barn"
+
+
+async def test_local_member_rsvps_to_a_remote_event(make_instance) -> None:
+    """bob on B is a member of A's community: its event reaches B, his RSVP is a Join (pending until
+    the Accept), and leaving sends a Leave."""
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
+                                                purpose_text="Grow food together")  # fmt: skip
+    from tests.federation.e2e_helpers import follow_remote
+
+    await follow_remote(b, a, bob.actor_id, "/communities/garden")
+    await pump(a, b)
+    event_id = await events.create_event(a.ctx, alice.actor_id, garden.id, events.EventInput(
+        title="Seed swap", starts_at=SOON, place_name="Library", join_mode="approval"))  # fmt: skip
+    await pump(a, b)
+    async with b.db.read() as conn:
+        remote = (await conn.execute(sa.select(t.events).where(t.events.c.uri == f"{a.url}/c/garden/events/{event_id}"))).one()
+    assert remote.title == "Seed swap" and remote.place_name == "Library" and remote.join_mode == "approval"
+
+    assert await events.rsvp(b.ctx, bob.actor_id, remote.id) == "pending"
+    await pump(a, b)
+    bob_on_a = await actor_on(a, f"{b.url}/users/bob")
+    async with a.db.read() as conn:
+        assert await events.state_of(conn, event_id, bob_on_a) == "pending"  # approval mode on A
+    await events.decide(a.ctx, alice.actor_id, event_id, bob_on_a, True)
+    await pump(a, b)
+    async with b.db.read() as conn:
+        assert await events.state_of(conn, remote.id, bob.actor_id) == "joined"
+    page = await (await a.client.get(f"/c/garden/events/{event_id}")).text()
+    assert f"@bob@{b.ctx.settings.domain}" in page
+
+    await events.leave(b.ctx, bob.actor_id, remote.id)
+    await pump(a, b)
+    async with a.db.read() as conn:
+        assert await events.state_of(conn, event_id, bob_on_a) is None
