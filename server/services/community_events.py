@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
-from server.services import text
+from server.services import notifications, text
 from server.services.posts import is_member, viewer_for_actor
 from server.storage import schema as t
 from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_event, events_visible_to
@@ -198,6 +198,17 @@ async def may_manage(conn: AsyncConnection, event_id: int, actor_id: int | None)
     return manager.first() is not None
 
 
+async def _organisers(conn: AsyncConnection, row: sa.Row) -> list[int]:
+    """The organiser and the community's managers (who decide on requests)."""
+    managers = await conn.execute(
+        sa.select(t.community_managers.c.actor_id).where(t.community_managers.c.community_id == row.community_id)
+    )
+    found = {int(r[0]) for r in managers}
+    if row.organiser_id is not None:
+        found.add(int(row.organiser_id))
+    return sorted(found)
+
+
 async def update_event(ctx: Context, actor_id: int, event_id: int, data: EventInput) -> None:
     """The organiser or a manager changes the event (an ``Update`` when federated)."""
     values = _validated(data)
@@ -256,6 +267,10 @@ async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | No
                 event_id=event_id, actor_id=actor_id, state=state, uri=join_uri, created_at=clock.now()
             )
         )
+        if state == "pending" and local_event:
+            for manager in await _organisers(conn, row):
+                await notifications.notify(conn, manager, "koers.event_request", from_actor_id=actor_id,
+                                           community_id=row.community_id, extra={"event_id": event_id})  # fmt: skip
         event = await ctx.events.emit(conn, "event.rsvp", event_id=event_id, actor_id=actor_id, state=state)
     await ctx.events.committed(event)
     return state
@@ -301,6 +316,8 @@ async def decide(ctx: Context, manager_id: int, event_id: int, participant_id: i
             raise Conflict(f"{FULL_MESSAGE}: all {row.capacity} places are taken")
         state = "joined" if accept else "rejected"
         await conn.execute(t.event_participants.update().where(t.event_participants.c.id == pending.id).values(state=state))
+        await notifications.notify(conn, participant_id, "koers.event_decision", from_actor_id=manager_id,
+                                   community_id=row.community_id, extra={"event_id": event_id, "state": state})  # fmt: skip
         event = await ctx.events.emit(conn, "event.decided", event_id=event_id, actor_id=participant_id, state=state)
     await ctx.events.committed(event)
     return state

@@ -28,6 +28,7 @@ DESCRIPTIONS = {
     "koers.member_added": "added you to a community",
     "koers.idea": "sent an idea to a community you manage", "koers.idea_update": "decided on your idea",
     "koers.join_approved": "approved your request to join a community",
+    "koers.event_request": "asked to join an event you organise", "koers.event_decision": "decided on your request to join an event",
 }  # fmt: skip
 
 

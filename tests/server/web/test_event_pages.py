@@ -121,9 +121,11 @@ async def test_approval_mode_managers_decide(instance):
     assert resp.status == 403
     ana_client = await instance.login("ana")
     assert "Requests" in await (await ana_client.get(url)).text()
+    assert "asked to join an event you organise" in await (await ana_client.get("/notifications")).text()
     resp = await post_form(ana_client, url + "/decide", {"participant": str(bob_id), "decision": "accept"}, page=url)
     assert resp.status == 302
     assert "@bob" in await (await instance.client.get(url)).text()
+    assert "decided on your request to join an event" in await (await bob.get("/notifications")).text()
 
 
 async def test_ical_export_parses_and_hides_non_public_events(instance):
