@@ -84,6 +84,17 @@ class Insights:
         return [p for p in self.people if p.leader]
 
     @property
+    def gone_quiet(self) -> list[Person]:
+        """Active before (``OBSERVER_BELOW`` actions or more) but silent in the last quarter of the
+        window (at least one week): often worth a personal word."""
+        recent = max(1, len(self.weeks) // 4)
+        if len(self.weeks) <= recent:
+            return []
+        return sorted((p for p in self.people if sum(p.weekly[-recent:]) == 0
+                       and sum(p.weekly[:-recent]) >= self.thresholds.observer_below),
+                      key=lambda p: (-sum(p.weekly), p.actor.username))  # fmt: skip
+
+    @property
     def quiet(self) -> list[Person]:
         return sorted((p for p in self.people if p.stats.profile == "observer"),
                       key=lambda p: (p.stats.activity, p.actor.username))  # fmt: skip

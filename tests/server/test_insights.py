@@ -179,3 +179,38 @@ async def test_counts_only_posts_the_viewer_may_see(instance: Instance, world: g
     async with instance.db.read() as conn:
         mine = await insights.my_insights(instance.ctx, conn, Viewer(actor_id=author, local=True), world.community_id)
     assert mine.person.stats.received["like"] == 20 and mine.person.stats.posts == 11
+
+
+async def test_a_new_community_without_activity(instance: Instance) -> None:
+    ann = await instance.create_member("ann")
+    community = await communities.create_community(instance.ctx, ann.actor_id, handle="fresh", name="Fresh",
+                                                   purpose_text="Just started.")  # fmt: skip
+    client = await instance.login("ann")
+    resp = await client.get("/c/fresh/insights?weeks=1")
+    html = await resp.text()
+    assert resp.status == 200, html
+    assert "No informal leaders stand out in this period." in html and 'id="chart-ranking"' in html
+    async with instance.db.read() as conn:
+        data = await insights.community_insights(instance.ctx, conn, Viewer(actor_id=ann.actor_id, local=True),
+                                                 community.id, weeks=1)  # fmt: skip
+    assert [p.stats.profile for p in data.people] == ["observer"] and data.totals["posts"] == 0
+
+
+async def test_gone_quiet_were_active_before_but_not_lately(instance: Instance, world: gen.World) -> None:
+    from datetime import timedelta
+
+    from server import clock
+    from server.storage import schema as t
+
+    async with instance.db.write() as conn:
+        await conn.execute(t.posts.insert(), [
+            {"uri": f"{instance.url}/gen/old/{i}", "author_id": world.ids["m005"], "local": True,
+             "audience": "community", "community_id": world.community_id,
+             "created_at": clock.now() - timedelta(weeks=8, days=i)} for i in range(5)])
+    # fmt: skip
+    data = await _insights(instance, world)
+    gone = {p.actor.username for p in data.gone_quiet}
+    assert "m005" in gone
+    assert not gone & {*gen.CATALYSTS_INFORMAL, *gen.OBSERVERS, "boss"}
+    html = await (await (await instance.login("boss")).get(f"/c/{gen.HANDLE}/insights")).text()
+    assert "Gone quiet lately" in html and "@m005" in html.split("Gone quiet lately")[1].split('id="profiles"')[0]

@@ -54,7 +54,8 @@ def insights_json(data: Insights) -> dict[str, Any]:
     return {
         "community_id": str(data.community_id), "weeks": [iso(w) for w in data.weeks], "until": iso(data.until),
         "thresholds": _thresholds(data), "leaders": [str(p.actor.id) for p in data.leaders],
-        "quiet": [str(p.actor.id) for p in data.quiet], "people": [person_json(p) for p in data.people],
+        "quiet": [str(p.actor.id) for p in data.quiet], "gone_quiet": [str(p.actor.id) for p in data.gone_quiet],
+        "people": [person_json(p) for p in data.people],
         "profile_counts": data.profile_counts, "opted_out": data.opted_out, "outsiders": data.outsiders,
         "outsider_interactions": data.outsider_interactions, "weekly_activity": data.weekly_activity,
         "weekly_profiles": data.weekly_profiles, "totals": data.totals,

@@ -98,6 +98,7 @@ SCHEMAS: dict[str, Any] = {
             "status": {"enum": STATUSES}, "owner_role_id": {"type": ["string", "null"]},
             "owner_role": _nullable("string"), "audience": {"enum": ITEM_AUDIENCES}, "uri": _nullable("string"),
             "created_at": STAMP, "updated_at": STAMP, "history": {"type": "array", "items": _ref("StatusChange")},
+            "purpose_version": {"type": ["integer", "null"], "minimum": 1},
         },
         required=("id", "community_id", "title", "description", "status", "owner_role_id", "owner_role",
                   "audience", "uri", "created_at", "updated_at"),
@@ -128,7 +129,8 @@ SCHEMAS: dict[str, Any] = {
     "Insights": _obj({
         "community_id": ID, "weeks": {"type": "array", "items": STAMP}, "until": STAMP,
         "thresholds": _ref("InsightsThresholds"), "leaders": {"type": "array", "items": ID},
-        "quiet": {"type": "array", "items": ID}, "people": {"type": "array", "items": _ref("InsightsPerson")},
+        "quiet": {"type": "array", "items": ID}, "gone_quiet": {"type": "array", "items": ID},
+        "people": {"type": "array", "items": _ref("InsightsPerson")},
         "profile_counts": _obj({p: COUNT for p in PROFILES}), "opted_out": COUNT, "outsiders": COUNT,
         "outsider_interactions": COUNT, "weekly_activity": _obj({k: WEEKLY for k in ACTIVITY_KINDS}),
         "weekly_profiles": _obj({p: WEEKLY for p in PROFILES}), "totals": _obj({k: COUNT for k in ACTIVITY_KINDS}),
@@ -159,7 +161,7 @@ BODIES: dict[str, Any] = {
     "NewRoadmapItem": _obj(
         {"title": {"type": "string", "minLength": 1, "maxLength": 255},
          "description": {"type": "string", "maxLength": 10000}, "status": {"enum": STATUSES},
-         "audience": {"enum": ITEM_AUDIENCES}, "owner_role_id": ID_IN_BODY},
+         "audience": {"enum": ITEM_AUDIENCES}, "owner_role_id": ID_IN_BODY, "purpose_version": ID_IN_BODY},
         required=("title",),
     ),  # fmt: skip
     "NewIdea": _obj(
