@@ -9,7 +9,7 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError, ValidationError
-from server.services import matching, posts, roadmap, roadmap_social, roles, timelines
+from server.services import matching, posts, purpose, roadmap, roadmap_social, roles, timelines
 from server.services.views import load_posts
 from server.visibility import ITEM_AUDIENCES, Audience
 from server.web.community_scope import int_or_none, scope
@@ -41,11 +41,13 @@ async def _new_item_page(request: web.Request, *, status: int = 200, **extra: An
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         all_roles = await roles.roles_of(conn, s.community.id)
+        versions = await purpose.history(conn, s.community.id)
     extra.setdefault("values", {"status": "idea", "audience": "public"})
     extra.setdefault("errors", {})
     return await render(
         request, "roadmap_new.html", status=status, labels=roadmap.STATUS_LABELS,
         role_options=[("", "— none —"), *[(str(r.id), r.name) for r in all_roles]],
+        version_options=[("", "— none —"), *[(str(v.version), f"Version {v.version}") for v in versions]],
         audience_options=[(a.value, ITEM_AUDIENCE_LABELS[a.value]) for a in ITEM_AUDIENCES], **s.template_vars(), **extra,
     )  # fmt: skip
 
@@ -59,7 +61,8 @@ async def new_item_page(request: web.Request) -> web.Response:
 async def new_item_submit(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await form(request)
-    values = {k: str(data.get(k, "")) for k in ("title", "description", "status", "owner_role_id", "audience")}
+    values = {k: str(data.get(k, "")) for k in ("title", "description", "status", "owner_role_id", "audience",
+                                                 "purpose_version")}  # fmt: skip
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
@@ -68,6 +71,7 @@ async def new_item_submit(request: web.Request) -> web.Response:
             ctx, user.id, s.community.id, title=values["title"], description=values["description"],
             status=values["status"] or "idea", owner_role_id=int_or_none(values["owner_role_id"], "owner_role_id"),
             audience=values["audience"] or "public",
+            purpose_version=int_or_none(values["purpose_version"], "purpose_version"),
         )  # fmt: skip
     except KoersError as exc:
         if exc.field is None:

@@ -42,10 +42,11 @@ async def create_item(request: web.Request) -> web.Response:
     status = choice(body, "status", roadmap.STATUSES, default="idea")
     audience = choice(body, "audience", AUDIENCES, default="public")
     owner_role_id = optional_id(body, "owner_role_id")
+    purpose_version = optional_id(body, "purpose_version")
     ctx = request.app[CTX]
     item_id = await roadmap.create_item(
         ctx, auth.need_user(), community_id, title=title, description=description, status=status or "idea",
-        owner_role_id=owner_role_id, audience=audience or "public",
+        owner_role_id=owner_role_id, audience=audience or "public", purpose_version=purpose_version,
     )  # fmt: skip
     return await _item_response(request, community_id, item_id, status=201)
 

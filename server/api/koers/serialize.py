@@ -125,6 +125,7 @@ def to_item_json(item: Item, history: list[StatusChange] | None = None) -> dict[
         "uri": item.uri,
         "created_at": iso(item.created_at),
         "updated_at": iso(item.updated_at),
+        "purpose_version": item.purpose_version,
     }
     if history is not None:
         out["history"] = [

@@ -109,3 +109,11 @@ async def test_follow_and_support_roadmap_items(world: World) -> None:
     status, _ = await world.outsider.post(f"/communities/{cid}/roadmap/{hidden['id']}/support")
     assert status == 404
     assert await _count(world, t.roadmap_supports) == 1
+
+
+async def test_item_names_the_purpose_version_it_serves(world: World) -> None:
+    cid = world.community_id
+    status, item = await world.member.post(f"/communities/{cid}/roadmap", {"title": "Roof survey", "purpose_version": 1})
+    assert status == 201 and item["purpose_version"] == 1
+    status, body = await world.member.post(f"/communities/{cid}/roadmap", {"title": "Other", "purpose_version": 7})
+    assert status == 422 and body.get("field") == "purpose_version"

@@ -66,3 +66,20 @@ async def test_hidden_item_cannot_be_supported(instance):
     resp = await post_form(eve, f"/c/garden/roadmap/{item_id}/support", {}, page="/c/garden")
     assert resp.status == 404
     assert await _count(instance, t.roadmap_supports) == 0
+
+
+async def test_new_item_form_names_a_purpose_version(instance):
+    ana = await instance.create_member("ana")
+    await communities.create_community(instance.ctx, ana.actor_id, handle="garden", name="Garden",
+                                       purpose_text="Grow food together")  # fmt: skip
+    client = await instance.login("ana")
+    form_page = await (await client.get("/c/garden/roadmap/new")).text()
+    assert "Serves purpose version" in form_page and "Version 1" in form_page
+    resp = await post_form(client, "/c/garden/roadmap/new", {"title": "Beds", "audience": "public", "status": "idea",
+                                                             "purpose_version": "1"}, page="/c/garden/roadmap/new")  # fmt: skip
+    assert resp.status == 302
+    assert "serves" in await (await client.get(resp.headers["Location"])).text()
+    resp = await post_form(client, "/c/garden/roadmap/new", {"title": "Other", "audience": "public", "status": "idea",
+                                                             "purpose_version": "9"}, page="/c/garden/roadmap/new")  # fmt: skip
+    assert resp.status == 422 and "no such version" in await resp.text()
+    assert await _count(instance, t.roadmap_items) == 1
