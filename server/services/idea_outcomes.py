@@ -1,4 +1,5 @@
-"""What becomes of an idea, and telling its author wherever they are.
+"""What becomes of an idea (a roadmap item, a purpose proposal, merged, declined), and telling its
+author wherever they are.
 
 A local author gets a ``koers.idea_update`` notification. A remote author (an outsider on Mastodon,
 a partner member) gets a reply to their idea post that mentions them, written by the manager through
@@ -14,7 +15,8 @@ import sqlalchemy as sa
 
 from server import urls
 from server.context import Context
-from server.services import ideas, notifications, posts, roadmap
+from server.errors import Conflict
+from server.services import ideas, notifications, posts, purpose, purpose_proposals, roadmap
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,7 @@ MESSAGES = {
     "roadmap": "your idea “{title}” is now on the roadmap of {community}: {link}",
     "merged": "your idea “{title}” was merged with a similar one in {community}: {link}",
     "declined": "thank you for your idea “{title}”; {community} will not take it up for now.",
+    "proposal": "your idea “{title}” became a proposal to change the purpose of {community}: {link}",
 }
 
 
@@ -41,6 +44,22 @@ async def promote_to_roadmap(ctx: Context, manager_id: int, idea_id: int, *, own
     return item_id
 
 
+async def promote_to_proposal(ctx: Context, manager_id: int, idea_id: int, *, new_text: str, reason: str = "") -> int:
+    """Turn an open idea into a purpose proposal (managers; the purpose must be in drafting or
+    review); ``new_text`` is the proposed purpose. The author is told. Returns the proposal id."""
+    idea = await ideas.check_promotable(ctx, manager_id, idea_id)
+    post_id = await purpose_proposals.create_proposal(
+        ctx, manager_id, idea.community_id, new_text, reason or f"From the idea box: {idea.title}"[: purpose.MAX_REASON])
+    async with ctx.db.read() as conn:
+        proposal_id = (await conn.execute(
+            sa.select(t.purpose_proposals.c.id).where(t.purpose_proposals.c.post_id == post_id))).scalar()  # fmt: skip
+    if proposal_id is None:  # not indexed (e.g. the phase moved on meanwhile): nothing to point at
+        raise Conflict("the proposal could not be recorded; check the purpose phase")
+    await ideas.mark_promoted(ctx, manager_id, idea_id, "proposal", int(proposal_id))
+    await tell_author(ctx, manager_id, idea_id, "proposal")
+    return int(proposal_id)
+
+
 async def merge(ctx: Context, manager_id: int, idea_id: int, into_id: int) -> None:
     """Merge a duplicate (``ideas.merge``) and tell its author."""
     await ideas.merge(ctx, manager_id, idea_id, into_id)
@@ -57,6 +76,8 @@ def _link(ctx: Context, idea: sa.Row, outcome: str, handle: str) -> str:
     page = urls.community_page(ctx.base, handle)
     if outcome == "roadmap" and idea.promoted_to_id:
         return f"{page}/roadmap/{idea.promoted_to_id}"
+    if outcome == "proposal" and idea.promoted_to_id:
+        return f"{page}/purpose/proposals/{idea.promoted_to_id}"
     target = idea.merged_into_id if outcome == "merged" and idea.merged_into_id else idea.id
     return f"{page}/ideas/{target}"
 

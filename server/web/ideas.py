@@ -108,7 +108,7 @@ async def idea_page(request: web.Request) -> web.Response:
     return await _idea_page(request)
 
 
-@routes.post(r"/c/{handle}/ideas/{idea_id:\d+}/{action:support|unsupport|decline|merge|promote}")
+@routes.post(r"/c/{handle}/ideas/{idea_id:\d+}/{action:support|unsupport|decline|merge|promote|propose}")
 async def idea_action(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await form(request)
@@ -120,7 +120,7 @@ async def idea_action(request: web.Request) -> web.Response:
         idea = await ideas.get_idea(conn, s.viewer, idea_id)
     if idea.community_id != s.community.id:
         raise NotFound("no such idea in this community")
-    values = {k: str(data.get(k, "")) for k in ("into_id", "owner_role_id")}
+    values = {k: str(data.get(k, "")) for k in ("into_id", "owner_role_id", "new_text", "reason")}
     try:
         if action == "support":
             await ideas.support(ctx, user.id, idea_id)
@@ -133,6 +133,11 @@ async def idea_action(request: web.Request) -> web.Response:
             if into is None:
                 raise ValidationError("choose the idea to keep", field="into_id")
             await idea_outcomes.merge(ctx, user.id, idea_id, into)
+        elif action == "propose":
+            proposal_id = await idea_outcomes.promote_to_proposal(ctx, user.id, idea_id, new_text=values["new_text"],
+                                                                  reason=values["reason"])  # fmt: skip
+            flash(request, "The idea is now a proposal for the purpose; its author has been told.")
+            raise redirect(f"/c/{s.community.handle}/purpose/proposals/{proposal_id}")
         else:
             item_id = await idea_outcomes.promote_to_roadmap(
                 ctx, user.id, idea_id, owner_role_id=int_or_none(values["owner_role_id"], "owner_role_id"))
@@ -141,5 +146,6 @@ async def idea_action(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _idea_page(request, status=exc.status, errors={exc.field: exc.message}, values=values)
+        field = "new_text" if action == "propose" and exc.field == "text" else exc.field  # the purpose text
+        return await _idea_page(request, status=exc.status, errors={field: exc.message}, values=values)
     raise redirect(f"/c/{s.community.handle}/ideas/{idea_id}")

@@ -108,11 +108,17 @@ async def merge(request: web.Request) -> web.Response:
 
 @routes.post(PREFIX + r"/ideas/{id}/promote")
 async def promote(request: web.Request) -> web.Response:
-    """Turn an idea into a roadmap item (managers); the author is told wherever they are."""
+    """Turn an idea into a roadmap item or a purpose proposal (managers); the author is told wherever
+    they are."""
     auth = await user_auth(request, "write")
     idea_id = path_id(request)
     body = await json_body(request)
-    choice(body, "to", ("roadmap",), default="roadmap")
+    to = choice(body, "to", ("roadmap", "proposal"), default="roadmap")
     owner_role_id = optional_id(body, "owner_role_id")
-    await idea_outcomes.promote_to_roadmap(request.app[CTX], auth.need_user(), idea_id, owner_role_id=owner_role_id)
+    if to == "proposal":
+        new_text = text(body, "text", required=True, max_len=5000)
+        reason = text(body, "reason", max_len=2000)
+        await idea_outcomes.promote_to_proposal(request.app[CTX], auth.need_user(), idea_id, new_text=new_text, reason=reason)
+    else:
+        await idea_outcomes.promote_to_roadmap(request.app[CTX], auth.need_user(), idea_id, owner_role_id=owner_role_id)
     return await _answer(request, auth.viewer, idea_id)

@@ -181,7 +181,9 @@ BODIES: dict[str, Any] = {
     }),  # fmt: skip
     "Kudos": _obj({"account_id": ID_IN_BODY, "message": {"type": "string", "maxLength": 500}}, required=("account_id",)),
     "IdeaRef": _obj({"into_id": ID_IN_BODY}),
-    "IdeaPromotion": _obj({"to": {"enum": ["roadmap"]}, "owner_role_id": ID_IN_BODY}, required=()),
+    "IdeaPromotion": _obj({"to": {"enum": ["roadmap", "proposal"]}, "owner_role_id": ID_IN_BODY,
+                           "text": {"type": "string", "maxLength": 5000, "description": "the proposed purpose (to: proposal)"},
+                           "reason": {"type": "string", "maxLength": 2000}}, required=()),  # fmt: skip
     "StatusChangeRequest": _obj({"status": {"enum": STATUSES}, "note": {"type": "string", "maxLength": 2000}},
                                 required=("status",)),  # fmt: skip
 }

@@ -69,3 +69,20 @@ async def test_merge_and_promote_by_managers_only(world: World) -> None:
     assert item["title"] == "Tool shed"
     _, listed = await world.member.get(f"/communities/{cid}/ideas", params={"status": "open"})
     assert listed == []
+
+
+async def test_promote_to_a_purpose_proposal(world: World) -> None:
+    from server.services import purpose_phases
+
+    cid = world.community_id
+    _, idea = await world.member.post(f"/communities/{cid}/ideas", {"title": "Roofs and walls"})
+    path = f"/ideas/{idea['id']}/promote"
+    status, _ = await world.manager.post(path, {"to": "proposal"})
+    assert status == 422  # the proposed purpose text is needed
+    status, body = await world.manager.post(path, {"to": "proposal", "text": "Green every roof and wall in town"})
+    assert status == 422 and body["field"] == "text"  # the purpose is in force, not open for proposals
+    await purpose_phases.set_phase(world.instance.ctx, world.manager.actor_id, cid, "review")
+    status, body = await world.member.post(path, {"to": "proposal", "text": "Green every roof and wall in town"})
+    assert status == 403
+    status, body = await world.manager.post(path, {"to": "proposal", "text": "Green every roof and wall in town"})
+    assert status == 200 and body["status"] == "promoted" and body["promoted_to"]["kind"] == "proposal"

@@ -114,3 +114,32 @@ async def test_manager_merges_and_promotes(instance):
     resp = await client.get("/c/garden/ideas?status=bogus")
     assert resp.status == 422
     assert "koers.idea_update" in notifications.TYPES
+
+
+async def test_manager_turns_an_idea_into_a_purpose_proposal(instance):
+    from server.services import purpose_phases
+
+    ana, ben, garden = await _setup(instance)
+    idea_id = await ideas.submit_idea(instance.ctx, ben.actor_id, garden.id, title="Include the neighbours")
+    client = await instance.login("ana")
+    page = f"/c/garden/ideas/{idea_id}"
+    data = {"new_text": "Grow food together with our neighbours.", "reason": ""}
+    async with instance.db.read() as conn:
+        assert (await purpose_phases.current(conn, garden.id)).phase not in ("drafting", "review")
+    # outside drafting the proposal is refused on the form, and nothing changes
+    resp = await post_form(client, page + "/propose", data, page=page)
+    assert resp.status == 422 and 'aria-invalid="true"' in await resp.text()
+    async with instance.db.read() as conn:
+        assert (await ideas.get_idea(conn, Viewer(), idea_id)).status == "open"
+    await purpose_phases.set_phase(instance.ctx, ana.actor_id, garden.id, "review")  # in force -> review
+    resp = await post_form(client, page + "/propose", {**data, "new_text": ""}, page=page)
+    assert resp.status == 422
+    resp = await post_form(client, page + "/propose", data, page=page)
+    assert resp.status == 302 and "/c/garden/purpose/proposals/" in resp.headers["Location"]
+    proposal_page = await (await client.get(resp.headers["Location"])).text()
+    assert "neighbours" in proposal_page
+    async with instance.db.read() as conn:
+        idea = await ideas.get_idea(conn, Viewer(), idea_id)
+        notes = [r.extra.get("outcome") for r in await conn.execute(sa.select(t.notifications).where(
+            t.notifications.c.actor_id == ben.actor_id, t.notifications.c.type == "koers.idea_update"))]  # fmt: skip
+    assert idea.status == "promoted" and idea.promoted_kind == "proposal" and notes == ["proposal"]
