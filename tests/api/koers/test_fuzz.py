@@ -25,6 +25,7 @@ from server.services import roadmap, roles
 from tests.api.koers.conftest import World
 
 EXAMPLES = 20
+MAX_REQUEST_LINE = 8000
 CHECKS = [not_a_server_error, negative_data_rejection, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -55,6 +56,10 @@ def _fuzz(base_url: str, token: str, real_ids: dict[str, dict[str, int]]) -> tup
                 nonlocal calls
                 calls += 1
                 response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
+                if response.status_code == 400 and len(response.request.url or "") > MAX_REQUEST_LINE:
+                    # aiohttp's HTTP parser refuses request lines over 8190 bytes before any handler
+                    # runs: a plain-text 400, which is the right answer, just not in our JSON shape.
+                    return
                 try:
                     case.validate_response(response, checks=CHECKS, headers=headers)
                 except Exception as exc:  # collect every failing operation, not only the first
