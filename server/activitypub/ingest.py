@@ -150,6 +150,8 @@ async def post_from_activity(
     parent = await _post_by_uri(conn, first_id(doc.get("inReplyTo")))
     values = _common_values(doc)
     extra = {**purpose_terms(doc), **(extra or {})}
+    if koers(doc, "idea") is True:
+        extra["idea"] = True  # shown as an idea; only the community's home instance keeps the idea box
     url = first_id(doc.get("url")) if not isinstance(doc.get("url"), str) else doc["url"]
     res = await conn.execute(
         t.posts.insert().values(
@@ -169,7 +171,19 @@ async def post_from_activity(
     await _write_tags(conn, post_id, doc)
     await _write_media(conn, post_id, author.id, doc)
     await _write_poll(conn, post_id, doc)
+    if values["kind"] == "result":
+        await _write_contributors(conn, post_id, doc)
     return post_id, True
+
+
+async def _write_contributors(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
+    """A remote result's ``koers:contributors`` that we know as actors (nothing is fetched here)."""
+    uris = {u for u in ids(koers(doc, "contributors"))[:50]}
+    if not uris:
+        return
+    known = [r[0] for r in await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri.in_(uris)))]
+    if known:
+        await conn.execute(t.result_contributors.insert(), [{"post_id": post_id, "actor_id": a} for a in known])
 
 
 async def _write_tags(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:

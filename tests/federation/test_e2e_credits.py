@@ -28,6 +28,10 @@ async def test_remote_contributor_is_credited_and_receives_kudos(make_instance) 
     copy = await post_by_uri(b, f"{a.url}/users/ana/posts/{result}")
     assert copy is not None and copy.kind == "result"
     async with b.db.read() as conn:
+        on_b = set((await conn.execute(sa.select(t.result_contributors.c.actor_id).where(
+            t.result_contributors.c.post_id == copy.id))).scalars())  # fmt: skip
+    assert bob.actor_id in on_b  # the partner instance shows bob as a contributor
+    async with b.db.read() as conn:
         notes = (await conn.execute(sa.select(t.notifications.c.type).where(
             t.notifications.c.actor_id == bob.actor_id, t.notifications.c.post_id == copy.id))).scalars().all()  # fmt: skip
     assert "mention" in notes

@@ -73,7 +73,7 @@ async def test_remote_like_of_a_local_idea_counts_as_support(make_instance) -> N
         idea = await ideas.get_idea(conn, Viewer(), idea_id)
         post_uri = (await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.id == idea.post_id))).scalar_one()
     copy = await post_by_uri(b, post_uri)
-    assert copy is not None
+    assert copy is not None and copy.extra.get("idea") is True  # koers:idea travelled with the post
     await posts.favourite(b.ctx, bob.actor_id, copy.id)
     await pump(a, b)
     async with a.db.read() as conn:
