@@ -59,6 +59,8 @@ async def test_walk_through_the_process_on_the_web(instance):
     async with instance.db.read() as conn:
         decision_id = (await conn.execute(sa.select(t.purpose_decisions.c.id))).scalar_one()
     consent = f"/c/garden/purpose/decisions/{decision_id}/consent"
+    assert "Decision open" in await (await bo.get(PAGE)).text()
+    assert "Decision open" not in await (await anon.get(PAGE)).text()  # its counts are for members
     resp = await post_form(bo, consent, {"position": "block", "reason": "", "proposal_id": str(proposal_id)}, page=PAGE)
     assert resp.status == 422 and "a block needs a reason" in await resp.text()
     assert await _count(instance, t.purpose_consents) == 0
