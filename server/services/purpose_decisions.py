@@ -255,7 +255,11 @@ async def close_decision(ctx: Context, manager_id: int, decision_id: int) -> Dec
         for p in chosen:
             state = "adopted" if adopted is not None and p.id == adopted.id else "declined"
             await conn.execute(t.purpose_proposals.update().where(t.purpose_proposals.c.id == p.id).values(state=state))
-        await conn.execute(t.polls.update().where(t.polls.c.post_id == decision.post_id).values(expires_at=now))
+        if decision.method == "poll" and decision.post_id is not None:
+            # The poll ends now: an Update of the Question tells members' instances (and their apps).
+            await conn.execute(t.polls.update().where(t.polls.c.post_id == decision.post_id).values(expires_at=now))
+            events.append(await ctx.events.emit(conn, "post.updated", post_id=decision.post_id,
+                                                author_id=decision.opened_by))  # fmt: skip
         await conn.execute(
             t.purpose_decisions.update().where(t.purpose_decisions.c.id == decision.id).values(
                 closed_at=now, closed_by=manager_id, counts=counts, result=result, version_id=version_id,

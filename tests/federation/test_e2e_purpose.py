@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from server import clock
 from server.services import communities, posts, purpose, purpose_decisions as decisions, purpose_endorsements
 from server.services import purpose_phases as phases, purpose_proposals as proposals
 from server.storage import schema as t
@@ -87,6 +88,9 @@ async def test_purpose_process_across_two_instances(make_instance) -> None:
         assert (await phases.current(conn, garden.id)).phase == "in_force"
     assert "koers.endorse_requested" in await _notes(a, amir.actor_id)
     assert "koers.endorse_requested" in await _notes(b, bob.actor_id)
+    async with b.db.read() as conn:  # the poll ended on B too (an Update of the Question)
+        ended = (await conn.execute(sa.select(t.polls.c.expires_at).where(t.polls.c.id == poll_on_b.id))).scalar_one()
+    assert ended is not None and clock.aware(ended) <= clock.now()
     async with b.db.read() as conn:
         remote_version = await purpose.current(conn, garden_on_b)
     assert remote_version is not None and remote_version.version == 2
