@@ -172,3 +172,30 @@ async def test_local_member_rsvps_to_a_remote_event(make_instance) -> None:
     await pump(a, b)
     async with a.db.read() as conn:
         assert await events.state_of(conn, event_id, bob_on_a) is None
+
+
+async def test_following_the_roadmap_collection_follows_its_public_items(make_instance) -> None:
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    zoe = await b.create_member("zoe")
+    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
+                                                purpose_text="Grow food together")  # fmt: skip
+    open_item = await roadmap.create_item(a.ctx, alice.actor_id, garden.id, title="Bee hotel")
+    closed_item = await roadmap.create_item(a.ctx, alice.actor_id, garden.id, title="Budget", audience="community")
+    group_on_b = await remote_id(b, a, "/communities/garden")
+    zoe_uri = f"{b.url}/users/zoe"
+    await _send(b, zoe.actor_id, group_on_b, {"@context": "https://www.w3.org/ns/activitystreams",
+                                              "id": f"{zoe_uri}#follow-roadmap", "type": "Follow", "actor": zoe_uri,
+                                              "object": f"{a.url}/communities/garden/roadmap"})  # fmt: skip
+    await pump(a, b)
+    zoe_on_a = await actor_on(a, zoe_uri)
+    async with a.db.read() as conn:
+        assert (await roadmap_social.standing(conn, open_item, zoe_on_a)).following
+        assert not (await roadmap_social.standing(conn, closed_item, zoe_on_a)).following
+    await roadmap.change_status(a.ctx, alice.actor_id, open_item, "planned")
+    await roadmap.change_status(a.ctx, alice.actor_id, closed_item, "planned")
+    await pump(a, b)
+    updated = {u["object"]["id"] for u in await _received(b, "Update") if isinstance(u["object"], dict)}
+    assert f"{a.url}/c/garden/roadmap/{open_item}" in updated
+    assert f"{a.url}/c/garden/roadmap/{closed_item}" not in updated
