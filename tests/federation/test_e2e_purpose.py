@@ -138,3 +138,39 @@ async def test_remote_member_answers_a_consent_round(make_instance) -> None:
     assert answers == [(f"bob@{b.settings.domain}", "block", "We grow far more than tomatoes.")]
     closed = await decisions.close_decision(a.ctx, alice.actor_id, decision_id)
     assert closed.result == "blocked" and closed.counts["block"] == 1
+
+
+async def test_remote_member_uses_the_koers_api_of_their_own_instance(make_instance) -> None:
+    """On B, the Koers API proposes to A's community (202: sent) and endorses A's new version (a Like)."""
+    from tests.api.conftest import api_token
+    from tests.api.koers.conftest import Caller
+
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
+                                                purpose_text="Grow food together")  # fmt: skip
+    group_on_b = await follow_remote(b, a, bob.actor_id, "/communities/garden")
+    await pump(a, b)
+    garden_on_b = await _community_on(b, group_on_b)
+    for phase in ("inventory", "discussion", "drafting"):
+        await phases.set_phase(a.ctx, alice.actor_id, garden.id, phase)
+    api = Caller(b, await api_token(b, "bob"), bob.actor_id)
+    status, body = await api.post(f"/communities/{garden_on_b}/purpose/proposals", {"text": "Grow food for all", "reason": "all"})
+    assert status == 202 and body["state"] == "sent"
+    status, body = await api.post(f"/communities/{garden_on_b}/purpose/endorsements")
+    assert status == 404  # B has not received any version of A's purpose yet
+    await pump(a, b)
+    async with a.db.read() as conn:
+        (p,) = await proposals.proposals(conn, Viewer(actor_id=alice.actor_id, local=True), garden.id)
+    assert p.text_source == "Grow food for all" and p.author_handle == f"bob@{b.settings.domain}"
+
+    await purpose.change_purpose(a.ctx, alice.actor_id, garden.id, "Grow food for all", "adopted as proposed")
+    await pump(a, b)
+    status, body = await api.post(f"/communities/{garden_on_b}/purpose/endorsements")
+    assert status == 200 and body == {"version": 2, "endorsed": True}
+    await pump(a, b)
+    async with a.db.read() as conn:
+        state = await purpose_endorsements.endorsements(conn, a.ctx, Viewer(actor_id=alice.actor_id, local=True), garden.id)
+    assert [m.acct for m in state.endorsed] == [f"bob@{b.settings.domain}"]
