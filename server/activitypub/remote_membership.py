@@ -9,6 +9,8 @@ only know our own members of that community, so for other signers we ask the Gro
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +24,26 @@ from server.visibility import Viewer
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 50  # members collections are paged by 20 at most on Koers; 1000 members is plenty here
+ANSWER_TTL = 60.0  # seconds a "yes, a member" of the Group is reused (a relay makes several fetches at once)
+MAX_ANSWERS = 1000
+_answers: OrderedDict[tuple[str, str], tuple[float, bool]] = OrderedDict()
+
+
+def _remembered(key: tuple[str, str]) -> bool | None:
+    hit = _answers.get(key)
+    if hit is None or time.monotonic() - hit[0] > ANSWER_TTL:
+        return None
+    return hit[1]
+
+
+def _remember(key: tuple[str, str], answer: bool) -> bool:
+    if not answer:  # a "no" is asked again: the person may join any moment
+        return answer
+    _answers[key] = (time.monotonic(), answer)
+    _answers.move_to_end(key)
+    while len(_answers) > MAX_ANSWERS:
+        _answers.popitem(last=False)
+    return answer
 
 
 def _items(page: dict[str, Any]) -> list[str]:
@@ -75,8 +97,11 @@ async def member_of_remote_community(app: web.Application, post: sa.Row, viewer:
             t.blocks.c.actor_id == post.author_id, t.blocks.c.target_id == viewer.actor_id))).first()  # fmt: skip
     if group is None or group.domain is None or not group.followers_url or viewer_uri is None or blocked:
         return False
+    key = (group.followers_url, viewer_uri)
+    if (known := _remembered(key)) is not None:
+        return known
     try:
-        return await _in_collection(app, group.followers_url, viewer_uri, post.author_id)
+        return _remember(key, await _in_collection(app, group.followers_url, viewer_uri, post.author_id))
     except FederationError as exc:
         log.info("members of %s could not be checked: %s", group.followers_url, exc)
         return False
