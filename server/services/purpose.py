@@ -174,7 +174,8 @@ async def new_version(
         conn, base=ctx.base, community_id=community_id, handle=community.username, version=version,
         source=new_text, reason=reason, author_id=actor_id,
     )  # fmt: skip
-    await notify_members(conn, community.actor_id, "koers.endorse_requested", from_actor_id=actor_id,
+    # From the community itself, so everyone is asked — also whoever wrote or decided the new text.
+    await notify_members(conn, community.actor_id, "koers.endorse_requested", from_actor_id=community.actor_id,
                          community_id=community_id, extra={"version": version})  # fmt: skip
     event = await ctx.events.emit(
         conn, "purpose.changed", community_id=community_id, purpose_version_id=version_id, version=version,

@@ -70,6 +70,8 @@ async def test_walk_through_the_process_on_the_web(instance):
     page = await (await bo.get(PAGE)).text()
     assert "Current purpose (version 2)" in page and "We grow and share food together." in page
     assert "I endorse version 2 of the purpose" in page
+    notes = await (await bo.get("/notifications")).text()
+    assert "please read and endorse it" in notes and "opened a decision" in notes
 
     # Endorsing: the list of who has and has not yet shows to those who may see members.
     assert (await post_form(bo, "/c/garden/purpose/endorse", {}, page=PAGE)).status == 302
