@@ -182,6 +182,13 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
             audience = reply_audience(Audience(parent.audience), audience)
             if audience is Audience.COMMUNITY or (community_id is None and parent.community_id):
                 community_id = community_id or parent.community_id
+                remote_community = not (await conn.execute(
+                    sa.select(t.communities.c.local).where(t.communities.c.id == community_id))).scalar()  # fmt: skip
+                if audience is not Audience.COMMUNITY and draft.community_id is None and remote_community \
+                        and not await is_member(conn, community_id, author_id):
+                    # An outsider's open reply in a community on another instance (say, to its call for
+                    # ideas): it does not join the community here; the community's home decides.
+                    community_id = None
             thread_root_id = parent.thread_root_id or parent.id
 
         rendered, mentioned = await _render_with_mentions(ctx, conn, source, draft.fmt)

@@ -78,3 +78,26 @@ async def test_remote_like_of_a_local_idea_counts_as_support(make_instance) -> N
     await pump(a, b)
     async with a.db.read() as conn:
         assert (await ideas.get_idea(conn, Viewer(), idea_id)).supports == 1
+
+
+async def test_reply_to_a_call_for_ideas_is_an_idea_and_other_replies_are_not(make_instance) -> None:
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
+                                                purpose_text="Grow food together")  # fmt: skip
+    await follow_remote(b, a, bob.actor_id, "/users/alice")
+    await pump(a, b)
+    call = await ideas.call_for_ideas(a.ctx, alice.actor_id, garden.id, "What should we plant next spring?")
+    chat = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(source="The gate is fixed.", community_id=garden.id,
+                                                                       audience=posts.Audience.PUBLIC))  # fmt: skip
+    await pump(a, b)
+    call_on_b = await post_by_uri(b, f"{a.url}/users/alice/posts/{call}")
+    chat_on_b = await post_by_uri(b, f"{a.url}/users/alice/posts/{chat}")
+    await posts.create_post(b.ctx, bob.actor_id, posts.Draft(source="Pumpkins!", in_reply_to_id=call_on_b.id))
+    await posts.create_post(b.ctx, bob.actor_id, posts.Draft(source="Great news", in_reply_to_id=chat_on_b.id))
+    await pump(a, b)
+    async with a.db.read() as conn:
+        box = await ideas.list_ideas(conn, Viewer(), garden.id)
+    assert [i.title for i in box] == ["Pumpkins!"]
