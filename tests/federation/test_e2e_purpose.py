@@ -154,9 +154,12 @@ async def test_remote_member_uses_the_koers_api_of_their_own_instance(make_insta
     group_on_b = await follow_remote(b, a, bob.actor_id, "/communities/garden")
     await pump(a, b)
     garden_on_b = await _community_on(b, group_on_b)
+    api = Caller(b, await api_token(b, "bob"), bob.actor_id)
+    status, body = await api.post(f"/communities/{garden_on_b}/purpose/proposals", {"text": "Too early"})
+    assert status == 202  # B cannot know A's phase; A keeps it as a post, not as a proposal
+    await pump(a, b)
     for phase in ("inventory", "discussion", "drafting"):
         await phases.set_phase(a.ctx, alice.actor_id, garden.id, phase)
-    api = Caller(b, await api_token(b, "bob"), bob.actor_id)
     status, body = await api.post(f"/communities/{garden_on_b}/purpose/proposals", {"text": "Grow food for all", "reason": "all"})
     assert status == 202 and body["state"] == "sent"
     status, body = await api.post(f"/communities/{garden_on_b}/purpose/endorsements")
