@@ -11,11 +11,12 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api.auth import ApiAuth, authenticate, user_auth
-from server.api.koers.params import path_id
+from server.api.koers.params import choice, json_body, path_id, text
 from server.api.koers.serialize import to_account_json, to_community_json
 from server.app import CTX
 from server.context import Context
-from server.services import communities
+from server.errors import ValidationError
+from server.services import communities, community_settings
 from server.services.communities import Community
 
 PREFIX = "/api/koers/v1"
@@ -50,6 +51,32 @@ async def get_community(request: web.Request) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         community = await communities.get(conn, community_id)
         return web.json_response(await community_json(conn, community, auth))
+
+
+@routes.patch(PREFIX + r"/communities/{id}")
+async def update_settings(request: web.Request) -> web.Response:
+    """A manager changes the community's settings (fields left out keep their value)."""
+    auth = await user_auth(request, "write")
+    community_id = path_id(request)
+    body = await json_body(request)
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        await communities.get(conn, community_id)
+        now = await community_settings.current(conn, community_id)
+    outside = body.get("accept_outside_ideas", now.accept_outside_ideas)
+    if not isinstance(outside, bool):
+        raise ValidationError("accept_outside_ideas: true or false", field="accept_outside_ideas")
+    new = community_settings.Settings(
+        name=text(body, "name", default=now.name, max_len=communities.MAX_NAME),
+        description=text(body, "description", default=now.description, max_len=communities.MAX_DESCRIPTION),
+        openness=choice(body, "openness", communities.OPENNESS, default=now.openness) or now.openness,
+        member_list_visibility=choice(body, "member_list_visibility", communities.MEMBER_LIST_VISIBILITY,
+                                      default=now.member_list_visibility) or now.member_list_visibility,
+        accept_outside_ideas=outside,
+    )  # fmt: skip
+    await community_settings.update(ctx, auth.need_user(), community_id, new)
+    async with ctx.db.read() as conn:
+        return web.json_response(await community_json(conn, await communities.get(conn, community_id), auth))
 
 
 async def _change_membership(request: web.Request, action: Callable[[Context, int, int], Awaitable[object]]) -> web.Response:

@@ -147,6 +147,12 @@ BODIES: dict[str, Any] = {
     "PurposeChange": _obj({"text": {"type": "string", "minLength": 1, "maxLength": 5000},
                            "reason": {"type": "string", "minLength": 1, "maxLength": 2000}}),  # fmt: skip
     "AccountRef": _obj({"account_id": ID_IN_BODY}),
+    "CommunitySettings": _obj({
+        "name": {"type": "string", "minLength": 1, "maxLength": 120}, "description": {"type": "string", "maxLength": 10000},
+        "openness": {"enum": ["open", "approval", "invite"]},
+        "member_list_visibility": {"enum": ["public", "members", "instance"]},
+        "accept_outside_ideas": {"type": "boolean", "description": "whether outsiders' posts to the community become ideas"},
+    }),  # fmt: skip
     "Competencies": _obj({"competencies": {"type": "array", "maxItems": 30, "items": _obj(
         {"name": {"type": "string", "maxLength": 100, "description": "trimmed, lower-cased; blank names are dropped"},
          "level": {"enum": ["learning", "practised", "expert", None]}}, required=("name",))}}),  # fmt: skip
@@ -236,7 +242,9 @@ def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {
         PREFIX + "/communities": {"get": _op("List the instance's communities", _list("Community"), write=False,
                                              params=(), errors=("401", "403"))},  # fmt: skip
-        C: {"get": _op("One community", _ref("Community"), write=False, errors=("401", "403", "404"))},
+        C: {"get": _op("One community", _ref("Community"), write=False, errors=("401", "403", "404")),
+            "patch": _op("Change a community's settings (managers; omitted fields stay); other instances get an "
+                         "Update of the Group", _ref("Community"), write=True, body="CommunitySettings")},
         C + "/join": {"post": _op("Join (or ask to join) a community", _ref("Community"), write=True)},
         C + "/leave": {"post": _op("Leave a community or withdraw a request", _ref("Community"), write=True)},
         C + "/members": {"get": _op("Members (when the member list is visible)", _list("Account"), write=False,
