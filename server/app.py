@@ -43,10 +43,11 @@ def _area_setups() -> list[Setup]:
 def create_app(settings: Settings, *, db: Database | None = None, run_migrations: bool = True) -> web.Application:
     """Build the application. The database is opened (and migrated) when the app starts."""
     from server.web.middleware import error_middleware, security_headers_middleware
+    from server.web.params import path_id_guard
 
     settings = ensure_data_dir(settings)
     app = web.Application(
-        middlewares=[error_middleware, security_headers_middleware],
+        middlewares=[error_middleware, security_headers_middleware, path_id_guard],
         client_max_size=16 * 1024 * 1024,
     )
     database = db or Database(settings.database_url)

@@ -19,6 +19,7 @@ from server.activitypub.vocab import context
 from server.app import CTX
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Viewer, can_see_members, can_see_post, listed_for, posts_visible_to
+from server.web.params import as_id
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 20
@@ -48,7 +49,7 @@ async def _author(conn: Any, username: str, kind: str = "person") -> sa.Row:
 async def _visible_post(request: web.Request) -> tuple[sa.Row, Any] | web.Response:
     ctx = request.app[CTX]
     viewer = await viewer_of(request)
-    post_id = int(request.match_info["post_id"]) if request.match_info["post_id"].isdigit() else -1
+    post_id = as_id(request.match_info["post_id"]) or -1
     async with ctx.db.read() as conn:
         author = await _author(conn, request.match_info["username"])
         post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id, t.posts.c.author_id == author.id))).first()
@@ -93,7 +94,7 @@ def _page_number(request: web.Request) -> int | None:
     raw = request.query.get("page")
     if raw is None:
         return None
-    return max(1, int(raw)) if raw.isdigit() else 1
+    return min(max(1, as_id(raw) or 1), 1_000_000)
 
 
 def _collection(base: str, collection_id: str, total: int, page: int | None, items: list[Any]) -> dict[str, Any]:

@@ -80,7 +80,7 @@ class Params:
         text = self.str(key)
         if text is None or text == "":
             return None
-        if not text.isdigit() or len(text) > 18:
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
             raise ValidationError(f"{key}: not a valid id", field=key)
         return int(text)
 
@@ -98,7 +98,7 @@ class Params:
     def ids(self, key: str) -> list[int]:
         out = []
         for text in self.list(key):
-            if not text.isdigit() or len(text) > 18:
+            if not text.isascii() or not text.isdigit() or len(text) > 18:
                 raise ValidationError(f"{key}: not a valid id", field=key)
             out.append(int(text))
         return out

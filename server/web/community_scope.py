@@ -19,6 +19,7 @@ from server.services import communities
 from server.services.communities import Community
 from server.storage import schema as t
 from server.visibility import Viewer
+from server.web.params import as_id
 from server.web.render import render, viewer
 
 ATOM = "application/atom+xml"
@@ -65,9 +66,9 @@ def int_or_none(value: object, field: str) -> int | None:
     raw = str(value or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if as_id(raw) is None:
         raise ValidationError(f"{field}: not a valid choice", field=field)
-    return int(raw)
+    return as_id(raw)
 
 
 async def actor_id_by_username(conn: AsyncConnection, username: str, field: str = "username") -> int:

@@ -24,6 +24,7 @@ from server.services import media, posts
 from server.storage import schema as t
 from server.visibility import Audience
 from server.web.media import prepared_upload
+from server.web.params import as_id
 from server.web.render import form, redirect, render, require_user
 
 log = logging.getLogger(__name__)
@@ -74,10 +75,10 @@ async def compose_page(request: web.Request) -> web.Response:
     user = await require_user(request)
     values: dict = {}
     reply_to = request.query.get("in_reply_to", "")
-    if reply_to.isdigit():
+    if as_id(reply_to) is not None:
         values["in_reply_to"] = reply_to
     community = request.query.get("community", "")
-    if community.isdigit():
+    if as_id(community) is not None:
         values["community_id"] = community
         values["audience"] = "community"
     return await render_compose(request, user, values)
@@ -121,7 +122,7 @@ def draft_from_form(data, media_ids: tuple[int, ...]) -> posts.Draft:  # type: i
     community = str(data.get("community_id", "")).strip()
     reply_to = str(data.get("in_reply_to", "")).strip()
     for name, raw in (("community_id", community), ("in_reply_to", reply_to)):
-        if raw and not raw.isdigit():
+        if raw and as_id(raw) is None:
             raise ValidationError("unknown choice", field=name)
     return posts.Draft(
         source=str(data.get("status", "")), audience=audience, fmt=fmt,

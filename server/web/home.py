@@ -9,6 +9,7 @@ from server.app import CTX
 from server.services import accounts, matching, timelines
 from server.services.views import actor_view, load_posts
 from server.storage import schema as t
+from server.web.params import as_id
 from server.web.render import render, require_user, viewer
 
 routes = web.RouteTableDef()
@@ -17,7 +18,7 @@ routes = web.RouteTableDef()
 def page_from_query(request: web.Request, limit: int = 20) -> timelines.Page:
     def as_int(name: str) -> int | None:
         value = request.query.get(name, "")
-        return int(value) if value.isdigit() else None
+        return as_id(value)
 
     return timelines.Page(max_id=as_int("max_id"), since_id=as_int("since_id"), min_id=as_int("min_id"), limit=limit)
 

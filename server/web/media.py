@@ -45,8 +45,10 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CTX]
     rel = request.match_info["path"]
     root = ctx.settings.media_dir.resolve()
+    if "\0" in rel or len(rel) > 1000 or ".." in rel.split("/"):  # the OS would refuse these names
+        raise NotFound(_NOT_FOUND)
     target = (root / rel).resolve()
-    if not target.is_relative_to(root) or not target.is_file() or ".." in rel.split("/"):
+    if not target.is_relative_to(root) or not target.is_file():
         raise NotFound(_NOT_FOUND)
     folder = rel.split("/", 1)[0]
     public = folder in media.PUBLIC_FOLDERS

@@ -11,6 +11,7 @@ from server.services import follows
 from server.services.views import actor_view, load_actors, load_posts
 from server.storage import schema as t
 from server.visibility import can_see_post
+from server.web.params import as_id
 from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
@@ -37,7 +38,7 @@ async def notifications_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     user = await require_user(request)
     who = await viewer(request)
-    max_id = int(request.query["max_id"]) if request.query.get("max_id", "").isdigit() else None
+    max_id = as_id(request.query.get("max_id"))
     async with ctx.db.read() as conn:
         q = sa.select(t.notifications).where(t.notifications.c.actor_id == user.id)
         if max_id is not None:

@@ -13,6 +13,7 @@ from server.services import accounts, follows, timelines
 from server.services.views import ActorView, actor_view, load_posts
 from server.storage import schema as t
 from server.web.home import page_from_query
+from server.web.params import as_id
 from server.web.render import current_user, flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
@@ -85,7 +86,7 @@ async def profile_page(request: web.Request) -> web.Response:
 
 async def _actor_list(request: web.Request, which: str) -> web.Response:
     ctx = request.app[CTX]
-    offset = int(request.query["offset"]) if request.query.get("offset", "").isdigit() else 0
+    offset = min(as_id(request.query.get("offset")) or 0, 1_000_000)
     async with ctx.db.read() as conn:
         row = await person_or_redirect(conn, ctx, request.match_info["username"])
         query = follows.followers_query(row.id) if which == "followers" else follows.following_query(row.id, kind=None)

@@ -17,6 +17,7 @@ from server.errors import Forbidden, KoersError, NotFound, ValidationError
 from server.services import purpose_decisions as decisions, purpose_endorsements as endorsements
 from server.services import purpose_phases as phases, purpose_proposals as proposals
 from server.web.community_scope import Scope, int_or_none, scope
+from server.web.params import as_id
 from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
@@ -153,11 +154,11 @@ async def consent(request: web.Request) -> web.Response:
     try:
         await decisions.consent(s.ctx, user.id, decision_id, values["position"], values["reason"])
     except KoersError as exc:
-        if exc.field is None or not proposal_id.isdigit():
+        if exc.field is None or as_id(proposal_id) is None:
             raise
         return await _proposal_page(request, int(proposal_id), status=exc.status, errors={exc.field: exc.message}, values=values)
     flash(request, "Your answer is recorded.")
-    target = f"/purpose/proposals/{proposal_id}" if proposal_id.isdigit() else "/purpose"
+    target = f"/purpose/proposals/{proposal_id}" if as_id(proposal_id) is not None else "/purpose"
     raise redirect(f"/c/{s.community.handle}{target}")
 
 

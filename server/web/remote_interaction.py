@@ -21,6 +21,7 @@ from server.app import CTX
 from server.services import follows
 from server.services.views import load_actors, load_posts
 from server.visibility import can_see_post
+from server.web.params import as_id
 from server.web.render import flash, form, redirect, render, require_user, viewer
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ async def authorize_interaction_follow(request: web.Request) -> web.Response:
     data: Any = await form(request)
     uri = str(data.get("uri", ""))[:MAX_INPUT]
     raw = str(data.get("actor_id", ""))
-    if not raw.isdigit():
+    if as_id(raw) is None:
         return await render(request, "error.html", title="Nothing to follow", message="No account was chosen.", status=400)
     state = await follows.follow(request.app[CTX], user.id, int(raw))
     flash(request, "Follow request sent." if state == "pending" else "You now follow this account.")

@@ -15,6 +15,7 @@ from server.visibility import ITEM_AUDIENCES, Audience
 from server.web.community_scope import int_or_none, scope
 from server.web.communities import community_page_response
 from server.web.home import page_from_query
+from server.web.params import as_id
 from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
@@ -139,13 +140,12 @@ async def results_page(request: web.Request) -> web.Response:
         s = await scope(request, conn)
         ids = await timelines.community(
             conn, s.viewer, s.community.id, page, only_results=True,
-            role_id=int(role_id) if role_id.isdigit() else None,
-            roadmap_item_id=int(item_id) if item_id.isdigit() else None,
+            role_id=as_id(role_id), roadmap_item_id=as_id(item_id),
         )  # fmt: skip
         results = await load_posts(conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
         all_roles = await roles.roles_of(conn, s.community.id)
         items = await roadmap.items(conn, s.viewer, s.community.id)
-    query = "&".join(f"{k}={v}" for k, v in (("role", role_id), ("item", item_id)) if v.isdigit())
+    query = "&".join(f"{k}={v}" for k, v in (("role", role_id), ("item", item_id)) if as_id(v) is not None)
     next_url = (
         f"/c/{s.community.handle}/results?{query + '&' if query else ''}max_id={ids[-1]}"
         if len(ids) == page.clamp().limit else None

@@ -17,6 +17,7 @@ from server.errors import KoersError, ValidationError
 from server.services import accounts, media
 from server.storage import schema as t
 from server.web.media import prepared_upload
+from server.web.params import as_id
 from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
@@ -145,7 +146,7 @@ def _parse_invite_limits(data) -> tuple[int | None, int | None]:  # type: ignore
         if not raw:
             out.append(None)
             continue
-        if not raw.isdigit() or not 1 <= int(raw) <= upper:
+        if not 1 <= (as_id(raw) or 0) <= upper:
             raise ValidationError(f"{name.replace('_', ' ')}: a whole number from 1 to {upper}, or empty", field=name)
         out.append(int(raw))
     return out[0], out[1]

@@ -21,7 +21,7 @@ MAX_BODY = 256 * 1024
 def path_id(request: web.Request, name: str = "id") -> int:
     """An integer id from the URL; an impossible id is simply not found."""
     raw = request.match_info[name]
-    if not raw.isdigit() or int(raw) > MAX_ID or int(raw) == 0:
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID or int(raw) == 0:
         raise NotFound(f"no such {name.removesuffix('_id')}")
     return int(raw)
 
