@@ -39,7 +39,7 @@ async def get_poll(request: web.Request) -> web.Response:
 async def vote(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:statuses")
     p = await params.read(request)
-    choices = [int(c) for c in p.list("choices") if c.isdigit()]
+    choices = [int(c) for c in p.list("choices") if c.isascii() and c.isdigit() and len(c) <= 9]
     if len(choices) != len(p.list("choices")):
         from server.errors import ValidationError
 
