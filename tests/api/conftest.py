@@ -37,14 +37,14 @@ def masto() -> Callable[[Instance, str], Awaitable[Mastodon]]:
     return mastodon_for
 
 
-async def api_token(instance: Instance, username: str, scopes: str = "read write follow") -> str:
+async def api_token(instance: Instance, username: str, scopes: str = "read write follow", password: str = PASSWORD) -> str:
     """A raw bearer token by the password grant, over HTTP."""
     c = instance.client
     app = await (await c.post("/api/v1/apps", data={"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
                                                      "scopes": scopes})).json()  # fmt: skip
     resp = await c.post("/oauth/token", data={"grant_type": "password", "client_id": app["client_id"],
                                               "client_secret": app["client_secret"], "username": username,
-                                              "password": PASSWORD, "scope": scopes})  # fmt: skip
+                                              "password": password, "scope": scopes})  # fmt: skip
     body = await resp.json()
     assert resp.status == 200, body
     return body["access_token"]
