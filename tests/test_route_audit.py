@@ -181,6 +181,10 @@ async def test_no_route_answers_5xx_to_hostile_input(world: World) -> None:
                 status, text = await _send(client, route.method, path, **{**kw, "headers": headers})
                 if status >= 500:
                     failures.append(f"{route.method} {path[:120]} [{label}]: {status} {' '.join(text.split())[:120]}")
+            if route.method == "GET":  # and as a visitor, who takes other branches
+                status, text = await _send(world.anonymous, "GET", path, params=QUERIES[0])
+                if status >= 500:
+                    failures.append(f"anonymous GET {path[:120]}: {status} {' '.join(text.split())[:120]}")
             if route.template.endswith(SESSION_ENDERS):
                 world.member = await world.instance.login("lotte", DEMO_PASSWORD)
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures)
@@ -228,6 +232,8 @@ async def test_html_pages_have_one_h1_and_a_main(world: World) -> None:
             for path in world.paths(route):
                 resp = await client.get(path, allow_redirects=False, headers={"Accept": "text/html"}, timeout=TIMEOUT)
                 html = await resp.text()
+                if resp.status >= 500:
+                    failures.append(f"{who} GET {path}: {resp.status}")
                 if resp.status != 200:
                     continue
                 if not resp.content_type == "text/html":

@@ -26,10 +26,11 @@ def as_id(value: object) -> int | None:
 async def path_id_guard(request: web.Request, handler):  # type: ignore[no-untyped-def]
     """Answer 404 for numeric path values no row can have (``²``, or beyond a BIGINT).
 
-    Routes declare ids as ``{x:\\d+}`` and handlers call ``int()`` on them; Python's ``\\d`` and
-    ``isdigit`` accept more than a database can hold, so such values are refused here, once.
+    Routes declare ids (``{id}``, ``{x_id}``, ``{version}``) as ``{x:\\d+}`` and handlers call
+    ``int()`` on them; Python's ``\\d`` and ``isdigit`` accept more than a database can hold, so
+    such values are refused here, once.
     """
-    for value in request.match_info.values():
-        if value.isdigit() and as_id(value) is None:
+    for name, value in request.match_info.items():
+        if (name == "id" or name.endswith("_id") or name == "version") and value.isdigit() and as_id(value) is None:
             raise NotFound("no such page")
     return await handler(request)
