@@ -72,6 +72,16 @@ def create_app(settings: Settings, *, db: Database | None = None, run_migrations
             await database.close()
 
     app.cleanup_ctx.append(database_ctx)
+
+    async def role_terms_ctx(app: web.Application) -> AsyncIterator[None]:
+        from server.services import role_terms
+
+        task = role_terms.start_sweeper(app[CTX]) if settings.run_workers else None
+        yield
+        if task is not None:
+            await role_terms.stop_sweeper(task)
+
+    app.cleanup_ctx.append(role_terms_ctx)
     for setup in _area_setups():
         setup(app)
     return app

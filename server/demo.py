@@ -70,6 +70,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         await _demo_events_and_roadmap_follows(ctx, ids, progress)
         await _demo_ideas(ctx, ids, progress)
         await _demo_federation_admin(ctx, progress)
+        await _demo_terms_and_initiatives(ctx, ids, progress)
         progress("demo ready")
     finally:
         await db.close()
@@ -363,6 +364,36 @@ async def _demo_ideas(ctx: Context, ids: dict[str, int], progress: Callable[[str
         kind="result", community_id=energy.id, audience=Audience.PUBLIC, contributor_ids=(ids["joris"], ids["mei"]),
     ))  # fmt: skip
     await kudos.give_kudos(ctx, ids["lotte"], result, ids["joris"], "the data pipeline is a joy to use")
+
+
+async def _demo_terms_and_initiatives(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
+    """The energy lab's event host has a 90-day term that has passed (up for reconsideration, holder and
+    managers told); daan leads an initiative, a repair café, that mei and anouk joined."""
+    from datetime import timedelta
+
+    from server import clock
+    from server.services import initiatives, role_terms, roadmap_social
+
+    progress("a role term that has run out, and an initiative with its lead")
+    async with ctx.db.read() as conn:
+        energy = await communities.get_by_handle(conn, "energy")
+        host = (
+            await conn.execute(sa.select(t.roles.c.id).where(t.roles.c.community_id == energy.id, t.roles.c.name == "Event host"))
+        ).scalar_one()
+    await role_terms.set_term(ctx, ids["lotte"], host, 90)
+    async with ctx.db.write() as conn:  # the demo's history: samir took the role 100 days ago
+        await conn.execute(
+            t.role_holders.update()
+            .where(t.role_holders.c.role_id == host, t.role_holders.c.state == "held")
+            .values(created_at=clock.now() - timedelta(days=100), ends_at=clock.now() - timedelta(days=10))
+        )
+    await role_terms.sweep_role_terms(ctx)
+    cafe = await initiatives.start(
+        ctx, ids["daan"], energy.id, title="Repair café for office equipment",
+        description="Once a month we fix chargers, lamps and heaters instead of buying new ones. Who joins?",
+    )  # fmt: skip
+    for name in ("mei", "anouk"):
+        await roadmap_social.support(ctx, ids[name], cafe)
 
 
 async def _demo_federation_admin(ctx: Context, progress: Callable[[str], None]) -> None:

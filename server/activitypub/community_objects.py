@@ -65,18 +65,22 @@ async def role_object(conn: AsyncConnection, base: str, role_id: int) -> dict[st
             sa.select(t.role_competencies.c.name, t.role_competencies.c.level).where(t.role_competencies.c.role_id == role.id)
         )
     ]
-    holders = [
-        r[0]
-        for r in await conn.execute(
-            sa.select(t.actors.c.uri).join(t.role_holders, t.role_holders.c.actor_id == t.actors.c.id)
+    held = list(
+        await conn.execute(
+            sa.select(t.actors.c.uri, t.role_holders.c.created_at, t.role_holders.c.ends_at)
+            .join(t.role_holders, t.role_holders.c.actor_id == t.actors.c.id)
             .where(t.role_holders.c.role_id == role.id, t.role_holders.c.state == "held")
         )
-    ]  # fmt: skip
+    )  # fmt: skip
+    holders = [r.uri for r in held]
+    terms = [{"koers:holder": r.uri, "startTime": iso(r.created_at), "koers:endsAt": iso(r.ends_at)}
+             for r in held if r.ends_at is not None]  # fmt: skip
     return {
         "@context": context(base), "id": uri, "type": "Page", "name": role.name, "content": role.description_html,
         "attributedTo": group.uri, "audience": group.uri, "to": [PUBLIC], "koers:role": True,
         "koers:fillMode": role.fill_mode, "koers:competencies": comps, "published": iso(role.created_at),
         "koers:holders": {"id": f"{uri}/holders", "type": "Collection", "totalItems": len(holders), "items": holders},
+        "koers:termDays": role.term_days, "koers:terms": terms,
     }  # fmt: skip
 
 
@@ -94,7 +98,9 @@ async def roadmap_object(conn: AsyncConnection, base: str, item_id: int) -> dict
     )  # fmt: skip
     if address is None:
         return None
-    owner = None
+    owner = lead = None
+    if item.lead_actor_id is not None:
+        lead = (await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == item.lead_actor_id))).scalar()
     if item.owner_role_id is not None:
         owner = (await conn.execute(sa.select(t.roles.c.uri).where(t.roles.c.id == item.owner_role_id))).scalar()
     return {
@@ -103,5 +109,5 @@ async def roadmap_object(conn: AsyncConnection, base: str, item_id: int) -> dict
         "audience": group.uri, "to": address.to, "cc": address.cc, "koers:status": item.status,
         "koers:role": owner, "published": iso(item.created_at), "updated": iso(item.updated_at),
         "followers": f"{item.uri or urls.roadmap_item(base, group.username, item.id)}/followers",
-        "koers:purposeVersion": item.purpose_version,
+        "koers:purposeVersion": item.purpose_version, "koers:lead": lead,
     }  # fmt: skip

@@ -8,6 +8,11 @@ from urllib.parse import urlsplit
 from federation import context as federation_context
 
 federation_context.add_term("community", id_valued=True)
+# role terms and initiatives (server/services/role_terms.py, initiatives.py)
+for _term in ("termDays", "terms", "endsAt"):
+    federation_context.add_term(_term)
+federation_context.add_term("holder", id_valued=True)
+federation_context.add_term("lead", id_valued=True)
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"

@@ -19,7 +19,8 @@ TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite",
          "koers.role_assigned", "koers.role_requested", "koers.result", "koers.purpose_changed",
          "koers.join_request", "koers.report", "koers.roadmap_status", "koers.member_added",
          "koers.endorse_requested", "koers.proposal", "koers.decision_opened", "koers.decision_closed",
-         "koers.idea", "koers.idea_update", "koers.join_approved", "koers.event_request", "koers.event_decision")  # fmt: skip
+         "koers.idea", "koers.idea_update", "koers.join_approved", "koers.event_request", "koers.event_decision",
+         "koers.role_term_ended")  # fmt: skip
 
 
 async def _domain_blocked(conn: AsyncConnection, actor_id: int, from_actor_id: int) -> bool:

@@ -45,6 +45,7 @@ class Item:
     created_at: datetime
     updated_at: datetime
     purpose_version: int | None = None
+    lead_actor_id: int | None = None
 
     @property
     def status_label(self) -> str:
@@ -84,8 +85,8 @@ def _check_audience(audience: str) -> Audience:
 
 
 async def _may_edit(conn: AsyncConnection, item: sa.Row, actor_id: int) -> bool:
-    """Managers, the item's author and holders of its owner role may change its status."""
-    if item.author_id == actor_id:
+    """Managers, the item's author, an initiative's lead and holders of its owner role may change its status."""
+    if actor_id in (item.author_id, item.lead_actor_id):
         return True
     manager = await conn.execute(
         sa.select(1).where(
@@ -117,8 +118,12 @@ async def create_item(
     owner_role_id: int | None = None,
     audience: str = "public",
     purpose_version: int | None = None,
+    lead: bool = False,
 ) -> int:
-    """A member adds an item to the roadmap; returns its id. The first status is recorded too."""
+    """A member adds an item to the roadmap; returns its id. The first status is recorded too.
+
+    With ``lead`` the item is an initiative and the member its informal lead.
+    """
     title = title.strip()
     if not title:
         raise ValidationError("title: please give the item a title", field="title")
@@ -160,7 +165,7 @@ async def create_item(
                 community_id=community_id, title=title, description_source=description,
                 description_html=text.render(description).html if description.strip() else "", status=status,
                 owner_role_id=owner_role_id, audience=item_audience.value, author_id=actor_id,
-                created_at=now, updated_at=now,
+                created_at=now, updated_at=now, lead_actor_id=actor_id if lead else None,
             )
         )  # fmt: skip
         item_id = int(res.inserted_primary_key[0])
@@ -228,7 +233,7 @@ def _item(r: sa.Row) -> Item:
         status=r.status, owner_role_id=r.owner_role_id, owner_role_name=r.owner_role_name,
         audience=Audience(r.audience), author_id=r.author_id, uri=r.uri,
         created_at=clock.aware(r.created_at), updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
-        purpose_version=r.purpose_version,
+        purpose_version=r.purpose_version, lead_actor_id=r.lead_actor_id,
     )  # fmt: skip
 
 
@@ -307,3 +312,8 @@ async def recent_changes(conn: AsyncConnection, viewer: Viewer, community_id: in
         .limit(limit)
     )
     return [_change(r) for r in rows]
+
+
+def item_from_row(r: sa.Row) -> Item:
+    """An ``Item`` from a row of ``roadmap_items`` with ``owner_role_name`` (for other services' queries)."""
+    return _item(r)

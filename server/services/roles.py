@@ -40,6 +40,7 @@ class Role:
     competencies: list[tuple[str, str | None]] = field(default_factory=list)
     holders: list[sa.Row] = field(default_factory=list)
     requested: list[sa.Row] = field(default_factory=list)
+    term_days: int | None = None
 
     @property
     def claimable(self) -> bool:
@@ -64,8 +65,12 @@ async def create_role(
     description: str = "",
     competencies: list[tuple[str, str | None]] | None = None,
     fill_mode: str = "open",
+    term_days: int | None = None,
 ) -> int:
-    """A manager defines a role; returns its id."""
+    """A manager defines a role (``term_days``: how long a holding lasts before it is reconsidered)."""
+    from server.services.role_terms import check_term
+
+    term_days = check_term(term_days)
     name = name.strip()
     if not name:
         raise ValidationError("name: please name the role", field="name")
@@ -87,7 +92,7 @@ async def create_role(
             t.roles.insert().values(
                 community_id=community_id, name=name, description_source=description,
                 description_html=text.render(description).html if description.strip() else "",
-                fill_mode=fill_mode, created_at=clock.now(),
+                fill_mode=fill_mode, created_at=clock.now(), term_days=term_days,
             )
         )  # fmt: skip
         role_id = int(res.inserted_primary_key[0])
@@ -141,18 +146,23 @@ async def _holding(conn: AsyncConnection, role_id: int, actor_id: int) -> str | 
 
 async def _hold(ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int | None) -> Event:
     """Make ``actor_id`` a holder (from nothing or from a request); notify when someone else did it."""
+    from server.services.role_terms import term_end
+
     state = await _holding(conn, role.id, actor_id)
     if state == "held":
         raise Conflict("already holds this role", field="actor_id")
+    now = clock.now()
     if state == "requested":
         await conn.execute(
             t.role_holders.update()
             .where(t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == actor_id)
-            .values(state="held", created_at=clock.now())
+            .values(state="held", created_at=now, ends_at=term_end(role.term_days, now))
         )
     else:
         await conn.execute(
-            t.role_holders.insert().values(role_id=role.id, actor_id=actor_id, state="held", created_at=clock.now())
+            t.role_holders.insert().values(
+                role_id=role.id, actor_id=actor_id, state="held", created_at=now, ends_at=term_end(role.term_days, now)
+            )
         )
     if by is not None and by != actor_id:
         await notifications.notify(
@@ -251,7 +261,10 @@ async def _people(conn: AsyncConnection, role_ids: list[int]) -> dict[int, list[
     if not role_ids:
         return out
     rows = await conn.execute(
-        sa.select(t.role_holders.c.role_id, t.role_holders.c.state, t.actors)
+        sa.select(
+            t.role_holders.c.role_id, t.role_holders.c.state, t.role_holders.c.created_at.label("since"),
+            t.role_holders.c.ends_at, t.actors,
+        )
         .join(t.actors, t.actors.c.id == t.role_holders.c.actor_id)
         .where(t.role_holders.c.role_id.in_(role_ids))
         .order_by(t.role_holders.c.created_at)
@@ -273,7 +286,7 @@ async def _build(conn: AsyncConnection, rows: list[sa.Row]) -> list[Role]:
     return [
         Role(
             id=r.id, community_id=r.community_id, name=r.name, description_html=r.description_html or "",
-            fill_mode=r.fill_mode, uri=r.uri, competencies=comps.get(r.id, []),
+            fill_mode=r.fill_mode, uri=r.uri, competencies=comps.get(r.id, []), term_days=r.term_days,
             holders=[p for p in people.get(r.id, []) if p.state == "held"],
             requested=[p for p in people.get(r.id, []) if p.state == "requested"],
         )  # fmt: skip

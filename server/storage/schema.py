@@ -296,6 +296,8 @@ roles = sa.Table(
     sa.Column("fill_mode", sa.String(20), nullable=False, server_default="open"),
     sa.Column("uri", sa.String(2048), nullable=True, unique=True),
     sa.Column("created_at", Stamp, nullable=False),
+    # days a holding lasts before it is reconsidered (NULL: no term)
+    sa.Column("term_days", sa.Integer, nullable=True),
     sa.UniqueConstraint("community_id", "name", name="uq_roles_community_name"),
 )
 
@@ -318,6 +320,9 @@ role_holders = sa.Table(
     # held | requested
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("created_at", Stamp, nullable=False),
+    # the term: when the holding ends (NULL: no term) and when its end was announced
+    sa.Column("ends_at", Stamp, nullable=True),
+    sa.Column("term_notified_at", Stamp, nullable=True),
     sa.UniqueConstraint("role_id", "actor_id", name="uq_role_holders_pair"),
 )
 
@@ -361,6 +366,8 @@ roadmap_items = sa.Table(
     sa.Column("updated_at", Stamp, nullable=False),
     # the purpose version this item serves (optional)
     sa.Column("purpose_version", sa.Integer, nullable=True),
+    # an initiative: the member who started it and leads it informally
+    _fk("lead_actor_id", "actors.id", nullable=True, ondelete="SET NULL"),
 )
 
 roadmap_status_changes = sa.Table(

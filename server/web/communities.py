@@ -9,7 +9,7 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError, NotFound
-from server.services import communities, purpose, purpose_phases, roadmap, roles, timelines
+from server.services import communities, initiatives, purpose, purpose_phases, roadmap, role_terms, roles, timelines
 from server.services.views import load_posts
 from server.web.community_scope import Scope, actor_id_by_username, form_error, int_or_none, scope
 from server.web.render import flash, form, redirect, render, require_user
@@ -77,11 +77,13 @@ async def community_page_response(
         count = (await communities.member_counts(conn, [c.id])).get(c.id, 0)
         managers = await communities.managers(conn, ctx, c.id)
         phase = await purpose_phases.current(conn, c.id)
+        started = await initiatives.of_community(conn, s.viewer, c.id)
+        up_terms = await role_terms.up_for_reconsideration(conn, c.id)
     return await render(
         request, "community.html", status=status, purpose=current, phase=phase, roles=all_roles,
         open_roles=[r for r in all_roles if r.claimable], columns=roadmap.by_status(items),
         status_labels=roadmap.STATUS_LABELS, changes=changes, results=results, posts=posts, member_count=count,
-        managers=managers, result_audiences=RESULT_AUDIENCES,
+        managers=managers, result_audiences=RESULT_AUDIENCES, initiatives=started, up_terms=up_terms,
         item_options=[("", "— none —"), *[(str(i.id), i.title) for i in items]], errors=errors or {},
         values=values or {"audience": "public"}, **s.template_vars(),
     )  # fmt: skip

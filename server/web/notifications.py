@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     "koers.idea": "sent an idea to a community you manage", "koers.idea_update": "decided on your idea",
     "koers.join_approved": "approved your request to join a community",
     "koers.event_request": "asked to join an event you organise", "koers.event_decision": "decided on your request to join an event",
+    "koers.role_term_ended": "says a role's term has ended: time to reconsider it",
 }  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError, ValidationError
-from server.services import matching, posts, purpose, roadmap, roadmap_social, roles, timelines
+from server.services import initiatives, matching, posts, purpose, roadmap, roadmap_social, roles, timelines
 from server.services.views import load_posts
 from server.visibility import ITEM_AUDIENCES, Audience
 from server.web.community_scope import int_or_none, scope
@@ -96,11 +96,14 @@ async def _item_page(request: web.Request, *, status: int = 200, **extra: Any) -
         # who can help: people with the competencies the owner role needs
         needs = await matching.role_needs(conn, item.owner_role_id) if item.owner_role_id else []
         helpers = await matching.who_can_help(conn, s.viewer, s.community.id, needs)
+        lead = await initiatives.lead_of(conn, item)
+        joined = await initiatives.participants(conn, item.id) if lead else []
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     return await render(
         request, "roadmap_item.html", status=status, item=item, changes=changes, results=results,
-        may_change=may_change, standing=standing, labels=roadmap.STATUS_LABELS, helpers=helpers, **s.template_vars(),
+        may_change=may_change, standing=standing, labels=roadmap.STATUS_LABELS, helpers=helpers, lead=lead,
+        participants=joined, **s.template_vars(),
         **extra,
     )  # fmt: skip
 

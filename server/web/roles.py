@@ -8,7 +8,7 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError
-from server.services import communities, matching, roles
+from server.services import communities, matching, role_terms, roles
 from server.web.community_scope import actor_id_by_username, form_error, int_or_none, scope
 from server.web.render import flash, form, redirect, render, require_user
 
@@ -35,7 +35,9 @@ async def _role_page(request: web.Request, *, status: int = 200, **extra: Any) -
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     mine = next((p.state for p in [*role.holders, *role.requested] if p.id == s.me), None)
-    return await render(request, "role.html", status=status, role=role, helpers=helpers, my_state=mine,
+    extra.setdefault("term_value", "" if role.term_days is None else str(role.term_days))
+    up = {h.id for h in role.holders if role_terms.is_up(h.ends_at)}
+    return await render(request, "role.html", status=status, role=role, helpers=helpers, my_state=mine, up_ids=up,
                         **s.template_vars(), **extra)  # fmt: skip
 
 
@@ -58,7 +60,7 @@ async def new_role_page(request: web.Request) -> web.Response:
 async def new_role_submit(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await form(request)
-    values = {k: str(data.get(k, "")) for k in ("name", "description", "competencies", "fill_mode")}
+    values = {k: str(data.get(k, "")) for k in ("name", "description", "competencies", "fill_mode", "term_days")}
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
@@ -66,6 +68,7 @@ async def new_role_submit(request: web.Request) -> web.Response:
         role_id = await roles.create_role(
             ctx, user.id, s.community.id, name=values["name"], description=values["description"],
             competencies=_parse_competencies(values["competencies"]), fill_mode=values["fill_mode"] or "open",
+            term_days=values["term_days"].strip() or None,
         )  # fmt: skip
     except KoersError as exc:
         return await form_error(request, exc, "role_new.html", values=values, **s.template_vars())
@@ -116,3 +119,39 @@ async def assign_or_unassign(request: web.Request) -> web.Response:
         return await _role_page(request, status=exc.status, errors={"username": exc.message},
                                 values={"username": username})  # fmt: skip
     raise redirect(f"/c/{s.community.handle}/roles/{role_id}")
+
+
+async def _role_form(request: web.Request) -> tuple[Any, Any, str, int]:
+    """The user, the checked form, the community handle and the role id of a POST to a role."""
+    user = await require_user(request)
+    data = await form(request)
+    role_id = int(request.match_info["role_id"])
+    async with request.app[CTX].db.read() as conn:
+        s = await scope(request, conn)
+        await roles.get_role(conn, s.community.id, role_id)
+    return user, data, s.community.handle, role_id
+
+
+@routes.post(r"/c/{handle}/roles/{role_id:\d+}/term")
+async def term_submit(request: web.Request) -> web.Response:
+    """A manager sets or clears the role's term (days)."""
+    user, data, handle, role_id = await _role_form(request)
+    raw = str(data.get("term_days", ""))
+    try:
+        days = await role_terms.set_term(request.app[CTX], user.id, role_id, raw.strip() or None)
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await _role_page(request, status=exc.status, errors={exc.field: exc.message}, term_value=raw)
+    flash(request, f"Holdings of this role now last {days} days." if days else "This role no longer has a term.")
+    raise redirect(f"/c/{handle}/roles/{role_id}")
+
+
+@routes.post(r"/c/{handle}/roles/{role_id:\d+}/renew")
+async def renew_submit(request: web.Request) -> web.Response:
+    """Renew a holding for a new term (managers; the holder of an open role for themselves)."""
+    user, data, handle, role_id = await _role_form(request)
+    holder = int_or_none(data.get("actor_id"), "actor_id") or user.id
+    ends_at = await role_terms.renew(request.app[CTX], user.id, role_id, holder)
+    flash(request, f"Renewed until {ends_at:%Y-%m-%d}.")
+    raise redirect(f"/c/{handle}/roles/{role_id}")

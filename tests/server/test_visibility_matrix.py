@@ -158,6 +158,7 @@ class World:
     item_ids: dict[Audience, int] = field(default_factory=dict)
     idea_ids: dict[Audience, int] = field(default_factory=dict)
     event_ids: dict[Audience, int] = field(default_factory=dict)
+    initiative_ids: dict[Audience, int] = field(default_factory=dict)
     root_id: int = 0
     proposal_id: int = 0
     api_status_works: bool = False
@@ -234,6 +235,13 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
     for audience in ITEM_AUDIENCES:
         world.item_ids[audience] = await roadmap.create_item(
             ctx, ids["author"], community.id, title=f"vi{audience.value}q", audience=audience.value
+        )
+
+    from server.services import initiatives
+
+    for audience in ITEM_AUDIENCES:  # initiatives are roadmap items led by whoever started them
+        world.initiative_ids[audience] = await initiatives.start(
+            ctx, ids["author"], community.id, title=f"vn{audience.value}q", audience=audience.value
         )
 
     for audience in IDEA_AUDIENCES:
@@ -544,3 +552,31 @@ def test_proposal_cell(world: World, surface: str, viewer: str) -> None:
     expected = PROPOSAL_EXPECTED[surface](A.COMMUNITY, viewer)
     got = observe_proposal(world, surface, viewer)
     assert got == expected, f"{viewer} {'should' if expected else 'should NOT'} get the proposal on {surface}"
+
+
+# Initiatives (roadmap items with an informal lead): the community page's list and the Koers API list.
+INITIATIVE_EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
+    "community_initiatives": item_sees,
+    "api_initiatives": item_sees,
+}
+
+
+def observe_initiative(world: World, surface: str, audience: Audience, viewer: str) -> bool:
+    if surface == "community_initiatives":
+        status, text = world.get(viewer, "/c/vmc")
+    else:
+        cid = world.service(lambda conn: _community_id(conn))
+        status, text = world.get(viewer, f"/api/koers/v1/communities/{cid}/initiatives")
+    assert status == 200, status
+    return f"vn{audience.value}q" in text
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+@pytest.mark.parametrize("audience", ITEM_AUDIENCES, ids=lambda a: a.value)
+@pytest.mark.parametrize("surface", list(INITIATIVE_EXPECTED))
+def test_initiative_cell(world: World, surface: str, audience: Audience, viewer: str) -> None:
+    expected = INITIATIVE_EXPECTED[surface](audience, viewer)
+    got = observe_initiative(world, surface, audience, viewer)
+    assert got == expected, (
+        f"{viewer} {'should' if expected else 'should NOT'} get the {audience.value} initiative on {surface}"
+    )

@@ -8,11 +8,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.api.koers import (
-    communities, competencies, events, ideas, insights, network, openapi, purpose, purpose_process, results, roadmap, roles,
+    communities, competencies, events, ideas, initiatives, insights, network, openapi, purpose, purpose_process, results,
+    roadmap, roles,
 )  # fmt: skip
 
 MODULES = (communities, purpose, purpose_process, roles, competencies, results, roadmap, ideas, insights, events, network,
-           openapi)
+           initiatives, openapi)
 
 
 def setup(app: web.Application) -> None:

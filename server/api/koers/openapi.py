@@ -74,6 +74,8 @@ SCHEMAS: dict[str, Any] = {
         "competencies": {"type": "array", "items": _ref("Competency")},
         "holders": {"type": "array", "items": _ref("Account")},
         "requested": {"type": "array", "items": _ref("Account")},
+        "term_days": {"type": ["integer", "null"], "minimum": 1},
+        "holder_terms": {"type": "array", "items": _ref("HolderTerm")},
     }),  # fmt: skip
     "RoleHolding": _obj({"role_id": ID, "account_id": ID, "state": {"enum": ["held", "requested", None]}}),
     "Competency": _obj({"name": {"type": "string"}, "level": {"enum": ["learning", "practised", "expert", None]}}),
@@ -99,6 +101,7 @@ SCHEMAS: dict[str, Any] = {
             "owner_role": _nullable("string"), "audience": {"enum": ITEM_AUDIENCES}, "uri": _nullable("string"),
             "created_at": STAMP, "updated_at": STAMP, "history": {"type": "array", "items": _ref("StatusChange")},
             "purpose_version": {"type": ["integer", "null"], "minimum": 1},
+            "lead_id": {"type": ["string", "null"], "description": "an initiative's informal lead (account id)"},
         },
         required=("id", "community_id", "title", "description", "status", "owner_role_id", "owner_role",
                   "audience", "uri", "created_at", "updated_at"),
@@ -330,6 +333,9 @@ def document() -> dict[str, Any]:
     from server.api.koers import openapi_purpose
 
     paths.update(openapi_purpose.paths())
+    from server.api.koers import openapi_initiatives
+
+    paths.update(openapi_initiatives.paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -342,7 +348,8 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": {**SCHEMAS, **BODIES, **openapi_events.SCHEMAS, **openapi_events.BODIES,
-                        **openapi_purpose.SCHEMAS, **openapi_purpose.BODIES},
+                        **openapi_purpose.SCHEMAS, **openapi_purpose.BODIES, **openapi_initiatives.SCHEMAS,
+                        **openapi_initiatives.BODIES},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An OAuth 2 access token from /oauth/token"}},
         },  # fmt: skip

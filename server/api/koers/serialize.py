@@ -15,6 +15,7 @@ from server import clock
 from server.services.communities import Community
 from server.services.purpose import PurposeVersion
 from server.services.roadmap import Item, StatusChange
+from server.services import role_terms
 from server.services.roles import Role
 from server.services.views import ActorView, PostView, actor_view
 
@@ -90,6 +91,12 @@ def to_role_json(role: Role, base: str, local_domain: str) -> dict[str, Any]:
         "competencies": [{"name": n, "level": lv} for n, lv in role.competencies],
         "holders": [row_account_json(r, base, local_domain) for r in role.holders],
         "requested": [row_account_json(r, base, local_domain) for r in role.requested],
+        "term_days": role.term_days,
+        "holder_terms": [
+            {"account_id": str(r.id), "since": iso(clock.aware(r.since)), "ends_at": iso(clock.aware(r.ends_at)),
+             "up_for_reconsideration": role_terms.is_up(r.ends_at)}
+            for r in role.holders
+        ],
     }
 
 
@@ -126,6 +133,7 @@ def to_item_json(item: Item, history: list[StatusChange] | None = None) -> dict[
         "created_at": iso(item.created_at),
         "updated_at": iso(item.updated_at),
         "purpose_version": item.purpose_version,
+        "lead_id": str(item.lead_actor_id) if item.lead_actor_id else None,
     }
     if history is not None:
         out["history"] = [

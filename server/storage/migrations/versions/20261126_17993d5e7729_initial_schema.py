@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 1ff260f5a8f3
+Revision ID: 17993d5e7729
 Revises: 
-Create Date: 2026-11-26 22:51:39.424210
+Create Date: 2026-11-26 23:28:41.109126
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '1ff260f5a8f3'
+revision = '17993d5e7729'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -499,6 +499,7 @@ def upgrade() -> None:
     sa.Column('fill_mode', sa.String(length=20), server_default='open', nullable=False),
     sa.Column('uri', sa.String(length=2048), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('term_days', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_roles_community_id_communities'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_roles')),
     sa.UniqueConstraint('community_id', 'name', name='uq_roles_community_name'),
@@ -565,8 +566,10 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('purpose_version', sa.Integer(), nullable=True),
+    sa.Column('lead_actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['actors.id'], name=op.f('fk_roadmap_items_author_id_actors'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_roadmap_items_community_id_communities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['lead_actor_id'], ['actors.id'], name=op.f('fk_roadmap_items_lead_actor_id_actors'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['owner_role_id'], ['roles.id'], name=op.f('fk_roadmap_items_owner_role_id_roles'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_roadmap_items')),
     sa.UniqueConstraint('uri', name=op.f('uq_roadmap_items_uri'))
@@ -574,6 +577,7 @@ def upgrade() -> None:
     with op.batch_alter_table('roadmap_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_roadmap_items_author_id'), ['author_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_roadmap_items_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_roadmap_items_lead_actor_id'), ['lead_actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_roadmap_items_owner_role_id'), ['owner_role_id'], unique=False)
 
     op.create_table('role_competencies',
@@ -594,6 +598,8 @@ def upgrade() -> None:
     sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('term_notified_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_role_holders_actor_id_actors'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['role_id'], ['roles.id'], name=op.f('fk_role_holders_role_id_roles'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_role_holders')),
@@ -1137,6 +1143,7 @@ def downgrade() -> None:
     op.drop_table('role_competencies')
     with op.batch_alter_table('roadmap_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roadmap_items_owner_role_id'))
+        batch_op.drop_index(batch_op.f('ix_roadmap_items_lead_actor_id'))
         batch_op.drop_index(batch_op.f('ix_roadmap_items_community_id'))
         batch_op.drop_index(batch_op.f('ix_roadmap_items_author_id'))
 
