@@ -131,7 +131,7 @@ def purpose_terms(doc: dict[str, Any]) -> dict[str, Any]:
     if isinstance(consent, str) and consent in ("agree", "abstain", "disagree", "block"):
         out["consent"] = consent
     version = koers(doc, "version")
-    if koers(doc, "purpose") is True and isinstance(version, int) and not isinstance(version, bool) and version > 0:
+    if koers(doc, "purpose") is True and isinstance(version, int) and not isinstance(version, bool) and 0 < version < 2**31:
         out["purpose_version"] = version
     return out
 

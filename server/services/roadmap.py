@@ -152,6 +152,8 @@ async def create_item(
             if role_community != community_id:
                 raise ValidationError("the owner role must be a role of this community", field="owner_role_id")
         if purpose_version is not None:
+            if not 1 <= purpose_version <= 2_147_483_647:  # an INTEGER column on PostgreSQL
+                raise ValidationError("no such purpose version in this community", field="purpose_version")
             known = await conn.execute(
                 sa.select(1).where(
                     t.purpose_versions.c.community_id == community_id, t.purpose_versions.c.version == purpose_version
