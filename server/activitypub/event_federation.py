@@ -106,7 +106,7 @@ def event_fields(doc: dict[str, Any]) -> dict[str, Any]:
         "title": str(doc.get("name") or "")[:255], "starts_at": convert_time(doc.get("startTime")),
         "ends_at": convert_time(doc.get("endTime")), "place_name": str(location.get("name") or "")[:255],
         "place_address": street[:500], "online_url": doc.get("url") if doc.get("isOnline") else "",
-        "capacity": capacity if isinstance(capacity, int) and capacity > 0 else None,
+        "capacity": capacity if isinstance(capacity, int) and not isinstance(capacity, bool) and 0 < capacity < 2**31 else None,
         "join_mode": "free" if doc.get("joinMode", "free") == "free" else "approval",
     }  # fmt: skip
 
