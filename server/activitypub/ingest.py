@@ -249,12 +249,12 @@ def _poll_values(doc: dict[str, Any]) -> dict[str, Any] | None:
     counts = []
     for c in choices:
         total = c.get("replies", {}).get("totalItems", 0) if isinstance(c.get("replies"), dict) else 0
-        counts.append(total if isinstance(total, int) and total >= 0 else 0)
+        counts.append(total if isinstance(total, int) and 0 <= total < 2**31 else 0)
     voters = doc.get("votersCount")
     return {
         "options": names, "multiple": multiple, "remote_counts": counts,
         "expires_at": parse_time(doc.get("endTime") or doc.get("closed")),
-        "voters_count": voters if isinstance(voters, int) and voters >= 0 else sum(counts),
+        "voters_count": voters if isinstance(voters, int) and 0 <= voters < 2**31 else min(sum(counts), 2**31 - 1),
     }  # fmt: skip
 
 
