@@ -11,6 +11,7 @@ from aiohttp import web
 from server.errors import NotFound
 
 MAX_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1
 
 
 def as_id(value: object) -> int | None:
@@ -32,5 +33,8 @@ async def path_id_guard(request: web.Request, handler):  # type: ignore[no-untyp
     """
     for name, value in request.match_info.items():
         if (name == "id" or name.endswith("_id") or name == "version") and value.isdigit() and as_id(value) is None:
+            raise NotFound("no such page")
+        # Purpose version numbers live in an INTEGER column (32 bits on PostgreSQL).
+        if name == "version" and value.isdigit() and int(value) > MAX_VERSION:
             raise NotFound("no such page")
     return await handler(request)
