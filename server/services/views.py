@@ -129,6 +129,7 @@ class PostView:
     roles: list[tuple[int, str]] = field(default_factory=list)
     contributors: list[ActorView] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    community_path: str | None = None  # its page here: /c/{handle} or /c/{handle}@{host}
 
 
 def media_url(base: str, path: str | None, remote: str | None) -> str:
@@ -227,14 +228,17 @@ async def load_posts(
             )
         )  # fmt: skip
     communities: dict[int, tuple[str, str]] = {}
+    community_paths: dict[int, str] = {}
     community_ids = {r.community_id for r in all_rows.values() if r.community_id}
     if community_ids:
         for r in await conn.execute(
-            sa.select(t.communities.c.id, t.communities.c.name, t.actors.c.username)
+            sa.select(t.communities.c.id, t.communities.c.name, t.actors.c.username, t.actors.c.domain)
             .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
             .where(t.communities.c.id.in_(community_ids))
         ):
             communities[r.id] = (r.username, r.name)
+            # the community's page here: /c/{handle} (local) or /c/{handle}@{host} (remote)
+            community_paths[r.id] = f"/c/{r.username}" if r.domain is None else f"/c/{r.username}@{r.domain}"
     roles: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for r in await conn.execute(
         sa.select(t.result_roles.c.post_id, t.roles.c.id, t.roles.c.name)
@@ -269,7 +273,8 @@ async def load_posts(
         return PostView(
             id=r.id, uri=r.uri, url=r.url or r.uri, author=actors[r.author_id], kind=r.kind,
             audience=Audience(r.audience), community_id=r.community_id, community_handle=handle,
-            community_name=cname, title=r.title, content_html=r.content_html or "", source=r.source or "",
+            community_name=cname, community_path=community_paths.get(r.community_id) if r.community_id else None,
+            title=r.title, content_html=r.content_html or "", source=r.source or "",
             spoiler_text=r.spoiler_text or "", sensitive=bool(r.sensitive), language=r.language,
             in_reply_to_id=r.in_reply_to_id, in_reply_to_uri=r.in_reply_to_uri,
             in_reply_to_author_id=parent_authors.get(r.in_reply_to_id) if r.in_reply_to_id else None,

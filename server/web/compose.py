@@ -47,7 +47,7 @@ async def joined_communities(ctx: Context, actor_id: int) -> list[sa.Row]:
     async with ctx.db.read() as conn:
         return list(
             await conn.execute(
-                sa.select(t.communities.c.id, t.communities.c.name, t.actors.c.username.label("handle"))
+                sa.select(t.communities.c.id, t.communities.c.name, t.actors.c.username.label("handle"), t.actors.c.domain)
                 .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
                 .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
                 .where(t.follows.c.follower_id == actor_id, t.follows.c.state == "accepted")
@@ -63,7 +63,7 @@ async def render_compose(
     values.setdefault("audience", user.default_audience)
     values.setdefault("token", secrets.token_urlsafe(18))
     communities = await joined_communities(ctx, user.id)
-    choices = [("", "— none —")] + [(str(c.id), c.name) for c in communities]
+    choices = [("", "— none —")] + [(str(c.id), c.name if c.domain is None else f"{c.name} ({c.domain})") for c in communities]
     return await render(
         request, "compose.html", values=values, errors=errors or {}, audiences=AUDIENCE_CHOICES,
         communities=communities, community_choices=choices, max_media=posts.MAX_MEDIA, status=status,

@@ -19,6 +19,7 @@ from federation.state import FETCHER
 from server.activitypub.lookup import lookup, parse_handle
 from server.app import CTX
 from server.services import follows
+from server.services.remote_communities import page_path
 from server.services.views import load_actors, load_posts
 from server.visibility import can_see_post
 from server.web.params import as_id
@@ -76,8 +77,10 @@ async def _actor_page(request: web.Request, uri: str, actor_id: int, me: int) ->
     async with ctx.db.read() as conn:
         actor = (await load_actors(conn, {actor_id}, ctx.base, ctx.settings.domain))[actor_id]
         relation = await follows.relationship(conn, me, actor_id)
+    if actor.kind == "group":  # a community, here or on another instance: its page here
+        raise redirect(page_path(actor.username, actor.domain))
     if actor.local:
-        raise redirect(f"/c/{actor.username}" if actor.kind == "group" else f"/@{actor.username}")
+        raise redirect(f"/@{actor.username}")
     return await render(request, "authorize_interaction.html", uri=uri, actor=actor, relation=relation,
                         is_me=actor_id == me, post=None)  # fmt: skip
 
