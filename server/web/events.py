@@ -11,10 +11,9 @@ from aiohttp import web
 from server.app import CTX
 from server.errors import KoersError, ValidationError
 from server.services import community_events as events, ical
-from server.visibility import ITEM_AUDIENCES
 from server.web.community_scope import int_or_none, scope
 from server.web.render import flash, form, redirect, render, require_user
-from server.web.roadmap import ITEM_AUDIENCE_LABELS
+from server.web.roadmap import ITEM_AUDIENCE_OPTIONS
 
 routes = web.RouteTableDef()
 FIELDS = ("title", "description", "starts_at", "ends_at", "place_name", "place_address", "online_url", "capacity",
@@ -53,7 +52,7 @@ async def _new_page(request: web.Request, *, status: int = 200, **extra: Any) ->
     extra.setdefault("errors", {})
     return await render(
         request, "event_new.html", status=status, join_modes=JOIN_MODE_LABELS,
-        audience_options=[(a.value, ITEM_AUDIENCE_LABELS[a.value]) for a in ITEM_AUDIENCES], **s.template_vars(), **extra,
+        audience_options=ITEM_AUDIENCE_OPTIONS, **s.template_vars(), **extra,
     )  # fmt: skip
 
 

@@ -12,11 +12,10 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError
-from server.visibility import ITEM_AUDIENCES
 from server.services import initiatives
 from server.web.community_scope import scope
 from server.web.render import flash, form, redirect, render, require_user
-from server.web.roadmap import ITEM_AUDIENCE_LABELS
+from server.web.roadmap import ITEM_AUDIENCE_OPTIONS
 
 routes = web.RouteTableDef()
 FIELDS = ("title", "description", "audience")
@@ -30,7 +29,7 @@ async def _form_page(request: web.Request, *, status: int = 200, **extra: Any) -
     extra.setdefault("errors", {})
     return await render(
         request, "initiative_new.html", status=status,
-        audience_options=[(a.value, ITEM_AUDIENCE_LABELS[a.value]) for a in ITEM_AUDIENCES], **s.template_vars(), **extra,
+        audience_options=ITEM_AUDIENCE_OPTIONS, **s.template_vars(), **extra,
     )  # fmt: skip
 
 

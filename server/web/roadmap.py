@@ -22,6 +22,8 @@ routes = web.RouteTableDef()
 
 ITEM_AUDIENCE_LABELS = {"public": "Public", "unlisted": "Anyone with the link", "community": "Community members",
                         "members": "Members of this organisation", "partners": "Partner organisations"}  # fmt: skip
+# The audience choices of an item form (roadmap items, initiatives, events), in the module's order.
+ITEM_AUDIENCE_OPTIONS = [(a.value, ITEM_AUDIENCE_LABELS[a.value]) for a in ITEM_AUDIENCES]
 
 
 @routes.get("/c/{handle}/roadmap")
@@ -49,7 +51,7 @@ async def _new_item_page(request: web.Request, *, status: int = 200, **extra: An
         request, "roadmap_new.html", status=status, labels=roadmap.STATUS_LABELS,
         role_options=[("", "— none —"), *[(str(r.id), r.name) for r in all_roles]],
         version_options=[("", "— none —"), *[(str(v.version), f"Version {v.version}") for v in versions]],
-        audience_options=[(a.value, ITEM_AUDIENCE_LABELS[a.value]) for a in ITEM_AUDIENCES], **s.template_vars(), **extra,
+        audience_options=ITEM_AUDIENCE_OPTIONS, **s.template_vars(), **extra,
     )  # fmt: skip
 
 
