@@ -167,6 +167,11 @@ def items_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     return visible_clause(viewer, audience=ri.c.audience, author_id=ri.c.author_id, community_id=ri.c.community_id)
 
 
+def items_listed_for(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """Roadmap items visible *and* meant for listings (unlisted items are left out)."""
+    return sa.and_(items_visible_to(viewer), t.roadmap_items.c.audience != Audience.UNLISTED.value)
+
+
 def events_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     """The clause for community events (same audiences as roadmap items; the organiser is the author)."""
     ev = t.events

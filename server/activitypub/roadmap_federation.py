@@ -32,7 +32,7 @@ from server.errors import NotFound
 from server.events import Event
 from server.services import roadmap_social
 from server.storage import schema as t
-from server.visibility import can_see_item
+from server.visibility import ANONYMOUS, can_see_item, items_listed_for
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
@@ -54,7 +54,7 @@ async def _items_named(app: web.Application, uri: str | None) -> list[int]:
             .join(t.communities, t.communities.c.id == t.roadmap_items.c.community_id)
             .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
             .where(t.actors.c.username == handle.removesuffix("/roadmap").lower(), t.actors.c.domain.is_(None),
-                   t.roadmap_items.c.audience == "public")
+                   items_listed_for(ANONYMOUS))
         )  # fmt: skip
         return [int(r[0]) for r in rows]
 
