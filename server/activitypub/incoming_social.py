@@ -18,6 +18,7 @@ from server.activitypub.incoming_common import (
     OUTBOX, actor_by_uri, actor_row, ctx_of, ensure_remote_community, local_community_of, the_actor,
 )  # fmt: skip
 from server.activitypub.vocab import first_id, ids, type_of
+from server.activitypub.remote_sync import sync_community
 from server.services import notifications
 from server.services.follows import community_managers
 from server.services.purpose_endorsements import endorse_from_like
@@ -101,6 +102,7 @@ async def _our_follow(conn: Any, activity: dict[str, Any], remote_id: int) -> sa
 async def on_accept(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
     """Our pending follow of a remote actor (or Group) is accepted."""
     remote_id = await the_actor(app, activity, signer_id)
+    community_id: int | None = None
     async with ctx_of(app).db.write() as conn:
         row = await _our_follow(conn, activity, remote_id)
         if row is None:
@@ -112,6 +114,8 @@ async def on_accept(app: web.Application, activity: dict[str, Any], signer_id: i
             if row.state == "pending" and remote.manually_approves_followers:  # a manager said yes
                 await notifications.notify(conn, row.follower_id, "koers.join_approved", from_actor_id=remote_id,
                                            community_id=community_id)  # fmt: skip
+    if community_id is not None:  # a member joined: catch up with what the community already has
+        await sync_community(app, community_id)
 
 
 async def on_reject(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
