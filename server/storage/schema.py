@@ -368,6 +368,8 @@ roadmap_items = sa.Table(
     sa.Column("purpose_version", sa.Integer, nullable=True),
     # an initiative: the member who started it and leads it informally
     _fk("lead_actor_id", "actors.id", nullable=True, ondelete="SET NULL"),
+    # an item of a community on another instance: the support count its home last reported
+    sa.Column("supports_reported", sa.Integer, nullable=True),
 )
 
 roadmap_status_changes = sa.Table(
@@ -822,6 +824,19 @@ roadmap_supports = sa.Table(
     sa.Column("uri", sa.String(2048), nullable=True),
     sa.Column("created_at", Stamp, nullable=False),
     sa.UniqueConstraint("item_id", "actor_id", name="uq_roadmap_supports_pair"),
+)
+
+# Remote accounts that follow a whole roadmap collection: they receive every item it lists, also
+# items created after the follow (a row per community; Undo of the Follow deletes it).
+roadmap_subscriptions = sa.Table(
+    "roadmap_subscriptions",
+    metadata,
+    _pk(),
+    _fk("community_id", "communities.id"),
+    _fk("actor_id", "actors.id"),
+    sa.Column("uri", sa.String(2048), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("community_id", "actor_id", name="uq_roadmap_subscriptions_pair"),
 )
 
 # --- the idea box ----------------------------------------------------------------------------
