@@ -13,13 +13,9 @@ Who receives what is decided by the same rules as the REST timelines, evaluated 
 ``visibility.can_see_post``. Deletions of posts a viewer could not see are not announced to them.
 Notifications (rows written by the services) are picked up after every committed event.
 
-Across processes (several web processes on one PostgreSQL): the seam is ``StreamHub.feed``.
-Today the after-commit listener calls it in-process. A PostgreSQL deployment adds one more
-source: each process ``NOTIFY koers_events, '<kind> <json ids>'`` after its commits and runs a
-``LISTEN koers_events`` connection whose callback calls ``feed`` with the decoded ``Event`` —
-every process then serves its own connections from the same event stream, and because payloads
-are rendered from the database (not from the event), nothing else changes. (Not implemented yet:
-a single process gets every event through the in-process listener.)
+Across processes (several web processes and workers on one PostgreSQL): ``server/stream_bus.py``
+feeds the committed events of the other processes into ``StreamHub.feed`` through LISTEN/NOTIFY;
+payloads are rendered from the database here, so nothing else changes.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api.auth import ApiAuth, authenticate
+from server import stream_bus
 from server.app import CTX
 from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound
 from server.streams import PARAM_STREAMS, STREAMS, Stream, StreamHub, Subscription
@@ -224,5 +225,6 @@ def setup(app: web.Application) -> None:
             task.cancel()
 
     app.cleanup_ctx.append(worker)
+    stream_bus.setup(app, hub.feed)
     app.on_shutdown.append(close_streams)
     app.router.add_routes(routes)

@@ -1,0 +1,158 @@
+"""Live updates across processes on PostgreSQL: committed domain events travel by LISTEN/NOTIFY.
+
+Every process (web or worker) sends each committed event's kind and ids with
+``pg_notify('koers_events', …)``; every process listens on the channel and feeds the events of the
+*other* processes to its own ``StreamHub`` (its own events already arrive in-process). A post that a
+``koers worker`` process received from another instance is therefore streamed by the web process a
+client is connected to, and several web processes serve one event stream.
+
+Only ids travel, never content: each hub renders payloads from the database for its own viewers, so
+the visibility rules are applied where the connection is. On SQLite (one process) nothing of this
+runs. A lost listener connection is reopened with back-off; events in the gap are not replayed
+(clients re-read timelines after a reconnect, as with Mastodon's streaming).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from server.app import CTX
+from server.events import Event
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "koers_events"
+MAX_PAYLOAD = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+RECONNECT_DELAYS = (0.5, 1, 2, 5, 10, 30)
+
+Feed = Callable[[Event], Awaitable[None]]
+
+
+def plain_url(url: str) -> str:
+    """The libpq form of a SQLAlchemy ``postgresql+asyncpg://`` URL."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def encode(origin: str, event: Event) -> str | None:
+    """The NOTIFY payload for ``event``; None when its data is not plain ids or is too large."""
+    try:
+        payload = json.dumps({"o": origin, "k": event.kind, "d": event.data}, separators=(",", ":"))
+    except (TypeError, ValueError):
+        payload = json.dumps({"o": origin, "k": event.kind, "d": {}}, separators=(",", ":"))
+    return payload if len(payload.encode()) < MAX_PAYLOAD else None
+
+
+def decode(payload: str) -> tuple[str, Event] | None:
+    """(origin, event) from a NOTIFY payload, or None for anything malformed."""
+    try:
+        data: Any = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("k"), str) or not isinstance(data.get("d"), dict):
+        return None
+    return str(data.get("o", "")), Event(data["k"], data["d"])
+
+
+class EventBus:
+    """One process's end of the channel: a publishing connection and a listening one."""
+
+    def __init__(self, dsn: str, feed: Feed) -> None:
+        self.dsn = dsn
+        self.feed = feed
+        self.origin = uuid.uuid4().hex
+        self._publisher: asyncpg.Connection | None = None
+        self._publish_lock = asyncio.Lock()
+        self._listener_task: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()
+
+    async def publish(self, event: Event) -> None:
+        """Send one committed event to the other processes (after-commit listener)."""
+        payload = encode(self.origin, event)
+        if payload is None:
+            log.debug("event %s not sent across processes (data too large or not ids)", event.kind)
+            return
+        async with self._publish_lock:
+            for attempt in range(2):
+                try:
+                    if self._publisher is None or self._publisher.is_closed():
+                        self._publisher = await asyncpg.connect(self.dsn)
+                    await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                    return
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    self._publisher = None
+                    if attempt:
+                        log.warning("could not send event %s to other processes: %s", event.kind, exc)
+
+    def _received(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        decoded = decode(payload)
+        if decoded is None:
+            log.warning("ignored a malformed %s notification", CHANNEL)
+            return
+        origin, event = decoded
+        if origin != self.origin:
+            asyncio.get_running_loop().create_task(self.feed(event))
+
+    async def _listen(self) -> None:
+        attempt = 0
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.dsn)
+                await conn.add_listener(CHANNEL, self._received)
+                self.listening.set()
+                attempt = 0
+                while not conn.is_closed():
+                    await asyncio.sleep(1)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("listening for events of other processes failed: %s", exc)
+            finally:
+                self.listening.clear()
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+            attempt += 1
+
+    async def start(self) -> None:
+        """Start listening (returns once the first LISTEN is in place or failed once)."""
+        self._listener_task = asyncio.create_task(self._listen())
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.listening.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        """Stop listening and close both connections."""
+        if self._listener_task is not None:
+            self._listener_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener_task
+        if self._publisher is not None and not self._publisher.is_closed():
+            await self._publisher.close()
+
+
+def setup(app: web.Application, feed: Feed) -> None:
+    """On PostgreSQL, run an ``EventBus`` with the app: publish committed events, feed others'."""
+    ctx = app[CTX]
+    if ctx.db.is_sqlite:
+        return
+
+    async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
+        bus = EventBus(plain_url(ctx.db.url), feed)
+        await bus.start()
+        ctx.events.after_commit("*", bus.publish)
+        app[BUS] = bus
+        yield
+        await bus.stop()
+
+    app.cleanup_ctx.append(bus_ctx)
+
+
+BUS = web.AppKey("stream_bus", EventBus)
