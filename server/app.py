@@ -6,6 +6,7 @@ State lives on typed ``web.AppKey``s; background work hangs off ``cleanup_ctx``.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -19,7 +20,15 @@ from server.storage.db import Database, migrate
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+def _templates_dir() -> Path:
+    """The page templates: beside the packages in a checkout, under ``share/koers`` once installed."""
+    here = Path(__file__).resolve().parent.parent / "templates"
+    installed = Path(sys.prefix) / "share" / "koers" / "templates"
+    return here if here.is_dir() or not installed.is_dir() else installed
+
+
+TEMPLATES = _templates_dir()
 STATIC = Path(__file__).resolve().parent / "static"
 
 SETTINGS = web.AppKey("settings", Settings)

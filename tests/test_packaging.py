@@ -121,3 +121,26 @@ def test_dockerfile_installs_and_serves() -> None:
     # Everything the app reads at run time is copied into the image.
     for path in ("server", "federation", "templates", "pyproject.toml"):
         assert f"COPY {path}" in text or f" {path} " in text, f"{path} is not copied into the image"
+
+
+@pytest.mark.slow
+def test_wheel_carries_templates_static_and_migrations(tmp_path: Path) -> None:
+    """A non-editable install (``pip install .``) has everything the server reads from disk."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "src"  # a copy: building in the checkout would leave build/ behind
+    skip = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", "test-artifacts", "tests", ".*",
+                                 "koers-data", "koers-demo", "*.sqlite3*")
+    shutil.copytree(ROOT, source, ignore=skip)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    wheel = next(tmp_path.glob("koers-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    templates = {p.name for p in (ROOT / "templates").glob("*.html")}
+    shipped = {n.rsplit("/", 1)[1] for n in names if "/share/koers/templates/" in n}
+    assert templates <= shipped, f"templates missing from the wheel: {sorted(templates - shipped)}"
+    assert "server/static/koers.css" in names
+    assert any(n.startswith("server/storage/migrations/versions/") for n in names)
