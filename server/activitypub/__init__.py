@@ -37,6 +37,9 @@ def setup(app: web.Application) -> None:
     from server.activitypub import roadmap_federation
 
     roadmap_federation.install(app)
+    from server.activitypub import role_federation
+
+    role_federation.install(app)  # after roadmap_federation: it wraps Join/Leave/Update/Accept/Reject again
     app[ACTOR_EXTRAS].append(actor_extra)
     app.router.add_routes(documents.routes)
     app.router.add_routes(community_documents.routes)

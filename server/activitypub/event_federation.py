@@ -1,7 +1,8 @@
 """Community events over ActivityPub, compatible with Mobilizon and FEP-8a8e.
 
 Outgoing: a new event is a ``Create`` of an ``Event`` from the community's Group to its remote
-members, a change an ``Update``; a remote participant's ``Join`` is answered with ``Accept`` (free
+members, a change (the edit form, ``PATCH /api/koers/v1/events/{id}``) an ``Update`` to them and
+to remote participants; a remote participant's ``Join`` is answered with ``Accept`` (free
 mode, or when a manager accepts) or ``Reject`` (full, declined). Incoming: ``Join`` / ``Leave`` (and
 ``Undo`` of a ``Join``) of a local event.
 """
@@ -146,8 +147,10 @@ class EventOutbox:
             self.ctx.base, kind, id=f"{row.uri}#{kind.lower()}{stamp}", actor=group.uri, object=body, to=obj["to"],
             cc=obj["cc"], audience=group.uri,
         )  # fmt: skip
-        inboxes = await inboxes_for(conn, await remote_followers(conn, group.id))
-        await enqueue(conn, activity=doc, actor_id=group.id, inboxes=inboxes)
+        people = await remote_followers(conn, group.id)
+        if kind == "Update":  # participants from elsewhere hear of the change too, members or not
+            people += await remote_participants(conn, row.id)
+        await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, people))
 
     async def answered(self, conn: AsyncConnection, event: DomainEvent) -> None:
         """Accept / Reject a remote participant's Join once their state is decided."""
@@ -156,6 +159,16 @@ class EventOutbox:
             return
         await send_join_answer(conn, self.ctx.base, event.data["event_id"], event.data["actor_id"],
                                "Accept" if state == "joined" else "Reject")  # fmt: skip
+
+
+async def remote_participants(conn: AsyncConnection, event_id: int) -> list[int]:
+    """Remote actors who joined or asked to join the event."""
+    ep = t.event_participants
+    rows = await conn.execute(
+        sa.select(ep.c.actor_id).join(t.actors, t.actors.c.id == ep.c.actor_id)
+        .where(ep.c.event_id == event_id, ep.c.state.in_(("joined", "pending")), t.actors.c.domain.is_not(None))
+    )  # fmt: skip
+    return [int(r[0]) for r in rows]
 
 
 async def send_join_answer(conn: AsyncConnection, base: str, event_id: int, actor_id: int, kind: str,

@@ -401,3 +401,20 @@ async def state_of(conn: AsyncConnection, event_id: int, actor_id: int | None) -
             )
         )
     ).scalar()
+
+
+async def form_values(conn: AsyncConnection, event_id: int) -> dict[str, str]:
+    """The event's fields as the edit form shows them (the description as it was written)."""
+    row = (await conn.execute(sa.select(t.events).where(t.events.c.id == event_id))).first()
+    if row is None:
+        raise NotFound("no such event")
+
+    def stamp(value: datetime | None) -> str:
+        return "" if value is None else clock.aware(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M+00:00")  # type: ignore[union-attr]
+
+    return {
+        "title": row.title, "description": row.description_source or "", "starts_at": stamp(row.starts_at),
+        "ends_at": stamp(row.ends_at), "place_name": row.place_name or "", "place_address": row.place_address or "",
+        "online_url": row.online_url or "", "capacity": "" if row.capacity is None else str(row.capacity),
+        "join_mode": row.join_mode, "audience": row.audience,
+    }  # fmt: skip

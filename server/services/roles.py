@@ -182,21 +182,50 @@ async def _drop(ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int
         t.role_holders.delete().where(t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == actor_id)
     )
     if state != "held":
-        return None
+        if by == actor_id:
+            return None
+        return await ctx.events.emit(  # a manager declined the request (a Reject when it came from afar)
+            conn, "role.request_declined", role_id=role.id, actor_id=actor_id, community_id=role.community_id
+        )
     return await ctx.events.emit(
         conn, "role.released", role_id=role.id, actor_id=actor_id, community_id=role.community_id, by_actor_id=by
     )
 
 
+async def is_remote_role(conn: AsyncConnection, role_id: int) -> bool:
+    """Does the role belong to a community hosted on another instance?"""
+    local = (
+        await conn.execute(
+            sa.select(t.communities.c.local).join(t.roles, t.roles.c.community_id == t.communities.c.id)
+            .where(t.roles.c.id == role_id)
+        )
+    ).scalar()  # fmt: skip
+    return local is False
+
+
 async def claim_role(ctx: Context, actor_id: int, role_id: int) -> str:
-    """A member takes an open role (``held``) or asks for an approval role (``requested``)."""
+    """A member takes an open role (``held``) or asks for an approval role (``requested``).
+
+    A role of a community on another instance is always ``requested`` here: its home decides, and
+    ``role.remote_claimed`` sends it the claim (a ``Join`` of the role).
+    """
     async with ctx.db.write() as conn:
         role = await _role_row(conn, role_id)
         if not await is_member(conn, role.community_id, actor_id):
             raise Forbidden("join the community before you take on one of its roles")
         if role.fill_mode == "assigned":
             raise Forbidden("this role is assigned by the community managers")
-        if role.fill_mode == "open":
+        if await is_remote_role(conn, role_id):
+            if await _holding(conn, role_id, actor_id) is not None:
+                raise Conflict("you already hold or asked for this role")
+            await conn.execute(
+                t.role_holders.insert().values(role_id=role_id, actor_id=actor_id, state="requested", created_at=clock.now())
+            )
+            event = await ctx.events.emit(
+                conn, "role.remote_claimed", role_id=role_id, actor_id=actor_id, community_id=role.community_id
+            )
+            state = "requested"
+        elif role.fill_mode == "open":
             event = await _hold(ctx, conn, role, actor_id, actor_id)
             state = "held"
         else:
@@ -227,12 +256,17 @@ async def claim_role(ctx: Context, actor_id: int, role_id: int) -> str:
 
 
 async def release_role(ctx: Context, actor_id: int, role_id: int) -> None:
-    """A holder gives the role up (or withdraws a request)."""
+    """A holder gives the role up (or withdraws a request); for a remote role its home is told."""
     async with ctx.db.write() as conn:
         role = await _role_row(conn, role_id)
-        event = await _drop(ctx, conn, role, actor_id, actor_id)
-    if event:
-        await ctx.events.committed(event)
+        done = [await _drop(ctx, conn, role, actor_id, actor_id)]
+        if await is_remote_role(conn, role_id):
+            done.append(await ctx.events.emit(
+                conn, "role.remote_released", role_id=role_id, actor_id=actor_id, community_id=role.community_id
+            ))  # fmt: skip
+    for event in done:
+        if event:
+            await ctx.events.committed(event)
 
 
 async def assign_role(ctx: Context, manager_id: int, role_id: int, actor_id: int) -> None:

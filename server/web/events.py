@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from server.app import CTX
-from server.errors import KoersError, ValidationError
+from server.errors import Forbidden, KoersError, ValidationError
 from server.services import community_events as events, ical
 from server.web.community_scope import int_or_none, scope
 from server.web.render import flash, form, redirect, render, require_user
@@ -76,6 +76,47 @@ async def new_event_submit(request: web.Request) -> web.Response:
             raise
         return await _new_page(request, status=exc.status, values=values, errors={exc.field: exc.message})
     flash(request, "Event created.")
+    raise redirect(f"/c/{s.community.handle}/events/{event_id}")
+
+
+async def _edit_page(request: web.Request, *, status: int = 200, values: dict[str, str] | None = None,
+                     errors: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+    """The edit form: the organiser and the community's managers only."""
+    user = await require_user(request)
+    async with request.app[CTX].db.read() as conn:
+        s = await scope(request, conn)
+        event = await events.get_event(conn, s.viewer, s.community.id, int(request.match_info["event_id"]))
+        if not await events.may_manage(conn, event.id, user.id):
+            raise Forbidden("only the organiser or a manager can change the event")
+        values = values if values is not None else await events.form_values(conn, event.id)
+    return await render(
+        request, "event_new.html", status=status, event=event, values=values, errors=errors or {},
+        join_modes=JOIN_MODE_LABELS, audience_options=ITEM_AUDIENCE_OPTIONS, **s.template_vars(),
+    )  # fmt: skip
+
+
+@routes.get(r"/c/{handle}/events/{event_id:\d+}/edit")
+async def edit_event_page(request: web.Request) -> web.Response:
+    """Change an event: same form and checks as organising one."""
+    return await _edit_page(request)
+
+
+@routes.post(r"/c/{handle}/events/{event_id:\d+}/edit")
+async def edit_event_submit(request: web.Request) -> web.Response:
+    """Save the change; federated as an ``Update`` of the Event to participants and remote members."""
+    user = await require_user(request)
+    data = await form(request)
+    values = {k: str(data.get(k, "")) for k in FIELDS}
+    async with request.app[CTX].db.read() as conn:
+        s = await scope(request, conn)
+    event_id = int(request.match_info["event_id"])
+    try:
+        await events.update_event(request.app[CTX], user.id, event_id, event_input(values))
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        return await _edit_page(request, status=exc.status, values=values, errors={exc.field: exc.message})
+    flash(request, "Event changed.")
     raise redirect(f"/c/{s.community.handle}/events/{event_id}")
 
 

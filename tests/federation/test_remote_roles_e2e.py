@@ -1,0 +1,101 @@
+"""Roles across instances: bob on B sees the roles of A's community on B's page after joining, claims
+an open role from there (A holds him as its holder, B shows it), A's manager edits an event (B's copy
+moves) and a role term ends on A (B's page says so)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from server import clock
+from server.services import communities, community_events as events, role_terms, roles
+from server.storage import schema as t
+from tests.conftest import post_form
+from tests.federation.e2e_helpers import actor_on, pump
+
+pytestmark = pytest.mark.slow
+
+
+async def _role_id_on(inst, uri: str) -> int:  # type: ignore[no-untyped-def]
+    async with inst.db.read() as conn:
+        return int((await conn.execute(sa.select(t.roles.c.id).where(t.roles.c.uri == uri))).scalar_one())
+
+
+async def test_roles_events_and_terms_follow_across_instances(make_instance) -> None:  # type: ignore[no-untyped-def]
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    await b.create_member("bob")
+    energy = await communities.create_community(a.ctx, alice.actor_id, handle="energy", name="Energy Co-op",
+                                                purpose_text="Power the street with the sun")  # fmt: skip
+    host_role = await roles.create_role(a.ctx, alice.actor_id, energy.id, name="Event host", fill_mode="open",
+                                        competencies=[("hosting", None)], term_days=30)  # fmt: skip
+    await roles.create_role(a.ctx, alice.actor_id, energy.id, name="Roadmap owner", fill_mode="assigned")
+    await roles.assign_role(a.ctx, alice.actor_id, (await roles_of(a, energy.id))["Roadmap owner"], alice.actor_id)
+    event_id = await events.create_event(a.ctx, alice.actor_id, energy.id, events.EventInput(
+        title="Roof survey", starts_at=(clock.now() + timedelta(days=2)).replace(microsecond=0), place_name="Hall"))  # fmt: skip
+    await pump(a, b)
+    client = await b.login("bob")
+    page = f"/c/energy@{a.settings.domain}"
+    await client.get(f"/authorize_interaction?uri={quote(a.url + '/communities/energy', safe='')}", allow_redirects=False)
+    assert (await post_form(client, page + "/join", {}, page=page)).status == 302
+    await pump(a, b)
+
+    # After joining, B knows A's roles: fill mode, competencies, holders.
+    html = await (await client.get(page + "/roles")).text()
+    assert "Event host" in html and "Roadmap owner" in html and "hosting" in html
+    assert "Assigned by managers" in html and "@alice@" in html and "Claim this role" in html
+
+    # Claim the open role from B: pending, then A holds bob and both pages say so.
+    host_uri = f"{a.url}/c/energy/roles/{host_role}"
+    on_b = await _role_id_on(b, host_uri)
+    res = await post_form(client, f"{page}/roles/{on_b}/claim", {}, page=page + "/roles")
+    assert res.status == 302
+    assert "waiting for an answer" in await (await client.get(page + "/roles")).text()
+    await pump(a, b)
+    bob_on_a = await actor_on(a, f"{b.url}/users/bob")
+    async with a.db.read() as conn:
+        held = await roles.get_role(conn, energy.id, host_role)
+    assert [h.id for h in held.holders] == [bob_on_a]
+    a_page = await (await (await a.new_client()).get(f"/c/energy/roles/{host_role}")).text()
+    assert f"@bob@{b.settings.domain}" in a_page
+    html = await (await client.get(page + "/roles")).text()
+    assert "You hold this role." in html and "Give up this role" in html and "term ends" in html
+
+    # A's manager edits the event: B's copy moves to the new time.
+    new_start = (clock.now() + timedelta(days=5)).replace(microsecond=0, second=0)
+    res = await post_form(await a.login("alice"), f"/c/energy/events/{event_id}/edit",
+                          {"title": "Roof survey (moved)", "starts_at": new_start.strftime("%Y-%m-%dT%H:%M"),
+                           "place_name": "Hall", "audience": "public", "join_mode": "free"},
+                          page=f"/c/energy/events/{event_id}/edit")  # fmt: skip
+    assert res.status == 302, await res.text()
+    await pump(a, b)
+    async with b.db.read() as conn:
+        copy = (await conn.execute(sa.select(t.events).where(t.events.c.uri == f"{a.url}/c/energy/events/{event_id}"))).one()
+    assert copy.title == "Roof survey (moved)" and clock.aware(copy.starts_at) == new_start
+    assert "Roof survey (moved)" in await (await client.get(page)).text()
+
+    # Bob's term ends on A: B's page shows it is up for reconsideration.
+    async with a.db.write() as conn:
+        await conn.execute(t.role_holders.update().where(t.role_holders.c.role_id == host_role)
+                           .values(ends_at=clock.now() - timedelta(hours=1)))  # fmt: skip
+    assert await role_terms.sweep_role_terms(a.ctx) == 1
+    await pump(a, b)
+    html = await (await client.get(page + "/roles")).text()
+    assert "term ended" in html and "up for reconsideration" in html
+
+    # Giving it up from B: A no longer lists bob.
+    res = await post_form(client, f"{page}/roles/{on_b}/release", {}, page=page + "/roles")
+    assert res.status == 302
+    await pump(a, b)
+    async with a.db.read() as conn:
+        assert (await roles.get_role(conn, energy.id, host_role)).holders == []
+    assert "Claim this role" in await (await client.get(page + "/roles")).text()
+
+
+async def roles_of(inst, community_id: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    async with inst.db.read() as conn:
+        return {r.name: r.id for r in await roles.roles_of(conn, community_id)}
