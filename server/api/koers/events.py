@@ -98,6 +98,35 @@ async def get_event(request: web.Request) -> web.Response:
     return await _event_response(request, path_id(request), path_id(request, "event_id"))
 
 
+@routes.patch(C + "/events/{event_id}")
+async def update_event(request: web.Request) -> web.Response:
+    """The organiser or a manager changes an event; fields left out keep their value (an ``Update`` federates)."""
+    actor_id, community_id, event_id = await _visible_event(request)
+    body = await json_body(request)
+    place = body.get("place", {})
+    if not isinstance(place, dict):
+        raise ValidationError("place: an object with name and address", field="place")
+    async with request.app[CTX].db.read() as conn:
+        now = await events.form_values(conn, event_id)
+
+    def keep(source: dict[str, Any], key: str, field: str, max_len: int) -> str:
+        return text(source, key, max_len=max_len) if key in source else now[field]
+
+    data = events.EventInput(
+        title=keep(body, "title", "title", events.MAX_TITLE),
+        description=keep(body, "description", "description", events.MAX_DESCRIPTION),
+        starts_at=events.parse_time(keep(body, "starts_at", "starts_at", 64), "starts_at"),
+        ends_at=events.parse_time(keep(body, "ends_at", "ends_at", 64), "ends_at"),
+        place_name=keep(place, "name", "place_name", 255), place_address=keep(place, "address", "place_address", 500),
+        online_url=keep(body, "online_url", "online_url", 2048),
+        capacity=_capacity(body) if "capacity" in body else (int(now["capacity"]) if now["capacity"] else None),
+        join_mode=choice(body, "join_mode", events.JOIN_MODES, default=now["join_mode"]) or now["join_mode"],
+        audience=choice(body, "audience", AUDIENCES, default=now["audience"]) or now["audience"],
+    )  # fmt: skip
+    await events.update_event(request.app[CTX], actor_id, event_id, data)
+    return await _event_response(request, community_id, event_id)
+
+
 async def _visible_event(request: web.Request) -> tuple[int, int, int]:
     auth = await user_auth(request, "write")
     community_id, event_id = path_id(request), path_id(request, "event_id")

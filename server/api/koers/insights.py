@@ -11,11 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from server.api.auth import user_auth
-from server.api.koers.params import path_id
+from server.api.koers.params import json_body, path_id
 from server.api.koers.serialize import iso, to_account_json
 from server.app import CTX
-from server.errors import BadRequest
-from server.services import insights
+from server.errors import BadRequest, ValidationError
+from server.services import communities, insights
 from server.services.insights import Insights, MyInsights, Person
 
 PREFIX = "/api/koers/v1"
@@ -87,3 +87,34 @@ async def my_insights(request: web.Request) -> web.Response:
         "community_id": str(community_id), "weeks": [iso(w) for w in data.weeks], "opted_out": data.opted_out,
         "thresholds": _thresholds(data), **person_json(data.person),
     })  # fmt: skip
+
+
+async def _opt_out_json(request: web.Request, actor_id: int, community_id: int) -> web.Response:
+    async with request.app[CTX].db.read() as conn:
+        opted_out = await insights.is_opted_out(conn, actor_id)
+    return web.json_response({"community_id": str(community_id), "opted_out": opted_out, "applies_to": "all_communities"})
+
+
+@routes.get(PREFIX + r"/communities/{id}/insights/opt_out")
+async def get_opt_out(request: web.Request) -> web.Response:
+    """The caller's own choice: are they left out of insights? (One choice, for every community.)"""
+    auth = await user_auth(request, "read")
+    community_id = path_id(request)
+    async with request.app[CTX].db.read() as conn:
+        await communities.get(conn, community_id)
+    return await _opt_out_json(request, auth.need_user(), community_id)
+
+
+@routes.put(PREFIX + r"/communities/{id}/insights/opt_out")
+async def put_opt_out(request: web.Request) -> web.Response:
+    """Leave insights (``{"opted_out": true}``) or take part again (``false``), as the insights page does."""
+    auth = await user_auth(request, "write")
+    community_id = path_id(request)
+    body = await json_body(request)
+    choice = body.get("opted_out")
+    if not isinstance(choice, bool):
+        raise ValidationError("opted_out: true to leave insights, false to take part", field="opted_out")
+    async with request.app[CTX].db.read() as conn:
+        await communities.get(conn, community_id)
+    await insights.set_opt_out(request.app[CTX], auth.need_user(), choice)
+    return await _opt_out_json(request, auth.need_user(), community_id)

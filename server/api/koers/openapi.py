@@ -138,6 +138,8 @@ SCHEMAS: dict[str, Any] = {
         "outsider_interactions": COUNT, "weekly_activity": _obj({k: WEEKLY for k in ACTIVITY_KINDS}),
         "weekly_profiles": _obj({p: WEEKLY for p in PROFILES}), "totals": _obj({k: COUNT for k in ACTIVITY_KINDS}),
     }),  # fmt: skip
+    "InsightsOptOut": _obj({"community_id": ID, "opted_out": {"type": "boolean"},
+                            "applies_to": {"enum": ["all_communities"]}}),
     "MyInsights": {"allOf": [_ref("InsightsPerson"), _obj({
         "community_id": ID, "weeks": {"type": "array", "items": STAMP}, "opted_out": {"type": "boolean"},
         "thresholds": _ref("InsightsThresholds"),
@@ -147,6 +149,7 @@ SCHEMAS: dict[str, Any] = {
 ID_IN_BODY = {"oneOf": [{"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
                         {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}]}  # fmt: skip
 BODIES: dict[str, Any] = {
+    "InsightsOptOutChoice": _obj({"opted_out": {"type": "boolean"}}),
     "PurposeChange": _obj({"text": {"type": "string", "minLength": 1, "maxLength": 5000},
                            "reason": {"type": "string", "minLength": 1, "maxLength": 2000}}),  # fmt: skip
     "AccountRef": _obj({"account_id": ID_IN_BODY}),
@@ -315,6 +318,12 @@ def document() -> dict[str, Any]:
         )},  # fmt: skip
         C + "/insights/me": {"get": _op("Your own insights profile in a community (members)", _ref("MyInsights"),
                                         write=False, query=[WEEKS], errors=("400", "401", "403", "404"))},  # fmt: skip
+        C + "/insights/opt_out": {
+            "get": _op("Whether you are left out of community insights (one choice for every community)",
+                       _ref("InsightsOptOut"), write=False, errors=("401", "403", "404")),
+            "put": _op("Leave community insights (managers see you only in totals) or take part again",
+                       _ref("InsightsOptOut"), write=True, body="InsightsOptOutChoice", errors=("400", "401", "403", "404", "422")),
+        },  # fmt: skip
         PREFIX + "/roles/{id}/helpers": {"get": _op("Who can help: people whose competencies match the role's",
                                                     _list("Helper"), write=False, errors=("401", "403", "404"))},  # fmt: skip
         PREFIX + "/suggestions": {"get": _op("People and communities that share your competencies", _ref("Suggestions"),

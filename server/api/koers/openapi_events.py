@@ -36,6 +36,15 @@ BODIES: dict[str, Any] = {
          "join_mode": {"enum": JOIN_MODES}, "audience": {"enum": o.ITEM_AUDIENCES}},
         required=("title", "starts_at"),
     ),
+    "EventChange": o._obj({
+        "title": {"type": "string", "minLength": 1, "maxLength": 255},
+        "description": {"type": "string", "maxLength": 10000},
+        "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
+        "place": o._obj({"name": {"type": "string", "maxLength": 255}, "address": {"type": "string", "maxLength": 500}},
+                        required=()),
+        "online_url": {"type": "string", "maxLength": 2048}, "capacity": {"type": ["integer", "null"], "minimum": 1,
+                                                                           "maximum": 100000},
+        "join_mode": {"enum": JOIN_MODES}, "audience": {"enum": o.ITEM_AUDIENCES}}, required=()),
     "EventDecision": o._obj({"account_id": o.ID_IN_BODY, "decision": {"enum": ["accept", "reject"]}}),
 }  # fmt: skip
 
@@ -50,7 +59,9 @@ def paths() -> dict[str, dict[str, Any]]:
             "post": o._op("Organise an event (members)", o._ref("Event"), write=True, body="NewEvent", created=True),
         },
         c + "/events/{event_id}": {"get": o._op("One event with its participants", o._ref("Event"), write=False,
-                                                params=ev, errors=("401", "403", "404"))},
+                                                params=ev, errors=("401", "403", "404")),
+                                   "patch": o._op("Change an event (organiser, managers); fields left out stay",
+                                                  o._ref("Event"), write=True, params=ev, body="EventChange")},
         c + "/events/{event_id}/rsvp": {"post": o._op(
             "Take a place (free) or ask for one (approval); 409 when full", o._ref("Event"), write=True, params=ev)},
         c + "/events/{event_id}/leave": {"post": o._op("Give up your place or withdraw your request", o._ref("Event"),
