@@ -323,6 +323,20 @@ class Outbox:
             self.base, "Update", id=f"{obj['id']}#update", actor=group.uri, object=obj, to=[PUBLIC], cc=[group.followers_url],
         )
         await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, await remote_followers(conn, group.id)))
+        await self._organisation_announces_purpose(conn, obj["id"])
+
+    async def _organisation_announces_purpose(self, conn: AsyncConnection, version_uri: str) -> None:
+        """Outsiders follow the public purpose by following the organisation: it boosts each new version."""
+        org_id = self.ctx.organization_id
+        if org_id is None:
+            return
+        org = await _actor(conn, org_id)
+        inboxes = await inboxes_for(conn, await remote_followers(conn, org_id))
+        doc = convert.activity(
+            self.base, "Announce", id=f"{org.uri}/announces/purpose/{hashlib.sha256(version_uri.encode()).hexdigest()[:24]}",
+            actor=org.uri, object=version_uri, to=[PUBLIC], cc=[org.followers_url],
+        )  # fmt: skip
+        await enqueue(conn, activity=doc, actor_id=org_id, inboxes=inboxes)
 
     async def actor_updated(self, conn: AsyncConnection, event: Event) -> None:
         """A profile change: Update of the actor (id only; receivers refetch the document)."""

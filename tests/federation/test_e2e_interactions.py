@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from server.services import communities, follows, posts
+from server.services import communities, follows, posts, purpose
 from server.storage import schema as t
 from tests.federation.e2e_helpers import follow_remote, post_by_uri, pump
 
@@ -75,3 +75,23 @@ async def test_following_the_organisation_delivers_its_public_feed(make_instance
     got = await post_by_uri(b, f"{a.url}/users/alice/posts/{result}")
     assert got is not None and got.kind == "result" and got.title == "Harvest"
     assert await post_by_uri(b, f"{a.url}/users/alice/posts/{private}") is None
+
+
+async def test_following_the_organisation_brings_each_new_purpose_version(make_instance) -> None:
+    """Outsiders follow the public purpose from their own accounts: the organisation boosts each version."""
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
+                                                purpose_text="Grow food together")  # fmt: skip
+    org_on_b = await follow_remote(b, a, bob.actor_id, "/actor")
+    await pump(a, b)
+    await purpose.change_purpose(a.ctx, alice.actor_id, garden.id, "Grow food and share seeds", "Seeds matter")
+    await pump(a, b)
+    version = await post_by_uri(b, f"{a.url}/c/garden/purpose/2")
+    assert version is not None and "share seeds" in version.content_html
+    async with b.db.read() as conn:
+        boosted = (await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.author_id == org_on_b,
+                                                                    t.posts.c.reblog_of_id == version.id))).first()  # fmt: skip
+    assert boosted is not None  # the boost is on bob's home timeline, as any boost of a followed account
