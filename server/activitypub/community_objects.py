@@ -110,4 +110,11 @@ async def roadmap_object(conn: AsyncConnection, base: str, item_id: int) -> dict
         "koers:role": owner, "published": iso(item.created_at), "updated": iso(item.updated_at),
         "followers": f"{item.uri or urls.roadmap_item(base, group.username, item.id)}/followers",
         "koers:purposeVersion": item.purpose_version, "koers:lead": lead,
+        "likes": {"type": "Collection", "totalItems": await _supports(conn, item.id)},
     }  # fmt: skip
+
+
+async def _supports(conn: AsyncConnection, item_id: int) -> int:
+    """How many people support the item (a remote ``Like`` of it counts too)."""
+    rs = t.roadmap_supports
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(rs).where(rs.c.item_id == item_id))).scalar_one())

@@ -22,7 +22,7 @@ from federation.documents import activity_json
 from federation.errors import Ignore
 from federation.state import INBOX_HANDLERS
 from server import clock
-from server.activitypub import convert, event_federation, remote_events
+from server.activitypub import convert, event_federation, remote_events, remote_ideas, roadmap_sync
 from server.activitypub.community_objects import roadmap_object
 from server.activitypub.documents import viewer_of
 from server.activitypub.incoming_common import ctx_of, the_actor
@@ -38,25 +38,45 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
 
 
-async def _items_named(app: web.Application, uri: str | None) -> list[int]:
-    """The roadmap items an object id names: one item, or every public item of a roadmap collection."""
+async def _roadmap_of(conn: AsyncConnection, base: str, uri: str) -> int | None:
+    """The local community whose roadmap collection ``uri`` is, if it is one."""
+    prefix, _, handle = uri.rpartition("/communities/")
+    if prefix != base or not handle.endswith("/roadmap"):
+        return None
+    return (
+        await conn.execute(
+            sa.select(t.communities.c.id).join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+            .where(t.actors.c.username == handle.removesuffix("/roadmap").lower(), t.actors.c.domain.is_(None))
+        )
+    ).scalar()  # fmt: skip
+
+
+async def _items_named(app: web.Application, uri: str | None) -> tuple[list[int], int | None]:
+    """The roadmap items an object id names (one item, or every public item of a roadmap
+    collection) and, for a collection, its community."""
     if not uri:
-        return []
+        return [], None
     async with ctx_of(app).db.read() as conn:
         found = (await conn.execute(sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == uri))).scalar()
         if found is not None:
-            return [int(found)]
-        prefix, _, handle = uri.rpartition("/communities/")
-        if prefix != ctx_of(app).base or not handle.endswith("/roadmap"):
-            return []
+            return [int(found)], None
+        community_id = await _roadmap_of(conn, ctx_of(app).base, uri)
+        if community_id is None:
+            return [], None
         rows = await conn.execute(
-            sa.select(t.roadmap_items.c.id)
-            .join(t.communities, t.communities.c.id == t.roadmap_items.c.community_id)
-            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-            .where(t.actors.c.username == handle.removesuffix("/roadmap").lower(), t.actors.c.domain.is_(None),
-                   items_listed_for(ANONYMOUS))
+            sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.community_id == community_id,
+                                                  items_listed_for(ANONYMOUS))
         )  # fmt: skip
-        return [int(r[0]) for r in rows]
+        return [int(r[0]) for r in rows], int(community_id)
+
+
+async def _group_of_community(conn: AsyncConnection, community_id: int) -> sa.Row:
+    return (
+        await conn.execute(
+            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            .where(t.communities.c.id == community_id)
+        )
+    ).one()  # fmt: skip
 
 
 async def _group_of_item(conn: AsyncConnection, item_id: int) -> sa.Row:
@@ -69,20 +89,23 @@ async def _group_of_item(conn: AsyncConnection, item_id: int) -> sa.Row:
     ).one()  # fmt: skip
 
 
-async def _follow_items(app: web.Application, activity: dict[str, Any], signer_id: int, items: list[int]) -> None:
+async def _follow_items(app: web.Application, activity: dict[str, Any], signer_id: int, items: list[int],
+                        community_id: int | None) -> None:  # fmt: skip
     actor_id = await the_actor(app, activity, signer_id)
     ctx = ctx_of(app)
     followed = []
+    if community_id is not None:  # the whole collection: later items reach the follower too
+        await roadmap_social.subscribe(ctx, actor_id, community_id, uri=first_id(activity))
     for item_id in items:
         try:
             await roadmap_social.follow(ctx, actor_id, item_id, uri=first_id(activity))
             followed.append(item_id)
         except NotFound:
             continue
-    if not followed:
+    if not followed and community_id is None:
         raise Ignore("not_visible", "the actor may not see that roadmap item")
     async with ctx.db.write() as conn:
-        group = await _group_of_item(conn, followed[0])
+        group = await _group_of_community(conn, community_id) if community_id else await _group_of_item(conn, followed[0])
         follower = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).one()
         follow = {"id": first_id(activity), "type": "Follow", "actor": follower.uri, "object": first_id(activity.get("object"))}
         doc = convert.activity(
@@ -94,18 +117,18 @@ async def _follow_items(app: web.Application, activity: dict[str, Any], signer_i
 
 def _follow(previous: Handler) -> Handler:
     async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        items = await _items_named(app, first_id(activity.get("object")))
-        if not items:
+        items, community_id = await _items_named(app, first_id(activity.get("object")))
+        if not items and community_id is None:
             return await previous(app, activity, signer_id)
-        await _follow_items(app, activity, signer_id, items)
+        await _follow_items(app, activity, signer_id, items, community_id)
 
     return handle
 
 
 def _like(previous: Handler) -> Handler:
     async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        items = await _items_named(app, first_id(activity.get("object")))
-        if len(items) != 1:
+        items, community_id = await _items_named(app, first_id(activity.get("object")))
+        if len(items) != 1 or community_id is not None:
             return await previous(app, activity, signer_id)
         actor_id = await the_actor(app, activity, signer_id)
         try:
@@ -124,12 +147,14 @@ def _undo(previous: Handler) -> Handler:
         if kind == "Join":
             actor_id = await the_actor(app, activity, signer_id)
             return await event_federation.leave_event(app, actor_id, target)
-        items = await _items_named(app, target) if kind in ("Follow", "Like") else []
-        if not items:
+        items, community_id = await _items_named(app, target) if kind in ("Follow", "Like") else ([], None)
+        if not items and community_id is None:
             return await previous(app, activity, signer_id)
         actor_id = await the_actor(app, activity, signer_id)
         undo = roadmap_social.unfollow if kind == "Follow" else roadmap_social.unsupport
         done = [await undo(ctx_of(app), actor_id, item_id) for item_id in items]
+        if kind == "Follow" and community_id is not None:
+            done.append(await roadmap_social.unsubscribe(ctx_of(app), actor_id, community_id))
         if not any(done):
             raise Ignore("nothing_to_undo", f"no {kind} of that roadmap item to undo")
 
@@ -147,26 +172,36 @@ def install(app: web.Application) -> None:
     handlers.register("Update", remote_events.wrap_create(handlers.get("Update")))
     handlers.register("Accept", remote_events.wrap_answer(handlers.get("Accept"), "Accept"))
     handlers.register("Reject", remote_events.wrap_answer(handlers.get("Reject"), "Reject"))
+    roadmap_sync.install(app, handlers)  # items of remote roadmaps; also registers its syncer
+    remote_ideas.install(app, handlers)
     handlers.register("Join", event_federation.on_join)
     handlers.register("Leave", event_federation.on_leave)
     ctx = app[CTX]
     event_federation.EventOutbox(ctx).register()
     remote_events.RemoteRsvpOutbox(ctx).register()
 
-    async def item_updated(conn: AsyncConnection, event: Event) -> None:
+    async def send_item(conn: AsyncConnection, event: Event, kind: str) -> None:
         item_id = event.data["item_id"]
-        followers = await roadmap_social.remote_followers(conn, item_id)
+        recipients = await roadmap_social.remote_audience(conn, item_id)
         obj = await roadmap_object(conn, ctx.base, item_id)
-        if not followers or obj is None:
+        if not recipients or obj is None:
             return
         group = await _group_of_item(conn, item_id)
         body = {k: v for k, v in obj.items() if k != "@context"}
+        suffix = f"#updates/{event.data.get('change_id', 0)}" if kind == "Update" else "#create"
         doc = convert.activity(
-            ctx.base, "Update", id=f"{obj['id']}#updates/{event.data.get('change_id', 0)}", actor=group.uri,
+            ctx.base, kind, id=f"{obj['id']}{suffix}", actor=group.uri,
             object=body, to=[obj["followers"]], cc=obj.get("to", []), audience=group.uri,
         )  # fmt: skip
-        await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, followers))
+        await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, recipients))
 
+    async def item_updated(conn: AsyncConnection, event: Event) -> None:
+        await send_item(conn, event, "Update")
+
+    async def item_created(conn: AsyncConnection, event: Event) -> None:
+        await send_item(conn, event, "Create")
+
+    ctx.events.on("roadmap.created", item_created)
     ctx.events.on("roadmap.status_changed", item_updated)
     app.router.add_get(r"/c/{handle}/roadmap/{item_id:\d+}/followers", item_followers)
     app.middlewares.append(event_federation.negotiate_events)

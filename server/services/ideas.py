@@ -115,7 +115,7 @@ async def get_idea(conn: AsyncConnection, viewer: Viewer, idea_id: int) -> IdeaV
     return _view(row)
 
 
-def _title_from(html: str) -> str:
+def title_from(html: str) -> str:
     """A title for an idea that arrived as a post: its text without leading mentions, shortened."""
     plain = re.sub(r"^(\s*@[\w.@-]+)+", "", text.html_to_text(html)).strip().removeprefix("💡").strip()
     first = plain.splitlines()[0] if plain else ""
@@ -171,7 +171,7 @@ async def record_remote_idea(conn: AsyncConnection, post: sa.Row) -> int:
         return int(existing)
     await conn.execute(t.posts.update().where(t.posts.c.id == post.id).values(extra={**(post.extra or {}), "idea": True}))
     audience = "public" if post.audience in (Audience.PUBLIC.value, Audience.UNLISTED.value) else "community"
-    return await _insert(conn, post.community_id, post.author_id, title=_title_from(post.content_html),
+    return await _insert(conn, post.community_id, post.author_id, title=title_from(post.content_html),
                          html=post.content_html, post_id=post.id, audience=audience)  # fmt: skip
 
 

@@ -84,8 +84,16 @@ def _check_audience(audience: str) -> Audience:
     return value
 
 
+async def _is_local(conn: AsyncConnection, community_id: int) -> bool:
+    """Is the community hosted here (a remote community's roadmap is only mirrored)?"""
+    return bool((await conn.execute(sa.select(t.communities.c.local).where(t.communities.c.id == community_id))).scalar())
+
+
 async def _may_edit(conn: AsyncConnection, item: sa.Row, actor_id: int) -> bool:
-    """Managers, the item's author, an initiative's lead and holders of its owner role may change its status."""
+    """Managers, the item's author, an initiative's lead and holders of its owner role may change its
+    status; nobody here changes an item of a community hosted elsewhere."""
+    if not await _is_local(conn, item.community_id):
+        return False
     if actor_id in (item.author_id, item.lead_actor_id):
         return True
     manager = await conn.execute(
@@ -143,6 +151,8 @@ async def create_item(
         ).scalar()
         if handle is None:
             raise NotFound("no such community")
+        if not await _is_local(conn, community_id):
+            raise Forbidden("this community's roadmap is kept on its own instance; add items there")
         if not await is_member(conn, community_id, actor_id):
             raise Forbidden("only members of the community can add to its roadmap")
         if owner_role_id is not None:

@@ -2,7 +2,8 @@
 
 One follow and one support per person per item (unique pairs). Followers receive an ``Update`` of
 the item whenever its status changes (server/activitypub/roadmap_federation.py); a remote ``Like``
-of the item counts as a support.
+of the item counts as a support. A remote account may also follow a community's whole roadmap
+collection (a *subscription*): it then hears of every item it may see, items created later too.
 """
 
 from __future__ import annotations
@@ -113,3 +114,62 @@ async def remote_followers(conn: AsyncConnection, item_id: int) -> list[int]:
         .where(t.roadmap_followers.c.item_id == item_id, t.actors.c.domain.is_not(None))
     )  # fmt: skip
     return [int(r[0]) for r in rows]
+
+
+async def subscribe(ctx: Context, actor_id: int, community_id: int, *, uri: str | None = None) -> bool:
+    """Follow a community's whole roadmap (every item, later ones too); False when already subscribed."""
+    rs = t.roadmap_subscriptions
+    async with ctx.db.write() as conn:
+        have = await conn.execute(sa.select(rs.c.id).where(rs.c.community_id == community_id, rs.c.actor_id == actor_id))
+        if have.first():
+            return False
+        await conn.execute(rs.insert().values(community_id=community_id, actor_id=actor_id, uri=uri, created_at=clock.now()))
+    return True
+
+
+async def unsubscribe(ctx: Context, actor_id: int, community_id: int) -> bool:
+    """Stop following a community's whole roadmap; False when there was no such follow."""
+    rs = t.roadmap_subscriptions
+    async with ctx.db.write() as conn:
+        res = await conn.execute(rs.delete().where(rs.c.community_id == community_id, rs.c.actor_id == actor_id))
+    return bool(res.rowcount)
+
+
+async def remote_audience(conn: AsyncConnection, item_id: int) -> list[int]:
+    """Remote actors who hear of this item: its followers, followers of the whole roadmap and the
+    community's remote members, each only if they may see the item."""
+    item = (await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item_id))).first()
+    if item is None:
+        return []
+    rs, f = t.roadmap_subscriptions, t.follows
+    subscribers = sa.select(rs.c.actor_id).where(rs.c.community_id == item.community_id)
+    members = (
+        sa.select(f.c.follower_id).join(t.communities, t.communities.c.actor_id == f.c.target_id)
+        .where(t.communities.c.id == item.community_id, f.c.state == "accepted")
+    )  # fmt: skip
+    rows = await conn.execute(
+        sa.select(t.actors.c.id).where(
+            t.actors.c.domain.is_not(None),
+            sa.or_(t.actors.c.id.in_(subscribers), t.actors.c.id.in_(members), t.actors.c.id.in_(
+                sa.select(t.roadmap_followers.c.actor_id).where(t.roadmap_followers.c.item_id == item_id))),
+        )
+    )  # fmt: skip
+    return [int(a) for (a,) in rows if await can_see_item(conn, await viewer_for_actor(conn, int(a)), item_id)]
+
+
+async def standings(conn: AsyncConnection, item_ids: list[int], actor_id: int | None) -> dict[int, Standing]:
+    """``standing`` of several items (callers checked visibility). For an item of a community on
+    another instance, ``supports`` is the count its home reported (ours are in it), else ours."""
+    if not item_ids:
+        return {}
+    reported = dict((await conn.execute(sa.select(t.roadmap_items.c.id, t.roadmap_items.c.supports_reported)
+                                         .where(t.roadmap_items.c.id.in_(item_ids)))).all())  # fmt: skip
+    out = {}
+    for item_id in item_ids:
+        own = await standing(conn, item_id, actor_id)
+        home = reported.get(item_id)
+        out[item_id] = own if home is None else Standing(
+            supports=int(home), followers=own.followers, following=own.following,
+            supporting=own.supporting,
+        )  # fmt: skip
+    return out
