@@ -885,3 +885,39 @@ insights_opt_outs = sa.Table(
     sa.Column("created_at", Stamp, nullable=False),
     sa.UniqueConstraint("actor_id", name="uq_insights_opt_outs_actor"),
 )
+
+# --- content filters (Mastodon's filters v2) --------------------------------------------------
+
+# A member's filter: where it applies (comma-separated contexts: home, notifications, public,
+# thread, account), what it does (warn | hide | blur) and until when.
+filters = sa.Table(
+    "filters",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("context", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False, server_default="warn"),
+    sa.Column("expires_at", Stamp, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+filter_keywords = sa.Table(
+    "filter_keywords",
+    metadata,
+    _pk(),
+    _fk("filter_id", "filters.id"),
+    sa.Column("keyword", sa.String(200), nullable=False),
+    sa.Column("whole_word", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+filter_statuses = sa.Table(
+    "filter_statuses",
+    metadata,
+    _pk(),
+    _fk("filter_id", "filters.id"),
+    _fk("post_id", "posts.id"),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("filter_id", "post_id", name="uq_filter_statuses_pair"),
+)
