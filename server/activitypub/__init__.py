@@ -15,6 +15,7 @@ def setup(app: web.Application) -> None:
     from federation.state import ACTOR_EXTRAS, INBOX_HANDLERS
     from server.activitypub import community_documents, documents, incoming_posts as posts, incoming_social as social
     from server.activitypub import community_moderators, outgoing_reports, purpose_federation
+    from server.activitypub import purpose_sync  # noqa: F401 - registers its remote_sync syncer
     from server.activitypub.actor_extras import actor_extra
     from server.activitypub.incoming_common import OUTBOX
     from server.activitypub.outgoing import Outbox
@@ -44,4 +45,5 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(documents.routes)
     app.router.add_routes(community_documents.routes)
     app.router.add_routes(community_moderators.routes)
+    app.router.add_routes(purpose_federation.routes)
     app.middlewares.append(community_documents.negotiate_community_objects)

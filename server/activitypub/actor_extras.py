@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
+from server.activitypub.purpose_federation import phase_object
 from server.app import CTX
 from server.storage import schema as t
 
@@ -31,6 +32,9 @@ async def actor_extra(app: web.Application, row: Any) -> dict[str, Any]:
                 "koers:members": f"{row.uri}/members", "koers:roles": f"{row.uri}/roles",
                 "koers:roadmap": f"{row.uri}/roadmap", "koers:purpose": f"{row.uri}/purpose",
                 "postingRestrictedToMods": False,
+                # where the purpose process stands (server/activitypub/purpose_federation.py)
+                "koers:purposePhase": await phase_object(conn, community.id),
+                "koers:purposeProcess": f"{row.uri}/purpose/process",
             }  # fmt: skip
         if row.kind == "person":
             comps = [

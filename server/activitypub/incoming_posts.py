@@ -23,6 +23,7 @@ from server.activitypub.incoming_common import (
     refresh_remote_community, resolve, the_actor,
 )  # fmt: skip
 from server.activitypub.ingest import known_communities, post_from_activity, update_from_activity, wipe_post
+from server.activitypub.purpose_sync import group_updated
 from server.activitypub.vocab import POST_TYPES, first_id, koers, same_origin, type_of
 from server.services import ideas, notifications
 from server.services.follows import community_managers
@@ -149,6 +150,8 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
             refreshed = await actor_row(conn, actor_id)
             if refreshed.kind == "group":
                 await refresh_remote_community(conn, refreshed)
+        if refreshed.kind == "group":  # its purpose process may have moved (phase, decisions): catch up
+            await group_updated(app, actor_id)
         return
     obj = await fetch_object(app, inner, trusted_actor=actor_uri)
     if type_of(obj) not in POST_TYPES:

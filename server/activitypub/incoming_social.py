@@ -21,7 +21,7 @@ from server.activitypub.vocab import first_id, ids, type_of
 from server.activitypub.remote_sync import sync_community
 from server.services import notifications
 from server.services.follows import community_managers
-from server.services.purpose_endorsements import endorse_from_like
+from server.services.purpose_endorsements import endorse_from_like, withdraw_from_undo
 from server.services.posts import viewer_for_actor
 from server.services.reports import notify_moderators
 from server.storage import schema as t
@@ -145,6 +145,8 @@ async def on_undo(app: web.Application, activity: dict[str, Any], signer_id: int
         if kind == "Follow":
             cond = t.follows.c.uri == inner_uri if target is None else t.follows.c.target_id == target.id
             res = await conn.execute(t.follows.delete().where(t.follows.c.follower_id == actor_id, cond))
+        elif kind == "Like" and await withdraw_from_undo(conn, actor_id, obj, inner_uri):
+            return  # the Undo of a purpose endorsement
         elif kind == "Like":
             post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == obj))).first() if obj else None
             cond = t.favourites.c.uri == inner_uri if post is None else t.favourites.c.post_id == post.id

@@ -4,20 +4,48 @@
   listener ``purpose_proposals.index_post`` indexes them on ``post.created`` and ``post.received``.
 - A decision poll is an ordinary poll post (a ``Question``): Mastodon-style votes need nothing new.
 - Endorsing the purpose in force is a ``Like`` of the purpose version's id: sent here when a local
-  member endorses a community on another instance, recorded by ``on_like`` when one arrives.
+  member endorses a community on another instance, recorded by ``on_like`` when one arrives;
+  withdrawing it is the ``Undo`` of that ``Like``.
+- Where the process stands: the Group's actor document carries ``koers:purposePhase`` (the phase,
+  its dates and note) and ``koers:purposeProcess``, a document listing the proposals and decisions
+  (with their states) the requester may see. When the phase changes or a decision opens or closes
+  the Group sends an ``Update`` of itself to its remote members; their instances refetch both
+  (``purpose_sync``), as Mastodon refetches an actor after its ``Update``.
 """
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import sqlalchemy as sa
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from federation import context as federation_context
 from federation.delivery import enqueue, inboxes_for
+from federation.documents import activity_json
 from server.activitypub import convert
+from server.activitypub.documents import viewer_of
+from server.activitypub.recipients import remote_followers
+from server.activitypub.vocab import PUBLIC, context
+from server.app import CTX
+from server.clock import iso
 from server.context import Context
 from server.events import Event
+from server.services import purpose_phases
 from server.services.purpose_proposals import index_post
 from server.storage import schema as t
+from server.visibility import posts_visible_to
+
+for _term in ("purposePhase", "phase", "proposals", "decisions", "method", "state"):
+    federation_context.add_term(_term)
+federation_context.add_term("purposeProcess", id_valued=True)
+federation_context.add_term("decision", id_valued=True)
+
+routes = web.RouteTableDef()
+# Events after which the Group tells its remote members to look again.
+PROCESS_EVENTS = ("purpose.phase_changed", "purpose.decision_opened", "purpose.decided")
 
 
 def register(ctx: Context) -> None:
@@ -26,13 +54,23 @@ def register(ctx: Context) -> None:
     ctx.events.on("post.received", index_post)
 
     async def endorsed(conn: AsyncConnection, event: Event) -> None:
-        await send_endorsement(ctx, conn, event)
+        await send_endorsement(ctx, conn, event, undo=False)
+
+    async def withdrawn(conn: AsyncConnection, event: Event) -> None:
+        await send_endorsement(ctx, conn, event, undo=True)
+
+    async def process_moved(conn: AsyncConnection, event: Event) -> None:
+        await send_group_update(ctx, conn, event.data["community_id"])
 
     ctx.events.on("purpose.endorsed", endorsed)
+    ctx.events.on("purpose.endorsement_withdrawn", withdrawn)
+    for kind in PROCESS_EVENTS:
+        ctx.events.on(kind, process_moved)
 
 
-async def send_endorsement(ctx: Context, conn: AsyncConnection, event: Event) -> None:
-    """A local member endorsed a remote community's purpose: ``Like`` of the version, to the Group."""
+async def send_endorsement(ctx: Context, conn: AsyncConnection, event: Event, *, undo: bool = False) -> None:
+    """A local member endorsed (or stopped endorsing) a remote community's purpose: ``Like`` of the
+    version (or its ``Undo``), to the Group."""
     row = (
         await conn.execute(
             sa.select(t.purpose_versions.c.uri, t.actors.c.id.label("group_id"), t.actors.c.uri.label("group_uri"))
@@ -44,8 +82,86 @@ async def send_endorsement(ctx: Context, conn: AsyncConnection, event: Event) ->
     actor = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == event.data["actor_id"]))).first()
     if row is None or row.uri is None or actor is None or actor.domain is not None:
         return
-    doc = convert.activity(
-        ctx.base, "Like", id=f"{actor.uri}#endorsements/{event.data['purpose_version_id']}", actor=actor.uri,
-        object=row.uri, to=[row.group_uri],
-    )  # fmt: skip
+    like_id = f"{actor.uri}#endorsements/{event.data['purpose_version_id']}"
+    like = convert.activity(ctx.base, "Like", id=like_id, actor=actor.uri, object=row.uri, to=[row.group_uri])
+    doc = like
+    if undo:
+        inner = {k: v for k, v in like.items() if k != "@context"}
+        doc = convert.activity(ctx.base, "Undo", id=f"{like_id}/undo/{uuid.uuid4().hex[:12]}", actor=actor.uri,
+                               object=inner, to=[row.group_uri])  # fmt: skip
     await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [row.group_id]))
+
+
+# --- the Group's side: where the process stands -----------------------------------------------------
+
+
+async def phase_object(conn: AsyncConnection, community_id: int) -> dict[str, Any]:
+    """The phase in force as the ``koers:purposePhase`` of the Group's document."""
+    phase = await purpose_phases.current(conn, community_id)
+    return {"koers:phase": phase.phase, "name": phase.label, "startTime": iso(phase.started_at),
+            "endTime": iso(phase.planned_end), "summary": phase.note or None}  # fmt: skip
+
+
+async def send_group_update(ctx: Context, conn: AsyncConnection, community_id: int) -> None:
+    """An ``Update`` of a local Group (with its phase) to its remote members: their instances refetch it."""
+    group = (
+        await conn.execute(
+            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            .where(t.communities.c.id == community_id, t.actors.c.domain.is_(None))
+        )
+    ).first()  # fmt: skip
+    if group is None:
+        return
+    followers = await remote_followers(conn, group.id)
+    if not followers:
+        return
+    obj = {"id": group.uri, "type": "Group", "koers:purposePhase": await phase_object(conn, community_id),
+           "koers:purposeProcess": f"{group.uri}/purpose/process"}  # fmt: skip
+    doc = convert.activity(ctx.base, "Update", id=f"{group.uri}#updates/purpose/{uuid.uuid4().hex}", actor=group.uri,
+                           object=obj, to=[PUBLIC], cc=[group.followers_url])  # fmt: skip
+    await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, followers))
+
+
+@routes.get("/communities/{handle}/purpose/process")
+async def process_document(request: web.Request) -> web.Response:
+    """The phase, and the proposals and decisions the (signed) requester may see, with their states."""
+    ctx = request.app[CTX]
+    viewer = await viewer_of(request)
+    pp, pd = t.purpose_proposals, t.purpose_decisions
+    async with ctx.db.read() as conn:
+        group = (
+            await conn.execute(
+                sa.select(t.actors.c.uri, t.communities.c.id).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+                .where(t.actors.c.username == request.match_info["handle"].lower(), t.actors.c.domain.is_(None))
+            )
+        ).first()  # fmt: skip
+        if group is None:
+            raise web.HTTPNotFound()
+        proposals = await conn.execute(
+            sa.select(pp, t.posts.c.uri.label("post_uri")).join(t.posts, t.posts.c.id == pp.c.post_id)
+            .where(pp.c.community_id == group.id, posts_visible_to(viewer)).order_by(pp.c.id)
+        )  # fmt: skip
+        post_of_proposal = {}
+        proposal_items = []
+        for p in proposals:
+            post_of_proposal[p.id] = p.post_uri
+            proposal_items.append({"id": p.post_uri, "koers:state": p.state, "content": p.text_source,
+                                   "summary": p.reason or None, "koers:version": p.base_version,
+                                   "published": iso(p.created_at)})  # fmt: skip
+        decisions = await conn.execute(
+            sa.select(pd, t.posts.c.uri.label("post_uri")).join(t.posts, t.posts.c.id == pd.c.post_id)
+            .where(pd.c.community_id == group.id, posts_visible_to(viewer)).order_by(pd.c.id)
+        )  # fmt: skip
+        decision_items = []
+        for d in list(decisions):
+            chosen = [post_of_proposal[i] for (i,) in await conn.execute(
+                sa.select(pp.c.id).where(pp.c.decision_id == d.id).order_by(pp.c.id)) if i in post_of_proposal]  # fmt: skip
+            decision_items.append({"id": d.post_uri, "koers:method": d.method, "published": iso(d.opened_at),
+                                   "endTime": iso(d.closed_at), "koers:result": d.result, "koers:proposals": chosen})  # fmt: skip
+            for uri in chosen:
+                next(i for i in proposal_items if i["id"] == uri)["koers:decision"] = d.post_uri
+        phase = await phase_object(conn, group.id)
+    doc = {"@context": context(ctx.base), "id": f"{group.uri}/purpose/process", "type": "Collection",
+           "attributedTo": group.uri, "koers:purposePhase": phase, "koers:proposals": proposal_items,
+           "koers:decisions": decision_items}  # fmt: skip
+    return activity_json(doc)

@@ -182,3 +182,22 @@ async def new_version(
         actor_id=actor_id,
     )  # fmt: skip
     return version, version_id, event
+
+
+async def record_remote_version(conn: AsyncConnection, community_id: int, version: int, text_html: str, *,
+                                reason: str, uri: str | None, created_at: datetime | None) -> bool:  # fmt: skip
+    """Keep a version of a community on another instance (sanitised HTML from its document); False when
+    we already hold it. Asking members to endorse is the caller's choice (``notify_members``)."""
+    pv = t.purpose_versions
+    same = sa.and_(pv.c.community_id == community_id, pv.c.version == version)
+    known = await conn.execute(sa.select(1).where(sa.or_(same, pv.c.uri == uri) if uri else same))
+    if known.first():
+        return False
+    await conn.execute(
+        pv.insert().values(
+            community_id=community_id, version=version, text_source=text.html_to_text(text_html), text_html=text_html,
+            reason=reason[:MAX_REASON], author_id=None, uri=uri, created_at=created_at or clock.now(),
+        )
+    )  # fmt: skip
+    return True
+

@@ -23,7 +23,7 @@ from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.events import Event
 from server.services import notifications, posts, purpose, text
 from server.services.communities import require_manager
-from server.services.purpose_phases import current as current_phase, insert_phase, require_local
+from server.services.purpose_phases import current as current_phase, insert_phase, is_local, require_local
 from server.storage import schema as t
 from server.visibility import Audience
 
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 METHODS = ("poll", "consent")
 POSITIONS = ("agree", "abstain", "disagree", "block")
 KEEP = "Keep current"
+# What a consent answer without a reason says in a fediverse app.
+SAYS = {"agree": "I agree.", "abstain": "I abstain.", "disagree": "I disagree.", "block": "I block."}
 MAX_POLL_PROPOSALS = posts.MAX_POLL_OPTIONS - 1
 DEFAULT_POLL_SECONDS = 7 * 24 * 3600
 
@@ -168,13 +170,38 @@ async def consent(ctx: Context, actor_id: int, decision_id: int, position: str, 
         raise ValidationError("reason: a block needs a reason", field="reason")
     if len(reason) > purpose.MAX_REASON:
         raise ValidationError(f"reason: at most {purpose.MAX_REASON} characters", field="reason")
+    async with ctx.db.read() as conn:
+        decision = await _decision_row(conn, decision_id)
+        local = await is_local(conn, decision.community_id)
+    if not local:
+        await _consent_elsewhere(ctx, actor_id, decision, position, reason)
+        return
     async with ctx.db.write() as conn:
         decision = await _decision_row(conn, decision_id)
-        if decision.method != "consent" or decision.closed_at is not None:
-            raise Conflict("this is not an open consent round", field="position")
-        if not await posts.is_member(conn, decision.community_id, actor_id):
-            raise Forbidden("only members of the community take part in its consent rounds")
+        await _check_open_round(conn, decision, actor_id)
         await _save_consent(conn, decision, actor_id, position, reason.strip(), None)
+
+
+async def _check_open_round(conn: AsyncConnection, decision: sa.Row, actor_id: int) -> None:
+    if decision.method != "consent" or decision.closed_at is not None:
+        raise Conflict("this is not an open consent round", field="position")
+    if not await posts.is_member(conn, decision.community_id, actor_id):
+        raise Forbidden("only members of the community take part in its consent rounds")
+
+
+async def _consent_elsewhere(ctx: Context, actor_id: int, decision: sa.Row, position: str, reason: str) -> None:
+    """A consent round of a community on another instance: the answer is a reply carrying ``koers:consent``
+    to the round's post (its text is the reason), which that instance counts; ``index_post`` records it
+    here too, so the member sees their answer."""
+    async with ctx.db.read() as conn:
+        await _check_open_round(conn, decision, actor_id)
+        if decision.post_id is None:
+            raise NotFound("the post of this consent round is not known here")
+    draft = posts.Draft(
+        source=reason.strip() or SAYS[position], audience=Audience.COMMUNITY, community_id=decision.community_id,
+        in_reply_to_id=decision.post_id, extra={"consent": position},
+    )  # fmt: skip
+    await posts.create_post(ctx, actor_id, draft)
 
 
 async def record_consent_reply(conn: AsyncConnection, post: sa.Row) -> None:

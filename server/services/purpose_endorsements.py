@@ -61,6 +61,46 @@ async def endorse(ctx: Context, actor_id: int, community_id: int) -> int:
     return version.version
 
 
+async def withdraw(ctx: Context, actor_id: int, community_id: int) -> int | None:
+    """A member withdraws their endorsement of the version in force; returns its number (None: there was none).
+
+    For a community on another instance federation sends an ``Undo`` of the ``Like``.
+    """
+    async with ctx.db.write() as conn:
+        await get(conn, community_id)
+        version = await purpose.current(conn, community_id)
+        if version is None:
+            raise NotFound("this community's purpose is not known here yet")
+        where = (t.purpose_endorsements.c.version_id == version.id, t.purpose_endorsements.c.actor_id == actor_id)
+        if (await conn.execute(sa.select(t.purpose_endorsements.c.id).where(*where))).first() is None:
+            return None
+        await conn.execute(t.purpose_endorsements.delete().where(*where))
+        event = await ctx.events.emit(conn, "purpose.endorsement_withdrawn", community_id=community_id,
+                                      purpose_version_id=version.id, actor_id=actor_id)  # fmt: skip
+    await ctx.events.committed(event)
+    return version.version
+
+
+async def withdraw_from_undo(conn: AsyncConnection, actor_id: int, version_uri: str | None, like_uri: str | None) -> bool:
+    """A remote ``Undo`` of a ``Like`` of one of our purpose versions (or of the endorsement's own id): the
+    endorsement goes. Returns False when it is not about one of our purpose endorsements."""
+    pe, pv = t.purpose_endorsements, t.purpose_versions
+    local_version = (
+        sa.select(pv.c.id).join(t.communities, t.communities.c.id == pv.c.community_id)
+        .where(t.communities.c.local.is_(True), pv.c.uri == (version_uri or ""))
+    )  # fmt: skip
+    found = (
+        await conn.execute(
+            sa.select(pe.c.id).where(pe.c.actor_id == actor_id,
+                                     sa.or_(pe.c.version_id.in_(local_version), pe.c.uri == (like_uri or "")))
+        )
+    ).first()  # fmt: skip
+    if found is None:
+        return (await conn.execute(local_version)).first() is not None
+    await conn.execute(pe.delete().where(pe.c.id == found.id))
+    return True
+
+
 async def endorse_from_like(conn: AsyncConnection, actor_id: int, version_uri: str, like_uri: str | None) -> bool:
     """A remote ``Like`` of a local purpose version: an endorsement when it is the version in force and the
     actor is a member. Returns False when the object is not one of our purpose versions."""

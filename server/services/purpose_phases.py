@@ -120,6 +120,23 @@ async def insert_phase(conn: AsyncConnection, community_id: int, phase: str, act
     )  # fmt: skip
 
 
+async def record_remote_phase(conn: AsyncConnection, community_id: int, phase: str, started_at: datetime, *,
+                              planned_end: datetime | None = None, note: str = "") -> bool:  # fmt: skip
+    """The phase a community on another instance says it is in (from its Group document): a row when it is
+    new to us (another phase, or the same one started again). Returns True when one was written."""
+    if phase not in PHASES:
+        return False
+    now = await current(conn, community_id)
+    known = now.started_at is not None and (now.phase, now.planned_end, now.note) == (phase, planned_end, note.strip())
+    if known and now.started_at is not None and abs((now.started_at - started_at).total_seconds()) < 1:
+        return False
+    await conn.execute(
+        t.purpose_phases.insert().values(community_id=community_id, phase=phase, started_at=started_at,
+                                         planned_end=planned_end, note=note.strip()[:MAX_NOTE], set_by=None)
+    )  # fmt: skip
+    return True
+
+
 async def set_phase(ctx: Context, actor_id: int, community_id: int, phase: str, *,
                     planned_end: datetime | None = None, note: str = "") -> Phase:  # fmt: skip
     """A manager moves the process to ``phase`` (one of the allowed next phases)."""

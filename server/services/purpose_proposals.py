@@ -133,7 +133,11 @@ async def index_post(conn: AsyncConnection, event: Event) -> None:
 
 
 async def _index_proposal(conn: AsyncConnection, post: sa.Row) -> None:
-    if not await is_local(conn, post.community_id) or not await posts.is_member(conn, post.community_id, post.author_id):
+    # A community on another instance decides there; here we index what reached us (our members'
+    # proposals, and others' that its Group relayed) while we know it to be drafting, so our
+    # members see them. ``purpose_sync`` later sets their state from the community's own index.
+    local = await is_local(conn, post.community_id)
+    if local and not await posts.is_member(conn, post.community_id, post.author_id):
         return
     if (await current_phase(conn, post.community_id)).phase not in OPEN_PHASES:
         log.info("proposal %s arrived outside drafting; kept as a post", post.uri)
@@ -148,6 +152,9 @@ async def _index_proposal(conn: AsyncConnection, post: sa.Row) -> None:
     except ValidationError:
         return
     base = await purpose.current(conn, post.community_id)
+    if not local:
+        await insert_index_row(conn, post, post.community_id, new_text, reason, base.version if base else 0)
+        return
     res = await conn.execute(
         t.purpose_proposals.insert().values(
             community_id=post.community_id, post_id=post.id, author_id=post.author_id, text_source=new_text,
@@ -161,6 +168,18 @@ async def _index_proposal(conn: AsyncConnection, post: sa.Row) -> None:
         )  # fmt: skip
 
 
+async def insert_index_row(conn: AsyncConnection, post: sa.Row, community_id: int, new_text: str, reason: str,
+                           base_version: int, state: str = "open") -> int:  # fmt: skip
+    """Index a proposal of a community on another instance (no notification: its managers are there)."""
+    res = await conn.execute(
+        t.purpose_proposals.insert().values(
+            community_id=community_id, post_id=post.id, author_id=post.author_id, text_source=new_text, reason=reason,
+            base_version=base_version, state=state, created_at=clock.aware(post.created_at) or clock.now(),
+        )
+    )  # fmt: skip
+    return int(res.inserted_primary_key[0])
+
+
 async def _remote_version(conn: AsyncConnection, post: sa.Row) -> None:
     """A remote community's new purpose version (its Update): keep it, and ask our members there to endorse."""
     community = (
@@ -171,21 +190,9 @@ async def _remote_version(conn: AsyncConnection, post: sa.Row) -> None:
     version = post.extra["purpose_version"]
     if community is None:
         return
-    known = await conn.execute(
-        sa.select(1).where(
-            sa.or_(t.purpose_versions.c.uri == post.uri,
-                   sa.and_(t.purpose_versions.c.community_id == community.id, t.purpose_versions.c.version == version))
-        )
-    )  # fmt: skip
-    if known.first():
+    if not await purpose.record_remote_version(conn, community.id, version, post.content_html, reason=post.spoiler_text or "",
+                                               uri=post.uri, created_at=None):  # fmt: skip
         return
-    await conn.execute(
-        t.purpose_versions.insert().values(
-            community_id=community.id, version=version, text_source=text.html_to_text(post.content_html),
-            text_html=post.content_html, reason=post.spoiler_text or "", author_id=None, uri=post.uri,
-            created_at=clock.now(),
-        )
-    )  # fmt: skip
     await purpose.notify_members(conn, community.actor_id, "koers.endorse_requested", from_actor_id=community.actor_id,
                                  community_id=community.id, extra={"version": version})  # fmt: skip
 

@@ -183,3 +183,14 @@ async def endorse(request: web.Request) -> web.Response:
     version = await endorsements.endorse(s.ctx, user.id, s.community.id)
     flash(request, f"Thank you: you endorse version {version} of the purpose.")
     raise redirect(f"/c/{s.community.handle}/purpose")
+
+
+@routes.post("/c/{handle}/purpose/withdraw")
+async def withdraw(request: web.Request) -> web.Response:
+    """A member withdraws their endorsement of the purpose in force."""
+    user = await require_user(request)
+    await form(request)
+    s = await _scope(request)
+    version = await endorsements.withdraw(s.ctx, user.id, s.community.id)
+    flash(request, f"You no longer endorse version {version} of the purpose." if version else "You had not endorsed it.")
+    raise redirect(f"/c/{s.community.handle}/purpose")

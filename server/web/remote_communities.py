@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.activitypub import remote_sync
 from server.app import CTX
-from server.errors import Conflict, NotFound
-from server.services import communities, community_events, follows, purpose, purpose_endorsements, remote_communities, timelines
+from server.errors import Conflict, Forbidden, NotFound
+from server.services import communities, community_events, follows, purpose, purpose_endorsements, purpose_phases
+from server.services import remote_communities, timelines
 from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
 from server.web.render import flash, form, redirect, render, require_user, viewer
@@ -23,7 +25,8 @@ routes = web.RouteTableDef()
 BASE = r"/c/{handle:[A-Za-z0-9_]+}@{host:[A-Za-z0-9.\-]+(?::\d+)?}"
 
 
-async def _find(request: web.Request) -> RemoteCommunity:
+async def find_remote(request: web.Request) -> RemoteCommunity:
+    """The remote community of the request's ``{handle}@{host}`` (NotFound when not known here)."""
     async with request.app[CTX].db.read() as conn:
         return await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
 
@@ -37,9 +40,10 @@ async def _page(request: web.Request, *, status: int = 200, error: str | None = 
         c = rc.community
         current = posts = upcoming = None
         states: dict[int, str | None] = {}
-        endorsed, known_members = False, 0
+        endorsed, known_members, phase = False, 0, None
         if c is not None:
             current = await purpose.current(conn, c.id)
+            phase = await purpose_phases.current(conn, c.id)
             endorsed = await purpose_endorsements.has_endorsed(conn, c.id, who.actor_id)
             ids = await timelines.community(conn, who, c.id, timelines.Page(limit=20))
             posts = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
@@ -48,7 +52,7 @@ async def _page(request: web.Request, *, status: int = 200, error: str | None = 
             known_members = (await communities.member_counts(conn, [c.id])).get(c.id, 0)
     return await render(
         request, "community_remote.html", status=status, rc=rc, membership=membership, purpose=current,
-        endorsed=endorsed, posts=posts or [], events=upcoming or [], rsvp_states=states, known_members=known_members,
+        endorsed=endorsed, phase=phase, posts=posts or [], events=upcoming or [], rsvp_states=states, known_members=known_members,
         error=error,
     )  # fmt: skip
 
@@ -64,7 +68,7 @@ async def membership(request: web.Request) -> web.Response:
     """Join (a follow of the Group: pending until its Accept) or leave / withdraw the request."""
     user = await require_user(request)
     await form(request)
-    rc = await _find(request)
+    rc = await find_remote(request)
     if request.match_info["action"] == "join":
         state = await follows.follow(request.app[CTX], user.id, rc.actor_id)
         flash(request, "Welcome aboard!" if state == "accepted" else f"Your request to join was sent to {rc.domain}.")
@@ -74,12 +78,30 @@ async def membership(request: web.Request) -> web.Response:
     raise redirect(rc.path)
 
 
+@routes.post(BASE + "/refresh")
+async def refresh(request: web.Request) -> web.Response:
+    """A member asks to catch up with what the community's instance publishes (purpose, roadmap …)."""
+    user = await require_user(request)
+    await form(request)
+    rc = await find_remote(request)
+    async with request.app[CTX].db.read() as conn:
+        if rc.community is None or await remote_communities.membership(conn, rc.actor_id, user.id) != "accepted":
+            raise Forbidden("only members of this community refresh it from its instance")
+    # Network I/O: outside any transaction (each syncer writes in its own).
+    report = await remote_sync.sync_community(request.app, rc.community.id)
+    if report.failed:
+        flash(request, f"Some of it could not be fetched from {rc.domain}; try again later.")
+    else:
+        flash(request, f"Up to date with {rc.domain}.")
+    raise redirect(rc.path)
+
+
 @routes.post(BASE + "/endorse")
 async def endorse(request: web.Request) -> web.Response:
     """Endorse the purpose version in force (members only): a ``Like`` goes to the Group."""
     user = await require_user(request)
     await form(request)
-    rc = await _find(request)
+    rc = await find_remote(request)
     if rc.community is None:
         raise NotFound("this community's purpose is not known here yet")
     version = await purpose_endorsements.endorse(request.app[CTX], user.id, rc.community.id)
@@ -93,7 +115,7 @@ async def rsvp(request: web.Request) -> web.Response:
     user = await require_user(request)
     await form(request)
     ctx = request.app[CTX]
-    rc = await _find(request)
+    rc = await find_remote(request)
     if rc.community is None:
         raise NotFound("no such event")
     event_id = int(request.match_info["event_id"])

@@ -1,0 +1,108 @@
+"""The purpose process of A's community, taken part in from B's own pages: B shows version 1 and the
+drafting phase right after the join is accepted, B's member proposes from B's page (A indexes it as a
+proposal), answers A's consent round from B's page (A counts it), sees version 2 once it is in force,
+endorses it and withdraws the endorsement — A's list of who endorsed follows each step."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from server.services import communities, purpose, purpose_decisions as decisions, purpose_endorsements
+from server.services import purpose_phases as phases, purpose_proposals as proposals
+from server.services.posts import viewer_for_actor
+from server.storage import schema as t
+from tests.conftest import post_form
+from tests.federation.e2e_helpers import actor_on, pump
+
+pytestmark = pytest.mark.slow
+
+
+async def _endorsers(a, community_id: int, manager_id: int) -> set[int]:  # type: ignore[no-untyped-def]
+    async with a.db.read() as conn:
+        state = await purpose_endorsements.endorsements(conn, a.ctx, await viewer_for_actor(conn, manager_id), community_id)
+    assert state is not None
+    return {m.id for m in state.endorsed}
+
+
+async def test_member_on_b_takes_part_in_the_purpose_process_from_bs_pages(make_instance) -> None:  # type: ignore[no-untyped-def]
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
+                                                purpose_text="Grow food together")  # fmt: skip
+    for phase in ("inventory", "discussion", "drafting"):
+        await phases.set_phase(a.ctx, alice.actor_id, garden.id, phase)
+    client = await b.login("bob")
+    page = f"/c/garden@{a.settings.domain}"
+    await client.get(f"/authorize_interaction?uri={a.url}/communities/garden")  # B learns of the Group
+
+    # Join; right after A's Accept, B shows version 1 and the drafting phase (the catch-up sync).
+    res = await post_form(client, page + "/join", {}, page=page)
+    assert res.status == 302
+    await pump(a, b)
+    html = await (await client.get(page + "/purpose")).text()
+    assert "In force: version 1" in html and "Grow food together" in html
+    assert "Where the purpose stands: Drafting" in html
+    assert "Phase: <strong>Drafting</strong>" in await (await client.get(page)).text()
+    async with b.db.read() as conn:  # catching up on history asks once, for the version in force
+        asked = (await conn.execute(sa.select(sa.func.count()).select_from(t.notifications).where(
+            t.notifications.c.actor_id == bob.actor_id, t.notifications.c.type == "koers.endorse_requested"))).scalar()  # fmt: skip
+    assert asked == 1
+
+    # Bob proposes a change from B's page: A indexes it as a proposal, B shows it with its diff.
+    res = await post_form(client, page + "/purpose/proposals", {"text": "Grow and share food together", "why": "share"},
+                          page=page + "/purpose")  # fmt: skip
+    assert res.status == 302
+    await pump(a, b)
+    bob_on_a = await actor_on(a, f"{b.url}/users/bob")
+    async with a.db.read() as conn:
+        (p,) = await proposals.proposals(conn, await viewer_for_actor(conn, alice.actor_id), garden.id)
+    assert p.author_id == bob_on_a and p.text_source == "Grow and share food together" and p.state == "open"
+    html = await (await client.get(page + "/purpose")).text()
+    assert '<p class="diff">Grow<ins aria-label="added"> and share</ins> food together</p>' in html
+
+    # A's manager opens a consent round; B shows it (the Group's Update) and bob agrees from B's page.
+    decision_id = await decisions.open_decision(a.ctx, alice.actor_id, garden.id, "consent", [p.id])
+    await pump(a, b)
+    html = await (await client.get(page + "/purpose")).text()
+    assert "A consent round since" in html and "Where the purpose stands: Decision" in html
+    action = re.search(rf'action="({re.escape(page)}/purpose/decisions/\d+/consent)"', html)
+    assert action is not None
+    res = await post_form(client, action[1], {"position": "block", "reason": ""}, page=page + "/purpose")
+    assert res.status == 422 and "a block needs a reason" in await res.text()
+    res = await post_form(client, action[1], {"position": "agree", "reason": ""}, page=page + "/purpose")
+    assert res.status == 302
+    await pump(a, b)
+    async with a.db.read() as conn:
+        answers = await decisions.consents(conn, decision_id)
+    assert [(h, pos) for h, pos, _ in answers] == [(f"bob@{b.settings.domain}", "agree")]
+
+    # A closes: version 2 in force; B shows it and asks bob to endorse it.
+    closed = await decisions.close_decision(a.ctx, alice.actor_id, decision_id)
+    assert closed.result == "adopted" and closed.version == 2
+    await pump(a, b)
+    html = await (await client.get(page + "/purpose")).text()
+    assert "In force: version 2" in html and "Grow and share food together" in html
+    assert "I endorse version 2 of the purpose" in html and "Where the purpose stands: In force" in html
+    assert "adopted" in html
+    notes = await (await client.get("/notifications")).text()
+    assert "endorse" in notes.lower()
+
+    # Endorse, then withdraw, from B's page: A's list follows each step.
+    assert bob_on_a not in await _endorsers(a, garden.id, alice.actor_id)
+    res = await post_form(client, page + "/purpose/endorse", {}, page=page + "/purpose")
+    assert res.status == 302
+    await pump(a, b)
+    assert bob_on_a in await _endorsers(a, garden.id, alice.actor_id)
+    assert "Withdraw my endorsement" in await (await client.get(page + "/purpose")).text()
+    res = await post_form(client, page + "/purpose/withdraw", {}, page=page + "/purpose")
+    assert res.status == 302
+    await pump(a, b)
+    assert bob_on_a not in await _endorsers(a, garden.id, alice.actor_id)
+    async with a.db.read() as conn:
+        assert (await purpose.current(conn, garden.id)).version == 2
+    assert "I endorse version 2 of the purpose" in await (await client.get(page + "/purpose")).text()
