@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
-from server.activitypub.vocab import as_list, first_id, ids, koers, type_of
+from server.activitypub.vocab import as_list, first_id, ids, koers, same_origin, type_of
 from server.services import text
 from server.storage import schema as t
 from server.visibility import Audience, audience_from_addressing
@@ -173,7 +173,22 @@ async def post_from_activity(
     await _write_poll(conn, post_id, doc)
     if values["kind"] == "result":
         await _write_contributors(conn, post_id, doc)
+        await _write_result_links(conn, post_id, doc)
     return post_id, True
+
+
+async def _write_result_links(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
+    """A remote result's ``koers:roles`` and ``koers:roadmapItem`` that we hold copies of (nothing fetched)."""
+    uris = {u for u in ids(koers(doc, "roles"))[:20] if same_origin(u, doc.get("id"))}
+    if uris:
+        known = [r[0] for r in await conn.execute(sa.select(t.roles.c.id).where(t.roles.c.uri.in_(uris)))]
+        if known:
+            await conn.execute(t.result_roles.insert(), [{"post_id": post_id, "role_id": r} for r in known])
+    item_uri = first_id(koers(doc, "roadmapItem"))
+    if item_uri and same_origin(item_uri, doc.get("id")):
+        item = (await conn.execute(sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == item_uri))).scalar()
+        if item is not None:
+            await conn.execute(t.posts.update().where(t.posts.c.id == post_id).values(roadmap_item_id=item))
 
 
 async def _write_contributors(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:

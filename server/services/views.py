@@ -131,6 +131,19 @@ class PostView:
     extra: dict = field(default_factory=dict)
     community_path: str | None = None  # its page here: /c/{handle} or /c/{handle}@{host}
 
+    def _community_base(self) -> str:
+        return self.community_path or f"/c/{self.community_handle}"
+
+    def role_path(self, role_id: int) -> str:
+        """A role the post names, here: its page, or its entry on a remote community's roles page."""
+        base = self._community_base()
+        return f"{base}/roles#role-{role_id}" if "@" in base else f"{base}/roles/{role_id}"
+
+    def roadmap_item_path(self) -> str:
+        """The roadmap item the post is about, here (a remote community's roadmap lists its items)."""
+        base = self._community_base()
+        return f"{base}/roadmap#item-{self.roadmap_item_id}" if "@" in base else f"{base}/roadmap/{self.roadmap_item_id}"
+
 
 def media_url(base: str, path: str | None, remote: str | None) -> str:
     if path:

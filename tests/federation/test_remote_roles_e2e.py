@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from server import clock
-from server.services import communities, community_events as events, role_terms, roles
+from server.services import communities, community_events as events, posts, role_terms, roles
 from server.storage import schema as t
 from tests.conftest import post_form
 from tests.federation.e2e_helpers import actor_on, pump
@@ -64,6 +64,15 @@ async def test_roles_events_and_terms_follow_across_instances(make_instance) -> 
     assert f"@bob@{b.settings.domain}" in a_page
     html = await (await client.get(page + "/roles")).text()
     assert "You hold this role." in html and "Give up this role" in html and "term ends" in html
+
+    # A result delivered by the role: on B its card links to the role on B's roles page, not to a 404.
+    await posts.create_post(a.ctx, alice.actor_id, posts.Draft(
+        source="First street party hosted", audience=posts.Audience("public"), community_id=energy.id, kind="result",
+        role_ids=(host_role,)))  # fmt: skip
+    await pump(a, b)
+    html = await (await client.get(page)).text()
+    assert "First street party hosted" in html and f'href="{page}/roles#role-{on_b}"' in html
+    assert f'id="role-{on_b}"' in await (await client.get(page + "/roles")).text()
 
     # A's manager edits the event: B's copy moves to the new time.
     new_start = (clock.now() + timedelta(days=5)).replace(microsecond=0, second=0)
