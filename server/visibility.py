@@ -7,7 +7,9 @@ media) asks this module who may see an object; nothing filters on its own. Side 
 - ``visible_clause``: the SQL form (a WHERE clause) — the single source of truth;
 - ``can_see_post`` / ``can_see_item`` / ``can_see_event``: the same rule for one object, evaluated through the clause;
 - ``addressing`` / ``audience_from_addressing``: the ActivityPub to/cc mapping, both ways;
-- ``reply_audience`` / ``can_boost``: replies and boosts never widen an audience.
+- ``reply_audience`` / ``can_boost``: replies and boosts never widen an audience;
+- ``member_list_visible`` / ``can_see_members`` / ``memberships_shown_to``: who may learn who is in a
+  community (its member list, and the follows of its Group on members' following lists).
 """
 
 from __future__ import annotations
@@ -142,6 +144,9 @@ def visible_clause(
     elif viewer.domain:
         parts.append(sa.and_(audience == Audience.PARTNERS.value, _partner_domain(viewer.domain)))
     allowed = sa.or_(*parts)
+    if not viewer.local:
+        # ``members`` never leaves the instance: a remote actor does not get it even when mentioned.
+        allowed = sa.and_(allowed, audience != Audience.MEMBERS.value)
     # An author who blocked the viewer hides everything from them, public posts included.
     blocked = sa.exists(sa.select(1).where(t.blocks.c.actor_id == author_id, t.blocks.c.target_id == me))
     return sa.and_(allowed, sa.not_(blocked))
@@ -213,25 +218,34 @@ async def can_see_event(conn: AsyncConnection, viewer: Viewer, event_id: int) ->
     return row.first() is not None
 
 
+def member_list_visible(viewer: Viewer, communities: sa.Table = t.communities) -> sa.ColumnElement[bool]:
+    """SQL form of ``can_see_members`` for a row of ``communities`` (its ``member_list_visibility``)."""
+    mode = communities.c.member_list_visibility
+    parts: list[sa.ColumnElement[bool]] = [mode == "public"]
+    if not viewer.anonymous:
+        assert viewer.actor_id is not None
+        if viewer.local:
+            parts.append(mode == "instance")
+        follow = t.follows.alias("member_follow")  # its own alias: callers may list follows themselves
+        member = sa.exists(sa.select(1).where(
+            follow.c.target_id == communities.c.actor_id, follow.c.follower_id == viewer.actor_id,
+            follow.c.state == "accepted"))  # fmt: skip
+        parts.append(sa.and_(mode == "members", member))
+    return sa.or_(*parts)
+
+
+def memberships_shown_to(viewer: Viewer, target_id: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """For a listing of whom someone follows: a follow of a community's Group (a membership) is shown
+    only to those who may see that community's member list; follows of anyone else always are."""
+    community = t.communities.alias("followed_community")
+    hidden = sa.select(1).where(community.c.actor_id == target_id, sa.not_(member_list_visible(viewer, community)))
+    return sa.not_(sa.exists(hidden))
+
+
 async def can_see_members(conn: AsyncConnection, viewer: Viewer, community_id: int) -> bool:
     """May ``viewer`` see the member list of a community (its ``member_list_visibility``)?"""
-    row = (
-        await conn.execute(
-            sa.select(t.communities.c.member_list_visibility).where(t.communities.c.id == community_id)
-        )
-    ).first()
-    if row is None:
-        return False
-    mode = row[0]
-    if mode == "public":
-        return True
-    if viewer.anonymous:
-        return False
-    if mode == "instance":
-        return viewer.local
-    assert viewer.actor_id is not None
-    member = await conn.execute(sa.select(_member_of(sa.literal(community_id), viewer.actor_id)))
-    return bool(member.scalar())
+    row = await conn.execute(sa.select(1).where(t.communities.c.id == community_id, member_list_visible(viewer)))
+    return row.first() is not None
 
 
 def reply_audience(parent: Audience, requested: Audience) -> Audience:

@@ -6,6 +6,7 @@ every listing goes through the visibility module. HTML clients are redirected to
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +19,15 @@ from server.activitypub.remote_membership import member_of_remote_community
 from server.activitypub.vocab import context
 from server.app import CTX
 from server.storage import schema as t
-from server.visibility import ANONYMOUS, Viewer, can_see_members, can_see_post, listed_for, posts_visible_to
+from server.visibility import (
+    ANONYMOUS,
+    Viewer,
+    can_see_members,
+    can_see_post,
+    listed_for,
+    memberships_shown_to,
+    posts_visible_to,
+)
 from server.web.params import as_id
 
 routes = web.RouteTableDef()
@@ -46,6 +55,18 @@ async def _author(conn: Any, username: str, kind: str = "person") -> sa.Row:
     return row
 
 
+async def parts_for(conn: Any, ctx: Any, viewer: Viewer, post_id: int) -> convert.PostParts:
+    """A post's parts as ``viewer`` may see them: its replies count only counts the replies they may see
+    (the stored count includes followers-only and direct replies, whose existence is not theirs to know)."""
+    parts = await load_post(conn, ctx.base, ctx.settings.domain, post_id)
+    replies = t.posts.alias("replies")
+    count = (await conn.execute(
+        sa.select(sa.func.count()).select_from(replies)
+        .where(replies.c.in_reply_to_id == post_id, posts_visible_to(viewer, replies))
+    )).scalar_one()  # fmt: skip
+    return replace(parts, replies_count=int(count))
+
+
 async def _visible_post(request: web.Request) -> tuple[sa.Row, Any] | web.Response:
     ctx = request.app[CTX]
     viewer = await viewer_of(request)
@@ -62,7 +83,7 @@ async def _visible_post(request: web.Request) -> tuple[sa.Row, Any] | web.Respon
     if not visible and not await member_of_remote_community(request.app, post, viewer):
         raise web.HTTPNotFound()
     async with ctx.db.read() as conn:
-        parts = await load_post(conn, ctx.base, ctx.settings.domain, post.id)
+        parts = await parts_for(conn, ctx, viewer, post.id)
     return post, parts
 
 
@@ -161,9 +182,13 @@ async def community_members(request: web.Request) -> web.Response:
 
 @routes.get("/users/{username}/following")
 async def person_following(request: web.Request) -> web.Response:
+    """Whom a member follows; a community shows only to those who may see its member list."""
+    viewer = await viewer_of(request)
     async with request.app[CTX].db.read() as conn:
         actor = await _author(conn, request.match_info["username"])
-    return await _actor_page(request, _relations(t.follows.c.follower_id, t.follows.c.target_id, actor.id), actor.following_url)
+    query = _relations(t.follows.c.follower_id, t.follows.c.target_id, actor.id).where(
+        memberships_shown_to(viewer, t.follows.c.target_id))
+    return await _actor_page(request, query, actor.following_url)
 
 
 async def _outbox(request: web.Request, author: sa.Row, where: sa.ColumnElement, collection_id: str) -> web.Response:
@@ -181,7 +206,7 @@ async def _outbox(request: web.Request, author: sa.Row, where: sa.ColumnElement,
                     original = (await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.id == post.reblog_of_id))).scalar()
                     items.append({"id": post.uri, "type": "Announce", "actor": author.uri, "object": original})
                     continue
-                parts = await load_post(conn, ctx.base, ctx.settings.domain, post_id)
+                parts = await parts_for(conn, ctx, viewer, post_id)
                 obj = convert.to_object(parts, ctx.base, with_context=False)
                 items.append({"id": f"{post.uri}/activity", "type": "Create", "actor": obj["attributedTo"], "object": obj,
                               "to": obj["to"], "cc": obj["cc"], "published": obj["published"]})  # fmt: skip
@@ -216,7 +241,7 @@ async def person_featured(request: web.Request) -> web.Response:
             .where(t.pins.c.actor_id == actor.id, posts_visible_to(viewer)).order_by(t.pins.c.id.desc())
         )  # fmt: skip
         items = [
-            convert.to_object(await load_post(conn, ctx.base, ctx.settings.domain, pid), ctx.base, with_context=False)
+            convert.to_object(await parts_for(conn, ctx, viewer, pid), ctx.base, with_context=False)
             for (pid,) in rows
         ]
     return activity_json({"@context": context(ctx.base), "id": actor.featured_url, "type": "OrderedCollection",

@@ -14,7 +14,7 @@ from server.errors import NotFound, ValidationError
 from server.services import accounts, media, timelines
 from server.services.timelines import page_ids
 from server.storage import schema as t
-from server.visibility import Audience, can_see_members
+from server.visibility import Audience, can_see_members, memberships_shown_to
 
 routes = web.RouteTableDef()
 ID = r"{id:\d+}"
@@ -163,6 +163,8 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
                 return json([])
         mine, other = (f.c.target_id, f.c.follower_id) if followers else (f.c.follower_id, f.c.target_id)
         q = sa.select(f.c.id).where(mine == actor_id, f.c.state == "accepted")
+        if not followers:  # a membership (a follow of a Group) only for those who may see its member list
+            q = q.where(memberships_shown_to(auth.viewer, f.c.target_id))
         follow_ids = await page_ids(conn, q, f.c.id, page(p))
         by_follow = {r[0]: r[1] for r in await conn.execute(sa.select(f.c.id, other).where(f.c.id.in_(follow_ids)))}
         body = await accounts_by_id(conn, c, [by_follow[i] for i in follow_ids if i in by_follow])

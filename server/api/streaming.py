@@ -91,8 +91,8 @@ def _renderer(app: web.Application):  # type: ignore[no-untyped-def]
             row = await inbox_notifications.get(conn, viewer, obj_id)
         except NotFound:
             return None
-        if row.type.startswith("koers."):
-            return None  # Mastodon apps stumble over types they do not know (as the REST list)
+        # Koers kinds degrade as in the REST list (a status or a poll), or stay out (Mastodon apps
+        # stumble over types they do not know).
         items = await render_notifications(conn, ctx, viewer, [row])
         return json.dumps(items[0]) if items else None
 

@@ -12,6 +12,7 @@ from server.errors import NotFound
 from server.services import accounts, follows, timelines
 from server.services.views import ActorView, actor_view, load_posts
 from server.storage import schema as t
+from server.visibility import Viewer, memberships_shown_to
 from server.web.home import page_from_query
 from server.web.params import as_id
 from server.web.render import current_user, flash, form, redirect, render, require_user, viewer
@@ -73,7 +74,7 @@ async def profile_page(request: web.Request) -> web.Response:
             "competencies": await accounts.competencies_of(conn, row.id),
             "roles": await roles_held(conn, row.id),
             "followers_count": await _count(conn, follows.followers_query(row.id)),
-            "following_count": await _count(conn, follows.following_query(row.id, kind=None)),
+            "following_count": await _count(conn, _following(who, row.id)),
             "posts": posts,
             "results": results,
             "relation": relation,
@@ -84,12 +85,18 @@ async def profile_page(request: web.Request) -> web.Response:
     return await render(request, "profile.html", next_url=next_url, **context)
 
 
+def _following(who: Viewer, actor_id: int) -> sa.Select:
+    """Whom ``actor_id`` follows; a community only when ``who`` may see its member list (the visibility module)."""
+    return follows.following_query(actor_id, kind=None).where(memberships_shown_to(who, t.actors.c.id))
+
+
 async def _actor_list(request: web.Request, which: str) -> web.Response:
     ctx = request.app[CTX]
     offset = min(as_id(request.query.get("offset")) or 0, 1_000_000)
+    who = await viewer(request)
     async with ctx.db.read() as conn:
         row = await person_or_redirect(conn, ctx, request.match_info["username"])
-        query = follows.followers_query(row.id) if which == "followers" else follows.following_query(row.id, kind=None)
+        query = follows.followers_query(row.id) if which == "followers" else _following(who, row.id)
         rows = list(await conn.execute(query.offset(offset).limit(LIST_PAGE + 1)))
     people = [actor_view(r, ctx.base, ctx.settings.domain) for r in rows[:LIST_PAGE]]
     next_url = f"/@{row.username}/{which}?offset={offset + LIST_PAGE}" if len(rows) > LIST_PAGE else None
