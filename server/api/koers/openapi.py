@@ -342,6 +342,7 @@ def document() -> dict[str, Any]:
     from server.api.koers import openapi_purpose
 
     paths.update(openapi_purpose.paths())
+    openapi_purpose.by_handle(paths)  # the purpose reads also take handle@host
     from server.api.koers import openapi_initiatives
 
     paths.update(openapi_initiatives.paths())

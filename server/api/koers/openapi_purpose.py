@@ -50,6 +50,27 @@ BODIES: dict[str, Any] = {
 }  # fmt: skip
 
 
+COMMUNITY_PARAM = {
+    "name": "id", "in": "path", "required": True,
+    "description": "the community's id, or handle@host for a community on another instance that one of this "
+                   "instance's members joined (its purpose process runs there; taking part here federates)",
+    "schema": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                         {"type": "string", "pattern": "^[A-Za-z0-9_]{1,64}@[A-Za-z0-9.\\-]{1,253}(:[0-9]{1,5})?$"}]},
+}  # fmt: skip
+
+
+def _either(op: dict[str, Any]) -> dict[str, Any]:
+    """An operation on a community addressed by id or by handle@host."""
+    op["parameters"] = [COMMUNITY_PARAM if p.get("name") == "id" else p for p in op["parameters"]]
+    return op
+
+
+def by_handle(paths: dict[str, dict[str, Any]]) -> None:
+    """The purpose in force and its history are read by id or by handle@host too (``api.koers.purpose``)."""
+    for path in (o.C + "/purpose", o.C + "/purpose/history"):
+        _either(paths[path]["get"])
+
+
 def paths() -> dict[str, dict[str, Any]]:
     """The purpose-process paths."""
     c, p = o.C + "/purpose", o.PREFIX + "/purpose"
@@ -58,7 +79,7 @@ def paths() -> dict[str, dict[str, Any]]:
                    write=True, body="NewProposal", created=True)
     create["responses"]["202"] = {"description": "Sent to the community's own instance",
                                   "content": {"application/json": {"schema": o._ref("ProposalSent")}}}
-    return {
+    found = {
         c + "/phase": {
             "get": o._op("Where the purpose process stands, and its phases before", o._ref("PurposePhase"),
                          write=False, errors=read_errors),
@@ -83,5 +104,12 @@ def paths() -> dict[str, dict[str, Any]]:
             "get": o._op("Who has and has not yet endorsed the purpose in force", o._ref("Endorsements"),
                          write=False, errors=read_errors),
             "post": o._op("Endorse the purpose in force (members)", o._ref("Endorsed"), write=True),
+            "delete": o._op("Withdraw your endorsement of the purpose in force (members; an Undo of the Like to a "
+                            "community elsewhere)", o._ref("Endorsed"), write=True),
         },
     }  # fmt: skip
+    for path, ops in found.items():
+        if path.startswith(c):
+            for op in ops.values():
+                _either(op)
+    return found

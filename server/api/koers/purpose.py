@@ -10,6 +10,7 @@ from aiohttp import web
 
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import json_body, path_id, text
+from server.api.koers.purpose_process import community_id_of
 from server.api.koers.serialize import to_purpose_json
 from server.app import CTX
 from server.errors import NotFound
@@ -23,7 +24,7 @@ routes = web.RouteTableDef()
 async def current(request: web.Request) -> web.Response:
     """The purpose as it stands."""
     await authenticate(request, "read", required=False)
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     async with request.app[CTX].db.read() as conn:
         await communities.get(conn, community_id)
         version = await purpose.current(conn, community_id)
@@ -36,7 +37,7 @@ async def current(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     """Every version of the purpose, newest first."""
     await authenticate(request, "read", required=False)
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     async with request.app[CTX].db.read() as conn:
         await communities.get(conn, community_id)
         versions = await purpose.history(conn, community_id)

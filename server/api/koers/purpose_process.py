@@ -6,6 +6,7 @@ the caller may not see answers 404. Decisions are read through their poll or con
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from server.api.koers.params import choice, id_list, json_body, path_id, text
 from server.api.koers.serialize import iso, to_account_json
 from server.app import CTX
 from server.errors import NotFound, ValidationError
-from server.services import communities, purpose
+from server.services import communities, purpose, remote_communities
 from server.services import purpose_decisions as decisions, purpose_endorsements as endorsements
 from server.services import purpose_phases as phases, purpose_proposals as proposals
 from server.visibility import Viewer, can_see_post
@@ -24,6 +25,21 @@ from server.visibility import Viewer, can_see_post
 PREFIX = "/api/koers/v1"
 C = PREFIX + r"/communities/{id}/purpose"
 routes = web.RouteTableDef()
+REMOTE = re.compile(r"^(?P<handle>[A-Za-z0-9_]{1,64})@(?P<host>[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?)$")
+
+
+async def community_id_of(request: web.Request) -> int:
+    """The community of ``{id}``: a numeric id, or ``handle@host`` for a community on another instance
+    that this instance knows (one of its members joined it); NotFound otherwise."""
+    raw = request.match_info["id"]
+    match = REMOTE.match(raw)
+    if match is None:
+        return path_id(request)
+    async with request.app[CTX].db.read() as conn:
+        rc = await remote_communities.find(conn, match["handle"], match["host"])
+    if rc.community is None:
+        raise NotFound("no such community here yet: join it first")
+    return rc.community.id
 
 
 def _phase_json(p: phases.Phase) -> dict[str, Any]:
@@ -65,14 +81,14 @@ async def _phase_response(request: web.Request, community_id: int) -> web.Respon
 async def get_phase(request: web.Request) -> web.Response:
     """Where the purpose process stands, with the phases before."""
     await authenticate(request, "read", required=False)
-    return await _phase_response(request, path_id(request))
+    return await _phase_response(request, await community_id_of(request))
 
 
 @routes.post(C + "/phase")
 async def set_phase(request: web.Request) -> web.Response:
     """A manager moves the process to its next phase."""
     auth = await user_auth(request, "write")
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     body = await json_body(request)
     phase = choice(body, "phase", phases.PHASES, required=True)
     note = text(body, "note", max_len=phases.MAX_NOTE)
@@ -91,7 +107,7 @@ async def set_phase(request: web.Request) -> web.Response:
 async def list_proposals(request: web.Request) -> web.Response:
     """The proposals the caller may see, newest first."""
     auth = await authenticate(request, "read", required=False)
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     async with request.app[CTX].db.read() as conn:
         await communities.get(conn, community_id)
         found = await proposals.proposals(conn, auth.viewer, community_id)
@@ -109,7 +125,7 @@ async def _proposal_response(request: web.Request, viewer: Viewer, proposal_id: 
 async def create_proposal(request: web.Request) -> web.Response:
     """A member proposes a new text. For a community on another instance the proposal is sent there (202)."""
     auth = await user_auth(request, "write")
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     body = await json_body(request)
     new_text = text(body, "text", required=True, max_len=purpose.MAX_PURPOSE)
     reason = text(body, "reason", max_len=purpose.MAX_REASON)
@@ -141,7 +157,7 @@ async def _decision_response(request: web.Request, viewer: Viewer, decision_id: 
 async def open_decision(request: web.Request) -> web.Response:
     """A manager puts proposals to a poll or a consent round."""
     auth = await user_auth(request, "write")
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     body = await json_body(request)
     method = choice(body, "method", decisions.METHODS, required=True)
     ids = id_list(body, "proposal_ids", max_items=decisions.MAX_POLL_PROPOSALS)
@@ -179,7 +195,7 @@ async def close(request: web.Request) -> web.Response:
 async def list_endorsements(request: web.Request) -> web.Response:
     """Who has endorsed the version in force and who has not yet (when the member list is visible)."""
     auth = await authenticate(request, "read", required=False)
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         found = await endorsements.endorsements(conn, ctx, auth.viewer, community_id)
@@ -193,5 +209,17 @@ async def list_endorsements(request: web.Request) -> web.Response:
 async def endorse(request: web.Request) -> web.Response:
     """Endorse the purpose in force (federates as a Like of the version to a community elsewhere)."""
     auth = await user_auth(request, "write")
-    version = await endorsements.endorse(request.app[CTX], auth.need_user(), path_id(request))
+    version = await endorsements.endorse(request.app[CTX], auth.need_user(), await community_id_of(request))
     return web.json_response({"version": version, "endorsed": True})
+
+
+@routes.delete(C + "/endorsements")
+async def withdraw(request: web.Request) -> web.Response:
+    """Withdraw one's endorsement of the purpose in force (an ``Undo`` of the ``Like`` to a community elsewhere)."""
+    auth = await user_auth(request, "write")
+    community_id = await community_id_of(request)
+    await endorsements.withdraw(request.app[CTX], auth.need_user(), community_id)
+    async with request.app[CTX].db.read() as conn:
+        now = await purpose.current(conn, community_id)
+    assert now is not None  # withdraw raised NotFound otherwise
+    return web.json_response({"version": now.version, "endorsed": False})
