@@ -199,8 +199,24 @@ async def _visible_idea(conn: AsyncConnection, actor_id: int, idea_id: int) -> s
     return (await conn.execute(sa.select(t.ideas).where(t.ideas.c.id == idea_id))).one()
 
 
+async def _liked_at_home(ctx: Context, actor_id: int, idea_id: int, on: bool) -> bool:
+    """An idea of a community on another instance is supported by a like of its post (the Like
+    reaches the home, which counts it); True when that was the case and the like is done."""
+    async with ctx.db.read() as conn:
+        idea = await _visible_idea(conn, actor_id, idea_id)
+        local = (await conn.execute(sa.select(t.communities.c.local).where(t.communities.c.id == idea.community_id))).scalar()
+    if local or idea.post_id is None:
+        return False
+    if on and idea.status != "open":
+        raise Conflict("only open ideas can be supported")
+    await (posts.favourite if on else posts.unfavourite)(ctx, actor_id, idea.post_id)
+    return True
+
+
 async def support(ctx: Context, actor_id: int, idea_id: int) -> None:
     """Support an open idea (once per person; supporting again changes nothing)."""
+    if await _liked_at_home(ctx, actor_id, idea_id, True):
+        return
     async with ctx.db.write() as conn:
         idea = await _visible_idea(conn, actor_id, idea_id)
         if idea.status != "open":
@@ -216,6 +232,8 @@ async def support(ctx: Context, actor_id: int, idea_id: int) -> None:
 
 async def unsupport(ctx: Context, actor_id: int, idea_id: int) -> None:
     """Withdraw one's support (a Like of the idea's post is withdrawn by un-liking it)."""
+    if await _liked_at_home(ctx, actor_id, idea_id, False):
+        return
     async with ctx.db.write() as conn:
         await _visible_idea(conn, actor_id, idea_id)
         await conn.execute(t.idea_supports.delete().where(

@@ -9,11 +9,11 @@ from aiohttp import web
 
 from server.api.koers import (
     communities, competencies, events, ideas, initiatives, insights, network, openapi, purpose, purpose_process, results,
-    roadmap, roles,
+    remote_roadmap, roadmap, roles,
 )  # fmt: skip
 
 MODULES = (communities, purpose, purpose_process, roles, competencies, results, roadmap, ideas, insights, events, network,
-           initiatives, openapi)
+           initiatives, remote_roadmap, openapi)
 
 
 def setup(app: web.Application) -> None:

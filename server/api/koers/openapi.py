@@ -346,6 +346,9 @@ def document() -> dict[str, Any]:
     from server.api.koers import openapi_initiatives
 
     paths.update(openapi_initiatives.paths())
+    from server.api.koers import openapi_remote
+
+    paths.update(openapi_remote.paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -359,7 +362,7 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": {**SCHEMAS, **BODIES, **openapi_events.SCHEMAS, **openapi_events.BODIES,
                         **openapi_purpose.SCHEMAS, **openapi_purpose.BODIES, **openapi_initiatives.SCHEMAS,
-                        **openapi_initiatives.BODIES},
+                        **openapi_initiatives.BODIES, **openapi_remote.SCHEMAS},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An OAuth 2 access token from /oauth/token"}},
         },  # fmt: skip

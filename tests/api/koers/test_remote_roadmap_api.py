@@ -1,0 +1,68 @@
+"""Koers API for the roadmap and idea box of a community on another instance, on both backends:
+the /remote_communities/{handle@host}/... routes and the id routes for the same community."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from server.storage import schema as t
+from tests.api.conftest import api_token
+from tests.api.koers.conftest import Caller
+from tests.server.web.test_remote_roadmap_pages import GROUP, HOST, item_doc, join, remote_garden, sent, store
+
+R = f"/remote_communities/garden@{HOST}"
+
+
+async def test_remote_roadmap_through_the_api(instance) -> None:  # type: ignore[no-untyped-def]
+    group_id, community_id = await remote_garden(instance)
+    beds = await store(instance, group_id, item_doc(1, "Raised beds", "planned", supports=2))
+    rota = await store(instance, group_id, item_doc(2, "Members' rota", "idea", to=[GROUP]))
+    bob_account = await instance.create_member("bob")
+    bob = Caller(instance, await api_token(instance, "bob"), bob_account.actor_id)
+    anon = Caller(instance, None)
+
+    status, body = await anon.get(R + "/roadmap")
+    assert status == 200 and [(i["title"], i["status"], i["supports"]) for i in body] == [("Raised beds", "planned", 2)]
+    assert (await anon.get(f"/remote_communities/nowhere@{HOST}/roadmap"))[0] == 404
+    assert (await anon.post(f"{R}/roadmap/{beds}/support"))[0] == 401
+
+    await join(instance, bob.actor_id, group_id)
+    status, body = await bob.get(R + "/roadmap")
+    assert {i["title"] for i in body} == {"Raised beds", "Members' rota"}
+    status, body = await bob.post(f"{R}/roadmap/{beds}/support")
+    assert status == 200 and (body["supports"], body["supporting"]) == (3, True)
+    status, body = await bob.post(f"{R}/roadmap/{rota}/follow")
+    assert status == 200 and body["following"] is True
+    assert [d["object"] for d in await sent(instance, "Follow")] == [f"http://{HOST}/c/garden/roadmap/2"]
+    assert (await bob.post(f"{R}/roadmap/999999/support"))[0] == 404
+
+    # The id routes answer for the same community.
+    status, body = await bob.get(f"/communities/{community_id}/roadmap")
+    assert status == 200 and {i["title"] for i in body} == {"Raised beds", "Members' rota"}
+    status, body = await bob.post(f"/communities/{community_id}/roadmap", {"title": "Sneaky"})
+    assert status == 403  # a remote roadmap is written at home only
+
+
+async def test_remote_ideas_through_the_api(instance) -> None:  # type: ignore[no-untyped-def]
+    group_id, community_id = await remote_garden(instance)
+    bob_account = await instance.create_member("bob")
+    bob = Caller(instance, await api_token(instance, "bob"), bob_account.actor_id)
+    status, _ = await bob.post(R + "/ideas", {"title": "Seed swap"})
+    assert status == 403 and await sent(instance, "Create") == []  # members only
+    await join(instance, bob.actor_id, group_id)
+    assert (await bob.post(R + "/ideas", {"title": ""}))[0] == 422
+    status, idea = await bob.post(R + "/ideas", {"title": "Seed swap", "text": "Monthly", "audience": "community"})
+    assert status == 201 and (idea["title"], idea["status"], idea["audience"]) == ("Seed swap", "open", "community")
+    assert [d["object"]["koers:idea"] for d in await sent(instance, "Create")] == [True]
+
+    status, box = await bob.get(R + "/ideas")
+    assert status == 200 and box["community_id"] == str(community_id) and [i["title"] for i in box["ideas"]] == ["Seed swap"]
+    status, body = await bob.post(f"{R}/ideas/{idea['post_id']}/support")
+    assert status == 200 and body == {"post_id": idea["post_id"], "supported": True}
+    assert len(await sent(instance, "Like")) == 1  # the Group counts it at home
+    status, body = await bob.post(f"/ideas/{idea['id']}/unsupport")  # the id route: an Undo of the Like
+    assert status == 200
+    assert [d["object"]["type"] for d in await sent(instance, "Undo")] == ["Like"]
+    async with instance.db.read() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(t.idea_supports))).scalar_one() == 0
+    assert (await bob.post(f"{R}/ideas/999999/support"))[0] == 404
