@@ -12,6 +12,7 @@ from aiohttp import web
 
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import choice, json_body, optional_id, path_id, required_id, text
+from server.api.koers.purpose_process import community_id_of
 from server.app import CTX
 from server.errors import BadRequest
 from server.services import communities, idea_outcomes, ideas
@@ -44,7 +45,7 @@ async def _answer(request: web.Request, viewer: Any, idea_id: int, status: int =
 async def list_ideas(request: web.Request) -> web.Response:
     """The ideas the caller may see, most supported first; ``?status=`` filters (default: all)."""
     auth = await authenticate(request, "read", required=False)
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     status = request.query.get("status") or None
     if status is not None and status not in ideas.STATUSES:
         raise BadRequest(f"status: one of {', '.join(ideas.STATUSES)}")
@@ -58,7 +59,7 @@ async def list_ideas(request: web.Request) -> web.Response:
 async def submit(request: web.Request) -> web.Response:
     """A member adds an idea to the box."""
     auth = await user_auth(request, "write")
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     body = await json_body(request)
     title = text(body, "title", required=True, max_len=ideas.MAX_TITLE)
     description = text(body, "text", max_len=ideas.MAX_TEXT)

@@ -349,6 +349,7 @@ def document() -> dict[str, Any]:
     from server.api.koers import openapi_remote
 
     paths.update(openapi_remote.paths())
+    openapi_remote.by_handle(paths)  # roadmap and idea-box reads also take handle@host
     return {
         "openapi": "3.1.0",
         "info": {

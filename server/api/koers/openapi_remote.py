@@ -27,6 +27,15 @@ def _op(summary: str, ok: Any, *, write: bool, ids: tuple[str, ...] = (), **kw: 
     return op
 
 
+def by_handle(paths: dict[str, dict[str, Any]]) -> None:
+    """The roadmap and idea-box reads (and adding an idea) take handle@host as well as the id."""
+    from server.api.koers.openapi_purpose import _either
+
+    for path, method in ((o.C + "/roadmap", "get"), (o.C + "/roadmap", "post"), (o.C + "/roadmap/{item_id}", "get"),
+                         (o.C + "/ideas", "get"), (o.C + "/ideas", "post")):  # fmt: skip
+        _either(paths[path][method])
+
+
 def paths() -> dict[str, dict[str, Any]]:
     """The remote roadmap and idea box paths."""
     read_errors = ("401", "403", "404")

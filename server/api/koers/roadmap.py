@@ -1,7 +1,8 @@
 """Koers API: a community's roadmap — items the caller may see, adding items, changing status.
 
 Reads go through ``roadmap.items`` / ``roadmap.get_item`` (``visibility.items_visible_to``): an
-item hidden from the caller answers 404, exactly as one that does not exist.
+item hidden from the caller answers 404, exactly as one that does not exist. Reads take the
+community's id or ``handle@host`` for a community on another instance (its roadmap as known here).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import choice, json_body, optional_id, path_id, text
+from server.api.koers.purpose_process import community_id_of
 from server.api.koers.serialize import to_item_json
 from server.app import CTX
 from server.services import communities, roadmap
@@ -24,7 +26,7 @@ AUDIENCES = tuple(a.value for a in ITEM_AUDIENCES)
 async def list_items(request: web.Request) -> web.Response:
     """The roadmap items the caller may see, most recently changed first."""
     auth = await authenticate(request, "read", required=False)
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     async with request.app[CTX].db.read() as conn:
         await communities.get(conn, community_id)
         found = await roadmap.items(conn, auth.viewer, community_id)
@@ -35,7 +37,7 @@ async def list_items(request: web.Request) -> web.Response:
 async def create_item(request: web.Request) -> web.Response:
     """A member adds an item to the roadmap."""
     auth = await user_auth(request, "write")
-    community_id = path_id(request)
+    community_id = await community_id_of(request)
     body = await json_body(request)
     title = text(body, "title", required=True, max_len=roadmap.MAX_TITLE)
     description = text(body, "description", max_len=roadmap.MAX_DESCRIPTION)
@@ -64,7 +66,7 @@ async def _item_response(request: web.Request, community_id: int, item_id: int, 
 async def get_item(request: web.Request) -> web.Response:
     """One item with its status history."""
     await authenticate(request, "read", required=False)
-    return await _item_response(request, path_id(request), path_id(request, "item_id"))
+    return await _item_response(request, await community_id_of(request), path_id(request, "item_id"))
 
 
 @routes.post(PREFIX + r"/communities/{id}/roadmap/{item_id}/status")

@@ -66,3 +66,20 @@ async def test_remote_ideas_through_the_api(instance) -> None:  # type: ignore[n
     async with instance.db.read() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(t.idea_supports))).scalar_one() == 0
     assert (await bob.post(f"{R}/ideas/999999/support"))[0] == 404
+
+
+async def test_id_routes_take_handle_at_host(instance) -> None:  # type: ignore[no-untyped-def]
+    group_id, community_id = await remote_garden(instance)
+    beds = await store(instance, group_id, item_doc(1, "Raised beds", "planned"))
+    bob_account = await instance.create_member("bob")
+    bob = Caller(instance, await api_token(instance, "bob"), bob_account.actor_id)
+    await join(instance, bob.actor_id, group_id)
+    status, body = await bob.get(f"/communities/garden@{HOST}/roadmap")
+    assert status == 200 and [(i["id"], i["community_id"]) for i in body] == [(str(beds), str(community_id))]
+    status, body = await bob.get(f"/communities/garden@{HOST}/roadmap/{beds}")
+    assert status == 200 and body["history"][0]["to_status"] == "planned"
+    status, idea = await bob.post(f"/communities/garden@{HOST}/ideas", {"title": "Bee hotel"})
+    assert status == 201 and idea["community_id"] == str(community_id)
+    status, listed = await bob.get(f"/communities/garden@{HOST}/ideas")
+    assert [i["title"] for i in listed] == ["Bee hotel"]
+    assert (await bob.get(f"/communities/nowhere@{HOST}/roadmap"))[0] == 404
