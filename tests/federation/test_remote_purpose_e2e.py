@@ -10,12 +10,14 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from federation.actors import fetch_signed
+
 from server.services import communities, purpose, purpose_decisions as decisions, purpose_endorsements
 from server.services import purpose_phases as phases, purpose_proposals as proposals
 from server.services.posts import viewer_for_actor
 from server.storage import schema as t
 from tests.conftest import post_form
-from tests.federation.e2e_helpers import actor_on, pump
+from tests.federation.e2e_helpers import actor_on, follow_remote, pump
 
 pytestmark = pytest.mark.slow
 
@@ -106,3 +108,79 @@ async def test_member_on_b_takes_part_in_the_purpose_process_from_bs_pages(make_
     async with a.db.read() as conn:
         assert (await purpose.current(conn, garden.id)).version == 2
     assert "I endorse version 2 of the purpose" in await (await client.get(page + "/purpose")).text()
+
+
+async def test_proposals_and_a_poll_of_a_reach_bs_page_and_bob_votes_there(make_instance) -> None:  # type: ignore[no-untyped-def]
+    """A's member's proposal reaches B's page (indexed there too), A's poll decision shows on B with a vote
+    form whose vote A counts, and the proposals' states on B follow A's (being decided, adopted / not)."""
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    amir = await a.create_member("amir")
+    bob = await b.create_member("bob")
+    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
+                                                purpose_text="Grow food together")  # fmt: skip
+    await communities.join(a.ctx, amir.actor_id, garden.id)
+    client = await b.login("bob")
+    page = f"/c/garden@{a.settings.domain}"
+    await client.get(f"/authorize_interaction?uri={a.url}/communities/garden")
+    await post_form(client, page + "/join", {}, page=page)
+    await pump(a, b)
+    # The phase moves after the join: each move is an Update of the Group, and B follows.
+    for phase in ("inventory", "discussion", "drafting"):
+        await phases.set_phase(a.ctx, alice.actor_id, garden.id, phase)
+    await pump(a, b)
+    assert "Where the purpose stands: Drafting" in await (await client.get(page + "/purpose")).text()
+
+    amir_post = await proposals.create_proposal(a.ctx, amir.actor_id, garden.id, "Grow food for the street", "street")
+    await pump(a, b)
+    html = await (await client.get(page + "/purpose")).text()
+    assert "Proposal by amir" in html and '<ins aria-label="added">for the street</ins>' in html
+    async with a.db.read() as conn:
+        (p,) = await proposals.proposals(conn, await viewer_for_actor(conn, alice.actor_id), garden.id)
+        assert p.post_id == amir_post
+    decision_id = await decisions.open_decision(a.ctx, alice.actor_id, garden.id, "poll", [p.id])
+    await pump(a, b)
+    html = await (await client.get(page + "/purpose")).text()
+    assert "A poll since" in html and "being decided" in html and "Which text do we adopt?" in html
+    action = re.search(rf'action="({re.escape(page)}/purpose/decisions/\d+/vote)"', html)
+    assert action is not None
+    res = await post_form(client, action[1], {"choice": "0"}, page=page + "/purpose")
+    assert res.status == 302
+    await pump(a, b)
+    async with a.db.read() as conn:
+        assert (await decisions.get_decision(conn, decision_id)).counts == {"Adopt": 1, "Keep current": 0}
+    closed = await decisions.close_decision(a.ctx, alice.actor_id, decision_id)
+    assert closed.result == "adopted"
+    await pump(a, b)
+    html = await (await client.get(page + "/purpose")).text()
+    assert "In force: version 2" in html and "Grow food for the street" in html
+    assert "Proposal by amir</strong> (@amir@" in html and "· adopted ·" in html
+    assert "No decision is open that this instance knows of." in html
+
+    # "Refresh from A" is harmless when B is up to date (members only).
+    res = await post_form(client, page + "/refresh", {}, page=page)
+    assert res.status == 302
+    assert f"Up to date with {a.settings.domain}" in await (await client.get(page)).text()
+
+
+async def test_process_document_shows_proposals_to_members_only(make_instance) -> None:  # type: ignore[no-untyped-def]
+    """The process document goes through the visibility module: B's member (signing) sees the community's
+    proposals, B's instance actor (not a member) only the phase."""
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
+                                                purpose_text="Grow food together")  # fmt: skip
+    for phase in ("inventory", "discussion", "drafting"):
+        await phases.set_phase(a.ctx, alice.actor_id, garden.id, phase)
+    await proposals.create_proposal(a.ctx, alice.actor_id, garden.id, "Grow food for all", "all")
+    url = f"{a.url}/communities/garden/purpose/process"
+    as_instance = await fetch_signed(b.app, url, refresh=True)
+    assert as_instance["koers:purposePhase"]["koers:phase"] == "drafting" and as_instance["koers:proposals"] == []
+    await follow_remote(b, a, bob.actor_id, "/communities/garden")
+    await pump(a, b)
+    as_bob = await fetch_signed(b.app, url, as_actor=bob.actor_id, refresh=True)
+    assert [p["content"] for p in as_bob["koers:proposals"]] == ["Grow food for all"]
+    assert as_bob["koers:proposals"][0]["koers:state"] == "open"
