@@ -21,6 +21,7 @@ everything else goes on to the handler registered before.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -53,6 +54,20 @@ CHANGES = ("role.created", "role.assigned", "role.released", "role.term_changed"
 
 def _stamp() -> str:
     return secrets.token_hex(6)
+
+
+def _role_key(role_uri: str) -> str:
+    return hashlib.sha256(role_uri.encode()).hexdigest()[:16]
+
+
+def join_id(actor_uri: str, role_uri: str) -> str:
+    """The id of a member's ``Join`` of a role, without its stamp: ``{actor}#roles/join/{key of the role}``.
+
+    The Group's answer names our ``Join`` by id only (the transport keeps no embedded object from
+    another host), and a Group answering later (a manager approved) no longer has that id: so the
+    id itself says whose claim of which role it is, and both sides build it the same way.
+    """
+    return f"{actor_uri}#roles/join/{_role_key(role_uri)}"
 
 
 async def _role_and_group(conn: AsyncConnection, role_id: int) -> tuple[sa.Row, sa.Row] | None:
@@ -121,24 +136,25 @@ class RoleOutbox:
             return
         role, group = found
         kind = "Join" if event.kind == "role.remote_claimed" else "Leave"
+        activity_id = f"{join_id(actor.uri, role.uri)}/{_stamp()}" if kind == "Join" else f"{actor.uri}#roles/leave/{_stamp()}"
         doc = convert.activity(
-            self.ctx.base, kind, id=f"{actor.uri}#roles/{kind.lower()}/{role.id}/{_stamp()}", actor=actor.uri,
+            self.ctx.base, kind, id=activity_id, actor=actor.uri,
             object=role.uri, to=[group.uri],
         )  # fmt: skip
         await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [group.id]))
 
 
 async def send_answer(conn: AsyncConnection, base: str, role_id: int, actor_id: int, kind: str,
-                      join_id: str | None = None) -> None:  # fmt: skip
+                      join: str | None = None) -> None:  # fmt: skip
     """The Group's ``Accept`` / ``Reject`` of a remote actor's ``Join`` of a local role."""
     found = await _role_and_group(conn, role_id)
     actor = await _actor(conn, actor_id)
     if found is None or found[1].domain is not None or actor.domain is None or not found[0].uri:
         return
     role, group = found
-    join = {"id": join_id or f"{actor.uri}#roles/join/{role.id}", "type": "Join", "actor": actor.uri, "object": role.uri}
+    answered = {"id": join or join_id(actor.uri, role.uri), "type": "Join", "actor": actor.uri, "object": role.uri}
     doc = convert.activity(
-        base, kind, id=f"{role.uri}#{kind.lower()}/{actor.id}/{_stamp()}", actor=group.uri, object=join, to=[actor.uri],
+        base, kind, id=f"{role.uri}#{kind.lower()}/{actor.id}/{_stamp()}", actor=group.uri, object=answered, to=[actor.uri],
     )  # fmt: skip
     await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [actor.id]))
 
@@ -204,26 +220,42 @@ def _update(previous: Handler) -> Handler:
     return handle
 
 
+async def _claim_answered(app: web.Application, activity: dict[str, Any]) -> tuple[sa.Row, sa.Row] | None:
+    """(role, member) when the activity answers one of our members' ``Join`` of a remote role."""
+    inner = activity.get("object")
+    answered = first_id(inner)
+    if not answered or "#roles/join/" not in answered:
+        return None
+    member_uri, _, rest = answered.partition("#roles/join/")
+    key = rest.split("/")[0]
+    async with ctx_of(app).db.read() as conn:
+        member = await actor_by_uri(conn, member_uri)
+        if member is None or member.domain is not None:
+            return None
+        rh = t.role_holders
+        for role in await conn.execute(
+            sa.select(t.roles).join(rh, rh.c.role_id == t.roles.c.id)
+            .join(t.communities, t.communities.c.id == t.roles.c.community_id)
+            .where(rh.c.actor_id == member.id, t.communities.c.local.is_(False), t.roles.c.uri.is_not(None))
+        ):  # fmt: skip
+            if _role_key(role.uri) == key:
+                return role, member
+    return None
+
+
 def _answer(previous: Handler, kind: str) -> Handler:
     async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        inner = activity.get("object")
-        if type_of(inner) != "Join" or not isinstance(inner, dict):
+        found = await _claim_answered(app, activity)
+        if found is None:
             return await previous(app, activity, signer_id)
-        async with ctx_of(app).db.read() as conn:
-            role = (await conn.execute(sa.select(t.roles).where(t.roles.c.uri == first_id(inner.get("object"))))).first()
-            member = await actor_by_uri(conn, first_id(inner.get("actor")))
-            if role is None or not await roles.is_remote_role(conn, role.id):
-                return await previous(app, activity, signer_id)
         actor_id = await the_actor(app, activity, signer_id)
-        await settle_claim(app, role, member, actor_id, accepted=kind == "Accept")
+        await settle_claim(app, found[0], found[1], actor_id, accepted=kind == "Accept")
 
     return handle
 
 
-async def settle_claim(app: web.Application, role: sa.Row, member: sa.Row | None, group_id: int, *, accepted: bool) -> None:
+async def settle_claim(app: web.Application, role: sa.Row, member: sa.Row, group_id: int, *, accepted: bool) -> None:
     """The Group answered our member's claim: held (and told so), or the request is gone."""
-    if member is None or member.domain is not None:
-        raise Ignore("unknown_member", "an answer for someone who is not ours")
     rh = t.role_holders
     where = (rh.c.role_id == role.id, rh.c.actor_id == member.id)
     async with ctx_of(app).db.write() as conn:

@@ -108,3 +108,43 @@ async def test_roles_events_and_terms_follow_across_instances(make_instance) -> 
 async def roles_of(inst, community_id: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
     async with inst.db.read() as conn:
         return {r.name: r.id for r in await roles.roles_of(conn, community_id)}
+
+
+async def test_claims_of_approval_roles_wait_for_a_manager(make_instance) -> None:  # type: ignore[no-untyped-def]
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    await b.create_member("bob")
+    await b.create_member("cas")
+    energy = await communities.create_community(a.ctx, alice.actor_id, handle="energy", name="Energy Co-op",
+                                                purpose_text="Power the street with the sun")  # fmt: skip
+    analyst = await roles.create_role(a.ctx, alice.actor_id, energy.id, name="Data analyst", fill_mode="approval")
+    page = f"/c/energy@{a.settings.domain}"
+    clients = {}
+    for name in ("bob", "cas"):
+        clients[name] = client = await b.login(name)
+        await client.get(f"/authorize_interaction?uri={quote(a.url + '/communities/energy', safe='')}", allow_redirects=False)
+        assert (await post_form(client, page + "/join", {}, page=page)).status == 302
+        await pump(a, b)
+    on_b = await _role_id_on(b, f"{a.url}/c/energy/roles/{analyst}")
+    for name in ("bob", "cas"):
+        html = await (await clients[name].get(page + "/roles")).text()
+        assert "Ask for this role" in html
+        assert (await post_form(clients[name], f"{page}/roles/{on_b}/claim", {}, page=page + "/roles")).status == 302
+    await pump(a, b)
+
+    # On A both ask; nobody holds it yet, and B still says the claims wait.
+    bob_on_a, cas_on_a = [await actor_on(a, f"{b.url}/users/{n}") for n in ("bob", "cas")]
+    async with a.db.read() as conn:
+        role = await roles.get_role(conn, energy.id, analyst)
+    assert role.holders == [] and {p.id for p in role.requested} == {bob_on_a, cas_on_a}
+    assert "waiting for an answer" in await (await clients["bob"].get(page + "/roles")).text()
+
+    # Alice approves bob (Accept: he holds it on B) and declines cas (Reject: her claim is gone).
+    await roles.assign_role(a.ctx, alice.actor_id, analyst, bob_on_a)
+    await roles.unassign_role(a.ctx, alice.actor_id, analyst, cas_on_a)
+    await pump(a, b)
+    assert "You hold this role." in await (await clients["bob"].get(page + "/roles")).text()
+    html = await (await clients["cas"].get(page + "/roles")).text()
+    assert "waiting for an answer" not in html and "Ask for this role" in html and f"@bob@{b.settings.domain}" not in html
+    assert 'href="/@bob"' in html  # bob is listed as the holder (a local account on B)
