@@ -37,6 +37,7 @@ from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 200  # proposals / decisions / versions read from one document
+MAX_FETCHES = 20  # posts of proposals / decisions fetched in one sync (the rest on the next one)
 RESULTS = ("adopted", "kept", "blocked")
 
 
@@ -130,9 +131,8 @@ async def _fetch_missing(app: web.Application, uris: list[str], signers: Any) ->
         known = set(
             (await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.uri.in_(uris)))).scalars()
         ) if uris else set()  # fmt: skip
-    for uri in uris:
-        if uri not in known:
-            await lookup(app, uri, as_actor=signers[0] if signers else None)
+    for uri in [u for u in uris if u not in known][:MAX_FETCHES]:
+        await lookup(app, uri, as_actor=signers[0] if signers else None)
 
 
 async def _store_versions(conn: AsyncConnection, community: sa.Row, versions: list[tuple]) -> None:  # type: ignore[type-arg]

@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 from federation.actors import fetch_signed
-
 from server.services import communities, purpose, purpose_decisions as decisions, purpose_endorsements
 from server.services import purpose_phases as phases, purpose_proposals as proposals
 from server.services.posts import viewer_for_actor

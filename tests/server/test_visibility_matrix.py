@@ -519,6 +519,9 @@ PROPOSAL_EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
     "purpose_page": item_sees,
     "api_proposal": item_sees,
     "api_proposals": item_sees,
+    # The Group's process document (ActivityPub): an unsigned fetch is anonymous whoever sends it; a
+    # member's signed fetch sees them (tests/federation/test_remote_purpose_e2e.py).
+    "ap_process": lambda audience, viewer: False,
 }
 
 
@@ -529,6 +532,10 @@ def observe_proposal(world: World, surface: str, viewer: str) -> bool:
         status, _ = world.get(viewer, path)
         assert status in (200, 404), status
         return status == 200
+    if surface == "ap_process":
+        status, body = world.get(viewer, "/communities/vmc/purpose/process")
+        assert status == 200, status
+        return "vpproposalq" in body
     if surface == "api_proposals":
         cid = world.service(lambda conn: _proposal_community(conn))
         status, body = world.get(viewer, f"/api/koers/v1/communities/{cid}/purpose/proposals")
