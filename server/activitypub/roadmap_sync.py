@@ -159,6 +159,26 @@ def wrap_incoming(previous: Handler) -> Handler:
     return handle
 
 
+def wrap_accept(previous: Handler) -> Handler:
+    """Accept handler: a Group confirming one of our members' follows of a roadmap item (or of its
+    roadmap) is not an answer to a membership request, so it must not reach the follow handler
+    (which would match the member's follow of the Group itself)."""
+
+    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+        inner = activity.get("object")
+        target = first_id(inner.get("object")) if isinstance(inner, dict) and type_of(inner) == "Follow" else None
+        if target is None or target == first_id(activity.get("actor")):
+            return await previous(app, activity, signer_id)
+        async with ctx_of(app).db.read() as conn:
+            item = (await conn.execute(sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == target))).scalar()
+        if item is None and target != f"{first_id(activity.get('actor'))}/roadmap":
+            return await previous(app, activity, signer_id)
+        await the_actor(app, activity, signer_id)
+        log.info("follow of %s confirmed by %s", target, first_id(activity.get("actor")))
+
+    return handle
+
+
 class RemoteRoadmapOutbox:
     """Our members' supports and follows of remote items, sent to the item's Group (in-transaction)."""
 
@@ -210,4 +230,5 @@ def install(app: web.Application, handlers: Any) -> None:
     """Wrap Create/Update/Add for remote roadmap items and send our members' supports and follows."""
     for name in ("Create", "Update", "Add"):
         handlers.register(name, wrap_incoming(handlers.get(name)))
+    handlers.register("Accept", wrap_accept(handlers.get("Accept")))
     RemoteRoadmapOutbox(ctx_of(app)).register()

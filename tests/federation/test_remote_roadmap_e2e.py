@@ -113,6 +113,19 @@ async def test_partner_member_follows_supports_and_feeds_a_remote_roadmap(make_i
     assert any(n["type"] == "mention" and "now on the roadmap" in n["status"]["content"] for n in listed)
     assert (await _item_on(b, await _uri(a, new_item))) is not None
 
+    # Another idea from B is declined at A: B's idea page shows it, and bob is told.
+    res = await post_form(bob, page + "/ideas", {"title": "Golf course", "text": "", "audience": "public"},
+                          page=page + "/ideas")  # fmt: skip
+    await pump(a, b)
+    async with a.db.read() as conn:
+        golf = [i for i in await ideas.list_ideas(conn, Viewer(), garden.id, status="open") if i.title == "Golf course"]
+    await idea_outcomes.decline(a.ctx, alice.actor_id, golf[0].id)
+    await pump(a, b)
+    async with b.db.read() as conn:
+        states = dict((await conn.execute(sa.select(t.ideas.c.title, t.ideas.c.status))).all())
+    assert states == {"Seed swap table": "promoted", "Golf course": "declined"}
+    assert "will not take it up" in await (await bob.get("/notifications")).text()
+
 
 async def test_following_the_roadmap_collection_covers_items_created_later(make_instance) -> None:  # type: ignore[no-untyped-def]
     a = await make_instance(run_workers=False)
@@ -145,6 +158,16 @@ async def test_following_the_roadmap_collection_covers_items_created_later(make_
     assert (await _item_on(b, uri)).status == "planned"
     async with a.db.read() as conn:
         assert carol_on_a in await roadmap_social.remote_audience(conn, later)
+    # carol stops following the roadmap: the next new item no longer reaches her instance.
+    async with b.db.write() as conn:
+        undo = convert.undo(b.ctx.base, activity_id=f"{carol_uri}#follows/roadmap/undo", actor=carol_uri, inner=doc)
+        await enqueue(conn, activity=undo, actor_id=carol.actor_id, inboxes=await inboxes_for(conn, [group_on_b]))
+    await pump(a, b)
+    async with a.db.read() as conn:
+        assert (await conn.execute(sa.select(t.roadmap_subscriptions.c.actor_id))).scalars().all() == []
+    unheard = await roadmap.create_item(a.ctx, alice.actor_id, garden.id, title="Pond", status="idea")
+    await pump(a, b)
+    assert await _item_on(b, await _uri(a, unheard)) is None
     # A members-only item never leaves A.
     hidden = await roadmap.create_item(a.ctx, alice.actor_id, garden.id, title="Staff parking", audience="members")
     await pump(a, b)

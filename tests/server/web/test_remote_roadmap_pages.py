@@ -34,7 +34,7 @@ async def remote_garden(instance) -> tuple[int, int]:  # type: ignore[no-untyped
         res = await conn.execute(t.actors.insert().values(
             uri=GROUP, url=f"http://{HOST}/c/garden", kind="group", username="garden", domain=HOST,
             display_name="Garden", inbox=f"{GROUP}/inbox", followers_url=f"{GROUP}/followers",
-            created_at=now, updated_at=now))  # fmt: skip
+            created_at=now, updated_at=now, fetched_at=now))  # fmt: skip
         group_id = int(res.inserted_primary_key[0])
         res = await conn.execute(t.communities.insert().values(actor_id=group_id, name="Garden", local=False,
                                                                created_at=now))  # fmt: skip
@@ -220,3 +220,22 @@ async def test_remote_item_visibility_cells(instance, audience: str) -> None:  #
         expected = viewer in EXPECTED[audience]
         assert page is expected, f"{viewer} on the page, {audience} item"
         assert bool(api) is expected, f"{viewer} in the API, {audience} item"
+
+
+async def test_accept_of_an_item_follow_leaves_the_membership_alone(instance) -> None:  # type: ignore[no-untyped-def]
+    """The Group confirming a follow of one of its items is not an Accept of the member's join."""
+    from federation.state import INBOX_HANDLERS
+
+    group_id, _ = await remote_garden(instance)
+    await store(instance, group_id, item_doc(1, "Raised beds", "planned"))
+    bob = await instance.create_member("bob")
+    async with instance.db.write() as conn:
+        await conn.execute(t.follows.insert().values(follower_id=bob.actor_id, target_id=group_id, state="pending",
+                                                     uri=f"{instance.url}/users/bob#follows/1", created_at=clock.now()))  # fmt: skip
+    accept = {"id": f"{GROUP}#accepts/roadmap/1", "type": "Accept", "actor": GROUP,
+              "object": {"id": f"{instance.url}/users/bob#follows/roadmap/1/1", "type": "Follow",
+                         "actor": f"{instance.url}/users/bob", "object": f"http://{HOST}/c/garden/roadmap/1"}}  # fmt: skip
+    await instance.app[INBOX_HANDLERS].get("Accept")(instance.app, accept, group_id)
+    async with instance.db.read() as conn:
+        state = (await conn.execute(sa.select(t.follows.c.state).where(t.follows.c.follower_id == bob.actor_id))).scalar()
+    assert state == "pending"
