@@ -71,6 +71,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         await _demo_ideas(ctx, ids, progress)
         await _demo_federation_admin(ctx, progress)
         await _demo_terms_and_initiatives(ctx, ids, progress)
+        await _demo_remote_roadmap(ctx, ids, progress)
         progress("demo ready")
     finally:
         await db.close()
@@ -404,3 +405,41 @@ async def _demo_federation_admin(ctx: Context, progress: Callable[[str], None]) 
     progress("adding a partner organisation and a domain block")
     await federation_admin.add_partner(ctx.db, "koers.waterschap.example", "Waterschap Rivierenland")
     await federation_admin.block(ctx.db, "spam.example", "silence", "Advertising waves in replies")
+
+
+async def _demo_remote_roadmap(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
+    """A community of the partner organisation as this instance knows it (/c/rivers@koers.waterschap.example):
+    its roadmap as the Group published it, anouk a member who supports one item and follows another,
+    and her idea that the partner put on its roadmap. Nothing is sent (the partner is fictional)."""
+    from server import clock
+    from server.activitypub.roadmap_sync import store_item
+
+    progress("adding a partner's community with its roadmap and ideas")
+    host, now = "koers.waterschap.example", clock.now()
+    group_uri = f"https://{host}/communities/rivers"
+    public = "https://www.w3.org/ns/activitystreams#Public"
+    items = [(1, "Green dyke pilot", "in_progress", 7, [public]), (2, "Open data on water levels", "planned", 4, [public]),
+             (3, "Volunteer river clean-up", "done", 12, [public]), (4, "Shared sensor budget", "idea", 2, [group_uri]),
+             (5, "Rain gardens on the campus", "planned", 1, [public])]  # fmt: skip
+    async with ctx.db.write() as conn:
+        res = await conn.execute(t.actors.insert().values(
+            uri=group_uri, url=f"https://{host}/c/rivers", kind="group", username="rivers", domain=host,
+            display_name="Living Rivers", summary_html="<p>Room for the river, together with the neighbours.</p>",
+            inbox=f"{group_uri}/inbox", followers_url=f"{group_uri}/followers", created_at=now, updated_at=now,
+            fetched_at=now))  # fmt: skip
+        group = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == res.inserted_primary_key[0]))).one()
+        await conn.execute(t.follows.insert().values(follower_id=ids["anouk"], target_id=group.id, state="accepted",
+                                                     created_at=now))  # fmt: skip
+        stored = {}
+        for n, title, status, supports, to in items:
+            stored[n] = await store_item(conn, {
+                "id": f"https://{host}/c/rivers/roadmap/{n}", "type": "Article", "name": title, "content": "",
+                "attributedTo": group_uri, "audience": group_uri, "to": to, "cc": [f"{group_uri}/followers"],
+                "koers:status": status, "likes": {"type": "Collection", "totalItems": supports}}, group, notify=False)  # fmt: skip
+        community_id = (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == group.id))).scalar_one()
+        await conn.execute(t.communities.update().where(t.communities.c.id == community_id).values(name="Living Rivers"))
+        await conn.execute(t.roadmap_supports.insert().values(item_id=stored[1], actor_id=ids["anouk"], created_at=now))
+        await conn.execute(t.roadmap_followers.insert().values(item_id=stored[2], actor_id=ids["anouk"], created_at=now))
+        await conn.execute(t.ideas.insert().values(
+            community_id=community_id, author_id=ids["anouk"], title="Rain gardens on the campus", audience="public",
+            status="promoted", promoted_kind="roadmap", promoted_to_id=stored[5], created_at=now, updated_at=now))  # fmt: skip

@@ -29,7 +29,7 @@ async def test_demo_loads_once_and_pages_render(tmp_path, backend, new_database_
             async def count(table, *where):
                 return (await conn.execute(sa.select(sa.func.count()).select_from(table).where(*where))).scalar()
 
-            assert await count(t.communities) == 3
+            assert await count(t.communities, t.communities.c.local.is_(True)) == 3
             audiences = set((await conn.execute(sa.select(t.posts.c.audience).distinct())).scalars())
             assert audiences == {"public", "unlisted", "followers", "community", "members", "partners", "direct"}
             statuses = set((await conn.execute(sa.select(t.roadmap_items.c.status).distinct())).scalars())
