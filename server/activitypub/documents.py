@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
+from federation import policy
 from federation.documents import activity_json, ap_viewer, wants_activitypub
 from server.activitypub import convert
 from server.activitypub.objects import load_post
@@ -35,12 +36,25 @@ PAGE_SIZE = 20
 
 
 async def viewer_of(request: web.Request) -> Viewer:
-    """The visibility viewer of an ActivityPub GET: the signer, or anonymous."""
+    """The visibility viewer of an ActivityPub GET: the signer, or anonymous.
+
+    A signer on a host we do not federate with (suspended, or outside the allowlist) sees no more
+    than anyone: its follows and memberships may outlive the block, its reading of them does not.
+    In secure mode it is refused outright, as an unsigned request would be.
+    """
     signed = await ap_viewer(request)
     if signed is None:
         return ANONYMOUS
     actor_id, domain = signed
-    local = domain == request.app[CTX].settings.domain
+    ctx = request.app[CTX]
+    local = domain == ctx.settings.domain
+    if not local:
+        async with ctx.db.read() as conn:
+            refused = await policy.is_refused(conn, ctx.settings, domain)
+        if refused and ctx.settings.secure_mode:
+            raise web.HTTPUnauthorized(text="signature refused: host not federated with")
+        if refused:
+            return ANONYMOUS
     return Viewer(actor_id=actor_id, local=local, domain=None if local else domain)
 
 

@@ -15,7 +15,9 @@ and verified by the instance like any other signed GET:
 - ``follower``: an accepted follower of ``ana``;
 - ``cmember``: an accepted member of the community (an accepted follow of its Group);
 - ``partner``: an actor on a partner instance (its host is in ``partners``);
-- ``mentioned``: the actor every post mentions (and a member of another community, which opens nothing here).
+- ``mentioned``: the actor every post mentions (and a member of another community, which opens nothing here);
+- ``refused``: a follower of ``ana`` and a member of every community, on a host the admin suspended
+  afterwards: it reads no more than ``anonymous``.
 
 Each cell is one test, named ``[backend-surface-audience-viewer]``; the expected answers are the
 table ``EXPECTED`` below, written out cell by cell so a reviewer can read and challenge it.
@@ -51,10 +53,10 @@ from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, 
 
 A = Audience
 AP = "application/activity+json"
-VIEWERS = ("anonymous", "stranger", "follower", "cmember", "partner", "mentioned")
+VIEWERS = ("anonymous", "stranger", "follower", "cmember", "partner", "mentioned", "refused")
 HOSTS = {"stranger": "stranger.example", "follower": "follower.example", "cmember": "member.example",
-         "partner": "partner.example", "mentioned": "mention.example"}  # fmt: skip
-NAMES = {"stranger": "stra", "follower": "fol", "cmember": "cmem", "partner": "par", "mentioned": "men"}
+         "partner": "partner.example", "mentioned": "mention.example", "refused": "refused.example"}  # fmt: skip
+NAMES = {"stranger": "stra", "follower": "fol", "cmember": "cmem", "partner": "par", "mentioned": "men", "refused": "ref"}
 
 # What each surface is:
 # post            GET /users/ana/posts/{id}                 (Note; the post in that audience)
@@ -74,65 +76,65 @@ NAMES = {"stranger": "stra", "follower": "fol", "cmember": "cmem", "partner": "p
 # ``members`` never leaves the instance: no remote viewer ever gets it. Roadmap items and events have
 # no followers audience and no mentions. ``y`` = the viewer gets the object, ``.`` = it does not.
 EXPECTED_TABLE = """
-surface           audience   anonymous stranger follower cmember partner mentioned
-post              public     y y y y y y
-post              unlisted   y y y y y y
-post              followers  . . y . . y
-post              community  . . . y . y
-post              members    . . . . . .
-post              partners   . . . . y y
-post              direct     . . . . . y
-post_activity     public     y y y y y y
-post_activity     unlisted   y y y y y y
-post_activity     followers  . . y . . y
-post_activity     community  . . . y . y
-post_activity     members    . . . . . .
-post_activity     partners   . . . . y y
-post_activity     direct     . . . . . y
-reply             public     y y y y y y
-reply             unlisted   y y y y y y
-reply             followers  . . y . . y
-reply             community  . . . y . y
-reply             members    . . . . . .
-reply             partners   . . . . y y
-reply             direct     . . . . . y
-author_outbox     public     y y y y y y
-author_outbox     unlisted   . . . . . .
-author_outbox     followers  . . y . . y
-author_outbox     community  . . . y . y
-author_outbox     members    . . . . . .
-author_outbox     partners   . . . . y y
-author_outbox     direct     . . . . . y
-community_outbox  public     y y y y y y
-community_outbox  unlisted   . . . . . .
-community_outbox  followers  . . y . . y
-community_outbox  community  . . . y . y
-community_outbox  members    . . . . . .
-community_outbox  partners   . . . . y y
-proposal          community  . . . y . .
-decision          community  . . . y . .
-proposal_in_process community . . . y . .
-decision_in_process community . . . y . .
-roadmap_item      public     y y y y y y
-roadmap_item      unlisted   y y y y y y
-roadmap_item      community  . . . y . .
-roadmap_item      members    . . . . . .
-roadmap_item      partners   . . . . y .
-item_followers    public     y y y y y y
-item_followers    unlisted   y y y y y y
-item_followers    community  . . . y . .
-item_followers    members    . . . . . .
-item_followers    partners   . . . . y .
-roadmap           public     y y y y y y
-roadmap           unlisted   y y y y y y
-roadmap           community  . . . y . .
-roadmap           members    . . . . . .
-roadmap           partners   . . . . y .
-event             public     y y y y y y
-event             unlisted   y y y y y y
-event             community  . . . y . .
-event             members    . . . . . .
-event             partners   . . . . y .
+surface           audience   anonymous stranger follower cmember partner mentioned refused
+post              public     y y y y y y y
+post              unlisted   y y y y y y y
+post              followers  . . y . . y .
+post              community  . . . y . y .
+post              members    . . . . . . .
+post              partners   . . . . y y .
+post              direct     . . . . . y .
+post_activity     public     y y y y y y y
+post_activity     unlisted   y y y y y y y
+post_activity     followers  . . y . . y .
+post_activity     community  . . . y . y .
+post_activity     members    . . . . . . .
+post_activity     partners   . . . . y y .
+post_activity     direct     . . . . . y .
+reply             public     y y y y y y y
+reply             unlisted   y y y y y y y
+reply             followers  . . y . . y .
+reply             community  . . . y . y .
+reply             members    . . . . . . .
+reply             partners   . . . . y y .
+reply             direct     . . . . . y .
+author_outbox     public     y y y y y y y
+author_outbox     unlisted   . . . . . . .
+author_outbox     followers  . . y . . y .
+author_outbox     community  . . . y . y .
+author_outbox     members    . . . . . . .
+author_outbox     partners   . . . . y y .
+author_outbox     direct     . . . . . y .
+community_outbox  public     y y y y y y y
+community_outbox  unlisted   . . . . . . .
+community_outbox  followers  . . y . . y .
+community_outbox  community  . . . y . y .
+community_outbox  members    . . . . . . .
+community_outbox  partners   . . . . y y .
+proposal          community  . . . y . . .
+decision          community  . . . y . . .
+proposal_in_process community . . . y . . .
+decision_in_process community . . . y . . .
+roadmap_item      public     y y y y y y y
+roadmap_item      unlisted   y y y y y y y
+roadmap_item      community  . . . y . . .
+roadmap_item      members    . . . . . . .
+roadmap_item      partners   . . . . y . .
+item_followers    public     y y y y y y y
+item_followers    unlisted   y y y y y y y
+item_followers    community  . . . y . . .
+item_followers    members    . . . . . . .
+item_followers    partners   . . . . y . .
+roadmap           public     y y y y y y y
+roadmap           unlisted   y y y y y y y
+roadmap           community  . . . y . . .
+roadmap           members    . . . . . . .
+roadmap           partners   . . . . y . .
+event             public     y y y y y y y
+event             unlisted   y y y y y y y
+event             community  . . . y . . .
+event             members    . . . . . . .
+event             partners   . . . . y . .
 """
 
 
@@ -142,13 +144,13 @@ event             partners   . . . . y .
 # members_collection  GET /communities/{handle}/members?page=1   (lists ana)
 # author_following    GET /users/ana/following?page=1            (lists the community's Group)
 MEMBERSHIP_TABLE = """
-surface             visibility anonymous stranger follower cmember partner mentioned
-members_collection  public     y y y y y y
-members_collection  members    . . . y . .
-members_collection  instance   . . . . . .
-author_following    public     y y y y y y
-author_following    members    . . . y . .
-author_following    instance   . . . . . .
+surface             visibility anonymous stranger follower cmember partner mentioned refused
+members_collection  public     y y y y y y y
+members_collection  members    . . . y . . .
+members_collection  instance   . . . . . . .
+author_following    public     y y y y y y y
+author_following    members    . . . y . . .
+author_following    instance   . . . . . . .
 """
 MEMBER_LISTS = {"public": "rvpub", "members": "rvmem", "instance": "rvins"}
 
@@ -255,10 +257,14 @@ async def _build(world: RemoteWorld, database_url: str, data_dir: Path) -> None:
             {"follower_id": actor_ids["follower"], "target_id": ana.actor_id, "state": "accepted", "created_at": now},
             *({"follower_id": actor_ids["cmember"], "target_id": g, "state": "accepted", "created_at": now}
               for g in [group, *group_actors]),
+            {"follower_id": actor_ids["refused"], "target_id": ana.actor_id, "state": "accepted", "created_at": now},
+            *({"follower_id": actor_ids["refused"], "target_id": g, "state": "accepted", "created_at": now}
+              for g in [group, *group_actors]),
             # Being a member of some other community opens nothing here.
             {"follower_id": actor_ids["mentioned"], "target_id": other.actor_id, "state": "accepted", "created_at": now},
         ])  # fmt: skip
         await conn.execute(t.partners.insert().values(domain=HOSTS["partner"], state="active", created_at=now))
+        await conn.execute(t.domain_blocks.insert().values(domain=HOSTS["refused"], severity="suspend", created_at=now))
 
     def in_community(audience: Audience) -> int | None:
         return None if audience is A.DIRECT else community.id
