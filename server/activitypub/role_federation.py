@@ -215,7 +215,8 @@ def _update(previous: Handler) -> Handler:
         actors = await role_sync.resolve_holders(app, [doc])
         async with ctx_of(app).db.write() as conn:
             community_id = await ensure_remote_community(conn, group)
-            await role_sync.store_remote_role(conn, community_id, doc, actors)
+            if await role_sync.store_remote_role(conn, community_id, doc, actors) is None:
+                raise Ignore("not_the_community", "a role of another community")
 
     return handle
 

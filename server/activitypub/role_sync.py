@@ -88,13 +88,17 @@ def _competencies(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
     return list(out.items())[:MAX_COMPETENCIES]
 
 
-async def _upsert_role(conn: AsyncConnection, community_id: int, doc: dict[str, Any]) -> int:
+async def _upsert_role(conn: AsyncConnection, community_id: int, doc: dict[str, Any]) -> int | None:
     name = (text.html_to_text(str(doc.get("name") or "")) or doc["id"])[:MAX_NAME]
     fill_mode = doc.get("koers:fillMode") if doc.get("koers:fillMode") in FILL_MODES else "assigned"
     values = {"name": name, "fill_mode": fill_mode, "term_days": _term_days(doc.get("koers:termDays")),
               "description_html": text.sanitise_html(str(doc.get("content") or ""))}  # fmt: skip
     r = t.roles
-    found = (await conn.execute(sa.select(r.c.id).where(r.c.uri == doc["id"]))).scalar()
+    row = (await conn.execute(sa.select(r.c.id, r.c.community_id).where(r.c.uri == doc["id"]))).first()
+    if row is not None and row.community_id != community_id:
+        log.info("role %s belongs to another community; not changed", doc["id"])
+        return None
+    found = row.id if row is not None else None
     clash = (
         await conn.execute(sa.select(r.c.id).where(r.c.community_id == community_id, r.c.name == name, r.c.uri != doc["id"]))
     ).scalar()
@@ -107,9 +111,15 @@ async def _upsert_role(conn: AsyncConnection, community_id: int, doc: dict[str, 
     return int(found)
 
 
-async def store_remote_role(conn: AsyncConnection, community_id: int, doc: dict[str, Any], actors: dict[str, int]) -> int:
-    """Insert or refresh one remote role (its competencies and holders, as the origin says); its id here."""
+async def store_remote_role(conn: AsyncConnection, community_id: int, doc: dict[str, Any],
+                            actors: dict[str, int]) -> int | None:  # fmt: skip
+    """Insert or refresh one remote role (its competencies and holders, as the origin says); its id here.
+
+    None when the id is a role of another community (a Group updates only its own roles).
+    """
     role_id = await _upsert_role(conn, community_id, doc)
+    if role_id is None:
+        return None
     rc, rh = t.role_competencies, t.role_holders
     await conn.execute(rc.delete().where(rc.c.role_id == role_id))
     comps = _competencies(doc)

@@ -71,4 +71,4 @@ async def test_opt_out_of_insights_and_back(world: World) -> None:
     status, error = await world.member.put(path, {"opted_out": "yes"})
     assert status == 422 and "opted_out" in error["error"]
     assert (await world.anonymous.get(path))[0] == 401
-    assert (await world.member.get(f"/communities/999999/insights/opt_out"))[0] == 404
+    assert (await world.member.get("/communities/999999/insights/opt_out"))[0] == 404

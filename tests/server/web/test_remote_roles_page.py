@@ -141,3 +141,19 @@ async def test_a_refresh_follows_the_origin_and_keeps_pending_claims(instance) -
     html = await (await client.get(PAGE + "/roles")).text()
     assert "Data lead" in html and "Data analyst" not in html and f"@dirk@{HOST}" not in html
     assert "Your claim is waiting for an answer" in html
+
+
+async def test_a_role_of_another_community_is_not_changed(instance) -> None:  # type: ignore[no-untyped-def]
+    _, community_id, _ = await _setup(instance)
+    now = clock.now()
+    async with instance.db.write() as conn:
+        other = await conn.execute(t.actors.insert().values(
+            uri=f"{ORIGIN}/communities/kitchen", kind="group", username="kitchen", domain=HOST,
+            inbox=f"{ORIGIN}/communities/kitchen/inbox", created_at=now, updated_at=now))  # fmt: skip
+        res = await conn.execute(t.communities.insert().values(actor_id=other.inserted_primary_key[0], name="Kitchen",
+                                                               local=False, created_at=now))  # fmt: skip
+        kitchen = int(res.inserted_primary_key[0])
+        # Energy's role 1, sent as if it were the kitchen's: refused, energy's copy unchanged.
+        assert await role_sync.store_remote_role(conn, kitchen, _role(1, "Taken over", "open", []), {}) is None
+    html = await (await instance.client.get(PAGE + "/roles")).text()
+    assert "Event host" in html and "Taken over" not in html and f"@dirk@{HOST}" in html
