@@ -1,5 +1,5 @@
 """The smaller endpoints apps call on start: markers, bookmarks, favourites, conversations, and the
-features Koers does not have but must answer validly (trends, announcements, filters …)."""
+features Koers does not have but must answer validly (trends, announcements …)."""
 
 from __future__ import annotations
 
@@ -107,8 +107,6 @@ async def public_empty(request: web.Request) -> web.Response:
     return json([])
 
 
-@routes.get("/api/v1/filters")
-@routes.get("/api/v2/filters")
 @routes.get("/api/v1/followed_tags")
 @routes.get("/api/v1/endorsements")
 @routes.get("/api/v1/featured_tags")

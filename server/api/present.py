@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api.entities import AccountExtras, to_mastodon_account, to_mastodon_status
+from server.api.filters import filter_json
 from server.context import Context
+from server.services import filters
+from server.services.text import html_to_text
 from server.services.views import ActorView, load_actors, load_posts
 from server.storage import schema as t
 from server.visibility import Viewer
@@ -73,8 +76,13 @@ async def account_json(conn: AsyncConnection, ctx: Context, actor_id: int) -> di
     return found[0]
 
 
-async def statuses_json(conn: AsyncConnection, ctx: Context, viewer: Viewer, ids: list[int]) -> list[dict]:
-    """Statuses for post ids (already visibility-checked), in order."""
+async def statuses_json(conn: AsyncConnection, ctx: Context, viewer: Viewer, ids: list[int], *,
+                        context: str | None = None) -> list[dict]:  # fmt: skip
+    """Statuses for post ids (already visibility-checked), in order.
+
+    ``context`` (``home``, ``public``, ``thread``, ``account``, ``notifications``) applies the
+    viewer's filters there: a ``hide`` match leaves the status out, others add ``filtered``.
+    """
     posts = await load_posts(conn, viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
     if not posts:
         return []
@@ -108,4 +116,33 @@ async def statuses_json(conn: AsyncConnection, ctx: Context, viewer: Viewer, ids
     for post in posts:
         post.muted = (post.thread_root_id or post.id) in muted_threads
         out.append(to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts, hidden_totals=hidden))
+    if context is not None and viewer.actor_id is not None:
+        out = apply_filters(await filters.active(conn, viewer.actor_id, context), out)
     return out
+
+
+def _searchable(status: dict) -> str:
+    """What filter keywords look at: text, content warning, media descriptions, poll options."""
+    parts = [html_to_text(status.get("content") or ""), status.get("spoiler_text") or ""]
+    parts += [m.get("description") or "" for m in status.get("media_attachments") or []]
+    parts += [o.get("title") or "" for o in (status.get("poll") or {}).get("options") or []]
+    return "\n".join(parts)
+
+
+def apply_filters(active: list[filters.Filter], statuses: list[dict]) -> list[dict]:
+    """Leave out statuses a ``hide`` filter matches; mark the others' matches in ``filtered``."""
+    if not active:
+        return statuses
+    kept = []
+    for status in statuses:
+        shown = status["reblog"] if status.get("reblog") else status
+        found = filters.matches(active, int(shown["id"]), _searchable(shown))
+        if any(m.filter.action == "hide" for m in found):
+            continue
+        results = [{"filter": filter_json(m.filter), "keyword_matches": m.keywords or None,
+                    "status_matches": [str(i) for i in m.status_ids] or None} for m in found]  # fmt: skip
+        status["filtered"] = results
+        if status.get("reblog"):
+            status["reblog"]["filtered"] = results
+        kept.append(status)
+    return kept

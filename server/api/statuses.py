@@ -170,8 +170,8 @@ async def status_context(request: web.Request) -> web.Response:
         if not await can_see_post(conn, auth.viewer, path_id(request)):
             raise NotFound("Record not found")
         ancestors, descendants = await timelines.thread(conn, auth.viewer, path_id(request))
-        return json({"ancestors": await statuses_json(conn, c, auth.viewer, ancestors),
-                     "descendants": await statuses_json(conn, c, auth.viewer, descendants)})  # fmt: skip
+        return json({"ancestors": await statuses_json(conn, c, auth.viewer, ancestors, context="thread"),
+                     "descendants": await statuses_json(conn, c, auth.viewer, descendants, context="thread")})  # fmt: skip
 
 
 async def _action(request: web.Request, scope: str, action) -> web.Response:  # type: ignore[no-untyped-def]

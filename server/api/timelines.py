@@ -22,11 +22,11 @@ from server.visibility import listed_for
 routes = web.RouteTableDef()
 
 
-async def _answer(request: web.Request, viewer, fetch) -> web.Response:  # type: ignore[no-untyped-def]
+async def _answer(request: web.Request, viewer, fetch, context: str = "home") -> web.Response:  # type: ignore[no-untyped-def]
     c = ctx(request)
     async with c.db.read() as conn:
         ids = await fetch(conn)
-        body = await statuses_json(conn, c, viewer, ids)
+        body = await statuses_json(conn, c, viewer, ids, context=context)
     return json(body, headers=link_header(request, ids, c.base))
 
 
@@ -43,7 +43,7 @@ async def public(request: web.Request) -> web.Response:
     p = await params.read(request)
     return await _answer(request, auth.viewer, lambda conn: timelines.public(
         conn, auth.viewer, page(p), local=bool(p.bool("local")), remote=bool(p.bool("remote")),
-        only_media=bool(p.bool("only_media"))))  # fmt: skip
+        only_media=bool(p.bool("only_media"))), "public")  # fmt: skip
 
 
 @routes.get("/api/v1/timelines/tag/{tag}")
@@ -52,7 +52,7 @@ async def tag(request: web.Request) -> web.Response:
     p = await params.read(request)
     name = request.match_info["tag"].lstrip("#")
     return await _answer(request, auth.viewer, lambda conn: timelines.tag(conn, auth.viewer, name, page(p),
-                                                                           local=bool(p.bool("local"))))  # fmt: skip
+                                                                           local=bool(p.bool("local"))), "public")  # fmt: skip
 
 
 @routes.get(r"/api/v1/timelines/list/{id:\d+}")

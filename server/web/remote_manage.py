@@ -68,8 +68,9 @@ async def manage_page(request: web.Request) -> web.Response:
 @routes.post(BASE + "/requests")
 async def decide_request(request: web.Request) -> web.Response:
     """Approve or decline one join request; the decision goes to the community's home."""
+    await require_user(request)
+    data = await form(request)  # the CSRF token is checked before anything is looked up
     user, rc = await _managed(request)
-    data = await form(request)
     assert rc.community is not None
     decision = data.get("decision")
     if decision not in ("accept", "reject"):
@@ -87,8 +88,9 @@ async def decide_request(request: web.Request) -> web.Response:
 @routes.post(BASE + r"/roadmap/{item_id:\d+}")
 async def item_status(request: web.Request) -> web.Response:
     """Move one roadmap item to another status at the community's home."""
-    user, rc = await _managed(request)
+    await require_user(request)
     data = await form(request)
+    user, rc = await _managed(request)
     assert rc.community is not None
     try:
         item_id = int(request.match_info["item_id"])
