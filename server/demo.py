@@ -72,6 +72,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         await _demo_federation_admin(ctx, progress)
         await _demo_terms_and_initiatives(ctx, ids, progress)
         await _demo_remote_roadmap(ctx, ids, progress)
+        await _demo_remote_roles(ctx, ids, progress)
         progress("demo ready")
     finally:
         await db.close()
@@ -443,3 +444,45 @@ async def _demo_remote_roadmap(ctx: Context, ids: dict[str, int], progress: Call
         await conn.execute(t.ideas.insert().values(
             community_id=community_id, author_id=ids["anouk"], title="Rain gardens on the campus", audience="public",
             status="promoted", promoted_kind="roadmap", promoted_to_id=stored[5], created_at=now, updated_at=now))  # fmt: skip
+
+
+async def _demo_remote_roles(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
+    """The partner community's roles as it published them (/c/rivers@koers.waterschap.example/roles): a
+    river warden of the partner whose term has passed, anouk holding the open role of volunteer
+    coordinator, and her claim of the approval role waiting for the partner's managers."""
+    from datetime import timedelta
+
+    from server import clock
+    from server.activitypub.role_sync import store_remote_role
+
+    progress("adding the partner community's roles")
+    host, now = "koers.waterschap.example", clock.now()
+    async with ctx.db.write() as conn:
+        group = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.username == "rivers", t.actors.c.domain == host))).first()
+        if group is None:
+            return
+        community_id = (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == group.id))).scalar_one()
+        res = await conn.execute(t.actors.insert().values(
+            uri=f"https://{host}/users/femke", url=f"https://{host}/@femke", kind="person", username="femke", domain=host,
+            display_name="Femke de Wit", inbox=f"https://{host}/users/femke/inbox", created_at=now, updated_at=now,
+            fetched_at=now))  # fmt: skip
+        people = {f"https://{host}/users/femke": int(res.inserted_primary_key[0])}
+        anouk = (await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == ids["anouk"]))).scalar_one()
+        people[anouk] = ids["anouk"]
+        roles_doc = [
+            ("River warden", "assigned", 90, f"https://{host}/users/femke", now - timedelta(days=95), [("water management", "expert")]),
+            ("Volunteer coordinator", "open", 180, anouk, now - timedelta(days=20), [("organising", None)]),
+            ("Sensor data analyst", "approval", None, None, None, [("data analysis", None), ("python", None)]),
+        ]  # fmt: skip
+        stored = []
+        for n, (name, fill_mode, term, holder, since, comps) in enumerate(roles_doc, start=1):
+            uri = f"https://{host}/c/rivers/roles/{n}"
+            terms = [{"koers:holder": holder, "startTime": clock.iso(since),
+                      "koers:endsAt": clock.iso(since + timedelta(days=term))}] if holder and term and since else []  # fmt: skip
+            stored.append(await store_remote_role(conn, community_id, {
+                "id": uri, "type": "Page", "name": name, "koers:role": True, "koers:fillMode": fill_mode,
+                "koers:termDays": term, "koers:competencies": [{"name": c, "koers:level": lv} for c, lv in comps],
+                "koers:holders": {"id": f"{uri}/holders", "type": "Collection", "items": [holder] if holder else []},
+                "koers:terms": terms}, people))  # fmt: skip
+        await conn.execute(t.role_holders.insert().values(role_id=stored[2], actor_id=ids["anouk"], state="requested",
+                                                          created_at=now))  # fmt: skip
