@@ -91,6 +91,17 @@ def create_app(settings: Settings, *, db: Database | None = None, run_migrations
             await role_terms.stop_sweeper(task)
 
     app.cleanup_ctx.append(role_terms_ctx)
+
+    async def scheduled_ctx(app: web.Application) -> AsyncIterator[None]:
+        from server.services import scheduled
+
+        scheduled.register(app[CTX])
+        task = scheduled.start_publisher(app[CTX]) if settings.run_workers else None
+        yield
+        if task is not None:
+            await scheduled.stop_publisher(task)
+
+    app.cleanup_ctx.append(scheduled_ctx)
     for setup in _area_setups():
         setup(app)
     return app

@@ -110,7 +110,6 @@ async def public_empty(request: web.Request) -> web.Response:
 @routes.get("/api/v1/followed_tags")
 @routes.get("/api/v1/endorsements")
 @routes.get("/api/v1/featured_tags")
-@routes.get("/api/v1/scheduled_statuses")
 @routes.get("/api/v1/push/subscription")
 async def private_empty(request: web.Request) -> web.Response:
     if request.path.endswith("/push/subscription"):

@@ -17,7 +17,7 @@ from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import accounts_by_id, statuses_json
 from server.errors import NotFound, ValidationError
-from server.services import conversations, idempotency, posts, timelines
+from server.services import conversations, idempotency, posts, scheduled, timelines
 from server.services.posts import Draft, PollSpec
 from server.services.timelines import page_ids
 from server.storage import schema as t
@@ -75,8 +75,6 @@ async def create_status(request: web.Request) -> web.Response:
         if existing is not None:
             return json(await status_json(request, auth.viewer, existing))
     p = await params.read(request)
-    if p.str("scheduled_at"):
-        raise ValidationError("scheduled posts are not supported", field="scheduled_at")
     language = p.str("language", max_len=16)
     draft = Draft(
         source=p.str("status") or "", audience=parse_audience(p), spoiler_text=p.str("spoiler_text") or "",
@@ -84,6 +82,13 @@ async def create_status(request: web.Request) -> web.Response:
         community_id=p.id("community_id"), media_ids=tuple(p.ids("media_ids")), poll=parse_poll(p), fmt="plain",
         application_id=auth.app_id,
     )  # fmt: skip
+    if p.str("scheduled_at"):
+        from server.api.scheduled_statuses import parse_time, scheduled_json
+
+        scheduled_id = await scheduled.schedule(c, auth.actor_id, draft, parse_time(p.str("scheduled_at")))  # type: ignore[arg-type]
+        async with c.db.read() as conn:
+            item = await scheduled.get(conn, auth.actor_id, scheduled_id)  # type: ignore[arg-type]
+        return json(await scheduled_json(request, item))
     post_id = await posts.create_post(c, auth.actor_id, draft)  # type: ignore[arg-type]
     if key:
         await idempotency.remember(c, auth.user_id, key, post_id)  # type: ignore[arg-type]

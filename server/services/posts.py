@@ -135,8 +135,8 @@ async def _render_with_mentions(
     return rendered, known
 
 
-async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
-    """Publish a post (or a result) for a local author; returns its id."""
+def check_draft(draft: Draft) -> None:
+    """What can be checked of a draft without the database (also before scheduling it)."""
     source = draft.source or ""
     if draft.kind not in KINDS:
         raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
@@ -159,6 +159,11 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
     if draft.kind == "result" and draft.community_id is None:
         raise ValidationError("a result belongs to a community", field="community_id")
 
+
+async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
+    """Publish a post (or a result) for a local author; returns its id."""
+    check_draft(draft)
+    source = draft.source or ""
     async with ctx.db.write() as conn:
         author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).first()
         if author is None or author.domain is not None:

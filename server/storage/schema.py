@@ -921,3 +921,16 @@ filter_statuses = sa.Table(
     sa.Column("created_at", Stamp, nullable=False),
     sa.UniqueConstraint("filter_id", "post_id", name="uq_filter_statuses_pair"),
 )
+
+# --- scheduled posts (Mastodon's scheduled statuses) ------------------------------------------
+
+# A post to publish at ``scheduled_at``: ``params`` holds the draft as the client gave it.
+scheduled_posts = sa.Table(
+    "scheduled_posts",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id"),
+    sa.Column("scheduled_at", Stamp, nullable=False, index=True),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+)

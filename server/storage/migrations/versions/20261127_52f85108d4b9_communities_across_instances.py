@@ -1,15 +1,15 @@
 """communities across instances
 
-Revision ID: 32c57c40ead2
+Revision ID: 52f85108d4b9
 Revises: 17993d5e7729
-Create Date: 2026-11-27 00:43:27.072494
+Create Date: 2026-11-27 00:59:01.908848
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '32c57c40ead2'
+revision = '52f85108d4b9'
 down_revision = '17993d5e7729'
 branch_labels = None
 depends_on = None
@@ -30,6 +30,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('filters', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_filters_actor_id'), ['actor_id'], unique=False)
+
+    op.create_table('scheduled_posts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('scheduled_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_scheduled_posts_actor_id_actors'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scheduled_posts'))
+    )
+    with op.batch_alter_table('scheduled_posts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scheduled_posts_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scheduled_posts_scheduled_at'), ['scheduled_at'], unique=False)
 
     op.create_table('filter_keywords',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -97,6 +110,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_filter_keywords_filter_id'))
 
     op.drop_table('filter_keywords')
+    with op.batch_alter_table('scheduled_posts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scheduled_posts_scheduled_at'))
+        batch_op.drop_index(batch_op.f('ix_scheduled_posts_actor_id'))
+
+    op.drop_table('scheduled_posts')
     with op.batch_alter_table('filters', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_filters_actor_id'))
 

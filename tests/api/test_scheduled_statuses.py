@@ -1,0 +1,77 @@
+"""Scheduled posts from Mastodon apps (Mastodon.py): scheduled, listed, moved, cancelled, and
+published by the worker when due — once, in the audience asked for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from mastodon import MastodonAPIError, MastodonNotFoundError
+
+from server import clock
+from server.services import scheduled
+from server.storage import schema as t
+from tests.api.conftest import in_thread, mastodon_for
+from tests.conftest import Instance
+
+
+async def test_schedule_list_move_cancel_and_publish(instance: Instance) -> None:
+    await instance.create_member("ann")
+    ann = await mastodon_for(instance, "ann")
+    when = clock.now() + timedelta(hours=2)
+    made = await in_thread(ann.status_post, "Workshop starts in an hour", visibility="private", scheduled_at=when)
+    assert made["params"]["text"] == "Workshop starts in an hour" and made["params"]["visibility"] == "private"
+    assert abs((made["scheduled_at"] - when).total_seconds()) < 1
+    assert [s["id"] for s in await in_thread(ann.scheduled_statuses)] == [made["id"]]
+    assert await in_thread(ann.account_statuses, (await in_thread(ann.me))["id"]) == []  # not published yet
+
+    later = when + timedelta(days=1)
+    moved = await in_thread(ann.scheduled_status_update, made["id"], later)
+    assert abs((moved["scheduled_at"] - later).total_seconds()) < 1
+    other = await in_thread(ann.status_post, "Never mind", scheduled_at=when)
+    await in_thread(ann.scheduled_status_delete, other["id"])
+    with pytest.raises(MastodonNotFoundError):
+        await in_thread(ann.scheduled_status, other["id"])
+
+    assert await scheduled.publish_due(instance.ctx, now=when) == 0  # not due yet
+    assert await scheduled.publish_due(instance.ctx, now=later + timedelta(seconds=1)) == 1
+    assert await scheduled.publish_due(instance.ctx, now=later + timedelta(seconds=2)) == 0  # once only
+    published = await in_thread(ann.account_statuses, (await in_thread(ann.me))["id"])
+    assert [s["visibility"] for s in published] == ["private"]
+    assert "Workshop starts" in published[0]["content"]
+    assert await in_thread(ann.scheduled_statuses) == []
+
+
+async def test_bad_schedules_are_refused_and_nothing_is_kept(instance: Instance) -> None:
+    await instance.create_member("ann")
+    await instance.create_member("bob")
+    ann = await mastodon_for(instance, "ann")
+    with pytest.raises(MastodonAPIError, match="5 minutes"):
+        await in_thread(ann.status_post, "Too soon", scheduled_at=clock.now() + timedelta(minutes=1))
+    with pytest.raises(MastodonAPIError, match="needs text"):
+        await in_thread(ann.status_post, "", scheduled_at=clock.now() + timedelta(hours=1))
+    token_headers = {"Authorization": f"Bearer {ann.access_token}"}
+    resp = await instance.client.post("/api/v1/statuses", data={"status": "x", "scheduled_at": "next tuesday"},
+                                      headers=token_headers)  # fmt: skip
+    assert resp.status == 422 and "ISO 8601" in (await resp.json())["error"]
+    async with instance.db.read() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(t.scheduled_posts))).scalar_one() == 0
+    # Someone else's scheduled post is not found.
+    mine = await in_thread(ann.status_post, "Mine", scheduled_at=clock.now() + timedelta(hours=1))
+    bob = await mastodon_for(instance, "bob")
+    with pytest.raises(MastodonNotFoundError):
+        await in_thread(bob.scheduled_status_delete, mine["id"])
+    assert [s["id"] for s in await in_thread(ann.scheduled_statuses)] == [mine["id"]]
+
+
+async def test_a_post_that_became_impossible_is_dropped(instance: Instance) -> None:
+    await instance.create_member("ann")
+    ann = await mastodon_for(instance, "ann")
+    parent = await in_thread(ann.status_post, "A thread")
+    reply = await in_thread(ann.status_post, "A late reply", in_reply_to_id=parent["id"],
+                            scheduled_at=clock.now() + timedelta(hours=1))  # fmt: skip
+    await in_thread(ann.status_delete, parent["id"])
+    assert await scheduled.publish_due(instance.ctx, now=clock.now() + timedelta(hours=2)) == 0
+    with pytest.raises(MastodonNotFoundError):
+        await in_thread(ann.scheduled_status, reply["id"])
