@@ -39,7 +39,7 @@ async def roles_held(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
         await conn.execute(
             sa.select(
                 t.roles.c.id, t.roles.c.name, t.communities.c.name.label("community_name"),
-                community_actor.c.username.label("community_handle"),
+                community_actor.c.username.label("community_handle"), community_actor.c.domain.label("community_domain"),
             )
             .select_from(
                 t.role_holders.join(t.roles, t.roles.c.id == t.role_holders.c.role_id)

@@ -64,6 +64,8 @@ async def test_roles_events_and_terms_follow_across_instances(make_instance) -> 
     assert f"@bob@{b.settings.domain}" in a_page
     html = await (await client.get(page + "/roles")).text()
     assert "You hold this role." in html and "Give up this role" in html and "term ends" in html
+    profile = await (await client.get("/@bob")).text()  # his profile here links to the role on B's page
+    assert f'href="{page}/roles#role-{on_b}"' in profile and f'href="{page}"' in profile
 
     # A result delivered by the role: on B its card links to the role on B's roles page, not to a 404.
     await posts.create_post(a.ctx, alice.actor_id, posts.Draft(
