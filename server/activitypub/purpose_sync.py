@@ -148,13 +148,14 @@ async def _store_versions(conn: AsyncConnection, community: sa.Row, versions: li
 
 
 async def _post_ids(conn: AsyncConnection, community_id: int, uris: list[str]) -> dict[str, sa.Row]:
+    """Our copies of the named posts — only those addressed to this community (a Group cannot claim others)."""
     if not uris:
         return {}
     rows = await conn.execute(
-        sa.select(t.posts.c.id, t.posts.c.uri, t.posts.c.author_id, t.posts.c.community_id, t.posts.c.created_at)
-        .where(t.posts.c.uri.in_(uris), t.posts.c.deleted_at.is_(None))
+        sa.select(t.posts.c.id, t.posts.c.uri, t.posts.c.author_id, t.posts.c.created_at, t.posts.c.extra)
+        .where(t.posts.c.uri.in_(uris), t.posts.c.community_id == community_id, t.posts.c.deleted_at.is_(None))
     )  # fmt: skip
-    return {r.uri: r for r in rows if r.community_id in (community_id, None)}
+    return {r.uri: r for r in rows}
 
 
 async def _store_process(conn: AsyncConnection, community_id: int, proposals: list[dict[str, Any]],
@@ -188,11 +189,12 @@ async def _store_process(conn: AsyncConnection, community_id: int, proposals: li
         if exists is not None:
             await conn.execute(pp.update().where(pp.c.id == exists).values(state=state, decision_id=decision_id))
             continue
-        content, reason = p.get("content"), p.get("summary")
-        if not isinstance(content, str) or not content.strip() or len(content) > purpose.MAX_PURPOSE:
+        # The text is the author's own (their post's koers:proposal), not what the index document says.
+        body = (post.extra or {}).get("proposal")
+        if not isinstance(body, dict) or not str(body.get("text", "")).strip():
             continue
         base = koers(p, "version")
-        new_id = await insert_index_row(conn, post, community_id, content, reason[: purpose.MAX_REASON] if isinstance(reason, str) else "",
+        new_id = await insert_index_row(conn, post, community_id, str(body["text"]), str(body.get("reason", "")),
                                         base if isinstance(base, int) and 0 <= base < 2**31 else 0, state)  # fmt: skip
         await conn.execute(pp.update().where(pp.c.id == new_id).values(decision_id=decision_id))
 
