@@ -7,7 +7,8 @@ collection (``koers:holders``, embedded) and each holding's term (``koers:terms`
 ``role_holders`` rows whose actors are resolved before the write. Two ways in: the syncer registered
 with ``remote_sync`` fetches the Group's ``koers:roles`` collection once a member joined, and the
 origin's ``Update`` of a role (``role_federation``) refreshes one role whenever its holders or terms
-change. Our own members' pending claims (``requested``) survive a refresh.
+change. Our own members' pending claims (``requested``) survive a refresh, and a member whose term
+of such a role has passed is notified here (``koers.role_term_ended``) as a local holder would be.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from server.activitypub import remote_sync
 from server.activitypub.incoming_common import ctx_of
 from server.activitypub.ingest import parse_time
 from server.activitypub.vocab import ids, same_origin
-from server.services import text
+from server.services import notifications, role_terms, text
 from server.services.role_terms import MAX_TERM_DAYS
 from server.services.roles import FILL_MODES, MAX_NAME
 from server.storage import schema as t
@@ -134,11 +135,25 @@ async def store_remote_role(conn: AsyncConnection, community_id: int, doc: dict[
         since, ends_at = terms.get(uri, (None, None))
         values = {"state": "held", "created_at": since or now, "ends_at": ends_at}
         where = (rh.c.role_id == role_id, rh.c.actor_id == actor_id)
-        if (await conn.execute(sa.select(rh.c.id).where(*where))).first() is None:
+        before = (await conn.execute(sa.select(rh.c.ends_at).where(*where))).first()
+        if before is None:
             await conn.execute(rh.insert().values(role_id=role_id, actor_id=actor_id, **values))
         else:
             await conn.execute(rh.update().where(*where).values(**values))
+        if role_terms.is_up(ends_at, now) and not (before is not None and role_terms.is_up(before.ends_at, now)):
+            await _tell_term_ended(conn, community_id, role_id, actor_id, doc)
     return role_id
+
+
+async def _tell_term_ended(conn: AsyncConnection, community_id: int, role_id: int, actor_id: int, doc: dict[str, Any]) -> None:
+    """One of our members' term of a remote role has passed: they hear it here, as a local holder would."""
+    local = (await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == actor_id))).first()
+    if local is None or local.domain is not None:
+        return
+    group = (await conn.execute(sa.select(t.communities.c.actor_id).where(t.communities.c.id == community_id))).scalar()
+    name = (await conn.execute(sa.select(t.roles.c.name).where(t.roles.c.id == role_id))).scalar()
+    await notifications.notify(conn, actor_id, "koers.role_term_ended", from_actor_id=group, community_id=community_id,
+                               extra={"role_id": role_id, "role": name, "holder_id": actor_id})  # fmt: skip
 
 
 def usable_roles(docs: list[Any], group_uri: str) -> list[dict[str, Any]]:

@@ -97,6 +97,10 @@ async def test_roles_events_and_terms_follow_across_instances(make_instance) -> 
     await pump(a, b)
     html = await (await client.get(page + "/roles")).text()
     assert "term ended" in html and "up for reconsideration" in html
+    async with b.db.read() as conn:
+        told = (await conn.execute(sa.select(sa.func.count()).select_from(t.notifications).where(
+            t.notifications.c.type == "koers.role_term_ended"))).scalar_one()  # fmt: skip
+    assert told == 1  # bob hears it on B, once
 
     # Giving it up from B: A no longer lists bob.
     res = await post_form(client, f"{page}/roles/{on_b}/release", {}, page=page + "/roles")
