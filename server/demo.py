@@ -73,6 +73,7 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         await _demo_terms_and_initiatives(ctx, ids, progress)
         await _demo_remote_roadmap(ctx, ids, progress)
         await _demo_remote_roles(ctx, ids, progress)
+        await _demo_remote_purpose(ctx, ids, progress)
         progress("demo ready")
     finally:
         await db.close()
@@ -486,3 +487,45 @@ async def _demo_remote_roles(ctx: Context, ids: dict[str, int], progress: Callab
                 "koers:terms": terms}, people))  # fmt: skip
         await conn.execute(t.role_holders.insert().values(role_id=stored[2], actor_id=ids["anouk"], state="requested",
                                                           created_at=now))  # fmt: skip
+
+
+async def _demo_remote_purpose(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
+    """The partner community's purpose process as this instance knows it (/c/rivers@koers.waterschap.example/purpose):
+    two versions (anouk endorsed the first, the second asks her again), the drafting phase with its planned
+    end, and a proposal by the partner's river warden with its word diff. Nothing is sent."""
+    from datetime import timedelta
+
+    from server import clock
+    from server.activitypub.ingest import post_from_activity
+    from server.services import purpose as purpose_service, purpose_phases
+    from server.services.purpose_proposals import insert_index_row
+
+    progress("adding the partner community's purpose process")
+    host, now = "koers.waterschap.example", clock.now()
+    group_uri = f"https://{host}/communities/rivers"
+    texts = ["Give the river room.", "Give the river room, together with the people who live along it."]
+    async with ctx.db.write() as conn:
+        group = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == group_uri))).first()
+        if group is None:
+            return
+        community_id = (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == group.id))).scalar_one()
+        for n, body in enumerate(texts, start=1):
+            await purpose_service.record_remote_version(
+                conn, community_id, n, f"<p>{body}</p>", reason="" if n == 1 else "The neighbours are part of it",
+                uri=f"https://{host}/c/rivers/purpose/{n}", created_at=now - timedelta(days=120 - 100 * (n - 1)))  # fmt: skip
+        first = (await conn.execute(sa.select(t.purpose_versions.c.id).where(
+            t.purpose_versions.c.community_id == community_id, t.purpose_versions.c.version == 1))).scalar_one()  # fmt: skip
+        await conn.execute(t.purpose_endorsements.insert().values(version_id=first, actor_id=ids["anouk"], created_at=now))
+        await purpose_phases.record_remote_phase(conn, community_id, "drafting", now - timedelta(days=3),
+                                                 planned_end=now + timedelta(days=18), note="Proposals until the spring tide")  # fmt: skip
+        warden = (await conn.execute(sa.select(t.actors).where(t.actors.c.uri == f"https://{host}/users/femke"))).first()
+        if warden is None:
+            return
+        proposed = "Give the river room, together with the people and the nature that live along it."
+        post_id, _ = await post_from_activity(conn, {
+            "id": f"https://{host}/users/femke/statuses/1", "type": "Note", "attributedTo": warden.uri,
+            "content": f"<p>Proposal for the purpose of Living Rivers: nature too</p><blockquote>{proposed}</blockquote>",
+            "to": [group_uri], "audience": group_uri, "published": clock.iso(now - timedelta(days=1)),
+            "koers:proposal": {"text": proposed, "reason": "nature too"}}, warden)  # fmt: skip
+        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
+        await insert_index_row(conn, post, community_id, proposed, "nature too", 2)
