@@ -101,9 +101,12 @@ async def standing(conn: AsyncConnection, item_id: int, actor_id: int | None) ->
         row = await conn.execute(sa.select(1).where(table.c.item_id == item_id, table.c.actor_id == actor_id))
         return row.first() is not None
 
+    # An item of a community on another instance: its home counts the supports (ours included).
+    reported = (await conn.execute(sa.select(t.roadmap_items.c.supports_reported).where(t.roadmap_items.c.id == item_id))).scalar()
     return Standing(
-        supports=await count(t.roadmap_supports), followers=await count(t.roadmap_followers),
-        following=await mine(t.roadmap_followers), supporting=await mine(t.roadmap_supports),
+        supports=int(reported) if reported is not None else await count(t.roadmap_supports),
+        followers=await count(t.roadmap_followers), following=await mine(t.roadmap_followers),
+        supporting=await mine(t.roadmap_supports),
     )  # fmt: skip
 
 
@@ -158,18 +161,5 @@ async def remote_audience(conn: AsyncConnection, item_id: int) -> list[int]:
 
 
 async def standings(conn: AsyncConnection, item_ids: list[int], actor_id: int | None) -> dict[int, Standing]:
-    """``standing`` of several items (callers checked visibility). For an item of a community on
-    another instance, ``supports`` is the count its home reported (ours are in it), else ours."""
-    if not item_ids:
-        return {}
-    reported = dict((await conn.execute(sa.select(t.roadmap_items.c.id, t.roadmap_items.c.supports_reported)
-                                         .where(t.roadmap_items.c.id.in_(item_ids)))).all())  # fmt: skip
-    out = {}
-    for item_id in item_ids:
-        own = await standing(conn, item_id, actor_id)
-        home = reported.get(item_id)
-        out[item_id] = own if home is None else Standing(
-            supports=int(home), followers=own.followers, following=own.following,
-            supporting=own.supporting,
-        )  # fmt: skip
-    return out
+    """``standing`` of several items (callers checked visibility)."""
+    return {item_id: await standing(conn, item_id, actor_id) for item_id in item_ids}

@@ -39,6 +39,8 @@ async def test_remote_roadmap_through_the_api(instance) -> None:  # type: ignore
     # The id routes answer for the same community.
     status, body = await bob.get(f"/communities/{community_id}/roadmap")
     assert status == 200 and {i["title"] for i in body} == {"Raised beds", "Members' rota"}
+    status, body = await bob.post(f"/communities/{community_id}/roadmap/{beds}/unsupport")
+    assert status == 200 and (body["supports"], body["supporting"]) == (2, False)  # the home's count, ours withdrawn
     status, body = await bob.post(f"/communities/{community_id}/roadmap", {"title": "Sneaky"})
     assert status == 403  # a remote roadmap is written at home only
 
