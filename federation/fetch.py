@@ -209,6 +209,22 @@ class Fetcher:
             raise FetchError("timeout", f"POST {url} timed out") from None
 
 
+    async def post_bytes(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST ``body`` with ``headers`` (no signature, no redirects; e.g. a Web Push message); the status.
+
+        The same address guard, limits and failures as ``post_signed``.
+        """
+        await self._check(url)
+        try:
+            async with self.session.post(url, data=body, headers=dict(headers), allow_redirects=False) as resp:
+                await resp.content.read(64 * 1024)
+                return resp.status
+        except aiohttp.ClientError as exc:
+            raise FetchError("network", f"POST {url}: {type(exc).__name__} {exc}") from None
+        except TimeoutError:
+            raise FetchError("timeout", f"POST {url} timed out") from None
+
+
 async def _read_limited(resp: aiohttp.ClientResponse) -> bytes:
     length = resp.headers.get("Content-Length")
     if length and length.isdigit() and int(length) > MAX_BODY:

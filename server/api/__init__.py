@@ -14,7 +14,7 @@ from aiohttp import web
 
 from server.errors import NotFound
 
-MODULES = ("oauth", "apps", "instance", "accounts", "relationships", "statuses", "polls", "timelines", "lists", "filters", "scheduled_statuses",
+MODULES = ("oauth", "apps", "instance", "accounts", "relationships", "statuses", "polls", "timelines", "lists", "filters", "scheduled_statuses", "push",
            "notifications", "media", "search", "misc", "streaming", "koers", "reports")  # fmt: skip
 RATE_LIMIT = 300
 RATE_WINDOW = 300  # seconds, as Mastodon's default

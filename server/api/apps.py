@@ -8,13 +8,13 @@ from aiohttp import web
 from server.api import params
 from server.api.auth import authenticate, parse_scopes
 from server.api.common import ctx, json
-from server.services import oauth
+from server.services import oauth, push
 from server.storage import schema as t
 
 routes = web.RouteTableDef()
 
 
-def to_mastodon_application(app: sa.Row, *, with_secret: bool) -> dict:
+def to_mastodon_application(app: sa.Row, *, with_secret: bool, vapid_key: str = "") -> dict:
     """Mastodon's Application (and CredentialApplication when ``with_secret``)."""
     uris = app.redirect_uris.split("\n")
     out = {
@@ -24,7 +24,7 @@ def to_mastodon_application(app: sa.Row, *, with_secret: bool) -> dict:
         "scopes": app.scopes.split(),
         "redirect_uri": "\n".join(uris),
         "redirect_uris": uris,
-        "vapid_key": "",
+        "vapid_key": vapid_key,
     }
     if with_secret:
         out.update(client_id=app.client_id, client_secret=app.client_secret, client_secret_expires_at=0)
@@ -43,7 +43,7 @@ async def create_app(request: web.Request) -> web.Response:
     website = p.str("website")
     row = await oauth.register_app(ctx(request), name=name, redirect_uris=uris, scopes=scopes,
                                    website=None if params.unset(website) else website)  # fmt: skip
-    return json(to_mastodon_application(row, with_secret=True))
+    return json(to_mastodon_application(row, with_secret=True, vapid_key=push.vapid_public_key(ctx(request).settings)))
 
 
 @routes.get("/api/v1/apps/verify_credentials")
@@ -51,4 +51,4 @@ async def verify_app(request: web.Request) -> web.Response:
     auth = await authenticate(request)
     async with ctx(request).db.read() as conn:
         row = (await conn.execute(sa.select(t.oauth_apps).where(t.oauth_apps.c.id == auth.app_id))).one()
-    return json(to_mastodon_application(row, with_secret=False))
+    return json(to_mastodon_application(row, with_secret=False, vapid_key=push.vapid_public_key(ctx(request).settings)))

@@ -10,7 +10,7 @@ from server.api.auth import authenticate
 from server.api.common import ctx, json
 from server.api.entities import MASTODON_VISIBILITY
 from server.api.present import account_json
-from server.services import media, posts
+from server.services import media, posts, push
 from server.storage import schema as t
 from server.visibility import Audience
 
@@ -24,7 +24,7 @@ def _configuration(request: web.Request) -> dict:
     ws = settings.url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
     return {
         "urls": {"streaming": ws, "status": None},
-        "vapid": {"public_key": ""},
+        "vapid": {"public_key": push.vapid_public_key(settings)},
         "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 5},
         "statuses": {"max_characters": posts.MAX_CHARS, "max_media_attachments": posts.MAX_MEDIA,
                      "characters_reserved_per_url": 23},  # fmt: skip

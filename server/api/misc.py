@@ -110,12 +110,6 @@ async def public_empty(request: web.Request) -> web.Response:
 @routes.get("/api/v1/followed_tags")
 @routes.get("/api/v1/endorsements")
 @routes.get("/api/v1/featured_tags")
-@routes.get("/api/v1/push/subscription")
 async def private_empty(request: web.Request) -> web.Response:
-    if request.path.endswith("/push/subscription"):
-        await authenticate(request, "push")
-        from server.errors import NotFound
-
-        raise NotFound("Record not found")
     await authenticate(request, "read")
     return json([])

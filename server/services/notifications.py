@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server.services import push
 from server.storage import schema as t
 
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
@@ -80,7 +81,7 @@ async def notify(
             return
     if post_id is not None and await _thread_muted(conn, actor_id, post_id):
         return
-    await conn.execute(
+    res = await conn.execute(
         t.notifications.insert().values(
             actor_id=actor_id,
             type=type_,
@@ -91,6 +92,7 @@ async def notify(
             created_at=clock.now(),
         )
     )
+    await push.enqueue(conn, int(res.inserted_primary_key[0]), actor_id, type_, from_actor_id)
 
 
 async def for_new_post(conn: AsyncConnection, post_id: int) -> None:

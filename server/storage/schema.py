@@ -934,3 +934,41 @@ scheduled_posts = sa.Table(
     sa.Column("params", sa.JSON, nullable=False),
     sa.Column("created_at", Stamp, nullable=False),
 )
+
+# --- Web Push (Mastodon's push subscriptions) -------------------------------------------------
+
+# One subscription per access token: where the app's push service listens, the keys to encrypt
+# for it, and which notifications it wants (alerts: {"mention": true, ...}; policy: all |
+# followed | follower | none).
+push_subscriptions = sa.Table(
+    "push_subscriptions",
+    metadata,
+    _pk(),
+    _fk("token_id", "oauth_tokens.id"),
+    _fk("actor_id", "actors.id"),
+    sa.Column("endpoint", sa.String(2048), nullable=False),
+    sa.Column("p256dh", sa.String(200), nullable=False),
+    sa.Column("auth", sa.String(100), nullable=False),
+    sa.Column("alerts", sa.JSON, nullable=False),
+    sa.Column("policy", sa.String(20), nullable=False, server_default="all"),
+    # RFC 8291 ``aes128gcm`` (true) or the older ``aesgcm`` draft Mastodon apps use by default (false)
+    sa.Column("standard", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.UniqueConstraint("token_id", name="uq_push_subscriptions_token"),
+)
+
+# A notification to push to one subscription: written with the notification, sent by the worker.
+push_deliveries = sa.Table(
+    "push_deliveries",
+    metadata,
+    _pk(),
+    _fk("subscription_id", "push_subscriptions.id"),
+    _fk("notification_id", "notifications.id"),
+    # new | sent | failed
+    sa.Column("state", sa.String(10), nullable=False, server_default="new", index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Stamp, nullable=False, index=True),
+    sa.Column("locked_until", Stamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)

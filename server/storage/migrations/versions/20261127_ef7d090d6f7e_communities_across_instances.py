@@ -1,15 +1,15 @@
 """communities across instances
 
-Revision ID: 52f85108d4b9
+Revision ID: ef7d090d6f7e
 Revises: 17993d5e7729
-Create Date: 2026-11-27 00:59:01.908848
+Create Date: 2026-11-27 01:03:02.691004
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '52f85108d4b9'
+revision = 'ef7d090d6f7e'
 down_revision = '17993d5e7729'
 branch_labels = None
 depends_on = None
@@ -71,6 +71,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_roadmap_subscriptions_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_roadmap_subscriptions_community_id'), ['community_id'], unique=False)
 
+    op.create_table('push_subscriptions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('token_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('endpoint', sa.String(length=2048), nullable=False),
+    sa.Column('p256dh', sa.String(length=200), nullable=False),
+    sa.Column('auth', sa.String(length=100), nullable=False),
+    sa.Column('alerts', sa.JSON(), nullable=False),
+    sa.Column('policy', sa.String(length=20), server_default='all', nullable=False),
+    sa.Column('standard', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], name=op.f('fk_push_subscriptions_actor_id_actors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['token_id'], ['oauth_tokens.id'], name=op.f('fk_push_subscriptions_token_id_oauth_tokens'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_push_subscriptions')),
+    sa.UniqueConstraint('token_id', name='uq_push_subscriptions_token')
+    )
+    with op.batch_alter_table('push_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_push_subscriptions_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_push_subscriptions_token_id'), ['token_id'], unique=False)
+
     op.create_table('filter_statuses',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('filter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -85,6 +105,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_filter_statuses_filter_id'), ['filter_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_filter_statuses_post_id'), ['post_id'], unique=False)
 
+    op.create_table('push_deliveries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('subscription_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('notification_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('state', sa.String(length=10), server_default='new', nullable=False),
+    sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_push_deliveries_notification_id_notifications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['push_subscriptions.id'], name=op.f('fk_push_deliveries_subscription_id_push_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_push_deliveries'))
+    )
+    with op.batch_alter_table('push_deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_push_deliveries_next_attempt_at'), ['next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_push_deliveries_notification_id'), ['notification_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_push_deliveries_state'), ['state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_push_deliveries_subscription_id'), ['subscription_id'], unique=False)
+
     with op.batch_alter_table('roadmap_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('supports_reported', sa.Integer(), nullable=True))
 
@@ -96,11 +136,23 @@ def downgrade() -> None:
     with op.batch_alter_table('roadmap_items', schema=None) as batch_op:
         batch_op.drop_column('supports_reported')
 
+    with op.batch_alter_table('push_deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_push_deliveries_subscription_id'))
+        batch_op.drop_index(batch_op.f('ix_push_deliveries_state'))
+        batch_op.drop_index(batch_op.f('ix_push_deliveries_notification_id'))
+        batch_op.drop_index(batch_op.f('ix_push_deliveries_next_attempt_at'))
+
+    op.drop_table('push_deliveries')
     with op.batch_alter_table('filter_statuses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_filter_statuses_post_id'))
         batch_op.drop_index(batch_op.f('ix_filter_statuses_filter_id'))
 
     op.drop_table('filter_statuses')
+    with op.batch_alter_table('push_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_push_subscriptions_token_id'))
+        batch_op.drop_index(batch_op.f('ix_push_subscriptions_actor_id'))
+
+    op.drop_table('push_subscriptions')
     with op.batch_alter_table('roadmap_subscriptions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roadmap_subscriptions_community_id'))
         batch_op.drop_index(batch_op.f('ix_roadmap_subscriptions_actor_id'))
