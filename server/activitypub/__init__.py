@@ -38,6 +38,9 @@ def setup(app: web.Application) -> None:
     from server.activitypub import roadmap_federation
 
     roadmap_federation.install(app)
+    from server.activitypub import remote_management
+
+    remote_management.install(app)
     from server.activitypub import role_federation
 
     role_federation.install(app)  # after roadmap_federation: it wraps Join/Leave/Update/Accept/Reject again
