@@ -56,6 +56,7 @@ async def _page(request: web.Request, *, status: int = 200, error: str | None = 
     return await render(
         request, "community_remote_manage.html", status=status, rc=rc, requests=pending, requests_error=unreadable,
         items=[i for i in items if i.uri], statuses=roadmap.STATUSES, labels=roadmap.STATUS_LABELS, error=error,
+        remote_manager=True,
     )  # fmt: skip
 
 
