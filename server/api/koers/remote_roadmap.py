@@ -17,6 +17,7 @@ from aiohttp import web
 from server.api.auth import authenticate, user_auth
 from server.api.koers.ideas import to_idea_json
 from server.api.koers.params import choice, json_body, path_id, text
+from server.api.koers.purpose_process import REMOTE
 from server.api.koers.serialize import to_item_json
 from server.app import CTX
 from server.errors import NotFound
@@ -25,12 +26,15 @@ from server.services.remote_communities import RemoteCommunity
 from server.visibility import Viewer
 
 PREFIX = "/api/koers/v1"
-R = PREFIX + r"/remote_communities/{acct:[A-Za-z0-9_]+@[A-Za-z0-9.\-]+(?::\d+)?}"
+R = PREFIX + "/remote_communities/{acct}"
 routes = web.RouteTableDef()
 
 
 async def _community(request: web.Request) -> tuple[RemoteCommunity, int]:
-    handle, _, host = request.match_info["acct"].partition("@")
+    match = REMOTE.match(request.match_info["acct"])
+    if match is None:
+        raise NotFound("name a community as handle@host")
+    handle, host = match["handle"], match["host"]
     async with request.app[CTX].db.read() as conn:
         rc = await remote_communities.find(conn, handle, host)
     if rc.community is None:
