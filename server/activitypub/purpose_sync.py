@@ -113,7 +113,7 @@ async def sync_purpose(app: web.Application, target: SyncTarget) -> None:
             await purpose_phases.record_remote_phase(conn, community.id, phase.phase, phase.started_at,
                                                      planned_end=phase.planned_end, note=phase.note)  # fmt: skip
         await _store_versions(conn, community, versions)
-        await _store_process(conn, community.id, proposals, decisions)
+        await _store_process(conn, community, proposals, decisions)
 
 
 def _items(process: dict[str, Any] | None, name: str, group_uri: str) -> list[dict[str, Any]]:
@@ -158,9 +158,11 @@ async def _post_ids(conn: AsyncConnection, community_id: int, uris: list[str]) -
     return {r.uri: r for r in rows}
 
 
-async def _store_process(conn: AsyncConnection, community_id: int, proposals: list[dict[str, Any]],
+async def _store_process(conn: AsyncConnection, community: sa.Row, proposals: list[dict[str, Any]],
                          decisions: list[dict[str, Any]]) -> None:  # fmt: skip
-    """Upsert our index of the remote community's decisions and proposals (matched by their posts)."""
+    """Upsert our index of the remote community's decisions and proposals (matched by their posts); a
+    decision that opens asks our members to take part (``koers.decision_opened``, as at home)."""
+    community_id = community.id
     posts = await _post_ids(conn, community_id, [p["id"] for p in proposals] + [d["id"] for d in decisions])
     decision_of: dict[str, int] = {}
     pd = t.purpose_decisions
@@ -175,6 +177,9 @@ async def _store_process(conn: AsyncConnection, community_id: int, proposals: li
         if found is None:
             res = await conn.execute(pd.insert().values(community_id=community_id, post_id=post.id, counts={}, **values))
             found = int(res.inserted_primary_key[0])
+            if values["closed_at"] is None:
+                await purpose.notify_members(conn, community.actor_id, "koers.decision_opened", from_actor_id=post.author_id,
+                                             post_id=post.id, community_id=community_id, extra={"decision_id": found})  # fmt: skip
         else:
             await conn.execute(pd.update().where(pd.c.id == found).values(**values))
         for uri in ids(koers(d, "proposals")):

@@ -71,6 +71,9 @@ async def test_member_on_b_takes_part_in_the_purpose_process_from_bs_pages(make_
     await pump(a, b)
     html = await (await client.get(page + "/purpose")).text()
     assert "A consent round since" in html and "Where the purpose stands: Decision" in html
+    async with b.db.read() as conn:  # B asks its member to take part, as A asks its own
+        kinds = (await conn.execute(sa.select(t.notifications.c.type).where(t.notifications.c.actor_id == bob.actor_id))).scalars().all()
+    assert "koers.decision_opened" in kinds
     action = re.search(rf'action="({re.escape(page)}/purpose/decisions/\d+/consent)"', html)
     assert action is not None
     res = await post_form(client, action[1], {"position": "block", "reason": ""}, page=page + "/purpose")
