@@ -226,6 +226,7 @@ async def record_consent_reply(conn: AsyncConnection, post: sa.Row) -> None:
 async def tally(conn: AsyncConnection, decision: sa.Row) -> dict[str, int]:
     """The counts so far: votes per poll option, or answers per consent position."""
     if decision.method == "consent":
+        # For a community on another instance these are the answers given from here (counted there).
         rows = await conn.execute(
             sa.select(t.purpose_consents.c.position, sa.func.count()).where(t.purpose_consents.c.decision_id == decision.id)
             .group_by(t.purpose_consents.c.position)
@@ -235,6 +236,9 @@ async def tally(conn: AsyncConnection, decision: sa.Row) -> dict[str, int]:
     poll = (await conn.execute(sa.select(t.polls).where(t.polls.c.post_id == decision.post_id))).first()
     if poll is None:
         return {}
+    if isinstance(poll.remote_counts, list) and len(poll.remote_counts) == len(poll.options):
+        # A community on another instance: its poll's counts as it last told us (votes are counted there).
+        return {name: int(n) if isinstance(n, int) else 0 for name, n in zip(poll.options, poll.remote_counts, strict=True)}
     rows = await conn.execute(
         sa.select(t.poll_votes.c.choice, sa.func.count()).where(t.poll_votes.c.poll_id == poll.id).group_by(t.poll_votes.c.choice)
     )
