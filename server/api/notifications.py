@@ -41,14 +41,16 @@ def with_degraded(types: Iterable[str]) -> list[str]:
 
 
 async def _decision_polls(conn, rows) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    """The poll post of each closed decision named by ``koers.decision_closed`` rows."""
-    ids = [int(r.extra["decision_id"]) for r in rows
-           if r.type == "koers.decision_closed" and isinstance((r.extra or {}).get("decision_id"), int)]  # fmt: skip
-    if not ids:
+    """Notification id -> the poll post of the decision a ``koers.decision_closed`` row names."""
+    named = {r.id: r.extra["decision_id"] for r in rows
+             if r.type == "koers.decision_closed" and isinstance((r.extra or {}).get("decision_id"), int)}  # fmt: skip
+    if not named:
         return {}
     pd = t.purpose_decisions
-    found = await conn.execute(sa.select(pd.c.id, pd.c.post_id).where(pd.c.id.in_(ids), pd.c.post_id.is_not(None)))
-    return {int(i): int(p) for i, p in found}
+    found = await conn.execute(sa.select(pd.c.id, pd.c.post_id).where(pd.c.id.in_(set(named.values())),
+                                                                       pd.c.post_id.is_not(None)))  # fmt: skip
+    poll_of = {int(i): int(p) for i, p in found}
+    return {row_id: poll_of[d] for row_id, d in named.items() if d in poll_of}
 
 
 async def render_notifications(conn, c, viewer: Viewer, rows, *, named: Iterable[str] = ()) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -59,7 +61,7 @@ async def render_notifications(conn, c, viewer: Viewer, rows, *, named: Iterable
     """
     named = set(named)
     polls = await _decision_polls(conn, rows)
-    post_of = {r.id: r.post_id or polls.get(int((r.extra or {}).get("decision_id") or 0)) for r in rows}
+    post_of = {r.id: r.post_id or polls.get(r.id) for r in rows}
     actor_ids = list(dict.fromkeys((r.from_actor_id or viewer.actor_id) for r in rows))
     accounts = {int(a["id"]): a for a in await accounts_by_id(conn, c, actor_ids)}
     post_ids = list(dict.fromkeys(p for p in post_of.values() if p))

@@ -44,7 +44,7 @@ from federation.signatures import sign_request
 from server import clock
 from server.app import CTX, create_app
 from server.config import load_settings
-from server.services import accounts, communities, community_events, posts, purpose_decisions
+from server.services import accounts, communities, community_events, ideas, posts, purpose_decisions
 from server.services import purpose_phases, purpose_proposals, roadmap
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
@@ -66,6 +66,7 @@ NAMES = {"stranger": "stra", "follower": "fol", "cmember": "cmem", "partner": "p
 # community_outbox GET /communities/rvc/outbox?page=1       (a listing of the community's posts)
 # proposal        GET /users/ana/posts/{id}                 (a purpose proposal: a post to the community)
 # decision        GET /users/ana/posts/{id}                 (the decision on it: a Question to the community)
+# idea            GET /users/ana/posts/{id}                 (an idea in the idea box: its post, public or community)
 # proposal_in_process, decision_in_process
 #                 GET /communities/rvc/purpose/process      (the purpose process: proposals and decisions)
 # roadmap_item    GET /c/rvc/roadmap/{id}  Accept: AP       (Article)
@@ -113,6 +114,8 @@ community_outbox  members    . . . . . . .
 community_outbox  partners   . . . . y y .
 proposal          community  . . . y . . .
 decision          community  . . . y . . .
+idea              public     y y y y y y y
+idea              community  . . . y . . .
 proposal_in_process community . . . y . . .
 decision_in_process community . . . y . . .
 roadmap_item      public     y y y y y y y
@@ -285,6 +288,11 @@ async def _build(world: RemoteWorld, database_url: str, data_dir: Path) -> None:
             ctx, ana.actor_id, community.id,
             community_events.EventInput(title=f"re{audience.value}", starts_at=EVENT_TIME, place_name="Hall",
                                         audience=audience.value))  # fmt: skip
+    for audience in (A.PUBLIC, A.COMMUNITY):
+        idea = await ideas.submit_idea(ctx, ana.actor_id, community.id, title=f"rd{audience.value}", audience=audience.value)
+        async with ctx.db.read() as conn:
+            world.ids[("idea", audience.value)] = (await conn.execute(
+                sa.select(t.ideas.c.post_id).where(t.ideas.c.id == idea))).scalar_one()  # fmt: skip
     for phase in ("inventory", "discussion", "drafting"):
         await purpose_phases.set_phase(ctx, ana.actor_id, community.id, phase)
     proposal_post = await purpose_proposals.create_proposal(
@@ -370,7 +378,7 @@ def observe(world: RemoteWorld, surface: str, audience: str, viewer: str) -> boo
         assert status == 200, (viewer, status, body)
         listed = body["koers:proposals"] if kind == "proposal" else body["koers:decisions"]
         return uri in [entry["id"] for entry in listed]
-    if surface in ("post", "reply", "proposal", "decision"):
+    if surface in ("post", "reply", "proposal", "decision", "idea"):
         return _single(world, viewer, f"/users/ana/posts/{row_id}", uri)
     if surface == "post_activity":
         return _single(world, viewer, f"/users/ana/posts/{row_id}/activity", f"{uri}/activity")
