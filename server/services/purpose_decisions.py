@@ -364,3 +364,23 @@ async def consents(conn: AsyncConnection, decision_id: int) -> list[tuple[str, s
         .where(t.purpose_consents.c.decision_id == decision_id).order_by(t.purpose_consents.c.id)
     )  # fmt: skip
     return [(r.username if r.domain is None else f"{r.username}@{r.domain}", r.position, r.reason) for r in rows]
+
+
+async def answer_of(conn: AsyncConnection, decision_id: int, actor_id: int | None) -> tuple[str, str] | None:
+    """(position, reason) of this person's answer in a consent round, or None."""
+    if actor_id is None:
+        return None
+    row = (
+        await conn.execute(
+            sa.select(t.purpose_consents.c.position, t.purpose_consents.c.reason)
+            .where(t.purpose_consents.c.decision_id == decision_id, t.purpose_consents.c.actor_id == actor_id)
+        )
+    ).first()  # fmt: skip
+    return (row.position, row.reason) if row else None
+
+
+async def poll_of(conn: AsyncConnection, decision: Decision) -> int | None:
+    """The poll (``polls.id``) of a poll decision, or None."""
+    if decision.method != "poll" or decision.post_id is None:
+        return None
+    return (await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == decision.post_id))).scalar()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.app import CTX
@@ -21,7 +20,6 @@ from server.services import posts, purpose, purpose_decisions as decisions, purp
 from server.services import purpose_phases as phases, purpose_proposals as proposals, remote_communities
 from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
-from server.storage import schema as t
 from server.visibility import can_see_post
 from server.web.params import as_id
 from server.web.remote_communities import BASE, find_remote
@@ -53,31 +51,21 @@ async def _page(request: web.Request, *, status: int = 200, errors: dict[str, st
             if decision is not None:
                 shown = await load_posts(conn, who, [decision.post_id], base=ctx.base, local_domain=ctx.settings.domain)
                 decision_post = shown[0] if shown else None
+            phase = await phases.current(conn, c.id)
+            past = [d for d in await decisions.decisions(conn, c.id)
+                    if not d.is_open and d.post_id is not None and await can_see_post(conn, who, d.post_id)]  # fmt: skip
             found = {
-                "phase": await phases.current(conn, c.id), "phase_history": await phases.history(conn, c.id),
+                "phase": phase, "phase_history": await phases.history(conn, c.id),
                 "versions": versions, "endorsed": await endorsements.has_endorsed(conn, c.id, who.actor_id),
                 "proposals": [(p, proposals.diff_html(current_text, p.text_source)) for p in listed],
                 "decision": decision, "decision_post": decision_post,
-                "my_answer": await _my_answer(conn, decision.id, who.actor_id) if decision else None,
-                "past_decisions": [d for d in await decisions.decisions(conn, c.id) if not d.is_open],
-                "accepting_proposals": (await phases.current(conn, c.id)).phase in proposals.OPEN_PHASES,
+                "my_answer": await decisions.answer_of(conn, decision.id, who.actor_id) if decision else None,
+                "past_decisions": past, "accepting_proposals": phase.phase in proposals.OPEN_PHASES,
             }  # fmt: skip
     return await render(
         request, "community_remote_purpose.html", status=status, rc=rc, membership=membership, errors=errors or {},
         values=values or {}, positions=list(POSITION_LABELS.items()), state_labels=STATE_LABELS, **found,
     )  # fmt: skip
-
-
-async def _my_answer(conn: Any, decision_id: int, actor_id: int | None) -> tuple[str, str] | None:
-    if actor_id is None:
-        return None
-    row = (
-        await conn.execute(
-            sa.select(t.purpose_consents.c.position, t.purpose_consents.c.reason)
-            .where(t.purpose_consents.c.decision_id == decision_id, t.purpose_consents.c.actor_id == actor_id)
-        )
-    ).first()  # fmt: skip
-    return (row.position, row.reason) if row else None
 
 
 async def _community(request: web.Request) -> tuple[RemoteCommunity, int]:
@@ -165,8 +153,8 @@ async def vote(request: web.Request) -> web.Response:
     rc, community_id = await _community(request)
     decision = await _decision_of(request, community_id)
     async with request.app[CTX].db.read() as conn:
-        poll_id = (await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == decision.post_id))).scalar()
-    if decision.method != "poll" or poll_id is None:
+        poll_id = await decisions.poll_of(conn, decision)
+    if poll_id is None:
         raise NotFound("this decision has no poll")
     choice = as_id(data.get("choice"))
     try:
