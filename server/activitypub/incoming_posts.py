@@ -151,7 +151,7 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
             if refreshed.kind == "group":
                 await refresh_remote_community(conn, refreshed)
         if refreshed.kind == "group":  # its purpose process may have moved (phase, decisions): catch up
-            await group_updated(app, actor_id)
+            await group_updated(app, actor_id, inner)
         return
     obj = await fetch_object(app, inner, trusted_actor=actor_uri)
     if type_of(obj) not in POST_TYPES:

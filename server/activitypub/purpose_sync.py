@@ -204,8 +204,14 @@ async def _store_process(conn: AsyncConnection, community: sa.Row, proposals: li
         await conn.execute(pp.update().where(pp.c.id == new_id).values(decision_id=decision_id))
 
 
-async def group_updated(app: web.Application, group_actor_id: int) -> None:
-    """After an ``Update`` of a remote Group we hold a community of: catch up with its purpose process."""
+async def group_updated(app: web.Application, group_actor_id: int, obj: Any = None) -> None:
+    """After an ``Update`` of a remote Group we hold a community of: catch up with its purpose process.
+
+    Only an ``Update`` that says where the process stands (``koers:purposePhase``, sent by a Koers
+    home when it moves) is worth the fetches; a profile change or a non-Koers Group's is not.
+    """
+    if not isinstance(obj, dict) or koers(obj, "purposePhase") is None:
+        return
     ctx = ctx_of(app)
     async with ctx.db.read() as conn:
         row = (
