@@ -9,13 +9,17 @@ entity for them — never as a type or entity the client chokes on.
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from mastodon import Mastodon
 
 from server.services import communities, community_events, ideas, idea_outcomes, kudos, notifications, posts
 from server.services import purpose_decisions, purpose_phases, purpose_proposals, roadmap
 from server.storage import schema as t
-from tests.api.conftest import in_thread, mastodon_for
+from tests.api.conftest import api_token, in_thread, mastodon_for
 
 MASTODON_TYPES = {"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update"}
 
@@ -151,8 +155,6 @@ async def test_event_and_roadmap_item_are_statuses_or_absent(instance):
     the community's list timeline and the home timeline hold only well-formed statuses."""
     mara, bob, cia, community, _proposal = await _purpose_world(instance)
     ctx = instance.ctx
-    from datetime import UTC, datetime
-
     await community_events.create_event(ctx, mara.actor_id, community.id, community_events.EventInput(
         title="Planting day", starts_at=datetime(2031, 4, 1, 10, 0, tzinfo=UTC), place_name="The garden"))  # fmt: skip
     item = await roadmap.create_item(ctx, mara.actor_id, community.id, title="Compost corner", audience="public")
@@ -164,3 +166,25 @@ async def test_event_and_roadmap_item_are_statuses_or_absent(instance):
         for status in timeline:
             assert status.id and status.account.acct and isinstance(status.content, str) and status.uri
             assert status.visibility in ("public", "unlisted", "private", "direct")
+
+
+async def test_streaming_degrades_like_the_list(instance):
+    """The user stream pushes a proposal to its manager as a ``status`` notification, and leaves out a
+    Koers kind with no Mastodon form (sent first, so it would arrive first)."""
+    mara, bob, cia, community, _first = await _purpose_world(instance)
+    token = await api_token(instance, "mara")
+    url = instance.url.replace("http://", "ws://") + f"/api/v1/streaming?stream=user&access_token={token}"
+    async with instance.client.session.ws_connect(url) as ws:
+        await asyncio.sleep(0.2)
+        async with instance.db.write() as conn:
+            await notifications.notify(conn, mara.actor_id, "koers.join_approved", from_actor_id=bob.actor_id,
+                                       community_id=community.id)  # fmt: skip
+        second = await purpose_proposals.create_proposal(instance.ctx, cia.actor_id, community.id,
+                                                         "We grow vegetables, fruit and friendships.", "")  # fmt: skip
+        while True:
+            message = await ws.receive_json(timeout=15)
+            if message["event"] == "notification":
+                break
+    note = json.loads(message["payload"])
+    assert note["type"] == "status" and note["koers"]["type"] == "koers.proposal"
+    assert note["status"]["id"] == str(second) and note["account"]["acct"] == "cia"
