@@ -119,7 +119,9 @@ def _as_id(value: object, name: str) -> int:
 
 
 def limit(request: web.Request, *, default: int = 20, maximum: int = 40) -> int:
-    """``?limit=`` clamped to 1..maximum; garbage is a 400."""
+    """``?limit=`` clamped to 1..maximum; garbage (or more than one) is a 400."""
+    if len(request.query.getall("limit", [])) > 1:
+        raise BadRequest("limit: give it once")
     raw = request.query.get("limit")
     if raw is None or raw == "":
         return default
