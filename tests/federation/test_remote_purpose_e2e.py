@@ -93,8 +93,12 @@ async def test_member_on_b_takes_part_in_the_purpose_process_from_bs_pages(make_
     assert "In force: version 2" in html and "Grow and share food together" in html
     assert "I endorse version 2 of the purpose" in html and "Where the purpose stands: In force" in html
     assert "adopted" in html
-    notes = await (await client.get("/notifications")).text()
-    assert "endorse" in notes.lower()
+    async with b.db.read() as conn:
+        asked = (await conn.execute(sa.select(t.notifications.c.extra).where(
+            t.notifications.c.actor_id == bob.actor_id, t.notifications.c.type == "koers.endorse_requested")
+            .order_by(t.notifications.c.id))).scalars().all()  # fmt: skip
+    assert [n["version"] for n in asked] == [1, 2]  # once for the version in force at the join, once for version 2
+    assert "please read and endorse it" in await (await client.get("/notifications")).text()
 
     # Endorse, then withdraw, from B's page: A's list follows each step.
     assert bob_on_a not in await _endorsers(a, garden.id, alice.actor_id)
