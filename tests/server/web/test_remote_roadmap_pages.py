@@ -10,8 +10,10 @@ from bs4 import BeautifulSoup
 
 from server import clock
 from server.activitypub.roadmap_sync import store_item
+from server.errors import Forbidden
 from server.services import roadmap
 from server.storage import schema as t
+from server.visibility import Viewer
 from tests.conftest import post_form
 
 HOST = "a.example:8080"
@@ -106,17 +108,11 @@ async def test_remote_roadmap_columns_support_and_follow(instance) -> None:  # t
     assert "“Rain pump” is now done" in notes and f'href="{PAGE}/roadmap#item-{pump}"' in notes
 
     # Nobody here adds to or moves a remote roadmap.
-    with pytest.raises(Exception, match="kept on its own instance"):
+    with pytest.raises(Forbidden, match="kept on its own instance"):
         await roadmap.create_item(instance.ctx, bob.actor_id, community_id, title="Sneaky")
     async with instance.db.read() as conn:
-        item = await roadmap.get_item(conn, await _viewer(bob), community_id, pump)
+        item = await roadmap.get_item(conn, Viewer(actor_id=bob.actor_id, local=True), community_id, pump)
         assert not await roadmap.may_change(conn, item, bob.actor_id)
-
-
-async def _viewer(account):  # type: ignore[no-untyped-def]
-    from server.visibility import Viewer
-
-    return Viewer(actor_id=account.actor_id, local=True)
 
 
 async def test_remote_roadmap_refuses_bad_requests(instance) -> None:  # type: ignore[no-untyped-def]
@@ -155,7 +151,7 @@ async def test_store_item_keeps_what_the_addressing_allows(instance) -> None:  #
 
 async def test_remote_idea_box_submit_and_support(instance) -> None:  # type: ignore[no-untyped-def]
     group_id, community_id = await remote_garden(instance)
-    await instance.create_member("bob")
+    bob = await instance.create_member("bob")
     client = await instance.login("bob")
     html = await (await client.get(PAGE + "/ideas")).text()
     assert "Join the community" in html and "Send an idea" not in html
@@ -163,10 +159,7 @@ async def test_remote_idea_box_submit_and_support(instance) -> None:  # type: ig
     res = await post_form(client, PAGE + "/ideas", {"title": "Seed swap", "text": "", "audience": "public"}, page=PAGE + "/ideas")
     assert res.status == 403 and await sent(instance, "Create") == []
 
-    bob = (await instance.login("bob"))
-    async with instance.db.read() as conn:
-        bob_id = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.username == "bob"))).scalar_one()
-    await join(instance, bob_id, group_id)
+    await join(instance, bob.actor_id, group_id)
     res = await post_form(client, PAGE + "/ideas", {"title": "", "text": "", "audience": "public"}, page=PAGE + "/ideas")
     assert res.status == 422 and 'role="alert"' in await res.text()
     res = await post_form(client, PAGE + "/ideas", {"title": "Seed swap", "text": "Monthly", "audience": "public"},
@@ -181,12 +174,12 @@ async def test_remote_idea_box_submit_and_support(instance) -> None:  # type: ig
     assert "Seed swap" in html and "Open" in html
     async with instance.db.read() as conn:
         post_id = (await conn.execute(sa.select(t.ideas.c.post_id).where(t.ideas.c.community_id == community_id))).scalar_one()
-    res = await post_form(bob, f"{PAGE}/ideas/{post_id}/support", {}, page=PAGE + "/ideas")
+    res = await post_form(client, f"{PAGE}/ideas/{post_id}/support", {}, page=PAGE + "/ideas")
     assert res.status == 302
     likes = await sent(instance, "Like")
     assert [(d["object"], d["to"]) for d in likes] == [(created[0]["object"]["id"], [GROUP])]
     assert "Withdraw support" in await (await client.get(PAGE + "/ideas")).text()
-    assert (await post_form(bob, f"{PAGE}/ideas/999999/support", {}, page=PAGE + "/ideas")).status == 404
+    assert (await post_form(client, f"{PAGE}/ideas/999999/support", {}, page=PAGE + "/ideas")).status == 404
 
 
 # Who sees a remote item, by its audience (from the addressing): the page and the Koers API agree.
