@@ -40,8 +40,9 @@ async def _page(request: web.Request, *, status: int = 200, error: str | None = 
         c = rc.community
         current = posts = upcoming = None
         states: dict[int, str | None] = {}
-        endorsed, known_members, phase = False, 0, None
+        endorsed, known_members, phase, manager = False, 0, None, False
         if c is not None:
+            manager = await communities.is_manager(conn, c.id, who.actor_id)
             current = await purpose.current(conn, c.id)
             phase = await purpose_phases.current(conn, c.id)
             endorsed = await purpose_endorsements.has_endorsed(conn, c.id, who.actor_id)
@@ -53,7 +54,7 @@ async def _page(request: web.Request, *, status: int = 200, error: str | None = 
     return await render(
         request, "community_remote.html", status=status, rc=rc, membership=membership, purpose=current,
         endorsed=endorsed, phase=phase, posts=posts or [], events=upcoming or [], rsvp_states=states, known_members=known_members,
-        error=error,
+        error=error, remote_manager=manager,
     )  # fmt: skip
 
 

@@ -48,6 +48,8 @@ async def test_partner_manager_decides_join_requests_and_roadmap_status(make_ins
     await pump(a, b)
 
     client = await b.login("bob")
+    overview = await (await client.get(f"/c/garden@{a.settings.domain}")).text()
+    assert f'href="/c/garden@{a.settings.domain}/manage"' in overview  # the navigation leads managers there
     page = await client.get(f"/c/garden@{a.settings.domain}/manage")
     html = await page.text()
     assert page.status == 200, html
@@ -95,6 +97,7 @@ async def test_non_managers_can_neither_see_nor_decide(make_instance) -> None:
     await follow_remote(b, a, carl.actor_id, "/communities/garden")
     await pump(a, b)
     client = await b.login("carl")
+    assert "/manage" not in await (await client.get(f"/c/garden@{a.settings.domain}")).text()
     assert (await client.get(f"/c/garden@{a.settings.domain}/manage")).status == 403
     # A signed fetch of the requests collection by a non-manager is answered 404.
     from federation.actors import fetch_signed
