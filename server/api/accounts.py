@@ -145,7 +145,7 @@ async def account_statuses(request: web.Request) -> web.Response:
             exclude_reblogs=bool(p.bool("exclude_reblogs")), only_media=bool(p.bool("only_media")),
             tagged=p.str("tagged"), pinned=bool(p.bool("pinned")),
         )  # fmt: skip
-        body = await statuses_json(conn, c, auth.viewer, ids)
+        body = await statuses_json(conn, c, auth.viewer, ids, context="account")
     return json(body, headers=link_header(request, ids, c.base))
 
 

@@ -65,7 +65,8 @@ async def render_notifications(conn, c, viewer: Viewer, rows, *, named: Iterable
     actor_ids = list(dict.fromkeys((r.from_actor_id or viewer.actor_id) for r in rows))
     accounts = {int(a["id"]): a for a in await accounts_by_id(conn, c, actor_ids)}
     post_ids = list(dict.fromkeys(p for p in post_of.values() if p))
-    statuses = {int(s["id"]): s for s in await statuses_json(conn, c, viewer, post_ids)}
+    # A notification whose status a "hide" filter matches is left out, as Mastodon does.
+    statuses = {int(s["id"]): s for s in await statuses_json(conn, c, viewer, post_ids, context="notifications")}
     out = []
     for r in rows:
         account = accounts.get(r.from_actor_id or viewer.actor_id)

@@ -122,3 +122,17 @@ async def test_bad_input_is_refused_and_writes_nothing(instance: Instance, peopl
     token = await api_token(instance, "bob", scopes="read:statuses")
     resp = await instance.client.get("/api/v2/filters", headers={"Authorization": f"Bearer {token}"})
     assert resp.status == 403
+
+
+async def test_account_and_notification_contexts(instance: Instance, people: dict) -> None:
+    bob = await mastodon_for(instance, "bob")
+    await in_thread(bob.create_filter_v2, title="Quiet", context=["account", "notifications"], filter_action="hide",
+                    keywords_attributes=[{"keyword": "lottery"}])  # fmt: skip
+    noisy = await _post(instance, people["ann"], "@bob you won the lottery")
+    calm = await _post(instance, people["ann"], "@bob see you tomorrow")
+    on_profile = {int(s["id"]) for s in await in_thread(bob.account_statuses, people["ann"])}
+    assert calm in on_profile and noisy not in on_profile
+    mentioned = {int(n["status"]["id"]) for n in await in_thread(bob.notifications) if n["status"]}
+    assert calm in mentioned and noisy not in mentioned
+    # Home is not among the filter's contexts: the post is there.
+    assert noisy in {int(s["id"]) for s in await in_thread(bob.timeline_home)}
