@@ -38,7 +38,8 @@ async def test_demo_loads_once_and_pages_render(tmp_path, backend, new_database_
                 "open", "approval", "assigned"
             }
             assert await count(t.role_holders, t.role_holders.c.state == "requested") >= 1
-            assert await count(t.purpose_versions, t.purpose_versions.c.version == 2) == 1
+            assert await count(t.purpose_versions, t.purpose_versions.c.version == 2, t.purpose_versions.c.community_id.in_(
+                sa.select(t.communities.c.id).where(t.communities.c.local.is_(True)))) == 1  # fmt: skip
             assert await count(t.posts, t.posts.c.kind == "result", t.posts.c.roadmap_item_id.is_not(None)) >= 2
             assert await count(t.result_roles) >= 3
             assert await count(t.competencies) >= 16
