@@ -198,6 +198,13 @@ async def load_posts(
         }
     all_rows = {**rows, **originals}
     post_ids = set(all_rows)
+    # The stored count includes replies the viewer may not see (followers-only, direct …): count what they may.
+    replies = t.posts.alias("replies")
+    visible_replies = dict((await conn.execute(
+        sa.select(replies.c.in_reply_to_id, sa.func.count()).where(replies.c.in_reply_to_id.in_(post_ids),
+                                                                    posts_visible_to(viewer, replies))
+        .group_by(replies.c.in_reply_to_id)
+    )).all())  # fmt: skip
     actor_ids = {r.author_id for r in all_rows.values()}
 
     mentions: dict[int, list[int]] = defaultdict(list)
@@ -293,7 +300,7 @@ async def load_posts(
             in_reply_to_author_id=parent_authors.get(r.in_reply_to_id) if r.in_reply_to_id else None,
             thread_root_id=r.thread_root_id, roadmap_item_id=r.roadmap_item_id,
             created_at=clock.aware(r.created_at), edited_at=clock.aware(r.edited_at), local=bool(r.local),
-            replies_count=r.replies_count, reblogs_count=r.reblogs_count, favourites_count=r.favourites_count,
+            replies_count=int(visible_replies.get(r.id, 0)), reblogs_count=r.reblogs_count, favourites_count=r.favourites_count,
             media=media.get(r.id, []), tags=tags.get(r.id, []),
             mentions=[actors[a] for a in mentions.get(r.id, []) if a in actors], poll=polls.get(r.id),
             favourited=r.id in flags["fav"], reblogged=r.id in flags["reblog"],

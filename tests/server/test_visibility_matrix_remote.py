@@ -456,6 +456,18 @@ def test_replies_count_counts_only_visible_replies(world: RemoteWorld, viewer: s
     assert root["replies"]["totalItems"] == readable
 
 
+def test_replies_count_in_the_client_api_counts_only_visible_replies(world: RemoteWorld) -> None:
+    """The client API (and the web page, same loader) count replies for the reader as well."""
+
+    async def fetch() -> dict[str, Any]:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{world.base}/api/v1/statuses/{world.ids[('root', 'public')]}") as resp:
+                assert resp.status == 200
+                return await resp.json()
+
+    assert world.run(fetch())["replies_count"] == sum(EXPECTED[("reply", a.value, "anonymous")] for a in Audience) == 2
+
+
 def test_signatures_are_really_checked(world: RemoteWorld) -> None:
     """A request signed with the wrong key is treated as anonymous: the follower's key does not open
     the partner's view, and a forged signature does not open the follower's."""
