@@ -3,8 +3,9 @@ of remote viewer, on both backends, over real HTTP with real HTTP signatures.
 
 One world per backend: a running instance where ``ana`` wrote one post in each of the seven
 audiences (all but ``direct`` in the community ``rvc``), one reply in each audience under a public
-root post, a purpose proposal, a roadmap item and an event in each item audience. Every post and
-reply mentions the remote actor ``men@mention.example``.
+root post, a purpose proposal and the poll deciding it, a public and a community idea, a roadmap item
+and an event in each item audience; and three more communities, one per member-list visibility.
+Every post and reply mentions the remote actor ``men@mention.example``.
 
 The remote viewers are actors on other hosts whose rows (with their public keys) the instance
 already holds, as after a first signed fetch; each request is signed with the viewer's private key
