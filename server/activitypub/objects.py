@@ -13,7 +13,7 @@ from server import urls
 from server.activitypub.convert import MediaPart, PollPart, PostParts
 from server.errors import NotFound
 from server.storage import schema as t
-from server.visibility import Addressing, Audience, addressing
+from server.visibility import ANONYMOUS, Addressing, Audience, addressing, posts_visible_to
 
 
 async def actor_uri(conn: AsyncConnection, actor_id: int) -> str:
@@ -111,6 +111,12 @@ async def load_post(conn: AsyncConnection, base: str, local_domain: str, post_id
             .where(t.result_contributors.c.post_id == post.id)
         )
     )  # fmt: skip
+    # What every recipient may know: replies anyone may see (a signed GET recounts for its signer).
+    replies = t.posts.alias("replies")
+    public_replies = (await conn.execute(
+        sa.select(sa.func.count()).select_from(replies)
+        .where(replies.c.in_reply_to_id == post.id, posts_visible_to(ANONYMOUS, replies))
+    )).scalar_one()  # fmt: skip
     return PostParts(
         uri=post.uri, url=post.url, kind=post.kind, author_uri=author_uri, audience=post.audience,
         addressing=address, content_html=post.content_html, published=post.created_at, title=post.title,
@@ -118,7 +124,7 @@ async def load_post(conn: AsyncConnection, base: str, local_domain: str, post_id
         in_reply_to=post.in_reply_to_uri, mentions=mentions, hashtags=tags, media=media,
         poll=await _poll(conn, post.id), community_uri=group.uri if group is not None else None,
         roadmap_item_uri=item_uri, role_uris=tuple(u for u in role_uris if u), contributor_uris=contributors,
-        replies_count=post.replies_count, extra=dict(post.extra or {}),
+        replies_count=int(public_replies), extra=dict(post.extra or {}),
     )  # fmt: skip
 
 

@@ -202,8 +202,15 @@ async def _remote_version(conn: AsyncConnection, post: sa.Row) -> None:
 
 def _select(viewer: Viewer) -> sa.Select:
     pp, a = t.purpose_proposals, t.actors
+    replies = t.posts.alias("proposal_replies")
+    # Count only the replies the viewer may see (the stored count includes followers-only and direct ones).
+    replies_count = (
+        sa.select(sa.func.count()).select_from(replies)
+        .where(replies.c.in_reply_to_id == t.posts.c.id, posts_visible_to(viewer, replies))
+        .scalar_subquery().label("replies_count")
+    )  # fmt: skip
     return (
-        sa.select(pp, a.c.username, a.c.domain, a.c.display_name, t.posts.c.replies_count)
+        sa.select(pp, a.c.username, a.c.domain, a.c.display_name, replies_count)
         .join(t.posts, t.posts.c.id == pp.c.post_id)
         .join(a, a.c.id == pp.c.author_id)
         .where(posts_visible_to(viewer))
