@@ -108,7 +108,7 @@ async def list_notifications(request: web.Request) -> web.Response:
 async def unread(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:notifications")
     async with ctx(request).db.read() as conn:
-        return json({"count": await inbox.unread_count(conn, auth.viewer)})
+        return json({"count": await inbox.unread_count(conn, auth.viewer, also=DEGRADED)})
 
 
 @routes.get(f"/api/v1/notifications/{ID}")

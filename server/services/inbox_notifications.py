@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,10 +48,12 @@ async def get(conn: AsyncConnection, viewer: Viewer, notification_id: int) -> sa
     return row
 
 
-async def unread_count(conn: AsyncConnection, viewer: Viewer) -> int:
+async def unread_count(conn: AsyncConnection, viewer: Viewer, *, also: Iterable[str] = ()) -> int:
+    """Unread notifications of Mastodon's types, plus the Koers kinds ``also`` (those shown as one)."""
     n = t.notifications
+    kinds = [*MASTODON_TYPES, *also]
     return (
-        await conn.execute(sa.select(sa.func.count()).where(_mine(viewer), n.c.read.is_(False), n.c.type.in_(MASTODON_TYPES)))
+        await conn.execute(sa.select(sa.func.count()).where(_mine(viewer), n.c.read.is_(False), n.c.type.in_(kinds)))
     ).scalar_one()
 
 

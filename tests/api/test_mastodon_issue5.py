@@ -188,3 +188,21 @@ async def test_streaming_degrades_like_the_list(instance):
     note = json.loads(message["payload"])
     assert note["type"] == "status" and note["koers"]["type"] == "koers.proposal"
     assert note["status"]["id"] == str(second) and note["account"]["acct"] == "cia"
+
+
+async def test_unread_count_includes_kinds_shown_to_apps(instance) -> None:  # type: ignore[no-untyped-def]
+    """A Koers kind the app sees as a status also counts as unread; one it never sees does not."""
+    from server.services import notifications as notes, posts as post_service
+    from server.visibility import Audience
+    from tests.api.conftest import api_token
+
+    ann = await instance.create_member("ann")
+    bob = await instance.create_member("bob")
+    post_id = await post_service.create_post(instance.ctx, bob.actor_id, post_service.Draft(source="A proposal",
+                                                                                           audience=Audience.PUBLIC))  # fmt: skip
+    async with instance.db.write() as conn:
+        await notes.notify(conn, ann.actor_id, "koers.proposal", from_actor_id=bob.actor_id, post_id=post_id)
+        await notes.notify(conn, ann.actor_id, "koers.join_approved", from_actor_id=bob.actor_id)
+    token = await api_token(instance, "ann")
+    resp = await instance.client.get("/api/v1/notifications/unread_count", headers={"Authorization": f"Bearer {token}"})
+    assert (await resp.json())["count"] == 1
