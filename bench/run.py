@@ -200,6 +200,51 @@ async def measure(base: str, pid: int, n: int, seconds: float) -> None:
             rps, ok, errors = await throughput(base, token, method, path, seconds, 8)
             print(f"  {method:4} {path:34} {rps:8.1f} req/s  ({ok} ok, {errors} errors)")
         print(f"RSS after the API runs: {rss_mib(pid):.1f} MiB")
+        if await add_filters(base, token, filters=10, keywords=5):
+            path = "/api/v1/timelines/home?limit=40"
+            rps, ok, errors = await throughput(base, token, "GET", path, seconds, 8)
+            print(f"  GET  {path:34} {rps:8.1f} req/s  with 10 filters of 5 keywords ({ok} ok, {errors} errors)")
+
+
+async def add_filters(base: str, token: str, *, filters: int, keywords: int) -> bool:
+    """Give the benchmark member ``filters`` warn filters on home; False when the server has none."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as session:
+        for i in range(filters):
+            body = {"title": f"bench {i}", "context": ["home"], "filter_action": "warn",
+                    "keywords_attributes": [{"keyword": f"word{i}x{k}", "whole_word": True} for k in range(keywords)]}
+            async with session.post(f"{base}/api/v2/filters", json=body, headers=headers) as resp:
+                if resp.status != 200:
+                    return False
+    return True
+
+
+def push_rate(seconds: float) -> float | None:
+    """Web Push messages prepared per second (aesgcm encryption and a VAPID signature), one core."""
+    try:
+        from server import push_worker
+        from server.config import load_settings
+    except ImportError:
+        return None
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(env={}, data_dir=tmp, url="https://bench.test")
+        receiver = ec.generate_private_key(ec.SECP256R1()).public_key()
+        point = base64.urlsafe_b64encode(receiver.public_bytes(serialization.Encoding.X962,
+                                                               serialization.PublicFormat.UncompressedPoint)).decode()
+        auth = base64.urlsafe_b64encode(os.urandom(16)).decode()
+        ctx = type("Ctx", (), {"settings": settings})()
+        data = {"notification_id": "1", "notification_type": "mention", "title": "ann mentioned you", "body": "x" * 140}
+        n, start = 0, time.monotonic()
+        while time.monotonic() - start < seconds:
+            push_worker.encrypt(data, point, auth, standard=False)
+            push_worker.headers_for(ctx, "https://push.bench.test/send/abc", standard=False)  # type: ignore[arg-type]
+            n += 1
+        return n / (time.monotonic() - start)
 
 
 def main() -> int:
@@ -226,6 +271,9 @@ def main() -> int:
         print("\nHTTP signatures: federation.signatures not available; skipped")
     else:
         print(f"\nHTTP signatures (rsa-sha256, cached keys, one core): sign {rates[0]:,.0f}/s, verify {rates[1]:,.0f}/s")
+    pushes = push_rate(min(args.seconds, 3.0))
+    if pushes is not None:
+        print(f"Web Push (aesgcm + VAPID, one core): {pushes:,.0f} messages prepared/s")
     cpu = os.cpu_count()
     print(f"\nmachine: {cpu} cores, Python {sys.version.split()[0]}; loopback only")
     return 0
