@@ -70,10 +70,12 @@ async def community_page_response(
         changes = await roadmap.recent_changes(conn, s.viewer, c.id, limit=8)
         result_ids = await timelines.community(conn, s.viewer, c.id, timelines.Page(limit=5), only_results=True)
         post_ids = await timelines.community(conn, s.viewer, c.id, timelines.Page(limit=10))
-        results = await load_posts(conn, s.viewer, result_ids, base=ctx.base, local_domain=ctx.settings.domain)
-        posts = await load_posts(
-            conn, s.viewer, [p for p in post_ids if p not in result_ids], base=ctx.base, local_domain=ctx.settings.domain
-        )
+        # One load for both lists (each load is a dozen queries).
+        wanted = [*result_ids, *[p for p in post_ids if p not in result_ids]]
+        loaded = await load_posts(conn, s.viewer, wanted, base=ctx.base, local_domain=ctx.settings.domain)
+        is_result = set(result_ids)
+        results = [p for p in loaded if p.id in is_result]
+        posts = [p for p in loaded if p.id not in is_result]
         count = (await communities.member_counts(conn, [c.id])).get(c.id, 0)
         managers = await communities.managers(conn, ctx, c.id)
         phase = await purpose_phases.current(conn, c.id)

@@ -65,9 +65,11 @@ async def profile_page(request: web.Request) -> web.Response:
         row = await person_or_redirect(conn, ctx, request.match_info["username"])
         actor = actor_view(row, ctx.base, ctx.settings.domain)
         ids = await timelines.profile(conn, who, row.id, page, exclude_results=True)
-        posts = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
         result_ids = await timelines.profile(conn, who, row.id, timelines.Page(limit=5), only_results=True)
-        results = await load_posts(conn, who, result_ids, base=ctx.base, local_domain=ctx.settings.domain)
+        loaded = {p.id: p for p in await load_posts(conn, who, [*ids, *result_ids], base=ctx.base,
+                                                     local_domain=ctx.settings.domain)}  # one load for both lists
+        posts = [loaded[i] for i in ids if i in loaded]
+        results = [loaded[i] for i in result_ids if i in loaded]
         relation = await follows.relationship(conn, who.actor_id, row.id) if who.actor_id else None
         context = {
             "actor": actor,
