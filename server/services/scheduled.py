@@ -4,7 +4,9 @@ A scheduled post keeps the draft as parameters; what can be checked without the 
 when it is scheduled (``posts.check_draft``), the rest when it is published. The publisher runs with
 the workers: every due post becomes a real post through ``posts.create_post``, and its scheduled row
 is deleted by an in-transaction listener of ``post.created`` — in the same transaction as the post,
-so a crash can neither lose a scheduled post nor publish it twice.
+so a crash can neither lose a scheduled post nor publish it twice. Several worker processes may find
+the same due post: the one whose delete finds the row gone (another publication, or the member's
+cancel, committed first; on PostgreSQL that delete waits for the other transaction) rolls its post back.
 """
 
 from __future__ import annotations
@@ -133,11 +135,17 @@ async def cancel(ctx: Context, actor_id: int, scheduled_id: int) -> None:
         await conn.execute(t.scheduled_posts.delete().where(t.scheduled_posts.c.id == scheduled_id))
 
 
+class AlreadyRetired(Exception):
+    """The scheduled post was published or cancelled meanwhile: this publication must not commit."""
+
+
 async def _published(conn: AsyncConnection, event: Event) -> None:
-    """In the new post's transaction: the scheduled post it came from is done."""
+    """In the new post's transaction: the scheduled post it came from is done (and was not already)."""
     extra = (await conn.execute(sa.select(t.posts.c.extra).where(t.posts.c.id == event.data["post_id"]))).scalar()
     if isinstance(extra, dict) and isinstance(extra.get("scheduled_id"), int):
-        await conn.execute(t.scheduled_posts.delete().where(t.scheduled_posts.c.id == extra["scheduled_id"]))
+        gone = await conn.execute(t.scheduled_posts.delete().where(t.scheduled_posts.c.id == extra["scheduled_id"]))
+        if gone.rowcount != 1:
+            raise AlreadyRetired(extra["scheduled_id"])
 
 
 def register(ctx: Context) -> None:
@@ -162,6 +170,8 @@ async def publish_due(ctx: Context, *, now: datetime | None = None) -> int:
         try:
             await posts.create_post(ctx, item.actor_id, draft)
             published += 1
+        except AlreadyRetired:
+            log.info("scheduled post %s was published or cancelled meanwhile", item.id)
         except KoersError as exc:
             log.warning("scheduled post %s of actor %s could not be published: %s", item.id, item.actor_id, exc.message)
             async with ctx.db.write() as conn:

@@ -3,6 +3,7 @@ published by the worker when due — once, in the audience asked for."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -75,3 +76,36 @@ async def test_a_post_that_became_impossible_is_dropped(instance: Instance) -> N
     assert await scheduled.publish_due(instance.ctx, now=clock.now() + timedelta(hours=2)) == 0
     with pytest.raises(MastodonNotFoundError):
         await in_thread(ann.scheduled_status, reply["id"])
+
+
+async def test_two_publishers_at_once_publish_a_due_post_once(instance: Instance) -> None:
+    # Two worker processes (here: two publishers on separate connections) find the same due post;
+    # only one publication may commit, the other is rolled back with its post.
+    await instance.create_member("ann")
+    ann = await mastodon_for(instance, "ann")
+    when = clock.now() + timedelta(hours=1)
+    await in_thread(ann.status_post, "Only once, please", scheduled_at=when)
+    first, second = await asyncio.gather(scheduled.publish_due(instance.ctx, now=when),
+                                         scheduled.publish_due(instance.ctx, now=when))  # fmt: skip
+    assert first + second == 1
+    published = await in_thread(ann.account_statuses, (await in_thread(ann.me))["id"])
+    assert [s["content"].count("Only once") for s in published] == [1]
+
+
+async def test_a_post_cancelled_while_being_published_is_not_published(instance: Instance) -> None:
+    await instance.create_member("ann")
+    ann = await mastodon_for(instance, "ann")
+    when = clock.now() + timedelta(hours=1)
+    made = await in_thread(ann.status_post, "Changed my mind", scheduled_at=when)
+    real_create = scheduled.posts.create_post
+
+    async def cancelled_meanwhile(ctx, actor_id, draft):  # type: ignore[no-untyped-def]
+        await scheduled.cancel(ctx, actor_id, int(made["id"]))  # the member cancels as the publisher starts
+        return await real_create(ctx, actor_id, draft)
+
+    scheduled.posts.create_post = cancelled_meanwhile  # type: ignore[assignment]
+    try:
+        assert await scheduled.publish_due(instance.ctx, now=when) == 0
+    finally:
+        scheduled.posts.create_post = real_create  # type: ignore[assignment]
+    assert await in_thread(ann.account_statuses, (await in_thread(ann.me))["id"]) == []
