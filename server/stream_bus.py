@@ -72,6 +72,8 @@ class EventBus:
         self._publisher: asyncpg.Connection | None = None
         self._publish_lock = asyncio.Lock()
         self._listener_task: asyncio.Task[None] | None = None
+        self._feeding: set[asyncio.Task[None]] = set()
+        self._stopped = False
         self.listening = asyncio.Event()
 
     async def publish(self, event: Event) -> None:
@@ -82,12 +84,16 @@ class EventBus:
             return
         async with self._publish_lock:
             for attempt in range(2):
+                if self._stopped:  # an event committed while the app shuts down opens no new connection
+                    return
                 try:
                     if self._publisher is None or self._publisher.is_closed():
                         self._publisher = await asyncpg.connect(self.dsn)
                     await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
                     return
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    if self._publisher is not None:  # a connection we stop using is closed, not dropped
+                        self._publisher.terminate()
                     self._publisher = None
                     if attempt:
                         log.warning("could not send event %s to other processes: %s", event.kind, exc)
@@ -99,7 +105,14 @@ class EventBus:
             return
         origin, event = decoded
         if origin != self.origin:
-            asyncio.get_running_loop().create_task(self.feed(event))
+            task = asyncio.get_running_loop().create_task(self.feed(event))
+            self._feeding.add(task)  # a reference until it ends (the loop keeps only weak ones)
+            task.add_done_callback(self._fed)
+
+    def _fed(self, task: asyncio.Task[None]) -> None:
+        self._feeding.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("feeding an event of another process failed", exc_info=task.exception())
 
     async def _listen(self) -> None:
         attempt = 0
@@ -129,13 +142,18 @@ class EventBus:
             await asyncio.wait_for(self.listening.wait(), timeout=10)
 
     async def stop(self) -> None:
-        """Stop listening and close both connections."""
+        """Stop listening and close both connections; later events are no longer sent."""
         if self._listener_task is not None:
             self._listener_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener_task
-        if self._publisher is not None and not self._publisher.is_closed():
-            await self._publisher.close()
+        for task in list(self._feeding):
+            task.cancel()
+        async with self._publish_lock:  # a publish under way finishes first; none opens a connection after
+            self._stopped = True
+            if self._publisher is not None and not self._publisher.is_closed():
+                await self._publisher.close()
+            self._publisher = None
 
 
 def setup(app: web.Application, feed: Feed) -> None:

@@ -53,3 +53,31 @@ async def test_post_saved_by_another_process_is_streamed(instance: Instance) -> 
         resp.close()
     finally:
         await server.close()
+
+
+async def test_a_stopped_bus_opens_no_connection_and_closes_what_it_drops(instance: Instance) -> None:
+    if instance.db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    from server.stream_bus import plain_url
+
+    seen: list[Event] = []
+
+    async def feed(event: Event) -> None:
+        seen.append(event)
+
+    bus = EventBus(plain_url(instance.db.url), feed)
+    await bus.start()
+    await bus.publish(Event("post.created", {"post_id": 1}))
+    first = bus._publisher
+    assert first is not None and not first.is_closed()
+    # A publishing connection that fails is closed before a new one is opened (no leaked backend).
+    import asyncpg
+
+    with pytest.raises(asyncpg.DivisionByZeroError):  # the connection is left in an aborted transaction
+        await first.execute("BEGIN; SELECT 1/0")
+    await bus.publish(Event("post.created", {"post_id": 2}))
+    assert first.is_closed() and bus._publisher is not None and bus._publisher is not first
+    await bus.stop()
+    # An event committed during shutdown (after the bus stopped) opens no new connection.
+    await bus.publish(Event("post.created", {"post_id": 3}))
+    assert bus._publisher is None
