@@ -8,6 +8,8 @@ one of the community's managers:
 - **Join requests.** ``GET {group}/requests`` lists the pending requests (``Follow`` activities), for
   managers' signed fetches only. An ``Accept`` or ``Reject`` from a manager whose object is such a
   ``Follow`` (embedded, or by its id) approves or declines it; A then answers the requester as usual.
+- **Insights.** ``GET {group}/insights`` answers a manager's signed fetch with the managers' insights
+  (the Koers API's shape), so a manager on B sees them on B's pages.
 - **Roadmap status.** An ``Update`` from a manager naming one of A's roadmap items by id, with the
   new ``koers:status`` (and an optional ``summary``, the note) on the activity itself, moves the item;
   A records the change and sends its own ``Update`` of the item.
@@ -39,7 +41,7 @@ from server.activitypub.vocab import first_id, type_of
 from server.app import CTX
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
-from server.services import communities, roadmap
+from server.services import communities, insights, roadmap
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,31 @@ async def requests_collection(request: web.Request) -> web.Response:
             for r in rows
         ]  # fmt: skip
     return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
+
+
+@routes.get("/communities/{handle}/insights")
+async def insights_document(request: web.Request) -> web.Response:
+    """The managers' insights (as the Koers API gives them), for a signed fetch by one of the managers.
+
+    ``?weeks=`` as on the page; anyone else gets a 404, as for the requests collection.
+    """
+    from server.api.koers.insights import insights_json
+
+    ctx = request.app[CTX]
+    community_id = await _community_id(request, request.match_info["handle"])
+    viewer = await viewer_of(request)
+    raw = request.query.get("weeks", "")
+    weeks = int(raw) if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= insights.MAX_WEEKS else insights.DEFAULT_WEEKS
+    async with ctx.db.read() as conn:
+        if not await communities.is_manager(conn, community_id, viewer.actor_id):
+            raise web.HTTPNotFound()
+        data = await insights.community_insights(ctx, conn, viewer, community_id, weeks=weeks)
+    body = insights_json(data)
+    for person in body["people"]:  # accounts as the other instance can name them
+        account = person["account"]
+        if "@" not in account["acct"]:
+            account["acct"] = f"{account['acct']}@{ctx.settings.domain}"
+    return web.json_response(body)
 
 
 async def _follow_named(conn: AsyncConnection, inner: Any) -> tuple[int, int] | None:

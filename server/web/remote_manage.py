@@ -17,14 +17,18 @@ from federation.errors import FederationError
 from server.activitypub import remote_management
 from server.activitypub.remote_sync import collection_items
 from server.app import CTX
-from server.errors import Forbidden, KoersError, NotFound
+from server.errors import Forbidden, KoersError, NotFound, ValidationError
 from server.services import communities, remote_communities, roadmap
 from server.services.remote_communities import RemoteCommunity
+from server.web.insight_charts import bar_chart, line_chart
 from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 
-BASE = r"/c/{handle:[A-Za-z0-9_]+}@{host:[A-Za-z0-9.\-]+(?::\d+)?}/manage"
+COMMUNITY = r"/c/{handle:[A-Za-z0-9_]+}@{host:[A-Za-z0-9.\-]+(?::\d+)?}"
+BASE = COMMUNITY + "/manage"
+WEEKS = (4, 8, 12, 26, 52)
+PROFILES = ("catalyst", "engager", "responder", "broadcaster", "observer")
 
 
 async def _managed(request: web.Request) -> tuple[Any, RemoteCommunity]:
@@ -103,3 +107,56 @@ async def item_status(request: web.Request) -> web.Response:
         return await _page(request, status=exc.status, error=exc.message)
     flash(request, f"The new status was sent to {rc.domain}.")
     raise redirect(f"{rc.path}/manage")
+
+
+@routes.get(COMMUNITY + "/insights")
+async def insights_page(request: web.Request) -> web.Response:
+    """The community's insights for its managers here, read from its home (signed as the manager)."""
+    user, rc = await _managed(request)
+    raw = request.query.get("weeks", "12")
+    if raw not in {str(w) for w in WEEKS}:
+        raise ValidationError("weeks: one of " + ", ".join(str(w) for w in WEEKS), field="weeks")
+    data: dict[str, Any] | None = None
+    problem = None
+    try:
+        data = await fetch_signed(request.app, f"{rc.uri}/insights?weeks={raw}", as_actor=user.id, refresh=True)
+    except FederationError as exc:
+        problem = f"The insights could not be read from {rc.domain}: {exc}"
+    charts: dict[str, Any] = {}
+    if data is not None:
+        try:  # another server's answer: keep only what is understood, with the types expected
+            data, charts = _readable_insights(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            problem, data = f"{rc.domain} did not answer insights this instance can read.", None
+    return await render(request, "community_remote_insights.html", rc=rc, data=data, problem=problem, weeks=int(raw),
+                        week_choices=WEEKS, remote_manager=True, **charts)  # fmt: skip
+
+
+def _person(raw: dict[str, Any]) -> dict[str, Any]:
+    account = raw["account"]
+    return {"account": {"id": str(account["id"]), "acct": str(account["acct"]), "url": str(account.get("url") or ""),
+                        "display_name": str(account.get("display_name") or ""), "username": str(account.get("username") or "")},
+            "profile": str(raw.get("profile") or "observer"), "leader": bool(raw.get("leader")),
+            "informal": bool(raw.get("informal")), "posts": int(raw.get("posts") or 0),
+            "responders": int(raw.get("responders") or 0), "centrality": float(raw.get("centrality") or 0.0)}  # fmt: skip
+
+
+def _readable_insights(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parts of a remote insights document the page shows, and its charts; errors on anything odd."""
+    if not isinstance(raw["weeks"], list) or not isinstance(raw["people"], list):
+        raise TypeError("weeks and people: lists expected")
+    labels = [str(w)[5:10] for w in raw["weeks"]]
+    if not labels or len(labels) > 60:
+        raise ValueError("weeks: 1 to 60 expected")
+    counts = {p: int((raw.get("profile_counts") or {}).get(p, 0)) for p in PROFILES}
+    weekly = {str(k): [int(v) for v in vals] for k, vals in (raw.get("weekly_activity") or {}).items()}
+    data = {"people": [_person(p) for p in raw["people"]], "quiet": [str(i) for i in raw.get("quiet") or []],
+            "opted_out": int(raw.get("opted_out") or 0), "outsiders": int(raw.get("outsiders") or 0)}  # fmt: skip
+    charts = {
+        "profiles_chart": bar_chart("chart-profiles", "Members by profile", "How many named members have each profile.",
+                                    [(p.capitalize(), counts[p]) for p in PROFILES]),
+        "weekly_chart": line_chart("chart-weekly", "Activity per week",
+                                   f"Posts and interactions per week over {len(labels)} weeks.", labels,
+                                   {k: v for k, v in weekly.items() if len(v) == len(labels) and any(v)}),
+    }  # fmt: skip
+    return data, charts

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from server import clock
 from server.activitypub import convert
-from server.services import communities, roadmap
+from server.services import communities, posts, roadmap
+from server.visibility import Audience
 from server.storage import schema as t
 from tests.conftest import post_form
 from tests.federation.e2e_helpers import follow_remote, follow_state, pump
@@ -85,6 +86,15 @@ async def test_partner_manager_decides_join_requests_and_roadmap_status(make_ins
     async with b.db.read() as conn:
         assert (await conn.execute(sa.select(t.roadmap_items.c.status).where(t.roadmap_items.c.id == copy))).scalar_one() == "in_progress"
 
+    # The community's insights, read from A as the manager, on B's page.
+    await posts.create_post(a.ctx, alice.actor_id, posts.Draft(source="Who brings seeds?", community_id=garden.id,
+                                                               audience=Audience.COMMUNITY))  # fmt: skip
+    page = await client.get(f"/c/garden@{a.settings.domain}/insights")
+    html = await page.text()
+    assert page.status == 200, html
+    assert "Insights: Garden" in html and "<svg" in html and f"@alice@{a.settings.domain}" in html
+    assert (await client.get(f"/c/garden@{a.settings.domain}/insights?weeks=5")).status == 422
+
     # An unknown status is refused on B with the form and nothing is sent.
     resp = await post_form(client, f"/c/garden@{a.settings.domain}/manage/roadmap/{copy}", {"status": "someday"},
                            page=f"/c/garden@{a.settings.domain}/manage")  # fmt: skip
@@ -103,8 +113,10 @@ async def test_non_managers_can_neither_see_nor_decide(make_instance) -> None:
     from federation.actors import fetch_signed
     from federation.errors import FederationError
 
-    with pytest.raises(FederationError):
-        await fetch_signed(b.app, f"{a.url}/communities/garden/requests", as_actor=carl.actor_id, refresh=True)
+    for what in ("requests", "insights"):
+        with pytest.raises(FederationError):
+            await fetch_signed(b.app, f"{a.url}/communities/garden/{what}", as_actor=carl.actor_id, refresh=True)
+    assert (await client.get(f"/c/garden@{a.settings.domain}/insights")).status == 403
     # carl (no manager) sends his own Accept of dora's request straight to the Group: A ignores it.
     from federation.delivery import enqueue, inboxes_for
 
@@ -118,3 +130,16 @@ async def test_non_managers_can_neither_see_nor_decide(make_instance) -> None:
         dora_on_a = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == f"{b.url}/users/dora"))).scalar_one()
         state = (await conn.execute(sa.select(t.follows.c.state).where(t.follows.c.follower_id == dora_on_a))).scalar()
     assert state == "pending"
+
+
+@pytest.mark.parametrize("raw", [
+    {}, {"weeks": [], "people": []}, {"weeks": ["2026-11-01"], "people": [{"account": "x"}]},
+    {"weeks": ["2026-11-01"], "people": [], "weekly_activity": {"posts": ["many"]}},
+    {"weeks": "2026", "people": []},
+])  # fmt: skip
+def test_unreadable_remote_insights_are_refused(raw) -> None:  # type: ignore[no-untyped-def]
+    """Another server's insights document is read defensively: anything odd is an error the page explains."""
+    from server.web.remote_manage import _readable_insights
+
+    with pytest.raises((KeyError, TypeError, ValueError, AttributeError)):
+        _readable_insights(raw)
