@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from server.api import params
 from server.api.auth import user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.media import _media_json
-from server.errors import ValidationError
+from server.errors import NotFound, ValidationError
 from server.services import scheduled
 from server.services.scheduled import Scheduled
 from server.services.timelines import page_ids
@@ -38,7 +39,10 @@ def parse_time(value: str | None) -> datetime:
 async def scheduled_json(request: web.Request, item: Scheduled) -> dict[str, Any]:
     """The Mastodon ``ScheduledStatus`` entity."""
     p = dict(item.params)
-    media = [await _media_json(request, item.actor_id, m) for m in p.get("media_ids") or []]
+    media = []
+    for media_id in p.get("media_ids") or []:
+        with contextlib.suppress(NotFound):  # an upload removed since is left out (publishing will refuse it)
+            media.append(await _media_json(request, item.actor_id, media_id))
     visibility = p.get("visibility")
     return {
         "id": str(item.id), "scheduled_at": clock.iso(item.scheduled_at),

@@ -95,6 +95,11 @@ async def schedule(ctx: Context, actor_id: int, draft: Draft, when: datetime) ->
         count = (await conn.execute(sa.select(sa.func.count()).where(t.scheduled_posts.c.actor_id == actor_id))).scalar_one()
         if count >= MAX_SCHEDULED:
             raise ValidationError(f"at most {MAX_SCHEDULED} scheduled posts", field="scheduled_at")
+        if draft.media_ids:  # the member's own uploads, not yet used (as publishing will require)
+            usable = (await conn.execute(sa.select(sa.func.count()).where(
+                t.media.c.id.in_(draft.media_ids), t.media.c.owner_id == actor_id, t.media.c.post_id.is_(None)))).scalar_one()  # fmt: skip
+            if usable != len(set(draft.media_ids)):
+                raise ValidationError("unknown or already used media", field="media_ids")
         res = await conn.execute(t.scheduled_posts.insert().values(actor_id=actor_id, scheduled_at=when,
                                                                    params=params_of(draft), created_at=clock.now()))  # fmt: skip
         return int(res.inserted_primary_key[0])

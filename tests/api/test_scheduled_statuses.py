@@ -109,3 +109,27 @@ async def test_a_post_cancelled_while_being_published_is_not_published(instance:
     finally:
         scheduled.posts.create_post = real_create  # type: ignore[assignment]
     assert await in_thread(ann.account_statuses, (await in_thread(ann.me))["id"]) == []
+
+
+async def test_media_of_a_scheduled_post_are_checked_when_scheduled(instance: Instance) -> None:
+    from tests.api.test_mastodon_py import _png
+
+    await instance.create_member("ann")
+    await instance.create_member("bob")
+    ann, bob = await mastodon_for(instance, "ann"), await mastodon_for(instance, "bob")
+    bobs = await in_thread(bob.media_post, _png(), mime_type="image/png", description="bob's private sketch")
+    when = clock.now() + timedelta(hours=1)
+    # Someone else's upload (or no upload at all) is refused now with a 422, and nothing is kept.
+    for media_id in (bobs["id"], "999999"):
+        with pytest.raises(MastodonAPIError, match="media") as err:
+            await in_thread(ann.status_post, "Look", media_ids=[media_id], scheduled_at=when)
+        assert "422" in str(err.value) or "Unprocessable" in str(err.value)
+    assert await in_thread(ann.scheduled_statuses) == []
+    # An upload that disappears later does not break the list of scheduled posts.
+    mine = await in_thread(ann.media_post, _png(), mime_type="image/png", description="a plan")
+    made = await in_thread(ann.status_post, "The plan", media_ids=[mine["id"]], scheduled_at=when)
+    assert [m["description"] for m in made["media_attachments"]] == ["a plan"]
+    async with instance.db.write() as conn:
+        await conn.execute(t.media.delete().where(t.media.c.id == int(mine["id"])))
+    listed = await in_thread(ann.scheduled_statuses)
+    assert [s["id"] for s in listed] == [made["id"]] and listed[0]["media_attachments"] == []
