@@ -50,7 +50,7 @@ REMEMBERED_POSTS = 500
 NOTIFICATION_SLACK = 100
 
 # (conn, viewer, kind, id) -> the JSON payload string, or None when it cannot be shown.
-# ``kind`` is "status" (a post id) or "notification" (a notification id).
+# ``kind`` is "status:<filter context>" (a post id) or "notification" (a notification id).
 Renderer = Callable[[AsyncConnection, Viewer, str, int], Awaitable[str | None]]
 
 
@@ -161,17 +161,22 @@ class StreamHub:
             await self._notifications(conn, [s for s in subs if s.wants_notifications])
 
     async def _post(self, conn: AsyncConnection, subs: list[Subscription], event: str, post_id: int) -> None:
-        payloads: dict[Viewer, str | None] = {}
+        visible: dict[Viewer, bool] = {}
+        payloads: dict[tuple[Viewer, str], str | None] = {}
         for sub in subs:
-            if sub.viewer not in payloads:
-                visible = await can_see_post(conn, sub.viewer, post_id)
-                payloads[sub.viewer] = await self.render(conn, sub.viewer, "status", post_id) if visible else None
-            payload = payloads[sub.viewer]
-            if payload is None:
+            if sub.viewer not in visible:
+                visible[sub.viewer] = await can_see_post(conn, sub.viewer, post_id)
+            if not visible[sub.viewer]:
                 continue
             for stream in sorted(sub.streams, key=lambda s: (s.name, s.param or "")):
-                if await in_stream(conn, sub.viewer, stream, post_id):
-                    sub.put(Message(event, payload, stream.label()))
+                if not await in_stream(conn, sub.viewer, stream, post_id):
+                    continue
+                # Rendered once per viewer and filter context (a "hide" filter there leaves it out).
+                key = (sub.viewer, filter_context(stream))
+                if key not in payloads:
+                    payloads[key] = await self.render(conn, sub.viewer, f"status:{key[1]}", post_id)
+                if payloads[key] is not None:
+                    sub.put(Message(event, payloads[key], stream.label()))  # type: ignore[arg-type]
                     sub.remember(post_id)
 
     async def _deleted(self, conn: AsyncConnection, subs: list[Subscription], post_id: int) -> None:
@@ -218,6 +223,11 @@ class StreamHub:
             if sub.sent_notifications:
                 sub.notification_floor = max(sub.notification_floor, max(sub.sent_notifications) - NOTIFICATION_SLACK)
                 sub.sent_notifications = {i for i in sub.sent_notifications if i > sub.notification_floor}
+
+
+def filter_context(stream: Stream) -> str:
+    """The filter context of a stream, as of the timeline it mirrors: public ones, or home."""
+    return "public" if stream.name.startswith(("public", "hashtag")) else "home"
 
 
 async def in_stream(conn: AsyncConnection, viewer: Viewer, stream: Stream, post_id: int) -> bool:

@@ -84,8 +84,9 @@ def _renderer(app: web.Application):  # type: ignore[no-untyped-def]
     ctx = app[CTX]
 
     async def render(conn: AsyncConnection, viewer: Viewer, kind: str, obj_id: int) -> str | None:
-        if kind == "status":
-            found = await present.statuses_json(conn, ctx, viewer, [obj_id])
+        if kind.startswith("status"):  # "status:<filter context>": the viewer's filters apply there
+            context = kind.partition(":")[2] or None
+            found = await present.statuses_json(conn, ctx, viewer, [obj_id], context=context)
             return json.dumps(found[0]) if found else None
         try:
             row = await inbox_notifications.get(conn, viewer, obj_id)

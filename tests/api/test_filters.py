@@ -3,6 +3,8 @@ filter marks matching statuses in its contexts, a ``hide`` filter leaves them ou
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from mastodon import MastodonAPIError, MastodonNotFoundError
 
@@ -136,3 +138,21 @@ async def test_account_and_notification_contexts(instance: Instance, people: dic
     assert calm in mentioned and noisy not in mentioned
     # Home is not among the filter's contexts: the post is there.
     assert noisy in {int(s["id"]) for s in await in_thread(bob.timeline_home)}
+
+
+async def test_streams_apply_filters_of_their_context(instance: Instance, people: dict) -> None:
+    """A hide filter on home keeps a post out of the user stream but not out of the public one."""
+    from tests.api.test_streaming import collect_until, open_sse, sse_events, update_of
+
+    bob = await mastodon_for(instance, "bob")
+    await in_thread(bob.create_filter_v2, title="No spoilers", context=["home"], filter_action="hide",
+                    keywords_attributes=[{"keyword": "finale"}])  # fmt: skip
+    token = await api_token(instance, "bob")
+    user = sse_events(await open_sse(instance, "user", token))
+    public = sse_events(await open_sse(instance, "public", token))
+    hidden = await _post(instance, people["ann"], "The finale was great")
+    shown = await _post(instance, people["ann"], "Seeds arrived")
+    seen_public = await collect_until(public, update_of(shown))
+    assert {json.loads(d)["id"] for e, d in seen_public if e == "update"} == {str(hidden), str(shown)}
+    seen_user = await collect_until(user, update_of(shown))
+    assert [json.loads(d)["id"] for e, d in seen_user if e == "update"] == [str(shown)]
