@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -113,7 +114,12 @@ def _check_endpoint(endpoint: str, keys: tuple[str, str], *, allow_http: bool) -
         point, secret = b64url_decode(p256dh), b64url_decode(auth)
     except ValueError:
         raise ValidationError("subscription[keys]: base64url values", field="subscription[keys]") from None
-    if len(point) != 65 or point[0] != 4:
+    try:  # an uncompressed P-256 point, on the curve (nothing could be encrypted for anything else)
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        on_curve = len(point) == 65
+    except ValueError:
+        on_curve = False
+    if not on_curve:
         raise ValidationError("subscription[keys][p256dh]: a P-256 public key", field="subscription[keys][p256dh]")
     if len(secret) != 16:
         raise ValidationError("subscription[keys][auth]: 16 bytes", field="subscription[keys][auth]")

@@ -202,3 +202,16 @@ def test_pushed_kinds_match_what_the_api_shows() -> None:
     from server.services.push import PUSHED_AS
 
     assert PUSHED_AS == DEGRADED
+
+
+async def test_a_key_that_is_no_point_of_the_curve_is_refused(make_instance, push_service: PushService) -> None:  # type: ignore[no-untyped-def]
+    # 65 bytes starting with 4 but not a P-256 point: nothing could ever be encrypted for it, so the
+    # app learns now (422) instead of every push failing silently later.
+    instance = await make_instance(run_workers=False)
+    await instance.create_member("ann")
+    token = await api_token(instance, "ann", scopes="read push")
+    form = {"subscription[endpoint]": push_service.url,
+            "subscription[keys][p256dh]": base64.urlsafe_b64encode(b"\x04" + b"\x01" * 64).decode(),
+            "subscription[keys][auth]": base64.urlsafe_b64encode(b"0123456789abcdef").decode()}  # fmt: skip
+    resp = await instance.client.post("/api/v1/push/subscription", data=form, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status == 422 and "p256dh" in (await resp.json())["error"]
