@@ -246,6 +246,9 @@ async def _managed_idea(conn: AsyncConnection, manager_id: int, idea_id: int) ->
         raise NotFound("no such idea")
     if not await is_manager(conn, idea.community_id, manager_id):
         raise Forbidden("only community managers can do this")
+    local = (await conn.execute(sa.select(t.communities.c.local).where(t.communities.c.id == idea.community_id))).scalar()
+    if not local:  # our copy of another instance's idea box: its home decides, and tells us
+        raise Forbidden("this idea box belongs to a community on another instance; its managers decide there")
     if idea.status != "open":
         raise Conflict(f"this idea is already {idea.status}")
     return idea

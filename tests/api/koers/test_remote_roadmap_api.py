@@ -85,3 +85,27 @@ async def test_id_routes_take_handle_at_host(instance) -> None:  # type: ignore[
     status, listed = await bob.get(f"/communities/garden@{HOST}/ideas")
     assert [i["title"] for i in listed] == ["Bee hotel"]
     assert (await bob.get(f"/communities/nowhere@{HOST}/roadmap"))[0] == 404
+
+
+async def test_ideas_of_a_remote_box_are_decided_at_home_only(instance) -> None:  # type: ignore[no-untyped-def]
+    """A manager here of a community hosted elsewhere cannot merge, decline or promote our copies."""
+    from server.services import communities
+
+    group_id, community_id = await remote_garden(instance)
+    bob_account = await instance.create_member("bob")
+    bob = Caller(instance, await api_token(instance, "bob"), bob_account.actor_id)
+    await join(instance, bob.actor_id, group_id)
+    _, first = await bob.post(R + "/ideas", {"title": "Seed swap"})
+    _, second = await bob.post(R + "/ideas", {"title": "Seed swap again"})
+    async with instance.db.write() as conn:  # bob manages the community (as the Group's Add would say)
+        await conn.execute(t.community_managers.insert().values(community_id=community_id, actor_id=bob.actor_id,
+                                                                created_at=sa.func.now()))  # fmt: skip
+    async with instance.db.read() as conn:
+        assert await communities.is_manager(conn, community_id, bob.actor_id)
+    for path, body in ((f"/ideas/{first['id']}/merge", {"into_id": second["id"]}),
+                       (f"/ideas/{first['id']}/promote", {"to": "roadmap"})):  # fmt: skip
+        status, answer = await bob.post(path, body)
+        assert status == 403 and "another instance" in answer["error"], (path, answer)
+    async with instance.db.read() as conn:
+        states = (await conn.execute(sa.select(t.ideas.c.status).order_by(t.ideas.c.id))).scalars().all()
+    assert states == ["open", "open"]
