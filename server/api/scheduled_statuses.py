@@ -52,7 +52,7 @@ async def scheduled_json(request: web.Request, item: Scheduled) -> dict[str, Any
             "visibility": _MASTODON_VISIBILITY.get(visibility, visibility), "in_reply_to_id":
                 str(p["in_reply_to_id"]) if p.get("in_reply_to_id") else None,
             "language": p.get("language"), "application_id": p.get("application_id"), "scheduled_at": None,
-            "idempotency": None, "with_rate_limit": False,
+            "idempotency": p.get("idempotency"), "with_rate_limit": False,
         },
         "media_attachments": media,
     }  # fmt: skip

@@ -85,7 +85,8 @@ async def create_status(request: web.Request) -> web.Response:
     if p.str("scheduled_at"):
         from server.api.scheduled_statuses import parse_time, scheduled_json
 
-        scheduled_id = await scheduled.schedule(c, auth.actor_id, draft, parse_time(p.str("scheduled_at")))  # type: ignore[arg-type]
+        scheduled_id = await scheduled.schedule(c, auth.actor_id, draft, parse_time(p.str("scheduled_at")),  # type: ignore[arg-type]
+                                                idempotency=key)
         async with c.db.read() as conn:
             item = await scheduled.get(conn, auth.actor_id, scheduled_id)  # type: ignore[arg-type]
         return json(await scheduled_json(request, item))

@@ -27,6 +27,7 @@ from server.context import Context
 from server.errors import KoersError, NotFound, ValidationError
 from server.events import Event
 from server.services import posts
+from server.services.idempotency import MAX_KEY
 from server.services.posts import Draft, PollSpec
 from server.storage import schema as t
 from server.visibility import Audience
@@ -87,11 +88,21 @@ def _scheduled(row: sa.Row) -> Scheduled:
     return Scheduled(id=row.id, actor_id=row.actor_id, scheduled_at=clock.aware(row.scheduled_at), params=dict(row.params))
 
 
-async def schedule(ctx: Context, actor_id: int, draft: Draft, when: datetime) -> int:
-    """Keep ``draft`` to publish at ``when``; returns the scheduled post's id."""
+async def schedule(ctx: Context, actor_id: int, draft: Draft, when: datetime, *, idempotency: str | None = None) -> int:
+    """Keep ``draft`` to publish at ``when``; returns the scheduled post's id.
+
+    ``idempotency``: the request's ``Idempotency-Key``; the member's scheduled post made with the same
+    key is returned instead of keeping a second one (a retried request).
+    """
     when = _check_time(when)
     posts.check_draft(draft)
     async with ctx.db.write() as conn:
+        if idempotency:
+            earlier = await conn.execute(sa.select(t.scheduled_posts.c.id, t.scheduled_posts.c.params)
+                                         .where(t.scheduled_posts.c.actor_id == actor_id))  # fmt: skip
+            for row in earlier:
+                if row.params.get("idempotency") == idempotency[:MAX_KEY]:
+                    return int(row.id)
         count = (await conn.execute(sa.select(sa.func.count()).where(t.scheduled_posts.c.actor_id == actor_id))).scalar_one()
         if count >= MAX_SCHEDULED:
             raise ValidationError(f"at most {MAX_SCHEDULED} scheduled posts", field="scheduled_at")
@@ -100,8 +111,9 @@ async def schedule(ctx: Context, actor_id: int, draft: Draft, when: datetime) ->
                 t.media.c.id.in_(draft.media_ids), t.media.c.owner_id == actor_id, t.media.c.post_id.is_(None)))).scalar_one()  # fmt: skip
             if usable != len(set(draft.media_ids)):
                 raise ValidationError("unknown or already used media", field="media_ids")
-        res = await conn.execute(t.scheduled_posts.insert().values(actor_id=actor_id, scheduled_at=when,
-                                                                   params=params_of(draft), created_at=clock.now()))  # fmt: skip
+        params = {**params_of(draft), "idempotency": idempotency[:MAX_KEY] if idempotency else None}
+        res = await conn.execute(t.scheduled_posts.insert().values(actor_id=actor_id, scheduled_at=when, params=params,
+                                                                   created_at=clock.now()))  # fmt: skip
         return int(res.inserted_primary_key[0])
 
 

@@ -133,3 +133,14 @@ async def test_media_of_a_scheduled_post_are_checked_when_scheduled(instance: In
         await conn.execute(t.media.delete().where(t.media.c.id == int(mine["id"])))
     listed = await in_thread(ann.scheduled_statuses)
     assert [s["id"] for s in listed] == [made["id"]] and listed[0]["media_attachments"] == []
+
+
+async def test_a_retried_schedule_with_the_same_idempotency_key_is_kept_once(instance: Instance) -> None:
+    await instance.create_member("ann")
+    ann = await mastodon_for(instance, "ann")
+    when = clock.now() + timedelta(hours=1)
+    first = await in_thread(ann.status_post, "Sent on a shaky train", scheduled_at=when, idempotency_key="trip-1")
+    again = await in_thread(ann.status_post, "Sent on a shaky train", scheduled_at=when, idempotency_key="trip-1")
+    assert again["id"] == first["id"] and first["params"]["idempotency"] == "trip-1"
+    other = await in_thread(ann.status_post, "Another one", scheduled_at=when, idempotency_key="trip-2")
+    assert [s["id"] for s in await in_thread(ann.scheduled_statuses)] == [other["id"], first["id"]]
