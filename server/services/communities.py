@@ -250,6 +250,9 @@ async def reject_join(ctx: Context, manager_id: int, community_id: int, actor_id
         community = await get(conn, community_id)
         if not await is_manager(conn, community_id, manager_id):
             raise Forbidden("only community managers can decide on join requests")
+        # A request, not a membership: declining must not throw out a member (or a fellow manager).
+        if await membership(conn, community, actor_id) != "pending":
+            raise NotFound("no pending request from this account")
     await follows.reject_follow(ctx, manager_id, actor_id, community.actor_id)
 
 

@@ -280,3 +280,19 @@ async def test_managers_added_and_step_down_through_manage_page(instance):
     resp = await post_form(bob_client, "/c/garden/manage/managers/remove", {"actor_id": str(bob.actor_id)},
                            page="/c/garden/manage")  # fmt: skip
     assert resp.status == 403  # the last manager stays
+
+
+async def test_declining_is_for_requests_not_for_members(instance):
+    # "Decline" turns down a join request; it cannot be used to throw out a member (or a fellow
+    # manager, or the founder), here or by a manager's Reject from another instance.
+    ana = await instance.create_member("ana")
+    bob = await instance.create_member("bob")
+    c = await _garden(instance, ana, openness="open")
+    await communities.join(instance.ctx, bob.actor_id, c.id)
+    await communities.add_manager(instance.ctx, ana.actor_id, c.id, bob.actor_id)
+    bob_client = await instance.login("bob")
+    resp = await post_form(bob_client, "/c/garden/manage/requests", {"actor_id": ana.actor_id, "decision": "reject"},
+                           page="/c/garden/manage")  # fmt: skip
+    assert resp.status == 404
+    async with instance.db.read() as conn:
+        assert await communities.membership(conn, c, ana.actor_id) == "accepted"
