@@ -209,14 +209,18 @@ class Fetcher:
             raise FetchError("timeout", f"POST {url} timed out") from None
 
 
-    async def post_bytes(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+    async def post_bytes(self, url: str, body: bytes, headers: Mapping[str, str], *, total: float | None = None) -> int:
         """POST ``body`` with ``headers`` (no signature, no redirects; e.g. a Web Push message); the status.
 
-        The same address guard, limits and failures as ``post_signed``.
+        The same address guard, limits and failures as ``post_signed``; ``total``: at most this many
+        seconds for the whole exchange (a ``timeout`` failure after).
         """
         await self._check(url)
+        timeout = aiohttp.ClientTimeout(total=total, sock_connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT,
+                                        connect=CONNECT_TIMEOUT)  # fmt: skip
         try:
-            async with self.session.post(url, data=body, headers=dict(headers), allow_redirects=False) as resp:
+            async with self.session.post(url, data=body, headers=dict(headers), allow_redirects=False,
+                                         timeout=timeout) as resp:  # fmt: skip
                 await resp.content.read(64 * 1024)
                 return resp.status
         except aiohttp.ClientError as exc:

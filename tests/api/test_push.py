@@ -4,6 +4,7 @@ the instance's VAPID key; gone subscriptions are removed, failures retried, bad 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import json
@@ -35,6 +36,7 @@ class PushService:
 
     url: str = ""
     status: int = 201
+    delay: float = 0.0  # seconds before answering
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
 
@@ -44,6 +46,7 @@ async def push_service() -> Any:
 
     async def receive(request: web.Request) -> web.Response:
         service.received.append((dict(request.headers), await request.read()))
+        await asyncio.sleep(service.delay)
         return web.Response(status=service.status)
 
     app = web.Application()
@@ -215,3 +218,26 @@ async def test_a_key_that_is_no_point_of_the_curve_is_refused(make_instance, pus
             "subscription[keys][auth]": base64.urlsafe_b64encode(b"0123456789abcdef").decode()}  # fmt: skip
     resp = await instance.client.post("/api/v1/push/subscription", data=form, headers={"Authorization": f"Bearer {token}"})
     assert resp.status == 422 and "p256dh" in (await resp.json())["error"]
+
+
+async def test_a_batch_is_sent_within_its_lease_even_when_push_services_stall(make_instance, push_service: PushService,
+                                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A batch is leased as a whole: its deliveries are sent side by side, each within a time limit, so
+    # a stalling push service cannot keep the last of them past the lease (when another worker process
+    # would claim and send them a second time).
+    monkeypatch.setattr(push_worker, "SEND_TIMEOUT", 0.5)
+    push_service.delay = 3.0
+    instance = await make_instance(run_workers=False)
+    await instance.create_member("ann")
+    bob = await instance.create_member("bob")
+    ann = await mastodon_for(instance, "ann", scopes=("read", "write", "follow", "push"))
+    _, public = await in_thread(ann.push_subscription_generate_keys)
+    await in_thread(ann.push_subscription_set, push_service.url, public, mention_events=True)
+    for _ in range(3):
+        await _mention_ann(instance, bob.actor_id)
+    started = asyncio.get_running_loop().time()
+    assert await push_worker.run_once(instance.app) == 3
+    assert asyncio.get_running_loop().time() - started < 2.5
+    async with instance.db.read() as conn:
+        rows = list(await conn.execute(sa.select(t.push_deliveries)))
+    assert [(r.state, r.attempts) for r in rows] == [("new", 1)] * 3 and all("timed out" in r.last_error for r in rows)
