@@ -134,7 +134,9 @@ async def insights_page(request: web.Request) -> web.Response:
 
 def _person(raw: dict[str, Any]) -> dict[str, Any]:
     account = raw["account"]
-    return {"account": {"id": str(account["id"]), "acct": str(account["acct"]), "url": str(account.get("url") or ""),
+    url = str(account.get("url") or "")  # linked on our page: a web address, never a javascript:/data: one
+    return {"account": {"id": str(account["id"]), "acct": str(account["acct"]),
+                        "url": url if url.startswith(("https://", "http://")) else "",
                         "display_name": str(account.get("display_name") or ""), "username": str(account.get("username") or "")},
             "profile": str(raw.get("profile") or "observer"), "leader": bool(raw.get("leader")),
             "informal": bool(raw.get("informal")), "posts": int(raw.get("posts") or 0),
