@@ -39,6 +39,9 @@ class SyncTarget:
     signers: Sequence[int]
 
 
+# Failures of reaching the origin at all (as opposed to its refusing one signer).
+UNREACHABLE = frozenset({"timeout", "network", "dns", "private_address", "bad_url"})
+
 Syncer = Callable[[web.Application, SyncTarget], Awaitable[None]]
 SYNCERS: list[Syncer] = []
 
@@ -59,7 +62,8 @@ class SyncReport:
 
 
 async def fetch_as(app: web.Application, url: Any, signers: Sequence[int]) -> dict[str, Any] | None:
-    """The document at ``url`` fetched as the first signer the origin answers (then the instance)."""
+    """The document at ``url`` fetched as the first signer the origin answers (then the instance);
+    None at once when the origin cannot be reached."""
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         return None
     for signer in [*signers, None]:
@@ -67,6 +71,8 @@ async def fetch_as(app: web.Application, url: Any, signers: Sequence[int]) -> di
             doc = await fetch_signed(app, url, as_actor=signer, refresh=True)
         except FederationError as exc:
             log.info("fetching %s as %s failed: %s", url, signer or "the instance", exc)
+            if exc.reason in UNREACHABLE:  # nobody would get an answer: do not wait it out once per signer
+                return None
             continue
         return doc if isinstance(doc, dict) else None
     return None
