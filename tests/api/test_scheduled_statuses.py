@@ -144,3 +144,18 @@ async def test_a_retried_schedule_with_the_same_idempotency_key_is_kept_once(ins
     assert again["id"] == first["id"] and first["params"]["idempotency"] == "trip-1"
     other = await in_thread(ann.status_post, "Another one", scheduled_at=when, idempotency_key="trip-2")
     assert [s["id"] for s in await in_thread(ann.scheduled_statuses)] == [other["id"], first["id"]]
+
+
+async def test_one_unpublishable_row_does_not_hold_up_the_others(instance: Instance) -> None:
+    # A row the publisher cannot even read as a draft (here: a visibility this server no longer has)
+    # is logged and left alone; the posts due after it are still published.
+    ann = await instance.create_member("ann")
+    mastodon = await mastodon_for(instance, "ann")
+    when = clock.now() + timedelta(hours=1)
+    async with instance.db.write() as conn:
+        await conn.execute(t.scheduled_posts.insert().values(actor_id=ann.actor_id, scheduled_at=when - timedelta(minutes=1),
+                                                             params={"text": "odd", "visibility": "sideways"},
+                                                             created_at=clock.now()))  # fmt: skip
+    await in_thread(mastodon.status_post, "Still on time", scheduled_at=when)
+    assert await scheduled.publish_due(instance.ctx, now=when) == 1
+    assert ["Still on time" in s["content"] for s in await in_thread(mastodon.account_statuses, (await in_thread(mastodon.me))["id"])] == [True]
