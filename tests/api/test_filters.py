@@ -156,3 +156,14 @@ async def test_streams_apply_filters_of_their_context(instance: Instance, people
     assert {json.loads(d)["id"] for e, d in seen_public if e == "update"} == {str(hidden), str(shown)}
     seen_user = await collect_until(user, update_of(shown))
     assert [json.loads(d)["id"] for e, d in seen_user if e == "update"] == [str(shown)]
+
+
+async def test_a_status_one_may_not_see_cannot_be_filtered(instance: Instance, people: dict) -> None:
+    # Filtering a status by id must not confirm that a hidden status exists (nor store it).
+    secret = await posts.create_post(instance.ctx, people["ann"], posts.Draft(source="Only for me", audience=Audience.DIRECT))
+    bob = await mastodon_for(instance, "bob")
+    made = await in_thread(bob.create_filter_v2, title="Hidden", context=["home"], filter_action="hide")
+    for status_id in (secret, 99999999):
+        with pytest.raises(MastodonNotFoundError):
+            await in_thread(bob.add_filter_status_v2, made["id"], status_id)
+    assert await in_thread(bob.filter_statuses_v2, made["id"]) == []
