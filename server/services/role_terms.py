@@ -11,7 +11,6 @@ Events: ``role.term_changed`` (role_id, community_id), ``role.term_renewed`` and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server import clock
+from server import clock, periodic
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.events import Event
@@ -163,20 +162,9 @@ async def up_for_reconsideration(conn: AsyncConnection, community_id: int, now: 
 
 def start_sweeper(ctx: Context, *, every: float = SWEEP_SECONDS) -> asyncio.Task[None]:
     """A background task that sweeps role terms every ``every`` seconds (stop it with ``stop_sweeper``)."""
-
-    async def loop() -> None:
-        while True:
-            try:
-                await sweep_role_terms(ctx)
-            except (OSError, sa.exc.SQLAlchemyError):  # the database was away: retried next round
-                log.exception("role term sweep failed")
-            await asyncio.sleep(every)
-
-    return asyncio.create_task(loop(), name="koers-role-terms")
+    return periodic.start("koers-role-terms", lambda: sweep_role_terms(ctx), every)
 
 
 async def stop_sweeper(task: asyncio.Task[None]) -> None:
     """Cancel the sweeper and wait for it to end."""
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await periodic.stop(task)

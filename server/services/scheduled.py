@@ -12,7 +12,6 @@ cancel, committed first; on PostgreSQL that delete waits for the other transacti
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server import clock
+from server import clock, periodic
 from server.context import Context
 from server.errors import KoersError, NotFound, ValidationError
 from server.events import Event
@@ -202,20 +201,9 @@ async def publish_due(ctx: Context, *, now: datetime | None = None) -> int:
 
 def start_publisher(ctx: Context, *, every: float = PUBLISH_EVERY) -> asyncio.Task[None]:
     """A background task that publishes due posts every ``every`` seconds."""
-
-    async def loop() -> None:
-        while True:
-            try:
-                await publish_due(ctx)
-            except (OSError, sa.exc.SQLAlchemyError):  # the database was away: retried next round
-                log.exception("publishing scheduled posts failed")
-            await asyncio.sleep(every)
-
-    return asyncio.create_task(loop(), name="koers-scheduled-posts")
+    return periodic.start("koers-scheduled-posts", lambda: publish_due(ctx), every)
 
 
 async def stop_publisher(task: asyncio.Task[None]) -> None:
     """Cancel the publisher and wait for it to end."""
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await periodic.stop(task)
