@@ -32,7 +32,7 @@ from federation.state import FETCHER
 from server import clock
 from server.app import CTX
 from server.context import Context
-from server.services import push
+from server.services import filters, push
 from server.services.text import html_to_text
 from server.services.views import load_actors
 from server.storage import schema as t
@@ -68,7 +68,8 @@ async def claim(ctx: Context, *, limit: int = BATCH) -> list[int]:
 
 
 async def payload(ctx: Context, delivery_id: int) -> tuple[sa.Row, dict[str, Any]] | None:
-    """(subscription row, the JSON the app receives) for a delivery; None when its parts are gone."""
+    """(subscription row, the JSON the app receives) for a delivery; None when its parts are gone or
+    a ``hide`` filter of the member's notifications matches its post."""
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(
@@ -82,6 +83,8 @@ async def payload(ctx: Context, delivery_id: int) -> tuple[sa.Row, dict[str, Any
         ).first()  # fmt: skip
         if row is None:
             return None
+        if row.post_id is not None and await filters.hides(conn, row.actor_id, row.post_id, "notifications"):
+            return None  # the app's notifications leave it out: no push shows it either
         actors = await load_actors(conn, {row.from_actor_id} if row.from_actor_id else set(), ctx.base, ctx.settings.domain)
         sender = actors.get(row.from_actor_id) if row.from_actor_id else None
         body = ""

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import NotFound, ValidationError
+from server.services.text import html_to_text
 from server.storage import schema as t
 
 CONTEXTS = ("home", "notifications", "public", "thread", "account")
@@ -290,3 +291,19 @@ def matches(active_filters: list[Filter], post_id: int, text: str) -> list[Match
         if words or statuses:
             out.append(Match(filter=f, keywords=words, status_ids=statuses))
     return out
+
+
+async def hides(conn: AsyncConnection, actor_id: int, post_id: int, context: str) -> bool:
+    """Whether one of the member's ``hide`` filters of ``context`` matches the post, read from the
+    database (its text, content warning, media descriptions, poll options), as the API would match it."""
+    hiding = [f for f in await active(conn, actor_id, context) if f.action == "hide"]
+    if not hiding:
+        return False
+    post = (await conn.execute(sa.select(t.posts.c.content_html, t.posts.c.spoiler_text).where(t.posts.c.id == post_id))).first()
+    if post is None:
+        return False
+    parts = [html_to_text(post.content_html or ""), post.spoiler_text or ""]
+    parts += [r[0] or "" for r in await conn.execute(sa.select(t.media.c.description).where(t.media.c.post_id == post_id))]
+    for (options,) in await conn.execute(sa.select(t.polls.c.options).where(t.polls.c.post_id == post_id)):
+        parts += [str(o) for o in options or []]
+    return bool(matches(hiding, post_id, "\n".join(parts)))

@@ -220,6 +220,17 @@ async def test_a_key_that_is_no_point_of_the_curve_is_refused(make_instance, pus
     assert resp.status == 422 and "p256dh" in (await resp.json())["error"]
 
 
+async def _ann_subscribed(make_instance, push_service: PushService):  # type: ignore[no-untyped-def]
+    """(instance, ann's Mastodon.py client subscribed to mentions at the push service, bob)."""
+    instance = await make_instance(run_workers=False)
+    await instance.create_member("ann")
+    bob = await instance.create_member("bob")
+    ann = await mastodon_for(instance, "ann", scopes=("read", "write", "follow", "push"))
+    _, public = await in_thread(ann.push_subscription_generate_keys)
+    await in_thread(ann.push_subscription_set, push_service.url, public, mention_events=True)
+    return instance, ann, bob
+
+
 async def test_a_batch_is_sent_within_its_lease_even_when_push_services_stall(make_instance, push_service: PushService,
                                                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # A batch is leased as a whole: its deliveries are sent side by side, each within a time limit, so
@@ -227,12 +238,7 @@ async def test_a_batch_is_sent_within_its_lease_even_when_push_services_stall(ma
     # would claim and send them a second time).
     monkeypatch.setattr(push_worker, "SEND_TIMEOUT", 0.5)
     push_service.delay = 3.0
-    instance = await make_instance(run_workers=False)
-    await instance.create_member("ann")
-    bob = await instance.create_member("bob")
-    ann = await mastodon_for(instance, "ann", scopes=("read", "write", "follow", "push"))
-    _, public = await in_thread(ann.push_subscription_generate_keys)
-    await in_thread(ann.push_subscription_set, push_service.url, public, mention_events=True)
+    instance, ann, bob = await _ann_subscribed(make_instance, push_service)
     for _ in range(3):
         await _mention_ann(instance, bob.actor_id)
     started = asyncio.get_running_loop().time()
@@ -241,3 +247,17 @@ async def test_a_batch_is_sent_within_its_lease_even_when_push_services_stall(ma
     async with instance.db.read() as conn:
         rows = list(await conn.execute(sa.select(t.push_deliveries)))
     assert [(r.state, r.attempts) for r in rows] == [("new", 1)] * 3 and all("timed out" in r.last_error for r in rows)
+
+
+async def test_a_notification_a_hide_filter_leaves_out_is_not_pushed(make_instance, push_service: PushService) -> None:  # type: ignore[no-untyped-def]
+    # The app would never show it (the notifications list leaves it out): its push must not show it either.
+    instance, ann, bob = await _ann_subscribed(make_instance, push_service)
+    made = await in_thread(ann.create_filter_v2, title="Not the keys", context=["notifications"], filter_action="hide",
+                           keywords_attributes=[{"keyword": "mat"}])  # fmt: skip
+    await _mention_ann(instance, bob.actor_id)
+    assert await push_worker.run_once(instance.app) == 1 and push_service.received == []
+    # A warning filter only marks the notification: it is pushed.
+    await in_thread(ann.update_filter_v2, made["id"], filter_action="warn")
+    await _mention_ann(instance, bob.actor_id)
+    await push_worker.run_once(instance.app)
+    assert len(push_service.received) == 1
