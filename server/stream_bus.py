@@ -8,8 +8,9 @@ client is connected to, and several web processes serve one event stream.
 
 Only ids travel, never content: each hub renders payloads from the database for its own viewers, so
 the visibility rules are applied where the connection is. On SQLite (one process) nothing of this
-runs. A lost listener connection is reopened with back-off; events in the gap are not replayed
-(clients re-read timelines after a reconnect, as with Mastodon's streaming).
+runs. A lost listener connection (closed, or silent to a keep-alive query) is reopened with
+back-off; events in the gap are not replayed (clients re-read timelines after a reconnect, as with
+Mastodon's streaming).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "koers_events"
 MAX_PAYLOAD = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
 RECONNECT_DELAYS = (0.5, 1, 2, 5, 10, 30)
+CHECK_SECONDS = 1.0  # how often the listening connection is looked at (closed?)
+KEEPALIVE_SECONDS = 15.0  # how often it is asked a question (silent?)
+KEEPALIVE_TIMEOUT = 10.0  # an answer later than this: the connection is dropped and reopened
 
 Feed = Callable[[Event], Awaitable[None]]
 
@@ -116,6 +120,7 @@ class EventBus:
 
     async def _listen(self) -> None:
         attempt = 0
+        loop = asyncio.get_running_loop()
         while True:
             conn: asyncpg.Connection | None = None
             try:
@@ -123,15 +128,19 @@ class EventBus:
                 await conn.add_listener(CHANNEL, self._received)
                 self.listening.set()
                 attempt = 0
+                checked = loop.time()
                 while not conn.is_closed():
-                    await asyncio.sleep(1)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    await asyncio.sleep(CHECK_SECONDS)
+                    if loop.time() - checked >= KEEPALIVE_SECONDS:
+                        # A connection the network dropped without closing looks open for ever: ask it.
+                        await conn.fetchval("SELECT 1", timeout=KEEPALIVE_TIMEOUT)
+                        checked = loop.time()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("listening for events of other processes failed: %s", exc)
             finally:
                 self.listening.clear()
                 if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await conn.close()
+                    conn.terminate()  # at once: a graceful close would wait on a silent connection
             await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
             attempt += 1
 

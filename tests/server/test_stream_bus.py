@@ -3,6 +3,8 @@ or a second web process on the same database) reaches the streaming clients of t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 
 import pytest
@@ -81,3 +83,76 @@ async def test_a_stopped_bus_opens_no_connection_and_closes_what_it_drops(instan
     # An event committed during shutdown (after the bus stopped) opens no new connection.
     await bus.publish(Event("post.created", {"post_id": 3}))
     assert bus._publisher is None
+
+
+class _Proxy:
+    """A TCP proxy to PostgreSQL that can go silent (forwards nothing, closes nothing), as a dropped
+    network path does; counts the connections made through it."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.silent = False
+        self.connections = 0
+        self.server: asyncio.base_events.Server | None = None
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, ConnectionError):
+            while data := await reader.read(65536):
+                if not self.silent:
+                    writer.write(data)
+                    await writer.drain()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        return self.server.sockets[0].getsockname()[1]
+
+
+async def test_a_silent_listening_connection_is_replaced(instance: Instance, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    if instance.db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    from urllib.parse import urlsplit
+
+    from server import stream_bus
+
+    monkeypatch.setattr(stream_bus, "CHECK_SECONDS", 0.05)
+    monkeypatch.setattr(stream_bus, "KEEPALIVE_SECONDS", 0.2)
+    monkeypatch.setattr(stream_bus, "KEEPALIVE_TIMEOUT", 0.3)
+    monkeypatch.setattr(stream_bus, "RECONNECT_DELAYS", (0.05,))
+    dsn = stream_bus.plain_url(instance.db.url)
+    parts = urlsplit(dsn)
+    proxy = _Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    port = await proxy.start()
+    seen: list[Event] = []
+
+    async def feed(event: Event) -> None:
+        seen.append(event)
+
+    bus = EventBus(dsn.replace(f":{parts.port}", f":{port}"), feed)
+    await bus.start()
+    try:
+        assert proxy.connections == 1
+        proxy.silent = True  # the path drops; the listening connection still looks open
+        for _ in range(100):
+            if proxy.connections >= 2:
+                break
+            await asyncio.sleep(0.05)
+        proxy.silent = False
+        assert proxy.connections >= 2, "the silent connection was never replaced"
+        await asyncio.wait_for(bus.listening.wait(), 5)
+        other = EventBus(dsn, feed)  # another process publishes: the new listener receives it
+        await other.publish(Event("post.created", {"post_id": 42}))
+        await other.stop()
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.02)
+        assert seen == [Event("post.created", {"post_id": 42})]
+    finally:
+        await bus.stop()
+        assert proxy.server is not None
+        proxy.server.close()
