@@ -253,7 +253,7 @@ async def reject_join(ctx: Context, manager_id: int, community_id: int, actor_id
         # A request, not a membership: declining must not throw out a member (or a fellow manager).
         if await membership(conn, community, actor_id) != "pending":
             raise NotFound("no pending request from this account")
-    await follows.reject_follow(ctx, manager_id, actor_id, community.actor_id)
+    await follows.reject_follow(ctx, manager_id, actor_id, community.actor_id, pending_only=True)
 
 
 async def add_member(ctx: Context, manager_id: int, community_id: int, username: str) -> int:

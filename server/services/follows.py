@@ -171,20 +171,24 @@ async def accept_follow(ctx: Context, decider_id: int, follower_id: int, target_
     await ctx.events.committed(event)
 
 
-async def reject_follow(ctx: Context, decider_id: int, follower_id: int, target_id: int) -> None:
+async def reject_follow(ctx: Context, decider_id: int, follower_id: int, target_id: int, *,
+                        pending_only: bool = False) -> None:  # fmt: skip
+    """Refuse a follow request (or, unless ``pending_only``, end an accepted follow)."""
     async with ctx.db.write() as conn:
         await _may_decide(conn, decider_id, target_id)
-        row = (
-            await conn.execute(
-                sa.select(t.follows).where(t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id)
-            )
-        ).first()
+        which = sa.and_(t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id)
+        if pending_only:
+            which = sa.and_(which, t.follows.c.state == "pending")
+        row = (await conn.execute(sa.select(t.follows).where(which))).first()
         if row is None:
-            raise NotFound("no request from this account")
+            raise NotFound("no pending request from this account" if pending_only else "no request from this account")
         event = await ctx.events.emit(
             conn, "follow.rejected", follow_id=row.id, follower_id=follower_id, target_id=target_id, uri=row.uri
         )
-        await conn.execute(t.follows.delete().where(t.follows.c.id == row.id))
+        # Deleted only if still as read: an approval that committed meanwhile is not undone.
+        deleted = await conn.execute(t.follows.delete().where(t.follows.c.id == row.id, t.follows.c.state == row.state))
+        if deleted.rowcount != 1:
+            raise NotFound("the request was decided meanwhile")
         await conn.execute(
             t.notifications.delete().where(
                 t.notifications.c.actor_id == target_id,
