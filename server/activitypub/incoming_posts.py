@@ -348,8 +348,10 @@ async def _moderators(app: web.Application, activity: dict[str, Any], actor_id: 
         if group is None or group.kind != "group" or group.domain is None:
             raise Ignore("unknown_group", "moderators of a Group we do not know")
         community_id = await ensure_remote_community(conn, group)
-        if actor_id != group.id and actor_id not in await community_managers(conn, community_id):
-            raise Ignore("not_manager", "only the Group or its moderators change its moderators")
+        actor = await actor_row(conn, actor_id)
+        on_group_host = actor.domain == group.domain
+        if actor_id != group.id and (not on_group_host or actor_id not in await community_managers(conn, community_id)):
+            raise Ignore("not_manager", "only the Group or its moderators on its host change its moderators")
         pair = sa.and_(t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == moderator_id)
         await conn.execute(t.community_managers.delete().where(pair))
         if type_of(activity) == "Add":

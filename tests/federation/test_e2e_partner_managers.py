@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from federation.delivery import enqueue
 from server import clock
 from server.services import communities, roles
 from server.storage import schema as t
@@ -36,7 +37,7 @@ async def test_partner_member_becomes_manager_and_role_holder(make_instance) -> 
     async with a.db.write() as conn:
         await conn.execute(t.partners.insert().values(domain=b.settings.domain, name="B org", state="active", created_at=clock.now()))
     group_on_b = await follow_remote(b, a, bob.actor_id, "/communities/garden")
-    await follow_remote(c, a, carol.actor_id, "/communities/garden")
+    group_on_c = await follow_remote(c, a, carol.actor_id, "/communities/garden")
     await pump(a, b, c)
 
     client = await a.login("alice")
@@ -51,6 +52,14 @@ async def test_partner_member_becomes_manager_and_role_holder(make_instance) -> 
     bob_uri, alice_uri = f"{b.url}/users/bob", f"{a.url}/users/alice"
     # B knew alice from the Group's attributedTo when bob joined, and learnt the new manager from the Add.
     assert await _managers_on(b, group_on_b) == {alice_uri, bob_uri}
+    assert await _managers_on(c, group_on_c) == {alice_uri, bob_uri}
+    # bob, a manager but not on the Group's host, tells C that carol manages garden: C does not believe it.
+    async with b.db.write() as conn:
+        forged = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{bob_uri}#add-carol", "type": "Add",
+                  "actor": bob_uri, "object": f"{c.url}/users/carol", "target": f"{a.url}/communities/garden/moderators"}
+        await enqueue(conn, activity=forged, actor_id=bob.actor_id, inboxes=[f"{c.url}/inbox"])
+    await pump(a, b, c)
+    assert await _managers_on(c, group_on_c) == {alice_uri, bob_uri}
     doc = await (await a.client.get("/communities/garden/moderators", headers={"Accept": "application/activity+json"})).json()
     assert set(doc["orderedItems"]) == {alice_uri, bob_uri}
     assert "bob" in await (await client.get("/c/garden")).text()
