@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,8 @@ BATCH = 20
 SEND_TIMEOUT = 30.0  # seconds per push; a batch is sent side by side, so it ends well within its LEASE
 IDLE_SECONDS = 2.0
 GIVE_UP_AFTER = timedelta(days=1)
+KEEP_FINISHED = timedelta(days=7)  # sent and failed deliveries are kept this long, for the record
+PURGE_EVERY = 3600.0  # seconds
 TTL_SECONDS = 48 * 3600
 TITLES = {"mention": "{name} mentioned you", "status": "{name} posted", "reblog": "{name} boosted your post",
           "follow": "{name} followed you", "follow_request": "{name} asked to follow you",
@@ -195,6 +198,14 @@ async def run_once(app: web.Application) -> int:
     return len(ids)
 
 
+async def purge(ctx: Context, *, older_than: timedelta = KEEP_FINISHED) -> int:
+    """Forget deliveries that were sent or gave up more than ``older_than`` ago; how many."""
+    d = t.push_deliveries
+    async with ctx.db.write() as conn:
+        res = await conn.execute(d.delete().where(d.c.state.in_(("sent", "failed")), d.c.created_at < clock.now() - older_than))
+    return int(res.rowcount or 0)
+
+
 def setup(app: web.Application) -> None:
     """Run the push sender with the workers (``settings.run_workers``)."""
 
@@ -203,8 +214,12 @@ def setup(app: web.Application) -> None:
         if app[CTX].settings.run_workers:
 
             async def loop() -> None:
+                purged_at = 0.0
                 while True:
                     try:
+                        if time.monotonic() - purged_at > PURGE_EVERY:
+                            await purge(app[CTX])
+                            purged_at = time.monotonic()
                         if not await run_once(app):
                             await asyncio.sleep(IDLE_SECONDS)
                     except (OSError, sa.exc.SQLAlchemyError):

@@ -46,6 +46,7 @@ from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+MAX_REQUESTS = 500  # the oldest pending requests; a manager works through them and sees the next
 Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
 
 
@@ -68,6 +69,7 @@ async def requests_collection(request: web.Request) -> web.Response:
                       t.actors.c.display_name, t.actors.c.username, t.actors.c.domain)
             .join(t.actors, t.actors.c.id == t.follows.c.follower_id)
             .where(t.follows.c.target_id == group.id, t.follows.c.state == "pending").order_by(t.follows.c.id)
+            .limit(MAX_REQUESTS)
         )  # fmt: skip
         items = [
             {"type": "Follow", "id": r.uri or f"{r.actor}#join/{group.username}", "actor": r.actor, "object": group.uri,

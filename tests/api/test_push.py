@@ -261,3 +261,31 @@ async def test_a_notification_a_hide_filter_leaves_out_is_not_pushed(make_instan
     await _mention_ann(instance, bob.actor_id)
     await push_worker.run_once(instance.app)
     assert len(push_service.received) == 1
+
+
+async def test_finished_deliveries_are_purged_after_a_week(instance: Instance) -> None:
+    """Sent and failed deliveries are kept for a week, then forgotten; waiting ones are never purged."""
+    from datetime import timedelta
+
+    from server import clock
+
+    await instance.create_member("ann")
+    token = await api_token(instance, "ann", scopes="read write push")
+    async with instance.db.read() as conn:
+        token_id = (await conn.execute(sa.select(t.oauth_tokens.c.id))).scalars().all()[-1]
+        ann_id = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.username == "ann"))).scalar_one()
+    assert token
+    old, now = clock.now() - timedelta(days=8), clock.now()
+    async with instance.db.write() as conn:
+        sub = (await conn.execute(t.push_subscriptions.insert().values(
+            token_id=token_id, actor_id=ann_id, endpoint="https://push.example/x", p256dh="k", auth="a", alerts={},
+            created_at=now))).inserted_primary_key[0]  # fmt: skip
+        note = (await conn.execute(t.notifications.insert().values(actor_id=ann_id, type="follow", extra={},
+                                                                   created_at=now))).inserted_primary_key[0]  # fmt: skip
+        for state, at in (("sent", old), ("failed", old), ("new", old), ("sent", now)):
+            await conn.execute(t.push_deliveries.insert().values(subscription_id=sub, notification_id=note, state=state,
+                                                                 next_attempt_at=at, created_at=at))  # fmt: skip
+    assert await push_worker.purge(instance.ctx) == 2
+    async with instance.db.read() as conn:
+        left = sorted((await conn.execute(sa.select(t.push_deliveries.c.state))).scalars().all())
+    assert left == ["new", "sent"]
