@@ -21,7 +21,6 @@ from server.visibility import can_see_post
 
 routes = web.RouteTableDef()
 ID = r"{id:\d+}"
-TRUE = {"true", "1", "on", "yes"}
 
 
 def filter_json(f: Filter) -> dict[str, Any]:
@@ -46,7 +45,7 @@ def v1_json(f: Filter, k: filters.Keyword) -> dict[str, Any]:
 
 
 def _flag(value: str | None) -> bool | None:
-    return None if value is None or value == "" else value.strip().lower() in TRUE
+    return None if value is None or value == "" else params.truthy(value)
 
 
 def _keyword_changes(p: params.Params) -> list[KeywordChange]:

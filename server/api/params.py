@@ -20,6 +20,11 @@ _FALSE = {"false", "0", "off", "no", "f", ""}
 MAX_JSON_BYTES = 1024 * 1024
 
 
+def truthy(value: object) -> bool:
+    """A loosely given yes (``true``, ``1``, ``on`` …), as in nested form fields ``Params.bool`` cannot name."""
+    return value is True or str(value).strip().lower() in _TRUE
+
+
 @dataclass(slots=True)
 class Params:
     """Flattened parameters (``key -> list of values``) plus uploaded files (``key -> FileField``)."""

@@ -19,7 +19,6 @@ from server.services.push import Subscription
 
 routes = web.RouteTableDef()
 PATH = "/api/v1/push/subscription"
-TRUE = {"true", "1", "on", "yes"}
 
 
 def subscription_json(request: web.Request, sub: Subscription) -> dict[str, Any]:
@@ -30,7 +29,7 @@ def subscription_json(request: web.Request, sub: Subscription) -> dict[str, Any]
 
 def _alerts(p: params.Params) -> dict[str, bool]:
     prefix = "data[alerts]["
-    return {key[len(prefix):-1]: str(values[-1]).strip().lower() in TRUE
+    return {key[len(prefix):-1]: params.truthy(values[-1])
             for key, values in p.values.items() if key.startswith(prefix) and key.endswith("]")}  # fmt: skip
 
 

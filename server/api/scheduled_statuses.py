@@ -13,16 +13,17 @@ from server import clock
 from server.api import params
 from server.api.auth import user_auth
 from server.api.common import ctx, json, link_header, page, path_id
+from server.api.entities import MASTODON_VISIBILITY
 from server.api.media import _media_json
 from server.errors import NotFound, ValidationError
 from server.services import scheduled
 from server.services.scheduled import Scheduled
 from server.services.timelines import page_ids
 from server.storage import schema as t
+from server.visibility import Audience
 
 routes = web.RouteTableDef()
 ID = r"{id:\d+}"
-_MASTODON_VISIBILITY = {"followers": "private"}
 
 
 def parse_time(value: str | None) -> datetime:
@@ -49,7 +50,7 @@ async def scheduled_json(request: web.Request, item: Scheduled) -> dict[str, Any
         "params": {
             "text": p.get("text") or "", "poll": p.get("poll"), "media_ids": [str(m) for m in p.get("media_ids") or []] or None,
             "sensitive": bool(p.get("sensitive")), "spoiler_text": p.get("spoiler_text") or None,
-            "visibility": _MASTODON_VISIBILITY.get(visibility, visibility), "in_reply_to_id":
+            "visibility": MASTODON_VISIBILITY[Audience(visibility)] if visibility else None, "in_reply_to_id":
                 str(p["in_reply_to_id"]) if p.get("in_reply_to_id") else None,
             "language": p.get("language"), "application_id": p.get("application_id"), "scheduled_at": None,
             "idempotency": p.get("idempotency"), "with_rate_limit": False,
