@@ -31,15 +31,25 @@ from tests.server import insights_data as gen  # noqa: E402
 
 async def run(runs: int, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="koers-bench-insights-") as tmp:
-        settings = load_settings(env={}, url="http://127.0.0.1:9", data_dir=tmp, database_url=database_url,
-                                 secret="bench-" + "x" * 32)  # fmt: skip
+        settings = load_settings(
+            env={},
+            url="http://127.0.0.1:9",
+            data_dir=tmp,
+            database_url=database_url,
+            secret="bench-" + "x" * 32,
+        )
         db = Database(settings.database_url)
         try:
             await migrate(db)
             ctx = Context(db, settings)
             ctx.organization_id = await accounts.ensure_organization(db, settings)
-            boss = await accounts.create_account(db, settings, username="boss", email="boss@example.test",
-                                                 password="bench-password-1")  # fmt: skip
+            boss = await accounts.create_account(
+                db,
+                settings,
+                username="boss",
+                email="boss@example.test",
+                password="bench-password-1",
+            )
             started = time.perf_counter()
             world = await gen.build(ctx, "boss", boss.actor_id)
             built = time.perf_counter() - started
@@ -53,17 +63,25 @@ async def run(runs: int, database_url: str | None) -> None:
         finally:
             await db.close()
     backend = "postgresql" if database_url and database_url.startswith("postgres") else "sqlite"
-    print(f"insights ({backend}): {len(data.people)} members, {world.interactions} interactions "
-          f"(generated in {built:.1f} s)")  # fmt: skip
-    print(f"  community_insights: median {statistics.median(times) * 1000:.0f} ms, "
-          f"slowest {max(times) * 1000:.0f} ms over {runs} runs; leaders: "
-          + ", ".join(p.actor.username for p in data.leaders))  # fmt: skip
+    print(
+        f"insights ({backend}): {len(data.people)} members, {world.interactions} interactions "
+        f"(generated in {built:.1f} s)"
+    )
+    print(
+        f"  community_insights: median {statistics.median(times) * 1000:.0f} ms, "
+        f"slowest {max(times) * 1000:.0f} ms over {runs} runs; leaders: "
+        + ", ".join(p.actor.username for p in data.leaders)
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database (default: SQLite)")
+    parser.add_argument(
+        "--database-url", default=None, help="an empty PostgreSQL database (default: SQLite)"
+    )
     args = parser.parse_args()
     asyncio.run(run(max(1, args.runs), args.database_url))
     return 0

@@ -59,9 +59,21 @@ def start_demo(workdir: Path, port: int) -> subprocess.Popen:
     env["PYTHONPATH"] = str(ROOT)
     log = (workdir / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", "--port", str(port), "--data-dir", str(workdir / "demo")],
-        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(workdir / "demo"),
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 180
     while "Koers demo is running" not in (workdir / "server.log").read_text():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -77,13 +89,20 @@ async def login(session: aiohttp.ClientSession, base: str) -> None:
     assert token, "no CSRF token on /login"
     resp = await session.post(
         base + "/login",
-        data={"login": DEMO_USER, "password": DEMO_PASSWORD, "_csrf": token.group(1), "next": "/home"},
+        data={
+            "login": DEMO_USER,
+            "password": DEMO_PASSWORD,
+            "_csrf": token.group(1),
+            "next": "/home",
+        },
         allow_redirects=False,
     )
     assert resp.status == 302, f"login failed: {resp.status}"
 
 
-async def page_latency(session: aiohttp.ClientSession, base: str, path: str, n: int) -> tuple[float, float, int]:
+async def page_latency(
+    session: aiohttp.ClientSession, base: str, path: str, n: int
+) -> tuple[float, float, int]:
     for _ in range(5):  # warm-up: templates compiled, caches filled
         await (await session.get(base + path)).read()
     times = []
@@ -100,22 +119,34 @@ async def page_latency(session: aiohttp.ClientSession, base: str, path: str, n: 
 async def api_token(session: aiohttp.ClientSession, base: str) -> str | None:
     resp = await session.post(
         base + "/api/v1/apps",
-        data={"client_name": "bench", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"},
+        data={
+            "client_name": "bench",
+            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": "read write",
+        },
     )
     if resp.status != 200:
         return None
     app = await resp.json()
     resp = await session.post(
         base + "/oauth/token",
-        data={"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
-              "username": DEMO_USER, "password": DEMO_PASSWORD, "scope": "read write"},
-    )  # fmt: skip
+        data={
+            "grant_type": "password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "username": DEMO_USER,
+            "password": DEMO_PASSWORD,
+            "scope": "read write",
+        },
+    )
     if resp.status != 200:
         return None
     return (await resp.json())["access_token"]
 
 
-async def throughput(base: str, token: str, method: str, path: str, seconds: float, clients: int) -> tuple[float, int, int]:
+async def throughput(
+    base: str, token: str, method: str, path: str, seconds: float, clients: int
+) -> tuple[float, int, int]:
     """Requests per second with ``clients`` concurrent connections for ``seconds``; (rps, ok, errors)."""
     headers = {"Authorization": f"Bearer {token}"}
     ok = errors = 0
@@ -130,7 +161,9 @@ async def throughput(base: str, token: str, method: str, path: str, seconds: flo
                 resp = await session.get(base + path, headers=headers)
             else:
                 data = {"status": f"bench post {counter}", "visibility": "private"}
-                resp = await session.post(base + path, headers={**headers, "Idempotency-Key": f"b{counter}"}, data=data)
+                resp = await session.post(
+                    base + path, headers={**headers, "Idempotency-Key": f"b{counter}"}, data=data
+                )
             await resp.read()
             if resp.status == 200:
                 ok += 1
@@ -159,7 +192,15 @@ def signature_rates(seconds: float) -> tuple[float, float] | None:
     n, stop = 0, time.monotonic() + seconds
     start = time.monotonic()
     while time.monotonic() < stop:
-        signed = sign_request("POST", url, {"Content-Type": "application/activity+json"}, body, key_id, private_pem, keys=keys)
+        signed = sign_request(
+            "POST",
+            url,
+            {"Content-Type": "application/activity+json"},
+            body,
+            key_id,
+            private_pem,
+            keys=keys,
+        )
         n += 1
     sign_rate = n / (time.monotonic() - start)
 
@@ -183,7 +224,10 @@ async def measure(base: str, pid: int, n: int, seconds: float) -> None:
     print(f"  {'path':16} {'p50':>7} {'p95':>7}  status")
     # unsafe=True: keep cookies for an IP address (127.0.0.1), which aiohttp refuses by default.
     jar = aiohttp.CookieJar(unsafe=True)
-    async with aiohttp.ClientSession() as anonymous, aiohttp.ClientSession(cookie_jar=jar) as member:
+    async with (
+        aiohttp.ClientSession() as anonymous,
+        aiohttp.ClientSession(cookie_jar=jar) as member,
+    ):
         await login(member, base)
         for path in PAGES:
             session = member if path == "/home" else anonymous
@@ -196,14 +240,19 @@ async def measure(base: str, pid: int, n: int, seconds: float) -> None:
         print("\nclient API: not available (no /api/v1/apps or password grant); skipped")
     else:
         print(f"\nclient API, {seconds:.0f} s each, 8 concurrent clients:")
-        for method, path in (("GET", "/api/v1/timelines/home?limit=40"), ("POST", "/api/v1/statuses")):
+        for method, path in (
+            ("GET", "/api/v1/timelines/home?limit=40"),
+            ("POST", "/api/v1/statuses"),
+        ):
             rps, ok, errors = await throughput(base, token, method, path, seconds, 8)
             print(f"  {method:4} {path:34} {rps:8.1f} req/s  ({ok} ok, {errors} errors)")
         print(f"RSS after the API runs: {rss_mib(pid):.1f} MiB")
         if await add_filters(base, token, filters=10, keywords=5):
             path = "/api/v1/timelines/home?limit=40"
             rps, ok, errors = await throughput(base, token, "GET", path, seconds, 8)
-            print(f"  GET  {path:34} {rps:8.1f} req/s  with 10 filters of 5 keywords ({ok} ok, {errors} errors)")
+            print(
+                f"  GET  {path:34} {rps:8.1f} req/s  with 10 filters of 5 keywords ({ok} ok, {errors} errors)"
+            )
 
 
 async def add_filters(base: str, token: str, *, filters: int, keywords: int) -> bool:
@@ -211,8 +260,14 @@ async def add_filters(base: str, token: str, *, filters: int, keywords: int) -> 
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession() as session:
         for i in range(filters):
-            body = {"title": f"bench {i}", "context": ["home"], "filter_action": "warn",
-                    "keywords_attributes": [{"keyword": f"word{i}x{k}", "whole_word": True} for k in range(keywords)]}
+            body = {
+                "title": f"bench {i}",
+                "context": ["home"],
+                "filter_action": "warn",
+                "keywords_attributes": [
+                    {"keyword": f"word{i}x{k}", "whole_word": True} for k in range(keywords)
+                ],
+            }
             async with session.post(f"{base}/api/v2/filters", json=body, headers=headers) as resp:
                 if resp.status != 200:
                     return False
@@ -234,11 +289,19 @@ def push_rate(seconds: float) -> float | None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(env={}, data_dir=tmp, url="https://bench.test")
         receiver = ec.generate_private_key(ec.SECP256R1()).public_key()
-        point = base64.urlsafe_b64encode(receiver.public_bytes(serialization.Encoding.X962,
-                                                               serialization.PublicFormat.UncompressedPoint)).decode()
+        point = base64.urlsafe_b64encode(
+            receiver.public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        ).decode()
         auth = base64.urlsafe_b64encode(os.urandom(16)).decode()
         ctx = type("Ctx", (), {"settings": settings})()
-        data = {"notification_id": "1", "notification_type": "mention", "title": "ann mentioned you", "body": "x" * 140}
+        data = {
+            "notification_id": "1",
+            "notification_type": "mention",
+            "title": "ann mentioned you",
+            "body": "x" * 140,
+        }
         n, start = 0, time.monotonic()
         while time.monotonic() - start < seconds:
             push_worker.encrypt(data, point, auth, standard=False)
@@ -248,9 +311,15 @@ def push_rate(seconds: float) -> float | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=200, help="sequential requests per page (default 200)")
-    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each throughput run (default 5)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--requests", type=int, default=200, help="sequential requests per page (default 200)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="duration of each throughput run (default 5)"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="koers-bench-"))
@@ -270,7 +339,9 @@ def main() -> int:
     if rates is None:
         print("\nHTTP signatures: federation.signatures not available; skipped")
     else:
-        print(f"\nHTTP signatures (rsa-sha256, cached keys, one core): sign {rates[0]:,.0f}/s, verify {rates[1]:,.0f}/s")
+        print(
+            f"\nHTTP signatures (rsa-sha256, cached keys, one core): sign {rates[0]:,.0f}/s, verify {rates[1]:,.0f}/s"
+        )
     pushes = push_rate(min(args.seconds, 3.0))
     if pushes is not None:
         print(f"Web Push (aesgcm + VAPID, one core): {pushes:,.0f} messages prepared/s")

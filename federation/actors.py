@@ -26,8 +26,13 @@ from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 
-ACTOR_TYPES = {"Person": "person", "Group": "group", "Organization": "organization",
-               "Service": "service", "Application": "application"}  # fmt: skip
+ACTOR_TYPES = {
+    "Person": "person",
+    "Group": "group",
+    "Organization": "organization",
+    "Service": "service",
+    "Application": "application",
+}
 REFRESH_AFTER = timedelta(days=1)
 
 
@@ -36,14 +41,19 @@ async def instance_signer(app: web.Application, actor_id: int | None = None) -> 
     the local actor ``actor_id``'s (to fetch what only that actor may see)."""
     ctx = app[CTX]
     q = sa.select(t.actors.c.key_id, t.actors.c.private_key_pem).where(t.actors.c.domain.is_(None))
-    q = q.where(t.actors.c.id == actor_id) if actor_id is not None else q.where(t.actors.c.kind == "organization")
+    q = (
+        q.where(t.actors.c.id == actor_id)
+        if actor_id is not None
+        else q.where(t.actors.c.kind == "organization")
+    )
     async with ctx.db.read() as conn:
         row = (await conn.execute(q)).one()
     return row.key_id, row.private_key_pem
 
 
-async def fetch_signed(app: web.Application, url: str, *, refresh: bool = False,
-                       as_actor: int | None = None) -> dict[str, Any]:  # fmt: skip
+async def fetch_signed(
+    app: web.Application, url: str, *, refresh: bool = False, as_actor: int | None = None
+) -> dict[str, Any]:
     """GET a remote document signed by the instance actor (or by the local actor ``as_actor``)."""
     key_id, pem = await instance_signer(app, as_actor)
     # Documents fetched as a particular actor may be private to it: never share them via the cache.
@@ -80,7 +90,10 @@ def _public_key(doc: dict[str, Any]) -> dict[str, Any]:
 def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
     """Validate an actor document fetched from ``uri`` and turn it into ``actors`` column values."""
     actor_id = doc.get("id")
-    if not isinstance(actor_id, str) or urlsplit(actor_id).netloc.lower() != urlsplit(uri).netloc.lower():
+    if (
+        not isinstance(actor_id, str)
+        or urlsplit(actor_id).netloc.lower() != urlsplit(uri).netloc.lower()
+    ):
         raise ActorError("id_host", f"document at {uri} claims id {actor_id}")
     kind = ACTOR_TYPES.get(doc.get("type"))  # type: ignore[arg-type]
     if kind is None:
@@ -90,11 +103,14 @@ def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
         raise ActorError("no_inbox", f"{actor_id} has no inbox")
     key = _public_key(doc)
     endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
-    username = doc.get("preferredUsername") or urlsplit(actor_id).path.rstrip("/").rsplit("/", 1)[-1]
+    username = (
+        doc.get("preferredUsername") or urlsplit(actor_id).path.rstrip("/").rsplit("/", 1)[-1]
+    )
     fields = [
         {"name": str(a.get("name", ""))[:255], "value": sanitise_html(str(a.get("value", "")))}
-        for a in doc.get("attachment") or [] if isinstance(a, dict) and a.get("type") == "PropertyValue"
-    ][:20]  # fmt: skip
+        for a in doc.get("attachment") or []
+        if isinstance(a, dict) and a.get("type") == "PropertyValue"
+    ][:20]
     return {
         "uri": actor_id,
         "kind": kind,
@@ -104,7 +120,9 @@ def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
         "summary_html": sanitise_html(str(doc.get("summary") or "")),
         "url": _url_of(doc.get("url")) or actor_id,
         "inbox": inbox,
-        "shared_inbox": endpoints.get("sharedInbox") if isinstance(endpoints.get("sharedInbox"), str) else None,
+        "shared_inbox": endpoints.get("sharedInbox")
+        if isinstance(endpoints.get("sharedInbox"), str)
+        else None,
         "outbox": doc.get("outbox") if isinstance(doc.get("outbox"), str) else None,
         "followers_url": doc.get("followers") if isinstance(doc.get("followers"), str) else None,
         "following_url": doc.get("following") if isinstance(doc.get("following"), str) else None,
@@ -137,22 +155,42 @@ async def store_actor(app: web.Application, values: dict[str, Any]) -> int:
 async def _store_actor_once(app: web.Application, values: dict[str, Any]) -> int:
     now = clock.now()
     async with app[CTX].db.write() as conn:
-        row = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == values["uri"]))).first()
-        clash = (await conn.execute(sa.select(t.actors.c.id).where(
-            t.actors.c.username == values["username"], t.actors.c.domain == values["domain"],
-            t.actors.c.uri != values["uri"]))).first()  # fmt: skip
-        if clash:  # the handle moved to a new actor id: the old row keeps its content under another name
-            await conn.execute(sa.update(t.actors).where(t.actors.c.id == clash.id)
-                               .values(username=f"{values['username']}~{clash.id}"))  # fmt: skip
+        row = (
+            await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == values["uri"]))
+        ).first()
+        clash = (
+            await conn.execute(
+                sa.select(t.actors.c.id).where(
+                    t.actors.c.username == values["username"],
+                    t.actors.c.domain == values["domain"],
+                    t.actors.c.uri != values["uri"],
+                )
+            )
+        ).first()
+        if (
+            clash
+        ):  # the handle moved to a new actor id: the old row keeps its content under another name
+            await conn.execute(
+                sa.update(t.actors)
+                .where(t.actors.c.id == clash.id)
+                .values(username=f"{values['username']}~{clash.id}")
+            )
         if row:
-            await conn.execute(sa.update(t.actors).where(t.actors.c.id == row.id)
-                               .values(**values, updated_at=now, fetched_at=now))  # fmt: skip
+            await conn.execute(
+                sa.update(t.actors)
+                .where(t.actors.c.id == row.id)
+                .values(**values, updated_at=now, fetched_at=now)
+            )
             actor_id = int(row.id)
         else:
-            result = await conn.execute(sa.insert(t.actors).values(**values, created_at=now, updated_at=now, fetched_at=now))
+            result = await conn.execute(
+                sa.insert(t.actors).values(**values, created_at=now, updated_at=now, fetched_at=now)
+            )
             actor_id = int(result.inserted_primary_key[0])
         # refreshed with the actor, so the people finder finds remote people by competency
-        await remote_competencies.store(conn, actor_id, remote_competencies.from_actor_values(values))
+        await remote_competencies.store(
+            conn, actor_id, remote_competencies.from_actor_values(values)
+        )
         return actor_id
 
 
@@ -164,9 +202,13 @@ async def resolve_actor(app: web.Application, uri: str, *, refresh: bool = False
     uri = _strip_fragment(uri)
     ctx = app[CTX]
     async with ctx.db.read() as conn:
-        row = (await conn.execute(
-            sa.select(t.actors.c.id, t.actors.c.domain, t.actors.c.fetched_at).where(t.actors.c.uri == uri)
-        )).first()  # fmt: skip
+        row = (
+            await conn.execute(
+                sa.select(t.actors.c.id, t.actors.c.domain, t.actors.c.fetched_at).where(
+                    t.actors.c.uri == uri
+                )
+            )
+        ).first()
     if row and row.domain is None:
         return int(row.id)
     if urlsplit(uri).netloc.lower() == ctx.settings.domain.lower():
@@ -183,17 +225,22 @@ async def key_lookup(app: web.Application, key_id: str, refresh: bool) -> tuple[
     ctx = app[CTX]
     if not refresh:
         async with ctx.db.read() as conn:
-            row = (await conn.execute(
-                sa.select(t.actors.c.public_key_pem, t.actors.c.uri)
-                .where(t.actors.c.key_id == key_id, t.actors.c.suspended.is_(False))
-            )).first()  # fmt: skip
+            row = (
+                await conn.execute(
+                    sa.select(t.actors.c.public_key_pem, t.actors.c.uri).where(
+                        t.actors.c.key_id == key_id, t.actors.c.suspended.is_(False)
+                    )
+                )
+            ).first()
         if row and row.public_key_pem:
             return row.public_key_pem, row.uri
     if urlsplit(key_id).netloc.lower() == ctx.settings.domain.lower():
         return None
     try:
         doc = await fetch_signed(app, _strip_fragment(key_id), refresh=True)
-        owner = doc.get("owner") if doc.get("type") in ("Key", "CryptographicKey") else doc.get("id")
+        owner = (
+            doc.get("owner") if doc.get("type") in ("Key", "CryptographicKey") else doc.get("id")
+        )
         if not isinstance(owner, str):
             return None
         if owner != doc.get("id"):

@@ -28,8 +28,12 @@ def normalise_domain(value: str) -> str:
     return domain
 
 
-def register(subparsers: Any, commands: dict[str, Any], add_common: Callable[[argparse.ArgumentParser], None],
-             settings_fn: Callable[..., Any]) -> None:  # fmt: skip
+def register(
+    subparsers: Any,
+    commands: dict[str, Any],
+    add_common: Callable[[argparse.ArgumentParser], None],
+    settings_fn: Callable[..., Any],
+) -> None:
     """Add the ``federation`` command group (with ``federation partner …``) to the ``koers`` parser."""
 
     @asynccontextmanager
@@ -43,8 +47,14 @@ def register(subparsers: Any, commands: dict[str, Any], add_common: Callable[[ar
         finally:
             await db.close()
 
-    def command(group: Any, key: str, name: str, help_text: str, fn: Callable[[Database, argparse.Namespace], Any],
-                domain: bool = False) -> argparse.ArgumentParser:  # fmt: skip
+    def command(
+        group: Any,
+        key: str,
+        name: str,
+        help_text: str,
+        fn: Callable[[Database, argparse.Namespace], Any],
+        domain: bool = False,
+    ) -> argparse.ArgumentParser:
         p = group.add_parser(name, help=help_text)
         if domain:
             p.add_argument("domain")
@@ -60,19 +70,44 @@ def register(subparsers: Any, commands: dict[str, Any], add_common: Callable[[ar
 
     fed = subparsers.add_parser("federation", help="federation queue and domain policy")
     fsub = fed.add_subparsers(dest="federation_command", metavar="ACTION")
-    command(fsub, "federation status", "status", "queue depth, failing hosts, recent errors", status)
-    pb = command(fsub, "federation block", "block", "block (suspend/silence/reject media of) a domain", block, True)
+    command(
+        fsub, "federation status", "status", "queue depth, failing hosts, recent errors", status
+    )
+    pb = command(
+        fsub,
+        "federation block",
+        "block",
+        "block (suspend/silence/reject media of) a domain",
+        block,
+        True,
+    )
     pb.add_argument("--severity", choices=SEVERITIES, default="suspend")
     pb.add_argument("--reason", default="")
     command(fsub, "federation unblock", "unblock", "remove a domain block", unblock, True)
     command(fsub, "federation allow", "allow", "allow a domain (allowlist mode)", allow, True)
-    command(fsub, "federation disallow", "disallow", "remove a domain from the allow list", disallow, True)
+    command(
+        fsub,
+        "federation disallow",
+        "disallow",
+        "remove a domain from the allow list",
+        disallow,
+        True,
+    )
 
     par = fsub.add_parser("partner", help="partner organisations (hosts that see `partners` posts)")
     psub = par.add_subparsers(dest="partner_command", metavar="ACTION")
-    pa = command(psub, "federation partner add", "add", "add a partner organisation", partner_add, True)
+    pa = command(
+        psub, "federation partner add", "add", "add a partner organisation", partner_add, True
+    )
     pa.add_argument("--name", default="")
-    command(psub, "federation partner remove", "remove", "remove a partner organisation", partner_remove, True)
+    command(
+        psub,
+        "federation partner remove",
+        "remove",
+        "remove a partner organisation",
+        partner_remove,
+        True,
+    )
     command(psub, "federation partner list", "list", "list partner organisations", partner_list)
 
 
@@ -82,13 +117,20 @@ async def status(db: Database, args: argparse.Namespace) -> None:
 
     async with db.read() as conn:
         found = await overview(conn)
-    deliveries, inbound, hosts, errors = found.deliveries, found.inbox, found.failing_hosts, found.recent_errors
+    deliveries, inbound, hosts, errors = (
+        found.deliveries,
+        found.inbox,
+        found.failing_hosts,
+        found.recent_errors,
+    )
     print("deliveries: " + (", ".join(f"{k} {v}" for k, v in sorted(deliveries.items())) or "none"))
     print("inbox:      " + (", ".join(f"{k} {v}" for k, v in sorted(inbound.items())) or "none"))
     print("failing hosts:" if hosts else "failing hosts: none")
     for h in hosts:
         flag = "UNAVAILABLE" if h.unavailable else "failing"
-        print(f"  {h.domain:30} {flag:11} {h.consecutive_failures} failures on {h.failure_days} days: {h.last_error}")
+        print(
+            f"  {h.domain:30} {flag:11} {h.consecutive_failures} failures on {h.failure_days} days: {h.last_error}"
+        )
     if errors:
         print("recent errors:")
         for e in errors:
@@ -102,7 +144,9 @@ async def upsert_domain(db: Database, table: sa.Table, domain: str, **values: An
         if found:
             await conn.execute(sa.update(table).where(table.c.id == found.id).values(**values))
         else:
-            await conn.execute(sa.insert(table).values(domain=domain, created_at=clock.now(), **values))
+            await conn.execute(
+                sa.insert(table).values(domain=domain, created_at=clock.now(), **values)
+            )
 
 
 async def delete_domain(db: Database, table: sa.Table, domain: str, what: str) -> None:

@@ -57,15 +57,17 @@ async def inboxes_for(conn: AsyncConnection, actor_ids: Iterable[int]) -> list[s
     if not ids:
         return []
     rows = await conn.execute(
-        sa.select(t.actors.c.inbox, t.actors.c.shared_inbox)
-        .where(t.actors.c.id.in_(ids), t.actors.c.domain.is_not(None), t.actors.c.suspended.is_(False))
+        sa.select(t.actors.c.inbox, t.actors.c.shared_inbox).where(
+            t.actors.c.id.in_(ids), t.actors.c.domain.is_not(None), t.actors.c.suspended.is_(False)
+        )
     )
     found = {r.shared_inbox or r.inbox for r in rows if r.shared_inbox or r.inbox}
     return sorted(found)
 
 
-async def enqueue(conn: AsyncConnection, *, activity: dict[str, Any], actor_id: int,
-                  inboxes: Iterable[str]) -> int | None:  # fmt: skip
+async def enqueue(
+    conn: AsyncConnection, *, activity: dict[str, Any], actor_id: int, inboxes: Iterable[str]
+) -> int | None:
     """Queue ``activity`` (signed later by ``actor_id``) for each inbox; returns the activity row id.
 
     Call it inside the write transaction that made the change. Inboxes are deduplicated; our own
@@ -82,23 +84,45 @@ async def enqueue(conn: AsyncConnection, *, activity: dict[str, Any], actor_id: 
         return None
     now = clock.now()
     uri = str(activity["id"])
-    existing = (await conn.execute(sa.select(t.activities.c.id).where(t.activities.c.uri == uri))).scalar()
+    existing = (
+        await conn.execute(sa.select(t.activities.c.id).where(t.activities.c.uri == uri))
+    ).scalar()
     if existing is None:
-        existing = (await conn.execute(
-            sa.insert(t.activities).values(
-                uri=uri, direction="out", type=str(activity.get("type", ""))[:40], actor_id=actor_id,
-                document=activity, state="done", created_at=now,
-            ).returning(t.activities.c.id)
-        )).scalar_one()  # fmt: skip
+        existing = (
+            await conn.execute(
+                sa.insert(t.activities)
+                .values(
+                    uri=uri,
+                    direction="out",
+                    type=str(activity.get("type", ""))[:40],
+                    actor_id=actor_id,
+                    document=activity,
+                    state="done",
+                    created_at=now,
+                )
+                .returning(t.activities.c.id)
+            )
+        ).scalar_one()
     else:
-        have = await conn.execute(sa.select(t.deliveries.c.inbox).where(t.deliveries.c.activity_id == existing))
+        have = await conn.execute(
+            sa.select(t.deliveries.c.inbox).where(t.deliveries.c.activity_id == existing)
+        )
         wanted -= {r.inbox for r in have}
     if wanted:
-        await conn.execute(sa.insert(t.deliveries), [
-            {"activity_id": existing, "inbox": inbox, "host": host_of(inbox), "state": "new",
-             "next_attempt_at": now, "created_at": now}
-            for inbox in sorted(wanted)
-        ])  # fmt: skip
+        await conn.execute(
+            sa.insert(t.deliveries),
+            [
+                {
+                    "activity_id": existing,
+                    "inbox": inbox,
+                    "host": host_of(inbox),
+                    "state": "new",
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for inbox in sorted(wanted)
+            ],
+        )
     return existing
 
 
@@ -124,29 +148,46 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
 
 async def _claim(db: Database, now: datetime) -> list[Any]:
     q = (
-        sa.select(t.deliveries.c.id, t.deliveries.c.activity_id, t.deliveries.c.inbox, t.deliveries.c.host,
-                  t.deliveries.c.attempts, t.deliveries.c.created_at)
-        .where(t.deliveries.c.state == "new", t.deliveries.c.next_attempt_at <= now,
-               sa.or_(t.deliveries.c.locked_until.is_(None), t.deliveries.c.locked_until < now))
+        sa.select(
+            t.deliveries.c.id,
+            t.deliveries.c.activity_id,
+            t.deliveries.c.inbox,
+            t.deliveries.c.host,
+            t.deliveries.c.attempts,
+            t.deliveries.c.created_at,
+        )
+        .where(
+            t.deliveries.c.state == "new",
+            t.deliveries.c.next_attempt_at <= now,
+            sa.or_(t.deliveries.c.locked_until.is_(None), t.deliveries.c.locked_until < now),
+        )
         .order_by(t.deliveries.c.next_attempt_at, t.deliveries.c.id)
         .limit(BATCH)
-    )  # fmt: skip
+    )
     if not db.is_sqlite:
         q = q.with_for_update(skip_locked=True)
     async with db.write() as conn:
         rows = list(await conn.execute(q))
         if rows:
             await conn.execute(
-                sa.update(t.deliveries).where(t.deliveries.c.id.in_([r.id for r in rows]))
+                sa.update(t.deliveries)
+                .where(t.deliveries.c.id.in_([r.id for r in rows]))
                 .values(locked_until=now + LEASE)
             )
     return rows
 
 
-async def _signing_material(db: Database, activity_ids: set[int]) -> dict[int, tuple[bytes, str, str]]:
+async def _signing_material(
+    db: Database, activity_ids: set[int]
+) -> dict[int, tuple[bytes, str, str]]:
     async with db.read() as conn:
         rows = await conn.execute(
-            sa.select(t.activities.c.id, t.activities.c.document, t.actors.c.key_id, t.actors.c.private_key_pem)
+            sa.select(
+                t.activities.c.id,
+                t.activities.c.document,
+                t.actors.c.key_id,
+                t.actors.c.private_key_pem,
+            )
             .join(t.actors, t.actors.c.id == t.activities.c.actor_id)
             .where(t.activities.c.id.in_(activity_ids))
         )
@@ -163,18 +204,35 @@ class _Outcome:
 
 
 def _finish(row: Any, state: str, status: int | None, error: str | None, now: datetime) -> _Outcome:
-    values = {"state": state, "last_status": status, "last_error": error,
-              "attempts": row.attempts + (0 if state == "skipped" else 1), "sent_at": now if state == "sent" else None}  # fmt: skip
+    values = {
+        "state": state,
+        "last_status": status,
+        "last_error": error,
+        "attempts": row.attempts + (0 if state == "skipped" else 1),
+        "sent_at": now if state == "sent" else None,
+    }
     return _Outcome(row, values, "up" if status is not None and status < 500 else None)
 
 
-def _retry(row: Any, status: int | None, error: str, wait: float | None, now: datetime, *,
-           host_failed: bool) -> _Outcome:  # fmt: skip
+def _retry(
+    row: Any,
+    status: int | None,
+    error: str,
+    wait: float | None,
+    now: datetime,
+    *,
+    host_failed: bool,
+) -> _Outcome:
     attempts = row.attempts + 1
     next_at = now + timedelta(seconds=wait if wait is not None else backoff(attempts))
     give_up = next_at > clock.aware(row.created_at) + GIVE_UP_AFTER  # type: ignore[operator]
-    values = {"state": "failed" if give_up else "new", "attempts": attempts, "last_status": status,
-              "last_error": error[:1000], "next_attempt_at": next_at}  # fmt: skip
+    values = {
+        "state": "failed" if give_up else "new",
+        "attempts": attempts,
+        "last_status": status,
+        "last_error": error[:1000],
+        "next_attempt_at": next_at,
+    }
     event = "down" if host_failed else ("up" if status is not None and status < 500 else None)
     return _Outcome(row, values, event)
 
@@ -232,7 +290,9 @@ class DeliveryWorker:
         await self._record(outcomes, now)
         return len(rows)
 
-    async def _deliver(self, row: Any, body: bytes, key_id: str, pem: str, now: datetime) -> _Outcome:
+    async def _deliver(
+        self, row: Any, body: bytes, key_id: str, pem: str, now: datetime
+    ) -> _Outcome:
         try:
             status, headers = await self.fetcher.post_signed(row.inbox, body, key_id, pem)
         except FetchError as exc:
@@ -253,17 +313,29 @@ class DeliveryWorker:
         which receivers drop as a duplicate activity id)."""
         async with self.db.write() as conn:
             for outcome in outcomes:
-                await conn.execute(sa.update(t.deliveries).where(t.deliveries.c.id == outcome.row.id)
-                                   .values(locked_until=None, **outcome.values))  # fmt: skip
+                await conn.execute(
+                    sa.update(t.deliveries)
+                    .where(t.deliveries.c.id == outcome.row.id)
+                    .values(locked_until=None, **outcome.values)
+                )
                 if outcome.host_event == "down":
-                    await hosts.record_failure(conn, outcome.row.host, outcome.values["last_error"], now)
+                    await hosts.record_failure(
+                        conn, outcome.row.host, outcome.values["last_error"], now
+                    )
                 elif outcome.host_event == "up":
                     await hosts.record_success(conn, outcome.row.host, now)
         for outcome in outcomes:
             state = outcome.values.get("state")
-            if state in ("failed", "skipped") or (state == "new" and "last_error" in outcome.values):
-                log.info("delivery %s to %s: %s (%s)", outcome.row.id, outcome.row.inbox, state,
-                         outcome.values.get("last_error"))  # fmt: skip
+            if state in ("failed", "skipped") or (
+                state == "new" and "last_error" in outcome.values
+            ):
+                log.info(
+                    "delivery %s to %s: %s (%s)",
+                    outcome.row.id,
+                    outcome.row.inbox,
+                    state,
+                    outcome.values.get("last_error"),
+                )
 
     async def loop(self, idle_seconds: float = 2.0) -> None:
         """Run cycles until cancelled; sleep until woken (or ``idle_seconds``) when idle."""

@@ -33,12 +33,12 @@ def _resource_to_name(resource: str, base: str, domain: str) -> tuple[str, str |
             raise web.HTTPNotFound(text="not a resource of this instance")
         return m.group(1).lower(), None
     if resource.startswith(base + "/"):
-        path = resource[len(base):]
+        path = resource[len(base) :]
         if path in ("/actor", "/"):
             return "org", "organization"
         for kind, prefixes in KIND_PATHS:
             for prefix in prefixes:
-                name = path[len(prefix):]
+                name = path[len(prefix) :]
                 if path.startswith(prefix) and name and "/" not in name:
                     return name.lower(), kind
         raise web.HTTPNotFound(text="not an actor of this instance")
@@ -53,8 +53,9 @@ async def webfinger(request: web.Request) -> web.Response:
     if not resource:
         raise web.HTTPBadRequest(text="resource is required")
     name, kind = _resource_to_name(resource, ctx.settings.url, ctx.settings.domain)
-    q = sa.select(t.actors).where(t.actors.c.username == name, t.actors.c.domain.is_(None),
-                                  t.actors.c.suspended.is_(False))  # fmt: skip
+    q = sa.select(t.actors).where(
+        t.actors.c.username == name, t.actors.c.domain.is_(None), t.actors.c.suspended.is_(False)
+    )
     if kind:
         q = q.where(t.actors.c.kind == kind)
     async with ctx.db.read() as conn:
@@ -62,14 +63,29 @@ async def webfinger(request: web.Request) -> web.Response:
     if actor is None:
         raise web.HTTPNotFound(text="no such account")
     links: list[dict[str, Any]] = [
-        {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor.url or actor.uri},
+        {
+            "rel": "http://webfinger.net/rel/profile-page",
+            "type": "text/html",
+            "href": actor.url or actor.uri,
+        },
         {"rel": "self", "type": AP, "href": actor.uri},
-        {"rel": "http://ostatus.org/schema/1.0/subscribe", "template": f"{ctx.settings.url}/authorize_interaction?uri={{uri}}"},
-    ]  # fmt: skip
+        {
+            "rel": "http://ostatus.org/schema/1.0/subscribe",
+            "template": f"{ctx.settings.url}/authorize_interaction?uri={{uri}}",
+        },
+    ]
     if actor.avatar_path:
-        links.append({"rel": "http://webfinger.net/rel/avatar", "href": f"{ctx.settings.url}/media/{actor.avatar_path}"})
-    body = {"subject": f"acct:{actor.username}@{ctx.settings.domain}", "aliases": [actor.uri, actor.url or actor.uri],
-            "links": links}  # fmt: skip
+        links.append(
+            {
+                "rel": "http://webfinger.net/rel/avatar",
+                "href": f"{ctx.settings.url}/media/{actor.avatar_path}",
+            }
+        )
+    body = {
+        "subject": f"acct:{actor.username}@{ctx.settings.domain}",
+        "aliases": [actor.uri, actor.url or actor.uri],
+        "links": links,
+    }
     return web.json_response(body, content_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
 
 
@@ -90,7 +106,9 @@ async def host_meta(request: web.Request) -> web.Response:
 async def nodeinfo_links(request: web.Request) -> web.Response:
     """The NodeInfo discovery document."""
     base = request.app[CTX].settings.url
-    links = [{"rel": NODEINFO_SCHEMA.format(v=v), "href": f"{base}/nodeinfo/{v}"} for v in ("2.0", "2.1")]
+    links = [
+        {"rel": NODEINFO_SCHEMA.format(v=v), "href": f"{base}/nodeinfo/{v}"} for v in ("2.0", "2.1")
+    ]
     return web.json_response({"links": links})
 
 
@@ -103,13 +121,29 @@ async def usage(conn: Any) -> dict[str, Any]:
         return int((await conn.execute(q)).scalar() or 0)
 
     total = await count(sa.select(sa.func.count()).select_from(t.users).where(active))
-    month = await count(sa.select(sa.func.count()).select_from(t.users).where(
-        active, t.users.c.last_login_at >= now - timedelta(days=30)))  # fmt: skip
-    halfyear = await count(sa.select(sa.func.count()).select_from(t.users).where(
-        active, t.users.c.last_login_at >= now - timedelta(days=180)))  # fmt: skip
-    posts = await count(sa.select(sa.func.count()).select_from(t.posts).where(
-        t.posts.c.local.is_(True), t.posts.c.deleted_at.is_(None), t.posts.c.reblog_of_id.is_(None)))  # fmt: skip
-    return {"users": {"total": total, "activeMonth": month, "activeHalfyear": halfyear}, "localPosts": posts}
+    month = await count(
+        sa.select(sa.func.count())
+        .select_from(t.users)
+        .where(active, t.users.c.last_login_at >= now - timedelta(days=30))
+    )
+    halfyear = await count(
+        sa.select(sa.func.count())
+        .select_from(t.users)
+        .where(active, t.users.c.last_login_at >= now - timedelta(days=180))
+    )
+    posts = await count(
+        sa.select(sa.func.count())
+        .select_from(t.posts)
+        .where(
+            t.posts.c.local.is_(True),
+            t.posts.c.deleted_at.is_(None),
+            t.posts.c.reblog_of_id.is_(None),
+        )
+    )
+    return {
+        "users": {"total": total, "activeMonth": month, "activeHalfyear": halfyear},
+        "localPosts": posts,
+    }
 
 
 @routes.get(r"/nodeinfo/{version:2\.[01]}")
@@ -129,7 +163,10 @@ async def nodeinfo(request: web.Request) -> web.Response:
         "services": {"inbound": [], "outbound": ["atom1.0"]},
         "openRegistrations": ctx.settings.registrations in ("open", "approval"),
         "usage": counts,
-        "metadata": {"nodeName": ctx.settings.instance_name, "federationMode": ctx.settings.federation_mode},
+        "metadata": {
+            "nodeName": ctx.settings.instance_name,
+            "federationMode": ctx.settings.federation_mode,
+        },
     }
     ctype = f'application/json; profile="{NODEINFO_SCHEMA.format(v=version)}#"'
     return web.Response(text=json.dumps(body), headers={"Content-Type": ctype})
@@ -142,14 +179,20 @@ async def resolve_handle(fetcher: Fetcher, user: str, host: str) -> str:
     last: FetchError | None = None
     for scheme in schemes:
         try:
-            doc = await fetcher.fetch_json(f"{scheme}://{host}/.well-known/webfinger?resource={resource}",
-                                           accept=f"{JRD}, application/json")  # fmt: skip
+            doc = await fetcher.fetch_json(
+                f"{scheme}://{host}/.well-known/webfinger?resource={resource}",
+                accept=f"{JRD}, application/json",
+            )
         except FetchError as exc:
             last = exc
             continue
         for link in doc.get("links") or []:
-            if (isinstance(link, dict) and link.get("rel") == "self" and isinstance(link.get("href"), str)
-                    and (link.get("type") or "").split(";")[0] in (AP, "application/ld+json")):  # fmt: skip
+            if (
+                isinstance(link, dict)
+                and link.get("rel") == "self"
+                and isinstance(link.get("href"), str)
+                and (link.get("type") or "").split(";")[0] in (AP, "application/ld+json")
+            ):
                 href = link["href"]
                 if urlsplit(href).scheme in ("http", "https"):
                     return href

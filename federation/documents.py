@@ -25,8 +25,13 @@ log = logging.getLogger(__name__)
 
 AP = "application/activity+json"
 AP_TYPES = ("application/activity+json", "application/ld+json")
-TYPES = {"person": "Person", "group": "Group", "organization": "Organization",
-         "service": "Service", "application": "Application"}  # fmt: skip
+TYPES = {
+    "person": "Person",
+    "group": "Group",
+    "organization": "Organization",
+    "service": "Service",
+    "application": "Application",
+}
 routes = web.RouteTableDef()
 
 
@@ -49,19 +54,26 @@ async def signed_viewer(request: web.Request) -> tuple[int, str] | None:
     unreachable, and nothing private is shown.
     """
     headers = request.headers
-    if "Signature" not in headers and not headers.get("Authorization", "").lower().startswith("signature "):
+    if "Signature" not in headers and not headers.get("Authorization", "").lower().startswith(
+        "signature "
+    ):
         return None
     app = request.app
     try:
-        result = await verify_request("GET", request.raw_path, headers, None, key_lookup_for(app), keys=app[KEYS])
+        result = await verify_request(
+            "GET", request.raw_path, headers, None, key_lookup_for(app), keys=app[KEYS]
+        )
     except SignatureError as exc:
         if app[CTX].settings.secure_mode:
             raise web.HTTPUnauthorized(text=f"signature refused: {exc.reason}") from None
         log.info("signed GET %s treated as anonymous: %s", request.path, exc)
         return None
     async with app[CTX].db.read() as conn:
-        row = (await conn.execute(sa.select(t.actors.c.id, t.actors.c.domain)
-                                  .where(t.actors.c.uri == result.owner))).first()  # fmt: skip
+        row = (
+            await conn.execute(
+                sa.select(t.actors.c.id, t.actors.c.domain).where(t.actors.c.uri == result.owner)
+            )
+        ).first()
     if row is None:  # key_lookup stores every signer it believes, so this is a race with a delete
         return None
     return int(row.id), row.domain or app[CTX].settings.domain
@@ -101,8 +113,11 @@ async def actor_document(app: web.Application, row: Any) -> dict[str, Any]:
         "discoverable": bool(row.discoverable),
         "published": row.created_at.isoformat() if row.created_at else None,
         "publicKey": {"id": row.key_id, "owner": row.uri, "publicKeyPem": row.public_key_pem},
-        "attachment": [{"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}
-                       for f in row.fields or [] if isinstance(f, dict)],  # fmt: skip
+        "attachment": [
+            {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}
+            for f in row.fields or []
+            if isinstance(f, dict)
+        ],
     }
     if icon := _media_url(base, row.avatar_path, row.avatar_url):
         doc["icon"] = icon
@@ -115,11 +130,17 @@ async def actor_document(app: web.Application, row: Any) -> dict[str, Any]:
 
 async def _local_actor(request: web.Request, kind: str, username: str) -> Any:
     async with request.app[CTX].db.read() as conn:
-        row = (await conn.execute(
-            sa.select(t.actors, t.users.c.state.label("user_state"))
-            .select_from(t.actors.outerjoin(t.users, t.users.c.actor_id == t.actors.c.id))
-            .where(t.actors.c.username == username.lower(), t.actors.c.domain.is_(None), t.actors.c.kind == kind)
-        )).first()  # fmt: skip
+        row = (
+            await conn.execute(
+                sa.select(t.actors, t.users.c.state.label("user_state"))
+                .select_from(t.actors.outerjoin(t.users, t.users.c.actor_id == t.actors.c.id))
+                .where(
+                    t.actors.c.username == username.lower(),
+                    t.actors.c.domain.is_(None),
+                    t.actors.c.kind == kind,
+                )
+            )
+        ).first()
     if row is None or row.suspended or (kind == "person" and row.user_state != "active"):
         raise web.HTTPNotFound()
     return row
@@ -162,4 +183,6 @@ async def organization(request: web.Request) -> web.Response:
 async def koers_context(request: web.Request) -> web.Response:
     """The Koers JSON-LD context document."""
     doc = vocab.context_document(request.app[CTX].settings.url)
-    return web.json_response(doc, content_type="application/ld+json", headers={"Access-Control-Allow-Origin": "*"})
+    return web.json_response(
+        doc, content_type="application/ld+json", headers={"Access-Control-Allow-Origin": "*"}
+    )

@@ -45,8 +45,15 @@ def is_forbidden_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return bool(ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-                or ip.is_unspecified or ip.is_reserved or not ip.is_global)  # fmt: skip
+    return bool(
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_unspecified
+        or ip.is_reserved
+        or not ip.is_global
+    )
 
 
 async def resolve_checked(host: str, port: int, *, allow_private: bool) -> list[str]:
@@ -55,7 +62,9 @@ async def resolve_checked(host: str, port: int, *, allow_private: bool) -> list[
         addresses = [str(ipaddress.ip_address(host.strip("[]")))]
     except ValueError:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
         except (socket.gaierror, UnicodeError) as exc:
             raise FetchError("dns", f"cannot resolve {host}: {exc}") from None
         addresses = sorted({info[4][0] for info in infos})
@@ -64,7 +73,9 @@ async def resolve_checked(host: str, port: int, *, allow_private: bool) -> list[
     if not allow_private:
         for address in addresses:
             if is_forbidden_address(address):
-                raise FetchError("private_address", f"{host} resolves to a non-public address {address}")
+                raise FetchError(
+                    "private_address", f"{host} resolves to a non-public address {address}"
+                )
     return addresses
 
 
@@ -87,7 +98,9 @@ class _GuardedResolver(AbstractResolver):
         self._inner = ThreadedResolver()
         self._allow_private = allow_private
 
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
         if not self._allow_private:
             for r in results:
@@ -113,12 +126,20 @@ class Fetcher:
     def session(self) -> aiohttp.ClientSession:
         """The shared session, created on first use (inside the running loop)."""
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(resolver=_GuardedResolver(self.settings.allow_private_addresses),
-                                             limit=100, limit_per_host=8)  # fmt: skip
-            timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT,
-                                            connect=CONNECT_TIMEOUT)  # fmt: skip
-            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout,
-                                                  headers={"User-Agent": self.user_agent})  # fmt: skip
+            connector = aiohttp.TCPConnector(
+                resolver=_GuardedResolver(self.settings.allow_private_addresses),
+                limit=100,
+                limit_per_host=8,
+            )
+            timeout = aiohttp.ClientTimeout(
+                total=None,
+                sock_connect=CONNECT_TIMEOUT,
+                sock_read=READ_TIMEOUT,
+                connect=CONNECT_TIMEOUT,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=timeout, headers={"User-Agent": self.user_agent}
+            )
         return self._session
 
     async def close(self) -> None:
@@ -146,8 +167,15 @@ class Fetcher:
     async def _check(self, url: str) -> None:
         await check_url(url, allow_private=self.settings.allow_private_addresses)
 
-    async def fetch_json(self, url: str, *, key_id: str | None = None, private_key_pem: str | None = None,
-                         accept: str = ACCEPT_AP, max_age: float = CACHE_TTL) -> dict[str, Any]:  # fmt: skip
+    async def fetch_json(
+        self,
+        url: str,
+        *,
+        key_id: str | None = None,
+        private_key_pem: str | None = None,
+        accept: str = ACCEPT_AP,
+        max_age: float = CACHE_TTL,
+    ) -> dict[str, Any]:
         """GET a JSON object (signed when a key is given), following at most 3 checked redirects.
 
         A document fetched less than ``max_age`` seconds ago comes from the cache; ``max_age=0``
@@ -160,16 +188,22 @@ class Fetcher:
             await self._check(current)
             headers = {"Accept": accept}
             if key_id and private_key_pem:
-                headers = sign_request("GET", current, headers, None, key_id, private_key_pem, keys=self.keys)
+                headers = sign_request(
+                    "GET", current, headers, None, key_id, private_key_pem, keys=self.keys
+                )
             try:
-                async with self.session.get(current, headers=headers, allow_redirects=False) as resp:
+                async with self.session.get(
+                    current, headers=headers, allow_redirects=False
+                ) as resp:
                     if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
                         current = urljoin(current, resp.headers["Location"])
                         continue
                     if resp.status == 410:
                         raise FetchError("gone", f"{current} is gone")
                     if resp.status >= 400:
-                        raise FetchError(f"http_{resp.status}", f"GET {current} answered {resp.status}")
+                        raise FetchError(
+                            f"http_{resp.status}", f"GET {current} answered {resp.status}"
+                        )
                     body = await _read_limited(resp)
             except aiohttp.ClientError as exc:
                 raise FetchError("network", f"GET {current}: {type(exc).__name__} {exc}") from None
@@ -190,17 +224,27 @@ class Fetcher:
             return doc
         raise FetchError("redirects", f"more than {MAX_REDIRECTS} redirects from {url}")
 
-    async def post_signed(self, url: str, body: bytes, key_id: str, private_key_pem: str,
-                          *, content_type: str = AP) -> tuple[int, Mapping[str, str]]:  # fmt: skip
+    async def post_signed(
+        self, url: str, body: bytes, key_id: str, private_key_pem: str, *, content_type: str = AP
+    ) -> tuple[int, Mapping[str, str]]:
         """POST ``body`` signed by ``key_id``; returns (status, response headers). No redirects.
 
         Network failures raise ``FetchError`` (reason ``network``, ``timeout``, ``private_address``).
         """
         await self._check(url)
-        headers = sign_request("POST", url, {"Content-Type": content_type, "Accept": AP}, body, key_id,
-                               private_key_pem, keys=self.keys)  # fmt: skip
+        headers = sign_request(
+            "POST",
+            url,
+            {"Content-Type": content_type, "Accept": AP},
+            body,
+            key_id,
+            private_key_pem,
+            keys=self.keys,
+        )
         try:
-            async with self.session.post(url, data=body, headers=headers, allow_redirects=False) as resp:
+            async with self.session.post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as resp:
                 await resp.content.read(64 * 1024)
                 return resp.status, dict(resp.headers)
         except aiohttp.ClientError as exc:
@@ -208,19 +252,25 @@ class Fetcher:
         except TimeoutError:
             raise FetchError("timeout", f"POST {url} timed out") from None
 
-
-    async def post_bytes(self, url: str, body: bytes, headers: Mapping[str, str], *, total: float | None = None) -> int:
+    async def post_bytes(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, total: float | None = None
+    ) -> int:
         """POST ``body`` with ``headers`` (no signature, no redirects; e.g. a Web Push message); the status.
 
         The same address guard, limits and failures as ``post_signed``; ``total``: at most this many
         seconds for the whole exchange (a ``timeout`` failure after).
         """
         await self._check(url)
-        timeout = aiohttp.ClientTimeout(total=total, sock_connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT,
-                                        connect=CONNECT_TIMEOUT)  # fmt: skip
+        timeout = aiohttp.ClientTimeout(
+            total=total,
+            sock_connect=CONNECT_TIMEOUT,
+            sock_read=READ_TIMEOUT,
+            connect=CONNECT_TIMEOUT,
+        )
         try:
-            async with self.session.post(url, data=body, headers=dict(headers), allow_redirects=False,
-                                         timeout=timeout) as resp:  # fmt: skip
+            async with self.session.post(
+                url, data=body, headers=dict(headers), allow_redirects=False, timeout=timeout
+            ) as resp:
                 await resp.content.read(64 * 1024)
                 return resp.status
         except aiohttp.ClientError as exc:

@@ -25,7 +25,9 @@ async def _ensure(conn: AsyncConnection, host: str) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    await conn.execute(insert(t.hosts).values(domain=host).on_conflict_do_nothing(index_elements=["domain"]))
+    await conn.execute(
+        insert(t.hosts).values(domain=host).on_conflict_do_nothing(index_elements=["domain"])
+    )
 
 
 async def states(conn: AsyncConnection, hosts: Iterable[str]) -> dict[str, Any]:
@@ -39,10 +41,18 @@ async def states(conn: AsyncConnection, hosts: Iterable[str]) -> dict[str, Any]:
 
 async def record_success(conn: AsyncConnection, host: str, now: datetime) -> None:
     """The host answered: it is available again and its failure count starts over."""
-    await conn.execute(sa.update(t.hosts).where(t.hosts.c.domain == host).values(
-        consecutive_failures=0, first_failure_at=None, failure_days=0, unavailable=False,
-        probe_at=None, last_success_at=now,
-    ))  # fmt: skip
+    await conn.execute(
+        sa.update(t.hosts)
+        .where(t.hosts.c.domain == host)
+        .values(
+            consecutive_failures=0,
+            first_failure_at=None,
+            failure_days=0,
+            unavailable=False,
+            probe_at=None,
+            last_success_at=now,
+        )
+    )
 
 
 async def record_failure(conn: AsyncConnection, host: str, error: str, now: datetime) -> None:
@@ -53,9 +63,16 @@ async def record_failure(conn: AsyncConnection, host: str, error: str, now: date
     new_day = last is None or last.date() != now.date()
     days = row.failure_days + (1 if new_day else 0)
     unavailable = row.unavailable or days >= UNAVAILABLE_AFTER_DAYS
-    await conn.execute(sa.update(t.hosts).where(t.hosts.c.domain == host).values(
-        consecutive_failures=row.consecutive_failures + 1,
-        first_failure_at=row.first_failure_at or now,
-        failure_days=days, unavailable=unavailable, last_failure_at=now, last_error=error[:1000],
-        probe_at=now + PROBE_INTERVAL if unavailable else None,
-    ))  # fmt: skip
+    await conn.execute(
+        sa.update(t.hosts)
+        .where(t.hosts.c.domain == host)
+        .values(
+            consecutive_failures=row.consecutive_failures + 1,
+            first_failure_at=row.first_failure_at or now,
+            failure_days=days,
+            unavailable=unavailable,
+            last_failure_at=now,
+            last_error=error[:1000],
+            probe_at=now + PROBE_INTERVAL if unavailable else None,
+        )
+    )

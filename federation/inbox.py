@@ -101,7 +101,9 @@ def _parse(body: bytes) -> dict[str, Any]:
 
 
 def _unauthorized(reason: str) -> web.HTTPUnauthorized:
-    return web.HTTPUnauthorized(text=f"signature refused: {reason}", headers={"WWW-Authenticate": 'Signature realm="koers"'})
+    return web.HTTPUnauthorized(
+        text=f"signature refused: {reason}", headers={"WWW-Authenticate": 'Signature realm="koers"'}
+    )
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -114,14 +116,22 @@ async def receive(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         if await policy.is_refused(conn, ctx.settings, _host(actor)):
             raise web.HTTPForbidden(text="domain not allowed")
-        known = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == actor))).first()
+        known = (
+            await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == actor))
+        ).first()
     if known is None and doc["type"] == "Delete" and _id_of(doc.get("object")) == actor:
         # A server announcing the deletion of an account we never knew: its key is gone with
         # it, and there is nothing to delete here (Mastodon sends these to every known host).
         return web.Response(status=202)
     try:
-        result = await verify_request(request.method, request.raw_path, request.headers, body,
-                                      key_lookup_for(app), keys=app[KEYS])  # fmt: skip
+        result = await verify_request(
+            request.method,
+            request.raw_path,
+            request.headers,
+            body,
+            key_lookup_for(app),
+            keys=app[KEYS],
+        )
     except SignatureError as exc:
         log.info("inbox refused %s from %s: %s", doc.get("id"), actor, exc)
         raise _unauthorized(exc.reason) from None
@@ -142,14 +152,31 @@ async def store_incoming(app: web.Application, doc: dict[str, Any], signer_uri: 
     ctx = app[CTX]
     now = clock.now()
     async with ctx.db.write() as conn:
-        if (await conn.execute(sa.select(t.activities.c.id).where(t.activities.c.uri == doc["id"]))).first():
+        if (
+            await conn.execute(sa.select(t.activities.c.id).where(t.activities.c.uri == doc["id"]))
+        ).first():
             return None
-        ids = dict((r.uri, r.id) for r in await conn.execute(
-            sa.select(t.actors.c.uri, t.actors.c.id).where(t.actors.c.uri.in_({signer_uri, doc["actor"]}))))  # fmt: skip
-        result = await conn.execute(sa.insert(t.activities).values(
-            uri=doc["id"], direction="in", type=doc["type"][:40], actor_id=ids.get(doc["actor"]),
-            signer_id=ids.get(signer_uri), document=doc, state="new", next_attempt_at=now, created_at=now,
-        ))  # fmt: skip
+        ids = dict(
+            (r.uri, r.id)
+            for r in await conn.execute(
+                sa.select(t.actors.c.uri, t.actors.c.id).where(
+                    t.actors.c.uri.in_({signer_uri, doc["actor"]})
+                )
+            )
+        )
+        result = await conn.execute(
+            sa.insert(t.activities).values(
+                uri=doc["id"],
+                direction="in",
+                type=doc["type"][:40],
+                actor_id=ids.get(doc["actor"]),
+                signer_id=ids.get(signer_uri),
+                document=doc,
+                state="new",
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
         row_id = int(result.inserted_primary_key[0])
     app[INBOX_HANDLERS].wake()
     return row_id
@@ -158,27 +185,42 @@ async def store_incoming(app: web.Application, doc: dict[str, Any], signer_uri: 
 async def _claim(app: web.Application, now: datetime) -> list[Any]:
     db = app[CTX].db
     q = (
-        sa.select(t.activities.c.id, t.activities.c.type, t.activities.c.document, t.activities.c.signer_id,
-                  t.activities.c.attempts)
-        .where(t.activities.c.direction == "in", t.activities.c.state == "new",
-               sa.or_(t.activities.c.next_attempt_at.is_(None), t.activities.c.next_attempt_at <= now),
-               sa.or_(t.activities.c.locked_until.is_(None), t.activities.c.locked_until < now))
-        .order_by(t.activities.c.id).limit(BATCH)
-    )  # fmt: skip
+        sa.select(
+            t.activities.c.id,
+            t.activities.c.type,
+            t.activities.c.document,
+            t.activities.c.signer_id,
+            t.activities.c.attempts,
+        )
+        .where(
+            t.activities.c.direction == "in",
+            t.activities.c.state == "new",
+            sa.or_(t.activities.c.next_attempt_at.is_(None), t.activities.c.next_attempt_at <= now),
+            sa.or_(t.activities.c.locked_until.is_(None), t.activities.c.locked_until < now),
+        )
+        .order_by(t.activities.c.id)
+        .limit(BATCH)
+    )
     if not db.is_sqlite:
         q = q.with_for_update(skip_locked=True)
     async with db.write() as conn:
         rows = list(await conn.execute(q))
         if rows:
-            await conn.execute(sa.update(t.activities).where(t.activities.c.id.in_([r.id for r in rows]))
-                               .values(locked_until=now + LEASE))  # fmt: skip
+            await conn.execute(
+                sa.update(t.activities)
+                .where(t.activities.c.id.in_([r.id for r in rows]))
+                .values(locked_until=now + LEASE)
+            )
     return rows
 
 
 async def _set(app: web.Application, row_id: int, **values: Any) -> None:
     async with app[CTX].db.write() as conn:
-        await conn.execute(sa.update(t.activities).where(t.activities.c.id == row_id)
-                           .values(locked_until=None, **values))  # fmt: skip
+        await conn.execute(
+            sa.update(t.activities)
+            .where(t.activities.c.id == row_id)
+            .values(locked_until=None, **values)
+        )
 
 
 async def process_inbox_once(app: web.Application, now: datetime | None = None) -> int:
@@ -201,11 +243,22 @@ async def process_inbox_once(app: web.Application, now: datetime | None = None) 
             raise
         except Exception as exc:  # recorded with its reason and retried; the worker carries on
             attempts = row.attempts + 1
-            log.warning("inbox activity %s (%s) failed, attempt %s: %r", row.id, row.type, attempts, exc,
-                        exc_info=attempts >= MAX_ATTEMPTS)  # fmt: skip
-            await _set(app, row.id, attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:1000],
-                       state="failed" if attempts >= MAX_ATTEMPTS else "new",
-                       next_attempt_at=clock.now() + timedelta(seconds=30 * 4 ** (attempts - 1)))  # fmt: skip
+            log.warning(
+                "inbox activity %s (%s) failed, attempt %s: %r",
+                row.id,
+                row.type,
+                attempts,
+                exc,
+                exc_info=attempts >= MAX_ATTEMPTS,
+            )
+            await _set(
+                app,
+                row.id,
+                attempts=attempts,
+                last_error=f"{type(exc).__name__}: {exc}"[:1000],
+                state="failed" if attempts >= MAX_ATTEMPTS else "new",
+                next_attempt_at=clock.now() + timedelta(seconds=30 * 4 ** (attempts - 1)),
+            )
         else:
             await _set(app, row.id, state="done", last_error=None)
     return len(rows)
@@ -213,13 +266,22 @@ async def process_inbox_once(app: web.Application, now: datetime | None = None) 
 
 async def inbox_loop(app: web.Application, idle_seconds: float = 2.0) -> None:
     """Process the inbox until cancelled; sleep until woken when idle."""
-    await run_forever(lambda: process_inbox_once(app), app[INBOX_HANDLERS].event, "inbox", idle_seconds)
+    await run_forever(
+        lambda: process_inbox_once(app), app[INBOX_HANDLERS].event, "inbox", idle_seconds
+    )
 
 
 async def _local_exists(request: web.Request, kind: str, name: str) -> None:
     async with request.app[CTX].db.read() as conn:
-        found = (await conn.execute(sa.select(t.actors.c.id).where(
-            t.actors.c.username == name, t.actors.c.domain.is_(None), t.actors.c.kind == kind))).first()  # fmt: skip
+        found = (
+            await conn.execute(
+                sa.select(t.actors.c.id).where(
+                    t.actors.c.username == name,
+                    t.actors.c.domain.is_(None),
+                    t.actors.c.kind == kind,
+                )
+            )
+        ).first()
     if not found:
         raise web.HTTPNotFound()
 

@@ -28,8 +28,10 @@ async def subscribe_url(fetcher: Fetcher, user: str, host: str, uri: str) -> str
     schemes = ("https", "http") if fetcher.settings.allow_private_addresses else ("https",)
     for scheme in schemes:
         try:
-            doc = await fetcher.fetch_json(f"{scheme}://{host}/.well-known/webfinger?resource={resource}",
-                                           accept=f"{JRD}, application/json")  # fmt: skip
+            doc = await fetcher.fetch_json(
+                f"{scheme}://{host}/.well-known/webfinger?resource={resource}",
+                accept=f"{JRD}, application/json",
+            )
         except FetchError as exc:
             log.info("webfinger of %s@%s for a remote follow failed: %s", user, host, exc)
             continue
@@ -37,7 +39,11 @@ async def subscribe_url(fetcher: Fetcher, user: str, host: str, uri: str) -> str
             if not isinstance(link, dict) or link.get("rel") != SUBSCRIBE_REL:
                 continue
             template = link.get("template")
-            if isinstance(template, str) and "{uri}" in template and template.startswith(("https://", "http://")):
+            if (
+                isinstance(template, str)
+                and "{uri}" in template
+                and template.startswith(("https://", "http://"))
+            ):
                 return template.replace("{uri}", quote(uri, safe=""))
         break
     return f"https://{host}/authorize_interaction?uri={quote(uri, safe='')}"

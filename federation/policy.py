@@ -41,12 +41,18 @@ async def _blocks(conn: AsyncConnection, severity: str | None = None) -> dict[st
 async def allowed_entries(conn: AsyncConnection) -> set[str]:
     """Domains allowed in allowlist mode: the allow list plus active partners."""
     allowed = {r.domain for r in await conn.execute(sa.select(t.allowed_domains.c.domain))}
-    allowed |= {r.domain for r in await conn.execute(
-        sa.select(t.partners.c.domain).where(t.partners.c.state == "active"))}  # fmt: skip
+    allowed |= {
+        r.domain
+        for r in await conn.execute(
+            sa.select(t.partners.c.domain).where(t.partners.c.state == "active")
+        )
+    }
     return allowed
 
 
-async def refused_hosts(conn: AsyncConnection, settings: Settings | None, hosts: Iterable[str]) -> set[str]:
+async def refused_hosts(
+    conn: AsyncConnection, settings: Settings | None, hosts: Iterable[str]
+) -> set[str]:
     """The ``hosts`` we must not federate with: suspended, or not allowed in allowlist mode."""
     hosts = {h.lower() for h in hosts}
     if not hosts:

@@ -32,9 +32,17 @@ POST_HEADERS = ("(request-target)", "host", "date", "digest")
 GET_HEADERS = ("(request-target)", "host", "date")
 
 REASONS = (
-    "no_signature", "bad_signature_header", "missing_header", "bad_digest", "expired", "future",
-    "unknown_key", "key_mismatch", "bad_signature", "unsupported_algorithm",
-)  # fmt: skip
+    "no_signature",
+    "bad_signature_header",
+    "missing_header",
+    "bad_digest",
+    "expired",
+    "future",
+    "unknown_key",
+    "key_mismatch",
+    "bad_signature",
+    "unsupported_algorithm",
+)
 
 # key_lookup(key_id, refresh) -> (public key PEM, owner actor URI), or None when unknown.
 KeyLookup = Callable[[str, bool], Awaitable[tuple[str, str] | None]]
@@ -132,8 +140,13 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 
-def signing_string(method: str, path_qs: str, headers: Mapping[str, str], names: tuple[str, ...],
-                   params: Mapping[str, str] | None = None) -> str:  # fmt: skip
+def signing_string(
+    method: str,
+    path_qs: str,
+    headers: Mapping[str, str],
+    names: tuple[str, ...],
+    params: Mapping[str, str] | None = None,
+) -> str:
     """The text that is signed: one ``name: value`` line per signed header, in order."""
     lower = _lower(headers)
     lines = []
@@ -152,9 +165,17 @@ def signing_string(method: str, path_qs: str, headers: Mapping[str, str], names:
     return "\n".join(lines)
 
 
-def sign_request(method: str, url: str, headers: dict[str, str], body: bytes | None, key_id: str,
-                 private_key_pem: str, now: datetime | None = None, *,
-                 keys: KeyCache | None = None) -> dict[str, str]:  # fmt: skip
+def sign_request(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    key_id: str,
+    private_key_pem: str,
+    now: datetime | None = None,
+    *,
+    keys: KeyCache | None = None,
+) -> dict[str, str]:
     """Return ``headers`` plus Host, Date, Digest (with a body) and a Mastodon-style Signature."""
     parts = urlsplit(url)
     path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -168,12 +189,14 @@ def sign_request(method: str, url: str, headers: dict[str, str], body: bytes | N
     key = (keys or KeyCache(1)).private(private_key_pem)
     text = signing_string(method, path_qs, out, names)
     signature = key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
-    out["Signature"] = format_signature_header({
-        "keyId": key_id,
-        "algorithm": "rsa-sha256",
-        "headers": " ".join(names),
-        "signature": base64.b64encode(signature).decode(),
-    })  # fmt: skip
+    out["Signature"] = format_signature_header(
+        {
+            "keyId": key_id,
+            "algorithm": "rsa-sha256",
+            "headers": " ".join(names),
+            "signature": base64.b64encode(signature).decode(),
+        }
+    )
     return out
 
 
@@ -221,7 +244,9 @@ def _check_time(lower: Mapping[str, str], params: Mapping[str, str], now: dateti
                 created = created.replace(tzinfo=UTC)
         else:
             created = None
-        expires = datetime.fromtimestamp(int(params["expires"]), UTC) if params.get("expires") else None
+        expires = (
+            datetime.fromtimestamp(int(params["expires"]), UTC) if params.get("expires") else None
+        )
     except (ValueError, TypeError, OverflowError):
         raise SignatureError("bad_signature_header", "invalid Date, created or expires") from None
     if created is None:
@@ -243,9 +268,16 @@ def _verify_with(pem: str, keys: KeyCache, text: bytes, signature: bytes) -> boo
     return True
 
 
-async def verify_request(method: str, path_qs: str, headers: Mapping[str, str], body: bytes | None,
-                         key_lookup: KeyLookup, now: datetime | None = None, *,
-                         keys: KeyCache | None = None) -> VerifyResult:  # fmt: skip
+async def verify_request(
+    method: str,
+    path_qs: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    key_lookup: KeyLookup,
+    now: datetime | None = None,
+    *,
+    keys: KeyCache | None = None,
+) -> VerifyResult:
     """Check a request's signature, digest and time window; return who signed it.
 
     The key is looked up once more with ``refresh=True`` when verification fails, so a remote
@@ -254,7 +286,7 @@ async def verify_request(method: str, path_qs: str, headers: Mapping[str, str], 
     lower = _lower(headers)
     raw = lower.get("signature")
     if raw is None and lower.get("authorization", "").lower().startswith("signature "):
-        raw = lower["authorization"][len("signature "):]
+        raw = lower["authorization"][len("signature ") :]
     if not raw:
         raise SignatureError("no_signature", "the request is not signed")
     params = parse_signature_header(raw)
@@ -278,6 +310,10 @@ async def verify_request(method: str, path_qs: str, headers: Mapping[str, str], 
     if _verify_with(found[0], keys, text, signature):
         return VerifyResult(key_id, found[1], algorithm or "rsa-sha256", names)
     refreshed = await key_lookup(key_id, True)
-    if refreshed is not None and refreshed[0] != found[0] and _verify_with(refreshed[0], keys, text, signature):
+    if (
+        refreshed is not None
+        and refreshed[0] != found[0]
+        and _verify_with(refreshed[0], keys, text, signature)
+    ):
         return VerifyResult(key_id, refreshed[1], algorithm or "rsa-sha256", names)
     raise SignatureError("bad_signature", "the signature does not verify")

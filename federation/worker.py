@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger(__name__)
 
 
-async def run_forever(cycle: Callable[[], Awaitable[int]], event: asyncio.Event, name: str,
-                      idle_seconds: float = 2.0) -> None:  # fmt: skip
+async def run_forever(
+    cycle: Callable[[], Awaitable[int]], event: asyncio.Event, name: str, idle_seconds: float = 2.0
+) -> None:
     """Call ``cycle`` until cancelled; when it did nothing, wait for ``event`` or ``idle_seconds``."""
     while True:
         try:

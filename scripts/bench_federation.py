@@ -38,9 +38,16 @@ def _port() -> int:
 async def _start(root: Path, name: str) -> TestServer:
     port = _port()
     data = root / name
-    settings = load_settings(env={}, url=f"http://127.0.0.1:{port}", data_dir=str(data), port=port,
-                             database_url=f"sqlite:///{data}/k.sqlite3", allow_private_addresses=True,
-                             run_workers=False, secret=uuid.uuid4().hex)  # fmt: skip
+    settings = load_settings(
+        env={},
+        url=f"http://127.0.0.1:{port}",
+        data_dir=str(data),
+        port=port,
+        database_url=f"sqlite:///{data}/k.sqlite3",
+        allow_private_addresses=True,
+        run_workers=False,
+        secret=uuid.uuid4().hex,
+    )
     server = TestServer(create_app(settings), host="127.0.0.1", port=port)
     await server.start_server()
     return server
@@ -51,16 +58,27 @@ async def main(activities: int, inboxes: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         a, b = await _start(Path(tmp), "a"), await _start(Path(tmp), "b")
         ctx_a, ctx_b = a.app[CTX], b.app[CTX]
-        alice = await accounts.create_account(ctx_a.db, ctx_a.settings, username="alice", email="a@x.test",
-                                              password="correct horse")  # fmt: skip
+        alice = await accounts.create_account(
+            ctx_a.db, ctx_a.settings, username="alice", email="a@x.test", password="correct horse"
+        )
         for i in range(inboxes):
-            await accounts.create_account(ctx_b.db, ctx_b.settings, username=f"bob{i}", email=f"b{i}@x.test",
-                                          password="correct horse")  # fmt: skip
+            await accounts.create_account(
+                ctx_b.db,
+                ctx_b.settings,
+                username=f"bob{i}",
+                email=f"b{i}@x.test",
+                password="correct horse",
+            )
         targets = [f"{ctx_b.settings.url}/users/bob{i}/inbox" for i in range(inboxes)]
         uri = f"{ctx_a.settings.url}/users/alice"
         async with ctx_a.db.write() as conn:
             for _ in range(activities):
-                doc = {"id": f"{uri}/activities/{uuid.uuid4().hex}", "type": "Like", "actor": uri, "object": uri}
+                doc = {
+                    "id": f"{uri}/activities/{uuid.uuid4().hex}",
+                    "type": "Like",
+                    "actor": uri,
+                    "object": uri,
+                }
                 await enqueue(conn, activity=doc, actor_id=alice.actor_id, inboxes=targets)
         await run_delivery_once(a.app)  # warm up: B fetches alice's key once
         start = time.perf_counter()
@@ -68,10 +86,14 @@ async def main(activities: int, inboxes: int) -> None:
         while (n := await run_delivery_once(a.app)) > 0:
             sent += n
         took = time.perf_counter() - start
-        print(f"delivery: {sent} signed POSTs to {inboxes} inbox(es) in {took:.2f}s = {sent / took:.0f}/s")
+        print(
+            f"delivery: {sent} signed POSTs to {inboxes} inbox(es) in {took:.2f}s = {sent / took:.0f}/s"
+        )
 
         async with ctx_a.db.read() as conn:
-            key = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == alice.actor_id))).one()
+            key = (
+                await conn.execute(sa.select(t.actors).where(t.actors.c.id == alice.actor_id))
+            ).one()
         url = f"{ctx_b.settings.url}/inbox"
         bodies = []
         for _ in range(activities):
@@ -79,8 +101,18 @@ async def main(activities: int, inboxes: int) -> None:
             bodies.append(doc.encode())
         keys = KeyCache()
         start = time.perf_counter()
-        signed = [sign_request("POST", url, {"Content-Type": "application/activity+json"}, body, key.key_id,
-                               key.private_key_pem, keys=keys) for body in bodies]  # fmt: skip
+        signed = [
+            sign_request(
+                "POST",
+                url,
+                {"Content-Type": "application/activity+json"},
+                body,
+                key.key_id,
+                key.private_key_pem,
+                keys=keys,
+            )
+            for body in bodies
+        ]
         sign_took = time.perf_counter() - start
         async with aiohttp.ClientSession() as session:
             sem = asyncio.Semaphore(16)
@@ -90,7 +122,9 @@ async def main(activities: int, inboxes: int) -> None:
                     return resp.status
 
             start = time.perf_counter()
-            statuses = await asyncio.gather(*(post(b_, h) for b_, h in zip(bodies, signed, strict=True)))
+            statuses = await asyncio.gather(
+                *(post(b_, h) for b_, h in zip(bodies, signed, strict=True))
+            )
             took = time.perf_counter() - start
         ok = statuses.count(202)
         print(f"signing: {activities} in {sign_took:.2f}s = {activities / sign_took:.0f}/s")

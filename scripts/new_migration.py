@@ -24,7 +24,9 @@ async def main(message: str) -> None:
 
         def generate(sync_conn) -> None:  # type: ignore[no-untyped-def]
             cfg = alembic_config(url)
-            cfg.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+            cfg.set_main_option(
+                "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
+            )
             cfg.attributes["connection"] = sync_conn
             command.revision(cfg, message=message, autogenerate=True)
 

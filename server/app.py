@@ -49,7 +49,9 @@ def _area_setups() -> list[Setup]:
     return [server.web.setup, federation.setup.setup, server.activitypub.setup, server.api.setup]
 
 
-def create_app(settings: Settings, *, db: Database | None = None, run_migrations: bool = True) -> web.Application:
+def create_app(
+    settings: Settings, *, db: Database | None = None, run_migrations: bool = True
+) -> web.Application:
     """Build the application. The database is opened (and migrated) when the app starts."""
     from server.web.middleware import error_middleware, security_headers_middleware
     from server.web.params import path_id_guard

@@ -71,7 +71,9 @@ def _check_port_free(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise KoersError(f"port {port} on {host} is already in use; choose another with --port") from None
+                raise KoersError(
+                    f"port {port} on {host} is already in use; choose another with --port"
+                ) from None
             raise KoersError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
@@ -92,8 +94,16 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        raise KoersError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
-    log.info("Koers %s listening on http://%s:%s (public URL %s)", __version__, settings.host, settings.port, settings.url)
+        raise KoersError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
+        ) from None
+    log.info(
+        "Koers %s listening on http://%s:%s (public URL %s)",
+        __version__,
+        settings.host,
+        settings.port,
+        settings.url,
+    )
     if banner:
         banner()
     try:
@@ -141,7 +151,10 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
     def banner() -> None:
         print(f"\nKoers demo is running at {settings.url}", flush=True)
-        print(f"Log in as any of: {', '.join(logins)} (password: {DEMO_PASSWORD}); admin: {logins[0]}", flush=True)
+        print(
+            f"Log in as any of: {', '.join(logins)} (password: {DEMO_PASSWORD}); admin: {logins[0]}",
+            flush=True,
+        )
         print("Press Ctrl+C to stop.", flush=True)
 
     return await _run_server(settings, banner=banner)
@@ -171,9 +184,14 @@ async def cmd_account_create(args: argparse.Namespace) -> int:
         await db.check()
         await migrate(db)
         account = await accounts.create_account(
-            db, settings, username=args.username, email=args.email, password=args.password,
-            display_name=args.display_name or "", is_admin=args.admin,
-        )  # fmt: skip
+            db,
+            settings,
+            username=args.username,
+            email=args.email,
+            password=args.password,
+            display_name=args.display_name or "",
+            is_admin=args.admin,
+        )
     finally:
         await db.close()
     print(f"created @{account.username}@{settings.domain}{' (admin)' if args.admin else ''}")
@@ -193,7 +211,9 @@ async def cmd_account_list(args: argparse.Namespace) -> int:
     finally:
         await db.close()
     if not rows:
-        print("no accounts yet; create one with: koers account create USERNAME --email E --password P")
+        print(
+            "no accounts yet; create one with: koers account create USERNAME --email E --password P"
+        )
         return 0
     print(f"{'username':20} {'email':32} {'state':10} admin")
     for r in rows:
@@ -213,11 +233,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, Commands]:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands: Commands = {}
 
-    p = sub.add_parser("serve", help="run the instance (migrates the database first)", epilog=ENV_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "serve",
+        help="run the instance (migrates the database first)",
+        epilog=ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_common(p)
     _add_listen(p)
-    p.add_argument("--registrations", choices=REGISTRATION_MODES, help="registration mode (KOERS_REGISTRATIONS)")
+    p.add_argument(
+        "--registrations",
+        choices=REGISTRATION_MODES,
+        help="registration mode (KOERS_REGISTRATIONS)",
+    )
     p.add_argument(
         "--no-workers",
         action="store_true",

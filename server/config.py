@@ -85,7 +85,7 @@ def normalise_database_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
         return url
     raise ConfigError(
@@ -132,7 +132,11 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
 
     host = str(raw.get("host", "127.0.0.1"))
     url = raw.get("url")
-    url = _check_url(str(url)) if url else f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    url = (
+        _check_url(str(url))
+        if url
+        else f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    )
 
     registrations = str(raw.get("registrations", "open")).lower()
     if registrations not in REGISTRATION_MODES:
@@ -146,7 +150,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         )
 
     data_dir = Path(str(raw.get("data_dir", "koers-data"))).expanduser()
-    database_url = str(raw.get("database_url") or f"sqlite:///{data_dir.resolve() / 'koers.sqlite3'}")
+    database_url = str(
+        raw.get("database_url") or f"sqlite:///{data_dir.resolve() / 'koers.sqlite3'}"
+    )
     database_url = normalise_database_url(database_url)
 
     def flag(field: str, default: bool) -> bool:
@@ -176,7 +182,9 @@ def ensure_data_dir(settings: Settings) -> Settings:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.media_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"cannot create data directory {settings.data_dir}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot create data directory {settings.data_dir}: {exc.strerror}"
+        ) from None
     if settings.secret:
         return settings
     secret_file = settings.data_dir / "secret.key"

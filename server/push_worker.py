@@ -42,16 +42,26 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 BATCH = 20
-SEND_TIMEOUT = 30.0  # seconds per push; a batch is sent side by side, so it ends well within its LEASE
+SEND_TIMEOUT = (
+    30.0  # seconds per push; a batch is sent side by side, so it ends well within its LEASE
+)
 IDLE_SECONDS = 2.0
 GIVE_UP_AFTER = timedelta(days=1)
 KEEP_FINISHED = timedelta(days=7)  # sent and failed deliveries are kept this long, for the record
 PURGE_EVERY = 3600.0  # seconds
 TTL_SECONDS = 48 * 3600
-TITLES = {"mention": "{name} mentioned you", "status": "{name} posted", "reblog": "{name} boosted your post",
-          "follow": "{name} followed you", "follow_request": "{name} asked to follow you",
-          "favourite": "{name} favourited your post", "poll": "A poll has ended", "update": "{name} edited a post",
-          "admin.sign_up": "{name} signed up", "admin.report": "{name} filed a report"}  # fmt: skip
+TITLES = {
+    "mention": "{name} mentioned you",
+    "status": "{name} posted",
+    "reblog": "{name} boosted your post",
+    "follow": "{name} followed you",
+    "follow_request": "{name} asked to follow you",
+    "favourite": "{name} favourited your post",
+    "poll": "A poll has ended",
+    "update": "{name} edited a post",
+    "admin.sign_up": "{name} signed up",
+    "admin.report": "{name} filed a report",
+}
 
 
 async def claim(ctx: Context, *, limit: int = BATCH) -> list[int]:
@@ -59,9 +69,16 @@ async def claim(ctx: Context, *, limit: int = BATCH) -> list[int]:
     now = clock.now()
     d = t.push_deliveries
     async with ctx.db.write() as conn:
-        q = (sa.select(d.c.id).where(d.c.state == "new", d.c.next_attempt_at <= now,
-                                     sa.or_(d.c.locked_until.is_(None), d.c.locked_until < now))
-             .order_by(d.c.id).limit(limit))  # fmt: skip
+        q = (
+            sa.select(d.c.id)
+            .where(
+                d.c.state == "new",
+                d.c.next_attempt_at <= now,
+                sa.or_(d.c.locked_until.is_(None), d.c.locked_until < now),
+            )
+            .order_by(d.c.id)
+            .limit(limit)
+        )
         if not ctx.db.is_sqlite:
             q = q.with_for_update(skip_locked=True)
         ids = [int(r[0]) for r in await conn.execute(q)]
@@ -76,24 +93,40 @@ async def payload(ctx: Context, delivery_id: int) -> tuple[sa.Row, dict[str, Any
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(
-                sa.select(t.push_subscriptions, t.notifications.c.id.label("notification_id"),
-                          t.notifications.c.type.label("type"), t.notifications.c.from_actor_id,
-                          t.notifications.c.post_id)
-                .join(t.push_deliveries, t.push_deliveries.c.subscription_id == t.push_subscriptions.c.id)
+                sa.select(
+                    t.push_subscriptions,
+                    t.notifications.c.id.label("notification_id"),
+                    t.notifications.c.type.label("type"),
+                    t.notifications.c.from_actor_id,
+                    t.notifications.c.post_id,
+                )
+                .join(
+                    t.push_deliveries,
+                    t.push_deliveries.c.subscription_id == t.push_subscriptions.c.id,
+                )
                 .join(t.notifications, t.notifications.c.id == t.push_deliveries.c.notification_id)
                 .where(t.push_deliveries.c.id == delivery_id)
             )
-        ).first()  # fmt: skip
+        ).first()
         if row is None:
             return None
-        if row.post_id is not None and await filters.hides(conn, row.actor_id, row.post_id, "notifications"):
+        if row.post_id is not None and await filters.hides(
+            conn, row.actor_id, row.post_id, "notifications"
+        ):
             return None  # the app's notifications leave it out: no push shows it either
-        actors = await load_actors(conn, {row.from_actor_id} if row.from_actor_id else set(), ctx.base, ctx.settings.domain)
+        actors = await load_actors(
+            conn, {row.from_actor_id} if row.from_actor_id else set(), ctx.base, ctx.settings.domain
+        )
         sender = actors.get(row.from_actor_id) if row.from_actor_id else None
         body = ""
         if row.post_id is not None:
-            content = (await conn.execute(sa.select(t.posts.c.content_html, t.posts.c.spoiler_text)
-                                          .where(t.posts.c.id == row.post_id))).first()  # fmt: skip
+            content = (
+                await conn.execute(
+                    sa.select(t.posts.c.content_html, t.posts.c.spoiler_text).where(
+                        t.posts.c.id == row.post_id
+                    )
+                )
+            ).first()
             if content is not None:
                 body = content.spoiler_text or html_to_text(content.content_html)
         elif sender is not None:
@@ -101,14 +134,20 @@ async def payload(ctx: Context, delivery_id: int) -> tuple[sa.Row, dict[str, Any
     kind = push.PUSHED_AS.get(row.type, row.type)
     name = (sender.display_name or sender.username) if sender else ctx.settings.instance_name
     data = {
-        "access_token": "", "preferred_locale": "en", "notification_id": str(row.notification_id),
-        "notification_type": kind, "icon": (sender.avatar_url if sender else None) or f"{ctx.base}/static/avatar-missing.png",
-        "title": TITLES.get(kind, "{name}").format(name=name), "body": body[:140] + ("…" if len(body) > 140 else ""),
-    }  # fmt: skip
+        "access_token": "",
+        "preferred_locale": "en",
+        "notification_id": str(row.notification_id),
+        "notification_type": kind,
+        "icon": (sender.avatar_url if sender else None) or f"{ctx.base}/static/avatar-missing.png",
+        "title": TITLES.get(kind, "{name}").format(name=name),
+        "body": body[:140] + ("…" if len(body) > 140 else ""),
+    }
     return row, data
 
 
-def encrypt(data: dict[str, Any], p256dh: str, auth: str, *, standard: bool) -> tuple[bytes, dict[str, str]]:
+def encrypt(
+    data: dict[str, Any], p256dh: str, auth: str, *, standard: bool
+) -> tuple[bytes, dict[str, str]]:
     """The encrypted body and its headers: RFC 8291 ``aes128gcm`` when ``standard``, else the older
     ``aesgcm`` draft (salt and sender key in ``Encryption`` / ``Crypto-Key``), a fresh key per message."""
     sender = ec.generate_private_key(ec.SECP256R1())
@@ -116,11 +155,21 @@ def encrypt(data: dict[str, Any], p256dh: str, auth: str, *, standard: bool) -> 
     plain = json.dumps(data).encode()
     dh, secret = push.b64url_decode(p256dh), push.b64url_decode(auth)
     if standard:
-        body = http_ece.encrypt(plain, salt=salt, private_key=sender, dh=dh, auth_secret=secret, version="aes128gcm")
+        body = http_ece.encrypt(
+            plain, salt=salt, private_key=sender, dh=dh, auth_secret=secret, version="aes128gcm"
+        )
         return body, {"Content-Encoding": "aes128gcm"}
-    body = http_ece.encrypt(plain, salt=salt, private_key=sender, dh=dh, auth_secret=secret, version="aesgcm")
-    sender_public = sender.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return body, {"Content-Encoding": "aesgcm", "Encryption": f"salt={_b64(salt)}", "Crypto-Key": f"dh={_b64(sender_public)}"}
+    body = http_ece.encrypt(
+        plain, salt=salt, private_key=sender, dh=dh, auth_secret=secret, version="aesgcm"
+    )
+    sender_public = sender.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return body, {
+        "Content-Encoding": "aesgcm",
+        "Encryption": f"salt={_b64(salt)}",
+        "Crypto-Key": f"dh={_b64(sender_public)}",
+    }
 
 
 def _b64(raw: bytes) -> str:
@@ -131,30 +180,58 @@ def headers_for(ctx: Context, endpoint: str, *, standard: bool) -> dict[str, str
     """VAPID authorisation and the Web Push headers for one POST to ``endpoint``."""
     parts = urlsplit(endpoint)
     # Who to contact about these messages: the instance's https address, else its admin mailbox.
-    sub = ctx.settings.url if ctx.settings.url.startswith("https://") else f"mailto:admin@{urlsplit(ctx.settings.url).hostname}"
-    claims = {"aud": f"{parts.scheme}://{parts.netloc}", "sub": sub, "exp": int((clock.now() + timedelta(hours=12)).timestamp())}
+    sub = (
+        ctx.settings.url
+        if ctx.settings.url.startswith("https://")
+        else f"mailto:admin@{urlsplit(ctx.settings.url).hostname}"
+    )
+    claims = {
+        "aud": f"{parts.scheme}://{parts.netloc}",
+        "sub": sub,
+        "exp": int((clock.now() + timedelta(hours=12)).timestamp()),
+    }
     key = push.vapid_key(ctx.settings)
     if standard:  # RFC 8292: "vapid t=…, k=…"
         signed = key.sign(claims)
     else:  # the draft Mastodon sends with aesgcm: "WebPush <jwt>" and the key in Crypto-Key
         legacy = Vapid01.from_pem(key.private_pem())
         signed = legacy.sign(claims)
-    return {**signed, "Content-Type": "application/octet-stream", "TTL": str(TTL_SECONDS), "Urgency": "normal"}
+    return {
+        **signed,
+        "Content-Type": "application/octet-stream",
+        "TTL": str(TTL_SECONDS),
+        "Urgency": "normal",
+    }
 
 
-async def _finish(ctx: Context, delivery_id: int, *, state: str | None = None, error: str | None = None,
-                  retry: bool = False, drop_subscription: int | None = None) -> None:  # fmt: skip
+async def _finish(
+    ctx: Context,
+    delivery_id: int,
+    *,
+    state: str | None = None,
+    error: str | None = None,
+    retry: bool = False,
+    drop_subscription: int | None = None,
+) -> None:
     d = t.push_deliveries
     async with ctx.db.write() as conn:
         row = (await conn.execute(sa.select(d).where(d.c.id == delivery_id))).first()
         if row is None:
             return
         if drop_subscription is not None:
-            await conn.execute(t.push_subscriptions.delete().where(t.push_subscriptions.c.id == drop_subscription))
+            await conn.execute(
+                t.push_subscriptions.delete().where(t.push_subscriptions.c.id == drop_subscription)
+            )
             return
-        values: dict[str, Any] = {"attempts": row.attempts + 1, "locked_until": None, "last_error": error}
+        values: dict[str, Any] = {
+            "attempts": row.attempts + 1,
+            "locked_until": None,
+            "last_error": error,
+        }
         if retry and clock.aware(row.created_at) + GIVE_UP_AFTER > clock.now():
-            values["next_attempt_at"] = clock.now() + timedelta(seconds=min(3600, 30 * 2 ** row.attempts))
+            values["next_attempt_at"] = clock.now() + timedelta(
+                seconds=min(3600, 30 * 2**row.attempts)
+            )
         else:
             values["state"] = state or "failed"
         await conn.execute(d.update().where(d.c.id == delivery_id).values(**values))
@@ -166,15 +243,21 @@ async def send_one(app: web.Application, delivery_id: int) -> str:
     found = await payload(ctx, delivery_id)
     if found is None:
         async with ctx.db.write() as conn:
-            await conn.execute(t.push_deliveries.delete().where(t.push_deliveries.c.id == delivery_id))
+            await conn.execute(
+                t.push_deliveries.delete().where(t.push_deliveries.c.id == delivery_id)
+            )
         return "dropped"
     sub, data = found
     try:
         body, encoding = encrypt(data, sub.p256dh, sub.auth, standard=sub.standard)
         headers = headers_for(ctx, sub.endpoint, standard=sub.standard)
-        if "Crypto-Key" in headers and "Crypto-Key" in encoding:  # both keys in one header, as the draft says
+        if (
+            "Crypto-Key" in headers and "Crypto-Key" in encoding
+        ):  # both keys in one header, as the draft says
             encoding["Crypto-Key"] = f"{encoding['Crypto-Key']};{headers.pop('Crypto-Key')}"
-        status = await app[FETCHER].post_bytes(sub.endpoint, body, {**headers, **encoding}, total=SEND_TIMEOUT)
+        status = await app[FETCHER].post_bytes(
+            sub.endpoint, body, {**headers, **encoding}, total=SEND_TIMEOUT
+        )
     except (FederationError, ValueError) as exc:
         await _finish(ctx, delivery_id, error=str(exc), retry=isinstance(exc, FederationError))
         return "retry"
@@ -202,7 +285,11 @@ async def purge(ctx: Context, *, older_than: timedelta = KEEP_FINISHED) -> int:
     """Forget deliveries that were sent or gave up more than ``older_than`` ago; how many."""
     d = t.push_deliveries
     async with ctx.db.write() as conn:
-        res = await conn.execute(d.delete().where(d.c.state.in_(("sent", "failed")), d.c.created_at < clock.now() - older_than))
+        res = await conn.execute(
+            d.delete().where(
+                d.c.state.in_(("sent", "failed")), d.c.created_at < clock.now() - older_than
+            )
+        )
     return int(res.rowcount or 0)
 
 

@@ -61,7 +61,11 @@ def decode(payload: str) -> tuple[str, Event] | None:
         data: Any = json.loads(payload)
     except ValueError:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("k"), str) or not isinstance(data.get("d"), dict):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("k"), str)
+        or not isinstance(data.get("d"), dict)
+    ):
         return None
     return str(data.get("o", "")), Event(data["k"], data["d"])
 
@@ -88,7 +92,9 @@ class EventBus:
             return
         async with self._publish_lock:
             for attempt in range(2):
-                if self._stopped:  # an event committed while the app shuts down opens no new connection
+                if (
+                    self._stopped
+                ):  # an event committed while the app shuts down opens no new connection
                     return
                 try:
                     if self._publisher is None or self._publisher.is_closed():
@@ -96,11 +102,15 @@ class EventBus:
                     await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
                     return
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    if self._publisher is not None:  # a connection we stop using is closed, not dropped
+                    if (
+                        self._publisher is not None
+                    ):  # a connection we stop using is closed, not dropped
                         self._publisher.terminate()
                     self._publisher = None
                     if attempt:
-                        log.warning("could not send event %s to other processes: %s", event.kind, exc)
+                        log.warning(
+                            "could not send event %s to other processes: %s", event.kind, exc
+                        )
 
     def _received(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         decoded = decode(payload)
@@ -158,7 +168,9 @@ class EventBus:
                 await self._listener_task
         for task in list(self._feeding):
             task.cancel()
-        async with self._publish_lock:  # a publish under way finishes first; none opens a connection after
+        async with (
+            self._publish_lock
+        ):  # a publish under way finishes first; none opens a connection after
             self._stopped = True
             if self._publisher is not None and not self._publisher.is_closed():
                 await self._publisher.close()

@@ -39,10 +39,23 @@ from server.visibility import Audience, Viewer, can_see_post, listed_for
 log = logging.getLogger(__name__)
 
 # Stream names a client may subscribe to; those in PARAM_STREAMS need a parameter (tag or list id).
-STREAMS = ("user", "user:notification", "public", "public:local", "public:remote", "hashtag", "hashtag:local",
-           "list", "direct")  # fmt: skip
+STREAMS = (
+    "user",
+    "user:notification",
+    "public",
+    "public:local",
+    "public:remote",
+    "hashtag",
+    "hashtag:local",
+    "list",
+    "direct",
+)
 PARAM_STREAMS = ("hashtag", "hashtag:local", "list")
-POST_EVENTS = {"post.created": "update", "reblog.created": "update", "post.updated": "status.update"}
+POST_EVENTS = {
+    "post.created": "update",
+    "reblog.created": "update",
+    "post.updated": "status.update",
+}
 QUEUE_SIZE = 200
 REMEMBERED_POSTS = 500
 # On PostgreSQL, transactions may commit in another order than their ids were drawn; looking back
@@ -129,7 +142,9 @@ class StreamHub:
         if viewer.actor_id is not None:
             async with self.ctx.db.read() as conn:
                 sub.notification_floor = (
-                    await conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.notifications.c.id), 0)))
+                    await conn.execute(
+                        sa.select(sa.func.coalesce(sa.func.max(t.notifications.c.id), 0))
+                    )
                 ).scalar_one()
         self.subscriptions.add(sub)
         return sub
@@ -160,7 +175,9 @@ class StreamHub:
                 await self._deleted(conn, subs, post_id)
             await self._notifications(conn, [s for s in subs if s.wants_notifications])
 
-    async def _post(self, conn: AsyncConnection, subs: list[Subscription], event: str, post_id: int) -> None:
+    async def _post(
+        self, conn: AsyncConnection, subs: list[Subscription], event: str, post_id: int
+    ) -> None:
         visible: dict[Viewer, bool] = {}
         payloads: dict[tuple[Viewer, str], str | None] = {}
         for sub in subs:
@@ -181,13 +198,19 @@ class StreamHub:
 
     async def _deleted(self, conn: AsyncConnection, subs: list[Subscription], post_id: int) -> None:
         row = (
-            await conn.execute(sa.select(t.posts.c.audience, t.posts.c.author_id).where(t.posts.c.id == post_id))
+            await conn.execute(
+                sa.select(t.posts.c.audience, t.posts.c.author_id).where(t.posts.c.id == post_id)
+            )
         ).first()
         open_to_all = row is not None and Audience(row.audience).open_to_all
         for sub in subs:
             if not sub.streams or sub.streams == {Stream("user:notification")}:
                 continue
-            if open_to_all or post_id in sub.sent_posts or (row is not None and row.author_id == sub.viewer.actor_id):
+            if (
+                open_to_all
+                or post_id in sub.sent_posts
+                or (row is not None and row.author_id == sub.viewer.actor_id)
+            ):
                 stream = min(sub.streams, key=lambda s: (s.name, s.param or ""))
                 sub.put(Message("delete", str(post_id), stream.label()))
 
@@ -208,21 +231,28 @@ class StreamHub:
         )
         for row in rows:
             fresh = [
-                s for s in by_actor.get(row.actor_id, [])
+                s
+                for s in by_actor.get(row.actor_id, [])
                 if row.id > s.notification_floor and row.id not in s.sent_notifications
-            ]  # fmt: skip
+            ]
             if not fresh:
                 continue
             payload = await self.render(conn, fresh[0].viewer, "notification", row.id)
             for sub in fresh:
                 sub.sent_notifications.add(row.id)
                 if payload is not None:
-                    stream = min((s for s in sub.streams if s.name.startswith("user")), key=lambda s: s.name)
+                    stream = min(
+                        (s for s in sub.streams if s.name.startswith("user")), key=lambda s: s.name
+                    )
                     sub.put(Message("notification", payload, stream.label()))
         for sub in subs:
             if sub.sent_notifications:
-                sub.notification_floor = max(sub.notification_floor, max(sub.sent_notifications) - NOTIFICATION_SLACK)
-                sub.sent_notifications = {i for i in sub.sent_notifications if i > sub.notification_floor}
+                sub.notification_floor = max(
+                    sub.notification_floor, max(sub.sent_notifications) - NOTIFICATION_SLACK
+                )
+                sub.sent_notifications = {
+                    i for i in sub.sent_notifications if i > sub.notification_floor
+                }
 
 
 def filter_context(stream: Stream) -> str:
@@ -235,16 +265,24 @@ async def in_stream(conn: AsyncConnection, viewer: Viewer, stream: Stream, post_
     window = Page(max_id=post_id + 1, since_id=post_id - 1, limit=1)
     name = stream.name
     if name == "user":
-        return viewer.actor_id is not None and await timelines.home(conn, viewer, window) == [post_id]
+        return viewer.actor_id is not None and await timelines.home(conn, viewer, window) == [
+            post_id
+        ]
     if name.startswith("public"):
-        found = await timelines.public(conn, viewer, window, local=name == "public:local", remote=name == "public:remote")
+        found = await timelines.public(
+            conn, viewer, window, local=name == "public:local", remote=name == "public:remote"
+        )
         return found == [post_id]
     if name.startswith("hashtag") and stream.param:
-        return await timelines.tag(conn, viewer, stream.param, window, local=name == "hashtag:local") == [post_id]
+        return await timelines.tag(
+            conn, viewer, stream.param, window, local=name == "hashtag:local"
+        ) == [post_id]
     if name == "list" and stream.param and viewer.actor_id is not None:
         return await _in_list(conn, viewer, int(stream.param), post_id)
     if name == "direct":
-        audience = (await conn.execute(sa.select(t.posts.c.audience).where(t.posts.c.id == post_id))).scalar()
+        audience = (
+            await conn.execute(sa.select(t.posts.c.audience).where(t.posts.c.id == post_id))
+        ).scalar()
         return audience == Audience.DIRECT.value
     return False
 
@@ -252,7 +290,9 @@ async def in_stream(conn: AsyncConnection, viewer: Viewer, stream: Stream, post_
 async def _in_list(conn: AsyncConnection, viewer: Viewer, list_id: int, post_id: int) -> bool:
     """The list timeline's rule: a community list shows the community feed, others their members' posts."""
     row = (
-        await conn.execute(sa.select(t.lists).where(t.lists.c.id == list_id, t.lists.c.owner_id == viewer.actor_id))
+        await conn.execute(
+            sa.select(t.lists).where(t.lists.c.id == list_id, t.lists.c.owner_id == viewer.actor_id)
+        )
     ).first()
     if row is None:
         return False
@@ -261,6 +301,8 @@ async def _in_list(conn: AsyncConnection, viewer: Viewer, list_id: int, post_id:
         return await timelines.community(conn, viewer, row.community_id, window) == [post_id]
     members = sa.select(t.list_members.c.actor_id).where(t.list_members.c.list_id == row.id)
     found = await conn.execute(
-        sa.select(t.posts.c.id).where(t.posts.c.id == post_id, t.posts.c.author_id.in_(members), listed_for(viewer))
+        sa.select(t.posts.c.id).where(
+            t.posts.c.id == post_id, t.posts.c.author_id.in_(members), listed_for(viewer)
+        )
     )
     return found.first() is not None

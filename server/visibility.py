@@ -63,7 +63,13 @@ class Audience(enum.StrEnum):
 
 
 # Audiences a roadmap item (or another non-post object) may take.
-ITEM_AUDIENCES = (Audience.PUBLIC, Audience.UNLISTED, Audience.COMMUNITY, Audience.MEMBERS, Audience.PARTNERS)
+ITEM_AUDIENCES = (
+    Audience.PUBLIC,
+    Audience.UNLISTED,
+    Audience.COMMUNITY,
+    Audience.MEMBERS,
+    Audience.PARTNERS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +93,9 @@ def _member_of(community_col: sa.ColumnElement, actor_id: int) -> sa.ColumnEleme
     """The viewer is an accepted member (follower of the Group actor) of the community."""
     return sa.exists(
         sa.select(1)
-        .select_from(t.follows.join(t.communities, t.communities.c.actor_id == t.follows.c.target_id))
+        .select_from(
+            t.follows.join(t.communities, t.communities.c.actor_id == t.follows.c.target_id)
+        )
         .where(
             t.communities.c.id == community_col,
             t.follows.c.follower_id == actor_id,
@@ -107,7 +115,9 @@ def _follower_of(author_col: sa.ColumnElement, actor_id: int) -> sa.ColumnElemen
 
 
 def _partner_domain(domain: str) -> sa.ColumnElement[bool]:
-    return sa.exists(sa.select(1).where(t.partners.c.domain == domain, t.partners.c.state == "active"))
+    return sa.exists(
+        sa.select(1).where(t.partners.c.domain == domain, t.partners.c.state == "active")
+    )
 
 
 def visible_clause(
@@ -128,7 +138,11 @@ def visible_clause(
     me = viewer.actor_id
     assert me is not None
     mentioned = (
-        sa.exists(sa.select(1).where(t.post_mentions.c.post_id == post_id, t.post_mentions.c.actor_id == me))
+        sa.exists(
+            sa.select(1).where(
+                t.post_mentions.c.post_id == post_id, t.post_mentions.c.actor_id == me
+            )
+        )
         if post_id is not None
         else sa.false()
     )
@@ -148,7 +162,9 @@ def visible_clause(
         # ``members`` never leaves the instance: a remote actor does not get it even when mentioned.
         allowed = sa.and_(allowed, audience != Audience.MEMBERS.value)
     # An author who blocked the viewer hides everything from them, public posts included.
-    blocked = sa.exists(sa.select(1).where(t.blocks.c.actor_id == author_id, t.blocks.c.target_id == me))
+    blocked = sa.exists(
+        sa.select(1).where(t.blocks.c.actor_id == author_id, t.blocks.c.target_id == me)
+    )
     return sa.and_(allowed, sa.not_(blocked))
 
 
@@ -169,7 +185,9 @@ def posts_visible_to(viewer: Viewer, posts: sa.Table = t.posts) -> sa.ColumnElem
 def items_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     """The clause for roadmap items."""
     ri = t.roadmap_items
-    return visible_clause(viewer, audience=ri.c.audience, author_id=ri.c.author_id, community_id=ri.c.community_id)
+    return visible_clause(
+        viewer, audience=ri.c.audience, author_id=ri.c.author_id, community_id=ri.c.community_id
+    )
 
 
 def items_listed_for(viewer: Viewer) -> sa.ColumnElement[bool]:
@@ -180,13 +198,20 @@ def items_listed_for(viewer: Viewer) -> sa.ColumnElement[bool]:
 def events_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     """The clause for community events (same audiences as roadmap items; the organiser is the author)."""
     ev = t.events
-    return visible_clause(viewer, audience=ev.c.audience, author_id=ev.c.organiser_id, community_id=ev.c.community_id)
+    return visible_clause(
+        viewer, audience=ev.c.audience, author_id=ev.c.organiser_id, community_id=ev.c.community_id
+    )
 
 
 def ideas_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     """The clause for ideas in a community's idea box (audience ``public`` or ``community``)."""
     ideas = t.ideas
-    return visible_clause(viewer, audience=ideas.c.audience, author_id=ideas.c.author_id, community_id=ideas.c.community_id)
+    return visible_clause(
+        viewer,
+        audience=ideas.c.audience,
+        author_id=ideas.c.author_id,
+        community_id=ideas.c.community_id,
+    )
 
 
 async def can_see_idea(conn: AsyncConnection, viewer: Viewer, idea_id: int) -> bool:
@@ -208,17 +233,23 @@ async def can_see_post(conn: AsyncConnection, viewer: Viewer, post_id: int) -> b
 
 async def can_see_item(conn: AsyncConnection, viewer: Viewer, item_id: int) -> bool:
     """May ``viewer`` see this roadmap item?"""
-    row = await conn.execute(sa.select(1).where(t.roadmap_items.c.id == item_id, items_visible_to(viewer)))
+    row = await conn.execute(
+        sa.select(1).where(t.roadmap_items.c.id == item_id, items_visible_to(viewer))
+    )
     return row.first() is not None
 
 
 async def can_see_event(conn: AsyncConnection, viewer: Viewer, event_id: int) -> bool:
     """May ``viewer`` see this community event?"""
-    row = await conn.execute(sa.select(1).where(t.events.c.id == event_id, events_visible_to(viewer)))
+    row = await conn.execute(
+        sa.select(1).where(t.events.c.id == event_id, events_visible_to(viewer))
+    )
     return row.first() is not None
 
 
-def member_list_visible(viewer: Viewer, communities: sa.Table = t.communities) -> sa.ColumnElement[bool]:
+def member_list_visible(
+    viewer: Viewer, communities: sa.Table = t.communities
+) -> sa.ColumnElement[bool]:
     """SQL form of ``can_see_members`` for a row of ``communities`` (its ``member_list_visibility``)."""
     mode = communities.c.member_list_visibility
     parts: list[sa.ColumnElement[bool]] = [mode == "public"]
@@ -226,10 +257,16 @@ def member_list_visible(viewer: Viewer, communities: sa.Table = t.communities) -
         assert viewer.actor_id is not None
         if viewer.local:
             parts.append(mode == "instance")
-        follow = t.follows.alias("member_follow")  # its own alias: callers may list follows themselves
-        member = sa.exists(sa.select(1).where(
-            follow.c.target_id == communities.c.actor_id, follow.c.follower_id == viewer.actor_id,
-            follow.c.state == "accepted"))  # fmt: skip
+        follow = t.follows.alias(
+            "member_follow"
+        )  # its own alias: callers may list follows themselves
+        member = sa.exists(
+            sa.select(1).where(
+                follow.c.target_id == communities.c.actor_id,
+                follow.c.follower_id == viewer.actor_id,
+                follow.c.state == "accepted",
+            )
+        )
         parts.append(sa.and_(mode == "members", member))
     return sa.or_(*parts)
 
@@ -238,13 +275,17 @@ def memberships_shown_to(viewer: Viewer, target_id: sa.ColumnElement) -> sa.Colu
     """For a listing of whom someone follows: a follow of a community's Group (a membership) is shown
     only to those who may see that community's member list; follows of anyone else always are."""
     community = t.communities.alias("followed_community")
-    hidden = sa.select(1).where(community.c.actor_id == target_id, sa.not_(member_list_visible(viewer, community)))
+    hidden = sa.select(1).where(
+        community.c.actor_id == target_id, sa.not_(member_list_visible(viewer, community))
+    )
     return sa.not_(sa.exists(hidden))
 
 
 async def can_see_members(conn: AsyncConnection, viewer: Viewer, community_id: int) -> bool:
     """May ``viewer`` see the member list of a community (its ``member_list_visibility``)?"""
-    row = await conn.execute(sa.select(1).where(t.communities.c.id == community_id, member_list_visible(viewer)))
+    row = await conn.execute(
+        sa.select(1).where(t.communities.c.id == community_id, member_list_visible(viewer))
+    )
     return row.first() is not None
 
 
@@ -339,7 +380,9 @@ def audience_from_addressing(
     communities = set(community_uris)
     named_community = next((u for u in [*to, *cc, *extra] if u in communities), None)
     if everyone & _PUBLIC_ALIASES:
-        return (Audience.PUBLIC if set(to) & _PUBLIC_ALIASES else Audience.UNLISTED), named_community
+        return (
+            Audience.PUBLIC if set(to) & _PUBLIC_ALIASES else Audience.UNLISTED
+        ), named_community
     if named_community is not None and named_community in everyone:
         return Audience.COMMUNITY, named_community
     # A community named only in ``audience`` (FEP-1b12) tags a followers or partners post of it.

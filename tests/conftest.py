@@ -149,11 +149,18 @@ class Instance:
         self.clients.append(client)
         return client
 
-    async def create_member(self, username: str, *, admin: bool = False, **kw: object) -> accounts.Account:
+    async def create_member(
+        self, username: str, *, admin: bool = False, **kw: object
+    ) -> accounts.Account:
         return await accounts.create_account(
-            self.db, self.settings, username=username, email=f"{username}@example.test", password=PASSWORD,
-            is_admin=admin, **kw,  # type: ignore[arg-type]
-        )  # fmt: skip
+            self.db,
+            self.settings,
+            username=username,
+            email=f"{username}@example.test",
+            password=PASSWORD,
+            is_admin=admin,
+            **kw,  # type: ignore[arg-type]
+        )
 
     async def login(self, username: str, password: str = PASSWORD) -> TestClient:
         """A new client logged in through the real login form."""
@@ -172,7 +179,9 @@ async def web_login(client: TestClient, username: str, password: str = PASSWORD)
     page = await client.get("/login")
     token = csrf_from(await page.text())
     resp = await client.post(
-        "/login", data={"login": username, "password": password, "_csrf": token, "next": "/home"}, allow_redirects=False
+        "/login",
+        data={"login": username, "password": password, "_csrf": token, "next": "/home"},
+        allow_redirects=False,
     )
     assert resp.status == 302, await resp.text()
 
@@ -181,7 +190,9 @@ async def post_form(client: TestClient, path: str, data: dict, *, page: str | No
     """POST a form the way a browser does: fetch a page for the CSRF token first."""
     html = await (await client.get(page or "/login")).text()
     payload = {"_csrf": csrf_from(html), **data}
-    return await client.post(path, data=payload, allow_redirects=kw.pop("allow_redirects", False), **kw)
+    return await client.post(
+        path, data=payload, allow_redirects=kw.pop("allow_redirects", False), **kw
+    )
 
 
 @pytest.fixture

@@ -22,8 +22,17 @@ from server.storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-BOGUS = ["999999", "nope", quote("../etc/passwd", safe=""), "x" * 5000, "%00", "-1", "0",
-         "99999999999999999999999", quote("²", safe="")]
+BOGUS = [
+    "999999",
+    "nope",
+    quote("../etc/passwd", safe=""),
+    "x" * 5000,
+    "%00",
+    "-1",
+    "0",
+    "99999999999999999999999",
+    quote("²", safe=""),
+]
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,9 @@ class Route:
 
     @property
     def is_streaming(self) -> bool:
-        return self.template.startswith("/api/v1/streaming") and not self.template.endswith("/health")
+        return self.template.startswith("/api/v1/streaming") and not self.template.endswith(
+            "/health"
+        )
 
 
 def routes(app: web.Application) -> list[Route]:
@@ -82,31 +93,74 @@ def routes(app: web.Application) -> list[Route]:
 
 # The table a path segment followed by {id} names, for picking a real id.
 _ID_TABLES: dict[str, Any] = {
-    "accounts": t.actors, "statuses": t.posts, "polls": t.polls, "lists": t.lists, "list": t.lists,
-    "notifications": t.notifications, "media": t.media, "follow_requests": t.actors, "suggestions": t.actors,
-    "communities": t.communities, "proposals": t.purpose_proposals, "decisions": t.purpose_decisions,
-    "roles": t.roles, "results": t.posts, "ideas": t.ideas,
-}  # fmt: skip
+    "accounts": t.actors,
+    "statuses": t.posts,
+    "polls": t.polls,
+    "lists": t.lists,
+    "list": t.lists,
+    "notifications": t.notifications,
+    "media": t.media,
+    "follow_requests": t.actors,
+    "suggestions": t.actors,
+    "communities": t.communities,
+    "proposals": t.purpose_proposals,
+    "decisions": t.purpose_decisions,
+    "roles": t.roles,
+    "results": t.posts,
+    "ideas": t.ideas,
+}
 _NAMED_TABLES: dict[str, Any] = {
-    "item_id": t.roadmap_items, "role_id": t.roles, "event_id": t.events, "idea_id": t.ideas,
-    "proposal_id": t.purpose_proposals, "decision_id": t.purpose_decisions, "post_id": t.posts,
-    "user_id": t.users, "actor_id": t.actors,
-}  # fmt: skip
-_FIXED = {"handle": "energy", "username": "lotte", "version": "1", "kind": "results", "tail": "nope",
-          "path": "nope.png", "tag": "energy", "name": "energy", "what": "manager", "action": "support",
-          "decision": "accept"}  # fmt: skip
+    "item_id": t.roadmap_items,
+    "role_id": t.roles,
+    "event_id": t.events,
+    "idea_id": t.ideas,
+    "proposal_id": t.purpose_proposals,
+    "decision_id": t.purpose_decisions,
+    "post_id": t.posts,
+    "user_id": t.users,
+    "actor_id": t.actors,
+}
+_FIXED = {
+    "handle": "energy",
+    "username": "lotte",
+    "version": "1",
+    "kind": "results",
+    "tail": "nope",
+    "path": "nope.png",
+    "tag": "energy",
+    "name": "energy",
+    "what": "manager",
+    "action": "support",
+    "decision": "accept",
+}
 
 
 async def real_values(db: Database, community_handle: str, username: str) -> dict[str, Any]:
     """Real ids from the data: the first row of each table (in the community when it has one)."""
     values: dict[str, Any] = {}
     async with db.read() as conn:
-        cid = (await conn.execute(sa.select(t.communities.c.id).where(
-            t.communities.c.actor_id == sa.select(t.actors.c.id).where(
-                t.actors.c.username == community_handle, t.actors.c.domain.is_(None)).scalar_subquery()))).scalar()  # fmt: skip
-        aid = (await conn.execute(sa.select(t.actors.c.id).where(
-            t.actors.c.username == username, t.actors.c.domain.is_(None), t.actors.c.kind == "person"))).scalar()  # fmt: skip
-        assert cid is not None and aid is not None, "the demo data should have the community and the member"
+        cid = (
+            await conn.execute(
+                sa.select(t.communities.c.id).where(
+                    t.communities.c.actor_id
+                    == sa.select(t.actors.c.id)
+                    .where(t.actors.c.username == community_handle, t.actors.c.domain.is_(None))
+                    .scalar_subquery()
+                )
+            )
+        ).scalar()
+        aid = (
+            await conn.execute(
+                sa.select(t.actors.c.id).where(
+                    t.actors.c.username == username,
+                    t.actors.c.domain.is_(None),
+                    t.actors.c.kind == "person",
+                )
+            )
+        ).scalar()
+        assert cid is not None and aid is not None, (
+            "the demo data should have the community and the member"
+        )
         tables = {id(tb): tb for tb in [*_ID_TABLES.values(), *_NAMED_TABLES.values()]}
         for tb in tables.values():
             q = sa.select(tb.c.id).order_by(tb.c.id).limit(1)
@@ -122,7 +176,9 @@ async def real_values(db: Database, community_handle: str, username: str) -> dic
     return values
 
 
-def concrete(route: Route, real: dict[str, Any], override: dict[str, str] | None = None) -> list[str]:
+def concrete(
+    route: Route, real: dict[str, Any], override: dict[str, str] | None = None
+) -> list[str]:
     """The route's paths with plausible values (every alternative of enum parameters), or overrides."""
     choices = dict(route.choices)
     options: list[list[str]] = []
@@ -154,8 +210,17 @@ def hostile_paths(route: Route, real: dict[str, Any]) -> list[str]:
     if not route.params:
         return []
     # several 5000-character values at once would only meet the HTTP parser's line limit
-    out = {concrete(route, real, {p: bogus if len(bogus) < 100 or i == 0 else "nope"
-                                  for i, p in enumerate(route.params)})[0] for bogus in BOGUS}
+    out = {
+        concrete(
+            route,
+            real,
+            {
+                p: bogus if len(bogus) < 100 or i == 0 else "nope"
+                for i, p in enumerate(route.params)
+            },
+        )[0]
+        for bogus in BOGUS
+    }
     if len(route.params) > 1:
         for p in route.params:
             out.add(concrete(route, real, {p: "999999"})[0])
@@ -183,8 +248,10 @@ def field_names() -> list[str]:
 async def row_counts(db: Database) -> dict[str, int]:
     """The number of rows of every table."""
     async with db.read() as conn:
-        return {tb.name: (await conn.execute(sa.select(sa.func.count()).select_from(tb))).scalar_one()
-                for tb in t.metadata.sorted_tables}  # fmt: skip
+        return {
+            tb.name: (await conn.execute(sa.select(sa.func.count()).select_from(tb))).scalar_one()
+            for tb in t.metadata.sorted_tables
+        }
 
 
 def changed_rows(before: dict[str, int], after: dict[str, int]) -> dict[str, tuple[int, int]]:

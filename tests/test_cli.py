@@ -38,15 +38,21 @@ def _all_commands() -> list[str]:
 COMMANDS = _all_commands()
 
 
-def koers(*args: str, tmp_path: Path, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def koers(
+    *args: str, tmp_path: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     """Run ``koers ARGS`` with a clean environment (no KOERS_* from the caller) in ``tmp_path``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
     clean["PYTHONPATH"] = str(ROOT)
     clean.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
-        cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *words: str) -> None:
@@ -69,7 +75,13 @@ def test_help_lists_commands_and_settings(tmp_path: Path) -> None:
     assert proc.returncode == 0
     for name in ("serve", "demo", "migrate", "account"):
         assert name in proc.stdout
-    for var in ("KOERS_URL", "KOERS_DATABASE_URL", "KOERS_DATA_DIR", "KOERS_REGISTRATIONS", "KOERS_ALLOW_PRIVATE_ADDRESSES"):
+    for var in (
+        "KOERS_URL",
+        "KOERS_DATABASE_URL",
+        "KOERS_DATA_DIR",
+        "KOERS_REGISTRATIONS",
+        "KOERS_ALLOW_PRIVATE_ADDRESSES",
+    ):
         assert var in proc.stdout
 
 
@@ -92,7 +104,9 @@ def test_bad_url_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_bad_registrations_mode_is_one_clear_line(tmp_path: Path) -> None:
-    proc = koers("serve", "--port", "0", tmp_path=tmp_path, env={"KOERS_REGISTRATIONS": "sometimes"})
+    proc = koers(
+        "serve", "--port", "0", tmp_path=tmp_path, env={"KOERS_REGISTRATIONS": "sometimes"}
+    )
     assert_one_line_error(proc, "KOERS_REGISTRATIONS", "open")
 
 
@@ -111,7 +125,9 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        proc = koers("serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), tmp_path=tmp_path)
+        proc = koers(
+            "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), tmp_path=tmp_path
+        )
     assert_one_line_error(proc, "already in use", str(port))
 
 
@@ -124,15 +140,32 @@ def test_migrate_then_create_and_list_accounts(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "secret.key").exists()
 
     proc = koers(
-        "account", "create", "ada", "--email", "ada@example.test", "--password", "correct horse battery",
-        "--admin", "--data-dir", data, tmp_path=tmp_path,
-    )  # fmt: skip
+        "account",
+        "create",
+        "ada",
+        "--email",
+        "ada@example.test",
+        "--password",
+        "correct horse battery",
+        "--admin",
+        "--data-dir",
+        data,
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "created @ada@" in proc.stdout and "(admin)" in proc.stdout
     proc = koers(
-        "account", "create", "bo", "--email", "bo@example.test", "--password", "correct horse battery",
-        "--data-dir", data, tmp_path=tmp_path,
-    )  # fmt: skip
+        "account",
+        "create",
+        "bo",
+        "--email",
+        "bo@example.test",
+        "--password",
+        "correct horse battery",
+        "--data-dir",
+        data,
+        tmp_path=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
 
     proc = koers("account", "list", "--data-dir", data, tmp_path=tmp_path)
@@ -144,7 +177,17 @@ def test_migrate_then_create_and_list_accounts(tmp_path: Path) -> None:
 
 def test_duplicate_account_is_refused_without_traceback(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    args = ("account", "create", "ada", "--email", "ada@example.test", "--password", "correct horse battery", "--data-dir", data)
+    args = (
+        "account",
+        "create",
+        "ada",
+        "--email",
+        "ada@example.test",
+        "--password",
+        "correct horse battery",
+        "--data-dir",
+        data,
+    )
     assert koers(*args, tmp_path=tmp_path).returncode == 0
     proc = koers(*args, tmp_path=tmp_path)
     assert_one_line_error(proc)
@@ -152,9 +195,17 @@ def test_duplicate_account_is_refused_without_traceback(tmp_path: Path) -> None:
 
 def test_weak_password_is_refused_without_traceback(tmp_path: Path) -> None:
     proc = koers(
-        "account", "create", "ada", "--email", "ada@example.test", "--password", "x", "--data-dir", str(tmp_path / "d"),
+        "account",
+        "create",
+        "ada",
+        "--email",
+        "ada@example.test",
+        "--password",
+        "x",
+        "--data-dir",
+        str(tmp_path / "d"),
         tmp_path=tmp_path,
-    )  # fmt: skip
+    )
     assert_one_line_error(proc)
 
 
@@ -171,10 +222,18 @@ def test_worker_runs_the_background_work_without_a_web_server(tmp_path):
     import sys
     import time
 
-    env = {**__import__("os").environ, "KOERS_DATA_DIR": str(tmp_path), "KOERS_URL": "http://127.0.0.1:9"}
+    env = {
+        **__import__("os").environ,
+        "KOERS_DATA_DIR": str(tmp_path),
+        "KOERS_URL": "http://127.0.0.1:9",
+    }
     env.pop("KOERS_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "server.cli", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60

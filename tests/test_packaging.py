@@ -79,7 +79,9 @@ def test_known_command_recognises_real_and_rejects_made_up_commands() -> None:
 def test_compose_has_postgres_with_volume_and_health_check(compose: dict) -> None:
     pg = compose["services"]["postgres"]
     assert str(pg["image"]).startswith("postgres:15")
-    assert any(str(v).split(":")[0] in compose["volumes"] for v in pg["volumes"]), "PostgreSQL data must be on a named volume"
+    assert any(str(v).split(":")[0] in compose["volumes"] for v in pg["volumes"]), (
+        "PostgreSQL data must be on a named volume"
+    )
     assert "pg_isready" in " ".join(_command_words(pg["healthcheck"]["test"]))
 
 
@@ -106,7 +108,9 @@ def test_every_koers_command_in_compose_exists(compose: dict) -> None:
                 continue
             words = _command_words(service[key])
             if words and words[0] == "koers":
-                assert known_command(words[1:]), f"service {name!r} runs an unknown command: {words}"
+                assert known_command(words[1:]), (
+                    f"service {name!r} runs an unknown command: {words}"
+                )
                 checked += 1
     assert checked >= 1
 
@@ -116,7 +120,7 @@ def test_dockerfile_installs_and_serves() -> None:
     assert "FROM python:3.11" in text
     assert "pip install" in text
     cmd = next(line for line in text.splitlines() if line.startswith("CMD"))
-    words = yaml.safe_load(cmd[len("CMD"):])  # the JSON (exec) form is valid YAML
+    words = yaml.safe_load(cmd[len("CMD") :])  # the JSON (exec) form is valid YAML
     assert words[0] == "koers" and known_command(words[1:])
     # Everything the app reads at run time is copied into the image.
     for path in ("server", "federation", "templates", "pyproject.toml"):
@@ -132,11 +136,26 @@ def test_wheel_carries_templates_static_and_migrations(tmp_path: Path) -> None:
     import zipfile
 
     source = tmp_path / "src"  # a copy: building in the checkout would leave build/ behind
-    skip = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", "test-artifacts", "tests", ".*",
-                                 "koers-data", "koers-demo", "*.sqlite3*")
+    skip = shutil.ignore_patterns(
+        ".git",
+        "build",
+        "dist",
+        "*.egg-info",
+        "__pycache__",
+        "test-artifacts",
+        "tests",
+        ".*",
+        "koers-data",
+        "koers-demo",
+        "*.sqlite3*",
+    )
     shutil.copytree(ROOT, source, ignore=skip)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
-                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(tmp_path.glob("koers-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     templates = {p.name for p in (ROOT / "templates").glob("*.html")}

@@ -13,7 +13,12 @@ from aiohttp import web
 def setup(app: web.Application) -> None:
     """Register outbound listeners, inbound handlers, actor extras and document routes."""
     from federation.state import ACTOR_EXTRAS, INBOX_HANDLERS
-    from server.activitypub import community_documents, documents, incoming_posts as posts, incoming_social as social
+    from server.activitypub import (
+        community_documents,
+        documents,
+        incoming_posts as posts,
+        incoming_social as social,
+    )
     from server.activitypub import community_moderators, outgoing_reports, purpose_federation
     from server.activitypub import purpose_sync  # noqa: F401 - registers its remote_sync syncer
     from server.activitypub.actor_extras import actor_extra
@@ -29,11 +34,20 @@ def setup(app: web.Application) -> None:
     app[OUTBOX] = outbox
     handlers = app[INBOX_HANDLERS]
     for name, handler in {
-        "Follow": social.on_follow, "Accept": social.on_accept, "Reject": social.on_reject, "Undo": social.on_undo,
-        "Block": social.on_block, "Like": social.on_like, "Flag": social.on_flag, "Create": posts.on_create,
-        "Update": posts.on_update, "Delete": posts.on_delete, "Announce": posts.on_announce,
-        "Add": posts.on_add_remove, "Remove": posts.on_add_remove,
-    }.items():  # fmt: skip
+        "Follow": social.on_follow,
+        "Accept": social.on_accept,
+        "Reject": social.on_reject,
+        "Undo": social.on_undo,
+        "Block": social.on_block,
+        "Like": social.on_like,
+        "Flag": social.on_flag,
+        "Create": posts.on_create,
+        "Update": posts.on_update,
+        "Delete": posts.on_delete,
+        "Announce": posts.on_announce,
+        "Add": posts.on_add_remove,
+        "Remove": posts.on_add_remove,
+    }.items():
         handlers.register(name, handler)
     from server.activitypub import roadmap_federation
 
@@ -43,7 +57,9 @@ def setup(app: web.Application) -> None:
     remote_management.install(app)
     from server.activitypub import role_federation
 
-    role_federation.install(app)  # after roadmap_federation: it wraps Join/Leave/Update/Accept/Reject again
+    role_federation.install(
+        app
+    )  # after roadmap_federation: it wraps Join/Leave/Update/Accept/Reject again
     app[ACTOR_EXTRAS].append(actor_extra)
     app.router.add_routes(documents.routes)
     app.router.add_routes(community_documents.routes)

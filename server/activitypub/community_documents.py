@@ -31,16 +31,19 @@ async def _community_id(request: web.Request, handle: str) -> int:
     async with request.app[CTX].db.read() as conn:
         found = (
             await conn.execute(
-                sa.select(t.communities.c.id).join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+                sa.select(t.communities.c.id)
+                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
                 .where(t.actors.c.username == handle.lower(), t.actors.c.domain.is_(None))
             )
-        ).scalar()  # fmt: skip
+        ).scalar()
     if found is None:
         raise web.HTTPNotFound()
     return int(found)
 
 
-async def object_response(request: web.Request, handle: str, kind: str, object_id: int) -> web.Response:
+async def object_response(
+    request: web.Request, handle: str, kind: str, object_id: int
+) -> web.Response:
     """The AS document of a role, roadmap item (if visible) or purpose version; 404 otherwise."""
     ctx = request.app[CTX]
     community_id = await _community_id(request, handle)
@@ -50,10 +53,20 @@ async def object_response(request: web.Request, handle: str, kind: str, object_i
         if kind == "purpose":
             doc = await purpose_object(conn, ctx.base, community_id, object_id)
         elif kind == "roles":
-            owner = (await conn.execute(sa.select(t.roles.c.community_id).where(t.roles.c.id == object_id))).scalar()
+            owner = (
+                await conn.execute(
+                    sa.select(t.roles.c.community_id).where(t.roles.c.id == object_id)
+                )
+            ).scalar()
             doc = await role_object(conn, ctx.base, object_id) if owner == community_id else None
         else:
-            owner = (await conn.execute(sa.select(t.roadmap_items.c.community_id).where(t.roadmap_items.c.id == object_id))).scalar()
+            owner = (
+                await conn.execute(
+                    sa.select(t.roadmap_items.c.community_id).where(
+                        t.roadmap_items.c.id == object_id
+                    )
+                )
+            ).scalar()
             if owner == community_id and await can_see_item(conn, viewer, object_id):
                 doc = await roadmap_object(conn, ctx.base, object_id)
     if doc is None:
@@ -71,7 +84,13 @@ async def negotiate_community_objects(request: web.Request, handler: Handler) ->
 
 
 def _collection(base: str, uri: str, items: list[Any]) -> dict[str, Any]:
-    return {"@context": context(base), "id": uri, "type": "OrderedCollection", "totalItems": len(items), "orderedItems": items}
+    return {
+        "@context": context(base),
+        "id": uri,
+        "type": "OrderedCollection",
+        "totalItems": len(items),
+        "orderedItems": items,
+    }
 
 
 @routes.get("/communities/{handle}/roles")
@@ -80,8 +99,22 @@ async def roles_collection(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:
-        ids = [r[0] for r in await conn.execute(sa.select(t.roles.c.id).where(t.roles.c.community_id == community_id).order_by(t.roles.c.id))]
-        items = [{k: v for k, v in (await role_object(conn, ctx.base, i) or {}).items() if k != "@context"} for i in ids]
+        ids = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.roles.c.id)
+                .where(t.roles.c.community_id == community_id)
+                .order_by(t.roles.c.id)
+            )
+        ]
+        items = [
+            {
+                k: v
+                for k, v in (await role_object(conn, ctx.base, i) or {}).items()
+                if k != "@context"
+            }
+            for i in ids
+        ]
     return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
 
 
@@ -92,10 +125,26 @@ async def roadmap_collection(request: web.Request) -> web.Response:
     community_id = await _community_id(request, request.match_info["handle"])
     viewer = await viewer_of(request)
     async with ctx.db.read() as conn:
-        ids = [r[0] for r in await conn.execute(
-            sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.community_id == community_id, items_visible_to(viewer),
-                                                  t.roadmap_items.c.audience != "members").order_by(t.roadmap_items.c.id))]  # fmt: skip
-        items = [{k: v for k, v in (await roadmap_object(conn, ctx.base, i) or {}).items() if k != "@context"} for i in ids]
+        ids = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.roadmap_items.c.id)
+                .where(
+                    t.roadmap_items.c.community_id == community_id,
+                    items_visible_to(viewer),
+                    t.roadmap_items.c.audience != "members",
+                )
+                .order_by(t.roadmap_items.c.id)
+            )
+        ]
+        items = [
+            {
+                k: v
+                for k, v in (await roadmap_object(conn, ctx.base, i) or {}).items()
+                if k != "@context"
+            }
+            for i in ids
+        ]
     return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
 
 
@@ -105,9 +154,20 @@ async def purpose_collection(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:
-        versions = [r[0] for r in await conn.execute(
-            sa.select(t.purpose_versions.c.version).where(t.purpose_versions.c.community_id == community_id)
-            .order_by(t.purpose_versions.c.version.desc()))]  # fmt: skip
-        items = [{k: v for k, v in (await purpose_object(conn, ctx.base, community_id, v) or {}).items() if k != "@context"}
-                 for v in versions]  # fmt: skip
+        versions = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.purpose_versions.c.version)
+                .where(t.purpose_versions.c.community_id == community_id)
+                .order_by(t.purpose_versions.c.version.desc())
+            )
+        ]
+        items = [
+            {
+                k: v
+                for k, v in (await purpose_object(conn, ctx.base, community_id, v) or {}).items()
+                if k != "@context"
+            }
+            for v in versions
+        ]
     return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))

@@ -102,7 +102,9 @@ def to_object(parts: PostParts, base: str, *, with_context: bool = True) -> dict
         doc["name"] = parts.title
     if parts.updated is not None:
         doc["updated"] = iso(parts.updated)
-    tags: list[dict[str, Any]] = [{"type": "Mention", "href": uri, "name": handle} for uri, handle in parts.mentions]
+    tags: list[dict[str, Any]] = [
+        {"type": "Mention", "href": uri, "name": handle} for uri, handle in parts.mentions
+    ]
     tags += [{"type": "Hashtag", "href": href, "name": f"#{tag}"} for tag, href in parts.hashtags]
     doc["tag"] = tags
     doc["attachment"] = [_attachment(m) for m in parts.media]
@@ -132,7 +134,12 @@ def to_object(parts: PostParts, base: str, *, with_context: bool = True) -> dict
 
 
 def _attachment(m: MediaPart) -> dict[str, Any]:
-    doc: dict[str, Any] = {"type": "Document", "mediaType": m.media_type, "url": m.url, "name": m.description or None}
+    doc: dict[str, Any] = {
+        "type": "Document",
+        "mediaType": m.media_type,
+        "url": m.url,
+        "name": m.description or None,
+    }
     if m.blurhash:
         doc["blurhash"] = m.blurhash
     doc["focalPoint"] = [m.focus[0], m.focus[1]]
@@ -156,7 +163,13 @@ def activity(
     **more: Any,
 ) -> dict[str, Any]:
     """One activity document; ``to``/``cc`` are left out when not given (Follow, Accept …)."""
-    doc: dict[str, Any] = {"@context": context(base), "id": id, "type": kind, "actor": actor, "object": object}
+    doc: dict[str, Any] = {
+        "@context": context(base),
+        "id": id,
+        "type": kind,
+        "actor": actor,
+        "object": object,
+    }
     if to is not None:
         doc["to"] = to
     if cc is not None:
@@ -165,14 +178,22 @@ def activity(
     return doc
 
 
-def wrap_post(base: str, kind: str, obj: dict[str, Any], *, activity_id: str, published: Any = None) -> dict[str, Any]:
+def wrap_post(
+    base: str, kind: str, obj: dict[str, Any], *, activity_id: str, published: Any = None
+) -> dict[str, Any]:
     """Create or Update of a post object, addressed like the object."""
     inner = {k: v for k, v in obj.items() if k != "@context"}
     return activity(
-        base, kind, id=activity_id, actor=inner["attributedTo"], object=inner, to=inner.get("to", []),
-        cc=inner.get("cc", []), published=iso(published) if published else inner.get("published"),
+        base,
+        kind,
+        id=activity_id,
+        actor=inner["attributedTo"],
+        object=inner,
+        to=inner.get("to", []),
+        cc=inner.get("cc", []),
+        published=iso(published) if published else inner.get("published"),
         audience=inner.get("audience"),
-    )  # fmt: skip
+    )
 
 
 def tombstone(uri: str, *, deleted: Any = None) -> dict[str, Any]:
@@ -180,14 +201,24 @@ def tombstone(uri: str, *, deleted: Any = None) -> dict[str, Any]:
     return {"id": uri, "type": "Tombstone", "deleted": iso(deleted) if deleted else None}
 
 
-def delete_post(base: str, *, activity_id: str, actor: str, uri: str, addressing: Addressing) -> dict[str, Any]:
+def delete_post(
+    base: str, *, activity_id: str, actor: str, uri: str, addressing: Addressing
+) -> dict[str, Any]:
     """Delete with a Tombstone, to the same recipients as the post."""
     return activity(
-        base, "Delete", id=activity_id, actor=actor, object=tombstone(uri), to=list(addressing.to), cc=list(addressing.cc)
+        base,
+        "Delete",
+        id=activity_id,
+        actor=actor,
+        object=tombstone(uri),
+        to=list(addressing.to),
+        cc=list(addressing.cc),
     )
 
 
 def undo(base: str, *, activity_id: str, actor: str, inner: dict[str, Any]) -> dict[str, Any]:
     """Undo of an earlier activity (embedded without its context), to the same recipients."""
     body = {k: v for k, v in inner.items() if k != "@context"}
-    return activity(base, "Undo", id=activity_id, actor=actor, object=body, to=body.get("to"), cc=body.get("cc"))
+    return activity(
+        base, "Undo", id=activity_id, actor=actor, object=body, to=body.get("to"), cc=body.get("cc")
+    )

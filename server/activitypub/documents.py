@@ -61,7 +61,11 @@ async def viewer_of(request: web.Request) -> Viewer:
 async def _author(conn: Any, username: str, kind: str = "person") -> sa.Row:
     row = (
         await conn.execute(
-            sa.select(t.actors).where(t.actors.c.username == username.lower(), t.actors.c.domain.is_(None), t.actors.c.kind == kind)
+            sa.select(t.actors).where(
+                t.actors.c.username == username.lower(),
+                t.actors.c.domain.is_(None),
+                t.actors.c.kind == kind,
+            )
         )
     ).first()
     if row is None or row.suspended:
@@ -74,10 +78,13 @@ async def parts_for(conn: Any, ctx: Any, viewer: Viewer, post_id: int) -> conver
     (the stored count includes followers-only and direct replies, whose existence is not theirs to know)."""
     parts = await load_post(conn, ctx.base, ctx.settings.domain, post_id)
     replies = t.posts.alias("replies")
-    count = (await conn.execute(
-        sa.select(sa.func.count()).select_from(replies)
-        .where(replies.c.in_reply_to_id == post_id, posts_visible_to(viewer, replies))
-    )).scalar_one()  # fmt: skip
+    count = (
+        await conn.execute(
+            sa.select(sa.func.count())
+            .select_from(replies)
+            .where(replies.c.in_reply_to_id == post_id, posts_visible_to(viewer, replies))
+        )
+    ).scalar_one()
     return replace(parts, replies_count=int(count))
 
 
@@ -87,11 +94,21 @@ async def _visible_post(request: web.Request) -> tuple[sa.Row, Any] | web.Respon
     post_id = as_id(request.match_info["post_id"]) or -1
     async with ctx.db.read() as conn:
         author = await _author(conn, request.match_info["username"])
-        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id, t.posts.c.author_id == author.id))).first()
+        post = (
+            await conn.execute(
+                sa.select(t.posts).where(t.posts.c.id == post_id, t.posts.c.author_id == author.id)
+            )
+        ).first()
         if post is None or post.audience == "members":
             raise web.HTTPNotFound()
         if post.deleted_at is not None:
-            return activity_json({"@context": context(ctx.base), **convert.tombstone(post.uri, deleted=post.deleted_at)}, status=410)
+            return activity_json(
+                {
+                    "@context": context(ctx.base),
+                    **convert.tombstone(post.uri, deleted=post.deleted_at),
+                },
+                status=410,
+            )
         visible = await can_see_post(conn, viewer, post.id)
     # A member of a remote community (signing from its own instance) is checked with the Group.
     if not visible and not await member_of_remote_community(request.app, post, viewer):
@@ -121,7 +138,9 @@ async def post_activity(request: web.Request) -> web.Response:
         return found
     post, parts = found
     base = request.app[CTX].base
-    doc = convert.wrap_post(base, "Create", convert.to_object(parts, base), activity_id=f"{post.uri}/activity")
+    doc = convert.wrap_post(
+        base, "Create", convert.to_object(parts, base), activity_id=f"{post.uri}/activity"
+    )
     return activity_json(doc)
 
 
@@ -132,15 +151,26 @@ def _page_number(request: web.Request) -> int | None:
     return min(max(1, as_id(raw) or 1), 1_000_000)
 
 
-def _collection(base: str, collection_id: str, total: int, page: int | None, items: list[Any]) -> dict[str, Any]:
+def _collection(
+    base: str, collection_id: str, total: int, page: int | None, items: list[Any]
+) -> dict[str, Any]:
     """An OrderedCollection (first page link) or one OrderedCollectionPage."""
     if page is None:
-        return {"@context": context(base), "id": collection_id, "type": "OrderedCollection", "totalItems": total,
-                "first": f"{collection_id}?page=1"}  # fmt: skip
+        return {
+            "@context": context(base),
+            "id": collection_id,
+            "type": "OrderedCollection",
+            "totalItems": total,
+            "first": f"{collection_id}?page=1",
+        }
     doc: dict[str, Any] = {
-        "@context": context(base), "id": f"{collection_id}?page={page}", "type": "OrderedCollectionPage",
-        "partOf": collection_id, "totalItems": total, "orderedItems": items,
-    }  # fmt: skip
+        "@context": context(base),
+        "id": f"{collection_id}?page={page}",
+        "type": "OrderedCollectionPage",
+        "partOf": collection_id,
+        "totalItems": total,
+        "orderedItems": items,
+    }
     if page * PAGE_SIZE < total:
         doc["next"] = f"{collection_id}?page={page + 1}"
     if page > 1:
@@ -151,10 +181,15 @@ def _collection(base: str, collection_id: str, total: int, page: int | None, ite
 async def _actor_page(request: web.Request, query: sa.Select, collection_id: str) -> web.Response:
     page = _page_number(request)
     async with request.app[CTX].db.read() as conn:
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))).scalar_one()
+        total = (
+            await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
+        ).scalar_one()
         items = []
         if page is not None:
-            items = [r.uri for r in await conn.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))]
+            items = [
+                r.uri
+                for r in await conn.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+            ]
     return activity_json(_collection(request.app[CTX].base, collection_id, total, page, items))
 
 
@@ -172,10 +207,20 @@ async def _followers(request: web.Request, kind: str, name: str) -> web.Response
     async with ctx.db.read() as conn:
         actor = await _author(conn, name, kind)
         if kind == "group":
-            community_id = (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == actor.id))).scalar()
-            if community_id is None or not await can_see_members(conn, await viewer_of(request), community_id):
+            community_id = (
+                await conn.execute(
+                    sa.select(t.communities.c.id).where(t.communities.c.actor_id == actor.id)
+                )
+            ).scalar()
+            if community_id is None or not await can_see_members(
+                conn, await viewer_of(request), community_id
+            ):
                 raise web.HTTPNotFound()
-    return await _actor_page(request, _relations(t.follows.c.target_id, t.follows.c.follower_id, actor.id), actor.followers_url)
+    return await _actor_page(
+        request,
+        _relations(t.follows.c.target_id, t.follows.c.follower_id, actor.id),
+        actor.followers_url,
+    )
 
 
 @routes.get("/users/{username}/followers")
@@ -201,29 +246,60 @@ async def person_following(request: web.Request) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         actor = await _author(conn, request.match_info["username"])
     query = _relations(t.follows.c.follower_id, t.follows.c.target_id, actor.id).where(
-        memberships_shown_to(viewer, t.follows.c.target_id))
+        memberships_shown_to(viewer, t.follows.c.target_id)
+    )
     return await _actor_page(request, query, actor.following_url)
 
 
-async def _outbox(request: web.Request, author: sa.Row, where: sa.ColumnElement, collection_id: str) -> web.Response:
+async def _outbox(
+    request: web.Request, author: sa.Row, where: sa.ColumnElement, collection_id: str
+) -> web.Response:
     ctx = request.app[CTX]
     viewer = await viewer_of(request)
     page = _page_number(request)
-    query = sa.select(t.posts.c.id).where(where, listed_for(viewer), t.posts.c.audience != "members").order_by(t.posts.c.id.desc())
+    query = (
+        sa.select(t.posts.c.id)
+        .where(where, listed_for(viewer), t.posts.c.audience != "members")
+        .order_by(t.posts.c.id.desc())
+    )
     async with ctx.db.read() as conn:
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))).scalar_one()
+        total = (
+            await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
+        ).scalar_one()
         items: list[Any] = []
         if page is not None:
-            for (post_id,) in await conn.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)):
+            for (post_id,) in await conn.execute(
+                query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+            ):
                 post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
                 if post.reblog_of_id:
-                    original = (await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.id == post.reblog_of_id))).scalar()
-                    items.append({"id": post.uri, "type": "Announce", "actor": author.uri, "object": original})
+                    original = (
+                        await conn.execute(
+                            sa.select(t.posts.c.uri).where(t.posts.c.id == post.reblog_of_id)
+                        )
+                    ).scalar()
+                    items.append(
+                        {
+                            "id": post.uri,
+                            "type": "Announce",
+                            "actor": author.uri,
+                            "object": original,
+                        }
+                    )
                     continue
                 parts = await parts_for(conn, ctx, viewer, post_id)
                 obj = convert.to_object(parts, ctx.base, with_context=False)
-                items.append({"id": f"{post.uri}/activity", "type": "Create", "actor": obj["attributedTo"], "object": obj,
-                              "to": obj["to"], "cc": obj["cc"], "published": obj["published"]})  # fmt: skip
+                items.append(
+                    {
+                        "id": f"{post.uri}/activity",
+                        "type": "Create",
+                        "actor": obj["attributedTo"],
+                        "object": obj,
+                        "to": obj["to"],
+                        "cc": obj["cc"],
+                        "published": obj["published"],
+                    }
+                )
     return activity_json(_collection(request.app[CTX].base, collection_id, total, page, items))
 
 
@@ -239,7 +315,11 @@ async def community_outbox(request: web.Request) -> web.Response:
     """The community's posts and results the requester may see."""
     async with request.app[CTX].db.read() as conn:
         group = await _author(conn, request.match_info["handle"], "group")
-        community_id = (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == group.id))).scalar()
+        community_id = (
+            await conn.execute(
+                sa.select(t.communities.c.id).where(t.communities.c.actor_id == group.id)
+            )
+        ).scalar()
     return await _outbox(request, group, t.posts.c.community_id == community_id, group.outbox)
 
 
@@ -251,12 +331,21 @@ async def person_featured(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         actor = await _author(conn, request.match_info["username"])
         rows = await conn.execute(
-            sa.select(t.posts.c.id).join(t.pins, t.pins.c.post_id == t.posts.c.id)
-            .where(t.pins.c.actor_id == actor.id, posts_visible_to(viewer)).order_by(t.pins.c.id.desc())
-        )  # fmt: skip
+            sa.select(t.posts.c.id)
+            .join(t.pins, t.pins.c.post_id == t.posts.c.id)
+            .where(t.pins.c.actor_id == actor.id, posts_visible_to(viewer))
+            .order_by(t.pins.c.id.desc())
+        )
         items = [
             convert.to_object(await parts_for(conn, ctx, viewer, pid), ctx.base, with_context=False)
             for (pid,) in rows
         ]
-    return activity_json({"@context": context(ctx.base), "id": actor.featured_url, "type": "OrderedCollection",
-                          "totalItems": len(items), "orderedItems": items})  # fmt: skip
+    return activity_json(
+        {
+            "@context": context(ctx.base),
+            "id": actor.featured_url,
+            "type": "OrderedCollection",
+            "totalItems": len(items),
+            "orderedItems": items,
+        }
+    )

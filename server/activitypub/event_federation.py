@@ -48,10 +48,11 @@ async def _event_and_group(conn: AsyncConnection, event_id: int) -> tuple[sa.Row
         return None
     group = (
         await conn.execute(
-            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            sa.select(t.actors)
+            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
             .where(t.communities.c.id == row.community_id, t.actors.c.domain.is_(None))
         )
-    ).first()  # fmt: skip
+    ).first()
     return None if group is None else (row, group)
 
 
@@ -62,36 +63,63 @@ async def event_object(conn: AsyncConnection, base: str, event_id: int) -> dict[
         return None
     row, group = found
     address = addressing(
-        Audience(row.audience), followers_url=group.followers_url, community_uri=group.uri,
+        Audience(row.audience),
+        followers_url=group.followers_url,
+        community_uri=group.uri,
         partners_url=urls.partners_collection(base),
-    )  # fmt: skip
+    )
     if address is None:
         return None
     organiser = None
     if row.organiser_id is not None:
-        organiser = (await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == row.organiser_id))).scalar()
+        organiser = (
+            await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == row.organiser_id))
+        ).scalar()
     joined = await community_events.joined_count(conn, event_id)
     doc: dict[str, Any] = {
-        "@context": [*context(base), {"mz": "https://joinmobilizon.org/ns#", "sc": "http://schema.org#",
-                                       "joinMode": "mz:joinMode", "isOnline": "mz:isOnline",
-                                       "participantCount": "mz:participantCount",
-                                       "remainingAttendeeCapacity": "sc:remainingAttendeeCapacity",
-                                       "maximumAttendeeCapacity": "sc:maximumAttendeeCapacity"}],
-        "id": row.uri, "type": "Event", "name": row.title, "content": row.description_html,
-        "startTime": iso(row.starts_at), "endTime": iso(row.ends_at) if row.ends_at else None,
-        "attributedTo": group.uri, "actor": organiser or group.uri, "audience": group.uri, "to": address.to,
-        "cc": address.cc, "url": row.uri, "published": iso(row.created_at), "updated": iso(row.updated_at),
-        "joinMode": "free" if row.join_mode == "free" else "restricted", "participantCount": joined,
+        "@context": [
+            *context(base),
+            {
+                "mz": "https://joinmobilizon.org/ns#",
+                "sc": "http://schema.org#",
+                "joinMode": "mz:joinMode",
+                "isOnline": "mz:isOnline",
+                "participantCount": "mz:participantCount",
+                "remainingAttendeeCapacity": "sc:remainingAttendeeCapacity",
+                "maximumAttendeeCapacity": "sc:maximumAttendeeCapacity",
+            },
+        ],
+        "id": row.uri,
+        "type": "Event",
+        "name": row.title,
+        "content": row.description_html,
+        "startTime": iso(row.starts_at),
+        "endTime": iso(row.ends_at) if row.ends_at else None,
+        "attributedTo": group.uri,
+        "actor": organiser or group.uri,
+        "audience": group.uri,
+        "to": address.to,
+        "cc": address.cc,
+        "url": row.uri,
+        "published": iso(row.created_at),
+        "updated": iso(row.updated_at),
+        "joinMode": "free" if row.join_mode == "free" else "restricted",
+        "participantCount": joined,
         "isOnline": bool(row.online_url) and not row.place_name,
-    }  # fmt: skip
+    }
     if row.capacity is not None:
         doc["maximumAttendeeCapacity"] = row.capacity
         doc["remainingAttendeeCapacity"] = max(row.capacity - joined, 0)
     if row.place_name or row.place_address:
-        doc["location"] = {"type": "Place", "name": row.place_name or row.place_address,
-                           "address": {"type": "PostalAddress", "streetAddress": row.place_address}}  # fmt: skip
+        doc["location"] = {
+            "type": "Place",
+            "name": row.place_name or row.place_address,
+            "address": {"type": "PostalAddress", "streetAddress": row.place_address},
+        }
     if row.online_url:
-        doc["attachment"] = [{"type": "Link", "name": "Website", "href": row.online_url, "mediaType": "text/html"}]
+        doc["attachment"] = [
+            {"type": "Link", "name": "Website", "href": row.online_url, "mediaType": "text/html"}
+        ]
     return {k: v for k, v in doc.items() if v is not None}
 
 
@@ -99,17 +127,28 @@ def event_fields(doc: dict[str, Any]) -> dict[str, Any]:
     """What Koers reads from a remote ``Event`` (Mobilizon, Gancio, Koers): title, times, place, mode."""
     location = doc.get("location") if isinstance(doc.get("location"), dict) else {}
     address = location.get("address") if isinstance(location.get("address"), dict) else {}
-    street = ", ".join(
-        str(address[k]) for k in ("streetAddress", "postalCode", "addressLocality", "addressCountry") if address.get(k)
-    ) if address else (location.get("address") if isinstance(location.get("address"), str) else "")  # fmt: skip
+    street = (
+        ", ".join(
+            str(address[k])
+            for k in ("streetAddress", "postalCode", "addressLocality", "addressCountry")
+            if address.get(k)
+        )
+        if address
+        else (location.get("address") if isinstance(location.get("address"), str) else "")
+    )
     capacity = doc.get("maximumAttendeeCapacity")
     return {
-        "title": str(doc.get("name") or "")[:255], "starts_at": convert_time(doc.get("startTime")),
-        "ends_at": convert_time(doc.get("endTime")), "place_name": str(location.get("name") or "")[:255],
-        "place_address": street[:500], "online_url": doc.get("url") if doc.get("isOnline") else "",
-        "capacity": capacity if isinstance(capacity, int) and not isinstance(capacity, bool) and 0 < capacity < 2**31 else None,
+        "title": str(doc.get("name") or "")[:255],
+        "starts_at": convert_time(doc.get("startTime")),
+        "ends_at": convert_time(doc.get("endTime")),
+        "place_name": str(location.get("name") or "")[:255],
+        "place_address": street[:500],
+        "online_url": doc.get("url") if doc.get("isOnline") else "",
+        "capacity": capacity
+        if isinstance(capacity, int) and not isinstance(capacity, bool) and 0 < capacity < 2**31
+        else None,
         "join_mode": "free" if doc.get("joinMode", "free") == "free" else "approval",
-    }  # fmt: skip
+    }
 
 
 def convert_time(value: object) -> Any:
@@ -144,35 +183,59 @@ class EventOutbox:
         kind = "Create" if event.kind == "event.created" else "Update"
         stamp = "" if kind == "Create" else f"/{int(clock.now().timestamp() * 1000)}"
         doc = convert.activity(
-            self.ctx.base, kind, id=f"{row.uri}#{kind.lower()}{stamp}", actor=group.uri, object=body, to=obj["to"],
-            cc=obj["cc"], audience=group.uri,
-        )  # fmt: skip
+            self.ctx.base,
+            kind,
+            id=f"{row.uri}#{kind.lower()}{stamp}",
+            actor=group.uri,
+            object=body,
+            to=obj["to"],
+            cc=obj["cc"],
+            audience=group.uri,
+        )
         people = await remote_followers(conn, group.id)
         if kind == "Update":  # participants from elsewhere hear of the change too, members or not
             people += await remote_participants(conn, row.id)
-        await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, people))
+        await enqueue(
+            conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, people)
+        )
 
     async def answered(self, conn: AsyncConnection, event: DomainEvent) -> None:
         """Accept / Reject a remote participant's Join once their state is decided."""
         state = event.data["state"]
         if state == "pending":
             return
-        await send_join_answer(conn, self.ctx.base, event.data["event_id"], event.data["actor_id"],
-                               "Accept" if state == "joined" else "Reject")  # fmt: skip
+        await send_join_answer(
+            conn,
+            self.ctx.base,
+            event.data["event_id"],
+            event.data["actor_id"],
+            "Accept" if state == "joined" else "Reject",
+        )
 
 
 async def remote_participants(conn: AsyncConnection, event_id: int) -> list[int]:
     """Remote actors who joined or asked to join the event."""
     ep = t.event_participants
     rows = await conn.execute(
-        sa.select(ep.c.actor_id).join(t.actors, t.actors.c.id == ep.c.actor_id)
-        .where(ep.c.event_id == event_id, ep.c.state.in_(("joined", "pending")), t.actors.c.domain.is_not(None))
-    )  # fmt: skip
+        sa.select(ep.c.actor_id)
+        .join(t.actors, t.actors.c.id == ep.c.actor_id)
+        .where(
+            ep.c.event_id == event_id,
+            ep.c.state.in_(("joined", "pending")),
+            t.actors.c.domain.is_not(None),
+        )
+    )
     return [int(r[0]) for r in rows]
 
 
-async def send_join_answer(conn: AsyncConnection, base: str, event_id: int, actor_id: int, kind: str,
-                           join_uri: str | None = None) -> None:  # fmt: skip
+async def send_join_answer(
+    conn: AsyncConnection,
+    base: str,
+    event_id: int,
+    actor_id: int,
+    kind: str,
+    join_uri: str | None = None,
+) -> None:
     """Accept or Reject (by the Group) a remote actor's Join of a local event."""
     found = await _event_and_group(conn, event_id)
     actor = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).first()
@@ -183,16 +246,28 @@ async def send_join_answer(conn: AsyncConnection, base: str, event_id: int, acto
         join_uri = (
             await conn.execute(
                 sa.select(t.event_participants.c.uri).where(
-                    t.event_participants.c.event_id == event_id, t.event_participants.c.actor_id == actor_id
+                    t.event_participants.c.event_id == event_id,
+                    t.event_participants.c.actor_id == actor_id,
                 )
             )
         ).scalar()
-    join = {"id": join_uri or f"{actor.uri}#join/{event_id}", "type": "Join", "actor": actor.uri, "object": row.uri}
+    join = {
+        "id": join_uri or f"{actor.uri}#join/{event_id}",
+        "type": "Join",
+        "actor": actor.uri,
+        "object": row.uri,
+    }
     doc = convert.activity(
-        base, kind, id=f"{row.uri}#{kind.lower()}/{actor.id}/{int(clock.now().timestamp() * 1000)}", actor=group.uri,
-        object=join, to=[actor.uri],
-    )  # fmt: skip
-    await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [actor.id]))
+        base,
+        kind,
+        id=f"{row.uri}#{kind.lower()}/{actor.id}/{int(clock.now().timestamp() * 1000)}",
+        actor=group.uri,
+        object=join,
+        to=[actor.uri],
+    )
+    await enqueue(
+        conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [actor.id])
+    )
 
 
 async def _local_event(app: web.Application, uri: str | None) -> int:
@@ -245,7 +320,9 @@ async def negotiate_events(request: web.Request, handler: Handler) -> web.Stream
     event_id = int(match["id"])
     viewer = await viewer_of(request)
     async with ctx.db.read() as conn:
-        uri = (await conn.execute(sa.select(t.events.c.uri).where(t.events.c.id == event_id))).scalar()
+        uri = (
+            await conn.execute(sa.select(t.events.c.uri).where(t.events.c.id == event_id))
+        ).scalar()
         doc = None
         if uri == f"{ctx.base}{request.path}" and await can_see_event(conn, viewer, event_id):
             doc = await event_object(conn, ctx.base, event_id)

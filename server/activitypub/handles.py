@@ -19,7 +19,9 @@ from server.errors import ValidationError
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
-HANDLE = re.compile(r"^@?(?P<user>[A-Za-z0-9_.\-]{1,64})(?:@(?P<host>[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?))?$")
+HANDLE = re.compile(
+    r"^@?(?P<user>[A-Za-z0-9_.\-]{1,64})(?:@(?P<host>[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?))?$"
+)
 MAX_HANDLES = 20
 
 
@@ -28,7 +30,9 @@ def split_handles(raw: str) -> list[str]:
     return [h for h in re.split(r"[\s,]+", raw) if h]
 
 
-async def actor_ids_for_handles(app: web.Application, handles: list[str], *, field: str = "contributors") -> tuple[int, ...]:
+async def actor_ids_for_handles(
+    app: web.Application, handles: list[str], *, field: str = "contributors"
+) -> tuple[int, ...]:
     """Actor ids for handles, in order and without repeats; an unknown handle is a 422 on ``field``."""
     if len(handles) > MAX_HANDLES:
         raise ValidationError(f"{field}: at most {MAX_HANDLES} people", field=field)
@@ -37,13 +41,22 @@ async def actor_ids_for_handles(app: web.Application, handles: list[str], *, fie
     for handle in handles:
         match = HANDLE.match(handle.strip())
         if match is None:
-            raise ValidationError(f"{field}: {handle!r} is not a handle like name or name@host", field=field)
+            raise ValidationError(
+                f"{field}: {handle!r} is not a handle like name or name@host", field=field
+            )
         user, host = match["user"].lower(), (match["host"] or "").lower()
         if not host or host == ctx.settings.domain.lower():
             async with ctx.db.read() as conn:
-                found = (await conn.execute(sa.select(t.actors.c.id).where(
-                    t.actors.c.username == user, t.actors.c.domain.is_(None), t.actors.c.kind == "person",
-                    t.actors.c.suspended.is_(False)))).scalar()  # fmt: skip
+                found = (
+                    await conn.execute(
+                        sa.select(t.actors.c.id).where(
+                            t.actors.c.username == user,
+                            t.actors.c.domain.is_(None),
+                            t.actors.c.kind == "person",
+                            t.actors.c.suspended.is_(False),
+                        )
+                    )
+                ).scalar()
             if found is None:
                 raise ValidationError(f"{field}: nobody called {handle!r} here", field=field)
             actor_id = int(found)
@@ -52,7 +65,9 @@ async def actor_ids_for_handles(app: web.Application, handles: list[str], *, fie
                 actor_id = await resolve_handle_to_actor(app, f"{user}@{host}")
             except FederationError as exc:
                 log.info("cannot resolve %s: %s", handle, exc)
-                raise ValidationError(f"{field}: could not find {handle!r} on {host}", field=field) from None
+                raise ValidationError(
+                    f"{field}: could not find {handle!r} on {host}", field=field
+                ) from None
         if actor_id not in out:
             out.append(actor_id)
     return tuple(out)

@@ -56,8 +56,13 @@ async def the_actor(app: web.Application, activity: dict[str, Any], signer_id: i
     return actor_id
 
 
-async def fetch_object(app: web.Application, value: Any, *, trusted_actor: str | None = None,
-                       as_actors: Sequence[int] = ()) -> dict[str, Any]:  # fmt: skip
+async def fetch_object(
+    app: web.Application,
+    value: Any,
+    *,
+    trusted_actor: str | None = None,
+    as_actors: Sequence[int] = (),
+) -> dict[str, Any]:
     """The object of an activity: embedded when its id shares the actor's host, else fetched from origin.
 
     ``as_actors``: local actors to sign the fetch as, tried in turn before the instance actor (an
@@ -85,34 +90,49 @@ async def fetch_object(app: web.Application, value: Any, *, trusted_actor: str |
 
 async def ensure_remote_community(conn: AsyncConnection, group: sa.Row) -> int:
     """A ``communities`` row for a remote Group (so membership and audiences work); returns its id."""
-    found = (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == group.id))).scalar()
+    found = (
+        await conn.execute(
+            sa.select(t.communities.c.id).where(t.communities.c.actor_id == group.id)
+        )
+    ).scalar()
     if found is not None:
         return int(found)
     res = await conn.execute(
         t.communities.insert().values(
-            actor_id=group.id, name=(group.display_name or group.username)[:255], description_html=group.summary_html,
-            openness="approval" if group.manually_approves_followers else "open", local=False, created_at=clock.now(),
+            actor_id=group.id,
+            name=(group.display_name or group.username)[:255],
+            description_html=group.summary_html,
+            openness="approval" if group.manually_approves_followers else "open",
+            local=False,
+            created_at=clock.now(),
         )
-    )  # fmt: skip
+    )
     return int(res.inserted_primary_key[0])
 
 
 async def refresh_remote_community(conn: AsyncConnection, group: sa.Row) -> None:
     """After a remote Group's Update: its community row follows the refreshed actor document."""
     await ensure_remote_community(conn, group)
-    await conn.execute(t.communities.update().where(t.communities.c.actor_id == group.id).values(
-        name=(group.display_name or group.username)[:255], description_html=group.summary_html,
-        openness="approval" if group.manually_approves_followers else "open"))  # fmt: skip
+    await conn.execute(
+        t.communities.update()
+        .where(t.communities.c.actor_id == group.id)
+        .values(
+            name=(group.display_name or group.username)[:255],
+            description_html=group.summary_html,
+            openness="approval" if group.manually_approves_followers else "open",
+        )
+    )
 
 
 async def local_community_of(conn: AsyncConnection, actor_id: int) -> sa.Row | None:
     """The community whose Group is this local actor, if any."""
     return (
         await conn.execute(
-            sa.select(t.communities).join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+            sa.select(t.communities)
+            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
             .where(t.communities.c.actor_id == actor_id, t.actors.c.domain.is_(None))
         )
-    ).first()  # fmt: skip
+    ).first()
 
 
 async def local_members_of_group(app: web.Application, group_uri: str | None) -> list[int]:
@@ -127,9 +147,16 @@ async def local_members_of_group(app: web.Application, group_uri: str | None) ->
         sa.select(t.follows.c.follower_id)
         .join(member, member.c.id == t.follows.c.follower_id)
         .join(group, group.c.id == t.follows.c.target_id)
-        .where(group.c.uri == group_uri, group.c.kind == "group", t.follows.c.state == "accepted",
-               member.c.domain.is_(None), member.c.kind == "person", member.c.suspended.is_(False))
-        .order_by(t.follows.c.id).limit(MEMBER_FETCH_TRIES)
-    )  # fmt: skip
+        .where(
+            group.c.uri == group_uri,
+            group.c.kind == "group",
+            t.follows.c.state == "accepted",
+            member.c.domain.is_(None),
+            member.c.kind == "person",
+            member.c.suspended.is_(False),
+        )
+        .order_by(t.follows.c.id)
+        .limit(MEMBER_FETCH_TRIES)
+    )
     async with ctx_of(app).db.read() as conn:
         return [int(r[0]) for r in await conn.execute(query)]

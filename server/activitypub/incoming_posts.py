@@ -19,10 +19,23 @@ from federation.actors import resolve_actor
 from federation.errors import FederationError, Ignore
 from server import clock
 from server.activitypub.incoming_common import (
-    OUTBOX, actor_by_uri, actor_row, ctx_of, ensure_remote_community, fetch_object, local_members_of_group,
-    refresh_remote_community, resolve, the_actor,
-)  # fmt: skip
-from server.activitypub.ingest import known_communities, post_from_activity, update_from_activity, wipe_post
+    OUTBOX,
+    actor_by_uri,
+    actor_row,
+    ctx_of,
+    ensure_remote_community,
+    fetch_object,
+    local_members_of_group,
+    refresh_remote_community,
+    resolve,
+    the_actor,
+)
+from server.activitypub.ingest import (
+    known_communities,
+    post_from_activity,
+    update_from_activity,
+    wipe_post,
+)
 from server.activitypub.purpose_sync import group_updated
 from server.activitypub.vocab import POST_TYPES, first_id, koers, same_origin, type_of
 from server.services import ideas, notifications
@@ -34,7 +47,9 @@ log = logging.getLogger(__name__)
 ACTOR_TYPES = ("Person", "Group", "Organization", "Service", "Application")
 
 
-async def _store(app: web.Application, activity: dict[str, Any], obj: dict[str, Any], author_id: int) -> int:
+async def _store(
+    app: web.Application, activity: dict[str, Any], obj: dict[str, Any], author_id: int
+) -> int:
     """Store one remote post (with idea / community handling), notify, and re-announce if ours."""
     ctx = ctx_of(app)
     async with ctx.db.write() as conn:
@@ -49,14 +64,20 @@ async def _store(app: web.Application, activity: dict[str, Any], obj: dict[str, 
         post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
         community = None
         if post.community_id is not None:
-            community = (await conn.execute(sa.select(t.communities).where(t.communities.c.id == post.community_id))).one()
+            community = (
+                await conn.execute(
+                    sa.select(t.communities).where(t.communities.c.id == post.community_id)
+                )
+            ).one()
         ours = community is not None and community.local
         outsider = ours and not await is_member(conn, community.id, author_id)
         if outsider and (community.openness != "open" or not community.accept_outside_ideas):
             if post.audience == "community":
                 raise Ignore("not_member", "post to a community from a non-member")
             # A public post that merely mentions the community stays, without joining it.
-            await conn.execute(t.posts.update().where(t.posts.c.id == post_id).values(community_id=None))
+            await conn.execute(
+                t.posts.update().where(t.posts.c.id == post_id).values(community_id=None)
+            )
             ours = outsider = False
         if outsider:
             # An outsider's idea: a post addressing the community, or a reply to its call for ideas.
@@ -78,10 +99,11 @@ async def _poll_vote(conn: Any, obj: dict[str, Any], voter_id: int, poll_uri: st
     """A Mastodon-style vote (a Note with only a name, replying to a local Question)."""
     row = (
         await conn.execute(
-            sa.select(t.polls).join(t.posts, t.posts.c.id == t.polls.c.post_id)
+            sa.select(t.polls)
+            .join(t.posts, t.posts.c.id == t.polls.c.post_id)
             .where(t.posts.c.uri == poll_uri, t.posts.c.local.is_(True))
         )
-    ).first()  # fmt: skip
+    ).first()
     if row is None:
         return False
     name = obj.get("name")
@@ -91,13 +113,21 @@ async def _poll_vote(conn: Any, obj: dict[str, Any], voter_id: int, poll_uri: st
     if row.expires_at is not None and clock.aware(row.expires_at) <= clock.now():
         raise Ignore("poll_closed", "the poll has ended")
     voted = await conn.execute(
-        sa.select(t.poll_votes.c.choice).where(t.poll_votes.c.poll_id == row.id, t.poll_votes.c.actor_id == voter_id)
+        sa.select(t.poll_votes.c.choice).where(
+            t.poll_votes.c.poll_id == row.id, t.poll_votes.c.actor_id == voter_id
+        )
     )
     previous = [r[0] for r in voted]
     if choice in previous or (previous and not row.multiple):
         raise Ignore("already_voted", "one vote per person")
     await conn.execute(
-        t.poll_votes.insert().values(poll_id=row.id, actor_id=voter_id, choice=choice, uri=obj.get("id"), created_at=clock.now())
+        t.poll_votes.insert().values(
+            poll_id=row.id,
+            actor_id=voter_id,
+            choice=choice,
+            uri=obj.get("id"),
+            created_at=clock.now(),
+        )
     )
     return True
 
@@ -110,8 +140,13 @@ async def on_create(app: web.Application, activity: dict[str, Any], signer_id: i
     await _create_object(app, activity, obj, actor_id, actor_uri)
 
 
-async def _create_object(app: web.Application, activity: dict[str, Any], obj: dict[str, Any], actor_id: int,
-                         actor_uri: str | None) -> None:  # fmt: skip
+async def _create_object(
+    app: web.Application,
+    activity: dict[str, Any],
+    obj: dict[str, Any],
+    actor_id: int,
+    actor_uri: str | None,
+) -> None:
     if type_of(obj) not in POST_TYPES:
         raise Ignore("unsupported_object", f"Create of {type_of(obj) or 'unknown'}")
     author_uri = first_id(obj.get("attributedTo")) or actor_uri
@@ -150,14 +185,18 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
             refreshed = await actor_row(conn, actor_id)
             if refreshed.kind == "group":
                 await refresh_remote_community(conn, refreshed)
-        if refreshed.kind == "group":  # its purpose process may have moved (phase, decisions): catch up
+        if (
+            refreshed.kind == "group"
+        ):  # its purpose process may have moved (phase, decisions): catch up
             await group_updated(app, actor_id, inner)
         return
     obj = await fetch_object(app, inner, trusted_actor=actor_uri)
     if type_of(obj) not in POST_TYPES:
         raise Ignore("unsupported_object", f"Update of {type_of(obj) or 'unknown'}")
     async with ctx_of(app).db.write() as conn:
-        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == obj.get("id")))).first()
+        post = (
+            await conn.execute(sa.select(t.posts).where(t.posts.c.uri == obj.get("id")))
+        ).first()
         if post is not None and post.author_id != actor_id:
             raise Ignore("not_author", "only the author may edit")
         if post is not None and post.deleted_at is None:
@@ -178,10 +217,20 @@ async def on_delete(app: web.Application, activity: dict[str, Any], signer_id: i
         if actor is None or actor.id != signer_id:
             raise Ignore("unknown_actor", "Delete from an actor we do not know")
         if target == actor_uri:
-            for post in await conn.execute(sa.select(t.posts).where(t.posts.c.author_id == actor.id, t.posts.c.deleted_at.is_(None))):
+            for post in await conn.execute(
+                sa.select(t.posts).where(
+                    t.posts.c.author_id == actor.id, t.posts.c.deleted_at.is_(None)
+                )
+            ):
                 await wipe_post(conn, post)
-            await conn.execute(t.follows.delete().where(sa.or_(t.follows.c.follower_id == actor.id, t.follows.c.target_id == actor.id)))
-            await conn.execute(t.actors.update().where(t.actors.c.id == actor.id).values(suspended=True))
+            await conn.execute(
+                t.follows.delete().where(
+                    sa.or_(t.follows.c.follower_id == actor.id, t.follows.c.target_id == actor.id)
+                )
+            )
+            await conn.execute(
+                t.actors.update().where(t.actors.c.id == actor.id).values(suspended=True)
+            )
             return
         post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == target))).first()
         if post is None or post.deleted_at is not None:
@@ -210,8 +259,12 @@ async def on_announce(app: web.Application, activity: dict[str, Any], signer_id:
         await _relayed(app, inner, announcer_uri, signers)  # type: ignore[arg-type]
         return
     async with ctx_of(app).db.read() as conn:
-        known = (await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == first_id(inner)))).scalar()
-    if known is not None and announcer.kind != "group":  # a boost of a post we hold: no fetch needed
+        known = (
+            await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == first_id(inner)))
+        ).scalar()
+    if (
+        known is not None and announcer.kind != "group"
+    ):  # a boost of a post we hold: no fetch needed
         await _store_boost(app, activity, int(known), actor_id)
         return
     obj = await fetch_object(app, inner, trusted_actor=announcer_uri)
@@ -220,7 +273,9 @@ async def on_announce(app: web.Application, activity: dict[str, Any], signer_id:
     author_id = await resolve(app, first_id(obj.get("attributedTo")))
     if not same_origin(obj.get("id"), first_id(obj.get("attributedTo"))):
         raise Ignore("origin_mismatch", "announced object not from its author's host")
-    original_id = await _store(app, {"type": "Create", "id": f"{obj['id']}#relayed", "object": obj}, obj, author_id)
+    original_id = await _store(
+        app, {"type": "Create", "id": f"{obj['id']}#relayed", "object": obj}, obj, author_id
+    )
     if announcer.kind == "group":
         return  # a Group relaying a post: the post itself is what matters
     await _store_boost(app, activity, original_id, actor_id)
@@ -229,7 +284,9 @@ async def on_announce(app: web.Application, activity: dict[str, Any], signer_id:
 RELAYED = ("Create", "Update", "Delete", "Like", "Undo", "Add", "Remove")
 
 
-async def _relayed_object(app: web.Application, value: Any, group_uri: str, signers: list[int]) -> dict[str, Any]:
+async def _relayed_object(
+    app: web.Application, value: Any, group_uri: str, signers: list[int]
+) -> dict[str, Any]:
     """The object of a relayed activity: embedded when it comes from the Group's host, else fetched
     from its origin (the transport already replaced embedded copies from other hosts by their ids).
 
@@ -241,7 +298,9 @@ async def _relayed_object(app: web.Application, value: Any, group_uri: str, sign
     return await fetch_object(app, first_id(value), as_actors=signers)
 
 
-async def _relayed(app: web.Application, inner: dict[str, Any], group_uri: str, signers: list[int]) -> None:
+async def _relayed(
+    app: web.Application, inner: dict[str, Any], group_uri: str, signers: list[int]
+) -> None:
     """An activity a Group relays: believed only as far as it can be checked."""
     kind = type_of(inner)
     inner_actor = first_id(inner.get("actor"))
@@ -259,9 +318,13 @@ async def _relayed(app: web.Application, inner: dict[str, Any], group_uri: str, 
         target = first_id(inner.get("object"))
         async with ctx_of(app).db.read() as conn:
             post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == target))).first()
-            group_community = (await conn.execute(
-                sa.select(t.communities.c.id).join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .where(t.actors.c.uri == group_uri))).scalar()  # fmt: skip
+            group_community = (
+                await conn.execute(
+                    sa.select(t.communities.c.id)
+                    .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+                    .where(t.actors.c.uri == group_uri)
+                )
+            ).scalar()
         if post is None or post.community_id is None or post.community_id != group_community:
             raise Ignore("not_in_community", "relayed Delete of something outside the Group")
         try:
@@ -276,9 +339,13 @@ async def _relayed(app: web.Application, inner: dict[str, Any], group_uri: str, 
     raise Ignore("unsupported_relay", f"relayed {kind} is not handled")
 
 
-async def _store_boost(app: web.Application, activity: dict[str, Any], original_id: int, booster_id: int) -> None:
+async def _store_boost(
+    app: web.Application, activity: dict[str, Any], original_id: int, booster_id: int
+) -> None:
     async with ctx_of(app).db.write() as conn:
-        if (await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == activity.get("id")))).first():
+        if (
+            await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == activity.get("id")))
+        ).first():
             return
         original = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == original_id))).one()
         if original.deleted_at is not None:
@@ -287,12 +354,25 @@ async def _store_boost(app: web.Application, activity: dict[str, Any], original_
             raise Ignore("not_boostable", "only public and unlisted posts can be boosted")
         await conn.execute(
             t.posts.insert().values(
-                uri=activity["id"], url=activity["id"], author_id=booster_id, local=False, kind="note",
-                audience=original.audience, reblog_of_id=original_id, extra={}, created_at=clock.now(),
+                uri=activity["id"],
+                url=activity["id"],
+                author_id=booster_id,
+                local=False,
+                kind="note",
+                audience=original.audience,
+                reblog_of_id=original_id,
+                extra={},
+                created_at=clock.now(),
             )
-        )  # fmt: skip
-        await conn.execute(t.posts.update().where(t.posts.c.id == original_id).values(reblogs_count=t.posts.c.reblogs_count + 1))
-        await notifications.notify(conn, original.author_id, "reblog", from_actor_id=booster_id, post_id=original_id)
+        )
+        await conn.execute(
+            t.posts.update()
+            .where(t.posts.c.id == original_id)
+            .values(reblogs_count=t.posts.c.reblogs_count + 1)
+        )
+        await notifications.notify(
+            conn, original.author_id, "reblog", from_actor_id=booster_id, post_id=original_id
+        )
 
 
 async def on_add_remove(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -313,31 +393,60 @@ async def on_add_remove(app: web.Application, activity: dict[str, Any], signer_i
         role = (await conn.execute(sa.select(t.roles).where(t.roles.c.uri == role_uri))).first()
         if role is None and actor.kind == "group" and same_origin(role_uri, actor.uri):
             community_id = await ensure_remote_community(conn, actor)
-            name = target.get("name") if isinstance(target, dict) and isinstance(target.get("name"), str) else role_uri
+            name = (
+                target.get("name")
+                if isinstance(target, dict) and isinstance(target.get("name"), str)
+                else role_uri
+            )
             res = await conn.execute(
-                t.roles.insert().values(community_id=community_id, name=name[:120], uri=role_uri, fill_mode="assigned",
-                                        created_at=clock.now())
-            )  # fmt: skip
-            role = (await conn.execute(sa.select(t.roles).where(t.roles.c.id == res.inserted_primary_key[0]))).one()
+                t.roles.insert().values(
+                    community_id=community_id,
+                    name=name[:120],
+                    uri=role_uri,
+                    fill_mode="assigned",
+                    created_at=clock.now(),
+                )
+            )
+            role = (
+                await conn.execute(
+                    sa.select(t.roles).where(t.roles.c.id == res.inserted_primary_key[0])
+                )
+            ).one()
         if role is None:
             raise Ignore("unknown_role", "no such role")
-        group = (await conn.execute(
-            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .where(t.communities.c.id == role.community_id))).one()  # fmt: skip
-        allowed = actor.id == group.id or actor.id in await community_managers(conn, role.community_id)
+        group = (
+            await conn.execute(
+                sa.select(t.actors)
+                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+                .where(t.communities.c.id == role.community_id)
+            )
+        ).one()
+        allowed = actor.id == group.id or actor.id in await community_managers(
+            conn, role.community_id
+        )
         if not allowed:
             raise Ignore("not_manager", "only the community or its managers change role holders")
         cond = sa.and_(t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == holder_id)
         await conn.execute(t.role_holders.delete().where(cond))
         if type_of(activity) == "Add":
-            await conn.execute(t.role_holders.insert().values(role_id=role.id, actor_id=holder_id, state="held", created_at=clock.now()))
+            await conn.execute(
+                t.role_holders.insert().values(
+                    role_id=role.id, actor_id=holder_id, state="held", created_at=clock.now()
+                )
+            )
             await notifications.notify(
-                conn, holder_id, "koers.role_assigned", from_actor_id=actor_id, community_id=role.community_id,
+                conn,
+                holder_id,
+                "koers.role_assigned",
+                from_actor_id=actor_id,
+                community_id=role.community_id,
                 extra={"role_id": role.id, "role": role.name},
-            )  # fmt: skip
+            )
 
 
-async def _moderators(app: web.Application, activity: dict[str, Any], actor_id: int, target_uri: str) -> None:
+async def _moderators(
+    app: web.Application, activity: dict[str, Any], actor_id: int, target_uri: str
+) -> None:
     """A remote Group's moderators (Lemmy style), kept as the managers of its community row.
 
     Believed from the Group itself or from one of its known moderators, on the Group's host.
@@ -350,10 +459,20 @@ async def _moderators(app: web.Application, activity: dict[str, Any], actor_id: 
         community_id = await ensure_remote_community(conn, group)
         actor = await actor_row(conn, actor_id)
         on_group_host = actor.domain == group.domain
-        if actor_id != group.id and (not on_group_host or actor_id not in await community_managers(conn, community_id)):
-            raise Ignore("not_manager", "only the Group or its moderators on its host change its moderators")
-        pair = sa.and_(t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == moderator_id)
+        if actor_id != group.id and (
+            not on_group_host or actor_id not in await community_managers(conn, community_id)
+        ):
+            raise Ignore(
+                "not_manager", "only the Group or its moderators on its host change its moderators"
+            )
+        pair = sa.and_(
+            t.community_managers.c.community_id == community_id,
+            t.community_managers.c.actor_id == moderator_id,
+        )
         await conn.execute(t.community_managers.delete().where(pair))
         if type_of(activity) == "Add":
-            await conn.execute(t.community_managers.insert().values(
-                community_id=community_id, actor_id=moderator_id, created_at=clock.now()))  # fmt: skip
+            await conn.execute(
+                t.community_managers.insert().values(
+                    community_id=community_id, actor_id=moderator_id, created_at=clock.now()
+                )
+            )

@@ -15,8 +15,14 @@ from aiohttp import web
 from federation.errors import Ignore
 from server import clock
 from server.activitypub.incoming_common import (
-    OUTBOX, actor_by_uri, actor_row, ctx_of, ensure_remote_community, local_community_of, the_actor,
-)  # fmt: skip
+    OUTBOX,
+    actor_by_uri,
+    actor_row,
+    ctx_of,
+    ensure_remote_community,
+    local_community_of,
+    the_actor,
+)
 from server.activitypub.vocab import first_id, ids, type_of
 from server.activitypub.remote_sync import sync_community
 from server.services import notifications
@@ -40,7 +46,9 @@ async def on_follow(app: web.Application, activity: dict[str, Any], signer_id: i
             raise Ignore("unknown_target", "not a local actor")
         follower = await actor_row(conn, follower_id)
         blocked = await conn.execute(
-            sa.select(1).where(t.blocks.c.actor_id == target.id, t.blocks.c.target_id == follower_id)
+            sa.select(1).where(
+                t.blocks.c.actor_id == target.id, t.blocks.c.target_id == follower_id
+            )
         )
         community = await local_community_of(conn, target.id)
         if blocked.first() or (community is not None and community.openness == "invite"):
@@ -52,25 +60,37 @@ async def on_follow(app: web.Application, activity: dict[str, Any], signer_id: i
             state = "pending" if target.manually_approves_followers else "accepted"
         existing = (
             await conn.execute(
-                sa.select(t.follows).where(t.follows.c.follower_id == follower_id, t.follows.c.target_id == target.id)
+                sa.select(t.follows).where(
+                    t.follows.c.follower_id == follower_id, t.follows.c.target_id == target.id
+                )
             )
         ).first()
         if existing is not None:
             state = "accepted" if existing.state == "accepted" else state
             await conn.execute(
-                t.follows.update().where(t.follows.c.id == existing.id).values(uri=activity.get("id"), state=state)
+                t.follows.update()
+                .where(t.follows.c.id == existing.id)
+                .values(uri=activity.get("id"), state=state)
             )
         else:
             await conn.execute(
                 t.follows.insert().values(
-                    follower_id=follower_id, target_id=target.id, state=state, uri=activity.get("id"), created_at=clock.now()
+                    follower_id=follower_id,
+                    target_id=target.id,
+                    state=state,
+                    uri=activity.get("id"),
+                    created_at=clock.now(),
                 )
             )
             if community is not None:
                 if state == "pending":
                     for manager in await community_managers(conn, community.id):
                         await notifications.notify(
-                            conn, manager, "koers.join_request", from_actor_id=follower_id, community_id=community.id
+                            conn,
+                            manager,
+                            "koers.join_request",
+                            from_actor_id=follower_id,
+                            community_id=community.id,
                         )
             else:
                 kind = "follow" if state == "accepted" else "follow_request"
@@ -85,13 +105,17 @@ async def _our_follow(conn: Any, activity: dict[str, Any], remote_id: int) -> sa
     follow_uri = first_id(inner)
     row = None
     if follow_uri:
-        row = (await conn.execute(sa.select(t.follows).where(t.follows.c.uri == follow_uri))).first()
+        row = (
+            await conn.execute(sa.select(t.follows).where(t.follows.c.uri == follow_uri))
+        ).first()
     if row is None and isinstance(inner, dict):
         local = await actor_by_uri(conn, first_id(inner.get("actor")))
         if local is not None:
             row = (
                 await conn.execute(
-                    sa.select(t.follows).where(t.follows.c.follower_id == local.id, t.follows.c.target_id == remote_id)
+                    sa.select(t.follows).where(
+                        t.follows.c.follower_id == local.id, t.follows.c.target_id == remote_id
+                    )
                 )
             ).first()
     if row is None or row.target_id != remote_id:
@@ -107,13 +131,20 @@ async def on_accept(app: web.Application, activity: dict[str, Any], signer_id: i
         row = await _our_follow(conn, activity, remote_id)
         if row is None:
             raise Ignore("unknown_follow", "no pending follow matches this Accept")
-        await conn.execute(t.follows.update().where(t.follows.c.id == row.id).values(state="accepted"))
+        await conn.execute(
+            t.follows.update().where(t.follows.c.id == row.id).values(state="accepted")
+        )
         remote = await actor_row(conn, remote_id)
         if remote.kind == "group":
             community_id = await ensure_remote_community(conn, remote)
             if row.state == "pending" and remote.manually_approves_followers:  # a manager said yes
-                await notifications.notify(conn, row.follower_id, "koers.join_approved", from_actor_id=remote_id,
-                                           community_id=community_id)  # fmt: skip
+                await notifications.notify(
+                    conn,
+                    row.follower_id,
+                    "koers.join_approved",
+                    from_actor_id=remote_id,
+                    community_id=community_id,
+                )
     if community_id is not None:  # a member joined: catch up with what the community already has
         await sync_community(app, community_id)
 
@@ -136,32 +167,63 @@ async def on_undo(app: web.Application, activity: dict[str, Any], signer_id: int
         inner_uri = first_id(inner)
         kind = type_of(inner)
         if not kind and inner_uri:  # referenced by id only: find what it was
-            for table, name in ((t.follows, "Follow"), (t.favourites, "Like"), (t.posts, "Announce")):
-                if (await conn.execute(sa.select(table.c.id).where(table.c.uri == inner_uri))).first():
+            for table, name in (
+                (t.follows, "Follow"),
+                (t.favourites, "Like"),
+                (t.posts, "Announce"),
+            ):
+                if (
+                    await conn.execute(sa.select(table.c.id).where(table.c.uri == inner_uri))
+                ).first():
                     kind = name
                     break
         obj = first_id(inner.get("object")) if isinstance(inner, dict) else None
         target = await actor_by_uri(conn, obj) if obj else None
         if kind == "Follow":
-            cond = t.follows.c.uri == inner_uri if target is None else t.follows.c.target_id == target.id
-            res = await conn.execute(t.follows.delete().where(t.follows.c.follower_id == actor_id, cond))
+            cond = (
+                t.follows.c.uri == inner_uri
+                if target is None
+                else t.follows.c.target_id == target.id
+            )
+            res = await conn.execute(
+                t.follows.delete().where(t.follows.c.follower_id == actor_id, cond)
+            )
         elif kind == "Like" and await withdraw_from_undo(conn, actor_id, obj, inner_uri):
             return  # the Undo of a purpose endorsement
         elif kind == "Like":
-            post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == obj))).first() if obj else None
-            cond = t.favourites.c.uri == inner_uri if post is None else t.favourites.c.post_id == post.id
-            fav = (await conn.execute(sa.select(t.favourites).where(t.favourites.c.actor_id == actor_id, cond))).first()
-            res = await conn.execute(t.favourites.delete().where(t.favourites.c.id == (fav.id if fav else -1)))
+            post = (
+                (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == obj))).first()
+                if obj
+                else None
+            )
+            cond = (
+                t.favourites.c.uri == inner_uri
+                if post is None
+                else t.favourites.c.post_id == post.id
+            )
+            fav = (
+                await conn.execute(
+                    sa.select(t.favourites).where(t.favourites.c.actor_id == actor_id, cond)
+                )
+            ).first()
+            res = await conn.execute(
+                t.favourites.delete().where(t.favourites.c.id == (fav.id if fav else -1))
+            )
             if fav is not None:
                 await conn.execute(
-                    t.posts.update().where(t.posts.c.id == fav.post_id, t.posts.c.favourites_count > 0)
+                    t.posts.update()
+                    .where(t.posts.c.id == fav.post_id, t.posts.c.favourites_count > 0)
                     .values(favourites_count=t.posts.c.favourites_count - 1)
-                )  # fmt: skip
+                )
         elif kind == "Announce":
             from server.activitypub.ingest import wipe_post
 
             boost = (
-                await conn.execute(sa.select(t.posts).where(t.posts.c.uri == inner_uri, t.posts.c.author_id == actor_id))
+                await conn.execute(
+                    sa.select(t.posts).where(
+                        t.posts.c.uri == inner_uri, t.posts.c.author_id == actor_id
+                    )
+                )
             ).first()
             if boost is None:
                 raise Ignore("unknown_announce", "no boost with that id")
@@ -169,7 +231,10 @@ async def on_undo(app: web.Application, activity: dict[str, Any], signer_id: int
             return
         elif kind == "Block":
             res = await conn.execute(
-                t.blocks.delete().where(t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == (target.id if target else -1))
+                t.blocks.delete().where(
+                    t.blocks.c.actor_id == actor_id,
+                    t.blocks.c.target_id == (target.id if target else -1),
+                )
             )
         else:
             raise Ignore("unsupported_undo", f"Undo of {kind or 'unknown'} is not handled")
@@ -184,16 +249,29 @@ async def on_block(app: web.Application, activity: dict[str, Any], signer_id: in
         target = await actor_by_uri(conn, first_id(activity.get("object")))
         if target is None or target.domain is not None:
             raise Ignore("unknown_target", "Block of someone not local (a community ban elsewhere)")
-        exists = await conn.execute(sa.select(t.blocks.c.id).where(t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target.id))
+        exists = await conn.execute(
+            sa.select(t.blocks.c.id).where(
+                t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target.id
+            )
+        )
         if not exists.first():
             await conn.execute(
-                t.blocks.insert().values(actor_id=actor_id, target_id=target.id, uri=activity.get("id"), created_at=clock.now())
+                t.blocks.insert().values(
+                    actor_id=actor_id,
+                    target_id=target.id,
+                    uri=activity.get("id"),
+                    created_at=clock.now(),
+                )
             )
         await conn.execute(
             t.follows.delete().where(
                 sa.or_(
-                    sa.and_(t.follows.c.follower_id == actor_id, t.follows.c.target_id == target.id),
-                    sa.and_(t.follows.c.follower_id == target.id, t.follows.c.target_id == actor_id),
+                    sa.and_(
+                        t.follows.c.follower_id == actor_id, t.follows.c.target_id == target.id
+                    ),
+                    sa.and_(
+                        t.follows.c.follower_id == target.id, t.follows.c.target_id == actor_id
+                    ),
                 )
             )
         )
@@ -203,25 +281,39 @@ async def on_like(app: web.Application, activity: dict[str, Any], signer_id: int
     """A favourite of a local post (+ notification)."""
     actor_id = await the_actor(app, activity, signer_id)
     async with ctx_of(app).db.write() as conn:
-        if await endorse_from_like(conn, actor_id, first_id(activity.get("object")) or "", activity.get("id")):
+        if await endorse_from_like(
+            conn, actor_id, first_id(activity.get("object")) or "", activity.get("id")
+        ):
             return  # a Like of a purpose version: an endorsement of the social contract
-        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == first_id(activity.get("object"))))).first()
+        post = (
+            await conn.execute(
+                sa.select(t.posts).where(t.posts.c.uri == first_id(activity.get("object")))
+            )
+        ).first()
         if post is None or post.deleted_at is not None:
             raise Ignore("unknown_object", "Like of a post we do not have")
         if not await can_see_post(conn, await viewer_for_actor(conn, actor_id), post.id):
             raise Ignore("not_visible", "the actor may not see that post")
         exists = await conn.execute(
-            sa.select(t.favourites.c.id).where(t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == post.id)
+            sa.select(t.favourites.c.id).where(
+                t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == post.id
+            )
         )
         if exists.first():
             return
         await conn.execute(
-            t.favourites.insert().values(actor_id=actor_id, post_id=post.id, uri=activity.get("id"), created_at=clock.now())
+            t.favourites.insert().values(
+                actor_id=actor_id, post_id=post.id, uri=activity.get("id"), created_at=clock.now()
+            )
         )
         await conn.execute(
-            t.posts.update().where(t.posts.c.id == post.id).values(favourites_count=t.posts.c.favourites_count + 1)
+            t.posts.update()
+            .where(t.posts.c.id == post.id)
+            .values(favourites_count=t.posts.c.favourites_count + 1)
         )
-        await notifications.notify(conn, post.author_id, "favourite", from_actor_id=actor_id, post_id=post.id)
+        await notifications.notify(
+            conn, post.author_id, "favourite", from_actor_id=actor_id, post_id=post.id
+        )
 
 
 async def on_flag(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -229,8 +321,16 @@ async def on_flag(app: web.Application, activity: dict[str, Any], signer_id: int
     reporter_id = await the_actor(app, activity, signer_id)
     async with ctx_of(app).db.write() as conn:
         named = ids(activity.get("object"))
-        actors = list(await conn.execute(sa.select(t.actors).where(t.actors.c.uri.in_(named)))) if named else []
-        posts = list(await conn.execute(sa.select(t.posts).where(t.posts.c.uri.in_(named)))) if named else []
+        actors = (
+            list(await conn.execute(sa.select(t.actors).where(t.actors.c.uri.in_(named))))
+            if named
+            else []
+        )
+        posts = (
+            list(await conn.execute(sa.select(t.posts).where(t.posts.c.uri.in_(named))))
+            if named
+            else []
+        )
         if not actors and not posts:
             raise Ignore("unknown_object", "the report names nothing we know")
         target = next((a for a in actors if a.kind != "group"), None)
@@ -244,9 +344,16 @@ async def on_flag(app: web.Application, activity: dict[str, Any], signer_id: int
         content = activity.get("content")
         res = await conn.execute(
             t.reports.insert().values(
-                reporter_id=reporter_id, target_id=target_id, community_id=community_id, post_ids=[p.id for p in posts],
-                comment=(content if isinstance(content, str) else "")[:5000], uri=activity.get("id"), created_at=clock.now(),
+                reporter_id=reporter_id,
+                target_id=target_id,
+                community_id=community_id,
+                post_ids=[p.id for p in posts],
+                comment=(content if isinstance(content, str) else "")[:5000],
+                uri=activity.get("id"),
+                created_at=clock.now(),
             )
-        )  # fmt: skip
+        )
         report_id = int(res.inserted_primary_key[0])
-        await notify_moderators(conn, report_id, reporter_id, {community_id} if community_id else set())
+        await notify_moderators(
+            conn, report_id, reporter_id, {community_id} if community_id else set()
+        )

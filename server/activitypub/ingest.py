@@ -23,7 +23,13 @@ from server.visibility import Audience, audience_from_addressing
 
 log = logging.getLogger(__name__)
 
-_KINDS = {"Article": "article", "Page": "page", "Event": "event", "Question": "note", "Note": "note"}
+_KINDS = {
+    "Article": "article",
+    "Page": "page",
+    "Event": "event",
+    "Question": "note",
+    "Note": "note",
+}
 
 
 def parse_time(value: object) -> datetime | None:
@@ -61,7 +67,9 @@ async def known_communities(conn: AsyncConnection, doc: dict[str, Any]) -> dict[
     return {uri: cid for uri, cid in rows}
 
 
-async def audience_of(conn: AsyncConnection, doc: dict[str, Any], author: sa.Row) -> tuple[Audience, int | None]:
+async def audience_of(
+    conn: AsyncConnection, doc: dict[str, Any], author: sa.Row
+) -> tuple[Audience, int | None]:
     """The audience of a remote object and the community it belongs to (if we know it)."""
     communities = await known_communities(conn, doc)
     audience, community_uri = audience_from_addressing(
@@ -126,18 +134,30 @@ def purpose_terms(doc: dict[str, Any]) -> dict[str, Any]:
     proposal = koers(doc, "proposal")
     if isinstance(proposal, dict) and isinstance(proposal.get("text"), str):
         reason = proposal.get("reason")
-        out["proposal"] = {"text": proposal["text"][:5000], "reason": reason[:2000] if isinstance(reason, str) else ""}
+        out["proposal"] = {
+            "text": proposal["text"][:5000],
+            "reason": reason[:2000] if isinstance(reason, str) else "",
+        }
     consent = koers(doc, "consent")
     if isinstance(consent, str) and consent in ("agree", "abstain", "disagree", "block"):
         out["consent"] = consent
     version = koers(doc, "version")
-    if koers(doc, "purpose") is True and isinstance(version, int) and not isinstance(version, bool) and 0 < version < 2**31:
+    if (
+        koers(doc, "purpose") is True
+        and isinstance(version, int)
+        and not isinstance(version, bool)
+        and 0 < version < 2**31
+    ):
         out["purpose_version"] = version
     return out
 
 
 async def post_from_activity(
-    conn: AsyncConnection, doc: dict[str, Any], author: sa.Row, *, extra: dict[str, Any] | None = None
+    conn: AsyncConnection,
+    doc: dict[str, Any],
+    author: sa.Row,
+    *,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[int, bool]:
     """Store (or find) the remote post ``doc`` by ``author``; returns (post id, created)."""
     uri = doc.get("id")
@@ -151,22 +171,35 @@ async def post_from_activity(
     values = _common_values(doc)
     extra = {**purpose_terms(doc), **(extra or {})}
     if koers(doc, "idea") is True:
-        extra["idea"] = True  # shown as an idea; only the community's home instance keeps the idea box
+        extra["idea"] = (
+            True  # shown as an idea; only the community's home instance keeps the idea box
+        )
     url = first_id(doc.get("url")) if not isinstance(doc.get("url"), str) else doc["url"]
     res = await conn.execute(
         t.posts.insert().values(
-            uri=uri, url=url or uri, author_id=author.id, local=False, audience=audience.value,
-            community_id=community_id if community_id is not None else (parent.community_id if parent else None),
-            in_reply_to_id=parent.id if parent else None, in_reply_to_uri=first_id(doc.get("inReplyTo")),
-            thread_root_id=(parent.thread_root_id or parent.id) if parent else None, extra=extra or {},
-            created_at=parse_time(doc.get("published")) or clock.now(), edited_at=parse_time(doc.get("updated")),
+            uri=uri,
+            url=url or uri,
+            author_id=author.id,
+            local=False,
+            audience=audience.value,
+            community_id=community_id
+            if community_id is not None
+            else (parent.community_id if parent else None),
+            in_reply_to_id=parent.id if parent else None,
+            in_reply_to_uri=first_id(doc.get("inReplyTo")),
+            thread_root_id=(parent.thread_root_id or parent.id) if parent else None,
+            extra=extra or {},
+            created_at=parse_time(doc.get("published")) or clock.now(),
+            edited_at=parse_time(doc.get("updated")),
             **values,
         )
-    )  # fmt: skip
+    )
     post_id = int(res.inserted_primary_key[0])
     if parent is not None:
         await conn.execute(
-            t.posts.update().where(t.posts.c.id == parent.id).values(replies_count=t.posts.c.replies_count + 1)
+            t.posts.update()
+            .where(t.posts.c.id == parent.id)
+            .values(replies_count=t.posts.c.replies_count + 1)
         )
     await _write_tags(conn, post_id, doc)
     await _write_media(conn, post_id, author.id, doc)
@@ -181,14 +214,24 @@ async def _write_result_links(conn: AsyncConnection, post_id: int, doc: dict[str
     """A remote result's ``koers:roles`` and ``koers:roadmapItem`` that we hold copies of (nothing fetched)."""
     uris = {u for u in ids(koers(doc, "roles"))[:20] if same_origin(u, doc.get("id"))}
     if uris:
-        known = [r[0] for r in await conn.execute(sa.select(t.roles.c.id).where(t.roles.c.uri.in_(uris)))]
+        known = [
+            r[0] for r in await conn.execute(sa.select(t.roles.c.id).where(t.roles.c.uri.in_(uris)))
+        ]
         if known:
-            await conn.execute(t.result_roles.insert(), [{"post_id": post_id, "role_id": r} for r in known])
+            await conn.execute(
+                t.result_roles.insert(), [{"post_id": post_id, "role_id": r} for r in known]
+            )
     item_uri = first_id(koers(doc, "roadmapItem"))
     if item_uri and same_origin(item_uri, doc.get("id")):
-        item = (await conn.execute(sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == item_uri))).scalar()
+        item = (
+            await conn.execute(
+                sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == item_uri)
+            )
+        ).scalar()
         if item is not None:
-            await conn.execute(t.posts.update().where(t.posts.c.id == post_id).values(roadmap_item_id=item))
+            await conn.execute(
+                t.posts.update().where(t.posts.c.id == post_id).values(roadmap_item_id=item)
+            )
 
 
 async def _write_contributors(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
@@ -196,9 +239,13 @@ async def _write_contributors(conn: AsyncConnection, post_id: int, doc: dict[str
     uris = {u for u in ids(koers(doc, "contributors"))[:50]}
     if not uris:
         return
-    known = [r[0] for r in await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri.in_(uris)))]
+    known = [
+        r[0] for r in await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri.in_(uris)))
+    ]
     if known:
-        await conn.execute(t.result_contributors.insert(), [{"post_id": post_id, "actor_id": a} for a in known])
+        await conn.execute(
+            t.result_contributors.insert(), [{"post_id": post_id, "actor_id": a} for a in known]
+        )
 
 
 async def _write_tags(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
@@ -216,41 +263,80 @@ async def _write_tags(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) 
     # Addressed actors we know may see the post too (direct messages address without a tag).
     hrefs += ids(doc.get("to")) + ids(doc.get("cc"))
     if hrefs:
-        known = [r[0] for r in await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri.in_(set(hrefs))))]
-        have = {r[0] for r in await conn.execute(sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id))}
+        known = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.actors.c.id).where(t.actors.c.uri.in_(set(hrefs)))
+            )
+        ]
+        have = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id)
+            )
+        }
         new = [a for a in known if a not in have]
         if new:
-            await conn.execute(t.post_mentions.insert(), [{"post_id": post_id, "actor_id": a} for a in new])
+            await conn.execute(
+                t.post_mentions.insert(), [{"post_id": post_id, "actor_id": a} for a in new]
+            )
     await conn.execute(t.post_tags.delete().where(t.post_tags.c.post_id == post_id))
     if tags:
         await conn.execute(t.post_tags.insert(), [{"post_id": post_id, "tag": tag} for tag in tags])
 
 
-async def _write_media(conn: AsyncConnection, post_id: int, owner_id: int, doc: dict[str, Any]) -> None:
+async def _write_media(
+    conn: AsyncConnection, post_id: int, owner_id: int, doc: dict[str, Any]
+) -> None:
     await conn.execute(t.media.delete().where(t.media.c.post_id == post_id))
     rows = []
     for position, att in enumerate(as_list(doc.get("attachment"))[:8]):
-        if not isinstance(att, dict) or att.get("type") not in ("Document", "Image", "Video", "Audio"):
+        if not isinstance(att, dict) or att.get("type") not in (
+            "Document",
+            "Image",
+            "Video",
+            "Audio",
+        ):
             continue
         url = att.get("url")
         if isinstance(url, list | dict):
-            url = first_id(url) or next((u.get("href") for u in as_list(url) if isinstance(u, dict)), None)
+            url = first_id(url) or next(
+                (u.get("href") for u in as_list(url) if isinstance(u, dict)), None
+            )
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             continue
-        mime = att.get("mediaType") if isinstance(att.get("mediaType"), str) else "application/octet-stream"
+        mime = (
+            att.get("mediaType")
+            if isinstance(att.get("mediaType"), str)
+            else "application/octet-stream"
+        )
         focus = att.get("focalPoint") if isinstance(att.get("focalPoint"), list) else [0, 0]
         try:
             fx, fy = float(focus[0]), float(focus[1])
         except (IndexError, TypeError, ValueError):
             fx, fy = 0.0, 0.0
-        kind = mime.split("/", 1)[0] if mime.split("/", 1)[0] in ("image", "video", "audio") else "unknown"
-        rows.append({
-            "owner_id": owner_id, "post_id": post_id, "kind": kind, "remote_url": url[:2048], "mime_type": mime[:100],
-            "description": _plain(att.get("name"), 1500), "blurhash": att.get("blurhash") if isinstance(att.get("blurhash"), str) else None,
-            "focus_x": fx, "focus_y": fy, "position": position, "created_at": clock.now(),
-            "width": att.get("width") if isinstance(att.get("width"), int) else None,
-            "height": att.get("height") if isinstance(att.get("height"), int) else None,
-        })  # fmt: skip
+        kind = (
+            mime.split("/", 1)[0]
+            if mime.split("/", 1)[0] in ("image", "video", "audio")
+            else "unknown"
+        )
+        rows.append(
+            {
+                "owner_id": owner_id,
+                "post_id": post_id,
+                "kind": kind,
+                "remote_url": url[:2048],
+                "mime_type": mime[:100],
+                "description": _plain(att.get("name"), 1500),
+                "blurhash": att.get("blurhash") if isinstance(att.get("blurhash"), str) else None,
+                "focus_x": fx,
+                "focus_y": fy,
+                "position": position,
+                "created_at": clock.now(),
+                "width": att.get("width") if isinstance(att.get("width"), int) else None,
+                "height": att.get("height") if isinstance(att.get("height"), int) else None,
+            }
+        )
     if rows:
         await conn.execute(t.media.insert(), rows)
 
@@ -263,21 +349,29 @@ def _poll_values(doc: dict[str, Any]) -> dict[str, Any] | None:
         return None
     counts = []
     for c in choices:
-        total = c.get("replies", {}).get("totalItems", 0) if isinstance(c.get("replies"), dict) else 0
+        total = (
+            c.get("replies", {}).get("totalItems", 0) if isinstance(c.get("replies"), dict) else 0
+        )
         counts.append(total if isinstance(total, int) and 0 <= total < 2**31 else 0)
     voters = doc.get("votersCount")
     return {
-        "options": names, "multiple": multiple, "remote_counts": counts,
+        "options": names,
+        "multiple": multiple,
+        "remote_counts": counts,
         "expires_at": parse_time(doc.get("endTime") or doc.get("closed")),
-        "voters_count": voters if isinstance(voters, int) and 0 <= voters < 2**31 else min(sum(counts), 2**31 - 1),
-    }  # fmt: skip
+        "voters_count": voters
+        if isinstance(voters, int) and 0 <= voters < 2**31
+        else min(sum(counts), 2**31 - 1),
+    }
 
 
 async def _write_poll(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
     values = _poll_values(doc)
     if values is None:
         return
-    existing = (await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == post_id))).scalar()
+    existing = (
+        await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == post_id))
+    ).scalar()
     if existing is None:
         await conn.execute(t.polls.insert().values(post_id=post_id, **values))
     else:
@@ -288,24 +382,36 @@ async def update_from_activity(conn: AsyncConnection, doc: dict[str, Any], post:
     """Apply a remote edit, keeping the previous version in ``post_edits``."""
     values = _common_values(doc)
     has_history = (
-        await conn.execute(sa.select(sa.func.count()).select_from(t.post_edits).where(t.post_edits.c.post_id == post.id))
+        await conn.execute(
+            sa.select(sa.func.count())
+            .select_from(t.post_edits)
+            .where(t.post_edits.c.post_id == post.id)
+        )
     ).scalar_one()
     if not has_history:
         await conn.execute(
             t.post_edits.insert().values(
-                post_id=post.id, content_html=post.content_html, spoiler_text=post.spoiler_text, sensitive=post.sensitive,
+                post_id=post.id,
+                content_html=post.content_html,
+                spoiler_text=post.spoiler_text,
+                sensitive=post.sensitive,
                 created_at=post.created_at,
             )
-        )  # fmt: skip
+        )
     now = parse_time(doc.get("updated")) or clock.now()
     values.pop("kind")
-    await conn.execute(t.posts.update().where(t.posts.c.id == post.id).values(edited_at=now, **values))
+    await conn.execute(
+        t.posts.update().where(t.posts.c.id == post.id).values(edited_at=now, **values)
+    )
     await conn.execute(
         t.post_edits.insert().values(
-            post_id=post.id, content_html=values["content_html"], spoiler_text=values["spoiler_text"],
-            sensitive=values["sensitive"], created_at=now,
+            post_id=post.id,
+            content_html=values["content_html"],
+            spoiler_text=values["spoiler_text"],
+            sensitive=values["sensitive"],
+            created_at=now,
         )
-    )  # fmt: skip
+    )
     await _write_tags(conn, post.id, doc)
     await _write_media(conn, post.id, post.author_id, doc)
     await _write_poll(conn, post.id, doc)
@@ -313,17 +419,39 @@ async def update_from_activity(conn: AsyncConnection, doc: dict[str, Any], post:
 
 async def wipe_post(conn: AsyncConnection, post: sa.Row) -> None:
     """A remote delete: the content and everything hanging off it goes; a tombstone row stays."""
-    for table in (t.post_mentions, t.post_tags, t.post_edits, t.favourites, t.bookmarks, t.pins, t.notifications, t.media):
+    for table in (
+        t.post_mentions,
+        t.post_tags,
+        t.post_edits,
+        t.favourites,
+        t.bookmarks,
+        t.pins,
+        t.notifications,
+        t.media,
+    ):
         await conn.execute(table.delete().where(table.c.post_id == post.id))
     poll_ids = sa.select(t.polls.c.id).where(t.polls.c.post_id == post.id)
     await conn.execute(t.poll_votes.delete().where(t.poll_votes.c.poll_id.in_(poll_ids)))
     await conn.execute(t.polls.delete().where(t.polls.c.post_id == post.id))
     await conn.execute(
-        t.posts.update().where(t.posts.c.id == post.id)
-        .values(content_html="", source="", spoiler_text="", title=None, extra={}, deleted_at=clock.now())
-    )  # fmt: skip
-    for column, counter in ((post.in_reply_to_id, t.posts.c.replies_count), (post.reblog_of_id, t.posts.c.reblogs_count)):
+        t.posts.update()
+        .where(t.posts.c.id == post.id)
+        .values(
+            content_html="",
+            source="",
+            spoiler_text="",
+            title=None,
+            extra={},
+            deleted_at=clock.now(),
+        )
+    )
+    for column, counter in (
+        (post.in_reply_to_id, t.posts.c.replies_count),
+        (post.reblog_of_id, t.posts.c.reblogs_count),
+    ):
         if column:
             await conn.execute(
-                t.posts.update().where(t.posts.c.id == column, counter > 0).values({counter.name: counter - 1})
+                t.posts.update()
+                .where(t.posts.c.id == column, counter > 0)
+                .values({counter.name: counter - 1})
             )

@@ -25,7 +25,9 @@ from server.app import CTX
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
-HANDLE = re.compile(r"^@?(?P<user>[A-Za-z0-9_.\-]{1,64})@(?P<host>[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?)$")
+HANDLE = re.compile(
+    r"^@?(?P<user>[A-Za-z0-9_.\-]{1,64})@(?P<host>[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?)$"
+)
 
 
 @dataclass(frozen=True)
@@ -44,19 +46,40 @@ def parse_handle(text: str) -> tuple[str, str] | None:
 
 async def _known(app: web.Application, url: str) -> Found | None:
     async with app[CTX].db.read() as conn:
-        actor = (await conn.execute(sa.select(t.actors.c.id).where(
-            sa.or_(t.actors.c.uri == url, t.actors.c.url == url), t.actors.c.suspended.is_(False)))).scalar()  # fmt: skip
+        actor = (
+            await conn.execute(
+                sa.select(t.actors.c.id).where(
+                    sa.or_(t.actors.c.uri == url, t.actors.c.url == url),
+                    t.actors.c.suspended.is_(False),
+                )
+            )
+        ).scalar()
         if actor is not None:
             return Found("actor", int(actor))
-        post = (await conn.execute(sa.select(t.posts.c.id).where(
-            sa.or_(t.posts.c.uri == url, t.posts.c.url == url), t.posts.c.deleted_at.is_(None)).limit(1))).scalar()  # fmt: skip
+        post = (
+            await conn.execute(
+                sa.select(t.posts.c.id)
+                .where(
+                    sa.or_(t.posts.c.uri == url, t.posts.c.url == url),
+                    t.posts.c.deleted_at.is_(None),
+                )
+                .limit(1)
+            )
+        ).scalar()
         return Found("post", int(post)) if post is not None else None
 
 
 async def _local_handle(app: web.Application, user: str) -> Found | None:
     async with app[CTX].db.read() as conn:
-        actor = (await conn.execute(sa.select(t.actors.c.id).where(
-            t.actors.c.username == user.lower(), t.actors.c.domain.is_(None), t.actors.c.suspended.is_(False)))).scalar()  # fmt: skip
+        actor = (
+            await conn.execute(
+                sa.select(t.actors.c.id).where(
+                    t.actors.c.username == user.lower(),
+                    t.actors.c.domain.is_(None),
+                    t.actors.c.suspended.is_(False),
+                )
+            )
+        ).scalar()
     return Found("actor", int(actor)) if actor is not None else None
 
 
@@ -88,7 +111,9 @@ async def lookup(app: web.Application, text: str, *, as_actor: int | None = None
             return Found("actor", await resolve_handle_to_actor(app, f"{user}@{host}"))
         if urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).netloc:
             return None
-        if (found := await _known(app, text)) is not None or urlsplit(text).netloc.lower() == local_domain:
+        if (found := await _known(app, text)) is not None or urlsplit(
+            text
+        ).netloc.lower() == local_domain:
             return found
         doc = await fetch_signed(app, text, as_actor=as_actor)
         doc_id = doc.get("id")

@@ -68,28 +68,49 @@ def register(ctx: Context) -> None:
         ctx.events.on(kind, process_moved)
 
 
-async def send_endorsement(ctx: Context, conn: AsyncConnection, event: Event, *, undo: bool = False) -> None:
+async def send_endorsement(
+    ctx: Context, conn: AsyncConnection, event: Event, *, undo: bool = False
+) -> None:
     """A local member endorsed (or stopped endorsing) a remote community's purpose: ``Like`` of the
     version (or its ``Undo``), to the Group."""
     row = (
         await conn.execute(
-            sa.select(t.purpose_versions.c.uri, t.actors.c.id.label("group_id"), t.actors.c.uri.label("group_uri"))
+            sa.select(
+                t.purpose_versions.c.uri,
+                t.actors.c.id.label("group_id"),
+                t.actors.c.uri.label("group_uri"),
+            )
             .join(t.communities, t.communities.c.id == t.purpose_versions.c.community_id)
             .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-            .where(t.purpose_versions.c.id == event.data["purpose_version_id"], t.actors.c.domain.is_not(None))
+            .where(
+                t.purpose_versions.c.id == event.data["purpose_version_id"],
+                t.actors.c.domain.is_not(None),
+            )
         )
-    ).first()  # fmt: skip
-    actor = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == event.data["actor_id"]))).first()
+    ).first()
+    actor = (
+        await conn.execute(sa.select(t.actors).where(t.actors.c.id == event.data["actor_id"]))
+    ).first()
     if row is None or row.uri is None or actor is None or actor.domain is not None:
         return
     like_id = f"{actor.uri}#endorsements/{event.data['purpose_version_id']}"
-    like = convert.activity(ctx.base, "Like", id=like_id, actor=actor.uri, object=row.uri, to=[row.group_uri])
+    like = convert.activity(
+        ctx.base, "Like", id=like_id, actor=actor.uri, object=row.uri, to=[row.group_uri]
+    )
     doc = like
     if undo:
         inner = {k: v for k, v in like.items() if k != "@context"}
-        doc = convert.activity(ctx.base, "Undo", id=f"{like_id}/undo/{uuid.uuid4().hex[:12]}", actor=actor.uri,
-                               object=inner, to=[row.group_uri])  # fmt: skip
-    await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [row.group_id]))
+        doc = convert.activity(
+            ctx.base,
+            "Undo",
+            id=f"{like_id}/undo/{uuid.uuid4().hex[:12]}",
+            actor=actor.uri,
+            object=inner,
+            to=[row.group_uri],
+        )
+    await enqueue(
+        conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [row.group_id])
+    )
 
 
 # --- the Group's side: where the process stands -----------------------------------------------------
@@ -98,27 +119,44 @@ async def send_endorsement(ctx: Context, conn: AsyncConnection, event: Event, *,
 async def phase_object(conn: AsyncConnection, community_id: int) -> dict[str, Any]:
     """The phase in force as the ``koers:purposePhase`` of the Group's document."""
     phase = await purpose_phases.current(conn, community_id)
-    return {"koers:phase": phase.phase, "name": phase.label, "startTime": iso(phase.started_at),
-            "endTime": iso(phase.planned_end), "summary": phase.note or None}  # fmt: skip
+    return {
+        "koers:phase": phase.phase,
+        "name": phase.label,
+        "startTime": iso(phase.started_at),
+        "endTime": iso(phase.planned_end),
+        "summary": phase.note or None,
+    }
 
 
 async def send_group_update(ctx: Context, conn: AsyncConnection, community_id: int) -> None:
     """An ``Update`` of a local Group (with its phase) to its remote members: their instances refetch it."""
     group = (
         await conn.execute(
-            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            sa.select(t.actors)
+            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
             .where(t.communities.c.id == community_id, t.actors.c.domain.is_(None))
         )
-    ).first()  # fmt: skip
+    ).first()
     if group is None:
         return
     followers = await remote_followers(conn, group.id)
     if not followers:
         return
-    obj = {"id": group.uri, "type": "Group", "koers:purposePhase": await phase_object(conn, community_id),
-           "koers:purposeProcess": f"{group.uri}/purpose/process"}  # fmt: skip
-    doc = convert.activity(ctx.base, "Update", id=f"{group.uri}#updates/purpose/{uuid.uuid4().hex}", actor=group.uri,
-                           object=obj, to=[PUBLIC], cc=[group.followers_url])  # fmt: skip
+    obj = {
+        "id": group.uri,
+        "type": "Group",
+        "koers:purposePhase": await phase_object(conn, community_id),
+        "koers:purposeProcess": f"{group.uri}/purpose/process",
+    }
+    doc = convert.activity(
+        ctx.base,
+        "Update",
+        id=f"{group.uri}#updates/purpose/{uuid.uuid4().hex}",
+        actor=group.uri,
+        object=obj,
+        to=[PUBLIC],
+        cc=[group.followers_url],
+    )
     await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, followers))
 
 
@@ -131,37 +169,71 @@ async def process_document(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         group = (
             await conn.execute(
-                sa.select(t.actors.c.uri, t.communities.c.id).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(t.actors.c.username == request.match_info["handle"].lower(), t.actors.c.domain.is_(None))
+                sa.select(t.actors.c.uri, t.communities.c.id)
+                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+                .where(
+                    t.actors.c.username == request.match_info["handle"].lower(),
+                    t.actors.c.domain.is_(None),
+                )
             )
-        ).first()  # fmt: skip
+        ).first()
         if group is None:
             raise web.HTTPNotFound()
         proposals = await conn.execute(
-            sa.select(pp, t.posts.c.uri.label("post_uri")).join(t.posts, t.posts.c.id == pp.c.post_id)
-            .where(pp.c.community_id == group.id, posts_visible_to(viewer)).order_by(pp.c.id)
-        )  # fmt: skip
+            sa.select(pp, t.posts.c.uri.label("post_uri"))
+            .join(t.posts, t.posts.c.id == pp.c.post_id)
+            .where(pp.c.community_id == group.id, posts_visible_to(viewer))
+            .order_by(pp.c.id)
+        )
         post_of_proposal = {}
         proposal_items = []
         for p in proposals:
             post_of_proposal[p.id] = p.post_uri
-            proposal_items.append({"id": p.post_uri, "koers:state": p.state, "content": p.text_source,
-                                   "summary": p.reason or None, "koers:version": p.base_version,
-                                   "published": iso(p.created_at)})  # fmt: skip
+            proposal_items.append(
+                {
+                    "id": p.post_uri,
+                    "koers:state": p.state,
+                    "content": p.text_source,
+                    "summary": p.reason or None,
+                    "koers:version": p.base_version,
+                    "published": iso(p.created_at),
+                }
+            )
         decisions = await conn.execute(
-            sa.select(pd, t.posts.c.uri.label("post_uri")).join(t.posts, t.posts.c.id == pd.c.post_id)
-            .where(pd.c.community_id == group.id, posts_visible_to(viewer)).order_by(pd.c.id)
-        )  # fmt: skip
+            sa.select(pd, t.posts.c.uri.label("post_uri"))
+            .join(t.posts, t.posts.c.id == pd.c.post_id)
+            .where(pd.c.community_id == group.id, posts_visible_to(viewer))
+            .order_by(pd.c.id)
+        )
         decision_items = []
         for d in list(decisions):
-            chosen = [post_of_proposal[i] for (i,) in await conn.execute(
-                sa.select(pp.c.id).where(pp.c.decision_id == d.id).order_by(pp.c.id)) if i in post_of_proposal]  # fmt: skip
-            decision_items.append({"id": d.post_uri, "koers:method": d.method, "published": iso(d.opened_at),
-                                   "endTime": iso(d.closed_at), "koers:result": d.result, "koers:proposals": chosen})  # fmt: skip
+            chosen = [
+                post_of_proposal[i]
+                for (i,) in await conn.execute(
+                    sa.select(pp.c.id).where(pp.c.decision_id == d.id).order_by(pp.c.id)
+                )
+                if i in post_of_proposal
+            ]
+            decision_items.append(
+                {
+                    "id": d.post_uri,
+                    "koers:method": d.method,
+                    "published": iso(d.opened_at),
+                    "endTime": iso(d.closed_at),
+                    "koers:result": d.result,
+                    "koers:proposals": chosen,
+                }
+            )
             for uri in chosen:
                 next(i for i in proposal_items if i["id"] == uri)["koers:decision"] = d.post_uri
         phase = await phase_object(conn, group.id)
-    doc = {"@context": context(ctx.base), "id": f"{group.uri}/purpose/process", "type": "Collection",
-           "attributedTo": group.uri, "koers:purposePhase": phase, "koers:proposals": proposal_items,
-           "koers:decisions": decision_items}  # fmt: skip
+    doc = {
+        "@context": context(ctx.base),
+        "id": f"{group.uri}/purpose/process",
+        "type": "Collection",
+        "attributedTo": group.uri,
+        "koers:purposePhase": phase,
+        "koers:proposals": proposal_items,
+        "koers:decisions": decision_items,
+    }
     return activity_json(doc)

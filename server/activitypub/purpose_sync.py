@@ -70,7 +70,12 @@ def phase_from(doc: Any) -> RemotePhase | None:
     if phase not in purpose_phases.PHASES or started is None:
         return None
     note = doc.get("summary")
-    return RemotePhase(phase, started, _when(doc.get("endTime")), note[: purpose_phases.MAX_NOTE] if isinstance(note, str) else "")
+    return RemotePhase(
+        phase,
+        started,
+        _when(doc.get("endTime")),
+        note[: purpose_phases.MAX_NOTE] if isinstance(note, str) else "",
+    )
 
 
 def _version_of(item: Any, group_uri: str) -> tuple[int, str, str, str, datetime | None] | None:
@@ -105,13 +110,25 @@ async def sync_purpose(app: web.Application, target: SyncTarget) -> None:
     decisions = _items(process, "decisions", group_uri)
     if phase is None and process is not None:
         phase = phase_from(koers(process, "purposePhase"))
-    await _fetch_missing(app, [p["id"] for p in proposals] + [d["id"] for d in decisions], target.signers)
+    await _fetch_missing(
+        app, [p["id"] for p in proposals] + [d["id"] for d in decisions], target.signers
+    )
     ctx = ctx_of(app)
     async with ctx.db.write() as conn:
-        community = (await conn.execute(sa.select(t.communities).where(t.communities.c.id == target.community_id))).one()
+        community = (
+            await conn.execute(
+                sa.select(t.communities).where(t.communities.c.id == target.community_id)
+            )
+        ).one()
         if phase is not None:
-            await purpose_phases.record_remote_phase(conn, community.id, phase.phase, phase.started_at,
-                                                     planned_end=phase.planned_end, note=phase.note)  # fmt: skip
+            await purpose_phases.record_remote_phase(
+                conn,
+                community.id,
+                phase.phase,
+                phase.started_at,
+                planned_end=phase.planned_end,
+                note=phase.note,
+            )
         await _store_versions(conn, community, versions)
         await _store_process(conn, community, proposals, decisions)
 
@@ -122,15 +139,25 @@ def _items(process: dict[str, Any] | None, name: str, group_uri: str) -> list[di
     if not isinstance(process, dict) or not same_origin(process.get("id"), group_uri):
         return []
     found = koers(process, name)
-    return [i for i in found[:MAX_ITEMS] if isinstance(i, dict) and isinstance(i.get("id"), str)] if isinstance(found, list) else []
+    return (
+        [i for i in found[:MAX_ITEMS] if isinstance(i, dict) and isinstance(i.get("id"), str)]
+        if isinstance(found, list)
+        else []
+    )
 
 
 async def _fetch_missing(app: web.Application, uris: list[str], signers: Any) -> None:
     """Fetch (signed as one of our members) the posts of proposals and decisions we never received."""
     async with ctx_of(app).db.read() as conn:
-        known = set(
-            (await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.uri.in_(uris)))).scalars()
-        ) if uris else set()  # fmt: skip
+        known = (
+            set(
+                (
+                    await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.uri.in_(uris)))
+                ).scalars()
+            )
+            if uris
+            else set()
+        )
     for uri in [u for u in uris if u not in known][:MAX_FETCHES]:
         await lookup(app, uri, as_actor=signers[0] if signers else None)
 
@@ -139,12 +166,20 @@ async def _store_versions(conn: AsyncConnection, community: sa.Row, versions: li
     before = await purpose.current(conn, community.id)
     newest = 0
     for version, html, reason, uri, published in sorted(versions):
-        if await purpose.record_remote_version(conn, community.id, version, html, reason=reason, uri=uri, created_at=published):
+        if await purpose.record_remote_version(
+            conn, community.id, version, html, reason=reason, uri=uri, created_at=published
+        ):
             newest = max(newest, version)
     if newest and (before is None or newest > before.version):
         # Only the version now in force asks our members to endorse it (history does not).
-        await purpose.notify_members(conn, community.actor_id, "koers.endorse_requested", from_actor_id=community.actor_id,
-                                     community_id=community.id, extra={"version": newest})  # fmt: skip
+        await purpose.notify_members(
+            conn,
+            community.actor_id,
+            "koers.endorse_requested",
+            from_actor_id=community.actor_id,
+            community_id=community.id,
+            extra={"version": newest},
+        )
 
 
 async def _post_ids(conn: AsyncConnection, community_id: int, uris: list[str]) -> dict[str, sa.Row]:
@@ -152,18 +187,29 @@ async def _post_ids(conn: AsyncConnection, community_id: int, uris: list[str]) -
     if not uris:
         return {}
     rows = await conn.execute(
-        sa.select(t.posts.c.id, t.posts.c.uri, t.posts.c.author_id, t.posts.c.created_at, t.posts.c.extra)
-        .where(t.posts.c.uri.in_(uris), t.posts.c.community_id == community_id, t.posts.c.deleted_at.is_(None))
-    )  # fmt: skip
+        sa.select(
+            t.posts.c.id, t.posts.c.uri, t.posts.c.author_id, t.posts.c.created_at, t.posts.c.extra
+        ).where(
+            t.posts.c.uri.in_(uris),
+            t.posts.c.community_id == community_id,
+            t.posts.c.deleted_at.is_(None),
+        )
+    )
     return {r.uri: r for r in rows}
 
 
-async def _store_process(conn: AsyncConnection, community: sa.Row, proposals: list[dict[str, Any]],
-                         decisions: list[dict[str, Any]]) -> None:  # fmt: skip
+async def _store_process(
+    conn: AsyncConnection,
+    community: sa.Row,
+    proposals: list[dict[str, Any]],
+    decisions: list[dict[str, Any]],
+) -> None:
     """Upsert our index of the remote community's decisions and proposals (matched by their posts); a
     decision that opens asks our members to take part (``koers.decision_opened``, as at home)."""
     community_id = community.id
-    posts = await _post_ids(conn, community_id, [p["id"] for p in proposals] + [d["id"] for d in decisions])
+    posts = await _post_ids(
+        conn, community_id, [p["id"] for p in proposals] + [d["id"] for d in decisions]
+    )
     decision_of: dict[str, int] = {}
     pd = t.purpose_decisions
     for d in decisions:
@@ -171,15 +217,32 @@ async def _store_process(conn: AsyncConnection, community: sa.Row, proposals: li
         if post is None or method not in METHODS:
             continue
         result = koers(d, "result") if koers(d, "result") in RESULTS else None
-        values = {"method": method, "opened_at": _when(d.get("published")) or clock.now(), "closed_at": _when(d.get("endTime")),
-                  "result": result}  # fmt: skip
-        found = (await conn.execute(sa.select(pd.c.id).where(pd.c.community_id == community_id, pd.c.post_id == post.id))).scalar()
+        values = {
+            "method": method,
+            "opened_at": _when(d.get("published")) or clock.now(),
+            "closed_at": _when(d.get("endTime")),
+            "result": result,
+        }
+        found = (
+            await conn.execute(
+                sa.select(pd.c.id).where(pd.c.community_id == community_id, pd.c.post_id == post.id)
+            )
+        ).scalar()
         if found is None:
-            res = await conn.execute(pd.insert().values(community_id=community_id, post_id=post.id, counts={}, **values))
+            res = await conn.execute(
+                pd.insert().values(community_id=community_id, post_id=post.id, counts={}, **values)
+            )
             found = int(res.inserted_primary_key[0])
             if values["closed_at"] is None:
-                await purpose.notify_members(conn, community.actor_id, "koers.decision_opened", from_actor_id=post.author_id,
-                                             post_id=post.id, community_id=community_id, extra={"decision_id": found})  # fmt: skip
+                await purpose.notify_members(
+                    conn,
+                    community.actor_id,
+                    "koers.decision_opened",
+                    from_actor_id=post.author_id,
+                    post_id=post.id,
+                    community_id=community_id,
+                    extra={"decision_id": found},
+                )
         else:
             await conn.execute(pd.update().where(pd.c.id == found).values(**values))
         for uri in ids(koers(d, "proposals")):
@@ -192,15 +255,24 @@ async def _store_process(conn: AsyncConnection, community: sa.Row, proposals: li
         decision_id = decision_of.get(p["id"])
         exists = (await conn.execute(sa.select(pp.c.id).where(pp.c.post_id == post.id))).scalar()
         if exists is not None:
-            await conn.execute(pp.update().where(pp.c.id == exists).values(state=state, decision_id=decision_id))
+            await conn.execute(
+                pp.update().where(pp.c.id == exists).values(state=state, decision_id=decision_id)
+            )
             continue
         # The text is the author's own (their post's koers:proposal), not what the index document says.
         body = (post.extra or {}).get("proposal")
         if not isinstance(body, dict) or not str(body.get("text", "")).strip():
             continue
         base = koers(p, "version")
-        new_id = await insert_index_row(conn, post, community_id, str(body["text"]), str(body.get("reason", "")),
-                                        base if isinstance(base, int) and 0 <= base < 2**31 else 0, state)  # fmt: skip
+        new_id = await insert_index_row(
+            conn,
+            post,
+            community_id,
+            str(body["text"]),
+            str(body.get("reason", "")),
+            base if isinstance(base, int) and 0 <= base < 2**31 else 0,
+            state,
+        )
         await conn.execute(pp.update().where(pp.c.id == new_id).values(decision_id=decision_id))
 
 
@@ -216,10 +288,11 @@ async def group_updated(app: web.Application, group_actor_id: int, obj: Any = No
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(
-                sa.select(t.communities.c.id, t.actors.c.uri).join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+                sa.select(t.communities.c.id, t.actors.c.uri)
+                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
                 .where(t.communities.c.actor_id == group_actor_id, t.communities.c.local.is_(False))
             )
-        ).first()  # fmt: skip
+        ).first()
     if row is None:
         return
     signers = await local_members_of_group(app, row.uri)
@@ -229,4 +302,9 @@ async def group_updated(app: web.Application, group_actor_id: int, obj: Any = No
     if doc is None or doc.get("id") != row.uri:
         log.info("the Group %s could not be refetched after its Update", row.uri)
         return
-    await sync_purpose(app, SyncTarget(community_id=int(row.id), group_actor_id=group_actor_id, group=doc, signers=signers))
+    await sync_purpose(
+        app,
+        SyncTarget(
+            community_id=int(row.id), group_actor_id=group_actor_id, group=doc, signers=signers
+        ),
+    )

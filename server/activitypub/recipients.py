@@ -15,19 +15,31 @@ from server.storage import schema as t
 from server.visibility import Audience
 
 
-async def remote_followers(conn: AsyncConnection, target_id: int, *, partner_hosts_only: bool = False) -> list[int]:
+async def remote_followers(
+    conn: AsyncConnection, target_id: int, *, partner_hosts_only: bool = False
+) -> list[int]:
     """Accepted remote followers of an actor (optionally only those on active partner hosts)."""
     q = (
         sa.select(t.actors.c.id)
         .join(t.follows, t.follows.c.follower_id == t.actors.c.id)
-        .where(t.follows.c.target_id == target_id, t.follows.c.state == "accepted", t.actors.c.domain.is_not(None))
+        .where(
+            t.follows.c.target_id == target_id,
+            t.follows.c.state == "accepted",
+            t.actors.c.domain.is_not(None),
+        )
     )
     if partner_hosts_only:
-        q = q.where(t.actors.c.domain.in_(sa.select(t.partners.c.domain).where(t.partners.c.state == "active")))
+        q = q.where(
+            t.actors.c.domain.in_(
+                sa.select(t.partners.c.domain).where(t.partners.c.state == "active")
+            )
+        )
     return [r[0] for r in await conn.execute(q)]
 
 
-async def remote_mentioned(conn: AsyncConnection, post_id: int, *, partner_hosts_only: bool = False) -> list[int]:
+async def remote_mentioned(
+    conn: AsyncConnection, post_id: int, *, partner_hosts_only: bool = False
+) -> list[int]:
     """Remote actors mentioned in a post."""
     q = (
         sa.select(t.actors.c.id)
@@ -35,7 +47,11 @@ async def remote_mentioned(conn: AsyncConnection, post_id: int, *, partner_hosts
         .where(t.post_mentions.c.post_id == post_id, t.actors.c.domain.is_not(None))
     )
     if partner_hosts_only:
-        q = q.where(t.actors.c.domain.in_(sa.select(t.partners.c.domain).where(t.partners.c.state == "active")))
+        q = q.where(
+            t.actors.c.domain.in_(
+                sa.select(t.partners.c.domain).where(t.partners.c.state == "active")
+            )
+        )
     return [r[0] for r in await conn.execute(q)]
 
 
@@ -45,10 +61,11 @@ async def _remote_parent_author(conn: AsyncConnection, post: sa.Row) -> list[int
         return []
     row = (
         await conn.execute(
-            sa.select(t.actors.c.id).join(t.posts, t.posts.c.author_id == t.actors.c.id)
+            sa.select(t.actors.c.id)
+            .join(t.posts, t.posts.c.author_id == t.actors.c.id)
             .where(t.posts.c.id == post.in_reply_to_id, t.actors.c.domain.is_not(None))
         )
-    ).first()  # fmt: skip
+    ).first()
     return [row[0]] if row else []
 
 
@@ -61,7 +78,9 @@ async def post_recipients(conn: AsyncConnection, post: sa.Row) -> list[str]:
         return await inboxes_for(conn, await remote_mentioned(conn, post.id))
     if audience is Audience.PARTNERS:
         actors = await remote_followers(conn, post.author_id, partner_hosts_only=True)
-        return await inboxes_for(conn, actors + await remote_mentioned(conn, post.id, partner_hosts_only=True))
+        return await inboxes_for(
+            conn, actors + await remote_mentioned(conn, post.id, partner_hosts_only=True)
+        )
     actors = await remote_mentioned(conn, post.id)
     actors += await _remote_parent_author(conn, post)
     group = await community_actor(conn, post.community_id)
@@ -75,7 +94,9 @@ async def post_recipients(conn: AsyncConnection, post: sa.Row) -> list[str]:
     return await inboxes_for(conn, actors)
 
 
-async def group_recipients(conn: AsyncConnection, post: sa.Row, *, exclude_actor: int | None = None) -> tuple[sa.Row, list[str]] | None:
+async def group_recipients(
+    conn: AsyncConnection, post: sa.Row, *, exclude_actor: int | None = None
+) -> tuple[sa.Row, list[str]] | None:
     """A LOCAL community's Group and its remote members' inboxes, for the Group's Announce."""
     group = await community_actor(conn, post.community_id)
     if group is None or group.domain is not None:

@@ -20,7 +20,12 @@ from federation.errors import Ignore
 from server import clock
 from server.activitypub import convert
 from server.activitypub.event_federation import event_fields
-from server.activitypub.incoming_common import ctx_of, ensure_remote_community, fetch_object, the_actor
+from server.activitypub.incoming_common import (
+    ctx_of,
+    ensure_remote_community,
+    fetch_object,
+    the_actor,
+)
 from server.activitypub.vocab import PUBLIC, first_id, ids, same_origin, type_of
 from server.context import Context
 from server.events import Event as DomainEvent
@@ -38,20 +43,34 @@ def _audience(doc: dict[str, Any]) -> str:
     return "community"
 
 
-async def store_remote_event(conn: AsyncConnection, doc: dict[str, Any], sender_id: int) -> int | None:
+async def store_remote_event(
+    conn: AsyncConnection, doc: dict[str, Any], sender_id: int
+) -> int | None:
     """Insert or refresh the event row of a remote ``Event`` sent by (or for) a known Group."""
     sender = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == sender_id))).one()
     named = {first_id(doc.get("audience")), *ids(doc.get("attributedTo"))}
     if sender.kind != "group" or sender.domain is None or sender.uri not in named:
         return None
     fields = event_fields(doc)
-    if not fields["title"] or fields["starts_at"] is None or not same_origin(doc.get("id"), sender.uri):
+    if (
+        not fields["title"]
+        or fields["starts_at"] is None
+        or not same_origin(doc.get("id"), sender.uri)
+    ):
         return None
     community_id = await ensure_remote_community(conn, sender)
     now = clock.now()
-    values = {**fields, "online_url": fields["online_url"] or "", "audience": _audience(doc),
-              "description_html": "", "community_id": community_id, "updated_at": now}  # fmt: skip
-    found = (await conn.execute(sa.select(t.events.c.id).where(t.events.c.uri == doc["id"]))).scalar()
+    values = {
+        **fields,
+        "online_url": fields["online_url"] or "",
+        "audience": _audience(doc),
+        "description_html": "",
+        "community_id": community_id,
+        "updated_at": now,
+    }
+    found = (
+        await conn.execute(sa.select(t.events.c.id).where(t.events.c.uri == doc["id"]))
+    ).scalar()
     if found is not None:
         await conn.execute(t.events.update().where(t.events.c.id == found).values(**values))
         return int(found)
@@ -81,22 +100,33 @@ def wrap_answer(previous: Handler, kind: str) -> Handler:
         join_id = first_id(activity.get("object"))
         async with ctx_of(app).db.read() as conn:
             row = (
-                await conn.execute(sa.select(t.event_participants).where(t.event_participants.c.uri == join_id))
-            ).first() if join_id else None  # fmt: skip
+                (
+                    await conn.execute(
+                        sa.select(t.event_participants).where(t.event_participants.c.uri == join_id)
+                    )
+                ).first()
+                if join_id
+                else None
+            )
         if row is None:
             return await previous(app, activity, signer_id)
         actor_id = await the_actor(app, activity, signer_id)
         async with ctx_of(app).db.write() as conn:
             group = (
                 await conn.execute(
-                    sa.select(t.communities.c.actor_id).join(t.events, t.events.c.community_id == t.communities.c.id)
+                    sa.select(t.communities.c.actor_id)
+                    .join(t.events, t.events.c.community_id == t.communities.c.id)
                     .where(t.events.c.id == row.event_id)
                 )
-            ).scalar()  # fmt: skip
+            ).scalar()
             if group != actor_id:
                 raise Ignore("actor_mismatch", "only the event's community answers a Join")
             state = "joined" if kind == "Accept" else "rejected"
-            await conn.execute(t.event_participants.update().where(t.event_participants.c.id == row.id).values(state=state))
+            await conn.execute(
+                t.event_participants.update()
+                .where(t.event_participants.c.id == row.id)
+                .values(state=state)
+            )
 
     return handle
 
@@ -110,7 +140,7 @@ async def _remote_event(conn: AsyncConnection, event_id: int) -> tuple[sa.Row, s
             .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
             .where(t.events.c.id == event_id, t.actors.c.domain.is_not(None))
         )
-    ).first()  # fmt: skip
+    ).first()
     return found
 
 
@@ -126,19 +156,28 @@ class RemoteRsvpOutbox:
 
     async def _send(self, conn: AsyncConnection, event: DomainEvent, kind: str) -> None:
         found = await _remote_event(conn, event.data["event_id"])
-        actor = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == event.data["actor_id"]))).one()
+        actor = (
+            await conn.execute(sa.select(t.actors).where(t.actors.c.id == event.data["actor_id"]))
+        ).one()
         if found is None or actor.domain is not None:
             return
         stamp = int(clock.now().timestamp() * 1000)
         activity_id = f"{actor.uri}#{kind.lower()}s/{event.data['event_id']}/{stamp}"
         if kind == "Join":
             await conn.execute(
-                t.event_participants.update().where(
-                    t.event_participants.c.event_id == event.data["event_id"], t.event_participants.c.actor_id == actor.id
-                ).values(uri=activity_id)
-            )  # fmt: skip
-        doc = convert.activity(self.ctx.base, kind, id=activity_id, actor=actor.uri, object=found.uri)
-        await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [found.group_id]))
+                t.event_participants.update()
+                .where(
+                    t.event_participants.c.event_id == event.data["event_id"],
+                    t.event_participants.c.actor_id == actor.id,
+                )
+                .values(uri=activity_id)
+            )
+        doc = convert.activity(
+            self.ctx.base, kind, id=activity_id, actor=actor.uri, object=found.uri
+        )
+        await enqueue(
+            conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [found.group_id])
+        )
 
     async def joined(self, conn: AsyncConnection, event: DomainEvent) -> None:
         await self._send(conn, event, "Join")

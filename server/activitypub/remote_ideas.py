@@ -37,7 +37,12 @@ from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 Handler = Any
-OUTCOMES = {"roadmap": "promoted", "proposal": "promoted", "merged": "merged", "declined": "declined"}
+OUTCOMES = {
+    "roadmap": "promoted",
+    "proposal": "promoted",
+    "merged": "merged",
+    "declined": "declined",
+}
 
 
 async def _post_uri(conn: AsyncConnection, post_id: int | None) -> str | None:
@@ -49,13 +54,26 @@ async def _post_uri(conn: AsyncConnection, post_id: int | None) -> str | None:
 async def _target(conn: AsyncConnection, idea: sa.Row, outcome: str) -> str | None:
     """The id of what the idea became (an item, a proposal's post, the idea it was merged into)."""
     if outcome == "roadmap":
-        return (await conn.execute(sa.select(t.roadmap_items.c.uri).where(t.roadmap_items.c.id == idea.promoted_to_id))).scalar()
+        return (
+            await conn.execute(
+                sa.select(t.roadmap_items.c.uri).where(t.roadmap_items.c.id == idea.promoted_to_id)
+            )
+        ).scalar()
     if outcome == "proposal":
-        post_id = (await conn.execute(
-            sa.select(t.purpose_proposals.c.post_id).where(t.purpose_proposals.c.id == idea.promoted_to_id))).scalar()  # fmt: skip
+        post_id = (
+            await conn.execute(
+                sa.select(t.purpose_proposals.c.post_id).where(
+                    t.purpose_proposals.c.id == idea.promoted_to_id
+                )
+            )
+        ).scalar()
         return await _post_uri(conn, post_id)
     if outcome == "merged":
-        kept = (await conn.execute(sa.select(t.ideas.c.post_id).where(t.ideas.c.id == idea.merged_into_id))).scalar()
+        kept = (
+            await conn.execute(
+                sa.select(t.ideas.c.post_id).where(t.ideas.c.id == idea.merged_into_id)
+            )
+        ).scalar()
         return await _post_uri(conn, kept)
     return None
 
@@ -74,22 +92,38 @@ class IdeaOutcomeOutbox:
 
     async def decided(self, conn: AsyncConnection, event: Event) -> None:
         """Send ``Add`` (with ``koers:outcome``) of the idea's post to its remote author."""
-        idea = (await conn.execute(sa.select(t.ideas).where(t.ideas.c.id == event.data["idea_id"]))).first()
+        idea = (
+            await conn.execute(sa.select(t.ideas).where(t.ideas.c.id == event.data["idea_id"]))
+        ).first()
         if idea is None:
             return
         author = await actor_row(conn, idea.author_id)
         post_uri = await _post_uri(conn, idea.post_id)
         if author.domain is None or post_uri is None:
             return
-        outcome = event.data.get("target_kind") or ("merged" if event.kind == "idea.merged" else "declined")
-        group = (await conn.execute(
-            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .where(t.communities.c.id == idea.community_id))).one()  # fmt: skip
+        outcome = event.data.get("target_kind") or (
+            "merged" if event.kind == "idea.merged" else "declined"
+        )
+        group = (
+            await conn.execute(
+                sa.select(t.actors)
+                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+                .where(t.communities.c.id == idea.community_id)
+            )
+        ).one()
         doc = convert.activity(
-            self.ctx.base, "Add", id=f"{group.uri}#ideas/{idea.id}/{outcome}", actor=group.uri, object=post_uri,
-            target=await _target(conn, idea, outcome) or group.uri, to=[author.uri], **{"koers:outcome": outcome},
-        )  # fmt: skip
-        await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [author.id]))
+            self.ctx.base,
+            "Add",
+            id=f"{group.uri}#ideas/{idea.id}/{outcome}",
+            actor=group.uri,
+            object=post_uri,
+            target=await _target(conn, idea, outcome) or group.uri,
+            to=[author.uri],
+            **{"koers:outcome": outcome},
+        )
+        await enqueue(
+            conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [author.id])
+        )
 
 
 def wrap_add(previous: Handler) -> Handler:
@@ -103,18 +137,28 @@ def wrap_add(previous: Handler) -> Handler:
         async with ctx_of(app).db.write() as conn:
             idea = (
                 await conn.execute(
-                    sa.select(t.ideas.c.id).join(t.posts, t.posts.c.id == t.ideas.c.post_id)
+                    sa.select(t.ideas.c.id)
+                    .join(t.posts, t.posts.c.id == t.ideas.c.post_id)
                     .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
-                    .where(t.posts.c.uri == first_id(activity.get("object")), t.posts.c.local.is_(True),
-                           t.communities.c.actor_id == actor_id, t.communities.c.local.is_(False))
+                    .where(
+                        t.posts.c.uri == first_id(activity.get("object")),
+                        t.posts.c.local.is_(True),
+                        t.communities.c.actor_id == actor_id,
+                        t.communities.c.local.is_(False),
+                    )
                 )
-            ).scalar()  # fmt: skip
+            ).scalar()
             if idea is None:
                 raise Ignore("unknown_idea", "no idea of ours in that community")
             values: dict[str, Any] = {"status": OUTCOMES[outcome], "updated_at": clock.now()}
             if outcome == "roadmap":
-                item = (await conn.execute(
-                    sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == first_id(activity.get("target"))))).scalar()  # fmt: skip
+                item = (
+                    await conn.execute(
+                        sa.select(t.roadmap_items.c.id).where(
+                            t.roadmap_items.c.uri == first_id(activity.get("target"))
+                        )
+                    )
+                ).scalar()
                 values |= {"promoted_kind": "roadmap", "promoted_to_id": item}
             elif outcome == "proposal":
                 values["promoted_kind"] = "proposal"
@@ -138,22 +182,40 @@ class RemoteIdeaLikes:
     async def _send(self, conn: AsyncConnection, event: Event, undo: bool) -> None:
         found = (
             await conn.execute(
-                sa.select(t.posts.c.uri, t.actors.c.id.label("group_id"), t.actors.c.uri.label("group_uri"))
+                sa.select(
+                    t.posts.c.uri,
+                    t.actors.c.id.label("group_id"),
+                    t.actors.c.uri.label("group_uri"),
+                )
                 .join(t.ideas, t.ideas.c.post_id == t.posts.c.id)
                 .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
                 .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .where(t.posts.c.id == event.data["post_id"], t.posts.c.local.is_(True), t.actors.c.domain.is_not(None))
+                .where(
+                    t.posts.c.id == event.data["post_id"],
+                    t.posts.c.local.is_(True),
+                    t.actors.c.domain.is_not(None),
+                )
             )
-        ).first()  # fmt: skip
+        ).first()
         actor = await actor_row(conn, event.data["actor_id"])
         if found is None or actor.domain is not None:
             return
         stamp = int(clock.now().timestamp() * 1000)
-        doc = convert.activity(self.ctx.base, "Like", id=f"{actor.uri}#likes/{event.data['post_id']}/{stamp}",
-                               actor=actor.uri, object=found.uri, to=[found.group_uri])  # fmt: skip
+        doc = convert.activity(
+            self.ctx.base,
+            "Like",
+            id=f"{actor.uri}#likes/{event.data['post_id']}/{stamp}",
+            actor=actor.uri,
+            object=found.uri,
+            to=[found.group_uri],
+        )
         if undo:
-            doc = convert.undo(self.ctx.base, activity_id=f"{doc['id']}/undo", actor=actor.uri, inner=doc)
-        await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [found.group_id]))
+            doc = convert.undo(
+                self.ctx.base, activity_id=f"{doc['id']}/undo", actor=actor.uri, inner=doc
+            )
+        await enqueue(
+            conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [found.group_id])
+        )
 
     async def liked(self, conn: AsyncConnection, event: Event) -> None:
         await self._send(conn, event, undo=False)

@@ -62,21 +62,38 @@ async def requests_collection(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         if not await communities.is_manager(conn, community_id, viewer.actor_id):
             raise web.HTTPNotFound()
-        group = (await conn.execute(sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                                    .where(t.communities.c.id == community_id))).one()  # fmt: skip
+        group = (
+            await conn.execute(
+                sa.select(t.actors)
+                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+                .where(t.communities.c.id == community_id)
+            )
+        ).one()
         rows = await conn.execute(
-            sa.select(t.follows.c.uri, t.follows.c.created_at, t.actors.c.uri.label("actor"),
-                      t.actors.c.display_name, t.actors.c.username, t.actors.c.domain)
+            sa.select(
+                t.follows.c.uri,
+                t.follows.c.created_at,
+                t.actors.c.uri.label("actor"),
+                t.actors.c.display_name,
+                t.actors.c.username,
+                t.actors.c.domain,
+            )
             .join(t.actors, t.actors.c.id == t.follows.c.follower_id)
-            .where(t.follows.c.target_id == group.id, t.follows.c.state == "pending").order_by(t.follows.c.id)
+            .where(t.follows.c.target_id == group.id, t.follows.c.state == "pending")
+            .order_by(t.follows.c.id)
             .limit(MAX_REQUESTS)
-        )  # fmt: skip
+        )
         items = [
-            {"type": "Follow", "id": r.uri or f"{r.actor}#join/{group.username}", "actor": r.actor, "object": group.uri,
-             "published": clock.iso(r.created_at),
-             "name": f"{r.display_name or r.username} (@{r.username}@{r.domain or ctx.settings.domain})"}
+            {
+                "type": "Follow",
+                "id": r.uri or f"{r.actor}#join/{group.username}",
+                "actor": r.actor,
+                "object": group.uri,
+                "published": clock.iso(r.created_at),
+                "name": f"{r.display_name or r.username} (@{r.username}@{r.domain or ctx.settings.domain})",
+            }
             for r in rows
-        ]  # fmt: skip
+        ]
     return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
 
 
@@ -92,7 +109,11 @@ async def insights_document(request: web.Request) -> web.Response:
     community_id = await _community_id(request, request.match_info["handle"])
     viewer = await viewer_of(request)
     raw = request.query.get("weeks", "")
-    weeks = int(raw) if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= insights.MAX_WEEKS else insights.DEFAULT_WEEKS
+    weeks = (
+        int(raw)
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= insights.MAX_WEEKS
+        else insights.DEFAULT_WEEKS
+    )
     async with ctx.db.read() as conn:
         if not await communities.is_manager(conn, community_id, viewer.actor_id):
             raise web.HTTPNotFound()
@@ -110,17 +131,23 @@ async def _follow_named(conn: AsyncConnection, inner: Any) -> tuple[int, int] | 
     if isinstance(inner, dict) and type_of(inner) == "Follow":
         follower = await actor_by_uri(conn, first_id(inner.get("actor")))
         group = await actor_by_uri(conn, first_id(inner.get("object")))
-        if follower is not None and group is not None and group.kind == "group" and group.domain is None:
+        if (
+            follower is not None
+            and group is not None
+            and group.kind == "group"
+            and group.domain is None
+        ):
             return int(follower.id), int(group.id)
     uri = first_id(inner)
     if not uri:
         return None
     row = (
         await conn.execute(
-            sa.select(t.follows.c.follower_id, t.follows.c.target_id).join(t.actors, t.actors.c.id == t.follows.c.target_id)
+            sa.select(t.follows.c.follower_id, t.follows.c.target_id)
+            .join(t.actors, t.actors.c.id == t.follows.c.target_id)
             .where(t.follows.c.uri == uri, t.actors.c.kind == "group", t.actors.c.domain.is_(None))
         )
-    ).first()  # fmt: skip
+    ).first()
     return (int(row.follower_id), int(row.target_id)) if row else None
 
 
@@ -130,7 +157,11 @@ def _answer(previous: Handler, kind: str) -> Handler:
             named = await _follow_named(conn, activity.get("object"))
             community = None
             if named is not None:
-                community = (await conn.execute(sa.select(t.communities).where(t.communities.c.actor_id == named[1]))).first()
+                community = (
+                    await conn.execute(
+                        sa.select(t.communities).where(t.communities.c.actor_id == named[1])
+                    )
+                ).first()
         if named is None or community is None:
             return await previous(app, activity, signer_id)
         manager_id = await the_actor(app, activity, signer_id)
@@ -155,7 +186,7 @@ def _update(previous: Handler) -> Handler:
                         .join(t.communities, t.communities.c.id == t.roadmap_items.c.community_id)
                         .where(t.roadmap_items.c.uri == uri, t.communities.c.local.is_(True))
                     )
-                ).first()  # fmt: skip
+                ).first()
         if item is None:
             return await previous(app, activity, signer_id)
         manager_id = await the_actor(app, activity, signer_id)
@@ -163,7 +194,9 @@ def _update(previous: Handler) -> Handler:
             return
         note = activity.get("summary") if isinstance(activity.get("summary"), str) else ""
         try:
-            await roadmap.change_status(ctx_of(app), manager_id, int(item.id), status, note[: roadmap.MAX_NOTE])
+            await roadmap.change_status(
+                ctx_of(app), manager_id, int(item.id), status, note[: roadmap.MAX_NOTE]
+            )
         except (Forbidden, NotFound, ValidationError) as exc:
             raise Ignore("not_allowed", exc.message) from None
 
@@ -173,50 +206,88 @@ def _update(previous: Handler) -> Handler:
 # --- on the manager's instance (B) ---------------------------------------------------------------
 
 
-async def _manager_and_group(conn: AsyncConnection, manager_id: int, community_id: int) -> tuple[sa.Row, sa.Row]:
-    community = (await conn.execute(sa.select(t.communities).where(t.communities.c.id == community_id))).first()
+async def _manager_and_group(
+    conn: AsyncConnection, manager_id: int, community_id: int
+) -> tuple[sa.Row, sa.Row]:
+    community = (
+        await conn.execute(sa.select(t.communities).where(t.communities.c.id == community_id))
+    ).first()
     if community is None or community.local:
         raise NotFound("no such community on another instance")
     if not await communities.is_manager(conn, community_id, manager_id):
         raise Forbidden("only the community's managers can do this")
     manager = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == manager_id))).one()
-    group = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == community.actor_id))).one()
+    group = (
+        await conn.execute(sa.select(t.actors).where(t.actors.c.id == community.actor_id))
+    ).one()
     return manager, group
 
 
-async def send_join_decision(ctx: Context, manager_id: int, community_id: int, follow: dict[str, Any], *,
-                             accept: bool) -> None:  # fmt: skip
+async def send_join_decision(
+    ctx: Context, manager_id: int, community_id: int, follow: dict[str, Any], *, accept: bool
+) -> None:
     """Approve or decline a join request (a ``Follow`` from the requests collection) of a remote community."""
     if not isinstance(follow.get("actor"), str) or not isinstance(follow.get("id"), str):
         raise ValidationError("that request could not be read", field="request")
     kind = "Accept" if accept else "Reject"
     async with ctx.db.write() as conn:
         manager, group = await _manager_and_group(conn, manager_id, community_id)
-        inner = {"id": follow["id"], "type": "Follow", "actor": follow["actor"], "object": group.uri}
+        inner = {
+            "id": follow["id"],
+            "type": "Follow",
+            "actor": follow["actor"],
+            "object": group.uri,
+        }
         stamp = int(clock.now().timestamp() * 1000)
-        doc = convert.activity(ctx.base, kind, id=f"{manager.uri}#join-decisions/{stamp}", actor=manager.uri,
-                               object=inner, to=[group.uri])  # fmt: skip
-        await enqueue(conn, activity=doc, actor_id=manager.id, inboxes=await inboxes_for(conn, [group.id]))
+        doc = convert.activity(
+            ctx.base,
+            kind,
+            id=f"{manager.uri}#join-decisions/{stamp}",
+            actor=manager.uri,
+            object=inner,
+            to=[group.uri],
+        )
+        await enqueue(
+            conn, activity=doc, actor_id=manager.id, inboxes=await inboxes_for(conn, [group.id])
+        )
 
 
-async def send_item_status(ctx: Context, manager_id: int, community_id: int, item_id: int, status: str,
-                           note: str = "") -> None:  # fmt: skip
+async def send_item_status(
+    ctx: Context, manager_id: int, community_id: int, item_id: int, status: str, note: str = ""
+) -> None:
     """Move a remote community's roadmap item to ``status`` (its home applies it and tells everyone)."""
     if status not in roadmap.STATUSES:
-        raise ValidationError("status: choose one of " + ", ".join(roadmap.STATUSES), field="status")
+        raise ValidationError(
+            "status: choose one of " + ", ".join(roadmap.STATUSES), field="status"
+        )
     if len(note) > roadmap.MAX_NOTE:
         raise ValidationError(f"note: at most {roadmap.MAX_NOTE} characters", field="note")
     async with ctx.db.write() as conn:
         manager, group = await _manager_and_group(conn, manager_id, community_id)
-        item = (await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item_id,
-                                                                    t.roadmap_items.c.community_id == community_id))).first()  # fmt: skip
+        item = (
+            await conn.execute(
+                sa.select(t.roadmap_items).where(
+                    t.roadmap_items.c.id == item_id, t.roadmap_items.c.community_id == community_id
+                )
+            )
+        ).first()
         if item is None or not item.uri:
             raise NotFound("no such roadmap item")
         stamp = int(clock.now().timestamp() * 1000)
         # The item is the home's object: it is named by id; the new status travels on the activity.
-        doc = convert.activity(ctx.base, "Update", id=f"{manager.uri}#roadmap-status/{stamp}", actor=manager.uri,
-                               object=item.uri, to=[group.uri], summary=note.strip(), **{"koers:status": status})  # fmt: skip
-        await enqueue(conn, activity=doc, actor_id=manager.id, inboxes=await inboxes_for(conn, [group.id]))
+        doc = convert.activity(
+            ctx.base,
+            "Update",
+            id=f"{manager.uri}#roadmap-status/{stamp}",
+            actor=manager.uri,
+            object=item.uri,
+            to=[group.uri],
+            summary=note.strip(),
+            **{"koers:status": status},
+        )
+        await enqueue(
+            conn, activity=doc, actor_id=manager.id, inboxes=await inboxes_for(conn, [group.id])
+        )
 
 
 async def sync_managers(app: web.Application, target: remote_sync.SyncTarget) -> None:
@@ -224,7 +295,10 @@ async def sync_managers(app: web.Application, target: remote_sync.SyncTarget) ->
     Koers publishes it, or a moderators collection, as Lemmy does). Nothing changes when unreadable."""
     listed = target.group.get("attributedTo")
     if isinstance(listed, str):
-        listed = remote_sync.collection_items(await remote_sync.fetch_as(app, listed, target.signers)) or None
+        listed = (
+            remote_sync.collection_items(await remote_sync.fetch_as(app, listed, target.signers))
+            or None
+        )
     if not isinstance(listed, list):
         return
     ids: list[int] = []
@@ -233,12 +307,21 @@ async def sync_managers(app: web.Application, target: remote_sync.SyncTarget) ->
             try:
                 ids.append(await resolve(app, uri))
             except Ignore as exc:
-                log.info("manager %s of community %s not resolved: %s", uri, target.community_id, exc)
+                log.info(
+                    "manager %s of community %s not resolved: %s", uri, target.community_id, exc
+                )
     async with ctx_of(app).db.write() as conn:
-        await conn.execute(t.community_managers.delete().where(t.community_managers.c.community_id == target.community_id))
+        await conn.execute(
+            t.community_managers.delete().where(
+                t.community_managers.c.community_id == target.community_id
+            )
+        )
         for actor_id in dict.fromkeys(ids):
-            await conn.execute(t.community_managers.insert().values(community_id=target.community_id, actor_id=actor_id,
-                                                                    created_at=clock.now()))  # fmt: skip
+            await conn.execute(
+                t.community_managers.insert().values(
+                    community_id=target.community_id, actor_id=actor_id, created_at=clock.now()
+                )
+            )
 
 
 def install(app: web.Application) -> None:
@@ -249,4 +332,3 @@ def install(app: web.Application) -> None:
     handlers.register("Update", _update(handlers.get("Update")))
     app.router.add_routes(routes)
     remote_sync.register(sync_managers)
-

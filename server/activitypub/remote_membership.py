@@ -24,7 +24,9 @@ from server.visibility import Viewer
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 50  # members collections are paged by 20 at most on Koers; 1000 members is plenty here
-ANSWER_TTL = 60.0  # seconds a "yes, a member" of the Group is reused (a relay makes several fetches at once)
+ANSWER_TTL = (
+    60.0  # seconds a "yes, a member" of the Group is reused (a relay makes several fetches at once)
+)
 MAX_ANSWERS = 1000
 _answers: OrderedDict[tuple[str, str], tuple[float, bool]] = OrderedDict()
 
@@ -85,23 +87,46 @@ async def member_of_remote_community(app: web.Application, post: sa.Row, viewer:
     True only when the post's community is remote, the author has not blocked the viewer, and the
     Group lists the viewer among its members. Network I/O: call it outside any transaction.
     """
-    if post.audience != "community" or post.community_id is None or viewer.anonymous or viewer.local:
+    if (
+        post.audience != "community"
+        or post.community_id is None
+        or viewer.anonymous
+        or viewer.local
+    ):
         return False
     async with app[CTX].db.read() as conn:
-        group = (await conn.execute(
-            sa.select(t.actors.c.domain, t.actors.c.followers_url)
-            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .where(t.communities.c.id == post.community_id))).first()  # fmt: skip
-        viewer_uri = (await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == viewer.actor_id))).scalar()
-        blocked = (await conn.execute(sa.select(t.blocks.c.id).where(
-            t.blocks.c.actor_id == post.author_id, t.blocks.c.target_id == viewer.actor_id))).first()  # fmt: skip
-    if group is None or group.domain is None or not group.followers_url or viewer_uri is None or blocked:
+        group = (
+            await conn.execute(
+                sa.select(t.actors.c.domain, t.actors.c.followers_url)
+                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+                .where(t.communities.c.id == post.community_id)
+            )
+        ).first()
+        viewer_uri = (
+            await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == viewer.actor_id))
+        ).scalar()
+        blocked = (
+            await conn.execute(
+                sa.select(t.blocks.c.id).where(
+                    t.blocks.c.actor_id == post.author_id, t.blocks.c.target_id == viewer.actor_id
+                )
+            )
+        ).first()
+    if (
+        group is None
+        or group.domain is None
+        or not group.followers_url
+        or viewer_uri is None
+        or blocked
+    ):
         return False
     key = (group.followers_url, viewer_uri)
     if (known := _remembered(key)) is not None:
         return known
     try:
-        return _remember(key, await _in_collection(app, group.followers_url, viewer_uri, post.author_id))
+        return _remember(
+            key, await _in_collection(app, group.followers_url, viewer_uri, post.author_id)
+        )
     except FederationError as exc:
         log.info("members of %s could not be checked: %s", group.followers_url, exc)
         return False

@@ -71,7 +71,9 @@ async def fetch_as(app: web.Application, url: Any, signers: Sequence[int]) -> di
             doc = await fetch_signed(app, url, as_actor=signer, refresh=True)
         except FederationError as exc:
             log.info("fetching %s as %s failed: %s", url, signer or "the instance", exc)
-            if exc.reason in UNREACHABLE:  # nobody would get an answer: do not wait it out once per signer
+            if (
+                exc.reason in UNREACHABLE
+            ):  # nobody would get an answer: do not wait it out once per signer
                 return None
             continue
         return doc if isinstance(doc, dict) else None
@@ -97,10 +99,11 @@ async def sync_community(app: web.Application, community_id: int) -> SyncReport:
     async with ctx_of(app).db.read() as conn:
         group = (
             await conn.execute(
-                sa.select(t.actors.c.id, t.actors.c.uri).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+                sa.select(t.actors.c.id, t.actors.c.uri)
+                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
                 .where(t.communities.c.id == community_id, t.communities.c.local.is_(False))
             )
-        ).first()  # fmt: skip
+        ).first()
     if group is None:
         return report
     signers = await local_members_of_group(app, group.uri)
@@ -108,13 +111,17 @@ async def sync_community(app: web.Application, community_id: int) -> SyncReport:
     if doc is None or doc.get("id") != group.uri:
         report.failed["group"] = "the Group's document could not be fetched"
         return report
-    target = SyncTarget(community_id=community_id, group_actor_id=int(group.id), group=doc, signers=signers)
+    target = SyncTarget(
+        community_id=community_id, group_actor_id=int(group.id), group=doc, signers=signers
+    )
     for syncer in SYNCERS:
         name = getattr(syncer, "__qualname__", repr(syncer))
         try:
             await syncer(app, target)
             report.ran.append(name)
         except Exception as exc:  # noqa: BLE001 - one syncer's failure must not stop the others
-            log.warning("syncing community %s: %s failed: %s", community_id, name, exc, exc_info=True)
+            log.warning(
+                "syncing community %s: %s failed: %s", community_id, name, exc, exc_info=True
+            )
             report.failed[name] = str(exc) or type(exc).__name__
     return report

@@ -45,10 +45,14 @@ async def _roadmap_of(conn: AsyncConnection, base: str, uri: str) -> int | None:
         return None
     return (
         await conn.execute(
-            sa.select(t.communities.c.id).join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-            .where(t.actors.c.username == handle.removesuffix("/roadmap").lower(), t.actors.c.domain.is_(None))
+            sa.select(t.communities.c.id)
+            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+            .where(
+                t.actors.c.username == handle.removesuffix("/roadmap").lower(),
+                t.actors.c.domain.is_(None),
+            )
         )
-    ).scalar()  # fmt: skip
+    ).scalar()
 
 
 async def _items_named(app: web.Application, uri: str | None) -> tuple[list[int], int | None]:
@@ -57,40 +61,50 @@ async def _items_named(app: web.Application, uri: str | None) -> tuple[list[int]
     if not uri:
         return [], None
     async with ctx_of(app).db.read() as conn:
-        found = (await conn.execute(sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == uri))).scalar()
+        found = (
+            await conn.execute(sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == uri))
+        ).scalar()
         if found is not None:
             return [int(found)], None
         community_id = await _roadmap_of(conn, ctx_of(app).base, uri)
         if community_id is None:
             return [], None
         rows = await conn.execute(
-            sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.community_id == community_id,
-                                                  items_listed_for(ANONYMOUS))
-        )  # fmt: skip
+            sa.select(t.roadmap_items.c.id).where(
+                t.roadmap_items.c.community_id == community_id, items_listed_for(ANONYMOUS)
+            )
+        )
         return [int(r[0]) for r in rows], int(community_id)
 
 
 async def _group_of_community(conn: AsyncConnection, community_id: int) -> sa.Row:
     return (
         await conn.execute(
-            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            sa.select(t.actors)
+            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
             .where(t.communities.c.id == community_id)
         )
-    ).one()  # fmt: skip
+    ).one()
 
 
 async def _group_of_item(conn: AsyncConnection, item_id: int) -> sa.Row:
     return (
         await conn.execute(
-            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            sa.select(t.actors)
+            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
             .join(t.roadmap_items, t.roadmap_items.c.community_id == t.communities.c.id)
             .where(t.roadmap_items.c.id == item_id)
         )
-    ).one()  # fmt: skip
+    ).one()
 
 
-async def _follow_items(app: web.Application, activity: dict[str, Any], signer_id: int, items: list[int],
-                        community_id: int | None) -> None:  # fmt: skip
+async def _follow_items(
+    app: web.Application,
+    activity: dict[str, Any],
+    signer_id: int,
+    items: list[int],
+    community_id: int | None,
+) -> None:
     actor_id = await the_actor(app, activity, signer_id)
     ctx = ctx_of(app)
     followed = []
@@ -105,14 +119,29 @@ async def _follow_items(app: web.Application, activity: dict[str, Any], signer_i
     if not followed and community_id is None:
         raise Ignore("not_visible", "the actor may not see that roadmap item")
     async with ctx.db.write() as conn:
-        group = await _group_of_community(conn, community_id) if community_id else await _group_of_item(conn, followed[0])
+        group = (
+            await _group_of_community(conn, community_id)
+            if community_id
+            else await _group_of_item(conn, followed[0])
+        )
         follower = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).one()
-        follow = {"id": first_id(activity), "type": "Follow", "actor": follower.uri, "object": first_id(activity.get("object"))}
+        follow = {
+            "id": first_id(activity),
+            "type": "Follow",
+            "actor": follower.uri,
+            "object": first_id(activity.get("object")),
+        }
         doc = convert.activity(
-            ctx.base, "Accept", id=f"{group.uri}#accepts/roadmap/{actor_id}/{int(clock.now().timestamp() * 1000)}",
-            actor=group.uri, object=follow, to=[follower.uri],
-        )  # fmt: skip
-        await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [actor_id]))
+            ctx.base,
+            "Accept",
+            id=f"{group.uri}#accepts/roadmap/{actor_id}/{int(clock.now().timestamp() * 1000)}",
+            actor=group.uri,
+            object=follow,
+            to=[follower.uri],
+        )
+        await enqueue(
+            conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [actor_id])
+        )
 
 
 def _follow(previous: Handler) -> Handler:
@@ -147,7 +176,9 @@ def _undo(previous: Handler) -> Handler:
         if kind == "Join":
             actor_id = await the_actor(app, activity, signer_id)
             return await event_federation.leave_event(app, actor_id, target)
-        items, community_id = await _items_named(app, target) if kind in ("Follow", "Like") else ([], None)
+        items, community_id = (
+            await _items_named(app, target) if kind in ("Follow", "Like") else ([], None)
+        )
         if not items and community_id is None:
             return await previous(app, activity, signer_id)
         actor_id = await the_actor(app, activity, signer_id)
@@ -190,10 +221,18 @@ def install(app: web.Application) -> None:
         body = {k: v for k, v in obj.items() if k != "@context"}
         suffix = f"#updates/{event.data.get('change_id', 0)}" if kind == "Update" else "#create"
         doc = convert.activity(
-            ctx.base, kind, id=f"{obj['id']}{suffix}", actor=group.uri,
-            object=body, to=[obj["followers"]], cc=obj.get("to", []), audience=group.uri,
-        )  # fmt: skip
-        await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, recipients))
+            ctx.base,
+            kind,
+            id=f"{obj['id']}{suffix}",
+            actor=group.uri,
+            object=body,
+            to=[obj["followers"]],
+            cc=obj.get("to", []),
+            audience=group.uri,
+        )
+        await enqueue(
+            conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, recipients)
+        )
 
     async def item_updated(conn: AsyncConnection, event: Event) -> None:
         await send_item(conn, event, "Update")
@@ -212,8 +251,19 @@ async def item_followers(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     item_id = int(request.match_info["item_id"])
     async with ctx.db.read() as conn:
-        uri = (await conn.execute(sa.select(t.roadmap_items.c.uri).where(t.roadmap_items.c.id == item_id))).scalar()
+        uri = (
+            await conn.execute(
+                sa.select(t.roadmap_items.c.uri).where(t.roadmap_items.c.id == item_id)
+            )
+        ).scalar()
         if uri is None or not await can_see_item(conn, await viewer_of(request), item_id):
             raise web.HTTPNotFound()
         count = (await roadmap_social.standing(conn, item_id, None)).followers
-    return activity_json({"@context": context(ctx.base), "id": f"{uri}/followers", "type": "OrderedCollection", "totalItems": count})
+    return activity_json(
+        {
+            "@context": context(ctx.base),
+            "id": f"{uri}/followers",
+            "type": "OrderedCollection",
+            "totalItems": count,
+        }
+    )

@@ -31,7 +31,13 @@ from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
 from server.activitypub import convert, remote_sync
-from server.activitypub.incoming_common import actor_by_uri, actor_row, ctx_of, ensure_remote_community, the_actor
+from server.activitypub.incoming_common import (
+    actor_by_uri,
+    actor_row,
+    ctx_of,
+    ensure_remote_community,
+    the_actor,
+)
 from server.activitypub.remote_sync import SyncTarget, collection_items, fetch_as
 from server.activitypub.vocab import first_id, koers, same_origin, type_of
 from server.context import Context
@@ -45,29 +51,48 @@ Handler = Any
 MAX_ITEMS = 500
 INT_MAX = 2_147_483_647  # INTEGER columns on PostgreSQL
 # What a remote item's addressing may give, and what we keep: the Group's followers are its members.
-KEPT = {Audience.PUBLIC: "public", Audience.UNLISTED: "unlisted", Audience.COMMUNITY: "community",
-        Audience.FOLLOWERS: "community", Audience.PARTNERS: "partners"}  # fmt: skip
+KEPT = {
+    Audience.PUBLIC: "public",
+    Audience.UNLISTED: "unlisted",
+    Audience.COMMUNITY: "community",
+    Audience.FOLLOWERS: "community",
+    Audience.PARTNERS: "partners",
+}
 
 
 def is_item(doc: Any) -> bool:
     """Does this document look like a Koers roadmap item?"""
-    return isinstance(doc, dict) and type_of(doc) in ("Article", "Page") and koers(doc, "status") in roadmap.STATUSES
+    return (
+        isinstance(doc, dict)
+        and type_of(doc) in ("Article", "Page")
+        and koers(doc, "status") in roadmap.STATUSES
+    )
 
 
 def _count(value: Any) -> int | None:
     total = value.get("totalItems") if isinstance(value, dict) else None
-    return total if isinstance(total, int) and not isinstance(total, bool) and 0 <= total <= INT_MAX else None
+    return (
+        total
+        if isinstance(total, int) and not isinstance(total, bool) and 0 <= total <= INT_MAX
+        else None
+    )
 
 
 def _audience(doc: dict[str, Any], group: sa.Row) -> str | None:
     parts = urlsplit(group.uri)
     partners = f"{parts.scheme}://{parts.netloc}/partners"
-    audience, _ = audience_from_addressing(doc, followers_url=group.followers_url, community_uris=[group.uri],
-                                           partner_collections=[partners])  # fmt: skip
+    audience, _ = audience_from_addressing(
+        doc,
+        followers_url=group.followers_url,
+        community_uris=[group.uri],
+        partner_collections=[partners],
+    )
     return KEPT.get(audience)
 
 
-async def store_item(conn: AsyncConnection, doc: dict[str, Any], group: sa.Row, *, notify: bool = True) -> int | None:
+async def store_item(
+    conn: AsyncConnection, doc: dict[str, Any], group: sa.Row, *, notify: bool = True
+) -> int | None:
     """Insert or refresh our row of a remote item published by ``group``; None when not acceptable.
 
     A changed status is recorded and, with ``notify``, our members who follow the item are told.
@@ -88,42 +113,83 @@ async def store_item(conn: AsyncConnection, doc: dict[str, Any], group: sa.Row, 
     status = koers(doc, "status")
     now = clock.now()
     values = {
-        "title": title.strip()[: roadmap.MAX_TITLE], "status": status, "audience": audience,
+        "title": title.strip()[: roadmap.MAX_TITLE],
+        "status": status,
+        "audience": audience,
         "description_html": text.sanitise_html(content) if isinstance(content, str) else "",
-        "purpose_version": version if isinstance(version, int) and not isinstance(version, bool) and 1 <= version <= INT_MAX else None,
-        "lead_actor_id": lead.id if lead is not None else None, "supports_reported": _count(doc.get("likes")),
+        "purpose_version": version
+        if isinstance(version, int) and not isinstance(version, bool) and 1 <= version <= INT_MAX
+        else None,
+        "lead_actor_id": lead.id if lead is not None else None,
+        "supports_reported": _count(doc.get("likes")),
         "updated_at": now,
-    }  # fmt: skip
+    }
     ri = t.roadmap_items
-    found = (await conn.execute(sa.select(ri.c.id, ri.c.status, ri.c.community_id).where(ri.c.uri == uri))).first()
+    found = (
+        await conn.execute(
+            sa.select(ri.c.id, ri.c.status, ri.c.community_id).where(ri.c.uri == uri)
+        )
+    ).first()
     if found is not None and found.community_id != community_id:
         return None  # an id another community already uses
     if found is None:
-        res = await conn.execute(ri.insert().values(uri=uri, community_id=community_id, created_at=now, **values))
+        res = await conn.execute(
+            ri.insert().values(uri=uri, community_id=community_id, created_at=now, **values)
+        )
         item_id = int(res.inserted_primary_key[0])
-        await conn.execute(t.roadmap_status_changes.insert().values(
-            item_id=item_id, from_status=None, to_status=status, actor_id=None, note="", created_at=now))  # fmt: skip
+        await conn.execute(
+            t.roadmap_status_changes.insert().values(
+                item_id=item_id,
+                from_status=None,
+                to_status=status,
+                actor_id=None,
+                note="",
+                created_at=now,
+            )
+        )
         return item_id
     item_id = int(found.id)
     await conn.execute(ri.update().where(ri.c.id == item_id).values(**values))
     if found.status != status:
-        await conn.execute(t.roadmap_status_changes.insert().values(
-            item_id=item_id, from_status=found.status, to_status=status, actor_id=None, note="", created_at=now))  # fmt: skip
+        await conn.execute(
+            t.roadmap_status_changes.insert().values(
+                item_id=item_id,
+                from_status=found.status,
+                to_status=status,
+                actor_id=None,
+                note="",
+                created_at=now,
+            )
+        )
         if notify:
             await _notify_followers(conn, item_id, group, community_id, values["title"], status)
     return item_id
 
 
-async def _notify_followers(conn: AsyncConnection, item_id: int, group: sa.Row, community_id: int, title: str,
-                            status: str) -> None:  # fmt: skip
+async def _notify_followers(
+    conn: AsyncConnection, item_id: int, group: sa.Row, community_id: int, title: str, status: str
+) -> None:
     """Tell our members who follow the item about its new status (with a line and a link to show)."""
     page = f"{remote_communities.page_path(group.username, group.domain)}/roadmap#item-{item_id}"
-    extra = {"item_id": item_id, "status": status, "title": title, "link": page,
-             "text": f"“{title}” is now {roadmap.STATUS_LABELS[status].lower()}"}  # fmt: skip
-    followers = await conn.execute(sa.select(t.roadmap_followers.c.actor_id).where(t.roadmap_followers.c.item_id == item_id))
+    extra = {
+        "item_id": item_id,
+        "status": status,
+        "title": title,
+        "link": page,
+        "text": f"“{title}” is now {roadmap.STATUS_LABELS[status].lower()}",
+    }
+    followers = await conn.execute(
+        sa.select(t.roadmap_followers.c.actor_id).where(t.roadmap_followers.c.item_id == item_id)
+    )
     for (follower,) in followers:
-        await notifications.notify(conn, int(follower), "koers.roadmap_status", from_actor_id=group.id,
-                                   community_id=community_id, extra=extra)  # fmt: skip
+        await notifications.notify(
+            conn,
+            int(follower),
+            "koers.roadmap_status",
+            from_actor_id=group.id,
+            community_id=community_id,
+            extra=extra,
+        )
 
 
 @remote_sync.register
@@ -138,7 +204,9 @@ async def sync_roadmap(app: web.Application, target: SyncTarget) -> None:
     async with ctx_of(app).db.write() as conn:
         group = await actor_row(conn, target.group_actor_id)
         stored = [await store_item(conn, doc, group, notify=False) for doc in docs]
-    log.info("roadmap of %s: %d of %d items stored", group.uri, sum(1 for s in stored if s), len(docs))
+    log.info(
+        "roadmap of %s: %d of %d items stored", group.uri, sum(1 for s in stored if s), len(docs)
+    )
 
 
 def wrap_incoming(previous: Handler) -> Handler:
@@ -166,11 +234,19 @@ def wrap_accept(previous: Handler) -> Handler:
 
     async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
         inner = activity.get("object")
-        target = first_id(inner.get("object")) if isinstance(inner, dict) and type_of(inner) == "Follow" else None
+        target = (
+            first_id(inner.get("object"))
+            if isinstance(inner, dict) and type_of(inner) == "Follow"
+            else None
+        )
         if target is None or target == first_id(activity.get("actor")):
             return await previous(app, activity, signer_id)
         async with ctx_of(app).db.read() as conn:
-            item = (await conn.execute(sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == target))).scalar()
+            item = (
+                await conn.execute(
+                    sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == target)
+                )
+            ).scalar()
         if item is None and target != f"{first_id(activity.get('actor'))}/roadmap":
             return await previous(app, activity, signer_id)
         await the_actor(app, activity, signer_id)
@@ -187,8 +263,12 @@ class RemoteRoadmapOutbox:
 
     def register(self) -> None:
         """Listen to the roadmap_social events."""
-        for kind, table, undo in (("supported", t.roadmap_supports, False), ("unsupported", t.roadmap_supports, True),
-                                  ("followed", t.roadmap_followers, False), ("unfollowed", t.roadmap_followers, True)):  # fmt: skip
+        for kind, table, undo in (
+            ("supported", t.roadmap_supports, False),
+            ("unsupported", t.roadmap_supports, True),
+            ("followed", t.roadmap_followers, False),
+            ("unfollowed", t.roadmap_followers, True),
+        ):
             self.ctx.events.on(f"roadmap.{kind}", self._listener(table, undo))
 
     def _listener(self, table: sa.Table, undo: bool) -> Any:
@@ -201,29 +281,50 @@ class RemoteRoadmapOutbox:
         item_id, actor_id = event.data["item_id"], event.data["actor_id"]
         found = (
             await conn.execute(
-                sa.select(t.roadmap_items.c.uri, t.actors.c.id.label("group_id"), t.actors.c.uri.label("group_uri"))
+                sa.select(
+                    t.roadmap_items.c.uri,
+                    t.actors.c.id.label("group_id"),
+                    t.actors.c.uri.label("group_uri"),
+                )
                 .join(t.communities, t.communities.c.id == t.roadmap_items.c.community_id)
                 .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
                 .where(t.roadmap_items.c.id == item_id, t.actors.c.domain.is_not(None))
             )
-        ).first()  # fmt: skip
+        ).first()
         actor = await actor_row(conn, actor_id)
         if found is None or found.uri is None or actor.domain is not None:
             return
         kind = "Like" if table is t.roadmap_supports else "Follow"
         stamp = int(clock.now().timestamp() * 1000)
-        doc = convert.activity(self.ctx.base, kind, id=f"{actor.uri}#{kind.lower()}s/roadmap/{item_id}/{stamp}",
-                               actor=actor.uri, object=found.uri, to=[found.group_uri])  # fmt: skip
+        doc = convert.activity(
+            self.ctx.base,
+            kind,
+            id=f"{actor.uri}#{kind.lower()}s/roadmap/{item_id}/{stamp}",
+            actor=actor.uri,
+            object=found.uri,
+            to=[found.group_uri],
+        )
         if undo:
-            doc = convert.undo(self.ctx.base, activity_id=f"{doc['id']}/undo", actor=actor.uri, inner=doc)
+            doc = convert.undo(
+                self.ctx.base, activity_id=f"{doc['id']}/undo", actor=actor.uri, inner=doc
+            )
         else:
-            await conn.execute(table.update().where(table.c.item_id == item_id, table.c.actor_id == actor_id).values(uri=doc["id"]))
+            await conn.execute(
+                table.update()
+                .where(table.c.item_id == item_id, table.c.actor_id == actor_id)
+                .values(uri=doc["id"])
+            )
         if kind == "Like":  # counted at home; until its next report, count ours at once
             step = -1 if undo else 1
             reported = t.roadmap_items.c.supports_reported
-            await conn.execute(t.roadmap_items.update().where(t.roadmap_items.c.id == item_id, reported + step >= 0)
-                               .values(supports_reported=reported + step))  # fmt: skip
-        await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [found.group_id]))
+            await conn.execute(
+                t.roadmap_items.update()
+                .where(t.roadmap_items.c.id == item_id, reported + step >= 0)
+                .values(supports_reported=reported + step)
+            )
+        await enqueue(
+            conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [found.group_id])
+        )
 
 
 def install(app: web.Application, handlers: Any) -> None:

@@ -37,7 +37,12 @@ from federation.state import INBOX_HANDLERS
 from server import clock
 from server.activitypub import convert, role_sync
 from server.activitypub.community_objects import role_object
-from server.activitypub.incoming_common import actor_by_uri, ctx_of, ensure_remote_community, the_actor
+from server.activitypub.incoming_common import (
+    actor_by_uri,
+    ctx_of,
+    ensure_remote_community,
+    the_actor,
+)
 from server.activitypub.recipients import remote_followers
 from server.activitypub.vocab import first_id, same_origin, type_of
 from server.app import CTX
@@ -49,7 +54,14 @@ from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
-CHANGES = ("role.created", "role.assigned", "role.released", "role.term_changed", "role.term_renewed", "role.term_ended")
+CHANGES = (
+    "role.created",
+    "role.assigned",
+    "role.released",
+    "role.term_changed",
+    "role.term_renewed",
+    "role.term_ended",
+)
 
 
 def _stamp() -> str:
@@ -77,10 +89,11 @@ async def _role_and_group(conn: AsyncConnection, role_id: int) -> tuple[sa.Row, 
         return None
     group = (
         await conn.execute(
-            sa.select(t.actors).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            sa.select(t.actors)
+            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
             .where(t.communities.c.id == role.community_id)
         )
-    ).first()  # fmt: skip
+    ).first()
     return None if group is None else (role, group)
 
 
@@ -114,14 +127,22 @@ class RoleOutbox:
             return
         body = {k: v for k, v in obj.items() if k != "@context"}
         doc = convert.activity(
-            self.ctx.base, "Update", id=f"{obj['id']}#updates/{_stamp()}", actor=group.uri, object=body,
-            to=obj["to"], cc=[group.followers_url], audience=group.uri,
-        )  # fmt: skip
+            self.ctx.base,
+            "Update",
+            id=f"{obj['id']}#updates/{_stamp()}",
+            actor=group.uri,
+            object=body,
+            to=obj["to"],
+            cc=[group.followers_url],
+            audience=group.uri,
+        )
         people = await remote_followers(conn, group.id)
         holder = event.data.get("actor_id")
         if holder is not None and (await _actor(conn, holder)).domain is not None:
             people.append(holder)
-        await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, people))
+        await enqueue(
+            conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, people)
+        )
 
     async def answer(self, conn: AsyncConnection, event: Event) -> None:
         """Home side: ``Accept`` (now held) or ``Reject`` (declined) of a remote member's claim."""
@@ -136,27 +157,55 @@ class RoleOutbox:
             return
         role, group = found
         kind = "Join" if event.kind == "role.remote_claimed" else "Leave"
-        activity_id = f"{join_id(actor.uri, role.uri)}/{_stamp()}" if kind == "Join" else f"{actor.uri}#roles/leave/{_stamp()}"
+        activity_id = (
+            f"{join_id(actor.uri, role.uri)}/{_stamp()}"
+            if kind == "Join"
+            else f"{actor.uri}#roles/leave/{_stamp()}"
+        )
         doc = convert.activity(
-            self.ctx.base, kind, id=activity_id, actor=actor.uri,
-            object=role.uri, to=[group.uri],
-        )  # fmt: skip
-        await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [group.id]))
+            self.ctx.base,
+            kind,
+            id=activity_id,
+            actor=actor.uri,
+            object=role.uri,
+            to=[group.uri],
+        )
+        await enqueue(
+            conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [group.id])
+        )
 
 
-async def send_answer(conn: AsyncConnection, base: str, role_id: int, actor_id: int, kind: str,
-                      join: str | None = None) -> None:  # fmt: skip
+async def send_answer(
+    conn: AsyncConnection,
+    base: str,
+    role_id: int,
+    actor_id: int,
+    kind: str,
+    join: str | None = None,
+) -> None:
     """The Group's ``Accept`` / ``Reject`` of a remote actor's ``Join`` of a local role."""
     found = await _role_and_group(conn, role_id)
     actor = await _actor(conn, actor_id)
     if found is None or found[1].domain is not None or actor.domain is None or not found[0].uri:
         return
     role, group = found
-    answered = {"id": join or join_id(actor.uri, role.uri), "type": "Join", "actor": actor.uri, "object": role.uri}
+    answered = {
+        "id": join or join_id(actor.uri, role.uri),
+        "type": "Join",
+        "actor": actor.uri,
+        "object": role.uri,
+    }
     doc = convert.activity(
-        base, kind, id=f"{role.uri}#{kind.lower()}/{actor.id}/{_stamp()}", actor=group.uri, object=answered, to=[actor.uri],
-    )  # fmt: skip
-    await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [actor.id]))
+        base,
+        kind,
+        id=f"{role.uri}#{kind.lower()}/{actor.id}/{_stamp()}",
+        actor=group.uri,
+        object=answered,
+        to=[actor.uri],
+    )
+    await enqueue(
+        conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [actor.id])
+    )
 
 
 async def _local_role(app: web.Application, uri: str | None) -> int | None:
@@ -196,7 +245,9 @@ def _leave(previous: Handler) -> Handler:
         try:
             await roles.release_role(ctx_of(app), actor_id, role_id)
         except NotFound:
-            raise Ignore("nothing_to_undo", "the actor neither holds nor asked for that role") from None
+            raise Ignore(
+                "nothing_to_undo", "the actor neither holds nor asked for that role"
+            ) from None
 
     return handle
 
@@ -221,7 +272,9 @@ def _update(previous: Handler) -> Handler:
     return handle
 
 
-async def _claim_answered(app: web.Application, activity: dict[str, Any]) -> tuple[sa.Row, sa.Row] | None:
+async def _claim_answered(
+    app: web.Application, activity: dict[str, Any]
+) -> tuple[sa.Row, sa.Row] | None:
     """(role, member) when the activity answers one of our members' ``Join`` of a remote role."""
     inner = activity.get("object")
     answered = first_id(inner)
@@ -235,10 +288,15 @@ async def _claim_answered(app: web.Application, activity: dict[str, Any]) -> tup
             return None
         rh = t.role_holders
         for role in await conn.execute(
-            sa.select(t.roles).join(rh, rh.c.role_id == t.roles.c.id)
+            sa.select(t.roles)
+            .join(rh, rh.c.role_id == t.roles.c.id)
             .join(t.communities, t.communities.c.id == t.roles.c.community_id)
-            .where(rh.c.actor_id == member.id, t.communities.c.local.is_(False), t.roles.c.uri.is_not(None))
-        ):  # fmt: skip
+            .where(
+                rh.c.actor_id == member.id,
+                t.communities.c.local.is_(False),
+                t.roles.c.uri.is_not(None),
+            )
+        ):
             if _role_key(role.uri) == key:
                 return role, member
     return None
@@ -255,12 +313,18 @@ def _answer(previous: Handler, kind: str) -> Handler:
     return handle
 
 
-async def settle_claim(app: web.Application, role: sa.Row, member: sa.Row, group_id: int, *, accepted: bool) -> None:
+async def settle_claim(
+    app: web.Application, role: sa.Row, member: sa.Row, group_id: int, *, accepted: bool
+) -> None:
     """The Group answered our member's claim: held (and told so), or the request is gone."""
     rh = t.role_holders
     where = (rh.c.role_id == role.id, rh.c.actor_id == member.id)
     async with ctx_of(app).db.write() as conn:
-        group = (await conn.execute(sa.select(t.communities.c.actor_id).where(t.communities.c.id == role.community_id))).scalar()
+        group = (
+            await conn.execute(
+                sa.select(t.communities.c.actor_id).where(t.communities.c.id == role.community_id)
+            )
+        ).scalar()
         if group != group_id:
             raise Ignore("actor_mismatch", "only the role's community answers a claim")
         state = (await conn.execute(sa.select(rh.c.state).where(*where))).scalar()
@@ -270,13 +334,23 @@ async def settle_claim(app: web.Application, role: sa.Row, member: sa.Row, group
         if state == "held":
             return
         if state is None:
-            await conn.execute(rh.insert().values(role_id=role.id, actor_id=member.id, state="held", created_at=clock.now()))
+            await conn.execute(
+                rh.insert().values(
+                    role_id=role.id, actor_id=member.id, state="held", created_at=clock.now()
+                )
+            )
         else:
-            await conn.execute(rh.update().where(*where).values(state="held", created_at=clock.now()))
+            await conn.execute(
+                rh.update().where(*where).values(state="held", created_at=clock.now())
+            )
         await notifications.notify(
-            conn, member.id, "koers.role_assigned", from_actor_id=group_id, community_id=role.community_id,
+            conn,
+            member.id,
+            "koers.role_assigned",
+            from_actor_id=group_id,
+            community_id=role.community_id,
             extra={"role_id": role.id, "role": role.name},
-        )  # fmt: skip
+        )
 
 
 def install(app: web.Application) -> None:

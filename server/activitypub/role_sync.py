@@ -74,7 +74,10 @@ def _terms(doc: dict[str, Any]) -> dict[str, tuple[datetime | None, datetime | N
     raw = doc.get("koers:terms")
     for term in raw if isinstance(raw, list) else []:
         if isinstance(term, dict) and isinstance(term.get("koers:holder"), str):
-            out[term["koers:holder"]] = (parse_time(term.get("startTime")), parse_time(term.get("koers:endsAt")))
+            out[term["koers:holder"]] = (
+                parse_time(term.get("startTime")),
+                parse_time(term.get("koers:endsAt")),
+            )
     return out
 
 
@@ -92,28 +95,45 @@ def _competencies(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
 async def _upsert_role(conn: AsyncConnection, community_id: int, doc: dict[str, Any]) -> int | None:
     name = (text.html_to_text(str(doc.get("name") or "")) or doc["id"])[:MAX_NAME]
     fill_mode = doc.get("koers:fillMode") if doc.get("koers:fillMode") in FILL_MODES else "assigned"
-    values = {"name": name, "fill_mode": fill_mode, "term_days": _term_days(doc.get("koers:termDays")),
-              "description_html": text.sanitise_html(str(doc.get("content") or ""))}  # fmt: skip
+    values = {
+        "name": name,
+        "fill_mode": fill_mode,
+        "term_days": _term_days(doc.get("koers:termDays")),
+        "description_html": text.sanitise_html(str(doc.get("content") or "")),
+    }
     r = t.roles
-    row = (await conn.execute(sa.select(r.c.id, r.c.community_id).where(r.c.uri == doc["id"]))).first()
+    row = (
+        await conn.execute(sa.select(r.c.id, r.c.community_id).where(r.c.uri == doc["id"]))
+    ).first()
     if row is not None and row.community_id != community_id:
         log.info("role %s belongs to another community; not changed", doc["id"])
         return None
     found = row.id if row is not None else None
     clash = (
-        await conn.execute(sa.select(r.c.id).where(r.c.community_id == community_id, r.c.name == name, r.c.uri != doc["id"]))
+        await conn.execute(
+            sa.select(r.c.id).where(
+                r.c.community_id == community_id, r.c.name == name, r.c.uri != doc["id"]
+            )
+        )
     ).scalar()
     if clash is not None:  # another role of it had this name before a rename: keep both apart
-        await conn.execute(r.update().where(r.c.id == clash).values(name=f"{name[: MAX_NAME - 12]} ({clash})"))
+        await conn.execute(
+            r.update().where(r.c.id == clash).values(name=f"{name[: MAX_NAME - 12]} ({clash})")
+        )
     if found is None:
-        res = await conn.execute(r.insert().values(community_id=community_id, uri=doc["id"], created_at=clock.now(), **values))
+        res = await conn.execute(
+            r.insert().values(
+                community_id=community_id, uri=doc["id"], created_at=clock.now(), **values
+            )
+        )
         return int(res.inserted_primary_key[0])
     await conn.execute(r.update().where(r.c.id == found).values(**values))
     return int(found)
 
 
-async def store_remote_role(conn: AsyncConnection, community_id: int, doc: dict[str, Any],
-                            actors: dict[str, int]) -> int | None:  # fmt: skip
+async def store_remote_role(
+    conn: AsyncConnection, community_id: int, doc: dict[str, Any], actors: dict[str, int]
+) -> int | None:
     """Insert or refresh one remote role (its competencies and holders, as the origin says); its id here.
 
     None when the id is a role of another community (a Group updates only its own roles).
@@ -125,11 +145,19 @@ async def store_remote_role(conn: AsyncConnection, community_id: int, doc: dict[
     await conn.execute(rc.delete().where(rc.c.role_id == role_id))
     comps = _competencies(doc)
     if comps:
-        await conn.execute(rc.insert(), [{"role_id": role_id, "name": n, "level": lv} for n, lv in comps])
+        await conn.execute(
+            rc.insert(), [{"role_id": role_id, "name": n, "level": lv} for n, lv in comps]
+        )
     terms = _terms(doc)
     holders = {actors[u]: u for u in holder_uris(doc) if u in actors}
     # Holders the origin no longer lists go; our members' pending claims stay until answered.
-    await conn.execute(rh.delete().where(rh.c.role_id == role_id, rh.c.state == "held", rh.c.actor_id.not_in(list(holders) or [0])))
+    await conn.execute(
+        rh.delete().where(
+            rh.c.role_id == role_id,
+            rh.c.state == "held",
+            rh.c.actor_id.not_in(list(holders) or [0]),
+        )
+    )
     now = clock.now()
     for actor_id, uri in holders.items():
         since, ends_at = terms.get(uri, (None, None))
@@ -140,20 +168,36 @@ async def store_remote_role(conn: AsyncConnection, community_id: int, doc: dict[
             await conn.execute(rh.insert().values(role_id=role_id, actor_id=actor_id, **values))
         else:
             await conn.execute(rh.update().where(*where).values(**values))
-        if role_terms.is_up(ends_at, now) and not (before is not None and role_terms.is_up(before.ends_at, now)):
+        if role_terms.is_up(ends_at, now) and not (
+            before is not None and role_terms.is_up(before.ends_at, now)
+        ):
             await _tell_term_ended(conn, community_id, role_id, actor_id, doc)
     return role_id
 
 
-async def _tell_term_ended(conn: AsyncConnection, community_id: int, role_id: int, actor_id: int, doc: dict[str, Any]) -> None:
+async def _tell_term_ended(
+    conn: AsyncConnection, community_id: int, role_id: int, actor_id: int, doc: dict[str, Any]
+) -> None:
     """One of our members' term of a remote role has passed: they hear it here, as a local holder would."""
-    local = (await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == actor_id))).first()
+    local = (
+        await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == actor_id))
+    ).first()
     if local is None or local.domain is not None:
         return
-    group = (await conn.execute(sa.select(t.communities.c.actor_id).where(t.communities.c.id == community_id))).scalar()
+    group = (
+        await conn.execute(
+            sa.select(t.communities.c.actor_id).where(t.communities.c.id == community_id)
+        )
+    ).scalar()
     name = (await conn.execute(sa.select(t.roles.c.name).where(t.roles.c.id == role_id))).scalar()
-    await notifications.notify(conn, actor_id, "koers.role_term_ended", from_actor_id=group, community_id=community_id,
-                               extra={"role_id": role_id, "role": name, "holder_id": actor_id})  # fmt: skip
+    await notifications.notify(
+        conn,
+        actor_id,
+        "koers.role_term_ended",
+        from_actor_id=group,
+        community_id=community_id,
+        extra={"role_id": role_id, "role": name, "holder_id": actor_id},
+    )
 
 
 def usable_roles(docs: list[Any], group_uri: str) -> list[dict[str, Any]]:

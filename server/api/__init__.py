@@ -14,8 +14,27 @@ from aiohttp import web
 
 from server.errors import NotFound
 
-MODULES = ("oauth", "apps", "instance", "accounts", "relationships", "statuses", "polls", "timelines", "lists", "filters", "scheduled_statuses", "push",
-           "notifications", "media", "search", "misc", "streaming", "koers", "reports")  # fmt: skip
+MODULES = (
+    "oauth",
+    "apps",
+    "instance",
+    "accounts",
+    "relationships",
+    "statuses",
+    "polls",
+    "timelines",
+    "lists",
+    "filters",
+    "scheduled_statuses",
+    "push",
+    "notifications",
+    "media",
+    "search",
+    "misc",
+    "streaming",
+    "koers",
+    "reports",
+)
 RATE_LIMIT = 300
 RATE_WINDOW = 300  # seconds, as Mastodon's default
 _CORS_PATHS = ("/api/", "/oauth/", "/.well-known/oauth-authorization-server", "/nodeinfo")
@@ -45,8 +64,11 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
     if not request.path.startswith(_CORS_PATHS):
         return
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    response.headers.setdefault("Access-Control-Expose-Headers", "Link, X-RateLimit-Reset, X-RateLimit-Limit, "
-                                "X-RateLimit-Remaining, X-Request-Id, Idempotency-Key")  # fmt: skip
+    response.headers.setdefault(
+        "Access-Control-Expose-Headers",
+        "Link, X-RateLimit-Reset, X-RateLimit-Limit, "
+        "X-RateLimit-Remaining, X-Request-Id, Idempotency-Key",
+    )
     if request.path.startswith("/api/") and request.method != "OPTIONS":
         # Keyed by the token's hash (never the token itself), or the client address when anonymous.
         auth = request.headers.get("Authorization")
@@ -54,20 +76,26 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
         remaining, reset = request.app[RATES].hit(key)
         response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
         response.headers["X-RateLimit-Remaining"] = str(remaining)
-        response.headers["X-RateLimit-Reset"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(reset))
+        response.headers["X-RateLimit-Reset"] = time.strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(reset)
+        )
 
 
 async def _preflight(request: web.Request) -> web.Response:
     """CORS preflight for any API path; any other method on an unknown path is a JSON 404."""
     if request.method != "OPTIONS":
         raise NotFound("Record not found" if request.path.startswith("/api/") else "not found")
-    return web.Response(status=200, headers={
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-        "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers",
-                                                            "Authorization, Content-Type, Idempotency-Key"),
-        "Access-Control-Max-Age": "1728000",
-    })  # fmt: skip
+    return web.Response(
+        status=200,
+        headers={
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+            "Access-Control-Allow-Headers": request.headers.get(
+                "Access-Control-Request-Headers", "Authorization, Content-Type, Idempotency-Key"
+            ),
+            "Access-Control-Max-Age": "1728000",
+        },
+    )
 
 
 def setup(app: web.Application) -> None:

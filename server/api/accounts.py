@@ -29,7 +29,9 @@ async def _credential_account(request: web.Request, user_id: int) -> dict:
         body = await account_json(conn, c, user.id)
         pending = (
             await conn.execute(
-                sa.select(sa.func.count()).select_from(t.follows).where(t.follows.c.target_id == user.id, t.follows.c.state == "pending")
+                sa.select(sa.func.count())
+                .select_from(t.follows)
+                .where(t.follows.c.target_id == user.id, t.follows.c.state == "pending")
             )
         ).scalar_one()
     body["source"] = {
@@ -37,8 +39,14 @@ async def _credential_account(request: web.Request, user_id: int) -> dict:
         "sensitive": False,
         "language": None,
         "note": user.bio_source,
-        "fields": [{"name": f.get("name", ""), "value": f.get("source", f.get("value", "")), "verified_at": None}
-                   for f in (user.fields or [])],  # fmt: skip
+        "fields": [
+            {
+                "name": f.get("name", ""),
+                "value": f.get("source", f.get("value", "")),
+                "verified_at": None,
+            }
+            for f in (user.fields or [])
+        ],
         "follow_requests_count": pending,
         "koers": {"default_audience": user.default_audience},
     }
@@ -71,25 +79,46 @@ async def update_credentials(request: web.Request) -> web.Response:
     if privacy is not None:
         audience = PRIVACY_TO_AUDIENCE.get(privacy)
         if audience is None:
-            raise ValidationError("source[privacy]: public, unlisted, private, direct, local or partners", field="source[privacy]")
+            raise ValidationError(
+                "source[privacy]: public, unlisted, private, direct, local or partners",
+                field="source[privacy]",
+            )
     avatar_data, header_data = await _image(p, "avatar"), await _image(p, "header")
     # Validate the text fields first (update_profile writes nothing when one is wrong), then the images.
-    avatar = await media.save_profile_image(c, avatar_data, "avatar") if avatar_data is not None else None
-    header = await media.save_profile_image(c, header_data, "header") if header_data is not None else None
+    avatar = (
+        await media.save_profile_image(c, avatar_data, "avatar")
+        if avatar_data is not None
+        else None
+    )
+    header = (
+        await media.save_profile_image(c, header_data, "header")
+        if header_data is not None
+        else None
+    )
     async with c.db.read() as conn:
         old = await accounts.get_user(conn, auth.user_id)  # type: ignore[arg-type]
     try:
         await accounts.update_profile(
-            c.db, auth.user_id,  # type: ignore[arg-type]
-            display_name=p.str("display_name"), bio=p.str("note"), fields=fields, default_audience=audience,
-            locked=p.bool("locked"), bot=p.bool("bot"), discoverable=p.bool("discoverable"),
-            avatar_path=avatar, header_path=header, events=c.events,
-        )  # fmt: skip
+            c.db,
+            auth.user_id,  # type: ignore[arg-type]
+            display_name=p.str("display_name"),
+            bio=p.str("note"),
+            fields=fields,
+            default_audience=audience,
+            locked=p.bool("locked"),
+            bot=p.bool("bot"),
+            discoverable=p.bool("discoverable"),
+            avatar_path=avatar,
+            header_path=header,
+            events=c.events,
+        )
     except BaseException:
         media.delete_files(c.settings, avatar, header)
         raise
     if old is not None:
-        media.delete_files(c.settings, old.avatar_path if avatar else None, old.header_path if header else None)
+        media.delete_files(
+            c.settings, old.avatar_path if avatar else None, old.header_path if header else None
+        )
     return json(await _credential_account(request, auth.user_id))  # type: ignore[arg-type]
 
 
@@ -108,8 +137,11 @@ async def lookup(request: web.Request) -> web.Response:
     async with c.db.read() as conn:
         actor_id = (
             await conn.execute(
-                sa.select(t.actors.c.id).where(sa.func.lower(t.actors.c.username) == username.lower(), cond,
-                                               t.actors.c.suspended.is_(False))  # fmt: skip
+                sa.select(t.actors.c.id).where(
+                    sa.func.lower(t.actors.c.username) == username.lower(),
+                    cond,
+                    t.actors.c.suspended.is_(False),
+                )
             )
         ).scalar()
         if actor_id is None:
@@ -141,10 +173,16 @@ async def account_statuses(request: web.Request) -> web.Response:
     async with c.db.read() as conn:
         await _visible_actor(conn, path_id(request))
         ids = await timelines.profile(
-            conn, auth.viewer, path_id(request), page(p), exclude_replies=bool(p.bool("exclude_replies")),
-            exclude_reblogs=bool(p.bool("exclude_reblogs")), only_media=bool(p.bool("only_media")),
-            tagged=p.str("tagged"), pinned=bool(p.bool("pinned")),
-        )  # fmt: skip
+            conn,
+            auth.viewer,
+            path_id(request),
+            page(p),
+            exclude_replies=bool(p.bool("exclude_replies")),
+            exclude_reblogs=bool(p.bool("exclude_reblogs")),
+            only_media=bool(p.bool("only_media")),
+            tagged=p.str("tagged"),
+            pinned=bool(p.bool("pinned")),
+        )
         body = await statuses_json(conn, c, auth.viewer, ids, context="account")
     return json(body, headers=link_header(request, ids, c.base))
 
@@ -158,15 +196,26 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
     async with c.db.read() as conn:
         actor = await _visible_actor(conn, actor_id)
         if actor.kind == "group":
-            community = (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == actor_id))).scalar()
+            community = (
+                await conn.execute(
+                    sa.select(t.communities.c.id).where(t.communities.c.actor_id == actor_id)
+                )
+            ).scalar()
             if community is not None and not await can_see_members(conn, auth.viewer, community):
                 return json([])
-        mine, other = (f.c.target_id, f.c.follower_id) if followers else (f.c.follower_id, f.c.target_id)
+        mine, other = (
+            (f.c.target_id, f.c.follower_id) if followers else (f.c.follower_id, f.c.target_id)
+        )
         q = sa.select(f.c.id).where(mine == actor_id, f.c.state == "accepted")
-        if not followers:  # a membership (a follow of a Group) only for those who may see its member list
+        if (
+            not followers
+        ):  # a membership (a follow of a Group) only for those who may see its member list
             q = q.where(memberships_shown_to(auth.viewer, f.c.target_id))
         follow_ids = await page_ids(conn, q, f.c.id, page(p))
-        by_follow = {r[0]: r[1] for r in await conn.execute(sa.select(f.c.id, other).where(f.c.id.in_(follow_ids)))}
+        by_follow = {
+            r[0]: r[1]
+            for r in await conn.execute(sa.select(f.c.id, other).where(f.c.id.in_(follow_ids)))
+        }
         body = await accounts_by_id(conn, c, [by_follow[i] for i in follow_ids if i in by_follow])
     return json(body, headers=link_header(request, follow_ids, c.base))
 
@@ -189,8 +238,13 @@ async def search_accounts(request: web.Request) -> web.Response:
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        ids = await find_accounts(conn, c, p.str("q") or "", limit=min(p.int("limit", 40) or 40, 80),
-                                  following_of=auth.actor_id if p.bool("following") else None)  # fmt: skip
+        ids = await find_accounts(
+            conn,
+            c,
+            p.str("q") or "",
+            limit=min(p.int("limit", 40) or 40, 80),
+            following_of=auth.actor_id if p.bool("following") else None,
+        )
         return json(await accounts_by_id(conn, c, ids))
 
 

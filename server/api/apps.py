@@ -27,7 +27,9 @@ def to_mastodon_application(app: sa.Row, *, with_secret: bool, vapid_key: str = 
         "vapid_key": vapid_key,
     }
     if with_secret:
-        out.update(client_id=app.client_id, client_secret=app.client_secret, client_secret_expires_at=0)
+        out.update(
+            client_id=app.client_id, client_secret=app.client_secret, client_secret_expires_at=0
+        )
     return out
 
 
@@ -41,14 +43,29 @@ async def create_app(request: web.Request) -> web.Response:
     uris = oauth.check_redirect_uris("\n".join(redirect))
     scopes = parse_scopes(p.str("scopes"))
     website = p.str("website")
-    row = await oauth.register_app(ctx(request), name=name, redirect_uris=uris, scopes=scopes,
-                                   website=None if params.unset(website) else website)  # fmt: skip
-    return json(to_mastodon_application(row, with_secret=True, vapid_key=push.vapid_public_key(ctx(request).settings)))
+    row = await oauth.register_app(
+        ctx(request),
+        name=name,
+        redirect_uris=uris,
+        scopes=scopes,
+        website=None if params.unset(website) else website,
+    )
+    return json(
+        to_mastodon_application(
+            row, with_secret=True, vapid_key=push.vapid_public_key(ctx(request).settings)
+        )
+    )
 
 
 @routes.get("/api/v1/apps/verify_credentials")
 async def verify_app(request: web.Request) -> web.Response:
     auth = await authenticate(request)
     async with ctx(request).db.read() as conn:
-        row = (await conn.execute(sa.select(t.oauth_apps).where(t.oauth_apps.c.id == auth.app_id))).one()
-    return json(to_mastodon_application(row, with_secret=False, vapid_key=push.vapid_public_key(ctx(request).settings)))
+        row = (
+            await conn.execute(sa.select(t.oauth_apps).where(t.oauth_apps.c.id == auth.app_id))
+        ).one()
+    return json(
+        to_mastodon_application(
+            row, with_secret=False, vapid_key=push.vapid_public_key(ctx(request).settings)
+        )
+    )

@@ -23,13 +23,46 @@ from server.services.oauth import hash_secret as hash_token
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Viewer
 
-_SUB = ("accounts", "blocks", "bookmarks", "favourites", "filters", "follows", "lists", "mutes",
-        "notifications", "search", "statuses")  # fmt: skip
-_WRITE_SUB = ("accounts", "blocks", "bookmarks", "conversations", "favourites", "filters", "follows", "lists",
-              "media", "mutes", "notifications", "reports", "statuses")  # fmt: skip
-_ADMIN_SUB = ("accounts", "reports", "domain_allows", "domain_blocks", "ip_blocks", "email_domain_blocks",
-              "canonical_email_blocks")  # fmt: skip
-FOLLOW_COVERS = frozenset({"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"})
+_SUB = (
+    "accounts",
+    "blocks",
+    "bookmarks",
+    "favourites",
+    "filters",
+    "follows",
+    "lists",
+    "mutes",
+    "notifications",
+    "search",
+    "statuses",
+)
+_WRITE_SUB = (
+    "accounts",
+    "blocks",
+    "bookmarks",
+    "conversations",
+    "favourites",
+    "filters",
+    "follows",
+    "lists",
+    "media",
+    "mutes",
+    "notifications",
+    "reports",
+    "statuses",
+)
+_ADMIN_SUB = (
+    "accounts",
+    "reports",
+    "domain_allows",
+    "domain_blocks",
+    "ip_blocks",
+    "email_domain_blocks",
+    "canonical_email_blocks",
+)
+FOLLOW_COVERS = frozenset(
+    {"read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes"}
+)
 
 SCOPES: frozenset[str] = frozenset(
     {"read", "write", "follow", "push", "profile", "admin:read", "admin:write"}
@@ -63,7 +96,9 @@ class ApiAuth:
         return self.actor_id
 
 
-ANONYMOUS_AUTH = ApiAuth(user_id=None, actor_id=None, scopes=frozenset(), app_id=None, viewer=ANONYMOUS)
+ANONYMOUS_AUTH = ApiAuth(
+    user_id=None, actor_id=None, scopes=frozenset(), app_id=None, viewer=ANONYMOUS
+)
 
 
 def parse_scopes(value: str | None, *, allowed: frozenset[str] | None = None) -> tuple[str, ...]:
@@ -78,7 +113,9 @@ def parse_scopes(value: str | None, *, allowed: frozenset[str] | None = None) ->
     if allowed is not None:
         extra = [s for s in out if not scope_allows(allowed, s)]
         if extra:
-            raise ValidationError(f"scope not registered for this app: {' '.join(extra)}", field="scope")
+            raise ValidationError(
+                f"scope not registered for this app: {' '.join(extra)}", field="scope"
+            )
     return out
 
 
@@ -103,7 +140,9 @@ def _unauthorized(message: str) -> web.HTTPUnauthorized:
     # middleware keeps it and writes the JSON body.
     return web.HTTPUnauthorized(
         text=message,
-        headers={"WWW-Authenticate": f'Bearer realm="koers", error="invalid_token", error_description="{message}"'},
+        headers={
+            "WWW-Authenticate": f'Bearer realm="koers", error="invalid_token", error_description="{message}"'
+        },
     )
 
 
@@ -124,18 +163,25 @@ async def token_auth(conn: AsyncConnection, token: str) -> ApiAuth | None:
     row = (
         await conn.execute(
             sa.select(
-                t.oauth_tokens.c.id, t.oauth_tokens.c.app_id, t.oauth_tokens.c.user_id, t.oauth_tokens.c.scopes,
-                t.oauth_tokens.c.expires_at, t.oauth_tokens.c.revoked_at, t.users.c.actor_id, t.users.c.is_admin,
-                t.users.c.state, t.actors.c.suspended,
+                t.oauth_tokens.c.id,
+                t.oauth_tokens.c.app_id,
+                t.oauth_tokens.c.user_id,
+                t.oauth_tokens.c.scopes,
+                t.oauth_tokens.c.expires_at,
+                t.oauth_tokens.c.revoked_at,
+                t.users.c.actor_id,
+                t.users.c.is_admin,
+                t.users.c.state,
+                t.actors.c.suspended,
             )
             .select_from(
-                t.oauth_tokens.outerjoin(t.users, t.users.c.id == t.oauth_tokens.c.user_id).outerjoin(
-                    t.actors, t.actors.c.id == t.users.c.actor_id
-                )
+                t.oauth_tokens.outerjoin(
+                    t.users, t.users.c.id == t.oauth_tokens.c.user_id
+                ).outerjoin(t.actors, t.actors.c.id == t.users.c.actor_id)
             )
             .where(t.oauth_tokens.c.token_hash == hash_token(token))
         )
-    ).first()  # fmt: skip
+    ).first()
     if row is None or row.revoked_at is not None:
         return None
     expires = clock.aware(row.expires_at)

@@ -25,8 +25,16 @@ MASTODON_VISIBILITY = {
     Audience.DIRECT: "direct",
 }
 # Mastodon's account privacy preference <-> the default audience.
-PRIVACY_TO_AUDIENCE = {"public": "public", "unlisted": "unlisted", "private": "followers", "direct": "direct",
-                       "local": "members", "members": "members", "partners": "partners", "followers": "followers"}  # fmt: skip
+PRIVACY_TO_AUDIENCE = {
+    "public": "public",
+    "unlisted": "unlisted",
+    "private": "followers",
+    "direct": "direct",
+    "local": "members",
+    "members": "members",
+    "partners": "partners",
+    "followers": "followers",
+}
 
 
 @dataclass(slots=True)
@@ -47,10 +55,15 @@ def _competency_field(competencies: list[tuple[str, str | None]]) -> dict | None
     return {"name": "Competencies", "value": value, "verified_at": None}
 
 
-def to_mastodon_account(actor: ActorView, extras: AccountExtras | None = None, *, base: str) -> dict:
+def to_mastodon_account(
+    actor: ActorView, extras: AccountExtras | None = None, *, base: str
+) -> dict:
     """Mastodon's Account for an actor (a community's Group actor shows with ``group: true``)."""
     extras = extras or AccountExtras()
-    fields = [{"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None} for f in actor.fields]
+    fields = [
+        {"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
+        for f in actor.fields
+    ]
     comp = _competency_field(extras.competencies)
     if comp:
         fields.append(comp)
@@ -78,20 +91,29 @@ def to_mastodon_account(actor: ActorView, extras: AccountExtras | None = None, *
         "followers_count": extras.followers_count,
         "following_count": extras.following_count,
         "statuses_count": extras.statuses_count,
-        "last_status_at": extras.last_status_at.date().isoformat() if extras.last_status_at else None,
+        "last_status_at": extras.last_status_at.date().isoformat()
+        if extras.last_status_at
+        else None,
         "hide_collections": False,
         "emojis": [],
         "fields": fields,
         "roles": [],
-        "koers": {"kind": actor.kind, "competencies": [{"name": n, "level": lv} for n, lv in extras.competencies]},
+        "koers": {
+            "kind": actor.kind,
+            "competencies": [{"name": n, "level": lv} for n, lv in extras.competencies],
+        },
     }
 
 
 def to_mastodon_media(m: MediaView) -> dict:
     meta: dict = {"focus": {"x": m.focus_x, "y": m.focus_y}}
     if m.width and m.height:
-        meta["original"] = {"width": m.width, "height": m.height, "size": f"{m.width}x{m.height}",
-                            "aspect": round(m.width / m.height, 6)}  # fmt: skip
+        meta["original"] = {
+            "width": m.width,
+            "height": m.height,
+            "size": f"{m.width}x{m.height}",
+            "aspect": round(m.width / m.height, 6),
+        }
         scale = min(1.0, 400 / max(m.width, m.height))
         w, h = max(1, round(m.width * scale)), max(1, round(m.height * scale))
         meta["small"] = {"width": w, "height": h, "size": f"{w}x{h}", "aspect": round(w / h, 6)}
@@ -119,7 +141,10 @@ def to_mastodon_poll(poll: PollView, viewer: Viewer, *, hide_totals: bool = Fals
         "multiple": poll.multiple,
         "votes_count": sum(poll.counts),
         "voters_count": poll.voters_count if poll.multiple else sum(poll.counts),
-        "options": [{"title": o, "votes_count": c if show else None} for o, c in zip(poll.options, poll.counts)],
+        "options": [
+            {"title": o, "votes_count": c if show else None}
+            for o, c in zip(poll.options, poll.counts)
+        ],
         "emojis": [],
         "voted": voted,
         "own_votes": poll.own_votes if viewer.actor_id is not None else [],
@@ -129,7 +154,11 @@ def to_mastodon_poll(poll: PollView, viewer: Viewer, *, hide_totals: bool = Fals
 def _koers(post: PostView) -> dict:
     community = None
     if post.community_id is not None:
-        community = {"id": str(post.community_id), "handle": post.community_handle, "name": post.community_name}
+        community = {
+            "id": str(post.community_id),
+            "handle": post.community_handle,
+            "name": post.community_name,
+        }
     return {
         "audience": post.audience.value,
         "community": community,
@@ -142,7 +171,11 @@ def _koers(post: PostView) -> dict:
 
 
 def to_mastodon_status(
-    post: PostView, viewer: Viewer, *, base: str, accounts: dict[int, dict] | None = None,
+    post: PostView,
+    viewer: Viewer,
+    *,
+    base: str,
+    accounts: dict[int, dict] | None = None,
     hidden_totals: frozenset[int] | set[int] = frozenset(),
 ) -> dict:
     """Mastodon's Status; ``accounts`` maps actor ids to ready Account dicts (with counts);
@@ -170,18 +203,27 @@ def to_mastodon_status(
         "spoiler_text": post.spoiler_text,
         "media_attachments": [to_mastodon_media(m) for m in post.media],
         "application": None,
-        "mentions": [{"id": str(m.id), "username": m.username, "acct": m.acct, "url": m.url or m.uri} for m in post.mentions],
+        "mentions": [
+            {"id": str(m.id), "username": m.username, "acct": m.acct, "url": m.url or m.uri}
+            for m in post.mentions
+        ],
         "tags": [{"name": tag, "url": urls.tag(base, tag)} for tag in post.tags],
         "emojis": [],
         "reblogs_count": post.reblogs_count,
         "favourites_count": post.favourites_count,
         "replies_count": post.replies_count,
         "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
-        "in_reply_to_account_id": str(post.in_reply_to_author_id) if post.in_reply_to_author_id else None,
-        "reblog": to_mastodon_status(post.reblog, viewer, base=base, accounts=accounts, hidden_totals=hidden_totals)
+        "in_reply_to_account_id": str(post.in_reply_to_author_id)
+        if post.in_reply_to_author_id
+        else None,
+        "reblog": to_mastodon_status(
+            post.reblog, viewer, base=base, accounts=accounts, hidden_totals=hidden_totals
+        )
         if post.reblog
         else None,
-        "poll": to_mastodon_poll(post.poll, viewer, hide_totals=post.id in hidden_totals) if post.poll else None,
+        "poll": to_mastodon_poll(post.poll, viewer, hide_totals=post.id in hidden_totals)
+        if post.poll
+        else None,
         "card": None,
         "language": post.language,
         "favourited": post.favourited if mine else None,
@@ -194,9 +236,17 @@ def to_mastodon_status(
     }
 
 
-def to_mastodon_relationship(actor_id: int, rel: dict[str, bool], *, domain_blocking: bool = False) -> dict:
-    return {"id": str(actor_id), **rel, "domain_blocking": domain_blocking, "endorsed": False, "note": "",
-            "languages": None}  # fmt: skip
+def to_mastodon_relationship(
+    actor_id: int, rel: dict[str, bool], *, domain_blocking: bool = False
+) -> dict:
+    return {
+        "id": str(actor_id),
+        **rel,
+        "domain_blocking": domain_blocking,
+        "endorsed": False,
+        "note": "",
+        "languages": None,
+    }
 
 
 def _escape(text: str) -> str:

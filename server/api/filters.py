@@ -26,11 +26,14 @@ ID = r"{id:\d+}"
 def filter_json(f: Filter) -> dict[str, Any]:
     """The Mastodon ``Filter`` entity."""
     return {
-        "id": str(f.id), "title": f.title, "context": f.context, "filter_action": f.action,
+        "id": str(f.id),
+        "title": f.title,
+        "context": f.context,
+        "filter_action": f.action,
         "expires_at": clock.iso(f.expires_at) if f.expires_at else None,
         "keywords": [keyword_json(k) for k in f.keywords],
         "statuses": [{"id": str(row), "status_id": str(post)} for row, post in f.statuses],
-    }  # fmt: skip
+    }
 
 
 def keyword_json(k: filters.Keyword) -> dict[str, Any]:
@@ -40,8 +43,14 @@ def keyword_json(k: filters.Keyword) -> dict[str, Any]:
 
 def v1_json(f: Filter, k: filters.Keyword) -> dict[str, Any]:
     """The Mastodon ``V1::Filter`` entity of one keyword."""
-    return {"id": str(k.id), "phrase": k.keyword, "context": f.context, "whole_word": k.whole_word,
-            "expires_at": clock.iso(f.expires_at) if f.expires_at else None, "irreversible": f.action == "hide"}  # fmt: skip
+    return {
+        "id": str(k.id),
+        "phrase": k.keyword,
+        "context": f.context,
+        "whole_word": k.whole_word,
+        "expires_at": clock.iso(f.expires_at) if f.expires_at else None,
+        "irreversible": f.action == "hide",
+    }
 
 
 def _flag(value: str | None) -> bool | None:
@@ -53,9 +62,17 @@ def _keyword_changes(p: params.Params) -> list[KeywordChange]:
     for group in p.indexed("keywords_attributes"):
         raw_id = group.get("id")
         if raw_id and not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18):
-            raise ValidationError("keywords_attributes: not a valid id", field="keywords_attributes")
-        out.append(KeywordChange(keyword=group.get("keyword"), whole_word=_flag(group.get("whole_word")),
-                                 id=int(raw_id) if raw_id else None, destroy=bool(_flag(group.get("_destroy")))))  # fmt: skip
+            raise ValidationError(
+                "keywords_attributes: not a valid id", field="keywords_attributes"
+            )
+        out.append(
+            KeywordChange(
+                keyword=group.get("keyword"),
+                whole_word=_flag(group.get("whole_word")),
+                id=int(raw_id) if raw_id else None,
+                destroy=bool(_flag(group.get("_destroy"))),
+            )
+        )
     return out
 
 
@@ -89,9 +106,15 @@ async def create_filter(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
     p = await params.read(request)
     seconds, _ = _expires_in(p)
-    filter_id = await filters.create(ctx(request), auth.actor_id, title=p.str("title") or "",  # type: ignore[arg-type]
-                                     context=p.list("context"), action=p.str("filter_action"), expires_in=seconds,
-                                     keywords=_keyword_changes(p))  # fmt: skip
+    filter_id = await filters.create(
+        ctx(request),
+        auth.actor_id,
+        title=p.str("title") or "",  # type: ignore[arg-type]
+        context=p.list("context"),
+        action=p.str("filter_action"),
+        expires_in=seconds,
+        keywords=_keyword_changes(p),
+    )
     return await _show(request, auth.actor_id, filter_id)  # type: ignore[arg-type]
 
 
@@ -100,9 +123,17 @@ async def update_filter(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
     p = await params.read(request)
     seconds, clear = _expires_in(p)
-    await filters.update(ctx(request), auth.actor_id, path_id(request), title=p.str("title"),  # type: ignore[arg-type]
-                         context=p.list("context") or None, action=p.str("filter_action"), expires_in=seconds,
-                         clear_expiry=clear, keywords=_keyword_changes(p))  # fmt: skip
+    await filters.update(
+        ctx(request),
+        auth.actor_id,
+        path_id(request),
+        title=p.str("title"),  # type: ignore[arg-type]
+        context=p.list("context") or None,
+        action=p.str("filter_action"),
+        expires_in=seconds,
+        clear_expiry=clear,
+        keywords=_keyword_changes(p),
+    )
     return await _show(request, auth.actor_id, path_id(request))  # type: ignore[arg-type]
 
 
@@ -135,7 +166,9 @@ async def add_keyword(request: web.Request) -> web.Response:
 async def _keyword(request: web.Request, actor_id: int) -> tuple[Filter, filters.Keyword]:
     keyword_id = path_id(request)
     async with ctx(request).db.read() as conn:
-        f = await filters.get(conn, actor_id, await filters.keyword_owner(conn, actor_id, keyword_id))
+        f = await filters.get(
+            conn, actor_id, await filters.keyword_owner(conn, actor_id, keyword_id)
+        )
     return f, next(k for k in f.keywords if k.id == keyword_id)
 
 
@@ -150,8 +183,14 @@ async def update_keyword(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
     p = await params.read(request)
     f, k = await _keyword(request, auth.actor_id)  # type: ignore[arg-type]
-    await filters.update(ctx(request), auth.actor_id, f.id,  # type: ignore[arg-type]
-                         keywords=[KeywordChange(id=k.id, keyword=p.str("keyword"), whole_word=p.bool("whole_word"))])
+    await filters.update(
+        ctx(request),
+        auth.actor_id,
+        f.id,  # type: ignore[arg-type]
+        keywords=[
+            KeywordChange(id=k.id, keyword=p.str("keyword"), whole_word=p.bool("whole_word"))
+        ],
+    )
     return json(keyword_json((await _keyword(request, auth.actor_id))[1]))  # type: ignore[arg-type]
 
 
@@ -159,7 +198,9 @@ async def update_keyword(request: web.Request) -> web.Response:
 async def delete_keyword(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
     f, k = await _keyword(request, auth.actor_id)  # type: ignore[arg-type]
-    await filters.update(ctx(request), auth.actor_id, f.id, keywords=[KeywordChange(id=k.id, destroy=True)])  # type: ignore[arg-type]
+    await filters.update(
+        ctx(request), auth.actor_id, f.id, keywords=[KeywordChange(id=k.id, destroy=True)]
+    )  # type: ignore[arg-type]
     return json({})
 
 
@@ -228,10 +269,14 @@ async def v1_create(request: web.Request) -> web.Response:
         raise ValidationError("phrase: required", field="phrase")
     seconds, _ = _expires_in(p)
     filter_id = await filters.create(
-        ctx(request), auth.actor_id, title=phrase[: filters.MAX_TITLE], context=p.list("context"),  # type: ignore[arg-type]
-        action="hide" if p.bool("irreversible") else "warn", expires_in=seconds,
+        ctx(request),
+        auth.actor_id,
+        title=phrase[: filters.MAX_TITLE],
+        context=p.list("context"),  # type: ignore[arg-type]
+        action="hide" if p.bool("irreversible") else "warn",
+        expires_in=seconds,
         keywords=[KeywordChange(keyword=phrase, whole_word=p.bool("whole_word", True))],
-    )  # fmt: skip
+    )
     async with ctx(request).db.read() as conn:
         f = await filters.get(conn, auth.actor_id, filter_id)  # type: ignore[arg-type]
     return json(v1_json(f, f.keywords[0]))
@@ -245,10 +290,15 @@ async def v1_update(request: web.Request) -> web.Response:
     seconds, clear = _expires_in(p)
     irreversible = p.bool("irreversible")
     await filters.update(
-        ctx(request), auth.actor_id, f.id, context=p.list("context") or None,  # type: ignore[arg-type]
-        action=None if irreversible is None else ("hide" if irreversible else "warn"), expires_in=seconds, clear_expiry=clear,
+        ctx(request),
+        auth.actor_id,
+        f.id,
+        context=p.list("context") or None,  # type: ignore[arg-type]
+        action=None if irreversible is None else ("hide" if irreversible else "warn"),
+        expires_in=seconds,
+        clear_expiry=clear,
         keywords=[KeywordChange(id=k.id, keyword=p.str("phrase"), whole_word=p.bool("whole_word"))],
-    )  # fmt: skip
+    )
     f, k = await _keyword(request, auth.actor_id)  # type: ignore[arg-type]
     return json(v1_json(f, k))
 
@@ -260,5 +310,7 @@ async def v1_delete(request: web.Request) -> web.Response:
     if len(f.keywords) == 1 and not f.statuses:
         await filters.delete(ctx(request), auth.actor_id, f.id)  # type: ignore[arg-type]
     else:
-        await filters.update(ctx(request), auth.actor_id, f.id, keywords=[KeywordChange(id=k.id, destroy=True)])  # type: ignore[arg-type]
+        await filters.update(
+            ctx(request), auth.actor_id, f.id, keywords=[KeywordChange(id=k.id, destroy=True)]
+        )  # type: ignore[arg-type]
     return json({})

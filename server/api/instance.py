@@ -26,8 +26,11 @@ def _configuration(request: web.Request) -> dict:
         "urls": {"streaming": ws, "status": None},
         "vapid": {"public_key": push.vapid_public_key(settings)},
         "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 5},
-        "statuses": {"max_characters": posts.MAX_CHARS, "max_media_attachments": posts.MAX_MEDIA,
-                     "characters_reserved_per_url": 23},  # fmt: skip
+        "statuses": {
+            "max_characters": posts.MAX_CHARS,
+            "max_media_attachments": posts.MAX_MEDIA,
+            "characters_reserved_per_url": 23,
+        },
         "media_attachments": {
             "supported_mime_types": sorted(set(media.MIME_TYPES.values()) | {"image/gif"}),
             "image_size_limit": media.MAX_IMAGE_BYTES,
@@ -37,8 +40,12 @@ def _configuration(request: web.Request) -> dict:
             "video_matrix_limit": 0,
             "description_limit": media.MAX_DESCRIPTION,
         },
-        "polls": {"max_options": posts.MAX_POLL_OPTIONS, "max_characters_per_option": posts.MAX_POLL_OPTION_CHARS,
-                  "min_expiration": posts.POLL_MIN_SECONDS, "max_expiration": posts.POLL_MAX_SECONDS},  # fmt: skip
+        "polls": {
+            "max_options": posts.MAX_POLL_OPTIONS,
+            "max_characters_per_option": posts.MAX_POLL_OPTION_CHARS,
+            "min_expiration": posts.POLL_MIN_SECONDS,
+            "max_expiration": posts.POLL_MAX_SECONDS,
+        },
         "translation": {"enabled": False},
     }
 
@@ -46,23 +53,41 @@ def _configuration(request: web.Request) -> dict:
 async def _facts(request: web.Request) -> dict:
     c = ctx(request)
     async with c.db.read() as conn:
-        users = (await conn.execute(sa.select(sa.func.count()).select_from(t.users).where(t.users.c.state == "active"))).scalar_one()
+        users = (
+            await conn.execute(
+                sa.select(sa.func.count()).select_from(t.users).where(t.users.c.state == "active")
+            )
+        ).scalar_one()
         statuses = (
             await conn.execute(
-                sa.select(sa.func.count()).select_from(t.posts).where(t.posts.c.local.is_(True), t.posts.c.deleted_at.is_(None))
+                sa.select(sa.func.count())
+                .select_from(t.posts)
+                .where(t.posts.c.local.is_(True), t.posts.c.deleted_at.is_(None))
             )
         ).scalar_one()
         domains = (
-            await conn.execute(sa.select(sa.func.count(sa.distinct(t.actors.c.domain))).where(t.actors.c.domain.is_not(None)))
+            await conn.execute(
+                sa.select(sa.func.count(sa.distinct(t.actors.c.domain))).where(
+                    t.actors.c.domain.is_not(None)
+                )
+            )
         ).scalar_one()
         admin = (
             await conn.execute(
-                sa.select(t.users.c.actor_id, t.users.c.email).where(t.users.c.is_admin.is_(True)).order_by(t.users.c.id).limit(1)
+                sa.select(t.users.c.actor_id, t.users.c.email)
+                .where(t.users.c.is_admin.is_(True))
+                .order_by(t.users.c.id)
+                .limit(1)
             )
         ).first()
         contact = await account_json(conn, c, admin.actor_id) if admin else None
-    return {"users": users, "statuses": statuses, "domains": domains, "contact": contact,
-            "email": admin.email if admin else ""}  # fmt: skip
+    return {
+        "users": users,
+        "statuses": statuses,
+        "domains": domains,
+        "contact": contact,
+        "email": admin.email if admin else "",
+    }
 
 
 @routes.get("/api/v1/instance")
@@ -70,15 +95,30 @@ async def _facts(request: web.Request) -> dict:
 async def instance_v1(request: web.Request) -> web.Response:
     s = ctx(request).settings
     f = await _facts(request)
-    return json({
-        "uri": s.domain, "title": s.instance_name, "short_description": "A Koers community-of-purpose server",
-        "description": f"{s.instance_name}: a Koers community-of-purpose server", "email": f["email"],
-        "version": VERSION, "urls": {"streaming_api": _configuration(request)["urls"]["streaming"]},
-        "stats": {"user_count": f["users"], "status_count": f["statuses"], "domain_count": f["domains"]},
-        "thumbnail": None, "languages": ["en"], "registrations": s.registrations != "closed",
-        "approval_required": s.registrations == "approval", "invites_enabled": s.registrations == "invite",
-        "configuration": _configuration(request), "contact_account": f["contact"], "rules": [],
-    })  # fmt: skip
+    return json(
+        {
+            "uri": s.domain,
+            "title": s.instance_name,
+            "short_description": "A Koers community-of-purpose server",
+            "description": f"{s.instance_name}: a Koers community-of-purpose server",
+            "email": f["email"],
+            "version": VERSION,
+            "urls": {"streaming_api": _configuration(request)["urls"]["streaming"]},
+            "stats": {
+                "user_count": f["users"],
+                "status_count": f["statuses"],
+                "domain_count": f["domains"],
+            },
+            "thumbnail": None,
+            "languages": ["en"],
+            "registrations": s.registrations != "closed",
+            "approval_required": s.registrations == "approval",
+            "invites_enabled": s.registrations == "invite",
+            "configuration": _configuration(request),
+            "contact_account": f["contact"],
+            "rules": [],
+        }
+    )
 
 
 @routes.get("/api/v2/instance")
@@ -86,24 +126,41 @@ async def instance_v1(request: web.Request) -> web.Response:
 async def instance_v2(request: web.Request) -> web.Response:
     s = ctx(request).settings
     f = await _facts(request)
-    return json({
-        "domain": s.domain, "title": s.instance_name, "version": VERSION, "source_url": "https://example.org/koers",
-        "description": f"{s.instance_name}: a Koers community-of-purpose server",
-        "usage": {"users": {"active_month": f["users"]}},
-        "thumbnail": {"url": f"{s.url}/static/header-missing.png", "blurhash": None, "versions": {}},
-        "icon": [], "languages": ["en"], "configuration": _configuration(request),
-        "registrations": {"enabled": s.registrations != "closed", "approval_required": s.registrations == "approval",
-                          "message": None, "url": None},
-        "api_versions": {"mastodon": 2},
-        "contact": {"email": f["email"], "account": f["contact"]},
-        "rules": [],
-    })  # fmt: skip
+    return json(
+        {
+            "domain": s.domain,
+            "title": s.instance_name,
+            "version": VERSION,
+            "source_url": "https://example.org/koers",
+            "description": f"{s.instance_name}: a Koers community-of-purpose server",
+            "usage": {"users": {"active_month": f["users"]}},
+            "thumbnail": {
+                "url": f"{s.url}/static/header-missing.png",
+                "blurhash": None,
+                "versions": {},
+            },
+            "icon": [],
+            "languages": ["en"],
+            "configuration": _configuration(request),
+            "registrations": {
+                "enabled": s.registrations != "closed",
+                "approval_required": s.registrations == "approval",
+                "message": None,
+                "url": None,
+            },
+            "api_versions": {"mastodon": 2},
+            "contact": {"email": f["email"], "account": f["contact"]},
+            "rules": [],
+        }
+    )
 
 
 @routes.get("/api/v1/instance/peers")
 async def peers(request: web.Request) -> web.Response:
     async with ctx(request).db.read() as conn:
-        rows = await conn.execute(sa.select(t.actors.c.domain).distinct().where(t.actors.c.domain.is_not(None)))
+        rows = await conn.execute(
+            sa.select(t.actors.c.domain).distinct().where(t.actors.c.domain.is_not(None))
+        )
         return json(sorted(r[0] for r in rows))
 
 
@@ -119,19 +176,35 @@ async def empty_list(request: web.Request) -> web.Response:
 async def preferences(request: web.Request) -> web.Response:
     auth = await authenticate(request, "read:accounts")
     async with ctx(request).db.read() as conn:
-        row = (await conn.execute(sa.select(t.users.c.default_audience, t.users.c.locale).where(t.users.c.id == auth.user_id))).first()
+        row = (
+            await conn.execute(
+                sa.select(t.users.c.default_audience, t.users.c.locale).where(
+                    t.users.c.id == auth.user_id
+                )
+            )
+        ).first()
     audience = Audience(row.default_audience if row else "public")
-    return json({
-        "posting:default:visibility": MASTODON_VISIBILITY[audience], "posting:default:sensitive": False,
-        "posting:default:language": row.locale if row else None, "reading:expand:media": "default",
-        "reading:expand:spoilers": False, "koers:default:audience": audience.value,
-    })  # fmt: skip
+    return json(
+        {
+            "posting:default:visibility": MASTODON_VISIBILITY[audience],
+            "posting:default:sensitive": False,
+            "posting:default:language": row.locale if row else None,
+            "reading:expand:media": "default",
+            "reading:expand:spoilers": False,
+            "koers:default:audience": audience.value,
+        }
+    )
 
 
 @routes.get("/api/v1/instance/extended_description")
 async def extended_description(request: web.Request) -> web.Response:
     s = ctx(request).settings
-    return json({"updated_at": None, "content": f"<p>{s.instance_name}: a Koers community-of-purpose server.</p>"})
+    return json(
+        {
+            "updated_at": None,
+            "content": f"<p>{s.instance_name}: a Koers community-of-purpose server.</p>",
+        }
+    )
 
 
 @routes.get("/api/v1/instance/translation_languages")

@@ -18,8 +18,13 @@ ID = r"{id:\d+}"
 
 
 def to_mastodon_list(row: sa.Row) -> dict:
-    return {"id": str(row.id), "title": row.title, "replies_policy": row.replies_policy, "exclusive": bool(row.exclusive),
-            "koers": {"community_id": str(row.community_id) if row.community_id else None}}  # fmt: skip
+    return {
+        "id": str(row.id),
+        "title": row.title,
+        "replies_policy": row.replies_policy,
+        "exclusive": bool(row.exclusive),
+        "koers": {"community_id": str(row.community_id) if row.community_id else None},
+    }
 
 
 @routes.get("/api/v1/lists")
@@ -41,8 +46,13 @@ async def get_list(request: web.Request) -> web.Response:
 async def create(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:lists")
     p = await params.read(request)
-    list_id = await lists.create_list(ctx(request), auth.actor_id, p.str("title") or "",  # type: ignore[arg-type]
-                                      p.str("replies_policy") or "list", bool(p.bool("exclusive", False)))  # fmt: skip
+    list_id = await lists.create_list(
+        ctx(request),
+        auth.actor_id,
+        p.str("title") or "",  # type: ignore[arg-type]
+        p.str("replies_policy") or "list",
+        bool(p.bool("exclusive", False)),
+    )
     async with ctx(request).db.read() as conn:
         return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, list_id)))  # type: ignore[arg-type]
 
@@ -51,8 +61,14 @@ async def create(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:lists")
     p = await params.read(request)
-    await lists.update_list(ctx(request), auth.actor_id, path_id(request), title=p.str("title"),  # type: ignore[arg-type]
-                            replies_policy=p.str("replies_policy"), exclusive=p.bool("exclusive"))  # fmt: skip
+    await lists.update_list(
+        ctx(request),
+        auth.actor_id,
+        path_id(request),
+        title=p.str("title"),  # type: ignore[arg-type]
+        replies_policy=p.str("replies_policy"),
+        exclusive=p.bool("exclusive"),
+    )
     async with ctx(request).db.read() as conn:
         return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, path_id(request))))  # type: ignore[arg-type]
 
@@ -73,7 +89,9 @@ async def members(request: web.Request) -> web.Response:
         row = await lists.own_list(conn, auth.actor_id, path_id(request))  # type: ignore[arg-type]
         q = lists.member_query(row)
         id_col, actor_col = q.selected_columns
-        ids = await page_ids(conn, q.with_only_columns(id_col), id_col, page(p, default=40, maximum=80))
+        ids = await page_ids(
+            conn, q.with_only_columns(id_col), id_col, page(p, default=40, maximum=80)
+        )
         by = {r[0]: r[1] for r in await conn.execute(q.where(id_col.in_(ids)))}
         body = await accounts_by_id(conn, c, [by[i] for i in ids if i in by])
     return json(body, headers=link_header(request, ids, c.base))

@@ -32,10 +32,17 @@ async def _flagged(request: web.Request, table: sa.Table, scope: str) -> web.Res
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        q = sa.select(table.c.id).where(table.c.actor_id == auth.actor_id,
-                                        table.c.post_id.in_(sa.select(t.posts.c.id).where(posts_visible_to(auth.viewer))))  # fmt: skip
+        q = sa.select(table.c.id).where(
+            table.c.actor_id == auth.actor_id,
+            table.c.post_id.in_(sa.select(t.posts.c.id).where(posts_visible_to(auth.viewer))),
+        )
         ids = await page_ids(conn, q, table.c.id, page(p))
-        by = {r[0]: r[1] for r in await conn.execute(sa.select(table.c.id, table.c.post_id).where(table.c.id.in_(ids)))}
+        by = {
+            r[0]: r[1]
+            for r in await conn.execute(
+                sa.select(table.c.id, table.c.post_id).where(table.c.id.in_(ids))
+            )
+        }
         body = await statuses_json(conn, c, auth.viewer, [by[i] for i in ids if i in by])
     return json(body, headers=link_header(request, ids, c.base))
 
@@ -61,16 +68,27 @@ async def conversations(request: web.Request) -> web.Response:
         statuses = await statuses_json(conn, c, auth.viewer, ids)
         out, seen = [], set()
         for status in statuses:
-            root = (await conn.execute(sa.select(sa.func.coalesce(t.posts.c.thread_root_id, t.posts.c.id))
-                                       .where(t.posts.c.id == int(status["id"])))).scalar_one()  # fmt: skip
+            root = (
+                await conn.execute(
+                    sa.select(sa.func.coalesce(t.posts.c.thread_root_id, t.posts.c.id)).where(
+                        t.posts.c.id == int(status["id"])
+                    )
+                )
+            ).scalar_one()
             if root in seen:
                 continue
             seen.add(root)
             others = [int(m["id"]) for m in status["mentions"] if int(m["id"]) != auth.actor_id]
             if int(status["account"]["id"]) != auth.actor_id:
                 others.insert(0, int(status["account"]["id"]))
-            out.append({"id": str(root), "unread": False, "accounts": await accounts_by_id(conn, c, list(dict.fromkeys(others))),
-                        "last_status": status})  # fmt: skip
+            out.append(
+                {
+                    "id": str(root),
+                    "unread": False,
+                    "accounts": await accounts_by_id(conn, c, list(dict.fromkeys(others))),
+                    "last_status": status,
+                }
+            )
     return json(out, headers=link_header(request, ids, c.base))
 
 
@@ -79,21 +97,41 @@ async def get_markers(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:statuses")
     p = await params.read(request)
     async with ctx(request).db.read() as conn:
-        rows = await markers.get(conn, auth.user_id, p.list("timeline") or ["home", "notifications"])  # type: ignore[arg-type]
-    return json({r.timeline: {"last_read_id": r.last_read_id, "version": r.version, "updated_at": clock.iso(r.updated_at)}
-                 for r in rows})  # fmt: skip
+        rows = await markers.get(
+            conn, auth.user_id, p.list("timeline") or ["home", "notifications"]
+        )  # type: ignore[arg-type]
+    return json(
+        {
+            r.timeline: {
+                "last_read_id": r.last_read_id,
+                "version": r.version,
+                "updated_at": clock.iso(r.updated_at),
+            }
+            for r in rows
+        }
+    )
 
 
 @routes.post("/api/v1/markers")
 async def set_markers(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:statuses")
     p = await params.read(request)
-    changes = {tl: p.str(f"{tl}[last_read_id]") for tl in markers.TIMELINES if p.str(f"{tl}[last_read_id]")}
+    changes = {
+        tl: p.str(f"{tl}[last_read_id]") for tl in markers.TIMELINES if p.str(f"{tl}[last_read_id]")
+    }
     await markers.save(ctx(request), auth.user_id, changes)  # type: ignore[arg-type]
     async with ctx(request).db.read() as conn:
         rows = await markers.get(conn, auth.user_id, list(changes))  # type: ignore[arg-type]
-    return json({r.timeline: {"last_read_id": r.last_read_id, "version": r.version, "updated_at": clock.iso(r.updated_at)}
-                 for r in rows})  # fmt: skip
+    return json(
+        {
+            r.timeline: {
+                "last_read_id": r.last_read_id,
+                "version": r.version,
+                "updated_at": clock.iso(r.updated_at),
+            }
+            for r in rows
+        }
+    )
 
 
 @routes.get("/api/v1/trends")

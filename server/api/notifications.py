@@ -30,30 +30,46 @@ from server.visibility import Viewer
 routes = web.RouteTableDef()
 ID = r"{id:\d+}"
 # Koers kinds and the Mastodon type they degrade to for apps that did not ask for them by name.
-DEGRADED = {"koers.proposal": "status", "koers.decision_opened": "status", "koers.result": "status",
-            "koers.idea": "status", "koers.idea_update": "status", "koers.decision_closed": "poll"}  # fmt: skip
+DEGRADED = {
+    "koers.proposal": "status",
+    "koers.decision_opened": "status",
+    "koers.result": "status",
+    "koers.idea": "status",
+    "koers.idea_update": "status",
+    "koers.decision_closed": "poll",
+}
 
 
 def with_degraded(types: Iterable[str]) -> list[str]:
     """``types`` (Mastodon's own) plus the Koers kinds shown to Mastodon apps as one of them."""
     named = list(types)
-    return named + [kind for kind, shown_as in DEGRADED.items() if shown_as in named and kind not in named]
+    return named + [
+        kind for kind, shown_as in DEGRADED.items() if shown_as in named and kind not in named
+    ]
 
 
 async def _decision_polls(conn, rows) -> dict[int, int]:  # type: ignore[no-untyped-def]
     """Notification id -> the poll post of the decision a ``koers.decision_closed`` row names."""
-    named = {r.id: r.extra["decision_id"] for r in rows
-             if r.type == "koers.decision_closed" and isinstance((r.extra or {}).get("decision_id"), int)}  # fmt: skip
+    named = {
+        r.id: r.extra["decision_id"]
+        for r in rows
+        if r.type == "koers.decision_closed" and isinstance((r.extra or {}).get("decision_id"), int)
+    }
     if not named:
         return {}
     pd = t.purpose_decisions
-    found = await conn.execute(sa.select(pd.c.id, pd.c.post_id).where(pd.c.id.in_(set(named.values())),
-                                                                       pd.c.post_id.is_not(None)))  # fmt: skip
+    found = await conn.execute(
+        sa.select(pd.c.id, pd.c.post_id).where(
+            pd.c.id.in_(set(named.values())), pd.c.post_id.is_not(None)
+        )
+    )
     poll_of = {int(i): int(p) for i, p in found}
     return {row_id: poll_of[d] for row_id, d in named.items() if d in poll_of}
 
 
-async def render_notifications(conn, c, viewer: Viewer, rows, *, named: Iterable[str] = ()) -> list[dict]:  # type: ignore[no-untyped-def]
+async def render_notifications(
+    conn, c, viewer: Viewer, rows, *, named: Iterable[str] = ()
+) -> list[dict]:  # type: ignore[no-untyped-def]
     """Mastodon Notification entities for notification rows (also used by the streaming API).
 
     Koers kinds not in ``named`` degrade to their Mastodon type (``DEGRADED``) with their status, or
@@ -66,7 +82,10 @@ async def render_notifications(conn, c, viewer: Viewer, rows, *, named: Iterable
     accounts = {int(a["id"]): a for a in await accounts_by_id(conn, c, actor_ids)}
     post_ids = list(dict.fromkeys(p for p in post_of.values() if p))
     # A notification whose status a "hide" filter matches is left out, as Mastodon does.
-    statuses = {int(s["id"]): s for s in await statuses_json(conn, c, viewer, post_ids, context="notifications")}
+    statuses = {
+        int(s["id"]): s
+        for s in await statuses_json(conn, c, viewer, post_ids, context="notifications")
+    }
     out = []
     for r in rows:
         account = accounts.get(r.from_actor_id or viewer.actor_id)
@@ -74,13 +93,27 @@ async def render_notifications(conn, c, viewer: Viewer, rows, *, named: Iterable
         shown_as = r.type if not koers or r.type in named else DEGRADED.get(r.type)
         post_id = post_of[r.id] if shown_as != r.type else r.post_id
         status = statuses.get(post_id) if post_id else None
-        if account is None or shown_as is None or (post_id and status is None) or (shown_as != r.type and status is None):
+        if (
+            account is None
+            or shown_as is None
+            or (post_id and status is None)
+            or (shown_as != r.type and status is None)
+        ):
             continue
-        item = {"id": str(r.id), "type": shown_as, "created_at": clock.iso(r.created_at), "account": account,
-                "status": status, "group_key": f"ungrouped-{r.id}"}  # fmt: skip
+        item = {
+            "id": str(r.id),
+            "type": shown_as,
+            "created_at": clock.iso(r.created_at),
+            "account": account,
+            "status": status,
+            "group_key": f"ungrouped-{r.id}",
+        }
         if koers:
-            item["koers"] = {"type": r.type, "community_id": str(r.community_id) if r.community_id else None,
-                             **(r.extra or {})}  # fmt: skip
+            item["koers"] = {
+                "type": r.type,
+                "community_id": str(r.community_id) if r.community_id else None,
+                **(r.extra or {}),
+            }
         out.append(item)
     return out
 
@@ -89,10 +122,17 @@ async def _listed(conn, c, request: web.Request, viewer: Viewer) -> tuple[list[i
     """The page of notifications asked for, Koers kinds degraded for Mastodon apps (see the module)."""
     p = await params.read(request)
     types, exclude = p.list("types"), p.list("exclude_types")
-    ids = await inbox.list_ids(conn, viewer, page(p, default=40, maximum=80),
-                               types=with_degraded(types or inbox.MASTODON_TYPES), exclude=with_degraded(exclude),
-                               from_account=p.id("account_id"))  # fmt: skip
-    return ids, await render_notifications(conn, c, viewer, await inbox.rows(conn, ids), named=types)
+    ids = await inbox.list_ids(
+        conn,
+        viewer,
+        page(p, default=40, maximum=80),
+        types=with_degraded(types or inbox.MASTODON_TYPES),
+        exclude=with_degraded(exclude),
+        from_account=p.id("account_id"),
+    )
+    return ids, await render_notifications(
+        conn, c, viewer, await inbox.rows(conn, ids), named=types
+    )
 
 
 @routes.get("/api/v1/notifications")
@@ -118,7 +158,9 @@ async def get_notification(request: web.Request) -> web.Response:
     async with c.db.read() as conn:
         row = await inbox.get(conn, auth.viewer, path_id(request))
         # A Mastodon app fetching one it was shown gets the same; a Koers kind without a Mastodon form, itself.
-        body = await render_notifications(conn, c, auth.viewer, [row], named=() if row.type in DEGRADED else (row.type,))
+        body = await render_notifications(
+            conn, c, auth.viewer, [row], named=() if row.type in DEGRADED else (row.type,)
+        )
     if not body:
         from server.errors import NotFound
 
@@ -162,11 +204,25 @@ async def grouped_notifications(request: web.Request) -> web.Response:
         ids, items = await _listed(conn, c, request, auth.viewer)
     accounts = {i["account"]["id"]: i["account"] for i in items}
     statuses = {i["status"]["id"]: i["status"] for i in items if i["status"]}
-    groups = [{
-        "group_key": i["group_key"], "notifications_count": 1, "type": i["type"],
-        "most_recent_notification_id": i["id"], "page_min_id": i["id"], "page_max_id": i["id"],
-        "latest_page_notification_at": i["created_at"], "sample_account_ids": [i["account"]["id"]],
-        "status_id": i["status"]["id"] if i["status"] else None,
-    } for i in items]  # fmt: skip
-    return json({"accounts": list(accounts.values()), "statuses": list(statuses.values()),
-                 "notification_groups": groups}, headers=link_header(request, ids, c.base))  # fmt: skip
+    groups = [
+        {
+            "group_key": i["group_key"],
+            "notifications_count": 1,
+            "type": i["type"],
+            "most_recent_notification_id": i["id"],
+            "page_min_id": i["id"],
+            "page_max_id": i["id"],
+            "latest_page_notification_at": i["created_at"],
+            "sample_account_ids": [i["account"]["id"]],
+            "status_id": i["status"]["id"] if i["status"] else None,
+        }
+        for i in items
+    ]
+    return json(
+        {
+            "accounts": list(accounts.values()),
+            "statuses": list(statuses.values()),
+            "notification_groups": groups,
+        },
+        headers=link_header(request, ids, c.base),
+    )

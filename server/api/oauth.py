@@ -45,8 +45,12 @@ class AuthorizeRequest:
 
     def hidden(self) -> dict[str, str]:
         """The parameters to carry through the login and consent forms."""
-        out = {"client_id": self.client_id, "redirect_uri": self.redirect_uri, "response_type": "code",
-               "scope": " ".join(self.scopes)}  # fmt: skip
+        out = {
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "response_type": "code",
+            "scope": " ".join(self.scopes),
+        }
         if self.state is not None:
             out["state"] = self.state
         if self.code_challenge:
@@ -68,27 +72,58 @@ async def _check_request(request: web.Request, data) -> AuthorizeRequest:  # typ
         raise ValidationError("Client authentication failed: unknown client_id", field="client_id")
     redirect_uri = _opt(data.get("redirect_uri")) or app.redirect_uris.split("\n")[0]
     if redirect_uri not in app.redirect_uris.split("\n"):
-        raise ValidationError("The redirect URI included is not valid for this application", field="redirect_uri")
+        raise ValidationError(
+            "The redirect URI included is not valid for this application", field="redirect_uri"
+        )
     response_type = _opt(data.get("response_type")) or "code"
     if response_type != "code":
-        raise ValidationError("The authorization server does not support this response type", field="response_type")
-    scopes = parse_scopes(_opt(data.get("scope")) or _opt(data.get("scopes")) or app.scopes,
-                          allowed=frozenset(app.scopes.split()))  # fmt: skip
+        raise ValidationError(
+            "The authorization server does not support this response type", field="response_type"
+        )
+    scopes = parse_scopes(
+        _opt(data.get("scope")) or _opt(data.get("scopes")) or app.scopes,
+        allowed=frozenset(app.scopes.split()),
+    )
     challenge = _opt(data.get("code_challenge"))
     method = _opt(data.get("code_challenge_method")) or ("plain" if challenge else None)
     if method not in (None, "S256", "plain"):
-        raise ValidationError("code_challenge_method must be S256 or plain", field="code_challenge_method")
+        raise ValidationError(
+            "code_challenge_method must be S256 or plain", field="code_challenge_method"
+        )
     force = (_opt(data.get("force_login")) or "").lower() in ("true", "1", "yes")
-    return AuthorizeRequest(app.id, app.name, app.client_id, redirect_uri, scopes, _opt(data.get("state")),
-                            challenge, method, force)  # fmt: skip
+    return AuthorizeRequest(
+        app.id,
+        app.name,
+        app.client_id,
+        redirect_uri,
+        scopes,
+        _opt(data.get("state")),
+        challenge,
+        method,
+        force,
+    )
 
 
-async def _page(request: web.Request, req: AuthorizeRequest, *, login: bool, status: int = 200,
-                error: str | None = None, login_value: str = "") -> web.Response:  # fmt: skip
+async def _page(
+    request: web.Request,
+    req: AuthorizeRequest,
+    *,
+    login: bool,
+    status: int = 200,
+    error: str | None = None,
+    login_value: str = "",
+) -> web.Response:
     return await render(
-        request, "oauth_authorize.html", status=status, req=req, hidden=req.hidden(), show_login=login,
-        errors={"password": error} if error else {}, login_value=login_value, user=await current_user(request),
-    )  # fmt: skip
+        request,
+        "oauth_authorize.html",
+        status=status,
+        req=req,
+        hidden=req.hidden(),
+        show_login=login,
+        errors={"password": error} if error else {},
+        login_value=login_value,
+        user=await current_user(request),
+    )
 
 
 @routes.get("/oauth/authorize")
@@ -107,22 +142,38 @@ async def authorize_submit(request: web.Request) -> web.Response:
     if data.get("password") is not None:
         login = str(data.get("login", ""))[:320]
         try:
-            account = await accounts.authenticate(ctx(request).db, login, str(data.get("password", "")),
-                                                  request.remote or "unknown")  # fmt: skip
+            account = await accounts.authenticate(
+                ctx(request).db, login, str(data.get("password", "")), request.remote or "unknown"
+            )
         except Forbidden as exc:
-            return await _page(request, req, login=True, status=403, error=exc.message, login_value=login)
+            return await _page(
+                request, req, login=True, status=403, error=exc.message, login_value=login
+            )
         session.log_in(request, ctx(request).settings.secret, account.user_id)
         request.pop(USER_KEY, None)
-        return await _page(request, req.__class__(**{**_fields(req), "force_login": False}), login=False)
+        return await _page(
+            request, req.__class__(**{**_fields(req), "force_login": False}), login=False
+        )
     user = await current_user(request)
     if user is None:
         return await _page(request, req, login=True, status=401, error="please log in first")
     if data.get("decision") != "approve":
-        return _finish(req, {"error": "access_denied", "error_description": "The resource owner denied the request."})
+        return _finish(
+            req,
+            {
+                "error": "access_denied",
+                "error_description": "The resource owner denied the request.",
+            },
+        )
     code = await oauth.create_code(
-        ctx(request), app_id=req.app_id, user_id=user.user_id, redirect_uri=req.redirect_uri, scopes=req.scopes,
-        code_challenge=req.code_challenge, code_challenge_method=req.code_challenge_method,
-    )  # fmt: skip
+        ctx(request),
+        app_id=req.app_id,
+        user_id=user.user_id,
+        redirect_uri=req.redirect_uri,
+        scopes=req.scopes,
+        code_challenge=req.code_challenge,
+        code_challenge_method=req.code_challenge_method,
+    )
     if req.redirect_uri == OOB:
         return await render(request, "oauth_code.html", code=code, app_name=req.app_name)
     return _finish(req, {"code": code})
@@ -154,41 +205,74 @@ async def token(request: web.Request) -> web.Response:
         client_id, client_secret = p.str("client_id"), p.str("client_secret")
         if not client_id and request.headers.get("Authorization", "").lower().startswith("basic "):
             try:
-                raw = base64.b64decode(request.headers["Authorization"][6:].strip() + "==").decode(errors="replace")
+                raw = base64.b64decode(request.headers["Authorization"][6:].strip() + "==").decode(
+                    errors="replace"
+                )
             except binascii.Error:
-                raise OAuthError("invalid_client", "The Basic credentials are not valid base64.", status=401) from None
+                raise OAuthError(
+                    "invalid_client", "The Basic credentials are not valid base64.", status=401
+                ) from None
             client_id, _, client_secret = raw.partition(":")
         app = await oauth.client(c, client_id, client_secret)
         allowed = frozenset(app.scopes.split())
         raw_scope = p.str("scope") or p.str("scopes")
-        scopes = parse_scopes(None if params.unset(raw_scope) else raw_scope, allowed=allowed) if raw_scope else None
+        scopes = (
+            parse_scopes(None if params.unset(raw_scope) else raw_scope, allowed=allowed)
+            if raw_scope
+            else None
+        )
         if grant == "authorization_code":
-            issued = await oauth.exchange_code(c, app, code=oauth.require(p.str("code"), "code"),
-                                               redirect_uri=_opt(p.str("redirect_uri")),
-                                               code_verifier=_opt(p.str("code_verifier")))  # fmt: skip
+            issued = await oauth.exchange_code(
+                c,
+                app,
+                code=oauth.require(p.str("code"), "code"),
+                redirect_uri=_opt(p.str("redirect_uri")),
+                code_verifier=_opt(p.str("code_verifier")),
+            )
         elif grant == "client_credentials":
             issued = await oauth.issue_for(c, app, None, scopes or ("read",))
         elif grant == "password":
             if not c.settings.password_grant:
-                raise OAuthError("unsupported_grant_type", "The password grant is switched off on this instance.")
+                raise OAuthError(
+                    "unsupported_grant_type", "The password grant is switched off on this instance."
+                )
             username = oauth.require(p.str("username"), "username")
             try:
-                account = await accounts.authenticate(c.db, username, oauth.require(p.str("password"), "password"),
-                                                      request.remote or "unknown")  # fmt: skip
+                account = await accounts.authenticate(
+                    c.db,
+                    username,
+                    oauth.require(p.str("password"), "password"),
+                    request.remote or "unknown",
+                )
             except Forbidden as exc:
                 raise OAuthError("invalid_grant", exc.message) from None
-            issued = await oauth.issue_for(c, app, account.user_id, scopes or tuple(sorted(allowed & {"read"})) or ("read",))
+            issued = await oauth.issue_for(
+                c, app, account.user_id, scopes or tuple(sorted(allowed & {"read"})) or ("read",)
+            )
         elif grant == "refresh_token":
-            issued = await oauth.refresh(c, app, oauth.require(p.str("refresh_token"), "refresh_token"), scopes)
+            issued = await oauth.refresh(
+                c, app, oauth.require(p.str("refresh_token"), "refresh_token"), scopes
+            )
         else:
-            raise OAuthError("unsupported_grant_type", "The authorization grant type is not supported.")
+            raise OAuthError(
+                "unsupported_grant_type", "The authorization grant type is not supported."
+            )
     except OAuthError as exc:
         return _oauth_error(exc)
     except ValidationError as exc:
-        return json({"error": "invalid_scope" if exc.field == "scope" else "invalid_request",
-                     "error_description": exc.message}, status=400)  # fmt: skip
-    body: dict[str, object] = {"access_token": issued.token, "token_type": "Bearer", "scope": " ".join(issued.scopes),
-                               "created_at": issued.created_at}  # fmt: skip
+        return json(
+            {
+                "error": "invalid_scope" if exc.field == "scope" else "invalid_request",
+                "error_description": exc.message,
+            },
+            status=400,
+        )
+    body: dict[str, object] = {
+        "access_token": issued.token,
+        "token_type": "Bearer",
+        "scope": " ".join(issued.scopes),
+        "created_at": issued.created_at,
+    }
     if issued.refresh_token:
         body["refresh_token"] = issued.refresh_token
         body["expires_in"] = issued.expires_in
@@ -214,17 +298,19 @@ async def revoke(request: web.Request) -> web.Response:
 async def metadata(request: web.Request) -> web.Response:
     base = ctx(request).settings.url
     grants = [*GRANTS, *(["password"] if ctx(request).settings.password_grant else [])]
-    return json({
-        "issuer": base + "/",
-        "service_documentation": "https://docs.joinmastodon.org/",
-        "authorization_endpoint": f"{base}/oauth/authorize",
-        "token_endpoint": f"{base}/oauth/token",
-        "revocation_endpoint": f"{base}/oauth/revoke",
-        "app_registration_endpoint": f"{base}/api/v1/apps",
-        "scopes_supported": sorted(SCOPES),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "grant_types_supported": grants,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "code_challenge_methods_supported": ["S256", "plain"],
-    })
+    return json(
+        {
+            "issuer": base + "/",
+            "service_documentation": "https://docs.joinmastodon.org/",
+            "authorization_endpoint": f"{base}/oauth/authorize",
+            "token_endpoint": f"{base}/oauth/token",
+            "revocation_endpoint": f"{base}/oauth/revoke",
+            "app_registration_endpoint": f"{base}/api/v1/apps",
+            "scopes_supported": sorted(SCOPES),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "grant_types_supported": grants,
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "code_challenge_methods_supported": ["S256", "plain"],
+        }
+    )

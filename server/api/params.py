@@ -40,7 +40,9 @@ class Params:
     def __contains__(self, key: str) -> bool:
         return key in self.values or key in self.files
 
-    def str(self, key: str, default: str | None = None, *, max_len: int | None = None) -> str | None:
+    def str(
+        self, key: str, default: str | None = None, *, max_len: int | None = None
+    ) -> str | None:
         vals = self.values.get(key)
         if not vals:
             return default
@@ -49,7 +51,13 @@ class Params:
             return default
         if isinstance(value, (dict, list)):
             raise ValidationError(f"{key}: must be a string", field=key)
-        text = value if isinstance(value, str) else json.dumps(value) if isinstance(value, bool) else str(value)
+        text = (
+            value
+            if isinstance(value, str)
+            else json.dumps(value)
+            if isinstance(value, bool)
+            else str(value)
+        )
         if max_len is not None and len(text) > max_len:
             raise ValidationError(f"{key}: at most {max_len} characters", field=key)
         return text
@@ -68,7 +76,9 @@ class Params:
             return False
         raise ValidationError(f"{key}: must be true or false", field=key)
 
-    def int(self, key: str, default: int | None = None, *, minimum: int | None = None) -> int | None:
+    def int(
+        self, key: str, default: int | None = None, *, minimum: int | None = None
+    ) -> int | None:
         text = self.str(key)
         if text is None or text == "":
             return default
@@ -93,7 +103,9 @@ class Params:
         out: list[str] = []
         for value in self.values.get(key, []):
             if isinstance(value, list):
-                out.extend(str(v) for v in value if v is not None and not isinstance(v, (dict, list)))
+                out.extend(
+                    str(v) for v in value if v is not None and not isinstance(v, (dict, list))
+                )
             elif isinstance(value, dict):
                 raise ValidationError(f"{key}: must be a list", field=key)
             elif value is not None:
@@ -114,8 +126,10 @@ class Params:
         start = prefix + "["
         for key, vals in self.values.items():
             if key.startswith(start) and "][" in key:
-                index, _, rest = key[len(start):].partition("][")
-                groups.setdefault(index, {})[rest.rstrip("]")] = str(vals[-1]) if vals[-1] is not None else ""
+                index, _, rest = key[len(start) :].partition("][")
+                groups.setdefault(index, {})[rest.rstrip("]")] = (
+                    str(vals[-1]) if vals[-1] is not None else ""
+                )
         return [groups[k] for k in sorted(groups, key=lambda k: (len(k), k))]
 
 
@@ -152,7 +166,11 @@ async def read(request: web.Request, *, files: bool = False) -> Params:
             raise ValidationError("the request body must be a JSON object")
         _flatten(params, "", body)
     elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        if ctype == "multipart/form-data" and not files and (request.content_length or 0) > MAX_JSON_BYTES:
+        if (
+            ctype == "multipart/form-data"
+            and not files
+            and (request.content_length or 0) > MAX_JSON_BYTES
+        ):
             raise ValidationError("the request body is too large")
         data = await request.post()
         for key, value in data.items():

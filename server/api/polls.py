@@ -20,7 +20,9 @@ routes = web.RouteTableDef()
 async def poll_json(request: web.Request, viewer: Viewer, poll_id: int) -> dict:
     c = ctx(request)
     async with c.db.read() as conn:
-        post_id = (await conn.execute(sa.select(t.polls.c.post_id).where(t.polls.c.id == poll_id))).scalar()
+        post_id = (
+            await conn.execute(sa.select(t.polls.c.post_id).where(t.polls.c.id == poll_id))
+        ).scalar()
         if post_id is None or not await can_see_post(conn, viewer, post_id):
             raise NotFound("Record not found")
         status = await statuses_json(conn, c, viewer, [post_id])

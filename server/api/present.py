@@ -27,7 +27,9 @@ async def account_extras(conn: AsyncConnection, ids: set[int]) -> dict[int, Acco
         return out
     f = t.follows
     for r in await conn.execute(
-        sa.select(f.c.target_id, sa.func.count()).where(f.c.target_id.in_(ids), f.c.state == "accepted").group_by(f.c.target_id)
+        sa.select(f.c.target_id, sa.func.count())
+        .where(f.c.target_id.in_(ids), f.c.state == "accepted")
+        .group_by(f.c.target_id)
     ):
         out[r[0]].followers_count = r[1]
     for r in await conn.execute(
@@ -76,8 +78,14 @@ async def account_json(conn: AsyncConnection, ctx: Context, actor_id: int) -> di
     return found[0]
 
 
-async def statuses_json(conn: AsyncConnection, ctx: Context, viewer: Viewer, ids: list[int], *,
-                        context: str | None = None) -> list[dict]:  # fmt: skip
+async def statuses_json(
+    conn: AsyncConnection,
+    ctx: Context,
+    viewer: Viewer,
+    ids: list[int],
+    *,
+    context: str | None = None,
+) -> list[dict]:
     """Statuses for post ids (already visibility-checked), in order.
 
     ``context`` (``home``, ``public``, ``thread``, ``account``, ``notifications``) applies the
@@ -99,23 +107,30 @@ async def statuses_json(conn: AsyncConnection, ctx: Context, viewer: Viewer, ids
             r[0]
             for r in await conn.execute(
                 sa.select(t.conversation_mutes.c.thread_root_id).where(
-                    t.conversation_mutes.c.actor_id == viewer.actor_id, t.conversation_mutes.c.thread_root_id.in_(roots)
+                    t.conversation_mutes.c.actor_id == viewer.actor_id,
+                    t.conversation_mutes.c.thread_root_id.in_(roots),
                 )
             )
         }
-    with_poll = [p.id for post in posts for p in (post, post.reblog) if p is not None and p.poll is not None]
+    with_poll = [
+        p.id for post in posts for p in (post, post.reblog) if p is not None and p.poll is not None
+    ]
     hidden: set[int] = set()
     if with_poll:
         hidden = {
             r[0]
             for r in await conn.execute(
-                sa.select(t.polls.c.post_id).where(t.polls.c.post_id.in_(with_poll), t.polls.c.hide_totals.is_(True))
+                sa.select(t.polls.c.post_id).where(
+                    t.polls.c.post_id.in_(with_poll), t.polls.c.hide_totals.is_(True)
+                )
             )
         }
     out = []
     for post in posts:
         post.muted = (post.thread_root_id or post.id) in muted_threads
-        out.append(to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts, hidden_totals=hidden))
+        out.append(
+            to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts, hidden_totals=hidden)
+        )
     if context is not None and viewer.actor_id is not None:
         out = apply_filters(await filters.active(conn, viewer.actor_id, context), out)
     return out
@@ -139,8 +154,14 @@ def apply_filters(active: list[filters.Filter], statuses: list[dict]) -> list[di
         found = filters.matches(active, int(shown["id"]), _searchable(shown))
         if any(m.filter.action == "hide" for m in found):
             continue
-        results = [{"filter": filter_json(m.filter), "keyword_matches": m.keywords or None,
-                    "status_matches": [str(i) for i in m.status_ids] or None} for m in found]  # fmt: skip
+        results = [
+            {
+                "filter": filter_json(m.filter),
+                "keyword_matches": m.keywords or None,
+                "status_matches": [str(i) for i in m.status_ids] or None,
+            }
+            for m in found
+        ]
         status["filtered"] = results
         if status.get("reblog"):
             status["reblog"]["filtered"] = results

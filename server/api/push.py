@@ -23,14 +23,23 @@ PATH = "/api/v1/push/subscription"
 
 def subscription_json(request: web.Request, sub: Subscription) -> dict[str, Any]:
     """The Mastodon ``WebPushSubscription`` entity."""
-    return {"id": str(sub.id), "endpoint": sub.endpoint, "standard": sub.standard, "alerts": sub.alerts,
-            "policy": sub.policy, "server_key": push.vapid_public_key(ctx(request).settings)}  # fmt: skip
+    return {
+        "id": str(sub.id),
+        "endpoint": sub.endpoint,
+        "standard": sub.standard,
+        "alerts": sub.alerts,
+        "policy": sub.policy,
+        "server_key": push.vapid_public_key(ctx(request).settings),
+    }
 
 
 def _alerts(p: params.Params) -> dict[str, bool]:
     prefix = "data[alerts]["
-    return {key[len(prefix):-1]: params.truthy(values[-1])
-            for key, values in p.values.items() if key.startswith(prefix) and key.endswith("]")}  # fmt: skip
+    return {
+        key[len(prefix) : -1]: params.truthy(values[-1])
+        for key, values in p.values.items()
+        if key.startswith(prefix) and key.endswith("]")
+    }
 
 
 async def _show(request: web.Request, token_id: int) -> web.Response:
@@ -49,10 +58,16 @@ async def create_subscription(request: web.Request) -> web.Response:
     auth = await user_auth(request, "push")
     p = await params.read(request)
     await push.subscribe(
-        ctx(request), auth.token_id, auth.actor_id, endpoint=p.str("subscription[endpoint]") or "",  # type: ignore[arg-type]
-        p256dh=p.str("subscription[keys][p256dh]") or "", auth=p.str("subscription[keys][auth]") or "",
-        alerts=_alerts(p), policy=p.str("data[policy]") or p.str("policy"), standard=bool(p.bool("subscription[standard]", False)),
-    )  # fmt: skip
+        ctx(request),
+        auth.token_id,
+        auth.actor_id,
+        endpoint=p.str("subscription[endpoint]") or "",  # type: ignore[arg-type]
+        p256dh=p.str("subscription[keys][p256dh]") or "",
+        auth=p.str("subscription[keys][auth]") or "",
+        alerts=_alerts(p),
+        policy=p.str("data[policy]") or p.str("policy"),
+        standard=bool(p.bool("subscription[standard]", False)),
+    )
     return await _show(request, auth.token_id)  # type: ignore[arg-type]
 
 
@@ -60,7 +75,12 @@ async def create_subscription(request: web.Request) -> web.Response:
 async def update_subscription(request: web.Request) -> web.Response:
     auth = await user_auth(request, "push")
     p = await params.read(request)
-    await push.update(ctx(request), auth.token_id, alerts=_alerts(p), policy=p.str("data[policy]") or p.str("policy"))  # type: ignore[arg-type]
+    await push.update(
+        ctx(request),
+        auth.token_id,
+        alerts=_alerts(p),
+        policy=p.str("data[policy]") or p.str("policy"),
+    )  # type: ignore[arg-type]
     return await _show(request, auth.token_id)  # type: ignore[arg-type]
 
 

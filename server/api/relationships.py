@@ -21,8 +21,12 @@ ID = r"{id:\d+}"
 async def _relationship(request: web.Request, me: int, other: int) -> dict:
     async with ctx(request).db.read() as conn:
         rel = await follows.relationship(conn, me, other)
-        domain = (await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == other))).scalar()
-        blocked = domain is not None and domain in await user_domain_blocks.blocked_domains(conn, me)
+        domain = (
+            await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == other))
+        ).scalar()
+        blocked = domain is not None and domain in await user_domain_blocks.blocked_domains(
+            conn, me
+        )
     return to_mastodon_relationship(other, rel, domain_blocking=blocked)
 
 
@@ -30,7 +34,9 @@ async def _act(request: web.Request, scope: str, action) -> web.Response:  # typ
     auth = await user_auth(request, scope)
     me, other = auth.actor_id, path_id(request)
     async with ctx(request).db.read() as conn:
-        exists = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.id == other))).first()
+        exists = (
+            await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.id == other))
+        ).first()
     if not exists:
         from server.errors import NotFound
 
@@ -43,19 +49,25 @@ async def _act(request: web.Request, scope: str, action) -> web.Response:  # typ
 @routes.post(f"/api/v1/accounts/{ID}/follow")
 async def follow(request: web.Request) -> web.Response:
     async def act(c, me, other, p):  # type: ignore[no-untyped-def]
-        await follows.follow(c, me, other, show_reblogs=p.bool("reblogs", True), notify=bool(p.bool("notify", False)))
+        await follows.follow(
+            c, me, other, show_reblogs=p.bool("reblogs", True), notify=bool(p.bool("notify", False))
+        )
 
     return await _act(request, "write:follows", act)
 
 
 @routes.post(f"/api/v1/accounts/{ID}/unfollow")
 async def unfollow(request: web.Request) -> web.Response:
-    return await _act(request, "write:follows", lambda c, me, other, p: follows.unfollow(c, me, other))
+    return await _act(
+        request, "write:follows", lambda c, me, other, p: follows.unfollow(c, me, other)
+    )
 
 
 @routes.post(f"/api/v1/accounts/{ID}/remove_from_followers")
 async def remove_from_followers(request: web.Request) -> web.Response:
-    return await _act(request, "write:follows", lambda c, me, other, p: follows.reject_follow(c, me, other, me))
+    return await _act(
+        request, "write:follows", lambda c, me, other, p: follows.reject_follow(c, me, other, me)
+    )
 
 
 @routes.post(f"/api/v1/accounts/{ID}/block")
@@ -65,13 +77,20 @@ async def block(request: web.Request) -> web.Response:
 
 @routes.post(f"/api/v1/accounts/{ID}/unblock")
 async def unblock(request: web.Request) -> web.Response:
-    return await _act(request, "write:blocks", lambda c, me, other, p: follows.unblock(c, me, other))
+    return await _act(
+        request, "write:blocks", lambda c, me, other, p: follows.unblock(c, me, other)
+    )
 
 
 @routes.post(f"/api/v1/accounts/{ID}/mute")
 async def mute(request: web.Request) -> web.Response:
-    return await _act(request, "write:mutes", lambda c, me, other, p: follows.mute(
-        c, me, other, notifications_too=bool(p.bool("notifications", True))))  # fmt: skip
+    return await _act(
+        request,
+        "write:mutes",
+        lambda c, me, other, p: follows.mute(
+            c, me, other, notifications_too=bool(p.bool("notifications", True))
+        ),
+    )
 
 
 @routes.post(f"/api/v1/accounts/{ID}/unmute")
@@ -85,7 +104,9 @@ async def relationships(request: web.Request) -> web.Response:
     p = await params.read(request)
     ids = p.ids("id")[:80]
     async with ctx(request).db.read() as conn:
-        known = {r[0] for r in await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.id.in_(ids)))}
+        known = {
+            r[0] for r in await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.id.in_(ids)))
+        }
     return json([await _relationship(request, auth.actor_id, i) for i in ids if i in known])  # type: ignore[arg-type]
 
 
@@ -100,12 +121,20 @@ async def familiar_followers(request: web.Request) -> web.Response:
         for other in p.ids("id")[:40]:
             rows = await conn.execute(
                 sa.select(f.c.follower_id)
-                .join(mine, sa.and_(mine.c.target_id == f.c.follower_id, mine.c.follower_id == auth.actor_id,
-                                    mine.c.state == "accepted"))  # fmt: skip
+                .join(
+                    mine,
+                    sa.and_(
+                        mine.c.target_id == f.c.follower_id,
+                        mine.c.follower_id == auth.actor_id,
+                        mine.c.state == "accepted",
+                    ),
+                )
                 .where(f.c.target_id == other, f.c.state == "accepted")
                 .limit(20)
             )
-            out.append({"id": str(other), "accounts": await accounts_by_id(conn, c, [r[0] for r in rows])})
+            out.append(
+                {"id": str(other), "accounts": await accounts_by_id(conn, c, [r[0] for r in rows])}
+            )
     return json(out)
 
 
@@ -114,7 +143,10 @@ async def _list_of(request: web.Request, query: sa.Select, id_col, actor_col) ->
     c = ctx(request)
     async with c.db.read() as conn:
         ids = await page_ids(conn, query, id_col, page(p, default=40, maximum=80))
-        by = {r[0]: r[1] for r in await conn.execute(sa.select(id_col, actor_col).where(id_col.in_(ids)))}
+        by = {
+            r[0]: r[1]
+            for r in await conn.execute(sa.select(id_col, actor_col).where(id_col.in_(ids)))
+        }
         body = await accounts_by_id(conn, c, [by[i] for i in ids if i in by])
     return json(body, headers=link_header(request, ids, c.base))
 
@@ -129,26 +161,34 @@ async def follow_requests(request: web.Request) -> web.Response:
 
 @routes.post(f"/api/v1/follow_requests/{ID}/authorize")
 async def authorize_request(request: web.Request) -> web.Response:
-    return await _act(request, "write:follows", lambda c, me, other, p: follows.accept_follow(c, me, other, me))
+    return await _act(
+        request, "write:follows", lambda c, me, other, p: follows.accept_follow(c, me, other, me)
+    )
 
 
 @routes.post(f"/api/v1/follow_requests/{ID}/reject")
 async def reject_request(request: web.Request) -> web.Response:
-    return await _act(request, "write:follows", lambda c, me, other, p: follows.reject_follow(c, me, other, me))
+    return await _act(
+        request, "write:follows", lambda c, me, other, p: follows.reject_follow(c, me, other, me)
+    )
 
 
 @routes.get("/api/v1/blocks")
 async def blocks(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:blocks")
     b = t.blocks
-    return await _list_of(request, sa.select(b.c.id).where(b.c.actor_id == auth.actor_id), b.c.id, b.c.target_id)
+    return await _list_of(
+        request, sa.select(b.c.id).where(b.c.actor_id == auth.actor_id), b.c.id, b.c.target_id
+    )
 
 
 @routes.get("/api/v1/mutes")
 async def mutes(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:mutes")
     m = t.mutes
-    return await _list_of(request, sa.select(m.c.id).where(m.c.actor_id == auth.actor_id), m.c.id, m.c.target_id)
+    return await _list_of(
+        request, sa.select(m.c.id).where(m.c.actor_id == auth.actor_id), m.c.id, m.c.target_id
+    )
 
 
 @routes.get("/api/v1/domain_blocks")
@@ -177,18 +217,31 @@ async def remove_domain_block(request: web.Request) -> web.Response:
 async def _suggested_ids(request: web.Request, me: int, limit: int) -> list[tuple[int, str]]:
     """People sharing competencies first, then fellow members of one's communities; not yet followed."""
     async with ctx(request).db.read() as conn:
-        followed = {r[0] for r in await conn.execute(sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == me))}
+        followed = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == me)
+            )
+        }
         out: dict[int, str] = {}
         for row in await accounts.people_sharing_competencies(conn, me, limit=limit * 2):
             if row.id not in followed:
                 out.setdefault(row.id, "similar_to_recently_followed")
-        mine = sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == me, t.follows.c.state == "accepted")
+        mine = sa.select(t.follows.c.target_id).where(
+            t.follows.c.follower_id == me, t.follows.c.state == "accepted"
+        )
         groups = sa.select(t.communities.c.actor_id).where(t.communities.c.actor_id.in_(mine))
         for (other,) in await conn.execute(
-            sa.select(t.follows.c.follower_id).distinct()
+            sa.select(t.follows.c.follower_id)
+            .distinct()
             .join(t.actors, t.actors.c.id == t.follows.c.follower_id)
-            .where(t.follows.c.target_id.in_(groups), t.follows.c.state == "accepted", t.follows.c.follower_id != me,
-                   t.actors.c.discoverable.is_(True), t.actors.c.suspended.is_(False))  # fmt: skip
+            .where(
+                t.follows.c.target_id.in_(groups),
+                t.follows.c.state == "accepted",
+                t.follows.c.follower_id != me,
+                t.actors.c.discoverable.is_(True),
+                t.actors.c.suspended.is_(False),
+            )
             .limit(limit * 2)
         ):
             if other not in followed:
@@ -206,7 +259,12 @@ async def suggestions_v2(request: web.Request) -> web.Response:
     async with c.db.read() as conn:
         accs = await accounts_by_id(conn, c, [i for i, _ in pairs])
     sources = dict(pairs)
-    return json([{"source": "past_interactions", "sources": [sources[int(a["id"])]], "account": a} for a in accs])
+    return json(
+        [
+            {"source": "past_interactions", "sources": [sources[int(a["id"])]], "account": a}
+            for a in accs
+        ]
+    )
 
 
 @routes.get("/api/v1/suggestions")

@@ -28,16 +28,27 @@ async def file_report(request: web.Request) -> web.Response:
     if category not in CATEGORIES:
         raise ValidationError(f"category: one of {', '.join(CATEGORIES)}", field="category")
     req = reports.ReportRequest(
-        target_id=target, post_ids=tuple(p.ids("status_ids")), comment=p.str("comment", "") or "",
+        target_id=target,
+        post_ids=tuple(p.ids("status_ids")),
+        comment=p.str("comment", "") or "",
         forward=bool(p.bool("forward", False)),
-    )  # fmt: skip
+    )
     c = ctx(request)
     report_id = await reports.create_report(c, auth.actor_id, req)  # type: ignore[arg-type]
     async with c.db.read() as conn:
         row = await reports.get_report(conn, report_id)
         account = await account_json(conn, c, target)
-    return json({
-        "id": str(row.id), "action_taken": False, "action_taken_at": None, "category": category,
-        "comment": row.comment, "forwarded": bool(row.uri), "created_at": iso(row.created_at),
-        "status_ids": [str(i) for i in row.post_ids or []] or None, "rule_ids": None, "target_account": account,
-    })  # fmt: skip
+    return json(
+        {
+            "id": str(row.id),
+            "action_taken": False,
+            "action_taken_at": None,
+            "category": category,
+            "comment": row.comment,
+            "forwarded": bool(row.uri),
+            "created_at": iso(row.created_at),
+            "status_ids": [str(i) for i in row.post_ids or []] or None,
+            "rule_ids": None,
+            "target_account": account,
+        }
+    )

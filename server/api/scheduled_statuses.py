@@ -31,9 +31,13 @@ def parse_time(value: str | None) -> datetime:
     try:
         when = datetime.fromisoformat((value or "").strip())
     except ValueError:
-        raise ValidationError("scheduled_at: an ISO 8601 date and time", field="scheduled_at") from None
+        raise ValidationError(
+            "scheduled_at: an ISO 8601 date and time", field="scheduled_at"
+        ) from None
     if when.tzinfo is None:
-        raise ValidationError("scheduled_at: give the time zone (e.g. Z for UTC)", field="scheduled_at")
+        raise ValidationError(
+            "scheduled_at: give the time zone (e.g. Z for UTC)", field="scheduled_at"
+        )
     return when
 
 
@@ -42,21 +46,30 @@ async def scheduled_json(request: web.Request, item: Scheduled) -> dict[str, Any
     p = dict(item.params)
     media = []
     for media_id in p.get("media_ids") or []:
-        with contextlib.suppress(NotFound):  # an upload removed since is left out (publishing will refuse it)
+        with contextlib.suppress(
+            NotFound
+        ):  # an upload removed since is left out (publishing will refuse it)
             media.append(await _media_json(request, item.actor_id, media_id))
     visibility = p.get("visibility")
     return {
-        "id": str(item.id), "scheduled_at": clock.iso(item.scheduled_at),
+        "id": str(item.id),
+        "scheduled_at": clock.iso(item.scheduled_at),
         "params": {
-            "text": p.get("text") or "", "poll": p.get("poll"), "media_ids": [str(m) for m in p.get("media_ids") or []] or None,
-            "sensitive": bool(p.get("sensitive")), "spoiler_text": p.get("spoiler_text") or None,
-            "visibility": MASTODON_VISIBILITY[Audience(visibility)] if visibility else None, "in_reply_to_id":
-                str(p["in_reply_to_id"]) if p.get("in_reply_to_id") else None,
-            "language": p.get("language"), "application_id": p.get("application_id"), "scheduled_at": None,
-            "idempotency": p.get("idempotency"), "with_rate_limit": False,
+            "text": p.get("text") or "",
+            "poll": p.get("poll"),
+            "media_ids": [str(m) for m in p.get("media_ids") or []] or None,
+            "sensitive": bool(p.get("sensitive")),
+            "spoiler_text": p.get("spoiler_text") or None,
+            "visibility": MASTODON_VISIBILITY[Audience(visibility)] if visibility else None,
+            "in_reply_to_id": str(p["in_reply_to_id"]) if p.get("in_reply_to_id") else None,
+            "language": p.get("language"),
+            "application_id": p.get("application_id"),
+            "scheduled_at": None,
+            "idempotency": p.get("idempotency"),
+            "with_rate_limit": False,
         },
         "media_attachments": media,
-    }  # fmt: skip
+    }
 
 
 async def _one(request: web.Request, actor_id: int, scheduled_id: int) -> web.Response:
@@ -73,7 +86,9 @@ async def list_scheduled(request: web.Request) -> web.Response:
     async with c.db.read() as conn:
         ids = await page_ids(conn, scheduled.query(auth.actor_id), t.scheduled_posts.c.id, page(p))  # type: ignore[arg-type]
         items = await scheduled.load(conn, ids)
-    return json([await scheduled_json(request, i) for i in items], headers=link_header(request, ids, c.base))
+    return json(
+        [await scheduled_json(request, i) for i in items], headers=link_header(request, ids, c.base)
+    )
 
 
 @routes.get(f"/api/v1/scheduled_statuses/{ID}")
@@ -86,7 +101,9 @@ async def get_scheduled(request: web.Request) -> web.Response:
 async def move_scheduled(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:statuses")
     p = await params.read(request)
-    await scheduled.reschedule(ctx(request), auth.actor_id, path_id(request), parse_time(p.str("scheduled_at")))  # type: ignore[arg-type]
+    await scheduled.reschedule(
+        ctx(request), auth.actor_id, path_id(request), parse_time(p.str("scheduled_at"))
+    )  # type: ignore[arg-type]
     return await _one(request, auth.actor_id, path_id(request))  # type: ignore[arg-type]
 
 

@@ -30,22 +30,40 @@ def _like(text: str) -> str:
     return text.replace("\\", "").replace("%", r"\%").replace("_", r"\_")
 
 
-async def find_accounts(conn: AsyncConnection, c: Context, q: str, *, limit: int = 40, offset: int = 0,
-                        following_of: int | None = None) -> list[int]:  # fmt: skip
+async def find_accounts(
+    conn: AsyncConnection,
+    c: Context,
+    q: str,
+    *,
+    limit: int = 40,
+    offset: int = 0,
+    following_of: int | None = None,
+) -> list[int]:
     """Actor ids whose handle or name matches ``q`` (``user``, ``@user``, ``user@host``)."""
     text = q.strip().lstrip("@").lower()
     if not text:
         return []
     user, _, host = text.partition("@")
     a = t.actors
-    cond = sa.or_(sa.func.lower(a.c.username).like(_like(user) + "%", escape="\\"),
-                  sa.func.lower(a.c.display_name).like("%" + _like(text) + "%", escape="\\"))  # fmt: skip
+    cond = sa.or_(
+        sa.func.lower(a.c.username).like(_like(user) + "%", escape="\\"),
+        sa.func.lower(a.c.display_name).like("%" + _like(text) + "%", escape="\\"),
+    )
     if host:
         local = host in (c.settings.domain.lower(), c.settings.hostname.lower())
-        cond = sa.and_(sa.func.lower(a.c.username) == user, a.c.domain.is_(None) if local else a.c.domain == host)
-    query = sa.select(a.c.id).where(cond, a.c.suspended.is_(False), a.c.kind.in_(["person", "group", "organization"]))
+        cond = sa.and_(
+            sa.func.lower(a.c.username) == user,
+            a.c.domain.is_(None) if local else a.c.domain == host,
+        )
+    query = sa.select(a.c.id).where(
+        cond, a.c.suspended.is_(False), a.c.kind.in_(["person", "group", "organization"])
+    )
     if following_of is not None:
-        query = query.where(a.c.id.in_(sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == following_of)))
+        query = query.where(
+            a.c.id.in_(
+                sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == following_of)
+            )
+        )
     exact = sa.case((sa.func.lower(a.c.username) == user, 0), else_=1)
     query = query.order_by(exact, a.c.domain.is_not(None), a.c.username).limit(limit).offset(offset)
     return [r[0] for r in await conn.execute(query)]
@@ -91,7 +109,9 @@ async def search(request: web.Request) -> web.Response:
     offset = p.int("offset", 0, minimum=0) or 0
     resolved = resolved_post = None
     if p.bool("resolve") and not auth.anonymous and q.startswith(("http://", "https://")):
-        from server.activitypub.lookup import lookup  # an actor or a post, fetched as the member asking
+        from server.activitypub.lookup import (
+            lookup,
+        )  # an actor or a post, fetched as the member asking
 
         found = await lookup(request.app, q, as_actor=auth.actor_id)
         resolved = found.id if found is not None and found.kind == "actor" else None
@@ -101,29 +121,50 @@ async def search(request: web.Request) -> web.Response:
     out: dict[str, list] = {"accounts": [], "statuses": [], "hashtags": []}
     async with c.db.read() as conn:
         if kind in (None, "", "accounts"):
-            ids = await find_accounts(conn, c, q, limit=limit, offset=offset,
-                                      following_of=auth.actor_id if p.bool("following") else None)  # fmt: skip
+            ids = await find_accounts(
+                conn,
+                c,
+                q,
+                limit=limit,
+                offset=offset,
+                following_of=auth.actor_id if p.bool("following") else None,
+            )
             if resolved is not None and resolved not in ids:
                 ids.insert(0, resolved)
             out["accounts"] = await accounts_by_id(conn, c, ids[:limit])
         if kind in (None, "", "statuses") and q:
             if q.startswith(("http://", "https://")):
                 ids = await _statuses_by_url(conn, auth.viewer, q)
-                if not ids and resolved_post is not None and await can_see_post(conn, auth.viewer, resolved_post):
+                if (
+                    not ids
+                    and resolved_post is not None
+                    and await can_see_post(conn, auth.viewer, resolved_post)
+                ):
                     ids = [resolved_post]
             elif auth.anonymous:
                 ids = []  # as Mastodon: full-text search needs an account
             else:
-                ids = await timelines.search_posts(conn, auth.viewer, q, Page(max_id=p.id("max_id"), min_id=p.id("min_id"), limit=limit))
+                ids = await timelines.search_posts(
+                    conn,
+                    auth.viewer,
+                    q,
+                    Page(max_id=p.id("max_id"), min_id=p.id("min_id"), limit=limit),
+                )
             out["statuses"] = await statuses_json(conn, c, auth.viewer, ids)
         if kind in (None, "", "hashtags") and q:
             name = q.lstrip("#").lower()
             rows = await conn.execute(
-                sa.select(t.post_tags.c.tag).distinct().where(t.post_tags.c.tag.like(_like(name) + "%", escape="\\"))
-                .order_by(t.post_tags.c.tag).limit(limit).offset(offset)
-            )  # fmt: skip
-            out["hashtags"] = [{"name": r[0], "url": urls.tag(c.base, r[0]), "history": [], "following": False}
-                               for r in rows]  # fmt: skip
+                sa.select(t.post_tags.c.tag)
+                .distinct()
+                .where(t.post_tags.c.tag.like(_like(name) + "%", escape="\\"))
+                .order_by(t.post_tags.c.tag)
+                .limit(limit)
+                .offset(offset)
+            )
+            out["hashtags"] = [
+                {"name": r[0], "url": urls.tag(c.base, r[0]), "history": [], "following": False}
+                for r in rows
+            ]
     return json(out)
 
 
@@ -136,4 +177,12 @@ async def get_tag(request: web.Request) -> web.Response:
         from server.errors import NotFound
 
         raise NotFound("Record not found")
-    return json({"id": name, "name": name, "url": urls.tag(ctx(request).base, name), "history": [], "following": False})
+    return json(
+        {
+            "id": name,
+            "name": name,
+            "url": urls.tag(ctx(request).base, name),
+            "history": [],
+            "following": False,
+        }
+    )

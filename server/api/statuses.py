@@ -25,9 +25,17 @@ from server.visibility import Audience, Viewer, can_see_post
 
 routes = web.RouteTableDef()
 ID = r"{id:\d+}"
-VISIBILITY = {"public": Audience.PUBLIC, "unlisted": Audience.UNLISTED, "private": Audience.FOLLOWERS,
-              "followers": Audience.FOLLOWERS, "direct": Audience.DIRECT, "local": Audience.MEMBERS,
-              "members": Audience.MEMBERS, "community": Audience.COMMUNITY, "partners": Audience.PARTNERS}  # fmt: skip
+VISIBILITY = {
+    "public": Audience.PUBLIC,
+    "unlisted": Audience.UNLISTED,
+    "private": Audience.FOLLOWERS,
+    "followers": Audience.FOLLOWERS,
+    "direct": Audience.DIRECT,
+    "local": Audience.MEMBERS,
+    "members": Audience.MEMBERS,
+    "community": Audience.COMMUNITY,
+    "partners": Audience.PARTNERS,
+}
 
 
 def parse_audience(p: params.Params) -> Audience | None:
@@ -49,8 +57,12 @@ def parse_poll(p: params.Params) -> PollSpec | None:
     expires_in = p.int("poll[expires_in]")
     if expires_in is None:
         raise ValidationError("poll[expires_in]: required", field="poll")
-    return PollSpec(tuple(options), expires_in, bool(p.bool("poll[multiple]", False)),
-                    bool(p.bool("poll[hide_totals]", False)))  # fmt: skip
+    return PollSpec(
+        tuple(options),
+        expires_in,
+        bool(p.bool("poll[multiple]", False)),
+        bool(p.bool("poll[hide_totals]", False)),
+    )
 
 
 async def status_json(request: web.Request, viewer: Viewer, post_id: int) -> dict:
@@ -77,16 +89,28 @@ async def create_status(request: web.Request) -> web.Response:
     p = await params.read(request)
     language = p.str("language", max_len=16)
     draft = Draft(
-        source=p.str("status") or "", audience=parse_audience(p), spoiler_text=p.str("spoiler_text") or "",
-        sensitive=bool(p.bool("sensitive", False)), language=language or None, in_reply_to_id=p.id("in_reply_to_id"),
-        community_id=p.id("community_id"), media_ids=tuple(p.ids("media_ids")), poll=parse_poll(p), fmt="plain",
+        source=p.str("status") or "",
+        audience=parse_audience(p),
+        spoiler_text=p.str("spoiler_text") or "",
+        sensitive=bool(p.bool("sensitive", False)),
+        language=language or None,
+        in_reply_to_id=p.id("in_reply_to_id"),
+        community_id=p.id("community_id"),
+        media_ids=tuple(p.ids("media_ids")),
+        poll=parse_poll(p),
+        fmt="plain",
         application_id=auth.app_id,
-    )  # fmt: skip
+    )
     if p.str("scheduled_at"):
         from server.api.scheduled_statuses import parse_time, scheduled_json
 
-        scheduled_id = await scheduled.schedule(c, auth.actor_id, draft, parse_time(p.str("scheduled_at")),  # type: ignore[arg-type]
-                                                idempotency=key)
+        scheduled_id = await scheduled.schedule(
+            c,
+            auth.actor_id,
+            draft,
+            parse_time(p.str("scheduled_at")),  # type: ignore[arg-type]
+            idempotency=key,
+        )
         async with c.db.read() as conn:
             item = await scheduled.get(conn, auth.actor_id, scheduled_id)  # type: ignore[arg-type]
         return json(await scheduled_json(request, item))
@@ -132,9 +156,15 @@ async def edit_status(request: web.Request) -> web.Response:
         raise ValidationError("status: required", field="status")
     media_ids = tuple(p.ids("media_ids")) if "media_ids" in p else None
     await posts.edit_post(
-        ctx(request), auth.actor_id, path_id(request), source=source, spoiler_text=p.str("spoiler_text"),  # type: ignore[arg-type]
-        sensitive=p.bool("sensitive"), language=p.str("language", max_len=16), media_ids=media_ids,
-    )  # fmt: skip
+        ctx(request),
+        auth.actor_id,
+        path_id(request),
+        source=source,
+        spoiler_text=p.str("spoiler_text"),  # type: ignore[arg-type]
+        sensitive=p.bool("sensitive"),
+        language=p.str("language", max_len=16),
+        media_ids=media_ids,
+    )
     return json(await status_json(request, auth.viewer, path_id(request)))
 
 
@@ -157,15 +187,41 @@ async def status_history(request: web.Request) -> web.Response:
     async with ctx(request).db.read() as conn:
         rows = list(
             await conn.execute(
-                sa.select(t.post_edits).where(t.post_edits.c.post_id == path_id(request)).order_by(t.post_edits.c.id)
+                sa.select(t.post_edits)
+                .where(t.post_edits.c.post_id == path_id(request))
+                .order_by(t.post_edits.c.id)
             )
         )
-    base = {"account": current["account"], "poll": None, "media_attachments": current["media_attachments"], "emojis": []}
+    base = {
+        "account": current["account"],
+        "poll": None,
+        "media_attachments": current["media_attachments"],
+        "emojis": [],
+    }
     if not rows:
-        return json([{**base, "content": current["content"], "spoiler_text": current["spoiler_text"],
-                      "sensitive": current["sensitive"], "created_at": current["created_at"]}])  # fmt: skip
-    return json([{**base, "content": r.content_html, "spoiler_text": r.spoiler_text, "sensitive": r.sensitive,
-                  "created_at": clock.iso(r.created_at)} for r in rows])  # fmt: skip
+        return json(
+            [
+                {
+                    **base,
+                    "content": current["content"],
+                    "spoiler_text": current["spoiler_text"],
+                    "sensitive": current["sensitive"],
+                    "created_at": current["created_at"],
+                }
+            ]
+        )
+    return json(
+        [
+            {
+                **base,
+                "content": r.content_html,
+                "spoiler_text": r.spoiler_text,
+                "sensitive": r.sensitive,
+                "created_at": clock.iso(r.created_at),
+            }
+            for r in rows
+        ]
+    )
 
 
 @routes.get(f"/api/v1/statuses/{ID}/context")
@@ -176,14 +232,24 @@ async def status_context(request: web.Request) -> web.Response:
         if not await can_see_post(conn, auth.viewer, path_id(request)):
             raise NotFound("Record not found")
         ancestors, descendants = await timelines.thread(conn, auth.viewer, path_id(request))
-        return json({"ancestors": await statuses_json(conn, c, auth.viewer, ancestors, context="thread"),
-                     "descendants": await statuses_json(conn, c, auth.viewer, descendants, context="thread")})  # fmt: skip
+        return json(
+            {
+                "ancestors": await statuses_json(conn, c, auth.viewer, ancestors, context="thread"),
+                "descendants": await statuses_json(
+                    conn, c, auth.viewer, descendants, context="thread"
+                ),
+            }
+        )
 
 
 async def _action(request: web.Request, scope: str, action) -> web.Response:  # type: ignore[no-untyped-def]
     auth = await user_auth(request, scope)
     result = await action(ctx(request), auth.actor_id, path_id(request))
-    return json(await status_json(request, auth.viewer, result if isinstance(result, int) else path_id(request)))
+    return json(
+        await status_json(
+            request, auth.viewer, result if isinstance(result, int) else path_id(request)
+        )
+    )
 
 
 @routes.post(f"/api/v1/statuses/{ID}/favourite")
@@ -259,7 +325,10 @@ async def _who(request: web.Request, query_for) -> web.Response:  # type: ignore
             raise NotFound("Record not found")
         query, id_col, actor_col = query_for(path_id(request))
         ids = await page_ids(conn, query, id_col, page(p, default=40, maximum=80))
-        by = {r[0]: r[1] for r in await conn.execute(sa.select(id_col, actor_col).where(id_col.in_(ids)))}
+        by = {
+            r[0]: r[1]
+            for r in await conn.execute(sa.select(id_col, actor_col).where(id_col.in_(ids)))
+        }
         body = await accounts_by_id(conn, c, [by[i] for i in ids if i in by])
     return json(body, headers=link_header(request, ids, c.base))
 
@@ -267,14 +336,22 @@ async def _who(request: web.Request, query_for) -> web.Response:  # type: ignore
 @routes.get(f"/api/v1/statuses/{ID}/favourited_by")
 async def favourited_by(request: web.Request) -> web.Response:
     f = t.favourites
-    return await _who(request, lambda pid: (sa.select(f.c.id).where(f.c.post_id == pid), f.c.id, f.c.actor_id))
+    return await _who(
+        request, lambda pid: (sa.select(f.c.id).where(f.c.post_id == pid), f.c.id, f.c.actor_id)
+    )
 
 
 @routes.get(f"/api/v1/statuses/{ID}/reblogged_by")
 async def reblogged_by(request: web.Request) -> web.Response:
     p = t.posts
-    return await _who(request, lambda pid: (
-        sa.select(p.c.id).where(p.c.reblog_of_id == pid, p.c.deleted_at.is_(None)), p.c.id, p.c.author_id))  # fmt: skip
+    return await _who(
+        request,
+        lambda pid: (
+            sa.select(p.c.id).where(p.c.reblog_of_id == pid, p.c.deleted_at.is_(None)),
+            p.c.id,
+            p.c.author_id,
+        ),
+    )
 
 
 @routes.get(f"/api/v1/statuses/{ID}/card")
@@ -282,4 +359,3 @@ async def card(request: web.Request) -> web.Response:
     auth = await authenticate(request, "read:statuses", required=False)
     await status_json(request, auth.viewer, path_id(request))
     return json({})
-

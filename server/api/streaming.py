@@ -37,9 +37,17 @@ CONNECTIONS = web.AppKey("stream_connections", set)
 HEARTBEAT_SECONDS = 15.0
 READ_SCOPES = ("read:statuses", "read:notifications")
 USER_STREAMS = ("user", "user:notification", "list", "direct")
-SSE_PATHS = {"user": "user", "user/notification": "user:notification", "public": "public",
-             "public/local": "public:local", "public/remote": "public:remote", "hashtag": "hashtag",
-             "hashtag/local": "hashtag:local", "list": "list", "direct": "direct"}  # fmt: skip
+SSE_PATHS = {
+    "user": "user",
+    "user/notification": "user:notification",
+    "public": "public",
+    "public/local": "public:local",
+    "public/remote": "public:remote",
+    "hashtag": "hashtag",
+    "hashtag/local": "hashtag:local",
+    "list": "list",
+    "direct": "direct",
+}
 SSE_PREFIX = "/api/v1/streaming/"
 routes = web.RouteTableDef()
 
@@ -101,7 +109,9 @@ def _renderer(app: web.Application):  # type: ignore[no-untyped-def]
 
 
 @contextlib.asynccontextmanager
-async def _subscription(request: web.Request, auth: ApiAuth, streams: set[Stream]) -> AsyncIterator[Subscription]:
+async def _subscription(
+    request: web.Request, auth: ApiAuth, streams: set[Stream]
+) -> AsyncIterator[Subscription]:
     hub = request.app[STREAMS_KEY]
     sub = await hub.subscribe(auth.viewer, streams)
     task = asyncio.current_task()
@@ -128,8 +138,13 @@ async def sse(request: web.Request) -> web.StreamResponse:
     which = SSE_PATHS[request.path.removeprefix(SSE_PREFIX).rstrip("/")]
     stream = parse_stream(which, request.query.get("tag"), request.query.get("list"))
     await _authorise(request, auth, stream)
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
-                                           "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
     async with _subscription(request, auth, {stream}) as sub:
         await response.prepare(request)
         try:
@@ -140,7 +155,9 @@ async def sse(request: web.Request) -> web.StreamResponse:
                 except TimeoutError:
                     await response.write(b":thump\n\n")
                     continue
-                await response.write(f"event: {message.event}\ndata: {message.payload}\n\n".encode())
+                await response.write(
+                    f"event: {message.event}\ndata: {message.payload}\n\n".encode()
+                )
         except (ConnectionResetError, ConnectionError):
             log.debug("SSE client went away")
     return response
@@ -160,13 +177,19 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     auth = await authenticate(request, *READ_SCOPES, required=False)
     initial: set[Stream] = set()
     if "stream" in request.query:
-        first = parse_stream(request.query["stream"], request.query.get("tag"), request.query.get("list"))
+        first = parse_stream(
+            request.query["stream"], request.query.get("tag"), request.query.get("list")
+        )
         await _authorise(request, auth, first)
         initial.add(first)
     offered = request.headers.get("Sec-WebSocket-Protocol", "")
-    ws = web.WebSocketResponse(heartbeat=30.0, protocols=[p.strip() for p in offered.split(",") if p.strip()])
+    ws = web.WebSocketResponse(
+        heartbeat=30.0, protocols=[p.strip() for p in offered.split(",") if p.strip()]
+    )
     if not ws.can_prepare(request).ok:
-        raise BadRequest("connect with a WebSocket (or use the /api/v1/streaming/<stream> event-stream paths)")
+        raise BadRequest(
+            "connect with a WebSocket (or use the /api/v1/streaming/<stream> event-stream paths)"
+        )
     async with _subscription(request, auth, initial) as sub:
         await ws.prepare(request)
         sender = asyncio.create_task(_send_loop(ws, sub))
@@ -184,12 +207,18 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 async def _send_loop(ws: web.WebSocketResponse, sub: Subscription) -> None:
     while not ws.closed:
         message = await sub.queue.get()
-        await ws.send_str(json.dumps({"stream": message.stream, "event": message.event, "payload": message.payload}))
+        await ws.send_str(
+            json.dumps(
+                {"stream": message.stream, "event": message.event, "payload": message.payload}
+            )
+        )
         if sub.overflowed:
             await ws.close(code=1013, message=b"too slow")
 
 
-async def _control(request: web.Request, ws: web.WebSocketResponse, auth: ApiAuth, sub: Subscription, raw: str) -> None:
+async def _control(
+    request: web.Request, ws: web.WebSocketResponse, auth: ApiAuth, sub: Subscription, raw: str
+) -> None:
     """Handle a subscribe/unsubscribe message; mistakes are answered on the socket, never fatal."""
     try:
         data = json.loads(raw)

@@ -34,16 +34,28 @@ async def _answer(request: web.Request, viewer, fetch, context: str = "home") ->
 async def home(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:statuses")
     p = await params.read(request)
-    return await _answer(request, auth.viewer, lambda conn: timelines.home(conn, auth.viewer, page(p)))
+    return await _answer(
+        request, auth.viewer, lambda conn: timelines.home(conn, auth.viewer, page(p))
+    )
 
 
 @routes.get("/api/v1/timelines/public")
 async def public(request: web.Request) -> web.Response:
     auth = await authenticate(request, "read:statuses", required=False)
     p = await params.read(request)
-    return await _answer(request, auth.viewer, lambda conn: timelines.public(
-        conn, auth.viewer, page(p), local=bool(p.bool("local")), remote=bool(p.bool("remote")),
-        only_media=bool(p.bool("only_media"))), "public")  # fmt: skip
+    return await _answer(
+        request,
+        auth.viewer,
+        lambda conn: timelines.public(
+            conn,
+            auth.viewer,
+            page(p),
+            local=bool(p.bool("local")),
+            remote=bool(p.bool("remote")),
+            only_media=bool(p.bool("only_media")),
+        ),
+        "public",
+    )
 
 
 @routes.get("/api/v1/timelines/tag/{tag}")
@@ -51,8 +63,12 @@ async def tag(request: web.Request) -> web.Response:
     auth = await authenticate(request, "read:statuses", required=False)
     p = await params.read(request)
     name = request.match_info["tag"].lstrip("#")
-    return await _answer(request, auth.viewer, lambda conn: timelines.tag(conn, auth.viewer, name, page(p),
-                                                                           local=bool(p.bool("local"))), "public")  # fmt: skip
+    return await _answer(
+        request,
+        auth.viewer,
+        lambda conn: timelines.tag(conn, auth.viewer, name, page(p), local=bool(p.bool("local"))),
+        "public",
+    )
 
 
 @routes.get(r"/api/v1/timelines/list/{id:\d+}")
@@ -61,7 +77,11 @@ async def list_timeline(request: web.Request) -> web.Response:
     p = await params.read(request)
     async with ctx(request).db.read() as conn:
         row = (
-            await conn.execute(sa.select(t.lists).where(t.lists.c.id == path_id(request), t.lists.c.owner_id == auth.actor_id))
+            await conn.execute(
+                sa.select(t.lists).where(
+                    t.lists.c.id == path_id(request), t.lists.c.owner_id == auth.actor_id
+                )
+            )
         ).first()
     if row is None:
         raise NotFound("Record not found")

@@ -30,9 +30,34 @@ log = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-RESERVED = {"admin", "actor", "api", "oauth", "users", "communities", "c", "tags", "media", "static",
-            "login", "logout", "signup", "settings", "inbox", "outbox", "well-known", "nodeinfo",
-            "instance", "koers", "root", "support", "about", "explore", "people", "feeds"}  # fmt: skip
+RESERVED = {
+    "admin",
+    "actor",
+    "api",
+    "oauth",
+    "users",
+    "communities",
+    "c",
+    "tags",
+    "media",
+    "static",
+    "login",
+    "logout",
+    "signup",
+    "settings",
+    "inbox",
+    "outbox",
+    "well-known",
+    "nodeinfo",
+    "instance",
+    "koers",
+    "root",
+    "support",
+    "about",
+    "explore",
+    "people",
+    "feeds",
+}
 COMPETENCY_LEVELS = ("learning", "practised", "expert")
 MAX_FIELDS = 4
 MAX_COMPETENCIES = 30
@@ -150,19 +175,38 @@ async def create_account(
     password_hash = hash_password(password)
     try:
         user_id, actor_id = await _insert_account(
-            db, settings, username, email, password_hash, display_name, is_admin, state, reason, invite_code
+            db,
+            settings,
+            username,
+            email,
+            password_hash,
+            display_name,
+            is_admin,
+            state,
+            reason,
+            invite_code,
         )
     except sa.exc.IntegrityError:
         # Two sign-ups raced past the checks below (PostgreSQL writes concurrently): one wins.
-        raise Conflict("this username or email was taken a moment ago; choose another", field="username") from None
+        raise Conflict(
+            "this username or email was taken a moment ago; choose another", field="username"
+        ) from None
     log.info("account %s created (state %s%s)", username, state, ", admin" if is_admin else "")
     return Account(user_id, actor_id, username)
 
 
 async def _insert_account(
-    db: Database, settings: Settings, username: str, email: str, password_hash: str, display_name: str,
-    is_admin: bool, state: str, reason: str, invite_code: str | None,
-) -> tuple[int, int]:  # fmt: skip
+    db: Database,
+    settings: Settings,
+    username: str,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    is_admin: bool,
+    state: str,
+    reason: str,
+    invite_code: str | None,
+) -> tuple[int, int]:
     async with db.write() as conn:
         if await handle_taken(conn, username):
             raise Conflict(f"username {username!r} is already taken", field="username")
@@ -199,7 +243,9 @@ async def ensure_organization(db: Database, settings: Settings) -> int:
     async with db.read() as conn:
         row = (
             await conn.execute(
-                sa.select(t.actors.c.id).where(t.actors.c.kind == "organization", t.actors.c.domain.is_(None))
+                sa.select(t.actors.c.id).where(
+                    t.actors.c.kind == "organization", t.actors.c.domain.is_(None)
+                )
             )
         ).first()
     if row:
@@ -207,7 +253,9 @@ async def ensure_organization(db: Database, settings: Settings) -> int:
     async with db.write() as conn:
         row = (
             await conn.execute(
-                sa.select(t.actors.c.id).where(t.actors.c.kind == "organization", t.actors.c.domain.is_(None))
+                sa.select(t.actors.c.id).where(
+                    t.actors.c.kind == "organization", t.actors.c.domain.is_(None)
+                )
             )
         ).first()
         if row:
@@ -233,10 +281,14 @@ async def use_invite(conn: AsyncConnection, code: str) -> None:
         raise ValidationError("this invite link has expired", field="invite")
     if row.max_uses is not None and row.uses >= row.max_uses:
         raise ValidationError("this invite link has been used up", field="invite")
-    await conn.execute(t.invites.update().where(t.invites.c.id == row.id).values(uses=t.invites.c.uses + 1))
+    await conn.execute(
+        t.invites.update().where(t.invites.c.id == row.id).values(uses=t.invites.c.uses + 1)
+    )
 
 
-async def create_invite(db: Database, user_id: int, *, max_uses: int | None = 1, days: int | None = 7) -> str:
+async def create_invite(
+    db: Database, user_id: int, *, max_uses: int | None = 1, days: int | None = 7
+) -> str:
     code = secrets.token_urlsafe(12)
     async with db.write() as conn:
         await conn.execute(
@@ -276,7 +328,12 @@ async def authenticate(db: Database, login: str, password: str, address: str) ->
             await conn.execute(
                 sa.select(t.users, t.actors.c.username)
                 .join(t.actors, t.actors.c.id == t.users.c.actor_id)
-                .where(sa.or_(t.users.c.email == name, sa.and_(t.actors.c.username == name, t.actors.c.domain.is_(None))))
+                .where(
+                    sa.or_(
+                        t.users.c.email == name,
+                        sa.and_(t.actors.c.username == name, t.actors.c.domain.is_(None)),
+                    )
+                )
             )
         ).first()
     ok = False
@@ -287,7 +344,11 @@ async def authenticate(db: Database, login: str, password: str, address: str) ->
             ok = False
     if not ok:
         async with db.write() as conn:
-            await conn.execute(t.login_failures.insert().values(login=name[:320], address=address[:64], at=clock.now()))
+            await conn.execute(
+                t.login_failures.insert().values(
+                    login=name[:320], address=address[:64], at=clock.now()
+                )
+            )
         raise Forbidden("wrong login or password")
     assert row is not None
     if row.state == "pending":
@@ -295,7 +356,9 @@ async def authenticate(db: Database, login: str, password: str, address: str) ->
     if row.state != "active":
         raise Forbidden("this account is disabled")
     async with db.write() as conn:
-        await conn.execute(t.users.update().where(t.users.c.id == row.id).values(last_login_at=clock.now()))
+        await conn.execute(
+            t.users.update().where(t.users.c.id == row.id).values(last_login_at=clock.now())
+        )
         await conn.execute(t.login_failures.delete().where(t.login_failures.c.login == name))
     return Account(row.id, row.actor_id, row.username)
 
@@ -324,7 +387,9 @@ async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
 async def get_local_actor(conn: AsyncConnection, username: str) -> sa.Row:
     row = (
         await conn.execute(
-            sa.select(t.actors).where(t.actors.c.username == username.lower(), t.actors.c.domain.is_(None))
+            sa.select(t.actors).where(
+                t.actors.c.username == username.lower(), t.actors.c.domain.is_(None)
+            )
         )
     ).first()
     if row is None or row.suspended:
@@ -366,7 +431,9 @@ async def update_profile(
         fmt = bio_format or "markdown"
         if fmt not in ("markdown", "plain"):
             raise ValidationError("bio format: markdown or plain", field="bio_format")
-        actor_values["summary_html"] = text.render(bio, fmt=fmt, tag_url=tag_url).html if bio.strip() else ""
+        actor_values["summary_html"] = (
+            text.render(bio, fmt=fmt, tag_url=tag_url).html if bio.strip() else ""
+        )
         user_values["bio_source"] = bio
         user_values["bio_format"] = fmt
     if fields is not None:
@@ -375,7 +442,10 @@ async def update_profile(
             raise ValidationError(f"at most {MAX_FIELDS} profile fields", field="fields")
         for n, v in cleaned:
             if not n or len(n) > 255 or len(v) > 255:
-                raise ValidationError("profile fields need a name; names and values up to 255 characters", field="fields")
+                raise ValidationError(
+                    "profile fields need a name; names and values up to 255 characters",
+                    field="fields",
+                )
         actor_values["fields"] = [
             {"name": n, "value": text.render_plain_field(v), "source": v} for n, v in cleaned
         ]
@@ -385,7 +455,9 @@ async def update_profile(
         except ValueError as exc:
             raise ValidationError(str(exc), field="default_audience") from None
         if default_audience in (Audience.COMMUNITY.value,):
-            raise ValidationError("the default audience cannot be a single community", field="default_audience")
+            raise ValidationError(
+                "the default audience cannot be a single community", field="default_audience"
+            )
         user_values["default_audience"] = default_audience
     if locked is not None:
         actor_values["manually_approves_followers"] = locked
@@ -398,15 +470,25 @@ async def update_profile(
     if header_path is not None:
         actor_values["header_path"] = header_path
     async with db.write() as conn:
-        user = (await conn.execute(sa.select(t.users.c.actor_id).where(t.users.c.id == user_id))).first()
+        user = (
+            await conn.execute(sa.select(t.users.c.actor_id).where(t.users.c.id == user_id))
+        ).first()
         if user is None:
             raise NotFound("no such account")
         if actor_values:
             actor_values["updated_at"] = clock.now()
-            await conn.execute(t.actors.update().where(t.actors.c.id == user.actor_id).values(**actor_values))
+            await conn.execute(
+                t.actors.update().where(t.actors.c.id == user.actor_id).values(**actor_values)
+            )
         if user_values:
-            await conn.execute(t.users.update().where(t.users.c.id == user_id).values(**user_values))
-        event = await events.emit(conn, "actor.updated", actor_id=user.actor_id) if events and actor_values else None
+            await conn.execute(
+                t.users.update().where(t.users.c.id == user_id).values(**user_values)
+            )
+        event = (
+            await events.emit(conn, "actor.updated", actor_id=user.actor_id)
+            if events and actor_values
+            else None
+        )
     if events is not None and event is not None:
         await events.committed(event)
 
@@ -423,7 +505,8 @@ def parse_competencies(entries: list[tuple[str, str | None]]) -> list[tuple[str,
         level = (level or "").strip().lower() or None
         if level is not None and level not in COMPETENCY_LEVELS:
             raise ValidationError(
-                f"competency level: one of {', '.join(COMPETENCY_LEVELS)} (got {level!r})", field="competencies"
+                f"competency level: one of {', '.join(COMPETENCY_LEVELS)} (got {level!r})",
+                field="competencies",
             )
         out[name] = level
     if len(out) > MAX_COMPETENCIES:
@@ -431,14 +514,17 @@ def parse_competencies(entries: list[tuple[str, str | None]]) -> list[tuple[str,
     return list(out.items())
 
 
-async def set_competencies(db: Database, actor_id: int, entries: list[tuple[str, str | None]]) -> None:
+async def set_competencies(
+    db: Database, actor_id: int, entries: list[tuple[str, str | None]]
+) -> None:
     """Replace an actor's competencies."""
     cleaned = parse_competencies(entries)
     async with db.write() as conn:
         await conn.execute(t.competencies.delete().where(t.competencies.c.actor_id == actor_id))
         if cleaned:
             await conn.execute(
-                t.competencies.insert(), [{"actor_id": actor_id, "name": n, "level": lv} for n, lv in cleaned]
+                t.competencies.insert(),
+                [{"actor_id": actor_id, "name": n, "level": lv} for n, lv in cleaned],
             )
 
 
@@ -452,18 +538,24 @@ async def competencies_of(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
     )
 
 
-async def people_with_competency(conn: AsyncConnection, name: str, *, limit: int = 50) -> list[sa.Row]:
+async def people_with_competency(
+    conn: AsyncConnection, name: str, *, limit: int = 50
+) -> list[sa.Row]:
     """Discoverable, active actors with a competency (prefix match), experts first."""
     q = name.strip().lower()
     if not q:
         return []
-    level_rank = sa.case({"expert": 0, "practised": 1, "learning": 2}, value=t.competencies.c.level, else_=3)
+    level_rank = sa.case(
+        {"expert": 0, "practised": 1, "learning": 2}, value=t.competencies.c.level, else_=3
+    )
     return list(
         await conn.execute(
             sa.select(t.actors, t.competencies.c.name.label("competency"), t.competencies.c.level)
             .join(t.competencies, t.competencies.c.actor_id == t.actors.c.id)
             .where(
-                t.competencies.c.name.like(q.replace("%", "").replace("_", r"\_") + "%", escape="\\"),
+                t.competencies.c.name.like(
+                    q.replace("%", "").replace("_", r"\_") + "%", escape="\\"
+                ),
                 t.actors.c.discoverable.is_(True),
                 t.actors.c.suspended.is_(False),
                 t.actors.c.kind == "person",
@@ -474,7 +566,9 @@ async def people_with_competency(conn: AsyncConnection, name: str, *, limit: int
     )
 
 
-async def people_sharing_competencies(conn: AsyncConnection, actor_id: int, *, limit: int = 10) -> list[sa.Row]:
+async def people_sharing_competencies(
+    conn: AsyncConnection, actor_id: int, *, limit: int = 10
+) -> list[sa.Row]:
     """People who share the most competencies with this actor (suggestions)."""
     mine = sa.select(t.competencies.c.name).where(t.competencies.c.actor_id == actor_id)
     shared = sa.func.count(t.competencies.c.id).label("shared")
@@ -499,7 +593,9 @@ async def people_sharing_competencies(conn: AsyncConnection, actor_id: int, *, l
 async def approve_user(db: Database, user_id: int) -> None:
     async with db.write() as conn:
         res = await conn.execute(
-            t.users.update().where(t.users.c.id == user_id, t.users.c.state == "pending").values(state="active")
+            t.users.update()
+            .where(t.users.c.id == user_id, t.users.c.state == "pending")
+            .values(state="active")
         )
         if res.rowcount == 0:
             raise NotFound("no pending account with that id")
@@ -507,7 +603,11 @@ async def approve_user(db: Database, user_id: int) -> None:
 
 async def reject_user(db: Database, user_id: int) -> None:
     async with db.write() as conn:
-        row = (await conn.execute(sa.select(t.users).where(t.users.c.id == user_id, t.users.c.state == "pending"))).first()
+        row = (
+            await conn.execute(
+                sa.select(t.users).where(t.users.c.id == user_id, t.users.c.state == "pending")
+            )
+        ).first()
         if row is None:
             raise NotFound("no pending account with that id")
         await conn.execute(t.users.delete().where(t.users.c.id == user_id))
@@ -518,7 +618,13 @@ async def list_accounts(db: Database) -> list[sa.Row]:
     async with db.read() as conn:
         return list(
             await conn.execute(
-                sa.select(t.actors.c.username, t.users.c.email, t.users.c.is_admin, t.users.c.state, t.users.c.created_at)
+                sa.select(
+                    t.actors.c.username,
+                    t.users.c.email,
+                    t.users.c.is_admin,
+                    t.users.c.state,
+                    t.users.c.created_at,
+                )
                 .join(t.actors, t.actors.c.id == t.users.c.actor_id)
                 .order_by(t.actors.c.username)
             )

@@ -49,18 +49,27 @@ class Community:
 
 def _select() -> sa.Select:
     return sa.select(
-        t.communities, t.actors.c.username.label("handle"), t.actors.c.uri.label("actor_uri"),
+        t.communities,
+        t.actors.c.username.label("handle"),
+        t.actors.c.uri.label("actor_uri"),
         t.actors.c.url.label("actor_url"),
-    ).join(t.actors, t.actors.c.id == t.communities.c.actor_id)  # fmt: skip
+    ).join(t.actors, t.actors.c.id == t.communities.c.actor_id)
 
 
 def _community(row: sa.Row) -> Community:
     return Community(
-        id=row.id, actor_id=row.actor_id, handle=row.handle, name=row.name,
-        description_html=row.description_html or "", description_source=row.description_source or "",
-        openness=row.openness, member_list_visibility=row.member_list_visibility, uri=row.actor_uri,
-        url=row.actor_url or row.actor_uri, created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
-    )  # fmt: skip
+        id=row.id,
+        actor_id=row.actor_id,
+        handle=row.handle,
+        name=row.name,
+        description_html=row.description_html or "",
+        description_source=row.description_source or "",
+        openness=row.openness,
+        member_list_visibility=row.member_list_visibility,
+        uri=row.actor_uri,
+        url=row.actor_url or row.actor_uri,
+        created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
+    )
 
 
 async def get_by_handle(conn: AsyncConnection, handle: str) -> Community:
@@ -68,7 +77,9 @@ async def get_by_handle(conn: AsyncConnection, handle: str) -> Community:
     row = (
         await conn.execute(
             _select().where(
-                t.actors.c.username == handle.lower(), t.actors.c.domain.is_(None), t.actors.c.suspended.is_(False)
+                t.actors.c.username == handle.lower(),
+                t.actors.c.domain.is_(None),
+                t.actors.c.suspended.is_(False),
             )
         )
     ).first()
@@ -88,7 +99,9 @@ async def get(conn: AsyncConnection, community_id: int) -> Community:
 async def list_local(conn: AsyncConnection) -> list[Community]:
     """All local communities, by name."""
     rows = await conn.execute(
-        _select().where(t.communities.c.local.is_(True), t.actors.c.suspended.is_(False)).order_by(t.communities.c.name)
+        _select()
+        .where(t.communities.c.local.is_(True), t.actors.c.suspended.is_(False))
+        .order_by(t.communities.c.name)
     )
     return [_community(r) for r in rows]
 
@@ -112,13 +125,16 @@ async def is_manager(conn: AsyncConnection, community_id: int, actor_id: int | N
         return False
     row = await conn.execute(
         sa.select(1).where(
-            t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
+            t.community_managers.c.community_id == community_id,
+            t.community_managers.c.actor_id == actor_id,
         )
     )
     return row.first() is not None
 
 
-async def membership(conn: AsyncConnection, community: Community, actor_id: int | None) -> str | None:
+async def membership(
+    conn: AsyncConnection, community: Community, actor_id: int | None
+) -> str | None:
     """``accepted`` (member), ``pending`` (asked to join) or None."""
     if actor_id is None:
         return None
@@ -137,7 +153,9 @@ async def require_manager(conn: AsyncConnection, community_id: int, actor_id: in
         raise Forbidden("only community managers can do this")
 
 
-def check_fields(handle: str, name: str, description: str, openness: str, member_list_visibility: str) -> str:
+def check_fields(
+    handle: str, name: str, description: str, openness: str, member_list_visibility: str
+) -> str:
     """Validate a community's handle and settings; returns the normalised handle."""
     try:
         handle = accounts.check_username(handle)
@@ -148,12 +166,15 @@ def check_fields(handle: str, name: str, description: str, openness: str, member
     if len(name) > MAX_NAME:
         raise ValidationError(f"name: at most {MAX_NAME} characters", field="name")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+        raise ValidationError(
+            f"description: at most {MAX_DESCRIPTION} characters", field="description"
+        )
     if openness not in OPENNESS:
         raise ValidationError(f"openness: one of {', '.join(OPENNESS)}", field="openness")
     if member_list_visibility not in MEMBER_LIST_VISIBILITY:
         raise ValidationError(
-            f"member list visibility: one of {', '.join(MEMBER_LIST_VISIBILITY)}", field="member_list_visibility"
+            f"member list visibility: one of {', '.join(MEMBER_LIST_VISIBILITY)}",
+            field="member_list_visibility",
         )
     return handle
 
@@ -176,34 +197,60 @@ async def create_community(
     async with ctx.db.write() as conn:
         if await accounts.handle_taken(conn, handle):
             raise Conflict(f"the handle {handle!r} is already taken", field="handle")
-        creator = (await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == creator_actor_id))).first()
+        creator = (
+            await conn.execute(
+                sa.select(t.actors.c.domain).where(t.actors.c.id == creator_actor_id)
+            )
+        ).first()
         if creator is None or creator.domain is not None:
             raise Forbidden("only local members can start a community")
         description_html = text.render(description).html if description.strip() else ""
         actor_id = await accounts.insert_local_actor(
-            conn, ctx.settings, kind="group", username=handle, uri=urls.community(base, handle),
-            page_url=urls.community_page(base, handle), display_name=name.strip(),
-            summary_html=description_html, manually_approves=openness != "open",
-        )  # fmt: skip
+            conn,
+            ctx.settings,
+            kind="group",
+            username=handle,
+            uri=urls.community(base, handle),
+            page_url=urls.community_page(base, handle),
+            display_name=name.strip(),
+            summary_html=description_html,
+            manually_approves=openness != "open",
+        )
         now = clock.now()
         res = await conn.execute(
             t.communities.insert().values(
-                actor_id=actor_id, name=name.strip(), description_html=description_html,
-                description_source=description, openness=openness, member_list_visibility=member_list_visibility,
-                created_by=creator_actor_id, local=True, created_at=now,
+                actor_id=actor_id,
+                name=name.strip(),
+                description_html=description_html,
+                description_source=description,
+                openness=openness,
+                member_list_visibility=member_list_visibility,
+                created_by=creator_actor_id,
+                local=True,
+                created_at=now,
             )
-        )  # fmt: skip
+        )
         community_id = int(res.inserted_primary_key[0])
         await conn.execute(
-            t.community_managers.insert().values(community_id=community_id, actor_id=creator_actor_id, created_at=now)
+            t.community_managers.insert().values(
+                community_id=community_id, actor_id=creator_actor_id, created_at=now
+            )
         )
         events = [await _insert_member(ctx, conn, creator_actor_id, actor_id)]
         await purpose.insert_version(
-            conn, base=base, community_id=community_id, handle=handle, version=1, source=purpose_text,
-            reason="", author_id=creator_actor_id,
-        )  # fmt: skip
+            conn,
+            base=base,
+            community_id=community_id,
+            handle=handle,
+            version=1,
+            source=purpose_text,
+            reason="",
+            author_id=creator_actor_id,
+        )
         events.append(
-            await ctx.events.emit(conn, "community.created", community_id=community_id, actor_id=creator_actor_id)
+            await ctx.events.emit(
+                conn, "community.created", community_id=community_id, actor_id=creator_actor_id
+            )
         )
         community = await get(conn, community_id)
     await ctx.events.committed(*events)
@@ -214,12 +261,20 @@ async def create_community(
 async def _insert_member(ctx: Context, conn: AsyncConnection, member_id: int, group_actor_id: int):  # type: ignore[no-untyped-def]
     res = await conn.execute(
         t.follows.insert().values(
-            follower_id=member_id, target_id=group_actor_id, state="accepted", created_at=clock.now()
+            follower_id=member_id,
+            target_id=group_actor_id,
+            state="accepted",
+            created_at=clock.now(),
         )
     )
     follow_id = int(res.inserted_primary_key[0])
     return await ctx.events.emit(
-        conn, "follow.created", follow_id=follow_id, follower_id=member_id, target_id=group_actor_id, state="accepted"
+        conn,
+        "follow.created",
+        follow_id=follow_id,
+        follower_id=member_id,
+        target_id=group_actor_id,
+        state="accepted",
     )
 
 
@@ -281,7 +336,10 @@ async def add_member(ctx: Context, manager_id: int, community_id: int, username:
         if state == "pending":
             await conn.execute(
                 t.follows.update()
-                .where(t.follows.c.follower_id == person.id, t.follows.c.target_id == community.actor_id)
+                .where(
+                    t.follows.c.follower_id == person.id,
+                    t.follows.c.target_id == community.actor_id,
+                )
                 .values(state="accepted")
             )
             event = await ctx.events.emit(
@@ -290,7 +348,11 @@ async def add_member(ctx: Context, manager_id: int, community_id: int, username:
         else:
             event = await _insert_member(ctx, conn, person.id, community.actor_id)
         await notifications.notify(
-            conn, person.id, "koers.member_added", from_actor_id=manager_id, community_id=community_id
+            conn,
+            person.id,
+            "koers.member_added",
+            from_actor_id=manager_id,
+            community_id=community_id,
         )
     await ctx.events.committed(event)
     return int(person.id)
@@ -298,10 +360,16 @@ async def add_member(ctx: Context, manager_id: int, community_id: int, username:
 
 async def _may_co_manage(conn: AsyncConnection, actor_id: int) -> bool:
     """Local members may manage; people of other instances only when theirs is an active partner."""
-    domain = (await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == actor_id))).scalar()
+    domain = (
+        await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == actor_id))
+    ).scalar()
     if domain is None:
         return True
-    partner = await conn.execute(sa.select(t.partners.c.id).where(t.partners.c.domain == domain, t.partners.c.state == "active"))
+    partner = await conn.execute(
+        sa.select(t.partners.c.id).where(
+            t.partners.c.domain == domain, t.partners.c.state == "active"
+        )
+    )
     return partner.first() is not None
 
 
@@ -313,14 +381,23 @@ async def add_manager(ctx: Context, manager_id: int, community_id: int, actor_id
         if await membership(conn, community, actor_id) != "accepted":
             raise ValidationError("only members can become managers", field="actor_id")
         if not await _may_co_manage(conn, actor_id):
-            raise ValidationError("managers from other servers must belong to a partner organisation", field="actor_id")
+            raise ValidationError(
+                "managers from other servers must belong to a partner organisation",
+                field="actor_id",
+            )
         if await is_manager(conn, community_id, actor_id):
             return
         await conn.execute(
-            t.community_managers.insert().values(community_id=community_id, actor_id=actor_id, created_at=clock.now())
+            t.community_managers.insert().values(
+                community_id=community_id, actor_id=actor_id, created_at=clock.now()
+            )
         )
         event = await ctx.events.emit(
-            conn, "community.manager_added", community_id=community_id, actor_id=actor_id, by_actor_id=manager_id
+            conn,
+            "community.manager_added",
+            community_id=community_id,
+            actor_id=actor_id,
+            by_actor_id=manager_id,
         )
     await ctx.events.committed(event)
 
@@ -336,11 +413,16 @@ async def remove_manager(ctx: Context, manager_id: int, community_id: int, actor
             raise Forbidden("a community needs at least one manager")
         await conn.execute(
             t.community_managers.delete().where(
-                t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
+                t.community_managers.c.community_id == community_id,
+                t.community_managers.c.actor_id == actor_id,
             )
         )
         event = await ctx.events.emit(
-            conn, "community.manager_removed", community_id=community_id, actor_id=actor_id, by_actor_id=manager_id
+            conn,
+            "community.manager_removed",
+            community_id=community_id,
+            actor_id=actor_id,
+            by_actor_id=manager_id,
         )
     await ctx.events.committed(event)
 
@@ -349,14 +431,18 @@ async def _actors_of(conn: AsyncConnection, ctx: Context, query: sa.Select) -> l
     return [actor_view(r, ctx.base, ctx.settings.domain) for r in await conn.execute(query)]
 
 
-async def members(conn: AsyncConnection, ctx: Context, viewer: Viewer, community: Community) -> list[ActorView]:
+async def members(
+    conn: AsyncConnection, ctx: Context, viewer: Viewer, community: Community
+) -> list[ActorView]:
     """Accepted members, newest first; Forbidden when the member list is hidden from the viewer."""
     if not await can_see_members(conn, viewer, community.id):
         raise Forbidden("the member list of this community is not visible to you")
     return await _actors_of(conn, ctx, follows.followers_query(community.actor_id))
 
 
-async def join_requests(conn: AsyncConnection, ctx: Context, community: Community) -> list[ActorView]:
+async def join_requests(
+    conn: AsyncConnection, ctx: Context, community: Community
+) -> list[ActorView]:
     """People waiting for a manager's decision (callers check the viewer is a manager)."""
     return await _actors_of(conn, ctx, follows.followers_query(community.actor_id, state="pending"))
 

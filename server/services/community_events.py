@@ -98,7 +98,9 @@ def parse_time(value: str, field: str) -> datetime | None:
         assert parsed is not None
         parsed = parsed.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise ValidationError(f"{field}: a date and time such as 2026-12-01T18:00", field=field) from None
+        raise ValidationError(
+            f"{field}: a date and time such as 2026-12-01T18:00", field=field
+        ) from None
     if not 1970 <= parsed.year <= 9000:
         raise ValidationError(f"{field}: a date between 1970 and 9000", field=field)
     return parsed
@@ -114,7 +116,9 @@ def _validated(data: EventInput) -> dict[str, Any]:
     if len(title) > MAX_TITLE:
         raise ValidationError(f"title: at most {MAX_TITLE} characters", field="title")
     if len(data.description) > MAX_DESCRIPTION:
-        raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+        raise ValidationError(
+            f"description: at most {MAX_DESCRIPTION} characters", field="description"
+        )
     for name, limit in (("place_name", 255), ("place_address", 500), ("online_url", 2048)):
         if len(getattr(data, name)) > limit:
             raise ValidationError(f"{name}: at most {limit} characters", field=name)
@@ -138,23 +142,32 @@ def _validated(data: EventInput) -> dict[str, Any]:
     except ValueError as exc:
         raise ValidationError(str(exc), field="audience") from None
     if audience not in ITEM_AUDIENCES:
-        raise ValidationError(f"audience: one of {', '.join(a.value for a in ITEM_AUDIENCES)}", field="audience")
+        raise ValidationError(
+            f"audience: one of {', '.join(a.value for a in ITEM_AUDIENCES)}", field="audience"
+        )
     return {
-        "title": title, "description_source": data.description,
+        "title": title,
+        "description_source": data.description,
         "description_html": text.render(data.description).html if data.description.strip() else "",
-        "starts_at": data.starts_at, "ends_at": data.ends_at, "place_name": data.place_name.strip(),
-        "place_address": data.place_address.strip(), "online_url": online, "capacity": data.capacity,
-        "join_mode": data.join_mode, "audience": audience.value,
-    }  # fmt: skip
+        "starts_at": data.starts_at,
+        "ends_at": data.ends_at,
+        "place_name": data.place_name.strip(),
+        "place_address": data.place_address.strip(),
+        "online_url": online,
+        "capacity": data.capacity,
+        "join_mode": data.join_mode,
+        "audience": audience.value,
+    }
 
 
 async def _community_handle(conn: AsyncConnection, community_id: int) -> str:
     handle = (
         await conn.execute(
-            sa.select(t.actors.c.username).join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            sa.select(t.actors.c.username)
+            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
             .where(t.communities.c.id == community_id, t.communities.c.local.is_(True))
         )
-    ).scalar()  # fmt: skip
+    ).scalar()
     if handle is None:
         raise NotFound("no such community")
     return str(handle)
@@ -169,16 +182,28 @@ async def create_event(ctx: Context, actor_id: int, community_id: int, data: Eve
             raise Forbidden("only members of the community can organise its events")
         now = clock.now()
         res = await conn.execute(
-            t.events.insert().values(community_id=community_id, organiser_id=actor_id, created_at=now, updated_at=now, **values)
+            t.events.insert().values(
+                community_id=community_id,
+                organiser_id=actor_id,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
         )
         event_id = int(res.inserted_primary_key[0])
         await conn.execute(
-            t.events.update().where(t.events.c.id == event_id).values(uri=f"{ctx.base}/c/{handle}/events/{event_id}")
+            t.events.update()
+            .where(t.events.c.id == event_id)
+            .values(uri=f"{ctx.base}/c/{handle}/events/{event_id}")
         )
         await conn.execute(
-            t.event_participants.insert().values(event_id=event_id, actor_id=actor_id, state="joined", created_at=now)
+            t.event_participants.insert().values(
+                event_id=event_id, actor_id=actor_id, state="joined", created_at=now
+            )
         )
-        event = await ctx.events.emit(conn, "event.created", event_id=event_id, community_id=community_id, actor_id=actor_id)
+        event = await ctx.events.emit(
+            conn, "event.created", event_id=event_id, community_id=community_id, actor_id=actor_id
+        )
     await ctx.events.committed(event)
     return event_id
 
@@ -187,13 +212,22 @@ async def may_manage(conn: AsyncConnection, event_id: int, actor_id: int | None)
     """The organiser and the community's managers edit the event and decide on requests."""
     if actor_id is None:
         return False
-    row = (await conn.execute(sa.select(t.events.c.organiser_id, t.events.c.community_id).where(t.events.c.id == event_id))).first()
+    row = (
+        await conn.execute(
+            sa.select(t.events.c.organiser_id, t.events.c.community_id).where(
+                t.events.c.id == event_id
+            )
+        )
+    ).first()
     if row is None:
         return False
     if row.organiser_id == actor_id:
         return True
     manager = await conn.execute(
-        sa.select(1).where(t.community_managers.c.community_id == row.community_id, t.community_managers.c.actor_id == actor_id)
+        sa.select(1).where(
+            t.community_managers.c.community_id == row.community_id,
+            t.community_managers.c.actor_id == actor_id,
+        )
     )
     return manager.first() is not None
 
@@ -201,7 +235,9 @@ async def may_manage(conn: AsyncConnection, event_id: int, actor_id: int | None)
 async def _organisers(conn: AsyncConnection, row: sa.Row) -> list[int]:
     """The organiser and the community's managers (who decide on requests)."""
     managers = await conn.execute(
-        sa.select(t.community_managers.c.actor_id).where(t.community_managers.c.community_id == row.community_id)
+        sa.select(t.community_managers.c.actor_id).where(
+            t.community_managers.c.community_id == row.community_id
+        )
     )
     found = {int(r[0]) for r in managers}
     if row.organiser_id is not None:
@@ -217,7 +253,11 @@ async def update_event(ctx: Context, actor_id: int, event_id: int, data: EventIn
             raise NotFound("no such event")
         if not await may_manage(conn, event_id, actor_id):
             raise Forbidden("only the organiser or a manager can change the event")
-        await conn.execute(t.events.update().where(t.events.c.id == event_id).values(updated_at=clock.now(), **values))
+        await conn.execute(
+            t.events.update()
+            .where(t.events.c.id == event_id)
+            .values(updated_at=clock.now(), **values)
+        )
         event = await ctx.events.emit(conn, "event.updated", event_id=event_id, actor_id=actor_id)
     await ctx.events.committed(event)
 
@@ -227,11 +267,15 @@ async def joined_count(conn: AsyncConnection, event_id: int) -> int:
     return int(
         (
             await conn.execute(
-                sa.select(sa.func.count()).select_from(t.event_participants)
-                .where(t.event_participants.c.event_id == event_id, t.event_participants.c.state == "joined")
+                sa.select(sa.func.count())
+                .select_from(t.event_participants)
+                .where(
+                    t.event_participants.c.event_id == event_id,
+                    t.event_participants.c.state == "joined",
+                )
             )
         ).scalar_one()
-    )  # fmt: skip
+    )
 
 
 async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | None = None) -> str:
@@ -242,12 +286,15 @@ async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | No
     """
     async with ctx.db.write() as conn:
         row = (await conn.execute(sa.select(t.events).where(t.events.c.id == event_id))).first()
-        if row is None or not await can_see_event(conn, await viewer_for_actor(conn, actor_id), event_id):
+        if row is None or not await can_see_event(
+            conn, await viewer_for_actor(conn, actor_id), event_id
+        ):
             raise NotFound("no such event")
         existing = (
             await conn.execute(
                 sa.select(t.event_participants).where(
-                    t.event_participants.c.event_id == event_id, t.event_participants.c.actor_id == actor_id
+                    t.event_participants.c.event_id == event_id,
+                    t.event_participants.c.actor_id == actor_id,
                 )
             )
         ).first()
@@ -258,20 +305,34 @@ async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | No
         if row.capacity is not None and await joined_count(conn, event_id) >= row.capacity:
             raise Conflict(f"{FULL_MESSAGE}: all {row.capacity} places are taken")
         local_event = (
-            await conn.execute(sa.select(t.communities.c.local).where(t.communities.c.id == row.community_id))
+            await conn.execute(
+                sa.select(t.communities.c.local).where(t.communities.c.id == row.community_id)
+            )
         ).scalar()
         # a remote community's event: pending until its Group answers our Join with Accept
         state = "joined" if row.join_mode == "free" and local_event else "pending"
         await conn.execute(
             t.event_participants.insert().values(
-                event_id=event_id, actor_id=actor_id, state=state, uri=join_uri, created_at=clock.now()
+                event_id=event_id,
+                actor_id=actor_id,
+                state=state,
+                uri=join_uri,
+                created_at=clock.now(),
             )
         )
         if state == "pending" and local_event:
             for manager in await _organisers(conn, row):
-                await notifications.notify(conn, manager, "koers.event_request", from_actor_id=actor_id,
-                                           community_id=row.community_id, extra={"event_id": event_id})  # fmt: skip
-        event = await ctx.events.emit(conn, "event.rsvp", event_id=event_id, actor_id=actor_id, state=state)
+                await notifications.notify(
+                    conn,
+                    manager,
+                    "koers.event_request",
+                    from_actor_id=actor_id,
+                    community_id=row.community_id,
+                    extra={"event_id": event_id},
+                )
+        event = await ctx.events.emit(
+            conn, "event.rsvp", event_id=event_id, actor_id=actor_id, state=state
+        )
     await ctx.events.committed(event)
     return state
 
@@ -284,41 +345,63 @@ async def leave(ctx: Context, actor_id: int, event_id: int) -> None:
             raise NotFound("no such event")
         res = await conn.execute(
             t.event_participants.delete().where(
-                t.event_participants.c.event_id == event_id, t.event_participants.c.actor_id == actor_id,
+                t.event_participants.c.event_id == event_id,
+                t.event_participants.c.actor_id == actor_id,
                 t.event_participants.c.state != "rejected",
             )
-        )  # fmt: skip
+        )
         if not res.rowcount:
             raise NotFound("you are not taking part in this event")
         event = await ctx.events.emit(conn, "event.left", event_id=event_id, actor_id=actor_id)
     await ctx.events.committed(event)
 
 
-async def decide(ctx: Context, manager_id: int, event_id: int, participant_id: int, accept: bool) -> str:
+async def decide(
+    ctx: Context, manager_id: int, event_id: int, participant_id: int, accept: bool
+) -> str:
     """The organiser or a manager accepts or rejects a pending request; capacity still holds."""
     async with ctx.db.write() as conn:
         row = (await conn.execute(sa.select(t.events).where(t.events.c.id == event_id))).first()
-        if row is None or not await can_see_event(conn, Viewer(actor_id=manager_id, local=True), event_id):
+        if row is None or not await can_see_event(
+            conn, Viewer(actor_id=manager_id, local=True), event_id
+        ):
             raise NotFound("no such event")
         if not await may_manage(conn, event_id, manager_id):
             raise Forbidden("only the organiser or a manager can decide on requests")
         pending = (
             await conn.execute(
                 sa.select(t.event_participants).where(
-                    t.event_participants.c.event_id == event_id, t.event_participants.c.actor_id == participant_id,
+                    t.event_participants.c.event_id == event_id,
+                    t.event_participants.c.actor_id == participant_id,
                     t.event_participants.c.state == "pending",
                 )
             )
-        ).first()  # fmt: skip
+        ).first()
         if pending is None:
             raise NotFound("no pending request from that person")
-        if accept and row.capacity is not None and await joined_count(conn, event_id) >= row.capacity:
+        if (
+            accept
+            and row.capacity is not None
+            and await joined_count(conn, event_id) >= row.capacity
+        ):
             raise Conflict(f"{FULL_MESSAGE}: all {row.capacity} places are taken")
         state = "joined" if accept else "rejected"
-        await conn.execute(t.event_participants.update().where(t.event_participants.c.id == pending.id).values(state=state))
-        await notifications.notify(conn, participant_id, "koers.event_decision", from_actor_id=manager_id,
-                                   community_id=row.community_id, extra={"event_id": event_id, "state": state})  # fmt: skip
-        event = await ctx.events.emit(conn, "event.decided", event_id=event_id, actor_id=participant_id, state=state)
+        await conn.execute(
+            t.event_participants.update()
+            .where(t.event_participants.c.id == pending.id)
+            .values(state=state)
+        )
+        await notifications.notify(
+            conn,
+            participant_id,
+            "koers.event_decision",
+            from_actor_id=manager_id,
+            community_id=row.community_id,
+            extra={"event_id": event_id, "state": state},
+        )
+        event = await ctx.events.emit(
+            conn, "event.decided", event_id=event_id, actor_id=participant_id, state=state
+        )
     await ctx.events.committed(event)
     return state
 
@@ -326,23 +409,42 @@ async def decide(ctx: Context, manager_id: int, event_id: int, participant_id: i
 def _count_subquery() -> sa.ScalarSelect:
     ep = t.event_participants
     return (
-        sa.select(sa.func.count()).select_from(ep).where(ep.c.event_id == t.events.c.id, ep.c.state == "joined")
+        sa.select(sa.func.count())
+        .select_from(ep)
+        .where(ep.c.event_id == t.events.c.id, ep.c.state == "joined")
         .scalar_subquery()
-    )  # fmt: skip
+    )
 
 
 def _event(r: sa.Row) -> Event:
     return Event(
-        id=r.id, community_id=r.community_id, organiser_id=r.organiser_id, title=r.title,
-        description_html=r.description_html or "", starts_at=clock.aware(r.starts_at),  # type: ignore[arg-type]
-        ends_at=clock.aware(r.ends_at), place_name=r.place_name or "", place_address=r.place_address or "",
-        online_url=r.online_url or "", capacity=r.capacity, join_mode=r.join_mode, audience=Audience(r.audience),
-        uri=r.uri, participant_count=int(r.participant_count), created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
+        id=r.id,
+        community_id=r.community_id,
+        organiser_id=r.organiser_id,
+        title=r.title,
+        description_html=r.description_html or "",
+        starts_at=clock.aware(r.starts_at),  # type: ignore[arg-type]
+        ends_at=clock.aware(r.ends_at),
+        place_name=r.place_name or "",
+        place_address=r.place_address or "",
+        online_url=r.online_url or "",
+        capacity=r.capacity,
+        join_mode=r.join_mode,
+        audience=Audience(r.audience),
+        uri=r.uri,
+        participant_count=int(r.participant_count),
+        created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
         updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
 
 
-async def events_of(conn: AsyncConnection, viewer: Viewer, community_id: int, *, audiences: tuple[str, ...] | None = None) -> list[Event]:
+async def events_of(
+    conn: AsyncConnection,
+    viewer: Viewer,
+    community_id: int,
+    *,
+    audiences: tuple[str, ...] | None = None,
+) -> list[Event]:
     """The events of a community the viewer may see, soonest first (``audiences`` narrows further)."""
     query = sa.select(t.events, _count_subquery().label("participant_count")).where(
         t.events.c.community_id == community_id, events_visible_to(viewer)
@@ -360,12 +462,16 @@ def split_upcoming(all_events: list[Event]) -> tuple[list[Event], list[Event]]:
     return upcoming, list(reversed(past))
 
 
-async def get_event(conn: AsyncConnection, viewer: Viewer, community_id: int, event_id: int) -> Event:
+async def get_event(
+    conn: AsyncConnection, viewer: Viewer, community_id: int, event_id: int
+) -> Event:
     """One event of this community the viewer may see, or NotFound (hidden events do not exist)."""
     row = (
         await conn.execute(
             sa.select(t.events, _count_subquery().label("participant_count")).where(
-                t.events.c.id == event_id, t.events.c.community_id == community_id, events_visible_to(viewer)
+                t.events.c.id == event_id,
+                t.events.c.community_id == community_id,
+                events_visible_to(viewer),
             )
         )
     ).first()
@@ -379,12 +485,17 @@ async def participants(conn: AsyncConnection, event_id: int) -> list[Participant
     ep, a = t.event_participants, t.actors
     rows = await conn.execute(
         sa.select(ep.c.actor_id, ep.c.state, a.c.username, a.c.domain, a.c.display_name)
-        .join(a, a.c.id == ep.c.actor_id).where(ep.c.event_id == event_id).order_by(ep.c.state, ep.c.id)
-    )  # fmt: skip
+        .join(a, a.c.id == ep.c.actor_id)
+        .where(ep.c.event_id == event_id)
+        .order_by(ep.c.state, ep.c.id)
+    )
     return [
         Participant(
-            actor_id=r.actor_id, handle=r.username if r.domain is None else f"{r.username}@{r.domain}",
-            display_name=r.display_name or r.username, local=r.domain is None, state=r.state,
+            actor_id=r.actor_id,
+            handle=r.username if r.domain is None else f"{r.username}@{r.domain}",
+            display_name=r.display_name or r.username,
+            local=r.domain is None,
+            state=r.state,
         )
         for r in rows
     ]
@@ -397,7 +508,8 @@ async def state_of(conn: AsyncConnection, event_id: int, actor_id: int | None) -
     return (
         await conn.execute(
             sa.select(t.event_participants.c.state).where(
-                t.event_participants.c.event_id == event_id, t.event_participants.c.actor_id == actor_id
+                t.event_participants.c.event_id == event_id,
+                t.event_participants.c.actor_id == actor_id,
             )
         )
     ).scalar()
@@ -410,11 +522,21 @@ async def form_values(conn: AsyncConnection, event_id: int) -> dict[str, str]:
         raise NotFound("no such event")
 
     def stamp(value: datetime | None) -> str:
-        return "" if value is None else clock.aware(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M+00:00")  # type: ignore[union-attr]
+        return (
+            ""
+            if value is None
+            else clock.aware(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M+00:00")
+        )  # type: ignore[union-attr]
 
     return {
-        "title": row.title, "description": row.description_source or "", "starts_at": stamp(row.starts_at),
-        "ends_at": stamp(row.ends_at), "place_name": row.place_name or "", "place_address": row.place_address or "",
-        "online_url": row.online_url or "", "capacity": "" if row.capacity is None else str(row.capacity),
-        "join_mode": row.join_mode, "audience": row.audience,
-    }  # fmt: skip
+        "title": row.title,
+        "description": row.description_source or "",
+        "starts_at": stamp(row.starts_at),
+        "ends_at": stamp(row.ends_at),
+        "place_name": row.place_name or "",
+        "place_address": row.place_address or "",
+        "online_url": row.online_url or "",
+        "capacity": "" if row.capacity is None else str(row.capacity),
+        "join_mode": row.join_mode,
+        "audience": row.audience,
+    }

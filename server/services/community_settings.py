@@ -33,10 +33,16 @@ class Settings:
 
 async def current(conn: AsyncConnection, community_id: int) -> Settings:
     """The community's settings as they are now (its description in its source form)."""
-    row = (await conn.execute(sa.select(t.communities).where(t.communities.c.id == community_id))).one()
-    return Settings(name=row.name, description=row.description_source or "", openness=row.openness,
-                    member_list_visibility=row.member_list_visibility,
-                    accept_outside_ideas=bool(row.accept_outside_ideas))  # fmt: skip
+    row = (
+        await conn.execute(sa.select(t.communities).where(t.communities.c.id == community_id))
+    ).one()
+    return Settings(
+        name=row.name,
+        description=row.description_source or "",
+        openness=row.openness,
+        member_list_visibility=row.member_list_visibility,
+        accept_outside_ideas=bool(row.accept_outside_ideas),
+    )
 
 
 async def update(ctx: Context, manager_id: int, community_id: int, new: Settings) -> None:
@@ -44,17 +50,35 @@ async def update(ctx: Context, manager_id: int, community_id: int, new: Settings
     async with ctx.db.write() as conn:
         community = await communities.get(conn, community_id)
         await communities.require_manager(conn, community_id, manager_id)
-        communities.check_fields(community.handle, new.name, new.description, new.openness, new.member_list_visibility)
+        communities.check_fields(
+            community.handle, new.name, new.description, new.openness, new.member_list_visibility
+        )
         description_html = text.render(new.description).html if new.description.strip() else ""
-        await conn.execute(t.communities.update().where(t.communities.c.id == community_id).values(
-            name=new.name.strip(), description_source=new.description, description_html=description_html,
-            openness=new.openness, member_list_visibility=new.member_list_visibility,
-            accept_outside_ideas=new.accept_outside_ideas))  # fmt: skip
-        await conn.execute(t.actors.update().where(t.actors.c.id == community.actor_id).values(
-            display_name=new.name.strip(), summary_html=description_html,
-            manually_approves_followers=new.openness != "open"))  # fmt: skip
+        await conn.execute(
+            t.communities.update()
+            .where(t.communities.c.id == community_id)
+            .values(
+                name=new.name.strip(),
+                description_source=new.description,
+                description_html=description_html,
+                openness=new.openness,
+                member_list_visibility=new.member_list_visibility,
+                accept_outside_ideas=new.accept_outside_ideas,
+            )
+        )
+        await conn.execute(
+            t.actors.update()
+            .where(t.actors.c.id == community.actor_id)
+            .values(
+                display_name=new.name.strip(),
+                summary_html=description_html,
+                manually_approves_followers=new.openness != "open",
+            )
+        )
         events = [
-            await ctx.events.emit(conn, "community.updated", community_id=community_id, by_actor_id=manager_id),
+            await ctx.events.emit(
+                conn, "community.updated", community_id=community_id, by_actor_id=manager_id
+            ),
             await ctx.events.emit(conn, "actor.updated", actor_id=community.actor_id),
         ]
     await ctx.events.committed(*events)

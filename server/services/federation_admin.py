@@ -36,23 +36,45 @@ class Overview:
 
 async def overview(conn: AsyncConnection) -> Overview:
     """Partners, blocks, allow list, queue depth by state, failing hosts and recent delivery errors."""
+
     def counts(rows: Any) -> dict[str, int]:
         return {str(r[0]): int(r[1]) for r in rows}
 
     return Overview(
         partners=list(await conn.execute(sa.select(t.partners).order_by(t.partners.c.domain))),
-        blocks=list(await conn.execute(sa.select(t.domain_blocks).order_by(t.domain_blocks.c.domain))),
-        allowed=list(await conn.execute(sa.select(t.allowed_domains).order_by(t.allowed_domains.c.domain))),
-        deliveries=counts(await conn.execute(
-            sa.select(t.deliveries.c.state, sa.func.count()).group_by(t.deliveries.c.state))),  # fmt: skip
-        inbox=counts(await conn.execute(
-            sa.select(t.activities.c.state, sa.func.count()).where(t.activities.c.direction == "in")
-            .group_by(t.activities.c.state))),  # fmt: skip
-        failing_hosts=list(await conn.execute(
-            sa.select(t.hosts).where(t.hosts.c.consecutive_failures > 0).order_by(t.hosts.c.domain))),  # fmt: skip
-        recent_errors=list(await conn.execute(
-            sa.select(t.deliveries.c.inbox, t.deliveries.c.state, t.deliveries.c.last_error)
-            .where(t.deliveries.c.last_error.is_not(None)).order_by(t.deliveries.c.id.desc()).limit(RECENT_ERRORS))),  # fmt: skip
+        blocks=list(
+            await conn.execute(sa.select(t.domain_blocks).order_by(t.domain_blocks.c.domain))
+        ),
+        allowed=list(
+            await conn.execute(sa.select(t.allowed_domains).order_by(t.allowed_domains.c.domain))
+        ),
+        deliveries=counts(
+            await conn.execute(
+                sa.select(t.deliveries.c.state, sa.func.count()).group_by(t.deliveries.c.state)
+            )
+        ),
+        inbox=counts(
+            await conn.execute(
+                sa.select(t.activities.c.state, sa.func.count())
+                .where(t.activities.c.direction == "in")
+                .group_by(t.activities.c.state)
+            )
+        ),
+        failing_hosts=list(
+            await conn.execute(
+                sa.select(t.hosts)
+                .where(t.hosts.c.consecutive_failures > 0)
+                .order_by(t.hosts.c.domain)
+            )
+        ),
+        recent_errors=list(
+            await conn.execute(
+                sa.select(t.deliveries.c.inbox, t.deliveries.c.state, t.deliveries.c.last_error)
+                .where(t.deliveries.c.last_error.is_not(None))
+                .order_by(t.deliveries.c.id.desc())
+                .limit(RECENT_ERRORS)
+            )
+        ),
     )
 
 

@@ -106,33 +106,56 @@ def _expiry(expires_in: int | None) -> datetime | None:
     if expires_in is None:
         return None
     if expires_in <= 0 or expires_in > 10 * 365 * 86400:
-        raise ValidationError("expires_in: a positive number of seconds (at most ten years)", field="expires_in")
+        raise ValidationError(
+            "expires_in: a positive number of seconds (at most ten years)", field="expires_in"
+        )
     return clock.now() + timedelta(seconds=expires_in)
 
 
 async def _load(conn: AsyncConnection, rows: list[sa.Row]) -> list[Filter]:
-    found = {r.id: Filter(id=r.id, actor_id=r.actor_id, title=r.title, context=r.context.split(","), action=r.action,
-                          expires_at=clock.aware(r.expires_at) if r.expires_at else None) for r in rows}  # fmt: skip
+    found = {
+        r.id: Filter(
+            id=r.id,
+            actor_id=r.actor_id,
+            title=r.title,
+            context=r.context.split(","),
+            action=r.action,
+            expires_at=clock.aware(r.expires_at) if r.expires_at else None,
+        )
+        for r in rows
+    }
     if not found:
         return []
-    for k in await conn.execute(sa.select(t.filter_keywords).where(t.filter_keywords.c.filter_id.in_(found))
-                                .order_by(t.filter_keywords.c.id)):  # fmt: skip
-        found[k.filter_id].keywords.append(Keyword(id=k.id, keyword=k.keyword, whole_word=k.whole_word))
-    for s in await conn.execute(sa.select(t.filter_statuses).where(t.filter_statuses.c.filter_id.in_(found))
-                                .order_by(t.filter_statuses.c.id)):  # fmt: skip
+    for k in await conn.execute(
+        sa.select(t.filter_keywords)
+        .where(t.filter_keywords.c.filter_id.in_(found))
+        .order_by(t.filter_keywords.c.id)
+    ):
+        found[k.filter_id].keywords.append(
+            Keyword(id=k.id, keyword=k.keyword, whole_word=k.whole_word)
+        )
+    for s in await conn.execute(
+        sa.select(t.filter_statuses)
+        .where(t.filter_statuses.c.filter_id.in_(found))
+        .order_by(t.filter_statuses.c.id)
+    ):
         found[s.filter_id].statuses.append((s.id, s.post_id))
     return list(found.values())
 
 
 async def filters_of(conn: AsyncConnection, actor_id: int) -> list[Filter]:
     """All of a member's filters, oldest first (expired ones included, as Mastodon lists them)."""
-    rows = await conn.execute(sa.select(t.filters).where(t.filters.c.actor_id == actor_id).order_by(t.filters.c.id))
+    rows = await conn.execute(
+        sa.select(t.filters).where(t.filters.c.actor_id == actor_id).order_by(t.filters.c.id)
+    )
     return await _load(conn, list(rows))
 
 
 async def get(conn: AsyncConnection, actor_id: int, filter_id: int) -> Filter:
     """One of the member's filters, or NotFound (also for someone else's)."""
-    rows = await conn.execute(sa.select(t.filters).where(t.filters.c.id == filter_id, t.filters.c.actor_id == actor_id))
+    rows = await conn.execute(
+        sa.select(t.filters).where(t.filters.c.id == filter_id, t.filters.c.actor_id == actor_id)
+    )
     loaded = await _load(conn, list(rows))
     if not loaded:
         raise NotFound("Record not found")
@@ -145,37 +168,73 @@ async def active(conn: AsyncConnection, actor_id: int | None, context: str) -> l
         return []
     now = clock.now()
     rows = await conn.execute(
-        sa.select(t.filters).where(t.filters.c.actor_id == actor_id,
-                                   sa.or_(t.filters.c.expires_at.is_(None), t.filters.c.expires_at > now))
-    )  # fmt: skip
+        sa.select(t.filters).where(
+            t.filters.c.actor_id == actor_id,
+            sa.or_(t.filters.c.expires_at.is_(None), t.filters.c.expires_at > now),
+        )
+    )
     return [f for f in await _load(conn, list(rows)) if context in f.context]
 
 
-async def create(ctx: Context, actor_id: int, *, title: str, context: list[str], action: str | None = None,
-                 expires_in: int | None = None, keywords: list[KeywordChange] | None = None) -> int:  # fmt: skip
+async def create(
+    ctx: Context,
+    actor_id: int,
+    *,
+    title: str,
+    context: list[str],
+    action: str | None = None,
+    expires_in: int | None = None,
+    keywords: list[KeywordChange] | None = None,
+) -> int:
     """A new filter with its first keywords; returns its id."""
     title, context, action = _check_title(title), check_context(context), _check_action(action)
     expires_at = _expiry(expires_in)
-    adds = [(_check_keyword(k.keyword), True if k.whole_word is None else k.whole_word) for k in keywords or [] if not k.destroy]
+    adds = [
+        (_check_keyword(k.keyword), True if k.whole_word is None else k.whole_word)
+        for k in keywords or []
+        if not k.destroy
+    ]
     if len(adds) > MAX_KEYWORDS:
         raise ValidationError(f"keywords: at most {MAX_KEYWORDS}", field="keywords_attributes")
     async with ctx.db.write() as conn:
-        count = (await conn.execute(sa.select(sa.func.count()).where(t.filters.c.actor_id == actor_id))).scalar_one()
+        count = (
+            await conn.execute(sa.select(sa.func.count()).where(t.filters.c.actor_id == actor_id))
+        ).scalar_one()
         if count >= MAX_FILTERS:
             raise ValidationError(f"at most {MAX_FILTERS} filters per account", field="title")
         now = clock.now()
-        res = await conn.execute(t.filters.insert().values(actor_id=actor_id, title=title, context=",".join(context),
-                                                           action=action, expires_at=expires_at, created_at=now))  # fmt: skip
+        res = await conn.execute(
+            t.filters.insert().values(
+                actor_id=actor_id,
+                title=title,
+                context=",".join(context),
+                action=action,
+                expires_at=expires_at,
+                created_at=now,
+            )
+        )
         filter_id = int(res.inserted_primary_key[0])
         for keyword, whole_word in adds:
-            await conn.execute(t.filter_keywords.insert().values(filter_id=filter_id, keyword=keyword, whole_word=whole_word,
-                                                                 created_at=now))  # fmt: skip
+            await conn.execute(
+                t.filter_keywords.insert().values(
+                    filter_id=filter_id, keyword=keyword, whole_word=whole_word, created_at=now
+                )
+            )
     return filter_id
 
 
-async def update(ctx: Context, actor_id: int, filter_id: int, *, title: str | None = None, context: list[str] | None = None,
-                 action: str | None = None, expires_in: int | None = None, clear_expiry: bool = False,
-                 keywords: list[KeywordChange] | None = None) -> None:  # fmt: skip
+async def update(
+    ctx: Context,
+    actor_id: int,
+    filter_id: int,
+    *,
+    title: str | None = None,
+    context: list[str] | None = None,
+    action: str | None = None,
+    expires_in: int | None = None,
+    clear_expiry: bool = False,
+    keywords: list[KeywordChange] | None = None,
+) -> None:
     """Change a filter; keywords are added, changed (by id) or removed (``destroy``) in one go."""
     values: dict[str, object] = {}
     if title is not None:
@@ -195,7 +254,9 @@ async def update(ctx: Context, actor_id: int, filter_id: int, *, title: str | No
     async with ctx.db.write() as conn:
         current = await get(conn, actor_id, filter_id)
         if values:
-            await conn.execute(t.filters.update().where(t.filters.c.id == filter_id).values(**values))
+            await conn.execute(
+                t.filters.update().where(t.filters.c.id == filter_id).values(**values)
+            )
         owned = {k.id for k in current.keywords}
         now = clock.now()
         for k in changes:
@@ -208,12 +269,25 @@ async def update(ctx: Context, actor_id: int, filter_id: int, *, title: str | No
                 if k.whole_word is not None:
                     change["whole_word"] = k.whole_word
                 if change:
-                    await conn.execute(t.filter_keywords.update().where(t.filter_keywords.c.id == k.id).values(**change))
+                    await conn.execute(
+                        t.filter_keywords.update()
+                        .where(t.filter_keywords.c.id == k.id)
+                        .values(**change)
+                    )
             elif not k.destroy:
-                await conn.execute(t.filter_keywords.insert().values(
-                    filter_id=filter_id, keyword=k.keyword, whole_word=True if k.whole_word is None else k.whole_word,
-                    created_at=now))  # fmt: skip
-        total = (await conn.execute(sa.select(sa.func.count()).where(t.filter_keywords.c.filter_id == filter_id))).scalar_one()
+                await conn.execute(
+                    t.filter_keywords.insert().values(
+                        filter_id=filter_id,
+                        keyword=k.keyword,
+                        whole_word=True if k.whole_word is None else k.whole_word,
+                        created_at=now,
+                    )
+                )
+        total = (
+            await conn.execute(
+                sa.select(sa.func.count()).where(t.filter_keywords.c.filter_id == filter_id)
+            )
+        ).scalar_one()
         if total > MAX_KEYWORDS:
             raise ValidationError(f"keywords: at most {MAX_KEYWORDS}", field="keywords_attributes")
 
@@ -222,8 +296,12 @@ async def delete(ctx: Context, actor_id: int, filter_id: int) -> None:
     """Remove a filter with its keywords and statuses."""
     async with ctx.db.write() as conn:
         await get(conn, actor_id, filter_id)
-        await conn.execute(t.filter_keywords.delete().where(t.filter_keywords.c.filter_id == filter_id))
-        await conn.execute(t.filter_statuses.delete().where(t.filter_statuses.c.filter_id == filter_id))
+        await conn.execute(
+            t.filter_keywords.delete().where(t.filter_keywords.c.filter_id == filter_id)
+        )
+        await conn.execute(
+            t.filter_statuses.delete().where(t.filter_statuses.c.filter_id == filter_id)
+        )
         await conn.execute(t.filters.delete().where(t.filters.c.id == filter_id))
 
 
@@ -231,10 +309,11 @@ async def keyword_owner(conn: AsyncConnection, actor_id: int, keyword_id: int) -
     """The filter id of one of the member's keywords, or NotFound."""
     found = (
         await conn.execute(
-            sa.select(t.filter_keywords.c.filter_id).join(t.filters, t.filters.c.id == t.filter_keywords.c.filter_id)
+            sa.select(t.filter_keywords.c.filter_id)
+            .join(t.filters, t.filters.c.id == t.filter_keywords.c.filter_id)
             .where(t.filter_keywords.c.id == keyword_id, t.filters.c.actor_id == actor_id)
         )
-    ).scalar()  # fmt: skip
+    ).scalar()
     if found is None:
         raise NotFound("Record not found")
     return int(found)
@@ -248,7 +327,7 @@ async def status_owner(conn: AsyncConnection, actor_id: int, row_id: int) -> tup
             .join(t.filters, t.filters.c.id == t.filter_statuses.c.filter_id)
             .where(t.filter_statuses.c.id == row_id, t.filters.c.actor_id == actor_id)
         )
-    ).first()  # fmt: skip
+    ).first()
     if found is None:
         raise NotFound("Record not found")
     return int(found.filter_id), int(found.post_id)
@@ -258,11 +337,21 @@ async def add_status(ctx: Context, actor_id: int, filter_id: int, post_id: int) 
     """Filter one post (the caller checked the member may see it); returns the row id."""
     async with ctx.db.write() as conn:
         await get(conn, actor_id, filter_id)
-        existing = (await conn.execute(sa.select(t.filter_statuses.c.id).where(
-            t.filter_statuses.c.filter_id == filter_id, t.filter_statuses.c.post_id == post_id))).scalar()  # fmt: skip
+        existing = (
+            await conn.execute(
+                sa.select(t.filter_statuses.c.id).where(
+                    t.filter_statuses.c.filter_id == filter_id,
+                    t.filter_statuses.c.post_id == post_id,
+                )
+            )
+        ).scalar()
         if existing is not None:
             return int(existing)
-        res = await conn.execute(t.filter_statuses.insert().values(filter_id=filter_id, post_id=post_id, created_at=clock.now()))
+        res = await conn.execute(
+            t.filter_statuses.insert().values(
+                filter_id=filter_id, post_id=post_id, created_at=clock.now()
+            )
+        )
         return int(res.inserted_primary_key[0])
 
 
@@ -299,11 +388,22 @@ async def hides(conn: AsyncConnection, actor_id: int, post_id: int, context: str
     hiding = [f for f in await active(conn, actor_id, context) if f.action == "hide"]
     if not hiding:
         return False
-    post = (await conn.execute(sa.select(t.posts.c.content_html, t.posts.c.spoiler_text).where(t.posts.c.id == post_id))).first()
+    post = (
+        await conn.execute(
+            sa.select(t.posts.c.content_html, t.posts.c.spoiler_text).where(t.posts.c.id == post_id)
+        )
+    ).first()
     if post is None:
         return False
     parts = [html_to_text(post.content_html or ""), post.spoiler_text or ""]
-    parts += [r[0] or "" for r in await conn.execute(sa.select(t.media.c.description).where(t.media.c.post_id == post_id))]
-    for (options,) in await conn.execute(sa.select(t.polls.c.options).where(t.polls.c.post_id == post_id)):
+    parts += [
+        r[0] or ""
+        for r in await conn.execute(
+            sa.select(t.media.c.description).where(t.media.c.post_id == post_id)
+        )
+    ]
+    for (options,) in await conn.execute(
+        sa.select(t.polls.c.options).where(t.polls.c.post_id == post_id)
+    ):
         parts += [str(o) for o in options or []]
     return bool(matches(hiding, post_id, "\n".join(parts)))

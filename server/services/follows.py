@@ -24,20 +24,29 @@ async def _actor(conn: AsyncConnection, actor_id: int) -> sa.Row:
 
 
 async def _community_of(conn: AsyncConnection, actor_id: int) -> sa.Row | None:
-    return (await conn.execute(sa.select(t.communities).where(t.communities.c.actor_id == actor_id))).first()
+    return (
+        await conn.execute(sa.select(t.communities).where(t.communities.c.actor_id == actor_id))
+    ).first()
 
 
 async def community_managers(conn: AsyncConnection, community_id: int) -> list[int]:
     return [
         r[0]
         for r in await conn.execute(
-            sa.select(t.community_managers.c.actor_id).where(t.community_managers.c.community_id == community_id)
+            sa.select(t.community_managers.c.actor_id).where(
+                t.community_managers.c.community_id == community_id
+            )
         )
     ]
 
 
 async def follow(
-    ctx: Context, follower_id: int, target_id: int, *, show_reblogs: bool = True, notify: bool = False
+    ctx: Context,
+    follower_id: int,
+    target_id: int,
+    *,
+    show_reblogs: bool = True,
+    notify: bool = False,
 ) -> str:
     """Follow an account or join a community; returns the state (``accepted`` or ``pending``)."""
     if follower_id == target_id:
@@ -56,12 +65,16 @@ async def follow(
             raise Forbidden("you cannot follow this account")
         existing = (
             await conn.execute(
-                sa.select(t.follows).where(t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id)
+                sa.select(t.follows).where(
+                    t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id
+                )
             )
         ).first()
         if existing is not None:
             await conn.execute(
-                t.follows.update().where(t.follows.c.id == existing.id).values(show_reblogs=show_reblogs, notify=notify)
+                t.follows.update()
+                .where(t.follows.c.id == existing.id)
+                .values(show_reblogs=show_reblogs, notify=notify)
             )
             return existing.state
         community = await _community_of(conn, target_id) if target.kind == "group" else None
@@ -75,23 +88,36 @@ async def follow(
             state = "pending" if target.manually_approves_followers else "accepted"
         res = await conn.execute(
             t.follows.insert().values(
-                follower_id=follower_id, target_id=target_id, state=state, show_reblogs=show_reblogs, notify=notify,
+                follower_id=follower_id,
+                target_id=target_id,
+                state=state,
+                show_reblogs=show_reblogs,
+                notify=notify,
                 created_at=clock.now(),
             )
-        )  # fmt: skip
+        )
         follow_id = int(res.inserted_primary_key[0])
         if target.domain is None:
             if community is not None:
                 if state == "pending":
                     for manager in await community_managers(conn, community.id):
                         await notifications.notify(
-                            conn, manager, "koers.join_request", from_actor_id=follower_id, community_id=community.id
+                            conn,
+                            manager,
+                            "koers.join_request",
+                            from_actor_id=follower_id,
+                            community_id=community.id,
                         )
             else:
                 kind = "follow" if state == "accepted" else "follow_request"
                 await notifications.notify(conn, target_id, kind, from_actor_id=follower_id)
         event = await ctx.events.emit(
-            conn, "follow.created", follow_id=follow_id, follower_id=follower_id, target_id=target_id, state=state
+            conn,
+            "follow.created",
+            follow_id=follow_id,
+            follower_id=follower_id,
+            target_id=target_id,
+            state=state,
         )
     await ctx.events.committed(event)
     return state
@@ -102,13 +128,20 @@ async def unfollow(ctx: Context, follower_id: int, target_id: int) -> None:
     async with ctx.db.write() as conn:
         row = (
             await conn.execute(
-                sa.select(t.follows).where(t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id)
+                sa.select(t.follows).where(
+                    t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id
+                )
             )
         ).first()
         if row is None:
             return
         event = await ctx.events.emit(
-            conn, "follow.undone", follow_id=row.id, follower_id=follower_id, target_id=target_id, uri=row.uri
+            conn,
+            "follow.undone",
+            follow_id=row.id,
+            follower_id=follower_id,
+            target_id=target_id,
+            uri=row.uri,
         )
         await conn.execute(t.follows.delete().where(t.follows.c.id == row.id))
         community = await _community_of(conn, target_id)
@@ -116,14 +149,19 @@ async def unfollow(ctx: Context, follower_id: int, target_id: int) -> None:
             # Leaving a community also gives up its roles and its management.
             role_ids = sa.select(t.roles.c.id).where(t.roles.c.community_id == community.id)
             await conn.execute(
-                t.role_holders.delete().where(t.role_holders.c.actor_id == follower_id, t.role_holders.c.role_id.in_(role_ids))
+                t.role_holders.delete().where(
+                    t.role_holders.c.actor_id == follower_id, t.role_holders.c.role_id.in_(role_ids)
+                )
             )
             managers = await community_managers(conn, community.id)
             if follower_id in managers and len(managers) == 1:
-                raise Forbidden("you are the last community manager; add another manager before you leave")
+                raise Forbidden(
+                    "you are the last community manager; add another manager before you leave"
+                )
             await conn.execute(
                 t.community_managers.delete().where(
-                    t.community_managers.c.community_id == community.id, t.community_managers.c.actor_id == follower_id
+                    t.community_managers.c.community_id == community.id,
+                    t.community_managers.c.actor_id == follower_id,
                 )
             )
     await ctx.events.committed(event)
@@ -145,13 +183,17 @@ async def accept_follow(ctx: Context, decider_id: int, follower_id: int, target_
         row = (
             await conn.execute(
                 sa.select(t.follows).where(
-                    t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id, t.follows.c.state == "pending"
+                    t.follows.c.follower_id == follower_id,
+                    t.follows.c.target_id == target_id,
+                    t.follows.c.state == "pending",
                 )
             )
         ).first()
         if row is None:
             raise NotFound("no pending request from this account")
-        await conn.execute(t.follows.update().where(t.follows.c.id == row.id).values(state="accepted"))
+        await conn.execute(
+            t.follows.update().where(t.follows.c.id == row.id).values(state="accepted")
+        )
         await conn.execute(
             t.notifications.delete().where(
                 t.notifications.c.actor_id == target_id,
@@ -163,16 +205,27 @@ async def accept_follow(ctx: Context, decider_id: int, follower_id: int, target_
         if community is None:
             await notifications.notify(conn, target_id, "follow", from_actor_id=follower_id)
         else:  # the person whose request to join was approved learns it (if they are ours)
-            await notifications.notify(conn, follower_id, "koers.join_approved", from_actor_id=decider_id,
-                                       community_id=community.id)  # fmt: skip
+            await notifications.notify(
+                conn,
+                follower_id,
+                "koers.join_approved",
+                from_actor_id=decider_id,
+                community_id=community.id,
+            )
         event = await ctx.events.emit(
-            conn, "follow.accepted", follow_id=row.id, follower_id=follower_id, target_id=target_id, uri=row.uri
+            conn,
+            "follow.accepted",
+            follow_id=row.id,
+            follower_id=follower_id,
+            target_id=target_id,
+            uri=row.uri,
         )
     await ctx.events.committed(event)
 
 
-async def reject_follow(ctx: Context, decider_id: int, follower_id: int, target_id: int, *,
-                        pending_only: bool = False) -> None:  # fmt: skip
+async def reject_follow(
+    ctx: Context, decider_id: int, follower_id: int, target_id: int, *, pending_only: bool = False
+) -> None:
     """Refuse a follow request (or, unless ``pending_only``, end an accepted follow)."""
     async with ctx.db.write() as conn:
         await _may_decide(conn, decider_id, target_id)
@@ -181,12 +234,23 @@ async def reject_follow(ctx: Context, decider_id: int, follower_id: int, target_
             which = sa.and_(which, t.follows.c.state == "pending")
         row = (await conn.execute(sa.select(t.follows).where(which))).first()
         if row is None:
-            raise NotFound("no pending request from this account" if pending_only else "no request from this account")
+            raise NotFound(
+                "no pending request from this account"
+                if pending_only
+                else "no request from this account"
+            )
         event = await ctx.events.emit(
-            conn, "follow.rejected", follow_id=row.id, follower_id=follower_id, target_id=target_id, uri=row.uri
+            conn,
+            "follow.rejected",
+            follow_id=row.id,
+            follower_id=follower_id,
+            target_id=target_id,
+            uri=row.uri,
         )
         # Deleted only if still as read: an approval that committed meanwhile is not undone.
-        deleted = await conn.execute(t.follows.delete().where(t.follows.c.id == row.id, t.follows.c.state == row.state))
+        deleted = await conn.execute(
+            t.follows.delete().where(t.follows.c.id == row.id, t.follows.c.state == row.state)
+        )
         if deleted.rowcount != 1:
             raise NotFound("the request was decided meanwhile")
         await conn.execute(
@@ -203,7 +267,12 @@ async def relationship(conn: AsyncConnection, me: int, other: int) -> dict[str, 
     """How ``me`` and ``other`` relate (for profile buttons and Mastodon's relationships)."""
     rows = list(
         await conn.execute(
-            sa.select(t.follows.c.follower_id, t.follows.c.state, t.follows.c.show_reblogs, t.follows.c.notify).where(
+            sa.select(
+                t.follows.c.follower_id,
+                t.follows.c.state,
+                t.follows.c.show_reblogs,
+                t.follows.c.notify,
+            ).where(
                 sa.or_(
                     sa.and_(t.follows.c.follower_id == me, t.follows.c.target_id == other),
                     sa.and_(t.follows.c.follower_id == other, t.follows.c.target_id == me),
@@ -225,7 +294,9 @@ async def relationship(conn: AsyncConnection, me: int, other: int) -> dict[str, 
         )
     }
     mute = (
-        await conn.execute(sa.select(t.mutes).where(t.mutes.c.actor_id == me, t.mutes.c.target_id == other))
+        await conn.execute(
+            sa.select(t.mutes).where(t.mutes.c.actor_id == me, t.mutes.c.target_id == other)
+        )
     ).first()
     return {
         "following": mine is not None and mine.state == "accepted",
@@ -248,14 +319,26 @@ async def block(ctx: Context, actor_id: int, target_id: int) -> None:
     async with ctx.db.write() as conn:
         await _actor(conn, target_id)
         if not (
-            await conn.execute(sa.select(t.blocks.c.id).where(t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target_id))
+            await conn.execute(
+                sa.select(t.blocks.c.id).where(
+                    t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target_id
+                )
+            )
         ).first():
-            await conn.execute(t.blocks.insert().values(actor_id=actor_id, target_id=target_id, created_at=clock.now()))
+            await conn.execute(
+                t.blocks.insert().values(
+                    actor_id=actor_id, target_id=target_id, created_at=clock.now()
+                )
+            )
         await conn.execute(
             t.follows.delete().where(
                 sa.or_(
-                    sa.and_(t.follows.c.follower_id == actor_id, t.follows.c.target_id == target_id),
-                    sa.and_(t.follows.c.follower_id == target_id, t.follows.c.target_id == actor_id),
+                    sa.and_(
+                        t.follows.c.follower_id == actor_id, t.follows.c.target_id == target_id
+                    ),
+                    sa.and_(
+                        t.follows.c.follower_id == target_id, t.follows.c.target_id == actor_id
+                    ),
                 )
             )
         )
@@ -265,26 +348,43 @@ async def block(ctx: Context, actor_id: int, target_id: int) -> None:
 
 async def unblock(ctx: Context, actor_id: int, target_id: int) -> None:
     async with ctx.db.write() as conn:
-        res = await conn.execute(t.blocks.delete().where(t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target_id))
-        event = await ctx.events.emit(conn, "block.undone", actor_id=actor_id, target_id=target_id) if res.rowcount else None
+        res = await conn.execute(
+            t.blocks.delete().where(
+                t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target_id
+            )
+        )
+        event = (
+            await ctx.events.emit(conn, "block.undone", actor_id=actor_id, target_id=target_id)
+            if res.rowcount
+            else None
+        )
     if event:
         await ctx.events.committed(event)
 
 
-async def mute(ctx: Context, actor_id: int, target_id: int, *, notifications_too: bool = True) -> None:
+async def mute(
+    ctx: Context, actor_id: int, target_id: int, *, notifications_too: bool = True
+) -> None:
     async with ctx.db.write() as conn:
         await _actor(conn, target_id)
-        await conn.execute(t.mutes.delete().where(t.mutes.c.actor_id == actor_id, t.mutes.c.target_id == target_id))
+        await conn.execute(
+            t.mutes.delete().where(t.mutes.c.actor_id == actor_id, t.mutes.c.target_id == target_id)
+        )
         await conn.execute(
             t.mutes.insert().values(
-                actor_id=actor_id, target_id=target_id, notifications=notifications_too, created_at=clock.now()
+                actor_id=actor_id,
+                target_id=target_id,
+                notifications=notifications_too,
+                created_at=clock.now(),
             )
         )
 
 
 async def unmute(ctx: Context, actor_id: int, target_id: int) -> None:
     async with ctx.db.write() as conn:
-        await conn.execute(t.mutes.delete().where(t.mutes.c.actor_id == actor_id, t.mutes.c.target_id == target_id))
+        await conn.execute(
+            t.mutes.delete().where(t.mutes.c.actor_id == actor_id, t.mutes.c.target_id == target_id)
+        )
 
 
 def followers_query(target_id: int, *, state: str = "accepted") -> sa.Select:

@@ -29,30 +29,51 @@ MESSAGES = {
 }
 
 
-async def promote_to_roadmap(ctx: Context, manager_id: int, idea_id: int, *, owner_role_id: int | None = None,
-                             status: str = "idea") -> int:  # fmt: skip
+async def promote_to_roadmap(
+    ctx: Context,
+    manager_id: int,
+    idea_id: int,
+    *,
+    owner_role_id: int | None = None,
+    status: str = "idea",
+) -> int:
     """Turn an open idea into a roadmap item (managers); the author is told. Returns the item id."""
     idea = await ideas.check_promotable(ctx, manager_id, idea_id)
     description = f"From the idea box (idea {idea.id}).\n\n"
     item_id = await roadmap.create_item(
-        ctx, manager_id, idea.community_id, title=idea.title[: roadmap.MAX_TITLE],
-        description=description, status=status, owner_role_id=owner_role_id,
+        ctx,
+        manager_id,
+        idea.community_id,
+        title=idea.title[: roadmap.MAX_TITLE],
+        description=description,
+        status=status,
+        owner_role_id=owner_role_id,
         audience="public" if idea.audience == "public" else "community",
-    )  # fmt: skip
+    )
     await ideas.mark_promoted(ctx, manager_id, idea_id, "roadmap", item_id)
     await tell_author(ctx, manager_id, idea_id, "roadmap")
     return item_id
 
 
-async def promote_to_proposal(ctx: Context, manager_id: int, idea_id: int, *, new_text: str, reason: str = "") -> int:
+async def promote_to_proposal(
+    ctx: Context, manager_id: int, idea_id: int, *, new_text: str, reason: str = ""
+) -> int:
     """Turn an open idea into a purpose proposal (managers; the purpose must be in drafting or
     review); ``new_text`` is the proposed purpose. The author is told. Returns the proposal id."""
     idea = await ideas.check_promotable(ctx, manager_id, idea_id)
     post_id = await purpose_proposals.create_proposal(
-        ctx, manager_id, idea.community_id, new_text, reason or f"From the idea box: {idea.title}"[: purpose.MAX_REASON])
+        ctx,
+        manager_id,
+        idea.community_id,
+        new_text,
+        reason or f"From the idea box: {idea.title}"[: purpose.MAX_REASON],
+    )
     async with ctx.db.read() as conn:
-        proposal_id = (await conn.execute(
-            sa.select(t.purpose_proposals.c.id).where(t.purpose_proposals.c.post_id == post_id))).scalar()  # fmt: skip
+        proposal_id = (
+            await conn.execute(
+                sa.select(t.purpose_proposals.c.id).where(t.purpose_proposals.c.post_id == post_id)
+            )
+        ).scalar()
     if proposal_id is None:  # not indexed (e.g. the phase moved on meanwhile): nothing to point at
         raise Conflict("the proposal could not be recorded; check the purpose phase")
     await ideas.mark_promoted(ctx, manager_id, idea_id, "proposal", int(proposal_id))
@@ -85,22 +106,41 @@ def _link(ctx: Context, idea: sa.Row, outcome: str, handle: str) -> str:
 async def tell_author(ctx: Context, manager_id: int, idea_id: int, outcome: str) -> None:
     """Notify a local author; reply (mentioning them) to a remote author's idea post."""
     async with ctx.db.read() as conn:
-        row = (await conn.execute(
-            sa.select(t.ideas, t.actors.c.username, t.actors.c.domain, t.communities.c.name.label("community"),
-                      t.communities.c.actor_id.label("group_id"))
-            .join(t.actors, t.actors.c.id == t.ideas.c.author_id)
-            .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
-            .where(t.ideas.c.id == idea_id)
-        )).one()  # fmt: skip
-        handle = (await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.id == row.group_id))).scalar_one()
+        row = (
+            await conn.execute(
+                sa.select(
+                    t.ideas,
+                    t.actors.c.username,
+                    t.actors.c.domain,
+                    t.communities.c.name.label("community"),
+                    t.communities.c.actor_id.label("group_id"),
+                )
+                .join(t.actors, t.actors.c.id == t.ideas.c.author_id)
+                .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
+                .where(t.ideas.c.id == idea_id)
+            )
+        ).one()
+        handle = (
+            await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.id == row.group_id))
+        ).scalar_one()
     if row.author_id == manager_id:
         return
-    message = MESSAGES[outcome].format(title=row.title, community=row.community, link=_link(ctx, row, outcome, handle))
+    message = MESSAGES[outcome].format(
+        title=row.title, community=row.community, link=_link(ctx, row, outcome, handle)
+    )
     if row.domain is None:
         async with ctx.db.write() as conn:
-            await notifications.notify(conn, row.author_id, "koers.idea_update", from_actor_id=manager_id,
-                                       post_id=row.post_id, community_id=row.community_id,
-                                       extra={"idea_id": row.id, "outcome": outcome, "text": message})  # fmt: skip
+            await notifications.notify(
+                conn,
+                row.author_id,
+                "koers.idea_update",
+                from_actor_id=manager_id,
+                post_id=row.post_id,
+                community_id=row.community_id,
+                extra={"idea_id": row.id, "outcome": outcome, "text": message},
+            )
         return
     source = f"@{row.username}@{row.domain} {message}"
-    await posts.create_post(ctx, manager_id, posts.Draft(source=source, in_reply_to_id=row.post_id, fmt="plain"))
+    await posts.create_post(
+        ctx, manager_id, posts.Draft(source=source, in_reply_to_id=row.post_id, fmt="plain")
+    )

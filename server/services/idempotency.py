@@ -19,8 +19,11 @@ async def post_for_key(ctx: Context, user_id: int, key: str) -> int | None:
             await conn.execute(
                 sa.select(t.idempotency_keys.c.post_id)
                 .join(t.posts, t.posts.c.id == t.idempotency_keys.c.post_id)
-                .where(t.idempotency_keys.c.user_id == user_id, t.idempotency_keys.c.key == key[:MAX_KEY],
-                       t.posts.c.deleted_at.is_(None))  # fmt: skip
+                .where(
+                    t.idempotency_keys.c.user_id == user_id,
+                    t.idempotency_keys.c.key == key[:MAX_KEY],
+                    t.posts.c.deleted_at.is_(None),
+                )
             )
         ).first()
     return int(row[0]) if row else None
@@ -31,10 +34,15 @@ async def remember(ctx: Context, user_id: int, key: str, post_id: int) -> None:
     try:
         async with ctx.db.write() as conn:
             await conn.execute(
-                t.idempotency_keys.delete().where(t.idempotency_keys.c.user_id == user_id, t.idempotency_keys.c.key == key[:MAX_KEY])
+                t.idempotency_keys.delete().where(
+                    t.idempotency_keys.c.user_id == user_id,
+                    t.idempotency_keys.c.key == key[:MAX_KEY],
+                )
             )
             await conn.execute(
-                t.idempotency_keys.insert().values(user_id=user_id, key=key[:MAX_KEY], post_id=post_id, created_at=clock.now())
+                t.idempotency_keys.insert().values(
+                    user_id=user_id, key=key[:MAX_KEY], post_id=post_id, created_at=clock.now()
+                )
             )
     except IntegrityError:
         return

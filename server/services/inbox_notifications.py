@@ -13,17 +13,35 @@ from server.services.timelines import Page, page_ids
 from server.storage import schema as t
 from server.visibility import Viewer, posts_visible_to
 
-MASTODON_TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update")
+MASTODON_TYPES = (
+    "mention",
+    "status",
+    "reblog",
+    "follow",
+    "follow_request",
+    "favourite",
+    "poll",
+    "update",
+)
 
 
 def _mine(viewer: Viewer) -> sa.ColumnElement[bool]:
     n = t.notifications
     visible = sa.select(t.posts.c.id).where(posts_visible_to(viewer))
-    return sa.and_(n.c.actor_id == viewer.actor_id, sa.or_(n.c.post_id.is_(None), n.c.post_id.in_(visible)))
+    return sa.and_(
+        n.c.actor_id == viewer.actor_id, sa.or_(n.c.post_id.is_(None), n.c.post_id.in_(visible))
+    )
 
 
-async def list_ids(conn: AsyncConnection, viewer: Viewer, page: Page, *, types: list[str], exclude: list[str],
-                   from_account: int | None = None) -> list[int]:  # fmt: skip
+async def list_ids(
+    conn: AsyncConnection,
+    viewer: Viewer,
+    page: Page,
+    *,
+    types: list[str],
+    exclude: list[str],
+    from_account: int | None = None,
+) -> list[int]:
     """Notification ids, newest first. Without ``types`` only Mastodon's own types are listed."""
     n = t.notifications
     q = sa.select(n.c.id).where(_mine(viewer), n.c.type.in_(types or MASTODON_TYPES))
@@ -35,13 +53,18 @@ async def list_ids(conn: AsyncConnection, viewer: Viewer, page: Page, *, types: 
 
 
 async def rows(conn: AsyncConnection, ids: list[int]) -> list[sa.Row]:
-    found = {r.id: r for r in await conn.execute(sa.select(t.notifications).where(t.notifications.c.id.in_(ids)))}
+    found = {
+        r.id: r
+        for r in await conn.execute(sa.select(t.notifications).where(t.notifications.c.id.in_(ids)))
+    }
     return [found[i] for i in ids if i in found]
 
 
 async def get(conn: AsyncConnection, viewer: Viewer, notification_id: int) -> sa.Row:
     row = (
-        await conn.execute(sa.select(t.notifications).where(t.notifications.c.id == notification_id, _mine(viewer)))
+        await conn.execute(
+            sa.select(t.notifications).where(t.notifications.c.id == notification_id, _mine(viewer))
+        )
     ).first()
     if row is None:
         raise NotFound("Record not found")
@@ -53,7 +76,11 @@ async def unread_count(conn: AsyncConnection, viewer: Viewer, *, also: Iterable[
     n = t.notifications
     kinds = [*MASTODON_TYPES, *also]
     return (
-        await conn.execute(sa.select(sa.func.count()).where(_mine(viewer), n.c.read.is_(False), n.c.type.in_(kinds)))
+        await conn.execute(
+            sa.select(sa.func.count()).where(
+                _mine(viewer), n.c.read.is_(False), n.c.type.in_(kinds)
+            )
+        )
     ).scalar_one()
 
 

@@ -29,15 +29,30 @@ class Initiative:
 
 
 async def start(
-    ctx: Context, actor_id: int, community_id: int, *, title: str, description: str = "", audience: str = "public"
+    ctx: Context,
+    actor_id: int,
+    community_id: int,
+    *,
+    title: str,
+    description: str = "",
+    audience: str = "public",
 ) -> int:
     """A member starts an initiative (a roadmap item in status ``idea``, led by them); returns the item id."""
     return await roadmap.create_item(
-        ctx, actor_id, community_id, title=title, description=description, status="idea", audience=audience, lead=True
+        ctx,
+        actor_id,
+        community_id,
+        title=title,
+        description=description,
+        status="idea",
+        audience=audience,
+        lead=True,
     )
 
 
-async def of_community(conn: AsyncConnection, viewer: Viewer, community_id: int) -> list[Initiative]:
+async def of_community(
+    conn: AsyncConnection, viewer: Viewer, community_id: int
+) -> list[Initiative]:
     """The initiatives of a community the viewer may see (not yet done or dropped), newest first."""
     ri = t.roadmap_items
     supports = (
@@ -48,16 +63,32 @@ async def of_community(conn: AsyncConnection, viewer: Viewer, community_id: int)
     )
     lead = t.actors.alias("lead")
     rows = await conn.execute(
-        sa.select(ri, t.roles.c.name.label("owner_role_name"), lead.c.username.label("lead_username"),
-                  lead.c.display_name.label("lead_name"), supports)
-        .select_from(ri.outerjoin(t.roles, t.roles.c.id == ri.c.owner_role_id)
-                     .join(lead, lead.c.id == ri.c.lead_actor_id))
-        .where(ri.c.community_id == community_id, ri.c.status.not_in(("done", "dropped")), items_visible_to(viewer))
+        sa.select(
+            ri,
+            t.roles.c.name.label("owner_role_name"),
+            lead.c.username.label("lead_username"),
+            lead.c.display_name.label("lead_name"),
+            supports,
+        )
+        .select_from(
+            ri.outerjoin(t.roles, t.roles.c.id == ri.c.owner_role_id).join(
+                lead, lead.c.id == ri.c.lead_actor_id
+            )
+        )
+        .where(
+            ri.c.community_id == community_id,
+            ri.c.status.not_in(("done", "dropped")),
+            items_visible_to(viewer),
+        )
         .order_by(ri.c.created_at.desc(), ri.c.id.desc())
-    )  # fmt: skip
+    )
     return [
-        Initiative(item=roadmap.item_from_row(r), lead_username=r.lead_username, lead_name=r.lead_name or None,
-                   participants=int(r.participants))  # fmt: skip
+        Initiative(
+            item=roadmap.item_from_row(r),
+            lead_username=r.lead_username,
+            lead_name=r.lead_name or None,
+            participants=int(r.participants),
+        )
         for r in rows
     ]
 
@@ -68,7 +99,11 @@ async def lead_of(conn: AsyncConnection, item: roadmap.Item) -> sa.Row | None:
         return None
     a = t.actors
     return (
-        await conn.execute(sa.select(a.c.id, a.c.username, a.c.display_name, a.c.uri).where(a.c.id == item.lead_actor_id))
+        await conn.execute(
+            sa.select(a.c.id, a.c.username, a.c.display_name, a.c.uri).where(
+                a.c.id == item.lead_actor_id
+            )
+        )
     ).first()
 
 

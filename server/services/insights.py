@@ -32,8 +32,14 @@ from server.context import Context
 from server.errors import Forbidden, ValidationError
 from server.services import communities
 from server.services.insights_graph import (
-    PROFILES, Edge, PersonStats, Thresholds, classify, is_leader, measure,
-)  # fmt: skip
+    PROFILES,
+    Edge,
+    PersonStats,
+    Thresholds,
+    classify,
+    is_leader,
+    measure,
+)
 from server.services.views import ActorView, actor_view
 from server.storage import schema as t
 from server.visibility import Viewer, items_visible_to, posts_visible_to
@@ -90,14 +96,22 @@ class Insights:
         recent = max(1, len(self.weeks) // 4)
         if len(self.weeks) <= recent:
             return []
-        return sorted((p for p in self.people if sum(p.weekly[-recent:]) == 0
-                       and sum(p.weekly[:-recent]) >= self.thresholds.observer_below),
-                      key=lambda p: (-sum(p.weekly), p.actor.username))  # fmt: skip
+        return sorted(
+            (
+                p
+                for p in self.people
+                if sum(p.weekly[-recent:]) == 0
+                and sum(p.weekly[:-recent]) >= self.thresholds.observer_below
+            ),
+            key=lambda p: (-sum(p.weekly), p.actor.username),
+        )
 
     @property
     def quiet(self) -> list[Person]:
-        return sorted((p for p in self.people if p.stats.profile == "observer"),
-                      key=lambda p: (p.stats.activity, p.actor.username))  # fmt: skip
+        return sorted(
+            (p for p in self.people if p.stats.profile == "observer"),
+            key=lambda p: (p.stats.activity, p.actor.username),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +130,9 @@ def window(weeks: int, until: datetime | None = None) -> tuple[datetime, datetim
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValidationError(f"weeks: between 1 and {MAX_WEEKS}", field="weeks")
     until = clock.aware(until) or clock.now()
-    monday = (until - timedelta(days=until.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    monday = (until - timedelta(days=until.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     since = monday - timedelta(weeks=weeks - 1)
     return since, until, [since + timedelta(weeks=i) for i in range(weeks)]
 
@@ -132,14 +148,29 @@ async def _ids(conn: AsyncConnection, query: sa.Select) -> set[int]:
 def _counted_posts(viewer: Viewer, community_id: int, member_ids: sa.Select) -> sa.Select:
     """Ids of posts that count: to the community, or public by a member; visible; not direct."""
     p = t.posts.alias("counted")
-    return sa.select(p.c.id).where(
-        sa.or_(p.c.community_id == community_id, sa.and_(p.c.audience == "public", p.c.author_id.in_(member_ids))),
-        p.c.audience != "direct", p.c.reblog_of_id.is_(None), posts_visible_to(viewer, p),
-    ).correlate(None)  # fmt: skip
+    return (
+        sa.select(p.c.id)
+        .where(
+            sa.or_(
+                p.c.community_id == community_id,
+                sa.and_(p.c.audience == "public", p.c.author_id.in_(member_ids)),
+            ),
+            p.c.audience != "direct",
+            p.c.reblog_of_id.is_(None),
+            posts_visible_to(viewer, p),
+        )
+        .correlate(None)
+    )
 
 
-async def _edges(conn: AsyncConnection, viewer: Viewer, community_id: int, member_ids: sa.Select,
-                 since: datetime, until: datetime) -> tuple[list[Edge], Counter, list[tuple[int, str, int]]]:  # fmt: skip
+async def _edges(
+    conn: AsyncConnection,
+    viewer: Viewer,
+    community_id: int,
+    member_ids: sa.Select,
+    since: datetime,
+    until: datetime,
+) -> tuple[list[Edge], Counter, list[tuple[int, str, int]]]:
     """Interactions as edges, own posts per author, and (actor, kind, week) of role/roadmap activity."""
     counted = _counted_posts(viewer, community_id, member_ids).scalar_subquery()
     p, parent = t.posts, t.posts.alias("parent")
@@ -148,8 +179,17 @@ async def _edges(conn: AsyncConnection, viewer: Viewer, community_id: int, membe
     own: Counter = Counter()
     activity: list[tuple[int, str, int]] = []
     rows = await conn.execute(
-        sa.select(p.c.author_id, p.c.created_at, parent.c.author_id.label("parent_author"), parent.c.id.label("pid"))
-        .select_from(p.outerjoin(parent, sa.and_(parent.c.id == p.c.in_reply_to_id, parent.c.id.in_(counted))))
+        sa.select(
+            p.c.author_id,
+            p.c.created_at,
+            parent.c.author_id.label("parent_author"),
+            parent.c.id.label("pid"),
+        )
+        .select_from(
+            p.outerjoin(
+                parent, sa.and_(parent.c.id == p.c.in_reply_to_id, parent.c.id.in_(counted))
+            )
+        )
         .where(p.c.id.in_(counted), in_window)
     )
     for r in rows:
@@ -170,15 +210,20 @@ async def _edges(conn: AsyncConnection, viewer: Viewer, community_id: int, membe
     boosts = await conn.execute(
         sa.select(boost.c.author_id, p.c.author_id, boost.c.created_at)
         .join(p, p.c.id == boost.c.reblog_of_id)
-        .where(p.c.id.in_(counted), boost.c.deleted_at.is_(None), boost.c.created_at >= since,
-               boost.c.created_at <= until)
-    )  # fmt: skip
+        .where(
+            p.c.id.in_(counted),
+            boost.c.deleted_at.is_(None),
+            boost.c.created_at >= since,
+            boost.c.created_at <= until,
+        )
+    )
     edges += [Edge(r[0], r[1], "boost", _week(r[2], since)) for r in boosts]
     f = t.favourites
     likes = await conn.execute(
-        sa.select(f.c.actor_id, p.c.author_id, f.c.created_at).join(p, p.c.id == f.c.post_id)
+        sa.select(f.c.actor_id, p.c.author_id, f.c.created_at)
+        .join(p, p.c.id == f.c.post_id)
         .where(p.c.id.in_(counted), f.c.created_at >= since, f.c.created_at <= until)
-    )  # fmt: skip
+    )
     edges += [Edge(r[0], r[1], "like", _week(r[2], since)) for r in likes]
     credits = await conn.execute(
         sa.select(p.c.author_id, t.result_contributors.c.actor_id, p.c.created_at)
@@ -188,33 +233,65 @@ async def _edges(conn: AsyncConnection, viewer: Viewer, community_id: int, membe
     edges += [Edge(r[0], r[1], "credit", _week(r[2], since)) for r in credits]
     rh = t.role_holders
     claims = await conn.execute(
-        sa.select(rh.c.actor_id, rh.c.created_at).join(t.roles, t.roles.c.id == rh.c.role_id)
-        .where(t.roles.c.community_id == community_id, rh.c.created_at >= since, rh.c.created_at <= until)
-    )  # fmt: skip
+        sa.select(rh.c.actor_id, rh.c.created_at)
+        .join(t.roles, t.roles.c.id == rh.c.role_id)
+        .where(
+            t.roles.c.community_id == community_id,
+            rh.c.created_at >= since,
+            rh.c.created_at <= until,
+        )
+    )
     activity += [(r[0], "role", _week(r[1], since)) for r in claims]
     sc = t.roadmap_status_changes
     changes = await conn.execute(
-        sa.select(sc.c.actor_id, sc.c.created_at).join(t.roadmap_items, t.roadmap_items.c.id == sc.c.item_id)
-        .where(t.roadmap_items.c.community_id == community_id, items_visible_to(viewer), sc.c.actor_id.is_not(None),
-               sc.c.created_at >= since, sc.c.created_at <= until)
-    )  # fmt: skip
+        sa.select(sc.c.actor_id, sc.c.created_at)
+        .join(t.roadmap_items, t.roadmap_items.c.id == sc.c.item_id)
+        .where(
+            t.roadmap_items.c.community_id == community_id,
+            items_visible_to(viewer),
+            sc.c.actor_id.is_not(None),
+            sc.c.created_at >= since,
+            sc.c.created_at <= until,
+        )
+    )
     activity += [(r[0], "roadmap", _week(r[1], since)) for r in changes]
     return edges, own, activity
 
 
-async def _graph(ctx: Context, conn: AsyncConnection, viewer: Viewer, community_id: int, weeks: int,
-                 until: datetime | None, *, also_name: int | None = None) -> Insights:  # fmt: skip
+async def _graph(
+    ctx: Context,
+    conn: AsyncConnection,
+    viewer: Viewer,
+    community_id: int,
+    weeks: int,
+    until: datetime | None,
+    *,
+    also_name: int | None = None,
+) -> Insights:
     community = await communities.get(conn, community_id)
     since, until_, mondays = window(weeks, until)
     member_q = sa.select(t.follows.c.follower_id).where(
         t.follows.c.target_id == community.actor_id, t.follows.c.state == "accepted"
     )
     members = await _ids(conn, member_q)
-    opted = await _ids(conn, sa.select(t.insights_opt_outs.c.actor_id).where(t.insights_opt_outs.c.actor_id.in_(member_q)))
-    managers = await _ids(conn, sa.select(t.community_managers.c.actor_id).where(
-        t.community_managers.c.community_id == community_id))  # fmt: skip
-    holders = await _ids(conn, sa.select(t.role_holders.c.actor_id).join(t.roles, t.roles.c.id == t.role_holders.c.role_id)
-                         .where(t.roles.c.community_id == community_id, t.role_holders.c.state == "held"))  # fmt: skip
+    opted = await _ids(
+        conn,
+        sa.select(t.insights_opt_outs.c.actor_id).where(
+            t.insights_opt_outs.c.actor_id.in_(member_q)
+        ),
+    )
+    managers = await _ids(
+        conn,
+        sa.select(t.community_managers.c.actor_id).where(
+            t.community_managers.c.community_id == community_id
+        ),
+    )
+    holders = await _ids(
+        conn,
+        sa.select(t.role_holders.c.actor_id)
+        .join(t.roles, t.roles.c.id == t.role_holders.c.role_id)
+        .where(t.roles.c.community_id == community_id, t.role_holders.c.state == "held"),
+    )
     edges, own, activity = await _edges(conn, viewer, community_id, member_q, since, until_)
 
     stats = {m: PersonStats(m) for m in members}
@@ -233,9 +310,13 @@ async def _graph(ctx: Context, conn: AsyncConnection, viewer: Viewer, community_
         s.profile = classify(s, th)
 
     named = (members - opted) | ({also_name} & members if also_name is not None else set())
-    actors = {r.id: actor_view(r, ctx.base, ctx.settings.domain)
-              for r in await conn.execute(sa.select(t.actors).where(t.actors.c.id.in_(member_q)))}  # fmt: skip
-    people = [Person(actors[a], stats[a], a in managers, a in holders) for a in named if a in actors]
+    actors = {
+        r.id: actor_view(r, ctx.base, ctx.settings.domain)
+        for r in await conn.execute(sa.select(t.actors).where(t.actors.c.id.in_(member_q)))
+    }
+    people = [
+        Person(actors[a], stats[a], a in managers, a in holders) for a in named if a in actors
+    ]
     for person in people:
         person.leader = is_leader(person.stats, th)
     people.sort(key=lambda p: (-p.stats.pagerank, p.actor.username))
@@ -254,33 +335,63 @@ async def _graph(ctx: Context, conn: AsyncConnection, viewer: Viewer, community_
                 by_profile[stats[actor_id].profile][week] += 1
     outsiders = {a for e in edges for a in (e.source, e.target)} - members
     return Insights(
-        community_id=community_id, weeks=mondays, until=until_, thresholds=th, people=people, opted_out=len(opted),
-        outsiders=len(outsiders), outsider_interactions=sum(1 for e in edges if e.source in outsiders),
+        community_id=community_id,
+        weeks=mondays,
+        until=until_,
+        thresholds=th,
+        people=people,
+        opted_out=len(opted),
+        outsiders=len(outsiders),
+        outsider_interactions=sum(1 for e in edges if e.source in outsiders),
         profile_counts={k: sum(1 for p in people if p.stats.profile == k) for k in PROFILES},
-        weekly_activity=weekly, weekly_profiles=by_profile, totals={k: sum(v) for k, v in weekly.items()},
-    )  # fmt: skip
+        weekly_activity=weekly,
+        weekly_profiles=by_profile,
+        totals={k: sum(v) for k, v in weekly.items()},
+    )
 
 
-async def community_insights(ctx: Context, conn: AsyncConnection, viewer: Viewer, community_id: int, *,
-                             weeks: int = DEFAULT_WEEKS, until: datetime | None = None) -> Insights:  # fmt: skip
+async def community_insights(
+    ctx: Context,
+    conn: AsyncConnection,
+    viewer: Viewer,
+    community_id: int,
+    *,
+    weeks: int = DEFAULT_WEEKS,
+    until: datetime | None = None,
+) -> Insights:
     """The managers' view of a community; Forbidden for anyone else."""
     if not await communities.is_manager(conn, community_id, viewer.actor_id):
         raise Forbidden("only community managers can see the community's insights")
     return await _graph(ctx, conn, viewer, community_id, weeks, until)
 
 
-async def my_insights(ctx: Context, conn: AsyncConnection, viewer: Viewer, community_id: int, *,
-                      weeks: int = DEFAULT_WEEKS, until: datetime | None = None) -> MyInsights:  # fmt: skip
+async def my_insights(
+    ctx: Context,
+    conn: AsyncConnection,
+    viewer: Viewer,
+    community_id: int,
+    *,
+    weeks: int = DEFAULT_WEEKS,
+    until: datetime | None = None,
+) -> MyInsights:
     """A member's own profile in the community, counted with what they may see themselves.
 
     An opted-out member still sees their own numbers; nobody else does."""
     community = await communities.get(conn, community_id)
-    if viewer.actor_id is None or await communities.membership(conn, community, viewer.actor_id) != "accepted":
+    if (
+        viewer.actor_id is None
+        or await communities.membership(conn, community, viewer.actor_id) != "accepted"
+    ):
         raise Forbidden("only members of the community have a profile in it")
     full = await _graph(ctx, conn, viewer, community_id, weeks, until, also_name=viewer.actor_id)
     me = next(p for p in full.people if p.actor.id == viewer.actor_id)
-    return MyInsights(person=me, weeks=full.weeks, thresholds=full.thresholds,
-                      opted_out=await is_opted_out(conn, viewer.actor_id), weekly=me.weekly)  # fmt: skip
+    return MyInsights(
+        person=me,
+        weeks=full.weeks,
+        thresholds=full.thresholds,
+        opted_out=await is_opted_out(conn, viewer.actor_id),
+        weekly=me.weekly,
+    )
 
 
 async def is_opted_out(conn: AsyncConnection, actor_id: int) -> bool:
@@ -292,7 +403,11 @@ async def is_opted_out(conn: AsyncConnection, actor_id: int) -> bool:
 async def set_opt_out(ctx: Context, actor_id: int, opted_out: bool) -> None:
     """Leave community insights (shown only in aggregate counts) or take part again."""
     async with ctx.db.write() as conn:
-        await conn.execute(t.insights_opt_outs.delete().where(t.insights_opt_outs.c.actor_id == actor_id))
+        await conn.execute(
+            t.insights_opt_outs.delete().where(t.insights_opt_outs.c.actor_id == actor_id)
+        )
         if opted_out:
-            await conn.execute(t.insights_opt_outs.insert().values(actor_id=actor_id, created_at=clock.now()))
+            await conn.execute(
+                t.insights_opt_outs.insert().values(actor_id=actor_id, created_at=clock.now())
+            )
     log.info("actor %s %s community insights", actor_id, "left" if opted_out else "rejoined")

@@ -71,13 +71,18 @@ class Thresholds:
     @classmethod
     def for_members(cls, members: int) -> "Thresholds":
         return cls(
-            members=members, observer_below=OBSERVER_BELOW,
-            catalyst_min_responders=max(CATALYST_MIN_RESPONDERS, math.ceil(CATALYST_RESPONDER_SHARE * members)),
-            catalyst_min_posts=CATALYST_MIN_POSTS, catalyst_min_response_rate=CATALYST_MIN_RESPONSE_RATE,
-            broadcaster_min_posts=BROADCASTER_MIN_POSTS, broadcaster_max_response_rate=BROADCASTER_MAX_RESPONSE_RATE,
+            members=members,
+            observer_below=OBSERVER_BELOW,
+            catalyst_min_responders=max(
+                CATALYST_MIN_RESPONDERS, math.ceil(CATALYST_RESPONDER_SHARE * members)
+            ),
+            catalyst_min_posts=CATALYST_MIN_POSTS,
+            catalyst_min_response_rate=CATALYST_MIN_RESPONSE_RATE,
+            broadcaster_min_posts=BROADCASTER_MIN_POSTS,
+            broadcaster_max_response_rate=BROADCASTER_MAX_RESPONSE_RATE,
             engager_min_reach=max(ENGAGER_MIN_REACH, math.ceil(ENGAGER_REACH_SHARE * members)),
             leader_centrality=LEADER_CENTRALITY,
-        )  # fmt: skip
+        )
 
 
 @dataclass(slots=True)
@@ -117,8 +122,14 @@ class PersonStats:
     @property
     def activity(self) -> int:
         """What the person did themselves (received attention does not count)."""
-        return (self.posts + self.given["reply"] + self.given["mention"] + self.reactions_given
-                + self.role_actions + self.roadmap_changes)  # fmt: skip
+        return (
+            self.posts
+            + self.given["reply"]
+            + self.given["mention"]
+            + self.reactions_given
+            + self.role_actions
+            + self.roadmap_changes
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +142,14 @@ class Edge:
     week: int
 
 
-def pagerank(nodes: list[int], weights: dict[tuple[int, int], float], *, damping: float = DAMPING,
-             iterations: int = 100, tolerance: float = 1e-10) -> dict[int, float]:  # fmt: skip
+def pagerank(
+    nodes: list[int],
+    weights: dict[tuple[int, int], float],
+    *,
+    damping: float = DAMPING,
+    iterations: int = 100,
+    tolerance: float = 1e-10,
+) -> dict[int, float]:
     """Weighted PageRank by power iteration; dangling nodes spread their rank evenly. Deterministic."""
     n = len(nodes)
     if n == 0:
@@ -195,13 +212,19 @@ def measure(stats: dict[int, PersonStats], edges: list[Edge]) -> None:
 
 def classify(s: PersonStats, th: Thresholds) -> str:
     """The profile of one person under the documented rules (see the module docstring)."""
-    if (s.posts >= th.catalyst_min_posts and s.responders >= th.catalyst_min_responders
-            and s.responses_per_post >= th.catalyst_min_response_rate):  # fmt: skip
+    if (
+        s.posts >= th.catalyst_min_posts
+        and s.responders >= th.catalyst_min_responders
+        and s.responses_per_post >= th.catalyst_min_response_rate
+    ):
         return "catalyst"
     if s.activity < th.observer_below:
         return "observer"
-    if (s.posts >= th.broadcaster_min_posts and s.responses_per_post < th.broadcaster_max_response_rate
-            and s.posts > s.responses_given):  # fmt: skip
+    if (
+        s.posts >= th.broadcaster_min_posts
+        and s.responses_per_post < th.broadcaster_max_response_rate
+        and s.posts > s.responses_given
+    ):
         return "broadcaster"
     if s.given["reply"] >= 1 and s.reactions_given >= 1 and s.reached >= th.engager_min_reach:
         return "engager"

@@ -21,7 +21,9 @@ def _check(title: str | None, policy: str | None) -> None:
     if title is not None and (not title.strip() or len(title) > 255):
         raise ValidationError("title: 1 to 255 characters", field="title")
     if policy is not None and policy not in REPLIES_POLICIES:
-        raise ValidationError(f"replies_policy: one of {', '.join(REPLIES_POLICIES)}", field="replies_policy")
+        raise ValidationError(
+            f"replies_policy: one of {', '.join(REPLIES_POLICIES)}", field="replies_policy"
+        )
 
 
 async def sync_community_lists(ctx: Context, actor_id: int) -> None:
@@ -50,30 +52,51 @@ async def sync_community_lists(ctx: Context, actor_id: int) -> None:
     async with ctx.db.write() as conn:
         for cid in sorted(missing):
             await conn.execute(
-                t.lists.insert().values(owner_id=actor_id, title=joined[cid], replies_policy="list", exclusive=False,
-                                        community_id=cid, created_at=clock.now())  # fmt: skip
+                t.lists.insert().values(
+                    owner_id=actor_id,
+                    title=joined[cid],
+                    replies_policy="list",
+                    exclusive=False,
+                    community_id=cid,
+                    created_at=clock.now(),
+                )
             )
         if gone:
             await conn.execute(t.lists.delete().where(t.lists.c.id.in_([have[c] for c in gone])))
 
 
 async def all_lists(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
-    return list(await conn.execute(sa.select(t.lists).where(t.lists.c.owner_id == actor_id).order_by(t.lists.c.id)))
+    return list(
+        await conn.execute(
+            sa.select(t.lists).where(t.lists.c.owner_id == actor_id).order_by(t.lists.c.id)
+        )
+    )
 
 
 async def own_list(conn: AsyncConnection, actor_id: int, list_id: int) -> sa.Row:
-    row = (await conn.execute(sa.select(t.lists).where(t.lists.c.id == list_id, t.lists.c.owner_id == actor_id))).first()
+    row = (
+        await conn.execute(
+            sa.select(t.lists).where(t.lists.c.id == list_id, t.lists.c.owner_id == actor_id)
+        )
+    ).first()
     if row is None:
         raise NotFound("Record not found")
     return row
 
 
-async def create_list(ctx: Context, actor_id: int, title: str, replies_policy: str = "list", exclusive: bool = False) -> int:
+async def create_list(
+    ctx: Context, actor_id: int, title: str, replies_policy: str = "list", exclusive: bool = False
+) -> int:
     _check(title, replies_policy)
     async with ctx.db.write() as conn:
         res = await conn.execute(
-            t.lists.insert().values(owner_id=actor_id, title=title.strip(), replies_policy=replies_policy,
-                                    exclusive=exclusive, created_at=clock.now())  # fmt: skip
+            t.lists.insert().values(
+                owner_id=actor_id,
+                title=title.strip(),
+                replies_policy=replies_policy,
+                exclusive=exclusive,
+                created_at=clock.now(),
+            )
         )
         return int(res.inserted_primary_key[0])
 
@@ -81,12 +104,22 @@ async def create_list(ctx: Context, actor_id: int, title: str, replies_policy: s
 async def _editable(conn: AsyncConnection, actor_id: int, list_id: int) -> sa.Row:
     row = await own_list(conn, actor_id, list_id)
     if row.community_id is not None:
-        raise ValidationError("this list mirrors a community you joined; join or leave the community instead", field="id")
+        raise ValidationError(
+            "this list mirrors a community you joined; join or leave the community instead",
+            field="id",
+        )
     return row
 
 
-async def update_list(ctx: Context, actor_id: int, list_id: int, *, title: str | None, replies_policy: str | None,
-                      exclusive: bool | None) -> None:  # fmt: skip
+async def update_list(
+    ctx: Context,
+    actor_id: int,
+    list_id: int,
+    *,
+    title: str | None,
+    replies_policy: str | None,
+    exclusive: bool | None,
+) -> None:
     _check(title, replies_policy)
     values: dict[str, object] = {}
     if title is not None:
@@ -115,33 +148,51 @@ async def add_accounts(ctx: Context, actor_id: int, list_id: int, account_ids: l
         followed = {
             r[0]
             for r in await conn.execute(
-                sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == actor_id, t.follows.c.state == "accepted",
-                                                       t.follows.c.target_id.in_(account_ids))  # fmt: skip
+                sa.select(t.follows.c.target_id).where(
+                    t.follows.c.follower_id == actor_id,
+                    t.follows.c.state == "accepted",
+                    t.follows.c.target_id.in_(account_ids),
+                )
             )
         }
         if set(account_ids) - followed:
             raise ValidationError("you can only add accounts you follow", field="account_ids")
         present = {
             r[0]
-            for r in await conn.execute(sa.select(t.list_members.c.actor_id).where(t.list_members.c.list_id == list_id))
+            for r in await conn.execute(
+                sa.select(t.list_members.c.actor_id).where(t.list_members.c.list_id == list_id)
+            )
         }
         new = [a for a in dict.fromkeys(account_ids) if a not in present]
         if new:
-            await conn.execute(t.list_members.insert(), [{"list_id": list_id, "actor_id": a} for a in new])
+            await conn.execute(
+                t.list_members.insert(), [{"list_id": list_id, "actor_id": a} for a in new]
+            )
 
 
-async def remove_accounts(ctx: Context, actor_id: int, list_id: int, account_ids: list[int]) -> None:
+async def remove_accounts(
+    ctx: Context, actor_id: int, list_id: int, account_ids: list[int]
+) -> None:
     async with ctx.db.write() as conn:
         await _editable(conn, actor_id, list_id)
         await conn.execute(
-            t.list_members.delete().where(t.list_members.c.list_id == list_id, t.list_members.c.actor_id.in_(account_ids))
+            t.list_members.delete().where(
+                t.list_members.c.list_id == list_id, t.list_members.c.actor_id.in_(account_ids)
+            )
         )
 
 
 def member_query(row: sa.Row) -> sa.Select:
     """Ids (of list_members, or of follows for a community list) and the member actor, for paging."""
     if row.community_id is not None:
-        group = sa.select(t.communities.c.actor_id).where(t.communities.c.id == row.community_id).scalar_subquery()
-        return sa.select(t.follows.c.id, t.follows.c.follower_id).where(t.follows.c.target_id == group,
-                                                                        t.follows.c.state == "accepted")  # fmt: skip
-    return sa.select(t.list_members.c.id, t.list_members.c.actor_id).where(t.list_members.c.list_id == row.id)
+        group = (
+            sa.select(t.communities.c.actor_id)
+            .where(t.communities.c.id == row.community_id)
+            .scalar_subquery()
+        )
+        return sa.select(t.follows.c.id, t.follows.c.follower_id).where(
+            t.follows.c.target_id == group, t.follows.c.state == "accepted"
+        )
+    return sa.select(t.list_members.c.id, t.list_members.c.actor_id).where(
+        t.list_members.c.list_id == row.id
+    )

@@ -15,7 +15,11 @@ TIMELINES = ("home", "notifications")
 
 async def get(conn: AsyncConnection, user_id: int, timelines: list[str]) -> list[sa.Row]:
     return list(
-        await conn.execute(sa.select(t.markers).where(t.markers.c.user_id == user_id, t.markers.c.timeline.in_(timelines)))
+        await conn.execute(
+            sa.select(t.markers).where(
+                t.markers.c.user_id == user_id, t.markers.c.timeline.in_(timelines)
+            )
+        )
     )
 
 
@@ -27,11 +31,25 @@ async def save(ctx: Context, user_id: int, changes: dict[str, str | None]) -> No
     async with ctx.db.write() as conn:
         for timeline, value in changes.items():
             row = (
-                await conn.execute(sa.select(t.markers).where(t.markers.c.user_id == user_id, t.markers.c.timeline == timeline))
+                await conn.execute(
+                    sa.select(t.markers).where(
+                        t.markers.c.user_id == user_id, t.markers.c.timeline == timeline
+                    )
+                )
             ).first()
             if row is None:
-                await conn.execute(t.markers.insert().values(user_id=user_id, timeline=timeline, last_read_id=value,
-                                                             version=1, updated_at=clock.now()))  # fmt: skip
+                await conn.execute(
+                    t.markers.insert().values(
+                        user_id=user_id,
+                        timeline=timeline,
+                        last_read_id=value,
+                        version=1,
+                        updated_at=clock.now(),
+                    )
+                )
             else:
-                await conn.execute(t.markers.update().where(t.markers.c.id == row.id)
-                                   .values(last_read_id=value, version=row.version + 1, updated_at=clock.now()))  # fmt: skip
+                await conn.execute(
+                    t.markers.update()
+                    .where(t.markers.c.id == row.id)
+                    .values(last_read_id=value, version=row.version + 1, updated_at=clock.now())
+                )

@@ -40,7 +40,12 @@ class Helper:
 
 async def role_needs(conn: AsyncConnection, role_id: int) -> list[str]:
     """The competencies a role requires."""
-    return [r[0] for r in await conn.execute(sa.select(t.role_competencies.c.name).where(t.role_competencies.c.role_id == role_id))]
+    return [
+        r[0]
+        for r in await conn.execute(
+            sa.select(t.role_competencies.c.name).where(t.role_competencies.c.role_id == role_id)
+        )
+    ]
 
 
 def _members_of(community_id: int) -> sa.Select:
@@ -51,8 +56,9 @@ def _members_of(community_id: int) -> sa.Select:
     )
 
 
-async def who_can_help(conn: AsyncConnection, viewer: Viewer, community_id: int, needs: list[str], *,
-                       limit: int = 20) -> list[Helper]:  # fmt: skip
+async def who_can_help(
+    conn: AsyncConnection, viewer: Viewer, community_id: int, needs: list[str], *, limit: int = 20
+) -> list[Helper]:
     """People with the needed competencies: the community's members (when the viewer may see the
     member list) and discoverable people anywhere, most and best matches first, members first on ties."""
     names = sorted({n.strip().lower() for n in needs if n.strip()})
@@ -61,11 +67,24 @@ async def who_can_help(conn: AsyncConnection, viewer: Viewer, community_id: int,
     members = set(r[0] for r in await conn.execute(_members_of(community_id)))
     show_members = await can_see_members(conn, viewer, community_id)
     rows = await conn.execute(
-        sa.select(t.actors.c.id, t.actors.c.username, t.actors.c.domain, t.actors.c.display_name, t.actors.c.url,
-                  t.actors.c.uri, t.actors.c.discoverable, t.competencies.c.name, t.competencies.c.level)
+        sa.select(
+            t.actors.c.id,
+            t.actors.c.username,
+            t.actors.c.domain,
+            t.actors.c.display_name,
+            t.actors.c.url,
+            t.actors.c.uri,
+            t.actors.c.discoverable,
+            t.competencies.c.name,
+            t.competencies.c.level,
+        )
         .join(t.competencies, t.competencies.c.actor_id == t.actors.c.id)
-        .where(t.competencies.c.name.in_(names), t.actors.c.suspended.is_(False), t.actors.c.kind == "person")
-    )  # fmt: skip
+        .where(
+            t.competencies.c.name.in_(names),
+            t.actors.c.suspended.is_(False),
+            t.actors.c.kind == "person",
+        )
+    )
     found: dict[int, dict] = {}
     for r in rows:
         member = r.id in members
@@ -77,22 +96,34 @@ async def who_can_help(conn: AsyncConnection, viewer: Viewer, community_id: int,
         entry["matched"].append((r.name, r.level))
     helpers = [
         Helper(
-            actor_id=e["row"].id, username=e["row"].username, domain=e["row"].domain,
+            actor_id=e["row"].id,
+            username=e["row"].username,
+            domain=e["row"].domain,
             name=e["row"].display_name or e["row"].username,
-            url=f"/@{e['row'].username}" if e["row"].domain is None else (e["row"].url or e["row"].uri),
-            is_member=e["member"], matched=tuple(sorted(e["matched"])),
+            url=f"/@{e['row'].username}"
+            if e["row"].domain is None
+            else (e["row"].url or e["row"].uri),
+            is_member=e["member"],
+            matched=tuple(sorted(e["matched"])),
             score=sum(LEVEL_SCORE.get(level or "", 1) for _, level in e["matched"]),
-        )  # fmt: skip
+        )
         for e in found.values()
     ]
     helpers.sort(key=lambda h: (-len(h.matched), -h.score, not h.is_member, h.handle))
     return helpers[:limit]
 
 
-async def suggested_communities(conn: AsyncConnection, actor_id: int, *, limit: int = 5) -> list[sa.Row]:
+async def suggested_communities(
+    conn: AsyncConnection, actor_id: int, *, limit: int = 5
+) -> list[sa.Row]:
     """Communities the actor has not joined whose roles need, or whose members or purpose share,
     the actor's competencies: ``id``, ``name``, ``handle``, ``score`` (highest first)."""
-    mine = [r[0] for r in await conn.execute(sa.select(t.competencies.c.name).where(t.competencies.c.actor_id == actor_id))]
+    mine = [
+        r[0]
+        for r in await conn.execute(
+            sa.select(t.competencies.c.name).where(t.competencies.c.actor_id == actor_id)
+        )
+    ]
     if not mine:
         return []
     joined = sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == actor_id)
@@ -106,18 +137,29 @@ async def suggested_communities(conn: AsyncConnection, actor_id: int, *, limit: 
     members_share = (
         sa.select(sa.func.count(sa.distinct(t.competencies.c.actor_id)))
         .join(t.follows, t.follows.c.follower_id == t.competencies.c.actor_id)
-        .where(t.follows.c.target_id == c.c.actor_id, t.follows.c.state == "accepted", t.competencies.c.name.in_(mine))
+        .where(
+            t.follows.c.target_id == c.c.actor_id,
+            t.follows.c.state == "accepted",
+            t.competencies.c.name.in_(mine),
+        )
         .scalar_subquery()
     )
     pv, newer = t.purpose_versions.alias("pv"), t.purpose_versions.alias("newer")
     in_purpose = sa.exists(
-        sa.select(1).where(
+        sa.select(1)
+        .where(
             pv.c.community_id == c.c.id,
-            sa.not_(sa.exists(sa.select(1).where(newer.c.community_id == pv.c.community_id, newer.c.id > pv.c.id)
-                              .correlate(pv))),
+            sa.not_(
+                sa.exists(
+                    sa.select(1)
+                    .where(newer.c.community_id == pv.c.community_id, newer.c.id > pv.c.id)
+                    .correlate(pv)
+                )
+            ),
             sa.or_(*[sa.func.lower(pv.c.text_source).contains(name) for name in mine[:30]]),
-        ).correlate(c)
-    )  # fmt: skip
+        )
+        .correlate(c)
+    )
     score = (roles_need * 2 + members_share + sa.case((in_purpose, 2), else_=0)).label("score")
     rows = await conn.execute(
         sa.select(c.c.id, c.c.name, a.c.username.label("handle"), a.c.domain, score)

@@ -90,12 +90,16 @@ def _open_checked(data: bytes) -> Image.Image:
                 )
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise TooLarge(f"the image has too many pixels ({width}x{height}); at most {MAX_PIXELS:,} pixels")
+                raise TooLarge(
+                    f"the image has too many pixels ({width}x{height}); at most {MAX_PIXELS:,} pixels"
+                )
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise TooLarge("the image has too many pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise UnsupportedMedia("the file is not a readable image; upload a JPEG, PNG, GIF or WebP image") from None
+        raise UnsupportedMedia(
+            "the file is not a readable image; upload a JPEG, PNG, GIF or WebP image"
+        ) from None
     return image
 
 
@@ -149,7 +153,9 @@ def process_image(data: bytes, kind: str) -> ProcessedImage:
             # which pyproject excludes); the warning is theirs, not ours.
             warnings.simplefilter("ignore", DeprecationWarning)
             hash_value = blurhash.encode(tiny.convert("RGB"), 4, 3)
-    return ProcessedImage(_encode(clean, out_format), thumb_bytes, mime, ext, clean.width, clean.height, hash_value)
+    return ProcessedImage(
+        _encode(clean, out_format), thumb_bytes, mime, ext, clean.width, clean.height, hash_value
+    )
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -202,7 +208,9 @@ async def save_profile_image(ctx: Context, data: bytes, kind: str) -> str:
 
 def _check_description(description: str) -> str:
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+        raise ValidationError(
+            f"description: at most {MAX_DESCRIPTION} characters", field="description"
+        )
     return description.strip()
 
 
@@ -244,16 +252,28 @@ async def insert_attachment(
         async with ctx.db.write() as conn:
             res = await conn.execute(
                 t.media.insert().values(
-                    owner_id=owner_id, post_id=None, kind="image", path=path, thumb_path=thumb_path,
-                    mime_type=image.mime_type, width=image.width, height=image.height, description=description,
-                    blurhash=image.blurhash, focus_x=fx, focus_y=fy, created_at=clock.now(),
+                    owner_id=owner_id,
+                    post_id=None,
+                    kind="image",
+                    path=path,
+                    thumb_path=thumb_path,
+                    mime_type=image.mime_type,
+                    width=image.width,
+                    height=image.height,
+                    description=description,
+                    blurhash=image.blurhash,
+                    focus_x=fx,
+                    focus_y=fy,
+                    created_at=clock.now(),
                 )
-            )  # fmt: skip
+            )
             media_id = int(res.inserted_primary_key[0])
     except BaseException:
         delete_files(ctx.settings, path, thumb_path)
         raise
-    log.info("attachment %s stored for actor %s (%sx%s)", media_id, owner_id, image.width, image.height)
+    log.info(
+        "attachment %s stored for actor %s (%sx%s)", media_id, owner_id, image.width, image.height
+    )
     return media_id
 
 
@@ -262,7 +282,9 @@ async def discard_attachments(ctx: Context, owner_id: int, media_ids: list[int])
     if not media_ids:
         return
     async with ctx.db.write() as conn:
-        cond = sa.and_(t.media.c.id.in_(media_ids), t.media.c.owner_id == owner_id, t.media.c.post_id.is_(None))
+        cond = sa.and_(
+            t.media.c.id.in_(media_ids), t.media.c.owner_id == owner_id, t.media.c.post_id.is_(None)
+        )
         rows = list(await conn.execute(sa.select(t.media.c.path, t.media.c.thumb_path).where(cond)))
         await conn.execute(t.media.delete().where(cond))
     for row in rows:
@@ -285,7 +307,11 @@ async def update_attachment(
         values["focus_x"], values["focus_y"] = _check_focus(focus)
     async with ctx.db.write() as conn:
         row = (
-            await conn.execute(sa.select(t.media.c.id).where(t.media.c.id == media_id, t.media.c.owner_id == owner_id))
+            await conn.execute(
+                sa.select(t.media.c.id).where(
+                    t.media.c.id == media_id, t.media.c.owner_id == owner_id
+                )
+            )
         ).first()
         if row is None:
             raise NotFound("no such media")

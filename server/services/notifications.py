@@ -16,29 +16,60 @@ from server import clock
 from server.services import push
 from server.storage import schema as t
 
-TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
-         "koers.role_assigned", "koers.role_requested", "koers.result", "koers.purpose_changed",
-         "koers.join_request", "koers.report", "koers.roadmap_status", "koers.member_added",
-         "koers.endorse_requested", "koers.proposal", "koers.decision_opened", "koers.decision_closed",
-         "koers.idea", "koers.idea_update", "koers.join_approved", "koers.event_request", "koers.event_decision",
-         "koers.role_term_ended")  # fmt: skip
+TYPES = (
+    "mention",
+    "status",
+    "reblog",
+    "follow",
+    "follow_request",
+    "favourite",
+    "poll",
+    "update",
+    "koers.role_assigned",
+    "koers.role_requested",
+    "koers.result",
+    "koers.purpose_changed",
+    "koers.join_request",
+    "koers.report",
+    "koers.roadmap_status",
+    "koers.member_added",
+    "koers.endorse_requested",
+    "koers.proposal",
+    "koers.decision_opened",
+    "koers.decision_closed",
+    "koers.idea",
+    "koers.idea_update",
+    "koers.join_approved",
+    "koers.event_request",
+    "koers.event_decision",
+    "koers.role_term_ended",
+)
 
 
 async def _domain_blocked(conn: AsyncConnection, actor_id: int, from_actor_id: int) -> bool:
     """Has ``actor_id`` blocked the server ``from_actor_id`` is on (their own domain block)?"""
     udb = t.user_domain_blocks
     row = await conn.execute(
-        sa.select(1).select_from(udb.join(t.actors, t.actors.c.domain == udb.c.domain))
+        sa.select(1)
+        .select_from(udb.join(t.actors, t.actors.c.domain == udb.c.domain))
         .where(udb.c.actor_id == actor_id, t.actors.c.id == from_actor_id)
-    )  # fmt: skip
+    )
     return row.first() is not None
 
 
 async def _thread_muted(conn: AsyncConnection, actor_id: int, post_id: int) -> bool:
     """Has ``actor_id`` muted the conversation ``post_id`` belongs to?"""
-    root = sa.select(sa.func.coalesce(t.posts.c.thread_root_id, t.posts.c.id)).where(t.posts.c.id == post_id).scalar_subquery()
-    row = await conn.execute(sa.select(1).where(
-        t.conversation_mutes.c.actor_id == actor_id, t.conversation_mutes.c.thread_root_id == root))  # fmt: skip
+    root = (
+        sa.select(sa.func.coalesce(t.posts.c.thread_root_id, t.posts.c.id))
+        .where(t.posts.c.id == post_id)
+        .scalar_subquery()
+    )
+    row = await conn.execute(
+        sa.select(1).where(
+            t.conversation_mutes.c.actor_id == actor_id,
+            t.conversation_mutes.c.thread_root_id == root,
+        )
+    )
     return row.first() is not None
 
 
@@ -66,7 +97,11 @@ async def notify(
         silenced = await conn.execute(
             sa.select(1).where(
                 sa.or_(
-                    sa.exists(sa.select(1).where(t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == from_actor_id)),
+                    sa.exists(
+                        sa.select(1).where(
+                            t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == from_actor_id
+                        )
+                    ),
                     sa.exists(
                         sa.select(1).where(
                             t.mutes.c.actor_id == actor_id,
@@ -100,24 +135,38 @@ async def for_new_post(conn: AsyncConnection, post_id: int) -> None:
     post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
     assert post is not None
     notified: set[int] = set()
-    for (actor_id,) in await conn.execute(sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id)):
+    for (actor_id,) in await conn.execute(
+        sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id)
+    ):
         await notify(conn, actor_id, "mention", from_actor_id=post.author_id, post_id=post_id)
         notified.add(actor_id)
     if post.in_reply_to_id:
         parent_author = (
-            await conn.execute(sa.select(t.posts.c.author_id).where(t.posts.c.id == post.in_reply_to_id))
+            await conn.execute(
+                sa.select(t.posts.c.author_id).where(t.posts.c.id == post.in_reply_to_id)
+            )
         ).scalar()
-        if parent_author is not None and parent_author not in notified and post.audience != "direct":
-            await notify(conn, parent_author, "mention", from_actor_id=post.author_id, post_id=post_id)
+        if (
+            parent_author is not None
+            and parent_author not in notified
+            and post.audience != "direct"
+        ):
+            await notify(
+                conn, parent_author, "mention", from_actor_id=post.author_id, post_id=post_id
+            )
             notified.add(parent_author)
     if post.audience in ("public", "unlisted", "followers", "members", "partners"):
         for (follower_id,) in await conn.execute(
             sa.select(t.follows.c.follower_id).where(
-                t.follows.c.target_id == post.author_id, t.follows.c.state == "accepted", t.follows.c.notify.is_(True)
+                t.follows.c.target_id == post.author_id,
+                t.follows.c.state == "accepted",
+                t.follows.c.notify.is_(True),
             )
         ):
             if follower_id not in notified:
-                await notify(conn, follower_id, "status", from_actor_id=post.author_id, post_id=post_id)
+                await notify(
+                    conn, follower_id, "status", from_actor_id=post.author_id, post_id=post_id
+                )
                 notified.add(follower_id)
     if post.kind == "result" and post.community_id:
         members = await conn.execute(
@@ -128,21 +177,33 @@ async def for_new_post(conn: AsyncConnection, post_id: int) -> None:
         for (member_id,) in members:
             if member_id not in notified and (post.audience != "direct"):
                 await notify(
-                    conn, member_id, "koers.result", from_actor_id=post.author_id, post_id=post_id,
+                    conn,
+                    member_id,
+                    "koers.result",
+                    from_actor_id=post.author_id,
+                    post_id=post_id,
                     community_id=post.community_id,
-                )  # fmt: skip
+                )
         for (contributor,) in await conn.execute(
-            sa.select(t.result_contributors.c.actor_id).where(t.result_contributors.c.post_id == post_id)
+            sa.select(t.result_contributors.c.actor_id).where(
+                t.result_contributors.c.post_id == post_id
+            )
         ):
             if contributor not in notified:
-                await notify(conn, contributor, "mention", from_actor_id=post.author_id, post_id=post_id)
+                await notify(
+                    conn, contributor, "mention", from_actor_id=post.author_id, post_id=post_id
+                )
 
 
 async def for_edit(conn: AsyncConnection, post_id: int) -> None:
     """Those who boosted a post are told it changed (Mastodon's ``update``)."""
-    post = (await conn.execute(sa.select(t.posts.c.author_id).where(t.posts.c.id == post_id))).first()
+    post = (
+        await conn.execute(sa.select(t.posts.c.author_id).where(t.posts.c.id == post_id))
+    ).first()
     assert post is not None
     for (booster,) in await conn.execute(
-        sa.select(t.posts.c.author_id).where(t.posts.c.reblog_of_id == post_id, t.posts.c.deleted_at.is_(None))
+        sa.select(t.posts.c.author_id).where(
+            t.posts.c.reblog_of_id == post_id, t.posts.c.deleted_at.is_(None)
+        )
     ):
         await notify(conn, booster, "update", from_actor_id=post.author_id, post_id=post_id)

@@ -58,22 +58,36 @@ def check_redirect_uris(raw: str) -> list[str]:
     """Split and validate ``redirect_uris`` (newline or space separated): absolute URIs or the OOB URN."""
     uris = [u.strip() for u in raw.replace("\r", "\n").replace(" ", "\n").split("\n") if u.strip()]
     if not uris:
-        raise ValidationError("redirect_uris: at least one redirect URI is required", field="redirect_uris")
+        raise ValidationError(
+            "redirect_uris: at least one redirect URI is required", field="redirect_uris"
+        )
     if len(uris) > MAX_REDIRECT_URIS:
         raise ValidationError(f"redirect_uris: at most {MAX_REDIRECT_URIS}", field="redirect_uris")
     for uri in uris:
         if uri == OOB:
             continue
         parts = urlsplit(uri)
-        if not parts.scheme or parts.fragment or len(uri) > 2000 or parts.scheme in ("javascript", "data"):
-            raise ValidationError(f"redirect_uris: {uri!r} is not an absolute URI", field="redirect_uris")
+        if (
+            not parts.scheme
+            or parts.fragment
+            or len(uri) > 2000
+            or parts.scheme in ("javascript", "data")
+        ):
+            raise ValidationError(
+                f"redirect_uris: {uri!r} is not an absolute URI", field="redirect_uris"
+            )
         if parts.scheme in ("http", "https") and not parts.netloc:
             raise ValidationError(f"redirect_uris: {uri!r} has no host", field="redirect_uris")
     return uris
 
 
 async def register_app(
-    ctx: Context, *, name: str, redirect_uris: list[str], scopes: tuple[str, ...], website: str | None
+    ctx: Context,
+    *,
+    name: str,
+    redirect_uris: list[str],
+    scopes: tuple[str, ...],
+    website: str | None,
 ) -> sa.Row:
     """Register a client application; returns its row (with the client secret)."""
     if not name.strip() or len(name) > 255:
@@ -83,12 +97,20 @@ async def register_app(
     async with ctx.db.write() as conn:
         res = await conn.execute(
             t.oauth_apps.insert().values(
-                name=name.strip(), website=website or None, client_id=secrets.token_urlsafe(32),
-                client_secret=secrets.token_urlsafe(48), redirect_uris="\n".join(redirect_uris),
-                scopes=" ".join(scopes), created_at=clock.now(),
+                name=name.strip(),
+                website=website or None,
+                client_id=secrets.token_urlsafe(32),
+                client_secret=secrets.token_urlsafe(48),
+                redirect_uris="\n".join(redirect_uris),
+                scopes=" ".join(scopes),
+                created_at=clock.now(),
             )
-        )  # fmt: skip
-        row = (await conn.execute(sa.select(t.oauth_apps).where(t.oauth_apps.c.id == res.inserted_primary_key[0]))).one()
+        )
+        row = (
+            await conn.execute(
+                sa.select(t.oauth_apps).where(t.oauth_apps.c.id == res.inserted_primary_key[0])
+            )
+        ).one()
     log.info("oauth app %r registered (id %s)", row.name, row.id)
     return row
 
@@ -96,16 +118,26 @@ async def register_app(
 async def app_by_client_id(conn: AsyncConnection, client_id: str | None) -> sa.Row | None:
     if not client_id:
         return None
-    return (await conn.execute(sa.select(t.oauth_apps).where(t.oauth_apps.c.client_id == client_id))).first()
+    return (
+        await conn.execute(sa.select(t.oauth_apps).where(t.oauth_apps.c.client_id == client_id))
+    ).first()
 
 
 async def client(ctx: Context, client_id: str | None, client_secret: str | None) -> sa.Row:
     """The app whose credentials these are, or ``invalid_client``."""
     async with ctx.db.read() as conn:
         row = await app_by_client_id(conn, client_id)
-    if row is None or not client_secret or not hmac.compare_digest(row.client_secret, client_secret):
-        raise OAuthError("invalid_client", "Client authentication failed due to unknown client, no client "
-                         "authentication included, or unsupported authentication method.", status=401)  # fmt: skip
+    if (
+        row is None
+        or not client_secret
+        or not hmac.compare_digest(row.client_secret, client_secret)
+    ):
+        raise OAuthError(
+            "invalid_client",
+            "Client authentication failed due to unknown client, no client "
+            "authentication included, or unsupported authentication method.",
+            status=401,
+        )
     return row
 
 
@@ -124,25 +156,39 @@ async def create_code(
     async with ctx.db.write() as conn:
         await conn.execute(
             t.oauth_codes.insert().values(
-                code_hash=hash_secret(code), app_id=app_id, user_id=user_id, redirect_uri=redirect_uri,
-                scopes=" ".join(scopes), code_challenge=code_challenge,
+                code_hash=hash_secret(code),
+                app_id=app_id,
+                user_id=user_id,
+                redirect_uri=redirect_uri,
+                scopes=" ".join(scopes),
+                code_challenge=code_challenge,
                 code_challenge_method=code_challenge_method if code_challenge else None,
-                expires_at=clock.now() + CODE_LIFETIME, used=False,
+                expires_at=clock.now() + CODE_LIFETIME,
+                used=False,
             )
-        )  # fmt: skip
+        )
     return code
 
 
 def pkce_ok(verifier: str, challenge: str, method: str | None) -> bool:
     """RFC 7636: ``S256`` compares BASE64URL(SHA256(verifier)); ``plain`` compares as is."""
     if (method or "plain") == "S256":
-        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        digest = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
         return hmac.compare_digest(digest, challenge)
     return hmac.compare_digest(verifier, challenge)
 
 
 async def issue(
-    conn: AsyncConnection, *, app_id: int, user_id: int | None, scopes: tuple[str, ...], refresh: bool = True
+    conn: AsyncConnection,
+    *,
+    app_id: int,
+    user_id: int | None,
+    scopes: tuple[str, ...],
+    refresh: bool = True,
 ) -> IssuedToken:
     """Create an access token (and, for users, a refresh token)."""
     token = secrets.token_urlsafe(32)
@@ -150,60 +196,101 @@ async def issue(
     now = clock.now()
     await conn.execute(
         t.oauth_tokens.insert().values(
-            token_hash=hash_secret(token), refresh_hash=hash_secret(refresh_token) if refresh_token else None,
-            app_id=app_id, user_id=user_id, scopes=" ".join(scopes), created_at=now,
+            token_hash=hash_secret(token),
+            refresh_hash=hash_secret(refresh_token) if refresh_token else None,
+            app_id=app_id,
+            user_id=user_id,
+            scopes=" ".join(scopes),
+            created_at=now,
             expires_at=now + TOKEN_LIFETIME if refresh_token else None,
         )
-    )  # fmt: skip
-    return IssuedToken(token, refresh_token, scopes, int(now.timestamp()),
-                       int(TOKEN_LIFETIME.total_seconds()) if refresh_token else None)  # fmt: skip
+    )
+    return IssuedToken(
+        token,
+        refresh_token,
+        scopes,
+        int(now.timestamp()),
+        int(TOKEN_LIFETIME.total_seconds()) if refresh_token else None,
+    )
 
 
 async def exchange_code(
     ctx: Context, app: sa.Row, *, code: str, redirect_uri: str | None, code_verifier: str | None
 ) -> IssuedToken:
     """The ``authorization_code`` grant: one use, ten minutes, same redirect URI, PKCE checked."""
-    invalid = OAuthError("invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not "
-                         "match the redirection URI used in the authorization request, or was issued to another "
-                         "client.")  # fmt: skip
+    invalid = OAuthError(
+        "invalid_grant",
+        "The provided authorization grant is invalid, expired, revoked, does not "
+        "match the redirection URI used in the authorization request, or was issued to another "
+        "client.",
+    )
     async with ctx.db.write() as conn:
-        row = (await conn.execute(sa.select(t.oauth_codes).where(t.oauth_codes.c.code_hash == hash_secret(code)))).first()
+        row = (
+            await conn.execute(
+                sa.select(t.oauth_codes).where(t.oauth_codes.c.code_hash == hash_secret(code))
+            )
+        ).first()
         if row is None or row.app_id != app.id or row.used:
             raise invalid
         # Spend the code whatever happens next (committed even when the checks below fail).
-        await conn.execute(t.oauth_codes.update().where(t.oauth_codes.c.id == row.id).values(used=True))
+        await conn.execute(
+            t.oauth_codes.update().where(t.oauth_codes.c.id == row.id).values(used=True)
+        )
         problem: OAuthError | None = None
         if clock.aware(row.expires_at) <= clock.now():
             problem = invalid
         elif redirect_uri is not None and redirect_uri != row.redirect_uri:
             problem = invalid
         elif row.code_challenge and (
-            not code_verifier or not pkce_ok(code_verifier, row.code_challenge, row.code_challenge_method)
+            not code_verifier
+            or not pkce_ok(code_verifier, row.code_challenge, row.code_challenge_method)
         ):
-            problem = OAuthError("invalid_grant", "The PKCE code verifier does not match the code challenge.")
-        issued = None if problem else await issue(conn, app_id=app.id, user_id=row.user_id, scopes=tuple(row.scopes.split()))
+            problem = OAuthError(
+                "invalid_grant", "The PKCE code verifier does not match the code challenge."
+            )
+        issued = (
+            None
+            if problem
+            else await issue(
+                conn, app_id=app.id, user_id=row.user_id, scopes=tuple(row.scopes.split())
+            )
+        )
     if issued is None:
         assert problem is not None
         raise problem
     return issued
 
 
-async def refresh(ctx: Context, app: sa.Row, refresh_token: str, scopes: tuple[str, ...] | None) -> IssuedToken:
+async def refresh(
+    ctx: Context, app: sa.Row, refresh_token: str, scopes: tuple[str, ...] | None
+) -> IssuedToken:
     """The ``refresh_token`` grant: the old token pair is revoked, a new one issued."""
     async with ctx.db.write() as conn:
         row = (
-            await conn.execute(sa.select(t.oauth_tokens).where(t.oauth_tokens.c.refresh_hash == hash_secret(refresh_token)))
+            await conn.execute(
+                sa.select(t.oauth_tokens).where(
+                    t.oauth_tokens.c.refresh_hash == hash_secret(refresh_token)
+                )
+            )
         ).first()
         if row is None or row.app_id != app.id or row.revoked_at is not None:
             raise OAuthError("invalid_grant", "The refresh token is invalid.")
         granted = tuple(row.scopes.split())
         if scopes and not set(scopes) <= set(granted):
-            raise OAuthError("invalid_scope", "The requested scope exceeds the scope granted before.")
-        await conn.execute(t.oauth_tokens.update().where(t.oauth_tokens.c.id == row.id).values(revoked_at=clock.now()))
+            raise OAuthError(
+                "invalid_scope", "The requested scope exceeds the scope granted before."
+            )
+        await conn.execute(
+            t.oauth_tokens.update()
+            .where(t.oauth_tokens.c.id == row.id)
+            .values(revoked_at=clock.now())
+        )
         return await issue(conn, app_id=app.id, user_id=row.user_id, scopes=scopes or granted)
 
 
-async def issue_for(ctx: Context, app: sa.Row, user_id: int | None, scopes: tuple[str, ...]) -> IssuedToken:
+async def issue_for(
+    ctx: Context, app: sa.Row, user_id: int | None, scopes: tuple[str, ...]
+) -> IssuedToken:
     """A token for the ``password`` and ``client_credentials`` grants."""
     async with ctx.db.write() as conn:
         return await issue(conn, app_id=app.id, user_id=user_id, scopes=scopes)
@@ -215,14 +302,16 @@ async def revoke(ctx: Context, app: sa.Row, token: str) -> None:
     async with ctx.db.write() as conn:
         await conn.execute(
             t.oauth_tokens.update()
-            .where(sa.or_(t.oauth_tokens.c.token_hash == h, t.oauth_tokens.c.refresh_hash == h),
-                   t.oauth_tokens.c.app_id == app.id, t.oauth_tokens.c.revoked_at.is_(None))
+            .where(
+                sa.or_(t.oauth_tokens.c.token_hash == h, t.oauth_tokens.c.refresh_hash == h),
+                t.oauth_tokens.c.app_id == app.id,
+                t.oauth_tokens.c.revoked_at.is_(None),
+            )
             .values(revoked_at=clock.now())
-        )  # fmt: skip
+        )
 
 
 def require(value: str | None, name: str) -> str:
     if not value:
         raise OAuthError("invalid_request", f"Missing required parameter: {name}.")
     return value
-

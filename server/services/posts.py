@@ -75,13 +75,17 @@ async def viewer_for_actor(conn: AsyncConnection, actor_id: int) -> Viewer:
     ).first()
     if row is None:
         raise NotFound("no such actor")
-    return Viewer(actor_id=actor_id, local=row.domain is None, domain=row.domain, is_admin=bool(row.is_admin))
+    return Viewer(
+        actor_id=actor_id, local=row.domain is None, domain=row.domain, is_admin=bool(row.is_admin)
+    )
 
 
 async def is_member(conn: AsyncConnection, community_id: int, actor_id: int) -> bool:
     row = await conn.execute(
         sa.select(1)
-        .select_from(t.follows.join(t.communities, t.communities.c.actor_id == t.follows.c.target_id))
+        .select_from(
+            t.follows.join(t.communities, t.communities.c.actor_id == t.follows.c.target_id)
+        )
         .where(
             t.communities.c.id == community_id,
             t.follows.c.follower_id == actor_id,
@@ -95,12 +99,15 @@ def _validate_poll(poll: PollSpec) -> None:
     if not 2 <= len(poll.options) <= MAX_POLL_OPTIONS:
         raise ValidationError(f"a poll needs 2 to {MAX_POLL_OPTIONS} options", field="poll")
     if any(not o.strip() or len(o) > MAX_POLL_OPTION_CHARS for o in poll.options):
-        raise ValidationError(f"poll options must be 1–{MAX_POLL_OPTION_CHARS} characters", field="poll")
+        raise ValidationError(
+            f"poll options must be 1–{MAX_POLL_OPTION_CHARS} characters", field="poll"
+        )
     if len(set(o.strip() for o in poll.options)) != len(poll.options):
         raise ValidationError("poll options must differ", field="poll")
     if not POLL_MIN_SECONDS <= poll.expires_in <= POLL_MAX_SECONDS:
         raise ValidationError(
-            f"poll duration must be between {POLL_MIN_SECONDS} and {POLL_MAX_SECONDS} seconds", field="poll"
+            f"poll duration must be between {POLL_MIN_SECONDS} and {POLL_MAX_SECONDS} seconds",
+            field="poll",
         )
 
 
@@ -113,7 +120,9 @@ async def resolve_mentions(
         if domain == local_domain.lower():
             domain = None
         cond = t.actors.c.domain.is_(None) if domain is None else t.actors.c.domain == domain
-        row = (await conn.execute(sa.select(t.actors).where(t.actors.c.username == username, cond))).first()
+        row = (
+            await conn.execute(sa.select(t.actors).where(t.actors.c.username == username, cond))
+        ).first()
         if row is not None and not row.suspended:
             out.append(row)
     return out
@@ -131,7 +140,9 @@ async def _render_with_mentions(
         row = by_handle.get((user, d))
         return (row.url or row.uri) if row is not None else None
 
-    rendered = text.render(source, fmt=fmt, mention_url=mention_url, tag_url=lambda tag: urls.tag(ctx.base, tag))
+    rendered = text.render(
+        source, fmt=fmt, mention_url=mention_url, tag_url=lambda tag: urls.tag(ctx.base, tag)
+    )
     return rendered, known
 
 
@@ -169,7 +180,9 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
         if author is None or author.domain is not None:
             raise Forbidden("only local members can post here")
         default = (
-            await conn.execute(sa.select(t.users.c.default_audience).where(t.users.c.actor_id == author_id))
+            await conn.execute(
+                sa.select(t.users.c.default_audience).where(t.users.c.actor_id == author_id)
+            )
         ).scalar()
         audience = draft.audience or Audience(default or "public")
         community_id = draft.community_id
@@ -180,17 +193,28 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
         if draft.in_reply_to_id is not None:
             if not await can_see_post(conn, viewer, draft.in_reply_to_id):
                 raise NotFound("the post you reply to does not exist or is not visible to you")
-            parent = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == draft.in_reply_to_id))).first()
+            parent = (
+                await conn.execute(sa.select(t.posts).where(t.posts.c.id == draft.in_reply_to_id))
+            ).first()
             assert parent is not None
             if parent.reblog_of_id:
-                raise ValidationError("reply to the boosted post, not to the boost", field="in_reply_to_id")
+                raise ValidationError(
+                    "reply to the boosted post, not to the boost", field="in_reply_to_id"
+                )
             audience = reply_audience(Audience(parent.audience), audience)
             if audience is Audience.COMMUNITY or (community_id is None and parent.community_id):
                 community_id = community_id or parent.community_id
-                remote_community = not (await conn.execute(
-                    sa.select(t.communities.c.local).where(t.communities.c.id == community_id))).scalar()  # fmt: skip
-                if audience is not Audience.COMMUNITY and draft.community_id is None and remote_community \
-                        and not await is_member(conn, community_id, author_id):
+                remote_community = not (
+                    await conn.execute(
+                        sa.select(t.communities.c.local).where(t.communities.c.id == community_id)
+                    )
+                ).scalar()
+                if (
+                    audience is not Audience.COMMUNITY
+                    and draft.community_id is None
+                    and remote_community
+                    and not await is_member(conn, community_id, author_id)
+                ):
                     # An outsider's open reply in a community on another instance (say, to its call for
                     # ideas): it does not join the community here; the community's home decides.
                     community_id = None
@@ -202,11 +226,17 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
             # Mentioning a community addresses it (the way Mastodon apps reach a community).
             community_id = (
                 await conn.execute(
-                    sa.select(t.communities.c.id).where(t.communities.c.actor_id == mentioned_communities[0].id)
+                    sa.select(t.communities.c.id).where(
+                        t.communities.c.actor_id == mentioned_communities[0].id
+                    )
                 )
             ).scalar()
         if community_id is not None:
-            community = (await conn.execute(sa.select(t.communities).where(t.communities.c.id == community_id))).first()
+            community = (
+                await conn.execute(
+                    sa.select(t.communities).where(t.communities.c.id == community_id)
+                )
+            ).first()
             if community is None:
                 raise NotFound("no such community")
             if not await is_member(conn, community_id, author_id):
@@ -216,26 +246,36 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
 
         if draft.roadmap_item_id is not None:
             item = (
-                await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == draft.roadmap_item_id))
+                await conn.execute(
+                    sa.select(t.roadmap_items).where(t.roadmap_items.c.id == draft.roadmap_item_id)
+                )
             ).first()
             if item is None or item.community_id != community_id:
-                raise ValidationError("that roadmap item is not part of this community", field="roadmap_item_id")
+                raise ValidationError(
+                    "that roadmap item is not part of this community", field="roadmap_item_id"
+                )
         if draft.role_ids:
             found = {
                 r[0]
                 for r in await conn.execute(
-                    sa.select(t.roles.c.id).where(t.roles.c.id.in_(draft.role_ids), t.roles.c.community_id == community_id)
+                    sa.select(t.roles.c.id).where(
+                        t.roles.c.id.in_(draft.role_ids), t.roles.c.community_id == community_id
+                    )
                 )
             }
             if found != set(draft.role_ids):
-                raise ValidationError("those roles are not part of this community", field="role_ids")
+                raise ValidationError(
+                    "those roles are not part of this community", field="role_ids"
+                )
         if draft.contributor_ids:
             if draft.kind != "result":
                 raise ValidationError("only results credit contributors", field="contributor_ids")
             known = {
                 r[0]
                 for r in await conn.execute(
-                    sa.select(t.actors.c.id).where(t.actors.c.id.in_(draft.contributor_ids), t.actors.c.suspended.is_(False))
+                    sa.select(t.actors.c.id).where(
+                        t.actors.c.id.in_(draft.contributor_ids), t.actors.c.suspended.is_(False)
+                    )
                 )
             }
             if known != set(draft.contributor_ids):
@@ -245,7 +285,9 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
             media_rows = list(
                 await conn.execute(
                     sa.select(t.media).where(
-                        t.media.c.id.in_(draft.media_ids), t.media.c.owner_id == author_id, t.media.c.post_id.is_(None)
+                        t.media.c.id.in_(draft.media_ids),
+                        t.media.c.owner_id == author_id,
+                        t.media.c.post_id.is_(None),
                     )
                 )
             )
@@ -287,20 +329,34 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
             )
         )
         await _write_mentions_and_tags(conn, post_id, mentioned, rendered.hashtags)
-        credited = [a for a in dict.fromkeys(draft.contributor_ids) if a not in {m.id for m in mentioned} | {author_id}]
+        credited = [
+            a
+            for a in dict.fromkeys(draft.contributor_ids)
+            if a not in {m.id for m in mentioned} | {author_id}
+        ]
         if credited:
             # Contributors are mentioned (tagged) so the result reaches them wherever they are.
-            await conn.execute(t.post_mentions.insert(), [{"post_id": post_id, "actor_id": a} for a in credited])
+            await conn.execute(
+                t.post_mentions.insert(), [{"post_id": post_id, "actor_id": a} for a in credited]
+            )
         for position, media_id in enumerate(draft.media_ids):
             await conn.execute(
-                t.media.update().where(t.media.c.id == media_id).values(post_id=post_id, position=position)
+                t.media.update()
+                .where(t.media.c.id == media_id)
+                .values(post_id=post_id, position=position)
             )
         if draft.role_ids:
-            await conn.execute(t.result_roles.insert(), [{"post_id": post_id, "role_id": r} for r in draft.role_ids])
-        contributors = set(draft.contributor_ids) | ({author_id} if draft.kind == "result" else set())
+            await conn.execute(
+                t.result_roles.insert(),
+                [{"post_id": post_id, "role_id": r} for r in draft.role_ids],
+            )
+        contributors = set(draft.contributor_ids) | (
+            {author_id} if draft.kind == "result" else set()
+        )
         if contributors:
             await conn.execute(
-                t.result_contributors.insert(), [{"post_id": post_id, "actor_id": a} for a in sorted(contributors)]
+                t.result_contributors.insert(),
+                [{"post_id": post_id, "actor_id": a} for a in sorted(contributors)],
             )
         if draft.poll is not None:
             await conn.execute(
@@ -314,7 +370,9 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
             )
         if parent is not None:
             await conn.execute(
-                t.posts.update().where(t.posts.c.id == parent.id).values(replies_count=t.posts.c.replies_count + 1)
+                t.posts.update()
+                .where(t.posts.c.id == parent.id)
+                .values(replies_count=t.posts.c.replies_count + 1)
             )
         await notifications.for_new_post(conn, post_id)
         event = await ctx.events.emit(conn, "post.created", post_id=post_id, author_id=author_id)
@@ -331,17 +389,23 @@ async def _write_mentions_and_tags(
             [{"post_id": post_id, "actor_id": a} for a in dict.fromkeys(m.id for m in mentioned)],
         )
     if hashtags:
-        await conn.execute(t.post_tags.insert(), [{"post_id": post_id, "tag": tag} for tag in hashtags])
+        await conn.execute(
+            t.post_tags.insert(), [{"post_id": post_id, "tag": tag} for tag in hashtags]
+        )
 
 
-async def _own_post(conn: AsyncConnection, actor_id: int, post_id: int, *, allow_admin: bool = False) -> sa.Row:
+async def _own_post(
+    conn: AsyncConnection, actor_id: int, post_id: int, *, allow_admin: bool = False
+) -> sa.Row:
     row = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
     if row is None or row.deleted_at is not None:
         raise NotFound("no such post")
     if row.author_id != actor_id:
         if allow_admin:
             is_admin = (
-                await conn.execute(sa.select(t.users.c.is_admin).where(t.users.c.actor_id == actor_id))
+                await conn.execute(
+                    sa.select(t.users.c.is_admin).where(t.users.c.actor_id == actor_id)
+                )
             ).scalar()
             if is_admin:
                 return row
@@ -374,15 +438,23 @@ async def edit_post(
             raise ValidationError("a post needs text or media", field="status")
         now = clock.now()
         has_history = (
-            await conn.execute(sa.select(sa.func.count()).select_from(t.post_edits).where(t.post_edits.c.post_id == post_id))
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t.post_edits)
+                .where(t.post_edits.c.post_id == post_id)
+            )
         ).scalar_one()
         if not has_history:
             await conn.execute(
                 t.post_edits.insert().values(
-                    post_id=post_id, content_html=row.content_html, source=row.source, spoiler_text=row.spoiler_text,
-                    sensitive=row.sensitive, created_at=row.created_at,
+                    post_id=post_id,
+                    content_html=row.content_html,
+                    source=row.source,
+                    spoiler_text=row.spoiler_text,
+                    sensitive=row.sensitive,
+                    created_at=row.created_at,
                 )
-            )  # fmt: skip
+            )
         rendered, mentioned = await _render_with_mentions(ctx, conn, source, row.source_format)
         spoiler = row.spoiler_text if spoiler_text is None else spoiler_text.strip()
         values: dict[str, object] = {
@@ -399,12 +471,21 @@ async def edit_post(
         await conn.execute(t.posts.update().where(t.posts.c.id == post_id).values(**values))
         await conn.execute(
             t.post_edits.insert().values(
-                post_id=post_id, content_html=rendered.html, source=source, spoiler_text=spoiler,
-                sensitive=bool(values["sensitive"]), created_at=now,
+                post_id=post_id,
+                content_html=rendered.html,
+                source=source,
+                spoiler_text=spoiler,
+                sensitive=bool(values["sensitive"]),
+                created_at=now,
             )
-        )  # fmt: skip
+        )
         # Existing mentions keep their access; new ones are added.
-        existing = {r[0] for r in await conn.execute(sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id))}
+        existing = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id)
+            )
+        }
         new_mentions = [m for m in mentioned if m.id not in existing]
         await conn.execute(t.post_tags.delete().where(t.post_tags.c.post_id == post_id))
         await _write_mentions_and_tags(conn, post_id, new_mentions, rendered.hashtags)
@@ -423,10 +504,16 @@ async def edit_post(
             if len(ok) != len(set(media_ids)):
                 raise ValidationError("unknown or already used media", field="media_ids")
             await conn.execute(
-                t.media.update().where(t.media.c.post_id == post_id, t.media.c.id.not_in(media_ids)).values(post_id=None)
+                t.media.update()
+                .where(t.media.c.post_id == post_id, t.media.c.id.not_in(media_ids))
+                .values(post_id=None)
             )
             for position, media_id in enumerate(media_ids):
-                await conn.execute(t.media.update().where(t.media.c.id == media_id).values(post_id=post_id, position=position))
+                await conn.execute(
+                    t.media.update()
+                    .where(t.media.c.id == media_id)
+                    .values(post_id=post_id, position=position)
+                )
         await notifications.for_edit(conn, post_id)
         event = await ctx.events.emit(conn, "post.updated", post_id=post_id, author_id=actor_id)
     await ctx.events.committed(event)
@@ -441,16 +528,26 @@ async def delete_post(ctx: Context, actor_id: int, post_id: int) -> dict:
         row = await _own_post(conn, actor_id, post_id, allow_admin=True)
         media_paths = [
             p
-            for r in await conn.execute(sa.select(t.media.c.path, t.media.c.thumb_path).where(t.media.c.post_id == post_id))
+            for r in await conn.execute(
+                sa.select(t.media.c.path, t.media.c.thumb_path).where(t.media.c.post_id == post_id)
+            )
             for p in r
             if p
         ]
-        former = {"source": row.source, "spoiler_text": row.spoiler_text, "audience": row.audience,
-                  "in_reply_to_id": row.in_reply_to_id, "sensitive": row.sensitive, "language": row.language}  # fmt: skip
+        former = {
+            "source": row.source,
+            "spoiler_text": row.spoiler_text,
+            "audience": row.audience,
+            "in_reply_to_id": row.in_reply_to_id,
+            "sensitive": row.sensitive,
+            "language": row.language,
+        }
         event = await _delete_post_rows(ctx, conn, row)
         boosts = list(
             await conn.execute(
-                sa.select(t.posts).where(t.posts.c.reblog_of_id == post_id, t.posts.c.deleted_at.is_(None))
+                sa.select(t.posts).where(
+                    t.posts.c.reblog_of_id == post_id, t.posts.c.deleted_at.is_(None)
+                )
             )
         )
         events = [event]
@@ -465,18 +562,39 @@ async def delete_post(ctx: Context, actor_id: int, post_id: int) -> dict:
 async def _delete_post_rows(ctx: Context, conn: AsyncConnection, row: sa.Row) -> Event:
     pid = row.id
     # Emit first so listeners can still read what they need (addressing, recipients).
-    event = await ctx.events.emit(conn, "post.deleted", post_id=pid, author_id=row.author_id, uri=row.uri)
-    for table in (t.post_mentions, t.post_tags, t.post_edits, t.result_roles, t.result_contributors, t.favourites,
-                  t.bookmarks, t.pins, t.notifications, t.media):  # fmt: skip
+    event = await ctx.events.emit(
+        conn, "post.deleted", post_id=pid, author_id=row.author_id, uri=row.uri
+    )
+    for table in (
+        t.post_mentions,
+        t.post_tags,
+        t.post_edits,
+        t.result_roles,
+        t.result_contributors,
+        t.favourites,
+        t.bookmarks,
+        t.pins,
+        t.notifications,
+        t.media,
+    ):
         await conn.execute(table.delete().where(table.c.post_id == pid))
-    poll_ids = [r[0] for r in await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == pid))]
+    poll_ids = [
+        r[0] for r in await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == pid))
+    ]
     if poll_ids:
         await conn.execute(t.poll_votes.delete().where(t.poll_votes.c.poll_id.in_(poll_ids)))
         await conn.execute(t.polls.delete().where(t.polls.c.id.in_(poll_ids)))
     await conn.execute(
         t.posts.update()
         .where(t.posts.c.id == pid)
-        .values(content_html="", source="", spoiler_text="", title=None, extra={}, deleted_at=clock.now())
+        .values(
+            content_html="",
+            source="",
+            spoiler_text="",
+            title=None,
+            extra={},
+            deleted_at=clock.now(),
+        )
     )
     if row.in_reply_to_id:
         await conn.execute(
@@ -513,28 +631,46 @@ async def reblog(ctx: Context, actor_id: int, post_id: int) -> int:
         existing = (
             await conn.execute(
                 sa.select(t.posts.c.id).where(
-                    t.posts.c.reblog_of_id == original.id, t.posts.c.author_id == actor_id, t.posts.c.deleted_at.is_(None)
+                    t.posts.c.reblog_of_id == original.id,
+                    t.posts.c.author_id == actor_id,
+                    t.posts.c.deleted_at.is_(None),
                 )
             )
         ).scalar()
         if existing:
             return int(existing)
-        author = (await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.id == actor_id))).scalar_one()
+        author = (
+            await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.id == actor_id))
+        ).scalar_one()
         now = clock.now()
         res = await conn.execute(
             t.posts.insert().values(
-                uri=f"urn:koers:pending-boost:{actor_id}:{original.id}:{now.timestamp()}", author_id=actor_id,
-                local=True, kind="note", audience=original.audience, reblog_of_id=original.id, extra={}, created_at=now,
+                uri=f"urn:koers:pending-boost:{actor_id}:{original.id}:{now.timestamp()}",
+                author_id=actor_id,
+                local=True,
+                kind="note",
+                audience=original.audience,
+                reblog_of_id=original.id,
+                extra={},
+                created_at=now,
             )
-        )  # fmt: skip
+        )
         boost_id = int(res.inserted_primary_key[0])
         uri = urls.post(ctx.base, author, boost_id) + "/activity"
-        await conn.execute(t.posts.update().where(t.posts.c.id == boost_id).values(uri=uri, url=uri))
         await conn.execute(
-            t.posts.update().where(t.posts.c.id == original.id).values(reblogs_count=t.posts.c.reblogs_count + 1)
+            t.posts.update().where(t.posts.c.id == boost_id).values(uri=uri, url=uri)
         )
-        await notifications.notify(conn, original.author_id, "reblog", from_actor_id=actor_id, post_id=original.id)
-        event = await ctx.events.emit(conn, "reblog.created", post_id=boost_id, original_id=original.id, author_id=actor_id)
+        await conn.execute(
+            t.posts.update()
+            .where(t.posts.c.id == original.id)
+            .values(reblogs_count=t.posts.c.reblogs_count + 1)
+        )
+        await notifications.notify(
+            conn, original.author_id, "reblog", from_actor_id=actor_id, post_id=original.id
+        )
+        event = await ctx.events.emit(
+            conn, "reblog.created", post_id=boost_id, original_id=original.id, author_id=actor_id
+        )
     await ctx.events.committed(event)
     return boost_id
 
@@ -546,7 +682,9 @@ async def unreblog(ctx: Context, actor_id: int, post_id: int) -> int:
         boost = (
             await conn.execute(
                 sa.select(t.posts).where(
-                    t.posts.c.reblog_of_id == original.id, t.posts.c.author_id == actor_id, t.posts.c.deleted_at.is_(None)
+                    t.posts.c.reblog_of_id == original.id,
+                    t.posts.c.author_id == actor_id,
+                    t.posts.c.deleted_at.is_(None),
                 )
             )
         ).first()
@@ -562,17 +700,29 @@ async def favourite(ctx: Context, actor_id: int, post_id: int) -> int:
         original = await _visible_original(conn, actor_id, post_id)
         exists = (
             await conn.execute(
-                sa.select(t.favourites.c.id).where(t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id)
+                sa.select(t.favourites.c.id).where(
+                    t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id
+                )
             )
         ).first()
         if exists:
             return original.id
-        await conn.execute(t.favourites.insert().values(actor_id=actor_id, post_id=original.id, created_at=clock.now()))
         await conn.execute(
-            t.posts.update().where(t.posts.c.id == original.id).values(favourites_count=t.posts.c.favourites_count + 1)
+            t.favourites.insert().values(
+                actor_id=actor_id, post_id=original.id, created_at=clock.now()
+            )
         )
-        await notifications.notify(conn, original.author_id, "favourite", from_actor_id=actor_id, post_id=original.id)
-        event = await ctx.events.emit(conn, "favourite.created", post_id=original.id, actor_id=actor_id)
+        await conn.execute(
+            t.posts.update()
+            .where(t.posts.c.id == original.id)
+            .values(favourites_count=t.posts.c.favourites_count + 1)
+        )
+        await notifications.notify(
+            conn, original.author_id, "favourite", from_actor_id=actor_id, post_id=original.id
+        )
+        event = await ctx.events.emit(
+            conn, "favourite.created", post_id=original.id, actor_id=actor_id
+        )
     await ctx.events.committed(event)
     return original.id
 
@@ -580,9 +730,13 @@ async def favourite(ctx: Context, actor_id: int, post_id: int) -> int:
 async def unfavourite(ctx: Context, actor_id: int, post_id: int) -> int:
     async with ctx.db.write() as conn:
         original = await _visible_original(conn, actor_id, post_id)
-        event = await ctx.events.emit(conn, "favourite.undone", post_id=original.id, actor_id=actor_id)
+        event = await ctx.events.emit(
+            conn, "favourite.undone", post_id=original.id, actor_id=actor_id
+        )
         res = await conn.execute(
-            t.favourites.delete().where(t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id)
+            t.favourites.delete().where(
+                t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id
+            )
         )
         if res.rowcount:
             await conn.execute(
@@ -607,7 +761,11 @@ async def set_flag(ctx: Context, actor_id: int, post_id: int, table: sa.Table, o
         cond = sa.and_(table.c.actor_id == actor_id, table.c.post_id == original.id)
         if on:
             if not (await conn.execute(sa.select(table.c.id).where(cond))).first():
-                await conn.execute(table.insert().values(actor_id=actor_id, post_id=original.id, created_at=clock.now()))
+                await conn.execute(
+                    table.insert().values(
+                        actor_id=actor_id, post_id=original.id, created_at=clock.now()
+                    )
+                )
         else:
             await conn.execute(table.delete().where(cond))
     return original.id
@@ -627,21 +785,36 @@ async def vote(ctx: Context, actor_id: int, poll_id: int, choices: list[int]) ->
             raise ValidationError("this poll has ended", field="choices")
         if not choices:
             raise ValidationError("choose at least one option", field="choices")
-        if len(set(choices)) != len(choices) or any(c < 0 or c >= len(poll.options) for c in choices):
+        if len(set(choices)) != len(choices) or any(
+            c < 0 or c >= len(poll.options) for c in choices
+        ):
             raise ValidationError("unknown poll option", field="choices")
         if not poll.multiple and len(choices) > 1:
             raise ValidationError("this poll allows one choice", field="choices")
         already = (
             await conn.execute(
-                sa.select(t.poll_votes.c.id).where(t.poll_votes.c.poll_id == poll_id, t.poll_votes.c.actor_id == actor_id)
+                sa.select(t.poll_votes.c.id).where(
+                    t.poll_votes.c.poll_id == poll_id, t.poll_votes.c.actor_id == actor_id
+                )
             )
         ).first()
         if already:
             raise Conflict("you have voted in this poll already", field="choices")
         now = clock.now()
         await conn.execute(
-            t.poll_votes.insert(), [{"poll_id": poll_id, "actor_id": actor_id, "choice": c, "created_at": now} for c in choices]
+            t.poll_votes.insert(),
+            [
+                {"poll_id": poll_id, "actor_id": actor_id, "choice": c, "created_at": now}
+                for c in choices
+            ],
         )
-        event = await ctx.events.emit(conn, "poll.voted", poll_id=poll_id, post_id=poll.post_id, actor_id=actor_id, choices=choices)
+        event = await ctx.events.emit(
+            conn,
+            "poll.voted",
+            poll_id=poll_id,
+            post_id=poll.post_id,
+            actor_id=actor_id,
+            choices=choices,
+        )
     await ctx.events.committed(event)
     return int(poll.post_id)

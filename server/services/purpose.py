@@ -62,28 +62,40 @@ async def insert_version(
     """Store one purpose version (inside the caller's write transaction); returns its row id."""
     res = await conn.execute(
         t.purpose_versions.insert().values(
-            community_id=community_id, version=version, text_source=source, text_html=text.render(source).html,
-            reason=reason.strip(), author_id=author_id, uri=urls.purpose_version(base, handle, version),
+            community_id=community_id,
+            version=version,
+            text_source=source,
+            text_html=text.render(source).html,
+            reason=reason.strip(),
+            author_id=author_id,
+            uri=urls.purpose_version(base, handle, version),
             created_at=clock.now(),
         )
-    )  # fmt: skip
+    )
     return int(res.inserted_primary_key[0])
 
 
 def _select() -> sa.Select:
     pv = t.purpose_versions
     return sa.select(
-        pv, t.actors.c.username.label("author_username"), t.actors.c.display_name.label("author_name")
+        pv,
+        t.actors.c.username.label("author_username"),
+        t.actors.c.display_name.label("author_name"),
     ).select_from(pv.outerjoin(t.actors, t.actors.c.id == pv.c.author_id))
 
 
 def _version(row: sa.Row) -> PurposeVersion:
     return PurposeVersion(
-        id=row.id, version=row.version, text_source=row.text_source, text_html=row.text_html,
-        reason=row.reason or "", author_username=row.author_username,
-        author_name=row.author_name or row.author_username, uri=row.uri,
+        id=row.id,
+        version=row.version,
+        text_source=row.text_source,
+        text_html=row.text_html,
+        reason=row.reason or "",
+        author_username=row.author_username,
+        author_name=row.author_name or row.author_username,
+        uri=row.uri,
         created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
 
 
 async def current(conn: AsyncConnection, community_id: int) -> PurposeVersion | None:
@@ -109,17 +121,24 @@ async def history(conn: AsyncConnection, community_id: int) -> list[PurposeVersi
     return [_version(r) for r in rows]
 
 
-async def change_purpose(ctx: Context, actor_id: int, community_id: int, new_text: str, reason: str) -> int:
+async def change_purpose(
+    ctx: Context, actor_id: int, community_id: int, new_text: str, reason: str
+) -> int:
     """A manager sets a new purpose; returns the new version number. Earlier versions are kept."""
     check_text(new_text)
     check_reason(reason)
     async with ctx.db.write() as conn:
         is_manager = await conn.execute(
             sa.select(1).where(
-                t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
+                t.community_managers.c.community_id == community_id,
+                t.community_managers.c.actor_id == actor_id,
             )
         )
-        if (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.id == community_id))).first() is None:
+        if (
+            await conn.execute(
+                sa.select(t.communities.c.id).where(t.communities.c.id == community_id)
+            )
+        ).first() is None:
             raise NotFound("no such community")
         if is_manager.first() is None:
             raise Forbidden("only community managers can change the purpose")
@@ -137,19 +156,41 @@ def check_reason(reason: str) -> str:
     return reason
 
 
-async def notify_members(conn: AsyncConnection, group_actor_id: int, type_: str, *, from_actor_id: int | None,
-                         community_id: int, post_id: int | None = None, extra: dict | None = None) -> None:  # fmt: skip
+async def notify_members(
+    conn: AsyncConnection,
+    group_actor_id: int,
+    type_: str,
+    *,
+    from_actor_id: int | None,
+    community_id: int,
+    post_id: int | None = None,
+    extra: dict | None = None,
+) -> None:
     """Tell every accepted member of a community (local ones get the notification)."""
     members = await conn.execute(
-        sa.select(t.follows.c.follower_id).where(t.follows.c.target_id == group_actor_id, t.follows.c.state == "accepted")
+        sa.select(t.follows.c.follower_id).where(
+            t.follows.c.target_id == group_actor_id, t.follows.c.state == "accepted"
+        )
     )
     for (member_id,) in list(members):
-        await notifications.notify(conn, member_id, type_, from_actor_id=from_actor_id, post_id=post_id,
-                                   community_id=community_id, extra=extra)  # fmt: skip
+        await notifications.notify(
+            conn,
+            member_id,
+            type_,
+            from_actor_id=from_actor_id,
+            post_id=post_id,
+            community_id=community_id,
+            extra=extra,
+        )
 
 
 async def new_version(
-    ctx: Context, conn: AsyncConnection, community_id: int, new_text: str, reason: str, actor_id: int | None
+    ctx: Context,
+    conn: AsyncConnection,
+    community_id: int,
+    new_text: str,
+    reason: str,
+    actor_id: int | None,
 ) -> tuple[int, int, Event]:
     """Store the next version inside the caller's transaction; every member is asked to endorse it again.
 
@@ -166,26 +207,52 @@ async def new_version(
         raise NotFound("no such community")
     latest = (
         await conn.execute(
-            sa.select(sa.func.max(t.purpose_versions.c.version)).where(t.purpose_versions.c.community_id == community_id)
+            sa.select(sa.func.max(t.purpose_versions.c.version)).where(
+                t.purpose_versions.c.community_id == community_id
+            )
         )
     ).scalar() or 0
     version = latest + 1
     version_id = await insert_version(
-        conn, base=ctx.base, community_id=community_id, handle=community.username, version=version,
-        source=new_text, reason=reason, author_id=actor_id,
-    )  # fmt: skip
+        conn,
+        base=ctx.base,
+        community_id=community_id,
+        handle=community.username,
+        version=version,
+        source=new_text,
+        reason=reason,
+        author_id=actor_id,
+    )
     # From the community itself, so everyone is asked — also whoever wrote or decided the new text.
-    await notify_members(conn, community.actor_id, "koers.endorse_requested", from_actor_id=community.actor_id,
-                         community_id=community_id, extra={"version": version})  # fmt: skip
+    await notify_members(
+        conn,
+        community.actor_id,
+        "koers.endorse_requested",
+        from_actor_id=community.actor_id,
+        community_id=community_id,
+        extra={"version": version},
+    )
     event = await ctx.events.emit(
-        conn, "purpose.changed", community_id=community_id, purpose_version_id=version_id, version=version,
+        conn,
+        "purpose.changed",
+        community_id=community_id,
+        purpose_version_id=version_id,
+        version=version,
         actor_id=actor_id,
-    )  # fmt: skip
+    )
     return version, version_id, event
 
 
-async def record_remote_version(conn: AsyncConnection, community_id: int, version: int, text_html: str, *,
-                                reason: str, uri: str | None, created_at: datetime | None) -> bool:  # fmt: skip
+async def record_remote_version(
+    conn: AsyncConnection,
+    community_id: int,
+    version: int,
+    text_html: str,
+    *,
+    reason: str,
+    uri: str | None,
+    created_at: datetime | None,
+) -> bool:
     """Keep a version of a community on another instance (sanitised HTML from its document); False when
     we already hold it. Asking members to endorse is the caller's choice (``notify_members``)."""
     pv = t.purpose_versions
@@ -195,9 +262,14 @@ async def record_remote_version(conn: AsyncConnection, community_id: int, versio
         return False
     await conn.execute(
         pv.insert().values(
-            community_id=community_id, version=version, text_source=text.html_to_text(text_html), text_html=text_html,
-            reason=reason[:MAX_REASON], author_id=None, uri=uri, created_at=created_at or clock.now(),
+            community_id=community_id,
+            version=version,
+            text_source=text.html_to_text(text_html),
+            text_html=text_html,
+            reason=reason[:MAX_REASON],
+            author_id=None,
+            uri=uri,
+            created_at=created_at or clock.now(),
         )
-    )  # fmt: skip
+    )
     return True
-

@@ -34,12 +34,17 @@ class Endorsements:
 
 async def _insert(conn: AsyncConnection, version_id: int, actor_id: int, uri: str | None) -> bool:
     exists = await conn.execute(
-        sa.select(1).where(t.purpose_endorsements.c.version_id == version_id, t.purpose_endorsements.c.actor_id == actor_id)
+        sa.select(1).where(
+            t.purpose_endorsements.c.version_id == version_id,
+            t.purpose_endorsements.c.actor_id == actor_id,
+        )
     )
     if exists.first():
         return False
     await conn.execute(
-        t.purpose_endorsements.insert().values(version_id=version_id, actor_id=actor_id, uri=uri, created_at=clock.now())
+        t.purpose_endorsements.insert().values(
+            version_id=version_id, actor_id=actor_id, uri=uri, created_at=clock.now()
+        )
     )
     return True
 
@@ -55,8 +60,13 @@ async def endorse(ctx: Context, actor_id: int, community_id: int) -> int:
             raise NotFound("this community's purpose is not known here yet")
         if not await _insert(conn, version.id, actor_id, None):
             return version.version
-        event = await ctx.events.emit(conn, "purpose.endorsed", community_id=community_id, purpose_version_id=version.id,
-                                      actor_id=actor_id)  # fmt: skip
+        event = await ctx.events.emit(
+            conn,
+            "purpose.endorsed",
+            community_id=community_id,
+            purpose_version_id=version.id,
+            actor_id=actor_id,
+        )
     await ctx.events.committed(event)
     return version.version
 
@@ -71,49 +81,71 @@ async def withdraw(ctx: Context, actor_id: int, community_id: int) -> int | None
         version = await purpose.current(conn, community_id)
         if version is None:
             raise NotFound("this community's purpose is not known here yet")
-        where = (t.purpose_endorsements.c.version_id == version.id, t.purpose_endorsements.c.actor_id == actor_id)
-        if (await conn.execute(sa.select(t.purpose_endorsements.c.id).where(*where))).first() is None:
+        where = (
+            t.purpose_endorsements.c.version_id == version.id,
+            t.purpose_endorsements.c.actor_id == actor_id,
+        )
+        if (
+            await conn.execute(sa.select(t.purpose_endorsements.c.id).where(*where))
+        ).first() is None:
             return None
         await conn.execute(t.purpose_endorsements.delete().where(*where))
-        event = await ctx.events.emit(conn, "purpose.endorsement_withdrawn", community_id=community_id,
-                                      purpose_version_id=version.id, actor_id=actor_id)  # fmt: skip
+        event = await ctx.events.emit(
+            conn,
+            "purpose.endorsement_withdrawn",
+            community_id=community_id,
+            purpose_version_id=version.id,
+            actor_id=actor_id,
+        )
     await ctx.events.committed(event)
     return version.version
 
 
-async def withdraw_from_undo(conn: AsyncConnection, actor_id: int, version_uri: str | None, like_uri: str | None) -> bool:
+async def withdraw_from_undo(
+    conn: AsyncConnection, actor_id: int, version_uri: str | None, like_uri: str | None
+) -> bool:
     """A remote ``Undo`` of a ``Like`` of one of our purpose versions (or of the endorsement's own id): the
     endorsement goes. Returns False when it is not about one of our purpose endorsements."""
     pe, pv = t.purpose_endorsements, t.purpose_versions
     local_version = (
-        sa.select(pv.c.id).join(t.communities, t.communities.c.id == pv.c.community_id)
+        sa.select(pv.c.id)
+        .join(t.communities, t.communities.c.id == pv.c.community_id)
         .where(t.communities.c.local.is_(True), pv.c.uri == (version_uri or ""))
-    )  # fmt: skip
+    )
     found = (
         await conn.execute(
-            sa.select(pe.c.id).where(pe.c.actor_id == actor_id,
-                                     sa.or_(pe.c.version_id.in_(local_version), pe.c.uri == (like_uri or "")))
+            sa.select(pe.c.id).where(
+                pe.c.actor_id == actor_id,
+                sa.or_(pe.c.version_id.in_(local_version), pe.c.uri == (like_uri or "")),
+            )
         )
-    ).first()  # fmt: skip
+    ).first()
     if found is None:
         return (await conn.execute(local_version)).first() is not None
     await conn.execute(pe.delete().where(pe.c.id == found.id))
     return True
 
 
-async def endorse_from_like(conn: AsyncConnection, actor_id: int, version_uri: str, like_uri: str | None) -> bool:
+async def endorse_from_like(
+    conn: AsyncConnection, actor_id: int, version_uri: str, like_uri: str | None
+) -> bool:
     """A remote ``Like`` of a local purpose version: an endorsement when it is the version in force and the
     actor is a member. Returns False when the object is not one of our purpose versions."""
     row = (
         await conn.execute(
-            sa.select(t.purpose_versions).join(t.communities, t.communities.c.id == t.purpose_versions.c.community_id)
+            sa.select(t.purpose_versions)
+            .join(t.communities, t.communities.c.id == t.purpose_versions.c.community_id)
             .where(t.purpose_versions.c.uri == version_uri, t.communities.c.local.is_(True))
         )
-    ).first()  # fmt: skip
+    ).first()
     if row is None:
         return False
     now = await purpose.current(conn, row.community_id)
-    if now is not None and now.id == row.id and await posts.is_member(conn, row.community_id, actor_id):
+    if (
+        now is not None
+        and now.id == row.id
+        and await posts.is_member(conn, row.community_id, actor_id)
+    ):
         await _insert(conn, row.id, actor_id, like_uri)
     return True
 
@@ -124,12 +156,17 @@ async def has_endorsed(conn: AsyncConnection, community_id: int, actor_id: int |
     if version is None or actor_id is None:
         return False
     found = await conn.execute(
-        sa.select(1).where(t.purpose_endorsements.c.version_id == version.id, t.purpose_endorsements.c.actor_id == actor_id)
+        sa.select(1).where(
+            t.purpose_endorsements.c.version_id == version.id,
+            t.purpose_endorsements.c.actor_id == actor_id,
+        )
     )
     return found.first() is not None
 
 
-async def endorsements(conn: AsyncConnection, ctx: Context, viewer: Viewer, community_id: int) -> Endorsements | None:
+async def endorsements(
+    conn: AsyncConnection, ctx: Context, viewer: Viewer, community_id: int
+) -> Endorsements | None:
     """Endorsed and not-yet-endorsed members of the version in force; Forbidden when the member list is hidden."""
     if not await can_see_members(conn, viewer, community_id):
         raise Forbidden("the member list of this community is not visible to you")
@@ -137,12 +174,25 @@ async def endorsements(conn: AsyncConnection, ctx: Context, viewer: Viewer, comm
     version = await purpose.current(conn, community_id)
     if version is None:
         return None
-    endorsed_ids = sa.select(t.purpose_endorsements.c.actor_id).where(t.purpose_endorsements.c.version_id == version.id)
+    endorsed_ids = sa.select(t.purpose_endorsements.c.actor_id).where(
+        t.purpose_endorsements.c.version_id == version.id
+    )
     members = (
-        sa.select(t.actors).join(t.follows, t.follows.c.follower_id == t.actors.c.id)
-        .where(t.follows.c.target_id == community.actor_id, t.follows.c.state == "accepted", t.actors.c.suspended.is_(False))
+        sa.select(t.actors)
+        .join(t.follows, t.follows.c.follower_id == t.actors.c.id)
+        .where(
+            t.follows.c.target_id == community.actor_id,
+            t.follows.c.state == "accepted",
+            t.actors.c.suspended.is_(False),
+        )
         .order_by(t.actors.c.username)
-    )  # fmt: skip
-    endorsed = [actor_view(r, ctx.base, ctx.settings.domain) for r in await conn.execute(members.where(t.actors.c.id.in_(endorsed_ids)))]
-    pending = [actor_view(r, ctx.base, ctx.settings.domain) for r in await conn.execute(members.where(t.actors.c.id.not_in(endorsed_ids)))]
+    )
+    endorsed = [
+        actor_view(r, ctx.base, ctx.settings.domain)
+        for r in await conn.execute(members.where(t.actors.c.id.in_(endorsed_ids)))
+    ]
+    pending = [
+        actor_view(r, ctx.base, ctx.settings.domain)
+        for r in await conn.execute(members.where(t.actors.c.id.not_in(endorsed_ids)))
+    ]
     return Endorsements(version=version.version, endorsed=endorsed, pending=pending)

@@ -21,9 +21,13 @@ from server.storage import schema as t
 
 PHASES = ("inventory", "discussion", "drafting", "decision", "in_force", "review")
 LABELS = {
-    "inventory": "Inventory", "discussion": "Discussion", "drafting": "Drafting", "decision": "Decision",
-    "in_force": "In force", "review": "Review",
-}  # fmt: skip
+    "inventory": "Inventory",
+    "discussion": "Discussion",
+    "drafting": "Drafting",
+    "decision": "Decision",
+    "in_force": "In force",
+    "review": "Review",
+}
 HELP = {
     "inventory": "collecting existing ideas, examples and the people who already lead informally",
     "discussion": "discussing themes in threads",
@@ -31,7 +35,7 @@ HELP = {
     "decision": "a vote or consent round decides",
     "in_force": "the purpose is in force; members endorse it",
     "review": "looking back at the purpose in force",
-}  # fmt: skip
+}
 # Where a manager may take the process from each phase (forward, or back to drafting).
 NEXT = {
     "inventory": ("discussion", "drafting"),
@@ -65,24 +69,31 @@ class Phase:
 
 def _phase(row: sa.Row) -> Phase:
     return Phase(
-        phase=row.phase, started_at=clock.aware(row.started_at), note=row.note or "",
-        planned_end=clock.aware(row.planned_end) if row.planned_end else None, set_by_username=row.username,
-    )  # fmt: skip
+        phase=row.phase,
+        started_at=clock.aware(row.started_at),
+        note=row.note or "",
+        planned_end=clock.aware(row.planned_end) if row.planned_end else None,
+        set_by_username=row.username,
+    )
 
 
 def _select() -> sa.Select:
     pp = t.purpose_phases
-    return sa.select(pp, t.actors.c.username).select_from(pp.outerjoin(t.actors, t.actors.c.id == pp.c.set_by))
+    return sa.select(pp, t.actors.c.username).select_from(
+        pp.outerjoin(t.actors, t.actors.c.id == pp.c.set_by)
+    )
 
 
 async def current(conn: AsyncConnection, community_id: int) -> Phase:
     """The phase the process is in (``in_force`` when it never started)."""
     row = (
         await conn.execute(
-            _select().where(t.purpose_phases.c.community_id == community_id)
-            .order_by(t.purpose_phases.c.started_at.desc(), t.purpose_phases.c.id.desc()).limit(1)
+            _select()
+            .where(t.purpose_phases.c.community_id == community_id)
+            .order_by(t.purpose_phases.c.started_at.desc(), t.purpose_phases.c.id.desc())
+            .limit(1)
         )
-    ).first()  # fmt: skip
+    ).first()
     if row is None:
         return Phase("in_force", None, None, "", None)
     return _phase(row)
@@ -91,54 +102,102 @@ async def current(conn: AsyncConnection, community_id: int) -> Phase:
 async def history(conn: AsyncConnection, community_id: int) -> list[Phase]:
     """Every phase started, newest first."""
     rows = await conn.execute(
-        _select().where(t.purpose_phases.c.community_id == community_id)
+        _select()
+        .where(t.purpose_phases.c.community_id == community_id)
         .order_by(t.purpose_phases.c.started_at.desc(), t.purpose_phases.c.id.desc())
-    )  # fmt: skip
+    )
     return [_phase(r) for r in rows]
 
 
 async def is_local(conn: AsyncConnection, community_id: int) -> bool:
     """Is the community ours (NotFound when unknown)?"""
     await get(conn, community_id)
-    return bool((await conn.execute(sa.select(t.communities.c.local).where(t.communities.c.id == community_id))).scalar())
+    return bool(
+        (
+            await conn.execute(
+                sa.select(t.communities.c.local).where(t.communities.c.id == community_id)
+            )
+        ).scalar()
+    )
 
 
 async def require_local(conn: AsyncConnection, community_id: int) -> None:
     """The purpose process of a community runs on its own instance; elsewhere members take part by federation."""
     if not await is_local(conn, community_id):
-        raise ValidationError("the purpose process of this community runs on its own instance", field="community_id")
+        raise ValidationError(
+            "the purpose process of this community runs on its own instance", field="community_id"
+        )
 
 
-async def insert_phase(conn: AsyncConnection, community_id: int, phase: str, actor_id: int | None, *,
-                       planned_end: datetime | None = None, note: str = "") -> None:  # fmt: skip
+async def insert_phase(
+    conn: AsyncConnection,
+    community_id: int,
+    phase: str,
+    actor_id: int | None,
+    *,
+    planned_end: datetime | None = None,
+    note: str = "",
+) -> None:
     """Record the start of a phase inside the caller's transaction (no checks)."""
     await conn.execute(
         t.purpose_phases.insert().values(
-            community_id=community_id, phase=phase, started_at=clock.now(), planned_end=planned_end, note=note.strip(),
+            community_id=community_id,
+            phase=phase,
+            started_at=clock.now(),
+            planned_end=planned_end,
+            note=note.strip(),
             set_by=actor_id,
         )
-    )  # fmt: skip
+    )
 
 
-async def record_remote_phase(conn: AsyncConnection, community_id: int, phase: str, started_at: datetime, *,
-                              planned_end: datetime | None = None, note: str = "") -> bool:  # fmt: skip
+async def record_remote_phase(
+    conn: AsyncConnection,
+    community_id: int,
+    phase: str,
+    started_at: datetime,
+    *,
+    planned_end: datetime | None = None,
+    note: str = "",
+) -> bool:
     """The phase a community on another instance says it is in (from its Group document): a row when it is
     new to us (another phase, or the same one started again). Returns True when one was written."""
     if phase not in PHASES:
         return False
     now = await current(conn, community_id)
-    known = now.started_at is not None and (now.phase, now.planned_end, now.note) == (phase, planned_end, note.strip())
-    if known and now.started_at is not None and abs((now.started_at - started_at).total_seconds()) < 1:
+    known = now.started_at is not None and (now.phase, now.planned_end, now.note) == (
+        phase,
+        planned_end,
+        note.strip(),
+    )
+    if (
+        known
+        and now.started_at is not None
+        and abs((now.started_at - started_at).total_seconds()) < 1
+    ):
         return False
     await conn.execute(
-        t.purpose_phases.insert().values(community_id=community_id, phase=phase, started_at=started_at,
-                                         planned_end=planned_end, note=note.strip()[:MAX_NOTE], set_by=None)
-    )  # fmt: skip
+        t.purpose_phases.insert().values(
+            community_id=community_id,
+            phase=phase,
+            started_at=started_at,
+            planned_end=planned_end,
+            note=note.strip()[:MAX_NOTE],
+            set_by=None,
+        )
+    )
     return True
 
 
-async def set_phase(ctx: Context, actor_id: int, community_id: int, phase: str, *,
-                    planned_end: datetime | None = None, note: str = "") -> Phase:  # fmt: skip
+async def set_phase(
+    ctx: Context,
+    actor_id: int,
+    community_id: int,
+    phase: str,
+    *,
+    planned_end: datetime | None = None,
+    note: str = "",
+) -> Phase:
     """A manager moves the process to ``phase`` (one of the allowed next phases)."""
     if phase not in PHASES:
         raise ValidationError(f"phase: one of {', '.join(PHASES)}", field="phase")
@@ -152,10 +211,13 @@ async def set_phase(ctx: Context, actor_id: int, community_id: int, phase: str, 
         now = await current(conn, community_id)
         if phase not in NEXT[now.phase]:
             allowed = " or ".join(LABELS[p] for p in NEXT[now.phase])
-            raise ValidationError(f"phase: from {now.label} the process moves to {allowed}", field="phase")
+            raise ValidationError(
+                f"phase: from {now.label} the process moves to {allowed}", field="phase"
+            )
         await insert_phase(conn, community_id, phase, actor_id, planned_end=planned_end, note=note)
-        event = await ctx.events.emit(conn, "purpose.phase_changed", community_id=community_id, phase=phase,
-                                      actor_id=actor_id)  # fmt: skip
+        event = await ctx.events.emit(
+            conn, "purpose.phase_changed", community_id=community_id, phase=phase, actor_id=actor_id
+        )
         found = await current(conn, community_id)
     await ctx.events.committed(event)
     return found

@@ -86,7 +86,9 @@ def _post_source(name: str, new_text: str, reason: str) -> str:
     return body if len(body) <= posts.MAX_CHARS else body[: posts.MAX_CHARS - 1] + "…"
 
 
-async def create_proposal(ctx: Context, actor_id: int, community_id: int, new_text: str, reason: str) -> int:
+async def create_proposal(
+    ctx: Context, actor_id: int, community_id: int, new_text: str, reason: str
+) -> int:
     """A member proposes a new purpose text; returns the proposal's post id.
 
     In a local community the drafting (or review) phase must be on; for a community on another
@@ -104,11 +106,21 @@ async def create_proposal(ctx: Context, actor_id: int, community_id: int, new_te
                 )
         base = await purpose.current(conn, community_id)
     draft = posts.Draft(
-        source=_post_source(community.name, new_text, reason), audience=Audience.COMMUNITY, community_id=community_id,
-        extra={"proposal": {"text": new_text, "reason": reason.strip(), "baseVersion": base.version if base else 0}},
-    )  # fmt: skip
+        source=_post_source(community.name, new_text, reason),
+        audience=Audience.COMMUNITY,
+        community_id=community_id,
+        extra={
+            "proposal": {
+                "text": new_text,
+                "reason": reason.strip(),
+                "baseVersion": base.version if base else 0,
+            }
+        },
+    )
     post_id = await posts.create_post(ctx, actor_id, draft)
-    if not ctx.events.listens("post.created", index_post):  # a bare Context (``koers demo``, scripts)
+    if not ctx.events.listens(
+        "post.created", index_post
+    ):  # a bare Context (``koers demo``, scripts)
         async with ctx.db.write() as conn:
             await index_post(conn, Event("post.created", {"post_id": post_id}))
     return post_id
@@ -119,7 +131,9 @@ async def create_proposal(ctx: Context, actor_id: int, community_id: int, new_te
 
 async def index_post(conn: AsyncConnection, event: Event) -> None:
     """Index a new post (local or remote) that carries a proposal, a consent or a purpose version."""
-    post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == event.data["post_id"]))).first()
+    post = (
+        await conn.execute(sa.select(t.posts).where(t.posts.c.id == event.data["post_id"]))
+    ).first()
     if post is None or not post.extra:
         return
     if post.extra.get("proposal") and post.community_id is not None:
@@ -142,7 +156,9 @@ async def _index_proposal(conn: AsyncConnection, post: sa.Row) -> None:
     if (await current_phase(conn, post.community_id)).phase not in OPEN_PHASES:
         log.info("proposal %s arrived outside drafting; kept as a post", post.uri)
         return
-    exists = await conn.execute(sa.select(t.purpose_proposals.c.id).where(t.purpose_proposals.c.post_id == post.id))
+    exists = await conn.execute(
+        sa.select(t.purpose_proposals.c.id).where(t.purpose_proposals.c.post_id == post.id)
+    )
     if exists.first():
         return
     body = post.extra["proposal"]
@@ -153,30 +169,56 @@ async def _index_proposal(conn: AsyncConnection, post: sa.Row) -> None:
         return
     base = await purpose.current(conn, post.community_id)
     if not local:
-        await insert_index_row(conn, post, post.community_id, new_text, reason, base.version if base else 0)
+        await insert_index_row(
+            conn, post, post.community_id, new_text, reason, base.version if base else 0
+        )
         return
     res = await conn.execute(
         t.purpose_proposals.insert().values(
-            community_id=post.community_id, post_id=post.id, author_id=post.author_id, text_source=new_text,
-            reason=reason, base_version=base.version if base else 0, state="open", created_at=clock.now(),
+            community_id=post.community_id,
+            post_id=post.id,
+            author_id=post.author_id,
+            text_source=new_text,
+            reason=reason,
+            base_version=base.version if base else 0,
+            state="open",
+            created_at=clock.now(),
         )
-    )  # fmt: skip
+    )
     for manager in await community_managers(conn, post.community_id):
         await notifications.notify(
-            conn, manager, "koers.proposal", from_actor_id=post.author_id, post_id=post.id,
-            community_id=post.community_id, extra={"proposal_id": int(res.inserted_primary_key[0])},
-        )  # fmt: skip
+            conn,
+            manager,
+            "koers.proposal",
+            from_actor_id=post.author_id,
+            post_id=post.id,
+            community_id=post.community_id,
+            extra={"proposal_id": int(res.inserted_primary_key[0])},
+        )
 
 
-async def insert_index_row(conn: AsyncConnection, post: sa.Row, community_id: int, new_text: str, reason: str,
-                           base_version: int, state: str = "open") -> int:  # fmt: skip
+async def insert_index_row(
+    conn: AsyncConnection,
+    post: sa.Row,
+    community_id: int,
+    new_text: str,
+    reason: str,
+    base_version: int,
+    state: str = "open",
+) -> int:
     """Index a proposal of a community on another instance (no notification: its managers are there)."""
     res = await conn.execute(
         t.purpose_proposals.insert().values(
-            community_id=community_id, post_id=post.id, author_id=post.author_id, text_source=new_text, reason=reason,
-            base_version=base_version, state=state, created_at=clock.aware(post.created_at) or clock.now(),
+            community_id=community_id,
+            post_id=post.id,
+            author_id=post.author_id,
+            text_source=new_text,
+            reason=reason,
+            base_version=base_version,
+            state=state,
+            created_at=clock.aware(post.created_at) or clock.now(),
         )
-    )  # fmt: skip
+    )
     return int(res.inserted_primary_key[0])
 
 
@@ -184,17 +226,32 @@ async def _remote_version(conn: AsyncConnection, post: sa.Row) -> None:
     """A remote community's new purpose version (its Update): keep it, and ask our members there to endorse."""
     community = (
         await conn.execute(
-            sa.select(t.communities).where(t.communities.c.actor_id == post.author_id, t.communities.c.local.is_(False))
+            sa.select(t.communities).where(
+                t.communities.c.actor_id == post.author_id, t.communities.c.local.is_(False)
+            )
         )
     ).first()
     version = post.extra["purpose_version"]
     if community is None:
         return
-    if not await purpose.record_remote_version(conn, community.id, version, post.content_html, reason=post.spoiler_text or "",
-                                               uri=post.uri, created_at=None):  # fmt: skip
+    if not await purpose.record_remote_version(
+        conn,
+        community.id,
+        version,
+        post.content_html,
+        reason=post.spoiler_text or "",
+        uri=post.uri,
+        created_at=None,
+    ):
         return
-    await purpose.notify_members(conn, community.actor_id, "koers.endorse_requested", from_actor_id=community.actor_id,
-                                 community_id=community.id, extra={"version": version})  # fmt: skip
+    await purpose.notify_members(
+        conn,
+        community.actor_id,
+        "koers.endorse_requested",
+        from_actor_id=community.actor_id,
+        community_id=community.id,
+        extra={"version": version},
+    )
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -205,10 +262,12 @@ def _select(viewer: Viewer) -> sa.Select:
     replies = t.posts.alias("proposal_replies")
     # Count only the replies the viewer may see (the stored count includes followers-only and direct ones).
     replies_count = (
-        sa.select(sa.func.count()).select_from(replies)
+        sa.select(sa.func.count())
+        .select_from(replies)
         .where(replies.c.in_reply_to_id == t.posts.c.id, posts_visible_to(viewer, replies))
-        .scalar_subquery().label("replies_count")
-    )  # fmt: skip
+        .scalar_subquery()
+        .label("replies_count")
+    )
     return (
         sa.select(pp, a.c.username, a.c.domain, a.c.display_name, replies_count)
         .join(t.posts, t.posts.c.id == pp.c.post_id)
@@ -220,14 +279,25 @@ def _select(viewer: Viewer) -> sa.Select:
 def _proposal(row: sa.Row) -> Proposal:
     handle = row.username if row.domain is None else f"{row.username}@{row.domain}"
     return Proposal(
-        id=row.id, community_id=row.community_id, post_id=row.post_id, author_id=row.author_id, author_handle=handle,
-        author_name=row.display_name or row.username, text_source=row.text_source, reason=row.reason,
-        base_version=row.base_version, state=row.state, decision_id=row.decision_id,
-        replies_count=row.replies_count, created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
-    )  # fmt: skip
+        id=row.id,
+        community_id=row.community_id,
+        post_id=row.post_id,
+        author_id=row.author_id,
+        author_handle=handle,
+        author_name=row.display_name or row.username,
+        text_source=row.text_source,
+        reason=row.reason,
+        base_version=row.base_version,
+        state=row.state,
+        decision_id=row.decision_id,
+        replies_count=row.replies_count,
+        created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
+    )
 
 
-async def proposals(conn: AsyncConnection, viewer: Viewer, community_id: int, *, state: str | None = None) -> list[Proposal]:
+async def proposals(
+    conn: AsyncConnection, viewer: Viewer, community_id: int, *, state: str | None = None
+) -> list[Proposal]:
     """The proposals of a community the viewer may see (they are community posts), newest first."""
     query = _select(viewer).where(t.purpose_proposals.c.community_id == community_id)
     if state is not None:
@@ -238,7 +308,9 @@ async def proposals(conn: AsyncConnection, viewer: Viewer, community_id: int, *,
 
 async def get_proposal(conn: AsyncConnection, viewer: Viewer, proposal_id: int) -> Proposal:
     """One proposal, or NotFound (also when the viewer may not see its post)."""
-    row = (await conn.execute(_select(viewer).where(t.purpose_proposals.c.id == proposal_id))).first()
+    row = (
+        await conn.execute(_select(viewer).where(t.purpose_proposals.c.id == proposal_id))
+    ).first()
     if row is None:
         raise NotFound("no such proposal, or it is not visible to you")
     return _proposal(row)
@@ -248,4 +320,3 @@ async def diff_against_current(conn: AsyncConnection, proposal: Proposal) -> Mar
     """The proposal's change against the purpose as it stands now."""
     now = await purpose.current(conn, proposal.community_id)
     return diff_html(now.text_source if now else "", proposal.text_source)
-

@@ -49,8 +49,12 @@ async def find(conn: AsyncConnection, handle: str, host: str) -> RemoteCommunity
     a = t.actors
     row = (
         await conn.execute(
-            sa.select(a).where(a.c.username == handle.lower(), a.c.domain == host.lower(), a.c.kind == "group",
-                               a.c.suspended.is_(False))  # fmt: skip
+            sa.select(a).where(
+                a.c.username == handle.lower(),
+                a.c.domain == host.lower(),
+                a.c.kind == "group",
+                a.c.suspended.is_(False),
+            )
         )
     ).first()
     if row is None:
@@ -60,19 +64,28 @@ async def find(conn: AsyncConnection, handle: str, host: str) -> RemoteCommunity
     ).scalar()
     community = await communities.get(conn, community_id) if community_id is not None else None
     return RemoteCommunity(
-        actor_id=row.id, handle=row.username, domain=row.domain, name=community.name if community else
-        (row.display_name or row.username), summary_html=row.summary_html or "", uri=row.uri, url=row.url or row.uri,
-        approval=bool(row.manually_approves_followers), community=community,
-    )  # fmt: skip
+        actor_id=row.id,
+        handle=row.username,
+        domain=row.domain,
+        name=community.name if community else (row.display_name or row.username),
+        summary_html=row.summary_html or "",
+        uri=row.uri,
+        url=row.url or row.uri,
+        approval=bool(row.manually_approves_followers),
+        community=community,
+    )
 
 
-async def membership(conn: AsyncConnection, group_actor_id: int, actor_id: int | None) -> str | None:
+async def membership(
+    conn: AsyncConnection, group_actor_id: int, actor_id: int | None
+) -> str | None:
     """The viewer's follow of the Group: ``accepted`` (member), ``pending`` (until the Accept) or None."""
     if actor_id is None:
         return None
     return (
         await conn.execute(
-            sa.select(t.follows.c.state).where(t.follows.c.follower_id == actor_id,
-                                               t.follows.c.target_id == group_actor_id)  # fmt: skip
+            sa.select(t.follows.c.state).where(
+                t.follows.c.follower_id == actor_id, t.follows.c.target_id == group_actor_id
+            )
         )
     ).scalar()

@@ -20,8 +20,12 @@ from server.storage import schema as t
 LEVELS = ("learning", "practised", "expert")
 MAX_PER_ACTOR = 30
 MAX_NAME = 100
-FIELD_NAMES = re.compile(r"skill|competenc|expertise|vaardigheid|kompetenz|compétence", re.IGNORECASE)
-LEVEL_SUFFIX = re.compile(r"^(?P<name>.+?)\s*[(:]\s*(?P<level>learning|practised|practiced|expert)\s*\)?$", re.IGNORECASE)
+FIELD_NAMES = re.compile(
+    r"skill|competenc|expertise|vaardigheid|kompetenz|compétence", re.IGNORECASE
+)
+LEVEL_SUFFIX = re.compile(
+    r"^(?P<name>.+?)\s*[(:]\s*(?P<level>learning|practised|practiced|expert)\s*\)?$", re.IGNORECASE
+)
 BIO_TAG = re.compile(r"(?:^|\s)#(\w{2,100})", re.UNICODE)
 
 
@@ -30,7 +34,11 @@ def _list(value: object) -> list[Any]:
 
 
 def _clean(name: object) -> str:
-    return html_to_text(name).strip().lstrip("#").strip().lower()[:MAX_NAME] if isinstance(name, str) else ""
+    return (
+        html_to_text(name).strip().lstrip("#").strip().lower()[:MAX_NAME]
+        if isinstance(name, str)
+        else ""
+    )
 
 
 def _level(value: object) -> str | None:
@@ -46,7 +54,12 @@ def _koers_terms(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
         value = doc.get(key)
         for entry in value if isinstance(value, list) else [value] if value is not None else []:
             if isinstance(entry, dict):
-                out.append((_clean(entry.get("name")), _level(entry.get("koers:level", entry.get("level")))))
+                out.append(
+                    (
+                        _clean(entry.get("name")),
+                        _level(entry.get("koers:level", entry.get("level"))),
+                    )
+                )
             elif isinstance(entry, str):
                 out.append((_clean(entry), None))
     return out
@@ -69,7 +82,11 @@ def _profile_fields(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 
 def _bio_hashtags(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
-    tags = [tag.get("name") for tag in _list(doc.get("tag")) if isinstance(tag, dict) and tag.get("type") == "Hashtag"]
+    tags = [
+        tag.get("name")
+        for tag in _list(doc.get("tag"))
+        if isinstance(tag, dict) and tag.get("type") == "Hashtag"
+    ]
     tags += BIO_TAG.findall(html_to_text(str(doc.get("summary") or "")))
     return [(_clean(tag), None) for tag in tags]
 
@@ -89,17 +106,25 @@ def from_actor_values(values: dict[str, Any]) -> list[tuple[str, str | None]]:
     kept in ``extra``, profile ``fields`` and the bio (``summary_html``)."""
     extra = values.get("extra") or {}
     doc = {
-        "competencies": extra.get("competencies"), "competency": extra.get("competency"),
-        "attachment": [{"type": "PropertyValue", **f} for f in values.get("fields") or [] if isinstance(f, dict)],
+        "competencies": extra.get("competencies"),
+        "competency": extra.get("competency"),
+        "attachment": [
+            {"type": "PropertyValue", **f}
+            for f in values.get("fields") or []
+            if isinstance(f, dict)
+        ],
         "summary": values.get("summary_html") or "",
-    }  # fmt: skip
+    }
     return from_actor_document(doc)
 
 
-async def store(conn: AsyncConnection, actor_id: int, competencies: list[tuple[str, str | None]]) -> None:
+async def store(
+    conn: AsyncConnection, actor_id: int, competencies: list[tuple[str, str | None]]
+) -> None:
     """Replace a remote actor's competencies (inside the caller's write transaction)."""
     await conn.execute(t.competencies.delete().where(t.competencies.c.actor_id == actor_id))
     if competencies:
         await conn.execute(
-            t.competencies.insert(), [{"actor_id": actor_id, "name": n, "level": lvl} for n, lvl in competencies]
+            t.competencies.insert(),
+            [{"actor_id": actor_id, "name": n, "level": lvl} for n, lvl in competencies],
         )

@@ -39,40 +39,79 @@ class SharedIdea:
 
 
 async def _is_remote(conn: AsyncConnection, community_id: int) -> bool:
-    local = (await conn.execute(sa.select(t.communities.c.local).where(t.communities.c.id == community_id))).scalar()
+    local = (
+        await conn.execute(
+            sa.select(t.communities.c.local).where(t.communities.c.id == community_id)
+        )
+    ).scalar()
     if local is None:
         raise NotFound("no such community")
     return not local
 
 
-async def submit(ctx: Context, author_id: int, community_id: int, *, title: str, description: str = "",
-                 audience: str = "public") -> int:  # fmt: skip
+async def submit(
+    ctx: Context,
+    author_id: int,
+    community_id: int,
+    *,
+    title: str,
+    description: str = "",
+    audience: str = "public",
+) -> int:
     """A member here sends an idea to a community on another instance (members only); returns our idea id."""
     async with ctx.db.read() as conn:
         if not await _is_remote(conn, community_id):
             raise Conflict("this community is hosted here: use its own idea box")
-    return await ideas.submit_idea(ctx, author_id, community_id, title=title, description=description, audience=audience)
+    return await ideas.submit_idea(
+        ctx, author_id, community_id, title=title, description=description, audience=audience
+    )
 
 
-async def shared_ideas(conn: AsyncConnection, viewer: Viewer, community_id: int) -> list[SharedIdea]:
+async def shared_ideas(
+    conn: AsyncConnection, viewer: Viewer, community_id: int
+) -> list[SharedIdea]:
     """Idea posts by people elsewhere that the viewer may see, newest first (ours are ``ideas`` rows)."""
     p = t.posts
     mine = sa.literal(False)
     if viewer.actor_id is not None:
-        mine = sa.exists(sa.select(1).where(t.favourites.c.post_id == p.c.id, t.favourites.c.actor_id == viewer.actor_id))
+        mine = sa.exists(
+            sa.select(1).where(
+                t.favourites.c.post_id == p.c.id, t.favourites.c.actor_id == viewer.actor_id
+            )
+        )
     rows = await conn.execute(
-        sa.select(p.c.id, p.c.content_html, p.c.extra, p.c.favourites_count, p.c.created_at, p.c.url, p.c.uri,
-                  t.actors.c.username, t.actors.c.domain, mine.label("mine"))
+        sa.select(
+            p.c.id,
+            p.c.content_html,
+            p.c.extra,
+            p.c.favourites_count,
+            p.c.created_at,
+            p.c.url,
+            p.c.uri,
+            t.actors.c.username,
+            t.actors.c.domain,
+            mine.label("mine"),
+        )
         .join(t.actors, t.actors.c.id == p.c.author_id)
-        .where(p.c.community_id == community_id, p.c.local.is_(False), p.c.reblog_of_id.is_(None), posts_visible_to(viewer))
-        .order_by(p.c.id.desc()).limit(MAX_SHARED)
-    )  # fmt: skip
+        .where(
+            p.c.community_id == community_id,
+            p.c.local.is_(False),
+            p.c.reblog_of_id.is_(None),
+            posts_visible_to(viewer),
+        )
+        .order_by(p.c.id.desc())
+        .limit(MAX_SHARED)
+    )
     return [
         SharedIdea(
-            post_id=r.id, title=ideas.title_from(r.content_html), author_handle=f"{r.username}@{r.domain}",
-            author_url=r.url or r.uri, supports=int(r.favourites_count), supported_by_me=bool(r.mine),
+            post_id=r.id,
+            title=ideas.title_from(r.content_html),
+            author_handle=f"{r.username}@{r.domain}",
+            author_url=r.url or r.uri,
+            supports=int(r.favourites_count),
+            supported_by_me=bool(r.mine),
             created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
-        )  # fmt: skip
+        )
         for r in rows
         if (r.extra or {}).get("idea")
     ]
@@ -83,16 +122,19 @@ async def idea_post(conn: AsyncConnection, viewer: Viewer, community_id: int, po
     p = t.posts
     row = (
         await conn.execute(
-            sa.select(p.c.id, p.c.extra, t.ideas.c.id.label("idea_id")).outerjoin(t.ideas, t.ideas.c.post_id == p.c.id)
+            sa.select(p.c.id, p.c.extra, t.ideas.c.id.label("idea_id"))
+            .outerjoin(t.ideas, t.ideas.c.post_id == p.c.id)
             .where(p.c.id == post_id, p.c.community_id == community_id, posts_visible_to(viewer))
         )
-    ).first()  # fmt: skip
+    ).first()
     if row is None or not (row.idea_id is not None or (row.extra or {}).get("idea")):
         raise NotFound("no such idea")
     return int(row.id)
 
 
-async def support(ctx: Context, actor_id: int, community_id: int, post_id: int, *, on: bool = True) -> None:
+async def support(
+    ctx: Context, actor_id: int, community_id: int, post_id: int, *, on: bool = True
+) -> None:
     """Support (or withdraw support from) an idea of a remote community: a like of its post."""
     async with ctx.db.read() as conn:
         if not await _is_remote(conn, community_id):

@@ -37,47 +37,89 @@ class ReportRequest:
     forward: bool = False
 
 
-async def notify_moderators(conn: AsyncConnection, report_id: int, reporter_id: int | None,
-                            community_ids: set[int]) -> None:  # fmt: skip
+async def notify_moderators(
+    conn: AsyncConnection, report_id: int, reporter_id: int | None, community_ids: set[int]
+) -> None:
     """``koers.report`` for every admin and the managers of the communities concerned."""
-    recipients = {r[0] for r in await conn.execute(
-        sa.select(t.users.c.actor_id).where(t.users.c.is_admin.is_(True), t.users.c.state == "active"))}  # fmt: skip
+    recipients = {
+        r[0]
+        for r in await conn.execute(
+            sa.select(t.users.c.actor_id).where(
+                t.users.c.is_admin.is_(True), t.users.c.state == "active"
+            )
+        )
+    }
     for community_id in community_ids:
         recipients |= set(await community_managers(conn, community_id))
     community_id = min(community_ids) if community_ids else None
     for actor_id in sorted(recipients):
-        await notifications.notify(conn, actor_id, "koers.report", from_actor_id=reporter_id,
-                                   community_id=community_id, extra={"report_id": report_id})  # fmt: skip
+        await notifications.notify(
+            conn,
+            actor_id,
+            "koers.report",
+            from_actor_id=reporter_id,
+            community_id=community_id,
+            extra={"report_id": report_id},
+        )
 
 
 async def create_report(ctx: Context, reporter_id: int, req: ReportRequest) -> int:
     """File a report; returns its id. Posts must be the target's and visible to the reporter."""
     if len(req.comment) > MAX_COMMENT:
-        raise ValidationError(f"the comment is limited to {MAX_COMMENT} characters", field="comment")
+        raise ValidationError(
+            f"the comment is limited to {MAX_COMMENT} characters", field="comment"
+        )
     if len(req.post_ids) > MAX_POSTS:
         raise ValidationError(f"at most {MAX_POSTS} posts per report", field="status_ids")
     if req.target_id == reporter_id:
         raise ValidationError("you cannot report yourself", field="account_id")
     async with ctx.db.write() as conn:
-        target = (await conn.execute(sa.select(t.actors.c.id, t.actors.c.domain).where(t.actors.c.id == req.target_id))).first()
+        target = (
+            await conn.execute(
+                sa.select(t.actors.c.id, t.actors.c.domain).where(t.actors.c.id == req.target_id)
+            )
+        ).first()
         if target is None:
             raise NotFound("Record not found")
         viewer = await viewer_for_actor(conn, reporter_id)
         community_ids: set[int] = set()
         for post_id in dict.fromkeys(req.post_ids):
-            post = (await conn.execute(sa.select(t.posts.c.author_id, t.posts.c.community_id)
-                                       .where(t.posts.c.id == post_id))).first()  # fmt: skip
-            if post is None or post.author_id != req.target_id or not await can_see_post(conn, viewer, post_id):
-                raise ValidationError("a reported post is not the reported account's or not visible", field="status_ids")
+            post = (
+                await conn.execute(
+                    sa.select(t.posts.c.author_id, t.posts.c.community_id).where(
+                        t.posts.c.id == post_id
+                    )
+                )
+            ).first()
+            if (
+                post is None
+                or post.author_id != req.target_id
+                or not await can_see_post(conn, viewer, post_id)
+            ):
+                raise ValidationError(
+                    "a reported post is not the reported account's or not visible",
+                    field="status_ids",
+                )
             if post.community_id is not None:
                 community_ids.add(int(post.community_id))
-        res = await conn.execute(t.reports.insert().values(
-            reporter_id=reporter_id, target_id=req.target_id, community_id=min(community_ids) if community_ids else None,
-            post_ids=list(dict.fromkeys(req.post_ids)), comment=req.comment, created_at=clock.now()))  # fmt: skip
+        res = await conn.execute(
+            t.reports.insert().values(
+                reporter_id=reporter_id,
+                target_id=req.target_id,
+                community_id=min(community_ids) if community_ids else None,
+                post_ids=list(dict.fromkeys(req.post_ids)),
+                comment=req.comment,
+                created_at=clock.now(),
+            )
+        )
         report_id = int(res.inserted_primary_key[0])
         await notify_moderators(conn, report_id, reporter_id, community_ids)
-        event = await ctx.events.emit(conn, "report.created", report_id=report_id,
-                                      forward=bool(req.forward and target.domain is not None))  # fmt: skip
+        event = await ctx.events.emit(
+            conn,
+            "report.created",
+            report_id=report_id,
+            forward=bool(req.forward and target.domain is not None),
+        )
     await ctx.events.committed(event)
     return report_id
 

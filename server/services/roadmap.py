@@ -21,8 +21,13 @@ from server.storage import schema as t
 from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_item, items_visible_to
 
 STATUSES = ("idea", "planned", "in_progress", "done", "dropped")
-STATUS_LABELS = {"idea": "Idea", "planned": "Planned", "in_progress": "In progress", "done": "Done",
-                 "dropped": "Dropped"}  # fmt: skip
+STATUS_LABELS = {
+    "idea": "Idea",
+    "planned": "Planned",
+    "in_progress": "In progress",
+    "done": "Done",
+    "dropped": "Dropped",
+}
 MAX_TITLE = 255
 MAX_DESCRIPTION = 10000
 MAX_NOTE = 2000
@@ -79,14 +84,21 @@ def _check_audience(audience: str) -> Audience:
         raise ValidationError(str(exc), field="audience") from None
     if value not in ITEM_AUDIENCES:
         raise ValidationError(
-            f"audience of a roadmap item: one of {', '.join(a.value for a in ITEM_AUDIENCES)}", field="audience"
+            f"audience of a roadmap item: one of {', '.join(a.value for a in ITEM_AUDIENCES)}",
+            field="audience",
         )
     return value
 
 
 async def _is_local(conn: AsyncConnection, community_id: int) -> bool:
     """Is the community hosted here (a remote community's roadmap is only mirrored)?"""
-    return bool((await conn.execute(sa.select(t.communities.c.local).where(t.communities.c.id == community_id))).scalar())
+    return bool(
+        (
+            await conn.execute(
+                sa.select(t.communities.c.local).where(t.communities.c.id == community_id)
+            )
+        ).scalar()
+    )
 
 
 async def _may_edit(conn: AsyncConnection, item: sa.Row, actor_id: int) -> bool:
@@ -98,7 +110,8 @@ async def _may_edit(conn: AsyncConnection, item: sa.Row, actor_id: int) -> bool:
         return True
     manager = await conn.execute(
         sa.select(1).where(
-            t.community_managers.c.community_id == item.community_id, t.community_managers.c.actor_id == actor_id
+            t.community_managers.c.community_id == item.community_id,
+            t.community_managers.c.actor_id == actor_id,
         )
     )
     if manager.first():
@@ -138,7 +151,9 @@ async def create_item(
     if len(title) > MAX_TITLE:
         raise ValidationError(f"title: at most {MAX_TITLE} characters", field="title")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+        raise ValidationError(
+            f"description: at most {MAX_DESCRIPTION} characters", field="description"
+        )
     _check_status(status)
     item_audience = _check_audience(audience)
     async with ctx.db.write() as conn:
@@ -157,29 +172,46 @@ async def create_item(
             raise Forbidden("only members of the community can add to its roadmap")
         if owner_role_id is not None:
             role_community = (
-                await conn.execute(sa.select(t.roles.c.community_id).where(t.roles.c.id == owner_role_id))
+                await conn.execute(
+                    sa.select(t.roles.c.community_id).where(t.roles.c.id == owner_role_id)
+                )
             ).scalar()
             if role_community != community_id:
-                raise ValidationError("the owner role must be a role of this community", field="owner_role_id")
+                raise ValidationError(
+                    "the owner role must be a role of this community", field="owner_role_id"
+                )
         if purpose_version is not None:
             if not 1 <= purpose_version <= 2_147_483_647:  # an INTEGER column on PostgreSQL
-                raise ValidationError("no such purpose version in this community", field="purpose_version")
+                raise ValidationError(
+                    "no such purpose version in this community", field="purpose_version"
+                )
             known = await conn.execute(
                 sa.select(1).where(
-                    t.purpose_versions.c.community_id == community_id, t.purpose_versions.c.version == purpose_version
+                    t.purpose_versions.c.community_id == community_id,
+                    t.purpose_versions.c.version == purpose_version,
                 )
             )
             if not known.first():
-                raise ValidationError("purpose_version: no such version of the purpose", field="purpose_version")
+                raise ValidationError(
+                    "purpose_version: no such version of the purpose", field="purpose_version"
+                )
         now = clock.now()
         res = await conn.execute(
-            t.roadmap_items.insert().values(purpose_version=purpose_version,
-                community_id=community_id, title=title, description_source=description,
-                description_html=text.render(description).html if description.strip() else "", status=status,
-                owner_role_id=owner_role_id, audience=item_audience.value, author_id=actor_id,
-                created_at=now, updated_at=now, lead_actor_id=actor_id if lead else None,
+            t.roadmap_items.insert().values(
+                purpose_version=purpose_version,
+                community_id=community_id,
+                title=title,
+                description_source=description,
+                description_html=text.render(description).html if description.strip() else "",
+                status=status,
+                owner_role_id=owner_role_id,
+                audience=item_audience.value,
+                author_id=actor_id,
+                created_at=now,
+                updated_at=now,
+                lead_actor_id=actor_id if lead else None,
             )
-        )  # fmt: skip
+        )
         item_id = int(res.inserted_primary_key[0])
         await conn.execute(
             t.roadmap_items.update()
@@ -188,47 +220,78 @@ async def create_item(
         )
         await conn.execute(
             t.roadmap_status_changes.insert().values(
-                item_id=item_id, from_status=None, to_status=status, actor_id=actor_id, note="", created_at=now
+                item_id=item_id,
+                from_status=None,
+                to_status=status,
+                actor_id=actor_id,
+                note="",
+                created_at=now,
             )
         )
-        event = await ctx.events.emit(conn, "roadmap.created", item_id=item_id, community_id=community_id, actor_id=actor_id)
+        event = await ctx.events.emit(
+            conn, "roadmap.created", item_id=item_id, community_id=community_id, actor_id=actor_id
+        )
     await ctx.events.committed(event)
     return item_id
 
 
-async def change_status(ctx: Context, actor_id: int, item_id: int, status: str, note: str = "") -> None:
+async def change_status(
+    ctx: Context, actor_id: int, item_id: int, status: str, note: str = ""
+) -> None:
     """Move an item to another status, recording who, when and why."""
     _check_status(status)
     if len(note) > MAX_NOTE:
         raise ValidationError(f"note: at most {MAX_NOTE} characters", field="note")
     async with ctx.db.write() as conn:
-        item = (await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item_id))).first()
+        item = (
+            await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item_id))
+        ).first()
         viewer = Viewer(actor_id=actor_id, local=True)
         if item is None or not await can_see_item(conn, viewer, item_id):
             raise NotFound("no such roadmap item")
         if not await _may_edit(conn, item, actor_id):
-            raise Forbidden("only managers, the item's author or its owner role can change its status")
+            raise Forbidden(
+                "only managers, the item's author or its owner role can change its status"
+            )
         if item.status == status:
-            raise ValidationError(f"the item is already {STATUS_LABELS[status].lower()}", field="status")
+            raise ValidationError(
+                f"the item is already {STATUS_LABELS[status].lower()}", field="status"
+            )
         now = clock.now()
         await conn.execute(
-            t.roadmap_items.update().where(t.roadmap_items.c.id == item_id).values(status=status, updated_at=now)
+            t.roadmap_items.update()
+            .where(t.roadmap_items.c.id == item_id)
+            .values(status=status, updated_at=now)
         )
         res = await conn.execute(
             t.roadmap_status_changes.insert().values(
-                item_id=item_id, from_status=item.status, to_status=status, actor_id=actor_id, note=note.strip(),
+                item_id=item_id,
+                from_status=item.status,
+                to_status=status,
+                actor_id=actor_id,
+                note=note.strip(),
                 created_at=now,
             )
-        )  # fmt: skip
+        )
         if item.author_id is not None:
             await notifications.notify(
-                conn, item.author_id, "koers.roadmap_status", from_actor_id=actor_id, community_id=item.community_id,
+                conn,
+                item.author_id,
+                "koers.roadmap_status",
+                from_actor_id=actor_id,
+                community_id=item.community_id,
                 extra={"item_id": item_id, "status": status},
-            )  # fmt: skip
+            )
         event = await ctx.events.emit(
-            conn, "roadmap.status_changed", item_id=item_id, community_id=item.community_id,
-            change_id=int(res.inserted_primary_key[0]), from_status=item.status, to_status=status, actor_id=actor_id,
-        )  # fmt: skip
+            conn,
+            "roadmap.status_changed",
+            item_id=item_id,
+            community_id=item.community_id,
+            change_id=int(res.inserted_primary_key[0]),
+            from_status=item.status,
+            to_status=status,
+            actor_id=actor_id,
+        )
     await ctx.events.committed(event)
 
 
@@ -241,12 +304,21 @@ def _item_select() -> sa.Select:
 
 def _item(r: sa.Row) -> Item:
     return Item(
-        id=r.id, community_id=r.community_id, title=r.title, description_html=r.description_html or "",
-        status=r.status, owner_role_id=r.owner_role_id, owner_role_name=r.owner_role_name,
-        audience=Audience(r.audience), author_id=r.author_id, uri=r.uri,
-        created_at=clock.aware(r.created_at), updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
-        purpose_version=r.purpose_version, lead_actor_id=r.lead_actor_id,
-    )  # fmt: skip
+        id=r.id,
+        community_id=r.community_id,
+        title=r.title,
+        description_html=r.description_html or "",
+        status=r.status,
+        owner_role_id=r.owner_role_id,
+        owner_role_name=r.owner_role_name,
+        audience=Audience(r.audience),
+        author_id=r.author_id,
+        uri=r.uri,
+        created_at=clock.aware(r.created_at),
+        updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
+        purpose_version=r.purpose_version,
+        lead_actor_id=r.lead_actor_id,
+    )
 
 
 async def items(conn: AsyncConnection, viewer: Viewer, community_id: int) -> list[Item]:
@@ -287,14 +359,20 @@ async def may_change(conn: AsyncConnection, item: Item, actor_id: int | None) ->
     """Whether the status form should be offered to this actor."""
     if actor_id is None:
         return False
-    row = (await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item.id))).first()
+    row = (
+        await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item.id))
+    ).first()
     return row is not None and await _may_edit(conn, row, actor_id)
 
 
 def _changes_select() -> sa.Select:
     sc = t.roadmap_status_changes
     return (
-        sa.select(sc, t.roadmap_items.c.title.label("item_title"), t.actors.c.username.label("author_username"))
+        sa.select(
+            sc,
+            t.roadmap_items.c.title.label("item_title"),
+            t.actors.c.username.label("author_username"),
+        )
         .join(t.roadmap_items, t.roadmap_items.c.id == sc.c.item_id)
         .outerjoin(t.actors, t.actors.c.id == sc.c.actor_id)
     )
@@ -302,20 +380,30 @@ def _changes_select() -> sa.Select:
 
 def _change(r: sa.Row) -> StatusChange:
     return StatusChange(
-        id=r.id, item_id=r.item_id, item_title=r.item_title, from_status=r.from_status, to_status=r.to_status,
-        author_username=r.author_username, note=r.note or "", created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
-    )  # fmt: skip
+        id=r.id,
+        item_id=r.item_id,
+        item_title=r.item_title,
+        from_status=r.from_status,
+        to_status=r.to_status,
+        author_username=r.author_username,
+        note=r.note or "",
+        created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
+    )
 
 
 async def history(conn: AsyncConnection, item_id: int) -> list[StatusChange]:
     """Every status change of an item, oldest first (callers checked the item is visible)."""
     rows = await conn.execute(
-        _changes_select().where(t.roadmap_status_changes.c.item_id == item_id).order_by(t.roadmap_status_changes.c.id)
+        _changes_select()
+        .where(t.roadmap_status_changes.c.item_id == item_id)
+        .order_by(t.roadmap_status_changes.c.id)
     )
     return [_change(r) for r in rows]
 
 
-async def recent_changes(conn: AsyncConnection, viewer: Viewer, community_id: int, *, limit: int = 10) -> list[StatusChange]:
+async def recent_changes(
+    conn: AsyncConnection, viewer: Viewer, community_id: int, *, limit: int = 10
+) -> list[StatusChange]:
     """The latest status changes of the items the viewer may see (the community page's activity)."""
     rows = await conn.execute(
         _changes_select()

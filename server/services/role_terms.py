@@ -38,7 +38,10 @@ def check_term(term_days: Any) -> int | None:
     raw = str(term_days).strip()
     days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else -1
     if isinstance(term_days, bool) or not 1 <= days <= MAX_TERM_DAYS:
-        raise ValidationError(f"term: a number of days from 1 to {MAX_TERM_DAYS}, or empty for no term", field="term_days")
+        raise ValidationError(
+            f"term: a number of days from 1 to {MAX_TERM_DAYS}, or empty for no term",
+            field="term_days",
+        )
     return days
 
 
@@ -54,7 +57,12 @@ def is_up(ends_at: datetime | None, now: datetime | None = None) -> bool:
 
 async def _managers(conn: AsyncConnection, community_id: int) -> list[int]:
     cm = t.community_managers
-    return [r[0] for r in await conn.execute(sa.select(cm.c.actor_id).where(cm.c.community_id == community_id))]
+    return [
+        r[0]
+        for r in await conn.execute(
+            sa.select(cm.c.actor_id).where(cm.c.community_id == community_id)
+        )
+    ]
 
 
 async def _role(conn: AsyncConnection, role_id: int) -> sa.Row:
@@ -74,14 +82,20 @@ async def set_term(ctx: Context, manager_id: int, role_id: int, term_days: Any) 
         await conn.execute(t.roles.update().where(t.roles.c.id == role_id).values(term_days=days))
         rh = t.role_holders
         if days is None:
-            await conn.execute(rh.update().where(rh.c.role_id == role_id).values(ends_at=None, term_notified_at=None))
+            await conn.execute(
+                rh.update()
+                .where(rh.c.role_id == role_id)
+                .values(ends_at=None, term_notified_at=None)
+            )
         else:
             await conn.execute(
                 rh.update()
                 .where(rh.c.role_id == role_id, rh.c.state == "held", rh.c.ends_at.is_(None))
                 .values(ends_at=term_end(days, clock.now()))
             )
-        event = await ctx.events.emit(conn, "role.term_changed", role_id=role_id, community_id=role.community_id)
+        event = await ctx.events.emit(
+            conn, "role.term_changed", role_id=role_id, community_id=role.community_id
+        )
     await ctx.events.committed(event)
     return days
 
@@ -103,7 +117,11 @@ async def renew(ctx: Context, actor_id: int, role_id: int, holder_id: int) -> da
         assert ends_at is not None
         await conn.execute(rh.update().where(*where).values(ends_at=ends_at, term_notified_at=None))
         event = await ctx.events.emit(
-            conn, "role.term_renewed", role_id=role_id, actor_id=holder_id, community_id=role.community_id
+            conn,
+            "role.term_renewed",
+            role_id=role_id,
+            actor_id=holder_id,
+            community_id=role.community_id,
         )
     await ctx.events.committed(event)
     return ends_at
@@ -117,24 +135,43 @@ async def sweep_role_terms(ctx: Context, now: datetime | None = None) -> int:
     async with ctx.db.write() as conn:
         due = list(
             await conn.execute(
-                sa.select(rh.c.id, rh.c.actor_id, t.roles.c.id.label("role_id"), t.roles.c.name,
-                          t.roles.c.community_id, t.communities.c.actor_id.label("group_id"))
+                sa.select(
+                    rh.c.id,
+                    rh.c.actor_id,
+                    t.roles.c.id.label("role_id"),
+                    t.roles.c.name,
+                    t.roles.c.community_id,
+                    t.communities.c.actor_id.label("group_id"),
+                )
                 .join(t.roles, t.roles.c.id == rh.c.role_id)
                 .join(t.communities, t.communities.c.id == t.roles.c.community_id)
-                .where(rh.c.state == "held", rh.c.ends_at.is_not(None), rh.c.ends_at <= now,
-                       rh.c.term_notified_at.is_(None))
+                .where(
+                    rh.c.state == "held",
+                    rh.c.ends_at.is_not(None),
+                    rh.c.ends_at <= now,
+                    rh.c.term_notified_at.is_(None),
+                )
             )
-        )  # fmt: skip
+        )
         for d in due:
             extra = {"role_id": d.role_id, "role": d.name, "holder_id": d.actor_id}
             for who in {d.actor_id, *await _managers(conn, d.community_id)}:
                 await notifications.notify(
-                    conn, who, "koers.role_term_ended", from_actor_id=d.group_id, community_id=d.community_id, extra=extra
+                    conn,
+                    who,
+                    "koers.role_term_ended",
+                    from_actor_id=d.group_id,
+                    community_id=d.community_id,
+                    extra=extra,
                 )
             await conn.execute(rh.update().where(rh.c.id == d.id).values(term_notified_at=now))
             events.append(
                 await ctx.events.emit(
-                    conn, "role.term_ended", role_id=d.role_id, actor_id=d.actor_id, community_id=d.community_id
+                    conn,
+                    "role.term_ended",
+                    role_id=d.role_id,
+                    actor_id=d.actor_id,
+                    community_id=d.community_id,
                 )
             )
     for event in events:
@@ -144,20 +181,31 @@ async def sweep_role_terms(ctx: Context, now: datetime | None = None) -> int:
     return len(due)
 
 
-async def up_for_reconsideration(conn: AsyncConnection, community_id: int, now: datetime | None = None) -> list[sa.Row]:
+async def up_for_reconsideration(
+    conn: AsyncConnection, community_id: int, now: datetime | None = None
+) -> list[sa.Row]:
     """Holdings of this community whose term has passed (``role_id``, ``role_name``, ``username``, ``ends_at``)."""
     rh = t.role_holders
     return list(
         await conn.execute(
-            sa.select(t.roles.c.id.label("role_id"), t.roles.c.name.label("role_name"), t.actors.c.username,
-                      t.actors.c.display_name, rh.c.ends_at)
+            sa.select(
+                t.roles.c.id.label("role_id"),
+                t.roles.c.name.label("role_name"),
+                t.actors.c.username,
+                t.actors.c.display_name,
+                rh.c.ends_at,
+            )
             .join(t.roles, t.roles.c.id == rh.c.role_id)
             .join(t.actors, t.actors.c.id == rh.c.actor_id)
-            .where(t.roles.c.community_id == community_id, rh.c.state == "held", rh.c.ends_at.is_not(None),
-                   rh.c.ends_at <= (now or clock.now()))
+            .where(
+                t.roles.c.community_id == community_id,
+                rh.c.state == "held",
+                rh.c.ends_at.is_not(None),
+                rh.c.ends_at <= (now or clock.now()),
+            )
             .order_by(rh.c.ends_at)
         )
-    )  # fmt: skip
+    )
 
 
 def start_sweeper(ctx: Context, *, every: float = SWEEP_SECONDS) -> asyncio.Task[None]:

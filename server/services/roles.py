@@ -21,8 +21,11 @@ from server.services.posts import is_member
 from server.storage import schema as t
 
 FILL_MODES = ("open", "approval", "assigned")
-FILL_MODE_LABELS = {"open": "Open: any member may claim it", "approval": "By approval of a manager",
-                    "assigned": "Assigned by managers"}  # fmt: skip
+FILL_MODE_LABELS = {
+    "open": "Open: any member may claim it",
+    "approval": "By approval of a manager",
+    "assigned": "Assigned by managers",
+}
 MAX_NAME = 120
 MAX_DESCRIPTION = 5000
 
@@ -77,31 +80,48 @@ async def create_role(
     if len(name) > MAX_NAME:
         raise ValidationError(f"name: at most {MAX_NAME} characters", field="name")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationError(f"description: at most {MAX_DESCRIPTION} characters", field="description")
+        raise ValidationError(
+            f"description: at most {MAX_DESCRIPTION} characters", field="description"
+        )
     if fill_mode not in FILL_MODES:
-        raise ValidationError(f"how it is filled: one of {', '.join(FILL_MODES)}", field="fill_mode")
+        raise ValidationError(
+            f"how it is filled: one of {', '.join(FILL_MODES)}", field="fill_mode"
+        )
     cleaned = accounts.parse_competencies(competencies or [])
     async with ctx.db.write() as conn:
         handle = await _require_manager(conn, community_id, manager_id)
         clash = await conn.execute(
-            sa.select(t.roles.c.id).where(t.roles.c.community_id == community_id, t.roles.c.name == name)
+            sa.select(t.roles.c.id).where(
+                t.roles.c.community_id == community_id, t.roles.c.name == name
+            )
         )
         if clash.first():
             raise Conflict(f"this community already has a role called {name!r}", field="name")
         res = await conn.execute(
             t.roles.insert().values(
-                community_id=community_id, name=name, description_source=description,
+                community_id=community_id,
+                name=name,
+                description_source=description,
                 description_html=text.render(description).html if description.strip() else "",
-                fill_mode=fill_mode, created_at=clock.now(), term_days=term_days,
+                fill_mode=fill_mode,
+                created_at=clock.now(),
+                term_days=term_days,
             )
-        )  # fmt: skip
+        )
         role_id = int(res.inserted_primary_key[0])
-        await conn.execute(t.roles.update().where(t.roles.c.id == role_id).values(uri=urls.role(ctx.base, handle, role_id)))
+        await conn.execute(
+            t.roles.update()
+            .where(t.roles.c.id == role_id)
+            .values(uri=urls.role(ctx.base, handle, role_id))
+        )
         if cleaned:
             await conn.execute(
-                t.role_competencies.insert(), [{"role_id": role_id, "name": n, "level": lv} for n, lv in cleaned]
+                t.role_competencies.insert(),
+                [{"role_id": role_id, "name": n, "level": lv} for n, lv in cleaned],
             )
-        event = await ctx.events.emit(conn, "role.created", role_id=role_id, community_id=community_id)
+        event = await ctx.events.emit(
+            conn, "role.created", role_id=role_id, community_id=community_id
+        )
     await ctx.events.committed(event)
     return role_id
 
@@ -119,7 +139,8 @@ async def _require_manager(conn: AsyncConnection, community_id: int, actor_id: i
         raise NotFound("no such community")
     manager = await conn.execute(
         sa.select(1).where(
-            t.community_managers.c.community_id == community_id, t.community_managers.c.actor_id == actor_id
+            t.community_managers.c.community_id == community_id,
+            t.community_managers.c.actor_id == actor_id,
         )
     )
     if manager.first() is None:
@@ -144,7 +165,9 @@ async def _holding(conn: AsyncConnection, role_id: int, actor_id: int) -> str | 
     ).scalar()
 
 
-async def _hold(ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int | None) -> Event:
+async def _hold(
+    ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int | None
+) -> Event:
     """Make ``actor_id`` a holder (from nothing or from a request); notify when someone else did it."""
     from server.services.role_terms import term_end
 
@@ -161,34 +184,60 @@ async def _hold(ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int
     else:
         await conn.execute(
             t.role_holders.insert().values(
-                role_id=role.id, actor_id=actor_id, state="held", created_at=now, ends_at=term_end(role.term_days, now)
+                role_id=role.id,
+                actor_id=actor_id,
+                state="held",
+                created_at=now,
+                ends_at=term_end(role.term_days, now),
             )
         )
     if by is not None and by != actor_id:
         await notifications.notify(
-            conn, actor_id, "koers.role_assigned", from_actor_id=by, community_id=role.community_id,
+            conn,
+            actor_id,
+            "koers.role_assigned",
+            from_actor_id=by,
+            community_id=role.community_id,
             extra={"role_id": role.id, "role": role.name},
-        )  # fmt: skip
+        )
     return await ctx.events.emit(
-        conn, "role.assigned", role_id=role.id, actor_id=actor_id, community_id=role.community_id, by_actor_id=by
+        conn,
+        "role.assigned",
+        role_id=role.id,
+        actor_id=actor_id,
+        community_id=role.community_id,
+        by_actor_id=by,
     )
 
 
-async def _drop(ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int) -> Event | None:
+async def _drop(
+    ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int
+) -> Event | None:
     state = await _holding(conn, role.id, actor_id)
     if state is None:
         raise NotFound("that person neither holds nor asked for this role")
     await conn.execute(
-        t.role_holders.delete().where(t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == actor_id)
+        t.role_holders.delete().where(
+            t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == actor_id
+        )
     )
     if state != "held":
         if by == actor_id:
             return None
         return await ctx.events.emit(  # a manager declined the request (a Reject when it came from afar)
-            conn, "role.request_declined", role_id=role.id, actor_id=actor_id, community_id=role.community_id
+            conn,
+            "role.request_declined",
+            role_id=role.id,
+            actor_id=actor_id,
+            community_id=role.community_id,
         )
     return await ctx.events.emit(
-        conn, "role.released", role_id=role.id, actor_id=actor_id, community_id=role.community_id, by_actor_id=by
+        conn,
+        "role.released",
+        role_id=role.id,
+        actor_id=actor_id,
+        community_id=role.community_id,
+        by_actor_id=by,
     )
 
 
@@ -196,10 +245,11 @@ async def is_remote_role(conn: AsyncConnection, role_id: int) -> bool:
     """Does the role belong to a community hosted on another instance?"""
     local = (
         await conn.execute(
-            sa.select(t.communities.c.local).join(t.roles, t.roles.c.community_id == t.communities.c.id)
+            sa.select(t.communities.c.local)
+            .join(t.roles, t.roles.c.community_id == t.communities.c.id)
             .where(t.roles.c.id == role_id)
         )
-    ).scalar()  # fmt: skip
+    ).scalar()
     return local is False
 
 
@@ -219,10 +269,16 @@ async def claim_role(ctx: Context, actor_id: int, role_id: int) -> str:
             if await _holding(conn, role_id, actor_id) is not None:
                 raise Conflict("you already hold or asked for this role")
             await conn.execute(
-                t.role_holders.insert().values(role_id=role_id, actor_id=actor_id, state="requested", created_at=clock.now())
+                t.role_holders.insert().values(
+                    role_id=role_id, actor_id=actor_id, state="requested", created_at=clock.now()
+                )
             )
             event = await ctx.events.emit(
-                conn, "role.remote_claimed", role_id=role_id, actor_id=actor_id, community_id=role.community_id
+                conn,
+                "role.remote_claimed",
+                role_id=role_id,
+                actor_id=actor_id,
+                community_id=role.community_id,
             )
             state = "requested"
         elif role.fill_mode == "open":
@@ -244,11 +300,19 @@ async def claim_role(ctx: Context, actor_id: int, role_id: int) -> str:
                 )
             ):
                 await notifications.notify(
-                    conn, manager, "koers.role_requested", from_actor_id=actor_id, community_id=role.community_id,
+                    conn,
+                    manager,
+                    "koers.role_requested",
+                    from_actor_id=actor_id,
+                    community_id=role.community_id,
                     extra={"role_id": role_id, "role": role.name},
-                )  # fmt: skip
+                )
             event = await ctx.events.emit(
-                conn, "role.requested", role_id=role_id, actor_id=actor_id, community_id=role.community_id
+                conn,
+                "role.requested",
+                role_id=role_id,
+                actor_id=actor_id,
+                community_id=role.community_id,
             )
             state = "requested"
     await ctx.events.committed(event)
@@ -261,9 +325,15 @@ async def release_role(ctx: Context, actor_id: int, role_id: int) -> None:
         role = await _role_row(conn, role_id)
         done = [await _drop(ctx, conn, role, actor_id, actor_id)]
         if await is_remote_role(conn, role_id):
-            done.append(await ctx.events.emit(
-                conn, "role.remote_released", role_id=role_id, actor_id=actor_id, community_id=role.community_id
-            ))  # fmt: skip
+            done.append(
+                await ctx.events.emit(
+                    conn,
+                    "role.remote_released",
+                    role_id=role_id,
+                    actor_id=actor_id,
+                    community_id=role.community_id,
+                )
+            )
     for event in done:
         if event:
             await ctx.events.committed(event)
@@ -275,7 +345,9 @@ async def assign_role(ctx: Context, manager_id: int, role_id: int, actor_id: int
         role = await _role_row(conn, role_id)
         await _require_manager(conn, role.community_id, manager_id)
         if not await is_member(conn, role.community_id, actor_id):
-            raise ValidationError("only members of the community can hold its roles", field="actor_id")
+            raise ValidationError(
+                "only members of the community can hold its roles", field="actor_id"
+            )
         event = await _hold(ctx, conn, role, actor_id, manager_id)
     await ctx.events.committed(event)
 
@@ -296,8 +368,11 @@ async def _people(conn: AsyncConnection, role_ids: list[int]) -> dict[int, list[
         return out
     rows = await conn.execute(
         sa.select(
-            t.role_holders.c.role_id, t.role_holders.c.state, t.role_holders.c.created_at.label("since"),
-            t.role_holders.c.ends_at, t.actors,
+            t.role_holders.c.role_id,
+            t.role_holders.c.state,
+            t.role_holders.c.created_at.label("since"),
+            t.role_holders.c.ends_at,
+            t.actors,
         )
         .join(t.actors, t.actors.c.id == t.role_holders.c.actor_id)
         .where(t.role_holders.c.role_id.in_(role_ids))
@@ -314,23 +389,37 @@ async def _build(conn: AsyncConnection, rows: list[sa.Row]) -> list[Role]:
     comps: dict[int, list[tuple[str, str | None]]] = {}
     if ids:
         for c in await conn.execute(
-            sa.select(t.role_competencies).where(t.role_competencies.c.role_id.in_(ids)).order_by(t.role_competencies.c.name)
+            sa.select(t.role_competencies)
+            .where(t.role_competencies.c.role_id.in_(ids))
+            .order_by(t.role_competencies.c.name)
         ):
             comps.setdefault(c.role_id, []).append((c.name, c.level))
     return [
         Role(
-            id=r.id, community_id=r.community_id, name=r.name, description_html=r.description_html or "",
-            fill_mode=r.fill_mode, uri=r.uri, competencies=comps.get(r.id, []), term_days=r.term_days,
+            id=r.id,
+            community_id=r.community_id,
+            name=r.name,
+            description_html=r.description_html or "",
+            fill_mode=r.fill_mode,
+            uri=r.uri,
+            competencies=comps.get(r.id, []),
+            term_days=r.term_days,
             holders=[p for p in people.get(r.id, []) if p.state == "held"],
             requested=[p for p in people.get(r.id, []) if p.state == "requested"],
-        )  # fmt: skip
+        )
         for r in rows
     ]
 
 
 async def roles_of(conn: AsyncConnection, community_id: int) -> list[Role]:
     """All roles of a community, by name, with holders and competencies."""
-    rows = list(await conn.execute(sa.select(t.roles).where(t.roles.c.community_id == community_id).order_by(t.roles.c.name)))
+    rows = list(
+        await conn.execute(
+            sa.select(t.roles)
+            .where(t.roles.c.community_id == community_id)
+            .order_by(t.roles.c.name)
+        )
+    )
     return await _build(conn, rows)
 
 
@@ -372,8 +461,10 @@ async def roles_held_by(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
     return list(
         await conn.execute(
             sa.select(
-                t.roles.c.id.label("role_id"), t.roles.c.name.label("role_name"),
-                t.actors.c.username.label("handle"), t.communities.c.name.label("community_name"),
+                t.roles.c.id.label("role_id"),
+                t.roles.c.name.label("role_name"),
+                t.actors.c.username.label("handle"),
+                t.communities.c.name.label("community_name"),
             )
             .join(t.role_holders, t.role_holders.c.role_id == t.roles.c.id)
             .join(t.communities, t.communities.c.id == t.roles.c.community_id)
@@ -381,4 +472,4 @@ async def roles_held_by(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
             .where(t.role_holders.c.actor_id == actor_id, t.role_holders.c.state == "held")
             .order_by(t.communities.c.name, t.roles.c.name)
         )
-    )  # fmt: skip
+    )

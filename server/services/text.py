@@ -15,16 +15,42 @@ import nh3
 from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = {
-    "p", "br", "a", "span", "strong", "b", "em", "i", "u", "s", "del", "code", "pre",
-    "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-}  # fmt: skip
+    "p",
+    "br",
+    "a",
+    "span",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "s",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+}
 ALLOWED_ATTRIBUTES = {"a": {"href", "class", "title"}, "span": {"class"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
-MENTION_RE = re.compile(r"(?<![\w@/])@([a-zA-Z0-9_]{1,30})(?:@([a-zA-Z0-9.\-]+(?::\d+)?[a-zA-Z0-9]))?")
+MENTION_RE = re.compile(
+    r"(?<![\w@/])@([a-zA-Z0-9_]{1,30})(?:@([a-zA-Z0-9.\-]+(?::\d+)?[a-zA-Z0-9]))?"
+)
 HASHTAG_RE = re.compile(r"(?<![\w&#/])#([^\W\d_][\w]{0,99}|\d+[^\W\d][\w]*)", re.UNICODE)
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable("strikethrough")
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable(
+    "strikethrough"
+)
 
 
 def sanitise_html(value: str) -> str:
@@ -128,7 +154,9 @@ def render_plain_field(value: str) -> str:
     escaped = html.escape(value.strip())
     linked = re.sub(
         r"(https?://[^\s<]+)",
-        lambda m: f'<a href="{m.group(1)}" rel="me nofollow noopener noreferrer" target="_blank">{m.group(1)}</a>',
+        lambda m: (
+            f'<a href="{m.group(1)}" rel="me nofollow noopener noreferrer" target="_blank">{m.group(1)}</a>'
+        ),
         escaped,
     )
     return sanitise_html(linked)

@@ -30,7 +30,9 @@ class Page:
         return Page(self.max_id, self.since_id, self.min_id, max(1, min(self.limit, MAX_LIMIT)))
 
 
-async def page_ids(conn: AsyncConnection, query: sa.Select, id_col: sa.ColumnElement, page: Page) -> list[int]:
+async def page_ids(
+    conn: AsyncConnection, query: sa.Select, id_col: sa.ColumnElement, page: Page
+) -> list[int]:
     """Apply a Page to a query selecting ids; returns ids newest first."""
     page = page.clamp()
     if page.max_id is not None:
@@ -50,14 +52,23 @@ def _not_muted_or_blocked(viewer: Viewer) -> sa.ColumnElement[bool]:
     if me is None:
         return sa.true()
     p = t.posts
-    author = t.actors.alias("domain_blocked_author")  # an alias: never correlated with an outer actors
+    author = t.actors.alias(
+        "domain_blocked_author"
+    )  # an alias: never correlated with an outer actors
     udb = t.user_domain_blocks
     return sa.and_(
-        ~sa.exists(sa.select(1).where(t.mutes.c.actor_id == me, t.mutes.c.target_id == p.c.author_id)),
-        ~sa.exists(sa.select(1).where(t.blocks.c.actor_id == me, t.blocks.c.target_id == p.c.author_id)),
+        ~sa.exists(
+            sa.select(1).where(t.mutes.c.actor_id == me, t.mutes.c.target_id == p.c.author_id)
+        ),
+        ~sa.exists(
+            sa.select(1).where(t.blocks.c.actor_id == me, t.blocks.c.target_id == p.c.author_id)
+        ),
         # The member's own domain blocks hide every post written on those servers.
-        ~sa.exists(sa.select(1).select_from(udb.join(author, author.c.domain == udb.c.domain))
-                   .where(udb.c.actor_id == me, author.c.id == p.c.author_id)),  # fmt: skip
+        ~sa.exists(
+            sa.select(1)
+            .select_from(udb.join(author, author.c.domain == udb.c.domain))
+            .where(udb.c.actor_id == me, author.c.id == p.c.author_id)
+        ),
     )
 
 
@@ -66,7 +77,9 @@ async def home(conn: AsyncConnection, viewer: Viewer, page: Page) -> list[int]:
     me = viewer.actor_id
     assert me is not None
     p = t.posts
-    followed = sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == me, t.follows.c.state == "accepted")
+    followed = sa.select(t.follows.c.target_id).where(
+        t.follows.c.follower_id == me, t.follows.c.state == "accepted"
+    )
     joined = (
         sa.select(t.communities.c.id)
         .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
@@ -109,7 +122,9 @@ async def public(
     return await page_ids(conn, q, p.c.id, page)
 
 
-async def tag(conn: AsyncConnection, viewer: Viewer, name: str, page: Page, *, local: bool = False) -> list[int]:
+async def tag(
+    conn: AsyncConnection, viewer: Viewer, name: str, page: Page, *, local: bool = False
+) -> list[int]:
     p = t.posts
     q = sa.select(p.c.id).where(
         p.c.id.in_(sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == name.lower())),
@@ -150,7 +165,9 @@ async def profile(
     if exclude_results:
         q = q.where(p.c.kind != "result")
     if tagged:
-        q = q.where(p.c.id.in_(sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == tagged.lower())))
+        q = q.where(
+            p.c.id.in_(sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == tagged.lower()))
+        )
     if pinned:
         q = q.where(p.c.id.in_(sa.select(t.pins.c.post_id).where(t.pins.c.actor_id == actor_id)))
     return await page_ids(conn, q, p.c.id, page)
@@ -168,11 +185,17 @@ async def community(
 ) -> list[int]:
     """A community's feed (posts and results addressed to it), as the viewer may see it."""
     p = t.posts
-    q = sa.select(p.c.id).where(p.c.community_id == community_id, p.c.reblog_of_id.is_(None), listed_for(viewer))
+    q = sa.select(p.c.id).where(
+        p.c.community_id == community_id, p.c.reblog_of_id.is_(None), listed_for(viewer)
+    )
     if only_results:
         q = q.where(p.c.kind == "result")
     if role_id is not None:
-        q = q.where(p.c.id.in_(sa.select(t.result_roles.c.post_id).where(t.result_roles.c.role_id == role_id)))
+        q = q.where(
+            p.c.id.in_(
+                sa.select(t.result_roles.c.post_id).where(t.result_roles.c.role_id == role_id)
+            )
+        )
     if roadmap_item_id is not None:
         q = q.where(p.c.roadmap_item_id == roadmap_item_id)
     return await page_ids(conn, q, p.c.id, page)
@@ -185,7 +208,9 @@ async def results(conn: AsyncConnection, viewer: Viewer, page: Page) -> list[int
     return await page_ids(conn, q, p.c.id, page)
 
 
-async def thread(conn: AsyncConnection, viewer: Viewer, post_id: int) -> tuple[list[int], list[int]]:
+async def thread(
+    conn: AsyncConnection, viewer: Viewer, post_id: int
+) -> tuple[list[int], list[int]]:
     """(ancestors oldest first, descendants in reading order) of a post, as the viewer may see them."""
     p = t.posts
     ancestors: list[int] = []
@@ -194,7 +219,11 @@ async def thread(conn: AsyncConnection, viewer: Viewer, post_id: int) -> tuple[l
     while current is not None and current not in seen and len(ancestors) < 100:
         seen.add(current)
         row = (
-            await conn.execute(sa.select(p.c.id, p.c.in_reply_to_id).where(p.c.id == current, posts_visible_to(viewer)))
+            await conn.execute(
+                sa.select(p.c.id, p.c.in_reply_to_id).where(
+                    p.c.id == current, posts_visible_to(viewer)
+                )
+            )
         ).first()
         if row is None:
             break
@@ -205,7 +234,10 @@ async def thread(conn: AsyncConnection, viewer: Viewer, post_id: int) -> tuple[l
     rows = list(
         await conn.execute(
             sa.select(p.c.id, p.c.in_reply_to_id)
-            .where(sa.or_(p.c.thread_root_id == root, p.c.thread_root_id == post_id), posts_visible_to(viewer))
+            .where(
+                sa.or_(p.c.thread_root_id == root, p.c.thread_root_id == post_id),
+                posts_visible_to(viewer),
+            )
             .order_by(p.c.id)
         )
     )
@@ -233,7 +265,10 @@ async def search_posts(conn: AsyncConnection, viewer: Viewer, query: str, page: 
     p = t.posts
     pattern = "%" + q_text.replace("\\", "").replace("%", r"\%").replace("_", r"\_") + "%"
     q = sa.select(p.c.id).where(
-        sa.or_(sa.func.lower(p.c.source).like(pattern, escape="\\"), sa.func.lower(p.c.content_html).like(pattern, escape="\\")),
+        sa.or_(
+            sa.func.lower(p.c.source).like(pattern, escape="\\"),
+            sa.func.lower(p.c.content_html).like(pattern, escape="\\"),
+        ),
         p.c.reblog_of_id.is_(None),
         posts_visible_to(viewer),
     )

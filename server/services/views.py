@@ -142,7 +142,11 @@ class PostView:
     def roadmap_item_path(self) -> str:
         """The roadmap item the post is about, here (a remote community's roadmap lists its items)."""
         base = self._community_base()
-        return f"{base}/roadmap#item-{self.roadmap_item_id}" if "@" in base else f"{base}/roadmap/{self.roadmap_item_id}"
+        return (
+            f"{base}/roadmap#item-{self.roadmap_item_id}"
+            if "@" in base
+            else f"{base}/roadmap/{self.roadmap_item_id}"
+        )
 
 
 def media_url(base: str, path: str | None, remote: str | None) -> str:
@@ -173,7 +177,9 @@ def actor_view(row: sa.Row, base: str, local_domain: str) -> ActorView:
     )
 
 
-async def load_actors(conn: AsyncConnection, ids: set[int], base: str, local_domain: str) -> dict[int, ActorView]:
+async def load_actors(
+    conn: AsyncConnection, ids: set[int], base: str, local_domain: str
+) -> dict[int, ActorView]:
     if not ids:
         return {}
     rows = await conn.execute(sa.select(t.actors).where(t.actors.c.id.in_(ids)))
@@ -200,16 +206,22 @@ async def load_posts(
     post_ids = set(all_rows)
     # The stored count includes replies the viewer may not see (followers-only, direct …): count what they may.
     replies = t.posts.alias("replies")
-    visible_replies = dict((await conn.execute(
-        sa.select(replies.c.in_reply_to_id, sa.func.count()).where(replies.c.in_reply_to_id.in_(post_ids),
-                                                                    posts_visible_to(viewer, replies))
-        .group_by(replies.c.in_reply_to_id)
-    )).all())  # fmt: skip
+    visible_replies = dict(
+        (
+            await conn.execute(
+                sa.select(replies.c.in_reply_to_id, sa.func.count())
+                .where(replies.c.in_reply_to_id.in_(post_ids), posts_visible_to(viewer, replies))
+                .group_by(replies.c.in_reply_to_id)
+            )
+        ).all()
+    )
     actor_ids = {r.author_id for r in all_rows.values()}
 
     mentions: dict[int, list[int]] = defaultdict(list)
     for r in await conn.execute(
-        sa.select(t.post_mentions.c.post_id, t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id.in_(post_ids))
+        sa.select(t.post_mentions.c.post_id, t.post_mentions.c.actor_id).where(
+            t.post_mentions.c.post_id.in_(post_ids)
+        )
     ):
         mentions[r.post_id].append(r.actor_id)
         actor_ids.add(r.actor_id)
@@ -226,39 +238,58 @@ async def load_posts(
     if parent_ids:
         parent_authors = {
             r.id: r.author_id
-            for r in await conn.execute(sa.select(t.posts.c.id, t.posts.c.author_id).where(t.posts.c.id.in_(parent_ids)))
+            for r in await conn.execute(
+                sa.select(t.posts.c.id, t.posts.c.author_id).where(t.posts.c.id.in_(parent_ids))
+            )
         }
     actors = await load_actors(conn, actor_ids, base, local_domain)
 
     tags: dict[int, list[str]] = defaultdict(list)
     for r in await conn.execute(
-        sa.select(t.post_tags.c.post_id, t.post_tags.c.tag).where(t.post_tags.c.post_id.in_(post_ids)).order_by(t.post_tags.c.id)
+        sa.select(t.post_tags.c.post_id, t.post_tags.c.tag)
+        .where(t.post_tags.c.post_id.in_(post_ids))
+        .order_by(t.post_tags.c.id)
     ):
         tags[r.post_id].append(r.tag)
     media: dict[int, list[MediaView]] = defaultdict(list)
     for r in await conn.execute(
-        sa.select(t.media).where(t.media.c.post_id.in_(post_ids)).order_by(t.media.c.position, t.media.c.id)
+        sa.select(t.media)
+        .where(t.media.c.post_id.in_(post_ids))
+        .order_by(t.media.c.position, t.media.c.id)
     ):
         url = media_url(base, r.path, r.remote_url)
         media[r.post_id].append(
             MediaView(
-                id=r.id, kind=r.kind, url=url, preview_url=media_url(base, r.thumb_path, None) or url,
-                mime_type=r.mime_type, description=r.description or "", width=r.width, height=r.height,
-                blurhash=r.blurhash, focus_x=r.focus_x or 0.0, focus_y=r.focus_y or 0.0, remote_url=r.remote_url,
+                id=r.id,
+                kind=r.kind,
+                url=url,
+                preview_url=media_url(base, r.thumb_path, None) or url,
+                mime_type=r.mime_type,
+                description=r.description or "",
+                width=r.width,
+                height=r.height,
+                blurhash=r.blurhash,
+                focus_x=r.focus_x or 0.0,
+                focus_y=r.focus_y or 0.0,
+                remote_url=r.remote_url,
             )
-        )  # fmt: skip
+        )
     communities: dict[int, tuple[str, str]] = {}
     community_paths: dict[int, str] = {}
     community_ids = {r.community_id for r in all_rows.values() if r.community_id}
     if community_ids:
         for r in await conn.execute(
-            sa.select(t.communities.c.id, t.communities.c.name, t.actors.c.username, t.actors.c.domain)
+            sa.select(
+                t.communities.c.id, t.communities.c.name, t.actors.c.username, t.actors.c.domain
+            )
             .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
             .where(t.communities.c.id.in_(community_ids))
         ):
             communities[r.id] = (r.username, r.name)
             # the community's page here: /c/{handle} (local) or /c/{handle}@{host} (remote)
-            community_paths[r.id] = f"/c/{r.username}" if r.domain is None else f"/c/{r.username}@{r.domain}"
+            community_paths[r.id] = (
+                f"/c/{r.username}" if r.domain is None else f"/c/{r.username}@{r.domain}"
+            )
     roles: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for r in await conn.execute(
         sa.select(t.result_roles.c.post_id, t.roles.c.id, t.roles.c.name)
@@ -277,37 +308,68 @@ async def load_posts(
             ("pin", t.pins, t.pins.c.post_id),
         ):
             flags[key] = {
-                r[0] for r in await conn.execute(sa.select(col).where(col.in_(post_ids), table.c.actor_id == me))
+                r[0]
+                for r in await conn.execute(
+                    sa.select(col).where(col.in_(post_ids), table.c.actor_id == me)
+                )
             }
         flags["reblog"] = {
             r[0]
             for r in await conn.execute(
                 sa.select(t.posts.c.reblog_of_id).where(
-                    t.posts.c.reblog_of_id.in_(post_ids), t.posts.c.author_id == me, t.posts.c.deleted_at.is_(None)
+                    t.posts.c.reblog_of_id.in_(post_ids),
+                    t.posts.c.author_id == me,
+                    t.posts.c.deleted_at.is_(None),
                 )
             )
         }
 
     def build(r: sa.Row) -> PostView:
-        handle, cname = communities.get(r.community_id, (None, None)) if r.community_id else (None, None)
+        handle, cname = (
+            communities.get(r.community_id, (None, None)) if r.community_id else (None, None)
+        )
         return PostView(
-            id=r.id, uri=r.uri, url=r.url or r.uri, author=actors[r.author_id], kind=r.kind,
-            audience=Audience(r.audience), community_id=r.community_id, community_handle=handle,
-            community_name=cname, community_path=community_paths.get(r.community_id) if r.community_id else None,
-            title=r.title, content_html=r.content_html or "", source=r.source or "",
-            spoiler_text=r.spoiler_text or "", sensitive=bool(r.sensitive), language=r.language,
-            in_reply_to_id=r.in_reply_to_id, in_reply_to_uri=r.in_reply_to_uri,
-            in_reply_to_author_id=parent_authors.get(r.in_reply_to_id) if r.in_reply_to_id else None,
-            thread_root_id=r.thread_root_id, roadmap_item_id=r.roadmap_item_id,
-            created_at=clock.aware(r.created_at), edited_at=clock.aware(r.edited_at), local=bool(r.local),
-            replies_count=int(visible_replies.get(r.id, 0)), reblogs_count=r.reblogs_count, favourites_count=r.favourites_count,
-            media=media.get(r.id, []), tags=tags.get(r.id, []),
-            mentions=[actors[a] for a in mentions.get(r.id, []) if a in actors], poll=polls.get(r.id),
-            favourited=r.id in flags["fav"], reblogged=r.id in flags["reblog"],
-            bookmarked=r.id in flags["bookmark"], pinned=r.id in flags["pin"],
-            roles=roles.get(r.id, []), contributors=[actors[a] for a in contributors.get(r.id, []) if a in actors],
+            id=r.id,
+            uri=r.uri,
+            url=r.url or r.uri,
+            author=actors[r.author_id],
+            kind=r.kind,
+            audience=Audience(r.audience),
+            community_id=r.community_id,
+            community_handle=handle,
+            community_name=cname,
+            community_path=community_paths.get(r.community_id) if r.community_id else None,
+            title=r.title,
+            content_html=r.content_html or "",
+            source=r.source or "",
+            spoiler_text=r.spoiler_text or "",
+            sensitive=bool(r.sensitive),
+            language=r.language,
+            in_reply_to_id=r.in_reply_to_id,
+            in_reply_to_uri=r.in_reply_to_uri,
+            in_reply_to_author_id=parent_authors.get(r.in_reply_to_id)
+            if r.in_reply_to_id
+            else None,
+            thread_root_id=r.thread_root_id,
+            roadmap_item_id=r.roadmap_item_id,
+            created_at=clock.aware(r.created_at),
+            edited_at=clock.aware(r.edited_at),
+            local=bool(r.local),
+            replies_count=int(visible_replies.get(r.id, 0)),
+            reblogs_count=r.reblogs_count,
+            favourites_count=r.favourites_count,
+            media=media.get(r.id, []),
+            tags=tags.get(r.id, []),
+            mentions=[actors[a] for a in mentions.get(r.id, []) if a in actors],
+            poll=polls.get(r.id),
+            favourited=r.id in flags["fav"],
+            reblogged=r.id in flags["reblog"],
+            bookmarked=r.id in flags["bookmark"],
+            pinned=r.id in flags["pin"],
+            roles=roles.get(r.id, []),
+            contributors=[actors[a] for a in contributors.get(r.id, []) if a in actors],
             extra=dict(r.extra or {}),
-        )  # type: ignore[arg-type]  # fmt: skip
+        )  # type: ignore[arg-type]
 
     out: list[PostView] = []
     for pid in ids:
@@ -324,7 +386,9 @@ async def load_posts(
     return out
 
 
-async def _load_polls(conn: AsyncConnection, viewer: Viewer, post_ids: set[int]) -> dict[int, PollView]:
+async def _load_polls(
+    conn: AsyncConnection, viewer: Viewer, post_ids: set[int]
+) -> dict[int, PollView]:
     rows = list(await conn.execute(sa.select(t.polls).where(t.polls.c.post_id.in_(post_ids))))
     if not rows:
         return {}
@@ -357,9 +421,16 @@ async def _load_polls(conn: AsyncConnection, viewer: Viewer, post_ids: set[int])
         options = list(r.options)
         remote = list(r.remote_counts or [])
         local_counts = [counts[r.id].get(i, 0) for i in range(len(options))]
-        merged = [local_counts[i] + (remote[i] if i < len(remote) else 0) for i in range(len(options))]
+        merged = [
+            local_counts[i] + (remote[i] if i < len(remote) else 0) for i in range(len(options))
+        ]
         out[r.post_id] = PollView(
-            id=r.id, options=options, counts=merged, multiple=bool(r.multiple), expires_at=clock.aware(r.expires_at),
-            voters_count=voters.get(r.id, 0) + (r.voters_count or 0), own_votes=sorted(own.get(r.id, [])),
-        )  # fmt: skip
+            id=r.id,
+            options=options,
+            counts=merged,
+            multiple=bool(r.multiple),
+            expires_at=clock.aware(r.expires_at),
+            voters_count=voters.get(r.id, 0) + (r.voters_count or 0),
+            own_votes=sorted(own.get(r.id, [])),
+        )
     return out

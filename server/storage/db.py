@@ -43,7 +43,9 @@ class Database:
             # Let us issue BEGIN ourselves (pysqlite's own transaction handling is off).
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            self.engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
         self._write_lock = asyncio.Lock()
 
     @contextlib.asynccontextmanager
@@ -69,7 +71,9 @@ class Database:
             async with self.engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
         except Exception as exc:  # drivers raise many types; all mean "cannot reach it"
-            raise ConfigError(f"cannot reach the database {safe_url(self.url)}: {_first_line(exc)}") from None
+            raise ConfigError(
+                f"cannot reach the database {safe_url(self.url)}: {_first_line(exc)}"
+            ) from None
 
     async def close(self) -> None:
         await self.engine.dispose()

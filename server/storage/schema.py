@@ -28,7 +28,9 @@ def _pk() -> sa.Column:
 
 
 def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column:
-    return sa.Column(name, Id, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
+    return sa.Column(
+        name, Id, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True
+    )
 
 
 actors = sa.Table(
@@ -221,7 +223,9 @@ purpose_phases = sa.Table(
     metadata,
     _pk(),
     _fk("community_id", "communities.id"),
-    sa.Column("phase", sa.String(20), nullable=False),  # inventory/discussion/drafting/decision/in_force/review
+    sa.Column(
+        "phase", sa.String(20), nullable=False
+    ),  # inventory/discussion/drafting/decision/in_force/review
     sa.Column("started_at", Stamp, nullable=False),
     sa.Column("planned_end", Stamp, nullable=True),
     sa.Column("note", sa.Text, nullable=False, server_default=""),
@@ -250,12 +254,16 @@ purpose_proposals = sa.Table(
     metadata,
     _pk(),
     _fk("community_id", "communities.id"),
-    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, unique=True),
+    sa.Column(
+        "post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, unique=True
+    ),
     _fk("author_id", "actors.id"),
     sa.Column("text_source", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
     sa.Column("base_version", sa.Integer, nullable=False),
-    sa.Column("state", sa.String(20), nullable=False, server_default="open"),  # open | in_decision | adopted | declined
+    sa.Column(
+        "state", sa.String(20), nullable=False, server_default="open"
+    ),  # open | in_decision | adopted | declined
     _fk("decision_id", "purpose_decisions.id", nullable=True, ondelete="SET NULL"),
     sa.Column("created_at", Stamp, nullable=False),
 )
@@ -332,7 +340,9 @@ media = sa.Table(
     _pk(),
     _fk("owner_id", "actors.id"),
     # attached post, NULL until a post uses it
-    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=True, index=True),
+    sa.Column(
+        "post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
     sa.Column("kind", sa.String(20), nullable=False, server_default="image"),
     sa.Column("path", sa.String(512), nullable=True),
     sa.Column("thumb_path", sa.String(512), nullable=True),
@@ -405,11 +415,19 @@ posts = sa.Table(
     sa.Column("spoiler_text", sa.Text, nullable=False, server_default=""),
     sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("language", sa.String(16), nullable=True),
-    sa.Column("in_reply_to_id", Id, sa.ForeignKey("posts.id", ondelete="SET NULL"), nullable=True, index=True),
+    sa.Column(
+        "in_reply_to_id",
+        Id,
+        sa.ForeignKey("posts.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
     sa.Column("in_reply_to_uri", sa.String(2048), nullable=True),
     sa.Column("thread_root_id", Id, nullable=True, index=True),
     # a boost: the boosted post; such rows have no content of their own
-    sa.Column("reblog_of_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=True, index=True),
+    sa.Column(
+        "reblog_of_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
     # result: linked roadmap item
     _fk("roadmap_item_id", "roadmap_items.id", nullable=True, ondelete="SET NULL"),
     sa.Column("extra", sa.JSON, nullable=False, server_default="{}"),
@@ -546,8 +564,12 @@ notifications = sa.Table(
     # | koers.role_assigned | koers.result | koers.purpose_changed | koers.join_request ...
     sa.Column("type", sa.String(40), nullable=False),
     _fk("from_actor_id", "actors.id", nullable=True),
-    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=True, index=True),
-    sa.Column("community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True),
+    sa.Column(
+        "post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=True, index=True
+    ),
+    sa.Column(
+        "community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True
+    ),
     sa.Column("extra", sa.JSON, nullable=False, server_default="{}"),
     sa.Column("read", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", Stamp, nullable=False),
@@ -598,7 +620,9 @@ reports = sa.Table(
     _pk(),
     _fk("reporter_id", "actors.id", nullable=True),
     _fk("target_id", "actors.id", nullable=True),
-    sa.Column("community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True),
+    sa.Column(
+        "community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True
+    ),
     sa.Column("post_ids", sa.JSON, nullable=False, server_default="[]"),
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
     sa.Column("uri", sa.String(2048), nullable=True),
@@ -739,7 +763,9 @@ lists = sa.Table(
     sa.Column("replies_policy", sa.String(20), nullable=False, server_default="list"),
     sa.Column("exclusive", sa.Boolean, nullable=False, server_default=sa.false()),
     # auto-managed list mirroring a joined community
-    sa.Column("community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True),
+    sa.Column(
+        "community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True
+    ),
     sa.Column("created_at", Stamp, nullable=False),
 )
 
@@ -851,7 +877,9 @@ ideas = sa.Table(
     sa.Column("title", sa.String(255), nullable=False),
     sa.Column("text_html", sa.Text, nullable=False, server_default=""),
     # the post that carries the idea (its discussion thread); from the fediverse: the remote post
-    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="SET NULL"), nullable=True, unique=True),
+    sa.Column(
+        "post_id", Id, sa.ForeignKey("posts.id", ondelete="SET NULL"), nullable=True, unique=True
+    ),
     # public | community (who may see the idea; follows its post's audience)
     sa.Column("audience", sa.String(20), nullable=False, server_default="public"),
     # open | merged | promoted | declined

@@ -10,7 +10,37 @@ from pathlib import Path
 
 from aiohttp import web
 
-PAGE_MODULES = ("auth", "home", "profiles", "posts", "remote_communities", "remote_roadmap", "remote_ideas", "remote_manage", "remote_roles", "remote_purpose", "communities", "roles", "roadmap", "feeds", "media", "admin", "settings", "notifications", "compose", "events", "roadmap_social", "ideas", "insights", "remote_interaction", "purpose_process", "kudos", "community_settings", "admin_federation", "initiatives")
+PAGE_MODULES = (
+    "auth",
+    "home",
+    "profiles",
+    "posts",
+    "remote_communities",
+    "remote_roadmap",
+    "remote_ideas",
+    "remote_manage",
+    "remote_roles",
+    "remote_purpose",
+    "communities",
+    "roles",
+    "roadmap",
+    "feeds",
+    "media",
+    "admin",
+    "settings",
+    "notifications",
+    "compose",
+    "events",
+    "roadmap_social",
+    "ideas",
+    "insights",
+    "remote_interaction",
+    "purpose_process",
+    "kudos",
+    "community_settings",
+    "admin_federation",
+    "initiatives",
+)
 
 
 def setup(app: web.Application) -> None:
@@ -22,4 +52,6 @@ def setup(app: web.Application) -> None:
                 continue
             raise
         app.router.add_routes(module.routes)
-    app.router.add_static("/static/", Path(__file__).resolve().parent.parent / "static", name="static")
+    app.router.add_static(
+        "/static/", Path(__file__).resolve().parent.parent / "static", name="static"
+    )

@@ -20,14 +20,25 @@ async def _admin_page(request: web.Request, errors: dict, status: int = 200) -> 
     async with ctx.db.read() as conn:
         pending = list(
             await conn.execute(
-                sa.select(t.users.c.id, t.users.c.email, t.users.c.signup_reason, t.users.c.created_at, t.actors.c.username)
+                sa.select(
+                    t.users.c.id,
+                    t.users.c.email,
+                    t.users.c.signup_reason,
+                    t.users.c.created_at,
+                    t.actors.c.username,
+                )
                 .join(t.actors, t.actors.c.id == t.users.c.actor_id)
                 .where(t.users.c.state == "pending")
                 .order_by(t.users.c.id)
             )
         )
     return await render(
-        request, "admin.html", pending=pending, accounts=await accounts.list_accounts(ctx.db), errors=errors, status=status
+        request,
+        "admin.html",
+        pending=pending,
+        accounts=await accounts.list_accounts(ctx.db),
+        errors=errors,
+        status=status,
     )
 
 

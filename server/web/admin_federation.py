@@ -16,14 +16,26 @@ routes = web.RouteTableDef()
 PAGE = "/admin/federation"
 
 
-async def _page(request: web.Request, *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                status: int = 200) -> web.Response:  # fmt: skip
+async def _page(
+    request: web.Request,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         found = await federation_admin.overview(conn)
-    return await render(request, "admin_federation.html", o=found, mode=ctx.settings.federation_mode,
-                        severities=[(s, s.replace("_", " ")) for s in SEVERITIES], errors=errors or {},
-                        values=values or {}, status=status)  # fmt: skip
+    return await render(
+        request,
+        "admin_federation.html",
+        o=found,
+        mode=ctx.settings.federation_mode,
+        severities=[(s, s.replace("_", " ")) for s in SEVERITIES],
+        errors=errors or {},
+        values=values or {},
+        status=status,
+    )
 
 
 @routes.get(PAGE)
@@ -42,30 +54,55 @@ async def _change(request: web.Request, prefix: str, action: Any, message: str) 
         if exc.field is None:
             raise
         values = {k: str(v) for k, v in data.items() if k != "_csrf"}
-        return await _page(request, errors={f"{prefix}_{exc.field}": exc.message}, values=values, status=exc.status)
+        return await _page(
+            request, errors={f"{prefix}_{exc.field}": exc.message}, values=values, status=exc.status
+        )
     flash(request, message.format(domain=domain))
     raise redirect(PAGE)
 
 
 @routes.post(PAGE + "/partners")
 async def add_partner(request: web.Request) -> web.Response:
-    return await _change(request, "partner", lambda db, d: federation_admin.add_partner(
-        db, str(d.get("partner_domain", "")), str(d.get("partner_name", ""))), "{domain} is now a partner organisation.")  # fmt: skip
+    return await _change(
+        request,
+        "partner",
+        lambda db, d: federation_admin.add_partner(
+            db, str(d.get("partner_domain", "")), str(d.get("partner_name", ""))
+        ),
+        "{domain} is now a partner organisation.",
+    )
 
 
 @routes.post(PAGE + "/partners/remove")
 async def remove_partner(request: web.Request) -> web.Response:
-    return await _change(request, "partner", lambda db, d: federation_admin.remove_partner(db, str(d.get("partner_domain", ""))),
-                         "{domain} is no longer a partner.")  # fmt: skip
+    return await _change(
+        request,
+        "partner",
+        lambda db, d: federation_admin.remove_partner(db, str(d.get("partner_domain", ""))),
+        "{domain} is no longer a partner.",
+    )
 
 
 @routes.post(PAGE + "/blocks")
 async def add_block(request: web.Request) -> web.Response:
-    return await _change(request, "block", lambda db, d: federation_admin.block(
-        db, str(d.get("block_domain", "")), str(d.get("block_severity", "")), str(d.get("block_reason", ""))), "{domain} is blocked.")  # fmt: skip
+    return await _change(
+        request,
+        "block",
+        lambda db, d: federation_admin.block(
+            db,
+            str(d.get("block_domain", "")),
+            str(d.get("block_severity", "")),
+            str(d.get("block_reason", "")),
+        ),
+        "{domain} is blocked.",
+    )
 
 
 @routes.post(PAGE + "/blocks/remove")
 async def remove_block(request: web.Request) -> web.Response:
-    return await _change(request, "block", lambda db, d: federation_admin.unblock(db, str(d.get("block_domain", ""))),
-                         "{domain} is no longer blocked.")  # fmt: skip
+    return await _change(
+        request,
+        "block",
+        lambda db, d: federation_admin.unblock(db, str(d.get("block_domain", ""))),
+        "{domain} is no longer blocked.",
+    )

@@ -34,9 +34,13 @@ async def signup_page(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     invite = request.query.get("invite", "")
     if settings.registrations == "closed":
-        return await render(request, "signup.html", closed=True, invite=invite, values={}, errors={}, status=403)
+        return await render(
+            request, "signup.html", closed=True, invite=invite, values={}, errors={}, status=403
+        )
     if settings.registrations == "invite" and not invite:
-        return await render(request, "signup.html", need_invite=True, invite="", values={}, errors={}, status=403)
+        return await render(
+            request, "signup.html", need_invite=True, invite="", values={}, errors={}, status=403
+        )
     return await render(request, "signup.html", invite=invite, values={}, errors={})
 
 
@@ -44,7 +48,9 @@ async def signup_page(request: web.Request) -> web.Response:
 async def signup_submit(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     data = await form(request)
-    values = {k: str(data.get(k, "")) for k in ("username", "email", "display_name", "reason", "invite")}
+    values = {
+        k: str(data.get(k, "")) for k in ("username", "email", "display_name", "reason", "invite")
+    }
     mode = settings.registrations
     if mode == "closed":
         raise Forbidden("sign-up is closed on this instance")
@@ -54,24 +60,42 @@ async def signup_submit(request: web.Request) -> web.Response:
     password = str(data.get("password", ""))
     if password != str(data.get("password_confirm", password)):
         return await render(
-            request, "signup.html", invite=values["invite"], values=values,
-            errors={"password_confirm": "the passwords do not match"}, status=422,
-        )  # fmt: skip
+            request,
+            "signup.html",
+            invite=values["invite"],
+            values=values,
+            errors={"password_confirm": "the passwords do not match"},
+            status=422,
+        )
     state = "pending" if mode == "approval" and not invite_code else "active"
     try:
         account = await accounts.create_account(
-            request.app[DB], settings, username=values["username"], email=values["email"], password=password,
-            display_name=values["display_name"], state=state, reason=values["reason"], invite_code=invite_code,
-        )  # fmt: skip
+            request.app[DB],
+            settings,
+            username=values["username"],
+            email=values["email"],
+            password=password,
+            display_name=values["display_name"],
+            state=state,
+            reason=values["reason"],
+            invite_code=invite_code,
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
         return await render(
-            request, "signup.html", invite=values["invite"], values=values, errors={exc.field: exc.message},
+            request,
+            "signup.html",
+            invite=values["invite"],
+            values=values,
+            errors={exc.field: exc.message},
             status=exc.status,
-        )  # fmt: skip
+        )
     if state == "pending":
-        flash(request, "Thanks! An administrator will review your request; you can log in once it is approved.")
+        flash(
+            request,
+            "Thanks! An administrator will review your request; you can log in once it is approved.",
+        )
         raise redirect("/login")
     session.log_in(request, settings.secret, account.user_id)
     flash(request, f"Welcome, @{account.username}! Fill in your profile so people can find you.")
@@ -82,7 +106,9 @@ async def signup_submit(request: web.Request) -> web.Response:
 async def login_page(request: web.Request) -> web.Response:
     if await current_user(request) is not None:
         raise redirect(_safe_next(request.query.get("next")))
-    return await render(request, "login.html", next=_safe_next(request.query.get("next")), values={}, errors={})
+    return await render(
+        request, "login.html", next=_safe_next(request.query.get("next")), values={}, errors={}
+    )
 
 
 @routes.post("/login")
@@ -92,12 +118,19 @@ async def login_submit(request: web.Request) -> web.Response:
     login = str(data.get("login", ""))[:320]
     next_url = _safe_next(str(data.get("next", "")))
     try:
-        account = await accounts.authenticate(request.app[DB], login, str(data.get("password", "")), _client_address(request))
+        account = await accounts.authenticate(
+            request.app[DB], login, str(data.get("password", "")), _client_address(request)
+        )
     except RateLimited:
         raise
     except Forbidden as exc:
         return await render(
-            request, "login.html", next=next_url, values={"login": login}, errors={"password": exc.message}, status=403
+            request,
+            "login.html",
+            next=next_url,
+            values={"login": login},
+            errors={"password": exc.message},
+            status=403,
         )
     session.log_in(request, settings.secret, account.user_id)
     raise redirect(next_url)

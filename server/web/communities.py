@@ -9,15 +9,30 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError, NotFound
-from server.services import communities, initiatives, purpose, purpose_phases, roadmap, role_terms, roles, timelines
+from server.services import (
+    communities,
+    initiatives,
+    purpose,
+    purpose_phases,
+    roadmap,
+    role_terms,
+    roles,
+    timelines,
+)
 from server.services.views import load_posts
 from server.web.community_scope import Scope, actor_id_by_username, form_error, int_or_none, scope
 from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 
-RESULT_AUDIENCES = [("public", "Public"), ("community", "Community members"), ("members", "Members of this organisation"),
-                    ("partners", "Partner organisations"), ("followers", "My followers"), ("unlisted", "Unlisted")]  # fmt: skip
+RESULT_AUDIENCES = [
+    ("public", "Public"),
+    ("community", "Community members"),
+    ("members", "Members of this organisation"),
+    ("partners", "Partner organisations"),
+    ("followers", "My followers"),
+    ("unlisted", "Unlisted"),
+]
 
 
 @routes.get("/communities")
@@ -27,14 +42,20 @@ async def community_list(request: web.Request) -> web.Response:
         found = await communities.list_local(conn)
         counts = await communities.member_counts(conn, [c.id for c in found])
         purposes = {c.id: await purpose.current(conn, c.id) for c in found}
-    return await render(request, "community_list.html", communities=found, counts=counts, purposes=purposes)
+    return await render(
+        request, "community_list.html", communities=found, counts=counts, purposes=purposes
+    )
 
 
 @routes.get("/communities/new")
 async def new_community_page(request: web.Request) -> web.Response:
     await require_user(request)
-    return await render(request, "community_new.html", values={"openness": "open", "member_list_visibility": "public"},
-                        errors={})  # fmt: skip
+    return await render(
+        request,
+        "community_new.html",
+        values={"openness": "open", "member_list_visibility": "public"},
+        errors={},
+    )
 
 
 @routes.post("/communities/new")
@@ -45,10 +66,15 @@ async def new_community_submit(request: web.Request) -> web.Response:
     values = {k: str(data.get(k, "")) for k in fields}
     try:
         community = await communities.create_community(
-            request.app[CTX], user.id, handle=values["handle"], name=values["name"], purpose_text=values["purpose"],
-            description=values["description"], openness=values["openness"] or "open",
+            request.app[CTX],
+            user.id,
+            handle=values["handle"],
+            name=values["name"],
+            purpose_text=values["purpose"],
+            description=values["description"],
+            openness=values["openness"] or "open",
             member_list_visibility=values["member_list_visibility"] or "public",
-        )  # fmt: skip
+        )
     except KoersError as exc:
         return await form_error(request, exc, "community_new.html", values=values)
     flash(request, f"{community.name} is started. Add roles and a roadmap so people can join in.")
@@ -56,9 +82,12 @@ async def new_community_submit(request: web.Request) -> web.Response:
 
 
 async def community_page_response(
-    request: web.Request, *, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+    request: web.Request,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     status: int = 200,
-) -> web.Response:  # fmt: skip
+) -> web.Response:
     """The community page; the result form re-renders here with its errors."""
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
@@ -68,11 +97,15 @@ async def community_page_response(
         all_roles = await roles.roles_of(conn, c.id)
         items = await roadmap.items(conn, s.viewer, c.id)
         changes = await roadmap.recent_changes(conn, s.viewer, c.id, limit=8)
-        result_ids = await timelines.community(conn, s.viewer, c.id, timelines.Page(limit=5), only_results=True)
+        result_ids = await timelines.community(
+            conn, s.viewer, c.id, timelines.Page(limit=5), only_results=True
+        )
         post_ids = await timelines.community(conn, s.viewer, c.id, timelines.Page(limit=10))
         # One load for both lists (each load is a dozen queries).
         wanted = [*result_ids, *[p for p in post_ids if p not in result_ids]]
-        loaded = await load_posts(conn, s.viewer, wanted, base=ctx.base, local_domain=ctx.settings.domain)
+        loaded = await load_posts(
+            conn, s.viewer, wanted, base=ctx.base, local_domain=ctx.settings.domain
+        )
         is_result = set(result_ids)
         results = [p for p in loaded if p.id in is_result]
         posts = [p for p in loaded if p.id not in is_result]
@@ -82,13 +115,28 @@ async def community_page_response(
         started = await initiatives.of_community(conn, s.viewer, c.id)
         up_terms = await role_terms.up_for_reconsideration(conn, c.id)
     return await render(
-        request, "community.html", status=status, purpose=current, phase=phase, roles=all_roles,
-        open_roles=[r for r in all_roles if r.claimable], columns=roadmap.by_status(items),
-        status_labels=roadmap.STATUS_LABELS, changes=changes, results=results, posts=posts, member_count=count,
-        managers=managers, result_audiences=RESULT_AUDIENCES, initiatives=started, up_terms=up_terms,
-        item_options=[("", "— none —"), *[(str(i.id), i.title) for i in items]], errors=errors or {},
-        values=values or {"audience": "public"}, **s.template_vars(),
-    )  # fmt: skip
+        request,
+        "community.html",
+        status=status,
+        purpose=current,
+        phase=phase,
+        roles=all_roles,
+        open_roles=[r for r in all_roles if r.claimable],
+        columns=roadmap.by_status(items),
+        status_labels=roadmap.STATUS_LABELS,
+        changes=changes,
+        results=results,
+        posts=posts,
+        member_count=count,
+        managers=managers,
+        result_audiences=RESULT_AUDIENCES,
+        initiatives=started,
+        up_terms=up_terms,
+        item_options=[("", "— none —"), *[(str(i.id), i.title) for i in items]],
+        errors=errors or {},
+        values=values or {"audience": "public"},
+        **s.template_vars(),
+    )
 
 
 @routes.get("/c/{handle}")
@@ -104,7 +152,12 @@ async def join(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
     state = await communities.join(ctx, user.id, s.community.id)
-    flash(request, "Welcome aboard!" if state == "accepted" else "Your request to join was sent to the managers.")
+    flash(
+        request,
+        "Welcome aboard!"
+        if state == "accepted"
+        else "Your request to join was sent to the managers.",
+    )
     raise redirect(f"/c/{s.community.handle}")
 
 
@@ -117,11 +170,15 @@ async def leave(request: web.Request) -> web.Response:
         s = await scope(request, conn)
     was = s.membership
     await communities.leave(ctx, user.id, s.community.id)
-    flash(request, "You left the community." if was == "accepted" else "Your request was withdrawn.")
+    flash(
+        request, "You left the community." if was == "accepted" else "Your request was withdrawn."
+    )
     raise redirect(f"/c/{s.community.handle}")
 
 
-async def purpose_page_response(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
+async def purpose_page_response(
+    request: web.Request, *, status: int = 200, **extra: Any
+) -> web.Response:
     """The purpose page: the text in force, the process around it (``server.web.purpose_process``), history."""
     from server.web.purpose_process import process_context
 
@@ -131,9 +188,17 @@ async def purpose_page_response(request: web.Request, *, status: int = 200, **ex
         versions = await purpose.history(conn, s.community.id)
         extra = {**await process_context(conn, s), **extra}
     extra.setdefault("errors", {})
-    extra.setdefault("values", {"purpose": versions[0].text_source if versions else "", "reason": ""})
-    return await render(request, "community_purpose.html", status=status, versions=versions, **s.template_vars(),
-                        **extra)  # fmt: skip
+    extra.setdefault(
+        "values", {"purpose": versions[0].text_source if versions else "", "reason": ""}
+    )
+    return await render(
+        request,
+        "community_purpose.html",
+        status=status,
+        versions=versions,
+        **s.template_vars(),
+        **extra,
+    )
 
 
 @routes.get("/c/{handle}/purpose")
@@ -150,11 +215,15 @@ async def purpose_submit(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
     try:
-        version = await purpose.change_purpose(ctx, user.id, s.community.id, values["purpose"], values["reason"])
+        version = await purpose.change_purpose(
+            ctx, user.id, s.community.id, values["purpose"], values["reason"]
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await purpose_page_response(request, status=exc.status, errors={exc.field: exc.message}, values=values)
+        return await purpose_page_response(
+            request, status=exc.status, errors={exc.field: exc.message}, values=values
+        )
     flash(request, f"The purpose is now at version {version}; members have been told.")
     raise redirect(f"/c/{s.community.handle}/purpose")
 
@@ -170,8 +239,13 @@ async def purpose_version_page(request: web.Request) -> web.Response:
     version = next((v for v in versions if v.version == number), None)
     if version is None:
         raise NotFound(f"{s.community.name} has no purpose version {number}")
-    return await render(request, "community_purpose_version.html", v=version, latest=versions[0].version,
-                        **s.template_vars())  # fmt: skip
+    return await render(
+        request,
+        "community_purpose_version.html",
+        v=version,
+        latest=versions[0].version,
+        **s.template_vars(),
+    )
 
 
 @routes.get("/c/{handle}/members")
@@ -181,7 +255,9 @@ async def members_page(request: web.Request) -> web.Response:
         s = await scope(request, conn)
         people = await communities.members(conn, ctx, s.viewer, s.community)
         managers = {m.id for m in await communities.managers(conn, ctx, s.community.id)}
-    return await render(request, "community_members.html", members=people, manager_ids=managers, **s.template_vars())
+    return await render(
+        request, "community_members.html", members=people, manager_ids=managers, **s.template_vars()
+    )
 
 
 async def _manage_scope(request: web.Request) -> Scope:
@@ -193,8 +269,13 @@ async def _manage_scope(request: web.Request) -> Scope:
     return s
 
 
-async def _manage_page(request: web.Request, *, status: int = 200, errors: dict[str, str] | None = None,
-                       values: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+async def _manage_page(
+    request: web.Request,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> web.Response:
     s = await _manage_scope(request)
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
@@ -202,9 +283,16 @@ async def _manage_page(request: web.Request, *, status: int = 200, errors: dict[
         managers = await communities.managers(conn, ctx, s.community.id)
         pending_roles = [r for r in await roles.roles_of(conn, s.community.id) if r.requested]
     return await render(
-        request, "community_manage.html", status=status, join_requests=requests_, managers=managers,
-        pending_roles=pending_roles, errors=errors or {}, values=values or {}, **s.template_vars(),
-    )  # fmt: skip
+        request,
+        "community_manage.html",
+        status=status,
+        join_requests=requests_,
+        managers=managers,
+        pending_roles=pending_roles,
+        errors=errors or {},
+        values=values or {},
+        **s.template_vars(),
+    )
 
 
 @routes.get("/c/{handle}/manage")
@@ -251,10 +339,13 @@ async def add_person(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _manage_page(request, status=exc.status, errors={field: exc.message}, values={field: username})
-    flash(request, f"@{username.lstrip('@')} is now a {'member' if what == 'members' else 'manager'}.")
+        return await _manage_page(
+            request, status=exc.status, errors={field: exc.message}, values={field: username}
+        )
+    flash(
+        request, f"@{username.lstrip('@')} is now a {'member' if what == 'members' else 'manager'}."
+    )
     raise redirect(f"/c/{s.community.handle}/manage")
-
 
 
 @routes.post("/c/{handle}/manage/managers/remove")
@@ -269,4 +360,6 @@ async def remove_manager(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="which manager?")
     await communities.remove_manager(ctx, user.id, s.community.id, actor_id)
     flash(request, "You stepped down as manager." if actor_id == user.id else "Manager removed.")
-    raise redirect(f"/c/{s.community.handle}" if actor_id == user.id else f"/c/{s.community.handle}/manage")
+    raise redirect(
+        f"/c/{s.community.handle}" if actor_id == user.id else f"/c/{s.community.handle}/manage"
+    )

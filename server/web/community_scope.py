@@ -44,8 +44,12 @@ class Scope:
         return self.membership == "accepted"
 
     def template_vars(self) -> dict[str, Any]:
-        return {"c": self.community, "membership": self.membership, "is_manager": self.is_manager,
-                "is_member": self.is_member}  # fmt: skip
+        return {
+            "c": self.community,
+            "membership": self.membership,
+            "is_manager": self.is_manager,
+            "is_member": self.is_member,
+        }
 
 
 async def scope(request: web.Request, conn: AsyncConnection) -> Scope:
@@ -71,16 +75,25 @@ def int_or_none(value: object, field: str) -> int | None:
     return as_id(raw)
 
 
-async def actor_id_by_username(conn: AsyncConnection, username: str, field: str = "username") -> int:
+async def actor_id_by_username(
+    conn: AsyncConnection, username: str, field: str = "username"
+) -> int:
     """A person's actor id from ``name`` / ``@name`` (local) or ``@name@host`` typed in a form.
 
     ``@name@host`` finds a person of another instance we already know (a member of a community
     from a partner organisation, say), else the local ``name``.
     """
     name, _, host = username.strip().lstrip("@").partition("@")
-    person = sa.select(t.actors.c.id).where(t.actors.c.username == name.lower(), t.actors.c.kind == "person",
-                                            t.actors.c.suspended.is_(False))  # fmt: skip
-    row = (await conn.execute(person.where(t.actors.c.domain == host.lower()))).first() if host else None
+    person = sa.select(t.actors.c.id).where(
+        t.actors.c.username == name.lower(),
+        t.actors.c.kind == "person",
+        t.actors.c.suspended.is_(False),
+    )
+    row = (
+        (await conn.execute(person.where(t.actors.c.domain == host.lower()))).first()
+        if host
+        else None
+    )
     if row is None:
         row = (await conn.execute(person.where(t.actors.c.domain.is_(None)))).first()
     if row is None:
@@ -94,4 +107,6 @@ async def form_error(
     """Re-render a form with the error of the field it concerns (errors without a field propagate)."""
     if exc.field is None:
         raise exc
-    return await render(request, template, status=exc.status, errors={exc.field: exc.message}, **context)
+    return await render(
+        request, template, status=exc.status, errors={exc.field: exc.message}, **context
+    )

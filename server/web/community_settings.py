@@ -11,9 +11,16 @@ from server.web.community_scope import Scope, scope
 from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
-OPENNESS = [("open", "Anyone, at once"), ("approval", "Anyone, after a manager approves"),
-            ("invite", "Only people a manager adds")]  # fmt: skip
-MEMBER_LISTS = [("public", "Everyone"), ("instance", "Members of this organisation"), ("members", "Members of the community")]
+OPENNESS = [
+    ("open", "Anyone, at once"),
+    ("approval", "Anyone, after a manager approves"),
+    ("invite", "Only people a manager adds"),
+]
+MEMBER_LISTS = [
+    ("public", "Everyone"),
+    ("instance", "Members of this organisation"),
+    ("members", "Members of the community"),
+]
 
 
 async def _manager_scope(request: web.Request) -> Scope:
@@ -24,10 +31,24 @@ async def _manager_scope(request: web.Request) -> Scope:
     return s
 
 
-async def _page(request: web.Request, s: Scope, values: community_settings.Settings, *,
-                errors: dict[str, str] | None = None, status: int = 200) -> web.Response:  # fmt: skip
-    return await render(request, "community_settings.html", values=values, errors=errors or {}, status=status,
-                        openness_choices=OPENNESS, member_list_choices=MEMBER_LISTS, **s.template_vars())  # fmt: skip
+async def _page(
+    request: web.Request,
+    s: Scope,
+    values: community_settings.Settings,
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    return await render(
+        request,
+        "community_settings.html",
+        values=values,
+        errors=errors or {},
+        status=status,
+        openness_choices=OPENNESS,
+        member_list_choices=MEMBER_LISTS,
+        **s.template_vars(),
+    )
 
 
 @routes.get("/c/{handle}/settings")
@@ -43,10 +64,12 @@ async def settings_submit(request: web.Request) -> web.Response:
     s = await _manager_scope(request)
     data = await form(request)
     values = community_settings.Settings(
-        name=str(data.get("name", "")), description=str(data.get("description", "")),
-        openness=str(data.get("openness", "")), member_list_visibility=str(data.get("member_list_visibility", "")),
+        name=str(data.get("name", "")),
+        description=str(data.get("description", "")),
+        openness=str(data.get("openness", "")),
+        member_list_visibility=str(data.get("member_list_visibility", "")),
         accept_outside_ideas=data.get("accept_outside_ideas") == "on",
-    )  # fmt: skip
+    )
     try:
         await community_settings.update(request.app[CTX], s.viewer.actor_id, s.community.id, values)  # type: ignore[arg-type]
     except KoersError as exc:

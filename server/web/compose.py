@@ -47,7 +47,12 @@ async def joined_communities(ctx: Context, actor_id: int) -> list[sa.Row]:
     async with ctx.db.read() as conn:
         return list(
             await conn.execute(
-                sa.select(t.communities.c.id, t.communities.c.name, t.actors.c.username.label("handle"), t.actors.c.domain)
+                sa.select(
+                    t.communities.c.id,
+                    t.communities.c.name,
+                    t.actors.c.username.label("handle"),
+                    t.actors.c.domain,
+                )
                 .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
                 .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
                 .where(t.follows.c.follower_id == actor_id, t.follows.c.state == "accepted")
@@ -57,17 +62,30 @@ async def joined_communities(ctx: Context, actor_id: int) -> list[sa.Row]:
 
 
 async def render_compose(
-    request: web.Request, user, values: dict, errors: dict | None = None, status: int = 200  # type: ignore[no-untyped-def]
+    request: web.Request,
+    user,
+    values: dict,
+    errors: dict | None = None,
+    status: int = 200,  # type: ignore[no-untyped-def]
 ) -> web.Response:
     ctx = request.app[CTX]
     values.setdefault("audience", user.default_audience)
     values.setdefault("token", secrets.token_urlsafe(18))
     communities = await joined_communities(ctx, user.id)
-    choices = [("", "— none —")] + [(str(c.id), c.name if c.domain is None else f"{c.name} ({c.domain})") for c in communities]
+    choices = [("", "— none —")] + [
+        (str(c.id), c.name if c.domain is None else f"{c.name} ({c.domain})") for c in communities
+    ]
     return await render(
-        request, "compose.html", values=values, errors=errors or {}, audiences=AUDIENCE_CHOICES,
-        communities=communities, community_choices=choices, max_media=posts.MAX_MEDIA, status=status,
-    )  # fmt: skip
+        request,
+        "compose.html",
+        values=values,
+        errors=errors or {},
+        audiences=AUDIENCE_CHOICES,
+        communities=communities,
+        community_choices=choices,
+        max_media=posts.MAX_MEDIA,
+        status=status,
+    )
 
 
 @routes.get("/compose")
@@ -100,14 +118,21 @@ async def _remember(ctx: Context, user, token: str, post_id: int) -> int:  # typ
     try:
         async with ctx.db.write() as conn:
             await conn.execute(
-                t.idempotency_keys.insert().values(user_id=user.user_id, key=token, post_id=post_id, created_at=clock.now())
+                t.idempotency_keys.insert().values(
+                    user_id=user.user_id, key=token, post_id=post_id, created_at=clock.now()
+                )
             )
         return post_id
     except IntegrityError:
         first = await _existing_post(ctx, user.user_id, token)
         if first is None:
             raise
-        log.info("double submit of compose form by user %s: dropping post %s, keeping %s", user.user_id, post_id, first)
+        log.info(
+            "double submit of compose form by user %s: dropping post %s, keeping %s",
+            user.user_id,
+            post_id,
+            first,
+        )
         await posts.delete_post(ctx, user.id, post_id)
         return first
 
@@ -125,12 +150,18 @@ def draft_from_form(data, media_ids: tuple[int, ...]) -> posts.Draft:  # type: i
         if raw and as_id(raw) is None:
             raise ValidationError("unknown choice", field=name)
     return posts.Draft(
-        source=str(data.get("status", "")), audience=audience, fmt=fmt,
-        spoiler_text=str(data.get("spoiler_text", "")), sensitive=data.get("sensitive") == "on",
+        source=str(data.get("status", "")),
+        audience=audience,
+        fmt=fmt,
+        spoiler_text=str(data.get("spoiler_text", "")),
+        sensitive=data.get("sensitive") == "on",
         in_reply_to_id=int(reply_to) if reply_to else None,
-        community_id=int(community) if community and (audience is Audience.COMMUNITY or data.get("kind") == "result") else None,
-        kind="result" if data.get("kind") == "result" else "note", media_ids=media_ids,
-    )  # fmt: skip
+        community_id=int(community)
+        if community and (audience is Audience.COMMUNITY or data.get("kind") == "result")
+        else None,
+        kind="result" if data.get("kind") == "result" else "note",
+        media_ids=media_ids,
+    )
 
 
 async def _prepared_uploads(data) -> list[tuple[media.ProcessedImage, str]]:  # type: ignore[no-untyped-def]
@@ -138,7 +169,9 @@ async def _prepared_uploads(data) -> list[tuple[media.ProcessedImage, str]]:  # 
     for i in range(posts.MAX_MEDIA):
         description = str(data.get(f"description_{i}", ""))
         if len(description) > media.MAX_DESCRIPTION:
-            raise ValidationError(f"image description: at most {media.MAX_DESCRIPTION} characters", field=f"media_{i}")
+            raise ValidationError(
+                f"image description: at most {media.MAX_DESCRIPTION} characters", field=f"media_{i}"
+            )
         image = await prepared_upload(data, f"media_{i}", "attachment")
         if image is not None:
             out.append((image, description))
@@ -151,8 +184,19 @@ async def compose_submit(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await form(request, max_size=COMPOSE_FORM_MAX)
     token = str(data.get("token", ""))[:255]
-    values = {k: str(data.get(k, "")) for k in ("status", "audience", "format", "spoiler_text", "community_id", "in_reply_to", "kind",
-                                                "contributors")}
+    values = {
+        k: str(data.get(k, ""))
+        for k in (
+            "status",
+            "audience",
+            "format",
+            "spoiler_text",
+            "community_id",
+            "in_reply_to",
+            "kind",
+            "contributors",
+        )
+    }
     values["token"] = token or secrets.token_urlsafe(18)
     if token:
         earlier = await _existing_post(ctx, user.user_id, token)
@@ -165,12 +209,16 @@ async def compose_submit(request: web.Request) -> web.Response:
         # credited people (remote ones through federation) are looked up before anything is written
         credited = await actor_ids_for_handles(request.app, split_handles(values["contributors"]))
         for image, description in uploads:
-            media_ids.append(await media.insert_attachment(ctx, user.id, image, description=description))
+            media_ids.append(
+                await media.insert_attachment(ctx, user.id, image, description=description)
+            )
         draft = replace(draft_from_form(data, tuple(media_ids)), contributor_ids=credited)
         post_id = await posts.create_post(ctx, user.id, draft)
     except KoersError as exc:
         await media.discard_attachments(ctx, user.id, media_ids)
-        return await render_compose(request, user, values, {exc.field or "status": exc.message}, exc.status)
+        return await render_compose(
+            request, user, values, {exc.field or "status": exc.message}, exc.status
+        )
     if token:
         post_id = await _remember(ctx, user, token, post_id)
     raise redirect(f"/@{user.username}/{post_id}")

@@ -16,22 +16,39 @@ from server.web.render import flash, form, redirect, render, require_user
 from server.web.roadmap import ITEM_AUDIENCE_OPTIONS
 
 routes = web.RouteTableDef()
-FIELDS = ("title", "description", "starts_at", "ends_at", "place_name", "place_address", "online_url", "capacity",
-          "join_mode", "audience")  # fmt: skip
-JOIN_MODE_LABELS = [("free", "Anyone may join"), ("approval", "The organisers approve each request")]
+FIELDS = (
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "place_name",
+    "place_address",
+    "online_url",
+    "capacity",
+    "join_mode",
+    "audience",
+)
+JOIN_MODE_LABELS = [
+    ("free", "Anyone may join"),
+    ("approval", "The organisers approve each request"),
+]
 ICS = "text/calendar"
 
 
 def event_input(values: dict[str, str]) -> events.EventInput:
     """An EventInput from form or JSON strings (raises ValidationError with the field)."""
     return events.EventInput(
-        title=values.get("title", ""), description=values.get("description", ""),
+        title=values.get("title", ""),
+        description=values.get("description", ""),
         starts_at=events.parse_time(values.get("starts_at", ""), "starts_at"),
-        ends_at=events.parse_time(values.get("ends_at", ""), "ends_at"), place_name=values.get("place_name", ""),
-        place_address=values.get("place_address", ""), online_url=values.get("online_url", ""),
-        capacity=int_or_none(values.get("capacity", ""), "capacity"), join_mode=values.get("join_mode") or "free",
+        ends_at=events.parse_time(values.get("ends_at", ""), "ends_at"),
+        place_name=values.get("place_name", ""),
+        place_address=values.get("place_address", ""),
+        online_url=values.get("online_url", ""),
+        capacity=int_or_none(values.get("capacity", ""), "capacity"),
+        join_mode=values.get("join_mode") or "free",
         audience=values.get("audience") or "public",
-    )  # fmt: skip
+    )
 
 
 @routes.get("/c/{handle}/events")
@@ -39,7 +56,9 @@ async def events_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
-        upcoming, past = events.split_upcoming(await events.events_of(conn, s.viewer, s.community.id))
+        upcoming, past = events.split_upcoming(
+            await events.events_of(conn, s.viewer, s.community.id)
+        )
     return await render(request, "events.html", upcoming=upcoming, past=past, **s.template_vars())
 
 
@@ -51,9 +70,14 @@ async def _new_page(request: web.Request, *, status: int = 200, **extra: Any) ->
     extra.setdefault("values", {"join_mode": "free", "audience": "public"})
     extra.setdefault("errors", {})
     return await render(
-        request, "event_new.html", status=status, join_modes=JOIN_MODE_LABELS,
-        audience_options=ITEM_AUDIENCE_OPTIONS, **s.template_vars(), **extra,
-    )  # fmt: skip
+        request,
+        "event_new.html",
+        status=status,
+        join_modes=JOIN_MODE_LABELS,
+        audience_options=ITEM_AUDIENCE_OPTIONS,
+        **s.template_vars(),
+        **extra,
+    )
 
 
 @routes.get("/c/{handle}/events/new")
@@ -74,25 +98,41 @@ async def new_event_submit(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _new_page(request, status=exc.status, values=values, errors={exc.field: exc.message})
+        return await _new_page(
+            request, status=exc.status, values=values, errors={exc.field: exc.message}
+        )
     flash(request, "Event created.")
     raise redirect(f"/c/{s.community.handle}/events/{event_id}")
 
 
-async def _edit_page(request: web.Request, *, status: int = 200, values: dict[str, str] | None = None,
-                     errors: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+async def _edit_page(
+    request: web.Request,
+    *,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> web.Response:
     """The edit form: the organiser and the community's managers only."""
     user = await require_user(request)
     async with request.app[CTX].db.read() as conn:
         s = await scope(request, conn)
-        event = await events.get_event(conn, s.viewer, s.community.id, int(request.match_info["event_id"]))
+        event = await events.get_event(
+            conn, s.viewer, s.community.id, int(request.match_info["event_id"])
+        )
         if not await events.may_manage(conn, event.id, user.id):
             raise Forbidden("only the organiser or a manager can change the event")
         values = values if values is not None else await events.form_values(conn, event.id)
     return await render(
-        request, "event_new.html", status=status, event=event, values=values, errors=errors or {},
-        join_modes=JOIN_MODE_LABELS, audience_options=ITEM_AUDIENCE_OPTIONS, **s.template_vars(),
-    )  # fmt: skip
+        request,
+        "event_new.html",
+        status=status,
+        event=event,
+        values=values,
+        errors=errors or {},
+        join_modes=JOIN_MODE_LABELS,
+        audience_options=ITEM_AUDIENCE_OPTIONS,
+        **s.template_vars(),
+    )
 
 
 @routes.get(r"/c/{handle}/events/{event_id:\d+}/edit")
@@ -115,21 +155,36 @@ async def edit_event_submit(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _edit_page(request, status=exc.status, values=values, errors={exc.field: exc.message})
+        return await _edit_page(
+            request, status=exc.status, values=values, errors={exc.field: exc.message}
+        )
     flash(request, "Event changed.")
     raise redirect(f"/c/{s.community.handle}/events/{event_id}")
 
 
-async def _event_page(request: web.Request, *, status: int = 200, error: str | None = None) -> web.Response:
+async def _event_page(
+    request: web.Request, *, status: int = 200, error: str | None = None
+) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
-        event = await events.get_event(conn, s.viewer, s.community.id, int(request.match_info["event_id"]))
+        event = await events.get_event(
+            conn, s.viewer, s.community.id, int(request.match_info["event_id"])
+        )
         people = await events.participants(conn, event.id)
         mine = await events.state_of(conn, event.id, s.me)
         may_manage = await events.may_manage(conn, event.id, s.me)
-    return await render(request, "event.html", status=status, event=event, people=people, mine=mine,
-                        may_manage=may_manage, error=error, **s.template_vars())  # fmt: skip
+    return await render(
+        request,
+        "event.html",
+        status=status,
+        event=event,
+        people=people,
+        mine=mine,
+        may_manage=may_manage,
+        error=error,
+        **s.template_vars(),
+    )
 
 
 @routes.get(r"/c/{handle}/events/{event_id:\d+}")
@@ -145,11 +200,17 @@ async def _act(request: web.Request, action: str) -> web.Response:
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         await events.get_event(conn, s.viewer, s.community.id, event_id)
-    participant = int_or_none(str(data.get("participant", "")), "participant") if action == "decide" else None
+    participant = (
+        int_or_none(str(data.get("participant", "")), "participant") if action == "decide" else None
+    )
     try:
         if action == "join":
             state = await events.rsvp(ctx, user.id, event_id)
-            message = "You are going." if state == "joined" else "Your request was sent to the organisers."
+            message = (
+                "You are going."
+                if state == "joined"
+                else "Your request was sent to the organisers."
+            )
         elif action == "leave":
             await events.leave(ctx, user.id, event_id)
             message = "You are no longer taking part."
@@ -183,8 +244,12 @@ async def decide_submit(request: web.Request) -> web.Response:
 
 
 def _ics(body: bytes, filename: str) -> web.Response:
-    return web.Response(body=body, content_type=ICS, charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+    return web.Response(
+        body=body,
+        content_type=ICS,
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @routes.get(r"/c/{handle}/events/{event_id:\d+}.ics")
@@ -193,9 +258,14 @@ async def event_ics(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
-        event = await events.get_event(conn, s.viewer, s.community.id, int(request.match_info["event_id"]))
+        event = await events.get_event(
+            conn, s.viewer, s.community.id, int(request.match_info["event_id"])
+        )
     url = f"{ctx.base}/c/{s.community.handle}/events/{event.id}"
-    return _ics(ical.calendar(event.title, [(event, url)], domain=ctx.settings.domain), f"event-{event.id}.ics")
+    return _ics(
+        ical.calendar(event.title, [(event, url)], domain=ctx.settings.domain),
+        f"event-{event.id}.ics",
+    )
 
 
 @routes.get("/c/{handle}/events.ics")
@@ -207,4 +277,7 @@ async def community_ics(request: web.Request) -> web.Response:
         only_public = ("public",) if s.viewer.anonymous else None
         found = await events.events_of(conn, s.viewer, s.community.id, audiences=only_public)
     pairs = [(e, f"{ctx.base}/c/{s.community.handle}/events/{e.id}") for e in found]
-    return _ics(ical.calendar(s.community.name, pairs, domain=ctx.settings.domain), f"{s.community.handle}-events.ics")
+    return _ics(
+        ical.calendar(s.community.name, pairs, domain=ctx.settings.domain),
+        f"{s.community.handle}-events.ics",
+    )

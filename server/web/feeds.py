@@ -59,7 +59,9 @@ def _escape(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def atom_feed(*, feed_url: str, page_url: str, title: str, subtitle: str, posts: list[PostView]) -> bytes:
+def atom_feed(
+    *, feed_url: str, page_url: str, title: str, subtitle: str, posts: list[PostView]
+) -> bytes:
     """An Atom 1.0 document for these posts (newest first)."""
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     _el(feed, "id", feed_url)
@@ -95,7 +97,9 @@ def _response(body: bytes) -> web.Response:
 
 async def _posts(ctx: Context, ids: list[int]) -> list[PostView]:
     async with ctx.db.read() as conn:
-        return await load_posts(conn, ANONYMOUS, ids, base=ctx.base, local_domain=ctx.settings.domain)
+        return await load_posts(
+            conn, ANONYMOUS, ids, base=ctx.base, local_domain=ctx.settings.domain
+        )
 
 
 @routes.get("/feeds/results.atom")
@@ -103,10 +107,15 @@ async def instance_results(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         ids = await timelines.results(conn, ANONYMOUS, timelines.Page(limit=FEED_SIZE))
-    return _response(atom_feed(
-        feed_url=f"{ctx.base}/feeds/results.atom", page_url=f"{ctx.base}/", title=f"Results · {ctx.settings.instance_name}",
-        subtitle="What the communities of this organisation achieved", posts=await _posts(ctx, ids),
-    ))  # fmt: skip
+    return _response(
+        atom_feed(
+            feed_url=f"{ctx.base}/feeds/results.atom",
+            page_url=f"{ctx.base}/",
+            title=f"Results · {ctx.settings.instance_name}",
+            subtitle="What the communities of this organisation achieved",
+            posts=await _posts(ctx, ids),
+        )
+    )
 
 
 @routes.get("/c/{handle}/{kind:feed|results}.atom")
@@ -116,13 +125,22 @@ async def community_feed(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         community = await communities.get_by_handle(conn, request.match_info["handle"])
         ids = await timelines.community(
-            conn, ANONYMOUS, community.id, timelines.Page(limit=FEED_SIZE), only_results=only_results
+            conn,
+            ANONYMOUS,
+            community.id,
+            timelines.Page(limit=FEED_SIZE),
+            only_results=only_results,
         )
     name = f"{'Results' if only_results else 'Posts and results'} · {community.name}"
-    return _response(atom_feed(
-        feed_url=f"{ctx.base}/c/{community.handle}/{request.match_info['kind']}.atom", page_url=community.url,
-        title=name, subtitle=html_to_text(community.description_html)[:300], posts=await _posts(ctx, ids),
-    ))  # fmt: skip
+    return _response(
+        atom_feed(
+            feed_url=f"{ctx.base}/c/{community.handle}/{request.match_info['kind']}.atom",
+            page_url=community.url,
+            title=name,
+            subtitle=html_to_text(community.description_html)[:300],
+            posts=await _posts(ctx, ids),
+        )
+    )
 
 
 @routes.get(r"/@{username:[A-Za-z0-9_]+}/feed.atom")
@@ -130,9 +148,15 @@ async def profile_feed(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         actor = await accounts.get_local_actor(conn, request.match_info["username"])
-        ids = await timelines.profile(conn, ANONYMOUS, actor.id, timelines.Page(limit=FEED_SIZE), exclude_reblogs=True)
-    return _response(atom_feed(
-        feed_url=f"{ctx.base}/@{actor.username}/feed.atom", page_url=actor.url or actor.uri,
-        title=f"{actor.display_name or actor.username} (@{actor.username}@{ctx.settings.domain})",
-        subtitle=html_to_text(actor.summary_html or "")[:300], posts=await _posts(ctx, ids),
-    ))  # fmt: skip
+        ids = await timelines.profile(
+            conn, ANONYMOUS, actor.id, timelines.Page(limit=FEED_SIZE), exclude_reblogs=True
+        )
+    return _response(
+        atom_feed(
+            feed_url=f"{ctx.base}/@{actor.username}/feed.atom",
+            page_url=actor.url or actor.uri,
+            title=f"{actor.display_name or actor.username} (@{actor.username}@{ctx.settings.domain})",
+            subtitle=html_to_text(actor.summary_html or "")[:300],
+            posts=await _posts(ctx, ids),
+        )
+    )

@@ -20,7 +20,9 @@ def page_from_query(request: web.Request, limit: int = 20) -> timelines.Page:
         value = request.query.get(name, "")
         return as_id(value)
 
-    return timelines.Page(max_id=as_int("max_id"), since_id=as_int("since_id"), min_id=as_int("min_id"), limit=limit)
+    return timelines.Page(
+        max_id=as_int("max_id"), since_id=as_int("since_id"), min_id=as_int("min_id"), limit=limit
+    )
 
 
 @routes.get("/")
@@ -30,7 +32,9 @@ async def front_page(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         communities = list(
             await conn.execute(
-                sa.select(t.communities, t.actors.c.username.label("handle"), t.actors.c.summary_html)
+                sa.select(
+                    t.communities, t.actors.c.username.label("handle"), t.actors.c.summary_html
+                )
                 .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
                 .where(t.communities.c.local.is_(True))
                 .order_by(t.communities.c.name)
@@ -41,14 +45,18 @@ async def front_page(request: web.Request) -> web.Response:
             for r in await conn.execute(
                 sa.select(t.purpose_versions.c.community_id, t.purpose_versions.c.text_html).where(
                     t.purpose_versions.c.id.in_(
-                        sa.select(sa.func.max(t.purpose_versions.c.id)).group_by(t.purpose_versions.c.community_id)
+                        sa.select(sa.func.max(t.purpose_versions.c.id)).group_by(
+                            t.purpose_versions.c.community_id
+                        )
                     )
                 )
             )
         }
         ids = await timelines.results(conn, who, timelines.Page(limit=10))
         results = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
-    return await render(request, "front.html", communities=communities, purposes=purposes, results=results)
+    return await render(
+        request, "front.html", communities=communities, purposes=purposes, results=results
+    )
 
 
 @routes.get("/home")
@@ -64,5 +72,12 @@ async def home_feed(request: web.Request) -> web.Response:
         suggested = await matching.suggested_communities(conn, user.id)
     similar = [(actor_view(r, ctx.base, ctx.settings.domain), r.shared) for r in sharing]
     next_url = f"/home?max_id={ids[-1]}" if len(ids) == page.clamp().limit else None
-    return await render(request, "home.html", posts=posts, next_url=next_url, user=user, similar=similar,
-                        suggested=suggested)  # fmt: skip
+    return await render(
+        request,
+        "home.html",
+        posts=posts,
+        next_url=next_url,
+        user=user,
+        similar=similar,
+        suggested=suggested,
+    )

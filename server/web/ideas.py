@@ -28,14 +28,29 @@ def _status_filter(request: web.Request) -> str | None:
     return raw
 
 
-async def _box(request: web.Request, *, status: int = 200, errors: dict | None = None, values: dict | None = None) -> web.Response:
+async def _box(
+    request: web.Request,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+) -> web.Response:
     ctx = request.app[CTX]
     chosen = _status_filter(request)
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         found = await ideas.list_ideas(conn, s.viewer, s.community.id, status=chosen)
-    return await render(request, "ideas.html", status=status, ideas=found, chosen=chosen or "all", labels=STATUS_LABELS,
-                        errors=errors or {}, values=values or {"audience": "public"}, **s.template_vars())  # fmt: skip
+    return await render(
+        request,
+        "ideas.html",
+        status=status,
+        ideas=found,
+        chosen=chosen or "all",
+        labels=STATUS_LABELS,
+        errors=errors or {},
+        values=values or {"audience": "public"},
+        **s.template_vars(),
+    )
 
 
 @routes.get("/c/{handle}/ideas")
@@ -52,12 +67,20 @@ async def submit(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
     try:
-        idea_id = await ideas.submit_idea(ctx, user.id, s.community.id, title=values["title"],
-                                          description=values["text"], audience=values["audience"] or "public")  # fmt: skip
+        idea_id = await ideas.submit_idea(
+            ctx,
+            user.id,
+            s.community.id,
+            title=values["title"],
+            description=values["text"],
+            audience=values["audience"] or "public",
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _box(request, status=exc.status, errors={exc.field: exc.message}, values=values)
+        return await _box(
+            request, status=exc.status, errors={exc.field: exc.message}, values=values
+        )
     flash(request, "Thank you: your idea is in the idea box.")
     raise redirect(f"/c/{s.community.handle}/ideas/{idea_id}")
 
@@ -70,12 +93,21 @@ async def call(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
     try:
-        post_id = await ideas.call_for_ideas(ctx, user.id, s.community.id, str(data.get("call", "")))
+        post_id = await ideas.call_for_ideas(
+            ctx, user.id, s.community.id, str(data.get("call", ""))
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _box(request, status=exc.status, errors={"call": exc.message}, values={"call": str(data.get("call", ""))})
-    flash(request, "Your call for ideas is posted: replies to it from anyone arrive in the idea box.")
+        return await _box(
+            request,
+            status=exc.status,
+            errors={"call": exc.message},
+            values={"call": str(data.get("call", ""))},
+        )
+    flash(
+        request, "Your call for ideas is posted: replies to it from anyone arrive in the idea box."
+    )
     raise redirect(f"/@{user.username}/{post_id}")
 
 
@@ -91,16 +123,37 @@ async def _idea_page(request: web.Request, *, status: int = 200, **extra: Any) -
         if idea.post_id is not None:
             _, below = await timelines.thread(conn, s.viewer, idea.post_id)
             ids = [idea.post_id, *below]
-            thread = await views.load_posts(conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
-        others = [i for i in await ideas.list_ideas(conn, s.viewer, s.community.id, status="open") if i.id != idea.id]
-        community_roles = [(str(r.id), r.name) for r in await conn.execute(
-            sa.select(t.roles.c.id, t.roles.c.name).where(t.roles.c.community_id == s.community.id).order_by(t.roles.c.name))]  # fmt: skip
+            thread = await views.load_posts(
+                conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain
+            )
+        others = [
+            i
+            for i in await ideas.list_ideas(conn, s.viewer, s.community.id, status="open")
+            if i.id != idea.id
+        ]
+        community_roles = [
+            (str(r.id), r.name)
+            for r in await conn.execute(
+                sa.select(t.roles.c.id, t.roles.c.name)
+                .where(t.roles.c.community_id == s.community.id)
+                .order_by(t.roles.c.name)
+            )
+        ]
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
-    return await render(request, "idea.html", status=status, idea=idea, thread=thread, others=others,
-                        role_choices=[("", "— none —"), *community_roles],
-                        merge_choices=[("", "— choose —"), *((str(o.id), o.title) for o in others)], labels=STATUS_LABELS,
-                        **s.template_vars(), **extra)  # fmt: skip
+    return await render(
+        request,
+        "idea.html",
+        status=status,
+        idea=idea,
+        thread=thread,
+        others=others,
+        role_choices=[("", "— none —"), *community_roles],
+        merge_choices=[("", "— choose —"), *((str(o.id), o.title) for o in others)],
+        labels=STATUS_LABELS,
+        **s.template_vars(),
+        **extra,
+    )
 
 
 @routes.get(r"/c/{handle}/ideas/{idea_id:\d+}")
@@ -108,7 +161,9 @@ async def idea_page(request: web.Request) -> web.Response:
     return await _idea_page(request)
 
 
-@routes.post(r"/c/{handle}/ideas/{idea_id:\d+}/{action:support|unsupport|decline|merge|promote|propose}")
+@routes.post(
+    r"/c/{handle}/ideas/{idea_id:\d+}/{action:support|unsupport|decline|merge|promote|propose}"
+)
 async def idea_action(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await form(request)
@@ -134,18 +189,27 @@ async def idea_action(request: web.Request) -> web.Response:
                 raise ValidationError("choose the idea to keep", field="into_id")
             await idea_outcomes.merge(ctx, user.id, idea_id, into)
         elif action == "propose":
-            proposal_id = await idea_outcomes.promote_to_proposal(ctx, user.id, idea_id, new_text=values["new_text"],
-                                                                  reason=values["reason"])  # fmt: skip
+            proposal_id = await idea_outcomes.promote_to_proposal(
+                ctx, user.id, idea_id, new_text=values["new_text"], reason=values["reason"]
+            )
             flash(request, "The idea is now a proposal for the purpose; its author has been told.")
             raise redirect(f"/c/{s.community.handle}/purpose/proposals/{proposal_id}")
         else:
             item_id = await idea_outcomes.promote_to_roadmap(
-                ctx, user.id, idea_id, owner_role_id=int_or_none(values["owner_role_id"], "owner_role_id"))
+                ctx,
+                user.id,
+                idea_id,
+                owner_role_id=int_or_none(values["owner_role_id"], "owner_role_id"),
+            )
             flash(request, "The idea is now on the roadmap; its author has been told.")
             raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")
     except KoersError as exc:
         if exc.field is None:
             raise
-        field = "new_text" if action == "propose" and exc.field == "text" else exc.field  # the purpose text
-        return await _idea_page(request, status=exc.status, errors={field: exc.message}, values=values)
+        field = (
+            "new_text" if action == "propose" and exc.field == "text" else exc.field
+        )  # the purpose text
+        return await _idea_page(
+            request, status=exc.status, errors={field: exc.message}, values=values
+        )
     raise redirect(f"/c/{s.community.handle}/ideas/{idea_id}")

@@ -28,9 +28,13 @@ async def _form_page(request: web.Request, *, status: int = 200, **extra: Any) -
     extra.setdefault("values", {"audience": "public"})
     extra.setdefault("errors", {})
     return await render(
-        request, "initiative_new.html", status=status,
-        audience_options=ITEM_AUDIENCE_OPTIONS, **s.template_vars(), **extra,
-    )  # fmt: skip
+        request,
+        "initiative_new.html",
+        status=status,
+        audience_options=ITEM_AUDIENCE_OPTIONS,
+        **s.template_vars(),
+        **extra,
+    )
 
 
 @routes.get("/c/{handle}/initiatives/new")
@@ -48,12 +52,21 @@ async def new_initiative_submit(request: web.Request) -> web.Response:
         s = await scope(request, conn)
     try:
         item_id = await initiatives.start(
-            ctx, user.id, s.community.id, title=values["title"], description=values["description"],
+            ctx,
+            user.id,
+            s.community.id,
+            title=values["title"],
+            description=values["description"],
             audience=values["audience"] or "public",
-        )  # fmt: skip
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _form_page(request, status=exc.status, values=values, errors={exc.field: exc.message})
-    flash(request, "Your initiative is started: you are its informal lead. Others can join it from its page.")
+        return await _form_page(
+            request, status=exc.status, values=values, errors={exc.field: exc.message}
+        )
+    flash(
+        request,
+        "Your initiative is started: you are its informal lead. Others can join it from its page.",
+    )
     raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")

@@ -21,8 +21,15 @@ def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list
     ]
 
 
-def bar_chart(chart_id: str, title: str, desc: str, items: list[tuple[str, float]], *, width: int = 560,
-              value_format: str = "{:g}") -> Markup:  # fmt: skip
+def bar_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    items: list[tuple[str, float]],
+    *,
+    width: int = 560,
+    value_format: str = "{:g}",
+) -> Markup:
     """Horizontal bars, one per (label, value), with the value written at the end of each bar."""
     row, label_w, top = 26, 170, 8
     height = top * 2 + row * max(1, len(items))
@@ -33,16 +40,30 @@ def bar_chart(chart_id: str, title: str, desc: str, items: list[tuple[str, float
         y = top + i * row
         bar = max(1.0, span * value / peak) if value else 0.0
         colour = PALETTE[i % len(PALETTE)]
-        out.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13">{escape(label)}</text>')
-        out.append(f'<rect x="{label_w}" y="{y + 4}" width="{bar:.1f}" height="{row - 8}" fill="{colour}"/>')
-        out.append(f'<text x="{label_w + bar + 6:.1f}" y="{y + 17}" font-size="12">'
-                   f'{escape(value_format.format(value))}</text>')  # fmt: skip
+        out.append(
+            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13">{escape(label)}</text>'
+        )
+        out.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{bar:.1f}" height="{row - 8}" fill="{colour}"/>'
+        )
+        out.append(
+            f'<text x="{label_w + bar + 6:.1f}" y="{y + 17}" font-size="12">'
+            f"{escape(value_format.format(value))}</text>"
+        )
     out.append("</svg>")
     return Markup("".join(out))
 
 
-def line_chart(chart_id: str, title: str, desc: str, x_labels: list[str], series: dict[str, list[int]], *,
-               width: int = 640, height: int = 260) -> Markup:  # fmt: skip
+def line_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    x_labels: list[str],
+    series: dict[str, list[int]],
+    *,
+    width: int = 640,
+    height: int = 260,
+) -> Markup:
     """One line per series over the x labels (weeks), with a y axis from zero and a legend."""
     left, right, top, bottom = 44, 12, 12, 58
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -51,21 +72,30 @@ def line_chart(chart_id: str, title: str, desc: str, x_labels: list[str], series
     out = _open(chart_id, title, desc, width, height)
     for frac in (0.0, 0.5, 1.0):
         y = top + plot_h * (1 - frac)
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{round(peak * frac)}</text>')
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd"/>'
+        )
+        out.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{round(peak * frac)}</text>'
+        )
     every = max(1, len(x_labels) // 6)
     for i, label in enumerate(x_labels):
         if i % every == 0:
             x = left + plot_w * i / steps
-            out.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="11">'
-                       f'{escape(label)}</text>')  # fmt: skip
+            out.append(
+                f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="11">'
+                f"{escape(label)}</text>"
+            )
     for n, (name, values) in enumerate(series.items()):
         colour = PALETTE[n % len(PALETTE)]
         points = " ".join(
-            f"{left + plot_w * i / steps:.1f},{top + plot_h * (1 - v / peak):.1f}" for i, v in enumerate(values)
+            f"{left + plot_w * i / steps:.1f},{top + plot_h * (1 - v / peak):.1f}"
+            for i, v in enumerate(values)
         )
-        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}">'
-                   f'<title>{escape(name)}</title></polyline>')  # fmt: skip
+        out.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}">'
+            f"<title>{escape(name)}</title></polyline>"
+        )
         lx = left + (n % 4) * (plot_w / 4)
         ly = top + plot_h + 32 + (n // 4) * 16
         out.append(f'<rect x="{lx:.1f}" y="{ly - 9}" width="12" height="4" fill="{colour}"/>')

@@ -18,8 +18,16 @@ from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 
-KIND_LABELS = {"posts": "Posts", "reply": "Replies", "mention": "Mentions", "boost": "Boosts", "like": "Likes",
-               "credit": "Results credited", "role": "Role claims", "roadmap": "Roadmap changes"}  # fmt: skip
+KIND_LABELS = {
+    "posts": "Posts",
+    "reply": "Replies",
+    "mention": "Mentions",
+    "boost": "Boosts",
+    "like": "Likes",
+    "credit": "Results credited",
+    "role": "Role claims",
+    "roadmap": "Roadmap changes",
+}
 PROFILE_LABELS = {p: p.capitalize() for p in PROFILES}
 RANKED = 10
 
@@ -30,7 +38,9 @@ def weeks_param(request: web.Request) -> int:
     if not raw:
         return insights.DEFAULT_WEEKS
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= insights.MAX_WEEKS:
-        raise ValidationError(f"weeks: a whole number from 1 to {insights.MAX_WEEKS}", field="weeks")
+        raise ValidationError(
+            f"weeks: a whole number from 1 to {insights.MAX_WEEKS}", field="weeks"
+        )
     return int(raw)
 
 
@@ -44,27 +54,36 @@ def charts(data: Insights) -> dict[str, Any]:
     ranked = data.people[:RANKED]
     return {
         "profiles_chart": bar_chart(
-            "chart-profiles", "Members by profile",
-            "How many named members have each profile: " + ", ".join(
-                f"{PROFILE_LABELS[p]} {data.profile_counts[p]}" for p in PROFILES) + ".",
+            "chart-profiles",
+            "Members by profile",
+            "How many named members have each profile: "
+            + ", ".join(f"{PROFILE_LABELS[p]} {data.profile_counts[p]}" for p in PROFILES)
+            + ".",
             [(PROFILE_LABELS[p], data.profile_counts[p]) for p in PROFILES],
-        ),  # fmt: skip
+        ),
         "weekly_chart": line_chart(
-            "chart-weekly", "Activity per week",
+            "chart-weekly",
+            "Activity per week",
             f"Posts and interactions per week over {len(labels)} weeks from {labels[0]}; the table below has the numbers.",
-            labels, {KIND_LABELS[k]: data.weekly_activity[k] for k in ACTIVITY_KINDS if data.totals[k]},
-        ),  # fmt: skip
+            labels,
+            {KIND_LABELS[k]: data.weekly_activity[k] for k in ACTIVITY_KINDS if data.totals[k]},
+        ),
         "profile_trend_chart": line_chart(
-            "chart-profile-trend", "Activity per week by profile",
+            "chart-profile-trend",
+            "Activity per week by profile",
             "Posts and interactions per week made by the members of each profile.",
-            labels, {PROFILE_LABELS[p]: data.weekly_profiles[p] for p in PROFILES},
-        ),  # fmt: skip
+            labels,
+            {PROFILE_LABELS[p]: data.weekly_profiles[p] for p in PROFILES},
+        ),
         "ranking_chart": bar_chart(
-            "chart-ranking", "Most central members",
-            "Relative PageRank centrality (1 = average) of the most central named members: " + ", ".join(
-                f"{p.actor.username} {p.stats.centrality:.1f}" for p in ranked) + ".",
-            [(p.actor.username, round(p.stats.centrality, 1)) for p in ranked], value_format="{:.1f}",
-        ),  # fmt: skip
+            "chart-ranking",
+            "Most central members",
+            "Relative PageRank centrality (1 = average) of the most central named members: "
+            + ", ".join(f"{p.actor.username} {p.stats.centrality:.1f}" for p in ranked)
+            + ".",
+            [(p.actor.username, round(p.stats.centrality, 1)) for p in ranked],
+            value_format="{:.1f}",
+        ),
     }
 
 
@@ -77,10 +96,19 @@ async def insights_page(request: web.Request) -> web.Response:
         s = await scope(request, conn)
         data = await insights.community_insights(s.ctx, conn, s.viewer, s.community.id, weeks=weeks)
     return await render(
-        request, "insights.html", data=data, weeks=weeks, week_labels=week_labels(data), kinds=ACTIVITY_KINDS,
-        kind_labels=KIND_LABELS, profiles=PROFILES, profile_labels=PROFILE_LABELS,
-        profile_descriptions=PROFILE_DESCRIPTIONS, **charts(data), **s.template_vars(),
-    )  # fmt: skip
+        request,
+        "insights.html",
+        data=data,
+        weeks=weeks,
+        week_labels=week_labels(data),
+        kinds=ACTIVITY_KINDS,
+        kind_labels=KIND_LABELS,
+        profiles=PROFILES,
+        profile_labels=PROFILE_LABELS,
+        profile_descriptions=PROFILE_DESCRIPTIONS,
+        **charts(data),
+        **s.template_vars(),
+    )
 
 
 async def _me_page(request: web.Request) -> web.Response:
@@ -90,13 +118,24 @@ async def _me_page(request: web.Request) -> web.Response:
         data = await insights.my_insights(s.ctx, conn, s.viewer, s.community.id, weeks=weeks)
     labels = week_labels(data)
     chart = line_chart(
-        "chart-me", "My activity per week", f"Your posts and interactions per week over {len(labels)} weeks.",
-        labels, {"My activity": data.weekly},
-    )  # fmt: skip
+        "chart-me",
+        "My activity per week",
+        f"Your posts and interactions per week over {len(labels)} weeks.",
+        labels,
+        {"My activity": data.weekly},
+    )
     return await render(
-        request, "insights_me.html", data=data, p=data.person, weeks=weeks, week_labels=labels, me_chart=chart,
-        profile_labels=PROFILE_LABELS, profile_descriptions=PROFILE_DESCRIPTIONS, **s.template_vars(),
-    )  # fmt: skip
+        request,
+        "insights_me.html",
+        data=data,
+        p=data.person,
+        weeks=weeks,
+        week_labels=labels,
+        me_chart=chart,
+        profile_labels=PROFILE_LABELS,
+        profile_descriptions=PROFILE_DESCRIPTIONS,
+        **s.template_vars(),
+    )
 
 
 @routes.get("/c/{handle}/insights/me")
@@ -117,6 +156,10 @@ async def opt_out_submit(request: web.Request) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         s = await scope(request, conn)
     await insights.set_opt_out(request.app[CTX], user.id, choice == "1")
-    flash(request, "You are left out of community insights: managers see you only in totals." if choice == "1"
-          else "You take part in community insights again.")  # fmt: skip
+    flash(
+        request,
+        "You are left out of community insights: managers see you only in totals."
+        if choice == "1"
+        else "You take part in community insights again.",
+    )
     raise redirect(f"/c/{s.community.handle}/insights/me")

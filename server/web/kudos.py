@@ -13,14 +13,31 @@ from server.web.render import flash, form, redirect, render, require_user, viewe
 routes = web.RouteTableDef()
 
 
-async def _page(request: web.Request, *, status: int = 200, errors: dict | None = None, values: dict | None = None) -> web.Response:
+async def _page(
+    request: web.Request,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+) -> web.Response:
     user = await require_user(request)
     result_id = int(request.match_info["post_id"])
     async with request.app[CTX].db.read() as conn:
-        people = [p for p in await kudos.credited_people(conn, await viewer(request), result_id) if p.id != user.id]
+        people = [
+            p
+            for p in await kudos.credited_people(conn, await viewer(request), result_id)
+            if p.id != user.id
+        ]
     choices = [(str(p.id), f"@{p.username}" + (f"@{p.domain}" if p.domain else "")) for p in people]
-    return await render(request, "kudos.html", status=status, result_id=result_id, choices=choices,
-                        errors=errors or {}, values=values or {})  # fmt: skip
+    return await render(
+        request,
+        "kudos.html",
+        status=status,
+        result_id=result_id,
+        choices=choices,
+        errors=errors or {},
+        values=values or {},
+    )
 
 
 @routes.get(r"/results/{post_id:\d+}/kudos")
@@ -37,10 +54,14 @@ async def kudos_submit(request: web.Request) -> web.Response:
         to = int_or_none(values["account_id"], "account_id")
         if to is None:
             raise ValidationError("choose whom to thank", field="account_id")
-        reply_id = await kudos.give_kudos(request.app[CTX], user.id, int(request.match_info["post_id"]), to, values["message"])
+        reply_id = await kudos.give_kudos(
+            request.app[CTX], user.id, int(request.match_info["post_id"]), to, values["message"]
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _page(request, status=exc.status, errors={exc.field: exc.message}, values=values)
+        return await _page(
+            request, status=exc.status, errors={exc.field: exc.message}, values=values
+        )
     flash(request, "Your kudos are on their way.")
     raise redirect(f"/@{user.username}/{reply_id}")

@@ -37,6 +37,7 @@ async def prepared_upload(data, name: str, kind: str) -> media.ProcessedImage | 
         exc.field = name
         raise
 
+
 _NOT_FOUND = "no such file"
 
 
@@ -78,7 +79,11 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         # File names are random and never reused, so public files may be cached for long; others
         # only by the browser that was allowed to fetch them.
         "Cache-Control": (
-            "public, max-age=604800, immutable" if public else "public, max-age=3600" if shared else "private, max-age=3600"
+            "public, max-age=604800, immutable"
+            if public
+            else "public, max-age=3600"
+            if shared
+            else "private, max-age=3600"
         ),
         "Content-Disposition": "inline",
     }

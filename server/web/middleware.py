@@ -27,11 +27,21 @@ def wants_json(request: web.Request) -> bool:
 def is_activitypub(request: web.Request) -> bool:
     accept = request.headers.get("Accept", "")
     ctype = request.headers.get("Content-Type", "")
-    return any(t in accept for t in AP_TYPES) or any(t in ctype for t in AP_TYPES) or request.path.endswith("/inbox")
+    return (
+        any(t in accept for t in AP_TYPES)
+        or any(t in ctype for t in AP_TYPES)
+        or request.path.endswith("/inbox")
+    )
 
 
-async def _error_response(request: web.Request, status: int, message: str, *, field: str | None = None,
-                    headers: dict[str, str] | None = None) -> web.StreamResponse:  # fmt: skip
+async def _error_response(
+    request: web.Request,
+    status: int,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.StreamResponse:
     if wants_json(request):
         body: dict[str, object] = {"error": message}
         if field:
@@ -54,12 +64,16 @@ async def error_middleware(request: web.Request, handler):  # type: ignore[no-un
     try:
         response = await handler(request)
     except RateLimited as exc:
-        return await _error_response(request, exc.status, exc.message, headers={"Retry-After": str(exc.retry_after)})
+        return await _error_response(
+            request, exc.status, exc.message, headers={"Retry-After": str(exc.retry_after)}
+        )
     except KoersError as exc:
         return await _error_response(request, exc.status, exc.message, field=exc.field)
     except web.HTTPException as exc:
         if exc.status >= 400:
-            reason = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+            reason = (
+                exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+            )
             resp = await _error_response(request, exc.status, reason or "error")
             for name in ("Allow", "Retry-After", "WWW-Authenticate"):
                 if name in exc.headers:

@@ -18,20 +18,33 @@ routes = web.RouteTableDef()
 
 PAGE = 40
 DESCRIPTIONS = {
-    "mention": "mentioned you", "status": "posted", "reblog": "boosted your post", "follow": "followed you",
-    "follow_request": "asked to follow you", "favourite": "liked your post", "poll": "a poll you took part in ended",
-    "update": "edited a post you boosted", "koers.role_assigned": "gave you a role",
-    "koers.role_requested": "asked for a role", "koers.result": "posted a result",
-    "koers.purpose_changed": "changed a community's purpose", "koers.endorse_requested": "changed a community's purpose: please read and endorse it",
-    "koers.proposal": "proposed a change to a community's purpose", "koers.decision_opened": "opened a decision on a community's purpose",
-    "koers.decision_closed": "closed a decision on your purpose proposal", "koers.join_request": "asked to join a community",
-    "koers.report": "filed a report", "koers.roadmap_status": "changed a roadmap item's status",
+    "mention": "mentioned you",
+    "status": "posted",
+    "reblog": "boosted your post",
+    "follow": "followed you",
+    "follow_request": "asked to follow you",
+    "favourite": "liked your post",
+    "poll": "a poll you took part in ended",
+    "update": "edited a post you boosted",
+    "koers.role_assigned": "gave you a role",
+    "koers.role_requested": "asked for a role",
+    "koers.result": "posted a result",
+    "koers.purpose_changed": "changed a community's purpose",
+    "koers.endorse_requested": "changed a community's purpose: please read and endorse it",
+    "koers.proposal": "proposed a change to a community's purpose",
+    "koers.decision_opened": "opened a decision on a community's purpose",
+    "koers.decision_closed": "closed a decision on your purpose proposal",
+    "koers.join_request": "asked to join a community",
+    "koers.report": "filed a report",
+    "koers.roadmap_status": "changed a roadmap item's status",
     "koers.member_added": "added you to a community",
-    "koers.idea": "sent an idea to a community you manage", "koers.idea_update": "decided on your idea",
+    "koers.idea": "sent an idea to a community you manage",
+    "koers.idea_update": "decided on your idea",
     "koers.join_approved": "approved your request to join a community",
-    "koers.event_request": "asked to join an event you organise", "koers.event_decision": "decided on your request to join an event",
+    "koers.event_request": "asked to join an event you organise",
+    "koers.event_decision": "decided on your request to join an event",
     "koers.role_term_ended": "says a role's term has ended: time to reconsider it",
-}  # fmt: skip
+}
 
 
 @routes.get("/notifications")
@@ -52,15 +65,24 @@ async def notifications_page(request: web.Request) -> web.Response:
             if await can_see_post(conn, who, pid):
                 visible_posts.add(pid)
         shown = [r for r in rows if r.post_id is None or r.post_id in visible_posts]
-        actors = await load_actors(conn, {r.from_actor_id for r in shown if r.from_actor_id}, ctx.base, ctx.settings.domain)
+        actors = await load_actors(
+            conn, {r.from_actor_id for r in shown if r.from_actor_id}, ctx.base, ctx.settings.domain
+        )
         post_views = {
-            p.id: p for p in await load_posts(conn, who, sorted(visible_posts), base=ctx.base, local_domain=ctx.settings.domain)
+            p.id: p
+            for p in await load_posts(
+                conn, who, sorted(visible_posts), base=ctx.base, local_domain=ctx.settings.domain
+            )
         }
     items = [
-        {"row": r, "actor": actors.get(r.from_actor_id), "post": post_views.get(r.post_id),
-         "text": DESCRIPTIONS.get(r.type, r.type)}
+        {
+            "row": r,
+            "actor": actors.get(r.from_actor_id),
+            "post": post_views.get(r.post_id),
+            "text": DESCRIPTIONS.get(r.type, r.type),
+        }
         for r in shown
-    ]  # fmt: skip
+    ]
     next_url = f"/notifications?max_id={rows[-1].id}" if len(rows) == PAGE else None
     return await render(request, "notifications.html", items=items, next_url=next_url)
 

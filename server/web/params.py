@@ -32,7 +32,11 @@ async def path_id_guard(request: web.Request, handler):  # type: ignore[no-untyp
     such values are refused here, once.
     """
     for name, value in request.match_info.items():
-        if (name == "id" or name.endswith("_id") or name == "version") and value.isdigit() and as_id(value) is None:
+        if (
+            (name == "id" or name.endswith("_id") or name == "version")
+            and value.isdigit()
+            and as_id(value) is None
+        ):
             raise NotFound("no such page")
         # Purpose version numbers live in an INTEGER column (32 bits on PostgreSQL).
         if name == "version" and value.isdigit() and int(value) > MAX_VERSION:

@@ -28,16 +28,28 @@ routes = web.RouteTableDef()
 POST_PATH = r"/@{username:[A-Za-z0-9_]+}/{post_id:\d+}"
 
 
-async def visible_post(conn: AsyncConnection, ctx: Context, who: Viewer, post_id: int, username: str | None) -> PostView:
+async def visible_post(
+    conn: AsyncConnection, ctx: Context, who: Viewer, post_id: int, username: str | None
+) -> PostView:
     """The post as ``who`` may see it: NotFound when hidden or unknown, Gone when deleted."""
     row = (
         await conn.execute(
-            sa.select(t.posts.c.id, t.posts.c.deleted_at, t.posts.c.reblog_of_id, t.actors.c.username, t.actors.c.domain)
+            sa.select(
+                t.posts.c.id,
+                t.posts.c.deleted_at,
+                t.posts.c.reblog_of_id,
+                t.actors.c.username,
+                t.actors.c.domain,
+            )
             .join(t.actors, t.actors.c.id == t.posts.c.author_id)
             .where(t.posts.c.id == post_id)
         )
     ).first()
-    if row is None or row.domain is not None or (username is not None and row.username != username.lower()):
+    if (
+        row is None
+        or row.domain is not None
+        or (username is not None and row.username != username.lower())
+    ):
         raise NotFound("no such post")
     if row.deleted_at is not None:
         raise Gone("this post has been deleted")
@@ -57,12 +69,21 @@ async def post_page(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         post = await visible_post(conn, ctx, who, post_id, request.match_info["username"])
         ancestor_ids, descendant_ids = await timelines.thread(conn, who, post_id)
-        ancestors = await load_posts(conn, who, ancestor_ids, base=ctx.base, local_domain=ctx.settings.domain)
-        replies = await load_posts(conn, who, descendant_ids, base=ctx.base, local_domain=ctx.settings.domain)
+        ancestors = await load_posts(
+            conn, who, ancestor_ids, base=ctx.base, local_domain=ctx.settings.domain
+        )
+        replies = await load_posts(
+            conn, who, descendant_ids, base=ctx.base, local_domain=ctx.settings.domain
+        )
     return await render(
-        request, "post.html", post=post, ancestors=ancestors, replies=replies,
-        boostable=can_boost(post.audience), reply_token=secrets.token_urlsafe(18),
-    )  # fmt: skip
+        request,
+        "post.html",
+        post=post,
+        ancestors=ancestors,
+        replies=replies,
+        boostable=can_boost(post.audience),
+        reply_token=secrets.token_urlsafe(18),
+    )
 
 
 @routes.get(r"/posts/{post_id:\d+}")
@@ -75,7 +96,12 @@ async def post_by_id(request: web.Request) -> web.Response:
     raise redirect(post.url if post.local else f"/@{post.author.username}/{post.id}")
 
 
-_ACTIONS = {"boost": posts.reblog, "unboost": posts.unreblog, "like": posts.favourite, "unlike": posts.unfavourite}
+_ACTIONS = {
+    "boost": posts.reblog,
+    "unboost": posts.unreblog,
+    "like": posts.favourite,
+    "unlike": posts.unfavourite,
+}
 
 
 async def _posted_action(request: web.Request):  # type: ignore[no-untyped-def]
@@ -85,7 +111,9 @@ async def _posted_action(request: web.Request):  # type: ignore[no-untyped-def]
     await form(request)
     post_id = int(request.match_info["post_id"])
     async with ctx.db.read() as conn:
-        await visible_post(conn, ctx, await viewer(request), post_id, request.match_info["username"])
+        await visible_post(
+            conn, ctx, await viewer(request), post_id, request.match_info["username"]
+        )
     return user, post_id
 
 
@@ -109,7 +137,13 @@ async def _own_visible(request: web.Request):  # type: ignore[no-untyped-def]
     ctx = request.app[CTX]
     user = await require_user(request)
     async with ctx.db.read() as conn:
-        post = await visible_post(conn, ctx, await viewer(request), int(request.match_info["post_id"]), request.match_info["username"])
+        post = await visible_post(
+            conn,
+            ctx,
+            await viewer(request),
+            int(request.match_info["post_id"]),
+            request.match_info["username"],
+        )
     if post.author.id != user.id:
         raise NotFound("no such post of yours")
     return user, post
@@ -127,12 +161,22 @@ async def edit_submit(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     user, post = await _own_visible(request)
     data = await form(request)
-    values = {"status": str(data.get("status", "")), "spoiler_text": str(data.get("spoiler_text", ""))}
+    values = {
+        "status": str(data.get("status", "")),
+        "spoiler_text": str(data.get("spoiler_text", "")),
+    }
     try:
-        await posts.edit_post(ctx, user.id, post.id, source=values["status"], spoiler_text=values["spoiler_text"])
+        await posts.edit_post(
+            ctx, user.id, post.id, source=values["status"], spoiler_text=values["spoiler_text"]
+        )
     except KoersError as exc:
         return await render(
-            request, "post_edit.html", post=post, values=values, errors={exc.field or "status": exc.message}, status=exc.status
+            request,
+            "post_edit.html",
+            post=post,
+            values=values,
+            errors={exc.field or "status": exc.message},
+            status=exc.status,
         )
     flash(request, "Your changes are saved; the earlier version stays in the post's history.")
     raise redirect(f"/@{user.username}/{post.id}")
@@ -147,7 +191,9 @@ async def history_page(request: web.Request) -> web.Response:
         post = await visible_post(conn, ctx, who, post_id, request.match_info["username"])
         versions = list(
             await conn.execute(
-                sa.select(t.post_edits).where(t.post_edits.c.post_id == post_id).order_by(t.post_edits.c.id.desc())
+                sa.select(t.post_edits)
+                .where(t.post_edits.c.post_id == post_id)
+                .order_by(t.post_edits.c.id.desc())
             )
         )
     return await render(request, "post_history.html", post=post, versions=versions)

@@ -38,8 +38,11 @@ async def roles_held(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
     return list(
         await conn.execute(
             sa.select(
-                t.roles.c.id, t.roles.c.name, t.communities.c.name.label("community_name"),
-                community_actor.c.username.label("community_handle"), community_actor.c.domain.label("community_domain"),
+                t.roles.c.id,
+                t.roles.c.name,
+                t.communities.c.name.label("community_name"),
+                community_actor.c.username.label("community_handle"),
+                community_actor.c.domain.label("community_domain"),
             )
             .select_from(
                 t.role_holders.join(t.roles, t.roles.c.id == t.role_holders.c.role_id)
@@ -49,11 +52,17 @@ async def roles_held(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
             .where(t.role_holders.c.actor_id == actor_id, t.role_holders.c.state == "held")
             .order_by(t.communities.c.name, t.roles.c.name)
         )
-    )  # fmt: skip
+    )
 
 
 async def _count(conn: AsyncConnection, query: sa.Select) -> int:
-    return int((await conn.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))).scalar_one())
+    return int(
+        (
+            await conn.execute(
+                sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+            )
+        ).scalar_one()
+    )
 
 
 @routes.get(r"/@{username:[A-Za-z0-9_]+}")
@@ -65,9 +74,15 @@ async def profile_page(request: web.Request) -> web.Response:
         row = await person_or_redirect(conn, ctx, request.match_info["username"])
         actor = actor_view(row, ctx.base, ctx.settings.domain)
         ids = await timelines.profile(conn, who, row.id, page, exclude_results=True)
-        result_ids = await timelines.profile(conn, who, row.id, timelines.Page(limit=5), only_results=True)
-        loaded = {p.id: p for p in await load_posts(conn, who, [*ids, *result_ids], base=ctx.base,
-                                                     local_domain=ctx.settings.domain)}  # one load for both lists
+        result_ids = await timelines.profile(
+            conn, who, row.id, timelines.Page(limit=5), only_results=True
+        )
+        loaded = {
+            p.id: p
+            for p in await load_posts(
+                conn, who, [*ids, *result_ids], base=ctx.base, local_domain=ctx.settings.domain
+            )
+        }  # one load for both lists
         posts = [loaded[i] for i in ids if i in loaded]
         results = [loaded[i] for i in result_ids if i in loaded]
         relation = await follows.relationship(conn, who.actor_id, row.id) if who.actor_id else None
@@ -89,7 +104,9 @@ async def profile_page(request: web.Request) -> web.Response:
 
 def _following(who: Viewer, actor_id: int) -> sa.Select:
     """Whom ``actor_id`` follows; a community only when ``who`` may see its member list (the visibility module)."""
-    return follows.following_query(actor_id, kind=None).where(memberships_shown_to(who, t.actors.c.id))
+    return follows.following_query(actor_id, kind=None).where(
+        memberships_shown_to(who, t.actors.c.id)
+    )
 
 
 async def _actor_list(request: web.Request, which: str) -> web.Response:
@@ -101,11 +118,17 @@ async def _actor_list(request: web.Request, which: str) -> web.Response:
         query = follows.followers_query(row.id) if which == "followers" else _following(who, row.id)
         rows = list(await conn.execute(query.offset(offset).limit(LIST_PAGE + 1)))
     people = [actor_view(r, ctx.base, ctx.settings.domain) for r in rows[:LIST_PAGE]]
-    next_url = f"/@{row.username}/{which}?offset={offset + LIST_PAGE}" if len(rows) > LIST_PAGE else None
+    next_url = (
+        f"/@{row.username}/{which}?offset={offset + LIST_PAGE}" if len(rows) > LIST_PAGE else None
+    )
     return await render(
-        request, "people_list.html", actor=actor_view(row, ctx.base, ctx.settings.domain), which=which,
-        people=people, next_url=next_url,
-    )  # fmt: skip
+        request,
+        "people_list.html",
+        actor=actor_view(row, ctx.base, ctx.settings.domain),
+        which=which,
+        people=people,
+        next_url=next_url,
+    )
 
 
 @routes.get(r"/@{username:[A-Za-z0-9_]+}/followers")
@@ -148,4 +171,6 @@ async def people_page(request: web.Request) -> web.Response:
     competency = request.query.get("competency", "").strip()[:100]
     async with ctx.db.read() as conn:
         rows = await accounts.people_with_competency(conn, competency) if competency else []
-    return await render(request, "people.html", competency=competency, people=people_views(ctx, rows))
+    return await render(
+        request, "people.html", competency=competency, people=people_views(ctx, rows)
+    )

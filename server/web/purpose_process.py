@@ -22,7 +22,12 @@ from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 
-POSITION_LABELS = {"agree": "Agree", "abstain": "Abstain", "disagree": "Disagree (but go ahead)", "block": "Block"}
+POSITION_LABELS = {
+    "agree": "Agree",
+    "abstain": "Abstain",
+    "disagree": "Disagree (but go ahead)",
+    "block": "Block",
+}
 
 
 async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
@@ -33,13 +38,18 @@ async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
     except Forbidden:
         endorsed = None
     return {
-        "phase": await phases.current(conn, c.id), "phase_history": await phases.history(conn, c.id),
-        "next_phases": [(p, phases.LABELS[p]) for p in phases.NEXT[(await phases.current(conn, c.id)).phase]],
+        "phase": await phases.current(conn, c.id),
+        "phase_history": await phases.history(conn, c.id),
+        "next_phases": [
+            (p, phases.LABELS[p]) for p in phases.NEXT[(await phases.current(conn, c.id)).phase]
+        ],
         "proposals": await proposals.proposals(conn, s.viewer, c.id),
-        "decision": await decisions.open_decision_of(conn, c.id), "past_decisions": await decisions.decisions(conn, c.id),
-        "endorsements": endorsed, "i_endorsed": await endorsements.has_endorsed(conn, c.id, s.me),
+        "decision": await decisions.open_decision_of(conn, c.id),
+        "past_decisions": await decisions.decisions(conn, c.id),
+        "endorsements": endorsed,
+        "i_endorsed": await endorsements.has_endorsed(conn, c.id, s.me),
         "accepting_proposals": (await phases.current(conn, c.id)).phase in proposals.OPEN_PHASES,
-    }  # fmt: skip
+    }
 
 
 async def _purpose_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
@@ -60,7 +70,9 @@ def _date(value: str, field: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     except ValueError:
-        raise ValidationError(f"{field.replace('_', ' ')}: a date like 2026-12-31", field=field) from None
+        raise ValidationError(
+            f"{field.replace('_', ' ')}: a date like 2026-12-31", field=field
+        ) from None
 
 
 @routes.post("/c/{handle}/purpose/phase")
@@ -71,12 +83,20 @@ async def set_phase(request: web.Request) -> web.Response:
     values = {k: str(data.get(k, "")) for k in ("phase", "planned_end", "note")}
     s = await _scope(request)
     try:
-        found = await phases.set_phase(s.ctx, user.id, s.community.id, values["phase"],
-                                       planned_end=_date(values["planned_end"], "planned_end"), note=values["note"])  # fmt: skip
+        found = await phases.set_phase(
+            s.ctx,
+            user.id,
+            s.community.id,
+            values["phase"],
+            planned_end=_date(values["planned_end"], "planned_end"),
+            note=values["note"],
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _purpose_page(request, status=exc.status, errors={exc.field: exc.message}, phase_values=values)
+        return await _purpose_page(
+            request, status=exc.status, errors={exc.field: exc.message}, phase_values=values
+        )
     flash(request, f"The purpose process is now in the {found.label} phase.")
     raise redirect(f"/c/{s.community.handle}/purpose")
 
@@ -89,20 +109,38 @@ async def propose(request: web.Request) -> web.Response:
     values = {"text": str(data.get("text", "")), "why": str(data.get("why", ""))}
     s = await _scope(request)
     try:
-        post_id = await proposals.create_proposal(s.ctx, user.id, s.community.id, values["text"], values["why"])
+        post_id = await proposals.create_proposal(
+            s.ctx, user.id, s.community.id, values["text"], values["why"]
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
         field = {"purpose": "text", "reason": "why"}.get(exc.field, exc.field)
-        return await _purpose_page(request, status=exc.status, errors={field: exc.message}, proposal_values=values)
+        return await _purpose_page(
+            request, status=exc.status, errors={field: exc.message}, proposal_values=values
+        )
     async with s.ctx.db.read() as conn:
-        mine = [p for p in await proposals.proposals(conn, s.viewer, s.community.id) if p.post_id == post_id]
+        mine = [
+            p
+            for p in await proposals.proposals(conn, s.viewer, s.community.id)
+            if p.post_id == post_id
+        ]
     flash(request, "Your proposal is posted to the community for discussion.")
-    raise redirect(f"/c/{s.community.handle}/purpose/proposals/{mine[0].id}" if mine else f"/c/{s.community.handle}/purpose")
+    raise redirect(
+        f"/c/{s.community.handle}/purpose/proposals/{mine[0].id}"
+        if mine
+        else f"/c/{s.community.handle}/purpose"
+    )
 
 
-async def _proposal_page(request: web.Request, proposal_id: int, *, status: int = 200, errors: dict[str, str] | None = None,
-                         values: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+async def _proposal_page(
+    request: web.Request,
+    proposal_id: int,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
@@ -111,11 +149,24 @@ async def _proposal_page(request: web.Request, proposal_id: int, *, status: int 
             raise NotFound("no such proposal in this community")
         diff = await proposals.diff_against_current(conn, p)
         decision = await decisions.get_decision(conn, p.decision_id) if p.decision_id else None
-        answers = await decisions.consents(conn, decision.id) if decision and decision.method == "consent" and s.is_member else []
+        answers = (
+            await decisions.consents(conn, decision.id)
+            if decision and decision.method == "consent" and s.is_member
+            else []
+        )
     return await render(
-        request, "community_proposal.html", status=status, p=p, diff=diff, decision=decision, answers=answers,
-        positions=list(POSITION_LABELS.items()), errors=errors or {}, values=values or {}, **s.template_vars(),
-    )  # fmt: skip
+        request,
+        "community_proposal.html",
+        status=status,
+        p=p,
+        diff=diff,
+        decision=decision,
+        answers=answers,
+        positions=list(POSITION_LABELS.items()),
+        errors=errors or {},
+        values=values or {},
+        **s.template_vars(),
+    )
 
 
 @routes.get(r"/c/{handle}/purpose/proposals/{proposal_id:\d+}")
@@ -132,13 +183,22 @@ async def open_decision(request: web.Request) -> web.Response:
     s = await _scope(request)
     method = str(data.get("method", ""))
     try:
-        ids = [i for i in (int_or_none(v, "proposal_ids") for v in data.getall("proposal_ids", [])) if i is not None]
+        ids = [
+            i
+            for i in (int_or_none(v, "proposal_ids") for v in data.getall("proposal_ids", []))
+            if i is not None
+        ]
         await decisions.open_decision(s.ctx, user.id, s.community.id, method, ids)
     except KoersError as exc:
         if exc.field is None:
             raise
         return await _purpose_page(request, status=exc.status, errors={exc.field: exc.message})
-    flash(request, "The decision is open: members have been told." if method == "poll" else "The consent round is open.")
+    flash(
+        request,
+        "The decision is open: members have been told."
+        if method == "poll"
+        else "The consent round is open.",
+    )
     raise redirect(f"/c/{s.community.handle}/purpose")
 
 
@@ -156,7 +216,13 @@ async def consent(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None or as_id(proposal_id) is None:
             raise
-        return await _proposal_page(request, int(proposal_id), status=exc.status, errors={exc.field: exc.message}, values=values)
+        return await _proposal_page(
+            request,
+            int(proposal_id),
+            status=exc.status,
+            errors={exc.field: exc.message},
+            values=values,
+        )
     flash(request, "Your answer is recorded.")
     target = f"/purpose/proposals/{proposal_id}" if as_id(proposal_id) is not None else "/purpose"
     raise redirect(f"/c/{s.community.handle}{target}")
@@ -169,8 +235,12 @@ async def close(request: web.Request) -> web.Response:
     await form(request)
     s = await _scope(request)
     found = await decisions.close_decision(s.ctx, user.id, int(request.match_info["decision_id"]))
-    flash(request, f"Decided: purpose version {found.version} is in force." if found.result == "adopted"
-          else "Decided: the purpose stays as it is.")  # fmt: skip
+    flash(
+        request,
+        f"Decided: purpose version {found.version} is in force."
+        if found.result == "adopted"
+        else "Decided: the purpose stays as it is.",
+    )
     raise redirect(f"/c/{s.community.handle}/purpose")
 
 
@@ -192,5 +262,10 @@ async def withdraw(request: web.Request) -> web.Response:
     await form(request)
     s = await _scope(request)
     version = await endorsements.withdraw(s.ctx, user.id, s.community.id)
-    flash(request, f"You no longer endorse version {version} of the purpose." if version else "You had not endorsed it.")
+    flash(
+        request,
+        f"You no longer endorse version {version} of the purpose."
+        if version
+        else "You had not endorsed it.",
+    )
     raise redirect(f"/c/{s.community.handle}/purpose")

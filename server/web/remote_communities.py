@@ -14,7 +14,14 @@ from aiohttp import web
 from server.activitypub import remote_sync
 from server.app import CTX
 from server.errors import Conflict, Forbidden, NotFound
-from server.services import communities, community_events, follows, purpose, purpose_endorsements, purpose_phases
+from server.services import (
+    communities,
+    community_events,
+    follows,
+    purpose,
+    purpose_endorsements,
+    purpose_phases,
+)
 from server.services import remote_communities, timelines
 from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
@@ -28,14 +35,20 @@ BASE = r"/c/{handle:[A-Za-z0-9_]+}@{host:[A-Za-z0-9.\-]+(?::\d+)?}"
 async def find_remote(request: web.Request) -> RemoteCommunity:
     """The remote community of the request's ``{handle}@{host}`` (NotFound when not known here)."""
     async with request.app[CTX].db.read() as conn:
-        return await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        return await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
 
 
-async def _page(request: web.Request, *, status: int = 200, error: str | None = None) -> web.Response:
+async def _page(
+    request: web.Request, *, status: int = 200, error: str | None = None
+) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
     async with ctx.db.read() as conn:
-        rc = await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        rc = await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
         membership = await remote_communities.membership(conn, rc.actor_id, who.actor_id)
         c = rc.community
         current = posts = upcoming = None
@@ -47,15 +60,32 @@ async def _page(request: web.Request, *, status: int = 200, error: str | None = 
             phase = await purpose_phases.current(conn, c.id)
             endorsed = await purpose_endorsements.has_endorsed(conn, c.id, who.actor_id)
             ids = await timelines.community(conn, who, c.id, timelines.Page(limit=20))
-            posts = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
-            upcoming, _ = community_events.split_upcoming(await community_events.events_of(conn, who, c.id))
-            states = {e.id: await community_events.state_of(conn, e.id, who.actor_id) for e in upcoming}
+            posts = await load_posts(
+                conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain
+            )
+            upcoming, _ = community_events.split_upcoming(
+                await community_events.events_of(conn, who, c.id)
+            )
+            states = {
+                e.id: await community_events.state_of(conn, e.id, who.actor_id) for e in upcoming
+            }
             known_members = (await communities.member_counts(conn, [c.id])).get(c.id, 0)
     return await render(
-        request, "community_remote.html", status=status, rc=rc, membership=membership, purpose=current,
-        endorsed=endorsed, phase=phase, posts=posts or [], events=upcoming or [], rsvp_states=states, known_members=known_members,
-        error=error, remote_manager=manager,
-    )  # fmt: skip
+        request,
+        "community_remote.html",
+        status=status,
+        rc=rc,
+        membership=membership,
+        purpose=current,
+        endorsed=endorsed,
+        phase=phase,
+        posts=posts or [],
+        events=upcoming or [],
+        rsvp_states=states,
+        known_members=known_members,
+        error=error,
+        remote_manager=manager,
+    )
 
 
 @routes.get(BASE)
@@ -72,7 +102,12 @@ async def membership(request: web.Request) -> web.Response:
     rc = await find_remote(request)
     if request.match_info["action"] == "join":
         state = await follows.follow(request.app[CTX], user.id, rc.actor_id)
-        flash(request, "Welcome aboard!" if state == "accepted" else f"Your request to join was sent to {rc.domain}.")
+        flash(
+            request,
+            "Welcome aboard!"
+            if state == "accepted"
+            else f"Your request to join was sent to {rc.domain}.",
+        )
     else:
         await follows.unfollow(request.app[CTX], user.id, rc.actor_id)
         flash(request, "You left the community.")
@@ -86,7 +121,10 @@ async def refresh(request: web.Request) -> web.Response:
     await form(request)
     rc = await find_remote(request)
     async with request.app[CTX].db.read() as conn:
-        if rc.community is None or await remote_communities.membership(conn, rc.actor_id, user.id) != "accepted":
+        if (
+            rc.community is None
+            or await remote_communities.membership(conn, rc.actor_id, user.id) != "accepted"
+        ):
             raise Forbidden("only members of this community refresh it from its instance")
     # Network I/O: outside any transaction (each syncer writes in its own).
     report = await remote_sync.sync_community(request.app, rc.community.id)
@@ -125,7 +163,11 @@ async def rsvp(request: web.Request) -> web.Response:
     try:
         if request.match_info["action"] == "join":
             state = await community_events.rsvp(ctx, user.id, event_id)
-            message = "You are going." if state == "joined" else f"Your place is asked for at {rc.domain}."
+            message = (
+                "You are going."
+                if state == "joined"
+                else f"Your place is asked for at {rc.domain}."
+            )
         else:
             await community_events.leave(ctx, user.id, event_id)
             message = "You are no longer taking part."

@@ -18,29 +18,51 @@ from server.web.remote_communities import BASE
 from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
-STATUS_LABELS = {"open": "Open", "merged": "Merged with a similar idea", "promoted": "Taken up", "declined": "Declined"}
+STATUS_LABELS = {
+    "open": "Open",
+    "merged": "Merged with a similar idea",
+    "promoted": "Taken up",
+    "declined": "Declined",
+}
 FIELDS = ("title", "text", "audience")
 
 
-async def _box(request: web.Request, *, status: int = 200, errors: dict | None = None, values: dict | None = None) -> web.Response:
+async def _box(
+    request: web.Request,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
     async with ctx.db.read() as conn:
-        rc = await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        rc = await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
         membership = await remote_communities.membership(conn, rc.actor_id, who.actor_id)
         own = await ideas.list_ideas(conn, who, rc.community.id) if rc.community else []
         shared = await remote_ideas.shared_ideas(conn, who, rc.community.id) if rc.community else []
     known = {i.post_id for i in own}
     return await render(
-        request, "community_remote_ideas.html", status=status, rc=rc, membership=membership, ideas=own,
-        shared=[s for s in shared if s.post_id not in known], labels=STATUS_LABELS, errors=errors or {},
+        request,
+        "community_remote_ideas.html",
+        status=status,
+        rc=rc,
+        membership=membership,
+        ideas=own,
+        shared=[s for s in shared if s.post_id not in known],
+        labels=STATUS_LABELS,
+        errors=errors or {},
         values=values or {"audience": "public"},
-    )  # fmt: skip
+    )
 
 
 async def _community_id(request: web.Request) -> tuple[RemoteCommunity, int]:
     async with request.app[CTX].db.read() as conn:
-        rc = await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        rc = await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
     if rc.community is None:
         raise NotFound("nothing of this community is known here yet: join it first")
     return rc, rc.community.id
@@ -60,8 +82,14 @@ async def remote_submit(request: web.Request) -> web.Response:
     values = {k: str(data.get(k, "")) for k in FIELDS}
     rc, community_id = await _community_id(request)
     try:
-        await remote_ideas.submit(request.app[CTX], user.id, community_id, title=values["title"],
-                                  description=values["text"], audience=values["audience"] or "public")  # fmt: skip
+        await remote_ideas.submit(
+            request.app[CTX],
+            user.id,
+            community_id,
+            title=values["title"],
+            description=values["text"],
+            audience=values["audience"] or "public",
+        )
     except KoersError as exc:
         errors = {exc.field: exc.message} if exc.field else {"form": exc.message}
         return await _box(request, status=exc.status, errors=errors, values=values)
@@ -76,6 +104,13 @@ async def remote_support(request: web.Request) -> web.Response:
     await form(request)
     rc, community_id = await _community_id(request)
     on = request.match_info["action"] == "support"
-    await remote_ideas.support(request.app[CTX], user.id, community_id, int(request.match_info["post_id"]), on=on)
-    flash(request, f"Thank you for your support; {rc.domain} counts it." if on else "Your support was withdrawn.")
+    await remote_ideas.support(
+        request.app[CTX], user.id, community_id, int(request.match_info["post_id"]), on=on
+    )
+    flash(
+        request,
+        f"Thank you for your support; {rc.domain} counts it."
+        if on
+        else "Your support was withdrawn.",
+    )
     raise redirect(f"{rc.path}/ideas")

@@ -36,10 +36,17 @@ def _ours(request: web.Request, uri: str) -> bool:
     return (target.scheme, target.netloc) == (base.scheme, base.netloc)
 
 
-async def _remote_follow_form(request: web.Request, uri: str, *, handle: str = "", error: str | None = None,
-                              status: int = 200) -> web.Response:  # fmt: skip
-    return await render(request, "remote_follow.html", uri=uri, values={"handle": handle},
-                        errors={"handle": error} if error else {}, status=status)  # fmt: skip
+async def _remote_follow_form(
+    request: web.Request, uri: str, *, handle: str = "", error: str | None = None, status: int = 200
+) -> web.Response:
+    return await render(
+        request,
+        "remote_follow.html",
+        uri=uri,
+        values={"handle": handle},
+        errors={"handle": error} if error else {},
+        status=status,
+    )
 
 
 @routes.get("/remote-follow")
@@ -47,8 +54,13 @@ async def remote_follow_page(request: web.Request) -> web.Response:
     """The handle form on its own page (the profile and community pages embed the same form)."""
     uri = request.query.get("uri", "")
     if not _ours(request, uri):
-        return await render(request, "error.html", title="Nothing to follow",
-                            message="This link does not name an account or community of this server.", status=400)  # fmt: skip
+        return await render(
+            request,
+            "error.html",
+            title="Nothing to follow",
+            message="This link does not name an account or community of this server.",
+            status=400,
+        )
     return await _remote_follow_form(request, uri)
 
 
@@ -59,16 +71,31 @@ async def remote_follow_submit(request: web.Request) -> web.Response:
     uri = str(data.get("uri", ""))[:MAX_INPUT]
     handle = str(data.get("handle", "")).strip()[:MAX_INPUT]
     if not _ours(request, uri):
-        return await render(request, "error.html", title="Nothing to follow",
-                            message="This form does not name an account or community of this server.", status=400)  # fmt: skip
+        return await render(
+            request,
+            "error.html",
+            title="Nothing to follow",
+            message="This form does not name an account or community of this server.",
+            status=400,
+        )
     parsed = parse_handle(handle)
     if parsed is None:
-        return await _remote_follow_form(request, uri, handle=handle, status=400,
-                                         error="Enter your fediverse address as @name@server.example")  # fmt: skip
+        return await _remote_follow_form(
+            request,
+            uri,
+            handle=handle,
+            status=400,
+            error="Enter your fediverse address as @name@server.example",
+        )
     user, host = parsed
     if host == request.app[CTX].settings.domain.lower():
-        return await _remote_follow_form(request, uri, handle=handle, status=400,
-                                         error="That is an account on this server: log in and follow from here.")  # fmt: skip
+        return await _remote_follow_form(
+            request,
+            uri,
+            handle=handle,
+            status=400,
+            error="That is an account on this server: log in and follow from here.",
+        )
     raise redirect(await subscribe_url(request.app[FETCHER], user, host, uri))
 
 
@@ -81,8 +108,15 @@ async def _actor_page(request: web.Request, uri: str, actor_id: int, me: int) ->
         raise redirect(page_path(actor.username, actor.domain))
     if actor.local:
         raise redirect(f"/@{actor.username}")
-    return await render(request, "authorize_interaction.html", uri=uri, actor=actor, relation=relation,
-                        is_me=actor_id == me, post=None)  # fmt: skip
+    return await render(
+        request,
+        "authorize_interaction.html",
+        uri=uri,
+        actor=actor,
+        relation=relation,
+        is_me=actor_id == me,
+        post=None,
+    )
 
 
 async def _post_page(request: web.Request, uri: str, post_id: int) -> web.Response:
@@ -91,15 +125,24 @@ async def _post_page(request: web.Request, uri: str, post_id: int) -> web.Respon
     async with ctx.db.read() as conn:
         if not await can_see_post(conn, who, post_id):
             return await _not_found(request, uri)
-        found = await load_posts(conn, who, [post_id], base=ctx.base, local_domain=ctx.settings.domain)
+        found = await load_posts(
+            conn, who, [post_id], base=ctx.base, local_domain=ctx.settings.domain
+        )
     if not found:
         return await _not_found(request, uri)
-    return await render(request, "authorize_interaction.html", uri=uri, actor=None, post=found[0], relation=None)
+    return await render(
+        request, "authorize_interaction.html", uri=uri, actor=None, post=found[0], relation=None
+    )
 
 
 async def _not_found(request: web.Request, uri: str) -> web.Response:
-    return await render(request, "error.html", title="Not found",
-                        message=f"Nothing could be found at {uri} (or you may not see it).", status=404)  # fmt: skip
+    return await render(
+        request,
+        "error.html",
+        title="Not found",
+        message=f"Nothing could be found at {uri} (or you may not see it).",
+        status=404,
+    )
 
 
 @routes.get("/authorize_interaction")
@@ -107,9 +150,18 @@ async def authorize_interaction(request: web.Request) -> web.Response:
     """A remote account or post, for a member to follow or answer (anonymous visitors log in first)."""
     user = await require_user(request)
     uri = request.query.get("uri", "").strip()
-    if not uri or len(uri) > MAX_INPUT or (parse_handle(uri) is None and urlsplit(uri).scheme not in ("http", "https")):
-        return await render(request, "error.html", title="Nothing to show",
-                            message="The link should name an account (@name@server) or an http(s) address.", status=400)  # fmt: skip
+    if (
+        not uri
+        or len(uri) > MAX_INPUT
+        or (parse_handle(uri) is None and urlsplit(uri).scheme not in ("http", "https"))
+    ):
+        return await render(
+            request,
+            "error.html",
+            title="Nothing to show",
+            message="The link should name an account (@name@server) or an http(s) address.",
+            status=400,
+        )
     found = await lookup(request.app, uri, as_actor=user.id)
     if found is None:
         return await _not_found(request, uri)
@@ -126,7 +178,13 @@ async def authorize_interaction_follow(request: web.Request) -> web.Response:
     uri = str(data.get("uri", ""))[:MAX_INPUT]
     raw = str(data.get("actor_id", ""))
     if as_id(raw) is None:
-        return await render(request, "error.html", title="Nothing to follow", message="No account was chosen.", status=400)
+        return await render(
+            request,
+            "error.html",
+            title="Nothing to follow",
+            message="No account was chosen.",
+            status=400,
+        )
     state = await follows.follow(request.app[CTX], user.id, int(raw))
     flash(request, "Follow request sent." if state == "pending" else "You now follow this account.")
     raise redirect(f"/authorize_interaction?uri={quote(uri, safe='')}")

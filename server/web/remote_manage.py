@@ -35,33 +35,51 @@ async def _managed(request: web.Request) -> tuple[Any, RemoteCommunity]:
     """The logged-in manager and the remote community; Forbidden for anyone else."""
     user = await require_user(request)
     async with request.app[CTX].db.read() as conn:
-        rc = await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        rc = await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
         if rc.community is None or not await communities.is_manager(conn, rc.community.id, user.id):
             raise Forbidden("only this community's managers can manage it")
     return user, rc
 
 
-async def _requests(request: web.Request, rc: RemoteCommunity, manager_id: int) -> tuple[list[dict[str, Any]], str | None]:
+async def _requests(
+    request: web.Request, rc: RemoteCommunity, manager_id: int
+) -> tuple[list[dict[str, Any]], str | None]:
     """The pending join requests as the home reports them, or an explanation why they are unknown."""
     try:
-        doc = await fetch_signed(request.app, f"{rc.uri}/requests", as_actor=manager_id, refresh=True)
+        doc = await fetch_signed(
+            request.app, f"{rc.uri}/requests", as_actor=manager_id, refresh=True
+        )
     except FederationError as exc:
         return [], f"The join requests could not be read from {rc.domain}: {exc}"
-    items = [i for i in collection_items(doc) if isinstance(i, dict) and isinstance(i.get("actor"), str)]
+    items = [
+        i for i in collection_items(doc) if isinstance(i, dict) and isinstance(i.get("actor"), str)
+    ]
     return items, None
 
 
-async def _page(request: web.Request, *, status: int = 200, error: str | None = None) -> web.Response:
+async def _page(
+    request: web.Request, *, status: int = 200, error: str | None = None
+) -> web.Response:
     user, rc = await _managed(request)
     assert rc.community is not None
     pending, unreadable = await _requests(request, rc, user.id)
     async with request.app[CTX].db.read() as conn:
         items = await roadmap.items(conn, await viewer(request), rc.community.id)
     return await render(
-        request, "community_remote_manage.html", status=status, rc=rc, requests=pending, requests_error=unreadable,
-        items=[i for i in items if i.uri], statuses=roadmap.STATUSES, labels=roadmap.STATUS_LABELS, error=error,
+        request,
+        "community_remote_manage.html",
+        status=status,
+        rc=rc,
+        requests=pending,
+        requests_error=unreadable,
+        items=[i for i in items if i.uri],
+        statuses=roadmap.STATUSES,
+        labels=roadmap.STATUS_LABELS,
+        error=error,
         remote_manager=True,
-    )  # fmt: skip
+    )
 
 
 @routes.get(BASE)
@@ -82,8 +100,9 @@ async def decide_request(request: web.Request) -> web.Response:
         return await _page(request, status=400, error="Choose to approve or decline the request.")
     follow = {"id": data.get("follow_id"), "actor": data.get("actor")}
     try:
-        await remote_management.send_join_decision(request.app[CTX], user.id, rc.community.id, follow,
-                                                   accept=decision == "accept")  # fmt: skip
+        await remote_management.send_join_decision(
+            request.app[CTX], user.id, rc.community.id, follow, accept=decision == "accept"
+        )
     except KoersError as exc:
         return await _page(request, status=exc.status, error=exc.message)
     flash(request, f"Your decision was sent to {rc.domain}.")
@@ -101,8 +120,14 @@ async def item_status(request: web.Request) -> web.Response:
         item_id = int(request.match_info["item_id"])
         if item_id > 2**31 - 1:
             raise NotFound("no such roadmap item")
-        await remote_management.send_item_status(request.app[CTX], user.id, rc.community.id, item_id,
-                                                 str(data.get("status", "")), str(data.get("note", "")))  # fmt: skip
+        await remote_management.send_item_status(
+            request.app[CTX],
+            user.id,
+            rc.community.id,
+            item_id,
+            str(data.get("status", "")),
+            str(data.get("note", "")),
+        )
     except KoersError as exc:
         return await _page(request, status=exc.status, error=exc.message)
     flash(request, f"The new status was sent to {rc.domain}.")
@@ -119,7 +144,9 @@ async def insights_page(request: web.Request) -> web.Response:
     data: dict[str, Any] | None = None
     problem = None
     try:
-        data = await fetch_signed(request.app, f"{rc.uri}/insights?weeks={raw}", as_actor=user.id, refresh=True)
+        data = await fetch_signed(
+            request.app, f"{rc.uri}/insights?weeks={raw}", as_actor=user.id, refresh=True
+        )
     except FederationError as exc:
         problem = f"The insights could not be read from {rc.domain}: {exc}"
     charts: dict[str, Any] = {}
@@ -128,19 +155,39 @@ async def insights_page(request: web.Request) -> web.Response:
             data, charts = _readable_insights(data)
         except (KeyError, TypeError, ValueError, AttributeError):
             problem, data = f"{rc.domain} did not answer insights this instance can read.", None
-    return await render(request, "community_remote_insights.html", rc=rc, data=data, problem=problem, weeks=int(raw),
-                        week_choices=WEEKS, remote_manager=True, **charts)  # fmt: skip
+    return await render(
+        request,
+        "community_remote_insights.html",
+        rc=rc,
+        data=data,
+        problem=problem,
+        weeks=int(raw),
+        week_choices=WEEKS,
+        remote_manager=True,
+        **charts,
+    )
 
 
 def _person(raw: dict[str, Any]) -> dict[str, Any]:
     account = raw["account"]
-    url = str(account.get("url") or "")  # linked on our page: a web address, never a javascript:/data: one
-    return {"account": {"id": str(account["id"]), "acct": str(account["acct"]),
-                        "url": url if url.startswith(("https://", "http://")) else "",
-                        "display_name": str(account.get("display_name") or ""), "username": str(account.get("username") or "")},
-            "profile": str(raw.get("profile") or "observer"), "leader": bool(raw.get("leader")),
-            "informal": bool(raw.get("informal")), "posts": int(raw.get("posts") or 0),
-            "responders": int(raw.get("responders") or 0), "centrality": float(raw.get("centrality") or 0.0)}  # fmt: skip
+    url = str(
+        account.get("url") or ""
+    )  # linked on our page: a web address, never a javascript:/data: one
+    return {
+        "account": {
+            "id": str(account["id"]),
+            "acct": str(account["acct"]),
+            "url": url if url.startswith(("https://", "http://")) else "",
+            "display_name": str(account.get("display_name") or ""),
+            "username": str(account.get("username") or ""),
+        },
+        "profile": str(raw.get("profile") or "observer"),
+        "leader": bool(raw.get("leader")),
+        "informal": bool(raw.get("informal")),
+        "posts": int(raw.get("posts") or 0),
+        "responders": int(raw.get("responders") or 0),
+        "centrality": float(raw.get("centrality") or 0.0),
+    }
 
 
 def _readable_insights(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -151,14 +198,28 @@ def _readable_insights(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     if not labels or len(labels) > 60:
         raise ValueError("weeks: 1 to 60 expected")
     counts = {p: int((raw.get("profile_counts") or {}).get(p, 0)) for p in PROFILES}
-    weekly = {str(k): [int(v) for v in vals] for k, vals in (raw.get("weekly_activity") or {}).items()}
-    data = {"people": [_person(p) for p in raw["people"]], "quiet": [str(i) for i in raw.get("quiet") or []],
-            "opted_out": int(raw.get("opted_out") or 0), "outsiders": int(raw.get("outsiders") or 0)}  # fmt: skip
+    weekly = {
+        str(k): [int(v) for v in vals] for k, vals in (raw.get("weekly_activity") or {}).items()
+    }
+    data = {
+        "people": [_person(p) for p in raw["people"]],
+        "quiet": [str(i) for i in raw.get("quiet") or []],
+        "opted_out": int(raw.get("opted_out") or 0),
+        "outsiders": int(raw.get("outsiders") or 0),
+    }
     charts = {
-        "profiles_chart": bar_chart("chart-profiles", "Members by profile", "How many named members have each profile.",
-                                    [(p.capitalize(), counts[p]) for p in PROFILES]),
-        "weekly_chart": line_chart("chart-weekly", "Activity per week",
-                                   f"Posts and interactions per week over {len(labels)} weeks.", labels,
-                                   {k: v for k, v in weekly.items() if len(v) == len(labels) and any(v)}),
-    }  # fmt: skip
+        "profiles_chart": bar_chart(
+            "chart-profiles",
+            "Members by profile",
+            "How many named members have each profile.",
+            [(p.capitalize(), counts[p]) for p in PROFILES],
+        ),
+        "weekly_chart": line_chart(
+            "chart-weekly",
+            "Activity per week",
+            f"Posts and interactions per week over {len(labels)} weeks.",
+            labels,
+            {k: v for k, v in weekly.items() if len(v) == len(labels) and any(v)},
+        ),
+    }
     return data, charts

@@ -16,8 +16,17 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError, NotFound, ValidationError
-from server.services import posts, purpose, purpose_decisions as decisions, purpose_endorsements as endorsements
-from server.services import purpose_phases as phases, purpose_proposals as proposals, remote_communities
+from server.services import (
+    posts,
+    purpose,
+    purpose_decisions as decisions,
+    purpose_endorsements as endorsements,
+)
+from server.services import (
+    purpose_phases as phases,
+    purpose_proposals as proposals,
+    remote_communities,
+)
 from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
 from server.visibility import can_see_post
@@ -27,17 +36,34 @@ from server.web.render import flash, form, redirect, render, require_user, viewe
 
 routes = web.RouteTableDef()
 PAGE = BASE + "/purpose"
-POSITION_LABELS = {"agree": "Agree", "abstain": "Abstain", "disagree": "Disagree (but go ahead)", "block": "Block"}
-STATE_LABELS = {"open": "open", "in_decision": "being decided", "adopted": "adopted", "declined": "not adopted"}
+POSITION_LABELS = {
+    "agree": "Agree",
+    "abstain": "Abstain",
+    "disagree": "Disagree (but go ahead)",
+    "block": "Block",
+}
+STATE_LABELS = {
+    "open": "open",
+    "in_decision": "being decided",
+    "adopted": "adopted",
+    "declined": "not adopted",
+}
 
 
-async def _page(request: web.Request, *, status: int = 200, errors: dict[str, str] | None = None,
-                values: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+async def _page(
+    request: web.Request,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
     found: dict[str, Any] = {}
     async with ctx.db.read() as conn:
-        rc = await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        rc = await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
         membership = await remote_communities.membership(conn, rc.actor_id, who.actor_id)
         c = rc.community
         if c is not None:
@@ -45,27 +71,52 @@ async def _page(request: web.Request, *, status: int = 200, errors: dict[str, st
             listed = await proposals.proposals(conn, who, c.id)
             current_text = versions[0].text_source if versions else ""
             decision = await decisions.open_decision_of(conn, c.id)
-            if decision is not None and (decision.post_id is None or not await can_see_post(conn, who, decision.post_id)):
+            if decision is not None and (
+                decision.post_id is None or not await can_see_post(conn, who, decision.post_id)
+            ):
                 decision = None
             decision_post = None
             if decision is not None:
-                shown = await load_posts(conn, who, [decision.post_id], base=ctx.base, local_domain=ctx.settings.domain)
+                shown = await load_posts(
+                    conn, who, [decision.post_id], base=ctx.base, local_domain=ctx.settings.domain
+                )
                 decision_post = shown[0] if shown else None
             phase = await phases.current(conn, c.id)
-            past = [d for d in await decisions.decisions(conn, c.id)
-                    if not d.is_open and d.post_id is not None and await can_see_post(conn, who, d.post_id)]  # fmt: skip
+            past = [
+                d
+                for d in await decisions.decisions(conn, c.id)
+                if not d.is_open
+                and d.post_id is not None
+                and await can_see_post(conn, who, d.post_id)
+            ]
             found = {
-                "phase": phase, "phase_history": await phases.history(conn, c.id),
-                "versions": versions, "endorsed": await endorsements.has_endorsed(conn, c.id, who.actor_id),
-                "proposals": [(p, proposals.diff_html(current_text, p.text_source)) for p in listed],
-                "decision": decision, "decision_post": decision_post,
-                "my_answer": await decisions.answer_of(conn, decision.id, who.actor_id) if decision else None,
-                "past_decisions": past, "accepting_proposals": phase.phase in proposals.OPEN_PHASES,
-            }  # fmt: skip
+                "phase": phase,
+                "phase_history": await phases.history(conn, c.id),
+                "versions": versions,
+                "endorsed": await endorsements.has_endorsed(conn, c.id, who.actor_id),
+                "proposals": [
+                    (p, proposals.diff_html(current_text, p.text_source)) for p in listed
+                ],
+                "decision": decision,
+                "decision_post": decision_post,
+                "my_answer": await decisions.answer_of(conn, decision.id, who.actor_id)
+                if decision
+                else None,
+                "past_decisions": past,
+                "accepting_proposals": phase.phase in proposals.OPEN_PHASES,
+            }
     return await render(
-        request, "community_remote_purpose.html", status=status, rc=rc, membership=membership, errors=errors or {},
-        values=values or {}, positions=list(POSITION_LABELS.items()), state_labels=STATE_LABELS, **found,
-    )  # fmt: skip
+        request,
+        "community_remote_purpose.html",
+        status=status,
+        rc=rc,
+        membership=membership,
+        errors=errors or {},
+        values=values or {},
+        positions=list(POSITION_LABELS.items()),
+        state_labels=STATE_LABELS,
+        **found,
+    )
 
 
 async def _community(request: web.Request) -> tuple[RemoteCommunity, int]:
@@ -92,7 +143,12 @@ async def endorse(request: web.Request) -> web.Response:
         flash(request, f"You endorsed version {version} of the purpose; {rc.domain} is told.")
     else:
         was = await endorsements.withdraw(request.app[CTX], user.id, community_id)
-        flash(request, f"You no longer endorse version {was}; {rc.domain} is told." if was else "You had not endorsed it.")
+        flash(
+            request,
+            f"You no longer endorse version {was}; {rc.domain} is told."
+            if was
+            else "You had not endorsed it.",
+        )
     raise redirect(rc.path + "/purpose")
 
 
@@ -104,7 +160,9 @@ async def propose(request: web.Request) -> web.Response:
     values = {"text": str(data.get("text", "")), "why": str(data.get("why", ""))}
     rc, community_id = await _community(request)
     try:
-        await proposals.create_proposal(request.app[CTX], user.id, community_id, values["text"], values["why"])
+        await proposals.create_proposal(
+            request.app[CTX], user.id, community_id, values["text"], values["why"]
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
@@ -118,11 +176,17 @@ async def _decision_of(request: web.Request, community_id: int) -> decisions.Dec
     decision_id = as_id(request.match_info["decision_id"])
     async with request.app[CTX].db.read() as conn:
         try:
-            found = await decisions.get_decision(conn, decision_id) if decision_id is not None else None
+            found = (
+                await decisions.get_decision(conn, decision_id) if decision_id is not None else None
+            )
         except NotFound:
             found = None
-        if found is None or found.community_id != community_id or found.post_id is None \
-                or not await can_see_post(conn, await viewer(request), found.post_id):
+        if (
+            found is None
+            or found.community_id != community_id
+            or found.post_id is None
+            or not await can_see_post(conn, await viewer(request), found.post_id)
+        ):
             raise NotFound("no such decision")
     return found
 
@@ -136,11 +200,15 @@ async def consent(request: web.Request) -> web.Response:
     rc, community_id = await _community(request)
     decision = await _decision_of(request, community_id)
     try:
-        await decisions.consent(request.app[CTX], user.id, decision.id, values["position"], values["reason"])
+        await decisions.consent(
+            request.app[CTX], user.id, decision.id, values["position"], values["reason"]
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _page(request, status=exc.status, errors={exc.field: exc.message}, values=values)
+        return await _page(
+            request, status=exc.status, errors={exc.field: exc.message}, values=values
+        )
     flash(request, f"Your answer is sent to {rc.domain}.")
     raise redirect(rc.path + "/purpose")
 

@@ -21,7 +21,10 @@ routes = web.RouteTableDef()
 ACTIONS = {
     "support": (roadmap_social.support, "Thank you for your support; {host} counts it."),
     "unsupport": (roadmap_social.unsupport, "Your support was withdrawn; {host} is told."),
-    "follow": (roadmap_social.follow, "You will be notified when {host} changes this item's status."),
+    "follow": (
+        roadmap_social.follow,
+        "You will be notified when {host} changes this item's status.",
+    ),
     "unfollow": (roadmap_social.unfollow, "You no longer follow this item."),
 }
 
@@ -32,15 +35,27 @@ async def remote_roadmap_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
     async with ctx.db.read() as conn:
-        rc = await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        rc = await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
         membership = await remote_communities.membership(conn, rc.actor_id, who.actor_id)
         items = await roadmap.items(conn, who, rc.community.id) if rc.community else []
         standings = await roadmap_social.standings(conn, [i.id for i in items], who.actor_id)
-        changes = await roadmap.recent_changes(conn, who, rc.community.id, limit=15) if rc.community else []
+        changes = (
+            await roadmap.recent_changes(conn, who, rc.community.id, limit=15)
+            if rc.community
+            else []
+        )
     return await render(
-        request, "community_remote_roadmap.html", rc=rc, membership=membership, columns=roadmap.by_status(items),
-        labels=roadmap.STATUS_LABELS, standings=standings, changes=changes,
-    )  # fmt: skip
+        request,
+        "community_remote_roadmap.html",
+        rc=rc,
+        membership=membership,
+        columns=roadmap.by_status(items),
+        labels=roadmap.STATUS_LABELS,
+        standings=standings,
+        changes=changes,
+    )
 
 
 @routes.post(BASE + r"/roadmap/{item_id:\d+}/{action:support|unsupport|follow|unfollow}")
@@ -51,7 +66,9 @@ async def remote_item_action(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     item_id = int(request.match_info["item_id"])
     async with ctx.db.read() as conn:
-        rc = await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        rc = await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
         if rc.community is None:
             raise NotFound("no such roadmap item")
         item = await roadmap.get_item(conn, await viewer(request), rc.community.id, item_id)

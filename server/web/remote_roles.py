@@ -19,16 +19,31 @@ from server.web.render import flash, form, redirect, render, require_user, viewe
 routes = web.RouteTableDef()
 
 
-async def _page(request: web.Request, *, status: int = 200, error: str | None = None) -> web.Response:
+async def _page(
+    request: web.Request, *, status: int = 200, error: str | None = None
+) -> web.Response:
     who = await viewer(request)
     async with request.app[CTX].db.read() as conn:
-        rc = await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        rc = await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
         membership = await remote_communities.membership(conn, rc.actor_id, who.actor_id)
         found = await roles.roles_of(conn, rc.community.id) if rc.community is not None else []
-    mine = {r.id: p.state for r in found for p in [*r.holders, *r.requested] if p.id == who.actor_id}
+    mine = {
+        r.id: p.state for r in found for p in [*r.holders, *r.requested] if p.id == who.actor_id
+    }
     up = {(r.id, h.id) for r in found for h in r.holders if role_terms.is_up(h.ends_at)}
-    return await render(request, "community_remote_roles.html", status=status, rc=rc, membership=membership,
-                        roles=found, my_states=mine, up=up, error=error)  # fmt: skip
+    return await render(
+        request,
+        "community_remote_roles.html",
+        status=status,
+        rc=rc,
+        membership=membership,
+        roles=found,
+        my_states=mine,
+        up=up,
+        error=error,
+    )
 
 
 @routes.get(BASE + "/roles")
@@ -45,7 +60,9 @@ async def claim_or_release(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     role_id = int(request.match_info["role_id"])
     async with ctx.db.read() as conn:
-        rc = await remote_communities.find(conn, request.match_info["handle"], request.match_info["host"])
+        rc = await remote_communities.find(
+            conn, request.match_info["handle"], request.match_info["host"]
+        )
         if rc.community is None:
             raise NotFound("no such role")
         await roles.get_role(conn, rc.community.id, role_id)

@@ -72,7 +72,9 @@ async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
         raise TooLarge(f"the form is too large (at most {max_size // (1024 * 1024)} MB)")
     data = await request.post()
     if not session.csrf_ok(request, request.app[keys.SETTINGS].secret, data.get("_csrf")):
-        raise Forbidden("the form expired or was sent from elsewhere (CSRF check failed); reload the page and try again")
+        raise Forbidden(
+            "the form expired or was sent from elsewhere (CSRF check failed); reload the page and try again"
+        )
     return data
 
 
@@ -102,7 +104,9 @@ def template_context(request: web.Request) -> dict[str, Any]:
     }
 
 
-async def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
+async def render(
+    request: web.Request, template: str, *, status: int = 200, **context: Any
+) -> web.Response:
     """Render a template with the common context (signed-in member, CSRF token, flash message)."""
     keys = _app_keys()
     await current_user(request)
@@ -113,11 +117,26 @@ async def render(request: web.Request, template: str, *, status: int = 200, **co
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
 
-async def render_error(request: web.Request, status: int, message: str, *, headers: dict[str, str] | None = None) -> web.Response:
-    titles = {400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
-              409: "Already there", 410: "Gone", 413: "Too large", 415: "Unsupported type", 422: "Please check your input",
-              429: "Slow down", 500: "Something went wrong"}  # fmt: skip
-    response = await render(request, "error.html", status=status, title=titles.get(status, "Error"), message=message)
+async def render_error(
+    request: web.Request, status: int, message: str, *, headers: dict[str, str] | None = None
+) -> web.Response:
+    titles = {
+        400: "Bad request",
+        401: "Please log in",
+        403: "Not allowed",
+        404: "Not found",
+        405: "Not allowed",
+        409: "Already there",
+        410: "Gone",
+        413: "Too large",
+        415: "Unsupported type",
+        422: "Please check your input",
+        429: "Slow down",
+        500: "Something went wrong",
+    }
+    response = await render(
+        request, "error.html", status=status, title=titles.get(status, "Error"), message=message
+    )
     for k, v in (headers or {}).items():
         response.headers[k] = v
     return response

@@ -9,7 +9,16 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import KoersError, ValidationError
-from server.services import initiatives, matching, posts, purpose, roadmap, roadmap_social, roles, timelines
+from server.services import (
+    initiatives,
+    matching,
+    posts,
+    purpose,
+    roadmap,
+    roadmap_social,
+    roles,
+    timelines,
+)
 from server.services.views import load_posts
 from server.visibility import ITEM_AUDIENCES, Audience
 from server.web.community_scope import int_or_none, scope
@@ -20,8 +29,13 @@ from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 
-ITEM_AUDIENCE_LABELS = {"public": "Public", "unlisted": "Anyone with the link", "community": "Community members",
-                        "members": "Members of this organisation", "partners": "Partner organisations"}  # fmt: skip
+ITEM_AUDIENCE_LABELS = {
+    "public": "Public",
+    "unlisted": "Anyone with the link",
+    "community": "Community members",
+    "members": "Members of this organisation",
+    "partners": "Partner organisations",
+}
 # The audience choices of an item form (roadmap items, initiatives, events), in the module's order.
 ITEM_AUDIENCE_OPTIONS = [(a.value, ITEM_AUDIENCE_LABELS[a.value]) for a in ITEM_AUDIENCES]
 
@@ -34,8 +48,15 @@ async def roadmap_page(request: web.Request) -> web.Response:
         items = await roadmap.items(conn, s.viewer, s.community.id)
         changes = await roadmap.recent_changes(conn, s.viewer, s.community.id, limit=15)
         supports = await roadmap_social.support_counts(conn, [i.id for i in items])
-    return await render(request, "roadmap.html", columns=roadmap.by_status(items), labels=roadmap.STATUS_LABELS,
-                        changes=changes, supports=supports, **s.template_vars())  # fmt: skip
+    return await render(
+        request,
+        "roadmap.html",
+        columns=roadmap.by_status(items),
+        labels=roadmap.STATUS_LABELS,
+        changes=changes,
+        supports=supports,
+        **s.template_vars(),
+    )
 
 
 async def _new_item_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
@@ -48,11 +69,19 @@ async def _new_item_page(request: web.Request, *, status: int = 200, **extra: An
     extra.setdefault("values", {"status": "idea", "audience": "public"})
     extra.setdefault("errors", {})
     return await render(
-        request, "roadmap_new.html", status=status, labels=roadmap.STATUS_LABELS,
+        request,
+        "roadmap_new.html",
+        status=status,
+        labels=roadmap.STATUS_LABELS,
         role_options=[("", "— none —"), *[(str(r.id), r.name) for r in all_roles]],
-        version_options=[("", "— none —"), *[(str(v.version), f"Version {v.version}") for v in versions]],
-        audience_options=ITEM_AUDIENCE_OPTIONS, **s.template_vars(), **extra,
-    )  # fmt: skip
+        version_options=[
+            ("", "— none —"),
+            *[(str(v.version), f"Version {v.version}") for v in versions],
+        ],
+        audience_options=ITEM_AUDIENCE_OPTIONS,
+        **s.template_vars(),
+        **extra,
+    )
 
 
 @routes.get("/c/{handle}/roadmap/new")
@@ -64,22 +93,31 @@ async def new_item_page(request: web.Request) -> web.Response:
 async def new_item_submit(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await form(request)
-    values = {k: str(data.get(k, "")) for k in ("title", "description", "status", "owner_role_id", "audience",
-                                                 "purpose_version")}  # fmt: skip
+    values = {
+        k: str(data.get(k, ""))
+        for k in ("title", "description", "status", "owner_role_id", "audience", "purpose_version")
+    }
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
     try:
         item_id = await roadmap.create_item(
-            ctx, user.id, s.community.id, title=values["title"], description=values["description"],
-            status=values["status"] or "idea", owner_role_id=int_or_none(values["owner_role_id"], "owner_role_id"),
+            ctx,
+            user.id,
+            s.community.id,
+            title=values["title"],
+            description=values["description"],
+            status=values["status"] or "idea",
+            owner_role_id=int_or_none(values["owner_role_id"], "owner_role_id"),
             audience=values["audience"] or "public",
             purpose_version=int_or_none(values["purpose_version"], "purpose_version"),
-        )  # fmt: skip
+        )
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _new_item_page(request, status=exc.status, values=values, errors={exc.field: exc.message})
+        return await _new_item_page(
+            request, status=exc.status, values=values, errors={exc.field: exc.message}
+        )
     flash(request, "Added to the roadmap.")
     raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")
 
@@ -91,8 +129,12 @@ async def _item_page(request: web.Request, *, status: int = 200, **extra: Any) -
         s = await scope(request, conn)
         item = await roadmap.get_item(conn, s.viewer, s.community.id, item_id)
         changes = await roadmap.history(conn, item.id)
-        ids = await timelines.community(conn, s.viewer, s.community.id, timelines.Page(limit=40), roadmap_item_id=item.id)
-        results = await load_posts(conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
+        ids = await timelines.community(
+            conn, s.viewer, s.community.id, timelines.Page(limit=40), roadmap_item_id=item.id
+        )
+        results = await load_posts(
+            conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain
+        )
         may_change = await roadmap.may_change(conn, item, s.me)
         standing = await roadmap_social.standing(conn, item.id, s.me)
         # who can help: people with the competencies the owner role needs
@@ -103,11 +145,21 @@ async def _item_page(request: web.Request, *, status: int = 200, **extra: Any) -
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     return await render(
-        request, "roadmap_item.html", status=status, item=item, changes=changes, results=results,
-        may_change=may_change, standing=standing, labels=roadmap.STATUS_LABELS, helpers=helpers, lead=lead,
-        participants=joined, **s.template_vars(),
+        request,
+        "roadmap_item.html",
+        status=status,
+        item=item,
+        changes=changes,
+        results=results,
+        may_change=may_change,
+        standing=standing,
+        labels=roadmap.STATUS_LABELS,
+        helpers=helpers,
+        lead=lead,
+        participants=joined,
+        **s.template_vars(),
         **extra,
-    )  # fmt: skip
+    )
 
 
 @routes.get(r"/c/{handle}/roadmap/{item_id:\d+}")
@@ -130,7 +182,9 @@ async def item_status_submit(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _item_page(request, status=exc.status, values=values, errors={exc.field: exc.message})
+        return await _item_page(
+            request, status=exc.status, values=values, errors={exc.field: exc.message}
+        )
     flash(request, f"Status changed to {roadmap.STATUS_LABELS[values['status']].lower()}.")
     raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")
 
@@ -144,21 +198,38 @@ async def results_page(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         ids = await timelines.community(
-            conn, s.viewer, s.community.id, page, only_results=True,
-            role_id=as_id(role_id), roadmap_item_id=as_id(item_id),
-        )  # fmt: skip
-        results = await load_posts(conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
+            conn,
+            s.viewer,
+            s.community.id,
+            page,
+            only_results=True,
+            role_id=as_id(role_id),
+            roadmap_item_id=as_id(item_id),
+        )
+        results = await load_posts(
+            conn, s.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain
+        )
         all_roles = await roles.roles_of(conn, s.community.id)
         items = await roadmap.items(conn, s.viewer, s.community.id)
-    query = "&".join(f"{k}={v}" for k, v in (("role", role_id), ("item", item_id)) if as_id(v) is not None)
+    query = "&".join(
+        f"{k}={v}" for k, v in (("role", role_id), ("item", item_id)) if as_id(v) is not None
+    )
     next_url = (
         f"/c/{s.community.handle}/results?{query + '&' if query else ''}max_id={ids[-1]}"
-        if len(ids) == page.clamp().limit else None
-    )  # fmt: skip
+        if len(ids) == page.clamp().limit
+        else None
+    )
     return await render(
-        request, "results.html", results=results, roles=all_roles, roadmap_items=items, role_id=role_id,
-        item_id=item_id, next_url=next_url, **s.template_vars(),
-    )  # fmt: skip
+        request,
+        "results.html",
+        results=results,
+        roles=all_roles,
+        roadmap_items=items,
+        role_id=role_id,
+        item_id=item_id,
+        next_url=next_url,
+        **s.template_vars(),
+    )
 
 
 @routes.post("/c/{handle}/results")
@@ -166,7 +237,9 @@ async def publish_result(request: web.Request) -> web.Response:
     """The community page's "Publish a result" form."""
     user = await require_user(request)
     data = await form(request)
-    values: dict[str, Any] = {k: str(data.get(k, "")) for k in ("title", "text", "roadmap_item_id", "audience")}
+    values: dict[str, Any] = {
+        k: str(data.get(k, "")) for k in ("title", "text", "roadmap_item_id", "audience")
+    }
     values["role_ids"] = [str(v) for v in data.getall("role_ids", [])]
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
@@ -178,16 +251,21 @@ async def publish_result(request: web.Request) -> web.Response:
             raise ValidationError(str(exc), field="audience") from None
         role_ids = tuple(int_or_none(v, "role_ids") for v in values["role_ids"])
         draft = posts.Draft(
-            source=values["text"], kind="result", title=values["title"].strip() or None, audience=audience,
-            community_id=s.community.id, roadmap_item_id=int_or_none(values["roadmap_item_id"], "roadmap_item_id"),
+            source=values["text"],
+            kind="result",
+            title=values["title"].strip() or None,
+            audience=audience,
+            community_id=s.community.id,
+            roadmap_item_id=int_or_none(values["roadmap_item_id"], "roadmap_item_id"),
             role_ids=tuple(r for r in role_ids if r is not None),
-        )  # fmt: skip
+        )
         await posts.create_post(ctx, user.id, draft)
     except KoersError as exc:
         if exc.field is None:
             raise
         field = {"status": "text"}.get(exc.field, exc.field)
-        return await community_page_response(request, errors={field: exc.message}, values=values, status=exc.status)
+        return await community_page_response(
+            request, errors={field: exc.message}, values=values, status=exc.status
+        )
     flash(request, "Result published. Thank you for reporting back!")
     raise redirect(f"/c/{s.community.handle}/results")
-

@@ -48,8 +48,12 @@ async def comment_submit(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         item = await roadmap.get_item(conn, s.viewer, s.community.id, item_id)
-    draft = posts.Draft(source=str(data.get("text", "")), audience=item.audience, community_id=s.community.id,
-                        roadmap_item_id=item.id)  # fmt: skip
+    draft = posts.Draft(
+        source=str(data.get("text", "")),
+        audience=item.audience,
+        community_id=s.community.id,
+        roadmap_item_id=item.id,
+    )
     try:
         await posts.create_post(ctx, user.id, draft)
     except ValidationError as exc:

@@ -14,6 +14,7 @@ from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 
+
 def _parse_competencies(raw: str) -> list[tuple[str, str | None]]:
     """``name`` or ``name:level`` separated by commas or lines."""
     out: list[tuple[str, str | None]] = []
@@ -31,14 +32,25 @@ async def _role_page(request: web.Request, *, status: int = 200, **extra: Any) -
         s = await scope(request, conn)
         role = await roles.get_role(conn, s.community.id, role_id)
         # Members are only listed to those who may see the member list (matching decides).
-        helpers = await matching.who_can_help(conn, s.viewer, s.community.id, [n for n, _ in role.competencies])
+        helpers = await matching.who_can_help(
+            conn, s.viewer, s.community.id, [n for n, _ in role.competencies]
+        )
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     mine = next((p.state for p in [*role.holders, *role.requested] if p.id == s.me), None)
     extra.setdefault("term_value", "" if role.term_days is None else str(role.term_days))
     up = {h.id for h in role.holders if role_terms.is_up(h.ends_at)}
-    return await render(request, "role.html", status=status, role=role, helpers=helpers, my_state=mine, up_ids=up,
-                        **s.template_vars(), **extra)  # fmt: skip
+    return await render(
+        request,
+        "role.html",
+        status=status,
+        role=role,
+        helpers=helpers,
+        my_state=mine,
+        up_ids=up,
+        **s.template_vars(),
+        **extra,
+    )
 
 
 @routes.get(r"/c/{handle}/roles/{role_id:\d+}")
@@ -53,23 +65,33 @@ async def new_role_page(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         await communities.require_manager(conn, s.community.id, user.id)
-    return await render(request, "role_new.html", values={"fill_mode": "open"}, errors={}, **s.template_vars())
+    return await render(
+        request, "role_new.html", values={"fill_mode": "open"}, errors={}, **s.template_vars()
+    )
 
 
 @routes.post("/c/{handle}/roles/new")
 async def new_role_submit(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await form(request)
-    values = {k: str(data.get(k, "")) for k in ("name", "description", "competencies", "fill_mode", "term_days")}
+    values = {
+        k: str(data.get(k, ""))
+        for k in ("name", "description", "competencies", "fill_mode", "term_days")
+    }
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
     try:
         role_id = await roles.create_role(
-            ctx, user.id, s.community.id, name=values["name"], description=values["description"],
-            competencies=_parse_competencies(values["competencies"]), fill_mode=values["fill_mode"] or "open",
+            ctx,
+            user.id,
+            s.community.id,
+            name=values["name"],
+            description=values["description"],
+            competencies=_parse_competencies(values["competencies"]),
+            fill_mode=values["fill_mode"] or "open",
             term_days=values["term_days"].strip() or None,
-        )  # fmt: skip
+        )
     except KoersError as exc:
         return await form_error(request, exc, "role_new.html", values=values, **s.template_vars())
     flash(request, f"The role {values['name'].strip()} is defined.")
@@ -87,7 +109,12 @@ async def claim_or_release(request: web.Request) -> web.Response:
         await roles.get_role(conn, s.community.id, role_id)
     if request.match_info["action"] == "claim":
         state = await roles.claim_role(ctx, user.id, role_id)
-        flash(request, "The role is yours." if state == "held" else "You asked for the role; a manager will decide.")
+        flash(
+            request,
+            "The role is yours."
+            if state == "held"
+            else "You asked for the role; a manager will decide.",
+        )
     else:
         await roles.release_role(ctx, user.id, role_id)
         flash(request, "You gave up the role.")
@@ -106,18 +133,27 @@ async def assign_or_unassign(request: web.Request) -> web.Response:
         await roles.get_role(conn, s.community.id, role_id)
     try:
         async with ctx.db.read() as conn:
-            actor_id = int_or_none(data.get("actor_id"), "username") or await actor_id_by_username(conn, username)
+            actor_id = int_or_none(data.get("actor_id"), "username") or await actor_id_by_username(
+                conn, username
+            )
         if request.match_info["action"] == "assign":
             await roles.assign_role(ctx, user.id, role_id, actor_id)
             flash(request, "Role assigned.")
         else:
             await roles.unassign_role(ctx, user.id, role_id, actor_id)
-            flash(request, "Role taken back." if data.get("decision") != "deny" else "Request declined.")
+            flash(
+                request,
+                "Role taken back." if data.get("decision") != "deny" else "Request declined.",
+            )
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _role_page(request, status=exc.status, errors={"username": exc.message},
-                                values={"username": username})  # fmt: skip
+        return await _role_page(
+            request,
+            status=exc.status,
+            errors={"username": exc.message},
+            values={"username": username},
+        )
     raise redirect(f"/c/{s.community.handle}/roles/{role_id}")
 
 
@@ -142,8 +178,15 @@ async def term_submit(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _role_page(request, status=exc.status, errors={exc.field: exc.message}, term_value=raw)
-    flash(request, f"Holdings of this role now last {days} days." if days else "This role no longer has a term.")
+        return await _role_page(
+            request, status=exc.status, errors={exc.field: exc.message}, term_value=raw
+        )
+    flash(
+        request,
+        f"Holdings of this role now last {days} days."
+        if days
+        else "This role no longer has a term.",
+    )
     raise redirect(f"/c/{handle}/roles/{role_id}")
 
 

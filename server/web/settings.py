@@ -54,18 +54,29 @@ async def _profile_values(request: web.Request, user) -> dict:  # type: ignore[n
     fields = [(f.get("name", ""), f.get("source", "")) for f in (user.fields or [])]
     fields += [("", "")] * (accounts.MAX_FIELDS - len(fields))
     return {
-        "display_name": user.display_name, "bio": user.bio_source, "bio_format": user.bio_format,
-        "fields": fields[: accounts.MAX_FIELDS], "competencies": competencies_text(comps),
-        "default_audience": user.default_audience, "locked": bool(user.manually_approves_followers),
+        "display_name": user.display_name,
+        "bio": user.bio_source,
+        "bio_format": user.bio_format,
+        "fields": fields[: accounts.MAX_FIELDS],
+        "competencies": competencies_text(comps),
+        "default_audience": user.default_audience,
+        "locked": bool(user.manually_approves_followers),
         "discoverable": bool(user.discoverable),
-    }  # fmt: skip
+    }
 
 
-async def _render_profile(request: web.Request, values: dict, errors: dict, status: int = 200) -> web.Response:
+async def _render_profile(
+    request: web.Request, values: dict, errors: dict, status: int = 200
+) -> web.Response:
     return await render(
-        request, "settings_profile.html", values=values, errors=errors, audiences=DEFAULT_AUDIENCES,
-        level_help=LEVEL_HELP, status=status,
-    )  # fmt: skip
+        request,
+        "settings_profile.html",
+        values=values,
+        errors=errors,
+        audiences=DEFAULT_AUDIENCES,
+        level_help=LEVEL_HELP,
+        status=status,
+    )
 
 
 @routes.get("/settings")
@@ -86,14 +97,19 @@ async def profile_submit(request: web.Request) -> web.Response:
     user = await require_user(request)
     data = await form(request, max_size=PROFILE_FORM_MAX)
     fields = [
-        (str(data.get(f"field_name_{i}", "")), str(data.get(f"field_value_{i}", ""))) for i in range(accounts.MAX_FIELDS)
+        (str(data.get(f"field_name_{i}", "")), str(data.get(f"field_value_{i}", "")))
+        for i in range(accounts.MAX_FIELDS)
     ]
     values = {
-        "display_name": str(data.get("display_name", "")), "bio": str(data.get("bio", "")),
-        "bio_format": str(data.get("bio_format", "markdown")), "fields": fields,
-        "competencies": str(data.get("competencies", "")), "default_audience": str(data.get("default_audience", "public")),
-        "locked": data.get("locked") == "on", "discoverable": data.get("discoverable") == "on",
-    }  # fmt: skip
+        "display_name": str(data.get("display_name", "")),
+        "bio": str(data.get("bio", "")),
+        "bio_format": str(data.get("bio_format", "markdown")),
+        "fields": fields,
+        "competencies": str(data.get("competencies", "")),
+        "default_audience": str(data.get("default_audience", "public")),
+        "locked": data.get("locked") == "on",
+        "discoverable": data.get("discoverable") == "on",
+    }
     images: dict[str, media.ProcessedImage] = {}
     try:
         competencies = parse_competency_lines(values["competencies"])
@@ -102,22 +118,39 @@ async def profile_submit(request: web.Request) -> web.Response:
             if image is not None:
                 images[kind] = image
     except KoersError as exc:
-        return await _render_profile(request, values, {exc.field or "form": exc.message}, exc.status)
-    stored = {kind: (await asyncio.to_thread(media.store_image, ctx.settings, image, kind))[0] for kind, image in images.items()}
+        return await _render_profile(
+            request, values, {exc.field or "form": exc.message}, exc.status
+        )
+    stored = {
+        kind: (await asyncio.to_thread(media.store_image, ctx.settings, image, kind))[0]
+        for kind, image in images.items()
+    }
     try:
         await accounts.update_profile(
-            ctx.db, user.user_id, display_name=values["display_name"], bio=values["bio"],
-            bio_format=values["bio_format"], fields=fields, default_audience=values["default_audience"],
-            locked=values["locked"], discoverable=values["discoverable"],
-            avatar_path=stored.get("avatar"), header_path=stored.get("header"),
-            tag_url=lambda tag: urls.tag(ctx.base, tag), events=ctx.events,
-        )  # fmt: skip
+            ctx.db,
+            user.user_id,
+            display_name=values["display_name"],
+            bio=values["bio"],
+            bio_format=values["bio_format"],
+            fields=fields,
+            default_audience=values["default_audience"],
+            locked=values["locked"],
+            discoverable=values["discoverable"],
+            avatar_path=stored.get("avatar"),
+            header_path=stored.get("header"),
+            tag_url=lambda tag: urls.tag(ctx.base, tag),
+            events=ctx.events,
+        )
     except KoersError as exc:
         media.delete_files(ctx.settings, *stored.values())
-        return await _render_profile(request, values, {exc.field or "form": exc.message}, exc.status)
+        return await _render_profile(
+            request, values, {exc.field or "form": exc.message}, exc.status
+        )
     await accounts.set_competencies(ctx.db, user.id, competencies)
     media.delete_files(
-        ctx.settings, user.avatar_path if "avatar" in stored else None, user.header_path if "header" in stored else None
+        ctx.settings,
+        user.avatar_path if "avatar" in stored else None,
+        user.header_path if "header" in stored else None,
     )
     flash(request, "Your profile is saved.")
     raise redirect("/settings/profile")
@@ -127,7 +160,10 @@ async def _my_invites(request: web.Request, user_id: int) -> list[sa.Row]:
     async with request.app[CTX].db.read() as conn:
         return list(
             await conn.execute(
-                sa.select(t.invites).where(t.invites.c.created_by == user_id).order_by(t.invites.c.id.desc()).limit(50)
+                sa.select(t.invites)
+                .where(t.invites.c.created_by == user_id)
+                .order_by(t.invites.c.id.desc())
+                .limit(50)
             )
         )
 
@@ -135,7 +171,12 @@ async def _my_invites(request: web.Request, user_id: int) -> list[sa.Row]:
 @routes.get("/settings/invites")
 async def invites_page(request: web.Request) -> web.Response:
     user = await require_user(request)
-    return await render(request, "settings_invites.html", invites=await _my_invites(request, user.user_id), errors={})
+    return await render(
+        request,
+        "settings_invites.html",
+        invites=await _my_invites(request, user.user_id),
+        errors={},
+    )
 
 
 def _parse_invite_limits(data) -> tuple[int | None, int | None]:  # type: ignore[no-untyped-def]
@@ -147,7 +188,9 @@ def _parse_invite_limits(data) -> tuple[int | None, int | None]:  # type: ignore
             out.append(None)
             continue
         if not 1 <= (as_id(raw) or 0) <= upper:
-            raise ValidationError(f"{name.replace('_', ' ')}: a whole number from 1 to {upper}, or empty", field=name)
+            raise ValidationError(
+                f"{name.replace('_', ' ')}: a whole number from 1 to {upper}, or empty", field=name
+            )
         out.append(int(raw))
     return out[0], out[1]
 
@@ -170,5 +213,11 @@ async def invites_submit(request: web.Request) -> web.Response:
         await invite_from_form(request, user)
     except ValidationError as exc:
         invites = await _my_invites(request, user.user_id)
-        return await render(request, "settings_invites.html", invites=invites, errors={exc.field: exc.message}, status=422)
+        return await render(
+            request,
+            "settings_invites.html",
+            invites=invites,
+            errors={exc.field: exc.message},
+            status=422,
+        )
     raise redirect(request.path)

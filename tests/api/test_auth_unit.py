@@ -44,7 +44,11 @@ def _tokens(s: str) -> list[str]:
 
 
 # Only strings with at least one token: a string of separators alone means "no scope asked" (default).
-@given(st.text(min_size=1, max_size=20).filter(lambda s: _tokens(s) and all(p not in SCOPES for p in _tokens(s))))
+@given(
+    st.text(min_size=1, max_size=20).filter(
+        lambda s: _tokens(s) and all(p not in SCOPES for p in _tokens(s))
+    )
+)
 def test_unknown_scopes_are_refused(text):
     with pytest.raises(ValidationError):
         parse_scopes(text)
@@ -57,9 +61,13 @@ def test_scopes_outside_the_app_are_refused():
         parse_scopes("read write", allowed=frozenset({"read"}))
 
 
-@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=43, max_size=128))
+@given(
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=43, max_size=128)
+)
 def test_pkce_s256_and_plain(verifier):
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     assert pkce_ok(verifier, challenge, "S256")
     assert not pkce_ok(verifier + "x", challenge, "S256")
     assert pkce_ok(verifier, verifier, "plain") and pkce_ok(verifier, verifier, None)
@@ -67,7 +75,16 @@ def test_pkce_s256_and_plain(verifier):
 
 def test_redirect_uris():
     assert check_redirect_uris("urn:ietf:wg:oauth:2.0:oob\nhttps://a.example/cb  myapp://cb") == [
-        "urn:ietf:wg:oauth:2.0:oob", "https://a.example/cb", "myapp://cb"]  # fmt: skip
-    for bad in ("", "relative/path", "javascript:alert(1)", "https://a.example/cb#frag", "https:///nohost"):
+        "urn:ietf:wg:oauth:2.0:oob",
+        "https://a.example/cb",
+        "myapp://cb",
+    ]
+    for bad in (
+        "",
+        "relative/path",
+        "javascript:alert(1)",
+        "https://a.example/cb#frag",
+        "https:///nohost",
+    ):
         with pytest.raises(ValidationError):
             check_redirect_uris(bad)

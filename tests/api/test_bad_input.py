@@ -59,7 +59,9 @@ async def test_bad_statuses_change_nothing(instance):
         resp = await c.post("/api/v1/statuses", json=data, headers=_h(ta))
         assert resp.status == status, data
         await _error(resp, status)
-    resp = await c.post("/api/v1/statuses", data="{not json", headers={**_h(ta), "Content-Type": "application/json"})
+    resp = await c.post(
+        "/api/v1/statuses", data="{not json", headers={**_h(ta), "Content-Type": "application/json"}
+    )
     await _error(resp, 400)
     assert await _count(instance, t.posts) == 0
 
@@ -68,8 +70,12 @@ async def test_idempotency_key_posts_once(instance):
     await instance.create_member("alice")
     ta = await api_token(instance, "alice")
     h = {**_h(ta), "Idempotency-Key": "abc-123"}
-    first = await (await instance.client.post("/api/v1/statuses", json={"status": "once"}, headers=h)).json()
-    second = await (await instance.client.post("/api/v1/statuses", json={"status": "once"}, headers=h)).json()
+    first = await (
+        await instance.client.post("/api/v1/statuses", json={"status": "once"}, headers=h)
+    ).json()
+    second = await (
+        await instance.client.post("/api/v1/statuses", json={"status": "once"}, headers=h)
+    ).json()
     assert first["id"] == second["id"] and await _count(instance, t.posts) == 1
 
 
@@ -78,22 +84,46 @@ async def test_unknown_ids_and_other_members_objects(instance):
     await instance.create_member("bob")
     ta, tb = await api_token(instance, "alice"), await api_token(instance, "bob")
     c = instance.client
-    status = await (await c.post("/api/v1/statuses", json={"status": "mine"}, headers=_h(ta))).json()
-    for path in ("/api/v1/statuses/999999", "/api/v1/accounts/999999", "/api/v1/polls/999999",
-                 "/api/v1/statuses/abc", "/api/v1/notifications/999999"):  # fmt: skip
+    status = await (
+        await c.post("/api/v1/statuses", json={"status": "mine"}, headers=_h(ta))
+    ).json()
+    for path in (
+        "/api/v1/statuses/999999",
+        "/api/v1/accounts/999999",
+        "/api/v1/polls/999999",
+        "/api/v1/statuses/abc",
+        "/api/v1/notifications/999999",
+    ):
         resp = await c.get(path, headers=_h(ta))
         assert resp.status == 404, path
     await _error(await c.post("/api/v1/statuses/999999/favourite", headers=_h(ta)), 404)
     await _error(await c.delete(f"/api/v1/statuses/{status['id']}", headers=_h(tb)), 403)
-    await _error(await c.put(f"/api/v1/statuses/{status['id']}", json={"status": "bob's now"}, headers=_h(tb)), 403)
+    await _error(
+        await c.put(
+            f"/api/v1/statuses/{status['id']}", json={"status": "bob's now"}, headers=_h(tb)
+        ),
+        403,
+    )
     check = await (await c.get(f"/api/v1/statuses/{status['id']}", headers=_h(ta))).json()
     assert "mine" in check["content"] and check["edited_at"] is None
 
     buf = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buf, "PNG")
-    media = await (await c.post("/api/v2/media", data=_upload(buf.getvalue()), headers=_h(ta))).json()
-    await _error(await c.put(f"/api/v1/media/{media['id']}", json={"description": "bob was here"}, headers=_h(tb)), 404)
-    await _error(await c.post("/api/v1/statuses", json={"status": "x", "media_ids": [media["id"]]}, headers=_h(tb)), 422)
+    media = await (
+        await c.post("/api/v2/media", data=_upload(buf.getvalue()), headers=_h(ta))
+    ).json()
+    await _error(
+        await c.put(
+            f"/api/v1/media/{media['id']}", json={"description": "bob was here"}, headers=_h(tb)
+        ),
+        404,
+    )
+    await _error(
+        await c.post(
+            "/api/v1/statuses", json={"status": "x", "media_ids": [media["id"]]}, headers=_h(tb)
+        ),
+        422,
+    )
     lst = await (await c.post("/api/v1/lists", json={"title": "alice's"}, headers=_h(ta))).json()
     await _error(await c.delete(f"/api/v1/lists/{lst['id']}", headers=_h(tb)), 404)
     assert await _count(instance, t.lists) == 1
@@ -103,9 +133,15 @@ async def test_media_limits(instance):
     await instance.create_member("alice")
     ta = await api_token(instance, "alice")
     c = instance.client
-    await _error(await c.post("/api/v2/media", data=_upload(b"not an image at all"), headers=_h(ta)), 415)
-    await _error(await c.post("/api/v2/media", data=_upload(b"\0" * (9 * 1024 * 1024)), headers=_h(ta)), 413)
-    await _error(await c.post("/api/v2/media", data={"description": "no file"}, headers=_h(ta)), 422)
+    await _error(
+        await c.post("/api/v2/media", data=_upload(b"not an image at all"), headers=_h(ta)), 415
+    )
+    await _error(
+        await c.post("/api/v2/media", data=_upload(b"\0" * (9 * 1024 * 1024)), headers=_h(ta)), 413
+    )
+    await _error(
+        await c.post("/api/v2/media", data={"description": "no file"}, headers=_h(ta)), 422
+    )
     assert await _count(instance, t.media) == 0
 
 
@@ -124,15 +160,36 @@ async def test_tokens_and_scopes(instance):
     await _error(await c.get("/api/v1/timelines/home?limit=abc", headers=_h(read_only)), 422)
     expired = await api_token(instance, "alice")
     async with instance.db.write() as conn:
-        await conn.execute(t.oauth_tokens.update().values(expires_at=clock.now() - timedelta(seconds=1)))
+        await conn.execute(
+            t.oauth_tokens.update().values(expires_at=clock.now() - timedelta(seconds=1))
+        )
     resp = await c.get("/api/v1/timelines/home", headers=_h(expired))
     assert resp.status == 401 and "invalid" in (await resp.json())["error"]
 
-    app = await (await c.post("/api/v1/apps", data={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-                                                    "scopes": "read write"})).json()  # fmt: skip
-    tok = await (await c.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": app["client_id"],
-                                                    "client_secret": app["client_secret"], "scope": "read"})).json()  # fmt: skip
+    app = await (
+        await c.post(
+            "/api/v1/apps",
+            data={
+                "client_name": "x",
+                "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                "scopes": "read write",
+            },
+        )
+    ).json()
+    tok = await (
+        await c.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+                "scope": "read",
+            },
+        )
+    ).json()
     resp = await c.get("/api/v1/timelines/public", headers=_h(tok["access_token"]))
     assert resp.status == 200
-    await _error(await c.get("/api/v1/accounts/verify_credentials", headers=_h(tok["access_token"])), 422)
+    await _error(
+        await c.get("/api/v1/accounts/verify_credentials", headers=_h(tok["access_token"])), 422
+    )
     assert await _count(instance, t.posts) == 0

@@ -22,20 +22,35 @@ async def test_status_posted_on_one_instance_reaches_follower_home_on_other(make
     tb, ta = await api_token(one, "bob"), await api_token(two, "alice")
 
     handle = f"@bob@{one.settings.domain}"
-    found = await (await two.client.get("/api/v2/search", params={"q": handle, "resolve": "true"}, headers=_h(ta))).json()
+    found = await (
+        await two.client.get(
+            "/api/v2/search", params={"q": handle, "resolve": "true"}, headers=_h(ta)
+        )
+    ).json()
     assert [a["acct"] for a in found["accounts"]] == [f"bob@{one.settings.domain}"]
     remote_id = found["accounts"][0]["id"]
-    rel = await (await two.client.post(f"/api/v1/accounts/{remote_id}/follow", headers=_h(ta))).json()
+    rel = await (
+        await two.client.post(f"/api/v1/accounts/{remote_id}/follow", headers=_h(ta))
+    ).json()
     assert rel["following"] or rel["requested"]
     for _ in range(100):
-        rel = (await (await two.client.get("/api/v1/accounts/relationships", params={"id[]": remote_id},
-                                           headers=_h(ta))).json())[0]  # fmt: skip
+        rel = (
+            await (
+                await two.client.get(
+                    "/api/v1/accounts/relationships", params={"id[]": remote_id}, headers=_h(ta)
+                )
+            ).json()
+        )[0]
         if rel["following"]:
             break
         await asyncio.sleep(0.2)
     assert rel["following"], "the follow was not accepted"
 
-    status = await (await one.client.post("/api/v1/statuses", json={"status": "hello fediverse"}, headers=_h(tb))).json()
+    status = await (
+        await one.client.post(
+            "/api/v1/statuses", json={"status": "hello fediverse"}, headers=_h(tb)
+        )
+    ).json()
     assert status["visibility"] == "public"
     for _ in range(100):
         home = await (await two.client.get("/api/v1/timelines/home", headers=_h(ta))).json()
@@ -43,4 +58,7 @@ async def test_status_posted_on_one_instance_reaches_follower_home_on_other(make
             break
         await asyncio.sleep(0.2)
     assert [s["uri"] for s in home] == [status["uri"]]
-    assert home[0]["account"]["acct"] == f"bob@{one.settings.domain}" and "hello fediverse" in home[0]["content"]
+    assert (
+        home[0]["account"]["acct"] == f"bob@{one.settings.domain}"
+        and "hello fediverse" in home[0]["content"]
+    )

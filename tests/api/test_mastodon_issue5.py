@@ -16,12 +16,29 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from mastodon import Mastodon
 
-from server.services import communities, community_events, ideas, idea_outcomes, kudos, notifications, posts
+from server.services import (
+    communities,
+    community_events,
+    ideas,
+    idea_outcomes,
+    kudos,
+    notifications,
+    posts,
+)
 from server.services import purpose_decisions, purpose_phases, purpose_proposals, roadmap
 from server.storage import schema as t
 from tests.api.conftest import api_token, in_thread, mastodon_for
 
-MASTODON_TYPES = {"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update"}
+MASTODON_TYPES = {
+    "mention",
+    "status",
+    "reblog",
+    "follow",
+    "follow_request",
+    "favourite",
+    "poll",
+    "update",
+}
 
 
 async def _purpose_world(instance):  # type: ignore[no-untyped-def]
@@ -30,22 +47,38 @@ async def _purpose_world(instance):  # type: ignore[no-untyped-def]
     bob = await instance.create_member("bob")
     cia = await instance.create_member("cia")
     ctx = instance.ctx
-    community = await communities.create_community(ctx, mara.actor_id, handle="gard", name="Garden",
-                                                   purpose_text="We grow vegetables together.")  # fmt: skip
+    community = await communities.create_community(
+        ctx,
+        mara.actor_id,
+        handle="gard",
+        name="Garden",
+        purpose_text="We grow vegetables together.",
+    )
     for who in (bob, cia):
         assert await communities.join(ctx, who.actor_id, community.id) == "accepted"
     for phase in ("inventory", "discussion", "drafting"):
         await purpose_phases.set_phase(ctx, mara.actor_id, community.id, phase)
     proposal_post = await purpose_proposals.create_proposal(
-        ctx, bob.actor_id, community.id, "We grow vegetables and share them with the neighbourhood.", "Sharing matters."
+        ctx,
+        bob.actor_id,
+        community.id,
+        "We grow vegetables and share them with the neighbourhood.",
+        "Sharing matters.",
     )
     return mara, bob, cia, community, proposal_post
 
 
 async def _proposal_id(instance, post_id: int) -> int:  # type: ignore[no-untyped-def]
     async with instance.db.read() as conn:
-        return int((await conn.execute(
-            sa.select(t.purpose_proposals.c.id).where(t.purpose_proposals.c.post_id == post_id))).scalar_one())  # fmt: skip
+        return int(
+            (
+                await conn.execute(
+                    sa.select(t.purpose_proposals.c.id).where(
+                        t.purpose_proposals.c.post_id == post_id
+                    )
+                )
+            ).scalar_one()
+        )
 
 
 def _koers_kinds(notes: list) -> dict[str, object]:  # type: ignore[type-arg]
@@ -57,7 +90,9 @@ async def test_purpose_decision_poll_read_and_voted_from_mastodon_py(instance):
     mara, bob, cia, community, proposal_post = await _purpose_world(instance)
     ctx = instance.ctx
     proposal_ids = [await _proposal_id(instance, proposal_post)]
-    decision_id = await purpose_decisions.open_decision(ctx, mara.actor_id, community.id, "poll", proposal_ids)
+    decision_id = await purpose_decisions.open_decision(
+        ctx, mara.actor_id, community.id, "poll", proposal_ids
+    )
     options = purpose_decisions.poll_options(proposal_ids)  # the first option adopts bob's proposal
     client = await mastodon_for(instance, "cia")
 
@@ -68,7 +103,9 @@ async def test_purpose_decision_poll_read_and_voted_from_mastodon_py(instance):
     assert opened.type == "status" and opened.account.acct == "mara"
     poll = opened.status.poll
     assert poll is not None and [o.title for o in poll.options] == options and not poll.expired
-    assert opened.status.visibility == "private"  # a community post shows as followers-only, not public
+    assert (
+        opened.status.visibility == "private"
+    )  # a community post shows as followers-only, not public
 
     # The proposal is a status on the community's list timeline.
     lists = await in_thread(client.lists)
@@ -81,8 +118,15 @@ async def test_purpose_decision_poll_read_and_voted_from_mastodon_py(instance):
     voted = await in_thread(client.poll_vote, poll.id, [0])
     assert voted.voted and voted.votes_count == 1 and voted.own_votes == [0]
     async with instance.db.read() as conn:
-        decision = (await conn.execute(sa.select(t.purpose_decisions).where(t.purpose_decisions.c.id == decision_id))).one()
-        assert await purpose_decisions.tally(conn, decision) == {options[0]: 1, **{o: 0 for o in options[1:]}}
+        decision = (
+            await conn.execute(
+                sa.select(t.purpose_decisions).where(t.purpose_decisions.c.id == decision_id)
+            )
+        ).one()
+        assert await purpose_decisions.tally(conn, decision) == {
+            options[0]: 1,
+            **{o: 0 for o in options[1:]},
+        }
     closed = await purpose_decisions.close_decision(ctx, mara.actor_id, decision_id)
     assert closed.result == "adopted" and closed.counts[options[0]] == 1
 
@@ -95,7 +139,11 @@ async def test_purpose_decision_poll_read_and_voted_from_mastodon_py(instance):
     # mara, the manager, got the proposal as a status.
     mara_notes = await in_thread((await mastodon_for(instance, "mara")).notifications)
     proposed = _koers_kinds(mara_notes)["koers.proposal"]
-    assert proposed.type == "status" and str(proposed.status.id) == str(proposal_post) and proposed.account.acct == "bob"
+    assert (
+        proposed.type == "status"
+        and str(proposed.status.id) == str(proposal_post)
+        and proposed.account.acct == "bob"
+    )
 
 
 async def test_koers_notifications_degrade_or_stay_out(instance):
@@ -104,46 +152,97 @@ async def test_koers_notifications_degrade_or_stay_out(instance):
     listings, excluded with the type they degrade to, and still listed to clients that name them."""
     mara, bob, cia, community, _proposal = await _purpose_world(instance)
     ctx = instance.ctx
-    result = await posts.create_post(ctx, bob.actor_id, posts.Draft(
-        "We harvested the first beans.", kind="result", title="First harvest", community_id=community.id,
-        contributor_ids=(cia.actor_id,)))  # fmt: skip
+    result = await posts.create_post(
+        ctx,
+        bob.actor_id,
+        posts.Draft(
+            "We harvested the first beans.",
+            kind="result",
+            title="First harvest",
+            community_id=community.id,
+            contributor_ids=(cia.actor_id,),
+        ),
+    )
     await kudos.give_kudos(ctx, bob.actor_id, result, cia.actor_id, "Thanks for the watering!")
     idea = await ideas.submit_idea(ctx, cia.actor_id, community.id, title="A seed library")
     await idea_outcomes.decline(ctx, mara.actor_id, idea)
-    item = await roadmap.create_item(ctx, cia.actor_id, community.id, title="Build a shed", audience="public")
+    item = await roadmap.create_item(
+        ctx, cia.actor_id, community.id, title="Build a shed", audience="public"
+    )
     await roadmap.change_status(ctx, mara.actor_id, item, "in_progress")
-    async with instance.db.write() as conn:  # kinds whose services need more setup than this test is about
-        for kind, extra in (("koers.join_approved", {}), ("koers.event_decision", {"event_id": 1, "state": "joined"}),
-                            ("koers.role_term_ended", {"role_id": 1, "role": "gardener", "holder_id": cia.actor_id})):
-            await notifications.notify(conn, cia.actor_id, kind, from_actor_id=mara.actor_id, community_id=community.id,
-                                       extra=extra)  # fmt: skip
+    async with (
+        instance.db.write() as conn
+    ):  # kinds whose services need more setup than this test is about
+        for kind, extra in (
+            ("koers.join_approved", {}),
+            ("koers.event_decision", {"event_id": 1, "state": "joined"}),
+            (
+                "koers.role_term_ended",
+                {"role_id": 1, "role": "gardener", "holder_id": cia.actor_id},
+            ),
+        ):
+            await notifications.notify(
+                conn,
+                cia.actor_id,
+                kind,
+                from_actor_id=mara.actor_id,
+                community_id=community.id,
+                extra=extra,
+            )
 
     client = await mastodon_for(instance, "cia")
     notes = await in_thread(client.notifications)
     manager = await mastodon_for(instance, "mara")
     manager_notes = await in_thread(manager.notifications)
-    for n in [*notes, *manager_notes]:  # a Mastodon type, an account, and the status its type promises
+    for n in [
+        *notes,
+        *manager_notes,
+    ]:  # a Mastodon type, an account, and the status its type promises
         assert n.type in MASTODON_TYPES and n.account.acct
-        assert (n.status is not None) == (n.type in {"mention", "status", "reblog", "favourite", "poll", "update"})
+        assert (n.status is not None) == (
+            n.type in {"mention", "status", "reblog", "favourite", "poll", "update"}
+        )
     kinds, manager_kinds = _koers_kinds(notes), _koers_kinds(manager_notes)
     # cia is credited on the result (a mention) and thanked with kudos (a mention); her idea's outcome is a status.
     mentions = [n.status.content for n in notes if n.type == "mention"]
     assert any("First harvest" in c or "first beans" in c for c in mentions), mentions
     assert any("Thanks for the watering" in c for c in mentions), mentions
-    assert kinds["koers.idea_update"].type == "status" and kinds["koers.idea_update"].koers["outcome"] == "declined"
-    assert not {"koers.join_approved", "koers.event_decision", "koers.role_term_ended", "koers.roadmap_status"} & set(kinds)
+    assert (
+        kinds["koers.idea_update"].type == "status"
+        and kinds["koers.idea_update"].koers["outcome"] == "declined"
+    )
+    assert not {
+        "koers.join_approved",
+        "koers.event_decision",
+        "koers.role_term_ended",
+        "koers.roadmap_status",
+    } & set(kinds)
     # mara, a member and the manager, gets the result and the idea as statuses.
-    assert manager_kinds["koers.result"].type == "status" and str(manager_kinds["koers.result"].status.id) == str(result)
-    assert manager_kinds["koers.idea"].type == "status" and "seed library" in manager_kinds["koers.idea"].status.content
+    assert manager_kinds["koers.result"].type == "status" and str(
+        manager_kinds["koers.result"].status.id
+    ) == str(result)
+    assert (
+        manager_kinds["koers.idea"].type == "status"
+        and "seed library" in manager_kinds["koers.idea"].status.content
+    )
 
     without_statuses = await in_thread(manager.notifications, exclude_types=["status"])
     assert "status" not in {n.type for n in without_statuses} and not _koers_kinds(without_statuses)
     only_statuses = await in_thread(manager.notifications, types=["status"])
-    assert {n.type for n in only_statuses} == {"status"} and {"koers.result", "koers.idea"} <= set(_koers_kinds(only_statuses))
+    assert {n.type for n in only_statuses} == {"status"} and {"koers.result", "koers.idea"} <= set(
+        _koers_kinds(only_statuses)
+    )
 
     # A Koers-aware client names the kinds and gets them as themselves.
-    named = await in_thread(client.notifications, types=["koers.join_approved", "koers.roadmap_status", "koers.idea_update"])
-    assert sorted(n.type for n in named) == ["koers.idea_update", "koers.join_approved", "koers.roadmap_status"]
+    named = await in_thread(
+        client.notifications,
+        types=["koers.join_approved", "koers.roadmap_status", "koers.idea_update"],
+    )
+    assert sorted(n.type for n in named) == [
+        "koers.idea_update",
+        "koers.join_approved",
+        "koers.roadmap_status",
+    ]
     status_change = next(n for n in named if n.type == "koers.roadmap_status")
     assert status_change.status is None and status_change.koers["item_id"] == item
     one = await in_thread(client.notifications, id=status_change.id)
@@ -155,16 +254,35 @@ async def test_event_and_roadmap_item_are_statuses_or_absent(instance):
     the community's list timeline and the home timeline hold only well-formed statuses."""
     mara, bob, cia, community, _proposal = await _purpose_world(instance)
     ctx = instance.ctx
-    await community_events.create_event(ctx, mara.actor_id, community.id, community_events.EventInput(
-        title="Planting day", starts_at=datetime(2031, 4, 1, 10, 0, tzinfo=UTC), place_name="The garden"))  # fmt: skip
-    item = await roadmap.create_item(ctx, mara.actor_id, community.id, title="Compost corner", audience="public")
+    await community_events.create_event(
+        ctx,
+        mara.actor_id,
+        community.id,
+        community_events.EventInput(
+            title="Planting day",
+            starts_at=datetime(2031, 4, 1, 10, 0, tzinfo=UTC),
+            place_name="The garden",
+        ),
+    )
+    item = await roadmap.create_item(
+        ctx, mara.actor_id, community.id, title="Compost corner", audience="public"
+    )
     await roadmap.change_status(ctx, mara.actor_id, item, "in_progress")
     client = await mastodon_for(instance, "cia")
-    garden = next(li for li in await in_thread(client.lists) if li.koers["community_id"] == str(community.id))
-    for timeline in (await in_thread(client.timeline_list, garden.id), await in_thread(client.timeline_home),
-                     await in_thread(Mastodon(api_base_url=instance.url, version_check_mode="none").timeline_public)):
+    garden = next(
+        li for li in await in_thread(client.lists) if li.koers["community_id"] == str(community.id)
+    )
+    for timeline in (
+        await in_thread(client.timeline_list, garden.id),
+        await in_thread(client.timeline_home),
+        await in_thread(
+            Mastodon(api_base_url=instance.url, version_check_mode="none").timeline_public
+        ),
+    ):
         for status in timeline:
-            assert status.id and status.account.acct and isinstance(status.content, str) and status.uri
+            assert (
+                status.id and status.account.acct and isinstance(status.content, str) and status.uri
+            )
             assert status.visibility in ("public", "unlisted", "private", "direct")
 
 
@@ -173,14 +291,27 @@ async def test_streaming_degrades_like_the_list(instance):
     Koers kind with no Mastodon form (sent first, so it would arrive first)."""
     mara, bob, cia, community, _first = await _purpose_world(instance)
     token = await api_token(instance, "mara")
-    url = instance.url.replace("http://", "ws://") + f"/api/v1/streaming?stream=user&access_token={token}"
+    url = (
+        instance.url.replace("http://", "ws://")
+        + f"/api/v1/streaming?stream=user&access_token={token}"
+    )
     async with instance.client.session.ws_connect(url) as ws:
         await asyncio.sleep(0.2)
         async with instance.db.write() as conn:
-            await notifications.notify(conn, mara.actor_id, "koers.join_approved", from_actor_id=bob.actor_id,
-                                       community_id=community.id)  # fmt: skip
-        second = await purpose_proposals.create_proposal(instance.ctx, cia.actor_id, community.id,
-                                                         "We grow vegetables, fruit and friendships.", "")  # fmt: skip
+            await notifications.notify(
+                conn,
+                mara.actor_id,
+                "koers.join_approved",
+                from_actor_id=bob.actor_id,
+                community_id=community.id,
+            )
+        second = await purpose_proposals.create_proposal(
+            instance.ctx,
+            cia.actor_id,
+            community.id,
+            "We grow vegetables, fruit and friendships.",
+            "",
+        )
         while True:
             message = await ws.receive_json(timeout=15)
             if message["event"] == "notification":
@@ -198,11 +329,18 @@ async def test_unread_count_includes_kinds_shown_to_apps(instance) -> None:  # t
 
     ann = await instance.create_member("ann")
     bob = await instance.create_member("bob")
-    post_id = await post_service.create_post(instance.ctx, bob.actor_id, post_service.Draft(source="A proposal",
-                                                                                           audience=Audience.PUBLIC))  # fmt: skip
+    post_id = await post_service.create_post(
+        instance.ctx,
+        bob.actor_id,
+        post_service.Draft(source="A proposal", audience=Audience.PUBLIC),
+    )
     async with instance.db.write() as conn:
-        await notes.notify(conn, ann.actor_id, "koers.proposal", from_actor_id=bob.actor_id, post_id=post_id)
+        await notes.notify(
+            conn, ann.actor_id, "koers.proposal", from_actor_id=bob.actor_id, post_id=post_id
+        )
         await notes.notify(conn, ann.actor_id, "koers.join_approved", from_actor_id=bob.actor_id)
     token = await api_token(instance, "ann")
-    resp = await instance.client.get("/api/v1/notifications/unread_count", headers={"Authorization": f"Bearer {token}"})
+    resp = await instance.client.get(
+        "/api/v1/notifications/unread_count", headers={"Authorization": f"Bearer {token}"}
+    )
     assert (await resp.json())["count"] == 1

@@ -69,8 +69,10 @@ async def test_visibility_who_can_read(instance):
     rel = await in_thread(follower.account_follow, author_id)
     assert rel.following
 
-    posts = {v: await in_thread(author.status_post, f"a {v} post", visibility=v)
-             for v in ("public", "unlisted", "private", "direct")}  # fmt: skip
+    posts = {
+        v: await in_thread(author.status_post, f"a {v} post", visibility=v)
+        for v in ("public", "unlisted", "private", "direct")
+    }
     anon = Mastodon(api_base_url=instance.url, version_check_mode="none")
 
     def readable(client: Mastodon) -> set[str]:
@@ -98,9 +100,13 @@ async def test_media_poll_follow_timelines_paging_search(instance):
     bob = await mastodon_for(instance, "bob")
     alice_id = (await in_thread(alice.account_verify_credentials)).id
 
-    media = await in_thread(alice.media_post, _png(), mime_type="image/png", description="a blue box")
+    media = await in_thread(
+        alice.media_post, _png(), mime_type="image/png", description="a blue box"
+    )
     assert media.type == "image" and media.description == "a blue box"
-    media = await in_thread(alice.media_update, media.id, description="a blue rectangle", focus=(0.5, -0.5))
+    media = await in_thread(
+        alice.media_update, media.id, description="a blue rectangle", focus=(0.5, -0.5)
+    )
     assert media.description == "a blue rectangle" and media.meta.focus.x == 0.5
     with_media = await in_thread(alice.status_post, "a picture #pics", media_ids=[media.id])
     assert with_media.media_attachments[0].description == "a blue rectangle"
@@ -111,8 +117,11 @@ async def test_media_poll_follow_timelines_paging_search(instance):
     assert voted.voted and voted.options[0].votes_count == 1
     with pytest.raises(MastodonAPIError):
         await in_thread(bob.poll_vote, question.poll.id, [1])
-    secret = await in_thread(alice.status_post, "secret ballot", poll=await in_thread(
-        alice.make_poll, ["a", "b"], expires_in=600, hide_totals=True))  # fmt: skip
+    secret = await in_thread(
+        alice.status_post,
+        "secret ballot",
+        poll=await in_thread(alice.make_poll, ["a", "b"], expires_in=600, hide_totals=True),
+    )
     after = await in_thread(bob.poll_vote, secret.poll.id, [1])
     assert after.voted and after.options[1].votes_count is None
 

@@ -22,8 +22,13 @@ async def test_profile_locked_account_blocks_and_lists(instance):
     await instance.create_member("bob")
     alice = await mastodon_for(instance, "alice")
     bob = await mastodon_for(instance, "bob")
-    me = await in_thread(alice.account_update_credentials, display_name="Alice", avatar=_jpeg(),
-                         avatar_mime_type="image/jpeg", locked=True)  # fmt: skip
+    me = await in_thread(
+        alice.account_update_credentials,
+        display_name="Alice",
+        avatar=_jpeg(),
+        avatar_mime_type="image/jpeg",
+        locked=True,
+    )
     assert me.locked and me.display_name == "Alice" and "/media/" in me.avatar
     avatar = await instance.client.get(me.avatar.replace(instance.url, ""))
     assert avatar.status == 200
@@ -98,11 +103,23 @@ async def test_grouped_notifications_and_tags_for_web_apps(instance):
     await instance.create_member("bob")
     ta, tb = await api_token(instance, "alice"), await api_token(instance, "bob")
     c = instance.client
-    post = await (await c.post("/api/v1/statuses", json={"status": "hi #garden"}, headers={"Authorization": f"Bearer {ta}"})).json()
-    await c.post(f"/api/v1/statuses/{post['id']}/favourite", headers={"Authorization": f"Bearer {tb}"})
-    body = await (await c.get("/api/v2/notifications", headers={"Authorization": f"Bearer {ta}"})).json()
+    post = await (
+        await c.post(
+            "/api/v1/statuses",
+            json={"status": "hi #garden"},
+            headers={"Authorization": f"Bearer {ta}"},
+        )
+    ).json()
+    await c.post(
+        f"/api/v1/statuses/{post['id']}/favourite", headers={"Authorization": f"Bearer {tb}"}
+    )
+    body = await (
+        await c.get("/api/v2/notifications", headers={"Authorization": f"Bearer {ta}"})
+    ).json()
     group = body["notification_groups"][0]
     assert group["type"] == "favourite" and group["status_id"] == post["id"]
-    assert [a["acct"] for a in body["accounts"]] == ["bob"] and body["statuses"][0]["id"] == post["id"]
+    assert [a["acct"] for a in body["accounts"]] == ["bob"] and body["statuses"][0]["id"] == post[
+        "id"
+    ]
     tag = await (await c.get("/api/v1/tags/Garden")).json()
     assert tag["name"] == "garden" and tag["following"] is False

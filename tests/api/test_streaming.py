@@ -52,8 +52,12 @@ def update_of(post_id: int):  # type: ignore[no-untyped-def]
     return lambda event, data: event == "update" and json.loads(data)["id"] == str(post_id)
 
 
-async def post(instance: Instance, actor_id: int, text: str, audience: Audience = Audience.PUBLIC) -> int:
-    return await posts.create_post(instance.ctx, actor_id, posts.Draft(source=text, audience=audience))
+async def post(
+    instance: Instance, actor_id: int, text: str, audience: Audience = Audience.PUBLIC
+) -> int:
+    return await posts.create_post(
+        instance.ctx, actor_id, posts.Draft(source=text, audience=audience)
+    )
 
 
 @pytest.fixture
@@ -68,7 +72,9 @@ async def people(instance: Instance) -> dict[str, Any]:
     return out
 
 
-async def open_sse(instance: Instance, path: str, token: str | None, **params: str) -> aiohttp.ClientResponse:
+async def open_sse(
+    instance: Instance, path: str, token: str | None, **params: str
+) -> aiohttp.ClientResponse:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     resp = await instance.client.get(f"/api/v1/streaming/{path}", headers=headers, params=params)
     assert resp.status == 200, await resp.text()
@@ -107,7 +113,9 @@ def subscribed(instance: Instance) -> Any:
     return lambda: any(sub.streams for sub in instance.app[streaming.STREAMS_KEY].subscriptions)
 
 
-async def test_mastodon_py_stream_user_receives_update(instance: Instance, people: dict[str, Any], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_mastodon_py_stream_user_receives_update(
+    instance: Instance, people: dict[str, Any], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     # Frequent heartbeats let Mastodon.py's reader thread notice the close at once.
     monkeypatch.setattr(streaming, "HEARTBEAT_SECONDS", 0.3)
     client = await mastodon_for(instance, "cy")
@@ -115,15 +123,22 @@ async def test_mastodon_py_stream_user_receives_update(instance: Instance, peopl
     handle = await in_thread(client.stream_user, listener, run_async=True, timeout=WAIT)
     try:
         await eventually(subscribed(instance))  # the listener thread connects on its own
-        post_id = await post(instance, people["ann"], "Hello to my **followers**", Audience.FOLLOWERS)
+        post_id = await post(
+            instance, people["ann"], "Hello to my **followers**", Audience.FOLLOWERS
+        )
         await eventually(lambda: listener.received)
     finally:
         await in_thread(handle.close)
     assert listener.ids() == [str(post_id)]
-    assert listener.received[0]["account"]["acct"] == "ann" and listener.received[0]["visibility"] == "private"
+    assert (
+        listener.received[0]["account"]["acct"] == "ann"
+        and listener.received[0]["visibility"] == "private"
+    )
 
 
-async def test_mastodon_py_stream_public(instance: Instance, people: dict[str, Any], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_mastodon_py_stream_public(
+    instance: Instance, people: dict[str, Any], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(streaming, "HEARTBEAT_SECONDS", 0.3)
     client = await mastodon_for(instance, "bob")
     listener = Collector()
@@ -154,11 +169,15 @@ async def test_mastodon_py_websocket_handle(instance: Instance, people: dict[str
     assert listener.ids() == [str(tagged)]
 
 
-async def test_followers_only_post_is_not_streamed_to_a_non_follower(instance: Instance, people: dict[str, Any]) -> None:
+async def test_followers_only_post_is_not_streamed_to_a_non_follower(
+    instance: Instance, people: dict[str, Any]
+) -> None:
     bob_user = sse_events(await open_sse(instance, "user", people["bob_token"]))
     bob_public = sse_events(await open_sse(instance, "public", people["bob_token"]))
     cy_user = sse_events(await open_sse(instance, "user", people["cy_token"]))
-    await follows.follow(instance.ctx, people["bob"], people["cy"])  # bob's home then has cy's posts
+    await follows.follow(
+        instance.ctx, people["bob"], people["cy"]
+    )  # bob's home then has cy's posts
     hidden = await post(instance, people["ann"], "followers only", Audience.FOLLOWERS)
     marker = await post(instance, people["cy"], "public marker")
 
@@ -180,7 +199,9 @@ async def test_delete_reaches_the_stream(instance: Instance, people: dict[str, A
     assert seen[-1] == ("delete", str(post_id))
 
 
-async def test_hashtag_stream_and_heartbeat(instance: Instance, people: dict[str, Any], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_hashtag_stream_and_heartbeat(
+    instance: Instance, people: dict[str, Any], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(streaming, "HEARTBEAT_SECONDS", 0.2)
     events = sse_events(await open_sse(instance, "hashtag", None, tag="Compost"))
     await collect_until(events, lambda e, d: e == "heartbeat")
@@ -197,7 +218,9 @@ async def test_user_stream_needs_a_member_token(instance: Instance) -> None:
     assert resp.status == 400 and "tag" in (await resp.json())["error"]
 
 
-async def test_websocket_subscribe_notifications_and_protocol_token(instance: Instance, people: dict[str, Any]) -> None:
+async def test_websocket_subscribe_notifications_and_protocol_token(
+    instance: Instance, people: dict[str, Any]
+) -> None:
     session = instance.client.session
     url = instance.url.replace("http://", "ws://") + "/api/v1/streaming"
     # Token as Sec-WebSocket-Protocol, as Mastodon's web app sends it.
@@ -232,7 +255,9 @@ async def test_websocket_subscribe_notifications_and_protocol_token(instance: In
         await asyncio.sleep(0.2)
         direct = await post(instance, people["ann"], "@cy just for you", Audience.DIRECT)
         message = await ws.receive_json(timeout=WAIT)
-        assert message["stream"] == ["direct"] and json.loads(message["payload"])["id"] == str(direct)
+        assert message["stream"] == ["direct"] and json.loads(message["payload"])["id"] == str(
+            direct
+        )
 
     async with session.ws_connect(url) as ws:  # anonymous: public streams only
         await ws.send_json({"type": "subscribe", "stream": "user"})
@@ -245,8 +270,11 @@ async def test_list_stream_and_status_update(instance: Instance, people: dict[st
 
     list_id = await lists.create_list(instance.ctx, people["cy"], "Roofers")
     await lists.add_accounts(instance.ctx, people["cy"], list_id, [people["ann"]])
-    resp = await instance.client.get("/api/v1/streaming/list", params={"list": str(list_id)},
-                                     headers={"Authorization": f"Bearer {people['bob_token']}"})  # fmt: skip
+    resp = await instance.client.get(
+        "/api/v1/streaming/list",
+        params={"list": str(list_id)},
+        headers={"Authorization": f"Bearer {people['bob_token']}"},
+    )
     assert resp.status == 404  # not bob's list
     events = sse_events(await open_sse(instance, "list", people["cy_token"], list=str(list_id)))
     await post(instance, people["bob"], "not in the list")
@@ -257,4 +285,6 @@ async def test_list_stream_and_status_update(instance: Instance, people: dict[st
     await posts.edit_post(instance.ctx, people["ann"], in_list, source="second draft")
     seen = await collect_until(events, lambda e, d: e == "status.update")
     edited = json.loads(seen[-1][1])
-    assert edited["id"] == str(in_list) and "second draft" in edited["content"] and edited["edited_at"]
+    assert (
+        edited["id"] == str(in_list) and "second draft" in edited["content"] and edited["edited_at"]
+    )

@@ -21,15 +21,27 @@ from typing import Any
 import websocket
 
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage", "--remote-allow-origins=*",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--remote-allow-origins=*",
     "--window-size=1280,1000",
-)  # fmt: skip
+)
 
 
 def find_chromium() -> str | None:
     """``$KOERS_CHROMIUM``, else Debian's ``/usr/bin/chromium``, else ``chromium`` on PATH."""
-    for candidate in (os.environ.get("KOERS_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+    for candidate in (
+        os.environ.get("KOERS_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+    ):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -41,12 +53,22 @@ class Browser:
     def __init__(self, executable: str) -> None:
         self.profile = tempfile.mkdtemp(prefix="koers-chromium-")
         self.proc = subprocess.Popen(
-            [executable, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                executable,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         port = self._devtools_port()
         page = self._page_target(port)
-        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+        self.ws = websocket.create_connection(
+            page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True
+        )
         self._next_id = 0
         self._events: list[dict[str, Any]] = []
         self.send("Page.enable")
@@ -103,9 +125,13 @@ class Browser:
                 self._events.append(message)
 
     def evaluate(self, expression: str) -> Any:
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        result = self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
-            raise RuntimeError(f"script failed: {result['exceptionDetails'].get('text')}: {expression[:200]}")
+            raise RuntimeError(
+                f"script failed: {result['exceptionDetails'].get('text')}: {expression[:200]}"
+            )
         return result["result"].get("value")
 
     def goto(self, url: str) -> None:
@@ -141,7 +167,11 @@ class Browser:
 
     def status_of(self, url: str) -> int:
         """The HTTP status of a GET of ``url`` with this browser's cookies."""
-        return int(self.evaluate(f"fetch({json.dumps(url)}, {{credentials: 'same-origin'}}).then(r => r.status)"))
+        return int(
+            self.evaluate(
+                f"fetch({json.dumps(url)}, {{credentials: 'same-origin'}}).then(r => r.status)"
+            )
+        )
 
     def clear_cookies(self) -> None:
         self.send("Network.clearBrowserCookies")

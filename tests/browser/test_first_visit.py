@@ -46,9 +46,21 @@ def server(tmp_path: Path) -> Iterator[str]:
     env["PYTHONPATH"] = str(ROOT)
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -70,15 +82,27 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 def test_newcomer_publishes_and_anonymous_sees_only_public(browser: Browser, server: str) -> None:
     browser.goto(server + "/signup")
-    browser.submit("/signup", {"username": "bea", "email": "bea@example.test", "password": PASSWORD, "password_confirm": PASSWORD})
+    browser.submit(
+        "/signup",
+        {
+            "username": "bea",
+            "email": "bea@example.test",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+        },
+    )
     assert "Log out" in browser.text() and "@bea" in browser.text(), browser.text()
 
     browser.goto(server + "/communities/new")
     browser.submit(
         "/communities/new",
-        {"name": "Repair Café", "handle": "repair", "purpose": "Keep things out of the landfill by fixing them together.",
-         "openness": "open"},
-    )  # fmt: skip
+        {
+            "name": "Repair Café",
+            "handle": "repair",
+            "purpose": "Keep things out of the landfill by fixing them together.",
+            "openness": "open",
+        },
+    )
     assert "/c/repair" in browser.url, browser.text()
     assert "Keep things out of the landfill" in browser.text()
 
@@ -88,16 +112,25 @@ def test_newcomer_publishes_and_anonymous_sees_only_public(browser: Browser, ser
     )
     browser.submit(
         "/compose",
-        {"status": "Result: fixed 23 toasters this month", "audience": "public", "community_id": community_value, "kind": True},
-    )  # fmt: skip
+        {
+            "status": "Result: fixed 23 toasters this month",
+            "audience": "public",
+            "community_id": community_value,
+            "kind": True,
+        },
+    )
     assert "fixed 23 toasters" in browser.text(), browser.text()
 
     browser.goto(server + "/compose")
     browser.submit(
         "/compose",
-        {"status": "Members only: the workshop key is under the mat", "audience": "members",
-         "community_id": community_value, "kind": True},
-    )  # fmt: skip
+        {
+            "status": "Members only: the workshop key is under the mat",
+            "audience": "members",
+            "community_id": community_value,
+            "kind": True,
+        },
+    )
     page_text = browser.text()
     assert "workshop key" in page_text, page_text
     secret_url = browser.url

@@ -23,7 +23,9 @@ CHARTS = ("chart-profiles", "chart-weekly", "chart-profile-trend", "chart-rankin
 async def test_manager_sees_leaders_and_charts(browser: Browser, instance: Instance) -> None:  # noqa: F811
     boss = await instance.create_member("boss")
     await gen.build(instance.ctx, "boss", boss.actor_id)
-    run = asyncio.to_thread  # the browser blocks; the instance serves from this event loop meanwhile
+    run = (
+        asyncio.to_thread
+    )  # the browser blocks; the instance serves from this event loop meanwhile
 
     await run(browser.goto, instance.url + "/login")
     await run(browser.submit, "/login", {"login": "boss", "password": PASSWORD})
@@ -33,21 +35,32 @@ async def test_manager_sees_leaders_and_charts(browser: Browser, instance: Insta
     leaders = text.split("Informal leaders", 1)[1].split("Quiet members", 1)[0]
     assert all(f"@{u}" in leaders for u in gen.CATALYSTS_INFORMAL), leaders
 
-    sizes = await run(browser.evaluate, """JSON.stringify(Object.fromEntries(
+    sizes = await run(
+        browser.evaluate,
+        """JSON.stringify(Object.fromEntries(
         [...document.querySelectorAll('svg.chart')].map(s => {
           const r = s.getBoundingClientRect();
           const style = getComputedStyle(s);
           return [s.id, {w: r.width, h: r.height, visible: style.visibility === 'visible' && style.display !== 'none',
                          title: s.querySelector('title')?.textContent, marks: s.querySelectorAll('rect, polyline').length}];
-        })))""")  # fmt: skip
+        })))""",
+    )
     charts = json.loads(sizes)
     assert set(CHARTS) <= set(charts), charts
     for name in CHARTS:
         c = charts[name]
-        assert c["w"] > 100 and c["h"] > 50 and c["visible"] and c["title"] and c["marks"] > 0, (name, c)
+        assert c["w"] > 100 and c["h"] > 50 and c["visible"] and c["title"] and c["marks"] > 0, (
+            name,
+            c,
+        )
     await run(browser.screenshot, ARTIFACTS / "insights-page.png")
     assert (ARTIFACTS / "insights-page.png").stat().st_size > 10_000
     # the charts part, readable at a glance (the full page is long: one table row per member)
-    top = await run(browser.send, "Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                    clip={"x": 0, "y": 0, "width": 1280, "height": 2200, "scale": 1})  # fmt: skip
+    top = await run(
+        browser.send,
+        "Page.captureScreenshot",
+        format="png",
+        captureBeyondViewport=True,
+        clip={"x": 0, "y": 0, "width": 1280, "height": 2200, "scale": 1},
+    )
     (ARTIFACTS / "insights-charts.png").write_bytes(base64.b64decode(top["data"]))

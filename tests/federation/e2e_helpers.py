@@ -40,7 +40,9 @@ async def follow_state(inst, follower_id: int, target_id: int) -> str | None:  #
     async with inst.db.read() as conn:
         return (
             await conn.execute(
-                sa.select(t.follows.c.state).where(t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id)
+                sa.select(t.follows.c.state).where(
+                    t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id
+                )
             )
         ).scalar()
 

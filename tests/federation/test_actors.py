@@ -22,15 +22,23 @@ def person(base: str, pem: str, **extra: object) -> dict:
     uri = f"{base}/u/carol"
     doc = {
         "@context": ["https://www.w3.org/ns/activitystreams"],
-        "id": uri, "type": "Person", "preferredUsername": "carol", "name": "Carol",
+        "id": uri,
+        "type": "Person",
+        "preferredUsername": "carol",
+        "name": "Carol",
         "summary": '<p>Hi <script>alert(1)</script><a href="javascript:x">x</a></p>',
-        "inbox": f"{uri}/inbox", "outbox": f"{uri}/outbox", "followers": f"{uri}/followers",
+        "inbox": f"{uri}/inbox",
+        "outbox": f"{uri}/outbox",
+        "followers": f"{uri}/followers",
         "endpoints": {"sharedInbox": f"{base}/inbox"},
-        "icon": {"type": "Image", "url": f"{base}/a.png"}, "image": {"type": "Image", "url": f"{base}/h.png"},
-        "attachment": [{"type": "PropertyValue", "name": "Site", "value": '<a href="https://c.example">c</a>'}],
+        "icon": {"type": "Image", "url": f"{base}/a.png"},
+        "image": {"type": "Image", "url": f"{base}/h.png"},
+        "attachment": [
+            {"type": "PropertyValue", "name": "Site", "value": '<a href="https://c.example">c</a>'}
+        ],
         "publicKey": {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": pem},
         "competency": ["gardening"],
-    }  # fmt: skip
+    }
     doc.update(extra)
     return doc
 
@@ -43,7 +51,11 @@ async def remote():  # type: ignore[no-untyped-def]
 
     async def handler(request: web.Request) -> web.Response:
         doc = served.get(request.path)
-        return web.json_response(doc, content_type="application/activity+json") if doc else web.Response(status=404)
+        return (
+            web.json_response(doc, content_type="application/activity+json")
+            if doc
+            else web.Response(status=404)
+        )
 
     app.router.add_get("/{tail:.*}", handler)
     server = TestServer(app, host="127.0.0.1")
@@ -69,8 +81,9 @@ async def test_remote_actor_is_validated_stored_and_refreshed(instance, remote) 
     assert await resolve_actor(instance.app, f"{base}/u/carol#main-key") == actor_id
     assert await resolve_actor(instance.app, f"{base}/u/carol", refresh=True) == actor_id
     async with instance.db.read() as conn:
-        assert (await conn.execute(sa.select(t.actors.c.display_name).where(t.actors.c.id == actor_id))).scalar() \
-            == "Carol Renamed"
+        assert (
+            await conn.execute(sa.select(t.actors.c.display_name).where(t.actors.c.id == actor_id))
+        ).scalar() == "Carol Renamed"
 
 
 @pytest.mark.parametrize(
@@ -80,7 +93,16 @@ async def test_remote_actor_is_validated_stored_and_refreshed(instance, remote) 
         ({"id": "https://elsewhere.example/u/carol"}, "id_host"),
         ({"inbox": None}, "no_inbox"),
         ({"publicKey": None}, "no_key"),
-        ({"publicKey": {"id": "k", "owner": "https://elsewhere.example/u/x", "publicKeyPem": "x"}}, "key_owner"),
+        (
+            {
+                "publicKey": {
+                    "id": "k",
+                    "owner": "https://elsewhere.example/u/x",
+                    "publicKeyPem": "x",
+                }
+            },
+            "key_owner",
+        ),
     ],
 )
 def test_invalid_actor_documents(change: dict, reason: str) -> None:
@@ -104,8 +126,12 @@ async def test_key_lookup_and_rotation(instance, remote) -> None:
     assert await key_lookup(instance.app, f"{base}/u/nobody#main-key", False) is None
     # A key id whose owner declares another key: the key is not theirs.
     doc = copy.deepcopy(served["/u/carol"])
-    served["/u/dave"] = {**doc, "id": f"{base}/u/dave", "preferredUsername": "dave",
-                         "publicKey": {**doc["publicKey"], "owner": f"{base}/u/dave"}}  # fmt: skip
+    served["/u/dave"] = {
+        **doc,
+        "id": f"{base}/u/dave",
+        "preferredUsername": "dave",
+        "publicKey": {**doc["publicKey"], "owner": f"{base}/u/dave"},
+    }
     with pytest.raises(SignatureError) as err:
         await key_lookup(instance.app, f"{base}/u/dave#other-key", True)
     assert err.value.reason == "key_mismatch"
@@ -117,7 +143,8 @@ async def test_unreachable_actor_and_handle_resolution(make_instance) -> None:
     await b.create_member("bob")
     actor_id = await resolve_handle_to_actor(a.app, f"@bob@{b.settings.domain}")
     async with a.db.read() as conn:
-        assert (await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == actor_id))).scalar() \
-            == f"{b.url}/users/bob"
+        assert (
+            await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == actor_id))
+        ).scalar() == f"{b.url}/users/bob"
     with pytest.raises(FetchError):
         await resolve_actor(a.app, f"{b.url}/users/nobody")

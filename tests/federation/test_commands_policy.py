@@ -17,14 +17,19 @@ from tests.federation.conftest import deliveries, post_activity, queue, signer_f
 
 
 def koers(tmp_path: Path, *args: str) -> int:
-    return main([*args, "--data-dir", str(tmp_path), "--database-url", f"sqlite:///{tmp_path}/k.sqlite3"])
+    return main(
+        [*args, "--data-dir", str(tmp_path), "--database-url", f"sqlite:///{tmp_path}/k.sqlite3"]
+    )
 
 
 def test_federation_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert koers(tmp_path, "federation", "block", "Spam.Example", "--severity", "silence") == 0
     assert koers(tmp_path, "federation", "block", "https://evil.example/") == 0
     assert koers(tmp_path, "federation", "allow", "friends.example") == 0
-    assert koers(tmp_path, "federation", "partner", "add", "partner.example", "--name", "Partner Org") == 0
+    assert (
+        koers(tmp_path, "federation", "partner", "add", "partner.example", "--name", "Partner Org")
+        == 0
+    )
     assert koers(tmp_path, "federation", "partner", "list") == 0
     out = capsys.readouterr().out
     assert "blocked spam.example (silence)" in out and "blocked evil.example (suspend)" in out
@@ -45,7 +50,9 @@ def test_federation_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         async with db.read() as conn:
             assert await block_severity(conn, "sub.evil.example") == "suspend"
             assert await block_severity(conn, "spam.example") is None
-            assert (await conn.execute(sa.select(sa.func.count()).select_from(t.partners))).scalar() == 0
+            assert (
+                await conn.execute(sa.select(sa.func.count()).select_from(t.partners))
+            ).scalar() == 0
         await db.close()
 
     asyncio.run(check())
@@ -67,17 +74,25 @@ async def test_allowlist_mode_refuses_others(make_instance) -> None:
     await b.create_member("bob")
     alice = await signer_for(a, "alice")
     # B federates only with allowed domains and partners: A is neither.
-    status, _ = await post_activity(f"{b.url}/inbox", alice.activity("Follow", object=f"{b.url}/users/bob"), alice)
+    status, _ = await post_activity(
+        f"{b.url}/inbox", alice.activity("Follow", object=f"{b.url}/users/bob"), alice
+    )
     assert status == 403
     async with b.db.read() as conn:
         assert await refused_hosts(conn, b.settings, [a.settings.domain]) == {a.settings.domain}
     await queue(b, "bob", [f"{a.url}/inbox"])
     await run_delivery_once(b.app)
-    assert [(r.state, r.last_error) for r in await deliveries(b)] == [("skipped", "domain blocked or not allowed")]
+    assert [(r.state, r.last_error) for r in await deliveries(b)] == [
+        ("skipped", "domain blocked or not allowed")
+    ]
     # A becomes a partner: both directions work.
     async with b.db.write() as conn:
-        await conn.execute(sa.insert(t.partners).values(domain=a.settings.domain, created_at=clock.now()))
-    status, _ = await post_activity(f"{b.url}/inbox", alice.activity("Follow", object=f"{b.url}/users/bob"), alice)
+        await conn.execute(
+            sa.insert(t.partners).values(domain=a.settings.domain, created_at=clock.now())
+        )
+    status, _ = await post_activity(
+        f"{b.url}/inbox", alice.activity("Follow", object=f"{b.url}/users/bob"), alice
+    )
     assert status == 202
     await queue(b, "bob", [f"{a.url}/users/alice/inbox"])
     await run_delivery_once(b.app)

@@ -23,17 +23,32 @@ pytestmark = pytest.mark.slow
 async def test_enqueue_deduplicates_and_drops_own_and_suspended_hosts(pair) -> None:
     a, _b = pair
     async with a.db.write() as conn:
-        await conn.execute(sa.insert(t.domain_blocks).values(domain="bad.example", severity="suspend",
-                                                             created_at=clock.now()))  # fmt: skip
+        await conn.execute(
+            sa.insert(t.domain_blocks).values(
+                domain="bad.example", severity="suspend", created_at=clock.now()
+            )
+        )
     alice = await signer_for(a, "alice")
     activity = alice.activity("Create")
-    inboxes = ["https://x.example/inbox", "https://x.example/inbox", f"{a.url}/inbox",
-               "https://bad.example/inbox", "https://sub.bad.example/inbox", "https://y.example/users/z/inbox"]  # fmt: skip
+    inboxes = [
+        "https://x.example/inbox",
+        "https://x.example/inbox",
+        f"{a.url}/inbox",
+        "https://bad.example/inbox",
+        "https://sub.bad.example/inbox",
+        "https://y.example/users/z/inbox",
+    ]
     first = await queue(a, "alice", inboxes, activity)
     assert first is not None
-    assert sorted(r.inbox for r in await deliveries(a)) == ["https://x.example/inbox", "https://y.example/users/z/inbox"]
+    assert sorted(r.inbox for r in await deliveries(a)) == [
+        "https://x.example/inbox",
+        "https://y.example/users/z/inbox",
+    ]
     # The same activity again, with one new inbox: one row more, same activity row.
-    assert await queue(a, "alice", ["https://x.example/inbox", "https://w.example/inbox"], activity) == first
+    assert (
+        await queue(a, "alice", ["https://x.example/inbox", "https://w.example/inbox"], activity)
+        == first
+    )
     assert len(await deliveries(a)) == 3
     assert await queue(a, "alice", [f"{a.url}/inbox"], alice.activity("Like")) is None
 
@@ -61,7 +76,9 @@ async def test_receiver_down_then_back(pair) -> None:
     assert clock.aware(row.next_attempt_at) > clock.now() + timedelta(seconds=30)
     assert await run_delivery_once(a.app) == 0  # backing off: not due yet
     async with a.db.read() as conn:
-        host = (await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == b.settings.domain))).one()
+        host = (
+            await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == b.settings.domain))
+        ).one()
     assert host.consecutive_failures == 1 and not host.unavailable
 
     # B comes back (a new process on the same database and port).
@@ -76,7 +93,9 @@ async def test_receiver_down_then_back(pair) -> None:
         assert (row.state, row.attempts) == ("sent", 2)
         assert len(await activity_rows(b)) == 1
         async with a.db.read() as conn:
-            host = (await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == b.settings.domain))).one()
+            host = (
+                await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == b.settings.domain))
+            ).one()
         assert host.consecutive_failures == 0
     finally:
         await client2.close()
@@ -157,7 +176,9 @@ async def test_gives_up_after_three_days_and_marks_host_unavailable(pair, stub) 
     assert row.state == "failed"
     assert now - clock.aware(row.created_at) <= timedelta(days=3, hours=1)
     async with a.db.read() as conn:
-        host = (await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == url.split("/")[2]))).one()
+        host = (
+            await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == url.split("/")[2]))
+        ).one()
     assert host.unavailable and host.failure_days >= 3
     # An unavailable host is skipped, then probed again later; a success makes it available.
     sent_before = len(hits)
@@ -174,7 +195,9 @@ async def test_gives_up_after_three_days_and_marks_host_unavailable(pair, stub) 
     await worker.run_once(now=probe_time + timedelta(minutes=2))
     assert [r.state for r in (await deliveries(a))[-2:]] == ["sent", "sent"]
     async with a.db.read() as conn:
-        host = (await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == url.split("/")[2]))).one()
+        host = (
+            await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == url.split("/")[2]))
+        ).one()
     assert not host.unavailable and host.consecutive_failures == 0
 
 
@@ -199,7 +222,9 @@ async def test_resent_after_crash_between_post_and_record_is_stored_once(pair) -
     assert await run_delivery_once(a.app) == 1
     # The process died after B answered but before the row said so: the row is still "new".
     async with a.db.write() as conn:
-        await conn.execute(sa.update(t.deliveries).values(state="new", next_attempt_at=clock.now(), sent_at=None))
+        await conn.execute(
+            sa.update(t.deliveries).values(state="new", next_attempt_at=clock.now(), sent_at=None)
+        )
     assert await run_delivery_once(a.app) == 1
     assert [r.state for r in await deliveries(a)] == ["sent"]
     assert len(await activity_rows(b)) == 1  # B dedupes by activity id

@@ -23,10 +23,19 @@ async def finger(instance, resource: str):  # type: ignore[no-untyped-def]
 
 async def test_webfinger_finds_members_communities_and_the_organisation(instance) -> None:
     alice = await instance.create_member("alice")
-    await communities.create_community(instance.ctx, alice.actor_id, handle="gardens", name="Gardens",
-                                       purpose_text="Grow food together in the city.")  # fmt: skip
+    await communities.create_community(
+        instance.ctx,
+        alice.actor_id,
+        handle="gardens",
+        name="Gardens",
+        purpose_text="Grow food together in the city.",
+    )
     domain = instance.settings.domain
-    for handle, actor in [("alice", "/users/alice"), ("gardens", "/communities/gardens"), ("org", "/actor")]:
+    for handle, actor in [
+        ("alice", "/users/alice"),
+        ("gardens", "/communities/gardens"),
+        ("org", "/actor"),
+    ]:
         resp = await finger(instance, f"acct:{handle}@{domain}")
         assert resp.status == 200, handle
         assert resp.content_type == "application/jrd+json"
@@ -53,7 +62,10 @@ async def test_host_meta_and_nodeinfo(instance) -> None:
     assert resp.status == 200
     assert f'template="{instance.url}/.well-known/webfinger?resource={{uri}}"' in await resp.text()
     links = (await (await instance.client.get("/.well-known/nodeinfo")).json())["links"]
-    assert {link["href"] for link in links} == {f"{instance.url}/nodeinfo/2.0", f"{instance.url}/nodeinfo/2.1"}
+    assert {link["href"] for link in links} == {
+        f"{instance.url}/nodeinfo/2.0",
+        f"{instance.url}/nodeinfo/2.1",
+    }
     for version in ("2.0", "2.1"):
         resp = await instance.client.get(f"/nodeinfo/{version}")
         assert resp.status == 200
@@ -86,23 +98,41 @@ async def test_person_document_by_content_negotiation(instance) -> None:
         assert doc["publicKey"]["publicKeyPem"].startswith("-----BEGIN PUBLIC KEY-----")
         assert doc["inbox"] == f"{instance.url}/users/alice/inbox"
         assert doc["endpoints"]["sharedInbox"] == f"{instance.url}/inbox"
-        for key in ("outbox", "followers", "following", "featured", "manuallyApprovesFollowers", "discoverable"):
+        for key in (
+            "outbox",
+            "followers",
+            "following",
+            "featured",
+            "manuallyApprovesFollowers",
+            "discoverable",
+        ):
             assert key in doc
         assert f"{instance.url}/ns/koers" in doc["@context"]
-    resp = await instance.client.get("/users/alice", headers={"Accept": "text/html"}, allow_redirects=False)
+    resp = await instance.client.get(
+        "/users/alice", headers={"Accept": "text/html"}, allow_redirects=False
+    )
     assert resp.status == 302 and resp.headers["Location"] == "/@alice"
     assert (await instance.client.get("/users/nobody", headers={"Accept": AP})).status == 404
 
 
 async def test_group_and_organization_documents(instance) -> None:
     alice = await instance.create_member("alice")
-    await communities.create_community(instance.ctx, alice.actor_id, handle="gardens", name="Gardens",
-                                       purpose_text="Grow food together in the city.")  # fmt: skip
-    doc = await (await instance.client.get("/communities/gardens", headers={"Accept": AP})).json(content_type=None)
+    await communities.create_community(
+        instance.ctx,
+        alice.actor_id,
+        handle="gardens",
+        name="Gardens",
+        purpose_text="Grow food together in the city.",
+    )
+    doc = await (await instance.client.get("/communities/gardens", headers={"Accept": AP})).json(
+        content_type=None
+    )
     assert doc["type"] == "Group" and doc["id"] == f"{instance.url}/communities/gardens"
     resp = await instance.client.get("/communities/gardens", allow_redirects=False)
     assert resp.status == 302 and resp.headers["Location"] == "/c/gardens"
-    org = await (await instance.client.get("/actor", headers={"Accept": AP})).json(content_type=None)
+    org = await (await instance.client.get("/actor", headers={"Accept": AP})).json(
+        content_type=None
+    )
     assert org["type"] == "Organization" and org["preferredUsername"] == "org"
 
 

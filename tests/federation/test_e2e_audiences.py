@@ -32,10 +32,16 @@ async def test_each_audience_reaches_exactly_its_people(make_instance) -> None:
     await follow_remote(c, a, carol.actor_id, "/users/alice")
     await pump(a, b, c)
     async with a.db.write() as conn:
-        await conn.execute(t.partners.insert().values(domain=b.settings.domain, name="B", state="active", created_at=clock.now()))
+        await conn.execute(
+            t.partners.insert().values(
+                domain=b.settings.domain, name="B", state="active", created_at=clock.now()
+            )
+        )
 
     async def publish(audience: str, text: str) -> str:
-        pid = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(source=text, audience=posts.Audience(audience)))
+        pid = await posts.create_post(
+            a.ctx, alice.actor_id, posts.Draft(source=text, audience=posts.Audience(audience))
+        )
         await pump(a, b, c)
         return f"{a.url}/users/alice/posts/{pid}"
 
@@ -45,8 +51,13 @@ async def test_each_audience_reaches_exactly_its_people(make_instance) -> None:
     members = await publish("members", "only for our organisation")
     direct = await publish("direct", f"just for @bob@{b.settings.domain}")
 
-    for uri, on_b, on_c in [(public, True, True), (followers, True, True), (partners, True, False),
-                            (members, False, False), (direct, True, False)]:  # fmt: skip
+    for uri, on_b, on_c in [
+        (public, True, True),
+        (followers, True, True),
+        (partners, True, False),
+        (members, False, False),
+        (direct, True, False),
+    ]:
         got_b, got_c = await post_by_uri(b, uri), await post_by_uri(c, uri)
         assert (got_b is not None, got_c is not None) == (on_b, on_c), uri
     on_b = {uri: await post_by_uri(b, uri) for uri in (public, followers, partners, direct)}
@@ -57,19 +68,30 @@ async def test_each_audience_reaches_exactly_its_people(make_instance) -> None:
     assert not await _can_see(b, bea.actor_id, on_b[direct].id)
     assert await _can_see(b, bob.actor_id, on_b[followers].id)
     assert not await _can_see(b, bea.actor_id, on_b[followers].id)
-    assert await _can_see(b, bea.actor_id, on_b[partners].id)  # partners: every member of a partner org
+    assert await _can_see(
+        b, bea.actor_id, on_b[partners].id
+    )  # partners: every member of a partner org
 
     # Nothing was ever queued for the members-only post.
     async with a.db.read() as conn:
-        queued = [r[0] for r in await conn.execute(sa.select(t.activities.c.document).where(t.activities.c.direction == "out"))]
+        queued = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.activities.c.document).where(t.activities.c.direction == "out")
+            )
+        ]
     assert not any("only for our organisation" in str(doc) for doc in queued)
 
 
 async def test_object_documents_follow_the_policy(make_instance) -> None:
     a = await make_instance(run_workers=False)
     alice = await a.create_member("alice")
-    public = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(source="hello", audience=posts.Audience("public")))
-    secret = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(source="psst", audience=posts.Audience("followers")))
+    public = await posts.create_post(
+        a.ctx, alice.actor_id, posts.Draft(source="hello", audience=posts.Audience("public"))
+    )
+    secret = await posts.create_post(
+        a.ctx, alice.actor_id, posts.Draft(source="psst", audience=posts.Audience("followers"))
+    )
     gone = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(source="oops"))
     await posts.delete_post(a.ctx, alice.actor_id, gone)
     ap = {"Accept": "application/activity+json"}
@@ -78,7 +100,9 @@ async def test_object_documents_follow_the_policy(make_instance) -> None:
     assert (await a.client.get(f"/users/alice/posts/{secret}", headers=ap)).status == 404
     resp = await a.client.get(f"/users/alice/posts/{gone}", headers=ap)
     assert resp.status == 410 and (await resp.json())["type"] == "Tombstone"
-    resp = await a.client.get(f"/users/alice/posts/{public}", headers={"Accept": "text/html"}, allow_redirects=False)
+    resp = await a.client.get(
+        f"/users/alice/posts/{public}", headers={"Accept": "text/html"}, allow_redirects=False
+    )
     assert resp.status == 302 and resp.headers["Location"] == f"/@alice/{public}"
     outbox = await (await a.client.get("/users/alice/outbox?page=1", headers=ap)).json()
     assert [item["object"]["content"][:8] for item in outbox["orderedItems"]] == ["<p>hello"]

@@ -23,7 +23,9 @@ async def test_follow_without_approval_then_posts_arrive_and_unfollow(make_insta
     bob_on_a = await actor_on(a, b.url + "/users/bob")
     assert bob_on_a is not None and await follow_state(a, bob_on_a, alice.actor_id) == "accepted"
 
-    post_id = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(source="Hello #koers world"))
+    post_id = await posts.create_post(
+        a.ctx, alice.actor_id, posts.Draft(source="Hello #koers world")
+    )
     await pump(a, b)
     remote = await post_by_uri(b, f"{a.url}/users/alice/posts/{post_id}")
     assert remote is not None and remote.audience == "public" and "Hello" in remote.content_html
@@ -31,7 +33,9 @@ async def test_follow_without_approval_then_posts_arrive_and_unfollow(make_insta
     await follows.unfollow(b.ctx, bob.actor_id, alice_on_b)
     await pump(a, b)
     assert await follow_state(a, bob_on_a, alice.actor_id) is None
-    second = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(source="after", audience=None))
+    second = await posts.create_post(
+        a.ctx, alice.actor_id, posts.Draft(source="after", audience=None)
+    )
     await pump(a, b)
     assert await post_by_uri(b, f"{a.url}/users/alice/posts/{second}") is None
 
@@ -66,5 +70,9 @@ async def test_profile_change_reaches_remote_followers(make_instance) -> None:
     await update_profile(a.db, alice.user_id, display_name="Alice Gardener", events=a.ctx.events)
     await pump(a, b)
     async with b.db.read() as conn:
-        name = (await conn.execute(sa.select(t.actors.c.display_name).where(t.actors.c.id == alice_on_b))).scalar()
+        name = (
+            await conn.execute(
+                sa.select(t.actors.c.display_name).where(t.actors.c.id == alice_on_b)
+            )
+        ).scalar()
     assert name == "Alice Gardener"

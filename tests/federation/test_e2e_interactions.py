@@ -24,8 +24,14 @@ async def test_like_boost_vote_and_block(make_instance) -> None:
     bob = await b.create_member("bob")
     alice_on_b = await follow_remote(b, a, bob.actor_id, "/users/alice")
     await pump(a, b)
-    pid = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(
-        source="Which day?", poll=posts.PollSpec(options=("Saturday", "Sunday"), expires_in=3600)))  # fmt: skip
+    pid = await posts.create_post(
+        a.ctx,
+        alice.actor_id,
+        posts.Draft(
+            source="Which day?",
+            poll=posts.PollSpec(options=("Saturday", "Sunday"), expires_in=3600),
+        ),
+    )
     await pump(a, b)
     copy = await post_by_uri(b, f"{a.url}/users/alice/posts/{pid}")
     assert copy is not None
@@ -39,10 +45,19 @@ async def test_like_boost_vote_and_block(make_instance) -> None:
     assert await _one(a, sa.select(t.posts.c.favourites_count).where(t.posts.c.id == pid)) == 1
     assert await _one(a, sa.select(t.posts.c.reblogs_count).where(t.posts.c.id == pid)) == 1
     poll_on_a = await _one(a, sa.select(t.polls.c.id).where(t.polls.c.post_id == pid))
-    assert await _one(a, sa.select(t.poll_votes.c.choice).where(t.poll_votes.c.poll_id == poll_on_a)) == 1
+    assert (
+        await _one(a, sa.select(t.poll_votes.c.choice).where(t.poll_votes.c.poll_id == poll_on_a))
+        == 1
+    )
     async with a.db.read() as conn:
-        kinds = {r[0] for r in await conn.execute(
-            sa.select(t.notifications.c.type).where(t.notifications.c.actor_id == alice.actor_id))}  # fmt: skip
+        kinds = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.notifications.c.type).where(
+                    t.notifications.c.actor_id == alice.actor_id
+                )
+            )
+        }
     assert {"favourite", "reblog"} <= kinds
 
     await posts.unfavourite(b.ctx, bob.actor_id, copy.id)
@@ -54,7 +69,12 @@ async def test_like_boost_vote_and_block(make_instance) -> None:
     await follows.block(b.ctx, bob.actor_id, alice_on_b)
     await pump(a, b)
     bob_on_a = await _one(a, sa.select(t.actors.c.id).where(t.actors.c.uri == f"{b.url}/users/bob"))
-    assert await _one(a, sa.select(t.blocks.c.id).where(t.blocks.c.actor_id == bob_on_a, t.blocks.c.target_id == alice.actor_id))
+    assert await _one(
+        a,
+        sa.select(t.blocks.c.id).where(
+            t.blocks.c.actor_id == bob_on_a, t.blocks.c.target_id == alice.actor_id
+        ),
+    )
 
 
 async def test_following_the_organisation_delivers_its_public_feed(make_instance) -> None:
@@ -62,15 +82,29 @@ async def test_following_the_organisation_delivers_its_public_feed(make_instance
     b = await make_instance(run_workers=False)
     alice = await a.create_member("alice")
     bob = await b.create_member("bob")
-    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
-                                                purpose_text="Grow food together")  # fmt: skip
+    garden = await communities.create_community(
+        a.ctx, alice.actor_id, handle="garden", name="Garden", purpose_text="Grow food together"
+    )
     await follow_remote(b, a, bob.actor_id, "/actor")
     await pump(a, b)
-    result = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(
-        source="We harvested 30 kg", kind="result", title="Harvest", community_id=garden.id,
-        audience=posts.Audience("public")))  # fmt: skip
-    private = await posts.create_post(a.ctx, alice.actor_id, posts.Draft(
-        source="members only", community_id=garden.id, audience=posts.Audience("community")))  # fmt: skip
+    result = await posts.create_post(
+        a.ctx,
+        alice.actor_id,
+        posts.Draft(
+            source="We harvested 30 kg",
+            kind="result",
+            title="Harvest",
+            community_id=garden.id,
+            audience=posts.Audience("public"),
+        ),
+    )
+    private = await posts.create_post(
+        a.ctx,
+        alice.actor_id,
+        posts.Draft(
+            source="members only", community_id=garden.id, audience=posts.Audience("community")
+        ),
+    )
     await pump(a, b)
     got = await post_by_uri(b, f"{a.url}/users/alice/posts/{result}")
     assert got is not None and got.kind == "result" and got.title == "Harvest"
@@ -83,15 +117,25 @@ async def test_following_the_organisation_brings_each_new_purpose_version(make_i
     b = await make_instance(run_workers=False)
     alice = await a.create_member("alice")
     bob = await b.create_member("bob")
-    garden = await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
-                                                purpose_text="Grow food together")  # fmt: skip
+    garden = await communities.create_community(
+        a.ctx, alice.actor_id, handle="garden", name="Garden", purpose_text="Grow food together"
+    )
     org_on_b = await follow_remote(b, a, bob.actor_id, "/actor")
     await pump(a, b)
-    await purpose.change_purpose(a.ctx, alice.actor_id, garden.id, "Grow food and share seeds", "Seeds matter")
+    await purpose.change_purpose(
+        a.ctx, alice.actor_id, garden.id, "Grow food and share seeds", "Seeds matter"
+    )
     await pump(a, b)
     version = await post_by_uri(b, f"{a.url}/c/garden/purpose/2")
     assert version is not None and "share seeds" in version.content_html
     async with b.db.read() as conn:
-        boosted = (await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.author_id == org_on_b,
-                                                                    t.posts.c.reblog_of_id == version.id))).first()  # fmt: skip
-    assert boosted is not None  # the boost is on bob's home timeline, as any boost of a followed account
+        boosted = (
+            await conn.execute(
+                sa.select(t.posts.c.id).where(
+                    t.posts.c.author_id == org_on_b, t.posts.c.reblog_of_id == version.id
+                )
+            )
+        ).first()
+    assert (
+        boosted is not None
+    )  # the boost is on bob's home timeline, as any boost of a followed account

@@ -17,7 +17,9 @@ async def test_remote_competencies_are_searchable(make_instance) -> None:
     b = await make_instance(run_workers=False)
     await a.create_member("ana")
     bob = await b.create_member("bob")
-    await accounts.set_competencies(b.db, bob.actor_id, [("Beekeeping", "expert"), ("welding", None)])
+    await accounts.set_competencies(
+        b.db, bob.actor_id, [("Beekeeping", "expert"), ("welding", None)]
+    )
     bob_on_a = await remote_id(a, b, "/users/bob")
 
     page = await (await a.client.get("/people", params={"competency": "beek"})).text()
@@ -25,11 +27,16 @@ async def test_remote_competencies_are_searchable(make_instance) -> None:
     resp = await a.client.get("/api/koers/v1/people", params={"competency": "weld"})
     assert resp.status == 200
     found = await resp.json()
-    assert [(p["acct"], p["competency"]) for p in found] == [(f"bob@{b.settings.domain}", "welding")]
+    assert [(p["acct"], p["competency"]) for p in found] == [
+        (f"bob@{b.settings.domain}", "welding")
+    ]
 
     # a refresh of the actor replaces what it said before
     await accounts.set_competencies(b.db, bob.actor_id, [("carpentry", "learning")])
     assert await resolve_actor(a.app, f"{b.url}/users/bob", refresh=True) == bob_on_a
-    assert await (await a.client.get("/api/koers/v1/people", params={"competency": "weld"})).json() == []
+    assert (
+        await (await a.client.get("/api/koers/v1/people", params={"competency": "weld"})).json()
+        == []
+    )
     found = await (await a.client.get("/api/koers/v1/people", params={"competency": "carp"})).json()
     assert [p["acct"] for p in found] == [f"bob@{b.settings.domain}"]

@@ -10,7 +10,14 @@ from urllib.parse import quote
 import pytest
 
 from server import clock
-from server.services import communities, community_events as events, posts, purpose, purpose_endorsements, remote_communities
+from server.services import (
+    communities,
+    community_events as events,
+    posts,
+    purpose,
+    purpose_endorsements,
+    remote_communities,
+)
 from server.services.posts import viewer_for_actor
 from tests.conftest import post_form
 from tests.federation.e2e_helpers import actor_on, pump
@@ -23,14 +30,21 @@ async def test_member_on_b_takes_part_from_bs_page(make_instance) -> None:  # ty
     b = await make_instance(run_workers=False)
     alice = await a.create_member("alice")
     bob = await b.create_member("bob")
-    energy = await communities.create_community(a.ctx, alice.actor_id, handle="energy", name="Energy Co-op",
-                                                purpose_text="Power the street with the sun")  # fmt: skip
+    energy = await communities.create_community(
+        a.ctx,
+        alice.actor_id,
+        handle="energy",
+        name="Energy Co-op",
+        purpose_text="Power the street with the sun",
+    )
     client = await b.login("bob")
     page = f"/c/energy@{a.settings.domain}"
 
     # Looking the community up on B leads to its page here.
-    found = await client.get(f"/authorize_interaction?uri={quote(a.url + '/communities/energy', safe='')}",
-                             allow_redirects=False)  # fmt: skip
+    found = await client.get(
+        f"/authorize_interaction?uri={quote(a.url + '/communities/energy', safe='')}",
+        allow_redirects=False,
+    )
     assert found.status == 302 and found.headers["Location"] == page
     html = await (await client.get(page)).text()
     assert "Energy Co-op" in html and f'href="{a.url}/c/energy"' in html
@@ -46,11 +60,28 @@ async def test_member_on_b_takes_part_from_bs_page(make_instance) -> None:  # ty
         assert await communities.membership(conn, energy, bob_on_a) == "accepted"
 
     # A's new purpose version, a community post and an event reach B's page.
-    await purpose.change_purpose(a.ctx, alice.actor_id, energy.id, "Power the whole district with the sun", "growing")
-    await posts.create_post(a.ctx, alice.actor_id, posts.Draft(
-        source="Panels arrive Friday", audience=posts.Audience("community"), community_id=energy.id))  # fmt: skip
-    event_id = await events.create_event(a.ctx, alice.actor_id, energy.id, events.EventInput(
-        title="Roof survey", starts_at=(clock.now() + timedelta(days=2)).replace(microsecond=0), place_name="Hall"))  # fmt: skip
+    await purpose.change_purpose(
+        a.ctx, alice.actor_id, energy.id, "Power the whole district with the sun", "growing"
+    )
+    await posts.create_post(
+        a.ctx,
+        alice.actor_id,
+        posts.Draft(
+            source="Panels arrive Friday",
+            audience=posts.Audience("community"),
+            community_id=energy.id,
+        ),
+    )
+    event_id = await events.create_event(
+        a.ctx,
+        alice.actor_id,
+        energy.id,
+        events.EventInput(
+            title="Roof survey",
+            starts_at=(clock.now() + timedelta(days=2)).replace(microsecond=0),
+            place_name="Hall",
+        ),
+    )
     await pump(a, b)
     html = await (await client.get(page)).text()
     assert "Power the whole district with the sun" in html and "Panels arrive Friday" in html
@@ -63,14 +94,18 @@ async def test_member_on_b_takes_part_from_bs_page(make_instance) -> None:  # ty
     assert res.status == 302
     await pump(a, b)
     async with a.db.read() as conn:
-        state = await purpose_endorsements.endorsements(conn, a.ctx, await viewer_for_actor(conn, alice.actor_id),
-                                                        energy.id)  # fmt: skip
+        state = await purpose_endorsements.endorsements(
+            conn, a.ctx, await viewer_for_actor(conn, alice.actor_id), energy.id
+        )
     assert state is not None and bob_on_a in {m.id for m in state.endorsed}
 
     # RSVP from B's page: A has bob joined; once its Accept arrives B says so too.
     async with b.db.read() as conn:
-        remote_event = (await events.events_of(conn, await viewer_for_actor(conn, bob.actor_id),
-                                               (await communities_on(b, page)).id))[0]  # fmt: skip
+        remote_event = (
+            await events.events_of(
+                conn, await viewer_for_actor(conn, bob.actor_id), (await communities_on(b, page)).id
+            )
+        )[0]
     res = await post_form(client, f"{page}/events/{remote_event.id}/join", {}, page=page)
     assert res.status == 302
     await pump(a, b)

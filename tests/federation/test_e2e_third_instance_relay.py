@@ -20,7 +20,11 @@ pytestmark = pytest.mark.slow
 
 async def _community_on(inst, group_id: int) -> int:  # type: ignore[no-untyped-def]
     async with inst.db.read() as conn:
-        return (await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == group_id))).scalar_one()
+        return (
+            await conn.execute(
+                sa.select(t.communities.c.id).where(t.communities.c.actor_id == group_id)
+            )
+        ).scalar_one()
 
 
 async def _can_see(inst, actor_id: int, post_id: int) -> bool:  # type: ignore[no-untyped-def]
@@ -37,8 +41,9 @@ async def _garden_on_three(make_instance):  # type: ignore[no-untyped-def]
     bob = await b.create_member("bob")
     bea = await b.create_member("bea")
     carol = await c.create_member("carol")
-    await communities.create_community(a.ctx, alice.actor_id, handle="garden", name="Garden",
-                                       purpose_text="Grow food together")  # fmt: skip
+    await communities.create_community(
+        a.ctx, alice.actor_id, handle="garden", name="Garden", purpose_text="Grow food together"
+    )
     await follow_remote(b, a, bob.actor_id, "/communities/garden")
     group_on_c = await follow_remote(c, a, carol.actor_id, "/communities/garden")
     await pump(a, b, c)
@@ -48,9 +53,15 @@ async def _garden_on_three(make_instance):  # type: ignore[no-untyped-def]
 async def test_community_post_from_third_instance_reaches_members_only(make_instance) -> None:
     a, b, c, bob, bea, carol, group_on_c = await _garden_on_three(make_instance)
 
-    pid = await posts.create_post(c.ctx, carol.actor_id, posts.Draft(
-        source="Members only: the shed key is under the pot", audience=posts.Audience("community"),
-        community_id=await _community_on(c, group_on_c)))  # fmt: skip
+    pid = await posts.create_post(
+        c.ctx,
+        carol.actor_id,
+        posts.Draft(
+            source="Members only: the shed key is under the pot",
+            audience=posts.Audience("community"),
+            community_id=await _community_on(c, group_on_c),
+        ),
+    )
     await pump(a, b, c)
     uri = f"{c.url}/users/carol/posts/{pid}"
     on_a = await post_by_uri(a, uri)
@@ -61,8 +72,13 @@ async def test_community_post_from_third_instance_reaches_members_only(make_inst
     assert await _can_see(b, bob.actor_id, on_b.id)
     assert not await _can_see(b, bea.actor_id, on_b.id)
     async with b.db.read() as conn:
-        failed = (await conn.execute(sa.select(t.activities.c.last_error).where(
-            t.activities.c.direction == "in", t.activities.c.state != "done"))).all()  # fmt: skip
+        failed = (
+            await conn.execute(
+                sa.select(t.activities.c.last_error).where(
+                    t.activities.c.direction == "in", t.activities.c.state != "done"
+                )
+            )
+        ).all()
     assert not [r for r in failed if r[0] and "fetch_failed" in r[0]]
 
 
@@ -72,9 +88,15 @@ async def test_origin_hides_community_post_from_non_member_of_remote_group(make_
     from federation.errors import FetchError
 
     a, b, c, bob, bea, carol, group_on_c = await _garden_on_three(make_instance)
-    pid = await posts.create_post(c.ctx, carol.actor_id, posts.Draft(
-        source="For members", audience=posts.Audience("community"),
-        community_id=await _community_on(c, group_on_c)))  # fmt: skip
+    pid = await posts.create_post(
+        c.ctx,
+        carol.actor_id,
+        posts.Draft(
+            source="For members",
+            audience=posts.Audience("community"),
+            community_id=await _community_on(c, group_on_c),
+        ),
+    )
     url = f"{c.url}/users/carol/posts/{pid}"
     doc = await fetch_signed(b.app, url, as_actor=bob.actor_id)
     assert doc["id"] == url

@@ -11,12 +11,26 @@ from federation.fetch import MAX_BODY, Fetcher, is_forbidden_address
 from federation.signatures import parse_signature_header
 from server.config import load_settings
 
-FORBIDDEN = ["10.1.2.3", "169.254.169.254", "::1", "127.0.0.1", "0.0.0.0", "192.168.1.1", "172.16.0.1",
-             "224.0.0.1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "100.64.0.1"]  # fmt: skip
+FORBIDDEN = [
+    "10.1.2.3",
+    "169.254.169.254",
+    "::1",
+    "127.0.0.1",
+    "0.0.0.0",
+    "192.168.1.1",
+    "172.16.0.1",
+    "224.0.0.1",
+    "fe80::1",
+    "fc00::1",
+    "::ffff:127.0.0.1",
+    "100.64.0.1",
+]
 
 
 def fetcher(allow_private: bool) -> Fetcher:
-    return Fetcher(load_settings(env={}, allow_private_addresses=allow_private, url="https://koers.example"))
+    return Fetcher(
+        load_settings(env={}, allow_private_addresses=allow_private, url="https://koers.example")
+    )
 
 
 class NoNetwork(Fetcher):
@@ -30,7 +44,9 @@ def test_forbidden_addresses(address: str) -> None:
     assert is_forbidden_address(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "1.1.1.1"])
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "1.1.1.1"]
+)
 def test_public_addresses_are_allowed(address: str) -> None:
     assert not is_forbidden_address(address)
 
@@ -76,7 +92,9 @@ async def peer():  # type: ignore[no-untyped-def]
     seen: list[dict[str, str]] = []
 
     async def big(_r: web.Request) -> web.Response:
-        return web.Response(body=b"[" + b"1," * (MAX_BODY // 2) + b"1]", content_type="application/json")
+        return web.Response(
+            body=b"[" + b"1," * (MAX_BODY // 2) + b"1]", content_type="application/json"
+        )
 
     async def hop(r: web.Request) -> web.Response:
         n = int(r.match_info["n"])
@@ -118,7 +136,9 @@ async def test_signed_get_and_cache(peer) -> None:
     private, _public = generate_key_pair()
     f = fetcher(True)
     try:
-        await f.fetch_json(base + "/hop/0", key_id="https://koers.example/actor#main-key", private_key_pem=private)
+        await f.fetch_json(
+            base + "/hop/0", key_id="https://koers.example/actor#main-key", private_key_pem=private
+        )
         assert len(seen) == 1
         params = parse_signature_header(seen[0]["Signature"])
         assert params["keyId"] == "https://koers.example/actor#main-key"

@@ -47,9 +47,16 @@ def _json_docs() -> list[tuple[str, dict[str, Any]]]:
 
 
 DOCS = _json_docs()
-ACTORS = [(name, doc) for name, doc in DOCS if doc.get("type") in ACTOR_TYPES and isinstance(doc.get("id"), str)]
-ACTIVITIES = [(name, doc) for name, doc in DOCS
-              if isinstance(doc.get("actor"), str | dict) and isinstance(doc.get("id"), str)]  # fmt: skip
+ACTORS = [
+    (name, doc)
+    for name, doc in DOCS
+    if doc.get("type") in ACTOR_TYPES and isinstance(doc.get("id"), str)
+]
+ACTIVITIES = [
+    (name, doc)
+    for name, doc in DOCS
+    if isinstance(doc.get("actor"), str | dict) and isinstance(doc.get("id"), str)
+]
 
 
 def test_fixture_actors_parse_or_are_refused_with_a_reason() -> None:
@@ -89,7 +96,10 @@ async def test_webfinger_captures() -> None:
     fetcher = Fetcher(load_settings(env={}, allow_private_addresses=True))
     host = f"127.0.0.1:{server.port}"
     try:
-        assert await resolve_handle(fetcher, "activitypub-webfinger", host) == "https://ap.example.com/users/foo"
+        assert (
+            await resolve_handle(fetcher, "activitypub-webfinger", host)
+            == "https://ap.example.com/users/foo"
+        )
         # OStatus-era answers without an ActivityPub "self" link are refused, not guessed.
         for name in ("webfinger-hacker1", "webfinger-noncanonical"):
             with pytest.raises(FetchError) as err:
@@ -113,10 +123,22 @@ async def test_fixture_activities_through_the_inbox(make_instance) -> None:
             known = (await conn.execute(t.actors.select().where(t.actors.c.uri == actor))).first()
             if known is None:
                 now = clock.now()
-                await conn.execute(t.actors.insert().values(
-                    uri=actor, kind="person", username=f"u{len(statuses)}", domain=actor.split("/")[2],
-                    inbox=actor + "/inbox", key_id=signer.key_id, public_key_pem=public, fields=[], extra={},
-                    created_at=now, updated_at=now, fetched_at=now))  # fmt: skip
+                await conn.execute(
+                    t.actors.insert().values(
+                        uri=actor,
+                        kind="person",
+                        username=f"u{len(statuses)}",
+                        domain=actor.split("/")[2],
+                        inbox=actor + "/inbox",
+                        key_id=signer.key_id,
+                        public_key_pem=public,
+                        fields=[],
+                        extra={},
+                        created_at=now,
+                        updated_at=now,
+                        fetched_at=now,
+                    )
+                )
         status, text = await post_activity(f"{inst.url}/inbox", doc, signer)
         statuses[name] = status
         assert status in (202, 400), (name, status, text)

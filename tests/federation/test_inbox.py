@@ -28,7 +28,12 @@ async def test_signed_activity_is_stored_and_processed(pair) -> None:
         seen.append((activity, signer_id))
 
     b.app[INBOX_HANDLERS].register("Create", on_create)
-    note = {"id": f"{alice.uri}/notes/1", "type": "Note", "attributedTo": alice.uri, "content": "hi"}
+    note = {
+        "id": f"{alice.uri}/notes/1",
+        "type": "Note",
+        "attributedTo": alice.uri,
+        "content": "hi",
+    }
     activity = alice.activity("Create", object=note)
     status, text = await post_activity(f"{b.url}/users/bob/inbox", activity, alice)
     assert status == 202, text
@@ -36,7 +41,11 @@ async def test_signed_activity_is_stored_and_processed(pair) -> None:
     assert [(r.uri, r.state, r.type) for r in rows] == [(activity["id"], "new", "Create")]
     async with b.db.read() as conn:
         remote = (await conn.execute(sa.select(t.actors).where(t.actors.c.uri == alice.uri))).one()
-    assert remote.domain == a.settings.domain and remote.public_key_pem and rows[0].signer_id == remote.id
+    assert (
+        remote.domain == a.settings.domain
+        and remote.public_key_pem
+        and rows[0].signer_id == remote.id
+    )
 
     # Replaying the same activity id: accepted (202) but nothing new is stored.
     status, _ = await post_activity(f"{b.url}/inbox", activity, alice)
@@ -68,7 +77,9 @@ async def test_rejections_store_nothing(pair, case: str, status: int, reason: st
     if case == "unsigned":
         got = await post_activity(url, activity, None)
     elif case == "tampered":
-        got = await post_activity(url, activity, alice, tamper=json.dumps({**activity, "type": "Delete"}).encode())
+        got = await post_activity(
+            url, activity, alice, tamper=json.dumps({**activity, "type": "Delete"}).encode()
+        )
     elif case == "forged":
         # bob (a key B knows) signs an activity that claims to come from alice on A.
         got = await post_activity(url, activity, await signer_for(b, "bob"))
@@ -80,8 +91,11 @@ async def test_rejections_store_nothing(pair, case: str, status: int, reason: st
         got = await post_activity(url, {**activity, "pad": "x" * (1024 * 1024)}, alice)
     else:
         async with b.db.write() as conn:
-            await conn.execute(sa.insert(t.domain_blocks).values(
-                domain=a.settings.hostname, severity="suspend", created_at=clock.now()))  # fmt: skip
+            await conn.execute(
+                sa.insert(t.domain_blocks).values(
+                    domain=a.settings.hostname, severity="suspend", created_at=clock.now()
+                )
+            )
         got = await post_activity(url, activity, alice)
     assert got[0] == status, got
     assert reason in got[1]
@@ -104,7 +118,9 @@ async def test_handler_outcomes(pair) -> None:
     handlers.register("Announce", ignore)
     handlers.register("Like", broken)
     for type_ in ("Announce", "Like", "Wave"):
-        status, _ = await post_activity(f"{b.url}/inbox", alice.activity(type_, object=f"{alice.uri}/x"), alice)
+        status, _ = await post_activity(
+            f"{b.url}/inbox", alice.activity(type_, object=f"{alice.uri}/x"), alice
+        )
         assert status == 202
     assert await process_inbox_once(b.app) == 3
     states = {r.type: (r.state, r.last_error) for r in await activity_rows(b)}
@@ -123,7 +139,11 @@ async def test_handler_outcomes(pair) -> None:
 async def test_object_from_another_host_is_not_believed(pair) -> None:
     a, b = pair
     alice = await signer_for(a, "alice")
-    forged = {"id": "https://elsewhere.example/notes/1", "type": "Note", "content": "words put in a mouth"}
+    forged = {
+        "id": "https://elsewhere.example/notes/1",
+        "type": "Note",
+        "content": "words put in a mouth",
+    }
     activity = alice.activity("Announce", object=forged)
     assert (await post_activity(f"{b.url}/inbox", activity, alice))[0] == 202
     stored = (await activity_rows(b))[0].document
@@ -142,7 +162,9 @@ async def test_deletion_of_an_unknown_account_is_acknowledged_without_fetching(p
 async def test_large_bodies_are_read_whole_and_chunked_ones_are_limited(pair) -> None:
     a, b = pair
     alice = await signer_for(a, "alice")
-    big = alice.activity("Create", object={"id": f"{alice.uri}/notes/9", "type": "Note", "content": "x" * 900_000})
+    big = alice.activity(
+        "Create", object={"id": f"{alice.uri}/notes/9", "type": "Note", "content": "x" * 900_000}
+    )
     status, text = await post_activity(f"{b.url}/inbox", big, alice)
     assert status == 202, text
     assert (await activity_rows(b))[0].document["object"]["content"] == "x" * 900_000
@@ -152,7 +174,8 @@ async def test_large_bodies_are_read_whole_and_chunked_ones_are_limited(pair) ->
             yield b"x" * 100_000
 
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{b.url}/inbox", data=chunks(),
-                                headers={"Content-Type": "application/activity+json"}) as resp:  # fmt: skip
+        async with session.post(
+            f"{b.url}/inbox", data=chunks(), headers={"Content-Type": "application/activity+json"}
+        ) as resp:
             assert resp.status == 413
     assert len(await activity_rows(b)) == 1

@@ -11,12 +11,25 @@ from federation.errors import FetchError
 from server.activitypub import remote_sync
 
 
-@pytest.mark.parametrize(("reason", "tries"), [("timeout", 1), ("network", 1), ("dns", 1), ("private_address", 1),
-                                                ("http_401", 4), ("http_404", 4)])  # fmt: skip
-async def test_signers_tried_only_when_the_origin_answers(monkeypatch, reason: str, tries: int) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("reason", "tries"),
+    [
+        ("timeout", 1),
+        ("network", 1),
+        ("dns", 1),
+        ("private_address", 1),
+        ("http_401", 4),
+        ("http_404", 4),
+    ],
+)
+async def test_signers_tried_only_when_the_origin_answers(
+    monkeypatch, reason: str, tries: int
+) -> None:  # type: ignore[no-untyped-def]
     asked: list[Any] = []
 
-    async def refusing(_app: object, url: str, *, as_actor: int | None = None, refresh: bool = False) -> dict[str, Any]:
+    async def refusing(
+        _app: object, url: str, *, as_actor: int | None = None, refresh: bool = False
+    ) -> dict[str, Any]:
         asked.append(as_actor)
         raise FetchError(reason, f"GET {url}")
 

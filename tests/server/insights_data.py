@@ -55,19 +55,35 @@ class World:
 
 def _actor(base: str, username: str, now: datetime, domain: str | None = None) -> dict[str, Any]:
     host = f"https://{domain}" if domain else base
-    return {"uri": f"{host}/users/{username}", "kind": "person", "username": username, "domain": domain,
-            "display_name": username.upper(), "created_at": now, "updated_at": now}  # fmt: skip
+    return {
+        "uri": f"{host}/users/{username}",
+        "kind": "person",
+        "username": username,
+        "domain": domain,
+        "display_name": username.upper(),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
-async def build(ctx: Context, manager_username: str, manager_id: int, *, now: datetime | None = None) -> World:
+async def build(
+    ctx: Context, manager_username: str, manager_id: int, *, now: datetime | None = None
+) -> World:
     """Create the community (managed by an existing local account) and its generated activity."""
     now = now or clock.now()
     community = await communities.create_community(
-        ctx, manager_id, handle=HANDLE, name="Generated Commons", purpose_text="Test insights at scale.",
-    )  # fmt: skip
+        ctx,
+        manager_id,
+        handle=HANDLE,
+        name="Generated Commons",
+        purpose_text="Test insights at scale.",
+    )
     base = ctx.base
-    locals_ = ([f"m{i:03d}" for i in range(1, 100)] + [u for u in BACKGROUND if u not in REMOTE_MEMBERS]
-               + OBSERVERS)  # fmt: skip
+    locals_ = (
+        [f"m{i:03d}" for i in range(1, 100)]
+        + [u for u in BACKGROUND if u not in REMOTE_MEMBERS]
+        + OBSERVERS
+    )
     rows = [_actor(base, u, now) for u in locals_]
     rows += [_actor(base, u, now, "remote.example") for u in REMOTE_MEMBERS + OUTSIDERS]
     posts: list[dict[str, Any]] = []
@@ -85,7 +101,9 @@ async def build(ctx: Context, manager_username: str, manager_id: int, *, now: da
         posts.append({"uri": uri, "author": author, "at": at(k)})
         return uri
 
-    def reply(author: str, parent: str, k: int, audience: str = "community", when: datetime | None = None) -> None:
+    def reply(
+        author: str, parent: str, k: int, audience: str = "community", when: datetime | None = None
+    ) -> None:
         replies.append((author, parent, audience, f"{base}/gen/{next(counter)}", when or at(k)))
 
     g = len(BACKGROUND)
@@ -128,34 +146,108 @@ async def build(ctx: Context, manager_username: str, manager_id: int, *, now: da
 
     async with ctx.db.write() as conn:
         await conn.execute(t.actors.insert(), rows)
-        ids = {r.username: r.id for r in await conn.execute(
-            sa.select(t.actors.c.username, t.actors.c.id).where(t.actors.c.username.in_([r["username"] for r in rows])))}
+        ids = {
+            r.username: r.id
+            for r in await conn.execute(
+                sa.select(t.actors.c.username, t.actors.c.id).where(
+                    t.actors.c.username.in_([r["username"] for r in rows])
+                )
+            )
+        }
         ids[manager_username] = manager_id
         members = [ids[u] for u in locals_ + REMOTE_MEMBERS]
-        await conn.execute(t.follows.insert(), [
-            {"follower_id": a, "target_id": community.actor_id, "state": "accepted", "created_at": now} for a in members])
-        await conn.execute(t.posts.insert(), [
-            {"uri": p["uri"], "author_id": ids[p["author"]], "local": True, "audience": "community",
-             "community_id": community.id, "created_at": p["at"], "content_html": "<p>generated</p>"} for p in posts])
-        post_ids = {r.uri: r.id for r in await conn.execute(
-            sa.select(t.posts.c.uri, t.posts.c.id).where(t.posts.c.community_id == community.id))}
-        await conn.execute(t.posts.insert(), [
-            {"uri": uri, "author_id": ids[a], "local": a not in OUTSIDERS, "audience": aud, "community_id": community.id,
-             "created_at": when, "in_reply_to_id": post_ids[parent], "thread_root_id": post_ids[parent],
-             "content_html": "<p>reply</p>"} for a, parent, aud, uri, when in replies])
-        await conn.execute(t.posts.insert(), [
-            {"uri": f"{base}/gen/boost/{n}", "author_id": ids[a], "local": True, "audience": "community",
-             "reblog_of_id": post_ids[p], "created_at": when} for n, (a, p, when) in enumerate(boosts)])
-        await conn.execute(t.favourites.insert(), [
-            {"actor_id": ids[a], "post_id": post_ids[p], "created_at": when} for a, p, when in likes])
-        await conn.execute(t.post_mentions.insert(), [
-            {"post_id": post_ids[p], "actor_id": ids[u]} for p, u in mentions])
-        role = await conn.execute(t.roles.insert().values(community_id=community.id, name="Lab host", created_at=now))
-        await conn.execute(t.role_holders.insert().values(
-            role_id=int(role.inserted_primary_key[0]), actor_id=ids[CATALYST_WITH_ROLE], state="held",
-            created_at=now - timedelta(days=3)))
-    # fmt: skip
-    world = World(community.id, ids, manager_username,
-                  interactions=len(posts) + len(replies) + len(likes) + len(boosts) + len(mentions))  # fmt: skip
+        await conn.execute(
+            t.follows.insert(),
+            [
+                {
+                    "follower_id": a,
+                    "target_id": community.actor_id,
+                    "state": "accepted",
+                    "created_at": now,
+                }
+                for a in members
+            ],
+        )
+        await conn.execute(
+            t.posts.insert(),
+            [
+                {
+                    "uri": p["uri"],
+                    "author_id": ids[p["author"]],
+                    "local": True,
+                    "audience": "community",
+                    "community_id": community.id,
+                    "created_at": p["at"],
+                    "content_html": "<p>generated</p>",
+                }
+                for p in posts
+            ],
+        )
+        post_ids = {
+            r.uri: r.id
+            for r in await conn.execute(
+                sa.select(t.posts.c.uri, t.posts.c.id).where(t.posts.c.community_id == community.id)
+            )
+        }
+        await conn.execute(
+            t.posts.insert(),
+            [
+                {
+                    "uri": uri,
+                    "author_id": ids[a],
+                    "local": a not in OUTSIDERS,
+                    "audience": aud,
+                    "community_id": community.id,
+                    "created_at": when,
+                    "in_reply_to_id": post_ids[parent],
+                    "thread_root_id": post_ids[parent],
+                    "content_html": "<p>reply</p>",
+                }
+                for a, parent, aud, uri, when in replies
+            ],
+        )
+        await conn.execute(
+            t.posts.insert(),
+            [
+                {
+                    "uri": f"{base}/gen/boost/{n}",
+                    "author_id": ids[a],
+                    "local": True,
+                    "audience": "community",
+                    "reblog_of_id": post_ids[p],
+                    "created_at": when,
+                }
+                for n, (a, p, when) in enumerate(boosts)
+            ],
+        )
+        await conn.execute(
+            t.favourites.insert(),
+            [
+                {"actor_id": ids[a], "post_id": post_ids[p], "created_at": when}
+                for a, p, when in likes
+            ],
+        )
+        await conn.execute(
+            t.post_mentions.insert(),
+            [{"post_id": post_ids[p], "actor_id": ids[u]} for p, u in mentions],
+        )
+        role = await conn.execute(
+            t.roles.insert().values(community_id=community.id, name="Lab host", created_at=now)
+        )
+        await conn.execute(
+            t.role_holders.insert().values(
+                role_id=int(role.inserted_primary_key[0]),
+                actor_id=ids[CATALYST_WITH_ROLE],
+                state="held",
+                created_at=now - timedelta(days=3),
+            )
+        )
+
+    world = World(
+        community.id,
+        ids,
+        manager_username,
+        interactions=len(posts) + len(replies) + len(likes) + len(boosts) + len(mentions),
+    )
     world.names = {v: k for k, v in ids.items()}
     return world

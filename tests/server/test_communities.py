@@ -42,7 +42,9 @@ async def test_handle_shares_namespace_with_usernames_and_is_validated(instance)
     with pytest.raises(ValidationError):
         await _community(instance, ana, purpose_text="   ")
     async with instance.db.read() as conn:
-        assert (await conn.execute(sa.select(sa.func.count()).select_from(t.communities))).scalar() == 0
+        assert (
+            await conn.execute(sa.select(sa.func.count()).select_from(t.communities))
+        ).scalar() == 0
 
 
 async def test_approval_community_join_waits_for_a_manager(instance):
@@ -53,7 +55,9 @@ async def test_approval_community_join_waits_for_a_manager(instance):
     assert await communities.join(instance.ctx, bob.actor_id, c.id) == "pending"
     async with instance.db.read() as conn:
         assert await communities.membership(conn, c, bob.actor_id) == "pending"
-        assert [a.username for a in await communities.join_requests(conn, instance.ctx, c)] == ["bob"]
+        assert [a.username for a in await communities.join_requests(conn, instance.ctx, c)] == [
+            "bob"
+        ]
     with pytest.raises(Forbidden):
         await communities.approve_join(instance.ctx, eve.actor_id, c.id, bob.actor_id)
     await communities.approve_join(instance.ctx, ana.actor_id, c.id, bob.actor_id)
@@ -97,7 +101,9 @@ async def test_member_list_visibility(instance):
     bob = await instance.create_member("bob")
     c = await _community(instance, ana, member_list_visibility="members")
     async with instance.db.read() as conn:
-        assert [m.username for m in await communities.members(conn, instance.ctx, _viewer(ana), c)] == ["ana"]
+        assert [
+            m.username for m in await communities.members(conn, instance.ctx, _viewer(ana), c)
+        ] == ["ana"]
         for who in (ANONYMOUS, _viewer(bob)):
             with pytest.raises(Forbidden):
                 await communities.members(conn, instance.ctx, who, c)
@@ -112,14 +118,25 @@ async def test_purpose_history_keeps_every_version(instance):
         await purpose.change_purpose(instance.ctx, bob.actor_id, c.id, "Take over", "because")
     with pytest.raises(ValidationError):
         await purpose.change_purpose(instance.ctx, ana.actor_id, c.id, "New text", "")
-    assert await purpose.change_purpose(instance.ctx, ana.actor_id, c.id, "Grow food and share it.", "we share") == 2
+    assert (
+        await purpose.change_purpose(
+            instance.ctx, ana.actor_id, c.id, "Grow food and share it.", "we share"
+        )
+        == 2
+    )
     async with instance.db.read() as conn:
         versions = await purpose.history(conn, c.id)
         note = (
-            await conn.execute(
-                sa.select(t.notifications.c.type).where(t.notifications.c.actor_id == bob.actor_id)
+            (
+                await conn.execute(
+                    sa.select(t.notifications.c.type).where(
+                        t.notifications.c.actor_id == bob.actor_id
+                    )
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert [v.version for v in versions] == [2, 1]
     assert versions[0].reason == "we share" and versions[0].author_username == "ana"
     assert "Grow food together." in versions[1].text_html
@@ -136,10 +153,19 @@ async def test_role_claim_release_assign_rules(instance):
     instance.ctx.events.after_commit("role.assigned", lambda e: _record(seen, e))
     instance.ctx.events.after_commit("role.released", lambda e: _record(seen, e))
     open_role = await roles.create_role(
-        instance.ctx, ana.actor_id, c.id, name="Host", competencies=[("hosting", "practised")], fill_mode="open"
+        instance.ctx,
+        ana.actor_id,
+        c.id,
+        name="Host",
+        competencies=[("hosting", "practised")],
+        fill_mode="open",
     )
-    approval = await roles.create_role(instance.ctx, ana.actor_id, c.id, name="Treasurer", fill_mode="approval")
-    assigned = await roles.create_role(instance.ctx, ana.actor_id, c.id, name="Lead", fill_mode="assigned")
+    approval = await roles.create_role(
+        instance.ctx, ana.actor_id, c.id, name="Treasurer", fill_mode="approval"
+    )
+    assigned = await roles.create_role(
+        instance.ctx, ana.actor_id, c.id, name="Lead", fill_mode="assigned"
+    )
     with pytest.raises(Forbidden):
         await roles.create_role(instance.ctx, bob.actor_id, c.id, name="Boss")
     with pytest.raises(Forbidden):
@@ -162,17 +188,28 @@ async def test_role_claim_release_assign_rules(instance):
         host = await roles.get_role(conn, c.id, open_role)
         treasurer = await roles.get_role(conn, c.id, approval)
         types = (
-            await conn.execute(sa.select(t.notifications.c.type).where(t.notifications.c.actor_id == bob.actor_id))
-        ).scalars().all()
+            (
+                await conn.execute(
+                    sa.select(t.notifications.c.type).where(
+                        t.notifications.c.actor_id == bob.actor_id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
         with pytest.raises(NotFound):
             await roles.get_role(conn, c.id + 1, open_role)
     assert host.vacant and host.competencies == [("hosting", "practised")]
     assert [h.username for h in treasurer.holders] == ["bob"]
     assert types.count("koers.role_assigned") == 2
     assert [(e.kind, e.data["role_id"]) for e in seen] == [
-        ("role.assigned", open_role), ("role.assigned", approval), ("role.assigned", assigned),
-        ("role.released", open_role), ("role.released", assigned),
-    ]  # fmt: skip
+        ("role.assigned", open_role),
+        ("role.assigned", approval),
+        ("role.assigned", assigned),
+        ("role.released", open_role),
+        ("role.released", assigned),
+    ]
 
 
 async def _record(seen, event):
@@ -187,7 +224,9 @@ async def test_matching_members_by_competency(instance):
     await accounts.set_competencies(instance.db, bob.actor_id, [("hosting", "expert")])
     c = await _community(instance, ana)
     await communities.join(instance.ctx, bob.actor_id, c.id)
-    role_id = await roles.create_role(instance.ctx, ana.actor_id, c.id, name="Host", competencies=[("hosting", None)])
+    role_id = await roles.create_role(
+        instance.ctx, ana.actor_id, c.id, name="Host", competencies=[("hosting", None)]
+    )
     async with instance.db.read() as conn:
         role = await roles.get_role(conn, c.id, role_id)
         assert [m.username for m in await roles.matching_members(conn, role)] == ["bob"]
@@ -197,8 +236,12 @@ async def test_roadmap_status_change_recorded_and_visibility(instance):
     ana = await instance.create_member("ana")
     bob = await instance.create_member("bob")
     c = await _community(instance, ana)
-    public = await roadmap.create_item(instance.ctx, ana.actor_id, c.id, title="Raised beds", status="planned")
-    inner = await roadmap.create_item(instance.ctx, ana.actor_id, c.id, title="Budget", audience="community")
+    public = await roadmap.create_item(
+        instance.ctx, ana.actor_id, c.id, title="Raised beds", status="planned"
+    )
+    inner = await roadmap.create_item(
+        instance.ctx, ana.actor_id, c.id, title="Budget", audience="community"
+    )
     with pytest.raises(ValidationError):
         await roadmap.create_item(instance.ctx, ana.actor_id, c.id, title="x", audience="direct")
     with pytest.raises(Forbidden):
@@ -215,8 +258,9 @@ async def test_roadmap_status_change_recorded_and_visibility(instance):
         with pytest.raises(NotFound):
             await roadmap.get_item(conn, ANONYMOUS, c.id, inner)
     assert [(ch.from_status, ch.to_status, ch.note) for ch in changes] == [
-        (None, "planned", ""), ("planned", "in_progress", "spades bought"),
-    ]  # fmt: skip
+        (None, "planned", ""),
+        ("planned", "in_progress", "spades bought"),
+    ]
     assert [i.title for i in anon_items] == ["Raised beds"]
     assert {i.title for i in member_items} == {"Raised beds", "Budget"}
     assert all(ch.item_title == "Raised beds" for ch in recent)

@@ -9,7 +9,9 @@ from server.errors import ConfigError
 def test_defaults_use_sqlite_in_the_data_dir(tmp_path):
     s = load_settings(env={"KOERS_DATA_DIR": str(tmp_path)})
     assert s.url == "http://127.0.0.1:8080"
-    assert s.database_url.startswith("sqlite+aiosqlite:///") and s.database_url.endswith("koers.sqlite3")
+    assert s.database_url.startswith("sqlite+aiosqlite:///") and s.database_url.endswith(
+        "koers.sqlite3"
+    )
     assert s.registrations == "open" and s.allow_private_addresses is False
 
 

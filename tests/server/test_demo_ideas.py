@@ -15,16 +15,33 @@ from tests.conftest import free_port
 @pytest.mark.slow
 async def test_demo_idea_box(tmp_path):
     port = free_port()
-    settings = load_settings(env={}, url=f"http://127.0.0.1:{port}", data_dir=str(tmp_path / "demo"),
-                             secret="demo-ideas-secret", port=port)  # fmt: skip
+    settings = load_settings(
+        env={},
+        url=f"http://127.0.0.1:{port}",
+        data_dir=str(tmp_path / "demo"),
+        secret="demo-ideas-secret",
+        port=port,
+    )
     await load_demo(settings, lambda _m: None)
     db = Database(settings.database_url)
     try:
         async with db.read() as conn:
-            statuses = sorted((await conn.execute(sa.select(t.ideas.c.status).join(
-                t.communities, t.communities.c.id == t.ideas.c.community_id).where(t.communities.c.local.is_(True)))).scalars())  # fmt: skip
-            kudos = (await conn.execute(sa.select(sa.func.count()).select_from(t.posts).where(
-                t.posts.c.content_html.contains("Kudos")))).scalar()  # fmt: skip
+            statuses = sorted(
+                (
+                    await conn.execute(
+                        sa.select(t.ideas.c.status)
+                        .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
+                        .where(t.communities.c.local.is_(True))
+                    )
+                ).scalars()
+            )
+            kudos = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(t.posts)
+                    .where(t.posts.c.content_html.contains("Kudos"))
+                )
+            ).scalar()
     finally:
         await db.close()
     assert statuses == ["declined", "merged", "open", "open", "promoted"] and kudos == 1

@@ -5,7 +5,13 @@ import pytest
 from server.config import load_settings
 from server.context import Context
 from server.demo import _communities, _demo_purpose, _people
-from server.services import accounts, communities, purpose_endorsements, purpose_phases, purpose_proposals
+from server.services import (
+    accounts,
+    communities,
+    purpose_endorsements,
+    purpose_phases,
+    purpose_proposals,
+)
 from server.storage.db import Database, migrate
 from server.visibility import Viewer
 from tests.conftest import free_port
@@ -14,8 +20,13 @@ from tests.conftest import free_port
 @pytest.mark.slow
 async def test_demo_shows_the_purpose_process(tmp_path):
     port = free_port()
-    settings = load_settings(env={}, url=f"http://127.0.0.1:{port}", data_dir=str(tmp_path / "demo"),
-                             secret="demo-purpose-secret", port=port)  # fmt: skip
+    settings = load_settings(
+        env={},
+        url=f"http://127.0.0.1:{port}",
+        data_dir=str(tmp_path / "demo"),
+        secret="demo-purpose-secret",
+        port=port,
+    )
     db = Database(settings.database_url)
     ctx = Context(db, settings)
     try:
@@ -28,11 +39,15 @@ async def test_demo_shows_the_purpose_process(tmp_path):
             energy = await communities.get_by_handle(conn, "energy")
             kitchen = await communities.get_by_handle(conn, "circular_kitchen")
             lotte = (await communities.managers(conn, ctx, energy.id))[0]
-            state = await purpose_endorsements.endorsements(conn, ctx, Viewer(actor_id=lotte.id, local=True), energy.id)
+            state = await purpose_endorsements.endorsements(
+                conn, ctx, Viewer(actor_id=lotte.id, local=True), energy.id
+            )
             assert (await purpose_phases.current(conn, energy.id)).phase == "in_force"
             phase = await purpose_phases.current(conn, kitchen.id)
             ingrid = (await communities.managers(conn, ctx, kitchen.id))[0]
-            open_ = await purpose_proposals.proposals(conn, Viewer(actor_id=ingrid.id, local=True), kitchen.id, state="open")
+            open_ = await purpose_proposals.proposals(
+                conn, Viewer(actor_id=ingrid.id, local=True), kitchen.id, state="open"
+            )
     finally:
         await db.close()
     assert state.version == 2

@@ -4,8 +4,20 @@ import pytest
 
 from server.config import load_settings
 from server.context import Context
-from server.demo import _communities, _demo_remote_purpose, _demo_remote_roadmap, _demo_remote_roles, _people
-from server.services import purpose, purpose_endorsements, purpose_phases, purpose_proposals, remote_communities
+from server.demo import (
+    _communities,
+    _demo_remote_purpose,
+    _demo_remote_roadmap,
+    _demo_remote_roles,
+    _people,
+)
+from server.services import (
+    purpose,
+    purpose_endorsements,
+    purpose_phases,
+    purpose_proposals,
+    remote_communities,
+)
 from server.storage.db import Database, migrate
 from server.visibility import Viewer
 from tests.conftest import free_port
@@ -14,8 +26,13 @@ from tests.conftest import free_port
 @pytest.mark.slow
 async def test_demo_shows_the_partner_communitys_purpose_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
-    settings = load_settings(env={}, url=f"http://127.0.0.1:{port}", data_dir=str(tmp_path / "demo"),
-                             secret="demo-remote-purpose-secret", port=port)  # fmt: skip
+    settings = load_settings(
+        env={},
+        url=f"http://127.0.0.1:{port}",
+        data_dir=str(tmp_path / "demo"),
+        secret="demo-remote-purpose-secret",
+        port=port,
+    )
     db = Database(settings.database_url)
     ctx = Context(db, settings)
     try:
@@ -31,11 +48,15 @@ async def test_demo_shows_the_partner_communitys_purpose_process(tmp_path) -> No
             cid = rc.community.id
             phase = await purpose_phases.current(conn, cid)
             versions = await purpose.history(conn, cid)
-            found = await purpose_proposals.proposals(conn, Viewer(actor_id=ids["anouk"], local=True), cid)
+            found = await purpose_proposals.proposals(
+                conn, Viewer(actor_id=ids["anouk"], local=True), cid
+            )
             endorsed_now = await purpose_endorsements.has_endorsed(conn, cid, ids["anouk"])
     finally:
         await db.close()
     assert phase.phase == "drafting" and phase.planned_end is not None
     assert [v.version for v in versions] == [2, 1]
-    assert [(p.author_handle, p.state) for p in found] == [("femke@koers.waterschap.example", "open")]
+    assert [(p.author_handle, p.state) for p in found] == [
+        ("femke@koers.waterschap.example", "open")
+    ]
     assert not endorsed_now  # she endorsed version 1; version 2 asks her again

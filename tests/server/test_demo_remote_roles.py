@@ -15,8 +15,13 @@ PAGE = "/c/rivers@koers.waterschap.example/roles"
 @pytest.mark.slow
 async def test_demo_remote_roles(tmp_path):
     port = free_port()
-    settings = load_settings(env={}, url=f"http://127.0.0.1:{port}", data_dir=str(tmp_path / "demo"),
-                             secret="demo-remote-roles-secret", port=port)  # fmt: skip
+    settings = load_settings(
+        env={},
+        url=f"http://127.0.0.1:{port}",
+        data_dir=str(tmp_path / "demo"),
+        secret="demo-remote-roles-secret",
+        port=port,
+    )
     await load_demo(settings, lambda _m: None)
     client = TestClient(TestServer(create_app(settings)))
     await client.start_server()

@@ -12,8 +12,14 @@ from tests.conftest import free_port
 @pytest.mark.slow
 async def test_demo_terms_and_initiatives(tmp_path):
     port = free_port()
-    settings = load_settings(env={}, url=f"http://127.0.0.1:{port}", data_dir=str(tmp_path / "demo"),
-                             secret="demo-terms-secret", port=port, run_workers=False)  # fmt: skip
+    settings = load_settings(
+        env={},
+        url=f"http://127.0.0.1:{port}",
+        data_dir=str(tmp_path / "demo"),
+        secret="demo-terms-secret",
+        port=port,
+        run_workers=False,
+    )
     await load_demo(settings, lambda _m: None)
     client = TestClient(TestServer(create_app(settings)))
     await client.start_server()

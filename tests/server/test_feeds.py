@@ -14,19 +14,37 @@ async def _setup(instance):
         instance.ctx, ana.actor_id, handle="garden", name="Garden & Co", purpose_text="Grow food."
     )
     for title, audience in [
-        ("Public result <b>", Audience.PUBLIC), ("Community result", Audience.COMMUNITY),
-        ("Unlisted result", Audience.UNLISTED), ("Members result", Audience.MEMBERS),
-    ]:  # fmt: skip
+        ("Public result <b>", Audience.PUBLIC),
+        ("Community result", Audience.COMMUNITY),
+        ("Unlisted result", Audience.UNLISTED),
+        ("Members result", Audience.MEMBERS),
+    ]:
         await posts.create_post(
-            instance.ctx, ana.actor_id,
-            posts.Draft(source=f"Text of {title}", kind="result", title=title, community_id=c.id, audience=audience),
-        )  # fmt: skip
+            instance.ctx,
+            ana.actor_id,
+            posts.Draft(
+                source=f"Text of {title}",
+                kind="result",
+                title=title,
+                community_id=c.id,
+                audience=audience,
+            ),
+        )
     await posts.create_post(
-        instance.ctx, ana.actor_id, posts.Draft(source="A public note in the garden", community_id=c.id,
-                                                audience=Audience.PUBLIC),
-    )  # fmt: skip
-    await posts.create_post(instance.ctx, ana.actor_id, posts.Draft(source="Followers only note", audience=Audience.FOLLOWERS))
-    await posts.create_post(instance.ctx, ana.actor_id, posts.Draft(source="Hello *world*", audience=Audience.PUBLIC))
+        instance.ctx,
+        ana.actor_id,
+        posts.Draft(
+            source="A public note in the garden", community_id=c.id, audience=Audience.PUBLIC
+        ),
+    )
+    await posts.create_post(
+        instance.ctx,
+        ana.actor_id,
+        posts.Draft(source="Followers only note", audience=Audience.FOLLOWERS),
+    )
+    await posts.create_post(
+        instance.ctx, ana.actor_id, posts.Draft(source="Hello *world*", audience=Audience.PUBLIC)
+    )
     return ana, c
 
 
@@ -80,14 +98,23 @@ async def test_profile_feed(instance):
     await _setup(instance)
     root = await _feed(instance, "/@ana/feed.atom")
     content = _text(root)
-    assert "Hello" in content and "<em>world</em>" in root.findall(f"{A}entry")[0].find(f"{A}content").text
+    assert (
+        "Hello" in content
+        and "<em>world</em>" in root.findall(f"{A}entry")[0].find(f"{A}content").text
+    )
     assert "Followers only note" not in content and "Community result" not in content
     assert (await instance.client.get("/@nobody/feed.atom")).status == 404
 
 
 async def test_feeds_are_announced_on_their_pages(instance):
     await _setup(instance)
-    for page, feed in [("/c/garden", "/c/garden/feed.atom"), ("/c/garden", "/c/garden/results.atom"),
-                       ("/c/garden/results", "/c/garden/results.atom"), ("/", "/feeds/results.atom")]:  # fmt: skip
+    for page, feed in [
+        ("/c/garden", "/c/garden/feed.atom"),
+        ("/c/garden", "/c/garden/results.atom"),
+        ("/c/garden/results", "/c/garden/results.atom"),
+        ("/", "/feeds/results.atom"),
+    ]:
         html = await (await instance.client.get(page)).text()
-        assert '<link rel="alternate" type="application/atom+xml"' in html and f'href="{feed}"' in html, page
+        assert (
+            '<link rel="alternate" type="application/atom+xml"' in html and f'href="{feed}"' in html
+        ), page

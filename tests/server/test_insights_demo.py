@@ -13,8 +13,13 @@ from tests.conftest import free_port, web_login
 @pytest.mark.slow
 async def test_demo_has_a_clear_informal_leader(tmp_path) -> None:
     port = free_port()
-    settings = load_settings(env={}, url=f"http://127.0.0.1:{port}", data_dir=str(tmp_path / "demo"),
-                             secret="demo-test-secret", port=port)  # fmt: skip
+    settings = load_settings(
+        env={},
+        url=f"http://127.0.0.1:{port}",
+        data_dir=str(tmp_path / "demo"),
+        secret="demo-test-secret",
+        port=port,
+    )
     await load_demo(settings, lambda _: None)
     app = create_app(settings)
     async with TestClient(TestServer(app, host="127.0.0.1", port=port)) as client:
@@ -22,7 +27,9 @@ async def test_demo_has_a_clear_informal_leader(tmp_path) -> None:
         resp = await client.get("/c/energy/insights")
         html = await resp.text()
         assert resp.status == 200, html
-        informal = html.split('id="leaders"')[1].split('id="quiet"')[0].split("Leading and holding")[0]
+        informal = (
+            html.split('id="leaders"')[1].split('id="quiet"')[0].split("Leading and holding")[0]
+        )
         assert "@daan" in informal and "Catalyst" in informal
         for other in ("lotte", "samir", "joris", "mei", "anouk"):
             assert f"@{other}" not in informal

@@ -10,8 +10,14 @@ async def test_front_page_and_signup(instance):
 
     client = await instance.new_client()
     resp = await post_form(
-        client, "/signup",
-        {"username": "ana", "email": "ana@example.test", "password": PASSWORD, "password_confirm": PASSWORD},
+        client,
+        "/signup",
+        {
+            "username": "ana",
+            "email": "ana@example.test",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+        },
         page="/signup",
     )
     assert resp.status == 302, await resp.text()

@@ -17,7 +17,11 @@ from tests.conftest import PASSWORD, post_form
 
 async def count(instance, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
     async with instance.db.read() as conn:
-        return int((await conn.execute(sa.select(sa.func.count()).select_from(table).where(*where))).scalar_one())
+        return int(
+            (
+                await conn.execute(sa.select(sa.func.count()).select_from(table).where(*where))
+            ).scalar_one()
+        )
 
 
 class Boom(RuntimeError):
@@ -49,13 +53,17 @@ async def test_raw_write_block_that_raises_keeps_nothing(instance) -> None:
     with pytest.raises(Boom):
         async with instance.db.write() as conn:
             await conn.execute(
-                t.competencies.insert().values(actor_id=ana.actor_id, name="welding", level="expert")
+                t.competencies.insert().values(
+                    actor_id=ana.actor_id, name="welding", level="expert"
+                )
             )
             raise Boom("halfway")
     assert await count(instance, t.competencies, t.competencies.c.name == "welding") == 0
     # The database is still usable afterwards (the SQLite write lock was released).
     async with instance.db.write() as conn:
-        await conn.execute(t.competencies.insert().values(actor_id=ana.actor_id, name="welding", level="expert"))
+        await conn.execute(
+            t.competencies.insert().values(actor_id=ana.actor_id, name="welding", level="expert")
+        )
     assert await count(instance, t.competencies, t.competencies.c.name == "welding") == 1
 
 
@@ -63,7 +71,11 @@ async def test_last_manager_leaving_changes_nothing(instance) -> None:
     """Leaving deletes the membership and roles first, then refuses: all of it is rolled back."""
     ana = await instance.create_member("ana")
     c = await communities.create_community(
-        instance.ctx, ana.actor_id, handle="gardens", name="Gardens", purpose_text="Grow food together."
+        instance.ctx,
+        ana.actor_id,
+        handle="gardens",
+        name="Gardens",
+        purpose_text="Grow food together.",
     )
     with pytest.raises(Forbidden):
         await communities.leave(instance.ctx, ana.actor_id, c.id)
@@ -76,10 +88,16 @@ async def test_failed_web_request_writes_nothing(instance) -> None:
     """A sign-up refused for a mismatched password confirmation leaves no account behind."""
     client = await instance.new_client()
     resp = await post_form(
-        client, "/signup",
-        {"username": "cy", "email": "cy@example.test", "password": PASSWORD, "password_confirm": PASSWORD + "x"},
+        client,
+        "/signup",
+        {
+            "username": "cy",
+            "email": "cy@example.test",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD + "x",
+        },
         page="/signup",
-    )  # fmt: skip
+    )
     assert resp.status == 422
     assert await count(instance, t.actors, t.actors.c.username == "cy") == 0
     assert await count(instance, t.users, t.users.c.email == "cy@example.test") == 0
@@ -87,7 +105,9 @@ async def test_failed_web_request_writes_nothing(instance) -> None:
 
 async def test_concurrent_posts_all_succeed(instance) -> None:
     members = [await instance.create_member(name) for name in ("ana", "bo", "cy")]
-    drafts = [(m.actor_id, posts.Draft(f"post {i} by {m.username}")) for m in members for i in range(4)]
+    drafts = [
+        (m.actor_id, posts.Draft(f"post {i} by {m.username}")) for m in members for i in range(4)
+    ]
     ids = await asyncio.gather(*(posts.create_post(instance.ctx, a, d) for a, d in drafts))
     assert len(set(ids)) == len(drafts)
     assert await count(instance, t.posts, t.posts.c.id.in_(ids)) == len(drafts)
@@ -96,7 +116,9 @@ async def test_concurrent_posts_all_succeed(instance) -> None:
 async def test_concurrent_follows_of_one_person_all_succeed(instance) -> None:
     star = await instance.create_member("star")
     fans = [await instance.create_member(f"fan{i}") for i in range(6)]
-    states = await asyncio.gather(*(follows.follow(instance.ctx, f.actor_id, star.actor_id) for f in fans))
+    states = await asyncio.gather(
+        *(follows.follow(instance.ctx, f.actor_id, star.actor_id) for f in fans)
+    )
     assert states == ["accepted"] * len(fans)
     assert await count(instance, t.follows, t.follows.c.target_id == star.actor_id) == len(fans)
 
@@ -106,14 +128,25 @@ async def test_two_signups_over_http_at_once_both_succeed(instance) -> None:
 
     async def signup(client, name: str):  # type: ignore[no-untyped-def]
         return await post_form(
-            client, "/signup",
-            {"username": name, "email": f"{name}@example.test", "password": PASSWORD, "password_confirm": PASSWORD},
+            client,
+            "/signup",
+            {
+                "username": name,
+                "email": f"{name}@example.test",
+                "password": PASSWORD,
+                "password_confirm": PASSWORD,
+            },
             page="/signup",
-        )  # fmt: skip
+        )
 
     responses = await asyncio.gather(signup(clients[0], "dee"), signup(clients[1], "eve"))
     assert [r.status for r in responses] == [302, 302]
-    assert await count(instance, t.users, t.users.c.email.in_(["dee@example.test", "eve@example.test"])) == 2
+    assert (
+        await count(
+            instance, t.users, t.users.c.email.in_(["dee@example.test", "eve@example.test"])
+        )
+        == 2
+    )
     for client, name in zip(clients, ("dee", "eve")):
         home = await client.get("/home")
         assert f"@{name}" in await home.text()
@@ -125,10 +158,16 @@ async def test_same_username_at_once_one_wins_cleanly(instance) -> None:
     responses = await asyncio.gather(
         *(
             post_form(
-                c, "/signup",
-                {"username": "fay", "email": f"fay{i}@example.test", "password": PASSWORD, "password_confirm": PASSWORD},
+                c,
+                "/signup",
+                {
+                    "username": "fay",
+                    "email": f"fay{i}@example.test",
+                    "password": PASSWORD,
+                    "password_confirm": PASSWORD,
+                },
                 page="/signup",
-            )  # fmt: skip
+            )
             for i, c in enumerate(clients)
         )
     )

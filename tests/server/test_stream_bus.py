@@ -57,7 +57,9 @@ async def test_post_saved_by_another_process_is_streamed(instance: Instance) -> 
         await server.close()
 
 
-async def test_a_stopped_bus_opens_no_connection_and_closes_what_it_drops(instance: Instance) -> None:
+async def test_a_stopped_bus_opens_no_connection_and_closes_what_it_drops(
+    instance: Instance,
+) -> None:
     if instance.db.is_sqlite:
         pytest.skip("PostgreSQL only")
     from server.stream_bus import plain_url
@@ -75,7 +77,9 @@ async def test_a_stopped_bus_opens_no_connection_and_closes_what_it_drops(instan
     # A publishing connection that fails is closed before a new one is opened (no leaked backend).
     import asyncpg
 
-    with pytest.raises(asyncpg.DivisionByZeroError):  # the connection is left in an aborted transaction
+    with pytest.raises(
+        asyncpg.DivisionByZeroError
+    ):  # the connection is left in an aborted transaction
         await first.execute("BEGIN; SELECT 1/0")
     await bus.publish(Event("post.created", {"post_id": 2}))
     assert first.is_closed() and bus._publisher is not None and bus._publisher is not first

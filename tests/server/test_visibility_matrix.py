@@ -28,19 +28,49 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import CTX, create_app
 from server.config import load_settings
-from server.services import accounts, communities, community_events, follows, ideas, oauth, posts, roadmap, timelines
+from server.services import (
+    accounts,
+    communities,
+    community_events,
+    follows,
+    ideas,
+    oauth,
+    posts,
+    roadmap,
+    timelines,
+)
 from server.services import purpose_phases, purpose_proposals
-from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_event, can_see_idea, can_see_item, can_see_post
+from server.visibility import (
+    ITEM_AUDIENCES,
+    Audience,
+    Viewer,
+    can_see_event,
+    can_see_idea,
+    can_see_item,
+    can_see_post,
+)
 from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, free_port, web_login
 
 A = Audience
 VIEWERS = (
-    "anonymous", "author", "local_member", "follower", "community_member", "community_manager", "admin", "mentioned",
-)  # fmt: skip
+    "anonymous",
+    "author",
+    "local_member",
+    "follower",
+    "community_member",
+    "community_manager",
+    "admin",
+    "mentioned",
+)
 USERNAMES = {
-    "author": "ana", "local_member": "lou", "follower": "fred", "community_member": "cmem",
-    "community_manager": "cman", "admin": "adele", "mentioned": "mia",
-}  # fmt: skip
+    "author": "ana",
+    "local_member": "lou",
+    "follower": "fred",
+    "community_member": "cmem",
+    "community_manager": "cman",
+    "admin": "adele",
+    "mentioned": "mia",
+}
 LOCAL = frozenset(VIEWERS) - {"anonymous"}
 
 # Who may see an object of each audience (DESIGN.md). Admins get no extra sight into private posts.
@@ -178,7 +208,11 @@ class World:
         if not cache or key not in self.pages:
 
             async def fetch() -> tuple[int, str]:
-                headers = {"Authorization": f"Bearer {self.tokens[viewer]}"} if path.startswith("/api/") and viewer in self.tokens else {}
+                headers = (
+                    {"Authorization": f"Bearer {self.tokens[viewer]}"}
+                    if path.startswith("/api/") and viewer in self.tokens
+                    else {}
+                )
                 resp = await self.clients[viewer].get(path, headers=headers)
                 return resp.status, await resp.text()
 
@@ -196,9 +230,15 @@ class World:
 async def _build(world: World, database_url: str, data_dir: Path) -> None:
     port = free_port()
     settings = load_settings(
-        env={}, url=f"http://127.0.0.1:{port}", data_dir=str(data_dir), database_url=database_url,
-        host="127.0.0.1", port=port, allow_private_addresses=True, secret="matrix-" + uuid.uuid4().hex,
-    )  # fmt: skip
+        env={},
+        url=f"http://127.0.0.1:{port}",
+        data_dir=str(data_dir),
+        database_url=database_url,
+        host="127.0.0.1",
+        port=port,
+        allow_private_addresses=True,
+        secret="matrix-" + uuid.uuid4().hex,
+    )
     world.app = create_app(settings)
     world.server = TestServer(world.app, host="127.0.0.1", port=port)
     anonymous = TestClient(world.server)
@@ -207,12 +247,21 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
     ctx = world.app[CTX]
     for kind, name in USERNAMES.items():
         acc = await accounts.create_account(
-            ctx.db, ctx.settings, username=name, email=f"{name}@example.test", password=PASSWORD, is_admin=kind == "admin"
+            ctx.db,
+            ctx.settings,
+            username=name,
+            email=f"{name}@example.test",
+            password=PASSWORD,
+            is_admin=kind == "admin",
         )
         world.actor_ids[kind] = acc.actor_id
     ids = world.actor_ids
     community = await communities.create_community(
-        ctx, ids["community_manager"], handle="vmc", name="Matrix", purpose_text="Check who sees what."
+        ctx,
+        ids["community_manager"],
+        handle="vmc",
+        name="Matrix",
+        purpose_text="Check who sees what.",
     )
     for kind in ("author", "community_member"):
         assert await communities.join(ctx, ids[kind], community.id) == "accepted"
@@ -220,17 +269,28 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
 
     for audience in Audience:
         world.post_ids[audience] = await posts.create_post(
-            ctx, ids["author"],
-            posts.Draft(f"{marker(audience)} for @mia #vmtag", audience=audience,
-                        community_id=community.id if in_community(audience) else None),
-        )  # fmt: skip
-    world.root_id = await posts.create_post(ctx, ids["author"], posts.Draft("vmrootq thread", audience=A.PUBLIC))
+            ctx,
+            ids["author"],
+            posts.Draft(
+                f"{marker(audience)} for @mia #vmtag",
+                audience=audience,
+                community_id=community.id if in_community(audience) else None,
+            ),
+        )
+    world.root_id = await posts.create_post(
+        ctx, ids["author"], posts.Draft("vmrootq thread", audience=A.PUBLIC)
+    )
     for audience in Audience:
         world.reply_ids[audience] = await posts.create_post(
-            ctx, ids["author"],
-            posts.Draft(f"{reply_marker(audience)} @mia", audience=audience, in_reply_to_id=world.root_id,
-                        community_id=community.id if audience is A.COMMUNITY else None),
-        )  # fmt: skip
+            ctx,
+            ids["author"],
+            posts.Draft(
+                f"{reply_marker(audience)} @mia",
+                audience=audience,
+                in_reply_to_id=world.root_id,
+                community_id=community.id if audience is A.COMMUNITY else None,
+            ),
+        )
 
     for audience in ITEM_AUDIENCES:
         world.item_ids[audience] = await roadmap.create_item(
@@ -251,18 +311,35 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
 
     for audience in ITEM_AUDIENCES:
         world.event_ids[audience] = await community_events.create_event(
-            ctx, ids["author"], community.id,
-            community_events.EventInput(title=f"ve{audience.value}q", starts_at=EVENT_TIME, place_name="Hall",
-                                        audience=audience.value),
-        )  # fmt: skip
+            ctx,
+            ids["author"],
+            community.id,
+            community_events.EventInput(
+                title=f"ve{audience.value}q",
+                starts_at=EVENT_TIME,
+                place_name="Hall",
+                audience=audience.value,
+            ),
+        )
 
     for phase in ("inventory", "discussion", "drafting"):
         await purpose_phases.set_phase(ctx, ids["community_manager"], community.id, phase)
-    await purpose_proposals.create_proposal(ctx, ids["author"], community.id, "vpproposalq: check who sees what.", "")
+    await purpose_proposals.create_proposal(
+        ctx, ids["author"], community.id, "vpproposalq: check who sees what.", ""
+    )
     async with ctx.db.read() as conn:
-        (world.proposal_id,) = [p.id for p in await purpose_proposals.proposals(conn, world.viewer("author"), community.id)]
+        (world.proposal_id,) = [
+            p.id
+            for p in await purpose_proposals.proposals(conn, world.viewer("author"), community.id)
+        ]
 
-    app_row = await oauth.register_app(ctx, name="matrix", redirect_uris=["urn:ietf:wg:oauth:2.0:oob"], scopes=("read",), website=None)
+    app_row = await oauth.register_app(
+        ctx,
+        name="matrix",
+        redirect_uris=["urn:ietf:wg:oauth:2.0:oob"],
+        scopes=("read",),
+        website=None,
+    )
     for kind, name in USERNAMES.items():
         client = TestClient(world.server)
         await client.start_server()
@@ -271,7 +348,8 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
         user_id = await _user_id(ctx, name)
         world.tokens[kind] = (await oauth.issue_for(ctx, app_row, user_id, ("read",))).token
     probe = await world.clients["author"].get(
-        f"/api/v1/statuses/{world.post_ids[A.PUBLIC]}", headers={"Authorization": f"Bearer {world.tokens['author']}"}
+        f"/api/v1/statuses/{world.post_ids[A.PUBLIC]}",
+        headers={"Authorization": f"Bearer {world.tokens['author']}"},
     )
     world.api_status_works = probe.status == 200
 
@@ -285,9 +363,9 @@ async def _user_id(ctx: Any, username: str) -> int:
         return int(
             (
                 await conn.execute(
-                    sa.select(t.users.c.id).join(t.actors, t.actors.c.id == t.users.c.actor_id).where(
-                        t.actors.c.username == username, t.actors.c.domain.is_(None)
-                    )
+                    sa.select(t.users.c.id)
+                    .join(t.actors, t.actors.c.id == t.users.c.actor_id)
+                    .where(t.actors.c.username == username, t.actors.c.domain.is_(None))
                 )
             ).scalar_one()
         )
@@ -299,7 +377,12 @@ async def _teardown(world: World) -> None:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, sqlite_template: Path, pg_template: str | None, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def world(
+    request: pytest.FixtureRequest,
+    sqlite_template: Path,
+    pg_template: str | None,
+    tmp_path_factory: pytest.TempPathFactory,
+):  # type: ignore[no-untyped-def]
     if request.param == "postgresql" and not PG_URL:
         pytest.skip("KOERS_TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
     tmp = tmp_path_factory.mktemp(f"matrix-{request.param}")
@@ -358,7 +441,9 @@ def observe(world: World, surface: str, audience: Audience, viewer: str) -> bool
         assert status == 200, (status, body)
         return str(post_id) in [s["id"] for s in json.loads(body)["statuses"]]
     if surface in API_LISTS:
-        status, body = world.get(viewer, API_LISTS[surface].format(author=world.actor_ids["author"]))
+        status, body = world.get(
+            viewer, API_LISTS[surface].format(author=world.actor_ids["author"])
+        )
         if status == 401 and viewer == "anonymous":
             return False  # timelines that need a login
         assert status == 200, (surface, viewer, status, body)
@@ -368,10 +453,16 @@ def observe(world: World, surface: str, audience: Audience, viewer: str) -> bool
         assert status == 200
         return reply_marker(audience) in html
     if surface == "search":
-        ids = world.service(lambda conn: timelines.search_posts(conn, who, mark, timelines.Page(limit=40)))
+        ids = world.service(
+            lambda conn: timelines.search_posts(conn, who, mark, timelines.Page(limit=40))
+        )
         return post_id in ids
     if surface == "profile_listing_sql":
-        ids = world.service(lambda conn: timelines.profile(conn, who, world.actor_ids["author"], timelines.Page(limit=40)))
+        ids = world.service(
+            lambda conn: timelines.profile(
+                conn, who, world.actor_ids["author"], timelines.Page(limit=40)
+            )
+        )
         return post_id in ids
     if surface == "public_timeline":
         ids = world.service(lambda conn: timelines.public(conn, who, timelines.Page(limit=40)))
@@ -432,7 +523,10 @@ def test_truth_table_is_not_trivial() -> None:
     """Guard against a table that lets everyone (or no one) see everything."""
     for audience, who in CAN_SEE.items():
         assert "author" in who, audience
-    assert not any("anonymous" in CAN_SEE[a] for a in (A.FOLLOWERS, A.COMMUNITY, A.MEMBERS, A.PARTNERS, A.DIRECT))
+    assert not any(
+        "anonymous" in CAN_SEE[a]
+        for a in (A.FOLLOWERS, A.COMMUNITY, A.MEMBERS, A.PARTNERS, A.DIRECT)
+    )
     assert CAN_SEE[A.DIRECT] == {"author", "mentioned"}
 
 
@@ -442,7 +536,11 @@ def observe_idea(world: World, surface: str, audience: Audience, viewer: str) ->
         who = world.viewer(viewer)
         return world.service(lambda conn: can_see_idea(conn, who, idea_id))
     if surface in ("idea_page", "api_idea"):
-        path = f"/c/vmc/ideas/{idea_id}" if surface == "idea_page" else f"/api/koers/v1/ideas/{idea_id}"
+        path = (
+            f"/c/vmc/ideas/{idea_id}"
+            if surface == "idea_page"
+            else f"/api/koers/v1/ideas/{idea_id}"
+        )
         status, _ = world.get(viewer, path)
         assert status in (200, 404), status
         return status == 200
@@ -481,14 +579,19 @@ def observe_event(world: World, surface: str, audience: Audience, viewer: str) -
     if surface == "can_see_event":
         who = world.viewer(viewer)
         return world.service(lambda conn: can_see_event(conn, who, event_id))
-    single = {"event_page": f"/c/vmc/events/{event_id}", "event_ics": f"/c/vmc/events/{event_id}.ics",
-              "api_event": f"/api/koers/v1/communities/{{cid}}/events/{event_id}"}  # fmt: skip
+    single = {
+        "event_page": f"/c/vmc/events/{event_id}",
+        "event_ics": f"/c/vmc/events/{event_id}.ics",
+        "api_event": f"/api/koers/v1/communities/{{cid}}/events/{event_id}",
+    }
     if surface in single:
         cid = world.service(lambda conn: _community_id(conn))
         status, _ = world.get(viewer, single[surface].format(cid=cid))
         assert status in (200, 404), status
         return status == 200
-    status, text = world.get(viewer, "/c/vmc/events" if surface == "events_page" else "/c/vmc/events.ics")
+    status, text = world.get(
+        viewer, "/c/vmc/events" if surface == "events_page" else "/c/vmc/events.ics"
+    )
     assert status == 200
     return f"ve{audience.value}q" in text
 
@@ -528,7 +631,11 @@ PROPOSAL_EXPECTED: dict[str, Callable[[Audience, str], bool]] = {
 def observe_proposal(world: World, surface: str, viewer: str) -> bool:
     pid = world.proposal_id
     if surface in ("proposal_page", "api_proposal"):
-        path = f"/c/vmc/purpose/proposals/{pid}" if surface == "proposal_page" else f"/api/koers/v1/purpose/proposals/{pid}"
+        path = (
+            f"/c/vmc/purpose/proposals/{pid}"
+            if surface == "proposal_page"
+            else f"/api/koers/v1/purpose/proposals/{pid}"
+        )
         status, _ = world.get(viewer, path)
         assert status in (200, 404), status
         return status == 200
@@ -550,7 +657,9 @@ async def _proposal_community(conn: Any) -> int:
 
     from server.storage import schema as t
 
-    return int((await conn.execute(sa.select(t.purpose_proposals.c.community_id).limit(1))).scalar_one())
+    return int(
+        (await conn.execute(sa.select(t.purpose_proposals.c.community_id).limit(1))).scalar_one()
+    )
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
@@ -558,7 +667,9 @@ async def _proposal_community(conn: Any) -> int:
 def test_proposal_cell(world: World, surface: str, viewer: str) -> None:
     expected = PROPOSAL_EXPECTED[surface](A.COMMUNITY, viewer)
     got = observe_proposal(world, surface, viewer)
-    assert got == expected, f"{viewer} {'should' if expected else 'should NOT'} get the proposal on {surface}"
+    assert got == expected, (
+        f"{viewer} {'should' if expected else 'should NOT'} get the proposal on {surface}"
+    )
 
 
 # Initiatives (roadmap items with an informal lead): the community page's list and the Koers API list.

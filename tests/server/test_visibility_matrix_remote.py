@@ -55,9 +55,22 @@ from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, 
 A = Audience
 AP = "application/activity+json"
 VIEWERS = ("anonymous", "stranger", "follower", "cmember", "partner", "mentioned", "refused")
-HOSTS = {"stranger": "stranger.example", "follower": "follower.example", "cmember": "member.example",
-         "partner": "partner.example", "mentioned": "mention.example", "refused": "refused.example"}  # fmt: skip
-NAMES = {"stranger": "stra", "follower": "fol", "cmember": "cmem", "partner": "par", "mentioned": "men", "refused": "ref"}
+HOSTS = {
+    "stranger": "stranger.example",
+    "follower": "follower.example",
+    "cmember": "member.example",
+    "partner": "partner.example",
+    "mentioned": "mention.example",
+    "refused": "refused.example",
+}
+NAMES = {
+    "stranger": "stra",
+    "follower": "fol",
+    "cmember": "cmem",
+    "partner": "par",
+    "mentioned": "men",
+    "refused": "ref",
+}
 
 # What each surface is:
 # post            GET /users/ana/posts/{id}                 (Note; the post in that audience)
@@ -185,7 +198,9 @@ class RemoteWorld:
     loop: asyncio.AbstractEventLoop
     app: Any = None
     server: TestServer | None = None
-    keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # viewer -> (key id, private PEM)
+    keys: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # viewer -> (key id, private PEM)
     ids: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, audience) -> row id
     uris: dict[tuple[str, str], str] = field(default_factory=dict)
     responses: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
@@ -210,7 +225,10 @@ class RemoteWorld:
         if viewer != "anonymous":
             key_id, pem = self.keys[viewer]
             headers = sign_request("GET", url, headers, None, key_id, pem)
-        async with aiohttp.ClientSession() as session, session.get(url, headers=headers, allow_redirects=False) as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, headers=headers, allow_redirects=False) as resp,
+        ):
             body = await resp.json(content_type=None) if resp.status == 200 else await resp.text()
             return resp.status, body
 
@@ -221,33 +239,68 @@ async def _remote_actor(conn: Any, viewer: str) -> tuple[int, str, str]:
     host, name = HOSTS[viewer], NAMES[viewer]
     uri = f"https://{host}/users/{name}"
     now = clock.now()
-    res = await conn.execute(t.actors.insert().values(
-        uri=uri, kind="person", username=name, domain=host, inbox=f"{uri}/inbox", shared_inbox=f"https://{host}/inbox",
-        outbox=f"{uri}/outbox", followers_url=f"{uri}/followers", key_id=f"{uri}#main-key", public_key_pem=public,
-        url=uri, created_at=now, updated_at=now, fetched_at=now,
-    ))  # fmt: skip
+    res = await conn.execute(
+        t.actors.insert().values(
+            uri=uri,
+            kind="person",
+            username=name,
+            domain=host,
+            inbox=f"{uri}/inbox",
+            shared_inbox=f"https://{host}/inbox",
+            outbox=f"{uri}/outbox",
+            followers_url=f"{uri}/followers",
+            key_id=f"{uri}#main-key",
+            public_key_pem=public,
+            url=uri,
+            created_at=now,
+            updated_at=now,
+            fetched_at=now,
+        )
+    )
     return int(res.inserted_primary_key[0]), f"{uri}#main-key", private
 
 
 async def _build(world: RemoteWorld, database_url: str, data_dir: Path) -> None:
     port = free_port()
     settings = load_settings(
-        env={}, url=f"http://127.0.0.1:{port}", data_dir=str(data_dir), database_url=database_url, host="127.0.0.1",
-        port=port, allow_private_addresses=True, secret="rmatrix-" + uuid.uuid4().hex, run_workers=False,
-    )  # fmt: skip
+        env={},
+        url=f"http://127.0.0.1:{port}",
+        data_dir=str(data_dir),
+        database_url=database_url,
+        host="127.0.0.1",
+        port=port,
+        allow_private_addresses=True,
+        secret="rmatrix-" + uuid.uuid4().hex,
+        run_workers=False,
+    )
     world.app = create_app(settings)
     world.server = TestServer(world.app, host="127.0.0.1", port=port)
     await world.server.start_server()
     ctx = world.app[CTX]
-    ana = await accounts.create_account(ctx.db, ctx.settings, username="ana", email="ana@example.test", password=PASSWORD)
+    ana = await accounts.create_account(
+        ctx.db, ctx.settings, username="ana", email="ana@example.test", password=PASSWORD
+    )
     world.ana_id = ana.actor_id
-    community = await communities.create_community(ctx, ana.actor_id, handle="rvc", name="Remote matrix",
-                                                   purpose_text="Check who sees what from afar.")  # fmt: skip
-    other = await communities.create_community(ctx, ana.actor_id, handle="rvother", name="Elsewhere", purpose_text="Other.")
+    community = await communities.create_community(
+        ctx,
+        ana.actor_id,
+        handle="rvc",
+        name="Remote matrix",
+        purpose_text="Check who sees what from afar.",
+    )
+    other = await communities.create_community(
+        ctx, ana.actor_id, handle="rvother", name="Elsewhere", purpose_text="Other."
+    )
     groups = []
     for visibility, handle in MEMBER_LISTS.items():
-        other = await communities.create_community(ctx, ana.actor_id, handle=handle, name=f"Members {visibility}",
-                                                   purpose_text="Who is in?", member_list_visibility=visibility)  # fmt: skip
+        other = await communities.create_community(
+            ctx,
+            ana.actor_id,
+            handle=handle,
+            name=f"Members {visibility}",
+            purpose_text="Who is in?",
+            member_list_visibility=visibility,
+        )
         groups.append(other.id)
     actor_ids = {}
     async with ctx.db.write() as conn:
@@ -255,66 +308,158 @@ async def _build(world: RemoteWorld, database_url: str, data_dir: Path) -> None:
             actor_ids[viewer], key_id, pem = await _remote_actor(conn, viewer)
             world.keys[viewer] = (key_id, pem)
         now = clock.now()
-        group = (await conn.execute(sa.select(t.communities.c.actor_id).where(t.communities.c.id == community.id))).scalar_one()
-        group_actors = (await conn.execute(sa.select(t.communities.c.actor_id).where(t.communities.c.id.in_(groups)))).scalars()
-        await conn.execute(t.follows.insert(), [
-            {"follower_id": actor_ids["follower"], "target_id": ana.actor_id, "state": "accepted", "created_at": now},
-            *({"follower_id": actor_ids["cmember"], "target_id": g, "state": "accepted", "created_at": now}
-              for g in [group, *group_actors]),
-            {"follower_id": actor_ids["refused"], "target_id": ana.actor_id, "state": "accepted", "created_at": now},
-            *({"follower_id": actor_ids["refused"], "target_id": g, "state": "accepted", "created_at": now}
-              for g in [group, *group_actors]),
-            # Being a member of some other community opens nothing here.
-            {"follower_id": actor_ids["mentioned"], "target_id": other.actor_id, "state": "accepted", "created_at": now},
-        ])  # fmt: skip
-        await conn.execute(t.partners.insert().values(domain=HOSTS["partner"], state="active", created_at=now))
-        await conn.execute(t.domain_blocks.insert().values(domain=HOSTS["refused"], severity="suspend", created_at=now))
+        group = (
+            await conn.execute(
+                sa.select(t.communities.c.actor_id).where(t.communities.c.id == community.id)
+            )
+        ).scalar_one()
+        group_actors = (
+            await conn.execute(
+                sa.select(t.communities.c.actor_id).where(t.communities.c.id.in_(groups))
+            )
+        ).scalars()
+        await conn.execute(
+            t.follows.insert(),
+            [
+                {
+                    "follower_id": actor_ids["follower"],
+                    "target_id": ana.actor_id,
+                    "state": "accepted",
+                    "created_at": now,
+                },
+                *(
+                    {
+                        "follower_id": actor_ids["cmember"],
+                        "target_id": g,
+                        "state": "accepted",
+                        "created_at": now,
+                    }
+                    for g in [group, *group_actors]
+                ),
+                {
+                    "follower_id": actor_ids["refused"],
+                    "target_id": ana.actor_id,
+                    "state": "accepted",
+                    "created_at": now,
+                },
+                *(
+                    {
+                        "follower_id": actor_ids["refused"],
+                        "target_id": g,
+                        "state": "accepted",
+                        "created_at": now,
+                    }
+                    for g in [group, *group_actors]
+                ),
+                # Being a member of some other community opens nothing here.
+                {
+                    "follower_id": actor_ids["mentioned"],
+                    "target_id": other.actor_id,
+                    "state": "accepted",
+                    "created_at": now,
+                },
+            ],
+        )
+        await conn.execute(
+            t.partners.insert().values(domain=HOSTS["partner"], state="active", created_at=now)
+        )
+        await conn.execute(
+            t.domain_blocks.insert().values(
+                domain=HOSTS["refused"], severity="suspend", created_at=now
+            )
+        )
 
     def in_community(audience: Audience) -> int | None:
         return None if audience is A.DIRECT else community.id
 
     for audience in Audience:
-        world.ids[("post", audience.value)] = await posts.create_post(ctx, ana.actor_id, posts.Draft(
-            f"rm{audience.value} for @men@mention.example", audience=audience, community_id=in_community(audience)))  # fmt: skip
-    root = await posts.create_post(ctx, ana.actor_id, posts.Draft("rmroot thread", audience=A.PUBLIC))
+        world.ids[("post", audience.value)] = await posts.create_post(
+            ctx,
+            ana.actor_id,
+            posts.Draft(
+                f"rm{audience.value} for @men@mention.example",
+                audience=audience,
+                community_id=in_community(audience),
+            ),
+        )
+    root = await posts.create_post(
+        ctx, ana.actor_id, posts.Draft("rmroot thread", audience=A.PUBLIC)
+    )
     world.ids[("root", "public")] = root
     for audience in Audience:
-        world.ids[("reply", audience.value)] = await posts.create_post(ctx, ana.actor_id, posts.Draft(
-            f"rr{audience.value} @men@mention.example", audience=audience, in_reply_to_id=root,
-            community_id=community.id if audience is A.COMMUNITY else None))  # fmt: skip
+        world.ids[("reply", audience.value)] = await posts.create_post(
+            ctx,
+            ana.actor_id,
+            posts.Draft(
+                f"rr{audience.value} @men@mention.example",
+                audience=audience,
+                in_reply_to_id=root,
+                community_id=community.id if audience is A.COMMUNITY else None,
+            ),
+        )
     for audience in ITEM_AUDIENCES:
         world.ids[("item", audience.value)] = await roadmap.create_item(
-            ctx, ana.actor_id, community.id, title=f"ri{audience.value}", audience=audience.value)  # fmt: skip
+            ctx, ana.actor_id, community.id, title=f"ri{audience.value}", audience=audience.value
+        )
         world.ids[("event", audience.value)] = await community_events.create_event(
-            ctx, ana.actor_id, community.id,
-            community_events.EventInput(title=f"re{audience.value}", starts_at=EVENT_TIME, place_name="Hall",
-                                        audience=audience.value))  # fmt: skip
+            ctx,
+            ana.actor_id,
+            community.id,
+            community_events.EventInput(
+                title=f"re{audience.value}",
+                starts_at=EVENT_TIME,
+                place_name="Hall",
+                audience=audience.value,
+            ),
+        )
     for audience in (A.PUBLIC, A.COMMUNITY):
-        idea = await ideas.submit_idea(ctx, ana.actor_id, community.id, title=f"rd{audience.value}", audience=audience.value)
+        idea = await ideas.submit_idea(
+            ctx, ana.actor_id, community.id, title=f"rd{audience.value}", audience=audience.value
+        )
         async with ctx.db.read() as conn:
-            world.ids[("idea", audience.value)] = (await conn.execute(
-                sa.select(t.ideas.c.post_id).where(t.ideas.c.id == idea))).scalar_one()  # fmt: skip
+            world.ids[("idea", audience.value)] = (
+                await conn.execute(sa.select(t.ideas.c.post_id).where(t.ideas.c.id == idea))
+            ).scalar_one()
     for phase in ("inventory", "discussion", "drafting"):
         await purpose_phases.set_phase(ctx, ana.actor_id, community.id, phase)
     proposal_post = await purpose_proposals.create_proposal(
-        ctx, ana.actor_id, community.id, "Check who sees what, near and far.", "")  # fmt: skip
+        ctx, ana.actor_id, community.id, "Check who sees what, near and far.", ""
+    )
     world.ids[("proposal", "community")] = proposal_post
     async with ctx.db.read() as conn:
-        proposal_id = (await conn.execute(sa.select(t.purpose_proposals.c.id)
-                                          .where(t.purpose_proposals.c.post_id == proposal_post))).scalar_one()  # fmt: skip
-    decision_id = await purpose_decisions.open_decision(ctx, ana.actor_id, community.id, "poll", [proposal_id])
+        proposal_id = (
+            await conn.execute(
+                sa.select(t.purpose_proposals.c.id).where(
+                    t.purpose_proposals.c.post_id == proposal_post
+                )
+            )
+        ).scalar_one()
+    decision_id = await purpose_decisions.open_decision(
+        ctx, ana.actor_id, community.id, "poll", [proposal_id]
+    )
     async with ctx.db.read() as conn:
-        world.ids[("decision", "community")] = (await conn.execute(sa.select(t.purpose_decisions.c.post_id)
-                                                 .where(t.purpose_decisions.c.id == decision_id))).scalar_one()  # fmt: skip
+        world.ids[("decision", "community")] = (
+            await conn.execute(
+                sa.select(t.purpose_decisions.c.post_id).where(
+                    t.purpose_decisions.c.id == decision_id
+                )
+            )
+        ).scalar_one()
     async with ctx.db.read() as conn:
         for (kind, audience), row_id in world.ids.items():
             table = {"item": t.roadmap_items, "event": t.events}.get(kind, t.posts)
-            world.uris[(kind, audience)] = (await conn.execute(sa.select(table.c.uri).where(table.c.id == row_id))).scalar_one()
+            world.uris[(kind, audience)] = (
+                await conn.execute(sa.select(table.c.uri).where(table.c.id == row_id))
+            ).scalar_one()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, sqlite_template: Path, pg_template: str | None,
-          tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]  # fmt: skip
+def world(
+    request: pytest.FixtureRequest,
+    sqlite_template: Path,
+    pg_template: str | None,
+    tmp_path_factory: pytest.TempPathFactory,
+):  # type: ignore[no-untyped-def]
     if request.param == "postgresql" and not PG_URL:
         pytest.skip("KOERS_TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
     tmp = tmp_path_factory.mktemp(f"rmatrix-{request.param}")
@@ -370,9 +515,16 @@ def _listing(world: RemoteWorld, viewer: str, path: str, uri: str) -> bool:
 
 def observe(world: RemoteWorld, surface: str, audience: str, viewer: str) -> bool:
     """Does ``viewer`` get the ``audience`` object on ``surface``?"""
-    kind = {"post_activity": "post", "author_outbox": "post", "community_outbox": "post", "roadmap_item": "item",
-            "item_followers": "item", "roadmap": "item", "proposal_in_process": "proposal",
-            "decision_in_process": "decision"}.get(surface, surface)  # fmt: skip
+    kind = {
+        "post_activity": "post",
+        "author_outbox": "post",
+        "community_outbox": "post",
+        "roadmap_item": "item",
+        "item_followers": "item",
+        "roadmap": "item",
+        "proposal_in_process": "proposal",
+        "decision_in_process": "decision",
+    }.get(surface, surface)
     row_id, uri = world.ids[(kind, audience)], world.uris[(kind, audience)]
     if surface in ("proposal_in_process", "decision_in_process"):
         status, body = world.get(viewer, "/communities/rvc/purpose/process")
@@ -401,7 +553,9 @@ def observe(world: RemoteWorld, surface: str, audience: str, viewer: str) -> boo
 def test_cell(world: RemoteWorld, surface: str, audience: str, viewer: str) -> None:
     expected = EXPECTED[(surface, audience, viewer)]
     got = observe(world, surface, audience, viewer)
-    assert got == expected, f"{viewer} {'should' if expected else 'should NOT'} get the {audience} object on {surface}"
+    assert got == expected, (
+        f"{viewer} {'should' if expected else 'should NOT'} get the {audience} object on {surface}"
+    )
 
 
 @pytest.mark.parametrize(("surface", "visibility", "viewer"), MEMBERSHIP_CELLS)
@@ -415,8 +569,12 @@ def test_membership_cell(world: RemoteWorld, surface: str, visibility: str, view
         assert status in (200, 404), (status, body)
         got = status == 200 and f"{world.base}/users/ana" in body["orderedItems"]
     else:
-        got = _listing(world, viewer, "/users/ana/following?page=1", f"{world.base}/communities/{handle}")
-    assert got == expected, f"{viewer} {'should' if expected else 'should NOT'} learn who is in a {visibility} list on {surface}"
+        got = _listing(
+            world, viewer, "/users/ana/following?page=1", f"{world.base}/communities/{handle}"
+        )
+    assert got == expected, (
+        f"{viewer} {'should' if expected else 'should NOT'} learn who is in a {visibility} list on {surface}"
+    )
 
 
 def test_private_memberships_stay_off_the_following_page_and_api(world: RemoteWorld) -> None:
@@ -437,9 +595,13 @@ def test_table_covers_every_audience_and_is_not_trivial() -> None:
     """Every post surface has all seven audiences, every item surface the item audiences; only
     public/unlisted reach anonymous, and nothing ``members`` ever leaves the instance."""
     for surface in ("post", "post_activity", "reply", "author_outbox"):
-        assert {a for (s, a, _v) in EXPECTED if s == surface} == {a.value for a in Audience}, surface
+        assert {a for (s, a, _v) in EXPECTED if s == surface} == {a.value for a in Audience}, (
+            surface
+        )
     for surface in ("roadmap_item", "item_followers", "roadmap", "event"):
-        assert {a for (s, a, _v) in EXPECTED if s == surface} == {a.value for a in ITEM_AUDIENCES}, surface
+        assert {a for (s, a, _v) in EXPECTED if s == surface} == {
+            a.value for a in ITEM_AUDIENCES
+        }, surface
     for (_s, audience, viewer), seen in EXPECTED.items():
         if audience == "members":
             assert not seen
@@ -462,11 +624,17 @@ def test_replies_count_in_the_client_api_counts_only_visible_replies(world: Remo
 
     async def fetch() -> dict[str, Any]:
         async with aiohttp.ClientSession() as session:
-            async with session.get(f"{world.base}/api/v1/statuses/{world.ids[('root', 'public')]}") as resp:
+            async with session.get(
+                f"{world.base}/api/v1/statuses/{world.ids[('root', 'public')]}"
+            ) as resp:
                 assert resp.status == 200
                 return await resp.json()
 
-    assert world.run(fetch())["replies_count"] == sum(EXPECTED[("reply", a.value, "anonymous")] for a in Audience) == 2
+    assert (
+        world.run(fetch())["replies_count"]
+        == sum(EXPECTED[("reply", a.value, "anonymous")] for a in Audience)
+        == 2
+    )
 
 
 def test_signatures_are_really_checked(world: RemoteWorld) -> None:
@@ -477,6 +645,8 @@ def test_signatures_are_really_checked(world: RemoteWorld) -> None:
     uri = world.uris[("post", "followers")]
     world.keys["forged"] = (key_id, other_pem)
     try:
-        assert not _single(world, "forged", f"/users/ana/posts/{world.ids[('post', 'followers')]}", uri)
+        assert not _single(
+            world, "forged", f"/users/ana/posts/{world.ids[('post', 'followers')]}", uri
+        )
     finally:
         del world.keys["forged"]

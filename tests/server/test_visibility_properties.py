@@ -7,7 +7,13 @@ from dataclasses import asdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.visibility import PUBLIC_COLLECTION, Audience, addressing, audience_from_addressing, reply_audience
+from server.visibility import (
+    PUBLIC_COLLECTION,
+    Audience,
+    addressing,
+    audience_from_addressing,
+    reply_audience,
+)
 from tests.server.test_visibility_matrix import CAN_SEE
 
 audiences = st.sampled_from(list(Audience))
@@ -21,7 +27,9 @@ def actor_urls(draw: st.DrawFn, kind: str = "users") -> str:
 
 
 @given(parent=audiences, requested=audiences)
-def test_a_reply_never_reaches_anyone_the_parent_did_not(parent: Audience, requested: Audience) -> None:
+def test_a_reply_never_reaches_anyone_the_parent_did_not(
+    parent: Audience, requested: Audience
+) -> None:
     reply = reply_audience(parent, requested)
     # Besides the people it mentions (who are told about it directly), nobody new can read it.
     assert CAN_SEE[reply] - {"mentioned"} <= CAN_SEE[parent], (parent, requested, reply)
@@ -54,7 +62,12 @@ def test_a_reply_may_always_narrow_to_direct(parent: Audience) -> None:
 )
 @settings(max_examples=300)
 def test_addressing_round_trips(
-    audience: Audience, author: str, mentioned: list[str], community: str, partners_host: str, with_community: bool
+    audience: Audience,
+    author: str,
+    mentioned: list[str],
+    community: str,
+    partners_host: str,
+    with_community: bool,
 ) -> None:
     """What we send is read back as the same audience (by a Koers server that knows the names)."""
     followers = author + "/followers"
@@ -63,11 +76,20 @@ def test_addressing_round_trips(
     if audience is Audience.DIRECT and not mentioned:
         mentioned = [author.replace("/users/", "/users/x")]
     named = community if (with_community or audience is Audience.COMMUNITY) else None
-    sent = addressing(audience, followers_url=followers, mentioned=mentioned, community_uri=named, partners_url=partners)
+    sent = addressing(
+        audience,
+        followers_url=followers,
+        mentioned=mentioned,
+        community_uri=named,
+        partners_url=partners,
+    )
     assert sent is not None
     document = {k: v for k, v in asdict(sent).items() if v is not None}
     got, got_community = audience_from_addressing(
-        document, followers_url=followers, community_uris=[community], partner_collections=[partners]
+        document,
+        followers_url=followers,
+        community_uris=[community],
+        partner_collections=[partners],
     )
     assert got is audience, (document, got)
     if audience is not Audience.DIRECT:

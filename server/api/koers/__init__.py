@@ -8,12 +8,38 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.api.koers import (
-    communities, competencies, events, ideas, initiatives, insights, network, openapi, purpose, purpose_process, results,
-    remote_roadmap, roadmap, roles,
-)  # fmt: skip
+    communities,
+    competencies,
+    events,
+    ideas,
+    initiatives,
+    insights,
+    network,
+    openapi,
+    purpose,
+    purpose_process,
+    results,
+    remote_roadmap,
+    roadmap,
+    roles,
+)
 
-MODULES = (communities, purpose, purpose_process, roles, competencies, results, roadmap, ideas, insights, events, network,
-           initiatives, remote_roadmap, openapi)
+MODULES = (
+    communities,
+    purpose,
+    purpose_process,
+    roles,
+    competencies,
+    results,
+    roadmap,
+    ideas,
+    insights,
+    events,
+    network,
+    initiatives,
+    remote_roadmap,
+    openapi,
+)
 
 
 def setup(app: web.Application) -> None:

@@ -68,18 +68,30 @@ async def update_settings(request: web.Request) -> web.Response:
         raise ValidationError("accept_outside_ideas: true or false", field="accept_outside_ideas")
     new = community_settings.Settings(
         name=text(body, "name", default=now.name, max_len=communities.MAX_NAME),
-        description=text(body, "description", default=now.description, max_len=communities.MAX_DESCRIPTION),
-        openness=choice(body, "openness", communities.OPENNESS, default=now.openness) or now.openness,
-        member_list_visibility=choice(body, "member_list_visibility", communities.MEMBER_LIST_VISIBILITY,
-                                      default=now.member_list_visibility) or now.member_list_visibility,
+        description=text(
+            body, "description", default=now.description, max_len=communities.MAX_DESCRIPTION
+        ),
+        openness=choice(body, "openness", communities.OPENNESS, default=now.openness)
+        or now.openness,
+        member_list_visibility=choice(
+            body,
+            "member_list_visibility",
+            communities.MEMBER_LIST_VISIBILITY,
+            default=now.member_list_visibility,
+        )
+        or now.member_list_visibility,
         accept_outside_ideas=outside,
-    )  # fmt: skip
+    )
     await community_settings.update(ctx, auth.need_user(), community_id, new)
     async with ctx.db.read() as conn:
-        return web.json_response(await community_json(conn, await communities.get(conn, community_id), auth))
+        return web.json_response(
+            await community_json(conn, await communities.get(conn, community_id), auth)
+        )
 
 
-async def _change_membership(request: web.Request, action: Callable[[Context, int, int], Awaitable[object]]) -> web.Response:
+async def _change_membership(
+    request: web.Request, action: Callable[[Context, int, int], Awaitable[object]]
+) -> web.Response:
     auth = await user_auth(request, "write")
     community_id = path_id(request)
     ctx = request.app[CTX]

@@ -34,17 +34,28 @@ async def own(request: web.Request) -> web.Response:
 def _entries(body: dict[str, Any]) -> list[tuple[str, str | None]]:
     value = body.get("competencies")
     if not isinstance(value, list):
-        raise ValidationError("competencies: a list of {name, level} objects is required", field="competencies")
+        raise ValidationError(
+            "competencies: a list of {name, level} objects is required", field="competencies"
+        )
     if len(value) > accounts.MAX_COMPETENCIES:
-        raise ValidationError(f"at most {accounts.MAX_COMPETENCIES} competencies", field="competencies")
+        raise ValidationError(
+            f"at most {accounts.MAX_COMPETENCIES} competencies", field="competencies"
+        )
     out: list[tuple[str, str | None]] = []
     for entry in value:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise ValidationError("competencies: each needs a name (a string)", field="competencies")
+            raise ValidationError(
+                "competencies: each needs a name (a string)", field="competencies"
+            )
         level = entry.get("level")
         if level is not None and not isinstance(level, str):
             raise ValidationError("competencies: a level is a string or null", field="competencies")
-        out.append((check_chars(entry["name"], "competencies"), check_chars(level, "competencies") if level else level))
+        out.append(
+            (
+                check_chars(entry["name"], "competencies"),
+                check_chars(level, "competencies") if level else level,
+            )
+        )
     return out
 
 
@@ -70,10 +81,16 @@ async def people(request: web.Request) -> web.Response:
     check_chars(query, "competency")
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
-        rows = await accounts.people_with_competency(conn, query, limit=limit(request, default=40, maximum=80))
+        rows = await accounts.people_with_competency(
+            conn, query, limit=limit(request, default=40, maximum=80)
+        )
     return web.json_response(
         [
-            {**row_account_json(r, ctx.base, ctx.settings.domain), "competency": r.competency, "level": r.level}
+            {
+                **row_account_json(r, ctx.base, ctx.settings.domain),
+                "competency": r.competency,
+                "level": r.level,
+            }
             for r in rows
         ]
     )

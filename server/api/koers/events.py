@@ -25,17 +25,39 @@ routes = web.RouteTableDef()
 AUDIENCES = tuple(a.value for a in ITEM_AUDIENCES)
 
 
-def to_event_json(e: events.Event, people: list[events.Participant], mine: str | None) -> dict[str, Any]:
+def to_event_json(
+    e: events.Event, people: list[events.Participant], mine: str | None
+) -> dict[str, Any]:
     """An event with its participants (joined) and, for the caller, their own state."""
     return {
-        "id": str(e.id), "community_id": str(e.community_id), "title": e.title, "description": e.description_html,
-        "starts_at": iso(e.starts_at), "ends_at": iso(e.ends_at),
-        "place": {"name": e.place_name, "address": e.place_address} if (e.place_name or e.place_address) else None,
-        "online_url": e.online_url or None, "capacity": e.capacity, "remaining": e.remaining, "join_mode": e.join_mode,
-        "audience": e.audience.value, "uri": e.uri, "participants_count": e.participant_count, "state": mine,
-        "participants": [{"id": str(p.actor_id), "acct": p.handle, "display_name": p.display_name, "state": p.state}
-                         for p in people if p.state == "joined"],
-    }  # fmt: skip
+        "id": str(e.id),
+        "community_id": str(e.community_id),
+        "title": e.title,
+        "description": e.description_html,
+        "starts_at": iso(e.starts_at),
+        "ends_at": iso(e.ends_at),
+        "place": {"name": e.place_name, "address": e.place_address}
+        if (e.place_name or e.place_address)
+        else None,
+        "online_url": e.online_url or None,
+        "capacity": e.capacity,
+        "remaining": e.remaining,
+        "join_mode": e.join_mode,
+        "audience": e.audience.value,
+        "uri": e.uri,
+        "participants_count": e.participant_count,
+        "state": mine,
+        "participants": [
+            {
+                "id": str(p.actor_id),
+                "acct": p.handle,
+                "display_name": p.display_name,
+                "state": p.state,
+            }
+            for p in people
+            if p.state == "joined"
+        ],
+    }
 
 
 def _capacity(body: dict[str, Any]) -> int | None:
@@ -47,7 +69,9 @@ def _capacity(body: dict[str, Any]) -> int | None:
     return value
 
 
-async def _event_response(request: web.Request, community_id: int, event_id: int, *, status: int = 200) -> web.Response:
+async def _event_response(
+    request: web.Request, community_id: int, event_id: int, *, status: int = 200
+) -> web.Response:
     auth = await authenticate(request, "read", "write", required=False)
     async with request.app[CTX].db.read() as conn:
         await communities.get(conn, community_id)
@@ -80,13 +104,17 @@ async def create_event(request: web.Request) -> web.Response:
     data = events.EventInput(
         title=text(body, "title", required=True, max_len=events.MAX_TITLE),
         description=text(body, "description", max_len=events.MAX_DESCRIPTION),
-        starts_at=events.parse_time(text(body, "starts_at", required=True, max_len=64), "starts_at"),
+        starts_at=events.parse_time(
+            text(body, "starts_at", required=True, max_len=64), "starts_at"
+        ),
         ends_at=events.parse_time(text(body, "ends_at", max_len=64), "ends_at"),
-        place_name=text(place, "name", max_len=255), place_address=text(place, "address", max_len=500),
-        online_url=text(body, "online_url", max_len=2048), capacity=_capacity(body),
+        place_name=text(place, "name", max_len=255),
+        place_address=text(place, "address", max_len=500),
+        online_url=text(body, "online_url", max_len=2048),
+        capacity=_capacity(body),
         join_mode=choice(body, "join_mode", events.JOIN_MODES, default="free") or "free",
         audience=choice(body, "audience", AUDIENCES, default="public") or "public",
-    )  # fmt: skip
+    )
     event_id = await events.create_event(request.app[CTX], auth.need_user(), community_id, data)
     return await _event_response(request, community_id, event_id, status=201)
 
@@ -117,12 +145,16 @@ async def update_event(request: web.Request) -> web.Response:
         description=keep(body, "description", "description", events.MAX_DESCRIPTION),
         starts_at=events.parse_time(keep(body, "starts_at", "starts_at", 64), "starts_at"),
         ends_at=events.parse_time(keep(body, "ends_at", "ends_at", 64), "ends_at"),
-        place_name=keep(place, "name", "place_name", 255), place_address=keep(place, "address", "place_address", 500),
+        place_name=keep(place, "name", "place_name", 255),
+        place_address=keep(place, "address", "place_address", 500),
         online_url=keep(body, "online_url", "online_url", 2048),
-        capacity=_capacity(body) if "capacity" in body else (int(now["capacity"]) if now["capacity"] else None),
-        join_mode=choice(body, "join_mode", events.JOIN_MODES, default=now["join_mode"]) or now["join_mode"],
+        capacity=_capacity(body)
+        if "capacity" in body
+        else (int(now["capacity"]) if now["capacity"] else None),
+        join_mode=choice(body, "join_mode", events.JOIN_MODES, default=now["join_mode"])
+        or now["join_mode"],
         audience=choice(body, "audience", AUDIENCES, default=now["audience"]) or now["audience"],
-    )  # fmt: skip
+    )
     await events.update_event(request.app[CTX], actor_id, event_id, data)
     return await _event_response(request, community_id, event_id)
 
@@ -164,8 +196,13 @@ async def decide(request: web.Request) -> web.Response:
 
 
 def _standing_json(item_id: int, s: roadmap_social.Standing) -> dict[str, Any]:
-    return {"item_id": str(item_id), "supports": s.supports, "followers": s.followers, "following": s.following,
-            "supporting": s.supporting}  # fmt: skip
+    return {
+        "item_id": str(item_id),
+        "supports": s.supports,
+        "followers": s.followers,
+        "following": s.following,
+        "supporting": s.supporting,
+    }
 
 
 async def _item_action(request: web.Request, action: str) -> web.Response:

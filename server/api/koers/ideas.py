@@ -25,17 +25,29 @@ routes = web.RouteTableDef()
 def to_idea_json(idea: IdeaView) -> dict[str, Any]:
     """The API form of an idea."""
     return {
-        "id": str(idea.id), "community_id": str(idea.community_id), "title": idea.title, "content": idea.text_html,
-        "audience": idea.audience, "status": idea.status, "author": idea.author_handle,
+        "id": str(idea.id),
+        "community_id": str(idea.community_id),
+        "title": idea.title,
+        "content": idea.text_html,
+        "audience": idea.audience,
+        "status": idea.status,
+        "author": idea.author_handle,
         "post_id": str(idea.post_id) if idea.post_id is not None else None,
         "merged_into_id": str(idea.merged_into_id) if idea.merged_into_id is not None else None,
-        "promoted_to": ({"kind": idea.promoted_kind, "id": str(idea.promoted_to_id)}
-                        if idea.promoted_kind and idea.promoted_to_id is not None else None),
-        "supports": idea.supports, "supported": idea.supported_by_me, "created_at": idea.created_at.isoformat(),
-    }  # fmt: skip
+        "promoted_to": (
+            {"kind": idea.promoted_kind, "id": str(idea.promoted_to_id)}
+            if idea.promoted_kind and idea.promoted_to_id is not None
+            else None
+        ),
+        "supports": idea.supports,
+        "supported": idea.supported_by_me,
+        "created_at": idea.created_at.isoformat(),
+    }
 
 
-async def _answer(request: web.Request, viewer: Any, idea_id: int, status: int = 200) -> web.Response:
+async def _answer(
+    request: web.Request, viewer: Any, idea_id: int, status: int = 200
+) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         found = await ideas.get_idea(conn, viewer, idea_id)
     return web.json_response(to_idea_json(found), status=status)
@@ -67,8 +79,9 @@ async def submit(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         await communities.get(conn, community_id)
-    idea_id = await ideas.submit_idea(ctx, auth.need_user(), community_id, title=title, description=description,
-                                      audience=audience)  # fmt: skip
+    idea_id = await ideas.submit_idea(
+        ctx, auth.need_user(), community_id, title=title, description=description, audience=audience
+    )
     return await _answer(request, auth.viewer, idea_id, status=201)
 
 
@@ -119,7 +132,11 @@ async def promote(request: web.Request) -> web.Response:
     if to == "proposal":
         new_text = text(body, "text", required=True, max_len=5000)
         reason = text(body, "reason", max_len=2000)
-        await idea_outcomes.promote_to_proposal(request.app[CTX], auth.need_user(), idea_id, new_text=new_text, reason=reason)
+        await idea_outcomes.promote_to_proposal(
+            request.app[CTX], auth.need_user(), idea_id, new_text=new_text, reason=reason
+        )
     else:
-        await idea_outcomes.promote_to_roadmap(request.app[CTX], auth.need_user(), idea_id, owner_role_id=owner_role_id)
+        await idea_outcomes.promote_to_roadmap(
+            request.app[CTX], auth.need_user(), idea_id, owner_role_id=owner_role_id
+        )
     return await _answer(request, auth.viewer, idea_id)

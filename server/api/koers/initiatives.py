@@ -47,9 +47,13 @@ async def start_initiative(request: web.Request) -> web.Response:
     description = text(body, "description", max_len=roadmap.MAX_DESCRIPTION)
     audience = choice(body, "audience", AUDIENCES, default="public")
     item_id = await initiatives.start(
-        request.app[CTX], auth.need_user(), community_id, title=title, description=description,
+        request.app[CTX],
+        auth.need_user(),
+        community_id,
+        title=title,
+        description=description,
         audience=audience or "public",
-    )  # fmt: skip
+    )
     return await _item_response(request, community_id, item_id, status=201)
 
 
@@ -76,4 +80,6 @@ async def renew(request: web.Request) -> web.Response:
     me = auth.need_user()
     holder = optional_id(await json_body(request), "account_id") or me
     ends_at = await role_terms.renew(request.app[CTX], me, role_id, holder)
-    return web.json_response({"role_id": str(role_id), "account_id": str(holder), "ends_at": iso(ends_at)})
+    return web.json_response(
+        {"role_id": str(role_id), "account_id": str(holder), "ends_at": iso(ends_at)}
+    )

@@ -35,13 +35,26 @@ def person_json(p: Person) -> dict[str, Any]:
     """One member's profile and numbers."""
     s = p.stats
     return {
-        "account": to_account_json(p.actor), "profile": s.profile, "leader": p.leader, "informal": p.informal,
-        "manager": p.is_manager, "holds_role": p.holds_role, "posts": s.posts, "given": dict(s.given),
-        "received": dict(s.received), "role_actions": s.role_actions, "roadmap_changes": s.roadmap_changes,
-        "responders": s.responders, "reached": s.reached, "in_degree": s.in_degree, "out_degree": s.out_degree,
-        "responses_per_post": round(s.responses_per_post, 3), "pagerank": round(s.pagerank, 6),
-        "centrality": round(s.centrality, 3), "weekly": list(p.weekly),
-    }  # fmt: skip
+        "account": to_account_json(p.actor),
+        "profile": s.profile,
+        "leader": p.leader,
+        "informal": p.informal,
+        "manager": p.is_manager,
+        "holds_role": p.holds_role,
+        "posts": s.posts,
+        "given": dict(s.given),
+        "received": dict(s.received),
+        "role_actions": s.role_actions,
+        "roadmap_changes": s.roadmap_changes,
+        "responders": s.responders,
+        "reached": s.reached,
+        "in_degree": s.in_degree,
+        "out_degree": s.out_degree,
+        "responses_per_post": round(s.responses_per_post, 3),
+        "pagerank": round(s.pagerank, 6),
+        "centrality": round(s.centrality, 3),
+        "weekly": list(p.weekly),
+    }
 
 
 def _thresholds(data: Insights | MyInsights) -> dict[str, Any]:
@@ -52,14 +65,22 @@ def _thresholds(data: Insights | MyInsights) -> dict[str, Any]:
 def insights_json(data: Insights) -> dict[str, Any]:
     """The managers' view."""
     return {
-        "community_id": str(data.community_id), "weeks": [iso(w) for w in data.weeks], "until": iso(data.until),
-        "thresholds": _thresholds(data), "leaders": [str(p.actor.id) for p in data.leaders],
-        "quiet": [str(p.actor.id) for p in data.quiet], "gone_quiet": [str(p.actor.id) for p in data.gone_quiet],
+        "community_id": str(data.community_id),
+        "weeks": [iso(w) for w in data.weeks],
+        "until": iso(data.until),
+        "thresholds": _thresholds(data),
+        "leaders": [str(p.actor.id) for p in data.leaders],
+        "quiet": [str(p.actor.id) for p in data.quiet],
+        "gone_quiet": [str(p.actor.id) for p in data.gone_quiet],
         "people": [person_json(p) for p in data.people],
-        "profile_counts": data.profile_counts, "opted_out": data.opted_out, "outsiders": data.outsiders,
-        "outsider_interactions": data.outsider_interactions, "weekly_activity": data.weekly_activity,
-        "weekly_profiles": data.weekly_profiles, "totals": data.totals,
-    }  # fmt: skip
+        "profile_counts": data.profile_counts,
+        "opted_out": data.opted_out,
+        "outsiders": data.outsiders,
+        "outsider_interactions": data.outsider_interactions,
+        "weekly_activity": data.weekly_activity,
+        "weekly_profiles": data.weekly_profiles,
+        "totals": data.totals,
+    }
 
 
 async def _load(request: web.Request, load: Callable[..., Awaitable[Any]]) -> tuple[int, Any]:
@@ -83,16 +104,23 @@ async def community_insights(request: web.Request) -> web.Response:
 async def my_insights(request: web.Request) -> web.Response:
     """A member's own profile in the community (also when they opted out)."""
     community_id, data = await _load(request, insights.my_insights)
-    return web.json_response({
-        "community_id": str(community_id), "weeks": [iso(w) for w in data.weeks], "opted_out": data.opted_out,
-        "thresholds": _thresholds(data), **person_json(data.person),
-    })  # fmt: skip
+    return web.json_response(
+        {
+            "community_id": str(community_id),
+            "weeks": [iso(w) for w in data.weeks],
+            "opted_out": data.opted_out,
+            "thresholds": _thresholds(data),
+            **person_json(data.person),
+        }
+    )
 
 
 async def _opt_out_json(request: web.Request, actor_id: int, community_id: int) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         opted_out = await insights.is_opted_out(conn, actor_id)
-    return web.json_response({"community_id": str(community_id), "opted_out": opted_out, "applies_to": "all_communities"})
+    return web.json_response(
+        {"community_id": str(community_id), "opted_out": opted_out, "applies_to": "all_communities"}
+    )
 
 
 @routes.get(PREFIX + r"/communities/{id}/insights/opt_out")
@@ -113,7 +141,9 @@ async def put_opt_out(request: web.Request) -> web.Response:
     body = await json_body(request)
     choice = body.get("opted_out")
     if not isinstance(choice, bool):
-        raise ValidationError("opted_out: true to leave insights, false to take part", field="opted_out")
+        raise ValidationError(
+            "opted_out: true to leave insights, false to take part", field="opted_out"
+        )
     async with request.app[CTX].db.read() as conn:
         await communities.get(conn, community_id)
     await insights.set_opt_out(request.app[CTX], auth.need_user(), choice)

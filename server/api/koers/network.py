@@ -23,10 +23,14 @@ routes = web.RouteTableDef()
 
 def _helper_json(h: Helper) -> dict[str, Any]:
     return {
-        "account_id": str(h.actor_id), "acct": h.handle, "display_name": h.name, "url": h.url,
-        "member": h.is_member, "score": h.score,
+        "account_id": str(h.actor_id),
+        "acct": h.handle,
+        "display_name": h.name,
+        "url": h.url,
+        "member": h.is_member,
+        "score": h.score,
         "competencies": [{"name": n, "level": lvl} for n, lvl in h.matched],
-    }  # fmt: skip
+    }
 
 
 @routes.get(PREFIX + r"/roles/{id}/helpers")
@@ -35,7 +39,9 @@ async def role_helpers(request: web.Request) -> web.Response:
     auth = await authenticate(request, "read", required=False)
     role_id = path_id(request)
     async with request.app[CTX].db.read() as conn:
-        community_id = (await conn.execute(sa.select(t.roles.c.community_id).where(t.roles.c.id == role_id))).scalar()
+        community_id = (
+            await conn.execute(sa.select(t.roles.c.community_id).where(t.roles.c.id == role_id))
+        ).scalar()
         if community_id is None:
             raise NotFound("no such role")
         needs = await matching.role_needs(conn, role_id)
@@ -52,8 +58,20 @@ async def suggestions(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         people = await accounts.people_sharing_competencies(conn, me, limit=10)
         communities = await matching.suggested_communities(conn, me, limit=10)
-    return web.json_response({
-        "people": [{**row_account_json(r, ctx.base, ctx.settings.domain), "shared": int(r.shared)} for r in people],
-        "communities": [{"id": str(c.id), "name": c.name, "handle": c.handle if c.domain is None else f"{c.handle}@{c.domain}",
-                         "score": int(c.score)} for c in communities],
-    })  # fmt: skip
+    return web.json_response(
+        {
+            "people": [
+                {**row_account_json(r, ctx.base, ctx.settings.domain), "shared": int(r.shared)}
+                for r in people
+            ],
+            "communities": [
+                {
+                    "id": str(c.id),
+                    "name": c.name,
+                    "handle": c.handle if c.domain is None else f"{c.handle}@{c.domain}",
+                    "score": int(c.score),
+                }
+                for c in communities
+            ],
+        }
+    )

@@ -7,21 +7,49 @@ from typing import Any
 from server.api.koers import openapi as o
 
 R = o.PREFIX + "/remote_communities/{acct}"
-ACCT = {"name": "acct", "in": "path", "required": True, "description": "the community's address, handle@host",
-        "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_]+@[A-Za-z0-9.\-]+(:[0-9]+)?$"}}  # fmt: skip
+ACCT = {
+    "name": "acct",
+    "in": "path",
+    "required": True,
+    "description": "the community's address, handle@host",
+    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_]+@[A-Za-z0-9.\-]+(:[0-9]+)?$"},
+}
 
 SCHEMAS: dict[str, Any] = {
-    "RemoteRoadmapItem": {"allOf": [o._ref("RoadmapItem"), o._obj({
-        "supports": o.COUNT, "followers": o.COUNT, "following": {"type": "boolean"}, "supporting": {"type": "boolean"}})]},
-    "SharedIdea": o._obj({"post_id": o.ID, "title": {"type": "string"}, "author": {"type": "string"},
-                          "url": {"type": "string"}, "supports": o.COUNT, "supported": {"type": "boolean"},
-                          "created_at": o.STAMP}),
-    "RemoteIdeaBox": o._obj({"community_id": o.ID, "ideas": o._list("Idea"), "shared": o._list("SharedIdea")}),
+    "RemoteRoadmapItem": {
+        "allOf": [
+            o._ref("RoadmapItem"),
+            o._obj(
+                {
+                    "supports": o.COUNT,
+                    "followers": o.COUNT,
+                    "following": {"type": "boolean"},
+                    "supporting": {"type": "boolean"},
+                }
+            ),
+        ]
+    },
+    "SharedIdea": o._obj(
+        {
+            "post_id": o.ID,
+            "title": {"type": "string"},
+            "author": {"type": "string"},
+            "url": {"type": "string"},
+            "supports": o.COUNT,
+            "supported": {"type": "boolean"},
+            "created_at": o.STAMP,
+        }
+    ),
+    "RemoteIdeaBox": o._obj(
+        {"community_id": o.ID, "ideas": o._list("Idea"), "shared": o._list("SharedIdea")}
+    ),
     "IdeaSupport": o._obj({"post_id": o.ID, "supported": {"type": "boolean"}}),
-}  # fmt: skip
+}
 
 
-def _op(summary: str, ok: Any, *, write: bool, ids: tuple[str, ...] = (), **kw: Any) -> dict[str, Any]:
+def _op(
+    summary: str, ok: Any, *, write: bool, ids: tuple[str, ...] = (), **kw: Any
+) -> dict[str, Any]:
     op = o._op(summary, ok, write=write, params=ids, **kw)
     op["parameters"] = [ACCT, *op["parameters"]]
     return op
@@ -31,8 +59,13 @@ def by_handle(paths: dict[str, dict[str, Any]]) -> None:
     """The roadmap and idea-box reads (and adding an idea) take handle@host as well as the id."""
     from server.api.koers.openapi_purpose import _either
 
-    for path, method in ((o.C + "/roadmap", "get"), (o.C + "/roadmap", "post"), (o.C + "/roadmap/{item_id}", "get"),
-                         (o.C + "/ideas", "get"), (o.C + "/ideas", "post")):  # fmt: skip
+    for path, method in (
+        (o.C + "/roadmap", "get"),
+        (o.C + "/roadmap", "post"),
+        (o.C + "/roadmap/{item_id}", "get"),
+        (o.C + "/ideas", "get"),
+        (o.C + "/ideas", "post"),
+    ):
         _either(paths[path][method])
 
 
@@ -40,24 +73,46 @@ def paths() -> dict[str, dict[str, Any]]:
     """The remote roadmap and idea box paths."""
     read_errors = ("401", "403", "404")
     out: dict[str, dict[str, Any]] = {
-        R + "/roadmap": {"get": _op("The roadmap of a community on another instance, as known here, with support "
-                                    "counts and your standing", o._list("RemoteRoadmapItem"), write=False,
-                                    errors=read_errors)},
-        R + "/ideas": {
-            "get": _op("Ideas sent from here to a community on another instance (with the state it reports) and "
-                       "idea posts it shared", o._ref("RemoteIdeaBox"), write=False, errors=read_errors),
-            "post": _op("Send an idea to the idea box of a community on another instance (members)", o._ref("Idea"),
-                        write=True, body="NewIdea", created=True),
+        R + "/roadmap": {
+            "get": _op(
+                "The roadmap of a community on another instance, as known here, with support "
+                "counts and your standing",
+                o._list("RemoteRoadmapItem"),
+                write=False,
+                errors=read_errors,
+            )
         },
-    }  # fmt: skip
-    for action, summary in (("support", "Support an item (a Like sent to the community, which counts it)"),
-                            ("unsupport", "Withdraw your support"),
-                            ("follow", "Follow an item: its status changes are notified to you"),
-                            ("unfollow", "Stop following an item")):  # fmt: skip
-        out[R + "/roadmap/{item_id}/" + action] = {"post": _op(summary, o._ref("RemoteRoadmapItem"), write=True,
-                                                               ids=("item_id",))}  # fmt: skip
-    for action, summary in (("support", "Support an idea (a Like of its post, counted by the community)"),
-                            ("unsupport", "Withdraw your support of an idea")):  # fmt: skip
-        out[R + "/ideas/{post_id}/" + action] = {"post": _op(summary, o._ref("IdeaSupport"), write=True,
-                                                             ids=("post_id",))}  # fmt: skip
+        R + "/ideas": {
+            "get": _op(
+                "Ideas sent from here to a community on another instance (with the state it reports) and "
+                "idea posts it shared",
+                o._ref("RemoteIdeaBox"),
+                write=False,
+                errors=read_errors,
+            ),
+            "post": _op(
+                "Send an idea to the idea box of a community on another instance (members)",
+                o._ref("Idea"),
+                write=True,
+                body="NewIdea",
+                created=True,
+            ),
+        },
+    }
+    for action, summary in (
+        ("support", "Support an item (a Like sent to the community, which counts it)"),
+        ("unsupport", "Withdraw your support"),
+        ("follow", "Follow an item: its status changes are notified to you"),
+        ("unfollow", "Stop following an item"),
+    ):
+        out[R + "/roadmap/{item_id}/" + action] = {
+            "post": _op(summary, o._ref("RemoteRoadmapItem"), write=True, ids=("item_id",))
+        }
+    for action, summary in (
+        ("support", "Support an idea (a Like of its post, counted by the community)"),
+        ("unsupport", "Withdraw your support of an idea"),
+    ):
+        out[R + "/ideas/{post_id}/" + action] = {
+            "post": _op(summary, o._ref("IdeaSupport"), write=True, ids=("post_id",))
+        }
     return out

@@ -44,7 +44,9 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def text(body: dict[str, Any], name: str, *, required: bool = False, default: str = "", max_len: int) -> str:
+def text(
+    body: dict[str, Any], name: str, *, required: bool = False, default: str = "", max_len: int
+) -> str:
     """A string field; oversized text is a 422 naming the field."""
     value = body.get(name)
     if value is None:
@@ -95,13 +97,20 @@ def id_list(body: dict[str, Any], name: str, *, max_items: int = 20) -> tuple[in
 
 
 def choice(
-    body: dict[str, Any], name: str, allowed: tuple[str, ...], *, default: str | None = None, required: bool = False
+    body: dict[str, Any],
+    name: str,
+    allowed: tuple[str, ...],
+    *,
+    default: str | None = None,
+    required: bool = False,
 ) -> str | None:
     """A string that must be one of ``allowed``."""
     value = body.get(name)
     if value is None:
         if required:
-            raise ValidationError(f"{name}: this field is required (one of {', '.join(allowed)})", field=name)
+            raise ValidationError(
+                f"{name}: this field is required (one of {', '.join(allowed)})", field=name
+            )
         return default
     if not isinstance(value, str) or value not in allowed:
         raise ValidationError(f"{name}: one of {', '.join(allowed)}", field=name)

@@ -25,7 +25,9 @@ from server.visibility import Viewer, can_see_post
 PREFIX = "/api/koers/v1"
 C = PREFIX + r"/communities/{id}/purpose"
 routes = web.RouteTableDef()
-REMOTE = re.compile(r"^(?P<handle>[A-Za-z0-9_]{1,64})@(?P<host>[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?)$")
+REMOTE = re.compile(
+    r"^(?P<handle>[A-Za-z0-9_]{1,64})@(?P<host>[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?)$"
+)
 
 
 async def community_id_of(request: web.Request) -> int:
@@ -43,17 +45,29 @@ async def community_id_of(request: web.Request) -> int:
 
 
 def _phase_json(p: phases.Phase) -> dict[str, Any]:
-    return {"phase": p.phase, "started_at": iso(p.started_at), "planned_end": iso(p.planned_end), "note": p.note,
-            "set_by": p.set_by_username}  # fmt: skip
+    return {
+        "phase": p.phase,
+        "started_at": iso(p.started_at),
+        "planned_end": iso(p.planned_end),
+        "note": p.note,
+        "set_by": p.set_by_username,
+    }
 
 
 def _proposal_json(p: proposals.Proposal, diff: str | None = None) -> dict[str, Any]:
     out = {
-        "id": str(p.id), "community_id": str(p.community_id), "post_id": str(p.post_id), "author": p.author_handle,
-        "text": p.text_source, "reason": p.reason, "base_version": p.base_version, "state": p.state,
-        "decision_id": str(p.decision_id) if p.decision_id else None, "replies_count": p.replies_count,
+        "id": str(p.id),
+        "community_id": str(p.community_id),
+        "post_id": str(p.post_id),
+        "author": p.author_handle,
+        "text": p.text_source,
+        "reason": p.reason,
+        "base_version": p.base_version,
+        "state": p.state,
+        "decision_id": str(p.decision_id) if p.decision_id else None,
+        "replies_count": p.replies_count,
         "created_at": iso(p.created_at),
-    }  # fmt: skip
+    }
     if diff is not None:
         out["diff_html"] = diff
     return out
@@ -61,12 +75,19 @@ def _proposal_json(p: proposals.Proposal, diff: str | None = None) -> dict[str, 
 
 def _decision_json(d: decisions.Decision) -> dict[str, Any]:
     return {
-        "id": str(d.id), "community_id": str(d.community_id), "method": d.method,
-        "post_id": str(d.post_id) if d.post_id else None, "proposal_ids": [str(i) for i in d.proposal_ids],
-        "opened_at": iso(d.opened_at), "closed_at": iso(d.closed_at), "closed_by": d.closed_by, "result": d.result,
-        "counts": d.counts, "adopted_proposal_id": str(d.adopted_proposal_id) if d.adopted_proposal_id else None,
+        "id": str(d.id),
+        "community_id": str(d.community_id),
+        "method": d.method,
+        "post_id": str(d.post_id) if d.post_id else None,
+        "proposal_ids": [str(i) for i in d.proposal_ids],
+        "opened_at": iso(d.opened_at),
+        "closed_at": iso(d.closed_at),
+        "closed_by": d.closed_by,
+        "result": d.result,
+        "counts": d.counts,
+        "adopted_proposal_id": str(d.adopted_proposal_id) if d.adopted_proposal_id else None,
         "version": d.version,
-    }  # fmt: skip
+    }
 
 
 async def _phase_response(request: web.Request, community_id: int) -> web.Response:
@@ -96,10 +117,19 @@ async def set_phase(request: web.Request) -> web.Response:
     try:
         planned_end = datetime.fromisoformat(raw_end.replace("Z", "+00:00")) if raw_end else None
     except ValueError:
-        raise ValidationError("planned_end: an ISO 8601 date or date-time", field="planned_end") from None
+        raise ValidationError(
+            "planned_end: an ISO 8601 date or date-time", field="planned_end"
+        ) from None
     if planned_end is not None and planned_end.tzinfo is None:
         planned_end = planned_end.replace(tzinfo=UTC)  # without an offset: UTC
-    await phases.set_phase(request.app[CTX], auth.need_user(), community_id, str(phase), planned_end=planned_end, note=note)
+    await phases.set_phase(
+        request.app[CTX],
+        auth.need_user(),
+        community_id,
+        str(phase),
+        planned_end=planned_end,
+        note=note,
+    )
     return await _phase_response(request, community_id)
 
 
@@ -114,7 +144,9 @@ async def list_proposals(request: web.Request) -> web.Response:
     return web.json_response([_proposal_json(p) for p in found])
 
 
-async def _proposal_response(request: web.Request, viewer: Viewer, proposal_id: int, status: int = 200) -> web.Response:
+async def _proposal_response(
+    request: web.Request, viewer: Viewer, proposal_id: int, status: int = 200
+) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         p = await proposals.get_proposal(conn, viewer, proposal_id)
         diff = await proposals.diff_against_current(conn, p)
@@ -132,7 +164,11 @@ async def create_proposal(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     post_id = await proposals.create_proposal(ctx, auth.need_user(), community_id, new_text, reason)
     async with ctx.db.read() as conn:
-        found = [p for p in await proposals.proposals(conn, auth.viewer, community_id) if p.post_id == post_id]
+        found = [
+            p
+            for p in await proposals.proposals(conn, auth.viewer, community_id)
+            if p.post_id == post_id
+        ]
     if not found:
         return web.json_response({"post_id": str(post_id), "state": "sent"}, status=202)
     return await _proposal_response(request, auth.viewer, found[0].id, status=201)
@@ -145,7 +181,9 @@ async def get_proposal(request: web.Request) -> web.Response:
     return await _proposal_response(request, auth.viewer, path_id(request))
 
 
-async def _decision_response(request: web.Request, viewer: Viewer, decision_id: int, status: int = 200) -> web.Response:
+async def _decision_response(
+    request: web.Request, viewer: Viewer, decision_id: int, status: int = 200
+) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         d = await decisions.get_decision(conn, decision_id)
         if d.post_id is None or not await can_see_post(conn, viewer, d.post_id):
@@ -161,7 +199,9 @@ async def open_decision(request: web.Request) -> web.Response:
     body = await json_body(request)
     method = choice(body, "method", decisions.METHODS, required=True)
     ids = id_list(body, "proposal_ids", max_items=decisions.MAX_POLL_PROPOSALS)
-    decision_id = await decisions.open_decision(request.app[CTX], auth.need_user(), community_id, str(method), list(ids))
+    decision_id = await decisions.open_decision(
+        request.app[CTX], auth.need_user(), community_id, str(method), list(ids)
+    )
     return await _decision_response(request, auth.viewer, decision_id, status=201)
 
 
@@ -179,7 +219,9 @@ async def consent(request: web.Request) -> web.Response:
     body = await json_body(request)
     position = choice(body, "position", decisions.POSITIONS, required=True)
     reason = text(body, "reason", max_len=purpose.MAX_REASON)
-    await decisions.consent(request.app[CTX], auth.need_user(), path_id(request), str(position), reason)
+    await decisions.consent(
+        request.app[CTX], auth.need_user(), path_id(request), str(position), reason
+    )
     return await _decision_response(request, auth.viewer, path_id(request))
 
 
@@ -201,15 +243,22 @@ async def list_endorsements(request: web.Request) -> web.Response:
         found = await endorsements.endorsements(conn, ctx, auth.viewer, community_id)
     if found is None:
         raise NotFound("this community's purpose is not known here")
-    return web.json_response({"version": found.version, "endorsed": [to_account_json(a) for a in found.endorsed],
-                              "pending": [to_account_json(a) for a in found.pending]})  # fmt: skip
+    return web.json_response(
+        {
+            "version": found.version,
+            "endorsed": [to_account_json(a) for a in found.endorsed],
+            "pending": [to_account_json(a) for a in found.pending],
+        }
+    )
 
 
 @routes.post(C + "/endorsements")
 async def endorse(request: web.Request) -> web.Response:
     """Endorse the purpose in force (federates as a Like of the version to a community elsewhere)."""
     auth = await user_auth(request, "write")
-    version = await endorsements.endorse(request.app[CTX], auth.need_user(), await community_id_of(request))
+    version = await endorsements.endorse(
+        request.app[CTX], auth.need_user(), await community_id_of(request)
+    )
     return web.json_response({"version": version, "endorsed": True})
 
 

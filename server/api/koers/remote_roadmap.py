@@ -42,15 +42,26 @@ async def _community(request: web.Request) -> tuple[RemoteCommunity, int]:
     return rc, rc.community.id
 
 
-async def _items_json(request: web.Request, viewer: Viewer, community_id: int, only: int | None = None) -> list[dict[str, Any]]:
+async def _items_json(
+    request: web.Request, viewer: Viewer, community_id: int, only: int | None = None
+) -> list[dict[str, Any]]:
     async with request.app[CTX].db.read() as conn:
-        items = [await roadmap.get_item(conn, viewer, community_id, only)] if only else await roadmap.items(conn, viewer, community_id)
+        items = (
+            [await roadmap.get_item(conn, viewer, community_id, only)]
+            if only
+            else await roadmap.items(conn, viewer, community_id)
+        )
         standings = await roadmap_social.standings(conn, [i.id for i in items], viewer.actor_id)
     return [
-        {**to_item_json(i), "supports": standings[i.id].supports, "followers": standings[i.id].followers,
-         "following": standings[i.id].following, "supporting": standings[i.id].supporting}
+        {
+            **to_item_json(i),
+            "supports": standings[i.id].supports,
+            "followers": standings[i.id].followers,
+            "following": standings[i.id].following,
+            "supporting": standings[i.id].supporting,
+        }
         for i in items
-    ]  # fmt: skip
+    ]
 
 
 @routes.get(R + "/roadmap")
@@ -67,7 +78,9 @@ async def _item_action(request: web.Request, action: str) -> web.Response:
     item_id = path_id(request, "item_id")
     await _items_json(request, auth.viewer, community_id, only=item_id)  # 404 unless visible here
     await getattr(roadmap_social, action)(request.app[CTX], auth.need_user(), item_id)
-    return web.json_response((await _items_json(request, auth.viewer, community_id, only=item_id))[0])
+    return web.json_response(
+        (await _items_json(request, auth.viewer, community_id, only=item_id))[0]
+    )
 
 
 @routes.post(R + "/roadmap/{item_id}/support")
@@ -100,11 +113,22 @@ async def _ideas_json(request: web.Request, viewer: Viewer, community_id: int) -
         shared = await remote_ideas.shared_ideas(conn, viewer, community_id)
     known = {i.post_id for i in own}
     return {
-        "community_id": str(community_id), "ideas": [to_idea_json(i) for i in own],
-        "shared": [{"post_id": str(s.post_id), "title": s.title, "author": s.author_handle, "url": s.author_url,
-                    "supports": s.supports, "supported": s.supported_by_me, "created_at": s.created_at.isoformat()}
-                   for s in shared if s.post_id not in known],
-    }  # fmt: skip
+        "community_id": str(community_id),
+        "ideas": [to_idea_json(i) for i in own],
+        "shared": [
+            {
+                "post_id": str(s.post_id),
+                "title": s.title,
+                "author": s.author_handle,
+                "url": s.author_url,
+                "supports": s.supports,
+                "supported": s.supported_by_me,
+                "created_at": s.created_at.isoformat(),
+            }
+            for s in shared
+            if s.post_id not in known
+        ],
+    }
 
 
 @routes.get(R + "/ideas")
@@ -124,8 +148,14 @@ async def remote_submit(request: web.Request) -> web.Response:
     title = text(body, "title", required=True, max_len=ideas.MAX_TITLE)
     description = text(body, "text", max_len=ideas.MAX_TEXT)
     audience = choice(body, "audience", ideas.AUDIENCES, default="public") or "public"
-    idea_id = await remote_ideas.submit(request.app[CTX], auth.need_user(), community_id, title=title,
-                                        description=description, audience=audience)  # fmt: skip
+    idea_id = await remote_ideas.submit(
+        request.app[CTX],
+        auth.need_user(),
+        community_id,
+        title=title,
+        description=description,
+        audience=audience,
+    )
     async with request.app[CTX].db.read() as conn:
         idea = await ideas.get_idea(conn, auth.viewer, idea_id)
     return web.json_response(to_idea_json(idea), status=201)

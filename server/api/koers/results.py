@@ -14,8 +14,17 @@ from aiohttp import web
 from server.api.auth import authenticate, user_auth
 from server.activitypub.handles import MAX_HANDLES, actor_ids_for_handles
 from server.api.koers.params import (
-    check_chars, choice, id_list, json_body, limit, optional_id, path_id, query_id, required_id, text,
-)  # fmt: skip
+    check_chars,
+    choice,
+    id_list,
+    json_body,
+    limit,
+    optional_id,
+    path_id,
+    query_id,
+    required_id,
+    text,
+)
 from server.api.koers.serialize import to_result_json
 from server.app import CTX
 from server.errors import ValidationError
@@ -38,7 +47,9 @@ async def list_results(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         await communities.get(conn, community_id)
         ids = await timelines.community(conn, auth.viewer, community_id, page, only_results=True)
-        found = await views.load_posts(conn, auth.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
+        found = await views.load_posts(
+            conn, auth.viewer, ids, base=ctx.base, local_domain=ctx.settings.domain
+        )
     return web.json_response([to_result_json(p) for p in found])
 
 
@@ -68,7 +79,9 @@ async def publish(request: web.Request) -> web.Response:
         draft = replace(draft, contributor_ids=await actor_ids_for_handles(request.app, handles))
     post_id = await posts.create_post(ctx, me, draft)
     async with ctx.db.read() as conn:
-        found = await views.load_posts(conn, auth.viewer, [post_id], base=ctx.base, local_domain=ctx.settings.domain)
+        found = await views.load_posts(
+            conn, auth.viewer, [post_id], base=ctx.base, local_domain=ctx.settings.domain
+        )
     return web.json_response(to_result_json(found[0]), status=201)
 
 
@@ -77,7 +90,9 @@ def _handles(body: dict[str, Any]) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
-        raise ValidationError("contributors: a list of handles (name or name@host)", field="contributors")
+        raise ValidationError(
+            "contributors: a list of handles (name or name@host)", field="contributors"
+        )
     if len(value) > MAX_HANDLES:
         raise ValidationError(f"contributors: at most {MAX_HANDLES} people", field="contributors")
     return [check_chars(h, "contributors") for h in value]
@@ -94,5 +109,7 @@ async def give_kudos(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     reply_id = await kudos.give_kudos(ctx, auth.need_user(), result_id, to, message)
     async with ctx.db.read() as conn:
-        found = await views.load_posts(conn, auth.viewer, [reply_id], base=ctx.base, local_domain=ctx.settings.domain)
+        found = await views.load_posts(
+            conn, auth.viewer, [reply_id], base=ctx.base, local_domain=ctx.settings.domain
+        )
     return web.json_response(to_result_json(found[0]), status=201)

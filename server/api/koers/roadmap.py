@@ -47,13 +47,22 @@ async def create_item(request: web.Request) -> web.Response:
     purpose_version = optional_id(body, "purpose_version")
     ctx = request.app[CTX]
     item_id = await roadmap.create_item(
-        ctx, auth.need_user(), community_id, title=title, description=description, status=status or "idea",
-        owner_role_id=owner_role_id, audience=audience or "public", purpose_version=purpose_version,
-    )  # fmt: skip
+        ctx,
+        auth.need_user(),
+        community_id,
+        title=title,
+        description=description,
+        status=status or "idea",
+        owner_role_id=owner_role_id,
+        audience=audience or "public",
+        purpose_version=purpose_version,
+    )
     return await _item_response(request, community_id, item_id, status=201)
 
 
-async def _item_response(request: web.Request, community_id: int, item_id: int, *, status: int = 200) -> web.Response:
+async def _item_response(
+    request: web.Request, community_id: int, item_id: int, *, status: int = 200
+) -> web.Response:
     auth = await authenticate(request, "read", "write", required=False)
     async with request.app[CTX].db.read() as conn:
         await communities.get(conn, community_id)
@@ -66,7 +75,9 @@ async def _item_response(request: web.Request, community_id: int, item_id: int, 
 async def get_item(request: web.Request) -> web.Response:
     """One item with its status history."""
     await authenticate(request, "read", required=False)
-    return await _item_response(request, await community_id_of(request), path_id(request, "item_id"))
+    return await _item_response(
+        request, await community_id_of(request), path_id(request, "item_id")
+    )
 
 
 @routes.post(PREFIX + r"/communities/{id}/roadmap/{item_id}/status")

@@ -30,7 +30,9 @@ async def list_roles(request: web.Request) -> web.Response:
 
 
 def _state(role_id: int, state: str | None, account_id: int) -> web.Response:
-    return web.json_response({"role_id": str(role_id), "account_id": str(account_id), "state": state})
+    return web.json_response(
+        {"role_id": str(role_id), "account_id": str(account_id), "state": state}
+    )
 
 
 @routes.post(PREFIX + r"/roles/{id}/claim")

@@ -93,8 +93,12 @@ def to_role_json(role: Role, base: str, local_domain: str) -> dict[str, Any]:
         "requested": [row_account_json(r, base, local_domain) for r in role.requested],
         "term_days": role.term_days,
         "holder_terms": [
-            {"account_id": str(r.id), "since": iso(clock.aware(r.since)), "ends_at": iso(clock.aware(r.ends_at)),
-             "up_for_reconsideration": role_terms.is_up(r.ends_at)}
+            {
+                "account_id": str(r.id),
+                "since": iso(clock.aware(r.since)),
+                "ends_at": iso(clock.aware(r.ends_at)),
+                "up_for_reconsideration": role_terms.is_up(r.ends_at),
+            }
             for r in role.holders
         ],
     }

@@ -26,8 +26,15 @@ class Caller:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    async def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
-                   params: dict | None = None) -> tuple[int, Any]:  # fmt: skip
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        params: dict | None = None,
+    ) -> tuple[int, Any]:
         kw: dict[str, Any] = {"headers": self._headers(), "params": params}
         if raw is not None:
             kw["data"] = raw
@@ -66,8 +73,19 @@ async def world(instance: Instance) -> World:
         account = await instance.create_member(name)
         callers[name] = Caller(instance, await api_token(instance, name), account.actor_id)
     community = await communities.create_community(
-        instance.ctx, callers["ann"].actor_id, handle="gardeners", name="Gardeners",
-        purpose_text="Green every roof in town", description="We plant things.",
-    )  # fmt: skip
+        instance.ctx,
+        callers["ann"].actor_id,
+        handle="gardeners",
+        name="Gardeners",
+        purpose_text="Green every roof in town",
+        description="We plant things.",
+    )
     await communities.join(instance.ctx, callers["bob"].actor_id, community.id)
-    return World(instance, community.id, callers["ann"], callers["bob"], callers["cy"], Caller(instance, None))
+    return World(
+        instance,
+        community.id,
+        callers["ann"],
+        callers["bob"],
+        callers["cy"],
+        Caller(instance, None),
+    )

@@ -34,8 +34,13 @@ async def test_last_manager_cannot_leave_and_nothing_changes(world: World) -> No
 
 
 async def test_unknown_and_malformed_community_ids_are_404(world: World) -> None:
-    for path in ("/communities/999999", "/communities/abc", "/communities/99999999999999999999999",
-                 "/communities/0/members", "/communities/424242/purpose"):  # fmt: skip
+    for path in (
+        "/communities/999999",
+        "/communities/abc",
+        "/communities/99999999999999999999999",
+        "/communities/0/members",
+        "/communities/424242/purpose",
+    ):
         status, body = await world.member.get(path)
         assert status == 404, (path, body)
         assert "error" in body
@@ -63,10 +68,13 @@ async def test_writes_need_a_token_with_write_scope(world: World) -> None:
 async def test_purpose_current_change_and_history(world: World) -> None:
     cid = world.community_id
     status, current = await world.anonymous.get(f"/communities/{cid}/purpose")
-    assert status == 200 and current["version"] == 1 and current["text"] == "Green every roof in town"
+    assert (
+        status == 200 and current["version"] == 1 and current["text"] == "Green every roof in town"
+    )
 
     status, new = await world.manager.post(
-        f"/communities/{cid}/purpose", {"text": "Green every roof and wall", "reason": "walls count too"}
+        f"/communities/{cid}/purpose",
+        {"text": "Green every roof and wall", "reason": "walls count too"},
     )
     assert status == 201, new
     assert new["version"] == 2 and new["author"] == "ann" and "wall" in new["html"]
@@ -102,9 +110,13 @@ async def test_hidden_member_list_is_refused_to_outsiders(world: World) -> None:
     from server.services import communities
 
     private = await communities.create_community(
-        world.instance.ctx, world.manager.actor_id, handle="quiet", name="Quiet ones", purpose_text="Listen",
+        world.instance.ctx,
+        world.manager.actor_id,
+        handle="quiet",
+        name="Quiet ones",
+        purpose_text="Listen",
         member_list_visibility="members",
-    )  # fmt: skip
+    )
     for caller in (world.anonymous, world.outsider):
         status, body = await caller.get(f"/communities/{private.id}/members")
         assert status == 403 and "not visible" in body["error"]

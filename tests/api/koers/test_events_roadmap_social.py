@@ -14,7 +14,11 @@ SOON = (clock.now() + timedelta(days=3)).replace(microsecond=0)
 
 
 def _event(**kw):
-    body = {"title": "Workshop", "starts_at": SOON.isoformat(), "place": {"name": "Library", "address": "Plein 1"}}
+    body = {
+        "title": "Workshop",
+        "starts_at": SOON.isoformat(),
+        "place": {"name": "Library", "address": "Plein 1"},
+    }
     body.update(kw)
     return body
 
@@ -28,7 +32,10 @@ async def test_organise_rsvp_and_capacity(world: World) -> None:
     cid = world.community_id
     status, event = await world.member.post(f"/communities/{cid}/events", _event(capacity=2))
     assert status == 201, event
-    assert event["place"] == {"name": "Library", "address": "Plein 1"} and event["participants_count"] == 1
+    assert (
+        event["place"] == {"name": "Library", "address": "Plein 1"}
+        and event["participants_count"] == 1
+    )
     assert event["state"] == "joined" and event["remaining"] == 1
     path = f"/communities/{cid}/events/{event['id']}"
     status, joined = await world.manager.post(path + "/rsvp")
@@ -46,7 +53,9 @@ async def test_organise_rsvp_and_capacity(world: World) -> None:
 
 async def test_approval_mode_and_decisions(world: World) -> None:
     cid = world.community_id
-    status, event = await world.member.post(f"/communities/{cid}/events", _event(join_mode="approval"))
+    status, event = await world.member.post(
+        f"/communities/{cid}/events", _event(join_mode="approval")
+    )
     assert status == 201
     path = f"/communities/{cid}/events/{event['id']}"
     status, asked = await world.outsider.post(path + "/rsvp")
@@ -63,9 +72,18 @@ async def test_approval_mode_and_decisions(world: World) -> None:
 async def test_bad_event_input_writes_nothing(world: World) -> None:
     cid = world.community_id
     path = f"/communities/{cid}/events"
-    for bad in ({"title": ""}, {"starts_at": "soon"}, {"capacity": 0}, {"capacity": "ten"}, {"join_mode": "x"},
-                {"place": None, "online_url": ""}, {"audience": "direct"}, {"place": "Library"},
-                {"starts_at": "0001-01-01T00:00:00+14:00"}, {"title": "a\x00b"}):  # fmt: skip
+    for bad in (
+        {"title": ""},
+        {"starts_at": "soon"},
+        {"capacity": 0},
+        {"capacity": "ten"},
+        {"join_mode": "x"},
+        {"place": None, "online_url": ""},
+        {"audience": "direct"},
+        {"place": "Library"},
+        {"starts_at": "0001-01-01T00:00:00+14:00"},
+        {"title": "a\x00b"},
+    ):
         status, body = await world.member.post(path, _event(**bad))
         assert status == 422, (bad, body)
     status, _ = await world.outsider.post(path, _event())
@@ -77,7 +95,9 @@ async def test_bad_event_input_writes_nothing(world: World) -> None:
 
 async def test_community_events_hidden_from_outsiders(world: World) -> None:
     cid = world.community_id
-    status, event = await world.member.post(f"/communities/{cid}/events", _event(audience="community"))
+    status, event = await world.member.post(
+        f"/communities/{cid}/events", _event(audience="community")
+    )
     assert status == 201
     for caller in (world.anonymous, world.outsider):
         status, listing = await caller.get(f"/communities/{cid}/events")
@@ -93,8 +113,13 @@ async def test_follow_and_support_roadmap_items(world: World) -> None:
     status, item = await world.member.post(f"/communities/{cid}/roadmap", {"title": "Bee hotel"})
     base = f"/communities/{cid}/roadmap/{item['id']}"
     status, standing = await world.outsider.post(base + "/support")
-    assert status == 200 and standing == {"item_id": item["id"], "supports": 1, "followers": 0, "following": False,
-                                          "supporting": True}  # fmt: skip
+    assert status == 200 and standing == {
+        "item_id": item["id"],
+        "supports": 1,
+        "followers": 0,
+        "following": False,
+        "supporting": True,
+    }
     status, standing = await world.outsider.post(base + "/support")
     assert standing["supports"] == 1, "one support per person"
     status, standing = await world.manager.post(base + "/support")
@@ -105,7 +130,9 @@ async def test_follow_and_support_roadmap_items(world: World) -> None:
     assert standing["followers"] == 1 and standing["following"]
     status, _ = await world.anonymous.post(base + "/follow")
     assert status == 401
-    status, hidden = await world.member.post(f"/communities/{cid}/roadmap", {"title": "Budget", "audience": "community"})
+    status, hidden = await world.member.post(
+        f"/communities/{cid}/roadmap", {"title": "Budget", "audience": "community"}
+    )
     status, _ = await world.outsider.post(f"/communities/{cid}/roadmap/{hidden['id']}/support")
     assert status == 404
     assert await _count(world, t.roadmap_supports) == 1
@@ -113,7 +140,11 @@ async def test_follow_and_support_roadmap_items(world: World) -> None:
 
 async def test_item_names_the_purpose_version_it_serves(world: World) -> None:
     cid = world.community_id
-    status, item = await world.member.post(f"/communities/{cid}/roadmap", {"title": "Roof survey", "purpose_version": 1})
+    status, item = await world.member.post(
+        f"/communities/{cid}/roadmap", {"title": "Roof survey", "purpose_version": 1}
+    )
     assert status == 201 and item["purpose_version"] == 1
-    status, body = await world.member.post(f"/communities/{cid}/roadmap", {"title": "Other", "purpose_version": 7})
+    status, body = await world.member.post(
+        f"/communities/{cid}/roadmap", {"title": "Other", "purpose_version": 7}
+    )
     assert status == 422 and body.get("field") == "purpose_version"

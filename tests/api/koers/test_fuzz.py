@@ -26,7 +26,13 @@ from tests.api.koers.conftest import World
 
 EXAMPLES = 20
 MAX_REQUEST_LINE = 8000
-CHECKS = [not_a_server_error, negative_data_rejection, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    negative_data_rejection,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 def _fuzz(base_url: str, token: str, real_ids: dict[str, dict[str, int]]) -> tuple[int, list[str]]:
@@ -49,22 +55,34 @@ def _fuzz(base_url: str, token: str, real_ids: dict[str, dict[str, int]]) -> tup
         for mode, fixed in variants:
             strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed)
 
-            @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))  # fmt: skip
+            @settings(
+                max_examples=EXAMPLES,
+                derandomize=True,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             @given(case=strategy)
             def run(case: schemathesis.Case) -> None:
                 nonlocal calls
                 calls += 1
-                response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
-                if response.status_code == 400 and len(response.request.url or "") > MAX_REQUEST_LINE:
+                response = case.call(
+                    base_url=base_url, session=session, headers=headers, timeout=30
+                )
+                if (
+                    response.status_code == 400
+                    and len(response.request.url or "") > MAX_REQUEST_LINE
+                ):
                     # aiohttp's HTTP parser refuses request lines over 8190 bytes before any handler
                     # runs: a plain-text 400, which is the right answer, just not in our JSON shape.
                     return
                 try:
                     case.validate_response(response, checks=CHECKS, headers=headers)
                 except Exception as exc:  # collect every failing operation, not only the first
-                    failures.append(f"{operation.label} ({mode.value}): {str(exc).splitlines()[0]} "
-                                    f"-> {response.status_code} {response.text[:200]}")  # fmt: skip
+                    failures.append(
+                        f"{operation.label} ({mode.value}): {str(exc).splitlines()[0]} "
+                        f"-> {response.status_code} {response.text[:200]}"
+                    )
 
             try:
                 run()
@@ -78,9 +96,16 @@ def _fuzz(base_url: str, token: str, real_ids: dict[str, dict[str, int]]) -> tup
 async def test_schemathesis_finds_no_server_errors(world: World) -> None:
     ctx = world.instance.ctx
     role_id = await roles.create_role(ctx, world.manager.actor_id, world.community_id, name="host")
-    item_id = await roadmap.create_item(ctx, world.member.actor_id, world.community_id, title="Seed swap")
-    real_ids = {"communities": {"id": world.community_id, "item_id": item_id}, "roles": {"id": role_id}}
+    item_id = await roadmap.create_item(
+        ctx, world.member.actor_id, world.community_id, title="Seed swap"
+    )
+    real_ids = {
+        "communities": {"id": world.community_id, "item_id": item_id},
+        "roles": {"id": role_id},
+    }
     assert world.manager.token is not None
-    calls, failures = await asyncio.to_thread(_fuzz, world.instance.url, world.manager.token, real_ids)
+    calls, failures = await asyncio.to_thread(
+        _fuzz, world.instance.url, world.manager.token, real_ids
+    )
     assert calls > 300
     assert failures == [], "\n".join(dict.fromkeys(failures))

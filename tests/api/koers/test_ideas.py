@@ -15,11 +15,19 @@ async def _count(world: World, table: sa.Table) -> int:
 
 async def test_submit_list_support_and_visibility(world: World) -> None:
     cid = world.community_id
-    status, idea = await world.member.post(f"/communities/{cid}/ideas", {"title": "Seed library", "text": "In the *hall*"})
+    status, idea = await world.member.post(
+        f"/communities/{cid}/ideas", {"title": "Seed library", "text": "In the *hall*"}
+    )
     assert status == 201, idea
-    assert idea["title"] == "Seed library" and "<em>hall</em>" in idea["content"] and idea["status"] == "open"
+    assert (
+        idea["title"] == "Seed library"
+        and "<em>hall</em>" in idea["content"]
+        and idea["status"] == "open"
+    )
     assert idea["supports"] == 0 and idea["post_id"]
-    status, hidden = await world.member.post(f"/communities/{cid}/ideas", {"title": "Members only", "audience": "community"})
+    status, hidden = await world.member.post(
+        f"/communities/{cid}/ideas", {"title": "Members only", "audience": "community"}
+    )
     assert status == 201
     status, body = await world.manager.post(f"/ideas/{idea['id']}/support")
     assert status == 200 and body["supports"] == 1 and body["supported"] is True
@@ -39,7 +47,13 @@ async def test_submit_list_support_and_visibility(world: World) -> None:
 
 async def test_bad_input_writes_nothing(world: World) -> None:
     cid = world.community_id
-    for body in ({}, {"title": ""}, {"title": 5}, {"title": "x" * 201}, {"title": "ok", "audience": "world"}):
+    for body in (
+        {},
+        {"title": ""},
+        {"title": 5},
+        {"title": "x" * 201},
+        {"title": "ok", "audience": "world"},
+    ):
         status, answer = await world.member.post(f"/communities/{cid}/ideas", body)
         assert status == 422, (body, answer)
     status, _ = await world.outsider.post(f"/communities/{cid}/ideas", {"title": "not a member"})
@@ -64,7 +78,11 @@ async def test_merge_and_promote_by_managers_only(world: World) -> None:
     status, _ = await world.manager.post(f"/ideas/{dup['id']}/promote", {})
     assert status == 409  # a merged idea cannot be promoted
     status, promoted = await world.manager.post(f"/ideas/{keep['id']}/promote", {"to": "roadmap"})
-    assert status == 200 and promoted["status"] == "promoted" and promoted["promoted_to"]["kind"] == "roadmap"
+    assert (
+        status == 200
+        and promoted["status"] == "promoted"
+        and promoted["promoted_to"]["kind"] == "roadmap"
+    )
     _, item = await world.member.get(f"/communities/{cid}/roadmap/{promoted['promoted_to']['id']}")
     assert item["title"] == "Tool shed"
     _, listed = await world.member.get(f"/communities/{cid}/ideas", params={"status": "open"})
@@ -79,10 +97,20 @@ async def test_promote_to_a_purpose_proposal(world: World) -> None:
     path = f"/ideas/{idea['id']}/promote"
     status, _ = await world.manager.post(path, {"to": "proposal"})
     assert status == 422  # the proposed purpose text is needed
-    status, body = await world.manager.post(path, {"to": "proposal", "text": "Green every roof and wall in town"})
-    assert status == 422 and body["field"] == "text"  # the purpose is in force, not open for proposals
+    status, body = await world.manager.post(
+        path, {"to": "proposal", "text": "Green every roof and wall in town"}
+    )
+    assert (
+        status == 422 and body["field"] == "text"
+    )  # the purpose is in force, not open for proposals
     await purpose_phases.set_phase(world.instance.ctx, world.manager.actor_id, cid, "review")
-    status, body = await world.member.post(path, {"to": "proposal", "text": "Green every roof and wall in town"})
+    status, body = await world.member.post(
+        path, {"to": "proposal", "text": "Green every roof and wall in town"}
+    )
     assert status == 403
-    status, body = await world.manager.post(path, {"to": "proposal", "text": "Green every roof and wall in town"})
-    assert status == 200 and body["status"] == "promoted" and body["promoted_to"]["kind"] == "proposal"
+    status, body = await world.manager.post(
+        path, {"to": "proposal", "text": "Green every roof and wall in town"}
+    )
+    assert (
+        status == 200 and body["status"] == "promoted" and body["promoted_to"]["kind"] == "proposal"
+    )

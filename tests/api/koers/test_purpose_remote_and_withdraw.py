@@ -45,7 +45,9 @@ async def test_local_withdraw_on_the_web_page(world: World) -> None:
     html = await (await client.get("/c/gardeners/purpose")).text()
     assert "I endorse version 1 of the purpose" in html
     async with world.instance.db.read() as conn:
-        assert (await conn.execute(sa.select(sa.func.count()).select_from(t.purpose_endorsements))).scalar_one() == 0
+        assert (
+            await conn.execute(sa.select(sa.func.count()).select_from(t.purpose_endorsements))
+        ).scalar_one() == 0
 
 
 async def test_remote_community_by_handle(world: World) -> None:
@@ -60,7 +62,9 @@ async def test_remote_community_by_handle(world: World) -> None:
     assert (await world.anonymous.get(f"/communities/nobody@{HOST}/purpose/phase"))[0] == 404
     assert (await world.anonymous.get(f"/communities/garden@elsewhere.example/purpose"))[0] == 404
 
-    status, body = await api.post(REMOTE + "/proposals", {"text": "Grow and share food together", "reason": "share"})
+    status, body = await api.post(
+        REMOTE + "/proposals", {"text": "Grow and share food together", "reason": "share"}
+    )
     assert status == 201 and body["state"] == "open" and body["community_id"] == str(community_id)
     status, listed = await api.get(REMOTE + "/proposals")
     assert [p["text"] for p in listed] == ["Grow and share food together"]
@@ -71,8 +75,17 @@ async def test_remote_community_by_handle(world: World) -> None:
     status, body = await api.call("DELETE", REMOTE + "/endorsements")
     assert status == 200 and body == {"version": 1, "endorsed": False}
     async with inst.db.read() as conn:
-        sent = (await conn.execute(sa.select(t.activities.c.type).where(t.activities.c.direction == "out")
-                                   .order_by(t.activities.c.id))).scalars().all()  # fmt: skip
+        sent = (
+            (
+                await conn.execute(
+                    sa.select(t.activities.c.type)
+                    .where(t.activities.c.direction == "out")
+                    .order_by(t.activities.c.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert sent[-2:] == ["Like", "Undo"]
 
 
@@ -81,16 +94,34 @@ async def test_remote_consent_round_through_the_api(world: World) -> None:
     group_id, community_id = await _remote_garden(inst, phase="decision")
     dee = await _member(inst, "dee", group_id)
     api = Caller(inst, await api_token(inst, "dee"), dee)
-    round_post = await posts.create_post(inst.ctx, dee, posts.Draft(
-        source="Consent round", audience=posts.Audience("community"), community_id=community_id))  # fmt: skip
+    round_post = await posts.create_post(
+        inst.ctx,
+        dee,
+        posts.Draft(
+            source="Consent round", audience=posts.Audience("community"), community_id=community_id
+        ),
+    )
     async with inst.db.write() as conn:
-        res = await conn.execute(t.purpose_decisions.insert().values(
-            community_id=community_id, method="consent", post_id=round_post, opened_at=clock.now(), counts={}))  # fmt: skip
+        res = await conn.execute(
+            t.purpose_decisions.insert().values(
+                community_id=community_id,
+                method="consent",
+                post_id=round_post,
+                opened_at=clock.now(),
+                counts={},
+            )
+        )
     decision_id = int(res.inserted_primary_key[0])
-    status, body = await api.post(f"/purpose/decisions/{decision_id}/consent", {"position": "block"})
+    status, body = await api.post(
+        f"/purpose/decisions/{decision_id}/consent", {"position": "block"}
+    )
     assert status == 422 and body["field"] == "reason"
-    status, body = await api.post(f"/purpose/decisions/{decision_id}/consent", {"position": "agree"})
+    status, body = await api.post(
+        f"/purpose/decisions/{decision_id}/consent", {"position": "agree"}
+    )
     assert status == 200 and body["method"] == "consent"
     async with inst.db.read() as conn:
-        reply = (await conn.execute(sa.select(t.posts).where(t.posts.c.in_reply_to_id == round_post))).one()
+        reply = (
+            await conn.execute(sa.select(t.posts).where(t.posts.c.in_reply_to_id == round_post))
+        ).one()
     assert reply.extra == {"consent": "agree"} and "I agree." in reply.content_html

@@ -8,7 +8,15 @@ import sqlalchemy as sa
 from server.storage import schema as t
 from tests.api.conftest import api_token
 from tests.api.koers.conftest import Caller
-from tests.server.web.test_remote_roadmap_pages import GROUP, HOST, item_doc, join, remote_garden, sent, store
+from tests.server.web.test_remote_roadmap_pages import (
+    GROUP,
+    HOST,
+    item_doc,
+    join,
+    remote_garden,
+    sent,
+    store,
+)
 
 R = f"/remote_communities/garden@{HOST}"
 
@@ -22,7 +30,9 @@ async def test_remote_roadmap_through_the_api(instance) -> None:  # type: ignore
     anon = Caller(instance, None)
 
     status, body = await anon.get(R + "/roadmap")
-    assert status == 200 and [(i["title"], i["status"], i["supports"]) for i in body] == [("Raised beds", "planned", 2)]
+    assert status == 200 and [(i["title"], i["status"], i["supports"]) for i in body] == [
+        ("Raised beds", "planned", 2)
+    ]
     assert (await anon.get(f"/remote_communities/nowhere@{HOST}/roadmap"))[0] == 404
     assert (await anon.post(f"{R}/roadmap/{beds}/support"))[0] == 401
 
@@ -33,14 +43,19 @@ async def test_remote_roadmap_through_the_api(instance) -> None:  # type: ignore
     assert status == 200 and (body["supports"], body["supporting"]) == (3, True)
     status, body = await bob.post(f"{R}/roadmap/{rota}/follow")
     assert status == 200 and body["following"] is True
-    assert [d["object"] for d in await sent(instance, "Follow")] == [f"http://{HOST}/c/garden/roadmap/2"]
+    assert [d["object"] for d in await sent(instance, "Follow")] == [
+        f"http://{HOST}/c/garden/roadmap/2"
+    ]
     assert (await bob.post(f"{R}/roadmap/999999/support"))[0] == 404
 
     # The id routes answer for the same community.
     status, body = await bob.get(f"/communities/{community_id}/roadmap")
     assert status == 200 and {i["title"] for i in body} == {"Raised beds", "Members' rota"}
     status, body = await bob.post(f"/communities/{community_id}/roadmap/{beds}/unsupport")
-    assert status == 200 and (body["supports"], body["supporting"]) == (2, False)  # the home's count, ours withdrawn
+    assert status == 200 and (body["supports"], body["supporting"]) == (
+        2,
+        False,
+    )  # the home's count, ours withdrawn
     status, body = await bob.post(f"/communities/{community_id}/roadmap", {"title": "Sneaky"})
     assert status == 403  # a remote roadmap is written at home only
 
@@ -53,20 +68,34 @@ async def test_remote_ideas_through_the_api(instance) -> None:  # type: ignore[n
     assert status == 403 and await sent(instance, "Create") == []  # members only
     await join(instance, bob.actor_id, group_id)
     assert (await bob.post(R + "/ideas", {"title": ""}))[0] == 422
-    status, idea = await bob.post(R + "/ideas", {"title": "Seed swap", "text": "Monthly", "audience": "community"})
-    assert status == 201 and (idea["title"], idea["status"], idea["audience"]) == ("Seed swap", "open", "community")
+    status, idea = await bob.post(
+        R + "/ideas", {"title": "Seed swap", "text": "Monthly", "audience": "community"}
+    )
+    assert status == 201 and (idea["title"], idea["status"], idea["audience"]) == (
+        "Seed swap",
+        "open",
+        "community",
+    )
     assert [d["object"]["koers:idea"] for d in await sent(instance, "Create")] == [True]
 
     status, box = await bob.get(R + "/ideas")
-    assert status == 200 and box["community_id"] == str(community_id) and [i["title"] for i in box["ideas"]] == ["Seed swap"]
+    assert (
+        status == 200
+        and box["community_id"] == str(community_id)
+        and [i["title"] for i in box["ideas"]] == ["Seed swap"]
+    )
     status, body = await bob.post(f"{R}/ideas/{idea['post_id']}/support")
     assert status == 200 and body == {"post_id": idea["post_id"], "supported": True}
     assert len(await sent(instance, "Like")) == 1  # the Group counts it at home
-    status, body = await bob.post(f"/ideas/{idea['id']}/unsupport")  # the id route: an Undo of the Like
+    status, body = await bob.post(
+        f"/ideas/{idea['id']}/unsupport"
+    )  # the id route: an Undo of the Like
     assert status == 200
     assert [d["object"]["type"] for d in await sent(instance, "Undo")] == ["Like"]
     async with instance.db.read() as conn:
-        assert (await conn.execute(sa.select(sa.func.count()).select_from(t.idea_supports))).scalar_one() == 0
+        assert (
+            await conn.execute(sa.select(sa.func.count()).select_from(t.idea_supports))
+        ).scalar_one() == 0
     assert (await bob.post(f"{R}/ideas/999999/support"))[0] == 404
 
 
@@ -77,7 +106,9 @@ async def test_id_routes_take_handle_at_host(instance) -> None:  # type: ignore[
     bob = Caller(instance, await api_token(instance, "bob"), bob_account.actor_id)
     await join(instance, bob.actor_id, group_id)
     status, body = await bob.get(f"/communities/garden@{HOST}/roadmap")
-    assert status == 200 and [(i["id"], i["community_id"]) for i in body] == [(str(beds), str(community_id))]
+    assert status == 200 and [(i["id"], i["community_id"]) for i in body] == [
+        (str(beds), str(community_id))
+    ]
     status, body = await bob.get(f"/communities/garden@{HOST}/roadmap/{beds}")
     assert status == 200 and body["history"][0]["to_status"] == "planned"
     status, idea = await bob.post(f"/communities/garden@{HOST}/ideas", {"title": "Bee hotel"})
@@ -97,15 +128,24 @@ async def test_ideas_of_a_remote_box_are_decided_at_home_only(instance) -> None:
     await join(instance, bob.actor_id, group_id)
     _, first = await bob.post(R + "/ideas", {"title": "Seed swap"})
     _, second = await bob.post(R + "/ideas", {"title": "Seed swap again"})
-    async with instance.db.write() as conn:  # bob manages the community (as the Group's Add would say)
-        await conn.execute(t.community_managers.insert().values(community_id=community_id, actor_id=bob.actor_id,
-                                                                created_at=sa.func.now()))  # fmt: skip
+    async with (
+        instance.db.write() as conn
+    ):  # bob manages the community (as the Group's Add would say)
+        await conn.execute(
+            t.community_managers.insert().values(
+                community_id=community_id, actor_id=bob.actor_id, created_at=sa.func.now()
+            )
+        )
     async with instance.db.read() as conn:
         assert await communities.is_manager(conn, community_id, bob.actor_id)
-    for path, body in ((f"/ideas/{first['id']}/merge", {"into_id": second["id"]}),
-                       (f"/ideas/{first['id']}/promote", {"to": "roadmap"})):  # fmt: skip
+    for path, body in (
+        (f"/ideas/{first['id']}/merge", {"into_id": second["id"]}),
+        (f"/ideas/{first['id']}/promote", {"to": "roadmap"}),
+    ):
         status, answer = await bob.post(path, body)
         assert status == 403 and "another instance" in answer["error"], (path, answer)
     async with instance.db.read() as conn:
-        states = (await conn.execute(sa.select(t.ideas.c.status).order_by(t.ideas.c.id))).scalars().all()
+        states = (
+            (await conn.execute(sa.select(t.ideas.c.status).order_by(t.ideas.c.id))).scalars().all()
+        )
     assert states == ["open", "open"]

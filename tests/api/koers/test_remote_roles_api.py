@@ -20,7 +20,11 @@ async def test_remote_roles_through_the_api(instance) -> None:  # type: ignore[n
     assert resp.status == 200
     listed = {r["name"]: r for r in await resp.json()}
     host = listed["Event host"]
-    assert host["uri"] == f"{ORIGIN}/c/energy/roles/1" and host["fill_mode"] == "open" and host["term_days"] == 30
+    assert (
+        host["uri"] == f"{ORIGIN}/c/energy/roles/1"
+        and host["fill_mode"] == "open"
+        and host["term_days"] == 30
+    )
     assert [h["acct"] for h in host["holders"]] == ["dirk@a.example:8080"]
     assert host["holder_terms"][0]["up_for_reconsideration"] is True
 
@@ -28,8 +32,15 @@ async def test_remote_roles_through_the_api(instance) -> None:  # type: ignore[n
     assert resp.status == 200 and (await resp.json())["state"] == "requested"
     [join] = await _sent(instance, "Join")
     assert join["object"] == host["uri"]
-    resp = await instance.client.post(f"{API}/roles/{listed['Roadmap owner']['id']}/claim", headers=headers)
+    resp = await instance.client.post(
+        f"{API}/roles/{listed['Roadmap owner']['id']}/claim", headers=headers
+    )
     assert resp.status == 403
     async with instance.db.read() as conn:
-        states = [r[0] for r in await conn.execute(sa.select(t.role_holders.c.state).where(t.role_holders.c.actor_id == bob.actor_id))]
+        states = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.role_holders.c.state).where(t.role_holders.c.actor_id == bob.actor_id)
+            )
+        ]
     assert states == ["requested"]

@@ -8,9 +8,13 @@ from tests.api.koers.conftest import World
 
 async def _role(world: World, name: str, fill_mode: str) -> int:
     return await roles.create_role(
-        world.instance.ctx, world.manager.actor_id, world.community_id, name=name, fill_mode=fill_mode,
+        world.instance.ctx,
+        world.manager.actor_id,
+        world.community_id,
+        name=name,
+        fill_mode=fill_mode,
         competencies=[("composting", "practised")],
-    )  # fmt: skip
+    )
 
 
 async def _holders(world: World, role_id: int) -> tuple[list[str], list[str]]:
@@ -23,7 +27,11 @@ async def _holders(world: World, role_id: int) -> tuple[list[str], list[str]]:
 async def test_claim_and_release_an_open_role(world: World) -> None:
     host = await _role(world, "event host", "open")
     status, body = await world.member.post(f"/roles/{host}/claim")
-    assert status == 200 and body == {"role_id": str(host), "account_id": str(world.member.actor_id), "state": "held"}
+    assert status == 200 and body == {
+        "role_id": str(host),
+        "account_id": str(world.member.actor_id),
+        "state": "held",
+    }
     assert await _holders(world, host) == (["bob"], [])
     status, listed = await world.anonymous.get(f"/communities/{world.community_id}/roles")
     assert listed[0]["competencies"] == [{"name": "composting", "level": "practised"}]
@@ -40,10 +48,14 @@ async def test_approval_role_is_requested_then_assigned(world: World) -> None:
     status, body = await world.member.post(f"/roles/{owner}/claim")
     assert status == 200 and body["state"] == "requested"
     assert await _holders(world, owner) == ([], ["bob"])
-    status, body = await world.manager.post(f"/roles/{owner}/assign", {"account_id": str(world.member.actor_id)})
+    status, body = await world.manager.post(
+        f"/roles/{owner}/assign", {"account_id": str(world.member.actor_id)}
+    )
     assert status == 200 and body["state"] == "held"
     assert await _holders(world, owner) == (["bob"], [])
-    status, body = await world.manager.post(f"/roles/{owner}/unassign", {"account_id": world.member.actor_id})
+    status, body = await world.manager.post(
+        f"/roles/{owner}/unassign", {"account_id": world.member.actor_id}
+    )
     assert status == 200
     assert await _holders(world, owner) == ([], [])
 
@@ -54,8 +66,18 @@ async def test_role_rules_and_bad_input_change_nothing(world: World) -> None:
     cases = [
         (world.member, f"/roles/{assigned}/claim", None, 403),  # assigned roles cannot be claimed
         (world.outsider, f"/roles/{host}/claim", None, 403),  # join first
-        (world.member, f"/roles/{assigned}/assign", {"account_id": world.member.actor_id}, 403),  # not a manager
-        (world.manager, f"/roles/{assigned}/assign", {"account_id": world.outsider.actor_id}, 422),  # not a member
+        (
+            world.member,
+            f"/roles/{assigned}/assign",
+            {"account_id": world.member.actor_id},
+            403,
+        ),  # not a manager
+        (
+            world.manager,
+            f"/roles/{assigned}/assign",
+            {"account_id": world.outsider.actor_id},
+            422,
+        ),  # not a member
         (world.manager, f"/roles/{assigned}/assign", {"account_id": "bob"}, 422),
         (world.manager, f"/roles/{assigned}/assign", {"account_id": True}, 422),
         (world.manager, f"/roles/{assigned}/assign", {}, 422),
@@ -74,13 +96,16 @@ async def test_role_rules_and_bad_input_change_nothing(world: World) -> None:
 
 async def test_competencies_own_and_people_search(world: World) -> None:
     status, body = await world.member.put(
-        "/competencies", {"competencies": [{"name": "Composting", "level": "expert"}, {"name": "welding"}]}
+        "/competencies",
+        {"competencies": [{"name": "Composting", "level": "expert"}, {"name": "welding"}]},
     )
     assert status == 200, body
     assert body == [{"name": "composting", "level": "expert"}, {"name": "welding", "level": None}]
     status, own = await world.member.get("/competencies")
     assert own == body
-    await world.outsider.put("/competencies", {"competencies": [{"name": "compost tea", "level": "learning"}]})
+    await world.outsider.put(
+        "/competencies", {"competencies": [{"name": "compost tea", "level": "learning"}]}
+    )
 
     status, people = await world.anonymous.get("/people", params={"competency": "compost"})
     assert status == 200

@@ -32,7 +32,11 @@ def _activities() -> list[Path]:
             doc = json.loads(path.read_text())
         except (UnicodeDecodeError, json.JSONDecodeError):
             continue
-        if isinstance(doc, dict) and isinstance(doc.get("actor"), str | dict) and isinstance(doc.get("type"), str):
+        if (
+            isinstance(doc, dict)
+            and isinstance(doc.get("actor"), str | dict)
+            and isinstance(doc.get("type"), str)
+        ):
             out.append(path)
     return out
 
@@ -52,17 +56,35 @@ async def _remote_actor(inst, uri: str) -> int:  # type: ignore[no-untyped-def]
         found = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == uri))).scalar()
         if found:
             return int(found)
-        res = await conn.execute(t.actors.insert().values(
-            uri=uri, kind="person", username=uri.replace("://", "_").replace("/", "_")[:255], domain=host_of(uri),
-            inbox=uri + "/inbox", followers_url=uri + "/followers", key_id=uri + "#main-key", public_key_pem="x",
-            fields=[], extra={}, created_at=now, updated_at=now, fetched_at=now))  # fmt: skip
+        res = await conn.execute(
+            t.actors.insert().values(
+                uri=uri,
+                kind="person",
+                username=uri.replace("://", "_").replace("/", "_")[:255],
+                domain=host_of(uri),
+                inbox=uri + "/inbox",
+                followers_url=uri + "/followers",
+                key_id=uri + "#main-key",
+                public_key_pem="x",
+                fields=[],
+                extra={},
+                created_at=now,
+                updated_at=now,
+                fetched_at=now,
+            )
+        )
         return int(res.inserted_primary_key[0])
 
 
 async def _feed(inst, path: Path) -> str:  # type: ignore[no-untyped-def]
     doc = json.loads(path.read_text())
     if "actor" not in doc:  # a bare object (Mastodon sends some that way): its author creates it
-        doc = {"id": f"{doc['id']}#create", "type": "Create", "actor": doc["attributedTo"], "object": doc}
+        doc = {
+            "id": f"{doc['id']}#create",
+            "type": "Create",
+            "actor": doc["attributedTo"],
+            "object": doc,
+        }
     actor_id = await _remote_actor(inst, first_id(doc["actor"]) or "")
     handler = inst.app[INBOX_HANDLERS].get(doc["type"])
     if handler is None:
@@ -81,7 +103,9 @@ async def _post(inst, uri: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_every_captured_activity_is_handled_or_ignored_with_a_reason(instance, offline) -> None:
+async def test_every_captured_activity_is_handled_or_ignored_with_a_reason(
+    instance, offline
+) -> None:
     paths = _activities()
     assert len(paths) > 20
     outcomes = {str(p.relative_to(FIXTURES)): await _feed(instance, p) for p in paths}
@@ -119,8 +143,14 @@ async def test_captured_edit_and_delete_reach_the_stored_post(instance, offline)
     uri = first_id(json.loads(create.read_text())["object"]) or ""
     assert await _feed(instance, update) == "done"
     async with instance.db.read() as conn:
-        edits = (await conn.execute(sa.select(sa.func.count()).select_from(t.post_edits)
-                                    .join(t.posts, t.posts.c.id == t.post_edits.c.post_id).where(t.posts.c.uri == uri))).scalar_one()  # fmt: skip
+        edits = (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t.post_edits)
+                .join(t.posts, t.posts.c.id == t.post_edits.c.post_id)
+                .where(t.posts.c.uri == uri)
+            )
+        ).scalar_one()
     assert edits == 2
     assert await _feed(instance, delete) == "done"
     post = await _post(instance, uri)

@@ -71,7 +71,10 @@ async def test_home_feed_has_followed_people_and_muting_hides_them(instance):
 
 async def test_paging_by_id(instance):
     ana = await instance.create_member("ana")
-    ids = [await posts.create_post(instance.ctx, ana.actor_id, Draft(source=f"post {i}")) for i in range(5)]
+    ids = [
+        await posts.create_post(instance.ctx, ana.actor_id, Draft(source=f"post {i}"))
+        for i in range(5)
+    ]
     viewer = Viewer(actor_id=ana.actor_id, local=True)
     async with instance.db.read() as conn:
         first = await timelines.home(conn, viewer, timelines.Page(limit=2))

@@ -18,14 +18,21 @@ async def _row(instance, post_id):
 async def test_create_renders_mentions_and_tags_and_uses_default_audience(instance):
     ana = await instance.create_member("ana")
     bo = await instance.create_member("bo")
-    pid = await posts.create_post(instance.ctx, ana.actor_id, Draft(source="Hello @bo, see #Roadmap"))
+    pid = await posts.create_post(
+        instance.ctx, ana.actor_id, Draft(source="Hello @bo, see #Roadmap")
+    )
     row = await _row(instance, pid)
     assert row.audience == "public"
     assert row.uri == f"{instance.url}/users/ana/posts/{pid}"
     assert 'class="u-url mention"' in row.content_html and "/tags/roadmap" in row.content_html
     async with instance.db.read() as conn:
         mentioned = [r[0] for r in await conn.execute(sa.select(t.post_mentions.c.actor_id))]
-        notes = [r.type for r in await conn.execute(sa.select(t.notifications).where(t.notifications.c.actor_id == bo.actor_id))]
+        notes = [
+            r.type
+            for r in await conn.execute(
+                sa.select(t.notifications).where(t.notifications.c.actor_id == bo.actor_id)
+            )
+        ]
     assert mentioned == [bo.actor_id]
     assert notes == ["mention"]
 
@@ -46,16 +53,22 @@ async def test_validation_writes_nothing(instance):
         with pytest.raises(ValidationError):
             await posts.create_post(instance.ctx, ana.actor_id, draft)
     async with instance.db.read() as conn:
-        assert (await conn.execute(sa.select(sa.func.count()).select_from(t.posts))).scalar_one() == 0
+        assert (
+            await conn.execute(sa.select(sa.func.count()).select_from(t.posts))
+        ).scalar_one() == 0
 
 
 async def test_reply_never_widens_the_audience(instance):
     ana = await instance.create_member("ana")
     bo = await instance.create_member("bo")
     await follows.follow(instance.ctx, bo.actor_id, ana.actor_id)
-    parent = await posts.create_post(instance.ctx, ana.actor_id, Draft(source="for followers", audience=Audience.FOLLOWERS))
+    parent = await posts.create_post(
+        instance.ctx, ana.actor_id, Draft(source="for followers", audience=Audience.FOLLOWERS)
+    )
     reply = await posts.create_post(
-        instance.ctx, bo.actor_id, Draft(source="answer", audience=Audience.PUBLIC, in_reply_to_id=parent)
+        instance.ctx,
+        bo.actor_id,
+        Draft(source="answer", audience=Audience.PUBLIC, in_reply_to_id=parent),
     )
     row = await _row(instance, reply)
     assert row.audience == "followers" and row.thread_root_id == parent
@@ -65,9 +78,13 @@ async def test_reply_never_widens_the_audience(instance):
 async def test_cannot_reply_to_what_you_cannot_see(instance):
     ana = await instance.create_member("ana")
     cy = await instance.create_member("cy")
-    secret = await posts.create_post(instance.ctx, ana.actor_id, Draft(source="secret", audience=Audience.DIRECT))
+    secret = await posts.create_post(
+        instance.ctx, ana.actor_id, Draft(source="secret", audience=Audience.DIRECT)
+    )
     with pytest.raises(NotFound):
-        await posts.create_post(instance.ctx, cy.actor_id, Draft(source="hi", in_reply_to_id=secret))
+        await posts.create_post(
+            instance.ctx, cy.actor_id, Draft(source="hi", in_reply_to_id=secret)
+        )
 
 
 async def test_edit_keeps_history_and_delete_leaves_no_content(instance):
@@ -78,7 +95,10 @@ async def test_edit_keeps_history_and_delete_leaves_no_content(instance):
         await posts.edit_post(instance.ctx, bo.actor_id, pid, source="hijack")
     await posts.edit_post(instance.ctx, ana.actor_id, pid, source="second text")
     async with instance.db.read() as conn:
-        history = [r.source for r in await conn.execute(sa.select(t.post_edits).order_by(t.post_edits.c.id))]
+        history = [
+            r.source
+            for r in await conn.execute(sa.select(t.post_edits).order_by(t.post_edits.c.id))
+        ]
     assert history == ["first text #one", "second text"]
     former = await posts.delete_post(instance.ctx, ana.actor_id, pid)
     assert former["source"] == "second text"
@@ -86,7 +106,9 @@ async def test_edit_keeps_history_and_delete_leaves_no_content(instance):
     assert row.deleted_at is not None and row.source == "" and row.content_html == ""
     async with instance.db.read() as conn:
         for table in (t.post_edits, t.post_tags):
-            assert (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one() == 0
+            assert (
+                await conn.execute(sa.select(sa.func.count()).select_from(table))
+            ).scalar_one() == 0
         assert not await can_see_post(conn, ANONYMOUS, pid)
 
 
@@ -94,7 +116,9 @@ async def test_boost_rules_and_counts(instance):
     ana = await instance.create_member("ana")
     bo = await instance.create_member("bo")
     public = await posts.create_post(instance.ctx, ana.actor_id, Draft(source="boost me"))
-    members = await posts.create_post(instance.ctx, ana.actor_id, Draft(source="inside", audience=Audience.MEMBERS))
+    members = await posts.create_post(
+        instance.ctx, ana.actor_id, Draft(source="inside", audience=Audience.MEMBERS)
+    )
     boost = await posts.reblog(instance.ctx, bo.actor_id, public)
     assert await posts.reblog(instance.ctx, bo.actor_id, public) == boost  # idempotent
     assert (await _row(instance, public)).reblogs_count == 1
@@ -119,10 +143,14 @@ async def test_poll_votes(instance):
     ana = await instance.create_member("ana")
     bo = await instance.create_member("bo")
     pid = await posts.create_post(
-        instance.ctx, ana.actor_id, Draft(source="which?", poll=PollSpec(options=("a", "b", "c"), expires_in=3600))
+        instance.ctx,
+        ana.actor_id,
+        Draft(source="which?", poll=PollSpec(options=("a", "b", "c"), expires_in=3600)),
     )
     async with instance.db.read() as conn:
-        poll_id = (await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == pid))).scalar_one()
+        poll_id = (
+            await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == pid))
+        ).scalar_one()
     with pytest.raises(ValidationError):
         await posts.vote(instance.ctx, bo.actor_id, poll_id, [0, 1])  # single choice
     with pytest.raises(ValidationError):
@@ -135,7 +163,9 @@ async def test_poll_votes(instance):
 async def test_members_only_post_is_visible_to_local_members_only(instance):
     ana = await instance.create_member("ana")
     bo = await instance.create_member("bo")
-    pid = await posts.create_post(instance.ctx, ana.actor_id, Draft(source="inside", audience=Audience.MEMBERS))
+    pid = await posts.create_post(
+        instance.ctx, ana.actor_id, Draft(source="inside", audience=Audience.MEMBERS)
+    )
     async with instance.db.read() as conn:
         assert await can_see_post(conn, Viewer(actor_id=bo.actor_id, local=True), pid)
         assert not await can_see_post(conn, ANONYMOUS, pid)

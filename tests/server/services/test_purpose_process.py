@@ -4,7 +4,13 @@ import pytest
 import sqlalchemy as sa
 
 from server.errors import Conflict, Forbidden, ValidationError
-from server.services import communities, posts, purpose, purpose_decisions as decisions, purpose_endorsements
+from server.services import (
+    communities,
+    posts,
+    purpose,
+    purpose_decisions as decisions,
+    purpose_endorsements,
+)
 from server.services import purpose_phases as phases, purpose_proposals as proposals
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Viewer
@@ -16,7 +22,9 @@ async def _setup(instance):
     ana = await instance.create_member("ana")
     bo = await instance.create_member("bo")
     cy = await instance.create_member("cy")
-    c = await communities.create_community(instance.ctx, ana.actor_id, handle="garden", name="Garden", purpose_text=TEXT)
+    c = await communities.create_community(
+        instance.ctx, ana.actor_id, handle="garden", name="Garden", purpose_text=TEXT
+    )
     for m in (bo, cy):
         await communities.join(instance.ctx, m.actor_id, c.id)
     return ana, bo, cy, c
@@ -43,12 +51,20 @@ async def test_phases_move_along_and_are_recorded(instance):
     with pytest.raises(Forbidden):
         await phases.set_phase(instance.ctx, bo.actor_id, c.id, "inventory")
     with pytest.raises(ValidationError):
-        await phases.set_phase(instance.ctx, ana.actor_id, c.id, "decision")  # not a next step from in force
+        await phases.set_phase(
+            instance.ctx, ana.actor_id, c.id, "decision"
+        )  # not a next step from in force
     with pytest.raises(ValidationError):
         await phases.set_phase(instance.ctx, ana.actor_id, c.id, "nonsense")
     assert await _count(instance, t.purpose_phases) == 0
-    found = await phases.set_phase(instance.ctx, ana.actor_id, c.id, "inventory", note="collect ideas")
-    assert found.phase == "inventory" and found.started_at is not None and found.set_by_username == "ana"
+    found = await phases.set_phase(
+        instance.ctx, ana.actor_id, c.id, "inventory", note="collect ideas"
+    )
+    assert (
+        found.phase == "inventory"
+        and found.started_at is not None
+        and found.set_by_username == "ana"
+    )
     await phases.set_phase(instance.ctx, ana.actor_id, c.id, "discussion")
     async with instance.db.read() as conn:
         assert [p.phase for p in await phases.history(conn, c.id)] == ["discussion", "inventory"]
@@ -65,29 +81,61 @@ async def test_proposal_is_a_community_post_with_a_diff(instance):
     with pytest.raises(ValidationError):
         await proposals.create_proposal(instance.ctx, bo.actor_id, c.id, "  ", "")
     assert await _count(instance, t.purpose_proposals) == 0
-    post_id = await proposals.create_proposal(instance.ctx, bo.actor_id, c.id, "We grow and share food in the city.", "sharing")
+    post_id = await proposals.create_proposal(
+        instance.ctx, bo.actor_id, c.id, "We grow and share food in the city.", "sharing"
+    )
     async with instance.db.read() as conn:
         found = await proposals.proposals(conn, _v(bo), c.id)
-        assert [p.post_id for p in found] == [post_id] and found[0].author_handle == "bo" and found[0].state == "open"
-        assert await proposals.proposals(conn, ANONYMOUS, c.id) == []  # a community post: members only
+        assert (
+            [p.post_id for p in found] == [post_id]
+            and found[0].author_handle == "bo"
+            and found[0].state == "open"
+        )
+        assert (
+            await proposals.proposals(conn, ANONYMOUS, c.id) == []
+        )  # a community post: members only
         diff = str(await proposals.diff_against_current(conn, found[0]))
         post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
-        notes = (await conn.execute(sa.select(t.notifications.c.type).where(t.notifications.c.actor_id == ana.actor_id))).scalars().all()
-    assert '<ins aria-label="added">and share </ins>' in diff and '<del aria-label="removed"> together</del>' in diff
-    assert post.audience == "community" and post.extra["proposal"]["text"] == "We grow and share food in the city."
+        notes = (
+            (
+                await conn.execute(
+                    sa.select(t.notifications.c.type).where(
+                        t.notifications.c.actor_id == ana.actor_id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert (
+        '<ins aria-label="added">and share </ins>' in diff
+        and '<del aria-label="removed"> together</del>' in diff
+    )
+    assert (
+        post.audience == "community"
+        and post.extra["proposal"]["text"] == "We grow and share food in the city."
+    )
     assert "koers.proposal" in notes
 
 
 def test_diff_escapes_and_marks_both_ways():
     html = str(proposals.diff_html("a <b> c", "a <i> c"))
-    assert "<del" in html and "&lt;b&gt;" in html and "<ins" in html and "&lt;i&gt;" in html and "<b>" not in html
+    assert (
+        "<del" in html
+        and "&lt;b&gt;" in html
+        and "<ins" in html
+        and "&lt;i&gt;" in html
+        and "<b>" not in html
+    )
 
 
 async def test_poll_decision_adopts_winner_and_asks_to_endorse_again(instance):
     ana, bo, cy, c = await _setup(instance)
     await purpose_endorsements.endorse(instance.ctx, bo.actor_id, c.id)
     await _to_drafting(instance, ana, c)
-    await proposals.create_proposal(instance.ctx, bo.actor_id, c.id, "We grow and share food.", "share")
+    await proposals.create_proposal(
+        instance.ctx, bo.actor_id, c.id, "We grow and share food.", "share"
+    )
     async with instance.db.read() as conn:
         (p,) = await proposals.proposals(conn, _v(ana), c.id)
     with pytest.raises(Forbidden):
@@ -104,15 +152,33 @@ async def test_poll_decision_adopts_winner_and_asks_to_endorse_again(instance):
     await posts.vote(instance.ctx, cy.actor_id, poll.id, [0])
     await posts.vote(instance.ctx, ana.actor_id, poll.id, [1])
     closed = await decisions.close_decision(instance.ctx, ana.actor_id, decision_id)
-    assert closed.result == "adopted" and closed.counts == {"Adopt": 2, "Keep current": 1} and closed.version == 2
+    assert (
+        closed.result == "adopted"
+        and closed.counts == {"Adopt": 2, "Keep current": 1}
+        and closed.version == 2
+    )
     assert closed.closed_by == "ana"
     async with instance.db.read() as conn:
         now = await purpose.current(conn, c.id)
         assert now.text_source == "We grow and share food." and now.author_username == "bo"
         assert (await phases.current(conn, c.id)).phase == "in_force"
         state = await purpose_endorsements.endorsements(conn, instance.ctx, _v(ana), c.id)
-        notes = (await conn.execute(sa.select(t.notifications.c.type).where(t.notifications.c.actor_id == cy.actor_id))).scalars().all()
-    assert state.version == 2 and state.endorsed == [] and {m.username for m in state.pending} == {"ana", "bo", "cy"}
+        notes = (
+            (
+                await conn.execute(
+                    sa.select(t.notifications.c.type).where(
+                        t.notifications.c.actor_id == cy.actor_id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert (
+        state.version == 2
+        and state.endorsed == []
+        and {m.username for m in state.pending} == {"ana", "bo", "cy"}
+    )
     assert "koers.endorse_requested" in notes and "koers.decision_opened" in notes
     with pytest.raises(Conflict):
         await decisions.close_decision(instance.ctx, ana.actor_id, decision_id)
@@ -121,7 +187,9 @@ async def test_poll_decision_adopts_winner_and_asks_to_endorse_again(instance):
 async def test_consent_round_blocked_keeps_the_purpose(instance):
     ana, bo, cy, c = await _setup(instance)
     await _to_drafting(instance, ana, c)
-    await proposals.create_proposal(instance.ctx, bo.actor_id, c.id, "We only grow tomatoes.", "focus")
+    await proposals.create_proposal(
+        instance.ctx, bo.actor_id, c.id, "We only grow tomatoes.", "focus"
+    )
     async with instance.db.read() as conn:
         (p,) = await proposals.proposals(conn, _v(ana), c.id)
     decision_id = await decisions.open_decision(instance.ctx, ana.actor_id, c.id, "consent", [p.id])
@@ -131,13 +199,19 @@ async def test_consent_round_blocked_keeps_the_purpose(instance):
         await decisions.consent(instance.ctx, cy.actor_id, decision_id, "maybe")
     assert await _count(instance, t.purpose_consents) == 0
     await decisions.consent(instance.ctx, bo.actor_id, decision_id, "agree")
-    await decisions.consent(instance.ctx, cy.actor_id, decision_id, "block", "we grow more than tomatoes")
+    await decisions.consent(
+        instance.ctx, cy.actor_id, decision_id, "block", "we grow more than tomatoes"
+    )
     closed = await decisions.close_decision(instance.ctx, ana.actor_id, decision_id)
-    assert closed.result == "blocked" and closed.counts["block"] == 1 and closed.counts["agree"] == 1
+    assert (
+        closed.result == "blocked" and closed.counts["block"] == 1 and closed.counts["agree"] == 1
+    )
     async with instance.db.read() as conn:
         assert (await purpose.current(conn, c.id)).version == 1
         assert (await phases.current(conn, c.id)).phase == "drafting"
-        assert ("cy", "block", "we grow more than tomatoes") in await decisions.consents(conn, decision_id)
+        assert ("cy", "block", "we grow more than tomatoes") in await decisions.consents(
+            conn, decision_id
+        )
 
 
 async def test_endorsement_needs_membership_and_hidden_lists_stay_hidden(instance):

@@ -14,11 +14,13 @@ from server.storage import schema as t
 async def _setup(instance, fill_mode="open", term_days=30):
     ana = await instance.create_member("ana")
     bo = await instance.create_member("bo")
-    c = await communities.create_community(instance.ctx, ana.actor_id, handle="garden", name="Garden",
-                                           purpose_text="Grow food")  # fmt: skip
+    c = await communities.create_community(
+        instance.ctx, ana.actor_id, handle="garden", name="Garden", purpose_text="Grow food"
+    )
     await communities.join(instance.ctx, bo.actor_id, c.id)
-    role_id = await roles.create_role(instance.ctx, ana.actor_id, c.id, name="Host", fill_mode=fill_mode,
-                                      term_days=term_days)  # fmt: skip
+    role_id = await roles.create_role(
+        instance.ctx, ana.actor_id, c.id, name="Host", fill_mode=fill_mode, term_days=term_days
+    )
     return ana, bo, c, role_id
 
 
@@ -27,7 +29,8 @@ async def _notes(instance, actor_id):
         return list(
             await conn.execute(
                 sa.select(t.notifications.c.type).where(
-                    t.notifications.c.actor_id == actor_id, t.notifications.c.type == "koers.role_term_ended"
+                    t.notifications.c.actor_id == actor_id,
+                    t.notifications.c.type == "koers.role_term_ended",
                 )
             )
         )
@@ -45,8 +48,13 @@ async def test_a_holding_ends_after_the_term_and_is_announced_once(instance):
     assert await role_terms.sweep_role_terms(instance.ctx, clock.now() + timedelta(days=29)) == 0
     later = clock.now() + timedelta(days=31)
     assert await role_terms.sweep_role_terms(instance.ctx, later) == 1
-    assert await role_terms.sweep_role_terms(instance.ctx, later + timedelta(days=1)) == 0  # only once
-    assert len(await _notes(instance, bo.actor_id)) == 1 and len(await _notes(instance, ana.actor_id)) == 1
+    assert (
+        await role_terms.sweep_role_terms(instance.ctx, later + timedelta(days=1)) == 0
+    )  # only once
+    assert (
+        len(await _notes(instance, bo.actor_id)) == 1
+        and len(await _notes(instance, ana.actor_id)) == 1
+    )
     async with instance.db.read() as conn:
         up = await role_terms.up_for_reconsideration(conn, c.id, later)
     assert [(u.role_name, u.username) for u in up] == [("Host", "bo")]
@@ -56,10 +64,15 @@ async def test_renew_starts_a_new_term_and_allows_a_new_announcement(instance):
     ana, bo, c, role_id = await _setup(instance)
     await roles.claim_role(instance.ctx, bo.actor_id, role_id)
     await role_terms.sweep_role_terms(instance.ctx, clock.now() + timedelta(days=31))
-    ends = await role_terms.renew(instance.ctx, bo.actor_id, role_id, bo.actor_id)  # holder of an open role
+    ends = await role_terms.renew(
+        instance.ctx, bo.actor_id, role_id, bo.actor_id
+    )  # holder of an open role
     assert ends > clock.now() + timedelta(days=29)
     async with instance.db.read() as conn:
-        assert await role_terms.up_for_reconsideration(conn, c.id, clock.now() + timedelta(days=1)) == []
+        assert (
+            await role_terms.up_for_reconsideration(conn, c.id, clock.now() + timedelta(days=1))
+            == []
+        )
     assert await role_terms.sweep_role_terms(instance.ctx, clock.now() + timedelta(days=61)) == 1
 
 
@@ -102,7 +115,9 @@ async def test_the_background_sweeper_announces_due_terms(instance):
     ana, bo, c, role_id = await _setup(instance)
     await roles.claim_role(instance.ctx, bo.actor_id, role_id)
     async with instance.db.write() as conn:
-        await conn.execute(t.role_holders.update().values(ends_at=clock.now() - timedelta(minutes=1)))
+        await conn.execute(
+            t.role_holders.update().values(ends_at=clock.now() - timedelta(minutes=1))
+        )
     task = role_terms.start_sweeper(instance.ctx, every=0.05)
     try:
         for _ in range(100):
@@ -112,4 +127,6 @@ async def test_the_background_sweeper_announces_due_terms(instance):
     finally:
         await role_terms.stop_sweeper(task)
     assert task.cancelled() and len(await _notes(instance, bo.actor_id)) == 1
-    assert instance.settings.run_workers is True  # the app's own sweeper runs beside it (terms are told once)
+    assert (
+        instance.settings.run_workers is True
+    )  # the app's own sweeper runs beside it (terms are told once)

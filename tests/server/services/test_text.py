@@ -9,7 +9,7 @@ def test_markdown_renders_and_scripts_are_removed():
     out = text.render("**bold** <script>alert(1)</script> [x](javascript:alert(1))").html
     assert "<strong>bold</strong>" in out
     assert "<script" not in out
-    assert "href=\"javascript" not in out
+    assert 'href="javascript' not in out
 
 
 def test_plain_text_escapes_html():
@@ -33,7 +33,9 @@ def test_mentions_and_hashtags_are_found_and_linked():
 
 
 def test_mentions_inside_code_and_links_stay_untouched():
-    rendered = text.render("`@ana` and [@ana](https://e.example)", mention_url=lambda u, d: "https://x/@ana")
+    rendered = text.render(
+        "`@ana` and [@ana](https://e.example)", mention_url=lambda u, d: "https://x/@ana"
+    )
     assert rendered.html.count("mention") == 0
 
 

@@ -15,8 +15,13 @@ XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 
 async def upload_form(
-    client: TestClient, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes, str]] | None = None,
-    *, page: str = "/settings/profile", csrf: bool = True,
+    client: TestClient,
+    path: str,
+    fields: dict[str, str],
+    files: dict[str, tuple[str, bytes, str]] | None = None,
+    *,
+    page: str = "/settings/profile",
+    csrf: bool = True,
 ):  # type: ignore[no-untyped-def]
     """POST a multipart form like a browser: text fields plus (filename, bytes, content type) files."""
     data = FormData()
@@ -29,7 +34,13 @@ async def upload_form(
     return await client.post(path, data=data, allow_redirects=False)
 
 
-def image_bytes(size: tuple[int, int] = (800, 600), fmt: str = "JPEG", *, exif: bool = False, color: str = "teal") -> bytes:
+def image_bytes(
+    size: tuple[int, int] = (800, 600),
+    fmt: str = "JPEG",
+    *,
+    exif: bool = False,
+    color: str = "teal",
+) -> bytes:
     image = Image.new("RGB", size, color)
     buf = io.BytesIO()
     if exif:
@@ -54,5 +65,7 @@ def assert_no_active_html(html: str) -> None:
             assert not attr.lower().startswith("on"), f"event handler {attr} on <{tag.name}>"
         for attr in ("href", "src", "action"):
             value = str(tag.get(attr, "")).strip().lower()
-            assert not value.startswith(("javascript:", "data:")), f"{attr}={value!r} on <{tag.name}>"
+            assert not value.startswith(("javascript:", "data:")), (
+                f"{attr}={value!r} on <{tag.name}>"
+            )
     assert "<script>alert(1)</script>" not in html

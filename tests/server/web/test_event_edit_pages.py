@@ -16,9 +16,18 @@ SOON = (clock.now() + timedelta(days=7)).replace(microsecond=0, second=0)
 
 
 def _form(**kw: str) -> dict[str, str]:
-    data = {"title": "Networking drinks", "description": "Meet the *neighbours*.", "starts_at": SOON.isoformat(),
-            "ends_at": "", "place_name": "De Kroeg", "place_address": "Markt 1", "online_url": "", "capacity": "20",
-            "join_mode": "free", "audience": "public"}  # fmt: skip
+    data = {
+        "title": "Networking drinks",
+        "description": "Meet the *neighbours*.",
+        "starts_at": SOON.isoformat(),
+        "ends_at": "",
+        "place_name": "De Kroeg",
+        "place_address": "Markt 1",
+        "online_url": "",
+        "capacity": "20",
+        "join_mode": "free",
+        "audience": "public",
+    }
     data.update(kw)
     return data
 
@@ -27,10 +36,19 @@ async def _setup(instance):  # type: ignore[no-untyped-def]
     ana = await instance.create_member("ana")  # manages the community
     bo = await instance.create_member("bo")  # organises the event
     cy = await instance.create_member("cy")  # a member who did not organise it
-    garden = await communities.create_community(instance.ctx, ana.actor_id, handle="garden", name="Garden",
-                                                purpose_text="Grow food together.")  # fmt: skip
+    garden = await communities.create_community(
+        instance.ctx,
+        ana.actor_id,
+        handle="garden",
+        name="Garden",
+        purpose_text="Grow food together.",
+    )
     async with instance.db.read() as conn:
-        group = (await conn.execute(sa.select(t.communities.c.actor_id).where(t.communities.c.id == garden.id))).scalar()
+        group = (
+            await conn.execute(
+                sa.select(t.communities.c.actor_id).where(t.communities.c.id == garden.id)
+            )
+        ).scalar()
     for member in (bo, cy):
         await follows.follow(instance.ctx, member.actor_id, group)
     bo_client = await instance.login("bo")
@@ -49,10 +67,18 @@ async def test_organiser_changes_the_event_from_its_page(instance) -> None:  # t
     page = await (await client.get(url)).text()
     assert f'href="{url}/edit"' in page
     form_page = await (await client.get(url + "/edit")).text()
-    assert "<h1>Change the event" in form_page and 'value="Networking drinks"' in form_page and "Meet the *neighbours*." in form_page
+    assert (
+        "<h1>Change the event" in form_page
+        and 'value="Networking drinks"' in form_page
+        and "Meet the *neighbours*." in form_page
+    )
     later = SOON + timedelta(days=2)
-    resp = await post_form(client, url + "/edit", _form(title="Drinks, moved", starts_at=later.isoformat(), capacity=""),
-                           page=url + "/edit")  # fmt: skip
+    resp = await post_form(
+        client,
+        url + "/edit",
+        _form(title="Drinks, moved", starts_at=later.isoformat(), capacity=""),
+        page=url + "/edit",
+    )
     assert resp.status == 302 and resp.headers["Location"] == url
     shown = await (await client.get(url)).text()
     assert "Drinks, moved" in shown and later.strftime("%Y-%m-%d %H:%M") in shown
@@ -69,15 +95,20 @@ async def test_manager_may_edit_a_member_who_did_not_organise_may_not(instance) 
     other = await instance.login("cy")
     assert f'href="{url}/edit"' not in await (await other.get(url)).text()
     assert (await other.get(url + "/edit")).status == 403
-    assert (await (await instance.new_client()).get(url + "/edit", allow_redirects=False)).status in (302, 401)
+    assert (
+        await (await instance.new_client()).get(url + "/edit", allow_redirects=False)
+    ).status in (302, 401)
     assert (await _event(instance)).title == "Managed"
 
 
 async def test_bad_change_is_refused_with_the_fields_message(instance) -> None:  # type: ignore[no-untyped-def]
     client, url = await _setup(instance)
-    for change, message in (({"title": "  "}, "give the event a title"), ({"starts_at": "soonish"}, "a date and time"),
-                            ({"ends_at": (SOON - timedelta(hours=1)).isoformat()}, "end must be after the start"),
-                            ({"place_name": "", "place_address": ""}, "give a place or an online link")):  # fmt: skip
+    for change, message in (
+        ({"title": "  "}, "give the event a title"),
+        ({"starts_at": "soonish"}, "a date and time"),
+        ({"ends_at": (SOON - timedelta(hours=1)).isoformat()}, "end must be after the start"),
+        ({"place_name": "", "place_address": ""}, "give a place or an online link"),
+    ):
         resp = await post_form(client, url + "/edit", _form(**change), page=url + "/edit")
         assert resp.status == 422, change
         html = await resp.text()

@@ -23,7 +23,11 @@ async def _garden(instance, creator, **kw):
 
 async def _join_community(instance, community_id, member):
     async with instance.db.read() as conn:
-        group = (await conn.execute(sa.select(t.communities.c.actor_id).where(t.communities.c.id == community_id))).scalar()
+        group = (
+            await conn.execute(
+                sa.select(t.communities.c.actor_id).where(t.communities.c.id == community_id)
+            )
+        ).scalar()
     await follows.follow(instance.ctx, member.actor_id, group)
 
 
@@ -33,9 +37,18 @@ async def _count(instance, table):
 
 
 def _form(**kw):
-    data = {"title": "Networking drinks", "description": "Meet the *neighbours*.", "starts_at": SOON.isoformat(),
-            "ends_at": (SOON + timedelta(hours=2)).isoformat(), "place_name": "De Kroeg", "place_address": "Markt 1, Utrecht",
-            "online_url": "", "capacity": "", "join_mode": "free", "audience": "public"}  # fmt: skip
+    data = {
+        "title": "Networking drinks",
+        "description": "Meet the *neighbours*.",
+        "starts_at": SOON.isoformat(),
+        "ends_at": (SOON + timedelta(hours=2)).isoformat(),
+        "place_name": "De Kroeg",
+        "place_address": "Markt 1, Utrecht",
+        "online_url": "",
+        "capacity": "",
+        "join_mode": "free",
+        "audience": "public",
+    }
     data.update(kw)
     return data
 
@@ -58,12 +71,19 @@ async def test_bad_event_input_is_refused_and_writes_nothing(instance):
     ana = await instance.create_member("ana")
     await _garden(instance, ana)
     client = await instance.login("ana")
-    for bad, field in (({"title": ""}, "title"), ({"starts_at": "next tuesday"}, "starts_at"),
-                       ({"ends_at": (SOON - timedelta(hours=1)).isoformat()}, "ends_at"),
-                       ({"place_name": "", "place_address": ""}, "place_name"), ({"capacity": "0"}, "capacity"),
-                       ({"join_mode": "lottery"}, "join_mode"), ({"audience": "direct"}, "audience"),
-                       ({"online_url": "javascript:alert(1)", "place_name": ""}, "online_url")):  # fmt: skip
-        resp = await post_form(client, "/c/garden/events/new", _form(**bad), page="/c/garden/events/new")
+    for bad, field in (
+        ({"title": ""}, "title"),
+        ({"starts_at": "next tuesday"}, "starts_at"),
+        ({"ends_at": (SOON - timedelta(hours=1)).isoformat()}, "ends_at"),
+        ({"place_name": "", "place_address": ""}, "place_name"),
+        ({"capacity": "0"}, "capacity"),
+        ({"join_mode": "lottery"}, "join_mode"),
+        ({"audience": "direct"}, "audience"),
+        ({"online_url": "javascript:alert(1)", "place_name": ""}, "online_url"),
+    ):
+        resp = await post_form(
+            client, "/c/garden/events/new", _form(**bad), page="/c/garden/events/new"
+        )
         assert resp.status == 422, bad
         assert f'id="h-{field}" role="alert"' in await resp.text(), bad
     assert await _count(instance, t.events) == 0
@@ -84,8 +104,12 @@ async def test_capacity_is_enforced_with_a_clear_message(instance):
     await instance.create_member("bob")
     await instance.create_member("cas")
     c = await _garden(instance, ana)
-    event_id = await events.create_event(instance.ctx, ana.actor_id, c.id, events.EventInput(
-        title="Workshop", starts_at=SOON, place_name="Shed", capacity=2))  # fmt: skip
+    event_id = await events.create_event(
+        instance.ctx,
+        ana.actor_id,
+        c.id,
+        events.EventInput(title="Workshop", starts_at=SOON, place_name="Shed", capacity=2),
+    )
     bob = await instance.login("bob")
     url = f"/c/garden/events/{event_id}"
     assert (await post_form(bob, url + "/join", {}, page=url)).status == 302
@@ -106,8 +130,14 @@ async def test_approval_mode_managers_decide(instance):
     await instance.create_member("bob")
     await instance.create_member("eve")
     c = await _garden(instance, ana)
-    event_id = await events.create_event(instance.ctx, ana.actor_id, c.id, events.EventInput(
-        title="Closed workshop", starts_at=SOON, place_name="Shed", join_mode="approval"))  # fmt: skip
+    event_id = await events.create_event(
+        instance.ctx,
+        ana.actor_id,
+        c.id,
+        events.EventInput(
+            title="Closed workshop", starts_at=SOON, place_name="Shed", join_mode="approval"
+        ),
+    )
     url = f"/c/garden/events/{event_id}"
     bob = await instance.login("bob")
     assert (await post_form(bob, url + "/join", {}, page=url)).status == 302
@@ -116,25 +146,55 @@ async def test_approval_mode_managers_decide(instance):
     # someone who is neither organiser nor manager cannot decide
     eve = await instance.login("eve")
     async with instance.db.read() as conn:
-        bob_id = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.username == "bob"))).scalar()
-    resp = await post_form(eve, url + "/decide", {"participant": str(bob_id), "decision": "accept"}, page=url)
+        bob_id = (
+            await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.username == "bob"))
+        ).scalar()
+    resp = await post_form(
+        eve, url + "/decide", {"participant": str(bob_id), "decision": "accept"}, page=url
+    )
     assert resp.status == 403
     ana_client = await instance.login("ana")
     assert "Requests" in await (await ana_client.get(url)).text()
-    assert "asked to join an event you organise" in await (await ana_client.get("/notifications")).text()
-    resp = await post_form(ana_client, url + "/decide", {"participant": str(bob_id), "decision": "accept"}, page=url)
+    assert (
+        "asked to join an event you organise"
+        in await (await ana_client.get("/notifications")).text()
+    )
+    resp = await post_form(
+        ana_client, url + "/decide", {"participant": str(bob_id), "decision": "accept"}, page=url
+    )
     assert resp.status == 302
     assert "@bob" in await (await instance.client.get(url)).text()
-    assert "decided on your request to join an event" in await (await bob.get("/notifications")).text()
+    assert (
+        "decided on your request to join an event" in await (await bob.get("/notifications")).text()
+    )
 
 
 async def test_ical_export_parses_and_hides_non_public_events(instance):
     ana = await instance.create_member("ana")
     c = await _garden(instance, ana)
-    public_id = await events.create_event(instance.ctx, ana.actor_id, c.id, events.EventInput(
-        title="Open day", starts_at=SOON, ends_at=SOON + timedelta(hours=3), place_name="Garden", place_address="Dijk 3"))
-    hidden_id = await events.create_event(instance.ctx, ana.actor_id, c.id, events.EventInput(
-        title="Members meeting", starts_at=SOON, online_url="https://meet.example/x", audience="community"))
+    public_id = await events.create_event(
+        instance.ctx,
+        ana.actor_id,
+        c.id,
+        events.EventInput(
+            title="Open day",
+            starts_at=SOON,
+            ends_at=SOON + timedelta(hours=3),
+            place_name="Garden",
+            place_address="Dijk 3",
+        ),
+    )
+    hidden_id = await events.create_event(
+        instance.ctx,
+        ana.actor_id,
+        c.id,
+        events.EventInput(
+            title="Members meeting",
+            starts_at=SOON,
+            online_url="https://meet.example/x",
+            audience="community",
+        ),
+    )
     resp = await instance.client.get("/c/garden/events.ics")
     assert resp.status == 200 and resp.content_type == "text/calendar"
     cal = icalendar.Calendar.from_ical(await resp.read())
@@ -144,7 +204,9 @@ async def test_ical_export_parses_and_hides_non_public_events(instance):
     assert vevent.decoded("dtstart") == SOON and "Dijk 3" in str(vevent["location"])
     assert (await instance.client.get(f"/c/garden/events/{hidden_id}.ics")).status == 404
     assert (await instance.client.get(f"/c/garden/events/{hidden_id}")).status == 404
-    one = icalendar.Calendar.from_ical(await (await instance.client.get(f"/c/garden/events/{public_id}.ics")).read())
+    one = icalendar.Calendar.from_ical(
+        await (await instance.client.get(f"/c/garden/events/{public_id}.ics")).read()
+    )
     assert [str(e["summary"]) for e in one.walk("VEVENT")] == ["Open day"]
     # a member sees both
     client = await instance.login("ana")

@@ -11,15 +11,18 @@ from tests.conftest import post_form
 
 async def _items(instance):
     async with instance.db.read() as conn:
-        return (await conn.execute(sa.select(sa.func.count()).select_from(t.roadmap_items))).scalar()
+        return (
+            await conn.execute(sa.select(sa.func.count()).select_from(t.roadmap_items))
+        ).scalar()
 
 
 async def test_start_an_initiative_and_join_it(instance):
     ana = await instance.create_member("ana")
     bob = await instance.create_member("bob")
     await instance.create_member("cy")
-    garden = await communities.create_community(instance.ctx, ana.actor_id, handle="garden", name="Garden",
-                                                purpose_text="Grow food")  # fmt: skip
+    garden = await communities.create_community(
+        instance.ctx, ana.actor_id, handle="garden", name="Garden", purpose_text="Grow food"
+    )
     await communities.join(instance.ctx, bob.actor_id, garden.id)
     client = await instance.login("bob")
     new = "/c/garden/initiatives/new"
@@ -33,8 +36,12 @@ async def test_start_an_initiative_and_join_it(instance):
     resp = await post_form(client, new, {"title": "Seed swap", "audience": "everyone"}, page=new)
     assert resp.status == 422
     assert await _items(instance) == 0
-    resp = await post_form(client, new, {"title": "Seed swap", "description": "Bring seeds", "audience": "public"},
-                           page=new)  # fmt: skip
+    resp = await post_form(
+        client,
+        new,
+        {"title": "Seed swap", "description": "Bring seeds", "audience": "public"},
+        page=new,
+    )
     assert resp.status == 302
     item_url = resp.headers["Location"]
     page = await (await instance.client.get(item_url)).text()
@@ -56,7 +63,9 @@ async def test_start_an_initiative_and_join_it(instance):
 async def test_outsiders_and_anonymous_cannot_start(instance):
     ana = await instance.create_member("ana")
     await instance.create_member("dan")
-    await communities.create_community(instance.ctx, ana.actor_id, handle="garden", name="Garden", purpose_text="x")
+    await communities.create_community(
+        instance.ctx, ana.actor_id, handle="garden", name="Garden", purpose_text="x"
+    )
     new = "/c/garden/initiatives/new"
     resp = await instance.client.get(new, allow_redirects=False)
     assert resp.status in (302, 303)

@@ -12,7 +12,11 @@ def test_as_id_accepts_only_ascii_digits_within_a_bigint() -> None:
 async def test_impossible_numeric_path_values_are_not_found(instance) -> None:
     await instance.create_member("ana")
     client = await instance.login("ana")
-    for path in ("/posts/99999999999999999999999", "/api/koers/v1/communities/%C2%B2", "/results/%C2%B2/kudos"):
+    for path in (
+        "/posts/99999999999999999999999",
+        "/api/koers/v1/communities/%C2%B2",
+        "/results/%C2%B2/kudos",
+    ):
         resp = await client.get(path)
         assert resp.status == 404, path
 
@@ -23,11 +27,19 @@ async def test_purpose_version_beyond_an_integer_column_is_not_found(instance):
 
     ana = await instance.create_member("ana")
     await communities.create_community(
-        instance.ctx, ana.actor_id, handle="garden", name="Garden", purpose_text="Grow food together",
-        description="", openness="open", member_list_visibility="public",
+        instance.ctx,
+        ana.actor_id,
+        handle="garden",
+        name="Garden",
+        purpose_text="Grow food together",
+        description="",
+        openness="open",
+        member_list_visibility="public",
     )
     for path in ("/c/garden/purpose/3000000000", "/c/garden/purpose/1"):
         resp = await instance.client.get(path)
         assert resp.status == (404 if "3000000000" in path else 200), path
-    resp = await instance.client.get("/c/garden/purpose/3000000000", headers={"Accept": "application/activity+json"})
+    resp = await instance.client.get(
+        "/c/garden/purpose/3000000000", headers={"Accept": "application/activity+json"}
+    )
     assert resp.status == 404

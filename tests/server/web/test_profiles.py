@@ -16,30 +16,53 @@ async def make_community_with_role(instance, holder_actor_id: int) -> None:  # t
     """A community 'gardeners' with a role 'event host' held by the given actor (written directly)."""
     async with instance.db.write() as conn:
         group_id = await accounts.insert_local_actor(
-            conn, instance.settings, kind="group", username="gardeners",
-            uri=urls.community(instance.url, "gardeners"), page_url=urls.community_page(instance.url, "gardeners"),
+            conn,
+            instance.settings,
+            kind="group",
+            username="gardeners",
+            uri=urls.community(instance.url, "gardeners"),
+            page_url=urls.community_page(instance.url, "gardeners"),
             display_name="Gardeners",
-        )  # fmt: skip
+        )
         res = await conn.execute(
-            t.communities.insert().values(actor_id=group_id, name="City Gardeners", created_at=clock.now())
+            t.communities.insert().values(
+                actor_id=group_id, name="City Gardeners", created_at=clock.now()
+            )
         )
         community_id = res.inserted_primary_key[0]
-        res = await conn.execute(t.roles.insert().values(community_id=community_id, name="event host", created_at=clock.now()))
+        res = await conn.execute(
+            t.roles.insert().values(
+                community_id=community_id, name="event host", created_at=clock.now()
+            )
+        )
         await conn.execute(
-            t.role_holders.insert().values(role_id=res.inserted_primary_key[0], actor_id=holder_actor_id, state="held",
-                                           created_at=clock.now())
-        )  # fmt: skip
+            t.role_holders.insert().values(
+                role_id=res.inserted_primary_key[0],
+                actor_id=holder_actor_id,
+                state="held",
+                created_at=clock.now(),
+            )
+        )
 
 
 async def test_profile_shows_fields_competencies_and_roles(instance):
     ana = await instance.create_member("ana")
     await make_community_with_role(instance, ana.actor_id)
     client = await instance.login("ana")
-    resp = await upload_form(client, "/settings/profile", {
-        "display_name": "Ana Lima", "bio": "I grow **tomatoes**.", "bio_format": "markdown",
-        "field_name_0": "Website", "field_value_0": "https://ana.example", "competencies": "Facilitation: expert\ncomposting",
-        "default_audience": "followers", "discoverable": "on",
-    })  # fmt: skip
+    resp = await upload_form(
+        client,
+        "/settings/profile",
+        {
+            "display_name": "Ana Lima",
+            "bio": "I grow **tomatoes**.",
+            "bio_format": "markdown",
+            "field_name_0": "Website",
+            "field_value_0": "https://ana.example",
+            "competencies": "Facilitation: expert\ncomposting",
+            "default_audience": "followers",
+            "discoverable": "on",
+        },
+    )
     assert resp.status == 302, await resp.text()
 
     page = await instance.client.get("/@ana")
@@ -59,7 +82,11 @@ async def test_profile_shows_fields_competencies_and_roles(instance):
     form_page = await (await client.get("/settings/profile")).text()
     assert "facilitation: expert" in form_page
     async with instance.db.read() as conn:
-        assert (await conn.execute(sa.select(t.users.c.default_audience).where(t.users.c.id == ana.user_id))).scalar() == "followers"
+        assert (
+            await conn.execute(
+                sa.select(t.users.c.default_audience).where(t.users.c.id == ana.user_id)
+            )
+        ).scalar() == "followers"
 
 
 async def test_unknown_user_is_404_and_community_handle_redirects(instance):
@@ -98,7 +125,9 @@ async def test_locked_account_follow_request_accept(instance):
     requests_page = await (await client.get("/follow_requests")).text()
     assert "@ben@" in requests_page
     async with instance.db.read() as conn:
-        ben_id = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.username == "ben"))).scalar()
+        ben_id = (
+            await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.username == "ben"))
+        ).scalar()
     resp = await post_form(client, f"/follow_requests/{ben_id}/accept", {}, page="/follow_requests")
     assert resp.status == 302
     assert "@ben@" in await (await instance.client.get("/@ana/followers")).text()
@@ -108,7 +137,9 @@ async def test_people_finder_and_shared_competencies_on_home(instance):
     ana = await instance.create_member("ana")
     ben = await instance.create_member("ben")
     cy = await instance.create_member("cy")
-    await accounts.set_competencies(instance.db, ana.actor_id, [("python", "expert"), ("gardening", None)])
+    await accounts.set_competencies(
+        instance.db, ana.actor_id, [("python", "expert"), ("gardening", None)]
+    )
     await accounts.set_competencies(instance.db, ben.actor_id, [("python", "learning")])
     await accounts.set_competencies(instance.db, cy.actor_id, [("knitting", None)])
     page = await (await instance.client.get("/people?competency=pyt")).text()
@@ -123,9 +154,13 @@ async def test_people_finder_and_shared_competencies_on_home(instance):
 async def test_invite_links_are_full_urls(instance):
     await instance.create_member("ana")
     client = await instance.login("ana")
-    resp = await post_form(client, "/settings/invites", {"max_uses": "3", "days": "7"}, page="/settings/invites")
+    resp = await post_form(
+        client, "/settings/invites", {"max_uses": "3", "days": "7"}, page="/settings/invites"
+    )
     assert resp.status == 302
     page = await (await client.get("/settings/invites")).text()
     assert f"{instance.url}/signup?invite=" in page
-    bad = await post_form(client, "/settings/invites", {"max_uses": "-4", "days": ""}, page="/settings/invites")
+    bad = await post_form(
+        client, "/settings/invites", {"max_uses": "-4", "days": ""}, page="/settings/invites"
+    )
     assert bad.status == 422

@@ -14,8 +14,13 @@ PAGE = "/c/garden/purpose"
 async def _garden(instance):
     ana = await instance.create_member("ana")
     bo = await instance.create_member("bo")
-    c = await communities.create_community(instance.ctx, ana.actor_id, handle="garden", name="Garden",
-                                           purpose_text="We grow food together.")  # fmt: skip
+    c = await communities.create_community(
+        instance.ctx,
+        ana.actor_id,
+        handle="garden",
+        name="Garden",
+        purpose_text="We grow food together.",
+    )
     await communities.join(instance.ctx, bo.actor_id, c.id)
     return ana, bo, c
 
@@ -33,40 +38,78 @@ async def test_walk_through_the_process_on_the_web(instance):
     resp = await post_form(bo, "/c/garden/purpose/phase", {"phase": "inventory"}, page=PAGE)
     assert resp.status == 403 and await _count(instance, t.purpose_phases) == 0
     resp = await post_form(ana, "/c/garden/purpose/phase", {"phase": "decision"}, page=PAGE)
-    assert resp.status == 422 and "moves to" in await resp.text() and await _count(instance, t.purpose_phases) == 0
-    resp = await post_form(ana, "/c/garden/purpose/phase", {"phase": "inventory", "planned_end": "not a date"}, page=PAGE)
+    assert (
+        resp.status == 422
+        and "moves to" in await resp.text()
+        and await _count(instance, t.purpose_phases) == 0
+    )
+    resp = await post_form(
+        ana,
+        "/c/garden/purpose/phase",
+        {"phase": "inventory", "planned_end": "not a date"},
+        page=PAGE,
+    )
     assert resp.status == 422 and 'aria-invalid="true"' in await resp.text()
     for phase in ("inventory", "discussion"):
-        assert (await post_form(ana, "/c/garden/purpose/phase", {"phase": phase}, page=PAGE)).status == 302
-    await post_form(ana, "/c/garden/purpose/phase", {"phase": "drafting", "planned_end": "2099-01-31"}, page=PAGE)
+        assert (
+            await post_form(ana, "/c/garden/purpose/phase", {"phase": phase}, page=PAGE)
+        ).status == 302
+    await post_form(
+        ana,
+        "/c/garden/purpose/phase",
+        {"phase": "drafting", "planned_end": "2099-01-31"},
+        page=PAGE,
+    )
     community = await (await bo.get("/c/garden")).text()
     assert "Phase: <strong>Drafting</strong>" in community and "2099-01-31" in community
 
     # A proposal with an empty text is refused and writes nothing; a good one shows its diff.
     resp = await post_form(bo, "/c/garden/purpose/proposals", {"text": " ", "why": ""}, page=PAGE)
     assert resp.status == 422 and await _count(instance, t.purpose_proposals) == 0
-    resp = await post_form(bo, "/c/garden/purpose/proposals", {"text": "We grow and share food together.", "why": "share"}, page=PAGE)
+    resp = await post_form(
+        bo,
+        "/c/garden/purpose/proposals",
+        {"text": "We grow and share food together.", "why": "share"},
+        page=PAGE,
+    )
     assert resp.status == 302
     page = await (await bo.get(resp.headers["Location"])).text()
     assert '<ins aria-label="added">and share </ins>' in page and "share" in page
     proposal_id = int(re.search(r"/proposals/(\d+)", resp.headers["Location"]).group(1))
     anon = await instance.new_client()
-    assert (await anon.get(f"/c/garden/purpose/proposals/{proposal_id}")).status == 404  # a community post
+    assert (
+        await anon.get(f"/c/garden/purpose/proposals/{proposal_id}")
+    ).status == 404  # a community post
 
     # A consent round: a block without reason is refused; the manager closes and the text is adopted.
-    resp = await post_form(ana, "/c/garden/purpose/decisions", {"method": "consent", "proposal_ids": str(proposal_id)}, page=PAGE)
+    resp = await post_form(
+        ana,
+        "/c/garden/purpose/decisions",
+        {"method": "consent", "proposal_ids": str(proposal_id)},
+        page=PAGE,
+    )
     assert resp.status == 302
     async with instance.db.read() as conn:
         decision_id = (await conn.execute(sa.select(t.purpose_decisions.c.id))).scalar_one()
     consent = f"/c/garden/purpose/decisions/{decision_id}/consent"
     assert "Decision open" in await (await bo.get(PAGE)).text()
     assert "Decision open" not in await (await anon.get(PAGE)).text()  # its counts are for members
-    resp = await post_form(bo, consent, {"position": "block", "reason": "", "proposal_id": str(proposal_id)}, page=PAGE)
+    resp = await post_form(
+        bo, consent, {"position": "block", "reason": "", "proposal_id": str(proposal_id)}, page=PAGE
+    )
     assert resp.status == 422 and "a block needs a reason" in await resp.text()
     assert await _count(instance, t.purpose_consents) == 0
-    assert (await post_form(bo, consent, {"position": "agree", "proposal_id": str(proposal_id)}, page=PAGE)).status == 302
-    assert (await post_form(bo, f"/c/garden/purpose/decisions/{decision_id}/close", {}, page=PAGE)).status == 403
-    assert (await post_form(ana, f"/c/garden/purpose/decisions/{decision_id}/close", {}, page=PAGE)).status == 302
+    assert (
+        await post_form(
+            bo, consent, {"position": "agree", "proposal_id": str(proposal_id)}, page=PAGE
+        )
+    ).status == 302
+    assert (
+        await post_form(bo, f"/c/garden/purpose/decisions/{decision_id}/close", {}, page=PAGE)
+    ).status == 403
+    assert (
+        await post_form(ana, f"/c/garden/purpose/decisions/{decision_id}/close", {}, page=PAGE)
+    ).status == 302
     page = await (await bo.get(PAGE)).text()
     assert "Current purpose (version 2)" in page and "We grow and share food together." in page
     assert "I endorse version 2 of the purpose" in page

@@ -10,7 +10,13 @@ from tests.conftest import PASSWORD, csrf_from, post_form
 
 
 def _signup(name: str, **extra: str) -> dict:
-    return {"username": name, "email": f"{name}@example.test", "password": PASSWORD, "password_confirm": PASSWORD, **extra}
+    return {
+        "username": name,
+        "email": f"{name}@example.test",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        **extra,
+    }
 
 
 async def _try_login(client, name: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
@@ -21,7 +27,9 @@ async def test_approval_mode_queue_and_login_after_approval(make_instance):
     instance = await make_instance(registrations="approval")
     await instance.create_member("boss", admin=True)
     visitor = await instance.new_client()
-    resp = await post_form(visitor, "/signup", _signup("dana", reason="I run the allotments"), page="/signup")
+    resp = await post_form(
+        visitor, "/signup", _signup("dana", reason="I run the allotments"), page="/signup"
+    )
     assert resp.status == 302 and resp.headers["Location"] == "/login"
     refused = await _try_login(visitor, "dana")
     assert refused.status == 403 and "waiting for approval" in await refused.text()
@@ -30,7 +38,11 @@ async def test_approval_mode_queue_and_login_after_approval(make_instance):
     queue = await (await admin.get("/admin")).text()
     assert "@dana" in queue and "I run the allotments" in queue
     async with instance.db.read() as conn:
-        user_id = (await conn.execute(sa.select(t.users.c.id).where(t.users.c.email == "dana@example.test"))).scalar()
+        user_id = (
+            await conn.execute(
+                sa.select(t.users.c.id).where(t.users.c.email == "dana@example.test")
+            )
+        ).scalar()
     # Not for ordinary members.
     await instance.create_member("eve")
     eve = await instance.login("eve")
@@ -38,7 +50,9 @@ async def test_approval_mode_queue_and_login_after_approval(make_instance):
     assert (await post_form(eve, f"/admin/users/{user_id}/approve", {}, page="/home")).status == 403
     assert (await _try_login(visitor, "dana")).status == 403
 
-    assert (await post_form(admin, f"/admin/users/{user_id}/approve", {}, page="/admin")).status == 302
+    assert (
+        await post_form(admin, f"/admin/users/{user_id}/approve", {}, page="/admin")
+    ).status == 302
     assert (await _try_login(visitor, "dana")).status == 302
     assert "@dana" not in (await (await admin.get("/admin")).text()).split("Accounts")[0]
 
@@ -50,8 +64,14 @@ async def test_admin_rejects_signup(make_instance):
     await post_form(visitor, "/signup", _signup("spam"), page="/signup")
     admin = await instance.login("boss")
     async with instance.db.read() as conn:
-        user_id = (await conn.execute(sa.select(t.users.c.id).where(t.users.c.email == "spam@example.test"))).scalar()
-    assert (await post_form(admin, f"/admin/users/{user_id}/reject", {}, page="/admin")).status == 302
+        user_id = (
+            await conn.execute(
+                sa.select(t.users.c.id).where(t.users.c.email == "spam@example.test")
+            )
+        ).scalar()
+    assert (
+        await post_form(admin, f"/admin/users/{user_id}/reject", {}, page="/admin")
+    ).status == 302
     assert (await instance.client.get("/@spam")).status == 404
 
 
@@ -65,19 +85,33 @@ async def test_invite_mode_needs_a_valid_invite(make_instance):
     resp = await post_form(visitor, "/signup", _signup("fay", invite="not-a-code"), page="/login")
     assert resp.status == 422 and "not valid" in await resp.text()
     admin = await instance.login("boss")
-    assert (await post_form(admin, "/admin/invites", {"max_uses": "1", "days": "7"}, page="/admin")).status == 302
+    assert (
+        await post_form(admin, "/admin/invites", {"max_uses": "1", "days": "7"}, page="/admin")
+    ).status == 302
     async with instance.db.read() as conn:
-        code = (await conn.execute(sa.select(t.invites.c.code).where(t.invites.c.created_by == boss.user_id))).scalar()
+        code = (
+            await conn.execute(
+                sa.select(t.invites.c.code).where(t.invites.c.created_by == boss.user_id)
+            )
+        ).scalar()
     page = await visitor.get(f"/signup?invite={code}")
     assert page.status == 200
-    resp = await visitor.post("/signup", data={"_csrf": csrf_from(await page.text()), **_signup("fay", invite=code)},
-                              allow_redirects=False)  # fmt: skip
+    resp = await visitor.post(
+        "/signup",
+        data={"_csrf": csrf_from(await page.text()), **_signup("fay", invite=code)},
+        allow_redirects=False,
+    )
     assert resp.status == 302, await resp.text()
     other = await instance.new_client()
     used_up = await post_form(other, "/signup", _signup("gus", invite=code), page="/login")
     assert used_up.status == 422 and "used up" in await used_up.text()
     async with instance.db.read() as conn:
-        names = {r[0] for r in await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.kind == "person"))}
+        names = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.actors.c.username).where(t.actors.c.kind == "person")
+            )
+        }
     assert names == {"boss", "fay"}
 
 

@@ -17,13 +17,20 @@ PROFILE = {"display_name": "Changed", "bio": "new bio", "default_audience": "pub
 
 async def _actor(instance, username: str):  # type: ignore[no-untyped-def]
     async with instance.db.read() as conn:
-        return (await conn.execute(sa.select(t.actors).where(t.actors.c.username == username))).first()
+        return (
+            await conn.execute(sa.select(t.actors).where(t.actors.c.username == username))
+        ).first()
 
 
 async def test_text_file_named_png_is_415_and_changes_nothing(instance):
     await instance.create_member("ana", display_name="Ana")
     client = await instance.login("ana")
-    resp = await upload_form(client, "/settings/profile", PROFILE, {"avatar": ("me.png", b"just some text\n", "image/png")})
+    resp = await upload_form(
+        client,
+        "/settings/profile",
+        PROFILE,
+        {"avatar": ("me.png", b"just some text\n", "image/png")},
+    )
     assert resp.status == 415
     body = await resp.text()
     assert "JPEG, PNG, GIF or WebP" in body and 'aria-invalid="true"' in body
@@ -36,7 +43,9 @@ async def test_oversized_upload_is_413_and_changes_nothing(instance):
     await instance.create_member("ana", display_name="Ana")
     client = await instance.login("ana")
     big = image_bytes((64, 64), "PNG") + b"\0" * (media.MAX_IMAGE_BYTES + 1)
-    resp = await upload_form(client, "/settings/profile", PROFILE, {"header": ("big.png", big, "image/png")})
+    resp = await upload_form(
+        client, "/settings/profile", PROFILE, {"header": ("big.png", big, "image/png")}
+    )
     assert resp.status == 413
     assert "too large" in await resp.text()
     row = await _actor(instance, "ana")
@@ -47,8 +56,12 @@ async def test_avatar_is_resized_and_stripped_of_metadata(instance):
     await instance.create_member("ana")
     client = await instance.login("ana")
     original = image_bytes((1200, 900), "JPEG", exif=True)
-    assert Image.open(io.BytesIO(original)).getexif().get(0x010F) == "SpyCam"  # the test input really has EXIF
-    resp = await upload_form(client, "/settings/profile", PROFILE, {"avatar": ("me.jpg", original, "image/jpeg")})
+    assert (
+        Image.open(io.BytesIO(original)).getexif().get(0x010F) == "SpyCam"
+    )  # the test input really has EXIF
+    resp = await upload_form(
+        client, "/settings/profile", PROFILE, {"avatar": ("me.jpg", original, "image/jpeg")}
+    )
     assert resp.status == 302, await resp.text()
     row = await _actor(instance, "ana")
     assert row.display_name == "Changed" and row.avatar_path.startswith("avatars/")
@@ -62,7 +75,12 @@ async def test_avatar_is_resized_and_stripped_of_metadata(instance):
     assert b"SpyCam" not in data
     # A new avatar replaces the old file.
     old_path = row.avatar_path
-    await upload_form(client, "/settings/profile", PROFILE, {"avatar": ("me.png", image_bytes((50, 50), "PNG"), "image/png")})
+    await upload_form(
+        client,
+        "/settings/profile",
+        PROFILE,
+        {"avatar": ("me.png", image_bytes((50, 50), "PNG"), "image/png")},
+    )
     assert not (instance.settings.media_dir / old_path).exists()
     assert (await instance.client.get(f"/media/{old_path}")).status == 404
 
@@ -96,7 +114,9 @@ async def test_missing_or_wrong_csrf_is_403_and_writes_nothing(instance):
     client = await instance.login("ana")
     resp = await upload_form(client, "/settings/profile", PROFILE, csrf=False)
     assert resp.status == 403
-    resp = await client.post("/compose", data={"_csrf": "forged", "status": "hello"}, allow_redirects=False)
+    resp = await client.post(
+        "/compose", data={"_csrf": "forged", "status": "hello"}, allow_redirects=False
+    )
     assert resp.status == 403
     resp = await client.post("/settings/invites", data={"max_uses": "1"}, allow_redirects=False)
     assert resp.status == 403
@@ -114,9 +134,17 @@ async def test_attachment_of_followers_only_post_is_hidden_from_strangers(instan
     await post_form(ben, "/@ana/follow", {}, page="/@ana")
     ana = await instance.login("ana")
     resp = await upload_form(
-        ana, "/compose", {"status": "our garden", "audience": "followers", "token": "t1", "description_0": "tomato plants"},
-        {"media_0": ("garden.jpg", image_bytes(exif=True), "image/jpeg")}, page="/compose",
-    )  # fmt: skip
+        ana,
+        "/compose",
+        {
+            "status": "our garden",
+            "audience": "followers",
+            "token": "t1",
+            "description_0": "tomato plants",
+        },
+        {"media_0": ("garden.jpg", image_bytes(exif=True), "image/jpeg")},
+        page="/compose",
+    )
     assert resp.status == 302, await resp.text()
     async with instance.db.read() as conn:
         row = (await conn.execute(sa.select(t.media))).first()
@@ -135,14 +163,22 @@ async def test_attachment_of_followers_only_post_is_hidden_from_strangers(instan
 async def test_unattached_media_only_for_owner_and_no_path_traversal(instance):
     ana = await instance.create_member("ana")
     await instance.create_member("ben")
-    media_id = await media.create_attachment(instance.ctx, ana.actor_id, image_bytes(), description="draft")
+    media_id = await media.create_attachment(
+        instance.ctx, ana.actor_id, image_bytes(), description="draft"
+    )
     async with instance.db.read() as conn:
-        path = (await conn.execute(sa.select(t.media.c.path).where(t.media.c.id == media_id))).scalar()
+        path = (
+            await conn.execute(sa.select(t.media.c.path).where(t.media.c.id == media_id))
+        ).scalar()
     owner = await instance.login("ana")
     assert (await owner.get(f"/media/{path}")).status == 200
     assert (await (await instance.login("ben")).get(f"/media/{path}")).status == 404
     assert (await instance.client.get(f"/media/{path}")).status == 404
     (instance.settings.data_dir / "secret.txt").write_text("secret")
-    for probe in ("/media/../secret.txt", "/media/%2e%2e/secret.txt", "/media/avatars/../../secret.txt"):
+    for probe in (
+        "/media/../secret.txt",
+        "/media/%2e%2e/secret.txt",
+        "/media/avatars/../../secret.txt",
+    ):
         resp = await instance.client.get(probe)
         assert resp.status == 404 and "secret" not in await resp.text()
