@@ -11,8 +11,7 @@ from federation.fetch import Fetcher
 from federation.signatures import KeyCache
 
 if TYPE_CHECKING:
-    from federation.delivery import DeliveryWorker
-    from federation.inbox import InboxHandlers
+    pass
 
 # ACTOR_EXTRAS: functions ``extra(app, actor_row) -> Awaitable[dict]`` whose result is merged into
 # a local actor's document (the semantics side adds Koers terms of Groups and Persons this way).

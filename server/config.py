@@ -52,7 +52,7 @@ class Settings:
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
-    def replace(self, **changes: object) -> "Settings":
+    def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
 
 
@@ -74,7 +74,7 @@ def _check_url(url: str) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(f"KOERS_URL must not have a path, query or fragment (got {url!r})")
     try:
-        parts.port
+        _ = parts.port  # raises ValueError for a port out of range
     except ValueError:
         raise ConfigError(f"KOERS_URL has an invalid port (got {url!r})") from None
     return f"{parts.scheme}://{parts.netloc}"

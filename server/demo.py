@@ -690,7 +690,7 @@ async def _demo_terms_and_initiatives(
     from datetime import timedelta
 
     from server import clock
-    from server.services import initiatives, role_terms, roadmap_social
+    from server.services import initiatives, roadmap_social, role_terms
 
     progress("a role term that has run out, and an initiative with its lead")
     async with ctx.db.read() as conn:
@@ -963,7 +963,8 @@ async def _demo_remote_purpose(
 
     from server import clock
     from server.activitypub.ingest import post_from_activity
-    from server.services import purpose as purpose_service, purpose_phases
+    from server.services import purpose as purpose_service
+    from server.services import purpose_phases
     from server.services.purpose_proposals import insert_index_row
 
     progress("adding the partner community's purpose process")

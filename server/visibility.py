@@ -54,7 +54,7 @@ class Audience(enum.StrEnum):
         return self is not Audience.MEMBERS
 
     @classmethod
-    def parse(cls, value: str) -> "Audience":
+    def parse(cls, value: str) -> Audience:
         try:
             return cls(value)
         except ValueError:

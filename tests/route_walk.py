@@ -199,7 +199,7 @@ def concrete(
     paths = []
     for combo in itertools.product(*options):
         path = route.template
-        for name, value in zip(route.params, combo):
+        for name, value in zip(route.params, combo, strict=False):
             path = path.replace("{" + name + "}", value, 1)
         paths.append(path)
     return paths

@@ -15,12 +15,18 @@ def setup(app: web.Application) -> None:
     from federation.state import ACTOR_EXTRAS, INBOX_HANDLERS
     from server.activitypub import (
         community_documents,
+        community_moderators,
         documents,
+        outgoing_reports,
+        purpose_federation,
+        purpose_sync,  # noqa: F401 - registers its remote_sync syncer
+    )
+    from server.activitypub import (
         incoming_posts as posts,
+    )
+    from server.activitypub import (
         incoming_social as social,
     )
-    from server.activitypub import community_moderators, outgoing_reports, purpose_federation
-    from server.activitypub import purpose_sync  # noqa: F401 - registers its remote_sync syncer
     from server.activitypub.actor_extras import actor_extra
     from server.activitypub.incoming_common import OUTBOX
     from server.activitypub.outgoing import Outbox

@@ -26,8 +26,8 @@ from server.activitypub import convert
 from server.activitypub.documents import viewer_of
 from server.activitypub.incoming_common import ctx_of, the_actor
 from server.activitypub.recipients import remote_followers
-from server.app import CTX
 from server.activitypub.vocab import context, first_id
+from server.app import CTX
 from server.clock import iso
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound

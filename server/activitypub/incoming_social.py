@@ -23,12 +23,12 @@ from server.activitypub.incoming_common import (
     local_community_of,
     the_actor,
 )
-from server.activitypub.vocab import first_id, ids, type_of
 from server.activitypub.remote_sync import sync_community
+from server.activitypub.vocab import first_id, ids, type_of
 from server.services import notifications
 from server.services.follows import community_managers
-from server.services.purpose_endorsements import endorse_from_like, withdraw_from_undo
 from server.services.posts import viewer_for_actor
+from server.services.purpose_endorsements import endorse_from_like, withdraw_from_undo
 from server.services.reports import notify_moderators
 from server.storage import schema as t
 from server.visibility import can_see_post

@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
-from server.errors import Forbidden, NotAuthenticated, ValidationError
+from server.errors import Forbidden, ValidationError
 from server.services.oauth import hash_secret as hash_token
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Viewer

@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from server.api.params import Params
 from server.context import Context
 from server.errors import NotFound
 from server.services.timelines import Page
-from server.api.params import Params
 
 
 def ctx(request: web.Request) -> Context:

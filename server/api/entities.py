@@ -143,7 +143,7 @@ def to_mastodon_poll(poll: PollView, viewer: Viewer, *, hide_totals: bool = Fals
         "voters_count": poll.voters_count if poll.multiple else sum(poll.counts),
         "options": [
             {"title": o, "votes_count": c if show else None}
-            for o, c in zip(poll.options, poll.counts)
+            for o, c in zip(poll.options, poll.counts, strict=False)
         ],
         "emojis": [],
         "voted": voted,

@@ -99,7 +99,9 @@ async def statuses_json(
         authors[post.author.id] = post.author
         if post.reblog is not None:
             authors[post.reblog.author.id] = post.reblog.author
-    accounts = dict(zip(authors, await accounts_json(conn, ctx, list(authors.values()))))
+    accounts = dict(
+        zip(authors, await accounts_json(conn, ctx, list(authors.values())), strict=False)
+    )
     muted_threads: set[int] = set()
     if viewer.actor_id is not None:
         roots = {p.thread_root_id or p.id for p in posts}

@@ -23,8 +23,8 @@ from collections.abc import AsyncIterator
 from aiohttp import WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.api.auth import ApiAuth, authenticate
 from server import stream_bus
+from server.api.auth import ApiAuth, authenticate
 from server.app import CTX
 from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound
 from server.streams import PARAM_STREAMS, STREAMS, Stream, StreamHub, Subscription

@@ -412,7 +412,7 @@ async def update_profile(
     avatar_path: str | None = None,
     header_path: str | None = None,
     tag_url=None,  # type: ignore[no-untyped-def]
-    events: "EventHub | None" = None,
+    events: EventHub | None = None,
 ) -> None:
     """Change profile settings; everything is validated before anything is written.
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from icalendar import Calendar, Event as VEvent, vText
+from icalendar import Calendar, vText
+from icalendar import Event as VEvent
 
 from server import clock
 from server.services.community_events import Event

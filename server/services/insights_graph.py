@@ -69,7 +69,7 @@ class Thresholds:
     leader_centrality: float
 
     @classmethod
-    def for_members(cls, members: int) -> "Thresholds":
+    def for_members(cls, members: int) -> Thresholds:
         return cls(
             members=members,
             observer_below=OBSERVER_BELOW,
@@ -168,7 +168,7 @@ def pagerank(
         new = [base] * n
         for i, j, w in links:
             new[j] += damping * rank[i] * w / out_weight[i]
-        delta = sum(abs(a - b) for a, b in zip(new, rank))
+        delta = sum(abs(a - b) for a, b in zip(new, rank, strict=False))
         rank = new
         if delta < tolerance:
             break

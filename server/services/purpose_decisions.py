@@ -25,6 +25,8 @@ from server.services import notifications, posts, purpose, text
 from server.services.communities import require_manager
 from server.services.purpose_phases import (
     current as current_phase,
+)
+from server.services.purpose_phases import (
     insert_phase,
     is_local,
     require_local,

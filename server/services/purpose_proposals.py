@@ -24,10 +24,11 @@ from server import clock
 from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.events import Event
-from server.services import notifications, posts, purpose, text
+from server.services import notifications, posts, purpose
 from server.services.communities import get
 from server.services.follows import community_managers
-from server.services.purpose_phases import current as current_phase, is_local
+from server.services.purpose_phases import current as current_phase
+from server.services.purpose_phases import is_local
 from server.storage import schema as t
 from server.visibility import Audience, Viewer, posts_visible_to
 

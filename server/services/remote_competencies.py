@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.services.text import html_to_text

@@ -26,7 +26,7 @@ class Page:
     min_id: int | None = None
     limit: int = 20
 
-    def clamp(self) -> "Page":
+    def clamp(self) -> Page:
         return Page(self.max_id, self.since_id, self.min_id, max(1, min(self.limit, MAX_LIMIT)))
 
 

@@ -116,7 +116,7 @@ class PostView:
     replies_count: int
     reblogs_count: int
     favourites_count: int
-    reblog: "PostView | None" = None
+    reblog: PostView | None = None
     media: list[MediaView] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     mentions: list[ActorView] = field(default_factory=list)

@@ -10,7 +10,8 @@ from aiohttp import web
 
 from server.app import CTX
 from server.errors import Forbidden, KoersError, ValidationError
-from server.services import community_events as events, ical
+from server.services import community_events as events
+from server.services import ical
 from server.web.community_scope import int_or_none, scope
 from server.web.render import flash, form, redirect, render, require_user
 from server.web.roadmap import ITEM_AUDIENCE_OPTIONS

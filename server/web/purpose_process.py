@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.app import CTX
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
-from server.services import purpose_decisions as decisions, purpose_endorsements as endorsements
-from server.services import purpose_phases as phases, purpose_proposals as proposals
+from server.services import purpose_decisions as decisions
+from server.services import purpose_endorsements as endorsements
+from server.services import purpose_phases as phases
+from server.services import purpose_proposals as proposals
 from server.web.community_scope import Scope, int_or_none, scope
 from server.web.params import as_id
 from server.web.render import flash, form, redirect, render, require_user

@@ -21,8 +21,9 @@ from server.services import (
     purpose,
     purpose_endorsements,
     purpose_phases,
+    remote_communities,
+    timelines,
 )
-from server.services import remote_communities, timelines
 from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
 from server.web.render import flash, form, redirect, render, require_user, viewer

@@ -19,13 +19,19 @@ from server.errors import KoersError, NotFound, ValidationError
 from server.services import (
     posts,
     purpose,
+    remote_communities,
+)
+from server.services import (
     purpose_decisions as decisions,
+)
+from server.services import (
     purpose_endorsements as endorsements,
 )
 from server.services import (
     purpose_phases as phases,
+)
+from server.services import (
     purpose_proposals as proposals,
-    remote_communities,
 )
 from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts

@@ -21,8 +21,8 @@ from server.services import (
 )
 from server.services.views import load_posts
 from server.visibility import ITEM_AUDIENCES, Audience
-from server.web.community_scope import int_or_none, scope
 from server.web.communities import community_page_response
+from server.web.community_scope import int_or_none, scope
 from server.web.home import page_from_query
 from server.web.params import as_id
 from server.web.render import flash, form, redirect, render, require_user

@@ -3,8 +3,8 @@ audience preference, a community addressed by mention, and community timelines a
 
 from __future__ import annotations
 
-from tests.api.conftest import api_token
 from server.services import communities
+from tests.api.conftest import api_token
 
 
 def _h(token: str | None) -> dict[str, str]:

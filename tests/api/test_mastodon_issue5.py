@@ -19,13 +19,16 @@ from mastodon import Mastodon
 from server.services import (
     communities,
     community_events,
-    ideas,
     idea_outcomes,
+    ideas,
     kudos,
     notifications,
     posts,
+    purpose_decisions,
+    purpose_phases,
+    purpose_proposals,
+    roadmap,
 )
-from server.services import purpose_decisions, purpose_phases, purpose_proposals, roadmap
 from server.storage import schema as t
 from tests.api.conftest import api_token, in_thread, mastodon_for
 
@@ -323,7 +326,8 @@ async def test_streaming_degrades_like_the_list(instance):
 
 async def test_unread_count_includes_kinds_shown_to_apps(instance) -> None:  # type: ignore[no-untyped-def]
     """A Koers kind the app sees as a status also counts as unread; one it never sees does not."""
-    from server.services import notifications as notes, posts as post_service
+    from server.services import notifications as notes
+    from server.services import posts as post_service
     from server.visibility import Audience
     from tests.api.conftest import api_token
 

@@ -141,19 +141,19 @@ class Browser:
 
     def submit(self, form_action: str, values: dict[str, str | bool]) -> None:
         """Fill the form posting to ``form_action`` by its labelled fields and press its submit button."""
-        script = """
-        ((ACTION, VALUES) => {
+        script = f"""
+        ((ACTION, VALUES) => {{
           const form = [...document.forms].find(f => f.getAttribute("action") === ACTION);
           if (!form) throw new Error("no form for " + ACTION);
-          for (const [name, value] of Object.entries(VALUES)) {
+          for (const [name, value] of Object.entries(VALUES)) {{
             const el = form.elements.namedItem(name);
             if (!el) throw new Error("no field " + name);
             if (el.type === "checkbox") el.checked = Boolean(value); else el.value = value;
-          }
+          }}
           form.querySelector('button[type="submit"], button:not([type])').click();
           return true;
-        })(%s, %s)
-        """ % (json.dumps(form_action), json.dumps(values))
+        }})({json.dumps(form_action)}, {json.dumps(values)})
+        """
         self._events.clear()
         self.evaluate(script)
         self.wait_for("Page.loadEventFired")

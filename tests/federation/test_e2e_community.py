@@ -37,7 +37,7 @@ async def test_cross_instance_community(make_instance) -> None:
     bob = await b.create_member("bob")
     bea = await b.create_member("bea")
     carol = await c.create_member("carol")
-    cid = await c.create_member("cid")
+    await c.create_member("cid")
     garden = await communities.create_community(
         a.ctx, alice.actor_id, handle="garden", name="Garden", purpose_text="Grow food together"
     )

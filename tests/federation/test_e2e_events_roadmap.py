@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from federation.delivery import enqueue, inboxes_for
 from server import clock
 from server.activitypub.vocab import first_id
-from server.services import communities, community_events as events, roadmap, roadmap_social
+from server.services import communities, roadmap, roadmap_social
+from server.services import community_events as events
 from server.storage import schema as t
 from tests.federation.e2e_helpers import actor_on, pump, remote_id
 

@@ -11,10 +11,13 @@ from server.services import (
     communities,
     posts,
     purpose,
-    purpose_decisions as decisions,
     purpose_endorsements,
 )
-from server.services import purpose_phases as phases, purpose_proposals as proposals
+from server.services import (
+    purpose_decisions as decisions,
+)
+from server.services import purpose_phases as phases
+from server.services import purpose_proposals as proposals
 from server.storage import schema as t
 from server.visibility import Viewer
 from tests.federation.e2e_helpers import follow_remote, post_by_uri, pump

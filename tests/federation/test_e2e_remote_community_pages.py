@@ -12,11 +12,13 @@ import pytest
 from server import clock
 from server.services import (
     communities,
-    community_events as events,
     posts,
     purpose,
     purpose_endorsements,
     remote_communities,
+)
+from server.services import (
+    community_events as events,
 )
 from server.services.posts import viewer_for_actor
 from tests.conftest import post_form

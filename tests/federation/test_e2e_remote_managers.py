@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from server import clock
 from server.activitypub import convert
 from server.services import communities, posts, roadmap
-from server.visibility import Audience
 from server.storage import schema as t
+from server.visibility import Audience
 from tests.conftest import post_form
 from tests.federation.e2e_helpers import follow_remote, follow_state, pump
 

@@ -18,7 +18,6 @@ from aiohttp.test_utils import TestServer
 from federation.actors import ACTOR_TYPES, actor_values
 from federation.discovery import resolve_handle
 from federation.errors import ActorError, FetchError
-from federation.state import FETCHER
 from server import clock
 from server.services.keys import generate_key_pair
 from server.storage import schema as t

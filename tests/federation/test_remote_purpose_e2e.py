@@ -14,10 +14,13 @@ from federation.actors import fetch_signed
 from server.services import (
     communities,
     purpose,
-    purpose_decisions as decisions,
     purpose_endorsements,
 )
-from server.services import purpose_phases as phases, purpose_proposals as proposals
+from server.services import (
+    purpose_decisions as decisions,
+)
+from server.services import purpose_phases as phases
+from server.services import purpose_proposals as proposals
 from server.services.posts import viewer_for_actor
 from server.storage import schema as t
 from tests.conftest import post_form
@@ -184,7 +187,7 @@ async def test_proposals_and_a_poll_of_a_reach_bs_page_and_bob_votes_there(make_
     b = await make_instance(run_workers=False)
     alice = await a.create_member("alice")
     amir = await a.create_member("amir")
-    bob = await b.create_member("bob")
+    await b.create_member("bob")
     garden = await communities.create_community(
         a.ctx, alice.actor_id, handle="garden", name="Garden", purpose_text="Grow food together"
     )

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from server import clock
-from server.services import communities, community_events as events, posts, role_terms, roles
+from server.services import communities, posts, role_terms, roles
+from server.services import community_events as events
 from server.storage import schema as t
 from tests.conftest import post_form
 from tests.federation.e2e_helpers import actor_on, pump

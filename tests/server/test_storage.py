@@ -147,7 +147,7 @@ async def test_two_signups_over_http_at_once_both_succeed(instance) -> None:
         )
         == 2
     )
-    for client, name in zip(clients, ("dee", "eve")):
+    for client, name in zip(clients, ("dee", "eve"), strict=False):
         home = await client.get("/home")
         assert f"@{name}" in await home.text()
 

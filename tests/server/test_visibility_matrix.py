@@ -36,10 +36,11 @@ from server.services import (
     ideas,
     oauth,
     posts,
+    purpose_phases,
+    purpose_proposals,
     roadmap,
     timelines,
 )
-from server.services import purpose_phases, purpose_proposals
 from server.visibility import (
     ITEM_AUDIENCES,
     Audience,

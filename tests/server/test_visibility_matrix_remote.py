@@ -45,8 +45,17 @@ from federation.signatures import sign_request
 from server import clock
 from server.app import CTX, create_app
 from server.config import load_settings
-from server.services import accounts, communities, community_events, ideas, posts, purpose_decisions
-from server.services import purpose_phases, purpose_proposals, roadmap
+from server.services import (
+    accounts,
+    communities,
+    community_events,
+    ideas,
+    posts,
+    purpose_decisions,
+    purpose_phases,
+    purpose_proposals,
+    roadmap,
+)
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
 from server.visibility import ITEM_AUDIENCES, Audience

@@ -18,8 +18,8 @@ from server.api.koers import (
     openapi,
     purpose,
     purpose_process,
-    results,
     remote_roadmap,
+    results,
     roadmap,
     roles,
 )

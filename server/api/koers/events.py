@@ -16,7 +16,8 @@ from server.api.koers.params import choice, json_body, path_id, required_id, tex
 from server.api.koers.serialize import iso
 from server.app import CTX
 from server.errors import ValidationError
-from server.services import communities, community_events as events, roadmap, roadmap_social
+from server.services import communities, roadmap, roadmap_social
+from server.services import community_events as events
 from server.visibility import ITEM_AUDIENCES
 
 PREFIX = "/api/koers/v1"

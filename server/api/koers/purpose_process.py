@@ -18,8 +18,10 @@ from server.api.koers.serialize import iso, to_account_json
 from server.app import CTX
 from server.errors import NotFound, ValidationError
 from server.services import communities, purpose, remote_communities
-from server.services import purpose_decisions as decisions, purpose_endorsements as endorsements
-from server.services import purpose_phases as phases, purpose_proposals as proposals
+from server.services import purpose_decisions as decisions
+from server.services import purpose_endorsements as endorsements
+from server.services import purpose_phases as phases
+from server.services import purpose_proposals as proposals
 from server.visibility import Viewer, can_see_post
 
 PREFIX = "/api/koers/v1"

@@ -12,10 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from server import clock
+from server.services import role_terms
 from server.services.communities import Community
 from server.services.purpose import PurposeVersion
 from server.services.roadmap import Item, StatusChange
-from server.services import role_terms
 from server.services.roles import Role
 from server.services.views import ActorView, PostView, actor_view
 

@@ -15,8 +15,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
-    response_schema_conformance,
     negative_data_rejection,
+    response_schema_conformance,
     status_code_conformance,
 )
 
@@ -80,7 +80,7 @@ def _fuzz(base_url: str, token: str, real_ids: dict[str, dict[str, int]]) -> tup
                     case.validate_response(response, checks=CHECKS, headers=headers)
                 except Exception as exc:  # collect every failing operation, not only the first
                     failures.append(
-                        f"{operation.label} ({mode.value}): {str(exc).splitlines()[0]} "
+                        f"{operation.label} ({mode.value}): {str(exc).splitlines()[0]} "  # noqa: B023 (run() is called at once, inside this iteration)
                         f"-> {response.status_code} {response.text[:200]}"
                     )
 

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from server import clock
 from server.services import posts
 from server.storage import schema as t
+from tests.api.conftest import api_token
 from tests.api.koers.conftest import Caller, World
 from tests.server.web.test_remote_purpose_pages import HOST, _member, _remote_garden
-from tests.api.conftest import api_token
 
 REMOTE = f"/communities/garden@{HOST}/purpose"
 
@@ -60,7 +60,7 @@ async def test_remote_community_by_handle(world: World) -> None:
     status, body = await world.anonymous.get(REMOTE)
     assert status == 200 and body["version"] == 1
     assert (await world.anonymous.get(f"/communities/nobody@{HOST}/purpose/phase"))[0] == 404
-    assert (await world.anonymous.get(f"/communities/garden@elsewhere.example/purpose"))[0] == 404
+    assert (await world.anonymous.get("/communities/garden@elsewhere.example/purpose"))[0] == 404
 
     status, body = await api.post(
         REMOTE + "/proposals", {"text": "Grow and share food together", "reason": "share"}

@@ -12,7 +12,8 @@ import pytest
 from server import clock
 from server.activitypub.event_federation import event_fields
 from server.activitypub.vocab import first_id
-from server.services import communities, community_events as events, roadmap
+from server.services import communities, roadmap
+from server.services import community_events as events
 
 AP = {"Accept": "application/activity+json"}
 FIXTURES = Path("/work/shared/fixtures")

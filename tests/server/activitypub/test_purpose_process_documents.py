@@ -7,7 +7,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.activitypub.purpose_sync import phase_from
-from server.services import communities, purpose_phases as phases, purpose_proposals as proposals
+from server.services import communities
+from server.services import purpose_phases as phases
+from server.services import purpose_proposals as proposals
 from server.storage import schema as t
 
 AP = {"Accept": "application/activity+json"}

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from server import clock
 from server.activitypub.purpose_sync import _store_process, _store_versions
-from server.services import posts, purpose_phases as phases
+from server.services import posts
+from server.services import purpose_phases as phases
 from server.storage import schema as t
 from tests.server.web.test_remote_purpose_pages import HOST, _member, _remote_garden
 

@@ -1,6 +1,7 @@
 """Rendering user text: Markdown/plain, mentions, hashtags, and sanitising whatever comes in."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.services import text
 

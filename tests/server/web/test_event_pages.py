@@ -8,7 +8,8 @@ import icalendar
 import sqlalchemy as sa
 
 from server import clock
-from server.services import communities, community_events as events, follows
+from server.services import communities, follows
+from server.services import community_events as events
 from server.storage import schema as t
 from tests.conftest import post_form
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from server import clock
