@@ -19,7 +19,7 @@ from federation.errors import ActorError, FetchError
 from federation.signatures import KeyLookup, SignatureError
 from federation.state import FETCHER
 from server import clock
-from server.app import CTX
+from server.keys import CTX
 from server.services import remote_competencies
 from server.services.text import sanitise_html
 from server.storage import schema as t

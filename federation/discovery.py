@@ -14,7 +14,7 @@ from aiohttp import web
 from federation.errors import FetchError
 from federation.fetch import Fetcher
 from server import __version__, clock
-from server.app import CTX
+from server.keys import CTX
 from server.storage import schema as t
 
 routes = web.RouteTableDef()

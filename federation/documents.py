@@ -18,7 +18,7 @@ from federation import context as vocab
 from federation.actors import key_lookup_for
 from federation.signatures import SignatureError, verify_request
 from federation.state import ACTOR_EXTRAS, KEYS
-from server.app import CTX
+from server.keys import CTX
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)

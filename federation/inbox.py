@@ -29,7 +29,7 @@ from federation.signatures import SignatureError, verify_request
 from federation.state import INBOX_HANDLERS, KEYS
 from federation.worker import run_forever
 from server import clock
-from server.app import CTX
+from server.keys import CTX
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)

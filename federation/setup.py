@@ -19,8 +19,8 @@ from federation.fetch import Fetcher
 from federation.inbox import InboxHandlers, inbox_loop
 from federation.signatures import KeyCache
 from federation.state import ACTOR_EXTRAS, DELIVERY, FETCHER, INBOX_HANDLERS, KEYS
-from server.app import CTX, SETTINGS
 from server.events import Event
+from server.keys import CTX, SETTINGS
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,9 @@ from aiohttp.test_utils import TestServer
 
 from federation.delivery import enqueue, run_delivery_once
 from federation.signatures import KeyCache, sign_request
-from server.app import CTX, create_app
+from server.app import create_app
 from server.config import load_settings
+from server.keys import CTX
 from server.services import accounts
 from server.storage import schema as t
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from server.config import Settings, ensure_data_dir
 from server.context import Context
+from server.keys import CTX, DB, JINJA, SETTINGS
 from server.services import accounts
 from server.storage.db import Database, migrate
 
@@ -31,10 +32,6 @@ def _templates_dir() -> Path:
 TEMPLATES = _templates_dir()
 STATIC = Path(__file__).resolve().parent / "static"
 
-SETTINGS = web.AppKey("settings", Settings)
-DB = web.AppKey("db", Database)
-CTX = web.AppKey("ctx", Context)
-JINJA = web.AppKey("jinja", jinja2.Environment)
 
 # Areas add their routes and start-up hooks here: each is ``setup(app)``.
 Setup = Callable[[web.Application], None]

@@ -31,8 +31,8 @@ from py_vapid import Vapid01
 from federation.errors import FederationError
 from federation.state import FETCHER
 from server import clock
-from server.app import CTX
 from server.context import Context
+from server.keys import CTX
 from server.services import filters, push
 from server.services.text import html_to_text
 from server.services.views import load_actors

@@ -26,8 +26,8 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from server.app import CTX
 from server.events import Event
+from server.keys import CTX
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from server.app import CTX, create_app
+from server.app import create_app
 from server.config import Settings, load_settings, normalise_database_url
 from server.context import Context
+from server.keys import CTX
 from server.services import accounts
 from server.storage.db import Database, migrate
 

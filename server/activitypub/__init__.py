@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.keys import CTX
+
 
 def setup(app: web.Application) -> None:
     """Register outbound listeners, inbound handlers, actor extras and document routes."""
@@ -30,7 +32,6 @@ def setup(app: web.Application) -> None:
     from server.activitypub.actor_extras import actor_extra
     from server.activitypub.incoming_common import OUTBOX
     from server.activitypub.outgoing import Outbox
-    from server.app import CTX
 
     outbox = Outbox(app[CTX])
     outbox.register()

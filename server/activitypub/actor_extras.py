@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from server.activitypub.purpose_federation import phase_object
-from server.app import CTX
+from server.keys import CTX
 from server.storage import schema as t
 
 

@@ -20,9 +20,9 @@ from server import clock
 from server.activitypub import convert
 from server.activitypub.community_documents import _collection, _community_id
 from server.activitypub.recipients import remote_followers
-from server.app import CTX
 from server.context import Context
 from server.events import Event
+from server.keys import CTX
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)

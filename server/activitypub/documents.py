@@ -18,7 +18,7 @@ from server.activitypub import convert
 from server.activitypub.objects import load_post
 from server.activitypub.remote_membership import member_of_remote_community
 from server.activitypub.vocab import context
-from server.app import CTX
+from server.keys import CTX
 from server.storage import schema as t
 from server.visibility import (
     ANONYMOUS,

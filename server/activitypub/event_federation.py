@@ -27,11 +27,11 @@ from server.activitypub.documents import viewer_of
 from server.activitypub.incoming_common import ctx_of, the_actor
 from server.activitypub.recipients import remote_followers
 from server.activitypub.vocab import context, first_id
-from server.app import CTX
 from server.clock import iso
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound
 from server.events import Event as DomainEvent
+from server.keys import CTX
 from server.services import community_events
 from server.storage import schema as t
 from server.visibility import Audience, addressing, can_see_event

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from federation.actors import resolve_handle_to_actor
 from federation.errors import FederationError
-from server.app import CTX
 from server.errors import ValidationError
+from server.keys import CTX
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)

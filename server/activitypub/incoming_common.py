@@ -14,8 +14,8 @@ from federation.actors import fetch_signed, resolve_actor
 from federation.errors import FederationError, Ignore
 from server import clock
 from server.activitypub.vocab import first_id, same_origin
-from server.app import CTX
 from server.context import Context
+from server.keys import CTX
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)

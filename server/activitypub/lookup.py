@@ -21,7 +21,7 @@ from federation.actors import ACTOR_TYPES, fetch_signed, resolve_actor, resolve_
 from federation.errors import FederationError
 from server.activitypub.ingest import post_from_activity
 from server.activitypub.vocab import POST_TYPES, first_id, same_origin
-from server.app import CTX
+from server.keys import CTX
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)

@@ -29,10 +29,10 @@ from server.activitypub import convert
 from server.activitypub.documents import viewer_of
 from server.activitypub.recipients import remote_followers
 from server.activitypub.vocab import PUBLIC, context
-from server.app import CTX
 from server.clock import iso
 from server.context import Context
 from server.events import Event
+from server.keys import CTX
 from server.services import purpose_phases
 from server.services.purpose_proposals import index_post
 from server.storage import schema as t

@@ -38,9 +38,9 @@ from server.activitypub.community_documents import _collection, _community_id
 from server.activitypub.documents import viewer_of
 from server.activitypub.incoming_common import actor_by_uri, ctx_of, resolve, the_actor
 from server.activitypub.vocab import first_id, type_of
-from server.app import CTX
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
+from server.keys import CTX
 from server.services import communities, insights, roadmap
 from server.storage import schema as t
 

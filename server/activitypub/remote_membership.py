@@ -18,7 +18,7 @@ from aiohttp import web
 
 from federation.actors import fetch_signed
 from federation.errors import FederationError
-from server.app import CTX
+from server.keys import CTX
 from server.storage import schema as t
 from server.visibility import Viewer
 

@@ -27,9 +27,9 @@ from server.activitypub.community_objects import roadmap_object
 from server.activitypub.documents import viewer_of
 from server.activitypub.incoming_common import ctx_of, the_actor
 from server.activitypub.vocab import context, first_id, type_of
-from server.app import CTX
 from server.errors import NotFound
 from server.events import Event
+from server.keys import CTX
 from server.services import roadmap_social
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, can_see_item, items_listed_for

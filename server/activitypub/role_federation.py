@@ -45,10 +45,10 @@ from server.activitypub.incoming_common import (
 )
 from server.activitypub.recipients import remote_followers
 from server.activitypub.vocab import first_id, same_origin, type_of
-from server.app import CTX
 from server.context import Context
 from server.errors import KoersError, NotFound
 from server.events import Event
+from server.keys import CTX
 from server.services import notifications, roles
 from server.storage import schema as t
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
 from server.errors import Forbidden, ValidationError
+from server.keys import DB
 from server.services.oauth import hash_secret as hash_token
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Viewer
@@ -202,8 +203,6 @@ AUTH_KEY = web.RequestKey("api_auth", object)
 async def authenticate(request: web.Request, *scopes: str, required: bool = True) -> ApiAuth:
     """Who is calling. 401 without a valid token (unless ``required=False``: anonymous), 403 when
     the token lacks every one of ``scopes`` (any one of them suffices)."""
-    from server.app import DB
-
     if AUTH_KEY in request:
         auth: ApiAuth | None = request[AUTH_KEY]
     else:

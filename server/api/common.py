@@ -10,12 +10,11 @@ from aiohttp import web
 from server.api.params import Params
 from server.context import Context
 from server.errors import NotFound
+from server.keys import CTX
 from server.services.timelines import Page
 
 
 def ctx(request: web.Request) -> Context:
-    from server.app import CTX
-
     return request.app[CTX]
 
 

@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import stream_bus
 from server.api.auth import ApiAuth, authenticate
-from server.app import CTX
 from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound
+from server.keys import CTX
 from server.streams import PARAM_STREAMS, STREAMS, Stream, StreamHub, Subscription
 from server.visibility import Viewer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import ValidationError
+from server.keys import CTX
 from server.services import accounts
 from server.storage import schema as t
 from server.web.render import flash, form, redirect, render, require_admin

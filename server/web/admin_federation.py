@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from federation.policy import SEVERITIES
-from server.app import CTX
 from server.errors import KoersError
+from server.keys import CTX
 from server.services import federation_admin
 from server.web.render import flash, form, redirect, render, require_admin
 

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from server.app import DB, SETTINGS
 from server.errors import Forbidden, KoersError, RateLimited
+from server.keys import DB, SETTINGS
 from server.services import accounts
 from server.web import session
 from server.web.render import current_user, flash, form, redirect, render

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import KoersError, NotFound
+from server.keys import CTX
 from server.services import (
     communities,
     initiatives,

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.app import CTX
 from server.context import Context
 from server.errors import KoersError, ValidationError
+from server.keys import CTX
 from server.services import communities
 from server.services.communities import Community
 from server.storage import schema as t

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import KoersError
+from server.keys import CTX
 from server.services import communities, community_settings
 from server.web.community_scope import Scope, scope
 from server.web.render import flash, form, redirect, render, require_user

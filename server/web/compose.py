@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from server import clock
 from server.activitypub.handles import actor_ids_for_handles, split_handles
-from server.app import CTX
 from server.context import Context
 from server.errors import KoersError, ValidationError
+from server.keys import CTX
 from server.services import media, posts
 from server.storage import schema as t
 from server.visibility import Audience

@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import Forbidden, KoersError, ValidationError
+from server.keys import CTX
 from server.services import community_events as events
 from server.services import ical
 from server.web.community_scope import int_or_none, scope

@@ -13,8 +13,8 @@ from datetime import datetime
 from aiohttp import web
 
 from server import clock
-from server.app import CTX
 from server.context import Context
+from server.keys import CTX
 from server.services import accounts, communities, timelines
 from server.services.text import html_to_text
 from server.services.views import PostView, load_posts

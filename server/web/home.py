@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
-from server.app import CTX
+from server.keys import CTX
 from server.services import accounts, matching, timelines
 from server.services.views import actor_view, load_posts
 from server.storage import schema as t

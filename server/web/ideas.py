@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import KoersError, NotFound, ValidationError
+from server.keys import CTX
 from server.services import idea_outcomes, ideas, timelines, views
 from server.storage import schema as t
 from server.web.community_scope import int_or_none, scope

@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import KoersError
+from server.keys import CTX
 from server.services import initiatives
 from server.web.community_scope import scope
 from server.web.render import flash, form, redirect, render, require_user

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import ValidationError
+from server.keys import CTX
 from server.services import insights
 from server.services.insights import ACTIVITY_KINDS, Insights
 from server.services.insights_graph import PROFILE_DESCRIPTIONS, PROFILES

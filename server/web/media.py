@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import KoersError, NotFound
+from server.keys import CTX
 from server.services import media
 from server.storage import schema as t
 from server.visibility import can_see_post

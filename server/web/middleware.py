@@ -12,6 +12,7 @@ import logging
 from aiohttp import web
 
 from server.errors import KoersError, RateLimited
+from server.keys import SETTINGS
 from server.web import session
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,6 @@ async def error_middleware(request: web.Request, handler):  # type: ignore[no-un
 
 
 def _save_session(request: web.Request, response: web.StreamResponse) -> None:
-    from server.app import SETTINGS
-
     if response.prepared:
         return
     session.save(request, response, request.app[SETTINGS].secret)

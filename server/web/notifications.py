@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
-from server.app import CTX
+from server.keys import CTX
 from server.services import follows
 from server.services.views import actor_view, load_actors, load_posts
 from server.storage import schema as t

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.app import CTX
 from server.context import Context
 from server.errors import Gone, KoersError, NotFound
+from server.keys import CTX
 from server.services import posts, timelines
 from server.services.views import PostView, load_posts
 from server.storage import schema as t

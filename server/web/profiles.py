@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.app import CTX
 from server.context import Context
 from server.errors import NotFound
+from server.keys import CTX
 from server.services import accounts, follows, timelines
 from server.services.views import ActorView, actor_view, load_posts
 from server.storage import schema as t

@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.app import CTX
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
+from server.keys import CTX
 from server.services import purpose_decisions as decisions
 from server.services import purpose_endorsements as endorsements
 from server.services import purpose_phases as phases

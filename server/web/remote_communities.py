@@ -12,8 +12,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.activitypub import remote_sync
-from server.app import CTX
 from server.errors import Conflict, Forbidden, NotFound
+from server.keys import CTX
 from server.services import (
     communities,
     community_events,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import KoersError, NotFound
+from server.keys import CTX
 from server.services import ideas, remote_communities, remote_ideas
 from server.services.remote_communities import RemoteCommunity
 from server.web.remote_communities import BASE

@@ -16,8 +16,8 @@ from federation.actors import fetch_signed
 from federation.errors import FederationError
 from server.activitypub import remote_management
 from server.activitypub.remote_sync import collection_items
-from server.app import CTX
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
+from server.keys import CTX
 from server.services import communities, remote_communities, roadmap
 from server.services.remote_communities import RemoteCommunity
 from server.web.insight_charts import bar_chart, line_chart

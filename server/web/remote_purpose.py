@@ -14,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import KoersError, NotFound, ValidationError
+from server.keys import CTX
 from server.services import (
     posts,
     purpose,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import NotFound
+from server.keys import CTX
 from server.services import remote_communities, roadmap, roadmap_social
 from server.web.remote_communities import BASE
 from server.web.render import flash, form, redirect, render, require_user, viewer

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import KoersError, NotFound
+from server.keys import CTX
 from server.services import remote_communities, role_terms, roles
 from server.web.remote_communities import BASE
 from server.web.render import flash, form, redirect, render, require_user, viewer

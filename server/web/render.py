@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server import clock
+from server import clock, keys
 from server.errors import Forbidden, NotAuthenticated
 from server.services import accounts
 from server.visibility import ANONYMOUS, Viewer
@@ -15,17 +15,10 @@ from server.web import session
 USER_KEY = web.RequestKey("user", object)
 
 
-def _app_keys():  # late import: server.app imports this package
-    from server import app as app_module
-
-    return app_module
-
-
 async def current_user(request: web.Request):  # type: ignore[no-untyped-def]
     """The signed-in member (a Row of actor + user columns), or None."""
     if USER_KEY in request:
         return request[USER_KEY]
-    keys = _app_keys()
     data = session.load(request, request.app[keys.SETTINGS].secret)
     user = None
     uid = data.get("uid")
@@ -65,7 +58,6 @@ async def viewer(request: web.Request) -> Viewer:
 
 async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
     """The POSTed form after a CSRF check (multipart allowed). Raises Forbidden on a bad token."""
-    keys = _app_keys()
     if request.content_length is not None and request.content_length > max_size:
         from server.errors import TooLarge
 
@@ -79,7 +71,6 @@ async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
 
 
 def flash(request: web.Request, message: str) -> None:
-    keys = _app_keys()
     session.set_flash(request, request.app[keys.SETTINGS].secret, message)
 
 
@@ -88,7 +79,6 @@ def redirect(location: str) -> web.HTTPFound:
 
 
 def template_context(request: web.Request) -> dict[str, Any]:
-    keys = _app_keys()
     settings = request.app[keys.SETTINGS]
     data = session.load(request, settings.secret)
     return {
@@ -108,7 +98,6 @@ async def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
     """Render a template with the common context (signed-in member, CSRF token, flash message)."""
-    keys = _app_keys()
     await current_user(request)
     env = request.app[keys.JINJA]
     ctx = template_context(request)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.app import CTX
 from server.errors import ValidationError
+from server.keys import CTX
 from server.services import posts, roadmap, roadmap_social
 from server.web.community_scope import scope
 from server.web.render import flash, form, redirect, require_user

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from server import urls
-from server.app import CTX
 from server.errors import KoersError, ValidationError
+from server.keys import CTX
 from server.services import accounts, media
 from server.storage import schema as t
 from server.web.media import prepared_upload

@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from federation.delivery import LEASE, _claim, backoff, retry_after_seconds, run_delivery_once
 from federation.state import DELIVERY
 from server import clock
-from server.app import CTX, create_app
+from server.app import create_app
+from server.keys import CTX
 from server.storage import schema as t
 from tests.conftest import free_port
 from tests.federation.conftest import activity_rows, deliveries, queue, signer_for

@@ -10,8 +10,9 @@ import json
 import pytest
 from aiohttp.test_utils import TestServer
 
-from server.app import CTX, create_app
+from server.app import create_app
 from server.events import Event
+from server.keys import CTX
 from server.services import posts
 from server.stream_bus import BUS, EventBus, decode, encode
 from server.visibility import Audience

@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from server.app import CTX, create_app
+from server.app import create_app
 from server.config import load_settings
+from server.keys import CTX
 from server.services import (
     accounts,
     communities,

@@ -43,8 +43,9 @@ from aiohttp.test_utils import TestServer
 
 from federation.signatures import sign_request
 from server import clock
-from server.app import CTX, create_app
+from server.app import create_app
 from server.config import load_settings
+from server.keys import CTX
 from server.services import (
     accounts,
     communities,

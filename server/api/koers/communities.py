@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.api.auth import ApiAuth, authenticate, user_auth
 from server.api.koers.params import choice, json_body, path_id, text
 from server.api.koers.serialize import to_account_json, to_community_json
-from server.app import CTX
 from server.context import Context
 from server.errors import ValidationError
+from server.keys import CTX
 from server.services import communities, community_settings
 from server.services.communities import Community
 

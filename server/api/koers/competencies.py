@@ -9,8 +9,8 @@ from aiohttp import web
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import check_chars, json_body, limit
 from server.api.koers.serialize import row_account_json
-from server.app import CTX
 from server.errors import BadRequest, ValidationError
+from server.keys import CTX
 from server.services import accounts
 
 PREFIX = "/api/koers/v1"

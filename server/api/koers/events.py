@@ -14,8 +14,8 @@ from aiohttp import web
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import choice, json_body, path_id, required_id, text
 from server.api.koers.serialize import iso
-from server.app import CTX
 from server.errors import ValidationError
+from server.keys import CTX
 from server.services import communities, roadmap, roadmap_social
 from server.services import community_events as events
 from server.visibility import ITEM_AUDIENCES

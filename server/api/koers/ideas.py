@@ -13,8 +13,8 @@ from aiohttp import web
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import choice, json_body, optional_id, path_id, required_id, text
 from server.api.koers.purpose_process import community_id_of
-from server.app import CTX
 from server.errors import BadRequest
+from server.keys import CTX
 from server.services import communities, idea_outcomes, ideas
 from server.services.ideas import IdeaView
 

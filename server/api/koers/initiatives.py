@@ -14,8 +14,8 @@ from server.api.auth import authenticate, user_auth
 from server.api.koers.params import choice, json_body, optional_id, path_id, text
 from server.api.koers.roadmap import AUDIENCES, _item_response
 from server.api.koers.serialize import iso, to_item_json
-from server.app import CTX
 from server.errors import ValidationError
+from server.keys import CTX
 from server.services import communities, initiatives, roadmap, role_terms
 
 PREFIX = "/api/koers/v1"

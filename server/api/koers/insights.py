@@ -13,8 +13,8 @@ from aiohttp import web
 from server.api.auth import user_auth
 from server.api.koers.params import json_body, path_id
 from server.api.koers.serialize import iso, to_account_json
-from server.app import CTX
 from server.errors import BadRequest, ValidationError
+from server.keys import CTX
 from server.services import communities, insights
 from server.services.insights import Insights, MyInsights, Person
 

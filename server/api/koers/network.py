@@ -11,8 +11,8 @@ from aiohttp import web
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import path_id
 from server.api.koers.serialize import row_account_json
-from server.app import CTX
 from server.errors import NotFound
+from server.keys import CTX
 from server.services import accounts, matching
 from server.services.matching import Helper
 from server.storage import schema as t

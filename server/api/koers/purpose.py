@@ -12,8 +12,8 @@ from server.api.auth import authenticate, user_auth
 from server.api.koers.params import json_body, path_id, text
 from server.api.koers.purpose_process import community_id_of
 from server.api.koers.serialize import to_purpose_json
-from server.app import CTX
 from server.errors import NotFound
+from server.keys import CTX
 from server.services import communities, purpose
 
 PREFIX = "/api/koers/v1"

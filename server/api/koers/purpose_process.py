@@ -15,8 +15,8 @@ from aiohttp import web
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import choice, id_list, json_body, path_id, text
 from server.api.koers.serialize import iso, to_account_json
-from server.app import CTX
 from server.errors import NotFound, ValidationError
+from server.keys import CTX
 from server.services import communities, purpose, remote_communities
 from server.services import purpose_decisions as decisions
 from server.services import purpose_endorsements as endorsements

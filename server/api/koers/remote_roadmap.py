@@ -19,8 +19,8 @@ from server.api.koers.ideas import to_idea_json
 from server.api.koers.params import choice, json_body, path_id, text
 from server.api.koers.purpose_process import REMOTE
 from server.api.koers.serialize import to_item_json
-from server.app import CTX
 from server.errors import NotFound
+from server.keys import CTX
 from server.services import ideas, remote_communities, remote_ideas, roadmap, roadmap_social
 from server.services.remote_communities import RemoteCommunity
 from server.visibility import Viewer

@@ -26,8 +26,8 @@ from server.api.koers.params import (
     text,
 )
 from server.api.koers.serialize import to_result_json
-from server.app import CTX
 from server.errors import ValidationError
+from server.keys import CTX
 from server.services import communities, kudos, posts, timelines, views
 from server.services.timelines import Page
 from server.visibility import Audience

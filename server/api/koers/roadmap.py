@@ -13,7 +13,7 @@ from server.api.auth import authenticate, user_auth
 from server.api.koers.params import choice, json_body, optional_id, path_id, text
 from server.api.koers.purpose_process import community_id_of
 from server.api.koers.serialize import to_item_json
-from server.app import CTX
+from server.keys import CTX
 from server.services import communities, roadmap
 from server.visibility import ITEM_AUDIENCES
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import json_body, path_id, required_id
 from server.api.koers.serialize import to_role_json
-from server.app import CTX
+from server.keys import CTX
 from server.services import communities, roles
 
 PREFIX = "/api/koers/v1"
