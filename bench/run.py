@@ -26,15 +26,19 @@ import asyncio
 import json
 import math
 import os
+import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.phases import execute  # noqa: E402
-from bench.suite import Options, Report  # noqa: E402
+from bench.suite import Figure, Options, Report  # noqa: E402
+
+MEDIAN_FIELDS = ("rate", "p50", "p99", "statements", "transactions", "cpu_ms", "ratio")
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -71,9 +75,40 @@ def print_table(reports: list[Report], made: dict) -> None:
         print(f"{r.backend:10} {r.processes:>4}  {facts}")
     print(
         "\nratio: req/s over the bare handler's (mean of its runs before and after); delivery: "
-        "share of the RSA-2048 signing limit of all cores. CPU ms: server processes' CPU time "
+        "share of the machine's RSA-2048 signing limit (all cores signing at once, or one core when "
+        "that is higher on a busy machine). CPU ms: server processes' CPU time "
         "per request. stmts/txns: per request, counted in the server processes."
     )
+
+
+def _median(values: list[Any]) -> Any:
+    numbers = [v for v in values if isinstance(v, int | float) and not math.isnan(v)]
+    return statistics.median(numbers) if numbers else float("nan")
+
+
+def median_of(reports: list[Report]) -> Report:
+    """One report whose every figure is the median over the runs (counts are summed)."""
+    if len(reports) == 1:
+        return reports[0]
+    out = Report(reports[0].backend, reports[0].processes)
+    for first in reports[0].figures:
+        same = [f for r in reports for f in r.figures if f.name == first.name]
+        values = {k: _median([getattr(f, k) for f in same]) for k in MEDIAN_FIELDS}
+        out.figures.append(
+            Figure(
+                first.name,
+                **values,
+                count=sum(f.count for f in same),
+                errors=sum(f.errors for f in same),
+                note=f"median of {len(same)}; {first.note}".rstrip("; "),
+            )
+        )
+    for key in reports[0].facts:
+        seen = [r.facts.get(key) for r in reports]
+        flat = [x for v in seen for x in (v if isinstance(v, list) else [v])]
+        out.facts[key] = _median(flat) if all(isinstance(x, int | float) for x in flat) else seen
+    out.facts["runs"] = len(reports)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
     parser.add_argument("--seconds", type=float, help="at most this long per path (default 10)")
     parser.add_argument("--requests", type=int, help="at most this many per path (default 5000)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per setting; medians shown")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args, rest = parser.parse_known_args(argv)
     if args.data is None:
@@ -96,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown arguments {rest}")
     made = json.loads((args.data / "bench.json").read_text())
     quick = args.quick
-    reports = []
+    reports, every = [], []
     for processes in args.processes:
         opts = Options(
             data=args.data.resolve(),
@@ -109,10 +145,13 @@ def main(argv: list[str] | None = None) -> int:
             activities=150 if quick else 1500,
             federation=processes == 1,
         )
-        reports.append(asyncio.run(execute(opts)))
+        runs = [asyncio.run(execute(opts)) for _ in range(max(1, args.repeat))]
+        every.extend(runs)
+        reports.append(median_of(runs))
     print_table(reports, made)
     if args.json:
-        args.json.write_text(json.dumps([r.as_dict() for r in reports], indent=2) + "\n")
+        dump = {"medians": [r.as_dict() for r in reports], "runs": [r.as_dict() for r in every]}
+        args.json.write_text(json.dumps(dump, indent=2) + "\n")
     return 0
 
 
