@@ -134,16 +134,17 @@ async def seed(
     """Write the data set; returns what ``bench.json`` records."""
     say = (lambda *_a: None) if quiet else (lambda msg: print(msg, flush=True))
     started = time.monotonic()
-    if database_url:
-        await ensure_pg_database(database_url)
+    postgres = bool(database_url and database_url.startswith("postgres"))
+    if postgres:
+        await ensure_pg_database(str(database_url))
     settings = ensure_data_dir(
         load_settings(env={}, data_dir=str(data_dir), url=url, database_url=database_url)
     )
     bench_actor, bench_user, hashed = await bootstrap(settings)
     say(f"schema migrated, bench created ({time.monotonic() - started:.1f} s)")
     writer: Writer
-    if database_url:
-        writer = await PostgresWriter.open(plain_pg_url(database_url))
+    if postgres:
+        writer = await PostgresWriter.open(plain_pg_url(str(database_url)))
     else:
         writer = SqliteWriter(settings.database_url.split(":///", 1)[1])
     rng = random.Random(random_seed)

@@ -2,46 +2,61 @@
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from bench.seed import BENCH_PASSWORD, seed
+from bench.store import Store
 from server.app import create_app
 from server.config import load_settings
 from tests.api.conftest import api_token
 from tests.conftest import free_port, web_login
 
 
-async def test_seeded_directory_is_served(tmp_path: Path) -> None:
+async def test_seeded_directory_is_served(
+    tmp_path: Path, new_database_url: Callable[[], Awaitable[str]]
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    database_url = await new_database_url()
     made = await seed(
-        tmp_path / "data", accounts_n=120, statuses=600, follows=20, url=url, quiet=True
+        tmp_path / "data",
+        accounts_n=120,
+        statuses=600,
+        follows=20,
+        database_url=database_url,
+        url=url,
+        quiet=True,
     )
     assert made["accounts"] == {"local": 30, "remote": 100, "hosts": 50}
     assert made["bench_remote_followers"] == 100 and made["replies"] > 0 and made["boosts"] > 0
 
-    db = sqlite3.connect(tmp_path / "data" / "koers.sqlite3")
-    assert db.execute("SELECT count(*) FROM posts").fetchone()[0] == 600
-    audiences = {a for (a,) in db.execute("SELECT DISTINCT audience FROM posts")}
-    assert {"public", "unlisted", "followers", "community", "direct"} <= audiences
-    replies, counted = db.execute(
-        "SELECT (SELECT count(*) FROM posts WHERE in_reply_to_id IS NOT NULL),"
-        " (SELECT sum(replies_count) FROM posts)"
-    ).fetchone()
-    assert replies == counted == made["replies"]
-    hosts = db.execute(
-        "SELECT count(DISTINCT a.domain) FROM follows f JOIN actors a ON a.id = f.follower_id"
-        " JOIN actors b ON b.id = f.target_id WHERE b.username = 'bench' AND b.domain IS NULL"
-    ).fetchone()[0]
-    assert hosts == 20
-    db.close()
+    db = await Store.open(database_url, str(tmp_path / "data"))
+    try:
+        assert await db.value("SELECT count(*) FROM posts") == 600
+        audiences = {a for (a,) in await db.rows("SELECT DISTINCT audience FROM posts")}
+        assert {"public", "unlisted", "followers", "community", "direct"} <= audiences
+        replies = await db.value("SELECT count(*) FROM posts WHERE in_reply_to_id IS NOT NULL")
+        assert replies == made["replies"]
+        assert await db.value("SELECT sum(replies_count) FROM posts") == replies
+        hosts = await db.value(
+            "SELECT count(DISTINCT a.domain) FROM follows f JOIN actors a ON a.id = f.follower_id"
+            " JOIN actors b ON b.id = f.target_id WHERE b.username = 'bench' AND b.domain IS NULL"
+        )
+        assert hosts == 20
+    finally:
+        await db.close()
 
     settings = load_settings(
-        env={}, url=url, data_dir=str(tmp_path / "data"), port=port, run_workers=False
+        env={},
+        url=url,
+        data_dir=str(tmp_path / "data"),
+        database_url=database_url,
+        port=port,
+        run_workers=False,
     )
     server = TestServer(create_app(settings), host="127.0.0.1", port=port)
     async with TestClient(server) as client:
