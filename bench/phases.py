@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
 
 from bench.fediverse import Actors, Sink, new_key, rsa_limit
@@ -130,6 +131,7 @@ async def execute(opts: Options) -> Report:
             if not figure.name.startswith("delivery"):
                 figure.ratio = figure.rate / run.bare_rate
         run.report.facts["bare_req_per_s"] = [round(r) for r in run.bare]
+        shutil.rmtree(run.workdir, ignore_errors=True)  # kept, with the logs, when a run fails
     finally:
         for p in run.web:
             p.stop()
