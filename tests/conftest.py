@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import BaseTestServer, TestClient, TestServer
 
 from server.app import create_app
 from server.config import Settings, load_settings, normalise_database_url
@@ -236,3 +236,49 @@ async def make_instance(
 async def instance(make_instance: Callable[..., Awaitable[Instance]]) -> Instance:
     """One running instance (on each backend)."""
     return await make_instance()
+
+
+# --- Test layers -------------------------------------------------------------------------------
+#
+# The fast layer (``pytest -m "not slow"``) runs services, converters and pure functions against a
+# database file, never an HTTP server. Every test that starts an application or server is ``slow``:
+# the hook below marks it from the fixtures it uses, and modules that start servers, processes or
+# browsers themselves carry ``pytestmark = pytest.mark.slow``. A test that starts a test server
+# without being marked fails, so the layers stay apart without anybody having to remember.
+
+# Fixtures that start a server: pytest-aiohttp's and the real instances above (``instance``, the
+# federation ``pair`` and the client-library fixtures all depend on ``make_instance``).
+SLOW_FIXTURES = frozenset(
+    {"aiohttp_client", "aiohttp_server", "aiohttp_raw_server", "make_instance"}
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that uses a fixture starting an application or a server."""
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+_running: dict[str, pytest.Item | None] = {"item": None}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _running["item"] = item
+
+
+def _refuse_in_fast_layer(start: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    async def guarded(self: object, *args: object, **kw: object) -> None:
+        item = _running["item"]
+        if item is not None and item.get_closest_marker("slow") is None:
+            raise RuntimeError(
+                f"{item.nodeid} starts a test server but is not marked slow: use a fixture "
+                "of tests/conftest.py that starts instances, or mark it @pytest.mark.slow"
+            )
+        await start(self, *args, **kw)
+
+    return guarded
+
+
+BaseTestServer.start_server = _refuse_in_fast_layer(BaseTestServer.start_server)  # type: ignore[method-assign]
