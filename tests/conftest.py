@@ -310,21 +310,36 @@ def unit_settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def unit_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated template with the organisation actor of ``UNIT_URL`` already in it."""
+    path = tmp_path_factory.mktemp("unit-template") / "unit.sqlite3"
+    shutil.copy(sqlite_template, path)
+
+    async def build() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        settings = load_settings(env={}, url=UNIT_URL, database_url=db.url, secret="x" * 40)
+        await accounts.ensure_organization(db, settings)
+        await db.close()
+
+    asyncio.run(build())
+    return path
+
+
 @pytest.fixture
 async def unit_db(
-    unit_settings: Settings, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+    unit_settings: Settings, unit_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Database]:
-    """The test's database (migrated, empty but for the organisation actor)."""
+    """The test's database: migrated, empty but for the organisation actor."""
     from sqlalchemy.engine import make_url
 
     path = make_url(unit_settings.database_url).database
     assert path
-    shutil.copy(sqlite_template, path)
+    shutil.copy(unit_template, path)
     fast.KEYS.rewind()
     monkeypatch.setattr(accounts, "generate_key_pair", fast.KEYS.take)
     monkeypatch.setattr(accounts, "_hasher", fast.CHEAP_HASHER)
     db = Database(unit_settings.database_url)
-    await accounts.ensure_organization(db, unit_settings)
     yield db
     await db.close()
 
