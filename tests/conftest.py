@@ -426,3 +426,19 @@ async def api_token(ctx: Context, member: accounts.Account) -> str:
         ctx, name="unit", redirect_uris=["urn:ietf:wg:oauth:2.0:oob"], scopes=scopes, website=None
     )
     return (await oauth.issue_for(ctx, app, member.user_id, scopes)).token
+
+
+@pytest.fixture
+async def crew(
+    ctx: Context, member: accounts.Account, make_member: Callable[..., Awaitable[accounts.Account]]
+) -> fast.Crew:
+    """A community with people around it (see ``tests.fast.Crew``)."""
+    from server.services import communities
+
+    community = await communities.create_community(
+        ctx, member.actor_id, handle="garden", name="Garden", purpose_text="Grow food"
+    )
+    bo, cy, dan = [await make_member(n) for n in ("bo", "cy", "dan")]
+    for person in (bo, cy):
+        await communities.join(ctx, person.actor_id, community.id)
+    return fast.Crew(community, member, bo, cy, dan)

@@ -24,7 +24,10 @@ from federation.state import DELIVERY, FETCHER
 from server.config import Settings
 from server.context import Context
 from server.keys import CTX, SETTINGS
+from server.services.accounts import Account
+from server.services.communities import Community
 from server.services.keys import generate_key_pair
+from server.visibility import Viewer
 
 REMOTE_HOST = "remote.example"
 AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -205,3 +208,19 @@ class Wired:
     def sent_types(self) -> list[tuple[str, str]]:
         """(inbox, activity type) of every delivery so far."""
         return [(s.inbox, s.activity["type"]) for s in self.transport.sent]
+
+
+@dataclass(frozen=True)
+class Crew:
+    """The community ``garden``: ana founded and manages it, bo and cy joined, dan is outside."""
+
+    community: Community
+    ana: Account
+    bo: Account
+    cy: Account
+    dan: Account
+
+    @staticmethod
+    def viewer(person: Account) -> Viewer:
+        """A local member as the visibility policy sees them."""
+        return Viewer(actor_id=person.actor_id, local=True)
