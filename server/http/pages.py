@@ -10,7 +10,7 @@ from server import clock, keys
 from server.errors import Forbidden, NotAuthenticated
 from server.services import accounts
 from server.visibility import ANONYMOUS, Viewer
-from server.web import session
+from server.http import session
 
 USER_KEY = web.RequestKey("user", object)
 
