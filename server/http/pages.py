@@ -8,9 +8,9 @@ from aiohttp import web
 
 from server import clock, keys
 from server.errors import Forbidden, NotAuthenticated
+from server.http import session
 from server.services import accounts
 from server.visibility import ANONYMOUS, Viewer
-from server.http import session
 
 USER_KEY = web.RequestKey("user", object)
 
