@@ -18,6 +18,7 @@ from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.events import Event
 from server.services import accounts, notifications, text
 from server.services.posts import is_member
+from server.services.role_terms import check_term, term_end
 from server.storage import schema as t
 
 FILL_MODES = ("open", "approval", "assigned")
@@ -71,8 +72,6 @@ async def create_role(
     term_days: int | None = None,
 ) -> int:
     """A manager defines a role (``term_days``: how long a holding lasts before it is reconsidered)."""
-    from server.services.role_terms import check_term
-
     term_days = check_term(term_days)
     name = name.strip()
     if not name:
@@ -169,8 +168,6 @@ async def _hold(
     ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int | None
 ) -> Event:
     """Make ``actor_id`` a holder (from nothing or from a request); notify when someone else did it."""
-    from server.services.role_terms import term_end
-
     state = await _holding(conn, role.id, actor_id)
     if state == "held":
         raise Conflict("already holds this role", field="actor_id")
