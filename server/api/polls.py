@@ -46,5 +46,5 @@ async def vote(request: web.Request) -> web.Response:
         from server.errors import ValidationError
 
         raise ValidationError("choices: option numbers", field="choices")
-    await posts.vote(ctx(request), auth.actor_id, path_id(request), choices)  # type: ignore[arg-type]
+    await posts.vote(ctx(request), auth.actor_id, path_id(request), choices)
     return json(await poll_json(request, auth.viewer, path_id(request)))
