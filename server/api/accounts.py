@@ -57,7 +57,7 @@ async def _credential_account(request: web.Request, user_id: int) -> dict:
 @routes.get("/api/v1/accounts/verify_credentials")
 async def verify_credentials(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:accounts", "profile")
-    return json(await _credential_account(request, auth.user_id))  # type: ignore[arg-type]
+    return json(await _credential_account(request, auth.user_id))
 
 
 async def _image(p: params.Params, name: str) -> bytes | None:
@@ -97,11 +97,11 @@ async def update_credentials(request: web.Request) -> web.Response:
         else None
     )
     async with c.db.read() as conn:
-        old = await accounts.get_user(conn, auth.user_id)  # type: ignore[arg-type]
+        old = await accounts.get_user(conn, auth.user_id)
     try:
         await accounts.update_profile(
             c.db,
-            auth.user_id,  # type: ignore[arg-type]
+            auth.user_id,
             display_name=p.str("display_name"),
             bio=p.str("note"),
             fields=fields,
@@ -120,7 +120,7 @@ async def update_credentials(request: web.Request) -> web.Response:
         media.delete_files(
             c.settings, old.avatar_path if avatar else None, old.header_path if header else None
         )
-    return json(await _credential_account(request, auth.user_id))  # type: ignore[arg-type]
+    return json(await _credential_account(request, auth.user_id))
 
 
 @routes.get("/api/v1/accounts/lookup")
@@ -132,7 +132,7 @@ async def lookup(request: web.Request) -> web.Response:
     username, _, domain = acct.partition("@")
     c = ctx(request)
     if domain.lower() in ("", c.settings.domain.lower(), c.settings.hostname.lower()):
-        cond = t.actors.c.domain.is_(None)
+        cond: sa.ColumnElement[bool] = t.actors.c.domain.is_(None)
     else:
         cond = t.actors.c.domain == domain.lower()
     async with c.db.read() as conn:
@@ -150,7 +150,7 @@ async def lookup(request: web.Request) -> web.Response:
         return json(await account_json(conn, c, actor_id))
 
 
-async def _visible_actor(conn, actor_id: int) -> sa.Row:  # type: ignore[no-untyped-def]
+async def _visible_actor(conn, actor_id: int) -> sa.Row:
     row = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).first()
     if row is None or row.suspended:
         raise NotFound("Record not found")

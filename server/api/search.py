@@ -85,7 +85,7 @@ async def _resolve(request: web.Request, q: str) -> int | None:
     return None
 
 
-async def _statuses_by_url(conn: AsyncConnection, viewer, q: str) -> list[int]:  # type: ignore[no-untyped-def]
+async def _statuses_by_url(conn: AsyncConnection, viewer, q: str) -> list[int]:
     p = t.posts
     rows = await conn.execute(sa.select(p.c.id).where(sa.or_(p.c.uri == q, p.c.url == q)).limit(1))
     return [r[0] for r in rows if await can_see_post(conn, viewer, r[0])]
