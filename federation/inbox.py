@@ -31,6 +31,7 @@ from federation.worker import run_forever
 from server import clock
 from server.keys import CTX
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ class InboxHandlers:
 
     def get(self, type_name: str) -> Handler | None:
         return self._handlers.get(type_name)
+
+    def registered(self, type_name: str) -> Handler:
+        """The handler of ``type_name``, which must be registered (to be wrapped); else KeyError."""
+        return self._handlers[type_name]
 
     def wake(self) -> None:
         """Ask the processing worker to look now."""
@@ -177,7 +182,7 @@ async def store_incoming(app: web.Application, doc: dict[str, Any], signer_uri: 
                 created_at=now,
             )
         )
-        row_id = int(result.inserted_primary_key[0])
+        row_id = inserted_id(result)
     app[INBOX_HANDLERS].wake()
     return row_id
 

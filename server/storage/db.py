@@ -79,7 +79,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -89,7 +89,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
-def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
@@ -117,7 +117,7 @@ def alembic_config(url: str) -> Config:
 async def migrate(db: Database) -> None:
     """Bring the schema to the newest revision (idempotent)."""
 
-    def upgrade(sync_conn) -> None:  # type: ignore[no-untyped-def]
+    def upgrade(sync_conn) -> None:
         cfg = alembic_config(db.url)
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, "head")
