@@ -22,6 +22,7 @@ def setup(app: web.Application) -> None:
         outgoing_reports,
         purpose_federation,
         purpose_sync,  # noqa: F401 - registers its remote_sync syncer
+        remote_actors,
     )
     from server.activitypub import (
         incoming_posts as posts,
@@ -35,6 +36,7 @@ def setup(app: web.Application) -> None:
 
     outbox = Outbox(app[CTX])
     outbox.register()
+    remote_actors.register(app)
     purpose_federation.register(app[CTX])
     outgoing_reports.register(app[CTX])
     community_moderators.register(app[CTX])
