@@ -34,7 +34,7 @@ def setup(app: web.Application) -> None:
     from server.activitypub.incoming_common import OUTBOX
     from server.activitypub.outgoing import Outbox
 
-    outbox = Outbox(app[CTX])
+    outbox = Outbox(app[CTX], actor_extras=app[ACTOR_EXTRAS])
     outbox.register()
     remote_actors.register(app)
     purpose_federation.register(app[CTX])
