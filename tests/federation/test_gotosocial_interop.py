@@ -9,7 +9,14 @@ import sqlalchemy as sa
 
 from server.services import accounts, communities, posts
 from server.storage import schema as t
-from tests.federation.e2e_helpers import actor_on, follow_remote, follow_state, post_by_uri, pump
+from tests.federation.e2e_helpers import (
+    actor_on,
+    competencies_on,
+    follow_remote,
+    follow_state,
+    post_by_uri,
+    pump,
+)
 from tests.federation.gotosocial_peer import AP, start_peer
 
 pytestmark = pytest.mark.slow
@@ -130,16 +137,9 @@ async def test_profile_change_arrives_complete(make_instance, gts) -> None:
     # The Koers follower refreshed alice: competencies from the structured term, no copy as a field.
     async with b.db.read() as conn:
         row = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == on_b))).one()
-        comps = list(
-            await conn.execute(
-                sa.select(t.competencies.c.name, t.competencies.c.level).where(
-                    t.competencies.c.actor_id == on_b
-                )
-            )
-        )
     assert "district heating" in row.summary_html
     assert [f["name"] for f in row.fields] == []
-    assert [tuple(c) for c in comps] == [("energy modelling", "expert")]
+    assert await competencies_on(b, on_b) == [("energy modelling", "expert")]
 
 
 async def _copies(inst, uri: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from federation.actors import resolve_actor
 from server.activitypub.relay_dialects import dialect
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
+from tests.federation.e2e_helpers import competencies_on
 
 
 def test_koers_documents_are_left_as_they_are() -> None:
@@ -109,12 +110,5 @@ async def test_an_older_instance_with_its_own_vocabulary_iri_is_understood(insta
         await server.close()
     async with instance.db.read() as conn:
         row = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).one()
-        comps = list(
-            await conn.execute(
-                sa.select(t.competencies.c.name, t.competencies.c.level).where(
-                    t.competencies.c.actor_id == actor_id
-                )
-            )
-        )
-    assert [tuple(c) for c in comps] == [("soil science", "expert")]
+    assert await competencies_on(instance, actor_id) == [("soil science", "expert")]
     assert row.extra["roles"] == [] and "competencies" in row.extra
