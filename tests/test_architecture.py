@@ -229,13 +229,29 @@ def _resolve(module: str, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def _type_only(root: ast.AST) -> set[int]:
+    """The ids of the import nodes under ``if TYPE_CHECKING:``: no edge at run time."""
+    hidden: set[int] = set()
+    for node in ast.walk(root):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                for inner in ast.walk(child):
+                    if isinstance(inner, ast.Import | ast.ImportFrom):
+                        hidden.add(id(inner))
+    return hidden
+
+
 @cache
 def imports(module: str) -> tuple[Import, ...]:
-    """What ``module`` imports: ``from a import b`` is ``a.b`` when that is a module, else ``a``."""
+    """What ``module`` imports at run time: ``from a import b`` is ``a.b`` when that is a module,
+    else ``a``; imports for type checking only are left out."""
     root = tree(module)
     inside = _in_functions(root)
+    hidden = _type_only(root)
     found: list[Import] = []
     for node in ast.walk(root):
+        if id(node) in hidden:
+            continue
         late = id(node) in inside
         if isinstance(node, ast.Import):
             found += [Import(module, a.name, node.lineno, late) for a in node.names]
