@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from aiohttp import web
 from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.actors import actor_values, store_actor
 from federation.delivery import run_delivery_once
@@ -23,10 +25,13 @@ from federation.signatures import sign_request
 from federation.state import DELIVERY, FETCHER
 from server.config import Settings
 from server.context import Context
+from server.events import Event
 from server.keys import CTX, SETTINGS
 from server.services.accounts import Account
 from server.services.communities import Community
 from server.services.keys import generate_key_pair
+from server.storage import schema as t
+from server.storage.db import Database
 from server.visibility import Viewer
 
 REMOTE_HOST = "remote.example"
@@ -224,3 +229,26 @@ class Crew:
     def viewer(person: Account) -> Viewer:
         """A local member as the visibility policy sees them."""
         return Viewer(actor_id=person.actor_id, local=True)
+
+
+def record_events(ctx: Context, kind: str = "*") -> list[Event]:
+    """Every event of ``kind`` (of any kind with ``*``) emitted through ``ctx`` from now on."""
+    seen: list[Event] = []
+
+    async def record(_conn: AsyncConnection, event: Event) -> None:
+        seen.append(event)
+
+    ctx.events.on(kind, record)
+    return seen
+
+
+async def notifications_of(db: Database, actor_id: int) -> list[sa.Row]:
+    """A person's notifications, oldest first."""
+    async with db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(t.notifications)
+                .where(t.notifications.c.actor_id == actor_id)
+                .order_by(t.notifications.c.id)
+            )
+        )
