@@ -60,4 +60,5 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    app[DELIVERY].close()
     await app[FETCHER].close()
