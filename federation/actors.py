@@ -23,6 +23,7 @@ from server.keys import CTX
 from server.services import remote_competencies
 from server.services.text import sanitise_html
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
     if not isinstance(inbox, str):
         raise ActorError("no_inbox", f"{actor_id} has no inbox")
     key = _public_key(doc)
-    endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
+    endpoints = e if isinstance(e := doc.get("endpoints"), dict) else {}
     username = (
         doc.get("preferredUsername") or urlsplit(actor_id).path.rstrip("/").rsplit("/", 1)[-1]
     )
@@ -186,7 +187,7 @@ async def _store_actor_once(app: web.Application, values: dict[str, Any]) -> int
             result = await conn.execute(
                 sa.insert(t.actors).values(**values, created_at=now, updated_at=now, fetched_at=now)
             )
-            actor_id = int(result.inserted_primary_key[0])
+            actor_id = inserted_id(result)
         # refreshed with the actor, so the people finder finds remote people by competency
         await remote_competencies.store(
             conn, actor_id, remote_competencies.from_actor_values(values)
@@ -213,7 +214,7 @@ async def resolve_actor(app: web.Application, uri: str, *, refresh: bool = False
         return int(row.id)
     if urlsplit(uri).netloc.lower() == ctx.settings.domain.lower():
         raise ActorError("unknown_local", f"no local actor {uri}")
-    fresh = row and row.fetched_at and clock.now() - clock.aware(row.fetched_at) < REFRESH_AFTER  # type: ignore[operator]
+    fresh = row and row.fetched_at and clock.now() - clock.aware(row.fetched_at) < REFRESH_AFTER
     if row and fresh and not refresh:
         return int(row.id)
     doc = await fetch_signed(app, uri, refresh=True)

@@ -40,7 +40,7 @@ class WriteWatch:
 
     def __init__(self, engine: Engine) -> None:
         self._by_table: dict[str, list[tuple[_Invalidated, frozenset[str]]]] = {}
-        self._caches: dict[str, Any] = {}
+        self._caches: dict[str, Any] = {}  # each a CachedValue or CachedMap
         event.listen(engine, "after_execute", self._executed)
         event.listen(engine, "commit", self._ended)
         event.listen(engine, "rollback", self._ended)
@@ -58,7 +58,7 @@ class WriteWatch:
         if found is None:
             found = self._caches[name] = make()
             self.watch(found, tables, kinds)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _executed(self, conn: Any, clause: Any, *_args: Any) -> None:
         if not getattr(clause, "is_dml", False):

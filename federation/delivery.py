@@ -144,7 +144,7 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, min((clock.aware(when) - now).total_seconds(), MAX_RETRY_AFTER))  # type: ignore[operator]
+    return max(0.0, min((clock.aware(when) - now).total_seconds(), MAX_RETRY_AFTER))
 
 
 async def _claim(db: Database, now: datetime) -> list[Any]:
@@ -225,7 +225,7 @@ def _retry(
 ) -> _Outcome:
     attempts = row.attempts + 1
     next_at = now + timedelta(seconds=wait if wait is not None else backoff(attempts))
-    give_up = next_at > clock.aware(row.created_at) + GIVE_UP_AFTER  # type: ignore[operator]
+    give_up = next_at > clock.aware(row.created_at) + GIVE_UP_AFTER
     values = {
         "state": "failed" if give_up else "new",
         "attempts": attempts,
@@ -391,14 +391,14 @@ def _row_updates(outcomes: list[_Outcome]) -> list[tuple[Any, list[dict[str, Any
         params = {f"v_{name}": value for name, value in outcome.values.items()}
         params["row_id"] = outcome.row.id
         shapes.setdefault(columns, []).append(params)
-    out = []
-    for columns, params in shapes.items():
+    out: list[tuple[Any, list[dict[str, Any]]]] = []
+    for columns, rows in shapes.items():
         statement = (
             sa.update(t.deliveries)
             .where(t.deliveries.c.id == sa.bindparam("row_id"))
             .values(locked_until=None, **{name: sa.bindparam(f"v_{name}") for name in columns})
         )
-        out.append((statement, params))
+        out.append((statement, rows))
     return out
 
 

@@ -67,7 +67,7 @@ async def resolve_checked(host: str, port: int, *, allow_private: bool) -> list[
             )
         except (socket.gaierror, UnicodeError) as exc:
             raise FetchError("dns", f"cannot resolve {host}: {exc}") from None
-        addresses = sorted({info[4][0] for info in infos})
+        addresses = sorted({str(info[4][0]) for info in infos})
     if not addresses:
         raise FetchError("dns", f"{host} has no addresses")
     if not allow_private:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
@@ -21,10 +22,7 @@ PROBE_INTERVAL = timedelta(hours=6)
 
 
 async def _ensure(conn: AsyncConnection, host: str) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     await conn.execute(
         insert(t.hosts).values(domain=host).on_conflict_do_nothing(index_elements=["domain"])
     )

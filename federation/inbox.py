@@ -56,6 +56,10 @@ class InboxHandlers:
     def get(self, type_name: str) -> Handler | None:
         return self._handlers.get(type_name)
 
+    def registered(self, type_name: str) -> Handler:
+        """The handler of ``type_name``, which must be registered (to be wrapped); else KeyError."""
+        return self._handlers[type_name]
+
     def wake(self) -> None:
         """Ask the processing worker to look now."""
         self.event.set()

@@ -35,11 +35,14 @@ _Pending = tuple[dict[str, Any], str, "asyncio.Future[int | None]"]
 
 
 def _insert(dialect: str) -> Any:
+    """The dialect's ``insert`` (both have ``on_conflict_do_nothing``)."""
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
 
 
 class InboxWriter:

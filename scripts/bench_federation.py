@@ -170,8 +170,11 @@ async def main(activities: int, inboxes: int, concurrency: int) -> None:
         bare_counter = [0]
         bare = await _sink(bare_counter)
         body = b'{"type":"Like"}'
+        no_headers: dict[str, str] = {}
         _, took = await _post_all(
-            f"http://127.0.0.1:{bare.port}/inbox", [(body, {})] * activities * 2, concurrency
+            f"http://127.0.0.1:{bare.port}/inbox",
+            [(body, no_headers)] * activities * 2,
+            concurrency,
         )
         bare_rate = _rate(activities * 2, took)
         await bare.close()

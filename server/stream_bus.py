@@ -20,7 +20,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -40,7 +40,7 @@ CHECK_SECONDS = 1.0  # how often the listening connection is looked at (closed?)
 KEEPALIVE_SECONDS = 15.0  # how often it is asked a question (silent?)
 KEEPALIVE_TIMEOUT = 10.0  # an answer later than this: the connection is dropped and reopened
 
-Feed = Callable[[Event], Awaitable[None]]
+Feed = Callable[[Event], Coroutine[Any, Any, None]]
 
 
 def plain_url(url: str) -> str:

@@ -18,6 +18,7 @@ from server.activitypub import convert
 from server.activitypub.objects import load_post
 from server.activitypub.remote_membership import member_of_remote_community
 from server.activitypub.vocab import context
+from server.http.params import as_id
 from server.keys import CTX
 from server.storage import schema as t
 from server.visibility import (
@@ -29,7 +30,6 @@ from server.visibility import (
     memberships_shown_to,
     posts_visible_to,
 )
-from server.web.params import as_id
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 20

@@ -35,6 +35,7 @@ from server.config import Settings
 from server.context import Context
 from server.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 if TYPE_CHECKING:  # Pillow and blurhash are imported on the first upload, not at start-up
     from PIL import Image
@@ -276,7 +277,7 @@ async def insert_attachment(
                     created_at=clock.now(),
                 )
             )
-            media_id = int(res.inserted_primary_key[0])
+            media_id = inserted_id(res)
     except BaseException:
         delete_files(ctx.settings, path, thumb_path)
         raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -172,7 +173,7 @@ def actor_view(row: sa.Row, base: str, local_domain: str) -> ActorView:
         locked=bool(m["manually_approves_followers"]),
         bot=bool(m["bot"]),
         discoverable=bool(m["discoverable"]),
-        created_at=clock.aware(m["created_at"]),  # type: ignore[arg-type]
+        created_at=clock.aware(m["created_at"]),
         local_domain=local_domain,
     )
 
@@ -192,6 +193,7 @@ async def load_posts(
     """PostViews for ``ids`` in the given order; boosts carry their original when the viewer may see it."""
     if not ids:
         return []
+    r: sa.Row[*tuple[Any, ...]] | None  # the loops below read rows of several shapes
     rows = {r.id: r for r in await conn.execute(sa.select(t.posts).where(t.posts.c.id.in_(ids)))}
     reblog_ids = {r.reblog_of_id for r in rows.values() if r.reblog_of_id}
     originals: dict[int, sa.Row] = {}
@@ -206,7 +208,7 @@ async def load_posts(
     post_ids = set(all_rows)
     # The stored count includes replies the viewer may not see (followers-only, direct …): count what they may.
     replies = t.posts.alias("replies")
-    visible_replies = dict(
+    visible_replies: dict[int, int] = dict(
         (
             await conn.execute(
                 sa.select(replies.c.in_reply_to_id, sa.func.count())
@@ -369,7 +371,7 @@ async def load_posts(
             roles=roles.get(r.id, []),
             contributors=[actors[a] for a in contributors.get(r.id, []) if a in actors],
             extra=dict(r.extra or {}),
-        )  # type: ignore[arg-type]
+        )
 
     out: list[PostView] = []
     for pid in ids:

@@ -17,11 +17,11 @@ from tests.federation.conftest import activity_rows, post_activity, signer_for
 pytestmark = pytest.mark.slow
 
 
-async def _statements(db, fn):  # type: ignore[no-untyped-def]
+async def _statements(db, fn):
     """Run ``fn()`` and count the SELECTs it issues."""
     seen: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+    def count(_conn, _cursor, statement, *_args):
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append(statement)
 

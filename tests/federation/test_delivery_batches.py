@@ -32,7 +32,7 @@ async def test_a_batch_signed_in_the_pool_is_verified_and_stored_by_the_receiver
 
 
 @pytest.fixture
-async def failing():  # type: ignore[no-untyped-def]
+async def failing():
     app = web.Application()
 
     async def inbox(_request: web.Request) -> web.Response:

@@ -33,7 +33,7 @@ def _jobs(keypairs: list[tuple[str, str]], count: int) -> list[SignJob]:
     ]
 
 
-async def _check(jobs: list[SignJob], signed: list[dict[str, str]], keypairs) -> None:  # type: ignore[no-untyped-def]
+async def _check(jobs: list[SignJob], signed: list[dict[str, str]], keypairs) -> None:
     assert len(signed) == len(jobs)
     for i, (job, headers) in enumerate(zip(jobs, signed, strict=True)):
         public = keypairs[i % 2][1]
