@@ -14,8 +14,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -106,21 +104,8 @@ def safe_url(url: str) -> str:
         return url.split("://", 1)[0] + "://…"
 
 
-def alembic_config(url: str) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    cfg.attributes["configure_logger"] = False
-    return cfg
-
-
 async def migrate(db: Database) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+    """Bring the schema to the newest revision (idempotent; Alembic runs only when behind)."""
+    from server.storage import revisions
 
-    def upgrade(sync_conn) -> None:
-        cfg = alembic_config(db.url)
-        cfg.attributes["connection"] = sync_conn
-        command.upgrade(cfg, "head")
-
-    async with db.write() as conn:
-        await conn.run_sync(upgrade)
+    await revisions.upgrade(db)
