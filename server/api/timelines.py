@@ -6,18 +6,14 @@ timeline is that community's feed, so every joined community reads as a timeline
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.api import params
 from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import statuses_json
-from server.errors import NotFound
-from server.services import timelines
-from server.services.timelines import page_ids
-from server.storage import schema as t
-from server.visibility import listed_for
+from server.services import lists, timelines
+from server.services.marked_posts import direct_ids
 
 routes = web.RouteTableDef()
 
@@ -76,23 +72,10 @@ async def list_timeline(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:lists")
     p = await params.read(request)
     async with ctx(request).db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(t.lists).where(
-                    t.lists.c.id == path_id(request), t.lists.c.owner_id == auth.actor_id
-                )
-            )
-        ).first()
-    if row is None:
-        raise NotFound("Record not found")
+        row = await lists.own_list(conn, auth.actor_id, path_id(request))  # type: ignore[arg-type]
 
     async def fetch(conn):  # type: ignore[no-untyped-def]
-        if row.community_id is not None:
-            return await timelines.community(conn, auth.viewer, row.community_id, page(p))
-        posts = t.posts
-        members = sa.select(t.list_members.c.actor_id).where(t.list_members.c.list_id == row.id)
-        q = sa.select(posts.c.id).where(posts.c.author_id.in_(members), listed_for(auth.viewer))
-        return await page_ids(conn, q, posts.c.id, page(p))
+        return await lists.timeline(conn, auth.viewer, row, page(p))
 
     return await _answer(request, auth.viewer, fetch)
 
@@ -101,6 +84,4 @@ async def list_timeline(request: web.Request) -> web.Response:
 async def direct(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:statuses")
     p = await params.read(request)
-    from server.api.misc import direct_ids
-
     return await _answer(request, auth.viewer, lambda conn: direct_ids(conn, auth.viewer, page(p)))
