@@ -4,11 +4,12 @@ Every module of ``server/`` and ``federation/`` is parsed with ``ast`` (nothing 
 its imports are collected, at the top and inside functions alike. The rules:
 
 - no import cycle among the modules of ``server/`` and ``federation/`` — an import inside a
-  function counts, so a late import cannot hide a cycle;
+  function counts, so a late import cannot hide a cycle (one under ``if TYPE_CHECKING:`` does
+  not: it never runs);
 - ``federation/`` (the transport) imports nothing of ``server/`` but the keys module, storage and
   the foundation leaves (config, errors, clock, events, ``server`` for its version);
-- the foundation (config, errors, clock, events, keys, context, visibility) imports only itself
-  and storage;
+- the foundation (config, errors, clock, events, event kinds, keys, context, visibility)
+  imports only itself and storage;
 - only the start-up (``server/cli.py``, ``server/demo.py``) imports ``server.app``;
 - ``server/services/`` never imports aiohttp;
 - page handlers (``server/web/``) and API handlers (``server/api/``) run no SQL: they import
@@ -54,6 +55,7 @@ FOUNDATION = (
     "server.keys",
     "server.context",
     "server.visibility",
+    "server.event_kinds",
 )
 HANDLERS = ("server.web", "server.api")
 SQL_MODULES = ("sqlalchemy", "server.storage.schema")
@@ -85,6 +87,7 @@ class Import:
     line: int
     in_function: bool
     names: tuple[str, ...] = ()
+    type_only: bool = False
 
 
 def _module_name(path: Path) -> str:
@@ -120,6 +123,18 @@ def _in_functions(root: ast.AST) -> set[int]:
     return inside
 
 
+def _type_only(root: ast.AST) -> set[int]:
+    """The ids of the import nodes under ``if TYPE_CHECKING:`` (for annotations, never run)."""
+    inside: set[int] = set()
+    for node in ast.walk(root):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for stmt in node.body:
+                for child in ast.walk(stmt):
+                    if isinstance(child, ast.Import | ast.ImportFrom):
+                        inside.add(id(child))
+    return inside
+
+
 def _resolve(module: str, node: ast.ImportFrom) -> str:
     if not node.level:
         return node.module or ""
@@ -135,17 +150,21 @@ def imports(module: str) -> tuple[Import, ...]:
     """What ``module`` imports: ``from a import b`` is ``a.b`` when that is a module, else ``a``."""
     root = tree(module)
     inside = _in_functions(root)
+    typing_only = _type_only(root)
     found: list[Import] = []
     for node in ast.walk(root):
         late = id(node) in inside
+        typed = id(node) in typing_only
         if isinstance(node, ast.Import):
-            found += [Import(module, a.name, node.lineno, late) for a in node.names]
+            found += [
+                Import(module, a.name, node.lineno, late, type_only=typed) for a in node.names
+            ]
         elif isinstance(node, ast.ImportFrom):
             base = _resolve(module, node)
             for alias in node.names:
                 full = f"{base}.{alias.name}"
                 target = full if full in sources() else base
-                found.append(Import(module, target, node.lineno, late, (alias.name,)))
+                found.append(Import(module, target, node.lineno, late, (alias.name,), typed))
     return tuple(found)
 
 
@@ -164,10 +183,11 @@ def _project_target(name: str) -> str | None:
 
 
 def graph() -> dict[str, set[str]]:
-    """Module → the modules of ours it imports (at the top or inside functions)."""
+    """Module → the modules of ours it imports when it runs (at the top or inside functions;
+    an import under ``if TYPE_CHECKING:`` only names types, so it makes no cycle)."""
     edges: dict[str, set[str]] = {}
     for module in sources():
-        targets = {_project_target(i.target) for i in imports(module)}
+        targets = {_project_target(i.target) for i in imports(module) if not i.type_only}
         edges[module] = {t for t in targets if t is not None and t != module}
     return edges
 
@@ -319,3 +339,11 @@ def test_the_walk_finds_imports_inside_functions() -> None:
 def test_sql_calls_are_seen() -> None:
     source = "async def f(conn):\n    await conn.execute(q)\n    return await conn.scalar(q)\n"
     assert [call for call, _ in sql_calls(ast.parse(source))] == ["execute", "scalar"]
+
+
+def test_type_checking_imports_are_told_apart() -> None:
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\nimport b\n"
+    root = ast.parse(source)
+    typed = _type_only(root)
+    names = {n.names[0].name: id(n) in typed for n in ast.walk(root) if isinstance(n, ast.Import)}
+    assert names == {"a": True, "b": False}
