@@ -54,6 +54,7 @@ def _add_listen(p: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     return load_settings(
+        None,
         url=getattr(args, "url", None),
         data_dir=getattr(args, "data_dir", None),
         database_url=getattr(args, "database_url", None),

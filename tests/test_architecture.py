@@ -13,7 +13,7 @@ its imports are collected, at the top and inside functions alike. The rules:
 - only the start-up (``server/cli.py``, ``server/demo.py``) imports ``server.app``;
 - ``server/services/`` never imports aiohttp;
 - page handlers (``server/web/``) and API handlers (``server/api/``) run no SQL: they import
-  neither SQLAlchemy (but the ``AsyncConnection`` and ``Row`` types) nor the schema, and
+  neither SQLAlchemy (but the connection and ``Row`` types) nor the schema, and
   call no ``execute``/``scalar``/``stream`` on a connection;
 - page and API handlers do not import each other; what both need about a request lives in
   ``server/http/``, which imports neither; services and ``server/activitypub/`` import no handler;
@@ -59,8 +59,9 @@ FOUNDATION = (
 )
 HANDLERS = ("server.web", "server.api")
 SQL_MODULES = ("sqlalchemy", "server.storage.schema")
-# The types of what a handler passes from ``ctx.db.read()`` to a service and back are not SQL.
-SQL_TYPES_ALLOWED = frozenset({"AsyncConnection", "Row"})
+# The types of what a handler passes from ``ctx.db.read()`` to a service and back are not SQL
+# (``Connection``: what a unit of work, ``db.read(fn)``, hands to ``fn``).
+SQL_TYPES_ALLOWED = frozenset({"AsyncConnection", "Connection", "Row"})
 SQL_CALLS = frozenset({"execute", "scalar", "scalars", "stream", "stream_scalars"})
 
 # Handlers and services import what they use at the top: with no cycle left, a late import only
@@ -72,9 +73,6 @@ KNOWN: dict[tuple[str, str], str] = {
     # server/activitypub/ restructuring: the partner managers' insights document is built from
     # server.api.koers.insights; it should ask services.insights.
     ("activitypub imports web or api", "server.activitypub.remote_management"): "activitypub",
-    # GoToSocial interop (federation/actors.py): the actor document reads competencies and
-    # renders text through services; they should reach it through the keys or be passed in.
-    ("federation imports server", "federation.actors"): "interop",
 }
 
 

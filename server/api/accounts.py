@@ -47,7 +47,7 @@ async def _credential_account(request: web.Request, user_id: int) -> dict:
 @routes.get("/api/v1/accounts/verify_credentials")
 async def verify_credentials(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:accounts", "profile")
-    return json(await _credential_account(request, auth.user_id))  # type: ignore[arg-type]
+    return json(await _credential_account(request, auth.user_id))
 
 
 async def _image(p: params.Params, name: str) -> bytes | None:
@@ -87,11 +87,11 @@ async def update_credentials(request: web.Request) -> web.Response:
         else None
     )
     async with c.db.read() as conn:
-        old = await accounts.get_user(conn, auth.user_id)  # type: ignore[arg-type]
+        old = await accounts.get_user(conn, auth.user_id)
     try:
         await accounts.update_profile(
             c.db,
-            auth.user_id,  # type: ignore[arg-type]
+            auth.user_id,
             display_name=p.str("display_name"),
             bio=p.str("note"),
             fields=fields,
@@ -110,7 +110,7 @@ async def update_credentials(request: web.Request) -> web.Response:
         media.delete_files(
             c.settings, old.avatar_path if avatar else None, old.header_path if header else None
         )
-    return json(await _credential_account(request, auth.user_id))  # type: ignore[arg-type]
+    return json(await _credential_account(request, auth.user_id))
 
 
 @routes.get("/api/v1/accounts/lookup")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import web
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import Forbidden, ValidationError
@@ -94,6 +95,15 @@ class ApiAuth:
         return self.actor_id
 
 
+@dataclass(frozen=True, slots=True)
+class UserAuth(ApiAuth):
+    """An API caller acting as a member (what ``user_auth`` returns): the ids are all set."""
+
+    user_id: int
+    actor_id: int
+    token_id: int
+
+
 ANONYMOUS_AUTH = ApiAuth(
     user_id=None, actor_id=None, scopes=frozenset(), app_id=None, viewer=ANONYMOUS
 )
@@ -156,9 +166,10 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip() if token and token.strip() else None
 
 
-async def token_auth(conn: AsyncConnection, token: str) -> ApiAuth | None:
-    """The caller a token belongs to, or None when it is unknown, revoked or expired."""
-    holder = await oauth.token_holder(conn, token)
+def token_auth_in(conn: Connection, token: str) -> ApiAuth | None:
+    """The caller a token belongs to, or None when it is unknown, revoked or expired (a
+    unit-of-work function)."""
+    holder = oauth.token_holder_in(conn, token)
     if holder is None:
         return None
     if holder.user_id is None:
@@ -169,7 +180,12 @@ async def token_auth(conn: AsyncConnection, token: str) -> ApiAuth | None:
     )
 
 
-AUTH_KEY = web.RequestKey("api_auth", object)
+async def token_auth(conn: AsyncConnection, token: str) -> ApiAuth | None:
+    """``token_auth_in`` over an async connection."""
+    return await conn.run_sync(token_auth_in, token)
+
+
+AUTH_KEY: web.RequestKey[ApiAuth | None] = web.RequestKey("api_auth")
 
 
 async def authenticate(request: web.Request, *scopes: str, required: bool = True) -> ApiAuth:
@@ -181,8 +197,7 @@ async def authenticate(request: web.Request, *scopes: str, required: bool = True
         token = bearer_token(request)
         auth = None
         if token is not None:
-            async with request.app[DB].read() as conn:
-                auth = await token_auth(conn, token)
+            auth = await request.app[DB].read(token_auth_in, token)
             if auth is None:
                 raise _unauthorized("The access token is invalid")
         request[AUTH_KEY] = auth
@@ -195,8 +210,10 @@ async def authenticate(request: web.Request, *scopes: str, required: bool = True
     return auth
 
 
-async def user_auth(request: web.Request, *scopes: str) -> ApiAuth:
+async def user_auth(request: web.Request, *scopes: str) -> UserAuth:
     """``authenticate`` for endpoints that act as a member: app-only tokens get a 422."""
     auth = await authenticate(request, *scopes)
-    auth.need_user()
-    return auth
+    actor_id = auth.need_user()
+    if auth.user_id is None or auth.token_id is None:  # a member's token carries every id
+        raise ValidationError("this method requires an authenticated user")
+    return UserAuth(auth.user_id, actor_id, auth.scopes, auth.app_id, auth.viewer, auth.token_id)

@@ -64,7 +64,7 @@ def _opt(value: object) -> str | None:
     return None if params.unset(text) else text
 
 
-async def _check_request(request: web.Request, data) -> AuthorizeRequest:  # type: ignore[no-untyped-def]
+async def _check_request(request: web.Request, data) -> AuthorizeRequest:
     """Validate the authorize parameters; errors are shown on a page, never redirected."""
     async with ctx(request).db.read() as conn:
         app = await oauth.app_by_client_id(conn, _opt(data.get("client_id")))

@@ -40,5 +40,5 @@ async def vote(request: web.Request) -> web.Response:
     choices = [int(c) for c in p.list("choices") if c.isascii() and c.isdigit() and len(c) <= 9]
     if len(choices) != len(p.list("choices")):
         raise ValidationError("choices: option numbers", field="choices")
-    await posts.vote(ctx(request), auth.actor_id, path_id(request), choices)  # type: ignore[arg-type]
+    await posts.vote(ctx(request), auth.actor_id, path_id(request), choices)
     return json(await poll_json(request, auth.viewer, path_id(request)))

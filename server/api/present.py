@@ -5,6 +5,7 @@ Callers pass ids they obtained through the visibility module (timelines, searche
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api.entities import to_mastodon_account, to_mastodon_status
@@ -12,16 +13,20 @@ from server.api.filters import filter_json
 from server.context import Context
 from server.errors import NotFound
 from server.services import account_counts, filters
-from server.services.account_counts import account_extras
+from server.services.account_counts import account_extras_in
 from server.services.text import html_to_text
-from server.services.views import ActorView, load_actors, load_posts
+from server.services.views import ActorView, load_actors, posts_in
 from server.visibility import Viewer
+
+
+def _accounts(conn: Connection, ctx: Context, actors: list[ActorView]) -> list[dict]:
+    extras = account_extras_in(conn, {a.id for a in actors})
+    return [to_mastodon_account(a, extras.get(a.id), base=ctx.base) for a in actors]
 
 
 async def accounts_json(conn: AsyncConnection, ctx: Context, actors: list[ActorView]) -> list[dict]:
     """Accounts for actor views, in order, with counts."""
-    extras = await account_extras(conn, {a.id for a in actors})
-    return [to_mastodon_account(a, extras.get(a.id), base=ctx.base) for a in actors]
+    return await conn.run_sync(_accounts, ctx, actors)
 
 
 async def accounts_by_id(conn: AsyncConnection, ctx: Context, ids: list[int]) -> list[dict]:
@@ -36,6 +41,46 @@ async def account_json(conn: AsyncConnection, ctx: Context, actor_id: int) -> di
     return found[0]
 
 
+def statuses_in(
+    conn: Connection,
+    ctx: Context,
+    viewer: Viewer,
+    ids: list[int],
+    context: str | None = None,
+) -> list[dict]:
+    """Statuses for post ids (already visibility-checked), in order (a unit-of-work function).
+
+    ``context`` (``home``, ``public``, ``thread``, ``account``, ``notifications``) applies the
+    viewer's filters there: a ``hide`` match leaves the status out, others add ``filtered``.
+    """
+    posts = posts_in(conn, viewer, ids, ctx.base, ctx.settings.domain)
+    if not posts:
+        return []
+    authors: dict[int, ActorView] = {}
+    for post in posts:
+        authors[post.author.id] = post.author
+        if post.reblog is not None:
+            authors[post.reblog.author.id] = post.reblog.author
+    accounts = dict(zip(authors, _accounts(conn, ctx, list(authors.values())), strict=False))
+    muted_threads: set[int] = set()
+    if viewer.actor_id is not None:
+        roots = list({p.thread_root_id or p.id for p in posts})
+        muted_threads = account_counts.muted_threads_in(conn, viewer.actor_id, roots)
+    with_poll = [
+        p.id for post in posts for p in (post, post.reblog) if p is not None and p.poll is not None
+    ]
+    hidden = account_counts.hidden_totals_in(conn, with_poll)
+    out = []
+    for post in posts:
+        post.muted = (post.thread_root_id or post.id) in muted_threads
+        out.append(
+            to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts, hidden_totals=hidden)
+        )
+    if context is not None and viewer.actor_id is not None:
+        out = apply_filters(filters.active_in(conn, viewer.actor_id, context), out)
+    return out
+
+
 async def statuses_json(
     conn: AsyncConnection,
     ctx: Context,
@@ -44,39 +89,10 @@ async def statuses_json(
     *,
     context: str | None = None,
 ) -> list[dict]:
-    """Statuses for post ids (already visibility-checked), in order.
-
-    ``context`` (``home``, ``public``, ``thread``, ``account``, ``notifications``) applies the
-    viewer's filters there: a ``hide`` match leaves the status out, others add ``filtered``.
-    """
-    posts = await load_posts(conn, viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
-    if not posts:
+    """``statuses_in`` over an async connection."""
+    if not ids:
         return []
-    authors: dict[int, ActorView] = {}
-    for post in posts:
-        authors[post.author.id] = post.author
-        if post.reblog is not None:
-            authors[post.reblog.author.id] = post.reblog.author
-    accounts = dict(
-        zip(authors, await accounts_json(conn, ctx, list(authors.values())), strict=False)
-    )
-    muted_threads: set[int] = set()
-    if viewer.actor_id is not None:
-        roots = {p.thread_root_id or p.id for p in posts}
-        muted_threads = await account_counts.muted_threads(conn, viewer.actor_id, roots)
-    with_poll = [
-        p.id for post in posts for p in (post, post.reblog) if p is not None and p.poll is not None
-    ]
-    hidden = await account_counts.polls_with_hidden_totals(conn, with_poll)
-    out = []
-    for post in posts:
-        post.muted = (post.thread_root_id or post.id) in muted_threads
-        out.append(
-            to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts, hidden_totals=hidden)
-        )
-    if context is not None and viewer.actor_id is not None:
-        out = apply_filters(await filters.active(conn, viewer.actor_id, context), out)
-    return out
+    return await conn.run_sync(statuses_in, ctx, viewer, ids, context)
 
 
 def _searchable(status: dict) -> str:

@@ -26,7 +26,7 @@ async def _relationship(request: web.Request, me: int, other: int) -> dict:
     return to_mastodon_relationship(other, rel, domain_blocking=blocked)
 
 
-async def _act(request: web.Request, scope: str, action) -> web.Response:  # type: ignore[no-untyped-def]
+async def _act(request: web.Request, scope: str, action) -> web.Response:
     auth = await user_auth(request, scope)
     me, other = auth.actor_id, path_id(request)
     async with ctx(request).db.read() as conn:
@@ -35,12 +35,12 @@ async def _act(request: web.Request, scope: str, action) -> web.Response:  # typ
         raise NotFound("Record not found")
     p = await params.read(request)
     await action(ctx(request), me, other, p)
-    return json(await _relationship(request, me, other))  # type: ignore[arg-type]
+    return json(await _relationship(request, me, other))
 
 
 @routes.post(f"/api/v1/accounts/{ID}/follow")
 async def follow(request: web.Request) -> web.Response:
-    async def act(c, me, other, p):  # type: ignore[no-untyped-def]
+    async def act(c, me, other, p):
         await follows.follow(
             c, me, other, show_reblogs=p.bool("reblogs", True), notify=bool(p.bool("notify", False))
         )
@@ -97,7 +97,7 @@ async def relationships(request: web.Request) -> web.Response:
     ids = p.ids("id")[:80]
     async with ctx(request).db.read() as conn:
         known = await account_lists.known_actors(conn, ids)
-    return json([await _relationship(request, auth.actor_id, i) for i in ids if i in known])  # type: ignore[arg-type]
+    return json([await _relationship(request, auth.actor_id, i) for i in ids if i in known])
 
 
 @routes.get("/api/v1/accounts/familiar_followers")
@@ -108,12 +108,12 @@ async def familiar_followers(request: web.Request) -> web.Response:
     out = []
     async with c.db.read() as conn:
         for other in p.ids("id")[:40]:
-            known = await account_lists.familiar_followers(conn, auth.actor_id, other)  # type: ignore[arg-type]
+            known = await account_lists.familiar_followers(conn, auth.actor_id, other)
             out.append({"id": str(other), "accounts": await accounts_by_id(conn, c, known)})
     return json(out)
 
 
-async def _list_of(request: web.Request, lister, actor_id: int) -> web.Response:  # type: ignore[no-untyped-def]
+async def _list_of(request: web.Request, lister, actor_id: int) -> web.Response:
     """A page of accounts from ``lister(conn, actor_id, page)`` (``services.account_lists``)."""
     p = await params.read(request)
     c = ctx(request)
@@ -126,7 +126,7 @@ async def _list_of(request: web.Request, lister, actor_id: int) -> web.Response:
 @routes.get("/api/v1/follow_requests")
 async def follow_requests(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:follows")
-    return await _list_of(request, account_lists.follow_requests_to, auth.actor_id)  # type: ignore[arg-type]
+    return await _list_of(request, account_lists.follow_requests_to, auth.actor_id)
 
 
 @routes.post(f"/api/v1/follow_requests/{ID}/authorize")
@@ -146,27 +146,27 @@ async def reject_request(request: web.Request) -> web.Response:
 @routes.get("/api/v1/blocks")
 async def blocks(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:blocks")
-    return await _list_of(request, account_lists.blocked_by, auth.actor_id)  # type: ignore[arg-type]
+    return await _list_of(request, account_lists.blocked_by, auth.actor_id)
 
 
 @routes.get("/api/v1/mutes")
 async def mutes(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:mutes")
-    return await _list_of(request, account_lists.muted_by, auth.actor_id)  # type: ignore[arg-type]
+    return await _list_of(request, account_lists.muted_by, auth.actor_id)
 
 
 @routes.get("/api/v1/domain_blocks")
 async def domain_blocks(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:blocks")
     async with ctx(request).db.read() as conn:
-        return json(await user_domain_blocks.blocked_domains(conn, auth.actor_id))  # type: ignore[arg-type]
+        return json(await user_domain_blocks.blocked_domains(conn, auth.actor_id))
 
 
 @routes.post("/api/v1/domain_blocks")
 async def add_domain_block(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:blocks")
     p = await params.read(request)
-    await user_domain_blocks.block_domain(ctx(request), auth.actor_id, p.str("domain") or "")  # type: ignore[arg-type]
+    await user_domain_blocks.block_domain(ctx(request), auth.actor_id, p.str("domain") or "")
     return json({})
 
 
@@ -174,7 +174,7 @@ async def add_domain_block(request: web.Request) -> web.Response:
 async def remove_domain_block(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:blocks")
     p = await params.read(request)
-    await user_domain_blocks.unblock_domain(ctx(request), auth.actor_id, p.str("domain") or "")  # type: ignore[arg-type]
+    await user_domain_blocks.unblock_domain(ctx(request), auth.actor_id, p.str("domain") or "")
     return json({})
 
 
@@ -188,7 +188,7 @@ async def suggestions_v2(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read")
     p = await params.read(request)
     c = ctx(request)
-    pairs = await _suggested_ids(request, auth.actor_id, min(p.int("limit", 40) or 40, 80))  # type: ignore[arg-type]
+    pairs = await _suggested_ids(request, auth.actor_id, min(p.int("limit", 40) or 40, 80))
     async with c.db.read() as conn:
         accs = await accounts_by_id(conn, c, [i for i, _ in pairs])
     sources = dict(pairs)
@@ -204,7 +204,7 @@ async def suggestions_v2(request: web.Request) -> web.Response:
 async def suggestions_v1(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read")
     c = ctx(request)
-    pairs = await _suggested_ids(request, auth.actor_id, 40)  # type: ignore[arg-type]
+    pairs = await _suggested_ids(request, auth.actor_id, 40)
     async with c.db.read() as conn:
         return json(await accounts_by_id(conn, c, [i for i, _ in pairs]))
 

@@ -16,6 +16,7 @@ from server.services import timelines
 from server.services.account_lists import ActorPage, page_of_pairs
 from server.services.timelines import Page, page_ids
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Viewer, listed_for
 
 REPLIES_POLICIES = ("followed", "list", "none")
@@ -102,7 +103,7 @@ async def create_list(
                 created_at=clock.now(),
             )
         )
-        return int(res.inserted_primary_key[0])
+        return inserted_id(res)
 
 
 async def _editable(conn: AsyncConnection, actor_id: int, list_id: int) -> sa.Row:

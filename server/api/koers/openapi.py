@@ -426,7 +426,8 @@ MAX_ID = {
     "name": "max_id",
     "in": "query",
     "required": False,
-    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+    "description": "an id; empty is the same as absent",
+    "schema": {"type": "string", "pattern": "^([0-9]{1,18})?$"},
 }
 WEEKS = {
     "name": "weeks",
