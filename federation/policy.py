@@ -7,12 +7,16 @@ a port (``example.org:8443``) covers exactly that host.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server import clock
 from server.config import Settings
+from server.errors import NotFound, ValidationError
 from server.storage import schema as t
+from server.storage.db import Database
 
 SEVERITIES = ("suspend", "silence", "reject_media")
 
@@ -78,3 +82,34 @@ async def block_severity(conn: AsyncConnection, host: str) -> str | None:
         if severity in found:
             return severity
     return None
+
+
+def normalise_domain(value: str) -> str:
+    """``Example.ORG`` / ``https://example.org/`` → ``example.org`` (port kept)."""
+    domain = value.strip().lower()
+    if "://" in domain:
+        domain = domain.split("://", 1)[1]
+    domain = domain.split("/", 1)[0]
+    if not domain or " " in domain or "@" in domain:
+        raise ValidationError(f"not a domain: {value!r}", field="domain")
+    return domain
+
+
+async def upsert_domain(db: Database, table: sa.Table, domain: str, **values: Any) -> None:
+    """Insert or update the row of ``domain`` in a per-domain policy table (blocks, allow list, partners)."""
+    async with db.write() as conn:
+        found = (await conn.execute(sa.select(table.c.id).where(table.c.domain == domain))).first()
+        if found:
+            await conn.execute(sa.update(table).where(table.c.id == found.id).values(**values))
+        else:
+            await conn.execute(
+                sa.insert(table).values(domain=domain, created_at=clock.now(), **values)
+            )
+
+
+async def delete_domain(db: Database, table: sa.Table, domain: str, what: str) -> None:
+    """Delete the row of ``domain``; NotFound ("``domain`` is not ``what``") when there is none."""
+    async with db.write() as conn:
+        result = await conn.execute(sa.delete(table).where(table.c.domain == domain))
+    if result.rowcount == 0:
+        raise NotFound(f"{domain} is not {what}")

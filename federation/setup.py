@@ -18,7 +18,15 @@ from federation.delivery import DeliveryWorker, run_delivery_once, wake  # noqa:
 from federation.fetch import Fetcher
 from federation.inbox import InboxHandlers, inbox_loop
 from federation.signatures import KeyCache
-from federation.state import ACTOR_EXTRAS, DELIVERY, FETCHER, INBOX_HANDLERS, KEYS
+from federation.state import (
+    ACTOR_EXTRAS,
+    DELIVERY,
+    FETCHER,
+    INBOX_HANDLERS,
+    KEYS,
+    REMOTE_ACTOR_HOOKS,
+    RemoteActorHooks,
+)
 from server.events import Event
 from server.keys import CTX, SETTINGS
 
@@ -34,6 +42,7 @@ def setup(app: web.Application) -> None:
     app[FETCHER] = fetcher
     app[INBOX_HANDLERS] = InboxHandlers()
     app[ACTOR_EXTRAS] = []
+    app[REMOTE_ACTOR_HOOKS] = RemoteActorHooks()
     app[DELIVERY] = DeliveryWorker(app[CTX].db, settings, fetcher)
     for module in (discovery, documents, inbox):
         app.router.add_routes(module.routes)

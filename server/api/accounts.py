@@ -10,6 +10,7 @@ from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.entities import MASTODON_VISIBILITY, PRIVACY_TO_AUDIENCE
 from server.api.present import account_json, accounts_by_id, statuses_json
+from server.api.search import find_accounts
 from server.errors import NotFound, ValidationError
 from server.services import accounts, media, timelines
 from server.services.timelines import page_ids
@@ -232,8 +233,6 @@ async def following(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/accounts/search")
 async def search_accounts(request: web.Request) -> web.Response:
-    from server.api.search import find_accounts
-
     auth = await authenticate(request, "read:accounts", required=False)
     p = await params.read(request)
     c = ctx(request)

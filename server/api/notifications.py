@@ -23,6 +23,7 @@ from server.api import params
 from server.api.auth import user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import accounts_by_id, statuses_json
+from server.errors import NotFound, ValidationError
 from server.services import inbox_notifications as inbox
 from server.storage import schema as t
 from server.visibility import Viewer
@@ -164,8 +165,6 @@ async def get_notification(request: web.Request) -> web.Response:
             conn, c, auth.viewer, [row], named=() if row.type in DEGRADED else (row.type,)
         )
     if not body:
-        from server.errors import NotFound
-
         raise NotFound("Record not found")
     return json(body[0])
 
@@ -190,8 +189,6 @@ async def dismiss_v0(request: web.Request) -> web.Response:
     p = await params.read(request)
     notification_id = p.id("id")
     if notification_id is None:
-        from server.errors import ValidationError
-
         raise ValidationError("id: required", field="id")
     await inbox.dismiss(ctx(request), auth.actor_id, notification_id)
     return json({})

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server import push_worker
 from server.api import params
 from server.api.auth import user_auth
 from server.api.common import ctx, json
@@ -93,7 +94,5 @@ async def delete_subscription(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """The routes, and the sender that runs with the workers."""
-    from server import push_worker
-
     app.router.add_routes(routes)
     push_worker.setup(app)

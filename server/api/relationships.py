@@ -10,6 +10,7 @@ from server.api.auth import user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.entities import to_mastodon_relationship
 from server.api.present import accounts_by_id
+from server.errors import NotFound
 from server.services import accounts, follows, user_domain_blocks
 from server.services.timelines import page_ids
 from server.storage import schema as t
@@ -38,8 +39,6 @@ async def _act(request: web.Request, scope: str, action) -> web.Response:
             await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.id == other))
         ).first()
     if not exists:
-        from server.errors import NotFound
-
         raise NotFound("Record not found")
     p = await params.read(request)
     await action(ctx(request), me, other, p)

@@ -16,6 +16,7 @@ from server.api import params
 from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import accounts_by_id, statuses_json
+from server.api.scheduled_statuses import parse_time, scheduled_json
 from server.errors import NotFound, ValidationError
 from server.services import conversations, idempotency, posts, scheduled, timelines
 from server.services.posts import Draft, PollSpec
@@ -102,8 +103,6 @@ async def create_status(request: web.Request) -> web.Response:
         application_id=auth.app_id,
     )
     if p.str("scheduled_at"):
-        from server.api.scheduled_statuses import parse_time, scheduled_json
-
         scheduled_id = await scheduled.schedule(
             c,
             auth.actor_id,

@@ -25,9 +25,12 @@ from aiohttp import WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import stream_bus
+from server.api import present
 from server.api.auth import ApiAuth, authenticate
+from server.api.notifications import render_notifications
 from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound
 from server.keys import CTX
+from server.services import inbox_notifications, lists
 from server.streams import PARAM_STREAMS, STREAMS, Stream, StreamHub, Subscription
 from server.visibility import Viewer
 
@@ -78,18 +81,12 @@ async def _authorise(request: web.Request, auth: ApiAuth, stream: Stream) -> Non
     if auth.actor_id is None:
         raise NotAuthenticated("this stream needs an access token of a member")
     if stream.name == "list":
-        from server.services import lists
-
         async with request.app[CTX].db.read() as conn:
             await lists.own_list(conn, auth.actor_id, int(stream.param or 0))
 
 
 def _renderer(app: web.Application):
     """Payloads as Mastodon entities, rendered for the receiving viewer."""
-    from server.api import present
-    from server.api.notifications import render_notifications
-    from server.services import inbox_notifications
-
     ctx = app[CTX]
 
     async def render(conn: AsyncConnection, viewer: Viewer, kind: str, obj_id: int) -> str | None:

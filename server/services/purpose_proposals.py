@@ -27,6 +27,7 @@ from server.events import Event
 from server.services import notifications, posts, purpose
 from server.services.communities import get
 from server.services.follows import community_managers
+from server.services.purpose_decisions import record_consent_reply
 from server.services.purpose_phases import current as current_phase
 from server.services.purpose_phases import is_local
 from server.storage import schema as t
@@ -141,8 +142,6 @@ async def index_post(conn: AsyncConnection, event: Event) -> None:
     if post.extra.get("proposal") and post.community_id is not None:
         await _index_proposal(conn, post)
     if post.extra.get("consent") and post.in_reply_to_id is not None:
-        from server.services.purpose_decisions import record_consent_reply
-
         await record_consent_reply(conn, post)
     if post.extra.get("purpose_version") and not post.local:
         await _remote_version(conn, post)

@@ -18,6 +18,7 @@ from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.events import Event
 from server.services import accounts, notifications, text
 from server.services.posts import is_member
+from server.services.role_terms import check_term, term_end
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 
@@ -73,8 +74,6 @@ async def create_role(
 ) -> int:
     """A manager defines a role (``term_days``: how long a holding lasts before it is reconsidered,
     in days, as a number or the text of a form field)."""
-    from server.services.role_terms import check_term
-
     term_days = check_term(term_days)
     name = name.strip()
     if not name:
@@ -171,8 +170,6 @@ async def _hold(
     ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int | None
 ) -> Event:
     """Make ``actor_id`` a holder (from nothing or from a request); notify when someone else did it."""
-    from server.services.role_terms import term_end
-
     state = await _holding(conn, role.id, actor_id)
     if state == "held":
         raise Conflict("already holds this role", field="actor_id")

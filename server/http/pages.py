@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from server import clock, keys
-from server.errors import Forbidden, NotAuthenticated
+from server.errors import Forbidden, NotAuthenticated, TooLarge
+from server.http import session
 from server.services import accounts
 from server.visibility import ANONYMOUS, Viewer
-from server.web import session
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -62,8 +62,6 @@ async def viewer(request: web.Request) -> Viewer:
 async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
     """The POSTed form after a CSRF check (multipart allowed). Raises Forbidden on a bad token."""
     if request.content_length is not None and request.content_length > max_size:
-        from server.errors import TooLarge
-
         raise TooLarge(f"the form is too large (at most {max_size // (1024 * 1024)} MB)")
     data = await request.post()
     token = data.get("_csrf")
