@@ -60,10 +60,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "server.activitypub.remote_management",
     ): "ActivityPub restructuring: the partner managers' insights come from server.api.koers.insights, not a service",
     (
-        "federation imports server",
-        "federation.actors",
-    ): "GoToSocial interop (federation/actors.py): the actor document reads competencies and renders text through services",
-    (
         "handler runs SQL",
         "server.api.accounts",
     ): "services engineer: the queries move into services (issue 9, step 4)",
