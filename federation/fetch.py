@@ -113,6 +113,11 @@ class _GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+def post_headers(content_type: str = AP) -> dict[str, str]:
+    """The headers of a signed ActivityPub POST before ``sign_request`` adds its own."""
+    return {"Content-Type": content_type, "Accept": AP}
+
+
 class Fetcher:
     """Signed GETs and POSTs with size, time and redirect limits; a small in-memory cache."""
 
@@ -233,19 +238,19 @@ class Fetcher:
 
         Network failures raise ``FetchError`` (reason ``network``, ``timeout``, ``private_address``).
         """
-        await self._check(url)
         headers = sign_request(
-            "POST",
-            url,
-            {"Content-Type": content_type, "Accept": AP},
-            body,
-            key_id,
-            private_key_pem,
-            keys=self.keys,
+            "POST", url, post_headers(content_type), body, key_id, private_key_pem, keys=self.keys
         )
+        return await self.post_presigned(url, body, headers)
+
+    async def post_presigned(
+        self, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, Mapping[str, str]]:
+        """``post_signed`` with headers signed beforehand (``post_headers`` plus the signature)."""
+        await self._check(url)
         try:
             async with self.session.post(
-                url, data=body, headers=headers, allow_redirects=False
+                url, data=body, headers=dict(headers), allow_redirects=False
             ) as resp:
                 await resp.content.read(64 * 1024)
                 return resp.status, dict(resp.headers)

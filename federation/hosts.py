@@ -53,8 +53,11 @@ async def record_success(conn: AsyncConnection, host: str, now: datetime) -> Non
     )
 
 
-async def record_failure(conn: AsyncConnection, host: str, error: str, now: datetime) -> None:
-    """Count a failed delivery; a new calendar day of failures may make the host unavailable."""
+async def record_failure(
+    conn: AsyncConnection, host: str, error: str, now: datetime, *, count: int = 1
+) -> None:
+    """Count ``count`` failed deliveries (of one moment ``now``); a new calendar day of failures
+    may make the host unavailable."""
     await _ensure(conn, host)
     row = (await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == host))).one()
     last = clock.aware(row.last_failure_at)
@@ -65,7 +68,7 @@ async def record_failure(conn: AsyncConnection, host: str, error: str, now: date
         sa.update(t.hosts)
         .where(t.hosts.c.domain == host)
         .values(
-            consecutive_failures=row.consecutive_failures + 1,
+            consecutive_failures=row.consecutive_failures + count,
             first_failure_at=row.first_failure_at or now,
             failure_days=days,
             unavailable=unavailable,

@@ -7,11 +7,14 @@ a port (``example.org:8443``) covers exactly that host.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from federation.caches import CachedValue, watch_of
 from server import clock
 from server.config import Settings
 from server.errors import NotFound, ValidationError
@@ -19,6 +22,10 @@ from server.storage import schema as t
 from server.storage.db import Database
 
 SEVERITIES = ("suspend", "silence", "reject_media")
+# The policy tables are read once and kept until this process writes one of them, or for this
+# many seconds (a block added by another process: the command line, a second web process).
+POLICY_TTL = 10.0
+POLICY_TABLES = ("domain_blocks", "allowed_domains", "partners")
 
 
 def domain_matches(host: str, entries: Iterable[str]) -> bool:
@@ -54,6 +61,32 @@ async def allowed_entries(conn: AsyncConnection) -> set[str]:
     return allowed
 
 
+@dataclass(frozen=True, slots=True)
+class _Policy:
+    blocks: dict[str, str]  # domain -> severity
+    allowed: frozenset[str]
+
+
+def policy_cache(engine: Engine) -> CachedValue[_Policy]:
+    """The domain policy cache of ``engine`` (made at app set-up, before any write it must see)."""
+    return watch_of(engine).cache(
+        "domain_policy",
+        lambda: CachedValue[_Policy](POLICY_TTL),
+        POLICY_TABLES,
+        ("insert", "update", "delete"),
+    )
+
+
+async def _policy(conn: AsyncConnection) -> _Policy:
+    """The domain policy, from the cache (see ``federation.caches``) or read on ``conn``."""
+    cache = policy_cache(conn.sync_engine)
+
+    async def load() -> _Policy:
+        return _Policy(await _blocks(conn), frozenset(await allowed_entries(conn)))
+
+    return await cache.get(load)
+
+
 async def refused_hosts(
     conn: AsyncConnection, settings: Settings | None, hosts: Iterable[str]
 ) -> set[str]:
@@ -61,11 +94,11 @@ async def refused_hosts(
     hosts = {h.lower() for h in hosts}
     if not hosts:
         return set()
-    suspended = await _blocks(conn, "suspend")
+    policy = await _policy(conn)
+    suspended = [domain for domain, severity in policy.blocks.items() if severity == "suspend"]
     refused = {h for h in hosts if domain_matches(h, suspended)}
     if settings is not None and settings.federation_mode == "allowlist":
-        allowed = await allowed_entries(conn)
-        refused |= {h for h in hosts if not domain_matches(h, allowed)}
+        refused |= {h for h in hosts if not domain_matches(h, policy.allowed)}
     return refused
 
 
@@ -76,7 +109,7 @@ async def is_refused(conn: AsyncConnection, settings: Settings | None, host: str
 
 async def block_severity(conn: AsyncConnection, host: str) -> str | None:
     """The severity of the domain block covering ``host`` (the strongest), or ``None``."""
-    blocks = await _blocks(conn)
+    blocks = (await _policy(conn)).blocks
     found = {sev for dom, sev in blocks.items() if domain_matches(host, [dom])}
     for severity in SEVERITIES:
         if severity in found:

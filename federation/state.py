@@ -16,6 +16,7 @@ from federation.signatures import KeyCache
 if TYPE_CHECKING:
     from federation.delivery import DeliveryWorker
     from federation.inbox import InboxHandlers
+    from federation.inbox_store import InboxWriter
 
 # ACTOR_EXTRAS: functions ``extra(conn, actor_row) -> Awaitable[dict]`` whose result is merged into
 # a local actor's document (the semantics side adds Koers terms of Groups and Persons this way);
@@ -43,5 +44,6 @@ KEYS = web.AppKey("federation_keys", KeyCache)
 FETCHER = web.AppKey("federation_fetcher", Fetcher)
 DELIVERY: web.AppKey[DeliveryWorker] = web.AppKey("federation_delivery")
 INBOX_HANDLERS: web.AppKey[InboxHandlers] = web.AppKey("federation_inbox_handlers")
+INBOX_WRITER: web.AppKey[InboxWriter] = web.AppKey("federation_inbox_writer")
 ACTOR_EXTRAS = web.AppKey("federation_actor_extras", list)
 REMOTE_ACTOR_HOOKS = web.AppKey("federation_remote_actor_hooks", RemoteActorHooks)

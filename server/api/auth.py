@@ -168,30 +168,32 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip() if token and token.strip() else None
 
 
-async def token_auth(conn: AsyncConnection, token: str) -> ApiAuth | None:
-    """The caller a token belongs to, or None when it is unknown, revoked or expired."""
-    row = (
-        await conn.execute(
-            sa.select(
-                t.oauth_tokens.c.id,
-                t.oauth_tokens.c.app_id,
-                t.oauth_tokens.c.user_id,
-                t.oauth_tokens.c.scopes,
-                t.oauth_tokens.c.expires_at,
-                t.oauth_tokens.c.revoked_at,
-                t.users.c.actor_id,
-                t.users.c.is_admin,
-                t.users.c.state,
-                t.actors.c.suspended,
-            )
-            .select_from(
-                t.oauth_tokens.outerjoin(
-                    t.users, t.users.c.id == t.oauth_tokens.c.user_id
-                ).outerjoin(t.actors, t.actors.c.id == t.users.c.actor_id)
-            )
-            .where(t.oauth_tokens.c.token_hash == hash_token(token))
+_TOKEN = (
+    sa.select(
+        t.oauth_tokens.c.id,
+        t.oauth_tokens.c.app_id,
+        t.oauth_tokens.c.user_id,
+        t.oauth_tokens.c.scopes,
+        t.oauth_tokens.c.expires_at,
+        t.oauth_tokens.c.revoked_at,
+        t.users.c.actor_id,
+        t.users.c.is_admin,
+        t.users.c.state,
+        t.actors.c.suspended,
+    )
+    .select_from(
+        t.oauth_tokens.outerjoin(t.users, t.users.c.id == t.oauth_tokens.c.user_id).outerjoin(
+            t.actors, t.actors.c.id == t.users.c.actor_id
         )
-    ).first()
+    )
+    .where(t.oauth_tokens.c.token_hash == sa.bindparam("token_hash"))
+)
+
+
+def token_auth_in(conn: sa.Connection, token: str) -> ApiAuth | None:
+    """The caller a token belongs to, or None when it is unknown, revoked or expired (a
+    unit-of-work function)."""
+    row = conn.execute(_TOKEN, {"token_hash": hash_token(token)}).first()
     if row is None or row.revoked_at is not None:
         return None
     expires = clock.aware(row.expires_at)
@@ -206,6 +208,11 @@ async def token_auth(conn: AsyncConnection, token: str) -> ApiAuth | None:
     return ApiAuth(row.user_id, row.actor_id, scopes, row.app_id, viewer, row.id)
 
 
+async def token_auth(conn: AsyncConnection, token: str) -> ApiAuth | None:
+    """``token_auth_in`` over an async connection."""
+    return await conn.run_sync(token_auth_in, token)
+
+
 AUTH_KEY: web.RequestKey[ApiAuth | None] = web.RequestKey("api_auth")
 
 
@@ -218,8 +225,7 @@ async def authenticate(request: web.Request, *scopes: str, required: bool = True
         token = bearer_token(request)
         auth = None
         if token is not None:
-            async with request.app[DB].read() as conn:
-                auth = await token_auth(conn, token)
+            auth = await request.app[DB].read(token_auth_in, token)
             if auth is None:
                 raise _unauthorized("The access token is invalid")
         request[AUTH_KEY] = auth
