@@ -39,7 +39,7 @@ async def _answer(
     return json(body, headers=link_header(request, ids, c.base))
 
 
-async def _answer_async(request: web.Request, viewer, fetch, context: str = "home") -> web.Response:  # type: ignore[no-untyped-def]
+async def _answer_async(request: web.Request, viewer, fetch, context: str = "home") -> web.Response:
     c = ctx(request)
     async with c.db.read() as conn:
         ids = await fetch(conn)

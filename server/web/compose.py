@@ -43,7 +43,7 @@ async def render_compose(
     user,
     values: dict,
     errors: dict | None = None,
-    status: int = 200,  # type: ignore[no-untyped-def]
+    status: int = 200,
 ) -> web.Response:
     ctx = request.app[CTX]
     values.setdefault("audience", user.default_audience)
@@ -79,7 +79,7 @@ async def compose_page(request: web.Request) -> web.Response:
     return await render_compose(request, user, values)
 
 
-async def _remember(ctx: Context, user, token: str, post_id: int) -> int:  # type: ignore[no-untyped-def]
+async def _remember(ctx: Context, user, token: str, post_id: int) -> int:
     """Store the form token; if a concurrent submit stored it first, keep that post and drop ours."""
     first = await idempotency.remember_form_token(ctx, user.user_id, token, post_id)
     if first != post_id:
@@ -93,7 +93,7 @@ async def _remember(ctx: Context, user, token: str, post_id: int) -> int:  # typ
     return first
 
 
-def draft_from_form(data, media_ids: tuple[int, ...]) -> posts.Draft:  # type: ignore[no-untyped-def]
+def draft_from_form(data, media_ids: tuple[int, ...]) -> posts.Draft:
     """The Draft a compose form asks for (raises ValidationError with the field to point at)."""
     try:
         audience = Audience.parse(str(data.get("audience", "public")))
@@ -120,7 +120,7 @@ def draft_from_form(data, media_ids: tuple[int, ...]) -> posts.Draft:  # type: i
     )
 
 
-async def _prepared_uploads(data) -> list[tuple[media.ProcessedImage, str]]:  # type: ignore[no-untyped-def]
+async def _prepared_uploads(data) -> list[tuple[media.ProcessedImage, str]]:
     out = []
     for i in range(posts.MAX_MEDIA):
         description = str(data.get(f"description_{i}", ""))

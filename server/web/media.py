@@ -17,7 +17,7 @@ from server.services import media
 routes = web.RouteTableDef()
 
 
-async def prepared_upload(data, name: str, kind: str) -> media.ProcessedImage | None:  # type: ignore[no-untyped-def]
+async def prepared_upload(data, name: str, kind: str) -> media.ProcessedImage | None:
     """The checked image of form file field ``name`` (None when no file was chosen).
 
     Its errors name the field, so the form can show them beside the right input.

@@ -71,7 +71,7 @@ _ACTIONS = {
 }
 
 
-async def _posted_action(request: web.Request):  # type: ignore[no-untyped-def]
+async def _posted_action(request: web.Request):
     """(member, post id) of a POSTed post button, after the CSRF check and a visibility check."""
     ctx = request.app[CTX]
     user = await require_user(request)
@@ -100,7 +100,7 @@ async def delete(request: web.Request) -> web.Response:
     raise redirect(f"/@{user.username}")
 
 
-async def _own_visible(request: web.Request):  # type: ignore[no-untyped-def]
+async def _own_visible(request: web.Request):
     ctx = request.app[CTX]
     user = await require_user(request)
     async with ctx.db.read() as conn:

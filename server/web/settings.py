@@ -47,7 +47,7 @@ def parse_competency_lines(value: str) -> list[tuple[str, str | None]]:
     return accounts.parse_competencies(entries)
 
 
-async def _profile_values(request: web.Request, user) -> dict:  # type: ignore[no-untyped-def]
+async def _profile_values(request: web.Request, user) -> dict:
     async with request.app[CTX].db.read() as conn:
         comps = await accounts.competencies_of(conn, user.id)
     fields = [(f.get("name", ""), f.get("source", "")) for f in (user.fields or [])]
@@ -170,7 +170,7 @@ async def invites_page(request: web.Request) -> web.Response:
     )
 
 
-def _parse_invite_limits(data) -> tuple[int | None, int | None]:  # type: ignore[no-untyped-def]
+def _parse_invite_limits(data) -> tuple[int | None, int | None]:
     """(max uses, days valid) from an invite form; empty means unlimited."""
     out: list[int | None] = []
     for name, upper in (("max_uses", 1000), ("days", 365)):
@@ -186,7 +186,7 @@ def _parse_invite_limits(data) -> tuple[int | None, int | None]:  # type: ignore
     return out[0], out[1]
 
 
-async def invite_from_form(request: web.Request, user) -> str:  # type: ignore[no-untyped-def]
+async def invite_from_form(request: web.Request, user) -> str:
     """Create an invite from a submitted invite form (CSRF checked); flashes and returns its URL."""
     ctx = request.app[CTX]
     data = await form(request)
