@@ -50,8 +50,8 @@ def create_app(
     settings: Settings, *, db: Database | None = None, run_migrations: bool = True
 ) -> web.Application:
     """Build the application. The database is opened (and migrated) when the app starts."""
+    from server.http.params import path_id_guard
     from server.web.middleware import error_middleware, security_headers_middleware
-    from server.web.params import path_id_guard
 
     settings = ensure_data_dir(settings)
     app = web.Application(

@@ -10,6 +10,7 @@ from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.entities import MASTODON_VISIBILITY, PRIVACY_TO_AUDIENCE
 from server.api.present import account_json, accounts_by_id, statuses_json
+from server.api.search import find_accounts
 from server.errors import NotFound, ValidationError
 from server.services import accounts, media, timelines
 from server.services.timelines import page_ids
@@ -56,7 +57,7 @@ async def _credential_account(request: web.Request, user_id: int) -> dict:
 @routes.get("/api/v1/accounts/verify_credentials")
 async def verify_credentials(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:accounts", "profile")
-    return json(await _credential_account(request, auth.user_id))  # type: ignore[arg-type]
+    return json(await _credential_account(request, auth.user_id))
 
 
 async def _image(p: params.Params, name: str) -> bytes | None:
@@ -96,11 +97,11 @@ async def update_credentials(request: web.Request) -> web.Response:
         else None
     )
     async with c.db.read() as conn:
-        old = await accounts.get_user(conn, auth.user_id)  # type: ignore[arg-type]
+        old = await accounts.get_user(conn, auth.user_id)
     try:
         await accounts.update_profile(
             c.db,
-            auth.user_id,  # type: ignore[arg-type]
+            auth.user_id,
             display_name=p.str("display_name"),
             bio=p.str("note"),
             fields=fields,
@@ -119,7 +120,7 @@ async def update_credentials(request: web.Request) -> web.Response:
         media.delete_files(
             c.settings, old.avatar_path if avatar else None, old.header_path if header else None
         )
-    return json(await _credential_account(request, auth.user_id))  # type: ignore[arg-type]
+    return json(await _credential_account(request, auth.user_id))
 
 
 @routes.get("/api/v1/accounts/lookup")
@@ -131,7 +132,7 @@ async def lookup(request: web.Request) -> web.Response:
     username, _, domain = acct.partition("@")
     c = ctx(request)
     if domain.lower() in ("", c.settings.domain.lower(), c.settings.hostname.lower()):
-        cond = t.actors.c.domain.is_(None)
+        cond: sa.ColumnElement[bool] = t.actors.c.domain.is_(None)
     else:
         cond = t.actors.c.domain == domain.lower()
     async with c.db.read() as conn:
@@ -149,7 +150,7 @@ async def lookup(request: web.Request) -> web.Response:
         return json(await account_json(conn, c, actor_id))
 
 
-async def _visible_actor(conn, actor_id: int) -> sa.Row:  # type: ignore[no-untyped-def]
+async def _visible_actor(conn, actor_id: int) -> sa.Row:
     row = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).first()
     if row is None or row.suspended:
         raise NotFound("Record not found")
@@ -232,8 +233,6 @@ async def following(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/accounts/search")
 async def search_accounts(request: web.Request) -> web.Response:
-    from server.api.search import find_accounts
-
     auth = await authenticate(request, "read:accounts", required=False)
     p = await params.read(request)
     c = ctx(request)

@@ -97,6 +97,15 @@ class ApiAuth:
         return self.actor_id
 
 
+@dataclass(frozen=True, slots=True)
+class UserAuth(ApiAuth):
+    """An API caller acting as a member (what ``user_auth`` returns): the ids are all set."""
+
+    user_id: int
+    actor_id: int
+    token_id: int
+
+
 ANONYMOUS_AUTH = ApiAuth(
     user_id=None, actor_id=None, scopes=frozenset(), app_id=None, viewer=ANONYMOUS
 )
@@ -204,7 +213,7 @@ async def token_auth(conn: AsyncConnection, token: str) -> ApiAuth | None:
     return await conn.run_sync(token_auth_in, token)
 
 
-AUTH_KEY = web.RequestKey("api_auth", object)
+AUTH_KEY: web.RequestKey[ApiAuth | None] = web.RequestKey("api_auth")
 
 
 async def authenticate(request: web.Request, *scopes: str, required: bool = True) -> ApiAuth:
@@ -229,8 +238,10 @@ async def authenticate(request: web.Request, *scopes: str, required: bool = True
     return auth
 
 
-async def user_auth(request: web.Request, *scopes: str) -> ApiAuth:
+async def user_auth(request: web.Request, *scopes: str) -> UserAuth:
     """``authenticate`` for endpoints that act as a member: app-only tokens get a 422."""
     auth = await authenticate(request, *scopes)
-    auth.need_user()
-    return auth
+    actor_id = auth.need_user()
+    if auth.user_id is None or auth.token_id is None:  # a member's token carries every id
+        raise ValidationError("this method requires an authenticated user")
+    return UserAuth(auth.user_id, actor_id, auth.scopes, auth.app_id, auth.viewer, auth.token_id)

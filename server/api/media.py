@@ -67,16 +67,16 @@ async def upload(request: web.Request) -> web.Response:
         ctx(request),
         auth.actor_id,
         data,
-        description=p.str("description") or "",  # type: ignore[arg-type]
+        description=p.str("description") or "",
         focus=focus,
     )
-    return json(await _media_json(request, auth.actor_id, media_id))  # type: ignore[arg-type]
+    return json(await _media_json(request, auth.actor_id, media_id))
 
 
 @routes.get(r"/api/v1/media/{id:\d+}")
 async def get_media(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:media")
-    return json(await _media_json(request, auth.actor_id, path_id(request)))  # type: ignore[arg-type]
+    return json(await _media_json(request, auth.actor_id, path_id(request)))
 
 
 @routes.put(r"/api/v1/media/{id:\d+}")
@@ -88,7 +88,7 @@ async def update_media(request: web.Request) -> web.Response:
         ctx(request),
         auth.actor_id,
         path_id(request),
-        description=p.str("description"),  # type: ignore[arg-type]
+        description=p.str("description"),
         focus=focus,
     )
-    return json(await _media_json(request, auth.actor_id, path_id(request)))  # type: ignore[arg-type]
+    return json(await _media_json(request, auth.actor_id, path_id(request)))

@@ -99,7 +99,7 @@ async def get_markers(request: web.Request) -> web.Response:
     async with ctx(request).db.read() as conn:
         rows = await markers.get(
             conn, auth.user_id, p.list("timeline") or ["home", "notifications"]
-        )  # type: ignore[arg-type]
+        )
     return json(
         {
             r.timeline: {
@@ -119,9 +119,9 @@ async def set_markers(request: web.Request) -> web.Response:
     changes = {
         tl: p.str(f"{tl}[last_read_id]") for tl in markers.TIMELINES if p.str(f"{tl}[last_read_id]")
     }
-    await markers.save(ctx(request), auth.user_id, changes)  # type: ignore[arg-type]
+    await markers.save(ctx(request), auth.user_id, changes)
     async with ctx(request).db.read() as conn:
-        rows = await markers.get(conn, auth.user_id, list(changes))  # type: ignore[arg-type]
+        rows = await markers.get(conn, auth.user_id, list(changes))
     return json(
         {
             r.timeline: {

@@ -9,7 +9,7 @@ from server.api import params
 from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, path_id
 from server.api.present import statuses_json
-from server.errors import NotFound
+from server.errors import NotFound, ValidationError
 from server.services import posts
 from server.storage import schema as t
 from server.visibility import Viewer, can_see_post
@@ -43,8 +43,6 @@ async def vote(request: web.Request) -> web.Response:
     p = await params.read(request)
     choices = [int(c) for c in p.list("choices") if c.isascii() and c.isdigit() and len(c) <= 9]
     if len(choices) != len(p.list("choices")):
-        from server.errors import ValidationError
-
         raise ValidationError("choices: option numbers", field="choices")
-    await posts.vote(ctx(request), auth.actor_id, path_id(request), choices)  # type: ignore[arg-type]
+    await posts.vote(ctx(request), auth.actor_id, path_id(request), choices)
     return json(await poll_json(request, auth.viewer, path_id(request)))

@@ -10,6 +10,7 @@ from server.api.auth import user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.entities import to_mastodon_relationship
 from server.api.present import accounts_by_id
+from server.errors import NotFound
 from server.services import accounts, follows, user_domain_blocks
 from server.services.timelines import page_ids
 from server.storage import schema as t
@@ -30,7 +31,7 @@ async def _relationship(request: web.Request, me: int, other: int) -> dict:
     return to_mastodon_relationship(other, rel, domain_blocking=blocked)
 
 
-async def _act(request: web.Request, scope: str, action) -> web.Response:  # type: ignore[no-untyped-def]
+async def _act(request: web.Request, scope: str, action) -> web.Response:
     auth = await user_auth(request, scope)
     me, other = auth.actor_id, path_id(request)
     async with ctx(request).db.read() as conn:
@@ -38,17 +39,15 @@ async def _act(request: web.Request, scope: str, action) -> web.Response:  # typ
             await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.id == other))
         ).first()
     if not exists:
-        from server.errors import NotFound
-
         raise NotFound("Record not found")
     p = await params.read(request)
     await action(ctx(request), me, other, p)
-    return json(await _relationship(request, me, other))  # type: ignore[arg-type]
+    return json(await _relationship(request, me, other))
 
 
 @routes.post(f"/api/v1/accounts/{ID}/follow")
 async def follow(request: web.Request) -> web.Response:
-    async def act(c, me, other, p):  # type: ignore[no-untyped-def]
+    async def act(c, me, other, p):
         await follows.follow(
             c, me, other, show_reblogs=p.bool("reblogs", True), notify=bool(p.bool("notify", False))
         )
@@ -107,7 +106,7 @@ async def relationships(request: web.Request) -> web.Response:
         known = {
             r[0] for r in await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.id.in_(ids)))
         }
-    return json([await _relationship(request, auth.actor_id, i) for i in ids if i in known])  # type: ignore[arg-type]
+    return json([await _relationship(request, auth.actor_id, i) for i in ids if i in known])
 
 
 @routes.get("/api/v1/accounts/familiar_followers")
@@ -138,7 +137,7 @@ async def familiar_followers(request: web.Request) -> web.Response:
     return json(out)
 
 
-async def _list_of(request: web.Request, query: sa.Select, id_col, actor_col) -> web.Response:  # type: ignore[no-untyped-def]
+async def _list_of(request: web.Request, query: sa.Select, id_col, actor_col) -> web.Response:
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
@@ -195,14 +194,14 @@ async def mutes(request: web.Request) -> web.Response:
 async def domain_blocks(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:blocks")
     async with ctx(request).db.read() as conn:
-        return json(await user_domain_blocks.blocked_domains(conn, auth.actor_id))  # type: ignore[arg-type]
+        return json(await user_domain_blocks.blocked_domains(conn, auth.actor_id))
 
 
 @routes.post("/api/v1/domain_blocks")
 async def add_domain_block(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:blocks")
     p = await params.read(request)
-    await user_domain_blocks.block_domain(ctx(request), auth.actor_id, p.str("domain") or "")  # type: ignore[arg-type]
+    await user_domain_blocks.block_domain(ctx(request), auth.actor_id, p.str("domain") or "")
     return json({})
 
 
@@ -210,7 +209,7 @@ async def add_domain_block(request: web.Request) -> web.Response:
 async def remove_domain_block(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:blocks")
     p = await params.read(request)
-    await user_domain_blocks.unblock_domain(ctx(request), auth.actor_id, p.str("domain") or "")  # type: ignore[arg-type]
+    await user_domain_blocks.unblock_domain(ctx(request), auth.actor_id, p.str("domain") or "")
     return json({})
 
 
@@ -255,7 +254,7 @@ async def suggestions_v2(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read")
     p = await params.read(request)
     c = ctx(request)
-    pairs = await _suggested_ids(request, auth.actor_id, min(p.int("limit", 40) or 40, 80))  # type: ignore[arg-type]
+    pairs = await _suggested_ids(request, auth.actor_id, min(p.int("limit", 40) or 40, 80))
     async with c.db.read() as conn:
         accs = await accounts_by_id(conn, c, [i for i, _ in pairs])
     sources = dict(pairs)
@@ -271,7 +270,7 @@ async def suggestions_v2(request: web.Request) -> web.Response:
 async def suggestions_v1(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read")
     c = ctx(request)
-    pairs = await _suggested_ids(request, auth.actor_id, 40)  # type: ignore[arg-type]
+    pairs = await _suggested_ids(request, auth.actor_id, 40)
     async with c.db.read() as conn:
         return json(await accounts_by_id(conn, c, [i for i, _ in pairs]))
 

@@ -9,13 +9,16 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from federation import actors as fed_actors
+from federation.errors import FederationError
 from server import urls
+from server.activitypub.lookup import lookup
 from server.api import params
 from server.api.auth import authenticate
 from server.api.common import ctx, json
 from server.api.present import accounts_by_id, statuses_json
 from server.context import Context
-from server.errors import ValidationError
+from server.errors import NotFound, ValidationError
 from server.services import timelines
 from server.services.timelines import Page
 from server.storage import schema as t
@@ -70,12 +73,7 @@ async def find_accounts(
 
 
 async def _resolve(request: web.Request, q: str) -> int | None:
-    """A remote actor by handle or URL through federation, when that area is present."""
-    try:
-        from federation import actors as fed_actors
-        from federation.errors import FederationError
-    except ImportError:
-        return None
+    """A remote actor by handle or URL through federation."""
     text = q.strip()
     try:
         if text.startswith(("http://", "https://")):
@@ -87,7 +85,7 @@ async def _resolve(request: web.Request, q: str) -> int | None:
     return None
 
 
-async def _statuses_by_url(conn: AsyncConnection, viewer, q: str) -> list[int]:  # type: ignore[no-untyped-def]
+async def _statuses_by_url(conn: AsyncConnection, viewer, q: str) -> list[int]:
     p = t.posts
     rows = await conn.execute(sa.select(p.c.id).where(sa.or_(p.c.uri == q, p.c.url == q)).limit(1))
     return [r[0] for r in rows if await can_see_post(conn, viewer, r[0])]
@@ -109,10 +107,6 @@ async def search(request: web.Request) -> web.Response:
     offset = p.int("offset", 0, minimum=0) or 0
     resolved = resolved_post = None
     if p.bool("resolve") and not auth.anonymous and q.startswith(("http://", "https://")):
-        from server.activitypub.lookup import (
-            lookup,
-        )  # an actor or a post, fetched as the member asking
-
         found = await lookup(request.app, q, as_actor=auth.actor_id)
         resolved = found.id if found is not None and found.kind == "actor" else None
         resolved_post = found.id if found is not None and found.kind == "post" else None
@@ -174,8 +168,6 @@ async def get_tag(request: web.Request) -> web.Response:
     await authenticate(request, "read", required=False)
     name = request.match_info["name"].lstrip("#").lower()
     if not name or len(name) > 100:
-        from server.errors import NotFound
-
         raise NotFound("Record not found")
     return json(
         {

@@ -16,6 +16,7 @@ from server.api import params
 from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import accounts_by_id, statuses_json
+from server.api.scheduled_statuses import parse_time, scheduled_json
 from server.errors import NotFound, ValidationError
 from server.services import conversations, idempotency, posts, scheduled, timelines
 from server.services.posts import Draft, PollSpec
@@ -83,7 +84,7 @@ async def create_status(request: web.Request) -> web.Response:
     c = ctx(request)
     key = request.headers.get("Idempotency-Key")
     if key:
-        existing = await idempotency.post_for_key(c, auth.user_id, key)  # type: ignore[arg-type]
+        existing = await idempotency.post_for_key(c, auth.user_id, key)
         if existing is not None:
             return json(await status_json(request, auth.viewer, existing))
     p = await params.read(request)
@@ -102,21 +103,19 @@ async def create_status(request: web.Request) -> web.Response:
         application_id=auth.app_id,
     )
     if p.str("scheduled_at"):
-        from server.api.scheduled_statuses import parse_time, scheduled_json
-
         scheduled_id = await scheduled.schedule(
             c,
             auth.actor_id,
             draft,
-            parse_time(p.str("scheduled_at")),  # type: ignore[arg-type]
+            parse_time(p.str("scheduled_at")),
             idempotency=key,
         )
         async with c.db.read() as conn:
-            item = await scheduled.get(conn, auth.actor_id, scheduled_id)  # type: ignore[arg-type]
+            item = await scheduled.get(conn, auth.actor_id, scheduled_id)
         return json(await scheduled_json(request, item))
-    post_id = await posts.create_post(c, auth.actor_id, draft)  # type: ignore[arg-type]
+    post_id = await posts.create_post(c, auth.actor_id, draft)
     if key:
-        await idempotency.remember(c, auth.user_id, key, post_id)  # type: ignore[arg-type]
+        await idempotency.remember(c, auth.user_id, key, post_id)
     return json(await status_json(request, auth.viewer, post_id))
 
 
@@ -141,7 +140,7 @@ async def get_statuses(request: web.Request) -> web.Response:
 async def delete_status(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:statuses")
     body = await status_json(request, auth.viewer, path_id(request))
-    former = await posts.delete_post(ctx(request), auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    former = await posts.delete_post(ctx(request), auth.actor_id, path_id(request))
     body["text"] = former["source"]
     body["spoiler_text"] = former["spoiler_text"]
     return json(body)
@@ -160,7 +159,7 @@ async def edit_status(request: web.Request) -> web.Response:
         auth.actor_id,
         path_id(request),
         source=source,
-        spoiler_text=p.str("spoiler_text"),  # type: ignore[arg-type]
+        spoiler_text=p.str("spoiler_text"),
         sensitive=p.bool("sensitive"),
         language=p.str("language", max_len=16),
         media_ids=media_ids,
@@ -242,7 +241,7 @@ async def status_context(request: web.Request) -> web.Response:
         )
 
 
-async def _action(request: web.Request, scope: str, action) -> web.Response:  # type: ignore[no-untyped-def]
+async def _action(request: web.Request, scope: str, action) -> web.Response:
     auth = await user_auth(request, scope)
     result = await action(ctx(request), auth.actor_id, path_id(request))
     return json(
@@ -272,8 +271,8 @@ async def unreblog(request: web.Request) -> web.Response:
     return await _action(request, "write:statuses", posts.unreblog)
 
 
-def _flag(table: sa.Table, on: bool):  # type: ignore[no-untyped-def]
-    async def act(c, actor_id: int, post_id: int) -> int:  # type: ignore[no-untyped-def]
+def _flag(table: sa.Table, on: bool):
+    async def act(c, actor_id: int, post_id: int) -> int:
         return await posts.set_flag(c, actor_id, post_id, table, on)
 
     return act
@@ -299,8 +298,8 @@ async def unpin(request: web.Request) -> web.Response:
     return await _action(request, "write:accounts", _flag(t.pins, False))
 
 
-def _mute(on: bool):  # type: ignore[no-untyped-def]
-    async def act(c, actor_id: int, post_id: int) -> None:  # type: ignore[no-untyped-def]
+def _mute(on: bool):
+    async def act(c, actor_id: int, post_id: int) -> None:
         await conversations.set_muted(c, actor_id, post_id, on)
 
     return act
@@ -316,7 +315,7 @@ async def unmute(request: web.Request) -> web.Response:
     return await _action(request, "write:mutes", _mute(False))
 
 
-async def _who(request: web.Request, query_for) -> web.Response:  # type: ignore[no-untyped-def]
+async def _who(request: web.Request, query_for) -> web.Response:
     auth = await authenticate(request, "read:accounts", required=False)
     p = await params.read(request)
     c = ctx(request)

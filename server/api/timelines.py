@@ -41,7 +41,7 @@ async def _answer(
     return json(body, headers=link_header(request, ids, c.base))
 
 
-async def _answer_async(request: web.Request, viewer, fetch, context: str = "home") -> web.Response:  # type: ignore[no-untyped-def]
+async def _answer_async(request: web.Request, viewer, fetch, context: str = "home") -> web.Response:
     c = ctx(request)
     async with c.db.read() as conn:
         ids = await fetch(conn)
@@ -105,7 +105,7 @@ async def list_timeline(request: web.Request) -> web.Response:
     if row is None:
         raise NotFound("Record not found")
 
-    async def fetch(conn):  # type: ignore[no-untyped-def]
+    async def fetch(conn):
         if row.community_id is not None:
             return await timelines.community(conn, auth.viewer, row.community_id, page(p))
         posts = t.posts

@@ -21,6 +21,7 @@ from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.services.text import html_to_text
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 CONTEXTS = ("home", "notifications", "public", "thread", "account")
 ACTIONS = ("warn", "hide", "blur")
@@ -224,7 +225,7 @@ async def create(
                 created_at=now,
             )
         )
-        filter_id = int(res.inserted_primary_key[0])
+        filter_id = inserted_id(res)
         for keyword, whole_word in adds:
             await conn.execute(
                 t.filter_keywords.insert().values(
@@ -363,7 +364,7 @@ async def add_status(ctx: Context, actor_id: int, filter_id: int, post_id: int) 
                 filter_id=filter_id, post_id=post_id, created_at=clock.now()
             )
         )
-        return int(res.inserted_primary_key[0])
+        return inserted_id(res)
 
 
 async def remove_status(ctx: Context, actor_id: int, row_id: int) -> None:

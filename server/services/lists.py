@@ -13,6 +13,7 @@ from server import clock
 from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 REPLIES_POLICIES = ("followed", "list", "none")
 
@@ -98,7 +99,7 @@ async def create_list(
                 created_at=clock.now(),
             )
         )
-        return int(res.inserted_primary_key[0])
+        return inserted_id(res)
 
 
 async def _editable(conn: AsyncConnection, actor_id: int, list_id: int) -> sa.Row:

@@ -26,16 +26,19 @@ import secrets
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import blurhash
 import sqlalchemy as sa
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from server import clock
 from server.config import Settings
 from server.context import Context
 from server.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
 from server.storage import schema as t
+from server.storage.rows import inserted_id
+
+if TYPE_CHECKING:  # Pillow and blurhash are imported on the first upload, not at start-up
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,8 @@ class ProcessedImage:
 
 
 def _open_checked(data: bytes) -> Image.Image:
+    from PIL import Image, UnidentifiedImageError
+
     if len(data) > MAX_IMAGE_BYTES:
         raise TooLarge(f"the image is too large: at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
     if not data:
@@ -105,6 +110,8 @@ def _open_checked(data: bytes) -> Image.Image:
 
 def _clean_pixels(image: Image.Image, out_format: str) -> Image.Image:
     """A new image holding only the pixels (no info dict, no EXIF), in a mode the format can save."""
+    from PIL import Image
+
     if image.mode == "P" or image.mode == "PA":
         image = image.convert("RGBA")
     if out_format == "JPEG" and image.mode not in ("RGB", "L"):
@@ -128,6 +135,9 @@ def process_image(data: bytes, kind: str) -> ProcessedImage:
 
     Raises ``UnsupportedMedia`` or ``TooLarge`` with a message meant for the uploader.
     """
+    import blurhash
+    from PIL import Image, ImageOps
+
     if kind not in KINDS:
         raise ValueError(f"unknown image kind {kind!r}")
     image = _open_checked(data)
@@ -267,7 +277,7 @@ async def insert_attachment(
                     created_at=clock.now(),
                 )
             )
-            media_id = int(res.inserted_primary_key[0])
+            media_id = inserted_id(res)
     except BaseException:
         delete_files(ctx.settings, path, thumb_path)
         raise

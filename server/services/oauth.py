@@ -22,6 +22,7 @@ from server import clock
 from server.context import Context
 from server.errors import BadRequest, ValidationError
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,7 @@ async def register_app(
             )
         )
         row = (
-            await conn.execute(
-                sa.select(t.oauth_apps).where(t.oauth_apps.c.id == res.inserted_primary_key[0])
-            )
+            await conn.execute(sa.select(t.oauth_apps).where(t.oauth_apps.c.id == inserted_id(res)))
         ).one()
     log.info("oauth app %r registered (id %s)", row.name, row.id)
     return row

@@ -29,6 +29,7 @@ from server.services import posts
 from server.services.idempotency import MAX_KEY
 from server.services.posts import Draft, PollSpec
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Audience
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ async def schedule(
                 actor_id=actor_id, scheduled_at=when, params=params, created_at=clock.now()
             )
         )
-        return int(res.inserted_primary_key[0])
+        return inserted_id(res)
 
 
 async def get(conn: AsyncConnection, actor_id: int, scheduled_id: int) -> Scheduled:

@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -151,7 +149,7 @@ def _optimize(conn: sa.Connection) -> None:
     conn.exec_driver_sql("PRAGMA optimize")
 
 
-def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
@@ -168,21 +166,8 @@ def safe_url(url: str) -> str:
         return url.split("://", 1)[0] + "://…"
 
 
-def alembic_config(url: str) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    cfg.attributes["configure_logger"] = False
-    return cfg
-
-
 async def migrate(db: Database) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+    """Bring the schema to the newest revision (idempotent; Alembic runs only when behind)."""
+    from server.storage import revisions
 
-    def upgrade(sync_conn) -> None:  # type: ignore[no-untyped-def]
-        cfg = alembic_config(db.url)
-        cfg.attributes["connection"] = sync_conn
-        command.upgrade(cfg, "head")
-
-    async with db.write() as conn:
-        await conn.run_sync(upgrade)
+    await revisions.upgrade(db)

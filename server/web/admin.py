@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from server.errors import ValidationError
+from server.http.pages import flash, form, redirect, render, require_admin
 from server.keys import CTX
 from server.services import accounts
 from server.storage import schema as t
-from server.web.render import flash, form, redirect, render, require_admin
 from server.web.settings import invite_from_form
 
 routes = web.RouteTableDef()

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.context import Context
 from server.errors import KoersError, ValidationError
+from server.http.pages import render, viewer
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import communities
 from server.services.communities import Community
 from server.storage import schema as t
 from server.visibility import Viewer
-from server.web.params import as_id
-from server.web.render import render, viewer
 
 ATOM = "application/atom+xml"
 

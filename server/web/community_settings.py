@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.errors import KoersError
+from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import communities, community_settings
 from server.web.community_scope import Scope, scope
-from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 OPENNESS = [

@@ -19,13 +19,13 @@ from server import clock
 from server.activitypub.handles import actor_ids_for_handles, split_handles
 from server.context import Context
 from server.errors import KoersError, ValidationError
+from server.http.pages import form, redirect, render, require_user
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import media, posts
 from server.storage import schema as t
 from server.visibility import Audience
 from server.web.media import prepared_upload
-from server.web.params import as_id
-from server.web.render import form, redirect, render, require_user
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

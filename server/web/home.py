@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
+from server.http.pages import render, require_user, viewer
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, matching, timelines
 from server.services.views import actor_view, load_posts
 from server.storage import schema as t
-from server.web.params import as_id
-from server.web.render import render, require_user, viewer
 
 routes = web.RouteTableDef()
 

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from server.errors import KoersError, NotFound, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import idea_outcomes, ideas, timelines, views
 from server.storage import schema as t
 from server.web.community_scope import int_or_none, scope
-from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 STATUS_LABELS = {"open": "Open", "merged": "Merged", "promoted": "Taken up", "declined": "Declined"}

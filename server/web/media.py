@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from server.errors import KoersError, NotFound
+from server.http.pages import viewer
 from server.keys import CTX
 from server.services import media
 from server.storage import schema as t
 from server.visibility import can_see_post
-from server.web.render import viewer
 
 routes = web.RouteTableDef()
 

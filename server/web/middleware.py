@@ -12,8 +12,9 @@ import logging
 from aiohttp import web
 
 from server.errors import KoersError, RateLimited
+from server.http import session
+from server.http.pages import render_error
 from server.keys import SETTINGS
-from server.web import session
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,6 @@ async def _error_response(
         return web.json_response(body, status=status, headers=headers)
     if is_activitypub(request):
         return web.json_response({"error": message}, status=status, headers=headers)
-    from server.web.render import render_error
-
     try:
         return await render_error(request, status, message, headers=headers)
     except Exception:  # the error page itself failed (e.g. database down): answer in plain text

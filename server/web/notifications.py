@@ -6,13 +6,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
+from server.http.pages import flash, form, redirect, render, require_user, viewer
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import follows
 from server.services.views import actor_view, load_actors, load_posts
 from server.storage import schema as t
 from server.visibility import can_see_post
-from server.web.params import as_id
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 

@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.context import Context
 from server.errors import Gone, KoersError, NotFound
+from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import posts, timelines
 from server.services.views import PostView, load_posts
 from server.storage import schema as t
 from server.visibility import Viewer, can_boost, can_see_post
 from server.web.home import page_from_query
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 

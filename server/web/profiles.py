@@ -8,14 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.context import Context
 from server.errors import NotFound
+from server.http.pages import current_user, flash, form, redirect, render, require_user, viewer
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, follows, timelines
 from server.services.views import ActorView, actor_view, load_posts
 from server.storage import schema as t
 from server.visibility import Viewer, memberships_shown_to
 from server.web.home import page_from_query
-from server.web.params import as_id
-from server.web.render import current_user, flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 

@@ -13,12 +13,12 @@ from aiohttp import web
 
 from server import urls
 from server.errors import KoersError, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, media
 from server.storage import schema as t
 from server.web.media import prepared_upload
-from server.web.params import as_id
-from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 

@@ -7,10 +7,10 @@ from typing import Any
 from aiohttp import web
 
 from server import clock, keys
-from server.errors import Forbidden, NotAuthenticated
+from server.errors import Forbidden, NotAuthenticated, TooLarge
+from server.http import session
 from server.services import accounts
 from server.visibility import ANONYMOUS, Viewer
-from server.web import session
 
 USER_KEY = web.RequestKey("user", object)
 
@@ -59,8 +59,6 @@ async def viewer(request: web.Request) -> Viewer:
 async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
     """The POSTed form after a CSRF check (multipart allowed). Raises Forbidden on a bad token."""
     if request.content_length is not None and request.content_length > max_size:
-        from server.errors import TooLarge
-
         raise TooLarge(f"the form is too large (at most {max_size // (1024 * 1024)} MB)")
     data = await request.post()
     if not session.csrf_ok(request, request.app[keys.SETTINGS].secret, data.get("_csrf")):
