@@ -146,6 +146,8 @@ class Database:
 
 
 def _optimize(conn: sa.Connection) -> None:
+    # analysis_limit bounds the work on a large table (a sample, not a full scan)
+    conn.exec_driver_sql("PRAGMA analysis_limit=1000")
     conn.exec_driver_sql("PRAGMA optimize")
 
 
