@@ -164,6 +164,6 @@ def actor_view(row: sa.Row, base: str, local_domain: str) -> ActorView:
         locked=bool(m["manually_approves_followers"]),
         bot=bool(m["bot"]),
         discoverable=bool(m["discoverable"]),
-        created_at=clock.aware(m["created_at"]),  # type: ignore[arg-type]
+        created_at=clock.aware(m["created_at"]),
         local_domain=local_domain,
     )

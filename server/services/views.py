@@ -75,7 +75,7 @@ def _visible_replies(viewer: Viewer) -> sa.Select:
     replies = t.posts.alias("replies")
     return (
         sa.select(replies.c.in_reply_to_id, sa.func.count())
-        .where(replies.c.in_reply_to_id.in_(IDS), posts_visible_to(viewer, replies))  # type: ignore[arg-type]
+        .where(replies.c.in_reply_to_id.in_(IDS), posts_visible_to(viewer, replies))
         .group_by(replies.c.in_reply_to_id)
     )
 
@@ -226,7 +226,7 @@ def posts_in(
             else None,
             thread_root_id=r.thread_root_id,
             roadmap_item_id=r.roadmap_item_id,
-            created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
+            created_at=clock.aware(r.created_at),
             edited_at=clock.aware(r.edited_at),
             local=bool(r.local),
             replies_count=int(visible_replies.get(r.id, 0)),
