@@ -5,8 +5,9 @@ signer is the actor (or on its host) → dedupe by activity id → ``activities`
 An embedded object whose id is on another host than the actor is replaced by its id, so the
 handler fetches it from its origin instead of believing the copy.
 
-The worker calls the handler registered for the activity type (``InboxHandlers.register``).
-States: ``new → done | ignored | failed``; exceptions are retried with back-off a few times.
+Activities arriving together are stored together (``federation.inbox_store``); the worker
+(``federation.inbox_worker``) calls the handler registered for each activity's type
+(``InboxHandlers.register``).
 """
 
 from __future__ import annotations
@@ -15,29 +16,23 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from aiohttp import web
 
+from federation import context as vocab
 from federation import policy
-from federation.actors import key_lookup_for
-from federation.errors import Ignore
+from federation.inbox_worker import inbox_loop, process_inbox_once  # noqa: F401  (re-exported)
 from federation.signatures import SignatureError, verify_request
-from federation.state import INBOX_HANDLERS, KEYS
-from federation.worker import run_forever
-from server import clock
+from federation.state import INBOX_WRITER, KEYS
 from server.keys import CTX
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
-MAX_ATTEMPTS = 5
-LEASE = timedelta(minutes=5)
-BATCH = 50
 
 Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
 routes = web.RouteTableDef()
@@ -56,6 +51,10 @@ class InboxHandlers:
 
     def get(self, type_name: str) -> Handler | None:
         return self._handlers.get(type_name)
+
+    def registered(self, type_name: str) -> Handler:
+        """The handler of ``type_name``, which must be registered (to be wrapped); else KeyError."""
+        return self._handlers[type_name]
 
     def wake(self) -> None:
         """Ask the processing worker to look now."""
@@ -97,7 +96,7 @@ def _parse(body: bytes) -> dict[str, Any]:
     if not isinstance(doc.get("id"), str) or not isinstance(doc.get("type"), str) or not actor:
         raise web.HTTPBadRequest(text="an activity needs id, type and actor")
     doc["actor"] = actor
-    return doc
+    return vocab.normalise(doc)  # Koers terms of older instances, as ``koers:name``
 
 
 def _unauthorized(reason: str) -> web.HTTPUnauthorized:
@@ -116,20 +115,22 @@ async def receive(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         if await policy.is_refused(conn, ctx.settings, _host(actor)):
             raise web.HTTPForbidden(text="domain not allowed")
-        known = (
-            await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == actor))
-        ).first()
-    if known is None and doc["type"] == "Delete" and _id_of(doc.get("object")) == actor:
-        # A server announcing the deletion of an account we never knew: its key is gone with
-        # it, and there is nothing to delete here (Mastodon sends these to every known host).
-        return web.Response(status=202)
+        if doc["type"] == "Delete" and _id_of(doc.get("object")) == actor:
+            known = (
+                await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == actor))
+            ).first()
+            if known is None:
+                # A server announcing the deletion of an account we never knew: its key is gone
+                # with it, and there is nothing to delete here (Mastodon sends these to every
+                # known host).
+                return web.Response(status=202)
     try:
         result = await verify_request(
             request.method,
             request.raw_path,
             request.headers,
             body,
-            key_lookup_for(app),
+            app[INBOX_WRITER].key_lookup,
             keys=app[KEYS],
         )
     except SignatureError as exc:
@@ -148,127 +149,11 @@ async def receive(request: web.Request) -> web.Response:
 
 
 async def store_incoming(app: web.Application, doc: dict[str, Any], signer_uri: str) -> int | None:
-    """Store a verified activity as ``new``; ``None`` when its id was seen before (a replay)."""
-    ctx = app[CTX]
-    now = clock.now()
-    async with ctx.db.write() as conn:
-        if (
-            await conn.execute(sa.select(t.activities.c.id).where(t.activities.c.uri == doc["id"]))
-        ).first():
-            return None
-        ids = dict(
-            (r.uri, r.id)
-            for r in await conn.execute(
-                sa.select(t.actors.c.uri, t.actors.c.id).where(
-                    t.actors.c.uri.in_({signer_uri, doc["actor"]})
-                )
-            )
-        )
-        result = await conn.execute(
-            sa.insert(t.activities).values(
-                uri=doc["id"],
-                direction="in",
-                type=doc["type"][:40],
-                actor_id=ids.get(doc["actor"]),
-                signer_id=ids.get(signer_uri),
-                document=doc,
-                state="new",
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        row_id = int(result.inserted_primary_key[0])
-    app[INBOX_HANDLERS].wake()
-    return row_id
+    """Store a verified activity as ``new``; ``None`` when its id was seen before (a replay).
 
-
-async def _claim(app: web.Application, now: datetime) -> list[Any]:
-    db = app[CTX].db
-    q = (
-        sa.select(
-            t.activities.c.id,
-            t.activities.c.type,
-            t.activities.c.document,
-            t.activities.c.signer_id,
-            t.activities.c.attempts,
-        )
-        .where(
-            t.activities.c.direction == "in",
-            t.activities.c.state == "new",
-            sa.or_(t.activities.c.next_attempt_at.is_(None), t.activities.c.next_attempt_at <= now),
-            sa.or_(t.activities.c.locked_until.is_(None), t.activities.c.locked_until < now),
-        )
-        .order_by(t.activities.c.id)
-        .limit(BATCH)
-    )
-    if not db.is_sqlite:
-        q = q.with_for_update(skip_locked=True)
-    async with db.write() as conn:
-        rows = list(await conn.execute(q))
-        if rows:
-            await conn.execute(
-                sa.update(t.activities)
-                .where(t.activities.c.id.in_([r.id for r in rows]))
-                .values(locked_until=now + LEASE)
-            )
-    return rows
-
-
-async def _set(app: web.Application, row_id: int, **values: Any) -> None:
-    async with app[CTX].db.write() as conn:
-        await conn.execute(
-            sa.update(t.activities)
-            .where(t.activities.c.id == row_id)
-            .values(locked_until=None, **values)
-        )
-
-
-async def process_inbox_once(app: web.Application, now: datetime | None = None) -> int:
-    """One worker cycle: hand each due ``new`` activity to its handler, in arrival order."""
-    now = now or clock.now()
-    handlers = app[INBOX_HANDLERS]
-    rows = await _claim(app, now)
-    for row in rows:
-        handler = handlers.get(row.type)
-        if handler is None:
-            log.info("inbox activity %s ignored: no handler for %s", row.id, row.type)
-            await _set(app, row.id, state="ignored", last_error=f"no handler for type {row.type}")
-            continue
-        try:
-            await handler(app, row.document, row.signer_id)
-        except Ignore as exc:
-            log.info("inbox activity %s (%s) ignored: %s", row.id, row.type, exc)
-            await _set(app, row.id, state="ignored", last_error=str(exc)[:1000])
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # recorded with its reason and retried; the worker carries on
-            attempts = row.attempts + 1
-            log.warning(
-                "inbox activity %s (%s) failed, attempt %s: %r",
-                row.id,
-                row.type,
-                attempts,
-                exc,
-                exc_info=attempts >= MAX_ATTEMPTS,
-            )
-            await _set(
-                app,
-                row.id,
-                attempts=attempts,
-                last_error=f"{type(exc).__name__}: {exc}"[:1000],
-                state="failed" if attempts >= MAX_ATTEMPTS else "new",
-                next_attempt_at=clock.now() + timedelta(seconds=30 * 4 ** (attempts - 1)),
-            )
-        else:
-            await _set(app, row.id, state="done", last_error=None)
-    return len(rows)
-
-
-async def inbox_loop(app: web.Application, idle_seconds: float = 2.0) -> None:
-    """Process the inbox until cancelled; sleep until woken when idle."""
-    await run_forever(
-        lambda: process_inbox_once(app), app[INBOX_HANDLERS].event, "inbox", idle_seconds
-    )
+    Activities arriving together are written together (see ``federation.inbox_store``).
+    """
+    return await app[INBOX_WRITER].store(doc, signer_uri)
 
 
 async def _local_exists(request: web.Request, kind: str, name: str) -> None:

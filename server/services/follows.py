@@ -14,6 +14,7 @@ from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.services import notifications
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 
 async def _actor(conn: AsyncConnection, actor_id: int) -> sa.Row:
@@ -96,7 +97,7 @@ async def follow(
                 created_at=clock.now(),
             )
         )
-        follow_id = int(res.inserted_primary_key[0])
+        follow_id = inserted_id(res)
         if target.domain is None:
             if community is not None:
                 if state == "pending":

@@ -18,6 +18,7 @@ from server.errors import Forbidden, NotFound, ValidationError
 from server.services import notifications, text
 from server.services.posts import is_member
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_item, items_visible_to
 
 STATUSES = ("idea", "planned", "in_progress", "done", "dropped")
@@ -212,7 +213,7 @@ async def create_item(
                 lead_actor_id=actor_id if lead else None,
             )
         )
-        item_id = int(res.inserted_primary_key[0])
+        item_id = inserted_id(res)
         await conn.execute(
             t.roadmap_items.update()
             .where(t.roadmap_items.c.id == item_id)
@@ -287,7 +288,7 @@ async def change_status(
             "roadmap.status_changed",
             item_id=item_id,
             community_id=item.community_id,
-            change_id=int(res.inserted_primary_key[0]),
+            change_id=inserted_id(res),
             from_status=item.status,
             to_status=status,
             actor_id=actor_id,
@@ -315,7 +316,7 @@ def _item(r: sa.Row) -> Item:
         author_id=r.author_id,
         uri=r.uri,
         created_at=clock.aware(r.created_at),
-        updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
+        updated_at=clock.aware(r.updated_at),
         purpose_version=r.purpose_version,
         lead_actor_id=r.lead_actor_id,
     )
@@ -387,7 +388,7 @@ def _change(r: sa.Row) -> StatusChange:
         to_status=r.to_status,
         author_username=r.author_username,
         note=r.note or "",
-        created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
+        created_at=clock.aware(r.created_at),
     )
 
 

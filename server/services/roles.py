@@ -18,7 +18,9 @@ from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.events import Event
 from server.services import accounts, notifications, text
 from server.services.posts import is_member
+from server.services.role_terms import check_term, term_end
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 FILL_MODES = ("open", "approval", "assigned")
 FILL_MODE_LABELS = {
@@ -68,11 +70,10 @@ async def create_role(
     description: str = "",
     competencies: list[tuple[str, str | None]] | None = None,
     fill_mode: str = "open",
-    term_days: int | None = None,
+    term_days: int | str | None = None,
 ) -> int:
-    """A manager defines a role (``term_days``: how long a holding lasts before it is reconsidered)."""
-    from server.services.role_terms import check_term
-
+    """A manager defines a role (``term_days``: how long a holding lasts before it is reconsidered,
+    in days, as a number or the text of a form field)."""
     term_days = check_term(term_days)
     name = name.strip()
     if not name:
@@ -108,7 +109,7 @@ async def create_role(
                 term_days=term_days,
             )
         )
-        role_id = int(res.inserted_primary_key[0])
+        role_id = inserted_id(res)
         await conn.execute(
             t.roles.update()
             .where(t.roles.c.id == role_id)
@@ -169,8 +170,6 @@ async def _hold(
     ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int | None
 ) -> Event:
     """Make ``actor_id`` a holder (from nothing or from a request); notify when someone else did it."""
-    from server.services.role_terms import term_end
-
     state = await _holding(conn, role.id, actor_id)
     if state == "held":
         raise Conflict("already holds this role", field="actor_id")

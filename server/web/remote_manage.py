@@ -17,11 +17,11 @@ from federation.errors import FederationError
 from server.activitypub import remote_management
 from server.activitypub.remote_sync import collection_items
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import communities, remote_communities, roadmap
 from server.services.remote_communities import RemoteCommunity
 from server.web.insight_charts import bar_chart, line_chart
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 

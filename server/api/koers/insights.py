@@ -59,7 +59,7 @@ def person_json(p: Person) -> dict[str, Any]:
 
 def _thresholds(data: Insights | MyInsights) -> dict[str, Any]:
     th = data.thresholds
-    return {k: getattr(th, k) for k in th.__slots__}  # type: ignore[attr-defined]
+    return {k: getattr(th, k) for k in th.__slots__}
 
 
 def insights_json(data: Insights) -> dict[str, Any]:
