@@ -29,10 +29,9 @@ async def gts():  # type: ignore[no-untyped-def]
     await server.close()
 
 
-async def _public_post(inst, actor_id: int, text: str, **draft: object) -> str:  # type: ignore[no-untyped-def]
-    pid = await posts.create_post(
-        inst.ctx, actor_id, posts.Draft(source=text, audience=posts.Audience("public"), **draft)
-    )
+async def _public_post(inst, actor_id: int, text: str, community_id: int | None = None) -> str:  # type: ignore[no-untyped-def]
+    draft = posts.Draft(source=text, audience=posts.Audience("public"), community_id=community_id)
+    pid = await posts.create_post(inst.ctx, actor_id, draft)
     async with inst.db.read() as conn:
         return (
             await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.id == pid))
