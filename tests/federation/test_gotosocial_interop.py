@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from federation.actors import resolve_actor
 from server.services import accounts, communities, posts
 from server.storage import schema as t
 from tests.federation.e2e_helpers import (
@@ -232,3 +233,23 @@ async def test_every_collection_an_actor_document_names_answers(make_instance, g
             assert isinstance(collection, dict) and collection.get("id"), (path, key)
             walked.append(url)
     assert f"{a.url}/actor/featured" in walked and f"{a.url}/communities/garden/following" in walked
+
+
+async def test_host_software_is_asked_once_and_again_when_it_was_not_known(instance, gts) -> None:
+    gina = gts.add_account("gina")
+    host = gts.base.split("//")[1]
+
+    async def software() -> str | None:
+        async with instance.db.read() as conn:
+            return (
+                await conn.execute(sa.select(t.hosts.c.software).where(t.hosts.c.domain == host))
+            ).scalar()
+
+    gts.serves_nodeinfo = False
+    await resolve_actor(instance.app, gina.uri)
+    assert await software() == ""  # asked, nothing published: both relay forms for now
+    gts.serves_nodeinfo = True
+    await resolve_actor(instance.app, gina.uri)  # fresh: not refetched, not asked again
+    assert await software() == ""
+    await resolve_actor(instance.app, gina.uri, refresh=True)
+    assert await software() == "gotosocial"
