@@ -102,7 +102,7 @@ def actor_values(
         or urlsplit(actor_id).netloc.lower() != urlsplit(uri).netloc.lower()
     ):
         raise ActorError("id_host", f"document at {uri} claims id {actor_id}")
-    kind = ACTOR_TYPES.get(doc.get("type"))  # type: ignore[arg-type]
+    kind = ACTOR_TYPES.get(type_) if isinstance(type_ := doc.get("type"), str) else None
     if kind is None:
         raise ActorError("type", f"{actor_id} is a {doc.get('type')!r}, not an actor")
     inbox = doc.get("inbox")

@@ -144,7 +144,7 @@ def normalise(doc: dict[str, Any]) -> dict[str, Any]:
     """
     if not _needs_rewrite(doc, set()):
         return doc
-    return _rewrite(doc, set())  # type: ignore[no-any-return]
+    return _rewrite(doc, set())
 
 
 def koers_terms(doc: dict[str, Any]) -> dict[str, Any]:

@@ -5,75 +5,21 @@ Callers pass ids they obtained through the visibility module (timelines, searche
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.api.entities import AccountExtras, to_mastodon_account, to_mastodon_status
+from server.api.entities import to_mastodon_account, to_mastodon_status
 from server.api.filters import filter_json
 from server.context import Context
-from server.services import filters
+from server.errors import NotFound
+from server.services import account_counts, filters
+from server.services.account_counts import account_extras_in
 from server.services.text import html_to_text
 from server.services.views import ActorView, load_actors, posts_in
-from server.storage import schema as t
-from server.storage.prepared import IDS, ME
 from server.visibility import Viewer
 
-_FOLLOW_COUNTS = sa.union_all(
-    sa.select(sa.literal(1), t.follows.c.target_id, sa.func.count())
-    .where(t.follows.c.target_id.in_(IDS), t.follows.c.state == "accepted")
-    .group_by(t.follows.c.target_id),
-    sa.select(sa.literal(2), t.follows.c.follower_id, sa.func.count())
-    .where(t.follows.c.follower_id.in_(IDS), t.follows.c.state == "accepted")
-    .group_by(t.follows.c.follower_id),
-)
-_STATUS_COUNTS = (
-    sa.select(t.posts.c.author_id, sa.func.count(), sa.func.max(t.posts.c.created_at))
-    .where(t.posts.c.author_id.in_(IDS), t.posts.c.deleted_at.is_(None))
-    .group_by(t.posts.c.author_id)
-)
-_COMPETENCIES = (
-    sa.select(t.competencies.c.actor_id, t.competencies.c.name, t.competencies.c.level)
-    .where(t.competencies.c.actor_id.in_(IDS))
-    .order_by(t.competencies.c.name)
-)
-_MUTED_THREADS = sa.select(t.conversation_mutes.c.thread_root_id).where(
-    t.conversation_mutes.c.actor_id == ME, t.conversation_mutes.c.thread_root_id.in_(IDS)
-)
-_HIDDEN_TOTALS = sa.select(t.polls.c.post_id).where(
-    t.polls.c.post_id.in_(IDS), t.polls.c.hide_totals.is_(True)
-)
 
-
-def account_extras_in(conn: sa.Connection, ids: set[int]) -> dict[int, AccountExtras]:
-    """Follower/following/status counts and competencies for these actors (a unit of work)."""
-    out = {i: AccountExtras() for i in ids}
-    if not ids:
-        return out
-    params = {"ids": list(ids)}
-    for which, actor_id, n in conn.execute(_FOLLOW_COUNTS, params):
-        if which == 1:
-            out[actor_id].followers_count = n
-        else:
-            out[actor_id].following_count = n
-    for r in conn.execute(_STATUS_COUNTS, params):
-        out[r[0]].statuses_count = r[1]
-        out[r[0]].last_status_at = r[2]
-    comps: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
-    for r in conn.execute(_COMPETENCIES, params):
-        comps[r.actor_id].append((r.name, r.level))
-    for actor_id, entries in comps.items():
-        out[actor_id].competencies = entries
-    return out
-
-
-async def account_extras(conn: AsyncConnection, ids: set[int]) -> dict[int, AccountExtras]:
-    """``account_extras_in`` over an async connection."""
-    return await conn.run_sync(account_extras_in, ids)
-
-
-def _accounts(conn: sa.Connection, ctx: Context, actors: list[ActorView]) -> list[dict]:
+def _accounts(conn: Connection, ctx: Context, actors: list[ActorView]) -> list[dict]:
     extras = account_extras_in(conn, {a.id for a in actors})
     return [to_mastodon_account(a, extras.get(a.id), base=ctx.base) for a in actors]
 
@@ -89,8 +35,6 @@ async def accounts_by_id(conn: AsyncConnection, ctx: Context, ids: list[int]) ->
 
 
 async def account_json(conn: AsyncConnection, ctx: Context, actor_id: int) -> dict:
-    from server.errors import NotFound
-
     found = await accounts_by_id(conn, ctx, [actor_id])
     if not found:
         raise NotFound("Record not found")
@@ -98,7 +42,7 @@ async def account_json(conn: AsyncConnection, ctx: Context, actor_id: int) -> di
 
 
 def statuses_in(
-    conn: sa.Connection,
+    conn: Connection,
     ctx: Context,
     viewer: Viewer,
     ids: list[int],
@@ -121,14 +65,11 @@ def statuses_in(
     muted_threads: set[int] = set()
     if viewer.actor_id is not None:
         roots = list({p.thread_root_id or p.id for p in posts})
-        found = conn.execute(_MUTED_THREADS, {"me": viewer.actor_id, "ids": roots})
-        muted_threads = {r[0] for r in found}
+        muted_threads = account_counts.muted_threads_in(conn, viewer.actor_id, roots)
     with_poll = [
         p.id for post in posts for p in (post, post.reblog) if p is not None and p.poll is not None
     ]
-    hidden: set[int] = set()
-    if with_poll:
-        hidden = {r[0] for r in conn.execute(_HIDDEN_TOTALS, {"ids": with_poll})}
+    hidden = account_counts.hidden_totals_in(conn, with_poll)
     out = []
     for post in posts:
         post.muted = (post.thread_root_id or post.id) in muted_threads

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Connection
 
 from server.api import params
 from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import statuses_in, statuses_json
-from server.errors import NotFound
-from server.services import timelines
-from server.services.timelines import page_ids
-from server.storage import schema as t
-from server.visibility import Viewer, listed_for
+from server.services import lists, timelines
+from server.services.marked_posts import direct_ids
+from server.visibility import Viewer
 
 routes = web.RouteTableDef()
 
@@ -27,13 +25,13 @@ routes = web.RouteTableDef()
 async def _answer(
     request: web.Request,
     viewer: Viewer,
-    fetch: Callable[[sa.Connection], list[int]],
+    fetch: Callable[[Connection], list[int]],
     context: str = "home",
 ) -> web.Response:
     """One read unit: the page's ids (``fetch(conn)``) and their statuses, in one transaction."""
     c = ctx(request)
 
-    def unit(conn: sa.Connection) -> tuple[list[int], list[dict]]:
+    def unit(conn: Connection) -> tuple[list[int], list[dict]]:
         ids = fetch(conn)
         return ids, statuses_in(conn, c, viewer, ids, context)
 
@@ -95,23 +93,10 @@ async def list_timeline(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:lists")
     p = await params.read(request)
     async with ctx(request).db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(t.lists).where(
-                    t.lists.c.id == path_id(request), t.lists.c.owner_id == auth.actor_id
-                )
-            )
-        ).first()
-    if row is None:
-        raise NotFound("Record not found")
+        row = await lists.own_list(conn, auth.actor_id, path_id(request))
 
     async def fetch(conn):
-        if row.community_id is not None:
-            return await timelines.community(conn, auth.viewer, row.community_id, page(p))
-        posts = t.posts
-        members = sa.select(t.list_members.c.actor_id).where(t.list_members.c.list_id == row.id)
-        q = sa.select(posts.c.id).where(posts.c.author_id.in_(members), listed_for(auth.viewer))
-        return await page_ids(conn, q, posts.c.id, page(p))
+        return await lists.timeline(conn, auth.viewer, row, page(p))
 
     return await _answer_async(request, auth.viewer, fetch)
 
@@ -120,8 +105,6 @@ async def list_timeline(request: web.Request) -> web.Response:
 async def direct(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:statuses")
     p = await params.read(request)
-    from server.api.misc import direct_ids
-
     return await _answer_async(
         request, auth.viewer, lambda conn: direct_ids(conn, auth.viewer, page(p))
     )

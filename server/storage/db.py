@@ -49,10 +49,10 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self._threads: ConnectionThreads | None = None
         if self.is_sqlite:
-            path = make_url(url).database
-            on_disk = bool(path) and path != ":memory:"
+            path = make_url(url).database or ""
+            on_disk = path not in ("", ":memory:")
             if on_disk:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(
                 url, connect_args={"timeout": 30}, pool_size=5, max_overflow=10
             )

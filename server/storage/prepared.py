@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 
@@ -38,7 +38,7 @@ def template(viewer: Viewer) -> Viewer:
     if viewer.actor_id is None:
         return viewer
     return Viewer(
-        actor_id=ME,  # type: ignore[arg-type]  # a bound parameter stands in for the id
+        actor_id=cast(int, ME),  # a bound parameter stands in for the id
         local=viewer.local,
         domain=viewer.domain,
         is_admin=viewer.is_admin,
