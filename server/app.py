@@ -105,11 +105,16 @@ def create_app(
     async def optimize_ctx(app: web.Application) -> AsyncIterator[None]:
         from server import periodic
 
-        task = (
-            periodic.start("db-optimize", database.optimize, every=3600)
-            if settings.run_workers
-            else None
-        )
+        started = False
+
+        async def hourly() -> None:
+            # not at start: the first round comes an hour in, when the tables have changed
+            nonlocal started
+            if started:
+                await database.optimize()
+            started = True
+
+        task = periodic.start("db-optimize", hourly, every=3600) if settings.run_workers else None
         yield
         if task is not None:
             await periodic.stop(task)

@@ -60,14 +60,13 @@ class _Worker:
         try:
             while (job := self.jobs.get()) is not None:
                 fut, loop, fn, args = job
-                if conn is None or conn.invalidated or conn.closed:
-                    conn = self.engine.connect()
                 try:
-                    result: Any = self._unit(conn, fn, args)
+                    if conn is None or conn.invalidated or conn.closed:
+                        conn = self.engine.connect()
+                    outcome: tuple[Any, BaseException | None] = (self._unit(conn, fn, args), None)
                 except BaseException as exc:  # handed to the awaiting coroutine, which re-raises
-                    loop.call_soon_threadsafe(_settle, fut, None, exc)
-                else:
-                    loop.call_soon_threadsafe(_settle, fut, result, None)
+                    outcome = (None, exc)
+                _reply(loop, fut, *outcome)
         finally:
             if conn is not None:
                 conn.close()
@@ -84,6 +83,17 @@ class _Worker:
         else:
             trans.rollback()
         return result
+
+
+def _reply(
+    loop: asyncio.AbstractEventLoop, fut: asyncio.Future, result: Any, exc: BaseException | None
+) -> None:
+    """Settle the caller's future on its loop; a loop that has closed meanwhile (its caller gone)
+    gets nothing, and the thread goes on with the next unit."""
+    try:
+        loop.call_soon_threadsafe(_settle, fut, result, exc)
+    except RuntimeError:
+        log.debug("unit finished after its event loop closed")
 
 
 def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None:
