@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 V = TypeVar("V")
@@ -74,7 +75,14 @@ class WriteWatch:
         conn.info.setdefault(_DIRTY, set()).update(hit)
 
     def _ended(self, conn: Any) -> None:
-        for cache in conn.info.pop(_DIRTY, ()):
+        try:
+            dirty = conn.info.pop(_DIRTY, ())
+        except sa_exc.SQLAlchemyError:
+            # Invalidated mid-transaction (a cancelled or broken unit): what it wrote is no longer
+            # known, so every watched cache forgets. A listener that raised here would replace
+            # the error being unwound, a cancellation included.
+            dirty = {cache for watchers in self._by_table.values() for cache, _ in watchers}
+        for cache in dirty:
             cache.invalidate()
 
 

@@ -19,6 +19,9 @@ async def run_forever(
         except asyncio.CancelledError:
             raise
         except Exception:  # a broken cycle must not stop the worker; its rows stay for next time
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # the error came of a cancellation: stop
+                raise
             log.exception("%s cycle failed", name)
             count = 0
         if count == 0:

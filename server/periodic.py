@@ -24,10 +24,19 @@ def start(name: str, job: Callable[[], Awaitable[object]], every: float) -> asyn
             try:
                 await job()
             except (OSError, sa.exc.SQLAlchemyError):  # the database was away: retried next round
+                if being_cancelled():  # the error came of our own cancellation: stop
+                    raise
                 log.exception("%s failed", name)
             await asyncio.sleep(every)
 
     return asyncio.create_task(loop(), name=name)
+
+
+def being_cancelled() -> bool:
+    """Is the current task being cancelled? A cancellation that a library turned into another
+    error (a rolled-back connection's error, say) must still end the loop, not retry forever."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def stop(task: asyncio.Task[None]) -> None:

@@ -30,7 +30,7 @@ from py_vapid import Vapid01
 
 from federation.errors import FederationError
 from federation.state import FETCHER
-from server import clock
+from server import clock, periodic
 from server.context import Context
 from server.keys import CTX
 from server.services import filters, push
@@ -310,6 +310,8 @@ def setup(app: web.Application) -> None:
                         if not await run_once(app):
                             await asyncio.sleep(IDLE_SECONDS)
                     except (OSError, sa.exc.SQLAlchemyError):
+                        if periodic.being_cancelled():  # our own cancellation, turned into this
+                            raise
                         log.exception("push delivery failed; trying again shortly")
                         await asyncio.sleep(IDLE_SECONDS * 5)
 

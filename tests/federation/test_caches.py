@@ -142,3 +142,28 @@ async def test_concurrent_activities_are_stored_together_and_replays_dropped(pai
     writer = b.app[INBOX_WRITER]
     again = await asyncio.gather(*(writer.store(d, alice.uri) for d in (docs[0], docs[0])))
     assert again == [None, None]
+
+
+class _Counting:
+    def __init__(self) -> None:
+        self.invalidated = 0
+
+    def invalidate(self) -> None:
+        self.invalidated += 1
+
+
+def test_an_invalidated_transaction_rolls_back_cleanly_and_forgets_the_cache(tmp_path) -> None:
+    """A unit cancelled mid-write leaves an invalidated connection; its rollback must not raise
+    from the cache's listener (that error replaced the cancellation, and a worker retried for
+    ever instead of stopping), and the caches it may have dirtied forget."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE domain_blocks (domain TEXT)")
+    cache = _Counting()
+    watch_of(engine).watch(cache, ["domain_blocks"], ["insert"])  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="cancelled"):
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT 1"))
+            conn.invalidate()
+            raise RuntimeError("cancelled")
+    assert cache.invalidated == 1
