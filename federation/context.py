@@ -13,8 +13,8 @@ SECURITY = "https://w3id.org/security/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 KOERS_PATH = "/ns/koers"
 
-# term -> (IRI suffix, JSON-LD type or None). The semantics side may add terms with ``add_term``
-# at import time of its own module (before the app starts serving).
+# term -> (IRI suffix, JSON-LD type or None). The semantics side adds terms with ``add_term``
+# from its ``setup`` (before the app starts serving).
 TERMS: dict[str, tuple[str, str | None]] = {
     "role": ("role", "@id"),
     "roles": ("roles", "@id"),

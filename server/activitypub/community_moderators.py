@@ -52,42 +52,35 @@ async def moderators_collection(request: web.Request) -> web.Response:
     return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
 
 
-def register(ctx: Context) -> None:
-    """Send Add/Remove of managers of local communities (inside the changing transaction)."""
-
-    async def manager_changed(conn: AsyncConnection, event: Event) -> None:
-        group = (
-            await conn.execute(
-                sa.select(t.actors)
-                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(t.communities.c.id == event.data["community_id"])
-            )
-        ).first()
-        if group is None or group.domain is not None:
-            return
-        person = (
-            await conn.execute(
-                sa.select(t.actors.c.uri).where(t.actors.c.id == event.data["actor_id"])
-            )
-        ).scalar_one()
-        kind = "Add" if event.kind == "community.manager_added" else "Remove"
-        stamp = clock.now().strftime("%Y%m%d%H%M%S%f")
-        doc = convert.activity(
-            ctx.base,
-            kind,
-            id=f"{group.uri}/moderators#{kind.lower()}-{event.data['actor_id']}-{stamp}",
-            actor=group.uri,
-            object=person,
-            target=moderators_uri(group.uri),
-            to=[group.followers_url],
-            audience=group.uri,
+async def manager_changed(ctx: Context, conn: AsyncConnection, event: Event) -> None:
+    """``Add`` / ``Remove`` of a local community's manager, to its remote members (in-transaction)."""
+    group = (
+        await conn.execute(
+            sa.select(t.actors)
+            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
+            .where(t.communities.c.id == event.data["community_id"])
         )
-        await enqueue(
-            conn,
-            activity=doc,
-            actor_id=group.id,
-            inboxes=await inboxes_for(conn, await remote_followers(conn, group.id)),
-        )
-
-    ctx.events.on("community.manager_added", manager_changed)
-    ctx.events.on("community.manager_removed", manager_changed)
+    ).first()
+    if group is None or group.domain is not None:
+        return
+    person = (
+        await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == event.data["actor_id"]))
+    ).scalar_one()
+    kind = "Add" if event.kind == "community.manager_added" else "Remove"
+    stamp = clock.now().strftime("%Y%m%d%H%M%S%f")
+    doc = convert.activity(
+        ctx.base,
+        kind,
+        id=f"{group.uri}/moderators#{kind.lower()}-{event.data['actor_id']}-{stamp}",
+        actor=group.uri,
+        object=person,
+        target=moderators_uri(group.uri),
+        to=[group.followers_url],
+        audience=group.uri,
+    )
+    await enqueue(
+        conn,
+        activity=doc,
+        actor_id=group.id,
+        inboxes=await inboxes_for(conn, await remote_followers(conn, group.id)),
+    )

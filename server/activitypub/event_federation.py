@@ -163,13 +163,6 @@ class EventOutbox:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def register(self) -> None:
-        on = self.ctx.events.on
-        on("event.created", self.published)
-        on("event.updated", self.published)
-        on("event.rsvp", self.answered)
-        on("event.decided", self.answered)
-
     async def published(self, conn: AsyncConnection, event: DomainEvent) -> None:
         """Create (or Update) of the Event from the Group to the community's remote members."""
         found = await _event_and_group(conn, event.data["event_id"])
@@ -302,6 +295,14 @@ async def leave_event(app: web.Application, actor_id: int, event_uri: str | None
         await community_events.leave(ctx_of(app), actor_id, event_id)
     except NotFound:
         raise Ignore("nothing_to_undo", "the actor does not take part in that event") from None
+
+
+async def on_undo_join(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Undo`` of a ``Join`` of a local event: the participant leaves."""
+    inner = activity.get("object")
+    actor_id = await the_actor(app, activity, signer_id)
+    target = first_id(inner.get("object")) if isinstance(inner, dict) else None
+    await leave_event(app, actor_id, target)
 
 
 async def on_leave(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:

@@ -169,28 +169,36 @@ async def _resolve_mentions(app: web.Application, obj: dict[str, Any]) -> None:
                 await ensure_remote_community(conn, group)
 
 
-async def on_update(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-    """Update of a post (edit with history) or of an actor (profile refresh)."""
+def is_actor_update(activity: dict[str, Any]) -> bool:
+    """Is this ``Update`` about an actor (a profile refresh) rather than a post?"""
+    inner = activity.get("object")
+    return type_of(inner) in ACTOR_TYPES or first_id(inner) == first_id(activity.get("actor"))
+
+
+async def on_update_actor(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """Update of an actor: its profile (and a Group's community row) is refreshed."""
     actor_id = await the_actor(app, activity, signer_id)
     actor_uri = first_id(activity.get("actor"))
     inner = activity.get("object")
-    if type_of(inner) in ACTOR_TYPES or first_id(inner) == actor_uri:
-        if first_id(inner) != actor_uri:
-            raise Ignore("origin_mismatch", "an actor may only update itself")
-        try:
-            await resolve_actor(app, actor_uri, refresh=True)  # type: ignore[arg-type]
-        except FederationError as exc:
-            raise Ignore("refresh_failed", f"{actor_uri}: {exc}") from None
-        async with ctx_of(app).db.write() as conn:
-            refreshed = await actor_row(conn, actor_id)
-            if refreshed.kind == "group":
-                await refresh_remote_community(conn, refreshed)
-        if (
-            refreshed.kind == "group"
-        ):  # its purpose process may have moved (phase, decisions): catch up
-            await group_updated(app, actor_id, inner)
-        return
-    obj = await fetch_object(app, inner, trusted_actor=actor_uri)
+    if first_id(inner) != actor_uri:
+        raise Ignore("origin_mismatch", "an actor may only update itself")
+    try:
+        await resolve_actor(app, actor_uri, refresh=True)  # type: ignore[arg-type]
+    except FederationError as exc:
+        raise Ignore("refresh_failed", f"{actor_uri}: {exc}") from None
+    async with ctx_of(app).db.write() as conn:
+        refreshed = await actor_row(conn, actor_id)
+        if refreshed.kind == "group":
+            await refresh_remote_community(conn, refreshed)
+    if refreshed.kind == "group":  # its purpose process may have moved (phase, decisions): catch up
+        await group_updated(app, actor_id, inner)
+
+
+async def on_update_post(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """Update of a post: an edit with history (stored as new when we never saw it)."""
+    actor_id = await the_actor(app, activity, signer_id)
+    actor_uri = first_id(activity.get("actor"))
+    obj = await fetch_object(app, activity.get("object"), trusted_actor=actor_uri)
     if type_of(obj) not in POST_TYPES:
         raise Ignore("unsupported_object", f"Update of {type_of(obj) or 'unknown'}")
     async with ctx_of(app).db.write() as conn:
@@ -207,31 +215,43 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
         await _create_object(app, activity, obj, actor_id, actor_uri)
 
 
-async def on_delete(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-    """Delete of a post (content wiped) or of the actor itself (its posts and follows go)."""
-    actor_uri = first_id(activity.get("actor"))
+def is_actor_delete(activity: dict[str, Any]) -> bool:
+    """Is this ``Delete`` the actor deleting itself?"""
+    return first_id(activity.get("object")) == first_id(activity.get("actor"))
+
+
+async def on_delete_actor(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """Delete of the actor itself: its posts are wiped, its follows go, it is suspended."""
+    async with ctx_of(app).db.write() as conn:
+        actor = await _deleting_actor(conn, activity, signer_id)
+        for post in await conn.execute(
+            sa.select(t.posts).where(
+                t.posts.c.author_id == actor.id, t.posts.c.deleted_at.is_(None)
+            )
+        ):
+            await wipe_post(conn, post)
+        await conn.execute(
+            t.follows.delete().where(
+                sa.or_(t.follows.c.follower_id == actor.id, t.follows.c.target_id == actor.id)
+            )
+        )
+        await conn.execute(
+            t.actors.update().where(t.actors.c.id == actor.id).values(suspended=True)
+        )
+
+
+async def _deleting_actor(conn: Any, activity: dict[str, Any], signer_id: int) -> sa.Row:
+    actor = await actor_by_uri(conn, first_id(activity.get("actor")))
+    if actor is None or actor.id != signer_id:
+        raise Ignore("unknown_actor", "Delete from an actor we do not know")
+    return actor
+
+
+async def on_delete_post(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """Delete of a post: its content is wiped (and a community's Group relays the Delete)."""
     target = first_id(activity.get("object"))
-    ctx = ctx_of(app)
-    async with ctx.db.write() as conn:
-        actor = await actor_by_uri(conn, actor_uri)
-        if actor is None or actor.id != signer_id:
-            raise Ignore("unknown_actor", "Delete from an actor we do not know")
-        if target == actor_uri:
-            for post in await conn.execute(
-                sa.select(t.posts).where(
-                    t.posts.c.author_id == actor.id, t.posts.c.deleted_at.is_(None)
-                )
-            ):
-                await wipe_post(conn, post)
-            await conn.execute(
-                t.follows.delete().where(
-                    sa.or_(t.follows.c.follower_id == actor.id, t.follows.c.target_id == actor.id)
-                )
-            )
-            await conn.execute(
-                t.actors.update().where(t.actors.c.id == actor.id).values(suspended=True)
-            )
-            return
+    async with ctx_of(app).db.write() as conn:
+        actor = await _deleting_actor(conn, activity, signer_id)
         post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == target))).first()
         if post is None or post.deleted_at is not None:
             raise Ignore("unknown_object", "Delete of something we do not have")
@@ -310,7 +330,9 @@ async def _relayed(
         if first_id(obj.get("attributedTo")) != inner_actor:
             raise Ignore("origin_mismatch", "relayed object not by the relayed actor")
         if kind == "Update":
-            await on_update(app, {**inner, "object": obj}, author_id)
+            relayed = {**inner, "object": obj}
+            update = on_update_actor if is_actor_update(relayed) else on_update_post
+            await update(app, relayed, author_id)
         else:
             await _create_object(app, inner, obj, author_id, inner_actor)
         return
@@ -330,7 +352,8 @@ async def _relayed(
         try:
             await fetch_object(app, target, as_actors=signers)
         except Ignore:  # gone (or hidden) at its origin: the delete stands
-            await on_delete(app, inner, author_id)
+            delete = on_delete_actor if is_actor_delete(inner) else on_delete_post
+            await delete(app, inner, author_id)
             return
         raise Ignore("still_exists", "relayed Delete of an object that still exists at its origin")
     if kind in ("Add", "Remove"):

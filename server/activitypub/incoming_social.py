@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.errors import Ignore
 from server import clock
@@ -159,87 +160,120 @@ async def on_reject(app: web.Application, activity: dict[str, Any], signer_id: i
         await conn.execute(t.follows.delete().where(t.follows.c.id == row.id))
 
 
-async def on_undo(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-    """Undo of the actor's own Follow, Like, Announce or Block."""
-    actor_id = await the_actor(app, activity, signer_id)
-    inner = activity.get("object")
-    async with ctx_of(app).db.write() as conn:
-        inner_uri = first_id(inner)
-        kind = type_of(inner)
-        if not kind and inner_uri:  # referenced by id only: find what it was
-            for table, name in (
-                (t.follows, "Follow"),
-                (t.favourites, "Like"),
-                (t.posts, "Announce"),
-            ):
-                if (
-                    await conn.execute(sa.select(table.c.id).where(table.c.uri == inner_uri))
-                ).first():
-                    kind = name
-                    break
-        obj = first_id(inner.get("object")) if isinstance(inner, dict) else None
-        target = await actor_by_uri(conn, obj) if obj else None
-        if kind == "Follow":
-            cond = (
-                t.follows.c.uri == inner_uri
-                if target is None
-                else t.follows.c.target_id == target.id
-            )
-            res = await conn.execute(
-                t.follows.delete().where(t.follows.c.follower_id == actor_id, cond)
-            )
-        elif kind == "Like" and await withdraw_from_undo(conn, actor_id, obj, inner_uri):
-            return  # the Undo of a purpose endorsement
-        elif kind == "Like":
-            post = (
-                (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == obj))).first()
-                if obj
-                else None
-            )
-            cond = (
-                t.favourites.c.uri == inner_uri
-                if post is None
-                else t.favourites.c.post_id == post.id
-            )
-            fav = (
-                await conn.execute(
-                    sa.select(t.favourites).where(t.favourites.c.actor_id == actor_id, cond)
-                )
-            ).first()
-            res = await conn.execute(
-                t.favourites.delete().where(t.favourites.c.id == (fav.id if fav else -1))
-            )
-            if fav is not None:
-                await conn.execute(
-                    t.posts.update()
-                    .where(t.posts.c.id == fav.post_id, t.posts.c.favourites_count > 0)
-                    .values(favourites_count=t.posts.c.favourites_count - 1)
-                )
-        elif kind == "Announce":
-            from server.activitypub.ingest import wipe_post
+async def undone_kind(conn: AsyncConnection, inner: Any) -> str | None:
+    """What an ``Undo`` takes back: the inner type, or (named by id only) what the id is."""
+    kind = type_of(inner)
+    inner_uri = first_id(inner)
+    if not kind and inner_uri:  # referenced by id only: find what it was
+        for table, name in (
+            (t.follows, "Follow"),
+            (t.favourites, "Like"),
+            (t.posts, "Announce"),
+        ):
+            if (await conn.execute(sa.select(table.c.id).where(table.c.uri == inner_uri))).first():
+                return name
+    return kind
 
-            boost = (
-                await conn.execute(
-                    sa.select(t.posts).where(
-                        t.posts.c.uri == inner_uri, t.posts.c.author_id == actor_id
-                    )
-                )
-            ).first()
-            if boost is None:
-                raise Ignore("unknown_announce", "no boost with that id")
-            await wipe_post(conn, boost)
-            return
-        elif kind == "Block":
-            res = await conn.execute(
-                t.blocks.delete().where(
-                    t.blocks.c.actor_id == actor_id,
-                    t.blocks.c.target_id == (target.id if target else -1),
+
+def _inner(activity: dict[str, Any]) -> tuple[Any, str | None, str | None]:
+    """(inner activity, its id, the id of its object)."""
+    inner = activity.get("object")
+    obj = first_id(inner.get("object")) if isinstance(inner, dict) else None
+    return inner, first_id(inner), obj
+
+
+def _nothing_undone(kind: str, rowcount: int) -> None:
+    if not rowcount:
+        raise Ignore("nothing_to_undo", f"no {kind} to undo")
+
+
+async def on_undo_follow(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Undo`` of the actor's own ``Follow`` (of a person, or a community: leaving it)."""
+    actor_id = await the_actor(app, activity, signer_id)
+    _, inner_uri, obj = _inner(activity)
+    async with ctx_of(app).db.write() as conn:
+        target = await actor_by_uri(conn, obj) if obj else None
+        cond = (
+            t.follows.c.uri == inner_uri if target is None else t.follows.c.target_id == target.id
+        )
+        res = await conn.execute(
+            t.follows.delete().where(t.follows.c.follower_id == actor_id, cond)
+        )
+        _nothing_undone("Follow", res.rowcount)
+
+
+async def on_undo_endorsement(
+    app: web.Application, activity: dict[str, Any], signer_id: int
+) -> None:
+    """``Undo`` of the ``Like`` of one of our purpose versions: the endorsement goes."""
+    actor_id = await the_actor(app, activity, signer_id)
+    _, inner_uri, obj = _inner(activity)
+    async with ctx_of(app).db.write() as conn:
+        await withdraw_from_undo(conn, actor_id, obj, inner_uri)
+
+
+async def on_undo_like(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Undo`` of the actor's ``Like`` of a post: the favourite goes."""
+    actor_id = await the_actor(app, activity, signer_id)
+    _, inner_uri, obj = _inner(activity)
+    async with ctx_of(app).db.write() as conn:
+        post = (
+            (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == obj))).first()
+            if obj
+            else None
+        )
+        cond = (
+            t.favourites.c.uri == inner_uri if post is None else t.favourites.c.post_id == post.id
+        )
+        fav = (
+            await conn.execute(
+                sa.select(t.favourites).where(t.favourites.c.actor_id == actor_id, cond)
+            )
+        ).first()
+        res = await conn.execute(
+            t.favourites.delete().where(t.favourites.c.id == (fav.id if fav else -1))
+        )
+        if fav is not None:
+            await conn.execute(
+                t.posts.update()
+                .where(t.posts.c.id == fav.post_id, t.posts.c.favourites_count > 0)
+                .values(favourites_count=t.posts.c.favourites_count - 1)
+            )
+        _nothing_undone("Like", res.rowcount)
+
+
+async def on_undo_announce(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Undo`` of the actor's boost: the boost goes."""
+    from server.activitypub.ingest import wipe_post
+
+    actor_id = await the_actor(app, activity, signer_id)
+    _, inner_uri, _ = _inner(activity)
+    async with ctx_of(app).db.write() as conn:
+        boost = (
+            await conn.execute(
+                sa.select(t.posts).where(
+                    t.posts.c.uri == inner_uri, t.posts.c.author_id == actor_id
                 )
             )
-        else:
-            raise Ignore("unsupported_undo", f"Undo of {kind or 'unknown'} is not handled")
-        if not res.rowcount:
-            raise Ignore("nothing_to_undo", f"no {kind} to undo")
+        ).first()
+        if boost is None:
+            raise Ignore("unknown_announce", "no boost with that id")
+        await wipe_post(conn, boost)
+
+
+async def on_undo_block(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Undo`` of the actor's ``Block`` of a local actor."""
+    actor_id = await the_actor(app, activity, signer_id)
+    _, _, obj = _inner(activity)
+    async with ctx_of(app).db.write() as conn:
+        target = await actor_by_uri(conn, obj) if obj else None
+        res = await conn.execute(
+            t.blocks.delete().where(
+                t.blocks.c.actor_id == actor_id,
+                t.blocks.c.target_id == (target.id if target else -1),
+            )
+        )
+        _nothing_undone("Block", res.rowcount)
 
 
 async def on_block(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -277,14 +311,19 @@ async def on_block(app: web.Application, activity: dict[str, Any], signer_id: in
         )
 
 
-async def on_like(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+async def on_endorse(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Like`` of one of our purpose versions: an endorsement of the social contract."""
+    actor_id = await the_actor(app, activity, signer_id)
+    async with ctx_of(app).db.write() as conn:
+        await endorse_from_like(
+            conn, actor_id, first_id(activity.get("object")) or "", activity.get("id")
+        )
+
+
+async def on_favourite(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
     """A favourite of a local post (+ notification)."""
     actor_id = await the_actor(app, activity, signer_id)
     async with ctx_of(app).db.write() as conn:
-        if await endorse_from_like(
-            conn, actor_id, first_id(activity.get("object")) or "", activity.get("id")
-        ):
-            return  # a Like of a purpose version: an endorsement of the social contract
         post = (
             await conn.execute(
                 sa.select(t.posts).where(t.posts.c.uri == first_id(activity.get("object")))

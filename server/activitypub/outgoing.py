@@ -1,7 +1,8 @@
 """Local domain events → outgoing activities, queued in the same transaction as the change.
 
-Each listener runs inside the service's write transaction (``ctx.events.on``): it builds the
-activity with addressing from the visibility module and calls ``federation.delivery.enqueue``.
+Each listener is named in the outbound table (``outbound.py``) and runs inside the service's write
+transaction: it builds the activity with addressing from the visibility module and calls
+``federation.delivery.enqueue``.
 Events about remote actors' own actions (stored by the inbox) are not re-sent.
 """
 
@@ -49,27 +50,6 @@ class Outbox:
     @property
     def base(self) -> str:
         return self.ctx.base
-
-    def register(self) -> None:
-        """Hook every listener onto the event hub (in-transaction)."""
-        on = self.ctx.events.on
-        on("post.created", self.post_created)
-        on("post.updated", self.post_updated)
-        on("post.deleted", self.post_deleted)
-        on("reblog.created", self.reblog_created)
-        on("favourite.created", self.favourite_created)
-        on("favourite.undone", self.favourite_undone)
-        on("follow.created", self.follow_created)
-        on("follow.accepted", self.follow_decided)
-        on("follow.rejected", self.follow_decided)
-        on("follow.undone", self.follow_undone)
-        on("block.created", self.block_created)
-        on("block.undone", self.block_undone)
-        on("poll.voted", self.poll_voted)
-        on("role.assigned", self.role_changed)
-        on("role.released", self.role_changed)
-        on("purpose.changed", self.purpose_changed)
-        on("actor.updated", self.actor_updated)
 
     # --- posts --------------------------------------------------------------------------------
 

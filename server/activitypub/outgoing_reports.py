@@ -20,44 +20,36 @@ from server.storage import schema as t
 log = logging.getLogger(__name__)
 
 
-def register(ctx: Context) -> None:
-    """Send a Flag for every forwarded report of a remote account (in the report's transaction)."""
-
-    async def report_created(conn: AsyncConnection, event: Event) -> None:
-        if not event.data.get("forward") or ctx.organization_id is None:
-            return
-        report = (
-            await conn.execute(
-                sa.select(t.reports).where(t.reports.c.id == event.data["report_id"])
-            )
-        ).one()
-        target = (
-            await conn.execute(sa.select(t.actors).where(t.actors.c.id == report.target_id))
-        ).one()
-        if target.domain is None:
-            return
-        org = (
-            await conn.execute(sa.select(t.actors).where(t.actors.c.id == ctx.organization_id))
-        ).one()
-        post_uris = [
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.posts.c.uri).where(t.posts.c.id.in_(report.post_ids or []))
-            )
-        ]
-        flag = convert.activity(
-            ctx.base,
-            "Flag",
-            id=f"{org.uri}/reports/{report.id}",
-            actor=org.uri,
-            object=[target.uri, *post_uris],
-            content=report.comment,
+async def report_created(ctx: Context, conn: AsyncConnection, event: Event) -> None:
+    """A forwarded report of a remote account: a ``Flag`` from the organisation (in the report's transaction)."""
+    if not event.data.get("forward") or ctx.organization_id is None:
+        return
+    report = (
+        await conn.execute(sa.select(t.reports).where(t.reports.c.id == event.data["report_id"]))
+    ).one()
+    target = (
+        await conn.execute(sa.select(t.actors).where(t.actors.c.id == report.target_id))
+    ).one()
+    if target.domain is None:
+        return
+    org = (
+        await conn.execute(sa.select(t.actors).where(t.actors.c.id == ctx.organization_id))
+    ).one()
+    post_uris = [
+        r[0]
+        for r in await conn.execute(
+            sa.select(t.posts.c.uri).where(t.posts.c.id.in_(report.post_ids or []))
         )
-        await enqueue(
-            conn, activity=flag, actor_id=org.id, inboxes=await inboxes_for(conn, [target.id])
-        )
-        await conn.execute(
-            t.reports.update().where(t.reports.c.id == report.id).values(uri=flag["id"])
-        )
-
-    ctx.events.on("report.created", report_created)
+    ]
+    flag = convert.activity(
+        ctx.base,
+        "Flag",
+        id=f"{org.uri}/reports/{report.id}",
+        actor=org.uri,
+        object=[target.uri, *post_uris],
+        content=report.comment,
+    )
+    await enqueue(
+        conn, activity=flag, actor_id=org.id, inboxes=await inboxes_for(conn, [target.id])
+    )
+    await conn.execute(t.reports.update().where(t.reports.c.id == report.id).values(uri=flag["id"]))

@@ -34,38 +34,37 @@ from server.context import Context
 from server.events import Event
 from server.keys import CTX
 from server.services import purpose_phases
-from server.services.purpose_proposals import index_post
 from server.storage import schema as t
 from server.visibility import posts_visible_to
 
-for _term in ("purposePhase", "phase", "proposals", "decisions", "method", "state"):
-    federation_context.add_term(_term)
-federation_context.add_term("purposeProcess", id_valued=True)
-federation_context.add_term("decision", id_valued=True)
-
 routes = web.RouteTableDef()
+
+
+def setup_terms() -> None:
+    """Declare the purpose process's Koers terms in the JSON-LD context."""
+    for term in ("purposePhase", "phase", "proposals", "decisions", "method", "state"):
+        federation_context.add_term(term)
+    federation_context.add_term("purposeProcess", id_valued=True)
+    federation_context.add_term("decision", id_valued=True)
+
+
 # Events after which the Group tells its remote members to look again.
 PROCESS_EVENTS = ("purpose.phase_changed", "purpose.decision_opened", "purpose.decided")
 
 
-def register(ctx: Context) -> None:
-    """Hook the purpose listeners onto the event hub (in-transaction)."""
-    ctx.events.on("post.created", index_post)
-    ctx.events.on("post.received", index_post)
+async def endorsed(ctx: Context, conn: AsyncConnection, event: Event) -> None:
+    """Our member endorsed a remote community's purpose: ``Like`` of the version to its Group."""
+    await send_endorsement(ctx, conn, event, undo=False)
 
-    async def endorsed(conn: AsyncConnection, event: Event) -> None:
-        await send_endorsement(ctx, conn, event, undo=False)
 
-    async def withdrawn(conn: AsyncConnection, event: Event) -> None:
-        await send_endorsement(ctx, conn, event, undo=True)
+async def withdrawn(ctx: Context, conn: AsyncConnection, event: Event) -> None:
+    """Our member withdrew that endorsement: ``Undo`` of the ``Like``."""
+    await send_endorsement(ctx, conn, event, undo=True)
 
-    async def process_moved(conn: AsyncConnection, event: Event) -> None:
-        await send_group_update(ctx, conn, event.data["community_id"])
 
-    ctx.events.on("purpose.endorsed", endorsed)
-    ctx.events.on("purpose.endorsement_withdrawn", withdrawn)
-    for kind in PROCESS_EVENTS:
-        ctx.events.on(kind, process_moved)
+async def process_moved(ctx: Context, conn: AsyncConnection, event: Event) -> None:
+    """The purpose process moved (phase, decision): ``Update`` of the Group to its remote members."""
+    await send_group_update(ctx, conn, event.data["community_id"])
 
 
 async def send_endorsement(

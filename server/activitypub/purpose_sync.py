@@ -25,7 +25,6 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
-from server.activitypub import remote_sync
 from server.activitypub.incoming_common import ctx_of, local_members_of_group
 from server.activitypub.lookup import lookup
 from server.activitypub.remote_sync import SyncTarget, collection_items, fetch_as
@@ -91,7 +90,6 @@ def _version_of(item: Any, group_uri: str) -> tuple[int, str, str, str, datetime
     return version, text.sanitise_html(content), reason, uri, _when(item.get("published"))
 
 
-@remote_sync.register
 async def sync_purpose(app: web.Application, target: SyncTarget) -> None:
     """Store the phase, the versions and the proposals/decisions the remote Group publishes."""
     group, group_uri = target.group, str(target.group.get("id"))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
-from server.activitypub import convert
+from server.activitypub import convert, incoming_posts
 from server.activitypub.event_federation import event_fields
 from server.activitypub.incoming_common import (
     ctx_of,
@@ -26,13 +26,12 @@ from server.activitypub.incoming_common import (
     fetch_object,
     the_actor,
 )
-from server.activitypub.vocab import PUBLIC, first_id, ids, same_origin, type_of
+from server.activitypub.vocab import PUBLIC, first_id, ids, same_origin
 from server.context import Context
 from server.events import Event as DomainEvent
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
-Handler = Any
 
 
 def _audience(doc: dict[str, Any]) -> str:
@@ -78,57 +77,71 @@ async def store_remote_event(
     return int(res.inserted_primary_key[0])
 
 
-def wrap_create(previous: Handler) -> Handler:
-    """Create/Update handler: keep a remote community's Event as an event row, then store the post."""
-
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        inner = activity.get("object")
-        if type_of(inner) == "Event":
-            actor_id = await the_actor(app, activity, signer_id)
-            doc = await fetch_object(app, inner, trusted_actor=first_id(activity.get("actor")))
-            async with ctx_of(app).db.write() as conn:
-                await store_remote_event(conn, doc, actor_id)
-        return await previous(app, activity, signer_id)
-
-    return handle
+async def _keep_event(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    actor_id = await the_actor(app, activity, signer_id)
+    inner = activity.get("object")
+    doc = await fetch_object(app, inner, trusted_actor=first_id(activity.get("actor")))
+    async with ctx_of(app).db.write() as conn:
+        await store_remote_event(conn, doc, actor_id)
 
 
-def wrap_answer(previous: Handler, kind: str) -> Handler:
-    """Accept/Reject handler: an answer to one of our members' Joins, else the previous handler."""
+async def on_create(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Create`` of an ``Event``: kept as an event row of the remote community, and as a post."""
+    await _keep_event(app, activity, signer_id)
+    await incoming_posts.on_create(app, activity, signer_id)
 
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        join_id = first_id(activity.get("object"))
-        async with ctx_of(app).db.read() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        sa.select(t.event_participants).where(t.event_participants.c.uri == join_id)
-                    )
-                ).first()
-                if join_id
-                else None
-            )
-        if row is None:
-            return await previous(app, activity, signer_id)
-        actor_id = await the_actor(app, activity, signer_id)
-        async with ctx_of(app).db.write() as conn:
-            group = (
-                await conn.execute(
-                    sa.select(t.communities.c.actor_id)
-                    .join(t.events, t.events.c.community_id == t.communities.c.id)
-                    .where(t.events.c.id == row.event_id)
-                )
-            ).scalar()
-            if group != actor_id:
-                raise Ignore("actor_mismatch", "only the event's community answers a Join")
-            state = "joined" if kind == "Accept" else "rejected"
+
+async def on_update(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Update`` of an ``Event``: its event row is refreshed, and its post edited."""
+    await _keep_event(app, activity, signer_id)
+    await incoming_posts.on_update_post(app, activity, signer_id)
+
+
+async def join_answered(conn: AsyncConnection, activity: dict[str, Any]) -> sa.Row | None:
+    """Our member's participation an ``Accept`` / ``Reject`` answers (by the ``Join``'s id)."""
+    join_id = first_id(activity.get("object"))
+    if not join_id:
+        return None
+    return (
+        await conn.execute(
+            sa.select(t.event_participants).where(t.event_participants.c.uri == join_id)
+        )
+    ).first()
+
+
+async def _answered(
+    app: web.Application, activity: dict[str, Any], signer_id: int, state: str
+) -> None:
+    async with ctx_of(app).db.read() as conn:
+        row = await join_answered(conn, activity)
+    if row is None:
+        raise Ignore("unknown_join", "no Join of ours matches this answer")
+    actor_id = await the_actor(app, activity, signer_id)
+    async with ctx_of(app).db.write() as conn:
+        group = (
             await conn.execute(
-                t.event_participants.update()
-                .where(t.event_participants.c.id == row.id)
-                .values(state=state)
+                sa.select(t.communities.c.actor_id)
+                .join(t.events, t.events.c.community_id == t.communities.c.id)
+                .where(t.events.c.id == row.event_id)
             )
+        ).scalar()
+        if group != actor_id:
+            raise Ignore("actor_mismatch", "only the event's community answers a Join")
+        await conn.execute(
+            t.event_participants.update()
+            .where(t.event_participants.c.id == row.id)
+            .values(state=state)
+        )
 
-    return handle
+
+async def on_join_accepted(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """The Group accepted our member's ``Join`` of its event."""
+    await _answered(app, activity, signer_id, "joined")
+
+
+async def on_join_rejected(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """The Group refused our member's ``Join`` of its event."""
+    await _answered(app, activity, signer_id, "rejected")
 
 
 async def _remote_event(conn: AsyncConnection, event_id: int) -> tuple[sa.Row, sa.Row] | None:
@@ -149,10 +162,6 @@ class RemoteRsvpOutbox:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-
-    def register(self) -> None:
-        self.ctx.events.on("event.rsvp", self.joined)
-        self.ctx.events.on("event.left", self.left)
 
     async def _send(self, conn: AsyncConnection, event: DomainEvent, kind: str) -> None:
         found = await _remote_event(conn, event.data["event_id"])
@@ -180,9 +189,11 @@ class RemoteRsvpOutbox:
         )
 
     async def joined(self, conn: AsyncConnection, event: DomainEvent) -> None:
+        """Our member's RSVP to a remote event: ``Join`` to its Group."""
         await self._send(conn, event, "Join")
 
     async def left(self, conn: AsyncConnection, event: DomainEvent) -> None:
+        """Our member leaves a remote event: ``Leave`` to its Group."""
         await self._send(conn, event, "Leave")
 
 

@@ -36,7 +36,6 @@ from server.events import Event
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
-Handler = Any
 OUTCOMES = {
     "roadmap": "promoted",
     "proposal": "promoted",
@@ -84,12 +83,6 @@ class IdeaOutcomeOutbox:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def register(self) -> None:
-        """Listen to the idea box's decisions."""
-        self.ctx.events.on("idea.promoted", self.decided)
-        self.ctx.events.on("idea.merged", self.decided)
-        self.ctx.events.on("idea.declined", self.decided)
-
     async def decided(self, conn: AsyncConnection, event: Event) -> None:
         """Send ``Add`` (with ``koers:outcome``) of the idea's post to its remote author."""
         idea = (
@@ -126,46 +119,45 @@ class IdeaOutcomeOutbox:
         )
 
 
-def wrap_add(previous: Handler) -> Handler:
-    """Add handler, partner side: a Group reports the outcome of one of our members' ideas."""
+def is_outcome(activity: dict[str, Any]) -> bool:
+    """Is this ``Add`` a Group's report of what became of an idea?"""
+    return koers(activity, "outcome") in OUTCOMES
 
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        outcome = koers(activity, "outcome")
-        if outcome not in OUTCOMES:
-            return await previous(app, activity, signer_id)
-        actor_id = await the_actor(app, activity, signer_id)
-        async with ctx_of(app).db.write() as conn:
-            idea = (
+
+async def on_outcome(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Add`` with ``koers:outcome``, partner side: a Group reports the outcome of our member's idea."""
+    outcome = koers(activity, "outcome")
+    actor_id = await the_actor(app, activity, signer_id)
+    async with ctx_of(app).db.write() as conn:
+        idea = (
+            await conn.execute(
+                sa.select(t.ideas.c.id)
+                .join(t.posts, t.posts.c.id == t.ideas.c.post_id)
+                .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
+                .where(
+                    t.posts.c.uri == first_id(activity.get("object")),
+                    t.posts.c.local.is_(True),
+                    t.communities.c.actor_id == actor_id,
+                    t.communities.c.local.is_(False),
+                )
+            )
+        ).scalar()
+        if idea is None:
+            raise Ignore("unknown_idea", "no idea of ours in that community")
+        values: dict[str, Any] = {"status": OUTCOMES[outcome], "updated_at": clock.now()}
+        if outcome == "roadmap":
+            item = (
                 await conn.execute(
-                    sa.select(t.ideas.c.id)
-                    .join(t.posts, t.posts.c.id == t.ideas.c.post_id)
-                    .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
-                    .where(
-                        t.posts.c.uri == first_id(activity.get("object")),
-                        t.posts.c.local.is_(True),
-                        t.communities.c.actor_id == actor_id,
-                        t.communities.c.local.is_(False),
+                    sa.select(t.roadmap_items.c.id).where(
+                        t.roadmap_items.c.uri == first_id(activity.get("target"))
                     )
                 )
             ).scalar()
-            if idea is None:
-                raise Ignore("unknown_idea", "no idea of ours in that community")
-            values: dict[str, Any] = {"status": OUTCOMES[outcome], "updated_at": clock.now()}
-            if outcome == "roadmap":
-                item = (
-                    await conn.execute(
-                        sa.select(t.roadmap_items.c.id).where(
-                            t.roadmap_items.c.uri == first_id(activity.get("target"))
-                        )
-                    )
-                ).scalar()
-                values |= {"promoted_kind": "roadmap", "promoted_to_id": item}
-            elif outcome == "proposal":
-                values["promoted_kind"] = "proposal"
-            await conn.execute(t.ideas.update().where(t.ideas.c.id == idea).values(**values))
-        log.info("idea %s: %s (reported by its community)", idea, outcome)
-
-    return handle
+            values |= {"promoted_kind": "roadmap", "promoted_to_id": item}
+        elif outcome == "proposal":
+            values["promoted_kind"] = "proposal"
+        await conn.execute(t.ideas.update().where(t.ideas.c.id == idea).values(**values))
+    log.info("idea %s: %s (reported by its community)", idea, outcome)
 
 
 class RemoteIdeaLikes:
@@ -173,11 +165,6 @@ class RemoteIdeaLikes:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-
-    def register(self) -> None:
-        """Listen to favourites."""
-        self.ctx.events.on("favourite.created", self.liked)
-        self.ctx.events.on("favourite.undone", self.unliked)
 
     async def _send(self, conn: AsyncConnection, event: Event, undo: bool) -> None:
         found = (
@@ -222,10 +209,3 @@ class RemoteIdeaLikes:
 
     async def unliked(self, conn: AsyncConnection, event: Event) -> None:
         await self._send(conn, event, undo=True)
-
-
-def install(app: web.Application, handlers: Any) -> None:
-    """Wrap Add for idea outcomes and register the outgoing listeners of both sides."""
-    handlers.register("Add", wrap_add(handlers.get("Add")))
-    IdeaOutcomeOutbox(ctx_of(app)).register()
-    RemoteIdeaLikes(ctx_of(app)).register()

@@ -21,7 +21,6 @@ Group's ``Add``/``Remove`` of moderators and, on a catch-up, from the Group's ``
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
 from federation.errors import Ignore
-from federation.state import INBOX_HANDLERS
 from server import clock
 from server.activitypub import convert, remote_sync
 from server.activitypub.community_documents import _collection, _community_id
@@ -47,7 +45,6 @@ from server.storage import schema as t
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 MAX_REQUESTS = 500  # the oldest pending requests; a manager works through them and sees the next
-Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
 
 
 # --- on the community's home (A) -----------------------------------------------------------------
@@ -151,56 +148,75 @@ async def _follow_named(conn: AsyncConnection, inner: Any) -> tuple[int, int] | 
     return (int(row.follower_id), int(row.target_id)) if row else None
 
 
-def _answer(previous: Handler, kind: str) -> Handler:
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        async with ctx_of(app).db.read() as conn:
-            named = await _follow_named(conn, activity.get("object"))
-            community = None
-            if named is not None:
-                community = (
-                    await conn.execute(
-                        sa.select(t.communities).where(t.communities.c.actor_id == named[1])
-                    )
-                ).first()
-        if named is None or community is None:
-            return await previous(app, activity, signer_id)
-        manager_id = await the_actor(app, activity, signer_id)
-        decide = communities.approve_join if kind == "Accept" else communities.reject_join
-        try:
-            await decide(ctx_of(app), manager_id, int(community.id), named[0])
-        except (Forbidden, NotFound) as exc:
-            raise Ignore("not_allowed", exc.message) from None
-
-    return handle
+async def join_request_named(
+    conn: AsyncConnection, activity: dict[str, Any]
+) -> tuple[int, sa.Row] | None:
+    """(requester id, community) of the pending join to a local community an Accept/Reject names."""
+    named = await _follow_named(conn, activity.get("object"))
+    if named is None:
+        return None
+    community = (
+        await conn.execute(sa.select(t.communities).where(t.communities.c.actor_id == named[1]))
+    ).first()
+    return None if community is None else (named[0], community)
 
 
-def _update(previous: Handler) -> Handler:
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        uri, status = first_id(activity.get("object")), activity.get("koers:status")
-        item = None
-        if uri and isinstance(status, str):
-            async with ctx_of(app).db.read() as conn:
-                item = (
-                    await conn.execute(
-                        sa.select(t.roadmap_items.c.id, t.roadmap_items.c.status)
-                        .join(t.communities, t.communities.c.id == t.roadmap_items.c.community_id)
-                        .where(t.roadmap_items.c.uri == uri, t.communities.c.local.is_(True))
-                    )
-                ).first()
-        if item is None:
-            return await previous(app, activity, signer_id)
-        manager_id = await the_actor(app, activity, signer_id)
-        if status == item.status:
-            return
-        note = activity.get("summary") if isinstance(activity.get("summary"), str) else ""
-        try:
-            await roadmap.change_status(
-                ctx_of(app), manager_id, int(item.id), status, note[: roadmap.MAX_NOTE]
-            )
-        except (Forbidden, NotFound, ValidationError) as exc:
-            raise Ignore("not_allowed", exc.message) from None
+async def _decide(
+    app: web.Application, activity: dict[str, Any], signer_id: int, *, accept: bool
+) -> None:
+    async with ctx_of(app).db.read() as conn:
+        found = await join_request_named(conn, activity)
+    if found is None:
+        raise Ignore("unknown_request", "no pending join matches")
+    manager_id = await the_actor(app, activity, signer_id)
+    decide = communities.approve_join if accept else communities.reject_join
+    try:
+        await decide(ctx_of(app), manager_id, int(found[1].id), found[0])
+    except (Forbidden, NotFound) as exc:
+        raise Ignore("not_allowed", exc.message) from None
 
-    return handle
+
+async def on_join_approved(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """A community manager on another instance approves a pending join (``Accept`` of the ``Follow``)."""
+    await _decide(app, activity, signer_id, accept=True)
+
+
+async def on_join_declined(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """A community manager on another instance declines a pending join (``Reject`` of the ``Follow``)."""
+    await _decide(app, activity, signer_id, accept=False)
+
+
+async def status_update_item(conn: AsyncConnection, activity: dict[str, Any]) -> sa.Row | None:
+    """The local community's roadmap item an ``Update`` with ``koers:status`` names by id."""
+    uri, status = first_id(activity.get("object")), activity.get("koers:status")
+    if not uri or not isinstance(status, str):
+        return None
+    return (
+        await conn.execute(
+            sa.select(t.roadmap_items.c.id, t.roadmap_items.c.status)
+            .join(t.communities, t.communities.c.id == t.roadmap_items.c.community_id)
+            .where(t.roadmap_items.c.uri == uri, t.communities.c.local.is_(True))
+        )
+    ).first()
+
+
+async def on_status_update(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """A manager on another instance moves one of our roadmap items (``Update`` with ``koers:status``)."""
+    async with ctx_of(app).db.read() as conn:
+        item = await status_update_item(conn, activity)
+    if item is None:
+        raise Ignore("unknown_item", "no roadmap item of ours by that id")
+    status = activity["koers:status"]
+    manager_id = await the_actor(app, activity, signer_id)
+    if status == item.status:
+        return
+    note = activity.get("summary") if isinstance(activity.get("summary"), str) else ""
+    try:
+        await roadmap.change_status(
+            ctx_of(app), manager_id, int(item.id), status, note[: roadmap.MAX_NOTE]
+        )
+    except (Forbidden, NotFound, ValidationError) as exc:
+        raise Ignore("not_allowed", exc.message) from None
 
 
 # --- on the manager's instance (B) ---------------------------------------------------------------
@@ -322,13 +338,3 @@ async def sync_managers(app: web.Application, target: remote_sync.SyncTarget) ->
                     community_id=target.community_id, actor_id=actor_id, created_at=clock.now()
                 )
             )
-
-
-def install(app: web.Application) -> None:
-    """Wrap Accept/Reject/Update, add the requests collection and the managers' catch-up."""
-    handlers = app[INBOX_HANDLERS]
-    for name in ("Accept", "Reject"):
-        handlers.register(name, _answer(handlers.get(name), name))
-    handlers.register("Update", _update(handlers.get("Update")))
-    app.router.add_routes(routes)
-    remote_sync.register(sync_managers)

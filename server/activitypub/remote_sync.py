@@ -47,7 +47,7 @@ SYNCERS: list[Syncer] = []
 
 
 def register(syncer: Syncer) -> Syncer:
-    """Add a syncer (usable as a decorator); each runs once per ``sync_community``."""
+    """Add a syncer (from ``setup``); each runs once per ``sync_community``, in registration order."""
     if syncer not in SYNCERS:
         SYNCERS.append(syncer)
     return syncer

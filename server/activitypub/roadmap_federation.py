@@ -1,16 +1,14 @@
 """Open roadmaps over ActivityPub: any fediverse account follows a roadmap item (or the whole
 roadmap collection) and receives an ``Update`` of the item at each status change; a ``Like`` of an
-item is a support. Events and joins of community events are wired here too.
+item is a support.
 
-The transport holds one handler per activity type, so ``install`` wraps the existing ``Follow``,
-``Like``, ``Undo``, ``Create``, ``Update``, ``Accept`` and ``Reject`` handlers: activities about a
-roadmap item or an event come here, everything else goes on to the handler registered before.
+The inbound routing table (``inbound.py``) sends ``Follow``, ``Like`` and ``Undo`` of a roadmap item
+or of a roadmap collection here; ``RoadmapOutbox`` is in the outbound table.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
 from federation.errors import Ignore
-from federation.state import INBOX_HANDLERS
 from server import clock
-from server.activitypub import convert, event_federation, remote_events, remote_ideas, roadmap_sync
+from server.activitypub import convert
 from server.activitypub.community_objects import roadmap_object
 from server.activitypub.documents import viewer_of
 from server.activitypub.incoming_common import ctx_of, the_actor
 from server.activitypub.vocab import context, first_id, type_of
+from server.context import Context
 from server.errors import NotFound
 from server.events import Event
 from server.keys import CTX
@@ -35,7 +33,6 @@ from server.storage import schema as t
 from server.visibility import ANONYMOUS, can_see_item, items_listed_for
 
 log = logging.getLogger(__name__)
-Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
 
 
 async def _roadmap_of(conn: AsyncConnection, base: str, uri: str) -> int | None:
@@ -55,7 +52,7 @@ async def _roadmap_of(conn: AsyncConnection, base: str, uri: str) -> int | None:
     ).scalar()
 
 
-async def _items_named(app: web.Application, uri: str | None) -> tuple[list[int], int | None]:
+async def items_named(app: web.Application, uri: str | None) -> tuple[list[int], int | None]:
     """The roadmap items an object id names (one item, or every public item of a roadmap
     collection) and, for a collection, its community."""
     if not uri:
@@ -144,84 +141,55 @@ async def _follow_items(
         )
 
 
-def _follow(previous: Handler) -> Handler:
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        items, community_id = await _items_named(app, first_id(activity.get("object")))
-        if not items and community_id is None:
-            return await previous(app, activity, signer_id)
-        await _follow_items(app, activity, signer_id, items, community_id)
-
-    return handle
+async def on_follow(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Follow`` of a roadmap item or of a whole roadmap collection: answered with ``Accept``."""
+    items, community_id = await items_named(app, first_id(activity.get("object")))
+    await _follow_items(app, activity, signer_id, items, community_id)
 
 
-def _like(previous: Handler) -> Handler:
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        items, community_id = await _items_named(app, first_id(activity.get("object")))
-        if len(items) != 1 or community_id is not None:
-            return await previous(app, activity, signer_id)
-        actor_id = await the_actor(app, activity, signer_id)
-        try:
-            await roadmap_social.support(ctx_of(app), actor_id, items[0], uri=first_id(activity))
-        except NotFound:
-            raise Ignore("not_visible", "the actor may not see that roadmap item") from None
-
-    return handle
+async def on_like(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Like`` of a roadmap item: a support."""
+    items, _ = await items_named(app, first_id(activity.get("object")))
+    actor_id = await the_actor(app, activity, signer_id)
+    try:
+        await roadmap_social.support(ctx_of(app), actor_id, items[0], uri=first_id(activity))
+    except NotFound:
+        raise Ignore("not_visible", "the actor may not see that roadmap item") from None
 
 
-def _undo(previous: Handler) -> Handler:
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        inner = activity.get("object")
-        kind = type_of(inner)
-        target = first_id(inner.get("object")) if isinstance(inner, dict) else None
-        if kind == "Join":
-            actor_id = await the_actor(app, activity, signer_id)
-            return await event_federation.leave_event(app, actor_id, target)
-        items, community_id = (
-            await _items_named(app, target) if kind in ("Follow", "Like") else ([], None)
-        )
-        if not items and community_id is None:
-            return await previous(app, activity, signer_id)
-        actor_id = await the_actor(app, activity, signer_id)
-        undo = roadmap_social.unfollow if kind == "Follow" else roadmap_social.unsupport
-        done = [await undo(ctx_of(app), actor_id, item_id) for item_id in items]
-        if kind == "Follow" and community_id is not None:
-            done.append(await roadmap_social.unsubscribe(ctx_of(app), actor_id, community_id))
-        if not any(done):
-            raise Ignore("nothing_to_undo", f"no {kind} of that roadmap item to undo")
-
-    return handle
+async def on_undo(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Undo`` of a ``Follow`` or ``Like`` of a roadmap item (or of a roadmap collection)."""
+    inner = activity.get("object")
+    kind = type_of(inner)
+    target = first_id(inner.get("object")) if isinstance(inner, dict) else None
+    items, community_id = await items_named(app, target)
+    actor_id = await the_actor(app, activity, signer_id)
+    undo = roadmap_social.unfollow if kind == "Follow" else roadmap_social.unsupport
+    done = [await undo(ctx_of(app), actor_id, item_id) for item_id in items]
+    if kind == "Follow" and community_id is not None:
+        done.append(await roadmap_social.unsubscribe(ctx_of(app), actor_id, community_id))
+    if not any(done):
+        raise Ignore("nothing_to_undo", f"no {kind} of that roadmap item to undo")
 
 
-def install(app: web.Application) -> None:
-    """Wrap Follow/Like/Undo, add Join/Leave, and hook the outgoing listeners of roadmaps and events."""
-    handlers = app[INBOX_HANDLERS]
-    for name, wrap in (("Follow", _follow), ("Like", _like), ("Undo", _undo)):
-        previous = handlers.get(name)
-        assert previous is not None, f"{name} must be registered before roadmap_federation.install"
-        handlers.register(name, wrap(previous))
-    handlers.register("Create", remote_events.wrap_create(handlers.get("Create")))
-    handlers.register("Update", remote_events.wrap_create(handlers.get("Update")))
-    handlers.register("Accept", remote_events.wrap_answer(handlers.get("Accept"), "Accept"))
-    handlers.register("Reject", remote_events.wrap_answer(handlers.get("Reject"), "Reject"))
-    roadmap_sync.install(app, handlers)  # items of remote roadmaps; also registers its syncer
-    remote_ideas.install(app, handlers)
-    handlers.register("Join", event_federation.on_join)
-    handlers.register("Leave", event_federation.on_leave)
-    ctx = app[CTX]
-    event_federation.EventOutbox(ctx).register()
-    remote_events.RemoteRsvpOutbox(ctx).register()
+class RoadmapOutbox:
+    """Home side: ``Create`` / ``Update`` of an item to its followers and the community's remote
+    members (in-transaction: enqueue only)."""
 
-    async def send_item(conn: AsyncConnection, event: Event, kind: str) -> None:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def _send(self, conn: AsyncConnection, event: Event, kind: str) -> None:
         item_id = event.data["item_id"]
         recipients = await roadmap_social.remote_audience(conn, item_id)
-        obj = await roadmap_object(conn, ctx.base, item_id)
+        obj = await roadmap_object(conn, self.ctx.base, item_id)
         if not recipients or obj is None:
             return
         group = await _group_of_item(conn, item_id)
         body = {k: v for k, v in obj.items() if k != "@context"}
         suffix = f"#updates/{event.data.get('change_id', 0)}" if kind == "Update" else "#create"
         doc = convert.activity(
-            ctx.base,
+            self.ctx.base,
             kind,
             id=f"{obj['id']}{suffix}",
             actor=group.uri,
@@ -234,16 +202,13 @@ def install(app: web.Application) -> None:
             conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, recipients)
         )
 
-    async def item_updated(conn: AsyncConnection, event: Event) -> None:
-        await send_item(conn, event, "Update")
+    async def item_created(self, conn: AsyncConnection, event: Event) -> None:
+        """A new item: ``Create`` of its ``Article``."""
+        await self._send(conn, event, "Create")
 
-    async def item_created(conn: AsyncConnection, event: Event) -> None:
-        await send_item(conn, event, "Create")
-
-    ctx.events.on("roadmap.created", item_created)
-    ctx.events.on("roadmap.status_changed", item_updated)
-    app.router.add_get(r"/c/{handle}/roadmap/{item_id:\d+}/followers", item_followers)
-    app.middlewares.append(event_federation.negotiate_events)
+    async def item_updated(self, conn: AsyncConnection, event: Event) -> None:
+        """A status change: ``Update`` of the item."""
+        await self._send(conn, event, "Update")
 
 
 async def item_followers(request: web.Request) -> web.Response:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
-from server.activitypub import convert, remote_sync
+from server.activitypub import convert
 from server.activitypub.incoming_common import (
     actor_by_uri,
     actor_row,
@@ -47,7 +47,6 @@ from server.storage import schema as t
 from server.visibility import Audience, audience_from_addressing
 
 log = logging.getLogger(__name__)
-Handler = Any
 MAX_ITEMS = 500
 INT_MAX = 2_147_483_647  # INTEGER columns on PostgreSQL
 # What a remote item's addressing may give, and what we keep: the Group's followers are its members.
@@ -192,7 +191,6 @@ async def _notify_followers(
         )
 
 
-@remote_sync.register
 async def sync_roadmap(app: web.Application, target: SyncTarget) -> None:
     """Syncer: the items of the Group's ``koers:roadmap`` collection our members may see."""
     collection = await fetch_as(app, koers(target.group, "roadmap"), target.signers)
@@ -209,50 +207,41 @@ async def sync_roadmap(app: web.Application, target: SyncTarget) -> None:
     )
 
 
-def wrap_incoming(previous: Handler) -> Handler:
-    """Create/Update/Add handler: a roadmap item sent by a remote Group, else the previous handler."""
-
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        inner = activity.get("object")
-        if not is_item(inner):
-            return await previous(app, activity, signer_id)
-        actor_id = await the_actor(app, activity, signer_id)
-        async with ctx_of(app).db.write() as conn:
-            group = await actor_row(conn, actor_id)
-            if group.kind != "group" or group.domain is None:
-                raise Ignore("not_a_group", "only a community publishes its roadmap items")
-            if await store_item(conn, inner, group) is None:
-                raise Ignore("bad_item", "a roadmap item we cannot keep")
-
-    return handle
+async def on_remote_item(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Create`` / ``Update`` / ``Add`` of a roadmap item sent by the remote Group that publishes it."""
+    inner = activity.get("object")
+    actor_id = await the_actor(app, activity, signer_id)
+    async with ctx_of(app).db.write() as conn:
+        group = await actor_row(conn, actor_id)
+        if group.kind != "group" or group.domain is None:
+            raise Ignore("not_a_group", "only a community publishes its roadmap items")
+        if await store_item(conn, inner, group) is None:  # type: ignore[arg-type]
+            raise Ignore("bad_item", "a roadmap item we cannot keep")
 
 
-def wrap_accept(previous: Handler) -> Handler:
-    """Accept handler: a Group confirming one of our members' follows of a roadmap item (or of its
-    roadmap) is not an answer to a membership request, so it must not reach the follow handler
-    (which would match the member's follow of the Group itself)."""
+def followed_target(activity: dict[str, Any]) -> str | None:
+    """The object of the ``Follow`` an ``Accept`` answers, unless it is the accepting actor itself."""
+    inner = activity.get("object")
+    target = (
+        first_id(inner.get("object"))
+        if isinstance(inner, dict) and type_of(inner) == "Follow"
+        else None
+    )
+    return None if target == first_id(activity.get("actor")) else target
 
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        inner = activity.get("object")
-        target = (
-            first_id(inner.get("object"))
-            if isinstance(inner, dict) and type_of(inner) == "Follow"
-            else None
-        )
-        if target is None or target == first_id(activity.get("actor")):
-            return await previous(app, activity, signer_id)
-        async with ctx_of(app).db.read() as conn:
-            item = (
-                await conn.execute(
-                    sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == target)
-                )
-            ).scalar()
-        if item is None and target != f"{first_id(activity.get('actor'))}/roadmap":
-            return await previous(app, activity, signer_id)
-        await the_actor(app, activity, signer_id)
-        log.info("follow of %s confirmed by %s", target, first_id(activity.get("actor")))
 
-    return handle
+async def on_follow_accepted(
+    app: web.Application, activity: dict[str, Any], signer_id: int
+) -> None:
+    """A Group confirms one of our members' follows of a roadmap item (or of its roadmap).
+
+    Not an answer to a membership request, so it never reaches the follow handler (which would
+    match the member's follow of the Group itself).
+    """
+    await the_actor(app, activity, signer_id)
+    log.info(
+        "follow of %s confirmed by %s", followed_target(activity), first_id(activity.get("actor"))
+    )
 
 
 class RemoteRoadmapOutbox:
@@ -261,21 +250,21 @@ class RemoteRoadmapOutbox:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def register(self) -> None:
-        """Listen to the roadmap_social events."""
-        for kind, table, undo in (
-            ("supported", t.roadmap_supports, False),
-            ("unsupported", t.roadmap_supports, True),
-            ("followed", t.roadmap_followers, False),
-            ("unfollowed", t.roadmap_followers, True),
-        ):
-            self.ctx.events.on(f"roadmap.{kind}", self._listener(table, undo))
+    async def supported(self, conn: AsyncConnection, event: Event) -> None:
+        """Our member supports a remote item: ``Like`` to its Group."""
+        await self._send(conn, event, t.roadmap_supports, False)
 
-    def _listener(self, table: sa.Table, undo: bool) -> Any:
-        async def listener(conn: AsyncConnection, event: Event) -> None:
-            await self._send(conn, event, table, undo)
+    async def unsupported(self, conn: AsyncConnection, event: Event) -> None:
+        """``Undo`` of that ``Like``."""
+        await self._send(conn, event, t.roadmap_supports, True)
 
-        return listener
+    async def followed(self, conn: AsyncConnection, event: Event) -> None:
+        """Our member follows a remote item: ``Follow`` to its Group."""
+        await self._send(conn, event, t.roadmap_followers, False)
+
+    async def unfollowed(self, conn: AsyncConnection, event: Event) -> None:
+        """``Undo`` of that ``Follow``."""
+        await self._send(conn, event, t.roadmap_followers, True)
 
     async def _send(self, conn: AsyncConnection, event: Event, table: sa.Table, undo: bool) -> None:
         item_id, actor_id = event.data["item_id"], event.data["actor_id"]
@@ -325,11 +314,3 @@ class RemoteRoadmapOutbox:
         await enqueue(
             conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [found.group_id])
         )
-
-
-def install(app: web.Application, handlers: Any) -> None:
-    """Wrap Create/Update/Add for remote roadmap items and send our members' supports and follows."""
-    for name in ("Create", "Update", "Add"):
-        handlers.register(name, wrap_incoming(handlers.get(name)))
-    handlers.register("Accept", wrap_accept(handlers.get("Accept")))
-    RemoteRoadmapOutbox(ctx_of(app)).register()

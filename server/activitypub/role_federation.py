@@ -14,9 +14,8 @@ of the role sent to the Group, giving it up (``role.remote_released``) a ``Leave
 ``Update`` of a role refreshes our copy (``role_sync``), its ``Accept`` / ``Reject`` of our member's
 ``Join`` settles the pending claim.
 
-The transport holds one handler per type, so ``install`` wraps ``Join``, ``Leave``, ``Update``,
-``Accept`` and ``Reject`` (after ``roadmap_federation.install``): activities about roles come here,
-everything else goes on to the handler registered before.
+The inbound routing table (``inbound.py``) sends ``Join``/``Leave`` of our roles, ``Update`` of a
+role ``Page`` and ``Accept``/``Reject`` of our members' claims here.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
-from federation.state import INBOX_HANDLERS
 from server import clock
 from server.activitypub import convert, role_sync
 from server.activitypub.community_objects import role_object
@@ -48,12 +45,10 @@ from server.activitypub.vocab import first_id, same_origin, type_of
 from server.context import Context
 from server.errors import KoersError, NotFound
 from server.events import Event
-from server.keys import CTX
 from server.services import notifications, roles
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
-Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
 CHANGES = (
     "role.created",
     "role.assigned",
@@ -106,15 +101,6 @@ class RoleOutbox:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-
-    def register(self) -> None:
-        on = self.ctx.events.on
-        for kind in CHANGES:
-            on(kind, self.role_changed)
-        on("role.assigned", self.answer)
-        on("role.request_declined", self.answer)
-        on("role.remote_claimed", self.claim_sent)
-        on("role.remote_released", self.claim_sent)
 
     async def role_changed(self, conn: AsyncConnection, event: Event) -> None:
         """Home side: ``Update`` of the role Page to the Group's remote members (and a remote holder)."""
@@ -208,7 +194,7 @@ async def send_answer(
     )
 
 
-async def _local_role(app: web.Application, uri: str | None) -> int | None:
+async def local_role(app: web.Application, uri: str | None) -> int | None:
     """The id of our own role with this id, if it is one."""
     if not uri or not uri.startswith(ctx_of(app).base + "/"):
         return None
@@ -217,62 +203,56 @@ async def _local_role(app: web.Application, uri: str | None) -> int | None:
         return None if found is None or await roles.is_remote_role(conn, int(found)) else int(found)
 
 
-def _join(previous: Handler) -> Handler:
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        role_id = await _local_role(app, first_id(activity.get("object")))
-        if role_id is None:
-            return await previous(app, activity, signer_id)
-        actor_id = await the_actor(app, activity, signer_id)
-        ctx = ctx_of(app)
-        try:
-            state = await roles.claim_role(ctx, actor_id, role_id)
-        except KoersError as exc:
-            log.info("claim of role %s by actor %s refused: %s", role_id, actor_id, exc.message)
-            async with ctx.db.write() as conn:
-                await send_answer(conn, ctx.base, role_id, actor_id, "Reject", first_id(activity))
-            return
-        log.info("remote claim of role %s by actor %s: %s", role_id, actor_id, state)
-
-    return handle
+async def on_join(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Join`` of one of our roles: a remote member's claim, handled like a local one."""
+    role_id = await local_role(app, first_id(activity.get("object")))
+    assert role_id is not None
+    actor_id = await the_actor(app, activity, signer_id)
+    ctx = ctx_of(app)
+    try:
+        state = await roles.claim_role(ctx, actor_id, role_id)
+    except KoersError as exc:
+        log.info("claim of role %s by actor %s refused: %s", role_id, actor_id, exc.message)
+        async with ctx.db.write() as conn:
+            await send_answer(conn, ctx.base, role_id, actor_id, "Reject", first_id(activity))
+        return
+    log.info("remote claim of role %s by actor %s: %s", role_id, actor_id, state)
 
 
-def _leave(previous: Handler) -> Handler:
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        role_id = await _local_role(app, first_id(activity.get("object")))
-        if role_id is None:
-            return await previous(app, activity, signer_id)
-        actor_id = await the_actor(app, activity, signer_id)
-        try:
-            await roles.release_role(ctx_of(app), actor_id, role_id)
-        except NotFound:
-            raise Ignore(
-                "nothing_to_undo", "the actor neither holds nor asked for that role"
-            ) from None
-
-    return handle
+async def on_leave(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Leave`` of one of our roles: the remote member gives it up (or withdraws the request)."""
+    role_id = await local_role(app, first_id(activity.get("object")))
+    assert role_id is not None
+    actor_id = await the_actor(app, activity, signer_id)
+    try:
+        await roles.release_role(ctx_of(app), actor_id, role_id)
+    except NotFound:
+        raise Ignore("nothing_to_undo", "the actor neither holds nor asked for that role") from None
 
 
-def _update(previous: Handler) -> Handler:
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        doc = activity.get("object")
-        if not role_sync.is_role_document(doc) or type_of(doc) != "Page":
-            return await previous(app, activity, signer_id)
-        assert isinstance(doc, dict)
-        actor_id = await the_actor(app, activity, signer_id)
-        async with ctx_of(app).db.read() as conn:
-            group = await _actor(conn, actor_id)
-        if group.kind != "group" or group.domain is None or not same_origin(doc["id"], group.uri):
-            raise Ignore("not_the_community", "only a community updates its own roles")
-        actors = await role_sync.resolve_holders(app, [doc])
-        async with ctx_of(app).db.write() as conn:
-            community_id = await ensure_remote_community(conn, group)
-            if await role_sync.store_remote_role(conn, community_id, doc, actors) is None:
-                raise Ignore("not_the_community", "a role of another community")
-
-    return handle
+def is_role_update(activity: dict[str, Any]) -> bool:
+    """Is the object of this ``Update`` a role ``Page``?"""
+    doc = activity.get("object")
+    return role_sync.is_role_document(doc) and type_of(doc) == "Page"
 
 
-async def _claim_answered(
+async def on_update(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """``Update`` of a role ``Page`` by its remote Group: our copy of the role is refreshed."""
+    doc = activity.get("object")
+    assert isinstance(doc, dict)
+    actor_id = await the_actor(app, activity, signer_id)
+    async with ctx_of(app).db.read() as conn:
+        group = await _actor(conn, actor_id)
+    if group.kind != "group" or group.domain is None or not same_origin(doc["id"], group.uri):
+        raise Ignore("not_the_community", "only a community updates its own roles")
+    actors = await role_sync.resolve_holders(app, [doc])
+    async with ctx_of(app).db.write() as conn:
+        community_id = await ensure_remote_community(conn, group)
+        if await role_sync.store_remote_role(conn, community_id, doc, actors) is None:
+            raise Ignore("not_the_community", "a role of another community")
+
+
+async def claim_answered(
     app: web.Application, activity: dict[str, Any]
 ) -> tuple[sa.Row, sa.Row] | None:
     """(role, member) when the activity answers one of our members' ``Join`` of a remote role."""
@@ -302,15 +282,24 @@ async def _claim_answered(
     return None
 
 
-def _answer(previous: Handler, kind: str) -> Handler:
-    async def handle(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-        found = await _claim_answered(app, activity)
-        if found is None:
-            return await previous(app, activity, signer_id)
-        actor_id = await the_actor(app, activity, signer_id)
-        await settle_claim(app, found[0], found[1], actor_id, accepted=kind == "Accept")
+async def _settle(
+    app: web.Application, activity: dict[str, Any], signer_id: int, *, accepted: bool
+) -> None:
+    found = await claim_answered(app, activity)
+    if found is None:
+        raise Ignore("unknown_claim", "no claim of ours matches this answer")
+    actor_id = await the_actor(app, activity, signer_id)
+    await settle_claim(app, found[0], found[1], actor_id, accepted=accepted)
 
-    return handle
+
+async def on_claim_accepted(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """The Group accepted our member's claim (``Join``) of its role: now held."""
+    await _settle(app, activity, signer_id, accepted=True)
+
+
+async def on_claim_rejected(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
+    """The Group refused our member's claim of its role: the request goes."""
+    await _settle(app, activity, signer_id, accepted=False)
 
 
 async def settle_claim(
@@ -351,16 +340,3 @@ async def settle_claim(
             community_id=role.community_id,
             extra={"role_id": role.id, "role": role.name},
         )
-
-
-def install(app: web.Application) -> None:
-    """Wrap the inbox handlers, register the listeners and the roles syncer (after roadmap_federation)."""
-    handlers = app[INBOX_HANDLERS]
-    for name, wrap in (("Join", _join), ("Leave", _leave), ("Update", _update)):
-        previous = handlers.get(name)
-        assert previous is not None, f"{name} must be registered before role_federation.install"
-        handlers.register(name, wrap(previous))
-    for name in ("Accept", "Reject"):
-        handlers.register(name, _answer(handlers.get(name), name))
-    RoleOutbox(app[CTX]).register()
-    role_sync.install()

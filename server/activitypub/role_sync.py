@@ -218,8 +218,3 @@ async def sync_roles(app: web.Application, target: remote_sync.SyncTarget) -> No
         for doc in docs:
             await store_remote_role(conn, target.community_id, doc, actors)
     log.info("synced %d role(s) of %s", len(docs), group_uri)
-
-
-def install() -> None:
-    """Register the roles syncer with ``remote_sync``."""
-    remote_sync.register(sync_roles)

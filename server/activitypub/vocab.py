@@ -7,13 +7,6 @@ from urllib.parse import urlsplit
 
 from federation import context as federation_context
 
-federation_context.add_term("community", id_valued=True)
-# role terms and initiatives (server/services/role_terms.py, initiatives.py)
-for _term in ("termDays", "terms", "endsAt"):
-    federation_context.add_term(_term)
-federation_context.add_term("holder", id_valued=True)
-federation_context.add_term("lead", id_valued=True)
-
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -89,3 +82,13 @@ def type_of(doc: object) -> str:
     if isinstance(kind, list):
         kind = next((k for k in kind if isinstance(k, str)), "")
     return kind if isinstance(kind, str) else ""
+
+
+def setup_terms() -> None:
+    """Declare the Koers terms of communities, role terms and initiatives in the JSON-LD context."""
+    federation_context.add_term("community", id_valued=True)
+    # role terms and initiatives (server/services/role_terms.py, initiatives.py)
+    for term in ("termDays", "terms", "endsAt"):
+        federation_context.add_term(term)
+    federation_context.add_term("holder", id_valued=True)
+    federation_context.add_term("lead", id_valued=True)

@@ -9,6 +9,7 @@ emits ``purpose.endorsed`` and federation sends that ``Like``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -99,6 +100,34 @@ async def withdraw(ctx: Context, actor_id: int, community_id: int) -> int | None
         )
     await ctx.events.committed(event)
     return version.version
+
+
+def _local_version(version_uri: str | None) -> sa.Select[Any]:
+    pv = t.purpose_versions
+    return (
+        sa.select(pv.c.id)
+        .join(t.communities, t.communities.c.id == pv.c.community_id)
+        .where(t.communities.c.local.is_(True), pv.c.uri == (version_uri or ""))
+    )
+
+
+async def is_local_version(conn: AsyncConnection, version_uri: str | None) -> bool:
+    """Is ``version_uri`` the id of one of our communities' purpose versions?"""
+    return (await conn.execute(_local_version(version_uri))).first() is not None
+
+
+async def names_endorsement(
+    conn: AsyncConnection, actor_id: int | None, version_uri: str | None, like_uri: str | None
+) -> bool:
+    """Does an ``Undo`` of a ``Like`` (of ``version_uri``, with id ``like_uri``) take back an
+    endorsement: a Like of one of our versions, or the id of this actor's endorsement?"""
+    if await is_local_version(conn, version_uri):
+        return True
+    pe = t.purpose_endorsements
+    found = await conn.execute(
+        sa.select(pe.c.id).where(pe.c.actor_id == (actor_id or -1), pe.c.uri == (like_uri or ""))
+    )
+    return found.first() is not None
 
 
 async def withdraw_from_undo(

@@ -112,7 +112,7 @@ async def test_strangers_cannot_change_role_holders_or_like_hidden_posts(instanc
         "object": f"{instance.url}/users/alice/posts/{hidden}",
     }
     with pytest.raises(Ignore) as exc:
-        await incoming_social.on_like(instance.app, like, eve)
+        await incoming_social.on_favourite(instance.app, like, eve)
     assert exc.value.reason == "not_visible"
     async with instance.db.read() as conn:
         assert (
