@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server import event_kinds as kinds
 from server.keys import CTX
 
 
@@ -42,8 +43,8 @@ def setup(app: web.Application) -> None:
     app[OUTBOX] = outbox
     outbound.install(ctx, outbox)
     # Not federation: the purpose index follows local and received posts alike.
-    ctx.events.on("post.created", index_post)
-    ctx.events.on("post.received", index_post)
+    ctx.events.on(kinds.POST_CREATED, index_post)
+    ctx.events.on(kinds.POST_RECEIVED, index_post)
     inbound.install(app)
     vocab.setup_terms()
     purpose_federation.setup_terms()

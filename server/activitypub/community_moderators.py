@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
 from server import clock
+from server import event_kinds as kinds
 from server.activitypub import convert
 from server.activitypub.community_documents import _collection, _community_id
 from server.activitypub.recipients import remote_followers
@@ -66,7 +67,7 @@ async def manager_changed(ctx: Context, conn: AsyncConnection, event: Event) -> 
     person = (
         await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == event.data["actor_id"]))
     ).scalar_one()
-    kind = "Add" if event.kind == "community.manager_added" else "Remove"
+    kind = "Add" if event.kind == kinds.COMMUNITY_MANAGER_ADDED else "Remove"
     stamp = clock.now().strftime("%Y%m%d%H%M%S%f")
     doc = convert.activity(
         ctx.base,

@@ -22,6 +22,7 @@ from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json, wants_activitypub
 from federation.errors import Ignore
 from server import clock, urls
+from server import event_kinds as kinds
 from server.activitypub import convert
 from server.activitypub.documents import viewer_of
 from server.activitypub.incoming_common import ctx_of, the_actor
@@ -173,7 +174,7 @@ class EventOutbox:
         if obj is None:
             return
         body = {k: v for k, v in obj.items() if k != "@context"}
-        kind = "Create" if event.kind == "event.created" else "Update"
+        kind = "Create" if event.kind == kinds.EVENT_CREATED else "Update"
         stamp = "" if kind == "Create" else f"/{int(clock.now().timestamp() * 1000)}"
         doc = convert.activity(
             self.ctx.base,

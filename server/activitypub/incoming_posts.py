@@ -18,6 +18,7 @@ from aiohttp import web
 from federation.actors import resolve_actor
 from federation.errors import FederationError, Ignore
 from server import clock
+from server import event_kinds as kinds
 from server.activitypub.incoming_common import (
     OUTBOX,
     actor_by_uri,
@@ -90,7 +91,9 @@ async def _store(
         await notifications.for_new_post(conn, post_id)
         if ours and not outsider:
             await app[OUTBOX].announce_by_group(conn, post, activity)
-        event = await ctx.events.emit(conn, "post.received", post_id=post_id, author_id=author_id)
+        event = await ctx.events.emit(
+            conn, kinds.POST_RECEIVED, post_id=post_id, author_id=author_id
+        )
     await ctx.events.committed(event)
     return post_id
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
 from server import clock, urls
+from server import event_kinds as kinds
 from server.activitypub import convert
 from server.activitypub.community_objects import purpose_object
 from server.activitypub.objects import load_post, post_addressing
@@ -298,7 +299,7 @@ class Outbox:
         target = await _actor(conn, event.data["target_id"])
         if follower.domain is None or target.domain is not None:
             return
-        kind = "Accept" if event.kind == "follow.accepted" else "Reject"
+        kind = "Accept" if event.kind == kinds.FOLLOW_ACCEPTED else "Reject"
         await self.send_decision(conn, kind, follower, target, event.data.get("uri"))
 
     async def follow_undone(self, conn: AsyncConnection, event: Event) -> None:
@@ -389,7 +390,7 @@ class Outbox:
             return
         holder = await _actor(conn, event.data["actor_id"])
         role_uri = role.uri or urls.role(self.base, group.username, role.id)
-        kind = "Add" if event.kind == "role.assigned" else "Remove"
+        kind = "Add" if event.kind == kinds.ROLE_ASSIGNED else "Remove"
         doc = convert.activity(
             self.base,
             kind,

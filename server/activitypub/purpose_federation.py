@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation import context as federation_context
 from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
+from server import event_kinds as kinds
 from server.activitypub import convert
 from server.activitypub.documents import viewer_of
 from server.activitypub.recipients import remote_followers
@@ -49,7 +50,7 @@ def setup_terms() -> None:
 
 
 # Events after which the Group tells its remote members to look again.
-PROCESS_EVENTS = ("purpose.phase_changed", "purpose.decision_opened", "purpose.decided")
+PROCESS_EVENTS = (kinds.PURPOSE_PHASE_CHANGED, kinds.PURPOSE_DECISION_OPENED, kinds.PURPOSE_DECIDED)
 
 
 async def endorsed(ctx: Context, conn: AsyncConnection, event: Event) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
+from server import event_kinds as kinds
 from server.activitypub import convert
 from server.activitypub.incoming_common import actor_row, ctx_of, the_actor
 from server.activitypub.vocab import first_id, koers
@@ -95,7 +96,7 @@ class IdeaOutcomeOutbox:
         if author.domain is None or post_uri is None:
             return
         outcome = event.data.get("target_kind") or (
-            "merged" if event.kind == "idea.merged" else "declined"
+            "merged" if event.kind == kinds.IDEA_MERGED else "declined"
         )
         group = (
             await conn.execute(

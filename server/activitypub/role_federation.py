@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
+from server import event_kinds as kinds
 from server.activitypub import convert, role_sync
 from server.activitypub.community_objects import role_object
 from server.activitypub.incoming_common import (
@@ -50,12 +51,12 @@ from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 CHANGES = (
-    "role.created",
-    "role.assigned",
-    "role.released",
-    "role.term_changed",
-    "role.term_renewed",
-    "role.term_ended",
+    kinds.ROLE_CREATED,
+    kinds.ROLE_ASSIGNED,
+    kinds.ROLE_RELEASED,
+    kinds.ROLE_TERM_CHANGED,
+    kinds.ROLE_TERM_RENEWED,
+    kinds.ROLE_TERM_ENDED,
 )
 
 
@@ -132,7 +133,7 @@ class RoleOutbox:
 
     async def answer(self, conn: AsyncConnection, event: Event) -> None:
         """Home side: ``Accept`` (now held) or ``Reject`` (declined) of a remote member's claim."""
-        kind = "Accept" if event.kind == "role.assigned" else "Reject"
+        kind = "Accept" if event.kind == kinds.ROLE_ASSIGNED else "Reject"
         await send_answer(conn, self.ctx.base, event.data["role_id"], event.data["actor_id"], kind)
 
     async def claim_sent(self, conn: AsyncConnection, event: Event) -> None:
@@ -142,7 +143,7 @@ class RoleOutbox:
         if found is None or found[1].domain is None or actor.domain is not None or not found[0].uri:
             return
         role, group = found
-        kind = "Join" if event.kind == "role.remote_claimed" else "Leave"
+        kind = "Join" if event.kind == kinds.ROLE_REMOTE_CLAIMED else "Leave"
         activity_id = (
             f"{join_id(actor.uri, role.uri)}/{_stamp()}"
             if kind == "Join"

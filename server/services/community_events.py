@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.services import notifications, text
@@ -202,7 +203,11 @@ async def create_event(ctx: Context, actor_id: int, community_id: int, data: Eve
             )
         )
         event = await ctx.events.emit(
-            conn, "event.created", event_id=event_id, community_id=community_id, actor_id=actor_id
+            conn,
+            kinds.EVENT_CREATED,
+            event_id=event_id,
+            community_id=community_id,
+            actor_id=actor_id,
         )
     await ctx.events.committed(event)
     return event_id
@@ -258,7 +263,9 @@ async def update_event(ctx: Context, actor_id: int, event_id: int, data: EventIn
             .where(t.events.c.id == event_id)
             .values(updated_at=clock.now(), **values)
         )
-        event = await ctx.events.emit(conn, "event.updated", event_id=event_id, actor_id=actor_id)
+        event = await ctx.events.emit(
+            conn, kinds.EVENT_UPDATED, event_id=event_id, actor_id=actor_id
+        )
     await ctx.events.committed(event)
 
 
@@ -331,7 +338,7 @@ async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | No
                     extra={"event_id": event_id},
                 )
         event = await ctx.events.emit(
-            conn, "event.rsvp", event_id=event_id, actor_id=actor_id, state=state
+            conn, kinds.EVENT_RSVP, event_id=event_id, actor_id=actor_id, state=state
         )
     await ctx.events.committed(event)
     return state
@@ -352,7 +359,7 @@ async def leave(ctx: Context, actor_id: int, event_id: int) -> None:
         )
         if not res.rowcount:
             raise NotFound("you are not taking part in this event")
-        event = await ctx.events.emit(conn, "event.left", event_id=event_id, actor_id=actor_id)
+        event = await ctx.events.emit(conn, kinds.EVENT_LEFT, event_id=event_id, actor_id=actor_id)
     await ctx.events.committed(event)
 
 
@@ -400,7 +407,7 @@ async def decide(
             extra={"event_id": event_id, "state": state},
         )
         event = await ctx.events.emit(
-            conn, "event.decided", event_id=event_id, actor_id=participant_id, state=state
+            conn, kinds.EVENT_DECIDED, event_id=event_id, actor_id=participant_id, state=state
         )
     await ctx.events.committed(event)
     return state

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.services import notifications
@@ -113,7 +114,7 @@ async def follow(
                 await notifications.notify(conn, target_id, kind, from_actor_id=follower_id)
         event = await ctx.events.emit(
             conn,
-            "follow.created",
+            kinds.FOLLOW_CREATED,
             follow_id=follow_id,
             follower_id=follower_id,
             target_id=target_id,
@@ -137,7 +138,7 @@ async def unfollow(ctx: Context, follower_id: int, target_id: int) -> None:
             return
         event = await ctx.events.emit(
             conn,
-            "follow.undone",
+            kinds.FOLLOW_UNDONE,
             follow_id=row.id,
             follower_id=follower_id,
             target_id=target_id,
@@ -214,7 +215,7 @@ async def accept_follow(ctx: Context, decider_id: int, follower_id: int, target_
             )
         event = await ctx.events.emit(
             conn,
-            "follow.accepted",
+            kinds.FOLLOW_ACCEPTED,
             follow_id=row.id,
             follower_id=follower_id,
             target_id=target_id,
@@ -241,7 +242,7 @@ async def reject_follow(
             )
         event = await ctx.events.emit(
             conn,
-            "follow.rejected",
+            kinds.FOLLOW_REJECTED,
             follow_id=row.id,
             follower_id=follower_id,
             target_id=target_id,
@@ -342,7 +343,9 @@ async def block(ctx: Context, actor_id: int, target_id: int) -> None:
                 )
             )
         )
-        event = await ctx.events.emit(conn, "block.created", actor_id=actor_id, target_id=target_id)
+        event = await ctx.events.emit(
+            conn, kinds.BLOCK_CREATED, actor_id=actor_id, target_id=target_id
+        )
     await ctx.events.committed(event)
 
 
@@ -354,7 +357,7 @@ async def unblock(ctx: Context, actor_id: int, target_id: int) -> None:
             )
         )
         event = (
-            await ctx.events.emit(conn, "block.undone", actor_id=actor_id, target_id=target_id)
+            await ctx.events.emit(conn, kinds.BLOCK_UNDONE, actor_id=actor_id, target_id=target_id)
             if res.rowcount
             else None
         )

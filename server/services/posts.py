@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, urls
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.events import Event
@@ -375,7 +376,9 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
                 .values(replies_count=t.posts.c.replies_count + 1)
             )
         await notifications.for_new_post(conn, post_id)
-        event = await ctx.events.emit(conn, "post.created", post_id=post_id, author_id=author_id)
+        event = await ctx.events.emit(
+            conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id
+        )
     await ctx.events.committed(event)
     return post_id
 
@@ -515,7 +518,7 @@ async def edit_post(
                     .values(post_id=post_id, position=position)
                 )
         await notifications.for_edit(conn, post_id)
-        event = await ctx.events.emit(conn, "post.updated", post_id=post_id, author_id=actor_id)
+        event = await ctx.events.emit(conn, kinds.POST_UPDATED, post_id=post_id, author_id=actor_id)
     await ctx.events.committed(event)
 
 
@@ -563,7 +566,7 @@ async def _delete_post_rows(ctx: Context, conn: AsyncConnection, row: sa.Row) ->
     pid = row.id
     # Emit first so listeners can still read what they need (addressing, recipients).
     event = await ctx.events.emit(
-        conn, "post.deleted", post_id=pid, author_id=row.author_id, uri=row.uri
+        conn, kinds.POST_DELETED, post_id=pid, author_id=row.author_id, uri=row.uri
     )
     for table in (
         t.post_mentions,
@@ -669,7 +672,11 @@ async def reblog(ctx: Context, actor_id: int, post_id: int) -> int:
             conn, original.author_id, "reblog", from_actor_id=actor_id, post_id=original.id
         )
         event = await ctx.events.emit(
-            conn, "reblog.created", post_id=boost_id, original_id=original.id, author_id=actor_id
+            conn,
+            kinds.REBLOG_CREATED,
+            post_id=boost_id,
+            original_id=original.id,
+            author_id=actor_id,
         )
     await ctx.events.committed(event)
     return boost_id
@@ -721,7 +728,7 @@ async def favourite(ctx: Context, actor_id: int, post_id: int) -> int:
             conn, original.author_id, "favourite", from_actor_id=actor_id, post_id=original.id
         )
         event = await ctx.events.emit(
-            conn, "favourite.created", post_id=original.id, actor_id=actor_id
+            conn, kinds.FAVOURITE_CREATED, post_id=original.id, actor_id=actor_id
         )
     await ctx.events.committed(event)
     return original.id
@@ -731,7 +738,7 @@ async def unfavourite(ctx: Context, actor_id: int, post_id: int) -> int:
     async with ctx.db.write() as conn:
         original = await _visible_original(conn, actor_id, post_id)
         event = await ctx.events.emit(
-            conn, "favourite.undone", post_id=original.id, actor_id=actor_id
+            conn, kinds.FAVOURITE_UNDONE, post_id=original.id, actor_id=actor_id
         )
         res = await conn.execute(
             t.favourites.delete().where(
@@ -810,7 +817,7 @@ async def vote(ctx: Context, actor_id: int, poll_id: int, choices: list[int]) ->
         )
         event = await ctx.events.emit(
             conn,
-            "poll.voted",
+            kinds.POLL_VOTED,
             poll_id=poll_id,
             post_id=poll.post_id,
             actor_id=actor_id,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound
 from server.services import posts, purpose
@@ -63,7 +64,7 @@ async def endorse(ctx: Context, actor_id: int, community_id: int) -> int:
             return version.version
         event = await ctx.events.emit(
             conn,
-            "purpose.endorsed",
+            kinds.PURPOSE_ENDORSED,
             community_id=community_id,
             purpose_version_id=version.id,
             actor_id=actor_id,
@@ -93,7 +94,7 @@ async def withdraw(ctx: Context, actor_id: int, community_id: int) -> int | None
         await conn.execute(t.purpose_endorsements.delete().where(*where))
         event = await ctx.events.emit(
             conn,
-            "purpose.endorsement_withdrawn",
+            kinds.PURPOSE_ENDORSEMENT_WITHDRAWN,
             community_id=community_id,
             purpose_version_id=version.id,
             actor_id=actor_id,

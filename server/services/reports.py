@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.services import notifications
@@ -116,7 +117,7 @@ async def create_report(ctx: Context, reporter_id: int, req: ReportRequest) -> i
         await notify_moderators(conn, report_id, reporter_id, community_ids)
         event = await ctx.events.emit(
             conn,
-            "report.created",
+            kinds.REPORT_CREATED,
             report_id=report_id,
             forward=bool(req.forward and target.domain is not None),
         )

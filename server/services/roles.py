@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, urls
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.events import Event
@@ -120,7 +121,7 @@ async def create_role(
                 [{"role_id": role_id, "name": n, "level": lv} for n, lv in cleaned],
             )
         event = await ctx.events.emit(
-            conn, "role.created", role_id=role_id, community_id=community_id
+            conn, kinds.ROLE_CREATED, role_id=role_id, community_id=community_id
         )
     await ctx.events.committed(event)
     return role_id
@@ -202,7 +203,7 @@ async def _hold(
         )
     return await ctx.events.emit(
         conn,
-        "role.assigned",
+        kinds.ROLE_ASSIGNED,
         role_id=role.id,
         actor_id=actor_id,
         community_id=role.community_id,
@@ -226,14 +227,14 @@ async def _drop(
             return None
         return await ctx.events.emit(  # a manager declined the request (a Reject when it came from afar)
             conn,
-            "role.request_declined",
+            kinds.ROLE_REQUEST_DECLINED,
             role_id=role.id,
             actor_id=actor_id,
             community_id=role.community_id,
         )
     return await ctx.events.emit(
         conn,
-        "role.released",
+        kinds.ROLE_RELEASED,
         role_id=role.id,
         actor_id=actor_id,
         community_id=role.community_id,
@@ -275,7 +276,7 @@ async def claim_role(ctx: Context, actor_id: int, role_id: int) -> str:
             )
             event = await ctx.events.emit(
                 conn,
-                "role.remote_claimed",
+                kinds.ROLE_REMOTE_CLAIMED,
                 role_id=role_id,
                 actor_id=actor_id,
                 community_id=role.community_id,
@@ -309,7 +310,7 @@ async def claim_role(ctx: Context, actor_id: int, role_id: int) -> str:
                 )
             event = await ctx.events.emit(
                 conn,
-                "role.requested",
+                kinds.ROLE_REQUESTED,
                 role_id=role_id,
                 actor_id=actor_id,
                 community_id=role.community_id,
@@ -328,7 +329,7 @@ async def release_role(ctx: Context, actor_id: int, role_id: int) -> None:
             done.append(
                 await ctx.events.emit(
                     conn,
-                    "role.remote_released",
+                    kinds.ROLE_REMOTE_RELEASED,
                     role_id=role_id,
                     actor_id=actor_id,
                     community_id=role.community_id,
