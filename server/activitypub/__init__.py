@@ -17,25 +17,19 @@ from server.keys import CTX
 def setup(app: web.Application) -> None:
     """Register both routing tables, actor extras, syncers and document routes."""
     from federation.state import ACTOR_EXTRAS
-    from server.activitypub import (
-        community_documents,
-        community_moderators,
-        documents,
-        event_federation,
-        inbound,
-        outbound,
-        purpose_federation,
-        purpose_sync,
-        remote_management,
-        remote_sync,
-        roadmap_federation,
-        roadmap_sync,
-        role_sync,
-        vocab,
-    )
-    from server.activitypub.actor_extras import actor_extra
-    from server.activitypub.incoming_common import OUTBOX
-    from server.activitypub.outgoing import Outbox
+    from server.activitypub.communities import documents as community_documents
+    from server.activitypub.communities import management as remote_management
+    from server.activitypub.communities import moderators as community_moderators
+    from server.activitypub.core import documents, inbound, outbound, remote_sync, vocab
+    from server.activitypub.core.actor_extras import actor_extra
+    from server.activitypub.core.common import OUTBOX
+    from server.activitypub.events import activities as event_federation
+    from server.activitypub.posts.outbound import Outbox
+    from server.activitypub.purpose import activities as purpose_federation
+    from server.activitypub.purpose import sync as purpose_sync
+    from server.activitypub.roadmap import activities as roadmap_federation
+    from server.activitypub.roadmap import sync as roadmap_sync
+    from server.activitypub.roles import sync as role_sync
     from server.services.purpose_proposals import index_post
 
     ctx = app[CTX]

@@ -109,7 +109,7 @@ async def search(request: web.Request) -> web.Response:
     offset = p.int("offset", 0, minimum=0) or 0
     resolved = resolved_post = None
     if p.bool("resolve") and not auth.anonymous and q.startswith(("http://", "https://")):
-        from server.activitypub.lookup import (
+        from server.activitypub.core.lookup import (
             lookup,
         )  # an actor or a post, fetched as the member asking
 

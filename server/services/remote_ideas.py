@@ -2,7 +2,7 @@
 
 The idea box itself lives on the community's home. What we know: our own members' ideas (``ideas``
 rows written by ``ideas.submit_idea``, whose post goes to the Group marked ``koers:idea``; their
-state follows what the home reports, see ``server.activitypub.remote_ideas``) and the idea posts of
+state follows what the home reports, see ``server.activitypub.ideas.activities``) and the idea posts of
 others the Group shared with us. Supporting any of them is a like of its post: the ``Like`` reaches
 the home, which counts it (``ideas.supporters_query``).
 """

@@ -1,7 +1,7 @@
 """Following and supporting roadmap items, from this instance or from any fediverse account.
 
 One follow and one support per person per item (unique pairs). Followers receive an ``Update`` of
-the item whenever its status changes (server/activitypub/roadmap_federation.py); a remote ``Like``
+the item whenever its status changes (server/activitypub/roadmap/activities.py); a remote ``Like``
 of the item counts as a support. A remote account may also follow a community's whole roadmap
 collection (a *subscription*): it then hears of every item it may see, items created later too.
 """

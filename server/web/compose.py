@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from server import clock
-from server.activitypub.handles import actor_ids_for_handles, split_handles
+from server.activitypub.core.handles import actor_ids_for_handles, split_handles
 from server.context import Context
 from server.errors import KoersError, ValidationError
 from server.keys import CTX

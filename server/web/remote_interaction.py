@@ -16,7 +16,7 @@ from aiohttp import web
 
 from federation.interaction import subscribe_url
 from federation.state import FETCHER
-from server.activitypub.lookup import lookup, parse_handle
+from server.activitypub.core.lookup import lookup, parse_handle
 from server.keys import CTX
 from server.services import follows
 from server.services.remote_communities import page_path

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from federation.actors import fetch_signed
 from federation.errors import FederationError
-from server.activitypub import remote_management
-from server.activitypub.remote_sync import collection_items
+from server.activitypub.communities import management as remote_management
+from server.activitypub.core.remote_sync import collection_items
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
 from server.keys import CTX
 from server.services import communities, remote_communities, roadmap

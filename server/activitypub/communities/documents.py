@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from federation.documents import activity_json, wants_activitypub
-from server.activitypub.community_objects import purpose_object, roadmap_object, role_object
-from server.activitypub.documents import viewer_of
-from server.activitypub.vocab import context
+from server.activitypub.communities.objects import purpose_object, roadmap_object, role_object
+from server.activitypub.core.documents import viewer_of
+from server.activitypub.core.vocab import context
 from server.keys import CTX
 from server.storage import schema as t
 from server.visibility import can_see_item, items_visible_to

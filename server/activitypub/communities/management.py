@@ -31,11 +31,11 @@ from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
 from federation.errors import Ignore
 from server import clock
-from server.activitypub import convert, remote_sync
-from server.activitypub.community_documents import _collection, _community_id
-from server.activitypub.documents import viewer_of
-from server.activitypub.incoming_common import actor_by_uri, ctx_of, resolve, the_actor
-from server.activitypub.vocab import first_id, type_of
+from server.activitypub.communities.documents import _collection, _community_id
+from server.activitypub.core import convert, remote_sync
+from server.activitypub.core.common import actor_by_uri, ctx_of, resolve, the_actor
+from server.activitypub.core.documents import viewer_of
+from server.activitypub.core.vocab import first_id, type_of
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.keys import CTX

@@ -18,9 +18,9 @@ from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
 from server import clock
 from server import event_kinds as kinds
-from server.activitypub import convert
-from server.activitypub.community_documents import _collection, _community_id
-from server.activitypub.recipients import remote_followers
+from server.activitypub.communities.documents import _collection, _community_id
+from server.activitypub.core import convert
+from server.activitypub.core.recipients import remote_followers
 from server.context import Context
 from server.events import Event
 from server.keys import CTX

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import urls
-from server.activitypub.vocab import PUBLIC, context
+from server.activitypub.core.vocab import PUBLIC, context
 from server.clock import iso
 from server.storage import schema as t
 from server.visibility import Audience, addressing

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from server.activitypub.purpose_federation import phase_object
+from server.activitypub.purpose.activities import phase_object
 from server.keys import CTX
 from server.storage import schema as t
 
@@ -41,7 +41,7 @@ async def actor_extra(app: web.Application, row: Any) -> dict[str, Any]:
                 "koers:roadmap": f"{row.uri}/roadmap",
                 "koers:purpose": f"{row.uri}/purpose",
                 "postingRestrictedToMods": False,
-                # where the purpose process stands (server/activitypub/purpose_federation.py)
+                # where the purpose process stands (server/activitypub/purpose/activities.py)
                 "koers:purposePhase": await phase_object(conn, community.id),
                 "koers:purposeProcess": f"{row.uri}/purpose/process",
             }

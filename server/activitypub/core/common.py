@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.actors import fetch_signed, resolve_actor
 from federation.errors import FederationError, Ignore
 from server import clock
-from server.activitypub.vocab import first_id, same_origin
+from server.activitypub.core.vocab import first_id, same_origin
 from server.context import Context
 from server.keys import CTX
 from server.storage import schema as t

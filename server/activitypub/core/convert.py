@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.activitypub.vocab import context
+from server.activitypub.core.vocab import context
 from server.clock import iso
 from server.visibility import Addressing
 

@@ -14,10 +14,10 @@ from aiohttp import web
 
 from federation import policy
 from federation.documents import activity_json, ap_viewer, wants_activitypub
-from server.activitypub import convert
-from server.activitypub.objects import load_post
-from server.activitypub.remote_membership import member_of_remote_community
-from server.activitypub.vocab import context
+from server.activitypub.communities.membership import member_of_remote_community
+from server.activitypub.core import convert
+from server.activitypub.core.vocab import context
+from server.activitypub.posts.objects import load_post
 from server.keys import CTX
 from server.storage import schema as t
 from server.visibility import (

@@ -19,19 +19,17 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.errors import Ignore
-from server.activitypub import (
-    event_federation,
-    incoming_posts,
-    incoming_social,
-    remote_events,
-    remote_ideas,
-    remote_management,
-    roadmap_federation,
-    roadmap_sync,
-    role_federation,
-)
-from server.activitypub.incoming_common import actor_by_uri, ctx_of
-from server.activitypub.vocab import first_id, type_of
+from server.activitypub.communities import management as communities
+from server.activitypub.core.common import actor_by_uri, ctx_of
+from server.activitypub.core.vocab import first_id, type_of
+from server.activitypub.events import activities as events
+from server.activitypub.events import sync as event_sync
+from server.activitypub.ideas import activities as ideas
+from server.activitypub.posts import inbound as posts
+from server.activitypub.roadmap import activities as roadmap
+from server.activitypub.roadmap import sync as roadmap_sync
+from server.activitypub.roles import activities as roles
+from server.activitypub.social import activities as social
 from server.services import purpose_endorsements
 from server.storage import schema as t
 
@@ -67,54 +65,54 @@ BLOCK = "block"  # a Block, undone
 UNKNOWN = "unknown"
 
 INBOUND: dict[tuple[str, str], Handler] = {
-    ("Follow", ACTOR): incoming_social.on_follow,
-    ("Follow", ROADMAP_ITEM): roadmap_federation.on_follow,
-    ("Follow", ROADMAP): roadmap_federation.on_follow,
-    ("Accept", FOLLOW): incoming_social.on_accept,
-    ("Accept", JOIN_REQUEST): remote_management.on_join_approved,
+    ("Follow", ACTOR): social.on_follow,
+    ("Follow", ROADMAP_ITEM): roadmap.on_follow,
+    ("Follow", ROADMAP): roadmap.on_follow,
+    ("Accept", FOLLOW): social.on_accept,
+    ("Accept", JOIN_REQUEST): communities.on_join_approved,
     ("Accept", ROADMAP_FOLLOW): roadmap_sync.on_follow_accepted,
-    ("Accept", EVENT_JOIN): remote_events.on_join_accepted,
-    ("Accept", ROLE_JOIN): role_federation.on_claim_accepted,
-    ("Reject", FOLLOW): incoming_social.on_reject,
-    ("Reject", JOIN_REQUEST): remote_management.on_join_declined,
-    ("Reject", EVENT_JOIN): remote_events.on_join_rejected,
-    ("Reject", ROLE_JOIN): role_federation.on_claim_rejected,
-    ("Undo", FOLLOW): incoming_social.on_undo_follow,
-    ("Undo", FAVOURITE): incoming_social.on_undo_like,
-    ("Undo", ENDORSEMENT): incoming_social.on_undo_endorsement,
-    ("Undo", BOOST): incoming_social.on_undo_announce,
-    ("Undo", BLOCK): incoming_social.on_undo_block,
-    ("Undo", EVENT_JOIN): event_federation.on_undo_join,
-    ("Undo", ROADMAP_FOLLOW): roadmap_federation.on_undo,
-    ("Undo", ROADMAP_SUPPORT): roadmap_federation.on_undo,
-    ("Block", ACTOR): incoming_social.on_block,
-    ("Like", POST): incoming_social.on_favourite,
-    ("Like", PURPOSE_VERSION): incoming_social.on_endorse,
-    ("Like", ROADMAP_ITEM): roadmap_federation.on_like,
-    ("Flag", REPORT): incoming_social.on_flag,
-    ("Create", POST): incoming_posts.on_create,
-    ("Create", EVENT): remote_events.on_create,
+    ("Accept", EVENT_JOIN): event_sync.on_join_accepted,
+    ("Accept", ROLE_JOIN): roles.on_claim_accepted,
+    ("Reject", FOLLOW): social.on_reject,
+    ("Reject", JOIN_REQUEST): communities.on_join_declined,
+    ("Reject", EVENT_JOIN): event_sync.on_join_rejected,
+    ("Reject", ROLE_JOIN): roles.on_claim_rejected,
+    ("Undo", FOLLOW): social.on_undo_follow,
+    ("Undo", FAVOURITE): social.on_undo_like,
+    ("Undo", ENDORSEMENT): social.on_undo_endorsement,
+    ("Undo", BOOST): social.on_undo_announce,
+    ("Undo", BLOCK): social.on_undo_block,
+    ("Undo", EVENT_JOIN): events.on_undo_join,
+    ("Undo", ROADMAP_FOLLOW): roadmap.on_undo,
+    ("Undo", ROADMAP_SUPPORT): roadmap.on_undo,
+    ("Block", ACTOR): social.on_block,
+    ("Like", POST): social.on_favourite,
+    ("Like", PURPOSE_VERSION): social.on_endorse,
+    ("Like", ROADMAP_ITEM): roadmap.on_like,
+    ("Flag", REPORT): social.on_flag,
+    ("Create", POST): posts.on_create,
+    ("Create", EVENT): event_sync.on_create,
     ("Create", REMOTE_ROADMAP_ITEM): roadmap_sync.on_remote_item,
-    ("Update", POST): incoming_posts.on_update_post,
-    ("Update", ACTOR): incoming_posts.on_update_actor,
-    ("Update", EVENT): remote_events.on_update,
+    ("Update", POST): posts.on_update_post,
+    ("Update", ACTOR): posts.on_update_actor,
+    ("Update", EVENT): event_sync.on_update,
     ("Update", REMOTE_ROADMAP_ITEM): roadmap_sync.on_remote_item,
-    ("Update", ROADMAP_STATUS): remote_management.on_status_update,
-    ("Update", REMOTE_ROLE): role_federation.on_update,
-    ("Delete", POST): incoming_posts.on_delete_post,
-    ("Delete", ACTOR): incoming_posts.on_delete_actor,
-    ("Announce", POST): incoming_posts.on_announce,
-    ("Announce", ACTIVITY): incoming_posts.on_announce,
-    ("Add", ROLE_HOLDER): incoming_posts.on_add_remove,
-    ("Add", MODERATOR): incoming_posts.on_add_remove,
+    ("Update", ROADMAP_STATUS): communities.on_status_update,
+    ("Update", REMOTE_ROLE): roles.on_update,
+    ("Delete", POST): posts.on_delete_post,
+    ("Delete", ACTOR): posts.on_delete_actor,
+    ("Announce", POST): posts.on_announce,
+    ("Announce", ACTIVITY): posts.on_announce,
+    ("Add", ROLE_HOLDER): posts.on_add_remove,
+    ("Add", MODERATOR): posts.on_add_remove,
     ("Add", REMOTE_ROADMAP_ITEM): roadmap_sync.on_remote_item,
-    ("Add", IDEA_OUTCOME): remote_ideas.on_outcome,
-    ("Remove", ROLE_HOLDER): incoming_posts.on_add_remove,
-    ("Remove", MODERATOR): incoming_posts.on_add_remove,
-    ("Join", ROLE): role_federation.on_join,
-    ("Join", EVENT): event_federation.on_join,
-    ("Leave", ROLE): role_federation.on_leave,
-    ("Leave", EVENT): event_federation.on_leave,
+    ("Add", IDEA_OUTCOME): ideas.on_outcome,
+    ("Remove", ROLE_HOLDER): posts.on_add_remove,
+    ("Remove", MODERATOR): posts.on_add_remove,
+    ("Join", ROLE): roles.on_join,
+    ("Join", EVENT): events.on_join,
+    ("Leave", ROLE): roles.on_leave,
+    ("Leave", EVENT): events.on_leave,
 }
 TYPES = tuple(dict.fromkeys(kind for kind, _ in INBOUND))
 
@@ -127,7 +125,7 @@ async def _is_local_uri(conn: AsyncConnection, table: sa.Table, uri: str | None)
 
 async def _roadmap_kind(app: web.Application, uri: str | None) -> str | None:
     """``roadmap_item`` / ``roadmap`` when ``uri`` names one of ours, else None."""
-    items, community_id = await roadmap_federation.items_named(app, uri)
+    items, community_id = await roadmap.items_named(app, uri)
     if community_id is not None:
         return ROADMAP
     return ROADMAP_ITEM if items else None
@@ -156,7 +154,7 @@ async def _undo(app: web.Application, activity: dict[str, Any]) -> str:
     if kind in ("Follow", "Like") and await _roadmap_kind(app, target):
         return ROADMAP_FOLLOW if kind == "Follow" else ROADMAP_SUPPORT
     async with ctx_of(app).db.read() as conn:
-        kind = await incoming_social.undone_kind(conn, inner)
+        kind = await social.undone_kind(conn, inner)
         if kind == "Like":
             actor = await actor_by_uri(conn, first_id(activity.get("actor")))
             endorsed = await purpose_endorsements.names_endorsement(
@@ -174,25 +172,25 @@ async def _create(app: web.Application, activity: dict[str, Any]) -> str:
 
 
 async def _update(app: web.Application, activity: dict[str, Any]) -> str:
-    if role_federation.is_role_update(activity):
+    if roles.is_role_update(activity):
         return REMOTE_ROLE
     async with ctx_of(app).db.read() as conn:
-        if await remote_management.status_update_item(conn, activity) is not None:
+        if await communities.status_update_item(conn, activity) is not None:
             return ROADMAP_STATUS
     if roadmap_sync.is_item(activity.get("object")):
         return REMOTE_ROADMAP_ITEM
     if type_of(activity.get("object")) == "Event":
         return EVENT
-    return ACTOR if incoming_posts.is_actor_update(activity) else POST
+    return ACTOR if posts.is_actor_update(activity) else POST
 
 
 async def _delete(app: web.Application, activity: dict[str, Any]) -> str:
-    return ACTOR if incoming_posts.is_actor_delete(activity) else POST
+    return ACTOR if posts.is_actor_delete(activity) else POST
 
 
 async def _announce(app: web.Application, activity: dict[str, Any]) -> str:
     # An object named by id only is fetched by the handler, which tells a post from an activity.
-    return ACTIVITY if type_of(activity.get("object")) in incoming_posts.RELAYED else POST
+    return ACTIVITY if type_of(activity.get("object")) in posts.RELAYED else POST
 
 
 def _add_remove_target(activity: dict[str, Any]) -> str:
@@ -203,7 +201,7 @@ def _add_remove_target(activity: dict[str, Any]) -> str:
 
 
 async def _add(app: web.Application, activity: dict[str, Any]) -> str:
-    if remote_ideas.is_outcome(activity):
+    if ideas.is_outcome(activity):
         return IDEA_OUTCOME
     if roadmap_sync.is_item(activity.get("object")):
         return REMOTE_ROADMAP_ITEM
@@ -216,10 +214,10 @@ async def _remove(app: web.Application, activity: dict[str, Any]) -> str:
 
 async def _answer(app: web.Application, activity: dict[str, Any]) -> str:
     """What an ``Accept`` / ``Reject`` answers."""
-    if await role_federation.claim_answered(app, activity) is not None:
+    if await roles.claim_answered(app, activity) is not None:
         return ROLE_JOIN
     async with ctx_of(app).db.read() as conn:
-        if await remote_management.join_request_named(conn, activity) is not None:
+        if await communities.join_request_named(conn, activity) is not None:
             return JOIN_REQUEST
         target = roadmap_sync.followed_target(activity)
         if type_of(activity) == "Accept" and target is not None:
@@ -227,13 +225,13 @@ async def _answer(app: web.Application, activity: dict[str, Any]) -> str:
                 conn, t.roadmap_items, target
             ):
                 return ROADMAP_FOLLOW
-        if await remote_events.join_answered(conn, activity) is not None:
+        if await event_sync.join_answered(conn, activity) is not None:
             return EVENT_JOIN
     return FOLLOW
 
 
 async def _join_leave(app: web.Application, activity: dict[str, Any]) -> str:
-    role = await role_federation.local_role(app, first_id(activity.get("object")))
+    role = await roles.local_role(app, first_id(activity.get("object")))
     return ROLE if role is not None else EVENT
 
 

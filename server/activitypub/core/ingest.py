@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
-from server.activitypub.vocab import as_list, first_id, ids, koers, same_origin, type_of
+from server.activitypub.core.vocab import as_list, first_id, ids, koers, same_origin, type_of
 from server.services import text
 from server.storage import schema as t
 from server.visibility import Audience, audience_from_addressing

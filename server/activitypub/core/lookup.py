@@ -19,8 +19,8 @@ from aiohttp import web
 
 from federation.actors import ACTOR_TYPES, fetch_signed, resolve_actor, resolve_handle_to_actor
 from federation.errors import FederationError
-from server.activitypub.ingest import post_from_activity
-from server.activitypub.vocab import POST_TYPES, first_id, same_origin
+from server.activitypub.core.ingest import post_from_activity
+from server.activitypub.core.vocab import POST_TYPES, first_id, same_origin
 from server.keys import CTX
 from server.storage import schema as t
 

@@ -11,31 +11,29 @@ from __future__ import annotations
 from functools import partial
 
 from server import event_kinds as kinds
-from server.activitypub import (
-    community_moderators,
-    event_federation,
-    outgoing_reports,
-    purpose_federation,
-    remote_events,
-    remote_ideas,
-    roadmap_federation,
-    roadmap_sync,
-    role_federation,
-)
-from server.activitypub.outgoing import Outbox
+from server.activitypub.communities import moderators
+from server.activitypub.events import activities as events
+from server.activitypub.events import sync as event_sync
+from server.activitypub.ideas import activities as ideas
+from server.activitypub.posts.outbound import Outbox
+from server.activitypub.purpose import activities as purpose
+from server.activitypub.roadmap import activities as roadmap
+from server.activitypub.roadmap import sync as roadmap_sync
+from server.activitypub.roles import activities as roles
+from server.activitypub.social import reports
 from server.context import Context
 from server.events import InTxListener
 
 
 def outbound(ctx: Context, posts: Outbox) -> list[tuple[str, InTxListener]]:
     """The table for one instance: (event kind, builder) pairs, bound to its context."""
-    roles = role_federation.RoleOutbox(ctx)
-    events = event_federation.EventOutbox(ctx)
-    rsvps = remote_events.RemoteRsvpOutbox(ctx)
-    items = roadmap_federation.RoadmapOutbox(ctx)
-    remote_items = roadmap_sync.RemoteRoadmapOutbox(ctx)
-    outcomes = remote_ideas.IdeaOutcomeOutbox(ctx)
-    idea_likes = remote_ideas.RemoteIdeaLikes(ctx)
+    role_outbox = roles.RoleOutbox(ctx)
+    event_outbox = events.EventOutbox(ctx)
+    rsvp_outbox = event_sync.RemoteRsvpOutbox(ctx)
+    item_outbox = roadmap.RoadmapOutbox(ctx)
+    remote_item_outbox = roadmap_sync.RemoteRoadmapOutbox(ctx)
+    outcome_outbox = ideas.IdeaOutcomeOutbox(ctx)
+    idea_likes = ideas.RemoteIdeaLikes(ctx)
     return [
         # posts and people
         (kinds.POST_CREATED, posts.post_created),
@@ -54,48 +52,48 @@ def outbound(ctx: Context, posts: Outbox) -> list[tuple[str, InTxListener]]:
         (kinds.BLOCK_UNDONE, posts.block_undone),
         (kinds.POLL_VOTED, posts.poll_voted),
         (kinds.ACTOR_UPDATED, posts.actor_updated),
-        (kinds.REPORT_CREATED, partial(outgoing_reports.report_created, ctx)),
+        (kinds.REPORT_CREATED, partial(reports.report_created, ctx)),
         # communities
-        (kinds.COMMUNITY_MANAGER_ADDED, partial(community_moderators.manager_changed, ctx)),
-        (kinds.COMMUNITY_MANAGER_REMOVED, partial(community_moderators.manager_changed, ctx)),
+        (kinds.COMMUNITY_MANAGER_ADDED, partial(moderators.manager_changed, ctx)),
+        (kinds.COMMUNITY_MANAGER_REMOVED, partial(moderators.manager_changed, ctx)),
         # roles
         (kinds.ROLE_ASSIGNED, posts.role_changed),
-        (kinds.ROLE_ASSIGNED, roles.role_changed),
-        (kinds.ROLE_ASSIGNED, roles.answer),
+        (kinds.ROLE_ASSIGNED, role_outbox.role_changed),
+        (kinds.ROLE_ASSIGNED, role_outbox.answer),
         (kinds.ROLE_RELEASED, posts.role_changed),
-        (kinds.ROLE_RELEASED, roles.role_changed),
-        (kinds.ROLE_CREATED, roles.role_changed),
-        (kinds.ROLE_TERM_CHANGED, roles.role_changed),
-        (kinds.ROLE_TERM_RENEWED, roles.role_changed),
-        (kinds.ROLE_TERM_ENDED, roles.role_changed),
-        (kinds.ROLE_REQUEST_DECLINED, roles.answer),
-        (kinds.ROLE_REMOTE_CLAIMED, roles.claim_sent),
-        (kinds.ROLE_REMOTE_RELEASED, roles.claim_sent),
+        (kinds.ROLE_RELEASED, role_outbox.role_changed),
+        (kinds.ROLE_CREATED, role_outbox.role_changed),
+        (kinds.ROLE_TERM_CHANGED, role_outbox.role_changed),
+        (kinds.ROLE_TERM_RENEWED, role_outbox.role_changed),
+        (kinds.ROLE_TERM_ENDED, role_outbox.role_changed),
+        (kinds.ROLE_REQUEST_DECLINED, role_outbox.answer),
+        (kinds.ROLE_REMOTE_CLAIMED, role_outbox.claim_sent),
+        (kinds.ROLE_REMOTE_RELEASED, role_outbox.claim_sent),
         # purpose
         (kinds.PURPOSE_CHANGED, posts.purpose_changed),
-        (kinds.PURPOSE_ENDORSED, partial(purpose_federation.endorsed, ctx)),
-        (kinds.PURPOSE_ENDORSEMENT_WITHDRAWN, partial(purpose_federation.withdrawn, ctx)),
-        (kinds.PURPOSE_PHASE_CHANGED, partial(purpose_federation.process_moved, ctx)),
-        (kinds.PURPOSE_DECISION_OPENED, partial(purpose_federation.process_moved, ctx)),
-        (kinds.PURPOSE_DECIDED, partial(purpose_federation.process_moved, ctx)),
+        (kinds.PURPOSE_ENDORSED, partial(purpose.endorsed, ctx)),
+        (kinds.PURPOSE_ENDORSEMENT_WITHDRAWN, partial(purpose.withdrawn, ctx)),
+        (kinds.PURPOSE_PHASE_CHANGED, partial(purpose.process_moved, ctx)),
+        (kinds.PURPOSE_DECISION_OPENED, partial(purpose.process_moved, ctx)),
+        (kinds.PURPOSE_DECIDED, partial(purpose.process_moved, ctx)),
         # roadmap
-        (kinds.ROADMAP_CREATED, items.item_created),
-        (kinds.ROADMAP_STATUS_CHANGED, items.item_updated),
-        (kinds.ROADMAP_SUPPORTED, remote_items.supported),
-        (kinds.ROADMAP_UNSUPPORTED, remote_items.unsupported),
-        (kinds.ROADMAP_FOLLOWED, remote_items.followed),
-        (kinds.ROADMAP_UNFOLLOWED, remote_items.unfollowed),
+        (kinds.ROADMAP_CREATED, item_outbox.item_created),
+        (kinds.ROADMAP_STATUS_CHANGED, item_outbox.item_updated),
+        (kinds.ROADMAP_SUPPORTED, remote_item_outbox.supported),
+        (kinds.ROADMAP_UNSUPPORTED, remote_item_outbox.unsupported),
+        (kinds.ROADMAP_FOLLOWED, remote_item_outbox.followed),
+        (kinds.ROADMAP_UNFOLLOWED, remote_item_outbox.unfollowed),
         # ideas
-        (kinds.IDEA_PROMOTED, outcomes.decided),
-        (kinds.IDEA_MERGED, outcomes.decided),
-        (kinds.IDEA_DECLINED, outcomes.decided),
+        (kinds.IDEA_PROMOTED, outcome_outbox.decided),
+        (kinds.IDEA_MERGED, outcome_outbox.decided),
+        (kinds.IDEA_DECLINED, outcome_outbox.decided),
         # events
-        (kinds.EVENT_CREATED, events.published),
-        (kinds.EVENT_UPDATED, events.published),
-        (kinds.EVENT_RSVP, events.answered),
-        (kinds.EVENT_RSVP, rsvps.joined),
-        (kinds.EVENT_DECIDED, events.answered),
-        (kinds.EVENT_LEFT, rsvps.left),
+        (kinds.EVENT_CREATED, event_outbox.published),
+        (kinds.EVENT_UPDATED, event_outbox.published),
+        (kinds.EVENT_RSVP, event_outbox.answered),
+        (kinds.EVENT_RSVP, rsvp_outbox.joined),
+        (kinds.EVENT_DECIDED, event_outbox.answered),
+        (kinds.EVENT_LEFT, rsvp_outbox.left),
     ]
 
 

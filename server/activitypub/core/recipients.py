@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import inboxes_for
-from server.activitypub.objects import community_actor
+from server.activitypub.posts.objects import community_actor
 from server.storage import schema as t
 from server.visibility import Audience
 

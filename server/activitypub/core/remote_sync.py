@@ -23,7 +23,7 @@ from aiohttp import web
 
 from federation.actors import fetch_signed
 from federation.errors import FederationError
-from server.activitypub.incoming_common import ctx_of, local_members_of_group
+from server.activitypub.core.common import ctx_of, local_members_of_group
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,11 @@ from federation.documents import activity_json, wants_activitypub
 from federation.errors import Ignore
 from server import clock, urls
 from server import event_kinds as kinds
-from server.activitypub import convert
-from server.activitypub.documents import viewer_of
-from server.activitypub.incoming_common import ctx_of, the_actor
-from server.activitypub.recipients import remote_followers
-from server.activitypub.vocab import context, first_id
+from server.activitypub.core import convert
+from server.activitypub.core.common import ctx_of, the_actor
+from server.activitypub.core.documents import viewer_of
+from server.activitypub.core.recipients import remote_followers
+from server.activitypub.core.vocab import context, first_id
 from server.clock import iso
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound
@@ -153,7 +153,7 @@ def event_fields(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def convert_time(value: object) -> Any:
-    from server.activitypub.ingest import parse_time
+    from server.activitypub.core.ingest import parse_time
 
     return parse_time(value)
 

@@ -18,15 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
-from server.activitypub import convert, incoming_posts
-from server.activitypub.event_federation import event_fields
-from server.activitypub.incoming_common import (
+from server.activitypub.core import convert
+from server.activitypub.core.common import (
     ctx_of,
     ensure_remote_community,
     fetch_object,
     the_actor,
 )
-from server.activitypub.vocab import PUBLIC, first_id, ids, same_origin
+from server.activitypub.core.vocab import PUBLIC, first_id, ids, same_origin
+from server.activitypub.events.activities import event_fields
+from server.activitypub.posts import inbound as incoming_posts
 from server.context import Context
 from server.events import Event as DomainEvent
 from server.storage import schema as t

@@ -29,9 +29,9 @@ from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
 from server import event_kinds as kinds
-from server.activitypub import convert
-from server.activitypub.incoming_common import actor_row, ctx_of, the_actor
-from server.activitypub.vocab import first_id, koers
+from server.activitypub.core import convert
+from server.activitypub.core.common import actor_row, ctx_of, the_actor
+from server.activitypub.core.vocab import first_id, koers
 from server.context import Context
 from server.events import Event
 from server.storage import schema as t

@@ -19,7 +19,7 @@ from federation.actors import resolve_actor
 from federation.errors import FederationError, Ignore
 from server import clock
 from server import event_kinds as kinds
-from server.activitypub.incoming_common import (
+from server.activitypub.core.common import (
     OUTBOX,
     actor_by_uri,
     actor_row,
@@ -31,14 +31,14 @@ from server.activitypub.incoming_common import (
     resolve,
     the_actor,
 )
-from server.activitypub.ingest import (
+from server.activitypub.core.ingest import (
     known_communities,
     post_from_activity,
     update_from_activity,
     wipe_post,
 )
-from server.activitypub.purpose_sync import group_updated
-from server.activitypub.vocab import POST_TYPES, first_id, koers, same_origin, type_of
+from server.activitypub.core.vocab import POST_TYPES, first_id, koers, same_origin, type_of
+from server.activitypub.purpose.sync import group_updated
 from server.services import ideas, notifications
 from server.services.follows import community_managers
 from server.services.posts import is_member

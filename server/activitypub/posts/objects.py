@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import urls
-from server.activitypub.convert import MediaPart, PollPart, PostParts
+from server.activitypub.core.convert import MediaPart, PollPart, PostParts
 from server.errors import NotFound
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Addressing, Audience, addressing, posts_visible_to

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from server import clock, urls
 from server import event_kinds as kinds
-from server.activitypub import convert
-from server.activitypub.community_objects import purpose_object
-from server.activitypub.objects import load_post, post_addressing
-from server.activitypub.recipients import group_recipients, post_recipients, remote_followers
-from server.activitypub.vocab import PUBLIC
+from server.activitypub.communities.objects import purpose_object
+from server.activitypub.core import convert
+from server.activitypub.core.recipients import group_recipients, post_recipients, remote_followers
+from server.activitypub.core.vocab import PUBLIC
+from server.activitypub.posts.objects import load_post, post_addressing
 from server.context import Context
 from server.events import Event
 from server.storage import schema as t

@@ -26,10 +26,10 @@ from federation import context as federation_context
 from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
 from server import event_kinds as kinds
-from server.activitypub import convert
-from server.activitypub.documents import viewer_of
-from server.activitypub.recipients import remote_followers
-from server.activitypub.vocab import PUBLIC, context
+from server.activitypub.core import convert
+from server.activitypub.core.documents import viewer_of
+from server.activitypub.core.recipients import remote_followers
+from server.activitypub.core.vocab import PUBLIC, context
 from server.clock import iso
 from server.context import Context
 from server.events import Event

@@ -25,10 +25,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
-from server.activitypub.incoming_common import ctx_of, local_members_of_group
-from server.activitypub.lookup import lookup
-from server.activitypub.remote_sync import SyncTarget, collection_items, fetch_as
-from server.activitypub.vocab import ids, koers, same_origin, type_of
+from server.activitypub.core.common import ctx_of, local_members_of_group
+from server.activitypub.core.lookup import lookup
+from server.activitypub.core.remote_sync import SyncTarget, collection_items, fetch_as
+from server.activitypub.core.vocab import ids, koers, same_origin, type_of
 from server.services import purpose, purpose_phases, text
 from server.services.purpose_decisions import METHODS
 from server.services.purpose_proposals import STATES, insert_index_row

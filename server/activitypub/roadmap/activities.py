@@ -19,11 +19,11 @@ from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
 from federation.errors import Ignore
 from server import clock
-from server.activitypub import convert
-from server.activitypub.community_objects import roadmap_object
-from server.activitypub.documents import viewer_of
-from server.activitypub.incoming_common import ctx_of, the_actor
-from server.activitypub.vocab import context, first_id, type_of
+from server.activitypub.communities.objects import roadmap_object
+from server.activitypub.core import convert
+from server.activitypub.core.common import ctx_of, the_actor
+from server.activitypub.core.documents import viewer_of
+from server.activitypub.core.vocab import context, first_id, type_of
 from server.context import Context
 from server.errors import NotFound
 from server.events import Event

@@ -30,16 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
-from server.activitypub import convert
-from server.activitypub.incoming_common import (
+from server.activitypub.core import convert
+from server.activitypub.core.common import (
     actor_by_uri,
     actor_row,
     ctx_of,
     ensure_remote_community,
     the_actor,
 )
-from server.activitypub.remote_sync import SyncTarget, collection_items, fetch_as
-from server.activitypub.vocab import first_id, koers, same_origin, type_of
+from server.activitypub.core.remote_sync import SyncTarget, collection_items, fetch_as
+from server.activitypub.core.vocab import first_id, koers, same_origin, type_of
 from server.context import Context
 from server.events import Event
 from server.services import notifications, remote_communities, roadmap, text

@@ -33,16 +33,17 @@ from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
 from server import event_kinds as kinds
-from server.activitypub import convert, role_sync
-from server.activitypub.community_objects import role_object
-from server.activitypub.incoming_common import (
+from server.activitypub.communities.objects import role_object
+from server.activitypub.core import convert
+from server.activitypub.core.common import (
     actor_by_uri,
     ctx_of,
     ensure_remote_community,
     the_actor,
 )
-from server.activitypub.recipients import remote_followers
-from server.activitypub.vocab import first_id, same_origin, type_of
+from server.activitypub.core.recipients import remote_followers
+from server.activitypub.core.vocab import first_id, same_origin, type_of
+from server.activitypub.roles import sync as role_sync
 from server.context import Context
 from server.errors import KoersError, NotFound
 from server.events import Event

@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation.actors import resolve_actor
 from federation.errors import FederationError
 from server import clock
-from server.activitypub import remote_sync
-from server.activitypub.incoming_common import ctx_of
-from server.activitypub.ingest import parse_time
-from server.activitypub.vocab import ids, same_origin
+from server.activitypub.core import remote_sync
+from server.activitypub.core.common import ctx_of
+from server.activitypub.core.ingest import parse_time
+from server.activitypub.core.vocab import ids, same_origin
 from server.services import notifications, role_terms, text
 from server.services.role_terms import MAX_TERM_DAYS
 from server.services.roles import FILL_MODES, MAX_NAME

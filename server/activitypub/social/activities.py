@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.errors import Ignore
 from server import clock
-from server.activitypub.incoming_common import (
+from server.activitypub.core.common import (
     OUTBOX,
     actor_by_uri,
     actor_row,
@@ -24,8 +24,8 @@ from server.activitypub.incoming_common import (
     local_community_of,
     the_actor,
 )
-from server.activitypub.remote_sync import sync_community
-from server.activitypub.vocab import first_id, ids, type_of
+from server.activitypub.core.remote_sync import sync_community
+from server.activitypub.core.vocab import first_id, ids, type_of
 from server.services import notifications
 from server.services.follows import community_managers
 from server.services.posts import viewer_for_actor
@@ -244,7 +244,7 @@ async def on_undo_like(app: web.Application, activity: dict[str, Any], signer_id
 
 async def on_undo_announce(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
     """``Undo`` of the actor's boost: the boost goes."""
-    from server.activitypub.ingest import wipe_post
+    from server.activitypub.core.ingest import wipe_post
 
     actor_id = await the_actor(app, activity, signer_id)
     _, inner_uri, _ = _inner(activity)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
-from server.activitypub import convert
+from server.activitypub.core import convert
 from server.context import Context
 from server.events import Event
 from server.storage import schema as t

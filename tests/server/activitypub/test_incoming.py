@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from federation.errors import Ignore
 from server import clock
-from server.activitypub import incoming_posts, incoming_social
+from server.activitypub.posts import inbound as incoming_posts
+from server.activitypub.social import activities as incoming_social
 from server.services import communities, posts, roles
 from server.storage import schema as t
 

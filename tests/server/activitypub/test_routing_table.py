@@ -18,7 +18,7 @@ import pytest
 
 from federation.errors import Ignore
 from federation.state import INBOX_HANDLERS
-from server.activitypub import inbound
+from server.activitypub.core import inbound
 from server.app import create_app
 from server.config import load_settings
 
@@ -77,59 +77,59 @@ BEFORE: dict[tuple[str, str], str] = {
 
 # The table: (activity type, kind of object) → its one handler (module.function).
 PAIRS: dict[tuple[str, str], str] = {
-    ("Follow", "roadmap_item"): "roadmap_federation.on_follow",
-    ("Follow", "roadmap"): "roadmap_federation.on_follow",
-    ("Follow", "actor"): "incoming_social.on_follow",
-    ("Like", "roadmap_item"): "roadmap_federation.on_like",
-    ("Like", "purpose_version"): "incoming_social.on_endorse",
-    ("Like", "post"): "incoming_social.on_favourite",
-    ("Undo", "event_join"): "event_federation.on_undo_join",
-    ("Undo", "roadmap_follow"): "roadmap_federation.on_undo",
-    ("Undo", "roadmap_support"): "roadmap_federation.on_undo",
-    ("Undo", "follow"): "incoming_social.on_undo_follow",
-    ("Undo", "endorsement"): "incoming_social.on_undo_endorsement",
-    ("Undo", "favourite"): "incoming_social.on_undo_like",
-    ("Undo", "boost"): "incoming_social.on_undo_announce",
-    ("Undo", "block"): "incoming_social.on_undo_block",
-    ("Block", "actor"): "incoming_social.on_block",
-    ("Flag", "report"): "incoming_social.on_flag",
-    ("Create", "remote_roadmap_item"): "roadmap_sync.on_remote_item",
-    ("Create", "event"): "remote_events.on_create",
-    ("Create", "post"): "incoming_posts.on_create",
-    ("Update", "remote_role"): "role_federation.on_update",
-    ("Update", "roadmap_status"): "remote_management.on_status_update",
-    ("Update", "remote_roadmap_item"): "roadmap_sync.on_remote_item",
-    ("Update", "event"): "remote_events.on_update",
-    ("Update", "actor"): "incoming_posts.on_update_actor",
-    ("Update", "post"): "incoming_posts.on_update_post",
-    ("Delete", "actor"): "incoming_posts.on_delete_actor",
-    ("Delete", "post"): "incoming_posts.on_delete_post",
-    ("Announce", "post"): "incoming_posts.on_announce",
-    ("Announce", "activity"): "incoming_posts.on_announce",
-    ("Add", "idea_outcome"): "remote_ideas.on_outcome",
-    ("Add", "remote_roadmap_item"): "roadmap_sync.on_remote_item",
-    ("Add", "moderator"): "incoming_posts.on_add_remove",
-    ("Add", "role_holder"): "incoming_posts.on_add_remove",
-    ("Remove", "moderator"): "incoming_posts.on_add_remove",
-    ("Remove", "role_holder"): "incoming_posts.on_add_remove",
-    ("Accept", "role_join"): "role_federation.on_claim_accepted",
-    ("Accept", "join_request"): "remote_management.on_join_approved",
-    ("Accept", "roadmap_follow"): "roadmap_sync.on_follow_accepted",
-    ("Accept", "event_join"): "remote_events.on_join_accepted",
-    ("Accept", "follow"): "incoming_social.on_accept",
-    ("Reject", "role_join"): "role_federation.on_claim_rejected",
-    ("Reject", "join_request"): "remote_management.on_join_declined",
-    ("Reject", "event_join"): "remote_events.on_join_rejected",
-    ("Reject", "follow"): "incoming_social.on_reject",
-    ("Join", "role"): "role_federation.on_join",
-    ("Join", "event"): "event_federation.on_join",
-    ("Leave", "role"): "role_federation.on_leave",
-    ("Leave", "event"): "event_federation.on_leave",
+    ("Follow", "roadmap_item"): "roadmap.activities.on_follow",
+    ("Follow", "roadmap"): "roadmap.activities.on_follow",
+    ("Follow", "actor"): "social.activities.on_follow",
+    ("Like", "roadmap_item"): "roadmap.activities.on_like",
+    ("Like", "purpose_version"): "social.activities.on_endorse",
+    ("Like", "post"): "social.activities.on_favourite",
+    ("Undo", "event_join"): "events.activities.on_undo_join",
+    ("Undo", "roadmap_follow"): "roadmap.activities.on_undo",
+    ("Undo", "roadmap_support"): "roadmap.activities.on_undo",
+    ("Undo", "follow"): "social.activities.on_undo_follow",
+    ("Undo", "endorsement"): "social.activities.on_undo_endorsement",
+    ("Undo", "favourite"): "social.activities.on_undo_like",
+    ("Undo", "boost"): "social.activities.on_undo_announce",
+    ("Undo", "block"): "social.activities.on_undo_block",
+    ("Block", "actor"): "social.activities.on_block",
+    ("Flag", "report"): "social.activities.on_flag",
+    ("Create", "remote_roadmap_item"): "roadmap.sync.on_remote_item",
+    ("Create", "event"): "events.sync.on_create",
+    ("Create", "post"): "posts.inbound.on_create",
+    ("Update", "remote_role"): "roles.activities.on_update",
+    ("Update", "roadmap_status"): "communities.management.on_status_update",
+    ("Update", "remote_roadmap_item"): "roadmap.sync.on_remote_item",
+    ("Update", "event"): "events.sync.on_update",
+    ("Update", "actor"): "posts.inbound.on_update_actor",
+    ("Update", "post"): "posts.inbound.on_update_post",
+    ("Delete", "actor"): "posts.inbound.on_delete_actor",
+    ("Delete", "post"): "posts.inbound.on_delete_post",
+    ("Announce", "post"): "posts.inbound.on_announce",
+    ("Announce", "activity"): "posts.inbound.on_announce",
+    ("Add", "idea_outcome"): "ideas.activities.on_outcome",
+    ("Add", "remote_roadmap_item"): "roadmap.sync.on_remote_item",
+    ("Add", "moderator"): "posts.inbound.on_add_remove",
+    ("Add", "role_holder"): "posts.inbound.on_add_remove",
+    ("Remove", "moderator"): "posts.inbound.on_add_remove",
+    ("Remove", "role_holder"): "posts.inbound.on_add_remove",
+    ("Accept", "role_join"): "roles.activities.on_claim_accepted",
+    ("Accept", "join_request"): "communities.management.on_join_approved",
+    ("Accept", "roadmap_follow"): "roadmap.sync.on_follow_accepted",
+    ("Accept", "event_join"): "events.sync.on_join_accepted",
+    ("Accept", "follow"): "social.activities.on_accept",
+    ("Reject", "role_join"): "roles.activities.on_claim_rejected",
+    ("Reject", "join_request"): "communities.management.on_join_declined",
+    ("Reject", "event_join"): "events.sync.on_join_rejected",
+    ("Reject", "follow"): "social.activities.on_reject",
+    ("Join", "role"): "roles.activities.on_join",
+    ("Join", "event"): "events.activities.on_join",
+    ("Leave", "role"): "roles.activities.on_leave",
+    ("Leave", "event"): "events.activities.on_leave",
 }
 
 
 def _name(fn: Callable[..., Any]) -> str:
-    return f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__qualname__}"
+    return f"{fn.__module__.removeprefix('server.activitypub.')}.{fn.__qualname__}"
 
 
 @pytest.fixture
@@ -197,7 +197,7 @@ async def test_classify_by_shape(app: Any, activity: dict[str, Any], pair: Any) 
 async def test_an_unknown_pair_is_ignored_with_a_log_line(
     app: Any, activity: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="server.activitypub.inbound"):
+    with caplog.at_level(logging.INFO, logger="server.activitypub.core.inbound"):
         with pytest.raises(Ignore) as raised:
             await inbound.route(app, activity, 1)
     assert raised.value.reason == "unhandled"
