@@ -16,6 +16,7 @@ from federation.actors import fetch_signed
 from federation.errors import FederationError
 from server.activitypub.communities import management as remote_management
 from server.activitypub.core.remote_sync import collection_items
+from server.activitypub.roadmap import management as roadmap_management
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
 from server.keys import CTX
 from server.services import communities, remote_communities, roadmap
@@ -120,7 +121,7 @@ async def item_status(request: web.Request) -> web.Response:
         item_id = int(request.match_info["item_id"])
         if item_id > 2**31 - 1:
             raise NotFound("no such roadmap item")
-        await remote_management.send_item_status(
+        await roadmap_management.send_item_status(
             request.app[CTX],
             user.id,
             rc.community.id,

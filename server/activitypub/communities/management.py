@@ -10,9 +10,7 @@ one of the community's managers:
   ``Follow`` (embedded, or by its id) approves or declines it; A then answers the requester as usual.
 - **Insights.** ``GET {group}/insights`` answers a manager's signed fetch with the managers' insights
   (the Koers API's shape), so a manager on B sees them on B's pages.
-- **Roadmap status.** An ``Update`` from a manager naming one of A's roadmap items by id, with the
-  new ``koers:status`` (and an optional ``summary``, the note) on the activity itself, moves the item;
-  A records the change and sends its own ``Update`` of the item.
+- **Roadmap status** is the roadmap's part: ``roadmap/management.py``.
 
 B keeps the community's managers (``community_managers`` of its ``communities`` row) from the
 Group's ``Add``/``Remove`` of moderators and, on a catch-up, from the Group's ``attributedTo``.
@@ -39,7 +37,8 @@ from server.activitypub.core.vocab import first_id, type_of
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.keys import CTX
-from server.services import communities, insights, roadmap
+from server.services import communities, insights, remote_groups
+from server.services.insights_json import insights_json
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -100,8 +99,6 @@ async def insights_document(request: web.Request) -> web.Response:
 
     ``?weeks=`` as on the page; anyone else gets a 404, as for the requests collection.
     """
-    from server.api.koers.insights import insights_json
-
     ctx = request.app[CTX]
     community_id = await _community_id(request, request.match_info["handle"])
     viewer = await viewer_of(request)
@@ -186,43 +183,10 @@ async def on_join_declined(app: web.Application, activity: dict[str, Any], signe
     await _decide(app, activity, signer_id, accept=False)
 
 
-async def status_update_item(conn: AsyncConnection, activity: dict[str, Any]) -> sa.Row | None:
-    """The local community's roadmap item an ``Update`` with ``koers:status`` names by id."""
-    uri, status = first_id(activity.get("object")), activity.get("koers:status")
-    if not uri or not isinstance(status, str):
-        return None
-    return (
-        await conn.execute(
-            sa.select(t.roadmap_items.c.id, t.roadmap_items.c.status)
-            .join(t.communities, t.communities.c.id == t.roadmap_items.c.community_id)
-            .where(t.roadmap_items.c.uri == uri, t.communities.c.local.is_(True))
-        )
-    ).first()
-
-
-async def on_status_update(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-    """A manager on another instance moves one of our roadmap items (``Update`` with ``koers:status``)."""
-    async with ctx_of(app).db.read() as conn:
-        item = await status_update_item(conn, activity)
-    if item is None:
-        raise Ignore("unknown_item", "no roadmap item of ours by that id")
-    status = activity["koers:status"]
-    manager_id = await the_actor(app, activity, signer_id)
-    if status == item.status:
-        return
-    note = activity.get("summary") if isinstance(activity.get("summary"), str) else ""
-    try:
-        await roadmap.change_status(
-            ctx_of(app), manager_id, int(item.id), status, note[: roadmap.MAX_NOTE]
-        )
-    except (Forbidden, NotFound, ValidationError) as exc:
-        raise Ignore("not_allowed", exc.message) from None
-
-
 # --- on the manager's instance (B) ---------------------------------------------------------------
 
 
-async def _manager_and_group(
+async def manager_and_group(
     conn: AsyncConnection, manager_id: int, community_id: int
 ) -> tuple[sa.Row, sa.Row]:
     community = (
@@ -247,7 +211,7 @@ async def send_join_decision(
         raise ValidationError("that request could not be read", field="request")
     kind = "Accept" if accept else "Reject"
     async with ctx.db.write() as conn:
-        manager, group = await _manager_and_group(conn, manager_id, community_id)
+        manager, group = await manager_and_group(conn, manager_id, community_id)
         inner = {
             "id": follow["id"],
             "type": "Follow",
@@ -262,44 +226,6 @@ async def send_join_decision(
             actor=manager.uri,
             object=inner,
             to=[group.uri],
-        )
-        await enqueue(
-            conn, activity=doc, actor_id=manager.id, inboxes=await inboxes_for(conn, [group.id])
-        )
-
-
-async def send_item_status(
-    ctx: Context, manager_id: int, community_id: int, item_id: int, status: str, note: str = ""
-) -> None:
-    """Move a remote community's roadmap item to ``status`` (its home applies it and tells everyone)."""
-    if status not in roadmap.STATUSES:
-        raise ValidationError(
-            "status: choose one of " + ", ".join(roadmap.STATUSES), field="status"
-        )
-    if len(note) > roadmap.MAX_NOTE:
-        raise ValidationError(f"note: at most {roadmap.MAX_NOTE} characters", field="note")
-    async with ctx.db.write() as conn:
-        manager, group = await _manager_and_group(conn, manager_id, community_id)
-        item = (
-            await conn.execute(
-                sa.select(t.roadmap_items).where(
-                    t.roadmap_items.c.id == item_id, t.roadmap_items.c.community_id == community_id
-                )
-            )
-        ).first()
-        if item is None or not item.uri:
-            raise NotFound("no such roadmap item")
-        stamp = int(clock.now().timestamp() * 1000)
-        # The item is the home's object: it is named by id; the new status travels on the activity.
-        doc = convert.activity(
-            ctx.base,
-            "Update",
-            id=f"{manager.uri}#roadmap-status/{stamp}",
-            actor=manager.uri,
-            object=item.uri,
-            to=[group.uri],
-            summary=note.strip(),
-            **{"koers:status": status},
         )
         await enqueue(
             conn, activity=doc, actor_id=manager.id, inboxes=await inboxes_for(conn, [group.id])
@@ -327,14 +253,4 @@ async def sync_managers(app: web.Application, target: remote_sync.SyncTarget) ->
                     "manager %s of community %s not resolved: %s", uri, target.community_id, exc
                 )
     async with ctx_of(app).db.write() as conn:
-        await conn.execute(
-            t.community_managers.delete().where(
-                t.community_managers.c.community_id == target.community_id
-            )
-        )
-        for actor_id in dict.fromkeys(ids):
-            await conn.execute(
-                t.community_managers.insert().values(
-                    community_id=target.community_id, actor_id=actor_id, created_at=clock.now()
-                )
-            )
+        await remote_groups.replace_managers(conn, target.community_id, ids)

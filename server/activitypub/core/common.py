@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.actors import fetch_signed, resolve_actor
 from federation.errors import FederationError, Ignore
-from server import clock
 from server.activitypub.core.vocab import first_id, same_origin
 from server.context import Context
 from server.keys import CTX
@@ -86,53 +85,6 @@ async def fetch_object(
     if not isinstance(doc, dict) or doc.get("id") != value:
         raise Ignore("bad_object", f"{value} answered another id")
     return doc
-
-
-async def ensure_remote_community(conn: AsyncConnection, group: sa.Row) -> int:
-    """A ``communities`` row for a remote Group (so membership and audiences work); returns its id."""
-    found = (
-        await conn.execute(
-            sa.select(t.communities.c.id).where(t.communities.c.actor_id == group.id)
-        )
-    ).scalar()
-    if found is not None:
-        return int(found)
-    res = await conn.execute(
-        t.communities.insert().values(
-            actor_id=group.id,
-            name=(group.display_name or group.username)[:255],
-            description_html=group.summary_html,
-            openness="approval" if group.manually_approves_followers else "open",
-            local=False,
-            created_at=clock.now(),
-        )
-    )
-    return int(res.inserted_primary_key[0])
-
-
-async def refresh_remote_community(conn: AsyncConnection, group: sa.Row) -> None:
-    """After a remote Group's Update: its community row follows the refreshed actor document."""
-    await ensure_remote_community(conn, group)
-    await conn.execute(
-        t.communities.update()
-        .where(t.communities.c.actor_id == group.id)
-        .values(
-            name=(group.display_name or group.username)[:255],
-            description_html=group.summary_html,
-            openness="approval" if group.manually_approves_followers else "open",
-        )
-    )
-
-
-async def local_community_of(conn: AsyncConnection, actor_id: int) -> sa.Row | None:
-    """The community whose Group is this local actor, if any."""
-    return (
-        await conn.execute(
-            sa.select(t.communities)
-            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-            .where(t.communities.c.actor_id == actor_id, t.actors.c.domain.is_(None))
-        )
-    ).first()
 
 
 async def local_members_of_group(app: web.Application, group_uri: str | None) -> list[int]:

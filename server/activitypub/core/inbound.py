@@ -27,6 +27,7 @@ from server.activitypub.events import sync as event_sync
 from server.activitypub.ideas import activities as ideas
 from server.activitypub.posts import inbound as posts
 from server.activitypub.roadmap import activities as roadmap
+from server.activitypub.roadmap import management as roadmap_management
 from server.activitypub.roadmap import sync as roadmap_sync
 from server.activitypub.roles import activities as roles
 from server.activitypub.social import activities as social
@@ -97,7 +98,7 @@ INBOUND: dict[tuple[str, str], Handler] = {
     ("Update", ACTOR): posts.on_update_actor,
     ("Update", EVENT): event_sync.on_update,
     ("Update", REMOTE_ROADMAP_ITEM): roadmap_sync.on_remote_item,
-    ("Update", ROADMAP_STATUS): communities.on_status_update,
+    ("Update", ROADMAP_STATUS): roadmap_management.on_status_update,
     ("Update", REMOTE_ROLE): roles.on_update,
     ("Delete", POST): posts.on_delete_post,
     ("Delete", ACTOR): posts.on_delete_actor,
@@ -154,14 +155,14 @@ async def _undo(app: web.Application, activity: dict[str, Any]) -> str:
     if kind in ("Follow", "Like") and await _roadmap_kind(app, target):
         return ROADMAP_FOLLOW if kind == "Follow" else ROADMAP_SUPPORT
     async with ctx_of(app).db.read() as conn:
-        kind = await social.undone_kind(conn, inner)
-        if kind == "Like":
+        undone = await social.undone_kind(conn, inner)
+        if undone == "Like":
             actor = await actor_by_uri(conn, first_id(activity.get("actor")))
             endorsed = await purpose_endorsements.names_endorsement(
                 conn, actor.id if actor else None, target, first_id(inner)
             )
             return ENDORSEMENT if endorsed else FAVOURITE
-    return {"Follow": FOLLOW, "Announce": BOOST, "Block": BLOCK}.get(kind or "", UNKNOWN)
+    return {"Follow": FOLLOW, "Announce": BOOST, "Block": BLOCK}.get(undone or "", UNKNOWN)
 
 
 async def _create(app: web.Application, activity: dict[str, Any]) -> str:
@@ -175,7 +176,7 @@ async def _update(app: web.Application, activity: dict[str, Any]) -> str:
     if roles.is_role_update(activity):
         return REMOTE_ROLE
     async with ctx_of(app).db.read() as conn:
-        if await communities.status_update_item(conn, activity) is not None:
+        if await roadmap_management.status_update_item(conn, activity) is not None:
             return ROADMAP_STATUS
     if roadmap_sync.is_item(activity.get("object")):
         return REMOTE_ROADMAP_ITEM

@@ -19,17 +19,14 @@ from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
 from server.activitypub.core import convert
-from server.activitypub.core.common import (
-    ctx_of,
-    ensure_remote_community,
-    fetch_object,
-    the_actor,
-)
+from server.activitypub.core.common import ctx_of, fetch_object, the_actor
 from server.activitypub.core.vocab import PUBLIC, first_id, ids, same_origin
 from server.activitypub.events.activities import event_fields
 from server.activitypub.posts import inbound as incoming_posts
 from server.context import Context
+from server.errors import Forbidden
 from server.events import Event as DomainEvent
+from server.services import community_events
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -58,24 +55,12 @@ async def store_remote_event(
         or not same_origin(doc.get("id"), sender.uri)
     ):
         return None
-    community_id = await ensure_remote_community(conn, sender)
-    now = clock.now()
-    values = {
-        **fields,
-        "online_url": fields["online_url"] or "",
-        "audience": _audience(doc),
-        "description_html": "",
-        "community_id": community_id,
-        "updated_at": now,
-    }
-    found = (
-        await conn.execute(sa.select(t.events.c.id).where(t.events.c.uri == doc["id"]))
-    ).scalar()
-    if found is not None:
-        await conn.execute(t.events.update().where(t.events.c.id == found).values(**values))
-        return int(found)
-    res = await conn.execute(t.events.insert().values(uri=doc["id"], created_at=now, **values))
-    return int(res.inserted_primary_key[0])
+    return await community_events.keep_remote_event(
+        conn,
+        sender,
+        doc["id"],
+        {**fields, "online_url": fields["online_url"] or "", "audience": _audience(doc)},
+    )
 
 
 async def _keep_event(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -100,14 +85,7 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
 
 async def join_answered(conn: AsyncConnection, activity: dict[str, Any]) -> sa.Row | None:
     """Our member's participation an ``Accept`` / ``Reject`` answers (by the ``Join``'s id)."""
-    join_id = first_id(activity.get("object"))
-    if not join_id:
-        return None
-    return (
-        await conn.execute(
-            sa.select(t.event_participants).where(t.event_participants.c.uri == join_id)
-        )
-    ).first()
+    return await community_events.participation_by_uri(conn, first_id(activity.get("object")))
 
 
 async def _answered(
@@ -119,20 +97,10 @@ async def _answered(
         raise Ignore("unknown_join", "no Join of ours matches this answer")
     actor_id = await the_actor(app, activity, signer_id)
     async with ctx_of(app).db.write() as conn:
-        group = (
-            await conn.execute(
-                sa.select(t.communities.c.actor_id)
-                .join(t.events, t.events.c.community_id == t.communities.c.id)
-                .where(t.events.c.id == row.event_id)
-            )
-        ).scalar()
-        if group != actor_id:
-            raise Ignore("actor_mismatch", "only the event's community answers a Join")
-        await conn.execute(
-            t.event_participants.update()
-            .where(t.event_participants.c.id == row.id)
-            .values(state=state)
-        )
+        try:
+            await community_events.settle_remote_join(conn, row, actor_id, state)
+        except Forbidden as exc:
+            raise Ignore("actor_mismatch", exc.message) from None
 
 
 async def on_join_accepted(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -174,13 +142,8 @@ class RemoteRsvpOutbox:
         stamp = int(clock.now().timestamp() * 1000)
         activity_id = f"{actor.uri}#{kind.lower()}s/{event.data['event_id']}/{stamp}"
         if kind == "Join":
-            await conn.execute(
-                t.event_participants.update()
-                .where(
-                    t.event_participants.c.event_id == event.data["event_id"],
-                    t.event_participants.c.actor_id == actor.id,
-                )
-                .values(uri=activity_id)
+            await community_events.remember_join(
+                conn, event.data["event_id"], actor.id, activity_id
             )
         doc = convert.activity(
             self.ctx.base, kind, id=activity_id, actor=actor.uri, object=found.uri

@@ -33,7 +33,9 @@ from server.activitypub.core import convert
 from server.activitypub.core.common import actor_row, ctx_of, the_actor
 from server.activitypub.core.vocab import first_id, koers
 from server.context import Context
+from server.errors import NotFound
 from server.events import Event
+from server.services import remote_ideas
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -126,38 +128,22 @@ def is_outcome(activity: dict[str, Any]) -> bool:
 
 
 async def on_outcome(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-    """``Add`` with ``koers:outcome``, partner side: a Group reports the outcome of our member's idea."""
+    """``Add`` with ``koers:outcome``, partner side: a Group reports the outcome of our member's idea
+    (``remote_ideas.receive_outcome``)."""
     outcome = koers(activity, "outcome")
     actor_id = await the_actor(app, activity, signer_id)
     async with ctx_of(app).db.write() as conn:
-        idea = (
-            await conn.execute(
-                sa.select(t.ideas.c.id)
-                .join(t.posts, t.posts.c.id == t.ideas.c.post_id)
-                .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
-                .where(
-                    t.posts.c.uri == first_id(activity.get("object")),
-                    t.posts.c.local.is_(True),
-                    t.communities.c.actor_id == actor_id,
-                    t.communities.c.local.is_(False),
-                )
+        try:
+            idea = await remote_ideas.receive_outcome(
+                conn,
+                actor_id,
+                first_id(activity.get("object")),
+                OUTCOMES[outcome],
+                outcome,
+                first_id(activity.get("target")),
             )
-        ).scalar()
-        if idea is None:
-            raise Ignore("unknown_idea", "no idea of ours in that community")
-        values: dict[str, Any] = {"status": OUTCOMES[outcome], "updated_at": clock.now()}
-        if outcome == "roadmap":
-            item = (
-                await conn.execute(
-                    sa.select(t.roadmap_items.c.id).where(
-                        t.roadmap_items.c.uri == first_id(activity.get("target"))
-                    )
-                )
-            ).scalar()
-            values |= {"promoted_kind": "roadmap", "promoted_to_id": item}
-        elif outcome == "proposal":
-            values["promoted_kind"] = "proposal"
-        await conn.execute(t.ideas.update().where(t.ideas.c.id == idea).values(**values))
+        except NotFound as exc:
+            raise Ignore("unknown_idea", exc.message) from None
     log.info("idea %s: %s (reported by its community)", idea, outcome)
 
 

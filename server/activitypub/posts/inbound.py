@@ -17,17 +17,14 @@ from aiohttp import web
 
 from federation.actors import resolve_actor
 from federation.errors import FederationError, Ignore
-from server import clock
 from server import event_kinds as kinds
 from server.activitypub.core.common import (
     OUTBOX,
     actor_by_uri,
     actor_row,
     ctx_of,
-    ensure_remote_community,
     fetch_object,
     local_members_of_group,
-    refresh_remote_community,
     resolve,
     the_actor,
 )
@@ -39,9 +36,10 @@ from server.activitypub.core.ingest import (
 )
 from server.activitypub.core.vocab import POST_TYPES, first_id, koers, same_origin, type_of
 from server.activitypub.purpose.sync import group_updated
-from server.services import ideas, notifications
-from server.services.follows import community_managers
+from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
+from server.services import ideas, notifications, posts, remote_groups, roles
 from server.services.posts import is_member
+from server.services.remote_groups import ensure_remote_community, refresh_remote_community
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -99,40 +97,16 @@ async def _store(
 
 
 async def _poll_vote(conn: Any, obj: dict[str, Any], voter_id: int, poll_uri: str) -> bool:
-    """A Mastodon-style vote (a Note with only a name, replying to a local Question)."""
-    row = (
-        await conn.execute(
-            sa.select(t.polls)
-            .join(t.posts, t.posts.c.id == t.polls.c.post_id)
-            .where(t.posts.c.uri == poll_uri, t.posts.c.local.is_(True))
-        )
-    ).first()
-    if row is None:
-        return False
-    name = obj.get("name")
-    if name not in row.options:
-        raise Ignore("bad_vote", "no such poll option")
-    choice = row.options.index(name)
-    if row.expires_at is not None and clock.aware(row.expires_at) <= clock.now():
-        raise Ignore("poll_closed", "the poll has ended")
-    voted = await conn.execute(
-        sa.select(t.poll_votes.c.choice).where(
-            t.poll_votes.c.poll_id == row.id, t.poll_votes.c.actor_id == voter_id
-        )
-    )
-    previous = [r[0] for r in voted]
-    if choice in previous or (previous and not row.multiple):
-        raise Ignore("already_voted", "one vote per person")
-    await conn.execute(
-        t.poll_votes.insert().values(
-            poll_id=row.id,
-            actor_id=voter_id,
-            choice=choice,
-            uri=obj.get("id"),
-            created_at=clock.now(),
-        )
-    )
-    return True
+    """A Mastodon-style vote (a Note with only a name, replying to a local Question):
+    ``posts.receive_vote``; False when the reply is not to one of our polls."""
+    try:
+        return await posts.receive_vote(conn, voter_id, poll_uri, obj.get("name"), obj.get("id"))
+    except ValidationError as exc:
+        raise Ignore("bad_vote", exc.message) from None
+    except Gone as exc:
+        raise Ignore("poll_closed", exc.message) from None
+    except Conflict as exc:
+        raise Ignore("already_voted", exc.message) from None
 
 
 async def on_create(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -369,36 +343,12 @@ async def _store_boost(
     app: web.Application, activity: dict[str, Any], original_id: int, booster_id: int
 ) -> None:
     async with ctx_of(app).db.write() as conn:
-        if (
-            await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == activity.get("id")))
-        ).first():
-            return
-        original = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == original_id))).one()
-        if original.deleted_at is not None:
-            raise Ignore("gone", "boost of a deleted post")
-        if original.audience not in ("public", "unlisted"):
-            raise Ignore("not_boostable", "only public and unlisted posts can be boosted")
-        await conn.execute(
-            t.posts.insert().values(
-                uri=activity["id"],
-                url=activity["id"],
-                author_id=booster_id,
-                local=False,
-                kind="note",
-                audience=original.audience,
-                reblog_of_id=original_id,
-                extra={},
-                created_at=clock.now(),
-            )
-        )
-        await conn.execute(
-            t.posts.update()
-            .where(t.posts.c.id == original_id)
-            .values(reblogs_count=t.posts.c.reblogs_count + 1)
-        )
-        await notifications.notify(
-            conn, original.author_id, "reblog", from_actor_id=booster_id, post_id=original_id
-        )
+        try:
+            await posts.receive_boost(conn, booster_id, original_id, activity["id"])
+        except NotFound as exc:
+            raise Ignore("gone", exc.message) from None
+        except Forbidden as exc:
+            raise Ignore("not_boostable", exc.message) from None
 
 
 async def on_add_remove(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -413,92 +363,40 @@ async def on_add_remove(app: web.Application, activity: dict[str, Any], signer_i
         raise Ignore("unsupported_target", "Add/Remove outside a role's holders or moderators")
     role_uri = target_uri.removesuffix("/holders")
     holder_id = await resolve(app, first_id(activity.get("object")))
-    ctx = ctx_of(app)
-    async with ctx.db.write() as conn:
-        actor = await actor_row(conn, actor_id)
-        role = (await conn.execute(sa.select(t.roles).where(t.roles.c.uri == role_uri))).first()
-        if role is None and actor.kind == "group" and same_origin(role_uri, actor.uri):
-            community_id = await ensure_remote_community(conn, actor)
-            name = (
-                target.get("name")
-                if isinstance(target, dict) and isinstance(target.get("name"), str)
-                else role_uri
-            )
-            res = await conn.execute(
-                t.roles.insert().values(
-                    community_id=community_id,
-                    name=name[:120],
-                    uri=role_uri,
-                    fill_mode="assigned",
-                    created_at=clock.now(),
-                )
-            )
-            role = (
-                await conn.execute(
-                    sa.select(t.roles).where(t.roles.c.id == res.inserted_primary_key[0])
-                )
-            ).one()
-        if role is None:
-            raise Ignore("unknown_role", "no such role")
-        group = (
-            await conn.execute(
-                sa.select(t.actors)
-                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(t.communities.c.id == role.community_id)
-            )
-        ).one()
-        allowed = actor.id == group.id or actor.id in await community_managers(
-            conn, role.community_id
-        )
-        if not allowed:
-            raise Ignore("not_manager", "only the community or its managers change role holders")
-        cond = sa.and_(t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == holder_id)
-        await conn.execute(t.role_holders.delete().where(cond))
-        if type_of(activity) == "Add":
-            await conn.execute(
-                t.role_holders.insert().values(
-                    role_id=role.id, actor_id=holder_id, state="held", created_at=clock.now()
-                )
-            )
-            await notifications.notify(
+    name = target.get("name") if isinstance(target, dict) else None
+    async with ctx_of(app).db.write() as conn:
+        try:
+            await roles.receive_holder_change(
                 conn,
+                actor_id,
+                role_uri,
                 holder_id,
-                "koers.role_assigned",
-                from_actor_id=actor_id,
-                community_id=role.community_id,
-                extra={"role_id": role.id, "role": role.name},
+                add=type_of(activity) == "Add",
+                name=name if isinstance(name, str) else None,
+                from_role_host=same_origin(role_uri, first_id(activity.get("actor"))),
             )
+        except NotFound as exc:
+            raise Ignore("unknown_role", exc.message) from None
+        except Forbidden as exc:
+            raise Ignore("not_manager", exc.message) from None
 
 
 async def _moderators(
     app: web.Application, activity: dict[str, Any], actor_id: int, target_uri: str
 ) -> None:
-    """A remote Group's moderators (Lemmy style), kept as the managers of its community row.
-
-    Believed from the Group itself or from one of its known moderators, on the Group's host.
-    """
+    """A remote Group's moderators (Lemmy style), kept as the managers of its community row
+    (``remote_groups.receive_moderator_change``)."""
     moderator_id = await resolve(app, first_id(activity.get("object")))
     async with ctx_of(app).db.write() as conn:
-        group = await actor_by_uri(conn, target_uri.removesuffix("/moderators"))
-        if group is None or group.kind != "group" or group.domain is None:
-            raise Ignore("unknown_group", "moderators of a Group we do not know")
-        community_id = await ensure_remote_community(conn, group)
-        actor = await actor_row(conn, actor_id)
-        on_group_host = actor.domain == group.domain
-        if actor_id != group.id and (
-            not on_group_host or actor_id not in await community_managers(conn, community_id)
-        ):
-            raise Ignore(
-                "not_manager", "only the Group or its moderators on its host change its moderators"
+        try:
+            await remote_groups.receive_moderator_change(
+                conn,
+                actor_id,
+                target_uri.removesuffix("/moderators"),
+                moderator_id,
+                add=type_of(activity) == "Add",
             )
-        pair = sa.and_(
-            t.community_managers.c.community_id == community_id,
-            t.community_managers.c.actor_id == moderator_id,
-        )
-        await conn.execute(t.community_managers.delete().where(pair))
-        if type_of(activity) == "Add":
-            await conn.execute(
-                t.community_managers.insert().values(
-                    community_id=community_id, actor_id=moderator_id, created_at=clock.now()
-                )
-            )
+        except NotFound as exc:
+            raise Ignore("unknown_group", exc.message) from None
+        except Forbidden as exc:
+            raise Ignore("not_manager", exc.message) from None

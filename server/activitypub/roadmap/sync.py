@@ -31,18 +31,12 @@ from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
 from server.activitypub.core import convert
-from server.activitypub.core.common import (
-    actor_by_uri,
-    actor_row,
-    ctx_of,
-    ensure_remote_community,
-    the_actor,
-)
+from server.activitypub.core.common import actor_by_uri, actor_row, ctx_of, the_actor
 from server.activitypub.core.remote_sync import SyncTarget, collection_items, fetch_as
 from server.activitypub.core.vocab import first_id, koers, same_origin, type_of
 from server.context import Context
 from server.events import Event
-from server.services import notifications, remote_communities, roadmap, text
+from server.services import remote_roadmap, roadmap, text
 from server.storage import schema as t
 from server.visibility import Audience, audience_from_addressing
 
@@ -105,15 +99,12 @@ async def store_item(
     audience = _audience(doc, group)
     if audience is None:
         return None
-    community_id = await ensure_remote_community(conn, group)
     version = koers(doc, "purposeVersion")
     lead = await actor_by_uri(conn, first_id(koers(doc, "lead")))
     content = doc.get("content")
-    status = koers(doc, "status")
-    now = clock.now()
-    values = {
+    fields = {
         "title": title.strip()[: roadmap.MAX_TITLE],
-        "status": status,
+        "status": koers(doc, "status"),
         "audience": audience,
         "description_html": text.sanitise_html(content) if isinstance(content, str) else "",
         "purpose_version": version
@@ -121,74 +112,8 @@ async def store_item(
         else None,
         "lead_actor_id": lead.id if lead is not None else None,
         "supports_reported": _count(doc.get("likes")),
-        "updated_at": now,
     }
-    ri = t.roadmap_items
-    found = (
-        await conn.execute(
-            sa.select(ri.c.id, ri.c.status, ri.c.community_id).where(ri.c.uri == uri)
-        )
-    ).first()
-    if found is not None and found.community_id != community_id:
-        return None  # an id another community already uses
-    if found is None:
-        res = await conn.execute(
-            ri.insert().values(uri=uri, community_id=community_id, created_at=now, **values)
-        )
-        item_id = int(res.inserted_primary_key[0])
-        await conn.execute(
-            t.roadmap_status_changes.insert().values(
-                item_id=item_id,
-                from_status=None,
-                to_status=status,
-                actor_id=None,
-                note="",
-                created_at=now,
-            )
-        )
-        return item_id
-    item_id = int(found.id)
-    await conn.execute(ri.update().where(ri.c.id == item_id).values(**values))
-    if found.status != status:
-        await conn.execute(
-            t.roadmap_status_changes.insert().values(
-                item_id=item_id,
-                from_status=found.status,
-                to_status=status,
-                actor_id=None,
-                note="",
-                created_at=now,
-            )
-        )
-        if notify:
-            await _notify_followers(conn, item_id, group, community_id, values["title"], status)
-    return item_id
-
-
-async def _notify_followers(
-    conn: AsyncConnection, item_id: int, group: sa.Row, community_id: int, title: str, status: str
-) -> None:
-    """Tell our members who follow the item about its new status (with a line and a link to show)."""
-    page = f"{remote_communities.page_path(group.username, group.domain)}/roadmap#item-{item_id}"
-    extra = {
-        "item_id": item_id,
-        "status": status,
-        "title": title,
-        "link": page,
-        "text": f"“{title}” is now {roadmap.STATUS_LABELS[status].lower()}",
-    }
-    followers = await conn.execute(
-        sa.select(t.roadmap_followers.c.actor_id).where(t.roadmap_followers.c.item_id == item_id)
-    )
-    for (follower,) in followers:
-        await notifications.notify(
-            conn,
-            int(follower),
-            "koers.roadmap_status",
-            from_actor_id=group.id,
-            community_id=community_id,
-            extra=extra,
-        )
+    return await remote_roadmap.keep_item(conn, group, uri, fields, notify=notify)
 
 
 async def sync_roadmap(app: web.Application, target: SyncTarget) -> None:
@@ -298,19 +223,9 @@ class RemoteRoadmapOutbox:
                 self.ctx.base, activity_id=f"{doc['id']}/undo", actor=actor.uri, inner=doc
             )
         else:
-            await conn.execute(
-                table.update()
-                .where(table.c.item_id == item_id, table.c.actor_id == actor_id)
-                .values(uri=doc["id"])
-            )
-        if kind == "Like":  # counted at home; until its next report, count ours at once
-            step = -1 if undo else 1
-            reported = t.roadmap_items.c.supports_reported
-            await conn.execute(
-                t.roadmap_items.update()
-                .where(t.roadmap_items.c.id == item_id, reported + step >= 0)
-                .values(supports_reported=reported + step)
-            )
+            await remote_roadmap.remember_sent(conn, table, item_id, actor_id, doc["id"])
+        if kind == "Like":
+            await remote_roadmap.count_support(conn, item_id, -1 if undo else 1)
         await enqueue(
             conn, activity=doc, actor_id=actor.id, inboxes=await inboxes_for(conn, [found.group_id])
         )

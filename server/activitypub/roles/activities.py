@@ -31,23 +31,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
-from server import clock
 from server import event_kinds as kinds
 from server.activitypub.communities.objects import role_object
 from server.activitypub.core import convert
-from server.activitypub.core.common import (
-    actor_by_uri,
-    ctx_of,
-    ensure_remote_community,
-    the_actor,
-)
+from server.activitypub.core.common import actor_by_uri, ctx_of, the_actor
 from server.activitypub.core.recipients import remote_followers
 from server.activitypub.core.vocab import first_id, same_origin, type_of
 from server.activitypub.roles import sync as role_sync
 from server.context import Context
-from server.errors import KoersError, NotFound
+from server.errors import Forbidden, KoersError, NotFound
 from server.events import Event
-from server.services import notifications, roles
+from server.services import roles
+from server.services.remote_groups import ensure_remote_community
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -291,7 +286,13 @@ async def _settle(
     if found is None:
         raise Ignore("unknown_claim", "no claim of ours matches this answer")
     actor_id = await the_actor(app, activity, signer_id)
-    await settle_claim(app, found[0], found[1], actor_id, accepted=accepted)
+    async with ctx_of(app).db.write() as conn:
+        try:
+            await roles.settle_remote_claim(
+                conn, found[0], found[1].id, actor_id, accepted=accepted
+            )
+        except Forbidden as exc:
+            raise Ignore("actor_mismatch", exc.message) from None
 
 
 async def on_claim_accepted(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -302,43 +303,3 @@ async def on_claim_accepted(app: web.Application, activity: dict[str, Any], sign
 async def on_claim_rejected(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
     """The Group refused our member's claim of its role: the request goes."""
     await _settle(app, activity, signer_id, accepted=False)
-
-
-async def settle_claim(
-    app: web.Application, role: sa.Row, member: sa.Row, group_id: int, *, accepted: bool
-) -> None:
-    """The Group answered our member's claim: held (and told so), or the request is gone."""
-    rh = t.role_holders
-    where = (rh.c.role_id == role.id, rh.c.actor_id == member.id)
-    async with ctx_of(app).db.write() as conn:
-        group = (
-            await conn.execute(
-                sa.select(t.communities.c.actor_id).where(t.communities.c.id == role.community_id)
-            )
-        ).scalar()
-        if group != group_id:
-            raise Ignore("actor_mismatch", "only the role's community answers a claim")
-        state = (await conn.execute(sa.select(rh.c.state).where(*where))).scalar()
-        if not accepted:
-            await conn.execute(rh.delete().where(*where, rh.c.state == "requested"))
-            return
-        if state == "held":
-            return
-        if state is None:
-            await conn.execute(
-                rh.insert().values(
-                    role_id=role.id, actor_id=member.id, state="held", created_at=clock.now()
-                )
-            )
-        else:
-            await conn.execute(
-                rh.update().where(*where).values(state="held", created_at=clock.now())
-            )
-        await notifications.notify(
-            conn,
-            member.id,
-            "koers.role_assigned",
-            from_actor_id=group_id,
-            community_id=role.community_id,
-            extra={"role_id": role.id, "role": role.name},
-        )

@@ -17,21 +17,19 @@ import logging
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.actors import resolve_actor
 from federation.errors import FederationError
-from server import clock
 from server.activitypub.core import remote_sync
 from server.activitypub.core.common import ctx_of
 from server.activitypub.core.ingest import parse_time
 from server.activitypub.core.vocab import ids, same_origin
-from server.services import notifications, role_terms, text
+from server.services import remote_roles, text
+from server.services.remote_roles import RemoteRole
 from server.services.role_terms import MAX_TERM_DAYS
 from server.services.roles import FILL_MODES, MAX_NAME
-from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 
@@ -92,43 +90,21 @@ def _competencies(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
     return list(out.items())[:MAX_COMPETENCIES]
 
 
-async def _upsert_role(conn: AsyncConnection, community_id: int, doc: dict[str, Any]) -> int | None:
-    name = (text.html_to_text(str(doc.get("name") or "")) or doc["id"])[:MAX_NAME]
-    fill_mode = doc.get("koers:fillMode") if doc.get("koers:fillMode") in FILL_MODES else "assigned"
-    values = {
-        "name": name,
-        "fill_mode": fill_mode,
-        "term_days": _term_days(doc.get("koers:termDays")),
-        "description_html": text.sanitise_html(str(doc.get("content") or "")),
-    }
-    r = t.roles
-    row = (
-        await conn.execute(sa.select(r.c.id, r.c.community_id).where(r.c.uri == doc["id"]))
-    ).first()
-    if row is not None and row.community_id != community_id:
-        log.info("role %s belongs to another community; not changed", doc["id"])
-        return None
-    found = row.id if row is not None else None
-    clash = (
-        await conn.execute(
-            sa.select(r.c.id).where(
-                r.c.community_id == community_id, r.c.name == name, r.c.uri != doc["id"]
-            )
-        )
-    ).scalar()
-    if clash is not None:  # another role of it had this name before a rename: keep both apart
-        await conn.execute(
-            r.update().where(r.c.id == clash).values(name=f"{name[: MAX_NAME - 12]} ({clash})")
-        )
-    if found is None:
-        res = await conn.execute(
-            r.insert().values(
-                community_id=community_id, uri=doc["id"], created_at=clock.now(), **values
-            )
-        )
-        return int(res.inserted_primary_key[0])
-    await conn.execute(r.update().where(r.c.id == found).values(**values))
-    return int(found)
+def remote_role(doc: dict[str, Any], actors: dict[str, int]) -> RemoteRole:
+    """What we keep of a role ``Page`` (holders: the resolved ones, with their terms)."""
+    terms = _terms(doc)
+    holders = {actors[u]: u for u in holder_uris(doc) if u in actors}
+    return RemoteRole(
+        uri=doc["id"],
+        name=(text.html_to_text(str(doc.get("name") or "")) or doc["id"])[:MAX_NAME],
+        fill_mode=doc.get("koers:fillMode")
+        if doc.get("koers:fillMode") in FILL_MODES
+        else "assigned",
+        term_days=_term_days(doc.get("koers:termDays")),
+        description_html=text.sanitise_html(str(doc.get("content") or "")),
+        competencies=_competencies(doc),
+        holders=[(actor_id, *terms.get(uri, (None, None))) for actor_id, uri in holders.items()],
+    )
 
 
 async def store_remote_role(
@@ -138,66 +114,7 @@ async def store_remote_role(
 
     None when the id is a role of another community (a Group updates only its own roles).
     """
-    role_id = await _upsert_role(conn, community_id, doc)
-    if role_id is None:
-        return None
-    rc, rh = t.role_competencies, t.role_holders
-    await conn.execute(rc.delete().where(rc.c.role_id == role_id))
-    comps = _competencies(doc)
-    if comps:
-        await conn.execute(
-            rc.insert(), [{"role_id": role_id, "name": n, "level": lv} for n, lv in comps]
-        )
-    terms = _terms(doc)
-    holders = {actors[u]: u for u in holder_uris(doc) if u in actors}
-    # Holders the origin no longer lists go; our members' pending claims stay until answered.
-    await conn.execute(
-        rh.delete().where(
-            rh.c.role_id == role_id,
-            rh.c.state == "held",
-            rh.c.actor_id.not_in(list(holders) or [0]),
-        )
-    )
-    now = clock.now()
-    for actor_id, uri in holders.items():
-        since, ends_at = terms.get(uri, (None, None))
-        values = {"state": "held", "created_at": since or now, "ends_at": ends_at}
-        where = (rh.c.role_id == role_id, rh.c.actor_id == actor_id)
-        before = (await conn.execute(sa.select(rh.c.ends_at).where(*where))).first()
-        if before is None:
-            await conn.execute(rh.insert().values(role_id=role_id, actor_id=actor_id, **values))
-        else:
-            await conn.execute(rh.update().where(*where).values(**values))
-        if role_terms.is_up(ends_at, now) and not (
-            before is not None and role_terms.is_up(before.ends_at, now)
-        ):
-            await _tell_term_ended(conn, community_id, role_id, actor_id, doc)
-    return role_id
-
-
-async def _tell_term_ended(
-    conn: AsyncConnection, community_id: int, role_id: int, actor_id: int, doc: dict[str, Any]
-) -> None:
-    """One of our members' term of a remote role has passed: they hear it here, as a local holder would."""
-    local = (
-        await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == actor_id))
-    ).first()
-    if local is None or local.domain is not None:
-        return
-    group = (
-        await conn.execute(
-            sa.select(t.communities.c.actor_id).where(t.communities.c.id == community_id)
-        )
-    ).scalar()
-    name = (await conn.execute(sa.select(t.roles.c.name).where(t.roles.c.id == role_id))).scalar()
-    await notifications.notify(
-        conn,
-        actor_id,
-        "koers.role_term_ended",
-        from_actor_id=group,
-        community_id=community_id,
-        extra={"role_id": role_id, "role": name, "holder_id": actor_id},
-    )
+    return await remote_roles.keep_role(conn, community_id, remote_role(doc, actors))
 
 
 def usable_roles(docs: list[Any], group_uri: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from federation.delivery import enqueue, inboxes_for
 from server.activitypub.core import convert
 from server.context import Context
 from server.events import Event
+from server.services import reports
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -52,4 +53,4 @@ async def report_created(ctx: Context, conn: AsyncConnection, event: Event) -> N
     await enqueue(
         conn, activity=flag, actor_id=org.id, inboxes=await inboxes_for(conn, [target.id])
     )
-    await conn.execute(t.reports.update().where(t.reports.c.id == report.id).values(uri=flag["id"]))
+    await reports.remember_flag(conn, report.id, flag["id"])

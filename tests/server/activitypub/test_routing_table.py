@@ -97,7 +97,7 @@ PAIRS: dict[tuple[str, str], str] = {
     ("Create", "event"): "events.sync.on_create",
     ("Create", "post"): "posts.inbound.on_create",
     ("Update", "remote_role"): "roles.activities.on_update",
-    ("Update", "roadmap_status"): "communities.management.on_status_update",
+    ("Update", "roadmap_status"): "roadmap.management.on_status_update",
     ("Update", "remote_roadmap_item"): "roadmap.sync.on_remote_item",
     ("Update", "event"): "events.sync.on_update",
     ("Update", "actor"): "posts.inbound.on_update_actor",
