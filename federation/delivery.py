@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import hosts, policy
 from federation.errors import FetchError
-from federation.fetch import Fetcher
+from federation.fetch import Fetcher, post_headers
+from federation.signing import Signer, SignJob
 from federation.worker import run_forever
 from server import clock
 from server.config import Settings
@@ -143,7 +144,7 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, min((clock.aware(when) - now).total_seconds(), MAX_RETRY_AFTER))  # type: ignore[operator]
+    return max(0.0, min((clock.aware(when) - now).total_seconds(), MAX_RETRY_AFTER))
 
 
 async def _claim(db: Database, now: datetime) -> list[Any]:
@@ -178,20 +179,19 @@ async def _claim(db: Database, now: datetime) -> list[Any]:
 
 
 async def _signing_material(
-    db: Database, activity_ids: set[int]
+    conn: AsyncConnection, activity_ids: set[int]
 ) -> dict[int, tuple[bytes, str, str]]:
-    async with db.read() as conn:
-        rows = await conn.execute(
-            sa.select(
-                t.activities.c.id,
-                t.activities.c.document,
-                t.actors.c.key_id,
-                t.actors.c.private_key_pem,
-            )
-            .join(t.actors, t.actors.c.id == t.activities.c.actor_id)
-            .where(t.activities.c.id.in_(activity_ids))
+    rows = await conn.execute(
+        sa.select(
+            t.activities.c.id,
+            t.activities.c.document,
+            t.actors.c.key_id,
+            t.actors.c.private_key_pem,
         )
-        return {r.id: (json.dumps(r.document).encode(), r.key_id, r.private_key_pem) for r in rows}
+        .join(t.actors, t.actors.c.id == t.activities.c.actor_id)
+        .where(t.activities.c.id.in_(activity_ids))
+    )
+    return {r.id: (json.dumps(r.document).encode(), r.key_id, r.private_key_pem) for r in rows}
 
 
 @dataclass(slots=True)
@@ -225,7 +225,7 @@ def _retry(
 ) -> _Outcome:
     attempts = row.attempts + 1
     next_at = now + timedelta(seconds=wait if wait is not None else backoff(attempts))
-    give_up = next_at > clock.aware(row.created_at) + GIVE_UP_AFTER  # type: ignore[operator]
+    give_up = next_at > clock.aware(row.created_at) + GIVE_UP_AFTER
     values = {
         "state": "failed" if give_up else "new",
         "attempts": attempts,
@@ -237,13 +237,26 @@ def _retry(
     return _Outcome(row, values, event)
 
 
-class DeliveryWorker:
-    """Per-app worker state: the wake-up event and the per-host concurrency limits."""
+@dataclass(slots=True)
+class _Send:
+    """A delivery that goes out this cycle: its row, body and (once signed) headers."""
 
-    def __init__(self, db: Database, settings: Settings, fetcher: Fetcher) -> None:
+    row: Any
+    body: bytes
+    job: SignJob
+    headers: dict[str, str] | None = None
+
+
+class DeliveryWorker:
+    """Per-app worker state: the wake-up event, the per-host concurrency limits, the signer."""
+
+    def __init__(
+        self, db: Database, settings: Settings, fetcher: Fetcher, signer: Signer | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
         self.fetcher = fetcher
+        self.signer = signer or Signer(fetcher.keys)
         self.event = asyncio.Event()
         self._host_limits: dict[str, asyncio.Semaphore] = {}
 
@@ -255,46 +268,74 @@ class DeliveryWorker:
         return self._host_limits.setdefault(host, asyncio.Semaphore(PER_HOST))
 
     async def run_once(self, now: datetime | None = None) -> int:
-        """One cycle: claim due deliveries, send them, record the outcomes; returns how many."""
+        """One cycle: claim due deliveries, sign them together, send them, record the outcomes
+        in one transaction; returns how many rows were claimed."""
         now = now or clock.now()
         rows = await _claim(self.db, now)
         if not rows:
             return 0
-        material = await _signing_material(self.db, {r.activity_id for r in rows})
         async with self.db.read() as conn:
+            material = await _signing_material(conn, {r.activity_id for r in rows})
             blocked = await policy.refused_hosts(conn, self.settings, {r.host for r in rows})
             host_state = await hosts.states(conn, {r.host for r in rows})
-        probing: set[str] = set()
-        for host, state in host_state.items():
-            if state.unavailable and (state.probe_at is None or clock.aware(state.probe_at) <= now):
-                probing.add(host)
-        probing_now: set[str] = set()
+        outcomes, sends = self._triage(rows, material, blocked, host_state, now)
+        signed = await self.signer.sign_many([send.job for send in sends])
+        for send, headers in zip(sends, signed, strict=True):
+            send.headers = headers
 
-        async def one(row: Any) -> _Outcome:
-            if row.host in blocked:
-                return _finish(row, "skipped", None, "domain blocked or not allowed", now)
-            state = host_state.get(row.host)
-            if state is not None and state.unavailable:
-                if row.host not in probing:
-                    return _finish(row, "skipped", None, "host unavailable", now)
-                if row.host in probing_now:  # one probe at a time; the others wait for its answer
-                    return _Outcome(row, {"next_attempt_at": now + PROBE_WAIT})
-                probing_now.add(row.host)
-            if row.activity_id not in material or not material[row.activity_id][2]:
-                return _finish(row, "failed", None, "activity or signing key missing", now)
-            body, key_id, pem = material[row.activity_id]
-            async with self._limit(row.host):
-                return await self._deliver(row, body, key_id, pem, now)
+        async def one(send: _Send) -> _Outcome:
+            async with self._limit(send.row.host):
+                return await self._deliver(send, now)
 
-        outcomes = await asyncio.gather(*(one(r) for r in rows))
+        outcomes += await asyncio.gather(*(one(send) for send in sends))
         await self._record(outcomes, now)
         return len(rows)
 
-    async def _deliver(
-        self, row: Any, body: bytes, key_id: str, pem: str, now: datetime
-    ) -> _Outcome:
+    def _triage(
+        self,
+        rows: list[Any],
+        material: dict[int, tuple[bytes, str, str]],
+        blocked: set[str],
+        host_state: dict[str, Any],
+        now: datetime,
+    ) -> tuple[list[_Outcome], list[_Send]]:
+        """Rows settled without sending (blocked, unavailable, no key) and the rows to send."""
+        probing = {
+            host
+            for host, state in host_state.items()
+            if state.unavailable and (state.probe_at is None or clock.aware(state.probe_at) <= now)
+        }
+        probing_now: set[str] = set()
+        outcomes: list[_Outcome] = []
+        sends: list[_Send] = []
+        for row in rows:
+            if row.host in blocked:
+                outcomes.append(_finish(row, "skipped", None, "domain blocked or not allowed", now))
+                continue
+            state = host_state.get(row.host)
+            if state is not None and state.unavailable:
+                if row.host not in probing:
+                    outcomes.append(_finish(row, "skipped", None, "host unavailable", now))
+                    continue
+                if row.host in probing_now:  # one probe at a time; the others wait for its answer
+                    outcomes.append(_Outcome(row, {"next_attempt_at": now + PROBE_WAIT}))
+                    continue
+                probing_now.add(row.host)
+            if row.activity_id not in material or not material[row.activity_id][2]:
+                outcomes.append(
+                    _finish(row, "failed", None, "activity or signing key missing", now)
+                )
+                continue
+            body, key_id, pem = material[row.activity_id]
+            job = SignJob("POST", row.inbox, post_headers(), body, key_id, pem)
+            sends.append(_Send(row, body, job))
+        return outcomes, sends
+
+    async def _deliver(self, send: _Send, now: datetime) -> _Outcome:
+        row = send.row
+        assert send.headers is not None
         try:
-            status, headers = await self.fetcher.post_signed(row.inbox, body, key_id, pem)
+            status, headers = await self.fetcher.post_presigned(row.inbox, send.body, send.headers)
         except FetchError as exc:
             if exc.reason in ("private_address", "bad_url"):
                 return _finish(row, "failed", None, str(exc), now)
@@ -310,20 +351,16 @@ class DeliveryWorker:
 
     async def _record(self, outcomes: list[_Outcome], now: datetime) -> None:
         """Write a cycle's outcomes in one transaction (a crash before it only means a resend,
-        which receivers drop as a duplicate activity id)."""
+        which receivers drop as a duplicate activity id): one ``executemany`` per shape of
+        change, and each host's health once."""
         async with self.db.write() as conn:
-            for outcome in outcomes:
-                await conn.execute(
-                    sa.update(t.deliveries)
-                    .where(t.deliveries.c.id == outcome.row.id)
-                    .values(locked_until=None, **outcome.values)
-                )
-                if outcome.host_event == "down":
-                    await hosts.record_failure(
-                        conn, outcome.row.host, outcome.values["last_error"], now
-                    )
-                elif outcome.host_event == "up":
-                    await hosts.record_success(conn, outcome.row.host, now)
+            for statement, params in _row_updates(outcomes):
+                await conn.execute(statement, params)
+            for host, (succeeded, failures, error) in _host_events(outcomes).items():
+                if succeeded:
+                    await hosts.record_success(conn, host, now)
+                if failures:
+                    await hosts.record_failure(conn, host, error, now, count=failures)
         for outcome in outcomes:
             state = outcome.values.get("state")
             if state in ("failed", "skipped") or (
@@ -340,6 +377,47 @@ class DeliveryWorker:
     async def loop(self, idle_seconds: float = 2.0) -> None:
         """Run cycles until cancelled; sleep until woken (or ``idle_seconds``) when idle."""
         await run_forever(self.run_once, self.event, "delivery", idle_seconds)
+
+    def close(self) -> None:
+        """Stop the signing processes (on app shutdown)."""
+        self.signer.close()
+
+
+def _row_updates(outcomes: list[_Outcome]) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """``UPDATE deliveries`` statements, one per set of changed columns, with their rows."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for outcome in outcomes:
+        columns = tuple(sorted(outcome.values))
+        params = {f"v_{name}": value for name, value in outcome.values.items()}
+        params["row_id"] = outcome.row.id
+        shapes.setdefault(columns, []).append(params)
+    out: list[tuple[Any, list[dict[str, Any]]]] = []
+    for columns, rows in shapes.items():
+        statement = (
+            sa.update(t.deliveries)
+            .where(t.deliveries.c.id == sa.bindparam("row_id"))
+            .values(locked_until=None, **{name: sa.bindparam(f"v_{name}") for name in columns})
+        )
+        out.append((statement, rows))
+    return out
+
+
+def _host_events(outcomes: list[_Outcome]) -> dict[str, tuple[bool, int, str]]:
+    """Per host: whether it answered this cycle, the failures after its last answer, the last error.
+
+    Applied as one success then that many failures, this leaves the row as recording each
+    outcome in turn would.
+    """
+    events: dict[str, tuple[bool, int, str]] = {}
+    for outcome in outcomes:
+        if outcome.host_event is None:
+            continue
+        succeeded, failures, error = events.get(outcome.row.host, (False, 0, ""))
+        if outcome.host_event == "up":
+            events[outcome.row.host] = (True, 0, "")
+        else:
+            events[outcome.row.host] = (succeeded, failures + 1, outcome.values["last_error"])
+    return events
 
 
 async def run_delivery_once(app: Any) -> int:

@@ -23,6 +23,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
+from federation import context as vocab
 from federation.errors import FetchError
 from federation.signatures import KeyCache, sign_request
 from server import __version__
@@ -67,7 +68,7 @@ async def resolve_checked(host: str, port: int, *, allow_private: bool) -> list[
             )
         except (socket.gaierror, UnicodeError) as exc:
             raise FetchError("dns", f"cannot resolve {host}: {exc}") from None
-        addresses = sorted({info[4][0] for info in infos})
+        addresses = sorted({str(info[4][0]) for info in infos})
     if not addresses:
         raise FetchError("dns", f"{host} has no addresses")
     if not allow_private:
@@ -110,6 +111,11 @@ class _GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+def post_headers(content_type: str = AP) -> dict[str, str]:
+    """The headers of a signed ActivityPub POST before ``sign_request`` adds its own."""
+    return {"Content-Type": content_type, "Accept": AP}
 
 
 class Fetcher:
@@ -215,6 +221,7 @@ class Fetcher:
                 raise FetchError("not_json", f"{current} did not answer JSON") from None
             if not isinstance(doc, dict):
                 raise FetchError("not_json", f"{current} did not answer a JSON object")
+            doc = vocab.normalise(doc)  # Koers terms of older instances, as ``koers:name``
             # Only cacheable fetches are remembered: a document fetched with max_age=0 (a refresh, or
             # one fetched as a particular actor) replaces nothing that others could read.
             if max_age > 0:
@@ -231,19 +238,19 @@ class Fetcher:
 
         Network failures raise ``FetchError`` (reason ``network``, ``timeout``, ``private_address``).
         """
-        await self._check(url)
         headers = sign_request(
-            "POST",
-            url,
-            {"Content-Type": content_type, "Accept": AP},
-            body,
-            key_id,
-            private_key_pem,
-            keys=self.keys,
+            "POST", url, post_headers(content_type), body, key_id, private_key_pem, keys=self.keys
         )
+        return await self.post_presigned(url, body, headers)
+
+    async def post_presigned(
+        self, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, Mapping[str, str]]:
+        """``post_signed`` with headers signed beforehand (``post_headers`` plus the signature)."""
+        await self._check(url)
         try:
             async with self.session.post(
-                url, data=body, headers=headers, allow_redirects=False
+                url, data=body, headers=dict(headers), allow_redirects=False
             ) as resp:
                 await resp.content.read(64 * 1024)
                 return resp.status, dict(resp.headers)

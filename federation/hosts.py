@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
@@ -21,10 +22,7 @@ PROBE_INTERVAL = timedelta(hours=6)
 
 
 async def _ensure(conn: AsyncConnection, host: str) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     await conn.execute(
         insert(t.hosts).values(domain=host).on_conflict_do_nothing(index_elements=["domain"])
     )
@@ -55,8 +53,11 @@ async def record_success(conn: AsyncConnection, host: str, now: datetime) -> Non
     )
 
 
-async def record_failure(conn: AsyncConnection, host: str, error: str, now: datetime) -> None:
-    """Count a failed delivery; a new calendar day of failures may make the host unavailable."""
+async def record_failure(
+    conn: AsyncConnection, host: str, error: str, now: datetime, *, count: int = 1
+) -> None:
+    """Count ``count`` failed deliveries (of one moment ``now``); a new calendar day of failures
+    may make the host unavailable."""
     await _ensure(conn, host)
     row = (await conn.execute(sa.select(t.hosts).where(t.hosts.c.domain == host))).one()
     last = clock.aware(row.last_failure_at)
@@ -67,7 +68,7 @@ async def record_failure(conn: AsyncConnection, host: str, error: str, now: date
         sa.update(t.hosts)
         .where(t.hosts.c.domain == host)
         .values(
-            consecutive_failures=row.consecutive_failures + 1,
+            consecutive_failures=row.consecutive_failures + count,
             first_failure_at=row.first_failure_at or now,
             failure_days=days,
             unavailable=unavailable,
@@ -75,4 +76,12 @@ async def record_failure(conn: AsyncConnection, host: str, error: str, now: date
             last_error=error[:1000],
             probe_at=now + PROBE_INTERVAL if unavailable else None,
         )
+    )
+
+
+async def set_software(conn: AsyncConnection, host: str, software: str) -> None:
+    """Remember what software ``host`` runs (its NodeInfo ``software.name``; '' when unknown)."""
+    await _ensure(conn, host)
+    await conn.execute(
+        sa.update(t.hosts).where(t.hosts.c.domain == host).values(software=software[:100])
     )

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from aiohttp import web
 
+from federation import context as vocab
 from federation import policy
-from federation.actors import key_lookup_for
 from federation.errors import Ignore
 from federation.signatures import SignatureError, verify_request
-from federation.state import INBOX_HANDLERS, KEYS
+from federation.state import INBOX_HANDLERS, INBOX_WRITER, KEYS
 from federation.worker import run_forever
 from server import clock
 from server.keys import CTX
@@ -55,6 +55,8 @@ class InboxHandlers:
         self._handlers[type_name] = handler
 
     def get(self, type_name: str) -> Handler | None:
+        """The handler of ``type_name`` (the ActivityPub side registers its one router for every
+        type its routing table knows), or None: the activity is ignored."""
         return self._handlers.get(type_name)
 
     def wake(self) -> None:
@@ -97,7 +99,7 @@ def _parse(body: bytes) -> dict[str, Any]:
     if not isinstance(doc.get("id"), str) or not isinstance(doc.get("type"), str) or not actor:
         raise web.HTTPBadRequest(text="an activity needs id, type and actor")
     doc["actor"] = actor
-    return doc
+    return vocab.normalise(doc)  # Koers terms of older instances, as ``koers:name``
 
 
 def _unauthorized(reason: str) -> web.HTTPUnauthorized:
@@ -116,20 +118,22 @@ async def receive(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         if await policy.is_refused(conn, ctx.settings, _host(actor)):
             raise web.HTTPForbidden(text="domain not allowed")
-        known = (
-            await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == actor))
-        ).first()
-    if known is None and doc["type"] == "Delete" and _id_of(doc.get("object")) == actor:
-        # A server announcing the deletion of an account we never knew: its key is gone with
-        # it, and there is nothing to delete here (Mastodon sends these to every known host).
-        return web.Response(status=202)
+        if doc["type"] == "Delete" and _id_of(doc.get("object")) == actor:
+            known = (
+                await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == actor))
+            ).first()
+            if known is None:
+                # A server announcing the deletion of an account we never knew: its key is gone
+                # with it, and there is nothing to delete here (Mastodon sends these to every
+                # known host).
+                return web.Response(status=202)
     try:
         result = await verify_request(
             request.method,
             request.raw_path,
             request.headers,
             body,
-            key_lookup_for(app),
+            app[INBOX_WRITER].key_lookup,
             keys=app[KEYS],
         )
     except SignatureError as exc:
@@ -148,38 +152,11 @@ async def receive(request: web.Request) -> web.Response:
 
 
 async def store_incoming(app: web.Application, doc: dict[str, Any], signer_uri: str) -> int | None:
-    """Store a verified activity as ``new``; ``None`` when its id was seen before (a replay)."""
-    ctx = app[CTX]
-    now = clock.now()
-    async with ctx.db.write() as conn:
-        if (
-            await conn.execute(sa.select(t.activities.c.id).where(t.activities.c.uri == doc["id"]))
-        ).first():
-            return None
-        ids = dict(
-            (r.uri, r.id)
-            for r in await conn.execute(
-                sa.select(t.actors.c.uri, t.actors.c.id).where(
-                    t.actors.c.uri.in_({signer_uri, doc["actor"]})
-                )
-            )
-        )
-        result = await conn.execute(
-            sa.insert(t.activities).values(
-                uri=doc["id"],
-                direction="in",
-                type=doc["type"][:40],
-                actor_id=ids.get(doc["actor"]),
-                signer_id=ids.get(signer_uri),
-                document=doc,
-                state="new",
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        row_id = int(result.inserted_primary_key[0])
-    app[INBOX_HANDLERS].wake()
-    return row_id
+    """Store a verified activity as ``new``; ``None`` when its id was seen before (a replay).
+
+    Activities arriving together are written together (see ``federation.inbox_store``).
+    """
+    return await app[INBOX_WRITER].store(doc, signer_uri)
 
 
 async def _claim(app: web.Application, now: datetime) -> list[Any]:

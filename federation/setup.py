@@ -13,12 +13,22 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from federation import discovery, documents, inbox
+from federation import discovery, documents, inbox, policy
 from federation.delivery import DeliveryWorker, run_delivery_once, wake  # noqa: F401  (re-exported)
 from federation.fetch import Fetcher
 from federation.inbox import InboxHandlers, inbox_loop
+from federation.inbox_store import InboxWriter
 from federation.signatures import KeyCache
-from federation.state import ACTOR_EXTRAS, DELIVERY, FETCHER, INBOX_HANDLERS, KEYS
+from federation.state import (
+    ACTOR_EXTRAS,
+    DELIVERY,
+    FETCHER,
+    INBOX_HANDLERS,
+    INBOX_WRITER,
+    KEYS,
+    REMOTE_ACTOR_HOOKS,
+    RemoteActorHooks,
+)
 from server.events import Event
 from server.keys import CTX, SETTINGS
 
@@ -33,7 +43,10 @@ def setup(app: web.Application) -> None:
     app[KEYS] = keys
     app[FETCHER] = fetcher
     app[INBOX_HANDLERS] = InboxHandlers()
+    app[INBOX_WRITER] = InboxWriter(app)
+    policy.policy_cache(app[CTX].db.engine.sync_engine)  # watching writes from the start
     app[ACTOR_EXTRAS] = []
+    app[REMOTE_ACTOR_HOOKS] = RemoteActorHooks()
     app[DELIVERY] = DeliveryWorker(app[CTX].db, settings, fetcher)
     for module in (discovery, documents, inbox):
         app.router.add_routes(module.routes)
@@ -57,4 +70,5 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    app[DELIVERY].close()
     await app[FETCHER].close()

@@ -182,7 +182,7 @@ def sign_request(
     out = dict(headers)
     out["Host"] = parts.netloc
     out["Date"] = http_date(now)
-    names = GET_HEADERS
+    names: tuple[str, ...] = GET_HEADERS
     if body is not None:
         out["Digest"] = digest_header(body)
         names = POST_HEADERS

@@ -50,8 +50,8 @@ def create_app(
     settings: Settings, *, db: Database | None = None, run_migrations: bool = True
 ) -> web.Application:
     """Build the application. The database is opened (and migrated) when the app starts."""
+    from server.http.params import path_id_guard
     from server.web.middleware import error_middleware, security_headers_middleware
-    from server.web.params import path_id_guard
 
     settings = ensure_data_dir(settings)
     app = web.Application(
@@ -101,6 +101,20 @@ def create_app(
             await scheduled.stop_publisher(task)
 
     app.cleanup_ctx.append(scheduled_ctx)
+
+    async def optimize_ctx(app: web.Application) -> AsyncIterator[None]:
+        from server import periodic
+
+        task = (
+            periodic.start("db-optimize", database.optimize, every=3600)
+            if settings.run_workers
+            else None
+        )
+        yield
+        if task is not None:
+            await periodic.stop(task)
+
+    app.cleanup_ctx.append(optimize_ctx)
     for setup in _area_setups():
         setup(app)
     return app

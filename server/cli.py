@@ -23,7 +23,7 @@ log = logging.getLogger("koers")
 
 Commands = dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]]
 # Areas (federation, …) add sub-commands through this hook: ``register(subparsers, commands)``.
-EXTRA_COMMAND_MODULES = ("federation.commands", "server.admin_commands")
+EXTRA_COMMAND_MODULES = ("server.federation_commands", "server.admin_commands")
 
 ENV_HELP = """\
 settings (environment variables; flags override them):
@@ -54,6 +54,7 @@ def _add_listen(p: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     return load_settings(
+        None,
         url=getattr(args, "url", None),
         data_dir=getattr(args, "data_dir", None),
         database_url=getattr(args, "database_url", None),

@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from server.errors import ConfigError
@@ -52,7 +53,7 @@ class Settings:
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
-    def replace(self, **changes: object) -> Settings:
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 
@@ -124,7 +125,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
 
     port_raw = raw.get("port", 8080)
     try:
-        port = int(port_raw)  # type: ignore[arg-type]
+        port = int(port_raw) if isinstance(port_raw, int) else int(str(port_raw))
     except (TypeError, ValueError):
         raise ConfigError(f"KOERS_PORT must be a number, not {port_raw!r}") from None
     if not 0 <= port <= 65535:

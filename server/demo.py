@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -21,6 +22,7 @@ from server.services import accounts, communities, follows, posts, purpose, road
 from server.services.posts import Draft
 from server.storage import schema as t
 from server.storage.db import Database, migrate
+from server.storage.rows import inserted_id
 from server.visibility import Audience
 
 log = logging.getLogger(__name__)
@@ -356,7 +358,7 @@ async def _communities(ctx: Context, ids: dict[str, int], progress: Callable[[st
             Audience.MEMBERS,
         ),
     ]
-    for author, community_id, title, body, item, role_ids, audience in result:
+    for author, community_id, title, body, result_item, role_ids, audience in result:
         await posts.create_post(
             ctx,
             author,
@@ -365,14 +367,14 @@ async def _communities(ctx: Context, ids: dict[str, int], progress: Callable[[st
                 kind="result",
                 title=title,
                 community_id=community_id,
-                roadmap_item_id=item,
+                roadmap_item_id=result_item,
                 role_ids=role_ids,
                 audience=audience,
             ),
         )
 
     progress("writing posts in all seven audiences")
-    for author, body, audience, community_id in [
+    for handle, body, audience, place in [
         (
             "samir",
             "Open lab evening on Thursday: we measure the heat pump's COP live. #energy",
@@ -418,7 +420,7 @@ async def _communities(ctx: Context, ids: dict[str, int], progress: Callable[[st
         ),
     ]:
         await posts.create_post(
-            ctx, ids[author], Draft(source=body, audience=audience, community_id=community_id)
+            ctx, ids[handle], Draft(source=body, audience=audience, community_id=place)
         )
     log.info("demo data created")
 
@@ -774,9 +776,7 @@ async def _demo_remote_roadmap(
             )
         )
         group = (
-            await conn.execute(
-                sa.select(t.actors).where(t.actors.c.id == res.inserted_primary_key[0])
-            )
+            await conn.execute(sa.select(t.actors).where(t.actors.c.id == inserted_id(res)))
         ).one()
         await conn.execute(
             t.follows.insert().values(
@@ -879,12 +879,14 @@ async def _demo_remote_roles(
                 fetched_at=now,
             )
         )
-        people = {f"https://{host}/users/femke": int(res.inserted_primary_key[0])}
+        people = {f"https://{host}/users/femke": inserted_id(res)}
         anouk = (
             await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == ids["anouk"]))
         ).scalar_one()
         people[anouk] = ids["anouk"]
-        roles_doc = [
+        roles_doc: list[
+            tuple[str, str, int | None, str | None, datetime | None, list[tuple[str, str | None]]]
+        ] = [
             (
                 "River warden",
                 "assigned",

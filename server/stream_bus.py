@@ -20,15 +20,17 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from aiohttp import web
 
 from server import event_kinds as kinds
 from server.events import Event
 from server.keys import CTX
+
+if TYPE_CHECKING:  # asyncpg is imported when the bus starts (PostgreSQL only)
+    import asyncpg
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ CHECK_SECONDS = 1.0  # how often the listening connection is looked at (closed?)
 KEEPALIVE_SECONDS = 15.0  # how often it is asked a question (silent?)
 KEEPALIVE_TIMEOUT = 10.0  # an answer later than this: the connection is dropped and reopened
 
-Feed = Callable[[Event], Awaitable[None]]
+Feed = Callable[[Event], Coroutine[Any, Any, None]]
 
 
 def plain_url(url: str) -> str:
@@ -87,6 +89,8 @@ class EventBus:
 
     async def publish(self, event: Event) -> None:
         """Send one committed event to the other processes (after-commit listener)."""
+        import asyncpg
+
         payload = encode(self.origin, event)
         if payload is None:
             log.debug("event %s not sent across processes (data too large or not ids)", event.kind)
@@ -130,6 +134,8 @@ class EventBus:
             log.error("feeding an event of another process failed", exc_info=task.exception())
 
     async def _listen(self) -> None:
+        import asyncpg
+
         attempt = 0
         loop = asyncio.get_running_loop()
         while True:

@@ -168,7 +168,7 @@ def visible_clause(
     return sa.and_(allowed, sa.not_(blocked))
 
 
-def posts_visible_to(viewer: Viewer, posts: sa.Table = t.posts) -> sa.ColumnElement[bool]:
+def posts_visible_to(viewer: Viewer, posts: sa.FromClause = t.posts) -> sa.ColumnElement[bool]:
     """The clause for the posts table (or an alias of it), excluding deleted posts."""
     return sa.and_(
         posts.c.deleted_at.is_(None),
@@ -220,7 +220,7 @@ async def can_see_idea(conn: AsyncConnection, viewer: Viewer, idea_id: int) -> b
     return row.first() is not None
 
 
-def listed_for(viewer: Viewer, posts: sa.Table = t.posts) -> sa.ColumnElement[bool]:
+def listed_for(viewer: Viewer, posts: sa.FromClause = t.posts) -> sa.ColumnElement[bool]:
     """Visible *and* meant for listings: unlisted posts are left out of timelines and feeds."""
     return sa.and_(posts_visible_to(viewer, posts), posts.c.audience != Audience.UNLISTED.value)
 
@@ -248,7 +248,7 @@ async def can_see_event(conn: AsyncConnection, viewer: Viewer, event_id: int) ->
 
 
 def member_list_visible(
-    viewer: Viewer, communities: sa.Table = t.communities
+    viewer: Viewer, communities: sa.FromClause = t.communities
 ) -> sa.ColumnElement[bool]:
     """SQL form of ``can_see_members`` for a row of ``communities`` (its ``member_list_visibility``)."""
     mode = communities.c.member_list_visibility

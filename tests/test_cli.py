@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# ``koers`` processes: the slow layer.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

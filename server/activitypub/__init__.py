@@ -17,6 +17,7 @@ from server.keys import CTX
 def setup(app: web.Application) -> None:
     """Register both routing tables, actor extras, syncers and document routes."""
     from federation.state import ACTOR_EXTRAS
+    from server.activitypub import remote_actors
     from server.activitypub.communities import documents as community_documents
     from server.activitypub.communities import management as remote_management
     from server.activitypub.communities import moderators as community_moderators
@@ -33,7 +34,8 @@ def setup(app: web.Application) -> None:
     from server.services.purpose_proposals import index_post
 
     ctx = app[CTX]
-    outbox = Outbox(ctx)
+    outbox = Outbox(ctx, actor_extras=app[ACTOR_EXTRAS])
+    remote_actors.register(app)
     app[OUTBOX] = outbox
     outbound.install(ctx, outbox)
     # Not federation: the purpose index follows local and received posts alike.

@@ -92,13 +92,13 @@ async def _show(request: web.Request, actor_id: int, filter_id: int) -> web.Resp
 async def list_filters(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:filters")
     async with ctx(request).db.read() as conn:
-        return json([filter_json(f) for f in await filters.filters_of(conn, auth.actor_id)])  # type: ignore[arg-type]
+        return json([filter_json(f) for f in await filters.filters_of(conn, auth.actor_id)])
 
 
 @routes.get(f"/api/v2/filters/{ID}")
 async def get_filter(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:filters")
-    return await _show(request, auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    return await _show(request, auth.actor_id, path_id(request))
 
 
 @routes.post("/api/v2/filters")
@@ -109,13 +109,13 @@ async def create_filter(request: web.Request) -> web.Response:
     filter_id = await filters.create(
         ctx(request),
         auth.actor_id,
-        title=p.str("title") or "",  # type: ignore[arg-type]
+        title=p.str("title") or "",
         context=p.list("context"),
         action=p.str("filter_action"),
         expires_in=seconds,
         keywords=_keyword_changes(p),
     )
-    return await _show(request, auth.actor_id, filter_id)  # type: ignore[arg-type]
+    return await _show(request, auth.actor_id, filter_id)
 
 
 @routes.put(f"/api/v2/filters/{ID}")
@@ -127,20 +127,20 @@ async def update_filter(request: web.Request) -> web.Response:
         ctx(request),
         auth.actor_id,
         path_id(request),
-        title=p.str("title"),  # type: ignore[arg-type]
+        title=p.str("title"),
         context=p.list("context") or None,
         action=p.str("filter_action"),
         expires_in=seconds,
         clear_expiry=clear,
         keywords=_keyword_changes(p),
     )
-    return await _show(request, auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    return await _show(request, auth.actor_id, path_id(request))
 
 
 @routes.delete(f"/api/v2/filters/{ID}")
 async def delete_filter(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
-    await filters.delete(ctx(request), auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    await filters.delete(ctx(request), auth.actor_id, path_id(request))
     return json({})
 
 
@@ -148,7 +148,7 @@ async def delete_filter(request: web.Request) -> web.Response:
 async def list_keywords(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:filters")
     async with ctx(request).db.read() as conn:
-        f = await filters.get(conn, auth.actor_id, path_id(request))  # type: ignore[arg-type]
+        f = await filters.get(conn, auth.actor_id, path_id(request))
     return json([keyword_json(k) for k in f.keywords])
 
 
@@ -157,9 +157,9 @@ async def add_keyword(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
     p = await params.read(request)
     change = KeywordChange(keyword=p.str("keyword"), whole_word=p.bool("whole_word"))
-    await filters.update(ctx(request), auth.actor_id, path_id(request), keywords=[change])  # type: ignore[arg-type]
+    await filters.update(ctx(request), auth.actor_id, path_id(request), keywords=[change])
     async with ctx(request).db.read() as conn:
-        f = await filters.get(conn, auth.actor_id, path_id(request))  # type: ignore[arg-type]
+        f = await filters.get(conn, auth.actor_id, path_id(request))
     return json(keyword_json(f.keywords[-1]))
 
 
@@ -175,32 +175,32 @@ async def _keyword(request: web.Request, actor_id: int) -> tuple[Filter, filters
 @routes.get(f"/api/v2/filters/keywords/{ID}")
 async def get_keyword(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:filters")
-    return json(keyword_json((await _keyword(request, auth.actor_id))[1]))  # type: ignore[arg-type]
+    return json(keyword_json((await _keyword(request, auth.actor_id))[1]))
 
 
 @routes.put(f"/api/v2/filters/keywords/{ID}")
 async def update_keyword(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
     p = await params.read(request)
-    f, k = await _keyword(request, auth.actor_id)  # type: ignore[arg-type]
+    f, k = await _keyword(request, auth.actor_id)
     await filters.update(
         ctx(request),
         auth.actor_id,
-        f.id,  # type: ignore[arg-type]
+        f.id,
         keywords=[
             KeywordChange(id=k.id, keyword=p.str("keyword"), whole_word=p.bool("whole_word"))
         ],
     )
-    return json(keyword_json((await _keyword(request, auth.actor_id))[1]))  # type: ignore[arg-type]
+    return json(keyword_json((await _keyword(request, auth.actor_id))[1]))
 
 
 @routes.delete(f"/api/v2/filters/keywords/{ID}")
 async def delete_keyword(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
-    f, k = await _keyword(request, auth.actor_id)  # type: ignore[arg-type]
+    f, k = await _keyword(request, auth.actor_id)
     await filters.update(
         ctx(request), auth.actor_id, f.id, keywords=[KeywordChange(id=k.id, destroy=True)]
-    )  # type: ignore[arg-type]
+    )
     return json({})
 
 
@@ -208,7 +208,7 @@ async def delete_keyword(request: web.Request) -> web.Response:
 async def list_statuses(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:filters")
     async with ctx(request).db.read() as conn:
-        f = await filters.get(conn, auth.actor_id, path_id(request))  # type: ignore[arg-type]
+        f = await filters.get(conn, auth.actor_id, path_id(request))
     return json([{"id": str(row), "status_id": str(post)} for row, post in f.statuses])
 
 
@@ -220,7 +220,7 @@ async def add_status(request: web.Request) -> web.Response:
     async with ctx(request).db.read() as conn:
         if post_id is None or not await can_see_post(conn, auth.viewer, post_id):
             raise NotFound("Record not found")
-    row = await filters.add_status(ctx(request), auth.actor_id, path_id(request), post_id)  # type: ignore[arg-type]
+    row = await filters.add_status(ctx(request), auth.actor_id, path_id(request), post_id)
     return json({"id": str(row), "status_id": str(post_id)})
 
 
@@ -228,14 +228,14 @@ async def add_status(request: web.Request) -> web.Response:
 async def get_status(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:filters")
     async with ctx(request).db.read() as conn:
-        _, post = await filters.status_owner(conn, auth.actor_id, path_id(request))  # type: ignore[arg-type]
+        _, post = await filters.status_owner(conn, auth.actor_id, path_id(request))
     return json({"id": str(path_id(request)), "status_id": str(post)})
 
 
 @routes.delete(f"/api/v2/filters/statuses/{ID}")
 async def delete_status(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
-    await filters.remove_status(ctx(request), auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    await filters.remove_status(ctx(request), auth.actor_id, path_id(request))
     return json({})
 
 
@@ -250,13 +250,13 @@ async def _v1_all(request: web.Request, actor_id: int) -> list[dict[str, Any]]:
 @routes.get("/api/v1/filters")
 async def v1_list(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:filters")
-    return json(await _v1_all(request, auth.actor_id))  # type: ignore[arg-type]
+    return json(await _v1_all(request, auth.actor_id))
 
 
 @routes.get(f"/api/v1/filters/{ID}")
 async def v1_get(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:filters")
-    f, k = await _keyword(request, auth.actor_id)  # type: ignore[arg-type]
+    f, k = await _keyword(request, auth.actor_id)
     return json(v1_json(f, k))
 
 
@@ -272,13 +272,13 @@ async def v1_create(request: web.Request) -> web.Response:
         ctx(request),
         auth.actor_id,
         title=phrase[: filters.MAX_TITLE],
-        context=p.list("context"),  # type: ignore[arg-type]
+        context=p.list("context"),
         action="hide" if p.bool("irreversible") else "warn",
         expires_in=seconds,
         keywords=[KeywordChange(keyword=phrase, whole_word=p.bool("whole_word", True))],
     )
     async with ctx(request).db.read() as conn:
-        f = await filters.get(conn, auth.actor_id, filter_id)  # type: ignore[arg-type]
+        f = await filters.get(conn, auth.actor_id, filter_id)
     return json(v1_json(f, f.keywords[0]))
 
 
@@ -286,31 +286,31 @@ async def v1_create(request: web.Request) -> web.Response:
 async def v1_update(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
     p = await params.read(request)
-    f, k = await _keyword(request, auth.actor_id)  # type: ignore[arg-type]
+    f, k = await _keyword(request, auth.actor_id)
     seconds, clear = _expires_in(p)
     irreversible = p.bool("irreversible")
     await filters.update(
         ctx(request),
         auth.actor_id,
         f.id,
-        context=p.list("context") or None,  # type: ignore[arg-type]
+        context=p.list("context") or None,
         action=None if irreversible is None else ("hide" if irreversible else "warn"),
         expires_in=seconds,
         clear_expiry=clear,
         keywords=[KeywordChange(id=k.id, keyword=p.str("phrase"), whole_word=p.bool("whole_word"))],
     )
-    f, k = await _keyword(request, auth.actor_id)  # type: ignore[arg-type]
+    f, k = await _keyword(request, auth.actor_id)
     return json(v1_json(f, k))
 
 
 @routes.delete(f"/api/v1/filters/{ID}")
 async def v1_delete(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:filters")
-    f, k = await _keyword(request, auth.actor_id)  # type: ignore[arg-type]
+    f, k = await _keyword(request, auth.actor_id)
     if len(f.keywords) == 1 and not f.statuses:
-        await filters.delete(ctx(request), auth.actor_id, f.id)  # type: ignore[arg-type]
+        await filters.delete(ctx(request), auth.actor_id, f.id)
     else:
         await filters.update(
             ctx(request), auth.actor_id, f.id, keywords=[KeywordChange(id=k.id, destroy=True)]
-        )  # type: ignore[arg-type]
+        )
     return json({})

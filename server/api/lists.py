@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 
 from server.api import params
 from server.api.auth import user_auth
@@ -11,13 +11,12 @@ from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import accounts_by_id
 from server.errors import ValidationError
 from server.services import lists
-from server.services.timelines import page_ids
 
 routes = web.RouteTableDef()
 ID = r"{id:\d+}"
 
 
-def to_mastodon_list(row: sa.Row) -> dict:
+def to_mastodon_list(row: Row) -> dict:
     return {
         "id": str(row.id),
         "title": row.title,
@@ -30,16 +29,16 @@ def to_mastodon_list(row: sa.Row) -> dict:
 @routes.get("/api/v1/lists")
 async def all_lists(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:lists")
-    await lists.sync_community_lists(ctx(request), auth.actor_id)  # type: ignore[arg-type]
+    await lists.sync_community_lists(ctx(request), auth.actor_id)
     async with ctx(request).db.read() as conn:
-        return json([to_mastodon_list(r) for r in await lists.all_lists(conn, auth.actor_id)])  # type: ignore[arg-type]
+        return json([to_mastodon_list(r) for r in await lists.all_lists(conn, auth.actor_id)])
 
 
 @routes.get(f"/api/v1/lists/{ID}")
 async def get_list(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:lists")
     async with ctx(request).db.read() as conn:
-        return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, path_id(request))))  # type: ignore[arg-type]
+        return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, path_id(request))))
 
 
 @routes.post("/api/v1/lists")
@@ -49,12 +48,12 @@ async def create(request: web.Request) -> web.Response:
     list_id = await lists.create_list(
         ctx(request),
         auth.actor_id,
-        p.str("title") or "",  # type: ignore[arg-type]
+        p.str("title") or "",
         p.str("replies_policy") or "list",
         bool(p.bool("exclusive", False)),
     )
     async with ctx(request).db.read() as conn:
-        return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, list_id)))  # type: ignore[arg-type]
+        return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, list_id)))
 
 
 @routes.put(f"/api/v1/lists/{ID}")
@@ -65,18 +64,18 @@ async def update(request: web.Request) -> web.Response:
         ctx(request),
         auth.actor_id,
         path_id(request),
-        title=p.str("title"),  # type: ignore[arg-type]
+        title=p.str("title"),
         replies_policy=p.str("replies_policy"),
         exclusive=p.bool("exclusive"),
     )
     async with ctx(request).db.read() as conn:
-        return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, path_id(request))))  # type: ignore[arg-type]
+        return json(to_mastodon_list(await lists.own_list(conn, auth.actor_id, path_id(request))))
 
 
 @routes.delete(f"/api/v1/lists/{ID}")
 async def delete(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:lists")
-    await lists.delete_list(ctx(request), auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    await lists.delete_list(ctx(request), auth.actor_id, path_id(request))
     return json({})
 
 
@@ -86,14 +85,9 @@ async def members(request: web.Request) -> web.Response:
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        row = await lists.own_list(conn, auth.actor_id, path_id(request))  # type: ignore[arg-type]
-        q = lists.member_query(row)
-        id_col, actor_col = q.selected_columns
-        ids = await page_ids(
-            conn, q.with_only_columns(id_col), id_col, page(p, default=40, maximum=80)
-        )
-        by = {r[0]: r[1] for r in await conn.execute(q.where(id_col.in_(ids)))}
-        body = await accounts_by_id(conn, c, [by[i] for i in ids if i in by])
+        row = await lists.own_list(conn, auth.actor_id, path_id(request))
+        ids, actor_ids = await lists.members_page(conn, row, page(p, default=40, maximum=80))
+        body = await accounts_by_id(conn, c, actor_ids)
     return json(body, headers=link_header(request, ids, c.base))
 
 
@@ -104,7 +98,7 @@ async def add_members(request: web.Request) -> web.Response:
     ids = p.ids("account_ids")
     if not ids:
         raise ValidationError("account_ids: required", field="account_ids")
-    await lists.add_accounts(ctx(request), auth.actor_id, path_id(request), ids)  # type: ignore[arg-type]
+    await lists.add_accounts(ctx(request), auth.actor_id, path_id(request), ids)
     return json({})
 
 
@@ -112,5 +106,5 @@ async def add_members(request: web.Request) -> web.Response:
 async def remove_members(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:lists")
     p = await params.read(request)
-    await lists.remove_accounts(ctx(request), auth.actor_id, path_id(request), p.ids("account_ids"))  # type: ignore[arg-type]
+    await lists.remove_accounts(ctx(request), auth.actor_id, path_id(request), p.ids("account_ids"))
     return json({})

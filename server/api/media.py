@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.api import params
@@ -12,7 +11,6 @@ from server.api.entities import to_mastodon_media
 from server.errors import NotFound, TooLarge, ValidationError
 from server.services import media
 from server.services.views import MediaView, media_url
-from server.storage import schema as t
 
 routes = web.RouteTableDef()
 
@@ -20,11 +18,7 @@ routes = web.RouteTableDef()
 async def _media_json(request: web.Request, actor_id: int, media_id: int) -> dict:
     c = ctx(request)
     async with c.db.read() as conn:
-        r = (
-            await conn.execute(
-                sa.select(t.media).where(t.media.c.id == media_id, t.media.c.owner_id == actor_id)
-            )
-        ).first()
+        r = await media.own_attachment(conn, actor_id, media_id)
     if r is None:
         raise NotFound("Record not found")
     url = media_url(c.base, r.path, r.remote_url)
@@ -67,16 +61,16 @@ async def upload(request: web.Request) -> web.Response:
         ctx(request),
         auth.actor_id,
         data,
-        description=p.str("description") or "",  # type: ignore[arg-type]
+        description=p.str("description") or "",
         focus=focus,
     )
-    return json(await _media_json(request, auth.actor_id, media_id))  # type: ignore[arg-type]
+    return json(await _media_json(request, auth.actor_id, media_id))
 
 
 @routes.get(r"/api/v1/media/{id:\d+}")
 async def get_media(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:media")
-    return json(await _media_json(request, auth.actor_id, path_id(request)))  # type: ignore[arg-type]
+    return json(await _media_json(request, auth.actor_id, path_id(request)))
 
 
 @routes.put(r"/api/v1/media/{id:\d+}")
@@ -88,7 +82,7 @@ async def update_media(request: web.Request) -> web.Response:
         ctx(request),
         auth.actor_id,
         path_id(request),
-        description=p.str("description"),  # type: ignore[arg-type]
+        description=p.str("description"),
         focus=focus,
     )
-    return json(await _media_json(request, auth.actor_id, path_id(request)))  # type: ignore[arg-type]
+    return json(await _media_json(request, auth.actor_id, path_id(request)))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server import clock
@@ -23,8 +22,8 @@ from server.api import params
 from server.api.auth import user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import accounts_by_id, statuses_json
+from server.errors import NotFound, ValidationError
 from server.services import inbox_notifications as inbox
-from server.storage import schema as t
 from server.visibility import Viewer
 
 routes = web.RouteTableDef()
@@ -48,37 +47,19 @@ def with_degraded(types: Iterable[str]) -> list[str]:
     ]
 
 
-async def _decision_polls(conn, rows) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    """Notification id -> the poll post of the decision a ``koers.decision_closed`` row names."""
-    named = {
-        r.id: r.extra["decision_id"]
-        for r in rows
-        if r.type == "koers.decision_closed" and isinstance((r.extra or {}).get("decision_id"), int)
-    }
-    if not named:
-        return {}
-    pd = t.purpose_decisions
-    found = await conn.execute(
-        sa.select(pd.c.id, pd.c.post_id).where(
-            pd.c.id.in_(set(named.values())), pd.c.post_id.is_not(None)
-        )
-    )
-    poll_of = {int(i): int(p) for i, p in found}
-    return {row_id: poll_of[d] for row_id, d in named.items() if d in poll_of}
-
-
 async def render_notifications(
     conn, c, viewer: Viewer, rows, *, named: Iterable[str] = ()
-) -> list[dict]:  # type: ignore[no-untyped-def]
+) -> list[dict]:
     """Mastodon Notification entities for notification rows (also used by the streaming API).
 
     Koers kinds not in ``named`` degrade to their Mastodon type (``DEGRADED``) with their status, or
     are left out when they have none.
     """
     named = set(named)
-    polls = await _decision_polls(conn, rows)
+    polls = await inbox.decision_polls(conn, rows)
     post_of = {r.id: r.post_id or polls.get(r.id) for r in rows}
-    actor_ids = list(dict.fromkeys((r.from_actor_id or viewer.actor_id) for r in rows))
+    senders = ((r.from_actor_id or viewer.actor_id) for r in rows)
+    actor_ids = list(dict.fromkeys(a for a in senders if a is not None))
     accounts = {int(a["id"]): a for a in await accounts_by_id(conn, c, actor_ids)}
     post_ids = list(dict.fromkeys(p for p in post_of.values() if p))
     # A notification whose status a "hide" filter matches is left out, as Mastodon does.
@@ -88,7 +69,8 @@ async def render_notifications(
     }
     out = []
     for r in rows:
-        account = accounts.get(r.from_actor_id or viewer.actor_id)
+        sender = r.from_actor_id or viewer.actor_id
+        account = accounts.get(sender) if sender is not None else None
         koers = r.type.startswith("koers.")
         shown_as = r.type if not koers or r.type in named else DEGRADED.get(r.type)
         post_id = post_of[r.id] if shown_as != r.type else r.post_id
@@ -118,7 +100,7 @@ async def render_notifications(
     return out
 
 
-async def _listed(conn, c, request: web.Request, viewer: Viewer) -> tuple[list[int], list[dict]]:  # type: ignore[no-untyped-def]
+async def _listed(conn, c, request: web.Request, viewer: Viewer) -> tuple[list[int], list[dict]]:
     """The page of notifications asked for, Koers kinds degraded for Mastodon apps (see the module)."""
     p = await params.read(request)
     types, exclude = p.list("types"), p.list("exclude_types")
@@ -162,8 +144,6 @@ async def get_notification(request: web.Request) -> web.Response:
             conn, c, auth.viewer, [row], named=() if row.type in DEGRADED else (row.type,)
         )
     if not body:
-        from server.errors import NotFound
-
         raise NotFound("Record not found")
     return json(body[0])
 
@@ -171,14 +151,14 @@ async def get_notification(request: web.Request) -> web.Response:
 @routes.post("/api/v1/notifications/clear")
 async def clear(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:notifications")
-    await inbox.dismiss(ctx(request), auth.actor_id)  # type: ignore[arg-type]
+    await inbox.dismiss(ctx(request), auth.actor_id)
     return json({})
 
 
 @routes.post(f"/api/v1/notifications/{ID}/dismiss")
 async def dismiss(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:notifications")
-    await inbox.dismiss(ctx(request), auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    await inbox.dismiss(ctx(request), auth.actor_id, path_id(request))
     return json({})
 
 
@@ -188,10 +168,8 @@ async def dismiss_v0(request: web.Request) -> web.Response:
     p = await params.read(request)
     notification_id = p.id("id")
     if notification_id is None:
-        from server.errors import ValidationError
-
         raise ValidationError("id: required", field="id")
-    await inbox.dismiss(ctx(request), auth.actor_id, notification_id)  # type: ignore[arg-type]
+    await inbox.dismiss(ctx(request), auth.actor_id, notification_id)
     return json({})
 
 

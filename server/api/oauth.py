@@ -18,10 +18,10 @@ from server.api import params
 from server.api.auth import SCOPES, parse_scopes
 from server.api.common import ctx, json
 from server.errors import Forbidden, ValidationError
+from server.http import session
+from server.http.pages import USER_KEY, current_user, form, render
 from server.services import accounts, oauth
 from server.services.oauth import OOB, OAuthError
-from server.web import session
-from server.web.render import USER_KEY, current_user, form, render
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -64,7 +64,7 @@ def _opt(value: object) -> str | None:
     return None if params.unset(text) else text
 
 
-async def _check_request(request: web.Request, data) -> AuthorizeRequest:  # type: ignore[no-untyped-def]
+async def _check_request(request: web.Request, data) -> AuthorizeRequest:
     """Validate the authorize parameters; errors are shown on a page, never redirected."""
     async with ctx(request).db.read() as conn:
         app = await oauth.app_by_client_id(conn, _opt(data.get("client_id")))

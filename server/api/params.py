@@ -7,6 +7,7 @@ both become ``poll[options] -> ["a", "b"]``. Wrong types are a ValidationError n
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +63,7 @@ class Params:
             raise ValidationError(f"{key}: at most {max_len} characters", field=key)
         return text
 
-    def bool(self, key: str, default: bool | None = None) -> bool | None:
+    def bool(self, key: builtins.str, default: bool | None = None) -> bool | None:
         vals = self.values.get(key)
         if not vals or vals[-1] is None:
             return default
@@ -77,7 +78,7 @@ class Params:
         raise ValidationError(f"{key}: must be true or false", field=key)
 
     def int(
-        self, key: str, default: int | None = None, *, minimum: int | None = None
+        self, key: builtins.str, default: int | None = None, *, minimum: int | None = None
     ) -> int | None:
         text = self.str(key)
         if text is None or text == "":
@@ -90,7 +91,7 @@ class Params:
             raise ValidationError(f"{key}: must be at least {minimum}", field=key)
         return value
 
-    def id(self, key: str) -> int | None:
+    def id(self, key: builtins.str) -> builtins.int | None:
         """An object id (Mastodon ids are strings of digits)."""
         text = self.str(key)
         if text is None or text == "":
@@ -99,8 +100,8 @@ class Params:
             raise ValidationError(f"{key}: not a valid id", field=key)
         return int(text)
 
-    def list(self, key: str) -> list[str]:
-        out: list[str] = []
+    def list(self, key: builtins.str) -> builtins.list[builtins.str]:
+        out: builtins.list[builtins.str] = []
         for value in self.values.get(key, []):
             if isinstance(value, list):
                 out.extend(
@@ -112,7 +113,7 @@ class Params:
                 out.append(str(value))
         return out
 
-    def ids(self, key: str) -> list[int]:
+    def ids(self, key: builtins.str) -> builtins.list[builtins.int]:
         out = []
         for text in self.list(key):
             if not text.isascii() or not text.isdigit() or len(text) > 18:
@@ -120,9 +121,9 @@ class Params:
             out.append(int(text))
         return out
 
-    def indexed(self, prefix: str) -> list[dict[str, str]]:
+    def indexed(self, prefix: builtins.str) -> builtins.list[dict[builtins.str, builtins.str]]:
         """``fields_attributes[0][name]`` style groups, in index order."""
-        groups: dict[str, dict[str, str]] = {}
+        groups: dict[builtins.str, dict[builtins.str, builtins.str]] = {}
         start = prefix + "["
         for key, vals in self.values.items():
             if key.startswith(start) and "][" in key:
@@ -173,11 +174,11 @@ async def read(request: web.Request, *, files: bool = False) -> Params:
         ):
             raise ValidationError("the request body is too large")
         data = await request.post()
-        for key, value in data.items():
-            if isinstance(value, web.FileField):
-                params.files[key] = value
+        for name, part in data.items():
+            if isinstance(part, web.FileField):
+                params.files[name] = part
             else:
-                params.add(key, value)
+                params.add(name, part)
     return params
 
 

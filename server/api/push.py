@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server import push_worker
 from server.api import params
 from server.api.auth import user_auth
 from server.api.common import ctx, json
@@ -50,7 +51,7 @@ async def _show(request: web.Request, token_id: int) -> web.Response:
 @routes.get(PATH)
 async def get_subscription(request: web.Request) -> web.Response:
     auth = await user_auth(request, "push")
-    return await _show(request, auth.token_id)  # type: ignore[arg-type]
+    return await _show(request, auth.token_id)
 
 
 @routes.post(PATH)
@@ -61,14 +62,14 @@ async def create_subscription(request: web.Request) -> web.Response:
         ctx(request),
         auth.token_id,
         auth.actor_id,
-        endpoint=p.str("subscription[endpoint]") or "",  # type: ignore[arg-type]
+        endpoint=p.str("subscription[endpoint]") or "",
         p256dh=p.str("subscription[keys][p256dh]") or "",
         auth=p.str("subscription[keys][auth]") or "",
         alerts=_alerts(p),
         policy=p.str("data[policy]") or p.str("policy"),
         standard=bool(p.bool("subscription[standard]", False)),
     )
-    return await _show(request, auth.token_id)  # type: ignore[arg-type]
+    return await _show(request, auth.token_id)
 
 
 @routes.put(PATH)
@@ -80,20 +81,18 @@ async def update_subscription(request: web.Request) -> web.Response:
         auth.token_id,
         alerts=_alerts(p),
         policy=p.str("data[policy]") or p.str("policy"),
-    )  # type: ignore[arg-type]
-    return await _show(request, auth.token_id)  # type: ignore[arg-type]
+    )
+    return await _show(request, auth.token_id)
 
 
 @routes.delete(PATH)
 async def delete_subscription(request: web.Request) -> web.Response:
     auth = await user_auth(request, "push")
-    await push.unsubscribe(ctx(request), auth.token_id)  # type: ignore[arg-type]
+    await push.unsubscribe(ctx(request), auth.token_id)
     return json({})
 
 
 def setup(app: web.Application) -> None:
     """The routes, and the sender that runs with the workers."""
-    from server import push_worker
-
     app.router.add_routes(routes)
     push_worker.setup(app)

@@ -34,7 +34,7 @@ async def file_report(request: web.Request) -> web.Response:
         forward=bool(p.bool("forward", False)),
     )
     c = ctx(request)
-    report_id = await reports.create_report(c, auth.actor_id, req)  # type: ignore[arg-type]
+    report_id = await reports.create_report(c, auth.actor_id, req)
     async with c.db.read() as conn:
         row = await reports.get_report(conn, report_id)
         account = await account_json(conn, c, target)

@@ -18,8 +18,6 @@ from server.api.media import _media_json
 from server.errors import NotFound, ValidationError
 from server.services import scheduled
 from server.services.scheduled import Scheduled
-from server.services.timelines import page_ids
-from server.storage import schema as t
 from server.visibility import Audience
 
 routes = web.RouteTableDef()
@@ -84,7 +82,7 @@ async def list_scheduled(request: web.Request) -> web.Response:
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        ids = await page_ids(conn, scheduled.query(auth.actor_id), t.scheduled_posts.c.id, page(p))  # type: ignore[arg-type]
+        ids = await scheduled.page_of(conn, auth.actor_id, page(p))
         items = await scheduled.load(conn, ids)
     return json(
         [await scheduled_json(request, i) for i in items], headers=link_header(request, ids, c.base)
@@ -94,7 +92,7 @@ async def list_scheduled(request: web.Request) -> web.Response:
 @routes.get(f"/api/v1/scheduled_statuses/{ID}")
 async def get_scheduled(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:statuses")
-    return await _one(request, auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    return await _one(request, auth.actor_id, path_id(request))
 
 
 @routes.put(f"/api/v1/scheduled_statuses/{ID}")
@@ -103,12 +101,12 @@ async def move_scheduled(request: web.Request) -> web.Response:
     p = await params.read(request)
     await scheduled.reschedule(
         ctx(request), auth.actor_id, path_id(request), parse_time(p.str("scheduled_at"))
-    )  # type: ignore[arg-type]
-    return await _one(request, auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    )
+    return await _one(request, auth.actor_id, path_id(request))
 
 
 @routes.delete(f"/api/v1/scheduled_statuses/{ID}")
 async def cancel_scheduled(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:statuses")
-    await scheduled.cancel(ctx(request), auth.actor_id, path_id(request))  # type: ignore[arg-type]
+    await scheduled.cancel(ctx(request), auth.actor_id, path_id(request))
     return json({})

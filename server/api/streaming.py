@@ -19,21 +19,25 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import stream_bus
+from server.api import present
 from server.api.auth import ApiAuth, authenticate
+from server.api.notifications import render_notifications
 from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound
 from server.keys import CTX
+from server.services import inbox_notifications, lists
 from server.streams import PARAM_STREAMS, STREAMS, Stream, StreamHub, Subscription
 from server.visibility import Viewer
 
 log = logging.getLogger(__name__)
 
 STREAMS_KEY = web.AppKey("streams", StreamHub)
-CONNECTIONS = web.AppKey("stream_connections", set)
+CONNECTIONS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("stream_connections", set)
 HEARTBEAT_SECONDS = 15.0
 READ_SCOPES = ("read:statuses", "read:notifications")
 USER_STREAMS = ("user", "user:notification", "list", "direct")
@@ -77,18 +81,12 @@ async def _authorise(request: web.Request, auth: ApiAuth, stream: Stream) -> Non
     if auth.actor_id is None:
         raise NotAuthenticated("this stream needs an access token of a member")
     if stream.name == "list":
-        from server.services import lists
-
         async with request.app[CTX].db.read() as conn:
             await lists.own_list(conn, auth.actor_id, int(stream.param or 0))
 
 
-def _renderer(app: web.Application):  # type: ignore[no-untyped-def]
+def _renderer(app: web.Application):
     """Payloads as Mastodon entities, rendered for the receiving viewer."""
-    from server.api import present
-    from server.api.notifications import render_notifications
-    from server.services import inbox_notifications
-
     ctx = app[CTX]
 
     async def render(conn: AsyncConnection, viewer: Viewer, kind: str, obj_id: int) -> str | None:
@@ -115,6 +113,8 @@ async def _subscription(
     hub = request.app[STREAMS_KEY]
     sub = await hub.subscribe(auth.viewer, streams)
     task = asyncio.current_task()
+    if task is None:  # a request handler always runs in a task
+        raise RuntimeError("a stream subscription outside a task")
     request.app[CONNECTIONS].add(task)
     try:
         yield sub
@@ -251,7 +251,7 @@ def setup(app: web.Application) -> None:
             await task
 
     async def close_streams(app: web.Application) -> None:
-        for task in list(app[CONNECTIONS]):
+        for task in app[CONNECTIONS].copy():
             task.cancel()
 
     app.cleanup_ctx.append(worker)

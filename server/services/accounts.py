@@ -22,6 +22,7 @@ from server.services import text
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
 from server.storage.db import Database
+from server.storage.rows import inserted_id
 from server.visibility import Audience
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ async def insert_local_actor(
             updated_at=now,
         )
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 async def create_account(
@@ -236,7 +237,7 @@ async def _insert_account(
                 created_at=clock.now(),
             )
         )
-        return int(res.inserted_primary_key[0]), actor_id
+        return inserted_id(res), actor_id
 
 
 async def ensure_organization(db: Database, settings: Settings) -> int:
@@ -412,7 +413,7 @@ async def update_profile(
     bot: bool | None = None,
     avatar_path: str | None = None,
     header_path: str | None = None,
-    tag_url=None,  # type: ignore[no-untyped-def]
+    tag_url=None,
     events: EventHub | None = None,
 ) -> None:
     """Change profile settings; everything is validated before anything is written.
@@ -628,5 +629,37 @@ async def list_accounts(db: Database) -> list[sa.Row]:
                 )
                 .join(t.actors, t.actors.c.id == t.users.c.actor_id)
                 .order_by(t.actors.c.username)
+            )
+        )
+
+
+async def pending_signups(db: Database) -> list[sa.Row]:
+    """The sign-ups waiting for an administrator, oldest first (with the username asked for)."""
+    async with db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(
+                    t.users.c.id,
+                    t.users.c.email,
+                    t.users.c.signup_reason,
+                    t.users.c.created_at,
+                    t.actors.c.username,
+                )
+                .join(t.actors, t.actors.c.id == t.users.c.actor_id)
+                .where(t.users.c.state == "pending")
+                .order_by(t.users.c.id)
+            )
+        )
+
+
+async def invites_created_by(db: Database, user_id: int, limit: int = 50) -> list[sa.Row]:
+    """The newest invite links a member created."""
+    async with db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(t.invites)
+                .where(t.invites.c.created_by == user_id)
+                .order_by(t.invites.c.id.desc())
+                .limit(limit)
             )
         )

@@ -21,6 +21,7 @@ from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.services import accounts, follows, notifications, purpose, text
 from server.services.views import ActorView, actor_view
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Viewer, can_see_members
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def _community(row: sa.Row) -> Community:
         member_list_visibility=row.member_list_visibility,
         uri=row.actor_uri,
         url=row.actor_url or row.actor_uri,
-        created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
+        created_at=clock.aware(row.created_at),
     )
 
 
@@ -231,7 +232,7 @@ async def create_community(
                 created_at=now,
             )
         )
-        community_id = int(res.inserted_primary_key[0])
+        community_id = inserted_id(res)
         await conn.execute(
             t.community_managers.insert().values(
                 community_id=community_id, actor_id=creator_actor_id, created_at=now
@@ -259,7 +260,7 @@ async def create_community(
     return community
 
 
-async def _insert_member(ctx: Context, conn: AsyncConnection, member_id: int, group_actor_id: int):  # type: ignore[no-untyped-def]
+async def _insert_member(ctx: Context, conn: AsyncConnection, member_id: int, group_actor_id: int):
     res = await conn.execute(
         t.follows.insert().values(
             follower_id=member_id,
@@ -268,7 +269,7 @@ async def _insert_member(ctx: Context, conn: AsyncConnection, member_id: int, gr
             created_at=clock.now(),
         )
     )
-    follow_id = int(res.inserted_primary_key[0])
+    follow_id = inserted_id(res)
     return await ctx.events.emit(
         conn,
         kinds.FOLLOW_CREATED,

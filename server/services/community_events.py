@@ -24,6 +24,7 @@ from server.services import notifications, text
 from server.services.posts import is_member, viewer_for_actor
 from server.services.remote_groups import ensure_remote_community
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_event, events_visible_to
 
 JOIN_MODES = ("free", "approval")
@@ -192,7 +193,7 @@ async def create_event(ctx: Context, actor_id: int, community_id: int, data: Eve
                 **values,
             )
         )
-        event_id = int(res.inserted_primary_key[0])
+        event_id = inserted_id(res)
         await conn.execute(
             t.events.update()
             .where(t.events.c.id == event_id)
@@ -431,7 +432,7 @@ def _event(r: sa.Row) -> Event:
         organiser_id=r.organiser_id,
         title=r.title,
         description_html=r.description_html or "",
-        starts_at=clock.aware(r.starts_at),  # type: ignore[arg-type]
+        starts_at=clock.aware(r.starts_at),
         ends_at=clock.aware(r.ends_at),
         place_name=r.place_name or "",
         place_address=r.place_address or "",
@@ -441,8 +442,8 @@ def _event(r: sa.Row) -> Event:
         audience=Audience(r.audience),
         uri=r.uri,
         participant_count=int(r.participant_count),
-        created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
-        updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
+        created_at=clock.aware(r.created_at),
+        updated_at=clock.aware(r.updated_at),
     )
 
 
@@ -534,7 +535,7 @@ async def form_values(conn: AsyncConnection, event_id: int) -> dict[str, str]:
             ""
             if value is None
             else clock.aware(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M+00:00")
-        )  # type: ignore[union-attr]
+        )
 
     return {
         "title": row.title,
@@ -566,7 +567,7 @@ async def keep_remote_event(
         await conn.execute(t.events.update().where(t.events.c.id == found).values(**values))
         return int(found)
     res = await conn.execute(t.events.insert().values(uri=uri, created_at=now, **values))
-    return int(res.inserted_primary_key[0])
+    return inserted_id(res)
 
 
 async def participation_by_uri(conn: AsyncConnection, join_uri: str | None) -> sa.Row | None:

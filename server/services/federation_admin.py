@@ -1,7 +1,8 @@
 """What the administrators' federation page shows and changes: partner organisations, domain
 blocks, the allow list, and how the delivery queue and inbox are doing.
 
-The same tables the ``koers federation …`` commands manage (``federation.commands``).
+The same tables the ``koers federation …`` commands manage (``server.federation_commands``),
+written through ``federation.policy``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from federation.commands import delete_domain, normalise_domain, upsert_domain
-from federation.policy import SEVERITIES
+from federation.policy import SEVERITIES, delete_domain, normalise_domain, upsert_domain
 from server.errors import ValidationError
 from server.storage import schema as t
 from server.storage.db import Database
@@ -34,6 +34,11 @@ class Overview:
     recent_errors: list[Any] = field(default_factory=list)
 
 
+async def list_partners(conn: AsyncConnection) -> list[Any]:
+    """The partner organisations' rows, by domain."""
+    return list(await conn.execute(sa.select(t.partners).order_by(t.partners.c.domain)))
+
+
 async def overview(conn: AsyncConnection) -> Overview:
     """Partners, blocks, allow list, queue depth by state, failing hosts and recent delivery errors."""
 
@@ -41,7 +46,7 @@ async def overview(conn: AsyncConnection) -> Overview:
         return {str(r[0]): int(r[1]) for r in rows}
 
     return Overview(
-        partners=list(await conn.execute(sa.select(t.partners).order_by(t.partners.c.domain))),
+        partners=await list_partners(conn),
         blocks=list(
             await conn.execute(sa.select(t.domain_blocks).order_by(t.domain_blocks.c.domain))
         ),

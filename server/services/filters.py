@@ -21,6 +21,7 @@ from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.services.text import html_to_text
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 CONTEXTS = ("home", "notifications", "public", "thread", "account")
 ACTIONS = ("warn", "hide", "blur")
@@ -112,7 +113,7 @@ def _expiry(expires_in: int | None) -> datetime | None:
     return clock.now() + timedelta(seconds=expires_in)
 
 
-async def _load(conn: AsyncConnection, rows: list[sa.Row]) -> list[Filter]:
+def _load_in(conn: sa.Connection, rows: list[sa.Row]) -> list[Filter]:
     found = {
         r.id: Filter(
             id=r.id,
@@ -126,7 +127,7 @@ async def _load(conn: AsyncConnection, rows: list[sa.Row]) -> list[Filter]:
     }
     if not found:
         return []
-    for k in await conn.execute(
+    for k in conn.execute(
         sa.select(t.filter_keywords)
         .where(t.filter_keywords.c.filter_id.in_(found))
         .order_by(t.filter_keywords.c.id)
@@ -134,13 +135,17 @@ async def _load(conn: AsyncConnection, rows: list[sa.Row]) -> list[Filter]:
         found[k.filter_id].keywords.append(
             Keyword(id=k.id, keyword=k.keyword, whole_word=k.whole_word)
         )
-    for s in await conn.execute(
+    for s in conn.execute(
         sa.select(t.filter_statuses)
         .where(t.filter_statuses.c.filter_id.in_(found))
         .order_by(t.filter_statuses.c.id)
     ):
         found[s.filter_id].statuses.append((s.id, s.post_id))
     return list(found.values())
+
+
+async def _load(conn: AsyncConnection, rows: list[sa.Row]) -> list[Filter]:
+    return await conn.run_sync(_load_in, rows) if rows else []
 
 
 async def filters_of(conn: AsyncConnection, actor_id: int) -> list[Filter]:
@@ -162,18 +167,25 @@ async def get(conn: AsyncConnection, actor_id: int, filter_id: int) -> Filter:
     return loaded[0]
 
 
-async def active(conn: AsyncConnection, actor_id: int | None, context: str) -> list[Filter]:
-    """The member's unexpired filters that apply in ``context``."""
+_ACTIVE = sa.select(t.filters).where(
+    t.filters.c.actor_id == sa.bindparam("actor_id"),
+    sa.or_(t.filters.c.expires_at.is_(None), t.filters.c.expires_at > sa.bindparam("now")),
+)
+
+
+def active_in(conn: sa.Connection, actor_id: int | None, context: str) -> list[Filter]:
+    """The member's unexpired filters that apply in ``context`` (a unit-of-work function)."""
     if actor_id is None:
         return []
-    now = clock.now()
-    rows = await conn.execute(
-        sa.select(t.filters).where(
-            t.filters.c.actor_id == actor_id,
-            sa.or_(t.filters.c.expires_at.is_(None), t.filters.c.expires_at > now),
-        )
-    )
-    return [f for f in await _load(conn, list(rows)) if context in f.context]
+    rows = list(conn.execute(_ACTIVE, {"actor_id": actor_id, "now": clock.now()}))
+    return [f for f in _load_in(conn, rows) if context in f.context] if rows else []
+
+
+async def active(conn: AsyncConnection, actor_id: int | None, context: str) -> list[Filter]:
+    """``active_in`` over an async connection."""
+    if actor_id is None:
+        return []
+    return await conn.run_sync(active_in, actor_id, context)
 
 
 async def create(
@@ -213,7 +225,7 @@ async def create(
                 created_at=now,
             )
         )
-        filter_id = int(res.inserted_primary_key[0])
+        filter_id = inserted_id(res)
         for keyword, whole_word in adds:
             await conn.execute(
                 t.filter_keywords.insert().values(
@@ -352,7 +364,7 @@ async def add_status(ctx: Context, actor_id: int, filter_id: int, post_id: int) 
                 filter_id=filter_id, post_id=post_id, created_at=clock.now()
             )
         )
-        return int(res.inserted_primary_key[0])
+        return inserted_id(res)
 
 
 async def remove_status(ctx: Context, actor_id: int, row_id: int) -> None:

@@ -16,6 +16,7 @@ from server.errors import Forbidden, NotFound, ValidationError
 from server.services import notifications
 from server.services.remote_groups import ensure_remote_community
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 
 async def _actor(conn: AsyncConnection, actor_id: int) -> sa.Row:
@@ -256,7 +257,7 @@ async def follow(
                 created_at=clock.now(),
             )
         )
-        follow_id = int(res.inserted_primary_key[0])
+        follow_id = inserted_id(res)
         if target.domain is None:
             await _tell_target(conn, follower_id, target_id, community, state)
         event = await ctx.events.emit(

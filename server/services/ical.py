@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from icalendar import Calendar, vText
-from icalendar import Event as VEvent
+from typing import TYPE_CHECKING
 
 from server import clock
 from server.services.community_events import Event
 from server.services.text import html_to_text
 
+if TYPE_CHECKING:  # icalendar is imported on the first export, not at start-up
+    from icalendar import Event as VEvent
+
 
 def _vevent(event: Event, page_url: str) -> VEvent:
+    from icalendar import Event as VEvent
+    from icalendar import vText
+
     vevent = VEvent()
     vevent.add("uid", event.uri or page_url)
     vevent.add("summary", event.title)
@@ -34,6 +38,8 @@ def _vevent(event: Event, page_url: str) -> VEvent:
 
 def calendar(name: str, events: Iterable[tuple[Event, str]], *, domain: str) -> bytes:
     """A VCALENDAR with one VEVENT per (event, page URL)."""
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", f"-//Koers//{domain}//EN")
     cal.add("version", "2.0")

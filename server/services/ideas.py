@@ -26,6 +26,7 @@ from server.services import notifications, posts, text
 from server.services.communities import is_manager, require_manager
 from server.services.follows import community_managers
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_see_idea, ideas_visible_to
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class IdeaView:
     created_at: datetime
 
 
-def supporters_query() -> sa.Select:
+def supporters_query() -> sa.CompoundSelect:
     """(idea_id, actor_id) of every support: rows of ``idea_supports`` and Likes of the idea's post."""
     own = sa.select(
         t.idea_supports.c.idea_id.label("idea_id"), t.idea_supports.c.actor_id.label("actor_id")
@@ -75,7 +76,7 @@ def _select(viewer: Viewer) -> sa.Select:
     counts = (
         sa.select(s.c.idea_id, sa.func.count().label("n")).group_by(s.c.idea_id).subquery("counts")
     )
-    me = sa.literal(False)
+    me: sa.ColumnElement[bool] = sa.literal(False)
     if viewer.actor_id is not None:
         me = sa.exists(
             sa.select(1).where(s.c.idea_id == t.ideas.c.id, s.c.actor_id == viewer.actor_id)
@@ -116,7 +117,7 @@ def _view(row: sa.Row) -> IdeaView:
         promoted_to_id=row.promoted_to_id,
         supports=int(row.supports),
         supported_by_me=bool(row.mine),
-        created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
+        created_at=clock.aware(row.created_at),
     )
 
 
@@ -225,7 +226,7 @@ async def _insert(
             updated_at=now,
         )
     )
-    idea_id = int(res.inserted_primary_key[0])
+    idea_id = inserted_id(res)
     for manager in await community_managers(conn, community_id):
         await notifications.notify(
             conn,

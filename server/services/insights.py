@@ -138,7 +138,7 @@ def window(weeks: int, until: datetime | None = None) -> tuple[datetime, datetim
 
 
 def _week(at: datetime, since: datetime) -> int:
-    return (clock.aware(at) - since).days // 7  # type: ignore[operator]
+    return (clock.aware(at) - since).days // 7
 
 
 async def _ids(conn: AsyncConnection, query: sa.Select) -> set[int]:

@@ -197,8 +197,8 @@ def measure(stats: dict[int, PersonStats], edges: list[Edge]) -> None:
         ins[e.target].add(e.source)
         weights[(e.source, e.target)] += EDGE_WEIGHTS[e.kind]
     outs: dict[int, set[int]] = defaultdict(set)
-    for src, dst in weights:
-        outs[src].add(dst)
+    for source, target in weights:
+        outs[source].add(target)
     ranks = pagerank(list(stats), weights)
     mean = 1.0 / len(stats) if stats else 0.0
     for actor_id, s in stats.items():

@@ -26,16 +26,21 @@ import secrets
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import blurhash
 import sqlalchemy as sa
-from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
 from server.config import Settings
 from server.context import Context
 from server.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
 from server.storage import schema as t
+from server.storage.rows import inserted_id
+from server.visibility import Viewer, can_see_post
+
+if TYPE_CHECKING:  # Pillow and blurhash are imported on the first upload, not at start-up
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,8 @@ class ProcessedImage:
 
 
 def _open_checked(data: bytes) -> Image.Image:
+    from PIL import Image, UnidentifiedImageError
+
     if len(data) > MAX_IMAGE_BYTES:
         raise TooLarge(f"the image is too large: at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
     if not data:
@@ -105,6 +112,8 @@ def _open_checked(data: bytes) -> Image.Image:
 
 def _clean_pixels(image: Image.Image, out_format: str) -> Image.Image:
     """A new image holding only the pixels (no info dict, no EXIF), in a mode the format can save."""
+    from PIL import Image
+
     if image.mode == "P" or image.mode == "PA":
         image = image.convert("RGBA")
     if out_format == "JPEG" and image.mode not in ("RGB", "L"):
@@ -128,6 +137,9 @@ def process_image(data: bytes, kind: str) -> ProcessedImage:
 
     Raises ``UnsupportedMedia`` or ``TooLarge`` with a message meant for the uploader.
     """
+    import blurhash
+    from PIL import Image, ImageOps
+
     if kind not in KINDS:
         raise ValueError(f"unknown image kind {kind!r}")
     image = _open_checked(data)
@@ -267,7 +279,7 @@ async def insert_attachment(
                     created_at=clock.now(),
                 )
             )
-            media_id = int(res.inserted_primary_key[0])
+            media_id = inserted_id(res)
     except BaseException:
         delete_files(ctx.settings, path, thumb_path)
         raise
@@ -328,3 +340,33 @@ def parse_focus(value: str) -> tuple[float, float] | None:
     except ValueError:
         raise ValidationError("focus: two numbers like 0.2,-0.4", field="focus") from None
     return _check_focus((x, y))
+
+
+async def may_see_file(ctx: Context, who: Viewer, rel: str) -> bool:
+    """Whether ``who`` may fetch the stored file ``rel`` (an attachment or its thumbnail).
+
+    An attached file goes with its post's visibility; one not attached yet only to its owner.
+    NotFound when no attachment has that file.
+    """
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(t.media.c.owner_id, t.media.c.post_id).where(
+                    sa.or_(t.media.c.path == rel, t.media.c.thumb_path == rel)
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("no such file")
+        if row.post_id is None:
+            return who.actor_id is not None and who.actor_id == row.owner_id
+        return await can_see_post(conn, who, row.post_id)
+
+
+async def own_attachment(conn: AsyncConnection, actor_id: int, media_id: int) -> sa.Row | None:
+    """The attachment ``media_id`` when ``actor_id`` uploaded it, else None."""
+    return (
+        await conn.execute(
+            sa.select(t.media).where(t.media.c.id == media_id, t.media.c.owner_id == actor_id)
+        )
+    ).first()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.services import push
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 TYPES = (
     "mention",
@@ -127,7 +128,7 @@ async def notify(
             created_at=clock.now(),
         )
     )
-    await push.enqueue(conn, int(res.inserted_primary_key[0]), actor_id, type_, from_actor_id)
+    await push.enqueue(conn, inserted_id(res), actor_id, type_, from_actor_id)
 
 
 async def for_new_post(conn: AsyncConnection, post_id: int) -> None:

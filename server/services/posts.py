@@ -20,6 +20,7 @@ from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
 from server.services import notifications, text
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
 
 log = logging.getLogger(__name__)
@@ -320,7 +321,7 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
                 application_id=draft.application_id,
             )
         )
-        post_id = int(res.inserted_primary_key[0])
+        post_id = inserted_id(res)
         await conn.execute(
             t.posts.update()
             .where(t.posts.c.id == post_id)
@@ -698,7 +699,7 @@ async def reblog(ctx: Context, actor_id: int, post_id: int) -> int:
                 created_at=now,
             )
         )
-        boost_id = int(res.inserted_primary_key[0])
+        boost_id = inserted_id(res)
         uri = urls.post(ctx.base, author, boost_id) + "/activity"
         await conn.execute(
             t.posts.update().where(t.posts.c.id == boost_id).values(uri=uri, url=uri)

@@ -20,6 +20,7 @@ from server.errors import Forbidden, NotFound, ValidationError
 from server.events import Event
 from server.services import notifications, text
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 MAX_PURPOSE = 5000
 MAX_REASON = 2000
@@ -73,7 +74,7 @@ async def insert_version(
             created_at=clock.now(),
         )
     )
-    return int(res.inserted_primary_key[0])
+    return inserted_id(res)
 
 
 def _select() -> sa.Select:
@@ -95,7 +96,7 @@ def _version(row: sa.Row) -> PurposeVersion:
         author_username=row.author_username,
         author_name=row.author_name or row.author_username,
         uri=row.uri,
-        created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
+        created_at=clock.aware(row.created_at),
     )
 
 

@@ -33,6 +33,7 @@ from server.services.purpose_phases import (
     require_local,
 )
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Audience
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ async def open_decision(
                 counts={},
             )
         )
-        decision_id = int(res.inserted_primary_key[0])
+        decision_id = inserted_id(res)
         await conn.execute(
             t.purpose_proposals.update()
             .where(t.purpose_proposals.c.id.in_(proposal_ids))
@@ -178,7 +179,7 @@ async def open_decision(
             await conn.execute(
                 sa.select(t.communities.c.actor_id).where(t.communities.c.id == community_id)
             )
-        ).scalar()
+        ).scalar_one()
         await purpose.notify_members(
             conn,
             group,
@@ -323,8 +324,8 @@ async def tally(conn: AsyncConnection, decision: sa.Row) -> dict[str, int]:
             .where(t.purpose_consents.c.decision_id == decision.id)
             .group_by(t.purpose_consents.c.position)
         )
-        found = dict(rows.all())
-        return {p: int(found.get(p, 0)) for p in POSITIONS}
+        given: dict[str, int] = dict(rows.all())
+        return {p: int(given.get(p, 0)) for p in POSITIONS}
     poll = (
         await conn.execute(sa.select(t.polls).where(t.polls.c.post_id == decision.post_id))
     ).first()
@@ -341,7 +342,7 @@ async def tally(conn: AsyncConnection, decision: sa.Row) -> dict[str, int]:
         .where(t.poll_votes.c.poll_id == poll.id)
         .group_by(t.poll_votes.c.choice)
     )
-    found = dict(rows.all())
+    found: dict[int, int] = dict(rows.all())
     return {name: int(found.get(i, 0)) for i, name in enumerate(poll.options)}
 
 

@@ -28,9 +28,11 @@ from server.events import Event
 from server.services import notifications, posts, purpose
 from server.services.communities import get
 from server.services.follows import community_managers
+from server.services.purpose_decisions import record_consent_reply
 from server.services.purpose_phases import current as current_phase
 from server.services.purpose_phases import is_local
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, posts_visible_to
 
 log = logging.getLogger(__name__)
@@ -141,8 +143,6 @@ async def index_post(conn: AsyncConnection, event: Event) -> None:
     if post.extra.get("proposal") and post.community_id is not None:
         await _index_proposal(conn, post)
     if post.extra.get("consent") and post.in_reply_to_id is not None:
-        from server.services.purpose_decisions import record_consent_reply
-
         await record_consent_reply(conn, post)
     if post.extra.get("purpose_version") and not post.local:
         await _remote_version(conn, post)
@@ -195,7 +195,7 @@ async def _index_proposal(conn: AsyncConnection, post: sa.Row) -> None:
             from_actor_id=post.author_id,
             post_id=post.id,
             community_id=post.community_id,
-            extra={"proposal_id": int(res.inserted_primary_key[0])},
+            extra={"proposal_id": inserted_id(res)},
         )
 
 
@@ -221,7 +221,7 @@ async def insert_index_row(
             created_at=clock.aware(post.created_at) or clock.now(),
         )
     )
-    return int(res.inserted_primary_key[0])
+    return inserted_id(res)
 
 
 async def _remote_version(conn: AsyncConnection, post: sa.Row) -> None:
@@ -293,7 +293,7 @@ def _proposal(row: sa.Row) -> Proposal:
         state=row.state,
         decision_id=row.decision_id,
         replies_count=row.replies_count,
-        created_at=clock.aware(row.created_at),  # type: ignore[arg-type]
+        created_at=clock.aware(row.created_at),
     )
 
 

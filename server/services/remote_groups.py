@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.errors import Forbidden, NotFound
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 
 async def ensure_remote_community(conn: AsyncConnection, group: sa.Row) -> int:
@@ -31,7 +32,7 @@ async def ensure_remote_community(conn: AsyncConnection, group: sa.Row) -> int:
             created_at=clock.now(),
         )
     )
-    return int(res.inserted_primary_key[0])
+    return inserted_id(res)
 
 
 async def refresh_remote_community(conn: AsyncConnection, group: sa.Row) -> None:

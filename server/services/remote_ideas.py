@@ -73,7 +73,7 @@ async def shared_ideas(
 ) -> list[SharedIdea]:
     """Idea posts by people elsewhere that the viewer may see, newest first (ours are ``ideas`` rows)."""
     p = t.posts
-    mine = sa.literal(False)
+    mine: sa.ColumnElement[bool] = sa.literal(False)
     if viewer.actor_id is not None:
         mine = sa.exists(
             sa.select(1).where(
@@ -111,7 +111,7 @@ async def shared_ideas(
             author_url=r.url or r.uri,
             supports=int(r.favourites_count),
             supported_by_me=bool(r.mine),
-            created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
+            created_at=clock.aware(r.created_at),
         )
         for r in rows
         if (r.extra or {}).get("idea")

@@ -16,6 +16,7 @@ from server import clock
 from server.services import notifications, remote_communities, roadmap
 from server.services.remote_groups import ensure_remote_community
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 
 async def keep_item(
@@ -42,7 +43,7 @@ async def keep_item(
         res = await conn.execute(
             ri.insert().values(uri=uri, community_id=community_id, created_at=now, **values)
         )
-        item_id = int(res.inserted_primary_key[0])
+        item_id = inserted_id(res)
         await _record_change(conn, item_id, None, status, now)
         return item_id
     item_id = int(found.id)

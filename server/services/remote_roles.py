@@ -18,6 +18,7 @@ from server import clock
 from server.services import notifications, role_terms
 from server.services.roles import MAX_NAME
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ async def _upsert_role(conn: AsyncConnection, community_id: int, role: RemoteRol
                 community_id=community_id, uri=role.uri, created_at=clock.now(), **values
             )
         )
-        return int(res.inserted_primary_key[0])
+        return inserted_id(res)
     await conn.execute(r.update().where(r.c.id == found).values(**values))
     return int(found)
 

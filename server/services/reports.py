@@ -21,6 +21,7 @@ from server.services import notifications
 from server.services.follows import community_managers
 from server.services.posts import viewer_for_actor
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import can_see_post
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,8 @@ async def notify_moderators(
             )
         )
     }
-    for community_id in community_ids:
-        recipients |= set(await community_managers(conn, community_id))
+    for managed_id in community_ids:
+        recipients |= set(await community_managers(conn, managed_id))
     community_id = min(community_ids) if community_ids else None
     for actor_id in sorted(recipients):
         await notifications.notify(
@@ -114,7 +115,7 @@ async def receive_report(
             created_at=clock.now(),
         )
     )
-    report_id = int(res.inserted_primary_key[0])
+    report_id = inserted_id(res)
     await notify_moderators(conn, report_id, reporter_id, {community_id} if community_id else set())
     return report_id
 
@@ -173,7 +174,7 @@ async def create_report(ctx: Context, reporter_id: int, req: ReportRequest) -> i
                 created_at=clock.now(),
             )
         )
-        report_id = int(res.inserted_primary_key[0])
+        report_id = inserted_id(res)
         await notify_moderators(conn, report_id, reporter_id, community_ids)
         event = await ctx.events.emit(
             conn,

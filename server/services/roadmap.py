@@ -19,6 +19,7 @@ from server.errors import Forbidden, NotFound, ValidationError
 from server.services import notifications, text
 from server.services.posts import is_member
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_item, items_visible_to
 
 STATUSES = ("idea", "planned", "in_progress", "done", "dropped")
@@ -213,7 +214,7 @@ async def create_item(
                 lead_actor_id=actor_id if lead else None,
             )
         )
-        item_id = int(res.inserted_primary_key[0])
+        item_id = inserted_id(res)
         await conn.execute(
             t.roadmap_items.update()
             .where(t.roadmap_items.c.id == item_id)
@@ -292,7 +293,7 @@ async def change_status(
             kinds.ROADMAP_STATUS_CHANGED,
             item_id=item_id,
             community_id=item.community_id,
-            change_id=int(res.inserted_primary_key[0]),
+            change_id=inserted_id(res),
             from_status=item.status,
             to_status=status,
             actor_id=actor_id,
@@ -320,7 +321,7 @@ def _item(r: sa.Row) -> Item:
         author_id=r.author_id,
         uri=r.uri,
         created_at=clock.aware(r.created_at),
-        updated_at=clock.aware(r.updated_at),  # type: ignore[arg-type]
+        updated_at=clock.aware(r.updated_at),
         purpose_version=r.purpose_version,
         lead_actor_id=r.lead_actor_id,
     )
@@ -392,7 +393,7 @@ def _change(r: sa.Row) -> StatusChange:
         to_status=r.to_status,
         author_username=r.author_username,
         note=r.note or "",
-        created_at=clock.aware(r.created_at),  # type: ignore[arg-type]
+        created_at=clock.aware(r.created_at),
     )
 
 

@@ -53,7 +53,7 @@ def term_end(term_days: int | None, start: datetime) -> datetime | None:
 
 def is_up(ends_at: datetime | None, now: datetime | None = None) -> bool:
     """Whether a holding's term has passed (it is up for reconsideration)."""
-    return ends_at is not None and clock.aware(ends_at) <= (now or clock.now())  # type: ignore[operator]
+    return ends_at is not None and clock.aware(ends_at) <= (now or clock.now())
 
 
 async def _managers(conn: AsyncConnection, community_id: int) -> list[int]:

@@ -21,7 +21,9 @@ from server.services import accounts, notifications, text
 from server.services.follows import community_managers
 from server.services.posts import is_member
 from server.services.remote_groups import ensure_remote_community
+from server.services.role_terms import check_term, term_end
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 FILL_MODES = ("open", "approval", "assigned")
 FILL_MODE_LABELS = {
@@ -71,11 +73,10 @@ async def create_role(
     description: str = "",
     competencies: list[tuple[str, str | None]] | None = None,
     fill_mode: str = "open",
-    term_days: int | None = None,
+    term_days: int | str | None = None,
 ) -> int:
-    """A manager defines a role (``term_days``: how long a holding lasts before it is reconsidered)."""
-    from server.services.role_terms import check_term
-
+    """A manager defines a role (``term_days``: how long a holding lasts before it is reconsidered,
+    in days, as a number or the text of a form field)."""
     term_days = check_term(term_days)
     name = name.strip()
     if not name:
@@ -111,7 +112,7 @@ async def create_role(
                 term_days=term_days,
             )
         )
-        role_id = int(res.inserted_primary_key[0])
+        role_id = inserted_id(res)
         await conn.execute(
             t.roles.update()
             .where(t.roles.c.id == role_id)
@@ -184,8 +185,6 @@ async def _hold(
     ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int | None
 ) -> Event:
     """Make ``actor_id`` a holder (from nothing or from a request); notify when someone else did it."""
-    from server.services.role_terms import term_end
-
     state = await _holding(conn, role.id, actor_id)
     if state == "held":
         raise Conflict("already holds this role", field="actor_id")
@@ -544,9 +543,7 @@ async def receive_holder_change(
             )
         )
         role = (
-            await conn.execute(
-                sa.select(t.roles).where(t.roles.c.id == res.inserted_primary_key[0])
-            )
+            await conn.execute(sa.select(t.roles).where(t.roles.c.id == inserted_id(res)))
         ).one()
     if role is None:
         raise NotFound("no such role")

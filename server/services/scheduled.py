@@ -29,7 +29,9 @@ from server.events import Event
 from server.services import posts
 from server.services.idempotency import MAX_KEY
 from server.services.posts import Draft, PollSpec
+from server.services.timelines import Page, page_ids
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Audience
 
 log = logging.getLogger(__name__)
@@ -162,7 +164,7 @@ async def schedule(
                 actor_id=actor_id, scheduled_at=when, params=params, created_at=clock.now()
             )
         )
-        return int(res.inserted_primary_key[0])
+        return inserted_id(res)
 
 
 async def get(conn: AsyncConnection, actor_id: int, scheduled_id: int) -> Scheduled:
@@ -294,3 +296,8 @@ def start_publisher(ctx: Context, *, every: float = PUBLISH_EVERY) -> asyncio.Ta
 async def stop_publisher(task: asyncio.Task[None]) -> None:
     """Cancel the publisher and wait for it to end."""
     await periodic.stop(task)
+
+
+async def page_of(conn: AsyncConnection, actor_id: int, page: Page) -> list[int]:
+    """A page of the ids of a member's scheduled posts."""
+    return await page_ids(conn, query(actor_id), t.scheduled_posts.c.id, page)

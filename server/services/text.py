@@ -6,13 +6,17 @@ Rendering uses markdown-it-py with raw HTML switched off; the result always pass
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = {
     "p",
@@ -48,9 +52,15 @@ MENTION_RE = re.compile(
 )
 HASHTAG_RE = re.compile(r"(?<![\w&#/])#([^\W\d_][\w]{0,99}|\d+[^\W\d][\w]*)", re.UNICODE)
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable(
-    "strikethrough"
-)
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """The Markdown renderer, built on first use (markdown-it is not imported at start-up)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable(
+        "strikethrough"
+    )
 
 
 def sanitise_html(value: str) -> str:
@@ -105,7 +115,7 @@ def render(
     the handle as text.
     """
     if fmt == "markdown":
-        body = _md.render(source)
+        body = _markdown().render(source)
     else:
         paragraphs = [p for p in re.split(r"\n\s*\n", source.strip()) if p]
         body = "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)

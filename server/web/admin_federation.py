@@ -8,9 +8,9 @@ from aiohttp import web
 
 from federation.policy import SEVERITIES
 from server.errors import KoersError
+from server.http.pages import flash, form, redirect, render, require_admin
 from server.keys import CTX
 from server.services import federation_admin
-from server.web.render import flash, form, redirect, render, require_admin
 
 routes = web.RouteTableDef()
 PAGE = "/admin/federation"

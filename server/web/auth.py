@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from server.errors import Forbidden, KoersError, RateLimited
+from server.http import session
+from server.http.pages import current_user, flash, form, redirect, render
 from server.keys import DB, SETTINGS
 from server.services import accounts
-from server.web import session
-from server.web.render import current_user, flash, form, redirect, render
 
 routes = web.RouteTableDef()
 

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from server.errors import KoersError, NotFound
+from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import (
     communities,
@@ -19,9 +20,10 @@ from server.services import (
     roles,
     timelines,
 )
+from server.services.people import actor_id_by_username
 from server.services.views import load_posts
-from server.web.community_scope import Scope, actor_id_by_username, form_error, int_or_none, scope
-from server.web.render import flash, form, redirect, render, require_user
+from server.web.community_scope import Scope, form_error, int_or_none, scope
+from server.web.purpose_page import purpose_page_response
 
 routes = web.RouteTableDef()
 
@@ -174,31 +176,6 @@ async def leave(request: web.Request) -> web.Response:
         request, "You left the community." if was == "accepted" else "Your request was withdrawn."
     )
     raise redirect(f"/c/{s.community.handle}")
-
-
-async def purpose_page_response(
-    request: web.Request, *, status: int = 200, **extra: Any
-) -> web.Response:
-    """The purpose page: the text in force, the process around it (``server.web.purpose_process``), history."""
-    from server.web.purpose_process import process_context
-
-    ctx = request.app[CTX]
-    async with ctx.db.read() as conn:
-        s = await scope(request, conn)
-        versions = await purpose.history(conn, s.community.id)
-        extra = {**await process_context(conn, s), **extra}
-    extra.setdefault("errors", {})
-    extra.setdefault(
-        "values", {"purpose": versions[0].text_source if versions else "", "reason": ""}
-    )
-    return await render(
-        request,
-        "community_purpose.html",
-        status=status,
-        versions=versions,
-        **s.template_vars(),
-        **extra,
-    )
 
 
 @routes.get("/c/{handle}/purpose")

@@ -9,11 +9,11 @@ from typing import Any
 from aiohttp import web
 
 from server.errors import Forbidden, KoersError, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import community_events as events
 from server.services import ical
 from server.web.community_scope import int_or_none, scope
-from server.web.render import flash, form, redirect, render, require_user
 from server.web.roadmap import ITEM_AUDIENCE_OPTIONS
 
 routes = web.RouteTableDef()

@@ -11,10 +11,10 @@ from typing import Any
 from aiohttp import web
 
 from server.errors import KoersError
+from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import initiatives
 from server.web.community_scope import scope
-from server.web.render import flash, form, redirect, render, require_user
 from server.web.roadmap import ITEM_AUDIENCE_OPTIONS
 
 routes = web.RouteTableDef()

@@ -8,13 +8,13 @@ from typing import Any
 from aiohttp import web
 
 from server.errors import ValidationError
+from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import insights
 from server.services.insights import ACTIVITY_KINDS, Insights
 from server.services.insights_graph import PROFILE_DESCRIPTIONS, PROFILES
 from server.web.community_scope import scope
 from server.web.insight_charts import bar_chart, line_chart
-from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 

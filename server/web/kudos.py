@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.errors import KoersError, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import kudos
 from server.web.community_scope import int_or_none
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 

@@ -12,8 +12,9 @@ import logging
 from aiohttp import web
 
 from server.errors import KoersError, RateLimited
+from server.http import session
+from server.http.pages import render_error
 from server.keys import SETTINGS
-from server.web import session
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,6 @@ async def _error_response(
         return web.json_response(body, status=status, headers=headers)
     if is_activitypub(request):
         return web.json_response({"error": message}, status=status, headers=headers)
-    from server.web.render import render_error
-
     try:
         return await render_error(request, status, message, headers=headers)
     except Exception:  # the error page itself failed (e.g. database down): answer in plain text
@@ -61,7 +60,7 @@ async def _error_response(
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def error_middleware(request: web.Request, handler):
     try:
         response = await handler(request)
     except RateLimited as exc:
@@ -98,7 +97,7 @@ def _save_session(request: web.Request, response: web.StreamResponse) -> None:
 
 
 @web.middleware
-async def security_headers_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def security_headers_middleware(request: web.Request, handler):
     response = await handler(request)
     if not response.prepared:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -1,26 +1,25 @@
 """Web pages of the purpose process: phases, proposals with their diff, decisions, endorsement.
 
-The purpose page itself lives in ``server.web.communities``; ``process_context`` adds what this
-module shows there (phase, proposals, the open decision, who has endorsed the version in force).
+The purpose page itself is drawn by ``server.web.purpose_page``, which the forms here answer
+with when they have a field to complain about.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.errors import Forbidden, KoersError, NotFound, ValidationError
+from server.errors import KoersError, NotFound, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import purpose_decisions as decisions
 from server.services import purpose_endorsements as endorsements
 from server.services import purpose_phases as phases
 from server.services import purpose_proposals as proposals
 from server.web.community_scope import Scope, int_or_none, scope
-from server.web.params import as_id
-from server.web.render import flash, form, redirect, render, require_user
+from server.web.purpose_page import purpose_page_response
 
 routes = web.RouteTableDef()
 
@@ -30,34 +29,6 @@ POSITION_LABELS = {
     "disagree": "Disagree (but go ahead)",
     "block": "Block",
 }
-
-
-async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
-    """What the purpose page shows of the process, for this viewer."""
-    c = s.community
-    try:
-        endorsed = await endorsements.endorsements(conn, s.ctx, s.viewer, c.id)
-    except Forbidden:
-        endorsed = None
-    return {
-        "phase": await phases.current(conn, c.id),
-        "phase_history": await phases.history(conn, c.id),
-        "next_phases": [
-            (p, phases.LABELS[p]) for p in phases.NEXT[(await phases.current(conn, c.id)).phase]
-        ],
-        "proposals": await proposals.proposals(conn, s.viewer, c.id),
-        "decision": await decisions.open_decision_of(conn, c.id),
-        "past_decisions": await decisions.decisions(conn, c.id),
-        "endorsements": endorsed,
-        "i_endorsed": await endorsements.has_endorsed(conn, c.id, s.me),
-        "accepting_proposals": (await phases.current(conn, c.id)).phase in proposals.OPEN_PHASES,
-    }
-
-
-async def _purpose_page(request: web.Request, *, status: int = 200, **extra: Any) -> web.Response:
-    from server.web.communities import purpose_page_response
-
-    return await purpose_page_response(request, status=status, **extra)
 
 
 async def _scope(request: web.Request) -> Scope:
@@ -96,7 +67,7 @@ async def set_phase(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _purpose_page(
+        return await purpose_page_response(
             request, status=exc.status, errors={exc.field: exc.message}, phase_values=values
         )
     flash(request, f"The purpose process is now in the {found.label} phase.")
@@ -118,7 +89,7 @@ async def propose(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         field = {"purpose": "text", "reason": "why"}.get(exc.field, exc.field)
-        return await _purpose_page(
+        return await purpose_page_response(
             request, status=exc.status, errors={field: exc.message}, proposal_values=values
         )
     async with s.ctx.db.read() as conn:
@@ -194,7 +165,9 @@ async def open_decision(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _purpose_page(request, status=exc.status, errors={exc.field: exc.message})
+        return await purpose_page_response(
+            request, status=exc.status, errors={exc.field: exc.message}
+        )
     flash(
         request,
         "The decision is open: members have been told."

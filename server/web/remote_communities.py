@@ -13,6 +13,7 @@ from aiohttp import web
 
 from server.activitypub.core import remote_sync
 from server.errors import Conflict, Forbidden, NotFound
+from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import (
     communities,
@@ -26,7 +27,6 @@ from server.services import (
 )
 from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 

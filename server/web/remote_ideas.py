@@ -11,11 +11,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.errors import KoersError, NotFound
+from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import ideas, remote_communities, remote_ideas
 from server.services.remote_communities import RemoteCommunity
 from server.web.remote_communities import BASE
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 STATUS_LABELS = {

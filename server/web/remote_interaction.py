@@ -17,13 +17,13 @@ from aiohttp import web
 from federation.interaction import subscribe_url
 from federation.state import FETCHER
 from server.activitypub.core.lookup import lookup, parse_handle
+from server.http.pages import flash, form, redirect, render, require_user, viewer
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import follows
 from server.services.remote_communities import page_path
 from server.services.views import load_actors, load_posts
 from server.visibility import can_see_post
-from server.web.params import as_id
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

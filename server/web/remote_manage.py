@@ -18,11 +18,11 @@ from server.activitypub.communities import management as remote_management
 from server.activitypub.core.remote_sync import collection_items
 from server.activitypub.roadmap import management as roadmap_management
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import communities, remote_communities, roadmap
 from server.services.remote_communities import RemoteCommunity
 from server.web.insight_charts import bar_chart, line_chart
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 

@@ -15,6 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from server.errors import KoersError, NotFound, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user, viewer
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import (
     posts,
@@ -36,9 +38,7 @@ from server.services import (
 from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
 from server.visibility import can_see_post
-from server.web.params import as_id
 from server.web.remote_communities import BASE, find_remote
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 PAGE = BASE + "/purpose"
@@ -82,7 +82,7 @@ async def _page(
             ):
                 decision = None
             decision_post = None
-            if decision is not None:
+            if decision is not None and decision.post_id is not None:
                 shown = await load_posts(
                     conn, who, [decision.post_id], base=ctx.base, local_domain=ctx.settings.domain
                 )

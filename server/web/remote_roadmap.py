@@ -12,10 +12,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.errors import NotFound
+from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import remote_communities, roadmap, roadmap_social
 from server.web.remote_communities import BASE
-from server.web.render import flash, form, redirect, render, require_user, viewer
 
 routes = web.RouteTableDef()
 ACTIONS = {

@@ -8,6 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from server.errors import KoersError, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import (
     initiatives,
@@ -24,8 +26,6 @@ from server.visibility import ITEM_AUDIENCES, Audience
 from server.web.communities import community_page_response
 from server.web.community_scope import int_or_none, scope
 from server.web.home import page_from_query
-from server.web.params import as_id
-from server.web.render import flash, form, redirect, render, require_user
 
 routes = web.RouteTableDef()
 

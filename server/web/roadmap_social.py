@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.errors import ValidationError
+from server.http.pages import flash, form, redirect, require_user
 from server.keys import CTX
 from server.services import posts, roadmap, roadmap_social
 from server.web.community_scope import scope
-from server.web.render import flash, form, redirect, require_user
 
 routes = web.RouteTableDef()
 ACTIONS = {

@@ -112,6 +112,7 @@ async def peer():  # type: ignore[no-untyped-def]
     await server.close()
 
 
+@pytest.mark.slow  # ``peer`` serves HTTP
 async def test_size_and_redirect_limits(peer) -> None:
     server, seen = peer
     base = str(server.make_url("")).rstrip("/")
@@ -128,6 +129,7 @@ async def test_size_and_redirect_limits(peer) -> None:
         await f.close()
 
 
+@pytest.mark.slow  # ``peer`` serves HTTP
 async def test_signed_get_and_cache(peer) -> None:
     from server.services.keys import generate_key_pair
 
@@ -153,6 +155,7 @@ async def test_signed_get_and_cache(peer) -> None:
         await f.close()
 
 
+@pytest.mark.slow  # ``peer`` serves HTTP
 async def test_connection_time_resolver_guard(peer) -> None:
     from federation.fetch import _GuardedResolver
 

@@ -78,6 +78,7 @@ def test_fixture_actors_parse_or_are_refused_with_a_reason() -> None:
     assert err.value.reason == "no_inbox"
 
 
+@pytest.mark.slow  # serves the captures over HTTP
 async def test_webfinger_captures() -> None:
     captures = {name.split("/")[-1]: doc for name, doc in DOCS if "subject" in doc}
     app = web.Application()

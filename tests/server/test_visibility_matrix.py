@@ -53,6 +53,9 @@ from server.visibility import (
 )
 from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, free_port, web_login
 
+# Every cell reads from instances serving HTTP (started by the module's ``world``).
+pytestmark = pytest.mark.slow
+
 A = Audience
 VIEWERS = (
     "anonymous",

@@ -62,6 +62,9 @@ from server.storage import schema as t
 from server.visibility import ITEM_AUDIENCES, Audience
 from tests.conftest import PASSWORD, PG_URL, _pg_admin_url, _pg_exec, _with_db, free_port
 
+# Every cell reads from instances serving HTTP (started by the module's ``world``).
+pytestmark = pytest.mark.slow
+
 A = Audience
 AP = "application/activity+json"
 VIEWERS = ("anonymous", "stranger", "follower", "cmember", "partner", "mentioned", "refused")

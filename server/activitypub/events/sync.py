@@ -113,8 +113,9 @@ async def on_join_rejected(app: web.Application, activity: dict[str, Any], signe
     await _answered(app, activity, signer_id, "rejected")
 
 
-async def _remote_event(conn: AsyncConnection, event_id: int) -> tuple[sa.Row, sa.Row] | None:
-    """(event, its remote Group) when the event belongs to a community on another instance."""
+async def _remote_event(conn: AsyncConnection, event_id: int) -> sa.Row | None:
+    """(the event's ``uri``, its remote Group's ``group_id``) when the event belongs to a community
+    on another instance."""
     found = (
         await conn.execute(
             sa.select(t.events.c.uri, t.actors.c.id.label("group_id"))

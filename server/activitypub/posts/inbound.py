@@ -25,6 +25,7 @@ from server.activitypub.core.common import (
     ctx_of,
     fetch_object,
     local_members_of_group,
+    named_actor,
     resolve,
     the_actor,
 )
@@ -69,8 +70,14 @@ async def _store(
                 )
             ).one()
         ours = community is not None and community.local
-        outsider = ours and not await is_member(conn, community.id, author_id)
-        if outsider and (community.openness != "open" or not community.accept_outside_ideas):
+        outsider = (
+            community is not None and ours and not await is_member(conn, community.id, author_id)
+        )
+        if (
+            outsider
+            and community is not None
+            and (community.openness != "open" or not community.accept_outside_ideas)
+        ):
             if post.audience == "community":
                 raise Ignore("not_member", "post to a community from a non-member")
             # A public post that merely mentions the community stays, without joining it.
@@ -78,7 +85,7 @@ async def _store(
                 t.posts.update().where(t.posts.c.id == post_id).values(community_id=None)
             )
             ours = outsider = False
-        if outsider:
+        if outsider and community is not None:
             # An outsider's idea: a post addressing the community, or a reply to its call for ideas.
             # Other replies in a community thread stay plain replies.
             addressed = community.id in (await known_communities(conn, obj)).values()
@@ -135,9 +142,10 @@ async def _create_object(
 
 async def _resolve_mentions(app: web.Application, obj: dict[str, Any]) -> None:
     """Make sure a community named in the addressing is known (its Group may be remote)."""
-    for uri in {first_id(obj.get("audience"))} - {None}:
+    audience = first_id(obj.get("audience"))
+    for uri in [audience] if audience is not None else []:
         try:
-            group_id = await resolve_actor(app, uri)  # type: ignore[arg-type]
+            group_id = await resolve_actor(app, uri)
         except FederationError:
             continue
         async with ctx_of(app).db.write() as conn:
@@ -155,12 +163,12 @@ def is_actor_update(activity: dict[str, Any]) -> bool:
 async def on_update_actor(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
     """Update of an actor: its profile (and a Group's community row) is refreshed."""
     actor_id = await the_actor(app, activity, signer_id)
-    actor_uri = first_id(activity.get("actor"))
+    actor_uri = named_actor(activity)
     inner = activity.get("object")
     if first_id(inner) != actor_uri:
         raise Ignore("origin_mismatch", "an actor may only update itself")
     try:
-        await resolve_actor(app, actor_uri, refresh=True)  # type: ignore[arg-type]
+        await resolve_actor(app, actor_uri, refresh=True)
     except FederationError as exc:
         raise Ignore("refresh_failed", f"{actor_uri}: {exc}") from None
     async with ctx_of(app).db.write() as conn:
@@ -243,7 +251,7 @@ async def on_delete_post(app: web.Application, activity: dict[str, Any], signer_
 async def on_announce(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
     """A boost, or a Group relaying a member's activity (FEP-1b12)."""
     actor_id = await the_actor(app, activity, signer_id)
-    announcer_uri = first_id(activity.get("actor"))
+    announcer_uri = named_actor(activity)
     inner = activity.get("object")
     async with ctx_of(app).db.write() as conn:
         announcer = await actor_row(conn, actor_id)
@@ -253,7 +261,7 @@ async def on_announce(app: web.Application, activity: dict[str, Any], signer_id:
     if isinstance(inner, str):
         inner = await fetch_object(app, inner, as_actors=signers)
     if type_of(inner) in RELAYED and isinstance(inner, dict):
-        await _relayed(app, inner, announcer_uri, signers)  # type: ignore[arg-type]
+        await _relayed(app, inner, announcer_uri, signers)
         return
     async with ctx_of(app).db.read() as conn:
         known = (

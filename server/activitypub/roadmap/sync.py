@@ -20,7 +20,7 @@ Our members' supports and follows of such an item are rows here too (the same
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -53,7 +53,7 @@ KEPT = {
 }
 
 
-def is_item(doc: Any) -> bool:
+def is_item(doc: Any) -> TypeGuard[dict[str, Any]]:
     """Does this document look like a Koers roadmap item?"""
     return (
         isinstance(doc, dict)

@@ -11,61 +11,51 @@ from typing import Any
 from aiohttp import web
 
 from server import __version__ as koers_version
+from server.api.koers import (
+    openapi_events,
+    openapi_initiatives,
+    openapi_purpose,
+    openapi_remote,
+)
+from server.api.koers.openapi_parts import (
+    COUNT,
+    ID,
+    ID_IN_BODY,
+    ITEM_AUDIENCES,
+    OPTIONAL_AUTH,
+    PREFIX,
+    STAMP,
+    C,
+    list_of,
+    nullable,
+    obj,
+    op,
+    ref,
+)
 
-PREFIX = "/api/koers/v1"
 routes = web.RouteTableDef()
 
-ERROR_STATUSES = {
-    "400": "Malformed input (not JSON, not an object, bad query parameter)",
-    "401": "Missing, unknown, revoked or expired access token",
-    "403": "The token lacks the scope, or the caller may not do this",
-    "404": "No such object, or it is not visible to the caller",
-    "409": "Conflicts with the current state",
-    "422": "A field has the wrong type, is missing or is too long",
-}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(kind: str) -> dict[str, Any]:
-    return {"type": [kind, "null"]}
-
-
-def _obj(props: dict[str, Any], *, required: tuple[str, ...] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": props,
-        "required": list(required if required is not None else props),
-    }
-
-
-ID = {"type": "string", "pattern": "^[0-9]+$"}
-STAMP = {"type": "string", "format": "date-time"}
-ACCOUNT = _obj(
+ACCOUNT = obj(
     {
         "id": ID,
         "username": {"type": "string"},
         "acct": {"type": "string"},
         "display_name": {"type": "string"},
         "url": {"type": "string"},
-        "avatar": _nullable("string"),
+        "avatar": nullable("string"),
     }
 )
 STATUSES = ["idea", "planned", "in_progress", "done", "dropped"]
 AUDIENCES = ["public", "unlisted", "followers", "community", "members", "partners", "direct"]
-ITEM_AUDIENCES = ["public", "unlisted", "community", "members", "partners"]
 IDEA_STATUSES = ["open", "merged", "promoted", "declined"]
 
-COUNT = {"type": "integer", "minimum": 0}
 PROFILES = ["catalyst", "engager", "responder", "broadcaster", "observer"]
 ACTIVITY_KINDS = ["posts", "reply", "mention", "boost", "like", "credit", "role", "roadmap"]
-KIND_COUNTS = _obj({k: COUNT for k in ("reply", "mention", "boost", "like", "credit")})
+KIND_COUNTS = obj({k: COUNT for k in ("reply", "mention", "boost", "like", "credit")})
 WEEKLY = {"type": "array", "items": COUNT}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _obj(
+    "Error": obj(
         {
             "error": {"type": "string"},
             "error_description": {"type": "string"},
@@ -74,7 +64,7 @@ SCHEMAS: dict[str, Any] = {
         required=("error",),
     ),
     "Account": ACCOUNT,
-    "Community": _obj(
+    "Community": obj(
         {
             "id": ID,
             "account_id": ID,
@@ -91,42 +81,42 @@ SCHEMAS: dict[str, Any] = {
             "created_at": STAMP,
         }
     ),
-    "PurposeVersion": _obj(
+    "PurposeVersion": obj(
         {
             "version": {"type": "integer", "minimum": 1},
             "text": {"type": "string"},
             "html": {"type": "string"},
             "reason": {"type": "string"},
-            "author": _nullable("string"),
-            "uri": _nullable("string"),
+            "author": nullable("string"),
+            "uri": nullable("string"),
             "created_at": STAMP,
         }
     ),
-    "Role": _obj(
+    "Role": obj(
         {
             "id": ID,
             "community_id": ID,
             "name": {"type": "string"},
             "description": {"type": "string"},
             "fill_mode": {"enum": ["open", "approval", "assigned"]},
-            "uri": _nullable("string"),
-            "competencies": {"type": "array", "items": _ref("Competency")},
-            "holders": {"type": "array", "items": _ref("Account")},
-            "requested": {"type": "array", "items": _ref("Account")},
+            "uri": nullable("string"),
+            "competencies": {"type": "array", "items": ref("Competency")},
+            "holders": {"type": "array", "items": ref("Account")},
+            "requested": {"type": "array", "items": ref("Account")},
             "term_days": {"type": ["integer", "null"], "minimum": 1},
-            "holder_terms": {"type": "array", "items": _ref("HolderTerm")},
+            "holder_terms": {"type": "array", "items": ref("HolderTerm")},
         }
     ),
-    "RoleHolding": _obj(
+    "RoleHolding": obj(
         {"role_id": ID, "account_id": ID, "state": {"enum": ["held", "requested", None]}}
     ),
-    "Competency": _obj(
+    "Competency": obj(
         {"name": {"type": "string"}, "level": {"enum": ["learning", "practised", "expert", None]}}
     ),
     "PersonWithCompetency": {
         "allOf": [
-            _ref("Account"),
-            _obj(
+            ref("Account"),
+            obj(
                 {
                     "competency": {"type": "string"},
                     "level": {"enum": ["learning", "practised", "expert", None]},
@@ -134,32 +124,32 @@ SCHEMAS: dict[str, Any] = {
             ),
         ],
     },
-    "Result": _obj(
+    "Result": obj(
         {
             "id": ID,
             "uri": {"type": "string"},
             "url": {"type": "string"},
-            "title": _nullable("string"),
+            "title": nullable("string"),
             "content": {"type": "string"},
             "audience": {"enum": AUDIENCES},
             "community_id": {"type": ["string", "null"]},
             "roadmap_item_id": {"type": ["string", "null"]},
-            "roles": {"type": "array", "items": _obj({"id": ID, "name": {"type": "string"}})},
-            "contributors": {"type": "array", "items": _ref("Account")},
-            "author": _ref("Account"),
+            "roles": {"type": "array", "items": obj({"id": ID, "name": {"type": "string"}})},
+            "contributors": {"type": "array", "items": ref("Account")},
+            "author": ref("Account"),
             "created_at": STAMP,
         }
     ),
-    "StatusChange": _obj(
+    "StatusChange": obj(
         {
             "from_status": {"enum": [*STATUSES, None]},
             "to_status": {"enum": STATUSES},
-            "author": _nullable("string"),
+            "author": nullable("string"),
             "note": {"type": "string"},
             "created_at": STAMP,
         }
     ),
-    "RoadmapItem": _obj(
+    "RoadmapItem": obj(
         {
             "id": ID,
             "community_id": ID,
@@ -167,12 +157,12 @@ SCHEMAS: dict[str, Any] = {
             "description": {"type": "string"},
             "status": {"enum": STATUSES},
             "owner_role_id": {"type": ["string", "null"]},
-            "owner_role": _nullable("string"),
+            "owner_role": nullable("string"),
             "audience": {"enum": ITEM_AUDIENCES},
-            "uri": _nullable("string"),
+            "uri": nullable("string"),
             "created_at": STAMP,
             "updated_at": STAMP,
-            "history": {"type": "array", "items": _ref("StatusChange")},
+            "history": {"type": "array", "items": ref("StatusChange")},
             "purpose_version": {"type": ["integer", "null"], "minimum": 1},
             "lead_id": {
                 "type": ["string", "null"],
@@ -193,7 +183,7 @@ SCHEMAS: dict[str, Any] = {
             "updated_at",
         ),
     ),
-    "Idea": _obj(
+    "Idea": obj(
         {
             "id": ID,
             "community_id": ID,
@@ -207,7 +197,7 @@ SCHEMAS: dict[str, Any] = {
             "promoted_to": {
                 "oneOf": [
                     {"type": "null"},
-                    _obj({"kind": {"enum": ["roadmap", "proposal"]}, "id": ID}),
+                    obj({"kind": {"enum": ["roadmap", "proposal"]}, "id": ID}),
                 ]
             },
             "supports": {"type": "integer", "minimum": 0},
@@ -216,9 +206,9 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     # insights (services.insights): counts per interaction kind, profiles, weekly series
-    "InsightsPerson": _obj(
+    "InsightsPerson": obj(
         {
-            "account": _ref("Account"),
+            "account": ref("Account"),
             "profile": {"enum": PROFILES},
             "leader": {"type": "boolean"},
             "informal": {"type": "boolean"},
@@ -239,7 +229,7 @@ SCHEMAS: dict[str, Any] = {
             "weekly": {"type": "array", "items": COUNT},
         }
     ),
-    "InsightsThresholds": _obj(
+    "InsightsThresholds": obj(
         {
             "members": COUNT,
             "observer_below": COUNT,
@@ -252,26 +242,26 @@ SCHEMAS: dict[str, Any] = {
             "leader_centrality": {"type": "number"},
         }
     ),
-    "Insights": _obj(
+    "Insights": obj(
         {
             "community_id": ID,
             "weeks": {"type": "array", "items": STAMP},
             "until": STAMP,
-            "thresholds": _ref("InsightsThresholds"),
+            "thresholds": ref("InsightsThresholds"),
             "leaders": {"type": "array", "items": ID},
             "quiet": {"type": "array", "items": ID},
             "gone_quiet": {"type": "array", "items": ID},
-            "people": {"type": "array", "items": _ref("InsightsPerson")},
-            "profile_counts": _obj({p: COUNT for p in PROFILES}),
+            "people": {"type": "array", "items": ref("InsightsPerson")},
+            "profile_counts": obj({p: COUNT for p in PROFILES}),
             "opted_out": COUNT,
             "outsiders": COUNT,
             "outsider_interactions": COUNT,
-            "weekly_activity": _obj({k: WEEKLY for k in ACTIVITY_KINDS}),
-            "weekly_profiles": _obj({p: WEEKLY for p in PROFILES}),
-            "totals": _obj({k: COUNT for k in ACTIVITY_KINDS}),
+            "weekly_activity": obj({k: WEEKLY for k in ACTIVITY_KINDS}),
+            "weekly_profiles": obj({p: WEEKLY for p in PROFILES}),
+            "totals": obj({k: COUNT for k in ACTIVITY_KINDS}),
         }
     ),
-    "InsightsOptOut": _obj(
+    "InsightsOptOut": obj(
         {
             "community_id": ID,
             "opted_out": {"type": "boolean"},
@@ -280,35 +270,29 @@ SCHEMAS: dict[str, Any] = {
     ),
     "MyInsights": {
         "allOf": [
-            _ref("InsightsPerson"),
-            _obj(
+            ref("InsightsPerson"),
+            obj(
                 {
                     "community_id": ID,
                     "weeks": {"type": "array", "items": STAMP},
                     "opted_out": {"type": "boolean"},
-                    "thresholds": _ref("InsightsThresholds"),
+                    "thresholds": ref("InsightsThresholds"),
                 }
             ),
         ]
     },
 }
 
-ID_IN_BODY = {
-    "oneOf": [
-        {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
-        {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
-    ]
-}
 BODIES: dict[str, Any] = {
-    "InsightsOptOutChoice": _obj({"opted_out": {"type": "boolean"}}),
-    "PurposeChange": _obj(
+    "InsightsOptOutChoice": obj({"opted_out": {"type": "boolean"}}),
+    "PurposeChange": obj(
         {
             "text": {"type": "string", "minLength": 1, "maxLength": 5000},
             "reason": {"type": "string", "minLength": 1, "maxLength": 2000},
         }
     ),
-    "AccountRef": _obj({"account_id": ID_IN_BODY}),
-    "CommunitySettings": _obj(
+    "AccountRef": obj({"account_id": ID_IN_BODY}),
+    "CommunitySettings": obj(
         {
             "name": {"type": "string", "minLength": 1, "maxLength": 120},
             "description": {"type": "string", "maxLength": 10000},
@@ -320,12 +304,12 @@ BODIES: dict[str, Any] = {
             },
         }
     ),
-    "Competencies": _obj(
+    "Competencies": obj(
         {
             "competencies": {
                 "type": "array",
                 "maxItems": 30,
-                "items": _obj(
+                "items": obj(
                     {
                         "name": {
                             "type": "string",
@@ -339,7 +323,7 @@ BODIES: dict[str, Any] = {
             }
         }
     ),
-    "NewResult": _obj(
+    "NewResult": obj(
         {
             "text": {"type": "string", "minLength": 1, "maxLength": 5000},
             "title": {"type": "string", "maxLength": 255},
@@ -358,7 +342,7 @@ BODIES: dict[str, Any] = {
         },
         required=("text",),
     ),
-    "NewRoadmapItem": _obj(
+    "NewRoadmapItem": obj(
         {
             "title": {"type": "string", "minLength": 1, "maxLength": 255},
             "description": {"type": "string", "maxLength": 10000},
@@ -369,7 +353,7 @@ BODIES: dict[str, Any] = {
         },
         required=("title",),
     ),
-    "NewIdea": _obj(
+    "NewIdea": obj(
         {
             "title": {"type": "string", "minLength": 1, "maxLength": 200},
             "text": {"type": "string", "maxLength": 4000},
@@ -377,7 +361,7 @@ BODIES: dict[str, Any] = {
         },
         required=("title",),
     ),
-    "Helper": _obj(
+    "Helper": obj(
         {
             "account_id": ID,
             "acct": {"type": "string"},
@@ -385,18 +369,18 @@ BODIES: dict[str, Any] = {
             "url": {"type": "string"},
             "member": {"type": "boolean"},
             "score": {"type": "integer", "minimum": 0},
-            "competencies": {"type": "array", "items": _ref("Competency")},
+            "competencies": {"type": "array", "items": ref("Competency")},
         }
     ),
-    "Suggestions": _obj(
+    "Suggestions": obj(
         {
             "people": {
                 "type": "array",
-                "items": {"allOf": [_ref("Account"), _obj({"shared": {"type": "integer"}})]},
+                "items": {"allOf": [ref("Account"), obj({"shared": {"type": "integer"}})]},
             },
             "communities": {
                 "type": "array",
-                "items": _obj(
+                "items": obj(
                     {
                         "id": ID,
                         "name": {"type": "string"},
@@ -407,12 +391,12 @@ BODIES: dict[str, Any] = {
             },
         }
     ),
-    "Kudos": _obj(
+    "Kudos": obj(
         {"account_id": ID_IN_BODY, "message": {"type": "string", "maxLength": 500}},
         required=("account_id",),
     ),
-    "IdeaRef": _obj({"into_id": ID_IN_BODY}),
-    "IdeaPromotion": _obj(
+    "IdeaRef": obj({"into_id": ID_IN_BODY}),
+    "IdeaPromotion": obj(
         {
             "to": {"enum": ["roadmap", "proposal"]},
             "owner_role_id": ID_IN_BODY,
@@ -425,66 +409,11 @@ BODIES: dict[str, Any] = {
         },
         required=(),
     ),
-    "StatusChangeRequest": _obj(
+    "StatusChangeRequest": obj(
         {"status": {"enum": STATUSES}, "note": {"type": "string", "maxLength": 2000}},
         required=("status",),
     ),
 }
-
-OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
-REQUIRED_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-
-
-def _path_param(name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
-    }
-
-
-def _op(
-    summary: str,
-    ok: Any,
-    *,
-    write: bool,
-    body: str | None = None,
-    params: tuple[str, ...] = ("id",),
-    query: list[dict[str, Any]] | None = None,
-    created: bool = False,
-    errors: tuple[str, ...] = ("400", "401", "403", "404", "409", "422"),
-) -> dict[str, Any]:
-    """One operation: parameters, body, the success response and the error responses it may give."""
-    op: dict[str, Any] = {
-        "summary": summary,
-        "security": REQUIRED_AUTH if write else OPTIONAL_AUTH,
-        "parameters": [_path_param(p) for p in params] + (query or []),
-        "responses": {
-            ("201" if created else "200"): {
-                "description": "Success",
-                "content": {"application/json": {"schema": ok}},
-            },
-            **{
-                code: {
-                    "description": ERROR_STATUSES[code],
-                    "content": {"application/json": {"schema": _ref("Error")}},
-                }
-                for code in errors
-            },
-        },
-    }
-    if body is not None:
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
-        }
-    return op
-
-
-def _list(name: str) -> dict[str, Any]:
-    return {"type": "array", "items": _ref(name)}
-
 
 LIMIT = {
     "name": "limit",
@@ -497,9 +426,9 @@ MAX_ID = {
     "name": "max_id",
     "in": "query",
     "required": False,
-    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+    "description": "an id; empty is the same as absent",
+    "schema": {"type": "string", "pattern": "^([0-9]{1,18})?$"},
 }
-C = PREFIX + "/communities/{id}"
 WEEKS = {
     "name": "weeks",
     "in": "query",
@@ -513,95 +442,93 @@ def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     paths: dict[str, dict[str, Any]] = {
         PREFIX + "/communities": {
-            "get": _op(
+            "get": op(
                 "List the instance's communities",
-                _list("Community"),
+                list_of("Community"),
                 write=False,
                 params=(),
                 errors=("401", "403"),
             )
         },
         C: {
-            "get": _op(
-                "One community", _ref("Community"), write=False, errors=("401", "403", "404")
-            ),
-            "patch": _op(
+            "get": op("One community", ref("Community"), write=False, errors=("401", "403", "404")),
+            "patch": op(
                 "Change a community's settings (managers; omitted fields stay); other instances get an "
                 "Update of the Group",
-                _ref("Community"),
+                ref("Community"),
                 write=True,
                 body="CommunitySettings",
             ),
         },
         C + "/join": {
-            "post": _op("Join (or ask to join) a community", _ref("Community"), write=True)
+            "post": op("Join (or ask to join) a community", ref("Community"), write=True)
         },
         C + "/leave": {
-            "post": _op("Leave a community or withdraw a request", _ref("Community"), write=True)
+            "post": op("Leave a community or withdraw a request", ref("Community"), write=True)
         },
         C + "/members": {
-            "get": _op(
+            "get": op(
                 "Members (when the member list is visible)",
-                _list("Account"),
+                list_of("Account"),
                 write=False,
                 errors=("401", "403", "404"),
             )
         },
         C + "/purpose": {
-            "get": _op(
+            "get": op(
                 "The current purpose",
-                _ref("PurposeVersion"),
+                ref("PurposeVersion"),
                 write=False,
                 errors=("401", "403", "404"),
             ),
-            "post": _op(
+            "post": op(
                 "Change the purpose (community managers)",
-                _ref("PurposeVersion"),
+                ref("PurposeVersion"),
                 write=True,
                 body="PurposeChange",
                 created=True,
             ),
         },
         C + "/purpose/history": {
-            "get": _op(
+            "get": op(
                 "Every purpose version, newest first",
-                _list("PurposeVersion"),
+                list_of("PurposeVersion"),
                 write=False,
                 errors=("401", "403", "404"),
             )
         },
         C + "/roles": {
-            "get": _op(
-                "A community's roles", _list("Role"), write=False, errors=("401", "403", "404")
+            "get": op(
+                "A community's roles", list_of("Role"), write=False, errors=("401", "403", "404")
             )
         },
         PREFIX + "/roles/{id}/claim": {
-            "post": _op("Claim a role (or ask for it)", _ref("RoleHolding"), write=True)
+            "post": op("Claim a role (or ask for it)", ref("RoleHolding"), write=True)
         },
         PREFIX + "/roles/{id}/release": {
-            "post": _op("Give a role up", _ref("RoleHolding"), write=True)
+            "post": op("Give a role up", ref("RoleHolding"), write=True)
         },
         PREFIX + "/roles/{id}/assign": {
-            "post": _op(
-                "Assign a role (managers)", _ref("RoleHolding"), write=True, body="AccountRef"
+            "post": op(
+                "Assign a role (managers)", ref("RoleHolding"), write=True, body="AccountRef"
             )
         },
         PREFIX + "/roles/{id}/unassign": {
-            "post": _op(
-                "Take a role away (managers)", _ref("RoleHolding"), write=True, body="AccountRef"
+            "post": op(
+                "Take a role away (managers)", ref("RoleHolding"), write=True, body="AccountRef"
             )
         },
         PREFIX + "/competencies": {
-            "get": _op(
+            "get": op(
                 "Your competencies",
-                _list("Competency"),
+                list_of("Competency"),
                 write=False,
                 params=(),
                 errors=("401", "403", "422"),
             ),
-            "put": _op(
+            "put": op(
                 "Replace your competencies",
-                _list("Competency"),
+                list_of("Competency"),
                 write=True,
                 params=(),
                 body="Competencies",
@@ -609,9 +536,9 @@ def document() -> dict[str, Any]:
             ),
         },
         PREFIX + "/people": {
-            "get": _op(
+            "get": op(
                 "People with a competency (prefix match), experts first",
-                _list("PersonWithCompetency"),
+                list_of("PersonWithCompetency"),
                 write=False,
                 params=(),
                 errors=("400", "401", "403", "422"),
@@ -627,58 +554,58 @@ def document() -> dict[str, Any]:
             )
         },
         C + "/results": {
-            "get": _op(
+            "get": op(
                 "A community's results, newest first",
-                _list("Result"),
+                list_of("Result"),
                 write=False,
                 query=[MAX_ID, LIMIT],
                 errors=("400", "401", "403", "404"),
             ),
-            "post": _op(
+            "post": op(
                 "Publish a result to the community",
-                _ref("Result"),
+                ref("Result"),
                 write=True,
                 body="NewResult",
                 created=True,
             ),
         },
         C + "/roadmap": {
-            "get": _op(
+            "get": op(
                 "Roadmap items visible to you",
-                _list("RoadmapItem"),
+                list_of("RoadmapItem"),
                 write=False,
                 errors=("401", "403", "404"),
             ),
-            "post": _op(
+            "post": op(
                 "Add a roadmap item",
-                _ref("RoadmapItem"),
+                ref("RoadmapItem"),
                 write=True,
                 body="NewRoadmapItem",
                 created=True,
             ),
         },
         C + "/roadmap/{item_id}": {
-            "get": _op(
+            "get": op(
                 "One roadmap item with its status history",
-                _ref("RoadmapItem"),
+                ref("RoadmapItem"),
                 write=False,
                 params=("id", "item_id"),
                 errors=("401", "403", "404"),
             )
         },
         C + "/roadmap/{item_id}/status": {
-            "post": _op(
+            "post": op(
                 "Change an item's status",
-                _ref("RoadmapItem"),
+                ref("RoadmapItem"),
                 write=True,
                 body="StatusChangeRequest",
                 params=("id", "item_id"),
             )
         },
         C + "/ideas": {
-            "get": _op(
+            "get": op(
                 "The idea box, most supported first",
-                _list("Idea"),
+                list_of("Idea"),
                 write=False,
                 errors=("400", "401", "403", "404"),
                 query=[
@@ -690,89 +617,89 @@ def document() -> dict[str, Any]:
                     }
                 ],
             ),
-            "post": _op(
-                "Add an idea (members)", _ref("Idea"), write=True, body="NewIdea", created=True
+            "post": op(
+                "Add an idea (members)", ref("Idea"), write=True, body="NewIdea", created=True
             ),
         },
         PREFIX + "/ideas/{id}": {
-            "get": _op("One idea", _ref("Idea"), write=False, errors=("401", "403", "404"))
+            "get": op("One idea", ref("Idea"), write=False, errors=("401", "403", "404"))
         },
         PREFIX + "/ideas/{id}/support": {
-            "post": _op("Support an open idea (once per person)", _ref("Idea"), write=True)
+            "post": op("Support an open idea (once per person)", ref("Idea"), write=True)
         },
         PREFIX + "/ideas/{id}/unsupport": {
-            "post": _op("Withdraw your support", _ref("Idea"), write=True)
+            "post": op("Withdraw your support", ref("Idea"), write=True)
         },
         PREFIX + "/ideas/{id}/merge": {
-            "post": _op(
+            "post": op(
                 "Merge a duplicate into another idea (managers)",
-                _ref("Idea"),
+                ref("Idea"),
                 write=True,
                 body="IdeaRef",
             )
         },
         PREFIX + "/ideas/{id}/promote": {
-            "post": _op(
+            "post": op(
                 "Turn an idea into a roadmap item (managers)",
-                _ref("Idea"),
+                ref("Idea"),
                 write=True,
                 body="IdeaPromotion",
             )
         },
         C + "/insights": {
-            "get": _op(
+            "get": op(
                 "Insights for community managers: informal leaders, quiet members, profiles, weekly trends",
-                _ref("Insights"),
+                ref("Insights"),
                 write=False,
                 query=[WEEKS],
                 errors=("400", "401", "403", "404"),
             )
         },
         C + "/insights/me": {
-            "get": _op(
+            "get": op(
                 "Your own insights profile in a community (members)",
-                _ref("MyInsights"),
+                ref("MyInsights"),
                 write=False,
                 query=[WEEKS],
                 errors=("400", "401", "403", "404"),
             )
         },
         C + "/insights/opt_out": {
-            "get": _op(
+            "get": op(
                 "Whether you are left out of community insights (one choice for every community)",
-                _ref("InsightsOptOut"),
+                ref("InsightsOptOut"),
                 write=False,
                 errors=("401", "403", "404"),
             ),
-            "put": _op(
+            "put": op(
                 "Leave community insights (managers see you only in totals) or take part again",
-                _ref("InsightsOptOut"),
+                ref("InsightsOptOut"),
                 write=True,
                 body="InsightsOptOutChoice",
                 errors=("400", "401", "403", "404", "422"),
             ),
         },
         PREFIX + "/roles/{id}/helpers": {
-            "get": _op(
+            "get": op(
                 "Who can help: people whose competencies match the role's",
-                _list("Helper"),
+                list_of("Helper"),
                 write=False,
                 errors=("401", "403", "404"),
             )
         },
         PREFIX + "/suggestions": {
-            "get": _op(
+            "get": op(
                 "People and communities that share your competencies",
-                _ref("Suggestions"),
+                ref("Suggestions"),
                 write=False,
                 params=(),
                 errors=("401", "403"),
             )
         },
         PREFIX + "/results/{id}/kudos": {
-            "post": _op(
+            "post": op(
                 "Give kudos to someone a result credits (a reply mentioning them)",
-                _ref("Result"),
+                ref("Result"),
                 write=True,
                 body="Kudos",
                 created=True,
@@ -791,18 +718,10 @@ def document() -> dict[str, Any]:
             }
         },
     }
-    from server.api.koers import openapi_events
-
     paths.update(openapi_events.paths())
-    from server.api.koers import openapi_purpose
-
     paths.update(openapi_purpose.paths())
     openapi_purpose.by_handle(paths)  # the purpose reads also take handle@host
-    from server.api.koers import openapi_initiatives
-
     paths.update(openapi_initiatives.paths())
-    from server.api.koers import openapi_remote
-
     paths.update(openapi_remote.paths())
     openapi_remote.by_handle(paths)  # roadmap and idea-box reads also take handle@host
     return {

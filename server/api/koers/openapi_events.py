@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.api.koers import openapi as o
+from server.api.koers import openapi_parts as o
 
 JOIN_MODES = ["free", "approval"]
-PARTICIPANT = o._obj(
+PARTICIPANT = o.obj(
     {
         "id": o.ID,
         "acct": {"type": "string"},
@@ -16,7 +16,7 @@ PARTICIPANT = o._obj(
     }
 )
 SCHEMAS: dict[str, Any] = {
-    "Event": o._obj(
+    "Event": o.obj(
         {
             "id": o.ID,
             "community_id": o.ID,
@@ -27,21 +27,21 @@ SCHEMAS: dict[str, Any] = {
             "place": {
                 "oneOf": [
                     {"type": "null"},
-                    o._obj({"name": {"type": "string"}, "address": {"type": "string"}}),
+                    o.obj({"name": {"type": "string"}, "address": {"type": "string"}}),
                 ]
             },
-            "online_url": o._nullable("string"),
+            "online_url": o.nullable("string"),
             "capacity": {"type": ["integer", "null"], "minimum": 1},
             "remaining": {"type": ["integer", "null"], "minimum": 0},
             "join_mode": {"enum": JOIN_MODES},
             "audience": {"enum": o.ITEM_AUDIENCES},
-            "uri": o._nullable("string"),
+            "uri": o.nullable("string"),
             "participants_count": o.COUNT,
             "state": {"enum": ["joined", "pending", "rejected", None]},
             "participants": {"type": "array", "items": PARTICIPANT},
         }
     ),
-    "RoadmapStanding": o._obj(
+    "RoadmapStanding": o.obj(
         {
             "item_id": o.ID,
             "supports": o.COUNT,
@@ -52,7 +52,7 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 BODIES: dict[str, Any] = {
-    "NewEvent": o._obj(
+    "NewEvent": o.obj(
         {
             "title": {"type": "string", "minLength": 1, "maxLength": 255},
             "description": {"type": "string", "maxLength": 10000},
@@ -62,7 +62,7 @@ BODIES: dict[str, Any] = {
                 "description": "ISO 8601; without an offset: UTC",
             },
             "ends_at": {"type": "string", "format": "date-time"},
-            "place": o._obj(
+            "place": o.obj(
                 {
                     "name": {"type": "string", "maxLength": 255},
                     "address": {"type": "string", "maxLength": 500},
@@ -80,13 +80,13 @@ BODIES: dict[str, Any] = {
         },
         required=("title", "starts_at"),
     ),
-    "EventChange": o._obj(
+    "EventChange": o.obj(
         {
             "title": {"type": "string", "minLength": 1, "maxLength": 255},
             "description": {"type": "string", "maxLength": 10000},
             "starts_at": {"type": "string", "format": "date-time"},
             "ends_at": {"type": "string", "format": "date-time"},
-            "place": o._obj(
+            "place": o.obj(
                 {
                     "name": {"type": "string", "maxLength": 255},
                     "address": {"type": "string", "maxLength": 500},
@@ -100,7 +100,7 @@ BODIES: dict[str, Any] = {
         },
         required=(),
     ),
-    "EventDecision": o._obj(
+    "EventDecision": o.obj(
         {"account_id": o.ID_IN_BODY, "decision": {"enum": ["accept", "reject"]}}
     ),
 }
@@ -111,56 +111,56 @@ def paths() -> dict[str, dict[str, Any]]:
     c, ev = o.C, ("id", "event_id")
     out: dict[str, dict[str, Any]] = {
         c + "/events": {
-            "get": o._op(
+            "get": o.op(
                 "Events visible to you, soonest first",
-                o._list("Event"),
+                o.list_of("Event"),
                 write=False,
                 errors=("401", "403", "404"),
             ),
-            "post": o._op(
+            "post": o.op(
                 "Organise an event (members)",
-                o._ref("Event"),
+                o.ref("Event"),
                 write=True,
                 body="NewEvent",
                 created=True,
             ),
         },
         c + "/events/{event_id}": {
-            "get": o._op(
+            "get": o.op(
                 "One event with its participants",
-                o._ref("Event"),
+                o.ref("Event"),
                 write=False,
                 params=ev,
                 errors=("401", "403", "404"),
             ),
-            "patch": o._op(
+            "patch": o.op(
                 "Change an event (organiser, managers); fields left out stay",
-                o._ref("Event"),
+                o.ref("Event"),
                 write=True,
                 params=ev,
                 body="EventChange",
             ),
         },
         c + "/events/{event_id}/rsvp": {
-            "post": o._op(
+            "post": o.op(
                 "Take a place (free) or ask for one (approval); 409 when full",
-                o._ref("Event"),
+                o.ref("Event"),
                 write=True,
                 params=ev,
             )
         },
         c + "/events/{event_id}/leave": {
-            "post": o._op(
+            "post": o.op(
                 "Give up your place or withdraw your request",
-                o._ref("Event"),
+                o.ref("Event"),
                 write=True,
                 params=ev,
             )
         },
         c + "/events/{event_id}/decide": {
-            "post": o._op(
+            "post": o.op(
                 "Accept or reject a pending request (organiser, managers)",
-                o._ref("Event"),
+                o.ref("Event"),
                 write=True,
                 params=ev,
                 body="EventDecision",
@@ -174,6 +174,6 @@ def paths() -> dict[str, dict[str, Any]]:
         ("unsupport", "Withdraw your support"),
     ):
         out[c + "/roadmap/{item_id}/" + action] = {
-            "post": o._op(summary, o._ref("RoadmapStanding"), write=True, params=("id", "item_id"))
+            "post": o.op(summary, o.ref("RoadmapStanding"), write=True, params=("id", "item_id"))
         }
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.api.koers import openapi as o
+from server.api.koers import openapi_parts as o
 
 R = o.PREFIX + "/remote_communities/{acct}"
 ACCT = {
@@ -18,8 +18,8 @@ ACCT = {
 SCHEMAS: dict[str, Any] = {
     "RemoteRoadmapItem": {
         "allOf": [
-            o._ref("RoadmapItem"),
-            o._obj(
+            o.ref("RoadmapItem"),
+            o.obj(
                 {
                     "supports": o.COUNT,
                     "followers": o.COUNT,
@@ -29,7 +29,7 @@ SCHEMAS: dict[str, Any] = {
             ),
         ]
     },
-    "SharedIdea": o._obj(
+    "SharedIdea": o.obj(
         {
             "post_id": o.ID,
             "title": {"type": "string"},
@@ -40,25 +40,23 @@ SCHEMAS: dict[str, Any] = {
             "created_at": o.STAMP,
         }
     ),
-    "RemoteIdeaBox": o._obj(
-        {"community_id": o.ID, "ideas": o._list("Idea"), "shared": o._list("SharedIdea")}
+    "RemoteIdeaBox": o.obj(
+        {"community_id": o.ID, "ideas": o.list_of("Idea"), "shared": o.list_of("SharedIdea")}
     ),
-    "IdeaSupport": o._obj({"post_id": o.ID, "supported": {"type": "boolean"}}),
+    "IdeaSupport": o.obj({"post_id": o.ID, "supported": {"type": "boolean"}}),
 }
 
 
 def _op(
     summary: str, ok: Any, *, write: bool, ids: tuple[str, ...] = (), **kw: Any
 ) -> dict[str, Any]:
-    op = o._op(summary, ok, write=write, params=ids, **kw)
+    op = o.op(summary, ok, write=write, params=ids, **kw)
     op["parameters"] = [ACCT, *op["parameters"]]
     return op
 
 
 def by_handle(paths: dict[str, dict[str, Any]]) -> None:
     """The roadmap and idea-box reads (and adding an idea) take handle@host as well as the id."""
-    from server.api.koers.openapi_purpose import _either
-
     for path, method in (
         (o.C + "/roadmap", "get"),
         (o.C + "/roadmap", "post"),
@@ -66,7 +64,7 @@ def by_handle(paths: dict[str, dict[str, Any]]) -> None:
         (o.C + "/ideas", "get"),
         (o.C + "/ideas", "post"),
     ):
-        _either(paths[path][method])
+        o.either_id_or_handle(paths[path][method])
 
 
 def paths() -> dict[str, dict[str, Any]]:
@@ -77,7 +75,7 @@ def paths() -> dict[str, dict[str, Any]]:
             "get": _op(
                 "The roadmap of a community on another instance, as known here, with support "
                 "counts and your standing",
-                o._list("RemoteRoadmapItem"),
+                o.list_of("RemoteRoadmapItem"),
                 write=False,
                 errors=read_errors,
             )
@@ -86,13 +84,13 @@ def paths() -> dict[str, dict[str, Any]]:
             "get": _op(
                 "Ideas sent from here to a community on another instance (with the state it reports) and "
                 "idea posts it shared",
-                o._ref("RemoteIdeaBox"),
+                o.ref("RemoteIdeaBox"),
                 write=False,
                 errors=read_errors,
             ),
             "post": _op(
                 "Send an idea to the idea box of a community on another instance (members)",
-                o._ref("Idea"),
+                o.ref("Idea"),
                 write=True,
                 body="NewIdea",
                 created=True,
@@ -106,13 +104,13 @@ def paths() -> dict[str, dict[str, Any]]:
         ("unfollow", "Stop following an item"),
     ):
         out[R + "/roadmap/{item_id}/" + action] = {
-            "post": _op(summary, o._ref("RemoteRoadmapItem"), write=True, ids=("item_id",))
+            "post": _op(summary, o.ref("RemoteRoadmapItem"), write=True, ids=("item_id",))
         }
     for action, summary in (
         ("support", "Support an idea (a Like of its post, counted by the community)"),
         ("unsupport", "Withdraw your support of an idea"),
     ):
         out[R + "/ideas/{post_id}/" + action] = {
-            "post": _op(summary, o._ref("IdeaSupport"), write=True, ids=("post_id",))
+            "post": _op(summary, o.ref("IdeaSupport"), write=True, ids=("post_id",))
         }
     return out

@@ -1,6 +1,6 @@
 """Numbers from URLs and forms: only ids a database can hold; impossible path ids are a 404."""
 
-from server.web.params import MAX_ID, as_id
+from server.http.params import MAX_ID, as_id
 
 
 def test_as_id_accepts_only_ascii_digits_within_a_bigint() -> None:

@@ -1,4 +1,8 @@
-"""``koers federation …``: queue status, domain blocks, allowlist, partners."""
+"""``koers federation …``: queue status, domain blocks, allowlist, partners.
+
+Registered by ``server.cli`` (``EXTRA_COMMAND_MODULES``); the domain tables are written through
+``federation.policy``, the status is the administrators' federation page's overview.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import sqlalchemy as sa
-
-from federation.policy import SEVERITIES
-from server import clock
+from federation.policy import SEVERITIES, delete_domain, normalise_domain, upsert_domain
 from server.config import ensure_data_dir
-from server.errors import NotFound, ValidationError
+from server.services.federation_admin import list_partners, overview
 from server.storage import schema as t
 from server.storage.db import Database, migrate
-
-
-def normalise_domain(value: str) -> str:
-    """``Example.ORG`` / ``https://example.org/`` → ``example.org`` (port kept)."""
-    domain = value.strip().lower()
-    if "://" in domain:
-        domain = domain.split("://", 1)[1]
-    domain = domain.split("/", 1)[0]
-    if not domain or " " in domain or "@" in domain:
-        raise ValidationError(f"not a domain: {value!r}", field="domain")
-    return domain
 
 
 def register(
@@ -113,8 +103,6 @@ def register(
 
 async def status(db: Database, args: argparse.Namespace) -> None:
     """Print the delivery queue by state, inbox processing by state, hosts in trouble, recent errors."""
-    from server.services.federation_admin import overview  # the admin page reads the same
-
     async with db.read() as conn:
         found = await overview(conn)
     deliveries, inbound, hosts, errors = (
@@ -135,26 +123,6 @@ async def status(db: Database, args: argparse.Namespace) -> None:
         print("recent errors:")
         for e in errors:
             print(f"  {e.state:7} {e.inbox}: {e.last_error}")
-
-
-async def upsert_domain(db: Database, table: sa.Table, domain: str, **values: Any) -> None:
-    """Insert or update the row of ``domain`` in a per-domain policy table (blocks, allow list, partners)."""
-    async with db.write() as conn:
-        found = (await conn.execute(sa.select(table.c.id).where(table.c.domain == domain))).first()
-        if found:
-            await conn.execute(sa.update(table).where(table.c.id == found.id).values(**values))
-        else:
-            await conn.execute(
-                sa.insert(table).values(domain=domain, created_at=clock.now(), **values)
-            )
-
-
-async def delete_domain(db: Database, table: sa.Table, domain: str, what: str) -> None:
-    """Delete the row of ``domain``; NotFound ("``domain`` is not ``what``") when there is none."""
-    async with db.write() as conn:
-        result = await conn.execute(sa.delete(table).where(table.c.domain == domain))
-    if result.rowcount == 0:
-        raise NotFound(f"{domain} is not {what}")
 
 
 async def block(db: Database, args: argparse.Namespace) -> None:
@@ -195,7 +163,7 @@ async def partner_remove(db: Database, args: argparse.Namespace) -> None:
 
 async def partner_list(db: Database, args: argparse.Namespace) -> None:
     async with db.read() as conn:
-        rows = list(await conn.execute(sa.select(t.partners).order_by(t.partners.c.domain)))
+        rows = await list_partners(conn)
     if not rows:
         print("no partners yet; add one with: koers partner add DOMAIN")
     for r in rows:

@@ -1,0 +1,1 @@
+"""Benchmarks of Koers: the data seeder and the measurements (run as scripts)."""

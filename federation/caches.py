@@ -1,0 +1,149 @@
+"""In-process caches of rows the inbox and the delivery worker read on every request.
+
+A ``WriteWatch`` hangs off a database engine and tells its caches when a statement of this
+process wrote one of their tables: at once (so the writing transaction re-reads its own change)
+and again when that transaction commits or rolls back (so a value another connection loaded in
+between, from before the commit, is not kept). Other processes (``koers federation block`` from
+the command line, a second web process on PostgreSQL) are seen within each cache's ``ttl``.
+
+- ``CachedValue``: one value (the domain policy), reloaded after a write or ``ttl`` seconds.
+- ``CachedMap``: an LRU of values by key (remote keys by key id), emptied after a write.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+V = TypeVar("V")
+C = TypeVar("C", bound="_Invalidated")
+_DIRTY = "koers_cache_tables"
+
+
+class _Invalidated:
+    """Something a ``WriteWatch`` can tell that its tables were written."""
+
+    generation = 0
+
+    def invalidate(self) -> None:
+        raise NotImplementedError
+
+
+class WriteWatch:
+    """Watches the DML statements run on one engine and invalidates the caches of their tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._by_table: dict[str, list[tuple[_Invalidated, frozenset[str]]]] = {}
+        self._caches: dict[str, Any] = {}  # each a CachedValue or CachedMap
+        event.listen(engine, "after_execute", self._executed)
+        event.listen(engine, "commit", self._ended)
+        event.listen(engine, "rollback", self._ended)
+
+    def watch(self, cache: _Invalidated, tables: Iterable[str], kinds: Iterable[str]) -> None:
+        """Invalidate ``cache`` when a statement of ``kinds`` (insert/update/delete) writes ``tables``."""
+        for name in tables:
+            self._by_table.setdefault(name, []).append((cache, frozenset(kinds)))
+
+    def cache(
+        self, name: str, make: Callable[[], C], tables: Iterable[str], kinds: Iterable[str]
+    ) -> C:
+        """The cache called ``name`` on this engine, made by ``make()`` and watched the first time."""
+        found = self._caches.get(name)
+        if found is None:
+            found = self._caches[name] = make()
+            self.watch(found, tables, kinds)
+        return found
+
+    def _executed(self, conn: Any, clause: Any, *_args: Any) -> None:
+        if not getattr(clause, "is_dml", False):
+            return
+        table = getattr(getattr(clause, "table", None), "name", None)
+        watchers = self._by_table.get(table) if table else None
+        if not watchers:
+            return
+        kind = "insert" if clause.is_insert else "update" if clause.is_update else "delete"
+        hit = [cache for cache, kinds in watchers if kind in kinds]
+        for cache in hit:
+            cache.invalidate()
+        conn.info.setdefault(_DIRTY, set()).update(hit)
+
+    def _ended(self, conn: Any) -> None:
+        for cache in conn.info.pop(_DIRTY, ()):
+            cache.invalidate()
+
+
+_WATCHES: weakref.WeakKeyDictionary[Engine, WriteWatch] = weakref.WeakKeyDictionary()
+
+
+def watch_of(engine: Engine) -> WriteWatch:
+    """The ``WriteWatch`` of ``engine`` (the sync engine under an ``AsyncEngine``), made once."""
+    found = _WATCHES.get(engine)
+    if found is None:
+        found = _WATCHES[engine] = WriteWatch(engine)
+    return found
+
+
+class CachedValue(_Invalidated, Generic[V]):
+    """One value loaded by ``load()``; reloaded after a watched write or ``ttl`` seconds."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._value: V | None = None
+        self._loaded_at = 0.0
+
+    def invalidate(self) -> None:
+        self.generation += 1
+        self._value = None
+
+    async def get(self, load: Callable[[], Awaitable[V]]) -> V:
+        """The cached value, or a fresh one from ``load()``."""
+        if self._value is not None and time.monotonic() - self._loaded_at < self.ttl:
+            return self._value
+        generation = self.generation
+        value = await load()
+        if generation == self.generation:  # no write while loading: the value is current
+            self._value, self._loaded_at = value, time.monotonic()
+        return value
+
+
+class CachedMap(_Invalidated, Generic[V]):
+    """Values by key, at most ``maxsize`` (least recently used dropped), each kept ``ttl`` seconds."""
+
+    def __init__(self, ttl: float, maxsize: int = 4096) -> None:
+        self.ttl = ttl
+        self.maxsize = maxsize
+        self._items: OrderedDict[str, tuple[float, V]] = OrderedDict()
+
+    def invalidate(self) -> None:
+        self.generation += 1
+        self._items.clear()
+
+    def get(self, key: str) -> V | None:
+        """The value of ``key`` if cached and fresh."""
+        hit = self._items.get(key)
+        if hit is None:
+            return None
+        if time.monotonic() - hit[0] >= self.ttl:
+            del self._items[key]
+            return None
+        self._items.move_to_end(key)
+        return hit[1]
+
+    def put(self, key: str, value: V, generation: int) -> None:
+        """Remember ``value`` unless a watched write happened since ``generation`` was read."""
+        if generation != self.generation:
+            return
+        self._items[key] = (time.monotonic(), value)
+        self._items.move_to_end(key)
+        while len(self._items) > self.maxsize:
+            self._items.popitem(last=False)
+
+    def forget(self, key: str) -> None:
+        """Drop ``key``."""
+        self._items.pop(key, None)

@@ -1,0 +1,67 @@
+"""The purpose page of a community: the text in force, the process around it, the history.
+
+Drawn for the page itself (``server.web.communities``) and again, with the field errors, by the
+forms of the purpose process (``server.web.purpose_process``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.errors import Forbidden
+from server.http.pages import render
+from server.keys import CTX
+from server.services import purpose
+from server.services import purpose_decisions as decisions
+from server.services import purpose_endorsements as endorsements
+from server.services import purpose_phases as phases
+from server.services import purpose_proposals as proposals
+from server.web.community_scope import Scope, scope
+
+
+async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
+    """What the purpose page shows of the process, for this viewer."""
+    c = s.community
+    try:
+        endorsed = await endorsements.endorsements(conn, s.ctx, s.viewer, c.id)
+    except Forbidden:
+        endorsed = None
+    return {
+        "phase": await phases.current(conn, c.id),
+        "phase_history": await phases.history(conn, c.id),
+        "next_phases": [
+            (p, phases.LABELS[p]) for p in phases.NEXT[(await phases.current(conn, c.id)).phase]
+        ],
+        "proposals": await proposals.proposals(conn, s.viewer, c.id),
+        "decision": await decisions.open_decision_of(conn, c.id),
+        "past_decisions": await decisions.decisions(conn, c.id),
+        "endorsements": endorsed,
+        "i_endorsed": await endorsements.has_endorsed(conn, c.id, s.me),
+        "accepting_proposals": (await phases.current(conn, c.id)).phase in proposals.OPEN_PHASES,
+    }
+
+
+async def purpose_page_response(
+    request: web.Request, *, status: int = 200, **extra: Any
+) -> web.Response:
+    """The purpose page: the text in force, the process around it (``server.web.purpose_process``), history."""
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        versions = await purpose.history(conn, s.community.id)
+        extra = {**await process_context(conn, s), **extra}
+    extra.setdefault("errors", {})
+    extra.setdefault(
+        "values", {"purpose": versions[0].text_source if versions else "", "reason": ""}
+    )
+    return await render(
+        request,
+        "community_purpose.html",
+        status=status,
+        versions=versions,
+        **s.template_vars(),
+        **extra,
+    )

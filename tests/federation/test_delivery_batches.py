@@ -1,0 +1,83 @@
+"""A delivery cycle signs its batch in the signing pool and records its outcomes together."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from federation import signing
+from federation.delivery import _host_events, _Outcome, run_delivery_once
+from federation.state import DELIVERY
+from server.storage import schema as t
+from tests.conftest import free_port
+from tests.federation.conftest import activity_rows, deliveries, queue, signer_for
+
+pytestmark = pytest.mark.slow
+
+
+async def test_a_batch_signed_in_the_pool_is_verified_and_stored_by_the_receiver(pair) -> None:
+    a, b = pair
+    alice = await signer_for(a, "alice")
+    count = signing.INLINE_AT_MOST + 4
+    for _ in range(count):
+        await queue(a, "alice", [f"{b.url}/inbox"], alice.activity("Like", object=alice.uri))
+    signer = a.app[DELIVERY].signer
+    signer.processes = 2
+    assert await run_delivery_once(a.app) == count
+    assert signer._pool is not None
+    assert [r.state for r in await deliveries(a)] == ["sent"] * count
+    assert len(await activity_rows(b)) == count
+
+
+@pytest.fixture
+async def failing():
+    app = web.Application()
+
+    async def inbox(_request: web.Request) -> web.Response:
+        return web.Response(status=500)
+
+    app.router.add_post("/inbox", inbox)
+    server = TestServer(app, host="127.0.0.1", port=free_port())
+    await server.start_server()
+    yield f"http://127.0.0.1:{server.port}/inbox"
+    await server.close()
+
+
+async def test_failures_of_one_cycle_are_counted_once_each_in_one_row_per_host(
+    pair, failing
+) -> None:
+    a, _b = pair
+    for _ in range(3):
+        await queue(a, "alice", [failing])
+    assert await run_delivery_once(a.app) == 3
+    rows = await deliveries(a)
+    assert [(r.state, r.attempts, r.last_status) for r in rows] == [("new", 1, 500)] * 3
+    assert all(r.locked_until is None for r in rows)
+    async with a.db.read() as conn:
+        host = (await conn.execute(sa.select(t.hosts))).one()
+    assert (host.consecutive_failures, host.failure_days) == (3, 1)
+    assert host.last_error == "HTTP 500"
+
+
+def test_host_events_collapse_to_the_outcome_of_replaying_them_in_order() -> None:
+    class Row:
+        def __init__(self, host: str) -> None:
+            self.host = host
+
+    def outcome(host: str, event: str | None, error: str = "x") -> _Outcome:
+        return _Outcome(Row(host), {"last_error": error}, event)
+
+    events = _host_events(
+        [
+            outcome("a", "down", "first"),
+            outcome("a", "up"),
+            outcome("a", "down", "second"),
+            outcome("a", "down", "third"),
+            outcome("b", "down"),
+            outcome("b", "up"),
+            outcome("c", None),
+        ]
+    )
+    assert events == {"a": (True, 2, "third"), "b": (True, 0, "")}
