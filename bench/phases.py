@@ -135,7 +135,10 @@ async def execute(opts: Options) -> Report:
             if not figure.name.startswith("delivery"):
                 figure.ratio = figure.rate / run.bare_rate
         run.report.facts["bare_req_per_s"] = [round(r) for r in run.bare]
-        shutil.rmtree(run.workdir, ignore_errors=True)  # kept, with the logs, when a run fails
+        if any(f.errors for f in run.report.figures):
+            run.report.facts["logs"] = str(run.workdir)  # the server logs tell what failed
+        else:
+            shutil.rmtree(run.workdir, ignore_errors=True)  # kept, too, when a run fails
     finally:
         for p in run.web:
             p.stop()

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import hosts, policy
+from federation.batch import claim, updates_by_shape
 from federation.errors import FetchError
 from federation.fetch import Fetcher, post_headers
 from federation.signing import Signer, SignJob
@@ -165,17 +166,7 @@ async def _claim(db: Database, now: datetime) -> list[Any]:
         .order_by(t.deliveries.c.next_attempt_at, t.deliveries.c.id)
         .limit(BATCH)
     )
-    if not db.is_sqlite:
-        q = q.with_for_update(skip_locked=True)
-    async with db.write() as conn:
-        rows = list(await conn.execute(q))
-        if rows:
-            await conn.execute(
-                sa.update(t.deliveries)
-                .where(t.deliveries.c.id.in_([r.id for r in rows]))
-                .values(locked_until=now + LEASE)
-            )
-    return rows
+    return await claim(db, t.deliveries, q, now + LEASE)
 
 
 async def _signing_material(
@@ -354,7 +345,8 @@ class DeliveryWorker:
         which receivers drop as a duplicate activity id): one ``executemany`` per shape of
         change, and each host's health once."""
         async with self.db.write() as conn:
-            for statement, params in _row_updates(outcomes):
+            changes = [(outcome.row.id, outcome.values) for outcome in outcomes]
+            for statement, params in updates_by_shape(t.deliveries, changes):
                 await conn.execute(statement, params)
             for host, (succeeded, failures, error) in _host_events(outcomes).items():
                 if succeeded:
@@ -381,25 +373,6 @@ class DeliveryWorker:
     def close(self) -> None:
         """Stop the signing processes (on app shutdown)."""
         self.signer.close()
-
-
-def _row_updates(outcomes: list[_Outcome]) -> list[tuple[Any, list[dict[str, Any]]]]:
-    """``UPDATE deliveries`` statements, one per set of changed columns, with their rows."""
-    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for outcome in outcomes:
-        columns = tuple(sorted(outcome.values))
-        params = {f"v_{name}": value for name, value in outcome.values.items()}
-        params["row_id"] = outcome.row.id
-        shapes.setdefault(columns, []).append(params)
-    out: list[tuple[Any, list[dict[str, Any]]]] = []
-    for columns, rows in shapes.items():
-        statement = (
-            sa.update(t.deliveries)
-            .where(t.deliveries.c.id == sa.bindparam("row_id"))
-            .values(locked_until=None, **{name: sa.bindparam(f"v_{name}") for name in columns})
-        )
-        out.append((statement, rows))
-    return out
 
 
 def _host_events(outcomes: list[_Outcome]) -> dict[str, tuple[bool, int, str]]:

@@ -238,16 +238,22 @@ class Fetcher:
 
         Network failures raise ``FetchError`` (reason ``network``, ``timeout``, ``private_address``).
         """
+        await self._check(url)
         headers = sign_request(
             "POST", url, post_headers(content_type), body, key_id, private_key_pem, keys=self.keys
         )
-        return await self.post_presigned(url, body, headers)
+        return await self._post(url, body, headers)
 
     async def post_presigned(
         self, url: str, body: bytes, headers: Mapping[str, str]
     ) -> tuple[int, Mapping[str, str]]:
         """``post_signed`` with headers signed beforehand (``post_headers`` plus the signature)."""
         await self._check(url)
+        return await self._post(url, body, headers)
+
+    async def _post(
+        self, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, Mapping[str, str]]:
         try:
             async with self.session.post(
                 url, data=body, headers=dict(headers), allow_redirects=False

@@ -5,8 +5,9 @@ signer is the actor (or on its host) → dedupe by activity id → ``activities`
 An embedded object whose id is on another host than the actor is replaced by its id, so the
 handler fetches it from its origin instead of believing the copy.
 
-The worker calls the handler registered for the activity type (``InboxHandlers.register``).
-States: ``new → done | ignored | failed``; exceptions are retried with back-off a few times.
+Activities arriving together are stored together (``federation.inbox_store``); the worker
+(``federation.inbox_worker``) calls the handler registered for each activity's type
+(``InboxHandlers.register``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,20 +24,15 @@ from aiohttp import web
 
 from federation import context as vocab
 from federation import policy
-from federation.errors import Ignore
+from federation.inbox_worker import inbox_loop, process_inbox_once  # noqa: F401  (re-exported)
 from federation.signatures import SignatureError, verify_request
-from federation.state import INBOX_HANDLERS, INBOX_WRITER, KEYS
-from federation.worker import run_forever
-from server import clock
+from federation.state import INBOX_WRITER, KEYS
 from server.keys import CTX
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
-MAX_ATTEMPTS = 5
-LEASE = timedelta(minutes=5)
-BATCH = 50
 
 Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
 routes = web.RouteTableDef()
@@ -157,95 +152,6 @@ async def store_incoming(app: web.Application, doc: dict[str, Any], signer_uri: 
     Activities arriving together are written together (see ``federation.inbox_store``).
     """
     return await app[INBOX_WRITER].store(doc, signer_uri)
-
-
-async def _claim(app: web.Application, now: datetime) -> list[Any]:
-    db = app[CTX].db
-    q = (
-        sa.select(
-            t.activities.c.id,
-            t.activities.c.type,
-            t.activities.c.document,
-            t.activities.c.signer_id,
-            t.activities.c.attempts,
-        )
-        .where(
-            t.activities.c.direction == "in",
-            t.activities.c.state == "new",
-            sa.or_(t.activities.c.next_attempt_at.is_(None), t.activities.c.next_attempt_at <= now),
-            sa.or_(t.activities.c.locked_until.is_(None), t.activities.c.locked_until < now),
-        )
-        .order_by(t.activities.c.id)
-        .limit(BATCH)
-    )
-    if not db.is_sqlite:
-        q = q.with_for_update(skip_locked=True)
-    async with db.write() as conn:
-        rows = list(await conn.execute(q))
-        if rows:
-            await conn.execute(
-                sa.update(t.activities)
-                .where(t.activities.c.id.in_([r.id for r in rows]))
-                .values(locked_until=now + LEASE)
-            )
-    return rows
-
-
-async def _set(app: web.Application, row_id: int, **values: Any) -> None:
-    async with app[CTX].db.write() as conn:
-        await conn.execute(
-            sa.update(t.activities)
-            .where(t.activities.c.id == row_id)
-            .values(locked_until=None, **values)
-        )
-
-
-async def process_inbox_once(app: web.Application, now: datetime | None = None) -> int:
-    """One worker cycle: hand each due ``new`` activity to its handler, in arrival order."""
-    now = now or clock.now()
-    handlers = app[INBOX_HANDLERS]
-    rows = await _claim(app, now)
-    for row in rows:
-        handler = handlers.get(row.type)
-        if handler is None:
-            log.info("inbox activity %s ignored: no handler for %s", row.id, row.type)
-            await _set(app, row.id, state="ignored", last_error=f"no handler for type {row.type}")
-            continue
-        try:
-            await handler(app, row.document, row.signer_id)
-        except Ignore as exc:
-            log.info("inbox activity %s (%s) ignored: %s", row.id, row.type, exc)
-            await _set(app, row.id, state="ignored", last_error=str(exc)[:1000])
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # recorded with its reason and retried; the worker carries on
-            attempts = row.attempts + 1
-            log.warning(
-                "inbox activity %s (%s) failed, attempt %s: %r",
-                row.id,
-                row.type,
-                attempts,
-                exc,
-                exc_info=attempts >= MAX_ATTEMPTS,
-            )
-            await _set(
-                app,
-                row.id,
-                attempts=attempts,
-                last_error=f"{type(exc).__name__}: {exc}"[:1000],
-                state="failed" if attempts >= MAX_ATTEMPTS else "new",
-                next_attempt_at=clock.now() + timedelta(seconds=30 * 4 ** (attempts - 1)),
-            )
-        else:
-            await _set(app, row.id, state="done", last_error=None)
-    return len(rows)
-
-
-async def inbox_loop(app: web.Application, idle_seconds: float = 2.0) -> None:
-    """Process the inbox until cancelled; sleep until woken when idle."""
-    await run_forever(
-        lambda: process_inbox_once(app), app[INBOX_HANDLERS].event, "inbox", idle_seconds
-    )
 
 
 async def _local_exists(request: web.Request, kind: str, name: str) -> None:

@@ -70,10 +70,12 @@ KEYS = KeyPool()
 
 @dataclass(frozen=True)
 class Sent:
-    """One delivery the worker made: where to, and the activity."""
+    """One delivery the worker made: where to, the activity, and the request as sent."""
 
     inbox: str
     activity: dict[str, Any]
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class RecordingTransport:
@@ -90,7 +92,12 @@ class RecordingTransport:
     async def post_signed(
         self, url: str, body: bytes, key_id: str, private_key_pem: str, **_kw: Any
     ) -> tuple[int, Mapping[str, str]]:
-        self.sent.append(Sent(url, json.loads(body)))
+        return await self.post_presigned(url, body, {})
+
+    async def post_presigned(
+        self, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, Mapping[str, str]]:
+        self.sent.append(Sent(url, json.loads(body), body, dict(headers)))
         return self.status, {}
 
     async def post_bytes(

@@ -1,0 +1,49 @@
+"""The queues' batch work: claiming due rows with a lease, and writing their outcomes with one
+``executemany`` per set of changed columns instead of one statement per row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from server.storage.db import Database
+
+
+def updates_by_shape(
+    table: sa.Table, changes: Iterable[tuple[int, dict[str, Any]]]
+) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """``UPDATE table SET … , locked_until = NULL WHERE id = ?`` statements with their parameter
+    lists, one per set of columns among ``changes`` (row id, new values)."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row_id, values in changes:
+        params = {f"v_{name}": value for name, value in values.items()}
+        params["row_id"] = row_id
+        shapes.setdefault(tuple(sorted(values)), []).append(params)
+    return [
+        (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("row_id"))
+            .values(locked_until=None, **{name: sa.bindparam(f"v_{name}") for name in columns}),
+            rows,
+        )
+        for columns, rows in shapes.items()
+    ]
+
+
+async def claim(db: Database, table: sa.Table, query: sa.Select[Any], until: datetime) -> list[Any]:
+    """The rows of ``query`` (a batch of due rows of ``table``), leased to this worker ``until``
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers never claim the same row)."""
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    async with db.write() as conn:
+        rows = list(await conn.execute(query))
+        if rows:
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.id.in_([r.id for r in rows]))
+                .values(locked_until=until)
+            )
+    return rows

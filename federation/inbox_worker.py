@@ -1,0 +1,171 @@
+"""The inbox worker: claims stored activities and hands each to the handler of its type.
+
+A cycle claims up to ``BATCH`` due activities with a lease and splits them into lanes: activities
+that share an actor or an object (the object's id, an inner activity's object, a target) are in
+one lane, applied one after the other in arrival order; lanes run side by side (at most
+``LANES`` at a time), since their handlers touch different rows. The cycle's outcomes are
+written in one transaction at its end. Delivery stays at least once: a crash before that write
+means the cycle's activities are applied again once their lease expires (handlers already
+tolerate that: a crash between a handler's commit and its row's update did the same).
+States: ``new → done | ignored | failed``; exceptions are retried with back-off a few times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from federation.batch import claim, updates_by_shape
+from federation.errors import Ignore
+from federation.state import INBOX_HANDLERS
+from federation.worker import run_forever
+from server import clock
+from server.keys import CTX
+from server.storage import schema as t
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=5)
+BATCH = 50
+LANES = 8
+
+
+def _ids(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [i for v in value for i in _ids(v)]
+    if isinstance(value, dict):
+        value = value.get("id")
+    return [value] if isinstance(value, str) and value else []
+
+
+def touches(doc: Any) -> set[str]:
+    """The ids an activity reads or changes: its actor, object, target, an inner object's object."""
+    if not isinstance(doc, dict):
+        return set()
+    found = (
+        set(_ids(doc.get("actor"))) | set(_ids(doc.get("object"))) | set(_ids(doc.get("target")))
+    )
+    inner = doc.get("object")
+    if isinstance(inner, dict):
+        found |= set(_ids(inner.get("object"))) | set(_ids(inner.get("target")))
+        found |= set(_ids(inner.get("inReplyTo")))
+    return found
+
+
+def lanes(rows: list[Any]) -> list[list[Any]]:
+    """``rows`` split into lanes of rows sharing an id (transitively), each in arrival order."""
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        for key in touches(row.document):
+            if key in first_with:
+                parent[root(i)] = root(first_with[key])
+            else:
+                first_with[key] = i
+    grouped: dict[int, list[Any]] = {}
+    for i, row in enumerate(rows):
+        grouped.setdefault(root(i), []).append(row)
+    return list(grouped.values())
+
+
+async def _claim(app: web.Application, now: datetime) -> list[Any]:
+    db = app[CTX].db
+    q = (
+        sa.select(
+            t.activities.c.id,
+            t.activities.c.type,
+            t.activities.c.document,
+            t.activities.c.signer_id,
+            t.activities.c.attempts,
+        )
+        .where(
+            t.activities.c.direction == "in",
+            t.activities.c.state == "new",
+            sa.or_(t.activities.c.next_attempt_at.is_(None), t.activities.c.next_attempt_at <= now),
+            sa.or_(t.activities.c.locked_until.is_(None), t.activities.c.locked_until < now),
+        )
+        .order_by(t.activities.c.id)
+        .limit(BATCH)
+    )
+    return await claim(db, t.activities, q, now + LEASE)
+
+
+async def _apply(app: web.Application, row: Any) -> dict[str, Any]:
+    """Run one activity's handler; the new values of its row."""
+    handler = app[INBOX_HANDLERS].get(row.type)
+    if handler is None:
+        log.info("inbox activity %s ignored: no handler for %s", row.id, row.type)
+        return {"state": "ignored", "last_error": f"no handler for type {row.type}"}
+    try:
+        await handler(app, row.document, row.signer_id)
+    except Ignore as exc:
+        log.info("inbox activity %s (%s) ignored: %s", row.id, row.type, exc)
+        return {"state": "ignored", "last_error": str(exc)[:1000]}
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # recorded with its reason and retried; the worker carries on
+        attempts = row.attempts + 1
+        log.warning(
+            "inbox activity %s (%s) failed, attempt %s: %r",
+            row.id,
+            row.type,
+            attempts,
+            exc,
+            exc_info=attempts >= MAX_ATTEMPTS,
+        )
+        return {
+            "attempts": attempts,
+            "last_error": f"{type(exc).__name__}: {exc}"[:1000],
+            "state": "failed" if attempts >= MAX_ATTEMPTS else "new",
+            "next_attempt_at": clock.now() + timedelta(seconds=30 * 4 ** (attempts - 1)),
+        }
+    return {"state": "done", "last_error": None}
+
+
+async def _record(app: web.Application, outcomes: dict[int, dict[str, Any]]) -> None:
+    """Write the cycle's outcomes in one transaction, one ``executemany`` per set of columns."""
+    async with app[CTX].db.write() as conn:
+        for statement, params in updates_by_shape(t.activities, outcomes.items()):
+            await conn.execute(statement, params)
+
+
+async def process_inbox_once(app: web.Application, now: datetime | None = None) -> int:
+    """One worker cycle: apply each due ``new`` activity (lanes side by side, each in order)."""
+    now = now or clock.now()
+    rows = await _claim(app, now)
+    if not rows:
+        return 0
+    outcomes: dict[int, dict[str, Any]] = {}
+    limit = asyncio.Semaphore(LANES)
+
+    async def run(lane: list[Any]) -> None:
+        async with limit:
+            for row in lane:
+                outcomes[row.id] = await _apply(app, row)
+
+    try:
+        await asyncio.gather(*(run(lane) for lane in lanes(rows)))
+    finally:  # cancelled mid-cycle: what was applied is recorded, the rest waits for its lease
+        if outcomes:
+            await asyncio.shield(_record(app, outcomes))
+    return len(rows)
+
+
+async def inbox_loop(app: web.Application, idle_seconds: float = 2.0) -> None:
+    """Process the inbox until cancelled; sleep until woken when idle."""
+    await run_forever(
+        lambda: process_inbox_once(app), app[INBOX_HANDLERS].event, "inbox", idle_seconds
+    )
