@@ -24,8 +24,8 @@ VOCAB = "https://koers.social/ns#"
 # The per-instance vocabulary of older Koers versions: https://<host>/ns/koers#<term>.
 LEGACY_VOCAB = re.compile(r"^https?://[^/#\s]+/ns/koers#$")
 
-# term -> (IRI suffix, JSON-LD type or None). The semantics side may add terms with ``add_term``
-# at import time of its own module (before the app starts serving).
+# term -> (IRI suffix, JSON-LD type or None). The semantics side adds terms with ``add_term``
+# from its ``setup`` (before the app starts serving).
 TERMS: dict[str, tuple[str, str | None]] = {
     "role": ("role", "@id"),
     "roles": ("roles", "@id"),

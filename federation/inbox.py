@@ -50,11 +50,9 @@ class InboxHandlers:
         self._handlers[type_name] = handler
 
     def get(self, type_name: str) -> Handler | None:
+        """The handler of ``type_name`` (the ActivityPub side registers its one router for every
+        type its routing table knows), or None: the activity is ignored."""
         return self._handlers.get(type_name)
-
-    def registered(self, type_name: str) -> Handler:
-        """The handler of ``type_name``, which must be registered (to be wrapped); else KeyError."""
-        return self._handlers[type_name]
 
     def wake(self) -> None:
         """Ask the processing worker to look now."""

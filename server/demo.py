@@ -745,7 +745,7 @@ async def _demo_remote_roadmap(
     its roadmap as the Group published it, anouk a member who supports one item and follows another,
     and her idea that the partner put on its roadmap. Nothing is sent (the partner is fictional)."""
     from server import clock
-    from server.activitypub.roadmap_sync import store_item
+    from server.activitypub.roadmap.sync import store_item
 
     progress("adding a partner's community with its roadmap and ideas")
     host, now = "koers.waterschap.example", clock.now()
@@ -846,7 +846,7 @@ async def _demo_remote_roles(
     from datetime import timedelta
 
     from server import clock
-    from server.activitypub.role_sync import store_remote_role
+    from server.activitypub.roles.sync import store_remote_role
 
     progress("adding the partner community's roles")
     host, now = "koers.waterschap.example", clock.now()
@@ -964,7 +964,7 @@ async def _demo_remote_purpose(
     from datetime import timedelta
 
     from server import clock
-    from server.activitypub.ingest import post_from_activity
+    from server.activitypub.core.ingest import post_from_activity
     from server.services import purpose as purpose_service
     from server.services import purpose_phases
     from server.services.purpose_proposals import insert_index_row

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server import event_kinds as kinds
+
 log = logging.getLogger(__name__)
 
 InTxListener = Callable[[AsyncConnection, "Event"], Awaitable[None]]
@@ -51,14 +53,14 @@ class EventHub:
         event = Event(kind, data)
         for listener in self._in_tx.get(kind, ()):
             await listener(conn, event)
-        for listener in self._in_tx.get("*", ()):
+        for listener in self._in_tx.get(kinds.ANY, ()):
             await listener(conn, event)
         return event
 
     async def committed(self, *events: Event) -> None:
         """Tell after-commit listeners; a failing listener is logged and the rest still run."""
         for event in events:
-            for listener in [*self._after.get(event.kind, ()), *self._after.get("*", ())]:
+            for listener in [*self._after.get(event.kind, ()), *self._after.get(kinds.ANY, ())]:
                 try:
                     await listener(event)
                 except Exception:  # a stream or cache must not break the request that caused it

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from server import event_kinds as kinds
 from server.events import Event
 from server.keys import CTX
 
@@ -192,7 +193,7 @@ def setup(app: web.Application, feed: Feed) -> None:
     async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
         bus = EventBus(plain_url(ctx.db.url), feed)
         await bus.start()
-        ctx.events.after_commit("*", bus.publish)
+        ctx.events.after_commit(kinds.ANY, bus.publish)
         app[BUS] = bus
         yield
         await bus.stop()

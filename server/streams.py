@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server import event_kinds as kinds
 from server.context import Context
 from server.events import Event
 from server.services import timelines
@@ -52,9 +53,9 @@ STREAMS = (
 )
 PARAM_STREAMS = ("hashtag", "hashtag:local", "list")
 POST_EVENTS = {
-    "post.created": "update",
-    "reblog.created": "update",
-    "post.updated": "status.update",
+    kinds.POST_CREATED: "update",
+    kinds.REBLOG_CREATED: "update",
+    kinds.POST_UPDATED: "status.update",
 }
 QUEUE_SIZE = 200
 REMEMBERED_POSTS = 500
@@ -129,7 +130,7 @@ class StreamHub:
 
     def attach(self) -> None:
         """Listen to every committed domain event."""
-        self.ctx.events.after_commit("*", self.feed)
+        self.ctx.events.after_commit(kinds.ANY, self.feed)
 
     async def feed(self, event: Event) -> None:
         """Accept an event (from this process, or later from LISTEN/NOTIFY); processed in the worker."""
@@ -171,7 +172,7 @@ class StreamHub:
             post_id = event.data.get("post_id")
             if event.kind in POST_EVENTS and isinstance(post_id, int):
                 await self._post(conn, subs, POST_EVENTS[event.kind], post_id)
-            elif event.kind == "post.deleted" and isinstance(post_id, int):
+            elif event.kind == kinds.POST_DELETED and isinstance(post_id, int):
                 await self._deleted(conn, subs, post_id)
             await self._notifications(conn, [s for s in subs if s.wants_notifications])
 

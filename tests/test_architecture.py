@@ -69,11 +69,7 @@ SQL_CALLS = frozenset({"execute", "scalar", "scalars", "stream", "stream_scalars
 LATE_IMPORTS_REFUSED = ("server.web", "server.api", "server.http", "server.services")
 
 # (rule, module) → whose it is and what is left to do. An entry goes when its breach is fixed.
-KNOWN: dict[tuple[str, str], str] = {
-    # server/activitypub/ restructuring: the partner managers' insights document is built from
-    # server.api.koers.insights; it should ask services.insights.
-    ("activitypub imports web or api", "server.activitypub.remote_management"): "activitypub",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True, slots=True)

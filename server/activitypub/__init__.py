@@ -2,73 +2,61 @@
 events become outgoing activities, and what incoming activities do to the community.
 
 ``federation/`` is the transport (signatures, inbox, delivery, fetching); this package registers
-its handlers, listeners, actor-document extras and object routes with it.
+its handlers, listeners, actor-document extras and object routes with it. Incoming activities go
+through one routing table (``inbound.py``), outgoing ones through another (``outbound.py``).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from server import event_kinds as kinds
 from server.keys import CTX
 
 
 def setup(app: web.Application) -> None:
-    """Register outbound listeners, inbound handlers, actor extras and document routes."""
-    from federation.state import ACTOR_EXTRAS, INBOX_HANDLERS
-    from server.activitypub import (
-        community_documents,
-        community_moderators,
-        documents,
-        outgoing_reports,
-        purpose_federation,
-        purpose_sync,  # noqa: F401 - registers its remote_sync syncer
-        remote_actors,
-    )
-    from server.activitypub import (
-        incoming_posts as posts,
-    )
-    from server.activitypub import (
-        incoming_social as social,
-    )
-    from server.activitypub.actor_extras import actor_extra
-    from server.activitypub.incoming_common import OUTBOX
-    from server.activitypub.outgoing import Outbox
+    """Register both routing tables, actor extras, syncers and document routes."""
+    from federation.state import ACTOR_EXTRAS
+    from server.activitypub import remote_actors
+    from server.activitypub.communities import documents as community_documents
+    from server.activitypub.communities import management as remote_management
+    from server.activitypub.communities import moderators as community_moderators
+    from server.activitypub.core import documents, inbound, outbound, remote_sync, vocab
+    from server.activitypub.core.actor_extras import actor_extra
+    from server.activitypub.core.common import OUTBOX
+    from server.activitypub.events import activities as event_federation
+    from server.activitypub.posts.outbound import Outbox
+    from server.activitypub.purpose import activities as purpose_federation
+    from server.activitypub.purpose import sync as purpose_sync
+    from server.activitypub.roadmap import activities as roadmap_federation
+    from server.activitypub.roadmap import sync as roadmap_sync
+    from server.activitypub.roles import sync as role_sync
+    from server.services.purpose_proposals import index_post
 
-    outbox = Outbox(app[CTX], actor_extras=app[ACTOR_EXTRAS])
-    outbox.register()
+    ctx = app[CTX]
+    outbox = Outbox(ctx, actor_extras=app[ACTOR_EXTRAS])
     remote_actors.register(app)
-    purpose_federation.register(app[CTX])
-    outgoing_reports.register(app[CTX])
-    community_moderators.register(app[CTX])
     app[OUTBOX] = outbox
-    handlers = app[INBOX_HANDLERS]
-    for name, handler in {
-        "Follow": social.on_follow,
-        "Accept": social.on_accept,
-        "Reject": social.on_reject,
-        "Undo": social.on_undo,
-        "Block": social.on_block,
-        "Like": social.on_like,
-        "Flag": social.on_flag,
-        "Create": posts.on_create,
-        "Update": posts.on_update,
-        "Delete": posts.on_delete,
-        "Announce": posts.on_announce,
-        "Add": posts.on_add_remove,
-        "Remove": posts.on_add_remove,
-    }.items():
-        handlers.register(name, handler)
-    from server.activitypub import roadmap_federation
-
-    roadmap_federation.install(app)
-    from server.activitypub import remote_management
-
-    remote_management.install(app)
-    from server.activitypub import role_federation
-
-    role_federation.install(
-        app
-    )  # after roadmap_federation: it wraps Join/Leave/Update/Accept/Reject again
+    outbound.install(ctx, outbox)
+    # Not federation: the purpose index follows local and received posts alike.
+    ctx.events.on(kinds.POST_CREATED, index_post)
+    ctx.events.on(kinds.POST_RECEIVED, index_post)
+    inbound.install(app)
+    vocab.setup_terms()
+    purpose_federation.setup_terms()
+    # Catching up with a remote community: each syncer stores its part (in this order).
+    for syncer in (
+        purpose_sync.sync_purpose,
+        roadmap_sync.sync_roadmap,
+        remote_management.sync_managers,
+        role_sync.sync_roles,
+    ):
+        remote_sync.register(syncer)
+    app.router.add_get(
+        r"/c/{handle}/roadmap/{item_id:\d+}/followers", roadmap_federation.item_followers
+    )
+    app.middlewares.append(event_federation.negotiate_events)
+    app.router.add_routes(remote_management.routes)
     app[ACTOR_EXTRAS].append(actor_extra)
     app.router.add_routes(documents.routes)
     app.router.add_routes(community_documents.routes)

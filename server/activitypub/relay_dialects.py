@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import hosts
-from server.activitypub import convert
-from server.activitypub.vocab import POST_TYPES, first_id, host_of, type_of
+from server.activitypub.core import convert
+from server.activitypub.core.vocab import POST_TYPES, first_id, host_of, type_of
 
 AWARE = frozenset({"koers", "lemmy", "mbin", "kbin", "piefed", "lotide", "nodebb"})
 

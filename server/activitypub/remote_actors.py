@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.state import REMOTE_ACTOR_HOOKS
-from server.activitypub.vocab import as_list, koers
+from server.activitypub.core.vocab import as_list, koers
 from server.services import remote_competencies
 from server.services.text import sanitise_html
 

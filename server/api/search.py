@@ -10,7 +10,7 @@ from aiohttp import web
 from federation import actors as fed_actors
 from federation.errors import FederationError
 from server import urls
-from server.activitypub.lookup import lookup
+from server.activitypub.core.lookup import lookup
 from server.api import params
 from server.api.auth import authenticate
 from server.api.common import ctx, json

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, urls
+from server import event_kinds as kinds
 from server.config import Settings
 from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
 from server.services import text
@@ -486,7 +487,7 @@ async def update_profile(
                 t.users.update().where(t.users.c.id == user_id).values(**user_values)
             )
         event = (
-            await events.emit(conn, "actor.updated", actor_id=user.actor_id)
+            await events.emit(conn, kinds.ACTOR_UPDATED, actor_id=user.actor_id)
             if events and actor_values
             else None
         )

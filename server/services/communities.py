@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, urls
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.services import accounts, follows, notifications, purpose, text
@@ -250,7 +251,7 @@ async def create_community(
         )
         events.append(
             await ctx.events.emit(
-                conn, "community.created", community_id=community_id, actor_id=creator_actor_id
+                conn, kinds.COMMUNITY_CREATED, community_id=community_id, actor_id=creator_actor_id
             )
         )
         community = await get(conn, community_id)
@@ -271,7 +272,7 @@ async def _insert_member(ctx: Context, conn: AsyncConnection, member_id: int, gr
     follow_id = inserted_id(res)
     return await ctx.events.emit(
         conn,
-        "follow.created",
+        kinds.FOLLOW_CREATED,
         follow_id=follow_id,
         follower_id=member_id,
         target_id=group_actor_id,
@@ -344,7 +345,7 @@ async def add_member(ctx: Context, manager_id: int, community_id: int, username:
                 .values(state="accepted")
             )
             event = await ctx.events.emit(
-                conn, "follow.accepted", follower_id=person.id, target_id=community.actor_id
+                conn, kinds.FOLLOW_ACCEPTED, follower_id=person.id, target_id=community.actor_id
             )
         else:
             event = await _insert_member(ctx, conn, person.id, community.actor_id)
@@ -395,7 +396,7 @@ async def add_manager(ctx: Context, manager_id: int, community_id: int, actor_id
         )
         event = await ctx.events.emit(
             conn,
-            "community.manager_added",
+            kinds.COMMUNITY_MANAGER_ADDED,
             community_id=community_id,
             actor_id=actor_id,
             by_actor_id=manager_id,
@@ -420,7 +421,7 @@ async def remove_manager(ctx: Context, manager_id: int, community_id: int, actor
         )
         event = await ctx.events.emit(
             conn,
-            "community.manager_removed",
+            kinds.COMMUNITY_MANAGER_REMOVED,
             community_id=community_id,
             actor_id=actor_id,
             by_actor_id=manager_id,

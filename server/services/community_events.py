@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.services import notifications, text
 from server.services.posts import is_member, viewer_for_actor
+from server.services.remote_groups import ensure_remote_community
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_event, events_visible_to
@@ -203,7 +205,11 @@ async def create_event(ctx: Context, actor_id: int, community_id: int, data: Eve
             )
         )
         event = await ctx.events.emit(
-            conn, "event.created", event_id=event_id, community_id=community_id, actor_id=actor_id
+            conn,
+            kinds.EVENT_CREATED,
+            event_id=event_id,
+            community_id=community_id,
+            actor_id=actor_id,
         )
     await ctx.events.committed(event)
     return event_id
@@ -259,7 +265,9 @@ async def update_event(ctx: Context, actor_id: int, event_id: int, data: EventIn
             .where(t.events.c.id == event_id)
             .values(updated_at=clock.now(), **values)
         )
-        event = await ctx.events.emit(conn, "event.updated", event_id=event_id, actor_id=actor_id)
+        event = await ctx.events.emit(
+            conn, kinds.EVENT_UPDATED, event_id=event_id, actor_id=actor_id
+        )
     await ctx.events.committed(event)
 
 
@@ -332,7 +340,7 @@ async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | No
                     extra={"event_id": event_id},
                 )
         event = await ctx.events.emit(
-            conn, "event.rsvp", event_id=event_id, actor_id=actor_id, state=state
+            conn, kinds.EVENT_RSVP, event_id=event_id, actor_id=actor_id, state=state
         )
     await ctx.events.committed(event)
     return state
@@ -353,7 +361,7 @@ async def leave(ctx: Context, actor_id: int, event_id: int) -> None:
         )
         if not res.rowcount:
             raise NotFound("you are not taking part in this event")
-        event = await ctx.events.emit(conn, "event.left", event_id=event_id, actor_id=actor_id)
+        event = await ctx.events.emit(conn, kinds.EVENT_LEFT, event_id=event_id, actor_id=actor_id)
     await ctx.events.committed(event)
 
 
@@ -401,7 +409,7 @@ async def decide(
             extra={"event_id": event_id, "state": state},
         )
         event = await ctx.events.emit(
-            conn, "event.decided", event_id=event_id, actor_id=participant_id, state=state
+            conn, kinds.EVENT_DECIDED, event_id=event_id, actor_id=participant_id, state=state
         )
     await ctx.events.committed(event)
     return state
@@ -541,3 +549,60 @@ async def form_values(conn: AsyncConnection, event_id: int) -> dict[str, str]:
         "join_mode": row.join_mode,
         "audience": row.audience,
     }
+
+
+# --- events of remote communities ---------------------------------------------------------------
+
+
+async def keep_remote_event(
+    conn: AsyncConnection, group: sa.Row, uri: str, fields: dict[str, Any]
+) -> int:
+    """Insert or refresh our row of an event a remote community's Group published (``uri``), with
+    the fields read from its document; returns its id."""
+    community_id = await ensure_remote_community(conn, group)
+    now = clock.now()
+    values = {**fields, "description_html": "", "community_id": community_id, "updated_at": now}
+    found = (await conn.execute(sa.select(t.events.c.id).where(t.events.c.uri == uri))).scalar()
+    if found is not None:
+        await conn.execute(t.events.update().where(t.events.c.id == found).values(**values))
+        return int(found)
+    res = await conn.execute(t.events.insert().values(uri=uri, created_at=now, **values))
+    return inserted_id(res)
+
+
+async def participation_by_uri(conn: AsyncConnection, join_uri: str | None) -> sa.Row | None:
+    """Our member's participation in a remote event, by the id of the ``Join`` we sent."""
+    if not join_uri:
+        return None
+    ep = t.event_participants
+    return (await conn.execute(sa.select(ep).where(ep.c.uri == join_uri))).first()
+
+
+async def remember_join(conn: AsyncConnection, event_id: int, actor_id: int, uri: str) -> None:
+    """Our member's RSVP to a remote event went out as the ``Join`` ``uri``: kept, so the Group's
+    answer (which names it) finds the participation."""
+    ep = t.event_participants
+    await conn.execute(
+        ep.update().where(ep.c.event_id == event_id, ep.c.actor_id == actor_id).values(uri=uri)
+    )
+
+
+async def settle_remote_join(
+    conn: AsyncConnection, participation: sa.Row, group_id: int, state: str
+) -> None:
+    """The remote community answered our member's ``Join``: ``joined`` or ``rejected``.
+    Forbidden when the answer is not from the event's community."""
+    group = (
+        await conn.execute(
+            sa.select(t.communities.c.actor_id)
+            .join(t.events, t.events.c.community_id == t.communities.c.id)
+            .where(t.events.c.id == participation.event_id)
+        )
+    ).scalar()
+    if group != group_id:
+        raise Forbidden("only the event's community answers a Join")
+    await conn.execute(
+        t.event_participants.update()
+        .where(t.event_participants.c.id == participation.id)
+        .values(state=state)
+    )

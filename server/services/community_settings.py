@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server import event_kinds as kinds
 from server.context import Context
 from server.services import communities, text
 from server.storage import schema as t
@@ -77,9 +78,9 @@ async def update(ctx: Context, manager_id: int, community_id: int, new: Settings
         )
         events = [
             await ctx.events.emit(
-                conn, "community.updated", community_id=community_id, by_actor_id=manager_id
+                conn, kinds.COMMUNITY_UPDATED, community_id=community_id, by_actor_id=manager_id
             ),
-            await ctx.events.emit(conn, "actor.updated", actor_id=community.actor_id),
+            await ctx.events.emit(conn, kinds.ACTOR_UPDATED, actor_id=community.actor_id),
         ]
     await ctx.events.committed(*events)
     log.info("community %s settings changed by actor %s", community.handle, manager_id)

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.services import notifications
+from server.services.remote_groups import ensure_remote_community
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 
@@ -39,6 +41,166 @@ async def community_managers(conn: AsyncConnection, community_id: int) -> list[i
             )
         )
     ]
+
+
+def _first_state(target: sa.Row, community: sa.Row | None) -> str | None:
+    """The state a new follow of a local actor starts in: ``accepted`` for an open community or
+    account, ``pending`` for one that approves, None when refused (a community by invitation)."""
+    if community is not None:
+        if community.openness == "invite":
+            return None
+        return "accepted" if community.openness == "open" else "pending"
+    return "pending" if target.manually_approves_followers else "accepted"
+
+
+async def _tell_target(
+    conn: AsyncConnection,
+    follower_id: int,
+    target_id: int,
+    community: sa.Row | None,
+    state: str,
+) -> None:
+    """A new follow of a local actor: its managers hear of a join request, a person of the follow."""
+    if community is not None:
+        if state == "pending":
+            for manager in await community_managers(conn, community.id):
+                await notifications.notify(
+                    conn,
+                    manager,
+                    "koers.join_request",
+                    from_actor_id=follower_id,
+                    community_id=community.id,
+                )
+    else:
+        kind = "follow" if state == "accepted" else "follow_request"
+        await notifications.notify(conn, target_id, kind, from_actor_id=follower_id)
+
+
+async def receive_follow(
+    conn: AsyncConnection, follower_id: int, target: sa.Row, uri: str | None
+) -> str:
+    """A remote ``Follow`` of a local person or community, by the same rules as a local follow.
+
+    Returns ``accepted``, ``pending`` or ``rejected`` (blocked by the target, or a community by
+    invitation only); the caller answers with ``Accept`` / ``Reject`` in this transaction.
+    """
+    blocked = await conn.execute(
+        sa.select(1).where(t.blocks.c.actor_id == target.id, t.blocks.c.target_id == follower_id)
+    )
+    community = await _local_community(conn, target.id)
+    state = _first_state(target, community)
+    if blocked.first() or state is None:
+        return "rejected"
+    existing = (
+        await conn.execute(
+            sa.select(t.follows).where(
+                t.follows.c.follower_id == follower_id, t.follows.c.target_id == target.id
+            )
+        )
+    ).first()
+    if existing is not None:
+        state = "accepted" if existing.state == "accepted" else state
+        await conn.execute(
+            t.follows.update().where(t.follows.c.id == existing.id).values(uri=uri, state=state)
+        )
+        return state
+    await conn.execute(
+        t.follows.insert().values(
+            follower_id=follower_id,
+            target_id=target.id,
+            state=state,
+            uri=uri,
+            created_at=clock.now(),
+        )
+    )
+    await _tell_target(conn, follower_id, target.id, community, state)
+    return state
+
+
+async def _answered_follow(
+    conn: AsyncConnection, remote_id: int, follow_uri: str | None, follower_uri: str | None
+) -> sa.Row:
+    """Our follow of ``remote_id`` an Accept/Reject answers: by the Follow's id, else by the pair
+    (the follower named in the embedded Follow). NotFound when none matches."""
+    row = None
+    if follow_uri:
+        row = (
+            await conn.execute(sa.select(t.follows).where(t.follows.c.uri == follow_uri))
+        ).first()
+    if row is None and follower_uri:
+        local = (
+            await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == follower_uri))
+        ).scalar()
+        if local is not None:
+            row = (
+                await conn.execute(
+                    sa.select(t.follows).where(
+                        t.follows.c.follower_id == local, t.follows.c.target_id == remote_id
+                    )
+                )
+            ).first()
+    if row is None or row.target_id != remote_id:
+        raise NotFound("no follow matches")
+    return row
+
+
+async def receive_accept(
+    conn: AsyncConnection, remote_id: int, follow_uri: str | None, follower_uri: str | None
+) -> int | None:
+    """A remote actor accepted our follow (or a Group our member's join). Returns our
+    ``communities`` row of the Group when a member joined one (to catch up with), else None.
+
+    The member hears of a join a manager approved (the Group approves followers by hand).
+    """
+    row = await _answered_follow(conn, remote_id, follow_uri, follower_uri)
+    await conn.execute(t.follows.update().where(t.follows.c.id == row.id).values(state="accepted"))
+    remote = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == remote_id))).one()
+    if remote.kind != "group":
+        return None
+    community_id = await ensure_remote_community(conn, remote)
+    if row.state == "pending" and remote.manually_approves_followers:  # a manager said yes
+        await notifications.notify(
+            conn,
+            row.follower_id,
+            "koers.join_approved",
+            from_actor_id=remote_id,
+            community_id=community_id,
+        )
+    return community_id
+
+
+async def receive_reject(
+    conn: AsyncConnection, remote_id: int, follow_uri: str | None, follower_uri: str | None
+) -> None:
+    """A remote actor refused (or ended) our follow: it goes."""
+    row = await _answered_follow(conn, remote_id, follow_uri, follower_uri)
+    await conn.execute(t.follows.delete().where(t.follows.c.id == row.id))
+
+
+async def receive_unfollow(
+    conn: AsyncConnection, follower_id: int, target_uri: str | None, follow_uri: str | None
+) -> bool:
+    """A remote ``Undo`` of the actor's ``Follow`` (of ``target_uri``, or by the Follow's id).
+    False when there was none."""
+    target = (
+        (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == target_uri))).scalar()
+        if target_uri
+        else None
+    )
+    cond = t.follows.c.uri == follow_uri if target is None else t.follows.c.target_id == target
+    res = await conn.execute(t.follows.delete().where(t.follows.c.follower_id == follower_id, cond))
+    return bool(res.rowcount)
+
+
+async def _local_community(conn: AsyncConnection, actor_id: int) -> sa.Row | None:
+    """The community whose Group is this local actor, if any."""
+    return (
+        await conn.execute(
+            sa.select(t.communities)
+            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+            .where(t.communities.c.actor_id == actor_id, t.actors.c.domain.is_(None))
+        )
+    ).first()
 
 
 async def follow(
@@ -81,12 +243,10 @@ async def follow(
         community = await _community_of(conn, target_id) if target.kind == "group" else None
         if target.domain is not None:
             state = "pending"  # the remote server answers with Accept or Reject
-        elif community is not None:
-            if community.openness == "invite":
-                raise Forbidden("this community is by invitation only; ask a community manager")
-            state = "accepted" if community.openness == "open" else "pending"
         else:
-            state = "pending" if target.manually_approves_followers else "accepted"
+            state = _first_state(target, community)
+            if state is None:
+                raise Forbidden("this community is by invitation only; ask a community manager")
         res = await conn.execute(
             t.follows.insert().values(
                 follower_id=follower_id,
@@ -99,22 +259,10 @@ async def follow(
         )
         follow_id = inserted_id(res)
         if target.domain is None:
-            if community is not None:
-                if state == "pending":
-                    for manager in await community_managers(conn, community.id):
-                        await notifications.notify(
-                            conn,
-                            manager,
-                            "koers.join_request",
-                            from_actor_id=follower_id,
-                            community_id=community.id,
-                        )
-            else:
-                kind = "follow" if state == "accepted" else "follow_request"
-                await notifications.notify(conn, target_id, kind, from_actor_id=follower_id)
+            await _tell_target(conn, follower_id, target_id, community, state)
         event = await ctx.events.emit(
             conn,
-            "follow.created",
+            kinds.FOLLOW_CREATED,
             follow_id=follow_id,
             follower_id=follower_id,
             target_id=target_id,
@@ -138,7 +286,7 @@ async def unfollow(ctx: Context, follower_id: int, target_id: int) -> None:
             return
         event = await ctx.events.emit(
             conn,
-            "follow.undone",
+            kinds.FOLLOW_UNDONE,
             follow_id=row.id,
             follower_id=follower_id,
             target_id=target_id,
@@ -215,7 +363,7 @@ async def accept_follow(ctx: Context, decider_id: int, follower_id: int, target_
             )
         event = await ctx.events.emit(
             conn,
-            "follow.accepted",
+            kinds.FOLLOW_ACCEPTED,
             follow_id=row.id,
             follower_id=follower_id,
             target_id=target_id,
@@ -242,7 +390,7 @@ async def reject_follow(
             )
         event = await ctx.events.emit(
             conn,
-            "follow.rejected",
+            kinds.FOLLOW_REJECTED,
             follow_id=row.id,
             follower_id=follower_id,
             target_id=target_id,
@@ -313,50 +461,61 @@ async def relationship(conn: AsyncConnection, me: int, other: int) -> dict[str, 
     }
 
 
+async def record_block(
+    conn: AsyncConnection, actor_id: int, target_id: int, uri: str | None = None
+) -> None:
+    """The block rule, for a local block and a remote ``Block`` alike: one row per pair, and the
+    follows both ways end."""
+    if not (
+        await conn.execute(
+            sa.select(t.blocks.c.id).where(
+                t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target_id
+            )
+        )
+    ).first():
+        await conn.execute(
+            t.blocks.insert().values(
+                actor_id=actor_id, target_id=target_id, uri=uri, created_at=clock.now()
+            )
+        )
+    await conn.execute(
+        t.follows.delete().where(
+            sa.or_(
+                sa.and_(t.follows.c.follower_id == actor_id, t.follows.c.target_id == target_id),
+                sa.and_(t.follows.c.follower_id == target_id, t.follows.c.target_id == actor_id),
+            )
+        )
+    )
+
+
+async def remove_block(conn: AsyncConnection, actor_id: int, target_id: int) -> bool:
+    """Lift a block (local or a remote ``Undo`` of one); False when there was none."""
+    res = await conn.execute(
+        t.blocks.delete().where(t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target_id)
+    )
+    return bool(res.rowcount)
+
+
 async def block(ctx: Context, actor_id: int, target_id: int) -> None:
     """Block: both follow directions end; the target no longer sees the blocker's posts."""
     if actor_id == target_id:
         raise ValidationError("you cannot block yourself", field="id")
     async with ctx.db.write() as conn:
         await _actor(conn, target_id)
-        if not (
-            await conn.execute(
-                sa.select(t.blocks.c.id).where(
-                    t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target_id
-                )
-            )
-        ).first():
-            await conn.execute(
-                t.blocks.insert().values(
-                    actor_id=actor_id, target_id=target_id, created_at=clock.now()
-                )
-            )
-        await conn.execute(
-            t.follows.delete().where(
-                sa.or_(
-                    sa.and_(
-                        t.follows.c.follower_id == actor_id, t.follows.c.target_id == target_id
-                    ),
-                    sa.and_(
-                        t.follows.c.follower_id == target_id, t.follows.c.target_id == actor_id
-                    ),
-                )
-            )
+        await record_block(conn, actor_id, target_id)
+        event = await ctx.events.emit(
+            conn, kinds.BLOCK_CREATED, actor_id=actor_id, target_id=target_id
         )
-        event = await ctx.events.emit(conn, "block.created", actor_id=actor_id, target_id=target_id)
     await ctx.events.committed(event)
 
 
 async def unblock(ctx: Context, actor_id: int, target_id: int) -> None:
+    """Lift a block."""
     async with ctx.db.write() as conn:
-        res = await conn.execute(
-            t.blocks.delete().where(
-                t.blocks.c.actor_id == actor_id, t.blocks.c.target_id == target_id
-            )
-        )
+        lifted = await remove_block(conn, actor_id, target_id)
         event = (
-            await ctx.events.emit(conn, "block.undone", actor_id=actor_id, target_id=target_id)
-            if res.rowcount
+            await ctx.events.emit(conn, kinds.BLOCK_UNDONE, actor_id=actor_id, target_id=target_id)
+            if lifted
             else None
         )
     if event:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.services import notifications, posts, text
@@ -195,7 +196,7 @@ async def submit_idea(
             audience=audience,
         )
         event = await ctx.events.emit(
-            conn, "idea.created", idea_id=idea_id, community_id=community_id
+            conn, kinds.IDEA_CREATED, idea_id=idea_id, community_id=community_id
         )
     await ctx.events.committed(event)
     return idea_id
@@ -335,7 +336,9 @@ async def support(ctx: Context, actor_id: int, idea_id: int) -> None:
                 idea_id=idea_id, actor_id=actor_id, created_at=clock.now()
             )
         )
-        event = await ctx.events.emit(conn, "idea.supported", idea_id=idea_id, actor_id=actor_id)
+        event = await ctx.events.emit(
+            conn, kinds.IDEA_SUPPORTED, idea_id=idea_id, actor_id=actor_id
+        )
     await ctx.events.committed(event)
 
 
@@ -405,7 +408,7 @@ async def merge(ctx: Context, manager_id: int, idea_id: int, into_id: int) -> No
             .values(status="merged", merged_into_id=into_id, updated_at=now)
         )
         event = await ctx.events.emit(
-            conn, "idea.merged", idea_id=idea_id, into_id=into_id, actor_id=manager_id
+            conn, kinds.IDEA_MERGED, idea_id=idea_id, into_id=into_id, actor_id=manager_id
         )
     await ctx.events.committed(event)
 
@@ -419,7 +422,9 @@ async def decline(ctx: Context, manager_id: int, idea_id: int) -> None:
             .where(t.ideas.c.id == idea_id)
             .values(status="declined", updated_at=clock.now())
         )
-        event = await ctx.events.emit(conn, "idea.declined", idea_id=idea_id, actor_id=manager_id)
+        event = await ctx.events.emit(
+            conn, kinds.IDEA_DECLINED, idea_id=idea_id, actor_id=manager_id
+        )
     await ctx.events.committed(event)
 
 
@@ -446,6 +451,6 @@ async def mark_promoted(
             )
         )
         event = await ctx.events.emit(
-            conn, "idea.promoted", idea_id=idea_id, target_kind=kind, target_id=target_id
+            conn, kinds.IDEA_PROMOTED, idea_id=idea_id, target_kind=kind, target_id=target_id
         )
     await ctx.events.committed(event)

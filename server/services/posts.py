@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, urls
+from server import event_kinds as kinds
 from server.context import Context
-from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
 from server.services import notifications, text
 from server.storage import schema as t
@@ -376,7 +377,9 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
                 .values(replies_count=t.posts.c.replies_count + 1)
             )
         await notifications.for_new_post(conn, post_id)
-        event = await ctx.events.emit(conn, "post.created", post_id=post_id, author_id=author_id)
+        event = await ctx.events.emit(
+            conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id
+        )
     await ctx.events.committed(event)
     return post_id
 
@@ -516,7 +519,7 @@ async def edit_post(
                     .values(post_id=post_id, position=position)
                 )
         await notifications.for_edit(conn, post_id)
-        event = await ctx.events.emit(conn, "post.updated", post_id=post_id, author_id=actor_id)
+        event = await ctx.events.emit(conn, kinds.POST_UPDATED, post_id=post_id, author_id=actor_id)
     await ctx.events.committed(event)
 
 
@@ -564,7 +567,7 @@ async def _delete_post_rows(ctx: Context, conn: AsyncConnection, row: sa.Row) ->
     pid = row.id
     # Emit first so listeners can still read what they need (addressing, recipients).
     event = await ctx.events.emit(
-        conn, "post.deleted", post_id=pid, author_id=row.author_id, uri=row.uri
+        conn, kinds.POST_DELETED, post_id=pid, author_id=row.author_id, uri=row.uri
     )
     for table in (
         t.post_mentions,
@@ -623,6 +626,46 @@ async def _visible_original(conn: AsyncConnection, actor_id: int, post_id: int) 
     return row
 
 
+async def _count_boost(conn: AsyncConnection, booster_id: int, original: sa.Row) -> None:
+    """The boost rule after its row is written, local and remote alike: counted, author told."""
+    await conn.execute(
+        t.posts.update()
+        .where(t.posts.c.id == original.id)
+        .values(reblogs_count=t.posts.c.reblogs_count + 1)
+    )
+    await notifications.notify(
+        conn, original.author_id, "reblog", from_actor_id=booster_id, post_id=original.id
+    )
+
+
+async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int, uri: str) -> None:
+    """A remote ``Announce`` (id ``uri``) of a post we hold, kept as a boost row like a local one.
+
+    NotFound when the post is deleted; Forbidden when its audience may not be boosted.
+    """
+    if (await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == uri))).first():
+        return
+    original = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == original_id))).one()
+    if original.deleted_at is not None:
+        raise NotFound("boost of a deleted post")
+    if not can_boost(Audience(original.audience)):
+        raise Forbidden("only public and unlisted posts can be boosted")
+    await conn.execute(
+        t.posts.insert().values(
+            uri=uri,
+            url=uri,
+            author_id=booster_id,
+            local=False,
+            kind="note",
+            audience=original.audience,
+            reblog_of_id=original_id,
+            extra={},
+            created_at=clock.now(),
+        )
+    )
+    await _count_boost(conn, booster_id, original)
+
+
 async def reblog(ctx: Context, actor_id: int, post_id: int) -> int:
     """Boost a post; returns the boost's id (the existing one when boosted already)."""
     async with ctx.db.write() as conn:
@@ -661,16 +704,13 @@ async def reblog(ctx: Context, actor_id: int, post_id: int) -> int:
         await conn.execute(
             t.posts.update().where(t.posts.c.id == boost_id).values(uri=uri, url=uri)
         )
-        await conn.execute(
-            t.posts.update()
-            .where(t.posts.c.id == original.id)
-            .values(reblogs_count=t.posts.c.reblogs_count + 1)
-        )
-        await notifications.notify(
-            conn, original.author_id, "reblog", from_actor_id=actor_id, post_id=original.id
-        )
+        await _count_boost(conn, actor_id, original)
         event = await ctx.events.emit(
-            conn, "reblog.created", post_id=boost_id, original_id=original.id, author_id=actor_id
+            conn,
+            kinds.REBLOG_CREATED,
+            post_id=boost_id,
+            original_id=original.id,
+            author_id=actor_id,
         )
     await ctx.events.committed(event)
     return boost_id
@@ -696,43 +736,103 @@ async def unreblog(ctx: Context, actor_id: int, post_id: int) -> int:
     return original.id
 
 
+async def _add_favourite(
+    conn: AsyncConnection, actor_id: int, post: sa.Row, uri: str | None
+) -> bool:
+    """The favourite rule, local and remote alike: one per person and post, counted on the post,
+    its author told. False when it was there already."""
+    exists = (
+        await conn.execute(
+            sa.select(t.favourites.c.id).where(
+                t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == post.id
+            )
+        )
+    ).first()
+    if exists:
+        return False
+    await conn.execute(
+        t.favourites.insert().values(
+            actor_id=actor_id, post_id=post.id, uri=uri, created_at=clock.now()
+        )
+    )
+    await conn.execute(
+        t.posts.update()
+        .where(t.posts.c.id == post.id)
+        .values(favourites_count=t.posts.c.favourites_count + 1)
+    )
+    await notifications.notify(
+        conn, post.author_id, "favourite", from_actor_id=actor_id, post_id=post.id
+    )
+    return True
+
+
+async def _uncount_favourite(conn: AsyncConnection, post_id: int) -> None:
+    await conn.execute(
+        t.posts.update()
+        .where(t.posts.c.id == post_id, t.posts.c.favourites_count > 0)
+        .values(favourites_count=t.posts.c.favourites_count - 1)
+    )
+
+
 async def favourite(ctx: Context, actor_id: int, post_id: int) -> int:
+    """Favourite a post (its original, for a boost); returns the original's id."""
     async with ctx.db.write() as conn:
         original = await _visible_original(conn, actor_id, post_id)
-        exists = (
-            await conn.execute(
-                sa.select(t.favourites.c.id).where(
-                    t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id
-                )
-            )
-        ).first()
-        if exists:
+        if not await _add_favourite(conn, actor_id, original, None):
             return original.id
-        await conn.execute(
-            t.favourites.insert().values(
-                actor_id=actor_id, post_id=original.id, created_at=clock.now()
-            )
-        )
-        await conn.execute(
-            t.posts.update()
-            .where(t.posts.c.id == original.id)
-            .values(favourites_count=t.posts.c.favourites_count + 1)
-        )
-        await notifications.notify(
-            conn, original.author_id, "favourite", from_actor_id=actor_id, post_id=original.id
-        )
         event = await ctx.events.emit(
-            conn, "favourite.created", post_id=original.id, actor_id=actor_id
+            conn, kinds.FAVOURITE_CREATED, post_id=original.id, actor_id=actor_id
         )
     await ctx.events.committed(event)
     return original.id
 
 
+async def receive_favourite(
+    conn: AsyncConnection, actor_id: int, post_uri: str | None, like_uri: str | None
+) -> None:
+    """A remote ``Like`` of a post we hold: the same favourite as a local one.
+
+    NotFound when we do not have the post; Forbidden when the actor may not see it.
+    """
+    post = (
+        (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == post_uri))).first()
+        if post_uri
+        else None
+    )
+    if post is None or post.deleted_at is not None:
+        raise NotFound("Like of a post we do not have")
+    if not await can_see_post(conn, await viewer_for_actor(conn, actor_id), post.id):
+        raise Forbidden("the actor may not see that post")
+    await _add_favourite(conn, actor_id, post, like_uri)
+
+
+async def receive_unfavourite(
+    conn: AsyncConnection, actor_id: int, post_uri: str | None, like_uri: str | None
+) -> bool:
+    """A remote ``Undo`` of a ``Like`` (of ``post_uri``, or by the Like's id): the favourite goes.
+    False when there was none."""
+    post = (
+        (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == post_uri))).first()
+        if post_uri
+        else None
+    )
+    cond = t.favourites.c.uri == like_uri if post is None else t.favourites.c.post_id == post.id
+    fav = (
+        await conn.execute(sa.select(t.favourites).where(t.favourites.c.actor_id == actor_id, cond))
+    ).first()
+    if fav is None:
+        return False
+    await conn.execute(t.favourites.delete().where(t.favourites.c.id == fav.id))
+    await _uncount_favourite(conn, fav.post_id)
+    return True
+
+
 async def unfavourite(ctx: Context, actor_id: int, post_id: int) -> int:
+    """Take a favourite back; returns the original's id."""
     async with ctx.db.write() as conn:
         original = await _visible_original(conn, actor_id, post_id)
         event = await ctx.events.emit(
-            conn, "favourite.undone", post_id=original.id, actor_id=actor_id
+            conn, kinds.FAVOURITE_UNDONE, post_id=original.id, actor_id=actor_id
         )
         res = await conn.execute(
             t.favourites.delete().where(
@@ -740,11 +840,7 @@ async def unfavourite(ctx: Context, actor_id: int, post_id: int) -> int:
             )
         )
         if res.rowcount:
-            await conn.execute(
-                t.posts.update()
-                .where(t.posts.c.id == original.id, t.posts.c.favourites_count > 0)
-                .values(favourites_count=t.posts.c.favourites_count - 1)
-            )
+            await _uncount_favourite(conn, original.id)
     if res.rowcount:
         await ctx.events.committed(event)
     return original.id
@@ -770,6 +866,44 @@ async def set_flag(ctx: Context, actor_id: int, post_id: int, table: sa.Table, o
         else:
             await conn.execute(table.delete().where(cond))
     return original.id
+
+
+async def receive_vote(
+    conn: AsyncConnection, voter_id: int, poll_uri: str, name: object, uri: str | None
+) -> bool:
+    """A remote vote the Mastodon way (a reply naming one option of a local ``Question``).
+    A multiple-choice poll takes one reply per option. False when ``poll_uri`` is not our poll.
+
+    ValidationError for an unknown option, Gone when the poll has ended, Conflict for a second vote.
+    """
+    row = (
+        await conn.execute(
+            sa.select(t.polls)
+            .join(t.posts, t.posts.c.id == t.polls.c.post_id)
+            .where(t.posts.c.uri == poll_uri, t.posts.c.local.is_(True))
+        )
+    ).first()
+    if row is None:
+        return False
+    if name not in row.options:
+        raise ValidationError("no such poll option", field="choices")
+    choice = row.options.index(name)
+    if row.expires_at is not None and clock.aware(row.expires_at) <= clock.now():
+        raise Gone("the poll has ended")
+    voted = await conn.execute(
+        sa.select(t.poll_votes.c.choice).where(
+            t.poll_votes.c.poll_id == row.id, t.poll_votes.c.actor_id == voter_id
+        )
+    )
+    previous = [r[0] for r in voted]
+    if choice in previous or (previous and not row.multiple):
+        raise Conflict("one vote per person", field="choices")
+    await conn.execute(
+        t.poll_votes.insert().values(
+            poll_id=row.id, actor_id=voter_id, choice=choice, uri=uri, created_at=clock.now()
+        )
+    )
+    return True
 
 
 async def vote(ctx: Context, actor_id: int, poll_id: int, choices: list[int]) -> int:
@@ -811,7 +945,7 @@ async def vote(ctx: Context, actor_id: int, poll_id: int, choices: list[int]) ->
         )
         event = await ctx.events.emit(
             conn,
-            "poll.voted",
+            kinds.POLL_VOTED,
             poll_id=poll_id,
             post_id=poll.post_id,
             actor_id=actor_id,

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, urls
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.events import Event
@@ -235,7 +236,7 @@ async def new_version(
     )
     event = await ctx.events.emit(
         conn,
-        "purpose.changed",
+        kinds.PURPOSE_CHANGED,
         community_id=community_id,
         purpose_version_id=version_id,
         version=version,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.events import Event
@@ -192,7 +193,7 @@ async def open_decision(
             await insert_phase(conn, community_id, "decision", manager_id)
         event = await ctx.events.emit(
             conn,
-            "purpose.decision_opened",
+            kinds.PURPOSE_DECISION_OPENED,
             community_id=community_id,
             decision_id=decision_id,
             post_id=post_id,
@@ -404,7 +405,7 @@ async def close_decision(ctx: Context, manager_id: int, decision_id: int) -> Dec
             )
             events.append(
                 await ctx.events.emit(
-                    conn, "post.updated", post_id=decision.post_id, author_id=decision.opened_by
+                    conn, kinds.POST_UPDATED, post_id=decision.post_id, author_id=decision.opened_by
                 )
             )
         await conn.execute(
@@ -437,7 +438,7 @@ async def close_decision(ctx: Context, manager_id: int, decision_id: int) -> Dec
         events.append(
             await ctx.events.emit(
                 conn,
-                "purpose.decided",
+                kinds.PURPOSE_DECIDED,
                 community_id=decision.community_id,
                 decision_id=decision.id,
                 result=result,

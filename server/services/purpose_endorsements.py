@@ -9,11 +9,13 @@ emits ``purpose.endorsed`` and federation sends that ``Like``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound
 from server.services import posts, purpose
@@ -62,7 +64,7 @@ async def endorse(ctx: Context, actor_id: int, community_id: int) -> int:
             return version.version
         event = await ctx.events.emit(
             conn,
-            "purpose.endorsed",
+            kinds.PURPOSE_ENDORSED,
             community_id=community_id,
             purpose_version_id=version.id,
             actor_id=actor_id,
@@ -92,13 +94,41 @@ async def withdraw(ctx: Context, actor_id: int, community_id: int) -> int | None
         await conn.execute(t.purpose_endorsements.delete().where(*where))
         event = await ctx.events.emit(
             conn,
-            "purpose.endorsement_withdrawn",
+            kinds.PURPOSE_ENDORSEMENT_WITHDRAWN,
             community_id=community_id,
             purpose_version_id=version.id,
             actor_id=actor_id,
         )
     await ctx.events.committed(event)
     return version.version
+
+
+def _local_version(version_uri: str | None) -> sa.Select[Any]:
+    pv = t.purpose_versions
+    return (
+        sa.select(pv.c.id)
+        .join(t.communities, t.communities.c.id == pv.c.community_id)
+        .where(t.communities.c.local.is_(True), pv.c.uri == (version_uri or ""))
+    )
+
+
+async def is_local_version(conn: AsyncConnection, version_uri: str | None) -> bool:
+    """Is ``version_uri`` the id of one of our communities' purpose versions?"""
+    return (await conn.execute(_local_version(version_uri))).first() is not None
+
+
+async def names_endorsement(
+    conn: AsyncConnection, actor_id: int | None, version_uri: str | None, like_uri: str | None
+) -> bool:
+    """Does an ``Undo`` of a ``Like`` (of ``version_uri``, with id ``like_uri``) take back an
+    endorsement: a Like of one of our versions, or the id of this actor's endorsement?"""
+    if await is_local_version(conn, version_uri):
+        return True
+    pe = t.purpose_endorsements
+    found = await conn.execute(
+        sa.select(pe.c.id).where(pe.c.actor_id == (actor_id or -1), pe.c.uri == (like_uri or ""))
+    )
+    return found.first() is not None
 
 
 async def withdraw_from_undo(

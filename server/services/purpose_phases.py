@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import ValidationError
 from server.services.communities import get, require_manager
@@ -216,7 +217,11 @@ async def set_phase(
             )
         await insert_phase(conn, community_id, phase, actor_id, planned_end=planned_end, note=note)
         event = await ctx.events.emit(
-            conn, "purpose.phase_changed", community_id=community_id, phase=phase, actor_id=actor_id
+            conn,
+            kinds.PURPOSE_PHASE_CHANGED,
+            community_id=community_id,
+            phase=phase,
+            actor_id=actor_id,
         )
         found = await current(conn, community_id)
     await ctx.events.committed(event)

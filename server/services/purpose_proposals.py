@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.events import Event
@@ -122,10 +123,10 @@ async def create_proposal(
     )
     post_id = await posts.create_post(ctx, actor_id, draft)
     if not ctx.events.listens(
-        "post.created", index_post
+        kinds.POST_CREATED, index_post
     ):  # a bare Context (``koers demo``, scripts)
         async with ctx.db.write() as conn:
-            await index_post(conn, Event("post.created", {"post_id": post_id}))
+            await index_post(conn, Event(kinds.POST_CREATED, {"post_id": post_id}))
     return post_id
 
 

@@ -2,7 +2,7 @@
 
 The idea box itself lives on the community's home. What we know: our own members' ideas (``ideas``
 rows written by ``ideas.submit_idea``, whose post goes to the Group marked ``koers:idea``; their
-state follows what the home reports, see ``server.activitypub.remote_ideas``) and the idea posts of
+state follows what the home reports, see ``server.activitypub.ideas.activities``) and the idea posts of
 others the Group shared with us. Supporting any of them is a like of its post: the ``Like`` reaches
 the home, which counts it (``ideas.supporters_query``).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -141,3 +142,44 @@ async def support(
             raise NotFound("no such idea")
         await idea_post(conn, await posts.viewer_for_actor(conn, actor_id), community_id, post_id)
     await (posts.favourite if on else posts.unfavourite)(ctx, actor_id, post_id)
+
+
+async def receive_outcome(
+    conn: AsyncConnection,
+    group_actor_id: int,
+    post_uri: str | None,
+    status: str,
+    outcome: str,
+    target_uri: str | None,
+) -> int:
+    """The home of a remote community reports what became of one of our members' ideas (the idea
+    post ``post_uri``): our ``ideas`` row takes its state (``status``), and for ``roadmap`` the item
+    it became (``target_uri``, when we hold it). Returns the idea's id; NotFound when it is not ours.
+    """
+    idea = (
+        await conn.execute(
+            sa.select(t.ideas.c.id)
+            .join(t.posts, t.posts.c.id == t.ideas.c.post_id)
+            .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
+            .where(
+                t.posts.c.uri == post_uri,
+                t.posts.c.local.is_(True),
+                t.communities.c.actor_id == group_actor_id,
+                t.communities.c.local.is_(False),
+            )
+        )
+    ).scalar()
+    if idea is None:
+        raise NotFound("no idea of ours in that community")
+    values: dict[str, Any] = {"status": status, "updated_at": clock.now()}
+    if outcome == "roadmap":
+        item = (
+            await conn.execute(
+                sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == target_uri)
+            )
+        ).scalar()
+        values |= {"promoted_kind": "roadmap", "promoted_to_id": item}
+    elif outcome == "proposal":
+        values["promoted_kind"] = "proposal"
+    await conn.execute(t.ideas.update().where(t.ideas.c.id == idea).values(**values))
+    return int(idea)

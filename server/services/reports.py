@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.services import notifications
@@ -62,6 +63,66 @@ async def notify_moderators(
             community_id=community_id,
             extra={"report_id": report_id},
         )
+
+
+async def receive_report(
+    conn: AsyncConnection,
+    reporter_id: int,
+    named: list[str],
+    comment: str,
+    uri: str | None,
+) -> int:
+    """A report from another server (a ``Flag`` naming accounts and posts by id); returns its id.
+
+    The target is the person named (else the first post's author), the community the one a named
+    post or Group belongs to; admins and that community's managers are told. NotFound when the
+    report names nothing we know.
+    """
+    actors = (
+        list(await conn.execute(sa.select(t.actors).where(t.actors.c.uri.in_(named))))
+        if named
+        else []
+    )
+    posts = (
+        list(await conn.execute(sa.select(t.posts).where(t.posts.c.uri.in_(named))))
+        if named
+        else []
+    )
+    if not actors and not posts:
+        raise NotFound("the report names nothing we know")
+    target = next((a for a in actors if a.kind != "group"), None)
+    target_id = target.id if target else (posts[0].author_id if posts else None)
+    community_ids = {p.community_id for p in posts if p.community_id}
+    for group in (a for a in actors if a.kind == "group"):
+        community = (
+            await conn.execute(
+                sa.select(t.communities.c.id)
+                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+                .where(t.communities.c.actor_id == group.id, t.actors.c.domain.is_(None))
+            )
+        ).scalar()
+        if community is not None:
+            community_ids.add(community)
+    community_id = next(iter(community_ids), None)
+    res = await conn.execute(
+        t.reports.insert().values(
+            reporter_id=reporter_id,
+            target_id=target_id,
+            community_id=community_id,
+            post_ids=[p.id for p in posts],
+            comment=comment[:5000],
+            uri=uri,
+            created_at=clock.now(),
+        )
+    )
+    report_id = inserted_id(res)
+    await notify_moderators(conn, report_id, reporter_id, {community_id} if community_id else set())
+    return report_id
+
+
+async def remember_flag(conn: AsyncConnection, report_id: int, uri: str) -> None:
+    """A forwarded report went out as the ``Flag`` ``uri``."""
+    await conn.execute(t.reports.update().where(t.reports.c.id == report_id).values(uri=uri))
 
 
 async def create_report(ctx: Context, reporter_id: int, req: ReportRequest) -> int:
@@ -117,7 +178,7 @@ async def create_report(ctx: Context, reporter_id: int, req: ReportRequest) -> i
         await notify_moderators(conn, report_id, reporter_id, community_ids)
         event = await ctx.events.emit(
             conn,
-            "report.created",
+            kinds.REPORT_CREATED,
             report_id=report_id,
             forward=bool(req.forward and target.domain is not None),
         )

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, urls
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.services import notifications, text
@@ -230,7 +231,11 @@ async def create_item(
             )
         )
         event = await ctx.events.emit(
-            conn, "roadmap.created", item_id=item_id, community_id=community_id, actor_id=actor_id
+            conn,
+            kinds.ROADMAP_CREATED,
+            item_id=item_id,
+            community_id=community_id,
+            actor_id=actor_id,
         )
     await ctx.events.committed(event)
     return item_id
@@ -285,7 +290,7 @@ async def change_status(
             )
         event = await ctx.events.emit(
             conn,
-            "roadmap.status_changed",
+            kinds.ROADMAP_STATUS_CHANGED,
             item_id=item_id,
             community_id=item.community_id,
             change_id=inserted_id(res),

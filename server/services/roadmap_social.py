@@ -1,7 +1,7 @@
 """Following and supporting roadmap items, from this instance or from any fediverse account.
 
 One follow and one support per person per item (unique pairs). Followers receive an ``Update`` of
-the item whenever its status changes (server/activitypub/roadmap_federation.py); a remote ``Like``
+the item whenever its status changes (server/activitypub/roadmap/activities.py); a remote ``Like``
 of the item counts as a support. A remote account may also follow a community's whole roadmap
 collection (a *subscription*): it then hears of every item it may see, items created later too.
 """
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import NotFound
 from server.services.posts import viewer_for_actor
@@ -70,22 +71,22 @@ async def _remove(ctx: Context, table: sa.Table, kind: str, actor_id: int, item_
 
 async def follow(ctx: Context, actor_id: int, item_id: int, *, uri: str | None = None) -> bool:
     """Follow an item's status changes; False when already following."""
-    return await _add(ctx, t.roadmap_followers, "roadmap.followed", actor_id, item_id, uri)
+    return await _add(ctx, t.roadmap_followers, kinds.ROADMAP_FOLLOWED, actor_id, item_id, uri)
 
 
 async def unfollow(ctx: Context, actor_id: int, item_id: int) -> bool:
     """Stop following; False when not following."""
-    return await _remove(ctx, t.roadmap_followers, "roadmap.unfollowed", actor_id, item_id)
+    return await _remove(ctx, t.roadmap_followers, kinds.ROADMAP_UNFOLLOWED, actor_id, item_id)
 
 
 async def support(ctx: Context, actor_id: int, item_id: int, *, uri: str | None = None) -> bool:
     """Support an item (one per person); False when already supporting."""
-    return await _add(ctx, t.roadmap_supports, "roadmap.supported", actor_id, item_id, uri)
+    return await _add(ctx, t.roadmap_supports, kinds.ROADMAP_SUPPORTED, actor_id, item_id, uri)
 
 
 async def unsupport(ctx: Context, actor_id: int, item_id: int) -> bool:
     """Withdraw a support; False when there was none."""
-    return await _remove(ctx, t.roadmap_supports, "roadmap.unsupported", actor_id, item_id)
+    return await _remove(ctx, t.roadmap_supports, kinds.ROADMAP_UNSUPPORTED, actor_id, item_id)
 
 
 async def support_counts(conn: AsyncConnection, item_ids: list[int]) -> dict[int, int]:

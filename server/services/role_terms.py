@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, periodic
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.events import Event
@@ -94,7 +95,7 @@ async def set_term(ctx: Context, manager_id: int, role_id: int, term_days: Any) 
                 .values(ends_at=term_end(days, clock.now()))
             )
         event = await ctx.events.emit(
-            conn, "role.term_changed", role_id=role_id, community_id=role.community_id
+            conn, kinds.ROLE_TERM_CHANGED, role_id=role_id, community_id=role.community_id
         )
     await ctx.events.committed(event)
     return days
@@ -118,7 +119,7 @@ async def renew(ctx: Context, actor_id: int, role_id: int, holder_id: int) -> da
         await conn.execute(rh.update().where(*where).values(ends_at=ends_at, term_notified_at=None))
         event = await ctx.events.emit(
             conn,
-            "role.term_renewed",
+            kinds.ROLE_TERM_RENEWED,
             role_id=role_id,
             actor_id=holder_id,
             community_id=role.community_id,
@@ -168,7 +169,7 @@ async def sweep_role_terms(ctx: Context, now: datetime | None = None) -> int:
             events.append(
                 await ctx.events.emit(
                     conn,
-                    "role.term_ended",
+                    kinds.ROLE_TERM_ENDED,
                     role_id=d.role_id,
                     actor_id=d.actor_id,
                     community_id=d.community_id,

@@ -13,11 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, urls
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.events import Event
 from server.services import accounts, notifications, text
+from server.services.follows import community_managers
 from server.services.posts import is_member
+from server.services.remote_groups import ensure_remote_community
 from server.services.role_terms import check_term, term_end
 from server.storage import schema as t
 from server.storage.rows import inserted_id
@@ -121,7 +124,7 @@ async def create_role(
                 [{"role_id": role_id, "name": n, "level": lv} for n, lv in cleaned],
             )
         event = await ctx.events.emit(
-            conn, "role.created", role_id=role_id, community_id=community_id
+            conn, kinds.ROLE_CREATED, role_id=role_id, community_id=community_id
         )
     await ctx.events.committed(event)
     return role_id
@@ -166,6 +169,18 @@ async def _holding(conn: AsyncConnection, role_id: int, actor_id: int) -> str | 
     ).scalar()
 
 
+async def _tell_holder(conn: AsyncConnection, role: sa.Row, holder_id: int, by: int) -> None:
+    """``koers.role_assigned`` for someone who now holds a role someone else gave them."""
+    await notifications.notify(
+        conn,
+        holder_id,
+        "koers.role_assigned",
+        from_actor_id=by,
+        community_id=role.community_id,
+        extra={"role_id": role.id, "role": role.name},
+    )
+
+
 async def _hold(
     ctx: Context, conn: AsyncConnection, role: sa.Row, actor_id: int, by: int | None
 ) -> Event:
@@ -191,17 +206,10 @@ async def _hold(
             )
         )
     if by is not None and by != actor_id:
-        await notifications.notify(
-            conn,
-            actor_id,
-            "koers.role_assigned",
-            from_actor_id=by,
-            community_id=role.community_id,
-            extra={"role_id": role.id, "role": role.name},
-        )
+        await _tell_holder(conn, role, actor_id, by)
     return await ctx.events.emit(
         conn,
-        "role.assigned",
+        kinds.ROLE_ASSIGNED,
         role_id=role.id,
         actor_id=actor_id,
         community_id=role.community_id,
@@ -225,14 +233,14 @@ async def _drop(
             return None
         return await ctx.events.emit(  # a manager declined the request (a Reject when it came from afar)
             conn,
-            "role.request_declined",
+            kinds.ROLE_REQUEST_DECLINED,
             role_id=role.id,
             actor_id=actor_id,
             community_id=role.community_id,
         )
     return await ctx.events.emit(
         conn,
-        "role.released",
+        kinds.ROLE_RELEASED,
         role_id=role.id,
         actor_id=actor_id,
         community_id=role.community_id,
@@ -274,7 +282,7 @@ async def claim_role(ctx: Context, actor_id: int, role_id: int) -> str:
             )
             event = await ctx.events.emit(
                 conn,
-                "role.remote_claimed",
+                kinds.ROLE_REMOTE_CLAIMED,
                 role_id=role_id,
                 actor_id=actor_id,
                 community_id=role.community_id,
@@ -308,7 +316,7 @@ async def claim_role(ctx: Context, actor_id: int, role_id: int) -> str:
                 )
             event = await ctx.events.emit(
                 conn,
-                "role.requested",
+                kinds.ROLE_REQUESTED,
                 role_id=role_id,
                 actor_id=actor_id,
                 community_id=role.community_id,
@@ -327,7 +335,7 @@ async def release_role(ctx: Context, actor_id: int, role_id: int) -> None:
             done.append(
                 await ctx.events.emit(
                     conn,
-                    "role.remote_released",
+                    kinds.ROLE_REMOTE_RELEASED,
                     role_id=role_id,
                     actor_id=actor_id,
                     community_id=role.community_id,
@@ -472,3 +480,86 @@ async def roles_held_by(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
             .order_by(t.communities.c.name, t.roles.c.name)
         )
     )
+
+
+async def settle_remote_claim(
+    conn: AsyncConnection, role: sa.Row, member_id: int, group_id: int, *, accepted: bool
+) -> None:
+    """The Group of a remote community answered our member's claim of one of its roles: held (and
+    the member told so), or the request is gone. Forbidden when another actor answers."""
+    rh = t.role_holders
+    where = (rh.c.role_id == role.id, rh.c.actor_id == member_id)
+    group = (
+        await conn.execute(
+            sa.select(t.communities.c.actor_id).where(t.communities.c.id == role.community_id)
+        )
+    ).scalar()
+    if group != group_id:
+        raise Forbidden("only the role's community answers a claim")
+    state = (await conn.execute(sa.select(rh.c.state).where(*where))).scalar()
+    if not accepted:
+        await conn.execute(rh.delete().where(*where, rh.c.state == "requested"))
+        return
+    if state == "held":
+        return
+    if state is None:
+        await conn.execute(
+            rh.insert().values(
+                role_id=role.id, actor_id=member_id, state="held", created_at=clock.now()
+            )
+        )
+    else:
+        await conn.execute(rh.update().where(*where).values(state="held", created_at=clock.now()))
+    await _tell_holder(conn, role, member_id, group_id)
+
+
+async def receive_holder_change(
+    conn: AsyncConnection,
+    actor_id: int,
+    role_uri: str,
+    holder_id: int,
+    *,
+    add: bool,
+    name: str | None,
+    from_role_host: bool,
+) -> None:
+    """A remote ``Add`` / ``Remove`` of a role's holder: of one of our roles by a manager on another
+    instance, or of a remote Group's own role (a role we do not know yet is kept when its Group,
+    on the role's host, names it). The holder is told of an ``Add``.
+
+    NotFound for an unknown role; Forbidden unless the actor is the Group or one of its managers.
+    """
+    actor = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).one()
+    role = (await conn.execute(sa.select(t.roles).where(t.roles.c.uri == role_uri))).first()
+    if role is None and actor.kind == "group" and from_role_host:
+        community_id = await ensure_remote_community(conn, actor)
+        res = await conn.execute(
+            t.roles.insert().values(
+                community_id=community_id,
+                name=(name or role_uri)[:120],
+                uri=role_uri,
+                fill_mode="assigned",
+                created_at=clock.now(),
+            )
+        )
+        role = (
+            await conn.execute(sa.select(t.roles).where(t.roles.c.id == inserted_id(res)))
+        ).one()
+    if role is None:
+        raise NotFound("no such role")
+    group = (
+        await conn.execute(
+            sa.select(t.communities.c.actor_id).where(t.communities.c.id == role.community_id)
+        )
+    ).scalar()
+    if actor.id != group and actor.id not in await community_managers(conn, role.community_id):
+        raise Forbidden("only the community or its managers change role holders")
+    cond = sa.and_(t.role_holders.c.role_id == role.id, t.role_holders.c.actor_id == holder_id)
+    await conn.execute(t.role_holders.delete().where(cond))
+    if add:
+        await conn.execute(
+            t.role_holders.insert().values(
+                role_id=role.id, actor_id=holder_id, state="held", created_at=clock.now()
+            )
+        )
+        await _tell_holder(conn, role, holder_id, actor_id)

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, periodic
+from server import event_kinds as kinds
 from server.context import Context
 from server.errors import KoersError, NotFound, ValidationError
 from server.events import Event
@@ -234,8 +235,8 @@ async def _published(conn: AsyncConnection, event: Event) -> None:
 
 def register(ctx: Context) -> None:
     """Hook the listener that retires a scheduled post with its publication."""
-    if not ctx.events.listens("post.created", _published):
-        ctx.events.on("post.created", _published)
+    if not ctx.events.listens(kinds.POST_CREATED, _published):
+        ctx.events.on(kinds.POST_CREATED, _published)
 
 
 async def publish_due(ctx: Context, *, now: datetime | None = None) -> int:

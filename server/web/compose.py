@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from server.activitypub.handles import actor_ids_for_handles, split_handles
+from server.activitypub.core.handles import actor_ids_for_handles, split_handles
 from server.context import Context
 from server.errors import KoersError, ValidationError
 from server.http.pages import form, redirect, render, require_user

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.activitypub import remote_sync
+from server.activitypub.core import remote_sync
 from server.errors import Conflict, Forbidden, NotFound
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX

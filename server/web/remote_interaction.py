@@ -16,7 +16,7 @@ from aiohttp import web
 
 from federation.interaction import subscribe_url
 from federation.state import FETCHER
-from server.activitypub.lookup import lookup, parse_handle
+from server.activitypub.core.lookup import lookup, parse_handle
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.http.params import as_id
 from server.keys import CTX

@@ -14,8 +14,9 @@ from aiohttp import web
 
 from federation.actors import fetch_signed
 from federation.errors import FederationError
-from server.activitypub import remote_management
-from server.activitypub.remote_sync import collection_items
+from server.activitypub.communities import management as remote_management
+from server.activitypub.core.remote_sync import collection_items
+from server.activitypub.roadmap import management as roadmap_management
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
@@ -120,7 +121,7 @@ async def item_status(request: web.Request) -> web.Response:
         item_id = int(request.match_info["item_id"])
         if item_id > 2**31 - 1:
             raise NotFound("no such roadmap item")
-        await remote_management.send_item_status(
+        await roadmap_management.send_item_status(
             request.app[CTX],
             user.id,
             rc.community.id,

@@ -1,6 +1,6 @@
 """The roadmap of a community hosted on another instance: ``/c/{handle}@{host}/roadmap``.
 
-Items are what this instance keeps of the Group's roadmap (``server.activitypub.roadmap_sync``),
+Items are what this instance keeps of the Group's roadmap (``server.activitypub.roadmap.sync``),
 read with the viewer's visibility (``roadmap.items``). Members here support an item (a ``Like`` of
 it goes to the Group, which counts it) or follow it (a ``Follow``: its status changes come back
 and the follower is notified) through ``roadmap_social``, exactly as on a local roadmap.

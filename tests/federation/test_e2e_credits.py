@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from server.activitypub.handles import actor_ids_for_handles
+from server.activitypub.core.handles import actor_ids_for_handles
 from server.services import communities, kudos, posts
 from server.storage import schema as t
 from tests.federation.e2e_helpers import post_by_uri, pump

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from federation.delivery import enqueue, inboxes_for
 from server import clock
-from server.activitypub.vocab import first_id
+from server.activitypub.core.vocab import first_id
 from server.services import communities, roadmap, roadmap_social
 from server.services import community_events as events
 from server.storage import schema as t

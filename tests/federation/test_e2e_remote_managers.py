@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from server import clock
-from server.activitypub import convert
+from server.activitypub.core import convert
 from server.services import communities, posts, roadmap
 from server.storage import schema as t
 from server.visibility import Audience

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
 from federation.delivery import enqueue, inboxes_for
-from server.activitypub import convert
+from server.activitypub.core import convert
 from server.services import communities, idea_outcomes, ideas, roadmap, roadmap_social
 from server.storage import schema as t
 from server.visibility import Viewer

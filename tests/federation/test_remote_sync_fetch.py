@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from federation.errors import FetchError
-from server.activitypub import remote_sync
+from server.activitypub.core import remote_sync
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,11 @@ from aiohttp import web
 
 from server.api.auth import user_auth
 from server.api.koers.params import json_body, path_id
-from server.api.koers.serialize import iso, to_account_json
+from server.api.koers.serialize import iso
 from server.errors import BadRequest, ValidationError
 from server.keys import CTX
 from server.services import communities, insights
-from server.services.insights import Insights, MyInsights, Person
+from server.services.insights_json import insights_json, person_json, thresholds_json
 
 PREFIX = "/api/koers/v1"
 routes = web.RouteTableDef()
@@ -29,58 +29,6 @@ def _weeks(request: web.Request) -> int:
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= insights.MAX_WEEKS:
         raise BadRequest(f"weeks: a whole number from 1 to {insights.MAX_WEEKS}")
     return int(raw)
-
-
-def person_json(p: Person) -> dict[str, Any]:
-    """One member's profile and numbers."""
-    s = p.stats
-    return {
-        "account": to_account_json(p.actor),
-        "profile": s.profile,
-        "leader": p.leader,
-        "informal": p.informal,
-        "manager": p.is_manager,
-        "holds_role": p.holds_role,
-        "posts": s.posts,
-        "given": dict(s.given),
-        "received": dict(s.received),
-        "role_actions": s.role_actions,
-        "roadmap_changes": s.roadmap_changes,
-        "responders": s.responders,
-        "reached": s.reached,
-        "in_degree": s.in_degree,
-        "out_degree": s.out_degree,
-        "responses_per_post": round(s.responses_per_post, 3),
-        "pagerank": round(s.pagerank, 6),
-        "centrality": round(s.centrality, 3),
-        "weekly": list(p.weekly),
-    }
-
-
-def _thresholds(data: Insights | MyInsights) -> dict[str, Any]:
-    th = data.thresholds
-    return {k: getattr(th, k) for k in th.__slots__}
-
-
-def insights_json(data: Insights) -> dict[str, Any]:
-    """The managers' view."""
-    return {
-        "community_id": str(data.community_id),
-        "weeks": [iso(w) for w in data.weeks],
-        "until": iso(data.until),
-        "thresholds": _thresholds(data),
-        "leaders": [str(p.actor.id) for p in data.leaders],
-        "quiet": [str(p.actor.id) for p in data.quiet],
-        "gone_quiet": [str(p.actor.id) for p in data.gone_quiet],
-        "people": [person_json(p) for p in data.people],
-        "profile_counts": data.profile_counts,
-        "opted_out": data.opted_out,
-        "outsiders": data.outsiders,
-        "outsider_interactions": data.outsider_interactions,
-        "weekly_activity": data.weekly_activity,
-        "weekly_profiles": data.weekly_profiles,
-        "totals": data.totals,
-    }
 
 
 async def _load(request: web.Request, load: Callable[..., Awaitable[Any]]) -> tuple[int, Any]:
@@ -109,7 +57,7 @@ async def my_insights(request: web.Request) -> web.Response:
             "community_id": str(community_id),
             "weeks": [iso(w) for w in data.weeks],
             "opted_out": data.opted_out,
-            "thresholds": _thresholds(data),
+            "thresholds": thresholds_json(data),
             **person_json(data.person),
         }
     )

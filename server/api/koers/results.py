@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.activitypub.handles import MAX_HANDLES, actor_ids_for_handles
+from server.activitypub.core.handles import MAX_HANDLES, actor_ids_for_handles
 from server.api.auth import authenticate, user_auth
 from server.api.koers.params import (
     check_chars,

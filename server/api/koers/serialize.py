@@ -14,6 +14,7 @@ from sqlalchemy import Row
 from server import clock
 from server.services import role_terms
 from server.services.communities import Community
+from server.services.insights_json import account_json
 from server.services.purpose import PurposeVersion
 from server.services.roadmap import Item, StatusChange
 from server.services.roles import Role
@@ -30,14 +31,7 @@ def iso(value: datetime | None) -> str | None:
 
 def to_account_json(actor: ActorView) -> dict[str, Any]:
     """A compact account: enough to show and to look up through the Mastodon API."""
-    return {
-        "id": str(actor.id),
-        "username": actor.username,
-        "acct": actor.acct,
-        "display_name": actor.display_name,
-        "url": actor.url or actor.uri,
-        "avatar": actor.avatar_url,
-    }
+    return account_json(actor)
 
 
 def row_account_json(row: Row, base: str, local_domain: str) -> dict[str, Any]:

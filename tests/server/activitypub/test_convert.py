@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.activitypub import convert
-from server.activitypub.ingest import (
+from server.activitypub.core import convert
+from server.activitypub.core.ingest import (
     _common_values,
     _poll_values,
     parse_time,

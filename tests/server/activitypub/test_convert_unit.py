@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from server.activitypub import convert
-from server.activitypub.ingest import post_from_activity, update_from_activity, wipe_post
-from server.activitypub.objects import load_post
+from server.activitypub.core import convert
+from server.activitypub.core.ingest import post_from_activity, update_from_activity, wipe_post
+from server.activitypub.posts.objects import load_post
 from server.errors import NotFound
 from server.services import follows, posts
 from server.services.posts import Draft, PollSpec

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from server import clock
-from server.activitypub.event_federation import event_fields
-from server.activitypub.vocab import first_id
+from server.activitypub.core.vocab import first_id
+from server.activitypub.events.activities import event_fields
 from server.services import communities, roadmap
 from server.services import community_events as events
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from federation.errors import FetchError, Ignore
 from federation.state import INBOX_HANDLERS
 from server import clock
-from server.activitypub.vocab import first_id, host_of
+from server.activitypub.core.vocab import first_id, host_of
 from server.storage import schema as t
 
 FIXTURES = Path("/work/shared/fixtures")
@@ -47,7 +47,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
         raise FetchError("offline", f"tests do not reach {url}")
 
     monkeypatch.setattr("federation.actors.fetch_signed", refuse)
-    monkeypatch.setattr("server.activitypub.incoming_common.fetch_signed", refuse)
+    monkeypatch.setattr("server.activitypub.core.common.fetch_signed", refuse)
 
 
 async def _remote_actor(inst, uri: str) -> int:  # type: ignore[no-untyped-def]

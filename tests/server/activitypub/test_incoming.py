@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from federation.errors import Ignore
 from server import clock
-from server.activitypub import incoming_posts, incoming_social
+from server.activitypub.posts import inbound as incoming_posts
+from server.activitypub.social import activities as incoming_social
 from server.services import communities, posts, roles
 from server.storage import schema as t
 
@@ -112,7 +113,7 @@ async def test_strangers_cannot_change_role_holders_or_like_hidden_posts(instanc
         "object": f"{instance.url}/users/alice/posts/{hidden}",
     }
     with pytest.raises(Ignore) as exc:
-        await incoming_social.on_like(instance.app, like, eve)
+        await incoming_social.on_favourite(instance.app, like, eve)
     assert exc.value.reason == "not_visible"
     async with instance.db.read() as conn:
         assert (

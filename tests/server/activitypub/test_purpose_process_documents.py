@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from server.activitypub.purpose_sync import phase_from
+from server.activitypub.purpose.sync import phase_from
 from server.services import communities
 from server.services import purpose_phases as phases
 from server.services import purpose_proposals as proposals

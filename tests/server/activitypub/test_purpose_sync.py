@@ -9,7 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from server import clock
-from server.activitypub.purpose_sync import _store_process, _store_versions
+from server.activitypub.purpose.sync import _store_process, _store_versions
 from server.services import posts
 from server.services import purpose_phases as phases
 from server.storage import schema as t

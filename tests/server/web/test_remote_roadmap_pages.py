@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
 from server import clock
-from server.activitypub.roadmap_sync import store_item
+from server.activitypub.roadmap.sync import store_item
 from server.errors import Forbidden
 from server.services import roadmap
 from server.storage import schema as t

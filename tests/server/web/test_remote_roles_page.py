@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from server import clock
-from server.activitypub import role_sync
+from server.activitypub.roles import sync as role_sync
 from server.clock import iso
 from server.storage import schema as t
 from tests.conftest import post_form

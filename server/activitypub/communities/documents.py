@@ -1,0 +1,173 @@
+"""Community objects served as ActivityStreams: roles, roadmap items and purpose versions by id
+(content negotiation on the community pages' own paths), and the community's collections.
+
+The HTML pages at ``/c/{handle}/roles/{id}`` … belong to the community web pages; a middleware
+answers there only when the client asks for ActivityStreams, and passes everything else on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from federation.documents import activity_json, wants_activitypub
+from server.activitypub.communities.objects import purpose_object, roadmap_object, role_object
+from server.activitypub.core.documents import viewer_of
+from server.activitypub.core.vocab import context
+from server.keys import CTX
+from server.storage import schema as t
+from server.visibility import can_see_item, items_visible_to
+
+routes = web.RouteTableDef()
+_OBJECT_PATH = re.compile(r"^/c/(?P<handle>[^/]+)/(?P<kind>roles|roadmap|purpose)/(?P<id>\d+)$")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def _community_id(request: web.Request, handle: str) -> int:
+    async with request.app[CTX].db.read() as conn:
+        found = (
+            await conn.execute(
+                sa.select(t.communities.c.id)
+                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+                .where(t.actors.c.username == handle.lower(), t.actors.c.domain.is_(None))
+            )
+        ).scalar()
+    if found is None:
+        raise web.HTTPNotFound()
+    return int(found)
+
+
+async def object_response(
+    request: web.Request, handle: str, kind: str, object_id: int
+) -> web.Response:
+    """The AS document of a role, roadmap item (if visible) or purpose version; 404 otherwise."""
+    ctx = request.app[CTX]
+    community_id = await _community_id(request, handle)
+    viewer = await viewer_of(request)
+    async with ctx.db.read() as conn:
+        doc: dict[str, Any] | None = None
+        if kind == "purpose":
+            doc = await purpose_object(conn, ctx.base, community_id, object_id)
+        elif kind == "roles":
+            owner = (
+                await conn.execute(
+                    sa.select(t.roles.c.community_id).where(t.roles.c.id == object_id)
+                )
+            ).scalar()
+            doc = await role_object(conn, ctx.base, object_id) if owner == community_id else None
+        else:
+            owner = (
+                await conn.execute(
+                    sa.select(t.roadmap_items.c.community_id).where(
+                        t.roadmap_items.c.id == object_id
+                    )
+                )
+            ).scalar()
+            if owner == community_id and await can_see_item(conn, viewer, object_id):
+                doc = await roadmap_object(conn, ctx.base, object_id)
+    if doc is None:
+        raise web.HTTPNotFound()
+    return activity_json(doc)
+
+
+@web.middleware
+async def negotiate_community_objects(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """ActivityStreams clients get the object at the community pages' paths; browsers the page."""
+    match = _OBJECT_PATH.match(request.path)
+    if request.method == "GET" and match and wants_activitypub(request):
+        return await object_response(request, match["handle"], match["kind"], int(match["id"]))
+    return await handler(request)
+
+
+def _collection(base: str, uri: str, items: list[Any]) -> dict[str, Any]:
+    return {
+        "@context": context(base),
+        "id": uri,
+        "type": "OrderedCollection",
+        "totalItems": len(items),
+        "orderedItems": items,
+    }
+
+
+@routes.get("/communities/{handle}/roles")
+async def roles_collection(request: web.Request) -> web.Response:
+    """The community's roles, each with its holders."""
+    ctx = request.app[CTX]
+    community_id = await _community_id(request, request.match_info["handle"])
+    async with ctx.db.read() as conn:
+        ids = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.roles.c.id)
+                .where(t.roles.c.community_id == community_id)
+                .order_by(t.roles.c.id)
+            )
+        ]
+        items = [
+            {
+                k: v
+                for k, v in (await role_object(conn, ctx.base, i) or {}).items()
+                if k != "@context"
+            }
+            for i in ids
+        ]
+    return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
+
+
+@routes.get("/communities/{handle}/roadmap")
+async def roadmap_collection(request: web.Request) -> web.Response:
+    """The roadmap items the requester may see."""
+    ctx = request.app[CTX]
+    community_id = await _community_id(request, request.match_info["handle"])
+    viewer = await viewer_of(request)
+    async with ctx.db.read() as conn:
+        ids = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.roadmap_items.c.id)
+                .where(
+                    t.roadmap_items.c.community_id == community_id,
+                    items_visible_to(viewer),
+                    t.roadmap_items.c.audience != "members",
+                )
+                .order_by(t.roadmap_items.c.id)
+            )
+        ]
+        items = [
+            {
+                k: v
+                for k, v in (await roadmap_object(conn, ctx.base, i) or {}).items()
+                if k != "@context"
+            }
+            for i in ids
+        ]
+    return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
+
+
+@routes.get("/communities/{handle}/purpose")
+async def purpose_collection(request: web.Request) -> web.Response:
+    """Every accepted version of the purpose, newest first."""
+    ctx = request.app[CTX]
+    community_id = await _community_id(request, request.match_info["handle"])
+    async with ctx.db.read() as conn:
+        versions = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.purpose_versions.c.version)
+                .where(t.purpose_versions.c.community_id == community_id)
+                .order_by(t.purpose_versions.c.version.desc())
+            )
+        ]
+        items = [
+            {
+                k: v
+                for k, v in (await purpose_object(conn, ctx.base, community_id, v) or {}).items()
+                if k != "@context"
+            }
+            for v in versions
+        ]
+    return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))

@@ -1,0 +1,1 @@
+"""Ideas across instances: outcomes reported to a remote author, and supports sent to the home."""

@@ -1,0 +1,1 @@
+"""Roles across instances: claims from afar, role updates to remote members, remote copies."""
