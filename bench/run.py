@@ -128,7 +128,8 @@ def median_of(reports: list[Report]) -> Report:
     for key in reports[0].facts:
         seen = [r.facts.get(key) for r in reports]
         flat = [x for v in seen for x in (v if isinstance(v, list) else [v])]
-        out.facts[key] = _median(flat) if all(isinstance(x, int | float) for x in flat) else seen
+        numeric = all(isinstance(x, int | float) for x in flat)
+        out.facts[key] = round(_median(flat), 4) if numeric else seen
     out.facts["runs"] = len(reports)
     return out
 

@@ -232,7 +232,7 @@ async def resolve_actor(app: web.Application, uri: str, *, refresh: bool = False
         return int(row.id)
     doc = await fetch_signed(app, uri, refresh=True)
     values = values_for(app, doc, uri)
-    await remember_software(app, values["domain"])
+    await remember_software(app, values["domain"], retry_unknown=row is not None)
     return await store_actor(app, values)
 
 

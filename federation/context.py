@@ -144,7 +144,8 @@ def normalise(doc: dict[str, Any]) -> dict[str, Any]:
     """
     if not _needs_rewrite(doc, set()):
         return doc
-    return _rewrite(doc, set())
+    rewritten: dict[str, Any] = _rewrite(doc, set())
+    return rewritten
 
 
 def koers_terms(doc: dict[str, Any]) -> dict[str, Any]:

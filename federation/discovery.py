@@ -237,13 +237,19 @@ async def host_software(fetcher: Fetcher, host: str) -> str:
     return ""
 
 
-async def remember_software(app: web.Application, host: str) -> None:
+async def remember_software(
+    app: web.Application, host: str, *, retry_unknown: bool = False
+) -> None:
     """Ask ``host`` for its NodeInfo once (the first time one of its actors is stored), so the
-    semantics side can address it in the dialect it understands (``hosts.software``)."""
+    semantics side can address it in the dialect it understands (``hosts.software``).
+
+    ``retry_unknown`` asks again a host that published none last time (a stale actor's refetch
+    passes it, so a NodeInfo that failed once is tried again a day later, not never)."""
     db = app[CTX].db
     async with db.read() as conn:
         known = await hosts.states(conn, [host])
-    if host in known and known[host].software is not None:
+    software = known[host].software if host in known else None
+    if software or (software == "" and not retry_unknown):
         return
     software = await host_software(app[FETCHER], host)
     async with db.write() as conn:

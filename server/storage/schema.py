@@ -137,9 +137,10 @@ follows = sa.Table(
     "follows",
     metadata,
     _pk(),
-    _fk("follower_id", "actors.id"),
+    # indexed with state below (the follower and following counts read the index alone)
+    sa.Column("follower_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
     # a person, or a community's Group actor (following a community = joining it)
-    _fk("target_id", "actors.id"),
+    sa.Column("target_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
     # pending | accepted
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("uri", sa.String(2048), nullable=True),
@@ -148,6 +149,9 @@ follows = sa.Table(
     sa.Column("created_at", Stamp, nullable=False),
     sa.UniqueConstraint("follower_id", "target_id", name="uq_follows_pair"),
 )
+# follower and following counts from the index alone
+sa.Index("ix_follows_target_state", follows.c.target_id, follows.c.state)
+sa.Index("ix_follows_follower_state", follows.c.follower_id, follows.c.state)
 
 blocks = sa.Table(
     "blocks",
@@ -444,6 +448,8 @@ posts = sa.Table(
 )
 sa.Index("ix_posts_author_id_id", posts.c.author_id, posts.c.id)
 sa.Index("ix_posts_community_id_id", posts.c.community_id, posts.c.id)
+# an account's status count and last status time, from the index alone
+sa.Index("ix_posts_author_stats", posts.c.author_id, posts.c.deleted_at, posts.c.created_at)
 
 post_edits = sa.Table(
     "post_edits",

@@ -60,6 +60,7 @@ class GoToSocialPeer:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (activity type, reason)
     boosts: list[tuple[str, str]] = field(default_factory=list)  # (booster, boosted object id)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # actor id -> last Update
+    serves_nodeinfo: bool = True
 
     def add_account(self, name: str) -> Account:
         private_pem, public_pem = generate_key_pair()
@@ -163,6 +164,8 @@ def _app(peer: GoToSocialPeer) -> web.Application:
         return account
 
     async def nodeinfo_links(_request: web.Request) -> web.Response:
+        if not peer.serves_nodeinfo:
+            raise web.HTTPNotFound()
         rel = "http://nodeinfo.diaspora.software/ns/schema/2.0"
         return web.json_response({"links": [{"rel": rel, "href": f"{peer.base}/nodeinfo/2.0"}]})
 

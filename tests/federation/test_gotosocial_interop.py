@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from federation.actors import resolve_actor
 from server.services import accounts, communities, posts
 from server.storage import schema as t
 from tests.federation.e2e_helpers import (
@@ -29,10 +30,9 @@ async def gts():  # type: ignore[no-untyped-def]
     await server.close()
 
 
-async def _public_post(inst, actor_id: int, text: str, **draft: object) -> str:  # type: ignore[no-untyped-def]
-    pid = await posts.create_post(
-        inst.ctx, actor_id, posts.Draft(source=text, audience=posts.Audience("public"), **draft)
-    )
+async def _public_post(inst, actor_id: int, text: str, community_id: int | None = None) -> str:  # type: ignore[no-untyped-def]
+    draft = posts.Draft(source=text, audience=posts.Audience("public"), community_id=community_id)
+    pid = await posts.create_post(inst.ctx, actor_id, draft)
     async with inst.db.read() as conn:
         return (
             await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.id == pid))
@@ -233,3 +233,23 @@ async def test_every_collection_an_actor_document_names_answers(make_instance, g
             assert isinstance(collection, dict) and collection.get("id"), (path, key)
             walked.append(url)
     assert f"{a.url}/actor/featured" in walked and f"{a.url}/communities/garden/following" in walked
+
+
+async def test_host_software_is_asked_once_and_again_when_it_was_not_known(instance, gts) -> None:
+    gina = gts.add_account("gina")
+    host = gts.base.split("//")[1]
+
+    async def software() -> str | None:
+        async with instance.db.read() as conn:
+            return (
+                await conn.execute(sa.select(t.hosts.c.software).where(t.hosts.c.domain == host))
+            ).scalar()
+
+    gts.serves_nodeinfo = False
+    await resolve_actor(instance.app, gina.uri)
+    assert await software() == ""  # asked, nothing published: both relay forms for now
+    gts.serves_nodeinfo = True
+    await resolve_actor(instance.app, gina.uri)  # fresh: not refetched, not asked again
+    assert await software() == ""
+    await resolve_actor(instance.app, gina.uri, refresh=True)
+    assert await software() == "gotosocial"
