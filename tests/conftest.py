@@ -25,7 +25,6 @@ from aiohttp.test_utils import BaseTestServer, TestClient, TestServer
 from server.app import create_app
 from server.config import Settings, load_settings, normalise_database_url
 from server.context import Context
-from server.http.access_log import ACCESS_LOG
 from server.keys import CTX
 from server.services import accounts
 from server.storage.db import Database, migrate
@@ -222,7 +221,6 @@ async def make_instance(
         )
         app = create_app(settings)
         server = TestServer(app, host="127.0.0.1", port=port)
-        await server.start_server(**ACCESS_LOG)  # the access log of ``koers serve``
         client = TestClient(server)
         await client.start_server()
         inst = Instance(app=app, server=server, client=client, settings=app[CTX].settings)

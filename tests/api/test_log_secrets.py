@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from server.http.access_log import REDACTED, redact
+from server.http.access_log import ACCESS_LOG, REDACTED, redact
 from tests.api.conftest import api_token
 from tests.conftest import PASSWORD, Instance
 
@@ -27,6 +27,9 @@ async def test_a_client_session_leaves_no_secret_in_the_logs(
     instance: Instance, caplog: pytest.LogCaptureFixture
 ) -> None:
     await instance.create_member("alice")
+    # The access log of ``koers serve`` for the connections opened from here on.
+    assert instance.server.runner is not None and instance.server.runner.server is not None
+    instance.server.runner.server._kwargs.update(ACCESS_LOG)
     caplog.set_level(logging.DEBUG)
     token = await api_token(instance, "alice")
     c = instance.client
