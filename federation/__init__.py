@@ -16,6 +16,8 @@ This package knows ActivityPub and HTTP and nothing of web pages or the Mastodon
 - ``documents``: ``signed_viewer`` / ``ap_viewer`` (authorized fetch, secure mode),
   ``wants_activitypub``, ``activity_json``, ``render_actor``; ``state.ACTOR_EXTRAS`` adds terms to
   local actors.
+- ``jsonload``: ``load(data, max_bytes=)``, the one decoder of JSON from the network (size and
+  depth limits, ``JSONRefused``); a leaf, used by ``server/`` too.
 - ``discovery``: WebFinger and NodeInfo, ``host_software`` (remembered in ``hosts.software``).
 - ``context``: the Koers JSON-LD context (``add_term``, the fixed ``VOCAB`` IRI, ``normalise`` for
   older instances' terms), ``policy``: blocks, allowlist, partners.

@@ -25,3 +25,15 @@ class Ignore(FederationError):
 
 class ActorError(FederationError):
     """A remote actor document is unusable (wrong type, id on another host, no key …)."""
+
+
+# Failures that may pass if tried again later; any other ``FederationError`` is final.
+TRANSIENT = frozenset({"network", "timeout", "dns", "http_408", "http_429"})
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether ``exc`` will fail again however often it is retried (a document that does not parse,
+    is gone, too large, on a refused address …); network trouble and 5xx answers are transient."""
+    if not isinstance(exc, FederationError):
+        return False
+    return exc.reason not in TRANSIENT and not exc.reason.startswith("http_5")

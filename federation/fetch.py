@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import socket
 import time
@@ -24,6 +23,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from federation import context as vocab
+from federation import jsonload
 from federation.errors import FetchError
 from federation.signatures import KeyCache, sign_request
 from server import __version__
@@ -216,9 +216,9 @@ class Fetcher:
             except TimeoutError:
                 raise FetchError("timeout", f"GET {current} timed out") from None
             try:
-                doc = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                raise FetchError("not_json", f"{current} did not answer JSON") from None
+                doc = jsonload.load(body, max_bytes=MAX_BODY)
+            except jsonload.JSONRefused as exc:
+                raise FetchError("not_json", f"{current} did not answer JSON: {exc}") from None
             if not isinstance(doc, dict):
                 raise FetchError("not_json", f"{current} did not answer a JSON object")
             doc = vocab.normalise(doc)  # Koers terms of older instances, as ``koers:name``

@@ -13,7 +13,6 @@ Activities arriving together are stored together (``federation.inbox_store``); t
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from federation import context as vocab
-from federation import policy
+from federation import jsonload, policy
 from federation.inbox_worker import inbox_loop, process_inbox_once  # noqa: F401  (re-exported)
 from federation.signatures import SignatureError, verify_request
 from federation.state import INBOX_WRITER, KEYS
@@ -85,9 +84,9 @@ async def _read_body(request: web.Request) -> bytes:
 
 def _parse(body: bytes) -> dict[str, Any]:
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="body is not JSON") from None
+        doc = jsonload.load(body, max_bytes=MAX_BODY)
+    except jsonload.JSONRefused as exc:
+        raise web.HTTPBadRequest(text=f"body is not JSON: {exc.message}") from None
     if not isinstance(doc, dict):
         raise web.HTTPBadRequest(text="body is not a JSON object")
     actor = _id_of(doc.get("actor"))

@@ -7,7 +7,8 @@ one lane, applied one after the other in arrival order; lanes run side by side (
 written in one transaction at its end. Delivery stays at least once: a crash before that write
 means the cycle's activities are applied again once their lease expires (handlers already
 tolerate that: a crash between a handler's commit and its row's update did the same).
-States: ``new → done | ignored | failed``; exceptions are retried with back-off a few times.
+States: ``new → done | ignored | failed``; exceptions are retried with back-off a few times, but
+a permanent federation failure (``errors.is_permanent``) fails at once with its reason.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from federation.batch import claim, updates_by_shape
-from federation.errors import Ignore
+from federation.errors import Ignore, is_permanent
 from federation.state import INBOX_HANDLERS
 from federation.worker import run_forever
 from server import clock
@@ -118,6 +119,9 @@ async def _apply(app: web.Application, row: Any) -> dict[str, Any]:
         raise
     except Exception as exc:  # recorded with its reason and retried; the worker carries on
         attempts = row.attempts + 1
+        if is_permanent(exc):  # never processable (a fetched object that does not parse …)
+            log.info("inbox activity %s (%s) dropped: %s", row.id, row.type, exc)
+            return {"attempts": attempts, "state": "failed", "last_error": f"dropped: {exc}"[:1000]}
         log.warning(
             "inbox activity %s (%s) failed, attempt %s: %r",
             row.id,

@@ -82,13 +82,14 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
     from aiohttp import web
 
     from server.app import create_app
+    from server.http.access_log import ACCESS_LOG
     from server.storage.db import Database
 
     settings = ensure_data_dir(settings)
     db = Database(settings.database_url)
     await db.check()
     app = create_app(settings, db=db)
-    runner = web.AppRunner(app, access_log_format='%a "%r" %s %b %Tfs')
+    runner = web.AppRunner(app, **ACCESS_LOG)
     try:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from federation import jsonload
 from server.errors import BadRequest, ValidationError
 
 _TRUE = {"true", "1", "on", "yes", "t"}
@@ -159,10 +160,13 @@ async def read(request: web.Request, *, files: bool = False) -> Params:
     if ctype == "application/json":
         if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
             raise ValidationError("the request body is too large")
+        raw = await request.read()
+        if len(raw) > MAX_JSON_BYTES:
+            raise ValidationError("the request body is too large")
         try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest("the request body is not valid JSON") from None
+            body = jsonload.load(raw, max_bytes=MAX_JSON_BYTES)
+        except jsonload.JSONRefused as exc:
+            raise BadRequest(f"the request body is not valid JSON: {exc.message}") from None
         if not isinstance(body, dict):
             raise ValidationError("the request body must be a JSON object")
         _flatten(params, "", body)

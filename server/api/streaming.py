@@ -21,9 +21,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from federation import jsonload
 from server import stream_bus
 from server.api import present
 from server.api.auth import ApiAuth, authenticate
@@ -197,6 +198,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     await _control(request, ws, auth, sub, msg.data)
+        except ConnectionError:
+            log.debug("WebSocket client went away")
+        except Exception:  # an upgraded socket cannot carry an HTTP 500: a close frame says it
+            log.exception("streaming WebSocket failed")
+            await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal server error")
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -205,6 +211,16 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 async def _send_loop(ws: web.WebSocketResponse, sub: Subscription) -> None:
+    try:
+        await _send_messages(ws, sub)
+    except ConnectionError:
+        log.debug("WebSocket client went away")
+    except Exception:  # as in ``websocket``: the socket is closed with a reason, not left open
+        log.exception("streaming WebSocket failed while sending")
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal server error")
+
+
+async def _send_messages(ws: web.WebSocketResponse, sub: Subscription) -> None:
     while not ws.closed:
         message = await sub.queue.get()
         await ws.send_str(
@@ -221,7 +237,7 @@ async def _control(
 ) -> None:
     """Handle a subscribe/unsubscribe message; mistakes are answered on the socket, never fatal."""
     try:
-        data = json.loads(raw)
+        data = jsonload.load(raw)
         if not isinstance(data, dict) or data.get("type") not in ("subscribe", "unsubscribe"):
             raise BadRequest('send {"type": "subscribe" or "unsubscribe", "stream": …}')
         stream = parse_stream(data.get("stream"), data.get("tag"), data.get("list"))

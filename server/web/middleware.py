@@ -83,6 +83,11 @@ async def error_middleware(request: web.Request, handler):
             resp = web.Response(status=exc.status, headers=exc.headers)
         _save_session(request, resp)
         return resp
+    except (
+        ConnectionResetError
+    ):  # the client went away mid-body: nobody to answer, no fault of ours
+        log.debug("client went away during %s %s", request.method, request.path)
+        return web.Response(status=400, text="the request was not received whole")
     except Exception:  # the one place unexpected errors end: logged with traceback, answered 500
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await _error_response(request, 500, "internal server error")

@@ -96,6 +96,7 @@ def _collection(base: str, uri: str, items: list[Any]) -> dict[str, Any]:
 @routes.get("/communities/{handle}/roles")
 async def roles_collection(request: web.Request) -> web.Response:
     """The community's roles, each with its holders."""
+    await viewer_of(request)  # in secure mode a 401 unsigned
     ctx = request.app[CTX]
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:
@@ -151,6 +152,7 @@ async def roadmap_collection(request: web.Request) -> web.Response:
 @routes.get("/communities/{handle}/purpose")
 async def purpose_collection(request: web.Request) -> web.Response:
     """Every accepted version of the purpose, newest first."""
+    await viewer_of(request)  # in secure mode a 401 unsigned
     ctx = request.app[CTX]
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:

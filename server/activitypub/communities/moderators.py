@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
-from federation.documents import activity_json
+from federation.documents import activity_json, ap_viewer
 from server import clock
 from server import event_kinds as kinds
 from server.activitypub.communities.documents import _collection, _community_id
@@ -38,6 +38,7 @@ def moderators_uri(group_uri: str) -> str:
 @routes.get("/communities/{handle}/moderators")
 async def moderators_collection(request: web.Request) -> web.Response:
     """The community's managers, local and remote."""
+    await ap_viewer(request)  # public, but in secure mode a 401 unsigned
     ctx = request.app[CTX]
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:

@@ -204,6 +204,7 @@ def _relations(column: sa.ColumnElement, other: sa.ColumnElement, actor_id: int)
 
 async def _followers(request: web.Request, kind: str, name: str) -> web.Response:
     ctx = request.app[CTX]
+    viewer = await viewer_of(request)  # in secure mode a 401 unsigned, page or not
     async with ctx.db.read() as conn:
         actor = await _author(conn, name, kind)
         if kind == "group":
@@ -212,9 +213,7 @@ async def _followers(request: web.Request, kind: str, name: str) -> web.Response
                     sa.select(t.communities.c.id).where(t.communities.c.actor_id == actor.id)
                 )
             ).scalar()
-            if community_id is None or not await can_see_members(
-                conn, await viewer_of(request), community_id
-            ):
+            if community_id is None or not await can_see_members(conn, viewer, community_id):
                 raise web.HTTPNotFound()
     return await _actor_page(
         request,

@@ -6,11 +6,11 @@ rules (lengths, who may do what). Nothing is written until both have passed.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from federation import jsonload
 from server.errors import BadRequest, NotFound, ValidationError
 
 # Database ids are signed 64-bit integers; anything larger cannot name a row.
@@ -36,9 +36,9 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the request body is not valid JSON") from None
+        body = jsonload.load(raw, max_bytes=MAX_BODY)
+    except jsonload.JSONRefused as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc.message}") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body
