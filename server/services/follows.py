@@ -244,9 +244,10 @@ async def follow(
         if target.domain is not None:
             state = "pending"  # the remote server answers with Accept or Reject
         else:
-            state = _first_state(target, community)
-            if state is None:
+            first = _first_state(target, community)
+            if first is None:
                 raise Forbidden("this community is by invitation only; ask a community manager")
+            state = first
         res = await conn.execute(
             t.follows.insert().values(
                 follower_id=follower_id,

@@ -51,7 +51,7 @@ def person_json(p: Person) -> dict[str, Any]:
 def thresholds_json(data: Insights | MyInsights) -> dict[str, Any]:
     """The thresholds the profiles were drawn with."""
     th = data.thresholds
-    return {k: getattr(th, k) for k in th.__slots__}  # type: ignore[attr-defined]
+    return {k: getattr(th, k) for k in th.__slots__}
 
 
 def insights_json(data: Insights) -> dict[str, Any]:

@@ -54,7 +54,8 @@ async def on_status_update(app: web.Application, activity: dict[str, Any], signe
     manager_id = await the_actor(app, activity, signer_id)
     if status == item.status:
         return
-    note = activity.get("summary") if isinstance(activity.get("summary"), str) else ""
+    summary = activity.get("summary")
+    note = summary if isinstance(summary, str) else ""
     try:
         await roadmap.change_status(
             ctx_of(app), manager_id, int(item.id), status, note[: roadmap.MAX_NOTE]
@@ -89,6 +90,7 @@ async def send_item_status(
             raise NotFound("no such roadmap item")
         stamp = int(clock.now().timestamp() * 1000)
         # The item is the home's object: it is named by id; the new status travels on the activity.
+        status_term: dict[str, Any] = {"koers:status": status}
         doc = convert.activity(
             ctx.base,
             "Update",
@@ -97,7 +99,7 @@ async def send_item_status(
             object=item.uri,
             to=[group.uri],
             summary=note.strip(),
-            **{"koers:status": status},
+            **status_term,
         )
         await enqueue(
             conn, activity=doc, actor_id=manager.id, inboxes=await inboxes_for(conn, [group.id])

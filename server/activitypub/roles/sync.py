@@ -97,8 +97,8 @@ def remote_role(doc: dict[str, Any], actors: dict[str, int]) -> RemoteRole:
     return RemoteRole(
         uri=doc["id"],
         name=(text.html_to_text(str(doc.get("name") or "")) or doc["id"])[:MAX_NAME],
-        fill_mode=doc.get("koers:fillMode")
-        if doc.get("koers:fillMode") in FILL_MODES
+        fill_mode=mode
+        if isinstance(mode := doc.get("koers:fillMode"), str) and mode in FILL_MODES
         else "assigned",
         term_days=_term_days(doc.get("koers:termDays")),
         description_html=text.sanitise_html(str(doc.get("content") or "")),
