@@ -11,9 +11,16 @@ from typing import Any
 from aiohttp import web
 
 from server.api.auth import authenticate, user_auth
-from server.api.koers.params import choice, json_body, optional_id, path_id, required_id, text
+from server.api.koers.params import (
+    choice,
+    json_body,
+    optional_id,
+    path_id,
+    query_choice,
+    required_id,
+    text,
+)
 from server.api.koers.purpose_process import community_id_of
-from server.errors import BadRequest
 from server.keys import CTX
 from server.services import communities, idea_outcomes, ideas
 from server.services.ideas import IdeaView
@@ -58,9 +65,7 @@ async def list_ideas(request: web.Request) -> web.Response:
     """The ideas the caller may see, most supported first; ``?status=`` filters (default: all)."""
     auth = await authenticate(request, "read", required=False)
     community_id = await community_id_of(request)
-    status = request.query.get("status") or None
-    if status is not None and status not in ideas.STATUSES:
-        raise BadRequest(f"status: one of {', '.join(ideas.STATUSES)}")
+    status = query_choice(request, "status", ideas.STATUSES)
     async with request.app[CTX].db.read() as conn:
         await communities.get(conn, community_id)
         found = await ideas.list_ideas(conn, auth.viewer, community_id, status=status)

@@ -139,6 +139,16 @@ def limit(request: web.Request, *, default: int = 20, maximum: int = 40) -> int:
     return max(1, min(int(raw[:6]), maximum))
 
 
+def query_choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    """An optional ``?name=`` that must be one of ``allowed``; empty or anything else is a 400."""
+    values = request.query.getall(name, [])
+    if not values:
+        return None
+    if len(values) > 1 or values[0] not in allowed:
+        raise BadRequest(f"{name}: one of {', '.join(allowed)}")
+    return values[0]
+
+
 def query_id(request: web.Request, name: str) -> int | None:
     """An optional id in the query string (``max_id`` …); garbage is a 400."""
     raw = request.query.get(name)
