@@ -142,3 +142,26 @@ async def test_concurrent_activities_are_stored_together_and_replays_dropped(pai
     writer = b.app[INBOX_WRITER]
     again = await asyncio.gather(*(writer.store(d, alice.uri) for d in (docs[0], docs[0])))
     assert again == [None, None]
+
+
+async def test_a_write_through_another_engine_on_the_same_database_invalidates(
+    pair, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("a second engine on the same file: the SQLite units of work's threads")
+    _a, b = pair
+    async with b.db.read() as conn:
+        assert await policy.refused_hosts(conn, None, ["bad.example"]) == set()
+    url = sa.engine.make_url(b.settings.database_url).set(drivername="sqlite+pysqlite")
+    other = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with other.begin() as conn:
+            conn.execute(
+                sa.insert(t.domain_blocks).values(
+                    domain="bad.example", severity="suspend", created_at=clock.now()
+                )
+            )
+    finally:
+        other.dispose()
+    async with b.db.read() as conn:
+        assert await policy.refused_hosts(conn, None, ["bad.example"]) == {"bad.example"}
