@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
 
 from bench.fediverse import Actors, Sink, new_key, rsa_limit
 from bench.procs import free_port, start_koers
 from bench.store import Store
-from bench.suite import Figure, Options, Report, Run, Snapshot
+from bench.suite import Figure, Options, Report, Run
 
 POLL = 0.05
 
@@ -26,11 +27,11 @@ async def measure_delivery(run: Run, store: Store, sink: Sink, limit: float) -> 
         deadline = time.monotonic() + 120
         while not sink.received and time.monotonic() < deadline and worker.alive():
             await asyncio.sleep(POLL / 5)
-        before, first = Snapshot([worker]), sink.received
+        before, first = await run.snapshot([worker]), sink.received
         stop = time.monotonic() + run.o.seconds * 2
         while time.monotonic() < stop and await store.deliveries_waiting():
             await asyncio.sleep(POLL)
-        after, n = Snapshot([worker]), sink.received - first
+        after, n = await run.snapshot([worker]), sink.received - first
         took = max(sink.last - sink.first, 1e-6)
     finally:
         worker.stop()
@@ -44,6 +45,7 @@ async def measure_delivery(run: Run, store: Store, sink: Sink, limit: float) -> 
             statements=stmts,
             transactions=txns,
             cpu_ms=cpu,
+            db_cpu_ms=before.db_ms(after, n),
             ratio=rate / limit,
             count=sink.received,
             note=f"ratio to the RSA-2048 signing limit {limit:,.0f}/s; {waiting} queued",
@@ -65,13 +67,14 @@ async def measure_inbox_processed(run: Run, store: Store) -> None:
             if not worker.alive():
                 raise SystemExit("bench: the worker ended:\n" + worker.log.read_text()[-3000:])  # type: ignore[union-attr]
             await asyncio.sleep(POLL / 5)
-        before, started, left = Snapshot([worker]), time.monotonic(), await store.inbox_waiting()
+        before, started = await run.snapshot([worker]), time.monotonic()
+        left = await store.inbox_waiting()
         stop = started + run.o.seconds * 3
         while time.monotonic() < stop and (now := await store.inbox_waiting()):
             left = now
             await asyncio.sleep(POLL)
         left = await store.inbox_waiting()
-        after, took = Snapshot([worker]), time.monotonic() - started
+        after, took = await run.snapshot([worker]), time.monotonic() - started
     finally:
         worker.stop()
     done = waiting - left
@@ -87,6 +90,7 @@ async def measure_inbox_processed(run: Run, store: Store) -> None:
             statements=stmts,
             transactions=txns,
             cpu_ms=cpu,
+            db_cpu_ms=before.db_ms(after, done),
             ratio=rate / run.bare_rate,
             count=done,
             note=f"{waiting} stored; states now {dict(states)}" + (f"; {note}" if note else ""),
@@ -99,6 +103,7 @@ async def execute(opts: Options) -> Report:
     """A whole run; the figures and facts in its report."""
     run = Run(opts)
     store = await Store.open(opts.database_url, str(opts.data))
+    run.store = store
     actors, sink = Actors(new_key()), Sink()
     try:
         bench = await store.actor_id(opts.made["user"])
@@ -130,6 +135,10 @@ async def execute(opts: Options) -> Report:
             if not figure.name.startswith("delivery"):
                 figure.ratio = figure.rate / run.bare_rate
         run.report.facts["bare_req_per_s"] = [round(r) for r in run.bare]
+        if any(f.errors for f in run.report.figures):
+            run.report.facts["logs"] = str(run.workdir)  # the server logs tell what failed
+        else:
+            shutil.rmtree(run.workdir, ignore_errors=True)  # kept, too, when a run fails
     finally:
         for p in run.web:
             p.stop()

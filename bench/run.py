@@ -38,7 +38,16 @@ if str(ROOT) not in sys.path:
 from bench.phases import execute  # noqa: E402
 from bench.suite import Figure, Options, Report  # noqa: E402
 
-MEDIAN_FIELDS = ("rate", "p50", "p99", "statements", "transactions", "cpu_ms", "ratio")
+MEDIAN_FIELDS = (
+    "rate",
+    "p50",
+    "p99",
+    "statements",
+    "transactions",
+    "cpu_ms",
+    "db_cpu_ms",
+    "ratio",
+)
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -56,20 +65,24 @@ def print_table(reports: list[Report], made: dict) -> None:
     )
     head = (
         f"{'backend':10} {'proc':>4}  {'path':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'stmts':>6} {'txns':>5} {'CPU ms':>7} {'ratio':>8}  {'n':>6}  note"
+        f"{'stmts':>6} {'txns':>5} {'CPU ms':>7} {'DB ms':>6} {'ratio':>8} {'CPU rt':>8}  {'n':>6}  note"
     )
     print(head)
     print("-" * len(head))
     for r in reports:
+        given = r.facts.get("bare_cpu_ms", float("nan"))
+        bare_cpu = _median(given if isinstance(given, list) else [given])
         for f in r.figures:
-            ratio = f"1/{1 / f.ratio:,.0f}" if f.ratio and f.ratio < 1 else _fmt(f.ratio, 2)
+            ratio = _fraction(f.ratio)
             if f.name.startswith("delivery"):
                 ratio = f"{f.ratio:.0%}" if f.ratio == f.ratio else "–"
+            cpu = f.cpu_ms + (0.0 if math.isnan(f.db_cpu_ms) else f.db_cpu_ms)
+            cpu_ratio = "–" if f.name.startswith("delivery") else _fraction(bare_cpu / cpu)
             errors = f", {f.errors} errors" if f.errors else ""
             print(
                 f"{r.backend:10} {r.processes:>4}  {f.name:40} {_fmt(f.rate):>9} {_fmt(f.p50):>8} "
                 f"{_fmt(f.p99):>8} {_fmt(f.statements):>6} {_fmt(f.transactions):>5} "
-                f"{_fmt(f.cpu_ms, 2):>7} {ratio:>8}  {f.count:>6}  {f.note}{errors}"
+                f"{_fmt(f.cpu_ms, 2):>7} {_fmt(f.db_cpu_ms, 2):>6} {ratio:>8} {cpu_ratio:>8}  {f.count:>6}  {f.note}{errors}"
             )
         facts = ", ".join(f"{k} {v}" for k, v in r.facts.items())
         print(f"{r.backend:10} {r.processes:>4}  {facts}")
@@ -77,8 +90,17 @@ def print_table(reports: list[Report], made: dict) -> None:
         "\nratio: req/s over the bare handler's (mean of its runs before and after); delivery: "
         "share of the machine's RSA-2048 signing limit (all cores signing at once, or one core when "
         "that is higher on a busy machine). CPU ms: server processes' CPU time "
-        "per request. stmts/txns: per request, counted in the server processes."
+        "per request; DB ms: PostgreSQL backends' CPU time per request (SQLite runs inside the "
+        "server); CPU rt: the bare handler's CPU time per request over the sum of both (less sensitive to "
+        "other load on the machine). stmts/txns: per request, counted in the server processes."
     )
+
+
+def _fraction(value: float) -> str:
+    """``1/N`` for ratios below one."""
+    if value != value or value <= 0:
+        return "–"
+    return f"1/{1 / value:,.0f}" if value < 1 else f"{value:.2f}"
 
 
 def _median(values: list[Any]) -> Any:
@@ -106,7 +128,8 @@ def median_of(reports: list[Report]) -> Report:
     for key in reports[0].facts:
         seen = [r.facts.get(key) for r in reports]
         flat = [x for v in seen for x in (v if isinstance(v, list) else [v])]
-        out.facts[key] = _median(flat) if all(isinstance(x, int | float) for x in flat) else seen
+        numeric = all(isinstance(x, int | float) for x in flat)
+        out.facts[key] = round(_median(flat), 4) if numeric else seen
     out.facts["runs"] = len(reports)
     return out
 

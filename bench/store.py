@@ -135,6 +135,16 @@ class Store:
             )
         return len(hosts)
 
+    async def backend_pids(self) -> list[int]:
+        """Process ids of the PostgreSQL backends on this database but ours (none on SQLite)."""
+        if self.pg is None:
+            return []
+        rows = await self.rows(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [int(pid) for (pid,) in rows]
+
     async def inbox_waiting(self) -> int:
         return int(
             await self.value(

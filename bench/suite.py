@@ -24,7 +24,8 @@ import aiohttp
 from bench import loadgen
 from bench.demo_run import api_token, login
 from bench.fediverse import Actors, sign_post
-from bench.procs import Proc, free_port, start_bare, start_koers, wait_ready
+from bench.procs import Proc, cpu_seconds, free_port, start_bare, start_koers, wait_ready
+from bench.store import Store
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Figure:
     count: int = 0
     errors: int = 0
     note: str = ""
+    db_cpu_ms: float = float("nan")
 
 
 @dataclass
@@ -70,15 +72,22 @@ class Report:
 
 
 class Snapshot:
-    """CPU seconds and statement counts of some processes at one moment."""
+    """CPU seconds and statement counts of some processes at one moment, and the CPU seconds of
+    the PostgreSQL backends serving the benchmark's database (when the server runs here)."""
 
-    def __init__(self, procs: list[Proc]) -> None:
+    def __init__(self, procs: list[Proc], db_pids: list[int] | None = None) -> None:
         self.procs = procs
         self.cpu = sum(p.cpu() for p in procs)
         counts = [p.counts() for p in procs]
         self.stmts = sum(c[0] for c in counts)
         self.txns = sum(c[1] for c in counts)
         self.traced = sum(c[2] for c in counts)
+        self.db: dict[int, float] = {}
+        for pid in db_pids or []:
+            try:
+                self.db[pid] = cpu_seconds(pid)
+            except OSError:  # ended meanwhile, or a server on another machine
+                continue
 
     def per(self, later: Snapshot, n: int) -> tuple[float, float, float, str]:
         """(statements, transactions, CPU ms) per item between two snapshots."""
@@ -88,6 +97,12 @@ class Snapshot:
         if later.stmts == self.stmts and later.traced > self.traced:
             stmts, note = (later.traced - self.traced) / n, "statements traced in sqlite3"
         return stmts, (later.txns - self.txns) / n, (later.cpu - self.cpu) * 1000 / n, note
+
+    def db_ms(self, later: Snapshot, n: int) -> float:
+        """Database-server CPU ms per item (backends started meanwhile count whole)."""
+        if n <= 0 or not later.db:
+            return float("nan")
+        return sum(v - self.db.get(pid, 0.0) for pid, v in later.db.items()) * 1000 / n
 
 
 class Run:
@@ -106,6 +121,11 @@ class Run:
             self.settings["KOERS_DATABASE_URL"] = opts.database_url
         self.bare: list[float] = []
         self.web: list[Proc] = []
+        self.store: Store | None = None
+
+    async def snapshot(self, procs: list[Proc]) -> Snapshot:
+        pids = await self.store.backend_pids() if self.store is not None else []
+        return Snapshot(procs, pids)
 
     def say(self, msg: str) -> None:
         print(f"  [{self.backend} ×{self.o.processes}] {msg}", flush=True)
@@ -165,9 +185,9 @@ class Run:
                     await r.read()
                     if r.status not in expect:
                         raise SystemExit(f"bench: {name} answered {r.status}: {await r.text()}")
-        before = Snapshot(self.web)
+        before = await self.snapshot(self.web)
         result = await self.load(bases, make, expect=expect, **kw)
-        after = Snapshot(self.web)
+        after = await self.snapshot(self.web)
         stmts, txns, cpu, note = before.per(after, result.ok)
         figure = Figure(
             name,
@@ -182,6 +202,7 @@ class Run:
             result.errors,
             note,
         )
+        figure.db_cpu_ms = before.db_ms(after, result.ok)
         if result.errors:
             figure.note = f"statuses {result.statuses}"
         self.report.figures.append(figure)

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import html
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -15,13 +17,12 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from federation import context as vocab
+from federation.discovery import remember_software, resolve_handle
 from federation.errors import ActorError, FetchError
 from federation.signatures import KeyLookup, SignatureError
-from federation.state import FETCHER
+from federation.state import FETCHER, REMOTE_ACTOR_HOOKS
 from server import clock
 from server.keys import CTX
-from server.services import remote_competencies
-from server.services.text import sanitise_html
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 
@@ -88,15 +89,20 @@ def _public_key(doc: dict[str, Any]) -> dict[str, Any]:
     return key
 
 
-def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
-    """Validate an actor document fetched from ``uri`` and turn it into ``actors`` column values."""
+def actor_values(
+    doc: dict[str, Any], uri: str, sanitise: Callable[[str], str] = html.escape
+) -> dict[str, Any]:
+    """Validate an actor document fetched from ``uri`` and turn it into ``actors`` column values.
+
+    ``sanitise`` cleans the HTML of the bio and the profile fields (escaped unless one is given).
+    """
     actor_id = doc.get("id")
     if (
         not isinstance(actor_id, str)
         or urlsplit(actor_id).netloc.lower() != urlsplit(uri).netloc.lower()
     ):
         raise ActorError("id_host", f"document at {uri} claims id {actor_id}")
-    kind = ACTOR_TYPES.get(doc.get("type"))  # type: ignore[arg-type]
+    kind = ACTOR_TYPES.get(type_) if isinstance(type_ := doc.get("type"), str) else None
     if kind is None:
         raise ActorError("type", f"{actor_id} is a {doc.get('type')!r}, not an actor")
     inbox = doc.get("inbox")
@@ -108,7 +114,7 @@ def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
         doc.get("preferredUsername") or urlsplit(actor_id).path.rstrip("/").rsplit("/", 1)[-1]
     )
     fields = [
-        {"name": str(a.get("name", ""))[:255], "value": sanitise_html(str(a.get("value", "")))}
+        {"name": str(a.get("name", ""))[:255], "value": sanitise(str(a.get("value", "")))}
         for a in doc.get("attachment") or []
         if isinstance(a, dict) and a.get("type") == "PropertyValue"
     ][:20]
@@ -118,7 +124,7 @@ def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
         "username": str(username)[:255],
         "domain": urlsplit(actor_id).netloc.lower(),
         "display_name": str(doc.get("name") or "")[:255],
-        "summary_html": sanitise_html(str(doc.get("summary") or "")),
+        "summary_html": sanitise(str(doc.get("summary") or "")),
         "url": _url_of(doc.get("url")) or actor_id,
         "inbox": inbox,
         "shared_inbox": endpoints.get("sharedInbox")
@@ -138,6 +144,15 @@ def actor_values(doc: dict[str, Any], uri: str) -> dict[str, Any]:
         "bot": kind in ("service", "application"),
         "extra": vocab.koers_terms(doc),
     }
+
+
+def values_for(app: web.Application, doc: dict[str, Any], uri: str) -> dict[str, Any]:
+    """``actor_values`` with the app's sanitiser, adjusted by its ``prepare`` hooks."""
+    hooks = app[REMOTE_ACTOR_HOOKS]
+    values = actor_values(doc, uri, hooks.sanitise)
+    for prepare in hooks.prepare:
+        prepare(doc, values)
+    return values
 
 
 async def store_actor(app: web.Application, values: dict[str, Any]) -> int:
@@ -188,10 +203,8 @@ async def _store_actor_once(app: web.Application, values: dict[str, Any]) -> int
                 sa.insert(t.actors).values(**values, created_at=now, updated_at=now, fetched_at=now)
             )
             actor_id = inserted_id(result)
-        # refreshed with the actor, so the people finder finds remote people by competency
-        await remote_competencies.store(
-            conn, actor_id, remote_competencies.from_actor_values(values)
-        )
+        for stored in app[REMOTE_ACTOR_HOOKS].stored:  # e.g. its competencies, for the finder
+            await stored(conn, actor_id, values)
         return actor_id
 
 
@@ -218,7 +231,9 @@ async def resolve_actor(app: web.Application, uri: str, *, refresh: bool = False
     if row and fresh and not refresh:
         return int(row.id)
     doc = await fetch_signed(app, uri, refresh=True)
-    return await store_actor(app, actor_values(doc, uri))
+    values = values_for(app, doc, uri)
+    await remember_software(app, values["domain"], retry_unknown=row is not None)
+    return await store_actor(app, values)
 
 
 async def key_lookup(app: web.Application, key_id: str, refresh: bool) -> tuple[str, str] | None:
@@ -238,22 +253,43 @@ async def key_lookup(app: web.Application, key_id: str, refresh: bool) -> tuple[
     if urlsplit(key_id).netloc.lower() == ctx.settings.domain.lower():
         return None
     try:
-        doc = await fetch_signed(app, _strip_fragment(key_id), refresh=True)
-        owner = (
-            doc.get("owner") if doc.get("type") in ("Key", "CryptographicKey") else doc.get("id")
-        )
-        if not isinstance(owner, str):
-            return None
-        if owner != doc.get("id"):
-            doc = await fetch_signed(app, owner, refresh=True)
-        values = actor_values(doc, owner)
+        values = await _key_owner(app, key_id)
     except (FetchError, ActorError) as exc:
         log.info("cannot resolve key %s: %s", key_id, exc)
         return None
+    if values is None:
+        return None
     if values["key_id"] != key_id:
-        raise SignatureError("key_mismatch", f"{owner} does not own the key {key_id}")
+        raise SignatureError("key_mismatch", f"{values['uri']} does not own the key {key_id}")
+    await remember_software(app, values["domain"])
     await store_actor(app, values)
     return values["public_key_pem"], values["uri"]
+
+
+async def _key_owner(app: web.Application, key_id: str) -> dict[str, Any] | None:
+    """The actor values of the owner of ``key_id``, fetched from its host.
+
+    The key id may answer a ``Key``, the complete actor (``…#main-key``), or a cut-down actor with
+    only its id, type, name and key (GoToSocial's ``…/main-key``). Unless it is a complete actor,
+    the owner it names is fetched, and the key must be found on that document (as Mastodon does).
+    """
+    doc = await fetch_signed(app, _strip_fragment(key_id), refresh=True)
+    if doc.get("type") in ("Key", "CryptographicKey"):
+        owner = doc.get("owner")
+    else:
+        key = doc.get("publicKey")
+        owner = key.get("owner") if isinstance(key, dict) else None
+        owner = owner if isinstance(owner, str) else doc.get("id")
+        if isinstance(owner, str) and owner == doc.get("id"):
+            try:
+                return values_for(app, doc, owner)
+            except ActorError as exc:
+                if _strip_fragment(key_id) == owner:
+                    raise
+                log.info("key document %s is not a complete actor (%s): fetching it", key_id, exc)
+    if not isinstance(owner, str):
+        return None
+    return values_for(app, await fetch_signed(app, owner, refresh=True), owner)
 
 
 def key_lookup_for(app: web.Application) -> KeyLookup:
@@ -267,8 +303,6 @@ def key_lookup_for(app: web.Application) -> KeyLookup:
 
 async def resolve_handle_to_actor(app: web.Application, handle: str) -> int:
     """``user@host`` (with or without a leading ``@``) → the actor's id, via WebFinger."""
-    from federation.discovery import resolve_handle
-
     user, _, host = handle.lstrip("@").partition("@")
     if not user or not host:
         raise ActorError("bad_handle", f"{handle!r} is not user@host")

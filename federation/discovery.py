@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import timedelta
 from typing import Any
@@ -11,12 +12,15 @@ from urllib.parse import quote, urlsplit
 import sqlalchemy as sa
 from aiohttp import web
 
+from federation import hosts
 from federation.errors import FetchError
 from federation.fetch import Fetcher
+from federation.state import FETCHER
 from server import __version__, clock
 from server.keys import CTX
 from server.storage import schema as t
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 JRD = "application/jrd+json"
@@ -175,9 +179,8 @@ async def nodeinfo(request: web.Request) -> web.Response:
 async def resolve_handle(fetcher: Fetcher, user: str, host: str) -> str:
     """The actor URI of ``user@host``, asked of the host's WebFinger (https, then http on loopback)."""
     resource = quote(f"acct:{user}@{host}", safe=":@")
-    schemes = ("https", "http") if fetcher.settings.allow_private_addresses else ("https",)
     last: FetchError | None = None
-    for scheme in schemes:
+    for scheme in _schemes(fetcher):
         try:
             doc = await fetcher.fetch_json(
                 f"{scheme}://{host}/.well-known/webfinger?resource={resource}",
@@ -198,3 +201,56 @@ async def resolve_handle(fetcher: Fetcher, user: str, host: str) -> str:
                     return href
         raise FetchError("webfinger", f"{user}@{host} has no ActivityPub actor")
     raise last or FetchError("webfinger", f"cannot resolve {user}@{host}")
+
+
+def _schemes(fetcher: Fetcher) -> tuple[str, ...]:
+    return ("https", "http") if fetcher.settings.allow_private_addresses else ("https",)
+
+
+async def host_software(fetcher: Fetcher, host: str) -> str:
+    """The NodeInfo ``software.name`` of ``host`` (lower case); '' when it publishes none."""
+    for scheme in _schemes(fetcher):
+        try:
+            links = await fetcher.fetch_json(
+                f"{scheme}://{host}/.well-known/nodeinfo", accept="application/json"
+            )
+        except FetchError:
+            continue
+        hrefs = sorted(
+            (str(link.get("rel")), link["href"])
+            for link in links.get("links") or []
+            if isinstance(link, dict)
+            and isinstance(link.get("href"), str)
+            and str(link.get("rel", "")).startswith(NODEINFO_SCHEMA.format(v="2."))
+        )
+        for _rel, href in reversed(hrefs):  # the newest schema first
+            try:
+                doc = await fetcher.fetch_json(href, accept="application/json")
+            except FetchError as exc:
+                log.info("NodeInfo of %s: %s", host, exc)
+                continue
+            software = doc.get("software")
+            name = software.get("name") if isinstance(software, dict) else None
+            if isinstance(name, str):
+                return name.strip().lower()
+        return ""
+    return ""
+
+
+async def remember_software(
+    app: web.Application, host: str, *, retry_unknown: bool = False
+) -> None:
+    """Ask ``host`` for its NodeInfo once (the first time one of its actors is stored), so the
+    semantics side can address it in the dialect it understands (``hosts.software``).
+
+    ``retry_unknown`` asks again a host that published none last time (a stale actor's refetch
+    passes it, so a NodeInfo that failed once is tried again a day later, not never)."""
+    db = app[CTX].db
+    async with db.read() as conn:
+        known = await hosts.states(conn, [host])
+    software = known[host].software if host in known else None
+    if software or (software == "" and not retry_unknown):
+        return
+    software = await host_software(app[FETCHER], host)
+    async with db.write() as conn:
+        await hosts.set_software(conn, host, software)

@@ -13,11 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import context as vocab
 from federation.actors import key_lookup_for
 from federation.signatures import SignatureError, verify_request
-from federation.state import ACTOR_EXTRAS, KEYS
+from federation.state import ACTOR_EXTRAS, KEYS, ActorExtra
 from server.keys import CTX
 from server.storage import schema as t
 
@@ -92,9 +93,26 @@ def _media_url(base: str, path: str | None, url: str | None) -> dict[str, Any] |
     return {"type": "Image", "url": href} if href else None
 
 
-async def actor_document(app: web.Application, row: Any) -> dict[str, Any]:
-    """The ActivityStreams document of a local actor row, plus what ``ACTOR_EXTRAS`` add."""
-    base = app[CTX].settings.url
+async def actor_document(
+    app: web.Application, row: Any, conn: AsyncConnection | None = None
+) -> dict[str, Any]:
+    """The ActivityStreams document of a local actor row, plus what ``ACTOR_EXTRAS`` add.
+
+    ``conn`` reads inside a caller's transaction (an ``Update`` built with the change it reports).
+    """
+    if conn is None:
+        async with app[CTX].db.read() as read:
+            return await render_actor(read, app[CTX].settings.url, row, app[ACTOR_EXTRAS])
+    return await render_actor(conn, app[CTX].settings.url, row, app[ACTOR_EXTRAS])
+
+
+async def render_actor(
+    conn: AsyncConnection, base: str, row: Any, extras: list[ActorExtra]
+) -> dict[str, Any]:
+    """The document of the local actor ``row`` on the instance at ``base``, with ``extras``' terms.
+
+    An extra's list values (``attachment``) are appended to the actor's own; others replace.
+    """
     doc: dict[str, Any] = {
         "@context": vocab.context(base),
         "id": row.uri,
@@ -123,8 +141,12 @@ async def actor_document(app: web.Application, row: Any) -> dict[str, Any]:
         doc["icon"] = icon
     if image := _media_url(base, row.header_path, row.header_url):
         doc["image"] = image
-    for extra in app[ACTOR_EXTRAS]:
-        doc.update(await extra(app, row))
+    for extra in extras:
+        for key, value in (await extra(conn, row)).items():
+            if isinstance(value, list) and isinstance(doc.get(key), list):
+                doc[key] = [*doc[key], *value]
+            else:
+                doc[key] = value
     return {k: v for k, v in doc.items() if v is not None}
 
 
@@ -182,7 +204,7 @@ async def organization(request: web.Request) -> web.Response:
 @routes.get(vocab.KOERS_PATH)
 async def koers_context(request: web.Request) -> web.Response:
     """The Koers JSON-LD context document."""
-    doc = vocab.context_document(request.app[CTX].settings.url)
+    doc = vocab.context_document()
     return web.json_response(
         doc, content_type="application/ld+json", headers={"Access-Control-Allow-Origin": "*"}
     )

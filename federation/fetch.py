@@ -23,6 +23,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
+from federation import context as vocab
 from federation.errors import FetchError
 from federation.signatures import KeyCache, sign_request
 from server import __version__
@@ -220,6 +221,7 @@ class Fetcher:
                 raise FetchError("not_json", f"{current} did not answer JSON") from None
             if not isinstance(doc, dict):
                 raise FetchError("not_json", f"{current} did not answer a JSON object")
+            doc = vocab.normalise(doc)  # Koers terms of older instances, as ``koers:name``
             # Only cacheable fetches are remembered: a document fetched with max_age=0 (a refresh, or
             # one fetched as a particular actor) replaces nothing that others could read.
             if max_age > 0:

@@ -77,3 +77,11 @@ async def record_failure(
             probe_at=now + PROBE_INTERVAL if unavailable else None,
         )
     )
+
+
+async def set_software(conn: AsyncConnection, host: str, software: str) -> None:
+    """Remember what software ``host`` runs (its NodeInfo ``software.name``; '' when unknown)."""
+    await _ensure(conn, host)
+    await conn.execute(
+        sa.update(t.hosts).where(t.hosts.c.domain == host).values(software=software[:100])
+    )

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from aiohttp import web
 
+from federation import context as vocab
 from federation import policy
 from federation.inbox_worker import inbox_loop, process_inbox_once  # noqa: F401  (re-exported)
 from federation.signatures import SignatureError, verify_request
@@ -95,7 +96,7 @@ def _parse(body: bytes) -> dict[str, Any]:
     if not isinstance(doc.get("id"), str) or not isinstance(doc.get("type"), str) or not actor:
         raise web.HTTPBadRequest(text="an activity needs id, type and actor")
     doc["actor"] = actor
-    return doc
+    return vocab.normalise(doc)  # Koers terms of older instances, as ``koers:name``
 
 
 def _unauthorized(reason: str) -> web.HTTPUnauthorized:

@@ -19,7 +19,16 @@ from federation.fetch import Fetcher
 from federation.inbox import InboxHandlers, inbox_loop
 from federation.inbox_store import InboxWriter
 from federation.signatures import KeyCache
-from federation.state import ACTOR_EXTRAS, DELIVERY, FETCHER, INBOX_HANDLERS, INBOX_WRITER, KEYS
+from federation.state import (
+    ACTOR_EXTRAS,
+    DELIVERY,
+    FETCHER,
+    INBOX_HANDLERS,
+    INBOX_WRITER,
+    KEYS,
+    REMOTE_ACTOR_HOOKS,
+    RemoteActorHooks,
+)
 from server.events import Event
 from server.keys import CTX, SETTINGS
 
@@ -37,6 +46,7 @@ def setup(app: web.Application) -> None:
     app[INBOX_WRITER] = InboxWriter(app)
     policy.policy_cache(app[CTX].db.engine.sync_engine)  # watching writes from the start
     app[ACTOR_EXTRAS] = []
+    app[REMOTE_ACTOR_HOOKS] = RemoteActorHooks()
     app[DELIVERY] = DeliveryWorker(app[CTX].db, settings, fetcher)
     for module in (discovery, documents, inbox):
         app.router.add_routes(module.routes)

@@ -101,6 +101,20 @@ def create_app(
             await scheduled.stop_publisher(task)
 
     app.cleanup_ctx.append(scheduled_ctx)
+
+    async def optimize_ctx(app: web.Application) -> AsyncIterator[None]:
+        from server import periodic
+
+        task = (
+            periodic.start("db-optimize", database.optimize, every=3600)
+            if settings.run_workers
+            else None
+        )
+        yield
+        if task is not None:
+            await periodic.stop(task)
+
+    app.cleanup_ctx.append(optimize_ctx)
     for setup in _area_setups():
         setup(app)
     return app

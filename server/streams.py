@@ -192,8 +192,9 @@ class StreamHub:
                 key = (sub.viewer, filter_context(stream))
                 if key not in payloads:
                     payloads[key] = await self.render(conn, sub.viewer, f"status:{key[1]}", post_id)
-                if payloads[key] is not None:
-                    sub.put(Message(event, payloads[key], stream.label()))  # type: ignore[arg-type]
+                payload = payloads[key]
+                if payload is not None:
+                    sub.put(Message(event, payload, stream.label()))
                     sub.remember(post_id)
 
     async def _deleted(self, conn: AsyncConnection, subs: list[Subscription], post_id: int) -> None:

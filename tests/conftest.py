@@ -353,11 +353,16 @@ async def ctx(unit_db: Database, unit_settings: Settings) -> Context:
 
 
 @pytest.fixture
-async def wired(unit_db: Database, unit_settings: Settings) -> fast.Wired:
-    """The application built around the test database, never started (see ``tests.fast.Wired``);
-    use ``wired.ctx`` where a service's effects run through the areas' listeners."""
+async def wired(ctx: Context, unit_db: Database, unit_settings: Settings) -> fast.Wired:
+    """The application built around the test database, never started (see ``tests.fast.Wired``).
+
+    Its event hub, with every listener the areas' ``setup()`` registered (the federation outbox,
+    notifications, …), becomes ``ctx``'s too: in a test that asks for ``wired``, services called
+    with ``ctx`` (or ``wired.ctx``) have their effects as in a running instance.
+    """
     app = create_app(unit_settings, db=unit_db, run_migrations=False)
-    app[CTX].organization_id = await accounts.ensure_organization(unit_db, unit_settings)
+    app[CTX].organization_id = ctx.organization_id
+    ctx.events = app[CTX].events
     return fast.Wired(app)
 
 

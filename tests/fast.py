@@ -7,13 +7,14 @@ The fixtures in ``tests/conftest.py`` put them together; unit tests import the t
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from aiohttp import web
 from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.actors import actor_values, store_actor
 from federation.delivery import run_delivery_once
@@ -23,11 +24,15 @@ from federation.signatures import sign_request
 from federation.state import DELIVERY, FETCHER
 from server.config import Settings
 from server.context import Context
+from server.events import Event
 from server.keys import CTX, SETTINGS
 from server.services.accounts import Account
 from server.services.communities import Community
 from server.services.keys import generate_key_pair
+from server.storage import schema as t
+from server.storage.db import Database
 from server.visibility import Viewer
+from tests.federation.conftest import Signer
 
 REMOTE_HOST = "remote.example"
 AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -65,10 +70,12 @@ KEYS = KeyPool()
 
 @dataclass(frozen=True)
 class Sent:
-    """One delivery the worker made: where to, and the activity."""
+    """One delivery the worker made: where to, the activity, and the request as sent."""
 
     inbox: str
     activity: dict[str, Any]
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class RecordingTransport:
@@ -85,7 +92,12 @@ class RecordingTransport:
     async def post_signed(
         self, url: str, body: bytes, key_id: str, private_key_pem: str, **_kw: Any
     ) -> tuple[int, Mapping[str, str]]:
-        self.sent.append(Sent(url, json.loads(body)))
+        return await self.post_presigned(url, body, {})
+
+    async def post_presigned(
+        self, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, Mapping[str, str]]:
+        self.sent.append(Sent(url, json.loads(body), body, dict(headers)))
         return self.status, {}
 
     async def post_bytes(
@@ -108,30 +120,17 @@ class RecordingTransport:
 
 
 @dataclass(frozen=True)
-class RemoteActor:
-    """A person on another instance, stored here as if fetched; it can sign what it sends."""
+class RemoteActor(Signer):
+    """A person on another instance, stored here as if fetched; it signs what it sends
+    (``activity()`` makes a new activity by it, as the federation tests' ``Signer`` does)."""
 
     id: int
-    uri: str
-    key_id: str
-    private_key_pem: str
     public_key_pem: str
     document: dict[str, Any]
 
     @property
     def inbox(self) -> str:
         return f"{self.uri}/inbox"
-
-    def activity(self, type_: str, **fields: Any) -> dict[str, Any]:
-        """A new activity by this actor, with a unique id on its host."""
-        doc: dict[str, Any] = {
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": f"{self.uri}/activities/{uuid.uuid4().hex}",
-            "type": type_,
-            "actor": self.uri,
-        }
-        doc.update(fields)
-        return doc
 
     def sign(self, method: str, url: str, body: bytes = b"") -> dict[str, str]:
         """Signed request headers, as its server would send them."""
@@ -190,7 +189,7 @@ class Wired:
         doc = person_document(username, host, public_pem, **extra)
         actor_id = await store_actor(self.app, actor_values(doc, doc["id"]))
         return RemoteActor(
-            actor_id, doc["id"], doc["publicKey"]["id"], private_pem, public_pem, doc
+            doc["id"], doc["publicKey"]["id"], private_pem, actor_id, public_pem, doc
         )
 
     async def receive(
@@ -224,3 +223,26 @@ class Crew:
     def viewer(person: Account) -> Viewer:
         """A local member as the visibility policy sees them."""
         return Viewer(actor_id=person.actor_id, local=True)
+
+
+def record_events(ctx: Context, kind: str = "*") -> list[Event]:
+    """Every event of ``kind`` (of any kind with ``*``) emitted through ``ctx`` from now on."""
+    seen: list[Event] = []
+
+    async def record(_conn: AsyncConnection, event: Event) -> None:
+        seen.append(event)
+
+    ctx.events.on(kind, record)
+    return seen
+
+
+async def notifications_of(db: Database, actor_id: int) -> list[sa.Row]:
+    """A person's notifications, oldest first."""
+    async with db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(t.notifications)
+                .where(t.notifications.c.actor_id == actor_id)
+                .order_by(t.notifications.c.id)
+            )
+        )

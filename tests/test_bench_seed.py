@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bench.seed import BENCH_PASSWORD, seed
@@ -14,6 +15,9 @@ from server.app import create_app
 from server.config import load_settings
 from tests.api.conftest import api_token
 from tests.conftest import free_port, web_login
+
+# It serves the seeded directory with a real test server: part of the slow layer.
+pytestmark = pytest.mark.slow
 
 
 async def test_seeded_directory_is_served(

@@ -22,6 +22,7 @@ def setup(app: web.Application) -> None:
         outgoing_reports,
         purpose_federation,
         purpose_sync,  # noqa: F401 - registers its remote_sync syncer
+        remote_actors,
     )
     from server.activitypub import (
         incoming_posts as posts,
@@ -33,8 +34,9 @@ def setup(app: web.Application) -> None:
     from server.activitypub.incoming_common import OUTBOX
     from server.activitypub.outgoing import Outbox
 
-    outbox = Outbox(app[CTX])
+    outbox = Outbox(app[CTX], actor_extras=app[ACTOR_EXTRAS])
     outbox.register()
+    remote_actors.register(app)
     purpose_federation.register(app[CTX])
     outgoing_reports.register(app[CTX])
     community_moderators.register(app[CTX])

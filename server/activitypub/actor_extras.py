@@ -1,67 +1,85 @@
 """Koers terms added to local actor documents: a Group's collections and moderators, a Person's
-competencies and roles held."""
+competencies and roles held.
+
+A Person's competencies also go out as a profile field (``PropertyValue`` "Competencies"), so
+servers that do not know Koers show them; the field is marked ``koers:derivedFrom`` and Koers
+receivers drop it again (``remote_actors.drop_derived_fields``), as they read the structured term.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
-from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.activitypub.purpose_federation import phase_object
-from server.keys import CTX
 from server.storage import schema as t
 
+COMPETENCIES_FIELD = "Competencies"
 
-async def actor_extra(app: web.Application, row: Any) -> dict[str, Any]:
+
+def competencies_field(comps: list[tuple[str, str | None]]) -> dict[str, Any]:
+    """The profile field listing ``(name, level)`` pairs: "energy modelling (expert), …"."""
+    value = ", ".join(f"{name} ({level})" if level else name for name, level in comps)
+    return {
+        "type": "PropertyValue",
+        "name": COMPETENCIES_FIELD,
+        "value": value,
+        "koers:derivedFrom": "koers:competencies",
+    }
+
+
+async def actor_extra(conn: AsyncConnection, row: Any) -> dict[str, Any]:
     """Extra properties for the actor document of ``row`` (a local actor)."""
-    async with app[CTX].db.read() as conn:
-        if row.kind == "group":
-            community = (
-                await conn.execute(
-                    sa.select(t.communities).where(t.communities.c.actor_id == row.id)
-                )
-            ).first()
-            if community is None:
-                return {}
-            managers = [
-                r[0]
-                for r in await conn.execute(
-                    sa.select(t.actors.c.uri)
-                    .join(t.community_managers, t.community_managers.c.actor_id == t.actors.c.id)
-                    .where(t.community_managers.c.community_id == community.id)
-                )
-            ]
-            return {
-                "attributedTo": managers,
-                "audience": row.uri,
-                "koers:openness": community.openness,
-                "koers:members": f"{row.uri}/members",
-                "koers:roles": f"{row.uri}/roles",
-                "koers:roadmap": f"{row.uri}/roadmap",
-                "koers:purpose": f"{row.uri}/purpose",
-                "postingRestrictedToMods": False,
-                # where the purpose process stands (server/activitypub/purpose_federation.py)
-                "koers:purposePhase": await phase_object(conn, community.id),
-                "koers:purposeProcess": f"{row.uri}/purpose/process",
-            }
-        if row.kind == "person":
-            comps = [
-                {"name": n, "koers:level": lvl}
-                for n, lvl in await conn.execute(
-                    sa.select(t.competencies.c.name, t.competencies.c.level).where(
-                        t.competencies.c.actor_id == row.id
-                    )
-                )
-            ]
-            roles = [
-                {"id": uri, "name": name}
-                for uri, name in await conn.execute(
-                    sa.select(t.roles.c.uri, t.roles.c.name)
-                    .join(t.role_holders, t.role_holders.c.role_id == t.roles.c.id)
-                    .where(t.role_holders.c.actor_id == row.id, t.role_holders.c.state == "held")
-                )
-                if uri
-            ]
-            return {"koers:competencies": comps, "koers:roles": roles}
+    if row.kind == "group":
+        community = (
+            await conn.execute(sa.select(t.communities).where(t.communities.c.actor_id == row.id))
+        ).first()
+        if community is None:
+            return {}
+        managers = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.actors.c.uri)
+                .join(t.community_managers, t.community_managers.c.actor_id == t.actors.c.id)
+                .where(t.community_managers.c.community_id == community.id)
+            )
+        ]
+        return {
+            "attributedTo": managers,
+            "audience": row.uri,
+            "koers:openness": community.openness,
+            "koers:members": f"{row.uri}/members",
+            "koers:roles": f"{row.uri}/roles",
+            "koers:roadmap": f"{row.uri}/roadmap",
+            "koers:purpose": f"{row.uri}/purpose",
+            "postingRestrictedToMods": False,
+            # where the purpose process stands (server/activitypub/purpose_federation.py)
+            "koers:purposePhase": await phase_object(conn, community.id),
+            "koers:purposeProcess": f"{row.uri}/purpose/process",
+        }
+    if row.kind == "person":
+        pairs = [
+            (n, lvl)
+            for n, lvl in await conn.execute(
+                sa.select(t.competencies.c.name, t.competencies.c.level)
+                .where(t.competencies.c.actor_id == row.id)
+                .order_by(t.competencies.c.id)
+            )
+        ]
+        comps = [{"name": n, "koers:level": lvl} for n, lvl in pairs]
+        roles = [
+            {"id": uri, "name": name}
+            for uri, name in await conn.execute(
+                sa.select(t.roles.c.uri, t.roles.c.name)
+                .join(t.role_holders, t.role_holders.c.role_id == t.roles.c.id)
+                .where(t.role_holders.c.actor_id == row.id, t.role_holders.c.state == "held")
+            )
+            if uri
+        ]
+        extra: dict[str, Any] = {"koers:competencies": comps, "koers:roles": roles}
+        if pairs:
+            extra["attachment"] = [competencies_field(pairs)]
+        return extra
     return {}

@@ -242,9 +242,31 @@ async def community_members(request: web.Request) -> web.Response:
 @routes.get("/users/{username}/following")
 async def person_following(request: web.Request) -> web.Response:
     """Whom a member follows; a community shows only to those who may see its member list."""
+    return await _following(request, "person", request.match_info["username"])
+
+
+@routes.get("/communities/{handle}/following")
+async def community_following(request: web.Request) -> web.Response:
+    """Whom a community's Group follows (named by its actor document; usually nobody)."""
+    return await _following(request, "group", request.match_info["handle"])
+
+
+@routes.get("/actor/followers")
+async def organisation_followers(request: web.Request) -> web.Response:
+    """Who follows the organisation (the instance actor)."""
+    return await _followers(request, "organization", "org")
+
+
+@routes.get("/actor/following")
+async def organisation_following(request: web.Request) -> web.Response:
+    """Whom the organisation follows."""
+    return await _following(request, "organization", "org")
+
+
+async def _following(request: web.Request, kind: str, name: str) -> web.Response:
     viewer = await viewer_of(request)
     async with request.app[CTX].db.read() as conn:
-        actor = await _author(conn, request.match_info["username"])
+        actor = await _author(conn, name, kind)
     query = _relations(t.follows.c.follower_id, t.follows.c.target_id, actor.id).where(
         memberships_shown_to(viewer, t.follows.c.target_id)
     )
@@ -310,6 +332,14 @@ async def person_outbox(request: web.Request) -> web.Response:
     return await _outbox(request, actor, t.posts.c.author_id == actor.id, actor.outbox)
 
 
+@routes.get("/actor/outbox")
+async def organisation_outbox(request: web.Request) -> web.Response:
+    """What the organisation itself posted (the posts its members write are on their outboxes)."""
+    async with request.app[CTX].db.read() as conn:
+        actor = await _author(conn, "org", "organization")
+    return await _outbox(request, actor, t.posts.c.author_id == actor.id, actor.outbox)
+
+
 @routes.get("/communities/{handle}/outbox")
 async def community_outbox(request: web.Request) -> web.Response:
     """The community's posts and results the requester may see."""
@@ -326,10 +356,26 @@ async def community_outbox(request: web.Request) -> web.Response:
 @routes.get("/users/{username}/featured")
 async def person_featured(request: web.Request) -> web.Response:
     """Pinned posts (only those the requester may see)."""
+    return await _featured(request, "person", request.match_info["username"])
+
+
+@routes.get("/communities/{handle}/featured")
+async def community_featured(request: web.Request) -> web.Response:
+    """Posts the community's Group pinned (only those the requester may see)."""
+    return await _featured(request, "group", request.match_info["handle"])
+
+
+@routes.get("/actor/featured")
+async def organisation_featured(request: web.Request) -> web.Response:
+    """Posts the organisation pinned (only those the requester may see)."""
+    return await _featured(request, "organization", "org")
+
+
+async def _featured(request: web.Request, kind: str, name: str) -> web.Response:
     ctx = request.app[CTX]
     viewer = await viewer_of(request)
     async with ctx.db.read() as conn:
-        actor = await _author(conn, request.match_info["username"])
+        actor = await _author(conn, name, kind)
         rows = await conn.execute(
             sa.select(t.posts.c.id)
             .join(t.pins, t.pins.c.post_id == t.posts.c.id)

@@ -125,8 +125,8 @@ async def event_object(conn: AsyncConnection, base: str, event_id: int) -> dict[
 
 def event_fields(doc: dict[str, Any]) -> dict[str, Any]:
     """What Koers reads from a remote ``Event`` (Mobilizon, Gancio, Koers): title, times, place, mode."""
-    location = doc.get("location") if isinstance(doc.get("location"), dict) else {}
-    address = location.get("address") if isinstance(location.get("address"), dict) else {}
+    location = loc if isinstance(loc := doc.get("location"), dict) else {}
+    address = a if isinstance(a := location.get("address"), dict) else {}
     street = (
         ", ".join(
             str(address[k])
@@ -134,7 +134,7 @@ def event_fields(doc: dict[str, Any]) -> dict[str, Any]:
             if address.get(k)
         )
         if address
-        else (location.get("address") if isinstance(location.get("address"), str) else "")
+        else (a if isinstance(a, str) else "")
     )
     capacity = doc.get("maximumAttendeeCapacity")
     return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -17,10 +17,14 @@ from server.activitypub.vocab import first_id, same_origin
 from server.context import Context
 from server.keys import CTX
 from server.storage import schema as t
+from server.storage.rows import inserted_id
+
+if TYPE_CHECKING:
+    from server.activitypub.outgoing import Outbox
 
 log = logging.getLogger(__name__)
 MEMBER_FETCH_TRIES = 3  # local members tried as signers of a fetch before the instance actor
-OUTBOX = web.AppKey("activitypub_outbox", object)
+OUTBOX: web.AppKey[Outbox] = web.AppKey("activitypub_outbox")
 
 
 def ctx_of(app: web.Application) -> Context:
@@ -45,6 +49,14 @@ async def resolve(app: web.Application, uri: str | None) -> int:
         return await resolve_actor(app, uri)
     except FederationError as exc:
         raise Ignore("unknown_actor", f"{uri}: {exc}") from None
+
+
+def named_actor(activity: dict[str, Any]) -> str:
+    """The id of the activity's actor; Ignore when it names none (``the_actor`` resolves it)."""
+    uri = first_id(activity.get("actor"))
+    if not uri:
+        raise Ignore("no_actor", "the activity names no actor")
+    return uri
 
 
 async def the_actor(app: web.Application, activity: dict[str, Any], signer_id: int) -> int:
@@ -107,7 +119,7 @@ async def ensure_remote_community(conn: AsyncConnection, group: sa.Row) -> int:
             created_at=clock.now(),
         )
     )
-    return int(res.inserted_primary_key[0])
+    return inserted_id(res)
 
 
 async def refresh_remote_community(conn: AsyncConnection, group: sa.Row) -> None:

@@ -26,6 +26,7 @@ from server.activitypub.incoming_common import (
     ensure_remote_community,
     fetch_object,
     local_members_of_group,
+    named_actor,
     refresh_remote_community,
     resolve,
     the_actor,
@@ -42,6 +43,7 @@ from server.services import ideas, notifications
 from server.services.follows import community_managers
 from server.services.posts import is_member
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 log = logging.getLogger(__name__)
 ACTOR_TYPES = ("Person", "Group", "Organization", "Service", "Application")
@@ -70,8 +72,14 @@ async def _store(
                 )
             ).one()
         ours = community is not None and community.local
-        outsider = ours and not await is_member(conn, community.id, author_id)
-        if outsider and (community.openness != "open" or not community.accept_outside_ideas):
+        outsider = (
+            community is not None and ours and not await is_member(conn, community.id, author_id)
+        )
+        if (
+            outsider
+            and community is not None
+            and (community.openness != "open" or not community.accept_outside_ideas)
+        ):
             if post.audience == "community":
                 raise Ignore("not_member", "post to a community from a non-member")
             # A public post that merely mentions the community stays, without joining it.
@@ -79,7 +87,7 @@ async def _store(
                 t.posts.update().where(t.posts.c.id == post_id).values(community_id=None)
             )
             ours = outsider = False
-        if outsider:
+        if outsider and community is not None:
             # An outsider's idea: a post addressing the community, or a reply to its call for ideas.
             # Other replies in a community thread stay plain replies.
             addressed = community.id in (await known_communities(conn, obj)).values()
@@ -158,9 +166,10 @@ async def _create_object(
 
 async def _resolve_mentions(app: web.Application, obj: dict[str, Any]) -> None:
     """Make sure a community named in the addressing is known (its Group may be remote)."""
-    for uri in {first_id(obj.get("audience"))} - {None}:
+    audience = first_id(obj.get("audience"))
+    for uri in [audience] if audience is not None else []:
         try:
-            group_id = await resolve_actor(app, uri)  # type: ignore[arg-type]
+            group_id = await resolve_actor(app, uri)
         except FederationError:
             continue
         async with ctx_of(app).db.write() as conn:
@@ -172,13 +181,13 @@ async def _resolve_mentions(app: web.Application, obj: dict[str, Any]) -> None:
 async def on_update(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
     """Update of a post (edit with history) or of an actor (profile refresh)."""
     actor_id = await the_actor(app, activity, signer_id)
-    actor_uri = first_id(activity.get("actor"))
+    actor_uri = named_actor(activity)
     inner = activity.get("object")
     if type_of(inner) in ACTOR_TYPES or first_id(inner) == actor_uri:
         if first_id(inner) != actor_uri:
             raise Ignore("origin_mismatch", "an actor may only update itself")
         try:
-            await resolve_actor(app, actor_uri, refresh=True)  # type: ignore[arg-type]
+            await resolve_actor(app, actor_uri, refresh=True)
         except FederationError as exc:
             raise Ignore("refresh_failed", f"{actor_uri}: {exc}") from None
         async with ctx_of(app).db.write() as conn:
@@ -217,12 +226,12 @@ async def on_delete(app: web.Application, activity: dict[str, Any], signer_id: i
         if actor is None or actor.id != signer_id:
             raise Ignore("unknown_actor", "Delete from an actor we do not know")
         if target == actor_uri:
-            for post in await conn.execute(
+            for own in await conn.execute(
                 sa.select(t.posts).where(
                     t.posts.c.author_id == actor.id, t.posts.c.deleted_at.is_(None)
                 )
             ):
-                await wipe_post(conn, post)
+                await wipe_post(conn, own)
             await conn.execute(
                 t.follows.delete().where(
                     sa.or_(t.follows.c.follower_id == actor.id, t.follows.c.target_id == actor.id)
@@ -246,7 +255,7 @@ async def on_delete(app: web.Application, activity: dict[str, Any], signer_id: i
 async def on_announce(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
     """A boost, or a Group relaying a member's activity (FEP-1b12)."""
     actor_id = await the_actor(app, activity, signer_id)
-    announcer_uri = first_id(activity.get("actor"))
+    announcer_uri = named_actor(activity)
     inner = activity.get("object")
     async with ctx_of(app).db.write() as conn:
         announcer = await actor_row(conn, actor_id)
@@ -256,7 +265,7 @@ async def on_announce(app: web.Application, activity: dict[str, Any], signer_id:
     if isinstance(inner, str):
         inner = await fetch_object(app, inner, as_actors=signers)
     if type_of(inner) in RELAYED and isinstance(inner, dict):
-        await _relayed(app, inner, announcer_uri, signers)  # type: ignore[arg-type]
+        await _relayed(app, inner, announcer_uri, signers)
         return
     async with ctx_of(app).db.read() as conn:
         known = (
@@ -394,8 +403,8 @@ async def on_add_remove(app: web.Application, activity: dict[str, Any], signer_i
         if role is None and actor.kind == "group" and same_origin(role_uri, actor.uri):
             community_id = await ensure_remote_community(conn, actor)
             name = (
-                target.get("name")
-                if isinstance(target, dict) and isinstance(target.get("name"), str)
+                n
+                if isinstance(target, dict) and isinstance(n := target.get("name"), str)
                 else role_uri
             )
             res = await conn.execute(
@@ -408,9 +417,7 @@ async def on_add_remove(app: web.Application, activity: dict[str, Any], signer_i
                 )
             )
             role = (
-                await conn.execute(
-                    sa.select(t.roles).where(t.roles.c.id == res.inserted_primary_key[0])
-                )
+                await conn.execute(sa.select(t.roles).where(t.roles.c.id == inserted_id(res)))
             ).one()
         if role is None:
             raise Ignore("unknown_role", "no such role")

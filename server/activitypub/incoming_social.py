@@ -31,6 +31,7 @@ from server.services.posts import viewer_for_actor
 from server.services.purpose_endorsements import endorse_from_like, withdraw_from_undo
 from server.services.reports import notify_moderators
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import can_see_post
 
 log = logging.getLogger(__name__)
@@ -353,7 +354,7 @@ async def on_flag(app: web.Application, activity: dict[str, Any], signer_id: int
                 created_at=clock.now(),
             )
         )
-        report_id = int(res.inserted_primary_key[0])
+        report_id = inserted_id(res)
         await notify_moderators(
             conn, report_id, reporter_id, {community_id} if community_id else set()
         )

@@ -19,6 +19,7 @@ from server import clock
 from server.activitypub.vocab import as_list, first_id, ids, koers, same_origin, type_of
 from server.services import text
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Audience, audience_from_addressing
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ async def post_from_activity(
             **values,
         )
     )
-    post_id = int(res.inserted_primary_key[0])
+    post_id = inserted_id(res)
     if parent is not None:
         await conn.execute(
             t.posts.update()
@@ -305,12 +306,8 @@ async def _write_media(
             )
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             continue
-        mime = (
-            att.get("mediaType")
-            if isinstance(att.get("mediaType"), str)
-            else "application/octet-stream"
-        )
-        focus = att.get("focalPoint") if isinstance(att.get("focalPoint"), list) else [0, 0]
+        mime = m if isinstance(m := att.get("mediaType"), str) else "application/octet-stream"
+        focus = f if isinstance(f := att.get("focalPoint"), list) else [0, 0]
         try:
             fx, fy = float(focus[0]), float(focus[1])
         except (IndexError, TypeError, ValueError):

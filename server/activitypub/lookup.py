@@ -83,7 +83,7 @@ async def _local_handle(app: web.Application, user: str) -> Found | None:
     return Found("actor", int(actor)) if actor is not None else None
 
 
-async def import_post(app: web.Application, doc: dict) -> int | None:  # type: ignore[type-arg]
+async def import_post(app: web.Application, doc: dict) -> int | None:
     """Store a fetched remote post document (its author resolved); returns the post id."""
     author_uri = first_id(doc.get("attributedTo"))
     if not author_uri or not same_origin(doc.get("id"), author_uri):

@@ -174,7 +174,7 @@ async def _poll(conn: AsyncConnection, post_id: int) -> PollPart | None:
         counts = tuple(int(c) for c in poll.remote_counts)
         voters = poll.voters_count
     else:
-        rows = dict(
+        rows: dict[int, int] = dict(
             (
                 await conn.execute(
                     sa.select(t.poll_votes.c.choice, sa.func.count())

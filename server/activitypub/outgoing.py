@@ -15,11 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
+from federation.documents import render_actor
+from federation.state import ActorExtra
 from server import clock, urls
 from server.activitypub import convert
 from server.activitypub.community_objects import purpose_object
 from server.activitypub.objects import load_post, post_addressing
 from server.activitypub.recipients import group_recipients, post_recipients, remote_followers
+from server.activitypub.relay_dialects import group_boost, split_inboxes
 from server.activitypub.vocab import PUBLIC
 from server.context import Context
 from server.events import Event
@@ -43,8 +46,10 @@ async def _post(conn: AsyncConnection, post_id: int) -> sa.Row | None:
 class Outbox:
     """The listeners, bound to one instance's context."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, actor_extras: list[ActorExtra] | None = None) -> None:
         self.ctx = ctx
+        # what the semantics side adds to local actor documents (federation.state.ACTOR_EXTRAS)
+        self.actor_extras = actor_extras if actor_extras is not None else []
 
     @property
     def base(self) -> str:
@@ -110,7 +115,11 @@ class Outbox:
             cc=[group.followers_url] if post.audience != "community" else [],
             audience=group.uri,
         )
-        await enqueue(conn, activity=announce, actor_id=group.id, inboxes=inboxes)
+        by_activity, by_object = await split_inboxes(conn, inboxes)
+        await enqueue(conn, activity=announce, actor_id=group.id, inboxes=by_activity)
+        boost = group_boost(self.base, group.uri, body, to=to, cc=announce.get("cc"))
+        if boost is not None:
+            await enqueue(conn, activity=boost, actor_id=group.id, inboxes=by_object)
 
     async def _organisation_announce(self, conn: AsyncConnection, post: sa.Row) -> None:
         """The Organization actor boosts public results and community posts to its followers."""
@@ -483,19 +492,18 @@ class Outbox:
         await enqueue(conn, activity=doc, actor_id=org_id, inboxes=inboxes)
 
     async def actor_updated(self, conn: AsyncConnection, event: Event) -> None:
-        """A profile change: Update of the actor (id only; receivers refetch the document)."""
+        """A profile change: Update embedding the whole actor document (ActivityPub §7.3: the
+        receiver replaces its copy with it; GoToSocial refuses an actor without ``publicKey``)."""
         actor = await _actor(conn, event.data["actor_id"])
         if actor.domain is not None:
             return
+        document = await render_actor(conn, self.base, actor, self.actor_extras)
         doc = convert.activity(
             self.base,
             "Update",
             id=f"{actor.uri}#updates/{_stamp()}",
             actor=actor.uri,
-            object={
-                "id": actor.uri,
-                "type": {"person": "Person", "group": "Group"}.get(actor.kind, "Organization"),
-            },
+            object={k: v for k, v in document.items() if k != "@context"},
             to=[PUBLIC],
             cc=[actor.followers_url],
         )

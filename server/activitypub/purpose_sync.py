@@ -34,6 +34,7 @@ from server.services import purpose, purpose_phases, text
 from server.services.purpose_decisions import METHODS
 from server.services.purpose_proposals import STATES, insert_index_row
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 200  # proposals / decisions / versions read from one document
@@ -87,7 +88,7 @@ def _version_of(item: Any, group_uri: str) -> tuple[int, str, str, str, datetime
         return None
     if not isinstance(uri, str) or not same_origin(uri, group_uri) or not isinstance(content, str):
         return None
-    reason = item.get("summary") if isinstance(item.get("summary"), str) else ""
+    reason = s if isinstance(s := item.get("summary"), str) else ""
     return version, text.sanitise_html(content), reason, uri, _when(item.get("published"))
 
 
@@ -162,7 +163,7 @@ async def _fetch_missing(app: web.Application, uris: list[str], signers: Any) ->
         await lookup(app, uri, as_actor=signers[0] if signers else None)
 
 
-async def _store_versions(conn: AsyncConnection, community: sa.Row, versions: list[tuple]) -> None:  # type: ignore[type-arg]
+async def _store_versions(conn: AsyncConnection, community: sa.Row, versions: list[tuple]) -> None:
     before = await purpose.current(conn, community.id)
     newest = 0
     for version, html, reason, uri, published in sorted(versions):
@@ -232,7 +233,7 @@ async def _store_process(
             res = await conn.execute(
                 pd.insert().values(community_id=community_id, post_id=post.id, counts={}, **values)
             )
-            found = int(res.inserted_primary_key[0])
+            found = inserted_id(res)
             if values["closed_at"] is None:
                 await purpose.notify_members(
                     conn,

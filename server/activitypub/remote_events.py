@@ -30,6 +30,7 @@ from server.activitypub.vocab import PUBLIC, first_id, ids, same_origin, type_of
 from server.context import Context
 from server.events import Event as DomainEvent
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 log = logging.getLogger(__name__)
 Handler = Any
@@ -75,7 +76,7 @@ async def store_remote_event(
         await conn.execute(t.events.update().where(t.events.c.id == found).values(**values))
         return int(found)
     res = await conn.execute(t.events.insert().values(uri=doc["id"], created_at=now, **values))
-    return int(res.inserted_primary_key[0])
+    return inserted_id(res)
 
 
 def wrap_create(previous: Handler) -> Handler:
@@ -131,8 +132,9 @@ def wrap_answer(previous: Handler, kind: str) -> Handler:
     return handle
 
 
-async def _remote_event(conn: AsyncConnection, event_id: int) -> tuple[sa.Row, sa.Row] | None:
-    """(event, its remote Group) when the event belongs to a community on another instance."""
+async def _remote_event(conn: AsyncConnection, event_id: int) -> sa.Row | None:
+    """(the event's ``uri``, its remote Group's ``group_id``) when the event belongs to a community
+    on another instance."""
     found = (
         await conn.execute(
             sa.select(t.events.c.uri, t.actors.c.id.label("group_id"))

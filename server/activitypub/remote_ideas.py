@@ -111,6 +111,7 @@ class IdeaOutcomeOutbox:
                 .where(t.communities.c.id == idea.community_id)
             )
         ).one()
+        extra: dict[str, Any] = {"koers:outcome": outcome}
         doc = convert.activity(
             self.ctx.base,
             "Add",
@@ -119,7 +120,7 @@ class IdeaOutcomeOutbox:
             object=post_uri,
             target=await _target(conn, idea, outcome) or group.uri,
             to=[author.uri],
-            **{"koers:outcome": outcome},
+            **extra,
         )
         await enqueue(
             conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [author.id])

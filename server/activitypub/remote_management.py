@@ -187,12 +187,12 @@ def _update(previous: Handler) -> Handler:
                         .where(t.roadmap_items.c.uri == uri, t.communities.c.local.is_(True))
                     )
                 ).first()
-        if item is None:
+        if item is None or not isinstance(status, str):  # (an item is looked up for a str status)
             return await previous(app, activity, signer_id)
         manager_id = await the_actor(app, activity, signer_id)
         if status == item.status:
             return
-        note = activity.get("summary") if isinstance(activity.get("summary"), str) else ""
+        note = s if isinstance(s := activity.get("summary"), str) else ""
         try:
             await roadmap.change_status(
                 ctx_of(app), manager_id, int(item.id), status, note[: roadmap.MAX_NOTE]
@@ -275,6 +275,7 @@ async def send_item_status(
             raise NotFound("no such roadmap item")
         stamp = int(clock.now().timestamp() * 1000)
         # The item is the home's object: it is named by id; the new status travels on the activity.
+        extra: dict[str, Any] = {"koers:status": status}
         doc = convert.activity(
             ctx.base,
             "Update",
@@ -283,7 +284,7 @@ async def send_item_status(
             object=item.uri,
             to=[group.uri],
             summary=note.strip(),
-            **{"koers:status": status},
+            **extra,
         )
         await enqueue(
             conn, activity=doc, actor_id=manager.id, inboxes=await inboxes_for(conn, [group.id])
@@ -328,7 +329,7 @@ def install(app: web.Application) -> None:
     """Wrap Accept/Reject/Update, add the requests collection and the managers' catch-up."""
     handlers = app[INBOX_HANDLERS]
     for name in ("Accept", "Reject"):
-        handlers.register(name, _answer(handlers.get(name), name))
-    handlers.register("Update", _update(handlers.get("Update")))
+        handlers.register(name, _answer(handlers.registered(name), name))
+    handlers.register("Update", _update(handlers.registered("Update")))
     app.router.add_routes(routes)
     remote_sync.register(sync_managers)

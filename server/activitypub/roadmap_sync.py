@@ -20,7 +20,7 @@ Our members' supports and follows of such an item are rows here too (the same
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -44,6 +44,7 @@ from server.context import Context
 from server.events import Event
 from server.services import notifications, remote_communities, roadmap, text
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 from server.visibility import Audience, audience_from_addressing
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ KEPT = {
 }
 
 
-def is_item(doc: Any) -> bool:
+def is_item(doc: Any) -> TypeGuard[dict[str, Any]]:
     """Does this document look like a Koers roadmap item?"""
     return (
         isinstance(doc, dict)
@@ -136,7 +137,7 @@ async def store_item(
         res = await conn.execute(
             ri.insert().values(uri=uri, community_id=community_id, created_at=now, **values)
         )
-        item_id = int(res.inserted_primary_key[0])
+        item_id = inserted_id(res)
         await conn.execute(
             t.roadmap_status_changes.insert().values(
                 item_id=item_id,

@@ -361,6 +361,6 @@ def install(app: web.Application) -> None:
         assert previous is not None, f"{name} must be registered before role_federation.install"
         handlers.register(name, wrap(previous))
     for name in ("Accept", "Reject"):
-        handlers.register(name, _answer(handlers.get(name), name))
+        handlers.register(name, _answer(handlers.registered(name), name))
     RoleOutbox(app[CTX]).register()
     role_sync.install()

@@ -32,6 +32,7 @@ from server.services import notifications, role_terms, text
 from server.services.role_terms import MAX_TERM_DAYS
 from server.services.roles import FILL_MODES, MAX_NAME
 from server.storage import schema as t
+from server.storage.rows import inserted_id
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ async def _upsert_role(conn: AsyncConnection, community_id: int, doc: dict[str, 
                 community_id=community_id, uri=doc["id"], created_at=clock.now(), **values
             )
         )
-        return int(res.inserted_primary_key[0])
+        return inserted_id(res)
     await conn.execute(r.update().where(r.c.id == found).values(**values))
     return int(found)
 

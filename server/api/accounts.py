@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.api import params
@@ -10,12 +9,9 @@ from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page, path_id
 from server.api.entities import MASTODON_VISIBILITY, PRIVACY_TO_AUDIENCE
 from server.api.present import account_json, accounts_by_id, statuses_json
-from server.api.search import find_accounts
 from server.errors import NotFound, ValidationError
-from server.services import accounts, media, timelines
-from server.services.timelines import page_ids
-from server.storage import schema as t
-from server.visibility import Audience, can_see_members, memberships_shown_to
+from server.services import account_lists, accounts, media, search, timelines
+from server.visibility import Audience
 
 routes = web.RouteTableDef()
 ID = r"{id:\d+}"
@@ -28,13 +24,7 @@ async def _credential_account(request: web.Request, user_id: int) -> dict:
         if user is None:
             raise NotFound("Record not found")
         body = await account_json(conn, c, user.id)
-        pending = (
-            await conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.follows)
-                .where(t.follows.c.target_id == user.id, t.follows.c.state == "pending")
-            )
-        ).scalar_one()
+        pending = await account_lists.count_follow_requests(conn, user.id)
     body["source"] = {
         "privacy": MASTODON_VISIBILITY[Audience(user.default_audience)],
         "sensitive": False,
@@ -131,30 +121,14 @@ async def lookup(request: web.Request) -> web.Response:
         raise ValidationError("acct: required", field="acct")
     username, _, domain = acct.partition("@")
     c = ctx(request)
-    if domain.lower() in ("", c.settings.domain.lower(), c.settings.hostname.lower()):
-        cond: sa.ColumnElement[bool] = t.actors.c.domain.is_(None)
-    else:
-        cond = t.actors.c.domain == domain.lower()
+    local = domain.lower() in ("", c.settings.domain.lower(), c.settings.hostname.lower())
     async with c.db.read() as conn:
-        actor_id = (
-            await conn.execute(
-                sa.select(t.actors.c.id).where(
-                    sa.func.lower(t.actors.c.username) == username.lower(),
-                    cond,
-                    t.actors.c.suspended.is_(False),
-                )
-            )
-        ).scalar()
+        actor_id = await account_lists.actor_by_acct(
+            conn, username, None if local else domain.lower()
+        )
         if actor_id is None:
             raise NotFound("Record not found")
         return json(await account_json(conn, c, actor_id))
-
-
-async def _visible_actor(conn, actor_id: int) -> sa.Row:
-    row = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).first()
-    if row is None or row.suspended:
-        raise NotFound("Record not found")
-    return row
 
 
 @routes.get(f"/api/v1/accounts/{ID}")
@@ -162,7 +136,7 @@ async def get_account(request: web.Request) -> web.Response:
     await authenticate(request, "read:accounts", required=False)
     c = ctx(request)
     async with c.db.read() as conn:
-        await _visible_actor(conn, path_id(request))
+        await account_lists.visible_actor(conn, path_id(request))
         return json(await account_json(conn, c, path_id(request)))
 
 
@@ -172,7 +146,7 @@ async def account_statuses(request: web.Request) -> web.Response:
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        await _visible_actor(conn, path_id(request))
+        await account_lists.visible_actor(conn, path_id(request))
         ids = await timelines.profile(
             conn,
             auth.viewer,
@@ -193,31 +167,15 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
     p = await params.read(request)
     c = ctx(request)
     actor_id = path_id(request)
-    f = t.follows
     async with c.db.read() as conn:
-        actor = await _visible_actor(conn, actor_id)
-        if actor.kind == "group":
-            community = (
-                await conn.execute(
-                    sa.select(t.communities.c.id).where(t.communities.c.actor_id == actor_id)
-                )
-            ).scalar()
-            if community is not None and not await can_see_members(conn, auth.viewer, community):
-                return json([])
-        mine, other = (
-            (f.c.target_id, f.c.follower_id) if followers else (f.c.follower_id, f.c.target_id)
+        actor = await account_lists.visible_actor(conn, actor_id)
+        found = await account_lists.follows_of(
+            conn, auth.viewer, actor, page(p), followers=followers
         )
-        q = sa.select(f.c.id).where(mine == actor_id, f.c.state == "accepted")
-        if (
-            not followers
-        ):  # a membership (a follow of a Group) only for those who may see its member list
-            q = q.where(memberships_shown_to(auth.viewer, f.c.target_id))
-        follow_ids = await page_ids(conn, q, f.c.id, page(p))
-        by_follow = {
-            r[0]: r[1]
-            for r in await conn.execute(sa.select(f.c.id, other).where(f.c.id.in_(follow_ids)))
-        }
-        body = await accounts_by_id(conn, c, [by_follow[i] for i in follow_ids if i in by_follow])
+        if found is None:
+            return json([])
+        follow_ids, actor_ids = found
+        body = await accounts_by_id(conn, c, actor_ids)
     return json(body, headers=link_header(request, follow_ids, c.base))
 
 
@@ -237,7 +195,7 @@ async def search_accounts(request: web.Request) -> web.Response:
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        ids = await find_accounts(
+        ids = await search.find_accounts(
             conn,
             c,
             p.str("q") or "",

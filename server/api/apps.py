@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 
 from server.api import params
 from server.api.auth import authenticate, parse_scopes
 from server.api.common import ctx, json
 from server.services import oauth, push
-from server.storage import schema as t
 
 routes = web.RouteTableDef()
 
 
-def to_mastodon_application(app: sa.Row, *, with_secret: bool, vapid_key: str = "") -> dict:
+def to_mastodon_application(app: Row, *, with_secret: bool, vapid_key: str = "") -> dict:
     """Mastodon's Application (and CredentialApplication when ``with_secret``)."""
     uris = app.redirect_uris.split("\n")
     out = {
@@ -61,9 +60,7 @@ async def create_app(request: web.Request) -> web.Response:
 async def verify_app(request: web.Request) -> web.Response:
     auth = await authenticate(request)
     async with ctx(request).db.read() as conn:
-        row = (
-            await conn.execute(sa.select(t.oauth_apps).where(t.oauth_apps.c.id == auth.app_id))
-        ).one()
+        row = await oauth.get_app(conn, auth.app_id)
     return json(
         to_mastodon_application(
             row, with_secret=False, vapid_key=push.vapid_public_key(ctx(request).settings)

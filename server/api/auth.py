@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server import clock
 from server.errors import Forbidden, ValidationError
 from server.keys import DB
-from server.services.oauth import hash_secret as hash_token
-from server.storage import schema as t
+from server.services import oauth
 from server.visibility import ANONYMOUS, Viewer
 
 _SUB = (
@@ -168,42 +166,23 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip() if token and token.strip() else None
 
 
+def token_auth_in(conn: Connection, token: str) -> ApiAuth | None:
+    """The caller a token belongs to, or None when it is unknown, revoked or expired (a
+    unit-of-work function)."""
+    holder = oauth.token_holder_in(conn, token)
+    if holder is None:
+        return None
+    if holder.user_id is None:
+        return ApiAuth(None, None, holder.scopes, holder.app_id, ANONYMOUS, holder.token_id)
+    viewer = Viewer(actor_id=holder.actor_id, local=True, domain=None, is_admin=holder.is_admin)
+    return ApiAuth(
+        holder.user_id, holder.actor_id, holder.scopes, holder.app_id, viewer, holder.token_id
+    )
+
+
 async def token_auth(conn: AsyncConnection, token: str) -> ApiAuth | None:
-    """The caller a token belongs to, or None when it is unknown, revoked or expired."""
-    row = (
-        await conn.execute(
-            sa.select(
-                t.oauth_tokens.c.id,
-                t.oauth_tokens.c.app_id,
-                t.oauth_tokens.c.user_id,
-                t.oauth_tokens.c.scopes,
-                t.oauth_tokens.c.expires_at,
-                t.oauth_tokens.c.revoked_at,
-                t.users.c.actor_id,
-                t.users.c.is_admin,
-                t.users.c.state,
-                t.actors.c.suspended,
-            )
-            .select_from(
-                t.oauth_tokens.outerjoin(
-                    t.users, t.users.c.id == t.oauth_tokens.c.user_id
-                ).outerjoin(t.actors, t.actors.c.id == t.users.c.actor_id)
-            )
-            .where(t.oauth_tokens.c.token_hash == hash_token(token))
-        )
-    ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    expires = clock.aware(row.expires_at)
-    if expires is not None and expires <= clock.now():
-        return None
-    scopes = frozenset(row.scopes.split())
-    if row.user_id is None:
-        return ApiAuth(None, None, scopes, row.app_id, ANONYMOUS, row.id)
-    if row.state != "active" or row.suspended:
-        return None
-    viewer = Viewer(actor_id=row.actor_id, local=True, domain=None, is_admin=bool(row.is_admin))
-    return ApiAuth(row.user_id, row.actor_id, scopes, row.app_id, viewer, row.id)
+    """``token_auth_in`` over an async connection."""
+    return await conn.run_sync(token_auth_in, token)
 
 
 AUTH_KEY: web.RequestKey[ApiAuth | None] = web.RequestKey("api_auth")
@@ -218,8 +197,7 @@ async def authenticate(request: web.Request, *scopes: str, required: bool = True
         token = bearer_token(request)
         auth = None
         if token is not None:
-            async with request.app[DB].read() as conn:
-                auth = await token_auth(conn, token)
+            auth = await request.app[DB].read(token_auth_in, token)
             if auth is None:
                 raise _unauthorized("The access token is invalid")
         request[AUTH_KEY] = auth

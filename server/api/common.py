@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from aiohttp import web
 
 from server.api.params import Params
@@ -19,7 +20,11 @@ def ctx(request: web.Request) -> Context:
 
 
 def json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(data, status=status, headers=headers)
+    """A JSON answer, serialised by orjson (several times faster than ``json`` on a timeline)."""
+    body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    return web.Response(
+        body=body, status=status, headers=headers, content_type="application/json", charset="utf-8"
+    )
 
 
 def path_id(request: web.Request, name: str = "id") -> int:

@@ -7,10 +7,8 @@ Koers' exact audience and concepts ride along in an extra ``koers`` object clien
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-
 from server import clock, urls
+from server.services.account_counts import AccountExtras
 from server.services.views import ActorView, MediaView, PollView, PostView
 from server.visibility import Audience, Viewer
 
@@ -35,17 +33,6 @@ PRIVACY_TO_AUDIENCE = {
     "partners": "partners",
     "followers": "followers",
 }
-
-
-@dataclass(slots=True)
-class AccountExtras:
-    """What an Account shows beyond the actor row: counts and competencies."""
-
-    followers_count: int = 0
-    following_count: int = 0
-    statuses_count: int = 0
-    last_status_at: datetime | None = None
-    competencies: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 def _competency_field(competencies: list[tuple[str, str | None]]) -> dict | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 import server
@@ -10,8 +9,7 @@ from server.api.auth import authenticate
 from server.api.common import ctx, json
 from server.api.entities import MASTODON_VISIBILITY
 from server.api.present import account_json
-from server.services import media, posts, push
-from server.storage import schema as t
+from server.services import instance_facts, media, posts, push
 from server.visibility import Audience
 
 routes = web.RouteTableDef()
@@ -53,40 +51,18 @@ def _configuration(request: web.Request) -> dict:
 async def _facts(request: web.Request) -> dict:
     c = ctx(request)
     async with c.db.read() as conn:
-        users = (
-            await conn.execute(
-                sa.select(sa.func.count()).select_from(t.users).where(t.users.c.state == "active")
-            )
-        ).scalar_one()
-        statuses = (
-            await conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.posts)
-                .where(t.posts.c.local.is_(True), t.posts.c.deleted_at.is_(None))
-            )
-        ).scalar_one()
-        domains = (
-            await conn.execute(
-                sa.select(sa.func.count(sa.distinct(t.actors.c.domain))).where(
-                    t.actors.c.domain.is_not(None)
-                )
-            )
-        ).scalar_one()
-        admin = (
-            await conn.execute(
-                sa.select(t.users.c.actor_id, t.users.c.email)
-                .where(t.users.c.is_admin.is_(True))
-                .order_by(t.users.c.id)
-                .limit(1)
-            )
-        ).first()
-        contact = await account_json(conn, c, admin.actor_id) if admin else None
+        facts = await instance_facts.count_facts(conn)
+        contact = (
+            await account_json(conn, c, facts.admin_actor_id)
+            if facts.admin_actor_id is not None
+            else None
+        )
     return {
-        "users": users,
-        "statuses": statuses,
-        "domains": domains,
+        "users": facts.users,
+        "statuses": facts.statuses,
+        "domains": facts.domains,
         "contact": contact,
-        "email": admin.email if admin else "",
+        "email": facts.admin_email,
     }
 
 
@@ -158,10 +134,7 @@ async def instance_v2(request: web.Request) -> web.Response:
 @routes.get("/api/v1/instance/peers")
 async def peers(request: web.Request) -> web.Response:
     async with ctx(request).db.read() as conn:
-        rows = await conn.execute(
-            sa.select(t.actors.c.domain).distinct().where(t.actors.c.domain.is_not(None))
-        )
-        return json(sorted(r[0] for r in rows))
+        return json(await instance_facts.known_domains(conn))
 
 
 @routes.get("/api/v1/instance/activity")
@@ -176,13 +149,7 @@ async def empty_list(request: web.Request) -> web.Response:
 async def preferences(request: web.Request) -> web.Response:
     auth = await authenticate(request, "read:accounts")
     async with ctx(request).db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(t.users.c.default_audience, t.users.c.locale).where(
-                    t.users.c.id == auth.user_id
-                )
-            )
-        ).first()
+        row = await instance_facts.posting_preferences(conn, auth.user_id)
     audience = Audience(row.default_audience if row else "public")
     return json(
         {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 
 from server.api import params
 from server.api.auth import user_auth
@@ -11,13 +11,12 @@ from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import accounts_by_id
 from server.errors import ValidationError
 from server.services import lists
-from server.services.timelines import page_ids
 
 routes = web.RouteTableDef()
 ID = r"{id:\d+}"
 
 
-def to_mastodon_list(row: sa.Row) -> dict:
+def to_mastodon_list(row: Row) -> dict:
     return {
         "id": str(row.id),
         "title": row.title,
@@ -87,13 +86,8 @@ async def members(request: web.Request) -> web.Response:
     c = ctx(request)
     async with c.db.read() as conn:
         row = await lists.own_list(conn, auth.actor_id, path_id(request))
-        q = lists.member_query(row)
-        id_col, actor_col = q.selected_columns
-        ids = await page_ids(
-            conn, q.with_only_columns(id_col), id_col, page(p, default=40, maximum=80)
-        )
-        by = {r[0]: r[1] for r in await conn.execute(q.where(id_col.in_(ids)))}
-        body = await accounts_by_id(conn, c, [by[i] for i in ids if i in by])
+        ids, actor_ids = await lists.members_page(conn, row, page(p, default=40, maximum=80))
+        body = await accounts_by_id(conn, c, actor_ids)
     return json(body, headers=link_header(request, ids, c.base))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.api import params
@@ -12,7 +11,6 @@ from server.api.entities import to_mastodon_media
 from server.errors import NotFound, TooLarge, ValidationError
 from server.services import media
 from server.services.views import MediaView, media_url
-from server.storage import schema as t
 
 routes = web.RouteTableDef()
 
@@ -20,11 +18,7 @@ routes = web.RouteTableDef()
 async def _media_json(request: web.Request, actor_id: int, media_id: int) -> dict:
     c = ctx(request)
     async with c.db.read() as conn:
-        r = (
-            await conn.execute(
-                sa.select(t.media).where(t.media.c.id == media_id, t.media.c.owner_id == actor_id)
-            )
-        ).first()
+        r = await media.own_attachment(conn, actor_id, media_id)
     if r is None:
         raise NotFound("Record not found")
     url = media_url(c.base, r.path, r.remote_url)

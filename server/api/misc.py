@@ -3,58 +3,36 @@ features Koers does not have but must answer validly (trends, announcements …)
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
 from server.api import params
 from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page
 from server.api.present import accounts_by_id, statuses_json
-from server.services import markers
-from server.services.timelines import Page, page_ids
-from server.storage import schema as t
-from server.visibility import Audience, Viewer, posts_visible_to
+from server.services import marked_posts, markers
 
 routes = web.RouteTableDef()
 
 
-async def direct_ids(conn: AsyncConnection, viewer: Viewer, pg: Page) -> list[int]:
-    """Direct posts the viewer wrote or was mentioned in."""
-    p = t.posts
-    q = sa.select(p.c.id).where(p.c.audience == Audience.DIRECT.value, posts_visible_to(viewer))
-    return await page_ids(conn, q, p.c.id, pg)
-
-
-async def _flagged(request: web.Request, table: sa.Table, scope: str) -> web.Response:
+async def _flagged(request: web.Request, mark: str, scope: str) -> web.Response:
     auth = await user_auth(request, scope)
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        q = sa.select(table.c.id).where(
-            table.c.actor_id == auth.actor_id,
-            table.c.post_id.in_(sa.select(t.posts.c.id).where(posts_visible_to(auth.viewer))),
-        )
-        ids = await page_ids(conn, q, table.c.id, page(p))
-        by = {
-            r[0]: r[1]
-            for r in await conn.execute(
-                sa.select(table.c.id, table.c.post_id).where(table.c.id.in_(ids))
-            )
-        }
-        body = await statuses_json(conn, c, auth.viewer, [by[i] for i in ids if i in by])
+        ids, post_ids = await marked_posts.marked(conn, auth.viewer, mark, page(p))
+        body = await statuses_json(conn, c, auth.viewer, post_ids)
     return json(body, headers=link_header(request, ids, c.base))
 
 
 @routes.get("/api/v1/bookmarks")
 async def bookmarks(request: web.Request) -> web.Response:
-    return await _flagged(request, t.bookmarks, "read:bookmarks")
+    return await _flagged(request, "bookmark", "read:bookmarks")
 
 
 @routes.get("/api/v1/favourites")
 async def favourites(request: web.Request) -> web.Response:
-    return await _flagged(request, t.favourites, "read:favourites")
+    return await _flagged(request, "favourite", "read:favourites")
 
 
 @routes.get("/api/v1/conversations")
@@ -64,17 +42,11 @@ async def conversations(request: web.Request) -> web.Response:
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        ids = await direct_ids(conn, auth.viewer, page(p))
+        ids = await marked_posts.direct_ids(conn, auth.viewer, page(p))
         statuses = await statuses_json(conn, c, auth.viewer, ids)
         out, seen = [], set()
         for status in statuses:
-            root = (
-                await conn.execute(
-                    sa.select(sa.func.coalesce(t.posts.c.thread_root_id, t.posts.c.id)).where(
-                        t.posts.c.id == int(status["id"])
-                    )
-                )
-            ).scalar_one()
+            root = await marked_posts.thread_root(conn, int(status["id"]))
             if root in seen:
                 continue
             seen.add(root)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server import clock
@@ -25,7 +24,6 @@ from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import accounts_by_id, statuses_json
 from server.errors import NotFound, ValidationError
 from server.services import inbox_notifications as inbox
-from server.storage import schema as t
 from server.visibility import Viewer
 
 routes = web.RouteTableDef()
@@ -49,25 +47,6 @@ def with_degraded(types: Iterable[str]) -> list[str]:
     ]
 
 
-async def _decision_polls(conn, rows) -> dict[int, int]:
-    """Notification id -> the poll post of the decision a ``koers.decision_closed`` row names."""
-    named = {
-        r.id: r.extra["decision_id"]
-        for r in rows
-        if r.type == "koers.decision_closed" and isinstance((r.extra or {}).get("decision_id"), int)
-    }
-    if not named:
-        return {}
-    pd = t.purpose_decisions
-    found = await conn.execute(
-        sa.select(pd.c.id, pd.c.post_id).where(
-            pd.c.id.in_(set(named.values())), pd.c.post_id.is_not(None)
-        )
-    )
-    poll_of = {int(i): int(p) for i, p in found}
-    return {row_id: poll_of[d] for row_id, d in named.items() if d in poll_of}
-
-
 async def render_notifications(
     conn, c, viewer: Viewer, rows, *, named: Iterable[str] = ()
 ) -> list[dict]:
@@ -77,7 +56,7 @@ async def render_notifications(
     are left out when they have none.
     """
     named = set(named)
-    polls = await _decision_polls(conn, rows)
+    polls = await inbox.decision_polls(conn, rows)
     post_of = {r.id: r.post_id or polls.get(r.id) for r in rows}
     senders = ((r.from_actor_id or viewer.actor_id) for r in rows)
     actor_ids = list(dict.fromkeys(a for a in senders if a is not None))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.api import params
@@ -10,8 +9,7 @@ from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, path_id
 from server.api.present import statuses_json
 from server.errors import NotFound, ValidationError
-from server.services import posts
-from server.storage import schema as t
+from server.services import post_pages, posts
 from server.visibility import Viewer, can_see_post
 
 routes = web.RouteTableDef()
@@ -20,9 +18,7 @@ routes = web.RouteTableDef()
 async def poll_json(request: web.Request, viewer: Viewer, poll_id: int) -> dict:
     c = ctx(request)
     async with c.db.read() as conn:
-        post_id = (
-            await conn.execute(sa.select(t.polls.c.post_id).where(t.polls.c.id == poll_id))
-        ).scalar()
+        post_id = await post_pages.post_of_poll(conn, poll_id)
         if post_id is None or not await can_see_post(conn, viewer, post_id):
             raise NotFound("Record not found")
         status = await statuses_json(conn, c, viewer, [post_id])

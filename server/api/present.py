@@ -5,63 +5,28 @@ Callers pass ids they obtained through the visibility module (timelines, searche
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.api.entities import AccountExtras, to_mastodon_account, to_mastodon_status
+from server.api.entities import to_mastodon_account, to_mastodon_status
 from server.api.filters import filter_json
 from server.context import Context
-from server.services import filters
+from server.errors import NotFound
+from server.services import account_counts, filters
+from server.services.account_counts import account_extras_in
 from server.services.text import html_to_text
-from server.services.views import ActorView, load_actors, load_posts
-from server.storage import schema as t
+from server.services.views import ActorView, load_actors, posts_in
 from server.visibility import Viewer
 
 
-async def account_extras(conn: AsyncConnection, ids: set[int]) -> dict[int, AccountExtras]:
-    """Follower/following/status counts and competencies for these actors."""
-    out = {i: AccountExtras() for i in ids}
-    if not ids:
-        return out
-    f = t.follows
-    for r in await conn.execute(
-        sa.select(f.c.target_id, sa.func.count())
-        .where(f.c.target_id.in_(ids), f.c.state == "accepted")
-        .group_by(f.c.target_id)
-    ):
-        out[r[0]].followers_count = r[1]
-    for r in await conn.execute(
-        sa.select(f.c.follower_id, sa.func.count())
-        .where(f.c.follower_id.in_(ids), f.c.state == "accepted")
-        .group_by(f.c.follower_id)
-    ):
-        out[r[0]].following_count = r[1]
-    p = t.posts
-    for r in await conn.execute(
-        sa.select(p.c.author_id, sa.func.count(), sa.func.max(p.c.created_at))
-        .where(p.c.author_id.in_(ids), p.c.deleted_at.is_(None))
-        .group_by(p.c.author_id)
-    ):
-        out[r[0]].statuses_count = r[1]
-        out[r[0]].last_status_at = r[2]
-    comps: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
-    for r in await conn.execute(
-        sa.select(t.competencies.c.actor_id, t.competencies.c.name, t.competencies.c.level)
-        .where(t.competencies.c.actor_id.in_(ids))
-        .order_by(t.competencies.c.name)
-    ):
-        comps[r.actor_id].append((r.name, r.level))
-    for actor_id, entries in comps.items():
-        out[actor_id].competencies = entries
-    return out
+def _accounts(conn: Connection, ctx: Context, actors: list[ActorView]) -> list[dict]:
+    extras = account_extras_in(conn, {a.id for a in actors})
+    return [to_mastodon_account(a, extras.get(a.id), base=ctx.base) for a in actors]
 
 
 async def accounts_json(conn: AsyncConnection, ctx: Context, actors: list[ActorView]) -> list[dict]:
     """Accounts for actor views, in order, with counts."""
-    extras = await account_extras(conn, {a.id for a in actors})
-    return [to_mastodon_account(a, extras.get(a.id), base=ctx.base) for a in actors]
+    return await conn.run_sync(_accounts, ctx, actors)
 
 
 async def accounts_by_id(conn: AsyncConnection, ctx: Context, ids: list[int]) -> list[dict]:
@@ -70,12 +35,50 @@ async def accounts_by_id(conn: AsyncConnection, ctx: Context, ids: list[int]) ->
 
 
 async def account_json(conn: AsyncConnection, ctx: Context, actor_id: int) -> dict:
-    from server.errors import NotFound
-
     found = await accounts_by_id(conn, ctx, [actor_id])
     if not found:
         raise NotFound("Record not found")
     return found[0]
+
+
+def statuses_in(
+    conn: Connection,
+    ctx: Context,
+    viewer: Viewer,
+    ids: list[int],
+    context: str | None = None,
+) -> list[dict]:
+    """Statuses for post ids (already visibility-checked), in order (a unit-of-work function).
+
+    ``context`` (``home``, ``public``, ``thread``, ``account``, ``notifications``) applies the
+    viewer's filters there: a ``hide`` match leaves the status out, others add ``filtered``.
+    """
+    posts = posts_in(conn, viewer, ids, ctx.base, ctx.settings.domain)
+    if not posts:
+        return []
+    authors: dict[int, ActorView] = {}
+    for post in posts:
+        authors[post.author.id] = post.author
+        if post.reblog is not None:
+            authors[post.reblog.author.id] = post.reblog.author
+    accounts = dict(zip(authors, _accounts(conn, ctx, list(authors.values())), strict=False))
+    muted_threads: set[int] = set()
+    if viewer.actor_id is not None:
+        roots = list({p.thread_root_id or p.id for p in posts})
+        muted_threads = account_counts.muted_threads_in(conn, viewer.actor_id, roots)
+    with_poll = [
+        p.id for post in posts for p in (post, post.reblog) if p is not None and p.poll is not None
+    ]
+    hidden = account_counts.hidden_totals_in(conn, with_poll)
+    out = []
+    for post in posts:
+        post.muted = (post.thread_root_id or post.id) in muted_threads
+        out.append(
+            to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts, hidden_totals=hidden)
+        )
+    if context is not None and viewer.actor_id is not None:
+        out = apply_filters(filters.active_in(conn, viewer.actor_id, context), out)
+    return out
 
 
 async def statuses_json(
@@ -86,56 +89,10 @@ async def statuses_json(
     *,
     context: str | None = None,
 ) -> list[dict]:
-    """Statuses for post ids (already visibility-checked), in order.
-
-    ``context`` (``home``, ``public``, ``thread``, ``account``, ``notifications``) applies the
-    viewer's filters there: a ``hide`` match leaves the status out, others add ``filtered``.
-    """
-    posts = await load_posts(conn, viewer, ids, base=ctx.base, local_domain=ctx.settings.domain)
-    if not posts:
+    """``statuses_in`` over an async connection."""
+    if not ids:
         return []
-    authors: dict[int, ActorView] = {}
-    for post in posts:
-        authors[post.author.id] = post.author
-        if post.reblog is not None:
-            authors[post.reblog.author.id] = post.reblog.author
-    accounts = dict(
-        zip(authors, await accounts_json(conn, ctx, list(authors.values())), strict=False)
-    )
-    muted_threads: set[int] = set()
-    if viewer.actor_id is not None:
-        roots = {p.thread_root_id or p.id for p in posts}
-        muted_threads = {
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.conversation_mutes.c.thread_root_id).where(
-                    t.conversation_mutes.c.actor_id == viewer.actor_id,
-                    t.conversation_mutes.c.thread_root_id.in_(roots),
-                )
-            )
-        }
-    with_poll = [
-        p.id for post in posts for p in (post, post.reblog) if p is not None and p.poll is not None
-    ]
-    hidden: set[int] = set()
-    if with_poll:
-        hidden = {
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.polls.c.post_id).where(
-                    t.polls.c.post_id.in_(with_poll), t.polls.c.hide_totals.is_(True)
-                )
-            )
-        }
-    out = []
-    for post in posts:
-        post.muted = (post.thread_root_id or post.id) in muted_threads
-        out.append(
-            to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts, hidden_totals=hidden)
-        )
-    if context is not None and viewer.actor_id is not None:
-        out = apply_filters(await filters.active(conn, viewer.actor_id, context), out)
-    return out
+    return await conn.run_sync(statuses_in, ctx, viewer, ids, context)
 
 
 def _searchable(status: dict) -> str:

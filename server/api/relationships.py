@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.api import params
@@ -11,9 +10,7 @@ from server.api.common import ctx, json, link_header, page, path_id
 from server.api.entities import to_mastodon_relationship
 from server.api.present import accounts_by_id
 from server.errors import NotFound
-from server.services import accounts, follows, user_domain_blocks
-from server.services.timelines import page_ids
-from server.storage import schema as t
+from server.services import account_lists, follows, user_domain_blocks
 
 routes = web.RouteTableDef()
 ID = r"{id:\d+}"
@@ -22,9 +19,7 @@ ID = r"{id:\d+}"
 async def _relationship(request: web.Request, me: int, other: int) -> dict:
     async with ctx(request).db.read() as conn:
         rel = await follows.relationship(conn, me, other)
-        domain = (
-            await conn.execute(sa.select(t.actors.c.domain).where(t.actors.c.id == other))
-        ).scalar()
+        domain = await account_lists.domain_of(conn, other)
         blocked = domain is not None and domain in await user_domain_blocks.blocked_domains(
             conn, me
         )
@@ -35,9 +30,7 @@ async def _act(request: web.Request, scope: str, action) -> web.Response:
     auth = await user_auth(request, scope)
     me, other = auth.actor_id, path_id(request)
     async with ctx(request).db.read() as conn:
-        exists = (
-            await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.id == other))
-        ).first()
+        exists = await account_lists.known_actors(conn, [other])
     if not exists:
         raise NotFound("Record not found")
     p = await params.read(request)
@@ -103,9 +96,7 @@ async def relationships(request: web.Request) -> web.Response:
     p = await params.read(request)
     ids = p.ids("id")[:80]
     async with ctx(request).db.read() as conn:
-        known = {
-            r[0] for r in await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.id.in_(ids)))
-        }
+        known = await account_lists.known_actors(conn, ids)
     return json([await _relationship(request, auth.actor_id, i) for i in ids if i in known])
 
 
@@ -114,48 +105,28 @@ async def familiar_followers(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:follows")
     p = await params.read(request)
     c = ctx(request)
-    f, mine = t.follows, t.follows.alias("mine")
     out = []
     async with c.db.read() as conn:
         for other in p.ids("id")[:40]:
-            rows = await conn.execute(
-                sa.select(f.c.follower_id)
-                .join(
-                    mine,
-                    sa.and_(
-                        mine.c.target_id == f.c.follower_id,
-                        mine.c.follower_id == auth.actor_id,
-                        mine.c.state == "accepted",
-                    ),
-                )
-                .where(f.c.target_id == other, f.c.state == "accepted")
-                .limit(20)
-            )
-            out.append(
-                {"id": str(other), "accounts": await accounts_by_id(conn, c, [r[0] for r in rows])}
-            )
+            known = await account_lists.familiar_followers(conn, auth.actor_id, other)
+            out.append({"id": str(other), "accounts": await accounts_by_id(conn, c, known)})
     return json(out)
 
 
-async def _list_of(request: web.Request, query: sa.Select, id_col, actor_col) -> web.Response:
+async def _list_of(request: web.Request, lister, actor_id: int) -> web.Response:
+    """A page of accounts from ``lister(conn, actor_id, page)`` (``services.account_lists``)."""
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        ids = await page_ids(conn, query, id_col, page(p, default=40, maximum=80))
-        by = {
-            r[0]: r[1]
-            for r in await conn.execute(sa.select(id_col, actor_col).where(id_col.in_(ids)))
-        }
-        body = await accounts_by_id(conn, c, [by[i] for i in ids if i in by])
+        ids, actor_ids = await lister(conn, actor_id, page(p, default=40, maximum=80))
+        body = await accounts_by_id(conn, c, actor_ids)
     return json(body, headers=link_header(request, ids, c.base))
 
 
 @routes.get("/api/v1/follow_requests")
 async def follow_requests(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:follows")
-    f = t.follows
-    q = sa.select(f.c.id).where(f.c.target_id == auth.actor_id, f.c.state == "pending")
-    return await _list_of(request, q, f.c.id, f.c.follower_id)
+    return await _list_of(request, account_lists.follow_requests_to, auth.actor_id)
 
 
 @routes.post(f"/api/v1/follow_requests/{ID}/authorize")
@@ -175,19 +146,13 @@ async def reject_request(request: web.Request) -> web.Response:
 @routes.get("/api/v1/blocks")
 async def blocks(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:blocks")
-    b = t.blocks
-    return await _list_of(
-        request, sa.select(b.c.id).where(b.c.actor_id == auth.actor_id), b.c.id, b.c.target_id
-    )
+    return await _list_of(request, account_lists.blocked_by, auth.actor_id)
 
 
 @routes.get("/api/v1/mutes")
 async def mutes(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:mutes")
-    m = t.mutes
-    return await _list_of(
-        request, sa.select(m.c.id).where(m.c.actor_id == auth.actor_id), m.c.id, m.c.target_id
-    )
+    return await _list_of(request, account_lists.muted_by, auth.actor_id)
 
 
 @routes.get("/api/v1/domain_blocks")
@@ -214,39 +179,8 @@ async def remove_domain_block(request: web.Request) -> web.Response:
 
 
 async def _suggested_ids(request: web.Request, me: int, limit: int) -> list[tuple[int, str]]:
-    """People sharing competencies first, then fellow members of one's communities; not yet followed."""
     async with ctx(request).db.read() as conn:
-        followed = {
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == me)
-            )
-        }
-        out: dict[int, str] = {}
-        for row in await accounts.people_sharing_competencies(conn, me, limit=limit * 2):
-            if row.id not in followed:
-                out.setdefault(row.id, "similar_to_recently_followed")
-        mine = sa.select(t.follows.c.target_id).where(
-            t.follows.c.follower_id == me, t.follows.c.state == "accepted"
-        )
-        groups = sa.select(t.communities.c.actor_id).where(t.communities.c.actor_id.in_(mine))
-        for (other,) in await conn.execute(
-            sa.select(t.follows.c.follower_id)
-            .distinct()
-            .join(t.actors, t.actors.c.id == t.follows.c.follower_id)
-            .where(
-                t.follows.c.target_id.in_(groups),
-                t.follows.c.state == "accepted",
-                t.follows.c.follower_id != me,
-                t.actors.c.discoverable.is_(True),
-                t.actors.c.suspended.is_(False),
-            )
-            .limit(limit * 2)
-        ):
-            if other not in followed:
-                out.setdefault(other, "featured")
-    out.pop(me, None)
-    return list(out.items())[:limit]
+        return await account_lists.suggested_accounts(conn, me, limit)
 
 
 @routes.get("/api/v2/suggestions")

@@ -18,8 +18,6 @@ from server.api.media import _media_json
 from server.errors import NotFound, ValidationError
 from server.services import scheduled
 from server.services.scheduled import Scheduled
-from server.services.timelines import page_ids
-from server.storage import schema as t
 from server.visibility import Audience
 
 routes = web.RouteTableDef()
@@ -84,7 +82,7 @@ async def list_scheduled(request: web.Request) -> web.Response:
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
-        ids = await page_ids(conn, scheduled.query(auth.actor_id), t.scheduled_posts.c.id, page(p))
+        ids = await scheduled.page_of(conn, auth.actor_id, page(p))
         items = await scheduled.load(conn, ids)
     return json(
         [await scheduled_json(request, i) for i in items], headers=link_header(request, ids, c.base)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import actors as fed_actors
 from federation.errors import FederationError
@@ -17,59 +15,15 @@ from server.api import params
 from server.api.auth import authenticate
 from server.api.common import ctx, json
 from server.api.present import accounts_by_id, statuses_json
-from server.context import Context
 from server.errors import NotFound, ValidationError
+from server.services import search as finder
 from server.services import timelines
 from server.services.timelines import Page
-from server.storage import schema as t
 from server.visibility import can_see_post
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 MAX_QUERY = 500
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "").replace("%", r"\%").replace("_", r"\_")
-
-
-async def find_accounts(
-    conn: AsyncConnection,
-    c: Context,
-    q: str,
-    *,
-    limit: int = 40,
-    offset: int = 0,
-    following_of: int | None = None,
-) -> list[int]:
-    """Actor ids whose handle or name matches ``q`` (``user``, ``@user``, ``user@host``)."""
-    text = q.strip().lstrip("@").lower()
-    if not text:
-        return []
-    user, _, host = text.partition("@")
-    a = t.actors
-    cond = sa.or_(
-        sa.func.lower(a.c.username).like(_like(user) + "%", escape="\\"),
-        sa.func.lower(a.c.display_name).like("%" + _like(text) + "%", escape="\\"),
-    )
-    if host:
-        local = host in (c.settings.domain.lower(), c.settings.hostname.lower())
-        cond = sa.and_(
-            sa.func.lower(a.c.username) == user,
-            a.c.domain.is_(None) if local else a.c.domain == host,
-        )
-    query = sa.select(a.c.id).where(
-        cond, a.c.suspended.is_(False), a.c.kind.in_(["person", "group", "organization"])
-    )
-    if following_of is not None:
-        query = query.where(
-            a.c.id.in_(
-                sa.select(t.follows.c.target_id).where(t.follows.c.follower_id == following_of)
-            )
-        )
-    exact = sa.case((sa.func.lower(a.c.username) == user, 0), else_=1)
-    query = query.order_by(exact, a.c.domain.is_not(None), a.c.username).limit(limit).offset(offset)
-    return [r[0] for r in await conn.execute(query)]
 
 
 async def _resolve(request: web.Request, q: str) -> int | None:
@@ -83,12 +37,6 @@ async def _resolve(request: web.Request, q: str) -> int | None:
     except FederationError as exc:
         log.info("search could not resolve %r: %s", text, exc)
     return None
-
-
-async def _statuses_by_url(conn: AsyncConnection, viewer, q: str) -> list[int]:
-    p = t.posts
-    rows = await conn.execute(sa.select(p.c.id).where(sa.or_(p.c.uri == q, p.c.url == q)).limit(1))
-    return [r[0] for r in rows if await can_see_post(conn, viewer, r[0])]
 
 
 @routes.get("/api/v2/search")
@@ -115,7 +63,7 @@ async def search(request: web.Request) -> web.Response:
     out: dict[str, list] = {"accounts": [], "statuses": [], "hashtags": []}
     async with c.db.read() as conn:
         if kind in (None, "", "accounts"):
-            ids = await find_accounts(
+            ids = await finder.find_accounts(
                 conn,
                 c,
                 q,
@@ -128,7 +76,7 @@ async def search(request: web.Request) -> web.Response:
             out["accounts"] = await accounts_by_id(conn, c, ids[:limit])
         if kind in (None, "", "statuses") and q:
             if q.startswith(("http://", "https://")):
-                ids = await _statuses_by_url(conn, auth.viewer, q)
+                ids = await finder.statuses_by_url(conn, auth.viewer, q)
                 if (
                     not ids
                     and resolved_post is not None
@@ -147,17 +95,10 @@ async def search(request: web.Request) -> web.Response:
             out["statuses"] = await statuses_json(conn, c, auth.viewer, ids)
         if kind in (None, "", "hashtags") and q:
             name = q.lstrip("#").lower()
-            rows = await conn.execute(
-                sa.select(t.post_tags.c.tag)
-                .distinct()
-                .where(t.post_tags.c.tag.like(_like(name) + "%", escape="\\"))
-                .order_by(t.post_tags.c.tag)
-                .limit(limit)
-                .offset(offset)
-            )
+            tags = await finder.find_tags(conn, name, limit=limit, offset=offset)
             out["hashtags"] = [
-                {"name": r[0], "url": urls.tag(c.base, r[0]), "history": [], "following": False}
-                for r in rows
+                {"name": tag, "url": urls.tag(c.base, tag), "history": [], "following": False}
+                for tag in tags
             ]
     return json(out)
 

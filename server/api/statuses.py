@@ -8,7 +8,6 @@ audience applies; mentioning a community addresses the post to it (``posts.creat
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server import clock
@@ -18,10 +17,17 @@ from server.api.common import ctx, json, link_header, page, path_id
 from server.api.present import accounts_by_id, statuses_json
 from server.api.scheduled_statuses import parse_time, scheduled_json
 from server.errors import NotFound, ValidationError
-from server.services import conversations, idempotency, posts, scheduled, timelines
+from server.services import (
+    account_lists,
+    conversations,
+    idempotency,
+    marked_posts,
+    post_pages,
+    posts,
+    scheduled,
+    timelines,
+)
 from server.services.posts import Draft, PollSpec
-from server.services.timelines import page_ids
-from server.storage import schema as t
 from server.visibility import Audience, Viewer, can_see_post
 
 routes = web.RouteTableDef()
@@ -173,7 +179,7 @@ async def status_source(request: web.Request) -> web.Response:
     async with ctx(request).db.read() as conn:
         if not await can_see_post(conn, auth.viewer, path_id(request)):
             raise NotFound("Record not found")
-        row = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == path_id(request)))).one()
+        row = await post_pages.post_row(conn, path_id(request))
     if row.author_id != auth.actor_id:
         raise NotFound("Record not found")
     return json({"id": str(row.id), "text": row.source, "spoiler_text": row.spoiler_text})
@@ -184,13 +190,7 @@ async def status_history(request: web.Request) -> web.Response:
     auth = await authenticate(request, "read:statuses", required=False)
     current = await status_json(request, auth.viewer, path_id(request))
     async with ctx(request).db.read() as conn:
-        rows = list(
-            await conn.execute(
-                sa.select(t.post_edits)
-                .where(t.post_edits.c.post_id == path_id(request))
-                .order_by(t.post_edits.c.id)
-            )
-        )
+        rows = await post_pages.edits_of(conn, path_id(request), newest_first=False)
     base = {
         "account": current["account"],
         "poll": None,
@@ -271,31 +271,31 @@ async def unreblog(request: web.Request) -> web.Response:
     return await _action(request, "write:statuses", posts.unreblog)
 
 
-def _flag(table: sa.Table, on: bool):
+def _flag(mark: str, on: bool):
     async def act(c, actor_id: int, post_id: int) -> int:
-        return await posts.set_flag(c, actor_id, post_id, table, on)
+        return await marked_posts.set_mark(c, actor_id, post_id, mark, on)
 
     return act
 
 
 @routes.post(f"/api/v1/statuses/{ID}/bookmark")
 async def bookmark(request: web.Request) -> web.Response:
-    return await _action(request, "write:bookmarks", _flag(t.bookmarks, True))
+    return await _action(request, "write:bookmarks", _flag("bookmark", True))
 
 
 @routes.post(f"/api/v1/statuses/{ID}/unbookmark")
 async def unbookmark(request: web.Request) -> web.Response:
-    return await _action(request, "write:bookmarks", _flag(t.bookmarks, False))
+    return await _action(request, "write:bookmarks", _flag("bookmark", False))
 
 
 @routes.post(f"/api/v1/statuses/{ID}/pin")
 async def pin(request: web.Request) -> web.Response:
-    return await _action(request, "write:accounts", _flag(t.pins, True))
+    return await _action(request, "write:accounts", _flag("pin", True))
 
 
 @routes.post(f"/api/v1/statuses/{ID}/unpin")
 async def unpin(request: web.Request) -> web.Response:
-    return await _action(request, "write:accounts", _flag(t.pins, False))
+    return await _action(request, "write:accounts", _flag("pin", False))
 
 
 def _mute(on: bool):
@@ -315,42 +315,27 @@ async def unmute(request: web.Request) -> web.Response:
     return await _action(request, "write:mutes", _mute(False))
 
 
-async def _who(request: web.Request, query_for) -> web.Response:
+async def _who(request: web.Request, lister) -> web.Response:
+    """Accounts that liked or boosted a post: ``lister`` of ``services.account_lists``."""
     auth = await authenticate(request, "read:accounts", required=False)
     p = await params.read(request)
     c = ctx(request)
     async with c.db.read() as conn:
         if not await can_see_post(conn, auth.viewer, path_id(request)):
             raise NotFound("Record not found")
-        query, id_col, actor_col = query_for(path_id(request))
-        ids = await page_ids(conn, query, id_col, page(p, default=40, maximum=80))
-        by = {
-            r[0]: r[1]
-            for r in await conn.execute(sa.select(id_col, actor_col).where(id_col.in_(ids)))
-        }
-        body = await accounts_by_id(conn, c, [by[i] for i in ids if i in by])
+        ids, actor_ids = await lister(conn, path_id(request), page(p, default=40, maximum=80))
+        body = await accounts_by_id(conn, c, actor_ids)
     return json(body, headers=link_header(request, ids, c.base))
 
 
 @routes.get(f"/api/v1/statuses/{ID}/favourited_by")
 async def favourited_by(request: web.Request) -> web.Response:
-    f = t.favourites
-    return await _who(
-        request, lambda pid: (sa.select(f.c.id).where(f.c.post_id == pid), f.c.id, f.c.actor_id)
-    )
+    return await _who(request, account_lists.favourited_by)
 
 
 @routes.get(f"/api/v1/statuses/{ID}/reblogged_by")
 async def reblogged_by(request: web.Request) -> web.Response:
-    p = t.posts
-    return await _who(
-        request,
-        lambda pid: (
-            sa.select(p.c.id).where(p.c.reblog_of_id == pid, p.c.deleted_at.is_(None)),
-            p.c.id,
-            p.c.author_id,
-        ),
-    )
+    return await _who(request, account_lists.reblogged_by)
 
 
 @routes.get(f"/api/v1/statuses/{ID}/card")

@@ -6,23 +6,40 @@ timeline is that community's feed, so every joined community reads as a timeline
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Callable
+
 from aiohttp import web
+from sqlalchemy import Connection
 
 from server.api import params
 from server.api.auth import authenticate, user_auth
 from server.api.common import ctx, json, link_header, page, path_id
-from server.api.present import statuses_json
-from server.errors import NotFound
-from server.services import timelines
-from server.services.timelines import page_ids
-from server.storage import schema as t
-from server.visibility import listed_for
+from server.api.present import statuses_in, statuses_json
+from server.services import lists, timelines
+from server.services.marked_posts import direct_ids
+from server.visibility import Viewer
 
 routes = web.RouteTableDef()
 
 
-async def _answer(request: web.Request, viewer, fetch, context: str = "home") -> web.Response:
+async def _answer(
+    request: web.Request,
+    viewer: Viewer,
+    fetch: Callable[[Connection], list[int]],
+    context: str = "home",
+) -> web.Response:
+    """One read unit: the page's ids (``fetch(conn)``) and their statuses, in one transaction."""
+    c = ctx(request)
+
+    def unit(conn: Connection) -> tuple[list[int], list[dict]]:
+        ids = fetch(conn)
+        return ids, statuses_in(conn, c, viewer, ids, context)
+
+    ids, body = await c.db.read(unit)
+    return json(body, headers=link_header(request, ids, c.base))
+
+
+async def _answer_async(request: web.Request, viewer, fetch, context: str = "home") -> web.Response:
     c = ctx(request)
     async with c.db.read() as conn:
         ids = await fetch(conn)
@@ -35,7 +52,7 @@ async def home(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:statuses")
     p = await params.read(request)
     return await _answer(
-        request, auth.viewer, lambda conn: timelines.home(conn, auth.viewer, page(p))
+        request, auth.viewer, lambda conn: timelines.home_ids(conn, auth.viewer, page(p))
     )
 
 
@@ -46,7 +63,7 @@ async def public(request: web.Request) -> web.Response:
     return await _answer(
         request,
         auth.viewer,
-        lambda conn: timelines.public(
+        lambda conn: timelines.public_ids(
             conn,
             auth.viewer,
             page(p),
@@ -66,7 +83,7 @@ async def tag(request: web.Request) -> web.Response:
     return await _answer(
         request,
         auth.viewer,
-        lambda conn: timelines.tag(conn, auth.viewer, name, page(p), local=bool(p.bool("local"))),
+        lambda conn: timelines.tag_ids(conn, auth.viewer, name, page(p), bool(p.bool("local"))),
         "public",
     )
 
@@ -76,31 +93,18 @@ async def list_timeline(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:lists")
     p = await params.read(request)
     async with ctx(request).db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(t.lists).where(
-                    t.lists.c.id == path_id(request), t.lists.c.owner_id == auth.actor_id
-                )
-            )
-        ).first()
-    if row is None:
-        raise NotFound("Record not found")
+        row = await lists.own_list(conn, auth.actor_id, path_id(request))
 
     async def fetch(conn):
-        if row.community_id is not None:
-            return await timelines.community(conn, auth.viewer, row.community_id, page(p))
-        posts = t.posts
-        members = sa.select(t.list_members.c.actor_id).where(t.list_members.c.list_id == row.id)
-        q = sa.select(posts.c.id).where(posts.c.author_id.in_(members), listed_for(auth.viewer))
-        return await page_ids(conn, q, posts.c.id, page(p))
+        return await lists.timeline(conn, auth.viewer, row, page(p))
 
-    return await _answer(request, auth.viewer, fetch)
+    return await _answer_async(request, auth.viewer, fetch)
 
 
 @routes.get("/api/v1/timelines/direct")
 async def direct(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:statuses")
     p = await params.read(request)
-    from server.api.misc import direct_ids
-
-    return await _answer(request, auth.viewer, lambda conn: direct_ids(conn, auth.viewer, page(p)))
+    return await _answer_async(
+        request, auth.viewer, lambda conn: direct_ids(conn, auth.viewer, page(p))
+    )

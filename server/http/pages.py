@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -12,10 +12,13 @@ from server.http import session
 from server.services import accounts
 from server.visibility import ANONYMOUS, Viewer
 
-USER_KEY = web.RequestKey("user", object)
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+USER_KEY: web.RequestKey[sa.Row | None] = web.RequestKey("user")
 
 
-async def current_user(request: web.Request):  # type: ignore[no-untyped-def]
+async def current_user(request: web.Request) -> sa.Row | None:
     """The signed-in member (a Row of actor + user columns), or None."""
     if USER_KEY in request:
         return request[USER_KEY]
@@ -31,7 +34,7 @@ async def current_user(request: web.Request):  # type: ignore[no-untyped-def]
     return user
 
 
-async def require_user(request: web.Request):  # type: ignore[no-untyped-def]
+async def require_user(request: web.Request) -> sa.Row:
     """The signed-in member, or a redirect to the login page (coming back here afterwards)."""
     user = await current_user(request)
     if user is None:
@@ -41,7 +44,7 @@ async def require_user(request: web.Request):  # type: ignore[no-untyped-def]
     return user
 
 
-async def require_admin(request: web.Request):  # type: ignore[no-untyped-def]
+async def require_admin(request: web.Request) -> sa.Row:
     user = await require_user(request)
     if not user.is_admin:
         raise Forbidden("only administrators can do this")
@@ -61,7 +64,10 @@ async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
     if request.content_length is not None and request.content_length > max_size:
         raise TooLarge(f"the form is too large (at most {max_size // (1024 * 1024)} MB)")
     data = await request.post()
-    if not session.csrf_ok(request, request.app[keys.SETTINGS].secret, data.get("_csrf")):
+    token = data.get("_csrf")
+    if not session.csrf_ok(
+        request, request.app[keys.SETTINGS].secret, token if isinstance(token, str) else None
+    ):
         raise Forbidden(
             "the form expired or was sent from elsewhere (CSRF check failed); reload the page and try again"
         )

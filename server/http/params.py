@@ -24,7 +24,7 @@ def as_id(value: object) -> int | None:
 
 
 @web.middleware
-async def path_id_guard(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def path_id_guard(request: web.Request, handler):
     """Answer 404 for numeric path values no row can have (``²``, or beyond a BIGINT).
 
     Routes declare ids (``{id}``, ``{x_id}``, ``{version}``) as ``{x:\\d+}`` and handlers call

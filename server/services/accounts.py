@@ -630,3 +630,35 @@ async def list_accounts(db: Database) -> list[sa.Row]:
                 .order_by(t.actors.c.username)
             )
         )
+
+
+async def pending_signups(db: Database) -> list[sa.Row]:
+    """The sign-ups waiting for an administrator, oldest first (with the username asked for)."""
+    async with db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(
+                    t.users.c.id,
+                    t.users.c.email,
+                    t.users.c.signup_reason,
+                    t.users.c.created_at,
+                    t.actors.c.username,
+                )
+                .join(t.actors, t.actors.c.id == t.users.c.actor_id)
+                .where(t.users.c.state == "pending")
+                .order_by(t.users.c.id)
+            )
+        )
+
+
+async def invites_created_by(db: Database, user_id: int, limit: int = 50) -> list[sa.Row]:
+    """The newest invite links a member created."""
+    async with db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(t.invites)
+                .where(t.invites.c.created_by == user_id)
+                .order_by(t.invites.c.id.desc())
+                .limit(limit)
+            )
+        )

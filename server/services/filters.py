@@ -113,7 +113,7 @@ def _expiry(expires_in: int | None) -> datetime | None:
     return clock.now() + timedelta(seconds=expires_in)
 
 
-async def _load(conn: AsyncConnection, rows: list[sa.Row]) -> list[Filter]:
+def _load_in(conn: sa.Connection, rows: list[sa.Row]) -> list[Filter]:
     found = {
         r.id: Filter(
             id=r.id,
@@ -127,7 +127,7 @@ async def _load(conn: AsyncConnection, rows: list[sa.Row]) -> list[Filter]:
     }
     if not found:
         return []
-    for k in await conn.execute(
+    for k in conn.execute(
         sa.select(t.filter_keywords)
         .where(t.filter_keywords.c.filter_id.in_(found))
         .order_by(t.filter_keywords.c.id)
@@ -135,13 +135,17 @@ async def _load(conn: AsyncConnection, rows: list[sa.Row]) -> list[Filter]:
         found[k.filter_id].keywords.append(
             Keyword(id=k.id, keyword=k.keyword, whole_word=k.whole_word)
         )
-    for s in await conn.execute(
+    for s in conn.execute(
         sa.select(t.filter_statuses)
         .where(t.filter_statuses.c.filter_id.in_(found))
         .order_by(t.filter_statuses.c.id)
     ):
         found[s.filter_id].statuses.append((s.id, s.post_id))
     return list(found.values())
+
+
+async def _load(conn: AsyncConnection, rows: list[sa.Row]) -> list[Filter]:
+    return await conn.run_sync(_load_in, rows) if rows else []
 
 
 async def filters_of(conn: AsyncConnection, actor_id: int) -> list[Filter]:
@@ -163,18 +167,25 @@ async def get(conn: AsyncConnection, actor_id: int, filter_id: int) -> Filter:
     return loaded[0]
 
 
-async def active(conn: AsyncConnection, actor_id: int | None, context: str) -> list[Filter]:
-    """The member's unexpired filters that apply in ``context``."""
+_ACTIVE = sa.select(t.filters).where(
+    t.filters.c.actor_id == sa.bindparam("actor_id"),
+    sa.or_(t.filters.c.expires_at.is_(None), t.filters.c.expires_at > sa.bindparam("now")),
+)
+
+
+def active_in(conn: sa.Connection, actor_id: int | None, context: str) -> list[Filter]:
+    """The member's unexpired filters that apply in ``context`` (a unit-of-work function)."""
     if actor_id is None:
         return []
-    now = clock.now()
-    rows = await conn.execute(
-        sa.select(t.filters).where(
-            t.filters.c.actor_id == actor_id,
-            sa.or_(t.filters.c.expires_at.is_(None), t.filters.c.expires_at > now),
-        )
-    )
-    return [f for f in await _load(conn, list(rows)) if context in f.context]
+    rows = list(conn.execute(_ACTIVE, {"actor_id": actor_id, "now": clock.now()}))
+    return [f for f in _load_in(conn, rows) if context in f.context] if rows else []
+
+
+async def active(conn: AsyncConnection, actor_id: int | None, context: str) -> list[Filter]:
+    """``active_in`` over an async connection."""
+    if actor_id is None:
+        return []
+    return await conn.run_sync(active_in, actor_id, context)
 
 
 async def create(

@@ -46,3 +46,36 @@ async def remember(ctx: Context, user_id: int, key: str, post_id: int) -> None:
             )
     except IntegrityError:
         return
+
+
+async def post_for_form_token(ctx: Context, user_id: int, token: str) -> int | None:
+    """The post a compose form with this one-time token already created (a double submit)."""
+    async with ctx.db.read() as conn:
+        return (
+            await conn.execute(
+                sa.select(t.idempotency_keys.c.post_id).where(
+                    t.idempotency_keys.c.user_id == user_id, t.idempotency_keys.c.key == token
+                )
+            )
+        ).scalar()
+
+
+async def remember_form_token(ctx: Context, user_id: int, token: str, post_id: int) -> int:
+    """Record that the form ``token`` created ``post_id``; the post that keeps the token.
+
+    When a concurrent submit of the same form stored the token first, that post keeps it and its
+    id is returned, so the caller drops its own.
+    """
+    try:
+        async with ctx.db.write() as conn:
+            await conn.execute(
+                t.idempotency_keys.insert().values(
+                    user_id=user_id, key=token, post_id=post_id, created_at=clock.now()
+                )
+            )
+        return post_id
+    except IntegrityError:
+        first = await post_for_form_token(ctx, user_id, token)
+        if first is None:
+            raise
+        return first

@@ -94,3 +94,42 @@ async def dismiss(ctx: Context, actor_id: int, notification_id: int | None = Non
         res = await conn.execute(q)
         if notification_id is not None and not res.rowcount:
             raise NotFound("Record not found")
+
+
+async def newest_of(
+    conn: AsyncConnection, actor_id: int, max_id: int | None, limit: int
+) -> list[sa.Row]:
+    """A page of a member's notifications, newest first, older than ``max_id`` when given."""
+    n = t.notifications
+    q = sa.select(n).where(n.c.actor_id == actor_id)
+    if max_id is not None:
+        q = q.where(n.c.id < max_id)
+    return list(await conn.execute(q.order_by(n.c.id.desc()).limit(limit)))
+
+
+async def mark_all_read(ctx: Context, actor_id: int) -> None:
+    """Mark every unread notification of a member as read."""
+    n = t.notifications
+    async with ctx.db.write() as conn:
+        await conn.execute(
+            n.update().where(n.c.actor_id == actor_id, n.c.read.is_(False)).values(read=True)
+        )
+
+
+async def decision_polls(conn: AsyncConnection, rows: Iterable[sa.Row]) -> dict[int, int]:
+    """Notification id -> the poll post of the decision a ``koers.decision_closed`` row names."""
+    named = {
+        r.id: r.extra["decision_id"]
+        for r in rows
+        if r.type == "koers.decision_closed" and isinstance((r.extra or {}).get("decision_id"), int)
+    }
+    if not named:
+        return {}
+    pd = t.purpose_decisions
+    found = await conn.execute(
+        sa.select(pd.c.id, pd.c.post_id).where(
+            pd.c.id.in_(set(named.values())), pd.c.post_id.is_not(None)
+        )
+    )
+    poll_of = {int(i): int(p) for i, p in found}
+    return {row_id: poll_of[d] for row_id, d in named.items() if d in poll_of}

@@ -12,8 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import NotFound, ValidationError
+from server.services import timelines
+from server.services.account_lists import ActorPage, page_of_pairs
+from server.services.timelines import Page, page_ids
 from server.storage import schema as t
 from server.storage.rows import inserted_id
+from server.visibility import Viewer, listed_for
 
 REPLIES_POLICIES = ("followed", "list", "none")
 
@@ -197,3 +201,18 @@ def member_query(row: sa.Row) -> sa.Select:
     return sa.select(t.list_members.c.id, t.list_members.c.actor_id).where(
         t.list_members.c.list_id == row.id
     )
+
+
+async def members_page(conn: AsyncConnection, row: sa.Row, page: Page) -> ActorPage:
+    """A page of a list's members (``member_query``): the row ids and the member actors."""
+    return await page_of_pairs(conn, member_query(row), page)
+
+
+async def timeline(conn: AsyncConnection, viewer: Viewer, row: sa.Row, page: Page) -> list[int]:
+    """A list's timeline: a community list shows the community's, others their members' posts."""
+    if row.community_id is not None:
+        return await timelines.community(conn, viewer, row.community_id, page)
+    posts = t.posts
+    members = sa.select(t.list_members.c.actor_id).where(t.list_members.c.list_id == row.id)
+    q = sa.select(posts.c.id).where(posts.c.author_id.in_(members), listed_for(viewer))
+    return await page_ids(conn, q, posts.c.id, page)

@@ -169,3 +169,10 @@ async def suggested_communities(
         .limit(limit * 3)
     )
     return [r for r in rows if r.score > 0][:limit]
+
+
+async def community_of_role(conn: AsyncConnection, role_id: int) -> int | None:
+    """The community a role belongs to, or None when there is no such role."""
+    return (
+        await conn.execute(sa.select(t.roles.c.community_id).where(t.roles.c.id == role_id))
+    ).scalar()

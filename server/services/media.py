@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
 from server.config import Settings
@@ -36,6 +37,7 @@ from server.context import Context
 from server.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
 from server.storage import schema as t
 from server.storage.rows import inserted_id
+from server.visibility import Viewer, can_see_post
 
 if TYPE_CHECKING:  # Pillow and blurhash are imported on the first upload, not at start-up
     from PIL import Image
@@ -338,3 +340,33 @@ def parse_focus(value: str) -> tuple[float, float] | None:
     except ValueError:
         raise ValidationError("focus: two numbers like 0.2,-0.4", field="focus") from None
     return _check_focus((x, y))
+
+
+async def may_see_file(ctx: Context, who: Viewer, rel: str) -> bool:
+    """Whether ``who`` may fetch the stored file ``rel`` (an attachment or its thumbnail).
+
+    An attached file goes with its post's visibility; one not attached yet only to its owner.
+    NotFound when no attachment has that file.
+    """
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(t.media.c.owner_id, t.media.c.post_id).where(
+                    sa.or_(t.media.c.path == rel, t.media.c.thumb_path == rel)
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("no such file")
+        if row.post_id is None:
+            return who.actor_id is not None and who.actor_id == row.owner_id
+        return await can_see_post(conn, who, row.post_id)
+
+
+async def own_attachment(conn: AsyncConnection, actor_id: int, media_id: int) -> sa.Row | None:
+    """The attachment ``media_id`` when ``actor_id`` uploaded it, else None."""
+    return (
+        await conn.execute(
+            sa.select(t.media).where(t.media.c.id == media_id, t.media.c.owner_id == actor_id)
+        )
+    ).first()

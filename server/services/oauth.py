@@ -314,3 +314,65 @@ def require(value: str | None, name: str) -> str:
     if not value:
         raise OAuthError("invalid_request", f"Missing required parameter: {name}.")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class TokenHolder:
+    """Whom a valid bearer token speaks for: an app alone (``user_id`` None) or a member."""
+
+    token_id: int
+    app_id: int | None
+    user_id: int | None
+    actor_id: int | None
+    scopes: frozenset[str]
+    is_admin: bool
+
+
+_TOKEN = (
+    sa.select(
+        t.oauth_tokens.c.id,
+        t.oauth_tokens.c.app_id,
+        t.oauth_tokens.c.user_id,
+        t.oauth_tokens.c.scopes,
+        t.oauth_tokens.c.expires_at,
+        t.oauth_tokens.c.revoked_at,
+        t.users.c.actor_id,
+        t.users.c.is_admin,
+        t.users.c.state,
+        t.actors.c.suspended,
+    )
+    .select_from(
+        t.oauth_tokens.outerjoin(t.users, t.users.c.id == t.oauth_tokens.c.user_id).outerjoin(
+            t.actors, t.actors.c.id == t.users.c.actor_id
+        )
+    )
+    .where(t.oauth_tokens.c.token_hash == sa.bindparam("token_hash"))
+)
+
+
+def token_holder_in(conn: sa.Connection, token: str) -> TokenHolder | None:
+    """The holder of ``token``; None when it is unknown, revoked or expired, or its member is not
+    active or suspended. Only the token's hash is looked up (a unit-of-work function: the API
+    asks it on every request, so the statement is built once)."""
+    row = conn.execute(_TOKEN, {"token_hash": hash_secret(token)}).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    expires = clock.aware(row.expires_at)
+    if expires is not None and expires <= clock.now():
+        return None
+    scopes = frozenset(row.scopes.split())
+    if row.user_id is None:
+        return TokenHolder(row.id, row.app_id, None, None, scopes, False)
+    if row.state != "active" or row.suspended:
+        return None
+    return TokenHolder(row.id, row.app_id, row.user_id, row.actor_id, scopes, bool(row.is_admin))
+
+
+async def token_holder(conn: AsyncConnection, token: str) -> TokenHolder | None:
+    """``token_holder_in`` over an async connection."""
+    return await conn.run_sync(token_holder_in, token)
+
+
+async def get_app(conn: AsyncConnection, app_id: int | None) -> sa.Row:
+    """The registered application ``app_id`` (it exists: a token names it)."""
+    return (await conn.execute(sa.select(t.oauth_apps).where(t.oauth_apps.c.id == app_id))).one()

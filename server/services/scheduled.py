@@ -28,6 +28,7 @@ from server.events import Event
 from server.services import posts
 from server.services.idempotency import MAX_KEY
 from server.services.posts import Draft, PollSpec
+from server.services.timelines import Page, page_ids
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience
@@ -294,3 +295,8 @@ def start_publisher(ctx: Context, *, every: float = PUBLISH_EVERY) -> asyncio.Ta
 async def stop_publisher(task: asyncio.Task[None]) -> None:
     """Cancel the publisher and wait for it to end."""
     await periodic.stop(task)
+
+
+async def page_of(conn: AsyncConnection, actor_id: int, page: Page) -> list[int]:
+    """A page of the ids of a member's scheduled posts."""
+    return await page_ids(conn, query(actor_id), t.scheduled_posts.c.id, page)

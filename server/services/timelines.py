@@ -5,12 +5,16 @@ Every query here is built on ``visibility.posts_visible_to`` / ``listed_for``; n
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.storage import schema as t
+from server.storage.prepared import Prepared, viewer_params
 from server.visibility import Audience, Viewer, listed_for, posts_visible_to
 
 MAX_LIMIT = 40
@@ -30,21 +34,39 @@ class Page:
         return Page(self.max_id, self.since_id, self.min_id, max(1, min(self.limit, MAX_LIMIT)))
 
 
+def _paged(query: sa.Select, id_col: sa.ColumnElement, shape: tuple[bool, bool, bool]) -> sa.Select:
+    """The query with the page's bounds as parameters (``max_id``, ``since_id``, ``min_id``,
+    ``limit``), ordered by id: newest first, or oldest first above ``min_id``."""
+    has_max, has_since, has_min = shape
+    if has_max:
+        query = query.where(id_col < sa.bindparam("max_id"))
+    if has_since:
+        query = query.where(id_col > sa.bindparam("since_id"))
+    if has_min:
+        query = query.where(id_col > sa.bindparam("min_id"))
+    order = id_col.asc() if has_min else id_col.desc()
+    return query.order_by(order).limit(sa.bindparam("limit", type_=sa.Integer))
+
+
+def _page_shape(page: Page) -> tuple[bool, bool, bool]:
+    return (page.max_id is not None, page.since_id is not None, page.min_id is not None)
+
+
+def _run_page(
+    conn: sa.Connection, stmt: sa.Select, page: Page, params: dict[str, Any]
+) -> list[int]:
+    page = page.clamp()
+    bounds = {"max_id": page.max_id, "since_id": page.since_id, "min_id": page.min_id}
+    ids = [r[0] for r in conn.execute(stmt, {**params, **bounds, "limit": page.limit})]
+    return list(reversed(ids)) if page.min_id is not None else ids
+
+
 async def page_ids(
     conn: AsyncConnection, query: sa.Select, id_col: sa.ColumnElement, page: Page
 ) -> list[int]:
     """Apply a Page to a query selecting ids; returns ids newest first."""
-    page = page.clamp()
-    if page.max_id is not None:
-        query = query.where(id_col < page.max_id)
-    if page.since_id is not None:
-        query = query.where(id_col > page.since_id)
-    if page.min_id is not None:
-        query = query.where(id_col > page.min_id).order_by(id_col.asc()).limit(page.limit)
-        ids = [r[0] for r in await conn.execute(query)]
-        return list(reversed(ids))
-    query = query.order_by(id_col.desc()).limit(page.limit)
-    return [r[0] for r in await conn.execute(query)]
+    stmt = _paged(query, id_col, _page_shape(page))
+    return await conn.run_sync(_run_page, stmt, page, {})
 
 
 def _not_muted_or_blocked(viewer: Viewer) -> sa.ColumnElement[bool]:
@@ -72,10 +94,28 @@ def _not_muted_or_blocked(viewer: Viewer) -> sa.ColumnElement[bool]:
     )
 
 
-async def home(conn: AsyncConnection, viewer: Viewer, page: Page) -> list[int]:
-    """The central news feed: own posts, people followed, and everything in joined communities."""
+def _feed(build: Callable[..., sa.Select]) -> Prepared[sa.Select]:
+    """A feed's statement per (viewer shape, flags, page shape), paged by post id."""
+    return Prepared(
+        lambda viewer, shape, *flags: _paged(build(viewer, *flags), t.posts.c.id, shape)
+    )
+
+
+def _feed_ids(
+    conn: sa.Connection,
+    feed: Prepared[sa.Select],
+    viewer: Viewer,
+    page: Page,
+    *flags: Hashable,
+    **params: Any,
+) -> list[int]:
+    stmt = feed.get(viewer, _page_shape(page), *flags)
+    return _run_page(conn, stmt, page, {**viewer_params(viewer), **params})
+
+
+@_feed
+def _home(viewer: Viewer) -> sa.Select:
     me = viewer.actor_id
-    assert me is not None
     p = t.posts
     followed = sa.select(t.follows.c.target_id).where(
         t.follows.c.follower_id == me, t.follows.c.state == "accepted"
@@ -88,24 +128,32 @@ async def home(conn: AsyncConnection, viewer: Viewer, page: Page) -> list[int]:
     no_boosts_from = sa.select(t.follows.c.target_id).where(
         t.follows.c.follower_id == me, t.follows.c.show_reblogs.is_(False)
     )
-    q = sa.select(p.c.id).where(
-        sa.or_(p.c.author_id == me, p.c.author_id.in_(followed), p.c.community_id.in_(joined)),
+    # ``+ 0``: no index on author or community applies, so every planner walks the primary key
+    # newest first and stops at the page's end, instead of collecting every followed post and
+    # sorting them (see docs/architecture.md, "SQLite and PostgreSQL").
+    author, community = p.c.author_id + 0, p.c.community_id + 0
+    return sa.select(p.c.id).where(
+        sa.or_(author == me, author.in_(followed), community.in_(joined)),
         posts_visible_to(viewer),
         _not_muted_or_blocked(viewer),
         sa.or_(p.c.reblog_of_id.is_(None), p.c.author_id.not_in(no_boosts_from)),
     )
-    return await page_ids(conn, q, p.c.id, page)
 
 
-async def public(
-    conn: AsyncConnection,
-    viewer: Viewer,
-    page: Page,
-    *,
-    local: bool = False,
-    remote: bool = False,
-    only_media: bool = False,
-) -> list[int]:
+def home_ids(conn: sa.Connection, viewer: Viewer, page: Page) -> list[int]:
+    """The central news feed: own posts, people followed, and everything in joined communities
+    (a unit-of-work function)."""
+    assert viewer.actor_id is not None
+    return _feed_ids(conn, _home, viewer, page)
+
+
+async def home(conn: AsyncConnection, viewer: Viewer, page: Page) -> list[int]:
+    """``home_ids`` over an async connection."""
+    return await conn.run_sync(home_ids, viewer, page)
+
+
+@_feed
+def _public(viewer: Viewer, local: bool, remote: bool, only_media: bool) -> sa.Select:
     p = t.posts
     q = sa.select(p.c.id).where(
         p.c.audience == Audience.PUBLIC.value,
@@ -119,21 +167,109 @@ async def public(
         q = q.where(p.c.local.is_(False))
     if only_media:
         q = q.where(sa.exists(sa.select(1).where(t.media.c.post_id == p.c.id)))
-    return await page_ids(conn, q, p.c.id, page)
+    return q
+
+
+def public_ids(
+    conn: sa.Connection,
+    viewer: Viewer,
+    page: Page,
+    local: bool = False,
+    remote: bool = False,
+    only_media: bool = False,
+) -> list[int]:
+    """Public posts, newest first (a unit-of-work function)."""
+    return _feed_ids(conn, _public, viewer, page, local, remote, only_media)
+
+
+async def public(
+    conn: AsyncConnection,
+    viewer: Viewer,
+    page: Page,
+    *,
+    local: bool = False,
+    remote: bool = False,
+    only_media: bool = False,
+) -> list[int]:
+    return await conn.run_sync(public_ids, viewer, page, local, remote, only_media)
+
+
+@_feed
+def _tag(viewer: Viewer, local: bool) -> sa.Select:
+    p = t.posts
+    tagged = sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == sa.bindparam("tag"))
+    q = sa.select(p.c.id).where(
+        p.c.id.in_(tagged), listed_for(viewer), _not_muted_or_blocked(viewer)
+    )
+    if local:
+        q = q.where(p.c.local.is_(True))
+    return q
+
+
+def tag_ids(
+    conn: sa.Connection, viewer: Viewer, name: str, page: Page, local: bool = False
+) -> list[int]:
+    """Listed posts with a hashtag, newest first (a unit-of-work function)."""
+    return _feed_ids(conn, _tag, viewer, page, local, tag=name.lower())
 
 
 async def tag(
     conn: AsyncConnection, viewer: Viewer, name: str, page: Page, *, local: bool = False
 ) -> list[int]:
+    return await conn.run_sync(tag_ids, viewer, name, page, local)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFilter:
+    """What a profile listing leaves out or keeps (Mastodon's account statuses parameters)."""
+
+    exclude_replies: bool = False
+    exclude_reblogs: bool = False
+    only_media: bool = False
+    only_results: bool = False
+    exclude_results: bool = False
+    tagged: bool = False
+    pinned: bool = False
+
+
+@_feed
+def _profile(viewer: Viewer, own: bool, f: ProfileFilter) -> sa.Select:
     p = t.posts
-    q = sa.select(p.c.id).where(
-        p.c.id.in_(sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == name.lower())),
-        listed_for(viewer),
-        _not_muted_or_blocked(viewer),
-    )
-    if local:
-        q = q.where(p.c.local.is_(True))
-    return await page_ids(conn, q, p.c.id, page)
+    actor_id = sa.bindparam("actor_id", type_=t.Id)
+    cond = posts_visible_to(viewer) if own else listed_for(viewer)
+    q = sa.select(p.c.id).where(p.c.author_id == actor_id, cond)
+    if f.exclude_replies:
+        q = q.where(p.c.in_reply_to_id.is_(None), p.c.in_reply_to_uri.is_(None))
+    if f.exclude_reblogs:
+        q = q.where(p.c.reblog_of_id.is_(None))
+    if f.only_media:
+        q = q.where(sa.exists(sa.select(1).where(t.media.c.post_id == p.c.id)))
+    if f.only_results:
+        q = q.where(p.c.kind == "result")
+    if f.exclude_results:
+        q = q.where(p.c.kind != "result")
+    if f.tagged:
+        tagged = sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == sa.bindparam("tag"))
+        q = q.where(p.c.id.in_(tagged))
+    if f.pinned:
+        q = q.where(p.c.id.in_(sa.select(t.pins.c.post_id).where(t.pins.c.actor_id == actor_id)))
+    return q
+
+
+def profile_ids(
+    conn: sa.Connection,
+    viewer: Viewer,
+    actor_id: int,
+    page: Page,
+    f: ProfileFilter = ProfileFilter(),  # noqa: B008  # frozen, so a shared default is safe
+    tagged: str | None = None,
+) -> list[int]:
+    """Posts on a profile. Unlisted posts show to the author only (DESIGN: "not listed")
+    (a unit-of-work function)."""
+    own = viewer.actor_id == actor_id
+    f = dataclasses.replace(f, tagged=bool(tagged))
+    tag_name = tagged.lower() if tagged else None
+    return _feed_ids(conn, _profile, viewer, page, own, f, actor_id=actor_id, tag=tag_name)
 
 
 async def profile(
@@ -150,27 +286,53 @@ async def profile(
     tagged: str | None = None,
     pinned: bool = False,
 ) -> list[int]:
-    """Posts on a profile. Unlisted posts show to the author only (DESIGN: "not listed")."""
+    """``profile_ids`` over an async connection."""
+    f = ProfileFilter(
+        exclude_replies, exclude_reblogs, only_media, only_results, exclude_results, False, pinned
+    )
+    return await conn.run_sync(profile_ids, viewer, actor_id, page, f, tagged)
+
+
+@_feed
+def _community(viewer: Viewer, only_results: bool, by_role: bool, by_item: bool) -> sa.Select:
     p = t.posts
-    cond = posts_visible_to(viewer) if viewer.actor_id == actor_id else listed_for(viewer)
-    q = sa.select(p.c.id).where(p.c.author_id == actor_id, cond)
-    if exclude_replies:
-        q = q.where(p.c.in_reply_to_id.is_(None), p.c.in_reply_to_uri.is_(None))
-    if exclude_reblogs:
-        q = q.where(p.c.reblog_of_id.is_(None))
-    if only_media:
-        q = q.where(sa.exists(sa.select(1).where(t.media.c.post_id == p.c.id)))
+    q = sa.select(p.c.id).where(
+        p.c.community_id == sa.bindparam("community_id", type_=t.Id),
+        p.c.reblog_of_id.is_(None),
+        listed_for(viewer),
+    )
     if only_results:
         q = q.where(p.c.kind == "result")
-    if exclude_results:
-        q = q.where(p.c.kind != "result")
-    if tagged:
-        q = q.where(
-            p.c.id.in_(sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == tagged.lower()))
-        )
-    if pinned:
-        q = q.where(p.c.id.in_(sa.select(t.pins.c.post_id).where(t.pins.c.actor_id == actor_id)))
-    return await page_ids(conn, q, p.c.id, page)
+    if by_role:
+        role = t.result_roles.c.role_id == sa.bindparam("role_id", type_=t.Id)
+        q = q.where(p.c.id.in_(sa.select(t.result_roles.c.post_id).where(role)))
+    if by_item:
+        q = q.where(p.c.roadmap_item_id == sa.bindparam("roadmap_item_id", type_=t.Id))
+    return q
+
+
+def community_ids(
+    conn: sa.Connection,
+    viewer: Viewer,
+    community_id: int,
+    page: Page,
+    only_results: bool = False,
+    role_id: int | None = None,
+    roadmap_item_id: int | None = None,
+) -> list[int]:
+    """A community's feed (posts and results addressed to it), as the viewer may see it
+    (a unit-of-work function)."""
+    flags = (only_results, role_id is not None, roadmap_item_id is not None)
+    return _feed_ids(
+        conn,
+        _community,
+        viewer,
+        page,
+        *flags,
+        community_id=community_id,
+        role_id=role_id,
+        roadmap_item_id=roadmap_item_id,
+    )
 
 
 async def community(
@@ -183,29 +345,21 @@ async def community(
     role_id: int | None = None,
     roadmap_item_id: int | None = None,
 ) -> list[int]:
-    """A community's feed (posts and results addressed to it), as the viewer may see it."""
-    p = t.posts
-    q = sa.select(p.c.id).where(
-        p.c.community_id == community_id, p.c.reblog_of_id.is_(None), listed_for(viewer)
+    """``community_ids`` over an async connection."""
+    return await conn.run_sync(
+        community_ids, viewer, community_id, page, only_results, role_id, roadmap_item_id
     )
-    if only_results:
-        q = q.where(p.c.kind == "result")
-    if role_id is not None:
-        q = q.where(
-            p.c.id.in_(
-                sa.select(t.result_roles.c.post_id).where(t.result_roles.c.role_id == role_id)
-            )
-        )
-    if roadmap_item_id is not None:
-        q = q.where(p.c.roadmap_item_id == roadmap_item_id)
-    return await page_ids(conn, q, p.c.id, page)
+
+
+@_feed
+def _results(viewer: Viewer) -> sa.Select:
+    p = t.posts
+    return sa.select(p.c.id).where(p.c.kind == "result", p.c.local.is_(True), listed_for(viewer))
 
 
 async def results(conn: AsyncConnection, viewer: Viewer, page: Page) -> list[int]:
     """The instance's results, as the viewer may see them (public ones for anonymous visitors)."""
-    p = t.posts
-    q = sa.select(p.c.id).where(p.c.kind == "result", p.c.local.is_(True), listed_for(viewer))
-    return await page_ids(conn, q, p.c.id, page)
+    return await conn.run_sync(_feed_ids, _results, viewer, page)
 
 
 async def thread(

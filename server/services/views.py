@@ -1,335 +1,208 @@
-"""Read models: posts and actors as the pages, feeds and APIs show them.
+"""Loading read models: post ids into ``PostView``s, actor ids into ``ActorView``s.
 
-``load_posts`` turns post ids into ``PostView``s with author, boosted post, media, tags, mentions,
-poll, community and the viewer's own flags, in a fixed number of queries whatever the page size.
+``posts_in`` turns post ids into ``PostView``s with author, boosted post, media, tags, mentions,
+poll, community and the viewer's own flags, in a handful of prebuilt statements whatever the page
+size: everything keyed by post and small (mentions, contributors, roles, tags, the viewer's flags,
+which posts have a poll) comes back in one ``UNION ALL``, and lookups with nothing to look up are
+skipped. It is a synchronous unit-of-work function (``await db.read(posts_in, …)``);
+``load_posts`` is the same for code holding an ``AsyncConnection``.
 Callers pass ids they obtained through the visibility module; boosted originals are checked again.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server.services.view_models import (
+    ActorView,
+    MediaView,
+    PollView,
+    PostView,
+    actor_view,
+    media_url,
+)
 from server.storage import schema as t
+from server.storage.prepared import IDS, ME, prepared, viewer_params
 from server.visibility import Audience, Viewer, posts_visible_to
 
-
-@dataclass(slots=True)
-class ActorView:
-    id: int
-    uri: str
-    kind: str
-    username: str
-    domain: str | None
-    display_name: str
-    summary_html: str
-    url: str | None
-    avatar_url: str | None
-    header_url: str | None
-    fields: list
-    locked: bool
-    bot: bool
-    discoverable: bool
-    created_at: datetime
-    local_domain: str
-
-    @property
-    def local(self) -> bool:
-        return self.domain is None
-
-    @property
-    def acct(self) -> str:
-        """``user`` for local accounts, ``user@host`` for remote ones (as Mastodon)."""
-        return self.username if self.domain is None else f"{self.username}@{self.domain}"
-
-    @property
-    def handle(self) -> str:
-        return f"@{self.username}@{self.domain or self.local_domain}"
-
-    @property
-    def name(self) -> str:
-        return self.display_name or self.username
+__all__ = [
+    "ActorView",
+    "MediaView",
+    "PollView",
+    "PostView",
+    "actor_view",
+    "actors_in",
+    "load_actors",
+    "load_posts",
+    "media_url",
+    "posts_in",
+]
 
 
-@dataclass(slots=True)
-class MediaView:
-    id: int
-    kind: str
-    url: str
-    preview_url: str
-    mime_type: str
-    description: str
-    width: int | None
-    height: int | None
-    blurhash: str | None
-    focus_x: float
-    focus_y: float
-    remote_url: str | None
+def _text(value: str) -> sa.ColumnElement[str]:
+    return sa.cast(sa.literal(value), sa.String)
 
 
-@dataclass(slots=True)
-class PollView:
-    id: int
-    options: list[str]
-    counts: list[int]
-    multiple: bool
-    expires_at: datetime | None
-    voters_count: int
-    own_votes: list[int]
+NULL_ID = sa.cast(sa.null(), t.Id)
+NULL_TEXT = sa.cast(sa.null(), sa.String)
 
-    @property
-    def expired(self) -> bool:
-        exp = clock.aware(self.expires_at)
-        return exp is not None and exp <= clock.now()
-
-
-@dataclass(slots=True)
-class PostView:
-    id: int
-    uri: str
-    url: str
-    author: ActorView
-    kind: str
-    audience: Audience
-    community_id: int | None
-    community_handle: str | None
-    community_name: str | None
-    title: str | None
-    content_html: str
-    source: str
-    spoiler_text: str
-    sensitive: bool
-    language: str | None
-    in_reply_to_id: int | None
-    in_reply_to_uri: str | None
-    in_reply_to_author_id: int | None
-    thread_root_id: int | None
-    roadmap_item_id: int | None
-    created_at: datetime
-    edited_at: datetime | None
-    local: bool
-    replies_count: int
-    reblogs_count: int
-    favourites_count: int
-    reblog: PostView | None = None
-    media: list[MediaView] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    mentions: list[ActorView] = field(default_factory=list)
-    poll: PollView | None = None
-    favourited: bool = False
-    reblogged: bool = False
-    bookmarked: bool = False
-    pinned: bool = False
-    muted: bool = False
-    roles: list[tuple[int, str]] = field(default_factory=list)
-    contributors: list[ActorView] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
-    community_path: str | None = None  # its page here: /c/{handle} or /c/{handle}@{host}
-
-    def _community_base(self) -> str:
-        return self.community_path or f"/c/{self.community_handle}"
-
-    def role_path(self, role_id: int) -> str:
-        """A role the post names, here: its page, or its entry on a remote community's roles page."""
-        base = self._community_base()
-        return f"{base}/roles#role-{role_id}" if "@" in base else f"{base}/roles/{role_id}"
-
-    def roadmap_item_path(self) -> str:
-        """The roadmap item the post is about, here (a remote community's roadmap lists its items)."""
-        base = self._community_base()
-        return (
-            f"{base}/roadmap#item-{self.roadmap_item_id}"
-            if "@" in base
-            else f"{base}/roadmap/{self.roadmap_item_id}"
-        )
+_ACTORS = sa.select(t.actors).where(t.actors.c.id.in_(IDS))
+_POSTS = sa.select(t.posts).where(t.posts.c.id.in_(IDS))
+_PARENT_AUTHORS = sa.select(t.posts.c.id, t.posts.c.author_id).where(t.posts.c.id.in_(IDS))
+_MEDIA = (
+    sa.select(t.media).where(t.media.c.post_id.in_(IDS)).order_by(t.media.c.position, t.media.c.id)
+)
+_COMMUNITIES = (
+    sa.select(t.communities.c.id, t.communities.c.name, t.actors.c.username, t.actors.c.domain)
+    .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+    .where(t.communities.c.id.in_(IDS))
+)
 
 
-def media_url(base: str, path: str | None, remote: str | None) -> str:
-    if path:
-        return f"{base}/media/{path}"
-    return remote or ""
+@prepared
+def _originals(viewer: Viewer) -> sa.Select:
+    return sa.select(t.posts).where(t.posts.c.id.in_(IDS), posts_visible_to(viewer))
 
 
-def actor_view(row: sa.Row, base: str, local_domain: str) -> ActorView:
-    m = row._mapping
-    return ActorView(
-        id=m["id"],
-        uri=m["uri"],
-        kind=m["kind"],
-        username=m["username"],
-        domain=m["domain"],
-        display_name=m["display_name"] or "",
-        summary_html=m["summary_html"] or "",
-        url=m["url"],
-        avatar_url=media_url(base, m["avatar_path"], m["avatar_url"]) or None,
-        header_url=media_url(base, m["header_path"], m["header_url"]) or None,
-        fields=list(m["fields"] or []),
-        locked=bool(m["manually_approves_followers"]),
-        bot=bool(m["bot"]),
-        discoverable=bool(m["discoverable"]),
-        created_at=clock.aware(m["created_at"]),
-        local_domain=local_domain,
+@prepared
+def _visible_replies(viewer: Viewer) -> sa.Select:
+    # The stored count includes replies the viewer may not see (followers-only, direct …).
+    replies = t.posts.alias("replies")
+    return (
+        sa.select(replies.c.in_reply_to_id, sa.func.count())
+        .where(replies.c.in_reply_to_id.in_(IDS), posts_visible_to(viewer, replies))
+        .group_by(replies.c.in_reply_to_id)
     )
+
+
+@prepared
+def _attachments(viewer: Viewer) -> sa.CompoundSelect:
+    """(kind, post_id, ref, label) rows: m mention, c contributor, r role, t tag, p poll, and for a
+    member f favourite, b bookmark, n pin, o own boost."""
+    parts: list[sa.Select] = [
+        sa.select(_text("m"), t.post_mentions.c.post_id, t.post_mentions.c.actor_id, NULL_TEXT),
+        sa.select(
+            _text("c"), t.result_contributors.c.post_id, t.result_contributors.c.actor_id, NULL_TEXT
+        ),
+        sa.select(_text("r"), t.result_roles.c.post_id, t.roles.c.id, t.roles.c.name).join(
+            t.roles, t.roles.c.id == t.result_roles.c.role_id
+        ),
+        sa.select(_text("t"), t.post_tags.c.post_id, t.post_tags.c.id, t.post_tags.c.tag),
+        sa.select(_text("p"), t.polls.c.post_id, t.polls.c.id, NULL_TEXT),
+    ]
+    parts = [q.where(q.selected_columns[1].in_(IDS)) for q in parts]
+    if viewer.actor_id is not None:
+        for kind, table in (("f", t.favourites), ("b", t.bookmarks), ("n", t.pins)):
+            parts.append(
+                sa.select(_text(kind), table.c.post_id, NULL_ID, NULL_TEXT).where(
+                    table.c.post_id.in_(IDS), table.c.actor_id == ME
+                )
+            )
+        p = t.posts
+        # ``+ 0``: found through the boosted posts' index, not by reading all the viewer's posts
+        parts.append(
+            sa.select(_text("o"), p.c.reblog_of_id, NULL_ID, NULL_TEXT).where(
+                p.c.reblog_of_id.in_(IDS), p.c.author_id + 0 == ME, p.c.deleted_at.is_(None)
+            )
+        )
+    return sa.union_all(*parts)
+
+
+def actors_in(
+    conn: sa.Connection, ids: set[int], base: str, local_domain: str
+) -> dict[int, ActorView]:
+    """ActorViews by id (a unit-of-work function)."""
+    if not ids:
+        return {}
+    rows = conn.execute(_ACTORS, {"ids": list(ids)})
+    return {r.id: actor_view(r, base, local_domain) for r in rows}
 
 
 async def load_actors(
     conn: AsyncConnection, ids: set[int], base: str, local_domain: str
 ) -> dict[int, ActorView]:
+    """``actors_in`` over an async connection."""
     if not ids:
         return {}
-    rows = await conn.execute(sa.select(t.actors).where(t.actors.c.id.in_(ids)))
-    return {r.id: actor_view(r, base, local_domain) for r in rows}
+    return await conn.run_sync(actors_in, ids, base, local_domain)
 
 
 async def load_posts(
     conn: AsyncConnection, viewer: Viewer, ids: list[int], *, base: str, local_domain: str
 ) -> list[PostView]:
-    """PostViews for ``ids`` in the given order; boosts carry their original when the viewer may see it."""
+    """``posts_in`` over an async connection."""
     if not ids:
         return []
-    r: sa.Row[*tuple[Any, ...]] | None  # the loops below read rows of several shapes
-    rows = {r.id: r for r in await conn.execute(sa.select(t.posts).where(t.posts.c.id.in_(ids)))}
-    reblog_ids = {r.reblog_of_id for r in rows.values() if r.reblog_of_id}
+    return await conn.run_sync(posts_in, viewer, ids, base, local_domain)
+
+
+class _Attached:
+    """What the attachments query found, by post."""
+
+    def __init__(self, rows: list[sa.Row]) -> None:
+        self.mentions: dict[int, list[int]] = defaultdict(list)
+        self.contributors: dict[int, list[int]] = defaultdict(list)
+        self.roles: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        self.tags: dict[int, list[str]] = defaultdict(list)
+        self.flags: dict[str, set[int]] = defaultdict(set)
+        self.actor_ids: set[int] = set()
+        tag_rows: list[tuple[int, int, str]] = []
+        for kind, post_id, ref, label in rows:
+            if kind == "m":
+                self.mentions[post_id].append(ref)
+                self.actor_ids.add(ref)
+            elif kind == "c":
+                self.contributors[post_id].append(ref)
+                self.actor_ids.add(ref)
+            elif kind == "r":
+                self.roles[post_id].append((ref, label))
+            elif kind == "t":
+                tag_rows.append((ref, post_id, label))
+            else:
+                self.flags[kind].add(post_id)
+        for _, post_id, tag in sorted(tag_rows):
+            self.tags[post_id].append(tag)
+
+
+def posts_in(
+    conn: sa.Connection, viewer: Viewer, ids: list[int], base: str, local_domain: str
+) -> list[PostView]:
+    """PostViews for ``ids`` in the given order; boosts carry their original when the viewer may
+    see it (a unit-of-work function)."""
+    if not ids:
+        return []
+    me = viewer_params(viewer)
+    rows = {r.id: r for r in conn.execute(_POSTS, {"ids": ids})}
+    reblog_ids = [r.reblog_of_id for r in rows.values() if r.reblog_of_id]
     originals: dict[int, sa.Row] = {}
     if reblog_ids:
-        originals = {
-            r.id: r
-            for r in await conn.execute(
-                sa.select(t.posts).where(t.posts.c.id.in_(reblog_ids), posts_visible_to(viewer))
-            )
-        }
+        stmt = _originals.get(viewer)
+        originals = {r.id: r for r in conn.execute(stmt, {**me, "ids": reblog_ids})}
     all_rows = {**rows, **originals}
-    post_ids = set(all_rows)
-    # The stored count includes replies the viewer may not see (followers-only, direct …): count what they may.
-    replies = t.posts.alias("replies")
-    visible_replies: dict[int, int] = dict(
-        (
-            await conn.execute(
-                sa.select(replies.c.in_reply_to_id, sa.func.count())
-                .where(replies.c.in_reply_to_id.in_(post_ids), posts_visible_to(viewer, replies))
-                .group_by(replies.c.in_reply_to_id)
-            )
-        ).all()
-    )
-    actor_ids = {r.author_id for r in all_rows.values()}
-
-    mentions: dict[int, list[int]] = defaultdict(list)
-    for r in await conn.execute(
-        sa.select(t.post_mentions.c.post_id, t.post_mentions.c.actor_id).where(
-            t.post_mentions.c.post_id.in_(post_ids)
-        )
-    ):
-        mentions[r.post_id].append(r.actor_id)
-        actor_ids.add(r.actor_id)
-    contributors: dict[int, list[int]] = defaultdict(list)
-    for r in await conn.execute(
-        sa.select(t.result_contributors.c.post_id, t.result_contributors.c.actor_id).where(
-            t.result_contributors.c.post_id.in_(post_ids)
-        )
-    ):
-        contributors[r.post_id].append(r.actor_id)
-        actor_ids.add(r.actor_id)
+    post_ids = list(all_rows)
+    params = {**me, "ids": post_ids}
+    visible_replies = dict(conn.execute(_visible_replies.get(viewer), params).all())
+    attached = _Attached(list(conn.execute(_attachments.get(viewer), params)))
     parent_ids = {r.in_reply_to_id for r in all_rows.values() if r.in_reply_to_id}
     parent_authors: dict[int, int] = {}
     if parent_ids:
-        parent_authors = {
-            r.id: r.author_id
-            for r in await conn.execute(
-                sa.select(t.posts.c.id, t.posts.c.author_id).where(t.posts.c.id.in_(parent_ids))
-            )
-        }
-    actors = await load_actors(conn, actor_ids, base, local_domain)
-
-    tags: dict[int, list[str]] = defaultdict(list)
-    for r in await conn.execute(
-        sa.select(t.post_tags.c.post_id, t.post_tags.c.tag)
-        .where(t.post_tags.c.post_id.in_(post_ids))
-        .order_by(t.post_tags.c.id)
-    ):
-        tags[r.post_id].append(r.tag)
-    media: dict[int, list[MediaView]] = defaultdict(list)
-    for r in await conn.execute(
-        sa.select(t.media)
-        .where(t.media.c.post_id.in_(post_ids))
-        .order_by(t.media.c.position, t.media.c.id)
-    ):
-        url = media_url(base, r.path, r.remote_url)
-        media[r.post_id].append(
-            MediaView(
-                id=r.id,
-                kind=r.kind,
-                url=url,
-                preview_url=media_url(base, r.thumb_path, None) or url,
-                mime_type=r.mime_type,
-                description=r.description or "",
-                width=r.width,
-                height=r.height,
-                blurhash=r.blurhash,
-                focus_x=r.focus_x or 0.0,
-                focus_y=r.focus_y or 0.0,
-                remote_url=r.remote_url,
-            )
-        )
-    communities: dict[int, tuple[str, str]] = {}
-    community_paths: dict[int, str] = {}
-    community_ids = {r.community_id for r in all_rows.values() if r.community_id}
-    if community_ids:
-        for r in await conn.execute(
-            sa.select(
-                t.communities.c.id, t.communities.c.name, t.actors.c.username, t.actors.c.domain
-            )
-            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-            .where(t.communities.c.id.in_(community_ids))
-        ):
-            communities[r.id] = (r.username, r.name)
-            # the community's page here: /c/{handle} (local) or /c/{handle}@{host} (remote)
-            community_paths[r.id] = (
-                f"/c/{r.username}" if r.domain is None else f"/c/{r.username}@{r.domain}"
-            )
-    roles: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for r in await conn.execute(
-        sa.select(t.result_roles.c.post_id, t.roles.c.id, t.roles.c.name)
-        .join(t.roles, t.roles.c.id == t.result_roles.c.role_id)
-        .where(t.result_roles.c.post_id.in_(post_ids))
-    ):
-        roles[r.post_id].append((r.id, r.name))
-    polls = await _load_polls(conn, viewer, post_ids)
-
-    flags: dict[str, set[int]] = {"fav": set(), "reblog": set(), "bookmark": set(), "pin": set()}
-    if viewer.actor_id is not None:
-        me = viewer.actor_id
-        for key, table, col in (
-            ("fav", t.favourites, t.favourites.c.post_id),
-            ("bookmark", t.bookmarks, t.bookmarks.c.post_id),
-            ("pin", t.pins, t.pins.c.post_id),
-        ):
-            flags[key] = {
-                r[0]
-                for r in await conn.execute(
-                    sa.select(col).where(col.in_(post_ids), table.c.actor_id == me)
-                )
-            }
-        flags["reblog"] = {
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.posts.c.reblog_of_id).where(
-                    t.posts.c.reblog_of_id.in_(post_ids),
-                    t.posts.c.author_id == me,
-                    t.posts.c.deleted_at.is_(None),
-                )
-            )
-        }
+        found = conn.execute(_PARENT_AUTHORS, {"ids": list(parent_ids)})
+        parent_authors = {r.id: r.author_id for r in found}
+    actor_ids = {r.author_id for r in all_rows.values()} | attached.actor_ids
+    actors = actors_in(conn, actor_ids, base, local_domain)
+    media = _media(conn, post_ids, base)
+    communities, community_paths = _communities(conn, all_rows.values())
+    with_poll = attached.flags.get("p", set())
+    polls = _polls(conn, viewer, with_poll) if with_poll else {}
+    flags = attached.flags
 
     def build(r: sa.Row) -> PostView:
-        handle, cname = (
-            communities.get(r.community_id, (None, None)) if r.community_id else (None, None)
-        )
+        handle, cname = communities.get(r.community_id, (None, None))
         return PostView(
             id=r.id,
             uri=r.uri,
@@ -340,7 +213,7 @@ async def load_posts(
             community_id=r.community_id,
             community_handle=handle,
             community_name=cname,
-            community_path=community_paths.get(r.community_id) if r.community_id else None,
+            community_path=community_paths.get(r.community_id),
             title=r.title,
             content_html=r.content_html or "",
             source=r.source or "",
@@ -361,15 +234,15 @@ async def load_posts(
             reblogs_count=r.reblogs_count,
             favourites_count=r.favourites_count,
             media=media.get(r.id, []),
-            tags=tags.get(r.id, []),
-            mentions=[actors[a] for a in mentions.get(r.id, []) if a in actors],
+            tags=attached.tags.get(r.id, []),
+            mentions=[actors[a] for a in attached.mentions.get(r.id, []) if a in actors],
             poll=polls.get(r.id),
-            favourited=r.id in flags["fav"],
-            reblogged=r.id in flags["reblog"],
-            bookmarked=r.id in flags["bookmark"],
-            pinned=r.id in flags["pin"],
-            roles=roles.get(r.id, []),
-            contributors=[actors[a] for a in contributors.get(r.id, []) if a in actors],
+            favourited=r.id in flags["f"],
+            reblogged=r.id in flags["o"],
+            bookmarked=r.id in flags["b"],
+            pinned=r.id in flags["n"],
+            roles=attached.roles.get(r.id, []),
+            contributors=[actors[a] for a in attached.contributors.get(r.id, []) if a in actors],
             extra=dict(r.extra or {}),
         )
 
@@ -388,35 +261,75 @@ async def load_posts(
     return out
 
 
-async def _load_polls(
-    conn: AsyncConnection, viewer: Viewer, post_ids: set[int]
-) -> dict[int, PollView]:
-    rows = list(await conn.execute(sa.select(t.polls).where(t.polls.c.post_id.in_(post_ids))))
+def _media(conn: sa.Connection, post_ids: list[int], base: str) -> dict[int, list[MediaView]]:
+    media: dict[int, list[MediaView]] = defaultdict(list)
+    for r in conn.execute(_MEDIA, {"ids": post_ids}):
+        url = media_url(base, r.path, r.remote_url)
+        media[r.post_id].append(
+            MediaView(
+                id=r.id,
+                kind=r.kind,
+                url=url,
+                preview_url=media_url(base, r.thumb_path, None) or url,
+                mime_type=r.mime_type,
+                description=r.description or "",
+                width=r.width,
+                height=r.height,
+                blurhash=r.blurhash,
+                focus_x=r.focus_x or 0.0,
+                focus_y=r.focus_y or 0.0,
+                remote_url=r.remote_url,
+            )
+        )
+    return media
+
+
+def _communities(
+    conn: sa.Connection, rows: Any
+) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
+    """(handle, name) and the page here (/c/{handle} or /c/{handle}@{host}) of each community."""
+    names: dict[int, tuple[str, str]] = {}
+    paths: dict[int, str] = {}
+    community_ids = {r.community_id for r in rows if r.community_id}
+    if community_ids:
+        for r in conn.execute(_COMMUNITIES, {"ids": list(community_ids)}):
+            names[r.id] = (r.username, r.name)
+            paths[r.id] = f"/c/{r.username}" if r.domain is None else f"/c/{r.username}@{r.domain}"
+    return names, paths
+
+
+_POLLS = sa.select(t.polls).where(t.polls.c.post_id.in_(IDS))
+_POLL_COUNTS = (
+    sa.select(t.poll_votes.c.poll_id, t.poll_votes.c.choice, sa.func.count())
+    .where(t.poll_votes.c.poll_id.in_(IDS))
+    .group_by(t.poll_votes.c.poll_id, t.poll_votes.c.choice)
+)
+_POLL_VOTERS = (
+    sa.select(t.poll_votes.c.poll_id, sa.func.count(sa.distinct(t.poll_votes.c.actor_id)))
+    .where(t.poll_votes.c.poll_id.in_(IDS))
+    .group_by(t.poll_votes.c.poll_id)
+)
+
+
+@prepared
+def _own_votes(viewer: Viewer) -> sa.Select:
+    return sa.select(t.poll_votes.c.poll_id, t.poll_votes.c.choice).where(
+        t.poll_votes.c.poll_id.in_(IDS), t.poll_votes.c.actor_id == ME
+    )
+
+
+def _polls(conn: sa.Connection, viewer: Viewer, post_ids: set[int]) -> dict[int, PollView]:
+    rows = list(conn.execute(_POLLS, {"ids": list(post_ids)}))
     if not rows:
         return {}
-    poll_ids = [r.id for r in rows]
+    poll_ids = {"ids": [r.id for r in rows]}
     counts: dict[int, dict[int, int]] = defaultdict(dict)
-    for r in await conn.execute(
-        sa.select(t.poll_votes.c.poll_id, t.poll_votes.c.choice, sa.func.count())
-        .where(t.poll_votes.c.poll_id.in_(poll_ids))
-        .group_by(t.poll_votes.c.poll_id, t.poll_votes.c.choice)
-    ):
+    for r in conn.execute(_POLL_COUNTS, poll_ids):
         counts[r[0]][r[1]] = r[2]
-    voters: dict[int, int] = {
-        r[0]: r[1]
-        for r in await conn.execute(
-            sa.select(t.poll_votes.c.poll_id, sa.func.count(sa.distinct(t.poll_votes.c.actor_id)))
-            .where(t.poll_votes.c.poll_id.in_(poll_ids))
-            .group_by(t.poll_votes.c.poll_id)
-        )
-    }
+    voters: dict[int, int] = {r[0]: r[1] for r in conn.execute(_POLL_VOTERS, poll_ids)}
     own: dict[int, list[int]] = defaultdict(list)
     if viewer.actor_id is not None:
-        for r in await conn.execute(
-            sa.select(t.poll_votes.c.poll_id, t.poll_votes.c.choice).where(
-                t.poll_votes.c.poll_id.in_(poll_ids), t.poll_votes.c.actor_id == viewer.actor_id
-            )
-        ):
+        for r in conn.execute(_own_votes.get(viewer), {**poll_ids, "me": viewer.actor_id}):
             own[r.poll_id].append(r.choice)
     out = {}
     for r in rows:

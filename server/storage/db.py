@@ -1,8 +1,18 @@
-"""The database handle: an async SQLAlchemy engine with read and write transactions.
+"""The database handle: read and write transactions, as units of work or as async connections.
+
+Two ways in, over one transaction each:
+
+- ``await db.read(fn, *args)`` / ``await db.write(fn, *args)`` run a synchronous unit of work
+  ``fn(conn, *args)`` over a SQLAlchemy ``Connection``. On a SQLite file it runs on a connection
+  thread (``storage.threads``): one thread hop for the whole unit. On PostgreSQL it runs through
+  ``AsyncConnection.run_sync`` over asyncpg: no thread at all, the statements await the socket.
+  The same function serves both backends; hot read paths are written this way.
+- ``async with db.read() as conn`` / ``async with db.write() as conn`` give an ``AsyncConnection``
+  (aiosqlite or asyncpg) for code that awaits between statements.
 
 SQLite allows one writer at a time; two connections that both upgrade a read transaction to a
-write one make the second fail with "database is locked". So on SQLite every write transaction
-takes one asyncio lock (and ``BEGIN IMMEDIATE``), while PostgreSQL writes run concurrently.
+write one make the second fail with "database is locked". So on SQLite every write (of either
+kind) takes one asyncio lock, while PostgreSQL writes run concurrently.
 """
 
 from __future__ import annotations
@@ -10,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any, TypeVar, overload
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -19,42 +31,76 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from server.errors import ConfigError
+from server.storage.threads import ConnectionThreads, sqlite_pragmas
+
+R = TypeVar("R")
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Database:
-    """One engine for the process; ``read()`` and ``write()`` give transactional connections."""
+    """One engine for the process; ``read()`` and ``write()`` give transactions (see the module)."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, readers: int = 2, threads: bool | None = None
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self._threads: ConnectionThreads | None = None
         if self.is_sqlite:
-            path = make_url(url).database
-            if path and path != ":memory:":
+            path = make_url(url).database or ""
+            on_disk = path not in ("", ":memory:")
+            if on_disk:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(
                 url, connect_args={"timeout": 30}, pool_size=5, max_overflow=10
             )
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
             # Let us issue BEGIN ourselves (pysqlite's own transaction handling is off).
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+            # Units of work get their own connection threads (``threads=False``: run them over
+            # aiosqlite instead, one hop per statement, as a baseline to measure against).
+            if on_disk and threads is not False:
+                sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+                self._threads = ConnectionThreads(
+                    sync_url.render_as_string(hide_password=False), readers=readers
+                )
         else:
             self.engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
         self._write_lock = asyncio.Lock()
 
+    @overload
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+    @overload
+    def read(self, fn: Callable[..., R], *args: Any) -> Awaitable[R]: ...
+    def read(self, fn: Callable[..., Any] | None = None, *args: Any) -> Any:
+        """``await db.read(fn, *args)``: run the unit ``fn(conn, *args)`` in a read transaction.
+        ``async with db.read() as conn``: an async connection (rolled back at the end)."""
+        if fn is None:
+            return self._read_conn()
+        return self._read_unit(fn, args)
+
+    @overload
+    def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+    @overload
+    def write(self, fn: Callable[..., R], *args: Any) -> Awaitable[R]: ...
+    def write(self, fn: Callable[..., Any] | None = None, *args: Any) -> Any:
+        """``await db.write(fn, *args)``: run ``fn(conn, *args)`` in a transaction committed on
+        success. ``async with db.write() as conn``: the same as an async connection."""
+        if fn is None:
+            return self._write_conn()
+        return self._write_unit(fn, args)
+
     @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reading (one transaction, rolled back at the end)."""
+    async def _read_conn(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
             yield conn
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: committed when the block ends, rolled back on any exception."""
+    async def _write_conn(self) -> AsyncIterator[AsyncConnection]:
         if self.is_sqlite:
             async with self._write_lock:
                 async with self.engine.begin() as conn:
@@ -62,6 +108,25 @@ class Database:
         else:
             async with self.engine.begin() as conn:
                 yield conn
+
+    async def _read_unit(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+        if self._threads is not None:
+            return await self._threads.read(fn, *args)
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(fn, *args)
+
+    async def _write_unit(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+        if self._threads is not None:
+            async with self._write_lock:
+                return await self._threads.write(fn, *args)
+        async with self._write_conn() as conn:
+            return await conn.run_sync(fn, *args)
+
+    async def optimize(self) -> None:
+        """Refresh the planner's statistics where they are stale (SQLite ``PRAGMA optimize``;
+        PostgreSQL's autovacuum does this itself)."""
+        if self.is_sqlite:
+            await self.write(_optimize)
 
     async def check(self) -> None:
         """Open a connection once, turning driver errors into one clear line."""
@@ -74,17 +139,16 @@ class Database:
             ) from None
 
     async def close(self) -> None:
+        """Stop the connection threads and close every pooled connection."""
+        if self._threads is not None:
+            await self._threads.close()
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
+def _optimize(conn: sa.Connection) -> None:
+    # analysis_limit bounds the work on a large table (a sample, not a full scan)
+    conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+    conn.exec_driver_sql("PRAGMA optimize")
 
 
 def _sqlite_begin(conn) -> None:

@@ -137,9 +137,10 @@ follows = sa.Table(
     "follows",
     metadata,
     _pk(),
-    _fk("follower_id", "actors.id"),
+    # indexed with state below (the follower and following counts read the index alone)
+    sa.Column("follower_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
     # a person, or a community's Group actor (following a community = joining it)
-    _fk("target_id", "actors.id"),
+    sa.Column("target_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
     # pending | accepted
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("uri", sa.String(2048), nullable=True),
@@ -148,6 +149,9 @@ follows = sa.Table(
     sa.Column("created_at", Stamp, nullable=False),
     sa.UniqueConstraint("follower_id", "target_id", name="uq_follows_pair"),
 )
+# follower and following counts from the index alone
+sa.Index("ix_follows_target_state", follows.c.target_id, follows.c.state)
+sa.Index("ix_follows_follower_state", follows.c.follower_id, follows.c.state)
 
 blocks = sa.Table(
     "blocks",
@@ -400,14 +404,17 @@ posts = sa.Table(
     _pk(),
     sa.Column("uri", sa.String(2048), nullable=False, unique=True),
     sa.Column("url", sa.String(2048), nullable=True),
-    _fk("author_id", "actors.id"),
+    # indexed with id below: feeds walk (author_id, id) and (community_id, id) newest first
+    sa.Column("author_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), nullable=False),
     sa.Column("local", sa.Boolean, nullable=False),
     # note | result | article | question | event | page
     sa.Column("kind", sa.String(20), nullable=False, server_default="note"),
     # public | unlisted | followers | community | members | partners | direct
     sa.Column("audience", sa.String(20), nullable=False, index=True),
     # the community a `community` post (or a result) belongs to
-    _fk("community_id", "communities.id", nullable=True),
+    sa.Column(
+        "community_id", Id, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=True
+    ),
     sa.Column("title", sa.String(255), nullable=True),
     sa.Column("content_html", sa.Text, nullable=False, server_default=""),
     sa.Column("source", sa.Text, nullable=False, server_default=""),
@@ -439,6 +446,10 @@ posts = sa.Table(
     sa.Column("deleted_at", Stamp, nullable=True),
     sa.Column("application_id", Id, nullable=True),
 )
+sa.Index("ix_posts_author_id_id", posts.c.author_id, posts.c.id)
+sa.Index("ix_posts_community_id_id", posts.c.community_id, posts.c.id)
+# an account's status count and last status time, from the index alone
+sa.Index("ix_posts_author_stats", posts.c.author_id, posts.c.deleted_at, posts.c.created_at)
 
 post_edits = sa.Table(
     "post_edits",

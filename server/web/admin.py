@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.errors import ValidationError
 from server.http.pages import flash, form, redirect, render, require_admin
 from server.keys import CTX
 from server.services import accounts
-from server.storage import schema as t
 from server.web.settings import invite_from_form
 
 routes = web.RouteTableDef()
@@ -17,21 +15,7 @@ routes = web.RouteTableDef()
 
 async def _admin_page(request: web.Request, errors: dict, status: int = 200) -> web.Response:
     ctx = request.app[CTX]
-    async with ctx.db.read() as conn:
-        pending = list(
-            await conn.execute(
-                sa.select(
-                    t.users.c.id,
-                    t.users.c.email,
-                    t.users.c.signup_reason,
-                    t.users.c.created_at,
-                    t.actors.c.username,
-                )
-                .join(t.actors, t.actors.c.id == t.users.c.actor_id)
-                .where(t.users.c.state == "pending")
-                .order_by(t.users.c.id)
-            )
-        )
+    pending = await accounts.pending_signups(ctx.db)
     return await render(
         request,
         "admin.html",

@@ -20,8 +20,9 @@ from server.services import (
     roles,
     timelines,
 )
+from server.services.people import actor_id_by_username
 from server.services.views import load_posts
-from server.web.community_scope import Scope, actor_id_by_username, form_error, int_or_none, scope
+from server.web.community_scope import Scope, form_error, int_or_none, scope
 from server.web.purpose_page import purpose_page_response
 
 routes = web.RouteTableDef()

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,7 +18,6 @@ from server.http.params import as_id
 from server.keys import CTX
 from server.services import communities
 from server.services.communities import Community
-from server.storage import schema as t
 from server.visibility import Viewer
 
 ATOM = "application/atom+xml"
@@ -73,32 +71,6 @@ def int_or_none(value: object, field: str) -> int | None:
     if as_id(raw) is None:
         raise ValidationError(f"{field}: not a valid choice", field=field)
     return as_id(raw)
-
-
-async def actor_id_by_username(
-    conn: AsyncConnection, username: str, field: str = "username"
-) -> int:
-    """A person's actor id from ``name`` / ``@name`` (local) or ``@name@host`` typed in a form.
-
-    ``@name@host`` finds a person of another instance we already know (a member of a community
-    from a partner organisation, say), else the local ``name``.
-    """
-    name, _, host = username.strip().lstrip("@").partition("@")
-    person = sa.select(t.actors.c.id).where(
-        t.actors.c.username == name.lower(),
-        t.actors.c.kind == "person",
-        t.actors.c.suspended.is_(False),
-    )
-    row = (
-        (await conn.execute(person.where(t.actors.c.domain == host.lower()))).first()
-        if host
-        else None
-    )
-    if row is None:
-        row = (await conn.execute(person.where(t.actors.c.domain.is_(None)))).first()
-    if row is None:
-        raise ValidationError(f"no member called {username!r} here", field=field)
-    return int(row[0])
 
 
 async def form_error(

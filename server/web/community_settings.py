@@ -23,12 +23,13 @@ MEMBER_LISTS = [
 ]
 
 
-async def _manager_scope(request: web.Request) -> Scope:
+async def _manager_scope(request: web.Request) -> tuple[Scope, int]:
+    """The community's scope and the manager's actor id (403 for anyone else)."""
     user = await require_user(request)
     async with request.app[CTX].db.read() as conn:
         s = await scope(request, conn)
         await communities.require_manager(conn, s.community.id, user.id)
-    return s
+    return s, user.id
 
 
 async def _page(
@@ -53,7 +54,7 @@ async def _page(
 
 @routes.get("/c/{handle}/settings")
 async def settings_page(request: web.Request) -> web.Response:
-    s = await _manager_scope(request)
+    s, _ = await _manager_scope(request)
     async with request.app[CTX].db.read() as conn:
         values = await community_settings.current(conn, s.community.id)
     return await _page(request, s, values)
@@ -61,7 +62,7 @@ async def settings_page(request: web.Request) -> web.Response:
 
 @routes.post("/c/{handle}/settings")
 async def settings_submit(request: web.Request) -> web.Response:
-    s = await _manager_scope(request)
+    s, manager_id = await _manager_scope(request)
     data = await form(request)
     values = community_settings.Settings(
         name=str(data.get("name", "")),
@@ -71,7 +72,7 @@ async def settings_submit(request: web.Request) -> web.Response:
         accept_outside_ideas=data.get("accept_outside_ideas") == "on",
     )
     try:
-        await community_settings.update(request.app[CTX], s.viewer.actor_id, s.community.id, values)  # type: ignore[arg-type]
+        await community_settings.update(request.app[CTX], manager_id, s.community.id, values)
     except KoersError as exc:
         if exc.field is None:
             raise

@@ -11,19 +11,15 @@ import logging
 import secrets
 from dataclasses import replace
 
-import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy.exc import IntegrityError
 
-from server import clock
 from server.activitypub.handles import actor_ids_for_handles, split_handles
 from server.context import Context
 from server.errors import KoersError, ValidationError
 from server.http.pages import form, redirect, render, require_user
 from server.http.params import as_id
 from server.keys import CTX
-from server.services import media, posts
-from server.storage import schema as t
+from server.services import community_lists, idempotency, media, posts
 from server.visibility import Audience
 from server.web.media import prepared_upload
 
@@ -42,36 +38,17 @@ AUDIENCE_CHOICES = (
 COMPOSE_FORM_MAX = posts.MAX_MEDIA * media.MAX_IMAGE_BYTES + 256 * 1024
 
 
-async def joined_communities(ctx: Context, actor_id: int) -> list[sa.Row]:
-    """Communities the member belongs to (id, name, handle), for the community choice."""
-    async with ctx.db.read() as conn:
-        return list(
-            await conn.execute(
-                sa.select(
-                    t.communities.c.id,
-                    t.communities.c.name,
-                    t.actors.c.username.label("handle"),
-                    t.actors.c.domain,
-                )
-                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
-                .where(t.follows.c.follower_id == actor_id, t.follows.c.state == "accepted")
-                .order_by(t.communities.c.name)
-            )
-        )
-
-
 async def render_compose(
     request: web.Request,
     user,
     values: dict,
     errors: dict | None = None,
-    status: int = 200,  # type: ignore[no-untyped-def]
+    status: int = 200,
 ) -> web.Response:
     ctx = request.app[CTX]
     values.setdefault("audience", user.default_audience)
     values.setdefault("token", secrets.token_urlsafe(18))
-    communities = await joined_communities(ctx, user.id)
+    communities = await community_lists.joined_communities(ctx.db, user.id)
     choices = [("", "— none —")] + [
         (str(c.id), c.name if c.domain is None else f"{c.name} ({c.domain})") for c in communities
     ]
@@ -102,31 +79,10 @@ async def compose_page(request: web.Request) -> web.Response:
     return await render_compose(request, user, values)
 
 
-async def _existing_post(ctx: Context, user_id: int, token: str) -> int | None:
-    async with ctx.db.read() as conn:
-        return (
-            await conn.execute(
-                sa.select(t.idempotency_keys.c.post_id).where(
-                    t.idempotency_keys.c.user_id == user_id, t.idempotency_keys.c.key == token
-                )
-            )
-        ).scalar()
-
-
-async def _remember(ctx: Context, user, token: str, post_id: int) -> int:  # type: ignore[no-untyped-def]
+async def _remember(ctx: Context, user, token: str, post_id: int) -> int:
     """Store the form token; if a concurrent submit stored it first, keep that post and drop ours."""
-    try:
-        async with ctx.db.write() as conn:
-            await conn.execute(
-                t.idempotency_keys.insert().values(
-                    user_id=user.user_id, key=token, post_id=post_id, created_at=clock.now()
-                )
-            )
-        return post_id
-    except IntegrityError:
-        first = await _existing_post(ctx, user.user_id, token)
-        if first is None:
-            raise
+    first = await idempotency.remember_form_token(ctx, user.user_id, token, post_id)
+    if first != post_id:
         log.info(
             "double submit of compose form by user %s: dropping post %s, keeping %s",
             user.user_id,
@@ -134,10 +90,10 @@ async def _remember(ctx: Context, user, token: str, post_id: int) -> int:  # typ
             first,
         )
         await posts.delete_post(ctx, user.id, post_id)
-        return first
+    return first
 
 
-def draft_from_form(data, media_ids: tuple[int, ...]) -> posts.Draft:  # type: ignore[no-untyped-def]
+def draft_from_form(data, media_ids: tuple[int, ...]) -> posts.Draft:
     """The Draft a compose form asks for (raises ValidationError with the field to point at)."""
     try:
         audience = Audience.parse(str(data.get("audience", "public")))
@@ -164,7 +120,7 @@ def draft_from_form(data, media_ids: tuple[int, ...]) -> posts.Draft:  # type: i
     )
 
 
-async def _prepared_uploads(data) -> list[tuple[media.ProcessedImage, str]]:  # type: ignore[no-untyped-def]
+async def _prepared_uploads(data) -> list[tuple[media.ProcessedImage, str]]:
     out = []
     for i in range(posts.MAX_MEDIA):
         description = str(data.get(f"description_{i}", ""))
@@ -199,7 +155,7 @@ async def compose_submit(request: web.Request) -> web.Response:
     }
     values["token"] = token or secrets.token_urlsafe(18)
     if token:
-        earlier = await _existing_post(ctx, user.user_id, token)
+        earlier = await idempotency.post_for_form_token(ctx, user.user_id, token)
         if earlier is not None:
             raise redirect(f"/@{user.username}/{earlier}")
     media_ids: list[int] = []

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.http.pages import render, require_user, viewer
 from server.http.params import as_id
 from server.keys import CTX
-from server.services import accounts, matching, timelines
+from server.services import accounts, community_lists, matching, timelines
 from server.services.views import actor_view, load_posts
-from server.storage import schema as t
 
 routes = web.RouteTableDef()
 
@@ -30,28 +28,8 @@ async def front_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
     async with ctx.db.read() as conn:
-        communities = list(
-            await conn.execute(
-                sa.select(
-                    t.communities, t.actors.c.username.label("handle"), t.actors.c.summary_html
-                )
-                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .where(t.communities.c.local.is_(True))
-                .order_by(t.communities.c.name)
-            )
-        )
-        purposes = {
-            r.community_id: r.text_html
-            for r in await conn.execute(
-                sa.select(t.purpose_versions.c.community_id, t.purpose_versions.c.text_html).where(
-                    t.purpose_versions.c.id.in_(
-                        sa.select(sa.func.max(t.purpose_versions.c.id)).group_by(
-                            t.purpose_versions.c.community_id
-                        )
-                    )
-                )
-            )
-        }
+        communities = await community_lists.local_communities(conn)
+        purposes = await community_lists.purposes_in_force(conn)
         ids = await timelines.results(conn, who, timelines.Page(limit=10))
         results = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
     return await render(

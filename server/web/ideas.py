@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.errors import KoersError, NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
-from server.services import idea_outcomes, ideas, timelines, views
-from server.storage import schema as t
+from server.services import community_lists, idea_outcomes, ideas, timelines, views
 from server.web.community_scope import int_or_none, scope
 
 routes = web.RouteTableDef()
@@ -131,14 +129,7 @@ async def _idea_page(request: web.Request, *, status: int = 200, **extra: Any) -
             for i in await ideas.list_ideas(conn, s.viewer, s.community.id, status="open")
             if i.id != idea.id
         ]
-        community_roles = [
-            (str(r.id), r.name)
-            for r in await conn.execute(
-                sa.select(t.roles.c.id, t.roles.c.name)
-                .where(t.roles.c.community_id == s.community.id)
-                .order_by(t.roles.c.name)
-            )
-        ]
+        community_roles = await community_lists.role_choices(conn, s.community.id)
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     return await render(

@@ -7,20 +7,17 @@ unknown files, paths trying to leave the media folder — is a plain 404 that re
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.errors import KoersError, NotFound
 from server.http.pages import viewer
 from server.keys import CTX
 from server.services import media
-from server.storage import schema as t
-from server.visibility import can_see_post
 
 routes = web.RouteTableDef()
 
 
-async def prepared_upload(data, name: str, kind: str) -> media.ProcessedImage | None:  # type: ignore[no-untyped-def]
+async def prepared_upload(data, name: str, kind: str) -> media.ProcessedImage | None:
     """The checked image of form file field ``name`` (None when no file was chosen).
 
     Its errors name the field, so the form can show them beside the right input.
@@ -56,20 +53,7 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     shared = public
     if not public:
         who = await viewer(request)
-        async with ctx.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(t.media.c.owner_id, t.media.c.post_id).where(
-                        sa.or_(t.media.c.path == rel, t.media.c.thumb_path == rel)
-                    )
-                )
-            ).first()
-            if row is None:
-                raise NotFound(_NOT_FOUND)
-            if row.post_id is None:
-                allowed = who.actor_id is not None and who.actor_id == row.owner_id
-            else:
-                allowed = await can_see_post(conn, who, row.post_id)
+        allowed = await media.may_see_file(ctx, who, rel)
         if not allowed:
             raise NotFound(_NOT_FOUND)
         shared = who.anonymous  # an anonymous visitor may see it, so any cache may keep it a while

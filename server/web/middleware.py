@@ -60,7 +60,7 @@ async def _error_response(
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def error_middleware(request: web.Request, handler):
     try:
         response = await handler(request)
     except RateLimited as exc:
@@ -97,7 +97,7 @@ def _save_session(request: web.Request, response: web.StreamResponse) -> None:
 
 
 @web.middleware
-async def security_headers_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def security_headers_middleware(request: web.Request, handler):
     response = await handler(request)
     if not response.prepared:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -3,15 +3,13 @@ follow requests of a locked account."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.http.params import as_id
 from server.keys import CTX
-from server.services import follows
+from server.services import follows, inbox_notifications, people
 from server.services.views import actor_view, load_actors, load_posts
-from server.storage import schema as t
 from server.visibility import can_see_post
 
 routes = web.RouteTableDef()
@@ -54,10 +52,7 @@ async def notifications_page(request: web.Request) -> web.Response:
     who = await viewer(request)
     max_id = as_id(request.query.get("max_id"))
     async with ctx.db.read() as conn:
-        q = sa.select(t.notifications).where(t.notifications.c.actor_id == user.id)
-        if max_id is not None:
-            q = q.where(t.notifications.c.id < max_id)
-        rows = list(await conn.execute(q.order_by(t.notifications.c.id.desc()).limit(PAGE)))
+        rows = await inbox_notifications.newest_of(conn, user.id, max_id, PAGE)
         # A notification about a post the member may no longer see (deleted, or its author blocked
         # them) is left out: the post is checked again, now.
         visible_posts: set[int] = set()
@@ -92,12 +87,7 @@ async def mark_read(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     user = await require_user(request)
     await form(request)
-    async with ctx.db.write() as conn:
-        await conn.execute(
-            t.notifications.update()
-            .where(t.notifications.c.actor_id == user.id, t.notifications.c.read.is_(False))
-            .values(read=True)
-        )
+    await inbox_notifications.mark_all_read(ctx, user.id)
     flash(request, "All notifications are marked as read.")
     raise redirect("/notifications")
 
@@ -107,9 +97,9 @@ async def follow_requests_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     user = await require_user(request)
     async with ctx.db.read() as conn:
-        rows = list(await conn.execute(follows.followers_query(user.id, state="pending")))
-    people = [actor_view(r, ctx.base, ctx.settings.domain) for r in rows]
-    return await render(request, "follow_requests.html", people=people)
+        rows = await people.pending_followers(conn, user.id)
+    shown = [actor_view(r, ctx.base, ctx.settings.domain) for r in rows]
+    return await render(request, "follow_requests.html", people=shown)
 
 
 @routes.post(r"/follow_requests/{actor_id:\d+}/{decision:accept|reject}")

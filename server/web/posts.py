@@ -9,56 +9,19 @@ from __future__ import annotations
 import secrets
 from urllib.parse import quote
 
-import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.context import Context
-from server.errors import Gone, KoersError, NotFound
+from server.errors import KoersError, NotFound
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
-from server.services import posts, timelines
-from server.services.views import PostView, load_posts
-from server.storage import schema as t
-from server.visibility import Viewer, can_boost, can_see_post
+from server.services import post_pages, posts, timelines
+from server.services.views import load_posts
+from server.visibility import can_boost
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
 
 POST_PATH = r"/@{username:[A-Za-z0-9_]+}/{post_id:\d+}"
-
-
-async def visible_post(
-    conn: AsyncConnection, ctx: Context, who: Viewer, post_id: int, username: str | None
-) -> PostView:
-    """The post as ``who`` may see it: NotFound when hidden or unknown, Gone when deleted."""
-    row = (
-        await conn.execute(
-            sa.select(
-                t.posts.c.id,
-                t.posts.c.deleted_at,
-                t.posts.c.reblog_of_id,
-                t.actors.c.username,
-                t.actors.c.domain,
-            )
-            .join(t.actors, t.actors.c.id == t.posts.c.author_id)
-            .where(t.posts.c.id == post_id)
-        )
-    ).first()
-    if (
-        row is None
-        or row.domain is not None
-        or (username is not None and row.username != username.lower())
-    ):
-        raise NotFound("no such post")
-    if row.deleted_at is not None:
-        raise Gone("this post has been deleted")
-    if row.reblog_of_id is not None or not await can_see_post(conn, who, post_id):
-        raise NotFound("no such post")
-    views = await load_posts(conn, who, [post_id], base=ctx.base, local_domain=ctx.settings.domain)
-    if not views:
-        raise NotFound("no such post")
-    return views[0]
 
 
 @routes.get(POST_PATH)
@@ -67,7 +30,9 @@ async def post_page(request: web.Request) -> web.Response:
     who = await viewer(request)
     post_id = int(request.match_info["post_id"])
     async with ctx.db.read() as conn:
-        post = await visible_post(conn, ctx, who, post_id, request.match_info["username"])
+        post = await post_pages.visible_post(
+            conn, ctx, who, post_id, request.match_info["username"]
+        )
         ancestor_ids, descendant_ids = await timelines.thread(conn, who, post_id)
         ancestors = await load_posts(
             conn, who, ancestor_ids, base=ctx.base, local_domain=ctx.settings.domain
@@ -92,7 +57,9 @@ async def post_by_id(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
     async with ctx.db.read() as conn:
-        post = await visible_post(conn, ctx, who, int(request.match_info["post_id"]), None)
+        post = await post_pages.visible_post(
+            conn, ctx, who, int(request.match_info["post_id"]), None
+        )
     raise redirect(post.url if post.local else f"/@{post.author.username}/{post.id}")
 
 
@@ -104,14 +71,14 @@ _ACTIONS = {
 }
 
 
-async def _posted_action(request: web.Request):  # type: ignore[no-untyped-def]
+async def _posted_action(request: web.Request):
     """(member, post id) of a POSTed post button, after the CSRF check and a visibility check."""
     ctx = request.app[CTX]
     user = await require_user(request)
     await form(request)
     post_id = int(request.match_info["post_id"])
     async with ctx.db.read() as conn:
-        await visible_post(
+        await post_pages.visible_post(
             conn, ctx, await viewer(request), post_id, request.match_info["username"]
         )
     return user, post_id
@@ -133,11 +100,11 @@ async def delete(request: web.Request) -> web.Response:
     raise redirect(f"/@{user.username}")
 
 
-async def _own_visible(request: web.Request):  # type: ignore[no-untyped-def]
+async def _own_visible(request: web.Request):
     ctx = request.app[CTX]
     user = await require_user(request)
     async with ctx.db.read() as conn:
-        post = await visible_post(
+        post = await post_pages.visible_post(
             conn,
             ctx,
             await viewer(request),
@@ -188,14 +155,10 @@ async def history_page(request: web.Request) -> web.Response:
     who = await viewer(request)
     post_id = int(request.match_info["post_id"])
     async with ctx.db.read() as conn:
-        post = await visible_post(conn, ctx, who, post_id, request.match_info["username"])
-        versions = list(
-            await conn.execute(
-                sa.select(t.post_edits)
-                .where(t.post_edits.c.post_id == post_id)
-                .order_by(t.post_edits.c.id.desc())
-            )
+        post = await post_pages.visible_post(
+            conn, ctx, who, post_id, request.match_info["username"]
         )
+        versions = await post_pages.edits_of(conn, post_id, newest_first=True)
     return await render(request, "post_history.html", post=post, versions=versions)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.context import Context
@@ -11,10 +11,8 @@ from server.errors import NotFound
 from server.http.pages import current_user, flash, form, redirect, render, require_user, viewer
 from server.http.params import as_id
 from server.keys import CTX
-from server.services import accounts, follows, timelines
+from server.services import accounts, follows, people, timelines
 from server.services.views import ActorView, actor_view, load_posts
-from server.storage import schema as t
-from server.visibility import Viewer, memberships_shown_to
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
@@ -22,7 +20,7 @@ routes = web.RouteTableDef()
 LIST_PAGE = 40
 
 
-async def person_or_redirect(conn: AsyncConnection, ctx: Context, username: str) -> sa.Row:
+async def person_or_redirect(conn: AsyncConnection, ctx: Context, username: str) -> Row:
     """The local person called ``username``; a community handle redirects to its page, else 404."""
     row = await accounts.get_local_actor(conn, username)
     if row.kind == "group":
@@ -30,39 +28,6 @@ async def person_or_redirect(conn: AsyncConnection, ctx: Context, username: str)
     if row.kind != "person":
         raise NotFound(f"no account called {username!r} here")
     return row
-
-
-async def roles_held(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
-    """Roles an actor holds, with the community each belongs to."""
-    community_actor = t.actors.alias("community_actor")
-    return list(
-        await conn.execute(
-            sa.select(
-                t.roles.c.id,
-                t.roles.c.name,
-                t.communities.c.name.label("community_name"),
-                community_actor.c.username.label("community_handle"),
-                community_actor.c.domain.label("community_domain"),
-            )
-            .select_from(
-                t.role_holders.join(t.roles, t.roles.c.id == t.role_holders.c.role_id)
-                .join(t.communities, t.communities.c.id == t.roles.c.community_id)
-                .join(community_actor, community_actor.c.id == t.communities.c.actor_id)
-            )
-            .where(t.role_holders.c.actor_id == actor_id, t.role_holders.c.state == "held")
-            .order_by(t.communities.c.name, t.roles.c.name)
-        )
-    )
-
-
-async def _count(conn: AsyncConnection, query: sa.Select) -> int:
-    return int(
-        (
-            await conn.execute(
-                sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-            )
-        ).scalar_one()
-    )
 
 
 @routes.get(r"/@{username:[A-Za-z0-9_]+}")
@@ -89,9 +54,9 @@ async def profile_page(request: web.Request) -> web.Response:
         context = {
             "actor": actor,
             "competencies": await accounts.competencies_of(conn, row.id),
-            "roles": await roles_held(conn, row.id),
-            "followers_count": await _count(conn, follows.followers_query(row.id)),
-            "following_count": await _count(conn, _following(who, row.id)),
+            "roles": await people.roles_held(conn, row.id),
+            "followers_count": await people.count_followers(conn, row.id),
+            "following_count": await people.count_following(conn, who, row.id),
             "posts": posts,
             "results": results,
             "relation": relation,
@@ -102,22 +67,14 @@ async def profile_page(request: web.Request) -> web.Response:
     return await render(request, "profile.html", next_url=next_url, **context)
 
 
-def _following(who: Viewer, actor_id: int) -> sa.Select:
-    """Whom ``actor_id`` follows; a community only when ``who`` may see its member list (the visibility module)."""
-    return follows.following_query(actor_id, kind=None).where(
-        memberships_shown_to(who, t.actors.c.id)
-    )
-
-
 async def _actor_list(request: web.Request, which: str) -> web.Response:
     ctx = request.app[CTX]
     offset = min(as_id(request.query.get("offset")) or 0, 1_000_000)
     who = await viewer(request)
     async with ctx.db.read() as conn:
         row = await person_or_redirect(conn, ctx, request.match_info["username"])
-        query = follows.followers_query(row.id) if which == "followers" else _following(who, row.id)
-        rows = list(await conn.execute(query.offset(offset).limit(LIST_PAGE + 1)))
-    people = [actor_view(r, ctx.base, ctx.settings.domain) for r in rows[:LIST_PAGE]]
+        rows = await people.list_follows(conn, who, row.id, which, offset, LIST_PAGE + 1)
+    shown = [actor_view(r, ctx.base, ctx.settings.domain) for r in rows[:LIST_PAGE]]
     next_url = (
         f"/@{row.username}/{which}?offset={offset + LIST_PAGE}" if len(rows) > LIST_PAGE else None
     )
@@ -126,7 +83,7 @@ async def _actor_list(request: web.Request, which: str) -> web.Response:
         "people_list.html",
         actor=actor_view(row, ctx.base, ctx.settings.domain),
         which=which,
-        people=people,
+        people=shown,
         next_url=next_url,
     )
 
@@ -159,7 +116,7 @@ async def follow_submit(request: web.Request) -> web.Response:
     raise redirect(f"/@{row.username}")
 
 
-def people_views(ctx: Context, rows: list[sa.Row]) -> list[tuple[ActorView, sa.Row]]:
+def people_views(ctx: Context, rows: list[Row]) -> list[tuple[ActorView, Row]]:
     """ActorViews with the row they came from (for extra columns like the matching competency)."""
     return [(actor_view(r, ctx.base, ctx.settings.domain), r) for r in rows]
 

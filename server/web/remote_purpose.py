@@ -82,7 +82,7 @@ async def _page(
             ):
                 decision = None
             decision_post = None
-            if decision is not None:
+            if decision is not None and decision.post_id is not None:
                 shown = await load_posts(
                     conn, who, [decision.post_id], base=ctx.base, local_domain=ctx.settings.domain
                 )

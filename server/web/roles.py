@@ -10,7 +10,8 @@ from server.errors import KoersError
 from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import communities, matching, role_terms, roles
-from server.web.community_scope import actor_id_by_username, form_error, int_or_none, scope
+from server.services.people import actor_id_by_username
+from server.web.community_scope import form_error, int_or_none, scope
 
 routes = web.RouteTableDef()
 

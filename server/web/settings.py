@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 
 from server import urls
 from server.errors import KoersError, ValidationError
@@ -17,7 +17,6 @@ from server.http.pages import flash, form, redirect, render, require_user
 from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, media
-from server.storage import schema as t
 from server.web.media import prepared_upload
 
 routes = web.RouteTableDef()
@@ -35,7 +34,7 @@ LEVEL_HELP = "One per line, optionally with a level: “facilitation: expert”.
 PROFILE_FORM_MAX = 2 * media.MAX_IMAGE_BYTES + 256 * 1024
 
 
-def competencies_text(rows: list[sa.Row]) -> str:
+def competencies_text(rows: list[Row]) -> str:
     return "\n".join(f"{r.name}: {r.level}" if r.level else r.name for r in rows)
 
 
@@ -48,7 +47,7 @@ def parse_competency_lines(value: str) -> list[tuple[str, str | None]]:
     return accounts.parse_competencies(entries)
 
 
-async def _profile_values(request: web.Request, user) -> dict:  # type: ignore[no-untyped-def]
+async def _profile_values(request: web.Request, user) -> dict:
     async with request.app[CTX].db.read() as conn:
         comps = await accounts.competencies_of(conn, user.id)
     fields = [(f.get("name", ""), f.get("source", "")) for f in (user.fields or [])]
@@ -156,16 +155,8 @@ async def profile_submit(request: web.Request) -> web.Response:
     raise redirect("/settings/profile")
 
 
-async def _my_invites(request: web.Request, user_id: int) -> list[sa.Row]:
-    async with request.app[CTX].db.read() as conn:
-        return list(
-            await conn.execute(
-                sa.select(t.invites)
-                .where(t.invites.c.created_by == user_id)
-                .order_by(t.invites.c.id.desc())
-                .limit(50)
-            )
-        )
+async def _my_invites(request: web.Request, user_id: int) -> list[Row]:
+    return await accounts.invites_created_by(request.app[CTX].db, user_id)
 
 
 @routes.get("/settings/invites")
@@ -179,7 +170,7 @@ async def invites_page(request: web.Request) -> web.Response:
     )
 
 
-def _parse_invite_limits(data) -> tuple[int | None, int | None]:  # type: ignore[no-untyped-def]
+def _parse_invite_limits(data) -> tuple[int | None, int | None]:
     """(max uses, days valid) from an invite form; empty means unlimited."""
     out: list[int | None] = []
     for name, upper in (("max_uses", 1000), ("days", 365)):
@@ -195,7 +186,7 @@ def _parse_invite_limits(data) -> tuple[int | None, int | None]:  # type: ignore
     return out[0], out[1]
 
 
-async def invite_from_form(request: web.Request, user) -> str:  # type: ignore[no-untyped-def]
+async def invite_from_form(request: web.Request, user) -> str:
     """Create an invite from a submitted invite form (CSRF checked); flashes and returns its URL."""
     ctx = request.app[CTX]
     data = await form(request)

@@ -55,3 +55,14 @@ async def post_by_uri(inst, uri: str):  # type: ignore[no-untyped-def]
 async def actor_on(inst, uri: str) -> int | None:  # type: ignore[no-untyped-def]
     async with inst.db.read() as conn:
         return (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == uri))).scalar()
+
+
+async def competencies_on(inst, actor_id: int) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+    """The (name, level) competencies ``inst`` holds for the actor ``actor_id``."""
+    async with inst.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(t.competencies.c.name, t.competencies.c.level)
+            .where(t.competencies.c.actor_id == actor_id)
+            .order_by(t.competencies.c.name)
+        )
+        return [(r.name, r.level) for r in rows]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from server.api.auth import authenticate, user_auth
@@ -15,7 +14,6 @@ from server.errors import NotFound
 from server.keys import CTX
 from server.services import accounts, matching
 from server.services.matching import Helper
-from server.storage import schema as t
 
 PREFIX = "/api/koers/v1"
 routes = web.RouteTableDef()
@@ -39,9 +37,7 @@ async def role_helpers(request: web.Request) -> web.Response:
     auth = await authenticate(request, "read", required=False)
     role_id = path_id(request)
     async with request.app[CTX].db.read() as conn:
-        community_id = (
-            await conn.execute(sa.select(t.roles.c.community_id).where(t.roles.c.id == role_id))
-        ).scalar()
+        community_id = await matching.community_of_role(conn, role_id)
         if community_id is None:
             raise NotFound("no such role")
         needs = await matching.role_needs(conn, role_id)

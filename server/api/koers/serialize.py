@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
+from sqlalchemy import Row
 
 from server import clock
 from server.services import role_terms
@@ -40,7 +40,7 @@ def to_account_json(actor: ActorView) -> dict[str, Any]:
     }
 
 
-def row_account_json(row: sa.Row, base: str, local_domain: str) -> dict[str, Any]:
+def row_account_json(row: Row, base: str, local_domain: str) -> dict[str, Any]:
     """``to_account_json`` for a row holding actor columns."""
     return to_account_json(actor_view(row, base, local_domain))
 

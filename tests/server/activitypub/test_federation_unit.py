@@ -70,6 +70,20 @@ async def test_a_post_goes_to_remote_followers_once_per_server(wired, member, re
     assert create["to"] == [PUBLIC_COLLECTION] and create["cc"] == [f"{ANA}/followers"]
 
 
+async def test_deliveries_are_signed_by_their_author(wired, member, remote_actor) -> None:
+    from federation.actors import key_lookup_for
+    from federation.signatures import verify_request
+
+    await _follower(wired, remote_actor, member)
+    await posts.create_post(wired.ctx, member.actor_id, Draft(source="signed"))
+    await wired.cycle()
+    for sent in wired.transport.sent:
+        result = await verify_request(
+            "POST", "/inbox", sent.headers, sent.body, key_lookup_for(wired.app)
+        )
+        assert result.owner == ANA and "digest" in result.headers
+
+
 async def test_members_and_direct_posts_stay_with_who_may_see_them(
     wired, member, remote_actor
 ) -> None:

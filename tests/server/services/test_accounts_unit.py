@@ -10,6 +10,7 @@ from server.services import accounts
 from server.storage import schema as t
 from server.visibility import Audience
 from tests.conftest import PASSWORD, UNIT_URL
+from tests.fast import record_events
 
 
 async def test_a_new_member_is_a_person_actor_with_keys_and_a_login(unit_db, make_member) -> None:
@@ -134,34 +135,24 @@ async def test_a_rejected_sign_up_disappears(unit_db, make_member) -> None:
     await make_member("cy")  # the name is free again
 
 
-async def test_invites_are_counted_and_expire(unit_db, unit_settings, member) -> None:
-    code = await accounts.create_invite(unit_db, member.user_id, max_uses=1)
-    await accounts.create_account(
-        unit_db,
-        unit_settings,
-        username="bo",
-        email="bo@example.test",
-        password=PASSWORD,
-        invite_code=code,
-    )
-    with pytest.raises(ValidationError, match="used up"):
-        await accounts.create_account(
+async def test_invites_are_counted_and_unknown_ones_refused(unit_db, unit_settings, member) -> None:
+    async def sign_up(name: str, code: str) -> accounts.Account:
+        return await accounts.create_account(
             unit_db,
             unit_settings,
-            username="cy",
-            email="cy@example.test",
+            username=name,
+            email=f"{name}@example.test",
             password=PASSWORD,
             invite_code=code,
         )
+
+    code = await accounts.create_invite(unit_db, member.user_id, max_uses=1)
+    await sign_up("bo", code)
+    with pytest.raises(ValidationError, match="used up"):
+        await sign_up("cy", code)
     with pytest.raises(ValidationError, match="not valid"):
-        await accounts.create_account(
-            unit_db,
-            unit_settings,
-            username="cy",
-            email="cy@example.test",
-            password=PASSWORD,
-            invite_code="made-up",
-        )
+        await sign_up("cy", "made-up")
+    assert [r.username for r in await accounts.list_accounts(unit_db)] == ["ana", "bo"]
 
 
 async def test_profile_changes_render_and_validate(unit_db, member) -> None:
@@ -194,12 +185,7 @@ async def test_profile_changes_render_and_validate(unit_db, member) -> None:
 
 
 async def test_a_profile_change_emits_one_actor_update(ctx, member) -> None:
-    seen = []
-
-    async def record(_conn, event) -> None:  # type: ignore[no-untyped-def]
-        seen.append(event)
-
-    ctx.events.on("actor.updated", record)
+    seen = record_events(ctx, "actor.updated")
     await accounts.update_profile(ctx.db, member.user_id, display_name="Ana", events=ctx.events)
     await accounts.update_profile(ctx.db, member.user_id, default_audience="followers")
     assert [(e.kind, e.data) for e in seen] == [("actor.updated", {"actor_id": member.actor_id})]

@@ -11,18 +11,11 @@ from server.services import communities, federation_admin, purpose
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Viewer
 from tests.conftest import UNIT_URL
+from tests.fast import notifications_of
 
 
 async def _notes(db, actor_id):  # type: ignore[no-untyped-def]
-    async with db.read() as conn:
-        return [
-            r.type
-            for r in await conn.execute(
-                sa.select(t.notifications.c.type)
-                .where(t.notifications.c.actor_id == actor_id)
-                .order_by(t.notifications.c.id)
-            )
-        ]
+    return [r.type for r in await notifications_of(db, actor_id)]
 
 
 async def _state(ctx, community, actor_id):  # type: ignore[no-untyped-def]

@@ -9,18 +9,11 @@ import sqlalchemy as sa
 from server.errors import Forbidden, NotFound, ValidationError
 from server.services import accounts, follows
 from server.storage import schema as t
+from tests.fast import notifications_of, record_events
 
 
 async def _notes(db, actor_id):  # type: ignore[no-untyped-def]
-    async with db.read() as conn:
-        return [
-            (r.type, r.from_actor_id)
-            for r in await conn.execute(
-                sa.select(t.notifications)
-                .where(t.notifications.c.actor_id == actor_id)
-                .order_by(t.notifications.c.id)
-            )
-        ]
+    return [(r.type, r.from_actor_id) for r in await notifications_of(db, actor_id)]
 
 
 async def _rel(db, me, other):  # type: ignore[no-untyped-def]
@@ -126,14 +119,9 @@ async def test_one_cannot_follow_oneself_or_nobody(ctx, member) -> None:
 
 
 async def test_a_remote_account_is_asked_and_answers_later(ctx, member, remote_actor) -> None:
-    seen: list[tuple[str, dict]] = []
-
-    async def record(_conn, event) -> None:  # type: ignore[no-untyped-def]
-        seen.append((event.kind, event.data))
-
-    ctx.events.on("follow.created", record)
+    seen = record_events(ctx, "follow.created")
     assert await follows.follow(ctx, member.actor_id, remote_actor.id) == "pending"
-    assert seen[0][1]["state"] == "pending" and seen[0][1]["target_id"] == remote_actor.id
+    assert seen[0].data["state"] == "pending" and seen[0].data["target_id"] == remote_actor.id
     assert await _notes(ctx.db, remote_actor.id) == []  # remote people are not notified here
 
 

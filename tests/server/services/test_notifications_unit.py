@@ -11,6 +11,7 @@ from server.services.posts import Draft
 from server.services.timelines import Page
 from server.storage import schema as t
 from server.visibility import Audience, Viewer
+from tests.fast import notifications_of
 
 A = Audience
 
@@ -20,15 +21,7 @@ def _v(person) -> Viewer:  # type: ignore[no-untyped-def]
 
 
 async def _types(ctx, person):  # type: ignore[no-untyped-def]
-    async with ctx.db.read() as conn:
-        return [
-            r.type
-            for r in await conn.execute(
-                sa.select(t.notifications.c.type)
-                .where(t.notifications.c.actor_id == person.actor_id)
-                .order_by(t.notifications.c.id)
-            )
-        ]
+    return [r.type for r in await notifications_of(ctx.db, person.actor_id)]
 
 
 async def _say(ctx, person, text, **kw):  # type: ignore[no-untyped-def]

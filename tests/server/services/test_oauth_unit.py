@@ -33,6 +33,18 @@ async def _whose(ctx, token):  # type: ignore[no-untyped-def]
         return await token_auth(conn, token)
 
 
+async def _code(ctx, app, member, verifier: str | None = "v" * 50) -> str:  # type: ignore[no-untyped-def]
+    return await oauth.create_code(
+        ctx,
+        app_id=app.id,
+        user_id=member.user_id,
+        redirect_uri="https://app.example/cb",
+        scopes=SCOPES,
+        code_challenge=_challenge(verifier) if verifier else None,
+        code_challenge_method="S256" if verifier else None,
+    )
+
+
 def _challenge(verifier: str) -> str:
     return (
         base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -66,15 +78,7 @@ async def test_an_app_is_registered_with_its_credentials(ctx) -> None:
 async def test_a_code_with_pkce_is_exchanged_once(ctx, member) -> None:
     app = await _app(ctx)
     verifier = "v" * 50
-    code = await oauth.create_code(
-        ctx,
-        app_id=app.id,
-        user_id=member.user_id,
-        redirect_uri="https://app.example/cb",
-        scopes=SCOPES,
-        code_challenge=_challenge(verifier),
-        code_challenge_method="S256",
-    )
+    code = await _code(ctx, app, member, verifier)
     issued = await oauth.exchange_code(
         ctx, app, code=code, redirect_uri="https://app.example/cb", code_verifier=verifier
     )
@@ -97,15 +101,7 @@ async def test_a_code_is_refused_with_the_wrong_uri_or_verifier_and_spent(
     ctx, member, redirect_uri, verifier
 ) -> None:
     app = await _app(ctx)
-    code = await oauth.create_code(
-        ctx,
-        app_id=app.id,
-        user_id=member.user_id,
-        redirect_uri="https://app.example/cb",
-        scopes=SCOPES,
-        code_challenge=_challenge("v" * 50),
-        code_challenge_method="S256",
-    )
+    code = await _code(ctx, app, member)
     with pytest.raises(oauth.OAuthError):
         await oauth.exchange_code(
             ctx, app, code=code, redirect_uri=redirect_uri, code_verifier=verifier
@@ -118,15 +114,7 @@ async def test_a_code_is_refused_with_the_wrong_uri_or_verifier_and_spent(
 
 async def test_an_expired_code_and_an_expired_token_do_nothing(ctx, member, monkeypatch) -> None:
     app = await _app(ctx)
-    code = await oauth.create_code(
-        ctx,
-        app_id=app.id,
-        user_id=member.user_id,
-        redirect_uri="https://app.example/cb",
-        scopes=SCOPES,
-        code_challenge=None,
-        code_challenge_method=None,
-    )
+    code = await _code(ctx, app, member, None)
     issued = await oauth.issue_for(ctx, app, member.user_id, SCOPES)
     later = clock.now() + oauth.TOKEN_LIFETIME + timedelta(minutes=1)
     monkeypatch.setattr(clock, "now", lambda: later)

@@ -15,35 +15,18 @@ from server.services.posts import Draft, PollSpec
 from server.storage import schema as t
 from server.visibility import Audience, Viewer, can_see_post, reply_audience
 from tests.conftest import UNIT_URL
+from tests.fast import notifications_of, record_events
 
 A = Audience
+
+
+async def _notes(db, actor_id):  # type: ignore[no-untyped-def]
+    return [(r.type, r.post_id) for r in await notifications_of(db, actor_id)]
 
 
 async def _post(db, post_id):  # type: ignore[no-untyped-def]
     async with db.read() as conn:
         return (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
-
-
-async def _notes(db, actor_id):  # type: ignore[no-untyped-def]
-    async with db.read() as conn:
-        return [
-            (r.type, r.post_id)
-            for r in await conn.execute(
-                sa.select(t.notifications)
-                .where(t.notifications.c.actor_id == actor_id)
-                .order_by(t.notifications.c.id)
-            )
-        ]
-
-
-def _recorder(ctx):  # type: ignore[no-untyped-def]
-    seen: list[tuple[str, dict]] = []
-
-    async def record(_conn, event) -> None:  # type: ignore[no-untyped-def]
-        seen.append((event.kind, event.data))
-
-    ctx.events.on("*", record)
-    return seen
 
 
 @pytest.fixture
@@ -136,7 +119,7 @@ async def test_mentions_and_hashtags_are_linked_and_the_mentioned_notified(
     ],
 )
 async def test_an_invalid_draft_is_refused_and_nothing_is_written(ctx, member, draft) -> None:
-    seen = _recorder(ctx)
+    seen = record_events(ctx)
     with pytest.raises(ValidationError):
         await posts.create_post(ctx, member.actor_id, draft)
     async with ctx.db.read() as conn:
@@ -152,9 +135,11 @@ async def test_a_remote_actor_cannot_post_here(ctx, remote_actor) -> None:
 
 
 async def test_creating_a_post_emits_post_created(ctx, member) -> None:
-    seen = _recorder(ctx)
+    seen = record_events(ctx)
     pid = await posts.create_post(ctx, member.actor_id, Draft(source="x"))
-    assert seen == [("post.created", {"post_id": pid, "author_id": member.actor_id})]
+    assert [(e.kind, e.data) for e in seen] == [
+        ("post.created", {"post_id": pid, "author_id": member.actor_id})
+    ]
 
 
 # --- replies ---------------------------------------------------------------------------------
@@ -242,7 +227,7 @@ async def test_an_edit_rerenders_keeps_history_and_adds_new_mentions(
     bo = await make_member("bo")
     cy = await make_member("cy")
     pid = await posts.create_post(ctx, member.actor_id, Draft(source="first @bo #one"))
-    seen = _recorder(ctx)
+    seen = record_events(ctx)
     await posts.edit_post(ctx, member.actor_id, pid, source="second *@cy* #two", spoiler_text="cw")
     await posts.edit_post(ctx, member.actor_id, pid, source="third")
     row = await _post(ctx.db, pid)
@@ -262,7 +247,7 @@ async def test_an_edit_rerenders_keeps_history_and_adds_new_mentions(
     assert history == ["first @bo #one", "second *@cy* #two", "third"]
     assert mentioned == {bo.actor_id, cy.actor_id}  # nobody loses access by an edit
     assert tags == []
-    assert [k for k, _ in seen] == ["post.updated", "post.updated"]
+    assert [e.kind for e in seen] == ["post.updated", "post.updated"]
 
 
 async def test_only_the_author_edits_and_boosts_are_not_edited(ctx, member, make_member) -> None:
@@ -296,7 +281,7 @@ async def test_deleting_leaves_a_tombstone_and_takes_boosts_and_favourites_along
     )
     boost = await posts.reblog(ctx, bo.actor_id, pid)
     await posts.favourite(ctx, bo.actor_id, pid)
-    seen = _recorder(ctx)
+    seen = record_events(ctx)
     former = await posts.delete_post(ctx, member.actor_id, pid)
     assert former["source"] == "bye @bo" and former["in_reply_to_id"] == parent
     row = await _post(ctx.db, pid)
@@ -307,7 +292,7 @@ async def test_deleting_leaves_a_tombstone_and_takes_boosts_and_favourites_along
         assert not await can_see_post(conn, Viewer(actor_id=member.actor_id, local=True), pid)
         assert (await conn.execute(sa.select(t.favourites))).first() is None
         assert (await conn.execute(sa.select(t.post_mentions))).first() is None
-    assert [k for k, _ in seen] == ["post.deleted", "post.deleted"]
+    assert [e.kind for e in seen] == ["post.deleted", "post.deleted"]
     with pytest.raises(NotFound):
         await posts.delete_post(ctx, member.actor_id, pid)
 
@@ -376,7 +361,7 @@ async def test_boosting_a_boost_boosts_the_original_and_undo_removes_it(
 async def test_favourites_count_once_notify_and_undo(ctx, member, make_member) -> None:
     bo = await make_member("bo")
     pid = await posts.create_post(ctx, bo.actor_id, Draft(source="x"))
-    seen = _recorder(ctx)
+    seen = record_events(ctx)
     assert await posts.favourite(ctx, member.actor_id, pid) == pid
     await posts.favourite(ctx, member.actor_id, pid)
     assert (await _post(ctx.db, pid)).favourites_count == 1
@@ -384,7 +369,7 @@ async def test_favourites_count_once_notify_and_undo(ctx, member, make_member) -
     await posts.unfavourite(ctx, member.actor_id, pid)
     await posts.unfavourite(ctx, member.actor_id, pid)
     assert (await _post(ctx.db, pid)).favourites_count == 0
-    assert [k for k, _ in seen] == ["favourite.created", "favourite.undone", "favourite.undone"]
+    assert [e.kind for e in seen] == ["favourite.created", "favourite.undone", "favourite.undone"]
 
 
 async def test_a_favourite_of_a_boost_goes_to_the_original(ctx, member, make_member) -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from server.errors import Forbidden, NotFound, ValidationError
 from server.services import purpose
 from server.storage import schema as t
+from tests.fast import record_events
 
 
 async def _asked(db, actor_id):  # type: ignore[no-untyped-def]
@@ -71,36 +72,26 @@ async def test_only_managers_change_it_with_a_reason(ctx, crew) -> None:
 
 
 async def test_a_change_emits_purpose_changed_with_its_version(ctx, crew) -> None:
-    seen: list[dict] = []
-
-    async def record(_conn, event) -> None:  # type: ignore[no-untyped-def]
-        seen.append(event.data)
-
-    ctx.events.on("purpose.changed", record)
+    seen = record_events(ctx, "purpose.changed")
     await purpose.change_purpose(ctx, crew.ana.actor_id, crew.community.id, "New", "Why")
-    assert [(e["version"], e["actor_id"]) for e in seen] == [(2, crew.ana.actor_id)]
+    assert [(e.data["version"], e.data["actor_id"]) for e in seen] == [(2, crew.ana.actor_id)]
 
 
 async def test_a_remote_version_is_kept_once(ctx, crew) -> None:
-    async with ctx.db.write() as conn:
-        first = await purpose.record_remote_version(
-            conn,
-            crew.community.id,
-            5,
-            "<p>From afar</p>",
-            reason="Synced",
-            uri="https://far.example/purpose/5",
-            created_at=None,
-        )
-        again = await purpose.record_remote_version(
-            conn,
-            crew.community.id,
-            5,
-            "<p>From afar</p>",
-            reason="Synced",
-            uri="https://far.example/purpose/5",
-            created_at=None,
-        )
-    assert first is True and again is False
+    stored = []
+    for _ in range(2):
+        async with ctx.db.write() as conn:
+            stored.append(
+                await purpose.record_remote_version(
+                    conn,
+                    crew.community.id,
+                    5,
+                    "<p>From afar</p>",
+                    reason="Synced",
+                    uri="https://far.example/purpose/5",
+                    created_at=None,
+                )
+            )
+    assert stored == [True, False]
     async with ctx.db.read() as conn:
         assert (await purpose.current(conn, crew.community.id)).version == 5

@@ -10,6 +10,7 @@ from server.errors import Forbidden, NotFound, ValidationError
 from server.services import roadmap, roles
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Viewer, can_see_item
+from tests.fast import record_events
 
 
 async def _item(ctx, crew, **kw):  # type: ignore[no-untyped-def]
@@ -61,12 +62,7 @@ async def test_only_members_add_items(ctx, crew) -> None:
 
 async def test_status_changes_are_recorded_with_a_note_and_tell_the_author(ctx, crew) -> None:
     item_id = await roadmap.create_item(ctx, crew.bo.actor_id, crew.community.id, title="Bins")
-    seen: list[dict] = []
-
-    async def record(_conn, event) -> None:  # type: ignore[no-untyped-def]
-        seen.append(event.data)
-
-    ctx.events.on("roadmap.status_changed", record)
+    seen = record_events(ctx, "roadmap.status_changed")
     await roadmap.change_status(ctx, crew.ana.actor_id, item_id, "planned", note=" soon ")
     await roadmap.change_status(ctx, crew.bo.actor_id, item_id, "in_progress")
     with pytest.raises(ValidationError, match="already"):
@@ -90,7 +86,7 @@ async def test_status_changes_are_recorded_with_a_note_and_tell_the_author(ctx, 
         ("planned", "in_progress", ""),
     ]
     assert [c.to_status for c in recent] == ["in_progress", "planned", "idea"]
-    assert [(e["from_status"], e["to_status"]) for e in seen] == [
+    assert [(e.data["from_status"], e.data["to_status"]) for e in seen] == [
         ("idea", "planned"),
         ("planned", "in_progress"),
     ]

@@ -4,11 +4,10 @@ who is told."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.services import accounts, communities, roles
-from server.storage import schema as t
+from tests.fast import notifications_of, record_events
 
 
 async def _role(ctx, crew, fill_mode="open", name="Host"):  # type: ignore[no-untyped-def]
@@ -23,13 +22,7 @@ async def _get(ctx, crew, role_id):  # type: ignore[no-untyped-def]
 
 
 async def _notes(db, actor_id):  # type: ignore[no-untyped-def]
-    async with db.read() as conn:
-        return [
-            r.type
-            for r in await conn.execute(
-                sa.select(t.notifications.c.type).where(t.notifications.c.actor_id == actor_id)
-            )
-        ]
+    return [r.type for r in await notifications_of(db, actor_id)]
 
 
 async def test_a_manager_defines_a_role_with_competencies(ctx, crew) -> None:
@@ -112,19 +105,14 @@ async def test_declining_a_request_and_withdrawing_one_emit_what_federation_need
     ctx, crew
 ) -> None:
     role_id = await _role(ctx, crew, "approval")
-    seen: list[str] = []
-
-    async def record(_conn, event) -> None:  # type: ignore[no-untyped-def]
-        seen.append(event.kind)
-
-    ctx.events.on("*", record)
+    seen = record_events(ctx)
     await roles.claim_role(ctx, crew.bo.actor_id, role_id)
     await roles.unassign_role(ctx, crew.ana.actor_id, role_id, crew.bo.actor_id)
     await roles.claim_role(ctx, crew.cy.actor_id, role_id)
     await roles.release_role(ctx, crew.cy.actor_id, role_id)  # withdrawn: nothing to announce
     await roles.assign_role(ctx, crew.ana.actor_id, role_id, crew.bo.actor_id)
     await roles.release_role(ctx, crew.bo.actor_id, role_id)
-    assert seen == [
+    assert [e.kind for e in seen] == [
         "role.requested",
         "role.request_declined",
         "role.requested",

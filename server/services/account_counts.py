@@ -1,0 +1,91 @@
+"""What an account shows beyond its actor row (follower, following and post counts, the last
+post, competencies), and the per-viewer facts a status needs (muted threads, hidden poll totals),
+read in batches over statements built once: a fixed number of queries for a whole answer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.storage import schema as t
+from server.storage.prepared import IDS, ME
+
+
+@dataclass(slots=True)
+class AccountExtras:
+    """What an Account shows beyond the actor row: counts and competencies."""
+
+    followers_count: int = 0
+    following_count: int = 0
+    statuses_count: int = 0
+    last_status_at: datetime | None = None
+    competencies: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+_FOLLOW_COUNTS = sa.union_all(
+    sa.select(sa.literal(1), t.follows.c.target_id, sa.func.count())
+    .where(t.follows.c.target_id.in_(IDS), t.follows.c.state == "accepted")
+    .group_by(t.follows.c.target_id),
+    sa.select(sa.literal(2), t.follows.c.follower_id, sa.func.count())
+    .where(t.follows.c.follower_id.in_(IDS), t.follows.c.state == "accepted")
+    .group_by(t.follows.c.follower_id),
+)
+_STATUS_COUNTS = (
+    sa.select(t.posts.c.author_id, sa.func.count(), sa.func.max(t.posts.c.created_at))
+    .where(t.posts.c.author_id.in_(IDS), t.posts.c.deleted_at.is_(None))
+    .group_by(t.posts.c.author_id)
+)
+_COMPETENCIES = (
+    sa.select(t.competencies.c.actor_id, t.competencies.c.name, t.competencies.c.level)
+    .where(t.competencies.c.actor_id.in_(IDS))
+    .order_by(t.competencies.c.name)
+)
+_MUTED_THREADS = sa.select(t.conversation_mutes.c.thread_root_id).where(
+    t.conversation_mutes.c.actor_id == ME, t.conversation_mutes.c.thread_root_id.in_(IDS)
+)
+_HIDDEN_TOTALS = sa.select(t.polls.c.post_id).where(
+    t.polls.c.post_id.in_(IDS), t.polls.c.hide_totals.is_(True)
+)
+
+
+def account_extras_in(conn: sa.Connection, ids: set[int]) -> dict[int, AccountExtras]:
+    """Follower/following/status counts and competencies for these actors (a unit of work)."""
+    out = {i: AccountExtras() for i in ids}
+    if not ids:
+        return out
+    params = {"ids": list(ids)}
+    for which, actor_id, n in conn.execute(_FOLLOW_COUNTS, params):
+        if which == 1:
+            out[actor_id].followers_count = n
+        else:
+            out[actor_id].following_count = n
+    for r in conn.execute(_STATUS_COUNTS, params):
+        out[r[0]].statuses_count = r[1]
+        out[r[0]].last_status_at = r[2]
+    comps: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    for r in conn.execute(_COMPETENCIES, params):
+        comps[r.actor_id].append((r.name, r.level))
+    for actor_id, entries in comps.items():
+        out[actor_id].competencies = entries
+    return out
+
+
+async def account_extras(conn: AsyncConnection, ids: set[int]) -> dict[int, AccountExtras]:
+    """``account_extras_in`` over an async connection."""
+    return await conn.run_sync(account_extras_in, ids)
+
+
+def muted_threads_in(conn: sa.Connection, actor_id: int, roots: list[int]) -> set[int]:
+    """Which of the thread roots ``roots`` ``actor_id`` muted (a unit-of-work function)."""
+    return {r[0] for r in conn.execute(_MUTED_THREADS, {"me": actor_id, "ids": roots})}
+
+
+def hidden_totals_in(conn: sa.Connection, post_ids: list[int]) -> set[int]:
+    """Which of the poll posts ``post_ids`` hide their totals until the poll ends."""
+    if not post_ids:
+        return set()
+    return {r[0] for r in conn.execute(_HIDDEN_TOTALS, {"ids": post_ids})}

@@ -1,0 +1,69 @@
+"""Lists of communities and roles that pages offer: the organisation's communities on the front
+page with their purpose in force, the communities a member may post to, a community's roles."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.storage import schema as t
+from server.storage.db import Database
+
+
+async def local_communities(conn: AsyncConnection) -> list[sa.Row]:
+    """This organisation's communities by name, with their handle and the Group's summary."""
+    return list(
+        await conn.execute(
+            sa.select(t.communities, t.actors.c.username.label("handle"), t.actors.c.summary_html)
+            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+            .where(t.communities.c.local.is_(True))
+            .order_by(t.communities.c.name)
+        )
+    )
+
+
+async def purposes_in_force(conn: AsyncConnection) -> dict[int, str]:
+    """Every community's newest purpose version (rendered), by community id."""
+    return {
+        r.community_id: r.text_html
+        for r in await conn.execute(
+            sa.select(t.purpose_versions.c.community_id, t.purpose_versions.c.text_html).where(
+                t.purpose_versions.c.id.in_(
+                    sa.select(sa.func.max(t.purpose_versions.c.id)).group_by(
+                        t.purpose_versions.c.community_id
+                    )
+                )
+            )
+        )
+    }
+
+
+async def joined_communities(db: Database, actor_id: int) -> list[sa.Row]:
+    """Communities the member belongs to (id, name, handle, domain), for the community choice."""
+    async with db.read() as conn:
+        return list(
+            await conn.execute(
+                sa.select(
+                    t.communities.c.id,
+                    t.communities.c.name,
+                    t.actors.c.username.label("handle"),
+                    t.actors.c.domain,
+                )
+                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+                .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
+                .where(t.follows.c.follower_id == actor_id, t.follows.c.state == "accepted")
+                .order_by(t.communities.c.name)
+            )
+        )
+
+
+async def role_choices(conn: AsyncConnection, community_id: int) -> list[tuple[str, str]]:
+    """A community's roles as ``(id, name)`` choices, by name."""
+    return [
+        (str(r.id), r.name)
+        for r in await conn.execute(
+            sa.select(t.roles.c.id, t.roles.c.name)
+            .where(t.roles.c.community_id == community_id)
+            .order_by(t.roles.c.name)
+        )
+    ]

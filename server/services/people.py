@@ -1,0 +1,105 @@
+"""People as pages show them: finding one from what someone typed in a form (``name``,
+``@name``, ``@name@host``), the roles a person holds, whom they follow and who follows them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.errors import ValidationError
+from server.services import follows
+from server.storage import schema as t
+from server.visibility import Viewer, memberships_shown_to
+
+
+async def actor_id_by_username(
+    conn: AsyncConnection, username: str, field: str = "username"
+) -> int:
+    """A person's actor id from ``name`` / ``@name`` (local) or ``@name@host`` typed in a form.
+
+    ``@name@host`` finds a person of another instance we already know (a member of a community
+    from a partner organisation, say), else the local ``name``.
+    """
+    name, _, host = username.strip().lstrip("@").partition("@")
+    person = sa.select(t.actors.c.id).where(
+        t.actors.c.username == name.lower(),
+        t.actors.c.kind == "person",
+        t.actors.c.suspended.is_(False),
+    )
+    row = (
+        (await conn.execute(person.where(t.actors.c.domain == host.lower()))).first()
+        if host
+        else None
+    )
+    if row is None:
+        row = (await conn.execute(person.where(t.actors.c.domain.is_(None)))).first()
+    if row is None:
+        raise ValidationError(f"no member called {username!r} here", field=field)
+    return int(row[0])
+
+
+async def roles_held(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
+    """Roles an actor holds, with the community each belongs to."""
+    community_actor = t.actors.alias("community_actor")
+    return list(
+        await conn.execute(
+            sa.select(
+                t.roles.c.id,
+                t.roles.c.name,
+                t.communities.c.name.label("community_name"),
+                community_actor.c.username.label("community_handle"),
+                community_actor.c.domain.label("community_domain"),
+            )
+            .select_from(
+                t.role_holders.join(t.roles, t.roles.c.id == t.role_holders.c.role_id)
+                .join(t.communities, t.communities.c.id == t.roles.c.community_id)
+                .join(community_actor, community_actor.c.id == t.communities.c.actor_id)
+            )
+            .where(t.role_holders.c.actor_id == actor_id, t.role_holders.c.state == "held")
+            .order_by(t.communities.c.name, t.roles.c.name)
+        )
+    )
+
+
+async def _count(conn: AsyncConnection, query: sa.Select) -> int:
+    return int(
+        (
+            await conn.execute(
+                sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+            )
+        ).scalar_one()
+    )
+
+
+def following_query(who: Viewer, actor_id: int) -> sa.Select:
+    """Whom ``actor_id`` follows; a community only when ``who`` may see its member list (the visibility module)."""
+    return follows.following_query(actor_id, kind=None).where(
+        memberships_shown_to(who, t.actors.c.id)
+    )
+
+
+async def count_followers(conn: AsyncConnection, actor_id: int) -> int:
+    """How many follow ``actor_id`` (accepted follows)."""
+    return await _count(conn, follows.followers_query(actor_id))
+
+
+async def count_following(conn: AsyncConnection, who: Viewer, actor_id: int) -> int:
+    """How many ``actor_id`` follows, as far as ``who`` may see (``following_query``)."""
+    return await _count(conn, following_query(who, actor_id))
+
+
+async def list_follows(
+    conn: AsyncConnection, who: Viewer, actor_id: int, which: str, offset: int, limit: int
+) -> list[sa.Row]:
+    """A page of the ``followers`` of ``actor_id`` or of whom it is ``following``."""
+    query = (
+        follows.followers_query(actor_id)
+        if which == "followers"
+        else following_query(who, actor_id)
+    )
+    return list(await conn.execute(query.offset(offset).limit(limit)))
+
+
+async def pending_followers(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
+    """Who asked to follow ``actor_id`` and waits for an answer."""
+    return list(await conn.execute(follows.followers_query(actor_id, state="pending")))
