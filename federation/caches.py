@@ -1,7 +1,8 @@
 """In-process caches of rows the inbox and the delivery worker read on every request.
 
-A ``WriteWatch`` hangs off a database engine and tells its caches when a statement of this
-process wrote one of their tables: at once (so the writing transaction re-reads its own change)
+A ``WriteWatch`` per database (listening on every SQLAlchemy engine of the process, so on the
+async engine and the units of work's connection threads alike) tells its caches when a statement
+of this process wrote one of their tables: at once (so the writing transaction re-reads its own change)
 and again when that transaction commits or rolls back (so a value another connection loaded in
 between, from before the commit, is not kept). Other processes (``koers federation block`` from
 the command line, a second web process on PostgreSQL) are seen within each cache's ``ttl``.
@@ -20,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 V = TypeVar("V")
 C = TypeVar("C", bound="_Invalidated")
@@ -37,14 +38,11 @@ class _Invalidated:
 
 
 class WriteWatch:
-    """Watches the DML statements run on one engine and invalidates the caches of their tables."""
+    """Watches the DML statements run on one database and invalidates the caches of their tables."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self) -> None:
         self._by_table: dict[str, list[tuple[_Invalidated, frozenset[str]]]] = {}
         self._caches: dict[str, Any] = {}  # each a CachedValue or CachedMap
-        event.listen(engine, "after_execute", self._executed)
-        event.listen(engine, "commit", self._ended)
-        event.listen(engine, "rollback", self._ended)
 
     def watch(self, cache: _Invalidated, tables: Iterable[str], kinds: Iterable[str]) -> None:
         """Invalidate ``cache`` when a statement of ``kinds`` (insert/update/delete) writes ``tables``."""
@@ -54,14 +52,15 @@ class WriteWatch:
     def cache(
         self, name: str, make: Callable[[], C], tables: Iterable[str], kinds: Iterable[str]
     ) -> C:
-        """The cache called ``name`` on this engine, made by ``make()`` and watched the first time."""
+        """The cache called ``name`` of this database, made by ``make()`` and watched the first time."""
         found = self._caches.get(name)
         if found is None:
             found = self._caches[name] = make()
             self.watch(found, tables, kinds)
         return found
 
-    def _executed(self, conn: Any, clause: Any, *_args: Any) -> None:
+    def executed(self, conn: Any, clause: Any) -> None:
+        """A statement ran on ``conn``: invalidate the caches of the table it wrote, if any."""
         if not getattr(clause, "is_dml", False):
             return
         table = getattr(getattr(clause, "table", None), "name", None)
@@ -74,26 +73,67 @@ class WriteWatch:
             cache.invalidate()
         conn.info.setdefault(_DIRTY, set()).update(hit)
 
-    def _ended(self, conn: Any) -> None:
-        try:
-            dirty = conn.info.pop(_DIRTY, ())
-        except sa_exc.SQLAlchemyError:
-            # Invalidated mid-transaction (a cancelled or broken unit): what it wrote is no longer
-            # known, so every watched cache forgets. A listener that raised here would replace
-            # the error being unwound, a cancellation included.
-            dirty = {cache for watchers in self._by_table.values() for cache, _ in watchers}
-        for cache in dirty:
-            cache.invalidate()
+
+def _database_key(url: URL) -> tuple[Any, ...]:
+    # The same database under any driver (aiosqlite, pysqlite, asyncpg): the storage layer may
+    # open several engines on it (an async one, connection threads for units of work).
+    return (url.get_backend_name(), url.host, url.port, url.database)
 
 
-_WATCHES: weakref.WeakKeyDictionary[Engine, WriteWatch] = weakref.WeakKeyDictionary()
+# One watch per database, fed by listeners on every Engine (whoever made it).
+_WATCHES: dict[tuple[Any, ...], WriteWatch] = {}
+_KEYS: weakref.WeakKeyDictionary[Engine, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+
+
+_PRIVATE: weakref.WeakKeyDictionary[Engine, WriteWatch] = weakref.WeakKeyDictionary()
+
+
+def _watch_for(engine: Engine, create: bool) -> WriteWatch | None:
+    if engine.url.database in (None, "", ":memory:"):  # a database only this engine sees
+        private = _PRIVATE.get(engine)
+        if private is None and create:
+            private = _PRIVATE[engine] = WriteWatch()
+        return private
+    key = _KEYS.get(engine)
+    if key is None:
+        key = _KEYS[engine] = _database_key(engine.url)
+    found = _WATCHES.get(key)
+    if found is None and create:
+        found = _WATCHES[key] = WriteWatch()
+    return found
+
+
+def _executed(conn: Any, clause: Any, *_args: Any) -> None:
+    watch = _watch_for(conn.engine, create=False)
+    if watch is not None:
+        watch.executed(conn, clause)
+
+
+def _ended(conn: Any) -> None:
+    try:
+        dirty = conn.info.pop(_DIRTY, ())
+    except sa_exc.SQLAlchemyError:
+        # Invalidated mid-transaction (a cancelled or broken unit): what it wrote is no longer
+        # known, so every watched cache forgets. A listener that raised here would replace the
+        # error being unwound, a cancellation included.
+        dirty = {
+            cache
+            for watch in [*_WATCHES.values(), *_PRIVATE.values()]
+            for watchers in watch._by_table.values()
+            for cache, _ in watchers
+        }
+    for cache in dirty:
+        cache.invalidate()
 
 
 def watch_of(engine: Engine) -> WriteWatch:
-    """The ``WriteWatch`` of ``engine`` (the sync engine under an ``AsyncEngine``), made once."""
-    found = _WATCHES.get(engine)
-    if found is None:
-        found = _WATCHES[engine] = WriteWatch(engine)
+    """The ``WriteWatch`` of ``engine``'s database (give the sync engine of an ``AsyncEngine``)."""
+    if not event.contains(Engine, "after_execute", _executed):
+        event.listen(Engine, "after_execute", _executed)
+        event.listen(Engine, "commit", _ended)
+        event.listen(Engine, "rollback", _ended)
+    found = _watch_for(engine, create=True)
+    assert found is not None
     return found
 
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from federation.signatures import KeyCache, sign_request
@@ -69,6 +67,9 @@ class Signer:
 
     def _executor(self) -> Executor:
         if self._pool is None:
+            import multiprocessing  # here: an idle server has no pool and needs none of this
+            from concurrent.futures import ProcessPoolExecutor
+
             # forkserver: the pool's processes start from a clean interpreter, not from a fork
             # of this one with its threads (database, resolver) in whatever state they were.
             context = multiprocessing.get_context("forkserver")
@@ -81,6 +82,8 @@ class Signer:
             return [_sign(job, self.keys) for job in jobs]
         size = -(-len(jobs) // self.processes)
         chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        from concurrent.futures.process import BrokenProcessPool
+
         loop = asyncio.get_running_loop()
         try:
             pool = self._executor()

@@ -167,3 +167,26 @@ def test_an_invalidated_transaction_rolls_back_cleanly_and_forgets_the_cache(tmp
             conn.invalidate()
             raise RuntimeError("cancelled")
     assert cache.invalidated == 1
+
+
+async def test_a_write_through_another_engine_on_the_same_database_invalidates(
+    pair, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("a second engine on the same file: the SQLite units of work's threads")
+    _a, b = pair
+    async with b.db.read() as conn:
+        assert await policy.refused_hosts(conn, None, ["bad.example"]) == set()
+    url = sa.engine.make_url(b.settings.database_url).set(drivername="sqlite+pysqlite")
+    other = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with other.begin() as conn:
+            conn.execute(
+                sa.insert(t.domain_blocks).values(
+                    domain="bad.example", severity="suspend", created_at=clock.now()
+                )
+            )
+    finally:
+        other.dispose()
+    async with b.db.read() as conn:
+        assert await policy.refused_hosts(conn, None, ["bad.example"]) == {"bad.example"}
