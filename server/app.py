@@ -52,7 +52,8 @@ def create_app(
     """Build the application. The database is opened (and migrated) when the app starts."""
     from server.http import rate_limit
     from server.http.params import path_id_guard
-    from server.web.middleware import error_middleware, security_headers_middleware
+    from server.storage.faults import Reporter
+    from server.web.middleware import FAULTS, error_middleware, security_headers_middleware
 
     settings = ensure_data_dir(settings)
     app = web.Application(
@@ -69,6 +70,7 @@ def create_app(
     app[DB] = database
     app[CTX] = Context(database, settings)
     rate_limit.install(app, settings)
+    app[FAULTS] = Reporter()
     app[JINJA] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),

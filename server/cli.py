@@ -83,11 +83,12 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
 
     from server.app import create_app
     from server.http.access_log import ACCESS_LOG
+    from server.storage import faults
     from server.storage.db import Database
 
     settings = ensure_data_dir(settings)
     db = Database(settings.database_url)
-    await db.check()
+    await faults.check_writable(settings, db)
     app = create_app(settings, db=db)
     runner = web.AppRunner(app, **ACCESS_LOG)
     try:
@@ -127,11 +128,12 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from server.app import create_app
+    from server.storage import faults
     from server.storage.db import Database
 
     settings = ensure_data_dir(_settings(args, run_workers=True))
     db = Database(settings.database_url)
-    await db.check()
+    await faults.check_writable(settings, db)
     runner = web.AppRunner(create_app(settings, db=db))
     await runner.setup()  # runs the app's start-up: migrations and the workers
     log.info("Koers %s worker running for %s", __version__, settings.url)

@@ -244,6 +244,9 @@ def ensure_data_dir(settings: Settings) -> Settings:
         secret = secret_file.read_text().strip()
     else:
         secret = secrets.token_urlsafe(48)
-        secret_file.write_text(secret + "\n")
-        secret_file.chmod(0o600)
+        try:
+            secret_file.write_text(secret + "\n")
+            secret_file.chmod(0o600)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {secret_file}: {exc.strerror}") from None
     return settings.replace(secret=secret)

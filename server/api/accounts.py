@@ -81,11 +81,15 @@ async def update_credentials(request: web.Request) -> web.Response:
         if avatar_data is not None
         else None
     )
-    header = (
-        await media.save_profile_image(c, header_data, "header")
-        if header_data is not None
-        else None
-    )
+    try:
+        header = (
+            await media.save_profile_image(c, header_data, "header")
+            if header_data is not None
+            else None
+        )
+    except BaseException:  # e.g. a full disk: the avatar just written goes too
+        media.delete_files(c.settings, avatar)
+        raise
     async with c.db.read() as conn:
         old = await accounts.get_user(conn, auth.user_id)
     try:

@@ -173,8 +173,12 @@ def process_image(data: bytes, kind: str) -> ProcessedImage:
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except BaseException:  # a full disk leaves no partial file behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def store_image(settings: Settings, image: ProcessedImage, kind: str) -> tuple[str, str | None]:
@@ -189,8 +193,24 @@ def store_image(settings: Settings, image: ProcessedImage, kind: str) -> tuple[s
     thumb_path = None
     if image.thumb is not None:
         thumb_path = f"{folder}/{name}-thumb.{image.extension}"
-        _write_atomic(settings.media_dir / thumb_path, image.thumb)
+        try:
+            _write_atomic(settings.media_dir / thumb_path, image.thumb)
+        except BaseException:  # the image without its thumbnail is no use: both or neither
+            delete_files(settings, path)
+            raise
     return path, thumb_path
+
+
+def store_images(settings: Settings, images: dict[str, ProcessedImage]) -> dict[str, str]:
+    """``store_image`` for several kinds at once (avatar and header): all are written or none."""
+    stored: dict[str, str] = {}
+    try:
+        for kind, image in images.items():
+            stored[kind] = store_image(settings, image, kind)[0]
+    except BaseException:
+        delete_files(settings, *stored.values())
+        raise
+    return stored
 
 
 def delete_files(settings: Settings, *paths: str | None) -> None:

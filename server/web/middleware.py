@@ -1,8 +1,9 @@
 """One place that turns exceptions into answers, plus session cookies and security headers.
 
 JSON ``{"error": …}`` for the API and OAuth, a bare status for ActivityPub, a friendly page for
-HTML. Unexpected exceptions are logged with their traceback and answered with a plain 500: no
-internal detail reaches a client or a remote server.
+HTML. A full or read-only storage (``server.storage.faults``) is a 507 or 503 with a clear message,
+logged once a minute. Other unexpected exceptions are logged with their traceback and answered with
+a plain 500: no internal detail reaches a client or a remote server.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from server.errors import KoersError, RateLimited
 from server.http import session
 from server.http.pages import render_error
 from server.keys import SETTINGS
+from server.storage import faults
 
 log = logging.getLogger(__name__)
+
+FAULTS = web.AppKey("storage_fault_reporter", faults.Reporter)
+FAULT_RETRY_AFTER = "60"
 
 AP_TYPES = ("application/activity+json", "application/ld+json")
 
@@ -88,11 +93,29 @@ async def error_middleware(request: web.Request, handler):
     ):  # the client went away mid-body: nobody to answer, no fault of ours
         log.debug("client went away during %s %s", request.method, request.path)
         return web.Response(status=400, text="the request was not received whole")
-    except Exception:  # the one place unexpected errors end: logged with traceback, answered 500
+    except (
+        Exception
+    ) as exc:  # the one place unexpected errors end: logged with traceback, answered 500
+        fault = faults.classify(exc)
+        if fault is not None:
+            return await _storage_fault(request, fault, exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await _error_response(request, 500, "internal server error")
     _save_session(request, response)
     return response
+
+
+async def _storage_fault(
+    request: web.Request, fault: faults.Fault, exc: Exception
+) -> web.StreamResponse:
+    """A full disk is 507, read-only storage 503, both with Retry-After; an inbox always answers
+    503, which senders retry. Logged once a minute, not once per request."""
+    request.app[FAULTS].report(fault, exc, f"{request.method} {request.path}")
+    inbox = request.path.endswith("/inbox")
+    status = 507 if fault is faults.Fault.FULL and not inbox else 503
+    return await _error_response(
+        request, status, faults.MESSAGES[fault], headers={"Retry-After": FAULT_RETRY_AFTER}
+    )
 
 
 def _save_session(request: web.Request, response: web.StreamResponse) -> None:

@@ -120,10 +120,7 @@ async def profile_submit(request: web.Request) -> web.Response:
         return await _render_profile(
             request, values, {exc.field or "form": exc.message}, exc.status
         )
-    stored = {
-        kind: (await asyncio.to_thread(media.store_image, ctx.settings, image, kind))[0]
-        for kind, image in images.items()
-    }
+    stored = await asyncio.to_thread(media.store_images, ctx.settings, images)
     try:
         await accounts.update_profile(
             ctx.db,
@@ -145,6 +142,9 @@ async def profile_submit(request: web.Request) -> web.Response:
         return await _render_profile(
             request, values, {exc.field or "form": exc.message}, exc.status
         )
+    except BaseException:  # e.g. a full disk: no files without the row that names them
+        media.delete_files(ctx.settings, *stored.values())
+        raise
     await accounts.set_competencies(ctx.db, user.id, competencies)
     media.delete_files(
         ctx.settings,
