@@ -82,6 +82,7 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
     from aiohttp import web
 
     from server.app import create_app
+    from server.http import slow_clients
     from server.http.access_log import ACCESS_LOG
     from server.storage import faults
     from server.storage.db import Database
@@ -93,6 +94,8 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
     runner = web.AppRunner(app, **ACCESS_LOG)
     try:
         await runner.setup()
+        assert runner.server is not None
+        slow_clients.guard(runner.server, settings)
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
     except OSError as exc:

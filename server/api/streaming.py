@@ -10,6 +10,10 @@ The token comes from ``Authorization``, ``?access_token=`` or ``Sec-WebSocket-Pr
 Mastodon). SSE: ``/api/v1/streaming/user``, ``/user/notification``, ``/public``, ``/public/local``,
 ``/public/remote``, ``/hashtag?tag=``, ``/hashtag/local?tag=``, ``/list?list=``, ``/direct``, with a
 ``:thump`` comment as heartbeat. ``/api/v1/streaming/health`` answers ``OK``.
+
+The WebSocket is pinged every ``stream_heartbeat`` seconds and closed when no pong comes back; one
+token (or anonymous address) keeps at most ``streams_per_token`` streams open, a further one is a
+429.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from server import stream_bus
 from server.api import present
 from server.api.auth import ApiAuth, authenticate
 from server.api.notifications import render_notifications
-from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound
+from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound, RateLimited
+from server.http.rate_limit import client_address
 from server.keys import CTX
 from server.services import inbox_notifications, lists
 from server.streams import PARAM_STREAMS, STREAMS, Stream, StreamHub, Subscription
@@ -39,6 +44,7 @@ log = logging.getLogger(__name__)
 
 STREAMS_KEY = web.AppKey("streams", StreamHub)
 CONNECTIONS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("stream_connections", set)
+OPEN_STREAMS: web.AppKey[dict[str, int]] = web.AppKey("open_streams_by_token", dict)
 HEARTBEAT_SECONDS = 15.0
 READ_SCOPES = ("read:statuses", "read:notifications")
 USER_STREAMS = ("user", "user:notification", "list", "direct")
@@ -112,7 +118,22 @@ async def _subscription(
     request: web.Request, auth: ApiAuth, streams: set[Stream]
 ) -> AsyncIterator[Subscription]:
     hub = request.app[STREAMS_KEY]
-    sub = await hub.subscribe(auth.viewer, streams)
+    settings = request.app[CTX].settings
+    # at most ``streams_per_token`` open streams per token (per address when anonymous)
+    owner = f"t:{auth.token_id}" if auth.token_id is not None else "a:" + client_address(request)
+    open_streams = request.app[OPEN_STREAMS]
+    if open_streams.get(owner, 0) >= settings.streams_per_token:
+        raise RateLimited(
+            f"too many open streams for this token (at most {settings.streams_per_token}); "
+            "close one first",
+            retry_after=max(1, int(settings.stream_heartbeat)),
+        )
+    open_streams[owner] = open_streams.get(owner, 0) + 1
+    try:
+        sub = await hub.subscribe(auth.viewer, streams)
+    except BaseException:
+        _release(open_streams, owner)
+        raise
     task = asyncio.current_task()
     if task is None:  # a request handler always runs in a task
         raise RuntimeError("a stream subscription outside a task")
@@ -122,6 +143,15 @@ async def _subscription(
     finally:
         hub.unsubscribe(sub)
         request.app[CONNECTIONS].discard(task)
+        _release(open_streams, owner)
+
+
+def _release(open_streams: dict[str, int], owner: str) -> None:
+    left = open_streams.get(owner, 1) - 1
+    if left > 0:
+        open_streams[owner] = left
+    else:
+        open_streams.pop(owner, None)
 
 
 # --- server-sent events ---------------------------------------------------------------------------
@@ -184,8 +214,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         await _authorise(request, auth, first)
         initial.add(first)
     offered = request.headers.get("Sec-WebSocket-Protocol", "")
+    # a ping every ``stream_heartbeat`` seconds; no pong in time closes the socket
     ws = web.WebSocketResponse(
-        heartbeat=30.0, protocols=[p.strip() for p in offered.split(",") if p.strip()]
+        heartbeat=request.app[CTX].settings.stream_heartbeat,
+        protocols=[p.strip() for p in offered.split(",") if p.strip()],
     )
     if not ws.can_prepare(request).ok:
         raise BadRequest(
@@ -258,6 +290,7 @@ def setup(app: web.Application) -> None:
     hub.attach()
     app[STREAMS_KEY] = hub
     app[CONNECTIONS] = set()
+    app[OPEN_STREAMS] = {}
 
     async def worker(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(hub.run())
