@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import BaseTestServer, TestClient, TestServer
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from aiohttp.test_utils import BaseTestServer, TestClient, TestServer
 
 from server.app import create_app
 from server.config import Settings, load_settings, normalise_database_url
