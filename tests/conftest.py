@@ -219,14 +219,17 @@ async def make_instance(
         data_dir = tmp_path / f"instance-{port}"
         settings = load_settings(
             env={},
-            url=f"http://127.0.0.1:{port}",
-            data_dir=str(data_dir),
-            database_url=await new_database_url(),
-            host="127.0.0.1",
-            port=port,
-            allow_private_addresses=True,
-            secret="test-secret-" + uuid.uuid4().hex,
-            **overrides,
+            **{
+                "rate_limit_loopback": False,  # tests: loopback is not rate-limited
+                "url": f"http://127.0.0.1:{port}",
+                "data_dir": str(data_dir),
+                "database_url": await new_database_url(),
+                "host": "127.0.0.1",
+                "port": port,
+                "allow_private_addresses": True,
+                "secret": "test-secret-" + uuid.uuid4().hex,
+                **overrides,
+            },
         )
         app = create_app(settings)
         server = TestServer(app, host="127.0.0.1", port=port)
@@ -311,6 +314,7 @@ def unit_settings(tmp_path: Path) -> Settings:
     """Settings of a test instance at ``UNIT_URL`` on a fresh copy of the migrated template."""
     return load_settings(
         env={},
+        rate_limit_loopback=False,  # tests: loopback is not rate-limited
         url=UNIT_URL,
         data_dir=str(tmp_path / "data"),
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'unit.sqlite3'}",
