@@ -25,7 +25,11 @@ log = logging.getLogger("koers")
 
 Commands = dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]]
 # Areas (federation, …) add sub-commands through this hook: ``register(subparsers, commands)``.
-EXTRA_COMMAND_MODULES = ("server.federation_commands", "server.admin_commands")
+EXTRA_COMMAND_MODULES = (
+    "server.federation_commands",
+    "server.admin_commands",
+    "server.backup_commands",
+)
 
 ENV_HELP = """\
 settings (environment variables; flags override them):
