@@ -29,6 +29,7 @@ EXTRA_COMMAND_MODULES = (
     "server.federation_commands",
     "server.admin_commands",
     "server.backup_commands",
+    "server.counter_commands",
 )
 
 ENV_HELP = """\
@@ -394,7 +395,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     key = args.command or ""
-    for sub_attr in ("account_command", "federation_command", "partner_command", "domain_command"):
+    for sub_attr in (
+        "account_command",
+        "federation_command",
+        "partner_command",
+        "domain_command",
+        "counters_command",
+    ):
         if getattr(args, sub_attr, None):
             key += " " + getattr(args, sub_attr)
     command = commands.get(key)

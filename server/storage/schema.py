@@ -1039,3 +1039,29 @@ admin_actions = sa.Table(
     sa.Column("note", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", Stamp, nullable=False, index=True),
 )
+
+# --- denormalised counters (the write path) ------------------------------------------------------
+
+# What every account in an answer shows, kept by triggers on ``posts`` and ``follows`` in the
+# transaction of each change (migration ``a7c4e2f9d013``): undeleted posts and the newest one's
+# time, accepted followers and followings. ``koers counters rebuild`` recounts them. An actor
+# with no row has none of either.
+account_stats = sa.Table(
+    "account_stats",
+    metadata,
+    sa.Column("actor_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("statuses_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("followers_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("following_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_status_at", Stamp, nullable=True),
+)
+
+# Undeleted replies to a post by their audience (kept by the same triggers): the replies an
+# anonymous viewer may see are those of ``public`` and ``unlisted``.
+post_reply_counts = sa.Table(
+    "post_reply_counts",
+    metadata,
+    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("audience", sa.String(20), primary_key=True),
+    sa.Column("replies", sa.Integer, nullable=False, server_default="0"),
+)
