@@ -18,7 +18,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
-from server.services import notifications, text
+from server.services import home_feed, notifications, text
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
@@ -650,7 +650,7 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
         raise NotFound("boost of a deleted post")
     if not can_boost(Audience(original.audience)):
         raise Forbidden("only public and unlisted posts can be boosted")
-    await conn.execute(
+    res = await conn.execute(
         t.posts.insert().values(
             uri=uri,
             url=uri,
@@ -663,6 +663,7 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
             created_at=clock.now(),
         )
     )
+    await conn.run_sync(home_feed.post_added, inserted_id(res))
     await _count_boost(conn, booster_id, original)
 
 
