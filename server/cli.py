@@ -23,7 +23,11 @@ log = logging.getLogger("koers")
 
 Commands = dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]]
 # Areas (federation, …) add sub-commands through this hook: ``register(subparsers, commands)``.
-EXTRA_COMMAND_MODULES = ("server.federation_commands", "server.admin_commands")
+EXTRA_COMMAND_MODULES = (
+    "server.federation_commands",
+    "server.admin_commands",
+    "server.feed_commands",
+)
 
 ENV_HELP = """\
 settings (environment variables; flags override them):
@@ -313,7 +317,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     key = args.command or ""
-    for sub_attr in ("account_command", "federation_command", "partner_command", "domain_command"):
+    for sub_attr in (
+        "account_command",
+        "federation_command",
+        "partner_command",
+        "domain_command",
+        "feeds_command",
+    ):
         if getattr(args, sub_attr, None):
             key += " " + getattr(args, sub_attr)
     command = commands.get(key)

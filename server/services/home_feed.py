@@ -24,16 +24,18 @@ A feed is built (``rebuild``) on the account's first follow or post, or by
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import event_kinds as kinds
 from server.context import Context
+from server.errors import NotFound
 from server.events import Event
 from server.services.timelines import home_sources
 from server.storage import schema as t
+from server.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -268,3 +270,45 @@ def register(ctx: Context) -> None:
     for kind in (kinds.FOLLOW_UNDONE, kinds.FOLLOW_REJECTED):
         ctx.events.on(kind, _on_unfollow)
     ctx.events.on(kinds.POST_DELETED, _on_delete)
+
+
+# --- rebuilding ------------------------------------------------------------------------------------
+
+REBUILD_BATCH = 50  # feeds per write transaction: the write lock is let go between batches
+
+
+def _accounts(conn: sa.Connection, username: str | None) -> list[int]:
+    """The actor ids of local accounts (one, by username), oldest first."""
+    q = (
+        sa.select(t.users.c.actor_id)
+        .join(t.actors, t.actors.c.id == t.users.c.actor_id)
+        .order_by(t.users.c.actor_id)
+    )
+    if username is not None:
+        q = q.where(t.actors.c.username == username, t.actors.c.domain.is_(None))
+    return [r[0] for r in conn.execute(q)]
+
+
+def _rebuild_batch(conn: sa.Connection, actor_ids: list[int]) -> int:
+    return sum(rebuild(conn, a) for a in actor_ids)
+
+
+async def rebuild_all(
+    db: Database,
+    *,
+    username: str | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Rebuild the feed of every local account (or of ``username``) from the posts, a batch of
+    accounts per transaction; ``progress(done, total, rows)`` after each batch. Returns
+    (feeds, rows). NotFound when ``username`` names no local account."""
+    actor_ids = await db.read(_accounts, username)
+    if username is not None and not actor_ids:
+        raise NotFound(f"no local account @{username}")
+    rows = 0
+    for start in range(0, len(actor_ids), REBUILD_BATCH):
+        batch = actor_ids[start : start + REBUILD_BATCH]
+        rows += await db.write(_rebuild_batch, batch)
+        if progress is not None:
+            progress(start + len(batch), len(actor_ids), rows)
+    return len(actor_ids), rows
