@@ -30,6 +30,7 @@ EXTRA_COMMAND_MODULES = (
     "server.admin_commands",
     "server.backup_commands",
     "server.counter_commands",
+    "server.feed_commands",
 )
 
 ENV_HELP = """\
@@ -401,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         "partner_command",
         "domain_command",
         "counters_command",
+        "feeds_command",
     ):
         if getattr(args, sub_attr, None):
             key += " " + getattr(args, sub_attr)

@@ -18,7 +18,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
-from server.services import notifications, text
+from server.services import home_feed, notifications, text
 from server.storage import schema as t
 from server.storage.bridge import in_unit, unit
 from server.storage.rows import inserted_id
@@ -670,7 +670,7 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
         raise NotFound("boost of a deleted post")
     if not can_boost(Audience(original.audience)):
         raise Forbidden("only public and unlisted posts can be boosted")
-    await conn.execute(
+    res = await conn.execute(
         t.posts.insert().values(
             uri=uri,
             url=uri,
@@ -683,6 +683,7 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
             created_at=clock.now(),
         )
     )
+    await conn.run_sync(home_feed.post_added, inserted_id(res))
     await _count_boost(conn, booster_id, original)
 
 

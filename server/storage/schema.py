@@ -1065,3 +1065,29 @@ post_reply_counts = sa.Table(
     sa.Column("audience", sa.String(20), primary_key=True),
     sa.Column("replies", sa.Integer, nullable=False, server_default="0"),
 )
+
+# --- precomputed home feeds (server/services/home_feed.py) ------------------------------------
+
+# A local account's home feed, kept on write: ``floor_id`` says which part of it is complete —
+# every post of the account's home sources (own, followed, joined communities) with an id above
+# it has its row in ``home_feed_entries``; older pages are read from the posts themselves.
+# ``length`` is an upper bound of the rows kept (deletes do not lower it): the feed is trimmed
+# back to its bound when it passes the bound plus some slack. No row: the feed is not built yet.
+home_feeds = sa.Table(
+    "home_feeds",
+    metadata,
+    sa.Column("actor_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("floor_id", Id, nullable=False, server_default="0"),
+    sa.Column("length", sa.Integer, nullable=False, server_default="0"),
+)
+
+# The candidates of a home feed, read newest first by walking the primary key; the read still
+# applies the home rule and the visibility policy to every row.
+home_feed_entries = sa.Table(
+    "home_feed_entries",
+    metadata,
+    sa.Column("actor_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sqlite_with_rowid=False,
+)
+sa.Index("ix_home_feed_entries_post_id", home_feed_entries.c.post_id)
