@@ -16,7 +16,7 @@ from aiohttp import web
 from server.config import Settings, ensure_data_dir
 from server.context import Context
 from server.keys import CTX, DB, JINJA, SETTINGS
-from server.services import accounts
+from server.services import accounts, home_feed
 from server.storage.db import Database, migrate
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def create_app(
     app[CTX] = Context(database, settings)
     rate_limit.install(app, settings)
     app[FAULTS] = Reporter()
+    home_feed.register(app[CTX])
     app[JINJA] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),

@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestClient, TestServer
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from server.app import create_app
 from server.config import Settings, load_settings, normalise_database_url
@@ -29,6 +31,13 @@ from server.keys import CTX
 from server.services import accounts
 from server.storage.db import Database, migrate
 from tests import fast
+
+# Generated-input tests judge correctness, never speed: on a shared two-core machine an example
+# can take seconds, so no deadline and no "too slow" health check (speed lives in bench/).
+hypothesis_settings.register_profile(
+    "koers", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("koers")
 
 PG_URL = os.environ.get("KOERS_TEST_DATABASE_URL", "")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")

@@ -315,7 +315,7 @@ async def authenticate(db: Database, login: str, password: str, address: str) ->
     async with db.read() as conn:
         row = (
             await conn.execute(
-                sa.select(t.users, t.actors.c.username)
+                sa.select(t.users, t.actors.c.username, t.actors.c.suspended)
                 .join(t.actors, t.actors.c.id == t.users.c.actor_id)
                 .where(
                     sa.or_(
@@ -339,6 +339,8 @@ async def authenticate(db: Database, login: str, password: str, address: str) ->
         raise Forbidden("your account is waiting for approval by an administrator")
     if row.state != "active":
         raise Forbidden("this account is disabled")
+    if row.suspended:
+        raise Forbidden("this account is suspended; contact the administrators of this server")
     async with db.write() as conn:
         await conn.execute(
             t.users.update().where(t.users.c.id == row.id).values(last_login_at=clock.now())
@@ -356,6 +358,7 @@ async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
                 t.users.c.id.label("user_id"),
                 t.users.c.email,
                 t.users.c.is_admin,
+                t.users.c.is_moderator,
                 t.users.c.state.label("user_state"),
                 t.users.c.default_audience,
                 t.users.c.bio_source,
