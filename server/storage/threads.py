@@ -78,11 +78,27 @@ class _Worker:
         except BaseException:
             trans.rollback()
             raise
-        if self.write:
-            trans.commit()
-        else:
-            trans.rollback()
+        try:
+            if self.write:
+                trans.commit()
+            else:
+                trans.rollback()
+        except BaseException:
+            # a commit that failed (a full disk) leaves the transaction open: end it, or every
+            # later unit on this connection would fail too
+            _abandon(conn)
+            raise
         return result
+
+
+def _abandon(conn: sa.Connection) -> None:
+    """Roll back whatever transaction ``conn`` still has; a connection that cannot is dropped
+    (invalidated) so the thread opens a fresh one for its next unit."""
+    try:
+        conn.rollback()
+    except Exception:  # nothing to save on a broken connection: replace it
+        log.debug("rollback after a failed commit failed; replacing the connection")
+        conn.invalidate()
 
 
 def _reply(
