@@ -288,3 +288,33 @@ def test_koers_refuses_a_full_data_directory(small_fs: Path, tmp_path: Path) -> 
     _fill(small_fs)
     proc = koers("serve", tmp_path=tmp_path, env={**env, "KOERS_DATA_DIR": str(data)})
     assert_one_line_error(proc, "data directory", "is full")
+
+
+async def test_a_read_only_postgresql_database_is_refused_at_start(tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    from server.config import load_settings
+    from server.errors import ConfigError
+    from server.storage.db import Database
+    from tests.conftest import PG_URL, _pg_admin_url, _pg_exec, _with_db
+
+    if not PG_URL:
+        pytest.skip("KOERS_TEST_DATABASE_URL is not set (PostgreSQL tests run in CI)")
+    name = f"koers_ro_{os.getpid()}"
+    await _pg_exec(f'CREATE DATABASE "{name}"')
+    try:
+        await _pg_exec(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        url = _with_db(_pg_admin_url(), name)
+        settings = load_settings(env={}, data_dir=str(tmp_path / "data"), database_url=url)
+        settings.media_dir.mkdir(parents=True)
+        db = Database(settings.database_url)
+        try:
+            with pytest.raises(ConfigError, match="is read-only") as refused:
+                await faults.check_writable(settings, db)
+            assert make_url(url).password is None or make_url(url).password not in str(
+                refused.value
+            )
+        finally:
+            await db.close()
+    finally:
+        await _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
