@@ -46,6 +46,16 @@ settings (environment variables; flags override them):
   KOERS_SECURE_MODE              require signatures on every ActivityPub GET (default off)
   KOERS_PASSWORD_GRANT           allow the OAuth password grant for CLI clients (default on)
   KOERS_RUN_WORKERS              run delivery and inbox workers inside `koers serve` (default on)
+  KOERS_RATE_LIMIT               refuse API requests over their budget with 429 (default on)
+  KOERS_RATE_LIMIT_REQUESTS, KOERS_RATE_LIMIT_WINDOW
+                                 API requests per token or address per window (300 per 300 s)
+  KOERS_RATE_LIMIT_LOOPBACK      off: never limit requests from loopback (default on)
+  KOERS_TRUSTED_PROXIES          proxies whose X-Forwarded-For is believed (default 127.0.0.1,::1)
+  KOERS_HEADER_TIMEOUT, KOERS_BODY_TIMEOUT
+                                 seconds to send request headers (10) and a whole body (30)
+  KOERS_CONNECTIONS_PER_ADDRESS  open connections from one address (default 64)
+  KOERS_STREAM_HEARTBEAT, KOERS_STREAMS_PER_TOKEN
+                                 WebSocket ping interval (30 s); open streams per token (8)
 """
 
 
