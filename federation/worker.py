@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from server.storage import faults
+
 log = logging.getLogger(__name__)
 
 
@@ -13,16 +15,21 @@ async def run_forever(
     cycle: Callable[[], Awaitable[int]], event: asyncio.Event, name: str, idle_seconds: float = 2.0
 ) -> None:
     """Call ``cycle`` until cancelled; when it did nothing, wait for ``event`` or ``idle_seconds``."""
+    reporter = faults.Reporter()
     while True:
         try:
             count = await cycle()
         except asyncio.CancelledError:
             raise
-        except Exception:  # a broken cycle must not stop the worker; its rows stay for next time
+        except Exception as exc:  # a broken cycle must not stop the worker; its rows stay
             task = asyncio.current_task()
             if task is not None and task.cancelling():  # the error came of a cancellation: stop
                 raise
-            log.exception("%s cycle failed", name)
+            fault = faults.classify(exc)
+            if fault is not None:  # a full or read-only disk: one line a minute, not a traceback
+                reporter.report(fault, exc, f"the {name} worker")
+            else:
+                log.exception("%s cycle failed", name)
             count = 0
         if count == 0:
             event.clear()
