@@ -15,7 +15,6 @@ statement. Several processes behind one proxy each enforce the budget on their o
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ RULES: dict[tuple[str, str], Rule] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Verdict:
     """How a request stands against the tightest budget it counted against."""
 
@@ -71,17 +70,18 @@ class Counter:
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         self.window_start = 0
-        self.counts: dict[str, int] = {}
+        self.counts: dict[str | int, int] = {}
 
-    def hit(self, key: str, now: int) -> Verdict:
+    def hit(self, key: str | int, now: int) -> Verdict:
         """Count one request for ``key`` at ``now`` (epoch seconds)."""
-        start = now - now % self.rule.window
+        window = self.rule.window
+        start = now - now % window
         if start != self.window_start:
             self.window_start, self.counts = start, {}
         count = self.counts.get(key, 0) + 1
         self.counts[key] = count
         limit = self.rule.limit
-        return Verdict(limit, max(0, limit - count), start + self.rule.window, count > limit)
+        return Verdict(limit, limit - count if count < limit else 0, start + window, count > limit)
 
 
 class RateLimiter:
@@ -89,33 +89,37 @@ class RateLimiter:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.trusted = settings.trusted_proxies
         self.api = Counter(Rule("api", settings.rate_limit_requests, settings.rate_limit_window))
-        self.strict = {key: Counter(rule) for key, rule in RULES.items()}
         # the same rule on two paths shares one counter (sign-up by the API or the page)
-        by_rule: dict[str, Counter] = {}
-        for key, counter in self.strict.items():
-            self.strict[key] = by_rule.setdefault(counter.rule.name, counter)
+        by_rule = {rule.name: Counter(rule) for rule in RULES.values()}
+        self.strict = {key: by_rule[rule.name] for key, rule in RULES.items()}
 
     def check(self, request: web.Request, now: int | None = None) -> Verdict | None:
         """Count ``request``; None when no budget applies to it. The verdict is the exceeded
         budget that frees last, else the one with the fewest requests left."""
         path = request.path
-        strict = self.strict.get((request.method, path)) if request.method == "POST" else None
-        is_api = path.startswith("/api/") and request.method != "OPTIONS"
+        method = request.method
+        strict = self.strict.get((method, path)) if method == "POST" else None
+        is_api = path.startswith("/api/") and method != "OPTIONS"
         if strict is None and not is_api:
             return None
-        address = client_address(request)
+        address = _address(request, self.trusted)
         auth = request.headers.get("Authorization")
-        # keyed by a hash of the token, never the token itself
-        token = "t:" + hashlib.sha256(auth.encode()).hexdigest() if auth else "a:" + address
+        # keyed by the token's (keyed, per-process SipHash) hash, never the token itself
+        token: str | int = hash(auth) if auth else "a:" + address
         now = int(time.time()) if now is None else now
-        verdicts = [self.api.hit(token, now)] if is_api else []
-        if strict is not None:
-            verdicts.append(strict.hit(token if strict.rule.by_token else "a:" + address, now))
-        exceeded = [v for v in verdicts if v.exceeded]
-        if exceeded:
-            return max(exceeded, key=lambda v: v.reset)
-        return min(verdicts, key=lambda v: v.remaining)
+        verdict = self.api.hit(token, now) if is_api else None
+        if strict is None:
+            return verdict
+        tight = strict.hit(token if strict.rule.by_token else "a:" + address, now)
+        if verdict is None:
+            return tight
+        if verdict.exceeded and tight.exceeded:
+            return verdict if verdict.reset >= tight.reset else tight
+        if verdict.exceeded or tight.exceeded:
+            return verdict if verdict.exceeded else tight
+        return verdict if verdict.remaining <= tight.remaining else tight
 
     def enforced_for(self, request: web.Request) -> bool:
         """Whether over-budget requests are refused: on unless switched off, or from loopback
@@ -123,7 +127,7 @@ class RateLimiter:
         settings = self.settings
         if not settings.rate_limit:
             return False
-        return settings.rate_limit_loopback or not _is_loopback(client_address(request))
+        return settings.rate_limit_loopback or not _is_loopback(_address(request, self.trusted))
 
 
 LIMITER = web.AppKey("rate_limiter", RateLimiter)
@@ -135,8 +139,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def client_address(request: web.Request) -> str:
     """The client's address: ``X-Forwarded-For``'s nearest untrusted hop when a trusted proxy
     forwarded the request, else the peer address."""
+    limiter = request.app.get(LIMITER)
+    return _address(request, limiter.trusted if limiter is not None else ())
+
+
+def _address(request: web.Request, trusted: tuple[str, ...]) -> str:
     peer = request.remote or "unknown"
-    trusted = request.app[LIMITER].settings.trusted_proxies if LIMITER in request.app else ()
     forwarded = request.headers.get("X-Forwarded-For") if peer in trusted else None
     if forwarded:
         for hop in reversed(forwarded.split(",")):
