@@ -44,6 +44,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
     env["PYTHONPATH"] = str(ROOT)
+    env["KOERS_RATE_LIMIT_LOOPBACK"] = "off"  # tests: loopback is not rate-limited
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
         [
