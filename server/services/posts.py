@@ -18,7 +18,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
-from server.services import notifications, text
+from server.services import mail_members, notifications, text
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
@@ -181,6 +181,7 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
         author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).first()
         if author is None or author.domain is not None:
             raise Forbidden("only local members can post here")
+        await mail_members.require_confirmed(conn, author_id)
         default = (
             await conn.execute(
                 sa.select(t.users.c.default_audience).where(t.users.c.actor_id == author_id)
