@@ -15,6 +15,7 @@ import logging
 import os
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -88,9 +89,14 @@ def write_file(settings: Settings, row: sa.Row, message: EmailMessage) -> Path:
 
 async def send_smtp(server: SmtpServer, message: EmailMessage) -> None:
     """Hand one message to the SMTP server; Temporary or Refused when it does not take it."""
+    # Flattened here, not by aiosmtplib (its SMTP policy folds at 78 columns and would turn a long
+    # List-Unsubscribe into an encoded word).
+    raw = message.as_bytes(policy=mail_render.POLICY.clone(linesep="\r\n"))
     try:
         await aiosmtplib.send(
-            message,
+            raw,
+            sender=parseaddr(str(message["From"]))[1],
+            recipients=[str(message["To"])],
             hostname=server.hostname,
             port=server.port,
             username=server.username,

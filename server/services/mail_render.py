@@ -10,6 +10,7 @@ so a message retried after a lost answer keeps its identity.
 
 from __future__ import annotations
 
+import email.policy
 import functools
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -44,6 +45,11 @@ TITLES = {
     "approval": "You are now a member of {community}",
     "decision_opened": "A decision opened in {community}",
 }
+
+
+# Headers are folded at RFC 5322's hard limit only: a long List-Unsubscribe URL must stay one
+# unencoded line (the default 78 would fold it into an RFC 2047 encoded word no client reads).
+POLICY = email.policy.default.clone(max_line_length=998)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +168,7 @@ def build(
         values["unsubscribe"] = unsubscribe
     else:
         values["unsubscribe"] = None
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["Subject"] = env.from_string(SUBJECTS[row.template]).render(values).strip()[:200]
     msg["From"] = settings.mail_sender
     msg["To"] = to.address
