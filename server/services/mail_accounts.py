@@ -88,6 +88,18 @@ async def request_reset(ctx: Context, email: str, client: str) -> None:
         )
 
 
+async def user_id_of(ctx: Context, username: str) -> int | None:
+    """The user id of a local member by username, or None."""
+    async with ctx.db.read() as conn:
+        found = await conn.execute(
+            sa.select(t.users.c.id)
+            .join(t.actors, t.actors.c.id == t.users.c.actor_id)
+            .where(t.actors.c.username == username.strip().lower(), t.actors.c.domain.is_(None))
+        )
+        user_id = found.scalar()
+    return int(user_id) if user_id is not None else None
+
+
 async def queue_reset(ctx: Context, user_id: int) -> str:
     """Mail a reset link to a member, as an administrator asks; the address it goes to."""
     async with ctx.db.write() as conn:

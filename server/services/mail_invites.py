@@ -74,5 +74,5 @@ async def invite(ctx: Context, inviter_user_id: int | None, email: str) -> str:
         await mail_queue.enqueue(
             conn, "invite", to=address, params={"link": link, "inviter": inviter}
         )
-    log.info("invitation mailed (by user %s)", inviter_user_id)
+    log.info("invitation queued (by user %s)", inviter_user_id)
     return link
