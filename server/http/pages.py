@@ -30,6 +30,10 @@ async def current_user(request: web.Request) -> sa.Row | None:
             user = await accounts.get_user(conn, uid)
         if user is not None and (user.user_state != "active" or user.suspended):
             user = None
+        elif user is not None and session.started_before(
+            request, request.app[keys.SETTINGS].secret, user.sessions_after
+        ):
+            user = None  # the password was reset since this login
     request[USER_KEY] = user
     return user
 

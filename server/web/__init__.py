@@ -41,6 +41,7 @@ PAGE_MODULES = (
     "admin_federation",
     "admin_accounts",
     "initiatives",
+    "mail",
 )
 
 
