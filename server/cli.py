@@ -38,6 +38,12 @@ settings (environment variables; flags override them):
   KOERS_SECURE_MODE              require signatures on every ActivityPub GET (default off)
   KOERS_PASSWORD_GRANT           allow the OAuth password grant for CLI clients (default on)
   KOERS_RUN_WORKERS              run delivery and inbox workers inside `koers serve` (default on)
+  KOERS_OIDC_ISSUER              single sign-on: the OpenID provider's issuer URL (default off)
+  KOERS_OIDC_CLIENT_ID, KOERS_OIDC_CLIENT_SECRET  the client registered there
+  KOERS_OIDC_NAME                the sign-in button's label, e.g. "Contoso account"
+  KOERS_OIDC_SCOPES              scopes asked for (default "openid profile email")
+  KOERS_OIDC_ONLY                sign in through the provider only (administrators keep passwords)
+  KOERS_REQUIRE_2FA_ADMINS       administrators must use two-factor sign-in (default off)
 """
 
 
@@ -106,6 +112,12 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
         settings.port,
         settings.url,
     )
+    if settings.oidc_enabled:
+        log.info(
+            "single sign-on through %s: register the redirect URI %s at the provider",
+            settings.oidc_issuer,
+            settings.oidc_redirect_uri,
+        )
     if banner:
         banner()
     try:
