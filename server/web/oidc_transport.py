@@ -8,6 +8,7 @@ Answers are read up to 1 MiB and must be JSON objects.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,10 +64,10 @@ class GuardedTransport:
         self, url: str, form: Mapping[str, str], *, basic: tuple[str, str]
     ) -> dict[str, Any]:
         """POST a form to the token endpoint, the client authenticated with HTTP Basic."""
+        credentials = base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode("ascii")
         return await self._send(
             "POST",
             url,
             data=dict(form),
-            headers={"Accept": "application/json"},
-            auth=aiohttp.BasicAuth(basic[0], basic[1]),
+            headers={"Accept": "application/json", "Authorization": f"Basic {credentials}"},
         )
