@@ -31,7 +31,9 @@ async def _turn_on(client: TestClient) -> tuple[str, list[str]]:
     html = await setup.text()
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', html)
     assert secret and "otpauth://totp/" in html
-    wrong = await client.post("/settings/2fa/confirm", data={"_csrf": csrf_from(html), "code": "000000"})
+    wrong = await client.post(
+        "/settings/2fa/confirm", data={"_csrf": csrf_from(html), "code": "000000"}
+    )
     assert wrong.status == 422
     done = await client.post(
         "/settings/2fa/confirm", data={"_csrf": csrf_from(html), "code": _now(secret.group(1), -1)}
@@ -54,7 +56,9 @@ async def _code(client: TestClient, code: str):  # type: ignore[no-untyped-def]
     page = await client.get("/login/2fa")
     assert page.status == 200, await page.text()
     return await client.post(
-        "/login/2fa", data={"_csrf": csrf_from(await page.text()), "code": code}, allow_redirects=False
+        "/login/2fa",
+        data={"_csrf": csrf_from(await page.text()), "code": code},
+        allow_redirects=False,
     )
 
 
@@ -98,7 +102,9 @@ async def test_the_oauth_password_grant_refuses_two_factor_accounts(instance: In
     await instance.create_member("ana")
     await _turn_on(await instance.login("ana"))
     app = await (
-        await instance.client.post("/api/v1/apps", data={"client_name": "cli", "redirect_uris": OOB})
+        await instance.client.post(
+            "/api/v1/apps", data={"client_name": "cli", "redirect_uris": OOB}
+        )
     ).json()
     answer = await instance.client.post(
         "/oauth/token",
@@ -119,10 +125,17 @@ async def test_the_oauth_authorize_page_asks_for_the_code_then_consent(instance:
     await instance.create_member("ana")
     secret, _ = await _turn_on(await instance.login("ana"))
     app = await (
-        await instance.client.post("/api/v1/apps", data={"client_name": "Phone", "redirect_uris": OOB})
+        await instance.client.post(
+            "/api/v1/apps", data={"client_name": "Phone", "redirect_uris": OOB}
+        )
     ).json()
     browser = await instance.new_client()
-    q = {"client_id": app["client_id"], "redirect_uri": OOB, "response_type": "code", "scope": "read"}
+    q = {
+        "client_id": app["client_id"],
+        "redirect_uri": OOB,
+        "response_type": "code",
+        "scope": "read",
+    }
     html = await (await browser.get("/oauth/authorize", params=q)).text()
     form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
     step = await browser.post(
@@ -171,7 +184,9 @@ async def test_turning_it_off_needs_a_code(instance: Instance) -> None:
     wrong = await client.post("/settings/2fa/disable", data={"_csrf": csrf_from(page), "code": "1"})
     assert wrong.status == 422 and "not right" in await wrong.text()
     off = await client.post(
-        "/settings/2fa/disable", data={"_csrf": csrf_from(page), "code": codes[3]}, allow_redirects=False
+        "/settings/2fa/disable",
+        data={"_csrf": csrf_from(page), "code": codes[3]},
+        allow_redirects=False,
     )
     assert off.status == 302
     assert (await _password(await instance.new_client(), "ana")).headers["Location"] == "/home"
