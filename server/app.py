@@ -50,18 +50,25 @@ def create_app(
     settings: Settings, *, db: Database | None = None, run_migrations: bool = True
 ) -> web.Application:
     """Build the application. The database is opened (and migrated) when the app starts."""
+    from server.http import rate_limit
     from server.http.params import path_id_guard
     from server.web.middleware import error_middleware, security_headers_middleware
 
     settings = ensure_data_dir(settings)
     app = web.Application(
-        middlewares=[error_middleware, security_headers_middleware, path_id_guard],
+        middlewares=[
+            error_middleware,
+            rate_limit.rate_limit_middleware,
+            security_headers_middleware,
+            path_id_guard,
+        ],
         client_max_size=16 * 1024 * 1024,
     )
     database = db or Database(settings.database_url)
     app[SETTINGS] = settings
     app[DB] = database
     app[CTX] = Context(database, settings)
+    rate_limit.install(app, settings)
     app[JINJA] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),

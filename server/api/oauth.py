@@ -20,6 +20,7 @@ from server.api.common import ctx, json
 from server.errors import Forbidden, ValidationError
 from server.http import sign_in
 from server.http.pages import current_user, form, render
+from server.http.rate_limit import client_address
 from server.services import accounts, oauth, totp
 from server.services.oauth import OOB, OAuthError
 
@@ -143,7 +144,7 @@ async def authorize_submit(request: web.Request) -> web.Response:
         login = str(data.get("login", ""))[:320]
         try:
             account = await accounts.authenticate(
-                ctx(request).db, login, str(data.get("password", "")), request.remote or "unknown"
+                ctx(request).db, login, str(data.get("password", "")), client_address(request)
             )
             await sign_in.password_verified(
                 request, account.user_id, "/oauth/authorize?" + urlencode(req.hidden())
@@ -243,7 +244,7 @@ async def token(request: web.Request) -> web.Response:
                     c.db,
                     username,
                     oauth.require(p.str("password"), "password"),
-                    request.remote or "unknown",
+                    client_address(request),
                 )
                 await totp.check_password_grant(c.db, c.settings, account.user_id)
             except Forbidden as exc:

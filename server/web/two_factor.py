@@ -11,6 +11,7 @@ from aiohttp import web
 from server.errors import Forbidden, KoersError, RateLimited
 from server.http import sign_in
 from server.http.pages import flash, form, redirect, render, require_user
+from server.http.rate_limit import client_address
 from server.keys import DB, SETTINGS
 from server.services import accounts, oidc_accounts, totp
 
@@ -41,7 +42,7 @@ async def code_page(request: web.Request) -> web.Response:
 async def code_submit(request: web.Request) -> web.Response:
     data = await form(request)
     waiting = _pending(request, "code")
-    address = request.remote or "unknown"
+    address = client_address(request)
     try:
         await totp.verify_sign_in(
             request.app[DB], request.app[SETTINGS], waiting["uid"], _code(data), address
