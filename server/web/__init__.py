@@ -40,10 +40,15 @@ PAGE_MODULES = (
     "community_settings",
     "admin_federation",
     "initiatives",
+    "about",
 )
 
 
 def setup(app: web.Application) -> None:
+    from server.keys import JINJA
+    from server.web import cards
+
+    cards.install(app[JINJA])
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(f"server.web.{name}")
