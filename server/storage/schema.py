@@ -1091,3 +1091,131 @@ home_feed_entries = sa.Table(
     sqlite_with_rowid=False,
 )
 sa.Index("ix_home_feed_entries_post_id", home_feed_entries.c.post_id)
+# --- e-mail -----------------------------------------------------------------------------------
+
+# A member's e-mail standing and choices; no row means an address never to be confirmed (accounts
+# made before e-mail, or on the command line) and the default choices.
+mail_members = sa.Table(
+    "mail_members",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # signed up on the web and has not yet followed the confirmation link: may log in, not post
+    sa.Column("unconfirmed", sa.Boolean, nullable=False, server_default=sa.false()),
+    # sessions started before this moment are void (set by a password reset)
+    sa.Column("sessions_after", Stamp, nullable=True),
+    # the member's choices of notification e-mails that differ from the defaults: {"mention": false}
+    sa.Column("notify", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("digest", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("digest_sent_at", Stamp, nullable=True),
+)
+
+# A link sent by e-mail (confirm | reset | email_change): only its SHA-256 is kept; single use.
+mail_tokens = sa.Table(
+    "mail_tokens",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    # the address to confirm (email_change: the new one)
+    sa.Column("email", sa.String(320), nullable=False),
+    # the client that asked (throttling of reset requests)
+    sa.Column("requested_from", sa.String(64), nullable=False, server_default=""),
+    sa.Column("expires_at", Stamp, nullable=False),
+    sa.Column("used_at", Stamp, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+)
+
+# A message to send: rendered from ``template`` and ``params`` when it is sent; to ``to_address``,
+# or to the member's current address. new → sent | failed, leased like deliveries.
+mail_outbox = sa.Table(
+    "mail_outbox",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id", nullable=True),
+    sa.Column("to_address", sa.String(320), nullable=True),
+    sa.Column("template", sa.String(40), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False, server_default="{}"),
+    # new | sent | failed
+    sa.Column("state", sa.String(10), nullable=False, server_default="new", index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Stamp, nullable=False, index=True),
+    sa.Column("locked_until", Stamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("sent_at", Stamp, nullable=True),
+)
+
+# --- Single sign-on (OpenID Connect) and two-factor sign-in -------------------------------------
+
+# A member's identity at the OpenID provider: found by issuer + ``sub``, never by e-mail.
+oidc_identities = sa.Table(
+    "oidc_identities",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("issuer", sa.String(500), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    # the e-mail the provider gave at the last sign-in (shown to the member, never looked up)
+    sa.Column("email", sa.String(320), nullable=False, server_default=""),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("last_login_at", Stamp, nullable=True),
+    sa.UniqueConstraint("issuer", "subject", name="uq_oidc_identities_issuer_subject"),
+)
+
+# A sign-in sent to the provider and not back yet: single use, bound to the browser that began it.
+oidc_logins = sa.Table(
+    "oidc_logins",
+    metadata,
+    _pk(),
+    # SHA-256 of the ``state`` parameter and of the browser's binding (kept in its session)
+    sa.Column("state_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("browser_hash", sa.String(64), nullable=False),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("code_verifier", sa.String(128), nullable=False),
+    sa.Column("next_url", sa.String(2048), nullable=False, server_default="/home"),
+    # the signed-in member who asked to link their identity, else NULL
+    _fk("link_user_id", "users.id", nullable=True),
+    sa.Column("invite_code", sa.String(64), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+)
+
+# A member's TOTP secret (encrypted with a key derived from the instance secret).
+two_factor = sa.Table(
+    "two_factor",
+    metadata,
+    _pk(),
+    sa.Column(
+        "user_id",
+        Id,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("secret", sa.Text, nullable=False),
+    # NULL until the member has entered a first code (only then is 2FA on)
+    sa.Column("confirmed_at", Stamp, nullable=True),
+    # the last time step accepted: a code is never accepted twice
+    sa.Column("last_step", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+two_factor_recovery_codes = sa.Table(
+    "two_factor_recovery_codes",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    # SHA-256 of the code (the codes are random, 50 bits each)
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("used_at", Stamp, nullable=True),
+)
+
+# Wrong codes at the two-factor step, for the throttle (per account and per address).
+two_factor_failures = sa.Table(
+    "two_factor_failures",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("address", sa.String(64), nullable=False, index=True),
+    sa.Column("at", Stamp, nullable=False, index=True),
+)
