@@ -3,7 +3,8 @@
 Every ``/api/`` request counts against one budget, ``rate_limit_requests`` per
 ``rate_limit_window`` seconds (300 per 5 minutes), keyed by the access token when the request
 carries one and by the client address when anonymous. A few actions have a stricter budget of
-their own on top (``RULES``: sign-up, login, media uploads, new posts). Over a budget the answer is
+their own on top (``RULES``: sign-up, login and its second factor, password-reset requests,
+media uploads, new posts). Over a budget the answer is
 ``429`` with ``Retry-After``; every API answer says ``X-RateLimit-Limit``, ``-Remaining`` and
 ``-Reset`` of the tightest budget it counted against.
 
@@ -37,6 +38,7 @@ class Rule:
 
 SIGN_UP = Rule("sign_up", 25, 300, by_token=False)
 LOGIN = Rule("login", 25, 300, by_token=False)
+PASSWORD_RESET = Rule("password_reset", 25, 300, by_token=False)
 MEDIA = Rule("media", 30, 1800)
 STATUSES = Rule("statuses", 300, 3 * 3600)
 
@@ -45,6 +47,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/accounts"): SIGN_UP,
     ("POST", "/signup"): SIGN_UP,
     ("POST", "/login"): LOGIN,
+    ("POST", "/login/2fa"): LOGIN,
+    ("POST", "/password/reset"): PASSWORD_RESET,
     ("POST", "/oauth/token"): LOGIN,
     ("POST", "/api/v1/media"): MEDIA,
     ("POST", "/api/v2/media"): MEDIA,
