@@ -179,8 +179,11 @@ def build(
     if unsubscribe:
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(env.get_template(f"{row.template}.txt").render(values))
-    msg.add_alternative(env.get_template(f"{row.template}.html").render(values), subtype="html")
+    # quoted-printable: readable in an .eml file, safe for any server
+    text = env.get_template(f"{row.template}.txt").render(values)
+    msg.set_content(text, cte="quoted-printable")
+    html = env.get_template(f"{row.template}.html").render(values)
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     return msg
 
 

@@ -59,6 +59,9 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
             # Let us issue BEGIN ourselves (pysqlite's own transaction handling is off).
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+            # Write transactions take SQLite's write lock at BEGIN (IMMEDIATE, as the writer
+            # thread's do), so one that reads first cannot fail on another connection's commit.
+            self._writer: AsyncEngine = self.engine.execution_options(koers_write=True)
             # Units of work get their own connection threads (``threads=False``: run them over
             # aiosqlite instead, one hop per statement, as a baseline to measure against).
             if on_disk and threads is not False:
@@ -103,7 +106,7 @@ class Database:
     async def _write_conn(self) -> AsyncIterator[AsyncConnection]:
         if self.is_sqlite:
             async with self._write_lock:
-                async with self.engine.begin() as conn:
+                async with self._writer.begin() as conn:
                     yield conn
         else:
             async with self.engine.begin() as conn:
@@ -152,7 +155,8 @@ def _optimize(conn: sa.Connection) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    write = conn.get_execution_options().get("koers_write")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _first_line(exc: BaseException) -> str:
