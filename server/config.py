@@ -42,6 +42,17 @@ class Settings:
     instance_name: str = "Koers"
     # Background workers (delivery, inbox processing); tests may switch them off.
     run_workers: bool = True
+    # --- Limits and hardening: rate limits, slow clients (see README "Limits and hardening") ---
+    rate_limit: bool = True  # enforce the request limits (429 + Retry-After)
+    rate_limit_loopback: bool = True  # off: requests from loopback are never limited (tests)
+    rate_limit_requests: int = 300  # API requests per window per token (per address anonymous)
+    rate_limit_window: int = 300  # seconds
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # whose X-Forwarded-For is believed
+    header_timeout: float = 10.0  # seconds to send a request's line and headers
+    body_timeout: float = 30.0  # seconds to send a whole request body
+    connections_per_address: int = 64  # open connections from one address (trusted proxies exempt)
+    stream_heartbeat: float = 30.0  # seconds between WebSocket pings; no pong in time closes it
+    streams_per_token: int = 8  # open streaming sockets per access token
     # E-mail: where mail leaves (empty: written as .eml files under data_dir/mail) and its sender.
     smtp_url: str = ""
     mail_from: str = ""
@@ -70,6 +81,44 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+# Limits and hardening settings: field name -> type; each is ``KOERS_`` + the name upper-cased.
+_HARDENING: dict[str, type] = {
+    "rate_limit": bool,
+    "rate_limit_loopback": bool,
+    "rate_limit_requests": int,
+    "rate_limit_window": int,
+    "trusted_proxies": tuple,
+    "header_timeout": float,
+    "body_timeout": float,
+    "connections_per_address": int,
+    "stream_heartbeat": float,
+    "streams_per_token": int,
+}
+
+
+def _hardening(raw: dict[str, object]) -> dict[str, Any]:
+    """The limits and hardening settings present in ``raw``, checked and converted."""
+    out: dict[str, Any] = {}
+    for name, kind in _HARDENING.items():
+        if name not in raw:
+            continue
+        value, var = raw[name], "KOERS_" + name.upper()
+        if kind is bool:
+            out[name] = value if isinstance(value, bool) else _bool(var, str(value))
+        elif kind is tuple:
+            items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+            out[name] = tuple(str(v).strip() for v in items if str(v).strip())
+        else:
+            try:
+                number = kind(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{var} must be a number, not {value!r}") from None
+            if number <= 0:
+                raise ConfigError(f"{var} must be greater than 0, not {value!r}")
+            out[name] = number
+    return out
 
 
 def _bool(name: str, value: str) -> bool:
@@ -130,6 +179,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "KOERS_PASSWORD_GRANT": "password_grant",
         "KOERS_INSTANCE_NAME": "instance_name",
         "KOERS_RUN_WORKERS": "run_workers",
+        **{"KOERS_" + name.upper(): name for name in _HARDENING},
         "KOERS_SMTP_URL": "smtp_url",
         "KOERS_MAIL_FROM": "mail_from",
     }
@@ -191,6 +241,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         password_grant=flag("password_grant", True),
         instance_name=str(raw.get("instance_name", "Koers")),
         run_workers=flag("run_workers", True),
+        **_hardening(raw),
         smtp_url=_check_smtp_url(str(raw.get("smtp_url", ""))),
         mail_from=_check_mail_from(str(raw.get("mail_from", ""))),
     )

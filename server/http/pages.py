@@ -55,6 +55,14 @@ async def require_admin(request: web.Request) -> sa.Row:
     return user
 
 
+async def require_moderator(request: web.Request) -> sa.Row:
+    """The signed-in moderator or administrator; anyone else is refused."""
+    user = await require_user(request)
+    if not (user.is_admin or user.is_moderator):
+        raise Forbidden("only moderators and administrators can do this")
+    return user
+
+
 async def viewer(request: web.Request) -> Viewer:
     """The visibility viewer of a web request: a local member or anonymous."""
     user = await current_user(request)

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock, urls
 from server import event_kinds as kinds
 from server.config import Settings
-from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
-from server.services import mail_members, text
+from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.services import login_throttle, mail_members, text
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
 from server.storage.db import Database
@@ -64,8 +64,7 @@ COMPETENCY_LEVELS = ("learning", "practised", "expert")
 MAX_FIELDS = 4
 MAX_COMPETENCIES = 30
 MAX_BIO = 5000
-LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_MAX_FAILURES = 8
+LOGIN_MAX_FAILURES = login_throttle.PAIR_FREE  # failures of one (login, address) before a wait
 
 _hasher = PasswordHasher()
 
@@ -323,29 +322,17 @@ async def create_invite(
 
 
 async def authenticate(db: Database, login: str, password: str, address: str) -> Account:
-    """Check a login (email or username) and password, with a throttle on failures.
+    """Check a login (email or username) and password, throttled by ``login_throttle``.
 
-    More than ``LOGIN_MAX_FAILURES`` failures for one login or one address within
-    ``LOGIN_WINDOW`` refuse further attempts until the window has passed.
+    A (login, address) pair with too many recent failures is refused (``RateLimited``) before the
+    password is checked; other addresses are never affected, so the owner cannot be locked out.
     """
     name = login.strip().lower()
-    since = clock.now() - LOGIN_WINDOW
+    await login_throttle.before_attempt(db, name, address)
     async with db.read() as conn:
-        failures = (
-            await conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.login_failures)
-                .where(
-                    t.login_failures.c.at > since,
-                    sa.or_(t.login_failures.c.login == name, t.login_failures.c.address == address),
-                )
-            )
-        ).scalar_one()
-        if failures >= LOGIN_MAX_FAILURES:
-            raise RateLimited("too many failed logins; try again in 15 minutes", retry_after=900)
         row = (
             await conn.execute(
-                sa.select(t.users, t.actors.c.username)
+                sa.select(t.users, t.actors.c.username, t.actors.c.suspended)
                 .join(t.actors, t.actors.c.id == t.users.c.actor_id)
                 .where(
                     sa.or_(
@@ -357,23 +344,20 @@ async def authenticate(db: Database, login: str, password: str, address: str) ->
         ).first()
     ok = row is not None and password_matches(row.password_hash, password)
     if not ok:
-        async with db.write() as conn:
-            await conn.execute(
-                t.login_failures.insert().values(
-                    login=name[:320], address=address[:64], at=clock.now()
-                )
-            )
+        await login_throttle.failed(db, name, address)
         raise Forbidden("wrong login or password")
     assert row is not None
     if row.state == "pending":
         raise Forbidden("your account is waiting for approval by an administrator")
     if row.state != "active":
         raise Forbidden("this account is disabled")
+    if row.suspended:
+        raise Forbidden("this account is suspended; contact the administrators of this server")
     async with db.write() as conn:
         await conn.execute(
             t.users.update().where(t.users.c.id == row.id).values(last_login_at=clock.now())
         )
-        await conn.execute(t.login_failures.delete().where(t.login_failures.c.login == name))
+    await login_throttle.succeeded(db, name, address)
     return Account(row.id, row.actor_id, row.username)
 
 
@@ -386,6 +370,7 @@ async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
                 t.users.c.id.label("user_id"),
                 t.users.c.email,
                 t.users.c.is_admin,
+                t.users.c.is_moderator,
                 t.users.c.state.label("user_state"),
                 t.users.c.default_audience,
                 t.users.c.bio_source,

@@ -91,23 +91,23 @@ async def contents(
             }
         )
     ri, sc = t.roadmap_items, t.roadmap_status_changes
-    for r in await conn.execute(
+    for item in await conn.execute(
         sa.select(ri.c.id, ri.c.title, ri.c.community_id, sc.c.to_status)
         .join(sc, sc.c.item_id == ri.c.id)
         .where(ri.c.community_id.in_(ids), sc.c.created_at >= since, items_visible_to(viewer))
         .order_by(sc.c.created_at.desc())
         .limit(PER_SECTION)
     ):
-        status = STATUS_LABELS.get(r.to_status, r.to_status)
+        status = STATUS_LABELS.get(item.to_status, item.to_status)
         sections["roadmap"].append(
             {
-                "title": f"{r.title}: {status}",
-                "community": names[r.community_id],
-                "link": f"{pages[r.community_id]}/roadmap/{r.id}",
+                "title": f"{item.title}: {status}",
+                "community": names[item.community_id],
+                "link": f"{pages[item.community_id]}/roadmap/{item.id}",
             }
         )
     ph = t.purpose_phases
-    for r in await conn.execute(
+    for phase in await conn.execute(
         sa.select(ph.c.community_id, ph.c.phase)
         .where(ph.c.community_id.in_(ids), ph.c.started_at >= since)
         .order_by(ph.c.started_at.desc())
@@ -115,13 +115,13 @@ async def contents(
     ):
         sections["phases"].append(
             {
-                "title": f"The purpose is now in its {r.phase.replace('_', ' ')} phase",
-                "community": names[r.community_id],
-                "link": f"{pages[r.community_id]}/purpose",
+                "title": f"The purpose is now in its {phase.phase.replace('_', ' ')} phase",
+                "community": names[phase.community_id],
+                "link": f"{pages[phase.community_id]}/purpose",
             }
         )
     d = t.purpose_decisions
-    for r in await conn.execute(
+    for decision in await conn.execute(
         sa.select(d.c.community_id, d.c.method)
         .where(d.c.community_id.in_(ids), d.c.closed_at.is_(None))
         .order_by(d.c.opened_at.desc())
@@ -130,15 +130,15 @@ async def contents(
         sections["decisions"].append(
             {
                 "title": "A decision on the purpose is open"
-                + (" (consent)" if r.method == "consent" else ""),
-                "community": names[r.community_id],
-                "link": f"{pages[r.community_id]}/purpose",
+                + (" (consent)" if decision.method == "consent" else ""),
+                "community": names[decision.community_id],
+                "link": f"{pages[decision.community_id]}/purpose",
             }
         )
     for community in mine:
         if not await can_see_members(conn, viewer, community.id):
             continue
-        for r in await conn.execute(
+        for person in await conn.execute(
             sa.select(
                 t.actors.c.display_name, t.actors.c.username, t.actors.c.domain, t.actors.c.url
             )
@@ -152,12 +152,14 @@ async def contents(
             .order_by(f.c.created_at.desc())
             .limit(PER_SECTION)
         ):
-            handle = f"@{r.username}@{r.domain}" if r.domain else f"@{r.username}"
+            handle = (
+                f"@{person.username}@{person.domain}" if person.domain else f"@{person.username}"
+            )
             sections["members"].append(
                 {
-                    "title": r.display_name or handle,
+                    "title": person.display_name or handle,
                     "community": community.name,
-                    "link": r.url or "",
+                    "link": person.url or "",
                 }
             )
     return sections

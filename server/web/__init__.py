@@ -39,6 +39,7 @@ PAGE_MODULES = (
     "kudos",
     "community_settings",
     "admin_federation",
+    "admin_accounts",
     "initiatives",
     "mail",
 )

@@ -9,6 +9,7 @@ from aiohttp import web
 from server.errors import Forbidden, KoersError, RateLimited
 from server.http import session
 from server.http.pages import current_user, flash, form, redirect, render
+from server.http.rate_limit import client_address
 from server.keys import DB, SETTINGS
 from server.services import accounts
 
@@ -26,7 +27,7 @@ def _safe_next(value: str | None) -> str:
 
 
 def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    return client_address(request)
 
 
 @routes.get("/signup")

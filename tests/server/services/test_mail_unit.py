@@ -282,6 +282,8 @@ async def test_the_digest_lists_the_weeks_results_and_new_members(ctx, crew) -> 
     assert [r["title"] for r in sections["results"]] == ["Shed"]
     assert crew.dan.user_id not in by_user  # in no community: nothing to tell
     message = await mail_render.compose(ctx, by_user[crew.bo.user_id])
-    assert message is not None and "Shed" in message.as_string()
+    assert message is not None
+    plain = message.get_body(("plain",))
+    assert plain is not None and "Shed" in plain.get_content()
     assert message["List-Unsubscribe"] is not None
     assert await mail_digest.queue_due(ctx) == 0  # one a week

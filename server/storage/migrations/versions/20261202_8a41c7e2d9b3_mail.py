@@ -1,7 +1,7 @@
 """e-mail: members' mail standing and choices, single-use mail links, the outgoing mail queue
 
 Revision ID: 8a41c7e2d9b3
-Revises: 5c2d8e4f1b67
+Revises: 7a4f2c9e8d13
 Create Date: 2026-12-02 10:30:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "8a41c7e2d9b3"
-down_revision = "5c2d8e4f1b67"
+down_revision = "7a4f2c9e8d13"
 branch_labels = None
 depends_on = None
 
