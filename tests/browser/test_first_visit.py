@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.cdp import Browser, find_chromium
+from tests.browser.mailbox import mailed_link
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -80,7 +81,9 @@ def server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_newcomer_publishes_and_anonymous_sees_only_public(browser: Browser, server: str) -> None:
+def test_newcomer_publishes_and_anonymous_sees_only_public(
+    browser: Browser, server: str, tmp_path: Path
+) -> None:
     browser.goto(server + "/signup")
     browser.submit(
         "/signup",
@@ -92,6 +95,9 @@ def test_newcomer_publishes_and_anonymous_sees_only_public(browser: Browser, ser
         },
     )
     assert "Log out" in browser.text() and "@bea" in browser.text(), browser.text()
+    # the address is confirmed with the link mailed to it (written to DATA_DIR/mail here)
+    browser.goto(mailed_link(tmp_path / "data", "bea@example.test", "/mail/confirm/"))
+    assert "Address confirmed" in browser.text(), browser.text()
 
     browser.goto(server + "/communities/new")
     browser.submit(
