@@ -158,7 +158,8 @@ async def cmd_worker(args: argparse.Namespace) -> int:
 async def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import DEMO_PASSWORD, load_demo
 
-    settings = _settings(args, allow_private_addresses=True)
+    # The demo never sends real mail: every message is written to DATA_DIR/mail as an .eml file.
+    settings = _settings(args, allow_private_addresses=True, smtp_url="")
     _check_port_free(settings.host, settings.port)
     settings = ensure_data_dir(settings)
     logins = await load_demo(settings, progress=lambda msg: print(f"  {msg}", flush=True))
@@ -169,6 +170,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
             f"Log in as any of: {', '.join(logins)} (password: {DEMO_PASSWORD}); admin: {logins[0]}",
             flush=True,
         )
+        print(f"Mail (sign-up, password reset, …) is written to {settings.mail_dir}/", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
 
     return await _run_server(settings, banner=banner)

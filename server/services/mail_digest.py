@@ -168,12 +168,12 @@ async def contents(
 async def queue_due(ctx: Context, *, limit: int = BATCH) -> int:
     """Queue the digests that are due now; how many were queued (empty weeks are skipped)."""
     now = clock.now()
-    found = []
+    found: list[tuple[int, dict[str, Any] | None]] = []
     async with ctx.db.read() as conn:
         for member in await due(conn, now, limit=limit):
             since = max(clock.aware(member.since), now - WEEK)
-            sections = await contents(conn, ctx.base, member.actor_id, since)
-            found.append((member.user_id, sections if any(sections.values()) else None))
+            week = await contents(conn, ctx.base, member.actor_id, since)
+            found.append((member.user_id, week if any(week.values()) else None))
     if not found:
         return 0
     queued = 0
