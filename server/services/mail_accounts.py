@@ -191,9 +191,16 @@ async def finish_email_change(ctx: Context, token: str) -> str:
         )
         if taken.first():
             raise Conflict("an account with this email exists already", field="token")
+        old = (
+            await conn.execute(sa.select(t.users.c.email).where(t.users.c.id == row.user_id))
+        ).scalar_one()
         await conn.execute(
             t.users.update().where(t.users.c.id == row.user_id).values(email=row.email)
         )
         await mail_members.update(conn, row.user_id, unconfirmed=False)
+        # the old address hears of it, so a stolen session cannot move the account away silently
+        await mail_queue.enqueue(
+            conn, "email_changed", user_id=row.user_id, to=old, params={"address": row.email}
+        )
     log.info("user %s changed their address", row.user_id)
     return str(row.email)

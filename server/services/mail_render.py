@@ -31,13 +31,14 @@ SUBJECTS = {
     "confirm": "Confirm your e-mail address for {{ instance }}",
     "reset": "Reset your password on {{ instance }}",
     "email_change": "Confirm your new e-mail address for {{ instance }}",
+    "email_changed": "Your e-mail address on {{ instance }} was changed",
     "invite": "{{ inviter }} invites you to {{ instance }}",
     "notification": "{{ title }}",
     "digest": "Your week on {{ instance }}",
 }
 # Security mail: it answers something the member (or someone with their address) just did, and no
 # one may opt out of it.
-SECURITY = frozenset({"confirm", "reset", "email_change"})
+SECURITY = frozenset({"confirm", "reset", "email_change", "email_changed"})
 TITLES = {
     "mention": "{name} mentioned you",
     "direct": "{name} sent you a direct post",

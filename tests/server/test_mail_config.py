@@ -56,3 +56,12 @@ def test_smtp_urls_are_read_with_their_tls_mode_and_credentials() -> None:
 def test_mistakes_are_one_clear_line(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("?", r"\?")):
         load_settings(env=env)
+
+
+def test_mailed_link_tokens_never_reach_the_access_log() -> None:
+    from server.http.access_log import redact
+
+    for path in ("/password/reset/", "/mail/confirm/", "/mail/change/", "/mail/unsubscribe/"):
+        line = f'127.0.0.1 "GET {path}s3cr3t-token HTTP/1.1" 200'
+        assert redact(line) == f'127.0.0.1 "GET {path}[redacted] HTTP/1.1" 200'
+    assert redact('"GET /password/reset HTTP/1.1"') == '"GET /password/reset HTTP/1.1"'

@@ -190,6 +190,11 @@ async def test_an_address_changes_only_when_the_new_one_is_confirmed(
     async with ctx.db.read() as conn:
         user = await accounts.get_user(conn, member.user_id)
     assert user is not None and user.email == "new@example.test"
+    (notice,) = await _queued(ctx, "email_changed")
+    assert notice.to_address == "ana@example.test"
+    message = await mail_render.compose(ctx, notice)
+    assert message is not None and message["To"] == "ana@example.test"
+    assert message["List-Unsubscribe"] is None
 
 
 async def test_invitations_by_admins_and_managers_only(ctx, crew) -> None:
