@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import Conflict, Forbidden, ValidationError
-from server.services import accounts, mail_links, mail_members, mail_queue
+from server.services import accounts, login_throttle, mail_links, mail_members, mail_queue
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ RESET_PER_ACCOUNT = 3
 RESET_PER_CLIENT = 10
 CONFIRM_PER_ACCOUNT = 5
 WINDOW = timedelta(hours=1)
+RESET_ATTEMPTS = "password-reset-link"  # the throttle's key for following reset links
 
 
 def link(ctx: Context, path: str, token: str) -> str:
@@ -113,14 +114,24 @@ async def queue_reset(ctx: Context, user_id: int) -> str:
     return str(email)
 
 
-async def check_reset_link(ctx: Context, token: str) -> None:
-    """Raise ValidationError unless the reset link still works (the page shows the form then)."""
-    async with ctx.db.read() as conn:
-        await mail_links.find(conn, "reset", token)
+async def check_reset_link(ctx: Context, token: str, client: str = "") -> None:
+    """Raise ValidationError unless the reset link still works (the page shows the form then).
+
+    A wrong link counts as a failed attempt of the client (``login_throttle``), so guessing links
+    is slowed like guessing passwords.
+    """
+    await login_throttle.before_attempt(ctx.db, RESET_ATTEMPTS, client)
+    try:
+        async with ctx.db.read() as conn:
+            await mail_links.find(conn, "reset", token)
+    except ValidationError:
+        await login_throttle.failed(ctx.db, RESET_ATTEMPTS, client)
+        raise
 
 
-async def reset_password(ctx: Context, token: str, password: str) -> int:
+async def reset_password(ctx: Context, token: str, password: str, client: str = "") -> int:
     """Set a new password with a reset link; every session and token of the member ends."""
+    await check_reset_link(ctx, token, client)
     accounts.check_password(password)
     password_hash = accounts.hash_password(password)
     now = clock.now()
