@@ -20,6 +20,9 @@ from server.config import REGISTRATION_MODES, Settings, ensure_data_dir, load_se
 from server.errors import KoersError
 
 log = logging.getLogger("koers")
+# Libraries whose debug lines carry statement parameters (secrets among them): warnings only,
+# with ``--verbose`` too.
+QUIET_LOGGERS = ("aiosqlite", "alembic")
 
 Commands = dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]]
 # Areas (federation, …) add sub-commands through this hook: ``register(subparsers, commands)``.
@@ -314,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     key = args.command or ""
     for sub_attr in ("account_command", "federation_command", "partner_command", "domain_command"):
         if getattr(args, sub_attr, None):
