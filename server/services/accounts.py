@@ -18,7 +18,7 @@ from server import clock, urls
 from server import event_kinds as kinds
 from server.config import Settings
 from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
-from server.services import text
+from server.services import hot_rows, text
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
 from server.storage.db import Database
@@ -384,6 +384,12 @@ async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
             .where(t.users.c.id == user_id)
         )
     ).first()
+
+
+async def cached_user(db: Database, user_id: int) -> sa.Row | None:
+    """``get_user`` through the members' cache (``hot_rows.users``): pages ask it on every request."""
+    cache = hot_rows.users(db.engine.sync_engine)
+    return await hot_rows.through(cache, user_id, lambda: db.read(get_user, user_id))
 
 
 async def get_local_actor(conn: AsyncConnection, username: str) -> sa.Row:
