@@ -392,14 +392,20 @@ async def cached_user(db: Database, user_id: int) -> sa.Row | None:
     return await hot_rows.through(cache, user_id, lambda: db.read(get_user, user_id))
 
 
+_LOCAL_ACTOR = sa.select(t.actors).where(
+    t.actors.c.username == sa.bindparam("username"), t.actors.c.domain.is_(None)
+)
+
+
 async def get_local_actor(conn: AsyncConnection, username: str) -> sa.Row:
-    row = (
-        await conn.execute(
-            sa.select(t.actors).where(
-                t.actors.c.username == username.lower(), t.actors.c.domain.is_(None)
-            )
-        )
-    ).first()
+    """The local actor (person or community) called ``username``, through ``hot_rows.local_actors``;
+    NotFound when there is none or it is suspended."""
+    name = username.lower()
+
+    async def load() -> sa.Row | None:
+        return (await conn.execute(_LOCAL_ACTOR, {"username": name})).first()
+
+    row = await hot_rows.through(hot_rows.local_actors(hot_rows.engine_of(conn)), name, load)
     if row is None or row.suspended:
         raise NotFound(f"no account or community called {username!r} here")
     return row

@@ -1,5 +1,5 @@
 """Caches of the rows read on nearly every request: signed-in members, bearer tokens,
-communities by handle, actors as posts show them.
+communities by handle, local actors by username, actors as posts show them.
 
 Each is a ``CachedMap`` of ``server/storage/caches.py`` on the database's ``WriteWatch``: a write
 to one of its tables in this process empties it at once and again at commit; a commit in another
@@ -46,6 +46,11 @@ def tokens(engine: Engine) -> CachedMap[sa.Row]:
 def communities(engine: Engine) -> CachedMap[Any]:
     """Local communities by handle."""
     return _map(engine, "communities", ("communities", "actors"), 1024)
+
+
+def local_actors(engine: Engine) -> CachedMap[sa.Row]:
+    """Local actors (``actors`` rows of people and communities) by username."""
+    return _map(engine, "local_actors", ("actors",), 4096)
 
 
 def actors(engine: Engine) -> CachedMap[Any]:

@@ -35,13 +35,25 @@ _DIRTY = "koers_cache_tables"
 _WRITTEN = "koers_cache_written"
 
 
+SETTLE_SECONDS = 0.25  # after a commit, values loaded meanwhile are not kept (see _ended)
+
+
 class _Invalidated:
     """Something a ``WriteWatch`` can tell that its tables were written."""
 
     generation = 0
+    settling_until = 0.0
 
     def invalidate(self) -> None:
         raise NotImplementedError
+
+    def settle(self, seconds: float) -> None:
+        """Keep nothing loaded in the next ``seconds``: SQLAlchemy tells of a commit just before
+        the database makes it, so a read in between may still return the old row."""
+        self.settling_until = time.monotonic() + seconds
+
+    def settled(self) -> bool:
+        return time.monotonic() >= self.settling_until
 
 
 class WriteWatch:
@@ -161,6 +173,9 @@ def _ended(conn: Any) -> set[str]:
         }
     for cache in dirty:
         cache.invalidate()
+        settle = getattr(cache, "settle", None)  # any object with ``invalidate`` may be watched
+        if settle is not None:
+            settle(SETTLE_SECONDS)
     return written
 
 
@@ -193,7 +208,7 @@ class CachedValue(_Invalidated, Generic[V]):
             return self._value
         generation = self.generation
         value = await load()
-        if generation == self.generation:  # no write while loading: the value is current
+        if generation == self.generation and self.settled():  # no write while loading
             self._value, self._loaded_at = value, time.monotonic()
         return value
 
@@ -228,7 +243,7 @@ class CachedMap(_Invalidated, Generic[V]):
     def put(self, key: Hashable, value: V, generation: int) -> None:
         """Remember ``value`` unless a watched write happened since ``generation`` was read."""
         with self._lock:
-            if generation != self.generation:
+            if generation != self.generation or not self.settled():
                 return
             self._items[key] = (time.monotonic(), value)
             self._items.move_to_end(key)

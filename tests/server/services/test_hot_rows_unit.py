@@ -4,11 +4,16 @@ community changed) is seen by the very next read in this process."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 import sqlalchemy as sa
 
 from server.context import Context
+from server.errors import NotFound
 from server.services import accounts, communities, hot_rows, oauth
 from server.services.views import actors_in
+from server.storage import caches
 from server.storage import schema as t
 from server.storage.caches import watch_of
 from server.storage.db import Database
@@ -167,3 +172,36 @@ async def test_tables_written_elsewhere_empty_the_caches_of_those_tables(
     assert cache.get(member.user_id) is not None
     watch_of(unit_db.engine.sync_engine).tables_written(["users"])
     assert cache.get(member.user_id) is None
+
+
+async def test_a_local_actor_is_cached_by_username_and_a_suspension_is_seen(
+    ctx: Context, member: accounts.Account
+) -> None:
+    assert (await ctx.db.read(accounts.get_local_actor, "Ana")).id == member.actor_id
+    with Statements() as seen:
+        assert (await ctx.db.read(accounts.get_local_actor, "ana")).id == member.actor_id
+    assert seen.count == 0
+    async with ctx.db.write() as conn:
+        await conn.execute(
+            t.actors.update().where(t.actors.c.id == member.actor_id).values(suspended=True)
+        )
+    with pytest.raises(NotFound):
+        await ctx.db.read(accounts.get_local_actor, "ana")
+
+
+async def test_what_is_loaded_while_a_commit_lands_is_not_kept(
+    unit_db: Database, member: accounts.Account
+) -> None:
+    """SQLAlchemy reports a commit just before the database makes it: a row read in between may
+    be the old one, so for a moment after a commit nothing loaded is kept."""
+    cache = hot_rows.users(unit_db.engine.sync_engine)
+    await unit_db.write(
+        lambda c: c.execute(
+            t.actors.update().where(t.actors.c.id == member.actor_id).values(bot=True)
+        )
+    )
+    cache.put(member.user_id, "old row read during the commit", cache.generation)
+    assert cache.get(member.user_id) is None
+    await asyncio.sleep(caches.SETTLE_SECONDS + 0.05)
+    cache.put(member.user_id, "row read after", cache.generation)
+    assert cache.get(member.user_id) == "row read after"
