@@ -1,5 +1,6 @@
 """Caches of the rows read on nearly every request: signed-in members, bearer tokens,
-communities by handle, local actors by username, actors as posts show them.
+communities by handle and their purpose in force, local actors by username, actors as posts
+show them.
 
 Each is a ``CachedMap`` of ``server/storage/caches.py`` on the database's ``WriteWatch``: a write
 to one of its tables in this process empties it at once and again at commit; a commit in another
@@ -46,6 +47,17 @@ def tokens(engine: Engine) -> CachedMap[sa.Row]:
 def communities(engine: Engine) -> CachedMap[Any]:
     """Local communities by handle."""
     return _map(engine, "communities", ("communities", "actors"), 1024)
+
+
+def purposes(engine: Engine) -> CachedMap[Any]:
+    """The purpose version in force (``purpose.current_shown``) by community id; a new version is an
+    insert, so inserts count here."""
+    return watch_of(engine).cache(
+        "purposes",
+        lambda: CachedMap[Any](TTL, 1024),
+        tables=("purpose_versions",),
+        kinds=("insert", *CHANGED),
+    )
 
 
 def local_actors(engine: Engine) -> CachedMap[sa.Row]:

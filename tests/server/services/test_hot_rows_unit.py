@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from server.context import Context
 from server.errors import NotFound
-from server.services import accounts, communities, hot_rows, oauth
+from server.services import accounts, communities, hot_rows, oauth, purpose
 from server.services.views import actors_in
 from server.storage import caches
 from server.storage import schema as t
@@ -205,3 +205,19 @@ async def test_what_is_loaded_while_a_commit_lands_is_not_kept(
     await asyncio.sleep(caches.SETTLE_SECONDS + 0.05)
     cache.put(member.user_id, "row read after", cache.generation)
     assert cache.get(member.user_id) == "row read after"
+
+
+async def test_the_purpose_in_force_is_cached_and_a_new_version_is_seen(
+    ctx: Context, member: accounts.Account
+) -> None:
+    made = await communities.create_community(
+        ctx, member.actor_id, handle="pond", name="Pond", purpose_text="Keep the water clean"
+    )
+    first = await ctx.db.read(purpose.current_shown, made.id)
+    assert first is not None and first.version == 1
+    with Statements() as seen:
+        assert await ctx.db.read(purpose.current_shown, made.id) == first
+    assert seen.count == 0
+    await purpose.change_purpose(ctx, member.actor_id, made.id, "Keep the water alive", "wider")
+    after = await ctx.db.read(purpose.current_shown, made.id)
+    assert after is not None and after.version == 2
