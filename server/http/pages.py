@@ -26,8 +26,7 @@ async def current_user(request: web.Request) -> sa.Row | None:
     user = None
     uid = data.get("uid")
     if isinstance(uid, int):
-        async with request.app[keys.DB].read() as conn:
-            user = await accounts.get_user(conn, uid)
+        user = await accounts.cached_user(request.app[keys.DB], uid)
         if user is not None and (user.user_state != "active" or user.suspended):
             user = None
         elif user is not None and session.started_before(
