@@ -30,6 +30,8 @@ EXTRA_COMMAND_MODULES = (
     "server.admin_commands",
     "server.backup_commands",
     "server.counter_commands",
+    "server.feed_commands",
+    "server.mail_commands",
 )
 
 ENV_HELP = """\
@@ -45,6 +47,9 @@ settings (environment variables; flags override them):
   KOERS_SECURE_MODE              require signatures on every ActivityPub GET (default off)
   KOERS_PASSWORD_GRANT           allow the OAuth password grant for CLI clients (default on)
   KOERS_RUN_WORKERS              run delivery and inbox workers inside `koers serve` (default on)
+  KOERS_SMTP_URL                 smtp://user:password@host:port[?starttls=true] or smtps://… (unset:
+                                 mail is written as .eml files to KOERS_DATA_DIR/mail)
+  KOERS_MAIL_FROM                the sender of every mail, e.g. "Koers <koers@example.org>"
   KOERS_OIDC_ISSUER              single sign-on: the OpenID provider's issuer URL (default off)
   KOERS_OIDC_CLIENT_ID, KOERS_OIDC_CLIENT_SECRET  the client registered there
   KOERS_OIDC_NAME                the sign-in button's label, e.g. "Contoso account"
@@ -195,10 +200,22 @@ async def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def ask_password() -> str:
+    """Ask for a new password twice, without echo; KoersError when the two differ."""
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("The password again: "):
+        raise KoersError("the passwords do not match")
+    return first
+
+
 async def cmd_account_create(args: argparse.Namespace) -> int:
     from server.services import accounts
     from server.storage.db import Database, migrate
 
+    if args.password is None:
+        args.password = ask_password()
     settings = ensure_data_dir(_settings(args))
     db = Database(settings.database_url)
     try:
@@ -371,7 +388,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Commands]:
     pc = acc.add_parser("create", help="create a member account")
     pc.add_argument("username")
     pc.add_argument("--email", required=True)
-    pc.add_argument("--password", required=True)
+    pc.add_argument("--password", help="the password (left out: asked twice, without echo)")
     pc.add_argument("--display-name")
     pc.add_argument("--admin", action="store_true", help="make the account an administrator")
     _add_common(pc)
@@ -413,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         "partner_command",
         "domain_command",
         "counters_command",
+        "feeds_command",
     ):
         if getattr(args, sub_attr, None):
             key += " " + getattr(args, sub_attr)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +54,9 @@ class Settings:
     connections_per_address: int = 64  # open connections from one address (trusted proxies exempt)
     stream_heartbeat: float = 30.0  # seconds between WebSocket pings; no pong in time closes it
     streams_per_token: int = 8  # open streaming sockets per access token
+    # E-mail: where mail leaves (empty: written as .eml files under data_dir/mail) and its sender.
+    smtp_url: str = ""
+    mail_from: str = ""
     # Single sign-on (OpenID Connect) and two-factor sign-in.
     oidc_issuer: str = ""
     oidc_client_id: str = ""
@@ -82,6 +88,15 @@ class Settings:
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def mail_sender(self) -> str:
+        """The From of every message: ``KOERS_MAIL_FROM``, else ``noreply@`` this instance's host."""
+        return self.mail_from or f"{self.instance_name} <noreply@{self.hostname or 'localhost'}>"
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -184,6 +199,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "KOERS_INSTANCE_NAME": "instance_name",
         "KOERS_RUN_WORKERS": "run_workers",
         **{"KOERS_" + name.upper(): name for name in _HARDENING},
+        "KOERS_SMTP_URL": "smtp_url",
+        "KOERS_MAIL_FROM": "mail_from",
         "KOERS_OIDC_ISSUER": "oidc_issuer",
         "KOERS_OIDC_CLIENT_ID": "oidc_client_id",
         "KOERS_OIDC_CLIENT_SECRET": "oidc_client_secret",
@@ -251,8 +268,50 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         instance_name=str(raw.get("instance_name", "Koers")),
         run_workers=flag("run_workers", True),
         **_hardening(raw),
+        smtp_url=_check_smtp_url(str(raw.get("smtp_url", ""))),
+        mail_from=_check_mail_from(str(raw.get("mail_from", ""))),
         **_oidc_settings(raw, flag),
     )
+
+
+def _check_smtp_url(url: str) -> str:
+    """``smtp://user:password@host:port`` (``?starttls=true``) or ``smtps://`` (implicit TLS)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(
+            "KOERS_SMTP_URL must be smtp://user:password@host:port or smtps://…, "
+            f"with a host (got scheme {parts.scheme!r})"
+        )
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ConfigError("KOERS_SMTP_URL has an invalid port") from None
+    for pair in filter(None, parts.query.split("&")):
+        name, _sep, value = pair.partition("=")
+        if name != "starttls":
+            raise ConfigError(f"KOERS_SMTP_URL knows only ?starttls=true (got {name!r})")
+        _bool("KOERS_SMTP_URL starttls", value)
+    return url
+
+
+def _check_mail_from(value: str) -> str:
+    """An address, with or without a name: ``Koers <koers@example.org>``."""
+    if not value:
+        return ""
+    _name, address = parseaddr(value)
+    if not re.match(r"^[^@\s]+@[^@\s]+$", address):
+        raise ConfigError(f"KOERS_MAIL_FROM must be an e-mail address (got {value!r})")
+    return value
+
+
+def templates_dir() -> Path:
+    """The templates (pages, ``mail/``): beside the packages in a checkout, under ``share/koers``
+    once installed."""
+    here = Path(__file__).resolve().parent.parent / "templates"
+    installed = Path(sys.prefix) / "share" / "koers" / "templates"
+    return here if here.is_dir() or not installed.is_dir() else installed
 
 
 def _oidc_settings(raw: dict[str, object], flag: Callable[[str, bool], bool]) -> dict[str, Any]:

@@ -30,6 +30,10 @@ async def current_user(request: web.Request) -> sa.Row | None:
             user = await accounts.get_user(conn, uid)
         if user is not None and (user.user_state != "active" or user.suspended):
             user = None
+        elif user is not None and session.started_before(
+            request, request.app[keys.SETTINGS].secret, user.sessions_after
+        ):
+            user = None  # the password was reset since this login
     request[USER_KEY] = user
     return user
 
@@ -132,7 +136,7 @@ async def render_error(
         400: "Bad request",
         401: "Please log in",
         403: "Not allowed",
-        404: "Not found",
+        404: "Page not found",
         405: "Not allowed",
         409: "Already there",
         410: "Gone",
@@ -143,7 +147,12 @@ async def render_error(
         500: "Something went wrong",
     }
     response = await render(
-        request, "error.html", status=status, title=titles.get(status, "Error"), message=message
+        request,
+        "error.html",
+        status=status,
+        title=titles.get(status, "Error"),
+        message=message,
+        error_status=status,
     )
     for k, v in (headers or {}).items():
         response.headers[k] = v

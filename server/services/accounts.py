@@ -18,7 +18,7 @@ from server import clock, urls
 from server import event_kinds as kinds
 from server.config import Settings
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
-from server.services import login_throttle, text
+from server.services import login_throttle, mail_members, text
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
 from server.storage.db import Database
@@ -78,6 +78,14 @@ class Account:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """Does ``password`` match the stored hash (False for a malformed hash too)?"""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def check_username(username: str) -> str:
@@ -167,8 +175,12 @@ async def create_account(
     state: str = "active",
     reason: str = "",
     invite_code: str | None = None,
+    confirm_email: bool = False,
 ) -> Account:
-    """Create a member: a ``Person`` actor with its key pair and a login. All or nothing."""
+    """Create a member: a ``Person`` actor with its key pair and a login. All or nothing.
+
+    ``confirm_email`` (a sign-up on the web): the address is unconfirmed and a link is mailed to it.
+    """
     username = check_username(username)
     email = check_email(email)
     check_password(password)
@@ -186,6 +198,7 @@ async def create_account(
             state,
             reason,
             invite_code,
+            confirm_email,
         )
     except sa.exc.IntegrityError:
         # Two sign-ups raced past the checks below (PostgreSQL writes concurrently): one wins.
@@ -207,6 +220,7 @@ async def _insert_account(
     state: str,
     reason: str,
     invite_code: str | None,
+    confirm_email: bool = False,
 ) -> tuple[int, int]:
     async with db.write() as conn:
         if await handle_taken(conn, username):
@@ -236,7 +250,10 @@ async def _insert_account(
                 created_at=clock.now(),
             )
         )
-        return inserted_id(res), actor_id
+        user_id = inserted_id(res)
+        if confirm_email:
+            await mail_members.queue_confirmation(conn, settings.url, user_id, email)
+        return user_id, actor_id
 
 
 async def ensure_organization(db: Database, settings: Settings) -> int:
@@ -325,12 +342,7 @@ async def authenticate(db: Database, login: str, password: str, address: str) ->
                 )
             )
         ).first()
-    ok = False
-    if row is not None:
-        try:
-            ok = _hasher.verify(row.password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
+    ok = row is not None and password_matches(row.password_hash, password)
     if not ok:
         await login_throttle.failed(db, name, address)
         raise Forbidden("wrong login or password")
@@ -364,8 +376,11 @@ async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
                 t.users.c.bio_source,
                 t.users.c.bio_format,
                 t.users.c.created_at.label("user_created_at"),
+                sa.func.coalesce(t.mail_members.c.unconfirmed, False).label("unconfirmed"),
+                t.mail_members.c.sessions_after,
             )
             .join(t.users, t.users.c.actor_id == t.actors.c.id)
+            .outerjoin(t.mail_members, t.mail_members.c.user_id == t.users.c.id)
             .where(t.users.c.id == user_id)
         )
     ).first()

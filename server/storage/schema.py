@@ -1066,6 +1066,86 @@ post_reply_counts = sa.Table(
     sa.Column("replies", sa.Integer, nullable=False, server_default="0"),
 )
 
+# --- precomputed home feeds (server/services/home_feed.py) ------------------------------------
+
+# A local account's home feed, kept on write: ``floor_id`` says which part of it is complete —
+# every post of the account's home sources (own, followed, joined communities) with an id above
+# it has its row in ``home_feed_entries``; older pages are read from the posts themselves.
+# ``length`` is an upper bound of the rows kept (deletes do not lower it): the feed is trimmed
+# back to its bound when it passes the bound plus some slack. No row: the feed is not built yet.
+home_feeds = sa.Table(
+    "home_feeds",
+    metadata,
+    sa.Column("actor_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("floor_id", Id, nullable=False, server_default="0"),
+    sa.Column("length", sa.Integer, nullable=False, server_default="0"),
+)
+
+# The candidates of a home feed, read newest first by walking the primary key; the read still
+# applies the home rule and the visibility policy to every row.
+home_feed_entries = sa.Table(
+    "home_feed_entries",
+    metadata,
+    sa.Column("actor_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sqlite_with_rowid=False,
+)
+sa.Index("ix_home_feed_entries_post_id", home_feed_entries.c.post_id)
+# --- e-mail -----------------------------------------------------------------------------------
+
+# A member's e-mail standing and choices; no row means an address never to be confirmed (accounts
+# made before e-mail, or on the command line) and the default choices.
+mail_members = sa.Table(
+    "mail_members",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # signed up on the web and has not yet followed the confirmation link: may log in, not post
+    sa.Column("unconfirmed", sa.Boolean, nullable=False, server_default=sa.false()),
+    # sessions started before this moment are void (set by a password reset)
+    sa.Column("sessions_after", Stamp, nullable=True),
+    # the member's choices of notification e-mails that differ from the defaults: {"mention": false}
+    sa.Column("notify", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("digest", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("digest_sent_at", Stamp, nullable=True),
+)
+
+# A link sent by e-mail (confirm | reset | email_change): only its SHA-256 is kept; single use.
+mail_tokens = sa.Table(
+    "mail_tokens",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    # the address to confirm (email_change: the new one)
+    sa.Column("email", sa.String(320), nullable=False),
+    # the client that asked (throttling of reset requests)
+    sa.Column("requested_from", sa.String(64), nullable=False, server_default=""),
+    sa.Column("expires_at", Stamp, nullable=False),
+    sa.Column("used_at", Stamp, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+)
+
+# A message to send: rendered from ``template`` and ``params`` when it is sent; to ``to_address``,
+# or to the member's current address. new → sent | failed, leased like deliveries.
+mail_outbox = sa.Table(
+    "mail_outbox",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id", nullable=True),
+    sa.Column("to_address", sa.String(320), nullable=True),
+    sa.Column("template", sa.String(40), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False, server_default="{}"),
+    # new | sent | failed
+    sa.Column("state", sa.String(10), nullable=False, server_default="new", index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Stamp, nullable=False, index=True),
+    sa.Column("locked_until", Stamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("sent_at", Stamp, nullable=True),
+)
+
 # --- Single sign-on (OpenID Connect) and two-factor sign-in -------------------------------------
 
 # A member's identity at the OpenID provider: found by issuer + ``sub``, never by e-mail.

@@ -41,12 +41,18 @@ PAGE_MODULES = (
     "admin_federation",
     "admin_accounts",
     "initiatives",
+    "mail",
     "oidc",
     "two_factor",
+    "about",
 )
 
 
 def setup(app: web.Application) -> None:
+    from server.keys import JINJA
+    from server.web import cards
+
+    cards.install(app[JINJA])
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(f"server.web.{name}")

@@ -82,6 +82,7 @@ async def signup_submit(request: web.Request) -> web.Response:
             state=state,
             reason=values["reason"],
             invite_code=invite_code,
+            confirm_email=True,
         )
     except KoersError as exc:
         if exc.field is None:
@@ -97,11 +98,16 @@ async def signup_submit(request: web.Request) -> web.Response:
     if state == "pending":
         flash(
             request,
-            "Thanks! An administrator will review your request; you can log in once it is approved.",
+            "Thanks! Follow the link we sent to confirm your address; an administrator will review "
+            "your request, and you can log in once it is approved.",
         )
         raise redirect("/login")
     session.log_in(request, settings.secret, account.user_id)
-    flash(request, f"Welcome, @{account.username}! Fill in your profile so people can find you.")
+    flash(
+        request,
+        f"Welcome, @{account.username}! We sent a link to {values['email'].strip()}: follow it "
+        "to confirm your address before you post. Meanwhile, fill in your profile.",
+    )
     raise redirect("/settings/profile")
 
 

@@ -10,13 +10,15 @@ import secrets
 from urllib.parse import quote
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import KoersError, NotFound
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import post_pages, posts, timelines
-from server.services.views import load_posts
+from server.services.views import PostView, load_posts
 from server.visibility import can_boost
+from server.web.cards import CARD_HEADER, safe_back
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
@@ -29,17 +31,27 @@ async def post_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
     post_id = int(request.match_info["post_id"])
-    async with ctx.db.read() as conn:
+
+    async def load(conn: AsyncConnection) -> tuple[PostView, list[PostView], list[PostView]]:
+        # one unit of work: the post, its thread and their views in one hop
         post = await post_pages.visible_post(
             conn, ctx, who, post_id, request.match_info["username"]
         )
         ancestor_ids, descendant_ids = await timelines.thread(conn, who, post_id)
-        ancestors = await load_posts(
-            conn, who, ancestor_ids, base=ctx.base, local_domain=ctx.settings.domain
-        )
-        replies = await load_posts(
-            conn, who, descendant_ids, base=ctx.base, local_domain=ctx.settings.domain
-        )
+        loaded = {
+            p.id: p
+            for p in await load_posts(
+                conn,
+                who,
+                [*ancestor_ids, *descendant_ids],
+                base=ctx.base,
+                local_domain=ctx.settings.domain,
+            )
+        }  # one load for both lists
+        ancestors = [loaded[i] for i in ancestor_ids if i in loaded]
+        return post, ancestors, [loaded[i] for i in descendant_ids if i in loaded]
+
+    post, ancestors, replies = await ctx.db.read(load)
     return await render(
         request,
         "post.html",
@@ -86,10 +98,20 @@ async def _posted_action(request: web.Request):
 
 @routes.post(POST_PATH + "/{action:boost|unboost|like|unlike}")
 async def post_action(request: web.Request) -> web.Response:
-    """Boost, like, or undo either; then back to the post."""
+    """Boost, like, or undo either; then back to where the button was (a feed card carries its
+    place in ``back``), or, when a script asked for the card, the card as it is now."""
+    ctx = request.app[CTX]
     user, post_id = await _posted_action(request)
-    await _ACTIONS[request.match_info["action"]](request.app[CTX], user.id, post_id)
-    raise redirect(f"/@{request.match_info['username']}/{post_id}")
+    await _ACTIONS[request.match_info["action"]](ctx, user.id, post_id)
+    own_page = f"/@{request.match_info['username']}/{post_id}"
+    back = safe_back(str((await request.post()).get("back") or ""), own_page)
+    if request.headers.get(CARD_HEADER) == "1":
+        async with ctx.db.read() as conn:
+            post = await post_pages.visible_post(
+                conn, ctx, await viewer(request), post_id, request.match_info["username"]
+            )
+        return await render(request, "_card.html", post=post, card_back=back)
+    raise redirect(back)
 
 
 @routes.post(POST_PATH + "/delete")

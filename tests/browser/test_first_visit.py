@@ -4,6 +4,10 @@ result and not the members-only post."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +23,24 @@ PASSWORD = "correct horse battery"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def mailed_link(data_dir: Path, path: str, timeout: float = 20.0) -> str:
+    """The first link to ``path`` in the mail written to ``data_dir/mail`` (no SMTP server set)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for eml in sorted((data_dir / "mail").glob("*.eml")):
+            message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+            body = message.get_body(("plain",))
+            found = (
+                re.search(r"https?://\S*" + re.escape(path) + r"\S*", body.get_content())
+                if body
+                else None
+            )
+            if found:
+                return found.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no mail with a link to {path} in {data_dir / 'mail'}")
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """``koers serve`` in a subprocess on a free loopback port, with its own SQLite data dir."""
@@ -26,7 +48,9 @@ def server(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def test_newcomer_publishes_and_anonymous_sees_only_public(browser: Browser, server: str) -> None:
+def test_newcomer_publishes_and_anonymous_sees_only_public(
+    browser: Browser, server: str, tmp_path: Path
+) -> None:
     browser.goto(server + "/signup")
     browser.submit(
         "/signup",
@@ -38,6 +62,8 @@ def test_newcomer_publishes_and_anonymous_sees_only_public(browser: Browser, ser
         },
     )
     assert "Log out" in browser.text() and "@bea" in browser.text(), browser.text()
+    # Posting waits for the address to be confirmed: the link comes by mail.
+    browser.goto(mailed_link(tmp_path / "data", "/mail/confirm/"))
 
     browser.goto(server + "/communities/new")
     browser.submit(

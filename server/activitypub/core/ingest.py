@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation import limits
 from server import clock
 from server.activitypub.core.vocab import as_list, first_id, ids, koers, same_origin, type_of
-from server.services import text
+from server.services import home_feed, text
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience, audience_from_addressing
@@ -213,6 +213,7 @@ async def post_from_activity(
     if values["kind"] == "result":
         await _write_contributors(conn, post_id, doc)
         await _write_result_links(conn, post_id, doc)
+    await conn.run_sync(home_feed.post_added, post_id)
     return post_id, True
 
 

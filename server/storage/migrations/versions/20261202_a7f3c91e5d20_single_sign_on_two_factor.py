@@ -1,7 +1,7 @@
 """single sign-on (OpenID Connect identities, pending sign-ins) and two-factor sign-in (TOTP)
 
 Revision ID: a7f3c91e5d20
-Revises: a7c4e2f9d013
+Revises: 8a41c7e2d9b3
 Create Date: 2026-12-02 10:45:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a7f3c91e5d20"
-down_revision = "a7c4e2f9d013"
+down_revision = "8a41c7e2d9b3"
 branch_labels = None
 depends_on = None
 
