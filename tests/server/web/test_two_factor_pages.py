@@ -75,7 +75,8 @@ async def test_password_login_asks_for_the_code(instance: Instance) -> None:
     assert wrong.status == 403 and "not right" in await wrong.text()
     right = await _code(browser, _now(secret))
     assert right.status == 302 and right.headers["Location"] == "/settings/profile"
-    assert (await browser.get("/settings/profile", allow_redirects=False)).status == 200
+    profile = await browser.get("/settings/profile", allow_redirects=False)
+    assert profile.status == 200 and 'href="/settings/security"' in await profile.text()
     # a recovery code works once, in another browser
     other = await instance.new_client()
     await _password(other, "ana")
