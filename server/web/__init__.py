@@ -10,6 +10,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from server.keys import JINJA
+from server.web import cards
+
 PAGE_MODULES = (
     "auth",
     "home",
@@ -40,14 +43,17 @@ PAGE_MODULES = (
     "community_settings",
     "admin_federation",
     "admin_accounts",
+    "search",
     "initiatives",
     "mail",
     "oidc",
     "two_factor",
+    "about",
 )
 
 
 def setup(app: web.Application) -> None:
+    cards.install(app[JINJA])
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(f"server.web.{name}")

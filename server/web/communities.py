@@ -23,19 +23,15 @@ from server.services import (
 )
 from server.services.people import actor_id_by_username
 from server.services.views import load_posts
+from server.web.cards import audience_choices
 from server.web.community_scope import Scope, form_error, int_or_none, scope
 from server.web.purpose_page import purpose_page_response
 
 routes = web.RouteTableDef()
 
-RESULT_AUDIENCES = [
-    ("public", "Public"),
-    ("community", "Community members"),
-    ("members", "Members of this organisation"),
-    ("partners", "Partner organisations"),
-    ("followers", "My followers"),
-    ("unlisted", "Unlisted"),
-]
+RESULT_AUDIENCES = audience_choices(
+    ("public", "community", "members", "partners", "followers", "unlisted")
+)
 
 
 @routes.get("/communities")
@@ -46,7 +42,7 @@ async def community_list(request: web.Request) -> web.Response:
     async def load(conn: AsyncConnection) -> tuple[list, dict, dict]:
         found = await communities.list_local(conn)
         counts = await communities.member_counts(conn, [c.id for c in found])
-        purposes = {c.id: await purpose.current(conn, c.id) for c in found}
+        purposes = {c.id: await purpose.current_shown(conn, c.id) for c in found}
         return found, counts, purposes
 
     found, counts, purposes = await ctx.db.read(load)
@@ -104,7 +100,7 @@ async def community_page_response(
         # one unit of work: every statement of the page in one hop (``db.read`` runs it inline)
         s = await scope(request, conn)
         c = s.community
-        current = await purpose.current(conn, c.id)
+        current = await purpose.current_shown(conn, c.id)
         all_roles = await roles.roles_of(conn, c.id)
         items = await roadmap.items(conn, s.viewer, c.id)
         changes = await roadmap.recent_changes(conn, s.viewer, c.id, limit=8)
