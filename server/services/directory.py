@@ -71,15 +71,19 @@ def _matching(q: DirectoryQuery, actor_id: sa.ColumnElement) -> sa.Select:
     return found.order_by(_rank(c.c.level).desc(), c.c.name).limit(1)
 
 
+def _best(q: DirectoryQuery, column: sa.ColumnElement) -> sa.ScalarSelect:
+    """One column of the person's best matching competency (correlated to the listed actor)."""
+    return _matching(q, t.actors.c.id).with_only_columns(column).scalar_subquery()
+
+
 def _query(viewer: Viewer, q: DirectoryQuery) -> sa.Select:
     a = t.actors
     by_competency = bool(q.competency.strip() or q.level)
     columns: list[sa.ColumnElement] = [*a.c]
     if by_competency:
-        best = _matching(q, a.c.id)
         columns += [
-            best.with_only_columns(t.competencies.c.name).scalar_subquery().label("competency"),
-            best.with_only_columns(t.competencies.c.level).scalar_subquery().label("level"),
+            _best(q, t.competencies.c.name).label("competency"),
+            _best(q, t.competencies.c.level).label("level"),
         ]
     stmt = sa.select(*columns).where(
         a.c.kind == "person",
@@ -157,7 +161,8 @@ async def find(
     stmt = _query(viewer, q)
     order: list[sa.ColumnElement] = [name, a.c.id]
     if q.competency.strip() or q.level:
-        order.insert(0, _rank(sa.literal_column("level")).desc())
+        # the expression itself: PostgreSQL orders by an output name only when it stands alone
+        order.insert(0, _rank(_best(q, t.competencies.c.level)).desc())
     stmt = stmt.order_by(*order).limit(PAGE + 1).offset((q.page - 1) * PAGE)
     rows = list(await conn.execute(stmt))
     return rows[:PAGE], len(rows) > PAGE
