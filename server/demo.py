@@ -18,7 +18,16 @@ import sqlalchemy as sa
 
 from server.config import Settings
 from server.context import Context
-from server.services import accounts, communities, follows, posts, purpose, roadmap, roles
+from server.services import (
+    accounts,
+    communities,
+    follows,
+    home_feed,
+    posts,
+    purpose,
+    roadmap,
+    roles,
+)
 from server.services.posts import Draft
 from server.storage import schema as t
 from server.storage.db import Database, migrate
@@ -114,6 +123,8 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         await _demo_remote_roadmap(ctx, ids, progress)
         await _demo_remote_roles(ctx, ids, progress)
         await _demo_remote_purpose(ctx, ids, progress)
+        progress("building home feeds")
+        await home_feed.rebuild_all(db)  # written above without the server's listeners
         progress("demo ready")
     finally:
         await db.close()
