@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
+import sys
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +42,20 @@ class Settings:
     instance_name: str = "Koers"
     # Background workers (delivery, inbox processing); tests may switch them off.
     run_workers: bool = True
+    # --- Limits and hardening: rate limits, slow clients (see README "Limits and hardening") ---
+    rate_limit: bool = True  # enforce the request limits (429 + Retry-After)
+    rate_limit_loopback: bool = True  # off: requests from loopback are never limited (tests)
+    rate_limit_requests: int = 300  # API requests per window per token (per address anonymous)
+    rate_limit_window: int = 300  # seconds
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # whose X-Forwarded-For is believed
+    header_timeout: float = 10.0  # seconds to send a request's line and headers
+    body_timeout: float = 30.0  # seconds to send a whole request body
+    connections_per_address: int = 64  # open connections from one address (trusted proxies exempt)
+    stream_heartbeat: float = 30.0  # seconds between WebSocket pings; no pong in time closes it
+    streams_per_token: int = 8  # open streaming sockets per access token
+    # E-mail: where mail leaves (empty: written as .eml files under data_dir/mail) and its sender.
+    smtp_url: str = ""
+    mail_from: str = ""
 
     @property
     def domain(self) -> str:
@@ -53,8 +70,55 @@ class Settings:
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def mail_sender(self) -> str:
+        """The From of every message: ``KOERS_MAIL_FROM``, else ``noreply@`` this instance's host."""
+        return self.mail_from or f"{self.instance_name} <noreply@{self.hostname or 'localhost'}>"
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+# Limits and hardening settings: field name -> type; each is ``KOERS_`` + the name upper-cased.
+_HARDENING: dict[str, type] = {
+    "rate_limit": bool,
+    "rate_limit_loopback": bool,
+    "rate_limit_requests": int,
+    "rate_limit_window": int,
+    "trusted_proxies": tuple,
+    "header_timeout": float,
+    "body_timeout": float,
+    "connections_per_address": int,
+    "stream_heartbeat": float,
+    "streams_per_token": int,
+}
+
+
+def _hardening(raw: dict[str, object]) -> dict[str, Any]:
+    """The limits and hardening settings present in ``raw``, checked and converted."""
+    out: dict[str, Any] = {}
+    for name, kind in _HARDENING.items():
+        if name not in raw:
+            continue
+        value, var = raw[name], "KOERS_" + name.upper()
+        if kind is bool:
+            out[name] = value if isinstance(value, bool) else _bool(var, str(value))
+        elif kind is tuple:
+            items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+            out[name] = tuple(str(v).strip() for v in items if str(v).strip())
+        else:
+            try:
+                number = kind(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{var} must be a number, not {value!r}") from None
+            if number <= 0:
+                raise ConfigError(f"{var} must be greater than 0, not {value!r}")
+            out[name] = number
+    return out
 
 
 def _bool(name: str, value: str) -> bool:
@@ -115,6 +179,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "KOERS_PASSWORD_GRANT": "password_grant",
         "KOERS_INSTANCE_NAME": "instance_name",
         "KOERS_RUN_WORKERS": "run_workers",
+        **{"KOERS_" + name.upper(): name for name in _HARDENING},
+        "KOERS_SMTP_URL": "smtp_url",
+        "KOERS_MAIL_FROM": "mail_from",
     }
     for var, field in mapping.items():
         if var in env and env[var] != "":
@@ -174,7 +241,50 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         password_grant=flag("password_grant", True),
         instance_name=str(raw.get("instance_name", "Koers")),
         run_workers=flag("run_workers", True),
+        **_hardening(raw),
+        smtp_url=_check_smtp_url(str(raw.get("smtp_url", ""))),
+        mail_from=_check_mail_from(str(raw.get("mail_from", ""))),
     )
+
+
+def _check_smtp_url(url: str) -> str:
+    """``smtp://user:password@host:port`` (``?starttls=true``) or ``smtps://`` (implicit TLS)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(
+            "KOERS_SMTP_URL must be smtp://user:password@host:port or smtps://…, "
+            f"with a host (got scheme {parts.scheme!r})"
+        )
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ConfigError("KOERS_SMTP_URL has an invalid port") from None
+    for pair in filter(None, parts.query.split("&")):
+        name, _sep, value = pair.partition("=")
+        if name != "starttls":
+            raise ConfigError(f"KOERS_SMTP_URL knows only ?starttls=true (got {name!r})")
+        _bool("KOERS_SMTP_URL starttls", value)
+    return url
+
+
+def _check_mail_from(value: str) -> str:
+    """An address, with or without a name: ``Koers <koers@example.org>``."""
+    if not value:
+        return ""
+    _name, address = parseaddr(value)
+    if not re.match(r"^[^@\s]+@[^@\s]+$", address):
+        raise ConfigError(f"KOERS_MAIL_FROM must be an e-mail address (got {value!r})")
+    return value
+
+
+def templates_dir() -> Path:
+    """The templates (pages, ``mail/``): beside the packages in a checkout, under ``share/koers``
+    once installed."""
+    here = Path(__file__).resolve().parent.parent / "templates"
+    installed = Path(sys.prefix) / "share" / "koers" / "templates"
+    return here if here.is_dir() or not installed.is_dir() else installed
 
 
 def ensure_data_dir(settings: Settings) -> Settings:

@@ -20,6 +20,7 @@ from server.api.common import ctx, json
 from server.errors import Forbidden, ValidationError
 from server.http import session
 from server.http.pages import USER_KEY, current_user, form, render
+from server.http.rate_limit import client_address
 from server.services import accounts, oauth
 from server.services.oauth import OOB, OAuthError
 
@@ -143,7 +144,7 @@ async def authorize_submit(request: web.Request) -> web.Response:
         login = str(data.get("login", ""))[:320]
         try:
             account = await accounts.authenticate(
-                ctx(request).db, login, str(data.get("password", "")), request.remote or "unknown"
+                ctx(request).db, login, str(data.get("password", "")), client_address(request)
             )
         except Forbidden as exc:
             return await _page(
@@ -242,7 +243,7 @@ async def token(request: web.Request) -> web.Response:
                     c.db,
                     username,
                     oauth.require(p.str("password"), "password"),
-                    request.remote or "unknown",
+                    client_address(request),
                 )
             except Forbidden as exc:
                 raise OAuthError("invalid_grant", exc.message) from None

@@ -94,6 +94,17 @@ def _not_muted_or_blocked(viewer: Viewer) -> sa.ColumnElement[bool]:
     )
 
 
+def _not_silenced(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """Posts of members a moderator silenced stay off the public feeds (their own view aside)."""
+    author = t.actors.alias("silenced_author")
+    hidden = ~sa.exists(
+        sa.select(1).where(author.c.id == t.posts.c.author_id, author.c.silenced.is_(True))
+    )
+    if viewer.actor_id is None:
+        return hidden
+    return sa.or_(t.posts.c.author_id == viewer.actor_id, hidden)
+
+
 def _feed(build: Callable[..., sa.Select]) -> Prepared[sa.Select]:
     """A feed's statement per (viewer shape, flags, page shape), paged by post id."""
     return Prepared(
@@ -252,6 +263,7 @@ def _public(viewer: Viewer, local: bool, remote: bool, only_media: bool) -> sa.S
         p.c.reblog_of_id.is_(None),
         posts_visible_to(viewer),
         _not_muted_or_blocked(viewer),
+        _not_silenced(viewer),
     )
     if local:
         q = q.where(p.c.local.is_(True))

@@ -39,7 +39,9 @@ PAGE_MODULES = (
     "kudos",
     "community_settings",
     "admin_federation",
+    "admin_accounts",
     "initiatives",
+    "mail",
 )
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from server.errors import Forbidden, KoersError, RateLimited
 from server.http import session
 from server.http.pages import current_user, flash, form, redirect, render
+from server.http.rate_limit import client_address
 from server.keys import DB, SETTINGS
 from server.services import accounts
 
@@ -26,7 +27,7 @@ def _safe_next(value: str | None) -> str:
 
 
 def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    return client_address(request)
 
 
 @routes.get("/signup")
@@ -79,6 +80,7 @@ async def signup_submit(request: web.Request) -> web.Response:
             state=state,
             reason=values["reason"],
             invite_code=invite_code,
+            confirm_email=True,
         )
     except KoersError as exc:
         if exc.field is None:
@@ -94,11 +96,16 @@ async def signup_submit(request: web.Request) -> web.Response:
     if state == "pending":
         flash(
             request,
-            "Thanks! An administrator will review your request; you can log in once it is approved.",
+            "Thanks! Follow the link we sent to confirm your address; an administrator will review "
+            "your request, and you can log in once it is approved.",
         )
         raise redirect("/login")
     session.log_in(request, settings.secret, account.user_id)
-    flash(request, f"Welcome, @{account.username}! Fill in your profile so people can find you.")
+    flash(
+        request,
+        f"Welcome, @{account.username}! We sent a link to {values['email'].strip()}: follow it "
+        "to confirm your address before you post. Meanwhile, fill in your profile.",
+    )
     raise redirect("/settings/profile")
 
 

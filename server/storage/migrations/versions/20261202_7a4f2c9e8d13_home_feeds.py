@@ -6,7 +6,7 @@ tables start empty: a feed is built on the account's next follow or post, or by
 ``koers feeds rebuild``; until then the timeline is read as before.
 
 Revision ID: 7a4f2c9e8d13
-Revises: 5c2d8e4f1b67
+Revises: a7c4e2f9d013
 Create Date: 2026-12-02 10:50:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7a4f2c9e8d13"
-down_revision = "5c2d8e4f1b67"
+down_revision = "a7c4e2f9d013"
 branch_labels = None
 depends_on = None
 
