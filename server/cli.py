@@ -50,6 +50,12 @@ settings (environment variables; flags override them):
   KOERS_SMTP_URL                 smtp://user:password@host:port[?starttls=true] or smtps://… (unset:
                                  mail is written as .eml files to KOERS_DATA_DIR/mail)
   KOERS_MAIL_FROM                the sender of every mail, e.g. "Koers <koers@example.org>"
+  KOERS_OIDC_ISSUER              single sign-on: the OpenID provider's issuer URL (default off)
+  KOERS_OIDC_CLIENT_ID, KOERS_OIDC_CLIENT_SECRET  the client registered there
+  KOERS_OIDC_NAME                the sign-in button's label, e.g. "Contoso account"
+  KOERS_OIDC_SCOPES              scopes asked for (default "openid profile email")
+  KOERS_OIDC_ONLY                sign in through the provider only (administrators keep passwords)
+  KOERS_REQUIRE_2FA_ADMINS       administrators must use two-factor sign-in (default off)
 """
 
 
@@ -118,6 +124,12 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
         settings.port,
         settings.url,
     )
+    if settings.oidc_enabled:
+        log.info(
+            "single sign-on through %s: register the redirect URI %s at the provider",
+            settings.oidc_issuer,
+            settings.oidc_redirect_uri,
+        )
     if banner:
         banner()
     try:

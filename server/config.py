@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
@@ -56,6 +57,24 @@ class Settings:
     # E-mail: where mail leaves (empty: written as .eml files under data_dir/mail) and its sender.
     smtp_url: str = ""
     mail_from: str = ""
+    # Single sign-on (OpenID Connect) and two-factor sign-in.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_name: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_only: bool = False
+    require_2fa_admins: bool = False
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether single sign-on through an OpenID provider is configured."""
+        return bool(self.oidc_issuer)
+
+    @property
+    def oidc_redirect_uri(self) -> str:
+        """The redirect URI to register at the OpenID provider."""
+        return self.url + "/auth/oidc/callback"
 
     @property
     def domain(self) -> str:
@@ -182,6 +201,13 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         **{"KOERS_" + name.upper(): name for name in _HARDENING},
         "KOERS_SMTP_URL": "smtp_url",
         "KOERS_MAIL_FROM": "mail_from",
+        "KOERS_OIDC_ISSUER": "oidc_issuer",
+        "KOERS_OIDC_CLIENT_ID": "oidc_client_id",
+        "KOERS_OIDC_CLIENT_SECRET": "oidc_client_secret",
+        "KOERS_OIDC_NAME": "oidc_name",
+        "KOERS_OIDC_SCOPES": "oidc_scopes",
+        "KOERS_OIDC_ONLY": "oidc_only",
+        "KOERS_REQUIRE_2FA_ADMINS": "require_2fa_admins",
     }
     for var, field in mapping.items():
         if var in env and env[var] != "":
@@ -244,6 +270,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         **_hardening(raw),
         smtp_url=_check_smtp_url(str(raw.get("smtp_url", ""))),
         mail_from=_check_mail_from(str(raw.get("mail_from", ""))),
+        **_oidc_settings(raw, flag),
     )
 
 
@@ -285,6 +312,39 @@ def templates_dir() -> Path:
     here = Path(__file__).resolve().parent.parent / "templates"
     installed = Path(sys.prefix) / "share" / "koers" / "templates"
     return here if here.is_dir() or not installed.is_dir() else installed
+
+
+def _oidc_settings(raw: dict[str, object], flag: Callable[[str, bool], bool]) -> dict[str, Any]:
+    """The single sign-on and two-factor settings, checked together."""
+    issuer = str(raw.get("oidc_issuer", "")).strip().rstrip("/")
+    client_id = str(raw.get("oidc_client_id", "")).strip()
+    secret = str(raw.get("oidc_client_secret", ""))
+    scopes = " ".join(str(raw.get("oidc_scopes", "openid profile email")).split())
+    only = flag("oidc_only", False)
+    if issuer:
+        parts = urlsplit(issuer)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ConfigError(
+                f"KOERS_OIDC_ISSUER must be an http(s) URL like https://login.example.org (got {issuer!r})"
+            )
+        if not client_id or not secret:
+            raise ConfigError(
+                "KOERS_OIDC_ISSUER needs KOERS_OIDC_CLIENT_ID and KOERS_OIDC_CLIENT_SECRET too"
+            )
+        if "openid" not in scopes.split():
+            raise ConfigError(f"KOERS_OIDC_SCOPES must include openid (got {scopes!r})")
+    elif only:
+        raise ConfigError("KOERS_OIDC_ONLY needs KOERS_OIDC_ISSUER (the OpenID provider)")
+    name = str(raw.get("oidc_name", "")).strip()[:60] or (urlsplit(issuer).hostname or "")
+    return {
+        "oidc_issuer": issuer,
+        "oidc_client_id": client_id,
+        "oidc_client_secret": secret,
+        "oidc_name": name,
+        "oidc_scopes": scopes,
+        "oidc_only": only,
+        "require_2fa_admins": flag("require_2fa_admins", False),
+    }
 
 
 def ensure_data_dir(settings: Settings) -> Settings:

@@ -1145,3 +1145,77 @@ mail_outbox = sa.Table(
     sa.Column("created_at", Stamp, nullable=False),
     sa.Column("sent_at", Stamp, nullable=True),
 )
+
+# --- Single sign-on (OpenID Connect) and two-factor sign-in -------------------------------------
+
+# A member's identity at the OpenID provider: found by issuer + ``sub``, never by e-mail.
+oidc_identities = sa.Table(
+    "oidc_identities",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("issuer", sa.String(500), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    # the e-mail the provider gave at the last sign-in (shown to the member, never looked up)
+    sa.Column("email", sa.String(320), nullable=False, server_default=""),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("last_login_at", Stamp, nullable=True),
+    sa.UniqueConstraint("issuer", "subject", name="uq_oidc_identities_issuer_subject"),
+)
+
+# A sign-in sent to the provider and not back yet: single use, bound to the browser that began it.
+oidc_logins = sa.Table(
+    "oidc_logins",
+    metadata,
+    _pk(),
+    # SHA-256 of the ``state`` parameter and of the browser's binding (kept in its session)
+    sa.Column("state_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("browser_hash", sa.String(64), nullable=False),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("code_verifier", sa.String(128), nullable=False),
+    sa.Column("next_url", sa.String(2048), nullable=False, server_default="/home"),
+    # the signed-in member who asked to link their identity, else NULL
+    _fk("link_user_id", "users.id", nullable=True),
+    sa.Column("invite_code", sa.String(64), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+)
+
+# A member's TOTP secret (encrypted with a key derived from the instance secret).
+two_factor = sa.Table(
+    "two_factor",
+    metadata,
+    _pk(),
+    sa.Column(
+        "user_id",
+        Id,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("secret", sa.Text, nullable=False),
+    # NULL until the member has entered a first code (only then is 2FA on)
+    sa.Column("confirmed_at", Stamp, nullable=True),
+    # the last time step accepted: a code is never accepted twice
+    sa.Column("last_step", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+two_factor_recovery_codes = sa.Table(
+    "two_factor_recovery_codes",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    # SHA-256 of the code (the codes are random, 50 bits each)
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("used_at", Stamp, nullable=True),
+)
+
+# Wrong codes at the two-factor step, for the throttle (per account and per address).
+two_factor_failures = sa.Table(
+    "two_factor_failures",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("address", sa.String(64), nullable=False, index=True),
+    sa.Column("at", Stamp, nullable=False, index=True),
+)

@@ -42,10 +42,17 @@ PAGE_MODULES = (
     "admin_accounts",
     "initiatives",
     "mail",
+    "oidc",
+    "two_factor",
+    "about",
 )
 
 
 def setup(app: web.Application) -> None:
+    from server.keys import JINJA
+    from server.web import cards
+
+    cards.install(app[JINJA])
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(f"server.web.{name}")
@@ -54,6 +61,8 @@ def setup(app: web.Application) -> None:
                 continue
             raise
         app.router.add_routes(module.routes)
+        if hasattr(module, "setup_app"):
+            module.setup_app(app)
     app.router.add_static(
         "/static/", Path(__file__).resolve().parent.parent / "static", name="static"
     )

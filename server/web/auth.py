@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from server.errors import Forbidden, KoersError, RateLimited
-from server.http import session
+from server.http import session, sign_in
 from server.http.pages import current_user, flash, form, redirect, render
 from server.http.rate_limit import client_address
 from server.keys import DB, SETTINGS
@@ -53,6 +53,8 @@ async def signup_submit(request: web.Request) -> web.Response:
         k: str(data.get(k, "")) for k in ("username", "email", "display_name", "reason", "invite")
     }
     mode = settings.registrations
+    if settings.oidc_only:
+        raise Forbidden(f"on this instance, join with {settings.oidc_name}")
     if mode == "closed":
         raise Forbidden("sign-up is closed on this instance")
     invite_code = values["invite"] or None
@@ -120,7 +122,6 @@ async def login_page(request: web.Request) -> web.Response:
 
 @routes.post("/login")
 async def login_submit(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
     data = await form(request)
     login = str(data.get("login", ""))[:320]
     next_url = _safe_next(str(data.get("next", "")))
@@ -128,6 +129,7 @@ async def login_submit(request: web.Request) -> web.Response:
         account = await accounts.authenticate(
             request.app[DB], login, str(data.get("password", "")), _client_address(request)
         )
+        await sign_in.password_verified(request, account.user_id, next_url)
     except RateLimited:
         raise
     except Forbidden as exc:
@@ -139,7 +141,6 @@ async def login_submit(request: web.Request) -> web.Response:
             errors={"password": exc.message},
             status=403,
         )
-    session.log_in(request, settings.secret, account.user_id)
     raise redirect(next_url)
 
 
