@@ -155,7 +155,7 @@ def _trim(conn: sa.Connection, actor_id: int, floor: int) -> None:
     conn.execute(F.update().where(F.c.actor_id == actor_id).values(floor_id=floor, length=length))
 
 
-_IDS = sa.bindparam("ids", expanding=True)
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 _GROW = (
     F.update()
     .where(F.c.actor_id.in_(_IDS))
