@@ -94,11 +94,12 @@ ACTIONS = {
     "silence": "@{name} is silenced: their posts leave the public feeds.",
     "unsilence": "@{name} is no longer silenced.",
     "role": "@{name} is now {role}.",
+    "reset": "A password-reset link is on its way to @{name}'s e-mail address.",
 }
 
 
 @routes.post(
-    r"/admin/accounts/{username:[a-z0-9_]{1,30}}/{action:suspend|unsuspend|silence|unsilence|role}"
+    r"/admin/accounts/{username:[a-z0-9_]{1,30}}/{action:suspend|unsuspend|silence|unsilence|role|reset}"
 )
 async def account_action(request: web.Request) -> web.Response:
     user = await require_moderator(request)
@@ -114,6 +115,9 @@ async def account_action(request: web.Request) -> web.Response:
             done = await moderation.unsuspend(ctx, by, username, note)
         elif action in ("silence", "unsilence"):
             done = await moderation.set_silenced(ctx, by, username, action == "silence", note)
+        elif action == "reset":
+            await moderation.send_password_reset(ctx, by, username, note)
+            done = await moderation.account(ctx, username)
         else:
             done = await moderation.set_role(ctx, by, username, str(data.get("role", "")), note)
     except ValidationError as exc:
