@@ -10,6 +10,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from server.keys import JINJA
+from server.web import cards
+
 PAGE_MODULES = (
     "auth",
     "home",
@@ -45,9 +48,6 @@ PAGE_MODULES = (
 
 
 def setup(app: web.Application) -> None:
-    from server.keys import JINJA
-    from server.web import cards
-
     cards.install(app[JINJA])
     for name in PAGE_MODULES:
         try:
