@@ -12,6 +12,7 @@ from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import (
     communities,
+    community_lists,
     initiatives,
     purpose,
     purpose_phases,
@@ -40,8 +41,14 @@ async def community_list(request: web.Request) -> web.Response:
         found = await communities.list_local(conn)
         counts = await communities.member_counts(conn, [c.id for c in found])
         purposes = {c.id: await purpose.current(conn, c.id) for c in found}
+        remote = await community_lists.joined_remote_communities(conn)
     return await render(
-        request, "community_list.html", communities=found, counts=counts, purposes=purposes
+        request,
+        "community_list.html",
+        communities=found,
+        counts=counts,
+        purposes=purposes,
+        remote=remote,
     )
 
 
