@@ -46,7 +46,9 @@ def demo_server(workdir: Path) -> Iterator[str]:
                     break
                 except OSError:
                     if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("koers demo did not start:\n" + log_path.read_text())
+                        raise RuntimeError(
+                            "koers demo did not start:\n" + log_path.read_text()
+                        ) from None
                     time.sleep(0.3)
             yield url
         finally:
