@@ -18,16 +18,16 @@ DEMO_PASSWORD = "koers-demo"
 AXE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-@contextmanager
-def demo_server(workdir: Path) -> Iterator[str]:
-    """Start ``koers demo`` with its data in ``workdir``; yields its URL, stops it afterwards."""
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
-    env["PYTHONPATH"] = str(ROOT)
-    workdir.mkdir(parents=True, exist_ok=True)
-    log_path = workdir / "demo.log"
+        return int(s.getsockname()[1])
+
+
+def _start(workdir: Path, env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
+    """One attempt: the demo loads its data, then binds its port; when another process took the
+    port meanwhile the demo exits, and the caller tries again on another port."""
+    port = _free_port()
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "demo", "--port", str(port)]
@@ -37,23 +37,40 @@ def demo_server(workdir: Path) -> Iterator[str]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/", timeout=2).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(
-                            "koers demo did not start:\n" + log_path.read_text()
-                        ) from None
-                    time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while proc.poll() is None and time.monotonic() < deadline:
+        # Ready when it says so: a server answering on the port may be someone else's.
+        if "is running at" in log_path.read_text():
             try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+                urllib.request.urlopen(url + "/", timeout=2).close()
+                return proc, url
+            except OSError:
+                pass
+        time.sleep(0.3)
+    if proc.poll() is None:
+        proc.kill()
+    return proc, ""
+
+
+@contextmanager
+def demo_server(workdir: Path) -> Iterator[str]:
+    """Start ``koers demo`` with its data in ``workdir``; yields its URL, stops it afterwards."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
+    env["PYTHONPATH"] = str(ROOT)
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / "demo.log"
+    for _ in range(3):
+        proc, url = _start(workdir, env, log_path)
+        if url:
+            break
+    else:
+        raise RuntimeError("koers demo did not start:\n" + log_path.read_text())
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

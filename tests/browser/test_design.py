@@ -86,7 +86,7 @@ def test_a_visitor_reads_the_organisation_and_a_community(browser: Browser, demo
     browser.goto(demo + "/c/energy/roles")
     assert "Roles in" in browser.text() and "Vacant" in browser.text()
     browser.goto(demo + "/c/nosuchcommunity")
-    assert "There is nothing at /c/nosuchcommunity" in browser.text()
+    assert "community" in browser.text() and "Where to go from here" in browser.text()
     assert "Not Found" not in browser.text()
 
 
