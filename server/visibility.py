@@ -89,6 +89,12 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
+def anonymous_audiences() -> list[str]:
+    """Everything an anonymous viewer may see is in these audiences, whoever wrote it: a count
+    kept per audience (``post_reply_counts``) answers for it without a per-row check."""
+    return [a.value for a in Audience if a.open_to_all]
+
+
 def _member_of(community_col: sa.ColumnElement, actor_id: int) -> sa.ColumnElement[bool]:
     """The viewer is an accepted member (follower of the Group actor) of the community."""
     return sa.exists(
@@ -132,7 +138,7 @@ def visible_clause(
 
     ``post_id`` enables "mentioned actors may see it" (posts only).
     """
-    open_to_all = audience.in_([Audience.PUBLIC.value, Audience.UNLISTED.value])
+    open_to_all = audience.in_(anonymous_audiences())
     if viewer.anonymous:
         return open_to_all
     me = viewer.actor_id

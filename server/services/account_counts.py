@@ -1,6 +1,7 @@
-"""What an account shows beyond its actor row (follower, following and post counts, the last
-post, competencies), and the per-viewer facts a status needs (muted threads, hidden poll totals),
-read in batches over statements built once: a fixed number of queries for a whole answer."""
+"""What an account shows beyond its actor row (follower, following and post counts and the last
+post, read from the denormalised ``account_stats``; competencies), and the per-viewer facts a
+status needs (muted threads, hidden poll totals), read in batches over statements built once: a
+fixed number of queries for a whole answer."""
 
 from __future__ import annotations
 
@@ -26,19 +27,14 @@ class AccountExtras:
     competencies: list[tuple[str, str | None]] = field(default_factory=list)
 
 
-_FOLLOW_COUNTS = sa.union_all(
-    sa.select(sa.literal(1), t.follows.c.target_id, sa.func.count())
-    .where(t.follows.c.target_id.in_(IDS), t.follows.c.state == "accepted")
-    .group_by(t.follows.c.target_id),
-    sa.select(sa.literal(2), t.follows.c.follower_id, sa.func.count())
-    .where(t.follows.c.follower_id.in_(IDS), t.follows.c.state == "accepted")
-    .group_by(t.follows.c.follower_id),
-)
-_STATUS_COUNTS = (
-    sa.select(t.posts.c.author_id, sa.func.count(), sa.func.max(t.posts.c.created_at))
-    .where(t.posts.c.author_id.in_(IDS), t.posts.c.deleted_at.is_(None))
-    .group_by(t.posts.c.author_id)
-)
+# Kept by triggers in the transaction of every change to posts and follows (``services.counters``).
+_STATS = sa.select(
+    t.account_stats.c.actor_id,
+    t.account_stats.c.statuses_count,
+    t.account_stats.c.followers_count,
+    t.account_stats.c.following_count,
+    t.account_stats.c.last_status_at,
+).where(t.account_stats.c.actor_id.in_(IDS))
 _COMPETENCIES = (
     sa.select(t.competencies.c.actor_id, t.competencies.c.name, t.competencies.c.level)
     .where(t.competencies.c.actor_id.in_(IDS))
@@ -58,14 +54,10 @@ def account_extras_in(conn: sa.Connection, ids: set[int]) -> dict[int, AccountEx
     if not ids:
         return out
     params = {"ids": list(ids)}
-    for which, actor_id, n in conn.execute(_FOLLOW_COUNTS, params):
-        if which == 1:
-            out[actor_id].followers_count = n
-        else:
-            out[actor_id].following_count = n
-    for r in conn.execute(_STATUS_COUNTS, params):
-        out[r[0]].statuses_count = r[1]
-        out[r[0]].last_status_at = r[2]
+    for actor_id, statuses, followers, following, last_status_at in conn.execute(_STATS, params):
+        extras = out[actor_id]
+        extras.statuses_count, extras.last_status_at = statuses, last_status_at
+        extras.followers_count, extras.following_count = followers, following
     comps: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
     for r in conn.execute(_COMPETENCIES, params):
         comps[r.actor_id].append((r.name, r.level))

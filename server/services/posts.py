@@ -18,8 +18,9 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
-from server.services import notifications, text
+from server.services import home_feed, mail_members, notifications, text
 from server.storage import schema as t
+from server.storage.bridge import in_unit, unit
 from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
 
@@ -133,8 +134,12 @@ async def resolve_mentions(
 async def _render_with_mentions(
     ctx: Context, conn: AsyncConnection, source: str, fmt: str
 ) -> tuple[text.Rendered, list[sa.Row]]:
-    handles = text.find_mentions(source)
-    known = await resolve_mentions(conn, handles, ctx.settings.domain)
+    known = await resolve_mentions(conn, text.find_mentions(source), ctx.settings.domain)
+    return _render(ctx, source, fmt, known), known
+
+
+def _render(ctx: Context, source: str, fmt: str, known: list[sa.Row]) -> text.Rendered:
+    """The post's HTML, mentions linked to the ``known`` actors and tags to their pages."""
     by_handle = {(r.username, r.domain): r for r in known}
 
     def mention_url(user: str, domain: str | None) -> str | None:
@@ -142,10 +147,14 @@ async def _render_with_mentions(
         row = by_handle.get((user, d))
         return (row.url or row.uri) if row is not None else None
 
-    rendered = text.render(
+    return text.render(
         source, fmt=fmt, mention_url=mention_url, tag_url=lambda tag: urls.tag(ctx.base, tag)
     )
-    return rendered, known
+
+
+def _known_mentions(conn: sa.Connection, source: str, local_domain: str) -> list[sa.Row]:
+    """Unit of work (read): the known actors a text mentions."""
+    return in_unit(conn, lambda c: resolve_mentions(c, text.find_mentions(source), local_domain))
 
 
 def check_draft(draft: Draft) -> None:
@@ -174,214 +183,226 @@ def check_draft(draft: Draft) -> None:
 
 
 async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
-    """Publish a post (or a result) for a local author; returns its id."""
+    """Publish a post (or a result) for a local author; returns its id.
+
+    The mentions are looked up and the text rendered before the writer is taken; the write unit
+    then checks the draft against the database, writes the rows and runs the in-transaction
+    listeners (the outgoing Create and its deliveries), all on the writer's connection.
+    """
     check_draft(draft)
     source = draft.source or ""
-    async with ctx.db.write() as conn:
-        author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).first()
-        if author is None or author.domain is not None:
-            raise Forbidden("only local members can post here")
-        default = (
-            await conn.execute(
-                sa.select(t.users.c.default_audience).where(t.users.c.actor_id == author_id)
-            )
-        ).scalar()
-        audience = draft.audience or Audience(default or "public")
-        community_id = draft.community_id
-        viewer = Viewer(actor_id=author_id, local=True)
-
-        parent = None
-        thread_root_id = None
-        if draft.in_reply_to_id is not None:
-            if not await can_see_post(conn, viewer, draft.in_reply_to_id):
-                raise NotFound("the post you reply to does not exist or is not visible to you")
-            parent = (
-                await conn.execute(sa.select(t.posts).where(t.posts.c.id == draft.in_reply_to_id))
-            ).first()
-            assert parent is not None
-            if parent.reblog_of_id:
-                raise ValidationError(
-                    "reply to the boosted post, not to the boost", field="in_reply_to_id"
-                )
-            audience = reply_audience(Audience(parent.audience), audience)
-            if audience is Audience.COMMUNITY or (community_id is None and parent.community_id):
-                community_id = community_id or parent.community_id
-                remote_community = not (
-                    await conn.execute(
-                        sa.select(t.communities.c.local).where(t.communities.c.id == community_id)
-                    )
-                ).scalar()
-                if (
-                    audience is not Audience.COMMUNITY
-                    and draft.community_id is None
-                    and remote_community
-                    and not await is_member(conn, community_id, author_id)
-                ):
-                    # An outsider's open reply in a community on another instance (say, to its call for
-                    # ideas): it does not join the community here; the community's home decides.
-                    community_id = None
-            thread_root_id = parent.thread_root_id or parent.id
-
-        rendered, mentioned = await _render_with_mentions(ctx, conn, source, draft.fmt)
-        mentioned_communities = [m for m in mentioned if m.kind == "group" and m.domain is None]
-        if community_id is None and mentioned_communities:
-            # Mentioning a community addresses it (the way Mastodon apps reach a community).
-            community_id = (
-                await conn.execute(
-                    sa.select(t.communities.c.id).where(
-                        t.communities.c.actor_id == mentioned_communities[0].id
-                    )
-                )
-            ).scalar()
-        if community_id is not None:
-            community = (
-                await conn.execute(
-                    sa.select(t.communities).where(t.communities.c.id == community_id)
-                )
-            ).first()
-            if community is None:
-                raise NotFound("no such community")
-            if not await is_member(conn, community_id, author_id):
-                raise Forbidden("only members of the community can post to it")
-        if audience is Audience.COMMUNITY and community_id is None:
-            raise ValidationError("choose the community this post is for", field="community_id")
-
-        if draft.roadmap_item_id is not None:
-            item = (
-                await conn.execute(
-                    sa.select(t.roadmap_items).where(t.roadmap_items.c.id == draft.roadmap_item_id)
-                )
-            ).first()
-            if item is None or item.community_id != community_id:
-                raise ValidationError(
-                    "that roadmap item is not part of this community", field="roadmap_item_id"
-                )
-        if draft.role_ids:
-            found = {
-                r[0]
-                for r in await conn.execute(
-                    sa.select(t.roles.c.id).where(
-                        t.roles.c.id.in_(draft.role_ids), t.roles.c.community_id == community_id
-                    )
-                )
-            }
-            if found != set(draft.role_ids):
-                raise ValidationError(
-                    "those roles are not part of this community", field="role_ids"
-                )
-        if draft.contributor_ids:
-            if draft.kind != "result":
-                raise ValidationError("only results credit contributors", field="contributor_ids")
-            known = {
-                r[0]
-                for r in await conn.execute(
-                    sa.select(t.actors.c.id).where(
-                        t.actors.c.id.in_(draft.contributor_ids), t.actors.c.suspended.is_(False)
-                    )
-                )
-            }
-            if known != set(draft.contributor_ids):
-                raise ValidationError("unknown contributor", field="contributor_ids")
-        media_rows = []
-        if draft.media_ids:
-            media_rows = list(
-                await conn.execute(
-                    sa.select(t.media).where(
-                        t.media.c.id.in_(draft.media_ids),
-                        t.media.c.owner_id == author_id,
-                        t.media.c.post_id.is_(None),
-                    )
-                )
-            )
-            if len(media_rows) != len(set(draft.media_ids)):
-                raise ValidationError("unknown or already used media", field="media_ids")
-
-        now = clock.now()
-        res = await conn.execute(
-            t.posts.insert().values(
-                uri=f"urn:koers:pending:{author_id}:{now.timestamp()}:{id(draft)}",
-                author_id=author_id,
-                local=True,
-                kind=draft.kind,
-                audience=audience.value,
-                community_id=community_id,
-                title=draft.title,
-                content_html=rendered.html,
-                source=source,
-                source_format=draft.fmt,
-                spoiler_text=draft.spoiler_text.strip(),
-                sensitive=draft.sensitive or bool(draft.spoiler_text.strip()),
-                language=draft.language,
-                in_reply_to_id=parent.id if parent is not None else None,
-                in_reply_to_uri=parent.uri if parent is not None else None,
-                thread_root_id=thread_root_id,
-                roadmap_item_id=draft.roadmap_item_id,
-                extra=dict(draft.extra or {}),
-                created_at=now,
-                application_id=draft.application_id,
-            )
-        )
-        post_id = inserted_id(res)
-        await conn.execute(
-            t.posts.update()
-            .where(t.posts.c.id == post_id)
-            .values(
-                uri=urls.post(ctx.base, author.username, post_id),
-                url=urls.post_page(ctx.base, author.username, post_id),
-            )
-        )
-        await _write_mentions_and_tags(conn, post_id, mentioned, rendered.hashtags)
-        credited = [
-            a
-            for a in dict.fromkeys(draft.contributor_ids)
-            if a not in {m.id for m in mentioned} | {author_id}
-        ]
-        if credited:
-            # Contributors are mentioned (tagged) so the result reaches them wherever they are.
-            await conn.execute(
-                t.post_mentions.insert(), [{"post_id": post_id, "actor_id": a} for a in credited]
-            )
-        for position, media_id in enumerate(draft.media_ids):
-            await conn.execute(
-                t.media.update()
-                .where(t.media.c.id == media_id)
-                .values(post_id=post_id, position=position)
-            )
-        if draft.role_ids:
-            await conn.execute(
-                t.result_roles.insert(),
-                [{"post_id": post_id, "role_id": r} for r in draft.role_ids],
-            )
-        contributors = set(draft.contributor_ids) | (
-            {author_id} if draft.kind == "result" else set()
-        )
-        if contributors:
-            await conn.execute(
-                t.result_contributors.insert(),
-                [{"post_id": post_id, "actor_id": a} for a in sorted(contributors)],
-            )
-        if draft.poll is not None:
-            await conn.execute(
-                t.polls.insert().values(
-                    post_id=post_id,
-                    options=[o.strip() for o in draft.poll.options],
-                    multiple=draft.poll.multiple,
-                    hide_totals=draft.poll.hide_totals,
-                    expires_at=now + timedelta(seconds=draft.poll.expires_in),
-                )
-            )
-        if parent is not None:
-            await conn.execute(
-                t.posts.update()
-                .where(t.posts.c.id == parent.id)
-                .values(replies_count=t.posts.c.replies_count + 1)
-            )
-        await notifications.for_new_post(conn, post_id)
-        event = await ctx.events.emit(
-            conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id
-        )
+    known = await ctx.db.read(_known_mentions, source, ctx.settings.domain)
+    rendered = _render(ctx, source, draft.fmt, known)
+    post_id, event = await ctx.db.write(unit(_insert_post), ctx, author_id, draft, rendered, known)
     await ctx.events.committed(event)
     return post_id
+
+
+async def _insert_post(
+    conn: AsyncConnection,
+    ctx: Context,
+    author_id: int,
+    draft: Draft,
+    rendered: text.Rendered,
+    mentioned: list[sa.Row],
+) -> tuple[int, Event]:
+    """In the write unit of ``create_post``: check the draft, write the post and its rows, emit."""
+    source = draft.source or ""
+    author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).first()
+    if author is None or author.domain is not None:
+        raise Forbidden("only local members can post here")
+    await mail_members.require_confirmed(conn, author_id)
+    default = (
+        await conn.execute(
+            sa.select(t.users.c.default_audience).where(t.users.c.actor_id == author_id)
+        )
+    ).scalar()
+    audience = draft.audience or Audience(default or "public")
+    community_id = draft.community_id
+    viewer = Viewer(actor_id=author_id, local=True)
+
+    parent = None
+    thread_root_id = None
+    if draft.in_reply_to_id is not None:
+        if not await can_see_post(conn, viewer, draft.in_reply_to_id):
+            raise NotFound("the post you reply to does not exist or is not visible to you")
+        parent = (
+            await conn.execute(sa.select(t.posts).where(t.posts.c.id == draft.in_reply_to_id))
+        ).first()
+        assert parent is not None
+        if parent.reblog_of_id:
+            raise ValidationError(
+                "reply to the boosted post, not to the boost", field="in_reply_to_id"
+            )
+        audience = reply_audience(Audience(parent.audience), audience)
+        if audience is Audience.COMMUNITY or (community_id is None and parent.community_id):
+            community_id = community_id or parent.community_id
+            remote_community = not (
+                await conn.execute(
+                    sa.select(t.communities.c.local).where(t.communities.c.id == community_id)
+                )
+            ).scalar()
+            if (
+                audience is not Audience.COMMUNITY
+                and draft.community_id is None
+                and remote_community
+                and not await is_member(conn, community_id, author_id)
+            ):
+                # An outsider's open reply in a community on another instance (say, to its call for
+                # ideas): it does not join the community here; the community's home decides.
+                community_id = None
+        thread_root_id = parent.thread_root_id or parent.id
+
+    mentioned_communities = [m for m in mentioned if m.kind == "group" and m.domain is None]
+    if community_id is None and mentioned_communities:
+        # Mentioning a community addresses it (the way Mastodon apps reach a community).
+        community_id = (
+            await conn.execute(
+                sa.select(t.communities.c.id).where(
+                    t.communities.c.actor_id == mentioned_communities[0].id
+                )
+            )
+        ).scalar()
+    if community_id is not None:
+        community = (
+            await conn.execute(sa.select(t.communities).where(t.communities.c.id == community_id))
+        ).first()
+        if community is None:
+            raise NotFound("no such community")
+        if not await is_member(conn, community_id, author_id):
+            raise Forbidden("only members of the community can post to it")
+    if audience is Audience.COMMUNITY and community_id is None:
+        raise ValidationError("choose the community this post is for", field="community_id")
+
+    if draft.roadmap_item_id is not None:
+        item = (
+            await conn.execute(
+                sa.select(t.roadmap_items).where(t.roadmap_items.c.id == draft.roadmap_item_id)
+            )
+        ).first()
+        if item is None or item.community_id != community_id:
+            raise ValidationError(
+                "that roadmap item is not part of this community", field="roadmap_item_id"
+            )
+    if draft.role_ids:
+        found = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.roles.c.id).where(
+                    t.roles.c.id.in_(draft.role_ids), t.roles.c.community_id == community_id
+                )
+            )
+        }
+        if found != set(draft.role_ids):
+            raise ValidationError("those roles are not part of this community", field="role_ids")
+    if draft.contributor_ids:
+        if draft.kind != "result":
+            raise ValidationError("only results credit contributors", field="contributor_ids")
+        known = {
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.actors.c.id).where(
+                    t.actors.c.id.in_(draft.contributor_ids), t.actors.c.suspended.is_(False)
+                )
+            )
+        }
+        if known != set(draft.contributor_ids):
+            raise ValidationError("unknown contributor", field="contributor_ids")
+    media_rows = []
+    if draft.media_ids:
+        media_rows = list(
+            await conn.execute(
+                sa.select(t.media).where(
+                    t.media.c.id.in_(draft.media_ids),
+                    t.media.c.owner_id == author_id,
+                    t.media.c.post_id.is_(None),
+                )
+            )
+        )
+        if len(media_rows) != len(set(draft.media_ids)):
+            raise ValidationError("unknown or already used media", field="media_ids")
+
+    now = clock.now()
+    res = await conn.execute(
+        t.posts.insert().values(
+            uri=f"urn:koers:pending:{author_id}:{now.timestamp()}:{id(draft)}",
+            author_id=author_id,
+            local=True,
+            kind=draft.kind,
+            audience=audience.value,
+            community_id=community_id,
+            title=draft.title,
+            content_html=rendered.html,
+            source=source,
+            source_format=draft.fmt,
+            spoiler_text=draft.spoiler_text.strip(),
+            sensitive=draft.sensitive or bool(draft.spoiler_text.strip()),
+            language=draft.language,
+            in_reply_to_id=parent.id if parent is not None else None,
+            in_reply_to_uri=parent.uri if parent is not None else None,
+            thread_root_id=thread_root_id,
+            roadmap_item_id=draft.roadmap_item_id,
+            extra=dict(draft.extra or {}),
+            created_at=now,
+            application_id=draft.application_id,
+        )
+    )
+    post_id = inserted_id(res)
+    await conn.execute(
+        t.posts.update()
+        .where(t.posts.c.id == post_id)
+        .values(
+            uri=urls.post(ctx.base, author.username, post_id),
+            url=urls.post_page(ctx.base, author.username, post_id),
+        )
+    )
+    await _write_mentions_and_tags(conn, post_id, mentioned, rendered.hashtags)
+    credited = [
+        a
+        for a in dict.fromkeys(draft.contributor_ids)
+        if a not in {m.id for m in mentioned} | {author_id}
+    ]
+    if credited:
+        # Contributors are mentioned (tagged) so the result reaches them wherever they are.
+        await conn.execute(
+            t.post_mentions.insert(), [{"post_id": post_id, "actor_id": a} for a in credited]
+        )
+    for position, media_id in enumerate(draft.media_ids):
+        await conn.execute(
+            t.media.update()
+            .where(t.media.c.id == media_id)
+            .values(post_id=post_id, position=position)
+        )
+    if draft.role_ids:
+        await conn.execute(
+            t.result_roles.insert(),
+            [{"post_id": post_id, "role_id": r} for r in draft.role_ids],
+        )
+    contributors = set(draft.contributor_ids) | ({author_id} if draft.kind == "result" else set())
+    if contributors:
+        await conn.execute(
+            t.result_contributors.insert(),
+            [{"post_id": post_id, "actor_id": a} for a in sorted(contributors)],
+        )
+    if draft.poll is not None:
+        await conn.execute(
+            t.polls.insert().values(
+                post_id=post_id,
+                options=[o.strip() for o in draft.poll.options],
+                multiple=draft.poll.multiple,
+                hide_totals=draft.poll.hide_totals,
+                expires_at=now + timedelta(seconds=draft.poll.expires_in),
+            )
+        )
+    if parent is not None:
+        await conn.execute(
+            t.posts.update()
+            .where(t.posts.c.id == parent.id)
+            .values(replies_count=t.posts.c.replies_count + 1)
+        )
+    await notifications.for_new_post(conn, post_id)
+    event = await ctx.events.emit(conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id)
+    return post_id, event
 
 
 async def _write_mentions_and_tags(
@@ -650,7 +671,7 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
         raise NotFound("boost of a deleted post")
     if not can_boost(Audience(original.audience)):
         raise Forbidden("only public and unlisted posts can be boosted")
-    await conn.execute(
+    res = await conn.execute(
         t.posts.insert().values(
             uri=uri,
             url=uri,
@@ -663,6 +684,7 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
             created_at=clock.now(),
         )
     )
+    await conn.run_sync(home_feed.post_added, inserted_id(res))
     await _count_boost(conn, booster_id, original)
 
 

@@ -28,7 +28,7 @@ from server.services.view_models import (
 )
 from server.storage import schema as t
 from server.storage.prepared import IDS, ME, prepared, viewer_params
-from server.visibility import Audience, Viewer, posts_visible_to
+from server.visibility import Audience, Viewer, anonymous_audiences, posts_visible_to
 
 __all__ = [
     "ActorView",
@@ -69,13 +69,42 @@ def _originals(viewer: Viewer) -> sa.Select:
     return sa.select(t.posts).where(t.posts.c.id.in_(IDS), posts_visible_to(viewer))
 
 
+# What an anonymous viewer may see of the replies: the open audiences' denormalised counts.
+_OPEN_REPLIES = (
+    sa.select(t.post_reply_counts.c.post_id, sa.func.sum(t.post_reply_counts.c.replies))
+    .where(
+        t.post_reply_counts.c.post_id.in_(IDS),
+        t.post_reply_counts.c.audience.in_(anonymous_audiences()),
+    )
+    .group_by(t.post_reply_counts.c.post_id)
+)
+
+
 @prepared
 def _visible_replies(viewer: Viewer) -> sa.Select:
-    # The stored count includes replies the viewer may not see (followers-only, direct …).
-    replies = t.posts.alias("replies")
+    # The stored count includes replies the viewer may not see (followers-only, direct …): an
+    # anonymous viewer reads the open audiences' denormalised counts; anyone else counts the
+    # replies, found by ``in_reply_to_id`` first (a materialised CTE, so no planner can walk the
+    # audience index over most of the table instead) and filtered by visibility after.
+    if viewer.anonymous:
+        return _OPEN_REPLIES
+    p = t.posts
+    replies = (
+        sa.select(
+            p.c.id,
+            p.c.in_reply_to_id,
+            p.c.audience,
+            p.c.author_id,
+            p.c.community_id,
+            p.c.deleted_at,
+        )
+        .where(p.c.in_reply_to_id.in_(IDS))
+        .cte("replies")
+        .prefix_with("MATERIALIZED")
+    )
     return (
         sa.select(replies.c.in_reply_to_id, sa.func.count())
-        .where(replies.c.in_reply_to_id.in_(IDS), posts_visible_to(viewer, replies))
+        .where(posts_visible_to(viewer, replies))
         .group_by(replies.c.in_reply_to_id)
     )
 

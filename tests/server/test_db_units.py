@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from server import clock
+from server.storage import bridge
 from server.storage import schema as t
 from server.storage.db import Database
 
@@ -97,3 +98,43 @@ async def test_optimize_runs(db: Database) -> None:
     await db.write(_add_actor, "dee")
     await db.optimize()
     assert await db.read(_names) == ["dee"]
+
+
+async def _add_actor_async(conn, name: str) -> int:  # type: ignore[no-untyped-def]
+    """Async-connection code, as in-transaction listeners are written."""
+    got = await conn.run_sync(_add_actor, name)
+    found = await conn.scalar(sa.select(t.actors.c.id).where(t.actors.c.username == name))
+    assert found == got
+    return int(got)
+
+
+async def test_async_connection_code_runs_inside_a_unit(db: Database) -> None:
+    """The bridge runs code written for ``AsyncConnection`` in a unit, in its transaction."""
+
+    def unit(conn: sa.Connection) -> int:
+        first = bridge.in_unit(conn, lambda c: _add_actor_async(c, "dee"))
+        bridge.in_unit(conn, lambda c: _add_actor_async(c, "eve"))
+        return first
+
+    assert await db.write(unit) > 0
+    assert await db.read(_names) == ["dee", "eve"]
+
+    def failing(conn: sa.Connection) -> None:
+        bridge.in_unit(conn, lambda c: _add_actor_async(c, "fay"))
+        raise Boom("after the bridged step")
+
+    with pytest.raises(Boom):
+        await db.write(failing)
+    assert await db.read(_names) == ["dee", "eve"]
+
+
+async def test_a_bridged_coroutine_that_awaits_anything_else_is_refused(db: Database) -> None:
+    """Awaiting a sleep (or a lock, or the network) inside a unit raises instead of blocking."""
+
+    async def sleeper(conn) -> None:  # type: ignore[no-untyped-def]
+        await conn.run_sync(_add_actor, "gus")
+        await asyncio.sleep(0)
+
+    with pytest.raises(bridge.NotInUnit):
+        await db.write(lambda conn: bridge.in_unit(conn, sleeper))
+    assert await db.read(_names) == []

@@ -13,7 +13,7 @@ from server import urls
 from server.activitypub.core.convert import MediaPart, PollPart, PostParts
 from server.errors import NotFound
 from server.storage import schema as t
-from server.visibility import ANONYMOUS, Addressing, Audience, addressing, posts_visible_to
+from server.visibility import Addressing, Audience, addressing, anonymous_audiences
 
 
 async def actor_uri(conn: AsyncConnection, actor_id: int) -> str:
@@ -129,12 +129,13 @@ async def load_post(conn: AsyncConnection, base: str, local_domain: str, post_id
         )
     )
     # What every recipient may know: replies anyone may see (a signed GET recounts for its signer).
-    replies = t.posts.alias("replies")
+    # (the denormalised counts of the audiences an anonymous viewer sees: visibility.py)
     public_replies = (
         await conn.execute(
-            sa.select(sa.func.count())
-            .select_from(replies)
-            .where(replies.c.in_reply_to_id == post.id, posts_visible_to(ANONYMOUS, replies))
+            sa.select(sa.func.coalesce(sa.func.sum(t.post_reply_counts.c.replies), 0)).where(
+                t.post_reply_counts.c.post_id == post.id,
+                t.post_reply_counts.c.audience.in_(anonymous_audiences()),
+            )
         )
     ).scalar_one()
     return PostParts(
