@@ -32,18 +32,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("chromium is not installed (apt-get install chromium, or set KOERS_CHROMIUM)")
-    b = Browser(executable)
-    try:
-        yield b
-    finally:
-        b.close()
-
-
 def log_in(browser: Browser, base: str, username: str) -> None:
     browser.goto(base + "/login")
     browser.submit("/login", {"login": username, "password": DEMO_PASSWORD})
