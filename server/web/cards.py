@@ -184,8 +184,7 @@ def missing(path: str, message: str) -> str:
     """What a 404 did not find, in a sentence: the service's reason ("no such post") when there is
     one, else the kind of page the address looks like (never the address itself)."""
     if message and message.strip().lower() not in ("not found", "error"):
-        text = message.strip().rstrip(".")
-        return f"{text[:1].upper()}{text[1:]}."
+        return f"Sorry — {message.strip().rstrip('.')}."
     kind = next((k for prefix, k in _KINDS if path.startswith(prefix)), "page")
     return f"There is no {kind} at this address."
 

@@ -101,7 +101,7 @@ def test_back_links_stay_on_this_site() -> None:
 
 
 def test_a_404_says_what_is_missing_without_echoing_the_address() -> None:
-    assert cards.missing("/@ana/9", "no such post") == "No such post."
+    assert cards.missing("/@ana/9", "no such post") == "Sorry — no such post."
     assert cards.missing("/c/x/y", "Not Found") == "There is no community page at this address."
     assert cards.missing("/media/../secret.txt", "Not Found") == "There is no file at this address."
     assert cards.missing("/elsewhere", "") == "There is no page at this address."
