@@ -22,6 +22,9 @@ from server.context import Context
 from server.errors import KoersError
 
 log = logging.getLogger("koers")
+# Libraries whose debug lines carry statement parameters (secrets among them): warnings only,
+# with ``--verbose`` too.
+QUIET_LOGGERS = ("aiosqlite", "alembic")
 
 Commands = dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]]
 # Areas (federation, …) add sub-commands through this hook: ``register(subparsers, commands)``.
@@ -421,8 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     key = args.command or ""
     for sub_attr in (
         "account_command",

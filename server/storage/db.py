@@ -58,7 +58,11 @@ class Database:
             if on_disk:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(
-                url, connect_args={"timeout": 30}, pool_size=5, max_overflow=10
+                url,
+                connect_args={"timeout": 30},
+                pool_size=5,
+                max_overflow=10,
+                hide_parameters=True,  # errors and logs never show a statement's values
             )
             event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
             # Let us issue BEGIN ourselves (pysqlite's own transaction handling is off).
@@ -72,7 +76,11 @@ class Database:
                 )
         else:
             self.engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                hide_parameters=True,
             )
         self._write_lock = asyncio.Lock()
 
