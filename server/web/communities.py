@@ -13,6 +13,7 @@ from server.http.pages import current_user, flash, form, redirect, render, requi
 from server.keys import CTX
 from server.services import (
     communities,
+    community_lists,
     initiatives,
     purpose,
     purpose_phases,
@@ -39,15 +40,21 @@ async def community_list(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     await current_user(request)  # before the unit, which may await nothing but its statements
 
-    async def load(conn: AsyncConnection) -> tuple[list, dict, dict]:
+    async def load(conn: AsyncConnection) -> tuple[list, dict, dict, list]:
         found = await communities.list_local(conn)
         counts = await communities.member_counts(conn, [c.id for c in found])
         purposes = {c.id: await purpose.current_shown(conn, c.id) for c in found}
-        return found, counts, purposes
+        remote = await community_lists.joined_remote_communities(conn)
+        return found, counts, purposes, remote
 
-    found, counts, purposes = await ctx.db.read(load)
+    found, counts, purposes, remote = await ctx.db.read(load)
     return await render(
-        request, "community_list.html", communities=found, counts=counts, purposes=purposes
+        request,
+        "community_list.html",
+        communities=found,
+        counts=counts,
+        purposes=purposes,
+        remote=remote,
     )
 
 
