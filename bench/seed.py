@@ -39,7 +39,7 @@ from bench import seed_posts, seed_world  # noqa: E402
 from bench.seed_writers import PostgresWriter, SqliteWriter, Writer  # noqa: E402
 from server import clock  # noqa: E402
 from server.config import ensure_data_dir, load_settings  # noqa: E402
-from server.services import accounts  # noqa: E402
+from server.services import accounts, home_feed  # noqa: E402
 from server.storage import schema as t  # noqa: E402
 from server.storage.db import Database, migrate  # noqa: E402
 
@@ -123,6 +123,24 @@ async def bootstrap(settings: Any) -> tuple[int, int, str]:
         await db.close()
 
 
+async def build_feeds(database_url: str, say: Any, started: float) -> tuple[int, int]:
+    """The home feed of every local account, built from the posts as ``koers feeds rebuild``
+    does (the bulk rows above were written past the server's listeners)."""
+    db = Database(database_url)
+    step = max(1, home_feed.REBUILD_BATCH * 10)
+
+    def progress(done: int, total: int, rows: int) -> None:
+        if done % step == 0 or done == total:
+            say(f"  home feeds {done:>8,} / {total:,}  {rows:,} rows")
+
+    try:
+        feeds, rows = await home_feed.rebuild_all(db, progress=progress)
+    finally:
+        await db.close()
+    say(f"{feeds:,} home feeds, {rows:,} rows ({time.monotonic() - started:.1f} s)")
+    return feeds, rows
+
+
 async def seed(
     data_dir: Path,
     *,
@@ -175,6 +193,7 @@ async def seed(
     say(f"{favourites:,} favourites ({time.monotonic() - started:.1f} s); counters …")
     await seed_posts.write_counters(writer)
     await writer.finish(TABLES)
+    feeds, feed_rows = await build_feeds(settings.database_url, say, started)
     took = time.monotonic() - started
     busiest = w.locals[1]  # the skewed choice favours the first local members
     made = {
@@ -189,6 +208,8 @@ async def seed(
         "statuses": statuses,
         **maker.counts,
         "favourites": favourites,
+        "home_feeds": feeds,
+        "home_feed_rows": feed_rows,
         "follows": w.follows,
         "bench_follows": len(w.bench_follows),
         "bench_communities": len(w.bench_communities),

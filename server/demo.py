@@ -28,6 +28,7 @@ from server.services import (
     community_events,
     federation_admin,
     follows,
+    home_feed,
     idea_outcomes,
     ideas,
     initiatives,
@@ -139,6 +140,8 @@ async def load_demo(settings: Settings, progress: Callable[[str], None]) -> list
         await _demo_remote_roadmap(ctx, ids, progress)
         await _demo_remote_roles(ctx, ids, progress)
         await _demo_remote_purpose(ctx, ids, progress)
+        progress("building home feeds")
+        await home_feed.rebuild_all(db)  # written above without the server's listeners
         progress("demo ready")
     finally:
         await db.close()

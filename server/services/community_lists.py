@@ -57,6 +57,44 @@ async def joined_communities(db: Database, actor_id: int) -> list[sa.Row]:
         )
 
 
+async def joined_remote_communities(conn: AsyncConnection) -> list[sa.Row]:
+    """Communities on other instances that members here have joined (id, name, handle, domain,
+    summary_html, and how many members here), by name."""
+    group = t.actors.alias("group_actor")
+    member = t.actors.alias("member_actor")
+    here = sa.func.count(sa.distinct(t.follows.c.follower_id)).label("members_here")
+    return list(
+        await conn.execute(
+            sa.select(
+                t.communities.c.id,
+                t.communities.c.name,
+                group.c.username.label("handle"),
+                group.c.domain,
+                group.c.summary_html,
+                group.c.avatar_url,
+                here,
+            )
+            .join(group, group.c.id == t.communities.c.actor_id)
+            .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
+            .join(member, member.c.id == t.follows.c.follower_id)
+            .where(
+                t.communities.c.local.is_(False),
+                t.follows.c.state == "accepted",
+                member.c.domain.is_(None),
+            )
+            .group_by(
+                t.communities.c.id,
+                t.communities.c.name,
+                group.c.username,
+                group.c.domain,
+                group.c.summary_html,
+                group.c.avatar_url,
+            )
+            .order_by(t.communities.c.name)
+        )
+    )
+
+
 async def role_choices(conn: AsyncConnection, community_id: int) -> list[tuple[str, str]]:
     """A community's roles as ``(id, name)`` choices, by name."""
     return [

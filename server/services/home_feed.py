@@ -71,10 +71,12 @@ _CUT = (
 )
 
 
+_ACCOUNT = sa.select(t.users.c.id).where(t.users.c.actor_id == _ME)
+
+
 def _is_account(conn: sa.Connection, actor_id: int) -> bool:
     """Only local accounts (with a ``users`` row) have a home feed."""
-    found = conn.execute(sa.select(t.users.c.id).where(t.users.c.actor_id == actor_id)).first()
-    return found is not None
+    return conn.execute(_ACCOUNT, {"me": actor_id}).first() is not None
 
 
 def _communities_of(conn: sa.Connection, actor_ids: list[int]) -> dict[int, int]:
@@ -153,37 +155,60 @@ def _trim(conn: sa.Connection, actor_id: int, floor: int) -> None:
     conn.execute(F.update().where(F.c.actor_id == actor_id).values(floor_id=floor, length=length))
 
 
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_GROW = (
+    F.update()
+    .where(F.c.actor_id.in_(_IDS))
+    .values(length=F.c.length + sa.bindparam("by", type_=sa.Integer))
+)
+_OVER = sa.select(F.c.actor_id, F.c.floor_id).where(
+    F.c.actor_id.in_(_IDS), F.c.length > sa.bindparam("bound", type_=sa.Integer)
+)
+
+
 def _grew(conn: sa.Connection, actor_ids: list[int], by: int = 1) -> None:
     """Count rows written to these feeds, trimming those past their bound."""
     if not actor_ids:
         return
-    conn.execute(F.update().where(F.c.actor_id.in_(actor_ids)).values(length=F.c.length + by))
-    over = conn.execute(
-        sa.select(F.c.actor_id, F.c.floor_id).where(
-            F.c.actor_id.in_(actor_ids), F.c.length > MAX_LENGTH + TRIM_SLACK
-        )
-    )
+    conn.execute(_GROW, {"ids": actor_ids, "by": by})
+    over = conn.execute(_OVER, {"ids": actor_ids, "bound": MAX_LENGTH + TRIM_SLACK})
     for actor_id, floor in list(over):
         _trim(conn, actor_id, floor)
+
+
+def _recipients(with_community: bool) -> sa.Select:
+    """The built feeds a post belongs to: its author's, its author's followers', and (with a
+    community) the community's members'."""
+    follows, communities = t.follows, t.communities
+    followers = sa.select(follows.c.follower_id).where(
+        follows.c.target_id == sa.bindparam("author", type_=t.Id), follows.c.state == "accepted"
+    )
+    audience = [F.c.actor_id == sa.bindparam("author", type_=t.Id), F.c.actor_id.in_(followers)]
+    if with_community:
+        members = (
+            sa.select(follows.c.follower_id)
+            .join(communities, communities.c.actor_id == follows.c.target_id)
+            .where(
+                communities.c.id == sa.bindparam("community", type_=t.Id),
+                follows.c.state == "accepted",
+            )
+        )
+        audience.append(F.c.actor_id.in_(members))
+    return sa.select(F.c.actor_id).where(sa.or_(*audience))
+
+
+_POST = sa.select(P.c.author_id, P.c.community_id).where(P.c.id == sa.bindparam("post", type_=t.Id))
+_RECIPIENTS = {False: _recipients(False), True: _recipients(True)}
 
 
 def post_added(conn: sa.Connection, post_id: int) -> None:
     """A post was written: its row goes into every built feed it belongs to (a unit of work).
 
     The author's own feed is built here if it was not yet (a local account's first post)."""
-    post = conn.execute(sa.select(P.c.author_id, P.c.community_id).where(P.c.id == post_id)).one()
-    followers = sa.select(t.follows.c.follower_id).where(
-        t.follows.c.target_id == post.author_id, t.follows.c.state == "accepted"
-    )
-    audience = [F.c.actor_id == post.author_id, F.c.actor_id.in_(followers)]
-    if post.community_id is not None:
-        members = (
-            sa.select(t.follows.c.follower_id)
-            .join(t.communities, t.communities.c.actor_id == t.follows.c.target_id)
-            .where(t.communities.c.id == post.community_id, t.follows.c.state == "accepted")
-        )
-        audience.append(F.c.actor_id.in_(members))
-    feeds = [r[0] for r in conn.execute(sa.select(F.c.actor_id).where(sa.or_(*audience)))]
+    post = conn.execute(_POST, {"post": post_id}).one()
+    stmt = _RECIPIENTS[post.community_id is not None]
+    params = {"author": post.author_id, "community": post.community_id}
+    feeds = [r[0] for r in conn.execute(stmt, params)]
     if feeds:
         conn.execute(E.insert(), [{"actor_id": a, "post_id": post_id} for a in feeds])
         _grew(conn, feeds)

@@ -26,6 +26,7 @@ from server import clock
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
+from server.services import mail_accounts
 from server.storage import schema as t
 
 ROLES = ("member", "moderator", "admin")
@@ -335,6 +336,24 @@ async def set_role(ctx: Context, by: Staff, username: str, role: str, note: str 
             target_actor_id=found.actor_id,
         )
     return await account(ctx, found.username)
+
+
+async def send_password_reset(ctx: Context, by: Staff, username: str, note: str = "") -> str:
+    """Mail a member a password-reset link (administrators only); the address it went to."""
+    _require_admin(by)
+    note = _note(note)
+    found = await account(ctx, username)
+    address = await mail_accounts.queue_reset(ctx, found.user_id)
+    async with ctx.db.write() as conn:
+        await audit(
+            conn,
+            by,
+            "send_reset",
+            summary=f"@{found.username}",
+            note=note,
+            target_actor_id=found.actor_id,
+        )
+    return address
 
 
 @dataclass(frozen=True)

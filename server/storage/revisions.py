@@ -74,8 +74,40 @@ async def run_alembic(db: Database) -> None:
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, "head")
 
+    if db.is_sqlite:
+        await _upgrade_sqlite(db, upgrade)
+        return
     async with db.write() as conn:
         await conn.run_sync(upgrade)
+
+
+async def _upgrade_sqlite(db: Database, upgrade: Any) -> None:
+    """SQLite alters a table by rebuilding it (Alembic's batch mode: copy, drop, rename); with
+    foreign keys on, dropping the old table would cascade into every row that references it (an
+    ``ALTER`` of ``actors`` would delete every post). So the upgrade runs with them off — a pragma
+    that only takes effect outside a transaction — checks them before it commits, and turns them
+    back on."""
+
+    def pragma(sync_conn: Any, value: str) -> None:
+        cursor = sync_conn.connection.dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys={value}")
+        cursor.close()
+
+    def run(sync_conn: Any) -> None:
+        pragma(sync_conn, "OFF")
+        try:
+            with sync_conn.begin():
+                upgrade(sync_conn)
+                broken = sync_conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(
+                        f"the upgrade would leave rows pointing at nothing: {broken[:5]}"
+                    )
+        finally:
+            pragma(sync_conn, "ON")
+
+    async with db.engine.execution_options(koers_write=True).connect() as conn:
+        await conn.run_sync(run)
 
 
 async def upgrade(db: Database) -> bool:

@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from server.errors import KoersError, ValidationError
+from server.errors import KoersError, NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_moderator
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import moderation
 from server.services.moderation import Staff
@@ -93,11 +94,12 @@ ACTIONS = {
     "silence": "@{name} is silenced: their posts leave the public feeds.",
     "unsilence": "@{name} is no longer silenced.",
     "role": "@{name} is now {role}.",
+    "reset": "A password-reset link is on its way to @{name}'s e-mail address.",
 }
 
 
 @routes.post(
-    r"/admin/accounts/{username:[a-z0-9_]{1,30}}/{action:suspend|unsuspend|silence|unsilence|role}"
+    r"/admin/accounts/{username:[a-z0-9_]{1,30}}/{action:suspend|unsuspend|silence|unsilence|role|reset}"
 )
 async def account_action(request: web.Request) -> web.Response:
     user = await require_moderator(request)
@@ -113,6 +115,9 @@ async def account_action(request: web.Request) -> web.Response:
             done = await moderation.unsuspend(ctx, by, username, note)
         elif action in ("silence", "unsilence"):
             done = await moderation.set_silenced(ctx, by, username, action == "silence", note)
+        elif action == "reset":
+            await moderation.send_password_reset(ctx, by, username, note)
+            done = await moderation.account(ctx, username)
         else:
             done = await moderation.set_role(ctx, by, username, str(data.get("role", "")), note)
     except ValidationError as exc:
@@ -140,11 +145,13 @@ async def reports_page(request: web.Request) -> web.Response:
     )
 
 
-@routes.post(r"/admin/reports/{report_id:\d{1,18}}/resolve")
+@routes.post("/admin/reports/{report_id}/resolve")
 async def resolve_report(request: web.Request) -> web.Response:
     user = await require_moderator(request)
-    data = await form(request)
-    report_id = int(request.match_info["report_id"])
+    data = await form(request)  # the CSRF check comes before anything is read from the path
+    report_id = as_id(request.match_info["report_id"])
+    if report_id is None:
+        raise NotFound("no such report")
     action = str(data.get("action", ""))
     try:
         await moderation.resolve_report(

@@ -171,6 +171,24 @@ def safe_back(path: str | None, default: str) -> str:
     return path
 
 
+_KINDS = (
+    ("/c/", "community page"),
+    ("/@", "person or post"),
+    ("/media/", "file"),
+    ("/tags/", "hashtag page"),
+    ("/admin", "administration page"),
+)
+
+
+def missing(path: str, message: str) -> str:
+    """What a 404 did not find, in a sentence: the service's reason ("no such post") when there is
+    one, else the kind of page the address looks like (never the address itself)."""
+    if message and message.strip().lower() not in ("not found", "error"):
+        return f"Sorry — {message.strip().rstrip('.')}."
+    kind = next((k for prefix, k in _KINDS if path.startswith(prefix)), "page")
+    return f"There is no {kind} at this address."
+
+
 def install(env: jinja2.Environment) -> None:
     """Make the helpers available to every template."""
     env.globals.update(
@@ -180,6 +198,7 @@ def install(env: jinja2.Environment) -> None:
         audience_name=audience_name,
         audiences=AUDIENCES,
         fold_boosts=fold_boosts,
+        missing=missing,
         plural=plural,
     )
     env.filters.update(ago=ago, full_date=full_date)

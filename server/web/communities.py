@@ -13,6 +13,7 @@ from server.http.pages import current_user, flash, form, redirect, render, requi
 from server.keys import CTX
 from server.services import (
     communities,
+    community_lists,
     initiatives,
     purpose,
     purpose_phases,
@@ -39,15 +40,21 @@ async def community_list(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     await current_user(request)  # before the unit, which may await nothing but its statements
 
-    async def load(conn: AsyncConnection) -> tuple[list, dict, dict]:
+    async def load(conn: AsyncConnection) -> tuple[list, dict, dict, list]:
         found = await communities.list_local(conn)
         counts = await communities.member_counts(conn, [c.id for c in found])
-        purposes = {c.id: await purpose.current(conn, c.id) for c in found}
-        return found, counts, purposes
+        purposes = {c.id: await purpose.current_shown(conn, c.id) for c in found}
+        remote = await community_lists.joined_remote_communities(conn)
+        return found, counts, purposes, remote
 
-    found, counts, purposes = await ctx.db.read(load)
+    found, counts, purposes, remote = await ctx.db.read(load)
     return await render(
-        request, "community_list.html", communities=found, counts=counts, purposes=purposes
+        request,
+        "community_list.html",
+        communities=found,
+        counts=counts,
+        purposes=purposes,
+        remote=remote,
     )
 
 
@@ -100,7 +107,7 @@ async def community_page_response(
         # one unit of work: every statement of the page in one hop (``db.read`` runs it inline)
         s = await scope(request, conn)
         c = s.community
-        current = await purpose.current(conn, c.id)
+        current = await purpose.current_shown(conn, c.id)
         all_roles = await roles.roles_of(conn, c.id)
         items = await roadmap.items(conn, s.viewer, c.id)
         changes = await roadmap.recent_changes(conn, s.viewer, c.id, limit=8)

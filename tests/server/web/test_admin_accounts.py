@@ -120,3 +120,35 @@ async def test_account_commands_and_the_audit_log(instance, capsys) -> None:  # 
     assert [line.split()[4] for line in lines] == ["demote", "unsuspend", "suspend", "promote"]
     assert "command line" in lines[0] and "(why)" in lines[2]
     assert CLI.actor_id is None
+
+
+async def test_administrators_send_a_password_reset(instance) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from server.storage import schema as t
+
+    await instance.create_member("boss", admin=True)
+    dana = await instance.create_member("dana")
+    await instance.create_member("mo")
+    admin = await instance.login("boss")
+    await post_form(admin, "/admin/accounts/mo/role", {"role": "moderator"}, page="/admin")
+    mod = await instance.login("mo")
+    assert "Send a password-reset link" not in await (await mod.get("/admin/accounts/dana")).text()
+    refused = await post_form(mod, "/admin/accounts/dana/reset", {}, page="/admin/accounts/dana")
+    assert refused.status == 403
+    resp = await post_form(admin, "/admin/accounts/dana/reset", {}, page="/admin/accounts/dana")
+    assert resp.status == 302
+    async with instance.db.read() as conn:
+        mails = (
+            (
+                await conn.execute(
+                    sa.select(t.mail_outbox.c.template).where(
+                        t.mail_outbox.c.user_id == dana.user_id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert "reset" in mails
+    assert "send reset" in await (await admin.get("/admin/audit")).text()

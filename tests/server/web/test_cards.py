@@ -98,3 +98,10 @@ def test_back_links_stay_on_this_site() -> None:
     for bad in ("https://evil.example/", "//evil.example/", "/\\evil", "", None, "/a\r\nb"):
         assert cards.safe_back(bad, "/x") == "/x"
     assert re.fullmatch(r"[\w-]+", cards.CARD_HEADER)
+
+
+def test_a_404_says_what_is_missing_without_echoing_the_address() -> None:
+    assert cards.missing("/@ana/9", "no such post") == "Sorry — no such post."
+    assert cards.missing("/c/x/y", "Not Found") == "There is no community page at this address."
+    assert cards.missing("/media/../secret.txt", "Not Found") == "There is no file at this address."
+    assert cards.missing("/elsewhere", "") == "There is no page at this address."

@@ -122,5 +122,7 @@ async def test_the_404_page_says_what_was_not_found_and_where_to_go(instance):
     resp = await instance.client.get("/no/such/page")
     text = await resp.text()
     assert resp.status == 404
-    assert "<code>/no/such/page</code>" in text and 'href="/explore"' in text
-    assert "Not Found" not in text
+    assert "There is no page at this address." in text and 'href="/explore"' in text
+    assert "Not Found" not in text and "/no/such/page" not in text
+    post = await (await instance.client.get("/@nobody/12345")).text()
+    assert "Sorry — no such post." in post or "There is no person or post" in post

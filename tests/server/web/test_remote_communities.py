@@ -195,3 +195,23 @@ async def test_bad_posts_write_nothing(instance) -> None:  # type: ignore[no-unt
     assert (
         anon.status in (302, 303, 401, 403) and await _count(instance, t.purpose_endorsements) == 0
     )
+
+
+async def test_communities_page_lists_remote_communities_members_joined(instance) -> None:  # type: ignore[no-untyped-def]
+    group_id, _, _ = await _remote_community(instance)
+    bob = await instance.create_member("bob")
+    anon = await instance.new_client()
+    assert "Joined on partner instances" not in await (await anon.get("/communities")).text()
+    client = await instance.login("bob")
+    await post_form(client, PAGE + "/join", {}, page=PAGE)
+    # Asked, not yet accepted: not listed.
+    assert "Joined on partner instances" not in await (await anon.get("/communities")).text()
+    async with instance.db.write() as conn:
+        await conn.execute(
+            t.follows.update()
+            .where(t.follows.c.follower_id == bob.actor_id, t.follows.c.target_id == group_id)
+            .values(state="accepted")
+        )
+    html = await (await anon.get("/communities")).text()
+    assert "Joined on partner instances" in html and f'href="{PAGE}"' in html
+    assert "1 member here" in html and "No communities yet" not in html
