@@ -688,72 +688,85 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
 
 async def reblog(ctx: Context, actor_id: int, post_id: int) -> int:
     """Boost a post; returns the boost's id (the existing one when boosted already)."""
-    async with ctx.db.write() as conn:
-        original = await _visible_original(conn, actor_id, post_id)
-        if not can_boost(Audience(original.audience)):
-            raise Forbidden("only public and unlisted posts can be boosted")
-        existing = (
-            await conn.execute(
-                sa.select(t.posts.c.id).where(
-                    t.posts.c.reblog_of_id == original.id,
-                    t.posts.c.author_id == actor_id,
-                    t.posts.c.deleted_at.is_(None),
-                )
-            )
-        ).scalar()
-        if existing:
-            return int(existing)
-        author = (
-            await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.id == actor_id))
-        ).scalar_one()
-        now = clock.now()
-        res = await conn.execute(
-            t.posts.insert().values(
-                uri=f"urn:koers:pending-boost:{actor_id}:{original.id}:{now.timestamp()}",
-                author_id=actor_id,
-                local=True,
-                kind="note",
-                audience=original.audience,
-                reblog_of_id=original.id,
-                extra={},
-                created_at=now,
-            )
-        )
-        boost_id = inserted_id(res)
-        uri = urls.post(ctx.base, author, boost_id) + "/activity"
-        await conn.execute(
-            t.posts.update().where(t.posts.c.id == boost_id).values(uri=uri, url=uri)
-        )
-        await _count_boost(conn, actor_id, original)
-        event = await ctx.events.emit(
-            conn,
-            kinds.REBLOG_CREATED,
-            post_id=boost_id,
-            original_id=original.id,
-            author_id=actor_id,
-        )
-    await ctx.events.committed(event)
+    boost_id, event = await ctx.db.write(unit(_reblog), ctx, actor_id, post_id)
+    if event is not None:
+        await ctx.events.committed(event)
     return boost_id
+
+
+async def _reblog(
+    conn: AsyncConnection, ctx: Context, actor_id: int, post_id: int
+) -> tuple[int, Event | None]:
+    """In the write unit of ``reblog``: the boost and its event (None: boosted already)."""
+    original = await _visible_original(conn, actor_id, post_id)
+    if not can_boost(Audience(original.audience)):
+        raise Forbidden("only public and unlisted posts can be boosted")
+    existing = (
+        await conn.execute(
+            sa.select(t.posts.c.id).where(
+                t.posts.c.reblog_of_id == original.id,
+                t.posts.c.author_id == actor_id,
+                t.posts.c.deleted_at.is_(None),
+            )
+        )
+    ).scalar()
+    if existing:
+        return int(existing), None
+    author = (
+        await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.id == actor_id))
+    ).scalar_one()
+    now = clock.now()
+    res = await conn.execute(
+        t.posts.insert().values(
+            uri=f"urn:koers:pending-boost:{actor_id}:{original.id}:{now.timestamp()}",
+            author_id=actor_id,
+            local=True,
+            kind="note",
+            audience=original.audience,
+            reblog_of_id=original.id,
+            extra={},
+            created_at=now,
+        )
+    )
+    boost_id = inserted_id(res)
+    uri = urls.post(ctx.base, author, boost_id) + "/activity"
+    await conn.execute(t.posts.update().where(t.posts.c.id == boost_id).values(uri=uri, url=uri))
+    await _count_boost(conn, actor_id, original)
+    event = await ctx.events.emit(
+        conn,
+        kinds.REBLOG_CREATED,
+        post_id=boost_id,
+        original_id=original.id,
+        author_id=actor_id,
+    )
+    return boost_id, event
 
 
 async def unreblog(ctx: Context, actor_id: int, post_id: int) -> int:
     """Undo a boost of ``post_id``; returns the original's id."""
-    async with ctx.db.write() as conn:
-        original = await _visible_original(conn, actor_id, post_id)
-        boost = (
-            await conn.execute(
-                sa.select(t.posts).where(
-                    t.posts.c.reblog_of_id == original.id,
-                    t.posts.c.author_id == actor_id,
-                    t.posts.c.deleted_at.is_(None),
-                )
+    original_id, event = await ctx.db.write(unit(_unreblog), ctx, actor_id, post_id)
+    if event is not None:
+        await ctx.events.committed(event)
+    return original_id
+
+
+async def _unreblog(
+    conn: AsyncConnection, ctx: Context, actor_id: int, post_id: int
+) -> tuple[int, Event | None]:
+    """In the write unit of ``unreblog``: the boost deleted (its event None: there was none)."""
+    original = await _visible_original(conn, actor_id, post_id)
+    boost = (
+        await conn.execute(
+            sa.select(t.posts).where(
+                t.posts.c.reblog_of_id == original.id,
+                t.posts.c.author_id == actor_id,
+                t.posts.c.deleted_at.is_(None),
             )
-        ).first()
-        if boost is None:
-            return original.id
-        event = await _delete_post_rows(ctx, conn, boost)
-    await ctx.events.committed(event)
-    return original.id
+        )
+    ).first()
+    if boost is None:
+        return original.id, None
+    return original.id, await _delete_post_rows(ctx, conn, boost)
 
 
 async def _add_favourite(
@@ -796,15 +809,23 @@ async def _uncount_favourite(conn: AsyncConnection, post_id: int) -> None:
 
 async def favourite(ctx: Context, actor_id: int, post_id: int) -> int:
     """Favourite a post (its original, for a boost); returns the original's id."""
-    async with ctx.db.write() as conn:
-        original = await _visible_original(conn, actor_id, post_id)
-        if not await _add_favourite(conn, actor_id, original, None):
-            return original.id
-        event = await ctx.events.emit(
-            conn, kinds.FAVOURITE_CREATED, post_id=original.id, actor_id=actor_id
-        )
-    await ctx.events.committed(event)
-    return original.id
+    original_id, event = await ctx.db.write(unit(_favourite), ctx, actor_id, post_id)
+    if event is not None:
+        await ctx.events.committed(event)
+    return original_id
+
+
+async def _favourite(
+    conn: AsyncConnection, ctx: Context, actor_id: int, post_id: int
+) -> tuple[int, Event | None]:
+    """In the write unit of ``favourite``: the favourite and its event (None: there already)."""
+    original = await _visible_original(conn, actor_id, post_id)
+    if not await _add_favourite(conn, actor_id, original, None):
+        return original.id, None
+    event = await ctx.events.emit(
+        conn, kinds.FAVOURITE_CREATED, post_id=original.id, actor_id=actor_id
+    )
+    return original.id, event
 
 
 async def receive_favourite(
@@ -849,21 +870,29 @@ async def receive_unfavourite(
 
 async def unfavourite(ctx: Context, actor_id: int, post_id: int) -> int:
     """Take a favourite back; returns the original's id."""
-    async with ctx.db.write() as conn:
-        original = await _visible_original(conn, actor_id, post_id)
-        event = await ctx.events.emit(
-            conn, kinds.FAVOURITE_UNDONE, post_id=original.id, actor_id=actor_id
-        )
-        res = await conn.execute(
-            t.favourites.delete().where(
-                t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id
-            )
-        )
-        if res.rowcount:
-            await _uncount_favourite(conn, original.id)
-    if res.rowcount:
+    original_id, event = await ctx.db.write(unit(_unfavourite), ctx, actor_id, post_id)
+    if event is not None:
         await ctx.events.committed(event)
-    return original.id
+    return original_id
+
+
+async def _unfavourite(
+    conn: AsyncConnection, ctx: Context, actor_id: int, post_id: int
+) -> tuple[int, Event | None]:
+    """In the write unit of ``unfavourite``: the favourite gone (its event None: there was none)."""
+    original = await _visible_original(conn, actor_id, post_id)
+    event = await ctx.events.emit(
+        conn, kinds.FAVOURITE_UNDONE, post_id=original.id, actor_id=actor_id
+    )
+    res = await conn.execute(
+        t.favourites.delete().where(
+            t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id
+        )
+    )
+    if not res.rowcount:
+        return original.id, None
+    await _uncount_favourite(conn, original.id)
+    return original.id, event
 
 
 async def set_flag(ctx: Context, actor_id: int, post_id: int, table: sa.Table, on: bool) -> int:
