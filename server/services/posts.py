@@ -152,9 +152,11 @@ def _render(ctx: Context, source: str, fmt: str, known: list[sa.Row]) -> text.Re
     )
 
 
-def _known_mentions(conn: sa.Connection, source: str, local_domain: str) -> list[sa.Row]:
-    """Unit of work (read): the known actors a text mentions."""
-    return in_unit(conn, lambda c: resolve_mentions(c, text.find_mentions(source), local_domain))
+def _known_mentions(
+    conn: sa.Connection, handles: list[tuple[str, str | None]], local_domain: str
+) -> list[sa.Row]:
+    """Unit of work (read): the known actors of these mentioned handles."""
+    return in_unit(conn, lambda c: resolve_mentions(c, handles, local_domain))
 
 
 def check_draft(draft: Draft) -> None:
@@ -191,7 +193,8 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
     """
     check_draft(draft)
     source = draft.source or ""
-    known = await ctx.db.read(_known_mentions, source, ctx.settings.domain)
+    handles = text.find_mentions(source)
+    known = await ctx.db.read(_known_mentions, handles, ctx.settings.domain) if handles else []
     rendered = _render(ctx, source, draft.fmt, known)
     post_id, event = await ctx.db.write(unit(_insert_post), ctx, author_id, draft, rendered, known)
     await ctx.events.committed(event)
