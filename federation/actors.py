@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from federation import context as vocab
+from federation import limits
 from federation.discovery import remember_software, resolve_handle
 from federation.errors import ActorError, FetchError
 from federation.signatures import KeyLookup, SignatureError
@@ -113,18 +114,26 @@ def actor_values(
     username = (
         doc.get("preferredUsername") or urlsplit(actor_id).path.rstrip("/").rsplit("/", 1)[-1]
     )
-    fields = [
-        {"name": str(a.get("name", ""))[:255], "value": sanitise(str(a.get("value", "")))}
-        for a in doc.get("attachment") or []
+    listed = doc.get("attachment")
+    properties = [
+        a
+        for a in (listed if isinstance(listed, list) else [listed])
         if isinstance(a, dict) and a.get("type") == "PropertyValue"
-    ][:20]
+    ][: limits.PROFILE_FIELDS]
+    fields = [
+        {
+            "name": str(a.get("name", ""))[: limits.FIELD_NAME_CHARS],
+            "value": sanitise(str(a.get("value", ""))[: limits.FIELD_VALUE_CHARS]),
+        }
+        for a in properties
+    ]
     return {
         "uri": actor_id,
         "kind": kind,
-        "username": str(username)[:255],
+        "username": str(username)[: limits.USERNAME_CHARS],
         "domain": urlsplit(actor_id).netloc.lower(),
-        "display_name": str(doc.get("name") or "")[:255],
-        "summary_html": sanitise(str(doc.get("summary") or "")),
+        "display_name": str(doc.get("name") or "")[: limits.DISPLAY_NAME_CHARS],
+        "summary_html": sanitise(str(doc.get("summary") or "")[: limits.BIO_CHARS]),
         "url": _url_of(doc.get("url")) or actor_id,
         "inbox": inbox,
         "shared_inbox": endpoints.get("sharedInbox")

@@ -163,7 +163,9 @@ async def _local_actor(request: web.Request, kind: str, username: str) -> Any:
                 )
             )
         ).first()
-    if row is None or row.suspended or (kind == "person" and row.user_state != "active"):
+    if row is not None and row.suspended:
+        raise web.HTTPGone()  # suspended: other servers drop their copy (as after its Delete)
+    if row is None or (kind == "person" and row.user_state != "active"):
         raise web.HTTPNotFound()
     return row
 

@@ -6,30 +6,22 @@ State lives on typed ``web.AppKey``s; background work hangs off ``cleanup_ctx``.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import jinja2
 from aiohttp import web
 
-from server.config import Settings, ensure_data_dir
+from server.config import Settings, ensure_data_dir, templates_dir
 from server.context import Context
 from server.keys import CTX, DB, JINJA, SETTINGS
-from server.services import accounts
+from server.services import accounts, home_feed
 from server.storage.db import Database, migrate
 
 log = logging.getLogger(__name__)
 
 
-def _templates_dir() -> Path:
-    """The page templates: beside the packages in a checkout, under ``share/koers`` once installed."""
-    here = Path(__file__).resolve().parent.parent / "templates"
-    installed = Path(sys.prefix) / "share" / "koers" / "templates"
-    return here if here.is_dir() or not installed.is_dir() else installed
-
-
-TEMPLATES = _templates_dir()
+TEMPLATES = templates_dir()
 STATIC = Path(__file__).resolve().parent / "static"
 
 
@@ -41,27 +33,42 @@ def _area_setups() -> list[Setup]:
     import federation.setup
     import server.activitypub
     import server.api
+    import server.mail_worker
     import server.web
 
-    return [server.web.setup, federation.setup.setup, server.activitypub.setup, server.api.setup]
+    return [
+        server.web.setup,
+        federation.setup.setup,
+        server.activitypub.setup,
+        server.api.setup,
+        server.mail_worker.setup,
+    ]
 
 
 def create_app(
     settings: Settings, *, db: Database | None = None, run_migrations: bool = True
 ) -> web.Application:
     """Build the application. The database is opened (and migrated) when the app starts."""
+    from server.http import rate_limit
     from server.http.params import path_id_guard
     from server.web.middleware import error_middleware, security_headers_middleware
 
     settings = ensure_data_dir(settings)
     app = web.Application(
-        middlewares=[error_middleware, security_headers_middleware, path_id_guard],
+        middlewares=[
+            error_middleware,
+            rate_limit.rate_limit_middleware,
+            security_headers_middleware,
+            path_id_guard,
+        ],
         client_max_size=16 * 1024 * 1024,
     )
     database = db or Database(settings.database_url)
     app[SETTINGS] = settings
     app[DB] = database
     app[CTX] = Context(database, settings)
+    rate_limit.install(app, settings)
+    home_feed.register(app[CTX])
     app[JINJA] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),

@@ -12,11 +12,13 @@ import errno
 import logging
 import socket
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 from server import __version__
 from server.config import REGISTRATION_MODES, Settings, ensure_data_dir, load_settings
+from server.context import Context
 from server.errors import KoersError
 
 log = logging.getLogger("koers")
@@ -26,7 +28,10 @@ Commands = dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]]
 EXTRA_COMMAND_MODULES = (
     "server.federation_commands",
     "server.admin_commands",
+    "server.backup_commands",
     "server.counter_commands",
+    "server.feed_commands",
+    "server.mail_commands",
 )
 
 ENV_HELP = """\
@@ -42,6 +47,15 @@ settings (environment variables; flags override them):
   KOERS_SECURE_MODE              require signatures on every ActivityPub GET (default off)
   KOERS_PASSWORD_GRANT           allow the OAuth password grant for CLI clients (default on)
   KOERS_RUN_WORKERS              run delivery and inbox workers inside `koers serve` (default on)
+  KOERS_SMTP_URL                 smtp://user:password@host:port[?starttls=true] or smtps://… (unset:
+                                 mail is written as .eml files to KOERS_DATA_DIR/mail)
+  KOERS_MAIL_FROM                the sender of every mail, e.g. "Koers <koers@example.org>"
+  KOERS_OIDC_ISSUER              single sign-on: the OpenID provider's issuer URL (default off)
+  KOERS_OIDC_CLIENT_ID, KOERS_OIDC_CLIENT_SECRET  the client registered there
+  KOERS_OIDC_NAME                the sign-in button's label, e.g. "Contoso account"
+  KOERS_OIDC_SCOPES              scopes asked for (default "openid profile email")
+  KOERS_OIDC_ONLY                sign in through the provider only (administrators keep passwords)
+  KOERS_REQUIRE_2FA_ADMINS       administrators must use two-factor sign-in (default off)
 """
 
 
@@ -110,6 +124,12 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
         settings.port,
         settings.url,
     )
+    if settings.oidc_enabled:
+        log.info(
+            "single sign-on through %s: register the redirect URI %s at the provider",
+            settings.oidc_issuer,
+            settings.oidc_redirect_uri,
+        )
     if banner:
         banner()
     try:
@@ -180,10 +200,22 @@ async def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def ask_password() -> str:
+    """Ask for a new password twice, without echo; KoersError when the two differ."""
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("The password again: "):
+        raise KoersError("the passwords do not match")
+    return first
+
+
 async def cmd_account_create(args: argparse.Namespace) -> int:
     from server.services import accounts
     from server.storage.db import Database, migrate
 
+    if args.password is None:
+        args.password = ask_password()
     settings = ensure_data_dir(_settings(args))
     db = Database(settings.database_url)
     try:
@@ -225,6 +257,75 @@ async def cmd_account_list(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r.username:20} {r.email:32} {r.state:10} {'yes' if r.is_admin else ''}")
     return 0
+
+
+@asynccontextmanager
+async def _instance(args: argparse.Namespace) -> AsyncIterator[Context]:
+    """The instance's context with every area's listeners, without serving or workers: what a
+    command does federates as from the web (the running server's workers deliver it)."""
+    from aiohttp import web
+
+    from server.app import create_app
+    from server.keys import CTX
+
+    app = create_app(_settings(args, run_workers=False))
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    try:
+        yield app[CTX]
+    finally:
+        await runner.cleanup()
+
+
+async def cmd_account_moderate(args: argparse.Namespace) -> int:
+    from server.services import moderation
+
+    async with _instance(args) as ctx:
+        action = args.account_command
+        if action == "suspend":
+            done = await moderation.suspend(ctx, moderation.CLI, args.username, args.note)
+        elif action == "unsuspend":
+            done = await moderation.unsuspend(ctx, moderation.CLI, args.username, args.note)
+        else:
+            current = await moderation.account(ctx, args.username)
+            step = 1 if action == "promote" else -1
+            index = moderation.ROLES.index(current.role) + step
+            role = args.to or moderation.ROLES[max(0, min(index, len(moderation.ROLES) - 1))]
+            done = await moderation.set_role(ctx, moderation.CLI, args.username, role, args.note)
+    state = "suspended" if done.suspended else done.state
+    print(f"@{done.username}: {done.role}, {state}")
+    return 0
+
+
+async def cmd_audit(args: argparse.Namespace) -> int:
+    from server.services import moderation
+
+    async with _instance(args) as ctx:
+        entries = await moderation.audit_log(ctx, limit=args.limit)
+    if not entries:
+        print("no administrative actions yet")
+    for e in entries:
+        when = e.created_at.strftime("%Y-%m-%d %H:%M")
+        note = f" ({e.note})" if e.note else ""
+        print(f"{when}  {e.by or 'command line':20} {e.action:16} {e.summary}{note}")
+    return 0
+
+
+def _add_moderation(acc: Any, commands: Commands) -> None:
+    helps = {
+        "suspend": "suspend a member: no login, tokens revoked, the actor deleted on other servers",
+        "unsuspend": "lift a suspension",
+        "promote": "raise a member's role (member → moderator → admin)",
+        "demote": "lower a member's role (admin → moderator → member)",
+    }
+    for name, text in helps.items():
+        pm = acc.add_parser(name, help=text, description=text)
+        pm.add_argument("username")
+        pm.add_argument("--note", default="", help="why (kept in the audit log)")
+        if name in ("promote", "demote"):
+            pm.add_argument("--to", choices=("member", "moderator", "admin"), help="the new role")
+        _add_common(pm)
+        commands[f"account {name}"] = cmd_account_moderate
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, Commands]:
@@ -287,7 +388,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Commands]:
     pc = acc.add_parser("create", help="create a member account")
     pc.add_argument("username")
     pc.add_argument("--email", required=True)
-    pc.add_argument("--password", required=True)
+    pc.add_argument("--password", help="the password (left out: asked twice, without echo)")
     pc.add_argument("--display-name")
     pc.add_argument("--admin", action="store_true", help="make the account an administrator")
     _add_common(pc)
@@ -295,6 +396,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, Commands]:
     pl = acc.add_parser("list", help="list local accounts")
     _add_common(pl)
     commands["account list"] = cmd_account_list
+    _add_moderation(acc, commands)
+
+    p = sub.add_parser("audit", help="the audit log of administrative actions, newest first")
+    p.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
+    _add_common(p)
+    commands["audit"] = cmd_audit
 
     for module_name in EXTRA_COMMAND_MODULES:
         try:
@@ -323,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         "partner_command",
         "domain_command",
         "counters_command",
+        "feeds_command",
     ):
         if getattr(args, sub_attr, None):
             key += " " + getattr(args, sub_attr)

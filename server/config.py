@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +43,38 @@ class Settings:
     instance_name: str = "Koers"
     # Background workers (delivery, inbox processing); tests may switch them off.
     run_workers: bool = True
+    # --- Limits and hardening: rate limits, slow clients (see README "Limits and hardening") ---
+    rate_limit: bool = True  # enforce the request limits (429 + Retry-After)
+    rate_limit_loopback: bool = True  # off: requests from loopback are never limited (tests)
+    rate_limit_requests: int = 300  # API requests per window per token (per address anonymous)
+    rate_limit_window: int = 300  # seconds
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # whose X-Forwarded-For is believed
+    header_timeout: float = 10.0  # seconds to send a request's line and headers
+    body_timeout: float = 30.0  # seconds to send a whole request body
+    connections_per_address: int = 64  # open connections from one address (trusted proxies exempt)
+    stream_heartbeat: float = 30.0  # seconds between WebSocket pings; no pong in time closes it
+    streams_per_token: int = 8  # open streaming sockets per access token
+    # E-mail: where mail leaves (empty: written as .eml files under data_dir/mail) and its sender.
+    smtp_url: str = ""
+    mail_from: str = ""
+    # Single sign-on (OpenID Connect) and two-factor sign-in.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_name: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_only: bool = False
+    require_2fa_admins: bool = False
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether single sign-on through an OpenID provider is configured."""
+        return bool(self.oidc_issuer)
+
+    @property
+    def oidc_redirect_uri(self) -> str:
+        """The redirect URI to register at the OpenID provider."""
+        return self.url + "/auth/oidc/callback"
 
     @property
     def domain(self) -> str:
@@ -53,8 +89,55 @@ class Settings:
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def mail_sender(self) -> str:
+        """The From of every message: ``KOERS_MAIL_FROM``, else ``noreply@`` this instance's host."""
+        return self.mail_from or f"{self.instance_name} <noreply@{self.hostname or 'localhost'}>"
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+# Limits and hardening settings: field name -> type; each is ``KOERS_`` + the name upper-cased.
+_HARDENING: dict[str, type] = {
+    "rate_limit": bool,
+    "rate_limit_loopback": bool,
+    "rate_limit_requests": int,
+    "rate_limit_window": int,
+    "trusted_proxies": tuple,
+    "header_timeout": float,
+    "body_timeout": float,
+    "connections_per_address": int,
+    "stream_heartbeat": float,
+    "streams_per_token": int,
+}
+
+
+def _hardening(raw: dict[str, object]) -> dict[str, Any]:
+    """The limits and hardening settings present in ``raw``, checked and converted."""
+    out: dict[str, Any] = {}
+    for name, kind in _HARDENING.items():
+        if name not in raw:
+            continue
+        value, var = raw[name], "KOERS_" + name.upper()
+        if kind is bool:
+            out[name] = value if isinstance(value, bool) else _bool(var, str(value))
+        elif kind is tuple:
+            items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+            out[name] = tuple(str(v).strip() for v in items if str(v).strip())
+        else:
+            try:
+                number = kind(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{var} must be a number, not {value!r}") from None
+            if number <= 0:
+                raise ConfigError(f"{var} must be greater than 0, not {value!r}")
+            out[name] = number
+    return out
 
 
 def _bool(name: str, value: str) -> bool:
@@ -115,6 +198,16 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "KOERS_PASSWORD_GRANT": "password_grant",
         "KOERS_INSTANCE_NAME": "instance_name",
         "KOERS_RUN_WORKERS": "run_workers",
+        **{"KOERS_" + name.upper(): name for name in _HARDENING},
+        "KOERS_SMTP_URL": "smtp_url",
+        "KOERS_MAIL_FROM": "mail_from",
+        "KOERS_OIDC_ISSUER": "oidc_issuer",
+        "KOERS_OIDC_CLIENT_ID": "oidc_client_id",
+        "KOERS_OIDC_CLIENT_SECRET": "oidc_client_secret",
+        "KOERS_OIDC_NAME": "oidc_name",
+        "KOERS_OIDC_SCOPES": "oidc_scopes",
+        "KOERS_OIDC_ONLY": "oidc_only",
+        "KOERS_REQUIRE_2FA_ADMINS": "require_2fa_admins",
     }
     for var, field in mapping.items():
         if var in env and env[var] != "":
@@ -174,7 +267,84 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         password_grant=flag("password_grant", True),
         instance_name=str(raw.get("instance_name", "Koers")),
         run_workers=flag("run_workers", True),
+        **_hardening(raw),
+        smtp_url=_check_smtp_url(str(raw.get("smtp_url", ""))),
+        mail_from=_check_mail_from(str(raw.get("mail_from", ""))),
+        **_oidc_settings(raw, flag),
     )
+
+
+def _check_smtp_url(url: str) -> str:
+    """``smtp://user:password@host:port`` (``?starttls=true``) or ``smtps://`` (implicit TLS)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(
+            "KOERS_SMTP_URL must be smtp://user:password@host:port or smtps://…, "
+            f"with a host (got scheme {parts.scheme!r})"
+        )
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ConfigError("KOERS_SMTP_URL has an invalid port") from None
+    for pair in filter(None, parts.query.split("&")):
+        name, _sep, value = pair.partition("=")
+        if name != "starttls":
+            raise ConfigError(f"KOERS_SMTP_URL knows only ?starttls=true (got {name!r})")
+        _bool("KOERS_SMTP_URL starttls", value)
+    return url
+
+
+def _check_mail_from(value: str) -> str:
+    """An address, with or without a name: ``Koers <koers@example.org>``."""
+    if not value:
+        return ""
+    _name, address = parseaddr(value)
+    if not re.match(r"^[^@\s]+@[^@\s]+$", address):
+        raise ConfigError(f"KOERS_MAIL_FROM must be an e-mail address (got {value!r})")
+    return value
+
+
+def templates_dir() -> Path:
+    """The templates (pages, ``mail/``): beside the packages in a checkout, under ``share/koers``
+    once installed."""
+    here = Path(__file__).resolve().parent.parent / "templates"
+    installed = Path(sys.prefix) / "share" / "koers" / "templates"
+    return here if here.is_dir() or not installed.is_dir() else installed
+
+
+def _oidc_settings(raw: dict[str, object], flag: Callable[[str, bool], bool]) -> dict[str, Any]:
+    """The single sign-on and two-factor settings, checked together."""
+    issuer = str(raw.get("oidc_issuer", "")).strip().rstrip("/")
+    client_id = str(raw.get("oidc_client_id", "")).strip()
+    secret = str(raw.get("oidc_client_secret", ""))
+    scopes = " ".join(str(raw.get("oidc_scopes", "openid profile email")).split())
+    only = flag("oidc_only", False)
+    if issuer:
+        parts = urlsplit(issuer)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ConfigError(
+                f"KOERS_OIDC_ISSUER must be an http(s) URL like https://login.example.org (got {issuer!r})"
+            )
+        if not client_id or not secret:
+            raise ConfigError(
+                "KOERS_OIDC_ISSUER needs KOERS_OIDC_CLIENT_ID and KOERS_OIDC_CLIENT_SECRET too"
+            )
+        if "openid" not in scopes.split():
+            raise ConfigError(f"KOERS_OIDC_SCOPES must include openid (got {scopes!r})")
+    elif only:
+        raise ConfigError("KOERS_OIDC_ONLY needs KOERS_OIDC_ISSUER (the OpenID provider)")
+    name = str(raw.get("oidc_name", "")).strip()[:60] or (urlsplit(issuer).hostname or "")
+    return {
+        "oidc_issuer": issuer,
+        "oidc_client_id": client_id,
+        "oidc_client_secret": secret,
+        "oidc_name": name,
+        "oidc_scopes": scopes,
+        "oidc_only": only,
+        "require_2fa_admins": flag("require_2fa_admins", False),
+    }
 
 
 def ensure_data_dir(settings: Settings) -> Settings:

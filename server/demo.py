@@ -12,14 +12,39 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from server import clock
+from server.activitypub.core.ingest import post_from_activity
+from server.activitypub.roadmap.sync import store_item
+from server.activitypub.roles.sync import store_remote_role
 from server.config import Settings
 from server.context import Context
-from server.services import accounts, communities, follows, posts, purpose, roadmap, roles
+from server.services import (
+    accounts,
+    communities,
+    community_events,
+    federation_admin,
+    follows,
+    idea_outcomes,
+    ideas,
+    initiatives,
+    kudos,
+    posts,
+    purpose,
+    purpose_endorsements,
+    purpose_phases,
+    purpose_proposals,
+    roadmap,
+    roadmap_social,
+    role_terms,
+    roles,
+)
+from server.services import purpose as purpose_service
 from server.services.posts import Draft
+from server.services.purpose_proposals import insert_index_row
 from server.storage import schema as t
 from server.storage.db import Database, migrate
 from server.storage.rows import inserted_id
@@ -491,10 +516,6 @@ async def _demo_events_and_roadmap_follows(
 ) -> None:
     """An upcoming networking drink with RSVPs, a workshop with a request waiting for approval, a past
     lab evening; supports and followers on the energy lab's roadmap items."""
-    from datetime import timedelta
-
-    from server import clock
-    from server.services import community_events, roadmap_social
 
     progress("planning events and supporting roadmap items")
     async with ctx.db.read() as conn:
@@ -572,10 +593,6 @@ async def _demo_events_and_roadmap_follows(
 async def _demo_purpose(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
     """The purpose process: Energy's version 2 in force with endorsements pending; Circular Kitchen drafting
     with an open proposal under discussion."""
-    from datetime import timedelta
-
-    from server import clock
-    from server.services import purpose_endorsements, purpose_phases, purpose_proposals
 
     progress("the purpose process: endorsements and a draft proposal")
     async with ctx.db.read() as conn:
@@ -620,7 +637,6 @@ async def _demo_purpose(ctx: Context, ids: dict[str, int], progress: Callable[[s
 async def _demo_ideas(ctx: Context, ids: dict[str, int], progress: Callable[[str], None]) -> None:
     """The energy lab's idea box: a call for ideas, supported ideas, one merged into another, one put
     on the roadmap (its author told), one declined; a result crediting two people, with kudos."""
-    from server.services import idea_outcomes, ideas, kudos
 
     progress("filling the energy lab's idea box")
     async with ctx.db.read() as conn:
@@ -689,10 +705,6 @@ async def _demo_terms_and_initiatives(
 ) -> None:
     """The energy lab's event host has a 90-day term that has passed (up for reconsideration, holder and
     managers told); daan leads an initiative, a repair café, that mei and anouk joined."""
-    from datetime import timedelta
-
-    from server import clock
-    from server.services import initiatives, roadmap_social, role_terms
 
     progress("a role term that has run out, and an initiative with its lead")
     async with ctx.db.read() as conn:
@@ -729,7 +741,6 @@ async def _demo_terms_and_initiatives(
 async def _demo_federation_admin(ctx: Context, progress: Callable[[str], None]) -> None:
     """What /admin/federation shows: a partner organisation (its members may co-manage our
     communities and see ``partners`` posts) and a silenced spam domain."""
-    from server.services import federation_admin
 
     progress("adding a partner organisation and a domain block")
     await federation_admin.add_partner(
@@ -744,8 +755,6 @@ async def _demo_remote_roadmap(
     """A community of the partner organisation as this instance knows it (/c/rivers@koers.waterschap.example):
     its roadmap as the Group published it, anouk a member who supports one item and follows another,
     and her idea that the partner put on its roadmap. Nothing is sent (the partner is fictional)."""
-    from server import clock
-    from server.activitypub.roadmap.sync import store_item
 
     progress("adding a partner's community with its roadmap and ideas")
     host, now = "koers.waterschap.example", clock.now()
@@ -843,10 +852,6 @@ async def _demo_remote_roles(
     """The partner community's roles as it published them (/c/rivers@koers.waterschap.example/roles): a
     river warden of the partner whose term has passed, anouk holding the open role of volunteer
     coordinator, and her claim of the approval role waiting for the partner's managers."""
-    from datetime import timedelta
-
-    from server import clock
-    from server.activitypub.roles.sync import store_remote_role
 
     progress("adding the partner community's roles")
     host, now = "koers.waterschap.example", clock.now()
@@ -961,13 +966,6 @@ async def _demo_remote_purpose(
     """The partner community's purpose process as this instance knows it (/c/rivers@koers.waterschap.example/purpose):
     two versions (anouk endorsed the first, the second asks her again), the drafting phase with its planned
     end, and a proposal by the partner's river warden with its word diff. Nothing is sent."""
-    from datetime import timedelta
-
-    from server import clock
-    from server.activitypub.core.ingest import post_from_activity
-    from server.services import purpose as purpose_service
-    from server.services import purpose_phases
-    from server.services.purpose_proposals import insert_index_row
 
     progress("adding the partner community's purpose process")
     host, now = "koers.waterschap.example", clock.now()

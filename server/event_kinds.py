@@ -16,6 +16,8 @@ FOLLOW_UNDONE = "follow.undone"  # the follower took the follow back (unfollow, 
 BLOCK_CREATED = "block.created"  # a person blocked another
 BLOCK_UNDONE = "block.undone"  # a block was lifted
 REPORT_CREATED = "report.created"  # a report was filed (``forward``: send a Flag to its host)
+ACTOR_SUSPENDED = "actor.suspended"  # an administrator suspended a local member
+ACTOR_UNSUSPENDED = "actor.unsuspended"  # a suspension was lifted
 
 # posts
 POST_CREATED = "post.created"  # a local post was published

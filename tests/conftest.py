@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestClient, TestServer
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from server.app import create_app
 from server.config import Settings, load_settings, normalise_database_url
@@ -29,6 +31,13 @@ from server.keys import CTX
 from server.services import accounts
 from server.storage.db import Database, migrate
 from tests import fast
+
+# Generated-input tests judge correctness, never speed: on a shared two-core machine an example
+# can take seconds, so no deadline and no "too slow" health check (speed lives in bench/).
+hypothesis_settings.register_profile(
+    "koers", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("koers")
 
 PG_URL = os.environ.get("KOERS_TEST_DATABASE_URL", "")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -210,14 +219,17 @@ async def make_instance(
         data_dir = tmp_path / f"instance-{port}"
         settings = load_settings(
             env={},
-            url=f"http://127.0.0.1:{port}",
-            data_dir=str(data_dir),
-            database_url=await new_database_url(),
-            host="127.0.0.1",
-            port=port,
-            allow_private_addresses=True,
-            secret="test-secret-" + uuid.uuid4().hex,
-            **overrides,
+            **{
+                "rate_limit_loopback": False,  # tests: loopback is not rate-limited
+                "url": f"http://127.0.0.1:{port}",
+                "data_dir": str(data_dir),
+                "database_url": await new_database_url(),
+                "host": "127.0.0.1",
+                "port": port,
+                "allow_private_addresses": True,
+                "secret": "test-secret-" + uuid.uuid4().hex,
+                **overrides,
+            },
         )
         app = create_app(settings)
         server = TestServer(app, host="127.0.0.1", port=port)
@@ -302,6 +314,7 @@ def unit_settings(tmp_path: Path) -> Settings:
     """Settings of a test instance at ``UNIT_URL`` on a fresh copy of the migrated template."""
     return load_settings(
         env={},
+        rate_limit_loopback=False,  # tests: loopback is not rate-limited
         url=UNIT_URL,
         data_dir=str(tmp_path / "data"),
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'unit.sqlite3'}",

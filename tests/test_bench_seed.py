@@ -56,6 +56,7 @@ async def test_seeded_directory_is_served(
 
     settings = load_settings(
         env={},
+        rate_limit_loopback=False,  # tests: loopback is not rate-limited
         url=url,
         data_dir=str(tmp_path / "data"),
         database_url=database_url,

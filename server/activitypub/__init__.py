@@ -10,28 +10,27 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from federation.state import ACTOR_EXTRAS
 from server import event_kinds as kinds
+from server.activitypub.communities import documents as community_documents
+from server.activitypub.communities import management as remote_management
+from server.activitypub.communities import moderators as community_moderators
+from server.activitypub.core import documents, inbound, outbound, remote_actors, remote_sync, vocab
+from server.activitypub.core.actor_extras import actor_extra
+from server.activitypub.core.common import OUTBOX
+from server.activitypub.events import activities as event_federation
+from server.activitypub.posts.outbound import Outbox
+from server.activitypub.purpose import activities as purpose_federation
+from server.activitypub.purpose import sync as purpose_sync
+from server.activitypub.roadmap import activities as roadmap_federation
+from server.activitypub.roadmap import sync as roadmap_sync
+from server.activitypub.roles import sync as role_sync
 from server.keys import CTX
+from server.services.purpose_proposals import index_post
 
 
 def setup(app: web.Application) -> None:
     """Register both routing tables, actor extras, syncers and document routes."""
-    from federation.state import ACTOR_EXTRAS
-    from server.activitypub import remote_actors
-    from server.activitypub.communities import documents as community_documents
-    from server.activitypub.communities import management as remote_management
-    from server.activitypub.communities import moderators as community_moderators
-    from server.activitypub.core import documents, inbound, outbound, remote_sync, vocab
-    from server.activitypub.core.actor_extras import actor_extra
-    from server.activitypub.core.common import OUTBOX
-    from server.activitypub.events import activities as event_federation
-    from server.activitypub.posts.outbound import Outbox
-    from server.activitypub.purpose import activities as purpose_federation
-    from server.activitypub.purpose import sync as purpose_sync
-    from server.activitypub.roadmap import activities as roadmap_federation
-    from server.activitypub.roadmap import sync as roadmap_sync
-    from server.activitypub.roles import sync as role_sync
-    from server.services.purpose_proposals import index_post
 
     ctx = app[CTX]
     outbox = Outbox(ctx, actor_extras=app[ACTOR_EXTRAS])

@@ -1,14 +1,13 @@
 """The Mastodon-compatible client API, OAuth 2, and the Koers API under ``/api/koers/v1/``.
 
 Each resource is one module with a ``routes`` table (or a ``setup(app)``); ``setup`` adds them all,
-answers CORS preflights and puts CORS and rate-limit headers on every API and OAuth answer.
+answers CORS preflights and puts CORS headers on every API and OAuth answer (the rate-limit
+headers come from ``server.http.rate_limit``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import time
 
 from aiohttp import web
 
@@ -35,29 +34,7 @@ MODULES = (
     "koers",
     "reports",
 )
-RATE_LIMIT = 300
-RATE_WINDOW = 300  # seconds, as Mastodon's default
 _CORS_PATHS = ("/api/", "/oauth/", "/.well-known/oauth-authorization-server", "/nodeinfo")
-
-
-class RateCounter:
-    """Requests per client in fixed windows, for the ``X-RateLimit-*`` headers (advisory, not enforced)."""
-
-    def __init__(self) -> None:
-        self.window = 0
-        self.counts: dict[str, int] = {}
-
-    def hit(self, key: str) -> tuple[int, int]:
-        """Count one request; returns (remaining, reset epoch seconds)."""
-        now = int(time.time())
-        window = now - now % RATE_WINDOW
-        if window != self.window:
-            self.window, self.counts = window, {}
-        self.counts[key] = self.counts.get(key, 0) + 1
-        return max(0, RATE_LIMIT - self.counts[key]), window + RATE_WINDOW
-
-
-RATES = web.AppKey("api_rates", RateCounter)
 
 
 async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -69,16 +46,6 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
         "Link, X-RateLimit-Reset, X-RateLimit-Limit, "
         "X-RateLimit-Remaining, X-Request-Id, Idempotency-Key",
     )
-    if request.path.startswith("/api/") and request.method != "OPTIONS":
-        # Keyed by the token's hash (never the token itself), or the client address when anonymous.
-        auth = request.headers.get("Authorization")
-        key = hashlib.sha256(auth.encode()).hexdigest() if auth else (request.remote or "?")
-        remaining, reset = request.app[RATES].hit(key)
-        response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
-        response.headers["X-RateLimit-Remaining"] = str(remaining)
-        response.headers["X-RateLimit-Reset"] = time.strftime(
-            "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(reset)
-        )
 
 
 async def _preflight(request: web.Request) -> web.Response:
@@ -99,8 +66,7 @@ async def _preflight(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Register the API routes, the preflight answer and the header hook."""
-    app[RATES] = RateCounter()
+    """Register the API routes, the preflight answer and the CORS header hook."""
     for name in MODULES:
         try:
             module = importlib.import_module(f"server.api.{name}")

@@ -18,9 +18,10 @@ from server.api import params
 from server.api.auth import SCOPES, parse_scopes
 from server.api.common import ctx, json
 from server.errors import Forbidden, ValidationError
-from server.http import session
-from server.http.pages import USER_KEY, current_user, form, render
-from server.services import accounts, oauth
+from server.http import sign_in
+from server.http.pages import current_user, form, render
+from server.http.rate_limit import client_address
+from server.services import accounts, oauth, totp
 from server.services.oauth import OOB, OAuthError
 
 log = logging.getLogger(__name__)
@@ -143,14 +144,15 @@ async def authorize_submit(request: web.Request) -> web.Response:
         login = str(data.get("login", ""))[:320]
         try:
             account = await accounts.authenticate(
-                ctx(request).db, login, str(data.get("password", "")), request.remote or "unknown"
+                ctx(request).db, login, str(data.get("password", "")), client_address(request)
+            )
+            await sign_in.password_verified(
+                request, account.user_id, "/oauth/authorize?" + urlencode(req.hidden())
             )
         except Forbidden as exc:
             return await _page(
                 request, req, login=True, status=403, error=exc.message, login_value=login
             )
-        session.log_in(request, ctx(request).settings.secret, account.user_id)
-        request.pop(USER_KEY, None)
         return await _page(
             request, req.__class__(**{**_fields(req), "force_login": False}), login=False
         )
@@ -242,8 +244,9 @@ async def token(request: web.Request) -> web.Response:
                     c.db,
                     username,
                     oauth.require(p.str("password"), "password"),
-                    request.remote or "unknown",
+                    client_address(request),
                 )
+                await totp.check_password_grant(c.db, c.settings, account.user_id)
             except Forbidden as exc:
                 raise OAuthError("invalid_grant", exc.message) from None
             issued = await oauth.issue_for(

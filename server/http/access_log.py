@@ -18,6 +18,10 @@ REDACTED = "[redacted]"
 # A parameter is secret when its name is one of these, or contains one of the words after.
 SECRET_NAMES = frozenset({"code", "state", "signature", "sig", "key", "otp"})
 SECRET_WORDS = ("token", "password", "secret")
+# Links sent by e-mail carry their token in the path: /password/reset/<token>, /mail/confirm/<token> …
+_PATH_TOKEN = re.compile(
+    r"(?P<lead>/(?:password/reset|mail/(?:confirm|change|unsubscribe))/)[^/?#\s\"]+"
+)
 _PARAM = re.compile(r"(?P<lead>[?&;])(?P<name>[^=&;#\s]+)=(?P<value>[^&;#\s\"]*)")
 
 
@@ -27,7 +31,9 @@ def _secret(name: str) -> bool:
 
 
 def redact(text: str) -> str:
-    """``text`` with the values of secret query parameters replaced by ``[redacted]``."""
+    """``text`` with the values of secret query parameters (and mailed link tokens) replaced by
+    ``[redacted]``."""
+    text = _PATH_TOKEN.sub(lambda m: m["lead"] + REDACTED, text)
     if "=" not in text:
         return text
 

@@ -30,6 +30,10 @@ async def current_user(request: web.Request) -> sa.Row | None:
             user = await accounts.get_user(conn, uid)
         if user is not None and (user.user_state != "active" or user.suspended):
             user = None
+        elif user is not None and session.started_before(
+            request, request.app[keys.SETTINGS].secret, user.sessions_after
+        ):
+            user = None  # the password was reset since this login
     request[USER_KEY] = user
     return user
 
@@ -48,6 +52,14 @@ async def require_admin(request: web.Request) -> sa.Row:
     user = await require_user(request)
     if not user.is_admin:
         raise Forbidden("only administrators can do this")
+    return user
+
+
+async def require_moderator(request: web.Request) -> sa.Row:
+    """The signed-in moderator or administrator; anyone else is refused."""
+    user = await require_user(request)
+    if not (user.is_admin or user.is_moderator):
+        raise Forbidden("only moderators and administrators can do this")
     return user
 
 

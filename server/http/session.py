@@ -1,6 +1,6 @@
 """Sessions in signed cookies, and CSRF tokens bound to them.
 
-The cookie holds ``{"uid": user id or None, "csrf": token}``, signed with the instance secret
+The cookie holds ``{"uid": user id or None, "csrf": token, "at": when the login began}``, signed with the instance secret
 (itsdangerous) and limited in age; every form carries the token and every POST checks it.
 """
 
@@ -9,9 +9,12 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from server import clock
 
 COOKIE = "koers_session"
 MAX_AGE = 30 * 24 * 3600
@@ -68,7 +71,22 @@ def log_in(request: web.Request, secret: str, user_id: int) -> None:
     """Start a signed-in session with a new CSRF token (no session fixation)."""
     data = load(request, secret)
     data.clear()
-    data.update({"uid": user_id, "csrf": secrets.token_urlsafe(24), "_changed": True})
+    data.update(
+        {
+            "uid": user_id,
+            "csrf": secrets.token_urlsafe(24),
+            "at": clock.now().timestamp(),
+            "_changed": True,
+        }
+    )
+
+
+def started_before(request: web.Request, secret: str, moment: datetime | None) -> bool:
+    """Did this session's login begin before ``moment`` (a password reset voids such sessions)?"""
+    if moment is None:
+        return False
+    at = load(request, secret).get("at")
+    return not isinstance(at, int | float) or at < clock.aware(moment).timestamp()
 
 
 def log_out(request: web.Request, secret: str) -> None:

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock, urls
 from server import event_kinds as kinds
 from server.config import Settings
-from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
-from server.services import text
+from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.services import login_throttle, mail_members, text
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
 from server.storage.db import Database
@@ -64,8 +64,7 @@ COMPETENCY_LEVELS = ("learning", "practised", "expert")
 MAX_FIELDS = 4
 MAX_COMPETENCIES = 30
 MAX_BIO = 5000
-LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_MAX_FAILURES = 8
+LOGIN_MAX_FAILURES = login_throttle.PAIR_FREE  # failures of one (login, address) before a wait
 
 _hasher = PasswordHasher()
 
@@ -79,6 +78,14 @@ class Account:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """Does ``password`` match the stored hash (False for a malformed hash too)?"""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def check_username(username: str) -> str:
@@ -168,8 +175,12 @@ async def create_account(
     state: str = "active",
     reason: str = "",
     invite_code: str | None = None,
+    confirm_email: bool = False,
 ) -> Account:
-    """Create a member: a ``Person`` actor with its key pair and a login. All or nothing."""
+    """Create a member: a ``Person`` actor with its key pair and a login. All or nothing.
+
+    ``confirm_email`` (a sign-up on the web): the address is unconfirmed and a link is mailed to it.
+    """
     username = check_username(username)
     email = check_email(email)
     check_password(password)
@@ -187,6 +198,7 @@ async def create_account(
             state,
             reason,
             invite_code,
+            confirm_email,
         )
     except sa.exc.IntegrityError:
         # Two sign-ups raced past the checks below (PostgreSQL writes concurrently): one wins.
@@ -208,6 +220,7 @@ async def _insert_account(
     state: str,
     reason: str,
     invite_code: str | None,
+    confirm_email: bool = False,
 ) -> tuple[int, int]:
     async with db.write() as conn:
         if await handle_taken(conn, username):
@@ -237,7 +250,10 @@ async def _insert_account(
                 created_at=clock.now(),
             )
         )
-        return inserted_id(res), actor_id
+        user_id = inserted_id(res)
+        if confirm_email:
+            await mail_members.queue_confirmation(conn, settings.url, user_id, email)
+        return user_id, actor_id
 
 
 async def ensure_organization(db: Database, settings: Settings) -> int:
@@ -306,29 +322,17 @@ async def create_invite(
 
 
 async def authenticate(db: Database, login: str, password: str, address: str) -> Account:
-    """Check a login (email or username) and password, with a throttle on failures.
+    """Check a login (email or username) and password, throttled by ``login_throttle``.
 
-    More than ``LOGIN_MAX_FAILURES`` failures for one login or one address within
-    ``LOGIN_WINDOW`` refuse further attempts until the window has passed.
+    A (login, address) pair with too many recent failures is refused (``RateLimited``) before the
+    password is checked; other addresses are never affected, so the owner cannot be locked out.
     """
     name = login.strip().lower()
-    since = clock.now() - LOGIN_WINDOW
+    await login_throttle.before_attempt(db, name, address)
     async with db.read() as conn:
-        failures = (
-            await conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.login_failures)
-                .where(
-                    t.login_failures.c.at > since,
-                    sa.or_(t.login_failures.c.login == name, t.login_failures.c.address == address),
-                )
-            )
-        ).scalar_one()
-        if failures >= LOGIN_MAX_FAILURES:
-            raise RateLimited("too many failed logins; try again in 15 minutes", retry_after=900)
         row = (
             await conn.execute(
-                sa.select(t.users, t.actors.c.username)
+                sa.select(t.users, t.actors.c.username, t.actors.c.suspended)
                 .join(t.actors, t.actors.c.id == t.users.c.actor_id)
                 .where(
                     sa.or_(
@@ -338,30 +342,22 @@ async def authenticate(db: Database, login: str, password: str, address: str) ->
                 )
             )
         ).first()
-    ok = False
-    if row is not None:
-        try:
-            ok = _hasher.verify(row.password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
+    ok = row is not None and password_matches(row.password_hash, password)
     if not ok:
-        async with db.write() as conn:
-            await conn.execute(
-                t.login_failures.insert().values(
-                    login=name[:320], address=address[:64], at=clock.now()
-                )
-            )
+        await login_throttle.failed(db, name, address)
         raise Forbidden("wrong login or password")
     assert row is not None
     if row.state == "pending":
         raise Forbidden("your account is waiting for approval by an administrator")
     if row.state != "active":
         raise Forbidden("this account is disabled")
+    if row.suspended:
+        raise Forbidden("this account is suspended; contact the administrators of this server")
     async with db.write() as conn:
         await conn.execute(
             t.users.update().where(t.users.c.id == row.id).values(last_login_at=clock.now())
         )
-        await conn.execute(t.login_failures.delete().where(t.login_failures.c.login == name))
+    await login_throttle.succeeded(db, name, address)
     return Account(row.id, row.actor_id, row.username)
 
 
@@ -374,13 +370,17 @@ async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
                 t.users.c.id.label("user_id"),
                 t.users.c.email,
                 t.users.c.is_admin,
+                t.users.c.is_moderator,
                 t.users.c.state.label("user_state"),
                 t.users.c.default_audience,
                 t.users.c.bio_source,
                 t.users.c.bio_format,
                 t.users.c.created_at.label("user_created_at"),
+                sa.func.coalesce(t.mail_members.c.unconfirmed, False).label("unconfirmed"),
+                t.mail_members.c.sessions_after,
             )
             .join(t.users, t.users.c.actor_id == t.actors.c.id)
+            .outerjoin(t.mail_members, t.mail_members.c.user_id == t.users.c.id)
             .where(t.users.c.id == user_id)
         )
     ).first()

@@ -14,7 +14,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.events import Event
-from server.services import notifications
+from server.services import home_feed, notifications
 from server.services.remote_groups import ensure_remote_community
 from server.storage import schema as t
 from server.storage.bridge import unit
@@ -158,8 +158,10 @@ async def receive_accept(
     await conn.execute(t.follows.update().where(t.follows.c.id == row.id).values(state="accepted"))
     remote = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == remote_id))).one()
     if remote.kind != "group":
+        await conn.run_sync(home_feed.follow_accepted, row.follower_id, remote_id)
         return None
     community_id = await ensure_remote_community(conn, remote)
+    await conn.run_sync(home_feed.follow_accepted, row.follower_id, remote_id)
     if row.state == "pending" and remote.manually_approves_followers:  # a manager said yes
         await notifications.notify(
             conn,
@@ -177,6 +179,7 @@ async def receive_reject(
     """A remote actor refused (or ended) our follow: it goes."""
     row = await _answered_follow(conn, remote_id, follow_uri, follower_uri)
     await conn.execute(t.follows.delete().where(t.follows.c.id == row.id))
+    await conn.run_sync(home_feed.follow_ended, row.follower_id, remote_id)
 
 
 async def receive_unfollow(

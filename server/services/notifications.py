@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
-from server.services import push
+from server.services import mail_notify, push
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 
@@ -129,6 +129,7 @@ async def notify(
         )
     )
     await push.enqueue(conn, inserted_id(res), actor_id, type_, from_actor_id)
+    await mail_notify.enqueue(conn, inserted_id(res), actor_id, type_, post_id)
 
 
 async def for_new_post(conn: AsyncConnection, post_id: int) -> None:

@@ -18,7 +18,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
-from server.services import notifications, text
+from server.services import home_feed, mail_members, notifications, text
 from server.storage import schema as t
 from server.storage.bridge import in_unit, unit
 from server.storage.rows import inserted_id
@@ -214,6 +214,7 @@ async def _insert_post(
     author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).first()
     if author is None or author.domain is not None:
         raise Forbidden("only local members can post here")
+    await mail_members.require_confirmed(conn, author_id)
     default = (
         await conn.execute(
             sa.select(t.users.c.default_audience).where(t.users.c.actor_id == author_id)
@@ -673,7 +674,7 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
         raise NotFound("boost of a deleted post")
     if not can_boost(Audience(original.audience)):
         raise Forbidden("only public and unlisted posts can be boosted")
-    await conn.execute(
+    res = await conn.execute(
         t.posts.insert().values(
             uri=uri,
             url=uri,
@@ -686,6 +687,7 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
             created_at=clock.now(),
         )
     )
+    await conn.run_sync(home_feed.post_added, inserted_id(res))
     await _count_boost(conn, booster_id, original)
 
 

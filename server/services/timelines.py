@@ -94,6 +94,17 @@ def _not_muted_or_blocked(viewer: Viewer) -> sa.ColumnElement[bool]:
     )
 
 
+def _not_silenced(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """Posts of members a moderator silenced stay off the public feeds (their own view aside)."""
+    author = t.actors.alias("silenced_author")
+    hidden = ~sa.exists(
+        sa.select(1).where(author.c.id == t.posts.c.author_id, author.c.silenced.is_(True))
+    )
+    if viewer.actor_id is None:
+        return hidden
+    return sa.or_(t.posts.c.author_id == viewer.actor_id, hidden)
+
+
 def _feed(build: Callable[..., sa.Select]) -> Prepared[sa.Select]:
     """A feed's statement per (viewer shape, flags, page shape), paged by post id."""
     return Prepared(
@@ -113,38 +124,110 @@ def _feed_ids(
     return _run_page(conn, stmt, page, {**viewer_params(viewer), **params})
 
 
-@_feed
-def _home(viewer: Viewer) -> sa.Select:
-    me = viewer.actor_id
+def home_sources(me: Any, without: Any = None) -> sa.ColumnElement[bool]:
+    """Which posts belong to ``me``'s home: their own, those of the accounts they follow, and
+    everything in the communities they joined (accepted follows only). ``without`` leaves one
+    followed actor out (the one being unfollowed)."""
     p = t.posts
-    followed = sa.select(t.follows.c.target_id).where(
-        t.follows.c.follower_id == me, t.follows.c.state == "accepted"
-    )
+    accepted = sa.and_(t.follows.c.follower_id == me, t.follows.c.state == "accepted")
+    if without is not None:
+        accepted = sa.and_(accepted, t.follows.c.target_id != without)
+    followed = sa.select(t.follows.c.target_id).where(accepted)
     joined = (
         sa.select(t.communities.c.id)
         .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
-        .where(t.follows.c.follower_id == me, t.follows.c.state == "accepted")
-    )
-    no_boosts_from = sa.select(t.follows.c.target_id).where(
-        t.follows.c.follower_id == me, t.follows.c.show_reblogs.is_(False)
+        .where(accepted)
     )
     # ``+ 0``: no index on author or community applies, so every planner walks the primary key
-    # newest first and stops at the page's end, instead of collecting every followed post and
-    # sorting them (see docs/architecture.md, "SQLite and PostgreSQL").
+    # (or the feed's) newest first and stops at the page's end, instead of collecting every
+    # followed post and sorting them (see docs/architecture.md, "SQLite and PostgreSQL").
     author, community = p.c.author_id + 0, p.c.community_id + 0
-    return sa.select(p.c.id).where(
-        sa.or_(author == me, author.in_(followed), community.in_(joined)),
+    return sa.or_(author == me, author.in_(followed), community.in_(joined))
+
+
+def _home_rules(viewer: Viewer) -> list[sa.ColumnElement[bool]]:
+    """What the home timeline asks of each post beyond its sources: visible to the viewer, not
+    muted or blocked, and no boosts by those whose boosts the viewer turned off."""
+    no_boosts_from = sa.select(t.follows.c.target_id).where(
+        t.follows.c.follower_id == viewer.actor_id, t.follows.c.show_reblogs.is_(False)
+    )
+    p = t.posts
+    return [
         posts_visible_to(viewer),
         _not_muted_or_blocked(viewer),
         sa.or_(p.c.reblog_of_id.is_(None), p.c.author_id.not_in(no_boosts_from)),
+    ]
+
+
+@_feed
+def _home(viewer: Viewer) -> sa.Select:
+    """The home timeline from the posts themselves (beyond a feed's floor, or with no feed)."""
+    return sa.select(t.posts.c.id).where(home_sources(viewer.actor_id), *_home_rules(viewer))
+
+
+def _home_feed_query(viewer: Viewer) -> sa.Select:
+    f, p = t.home_feed_entries, t.posts
+    return (
+        sa.select(f.c.post_id)
+        .select_from(f.join(p, p.c.id == f.c.post_id))
+        .where(
+            f.c.actor_id == viewer.actor_id,
+            f.c.post_id > sa.bindparam("floor", type_=t.Id),
+            home_sources(viewer.actor_id),
+            *_home_rules(viewer),
+        )
     )
+
+
+# The precomputed part: a walk of the feed's primary key (actor, post) newest first.
+_home_feed = Prepared(
+    lambda viewer, shape: _paged(_home_feed_query(viewer), t.home_feed_entries.c.post_id, shape)
+)
+_FLOOR = sa.select(t.home_feeds.c.floor_id).where(
+    t.home_feeds.c.actor_id == sa.bindparam("me", type_=t.Id)
+)
 
 
 def home_ids(conn: sa.Connection, viewer: Viewer, page: Page) -> list[int]:
     """The central news feed: own posts, people followed, and everything in joined communities
-    (a unit-of-work function)."""
+    (a unit-of-work function).
+
+    Above its floor the account's precomputed feed names the candidates (``home_feed``); below
+    it, or when the account has no feed yet, the posts themselves are searched. Either way each
+    candidate passes the same home rule and visibility clause."""
     assert viewer.actor_id is not None
-    return _feed_ids(conn, _home, viewer, page)
+    floor = conn.execute(_FLOOR, {"me": viewer.actor_id}).scalar()
+    if floor is None:
+        return _feed_ids(conn, _home, viewer, page)
+    page = page.clamp()
+    lower = max((b for b in (page.since_id, page.min_id) if b is not None), default=None)
+
+    def from_feed(limit: int) -> list[int]:
+        stmt = _home_feed.get(viewer, _page_shape(page))
+        part = dataclasses.replace(page, limit=limit)
+        return _run_page(conn, stmt, part, {**viewer_params(viewer), "floor": floor})
+
+    def beyond_floor(limit: int) -> list[int]:
+        top = floor + 1 if page.max_id is None else min(page.max_id, floor + 1)
+        return _feed_ids(conn, _home, viewer, dataclasses.replace(page, max_id=top, limit=limit))
+
+    parts: list[Callable[[int], list[int]]] = []
+    if page.max_id is None or page.max_id > floor + 1:
+        parts.append(from_feed)
+    if floor > 0 and (lower is None or lower < floor):
+        parts.append(beyond_floor)
+    ascending = page.min_id is not None  # the oldest above min_id: below the floor first
+    found: list[list[int]] = []
+    left = page.limit
+    for part in reversed(parts) if ascending else parts:
+        ids = part(left)
+        found.append(ids)
+        left -= len(ids)
+        if left <= 0:
+            break
+    if ascending:
+        found.reverse()
+    return [i for ids in found for i in ids]
 
 
 async def home(conn: AsyncConnection, viewer: Viewer, page: Page) -> list[int]:
@@ -160,6 +243,7 @@ def _public(viewer: Viewer, local: bool, remote: bool, only_media: bool) -> sa.S
         p.c.reblog_of_id.is_(None),
         posts_visible_to(viewer),
         _not_muted_or_blocked(viewer),
+        _not_silenced(viewer),
     )
     if local:
         q = q.where(p.c.local.is_(True))

@@ -82,13 +82,29 @@ _OPEN_REPLIES = (
 
 @prepared
 def _visible_replies(viewer: Viewer) -> sa.Select:
-    # The stored count includes replies the viewer may not see (followers-only, direct …).
+    # The stored count includes replies the viewer may not see (followers-only, direct …): an
+    # anonymous viewer reads the open audiences' denormalised counts; anyone else counts the
+    # replies, found by ``in_reply_to_id`` first (a materialised CTE, so no planner can walk the
+    # audience index over most of the table instead) and filtered by visibility after.
     if viewer.anonymous:
         return _OPEN_REPLIES
-    replies = t.posts.alias("replies")
+    p = t.posts
+    replies = (
+        sa.select(
+            p.c.id,
+            p.c.in_reply_to_id,
+            p.c.audience,
+            p.c.author_id,
+            p.c.community_id,
+            p.c.deleted_at,
+        )
+        .where(p.c.in_reply_to_id.in_(IDS))
+        .cte("replies")
+        .prefix_with("MATERIALIZED")
+    )
     return (
         sa.select(replies.c.in_reply_to_id, sa.func.count())
-        .where(replies.c.in_reply_to_id.in_(IDS), posts_visible_to(viewer, replies))
+        .where(posts_visible_to(viewer, replies))
         .group_by(replies.c.in_reply_to_id)
     )
 

@@ -6,7 +6,9 @@ Two ways in, over one transaction each:
   ``fn(conn, *args)`` over a SQLAlchemy ``Connection``. On a SQLite file it runs on a connection
   thread (``storage.threads``): one thread hop for the whole unit. On PostgreSQL it runs through
   ``AsyncConnection.run_sync`` over asyncpg: no thread at all, the statements await the socket.
-  The same function serves both backends; hot read paths are written this way.
+  The same function serves both backends; hot read paths are written this way. ``fn`` may also
+  be a coroutine function over an ``AsyncConnection`` that awaits nothing but its statements:
+  ``db.read`` runs it inline in one unit (``storage.inline``), so async read code costs one hop.
 - ``async with db.read() as conn`` / ``async with db.write() as conn`` give an ``AsyncConnection``
   (aiosqlite or asyncpg) for code that awaits between statements.
 
@@ -19,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -31,6 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from server.errors import ConfigError
+from server.storage.inline import inline
 from server.storage.threads import ConnectionThreads, sqlite_pragmas
 
 R = TypeVar("R")
@@ -75,12 +79,17 @@ class Database:
     @overload
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
     @overload
+    def read(self, fn: Callable[..., Coroutine[Any, Any, R]], *args: Any) -> Awaitable[R]: ...
+    @overload
     def read(self, fn: Callable[..., R], *args: Any) -> Awaitable[R]: ...
     def read(self, fn: Callable[..., Any] | None = None, *args: Any) -> Any:
-        """``await db.read(fn, *args)``: run the unit ``fn(conn, *args)`` in a read transaction.
+        """``await db.read(fn, *args)``: run the unit ``fn(conn, *args)`` in a read transaction
+        (a coroutine function runs inline, its awaits on the connection completing at once).
         ``async with db.read() as conn``: an async connection (rolled back at the end)."""
         if fn is None:
             return self._read_conn()
+        if inspect.iscoroutinefunction(fn):
+            return self._read_unit(inline, (fn, *args))
         return self._read_unit(fn, args)
 
     @overload

@@ -65,6 +65,8 @@ actors = sa.Table(
     sa.Column("discoverable", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("bot", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("suspended", sa.Boolean, nullable=False, server_default=sa.false()),
+    # limited by a moderator: hidden from the public and organisation feeds, the directory, explore
+    sa.Column("silenced", sa.Boolean, nullable=False, server_default=sa.false()),
     # extra AP document bits (Koers terms of remote actors)
     sa.Column("extra", sa.JSON, nullable=False, server_default="{}"),
     sa.Column("created_at", Stamp, nullable=False),
@@ -89,6 +91,8 @@ users = sa.Table(
     sa.Column("email", sa.String(320), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    # moderators handle reports, silence and suspend; administrators also run the instance
+    sa.Column("is_moderator", sa.Boolean, nullable=False, server_default=sa.false()),
     # active | pending (approval queue) | disabled
     sa.Column("state", sa.String(20), nullable=False, server_default="active"),
     sa.Column("signup_reason", sa.Text, nullable=False, server_default=""),
@@ -639,6 +643,11 @@ reports = sa.Table(
     sa.Column("uri", sa.String(2048), nullable=True),
     sa.Column("resolved", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", Stamp, nullable=False),
+    # how a moderator closed it: the action taken (none | silence | suspend) and a note
+    _fk("resolved_by", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("resolved_at", Stamp, nullable=True),
+    sa.Column("resolution", sa.String(20), nullable=True),
+    sa.Column("resolution_note", sa.Text, nullable=False, server_default=""),
 )
 
 # --- federation ------------------------------------------------------------------------------
@@ -1012,6 +1021,25 @@ push_deliveries = sa.Table(
     sa.Column("created_at", Stamp, nullable=False),
 )
 
+
+# --- administration --------------------------------------------------------------------------
+
+# Every administrative action, who did it and when (the audit log of /admin/audit and
+# `koers audit`). ``actor_id`` is NULL for the command line.
+admin_actions = sa.Table(
+    "admin_actions",
+    metadata,
+    _pk(),
+    _fk("actor_id", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("action", sa.String(40), nullable=False),
+    _fk("target_actor_id", "actors.id", nullable=True, ondelete="SET NULL"),
+    sa.Column("target_report_id", Id, nullable=True),
+    # what the action was about, readable without the target (a username, a report number …)
+    sa.Column("summary", sa.String(500), nullable=False, server_default=""),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+)
+
 # --- denormalised counters (the write path) ------------------------------------------------------
 
 # What every account in an answer shows, kept by triggers on ``posts`` and ``follows`` in the
@@ -1036,4 +1064,158 @@ post_reply_counts = sa.Table(
     sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("audience", sa.String(20), primary_key=True),
     sa.Column("replies", sa.Integer, nullable=False, server_default="0"),
+)
+
+# --- precomputed home feeds (server/services/home_feed.py) ------------------------------------
+
+# A local account's home feed, kept on write: ``floor_id`` says which part of it is complete —
+# every post of the account's home sources (own, followed, joined communities) with an id above
+# it has its row in ``home_feed_entries``; older pages are read from the posts themselves.
+# ``length`` is an upper bound of the rows kept (deletes do not lower it): the feed is trimmed
+# back to its bound when it passes the bound plus some slack. No row: the feed is not built yet.
+home_feeds = sa.Table(
+    "home_feeds",
+    metadata,
+    sa.Column("actor_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("floor_id", Id, nullable=False, server_default="0"),
+    sa.Column("length", sa.Integer, nullable=False, server_default="0"),
+)
+
+# The candidates of a home feed, read newest first by walking the primary key; the read still
+# applies the home rule and the visibility policy to every row.
+home_feed_entries = sa.Table(
+    "home_feed_entries",
+    metadata,
+    sa.Column("actor_id", Id, sa.ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sqlite_with_rowid=False,
+)
+sa.Index("ix_home_feed_entries_post_id", home_feed_entries.c.post_id)
+# --- e-mail -----------------------------------------------------------------------------------
+
+# A member's e-mail standing and choices; no row means an address never to be confirmed (accounts
+# made before e-mail, or on the command line) and the default choices.
+mail_members = sa.Table(
+    "mail_members",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # signed up on the web and has not yet followed the confirmation link: may log in, not post
+    sa.Column("unconfirmed", sa.Boolean, nullable=False, server_default=sa.false()),
+    # sessions started before this moment are void (set by a password reset)
+    sa.Column("sessions_after", Stamp, nullable=True),
+    # the member's choices of notification e-mails that differ from the defaults: {"mention": false}
+    sa.Column("notify", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("digest", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("digest_sent_at", Stamp, nullable=True),
+)
+
+# A link sent by e-mail (confirm | reset | email_change): only its SHA-256 is kept; single use.
+mail_tokens = sa.Table(
+    "mail_tokens",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    # the address to confirm (email_change: the new one)
+    sa.Column("email", sa.String(320), nullable=False),
+    # the client that asked (throttling of reset requests)
+    sa.Column("requested_from", sa.String(64), nullable=False, server_default=""),
+    sa.Column("expires_at", Stamp, nullable=False),
+    sa.Column("used_at", Stamp, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+)
+
+# A message to send: rendered from ``template`` and ``params`` when it is sent; to ``to_address``,
+# or to the member's current address. new → sent | failed, leased like deliveries.
+mail_outbox = sa.Table(
+    "mail_outbox",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id", nullable=True),
+    sa.Column("to_address", sa.String(320), nullable=True),
+    sa.Column("template", sa.String(40), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False, server_default="{}"),
+    # new | sent | failed
+    sa.Column("state", sa.String(10), nullable=False, server_default="new", index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Stamp, nullable=False, index=True),
+    sa.Column("locked_until", Stamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("sent_at", Stamp, nullable=True),
+)
+
+# --- Single sign-on (OpenID Connect) and two-factor sign-in -------------------------------------
+
+# A member's identity at the OpenID provider: found by issuer + ``sub``, never by e-mail.
+oidc_identities = sa.Table(
+    "oidc_identities",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("issuer", sa.String(500), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    # the e-mail the provider gave at the last sign-in (shown to the member, never looked up)
+    sa.Column("email", sa.String(320), nullable=False, server_default=""),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("last_login_at", Stamp, nullable=True),
+    sa.UniqueConstraint("issuer", "subject", name="uq_oidc_identities_issuer_subject"),
+)
+
+# A sign-in sent to the provider and not back yet: single use, bound to the browser that began it.
+oidc_logins = sa.Table(
+    "oidc_logins",
+    metadata,
+    _pk(),
+    # SHA-256 of the ``state`` parameter and of the browser's binding (kept in its session)
+    sa.Column("state_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("browser_hash", sa.String(64), nullable=False),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("code_verifier", sa.String(128), nullable=False),
+    sa.Column("next_url", sa.String(2048), nullable=False, server_default="/home"),
+    # the signed-in member who asked to link their identity, else NULL
+    _fk("link_user_id", "users.id", nullable=True),
+    sa.Column("invite_code", sa.String(64), nullable=True),
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+)
+
+# A member's TOTP secret (encrypted with a key derived from the instance secret).
+two_factor = sa.Table(
+    "two_factor",
+    metadata,
+    _pk(),
+    sa.Column(
+        "user_id",
+        Id,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("secret", sa.Text, nullable=False),
+    # NULL until the member has entered a first code (only then is 2FA on)
+    sa.Column("confirmed_at", Stamp, nullable=True),
+    # the last time step accepted: a code is never accepted twice
+    sa.Column("last_step", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", Stamp, nullable=False),
+)
+
+two_factor_recovery_codes = sa.Table(
+    "two_factor_recovery_codes",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    # SHA-256 of the code (the codes are random, 50 bits each)
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("used_at", Stamp, nullable=True),
+)
+
+# Wrong codes at the two-factor step, for the throttle (per account and per address).
+two_factor_failures = sa.Table(
+    "two_factor_failures",
+    metadata,
+    _pk(),
+    _fk("user_id", "users.id"),
+    sa.Column("address", sa.String(64), nullable=False, index=True),
+    sa.Column("at", Stamp, nullable=False, index=True),
 )

@@ -39,7 +39,11 @@ PAGE_MODULES = (
     "kudos",
     "community_settings",
     "admin_federation",
+    "admin_accounts",
     "initiatives",
+    "mail",
+    "oidc",
+    "two_factor",
 )
 
 
@@ -52,6 +56,8 @@ def setup(app: web.Application) -> None:
                 continue
             raise
         app.router.add_routes(module.routes)
+        if hasattr(module, "setup_app"):
+            module.setup_app(app)
     app.router.add_static(
         "/static/", Path(__file__).resolve().parent.parent / "static", name="static"
     )

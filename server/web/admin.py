@@ -7,7 +7,7 @@ from aiohttp import web
 from server.errors import ValidationError
 from server.http.pages import flash, form, redirect, render, require_admin
 from server.keys import CTX
-from server.services import accounts
+from server.services import accounts, moderation
 from server.web.settings import invite_from_form
 
 routes = web.RouteTableDef()
@@ -35,10 +35,13 @@ async def admin_page(request: web.Request) -> web.Response:
 @routes.post(r"/admin/users/{user_id:\d+}/{decision:approve|reject}")
 async def decide_signup(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
-    await require_admin(request)
+    admin = await require_admin(request)
     await form(request)
     user_id = int(request.match_info["user_id"])
-    if request.match_info["decision"] == "approve":
+    decision = request.match_info["decision"]
+    by = moderation.Staff(actor_id=admin.id, is_admin=True)
+    await moderation.record(ctx, by, f"{decision}_signup", f"sign-up #{user_id}")
+    if decision == "approve":
         await accounts.approve_user(ctx.db, user_id)
         flash(request, "The account is approved; its owner can log in now.")
     else:

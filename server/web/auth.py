@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from server.errors import Forbidden, KoersError, RateLimited
-from server.http import session
+from server.http import session, sign_in
 from server.http.pages import current_user, flash, form, redirect, render
+from server.http.rate_limit import client_address
 from server.keys import DB, SETTINGS
 from server.services import accounts
 
@@ -26,7 +27,7 @@ def _safe_next(value: str | None) -> str:
 
 
 def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    return client_address(request)
 
 
 @routes.get("/signup")
@@ -52,6 +53,8 @@ async def signup_submit(request: web.Request) -> web.Response:
         k: str(data.get(k, "")) for k in ("username", "email", "display_name", "reason", "invite")
     }
     mode = settings.registrations
+    if settings.oidc_only:
+        raise Forbidden(f"on this instance, join with {settings.oidc_name}")
     if mode == "closed":
         raise Forbidden("sign-up is closed on this instance")
     invite_code = values["invite"] or None
@@ -79,6 +82,7 @@ async def signup_submit(request: web.Request) -> web.Response:
             state=state,
             reason=values["reason"],
             invite_code=invite_code,
+            confirm_email=True,
         )
     except KoersError as exc:
         if exc.field is None:
@@ -94,11 +98,16 @@ async def signup_submit(request: web.Request) -> web.Response:
     if state == "pending":
         flash(
             request,
-            "Thanks! An administrator will review your request; you can log in once it is approved.",
+            "Thanks! Follow the link we sent to confirm your address; an administrator will review "
+            "your request, and you can log in once it is approved.",
         )
         raise redirect("/login")
     session.log_in(request, settings.secret, account.user_id)
-    flash(request, f"Welcome, @{account.username}! Fill in your profile so people can find you.")
+    flash(
+        request,
+        f"Welcome, @{account.username}! We sent a link to {values['email'].strip()}: follow it "
+        "to confirm your address before you post. Meanwhile, fill in your profile.",
+    )
     raise redirect("/settings/profile")
 
 
@@ -113,7 +122,6 @@ async def login_page(request: web.Request) -> web.Response:
 
 @routes.post("/login")
 async def login_submit(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
     data = await form(request)
     login = str(data.get("login", ""))[:320]
     next_url = _safe_next(str(data.get("next", "")))
@@ -121,6 +129,7 @@ async def login_submit(request: web.Request) -> web.Response:
         account = await accounts.authenticate(
             request.app[DB], login, str(data.get("password", "")), _client_address(request)
         )
+        await sign_in.password_verified(request, account.user_id, next_url)
     except RateLimited:
         raise
     except Forbidden as exc:
@@ -132,7 +141,6 @@ async def login_submit(request: web.Request) -> web.Response:
             errors={"password": exc.message},
             status=403,
         )
-    session.log_in(request, settings.secret, account.user_id)
     raise redirect(next_url)
 
 

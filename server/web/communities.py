@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import KoersError, NotFound
-from server.http.pages import flash, form, redirect, render, require_user
+from server.http.pages import current_user, flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import (
     communities,
@@ -40,10 +41,15 @@ RESULT_AUDIENCES = [
 @routes.get("/communities")
 async def community_list(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
-    async with ctx.db.read() as conn:
+    await current_user(request)  # before the unit, which may await nothing but its statements
+
+    async def load(conn: AsyncConnection) -> tuple[list, dict, dict]:
         found = await communities.list_local(conn)
         counts = await communities.member_counts(conn, [c.id for c in found])
         purposes = {c.id: await purpose.current(conn, c.id) for c in found}
+        return found, counts, purposes
+
+    found, counts, purposes = await ctx.db.read(load)
     return await render(
         request, "community_list.html", communities=found, counts=counts, purposes=purposes
     )
@@ -92,7 +98,10 @@ async def community_page_response(
 ) -> web.Response:
     """The community page; the result form re-renders here with its errors."""
     ctx = request.app[CTX]
-    async with ctx.db.read() as conn:
+    await current_user(request)  # before the unit, which may await nothing but its statements
+
+    async def load(conn: AsyncConnection) -> tuple[Scope, dict[str, Any]]:
+        # one unit of work: every statement of the page in one hop (``db.read`` runs it inline)
         s = await scope(request, conn)
         c = s.community
         current = await purpose.current(conn, c.id)
@@ -112,31 +121,32 @@ async def community_page_response(
         results = [p for p in loaded if p.id in is_result]
         posts = [p for p in loaded if p.id not in is_result]
         count = (await communities.member_counts(conn, [c.id])).get(c.id, 0)
-        managers = await communities.managers(conn, ctx, c.id)
-        phase = await purpose_phases.current(conn, c.id)
-        started = await initiatives.of_community(conn, s.viewer, c.id)
-        up_terms = await role_terms.up_for_reconsideration(conn, c.id)
+        return s, {
+            "purpose": current,
+            "phase": await purpose_phases.current(conn, c.id),
+            "roles": all_roles,
+            "open_roles": [r for r in all_roles if r.claimable],
+            "columns": roadmap.by_status(items),
+            "status_labels": roadmap.STATUS_LABELS,
+            "changes": changes,
+            "results": results,
+            "posts": posts,
+            "member_count": count,
+            "managers": await communities.managers(conn, ctx, c.id),
+            "result_audiences": RESULT_AUDIENCES,
+            "initiatives": await initiatives.of_community(conn, s.viewer, c.id),
+            "up_terms": await role_terms.up_for_reconsideration(conn, c.id),
+            "item_options": [("", "— none —"), *[(str(i.id), i.title) for i in items]],
+        }
+
+    s, page = await ctx.db.read(load)
     return await render(
         request,
         "community.html",
         status=status,
-        purpose=current,
-        phase=phase,
-        roles=all_roles,
-        open_roles=[r for r in all_roles if r.claimable],
-        columns=roadmap.by_status(items),
-        status_labels=roadmap.STATUS_LABELS,
-        changes=changes,
-        results=results,
-        posts=posts,
-        member_count=count,
-        managers=managers,
-        result_audiences=RESULT_AUDIENCES,
-        initiatives=started,
-        up_terms=up_terms,
-        item_options=[("", "— none —"), *[(str(i.id), i.title) for i in items]],
         errors=errors or {},
         values=values or {"audience": "public"},
+        **page,
         **s.template_vars(),
     )
 

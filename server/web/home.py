@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.http.pages import render, require_user, viewer
 from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, community_lists, matching, timelines
-from server.services.views import actor_view, load_posts
+from server.services.views import PostView, actor_view, load_posts
 
 routes = web.RouteTableDef()
 
@@ -27,11 +28,15 @@ def page_from_query(request: web.Request, limit: int = 20) -> timelines.Page:
 async def front_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
-    async with ctx.db.read() as conn:
+
+    async def load(conn: AsyncConnection) -> tuple[list, dict, list[PostView]]:
         communities = await community_lists.local_communities(conn)
         purposes = await community_lists.purposes_in_force(conn)
         ids = await timelines.results(conn, who, timelines.Page(limit=10))
         results = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
+        return list(communities), purposes, results
+
+    communities, purposes, results = await ctx.db.read(load)
     return await render(
         request, "front.html", communities=communities, purposes=purposes, results=results
     )
@@ -43,11 +48,16 @@ async def home_feed(request: web.Request) -> web.Response:
     user = await require_user(request)
     who = await viewer(request)
     page = page_from_query(request)
-    async with ctx.db.read() as conn:
+
+    async def load(conn: AsyncConnection) -> tuple[list[int], list[PostView], list, list]:
+        # one unit of work: the feed, its posts and the suggestions in one hop
         ids = await timelines.home(conn, who, page)
         posts = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
         sharing = await accounts.people_sharing_competencies(conn, user.id, limit=5)
         suggested = await matching.suggested_communities(conn, user.id)
+        return ids, posts, list(sharing), list(suggested)
+
+    ids, posts, sharing, suggested = await ctx.db.read(load)
     similar = [(actor_view(r, ctx.base, ctx.settings.domain), r.shared) for r in sharing]
     next_url = f"/home?max_id={ids[-1]}" if len(ids) == page.clamp().limit else None
     return await render(

@@ -10,12 +10,13 @@ import secrets
 from urllib.parse import quote
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import KoersError, NotFound
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import post_pages, posts, timelines
-from server.services.views import load_posts
+from server.services.views import PostView, load_posts
 from server.visibility import can_boost
 from server.web.home import page_from_query
 
@@ -29,17 +30,27 @@ async def post_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
     post_id = int(request.match_info["post_id"])
-    async with ctx.db.read() as conn:
+
+    async def load(conn: AsyncConnection) -> tuple[PostView, list[PostView], list[PostView]]:
+        # one unit of work: the post, its thread and their views in one hop
         post = await post_pages.visible_post(
             conn, ctx, who, post_id, request.match_info["username"]
         )
         ancestor_ids, descendant_ids = await timelines.thread(conn, who, post_id)
-        ancestors = await load_posts(
-            conn, who, ancestor_ids, base=ctx.base, local_domain=ctx.settings.domain
-        )
-        replies = await load_posts(
-            conn, who, descendant_ids, base=ctx.base, local_domain=ctx.settings.domain
-        )
+        loaded = {
+            p.id: p
+            for p in await load_posts(
+                conn,
+                who,
+                [*ancestor_ids, *descendant_ids],
+                base=ctx.base,
+                local_domain=ctx.settings.domain,
+            )
+        }  # one load for both lists
+        ancestors = [loaded[i] for i in ancestor_ids if i in loaded]
+        return post, ancestors, [loaded[i] for i in descendant_ids if i in loaded]
+
+    post, ancestors, replies = await ctx.db.read(load)
     return await render(
         request,
         "post.html",

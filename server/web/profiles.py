@@ -35,9 +35,10 @@ async def profile_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     who = await viewer(request)
     page = page_from_query(request)
-    async with ctx.db.read() as conn:
+
+    async def load(conn: AsyncConnection) -> tuple[dict, list[int]]:
+        # one unit of work: every statement of the page in one hop (``db.read`` runs it inline)
         row = await person_or_redirect(conn, ctx, request.match_info["username"])
-        actor = actor_view(row, ctx.base, ctx.settings.domain)
         ids = await timelines.profile(conn, who, row.id, page, exclude_results=True)
         result_ids = await timelines.profile(
             conn, who, row.id, timelines.Page(limit=5), only_results=True
@@ -48,22 +49,24 @@ async def profile_page(request: web.Request) -> web.Response:
                 conn, who, [*ids, *result_ids], base=ctx.base, local_domain=ctx.settings.domain
             )
         }  # one load for both lists
-        posts = [loaded[i] for i in ids if i in loaded]
-        results = [loaded[i] for i in result_ids if i in loaded]
         relation = await follows.relationship(conn, who.actor_id, row.id) if who.actor_id else None
         context = {
-            "actor": actor,
+            "actor": actor_view(row, ctx.base, ctx.settings.domain),
             "competencies": await accounts.competencies_of(conn, row.id),
             "roles": await people.roles_held(conn, row.id),
             "followers_count": await people.count_followers(conn, row.id),
             "following_count": await people.count_following(conn, who, row.id),
-            "posts": posts,
-            "results": results,
+            "posts": [loaded[i] for i in ids if i in loaded],
+            "results": [loaded[i] for i in result_ids if i in loaded],
             "relation": relation,
             "is_me": who.actor_id == row.id,
         }
+        return context, ids
+
+    context, ids = await ctx.db.read(load)
     limit = page.clamp().limit
-    next_url = f"/@{actor.username}?max_id={ids[-1]}" if len(ids) == limit else None
+    username = context["actor"].username
+    next_url = f"/@{username}?max_id={ids[-1]}" if len(ids) == limit else None
     return await render(request, "profile.html", next_url=next_url, **context)
 
 

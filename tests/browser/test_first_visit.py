@@ -4,18 +4,17 @@ result and not the members-only post."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
+import email
+import email.policy
+import re
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.cdp import Browser, find_chromium
+from tests.browser.cdp import Browser
+from tests.browser.serve import koers_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -24,63 +23,34 @@ PASSWORD = "correct horse battery"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("chromium is not installed (apt-get install chromium, or set KOERS_CHROMIUM)")
-    b = Browser(executable)
-    try:
-        yield b
-    finally:
-        b.close()
+def mailed_link(data_dir: Path, path: str, timeout: float = 20.0) -> str:
+    """The first link to ``path`` in the mail written to ``data_dir/mail`` (no SMTP server set)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for eml in sorted((data_dir / "mail").glob("*.eml")):
+            message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+            body = message.get_body(("plain",))
+            found = (
+                re.search(r"https?://\S*" + re.escape(path) + r"\S*", body.get_content())
+                if body
+                else None
+            )
+            if found:
+                return found.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no mail with a link to {path} in {data_dir / 'mail'}")
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """``koers serve`` in a subprocess on a free loopback port, with its own SQLite data dir."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
-    env["PYTHONPATH"] = str(ROOT)
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path / "data"),
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("koers serve did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.2)
-    try:
+    with koers_serve(tmp_path) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
 
 
-def test_newcomer_publishes_and_anonymous_sees_only_public(browser: Browser, server: str) -> None:
+def test_newcomer_publishes_and_anonymous_sees_only_public(
+    browser: Browser, server: str, tmp_path: Path
+) -> None:
     browser.goto(server + "/signup")
     browser.submit(
         "/signup",
@@ -92,6 +62,8 @@ def test_newcomer_publishes_and_anonymous_sees_only_public(browser: Browser, ser
         },
     )
     assert "Log out" in browser.text() and "@bea" in browser.text(), browser.text()
+    # Posting waits for the address to be confirmed: the link comes by mail.
+    browser.goto(mailed_link(tmp_path / "data", "/mail/confirm/"))
 
     browser.goto(server + "/communities/new")
     browser.submit(

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from tests.browser.cdp import Browser
-from tests.browser.test_first_visit import ARTIFACTS, browser  # noqa: F401  (the fixture)
+from tests.browser.test_first_visit import ARTIFACTS
 from tests.conftest import PASSWORD, Instance
 from tests.server import insights_data as gen
 

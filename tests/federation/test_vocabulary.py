@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestServer
 
 from federation import context as vocab
 from federation.actors import resolve_actor
-from server.activitypub.relay_dialects import dialect
+from server.activitypub.core.relay_dialects import dialect
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
 from tests.federation.e2e_helpers import competencies_on

@@ -19,6 +19,7 @@ async def test_demo_loads_once_and_pages_render(tmp_path, backend, new_database_
     database_url = await new_database_url() if backend == "postgresql" else None
     settings = load_settings(
         env={},
+        rate_limit_loopback=False,  # tests: loopback is not rate-limited
         url=f"http://127.0.0.1:{port}",
         data_dir=str(tmp_path / "demo"),
         database_url=database_url,

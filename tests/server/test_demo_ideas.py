@@ -17,6 +17,7 @@ async def test_demo_idea_box(tmp_path):
     port = free_port()
     settings = load_settings(
         env={},
+        rate_limit_loopback=False,  # tests: loopback is not rate-limited
         url=f"http://127.0.0.1:{port}",
         data_dir=str(tmp_path / "demo"),
         secret="demo-ideas-secret",

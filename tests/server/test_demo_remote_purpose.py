@@ -28,6 +28,7 @@ async def test_demo_shows_the_partner_communitys_purpose_process(tmp_path) -> No
     port = free_port()
     settings = load_settings(
         env={},
+        rate_limit_loopback=False,  # tests: loopback is not rate-limited
         url=f"http://127.0.0.1:{port}",
         data_dir=str(tmp_path / "demo"),
         secret="demo-remote-purpose-secret",

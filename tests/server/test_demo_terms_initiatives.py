@@ -14,6 +14,7 @@ async def test_demo_terms_and_initiatives(tmp_path):
     port = free_port()
     settings = load_settings(
         env={},
+        rate_limit_loopback=False,  # tests: loopback is not rate-limited
         url=f"http://127.0.0.1:{port}",
         data_dir=str(tmp_path / "demo"),
         secret="demo-terms-secret",

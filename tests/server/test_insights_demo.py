@@ -15,6 +15,7 @@ async def test_demo_has_a_clear_informal_leader(tmp_path) -> None:
     port = free_port()
     settings = load_settings(
         env={},
+        rate_limit_loopback=False,  # tests: loopback is not rate-limited
         url=f"http://127.0.0.1:{port}",
         data_dir=str(tmp_path / "demo"),
         secret="demo-test-secret",

@@ -236,6 +236,7 @@ async def _build(world: World, database_url: str, data_dir: Path) -> None:
     port = free_port()
     settings = load_settings(
         env={},
+        rate_limit_loopback=False,  # tests: loopback is not rate-limited
         url=f"http://127.0.0.1:{port}",
         data_dir=str(data_dir),
         database_url=database_url,

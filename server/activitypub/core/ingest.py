@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from federation import limits
 from server import clock
 from server.activitypub.core.vocab import as_list, first_id, ids, koers, same_origin, type_of
-from server.services import text
+from server.services import home_feed, text
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience, audience_from_addressing
@@ -109,7 +110,7 @@ def _content(doc: dict[str, Any]) -> str:
 def _language(doc: dict[str, Any]) -> str | None:
     content_map = doc.get("contentMap")
     if isinstance(content_map, dict):
-        return next((k[:16] for k in content_map if isinstance(k, str)), None)
+        return next((k[: limits.LANGUAGE_CHARS] for k in content_map if isinstance(k, str)), None)
     return None
 
 
@@ -117,8 +118,8 @@ def _common_values(doc: dict[str, Any]) -> dict[str, Any]:
     kind = _KINDS.get(type_of(doc), "note")
     if koers(doc, "result") is True:
         kind = "result"
-    summary = _plain(doc.get("summary"), 500)
-    title = _plain(doc.get("name"), 255) or None
+    summary = _plain(doc.get("summary"), limits.SUMMARY_CHARS)
+    title = _plain(doc.get("name"), limits.NAME_CHARS) or None
     return {
         "kind": kind,
         "title": title if kind != "note" else None,
@@ -136,8 +137,8 @@ def purpose_terms(doc: dict[str, Any]) -> dict[str, Any]:
     if isinstance(proposal, dict) and isinstance(proposal.get("text"), str):
         reason = proposal.get("reason")
         out["proposal"] = {
-            "text": proposal["text"][:5000],
-            "reason": reason[:2000] if isinstance(reason, str) else "",
+            "text": proposal["text"][: limits.PROPOSAL_CHARS],
+            "reason": reason[: limits.PROPOSAL_REASON_CHARS] if isinstance(reason, str) else "",
         }
     consent = koers(doc, "consent")
     if isinstance(consent, str) and consent in ("agree", "abstain", "disagree", "block"):
@@ -160,10 +161,14 @@ async def post_from_activity(
     *,
     extra: dict[str, Any] | None = None,
 ) -> tuple[int, bool]:
-    """Store (or find) the remote post ``doc`` by ``author``; returns (post id, created)."""
+    """Store (or find) the remote post ``doc`` by ``author``; returns (post id, created).
+
+    A post over a limit no cut can honour raises ``limits.OverLimit`` before anything is stored.
+    """
     uri = doc.get("id")
     if not isinstance(uri, str) or not uri:
         raise ValueError("object without an id")
+    limits.check_post(doc)
     existing = await _post_by_uri(conn, uri)
     if existing is not None:
         return existing.id, False
@@ -208,12 +213,15 @@ async def post_from_activity(
     if values["kind"] == "result":
         await _write_contributors(conn, post_id, doc)
         await _write_result_links(conn, post_id, doc)
+    await conn.run_sync(home_feed.post_added, post_id)
     return post_id, True
 
 
 async def _write_result_links(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
     """A remote result's ``koers:roles`` and ``koers:roadmapItem`` that we hold copies of (nothing fetched)."""
-    uris = {u for u in ids(koers(doc, "roles"))[:20] if same_origin(u, doc.get("id"))}
+    uris = {
+        u for u in ids(koers(doc, "roles"))[: limits.RESULT_ROLES] if same_origin(u, doc.get("id"))
+    }
     if uris:
         known = [
             r[0] for r in await conn.execute(sa.select(t.roles.c.id).where(t.roles.c.uri.in_(uris)))
@@ -237,7 +245,7 @@ async def _write_result_links(conn: AsyncConnection, post_id: int, doc: dict[str
 
 async def _write_contributors(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
     """A remote result's ``koers:contributors`` that we know as actors (nothing is fetched here)."""
-    uris = {u for u in ids(koers(doc, "contributors"))[:50]}
+    uris = {u for u in ids(koers(doc, "contributors"))[: limits.CONTRIBUTORS]}
     if not uris:
         return
     known = [
@@ -256,10 +264,11 @@ async def _write_tags(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) 
         if not isinstance(tag, dict):
             continue
         if tag.get("type") == "Mention" and isinstance(tag.get("href"), str):
-            hrefs.append(tag["href"])
+            if len(hrefs) < limits.MENTIONS:
+                hrefs.append(tag["href"])
         elif tag.get("type") == "Hashtag" and isinstance(tag.get("name"), str):
-            name = tag["name"].lstrip("#").strip().lower()[:100]
-            if name and name not in tags:
+            name = tag["name"].lstrip("#").strip().lower()[: limits.HASHTAG_CHARS]
+            if name and name not in tags and len(tags) < limits.HASHTAGS:
                 tags.append(name)
     # Addressed actors we know may see the post too (direct messages address without a tag).
     hrefs += ids(doc.get("to")) + ids(doc.get("cc"))
@@ -291,7 +300,7 @@ async def _write_media(
 ) -> None:
     await conn.execute(t.media.delete().where(t.media.c.post_id == post_id))
     rows = []
-    for position, att in enumerate(as_list(doc.get("attachment"))[:8]):
+    for position, att in enumerate(as_list(doc.get("attachment"))[: limits.ATTACHMENTS]):
         if not isinstance(att, dict) or att.get("type") not in (
             "Document",
             "Image",
@@ -322,9 +331,9 @@ async def _write_media(
                 "owner_id": owner_id,
                 "post_id": post_id,
                 "kind": kind,
-                "remote_url": url[:2048],
+                "remote_url": url[: limits.URL_CHARS],
                 "mime_type": mime[:100],
-                "description": _plain(att.get("name"), 1500),
+                "description": _plain(att.get("name"), limits.ATTACHMENT_DESCRIPTION_CHARS),
                 "blurhash": att.get("blurhash") if isinstance(att.get("blurhash"), str) else None,
                 "focus_x": fx,
                 "focus_y": fy,
@@ -341,7 +350,7 @@ async def _write_media(
 def _poll_values(doc: dict[str, Any]) -> dict[str, Any] | None:
     multiple = "anyOf" in doc
     choices = [c for c in as_list(doc.get("anyOf" if multiple else "oneOf")) if isinstance(c, dict)]
-    names = [_plain(c.get("name"), 200) for c in choices]
+    names = [_plain(c.get("name"), limits.POLL_OPTION_CHARS) for c in choices]
     if type_of(doc) != "Question" or len(names) < 2:
         return None
     counts = []
@@ -376,7 +385,11 @@ async def _write_poll(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) 
 
 
 async def update_from_activity(conn: AsyncConnection, doc: dict[str, Any], post: sa.Row) -> None:
-    """Apply a remote edit, keeping the previous version in ``post_edits``."""
+    """Apply a remote edit, keeping the previous version in ``post_edits``.
+
+    An edit over a limit no cut can honour raises ``limits.OverLimit``; the post stays as it was.
+    """
+    limits.check_post(doc)
     values = _common_values(doc)
     has_history = (
         await conn.execute(

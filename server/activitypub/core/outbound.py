@@ -20,7 +20,7 @@ from server.activitypub.purpose import activities as purpose
 from server.activitypub.roadmap import activities as roadmap
 from server.activitypub.roadmap import sync as roadmap_sync
 from server.activitypub.roles import activities as roles
-from server.activitypub.social import reports
+from server.activitypub.social import reports, suspension
 from server.context import Context
 from server.events import InTxListener
 
@@ -53,6 +53,8 @@ def outbound(ctx: Context, posts: Outbox) -> list[tuple[str, InTxListener]]:
         (kinds.POLL_VOTED, posts.poll_voted),
         (kinds.ACTOR_UPDATED, posts.actor_updated),
         (kinds.REPORT_CREATED, partial(reports.report_created, ctx)),
+        (kinds.ACTOR_SUSPENDED, partial(suspension.actor_suspended, ctx)),
+        (kinds.ACTOR_UNSUSPENDED, posts.actor_updated),
         # communities
         (kinds.COMMUNITY_MANAGER_ADDED, partial(moderators.manager_changed, ctx)),
         (kinds.COMMUNITY_MANAGER_REMOVED, partial(moderators.manager_changed, ctx)),

@@ -23,9 +23,9 @@ from server import event_kinds as kinds
 from server.activitypub.communities.objects import purpose_object
 from server.activitypub.core import convert
 from server.activitypub.core.recipients import group_recipients, post_recipients, remote_followers
+from server.activitypub.core.relay_dialects import group_boost, split_inboxes
 from server.activitypub.core.vocab import PUBLIC
 from server.activitypub.posts.objects import load_post, post_addressing
-from server.activitypub.relay_dialects import group_boost, split_inboxes
 from server.context import Context
 from server.events import Event
 from server.storage import schema as t

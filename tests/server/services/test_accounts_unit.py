@@ -100,12 +100,14 @@ async def test_login_by_username_or_email_with_the_right_password(unit_db, membe
             await accounts.authenticate(unit_db, login, password, "127.0.0.1")
 
 
-async def test_failed_logins_are_throttled_per_login(unit_db, member) -> None:
+async def test_failed_logins_are_throttled_per_login_and_address(unit_db, member) -> None:
     for _ in range(accounts.LOGIN_MAX_FAILURES):
         with pytest.raises(Forbidden):
             await accounts.authenticate(unit_db, "ana", "wrong password", "10.0.0.1")
     with pytest.raises(RateLimited):
-        await accounts.authenticate(unit_db, "ana", PASSWORD, "10.0.0.2")
+        await accounts.authenticate(unit_db, "ana", PASSWORD, "10.0.0.1")
+    # the owner on another address is not locked out (issue 11, finding 5)
+    assert await accounts.authenticate(unit_db, "ana", PASSWORD, "10.0.0.2") == member
 
 
 async def test_a_successful_login_clears_the_failures(unit_db, member) -> None:

@@ -12,7 +12,7 @@ and that a migrated database has them. A later batch migration that recreates ``
 ``follows`` on SQLite must create them again.
 
 Revision ID: a7c4e2f9d013
-Revises: 5c2d8e4f1b67
+Revises: a4d1c7e9b352
 Create Date: 2026-12-02 10:40:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a7c4e2f9d013"
-down_revision = "5c2d8e4f1b67"
+down_revision = "a4d1c7e9b352"
 branch_labels = None
 depends_on = None
 

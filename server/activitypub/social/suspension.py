@@ -1,0 +1,56 @@
+"""A suspended member leaves the fediverse: a ``Delete`` of the actor to every server that knows it.
+
+Sent to the shared inboxes of the member's remote followers and of the remote accounts it follows
+(as Mastodon does; the actor document answers 410 Gone from then on). Lifting the suspension sends
+an ``Update`` of the whole actor (``Outbox.actor_updated``), after which servers fetch it anew.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from federation.delivery import enqueue, inboxes_for
+from server import clock
+from server.activitypub.core import convert
+from server.activitypub.core.recipients import remote_followers
+from server.activitypub.core.vocab import PUBLIC
+from server.context import Context
+from server.events import Event
+from server.storage import schema as t
+
+
+async def _remote_followed(conn: AsyncConnection, actor_id: int) -> list[int]:
+    return [
+        r[0]
+        for r in await conn.execute(
+            sa.select(t.actors.c.id)
+            .join(t.follows, t.follows.c.target_id == t.actors.c.id)
+            .where(t.follows.c.follower_id == actor_id, t.actors.c.domain.is_not(None))
+        )
+    ]
+
+
+async def actor_suspended(ctx: Context, conn: AsyncConnection, event: Event) -> None:
+    """``Delete`` of a suspended local actor (in the suspension's transaction)."""
+    actor = (
+        await conn.execute(sa.select(t.actors).where(t.actors.c.id == event.data["actor_id"]))
+    ).one()
+    if actor.domain is not None:
+        return
+    known = sorted(
+        {*await remote_followers(conn, actor.id), *await _remote_followed(conn, actor.id)}
+    )
+    inboxes = await inboxes_for(conn, known)
+    if not inboxes:
+        return
+    stamp = int(clock.now().timestamp() * 1000)
+    doc = convert.activity(
+        ctx.base,
+        "Delete",
+        id=f"{actor.uri}#delete/{stamp}",
+        actor=actor.uri,
+        object=actor.uri,
+        to=[PUBLIC],
+    )
+    await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=inboxes)

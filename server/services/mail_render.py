@@ -1,0 +1,199 @@
+"""Turning a queued message into an e-mail: text and HTML from ``templates/mail/``, the headers.
+
+Every message is ``multipart/alternative`` (plain text first, then HTML), rendered when it is sent
+from the row's template name and parameters, so a message waiting in the queue shows the member's
+current address. Everything but security mail (address confirmation, password reset) carries
+``List-Unsubscribe`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058): a signed
+link that stops that kind of mail without logging in. The ``Message-ID`` is derived from the row,
+so a message retried after a lost answer keeps its identity.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import functools
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+import jinja2
+import sqlalchemy as sa
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.config import Settings, templates_dir
+from server.context import Context
+from server.services.text import html_to_text
+from server.storage import schema as t
+
+SUBJECTS = {
+    "confirm": "Confirm your e-mail address for {{ instance }}",
+    "reset": "Reset your password on {{ instance }}",
+    "email_change": "Confirm your new e-mail address for {{ instance }}",
+    "invite": "{{ inviter }} invites you to {{ instance }}",
+    "notification": "{{ title }}",
+    "digest": "Your week on {{ instance }}",
+}
+# Security mail: it answers something the member (or someone with their address) just did, and no
+# one may opt out of it.
+SECURITY = frozenset({"confirm", "reset", "email_change"})
+TITLES = {
+    "mention": "{name} mentioned you",
+    "direct": "{name} sent you a direct post",
+    "join_request": "{name} asks to join {community}",
+    "approval": "You are now a member of {community}",
+    "decision_opened": "A decision opened in {community}",
+}
+
+
+# Headers are folded at RFC 5322's hard limit only: a long List-Unsubscribe URL must stay one
+# unencoded line (the default 78 would fold it into an RFC 2047 encoded word no client reads).
+POLICY = email.policy.default.clone(max_line_length=998)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    address: str
+    name: str
+    user_id: int | None
+
+
+@functools.cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir() / "mail")),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _signer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret, salt="koers-mail-unsubscribe")
+
+
+def unsubscribe_token(settings: Settings, user_id: int, kind: str) -> str:
+    """The signed part of a one-click unsubscribe link for one kind of mail."""
+    return _signer(settings).dumps([user_id, kind])
+
+
+def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | None:
+    """(member, kind of mail) of an unsubscribe link; None when it is not one of ours."""
+    try:
+        user_id, kind = _signer(settings).loads(token[:500])
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(user_id, int) or not isinstance(kind, str):
+        return None
+    return user_id, kind
+
+
+async def recipient(conn: AsyncConnection, row: sa.Row) -> Recipient | None:
+    """Who a queued message goes to now; None when the member is gone."""
+    if row.to_address:
+        return Recipient(row.to_address, "", row.user_id)
+    found = (
+        await conn.execute(
+            sa.select(t.users.c.email, t.actors.c.display_name, t.actors.c.username)
+            .join(t.actors, t.actors.c.id == t.users.c.actor_id)
+            .where(t.users.c.id == row.user_id, t.users.c.state == "active")
+        )
+    ).first()
+    if found is None:
+        return None
+    return Recipient(found.email, found.display_name or found.username, row.user_id)
+
+
+async def notification_params(conn: AsyncConnection, ctx: Context, params: dict) -> dict | None:
+    """What a notification e-mail shows: who, about what, the text and the link; None if gone."""
+    n = t.notifications
+    row = (await conn.execute(sa.select(n).where(n.c.id == params["notification_id"]))).first()
+    if row is None:
+        return None
+    who = ""
+    if row.from_actor_id is not None:
+        actor = (
+            await conn.execute(
+                sa.select(t.actors.c.display_name, t.actors.c.username, t.actors.c.domain).where(
+                    t.actors.c.id == row.from_actor_id
+                )
+            )
+        ).first()
+        if actor is not None:
+            who = actor.display_name or (
+                f"@{actor.username}@{actor.domain}" if actor.domain else f"@{actor.username}"
+            )
+    community = ""
+    if row.community_id is not None:
+        community = (
+            await conn.execute(
+                sa.select(t.communities.c.name).where(t.communities.c.id == row.community_id)
+            )
+        ).scalar() or ""
+    text, link = "", f"{ctx.base}/notifications"
+    if row.post_id is not None:
+        post = (
+            await conn.execute(
+                sa.select(t.posts.c.content_html, t.posts.c.spoiler_text, t.posts.c.url).where(
+                    t.posts.c.id == row.post_id, t.posts.c.deleted_at.is_(None)
+                )
+            )
+        ).first()
+        if post is None:
+            return None
+        text = post.spoiler_text or html_to_text(post.content_html)
+        link = post.url or link
+    kind = params["kind"]
+    title = TITLES.get(kind, "{name}").format(name=who or "Someone", community=community)
+    return {"kind": kind, "title": title, "who": who, "text": text[:1000], "link": link}
+
+
+def build(
+    settings: Settings,
+    row: sa.Row,
+    to: Recipient,
+    params: dict[str, Any],
+) -> EmailMessage:
+    """The message of a queued row, ready to send."""
+    env = _env()
+    values = {"instance": settings.instance_name, "base": settings.url, "name": to.name, **params}
+    unsubscribe = None
+    if row.template not in SECURITY and to.user_id is not None:
+        kind = "digest" if row.template == "digest" else str(params.get("kind", row.template))
+        unsubscribe = (
+            f"{settings.url}/mail/unsubscribe/{unsubscribe_token(settings, to.user_id, kind)}"
+        )
+        values["unsubscribe"] = unsubscribe
+    else:
+        values["unsubscribe"] = None
+    msg = EmailMessage(policy=POLICY)
+    msg["Subject"] = env.from_string(SUBJECTS[row.template]).render(values).strip()[:200]
+    msg["From"] = settings.mail_sender
+    msg["To"] = to.address
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    stamp = int(row.created_at.timestamp())
+    msg["Message-ID"] = f"<koers-mail-{row.id}.{stamp}@{settings.hostname or 'localhost'}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    if unsubscribe:
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(env.get_template(f"{row.template}.txt").render(values))
+    msg.add_alternative(env.get_template(f"{row.template}.html").render(values), subtype="html")
+    return msg
+
+
+async def compose(ctx: Context, row: sa.Row) -> EmailMessage | None:
+    """Render a queued row; None when what it was about (the member, the notification) is gone."""
+    async with ctx.db.read() as conn:
+        to = await recipient(conn, row)
+        if to is None:
+            return None
+        params = dict(row.params or {})
+        if row.template == "notification":
+            found = await notification_params(conn, ctx, params)
+            if found is None:
+                return None
+            params = found
+    return build(ctx.settings, row, to, params)
