@@ -129,7 +129,7 @@ async def render_error(
         400: "Bad request",
         401: "Please log in",
         403: "Not allowed",
-        404: "Not found",
+        404: "Page not found",
         405: "Not allowed",
         409: "Already there",
         410: "Gone",
@@ -140,7 +140,12 @@ async def render_error(
         500: "Something went wrong",
     }
     response = await render(
-        request, "error.html", status=status, title=titles.get(status, "Error"), message=message
+        request,
+        "error.html",
+        status=status,
+        title=titles.get(status, "Error"),
+        message=message,
+        error_status=status,
     )
     for k, v in (headers or {}).items():
         response.headers[k] = v

@@ -44,10 +44,15 @@ PAGE_MODULES = (
     "mail",
     "oidc",
     "two_factor",
+    "about",
 )
 
 
 def setup(app: web.Application) -> None:
+    from server.keys import JINJA
+    from server.web import cards
+
+    cards.install(app[JINJA])
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(f"server.web.{name}")

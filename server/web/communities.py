@@ -23,19 +23,15 @@ from server.services import (
 )
 from server.services.people import actor_id_by_username
 from server.services.views import load_posts
+from server.web.cards import audience_choices
 from server.web.community_scope import Scope, form_error, int_or_none, scope
 from server.web.purpose_page import purpose_page_response
 
 routes = web.RouteTableDef()
 
-RESULT_AUDIENCES = [
-    ("public", "Public"),
-    ("community", "Community members"),
-    ("members", "Members of this organisation"),
-    ("partners", "Partner organisations"),
-    ("followers", "My followers"),
-    ("unlisted", "Unlisted"),
-]
+RESULT_AUDIENCES = audience_choices(
+    ("public", "community", "members", "partners", "followers", "unlisted")
+)
 
 
 @routes.get("/communities")

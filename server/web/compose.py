@@ -21,19 +21,14 @@ from server.http.params import as_id
 from server.keys import CTX
 from server.services import community_lists, idempotency, media, posts
 from server.visibility import Audience
+from server.web.cards import audience_choices
 from server.web.media import prepared_upload
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-AUDIENCE_CHOICES = (
-    ("public", "Public — everyone, listed on the front page and in feeds"),
-    ("unlisted", "Unlisted — everyone with the link, but not listed"),
-    ("followers", "Followers only"),
-    ("community", "Members of one community (choose it below)"),
-    ("members", "Members of this organisation only (never leaves this server)"),
-    ("partners", "This organisation and its partner organisations"),
-    ("direct", "Only the people I mention"),
+AUDIENCE_CHOICES = audience_choices(
+    ("public", "unlisted", "followers", "community", "members", "partners", "direct")
 )
 COMPOSE_FORM_MAX = posts.MAX_MEDIA * media.MAX_IMAGE_BYTES + 256 * 1024
 

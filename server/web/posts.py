@@ -18,6 +18,7 @@ from server.keys import CTX
 from server.services import post_pages, posts, timelines
 from server.services.views import PostView, load_posts
 from server.visibility import can_boost
+from server.web.cards import CARD_HEADER, safe_back
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
@@ -97,10 +98,20 @@ async def _posted_action(request: web.Request):
 
 @routes.post(POST_PATH + "/{action:boost|unboost|like|unlike}")
 async def post_action(request: web.Request) -> web.Response:
-    """Boost, like, or undo either; then back to the post."""
+    """Boost, like, or undo either; then back to where the button was (a feed card carries its
+    place in ``back``), or, when a script asked for the card, the card as it is now."""
+    ctx = request.app[CTX]
     user, post_id = await _posted_action(request)
-    await _ACTIONS[request.match_info["action"]](request.app[CTX], user.id, post_id)
-    raise redirect(f"/@{request.match_info['username']}/{post_id}")
+    await _ACTIONS[request.match_info["action"]](ctx, user.id, post_id)
+    own_page = f"/@{request.match_info['username']}/{post_id}"
+    back = safe_back(str((await request.post()).get("back") or ""), own_page)
+    if request.headers.get(CARD_HEADER) == "1":
+        async with ctx.db.read() as conn:
+            post = await post_pages.visible_post(
+                conn, ctx, await viewer(request), post_id, request.match_info["username"]
+            )
+        return await render(request, "_card.html", post=post, card_back=back)
+    raise redirect(back)
 
 
 @routes.post(POST_PATH + "/delete")

@@ -23,21 +23,15 @@ from server.services import (
 )
 from server.services.views import load_posts
 from server.visibility import ITEM_AUDIENCES, Audience
+from server.web.cards import audience_choices
 from server.web.communities import community_page_response
 from server.web.community_scope import int_or_none, scope
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
 
-ITEM_AUDIENCE_LABELS = {
-    "public": "Public",
-    "unlisted": "Anyone with the link",
-    "community": "Community members",
-    "members": "Members of this organisation",
-    "partners": "Partner organisations",
-}
 # The audience choices of an item form (roadmap items, initiatives, events), in the module's order.
-ITEM_AUDIENCE_OPTIONS = [(a.value, ITEM_AUDIENCE_LABELS[a.value]) for a in ITEM_AUDIENCES]
+ITEM_AUDIENCE_OPTIONS = audience_choices(a.value for a in ITEM_AUDIENCES)
 
 
 @routes.get("/c/{handle}/roadmap")

@@ -11,6 +11,7 @@ from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import communities, matching, role_terms, roles
 from server.services.people import actor_id_by_username
+from server.web.cards import safe_back
 from server.web.community_scope import form_error, int_or_none, scope
 
 routes = web.RouteTableDef()
@@ -52,6 +53,18 @@ async def _role_page(request: web.Request, *, status: int = 200, **extra: Any) -
         **s.template_vars(),
         **extra,
     )
+
+
+@routes.get("/c/{handle}/roles")
+async def roles_page(request: web.Request) -> web.Response:
+    """All roles of a local community, vacant ones first, each with its claim button."""
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        s = await scope(request, conn)
+        found = await roles.roles_of(conn, s.community.id)
+    mine = {r.id: p.state for r in found for p in [*r.holders, *r.requested] if p.id == s.me}
+    ordered = sorted(found, key=lambda r: (not r.vacant, not r.claimable, r.name.lower()))
+    return await render(request, "roles.html", roles=ordered, my_states=mine, **s.template_vars())
 
 
 @routes.get(r"/c/{handle}/roles/{role_id:\d+}")
@@ -102,7 +115,7 @@ async def new_role_submit(request: web.Request) -> web.Response:
 @routes.post(r"/c/{handle}/roles/{role_id:\d+}/{action:claim|release}")
 async def claim_or_release(request: web.Request) -> web.Response:
     user = await require_user(request)
-    await form(request)
+    data = await form(request)
     ctx = request.app[CTX]
     role_id = int(request.match_info["role_id"])
     async with ctx.db.read() as conn:
@@ -119,7 +132,8 @@ async def claim_or_release(request: web.Request) -> web.Response:
     else:
         await roles.release_role(ctx, user.id, role_id)
         flash(request, "You gave up the role.")
-    raise redirect(f"/c/{s.community.handle}/roles/{role_id}")
+    own_page = f"/c/{s.community.handle}/roles/{role_id}"
+    raise redirect(safe_back(str(data.get("back") or ""), own_page))
 
 
 @routes.post(r"/c/{handle}/roles/{role_id:\d+}/{action:assign|unassign}")

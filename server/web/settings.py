@@ -17,18 +17,14 @@ from server.http.pages import flash, form, redirect, render, require_user
 from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, media
+from server.web.cards import audience_choices
 from server.web.media import prepared_upload
 
 routes = web.RouteTableDef()
 
 # What a new post's audience may default to (a single community needs choosing per post).
-DEFAULT_AUDIENCES = (
-    ("public", "Public: everyone, listed on the front page and in feeds"),
-    ("unlisted", "Unlisted: everyone with the link, not listed"),
-    ("followers", "Followers only"),
-    ("members", "Members of this organisation only"),
-    ("partners", "This organisation and its partner organisations"),
-    ("direct", "Only the people I mention"),
+DEFAULT_AUDIENCES = audience_choices(
+    ("public", "unlisted", "followers", "members", "partners", "direct")
 )
 LEVEL_HELP = "One per line, optionally with a level: “facilitation: expert”. Levels: learning, practised, expert."
 PROFILE_FORM_MAX = 2 * media.MAX_IMAGE_BYTES + 256 * 1024

@@ -178,7 +178,7 @@ async def test_boost_and_like_buttons(instance):
     assert (await post_form(ben, url + "/boost", {}, page=url)).status == 302
     assert (await post_form(ben, url + "/like", {}, page=url)).status == 302
     page = await (await ben.get(url)).text()
-    assert "Undo boost" in page and "Unlike" in page and "1 boosts" in page and "1 likes" in page
+    assert "Undo boost" in page and "Unlike" in page and "1 boost ·" in page and "1 like" in page
     await post_form(ben, url + "/unlike", {}, page=url)
     assert "0 likes" in await (await ben.get(url)).text()
     followers_only = await posts.create_post(

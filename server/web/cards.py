@@ -1,0 +1,185 @@
+"""Presentation helpers the page templates share: audience names, initials avatars, relative
+times, plural counts and folding boosts into the posts they boost.
+
+They are Jinja globals and filters (``install``); nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from server.visibility import can_boost
+
+# A script that sends a card's button asks for the card back (instead of a redirect) with this.
+CARD_HEADER = "X-Koers-Card"
+
+# One set of audience names everywhere: the compose form, the badges on posts and the README's
+# "Who sees what" table. The second part explains the name in one line.
+AUDIENCES: dict[str, tuple[str, str]] = {
+    "public": ("Public", "Everyone; listed on public pages, in timelines and feeds"),
+    "unlisted": ("Unlisted", "Everyone with the link; left out of timelines and feeds"),
+    "followers": ("Followers only", "The people who follow you"),
+    "community": ("Community", "Members of one community, on any instance"),
+    "members": ("Organisation", "Members of this organisation only; never leaves this server"),
+    "partners": ("Partners", "This organisation and its partner organisations"),
+    "direct": ("Mentioned only", "Only the people I mention"),
+}
+
+
+def audience_name(value: str) -> str:
+    """The short name of an audience (``members`` → ``Organisation``)."""
+    return AUDIENCES[value][0] if value in AUDIENCES else value
+
+
+def audience_choices(values: Iterable[str]) -> list[tuple[str, str]]:
+    """(value, "Name — explanation") options for a form's audience picker, in the given order."""
+    return [(v, f"{AUDIENCES[v][0]} — {AUDIENCES[v][1]}") for v in values]
+
+
+def initials(name: str) -> str:
+    """One or two capital letters for an initials avatar: "Ana de Vries" → "AV"."""
+    words = [w for w in name.replace("@", " ").replace("_", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:1].upper()
+    return (words[0][:1] + words[-1][:1]).upper()
+
+
+def hue(key: str) -> int:
+    """A colour hue (0–359) that is always the same for the same key."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:2], "big") % 360
+
+
+def initials_avatar(name: str, key: str, size: int = 40, css_class: str = "avatar") -> Markup:
+    """An inline SVG avatar: the initials on a colour derived from ``key``; decorative (the name
+    is always written next to it), so hidden from screen readers."""
+    letters = escape(initials(name))
+    # 30 % lightness keeps white text above 4.5:1 contrast on every hue.
+    return Markup(
+        f'<svg class="{css_class}" width="{size}" height="{size}" viewBox="0 0 40 40" '
+        f'aria-hidden="true" focusable="false"><rect width="40" height="40" rx="8" '
+        f'fill="hsl({hue(key)} 55% 30%)"/><text x="20" y="25.5" text-anchor="middle" '
+        f'font-size="{16 if len(letters) > 1 else 18}" font-family="system-ui,sans-serif" '
+        f'font-weight="600" fill="#fff">{letters}</text></svg>'
+    )
+
+
+def avatar(who: Any, size: int = 40, css_class: str = "avatar") -> Markup:
+    """The uploaded avatar of a person or community when there is one, else initials.
+
+    ``who`` is anything with ``name`` (or ``display_name``/``username``) and ``avatar_url``.
+    """
+    name = str(
+        getattr(who, "name", None)
+        or getattr(who, "display_name", None)
+        or getattr(who, "username", None)
+        or getattr(who, "handle", "")
+        or "?"
+    )
+    # A view carries ``avatar_url``; a plain actor row has the stored file in ``avatar_path``.
+    path = getattr(who, "avatar_path", None)
+    url = f"/media/{path}" if path else getattr(who, "avatar_url", None)
+    if url:
+        return Markup(
+            f'<img src="{escape(url)}" alt="" class="{css_class}" width="{size}" '
+            f'height="{size}" loading="lazy">'
+        )
+    key = str(getattr(who, "uri", None) or getattr(who, "handle", None) or name)
+    return initials_avatar(name, key, size, css_class)
+
+
+def ago(when: datetime, now: datetime) -> str:
+    """A short relative time: "just now", "3 min ago", "5 h ago", "2 days ago", then the date."""
+    seconds = int((now - when).total_seconds())
+    if seconds < 45:
+        return "just now"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{max(minutes, 1)} min ago"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours} h ago"
+    days = hours // 24
+    if days < 7:
+        return "1 day ago" if days == 1 else f"{days} days ago"
+    if when.year == now.year:
+        return f"{when.day} {when.strftime('%b')}"
+    return f"{when.day} {when.strftime('%b')} {when.year}"
+
+
+def full_date(when: datetime) -> str:
+    """The full date and time, for a ``title``: "2 December 2026, 10:20 UTC"."""
+    zone = when.strftime("%Z") or "UTC"
+    return f"{when.day} {when.strftime('%B %Y, %H:%M')} {zone}"
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 reply", "2 replies", "0 replies"."""
+    return f"{count} {one if count == 1 else many}"
+
+
+@dataclass(slots=True)
+class FeedItem:
+    """One card of a feed: a post (or a boost) and the people who boosted what it shows."""
+
+    post: Any
+    boosted_by: list[Any] = field(default_factory=list)
+
+
+def fold_boosts(posts: Sequence[Any]) -> list[FeedItem]:
+    """Feed cards with boosts folded: a boost of a post that is already in the feed, or a second
+    boost of the same post, adds its booster to that card instead of a card of its own."""
+    originals_shown = {p.id for p in posts if p.reblog is None}
+    items: list[FeedItem] = []
+    by_original: dict[int, FeedItem] = {}
+    for p in posts:
+        if p.reblog is None:
+            item = by_original.get(p.id)
+            if item is None:
+                item = FeedItem(p)
+                by_original[p.id] = item
+                items.append(item)
+            else:  # the original after an earlier boost of it: the boost's card shows it
+                item.post = p
+            continue
+        original_id = p.reblog.id
+        item = by_original.get(original_id)
+        if item is None:
+            post = p.reblog if original_id in originals_shown else p
+            item = FeedItem(post)
+            by_original[original_id] = item
+            items.append(item)
+        if all(a.id != p.author.id for a in item.boosted_by):
+            item.boosted_by.append(p.author)
+    return items
+
+
+def safe_back(path: str | None, default: str) -> str:
+    """A same-site path to return to after a form (no scheme, host or ``//``), else ``default``."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return default
+    if any(ord(ch) < 32 for ch in path):
+        return default
+    return path
+
+
+def install(env: jinja2.Environment) -> None:
+    """Make the helpers available to every template."""
+    env.globals.update(
+        avatar=avatar,
+        can_boost=can_boost,
+        initials_avatar=initials_avatar,
+        audience_name=audience_name,
+        audiences=AUDIENCES,
+        fold_boosts=fold_boosts,
+        plural=plural,
+    )
+    env.filters.update(ago=ago, full_date=full_date)
