@@ -17,7 +17,6 @@ from server.events import Event
 from server.services import home_feed, notifications
 from server.services.remote_groups import ensure_remote_community
 from server.storage import schema as t
-from server.storage.bridge import unit
 from server.storage.rows import inserted_id
 
 
@@ -219,9 +218,7 @@ async def follow(
     """Follow an account or join a community; returns the state (``accepted`` or ``pending``)."""
     if follower_id == target_id:
         raise ValidationError("you cannot follow yourself", field="id")
-    state, event = await ctx.db.write(
-        unit(_follow), ctx, follower_id, target_id, show_reblogs, notify
-    )
+    state, event = await ctx.db.write(_follow, ctx, follower_id, target_id, show_reblogs, notify)
     if event is not None:
         await ctx.events.committed(event)
     return state
@@ -295,7 +292,7 @@ async def _follow(
 
 async def unfollow(ctx: Context, follower_id: int, target_id: int) -> None:
     """Stop following (or leave a community, or withdraw a request)."""
-    event = await ctx.db.write(unit(_unfollow), ctx, follower_id, target_id)
+    event = await ctx.db.write(_unfollow, ctx, follower_id, target_id)
     if event is not None:
         await ctx.events.committed(event)
 

@@ -20,7 +20,6 @@ from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
 from server.services import home_feed, mail_members, notifications, text
 from server.storage import schema as t
-from server.storage.bridge import in_unit, unit
 from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
 
@@ -152,13 +151,6 @@ def _render(ctx: Context, source: str, fmt: str, known: list[sa.Row]) -> text.Re
     )
 
 
-def _known_mentions(
-    conn: sa.Connection, handles: list[tuple[str, str | None]], local_domain: str
-) -> list[sa.Row]:
-    """Unit of work (read): the known actors of these mentioned handles."""
-    return in_unit(conn, lambda c: resolve_mentions(c, handles, local_domain))
-
-
 def check_draft(draft: Draft) -> None:
     """What can be checked of a draft without the database (also before scheduling it)."""
     source = draft.source or ""
@@ -194,9 +186,9 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
     check_draft(draft)
     source = draft.source or ""
     handles = text.find_mentions(source)
-    known = await ctx.db.read(_known_mentions, handles, ctx.settings.domain) if handles else []
+    known = await ctx.db.read(resolve_mentions, handles, ctx.settings.domain) if handles else []
     rendered = _render(ctx, source, draft.fmt, known)
-    post_id, event = await ctx.db.write(unit(_insert_post), ctx, author_id, draft, rendered, known)
+    post_id, event = await ctx.db.write(_insert_post, ctx, author_id, draft, rendered, known)
     await ctx.events.committed(event)
     return post_id
 
@@ -693,7 +685,7 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
 
 async def reblog(ctx: Context, actor_id: int, post_id: int) -> int:
     """Boost a post; returns the boost's id (the existing one when boosted already)."""
-    boost_id, event = await ctx.db.write(unit(_reblog), ctx, actor_id, post_id)
+    boost_id, event = await ctx.db.write(_reblog, ctx, actor_id, post_id)
     if event is not None:
         await ctx.events.committed(event)
     return boost_id
@@ -749,7 +741,7 @@ async def _reblog(
 
 async def unreblog(ctx: Context, actor_id: int, post_id: int) -> int:
     """Undo a boost of ``post_id``; returns the original's id."""
-    original_id, event = await ctx.db.write(unit(_unreblog), ctx, actor_id, post_id)
+    original_id, event = await ctx.db.write(_unreblog, ctx, actor_id, post_id)
     if event is not None:
         await ctx.events.committed(event)
     return original_id
@@ -814,7 +806,7 @@ async def _uncount_favourite(conn: AsyncConnection, post_id: int) -> None:
 
 async def favourite(ctx: Context, actor_id: int, post_id: int) -> int:
     """Favourite a post (its original, for a boost); returns the original's id."""
-    original_id, event = await ctx.db.write(unit(_favourite), ctx, actor_id, post_id)
+    original_id, event = await ctx.db.write(_favourite, ctx, actor_id, post_id)
     if event is not None:
         await ctx.events.committed(event)
     return original_id
@@ -875,7 +867,7 @@ async def receive_unfavourite(
 
 async def unfavourite(ctx: Context, actor_id: int, post_id: int) -> int:
     """Take a favourite back; returns the original's id."""
-    original_id, event = await ctx.db.write(unit(_unfavourite), ctx, actor_id, post_id)
+    original_id, event = await ctx.db.write(_unfavourite, ctx, actor_id, post_id)
     if event is not None:
         await ctx.events.committed(event)
     return original_id
