@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from federation.actors import key_lookup_for
-from federation.caches import CachedMap, watch_of
 from federation.state import INBOX_HANDLERS
 from server import clock
 from server.keys import CTX
 from server.storage import schema as t
+from server.storage.caches import CachedMap, watch_of
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from federation.caches import CachedValue, watch_of
 from server import clock
 from server.config import Settings
 from server.errors import NotFound, ValidationError
 from server.storage import schema as t
+from server.storage.caches import CachedValue, watch_of
 from server.storage.db import Database
 
 SEVERITIES = ("suspend", "silence", "reject_media")
@@ -78,7 +78,7 @@ def policy_cache(engine: Engine) -> CachedValue[_Policy]:
 
 
 async def _policy(conn: AsyncConnection) -> _Policy:
-    """The domain policy, from the cache (see ``federation.caches``) or read on ``conn``."""
+    """The domain policy, from the cache (see ``server.storage.caches``) or read on ``conn``."""
     cache = policy_cache(conn.sync_engine)
 
     async def load() -> _Policy:

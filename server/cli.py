@@ -22,6 +22,9 @@ from server.context import Context
 from server.errors import KoersError
 
 log = logging.getLogger("koers")
+# Libraries whose debug lines carry statement parameters (secrets among them): warnings only,
+# with ``--verbose`` too.
+QUIET_LOGGERS = ("aiosqlite", "alembic")
 
 Commands = dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]]
 # Areas (federation, …) add sub-commands through this hook: ``register(subparsers, commands)``.
@@ -170,7 +173,8 @@ async def cmd_worker(args: argparse.Namespace) -> int:
 async def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import DEMO_PASSWORD, load_demo
 
-    settings = _settings(args, allow_private_addresses=True)
+    # The demo never sends real mail: every message is written to DATA_DIR/mail as an .eml file.
+    settings = _settings(args, allow_private_addresses=True, smtp_url="")
     _check_port_free(settings.host, settings.port)
     settings = ensure_data_dir(settings)
     logins = await load_demo(settings, progress=lambda msg: print(f"  {msg}", flush=True))
@@ -181,6 +185,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
             f"Log in as any of: {', '.join(logins)} (password: {DEMO_PASSWORD}); admin: {logins[0]}",
             flush=True,
         )
+        print(f"Mail (sign-up, password reset, …) is written to {settings.mail_dir}/", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
 
     return await _run_server(settings, banner=banner)
@@ -421,8 +426,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     key = args.command or ""
     for sub_attr in (
         "account_command",

@@ -6,6 +6,11 @@ Every process (web or worker) sends each committed event's kind and ids with
 ``koers worker`` process received from another instance is therefore streamed by the web process a
 client is connected to, and several web processes serve one event stream.
 
+The same channel tells the other processes which cached tables a commit wrote (a message of kind
+``TABLES_WRITTEN`` with their names, sent by the ``WriteWatch`` of ``server/storage/caches.py``):
+each process empties its caches of those tables at once and again a second later, since the
+notice may overtake the commit it reports.
+
 Only ids travel, never content: each hub renders payloads from the database for its own viewers, so
 the visibility rules are applied where the connection is. On SQLite (one process) nothing of this
 runs. A lost listener connection (closed, or silent to a keep-alive query) is reopened with
@@ -28,6 +33,7 @@ from aiohttp import web
 from server import event_kinds as kinds
 from server.events import Event
 from server.keys import CTX
+from server.storage.caches import WriteWatch, watch_of
 
 if TYPE_CHECKING:  # asyncpg is imported when the bus starts (PostgreSQL only)
     import asyncpg
@@ -42,6 +48,8 @@ KEEPALIVE_SECONDS = 15.0  # how often it is asked a question (silent?)
 KEEPALIVE_TIMEOUT = 10.0  # an answer later than this: the connection is dropped and reopened
 
 Feed = Callable[[Event], Coroutine[Any, Any, None]]
+TABLES_WRITTEN = "~tables"  # a bus message, not a domain event: {"tables": [names]}
+SETTLE_SECONDS = 1.0  # cached tables are forgotten again this long after the notice
 
 
 def plain_url(url: str) -> str:
@@ -76,9 +84,11 @@ def decode(payload: str) -> tuple[str, Event] | None:
 class EventBus:
     """One process's end of the channel: a publishing connection and a listening one."""
 
-    def __init__(self, dsn: str, feed: Feed) -> None:
+    def __init__(self, dsn: str, feed: Feed, watch: WriteWatch | None = None) -> None:
         self.dsn = dsn
         self.feed = feed
+        self.watch = watch
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.origin = uuid.uuid4().hex
         self._publisher: asyncpg.Connection | None = None
         self._publish_lock = asyncio.Lock()
@@ -117,13 +127,40 @@ class EventBus:
                             "could not send event %s to other processes: %s", event.kind, exc
                         )
 
+    def tables_committed(self, tables: frozenset[str]) -> None:
+        """A commit of this process wrote cached ``tables`` (a ``WriteWatch`` listener, called on
+        whichever thread committed): tell the other processes."""
+        if self._loop is None or self._stopped:
+            return
+        try:
+            self._loop.call_soon_threadsafe(self._send_tables, sorted(tables))
+        except RuntimeError:  # the loop has closed: the process is ending
+            log.debug("tables %s written while shutting down; not sent", sorted(tables))
+
+    def _send_tables(self, tables: list[str]) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self.publish(Event(TABLES_WRITTEN, {"tables": tables}))
+        )
+        self._feeding.add(task)  # a reference until it ends; stop() cancels what is left
+        task.add_done_callback(self._fed)
+
+    def _forget(self, tables: list[str]) -> None:
+        if self.watch is None:
+            return
+        self.watch.tables_written(tables)
+        asyncio.get_running_loop().call_later(SETTLE_SECONDS, self.watch.tables_written, tables)
+
     def _received(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         decoded = decode(payload)
         if decoded is None:
             log.warning("ignored a malformed %s notification", CHANNEL)
             return
         origin, event = decoded
-        if origin != self.origin:
+        if origin != self.origin and event.kind == TABLES_WRITTEN:
+            tables = event.data.get("tables")
+            if isinstance(tables, list):
+                self._forget([str(name) for name in tables])
+        elif origin != self.origin:
             task = asyncio.get_running_loop().create_task(self.feed(event))
             self._feeding.add(task)  # a reference until it ends (the loop keeps only weak ones)
             task.add_done_callback(self._fed)
@@ -163,6 +200,7 @@ class EventBus:
 
     async def start(self) -> None:
         """Start listening (returns once the first LISTEN is in place or failed once)."""
+        self._loop = asyncio.get_running_loop()
         self._listener_task = asyncio.create_task(self._listen())
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.listening.wait(), timeout=10)
@@ -191,11 +229,14 @@ def setup(app: web.Application, feed: Feed) -> None:
         return
 
     async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
-        bus = EventBus(plain_url(ctx.db.url), feed)
+        watch = watch_of(ctx.db.engine.sync_engine)
+        bus = EventBus(plain_url(ctx.db.url), feed, watch)
         await bus.start()
         ctx.events.after_commit(kinds.ANY, bus.publish)
+        watch.on_commit.append(bus.tables_committed)
         app[BUS] = bus
         yield
+        watch.on_commit.remove(bus.tables_committed)
         await bus.stop()
 
     app.cleanup_ctx.append(bus_ctx)

@@ -95,7 +95,9 @@ def _is_html_write(r: Route) -> bool:
         and not r.is_api
         and not r.is_inbox
         and not r.is_catch_all
-        and r.template not in ("/oauth/token", "/oauth/revoke")
+        # authorised by what they carry, not by a session: OAuth clients, and the one-click
+        # unsubscribe a mail client POSTs without cookies (RFC 8058; its signed link is the key)
+        and r.template not in ("/oauth/token", "/oauth/revoke", "/mail/unsubscribe/{token}")
     )
 
 

@@ -169,7 +169,10 @@ def bearer_token(request: web.Request) -> str | None:
 def token_auth_in(conn: Connection, token: str) -> ApiAuth | None:
     """The caller a token belongs to, or None when it is unknown, revoked or expired (a
     unit-of-work function)."""
-    holder = oauth.token_holder_in(conn, token)
+    return _auth_of(oauth.token_holder_in(conn, token))
+
+
+def _auth_of(holder: oauth.TokenHolder | None) -> ApiAuth | None:
     if holder is None:
         return None
     if holder.user_id is None:
@@ -197,7 +200,7 @@ async def authenticate(request: web.Request, *scopes: str, required: bool = True
         token = bearer_token(request)
         auth = None
         if token is not None:
-            auth = await request.app[DB].read(token_auth_in, token)
+            auth = _auth_of(await oauth.cached_token_holder(request.app[DB], token))
             if auth is None:
                 raise _unauthorized("The access token is invalid")
         request[AUTH_KEY] = auth

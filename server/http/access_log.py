@@ -1,7 +1,7 @@
 """The access log, with secrets taken out of what it writes.
 
 A request line carries secrets in its query string (``/api/v1/streaming?access_token=…``, an
-OAuth ``code`` or ``state``, a ``password`` in a form sent by GET), and so may a ``Referer``.
+OAuth ``code``, ``state`` or ``code_verifier``, a ``password`` or ``_csrf`` in a form sent by GET), and so may a ``Referer``.
 ``RedactingAccessLogger`` writes the usual fields with those values replaced by ``[redacted]``;
 ``ACCESS_LOG`` holds the runner options that install it (``koers serve`` and the tests use them).
 """
@@ -17,7 +17,16 @@ from aiohttp.web_log import AccessLogger
 REDACTED = "[redacted]"
 # A parameter is secret when its name is one of these, or contains one of the words after.
 SECRET_NAMES = frozenset({"code", "state", "signature", "sig", "key", "otp"})
-SECRET_WORDS = ("token", "password", "secret")
+SECRET_WORDS = (
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "verifier",
+    "csrf",
+    "credential",
+    "session",
+)
 # Links sent by e-mail carry their token in the path: /password/reset/<token>, /mail/confirm/<token> …
 _PATH_TOKEN = re.compile(
     r"(?P<lead>/(?:password/reset|mail/(?:confirm|change|unsubscribe))/)[^/?#\s\"]+"

@@ -9,7 +9,7 @@ from aiohttp import web
 from server import clock, keys
 from server.errors import Forbidden, NotAuthenticated, TooLarge
 from server.http import session
-from server.services import accounts
+from server.services import accounts, totp
 from server.visibility import ANONYMOUS, Viewer
 
 if TYPE_CHECKING:
@@ -26,8 +26,7 @@ async def current_user(request: web.Request) -> sa.Row | None:
     user = None
     uid = data.get("uid")
     if isinstance(uid, int):
-        async with request.app[keys.DB].read() as conn:
-            user = await accounts.get_user(conn, uid)
+        user = await accounts.cached_user(request.app[keys.DB], uid)
         if user is not None and (user.user_state != "active" or user.suspended):
             user = None
         elif user is not None and session.started_before(
@@ -49,9 +48,16 @@ async def require_user(request: web.Request) -> sa.Row:
 
 
 async def require_admin(request: web.Request) -> sa.Row:
+    """The signed-in administrator; with ``KOERS_REQUIRE_2FA_ADMINS``, one with two-factor on."""
     user = await require_user(request)
     if not user.is_admin:
         raise Forbidden("only administrators can do this")
+    if request.app[keys.SETTINGS].require_2fa_admins:
+        if not (await totp.status(request.app[keys.DB], user.user_id)).enabled:
+            if request.method == "GET":
+                flash(request, "Administrators must turn on two-factor sign-in first.")
+                raise web.HTTPFound("/settings/security")
+            raise Forbidden("administrators must turn on two-factor sign-in first")
     return user
 
 

@@ -18,7 +18,7 @@ from server import clock, urls
 from server import event_kinds as kinds
 from server.config import Settings
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
-from server.services import login_throttle, mail_members, text
+from server.services import hot_rows, login_throttle, mail_members, text
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
 from server.storage.db import Database
@@ -386,14 +386,26 @@ async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
     ).first()
 
 
+async def cached_user(db: Database, user_id: int) -> sa.Row | None:
+    """``get_user`` through the members' cache (``hot_rows.users``): pages ask it on every request."""
+    cache = hot_rows.users(db.engine.sync_engine)
+    return await hot_rows.through(cache, user_id, lambda: db.read(get_user, user_id))
+
+
+_LOCAL_ACTOR = sa.select(t.actors).where(
+    t.actors.c.username == sa.bindparam("username"), t.actors.c.domain.is_(None)
+)
+
+
 async def get_local_actor(conn: AsyncConnection, username: str) -> sa.Row:
-    row = (
-        await conn.execute(
-            sa.select(t.actors).where(
-                t.actors.c.username == username.lower(), t.actors.c.domain.is_(None)
-            )
-        )
-    ).first()
+    """The local actor (person or community) called ``username``, through ``hot_rows.local_actors``;
+    NotFound when there is none or it is suspended."""
+    name = username.lower()
+
+    async def load() -> sa.Row | None:
+        return (await conn.execute(_LOCAL_ACTOR, {"username": name})).first()
+
+    row = await hot_rows.through(hot_rows.local_actors(hot_rows.engine_of(conn)), name, load)
     if row is None or row.suspended:
         raise NotFound(f"no account or community called {username!r} here")
     return row

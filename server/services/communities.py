@@ -18,7 +18,7 @@ from server import clock, urls
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
-from server.services import accounts, follows, notifications, purpose, text
+from server.services import accounts, follows, hot_rows, notifications, purpose, text
 from server.services.views import ActorView, actor_view
 from server.storage import schema as t
 from server.storage.rows import inserted_id
@@ -75,19 +75,26 @@ def _community(row: sa.Row) -> Community:
 
 
 async def get_by_handle(conn: AsyncConnection, handle: str) -> Community:
-    """The local community with this handle, or NotFound."""
+    """The local community with this handle, or NotFound (through ``hot_rows.communities``)."""
+    key = handle.lower()
+    cache = hot_rows.communities(hot_rows.engine_of(conn))
+    found = await hot_rows.through(cache, key, lambda: _by_handle(conn, key))
+    if found is None:
+        raise NotFound(f"no community called {handle!r} here")
+    return found
+
+
+async def _by_handle(conn: AsyncConnection, handle: str) -> Community | None:
     row = (
         await conn.execute(
             _select().where(
-                t.actors.c.username == handle.lower(),
+                t.actors.c.username == handle,
                 t.actors.c.domain.is_(None),
                 t.actors.c.suspended.is_(False),
             )
         )
     ).first()
-    if row is None:
-        raise NotFound(f"no community called {handle!r} here")
-    return _community(row)
+    return _community(row) if row is not None else None
 
 
 async def get(conn: AsyncConnection, community_id: int) -> Community:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import Conflict, Forbidden, ValidationError
-from server.services import accounts, mail_links, mail_members, mail_queue
+from server.services import accounts, login_throttle, mail_links, mail_members, mail_queue
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ RESET_PER_ACCOUNT = 3
 RESET_PER_CLIENT = 10
 CONFIRM_PER_ACCOUNT = 5
 WINDOW = timedelta(hours=1)
+RESET_ATTEMPTS = "password-reset-link"  # the throttle's key for following reset links
 
 
 def link(ctx: Context, path: str, token: str) -> str:
@@ -113,14 +114,24 @@ async def queue_reset(ctx: Context, user_id: int) -> str:
     return str(email)
 
 
-async def check_reset_link(ctx: Context, token: str) -> None:
-    """Raise ValidationError unless the reset link still works (the page shows the form then)."""
-    async with ctx.db.read() as conn:
-        await mail_links.find(conn, "reset", token)
+async def check_reset_link(ctx: Context, token: str, client: str = "") -> None:
+    """Raise ValidationError unless the reset link still works (the page shows the form then).
+
+    A wrong link counts as a failed attempt of the client (``login_throttle``), so guessing links
+    is slowed like guessing passwords.
+    """
+    await login_throttle.before_attempt(ctx.db, RESET_ATTEMPTS, client)
+    try:
+        async with ctx.db.read() as conn:
+            await mail_links.find(conn, "reset", token)
+    except ValidationError:
+        await login_throttle.failed(ctx.db, RESET_ATTEMPTS, client)
+        raise
 
 
-async def reset_password(ctx: Context, token: str, password: str) -> int:
+async def reset_password(ctx: Context, token: str, password: str, client: str = "") -> int:
     """Set a new password with a reset link; every session and token of the member ends."""
+    await check_reset_link(ctx, token, client)
     accounts.check_password(password)
     password_hash = accounts.hash_password(password)
     now = clock.now()
@@ -191,9 +202,16 @@ async def finish_email_change(ctx: Context, token: str) -> str:
         )
         if taken.first():
             raise Conflict("an account with this email exists already", field="token")
+        old = (
+            await conn.execute(sa.select(t.users.c.email).where(t.users.c.id == row.user_id))
+        ).scalar_one()
         await conn.execute(
             t.users.update().where(t.users.c.id == row.user_id).values(email=row.email)
         )
         await mail_members.update(conn, row.user_id, unconfirmed=False)
+        # the old address hears of it, so a stolen session cannot move the account away silently
+        await mail_queue.enqueue(
+            conn, "email_changed", user_id=row.user_id, to=old, params={"address": row.email}
+        )
     log.info("user %s changed their address", row.user_id)
     return str(row.email)

@@ -168,17 +168,23 @@ async def contents(
 async def queue_due(ctx: Context, *, limit: int = BATCH) -> int:
     """Queue the digests that are due now; how many were queued (empty weeks are skipped)."""
     now = clock.now()
-    queued = 0
-    async with ctx.db.write() as conn:
+    found: list[tuple[int, dict[str, Any] | None]] = []
+    async with ctx.db.read() as conn:
         for member in await due(conn, now, limit=limit):
             since = max(clock.aware(member.since), now - WEEK)
-            sections = await contents(conn, ctx.base, member.actor_id, since)
-            if any(sections.values()) and await mail_members.wants(conn, member.user_id, "digest"):
+            week = await contents(conn, ctx.base, member.actor_id, since)
+            found.append((member.user_id, week if any(week.values()) else None))
+    if not found:
+        return 0
+    queued = 0
+    async with ctx.db.write() as conn:
+        for user_id, sections in found:
+            await mail_members.update(conn, user_id, digest_sent_at=now)
+            if sections is not None and await mail_members.wants(conn, user_id, "digest"):
                 await mail_queue.enqueue(
-                    conn, "digest", user_id=member.user_id, params={"sections": sections}
+                    conn, "digest", user_id=user_id, params={"sections": sections}
                 )
                 queued += 1
-            await mail_members.update(conn, member.user_id, digest_sent_at=now)
     if queued:
         log.info("queued %d weekly digests", queued)
     return queued

@@ -49,10 +49,10 @@ async def standing(conn: AsyncConnection, user_id: int) -> sa.Row | None:
 async def update(conn: AsyncConnection, user_id: int, **values: Any) -> None:
     """Write some columns of the member's row, creating it first when it is missing."""
     m = t.mail_members
-    if await standing(conn, user_id) is None:
+    # The write comes first: a SQLite transaction that reads before it writes may deadlock.
+    done = await conn.execute(m.update().where(m.c.user_id == user_id).values(**values))
+    if not done.rowcount:
         await conn.execute(m.insert().values(user_id=user_id, **values))
-    else:
-        await conn.execute(m.update().where(m.c.user_id == user_id).values(**values))
 
 
 async def require_confirmed(conn: AsyncConnection, actor_id: int) -> None:

@@ -9,7 +9,7 @@ A row is marked sent in the same step that ends its lease, so a restart never se
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,27 +52,49 @@ async def enqueue(
     return inserted_id(res)
 
 
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    o = t.mail_outbox
+    return sa.and_(
+        o.c.state == "new",
+        o.c.next_attempt_at <= now,
+        sa.or_(o.c.locked_until.is_(None), o.c.locked_until < now),
+    )
+
+
 async def claim(db: Database, *, limit: int = 10) -> list[sa.Row]:
-    """Lease up to ``limit`` due messages; their rows."""
+    """Lease up to ``limit`` due messages; their rows.
+
+    Nothing is written when nothing is due. On SQLite the write transaction begins with its
+    write (a read first, upgraded later, could deadlock with another connection's writer).
+    """
     now = clock.now()
     o = t.mail_outbox
+    async with db.read() as conn:
+        if (await conn.execute(sa.select(o.c.id).where(_due(now)).limit(1))).first() is None:
+            return []
+    lease = now + LEASE
     async with db.write() as conn:
+        if db.is_sqlite:
+            due = sa.select(o.c.id).where(_due(now)).order_by(o.c.id).limit(limit)
+            await conn.execute(o.update().where(o.c.id.in_(due)).values(locked_until=lease))
+            return list(
+                await conn.execute(
+                    sa.select(o)
+                    .where(o.c.locked_until == lease, o.c.state == "new")
+                    .order_by(o.c.id)
+                )
+            )
         q = (
             sa.select(o)
-            .where(
-                o.c.state == "new",
-                o.c.next_attempt_at <= now,
-                sa.or_(o.c.locked_until.is_(None), o.c.locked_until < now),
-            )
+            .where(_due(now))
             .order_by(o.c.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        if not db.is_sqlite:
-            q = q.with_for_update(skip_locked=True)
         rows = list(await conn.execute(q))
         if rows:
             await conn.execute(
-                o.update().where(o.c.id.in_([r.id for r in rows])).values(locked_until=now + LEASE)
+                o.update().where(o.c.id.in_([r.id for r in rows])).values(locked_until=lease)
             )
     return rows
 
@@ -88,21 +110,22 @@ async def finish(db: Database, message_id: int, outcome: str, *, error: str | No
     """Record a try: ``sent``, ``retry`` (temporary) or ``failed`` (permanent); the new state."""
     o = t.mail_outbox
     now = clock.now()
-    async with db.write() as conn:
+    async with db.read() as conn:  # the row is ours (leased): read it, then write alone
         row = (await conn.execute(sa.select(o).where(o.c.id == message_id))).first()
-        if row is None:
-            return "gone"
-        values: dict[str, Any] = {
-            "attempts": row.attempts + 1,
-            "locked_until": None,
-            "last_error": error,
-        }
-        if outcome == "sent":
-            values.update(state="sent", sent_at=now)
-        elif outcome == "retry" and clock.aware(row.created_at) + GIVE_UP_AFTER > now:
-            values["next_attempt_at"] = now + retry_delay(row.attempts + 1)
-        else:
-            values["state"] = "failed"
+    if row is None:
+        return "gone"
+    values: dict[str, Any] = {
+        "attempts": row.attempts + 1,
+        "locked_until": None,
+        "last_error": error,
+    }
+    if outcome == "sent":
+        values.update(state="sent", sent_at=now)
+    elif outcome == "retry" and clock.aware(row.created_at) + GIVE_UP_AFTER > now:
+        values["next_attempt_at"] = now + retry_delay(row.attempts + 1)
+    else:
+        values["state"] = "failed"
+    async with db.write() as conn:
         await conn.execute(o.update().where(o.c.id == message_id).values(**values))
     return str(values.get("state", "new"))
 

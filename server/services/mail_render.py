@@ -31,13 +31,14 @@ SUBJECTS = {
     "confirm": "Confirm your e-mail address for {{ instance }}",
     "reset": "Reset your password on {{ instance }}",
     "email_change": "Confirm your new e-mail address for {{ instance }}",
+    "email_changed": "Your e-mail address on {{ instance }} was changed",
     "invite": "{{ inviter }} invites you to {{ instance }}",
     "notification": "{{ title }}",
     "digest": "Your week on {{ instance }}",
 }
 # Security mail: it answers something the member (or someone with their address) just did, and no
 # one may opt out of it.
-SECURITY = frozenset({"confirm", "reset", "email_change"})
+SECURITY = frozenset({"confirm", "reset", "email_change", "email_changed"})
 TITLES = {
     "mention": "{name} mentioned you",
     "direct": "{name} sent you a direct post",
@@ -179,8 +180,11 @@ def build(
     if unsubscribe:
         msg["List-Unsubscribe"] = f"<{unsubscribe}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(env.get_template(f"{row.template}.txt").render(values))
-    msg.add_alternative(env.get_template(f"{row.template}.html").render(values), subtype="html")
+    # quoted-printable: readable in an .eml file, safe for any server
+    text = env.get_template(f"{row.template}.txt").render(values)
+    msg.set_content(text, cte="quoted-printable")
+    html = env.get_template(f"{row.template}.html").render(values)
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     return msg
 
 

@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import BadRequest, ValidationError
+from server.services import hot_rows
 from server.storage import schema as t
+from server.storage.db import Database
 from server.storage.rows import inserted_id
 
 log = logging.getLogger(__name__)
@@ -354,7 +356,10 @@ def token_holder_in(conn: sa.Connection, token: str) -> TokenHolder | None:
     """The holder of ``token``; None when it is unknown, revoked or expired, or its member is not
     active or suspended. Only the token's hash is looked up (a unit-of-work function: the API
     asks it on every request, so the statement is built once)."""
-    row = conn.execute(_TOKEN, {"token_hash": hash_secret(token)}).first()
+    return _holder(conn.execute(_TOKEN, {"token_hash": hash_secret(token)}).first())
+
+
+def _holder(row: sa.Row | None) -> TokenHolder | None:
     if row is None or row.revoked_at is not None:
         return None
     expires = clock.aware(row.expires_at)
@@ -366,6 +371,19 @@ def token_holder_in(conn: sa.Connection, token: str) -> TokenHolder | None:
     if row.state != "active" or row.suspended:
         return None
     return TokenHolder(row.id, row.app_id, row.user_id, row.actor_id, scopes, bool(row.is_admin))
+
+
+def _token_row(conn: sa.Connection, token_hash: str) -> sa.Row | None:
+    return conn.execute(_TOKEN, {"token_hash": token_hash}).first()
+
+
+async def cached_token_holder(db: Database, token: str) -> TokenHolder | None:
+    """``token_holder_in`` through the tokens' cache (``hot_rows.tokens``): the row is cached, its
+    revocation, expiry and member's state are checked on every call."""
+    token_hash = hash_secret(token)
+    cache = hot_rows.tokens(db.engine.sync_engine)
+    row = await hot_rows.through(cache, token_hash, lambda: db.read(_token_row, token_hash))
+    return _holder(row)
 
 
 async def token_holder(conn: AsyncConnection, token: str) -> TokenHolder | None:

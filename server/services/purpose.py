@@ -18,7 +18,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.events import Event
-from server.services import notifications, text
+from server.services import hot_rows, notifications, text
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 
@@ -111,6 +111,13 @@ async def current(conn: AsyncConnection, community_id: int) -> PurposeVersion | 
         )
     ).first()
     return _version(row) if row else None
+
+
+async def current_shown(conn: AsyncConnection, community_id: int) -> PurposeVersion | None:
+    """``current`` through ``hot_rows.purposes``, for what pages show (every community page and
+    the list of communities); decisions in a transaction read ``current``."""
+    cache = hot_rows.purposes(hot_rows.engine_of(conn))
+    return await hot_rows.through(cache, community_id, lambda: current(conn, community_id))
 
 
 async def history(conn: AsyncConnection, community_id: int) -> list[PurposeVersion]:

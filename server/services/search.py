@@ -74,3 +74,28 @@ async def find_tags(conn: AsyncConnection, prefix: str, *, limit: int, offset: i
         .offset(offset)
     )
     return [r[0] for r in rows]
+
+
+async def find_communities(conn: AsyncConnection, q: str, *, limit: int = 10) -> list[sa.Row]:
+    """Communities (this organisation's first, then known remote ones) whose name or handle
+    matches ``q``; every community's page is public, as on ``/communities``."""
+    text = q.strip().lstrip("!@").lower()[:100]
+    if not text:
+        return []
+    like = "%" + _like(text) + "%"
+    c, a = t.communities, t.actors
+    return list(
+        await conn.execute(
+            sa.select(c, a.c.username.label("handle"), a.c.domain, a.c.summary_html)
+            .join(a, a.c.id == c.c.actor_id)
+            .where(
+                a.c.suspended.is_(False),
+                sa.or_(
+                    sa.func.lower(c.c.name).like(like, escape="\\"),
+                    sa.func.lower(a.c.username).like(like, escape="\\"),
+                ),
+            )
+            .order_by(c.c.local.desc(), sa.func.lower(c.c.name))
+            .limit(limit)
+        )
+    )

@@ -279,6 +279,30 @@ async def public(
 
 
 @_feed
+def _organisation(viewer: Viewer) -> sa.Select:
+    p = t.posts
+    return sa.select(p.c.id).where(
+        p.c.local.is_(True),
+        p.c.reblog_of_id.is_(None),
+        p.c.audience != Audience.DIRECT.value,  # conversations stay in conversations
+        listed_for(viewer),
+        _not_muted_or_blocked(viewer),
+        _not_silenced(viewer),
+    )
+
+
+def organisation_ids(conn: sa.Connection, viewer: Viewer, page: Page) -> list[int]:
+    """The organisation feed: every post of this instance the viewer may see and that is meant
+    for listings, newest first (a unit-of-work function)."""
+    return _feed_ids(conn, _organisation, viewer, page)
+
+
+async def organisation(conn: AsyncConnection, viewer: Viewer, page: Page) -> list[int]:
+    """``organisation_ids`` over an async connection."""
+    return await conn.run_sync(organisation_ids, viewer, page)
+
+
+@_feed
 def _tag(viewer: Viewer, local: bool) -> sa.Select:
     p = t.posts
     tagged = sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == sa.bindparam("tag"))

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
+from server.services import hot_rows
 from server.services.view_models import (
     ActorView,
     MediaView,
@@ -148,8 +149,21 @@ def actors_in(
     """ActorViews by id (a unit-of-work function)."""
     if not ids:
         return {}
-    rows = conn.execute(_ACTORS, {"ids": list(ids)})
-    return {r.id: actor_view(r, base, local_domain) for r in rows}
+    cache = hot_rows.actors(conn.engine)
+    found: dict[int, ActorView] = {}
+    missing = []
+    for actor_id in ids:
+        view = cache.get((actor_id, base, local_domain))
+        if view is None:
+            missing.append(actor_id)
+        else:
+            found[actor_id] = view
+    if missing:
+        generation = cache.generation
+        for r in conn.execute(_ACTORS, {"ids": missing}):
+            view = found[r.id] = actor_view(r, base, local_domain)
+            cache.put((r.id, base, local_domain), view, generation)
+    return found
 
 
 async def load_actors(

@@ -58,11 +58,18 @@ class Database:
             if on_disk:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(
-                url, connect_args={"timeout": 30}, pool_size=5, max_overflow=10
+                url,
+                connect_args={"timeout": 30},
+                pool_size=5,
+                max_overflow=10,
+                hide_parameters=True,  # errors and logs never show a statement's values
             )
             event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
             # Let us issue BEGIN ourselves (pysqlite's own transaction handling is off).
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+            # Write transactions take SQLite's write lock at BEGIN (IMMEDIATE, as the writer
+            # thread's do), so one that reads first cannot fail on another connection's commit.
+            self._writer: AsyncEngine = self.engine.execution_options(koers_write=True)
             # Units of work get their own connection threads (``threads=False``: run them over
             # aiosqlite instead, one hop per statement, as a baseline to measure against).
             if on_disk and threads is not False:
@@ -72,7 +79,11 @@ class Database:
                 )
         else:
             self.engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                hide_parameters=True,
             )
         self._write_lock = asyncio.Lock()
 
@@ -118,7 +129,7 @@ class Database:
     async def _write_conn(self) -> AsyncIterator[AsyncConnection]:
         if self.is_sqlite:
             async with self._write_lock:
-                async with self.engine.begin() as conn:
+                async with self._writer.begin() as conn:
                     yield conn
         else:
             async with self.engine.begin() as conn:
@@ -167,7 +178,8 @@ def _optimize(conn: sa.Connection) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    write = conn.get_execution_options().get("koers_write")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -39,7 +39,9 @@ def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _engine(url: str, begin: str) -> sa.Engine:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"timeout": 30})
+    engine = sa.create_engine(
+        url, poolclass=sa.pool.NullPool, connect_args={"timeout": 30}, hide_parameters=True
+    )
     event.listen(engine, "connect", sqlite_pragmas)
     event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
     return engine

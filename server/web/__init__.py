@@ -10,6 +10,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from server.keys import JINJA
+from server.web import cards
+
 PAGE_MODULES = (
     "auth",
     "home",
@@ -40,6 +43,7 @@ PAGE_MODULES = (
     "community_settings",
     "admin_federation",
     "admin_accounts",
+    "search",
     "initiatives",
     "mail",
     "oidc",
@@ -49,9 +53,6 @@ PAGE_MODULES = (
 
 
 def setup(app: web.Application) -> None:
-    from server.keys import JINJA
-    from server.web import cards
-
     cards.install(app[JINJA])
     for name in PAGE_MODULES:
         try:

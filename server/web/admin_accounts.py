@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from server.errors import KoersError, ValidationError
+from server.errors import KoersError, NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_moderator
+from server.http.params import as_id
 from server.keys import CTX
 from server.services import moderation
 from server.services.moderation import Staff
@@ -140,11 +141,13 @@ async def reports_page(request: web.Request) -> web.Response:
     )
 
 
-@routes.post(r"/admin/reports/{report_id:\d{1,18}}/resolve")
+@routes.post("/admin/reports/{report_id}/resolve")
 async def resolve_report(request: web.Request) -> web.Response:
     user = await require_moderator(request)
-    data = await form(request)
-    report_id = int(request.match_info["report_id"])
+    data = await form(request)  # the CSRF check comes before anything is read from the path
+    report_id = as_id(request.match_info["report_id"])
+    if report_id is None:
+        raise NotFound("no such report")
     action = str(data.get("action", ""))
     try:
         await moderation.resolve_report(

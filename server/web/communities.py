@@ -42,7 +42,7 @@ async def community_list(request: web.Request) -> web.Response:
     async def load(conn: AsyncConnection) -> tuple[list, dict, dict]:
         found = await communities.list_local(conn)
         counts = await communities.member_counts(conn, [c.id for c in found])
-        purposes = {c.id: await purpose.current(conn, c.id) for c in found}
+        purposes = {c.id: await purpose.current_shown(conn, c.id) for c in found}
         return found, counts, purposes
 
     found, counts, purposes = await ctx.db.read(load)
@@ -100,7 +100,7 @@ async def community_page_response(
         # one unit of work: every statement of the page in one hop (``db.read`` runs it inline)
         s = await scope(request, conn)
         c = s.community
-        current = await purpose.current(conn, c.id)
+        current = await purpose.current_shown(conn, c.id)
         all_roles = await roles.roles_of(conn, c.id)
         items = await roadmap.items(conn, s.viewer, c.id)
         changes = await roadmap.recent_changes(conn, s.viewer, c.id, limit=8)

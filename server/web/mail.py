@@ -72,7 +72,7 @@ async def reset_ask_submit(request: web.Request) -> web.Response:
 async def reset_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     try:
-        await mail_accounts.check_reset_link(request.app[CTX], token)
+        await mail_accounts.check_reset_link(request.app[CTX], token, _client(request))
     except ValidationError as exc:
         return await _bad_link(request, exc.message, "/password/reset")
     return await render(
@@ -96,7 +96,7 @@ async def reset_submit(request: web.Request) -> web.Response:
             status=422,
         )
     try:
-        await mail_accounts.reset_password(request.app[CTX], token, password)
+        await mail_accounts.reset_password(request.app[CTX], token, password, _client(request))
     except ValidationError as exc:
         if exc.field == "token":
             return await _bad_link(request, exc.message, "/password/reset")

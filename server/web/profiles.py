@@ -7,11 +7,11 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.context import Context
-from server.errors import NotFound
-from server.http.pages import current_user, flash, form, redirect, render, require_user, viewer
+from server.errors import NotFound, ValidationError
+from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.http.params import as_id
 from server.keys import CTX
-from server.services import accounts, follows, people, timelines
+from server.services import accounts, directory, follows, people, timelines
 from server.services.views import ActorView, actor_view, load_posts
 from server.web.home import page_from_query
 
@@ -126,11 +126,51 @@ def people_views(ctx: Context, rows: list[Row]) -> list[tuple[ActorView, Row]]:
 
 @routes.get("/people")
 async def people_page(request: web.Request) -> web.Response:
+    """The member directory: by name, competency (and level), community, role, organisation."""
     ctx = request.app[CTX]
-    await current_user(request)
-    competency = request.query.get("competency", "").strip()[:100]
+    who = await viewer(request)
+    query = directory_query(request)
     async with ctx.db.read() as conn:
-        rows = await accounts.people_with_competency(conn, competency) if competency else []
+        rows, more = await directory.find(conn, who, query)
+        offered = await directory.choices(conn, who)
     return await render(
-        request, "people.html", competency=competency, people=people_views(ctx, rows)
+        request,
+        "people.html",
+        q=query,
+        competency=query.competency,
+        people=people_views(ctx, rows),
+        more=more,
+        choices=offered,
+        levels=directory.LEVELS,
+        next_page=_page_link(request, query.page + 1) if more else None,
+        prev_page=_page_link(request, query.page - 1) if query.page > 1 else None,
     )
+
+
+def directory_query(request: web.Request) -> directory.DirectoryQuery:
+    """The directory's filters from the query string (bad numbers are a 400)."""
+    args = request.query
+
+    def number(name: str) -> int | None:
+        raw = args.get(name, "").strip()
+        if not raw:
+            return None
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+            raise ValidationError(f"{name}: must be a number", field=name)
+        return int(raw)
+
+    return directory.DirectoryQuery(
+        name=args.get("q", "")[:100],
+        competency=args.get("competency", "")[:100],
+        level=args.get("level", ""),
+        community_id=number("community"),
+        role_id=number("role"),
+        organisation=args.get("organisation", "")[:255],
+        page=number("page") or 1,
+    ).checked()
+
+
+def _page_link(request: web.Request, page: int) -> str:
+    query = {k: v for k, v in request.query.items() if k != "page" and v}
+    query["page"] = str(page)
+    return str(request.rel_url.with_query(query))

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from federation import policy
-from federation.caches import CachedMap, CachedValue, watch_of
 from federation.state import INBOX_WRITER
 from server import clock
 from server.storage import schema as t
+from server.storage.caches import CachedMap, CachedValue, watch_of
 from tests.federation.conftest import activity_rows, post_activity, signer_for
 
 pytestmark = pytest.mark.slow

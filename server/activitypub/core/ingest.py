@@ -295,6 +295,13 @@ async def _write_tags(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) 
         await conn.execute(t.post_tags.insert(), [{"post_id": post_id, "tag": tag} for tag in tags])
 
 
+def _dimension(value: object) -> int | None:
+    """A width or height in pixels as the column holds it; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31:
+        return value
+    return None
+
+
 async def _write_media(
     conn: AsyncConnection, post_id: int, owner_id: int, doc: dict[str, Any]
 ) -> None:
@@ -318,8 +325,8 @@ async def _write_media(
         mime = m if isinstance(m := att.get("mediaType"), str) else "application/octet-stream"
         focus = f if isinstance(f := att.get("focalPoint"), list) else [0, 0]
         try:
-            fx, fy = float(focus[0]), float(focus[1])
-        except (IndexError, TypeError, ValueError):
+            fx, fy = (max(-1.0, min(1.0, float(v))) for v in focus[:2])
+        except (TypeError, ValueError):
             fx, fy = 0.0, 0.0
         kind = (
             mime.split("/", 1)[0]
@@ -339,8 +346,8 @@ async def _write_media(
                 "focus_y": fy,
                 "position": position,
                 "created_at": clock.now(),
-                "width": att.get("width") if isinstance(att.get("width"), int) else None,
-                "height": att.get("height") if isinstance(att.get("height"), int) else None,
+                "width": _dimension(att.get("width")),
+                "height": _dimension(att.get("height")),
             }
         )
     if rows:

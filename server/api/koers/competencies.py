@@ -7,11 +7,11 @@ from typing import Any
 from aiohttp import web
 
 from server.api.auth import authenticate, user_auth
-from server.api.koers.params import check_chars, json_body, limit
+from server.api.koers.params import check_chars, json_body, limit, query_choice, query_id
 from server.api.koers.serialize import row_account_json
 from server.errors import BadRequest, ValidationError
 from server.keys import CTX
-from server.services import accounts
+from server.services import accounts, directory
 
 PREFIX = "/api/koers/v1"
 routes = web.RouteTableDef()
@@ -90,6 +90,45 @@ async def people(request: web.Request) -> web.Response:
                 **row_account_json(r, ctx.base, ctx.settings.domain),
                 "competency": r.competency,
                 "level": r.level,
+            }
+            for r in rows
+        ]
+    )
+
+
+@routes.get(PREFIX + "/directory")
+async def directory_people(request: web.Request) -> web.Response:
+    """The member directory (``services.directory``), with the web page's filters."""
+    auth = await authenticate(request, "read", required=False)
+    args = request.query
+    texts = {}
+    for name, most in (("q", 100), ("competency", 100), ("organisation", 255)):
+        value = args.get(name, "")
+        if len(value) > most:
+            raise ValidationError(f"{name}: at most {most} characters", field=name)
+        texts[name] = check_chars(value, name) if value else ""
+    page = query_id(request, "page")
+    page = 1 if page is None and "page" not in args else page or 0
+    if not 1 <= page <= directory.MAX_PAGE:
+        raise BadRequest(f"page: from 1 to {directory.MAX_PAGE}")
+    query = directory.DirectoryQuery(
+        name=texts["q"],
+        competency=texts["competency"],
+        level=query_choice(request, "level", directory.LEVELS) or "",
+        community_id=query_id(request, "community_id"),
+        role_id=query_id(request, "role_id"),
+        organisation=texts["organisation"],
+        page=page,
+    )
+    ctx = request.app[CTX]
+    async with ctx.db.read() as conn:
+        rows, _more = await directory.find(conn, auth.viewer, query)
+    return web.json_response(
+        [
+            {
+                **row_account_json(r, ctx.base, ctx.settings.domain),
+                "competency": r._mapping.get("competency"),
+                "level": r._mapping.get("level"),
             }
             for r in rows
         ]

@@ -113,6 +113,17 @@ SCHEMAS: dict[str, Any] = {
     "Competency": obj(
         {"name": {"type": "string"}, "level": {"enum": ["learning", "practised", "expert", None]}}
     ),
+    "DirectoryPerson": {
+        "allOf": [
+            ref("Account"),
+            obj(
+                {
+                    "competency": {"type": ["string", "null"]},
+                    "level": {"enum": ["learning", "practised", "expert", None]},
+                }
+            ),
+        ]
+    },
     "PersonWithCompetency": {
         "allOf": [
             ref("Account"),
@@ -550,6 +561,28 @@ def document() -> dict[str, Any]:
                         "schema": {"type": "string", "minLength": 1, "maxLength": 100},
                     },
                     {**LIMIT, "description": "clamped to 1..80"},
+                ],
+            )
+        },
+        PREFIX + "/directory": {
+            "get": op(
+                "The member directory: people of this instance and its partners who want to be "
+                "listed, by name, competency (at least a level), community, role and organisation",
+                list_of("DirectoryPerson"),
+                write=False,
+                params=(),
+                errors=("400", "401", "403", "422"),
+                query=[
+                    {"name": n, "in": "query", "required": False, "schema": sch}
+                    for n, sch in (
+                        ("q", {"type": "string", "maxLength": 100}),
+                        ("competency", {"type": "string", "maxLength": 100}),
+                        ("level", {"enum": ["learning", "practised", "expert"]}),
+                        ("community_id", {"type": "integer", "minimum": 1}),
+                        ("role_id", {"type": "integer", "minimum": 1}),
+                        ("organisation", {"type": "string", "maxLength": 255}),
+                        ("page", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                    )
                 ],
             )
         },

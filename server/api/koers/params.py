@@ -132,7 +132,7 @@ def limit(request: web.Request, *, default: int = 20, maximum: int = 40) -> int:
     if len(request.query.getall("limit", [])) > 1:
         raise BadRequest("limit: give it once")
     raw = request.query.get("limit")
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not raw.isascii() or not raw.isdigit():
         raise BadRequest("limit: must be a positive integer")
@@ -150,9 +150,9 @@ def query_choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> s
 
 
 def query_id(request: web.Request, name: str) -> int | None:
-    """An optional id in the query string (``max_id`` …); garbage is a 400."""
+    """An optional id in the query string (``max_id`` …); garbage (an empty value too) is a 400."""
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
         raise BadRequest(f"{name}: must be an id")

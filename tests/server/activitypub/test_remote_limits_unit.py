@@ -164,3 +164,32 @@ def test_the_limits_table_names_every_limit_with_its_value() -> None:
     for name, value in numbers.items():
         assert f"| {value:,} |" in table or f" {value:,} " in table, name
     assert limits.BODY_BYTES == 1024 * 1024 and "1 MiB" in table
+
+
+async def test_numbers_out_of_range_are_read_as_absent_not_retried(wired, remote_actor) -> None:
+    """The inbox fuzzer's find: a width of 2**70 failed the insert (retried for ever); numbers
+    outside a column's range are now absent and a focal point is kept within [-1, 1]."""
+    odd = [2**70, -5, 0, True, 2**31]
+    for n, width in enumerate(odd):
+        note = {
+            "id": f"{remote_actor.uri}/statuses/w{n}",
+            "type": "Note",
+            "attributedTo": remote_actor.uri,
+            "content": "<p>a picture</p>",
+            "to": [PUBLIC_COLLECTION],
+            "attachment": [
+                {
+                    "type": "Image",
+                    "url": "https://remote.example/a.png",
+                    "width": width,
+                    "height": 2**63,
+                    "focalPoint": [1e308, -1e308],
+                }
+            ],
+        }
+        await wired.receive(remote_actor.activity("Create", object=note), remote_actor)
+    await wired.cycle()
+    assert [r.state for r in await _inbox_rows(wired.ctx.db)] == ["done"] * len(odd)
+    async with wired.ctx.db.read() as conn:
+        media = list(await conn.execute(sa.select(t.media)))
+    assert {(m.width, m.height, m.focus_x, m.focus_y) for m in media} == {(None, None, 1.0, -1.0)}

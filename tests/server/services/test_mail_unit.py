@@ -190,6 +190,11 @@ async def test_an_address_changes_only_when_the_new_one_is_confirmed(
     async with ctx.db.read() as conn:
         user = await accounts.get_user(conn, member.user_id)
     assert user is not None and user.email == "new@example.test"
+    (notice,) = await _queued(ctx, "email_changed")
+    assert notice.to_address == "ana@example.test"
+    message = await mail_render.compose(ctx, notice)
+    assert message is not None and message["To"] == "ana@example.test"
+    assert message["List-Unsubscribe"] is None
 
 
 async def test_invitations_by_admins_and_managers_only(ctx, crew) -> None:
@@ -287,3 +292,20 @@ async def test_the_digest_lists_the_weeks_results_and_new_members(ctx, crew) -> 
     assert plain is not None and "Shed" in plain.get_content()
     assert message["List-Unsubscribe"] is not None
     assert await mail_digest.queue_due(ctx) == 0  # one a week
+
+
+async def test_guessing_reset_links_is_throttled_per_client(ctx, member) -> None:
+    from server.errors import RateLimited
+    from server.services import login_throttle
+
+    for _ in range(login_throttle.PAIR_FREE):
+        with pytest.raises(ValidationError, match="not valid"):
+            await mail_accounts.check_reset_link(ctx, "guess", "10.0.0.9")
+    with pytest.raises(RateLimited):
+        await mail_accounts.check_reset_link(ctx, "guess", "10.0.0.9")
+    with pytest.raises(RateLimited):  # even a real link waits, from that client
+        await mail_accounts.reset_password(ctx, "guess", "a long new password", "10.0.0.9")
+    await mail_accounts.request_reset(ctx, "ana@example.test", "10.0.0.1")
+    (mail,) = await _queued(ctx, "reset")
+    # the owner, elsewhere, is not locked out
+    await mail_accounts.reset_password(ctx, _token(mail), "a long new password", "10.0.0.1")

@@ -182,13 +182,17 @@ async def test_the_oauth_authorize_page_offers_it_and_comes_back_to_consent(
         assert "Phone app" in text and "@sub_app" in text
 
 
-async def test_bad_callbacks_sign_nobody_in(make_instance: MakeInstance, oidc: Provider) -> None:
+async def test_bad_callbacks_sign_nobody_in(
+    make_instance: MakeInstance, oidc: Provider, caplog: pytest.LogCaptureFixture
+) -> None:
     inst = await make_instance(**oidc.settings())
     async with browser_session() as browser:
         for query in ("", "?code=abc", "?code=abc&state=made-up"):
+            caplog.clear()
             answer = await browser.get(f"{inst.url}/auth/oidc/callback{query}")
             assert answer.status == 400
             assert "Sign-in did not work" in await answer.text()
+            assert any("single sign-on failed" in r.getMessage() for r in caplog.records)
         # the provider's own answer, replayed: the state was used, so the second time is refused
         start = await browser.get(inst.url + "/auth/oidc/login", allow_redirects=True)
         html = await start.text()

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import pyotp
 from aiohttp.test_utils import TestClient
+from itsdangerous import URLSafeTimedSerializer
 
 from server.services import totp
 from tests.conftest import PASSWORD, Instance, csrf_from
@@ -74,7 +75,8 @@ async def test_password_login_asks_for_the_code(instance: Instance) -> None:
     assert wrong.status == 403 and "not right" in await wrong.text()
     right = await _code(browser, _now(secret))
     assert right.status == 302 and right.headers["Location"] == "/settings/profile"
-    assert (await browser.get("/settings/profile", allow_redirects=False)).status == 200
+    profile = await browser.get("/settings/profile", allow_redirects=False)
+    assert profile.status == 200 and 'href="/settings/security"' in await profile.text()
     # a recovery code works once, in another browser
     other = await instance.new_client()
     await _password(other, "ana")
@@ -190,3 +192,28 @@ async def test_turning_it_off_needs_a_code(instance: Instance) -> None:
     )
     assert off.status == 302
     assert (await _password(await instance.new_client(), "ana")).headers["Location"] == "/home"
+
+
+async def test_an_admin_session_without_two_factor_is_sent_to_set_it_up(
+    make_instance: MakeInstance,
+) -> None:
+    """An administrator signed in another way (an older session, single sign-on) is asked too."""
+    plain = await make_instance()
+    await plain.create_member("root1", admin=True)
+    assert (await (await plain.login("root1")).get("/admin", allow_redirects=False)).status == 200
+    inst = await make_instance(require_2fa_admins=True)
+    account = await inst.create_member("root1", admin=True)
+    client = await inst.new_client()
+    await sign_in_directly(inst, client, account.user_id)
+    moved = await client.get("/admin", allow_redirects=False)
+    assert moved.status == 302 and moved.headers["Location"] == "/settings/security"
+    await _turn_on(client)
+    assert (await client.get("/admin", allow_redirects=False)).status == 200
+
+
+async def sign_in_directly(inst: Instance, client: TestClient, user_id: int) -> None:
+    """A session for ``user_id`` as single sign-on makes one (no password step)."""
+    cookie = URLSafeTimedSerializer(inst.settings.secret, salt="koers-session").dumps(
+        {"uid": user_id, "csrf": "test-csrf-token"}
+    )
+    client.session.cookie_jar.update_cookies({"koers_session": cookie})

@@ -1,11 +1,16 @@
-"""In-process caches of rows the inbox and the delivery worker read on every request.
+"""In-process caches of hot rows: what the inbox, the delivery worker, pages and the API read on
+every request (domain policy, remote keys, members, tokens, communities, actors).
 
 A ``WriteWatch`` per database (listening on every SQLAlchemy engine of the process, so on the
 async engine and the units of work's connection threads alike) tells its caches when a statement
 of this process wrote one of their tables: at once (so the writing transaction re-reads its own change)
 and again when that transaction commits or rolls back (so a value another connection loaded in
-between, from before the commit, is not kept). Other processes (``koers federation block`` from
-the command line, a second web process on PostgreSQL) are seen within each cache's ``ttl``.
+between, from before the commit, is not kept). Other processes are told: a commit that wrote a
+watched table calls the watch's ``on_commit`` listeners with the tables' names, which on
+PostgreSQL send them over the event bus (``server/stream_bus.py``), and a process hearing of
+them calls ``tables_written`` so its caches of those tables forget at once. What no bus carries
+(``koers federation block`` from the command line, several processes on one SQLite file) is
+seen within each cache's ``ttl``.
 
 - ``CachedValue``: one value (the domain policy), reloaded after a write or ``ttl`` seconds.
 - ``CachedMap``: an LRU of values by key (remote keys by key id), emptied after a write.
@@ -13,10 +18,11 @@ the command line, a second web process on PostgreSQL) are seen within each cache
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
@@ -26,15 +32,28 @@ from sqlalchemy.engine import URL, Engine
 V = TypeVar("V")
 C = TypeVar("C", bound="_Invalidated")
 _DIRTY = "koers_cache_tables"
+_WRITTEN = "koers_cache_written"
+
+
+SETTLE_SECONDS = 0.25  # after a commit, values loaded meanwhile are not kept (see _ended)
 
 
 class _Invalidated:
     """Something a ``WriteWatch`` can tell that its tables were written."""
 
     generation = 0
+    settling_until = 0.0
 
     def invalidate(self) -> None:
         raise NotImplementedError
+
+    def settle(self, seconds: float) -> None:
+        """Keep nothing loaded in the next ``seconds``: SQLAlchemy tells of a commit just before
+        the database makes it, so a read in between may still return the old row."""
+        self.settling_until = time.monotonic() + seconds
+
+    def settled(self) -> bool:
+        return time.monotonic() >= self.settling_until
 
 
 class WriteWatch:
@@ -43,6 +62,7 @@ class WriteWatch:
     def __init__(self) -> None:
         self._by_table: dict[str, list[tuple[_Invalidated, frozenset[str]]]] = {}
         self._caches: dict[str, Any] = {}  # each a CachedValue or CachedMap
+        self.on_commit: list[Callable[[frozenset[str]], None]] = []
 
     def watch(self, cache: _Invalidated, tables: Iterable[str], kinds: Iterable[str]) -> None:
         """Invalidate ``cache`` when a statement of ``kinds`` (insert/update/delete) writes ``tables``."""
@@ -69,9 +89,23 @@ class WriteWatch:
             return
         kind = "insert" if clause.is_insert else "update" if clause.is_update else "delete"
         hit = [cache for cache, kinds in watchers if kind in kinds]
+        if not hit:
+            return
         for cache in hit:
             cache.invalidate()
         conn.info.setdefault(_DIRTY, set()).update(hit)
+        conn.info.setdefault(_WRITTEN, set()).add(table)
+
+    def committed(self, tables: frozenset[str]) -> None:
+        """A transaction of this process that wrote watched ``tables`` committed: tell the listeners."""
+        for listener in list(self.on_commit):
+            listener(tables)
+
+    def tables_written(self, tables: Iterable[str]) -> None:
+        """Another process committed writes to ``tables``: every cache watching them forgets."""
+        for name in tables:
+            for cache, _kinds in self._by_table.get(name, ()):
+                cache.invalidate()
 
 
 def _database_key(url: URL) -> tuple[Any, ...]:
@@ -109,9 +143,24 @@ def _executed(conn: Any, clause: Any, *_args: Any) -> None:
         watch.executed(conn, clause)
 
 
-def _ended(conn: Any) -> None:
+def _committed(conn: Any) -> None:
+    written = _ended(conn)
+    if written:
+        watch = _watch_for(conn.engine, create=False)
+        if watch is not None:
+            watch.committed(frozenset(written))
+
+
+def _rolled_back(conn: Any) -> None:
+    _ended(conn)
+
+
+def _ended(conn: Any) -> set[str]:
+    """Invalidate what the ending transaction dirtied; the tables it wrote."""
+    written: set[str] = set()
     try:
         dirty = conn.info.pop(_DIRTY, ())
+        written = conn.info.pop(_WRITTEN, set())
     except sa_exc.SQLAlchemyError:
         # Invalidated mid-transaction (a cancelled or broken unit): what it wrote is no longer
         # known, so every watched cache forgets. A listener that raised here would replace the
@@ -124,14 +173,18 @@ def _ended(conn: Any) -> None:
         }
     for cache in dirty:
         cache.invalidate()
+        settle = getattr(cache, "settle", None)  # any object with ``invalidate`` may be watched
+        if settle is not None:
+            settle(SETTLE_SECONDS)
+    return written
 
 
 def watch_of(engine: Engine) -> WriteWatch:
     """The ``WriteWatch`` of ``engine``'s database (give the sync engine of an ``AsyncEngine``)."""
     if not event.contains(Engine, "after_execute", _executed):
         event.listen(Engine, "after_execute", _executed)
-        event.listen(Engine, "commit", _ended)
-        event.listen(Engine, "rollback", _ended)
+        event.listen(Engine, "commit", _committed)
+        event.listen(Engine, "rollback", _rolled_back)
     found = _watch_for(engine, create=True)
     assert found is not None
     return found
@@ -155,43 +208,49 @@ class CachedValue(_Invalidated, Generic[V]):
             return self._value
         generation = self.generation
         value = await load()
-        if generation == self.generation:  # no write while loading: the value is current
+        if generation == self.generation and self.settled():  # no write while loading
             self._value, self._loaded_at = value, time.monotonic()
         return value
 
 
 class CachedMap(_Invalidated, Generic[V]):
-    """Values by key, at most ``maxsize`` (least recently used dropped), each kept ``ttl`` seconds."""
+    """Values by key, at most ``maxsize`` (least recently used dropped), each kept ``ttl`` seconds.
+    Safe to use from the units of work's connection threads and the event loop at once."""
 
     def __init__(self, ttl: float, maxsize: int = 4096) -> None:
         self.ttl = ttl
         self.maxsize = maxsize
-        self._items: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def invalidate(self) -> None:
-        self.generation += 1
-        self._items.clear()
+        with self._lock:
+            self.generation += 1
+            self._items.clear()
 
-    def get(self, key: str) -> V | None:
+    def get(self, key: Hashable) -> V | None:
         """The value of ``key`` if cached and fresh."""
-        hit = self._items.get(key)
-        if hit is None:
-            return None
-        if time.monotonic() - hit[0] >= self.ttl:
-            del self._items[key]
-            return None
-        self._items.move_to_end(key)
-        return hit[1]
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                return None
+            if time.monotonic() - hit[0] >= self.ttl:
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
 
-    def put(self, key: str, value: V, generation: int) -> None:
+    def put(self, key: Hashable, value: V, generation: int) -> None:
         """Remember ``value`` unless a watched write happened since ``generation`` was read."""
-        if generation != self.generation:
-            return
-        self._items[key] = (time.monotonic(), value)
-        self._items.move_to_end(key)
-        while len(self._items) > self.maxsize:
-            self._items.popitem(last=False)
+        with self._lock:
+            if generation != self.generation or not self.settled():
+                return
+            self._items[key] = (time.monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
 
-    def forget(self, key: str) -> None:
+    def forget(self, key: Hashable) -> None:
         """Drop ``key``."""
-        self._items.pop(key, None)
+        with self._lock:
+            self._items.pop(key, None)
