@@ -41,6 +41,21 @@ class SqliteWriter:
     async def execute(self, sql: str) -> None:
         self.conn.execute(sql)
 
+    async def pause_triggers(self, tables: tuple[str, ...]) -> None:
+        """Drop the triggers of ``tables`` (the counters') for the bulk load; see ``resume``."""
+        marks = ",".join("?" * len(tables))
+        self.paused = self.conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})",
+            tables,
+        ).fetchall()
+        for name, _sql in self.paused:
+            self.conn.execute(f'DROP TRIGGER "{name}"')
+
+    async def resume_triggers(self, tables: tuple[str, ...]) -> None:
+        """Create the triggers ``pause_triggers`` dropped again, as they were."""
+        for _name, sql in getattr(self, "paused", []):
+            self.conn.execute(sql)
+
     async def commit(self) -> None:
         self.conn.execute("COMMIT")
         self.conn.execute("BEGIN")
@@ -85,6 +100,16 @@ class PostgresWriter:
 
     async def execute(self, sql: str) -> None:
         await self.conn.execute(sql)
+
+    async def pause_triggers(self, tables: tuple[str, ...]) -> None:
+        """Disable the user triggers of ``tables`` (the counters') for the bulk load."""
+        for table in tables:
+            await self.conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+
+    async def resume_triggers(self, tables: tuple[str, ...]) -> None:
+        """Enable them again."""
+        for table in tables:
+            await self.conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
     async def commit(self) -> None:
         await self.tx.commit()

@@ -13,6 +13,7 @@ from server import clock
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
+from server.events import Event
 from server.services import home_feed, notifications
 from server.services.remote_groups import ensure_remote_community
 from server.storage import schema as t
@@ -217,107 +218,128 @@ async def follow(
     """Follow an account or join a community; returns the state (``accepted`` or ``pending``)."""
     if follower_id == target_id:
         raise ValidationError("you cannot follow yourself", field="id")
-    async with ctx.db.write() as conn:
-        target = await _actor(conn, target_id)
-        blocked = await conn.execute(
-            sa.select(1).where(
-                sa.or_(
-                    sa.and_(t.blocks.c.actor_id == target_id, t.blocks.c.target_id == follower_id),
-                    sa.and_(t.blocks.c.actor_id == follower_id, t.blocks.c.target_id == target_id),
-                )
+    state, event = await ctx.db.write(_follow, ctx, follower_id, target_id, show_reblogs, notify)
+    if event is not None:
+        await ctx.events.committed(event)
+    return state
+
+
+async def _follow(
+    conn: AsyncConnection,
+    ctx: Context,
+    follower_id: int,
+    target_id: int,
+    show_reblogs: bool,
+    notify: bool,
+) -> tuple[str, Event | None]:
+    """In the write unit of ``follow``: the follow and its event (None: it was there already)."""
+    target = await _actor(conn, target_id)
+    blocked = await conn.execute(
+        sa.select(1).where(
+            sa.or_(
+                sa.and_(t.blocks.c.actor_id == target_id, t.blocks.c.target_id == follower_id),
+                sa.and_(t.blocks.c.actor_id == follower_id, t.blocks.c.target_id == target_id),
             )
         )
-        if blocked.first():
-            raise Forbidden("you cannot follow this account")
-        existing = (
-            await conn.execute(
-                sa.select(t.follows).where(
-                    t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id
-                )
-            )
-        ).first()
-        if existing is not None:
-            await conn.execute(
-                t.follows.update()
-                .where(t.follows.c.id == existing.id)
-                .values(show_reblogs=show_reblogs, notify=notify)
-            )
-            return existing.state
-        community = await _community_of(conn, target_id) if target.kind == "group" else None
-        if target.domain is not None:
-            state = "pending"  # the remote server answers with Accept or Reject
-        else:
-            first = _first_state(target, community)
-            if first is None:
-                raise Forbidden("this community is by invitation only; ask a community manager")
-            state = first
-        res = await conn.execute(
-            t.follows.insert().values(
-                follower_id=follower_id,
-                target_id=target_id,
-                state=state,
-                show_reblogs=show_reblogs,
-                notify=notify,
-                created_at=clock.now(),
+    )
+    if blocked.first():
+        raise Forbidden("you cannot follow this account")
+    existing = (
+        await conn.execute(
+            sa.select(t.follows).where(
+                t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id
             )
         )
-        follow_id = inserted_id(res)
-        if target.domain is None:
-            await _tell_target(conn, follower_id, target_id, community, state)
-        event = await ctx.events.emit(
-            conn,
-            kinds.FOLLOW_CREATED,
-            follow_id=follow_id,
+    ).first()
+    if existing is not None:
+        await conn.execute(
+            t.follows.update()
+            .where(t.follows.c.id == existing.id)
+            .values(show_reblogs=show_reblogs, notify=notify)
+        )
+        return existing.state, None
+    community = await _community_of(conn, target_id) if target.kind == "group" else None
+    if target.domain is not None:
+        state = "pending"  # the remote server answers with Accept or Reject
+    else:
+        first = _first_state(target, community)
+        if first is None:
+            raise Forbidden("this community is by invitation only; ask a community manager")
+        state = first
+    res = await conn.execute(
+        t.follows.insert().values(
             follower_id=follower_id,
             target_id=target_id,
             state=state,
+            show_reblogs=show_reblogs,
+            notify=notify,
+            created_at=clock.now(),
         )
-    await ctx.events.committed(event)
-    return state
+    )
+    follow_id = inserted_id(res)
+    if target.domain is None:
+        await _tell_target(conn, follower_id, target_id, community, state)
+    event = await ctx.events.emit(
+        conn,
+        kinds.FOLLOW_CREATED,
+        follow_id=follow_id,
+        follower_id=follower_id,
+        target_id=target_id,
+        state=state,
+    )
+    return state, event
 
 
 async def unfollow(ctx: Context, follower_id: int, target_id: int) -> None:
     """Stop following (or leave a community, or withdraw a request)."""
-    async with ctx.db.write() as conn:
-        row = (
-            await conn.execute(
-                sa.select(t.follows).where(
-                    t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id
-                )
+    event = await ctx.db.write(_unfollow, ctx, follower_id, target_id)
+    if event is not None:
+        await ctx.events.committed(event)
+
+
+async def _unfollow(
+    conn: AsyncConnection, ctx: Context, follower_id: int, target_id: int
+) -> Event | None:
+    """In the write unit of ``unfollow``: the follow and what it gave gone (None: there was none)."""
+    row = (
+        await conn.execute(
+            sa.select(t.follows).where(
+                t.follows.c.follower_id == follower_id, t.follows.c.target_id == target_id
             )
-        ).first()
-        if row is None:
-            return
-        event = await ctx.events.emit(
-            conn,
-            kinds.FOLLOW_UNDONE,
-            follow_id=row.id,
-            follower_id=follower_id,
-            target_id=target_id,
-            uri=row.uri,
         )
-        await conn.execute(t.follows.delete().where(t.follows.c.id == row.id))
-        community = await _community_of(conn, target_id)
-        if community is not None:
-            # Leaving a community also gives up its roles and its management.
-            role_ids = sa.select(t.roles.c.id).where(t.roles.c.community_id == community.id)
-            await conn.execute(
-                t.role_holders.delete().where(
-                    t.role_holders.c.actor_id == follower_id, t.role_holders.c.role_id.in_(role_ids)
-                )
+    ).first()
+    if row is None:
+        return None
+    event = await ctx.events.emit(
+        conn,
+        kinds.FOLLOW_UNDONE,
+        follow_id=row.id,
+        follower_id=follower_id,
+        target_id=target_id,
+        uri=row.uri,
+    )
+    await conn.execute(t.follows.delete().where(t.follows.c.id == row.id))
+    community = await _community_of(conn, target_id)
+    if community is not None:
+        # Leaving a community also gives up its roles and its management.
+        role_ids = sa.select(t.roles.c.id).where(t.roles.c.community_id == community.id)
+        await conn.execute(
+            t.role_holders.delete().where(
+                t.role_holders.c.actor_id == follower_id, t.role_holders.c.role_id.in_(role_ids)
             )
-            managers = await community_managers(conn, community.id)
-            if follower_id in managers and len(managers) == 1:
-                raise Forbidden(
-                    "you are the last community manager; add another manager before you leave"
-                )
-            await conn.execute(
-                t.community_managers.delete().where(
-                    t.community_managers.c.community_id == community.id,
-                    t.community_managers.c.actor_id == follower_id,
-                )
+        )
+        managers = await community_managers(conn, community.id)
+        if follower_id in managers and len(managers) == 1:
+            raise Forbidden(
+                "you are the last community manager; add another manager before you leave"
             )
-    await ctx.events.committed(event)
+        await conn.execute(
+            t.community_managers.delete().where(
+                t.community_managers.c.community_id == community.id,
+                t.community_managers.c.actor_id == follower_id,
+            )
+        )
+    return event
 
 
 async def _may_decide(conn: AsyncConnection, decider_id: int, target_id: int) -> None:

@@ -20,7 +20,6 @@ from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
 from server.services import home_feed, mail_members, notifications, text
 from server.storage import schema as t
-from server.storage.bridge import in_unit, unit
 from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
 
@@ -152,11 +151,6 @@ def _render(ctx: Context, source: str, fmt: str, known: list[sa.Row]) -> text.Re
     )
 
 
-def _known_mentions(conn: sa.Connection, source: str, local_domain: str) -> list[sa.Row]:
-    """Unit of work (read): the known actors a text mentions."""
-    return in_unit(conn, lambda c: resolve_mentions(c, text.find_mentions(source), local_domain))
-
-
 def check_draft(draft: Draft) -> None:
     """What can be checked of a draft without the database (also before scheduling it)."""
     source = draft.source or ""
@@ -191,9 +185,10 @@ async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
     """
     check_draft(draft)
     source = draft.source or ""
-    known = await ctx.db.read(_known_mentions, source, ctx.settings.domain)
+    handles = text.find_mentions(source)
+    known = await ctx.db.read(resolve_mentions, handles, ctx.settings.domain) if handles else []
     rendered = _render(ctx, source, draft.fmt, known)
-    post_id, event = await ctx.db.write(unit(_insert_post), ctx, author_id, draft, rendered, known)
+    post_id, event = await ctx.db.write(_insert_post, ctx, author_id, draft, rendered, known)
     await ctx.events.committed(event)
     return post_id
 
@@ -690,72 +685,85 @@ async def receive_boost(conn: AsyncConnection, booster_id: int, original_id: int
 
 async def reblog(ctx: Context, actor_id: int, post_id: int) -> int:
     """Boost a post; returns the boost's id (the existing one when boosted already)."""
-    async with ctx.db.write() as conn:
-        original = await _visible_original(conn, actor_id, post_id)
-        if not can_boost(Audience(original.audience)):
-            raise Forbidden("only public and unlisted posts can be boosted")
-        existing = (
-            await conn.execute(
-                sa.select(t.posts.c.id).where(
-                    t.posts.c.reblog_of_id == original.id,
-                    t.posts.c.author_id == actor_id,
-                    t.posts.c.deleted_at.is_(None),
-                )
-            )
-        ).scalar()
-        if existing:
-            return int(existing)
-        author = (
-            await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.id == actor_id))
-        ).scalar_one()
-        now = clock.now()
-        res = await conn.execute(
-            t.posts.insert().values(
-                uri=f"urn:koers:pending-boost:{actor_id}:{original.id}:{now.timestamp()}",
-                author_id=actor_id,
-                local=True,
-                kind="note",
-                audience=original.audience,
-                reblog_of_id=original.id,
-                extra={},
-                created_at=now,
-            )
-        )
-        boost_id = inserted_id(res)
-        uri = urls.post(ctx.base, author, boost_id) + "/activity"
-        await conn.execute(
-            t.posts.update().where(t.posts.c.id == boost_id).values(uri=uri, url=uri)
-        )
-        await _count_boost(conn, actor_id, original)
-        event = await ctx.events.emit(
-            conn,
-            kinds.REBLOG_CREATED,
-            post_id=boost_id,
-            original_id=original.id,
-            author_id=actor_id,
-        )
-    await ctx.events.committed(event)
+    boost_id, event = await ctx.db.write(_reblog, ctx, actor_id, post_id)
+    if event is not None:
+        await ctx.events.committed(event)
     return boost_id
+
+
+async def _reblog(
+    conn: AsyncConnection, ctx: Context, actor_id: int, post_id: int
+) -> tuple[int, Event | None]:
+    """In the write unit of ``reblog``: the boost and its event (None: boosted already)."""
+    original = await _visible_original(conn, actor_id, post_id)
+    if not can_boost(Audience(original.audience)):
+        raise Forbidden("only public and unlisted posts can be boosted")
+    existing = (
+        await conn.execute(
+            sa.select(t.posts.c.id).where(
+                t.posts.c.reblog_of_id == original.id,
+                t.posts.c.author_id == actor_id,
+                t.posts.c.deleted_at.is_(None),
+            )
+        )
+    ).scalar()
+    if existing:
+        return int(existing), None
+    author = (
+        await conn.execute(sa.select(t.actors.c.username).where(t.actors.c.id == actor_id))
+    ).scalar_one()
+    now = clock.now()
+    res = await conn.execute(
+        t.posts.insert().values(
+            uri=f"urn:koers:pending-boost:{actor_id}:{original.id}:{now.timestamp()}",
+            author_id=actor_id,
+            local=True,
+            kind="note",
+            audience=original.audience,
+            reblog_of_id=original.id,
+            extra={},
+            created_at=now,
+        )
+    )
+    boost_id = inserted_id(res)
+    uri = urls.post(ctx.base, author, boost_id) + "/activity"
+    await conn.execute(t.posts.update().where(t.posts.c.id == boost_id).values(uri=uri, url=uri))
+    await _count_boost(conn, actor_id, original)
+    event = await ctx.events.emit(
+        conn,
+        kinds.REBLOG_CREATED,
+        post_id=boost_id,
+        original_id=original.id,
+        author_id=actor_id,
+    )
+    return boost_id, event
 
 
 async def unreblog(ctx: Context, actor_id: int, post_id: int) -> int:
     """Undo a boost of ``post_id``; returns the original's id."""
-    async with ctx.db.write() as conn:
-        original = await _visible_original(conn, actor_id, post_id)
-        boost = (
-            await conn.execute(
-                sa.select(t.posts).where(
-                    t.posts.c.reblog_of_id == original.id,
-                    t.posts.c.author_id == actor_id,
-                    t.posts.c.deleted_at.is_(None),
-                )
+    original_id, event = await ctx.db.write(_unreblog, ctx, actor_id, post_id)
+    if event is not None:
+        await ctx.events.committed(event)
+    return original_id
+
+
+async def _unreblog(
+    conn: AsyncConnection, ctx: Context, actor_id: int, post_id: int
+) -> tuple[int, Event | None]:
+    """In the write unit of ``unreblog``: the boost deleted (its event None: there was none)."""
+    original = await _visible_original(conn, actor_id, post_id)
+    boost = (
+        await conn.execute(
+            sa.select(t.posts).where(
+                t.posts.c.reblog_of_id == original.id,
+                t.posts.c.author_id == actor_id,
+                t.posts.c.deleted_at.is_(None),
             )
-        ).first()
-        if boost is None:
-            return original.id
-        event = await _delete_post_rows(ctx, conn, boost)
-    await ctx.events.committed(event)
-    return original.id
+        )
+    ).first()
+    if boost is None:
+        return original.id, None
+    return original.id, await _delete_post_rows(ctx, conn, boost)
 
 
 async def _add_favourite(
@@ -798,15 +806,23 @@ async def _uncount_favourite(conn: AsyncConnection, post_id: int) -> None:
 
 async def favourite(ctx: Context, actor_id: int, post_id: int) -> int:
     """Favourite a post (its original, for a boost); returns the original's id."""
-    async with ctx.db.write() as conn:
-        original = await _visible_original(conn, actor_id, post_id)
-        if not await _add_favourite(conn, actor_id, original, None):
-            return original.id
-        event = await ctx.events.emit(
-            conn, kinds.FAVOURITE_CREATED, post_id=original.id, actor_id=actor_id
-        )
-    await ctx.events.committed(event)
-    return original.id
+    original_id, event = await ctx.db.write(_favourite, ctx, actor_id, post_id)
+    if event is not None:
+        await ctx.events.committed(event)
+    return original_id
+
+
+async def _favourite(
+    conn: AsyncConnection, ctx: Context, actor_id: int, post_id: int
+) -> tuple[int, Event | None]:
+    """In the write unit of ``favourite``: the favourite and its event (None: there already)."""
+    original = await _visible_original(conn, actor_id, post_id)
+    if not await _add_favourite(conn, actor_id, original, None):
+        return original.id, None
+    event = await ctx.events.emit(
+        conn, kinds.FAVOURITE_CREATED, post_id=original.id, actor_id=actor_id
+    )
+    return original.id, event
 
 
 async def receive_favourite(
@@ -851,21 +867,29 @@ async def receive_unfavourite(
 
 async def unfavourite(ctx: Context, actor_id: int, post_id: int) -> int:
     """Take a favourite back; returns the original's id."""
-    async with ctx.db.write() as conn:
-        original = await _visible_original(conn, actor_id, post_id)
-        event = await ctx.events.emit(
-            conn, kinds.FAVOURITE_UNDONE, post_id=original.id, actor_id=actor_id
-        )
-        res = await conn.execute(
-            t.favourites.delete().where(
-                t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id
-            )
-        )
-        if res.rowcount:
-            await _uncount_favourite(conn, original.id)
-    if res.rowcount:
+    original_id, event = await ctx.db.write(_unfavourite, ctx, actor_id, post_id)
+    if event is not None:
         await ctx.events.committed(event)
-    return original.id
+    return original_id
+
+
+async def _unfavourite(
+    conn: AsyncConnection, ctx: Context, actor_id: int, post_id: int
+) -> tuple[int, Event | None]:
+    """In the write unit of ``unfavourite``: the favourite gone (its event None: there was none)."""
+    original = await _visible_original(conn, actor_id, post_id)
+    event = await ctx.events.emit(
+        conn, kinds.FAVOURITE_UNDONE, post_id=original.id, actor_id=actor_id
+    )
+    res = await conn.execute(
+        t.favourites.delete().where(
+            t.favourites.c.actor_id == actor_id, t.favourites.c.post_id == original.id
+        )
+    )
+    if not res.rowcount:
+        return original.id, None
+    await _uncount_favourite(conn, original.id)
+    return original.id, event
 
 
 async def set_flag(ctx: Context, actor_id: int, post_id: int, table: sa.Table, on: bool) -> int:

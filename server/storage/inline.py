@@ -3,7 +3,7 @@
 Most reads are written as ``async def f(conn: AsyncConnection, …)``, awaiting one statement after
 another; over aiosqlite each statement costs several thread hops. ``inline(conn, f, *args)`` runs
 such a function inside a unit of work (``await db.read(f, *args)`` does it for a coroutine
-function): it hands ``f`` an ``InlineConnection`` over the unit's synchronous ``Connection``, whose
+function, ``await db.write(f, *args)`` likewise in a write transaction): it hands ``f`` an ``InlineConnection`` over the unit's synchronous ``Connection``, whose
 ``execute`` (and friends) run the statement right away and return its result, and drives the
 coroutine to its end without an event loop. One implementation of each read, whichever way in.
 
@@ -27,6 +27,16 @@ class InlineConnection:
     def __init__(self, conn: sa.Connection) -> None:
         self.sync_connection = conn
         self.dialect = conn.dialect
+
+    @property
+    def sync_engine(self) -> sa.Engine:
+        """The connection's engine (what caches key their database by)."""
+        return self.sync_connection.engine
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        """The connection's ``info`` dictionary."""
+        return self.sync_connection.info
 
     async def execute(
         self,

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from server import clock
-from server.storage import bridge
 from server.storage import schema as t
 from server.storage.db import Database
 
@@ -108,33 +107,34 @@ async def _add_actor_async(conn, name: str) -> int:  # type: ignore[no-untyped-d
     return int(got)
 
 
-async def test_async_connection_code_runs_inside_a_unit(db: Database) -> None:
-    """The bridge runs code written for ``AsyncConnection`` in a unit, in its transaction."""
+async def test_a_coroutine_function_runs_inline_as_a_write_unit(db: Database) -> None:
+    """``db.write(async_fn)`` runs code written for ``AsyncConnection`` in one write unit."""
 
-    def unit(conn: sa.Connection) -> int:
-        first = bridge.in_unit(conn, lambda c: _add_actor_async(c, "dee"))
-        bridge.in_unit(conn, lambda c: _add_actor_async(c, "eve"))
+    async def two(conn) -> int:  # type: ignore[no-untyped-def]
+        first = await _add_actor_async(conn, "dee")
+        await _add_actor_async(conn, "eve")
         return first
 
-    assert await db.write(unit) > 0
+    assert await db.write(two) > 0
     assert await db.read(_names) == ["dee", "eve"]
 
-    def failing(conn: sa.Connection) -> None:
-        bridge.in_unit(conn, lambda c: _add_actor_async(c, "fay"))
-        raise Boom("after the bridged step")
+    async def failing(conn) -> None:  # type: ignore[no-untyped-def]
+        await _add_actor_async(conn, "fay")
+        raise Boom("after the first statement")
 
     with pytest.raises(Boom):
         await db.write(failing)
     assert await db.read(_names) == ["dee", "eve"]
 
 
-async def test_a_bridged_coroutine_that_awaits_anything_else_is_refused(db: Database) -> None:
-    """Awaiting a sleep (or a lock, or the network) inside a unit raises instead of blocking."""
+async def test_an_inline_write_that_awaits_anything_else_is_refused(db: Database) -> None:
+    """Awaiting a sleep (or a lock, or the network) inside a unit raises instead of blocking,
+    and what it wrote is rolled back."""
 
     async def sleeper(conn) -> None:  # type: ignore[no-untyped-def]
         await conn.run_sync(_add_actor, "gus")
         await asyncio.sleep(0)
 
-    with pytest.raises(bridge.NotInUnit):
-        await db.write(lambda conn: bridge.in_unit(conn, sleeper))
+    with pytest.raises(RuntimeError, match="awaited something other than its connection"):
+        await db.write(sleeper)
     assert await db.read(_names) == []

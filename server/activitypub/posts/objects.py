@@ -51,15 +51,29 @@ async def mentioned(conn: AsyncConnection, post_id: int) -> list[sa.Row]:
 
 async def post_addressing(conn: AsyncConnection, base: str, post: sa.Row) -> Addressing | None:
     """to/cc of a post from the visibility module; None for ``members`` (never federated)."""
+    author, group, mentions = await _addressed(conn, post)
+    return _addressing(base, post, author, group, mentions)
+
+
+async def _addressed(
+    conn: AsyncConnection, post: sa.Row
+) -> tuple[sa.Row, sa.Row | None, list[sa.Row]]:
+    """The rows a post's addressing names: its author, its community's Group, the mentioned."""
     author = (
         await conn.execute(sa.select(t.actors).where(t.actors.c.id == post.author_id))
     ).first()
     assert author is not None
     group = await community_actor(conn, post.community_id)
+    return author, group, await mentioned(conn, post.id)
+
+
+def _addressing(
+    base: str, post: sa.Row, author: sa.Row, group: sa.Row | None, mentions: list[sa.Row]
+) -> Addressing | None:
     return addressing(
         Audience(post.audience),
         followers_url=author.followers_url or f"{author.uri}/followers",
-        mentioned=[m.uri for m in await mentioned(conn, post.id)],
+        mentioned=[m.uri for m in mentions],
         community_uri=group.uri if group is not None else None,
         partners_url=urls.partners_collection(base),
     )
@@ -74,11 +88,12 @@ async def load_post(conn: AsyncConnection, base: str, local_domain: str, post_id
     post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
     if post is None:
         raise NotFound("no such post")
-    address = await post_addressing(conn, base, post)
+    author, group, mentioned_rows = await _addressed(conn, post)
+    address = _addressing(base, post, author, group, mentioned_rows)
     if address is None:
         raise NotFound("this post does not leave the instance")
-    author_uri = await actor_uri(conn, post.author_id)
-    mentions = tuple((m.uri, _handle(m, local_domain)) for m in await mentioned(conn, post.id))
+    author_uri = str(author.uri)
+    mentions = tuple((m.uri, _handle(m, local_domain)) for m in mentioned_rows)
     tags = tuple(
         (tag, urls.tag(base, tag))
         for (tag,) in await conn.execute(
@@ -101,7 +116,6 @@ async def load_post(conn: AsyncConnection, base: str, local_domain: str, post_id
             sa.select(t.media).where(t.media.c.post_id == post.id).order_by(t.media.c.position)
         )
     )
-    group = await community_actor(conn, post.community_id)
     item_uri = None
     if post.roadmap_item_id is not None:
         item_uri = (

@@ -475,3 +475,29 @@ async def test_a_poll_on_a_hidden_post_is_not_found(ctx, member, make_member) ->
         ).scalar_one()
     with pytest.raises(NotFound):
         await posts.vote(ctx, bo.actor_id, poll_id, [0])
+
+
+async def test_the_text_is_rendered_before_the_writer_is_taken(
+    ctx, make_member, monkeypatch
+) -> None:
+    """Markdown to HTML (and the mentions' lookup) run outside the write lock; the insert in it."""
+    ana = await make_member("ana")
+    await make_member("bo")
+    seen: list[tuple[str, bool]] = []
+    render, resolve = posts.text.render, posts.resolve_mentions
+
+    def spy_render(*args, **kw):  # type: ignore[no-untyped-def]
+        seen.append(("render", ctx.db._write_lock.locked()))
+        return render(*args, **kw)
+
+    async def spy_resolve(*args, **kw):  # type: ignore[no-untyped-def]
+        seen.append(("mentions", ctx.db._write_lock.locked()))
+        return await resolve(*args, **kw)
+
+    monkeypatch.setattr(posts.text, "render", spy_render)
+    monkeypatch.setattr(posts, "resolve_mentions", spy_resolve)
+    post_id = await posts.create_post(ctx, ana.actor_id, Draft("hi **@bo**"))
+    assert seen == [("mentions", False), ("render", False)]
+    async with ctx.db.read() as conn:
+        html = await conn.scalar(sa.select(t.posts.c.content_html).where(t.posts.c.id == post_id))
+    assert "<strong>" in html
