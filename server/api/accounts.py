@@ -203,7 +203,7 @@ async def search_accounts(request: web.Request) -> web.Response:
             conn,
             c,
             p.str("q") or "",
-            limit=min(p.int("limit", 40) or 40, 80),
+            limit=max(1, min(p.int("limit", 40) or 40, 80)),
             following_of=auth.actor_id if p.bool("following") else None,
         )
         return json(await accounts_by_id(conn, c, ids))

@@ -188,7 +188,7 @@ async def suggestions_v2(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read")
     p = await params.read(request)
     c = ctx(request)
-    pairs = await _suggested_ids(request, auth.actor_id, min(p.int("limit", 40) or 40, 80))
+    pairs = await _suggested_ids(request, auth.actor_id, max(1, min(p.int("limit", 40) or 40, 80)))
     async with c.db.read() as conn:
         accs = await accounts_by_id(conn, c, [i for i, _ in pairs])
     sources = dict(pairs)

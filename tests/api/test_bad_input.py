@@ -193,3 +193,17 @@ async def test_tokens_and_scopes(instance):
         await c.get("/api/v1/accounts/verify_credentials", headers=_h(tok["access_token"])), 422
     )
     assert await _count(instance, t.posts) == 0
+
+
+async def test_a_negative_limit_is_clamped_not_passed_to_the_database(instance):
+    """``LIMIT -5`` is an error on PostgreSQL and "no limit at all" on SQLite (the fuzzer found it)."""
+    for name in ("ana", "anna", "annie"):
+        await instance.create_member(name)
+    token = await api_token(instance, "ana", scopes="read")
+    for path in ("/api/v1/accounts/search?q=an&limit=-5", "/api/v1/suggestions?limit=-5"):
+        resp = await instance.client.get(path, headers=_h(token))
+        assert resp.status == 200, (path, await resp.text())
+    found = await (
+        await instance.client.get("/api/v1/accounts/search?q=an&limit=-5", headers=_h(token))
+    ).json()
+    assert len(found) == 1
