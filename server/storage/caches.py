@@ -18,6 +18,7 @@ seen within each cache's ``ttl``.
 
 from __future__ import annotations
 
+import abc
 import threading
 import time
 import weakref
@@ -38,14 +39,15 @@ _WRITTEN = "koers_cache_written"
 SETTLE_SECONDS = 0.25  # after a commit, values loaded meanwhile are not kept (see _ended)
 
 
-class _Invalidated:
+class _Invalidated(abc.ABC):
     """Something a ``WriteWatch`` can tell that its tables were written."""
 
     generation = 0
     settling_until = 0.0
 
+    @abc.abstractmethod
     def invalidate(self) -> None:
-        raise NotImplementedError
+        """Forget what is cached (its tables were written)."""
 
     def settle(self, seconds: float) -> None:
         """Keep nothing loaded in the next ``seconds``: SQLAlchemy tells of a commit just before
