@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
-from federation.documents import render_actor
 from federation.state import ActorExtra
 from server import clock, urls
 from server import event_kinds as kinds
 from server.activitypub.communities.objects import purpose_object
 from server.activitypub.core import convert
+from server.activitypub.core.actor_updates import whole_actor_update
 from server.activitypub.core.recipients import group_recipients, post_recipients, remote_followers
 from server.activitypub.core.relay_dialects import group_boost, split_inboxes
 from server.activitypub.core.vocab import PUBLIC
@@ -478,15 +478,8 @@ class Outbox:
         actor = await _actor(conn, event.data["actor_id"])
         if actor.domain is not None:
             return
-        document = await render_actor(conn, self.base, actor, self.actor_extras)
-        doc = convert.activity(
-            self.base,
-            "Update",
-            id=f"{actor.uri}#updates/{_stamp()}",
-            actor=actor.uri,
-            object={k: v for k, v in document.items() if k != "@context"},
-            to=[PUBLIC],
-            cc=[actor.followers_url],
+        doc = await whole_actor_update(
+            conn, self.base, actor, self.actor_extras, activity_id=f"{actor.uri}#updates/{_stamp()}"
         )
         await enqueue(
             conn,
