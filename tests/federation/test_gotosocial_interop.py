@@ -238,6 +238,19 @@ async def test_community_post_reaches_each_kind_of_follower_once(make_instance, 
     assert software[gts.base.split("//")[1]] == "gotosocial"
     assert software[b.settings.domain] == "koers"
 
+    # An edit: the boost-only follower takes it from the author (as from nobody else), B as before.
+    async with a.db.read() as conn:
+        first_id = (
+            await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == first))
+        ).scalar_one()
+    await posts.edit_post(a.ctx, alice.actor_id, first_id, source="Seeds arrive Tuesday")
+    await pump(a, b)
+    alice_uri = f"{a.url}/users/alice"
+    edits = [r for r in gts.received if r["type"] == "Update"]
+    assert [(r["actor"], r["object"]["id"]) for r in edits] == [(alice_uri, first)]
+    assert "Tuesday" in (await post_by_uri(b, first)).content_html
+    assert await _copies(b, first) == (1, 0)
+
     # Hosts whose software is not known get both forms; each still shows the post once.
     async with a.db.write() as conn:
         await conn.execute(sa.update(t.hosts).values(software=""))
@@ -247,15 +260,13 @@ async def test_community_post_reaches_each_kind_of_follower_once(make_instance, 
     assert [kind for kind, _reason in gts.refused] == ["Announce"]  # the Announce of the Create
     assert await _copies(b, second) == (1, 0)
 
-    # A deleted post: the boost-only follower gets the Undo of the Group's boost.
-    async with a.db.read() as conn:
-        first_id = (
-            await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == first))
-        ).scalar_one()
+    # A deleted post: the boost-only follower gets the author's Delete and the Undo of the boost.
     await posts.delete_post(a.ctx, alice.actor_id, first_id)
     await pump(a, b)
     undo = [r for r in gts.received if r["type"] == "Undo"]
     assert len(undo) == 1 and undo[0]["object"]["object"] == first
+    deletes = [r for r in gts.received if r["type"] == "Delete"]
+    assert [(r["actor"], r["object"]["id"]) for r in deletes] == [(alice_uri, first)]
     assert await post_by_uri(b, first) is None or (await post_by_uri(b, first)).deleted_at
 
 

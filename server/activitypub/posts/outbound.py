@@ -23,7 +23,7 @@ from server.activitypub.communities.objects import purpose_object
 from server.activitypub.core import convert
 from server.activitypub.core.actor_updates import whole_actor_update
 from server.activitypub.core.recipients import group_recipients, post_recipients, remote_followers
-from server.activitypub.core.relay_dialects import group_boost, split_inboxes
+from server.activitypub.core.relay_dialects import from_author, group_boost, split_inboxes
 from server.activitypub.core.vocab import PUBLIC
 from server.activitypub.posts.objects import load_post, post_addressing
 from server.context import Context
@@ -101,6 +101,8 @@ class Outbox:
         boost = group_boost(self.base, group.uri, body, to=to, cc=announce.get("cc"))
         if boost is not None:
             await enqueue(conn, activity=boost, actor_id=group.id, inboxes=by_object)
+        if post.local and from_author(body):
+            await enqueue(conn, activity=inner, actor_id=post.author_id, inboxes=by_object)
 
     async def _organisation_announce(self, conn: AsyncConnection, post: sa.Row) -> None:
         """The Organization actor boosts public results and community posts to its followers."""
