@@ -7,9 +7,9 @@ Built from these facts, not from GoToSocial's code:
 - accounts have their own inbox (no shared inbox); every POST must be signed by its actor;
 - an ``Update`` of an actor is refused unless the actor it carries has a ``publicKey``;
 - it boosts objects only: an ``Announce`` of an activity (``Create`` …) is refused;
-- NodeInfo names the software ``gotosocial``;
-- dates are read strictly as xsd:dateTime with a zone (``Z`` or an offset, as ActivityStreams
-  requires): a document with a date it cannot read does not resolve, so neither does its key.
+- NodeInfo names the software ``gotosocial``.
+Stricter than GoToSocial on one point: dates must be xsd:dateTime with a zone (``Z`` or an
+offset), as ActivityStreams requires; a document with another date does not resolve (nor its key).
 Signatures are real (``federation.signatures``) both ways; keys of Koers actors are fetched from
 the Koers instance as any peer does.
 """
