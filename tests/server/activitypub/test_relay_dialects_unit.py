@@ -1,10 +1,11 @@
 """How a Group relays to each kind of server, and the competencies field for servers that do not
-read Koers terms: pure functions, no server (issue 14)."""
+read Koers terms (and dropped again by Koers receivers): pure functions, no server (issue 14)."""
 
 from __future__ import annotations
 
 from server.activitypub.core.actor_extras import competencies_field
 from server.activitypub.core.relay_dialects import dialect, from_author, group_boost
+from server.activitypub.core.remote_actors import drop_derived_fields
 
 BASE = "https://koers.example"
 GROUP = f"{BASE}/communities/garden"
@@ -34,3 +35,18 @@ def test_the_competencies_field_is_html_and_marked_as_derived() -> None:
     assert field["type"] == "PropertyValue" and field["name"] == "Competencies"
     assert field["value"] == "energy modelling (expert), R&amp;D &lt;lab&gt;"
     assert field["koers:derivedFrom"] == "koers:competencies"
+
+
+def test_a_koers_receiver_drops_the_derived_field_only() -> None:
+    derived = {**competencies_field([("beekeeping", None)])}
+    written = {"type": "PropertyValue", "name": "Competencies", "value": "listening"}
+    site = {"type": "PropertyValue", "name": "Site", "value": "x"}
+    doc = {"attachment": [site, {"type": "Image", "url": "y"}, derived, written]}
+    values = {
+        "fields": [{"name": f["name"], "value": f["value"]} for f in (site, derived, written)]
+    }
+    drop_derived_fields(doc, values)
+    assert values["fields"] == [
+        {"name": "Site", "value": "x"},
+        {"name": "Competencies", "value": "listening"},
+    ]
