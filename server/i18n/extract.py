@@ -26,6 +26,7 @@ from server.i18n.catalogues import po_path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON_DIRS = ("web", "http", "services", "i18n")
+PYTHON_FILES = ("push_worker.py",)  # modules at the top of server/ with strings people see
 KEYWORDS: dict[str, Any] = {
     "_": None,
     "gettext": None,
@@ -115,6 +116,7 @@ def extract() -> Catalog:
             (ROOT / sub, [("**.py", "server.i18n.extract:extract_python")], {})
             for sub in PYTHON_DIRS
         ),
+        (ROOT, [(name, "server.i18n.extract:extract_python") for name in PYTHON_FILES], {}),
     ]
     for folder, method_map, options_map in sources:
         found = extract_from_dir(
