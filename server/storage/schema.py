@@ -1219,3 +1219,7 @@ two_factor_failures = sa.Table(
     sa.Column("address", sa.String(64), nullable=False, index=True),
     sa.Column("at", Stamp, nullable=False, index=True),
 )
+
+# --- i18n: the language a member reads the interface and their mail in ---
+# NULL: no choice made; the browser's Accept-Language decides, else KOERS_LANGUAGE.
+users.append_column(sa.Column("language", sa.String(8), nullable=True))
