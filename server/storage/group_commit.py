@@ -4,10 +4,11 @@ The inbox worker applies a batch of activities in lanes side by side, and each h
 own write transactions (``async with db.write() as conn``, ``await db.write(fn)``). Inside a
 ``GroupCommit`` scope (``async with db.group_commit() as scope``) those *blocks* run one at a
 time on one connection, each in a savepoint (a block that fails rolls back alone, as its own
-transaction did), and consecutive blocks share one transaction: it commits when a block ends and
-no other block is waiting for the connection (or after ``MAX_BLOCKS``). So under load a batch of
-activities costs a handful of commits, and a transaction is never kept open while its lanes wait
-on the network: only blocks already queued join it.
+transaction did), and consecutive blocks share one transaction: it commits ``COMMIT_DELAY``
+after a block that no other is waiting behind (so the lanes' next blocks, a few reads away,
+join it), after ``MAX_BLOCKS`` blocks, or when the scope ends. So under load a batch of
+activities costs a handful of commits, and a transaction is never kept open long while its lanes
+wait on the network.
 
 On a SQLite file the scope's connection is a synchronous one used on the event loop's thread
 (each statement at ``sqlite3`` speed, no thread hop per statement); its write lock is taken
@@ -41,7 +42,8 @@ from server.storage.inline import InlineConnection
 
 log = logging.getLogger(__name__)
 
-MAX_BLOCKS = 64  # a transaction commits after this many blocks even while more are waiting
+MAX_BLOCKS = 32  # a transaction commits after this many blocks even while more are waiting
+COMMIT_DELAY = 0.003  # … and this many seconds after its last block when no other is waiting
 BUSY_POLL = 0.002  # SQLite: seconds between tries for a write lock another process holds
 BUSY_GIVE_UP = 30.0  # … and after this long the block fails ("database is locked")
 
@@ -179,6 +181,8 @@ class GroupCommit:
         self._written: set[Hashable] = set()
         self._after: list[AfterCommit] = []
         self._token: Any = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._flusher: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> GroupCommit:
         self.is_open = True
@@ -187,9 +191,35 @@ class GroupCommit:
 
     async def __aexit__(self, *exc: object) -> None:
         _SCOPE.reset(self._token)
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
         async with self._lock:
             ready = await self._end() if self._trans is not None else []
         self.is_open = False
+        await _run(ready)
+
+    def _commit_later(self) -> None:
+        """Commit ``COMMIT_DELAY`` from now, unless another block ends first (it re-arms)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(COMMIT_DELAY, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._timer = None
+        if self._trans is not None and (self._flusher is None or self._flusher.done()):
+            self._flusher = asyncio.create_task(self._flush(), name="koers-group-commit")
+
+    async def _flush(self) -> None:
+        ready: list[AfterCommit] = []
+        async with self._lock:
+            if self._trans is None:
+                return
+            try:
+                ready = await self._end()
+            except Exception as exc:  # told through ``lost``/``failure``; the scope's owner acts
+                log.debug("a group commit failed: %r", exc)
         await _run(ready)
 
     def _key(self) -> Hashable:
@@ -232,8 +262,10 @@ class GroupCommit:
                 if self._trans is not None:
                     self._in_transaction += 1
                     self.blocks += 1
-                    if not self._waiting or self._in_transaction >= MAX_BLOCKS:
+                    if self._in_transaction >= MAX_BLOCKS:
                         ready = await asyncio.shield(self._end())
+                    elif not self._waiting:
+                        self._commit_later()
             finally:
                 self._lock.release()
                 await _run(ready)  # other tasks' work too: run even when this block failed
@@ -242,6 +274,9 @@ class GroupCommit:
         """Commit the open transaction; the after-commit work it released."""
         trans, written, after = self._trans, self._written, self._after
         assert trans is not None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._trans, self._written, self._after = None, set(), []
         try:
             await trans.commit()

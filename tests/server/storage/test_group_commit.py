@@ -5,6 +5,7 @@ work waits for the commit and a failed commit names what it lost. On SQLite and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -166,9 +167,10 @@ async def test_a_failed_commit_names_what_it_lost_and_tells_nothing(
 
     add = _emitting_adder(db, hub)
 
-    async with db.group_commit() as scope:
-        results = await asyncio.gather(add("a"), add("b"), return_exceptions=True)
-    assert any(isinstance(r, OSError) for r in results)
+    scope = db.group_commit()
+    with contextlib.suppress(OSError):  # the commit fails in a block, a timer, or at the end
+        async with scope:
+            await asyncio.gather(add("a"), add("b"), return_exceptions=True)
     assert scope.lost == {"a", "b"} and isinstance(scope.failure, OSError)
     assert told == []
     monkeypatch.undo()
