@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -57,6 +57,7 @@ class Database:
         self._sync_url = ""
         self._group_engine: sa.Engine | None = None
         self._group_conn: sa.Connection | None = None
+        self._loop_readers: list[sa.Connection] = []
         if self.is_sqlite:
             path = make_url(url).database or ""
             on_disk = path not in ("", ":memory:")
@@ -108,6 +109,12 @@ class Database:
             if inspect.iscoroutinefunction(fn):
                 return _scoped_unit(scope, inline, (fn, *args), write=False)
             return _scoped_unit(scope, fn, args, write=False)
+        if scope is not None and scope.reader is not None:  # no thread hop per statement
+            if fn is None:
+                return scope.read_block()
+            if inspect.iscoroutinefunction(fn):
+                return _scoped_read(scope, inline, (fn, *args))
+            return _scoped_read(scope, fn, args)
         if fn is None:
             return self._read_conn()
         if inspect.iscoroutinefunction(fn):
@@ -141,7 +148,8 @@ class Database:
     def group_commit(self) -> GroupCommit:
         """A scope whose tasks' write transactions share their commits: ``async with
         db.group_commit() as scope`` (see ``server.storage.group_commit``)."""
-        return GroupCommit(self, self._open_group, self._release_group)
+        reader = self._loop_reader if self._threads is not None else None
+        return GroupCommit(self, self._open_group, self._release_group, reader)
 
     async def _open_group(self) -> Transaction:
         """A begun transaction for a group commit (on SQLite with the write lock held)."""
@@ -167,16 +175,34 @@ class Database:
         if self.is_sqlite:
             self._write_lock.release()
 
+    @contextlib.contextmanager
+    def _loop_reader(self) -> Iterator[sa.Connection]:
+        """A synchronous read connection for the loop thread (group commits on a SQLite file),
+        taken from those kept for it, or opened."""
+        conn = self._loop_readers.pop() if self._loop_readers else None
+        if conn is None or conn.invalidated or conn.closed:
+            conn = self._group_engine_made().connect()
+        try:
+            yield conn
+        finally:
+            if conn.invalidated or conn.closed:
+                conn.close()
+            else:
+                self._loop_readers.append(conn)
+
+    def _group_engine_made(self) -> sa.Engine:
+        if self._group_engine is None:
+            self._group_engine = sa.create_engine(
+                self._sync_url, poolclass=sa.pool.NullPool, hide_parameters=True
+            )
+            event.listen(self._group_engine, "connect", _group_pragmas)
+        return self._group_engine
+
     def _group_connection(self) -> sa.Connection:
         """The synchronous connection group commits use on the loop thread (a SQLite file)."""
         conn = self._group_conn
         if conn is None or conn.invalidated or conn.closed:
-            if self._group_engine is None:
-                self._group_engine = sa.create_engine(
-                    self._sync_url, poolclass=sa.pool.NullPool, hide_parameters=True
-                )
-                event.listen(self._group_engine, "connect", _group_pragmas)
-            conn = self._group_conn = self._group_engine.connect()
+            conn = self._group_conn = self._group_engine_made().connect()
         return conn
 
     @contextlib.asynccontextmanager
@@ -227,8 +253,10 @@ class Database:
         """Stop the connection threads and close every pooled connection."""
         if self._threads is not None:
             await self._threads.close()
-        if self._group_conn is not None:
-            self._group_conn.close()
+        for conn in [self._group_conn, *self._loop_readers]:
+            if conn is not None:
+                conn.close()
+        self._loop_readers = []
         if self._group_engine is not None:
             self._group_engine.dispose()
         await self.engine.dispose()
@@ -238,6 +266,11 @@ async def _scoped_unit(
     scope: GroupCommit, fn: Callable[..., R], args: tuple[Any, ...], *, write: bool
 ) -> R:
     async with scope.block(write=write) as conn:
+        return await conn.run_sync(fn, *args)
+
+
+async def _scoped_read(scope: GroupCommit, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+    async with scope.read_block() as conn:
         return await conn.run_sync(fn, *args)
 
 

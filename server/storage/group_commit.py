@@ -19,7 +19,9 @@ process's write lock is held while the transaction is open, as for any write.
 What a task of the scope sees:
 
 - its reads (``db.read``) go through the scope's connection while it has writes there that are
-  not committed yet (it reads its own writes; other reads use the readers as before);
+  not committed yet (it reads its own writes); its other reads see committed rows, on a SQLite
+  file over a synchronous connection of their own on the loop thread (``read_block``), elsewhere
+  as outside a scope;
 - its after-commit work (``EventHub.committed`` asks ``defer``) runs once the transaction that
   holds its writes has committed, and is dropped when that commit fails;
 - a commit that fails raises in the block that ended the transaction, and ``lost`` names the keys
@@ -165,8 +167,10 @@ class GroupCommit:
         owner: object,
         open_transaction: Callable[[], Awaitable[Transaction]],
         release: Callable[[], None] = lambda: None,
+        reader: Callable[[], contextlib.AbstractContextManager[sa.Connection]] | None = None,
     ) -> None:
         self.owner = owner
+        self.reader = reader
         self.is_open = False
         self.lost: set[Hashable] = set()
         self.failure: BaseException | None = None
@@ -269,6 +273,19 @@ class GroupCommit:
             finally:
                 self._lock.release()
                 await _run(ready)  # other tasks' work too: run even when this block failed
+
+    @contextlib.asynccontextmanager
+    async def read_block(self) -> AsyncIterator[Any]:
+        """A read transaction of its own (committed rows only) on a synchronous connection used
+        on the loop thread (``reader``: a SQLite file), or None when there is no such reader."""
+        assert self.reader is not None
+        with self.reader() as conn:
+            trans = conn.begin()
+            conn.exec_driver_sql("BEGIN")
+            try:
+                yield InlineConnection(conn)
+            finally:
+                trans.rollback()
 
     async def _end(self) -> list[AfterCommit]:
         """Commit the open transaction; the after-commit work it released."""
