@@ -151,9 +151,14 @@ def _failed(row: Any, exc: BaseException) -> dict[str, Any]:
 
 async def _record(app: web.Application, outcomes: dict[int, dict[str, Any]]) -> None:
     """Write the cycle's outcomes in one transaction, one ``executemany`` per set of columns."""
-    async with app[CTX].db.write() as conn:
-        for statement, params in updates_by_shape(t.activities, outcomes.items()):
-            await conn.execute(statement, params)
+    await app[CTX].db.write(_write_outcomes, updates_by_shape(t.activities, outcomes.items()))
+
+
+def _write_outcomes(
+    conn: sa.Connection, statements: list[tuple[Any, list[dict[str, Any]]]]
+) -> None:
+    for statement, params in statements:
+        conn.execute(statement, params)
 
 
 async def process_inbox_once(app: web.Application, now: datetime | None = None) -> int:
