@@ -9,7 +9,7 @@ from aiohttp import web
 from server import clock, keys
 from server.errors import Forbidden, NotAuthenticated, TooLarge
 from server.http import session
-from server.services import accounts, totp
+from server.services import accounts, inbox_notifications, totp
 from server.visibility import ANONYMOUS, Viewer
 
 if TYPE_CHECKING:
@@ -116,6 +116,16 @@ def template_context(request: web.Request) -> dict[str, Any]:
     }
 
 
+async def unread_count(request: web.Request) -> int:
+    """The signed-in member's unread notifications, as the navigation shows them (0 when none)."""
+    user = await current_user(request)
+    if user is None:
+        return 0
+    return int(
+        await request.app[keys.DB].read(inbox_notifications.unread_shown, await viewer(request))
+    )
+
+
 async def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
@@ -124,6 +134,8 @@ async def render(
     env = request.app[keys.JINJA]
     ctx = template_context(request)
     ctx.update(context)
+    if ctx["me"] is not None and "unread" not in ctx and status < 500:
+        ctx["unread"] = await unread_count(request)
     body = env.get_template(template).render(**ctx)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
