@@ -117,3 +117,18 @@ document.addEventListener("submit", async (event) => {
   events.addEventListener("unread", (event) => setUnread(Number(event.data) || 0));
   window.addEventListener("pagehide", () => events.close());
 })();
+
+// A form's time-zone field (data-browser-zone) still at its default takes the browser's zone, so
+// the datetime-local times mean what the person typed.
+document.querySelectorAll("input[data-browser-zone]").forEach((input) => {
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && input.value === "UTC" && !input.hasAttribute("aria-invalid")) input.value = zone;
+  } catch (err) {
+    // no Intl support: UTC stays
+  }
+});
+
+// A form sent back with errors: the summary at the top takes the focus, so it is read first.
+const errorSummary = document.querySelector(".error-summary");
+if (errorSummary) errorSummary.focus();
