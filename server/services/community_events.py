@@ -148,9 +148,7 @@ def _validated(data: EventInput) -> dict[str, Any]:
     try:
         audience = Audience.parse(data.audience)
         if audience not in ITEM_AUDIENCES:
-            found.add(
-                "audience", f"audience: one of {', '.join(a.value for a in ITEM_AUDIENCES)}"
-            )
+            found.add("audience", f"audience: one of {', '.join(a.value for a in ITEM_AUDIENCES)}")
     except ValueError as exc:
         found.add("audience", str(exc))
     found.raise_any()

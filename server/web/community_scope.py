@@ -16,10 +16,10 @@ from server.errors import KoersError, ValidationError
 from server.http.pages import render, viewer
 from server.http.params import as_id
 from server.keys import CTX
-from server.web.forms import field_errors
 from server.services import communities
 from server.services.communities import Community
 from server.visibility import Viewer
+from server.web.forms import field_errors
 
 ATOM = "application/atom+xml"
 
