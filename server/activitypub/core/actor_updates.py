@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.documents import render_actor
@@ -23,7 +23,7 @@ from server.activitypub.core.vocab import PUBLIC
 async def whole_actor_update(
     conn: AsyncConnection,
     base: str,
-    actor: sa.Row,
+    actor: Row,
     extras: list[ActorExtra],
     *,
     activity_id: str,
