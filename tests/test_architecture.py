@@ -78,7 +78,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("activitypub runs SQL", f"server.activitypub.{module}"): whose
     for module, whose in {
         "core.documents": _ARCH1,
-        "posts.outbound": _ARCH1,
     }.items()
 }
 
