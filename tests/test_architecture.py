@@ -73,27 +73,12 @@ SQL_CALLS = frozenset({"execute", "scalar", "scalars", "stream", "stream_scalars
 LATE_IMPORTS_REFUSED = ("server.web", "server.api", "server.http", "server.services")
 
 # (rule, module) → whose it is and what is left to do. An entry goes when its breach is fixed.
-_ARCH2 = "arch2: move its statements into services (docs/architecture.md, An incoming activity)"
 _ARCH1 = "arch1: move its statements into services (docs/architecture.md, An incoming activity)"
 KNOWN: dict[tuple[str, str], str] = {
     ("activitypub runs SQL", f"server.activitypub.{module}"): whose
     for module, whose in {
         "core.documents": _ARCH1,
         "posts.outbound": _ARCH1,
-        "communities.documents": _ARCH2,
-        "communities.management": _ARCH2,
-        "communities.membership": _ARCH2,
-        "communities.moderators": _ARCH2,
-        "communities.objects": _ARCH2,
-        "events.activities": _ARCH2,
-        "events.sync": _ARCH2,
-        "ideas.activities": _ARCH2,
-        "purpose.activities": _ARCH2,
-        "purpose.sync": _ARCH2,
-        "roadmap.activities": _ARCH2,
-        "roadmap.management": _ARCH2,
-        "roadmap.sync": _ARCH2,
-        "roles.activities": _ARCH2,
     }.items()
 }
 

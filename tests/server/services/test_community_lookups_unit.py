@@ -54,7 +54,7 @@ async def test_members_only_items_are_left_out_of_the_published_roadmap(ctx, cre
         listed = await roadmap_lookup.listed_item_ids(conn, crew.community.id)
         uri = await roadmap_lookup.item_uri(conn, public)
         assert uri is not None
-        by_uri = await roadmap_lookup.item_id_by_uri(conn, uri)
+        by_uri = await roadmap.item_id_by_uri(conn, uri)
         local = await roadmap_lookup.local_item_by_uri(conn, uri)
         home = await roadmap_lookup.remote_item_home(conn, public)
         supports = await community_documents.support_count(conn, public)
