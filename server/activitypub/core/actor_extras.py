@@ -8,6 +8,7 @@ receivers drop it again (``remote_actors.drop_derived_fields``), as they read th
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,7 +21,9 @@ COMPETENCIES_FIELD = "Competencies"
 
 def competencies_field(comps: list[tuple[str, str | None]]) -> dict[str, Any]:
     """The profile field listing ``(name, level)`` pairs: "energy modelling (expert), …"."""
-    value = ", ".join(f"{name} ({level})" if level else name for name, level in comps)
+    value = html.escape(
+        ", ".join(f"{name} ({level})" if level else name for name, level in comps), quote=False
+    )  # a field's value is HTML, as the other fields' are
     return {
         "type": "PropertyValue",
         "name": COMPETENCIES_FIELD,

@@ -24,11 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from federation import context as federation_context
 from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
+from federation.state import ActorExtra
 from server import event_kinds as kinds
 from server.activitypub.core import convert
+from server.activitypub.core.actor_updates import whole_actor_update
 from server.activitypub.core.documents import viewer_of
 from server.activitypub.core.recipients import remote_followers
-from server.activitypub.core.vocab import PUBLIC, context
+from server.activitypub.core.vocab import context
 from server.clock import iso
 from server.context import Context
 from server.events import Event
@@ -60,9 +62,12 @@ async def withdrawn(ctx: Context, conn: AsyncConnection, event: Event) -> None:
     await send_endorsement(ctx, conn, event, undo=True)
 
 
-async def process_moved(ctx: Context, conn: AsyncConnection, event: Event) -> None:
-    """The purpose process moved (phase, decision): ``Update`` of the Group to its remote members."""
-    await send_group_update(ctx, conn, event.data["community_id"])
+async def process_moved(
+    ctx: Context, extras: list[ActorExtra], conn: AsyncConnection, event: Event
+) -> None:
+    """The purpose process moved (phase, decision): ``Update`` of the Group to its remote members
+    (``extras``: what the actor document adds, ``federation.state.ACTOR_EXTRAS``)."""
+    await send_group_update(ctx, extras, conn, event.data["community_id"])
 
 
 async def send_endorsement(
@@ -109,28 +114,20 @@ async def phase_object(conn: AsyncConnection, community_id: int) -> dict[str, An
     }
 
 
-async def send_group_update(ctx: Context, conn: AsyncConnection, community_id: int) -> None:
-    """An ``Update`` of a local Group (with its phase) to its remote members: their instances refetch it."""
+async def send_group_update(
+    ctx: Context, extras: list[ActorExtra], conn: AsyncConnection, community_id: int
+) -> None:
+    """An ``Update`` of a local Group (its whole document, with its phase) to its remote members:
+    their instances refetch it and the purpose process."""
     group = await community_documents.local_group(conn, community_id)
     if group is None:
         return
     followers = await remote_followers(conn, group.id)
     if not followers:
         return
-    obj = {
-        "id": group.uri,
-        "type": "Group",
-        "koers:purposePhase": await phase_object(conn, community_id),
-        "koers:purposeProcess": f"{group.uri}/purpose/process",
-    }
-    doc = convert.activity(
-        ctx.base,
-        "Update",
-        id=f"{group.uri}#updates/purpose/{uuid.uuid4().hex}",
-        actor=group.uri,
-        object=obj,
-        to=[PUBLIC],
-        cc=[group.followers_url],
+    # the whole Group, whose koers:purposePhase and koers:purposeProcess say where the process is
+    doc = await whole_actor_update(
+        conn, ctx.base, group, extras, activity_id=f"{group.uri}#updates/purpose/{uuid.uuid4().hex}"
     )
     await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, followers))
 
