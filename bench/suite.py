@@ -117,6 +117,7 @@ class Run:
             "KOERS_DATA_DIR": str(opts.data),
             "KOERS_URL": opts.made["url"],
             "KOERS_ALLOW_PRIVATE_ADDRESSES": "on",
+            "KOERS_RATE_LIMIT": "off",  # thousands of requests by one token from loopback
         }
         if opts.database_url:
             self.settings["KOERS_DATABASE_URL"] = opts.database_url
