@@ -141,3 +141,11 @@ def cards(engine: Engine) -> CachedMap[Any]:
     return watch_of(engine).cache(
         "cards", lambda: CachedMap[Any](TTL, 4096), tables, kinds, unseen=COUNTERS, more=more
     )
+
+
+def watch_rendered(engine: Engine) -> None:
+    """Make the caches of rendered posts now, so that this process's watch sees (and its bus
+    tells the other processes of) every write that changes them, even before it renders a post
+    itself (a process that only writes, say)."""
+    for make in (statuses, accounts, post_views, cards):
+        make(engine)

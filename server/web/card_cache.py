@@ -57,5 +57,7 @@ def card_top_renderer(env: jinja2.Environment, db: Database) -> Callable[..., Ma
 
 
 def install(env: jinja2.Environment, db: Database) -> None:
-    """Make ``card_top`` a global of ``env``'s templates."""
+    """Make ``card_top`` a global of ``env``'s templates; watch the writes that change rendered
+    posts from the start (``hot_rows.watch_rendered``)."""
     env.globals["card_top"] = card_top_renderer(env, db)
+    hot_rows.watch_rendered(hot_rows.engine_of(db.engine))
