@@ -236,6 +236,12 @@ class CachedValue(_Invalidated, Generic[V]):
         self.generation += 1
         self._value = None
 
+    def peek(self) -> V | None:
+        """The cached value if there is a fresh one (nothing loaded)."""
+        if self._value is not None and time.monotonic() - self._loaded_at < self.ttl:
+            return self._value
+        return None
+
     async def get(self, load: Callable[[], Awaitable[V]]) -> V:
         """The cached value, or a fresh one from ``load()``."""
         if self._value is not None and time.monotonic() - self._loaded_at < self.ttl:
