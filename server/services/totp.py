@@ -109,7 +109,7 @@ def provisioning_qr(uri: str) -> str:
     so the set-up page needs no script), dark on white with its quiet zone for any theme."""
     import segno  # only the set-up page draws one: not loaded at start-up
 
-    code = segno.make(uri, error="m")
+    code = segno.make(uri, "m")  # error correction level M (15 %)
     return str(code.svg_data_uri(scale=5, border=4, dark="#000", light="#fff"))
 
 

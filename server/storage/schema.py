@@ -1220,6 +1220,9 @@ two_factor_failures = sa.Table(
     sa.Column("at", Stamp, nullable=False, index=True),
 )
 
+# --- i18n: the language a member reads the interface and their mail in ---
+# NULL: no choice made; the browser's Accept-Language decides, else KOERS_LANGUAGE.
+users.append_column(sa.Column("language", sa.String(8), nullable=True))
 # --- Search and mail opt-outs (server/storage/fulltext.py, server/services/mail_opt_outs.py) ----
 #
 # The full-text index of posts (``post_search``) is not here: its migration owns it (an FTS5 table

@@ -49,6 +49,8 @@ PAGE_MODULES = (
     "oidc",
     "two_factor",
     "about",
+    "languages",
+    "live",
 )
 
 

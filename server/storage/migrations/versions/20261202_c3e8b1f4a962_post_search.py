@@ -11,7 +11,7 @@ A later batch migration that recreates ``posts`` on SQLite must create these tri
 member has it.
 
 Revision ID: c3e8b1f4a962
-Revises: a7f3c91e5d20
+Revises: c5e8a1d3f7b9
 Create Date: 2026-12-02 13:40:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c3e8b1f4a962"
-down_revision = "a7f3c91e5d20"
+down_revision = "c5e8a1d3f7b9"
 branch_labels = None
 depends_on = None
 
