@@ -6,6 +6,9 @@ JSON for the API, a friendly page for HTML, a bare status for ActivityPub.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class KoersError(Exception):
     """Base of every expected failure. ``status`` is the HTTP status it maps to."""
@@ -23,9 +26,47 @@ class ConfigError(KoersError):
 
 
 class ValidationError(KoersError):
-    """Input is malformed or out of range."""
+    """Input is malformed or out of range. ``errors`` holds every field's error when a form was
+    checked whole (``FieldErrors``); the message and field are the first of them."""
 
     status = 422
+
+    def __init__(
+        self, message: str, *, field: str | None = None, errors: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.errors = dict(errors) if errors else ({field: message} if field else {})
+
+
+class FieldErrors:
+    """Collects the errors of a form's fields, so a form shows them all at once; raising gives
+    the first as before (an API client reads one message) and all of them in ``errors``."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        """Note an error of ``field`` (the first one of each field counts)."""
+        self.errors.setdefault(field, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    @contextlib.contextmanager
+    def check(self, field: str | None = None) -> Iterator[None]:
+        """Run a block that may raise ValidationError; its errors are noted, not raised."""
+        try:
+            yield
+        except ValidationError as exc:
+            found = exc.errors or {exc.field or field or "form": exc.message}
+            for name, message in found.items():
+                self.add(name, message)
+
+    def raise_any(self) -> None:
+        """Raise the collected errors as one ValidationError (nothing when there are none)."""
+        if self.errors:
+            field, message = next(iter(self.errors.items()))
+            raise ValidationError(message, field=field, errors=self.errors)
 
 
 class BadRequest(KoersError):

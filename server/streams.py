@@ -52,6 +52,9 @@ STREAMS = (
     "direct",
 )
 PARAM_STREAMS = ("hashtag", "hashtag:local", "list")
+# Streams only the web pages subscribe to (``server/web/live.py``), never offered to API clients:
+# a local community's feed (the parameter is its id) and the organisation feed (``/feed``).
+WEB_STREAMS = ("community", "organisation")
 POST_EVENTS = {
     kinds.POST_CREATED: "update",
     kinds.REBLOG_CREATED: "update",
@@ -101,6 +104,8 @@ class Subscription:
     notification_floor: int = 0
     sent_notifications: set[int] = field(default_factory=set)
     overflowed: bool = False
+    # The web pages' subscriptions want ids, not Mastodon entities: their page loads the cards.
+    ids_only: bool = False
 
     def put(self, message: Message) -> None:
         """Queue a message; a client too slow to keep up is marked and disconnected by its transport."""
@@ -189,6 +194,10 @@ class StreamHub:
             for stream in sorted(sub.streams, key=lambda s: (s.name, s.param or "")):
                 if not await in_stream(conn, sub.viewer, stream, post_id):
                     continue
+                if sub.ids_only:
+                    sub.put(Message(event, str(post_id), stream.label()))
+                    sub.remember(post_id)
+                    continue
                 # Rendered once per viewer and filter context (a "hide" filter there leaves it out).
                 key = (sub.viewer, filter_context(stream))
                 if key not in payloads:
@@ -239,10 +248,17 @@ class StreamHub:
             ]
             if not fresh:
                 continue
-            payload = await self.render(conn, fresh[0].viewer, "notification", row.id)
+            rendered = [s for s in fresh if not s.ids_only]
+            payload = (
+                await self.render(conn, rendered[0].viewer, "notification", row.id)
+                if rendered
+                else None
+            )
             for sub in fresh:
                 sub.sent_notifications.add(row.id)
-                if payload is not None:
+                if sub.ids_only:
+                    sub.put(Message("notification", str(row.id), ["user:notification"]))
+                elif payload is not None:
                     stream = min(
                         (s for s in sub.streams if s.name.startswith("user")), key=lambda s: s.name
                     )
@@ -281,6 +297,10 @@ async def in_stream(conn: AsyncConnection, viewer: Viewer, stream: Stream, post_
         ) == [post_id]
     if name == "list" and stream.param and viewer.actor_id is not None:
         return await _in_list(conn, viewer, int(stream.param), post_id)
+    if name == "community" and stream.param:
+        return await timelines.community(conn, viewer, int(stream.param), window) == [post_id]
+    if name == "organisation":
+        return await timelines.organisation(conn, viewer, window) == [post_id]
     if name == "direct":
         audience = (
             await conn.execute(sa.select(t.posts.c.audience).where(t.posts.c.id == post_id))

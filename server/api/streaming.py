@@ -23,7 +23,6 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -33,7 +32,8 @@ from server import stream_bus
 from server.api import present
 from server.api.auth import ApiAuth, authenticate
 from server.api.notifications import render_notifications
-from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound, RateLimited
+from server.errors import BadRequest, KoersError, NotAuthenticated, NotFound
+from server.http import live
 from server.http.rate_limit import client_address
 from server.keys import CTX
 from server.services import inbox_notifications, lists
@@ -42,9 +42,7 @@ from server.visibility import Viewer
 
 log = logging.getLogger(__name__)
 
-STREAMS_KEY = web.AppKey("streams", StreamHub)
-CONNECTIONS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("stream_connections", set)
-OPEN_STREAMS: web.AppKey[dict[str, int]] = web.AppKey("open_streams_by_token", dict)
+STREAMS_KEY = live.STREAMS_KEY
 HEARTBEAT_SECONDS = 15.0
 READ_SCOPES = ("read:statuses", "read:notifications")
 USER_STREAMS = ("user", "user:notification", "list", "direct")
@@ -113,45 +111,12 @@ def _renderer(app: web.Application):
     return render
 
 
-@contextlib.asynccontextmanager
-async def _subscription(
+def _subscription(
     request: web.Request, auth: ApiAuth, streams: set[Stream]
-) -> AsyncIterator[Subscription]:
-    hub = request.app[STREAMS_KEY]
-    settings = request.app[CTX].settings
-    # at most ``streams_per_token`` open streams per token (per address when anonymous)
+) -> contextlib.AbstractAsyncContextManager[Subscription]:
+    """An open subscription; at most ``streams_per_token`` per token (per address when anonymous)."""
     owner = f"t:{auth.token_id}" if auth.token_id is not None else "a:" + client_address(request)
-    open_streams = request.app[OPEN_STREAMS]
-    if open_streams.get(owner, 0) >= settings.streams_per_token:
-        raise RateLimited(
-            f"too many open streams for this token (at most {settings.streams_per_token}); "
-            "close one first",
-            retry_after=max(1, int(settings.stream_heartbeat)),
-        )
-    open_streams[owner] = open_streams.get(owner, 0) + 1
-    try:
-        sub = await hub.subscribe(auth.viewer, streams)
-    except BaseException:
-        _release(open_streams, owner)
-        raise
-    task = asyncio.current_task()
-    if task is None:  # a request handler always runs in a task
-        raise RuntimeError("a stream subscription outside a task")
-    request.app[CONNECTIONS].add(task)
-    try:
-        yield sub
-    finally:
-        hub.unsubscribe(sub)
-        request.app[CONNECTIONS].discard(task)
-        _release(open_streams, owner)
-
-
-def _release(open_streams: dict[str, int], owner: str) -> None:
-    left = open_streams.get(owner, 1) - 1
-    if left > 0:
-        open_streams[owner] = left
-    else:
-        open_streams.pop(owner, None)
+    return live.subscription(request, owner, auth.viewer, streams, whose=" for this token")
 
 
 # --- server-sent events ---------------------------------------------------------------------------
@@ -169,23 +134,12 @@ async def sse(request: web.Request) -> web.StreamResponse:
     which = SSE_PATHS[request.path.removeprefix(SSE_PREFIX).rstrip("/")]
     stream = parse_stream(which, request.query.get("tag"), request.query.get("list"))
     await _authorise(request, auth, stream)
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream; charset=utf-8",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        }
-    )
+    response = web.StreamResponse(headers=live.SSE_HEADERS)
     async with _subscription(request, auth, {stream}) as sub:
         await response.prepare(request)
         try:
             await response.write(b":)\n\n")
-            while not sub.overflowed:
-                try:
-                    message = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
-                except TimeoutError:
-                    await response.write(b":thump\n\n")
-                    continue
+            async for message in live.sse_messages(response, sub, HEARTBEAT_SECONDS):
                 await response.write(
                     f"event: {message.event}\ndata: {message.payload}\n\n".encode()
                 )
@@ -288,9 +242,7 @@ def setup(app: web.Application) -> None:
     """Create the hub, hook it to domain events, run its worker with the app, add the routes."""
     hub = StreamHub(app[CTX], _renderer(app))
     hub.attach()
-    app[STREAMS_KEY] = hub
-    app[CONNECTIONS] = set()
-    app[OPEN_STREAMS] = {}
+    live.install(app, hub)
 
     async def worker(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(hub.run())
@@ -299,11 +251,6 @@ def setup(app: web.Application) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    async def close_streams(app: web.Application) -> None:
-        for task in app[CONNECTIONS].copy():
-            task.cancel()
-
     app.cleanup_ctx.append(worker)
     stream_bus.setup(app, hub.feed)
-    app.on_shutdown.append(close_streams)
     app.router.add_routes(routes)

@@ -11,7 +11,7 @@ from server.errors import Forbidden, NotAuthenticated, TooLarge
 from server.http import session
 from server.http.language import request_language
 from server.i18n import negotiate
-from server.services import accounts, totp
+from server.services import accounts, inbox_notifications, totp
 from server.visibility import ANONYMOUS, Viewer
 
 if TYPE_CHECKING:
@@ -119,6 +119,16 @@ def template_context(request: web.Request) -> dict[str, Any]:
     }
 
 
+async def unread_count(request: web.Request) -> int:
+    """The signed-in member's unread notifications, as the navigation shows them (0 when none)."""
+    user = await current_user(request)
+    if user is None:
+        return 0
+    return int(
+        await request.app[keys.DB].read(inbox_notifications.unread_shown, await viewer(request))
+    )
+
+
 async def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
@@ -130,6 +140,8 @@ async def render(
     with i18n.use(request_language(request, user)):
         ctx = template_context(request)
         ctx.update(context)
+        if ctx["me"] is not None and "unread" not in ctx and status < 500:
+            ctx["unread"] = await unread_count(request)
         _translate_messages(ctx)
         body = env.get_template(template).render(**ctx)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")

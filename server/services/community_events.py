@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server import event_kinds as kinds
 from server.context import Context
-from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
 from server.services import notifications, text
 from server.services.posts import is_member, viewer_for_actor
 from server.services.remote_groups import ensure_remote_community
@@ -109,45 +109,49 @@ def parse_time(value: str, field: str) -> datetime | None:
     return parsed
 
 
+def validate(data: EventInput) -> None:
+    """Check an event's fields; a ValidationError names the first problem and holds them all."""
+    _validated(data)
+
+
 def _validated(data: EventInput) -> dict[str, Any]:
+    found = FieldErrors()
     for name in ("title", "description", "place_name", "place_address", "online_url"):
         if "\x00" in getattr(data, name):
-            raise ValidationError(f"{name}: must not contain NUL characters", field=name)
+            found.add(name, f"{name}: must not contain NUL characters")
     title = data.title.strip()
     if not title:
-        raise ValidationError("title: please give the event a title", field="title")
+        found.add("title", "title: please give the event a title")
     if len(title) > MAX_TITLE:
-        raise ValidationError(f"title: at most {MAX_TITLE} characters", field="title")
+        found.add("title", f"title: at most {MAX_TITLE} characters")
     if len(data.description) > MAX_DESCRIPTION:
-        raise ValidationError(
-            f"description: at most {MAX_DESCRIPTION} characters", field="description"
-        )
+        found.add("description", f"description: at most {MAX_DESCRIPTION} characters")
     for name, limit in (("place_name", 255), ("place_address", 500), ("online_url", 2048)):
         if len(getattr(data, name)) > limit:
-            raise ValidationError(f"{name}: at most {limit} characters", field=name)
+            found.add(name, f"{name}: at most {limit} characters")
     if data.starts_at is None:
-        raise ValidationError("starts_at: when does the event start?", field="starts_at")
-    if data.starts_at.tzinfo is None:
-        raise ValidationError("starts_at: give a time zone", field="starts_at")
-    if data.ends_at is not None and data.ends_at <= data.starts_at:
-        raise ValidationError("ends_at: the end must be after the start", field="ends_at")
+        found.add("starts_at", "starts_at: when does the event start?")
+    elif data.starts_at.tzinfo is None:
+        found.add("starts_at", "starts_at: give a time zone")
+    elif data.ends_at is not None and data.ends_at <= data.starts_at:
+        found.add("ends_at", "ends_at: the end must be after the start")
     online = data.online_url.strip()
     if online and urlsplit(online).scheme not in ("http", "https"):
-        raise ValidationError("online_url: an http(s) link", field="online_url")
+        found.add("online_url", "online_url: an http(s) link")
     if not online and not data.place_name.strip() and not data.place_address.strip():
-        raise ValidationError("place_name: give a place or an online link", field="place_name")
+        found.add("place_name", "place_name: give a place or an online link")
     if data.capacity is not None and not 1 <= data.capacity <= 100000:
-        raise ValidationError("capacity: a number from 1, or empty for no limit", field="capacity")
+        found.add("capacity", "capacity: a number from 1, or empty for no limit")
     if data.join_mode not in JOIN_MODES:
-        raise ValidationError("join_mode: free or approval", field="join_mode")
+        found.add("join_mode", "join_mode: free or approval")
+    audience = Audience.PUBLIC
     try:
         audience = Audience.parse(data.audience)
+        if audience not in ITEM_AUDIENCES:
+            found.add("audience", f"audience: one of {', '.join(a.value for a in ITEM_AUDIENCES)}")
     except ValueError as exc:
-        raise ValidationError(str(exc), field="audience") from None
-    if audience not in ITEM_AUDIENCES:
-        raise ValidationError(
-            f"audience: one of {', '.join(a.value for a in ITEM_AUDIENCES)}", field="audience"
-        )
+        found.add("audience", str(exc))
+    found.raise_any()
     return {
         "title": title,
         "description_source": data.description,

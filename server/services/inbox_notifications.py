@@ -84,6 +84,15 @@ async def unread_count(conn: AsyncConnection, viewer: Viewer, *, also: Iterable[
     ).scalar_one()
 
 
+async def unread_shown(conn: AsyncConnection, viewer: Viewer) -> int:
+    """Unread notifications of every kind the notifications page shows (the navigation's count);
+    one about a post the viewer may no longer see does not count, as the page leaves it out."""
+    n = t.notifications
+    return (
+        await conn.execute(sa.select(sa.func.count()).where(_mine(viewer), n.c.read.is_(False)))
+    ).scalar_one()
+
+
 async def dismiss(ctx: Context, actor_id: int, notification_id: int | None = None) -> None:
     """Delete one notification (or, with None, all of them)."""
     n = t.notifications

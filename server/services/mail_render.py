@@ -4,7 +4,8 @@ Every message is ``multipart/alternative`` (plain text first, then HTML), render
 from the row's template name and parameters, so a message waiting in the queue shows the member's
 current address. Everything but security mail (address confirmation, password reset) carries
 ``List-Unsubscribe`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058): a signed
-link that stops that kind of mail without logging in. The ``Message-ID`` is derived from the row,
+link that stops that kind of mail without logging in (for an invitation, which goes to an address
+that is no member's, the link carries the address: ``mail_opt_outs``). The ``Message-ID`` is derived from the row,
 so a message retried after a lost answer keeps its identity.
 """
 
@@ -26,6 +27,7 @@ from server.config import Settings, templates_dir
 from server.context import Context
 from server.i18n import N_, gettext, use
 from server.i18n import jinja as i18n_jinja
+from server.services import mail_opt_outs
 from server.services.text import html_to_text
 from server.storage import schema as t
 
@@ -95,6 +97,27 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | 
     if not isinstance(user_id, int) or not isinstance(kind, str):
         return None
     return user_id, kind
+
+
+def _address_signer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret, salt="koers-mail-unsubscribe-address")
+
+
+def address_unsubscribe_token(settings: Settings, address: str, kind: str) -> str:
+    """The signed part of a one-click unsubscribe link for mail to an address that is no
+    member's (an invitation)."""
+    return _address_signer(settings).dumps([address, kind])
+
+
+def read_address_unsubscribe_token(settings: Settings, token: str) -> tuple[str, str] | None:
+    """(address, kind of mail) of an address's unsubscribe link; None when it is not one of ours."""
+    try:
+        address, kind = _address_signer(settings).loads(token[:1000])
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(address, str) or not isinstance(kind, str):
+        return None
+    return address, kind
 
 
 async def recipient(conn: AsyncConnection, row: sa.Row) -> Recipient | None:
@@ -192,9 +215,10 @@ def _build(
         unsubscribe = (
             f"{settings.url}/mail/unsubscribe/{unsubscribe_token(settings, to.user_id, kind)}"
         )
-        values["unsubscribe"] = unsubscribe
-    else:
-        values["unsubscribe"] = None
+    elif row.template not in SECURITY:  # to an address that is no member's (an invitation)
+        token = address_unsubscribe_token(settings, to.address, row.template)
+        unsubscribe = f"{settings.url}/mail/unsubscribe/{token}"
+    values["unsubscribe"] = unsubscribe
     msg = EmailMessage(policy=POLICY)
     msg["Subject"] = (gettext(SUBJECTS[row.template]) % values).strip()[:200]
     msg["From"] = settings.mail_sender
@@ -219,6 +243,8 @@ async def compose(ctx: Context, row: sa.Row) -> EmailMessage | None:
     async with ctx.db.read() as conn:
         to = await recipient(conn, row)
         if to is None:
+            return None
+        if to.user_id is None and await mail_opt_outs.opted_out(conn, to.address, row.template):
             return None
         params = dict(row.params or {})
         if row.template == "notification":

@@ -32,3 +32,103 @@ document.addEventListener("submit", async (event) => {
     form.submit();
   }
 });
+
+// Live updates (server/web/live.py): a feed marked data-live listens to its event stream, counts
+// the new posts in a bar and, on click, inserts the cards newer than the newest one shown; the
+// navigation's unread count follows the member's notifications. Without this script the pages
+// are simply as they were when loaded.
+(() => {
+  if (!window.EventSource || !window.fetch) return;
+  const feed = document.querySelector("[data-live]");
+  const source = feed ? feed.getAttribute("data-live") : document.body.getAttribute("data-live-default");
+  if (!source) return;
+  const bar = document.querySelector("[data-live-bar]");
+  const show = bar ? bar.querySelector("[data-live-show]") : null;
+  const notices = document.querySelector("[data-live-notifications]");
+  const fresh = new Set();
+  const words = (n) => (n === 1 ? "1 new post" : n + " new posts") + " — show";
+
+  const setUnread = (n) => {
+    document.querySelectorAll("[data-unread]").forEach((badge) => {
+      const number = badge.querySelector("[data-unread-n]");
+      if (number) number.textContent = String(n);
+      badge.hidden = n === 0;
+    });
+    if (notices && n > Number(notices.getAttribute("data-live-notifications") || 0)) {
+      const link = notices.querySelector("a");
+      if (link) link.hidden = false;
+    }
+  };
+
+  const insert = async () => {
+    const newest = feed.getAttribute("data-newest") || "0";
+    const response = await fetch(source + "/posts?since_id=" + encodeURIComponent(newest), {
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new Error("status " + response.status);
+    const holder = document.createElement("div");
+    holder.innerHTML = (await response.text()).trim();
+    const found = holder.querySelector("[data-live-posts]");
+    if (!found || found.hasAttribute("data-more")) {
+      location.reload(); // more than a page arrived: the page itself is the simplest view
+      return;
+    }
+    const cards = [...found.querySelectorAll("article.post")];
+    cards.forEach((card) => {
+      const old = document.getElementById(card.id);
+      if (old) old.remove();
+      card.classList.add("fresh");
+    });
+    const empty = feed.querySelector(".empty");
+    if (empty && cards.length) empty.remove();
+    feed.prepend(...cards);
+    let top = Number(newest);
+    cards.forEach((card) => { top = Math.max(top, Number(card.id.slice(1)) || 0); });
+    fresh.forEach((id) => { top = Math.max(top, id); });
+    feed.setAttribute("data-newest", String(top));
+    fresh.clear();
+    show.hidden = true;
+    show.textContent = "";
+    if (cards[0]) {
+      const first = cards[0].querySelector("a.actor, a");
+      if (first) first.focus();
+    }
+  };
+
+  if (show && feed) {
+    show.addEventListener("click", () => {
+      show.disabled = true;
+      insert().catch(() => location.reload()).finally(() => { show.disabled = false; });
+    });
+  }
+
+  const events = new EventSource(source);
+  // the page says whether it is live (tests and styles may look at it)
+  events.addEventListener("open", () => { document.documentElement.dataset.live = "open"; });
+  events.addEventListener("error", () => { document.documentElement.dataset.live = "closed"; });
+  events.addEventListener("post", (event) => {
+    const id = Number(event.data);
+    if (!feed || !show || !id || id <= Number(feed.getAttribute("data-newest") || 0)) return;
+    if (document.getElementById("p" + id)) return;
+    fresh.add(id);
+    show.textContent = words(fresh.size);
+    show.hidden = false;
+  });
+  events.addEventListener("unread", (event) => setUnread(Number(event.data) || 0));
+  window.addEventListener("pagehide", () => events.close());
+})();
+
+// A form's time-zone field (data-browser-zone) still at its default takes the browser's zone, so
+// the datetime-local times mean what the person typed.
+document.querySelectorAll("input[data-browser-zone]").forEach((input) => {
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && input.value === "UTC" && !input.hasAttribute("aria-invalid")) input.value = zone;
+  } catch (err) {
+    // no Intl support: UTC stays
+  }
+});
+
+// A form sent back with errors: the summary at the top takes the focus, so it is read first.
+const errorSummary = document.querySelector(".error-summary");
+if (errorSummary) errorSummary.focus();

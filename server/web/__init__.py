@@ -50,6 +50,7 @@ PAGE_MODULES = (
     "two_factor",
     "about",
     "languages",
+    "live",
 )
 
 

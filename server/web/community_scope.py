@@ -19,6 +19,7 @@ from server.keys import CTX
 from server.services import communities
 from server.services.communities import Community
 from server.visibility import Viewer
+from server.web.forms import field_errors
 
 ATOM = "application/atom+xml"
 
@@ -69,16 +70,16 @@ def int_or_none(value: object, field: str) -> int | None:
     if not raw:
         return None
     if as_id(raw) is None:
-        raise ValidationError(f"{field}: not a valid choice", field=field)
+        raise ValidationError(f"{field}: please choose one of the options", field=field)
     return as_id(raw)
 
 
 async def form_error(
     request: web.Request, exc: KoersError, template: str, **context: Any
 ) -> web.Response:
-    """Re-render a form with the error of the field it concerns (errors without a field propagate)."""
-    if exc.field is None:
+    """Re-render a form with the errors of the fields they concern, as sentences (errors without
+    a field propagate)."""
+    errors = field_errors(exc)
+    if errors is None:
         raise exc
-    return await render(
-        request, template, status=exc.status, errors={exc.field: exc.message}, **context
-    )
+    return await render(request, template, status=exc.status, errors=errors, **context)

@@ -4,15 +4,17 @@ participants, and the iCalendar exports (only public events for anonymous visito
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from server.errors import Forbidden, KoersError, ValidationError
+from server.errors import FieldErrors, Forbidden, KoersError, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import community_events as events
 from server.services import ical
+from server.web import forms
 from server.web.community_scope import int_or_none, scope
 from server.web.roadmap import ITEM_AUDIENCE_OPTIONS
 
@@ -28,28 +30,64 @@ FIELDS = (
     "capacity",
     "join_mode",
     "audience",
+    "tz",
 )
 JOIN_MODE_LABELS = [
     ("free", "Anyone may join"),
     ("approval", "The organisers approve each request"),
 ]
 ICS = "text/calendar"
+FIELD_LABELS = {
+    "title": "Title",
+    "starts_at": "Starts at",
+    "ends_at": "Ends at",
+    "tz": "Time zone",
+    "place_name": "Place",
+    "place_address": "Address",
+    "online_url": "Online link",
+    "join_mode": "Who may join",
+    "audience": "Visible to",
+}
 
 
-def event_input(values: dict[str, str]) -> events.EventInput:
-    """An EventInput from form or JSON strings (raises ValidationError with the field)."""
-    return events.EventInput(
+def event_input(values: dict[str, str]) -> tuple[events.EventInput, FieldErrors]:
+    """An EventInput from the form's strings and every error in it at once (the times are the
+    browser's ``datetime-local`` values in the form's time zone ``tz``)."""
+    found = FieldErrors()
+    times: dict[str, datetime | None] = {"starts_at": None, "ends_at": None}
+    for name in times:
+        with found.check(name):
+            iso = forms.local_time(values.get(name, ""), values.get("tz", ""), name)
+            times[name] = events.parse_time(iso, name)
+    capacity = None
+    with found.check("capacity"):
+        capacity = _capacity(values.get("capacity", ""))
+    data = events.EventInput(
         title=values.get("title", ""),
         description=values.get("description", ""),
-        starts_at=events.parse_time(values.get("starts_at", ""), "starts_at"),
-        ends_at=events.parse_time(values.get("ends_at", ""), "ends_at"),
+        starts_at=times["starts_at"],
+        ends_at=times["ends_at"],
         place_name=values.get("place_name", ""),
         place_address=values.get("place_address", ""),
         online_url=values.get("online_url", ""),
-        capacity=int_or_none(values.get("capacity", ""), "capacity"),
+        capacity=capacity,
         join_mode=values.get("join_mode") or "free",
         audience=values.get("audience") or "public",
     )
+    with found.check():
+        events.validate(data)
+    return data, found
+
+
+def _capacity(value: str) -> int | None:
+    raw = value.strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 6:
+        raise ValidationError(
+            "capacity: a whole number of places, or empty for no limit", field="capacity"
+        )
+    return int(raw)
 
 
 @routes.get("/c/{handle}/events")
@@ -68,7 +106,9 @@ async def _new_page(request: web.Request, *, status: int = 200, **extra: Any) ->
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
-    extra.setdefault("values", {"join_mode": "free", "audience": "public"})
+    extra.setdefault(
+        "values", {"join_mode": "free", "audience": "public", "tz": forms.DEFAULT_ZONE}
+    )
     extra.setdefault("errors", {})
     return await render(
         request,
@@ -76,6 +116,7 @@ async def _new_page(request: web.Request, *, status: int = 200, **extra: Any) ->
         status=status,
         join_modes=JOIN_MODE_LABELS,
         audience_options=ITEM_AUDIENCE_OPTIONS,
+        field_labels=FIELD_LABELS,
         **s.template_vars(),
         **extra,
     )
@@ -94,14 +135,15 @@ async def new_event_submit(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
+    data, found = event_input(values)
+    if found:
+        return await _new_page(request, status=422, values=values, errors=forms.humane(found))
     try:
-        event_id = await events.create_event(ctx, user.id, s.community.id, event_input(values))
+        event_id = await events.create_event(ctx, user.id, s.community.id, data)
     except KoersError as exc:
-        if exc.field is None:
+        if (errors := forms.field_errors(exc)) is None:
             raise
-        return await _new_page(
-            request, status=exc.status, values=values, errors={exc.field: exc.message}
-        )
+        return await _new_page(request, status=exc.status, values=values, errors=errors)
     flash(request, "Event created.")
     raise redirect(f"/c/{s.community.handle}/events/{event_id}")
 
@@ -122,7 +164,11 @@ async def _edit_page(
         )
         if not await events.may_manage(conn, event.id, user.id):
             raise Forbidden("only the organiser or a manager can change the event")
-        values = values if values is not None else await events.form_values(conn, event.id)
+        if values is None:
+            values = await events.form_values(conn, event.id)
+            for name in ("starts_at", "ends_at"):  # stored in UTC, shown in the form's zone
+                values[name] = forms.local_input(events.parse_time(values[name], name))
+            values["tz"] = forms.DEFAULT_ZONE
     return await render(
         request,
         "event_new.html",
@@ -132,6 +178,7 @@ async def _edit_page(
         errors=errors or {},
         join_modes=JOIN_MODE_LABELS,
         audience_options=ITEM_AUDIENCE_OPTIONS,
+        field_labels=FIELD_LABELS,
         **s.template_vars(),
     )
 
@@ -151,14 +198,15 @@ async def edit_event_submit(request: web.Request) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         s = await scope(request, conn)
     event_id = int(request.match_info["event_id"])
+    data, found = event_input(values)
+    if found:
+        return await _edit_page(request, status=422, values=values, errors=forms.humane(found))
     try:
-        await events.update_event(request.app[CTX], user.id, event_id, event_input(values))
+        await events.update_event(request.app[CTX], user.id, event_id, data)
     except KoersError as exc:
-        if exc.field is None:
+        if (errors := forms.field_errors(exc)) is None:
             raise
-        return await _edit_page(
-            request, status=exc.status, values=values, errors={exc.field: exc.message}
-        )
+        return await _edit_page(request, status=exc.status, values=values, errors=errors)
     flash(request, "Event changed.")
     raise redirect(f"/c/{s.community.handle}/events/{event_id}")
 

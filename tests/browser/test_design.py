@@ -8,28 +8,20 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.cdp import Browser, find_chromium
-from tests.browser.demo_server import AXE, DEMO_PASSWORD, demo_server
+from tests.browser.cdp import Browser
+from tests.browser.demo_server import AXE, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PUBLIC_PAGES = ["/", "/about", "/explore", "/communities", "/c/energy", "/c/energy/roles"]
 MEMBER_PAGES = ["/home", "/notifications", "/compose", "/c/energy", "/explore"]
 MAX_PAGE_BYTES = 150 * 1024
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if find_chromium() is None:
-        pytest.skip("chromium is not installed (apt-get install chromium, or set KOERS_CHROMIUM)")
-    with demo_server(tmp_path_factory.mktemp("demo")) as url:
-        yield url
 
 
 def log_in(browser: Browser, base: str, username: str) -> None:
