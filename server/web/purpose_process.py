@@ -19,6 +19,7 @@ from server.services import purpose_endorsements as endorsements
 from server.services import purpose_phases as phases
 from server.services import purpose_proposals as proposals
 from server.web.community_scope import Scope, int_or_none, scope
+from server.web.forms import field_errors
 from server.web.purpose_page import purpose_page_response
 
 routes = web.RouteTableDef()
@@ -68,7 +69,7 @@ async def set_phase(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await purpose_page_response(
-            request, status=exc.status, errors={exc.field: exc.message}, phase_values=values
+            request, status=exc.status, errors=field_errors(exc) or {}, phase_values=values
         )
     flash(request, f"The purpose process is now in the {found.label} phase.")
     raise redirect(f"/c/{s.community.handle}/purpose")
@@ -166,7 +167,7 @@ async def open_decision(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await purpose_page_response(
-            request, status=exc.status, errors={exc.field: exc.message}
+            request, status=exc.status, errors=field_errors(exc) or {}
         )
     flash(
         request,
@@ -195,7 +196,7 @@ async def consent(request: web.Request) -> web.Response:
             request,
             int(proposal_id),
             status=exc.status,
-            errors={exc.field: exc.message},
+            errors=field_errors(exc) or {},
             values=values,
         )
     flash(request, "Your answer is recorded.")
