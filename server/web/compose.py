@@ -25,7 +25,7 @@ from server.services import community_lists, idempotency, media, posts
 from server.services.views import PostView, load_posts
 from server.visibility import Audience, can_see_post
 from server.web import forms
-from server.web.cards import audience_choices
+from server.web.cards import audience_choices, safe_back
 from server.web.media import prepared_upload
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ FORM_FIELDS = (
     "kind",
     "contributors",
     "poll_expires_in",
+    "back",
     "poll_multiple",
     *(f"poll_{i}" for i in range(posts.MAX_POLL_OPTIONS)),
     *(f"description_{i}" for i in range(posts.MAX_MEDIA)),
@@ -260,4 +261,6 @@ async def compose_submit(request: web.Request) -> web.Response:
         return await render_compose(request, user, values, errors, exc.status)
     if token:
         post_id = await _remember(ctx, user, token, post_id)
-    raise redirect(f"/@{user.username}/{post_id}")
+    own_page = f"/@{user.username}/{post_id}"
+    back = safe_back(values["back"], "")
+    raise redirect(f"{back.split('#')[0]}#p{post_id}" if back else own_page)
