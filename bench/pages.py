@@ -18,6 +18,7 @@ import asyncio
 import json
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -42,27 +43,14 @@ async def _a_post_path(base: str, profile: str) -> str:
     return found.group(1)
 
 
-async def measure_pages(opts: Options) -> Report:
-    """One run: the bare handler, each page, the bare handler again."""
+async def between_bare_runs(opts: Options, body: Callable[[Run], Awaitable[None]]) -> Report:
+    """One run: the bare handler, Koers measured by ``body(run)``, the bare handler again; each
+    figure's ratio is to the mean of the two bare runs."""
     run = Run(opts)
     try:
         await run.measure_bare()
         await run.start_web()
-        made = opts.made
-        _token, cookie = await run.credentials()
-        signed_in = {"Cookie": cookie}
-        post = await _a_post_path(run.web[0].base, made["profile"])
-        pages = [
-            f"/@{made['profile']}",
-            f"/c/{made['community']}",
-            post,
-            "/communities",
-        ]
-        for path in pages:
-            await run.measure(f"GET {path}", loadgen.fixed("GET", path))
-        for path in pages:
-            await run.measure(f"GET {path} (signed in)", loadgen.fixed("GET", path, signed_in))
-        await run.measure("GET /home (signed in)", loadgen.fixed("GET", "/home", signed_in))
+        await body(run)
         for p in run.web:
             p.stop()
         run.web = []
@@ -76,8 +64,34 @@ async def measure_pages(opts: Options) -> Report:
     return run.report
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+async def _pages(run: Run) -> None:
+    made = run.o.made
+    _token, cookie = await run.credentials()
+    signed_in = {"Cookie": cookie}
+    post = await _a_post_path(run.web[0].base, made["profile"])
+    pages = [
+        f"/@{made['profile']}",
+        f"/c/{made['community']}",
+        post,
+        "/communities",
+    ]
+    for path in pages:
+        await run.measure(f"GET {path}", loadgen.fixed("GET", path))
+    for path in pages:
+        await run.measure(f"GET {path} (signed in)", loadgen.fixed("GET", path, signed_in))
+    await run.measure("GET /home (signed in)", loadgen.fixed("GET", "/home", signed_in))
+
+
+async def measure_pages(opts: Options) -> Report:
+    """One run: the bare handler, each page, the bare handler again."""
+    return await between_bare_runs(opts, _pages)
+
+
+def cli(
+    measure: Callable[[Options], Awaitable[Report]], description: str, argv: list[str] | None
+) -> int:
+    """The command line of the read-only benchmarks (this one and ``bench/timelines.py``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -97,12 +111,16 @@ def main(argv: list[str] | None = None) -> int:
         activities=0,
         federation=False,
     )
-    reports = [asyncio.run(measure_pages(opts)) for _ in range(args.repeat)]
+    reports = [asyncio.run(measure(opts)) for _ in range(args.repeat)]
     report = median_of(reports)
     print_table([report], made)
     if args.json:
         args.json.write_text(json.dumps(report.as_dict(), indent=2))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli(measure_pages, __doc__.split("\n\n")[0], argv)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python bench/run.py --data DIR [--database-url URL] [--processes 1 2] [--quick]
                         [--seconds S] [--requests N] [--json FILE]
+                        [--federation-only] [--activities N]
     python bench/run.py [--requests N] [--seconds S]        (no --data: the demo benchmark)
 
 With ``--data`` (a directory written by ``bench/seed.py``; its backend is the one it was seeded
@@ -11,7 +12,8 @@ and ``/home`` pages, ``POST /api/v1/statuses`` (deliveries to bench's 100 remote
 queued), the inbox (signed activities from loopback remote actors, verified, stored, 202), the
 inbox worker (activities applied per second), delivery (signed POSTs per second to a loopback
 sink, against the machine's RSA-2048 signing limit measured in the same run), idle RSS and the
-time from start to the first 200. Each at concurrency 16: req/s, p50/p99 latency, statements and
+time from start to the first 200 (``--federation-only``: the inbox and delivery alone, with the
+posts that queue the deliveries; ``--activities N`` signed activities). Each at concurrency 16: req/s, p50/p99 latency, statements and
 transactions per request (counted in the server process), CPU ms per request (server process CPU
 time / requests) and the ratio to the bare handler. The run adds posts and activities to the
 data; seed again for a pristine set.
@@ -96,6 +98,33 @@ def print_table(reports: list[Report], made: dict) -> None:
     )
 
 
+def print_federation(reports: list[Report]) -> None:
+    """The federation figures of each run in one line: inbox accepted, processed, delivery."""
+    for r in reports:
+        by = {f.name.split(" (")[0]: f for f in r.figures}
+        accepted, processed = by.get("POST /inbox"), by.get("inbox processed")
+        delivery = by.get("delivery")
+        if accepted is None and processed is None and delivery is None:
+            continue
+        parts = []
+        if accepted is not None:
+            parts.append(
+                f"inbox accepted {_fmt(accepted.rate)} req/s = {_fraction(accepted.ratio)} of the "
+                f"bare handler ({_fmt(accepted.cpu_ms, 2)} ms CPU each)"
+            )
+        if processed is not None:
+            parts.append(
+                f"processed {_fmt(processed.rate)} activities/s ({_fmt(processed.cpu_ms, 2)} ms "
+                f"CPU, {_fmt(processed.statements)} statements each)"
+            )
+        if delivery is not None:
+            parts.append(
+                f"delivery {_fmt(delivery.rate)} signed POSTs/s = {_fmt(100 * delivery.ratio, 0)}% "
+                "of the RSA-2048 signing limit"
+            )
+        print(f"{r.backend} ×{r.processes}: " + "; ".join(parts))
+
+
 def _fraction(value: float) -> str:
     """``1/N`` for ratios below one."""
     if value != value or value <= 0:
@@ -146,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, help="at most this many per path (default 5000)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per setting; medians shown")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--federation-only",
+        action="store_true",
+        help="only the inbox (accepted, processed) and delivery, with the posts that queue it",
+    )
+    parser.add_argument(
+        "--activities", type=int, help="activities POSTed to the inbox (default 1500)"
+    )
     args, rest = parser.parse_known_args(argv)
     if args.data is None:
         from bench.demo_run import main as demo
@@ -165,13 +202,15 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.seconds or (3.0 if quick else 10.0),
             requests=args.requests or (500 if quick else 5000),
             posts=60 if quick else 300,
-            activities=150 if quick else 1500,
+            activities=args.activities or (150 if quick else 1500),
             federation=processes == 1,
+            pages=not args.federation_only,
         )
         runs = [asyncio.run(execute(opts)) for _ in range(max(1, args.repeat))]
         every.extend(runs)
         reports.append(median_of(runs))
     print_table(reports, made)
+    print_federation(reports)
     if args.json:
         dump = {"medians": [r.as_dict() for r in reports], "runs": [r.as_dict() for r in every]}
         args.json.write_text(json.dumps(dump, indent=2) + "\n")

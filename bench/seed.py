@@ -39,7 +39,7 @@ from bench import seed_posts, seed_world  # noqa: E402
 from bench.seed_writers import PostgresWriter, SqliteWriter, Writer  # noqa: E402
 from server import clock  # noqa: E402
 from server.config import ensure_data_dir, load_settings  # noqa: E402
-from server.services import accounts, counters, home_feed  # noqa: E402
+from server.services import accounts, counters, home_feed, post_search  # noqa: E402
 from server.storage import schema as t  # noqa: E402
 from server.storage.db import Database, migrate  # noqa: E402
 
@@ -99,10 +99,13 @@ COUNTED = ("posts", "follows")
 
 
 async def recount(settings: Any) -> None:
-    """The denormalised counters of everything written, in one pass (``koers counters rebuild``)."""
+    """The denormalised counters of everything written, in one pass (``koers counters rebuild``),
+    and the full-text index of the posts (``koers search rebuild``): the paused triggers of
+    ``posts`` keep both."""
     db = Database(settings.database_url)
     try:
         await counters.rebuild(db, batch=50_000)
+        await post_search.rebuild(db)
     finally:
         await db.close()
 
@@ -181,7 +184,8 @@ async def seed(
         writer = await PostgresWriter.open(plain_pg_url(str(database_url)))
     else:
         writer = SqliteWriter(settings.database_url.split(":///", 1)[1])
-    # The counters' triggers would count row by row; they are recounted once at the end instead.
+    # The triggers of posts (counters, search index) would work row by row; they are rebuilt once
+    # at the end instead.
     await writer.pause_triggers(COUNTED)
     rng = random.Random(random_seed)
     ids = seed_world.Ids()

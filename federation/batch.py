@@ -38,12 +38,13 @@ async def claim(db: Database, table: sa.Table, query: sa.Select[Any], until: dat
     (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers never claim the same row)."""
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
-    async with db.write() as conn:
-        rows = list(await conn.execute(query))
-        if rows:
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.id.in_([r.id for r in rows]))
-                .values(locked_until=until)
-            )
+    return await db.write(_claim, table, query, until)  # one unit of work, one hop
+
+
+def _claim(conn: sa.Connection, table: sa.Table, query: sa.Select[Any], until: datetime) -> list:
+    rows = list(conn.execute(query))
+    if rows:
+        conn.execute(
+            sa.update(table).where(table.c.id.in_([r.id for r in rows])).values(locked_until=until)
+        )
     return rows

@@ -265,10 +265,7 @@ class DeliveryWorker:
         rows = await _claim(self.db, now)
         if not rows:
             return 0
-        async with self.db.read() as conn:
-            material = await _signing_material(conn, {r.activity_id for r in rows})
-            blocked = await policy.refused_hosts(conn, self.settings, {r.host for r in rows})
-            host_state = await hosts.states(conn, {r.host for r in rows})
+        material, blocked, host_state = await self.db.read(_cycle_reads, self.settings, rows)
         outcomes, sends = self._triage(rows, material, blocked, host_state, now)
         signed = await self.signer.sign_many([send.job for send in sends])
         for send, headers in zip(sends, signed, strict=True):
@@ -344,15 +341,7 @@ class DeliveryWorker:
         """Write a cycle's outcomes in one transaction (a crash before it only means a resend,
         which receivers drop as a duplicate activity id): one ``executemany`` per shape of
         change, and each host's health once."""
-        async with self.db.write() as conn:
-            changes = [(outcome.row.id, outcome.values) for outcome in outcomes]
-            for statement, params in updates_by_shape(t.deliveries, changes):
-                await conn.execute(statement, params)
-            for host, (succeeded, failures, error) in _host_events(outcomes).items():
-                if succeeded:
-                    await hosts.record_success(conn, host, now)
-                if failures:
-                    await hosts.record_failure(conn, host, error, now, count=failures)
+        await self.db.write(_record_outcomes, outcomes, now)  # one unit of work, one hop
         for outcome in outcomes:
             state = outcome.values.get("state")
             if state in ("failed", "skipped") or (
@@ -373,6 +362,27 @@ class DeliveryWorker:
     def close(self) -> None:
         """Stop the signing processes (on app shutdown)."""
         self.signer.close()
+
+
+async def _cycle_reads(
+    conn: AsyncConnection, settings: Settings, rows: list[Any]
+) -> tuple[dict[int, tuple[bytes, str, str]], set[str], dict[str, Any]]:
+    """What a cycle reads before signing, in one unit of work: the activities' bodies and keys,
+    the refused hosts and the hosts' health."""
+    material = await _signing_material(conn, {r.activity_id for r in rows})
+    blocked = await policy.refused_hosts(conn, settings, {r.host for r in rows})
+    return material, blocked, await hosts.states(conn, {r.host for r in rows})
+
+
+async def _record_outcomes(conn: AsyncConnection, outcomes: list[_Outcome], now: datetime) -> None:
+    changes = [(outcome.row.id, outcome.values) for outcome in outcomes]
+    for statement, params in updates_by_shape(t.deliveries, changes):
+        await conn.execute(statement, params)
+    for host, (succeeded, failures, error) in _host_events(outcomes).items():
+        if succeeded:
+            await hosts.record_success(conn, host, now)
+        if failures:
+            await hosts.record_failure(conn, host, error, now, count=failures)
 
 
 def _host_events(outcomes: list[_Outcome]) -> dict[str, tuple[bool, int, str]]:

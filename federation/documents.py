@@ -19,6 +19,7 @@ from federation import context as vocab
 from federation.actors import key_lookup_for
 from federation.signatures import SignatureError, verify_request
 from federation.state import ACTOR_EXTRAS, KEYS, ActorExtra
+from server import clock
 from server.keys import CTX
 from server.storage import schema as t
 
@@ -129,7 +130,7 @@ async def render_actor(
         "endpoints": {"sharedInbox": row.shared_inbox or f"{base}/inbox"},
         "manuallyApprovesFollowers": bool(row.manually_approves_followers),
         "discoverable": bool(row.discoverable),
-        "published": row.created_at.isoformat() if row.created_at else None,
+        "published": clock.iso(row.created_at),  # xsd:dateTime with its zone (AS2 §2.3)
         "publicKey": {"id": row.key_id, "owner": row.uri, "publicKeyPem": row.public_key_pem},
         "attachment": [
             {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}

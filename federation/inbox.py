@@ -20,12 +20,14 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import context as vocab
 from federation import jsonload, policy
 from federation.inbox_worker import inbox_loop, process_inbox_once  # noqa: F401  (re-exported)
 from federation.signatures import SignatureError, verify_request
 from federation.state import INBOX_WRITER, KEYS
+from server.config import Settings
 from server.keys import CTX
 from server.storage import schema as t
 
@@ -109,18 +111,17 @@ async def receive(request: web.Request) -> web.Response:
     body = await _read_body(request)
     doc = _parse(body)
     actor = doc["actor"]
-    async with ctx.db.read() as conn:
-        if await policy.is_refused(conn, ctx.settings, _host(actor)):
-            raise web.HTTPForbidden(text="domain not allowed")
-        if doc["type"] == "Delete" and _id_of(doc.get("object")) == actor:
-            known = (
-                await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == actor))
-            ).first()
-            if known is None:
-                # A server announcing the deletion of an account we never knew: its key is gone
-                # with it, and there is nothing to delete here (Mastodon sends these to every
-                # known host).
-                return web.Response(status=202)
+    refused = policy.refused_if_known(ctx.db.engine.sync_engine, ctx.settings, _host(actor))
+    self_delete = doc["type"] == "Delete" and _id_of(doc.get("object")) == actor
+    if refused is None or self_delete:  # one unit of work; usually no connection at all
+        refused, unknown = await ctx.db.read(_precheck, ctx.settings, actor, self_delete)
+        if not refused and unknown:
+            # A server announcing the deletion of an account we never knew: its key is gone
+            # with it, and there is nothing to delete here (Mastodon sends these to every
+            # known host).
+            return web.Response(status=202)
+    if refused:
+        raise web.HTTPForbidden(text="domain not allowed")
     try:
         result = await verify_request(
             request.method,
@@ -145,6 +146,18 @@ async def receive(request: web.Request) -> web.Response:
     return web.Response(status=202)
 
 
+async def _precheck(
+    conn: AsyncConnection, settings: Settings, actor: str, self_delete: bool
+) -> tuple[bool, bool]:
+    """(is the actor's host refused, is a self-``Delete``'s actor unknown here)."""
+    if await policy.is_refused(conn, settings, _host(actor)):
+        return True, False
+    if not self_delete:
+        return False, False
+    known = (await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri == actor))).first()
+    return False, known is None
+
+
 async def store_incoming(app: web.Application, doc: dict[str, Any], signer_uri: str) -> int | None:
     """Store a verified activity as ``new``; ``None`` when its id was seen before (a replay).
 
@@ -153,18 +166,15 @@ async def store_incoming(app: web.Application, doc: dict[str, Any], signer_uri: 
     return await app[INBOX_WRITER].store(doc, signer_uri)
 
 
+def _local_actor(conn: sa.Connection, kind: str, name: str) -> Any:
+    q = sa.select(t.actors.c.id).where(
+        t.actors.c.username == name, t.actors.c.domain.is_(None), t.actors.c.kind == kind
+    )
+    return conn.execute(q).first()
+
+
 async def _local_exists(request: web.Request, kind: str, name: str) -> None:
-    async with request.app[CTX].db.read() as conn:
-        found = (
-            await conn.execute(
-                sa.select(t.actors.c.id).where(
-                    t.actors.c.username == name,
-                    t.actors.c.domain.is_(None),
-                    t.actors.c.kind == kind,
-                )
-            )
-        ).first()
-    if not found:
+    if not await request.app[CTX].db.read(_local_actor, kind, name):
         raise web.HTTPNotFound()
 
 

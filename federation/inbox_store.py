@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.actors import key_lookup_for
 from federation.state import INBOX_HANDLERS
@@ -101,52 +103,55 @@ class InboxWriter:
             self.app[INBOX_HANDLERS].wake()
 
     async def _write(self, batch: list[_Pending]) -> list[int | None]:
-        """Insert the batch's activities in one transaction; each one's row id or ``None``."""
-        now = clock.now()
-        uris = {doc["id"] for doc, _, _ in batch}
-        actors = {uri for doc, signer, _ in batch for uri in (signer, doc["actor"])}
-        db = self.app[CTX].db
-        async with db.write() as conn:
-            seen = {
-                r.uri
-                for r in await conn.execute(
-                    sa.select(t.activities.c.uri).where(t.activities.c.uri.in_(uris))
-                )
-            }
-            ids = dict(
-                (r.uri, r.id)
-                for r in await conn.execute(
-                    sa.select(t.actors.c.uri, t.actors.c.id).where(t.actors.c.uri.in_(actors))
-                )
-            )
-            rows: list[dict[str, Any]] = []
-            for doc, signer, _ in batch:
-                if doc["id"] in seen:
-                    continue
-                seen.add(doc["id"])  # the same id twice in one batch: the second is a replay
-                rows.append(
-                    {
-                        "uri": doc["id"],
-                        "direction": "in",
-                        "type": doc["type"][:40],
-                        "actor_id": ids.get(doc["actor"]),
-                        "signer_id": ids.get(signer),
-                        "document": doc,
-                        "state": "new",
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                )
-            stored: dict[str, int] = {}
-            if rows:
-                insert = _insert(conn.dialect.name)(t.activities).on_conflict_do_nothing(
-                    index_elements=["uri"]
-                )
-                result = await conn.execute(
-                    insert.returning(t.activities.c.uri, t.activities.c.id), rows
-                )
-                stored = {r.uri: int(r.id) for r in result}
+        """Insert the batch's activities in one unit of work; each one's row id or ``None``."""
+        stored = await self.app[CTX].db.write(_insert_new, batch, clock.now())  # one hop
         out: list[int | None] = []
         for doc, _, _ in batch:
             out.append(stored.pop(doc["id"], None))  # a second copy of an id gets None
         return out
+
+
+async def _insert_new(
+    conn: AsyncConnection, batch: list[_Pending], now: datetime
+) -> dict[str, int]:
+    """Insert the batch's activities not seen before; their row ids by activity id."""
+    uris = {doc["id"] for doc, _, _ in batch}
+    actors = {uri for doc, signer, _ in batch for uri in (signer, doc["actor"])}
+    seen = {
+        r.uri
+        for r in await conn.execute(
+            sa.select(t.activities.c.uri).where(t.activities.c.uri.in_(uris))
+        )
+    }
+    ids = dict(
+        (r.uri, r.id)
+        for r in await conn.execute(
+            sa.select(t.actors.c.uri, t.actors.c.id).where(t.actors.c.uri.in_(actors))
+        )
+    )
+    rows: list[dict[str, Any]] = []
+    for doc, signer, _ in batch:
+        if doc["id"] in seen:
+            continue
+        seen.add(doc["id"])  # the same id twice in one batch: the second is a replay
+        rows.append(
+            {
+                "uri": doc["id"],
+                "direction": "in",
+                "type": doc["type"][:40],
+                "actor_id": ids.get(doc["actor"]),
+                "signer_id": ids.get(signer),
+                "document": doc,
+                "state": "new",
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    stored: dict[str, int] = {}
+    if rows:
+        insert = _insert(conn.dialect.name)(t.activities).on_conflict_do_nothing(
+            index_elements=["uri"]
+        )
+        result = await conn.execute(insert.returning(t.activities.c.uri, t.activities.c.id), rows)
+        stored = {r.uri: int(r.id) for r in result}
+    return stored

@@ -3,8 +3,11 @@
 A cycle claims up to ``BATCH`` due activities with a lease and splits them into lanes: activities
 that share an actor or an object (the object's id, an inner activity's object, a target) are in
 one lane, applied one after the other in arrival order; lanes run side by side (at most
-``LANES`` at a time), since their handlers touch different rows. The cycle's outcomes are
-written in one transaction at its end. Delivery stays at least once: a crash before that write
+``LANES`` at a time), since their handlers touch different rows. The handlers' write
+transactions share their commits (a group commit, ``server.storage.group_commit``: one at a time,
+each in a savepoint, consecutive ones committed together); a commit that fails sends every
+activity whose writes it held back to be retried. The cycle's outcomes are written in one
+transaction at its end. Delivery stays at least once: a crash before that write
 means the cycle's activities are applied again once their lease expires (handlers already
 tolerate that: a crash between a handler's commit and its row's update did the same).
 States: ``new → done | ignored | failed``; exceptions are retried with back-off a few times, but
@@ -27,6 +30,7 @@ from federation.state import INBOX_HANDLERS
 from federation.worker import run_forever
 from server import clock
 from server.keys import CTX
+from server.storage import group_commit
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -118,36 +122,48 @@ async def _apply(app: web.Application, row: Any) -> dict[str, Any]:
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # recorded with its reason and retried; the worker carries on
-        attempts = row.attempts + 1
-        if is_permanent(exc):  # never processable (a fetched object that does not parse …)
-            log.info("inbox activity %s (%s) dropped: %s", row.id, row.type, exc)
-            return {"attempts": attempts, "state": "failed", "last_error": f"dropped: {exc}"[:1000]}
-        log.warning(
-            "inbox activity %s (%s) failed, attempt %s: %r",
-            row.id,
-            row.type,
-            attempts,
-            exc,
-            exc_info=attempts >= MAX_ATTEMPTS,
-        )
-        return {
-            "attempts": attempts,
-            "last_error": f"{type(exc).__name__}: {exc}"[:1000],
-            "state": "failed" if attempts >= MAX_ATTEMPTS else "new",
-            "next_attempt_at": clock.now() + timedelta(seconds=30 * 4 ** (attempts - 1)),
-        }
+        return _failed(row, exc)
     return {"state": "done", "last_error": None}
+
+
+def _failed(row: Any, exc: BaseException) -> dict[str, Any]:
+    """The new values of a row whose activity failed with ``exc``: retried with back-off, or
+    failed for good (after ``MAX_ATTEMPTS``, or at once when ``exc`` is permanent)."""
+    attempts = row.attempts + 1
+    if is_permanent(exc):  # never processable (a fetched object that does not parse …)
+        log.info("inbox activity %s (%s) dropped: %s", row.id, row.type, exc)
+        return {"attempts": attempts, "state": "failed", "last_error": f"dropped: {exc}"[:1000]}
+    log.warning(
+        "inbox activity %s (%s) failed, attempt %s: %r",
+        row.id,
+        row.type,
+        attempts,
+        exc,
+        exc_info=attempts >= MAX_ATTEMPTS,
+    )
+    return {
+        "attempts": attempts,
+        "last_error": f"{type(exc).__name__}: {exc}"[:1000],
+        "state": "failed" if attempts >= MAX_ATTEMPTS else "new",
+        "next_attempt_at": clock.now() + timedelta(seconds=30 * 4 ** (attempts - 1)),
+    }
 
 
 async def _record(app: web.Application, outcomes: dict[int, dict[str, Any]]) -> None:
     """Write the cycle's outcomes in one transaction, one ``executemany`` per set of columns."""
-    async with app[CTX].db.write() as conn:
-        for statement, params in updates_by_shape(t.activities, outcomes.items()):
-            await conn.execute(statement, params)
+    await app[CTX].db.write(_write_outcomes, updates_by_shape(t.activities, outcomes.items()))
+
+
+def _write_outcomes(
+    conn: sa.Connection, statements: list[tuple[Any, list[dict[str, Any]]]]
+) -> None:
+    for statement, params in statements:
+        conn.execute(statement, params)
 
 
 async def process_inbox_once(app: web.Application, now: datetime | None = None) -> int:
-    """One worker cycle: apply each due ``new`` activity (lanes side by side, each in order)."""
+    """One worker cycle: apply each due ``new`` activity (lanes side by side, each in order),
+    their writes grouped into shared commits (``server.storage.group_commit``)."""
     now = now or clock.now()
     rows = await _claim(app, now)
     if not rows:
@@ -158,10 +174,20 @@ async def process_inbox_once(app: web.Application, now: datetime | None = None) 
     async def run(lane: list[Any]) -> None:
         async with limit:
             for row in lane:
+                group_commit.set_key(row.id)
                 outcomes[row.id] = await _apply(app, row)
 
+    scope = app[CTX].db.group_commit()
     try:
-        await asyncio.gather(*(run(lane) for lane in lanes(rows)))
+        try:
+            async with scope:
+                await asyncio.gather(*(run(lane) for lane in lanes(rows)))
+        except Exception:  # the scope's last commit failed: its activities are retried below
+            if not scope.lost:
+                raise
+        for row in rows:  # applied, but their writes went with a commit that failed
+            if row.id in scope.lost and scope.failure is not None:
+                outcomes[row.id] = _failed(row, scope.failure)
     finally:  # cancelled mid-cycle: what was applied is recorded, the rest waits for its lease
         if outcomes:
             await asyncio.shield(_record(app, outcomes))

@@ -94,7 +94,17 @@ async def refused_hosts(
     hosts = {h.lower() for h in hosts}
     if not hosts:
         return set()
-    policy = await _policy(conn)
+    return _refused(await _policy(conn), settings, hosts)
+
+
+def refused_if_known(engine: Engine, settings: Settings | None, host: str) -> bool | None:
+    """Whether ``host`` is refused, from the cached policy alone (no connection, no statement);
+    None when the cache holds no fresh policy (ask ``is_refused``)."""
+    policy = policy_cache(engine).peek()
+    return None if policy is None else bool(_refused(policy, settings, {host.lower()}))
+
+
+def _refused(policy: _Policy, settings: Settings | None, hosts: set[str]) -> set[str]:
     suspended = [domain for domain, severity in policy.blocks.items() if severity == "suspend"]
     refused = {h for h in hosts if domain_matches(h, suspended)}
     if settings is not None and settings.federation_mode == "allowlist":

@@ -225,8 +225,10 @@ async def main(activities: int, inboxes: int, concurrency: int) -> None:
             f"= 1/{bare_rate / accepted:.1f} of the bare handler "
             f"({stored_by.count / max(ok, 1):.2f} statements each)"
         )
+        cpu = time.process_time()
         with StatementCount(engine_b) as applied_by:
             done, took = await _drain(lambda: process_inbox_once(b.app))
+        cpu = time.process_time() - cpu
         async with ctx_b.db.read() as conn:
             stored = (
                 await conn.execute(
@@ -237,7 +239,8 @@ async def main(activities: int, inboxes: int, concurrency: int) -> None:
             ).scalar_one()
         print(
             f"inbox processed: {done} in {took:.2f}s = {_rate(done, took):.0f}/s "
-            f"({stored} remote posts stored; {applied_by.count / max(done, 1):.1f} statements each)"
+            f"({stored} remote posts stored; {applied_by.count / max(done, 1):.1f} statements, "
+            f"{cpu * 1000 / max(done, 1):.2f} ms CPU each)"
         )
 
         targets = [f"http://127.0.0.1:{sink.port}/users/u{i}/inbox" for i in range(inboxes)]

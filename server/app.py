@@ -14,6 +14,7 @@ from aiohttp import web
 
 from server.config import Settings, ensure_data_dir, templates_dir
 from server.context import Context
+from server.i18n import jinja as i18n_jinja
 from server.keys import CTX, DB, JINJA, SETTINGS
 from server.services import accounts, home_feed
 from server.storage.db import Database, migrate
@@ -78,6 +79,7 @@ def create_app(
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    i18n_jinja.install(app[JINJA])
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         await database.check()

@@ -35,6 +35,7 @@ EXTRA_COMMAND_MODULES = (
     "server.counter_commands",
     "server.feed_commands",
     "server.mail_commands",
+    "server.search_commands",
 )
 
 ENV_HELP = """\
@@ -451,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         "domain_command",
         "counters_command",
         "feeds_command",
+        "search_command",
     ):
         if getattr(args, sub_attr, None):
             key += " " + getattr(args, sub_attr)

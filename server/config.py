@@ -21,6 +21,8 @@ from server.errors import ConfigError
 
 REGISTRATION_MODES = ("open", "approval", "invite", "closed")
 FEDERATION_MODES = ("open", "allowlist")
+# The interface's languages (catalogues in server/locale/); the strings are written in the first.
+LANGUAGES = ("en", "nl")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -65,6 +67,8 @@ class Settings:
     oidc_scopes: str = "openid profile email"
     oidc_only: bool = False
     require_2fa_admins: bool = False
+    # --- Languages (see README "Languages") ---
+    language: str = "en"  # the instance default: when neither the member nor the browser chooses
 
     @property
     def oidc_enabled(self) -> bool:
@@ -208,6 +212,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         "KOERS_OIDC_SCOPES": "oidc_scopes",
         "KOERS_OIDC_ONLY": "oidc_only",
         "KOERS_REQUIRE_2FA_ADMINS": "require_2fa_admins",
+        "KOERS_LANGUAGE": "language",
     }
     for var, field in mapping.items():
         if var in env and env[var] != "":
@@ -271,7 +276,16 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
         smtp_url=_check_smtp_url(str(raw.get("smtp_url", ""))),
         mail_from=_check_mail_from(str(raw.get("mail_from", ""))),
         **_oidc_settings(raw, flag),
+        language=_check_language(str(raw.get("language", "en"))),
     )
+
+
+def _check_language(value: str) -> str:
+    """One of the languages the interface has catalogues for (``en``, ``nl``)."""
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    if code not in LANGUAGES:
+        raise ConfigError(f"KOERS_LANGUAGE must be one of {', '.join(LANGUAGES)} (got {value!r})")
+    return code
 
 
 def _check_smtp_url(url: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import event_kinds as kinds
+from server.storage import group_commit
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,15 @@ class EventHub:
         return event
 
     async def committed(self, *events: Event) -> None:
-        """Tell after-commit listeners; a failing listener is logged and the rest still run."""
+        """Tell after-commit listeners; a failing listener is logged and the rest still run.
+
+        In a group commit (``server.storage.group_commit``) whose shared transaction still holds
+        this task's writes, they are told once it has committed (never, if it fails)."""
+        if events and group_commit.defer(lambda: self._tell(events)):
+            return
+        await self._tell(events)
+
+    async def _tell(self, events: tuple[Event, ...]) -> None:
         for event in events:
             for listener in [*self._after.get(event.kind, ()), *self._after.get(kinds.ANY, ())]:
                 try:

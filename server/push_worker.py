@@ -32,6 +32,7 @@ from federation.errors import FederationError
 from federation.state import FETCHER
 from server import clock, periodic
 from server.context import Context
+from server.i18n import N_, gettext, use
 from server.keys import CTX
 from server.services import filters, push
 from server.services.text import html_to_text
@@ -50,17 +51,18 @@ GIVE_UP_AFTER = timedelta(days=1)
 KEEP_FINISHED = timedelta(days=7)  # sent and failed deliveries are kept this long, for the record
 PURGE_EVERY = 3600.0  # seconds
 TTL_SECONDS = 48 * 3600
+# Translated into the member's language (``users.language``, else KOERS_LANGUAGE).
 TITLES = {
-    "mention": "{name} mentioned you",
-    "status": "{name} posted",
-    "reblog": "{name} boosted your post",
-    "follow": "{name} followed you",
-    "follow_request": "{name} asked to follow you",
-    "favourite": "{name} favourited your post",
-    "poll": "A poll has ended",
-    "update": "{name} edited a post",
-    "admin.sign_up": "{name} signed up",
-    "admin.report": "{name} filed a report",
+    "mention": N_("%(name)s mentioned you"),
+    "status": N_("%(name)s posted"),
+    "reblog": N_("%(name)s boosted your post"),
+    "follow": N_("%(name)s followed you"),
+    "follow_request": N_("%(name)s asked to follow you"),
+    "favourite": N_("%(name)s favourited your post"),
+    "poll": N_("A poll has ended"),
+    "update": N_("%(name)s edited a post"),
+    "admin.sign_up": N_("%(name)s signed up"),
+    "admin.report": N_("%(name)s filed a report"),
 }
 
 
@@ -131,15 +133,23 @@ async def payload(ctx: Context, delivery_id: int) -> tuple[sa.Row, dict[str, Any
                 body = content.spoiler_text or html_to_text(content.content_html)
         elif sender is not None:
             body = html_to_text(sender.summary_html)
+        chosen = (
+            await conn.execute(
+                sa.select(t.users.c.language).where(t.users.c.actor_id == row.actor_id)
+            )
+        ).scalar()
+    language = chosen or ctx.settings.language
     kind = push.PUSHED_AS.get(row.type, row.type)
     name = (sender.display_name or sender.username) if sender else ctx.settings.instance_name
+    with use(language):
+        title = gettext(TITLES.get(kind, "%(name)s")) % {"name": name}
     data = {
         "access_token": "",
-        "preferred_locale": "en",
+        "preferred_locale": language,
         "notification_id": str(row.notification_id),
         "notification_type": kind,
         "icon": (sender.avatar_url if sender else None) or f"{ctx.base}/static/avatar-missing.png",
-        "title": TITLES.get(kind, "{name}").format(name=name),
+        "title": title,
         "body": body[:140] + ("…" if len(body) > 140 else ""),
     }
     return row, data

@@ -75,12 +75,7 @@ def to_mastodon_account(
         "avatar_static": avatar,
         "header": header,
         "header_static": header,
-        "followers_count": extras.followers_count,
-        "following_count": extras.following_count,
-        "statuses_count": extras.statuses_count,
-        "last_status_at": extras.last_status_at.date().isoformat()
-        if extras.last_status_at
-        else None,
+        **_counts(extras),
         "hide_collections": False,
         "emojis": [],
         "fields": fields,
@@ -89,6 +84,23 @@ def to_mastodon_account(
             "kind": actor.kind,
             "competencies": [{"name": n, "level": lv} for n, lv in extras.competencies],
         },
+    }
+
+
+def with_counts(account: dict, extras: AccountExtras) -> dict:
+    """An Account rendered without counts (``to_mastodon_account(actor, competencies only)``),
+    with ``extras``' counts and last post: the same as rendering it with them."""
+    return {**account, **_counts(extras)}
+
+
+def _counts(extras: AccountExtras) -> dict:
+    return {
+        "followers_count": extras.followers_count,
+        "following_count": extras.following_count,
+        "statuses_count": extras.statuses_count,
+        "last_status_at": extras.last_status_at.date().isoformat()
+        if extras.last_status_at
+        else None,
     }
 
 
@@ -157,33 +169,21 @@ def _koers(post: PostView) -> dict:
     }
 
 
-def to_mastodon_status(
-    post: PostView,
-    viewer: Viewer,
-    *,
-    base: str,
-    accounts: dict[int, dict] | None = None,
-    hidden_totals: frozenset[int] | set[int] = frozenset(),
-) -> dict:
-    """Mastodon's Status; ``accounts`` maps actor ids to ready Account dicts (with counts);
-    ``hidden_totals`` holds ids of posts whose poll hides its counts until it ends."""
-    accounts = accounts or {}
-
-    def account(a: ActorView) -> dict:
-        return accounts.get(a.id) or to_mastodon_account(a, base=base)
-
+def status_fields(post: PostView, *, base: str) -> dict:
+    """The fields of Mastodon's Status that are the same for every viewer and change only when
+    the post, its author, media, mentions, tags or community do (what the status cache keeps):
+    everything but ``account``, ``reblog``, ``poll``, the counts and the viewer's flags. A boost's
+    ``content`` is empty (its original carries it)."""
     content = post.content_html
     if post.title and post.kind in ("result", "article"):
         content = f"<p><strong>{_escape(post.title)}</strong></p>{content}"
-    mine = viewer.actor_id is not None
     return {
         "id": str(post.id),
         "uri": post.uri,
         "url": post.url,
         "created_at": clock.iso(post.created_at),
         "edited_at": clock.iso(post.edited_at),
-        "account": account(post.author),
-        "content": content if post.reblog is None else "",
+        "content": content,
         "text": None,
         "visibility": MASTODON_VISIBILITY[post.audience],
         "sensitive": post.sensitive,
@@ -196,31 +196,128 @@ def to_mastodon_status(
         ],
         "tags": [{"name": tag, "url": urls.tag(base, tag)} for tag in post.tags],
         "emojis": [],
-        "reblogs_count": post.reblogs_count,
-        "favourites_count": post.favourites_count,
-        "replies_count": post.replies_count,
         "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
         "in_reply_to_account_id": str(post.in_reply_to_author_id)
         if post.in_reply_to_author_id
         else None,
-        "reblog": to_mastodon_status(
+        "card": None,
+        "language": post.language,
+        "koers": _koers(post),
+    }
+
+
+def viewer_flags(
+    viewer: Viewer,
+    author_id: int,
+    *,
+    favourited: bool,
+    reblogged: bool,
+    muted: bool,
+    bookmarked: bool,
+    pinned: bool,
+) -> dict:
+    """The Status fields that are the viewer's (``null`` for an anonymous one; ``pinned`` only on
+    the viewer's own posts)."""
+    if viewer.actor_id is None:
+        return {**_ANONYMOUS_FLAGS, "filtered": []}
+    return {
+        "favourited": favourited,
+        "reblogged": reblogged,
+        "muted": muted,
+        "bookmarked": bookmarked,
+        "pinned": pinned if author_id == viewer.actor_id else None,
+        "filtered": [],
+    }
+
+
+_ANONYMOUS_FLAGS = {
+    "favourited": None,
+    "reblogged": None,
+    "muted": None,
+    "bookmarked": None,
+    "pinned": None,
+    "filtered": [],
+}
+
+
+def assemble_status(
+    fields: dict,
+    *,
+    account: dict,
+    counts: tuple[int, int, int],
+    reblog: dict | None,
+    poll: dict | None,
+    flags: dict,
+) -> dict:
+    """A Status from ``status_fields`` (not changed), the Account, the (reblogs, favourites,
+    replies) counts, the boosted Status, the Poll and ``viewer_flags``, in Mastodon's order."""
+    return {
+        "id": fields["id"],
+        "uri": fields["uri"],
+        "url": fields["url"],
+        "created_at": fields["created_at"],
+        "edited_at": fields["edited_at"],
+        "account": account,
+        "content": fields["content"],
+        "text": None,
+        "visibility": fields["visibility"],
+        "sensitive": fields["sensitive"],
+        "spoiler_text": fields["spoiler_text"],
+        "media_attachments": fields["media_attachments"],
+        "application": None,
+        "mentions": fields["mentions"],
+        "tags": fields["tags"],
+        "emojis": [],
+        "reblogs_count": counts[0],
+        "favourites_count": counts[1],
+        "replies_count": counts[2],
+        "in_reply_to_id": fields["in_reply_to_id"],
+        "in_reply_to_account_id": fields["in_reply_to_account_id"],
+        "reblog": reblog,
+        "poll": poll,
+        "card": None,
+        "language": fields["language"],
+        **flags,
+        "koers": fields["koers"],
+    }
+
+
+def to_mastodon_status(
+    post: PostView,
+    viewer: Viewer,
+    *,
+    base: str,
+    accounts: dict[int, dict] | None = None,
+    hidden_totals: frozenset[int] | set[int] = frozenset(),
+) -> dict:
+    """Mastodon's Status; ``accounts`` maps actor ids to ready Account dicts (with counts);
+    ``hidden_totals`` holds ids of posts whose poll hides its counts until it ends."""
+    accounts = accounts or {}
+    fields = status_fields(post, base=base)
+    if post.reblog is not None:
+        fields["content"] = ""
+    return assemble_status(
+        fields,
+        account=accounts.get(post.author.id) or to_mastodon_account(post.author, base=base),
+        counts=(post.reblogs_count, post.favourites_count, post.replies_count),
+        reblog=to_mastodon_status(
             post.reblog, viewer, base=base, accounts=accounts, hidden_totals=hidden_totals
         )
         if post.reblog
         else None,
-        "poll": to_mastodon_poll(post.poll, viewer, hide_totals=post.id in hidden_totals)
+        poll=to_mastodon_poll(post.poll, viewer, hide_totals=post.id in hidden_totals)
         if post.poll
         else None,
-        "card": None,
-        "language": post.language,
-        "favourited": post.favourited if mine else None,
-        "reblogged": post.reblogged if mine else None,
-        "muted": post.muted if mine else None,
-        "bookmarked": post.bookmarked if mine else None,
-        "pinned": post.pinned if mine and post.author.id == viewer.actor_id else None,
-        "filtered": [],
-        "koers": _koers(post),
-    }
+        flags=viewer_flags(
+            viewer,
+            post.author.id,
+            favourited=post.favourited,
+            reblogged=post.reblogged,
+            muted=post.muted,
+            bookmarked=post.bookmarked,
+            pinned=post.pinned,
+        ),
+    )
 
 
 def to_mastodon_relationship(

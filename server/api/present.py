@@ -8,14 +8,15 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.api.entities import to_mastodon_account, to_mastodon_status
+from server.api import status_cache
+from server.api.entities import to_mastodon_account
 from server.api.filters import filter_json
 from server.context import Context
 from server.errors import NotFound
-from server.services import account_counts, filters
+from server.services import filters, post_facts
 from server.services.account_counts import account_extras_in
 from server.services.text import html_to_text
-from server.services.views import ActorView, load_actors, posts_in
+from server.services.views import ActorView, load_actors
 from server.visibility import Viewer
 
 
@@ -48,33 +49,42 @@ def statuses_in(
     ids: list[int],
     context: str | None = None,
 ) -> list[dict]:
-    """Statuses for post ids (already visibility-checked), in order (a unit-of-work function).
+    """Statuses for post ids (already visibility-checked), in order (a unit-of-work function):
+    the viewer-independent part from ``status_cache``, the rest read fresh.
 
     ``context`` (``home``, ``public``, ``thread``, ``account``, ``notifications``) applies the
     viewer's filters there: a ``hide`` match leaves the status out, others add ``filtered``.
     """
-    posts = posts_in(conn, viewer, ids, ctx.base, ctx.settings.domain)
-    if not posts:
+    if not ids:
         return []
-    authors: dict[int, ActorView] = {}
-    for post in posts:
-        authors[post.author.id] = post.author
-        if post.reblog is not None:
-            authors[post.reblog.author.id] = post.reblog.author
-    accounts = dict(zip(authors, _accounts(conn, ctx, list(authors.values())), strict=False))
-    muted_threads: set[int] = set()
-    if viewer.actor_id is not None:
-        roots = list({p.thread_root_id or p.id for p in posts})
-        muted_threads = account_counts.muted_threads_in(conn, viewer.actor_id, roots)
-    with_poll = [
-        p.id for post in posts for p in (post, post.reblog) if p is not None and p.poll is not None
+    heads, originals = post_facts.heads_in(conn, viewer, ids)
+    shown = [
+        heads[i]
+        for i in ids
+        if i in heads and (heads[i].reblog_of_id is None or heads[i].reblog_of_id in originals)
     ]
-    hidden = account_counts.hidden_totals_in(conn, with_poll)
+    if not shown:
+        return []
+    rendered = {h.id: h for h in shown}
+    for h in shown:
+        if h.reblog_of_id is not None:
+            rendered.setdefault(h.reblog_of_id, originals[h.reblog_of_id])
+    entries = status_cache.entries_in(conn, ctx, rendered)
+    roots = list({h.thread_root_id or h.id for h in shown})
+    with_poll = {i for i, e in entries.items() if e.has_poll}
+    facts = post_facts.facts_in(conn, viewer, list(rendered), roots, with_poll)
+    accounts = status_cache.accounts_in(conn, ctx, {e.author_id for e in entries.values()})
     out = []
-    for post in posts:
-        post.muted = (post.thread_root_id or post.id) in muted_threads
+    for h in shown:
+        reblog = None
+        if h.reblog_of_id is not None:
+            original = originals[h.reblog_of_id]
+            reblog = status_cache.render(viewer, original, entries[original.id], facts, accounts)
+        muted = (h.thread_root_id or h.id) in facts.muted_roots
         out.append(
-            to_mastodon_status(post, viewer, base=ctx.base, accounts=accounts, hidden_totals=hidden)
+            status_cache.render(
+                viewer, h, entries[h.id], facts, accounts, reblog=reblog, muted=muted
+            )
         )
     if context is not None and viewer.actor_id is not None:
         out = apply_filters(filters.active_in(conn, viewer.actor_id, context), out)

@@ -91,6 +91,7 @@ async def search(request: web.Request) -> web.Response:
                     auth.viewer,
                     q,
                     Page(max_id=p.id("max_id"), min_id=p.id("min_id"), limit=limit),
+                    offset=offset,
                 )
             out["statuses"] = await statuses_json(conn, c, auth.viewer, ids)
         if kind in (None, "", "hashtags") and q:

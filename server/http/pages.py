@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from server import clock, keys
+from server import clock, i18n, keys
 from server.errors import Forbidden, NotAuthenticated, TooLarge
 from server.http import session
+from server.http.language import request_language
+from server.i18n import negotiate
 from server.services import accounts, inbox_notifications, totp
 from server.visibility import ANONYMOUS, Viewer
 
@@ -113,6 +115,7 @@ def template_context(request: web.Request) -> dict[str, Any]:
         "me": request.get(USER_KEY),
         "flash": session.pop_flash(request, settings.secret),
         "now": clock.now(),
+        "browser_language": negotiate.from_accept_language(request.headers.get("Accept-Language")),
     }
 
 
@@ -129,39 +132,58 @@ async def unread_count(request: web.Request) -> int:
 async def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
-    """Render a template with the common context (signed-in member, CSRF token, flash message)."""
-    await current_user(request)
+    """Render a template with the common context (signed-in member, CSRF token, flash message),
+    in the reader's language: messages from services (``errors``, ``error``, ``message``, the flash)
+    are translated here when the catalogue has them."""
+    user = await current_user(request)
     env = request.app[keys.JINJA]
-    ctx = template_context(request)
-    ctx.update(context)
-    if ctx["me"] is not None and "unread" not in ctx and status < 500:
-        ctx["unread"] = await unread_count(request)
-    body = env.get_template(template).render(**ctx)
+    with i18n.use(request_language(request, user)):
+        ctx = template_context(request)
+        ctx.update(context)
+        if ctx["me"] is not None and "unread" not in ctx and status < 500:
+            ctx["unread"] = await unread_count(request)
+        _translate_messages(ctx)
+        body = env.get_template(template).render(**ctx)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+def _translate_messages(ctx: dict[str, Any]) -> None:
+    """The service and flash messages of a page in the current language (``N_``-marked or raised
+    as ``KoersError("…")`` literals are in the catalogue; others stay as written)."""
+    for name in ("flash", "error", "message"):
+        if isinstance(ctx.get(name), str):
+            ctx[name] = i18n.gettext(ctx[name])
+    errors = ctx.get("errors")
+    if isinstance(errors, dict):
+        ctx["errors"] = {k: i18n.gettext(v) if isinstance(v, str) else v for k, v in errors.items()}
+
+
+ERROR_TITLES = {
+    400: i18n.N_("Bad request"),
+    401: i18n.N_("Please log in"),
+    403: i18n.N_("Not allowed"),
+    404: i18n.N_("Page not found"),
+    405: i18n.N_("Not allowed"),
+    409: i18n.N_("Already there"),
+    410: i18n.N_("Gone"),
+    413: i18n.N_("Too large"),
+    415: i18n.N_("Unsupported type"),
+    422: i18n.N_("Please check your input"),
+    429: i18n.N_("Slow down"),
+    500: i18n.N_("Something went wrong"),
+}
 
 
 async def render_error(
     request: web.Request, status: int, message: str, *, headers: dict[str, str] | None = None
 ) -> web.Response:
-    titles = {
-        400: "Bad request",
-        401: "Please log in",
-        403: "Not allowed",
-        404: "Page not found",
-        405: "Not allowed",
-        409: "Already there",
-        410: "Gone",
-        413: "Too large",
-        415: "Unsupported type",
-        422: "Please check your input",
-        429: "Slow down",
-        500: "Something went wrong",
-    }
+    with i18n.use(request_language(request, await current_user(request))):
+        title = i18n.gettext(ERROR_TITLES.get(status, i18n.N_("Error")))
     response = await render(
         request,
         "error.html",
         status=status,
-        title=titles.get(status, "Error"),
+        title=title,
         message=message,
         error_status=status,
     )

@@ -50,20 +50,34 @@ _HIDDEN_TOTALS = sa.select(t.polls.c.post_id).where(
 
 def account_extras_in(conn: sa.Connection, ids: set[int]) -> dict[int, AccountExtras]:
     """Follower/following/status counts and competencies for these actors (a unit of work)."""
+    out = stats_in(conn, ids)
+    for actor_id, entries in competencies_in(conn, ids).items():
+        out[actor_id].competencies = entries
+    return out
+
+
+def stats_in(conn: sa.Connection, ids: set[int]) -> dict[int, AccountExtras]:
+    """Follower/following/status counts and the last post of these actors, without competencies
+    (a unit-of-work function)."""
     out = {i: AccountExtras() for i in ids}
     if not ids:
         return out
-    params = {"ids": list(ids)}
-    for actor_id, statuses, followers, following, last_status_at in conn.execute(_STATS, params):
+    for actor_id, statuses, followers, following, last_status_at in conn.execute(
+        _STATS, {"ids": list(ids)}
+    ):
         extras = out[actor_id]
         extras.statuses_count, extras.last_status_at = statuses, last_status_at
         extras.followers_count, extras.following_count = followers, following
-    comps: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
-    for r in conn.execute(_COMPETENCIES, params):
-        comps[r.actor_id].append((r.name, r.level))
-    for actor_id, entries in comps.items():
-        out[actor_id].competencies = entries
     return out
+
+
+def competencies_in(conn: sa.Connection, ids: set[int]) -> dict[int, list[tuple[str, str | None]]]:
+    """The competencies (name, level) of these actors, by name; actors without any are absent."""
+    comps: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    if ids:
+        for r in conn.execute(_COMPETENCIES, {"ids": list(ids)}):
+            comps[r.actor_id].append((r.name, r.level))
+    return dict(comps)
 
 
 async def account_extras(conn: AsyncConnection, ids: set[int]) -> dict[int, AccountExtras]:

@@ -375,6 +375,7 @@ async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
                 t.users.c.default_audience,
                 t.users.c.bio_source,
                 t.users.c.bio_format,
+                t.users.c.language,
                 t.users.c.created_at.label("user_created_at"),
                 sa.func.coalesce(t.mail_members.c.unconfirmed, False).label("unconfirmed"),
                 t.mail_members.c.sessions_after,

@@ -92,3 +92,34 @@ async def through(
     if value is not None:
         cache.put(key, value, generation)
     return value
+
+
+# What a status shows of its post that a write can change, by table and kind of statement. A new
+# row changes no cached status, except through an edit, which also updates the post (edited_at):
+# mentions, tags, results' roles and contributors, a poll are written with their post. An
+# UPDATE of the counters alone (favourites, boosts, replies) leaves the cache alone: counts are
+# read on every request.
+STATUS_TABLES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("posts", "actors", "communities", "roles", "media"), CHANGED),
+    (("post_mentions", "post_tags", "result_roles", "result_contributors", "polls"), ("delete",)),
+)
+COUNTERS = ("favourites_count", "reblogs_count", "replies_count")
+
+
+def statuses(engine: Engine) -> CachedMap[Any]:
+    """The viewer-independent part of rendered statuses (``api.status_cache``), by (post id, base
+    URL)."""
+    (tables, kinds), *more = STATUS_TABLES
+    return watch_of(engine).cache(
+        "statuses", lambda: CachedMap[Any](TTL, 4096), tables, kinds, unseen=COUNTERS, more=more
+    )
+
+
+def accounts(engine: Engine) -> CachedMap[Any]:
+    """Rendered accounts without their counts (``api.status_cache``), by (actor id, base URL)."""
+    return watch_of(engine).cache(
+        "account_fields",
+        lambda: CachedMap[Any](TTL, 4096),
+        tables=("actors", "competencies"),
+        kinds=("insert", *CHANGED),
+    )

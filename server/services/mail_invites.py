@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import Conflict, Forbidden
-from server.services import accounts, mail_queue
+from server.services import accounts, mail_opt_outs, mail_queue
 from server.storage import schema as t
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ async def invite(ctx: Context, inviter_user_id: int | None, email: str) -> str:
             inviter = found.display_name or f"@{found.username}"
         if (await conn.execute(sa.select(t.users.c.id).where(t.users.c.email == address))).first():
             raise Conflict("someone with this address is a member already", field="email")
+        if await mail_opt_outs.opted_out(conn, address, "invite"):
+            raise Conflict("this address asked for no more invitations", field="email")
         await conn.execute(
             t.invites.insert().values(
                 code=code,

@@ -4,7 +4,8 @@ Every message is ``multipart/alternative`` (plain text first, then HTML), render
 from the row's template name and parameters, so a message waiting in the queue shows the member's
 current address. Everything but security mail (address confirmation, password reset) carries
 ``List-Unsubscribe`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058): a signed
-link that stops that kind of mail without logging in. The ``Message-ID`` is derived from the row,
+link that stops that kind of mail without logging in (for an invitation, which goes to an address
+that is no member's, the link carries the address: ``mail_opt_outs``). The ``Message-ID`` is derived from the row,
 so a message retried after a lost answer keeps its identity.
 """
 
@@ -24,27 +25,31 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.config import Settings, templates_dir
 from server.context import Context
+from server.i18n import N_, gettext, use
+from server.i18n import jinja as i18n_jinja
+from server.services import mail_opt_outs
 from server.services.text import html_to_text
 from server.storage import schema as t
 
+# Translated into the recipient's language, then filled in from the message's values.
 SUBJECTS = {
-    "confirm": "Confirm your e-mail address for {{ instance }}",
-    "reset": "Reset your password on {{ instance }}",
-    "email_change": "Confirm your new e-mail address for {{ instance }}",
-    "email_changed": "Your e-mail address on {{ instance }} was changed",
-    "invite": "{{ inviter }} invites you to {{ instance }}",
-    "notification": "{{ title }}",
-    "digest": "Your week on {{ instance }}",
+    "confirm": N_("Confirm your e-mail address for %(instance)s"),
+    "reset": N_("Reset your password on %(instance)s"),
+    "email_change": N_("Confirm your new e-mail address for %(instance)s"),
+    "email_changed": N_("Your e-mail address on %(instance)s was changed"),
+    "invite": N_("%(inviter)s invites you to %(instance)s"),
+    "notification": "%(title)s",
+    "digest": N_("Your week on %(instance)s"),
 }
 # Security mail: it answers something the member (or someone with their address) just did, and no
 # one may opt out of it.
 SECURITY = frozenset({"confirm", "reset", "email_change", "email_changed"})
 TITLES = {
-    "mention": "{name} mentioned you",
-    "direct": "{name} sent you a direct post",
-    "join_request": "{name} asks to join {community}",
-    "approval": "You are now a member of {community}",
-    "decision_opened": "A decision opened in {community}",
+    "mention": N_("%(name)s mentioned you"),
+    "direct": N_("%(name)s sent you a direct post"),
+    "join_request": N_("%(name)s asks to join %(community)s"),
+    "approval": N_("You are now a member of %(community)s"),
+    "decision_opened": N_("A decision opened in %(community)s"),
 }
 
 
@@ -58,17 +63,20 @@ class Recipient:
     address: str
     name: str
     user_id: int | None
+    language: str | None = None  # the member's choice; None: the instance's KOERS_LANGUAGE
 
 
 @functools.cache
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir() / "mail")),
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    i18n_jinja.install(env)
+    return env
 
 
 def _signer(settings: Settings) -> URLSafeSerializer:
@@ -91,20 +99,48 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str] | 
     return user_id, kind
 
 
+def _address_signer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret, salt="koers-mail-unsubscribe-address")
+
+
+def address_unsubscribe_token(settings: Settings, address: str, kind: str) -> str:
+    """The signed part of a one-click unsubscribe link for mail to an address that is no
+    member's (an invitation)."""
+    return _address_signer(settings).dumps([address, kind])
+
+
+def read_address_unsubscribe_token(settings: Settings, token: str) -> tuple[str, str] | None:
+    """(address, kind of mail) of an address's unsubscribe link; None when it is not one of ours."""
+    try:
+        address, kind = _address_signer(settings).loads(token[:1000])
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(address, str) or not isinstance(kind, str):
+        return None
+    return address, kind
+
+
 async def recipient(conn: AsyncConnection, row: sa.Row) -> Recipient | None:
     """Who a queued message goes to now; None when the member is gone."""
     if row.to_address:
-        return Recipient(row.to_address, "", row.user_id)
+        language = None
+        if row.user_id is not None:
+            language = (
+                await conn.execute(sa.select(t.users.c.language).where(t.users.c.id == row.user_id))
+            ).scalar()
+        return Recipient(row.to_address, "", row.user_id, language)
     found = (
         await conn.execute(
-            sa.select(t.users.c.email, t.actors.c.display_name, t.actors.c.username)
+            sa.select(
+                t.users.c.email, t.actors.c.display_name, t.actors.c.username, t.users.c.language
+            )
             .join(t.actors, t.actors.c.id == t.users.c.actor_id)
             .where(t.users.c.id == row.user_id, t.users.c.state == "active")
         )
     ).first()
     if found is None:
         return None
-    return Recipient(found.email, found.display_name or found.username, row.user_id)
+    return Recipient(found.email, found.display_name or found.username, row.user_id, found.language)
 
 
 async def notification_params(conn: AsyncConnection, ctx: Context, params: dict) -> dict | None:
@@ -147,7 +183,10 @@ async def notification_params(conn: AsyncConnection, ctx: Context, params: dict)
         text = post.spoiler_text or html_to_text(post.content_html)
         link = post.url or link
     kind = params["kind"]
-    title = TITLES.get(kind, "{name}").format(name=who or "Someone", community=community)
+    title = gettext(TITLES.get(kind, "%(name)s")) % {
+        "name": who or gettext("Someone"),
+        "community": community,
+    }
     return {"kind": kind, "title": title, "who": who, "text": text[:1000], "link": link}
 
 
@@ -157,7 +196,17 @@ def build(
     to: Recipient,
     params: dict[str, Any],
 ) -> EmailMessage:
-    """The message of a queued row, ready to send."""
+    """The message of a queued row, ready to send, in the recipient's language."""
+    with use(to.language or settings.language):
+        return _build(settings, row, to, params)
+
+
+def _build(
+    settings: Settings,
+    row: sa.Row,
+    to: Recipient,
+    params: dict[str, Any],
+) -> EmailMessage:
     env = _env()
     values = {"instance": settings.instance_name, "base": settings.url, "name": to.name, **params}
     unsubscribe = None
@@ -166,11 +215,12 @@ def build(
         unsubscribe = (
             f"{settings.url}/mail/unsubscribe/{unsubscribe_token(settings, to.user_id, kind)}"
         )
-        values["unsubscribe"] = unsubscribe
-    else:
-        values["unsubscribe"] = None
+    elif row.template not in SECURITY:  # to an address that is no member's (an invitation)
+        token = address_unsubscribe_token(settings, to.address, row.template)
+        unsubscribe = f"{settings.url}/mail/unsubscribe/{token}"
+    values["unsubscribe"] = unsubscribe
     msg = EmailMessage(policy=POLICY)
-    msg["Subject"] = env.from_string(SUBJECTS[row.template]).render(values).strip()[:200]
+    msg["Subject"] = (gettext(SUBJECTS[row.template]) % values).strip()[:200]
     msg["From"] = settings.mail_sender
     msg["To"] = to.address
     msg["Date"] = formatdate(localtime=False, usegmt=True)
@@ -194,9 +244,12 @@ async def compose(ctx: Context, row: sa.Row) -> EmailMessage | None:
         to = await recipient(conn, row)
         if to is None:
             return None
+        if to.user_id is None and await mail_opt_outs.opted_out(conn, to.address, row.template):
+            return None
         params = dict(row.params or {})
         if row.template == "notification":
-            found = await notification_params(conn, ctx, params)
+            with use(to.language or ctx.settings.language):
+                found = await notification_params(conn, ctx, params)
             if found is None:
                 return None
             params = found

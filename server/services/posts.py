@@ -579,24 +579,17 @@ async def delete_post(ctx: Context, actor_id: int, post_id: int) -> dict:
     return former
 
 
-async def _delete_post_rows(ctx: Context, conn: AsyncConnection, row: sa.Row) -> Event:
+async def tombstone(conn: AsyncConnection, row: sa.Row, *, keep_result_links: bool = False) -> None:
+    """A deleted post, local or remote: its content and everything hanging off it goes, a
+    tombstone row stays (its id keeps answering 410), and what it counted is taken back.
+
+    ``keep_result_links``: a remote delete leaves a result's roles and contributors linked.
+    """
     pid = row.id
-    # Emit first so listeners can still read what they need (addressing, recipients).
-    event = await ctx.events.emit(
-        conn, kinds.POST_DELETED, post_id=pid, author_id=row.author_id, uri=row.uri
-    )
-    for table in (
-        t.post_mentions,
-        t.post_tags,
-        t.post_edits,
-        t.result_roles,
-        t.result_contributors,
-        t.favourites,
-        t.bookmarks,
-        t.pins,
-        t.notifications,
-        t.media,
-    ):
+    tables = [t.post_mentions, t.post_tags, t.post_edits]
+    if not keep_result_links:
+        tables += [t.result_roles, t.result_contributors]
+    for table in (*tables, t.favourites, t.bookmarks, t.pins, t.notifications, t.media):
         await conn.execute(table.delete().where(table.c.post_id == pid))
     poll_ids = [
         r[0] for r in await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == pid))
@@ -628,6 +621,15 @@ async def _delete_post_rows(ctx: Context, conn: AsyncConnection, row: sa.Row) ->
             .where(t.posts.c.id == row.reblog_of_id, t.posts.c.reblogs_count > 0)
             .values(reblogs_count=t.posts.c.reblogs_count - 1)
         )
+
+
+async def _delete_post_rows(ctx: Context, conn: AsyncConnection, row: sa.Row) -> Event:
+    pid = row.id
+    # Emit first so listeners can still read what they need (addressing, recipients).
+    event = await ctx.events.emit(
+        conn, kinds.POST_DELETED, post_id=pid, author_id=row.author_id, uri=row.uri
+    )
+    await tombstone(conn, row)
     return event
 
 

@@ -97,10 +97,12 @@ async def _notify_followers(
 
 
 async def remember_sent(
-    conn: AsyncConnection, table: sa.Table, item_id: int, actor_id: int, uri: str
+    conn: AsyncConnection, item_id: int, actor_id: int, uri: str, *, support: bool
 ) -> None:
-    """Our member's support (``roadmap_supports``) or follow (``roadmap_followers``) of a remote
-    item went out as the activity ``uri``: kept, so its ``Undo`` names it."""
+    """Our member's support (``roadmap_supports``) or, without ``support``, follow
+    (``roadmap_followers``) of a remote item went out as the activity ``uri``: kept, so its
+    ``Undo`` names it."""
+    table = t.roadmap_supports if support else t.roadmap_followers
     await conn.execute(
         table.update()
         .where(table.c.item_id == item_id, table.c.actor_id == actor_id)

@@ -125,6 +125,16 @@ async def remember_flag(conn: AsyncConnection, report_id: int, uri: str) -> None
     await conn.execute(t.reports.update().where(t.reports.c.id == report_id).values(uri=uri))
 
 
+async def reported_post_uris(conn: AsyncConnection, report: sa.Row) -> list[str]:
+    """The ActivityPub ids of the posts a report names (for the ``Flag`` that forwards it)."""
+    return [
+        r[0]
+        for r in await conn.execute(
+            sa.select(t.posts.c.uri).where(t.posts.c.id.in_(report.post_ids or []))
+        )
+    ]
+
+
 async def create_report(ctx: Context, reporter_id: int, req: ReportRequest) -> int:
     """File a report; returns its id. Posts must be the target's and visible to the reporter."""
     if len(req.comment) > MAX_COMMENT:

@@ -364,6 +364,16 @@ async def get_item(conn: AsyncConnection, viewer: Viewer, community_id: int, ite
     return _item(row)
 
 
+async def item_id_by_uri(conn: AsyncConnection, uri: str | None) -> int | None:
+    """The id of the roadmap item (ours or a remote copy) whose ActivityPub id is ``uri``."""
+    if not uri:
+        return None
+    found = (
+        await conn.execute(sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == uri))
+    ).scalar()
+    return None if found is None else int(found)
+
+
 async def may_change(conn: AsyncConnection, item: Item, actor_id: int | None) -> bool:
     """Whether the status form should be offered to this actor."""
     if actor_id is None:

@@ -1,6 +1,7 @@
 """Search: accounts by handle or name, posts by address, hashtags by prefix.
 
-Full-text search of posts is ``timelines.search_posts`` (it pages like a timeline).
+Full-text search of posts is ``timelines.search_posts`` (it pages like a timeline) over the
+index of ``server/storage/fulltext.py``.
 """
 
 from __future__ import annotations

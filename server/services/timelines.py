@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.storage import fulltext
 from server.storage import schema as t
 from server.storage.prepared import Prepared, viewer_params
 from server.visibility import Audience, Viewer, listed_for, posts_visible_to
@@ -539,19 +540,23 @@ async def thread(
     return ancestors, descendants
 
 
-async def search_posts(conn: AsyncConnection, viewer: Viewer, query: str, page: Page) -> list[int]:
-    """Full-text-ish search over post text (LIKE), limited to what the viewer may see."""
-    q_text = query.strip().lower()
-    if not q_text:
+async def search_posts(
+    conn: AsyncConnection, viewer: Viewer, query: str, page: Page, *, offset: int = 0
+) -> list[int]:
+    """Full-text search of posts (``storage/fulltext.py``): the posts the viewer may see that
+    have every word of ``query`` (each as a prefix, accents ignored), newest first, paged by id
+    like a timeline (and by ``offset``, as Mastodon's search API pages)."""
+    words = fulltext.query_words(query)
+    if not words:
         return []
     p = t.posts
-    pattern = "%" + q_text.replace("\\", "").replace("%", r"\%").replace("_", r"\_") + "%"
     q = sa.select(p.c.id).where(
-        sa.or_(
-            sa.func.lower(p.c.source).like(pattern, escape="\\"),
-            sa.func.lower(p.c.content_html).like(pattern, escape="\\"),
-        ),
-        p.c.reblog_of_id.is_(None),
+        p.c.id.in_(fulltext.matching_posts(conn.dialect.name, words)),
+        p.c.deleted_at.is_(None),
         posts_visible_to(viewer),
     )
+    if offset:
+        page = page.clamp()
+        stmt = _paged(q, p.c.id, _page_shape(page)).offset(offset)
+        return await conn.run_sync(_run_page, stmt, page, {})
     return await page_ids(conn, q, p.c.id, page)

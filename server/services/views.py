@@ -11,6 +11,7 @@ Callers pass ids they obtained through the visibility module; boosted originals 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import Any
 
@@ -29,7 +30,13 @@ from server.services.view_models import (
 )
 from server.storage import schema as t
 from server.storage.prepared import IDS, ME, prepared, viewer_params
-from server.visibility import Audience, Viewer, anonymous_audiences, posts_visible_to
+from server.visibility import (
+    ANONYMOUS,
+    Audience,
+    Viewer,
+    anonymous_audiences,
+    posts_visible_to,
+)
 
 __all__ = [
     "ActorView",
@@ -41,7 +48,10 @@ __all__ = [
     "load_actors",
     "load_posts",
     "media_url",
+    "polls_in",
     "posts_in",
+    "stored_in",
+    "visible_replies_in",
 ]
 
 
@@ -219,16 +229,54 @@ def posts_in(
     see it (a unit-of-work function)."""
     if not ids:
         return []
-    me = viewer_params(viewer)
     rows = {r.id: r for r in conn.execute(_POSTS, {"ids": ids})}
     reblog_ids = [r.reblog_of_id for r in rows.values() if r.reblog_of_id]
     originals: dict[int, sa.Row] = {}
     if reblog_ids:
         stmt = _originals.get(viewer)
-        originals = {r.id: r for r in conn.execute(stmt, {**me, "ids": reblog_ids})}
-    all_rows = {**rows, **originals}
+        found = conn.execute(stmt, {**viewer_params(viewer), "ids": reblog_ids})
+        originals = {r.id: r for r in found}
+    views = _views(conn, viewer, {**rows, **originals}, base, local_domain)
+    out: list[PostView] = []
+    for pid in ids:
+        r = rows.get(pid)
+        if r is None:
+            continue
+        view = views[pid]
+        if r.reblog_of_id:
+            orig = originals.get(r.reblog_of_id)
+            if orig is None or orig.deleted_at is not None:
+                continue
+            # its own object: the original may be on the page too, and callers mark views
+            view.reblog = dataclasses.replace(views[orig.id])
+        out.append(view)
+    return out
+
+
+def stored_in(
+    conn: sa.Connection, ids: list[int], base: str, local_domain: str
+) -> list[tuple[sa.Row, PostView]]:
+    """The posts ``ids`` as stored, each with its ``PostView`` built for no viewer (no flags, open
+    reply counts, boosts without their original): what the status cache keeps of a post, whoever
+    reads it (a unit-of-work function). Callers pass ids they obtained through the visibility
+    module."""
+    if not ids:
+        return []
+    rows = {r.id: r for r in conn.execute(_POSTS, {"ids": ids})}
+    views = _views(conn, ANONYMOUS, rows, base, local_domain)
+    return [(rows[i], views[i]) for i in ids if i in rows]
+
+
+def _views(
+    conn: sa.Connection,
+    viewer: Viewer,
+    all_rows: dict[int, sa.Row],
+    base: str,
+    local_domain: str,
+) -> dict[int, PostView]:
+    """A ``PostView`` per posts row (boosts without their original), with what is attached."""
     post_ids = list(all_rows)
-    params = {**me, "ids": post_ids}
+    params = {**viewer_params(viewer), "ids": post_ids}
     visible_replies = dict(conn.execute(_visible_replies.get(viewer), params).all())
     attached = _Attached(list(conn.execute(_attachments.get(viewer), params)))
     parent_ids = {r.in_reply_to_id for r in all_rows.values() if r.in_reply_to_id}
@@ -289,19 +337,7 @@ def posts_in(
             extra=dict(r.extra or {}),
         )
 
-    out: list[PostView] = []
-    for pid in ids:
-        r = rows.get(pid)
-        if r is None:
-            continue
-        view = build(r)
-        if r.reblog_of_id:
-            orig = originals.get(r.reblog_of_id)
-            if orig is None or orig.deleted_at is not None:
-                continue
-            view.reblog = build(orig)
-        out.append(view)
-    return out
+    return {pid: build(r) for pid, r in all_rows.items()}
 
 
 def _media(conn: sa.Connection, post_ids: list[int], base: str) -> dict[int, list[MediaView]]:
@@ -392,3 +428,14 @@ def _polls(conn: sa.Connection, viewer: Viewer, post_ids: set[int]) -> dict[int,
             own_votes=sorted(own.get(r.id, [])),
         )
     return out
+
+
+def visible_replies_in(conn: sa.Connection, viewer: Viewer, ids: list[int]) -> dict[int, int]:
+    """How many replies to each of the posts ``ids`` the viewer may see (absent: none)."""
+    params = {**viewer_params(viewer), "ids": ids}
+    return {k: int(v) for k, v in conn.execute(_visible_replies.get(viewer), params)}
+
+
+def polls_in(conn: sa.Connection, viewer: Viewer, post_ids: set[int]) -> dict[int, PollView]:
+    """The polls of the posts ``post_ids`` with their counts and the viewer's votes, by post."""
+    return _polls(conn, viewer, post_ids) if post_ids else {}

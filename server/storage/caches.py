@@ -62,23 +62,42 @@ class WriteWatch:
     """Watches the DML statements run on one database and invalidates the caches of their tables."""
 
     def __init__(self) -> None:
-        self._by_table: dict[str, list[tuple[_Invalidated, frozenset[str]]]] = {}
+        # per table: (cache, statement kinds, columns an UPDATE may set without invalidating it)
+        self._by_table: dict[str, list[tuple[_Invalidated, frozenset[str], frozenset[str]]]] = {}
         self._caches: dict[str, Any] = {}  # each a CachedValue or CachedMap
         self.on_commit: list[Callable[[frozenset[str]], None]] = []
 
-    def watch(self, cache: _Invalidated, tables: Iterable[str], kinds: Iterable[str]) -> None:
-        """Invalidate ``cache`` when a statement of ``kinds`` (insert/update/delete) writes ``tables``."""
+    def watch(
+        self,
+        cache: _Invalidated,
+        tables: Iterable[str],
+        kinds: Iterable[str],
+        unseen: Iterable[str] = (),
+    ) -> None:
+        """Invalidate ``cache`` when a statement of ``kinds`` (insert/update/delete) writes ``tables``;
+        an UPDATE whose ``.values()`` name only ``unseen`` columns (counters the cache does not
+        hold) leaves it alone."""
+        entry = (cache, frozenset(kinds), frozenset(unseen))
         for name in tables:
-            self._by_table.setdefault(name, []).append((cache, frozenset(kinds)))
+            self._by_table.setdefault(name, []).append(entry)
 
     def cache(
-        self, name: str, make: Callable[[], C], tables: Iterable[str], kinds: Iterable[str]
+        self,
+        name: str,
+        make: Callable[[], C],
+        tables: Iterable[str],
+        kinds: Iterable[str],
+        unseen: Iterable[str] = (),
+        more: Iterable[tuple[Iterable[str], Iterable[str]]] = (),
     ) -> C:
-        """The cache called ``name`` of this database, made by ``make()`` and watched the first time."""
+        """The cache called ``name`` of this database, made by ``make()`` and watched the first time
+        (on ``tables`` for ``kinds``, and on each of ``more``'s (tables, kinds))."""
         found = self._caches.get(name)
         if found is None:
             found = self._caches[name] = make()
-            self.watch(found, tables, kinds)
+            self.watch(found, tables, kinds, unseen)
+            for other_tables, other_kinds in more:
+                self.watch(found, other_tables, other_kinds, unseen)
         return found
 
     def executed(self, conn: Any, clause: Any) -> None:
@@ -90,7 +109,11 @@ class WriteWatch:
         if not watchers:
             return
         kind = "insert" if clause.is_insert else "update" if clause.is_update else "delete"
-        hit = [cache for cache, kinds in watchers if kind in kinds]
+        hit = [
+            cache
+            for cache, kinds, unseen in watchers
+            if kind in kinds and not (unseen and kind == "update" and _only(clause, unseen))
+        ]
         if not hit:
             return
         for cache in hit:
@@ -106,8 +129,17 @@ class WriteWatch:
     def tables_written(self, tables: Iterable[str]) -> None:
         """Another process committed writes to ``tables``: every cache watching them forgets."""
         for name in tables:
-            for cache, _kinds in self._by_table.get(name, ()):
+            for cache, _kinds, _unseen in self._by_table.get(name, ()):
                 cache.invalidate()
+
+
+def _only(clause: Any, columns: frozenset[str]) -> bool:
+    """Whether an UPDATE sets nothing but ``columns`` by its ``.values()`` (one without values,
+    set from the execution's parameters, may set anything)."""
+    values = getattr(clause, "_values", None)
+    if not values:
+        return False
+    return all(getattr(key, "name", key) in columns for key in values)
 
 
 def _database_key(url: URL) -> tuple[Any, ...]:
@@ -171,7 +203,7 @@ def _ended(conn: Any) -> set[str]:
             cache
             for watch in [*_WATCHES.values(), *_PRIVATE.values()]
             for watchers in watch._by_table.values()
-            for cache, _ in watchers
+            for cache, _kinds, _unseen in watchers
         }
     for cache in dirty:
         cache.invalidate()
@@ -203,6 +235,12 @@ class CachedValue(_Invalidated, Generic[V]):
     def invalidate(self) -> None:
         self.generation += 1
         self._value = None
+
+    def peek(self) -> V | None:
+        """The cached value if there is a fresh one (nothing loaded)."""
+        if self._value is not None and time.monotonic() - self._loaded_at < self.ttl:
+            return self._value
+        return None
 
     async def get(self, load: Callable[[], Awaitable[V]]) -> V:
         """The cached value, or a fresh one from ``load()``."""

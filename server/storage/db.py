@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -34,6 +34,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from server.errors import ConfigError
+from server.storage import group_commit
+from server.storage.group_commit import AsyncTransaction, GroupCommit, SyncTransaction, Transaction
 from server.storage.inline import inline
 from server.storage.threads import ConnectionThreads, sqlite_pragmas
 
@@ -52,6 +54,10 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._threads: ConnectionThreads | None = None
+        self._sync_url = ""
+        self._group_engine: sa.Engine | None = None
+        self._group_conn: sa.Connection | None = None
+        self._loop_readers: list[sa.Connection] = []
         if self.is_sqlite:
             path = make_url(url).database or ""
             on_disk = path not in ("", ":memory:")
@@ -74,9 +80,8 @@ class Database:
             # aiosqlite instead, one hop per statement, as a baseline to measure against).
             if on_disk and threads is not False:
                 sync_url = make_url(url).set(drivername="sqlite+pysqlite")
-                self._threads = ConnectionThreads(
-                    sync_url.render_as_string(hide_password=False), readers=readers
-                )
+                self._sync_url = sync_url.render_as_string(hide_password=False)
+                self._threads = ConnectionThreads(self._sync_url, readers=readers)
         else:
             self.engine = create_async_engine(
                 url,
@@ -97,6 +102,19 @@ class Database:
         """``await db.read(fn, *args)``: run the unit ``fn(conn, *args)`` in a read transaction
         (a coroutine function runs inline, its awaits on the connection completing at once).
         ``async with db.read() as conn``: an async connection (rolled back at the end)."""
+        scope = group_commit.current(self)
+        if scope is not None and scope.holds_writes():  # read this task's uncommitted writes
+            if fn is None:
+                return scope.block(write=False)
+            if inspect.iscoroutinefunction(fn):
+                return _scoped_unit(scope, inline, (fn, *args), write=False)
+            return _scoped_unit(scope, fn, args, write=False)
+        if scope is not None and scope.reader is not None:  # no thread hop per statement
+            if fn is None:
+                return scope.read_block()
+            if inspect.iscoroutinefunction(fn):
+                return _scoped_read(scope, inline, (fn, *args))
+            return _scoped_read(scope, fn, args)
         if fn is None:
             return self._read_conn()
         if inspect.iscoroutinefunction(fn):
@@ -114,11 +132,78 @@ class Database:
         success (a coroutine function runs inline, as for ``read``: the hot writes and their
         in-transaction listeners cost one hop). ``async with db.write() as conn``: the same as
         an async connection."""
+        scope = group_commit.current(self)
+        if scope is not None:  # a block of the scope's shared transaction
+            if fn is None:
+                return scope.block()
+            if inspect.iscoroutinefunction(fn):
+                return _scoped_unit(scope, inline, (fn, *args), write=True)
+            return _scoped_unit(scope, fn, args, write=True)
         if fn is None:
             return self._write_conn()
         if inspect.iscoroutinefunction(fn):
             return self._write_unit(inline, (fn, *args))
         return self._write_unit(fn, args)
+
+    def group_commit(self) -> GroupCommit:
+        """A scope whose tasks' write transactions share their commits: ``async with
+        db.group_commit() as scope`` (see ``server.storage.group_commit``)."""
+        reader = self._loop_reader if self._threads is not None else None
+        return GroupCommit(self, self._open_group, self._release_group, reader)
+
+    async def _open_group(self) -> Transaction:
+        """A begun transaction for a group commit (on SQLite with the write lock held)."""
+        if self.is_sqlite:
+            await self._write_lock.acquire()
+        try:
+            if self._threads is not None:
+                trans = SyncTransaction(self._group_connection())
+                await trans.begin()
+                return trans
+            conn = await (self._writer if self.is_sqlite else self.engine).connect()
+            try:
+                await conn.begin()
+            except BaseException:
+                await conn.close()
+                raise
+            return AsyncTransaction(conn)
+        except BaseException:
+            self._release_group()
+            raise
+
+    def _release_group(self) -> None:
+        if self.is_sqlite:
+            self._write_lock.release()
+
+    @contextlib.contextmanager
+    def _loop_reader(self) -> Iterator[sa.Connection]:
+        """A synchronous read connection for the loop thread (group commits on a SQLite file),
+        taken from those kept for it, or opened."""
+        conn = self._loop_readers.pop() if self._loop_readers else None
+        if conn is None or conn.invalidated or conn.closed:
+            conn = self._group_engine_made().connect()
+        try:
+            yield conn
+        finally:
+            if conn.invalidated or conn.closed:
+                conn.close()
+            else:
+                self._loop_readers.append(conn)
+
+    def _group_engine_made(self) -> sa.Engine:
+        if self._group_engine is None:
+            self._group_engine = sa.create_engine(
+                self._sync_url, poolclass=sa.pool.NullPool, hide_parameters=True
+            )
+            event.listen(self._group_engine, "connect", _group_pragmas)
+        return self._group_engine
+
+    def _group_connection(self) -> sa.Connection:
+        """The synchronous connection group commits use on the loop thread (a SQLite file)."""
+        conn = self._group_conn
+        if conn is None or conn.invalidated or conn.closed:
+            conn = self._group_conn = self._group_engine_made().connect()
+        return conn
 
     @contextlib.asynccontextmanager
     async def _read_conn(self) -> AsyncIterator[AsyncConnection]:
@@ -168,7 +253,31 @@ class Database:
         """Stop the connection threads and close every pooled connection."""
         if self._threads is not None:
             await self._threads.close()
+        for conn in [self._group_conn, *self._loop_readers]:
+            if conn is not None:
+                conn.close()
+        self._loop_readers = []
+        if self._group_engine is not None:
+            self._group_engine.dispose()
         await self.engine.dispose()
+
+
+async def _scoped_unit(
+    scope: GroupCommit, fn: Callable[..., R], args: tuple[Any, ...], *, write: bool
+) -> R:
+    async with scope.block(write=write) as conn:
+        return await conn.run_sync(fn, *args)
+
+
+async def _scoped_read(scope: GroupCommit, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+    async with scope.read_block() as conn:
+        return await conn.run_sync(fn, *args)
+
+
+def _group_pragmas(dbapi_conn: Any, record: Any) -> None:
+    """The usual pragmas, but no busy timeout: used on the loop thread, it must never wait."""
+    sqlite_pragmas(dbapi_conn, record)
+    dbapi_conn.execute("PRAGMA busy_timeout=0")
 
 
 def _optimize(conn: sa.Connection) -> None:

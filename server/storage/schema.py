@@ -1219,3 +1219,21 @@ two_factor_failures = sa.Table(
     sa.Column("address", sa.String(64), nullable=False, index=True),
     sa.Column("at", Stamp, nullable=False, index=True),
 )
+
+# --- i18n: the language a member reads the interface and their mail in ---
+# NULL: no choice made; the browser's Accept-Language decides, else KOERS_LANGUAGE.
+users.append_column(sa.Column("language", sa.String(8), nullable=True))
+# --- Search and mail opt-outs (server/storage/fulltext.py, server/services/mail_opt_outs.py) ----
+#
+# The full-text index of posts (``post_search``) is not here: its migration owns it (an FTS5 table
+# on SQLite, ``tsvector`` rows on PostgreSQL), and ``fulltext.include_object`` keeps it out of the
+# comparison with the migrations.
+
+# An address that asked for no more mail of a kind (invitations) although no member has it.
+mail_opt_outs = sa.Table(
+    "mail_opt_outs",
+    metadata,
+    sa.Column("address", sa.String(320), primary_key=True),
+    sa.Column("kind", sa.String(40), primary_key=True),
+    sa.Column("created_at", Stamp, nullable=False),
+)

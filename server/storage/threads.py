@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from server.storage import fulltext
+
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 
@@ -28,7 +30,8 @@ _Job = tuple[asyncio.Future, asyncio.AbstractEventLoop, Callable[..., Any], tupl
 
 
 def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    """Per-connection settings: WAL, foreign keys, a long busy timeout, pysqlite's own BEGIN off."""
+    """Per-connection settings: WAL, foreign keys, a long busy timeout, pysqlite's own BEGIN off,
+    and the SQL function the full-text index's triggers call."""
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -36,6 +39,7 @@ def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    fulltext.register(dbapi_conn)  # the search index's triggers call it
 
 
 def _engine(url: str, begin: str) -> sa.Engine:

@@ -49,6 +49,7 @@ PAGE_MODULES = (
     "oidc",
     "two_factor",
     "about",
+    "languages",
     "live",
 )
 

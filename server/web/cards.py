@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
+from server.i18n import N_, formatting, gettext
 from server.visibility import can_boost
 
 # A script that sends a card's button asks for the card back (instead of a redirect) with this.
@@ -96,34 +96,10 @@ def avatar(who: Any, size: int = 40, css_class: str = "avatar") -> Markup:
     return initials_avatar(name, key, size, css_class)
 
 
-def ago(when: datetime, now: datetime) -> str:
-    """A short relative time: "just now", "3 min ago", "5 h ago", "2 days ago", then the date."""
-    seconds = int((now - when).total_seconds())
-    if seconds < 45:
-        return "just now"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{max(minutes, 1)} min ago"
-    hours = minutes // 60
-    if hours < 24:
-        return f"{hours} h ago"
-    days = hours // 24
-    if days < 7:
-        return "1 day ago" if days == 1 else f"{days} days ago"
-    if when.year == now.year:
-        return f"{when.day} {when.strftime('%b')}"
-    return f"{when.day} {when.strftime('%b')} {when.year}"
-
-
-def full_date(when: datetime) -> str:
-    """The full date and time, for a ``title``: "2 December 2026, 10:20 UTC"."""
-    zone = when.strftime("%Z") or "UTC"
-    return f"{when.day} {when.strftime('%B %Y, %H:%M')} {zone}"
-
-
-def plural(count: int, one: str, many: str) -> str:
-    """ "1 reply", "2 replies", "0 replies"."""
-    return f"{count} {one if count == 1 else many}"
+# The language-aware forms live in ``server.i18n.formatting``; the names here are the templates'.
+ago = formatting.ago
+full_date = formatting.full_date
+plural = formatting.plural
 
 
 @dataclass(slots=True)
@@ -172,11 +148,11 @@ def safe_back(path: str | None, default: str) -> str:
 
 
 _KINDS = (
-    ("/c/", "community page"),
-    ("/@", "person or post"),
-    ("/media/", "file"),
-    ("/tags/", "hashtag page"),
-    ("/admin", "administration page"),
+    ("/c/", N_("There is no community page at this address.")),
+    ("/@", N_("There is no person or post at this address.")),
+    ("/media/", N_("There is no file at this address.")),
+    ("/tags/", N_("There is no hashtag page at this address.")),
+    ("/admin", N_("There is no administration page at this address.")),
 )
 
 
@@ -184,9 +160,9 @@ def missing(path: str, message: str) -> str:
     """What a 404 did not find, in a sentence: the service's reason ("no such post") when there is
     one, else the kind of page the address looks like (never the address itself)."""
     if message and message.strip().lower() not in ("not found", "error"):
-        return f"Sorry — {message.strip().rstrip('.')}."
-    kind = next((k for prefix, k in _KINDS if path.startswith(prefix)), "page")
-    return f"There is no {kind} at this address."
+        return gettext("Sorry — %(reason)s.") % {"reason": message.strip().rstrip(".")}
+    found = next((k for prefix, k in _KINDS if path.startswith(prefix)), None)
+    return gettext(found or "There is no page at this address.")
 
 
 def install(env: jinja2.Environment) -> None:

@@ -14,7 +14,7 @@ from server.http import session
 from server.http.pages import flash, form, redirect, render, require_user
 from server.http.rate_limit import client_address
 from server.keys import CTX, SETTINGS
-from server.services import mail_accounts, mail_invites, mail_members, mail_render
+from server.services import mail_accounts, mail_invites, mail_members, mail_opt_outs, mail_render
 from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
@@ -156,7 +156,11 @@ async def change_link(request: web.Request) -> web.Response:
 
 @routes.get("/mail/unsubscribe/{token}")
 async def unsubscribe_page(request: web.Request) -> web.Response:
-    found = mail_render.read_unsubscribe_token(request.app[SETTINGS], request.match_info["token"])
+    token = request.match_info["token"]
+    settings = request.app[SETTINGS]
+    found = mail_render.read_unsubscribe_token(
+        settings, token
+    ) or mail_render.read_address_unsubscribe_token(settings, token)
     if found is None:
         return await _bad_link(
             request, "this unsubscribe link is not one of ours", "/settings/email"
@@ -175,18 +179,24 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
 async def unsubscribe(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     await request.post()  # "List-Unsubscribe=One-Click" from a mail client, or the page's button
-    found = mail_render.read_unsubscribe_token(settings, request.match_info["token"])
-    if found is None:
+    token = request.match_info["token"]
+    found = mail_render.read_unsubscribe_token(settings, token)
+    by_address = mail_render.read_address_unsubscribe_token(settings, token)
+    if found is not None:
+        await mail_members.unsubscribe(request.app[CTX].db, *found)
+    elif by_address is not None:
+        await mail_opt_outs.opt_out(request.app[CTX].db, *by_address)
+    else:
         return await _bad_link(
             request, "this unsubscribe link is not one of ours", "/settings/email"
         )
-    user_id, kind = found
-    await mail_members.unsubscribe(request.app[CTX].db, user_id, kind)
     return await render(
         request,
         "mail_page.html",
         title="Unsubscribed",
-        message="You will get no more of these e-mails. Settings → E-mail turns them on again.",
+        message="You will get no more of these e-mails. Settings → E-mail turns them on again."
+        if found is not None
+        else f"Nobody on {settings.instance_name} can invite this address again.",
         again=None,
     )
 

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.http.params import as_id
+from server.i18n import N_
 from server.keys import CTX
 from server.services import follows, inbox_notifications, people
 from server.services.views import actor_view, load_actors, load_posts
@@ -16,32 +17,32 @@ routes = web.RouteTableDef()
 
 PAGE = 40
 DESCRIPTIONS = {
-    "mention": "mentioned you",
-    "status": "posted",
-    "reblog": "boosted your post",
-    "follow": "followed you",
-    "follow_request": "asked to follow you",
-    "favourite": "liked your post",
-    "poll": "a poll you took part in ended",
-    "update": "edited a post you boosted",
-    "koers.role_assigned": "gave you a role",
-    "koers.role_requested": "asked for a role",
-    "koers.result": "posted a result",
-    "koers.purpose_changed": "changed a community's purpose",
-    "koers.endorse_requested": "changed a community's purpose: please read and endorse it",
-    "koers.proposal": "proposed a change to a community's purpose",
-    "koers.decision_opened": "opened a decision on a community's purpose",
-    "koers.decision_closed": "closed a decision on your purpose proposal",
-    "koers.join_request": "asked to join a community",
-    "koers.report": "filed a report",
-    "koers.roadmap_status": "changed a roadmap item's status",
-    "koers.member_added": "added you to a community",
-    "koers.idea": "sent an idea to a community you manage",
-    "koers.idea_update": "decided on your idea",
-    "koers.join_approved": "approved your request to join a community",
-    "koers.event_request": "asked to join an event you organise",
-    "koers.event_decision": "decided on your request to join an event",
-    "koers.role_term_ended": "says a role's term has ended: time to reconsider it",
+    "mention": N_("mentioned you"),
+    "status": N_("posted"),
+    "reblog": N_("boosted your post"),
+    "follow": N_("followed you"),
+    "follow_request": N_("asked to follow you"),
+    "favourite": N_("liked your post"),
+    "poll": N_("a poll you took part in ended"),
+    "update": N_("edited a post you boosted"),
+    "koers.role_assigned": N_("gave you a role"),
+    "koers.role_requested": N_("asked for a role"),
+    "koers.result": N_("posted a result"),
+    "koers.purpose_changed": N_("changed a community's purpose"),
+    "koers.endorse_requested": N_("changed a community's purpose: please read and endorse it"),
+    "koers.proposal": N_("proposed a change to a community's purpose"),
+    "koers.decision_opened": N_("opened a decision on a community's purpose"),
+    "koers.decision_closed": N_("closed a decision on your purpose proposal"),
+    "koers.join_request": N_("asked to join a community"),
+    "koers.report": N_("filed a report"),
+    "koers.roadmap_status": N_("changed a roadmap item's status"),
+    "koers.member_added": N_("added you to a community"),
+    "koers.idea": N_("sent an idea to a community you manage"),
+    "koers.idea_update": N_("decided on your idea"),
+    "koers.join_approved": N_("approved your request to join a community"),
+    "koers.event_request": N_("asked to join an event you organise"),
+    "koers.event_decision": N_("decided on your request to join an event"),
+    "koers.role_term_ended": N_("says a role's term has ended: time to reconsider it"),
 }
 
 

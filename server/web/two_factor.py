@@ -64,12 +64,14 @@ async def _setup_page(
     error: str = "",
     status: int = 200,
 ) -> web.Response:
+    uri = totp.provisioning_uri(request.app[SETTINGS], secret, username)
     return await render(
         request,
         "two_factor_setup.html",
         status=status,
         secret=secret,
-        uri=totp.provisioning_uri(request.app[SETTINGS], secret, username),
+        uri=uri,
+        qr=totp.provisioning_qr(uri),
         action=action,
         errors={"code": error} if error else {},
     )

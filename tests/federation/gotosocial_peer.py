@@ -8,6 +8,8 @@ Built from these facts, not from GoToSocial's code:
 - an ``Update`` of an actor is refused unless the actor it carries has a ``publicKey``;
 - it boosts objects only: an ``Announce`` of an activity (``Create`` …) is refused;
 - NodeInfo names the software ``gotosocial``.
+Stricter than GoToSocial on one point: dates must be xsd:dateTime with a zone (``Z`` or an
+offset), as ActivityStreams requires; a document with another date does not resolve (nor its key).
 Signatures are real (``federation.signatures``) both ways; keys of Koers actors are fetched from
 the Koers instance as any peer does.
 """
@@ -15,6 +17,7 @@ the Koers instance as any peer does.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +34,23 @@ from tests.federation.conftest import Signer, post_activity
 
 AP = "application/activity+json"
 ACTIVITY_TYPES = {"Create", "Update", "Delete", "Like", "Undo", "Add", "Remove", "Announce"}
+DATE_KEYS = ("published", "updated", "startTime", "endTime", "deleted")
+XSD_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)")
+
+
+def datetime_errors(doc: Any) -> list[str]:
+    """The dates in ``doc`` (at any depth) that a strict xsd:dateTime reader cannot read."""
+    if isinstance(doc, list):
+        return [e for item in doc for e in datetime_errors(item)]
+    if not isinstance(doc, dict):
+        return []
+    errors = [
+        f"{key}={doc[key]!r}"
+        for key in DATE_KEYS
+        if doc.get(key) is not None
+        and not (isinstance(doc[key], str) and XSD_DATETIME.fullmatch(doc[key]))
+    ]
+    return errors + [e for value in doc.values() for e in datetime_errors(value)]
 
 
 @dataclass
@@ -139,6 +159,8 @@ async def _fetch_key(key_id: str, refresh: bool) -> tuple[str, str] | None:
             if resp.status != 200:
                 return None
             doc = await resp.json(content_type=None)
+    if datetime_errors(doc):
+        return None  # the actor does not resolve, so its key is unknown
     key = doc.get("publicKey") or {}
     if key.get("id") != key_id:
         return None
@@ -208,6 +230,8 @@ def _app(peer: GoToSocialPeer) -> web.Application:
             raise web.HTTPUnauthorized(text="bad signature")
         kind = activity.get("type")
         obj = activity.get("object")
+        if bad := datetime_errors(activity):
+            return refuse(str(kind), f"{bad[0]} cannot be interpreted as xsd:dateTime")
         if kind == "Update" and isinstance(obj, dict) and obj.get("type") in ("Person", "Group"):
             if not isinstance(obj.get("publicKey"), dict):
                 return refuse(kind, "public key property was nil")

@@ -33,6 +33,33 @@ async def _statements(db, fn):
     return seen
 
 
+async def test_the_inbox_asks_the_cached_policy_without_a_connection(pair) -> None:
+    _a, b = pair
+    engine = b.db.engine.sync_engine
+
+    async def refused() -> bool:
+        async with b.db.read() as conn:
+            return await policy.is_refused(conn, b.settings, "bad.example")
+
+    assert not await refused()  # loads the policy
+    assert policy.refused_if_known(engine, b.settings, "bad.example") is False
+    async with b.db.write() as conn:
+        await conn.execute(
+            sa.insert(t.domain_blocks).values(
+                domain="bad.example", severity="suspend", created_at=clock.now()
+            )
+        )
+    assert policy.refused_if_known(engine, b.settings, "bad.example") is None  # forgotten
+    await asyncio.sleep(0.3)  # values loaded right after a commit are not kept
+    assert await refused()
+    assert policy.refused_if_known(engine, b.settings, "BAD.example") is True
+    alice = await signer_for(_a, "alice")
+    doc = alice.activity("Like", object=f"{alice.uri}/x")
+    doc["actor"] = doc["id"] = "https://bad.example/users/x"
+    status, _ = await post_activity(f"{b.url}/inbox", doc, alice)
+    assert status == 403  # refused before the signature, from the cache
+
+
 async def test_domain_policy_is_read_once_and_reloaded_after_a_block(pair) -> None:
     _a, b = pair
 

@@ -4,11 +4,14 @@ exactly once on every kind of receiver, and actor documents whose collections al
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
 from federation.actors import resolve_actor
-from server.services import accounts, communities, posts
+from server.services import accounts, communities, posts, purpose_phases
 from server.storage import schema as t
 from tests.federation.e2e_helpers import (
     actor_on,
@@ -18,7 +21,7 @@ from tests.federation.e2e_helpers import (
     post_by_uri,
     pump,
 )
-from tests.federation.gotosocial_peer import AP, start_peer
+from tests.federation.gotosocial_peer import AP, datetime_errors, start_peer
 
 pytestmark = pytest.mark.slow
 
@@ -142,6 +145,61 @@ async def test_profile_change_arrives_complete(make_instance, gts) -> None:
     assert await competencies_on(b, on_b) == [("energy modelling", "expert")]
 
 
+@dataclass
+class Followed:
+    """A community on A followed from the GoToSocial-like peer (gina) and from B (bob)."""
+
+    a: Any
+    b: Any
+    alice: Any
+    garden: Any
+    group_uri: str
+    group_on_b: int
+
+
+async def _community_followed_from_both(make_instance, gts) -> Followed:  # type: ignore[no-untyped-def]
+    a = await make_instance(run_workers=False)
+    b = await make_instance(run_workers=False)
+    alice = await a.create_member("alice")
+    bob = await b.create_member("bob")
+    garden = await communities.create_community(
+        a.ctx, alice.actor_id, handle="garden", name="Garden", purpose_text="Grow food together"
+    )
+    group_uri = f"{a.url}/communities/garden"
+    gina = gts.add_account("gina")
+    status, text = await gts.post(
+        f"{group_uri}/inbox", gts.activity(gina, "Follow", object=group_uri), gina
+    )
+    assert status == 202, text
+    group_on_b = await follow_remote(b, a, bob.actor_id, "/communities/garden")
+    await pump(a, b)
+    return Followed(a, b, alice, garden, group_uri, group_on_b)
+
+
+async def test_group_update_arrives_complete(make_instance, gts) -> None:
+    """The Group's Update when its purpose process moves carries the whole Group, key included."""
+    f = await _community_followed_from_both(make_instance, gts)
+    a, b, alice, garden, group_uri = f.a, f.b, f.alice, f.garden, f.group_uri
+
+    await purpose_phases.set_phase(a.ctx, alice.actor_id, garden.id, "review")
+    await pump(a, b)
+
+    assert gts.refused == []
+    group = gts.profiles[group_uri]
+    assert group["publicKey"]["owner"] == group_uri and group["inbox"] == f"{group_uri}/inbox"
+    assert group["name"] == "Garden" and group["preferredUsername"] == "garden"
+    assert group["koers:purposePhase"]["koers:phase"] == "review"
+    # the Koers member's instance still catches up with the phase from it
+    async with b.db.read() as conn:
+        community_on_b = (
+            await conn.execute(
+                sa.select(t.communities.c.id).where(t.communities.c.actor_id == f.group_on_b)
+            )
+        ).scalar_one()
+        phase_on_b = await purpose_phases.current(conn, community_on_b)
+    assert phase_on_b.phase == "review"
+
+
 async def _copies(inst, uri: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """(posts stored with ``uri``, boosts of it) on ``inst``."""
     async with inst.db.read() as conn:
@@ -162,21 +220,13 @@ async def _copies(inst, uri: str) -> tuple[int, int]:  # type: ignore[no-untyped
 
 
 async def test_community_post_reaches_each_kind_of_follower_once(make_instance, gts) -> None:
-    a = await make_instance(run_workers=False)
-    b = await make_instance(run_workers=False)
-    alice = await a.create_member("alice")
-    bob = await b.create_member("bob")
-    garden = await communities.create_community(
-        a.ctx, alice.actor_id, handle="garden", name="Garden", purpose_text="Grow food together"
-    )
-    group_uri = f"{a.url}/communities/garden"
-    gina = gts.add_account("gina")
-    status, text = await gts.post(
-        f"{group_uri}/inbox", gts.activity(gina, "Follow", object=group_uri), gina
-    )
-    assert status == 202, text
-    await follow_remote(b, a, bob.actor_id, "/communities/garden")
-    await pump(a, b)
+    f = await _community_followed_from_both(make_instance, gts)
+    a, b, alice, garden, group_uri = f.a, f.b, f.alice, f.garden, f.group_uri
+    # followable from GoToSocial: the Group accepts, and the peer hears so
+    gina_on_a = await actor_on(a, f"{gts.base}/users/gina")
+    assert await follow_state(a, gina_on_a, garden.actor_id) == "accepted"
+    accepts = [r for r in gts.received if r["type"] == "Accept" and r["actor"] == group_uri]
+    assert len(accepts) == 1
 
     first = await _public_post(a, alice.actor_id, "Seeds arrive Monday", community_id=garden.id)
     await pump(a, b)
@@ -188,6 +238,19 @@ async def test_community_post_reaches_each_kind_of_follower_once(make_instance, 
     assert software[gts.base.split("//")[1]] == "gotosocial"
     assert software[b.settings.domain] == "koers"
 
+    # An edit: the boost-only follower takes it from the author (as from nobody else), B as before.
+    async with a.db.read() as conn:
+        first_id = (
+            await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == first))
+        ).scalar_one()
+    await posts.edit_post(a.ctx, alice.actor_id, first_id, source="Seeds arrive Tuesday")
+    await pump(a, b)
+    alice_uri = f"{a.url}/users/alice"
+    edits = [r for r in gts.received if r["type"] == "Update"]
+    assert [(r["actor"], r["object"]["id"]) for r in edits] == [(alice_uri, first)]
+    assert "Tuesday" in (await post_by_uri(b, first)).content_html
+    assert await _copies(b, first) == (1, 0)
+
     # Hosts whose software is not known get both forms; each still shows the post once.
     async with a.db.write() as conn:
         await conn.execute(sa.update(t.hosts).values(software=""))
@@ -197,15 +260,13 @@ async def test_community_post_reaches_each_kind_of_follower_once(make_instance, 
     assert [kind for kind, _reason in gts.refused] == ["Announce"]  # the Announce of the Create
     assert await _copies(b, second) == (1, 0)
 
-    # A deleted post: the boost-only follower gets the Undo of the Group's boost.
-    async with a.db.read() as conn:
-        first_id = (
-            await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == first))
-        ).scalar_one()
+    # A deleted post: the boost-only follower gets the author's Delete and the Undo of the boost.
     await posts.delete_post(a.ctx, alice.actor_id, first_id)
     await pump(a, b)
     undo = [r for r in gts.received if r["type"] == "Undo"]
     assert len(undo) == 1 and undo[0]["object"]["object"] == first
+    deletes = [r for r in gts.received if r["type"] == "Delete"]
+    assert [(r["actor"], r["object"]["id"]) for r in deletes] == [(alice_uri, first)]
     assert await post_by_uri(b, first) is None or (await post_by_uri(b, first)).deleted_at
 
 
@@ -220,6 +281,7 @@ async def test_every_collection_an_actor_document_names_answers(make_instance, g
     for path in ("/users/alice", "/communities/garden", "/actor"):
         status, doc = await gts.get(a.url + path, gina)
         assert status == 200, doc
+        assert datetime_errors(doc) == [], path  # dates with their zone, as AS2 requires
         named = {
             key: value
             for key, value in doc.items()

@@ -11,7 +11,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from federation.documents import activity_json, wants_activitypub
@@ -19,8 +18,8 @@ from server.activitypub.communities.objects import purpose_object, roadmap_objec
 from server.activitypub.core.documents import viewer_of
 from server.activitypub.core.vocab import context
 from server.keys import CTX
-from server.storage import schema as t
-from server.visibility import can_see_item, items_visible_to
+from server.services import community_documents as reads
+from server.visibility import can_see_item
 
 routes = web.RouteTableDef()
 _OBJECT_PATH = re.compile(r"^/c/(?P<handle>[^/]+)/(?P<kind>roles|roadmap|purpose)/(?P<id>\d+)$")
@@ -29,16 +28,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 async def _community_id(request: web.Request, handle: str) -> int:
     async with request.app[CTX].db.read() as conn:
-        found = (
-            await conn.execute(
-                sa.select(t.communities.c.id)
-                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .where(t.actors.c.username == handle.lower(), t.actors.c.domain.is_(None))
-            )
-        ).scalar()
+        found = await reads.local_community_id(conn, handle)
     if found is None:
         raise web.HTTPNotFound()
-    return int(found)
+    return found
 
 
 async def object_response(
@@ -53,20 +46,10 @@ async def object_response(
         if kind == "purpose":
             doc = await purpose_object(conn, ctx.base, community_id, object_id)
         elif kind == "roles":
-            owner = (
-                await conn.execute(
-                    sa.select(t.roles.c.community_id).where(t.roles.c.id == object_id)
-                )
-            ).scalar()
+            owner = await reads.role_community(conn, object_id)
             doc = await role_object(conn, ctx.base, object_id) if owner == community_id else None
         else:
-            owner = (
-                await conn.execute(
-                    sa.select(t.roadmap_items.c.community_id).where(
-                        t.roadmap_items.c.id == object_id
-                    )
-                )
-            ).scalar()
+            owner = await reads.roadmap_item_community(conn, object_id)
             if owner == community_id and await can_see_item(conn, viewer, object_id):
                 doc = await roadmap_object(conn, ctx.base, object_id)
     if doc is None:
@@ -100,14 +83,7 @@ async def roles_collection(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:
-        ids = [
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.roles.c.id)
-                .where(t.roles.c.community_id == community_id)
-                .order_by(t.roles.c.id)
-            )
-        ]
+        ids = await reads.role_ids(conn, community_id)
         items = [
             {
                 k: v
@@ -126,18 +102,7 @@ async def roadmap_collection(request: web.Request) -> web.Response:
     community_id = await _community_id(request, request.match_info["handle"])
     viewer = await viewer_of(request)
     async with ctx.db.read() as conn:
-        ids = [
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.roadmap_items.c.id)
-                .where(
-                    t.roadmap_items.c.community_id == community_id,
-                    items_visible_to(viewer),
-                    t.roadmap_items.c.audience != "members",
-                )
-                .order_by(t.roadmap_items.c.id)
-            )
-        ]
+        ids = await reads.published_roadmap_ids(conn, viewer, community_id)
         items = [
             {
                 k: v
@@ -156,14 +121,7 @@ async def purpose_collection(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:
-        versions = [
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.purpose_versions.c.version)
-                .where(t.purpose_versions.c.community_id == community_id)
-                .order_by(t.purpose_versions.c.version.desc())
-            )
-        ]
+        versions = await reads.purpose_version_numbers(conn, community_id)
         items = [
             {
                 k: v

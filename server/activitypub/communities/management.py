@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
@@ -37,9 +37,14 @@ from server.activitypub.core.vocab import first_id, type_of
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.keys import CTX
-from server.services import communities, insights, remote_groups
+from server.services import communities, community_documents, insights, remote_groups
+from server.services.community_requests import (
+    community_of_group,
+    join_follow_by_uri,
+    manager_and_group,
+    pending_requests,
+)
 from server.services.insights_json import insights_json
-from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -58,27 +63,10 @@ async def requests_collection(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         if not await communities.is_manager(conn, community_id, viewer.actor_id):
             raise web.HTTPNotFound()
-        group = (
-            await conn.execute(
-                sa.select(t.actors)
-                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(t.communities.c.id == community_id)
-            )
-        ).one()
-        rows = await conn.execute(
-            sa.select(
-                t.follows.c.uri,
-                t.follows.c.created_at,
-                t.actors.c.uri.label("actor"),
-                t.actors.c.display_name,
-                t.actors.c.username,
-                t.actors.c.domain,
-            )
-            .join(t.actors, t.actors.c.id == t.follows.c.follower_id)
-            .where(t.follows.c.target_id == group.id, t.follows.c.state == "pending")
-            .order_by(t.follows.c.id)
-            .limit(MAX_REQUESTS)
-        )
+        group = await community_documents.group_of(conn, community_id)
+        if group is None:
+            raise web.HTTPNotFound()
+        rows = await pending_requests(conn, group.id, MAX_REQUESTS)
         items = [
             {
                 "type": "Follow",
@@ -135,26 +123,17 @@ async def _follow_named(conn: AsyncConnection, inner: Any) -> tuple[int, int] | 
     uri = first_id(inner)
     if not uri:
         return None
-    row = (
-        await conn.execute(
-            sa.select(t.follows.c.follower_id, t.follows.c.target_id)
-            .join(t.actors, t.actors.c.id == t.follows.c.target_id)
-            .where(t.follows.c.uri == uri, t.actors.c.kind == "group", t.actors.c.domain.is_(None))
-        )
-    ).first()
-    return (int(row.follower_id), int(row.target_id)) if row else None
+    return await join_follow_by_uri(conn, uri)
 
 
 async def join_request_named(
     conn: AsyncConnection, activity: dict[str, Any]
-) -> tuple[int, sa.Row] | None:
+) -> tuple[int, Row] | None:
     """(requester id, community) of the pending join to a local community an Accept/Reject names."""
     named = await _follow_named(conn, activity.get("object"))
     if named is None:
         return None
-    community = (
-        await conn.execute(sa.select(t.communities).where(t.communities.c.actor_id == named[1]))
-    ).first()
+    community = await community_of_group(conn, named[1])
     return None if community is None else (named[0], community)
 
 
@@ -184,23 +163,6 @@ async def on_join_declined(app: web.Application, activity: dict[str, Any], signe
 
 
 # --- on the manager's instance (B) ---------------------------------------------------------------
-
-
-async def manager_and_group(
-    conn: AsyncConnection, manager_id: int, community_id: int
-) -> tuple[sa.Row, sa.Row]:
-    community = (
-        await conn.execute(sa.select(t.communities).where(t.communities.c.id == community_id))
-    ).first()
-    if community is None or community.local:
-        raise NotFound("no such community on another instance")
-    if not await communities.is_manager(conn, community_id, manager_id):
-        raise Forbidden("only the community's managers can do this")
-    manager = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == manager_id))).one()
-    group = (
-        await conn.execute(sa.select(t.actors).where(t.actors.c.id == community.actor_id))
-    ).one()
-    return manager, group
 
 
 async def send_join_decision(

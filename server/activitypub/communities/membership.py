@@ -13,13 +13,13 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 
 from federation.actors import fetch_signed
 from federation.errors import FederationError
 from server.keys import CTX
-from server.storage import schema as t
+from server.services import community_documents as reads
 from server.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ async def _in_collection(app: web.Application, url: str, member_uri: str, as_act
     return False
 
 
-async def member_of_remote_community(app: web.Application, post: sa.Row, viewer: Viewer) -> bool:
+async def member_of_remote_community(app: web.Application, post: Row, viewer: Viewer) -> bool:
     """May a remote signed ``viewer`` see this LOCAL community post as a member of its remote Group?
 
     True only when the post's community is remote, the author has not blocked the viewer, and the
@@ -95,23 +95,9 @@ async def member_of_remote_community(app: web.Application, post: sa.Row, viewer:
     ):
         return False
     async with app[CTX].db.read() as conn:
-        group = (
-            await conn.execute(
-                sa.select(t.actors.c.domain, t.actors.c.followers_url)
-                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(t.communities.c.id == post.community_id)
-            )
-        ).first()
-        viewer_uri = (
-            await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == viewer.actor_id))
-        ).scalar()
-        blocked = (
-            await conn.execute(
-                sa.select(t.blocks.c.id).where(
-                    t.blocks.c.actor_id == post.author_id, t.blocks.c.target_id == viewer.actor_id
-                )
-            )
-        ).first()
+        group = await reads.group_of(conn, post.community_id)
+        viewer_uri = await reads.actor_uri(conn, viewer.actor_id)
+        blocked = await reads.has_blocked(conn, post.author_id, viewer.actor_id)
     if (
         group is None
         or group.domain is None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,7 +23,7 @@ from server.activitypub.core.recipients import remote_followers
 from server.context import Context
 from server.events import Event
 from server.keys import CTX
-from server.storage import schema as t
+from server.services import community_documents as reads
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -42,32 +41,16 @@ async def moderators_collection(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:
-        items = [
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.actors.c.uri)
-                .join(t.community_managers, t.community_managers.c.actor_id == t.actors.c.id)
-                .where(t.community_managers.c.community_id == community_id)
-                .order_by(t.community_managers.c.id)
-            )
-        ]
+        items = await reads.manager_uris(conn, community_id)
     return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
 
 
 async def manager_changed(ctx: Context, conn: AsyncConnection, event: Event) -> None:
     """``Add`` / ``Remove`` of a local community's manager, to its remote members (in-transaction)."""
-    group = (
-        await conn.execute(
-            sa.select(t.actors)
-            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .where(t.communities.c.id == event.data["community_id"])
-        )
-    ).first()
-    if group is None or group.domain is not None:
+    group = await reads.local_group(conn, event.data["community_id"])
+    if group is None:
         return
-    person = (
-        await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == event.data["actor_id"]))
-    ).scalar_one()
+    person = await reads.actor_uri(conn, event.data["actor_id"])
     kind = "Add" if event.kind == kinds.COMMUNITY_MANAGER_ADDED else "Remove"
     stamp = clock.now().strftime("%Y%m%d%H%M%S%f")
     doc = convert.activity(

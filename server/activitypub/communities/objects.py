@@ -7,46 +7,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import urls
 from server.activitypub.core.vocab import PUBLIC, context
 from server.clock import iso
-from server.storage import schema as t
+from server.services import community_documents as reads
 from server.visibility import Audience, addressing
-
-
-async def _group(conn: AsyncConnection, community_id: int) -> sa.Row | None:
-    return (
-        await conn.execute(
-            sa.select(t.actors)
-            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .where(t.communities.c.id == community_id, t.actors.c.domain.is_(None))
-        )
-    ).first()
 
 
 async def purpose_object(
     conn: AsyncConnection, base: str, community_id: int, version: int
 ) -> dict[str, Any] | None:
     """A purpose version as a ``Page`` (public: the purpose is the community's face)."""
-    group = await _group(conn, community_id)
-    row = (
-        await conn.execute(
-            sa.select(t.purpose_versions).where(
-                t.purpose_versions.c.community_id == community_id,
-                t.purpose_versions.c.version == version,
-            )
-        )
-    ).first()
+    group = await reads.local_group(conn, community_id)
+    row = await reads.purpose_version(conn, community_id, version)
     if group is None or row is None:
         return None
-    author = None
-    if row.author_id is not None:
-        author = (
-            await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == row.author_id))
-        ).scalar()
+    author = await reads.actor_uri(conn, row.author_id)
     return {
         "@context": context(base),
         "id": row.uri or urls.purpose_version(base, group.username, version),
@@ -66,28 +44,17 @@ async def purpose_object(
 
 async def role_object(conn: AsyncConnection, base: str, role_id: int) -> dict[str, Any] | None:
     """A role as a ``Page`` with fill mode, competencies and its holders collection."""
-    role = (await conn.execute(sa.select(t.roles).where(t.roles.c.id == role_id))).first()
+    role = await reads.role_row(conn, role_id)
     if role is None:
         return None
-    group = await _group(conn, role.community_id)
+    group = await reads.local_group(conn, role.community_id)
     if group is None:
         return None
     uri = role.uri or urls.role(base, group.username, role.id)
     comps = [
-        {"name": n, "koers:level": lvl}
-        for n, lvl in await conn.execute(
-            sa.select(t.role_competencies.c.name, t.role_competencies.c.level).where(
-                t.role_competencies.c.role_id == role.id
-            )
-        )
+        {"name": n, "koers:level": lvl} for n, lvl in await reads.role_competencies(conn, role.id)
     ]
-    held = list(
-        await conn.execute(
-            sa.select(t.actors.c.uri, t.role_holders.c.created_at, t.role_holders.c.ends_at)
-            .join(t.role_holders, t.role_holders.c.actor_id == t.actors.c.id)
-            .where(t.role_holders.c.role_id == role.id, t.role_holders.c.state == "held")
-        )
-    )
+    held = await reads.role_holders(conn, role.id)
     holders = [r.uri for r in held]
     terms = [
         {"koers:holder": r.uri, "startTime": iso(r.created_at), "koers:endsAt": iso(r.ends_at)}
@@ -120,12 +87,10 @@ async def role_object(conn: AsyncConnection, base: str, role_id: int) -> dict[st
 
 async def roadmap_object(conn: AsyncConnection, base: str, item_id: int) -> dict[str, Any] | None:
     """A roadmap item as an ``Article`` with its status; addressed by its audience."""
-    item = (
-        await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item_id))
-    ).first()
+    item = await reads.roadmap_item_row(conn, item_id)
     if item is None:
         return None
-    group = await _group(conn, item.community_id)
+    group = await reads.local_group(conn, item.community_id)
     if group is None:
         return None
     address = addressing(
@@ -136,15 +101,8 @@ async def roadmap_object(conn: AsyncConnection, base: str, item_id: int) -> dict
     )
     if address is None:
         return None
-    owner = lead = None
-    if item.lead_actor_id is not None:
-        lead = (
-            await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == item.lead_actor_id))
-        ).scalar()
-    if item.owner_role_id is not None:
-        owner = (
-            await conn.execute(sa.select(t.roles.c.uri).where(t.roles.c.id == item.owner_role_id))
-        ).scalar()
+    lead = await reads.actor_uri(conn, item.lead_actor_id)
+    owner = await reads.role_uri(conn, item.owner_role_id)
     return {
         "@context": context(base),
         "id": item.uri or urls.roadmap_item(base, group.username, item.id),
@@ -162,17 +120,5 @@ async def roadmap_object(conn: AsyncConnection, base: str, item_id: int) -> dict
         "followers": f"{item.uri or urls.roadmap_item(base, group.username, item.id)}/followers",
         "koers:purposeVersion": item.purpose_version,
         "koers:lead": lead,
-        "likes": {"type": "Collection", "totalItems": await _supports(conn, item.id)},
+        "likes": {"type": "Collection", "totalItems": await reads.support_count(conn, item.id)},
     }
-
-
-async def _supports(conn: AsyncConnection, item_id: int) -> int:
-    """How many people support the item (a remote ``Like`` of it counts too)."""
-    rs = t.roadmap_supports
-    return int(
-        (
-            await conn.execute(
-                sa.select(sa.func.count()).select_from(rs).where(rs.c.item_id == item_id)
-            )
-        ).scalar_one()
-    )

@@ -8,20 +8,22 @@ receivers drop it again (``remote_actors.drop_derived_fields``), as they read th
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.activitypub.purpose.activities import phase_object
-from server.storage import schema as t
+from server.services import actor_terms
 
 COMPETENCIES_FIELD = "Competencies"
 
 
 def competencies_field(comps: list[tuple[str, str | None]]) -> dict[str, Any]:
     """The profile field listing ``(name, level)`` pairs: "energy modelling (expert), …"."""
-    value = ", ".join(f"{name} ({level})" if level else name for name, level in comps)
+    value = html.escape(
+        ", ".join(f"{name} ({level})" if level else name for name, level in comps), quote=False
+    )  # a field's value is HTML, as the other fields' are
     return {
         "type": "PropertyValue",
         "name": COMPETENCIES_FIELD,
@@ -33,21 +35,12 @@ def competencies_field(comps: list[tuple[str, str | None]]) -> dict[str, Any]:
 async def actor_extra(conn: AsyncConnection, row: Any) -> dict[str, Any]:
     """Extra properties for the actor document of ``row`` (a local actor)."""
     if row.kind == "group":
-        community = (
-            await conn.execute(sa.select(t.communities).where(t.communities.c.actor_id == row.id))
-        ).first()
-        if community is None:
+        group = await actor_terms.group_terms(conn, row.id)
+        if group is None:
             return {}
-        managers = [
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.actors.c.uri)
-                .join(t.community_managers, t.community_managers.c.actor_id == t.actors.c.id)
-                .where(t.community_managers.c.community_id == community.id)
-            )
-        ]
+        community = group.community
         return {
-            "attributedTo": managers,
+            "attributedTo": group.manager_uris,
             "audience": row.uri,
             "koers:openness": community.openness,
             "koers:members": f"{row.uri}/members",
@@ -60,24 +53,10 @@ async def actor_extra(conn: AsyncConnection, row: Any) -> dict[str, Any]:
             "koers:purposeProcess": f"{row.uri}/purpose/process",
         }
     if row.kind == "person":
-        pairs = [
-            (n, lvl)
-            for n, lvl in await conn.execute(
-                sa.select(t.competencies.c.name, t.competencies.c.level)
-                .where(t.competencies.c.actor_id == row.id)
-                .order_by(t.competencies.c.id)
-            )
-        ]
+        person = await actor_terms.person_terms(conn, row.id)
+        pairs = person.competencies
         comps = [{"name": n, "koers:level": lvl} for n, lvl in pairs]
-        roles = [
-            {"id": uri, "name": name}
-            for uri, name in await conn.execute(
-                sa.select(t.roles.c.uri, t.roles.c.name)
-                .join(t.role_holders, t.role_holders.c.role_id == t.roles.c.id)
-                .where(t.role_holders.c.actor_id == row.id, t.role_holders.c.state == "held")
-            )
-            if uri
-        ]
+        roles = [{"id": uri, "name": name} for uri, name in person.roles]
         extra: dict[str, Any] = {"koers:competencies": comps, "koers:roles": roles}
         if pairs:
             extra["attachment"] = [competencies_field(pairs)]

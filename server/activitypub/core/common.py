@@ -6,16 +6,18 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.actors import fetch_signed, resolve_actor
 from federation.errors import FederationError, Ignore
 from server.activitypub.core.vocab import first_id, same_origin
 from server.context import Context
 from server.keys import CTX
-from server.storage import schema as t
+from server.services import actors
+
+# The lookups every inbox handler uses, re-exported where the handlers look for them.
+from server.services.actors import actor_by_uri as actor_by_uri
+from server.services.actors import actor_row as actor_row
 
 if TYPE_CHECKING:
     from server.activitypub.posts.outbound import Outbox
@@ -27,16 +29,6 @@ OUTBOX: web.AppKey[Outbox] = web.AppKey("activitypub_outbox")
 
 def ctx_of(app: web.Application) -> Context:
     return app[CTX]
-
-
-async def actor_row(conn: AsyncConnection, actor_id: int) -> sa.Row:
-    return (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).one()
-
-
-async def actor_by_uri(conn: AsyncConnection, uri: str | None) -> sa.Row | None:
-    if not uri:
-        return None
-    return (await conn.execute(sa.select(t.actors).where(t.actors.c.uri == uri))).first()
 
 
 async def resolve(app: web.Application, uri: str | None) -> int:
@@ -105,21 +97,5 @@ async def local_members_of_group(app: web.Application, group_uri: str | None) ->
     """
     if not group_uri:
         return []
-    member, group = t.actors.alias("member"), t.actors.alias("grp")
-    query = (
-        sa.select(t.follows.c.follower_id)
-        .join(member, member.c.id == t.follows.c.follower_id)
-        .join(group, group.c.id == t.follows.c.target_id)
-        .where(
-            group.c.uri == group_uri,
-            group.c.kind == "group",
-            t.follows.c.state == "accepted",
-            member.c.domain.is_(None),
-            member.c.kind == "person",
-            member.c.suspended.is_(False),
-        )
-        .order_by(t.follows.c.id)
-        .limit(MEMBER_FETCH_TRIES)
-    )
     async with ctx_of(app).db.read() as conn:
-        return [int(r[0]) for r in await conn.execute(query)]
+        return await actors.local_members_of_group(conn, group_uri, MEMBER_FETCH_TRIES)

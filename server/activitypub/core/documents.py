@@ -16,6 +16,13 @@ from federation import policy
 from federation.documents import activity_json, ap_viewer, wants_activitypub
 from server.activitypub.communities.membership import member_of_remote_community
 from server.activitypub.core import convert
+from server.activitypub.core.collections import (
+    PAGE_SIZE,
+    ordered_collection,
+    page_number,
+    page_offset,
+    paged_collection,
+)
 from server.activitypub.core.vocab import context
 from server.activitypub.posts.objects import load_post
 from server.http.params import as_id
@@ -32,7 +39,6 @@ from server.visibility import (
 )
 
 routes = web.RouteTableDef()
-PAGE_SIZE = 20
 
 
 async def viewer_of(request: web.Request) -> Viewer:
@@ -144,42 +150,8 @@ async def post_activity(request: web.Request) -> web.Response:
     return activity_json(doc)
 
 
-def _page_number(request: web.Request) -> int | None:
-    raw = request.query.get("page")
-    if raw is None:
-        return None
-    return min(max(1, as_id(raw) or 1), 1_000_000)
-
-
-def _collection(
-    base: str, collection_id: str, total: int, page: int | None, items: list[Any]
-) -> dict[str, Any]:
-    """An OrderedCollection (first page link) or one OrderedCollectionPage."""
-    if page is None:
-        return {
-            "@context": context(base),
-            "id": collection_id,
-            "type": "OrderedCollection",
-            "totalItems": total,
-            "first": f"{collection_id}?page=1",
-        }
-    doc: dict[str, Any] = {
-        "@context": context(base),
-        "id": f"{collection_id}?page={page}",
-        "type": "OrderedCollectionPage",
-        "partOf": collection_id,
-        "totalItems": total,
-        "orderedItems": items,
-    }
-    if page * PAGE_SIZE < total:
-        doc["next"] = f"{collection_id}?page={page + 1}"
-    if page > 1:
-        doc["prev"] = f"{collection_id}?page={page - 1}"
-    return doc
-
-
 async def _actor_page(request: web.Request, query: sa.Select, collection_id: str) -> web.Response:
-    page = _page_number(request)
+    page = page_number(request)
     async with request.app[CTX].db.read() as conn:
         total = (
             await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
@@ -187,10 +159,9 @@ async def _actor_page(request: web.Request, query: sa.Select, collection_id: str
         items = []
         if page is not None:
             items = [
-                r.uri
-                for r in await conn.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+                r.uri for r in await conn.execute(query.limit(PAGE_SIZE).offset(page_offset(page)))
             ]
-    return activity_json(_collection(request.app[CTX].base, collection_id, total, page, items))
+    return activity_json(paged_collection(request.app[CTX].base, collection_id, total, page, items))
 
 
 def _relations(column: sa.ColumnElement, other: sa.ColumnElement, actor_id: int) -> sa.Select:
@@ -277,7 +248,7 @@ async def _outbox(
 ) -> web.Response:
     ctx = request.app[CTX]
     viewer = await viewer_of(request)
-    page = _page_number(request)
+    page = page_number(request)
     query = (
         sa.select(t.posts.c.id)
         .where(where, listed_for(viewer), t.posts.c.audience != "members")
@@ -289,9 +260,7 @@ async def _outbox(
         ).scalar_one()
         items: list[Any] = []
         if page is not None:
-            for (post_id,) in await conn.execute(
-                query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-            ):
+            for (post_id,) in await conn.execute(query.limit(PAGE_SIZE).offset(page_offset(page))):
                 post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
                 if post.reblog_of_id:
                     original = (
@@ -321,7 +290,7 @@ async def _outbox(
                         "published": obj["published"],
                     }
                 )
-    return activity_json(_collection(request.app[CTX].base, collection_id, total, page, items))
+    return activity_json(paged_collection(request.app[CTX].base, collection_id, total, page, items))
 
 
 @routes.get("/users/{username}/outbox")
@@ -385,12 +354,4 @@ async def _featured(request: web.Request, kind: str, name: str) -> web.Response:
             convert.to_object(await parts_for(conn, ctx, viewer, pid), ctx.base, with_context=False)
             for (pid,) in rows
         ]
-    return activity_json(
-        {
-            "@context": context(ctx.base),
-            "id": actor.featured_url,
-            "type": "OrderedCollection",
-            "totalItems": len(items),
-            "orderedItems": items,
-        }
-    )
+    return activity_json(ordered_collection(ctx.base, actor.featured_url, items))

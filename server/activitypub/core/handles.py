@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import re
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from federation.actors import resolve_handle_to_actor
 from federation.errors import FederationError
 from server.errors import ValidationError
 from server.keys import CTX
-from server.storage import schema as t
+from server.services import actors
 
 log = logging.getLogger(__name__)
 HANDLE = re.compile(
@@ -47,19 +46,10 @@ async def actor_ids_for_handles(
         user, host = match["user"].lower(), (match["host"] or "").lower()
         if not host or host == ctx.settings.domain.lower():
             async with ctx.db.read() as conn:
-                found = (
-                    await conn.execute(
-                        sa.select(t.actors.c.id).where(
-                            t.actors.c.username == user,
-                            t.actors.c.domain.is_(None),
-                            t.actors.c.kind == "person",
-                            t.actors.c.suspended.is_(False),
-                        )
-                    )
-                ).scalar()
+                found = await actors.local_person_id(conn, user)
             if found is None:
                 raise ValidationError(f"{field}: nobody called {handle!r} here", field=field)
-            actor_id = int(found)
+            actor_id = found
         else:
             try:
                 actor_id = await resolve_handle_to_actor(app, f"{user}@{host}")

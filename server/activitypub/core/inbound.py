@@ -14,9 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.errors import Ignore
 from server.activitypub.communities import management as communities
@@ -32,7 +30,7 @@ from server.activitypub.roadmap import sync as roadmap_sync
 from server.activitypub.roles import activities as roles
 from server.activitypub.social import activities as social
 from server.services import purpose_endorsements
-from server.storage import schema as t
+from server.services import roadmap as roadmap_items
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
@@ -116,12 +114,6 @@ INBOUND: dict[tuple[str, str], Handler] = {
     ("Leave", EVENT): events.on_leave,
 }
 TYPES = tuple(dict.fromkeys(kind for kind, _ in INBOUND))
-
-
-async def _is_local_uri(conn: AsyncConnection, table: sa.Table, uri: str | None) -> bool:
-    if not uri:
-        return False
-    return (await conn.execute(sa.select(table.c.id).where(table.c.uri == uri))).first() is not None
 
 
 async def _roadmap_kind(app: web.Application, uri: str | None) -> str | None:
@@ -222,8 +214,8 @@ async def _answer(app: web.Application, activity: dict[str, Any]) -> str:
             return JOIN_REQUEST
         target = roadmap_sync.followed_target(activity)
         if type_of(activity) == "Accept" and target is not None:
-            if target == f"{first_id(activity.get('actor'))}/roadmap" or await _is_local_uri(
-                conn, t.roadmap_items, target
+            if target == f"{first_id(activity.get('actor'))}/roadmap" or (
+                await roadmap_items.item_id_by_uri(conn, target) is not None
             ):
                 return ROADMAP_FOLLOW
         if await event_sync.join_answered(conn, activity) is not None:

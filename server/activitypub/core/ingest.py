@@ -12,15 +12,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import limits
 from server import clock
 from server.activitypub.core.vocab import as_list, first_id, ids, koers, same_origin, type_of
-from server.services import home_feed, text
-from server.storage import schema as t
-from server.storage.rows import inserted_id
+from server.services import remote_posts, text
+from server.services.remote_posts import RemoteContent, RemotePost
+
+# A remote delete, as the inbox handlers call it.
+from server.services.remote_posts import wipe_post as wipe_post
 from server.visibility import Audience, audience_from_addressing
 
 log = logging.getLogger(__name__)
@@ -59,18 +61,11 @@ async def known_communities(conn: AsyncConnection, doc: dict[str, Any]) -> dict[
     """Communities (local or remote, known to us) named in to/cc/audience: uri → community id."""
     named = set(ids(doc.get("to"))) | set(ids(doc.get("cc"))) | set(ids(doc.get("audience")))
     named.update(ids(koers(doc, "community")))
-    if not named:
-        return {}
-    rows = await conn.execute(
-        sa.select(t.actors.c.uri, t.communities.c.id)
-        .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-        .where(t.actors.c.uri.in_(named))
-    )
-    return {uri: cid for uri, cid in rows}
+    return await remote_posts.communities_named(conn, named)
 
 
 async def audience_of(
-    conn: AsyncConnection, doc: dict[str, Any], author: sa.Row
+    conn: AsyncConnection, doc: dict[str, Any], author: Row
 ) -> tuple[Audience, int | None]:
     """The audience of a remote object and the community it belongs to (if we know it)."""
     communities = await known_communities(conn, doc)
@@ -87,12 +82,6 @@ async def audience_of(
         linked = first_id(koers(doc, "community"))
         community_id = communities.get(linked) if linked else None
     return audience, community_id
-
-
-async def _post_by_uri(conn: AsyncConnection, uri: str | None) -> sa.Row | None:
-    if not uri:
-        return None
-    return (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == uri))).first()
 
 
 def _content(doc: dict[str, Any]) -> str:
@@ -154,110 +143,8 @@ def purpose_terms(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def post_from_activity(
-    conn: AsyncConnection,
-    doc: dict[str, Any],
-    author: sa.Row,
-    *,
-    extra: dict[str, Any] | None = None,
-) -> tuple[int, bool]:
-    """Store (or find) the remote post ``doc`` by ``author``; returns (post id, created).
-
-    A post over a limit no cut can honour raises ``limits.OverLimit`` before anything is stored.
-    """
-    uri = doc.get("id")
-    if not isinstance(uri, str) or not uri:
-        raise ValueError("object without an id")
-    limits.check_post(doc)
-    existing = await _post_by_uri(conn, uri)
-    if existing is not None:
-        return existing.id, False
-    audience, community_id = await audience_of(conn, doc, author)
-    parent = await _post_by_uri(conn, first_id(doc.get("inReplyTo")))
-    values = _common_values(doc)
-    extra = {**purpose_terms(doc), **(extra or {})}
-    if koers(doc, "idea") is True:
-        extra["idea"] = (
-            True  # shown as an idea; only the community's home instance keeps the idea box
-        )
-    url = first_id(doc.get("url")) if not isinstance(doc.get("url"), str) else doc["url"]
-    res = await conn.execute(
-        t.posts.insert().values(
-            uri=uri,
-            url=url or uri,
-            author_id=author.id,
-            local=False,
-            audience=audience.value,
-            community_id=community_id
-            if community_id is not None
-            else (parent.community_id if parent else None),
-            in_reply_to_id=parent.id if parent else None,
-            in_reply_to_uri=first_id(doc.get("inReplyTo")),
-            thread_root_id=(parent.thread_root_id or parent.id) if parent else None,
-            extra=extra or {},
-            created_at=parse_time(doc.get("published")) or clock.now(),
-            edited_at=parse_time(doc.get("updated")),
-            **values,
-        )
-    )
-    post_id = inserted_id(res)
-    if parent is not None:
-        await conn.execute(
-            t.posts.update()
-            .where(t.posts.c.id == parent.id)
-            .values(replies_count=t.posts.c.replies_count + 1)
-        )
-    await _write_tags(conn, post_id, doc)
-    await _write_media(conn, post_id, author.id, doc)
-    await _write_poll(conn, post_id, doc)
-    if values["kind"] == "result":
-        await _write_contributors(conn, post_id, doc)
-        await _write_result_links(conn, post_id, doc)
-    await conn.run_sync(home_feed.post_added, post_id)
-    return post_id, True
-
-
-async def _write_result_links(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
-    """A remote result's ``koers:roles`` and ``koers:roadmapItem`` that we hold copies of (nothing fetched)."""
-    uris = {
-        u for u in ids(koers(doc, "roles"))[: limits.RESULT_ROLES] if same_origin(u, doc.get("id"))
-    }
-    if uris:
-        known = [
-            r[0] for r in await conn.execute(sa.select(t.roles.c.id).where(t.roles.c.uri.in_(uris)))
-        ]
-        if known:
-            await conn.execute(
-                t.result_roles.insert(), [{"post_id": post_id, "role_id": r} for r in known]
-            )
-    item_uri = first_id(koers(doc, "roadmapItem"))
-    if item_uri and same_origin(item_uri, doc.get("id")):
-        item = (
-            await conn.execute(
-                sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == item_uri)
-            )
-        ).scalar()
-        if item is not None:
-            await conn.execute(
-                t.posts.update().where(t.posts.c.id == post_id).values(roadmap_item_id=item)
-            )
-
-
-async def _write_contributors(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
-    """A remote result's ``koers:contributors`` that we know as actors (nothing is fetched here)."""
-    uris = {u for u in ids(koers(doc, "contributors"))[: limits.CONTRIBUTORS]}
-    if not uris:
-        return
-    known = [
-        r[0] for r in await conn.execute(sa.select(t.actors.c.id).where(t.actors.c.uri.in_(uris)))
-    ]
-    if known:
-        await conn.execute(
-            t.result_contributors.insert(), [{"post_id": post_id, "actor_id": a} for a in known]
-        )
-
-
-async def _write_tags(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
+def _tags(doc: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The actors a remote post names (mentions and addressed actors) and its hashtags, bounded."""
     hrefs: list[str] = []
     tags: list[str] = []
     for tag in as_list(doc.get("tag")):
@@ -272,27 +159,7 @@ async def _write_tags(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) 
                 tags.append(name)
     # Addressed actors we know may see the post too (direct messages address without a tag).
     hrefs += ids(doc.get("to")) + ids(doc.get("cc"))
-    if hrefs:
-        known = [
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.actors.c.id).where(t.actors.c.uri.in_(set(hrefs)))
-            )
-        ]
-        have = {
-            r[0]
-            for r in await conn.execute(
-                sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id)
-            )
-        }
-        new = [a for a in known if a not in have]
-        if new:
-            await conn.execute(
-                t.post_mentions.insert(), [{"post_id": post_id, "actor_id": a} for a in new]
-            )
-    await conn.execute(t.post_tags.delete().where(t.post_tags.c.post_id == post_id))
-    if tags:
-        await conn.execute(t.post_tags.insert(), [{"post_id": post_id, "tag": tag} for tag in tags])
+    return hrefs, tags
 
 
 def _dimension(value: object) -> int | None:
@@ -302,10 +169,8 @@ def _dimension(value: object) -> int | None:
     return None
 
 
-async def _write_media(
-    conn: AsyncConnection, post_id: int, owner_id: int, doc: dict[str, Any]
-) -> None:
-    await conn.execute(t.media.delete().where(t.media.c.post_id == post_id))
+def _media(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The attachments of a remote post as ``media`` columns (links only; nothing fetched)."""
     rows = []
     for position, att in enumerate(as_list(doc.get("attachment"))[: limits.ATTACHMENTS]):
         if not isinstance(att, dict) or att.get("type") not in (
@@ -335,8 +200,6 @@ async def _write_media(
         )
         rows.append(
             {
-                "owner_id": owner_id,
-                "post_id": post_id,
                 "kind": kind,
                 "remote_url": url[: limits.URL_CHARS],
                 "mime_type": mime[:100],
@@ -345,13 +208,11 @@ async def _write_media(
                 "focus_x": fx,
                 "focus_y": fy,
                 "position": position,
-                "created_at": clock.now(),
                 "width": _dimension(att.get("width")),
                 "height": _dimension(att.get("height")),
             }
         )
-    if rows:
-        await conn.execute(t.media.insert(), rows)
+    return rows
 
 
 def _poll_values(doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -378,97 +239,86 @@ def _poll_values(doc: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-async def _write_poll(conn: AsyncConnection, post_id: int, doc: dict[str, Any]) -> None:
-    values = _poll_values(doc)
-    if values is None:
-        return
-    existing = (
-        await conn.execute(sa.select(t.polls.c.id).where(t.polls.c.post_id == post_id))
-    ).scalar()
-    if existing is None:
-        await conn.execute(t.polls.insert().values(post_id=post_id, **values))
-    else:
-        await conn.execute(t.polls.update().where(t.polls.c.id == existing).values(**values))
+def content_of(doc: dict[str, Any]) -> RemoteContent:
+    """What the remote object ``doc`` says, distrusted and bounded, as the service keeps it."""
+    hrefs, tags = _tags(doc)
+    return RemoteContent(
+        values=_common_values(doc),
+        mention_uris=tuple(hrefs),
+        tags=tuple(tags),
+        media=tuple(_media(doc)),
+        poll=_poll_values(doc),
+    )
 
 
-async def update_from_activity(conn: AsyncConnection, doc: dict[str, Any], post: sa.Row) -> None:
+def _result_links(doc: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """A result's contributors, and its roles and roadmap item at its own origin, bounded."""
+    contributors = tuple(dict.fromkeys(ids(koers(doc, "contributors"))[: limits.CONTRIBUTORS]))
+    roles = tuple(
+        dict.fromkeys(
+            u
+            for u in ids(koers(doc, "roles"))[: limits.RESULT_ROLES]
+            if same_origin(u, doc.get("id"))
+        )
+    )
+    item_uri = first_id(koers(doc, "roadmapItem"))
+    return (
+        contributors,
+        roles,
+        item_uri if item_uri and same_origin(item_uri, doc.get("id")) else None,
+    )
+
+
+async def post_from_activity(
+    conn: AsyncConnection,
+    doc: dict[str, Any],
+    author: Row,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> tuple[int, bool]:
+    """Store (or find) the remote post ``doc`` by ``author``; returns (post id, created).
+
+    A post over a limit no cut can honour raises ``limits.OverLimit`` before anything is stored.
+    """
+    uri = doc.get("id")
+    if not isinstance(uri, str) or not uri:
+        raise ValueError("object without an id")
+    limits.check_post(doc)
+    existing = await remote_posts.post_by_uri(conn, uri)
+    if existing is not None:
+        return existing.id, False
+    audience, community_id = await audience_of(conn, doc, author)
+    extra = {**purpose_terms(doc), **(extra or {})}
+    if koers(doc, "idea") is True:
+        extra["idea"] = (
+            True  # shown as an idea; only the community's home instance keeps the idea box
+        )
+    url = first_id(doc.get("url")) if not isinstance(doc.get("url"), str) else doc["url"]
+    contributors, roles, item_uri = _result_links(doc)
+    post = RemotePost(
+        uri=uri,
+        url=url or uri,
+        audience=audience.value,
+        content=content_of(doc),
+        created_at=parse_time(doc.get("published")) or clock.now(),
+        community_id=community_id,
+        in_reply_to_uri=first_id(doc.get("inReplyTo")),
+        edited_at=parse_time(doc.get("updated")),
+        extra=extra or {},
+        contributor_uris=contributors,
+        role_uris=roles,
+        roadmap_item_uri=item_uri,
+    )
+    return await remote_posts.store_post(conn, author.id, post), True
+
+
+async def update_from_activity(conn: AsyncConnection, doc: dict[str, Any], post: Row) -> None:
     """Apply a remote edit, keeping the previous version in ``post_edits``.
 
     An edit over a limit no cut can honour raises ``limits.OverLimit``; the post stays as it was.
     """
     limits.check_post(doc)
-    values = _common_values(doc)
-    has_history = (
-        await conn.execute(
-            sa.select(sa.func.count())
-            .select_from(t.post_edits)
-            .where(t.post_edits.c.post_id == post.id)
-        )
-    ).scalar_one()
-    if not has_history:
-        await conn.execute(
-            t.post_edits.insert().values(
-                post_id=post.id,
-                content_html=post.content_html,
-                spoiler_text=post.spoiler_text,
-                sensitive=post.sensitive,
-                created_at=post.created_at,
-            )
-        )
-    now = parse_time(doc.get("updated")) or clock.now()
-    values.pop("kind")
-    await conn.execute(
-        t.posts.update().where(t.posts.c.id == post.id).values(edited_at=now, **values)
+    content = content_of(doc)
+    await remote_posts.apply_edit(
+        conn, post, content, parse_time(doc.get("updated")) or clock.now()
     )
-    await conn.execute(
-        t.post_edits.insert().values(
-            post_id=post.id,
-            content_html=values["content_html"],
-            spoiler_text=values["spoiler_text"],
-            sensitive=values["sensitive"],
-            created_at=now,
-        )
-    )
-    await _write_tags(conn, post.id, doc)
-    await _write_media(conn, post.id, post.author_id, doc)
-    await _write_poll(conn, post.id, doc)
-
-
-async def wipe_post(conn: AsyncConnection, post: sa.Row) -> None:
-    """A remote delete: the content and everything hanging off it goes; a tombstone row stays."""
-    for table in (
-        t.post_mentions,
-        t.post_tags,
-        t.post_edits,
-        t.favourites,
-        t.bookmarks,
-        t.pins,
-        t.notifications,
-        t.media,
-    ):
-        await conn.execute(table.delete().where(table.c.post_id == post.id))
-    poll_ids = sa.select(t.polls.c.id).where(t.polls.c.post_id == post.id)
-    await conn.execute(t.poll_votes.delete().where(t.poll_votes.c.poll_id.in_(poll_ids)))
-    await conn.execute(t.polls.delete().where(t.polls.c.post_id == post.id))
-    await conn.execute(
-        t.posts.update()
-        .where(t.posts.c.id == post.id)
-        .values(
-            content_html="",
-            source="",
-            spoiler_text="",
-            title=None,
-            extra={},
-            deleted_at=clock.now(),
-        )
-    )
-    for column, counter in (
-        (post.in_reply_to_id, t.posts.c.replies_count),
-        (post.reblog_of_id, t.posts.c.reblogs_count),
-    ):
-        if column:
-            await conn.execute(
-                t.posts.update()
-                .where(t.posts.c.id == column, counter > 0)
-                .values({counter.name: counter - 1})
-            )

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from federation.actors import ACTOR_TYPES, fetch_signed, resolve_actor, resolve_handle_to_actor
@@ -22,7 +21,7 @@ from federation.errors import FederationError
 from server.activitypub.core.ingest import post_from_activity
 from server.activitypub.core.vocab import POST_TYPES, first_id, same_origin
 from server.keys import CTX
-from server.storage import schema as t
+from server.services import actors, remote_posts
 
 log = logging.getLogger(__name__)
 HANDLE = re.compile(
@@ -46,41 +45,17 @@ def parse_handle(text: str) -> tuple[str, str] | None:
 
 async def _known(app: web.Application, url: str) -> Found | None:
     async with app[CTX].db.read() as conn:
-        actor = (
-            await conn.execute(
-                sa.select(t.actors.c.id).where(
-                    sa.or_(t.actors.c.uri == url, t.actors.c.url == url),
-                    t.actors.c.suspended.is_(False),
-                )
-            )
-        ).scalar()
+        actor = await actors.actor_id_by_url(conn, url)
         if actor is not None:
-            return Found("actor", int(actor))
-        post = (
-            await conn.execute(
-                sa.select(t.posts.c.id)
-                .where(
-                    sa.or_(t.posts.c.uri == url, t.posts.c.url == url),
-                    t.posts.c.deleted_at.is_(None),
-                )
-                .limit(1)
-            )
-        ).scalar()
-        return Found("post", int(post)) if post is not None else None
+            return Found("actor", actor)
+        post = await remote_posts.post_id_by_url(conn, url)
+        return Found("post", post) if post is not None else None
 
 
 async def _local_handle(app: web.Application, user: str) -> Found | None:
     async with app[CTX].db.read() as conn:
-        actor = (
-            await conn.execute(
-                sa.select(t.actors.c.id).where(
-                    t.actors.c.username == user.lower(),
-                    t.actors.c.domain.is_(None),
-                    t.actors.c.suspended.is_(False),
-                )
-            )
-        ).scalar()
-    return Found("actor", int(actor)) if actor is not None else None
+        actor = await actors.local_actor_id(conn, user)
+    return Found("actor", actor) if actor is not None else None
 
 
 async def import_post(app: web.Application, doc: dict) -> int | None:
@@ -91,7 +66,7 @@ async def import_post(app: web.Application, doc: dict) -> int | None:
         return None
     author_id = await resolve_actor(app, author_uri)
     async with app[CTX].db.write() as conn:
-        author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).one()
+        author = await actors.actor_row(conn, author_id)
         post_id, _created = await post_from_activity(conn, doc, author)
     return post_id
 

@@ -75,9 +75,9 @@ def outbound(ctx: Context, posts: Outbox) -> list[tuple[str, InTxListener]]:
         (kinds.PURPOSE_CHANGED, posts.purpose_changed),
         (kinds.PURPOSE_ENDORSED, partial(purpose.endorsed, ctx)),
         (kinds.PURPOSE_ENDORSEMENT_WITHDRAWN, partial(purpose.withdrawn, ctx)),
-        (kinds.PURPOSE_PHASE_CHANGED, partial(purpose.process_moved, ctx)),
-        (kinds.PURPOSE_DECISION_OPENED, partial(purpose.process_moved, ctx)),
-        (kinds.PURPOSE_DECIDED, partial(purpose.process_moved, ctx)),
+        (kinds.PURPOSE_PHASE_CHANGED, partial(purpose.process_moved, ctx, posts.actor_extras)),
+        (kinds.PURPOSE_DECISION_OPENED, partial(purpose.process_moved, ctx, posts.actor_extras)),
+        (kinds.PURPOSE_DECIDED, partial(purpose.process_moved, ctx, posts.actor_extras)),
         # roadmap
         (kinds.ROADMAP_CREATED, item_outbox.item_created),
         (kinds.ROADMAP_STATUS_CHANGED, item_outbox.item_updated),

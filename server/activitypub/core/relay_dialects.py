@@ -8,8 +8,9 @@ time one of its actors is stored):
 
 - FEP-1b12-aware software (``AWARE``): ``Announce`` of the activity, as before;
 - other known software: ``Announce`` of the post object for a ``Create`` (a boost by the Group),
-  ``Undo`` of that boost for a ``Delete``; other relayed activities are not sent (they cannot be
-  understood there);
+  ``Undo`` of that boost for a ``Delete``; the ``Update`` and ``Delete`` of a local member's post
+  also go there from its author (``from_author``: those servers take an edit or a deletion only
+  from the author); other relayed activities are not sent (they cannot be understood there);
 - a host whose software is unknown gets both: FEP-1b12 receivers (Koers among them) store a post
   once by its id whichever way it arrives, and boost-only receivers ignore the ``Announce`` of an
   activity, so the post is shown exactly once either way.
@@ -89,3 +90,10 @@ def group_boost(
         to=to,
         cc=cc,
     )
+
+
+def from_author(relayed: dict[str, Any]) -> bool:
+    """Does the author's own ``relayed`` activity go to boost-only receivers as well? Edits and
+    deletions do: they are shown a post as the Group's boost, and they accept an ``Update`` or
+    ``Delete`` of it from its author only (queuing it again adds only inboxes it lacks)."""
+    return type_of(relayed) in ("Update", "Delete")

@@ -20,14 +20,20 @@ from server.services.text import sanitise_html
 
 
 def drop_derived_fields(doc: dict[str, Any], values: dict[str, Any]) -> None:
-    """Leave out the profile fields that repeat a Koers term of the same document."""
-    derived = {
-        str(field.get("name", ""))[:255]
-        for field in as_list(doc.get("attachment"))
-        if isinstance(field, dict) and koers(field, "derivedFrom")
-    }
-    if derived:
-        values["fields"] = [f for f in values.get("fields") or [] if f.get("name") not in derived]
+    """Leave out the profile fields that repeat a Koers term of the same document (only those: a
+    field the member wrote keeps its place, whatever its name).
+
+    ``values["fields"]`` holds the document's ``PropertyValue`` attachments in their order
+    (``federation.actors.actor_values``), so each field is matched with its attachment."""
+    listed = [
+        a
+        for a in as_list(doc.get("attachment"))
+        if isinstance(a, dict) and a.get("type") == "PropertyValue"
+    ]
+    if any(koers(a, "derivedFrom") for a in listed):
+        fields = values.get("fields") or []  # cut at limits.PROFILE_FIELDS: maybe fewer
+        pairs = zip(fields, listed, strict=False)
+        values["fields"] = [f for f, a in pairs if not koers(a, "derivedFrom")]
 
 
 async def store_competencies(conn: AsyncConnection, actor_id: int, values: dict[str, Any]) -> None:

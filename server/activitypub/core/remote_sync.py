@@ -18,13 +18,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from federation.actors import fetch_signed
 from federation.errors import FederationError
 from server.activitypub.core.common import ctx_of, local_members_of_group
-from server.storage import schema as t
+from server.services import actors
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +96,7 @@ async def sync_community(app: web.Application, community_id: int) -> SyncReport:
     """Fetch what the remote community's Group publishes and let every syncer store its part."""
     report = SyncReport()
     async with ctx_of(app).db.read() as conn:
-        group = (
-            await conn.execute(
-                sa.select(t.actors.c.id, t.actors.c.uri)
-                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(t.communities.c.id == community_id, t.communities.c.local.is_(False))
-            )
-        ).first()
+        group = await actors.remote_group(conn, community_id)
     if group is None:
         return report
     signers = await local_members_of_group(app, group.uri)

@@ -14,8 +14,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
@@ -23,6 +23,7 @@ from federation.documents import activity_json, wants_activitypub
 from federation.errors import Ignore
 from server import clock, urls
 from server import event_kinds as kinds
+from server.activitypub.communities.answers import send_join_answer as send_answer
 from server.activitypub.core import convert
 from server.activitypub.core.common import ctx_of, the_actor
 from server.activitypub.core.documents import viewer_of
@@ -33,8 +34,7 @@ from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound
 from server.events import Event as DomainEvent
 from server.keys import CTX
-from server.services import community_events
-from server.storage import schema as t
+from server.services import community_documents, community_events, event_lookup
 from server.visibility import Audience, addressing, can_see_event
 
 log = logging.getLogger(__name__)
@@ -43,17 +43,11 @@ _EVENT_PATH = re.compile(r"^/c/(?P<handle>[^/]+)/events/(?P<id>\d+)$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-async def _event_and_group(conn: AsyncConnection, event_id: int) -> tuple[sa.Row, sa.Row] | None:
-    row = (await conn.execute(sa.select(t.events).where(t.events.c.id == event_id))).first()
+async def _event_and_group(conn: AsyncConnection, event_id: int) -> tuple[Row, Row] | None:
+    row = await event_lookup.event_row(conn, event_id)
     if row is None:
         return None
-    group = (
-        await conn.execute(
-            sa.select(t.actors)
-            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .where(t.communities.c.id == row.community_id, t.actors.c.domain.is_(None))
-        )
-    ).first()
+    group = await community_documents.local_group(conn, row.community_id)
     return None if group is None else (row, group)
 
 
@@ -71,11 +65,7 @@ async def event_object(conn: AsyncConnection, base: str, event_id: int) -> dict[
     )
     if address is None:
         return None
-    organiser = None
-    if row.organiser_id is not None:
-        organiser = (
-            await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == row.organiser_id))
-        ).scalar()
+    organiser = await community_documents.actor_uri(conn, row.organiser_id)
     joined = await community_events.joined_count(conn, event_id)
     doc: dict[str, Any] = {
         "@context": [
@@ -188,7 +178,7 @@ class EventOutbox:
         )
         people = await remote_followers(conn, group.id)
         if kind == "Update":  # participants from elsewhere hear of the change too, members or not
-            people += await remote_participants(conn, row.id)
+            people += await event_lookup.remote_participants(conn, row.id)
         await enqueue(
             conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, people)
         )
@@ -207,21 +197,6 @@ class EventOutbox:
         )
 
 
-async def remote_participants(conn: AsyncConnection, event_id: int) -> list[int]:
-    """Remote actors who joined or asked to join the event."""
-    ep = t.event_participants
-    rows = await conn.execute(
-        sa.select(ep.c.actor_id)
-        .join(t.actors, t.actors.c.id == ep.c.actor_id)
-        .where(
-            ep.c.event_id == event_id,
-            ep.c.state.in_(("joined", "pending")),
-            t.actors.c.domain.is_not(None),
-        )
-    )
-    return [int(r[0]) for r in rows]
-
-
 async def send_join_answer(
     conn: AsyncConnection,
     base: str,
@@ -232,35 +207,21 @@ async def send_join_answer(
 ) -> None:
     """Accept or Reject (by the Group) a remote actor's Join of a local event."""
     found = await _event_and_group(conn, event_id)
-    actor = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).first()
+    actor = await community_documents.actor(conn, actor_id)
     if found is None or actor is None or actor.domain is None:
         return
     row, group = found
     if join_uri is None:
-        join_uri = (
-            await conn.execute(
-                sa.select(t.event_participants.c.uri).where(
-                    t.event_participants.c.event_id == event_id,
-                    t.event_participants.c.actor_id == actor_id,
-                )
-            )
-        ).scalar()
-    join = {
-        "id": join_uri or f"{actor.uri}#join/{event_id}",
-        "type": "Join",
-        "actor": actor.uri,
-        "object": row.uri,
-    }
-    doc = convert.activity(
+        join_uri = await event_lookup.join_uri(conn, event_id, actor_id)
+    await send_answer(
+        conn,
         base,
-        kind,
-        id=f"{row.uri}#{kind.lower()}/{actor.id}/{int(clock.now().timestamp() * 1000)}",
-        actor=group.uri,
-        object=join,
-        to=[actor.uri],
-    )
-    await enqueue(
-        conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [actor.id])
+        group=group,
+        actor=actor,
+        kind=kind,
+        answer_id=f"{row.uri}#{kind.lower()}/{actor.id}/{int(clock.now().timestamp() * 1000)}",
+        join_id=join_uri or f"{actor.uri}#join/{event_id}",
+        joined=row.uri,
     )
 
 
@@ -268,10 +229,10 @@ async def _local_event(app: web.Application, uri: str | None) -> int:
     if not uri:
         raise Ignore("no_object", "the activity names no event")
     async with ctx_of(app).db.read() as conn:
-        found = (await conn.execute(sa.select(t.events.c.id).where(t.events.c.uri == uri))).scalar()
+        found = await event_lookup.event_id_by_uri(conn, uri)
     if found is None:
         raise Ignore("unknown_object", "not one of our events")
-    return int(found)
+    return found
 
 
 async def on_join(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -322,9 +283,7 @@ async def negotiate_events(request: web.Request, handler: Handler) -> web.Stream
     event_id = int(match["id"])
     viewer = await viewer_of(request)
     async with ctx.db.read() as conn:
-        uri = (
-            await conn.execute(sa.select(t.events.c.uri).where(t.events.c.id == event_id))
-        ).scalar()
+        uri = await event_lookup.event_uri(conn, event_id)
         doc = None
         if uri == f"{ctx.base}{request.path}" and await can_see_event(conn, viewer, event_id):
             doc = await event_object(conn, ctx.base, event_id)

@@ -11,23 +11,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
 from server.activitypub.core import convert
-from server.activitypub.core.common import ctx_of, fetch_object, the_actor
+from server.activitypub.core.common import actor_row, ctx_of, fetch_object, the_actor
 from server.activitypub.core.vocab import PUBLIC, first_id, ids, same_origin
 from server.activitypub.events.activities import event_fields
 from server.activitypub.posts import inbound as incoming_posts
 from server.context import Context
 from server.errors import Forbidden
 from server.events import Event as DomainEvent
-from server.services import community_events
-from server.storage import schema as t
+from server.services import community_events, event_lookup
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ async def store_remote_event(
     conn: AsyncConnection, doc: dict[str, Any], sender_id: int
 ) -> int | None:
     """Insert or refresh the event row of a remote ``Event`` sent by (or for) a known Group."""
-    sender = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == sender_id))).one()
+    sender = await actor_row(conn, sender_id)
     named = {first_id(doc.get("audience")), *ids(doc.get("attributedTo"))}
     if sender.kind != "group" or sender.domain is None or sender.uri not in named:
         return None
@@ -83,7 +82,7 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
     await incoming_posts.on_update_post(app, activity, signer_id)
 
 
-async def join_answered(conn: AsyncConnection, activity: dict[str, Any]) -> sa.Row | None:
+async def join_answered(conn: AsyncConnection, activity: dict[str, Any]) -> Row | None:
     """Our member's participation an ``Accept`` / ``Reject`` answers (by the ``Join``'s id)."""
     return await community_events.participation_by_uri(conn, first_id(activity.get("object")))
 
@@ -113,20 +112,6 @@ async def on_join_rejected(app: web.Application, activity: dict[str, Any], signe
     await _answered(app, activity, signer_id, "rejected")
 
 
-async def _remote_event(conn: AsyncConnection, event_id: int) -> sa.Row | None:
-    """(the event's ``uri``, its remote Group's ``group_id``) when the event belongs to a community
-    on another instance."""
-    found = (
-        await conn.execute(
-            sa.select(t.events.c.uri, t.actors.c.id.label("group_id"))
-            .join(t.communities, t.communities.c.id == t.events.c.community_id)
-            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-            .where(t.events.c.id == event_id, t.actors.c.domain.is_not(None))
-        )
-    ).first()
-    return found
-
-
 class RemoteRsvpOutbox:
     """Outgoing Join / Leave of local members to remote events (in-transaction: enqueue only)."""
 
@@ -134,10 +119,8 @@ class RemoteRsvpOutbox:
         self.ctx = ctx
 
     async def _send(self, conn: AsyncConnection, event: DomainEvent, kind: str) -> None:
-        found = await _remote_event(conn, event.data["event_id"])
-        actor = (
-            await conn.execute(sa.select(t.actors).where(t.actors.c.id == event.data["actor_id"]))
-        ).one()
+        found = await event_lookup.remote_event_home(conn, event.data["event_id"])
+        actor = await actor_row(conn, event.data["actor_id"])
         if found is None or actor.domain is not None:
             return
         stamp = int(clock.now().timestamp() * 1000)
@@ -164,4 +147,4 @@ class RemoteRsvpOutbox:
 
 async def is_remote(conn: AsyncConnection, event_id: int) -> bool:
     """Does the event belong to a community on another instance?"""
-    return await _remote_event(conn, event_id) is not None
+    return await event_lookup.remote_event_home(conn, event_id) is not None

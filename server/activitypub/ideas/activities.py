@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,8 +34,7 @@ from server.activitypub.core.vocab import first_id, koers
 from server.context import Context
 from server.errors import NotFound
 from server.events import Event
-from server.services import remote_ideas
-from server.storage import schema as t
+from server.services import community_documents, idea_lookup, remote_ideas
 
 log = logging.getLogger(__name__)
 OUTCOMES = {
@@ -47,39 +45,6 @@ OUTCOMES = {
 }
 
 
-async def _post_uri(conn: AsyncConnection, post_id: int | None) -> str | None:
-    if post_id is None:
-        return None
-    return (await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.id == post_id))).scalar()
-
-
-async def _target(conn: AsyncConnection, idea: sa.Row, outcome: str) -> str | None:
-    """The id of what the idea became (an item, a proposal's post, the idea it was merged into)."""
-    if outcome == "roadmap":
-        return (
-            await conn.execute(
-                sa.select(t.roadmap_items.c.uri).where(t.roadmap_items.c.id == idea.promoted_to_id)
-            )
-        ).scalar()
-    if outcome == "proposal":
-        post_id = (
-            await conn.execute(
-                sa.select(t.purpose_proposals.c.post_id).where(
-                    t.purpose_proposals.c.id == idea.promoted_to_id
-                )
-            )
-        ).scalar()
-        return await _post_uri(conn, post_id)
-    if outcome == "merged":
-        kept = (
-            await conn.execute(
-                sa.select(t.ideas.c.post_id).where(t.ideas.c.id == idea.merged_into_id)
-            )
-        ).scalar()
-        return await _post_uri(conn, kept)
-    return None
-
-
 class IdeaOutcomeOutbox:
     """Home side: tell a remote author's instance what became of their idea (in-transaction)."""
 
@@ -88,25 +53,19 @@ class IdeaOutcomeOutbox:
 
     async def decided(self, conn: AsyncConnection, event: Event) -> None:
         """Send ``Add`` (with ``koers:outcome``) of the idea's post to its remote author."""
-        idea = (
-            await conn.execute(sa.select(t.ideas).where(t.ideas.c.id == event.data["idea_id"]))
-        ).first()
+        idea = await idea_lookup.idea_row(conn, event.data["idea_id"])
         if idea is None:
             return
         author = await actor_row(conn, idea.author_id)
-        post_uri = await _post_uri(conn, idea.post_id)
+        post_uri = await idea_lookup.post_uri(conn, idea.post_id)
         if author.domain is None or post_uri is None:
             return
         outcome = event.data.get("target_kind") or (
             "merged" if event.kind == kinds.IDEA_MERGED else "declined"
         )
-        group = (
-            await conn.execute(
-                sa.select(t.actors)
-                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(t.communities.c.id == idea.community_id)
-            )
-        ).one()
+        group = await community_documents.group_of(conn, idea.community_id)
+        if group is None:
+            return
         extra: dict[str, Any] = {"koers:outcome": outcome}
         doc = convert.activity(
             self.ctx.base,
@@ -114,7 +73,7 @@ class IdeaOutcomeOutbox:
             id=f"{group.uri}#ideas/{idea.id}/{outcome}",
             actor=group.uri,
             object=post_uri,
-            target=await _target(conn, idea, outcome) or group.uri,
+            target=await idea_lookup.outcome_target(conn, idea, outcome) or group.uri,
             to=[author.uri],
             **extra,
         )
@@ -155,23 +114,7 @@ class RemoteIdeaLikes:
         self.ctx = ctx
 
     async def _send(self, conn: AsyncConnection, event: Event, undo: bool) -> None:
-        found = (
-            await conn.execute(
-                sa.select(
-                    t.posts.c.uri,
-                    t.actors.c.id.label("group_id"),
-                    t.actors.c.uri.label("group_uri"),
-                )
-                .join(t.ideas, t.ideas.c.post_id == t.posts.c.id)
-                .join(t.communities, t.communities.c.id == t.ideas.c.community_id)
-                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .where(
-                    t.posts.c.id == event.data["post_id"],
-                    t.posts.c.local.is_(True),
-                    t.actors.c.domain.is_not(None),
-                )
-            )
-        ).first()
+        found = await idea_lookup.remote_idea_home(conn, event.data["post_id"])
         actor = await actor_row(conn, event.data["actor_id"])
         if found is None or actor.domain is not None:
             return

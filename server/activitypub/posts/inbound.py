@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 
 from federation.actors import resolve_actor
 from federation.errors import FederationError, Ignore
@@ -38,10 +38,8 @@ from server.activitypub.core.ingest import (
 from server.activitypub.core.vocab import POST_TYPES, first_id, koers, same_origin, type_of
 from server.activitypub.purpose.sync import group_updated
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
-from server.services import ideas, notifications, posts, remote_groups, roles
-from server.services.posts import is_member
+from server.services import ideas, notifications, posts, remote_groups, remote_posts, roles
 from server.services.remote_groups import ensure_remote_community, refresh_remote_community
-from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 ACTOR_TYPES = ("Person", "Group", "Organization", "Service", "Application")
@@ -61,30 +59,12 @@ async def _store(
         post_id, created = await post_from_activity(conn, obj, author)
         if not created:
             return post_id
-        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
-        community = None
-        if post.community_id is not None:
-            community = (
-                await conn.execute(
-                    sa.select(t.communities).where(t.communities.c.id == post.community_id)
-                )
-            ).one()
-        ours = community is not None and community.local
-        outsider = (
-            community is not None and ours and not await is_member(conn, community.id, author_id)
-        )
-        if (
-            outsider
-            and community is not None
-            and (community.openness != "open" or not community.accept_outside_ideas)
-        ):
-            if post.audience == "community":
-                raise Ignore("not_member", "post to a community from a non-member")
-            # A public post that merely mentions the community stays, without joining it.
-            await conn.execute(
-                t.posts.update().where(t.posts.c.id == post_id).values(community_id=None)
-            )
-            ours = outsider = False
+        try:
+            placed = await remote_posts.place_in_community(conn, post_id, author_id)
+        except Forbidden as exc:
+            raise Ignore("not_member", exc.message) from None
+        post, community = placed.post, placed.community
+        ours, outsider = placed.ours, placed.outsider
         if outsider and community is not None:
             # An outsider's idea: a post addressing the community, or a reply to its call for ideas.
             # Other replies in a community thread stay plain replies.
@@ -187,9 +167,7 @@ async def on_update_post(app: web.Application, activity: dict[str, Any], signer_
     if type_of(obj) not in POST_TYPES:
         raise Ignore("unsupported_object", f"Update of {type_of(obj) or 'unknown'}")
     async with ctx_of(app).db.write() as conn:
-        post = (
-            await conn.execute(sa.select(t.posts).where(t.posts.c.uri == obj.get("id")))
-        ).first()
+        post = await remote_posts.post_by_uri(conn, obj.get("id"))
         if post is not None and post.author_id != actor_id:
             raise Ignore("not_author", "only the author may edit")
         if post is not None and post.deleted_at is None:
@@ -209,23 +187,10 @@ async def on_delete_actor(app: web.Application, activity: dict[str, Any], signer
     """Delete of the actor itself: its posts are wiped, its follows go, it is suspended."""
     async with ctx_of(app).db.write() as conn:
         actor = await _deleting_actor(conn, activity, signer_id)
-        for post in await conn.execute(
-            sa.select(t.posts).where(
-                t.posts.c.author_id == actor.id, t.posts.c.deleted_at.is_(None)
-            )
-        ):
-            await wipe_post(conn, post)
-        await conn.execute(
-            t.follows.delete().where(
-                sa.or_(t.follows.c.follower_id == actor.id, t.follows.c.target_id == actor.id)
-            )
-        )
-        await conn.execute(
-            t.actors.update().where(t.actors.c.id == actor.id).values(suspended=True)
-        )
+        await remote_posts.receive_actor_delete(conn, actor.id)
 
 
-async def _deleting_actor(conn: Any, activity: dict[str, Any], signer_id: int) -> sa.Row:
+async def _deleting_actor(conn: Any, activity: dict[str, Any], signer_id: int) -> Row:
     actor = await actor_by_uri(conn, first_id(activity.get("actor")))
     if actor is None or actor.id != signer_id:
         raise Ignore("unknown_actor", "Delete from an actor we do not know")
@@ -237,7 +202,7 @@ async def on_delete_post(app: web.Application, activity: dict[str, Any], signer_
     target = first_id(activity.get("object"))
     async with ctx_of(app).db.write() as conn:
         actor = await _deleting_actor(conn, activity, signer_id)
-        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == target))).first()
+        post = await remote_posts.post_by_uri(conn, target)
         if post is None or post.deleted_at is not None:
             raise Ignore("unknown_object", "Delete of something we do not have")
         if post.author_id != actor.id:
@@ -264,13 +229,11 @@ async def on_announce(app: web.Application, activity: dict[str, Any], signer_id:
         await _relayed(app, inner, announcer_uri, signers)
         return
     async with ctx_of(app).db.read() as conn:
-        known = (
-            await conn.execute(sa.select(t.posts.c.id).where(t.posts.c.uri == first_id(inner)))
-        ).scalar()
+        known = await remote_posts.post_by_uri(conn, first_id(inner))
     if (
         known is not None and announcer.kind != "group"
     ):  # a boost of a post we hold: no fetch needed
-        await _store_boost(app, activity, int(known), actor_id)
+        await _store_boost(app, activity, int(known.id), actor_id)
         return
     obj = await fetch_object(app, inner, trusted_actor=announcer_uri)
     if type_of(obj) not in POST_TYPES:
@@ -324,14 +287,10 @@ async def _relayed(
     if kind == "Delete":
         target = first_id(inner.get("object"))
         async with ctx_of(app).db.read() as conn:
-            post = (await conn.execute(sa.select(t.posts).where(t.posts.c.uri == target))).first()
-            group_community = (
-                await conn.execute(
-                    sa.select(t.communities.c.id)
-                    .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                    .where(t.actors.c.uri == group_uri)
-                )
-            ).scalar()
+            post = await remote_posts.post_by_uri(conn, target)
+            group_community = (await remote_posts.communities_named(conn, [group_uri])).get(
+                group_uri
+            )
         if post is None or post.community_id is None or post.community_id != group_community:
             raise Ignore("not_in_community", "relayed Delete of something outside the Group")
         try:

@@ -16,14 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
-from federation.documents import render_actor
 from federation.state import ActorExtra
 from server import clock, urls
 from server import event_kinds as kinds
 from server.activitypub.communities.objects import purpose_object
 from server.activitypub.core import convert
+from server.activitypub.core.actor_updates import whole_actor_update
 from server.activitypub.core.recipients import group_recipients, post_recipients, remote_followers
-from server.activitypub.core.relay_dialects import group_boost, split_inboxes
+from server.activitypub.core.relay_dialects import from_author, group_boost, split_inboxes
 from server.activitypub.core.vocab import PUBLIC
 from server.activitypub.posts.objects import load_post, post_addressing
 from server.context import Context
@@ -101,6 +101,8 @@ class Outbox:
         boost = group_boost(self.base, group.uri, body, to=to, cc=announce.get("cc"))
         if boost is not None:
             await enqueue(conn, activity=boost, actor_id=group.id, inboxes=by_object)
+        if post.local and from_author(body):
+            await enqueue(conn, activity=inner, actor_id=post.author_id, inboxes=by_object)
 
     async def _organisation_announce(self, conn: AsyncConnection, post: sa.Row) -> None:
         """The Organization actor boosts public results and community posts to its followers."""
@@ -478,15 +480,8 @@ class Outbox:
         actor = await _actor(conn, event.data["actor_id"])
         if actor.domain is not None:
             return
-        document = await render_actor(conn, self.base, actor, self.actor_extras)
-        doc = convert.activity(
-            self.base,
-            "Update",
-            id=f"{actor.uri}#updates/{_stamp()}",
-            actor=actor.uri,
-            object={k: v for k, v in document.items() if k != "@context"},
-            to=[PUBLIC],
-            cc=[actor.followers_url],
+        doc = await whole_actor_update(
+            conn, self.base, actor, self.actor_extras, activity_id=f"{actor.uri}#updates/{_stamp()}"
         )
         await enqueue(
             conn,

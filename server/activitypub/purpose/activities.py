@@ -18,25 +18,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation import context as federation_context
 from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
+from federation.state import ActorExtra
 from server import event_kinds as kinds
 from server.activitypub.core import convert
+from server.activitypub.core.actor_updates import whole_actor_update
 from server.activitypub.core.documents import viewer_of
 from server.activitypub.core.recipients import remote_followers
-from server.activitypub.core.vocab import PUBLIC, context
+from server.activitypub.core.vocab import context
 from server.clock import iso
 from server.context import Context
 from server.events import Event
 from server.keys import CTX
-from server.services import purpose_phases
-from server.storage import schema as t
-from server.visibility import posts_visible_to
+from server.services import community_documents, purpose_documents, purpose_phases
 
 routes = web.RouteTableDef()
 
@@ -63,9 +62,12 @@ async def withdrawn(ctx: Context, conn: AsyncConnection, event: Event) -> None:
     await send_endorsement(ctx, conn, event, undo=True)
 
 
-async def process_moved(ctx: Context, conn: AsyncConnection, event: Event) -> None:
-    """The purpose process moved (phase, decision): ``Update`` of the Group to its remote members."""
-    await send_group_update(ctx, conn, event.data["community_id"])
+async def process_moved(
+    ctx: Context, extras: list[ActorExtra], conn: AsyncConnection, event: Event
+) -> None:
+    """The purpose process moved (phase, decision): ``Update`` of the Group to its remote members
+    (``extras``: what the actor document adds, ``federation.state.ACTOR_EXTRAS``)."""
+    await send_group_update(ctx, extras, conn, event.data["community_id"])
 
 
 async def send_endorsement(
@@ -73,24 +75,8 @@ async def send_endorsement(
 ) -> None:
     """A local member endorsed (or stopped endorsing) a remote community's purpose: ``Like`` of the
     version (or its ``Undo``), to the Group."""
-    row = (
-        await conn.execute(
-            sa.select(
-                t.purpose_versions.c.uri,
-                t.actors.c.id.label("group_id"),
-                t.actors.c.uri.label("group_uri"),
-            )
-            .join(t.communities, t.communities.c.id == t.purpose_versions.c.community_id)
-            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-            .where(
-                t.purpose_versions.c.id == event.data["purpose_version_id"],
-                t.actors.c.domain.is_not(None),
-            )
-        )
-    ).first()
-    actor = (
-        await conn.execute(sa.select(t.actors).where(t.actors.c.id == event.data["actor_id"]))
-    ).first()
+    row = await purpose_documents.remote_endorsement_target(conn, event.data["purpose_version_id"])
+    actor = await community_documents.actor(conn, event.data["actor_id"])
     if row is None or row.uri is None or actor is None or actor.domain is not None:
         return
     like_id = f"{actor.uri}#endorsements/{event.data['purpose_version_id']}"
@@ -128,34 +114,20 @@ async def phase_object(conn: AsyncConnection, community_id: int) -> dict[str, An
     }
 
 
-async def send_group_update(ctx: Context, conn: AsyncConnection, community_id: int) -> None:
-    """An ``Update`` of a local Group (with its phase) to its remote members: their instances refetch it."""
-    group = (
-        await conn.execute(
-            sa.select(t.actors)
-            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .where(t.communities.c.id == community_id, t.actors.c.domain.is_(None))
-        )
-    ).first()
+async def send_group_update(
+    ctx: Context, extras: list[ActorExtra], conn: AsyncConnection, community_id: int
+) -> None:
+    """An ``Update`` of a local Group (its whole document, with its phase) to its remote members:
+    their instances refetch it and the purpose process."""
+    group = await community_documents.local_group(conn, community_id)
     if group is None:
         return
     followers = await remote_followers(conn, group.id)
     if not followers:
         return
-    obj = {
-        "id": group.uri,
-        "type": "Group",
-        "koers:purposePhase": await phase_object(conn, community_id),
-        "koers:purposeProcess": f"{group.uri}/purpose/process",
-    }
-    doc = convert.activity(
-        ctx.base,
-        "Update",
-        id=f"{group.uri}#updates/purpose/{uuid.uuid4().hex}",
-        actor=group.uri,
-        object=obj,
-        to=[PUBLIC],
-        cc=[group.followers_url],
+    # the whole Group, whose koers:purposePhase and koers:purposeProcess say where the process is
+    doc = await whole_actor_update(
+        conn, ctx.base, group, extras, activity_id=f"{group.uri}#updates/purpose/{uuid.uuid4().hex}"
     )
     await enqueue(conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, followers))
 
@@ -165,26 +137,18 @@ async def process_document(request: web.Request) -> web.Response:
     """The phase, and the proposals and decisions the (signed) requester may see, with their states."""
     ctx = request.app[CTX]
     viewer = await viewer_of(request)
-    pp, pd = t.purpose_proposals, t.purpose_decisions
     async with ctx.db.read() as conn:
-        group = (
-            await conn.execute(
-                sa.select(t.actors.c.uri, t.communities.c.id)
-                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(
-                    t.actors.c.username == request.match_info["handle"].lower(),
-                    t.actors.c.domain.is_(None),
-                )
-            )
-        ).first()
-        if group is None:
-            raise web.HTTPNotFound()
-        proposals = await conn.execute(
-            sa.select(pp, t.posts.c.uri.label("post_uri"))
-            .join(t.posts, t.posts.c.id == pp.c.post_id)
-            .where(pp.c.community_id == group.id, posts_visible_to(viewer))
-            .order_by(pp.c.id)
+        community_id = await community_documents.local_community_id(
+            conn, request.match_info["handle"]
         )
+        group = (
+            None
+            if community_id is None
+            else await community_documents.local_group(conn, community_id)
+        )
+        if community_id is None or group is None:
+            raise web.HTTPNotFound()
+        proposals = await purpose_documents.visible_proposals(conn, community_id, viewer)
         post_of_proposal = {}
         proposal_items = []
         for p in proposals:
@@ -199,19 +163,12 @@ async def process_document(request: web.Request) -> web.Response:
                     "published": iso(p.created_at),
                 }
             )
-        decisions = await conn.execute(
-            sa.select(pd, t.posts.c.uri.label("post_uri"))
-            .join(t.posts, t.posts.c.id == pd.c.post_id)
-            .where(pd.c.community_id == group.id, posts_visible_to(viewer))
-            .order_by(pd.c.id)
-        )
+        decisions = await purpose_documents.visible_decisions(conn, community_id, viewer)
         decision_items = []
-        for d in list(decisions):
+        for d in decisions:
             chosen = [
                 post_of_proposal[i]
-                for (i,) in await conn.execute(
-                    sa.select(pp.c.id).where(pp.c.decision_id == d.id).order_by(pp.c.id)
-                )
+                for i in await purpose_documents.proposals_of_decision(conn, d.id)
                 if i in post_of_proposal
             ]
             decision_items.append(
@@ -226,7 +183,7 @@ async def process_document(request: web.Request) -> web.Response:
             )
             for uri in chosen:
                 next(i for i in proposal_items if i["id"] == uri)["koers:decision"] = d.post_uri
-        phase = await phase_object(conn, group.id)
+        phase = await phase_object(conn, community_id)
     doc = {
         "@context": context(ctx.base),
         "id": f"{group.uri}/purpose/process",

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
@@ -29,11 +29,10 @@ from server.activitypub.core.common import ctx_of, local_members_of_group
 from server.activitypub.core.lookup import lookup
 from server.activitypub.core.remote_sync import SyncTarget, collection_items, fetch_as
 from server.activitypub.core.vocab import ids, koers, same_origin, type_of
-from server.services import purpose, purpose_phases, text
+from server.services import purpose, purpose_phases, remote_purpose, text
 from server.services.purpose_decisions import METHODS
-from server.services.purpose_proposals import STATES, insert_index_row
-from server.storage import schema as t
-from server.storage.rows import inserted_id
+from server.services.purpose_proposals import STATES
+from server.services.remote_purpose import RemoteDecision, RemoteProposal
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 200  # proposals / decisions / versions read from one document
@@ -114,11 +113,7 @@ async def sync_purpose(app: web.Application, target: SyncTarget) -> None:
     )
     ctx = ctx_of(app)
     async with ctx.db.write() as conn:
-        community = (
-            await conn.execute(
-                sa.select(t.communities).where(t.communities.c.id == target.community_id)
-            )
-        ).one()
+        community = await remote_purpose.community_row(conn, target.community_id)
         if phase is not None:
             await purpose_phases.record_remote_phase(
                 conn,
@@ -148,20 +143,12 @@ def _items(process: dict[str, Any] | None, name: str, group_uri: str) -> list[di
 async def _fetch_missing(app: web.Application, uris: list[str], signers: Any) -> None:
     """Fetch (signed as one of our members) the posts of proposals and decisions we never received."""
     async with ctx_of(app).db.read() as conn:
-        known = (
-            set(
-                (
-                    await conn.execute(sa.select(t.posts.c.uri).where(t.posts.c.uri.in_(uris)))
-                ).scalars()
-            )
-            if uris
-            else set()
-        )
+        known = await remote_purpose.known_post_uris(conn, uris)
     for uri in [u for u in uris if u not in known][:MAX_FETCHES]:
         await lookup(app, uri, as_actor=signers[0] if signers else None)
 
 
-async def _store_versions(conn: AsyncConnection, community: sa.Row, versions: list[tuple]) -> None:
+async def _store_versions(conn: AsyncConnection, community: Row, versions: list[tuple]) -> None:
     before = await purpose.current(conn, community.id)
     newest = 0
     for version, html, reason, uri, published in sorted(versions):
@@ -181,98 +168,56 @@ async def _store_versions(conn: AsyncConnection, community: sa.Row, versions: li
         )
 
 
-async def _post_ids(conn: AsyncConnection, community_id: int, uris: list[str]) -> dict[str, sa.Row]:
-    """Our copies of the named posts — only those addressed to this community (a Group cannot claim others)."""
-    if not uris:
-        return {}
-    rows = await conn.execute(
-        sa.select(
-            t.posts.c.id, t.posts.c.uri, t.posts.c.author_id, t.posts.c.created_at, t.posts.c.extra
-        ).where(
-            t.posts.c.uri.in_(uris),
-            t.posts.c.community_id == community_id,
-            t.posts.c.deleted_at.is_(None),
+def _decisions(decisions: list[dict[str, Any]]) -> list[RemoteDecision]:
+    """What the process document says of each decision we understand."""
+    found = []
+    for d in decisions:
+        method = koers(d, "method")
+        if method not in METHODS:
+            continue
+        result = koers(d, "result") if koers(d, "result") in RESULTS else None
+        found.append(
+            RemoteDecision(
+                post_uri=d["id"],
+                method=method,
+                opened_at=_when(d.get("published")) or clock.now(),
+                closed_at=_when(d.get("endTime")),
+                result=result,
+                proposal_uris=ids(koers(d, "proposals")),
+            )
         )
-    )
-    return {r.uri: r for r in rows}
+    return found
+
+
+def _proposals(proposals: list[dict[str, Any]]) -> list[RemoteProposal]:
+    """What the process document says of each proposal we understand."""
+    found = []
+    for p in proposals:
+        state = koers(p, "state")
+        if state not in STATES:
+            continue
+        base = koers(p, "version")
+        found.append(
+            RemoteProposal(
+                post_uri=p["id"],
+                state=state,
+                base_version=base if isinstance(base, int) and 0 <= base < 2**31 else 0,
+            )
+        )
+    return found
 
 
 async def _store_process(
     conn: AsyncConnection,
-    community: sa.Row,
+    community: Row,
     proposals: list[dict[str, Any]],
     decisions: list[dict[str, Any]],
 ) -> None:
-    """Upsert our index of the remote community's decisions and proposals (matched by their posts); a
-    decision that opens asks our members to take part (``koers.decision_opened``, as at home)."""
-    community_id = community.id
-    posts = await _post_ids(
-        conn, community_id, [p["id"] for p in proposals] + [d["id"] for d in decisions]
+    """Our index of the remote community's decisions and proposals, from its process document's
+    items (``remote_purpose.record_remote_process``)."""
+    await remote_purpose.record_remote_process(
+        conn, community, _proposals(proposals), _decisions(decisions)
     )
-    decision_of: dict[str, int] = {}
-    pd = t.purpose_decisions
-    for d in decisions:
-        post, method = posts.get(d["id"]), koers(d, "method")
-        if post is None or method not in METHODS:
-            continue
-        result = koers(d, "result") if koers(d, "result") in RESULTS else None
-        values = {
-            "method": method,
-            "opened_at": _when(d.get("published")) or clock.now(),
-            "closed_at": _when(d.get("endTime")),
-            "result": result,
-        }
-        found = (
-            await conn.execute(
-                sa.select(pd.c.id).where(pd.c.community_id == community_id, pd.c.post_id == post.id)
-            )
-        ).scalar()
-        if found is None:
-            res = await conn.execute(
-                pd.insert().values(community_id=community_id, post_id=post.id, counts={}, **values)
-            )
-            found = inserted_id(res)
-            if values["closed_at"] is None:
-                await purpose.notify_members(
-                    conn,
-                    community.actor_id,
-                    "koers.decision_opened",
-                    from_actor_id=post.author_id,
-                    post_id=post.id,
-                    community_id=community_id,
-                    extra={"decision_id": found},
-                )
-        else:
-            await conn.execute(pd.update().where(pd.c.id == found).values(**values))
-        for uri in ids(koers(d, "proposals")):
-            decision_of[uri] = int(found)
-    pp = t.purpose_proposals
-    for p in proposals:
-        post, state = posts.get(p["id"]), koers(p, "state")
-        if post is None or state not in STATES:
-            continue
-        decision_id = decision_of.get(p["id"])
-        exists = (await conn.execute(sa.select(pp.c.id).where(pp.c.post_id == post.id))).scalar()
-        if exists is not None:
-            await conn.execute(
-                pp.update().where(pp.c.id == exists).values(state=state, decision_id=decision_id)
-            )
-            continue
-        # The text is the author's own (their post's koers:proposal), not what the index document says.
-        body = (post.extra or {}).get("proposal")
-        if not isinstance(body, dict) or not str(body.get("text", "")).strip():
-            continue
-        base = koers(p, "version")
-        new_id = await insert_index_row(
-            conn,
-            post,
-            community_id,
-            str(body["text"]),
-            str(body.get("reason", "")),
-            base if isinstance(base, int) and 0 <= base < 2**31 else 0,
-            state,
-        )
-        await conn.execute(pp.update().where(pp.c.id == new_id).values(decision_id=decision_id))
 
 
 async def group_updated(app: web.Application, group_actor_id: int, obj: Any = None) -> None:
@@ -285,13 +230,7 @@ async def group_updated(app: web.Application, group_actor_id: int, obj: Any = No
         return
     ctx = ctx_of(app)
     async with ctx.db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(t.communities.c.id, t.actors.c.uri)
-                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .where(t.communities.c.actor_id == group_actor_id, t.communities.c.local.is_(False))
-            )
-        ).first()
+        row = await remote_purpose.community_of_remote_group(conn, group_actor_id)
     if row is None:
         return
     signers = await local_members_of_group(app, row.uri)

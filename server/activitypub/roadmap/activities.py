@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,16 +20,15 @@ from federation.errors import Ignore
 from server import clock
 from server.activitypub.communities.objects import roadmap_object
 from server.activitypub.core import convert
-from server.activitypub.core.common import ctx_of, the_actor
+from server.activitypub.core.common import actor_row, ctx_of, the_actor
 from server.activitypub.core.documents import viewer_of
 from server.activitypub.core.vocab import context, first_id, type_of
 from server.context import Context
 from server.errors import NotFound
 from server.events import Event
 from server.keys import CTX
-from server.services import roadmap_social
-from server.storage import schema as t
-from server.visibility import ANONYMOUS, can_see_item, items_listed_for
+from server.services import community_documents, roadmap_lookup, roadmap_social
+from server.visibility import can_see_item
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +38,7 @@ async def _roadmap_of(conn: AsyncConnection, base: str, uri: str) -> int | None:
     prefix, _, handle = uri.rpartition("/communities/")
     if prefix != base or not handle.endswith("/roadmap"):
         return None
-    return (
-        await conn.execute(
-            sa.select(t.communities.c.id)
-            .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-            .where(
-                t.actors.c.username == handle.removesuffix("/roadmap").lower(),
-                t.actors.c.domain.is_(None),
-            )
-        )
-    ).scalar()
+    return await community_documents.local_community_id(conn, handle.removesuffix("/roadmap"))
 
 
 async def items_named(app: web.Application, uri: str | None) -> tuple[list[int], int | None]:
@@ -58,41 +47,13 @@ async def items_named(app: web.Application, uri: str | None) -> tuple[list[int],
     if not uri:
         return [], None
     async with ctx_of(app).db.read() as conn:
-        found = (
-            await conn.execute(sa.select(t.roadmap_items.c.id).where(t.roadmap_items.c.uri == uri))
-        ).scalar()
+        found = await roadmap_lookup.item_id_by_uri(conn, uri)
         if found is not None:
-            return [int(found)], None
+            return [found], None
         community_id = await _roadmap_of(conn, ctx_of(app).base, uri)
         if community_id is None:
             return [], None
-        rows = await conn.execute(
-            sa.select(t.roadmap_items.c.id).where(
-                t.roadmap_items.c.community_id == community_id, items_listed_for(ANONYMOUS)
-            )
-        )
-        return [int(r[0]) for r in rows], int(community_id)
-
-
-async def _group_of_community(conn: AsyncConnection, community_id: int) -> sa.Row:
-    return (
-        await conn.execute(
-            sa.select(t.actors)
-            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .where(t.communities.c.id == community_id)
-        )
-    ).one()
-
-
-async def _group_of_item(conn: AsyncConnection, item_id: int) -> sa.Row:
-    return (
-        await conn.execute(
-            sa.select(t.actors)
-            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .join(t.roadmap_items, t.roadmap_items.c.community_id == t.communities.c.id)
-            .where(t.roadmap_items.c.id == item_id)
-        )
-    ).one()
+        return await roadmap_lookup.listed_item_ids(conn, community_id), community_id
 
 
 async def _follow_items(
@@ -117,11 +78,13 @@ async def _follow_items(
         raise Ignore("not_visible", "the actor may not see that roadmap item")
     async with ctx.db.write() as conn:
         group = (
-            await _group_of_community(conn, community_id)
+            await community_documents.group_of(conn, community_id)
             if community_id
-            else await _group_of_item(conn, followed[0])
+            else await roadmap_lookup.group_of_item(conn, followed[0])
         )
-        follower = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).one()
+        if group is None:  # the community was found by its roadmap collection just before
+            raise Ignore("unknown_community", "the roadmap's community is gone")
+        follower = await actor_row(conn, actor_id)
         follow = {
             "id": first_id(activity),
             "type": "Follow",
@@ -185,7 +148,7 @@ class RoadmapOutbox:
         obj = await roadmap_object(conn, self.ctx.base, item_id)
         if not recipients or obj is None:
             return
-        group = await _group_of_item(conn, item_id)
+        group = await roadmap_lookup.group_of_item(conn, item_id)
         body = {k: v for k, v in obj.items() if k != "@context"}
         suffix = f"#updates/{event.data.get('change_id', 0)}" if kind == "Update" else "#create"
         doc = convert.activity(
@@ -216,11 +179,7 @@ async def item_followers(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     item_id = int(request.match_info["item_id"])
     async with ctx.db.read() as conn:
-        uri = (
-            await conn.execute(
-                sa.select(t.roadmap_items.c.uri).where(t.roadmap_items.c.id == item_id)
-            )
-        ).scalar()
+        uri = await roadmap_lookup.item_uri(conn, item_id)
         if uri is None or not await can_see_item(conn, await viewer_of(request), item_id):
             raise web.HTTPNotFound()
         count = (await roadmap_social.standing(conn, item_id, None)).followers

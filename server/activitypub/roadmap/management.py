@@ -11,37 +11,30 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import clock
-from server.activitypub.communities.management import manager_and_group
 from server.activitypub.core import convert
 from server.activitypub.core.common import ctx_of, the_actor
 from server.activitypub.core.vocab import first_id
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
-from server.services import roadmap
-from server.storage import schema as t
+from server.services import roadmap, roadmap_lookup
+from server.services.community_requests import manager_and_group
 
 # --- on the community's home (A) -----------------------------------------------------------------
 
 
-async def status_update_item(conn: AsyncConnection, activity: dict[str, Any]) -> sa.Row | None:
+async def status_update_item(conn: AsyncConnection, activity: dict[str, Any]) -> Row | None:
     """The local community's roadmap item an ``Update`` with ``koers:status`` names by id."""
     uri, status = first_id(activity.get("object")), activity.get("koers:status")
     if not uri or not isinstance(status, str):
         return None
-    return (
-        await conn.execute(
-            sa.select(t.roadmap_items.c.id, t.roadmap_items.c.status)
-            .join(t.communities, t.communities.c.id == t.roadmap_items.c.community_id)
-            .where(t.roadmap_items.c.uri == uri, t.communities.c.local.is_(True))
-        )
-    ).first()
+    return await roadmap_lookup.local_item_by_uri(conn, uri)
 
 
 async def on_status_update(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -79,13 +72,7 @@ async def send_item_status(
         raise ValidationError(f"note: at most {roadmap.MAX_NOTE} characters", field="note")
     async with ctx.db.write() as conn:
         manager, group = await manager_and_group(conn, manager_id, community_id)
-        item = (
-            await conn.execute(
-                sa.select(t.roadmap_items).where(
-                    t.roadmap_items.c.id == item_id, t.roadmap_items.c.community_id == community_id
-                )
-            )
-        ).first()
+        item = await roadmap_lookup.item_of_community(conn, community_id, item_id)
         if item is None or not item.uri:
             raise NotFound("no such roadmap item")
         stamp = int(clock.now().timestamp() * 1000)

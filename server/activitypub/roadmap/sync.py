@@ -23,8 +23,8 @@ import logging
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
@@ -36,8 +36,7 @@ from server.activitypub.core.remote_sync import SyncTarget, collection_items, fe
 from server.activitypub.core.vocab import first_id, koers, same_origin, type_of
 from server.context import Context
 from server.events import Event
-from server.services import remote_roadmap, roadmap, text
-from server.storage import schema as t
+from server.services import remote_roadmap, roadmap, roadmap_lookup, text
 from server.visibility import Audience, audience_from_addressing
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ def _count(value: Any) -> int | None:
     )
 
 
-def _audience(doc: dict[str, Any], group: sa.Row) -> str | None:
+def _audience(doc: dict[str, Any], group: Row) -> str | None:
     parts = urlsplit(group.uri)
     partners = f"{parts.scheme}://{parts.netloc}/partners"
     audience, _ = audience_from_addressing(
@@ -84,7 +83,7 @@ def _audience(doc: dict[str, Any], group: sa.Row) -> str | None:
 
 
 async def store_item(
-    conn: AsyncConnection, doc: dict[str, Any], group: sa.Row, *, notify: bool = True
+    conn: AsyncConnection, doc: dict[str, Any], group: Row, *, notify: bool = True
 ) -> int | None:
     """Insert or refresh our row of a remote item published by ``group``; None when not acceptable.
 
@@ -177,38 +176,26 @@ class RemoteRoadmapOutbox:
 
     async def supported(self, conn: AsyncConnection, event: Event) -> None:
         """Our member supports a remote item: ``Like`` to its Group."""
-        await self._send(conn, event, t.roadmap_supports, False)
+        await self._send(conn, event, "Like", False)
 
     async def unsupported(self, conn: AsyncConnection, event: Event) -> None:
         """``Undo`` of that ``Like``."""
-        await self._send(conn, event, t.roadmap_supports, True)
+        await self._send(conn, event, "Like", True)
 
     async def followed(self, conn: AsyncConnection, event: Event) -> None:
         """Our member follows a remote item: ``Follow`` to its Group."""
-        await self._send(conn, event, t.roadmap_followers, False)
+        await self._send(conn, event, "Follow", False)
 
     async def unfollowed(self, conn: AsyncConnection, event: Event) -> None:
         """``Undo`` of that ``Follow``."""
-        await self._send(conn, event, t.roadmap_followers, True)
+        await self._send(conn, event, "Follow", True)
 
-    async def _send(self, conn: AsyncConnection, event: Event, table: sa.Table, undo: bool) -> None:
+    async def _send(self, conn: AsyncConnection, event: Event, kind: str, undo: bool) -> None:
         item_id, actor_id = event.data["item_id"], event.data["actor_id"]
-        found = (
-            await conn.execute(
-                sa.select(
-                    t.roadmap_items.c.uri,
-                    t.actors.c.id.label("group_id"),
-                    t.actors.c.uri.label("group_uri"),
-                )
-                .join(t.communities, t.communities.c.id == t.roadmap_items.c.community_id)
-                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .where(t.roadmap_items.c.id == item_id, t.actors.c.domain.is_not(None))
-            )
-        ).first()
+        found = await roadmap_lookup.remote_item_home(conn, item_id)
         actor = await actor_row(conn, actor_id)
         if found is None or found.uri is None or actor.domain is not None:
             return
-        kind = "Like" if table is t.roadmap_supports else "Follow"
         stamp = int(clock.now().timestamp() * 1000)
         doc = convert.activity(
             self.ctx.base,
@@ -223,7 +210,9 @@ class RemoteRoadmapOutbox:
                 self.ctx.base, activity_id=f"{doc['id']}/undo", actor=actor.uri, inner=doc
             )
         else:
-            await remote_roadmap.remember_sent(conn, table, item_id, actor_id, doc["id"])
+            await remote_roadmap.remember_sent(
+                conn, item_id, actor_id, doc["id"], support=kind == "Like"
+            )
         if kind == "Like":
             await remote_roadmap.count_support(conn, item_id, -1 if undo else 1)
         await enqueue(

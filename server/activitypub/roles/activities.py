@@ -25,25 +25,25 @@ import logging
 import secrets
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
 from federation.errors import Ignore
 from server import event_kinds as kinds
+from server.activitypub.communities.answers import send_join_answer
 from server.activitypub.communities.objects import role_object
 from server.activitypub.core import convert
-from server.activitypub.core.common import actor_by_uri, ctx_of, the_actor
+from server.activitypub.core.common import actor_by_uri, actor_row, ctx_of, the_actor
 from server.activitypub.core.recipients import remote_followers
 from server.activitypub.core.vocab import first_id, same_origin, type_of
 from server.activitypub.roles import sync as role_sync
 from server.context import Context
 from server.errors import Forbidden, KoersError, NotFound
 from server.events import Event
-from server.services import roles
+from server.services import role_lookup, roles
 from server.services.remote_groups import ensure_remote_community
-from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 CHANGES = (
@@ -74,25 +74,6 @@ def join_id(actor_uri: str, role_uri: str) -> str:
     return f"{actor_uri}#roles/join/{_role_key(role_uri)}"
 
 
-async def _role_and_group(conn: AsyncConnection, role_id: int) -> tuple[sa.Row, sa.Row] | None:
-    """The role and its community's Group actor."""
-    role = (await conn.execute(sa.select(t.roles).where(t.roles.c.id == role_id))).first()
-    if role is None:
-        return None
-    group = (
-        await conn.execute(
-            sa.select(t.actors)
-            .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-            .where(t.communities.c.id == role.community_id)
-        )
-    ).first()
-    return None if group is None else (role, group)
-
-
-async def _actor(conn: AsyncConnection, actor_id: int) -> sa.Row:
-    return (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).one()
-
-
 class RoleOutbox:
     """In-transaction listeners: they only enqueue."""
 
@@ -101,7 +82,7 @@ class RoleOutbox:
 
     async def role_changed(self, conn: AsyncConnection, event: Event) -> None:
         """Home side: ``Update`` of the role Page to the Group's remote members (and a remote holder)."""
-        found = await _role_and_group(conn, event.data["role_id"])
+        found = await role_lookup.role_and_group(conn, event.data["role_id"])
         if found is None or found[1].domain is not None:
             return
         role, group = found
@@ -121,7 +102,7 @@ class RoleOutbox:
         )
         people = await remote_followers(conn, group.id)
         holder = event.data.get("actor_id")
-        if holder is not None and (await _actor(conn, holder)).domain is not None:
+        if holder is not None and (await actor_row(conn, holder)).domain is not None:
             people.append(holder)
         await enqueue(
             conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, people)
@@ -134,8 +115,8 @@ class RoleOutbox:
 
     async def claim_sent(self, conn: AsyncConnection, event: Event) -> None:
         """Partner side: our member's ``Join`` (claim) or ``Leave`` of a remote role, to its Group."""
-        found = await _role_and_group(conn, event.data["role_id"])
-        actor = await _actor(conn, event.data["actor_id"])
+        found = await role_lookup.role_and_group(conn, event.data["role_id"])
+        actor = await actor_row(conn, event.data["actor_id"])
         if found is None or found[1].domain is None or actor.domain is not None or not found[0].uri:
             return
         role, group = found
@@ -167,27 +148,20 @@ async def send_answer(
     join: str | None = None,
 ) -> None:
     """The Group's ``Accept`` / ``Reject`` of a remote actor's ``Join`` of a local role."""
-    found = await _role_and_group(conn, role_id)
-    actor = await _actor(conn, actor_id)
+    found = await role_lookup.role_and_group(conn, role_id)
+    actor = await actor_row(conn, actor_id)
     if found is None or found[1].domain is not None or actor.domain is None or not found[0].uri:
         return
     role, group = found
-    answered = {
-        "id": join or join_id(actor.uri, role.uri),
-        "type": "Join",
-        "actor": actor.uri,
-        "object": role.uri,
-    }
-    doc = convert.activity(
+    await send_join_answer(
+        conn,
         base,
-        kind,
-        id=f"{role.uri}#{kind.lower()}/{actor.id}/{_stamp()}",
-        actor=group.uri,
-        object=answered,
-        to=[actor.uri],
-    )
-    await enqueue(
-        conn, activity=doc, actor_id=group.id, inboxes=await inboxes_for(conn, [actor.id])
+        group=group,
+        actor=actor,
+        kind=kind,
+        answer_id=f"{role.uri}#{kind.lower()}/{actor.id}/{_stamp()}",
+        join_id=join or join_id(actor.uri, role.uri),
+        joined=role.uri,
     )
 
 
@@ -196,8 +170,8 @@ async def local_role(app: web.Application, uri: str | None) -> int | None:
     if not uri or not uri.startswith(ctx_of(app).base + "/"):
         return None
     async with ctx_of(app).db.read() as conn:
-        found = (await conn.execute(sa.select(t.roles.c.id).where(t.roles.c.uri == uri))).scalar()
-        return None if found is None or await roles.is_remote_role(conn, int(found)) else int(found)
+        found = await role_lookup.role_id_by_uri(conn, uri)
+        return None if found is None or await roles.is_remote_role(conn, found) else found
 
 
 async def on_join(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
@@ -239,7 +213,7 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
     assert isinstance(doc, dict)
     actor_id = await the_actor(app, activity, signer_id)
     async with ctx_of(app).db.read() as conn:
-        group = await _actor(conn, actor_id)
+        group = await actor_row(conn, actor_id)
     if group.kind != "group" or group.domain is None or not same_origin(doc["id"], group.uri):
         raise Ignore("not_the_community", "only a community updates its own roles")
     actors = await role_sync.resolve_holders(app, [doc])
@@ -249,9 +223,7 @@ async def on_update(app: web.Application, activity: dict[str, Any], signer_id: i
             raise Ignore("not_the_community", "a role of another community")
 
 
-async def claim_answered(
-    app: web.Application, activity: dict[str, Any]
-) -> tuple[sa.Row, sa.Row] | None:
+async def claim_answered(app: web.Application, activity: dict[str, Any]) -> tuple[Row, Row] | None:
     """(role, member) when the activity answers one of our members' ``Join`` of a remote role."""
     inner = activity.get("object")
     answered = first_id(inner)
@@ -263,17 +235,7 @@ async def claim_answered(
         member = await actor_by_uri(conn, member_uri)
         if member is None or member.domain is not None:
             return None
-        rh = t.role_holders
-        for role in await conn.execute(
-            sa.select(t.roles)
-            .join(rh, rh.c.role_id == t.roles.c.id)
-            .join(t.communities, t.communities.c.id == t.roles.c.community_id)
-            .where(
-                rh.c.actor_id == member.id,
-                t.communities.c.local.is_(False),
-                t.roles.c.uri.is_not(None),
-            )
-        ):
+        for role in await role_lookup.remote_roles_claimed_by(conn, member.id):
             if _role_key(role.uri) == key:
                 return role, member
     return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,9 +23,8 @@ from server.activitypub.core.common import (
 from server.activitypub.core.remote_sync import sync_community
 from server.activitypub.core.vocab import first_id, ids, type_of
 from server.errors import Forbidden, NotFound
-from server.services import follows, posts, reports
+from server.services import activity_ids, follows, posts, remote_posts, reports
 from server.services.purpose_endorsements import endorse_from_like, withdraw_from_undo
-from server.storage import schema as t
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +78,9 @@ async def undone_kind(conn: AsyncConnection, inner: Any) -> str | None:
     kind = type_of(inner)
     inner_uri = first_id(inner)
     if not kind and inner_uri:  # referenced by id only: find what it was
-        for table, name in (
-            (t.follows, "Follow"),
-            (t.favourites, "Like"),
-            (t.posts, "Announce"),
-        ):
-            if (await conn.execute(sa.select(table.c.id).where(table.c.uri == inner_uri))).first():
-                return name
+        found = await activity_ids.activity_type_of(conn, inner_uri)
+        if found:
+            return found
     return kind
 
 
@@ -131,22 +125,12 @@ async def on_undo_like(app: web.Application, activity: dict[str, Any], signer_id
 
 
 async def on_undo_announce(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:
-    """``Undo`` of the actor's boost: the boost goes."""
-    from server.activitypub.core.ingest import wipe_post
-
+    """``Undo`` of the actor's boost: the boost goes (``remote_posts.receive_unboost``)."""
     actor_id = await the_actor(app, activity, signer_id)
     _, inner_uri, _ = _inner(activity)
     async with ctx_of(app).db.write() as conn:
-        boost = (
-            await conn.execute(
-                sa.select(t.posts).where(
-                    t.posts.c.uri == inner_uri, t.posts.c.author_id == actor_id
-                )
-            )
-        ).first()
-        if boost is None:
+        if not await remote_posts.receive_unboost(conn, actor_id, inner_uri):
             raise Ignore("unknown_announce", "no boost with that id")
-        await wipe_post(conn, boost)
 
 
 async def on_undo_block(app: web.Application, activity: dict[str, Any], signer_id: int) -> None:

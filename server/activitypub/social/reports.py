@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
@@ -16,7 +15,7 @@ from server.activitypub.core import convert
 from server.context import Context
 from server.events import Event
 from server.services import reports
-from server.storage import schema as t
+from server.services.actors import actor_row
 
 log = logging.getLogger(__name__)
 
@@ -25,23 +24,12 @@ async def report_created(ctx: Context, conn: AsyncConnection, event: Event) -> N
     """A forwarded report of a remote account: a ``Flag`` from the organisation (in the report's transaction)."""
     if not event.data.get("forward") or ctx.organization_id is None:
         return
-    report = (
-        await conn.execute(sa.select(t.reports).where(t.reports.c.id == event.data["report_id"]))
-    ).one()
-    target = (
-        await conn.execute(sa.select(t.actors).where(t.actors.c.id == report.target_id))
-    ).one()
+    report = await reports.get_report(conn, event.data["report_id"])
+    target = await actor_row(conn, report.target_id)
     if target.domain is None:
         return
-    org = (
-        await conn.execute(sa.select(t.actors).where(t.actors.c.id == ctx.organization_id))
-    ).one()
-    post_uris = [
-        r[0]
-        for r in await conn.execute(
-            sa.select(t.posts.c.uri).where(t.posts.c.id.in_(report.post_ids or []))
-        )
-    ]
+    org = await actor_row(conn, ctx.organization_id)
+    post_uris = await reports.reported_post_uris(conn, report)
     flag = convert.activity(
         ctx.base,
         "Flag",

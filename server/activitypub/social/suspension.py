@@ -7,39 +7,25 @@ an ``Update`` of the whole actor (``Outbox.actor_updated``), after which servers
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
 from server import clock
 from server.activitypub.core import convert
-from server.activitypub.core.recipients import remote_followers
 from server.activitypub.core.vocab import PUBLIC
 from server.context import Context
 from server.events import Event
-from server.storage import schema as t
-
-
-async def _remote_followed(conn: AsyncConnection, actor_id: int) -> list[int]:
-    return [
-        r[0]
-        for r in await conn.execute(
-            sa.select(t.actors.c.id)
-            .join(t.follows, t.follows.c.target_id == t.actors.c.id)
-            .where(t.follows.c.follower_id == actor_id, t.actors.c.domain.is_not(None))
-        )
-    ]
+from server.services.actors import actor_row
+from server.services.remote_audience import remote_followed, remote_followers
 
 
 async def actor_suspended(ctx: Context, conn: AsyncConnection, event: Event) -> None:
     """``Delete`` of a suspended local actor (in the suspension's transaction)."""
-    actor = (
-        await conn.execute(sa.select(t.actors).where(t.actors.c.id == event.data["actor_id"]))
-    ).one()
+    actor = await actor_row(conn, event.data["actor_id"])
     if actor.domain is not None:
         return
     known = sorted(
-        {*await remote_followers(conn, actor.id), *await _remote_followed(conn, actor.id)}
+        {*await remote_followers(conn, actor.id), *await remote_followed(conn, actor.id)}
     )
     inboxes = await inboxes_for(conn, known)
     if not inboxes:

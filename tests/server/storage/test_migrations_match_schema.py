@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from server.storage import schema
+from server.storage import fulltext, schema
 from server.storage.db import Database
 
 
@@ -20,7 +20,9 @@ async def _differences(url: str, metadata: sa.MetaData) -> list[Any]:
 
     def compare(sync_conn: sa.Connection) -> list[Any]:
         # The options of server/storage/migrations/env.py, so this sees what autogenerate sees.
-        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            sync_conn, opts={"compare_type": True, "include_object": fulltext.include_object}
+        )
         return list(compare_metadata(context, metadata))
 
     db = Database(url)

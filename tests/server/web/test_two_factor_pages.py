@@ -217,3 +217,28 @@ async def sign_in_directly(inst: Instance, client: TestClient, user_id: int) -> 
         {"uid": user_id, "csrf": "test-csrf-token"}
     )
     client.session.cookie_jar.update_cookies({"koers_session": cookie})
+
+
+async def test_the_setup_page_shows_a_qr_code_drawn_on_the_server(instance: Instance) -> None:
+    """No script needed: an SVG image with alt text, the key beside it as text."""
+    import html as html_lib
+    import urllib.parse
+    import xml.etree.ElementTree as ET
+
+    await instance.create_member("ana")
+    client = await instance.login("ana")
+    page = await (await client.get("/settings/security")).text()
+    setup = await client.post("/settings/2fa/setup", data={"_csrf": csrf_from(page)})
+    html = await setup.text()
+    img = re.search(r'<img class="totp-qr" src="([^"]+)"\s+alt="([^"]+)"', html)
+    assert img, html
+    src, alt = html_lib.unescape(img.group(1)), img.group(2)
+    assert "QR code" in alt and "key shown below" in alt
+    assert re.search(r'id="totp-secret">[A-Z2-7]{16,}<', html)
+    assert "<script" not in html.split("<main", 1)[-1].split("</main>", 1)[0]
+    prefix = "data:image/svg+xml;charset=utf-8,"
+    assert src.startswith(prefix)
+    svg = ET.fromstring(urllib.parse.unquote(src[len(prefix) :]))
+    assert svg.tag.endswith("svg") and svg.find(".//{http://www.w3.org/2000/svg}path") is not None
+    uri = html_lib.unescape(re.search(r'<a href="(otpauth://totp/[^"]+)"', html).group(1))  # type: ignore[union-attr]
+    assert src == totp.provisioning_qr(uri)  # the code holds the link's URI

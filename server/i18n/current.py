@@ -1,0 +1,53 @@
+"""The language of what is being made now (a page, a mail), as a context variable."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
+from server.i18n.catalogues import translations
+
+_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("koers_language", default="en")
+
+
+def current_language() -> str:
+    """The language of the page or message being made (``en`` outside of one)."""
+    return _LANGUAGE.get()
+
+
+@contextlib.contextmanager
+def use(language: str) -> Iterator[None]:
+    """Translate into ``language`` inside the block."""
+    token = _LANGUAGE.set(language)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def gettext(message: str) -> str:
+    """``message`` in the current language (as written when the catalogue lacks it)."""
+    if not message:
+        return message
+    return translations(_LANGUAGE.get()).ugettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for ``n`` in the current language."""
+    return translations(_LANGUAGE.get()).ungettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the current language, told apart from the same words elsewhere by ``context``."""
+    return translations(_LANGUAGE.get()).upgettext(context, message)
+
+
+def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    """``ngettext`` with a context."""
+    return translations(_LANGUAGE.get()).unpgettext(context, singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue; it is translated later, where it is shown."""
+    return message

@@ -1,0 +1,121 @@
+"""What a status shows that changes often or depends on the viewer, read fresh for every answer
+in a fixed number of batched statements: the counts, the replies the viewer may see, the
+viewer's favourites, bookmarks, pins and boosts, muted threads, and polls with their counts and
+the viewer's votes. The rest of a status is the same for everyone and cached
+(``api.status_cache``).
+
+``heads_in`` also decides which boosted originals the viewer may see, by ``server.visibility``,
+as ``views.posts_in`` does; callers pass ids they obtained through the visibility module.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from server.services import account_counts
+from server.services.views import PollView, polls_in, visible_replies_in
+from server.storage import schema as t
+from server.storage.prepared import IDS, ME, prepared, viewer_params
+from server.visibility import Viewer, posts_visible_to
+
+_P = t.posts
+_HEAD_COLUMNS = (
+    _P.c.id,
+    _P.c.reblog_of_id,
+    _P.c.author_id,
+    _P.c.thread_root_id,
+    _P.c.edited_at,
+    _P.c.deleted_at,
+    _P.c.reblogs_count,
+    _P.c.favourites_count,
+)
+_HEADS = sa.select(*_HEAD_COLUMNS).where(_P.c.id.in_(IDS))
+
+
+@prepared
+def _visible_heads(viewer: Viewer) -> sa.Select:
+    return sa.select(*_HEAD_COLUMNS).where(_P.c.id.in_(IDS), posts_visible_to(viewer))
+
+
+@prepared
+def _flags(viewer: Viewer) -> sa.CompoundSelect:
+    """(kind, post_id) rows of a member: f favourite, b bookmark, n pin, o own boost."""
+    parts = [
+        sa.select(sa.literal(kind, sa.String), table.c.post_id).where(
+            table.c.post_id.in_(IDS), table.c.actor_id == ME
+        )
+        for kind, table in (("f", t.favourites), ("b", t.bookmarks), ("n", t.pins))
+    ]
+    # ``+ 0``: found through the boosted posts' index, not by reading all the viewer's posts
+    parts.append(
+        sa.select(sa.literal("o", sa.String), _P.c.reblog_of_id).where(
+            _P.c.reblog_of_id.in_(IDS), _P.c.author_id + 0 == ME, _P.c.deleted_at.is_(None)
+        )
+    )
+    return sa.union_all(*parts)
+
+
+@dataclass(slots=True)
+class Head:
+    """A post's row as far as a status needs it fresh."""
+
+    id: int
+    reblog_of_id: int | None
+    author_id: int
+    thread_root_id: int | None
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    reblogs_count: int
+    favourites_count: int
+
+
+@dataclass(slots=True)
+class Facts:
+    """The fresh, viewer-dependent part of a page of statuses."""
+
+    replies: dict[int, int] = field(default_factory=dict)
+    flags: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    muted_roots: set[int] = field(default_factory=set)
+    polls: dict[int, PollView] = field(default_factory=dict)
+    hidden_totals: set[int] = field(default_factory=set)
+
+
+def heads_in(
+    conn: sa.Connection, viewer: Viewer, ids: list[int]
+) -> tuple[dict[int, Head], dict[int, Head]]:
+    """The posts ``ids`` (already visibility-checked) and the originals of the boosts among them
+    that the viewer may see and that are not deleted (a unit-of-work function)."""
+    heads = {r.id: Head(*r) for r in conn.execute(_HEADS, {"ids": ids})}
+    reblog_ids = list({h.reblog_of_id for h in heads.values() if h.reblog_of_id})
+    originals: dict[int, Head] = {}
+    if reblog_ids:
+        params = {**viewer_params(viewer), "ids": reblog_ids}
+        for r in conn.execute(_visible_heads.get(viewer), params):
+            if r.deleted_at is None:
+                originals[r.id] = Head(*r)
+    return heads, originals
+
+
+def facts_in(
+    conn: sa.Connection,
+    viewer: Viewer,
+    post_ids: list[int],
+    roots: list[int],
+    with_poll: set[int],
+) -> Facts:
+    """Reply counts and the viewer's flags for ``post_ids``, which of the thread ``roots`` the
+    viewer muted, and the polls of the posts ``with_poll`` (a unit-of-work function)."""
+    facts = Facts(replies=visible_replies_in(conn, viewer, post_ids))
+    if viewer.actor_id is not None:
+        params = {"me": viewer.actor_id, "ids": post_ids}
+        for kind, post_id in conn.execute(_flags.get(viewer), params):
+            facts.flags[kind].add(post_id)
+        facts.muted_roots = account_counts.muted_threads_in(conn, viewer.actor_id, roots)
+    if with_poll:
+        facts.polls = polls_in(conn, viewer, with_poll)
+        facts.hidden_totals = account_counts.hidden_totals_in(conn, list(with_poll))
+    return facts
