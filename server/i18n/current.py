@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from server.i18n.catalogues import translations
 
@@ -51,3 +51,25 @@ def npgettext(context: str, singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue; it is translated later, where it is shown."""
     return message
+
+
+class Lazy:
+    """Text made when it is shown (``str()``), so a label built at import time is in the language
+    of the page that shows it; compares equal to the text it makes now."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self._make = make
+
+    def __str__(self) -> str:
+        return self._make()
+
+    def __repr__(self) -> str:
+        return f"Lazy({self._make()!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == (str(other) if isinstance(other, Lazy) else other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))

@@ -5,8 +5,9 @@ Templates (``templates/``, the mail ones too) are read by Jinja's Babel extracto
 the web side (``server/web``, ``server/http``, ``server/services``, ``server/i18n``) are read by
 ``extract_python``: ``_()``/``N_()``/``gettext()``/``ngettext()``, and the literal messages people
 see without any marking — ``raise ValidationError("…")`` (any ``KoersError``), ``flash(request,
-"…")`` and ``message="…"``/``error="…"`` passed to a page. f-strings cannot be looked up and stay
-English; write ``N_("… %(n)s …")`` and format after translating for those.
+"…")``, ``FieldErrors.add("field", "…")`` and ``message="…"``/``error="…"`` passed to a page.
+f-strings cannot be looked up and stay English; write ``N_("… %(n)s …")`` and format after
+translating for those.
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ def _messages(call: ast.Call) -> Iterator[str | tuple[str, str]]:
             yield (one, many)
     elif name == "flash" and len(args) >= 2:
         if text := _text(args[1]):
+            yield text
+    elif name == "add" and len(args) == 2 and _text(args[0]):
+        # FieldErrors.add("field", "message"): a message with words, not a value
+        text = _text(args[1])
+        if text and " " in text and text[0].isalpha():
             yield text
     for keyword in call.keywords:
         if keyword.arg in PAGE_KEYWORDS and (text := _text(keyword.value)):
