@@ -9,6 +9,8 @@ from aiohttp import web
 
 from server.errors import ValidationError
 from server.http.pages import flash, form, redirect, render, require_user
+from server.i18n import N_
+from server.i18n.current import Labels
 from server.keys import CTX
 from server.services import insights
 from server.services.insights import ACTIVITY_KINDS, Insights
@@ -18,17 +20,27 @@ from server.web.insight_charts import bar_chart, line_chart
 
 routes = web.RouteTableDef()
 
-KIND_LABELS = {
-    "posts": "Posts",
-    "reply": "Replies",
-    "mention": "Mentions",
-    "boost": "Boosts",
-    "like": "Likes",
-    "credit": "Results credited",
-    "role": "Role claims",
-    "roadmap": "Roadmap changes",
-}
-PROFILE_LABELS = {p: p.capitalize() for p in PROFILES}
+KIND_LABELS = Labels(
+    {
+        "posts": N_("Posts"),
+        "reply": N_("Replies"),
+        "mention": N_("Mentions"),
+        "boost": N_("Boosts"),
+        "like": N_("Likes"),
+        "credit": N_("Results credited"),
+        "role": N_("Role claims"),
+        "roadmap": N_("Roadmap changes"),
+    }
+)
+PROFILE_LABELS = Labels(
+    {
+        "catalyst": N_("Catalyst"),
+        "engager": N_("Engager"),
+        "responder": N_("Responder"),
+        "broadcaster": N_("Broadcaster"),
+        "observer": N_("Observer"),
+    }
+)
 RANKED = 10
 
 
