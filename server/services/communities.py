@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock, urls
 from server import event_kinds as kinds
 from server.context import Context
-from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
 from server.services import accounts, follows, hot_rows, notifications, purpose, text
 from server.services.views import ActorView, actor_view
 from server.storage import schema as t
@@ -165,26 +165,27 @@ async def require_manager(conn: AsyncConnection, community_id: int, actor_id: in
 def check_fields(
     handle: str, name: str, description: str, openness: str, member_list_visibility: str
 ) -> str:
-    """Validate a community's handle and settings; returns the normalised handle."""
+    """Validate a community's handle and settings; returns the normalised handle. A
+    ValidationError names the first problem and holds every field's."""
+    found = FieldErrors()
     try:
         handle = accounts.check_username(handle)
     except ValidationError as exc:
-        raise ValidationError(exc.message.replace("username", "handle"), field="handle") from None
+        found.add("handle", exc.message.replace("username", "handle"))
     if not name.strip():
-        raise ValidationError("name: please give the community a name", field="name")
+        found.add("name", "name: please give the community a name")
     if len(name) > MAX_NAME:
-        raise ValidationError(f"name: at most {MAX_NAME} characters", field="name")
+        found.add("name", f"name: at most {MAX_NAME} characters")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationError(
-            f"description: at most {MAX_DESCRIPTION} characters", field="description"
-        )
+        found.add("description", f"description: at most {MAX_DESCRIPTION} characters")
     if openness not in OPENNESS:
-        raise ValidationError(f"openness: one of {', '.join(OPENNESS)}", field="openness")
+        found.add("openness", f"openness: one of {', '.join(OPENNESS)}")
     if member_list_visibility not in MEMBER_LIST_VISIBILITY:
-        raise ValidationError(
+        found.add(
+            "member_list_visibility",
             f"member list visibility: one of {', '.join(MEMBER_LIST_VISIBILITY)}",
-            field="member_list_visibility",
         )
+    found.raise_any()
     return handle
 
 

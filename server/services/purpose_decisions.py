@@ -535,6 +535,17 @@ async def consents(conn: AsyncConnection, decision_id: int) -> list[tuple[str, s
     ]
 
 
+async def adopted_versions(conn: AsyncConnection, community_id: int) -> set[int]:
+    """The purpose versions (numbers) that a decision adopted; the others after the first were
+    set by a manager directly (``purpose.change_purpose``)."""
+    rows = await conn.execute(
+        sa.select(t.purpose_versions.c.version)
+        .join(t.purpose_decisions, t.purpose_decisions.c.version_id == t.purpose_versions.c.id)
+        .where(t.purpose_versions.c.community_id == community_id)
+    )
+    return {r.version for r in rows}
+
+
 async def answer_of(
     conn: AsyncConnection, decision_id: int, actor_id: int | None
 ) -> tuple[str, str] | None:

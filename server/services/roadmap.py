@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock, urls
 from server import event_kinds as kinds
 from server.context import Context
-from server.errors import Forbidden, NotFound, ValidationError
+from server.errors import FieldErrors, Forbidden, NotFound, ValidationError
 from server.i18n import N_
 from server.i18n.current import Labels
 from server.services import notifications, text
@@ -152,16 +152,19 @@ async def create_item(
     With ``lead`` the item is an initiative and the member its informal lead.
     """
     title = title.strip()
+    found = FieldErrors()
     if not title:
-        raise ValidationError("title: please give the item a title", field="title")
+        found.add("title", "title: please give the item a title")
     if len(title) > MAX_TITLE:
-        raise ValidationError(f"title: at most {MAX_TITLE} characters", field="title")
+        found.add("title", f"title: at most {MAX_TITLE} characters")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationError(
-            f"description: at most {MAX_DESCRIPTION} characters", field="description"
-        )
-    _check_status(status)
-    item_audience = _check_audience(audience)
+        found.add("description", f"description: at most {MAX_DESCRIPTION} characters")
+    with found.check("status"):
+        _check_status(status)
+    item_audience = Audience.PUBLIC
+    with found.check("audience"):
+        item_audience = _check_audience(audience)
+    found.raise_any()
     async with ctx.db.write() as conn:
         handle = (
             await conn.execute(

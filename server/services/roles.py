@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock, urls
 from server import event_kinds as kinds
 from server.context import Context
-from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
 from server.events import Event
 from server.i18n import N_
 from server.i18n.current import Labels
@@ -81,21 +81,22 @@ async def create_role(
 ) -> int:
     """A manager defines a role (``term_days``: how long a holding lasts before it is reconsidered,
     in days, as a number or the text of a form field)."""
-    term_days = check_term(term_days)
+    found = FieldErrors()
+    with found.check("term_days"):
+        term_days = check_term(term_days)
     name = name.strip()
     if not name:
-        raise ValidationError("name: please name the role", field="name")
+        found.add("name", "name: please name the role")
     if len(name) > MAX_NAME:
-        raise ValidationError(f"name: at most {MAX_NAME} characters", field="name")
+        found.add("name", f"name: at most {MAX_NAME} characters")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationError(
-            f"description: at most {MAX_DESCRIPTION} characters", field="description"
-        )
+        found.add("description", f"description: at most {MAX_DESCRIPTION} characters")
     if fill_mode not in FILL_MODES:
-        raise ValidationError(
-            f"how it is filled: one of {', '.join(FILL_MODES)}", field="fill_mode"
-        )
-    cleaned = accounts.parse_competencies(competencies or [])
+        found.add("fill_mode", f"how it is filled: one of {', '.join(FILL_MODES)}")
+    cleaned: list[tuple[str, str | None]] = []
+    with found.check("competencies"):
+        cleaned = accounts.parse_competencies(competencies or [])
+    found.raise_any()
     async with ctx.db.write() as conn:
         handle = await _require_manager(conn, community_id, manager_id)
         clash = await conn.execute(

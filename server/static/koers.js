@@ -135,3 +135,44 @@ document.querySelectorAll("input[data-browser-zone]").forEach((input) => {
 // A form sent back with errors: the summary at the top takes the focus, so it is read first.
 const errorSummary = document.querySelector(".error-summary");
 if (errorSummary) errorSummary.focus();
+
+// The compose component: a character counter under the text, and pictures dropped anywhere on the
+// form fill its file inputs (which, without this script, are chosen one by one).
+document.querySelectorAll("form[data-compose]").forEach((form) => {
+  const text = form.querySelector("textarea[data-counter]");
+  const counter = text ? document.getElementById(text.getAttribute("data-counter")) : null;
+  if (text && counter) {
+    const max = Number(counter.getAttribute("data-max")) || 5000;
+    const update = () => {
+      const left = max - text.value.length;
+      counter.textContent = left >= 0 ? left + " of " + max + " characters left" : -left + " characters too many";
+      counter.classList.toggle("over", left < 0);
+    };
+    text.addEventListener("input", update);
+    update();
+  }
+  const zone = form.querySelector("[data-drop-zone]");
+  if (!zone || !window.DataTransfer) return;
+  const hint = zone.querySelector(".drop-hint");
+  if (hint) hint.hidden = false;
+  const inputs = [...zone.querySelectorAll('input[type="file"]')];
+  form.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  form.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  form.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    const files = [...(event.dataTransfer ? event.dataTransfer.files : [])].filter((f) => f.type.startsWith("image/"));
+    const details = zone.closest("details");
+    if (details) details.open = true;
+    for (const input of inputs) {
+      if (!files.length) break;
+      if (input.files && input.files.length) continue;
+      const one = new DataTransfer();
+      one.items.add(files.shift());
+      input.files = one.files;
+    }
+  });
+});

@@ -12,6 +12,7 @@ from server.http.pages import current_user, flash, form, redirect, render
 from server.http.rate_limit import client_address
 from server.keys import DB, SETTINGS
 from server.services import accounts
+from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
 
@@ -92,7 +93,7 @@ async def signup_submit(request: web.Request) -> web.Response:
             "signup.html",
             invite=values["invite"],
             values=values,
-            errors={exc.field: exc.message},
+            errors=field_errors(exc) or {},
             status=exc.status,
         )
     if state == "pending":

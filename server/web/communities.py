@@ -23,9 +23,11 @@ from server.services import (
     timelines,
 )
 from server.services.people import actor_id_by_username
-from server.services.views import load_posts
+from server.services.post_cache import load_posts
 from server.web.cards import audience_choices
 from server.web.community_scope import Scope, form_error, int_or_none, scope
+from server.web.compose import compose_options
+from server.web.forms import field_errors
 from server.web.purpose_page import purpose_page_response
 
 routes = web.RouteTableDef()
@@ -101,7 +103,8 @@ async def community_page_response(
 ) -> web.Response:
     """The community page; the result form re-renders here with its errors."""
     ctx = request.app[CTX]
-    await current_user(request)  # before the unit, which may await nothing but its statements
+    # before the unit, which may await nothing but its statements
+    user = await current_user(request)
 
     async def load(conn: AsyncConnection) -> tuple[Scope, dict[str, Any]]:
         # one unit of work: every statement of the page in one hop (``db.read`` runs it inline)
@@ -143,6 +146,8 @@ async def community_page_response(
         }
 
     s, page = await ctx.db.read(load)
+    if user is not None and s.is_member:
+        page["compose"] = await compose_options(ctx, user)
     return await render(
         request,
         "community.html",
@@ -212,7 +217,7 @@ async def purpose_submit(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await purpose_page_response(
-            request, status=exc.status, errors={exc.field: exc.message}, values=values
+            request, status=exc.status, errors=field_errors(exc) or {}, values=values
         )
     flash(request, f"The purpose is now at version {version}; members have been told.")
     raise redirect(f"/c/{s.community.handle}/purpose")

@@ -9,6 +9,7 @@ from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import communities, community_settings
 from server.web.community_scope import Scope, scope
+from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
 OPENNESS = [
@@ -76,6 +77,6 @@ async def settings_submit(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _page(request, s, values, errors={exc.field: exc.message}, status=exc.status)
+        return await _page(request, s, values, errors=field_errors(exc) or {}, status=exc.status)
     flash(request, "The community's settings are saved.")
     raise redirect(f"/c/{s.community.handle}/settings")

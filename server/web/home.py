@@ -9,7 +9,9 @@ from server.http.pages import render, require_user, viewer
 from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, community_lists, matching, timelines
-from server.services.views import PostView, actor_view, load_posts
+from server.services.post_cache import load_posts
+from server.services.views import PostView, actor_view
+from server.web.compose import compose_options
 
 routes = web.RouteTableDef()
 
@@ -58,6 +60,7 @@ async def home_feed(request: web.Request) -> web.Response:
         return ids, posts, list(sharing), list(suggested)
 
     ids, posts, sharing, suggested = await ctx.db.read(load)
+    options = await compose_options(ctx, user)
     similar = [(actor_view(r, ctx.base, ctx.settings.domain), r.shared) for r in sharing]
     next_url = f"/home?max_id={ids[-1]}" if len(ids) == page.clamp().limit else None
     return await render(
@@ -68,4 +71,5 @@ async def home_feed(request: web.Request) -> web.Response:
         user=user,
         similar=similar,
         suggested=suggested,
+        compose=options,
     )

@@ -14,6 +14,7 @@ from server.i18n.current import Labels
 from server.keys import CTX
 from server.services import community_lists, idea_outcomes, ideas, timelines, views
 from server.web.community_scope import int_or_none, scope
+from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
 STATUS_LABELS = Labels(
@@ -85,9 +86,7 @@ async def submit(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _box(
-            request, status=exc.status, errors={exc.field: exc.message}, values=values
-        )
+        return await _box(request, status=exc.status, errors=field_errors(exc) or {}, values=values)
     flash(request, "Thank you: your idea is in the idea box.")
     raise redirect(f"/c/{s.community.handle}/ideas/{idea_id}")
 

@@ -15,6 +15,7 @@ from server.http.pages import flash, form, redirect, render, require_user
 from server.keys import CTX
 from server.services import initiatives
 from server.web.community_scope import scope
+from server.web.forms import field_errors
 from server.web.roadmap import ITEM_AUDIENCE_OPTIONS
 
 routes = web.RouteTableDef()
@@ -63,7 +64,7 @@ async def new_initiative_submit(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await _form_page(
-            request, status=exc.status, values=values, errors={exc.field: exc.message}
+            request, status=exc.status, values=values, errors=field_errors(exc) or {}
         )
     flash(
         request,

@@ -9,6 +9,7 @@ from server.http.pages import flash, form, redirect, render, require_user, viewe
 from server.keys import CTX
 from server.services import kudos
 from server.web.community_scope import int_or_none
+from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
 
@@ -61,7 +62,7 @@ async def kudos_submit(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await _page(
-            request, status=exc.status, errors={exc.field: exc.message}, values=values
+            request, status=exc.status, errors=field_errors(exc) or {}, values=values
         )
     flash(request, "Your kudos are on their way.")
     raise redirect(f"/@{user.username}/{reply_id}")

@@ -15,6 +15,7 @@ from server.http.pages import flash, form, redirect, render, require_user
 from server.http.rate_limit import client_address
 from server.keys import CTX, SETTINGS
 from server.services import mail_accounts, mail_invites, mail_members, mail_opt_outs, mail_render
+from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
 
@@ -265,7 +266,7 @@ async def settings_change(request: web.Request) -> web.Response:
         return await _settings(
             request,
             user.user_id,
-            errors={exc.field: exc.message},
+            errors=field_errors(exc) or {},
             status=exc.status,
             values={"email": email},
         )

@@ -6,19 +6,20 @@ Whether a post shows is decided by the visibility module only: a post the viewer
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import KoersError, NotFound
-from server.http.pages import flash, form, redirect, render, require_user, viewer
+from server.http.pages import current_user, flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import post_pages, posts, timelines
-from server.services.views import PostView, load_posts
+from server.services.post_cache import load_posts
+from server.services.views import PostView
 from server.visibility import can_boost
 from server.web.cards import CARD_HEADER, safe_back
+from server.web.compose import compose_options
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
@@ -52,6 +53,7 @@ async def post_page(request: web.Request) -> web.Response:
         return post, ancestors, [loaded[i] for i in descendant_ids if i in loaded]
 
     post, ancestors, replies = await ctx.db.read(load)
+    user = await current_user(request)
     return await render(
         request,
         "post.html",
@@ -59,7 +61,7 @@ async def post_page(request: web.Request) -> web.Response:
         ancestors=ancestors,
         replies=replies,
         boostable=can_boost(post.audience),
-        reply_token=secrets.token_urlsafe(18),
+        compose=await compose_options(ctx, user) if user is not None else None,
     )
 
 

@@ -20,6 +20,14 @@ from server.services import purpose_endorsements as endorsements
 from server.services import purpose_phases as phases
 from server.services import purpose_proposals as proposals
 from server.web.community_scope import Scope, scope
+from server.web.purpose_diff import readable_diff
+
+POSITION_LABELS = {
+    "agree": "Agree",
+    "abstain": "Abstain",
+    "disagree": "Concerns (but go ahead)",
+    "block": "Block",
+}
 
 
 async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
@@ -29,14 +37,31 @@ async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
         endorsed = await endorsements.endorsements(conn, s.ctx, s.viewer, c.id)
     except Forbidden:
         endorsed = None
+    decision = await decisions.open_decision_of(conn, c.id)
+    listed = await proposals.proposals(conn, s.viewer, c.id)
+    current = await purpose.current(conn, c.id)
+    in_decision = (
+        [
+            (p, readable_diff(current.text_source if current else "", p.text_source))
+            for p in listed
+            if p.id in decision.proposal_ids
+        ]
+        if decision is not None
+        else []
+    )
     return {
+        "decision_proposals": in_decision,
+        "my_answer": await decisions.answer_of(conn, decision.id, s.me)
+        if decision is not None and decision.method == "consent"
+        else None,
+        "position_labels": POSITION_LABELS,
         "phase": await phases.current(conn, c.id),
         "phase_history": await phases.history(conn, c.id),
         "next_phases": [
             (p, phases.LABELS[p]) for p in phases.NEXT[(await phases.current(conn, c.id)).phase]
         ],
-        "proposals": await proposals.proposals(conn, s.viewer, c.id),
-        "decision": await decisions.open_decision_of(conn, c.id),
+        "proposals": listed,
+        "decision": decision,
         "past_decisions": await decisions.decisions(conn, c.id),
         "endorsements": endorsed,
         "i_endorsed": await endorsements.has_endorsed(conn, c.id, s.me),
@@ -52,6 +77,7 @@ async def purpose_page_response(
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         versions = await purpose.history(conn, s.community.id)
+        decided = await decisions.adopted_versions(conn, s.community.id)
         extra = {**await process_context(conn, s), **extra}
     extra.setdefault("errors", {})
     extra.setdefault(
@@ -62,6 +88,8 @@ async def purpose_page_response(
         "community_purpose.html",
         status=status,
         versions=versions,
+        decided_versions=decided,
+        direct_versions={v.version for v in versions if v.version > 1} - decided,
         **s.template_vars(),
         **extra,
     )

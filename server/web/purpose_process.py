@@ -11,24 +11,22 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from server.errors import KoersError, NotFound, ValidationError
-from server.http.pages import flash, form, redirect, render, require_user
+from server.http.pages import current_user, flash, form, redirect, render, require_user
 from server.http.params import as_id
 from server.keys import CTX
+from server.services import purpose, timelines
 from server.services import purpose_decisions as decisions
 from server.services import purpose_endorsements as endorsements
 from server.services import purpose_phases as phases
 from server.services import purpose_proposals as proposals
+from server.services.views import load_posts
 from server.web.community_scope import Scope, int_or_none, scope
-from server.web.purpose_page import purpose_page_response
+from server.web.compose import compose_options
+from server.web.forms import field_errors
+from server.web.purpose_diff import readable_diff
+from server.web.purpose_page import POSITION_LABELS, purpose_page_response
 
 routes = web.RouteTableDef()
-
-POSITION_LABELS = {
-    "agree": "Agree",
-    "abstain": "Abstain",
-    "disagree": "Disagree (but go ahead)",
-    "block": "Block",
-}
 
 
 async def _scope(request: web.Request) -> Scope:
@@ -68,7 +66,7 @@ async def set_phase(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await purpose_page_response(
-            request, status=exc.status, errors={exc.field: exc.message}, phase_values=values
+            request, status=exc.status, errors=field_errors(exc) or {}, phase_values=values
         )
     flash(request, f"The purpose process is now in the {found.label} phase.")
     raise redirect(f"/c/{s.community.handle}/purpose")
@@ -115,18 +113,27 @@ async def _proposal_page(
     values: dict[str, str] | None = None,
 ) -> web.Response:
     ctx = request.app[CTX]
+    user = await current_user(request)
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
         p = await proposals.get_proposal(conn, s.viewer, proposal_id)
         if p.community_id != s.community.id:
             raise NotFound("no such proposal in this community")
         diff = await proposals.diff_against_current(conn, p)
+        now = await purpose.current(conn, s.community.id)
         decision = await decisions.get_decision(conn, p.decision_id) if p.decision_id else None
         answers = (
             await decisions.consents(conn, decision.id)
             if decision and decision.method == "consent" and s.is_member
             else []
         )
+        mine = await decisions.answer_of(conn, decision.id, s.me) if decision else None
+        # the discussion: the replies to the proposal's post, as the viewer may see them
+        _, reply_ids = await timelines.thread(conn, s.viewer, p.post_id)
+        shown = await load_posts(
+            conn, s.viewer, [p.post_id, *reply_ids], base=ctx.base, local_domain=ctx.settings.domain
+        )
+    proposal_post = next((v for v in shown if v.id == p.post_id), None)
     return await render(
         request,
         "community_proposal.html",
@@ -136,6 +143,12 @@ async def _proposal_page(
         decision=decision,
         answers=answers,
         positions=list(POSITION_LABELS.items()),
+        position_labels=POSITION_LABELS,
+        readable=readable_diff(now.text_source if now else "", p.text_source),
+        my_answer=mine,
+        replies=[v for v in shown if v.id != p.post_id],
+        proposal_post=proposal_post,
+        compose=await compose_options(ctx, user) if user is not None and proposal_post else None,
         errors=errors or {},
         values=values or {},
         **s.template_vars(),
@@ -166,7 +179,7 @@ async def open_decision(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await purpose_page_response(
-            request, status=exc.status, errors={exc.field: exc.message}
+            request, status=exc.status, errors=field_errors(exc) or {}
         )
     flash(
         request,
@@ -186,20 +199,30 @@ async def consent(request: web.Request) -> web.Response:
     s = await _scope(request)
     decision_id = int(request.match_info["decision_id"])
     proposal_id = str(data.get("proposal_id", ""))
+    from_purpose = data.get("back") == "purpose"
     try:
         await decisions.consent(s.ctx, user.id, decision_id, values["position"], values["reason"])
     except KoersError as exc:
+        consent_errors = {f"consent_{k}": v for k, v in (field_errors(exc) or {}).items()}
+        if exc.field is not None and from_purpose:
+            return await purpose_page_response(
+                request, status=exc.status, errors=consent_errors, consent_values=values
+            )
         if exc.field is None or as_id(proposal_id) is None:
             raise
         return await _proposal_page(
             request,
             int(proposal_id),
             status=exc.status,
-            errors={exc.field: exc.message},
+            errors=consent_errors,
             values=values,
         )
     flash(request, "Your answer is recorded.")
-    target = f"/purpose/proposals/{proposal_id}" if as_id(proposal_id) is not None else "/purpose"
+    target = (
+        f"/purpose/proposals/{proposal_id}"
+        if as_id(proposal_id) is not None and not from_purpose
+        else "/purpose#decision-h"
+    )
     raise redirect(f"/c/{s.community.handle}{target}")
 
 

@@ -38,6 +38,7 @@ from server.services import (
 from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
 from server.visibility import can_see_post
+from server.web.forms import field_errors
 from server.web.remote_communities import BASE, find_remote
 
 routes = web.RouteTableDef()
@@ -213,7 +214,7 @@ async def consent(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await _page(
-            request, status=exc.status, errors={exc.field: exc.message}, values=values
+            request, status=exc.status, errors=field_errors(exc) or {}, values=values
         )
     flash(request, f"Your answer is sent to {rc.domain}.")
     raise redirect(rc.path + "/purpose")

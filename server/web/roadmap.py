@@ -26,6 +26,7 @@ from server.visibility import ITEM_AUDIENCES, Audience
 from server.web.cards import audience_choices
 from server.web.communities import community_page_response
 from server.web.community_scope import int_or_none, scope
+from server.web.forms import field_errors
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
@@ -110,7 +111,7 @@ async def new_item_submit(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await _new_item_page(
-            request, status=exc.status, values=values, errors={exc.field: exc.message}
+            request, status=exc.status, values=values, errors=field_errors(exc) or {}
         )
     flash(request, "Added to the roadmap.")
     raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")
@@ -177,7 +178,7 @@ async def item_status_submit(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await _item_page(
-            request, status=exc.status, values=values, errors={exc.field: exc.message}
+            request, status=exc.status, values=values, errors=field_errors(exc) or {}
         )
     flash(request, f"Status changed to {roadmap.STATUS_LABELS[values['status']].lower()}.")
     raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")

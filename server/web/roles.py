@@ -13,6 +13,7 @@ from server.services import communities, matching, role_terms, roles
 from server.services.people import actor_id_by_username
 from server.web.cards import safe_back
 from server.web.community_scope import form_error, int_or_none, scope
+from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
 
@@ -194,7 +195,7 @@ async def term_submit(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await _role_page(
-            request, status=exc.status, errors={exc.field: exc.message}, term_value=raw
+            request, status=exc.status, errors=field_errors(exc) or {}, term_value=raw
         )
     flash(
         request,

@@ -19,6 +19,7 @@ from server.i18n import N_
 from server.keys import CTX
 from server.services import accounts, media
 from server.web.cards import audience_choices
+from server.web.forms import field_errors
 from server.web.media import prepared_upload
 
 routes = web.RouteTableDef()
@@ -207,7 +208,7 @@ async def invites_submit(request: web.Request) -> web.Response:
             request,
             "settings_invites.html",
             invites=invites,
-            errors={exc.field: exc.message},
+            errors=field_errors(exc) or {},
             status=422,
         )
     raise redirect(request.path)

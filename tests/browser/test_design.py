@@ -20,7 +20,17 @@ from tests.browser.demo_server import AXE, DEMO_PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PUBLIC_PAGES = ["/", "/about", "/explore", "/communities", "/c/energy", "/c/energy/roles"]
-MEMBER_PAGES = ["/home", "/notifications", "/compose", "/c/energy", "/explore"]
+MEMBER_PAGES = [
+    "/home",
+    "/notifications",
+    "/compose",
+    "/c/energy",
+    "/explore",
+    "/feed",
+    "/c/energy/purpose",
+    "/c/circular_kitchen/purpose",
+    "/c/energy/events/new",
+]
 MAX_PAGE_BYTES = 150 * 1024
 
 

@@ -1,6 +1,7 @@
-"""Live pages in a real headless Chromium against ``koers demo``: a post made through the client
+"""Journeys in a real headless Chromium against ``koers demo``: a post made through the client
 API appears behind the "new posts" bar of the organisation feed and goes in on click, without a
-reload; a mention raises the navigation's unread count while the page stays open."""
+reload, and a mention raises the navigation's unread count while the page stays open; a manager
+runs a consent round from the purpose page, from opening it to the adopted version."""
 
 from __future__ import annotations
 
@@ -104,3 +105,37 @@ def test_without_javascript_the_feed_is_whole_and_shows_no_bar(browser: Browser,
     assert browser.evaluate("document.querySelector('[data-live-show]').hidden")
     assert browser.evaluate("document.querySelectorAll('[data-live] article.post').length") > 0
     assert not _stream_open(browser)
+
+
+def _press(browser: Browser, selector: str) -> None:
+    """Click a button that sends its form, and wait for the next page."""
+    browser._events.clear()
+    browser.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+    browser.wait_for("Page.loadEventFired")
+
+
+def test_a_manager_runs_a_consent_round_from_the_purpose_page(browser: Browser, demo: str) -> None:
+    log_in(browser, demo, "ingrid")
+    page = demo + "/c/circular_kitchen/purpose"
+    browser.goto(page)
+    assert "Put proposals to a decision" in browser.text()
+    browser.submit(
+        "/c/circular_kitchen/purpose/decisions", {"method": "consent", "proposal_ids": True}
+    )
+    assert "Decision open" in browser.text() and "a consent round" in browser.text()
+    # the proposal's change is on the page, with words for screen readers
+    assert browser.evaluate(
+        "!!document.querySelector('.decision-open .diff.readable .visually-hidden')"
+    )
+    # a block needs its reason: the purpose page says so, beside the field and at the top
+    _press(browser, ".decision-open .consent-buttons button[value=block]")
+    assert browser.url.startswith(page) or "/consent" in browser.url
+    assert "a block needs a reason" in browser.text()
+    assert browser.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert "Purpose of" in browser.evaluate("document.querySelector('h1').textContent")
+    _press(browser, ".decision-open .consent-buttons button[value=agree]")
+    assert "You answered: Agree" in browser.text()
+    _press(browser, ".decision-open form[action$='/close'] button")
+    text = browser.text()
+    assert "Decided: purpose version" in text and "Adopted by a decision" in text
+    assert "Decision open" not in text
