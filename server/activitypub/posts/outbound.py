@@ -399,8 +399,8 @@ class Outbox:
 
     async def purpose_changed(self, conn: AsyncConnection, event: Event) -> None:
         """An accepted purpose version is an Update of the Group, sent to its remote members."""
-        group = await community_documents.group_of(conn, event.data["community_id"])
-        if group is None or group.domain is not None:
+        group = await community_documents.local_group(conn, event.data["community_id"])
+        if group is None:
             return
         obj = await purpose_object(
             conn, self.base, event.data["community_id"], event.data["version"]
