@@ -11,6 +11,7 @@ import jinja2
 from server import clock
 from server.config import templates_dir
 from server.context import Context
+from server.i18n import jinja as i18n_jinja
 from server.services import accounts, hot_rows, post_cache, posts, views
 from server.services.posts import PollSpec
 from server.visibility import ANONYMOUS, Viewer
@@ -79,6 +80,7 @@ def _env(ctx: Context) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    i18n_jinja.install(env)
     cards.install(env)
     card_cache.install(env, ctx.db)
     return env
