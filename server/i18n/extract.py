@@ -4,8 +4,8 @@ Templates (``templates/``, the mail ones too) are read by Jinja's Babel extracto
 ``gettext()``, ``ngettext()``, ``{% trans %}`` and ``plural(n, "one", "many")``. Python modules of
 the web side (``server/web``, ``server/http``, ``server/services``, ``server/i18n``) are read by
 ``extract_python``: ``_()``/``N_()``/``gettext()``/``ngettext()``, and the literal messages people
-see without any marking — ``raise ValidationError("…")`` (any ``KoersError``), ``flash(request,
-"…")`` and ``message="…"``/``error="…"`` passed to a page. f-strings cannot be looked up and stay
+see without any marking — ``raise ValidationError("…")`` (any ``KoersError``), an error collected
+with ``FieldErrors.add(field, "…")``, ``flash(request, "…")`` and ``message="…"``/``error="…"`` passed to a page. f-strings cannot be looked up and stay
 English; write ``N_("… %(n)s …")`` and format after translating for those.
 """
 
@@ -86,6 +86,9 @@ def _messages(call: ast.Call) -> Iterator[str | tuple[str, str]]:
             yield (one, many)
     elif name == "flash" and len(args) >= 2:
         if text := _text(args[1]):
+            yield text
+    elif name == "add" and len(args) == 2:  # FieldErrors.add(field, "…"): a form's error
+        if (text := _text(args[1])) and " " in text:  # words, not a value (``cal.add(k, "2.0")``)
             yield text
     for keyword in call.keywords:
         if keyword.arg in PAGE_KEYWORDS and (text := _text(keyword.value)):
