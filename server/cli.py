@@ -182,6 +182,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     """Run only the background workers (delivery, inbox processing): no HTTP listener."""
     from aiohttp import web
 
+    from server import startup_gc
     from server.app import create_app
     from server.storage import faults
     from server.storage.db import Database
@@ -189,8 +190,9 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     settings = ensure_data_dir(_settings(args, run_workers=True))
     db = Database(settings.database_url)
     await faults.check_writable(settings, db)
-    runner = web.AppRunner(create_app(settings, db=db))
-    await runner.setup()  # runs the app's start-up: migrations and the workers
+    with startup_gc.paused():
+        runner = web.AppRunner(create_app(settings, db=db))
+        await runner.setup()  # runs the app's start-up: migrations and the workers
     log.info("Koers %s worker running for %s", __version__, settings.url)
     try:
         await asyncio.Event().wait()
