@@ -27,6 +27,7 @@ from federation.batch import claim, updates_by_shape
 from federation.errors import FetchError
 from federation.fetch import Fetcher, post_headers
 from federation.signing import Signer, SignJob
+from federation.state import DELIVERY
 from federation.worker import run_forever
 from server import clock
 from server.config import Settings
@@ -457,13 +458,9 @@ def _host_events(outcomes: list[_Outcome]) -> dict[str, tuple[bool, int, str]]:
 
 async def run_delivery_once(app: Any) -> int:
     """One delivery cycle of ``app``'s worker (tests drive the queue with this)."""
-    from federation.state import DELIVERY
-
     return await app[DELIVERY].run_once()
 
 
 def wake(app: Any) -> None:
     """Ask ``app``'s delivery worker to send newly queued rows now (call after the commit)."""
-    from federation.state import DELIVERY
-
     app[DELIVERY].wake()

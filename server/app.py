@@ -12,12 +12,22 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
+import federation.setup
+import server.activitypub
+import server.api
+import server.mail_worker
+import server.web
+from server import periodic
 from server.config import Settings, ensure_data_dir, templates_dir
 from server.context import Context
+from server.http import rate_limit
+from server.http.params import path_id_guard
 from server.i18n import jinja as i18n_jinja
 from server.keys import CTX, DB, JINJA, SETTINGS
-from server.services import accounts, home_feed
+from server.services import accounts, home_feed, role_terms, scheduled
 from server.storage.db import Database, migrate
+from server.storage.faults import Reporter
+from server.web.middleware import FAULTS, error_middleware, security_headers_middleware
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +41,6 @@ Setup = Callable[[web.Application], None]
 
 
 def _area_setups() -> list[Setup]:
-    import federation.setup
-    import server.activitypub
-    import server.api
-    import server.mail_worker
-    import server.web
-
     return [
         server.web.setup,
         federation.setup.setup,
@@ -50,11 +54,6 @@ def create_app(
     settings: Settings, *, db: Database | None = None, run_migrations: bool = True
 ) -> web.Application:
     """Build the application. The database is opened (and migrated) when the app starts."""
-    from server.http import rate_limit
-    from server.http.params import path_id_guard
-    from server.storage.faults import Reporter
-    from server.web.middleware import FAULTS, error_middleware, security_headers_middleware
-
     settings = ensure_data_dir(settings)
     app = web.Application(
         middlewares=[
@@ -93,8 +92,6 @@ def create_app(
     app.cleanup_ctx.append(database_ctx)
 
     async def role_terms_ctx(app: web.Application) -> AsyncIterator[None]:
-        from server.services import role_terms
-
         task = role_terms.start_sweeper(app[CTX]) if settings.run_workers else None
         yield
         if task is not None:
@@ -103,8 +100,6 @@ def create_app(
     app.cleanup_ctx.append(role_terms_ctx)
 
     async def scheduled_ctx(app: web.Application) -> AsyncIterator[None]:
-        from server.services import scheduled
-
         scheduled.register(app[CTX])
         task = scheduled.start_publisher(app[CTX]) if settings.run_workers else None
         yield
@@ -114,8 +109,6 @@ def create_app(
     app.cleanup_ctx.append(scheduled_ctx)
 
     async def optimize_ctx(app: web.Application) -> AsyncIterator[None]:
-        from server import periodic
-
         started = False
 
         async def hourly() -> None:

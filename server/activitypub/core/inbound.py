@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from federation.errors import Ignore
+from federation.state import INBOX_HANDLERS
 from server.activitypub.communities import management as communities
 from server.activitypub.core.common import actor_by_uri, ctx_of
 from server.activitypub.core.vocab import first_id, type_of
@@ -279,8 +280,6 @@ async def route(app: web.Application, activity: dict[str, Any], signer_id: int) 
 
 def install(app: web.Application) -> None:
     """Register ``route`` with the transport for every activity type the table knows."""
-    from federation.state import INBOX_HANDLERS
-
     handlers = app[INBOX_HANDLERS]
     for kind in TYPES:
         handlers.register(kind, route)
