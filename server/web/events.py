@@ -84,7 +84,7 @@ def _capacity(value: str) -> int | None:
     raw = value.strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         raise ValidationError(
             "capacity: a whole number of places, or empty for no limit", field="capacity"
         )
