@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 BATCH = 50
 PER_HOST = 4
+PIPELINE = 3  # batches the loop has in flight at once: one being signed while others are sent
 FIRST_DELAY = 60.0  # seconds; doubled on each failure
 MAX_DELAY = 12 * 3600.0
 GIVE_UP_AFTER = timedelta(days=3)
@@ -238,6 +239,16 @@ class _Send:
     headers: dict[str, str] | None = None
 
 
+@dataclass(slots=True)
+class _Batch:
+    """A claimed batch: its rows, the outcomes settled without sending, the signed sends."""
+
+    rows: list[Any]
+    outcomes: list[_Outcome]
+    sends: list[_Send]
+    now: datetime
+
+
 class DeliveryWorker:
     """Per-app worker state: the wake-up event, the per-host concurrency limits, the signer."""
 
@@ -261,23 +272,47 @@ class DeliveryWorker:
     async def run_once(self, now: datetime | None = None) -> int:
         """One cycle: claim due deliveries, sign them together, send them, record the outcomes
         in one transaction; returns how many rows were claimed."""
-        now = now or clock.now()
+        batch = await self._prepare(now or clock.now())
+        if batch is None:
+            return 0
+        await self._send_and_record(batch)
+        return len(batch.rows)
+
+    async def _prepare(self, now: datetime) -> _Batch | None:
+        """Claim due deliveries and sign those to send (None: nothing is due)."""
         rows = await _claim(self.db, now)
         if not rows:
-            return 0
+            return None
         material, blocked, host_state = await self.db.read(_cycle_reads, self.settings, rows)
         outcomes, sends = self._triage(rows, material, blocked, host_state, now)
         signed = await self.signer.sign_many([send.job for send in sends])
         for send, headers in zip(sends, signed, strict=True):
             send.headers = headers
+        return _Batch(rows, outcomes, sends, now)
 
+    async def _send_and_record(self, batch: _Batch) -> None:
         async def one(send: _Send) -> _Outcome:
             async with self._limit(send.row.host):
-                return await self._deliver(send, now)
+                return await self._deliver(send, batch.now)
 
-        outcomes += await asyncio.gather(*(one(send) for send in sends))
-        await self._record(outcomes, now)
-        return len(rows)
+        outcomes = batch.outcomes + await asyncio.gather(*(one(send) for send in batch.sends))
+        await self._record(outcomes, batch.now)
+
+    async def _pipelined(self, in_flight: set[asyncio.Task[None]]) -> int:
+        """The loop's cycle: claim and sign the next batch while up to ``PIPELINE`` - 1 earlier
+        ones are still being sent (a failed one is raised here, for the loop to report)."""
+        _reap(in_flight)
+        while len(in_flight) >= PIPELINE:
+            await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            _reap(in_flight)
+        batch = await self._prepare(clock.now())
+        if batch is None:
+            if in_flight:  # nothing new is due: let the batches in flight finish first
+                await asyncio.wait(in_flight)
+                return await self._pipelined(in_flight)
+            return 0
+        in_flight.add(asyncio.create_task(self._send_and_record(batch), name="koers-delivery"))
+        return len(batch.rows)
 
     def _triage(
         self,
@@ -356,12 +391,29 @@ class DeliveryWorker:
                 )
 
     async def loop(self, idle_seconds: float = 2.0) -> None:
-        """Run cycles until cancelled; sleep until woken (or ``idle_seconds``) when idle."""
-        await run_forever(self.run_once, self.event, "delivery", idle_seconds)
+        """Run cycles until cancelled, ``PIPELINE`` batches at once (one signing while the others
+        send); sleep until woken (or ``idle_seconds``) when idle. Batches in flight when it is
+        cancelled are cancelled too: their rows are sent again once their lease expires."""
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            await run_forever(
+                lambda: self._pipelined(in_flight), self.event, "delivery", idle_seconds
+            )
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     def close(self) -> None:
         """Stop the signing processes (on app shutdown)."""
         self.signer.close()
+
+
+def _reap(in_flight: set[asyncio.Task[None]]) -> None:
+    """Drop the finished batches; the first that failed raises its error."""
+    for task in [task for task in in_flight if task.done()]:
+        in_flight.discard(task)
+        task.result()
 
 
 async def _cycle_reads(

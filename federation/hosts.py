@@ -11,18 +11,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
 from server.storage import schema as t
+from server.storage.rows import dialect_insert
 
 UNAVAILABLE_AFTER_DAYS = 3
 PROBE_INTERVAL = timedelta(hours=6)
 
 
 async def _ensure(conn: AsyncConnection, host: str) -> None:
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(conn.dialect.name)
     await conn.execute(
         insert(t.hosts).values(domain=host).on_conflict_do_nothing(index_elements=["domain"])
     )

@@ -27,6 +27,7 @@ from server import clock
 from server.keys import CTX
 from server.storage import schema as t
 from server.storage.caches import CachedMap, watch_of
+from server.storage.rows import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +35,6 @@ KEY_TTL = 300.0
 MAX_BATCH = 200
 
 _Pending = tuple[dict[str, Any], str, "asyncio.Future[int | None]"]
-
-
-def _insert(dialect: str) -> Any:
-    """The dialect's ``insert`` (both have ``on_conflict_do_nothing``)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert
 
 
 class InboxWriter:
@@ -149,7 +139,7 @@ async def _insert_new(
         )
     stored: dict[str, int] = {}
     if rows:
-        insert = _insert(conn.dialect.name)(t.activities).on_conflict_do_nothing(
+        insert = dialect_insert(conn.dialect.name)(t.activities).on_conflict_do_nothing(
             index_elements=["uri"]
         )
         result = await conn.execute(insert.returning(t.activities.c.uri, t.activities.c.id), rows)

@@ -42,14 +42,23 @@ def register(
     settings_fn: Callable[..., Settings],
 ) -> None:
     """Add ``backup`` and ``restore`` to the ``koers`` parser."""
-    p = subparsers.add_parser(
+
+    def add(name: str, help_text: str, description: str, file_help: str) -> None:
+        p = subparsers.add_parser(
+            name,
+            help=help_text,
+            description=description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("file", help=file_help)
+        add_common(p)
+
+    add(
         "backup",
-        help="write a backup archive (database, media, keys), also while serving",
-        description=BACKUP_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "write a backup archive (database, media, keys), also while serving",
+        BACKUP_HELP,
+        "the archive to write (.tar, .tar.gz or .tgz)",
     )
-    p.add_argument("file", help="the archive to write (.tar, .tar.gz or .tgz)")
-    add_common(p)
 
     async def backup(args: argparse.Namespace) -> int:
         settings = settings_fn(args)
@@ -63,14 +72,12 @@ def register(
 
     commands["backup"] = backup
 
-    p = subparsers.add_parser(
+    add(
         "restore",
-        help="restore a backup archive into an empty data directory",
-        description=RESTORE_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "restore a backup archive into an empty data directory",
+        RESTORE_HELP,
+        "the archive written by `koers backup`",
     )
-    p.add_argument("file", help="the archive written by `koers backup`")
-    add_common(p)
 
     async def restore(args: argparse.Namespace) -> int:
         settings = settings_fn(args)

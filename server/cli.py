@@ -14,12 +14,17 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server import __version__
 from server.config import REGISTRATION_MODES, Settings, ensure_data_dir, load_settings
 from server.context import Context
 from server.errors import KoersError
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from server.storage.db import Database
 
 log = logging.getLogger("koers")
 # Libraries whose debug lines carry statement parameters (secrets among them): warnings only,
@@ -110,7 +115,8 @@ def _check_port_free(host: str, port: int) -> None:
             raise KoersError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-async def _run_server(settings: Settings, *, banner: Callable[[], None] | None = None) -> int:
+async def _start_server(settings: Settings) -> tuple[web.AppRunner, Database]:
+    """Build the application and listen: (the runner, the database)."""
     from aiohttp import web
 
     from server.app import create_app
@@ -119,7 +125,6 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
     from server.storage import faults
     from server.storage.db import Database
 
-    settings = ensure_data_dir(settings)
     db = Database(settings.database_url)
     await faults.check_writable(settings, db)
     app = create_app(settings, db=db)
@@ -135,6 +140,15 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
         raise KoersError(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
         ) from None
+    return runner, db
+
+
+async def _run_server(settings: Settings, *, banner: Callable[[], None] | None = None) -> int:
+    from server import startup_gc
+
+    settings = ensure_data_dir(settings)
+    with startup_gc.paused():  # the imports and the start-up: no collections midway
+        runner, db = await _start_server(settings)
     log.info(
         "Koers %s listening on http://%s:%s (public URL %s)",
         __version__,
@@ -168,6 +182,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     """Run only the background workers (delivery, inbox processing): no HTTP listener."""
     from aiohttp import web
 
+    from server import startup_gc
     from server.app import create_app
     from server.storage import faults
     from server.storage.db import Database
@@ -175,8 +190,9 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     settings = ensure_data_dir(_settings(args, run_workers=True))
     db = Database(settings.database_url)
     await faults.check_writable(settings, db)
-    runner = web.AppRunner(create_app(settings, db=db))
-    await runner.setup()  # runs the app's start-up: migrations and the workers
+    with startup_gc.paused():
+        runner = web.AppRunner(create_app(settings, db=db))
+        await runner.setup()  # runs the app's start-up: migrations and the workers
     log.info("Koers %s worker running for %s", __version__, settings.url)
     try:
         await asyncio.Event().wait()

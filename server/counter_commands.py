@@ -12,9 +12,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from server.command_groups import action_parser
 from server.config import ensure_data_dir
 from server.services import counters
-from server.storage.db import Database, migrate
+from server.storage.db import migrated
 
 
 def register(
@@ -24,11 +25,12 @@ def register(
     settings_fn: Callable[..., Any],
 ) -> None:
     """Add the ``counters`` command group to the ``koers`` parser."""
-    group = subparsers.add_parser("counters", help="denormalised counters (statuses, followers …)")
-    sub = group.add_subparsers(dest="counters_command", metavar="ACTION")
-    p = sub.add_parser(
+    p = action_parser(
+        subparsers,
+        "counters",
+        "denormalised counters (statuses, followers …)",
         "rebuild",
-        help="recount statuses, followers, following, last status and reply counts",
+        help_text="recount statuses, followers, following, last status and reply counts",
         description="Recount every account's statuses, followers, following and last status "
         "time and every post's replies by audience from the posts and follows tables, "
         f"{counters.BATCH} ids per transaction, printing progress.",
@@ -44,18 +46,13 @@ def register(
 
     async def rebuild(args: argparse.Namespace) -> int:
         settings = ensure_data_dir(settings_fn(args))
-        db = Database(settings.database_url)
-        try:
-            await db.check()
-            await migrate(db)
 
-            def show(p: counters.Progress) -> None:
-                if not args.quiet:
-                    print(f"  {p.what}: {p.done:,} / {p.total:,} ids", file=sys.stderr)
+        def show(p: counters.Progress) -> None:
+            if not args.quiet:
+                print(f"  {p.what}: {p.done:,} / {p.total:,} ids", file=sys.stderr)
 
+        async with migrated(settings.database_url) as db:
             accounts, posts = await counters.rebuild(db, show, batch=max(args.batch, 1))
-        finally:
-            await db.close()
         print(f"counters rebuilt: {accounts:,} account ids, {posts:,} post ids")
         return 0
 

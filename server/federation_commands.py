@@ -15,7 +15,7 @@ from federation.policy import SEVERITIES, delete_domain, normalise_domain, upser
 from server.config import ensure_data_dir
 from server.services.federation_admin import list_partners, overview
 from server.storage import schema as t
-from server.storage.db import Database, migrate
+from server.storage.db import Database, migrated
 
 
 def register(
@@ -28,14 +28,8 @@ def register(
 
     @asynccontextmanager
     async def database(args: argparse.Namespace) -> AsyncIterator[Database]:
-        settings = ensure_data_dir(settings_fn(args))
-        db = Database(settings.database_url)
-        try:
-            await db.check()
-            await migrate(db)
+        async with migrated(ensure_data_dir(settings_fn(args)).database_url) as db:
             yield db
-        finally:
-            await db.close()
 
     def command(
         group: Any,

@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from server.command_groups import action_parser
 from server.config import ensure_data_dir
 from server.services import home_feed
-from server.storage.db import Database, migrate
+from server.storage.db import migrated
 
 
 def register(
@@ -24,11 +25,12 @@ def register(
     settings_fn: Callable[..., Any],
 ) -> None:
     """Add the ``feeds`` command group to the ``koers`` parser."""
-    feeds = subparsers.add_parser("feeds", help="precomputed home feeds")
-    fsub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION")
-    p = fsub.add_parser(
+    p = action_parser(
+        subparsers,
+        "feeds",
+        "precomputed home feeds",
         "rebuild",
-        help="rebuild home feeds from the posts (every local account, or one)",
+        help_text="rebuild home feeds from the posts (every local account, or one)",
         description="Rebuild the precomputed home feed of every local account (or of one) from "
         f"the posts: its newest {home_feed.MAX_LENGTH} posts of its own, of the accounts it "
         "follows and of the communities it joined. Safe while the server runs.",
@@ -38,20 +40,15 @@ def register(
 
     async def rebuild(args: argparse.Namespace) -> int:
         settings = ensure_data_dir(settings_fn(args))
-        db = Database(settings.database_url)
         started = time.monotonic()
 
         def progress(done: int, total: int, rows: int) -> None:
             print(f"  {done:,} / {total:,} feeds, {rows:,} rows", flush=True)
 
-        try:
-            await db.check()
-            await migrate(db)
+        async with migrated(settings.database_url) as db:
             feeds_done, rows = await home_feed.rebuild_all(
                 db, username=args.account, progress=progress
             )
-        finally:
-            await db.close()
         took = time.monotonic() - started
         print(f"rebuilt {feeds_done:,} home feeds ({rows:,} rows) in {took:.1f} s")
         return 0

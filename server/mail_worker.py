@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import aiosmtplib
 import jinja2
 import sqlalchemy as sa
 from aiohttp import web
@@ -92,6 +91,9 @@ async def send_smtp(server: SmtpServer, message: EmailMessage) -> None:
     # Flattened here, not by aiosmtplib (its SMTP policy folds at 78 columns and would turn a long
     # List-Unsubscribe into an encoded word).
     raw = message.as_bytes(policy=mail_render.POLICY.clone(linesep="\r\n"))
+    # Imported here: an instance without KOERS_SMTP_URL writes .eml files and never loads it.
+    import aiosmtplib
+
     try:
         await aiosmtplib.send(
             raw,

@@ -21,12 +21,10 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import http_ece
 import sqlalchemy as sa
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid01
 
 from federation.errors import FederationError
 from federation.state import FETCHER
@@ -160,6 +158,8 @@ def encrypt(
 ) -> tuple[bytes, dict[str, str]]:
     """The encrypted body and its headers: RFC 8291 ``aes128gcm`` when ``standard``, else the older
     ``aesgcm`` draft (salt and sender key in ``Encryption`` / ``Crypto-Key``), a fresh key per message."""
+    import http_ece  # only once a push goes out: not at start-up (tests/test_startup_imports.py)
+
     sender = ec.generate_private_key(ec.SECP256R1())
     salt = os.urandom(16)
     plain = json.dumps(data).encode()
@@ -204,6 +204,8 @@ def headers_for(ctx: Context, endpoint: str, *, standard: bool) -> dict[str, str
     if standard:  # RFC 8292: "vapid t=…, k=…"
         signed = key.sign(claims)
     else:  # the draft Mastodon sends with aesgcm: "WebPush <jwt>" and the key in Crypto-Key
+        from py_vapid import Vapid01  # as http_ece above
+
         legacy = Vapid01.from_pem(key.private_pem())
         signed = legacy.sign(claims)
     return {

@@ -7,6 +7,8 @@ Koers' exact audience and concepts ride along in an extra ``koers`` object clien
 
 from __future__ import annotations
 
+from typing import Any
+
 from server import clock, urls
 from server.services.account_counts import AccountExtras
 from server.services.views import ActorView, MediaView, PollView, PostView
@@ -230,7 +232,7 @@ def viewer_flags(
     }
 
 
-_ANONYMOUS_FLAGS = {
+_ANONYMOUS_FLAGS: dict[str, Any] = {
     "favourited": None,
     "reblogged": None,
     "muted": None,

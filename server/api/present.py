@@ -58,17 +58,9 @@ def statuses_in(
     if not ids:
         return []
     heads, originals = post_facts.heads_in(conn, viewer, ids)
-    shown = [
-        heads[i]
-        for i in ids
-        if i in heads and (heads[i].reblog_of_id is None or heads[i].reblog_of_id in originals)
-    ]
+    shown, rendered = post_facts.shown_of(ids, heads, originals)
     if not shown:
         return []
-    rendered = {h.id: h for h in shown}
-    for h in shown:
-        if h.reblog_of_id is not None:
-            rendered.setdefault(h.reblog_of_id, originals[h.reblog_of_id])
     entries = status_cache.entries_in(conn, ctx, rendered)
     roots = list({h.thread_root_id or h.id for h in shown})
     with_poll = {i for i, e in entries.items() if e.has_poll}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from server.i18n.catalogues import translations
 
@@ -51,3 +51,42 @@ def npgettext(context: str, singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue; it is translated later, where it is shown."""
     return message
+
+
+class Lazy:
+    """Text made when it is shown (``str()``), so a label built at import time is in the language
+    of the page that shows it; compares equal to the text it makes now."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self._make = make
+
+    def __str__(self) -> str:
+        return self._make()
+
+    def __repr__(self) -> str:
+        return f"Lazy({self._make()!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == (str(other) if isinstance(other, Lazy) else other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+class Labels(dict[str, str]):
+    """A table of ``N_``-marked labels that reads them out in the current language (``labels[key]``,
+    ``get``, ``values``, ``items``): built once at import, shown in each reader's language."""
+
+    def __getitem__(self, key: str) -> str:
+        return gettext(super().__getitem__(key))
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self[key] if key in self else default
+
+    def values(self) -> list[str]:  # type: ignore[override]
+        return [self[key] for key in self]
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return [(key, self[key]) for key in self]

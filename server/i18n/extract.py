@@ -4,9 +4,10 @@ Templates (``templates/``, the mail ones too) are read by Jinja's Babel extracto
 ``gettext()``, ``ngettext()``, ``{% trans %}`` and ``plural(n, "one", "many")``. Python modules of
 the web side (``server/web``, ``server/http``, ``server/services``, ``server/i18n``) are read by
 ``extract_python``: ``_()``/``N_()``/``gettext()``/``ngettext()``, and the literal messages people
-see without any marking — ``raise ValidationError("…")`` (any ``KoersError``), an error collected
-with ``FieldErrors.add(field, "…")``, ``flash(request, "…")`` and ``message="…"``/``error="…"`` passed to a page. f-strings cannot be looked up and stay
-English; write ``N_("… %(n)s …")`` and format after translating for those.
+see without any marking — ``raise ValidationError("…")`` (any ``KoersError``), ``flash(request,
+"…")``, ``FieldErrors.add("field", "…")`` and ``message="…"``/``error="…"`` passed to a page.
+f-strings cannot be looked up and stay English; write ``N_("… %(n)s …")`` and format after
+translating for those.
 """
 
 from __future__ import annotations

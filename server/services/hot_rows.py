@@ -123,3 +123,29 @@ def accounts(engine: Engine) -> CachedMap[Any]:
         tables=("actors", "competencies"),
         kinds=("insert", *CHANGED),
     )
+
+
+def post_views(engine: Engine) -> CachedMap[Any]:
+    """Posts as pages show them before any viewer (``post_cache``), by (post id, base URL, local
+    domain): the same tables as ``statuses``."""
+    (tables, kinds), *more = STATUS_TABLES
+    return watch_of(engine).cache(
+        "post_views", lambda: CachedMap[Any](TTL, 4096), tables, kinds, unseen=COUNTERS, more=more
+    )
+
+
+def cards(engine: Engine) -> CachedMap[Any]:
+    """Post cards' HTML down to their footer (``web.card_cache``), by (language, post id,
+    edited_at, the relative time shown, poll counts): the same tables as ``statuses``."""
+    (tables, kinds), *more = STATUS_TABLES
+    return watch_of(engine).cache(
+        "cards", lambda: CachedMap[Any](TTL, 4096), tables, kinds, unseen=COUNTERS, more=more
+    )
+
+
+def watch_rendered(engine: Engine) -> None:
+    """Make the caches of rendered posts now, so that this process's watch sees (and its bus
+    tells the other processes of) every write that changes them, even before it renders a post
+    itself (a process that only writes, say)."""
+    for make in (statuses, accounts, post_views, cards):
+        make(engine)

@@ -227,59 +227,58 @@ async def _admins_left(conn: AsyncConnection, without: int) -> int:
 
 async def suspend(ctx: Context, by: Staff, username: str, note: str = "") -> AccountRow:
     """Suspend a local member: no login, every token revoked, the actor gone for other servers."""
-    _require_moderator(by)
-    note = _note(note)
-    async with ctx.db.write() as conn:
-        found = await get_account(conn, username)
-        if found.suspended:
-            raise ValidationError(f"@{found.username} is already suspended", field="username")
-        if found.actor_id == by.actor_id:
-            raise ValidationError("you cannot suspend yourself", field="username")
-        if found.role == "admin" and not by.is_admin:
-            raise Forbidden("only administrators can suspend an administrator")
-        if found.role == "admin" and await _admins_left(conn, found.actor_id) == 0:
-            raise ValidationError("the last administrator cannot be suspended", field="username")
-        await conn.execute(
-            t.actors.update().where(t.actors.c.id == found.actor_id).values(suspended=True)
-        )
-        await conn.execute(
-            t.oauth_tokens.update()
-            .where(t.oauth_tokens.c.user_id == found.user_id, t.oauth_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=clock.now())
-        )
-        await audit(
-            conn,
-            by,
-            "suspend",
-            summary=f"@{found.username}",
-            note=note,
-            target_actor_id=found.actor_id,
-        )
-        event = await ctx.events.emit(conn, kinds.ACTOR_SUSPENDED, actor_id=found.actor_id)
-    await ctx.events.committed(event)
-    return await account(ctx, found.username)
+    return await _set_suspended(ctx, by, username, True, note)
 
 
 async def unsuspend(ctx: Context, by: Staff, username: str, note: str = "") -> AccountRow:
     """Lift a suspension: the member can log in again and other servers fetch the actor anew."""
+    return await _set_suspended(ctx, by, username, False, note)
+
+
+async def _may_suspend(conn: AsyncConnection, by: Staff, found: AccountRow) -> None:
+    """Nobody suspends themselves, only an administrator an administrator, and never the last."""
+    if found.actor_id == by.actor_id:
+        raise ValidationError("you cannot suspend yourself", field="username")
+    if found.role == "admin" and not by.is_admin:
+        raise Forbidden("only administrators can suspend an administrator")
+    if found.role == "admin" and await _admins_left(conn, found.actor_id) == 0:
+        raise ValidationError("the last administrator cannot be suspended", field="username")
+
+
+async def _set_suspended(
+    ctx: Context, by: Staff, username: str, suspended: bool, note: str
+) -> AccountRow:
+    """Suspend (revoking every token) or lift it, audited, with its event for federation."""
     _require_moderator(by)
     note = _note(note)
     async with ctx.db.write() as conn:
         found = await get_account(conn, username)
-        if not found.suspended:
-            raise ValidationError(f"@{found.username} is not suspended", field="username")
+        if found.suspended == suspended:
+            word = "already suspended" if suspended else "not suspended"
+            raise ValidationError(f"@{found.username} is {word}", field="username")
+        if suspended:
+            await _may_suspend(conn, by, found)
         await conn.execute(
-            t.actors.update().where(t.actors.c.id == found.actor_id).values(suspended=False)
+            t.actors.update().where(t.actors.c.id == found.actor_id).values(suspended=suspended)
         )
+        if suspended:
+            await conn.execute(
+                t.oauth_tokens.update()
+                .where(
+                    t.oauth_tokens.c.user_id == found.user_id, t.oauth_tokens.c.revoked_at.is_(None)
+                )
+                .values(revoked_at=clock.now())
+            )
         await audit(
             conn,
             by,
-            "unsuspend",
+            "suspend" if suspended else "unsuspend",
             summary=f"@{found.username}",
             note=note,
             target_actor_id=found.actor_id,
         )
-        event = await ctx.events.emit(conn, kinds.ACTOR_UNSUSPENDED, actor_id=found.actor_id)
+        kind = kinds.ACTOR_SUSPENDED if suspended else kinds.ACTOR_UNSUSPENDED
+        event = await ctx.events.emit(conn, kind, actor_id=found.actor_id)
     await ctx.events.committed(event)
     return await account(ctx, found.username)
 

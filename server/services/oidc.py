@@ -19,17 +19,30 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode
-
-from joserfc import jws, jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from server.config import Settings
 from server.errors import KoersError
 
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
+
 log = logging.getLogger(__name__)
+
+
+def _jose() -> ModuleType:
+    """``joserfc`` with its ``jws``, ``jwt``, ``jwk`` and ``errors``, imported when a sign-in is
+    first checked: only an instance with OpenID Connect configured needs it, and it is some 70
+    modules every other start-up would load for nothing (``tests/test_startup_imports.py``)."""
+    import joserfc.errors
+    import joserfc.jwk
+    import joserfc.jws
+    import joserfc.jwt
+
+    return joserfc
+
 
 METADATA_TTL = 3600.0
 JWKS_MIN_REFETCH = 5.0
@@ -229,16 +242,17 @@ class OidcClient:
     async def verify_id_token(self, id_token: str, *, nonce: str) -> dict[str, Any]:
         """The ID token's claims once its signature and claims are checked."""
         meta = await self.metadata()
+        jose = _jose()
         try:
-            header = jws.extract_compact(id_token.encode("ascii")).protected
-        except (JoseError, ValueError, UnicodeError) as exc:
+            header = jose.jws.extract_compact(id_token.encode("ascii")).protected
+        except (jose.errors.JoseError, ValueError, UnicodeError) as exc:
             raise _refused(f"the ID token is malformed: {exc}") from None
         keys = await self._key_set(meta, str(header.get("kid") or ""))
         try:
-            token = jwt.decode(id_token, keys, algorithms=list(meta.algorithms))
-        except JoseError as exc:
+            token = jose.jwt.decode(id_token, keys, algorithms=list(meta.algorithms))
+        except jose.errors.JoseError as exc:
             raise _refused(f"the ID token's signature does not verify: {exc}") from None
-        registry = jwt.JWTClaimsRegistry(
+        registry = jose.jwt.JWTClaimsRegistry(
             leeway=CLOCK_LEEWAY,
             iss={"essential": True, "value": meta.issuer},
             aud={"essential": True, "value": self.settings.oidc_client_id},
@@ -250,7 +264,7 @@ class OidcClient:
         claims = dict(token.claims)
         try:
             registry.validate(claims)
-        except JoseError as exc:
+        except jose.errors.JoseError as exc:
             raise _refused(f"the ID token's claims are wrong: {exc}") from None
         audience = claims["aud"]
         if isinstance(audience, list) and len(audience) > 1:
@@ -267,12 +281,13 @@ class OidcClient:
         known = self._keys is not None and (not kid or any(k.kid == kid for k in self._keys.keys))
         stale = time.monotonic() - self._keys_fetched >= JWKS_MIN_REFETCH
         if self._keys is None or (not known and stale):
+            jose = _jose()
             try:
                 doc = await self.transport.get_json(meta.jwks_uri)
-                keys = KeySet.import_key_set(doc)  # type: ignore[arg-type]
+                keys = jose.jwk.KeySet.import_key_set(doc)
             except TransportError as exc:
                 raise _provider_down(f"JWKS request failed: {exc}") from None
-            except (JoseError, ValueError, TypeError, KeyError) as exc:
+            except (jose.errors.JoseError, ValueError, TypeError, KeyError) as exc:
                 raise _provider_down(f"the JWKS cannot be read: {exc}") from None
             self._keys, self._keys_fetched = keys, time.monotonic()
             log.info("fetched %d signing keys of %s", len(keys.keys), meta.issuer)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.errors import ValidationError
 from server.services import follows
 from server.storage import schema as t
+from server.storage.prepared import prepared, viewer_params
 from server.visibility import Viewer, memberships_shown_to
 
 
@@ -38,37 +39,34 @@ async def actor_id_by_username(
     return int(row[0])
 
 
+_COMMUNITY_ACTOR = t.actors.alias("community_actor")
+_ACTOR = sa.bindparam("actor", type_=t.Id)  # the person whose page it is
+# Built once (a hot path of every profile page): what varies travels as parameters.
+_ROLES_HELD = (
+    sa.select(
+        t.roles.c.id,
+        t.roles.c.name,
+        t.communities.c.name.label("community_name"),
+        _COMMUNITY_ACTOR.c.username.label("community_handle"),
+        _COMMUNITY_ACTOR.c.domain.label("community_domain"),
+    )
+    .select_from(
+        t.role_holders.join(t.roles, t.roles.c.id == t.role_holders.c.role_id)
+        .join(t.communities, t.communities.c.id == t.roles.c.community_id)
+        .join(_COMMUNITY_ACTOR, _COMMUNITY_ACTOR.c.id == t.communities.c.actor_id)
+    )
+    .where(t.role_holders.c.actor_id == _ACTOR, t.role_holders.c.state == "held")
+    .order_by(t.communities.c.name, t.roles.c.name)
+)
+
+
 async def roles_held(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
     """Roles an actor holds, with the community each belongs to."""
-    community_actor = t.actors.alias("community_actor")
-    return list(
-        await conn.execute(
-            sa.select(
-                t.roles.c.id,
-                t.roles.c.name,
-                t.communities.c.name.label("community_name"),
-                community_actor.c.username.label("community_handle"),
-                community_actor.c.domain.label("community_domain"),
-            )
-            .select_from(
-                t.role_holders.join(t.roles, t.roles.c.id == t.role_holders.c.role_id)
-                .join(t.communities, t.communities.c.id == t.roles.c.community_id)
-                .join(community_actor, community_actor.c.id == t.communities.c.actor_id)
-            )
-            .where(t.role_holders.c.actor_id == actor_id, t.role_holders.c.state == "held")
-            .order_by(t.communities.c.name, t.roles.c.name)
-        )
-    )
+    return list(await conn.execute(_ROLES_HELD, {"actor": actor_id}))
 
 
-async def _count(conn: AsyncConnection, query: sa.Select) -> int:
-    return int(
-        (
-            await conn.execute(
-                sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-            )
-        ).scalar_one()
-    )
+def _counted(query: sa.Select) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
 
 
 def following_query(who: Viewer, actor_id: int) -> sa.Select:
@@ -78,14 +76,23 @@ def following_query(who: Viewer, actor_id: int) -> sa.Select:
     )
 
 
+_FOLLOWERS_COUNT = _counted(follows.followers_query(_ACTOR))  # type: ignore[arg-type]
+
+
+@prepared
+def _following_count(viewer: Viewer) -> sa.Select:
+    return _counted(following_query(viewer, _ACTOR))  # type: ignore[arg-type]
+
+
 async def count_followers(conn: AsyncConnection, actor_id: int) -> int:
     """How many follow ``actor_id`` (accepted follows)."""
-    return await _count(conn, follows.followers_query(actor_id))
+    return int((await conn.execute(_FOLLOWERS_COUNT, {"actor": actor_id})).scalar_one())
 
 
 async def count_following(conn: AsyncConnection, who: Viewer, actor_id: int) -> int:
     """How many ``actor_id`` follows, as far as ``who`` may see (``following_query``)."""
-    return await _count(conn, following_query(who, actor_id))
+    params = {**viewer_params(who), "actor": actor_id}
+    return int((await conn.execute(_following_count.get(who), params)).scalar_one())
 
 
 async def list_follows(

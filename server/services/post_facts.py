@@ -100,6 +100,23 @@ def heads_in(
     return heads, originals
 
 
+def shown_of(
+    ids: list[int], heads: dict[int, Head], originals: dict[int, Head]
+) -> tuple[list[Head], dict[int, Head]]:
+    """Of ``heads_in``'s answer: the posts shown, in the order of ``ids`` (a boost only with its
+    original), and every post rendered for them (the shown and their originals), by id."""
+    shown = [
+        heads[i]
+        for i in ids
+        if i in heads and (heads[i].reblog_of_id is None or heads[i].reblog_of_id in originals)
+    ]
+    wanted = {h.id: h for h in shown}
+    for h in shown:
+        if h.reblog_of_id is not None:
+            wanted.setdefault(h.reblog_of_id, originals[h.reblog_of_id])
+    return shown, wanted
+
+
 def facts_in(
     conn: sa.Connection,
     viewer: Viewer,
@@ -114,7 +131,8 @@ def facts_in(
         params = {"me": viewer.actor_id, "ids": post_ids}
         for kind, post_id in conn.execute(_flags.get(viewer), params):
             facts.flags[kind].add(post_id)
-        facts.muted_roots = account_counts.muted_threads_in(conn, viewer.actor_id, roots)
+        if roots:
+            facts.muted_roots = account_counts.muted_threads_in(conn, viewer.actor_id, roots)
     if with_poll:
         facts.polls = polls_in(conn, viewer, with_poll)
         facts.hidden_totals = account_counts.hidden_totals_in(conn, list(with_poll))

@@ -42,6 +42,20 @@ class PostRows:
     poll: PollRows | None
 
 
+async def post_by_id(conn: AsyncConnection, post_id: int) -> sa.Row | None:
+    """The post ``post_id``, or None."""
+    return (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
+
+
+async def poll_options(conn: AsyncConnection, poll_id: int) -> list[str]:
+    """The names of a poll's choices, in order (the poll must exist)."""
+    return list(
+        (
+            await conn.execute(sa.select(t.polls.c.options).where(t.polls.c.id == poll_id))
+        ).scalar_one()
+    )
+
+
 async def actor_uri(conn: AsyncConnection, actor_id: int) -> str:
     """The ActivityPub id of an actor; NotFound when there is none."""
     uri = (await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == actor_id))).scalar()

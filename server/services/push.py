@@ -14,13 +14,12 @@ import binascii
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid02
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
@@ -28,6 +27,9 @@ from server.config import Settings
 from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.storage import schema as t
+
+if TYPE_CHECKING:
+    from py_vapid import Vapid02
 
 ALERTS = (
     "mention",
@@ -81,6 +83,10 @@ _KEYS: dict[str, Vapid02] = {}
 
 def vapid_key(settings: Settings) -> Vapid02:
     """The instance's VAPID key pair, created in the data directory on first use."""
+    # Imported here: py_vapid is needed once an app asks for the key or a push goes out, not
+    # at start-up (``tests/test_startup_imports.py``).
+    from py_vapid import Vapid02
+
     path = Path(settings.data_dir) / VAPID_FILE
     if str(path) in _KEYS:
         return _KEYS[str(path)]

@@ -16,12 +16,6 @@ from server.visibility import ANONYMOUS, items_listed_for
 ri = t.roadmap_items
 
 
-async def item_id_by_uri(conn: AsyncConnection, uri: str) -> int | None:
-    """The roadmap item whose id is ``uri`` (ours or a remote copy), or None."""
-    found = (await conn.execute(sa.select(ri.c.id).where(ri.c.uri == uri))).scalar()
-    return None if found is None else int(found)
-
-
 async def item_uri(conn: AsyncConnection, item_id: int) -> str | None:
     """The stored ``uri`` of a roadmap item, or None."""
     return (await conn.execute(sa.select(ri.c.uri).where(ri.c.id == item_id))).scalar()

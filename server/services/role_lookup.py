@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.services import community_documents
+from server.services import community_documents, post_rows
 from server.storage import schema as t
 
 
@@ -19,7 +19,7 @@ async def role_and_group(conn: AsyncConnection, role_id: int) -> tuple[sa.Row, s
     role = await community_documents.role_row(conn, role_id)
     if role is None:
         return None
-    group = await community_documents.group_of(conn, role.community_id)
+    group = await post_rows.community_actor(conn, role.community_id)
     return None if group is None else (role, group)
 
 

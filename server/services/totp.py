@@ -19,8 +19,8 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from types import ModuleType
 
-import pyotp
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -33,6 +33,15 @@ from server.storage import schema as t
 from server.storage.db import Database
 
 log = logging.getLogger(__name__)
+
+
+def _pyotp() -> ModuleType:
+    """``pyotp``, imported when a code is first made or checked: most start-ups (and most
+    sign-ins) never need it (``tests/test_startup_imports.py``)."""
+    import pyotp
+
+    return pyotp
+
 
 WINDOW = timedelta(minutes=15)
 MAX_PER_ACCOUNT_AND_ADDRESS = 5
@@ -86,8 +95,12 @@ def _new_recovery_codes() -> list[str]:
 
 def provisioning_uri(settings: Settings, secret: str, account_name: str) -> str:
     """The ``otpauth://`` URI an authenticator app reads."""
-    return pyotp.TOTP(secret).provisioning_uri(
-        name=f"{account_name}@{settings.domain}", issuer_name=settings.instance_name
+    return (
+        _pyotp()
+        .TOTP(secret)
+        .provisioning_uri(
+            name=f"{account_name}@{settings.domain}", issuer_name=settings.instance_name
+        )
     )
 
 
@@ -123,7 +136,7 @@ async def status(db: Database, user_id: int) -> Status:
 
 async def start_setup(db: Database, settings: Settings, user_id: int) -> str:
     """A new secret for a member turning two-factor on (replaces an unconfirmed one)."""
-    secret = pyotp.random_base32()
+    secret = _pyotp().random_base32()
     async with db.write() as conn:
         row = (
             await conn.execute(sa.select(t.two_factor).where(t.two_factor.c.user_id == user_id))
@@ -157,7 +170,7 @@ def _matching_step(secret: str, code: str, last_step: int) -> int | None:
     code = "".join(code.split())
     if not (len(code) == 6 and code.isdigit()):
         return None
-    totp = pyotp.TOTP(secret)
+    totp = _pyotp().TOTP(secret)
     now_step = int(time.time()) // totp.interval
     for step in (now_step - 1, now_step, now_step + 1):
         if step > last_step and hmac.compare_digest(totp.at(step * totp.interval), code):

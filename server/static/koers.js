@@ -46,12 +46,15 @@ document.addEventListener("submit", async (event) => {
   const show = bar ? bar.querySelector("[data-live-show]") : null;
   const notices = document.querySelector("[data-live-notifications]");
   const fresh = new Set();
-  const words = (n) => (n === 1 ? "1 new post" : n + " new posts") + " — show";
+  // the words come translated from the page (data-one, data-many with {n}); English otherwise
+  const one = (bar && bar.getAttribute("data-one")) || "1 new post — show";
+  const many = (bar && bar.getAttribute("data-many")) || "{n} new posts — show";
+  const words = (n) => (n === 1 ? one : many.replace("{n}", String(n)));
 
   const setUnread = (n) => {
     document.querySelectorAll("[data-unread]").forEach((badge) => {
       const number = badge.querySelector("[data-unread-n]");
-      if (number) number.textContent = String(n);
+      if (number) number.textContent = n > 99 ? "99+" : String(n);  // counted up to 100
       badge.hidden = n === 0;
     });
     if (notices && n > Number(notices.getAttribute("data-live-notifications") || 0)) {

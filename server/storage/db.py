@@ -309,3 +309,16 @@ async def migrate(db: Database) -> None:
     from server.storage import revisions
 
     await revisions.upgrade(db)
+
+
+@contextlib.asynccontextmanager
+async def migrated(database_url: str) -> AsyncIterator[Database]:
+    """The database of a command of the command line: reachable (``check``), brought to the
+    newest schema, and closed when the command is done with it, however it ends."""
+    db = Database(database_url)
+    try:
+        await db.check()
+        await migrate(db)
+        yield db
+    finally:
+        await db.close()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server.keys import JINJA
-from server.web import cards
+from server.keys import CTX, JINJA
+from server.web import card_cache, cards
 
 PAGE_MODULES = (
     "auth",
@@ -56,6 +56,7 @@ PAGE_MODULES = (
 
 def setup(app: web.Application) -> None:
     cards.install(app[JINJA])
+    card_cache.install(app[JINJA], app[CTX].db)
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(f"server.web.{name}")

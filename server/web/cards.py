@@ -6,6 +6,7 @@ They are Jinja globals and filters (``install``); nothing here reads the databas
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from server.i18n import N_, formatting, gettext
+from server.i18n.current import Lazy
 from server.visibility import can_boost
 
 # A script that sends a card's button asks for the card back (instead of a redirect) with this.
@@ -23,24 +25,31 @@ CARD_HEADER = "X-Koers-Card"
 # One set of audience names everywhere: the compose form, the badges on posts and the README's
 # "Who sees what" table. The second part explains the name in one line.
 AUDIENCES: dict[str, tuple[str, str]] = {
-    "public": ("Public", "Everyone; listed on public pages, in timelines and feeds"),
-    "unlisted": ("Unlisted", "Everyone with the link; left out of timelines and feeds"),
-    "followers": ("Followers only", "The people who follow you"),
-    "community": ("Community", "Members of one community, on any instance"),
-    "members": ("Organisation", "Members of this organisation only; never leaves this server"),
-    "partners": ("Partners", "This organisation and its partner organisations"),
-    "direct": ("Mentioned only", "Only the people I mention"),
+    "public": (N_("Public"), N_("Everyone; listed on public pages, in timelines and feeds")),
+    "unlisted": (N_("Unlisted"), N_("Everyone with the link; left out of timelines and feeds")),
+    "followers": (N_("Followers only"), N_("The people who follow you")),
+    "community": (N_("Community"), N_("Members of one community, on any instance")),
+    "members": (
+        N_("Organisation"),
+        N_("Members of this organisation only; never leaves this server"),
+    ),
+    "partners": (N_("Partners"), N_("This organisation and its partner organisations")),
+    "direct": (N_("Mentioned only"), N_("Only the people I mention")),
 }
 
 
 def audience_name(value: str) -> str:
     """The short name of an audience (``members`` → ``Organisation``)."""
-    return AUDIENCES[value][0] if value in AUDIENCES else value
+    return gettext(AUDIENCES[value][0]) if value in AUDIENCES else value
 
 
-def audience_choices(values: Iterable[str]) -> list[tuple[str, str]]:
+def audience_choices(values: Iterable[str]) -> list[tuple[str, Lazy]]:
     """(value, "Name — explanation") options for a form's audience picker, in the given order."""
-    return [(v, f"{AUDIENCES[v][0]} — {AUDIENCES[v][1]}") for v in values]
+    return [(v, Lazy(functools.partial(_choice_label, v))) for v in values]
+
+
+def _choice_label(value: str) -> str:
+    return f"{gettext(AUDIENCES[value][0])} — {gettext(AUDIENCES[value][1])}"
 
 
 def initials(name: str) -> str:

@@ -23,7 +23,7 @@ from server.services import (
     timelines,
 )
 from server.services.people import actor_id_by_username
-from server.services.views import load_posts
+from server.services.post_cache import load_posts
 from server.web.cards import audience_choices
 from server.web.community_scope import Scope, form_error, int_or_none, scope
 from server.web.compose import compose_options

@@ -20,6 +20,7 @@ from server.context import Context
 from server.errors import FieldErrors, KoersError, ValidationError
 from server.http.pages import form, redirect, render, require_user, viewer
 from server.http.params import as_id
+from server.i18n.current import Lazy
 from server.keys import CTX
 from server.services import community_lists, idempotency, media, posts
 from server.services.views import PostView, load_posts
@@ -66,7 +67,7 @@ class ComposeOptions:
     token: str
     default_audience: str
     community_choices: list[tuple[str, str]]
-    audiences: list[tuple[str, str]] = field(default_factory=lambda: AUDIENCE_CHOICES)
+    audiences: list[tuple[str, Lazy]] = field(default_factory=lambda: AUDIENCE_CHOICES)
     max_chars: int = posts.MAX_CHARS
     max_media: int = posts.MAX_MEDIA
     max_poll_options: int = posts.MAX_POLL_OPTIONS

@@ -16,8 +16,9 @@ from server import clock
 from server.context import Context
 from server.keys import CTX
 from server.services import accounts, communities, timelines
+from server.services.post_cache import load_posts
 from server.services.text import html_to_text
-from server.services.views import PostView, load_posts
+from server.services.views import PostView
 from server.visibility import ANONYMOUS
 
 routes = web.RouteTableDef()

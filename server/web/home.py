@@ -9,7 +9,8 @@ from server.http.pages import render, require_user, viewer
 from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, community_lists, matching, timelines
-from server.services.views import PostView, actor_view, load_posts
+from server.services.post_cache import load_posts
+from server.services.views import PostView, actor_view
 from server.web.compose import compose_options
 
 routes = web.RouteTableDef()

@@ -15,7 +15,8 @@ from server.errors import KoersError, NotFound
 from server.http.pages import current_user, flash, form, redirect, render, require_user, viewer
 from server.keys import CTX
 from server.services import post_pages, posts, timelines
-from server.services.views import PostView, load_posts
+from server.services.post_cache import load_posts
+from server.services.views import PostView
 from server.visibility import can_boost
 from server.web.cards import CARD_HEADER, safe_back
 from server.web.compose import compose_options

@@ -12,7 +12,8 @@ from server.http.pages import flash, form, redirect, render, require_user, viewe
 from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, directory, follows, people, timelines
-from server.services.views import ActorView, actor_view, load_posts
+from server.services.post_cache import load_posts
+from server.services.views import ActorView, actor_view
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()

@@ -8,6 +8,8 @@ server when unknown, for signed-in members only (a visitor's search never makes 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,6 +28,7 @@ from server.web.home import page_from_query
 routes = web.RouteTableDef()
 MAX_QUERY = 200
 PER_KIND = 10
+POSTS_PER_PAGE = 2 * PER_KIND  # posts and results together, newest first
 
 
 def _in_order(found: dict[int, ActorView], ids: list[int]) -> list[ActorView]:
@@ -40,6 +43,8 @@ async def search_page(request: web.Request) -> web.Response:
         raise ValidationError(f"q: at most {MAX_QUERY} characters", field="q")
     who = await viewer(request)
     user = await current_user(request)
+    # ?max_id=: the next page of posts and results (older than that id), nothing else
+    older_than = page_from_query(request).max_id
     resolved_actor = resolved_post = None
     if q and user is not None and (parse_handle(q) or q.startswith(("http://", "https://"))):
         found = await lookup(request.app, q, as_actor=user.id)
@@ -50,6 +55,11 @@ async def search_page(request: web.Request) -> web.Response:
     async def load(conn: AsyncConnection) -> dict:
         if not q:
             return {}
+        if older_than is not None:
+            post_ids = await timelines.search_posts(
+                conn, who, q, Page(max_id=older_than, limit=POSTS_PER_PAGE)
+            )
+            return await _posts_and_results(conn, post_ids)
         actor_ids = await finder.find_accounts(conn, ctx, q, limit=PER_KIND)
         if resolved_actor is not None and resolved_actor not in actor_ids:
             actor_ids.insert(0, resolved_actor)
@@ -58,11 +68,9 @@ async def search_page(request: web.Request) -> web.Response:
             if not post_ids and resolved_post and await can_see_post(conn, who, resolved_post):
                 post_ids = [resolved_post]
         else:
-            post_ids = await timelines.search_posts(conn, who, q, Page(limit=2 * PER_KIND))
-        found_posts = await load_posts(
-            conn, who, post_ids, base=ctx.base, local_domain=ctx.settings.domain
-        )
+            post_ids = await timelines.search_posts(conn, who, q, Page(limit=POSTS_PER_PAGE))
         return {
+            **await _posts_and_results(conn, post_ids),
             "people": _in_order(
                 await load_actors(
                     conn, set(actor_ids[:PER_KIND]), base=ctx.base, local_domain=ctx.settings.domain
@@ -73,13 +81,30 @@ async def search_page(request: web.Request) -> web.Response:
                 (row, page_path(row.handle, row.domain))
                 for row in await finder.find_communities(conn, q, limit=PER_KIND)
             ],
-            "results": [p for p in found_posts if p.kind == "result"][:PER_KIND],
-            "posts": [p for p in found_posts if p.kind != "result"][:PER_KIND],
             "tags": await finder.find_tags(conn, q.lstrip("#").lower(), limit=PER_KIND, offset=0),
         }
 
+    async def _posts_and_results(conn: AsyncConnection, post_ids: list[int]) -> dict:
+        found = await load_posts(
+            conn, who, post_ids, base=ctx.base, local_domain=ctx.settings.domain
+        )
+        # a full page of full-text hits: there may be older ones
+        more = len(post_ids) == POSTS_PER_PAGE and not q.startswith(("http://", "https://"))
+        return {
+            "results": [p for p in found if p.kind == "result"],
+            "posts": [p for p in found if p.kind != "result"],
+            "older": f"/search?{urlencode({'q': q, 'max_id': post_ids[-1]})}" if more else None,
+        }
+
     hits = await ctx.db.read(load)
-    return await render(request, "search.html", q=q, hits=hits, signed_in=user is not None)
+    return await render(
+        request,
+        "search.html",
+        q=q,
+        hits=hits,
+        signed_in=user is not None,
+        older_page=older_than is not None,
+    )
 
 
 @routes.get("/feed")

@@ -11,29 +11,23 @@ every run sends the same requests.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
-import time
 from typing import Any
 
 import pytest
-import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from server.services import posts
 from server.services.posts import Draft
 from tests.api.conftest import api_token
 from tests.conftest import Instance
+from tests.schemathesis_run import Variant, fuzz
 
 pytestmark = pytest.mark.slow
-log = logging.getLogger(__name__)
 
 EXAMPLES = int(os.environ.get("KOERS_MASTODON_FUZZ_EXAMPLES", "6"))
-SLOW_CALL_S = 2.0
 STREAMING = "/api/v1/streaming"  # WebSocket upgrades and event streams that never end
-MAX_REQUEST_LINE = 8000
 
 _STR = {"type": "string"}
 _ID = {"type": "string", "maxLength": 24}
@@ -146,53 +140,20 @@ def _fuzz(
     base_url: str, token: str, document: dict[str, Any], real: dict[str, str]
 ) -> tuple[int, list[str]]:
     """Every operation, with random ids and with real ones; returns (calls, failures)."""
-    schema = schemathesis.openapi.from_dict(document)
-    session = requests.Session()
-    headers = {"Authorization": f"Bearer {token}"}
-    failures: list[str] = []
-    calls = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
+
+    def variants(operation: Any) -> list[Variant]:
         fixed = {k: v for k, v in real.items() if "{" + k + "}" in operation.path}
-        for path_parameters in [None, fixed] if fixed else [None]:
-            strategy = operation.as_strategy(
-                generation_mode=schemathesis.GenerationMode.POSITIVE,
-                path_parameters=path_parameters,
-            )
+        positive = schemathesis.GenerationMode.POSITIVE
+        return [(positive, None), (positive, fixed)] if fixed else [(positive, None)]
 
-            @settings(
-                max_examples=EXAMPLES,
-                derandomize=True,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=strategy)
-            def run(case: schemathesis.Case) -> None:
-                nonlocal calls
-                calls += 1
-                began = time.monotonic()
-                response = case.call(
-                    base_url=base_url, session=session, headers=headers, timeout=30
-                )
-                took = time.monotonic() - began
-                if took > SLOW_CALL_S:
-                    log.warning("slow call %s: %.1f s", operation.label, took)  # noqa: B023
-                if (
-                    response.status_code == 400
-                    and len(response.request.url or "") > MAX_REQUEST_LINE
-                ):
-                    return  # aiohttp refuses request lines over 8190 bytes before any handler
-                try:
-                    case.validate_response(response, checks=[not_a_server_error], headers=headers)
-                except Exception as exc:  # collect every failing operation, not only the first
-                    failures.append(
-                        f"{operation.label}: {str(exc).splitlines()[0]} "  # noqa: B023 (run() is called at once)
-                        f"-> {response.status_code} {response.text[:200]}"
-                    )
-
-            run()
-    return calls, failures
+    return fuzz(
+        document,
+        base_url,
+        token,
+        variants=variants,
+        checks=[not_a_server_error],
+        examples=EXAMPLES,
+    )
 
 
 async def test_schemathesis_finds_no_server_errors_in_the_mastodon_api(instance: Instance) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from federation import signing
+from federation import delivery, signing
 from federation.delivery import _host_events, _Outcome, run_delivery_once
 from federation.state import DELIVERY
 from server.storage import schema as t
@@ -81,3 +83,39 @@ def test_host_events_collapse_to_the_outcome_of_replaying_them_in_order() -> Non
         ]
     )
     assert events == {"a": (True, 2, "third"), "b": (True, 0, "")}
+
+
+async def test_the_loop_keeps_several_batches_in_flight_and_sends_each_once(
+    pair, monkeypatch
+) -> None:
+    a, b = pair
+    monkeypatch.setattr(delivery, "BATCH", 3)
+    alice = await signer_for(a, "alice")
+    for _ in range(10):
+        await queue(a, "alice", [f"{b.url}/inbox"], alice.activity("Like", object=alice.uri))
+    worker = a.app[DELIVERY]
+    sending = {"now": 0, "most": 0}
+    send = worker._send_and_record
+
+    async def counted(batch):  # type: ignore[no-untyped-def]
+        sending["now"] += 1
+        sending["most"] = max(sending["most"], sending["now"])
+        await asyncio.sleep(0.1)  # a slow receiver: the loop claims and signs the next batches
+        try:
+            await send(batch)
+        finally:
+            sending["now"] -= 1
+
+    monkeypatch.setattr(worker, "_send_and_record", counted)
+    task = asyncio.create_task(worker.loop(idle_seconds=0.05))
+    try:
+        for _ in range(200):
+            if [r.state for r in await deliveries(a)] == ["sent"] * 10:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert [r.state for r in await deliveries(a)] == ["sent"] * 10
+    assert sending["most"] == delivery.PIPELINE
+    assert len(await activity_rows(b)) == 10  # each sent once

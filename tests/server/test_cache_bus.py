@@ -99,3 +99,49 @@ async def test_without_the_bus_the_cache_keeps_the_row_until_told(instance: Inst
         await engine.dispose()
     await asyncio.sleep(0.3)
     assert await _status(instance, token) == 200  # cached: seen only after hot_rows.TTL
+
+
+async def test_a_status_changed_in_another_process_is_rendered_anew_here(
+    instance: Instance,
+) -> None:
+    """The cached part of status JSON (``api/status_cache.py``): the author's new name and a
+    post's new text, written by another process without touching ``edited_at`` (so only the
+    bus can explain it), show here long before the cache's time limit."""
+    if instance.db.is_sqlite:
+        pytest.skip("PostgreSQL only: the bus runs there (SQLite processes rely on the time limit)")
+    ann = await instance.create_member("ann")
+    token = await api_token(instance, "ann")
+    bearer = {"Authorization": f"Bearer {token}"}
+    resp = await instance.client.post(
+        "/api/v1/statuses", data={"status": "before", "visibility": "public"}, headers=bearer
+    )
+    post_id = int((await resp.json())["id"])
+
+    async def status() -> dict:
+        got = await instance.client.get(f"/api/v1/statuses/{post_id}", headers=bearer)
+        assert got.status == 200
+        return await got.json()
+
+    url = instance.settings.database_url.replace("127.0.0.1", "localhost")
+    other = create_app(dataclasses.replace(instance.settings, database_url=url))
+    server = TestServer(other, host="127.0.0.1")
+    await server.start_server()
+    try:
+        here = instance.db.engine.sync_engine
+        assert "before" in (await status())["content"]
+        assert hot_rows.statuses(here).get((post_id, instance.settings.url)) is not None
+        async with other[CTX].db.write() as conn:
+            await conn.execute(
+                t.posts.update().where(t.posts.c.id == post_id).values(content_html="<p>after</p>")
+            )
+            await conn.execute(
+                t.actors.update().where(t.actors.c.id == ann.actor_id).values(display_name="Ann B")
+            )
+
+        async def renewed() -> bool:
+            shown = await status()
+            return "after" in shown["content"] and shown["account"]["display_name"] == "Ann B"
+
+        assert await _eventually(renewed), "the cached status still shows the old text and name"
+    finally:
+        await server.close()

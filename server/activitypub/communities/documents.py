@@ -15,8 +15,8 @@ from aiohttp import web
 
 from federation.documents import activity_json, wants_activitypub
 from server.activitypub.communities.objects import purpose_object, roadmap_object, role_object
+from server.activitypub.core.collections import ordered_collection, without_context
 from server.activitypub.core.documents import viewer_of
-from server.activitypub.core.vocab import context
 from server.keys import CTX
 from server.services import community_documents as reads
 from server.visibility import can_see_item
@@ -66,16 +66,6 @@ async def negotiate_community_objects(request: web.Request, handler: Handler) ->
     return await handler(request)
 
 
-def _collection(base: str, uri: str, items: list[Any]) -> dict[str, Any]:
-    return {
-        "@context": context(base),
-        "id": uri,
-        "type": "OrderedCollection",
-        "totalItems": len(items),
-        "orderedItems": items,
-    }
-
-
 @routes.get("/communities/{handle}/roles")
 async def roles_collection(request: web.Request) -> web.Response:
     """The community's roles, each with its holders."""
@@ -84,15 +74,8 @@ async def roles_collection(request: web.Request) -> web.Response:
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:
         ids = await reads.role_ids(conn, community_id)
-        items = [
-            {
-                k: v
-                for k, v in (await role_object(conn, ctx.base, i) or {}).items()
-                if k != "@context"
-            }
-            for i in ids
-        ]
-    return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
+        items = [without_context(await role_object(conn, ctx.base, i)) for i in ids]
+    return activity_json(ordered_collection(ctx.base, f"{ctx.base}{request.path}", items))
 
 
 @routes.get("/communities/{handle}/roadmap")
@@ -103,15 +86,8 @@ async def roadmap_collection(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
     async with ctx.db.read() as conn:
         ids = await reads.published_roadmap_ids(conn, viewer, community_id)
-        items = [
-            {
-                k: v
-                for k, v in (await roadmap_object(conn, ctx.base, i) or {}).items()
-                if k != "@context"
-            }
-            for i in ids
-        ]
-    return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
+        items = [without_context(await roadmap_object(conn, ctx.base, i)) for i in ids]
+    return activity_json(ordered_collection(ctx.base, f"{ctx.base}{request.path}", items))
 
 
 @routes.get("/communities/{handle}/purpose")
@@ -123,11 +99,6 @@ async def purpose_collection(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         versions = await reads.purpose_version_numbers(conn, community_id)
         items = [
-            {
-                k: v
-                for k, v in (await purpose_object(conn, ctx.base, community_id, v) or {}).items()
-                if k != "@context"
-            }
-            for v in versions
+            without_context(await purpose_object(conn, ctx.base, community_id, v)) for v in versions
         ]
-    return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
+    return activity_json(ordered_collection(ctx.base, f"{ctx.base}{request.path}", items))

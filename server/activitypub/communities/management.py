@@ -29,15 +29,16 @@ from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json
 from federation.errors import Ignore
 from server import clock
-from server.activitypub.communities.documents import _collection, _community_id
+from server.activitypub.communities.documents import _community_id
 from server.activitypub.core import convert, remote_sync
+from server.activitypub.core.collections import ordered_collection
 from server.activitypub.core.common import actor_by_uri, ctx_of, resolve, the_actor
 from server.activitypub.core.documents import viewer_of
 from server.activitypub.core.vocab import first_id, type_of
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.keys import CTX
-from server.services import communities, community_documents, insights, remote_groups
+from server.services import communities, insights, post_rows, remote_groups
 from server.services.community_requests import (
     community_of_group,
     join_follow_by_uri,
@@ -63,7 +64,7 @@ async def requests_collection(request: web.Request) -> web.Response:
     async with ctx.db.read() as conn:
         if not await communities.is_manager(conn, community_id, viewer.actor_id):
             raise web.HTTPNotFound()
-        group = await community_documents.group_of(conn, community_id)
+        group = await post_rows.community_actor(conn, community_id)
         if group is None:
             raise web.HTTPNotFound()
         rows = await pending_requests(conn, group.id, MAX_REQUESTS)
@@ -78,7 +79,7 @@ async def requests_collection(request: web.Request) -> web.Response:
             }
             for r in rows
         ]
-    return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
+    return activity_json(ordered_collection(ctx.base, f"{ctx.base}{request.path}", items))
 
 
 @routes.get("/communities/{handle}/insights")

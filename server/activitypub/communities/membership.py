@@ -20,6 +20,7 @@ from federation.actors import fetch_signed
 from federation.errors import FederationError
 from server.keys import CTX
 from server.services import community_documents as reads
+from server.services import post_rows
 from server.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ async def member_of_remote_community(app: web.Application, post: Row, viewer: Vi
     ):
         return False
     async with app[CTX].db.read() as conn:
-        group = await reads.group_of(conn, post.community_id)
+        group = await post_rows.community_actor(conn, post.community_id)
         viewer_uri = await reads.actor_uri(conn, viewer.actor_id)
         blocked = await reads.has_blocked(conn, post.author_id, viewer.actor_id)
     if (

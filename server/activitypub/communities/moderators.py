@@ -17,8 +17,9 @@ from federation.delivery import enqueue, inboxes_for
 from federation.documents import activity_json, ap_viewer
 from server import clock
 from server import event_kinds as kinds
-from server.activitypub.communities.documents import _collection, _community_id
+from server.activitypub.communities.documents import _community_id
 from server.activitypub.core import convert
+from server.activitypub.core.collections import ordered_collection
 from server.activitypub.core.recipients import remote_followers
 from server.context import Context
 from server.events import Event
@@ -42,7 +43,7 @@ async def moderators_collection(request: web.Request) -> web.Response:
     community_id = await _community_id(request, request.match_info["handle"])
     async with ctx.db.read() as conn:
         items = await reads.manager_uris(conn, community_id)
-    return activity_json(_collection(ctx.base, f"{ctx.base}{request.path}", items))
+    return activity_json(ordered_collection(ctx.base, f"{ctx.base}{request.path}", items))
 
 
 async def manager_changed(ctx: Context, conn: AsyncConnection, event: Event) -> None:

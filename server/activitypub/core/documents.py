@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy import Row
 
 from federation import policy
 from federation.documents import activity_json, ap_viewer, wants_activitypub
@@ -27,15 +27,12 @@ from server.activitypub.core.vocab import context
 from server.activitypub.posts.objects import load_post
 from server.http.params import as_id
 from server.keys import CTX
-from server.storage import schema as t
+from server.services import actor_collections, actors
 from server.visibility import (
     ANONYMOUS,
     Viewer,
     can_see_members,
     can_see_post,
-    listed_for,
-    memberships_shown_to,
-    posts_visible_to,
 )
 
 routes = web.RouteTableDef()
@@ -64,16 +61,8 @@ async def viewer_of(request: web.Request) -> Viewer:
     return Viewer(actor_id=actor_id, local=local, domain=None if local else domain)
 
 
-async def _author(conn: Any, username: str, kind: str = "person") -> sa.Row:
-    row = (
-        await conn.execute(
-            sa.select(t.actors).where(
-                t.actors.c.username == username.lower(),
-                t.actors.c.domain.is_(None),
-                t.actors.c.kind == kind,
-            )
-        )
-    ).first()
+async def _author(conn: Any, username: str, kind: str = "person") -> Row:
+    row = await actors.local_actor(conn, username, kind)
     if row is None or row.suspended:
         raise web.HTTPNotFound()
     return row
@@ -83,28 +72,16 @@ async def parts_for(conn: Any, ctx: Any, viewer: Viewer, post_id: int) -> conver
     """A post's parts as ``viewer`` may see them: its replies count only counts the replies they may see
     (the stored count includes followers-only and direct replies, whose existence is not theirs to know)."""
     parts = await load_post(conn, ctx.base, ctx.settings.domain, post_id)
-    replies = t.posts.alias("replies")
-    count = (
-        await conn.execute(
-            sa.select(sa.func.count())
-            .select_from(replies)
-            .where(replies.c.in_reply_to_id == post_id, posts_visible_to(viewer, replies))
-        )
-    ).scalar_one()
-    return replace(parts, replies_count=int(count))
+    return replace(parts, replies_count=await actor_collections.replies_seen(conn, viewer, post_id))
 
 
-async def _visible_post(request: web.Request) -> tuple[sa.Row, Any] | web.Response:
+async def _visible_post(request: web.Request) -> tuple[Row, Any] | web.Response:
     ctx = request.app[CTX]
     viewer = await viewer_of(request)
     post_id = as_id(request.match_info["post_id"]) or -1
     async with ctx.db.read() as conn:
         author = await _author(conn, request.match_info["username"])
-        post = (
-            await conn.execute(
-                sa.select(t.posts).where(t.posts.c.id == post_id, t.posts.c.author_id == author.id)
-            )
-        ).first()
+        post = await actor_collections.post_by(conn, author.id, post_id)
         if post is None or post.audience == "members":
             raise web.HTTPNotFound()
         if post.deleted_at is not None:
@@ -150,47 +127,23 @@ async def post_activity(request: web.Request) -> web.Response:
     return activity_json(doc)
 
 
-async def _actor_page(request: web.Request, query: sa.Select, collection_id: str) -> web.Response:
-    page = page_number(request)
-    async with request.app[CTX].db.read() as conn:
-        total = (
-            await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
-        ).scalar_one()
-        items = []
-        if page is not None:
-            items = [
-                r.uri for r in await conn.execute(query.limit(PAGE_SIZE).offset(page_offset(page)))
-            ]
-    return activity_json(paged_collection(request.app[CTX].base, collection_id, total, page, items))
-
-
-def _relations(column: sa.ColumnElement, other: sa.ColumnElement, actor_id: int) -> sa.Select:
-    return (
-        sa.select(t.actors.c.uri)
-        .join(t.follows, other == t.actors.c.id)
-        .where(column == actor_id, t.follows.c.state == "accepted")
-        .order_by(t.follows.c.id.desc())
-    )
+def _offset(page: int | None) -> int | None:
+    return None if page is None else page_offset(page)
 
 
 async def _followers(request: web.Request, kind: str, name: str) -> web.Response:
     ctx = request.app[CTX]
     viewer = await viewer_of(request)  # in secure mode a 401 unsigned, page or not
+    page = page_number(request)
     async with ctx.db.read() as conn:
         actor = await _author(conn, name, kind)
         if kind == "group":
-            community_id = (
-                await conn.execute(
-                    sa.select(t.communities.c.id).where(t.communities.c.actor_id == actor.id)
-                )
-            ).scalar()
+            community_id = await actor_collections.community_of_group(conn, actor.id)
             if community_id is None or not await can_see_members(conn, viewer, community_id):
                 raise web.HTTPNotFound()
-    return await _actor_page(
-        request,
-        _relations(t.follows.c.target_id, t.follows.c.follower_id, actor.id),
-        actor.followers_url,
-    )
+    async with ctx.db.read() as conn:
+        total, items = await actor_collections.followers(conn, actor.id, _offset(page), PAGE_SIZE)
+    return activity_json(paged_collection(ctx.base, actor.followers_url, total, page, items))
 
 
 @routes.get("/users/{username}/followers")
@@ -234,70 +187,72 @@ async def organisation_following(request: web.Request) -> web.Response:
 
 
 async def _following(request: web.Request, kind: str, name: str) -> web.Response:
+    ctx = request.app[CTX]
     viewer = await viewer_of(request)
-    async with request.app[CTX].db.read() as conn:
+    async with ctx.db.read() as conn:
         actor = await _author(conn, name, kind)
-    query = _relations(t.follows.c.follower_id, t.follows.c.target_id, actor.id).where(
-        memberships_shown_to(viewer, t.follows.c.target_id)
-    )
-    return await _actor_page(request, query, actor.following_url)
+    page = page_number(request)
+    async with ctx.db.read() as conn:
+        total, items = await actor_collections.following(
+            conn, viewer, actor.id, _offset(page), PAGE_SIZE
+        )
+    return activity_json(paged_collection(ctx.base, actor.following_url, total, page, items))
 
 
 async def _outbox(
-    request: web.Request, author: sa.Row, where: sa.ColumnElement, collection_id: str
+    request: web.Request,
+    author: Row,
+    collection_id: str,
+    *,
+    author_id: int | None = None,
+    community_id: int | None = None,
 ) -> web.Response:
     ctx = request.app[CTX]
     viewer = await viewer_of(request)
     page = page_number(request)
-    query = (
-        sa.select(t.posts.c.id)
-        .where(where, listed_for(viewer), t.posts.c.audience != "members")
-        .order_by(t.posts.c.id.desc())
-    )
     async with ctx.db.read() as conn:
-        total = (
-            await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
-        ).scalar_one()
+        total, entries = await actor_collections.outbox(
+            conn,
+            viewer,
+            _offset(page),
+            PAGE_SIZE,
+            author_id=author_id,
+            community_id=community_id,
+        )
         items: list[Any] = []
-        if page is not None:
-            for (post_id,) in await conn.execute(query.limit(PAGE_SIZE).offset(page_offset(page))):
-                post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).one()
-                if post.reblog_of_id:
-                    original = (
-                        await conn.execute(
-                            sa.select(t.posts.c.uri).where(t.posts.c.id == post.reblog_of_id)
-                        )
-                    ).scalar()
-                    items.append(
-                        {
-                            "id": post.uri,
-                            "type": "Announce",
-                            "actor": author.uri,
-                            "object": original,
-                        }
-                    )
-                    continue
-                parts = await parts_for(conn, ctx, viewer, post_id)
-                obj = convert.to_object(parts, ctx.base, with_context=False)
+        for entry in entries:
+            post = entry.post
+            if post.reblog_of_id:
                 items.append(
                     {
-                        "id": f"{post.uri}/activity",
-                        "type": "Create",
-                        "actor": obj["attributedTo"],
-                        "object": obj,
-                        "to": obj["to"],
-                        "cc": obj["cc"],
-                        "published": obj["published"],
+                        "id": post.uri,
+                        "type": "Announce",
+                        "actor": author.uri,
+                        "object": entry.boosted_uri,
                     }
                 )
-    return activity_json(paged_collection(request.app[CTX].base, collection_id, total, page, items))
+                continue
+            parts = await parts_for(conn, ctx, viewer, post.id)
+            obj = convert.to_object(parts, ctx.base, with_context=False)
+            items.append(
+                {
+                    "id": f"{post.uri}/activity",
+                    "type": "Create",
+                    "actor": obj["attributedTo"],
+                    "object": obj,
+                    "to": obj["to"],
+                    "cc": obj["cc"],
+                    "published": obj["published"],
+                }
+            )
+    return activity_json(paged_collection(ctx.base, collection_id, total, page, items))
 
 
 @routes.get("/users/{username}/outbox")
 async def person_outbox(request: web.Request) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         actor = await _author(conn, request.match_info["username"])
-    return await _outbox(request, actor, t.posts.c.author_id == actor.id, actor.outbox)
+    return await _outbox(request, actor, actor.outbox, author_id=actor.id)
 
 
 @routes.get("/actor/outbox")
@@ -305,7 +260,7 @@ async def organisation_outbox(request: web.Request) -> web.Response:
     """What the organisation itself posted (the posts its members write are on their outboxes)."""
     async with request.app[CTX].db.read() as conn:
         actor = await _author(conn, "org", "organization")
-    return await _outbox(request, actor, t.posts.c.author_id == actor.id, actor.outbox)
+    return await _outbox(request, actor, actor.outbox, author_id=actor.id)
 
 
 @routes.get("/communities/{handle}/outbox")
@@ -313,12 +268,8 @@ async def community_outbox(request: web.Request) -> web.Response:
     """The community's posts and results the requester may see."""
     async with request.app[CTX].db.read() as conn:
         group = await _author(conn, request.match_info["handle"], "group")
-        community_id = (
-            await conn.execute(
-                sa.select(t.communities.c.id).where(t.communities.c.actor_id == group.id)
-            )
-        ).scalar()
-    return await _outbox(request, group, t.posts.c.community_id == community_id, group.outbox)
+        community_id = await actor_collections.community_of_group(conn, group.id)
+    return await _outbox(request, group, group.outbox, community_id=community_id)
 
 
 @routes.get("/users/{username}/featured")
@@ -344,14 +295,8 @@ async def _featured(request: web.Request, kind: str, name: str) -> web.Response:
     viewer = await viewer_of(request)
     async with ctx.db.read() as conn:
         actor = await _author(conn, name, kind)
-        rows = await conn.execute(
-            sa.select(t.posts.c.id)
-            .join(t.pins, t.pins.c.post_id == t.posts.c.id)
-            .where(t.pins.c.actor_id == actor.id, posts_visible_to(viewer))
-            .order_by(t.pins.c.id.desc())
-        )
         items = [
             convert.to_object(await parts_for(conn, ctx, viewer, pid), ctx.base, with_context=False)
-            for (pid,) in rows
+            for pid in await actor_collections.pinned(conn, viewer, actor.id)
         ]
     return activity_json(ordered_collection(ctx.base, actor.featured_url, items))

@@ -6,10 +6,14 @@ mentioned; ``community`` goes to the Group (a local Group re-announces it itself
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from federation.delivery import inboxes_for
+from federation.delivery import enqueue, inboxes_for
+from server.activitypub.core import convert
+from server.activitypub.core.vocab import PUBLIC
 from server.services.post_rows import community_actor
 
 # ``remote_followers`` is re-exported: the concepts' outbound builders find it here.
@@ -52,3 +56,23 @@ async def group_recipients(
         return None
     members = [m for m in await remote_followers(conn, group.id) if m != exclude_actor]
     return group, await inboxes_for(conn, members)
+
+
+async def send_public(
+    conn: AsyncConnection,
+    base: str,
+    actor: Row,
+    kind: str,
+    *,
+    activity_id: str,
+    obj: Any,
+    inboxes: list[str],
+    cc: list[str] | None = None,
+) -> None:
+    """Queue the public activity ``kind`` of ``obj`` by the local ``actor`` (to everyone, ``cc``
+    as given) for ``inboxes``: the organisation's boosts, a Group's Update, a suspended
+    member's Delete."""
+    doc = convert.activity(
+        base, kind, id=activity_id, actor=actor.uri, object=obj, to=[PUBLIC], cc=cc
+    )
+    await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=inboxes)

@@ -27,6 +27,7 @@ from server.activitypub.communities.answers import send_join_answer as send_answ
 from server.activitypub.core import convert
 from server.activitypub.core.common import ctx_of, the_actor
 from server.activitypub.core.documents import viewer_of
+from server.activitypub.core.ingest import parse_time
 from server.activitypub.core.recipients import remote_followers
 from server.activitypub.core.vocab import context, first_id
 from server.clock import iso
@@ -130,8 +131,8 @@ def event_fields(doc: dict[str, Any]) -> dict[str, Any]:
     capacity = doc.get("maximumAttendeeCapacity")
     return {
         "title": str(doc.get("name") or "")[:255],
-        "starts_at": convert_time(doc.get("startTime")),
-        "ends_at": convert_time(doc.get("endTime")),
+        "starts_at": parse_time(doc.get("startTime")),
+        "ends_at": parse_time(doc.get("endTime")),
         "place_name": str(location.get("name") or "")[:255],
         "place_address": street[:500],
         "online_url": doc.get("url") if doc.get("isOnline") else "",
@@ -140,12 +141,6 @@ def event_fields(doc: dict[str, Any]) -> dict[str, Any]:
         else None,
         "join_mode": "free" if doc.get("joinMode", "free") == "free" else "approval",
     }
-
-
-def convert_time(value: object) -> Any:
-    from server.activitypub.core.ingest import parse_time
-
-    return parse_time(value)
 
 
 class EventOutbox:

@@ -34,7 +34,7 @@ from server.activitypub.core.vocab import first_id, koers
 from server.context import Context
 from server.errors import NotFound
 from server.events import Event
-from server.services import community_documents, idea_lookup, remote_ideas
+from server.services import idea_lookup, post_rows, remote_ideas
 
 log = logging.getLogger(__name__)
 OUTCOMES = {
@@ -63,7 +63,7 @@ class IdeaOutcomeOutbox:
         outcome = event.data.get("target_kind") or (
             "merged" if event.kind == kinds.IDEA_MERGED else "declined"
         )
-        group = await community_documents.group_of(conn, idea.community_id)
+        group = await post_rows.community_actor(conn, idea.community_id)
         if group is None:
             return
         extra: dict[str, Any] = {"koers:outcome": outcome}

@@ -12,7 +12,7 @@ import hashlib
 import logging
 from typing import Any
 
-import sqlalchemy as sa
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.delivery import enqueue, inboxes_for
@@ -22,13 +22,20 @@ from server import event_kinds as kinds
 from server.activitypub.communities.objects import purpose_object
 from server.activitypub.core import convert
 from server.activitypub.core.actor_updates import whole_actor_update
-from server.activitypub.core.recipients import group_recipients, post_recipients, remote_followers
+from server.activitypub.core.recipients import (
+    group_recipients,
+    post_recipients,
+    remote_followers,
+    send_public,
+)
 from server.activitypub.core.relay_dialects import from_author, group_boost, split_inboxes
 from server.activitypub.core.vocab import PUBLIC
 from server.activitypub.posts.objects import load_post, post_addressing
 from server.context import Context
 from server.events import Event
-from server.storage import schema as t
+from server.services import activity_ids, community_documents, role_lookup
+from server.services.actors import actor_row
+from server.services.post_rows import poll_options, post_by_id
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +44,9 @@ def _stamp() -> str:
     return str(int(clock.now().timestamp() * 1000))
 
 
-async def _actor(conn: AsyncConnection, actor_id: int) -> sa.Row:
-    return (await conn.execute(sa.select(t.actors).where(t.actors.c.id == actor_id))).one()
-
-
-async def _post(conn: AsyncConnection, post_id: int) -> sa.Row | None:
-    return (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
+async def _followers_inboxes(conn: AsyncConnection, actor_id: int) -> list[str]:
+    """The inboxes of an actor's remote followers (each shared inbox once)."""
+    return await inboxes_for(conn, await remote_followers(conn, actor_id))
 
 
 class Outbox:
@@ -60,7 +64,7 @@ class Outbox:
     # --- posts --------------------------------------------------------------------------------
 
     async def _publish(
-        self, conn: AsyncConnection, post: sa.Row, kind: str, activity_id: str
+        self, conn: AsyncConnection, post: Row, kind: str, activity_id: str
     ) -> dict[str, Any] | None:
         """Create/Update of a local post to its recipients, and the Group's / organisation's Announce."""
         parts = await load_post(conn, self.base, self.ctx.settings.domain, post.id)
@@ -74,7 +78,7 @@ class Outbox:
         return doc
 
     async def announce_by_group(
-        self, conn: AsyncConnection, post: sa.Row, inner: dict[str, Any]
+        self, conn: AsyncConnection, post: Row, inner: dict[str, Any]
     ) -> None:
         """FEP-1b12: a local community's Group Announces a member's activity to its remote members."""
         if post.audience not in ("community", "public", "unlisted"):
@@ -104,46 +108,50 @@ class Outbox:
         if post.local and from_author(body):
             await enqueue(conn, activity=inner, actor_id=post.author_id, inboxes=by_object)
 
-    async def _organisation_announce(self, conn: AsyncConnection, post: sa.Row) -> None:
+    async def _organisation_announce(self, conn: AsyncConnection, post: Row) -> None:
         """The Organization actor boosts public results and community posts to its followers."""
         if post.audience != "public" or not (
             post.kind == "result" or post.community_id is not None
         ):
             return
+        await self._organisation_boosts(conn, post.uri, str(post.id))
+
+    async def _organisation_boosts(self, conn: AsyncConnection, uri: str, announce: str) -> None:
+        """The organisation's ``Announce`` (id ``…/announces/{announce}``) of ``uri`` to its
+        followers: how outsiders who follow the organisation hear of results and purposes."""
         org_id = self.ctx.organization_id
         if org_id is None:
             return
-        org = await _actor(conn, org_id)
-        inboxes = await inboxes_for(conn, await remote_followers(conn, org_id))
-        doc = convert.activity(
+        org = await actor_row(conn, org_id)
+        await send_public(
+            conn,
             self.base,
+            org,
             "Announce",
-            id=f"{org.uri}/announces/{post.id}",
-            actor=org.uri,
-            object=post.uri,
-            to=[PUBLIC],
+            activity_id=f"{org.uri}/announces/{announce}",
+            obj=uri,
+            inboxes=await _followers_inboxes(conn, org_id),
             cc=[org.followers_url],
         )
-        await enqueue(conn, activity=doc, actor_id=org_id, inboxes=inboxes)
 
     async def post_created(self, conn: AsyncConnection, event: Event) -> None:
-        post = await _post(conn, event.data["post_id"])
+        post = await post_by_id(conn, event.data["post_id"])
         if post is None or not post.local or post.reblog_of_id or post.audience == "members":
             return
         await self._publish(conn, post, "Create", f"{post.uri}/activity")
         await self._organisation_announce(conn, post)
 
     async def post_updated(self, conn: AsyncConnection, event: Event) -> None:
-        post = await _post(conn, event.data["post_id"])
+        post = await post_by_id(conn, event.data["post_id"])
         if post is None or not post.local or post.audience == "members":
             return
         await self._publish(conn, post, "Update", f"{post.uri}#updates/{_stamp()}")
 
     async def post_deleted(self, conn: AsyncConnection, event: Event) -> None:
-        post = await _post(conn, event.data["post_id"])
+        post = await post_by_id(conn, event.data["post_id"])
         if post is None or not post.local or post.audience == "members":
             return
-        author = await _actor(conn, post.author_id)
+        author = await actor_row(conn, post.author_id)
         if post.reblog_of_id:
             await self._undo_announce(conn, post, author)
             return
@@ -165,11 +173,11 @@ class Outbox:
     # --- boosts and likes ---------------------------------------------------------------------
 
     async def _announce_doc(
-        self, conn: AsyncConnection, boost: sa.Row, author: sa.Row
+        self, conn: AsyncConnection, boost: Row, author: Row
     ) -> tuple[dict[str, Any], list[str]]:
-        original = await _post(conn, boost.reblog_of_id)
+        original = await post_by_id(conn, boost.reblog_of_id)
         assert original is not None
-        op = await _actor(conn, original.author_id)
+        op = await actor_row(conn, original.author_id)
         to = [PUBLIC] if boost.audience == "public" else [author.followers_url]
         cc = [author.followers_url, op.uri] if boost.audience == "public" else [PUBLIC, op.uri]
         doc = convert.activity(
@@ -188,40 +196,29 @@ class Outbox:
         return doc, await inboxes_for(conn, inbox_actors)
 
     async def reblog_created(self, conn: AsyncConnection, event: Event) -> None:
-        boost = await _post(conn, event.data["post_id"])
+        boost = await post_by_id(conn, event.data["post_id"])
         if boost is None or not boost.local:
             return
-        author = await _actor(conn, boost.author_id)
+        author = await actor_row(conn, boost.author_id)
         doc, inboxes = await self._announce_doc(conn, boost, author)
         await enqueue(conn, activity=doc, actor_id=author.id, inboxes=inboxes)
 
-    async def _undo_announce(self, conn: AsyncConnection, boost: sa.Row, author: sa.Row) -> None:
+    async def _undo_announce(self, conn: AsyncConnection, boost: Row, author: Row) -> None:
         doc, inboxes = await self._announce_doc(conn, boost, author)
         undo = convert.undo(self.base, activity_id=f"{boost.uri}#undo", actor=author.uri, inner=doc)
         await enqueue(conn, activity=undo, actor_id=author.id, inboxes=inboxes)
 
     async def _like(
         self, conn: AsyncConnection, event: Event
-    ) -> tuple[dict[str, Any], sa.Row, list[str]] | None:
-        actor = await _actor(conn, event.data["actor_id"])
-        post = await _post(conn, event.data["post_id"])
+    ) -> tuple[dict[str, Any], Row, list[str]] | None:
+        actor = await actor_row(conn, event.data["actor_id"])
+        post = await post_by_id(conn, event.data["post_id"])
         if actor.domain is not None or post is None or post.local:
             return None
-        op = await _actor(conn, post.author_id)
-        fav = (
-            await conn.execute(
-                sa.select(t.favourites).where(
-                    t.favourites.c.actor_id == actor.id, t.favourites.c.post_id == post.id
-                )
-            )
-        ).first()
-        like_id = (
-            fav.uri if fav is not None and fav.uri else None
-        ) or f"{actor.uri}#likes/{post.id}/{_stamp()}"
-        if fav is not None and not fav.uri:
-            await conn.execute(
-                t.favourites.update().where(t.favourites.c.id == fav.id).values(uri=like_id)
-            )
+        op = await actor_row(conn, post.author_id)
+        like_id = await activity_ids.like_id(
+            conn, actor.id, post.id, f"{actor.uri}#likes/{post.id}/{_stamp()}"
+        )
         doc = convert.activity(
             self.base, "Like", id=like_id, actor=actor.uri, object=post.uri, to=[op.uri]
         )
@@ -230,7 +227,7 @@ class Outbox:
     async def _send(
         self,
         conn: AsyncConnection,
-        found: tuple[dict[str, Any], sa.Row, list[str]] | None,
+        found: tuple[dict[str, Any], Row, list[str]] | None,
         *,
         undo: bool,
     ) -> None:
@@ -253,22 +250,15 @@ class Outbox:
     # --- follows and blocks -------------------------------------------------------------------
 
     async def follow_doc(
-        self, conn: AsyncConnection, follow_id: int, follower: sa.Row, target: sa.Row
+        self, conn: AsyncConnection, follow_id: int, follower: Row, target: Row
     ) -> dict[str, Any]:
         """The Follow activity of a follows row (its id is kept in ``follows.uri``)."""
-        uri = (
-            await conn.execute(sa.select(t.follows.c.uri).where(t.follows.c.id == follow_id))
-        ).scalar()
-        if not uri:
-            uri = f"{follower.uri}#follows/{follow_id}"
-            await conn.execute(
-                t.follows.update().where(t.follows.c.id == follow_id).values(uri=uri)
-            )
+        uri = await activity_ids.follow_id(conn, follow_id, f"{follower.uri}#follows/{follow_id}")
         return convert.activity(self.base, "Follow", id=uri, actor=follower.uri, object=target.uri)
 
     async def follow_created(self, conn: AsyncConnection, event: Event) -> None:
-        follower = await _actor(conn, event.data["follower_id"])
-        target = await _actor(conn, event.data["target_id"])
+        follower = await actor_row(conn, event.data["follower_id"])
+        target = await actor_row(conn, event.data["target_id"])
         if follower.domain is not None or target.domain is None:
             return
         doc = await self.follow_doc(conn, event.data["follow_id"], follower, target)
@@ -280,8 +270,8 @@ class Outbox:
         self,
         conn: AsyncConnection,
         kind: str,
-        follower: sa.Row,
-        target: sa.Row,
+        follower: Row,
+        target: Row,
         follow_uri: str | None,
     ) -> None:
         """Accept or Reject a remote actor's Follow of a local actor."""
@@ -306,16 +296,16 @@ class Outbox:
         )
 
     async def follow_decided(self, conn: AsyncConnection, event: Event) -> None:
-        follower = await _actor(conn, event.data["follower_id"])
-        target = await _actor(conn, event.data["target_id"])
+        follower = await actor_row(conn, event.data["follower_id"])
+        target = await actor_row(conn, event.data["target_id"])
         if follower.domain is None or target.domain is not None:
             return
         kind = "Accept" if event.kind == kinds.FOLLOW_ACCEPTED else "Reject"
         await self.send_decision(conn, kind, follower, target, event.data.get("uri"))
 
     async def follow_undone(self, conn: AsyncConnection, event: Event) -> None:
-        follower = await _actor(conn, event.data["follower_id"])
-        target = await _actor(conn, event.data["target_id"])
+        follower = await actor_row(conn, event.data["follower_id"])
+        target = await actor_row(conn, event.data["target_id"])
         if follower.domain is not None or target.domain is None:
             return
         follow = await self.follow_doc(conn, event.data["follow_id"], follower, target)
@@ -328,9 +318,9 @@ class Outbox:
 
     async def _block_doc(
         self, conn: AsyncConnection, event: Event
-    ) -> tuple[dict[str, Any], sa.Row, list[str]] | None:
-        actor = await _actor(conn, event.data["actor_id"])
-        target = await _actor(conn, event.data["target_id"])
+    ) -> tuple[dict[str, Any], Row, list[str]] | None:
+        actor = await actor_row(conn, event.data["actor_id"])
+        target = await actor_row(conn, event.data["target_id"])
         if actor.domain is not None or target.domain is None:
             return None
         doc = convert.activity(
@@ -352,16 +342,12 @@ class Outbox:
 
     async def poll_voted(self, conn: AsyncConnection, event: Event) -> None:
         """A vote in a remote poll: one Create Note with the option's name per choice."""
-        post = await _post(conn, event.data["post_id"])
-        voter = await _actor(conn, event.data["actor_id"])
+        post = await post_by_id(conn, event.data["post_id"])
+        voter = await actor_row(conn, event.data["actor_id"])
         if post is None or post.local or voter.domain is not None:
             return
-        op = await _actor(conn, post.author_id)
-        options = (
-            await conn.execute(
-                sa.select(t.polls.c.options).where(t.polls.c.id == event.data["poll_id"])
-            )
-        ).scalar_one()
+        op = await actor_row(conn, post.author_id)
+        options = await poll_options(conn, event.data["poll_id"])
         inboxes = await inboxes_for(conn, [op.id])
         for choice in event.data["choices"]:
             vote_id = f"{voter.uri}#votes/{event.data['poll_id']}/{choice}"
@@ -385,21 +371,11 @@ class Outbox:
 
     async def role_changed(self, conn: AsyncConnection, event: Event) -> None:
         """Add/Remove the holder to the role's holders collection, sent to the community's members."""
-        role = (
-            await conn.execute(sa.select(t.roles).where(t.roles.c.id == event.data["role_id"]))
-        ).first()
-        if role is None:
+        found = await role_lookup.role_and_group(conn, event.data["role_id"])
+        if found is None or found[1].domain is not None:
             return
-        group = (
-            await conn.execute(
-                sa.select(t.actors)
-                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(t.communities.c.id == role.community_id)
-            )
-        ).first()
-        if group is None or group.domain is not None:
-            return
-        holder = await _actor(conn, event.data["actor_id"])
+        role, group = found
+        holder = await actor_row(conn, event.data["actor_id"])
         role_uri = role.uri or urls.role(self.base, group.username, role.id)
         kind = "Add" if event.kind == kinds.ROLE_ASSIGNED else "Remove"
         doc = convert.activity(
@@ -423,34 +399,23 @@ class Outbox:
 
     async def purpose_changed(self, conn: AsyncConnection, event: Event) -> None:
         """An accepted purpose version is an Update of the Group, sent to its remote members."""
-        group = (
-            await conn.execute(
-                sa.select(t.actors)
-                .join(t.communities, t.communities.c.actor_id == t.actors.c.id)
-                .where(t.communities.c.id == event.data["community_id"])
-            )
-        ).first()
-        if group is None or group.domain is not None:
+        group = await community_documents.local_group(conn, event.data["community_id"])
+        if group is None:
             return
         obj = await purpose_object(
             conn, self.base, event.data["community_id"], event.data["version"]
         )
         if obj is None:
             return
-        doc = convert.activity(
-            self.base,
-            "Update",
-            id=f"{obj['id']}#update",
-            actor=group.uri,
-            object=obj,
-            to=[PUBLIC],
-            cc=[group.followers_url],
-        )
-        await enqueue(
+        await send_public(
             conn,
-            activity=doc,
-            actor_id=group.id,
-            inboxes=await inboxes_for(conn, await remote_followers(conn, group.id)),
+            self.base,
+            group,
+            "Update",
+            activity_id=f"{obj['id']}#update",
+            obj=obj,
+            inboxes=await _followers_inboxes(conn, group.id),
+            cc=[group.followers_url],
         )
         await self._organisation_announces_purpose(conn, obj["id"])
 
@@ -458,26 +423,13 @@ class Outbox:
         self, conn: AsyncConnection, version_uri: str
     ) -> None:
         """Outsiders follow the public purpose by following the organisation: it boosts each new version."""
-        org_id = self.ctx.organization_id
-        if org_id is None:
-            return
-        org = await _actor(conn, org_id)
-        inboxes = await inboxes_for(conn, await remote_followers(conn, org_id))
-        doc = convert.activity(
-            self.base,
-            "Announce",
-            id=f"{org.uri}/announces/purpose/{hashlib.sha256(version_uri.encode()).hexdigest()[:24]}",
-            actor=org.uri,
-            object=version_uri,
-            to=[PUBLIC],
-            cc=[org.followers_url],
-        )
-        await enqueue(conn, activity=doc, actor_id=org_id, inboxes=inboxes)
+        digest = hashlib.sha256(version_uri.encode()).hexdigest()[:24]
+        await self._organisation_boosts(conn, version_uri, f"purpose/{digest}")
 
     async def actor_updated(self, conn: AsyncConnection, event: Event) -> None:
         """A profile change: Update embedding the whole actor document (ActivityPub §7.3: the
         receiver replaces its copy with it; GoToSocial refuses an actor without ``publicKey``)."""
-        actor = await _actor(conn, event.data["actor_id"])
+        actor = await actor_row(conn, event.data["actor_id"])
         if actor.domain is not None:
             return
         doc = await whole_actor_update(
@@ -487,5 +439,5 @@ class Outbox:
             conn,
             activity=doc,
             actor_id=actor.id,
-            inboxes=await inboxes_for(conn, await remote_followers(conn, actor.id)),
+            inboxes=await _followers_inboxes(conn, actor.id),
         )

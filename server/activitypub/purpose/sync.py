@@ -223,8 +223,9 @@ async def _store_process(
 async def group_updated(app: web.Application, group_actor_id: int, obj: Any = None) -> None:
     """After an ``Update`` of a remote Group we hold a community of: catch up with its purpose process.
 
-    Only an ``Update`` that says where the process stands (``koers:purposePhase``, sent by a Koers
-    home when it moves) is worth the fetches; a profile change or a non-Koers Group's is not.
+    Only an ``Update`` that says where the process stands (``koers:purposePhase``) is worth the
+    fetches: a Koers home's, which embeds its whole Group (when the process moves and when the
+    profile changes); a non-Koers Group's is not.
     """
     if not isinstance(obj, dict) or koers(obj, "purposePhase") is None:
         return

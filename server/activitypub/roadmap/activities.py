@@ -27,7 +27,7 @@ from server.context import Context
 from server.errors import NotFound
 from server.events import Event
 from server.keys import CTX
-from server.services import community_documents, roadmap_lookup, roadmap_social
+from server.services import community_documents, post_rows, roadmap, roadmap_lookup, roadmap_social
 from server.visibility import can_see_item
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ async def items_named(app: web.Application, uri: str | None) -> tuple[list[int],
     if not uri:
         return [], None
     async with ctx_of(app).db.read() as conn:
-        found = await roadmap_lookup.item_id_by_uri(conn, uri)
+        found = await roadmap.item_id_by_uri(conn, uri)
         if found is not None:
             return [found], None
         community_id = await _roadmap_of(conn, ctx_of(app).base, uri)
@@ -78,7 +78,7 @@ async def _follow_items(
         raise Ignore("not_visible", "the actor may not see that roadmap item")
     async with ctx.db.write() as conn:
         group = (
-            await community_documents.group_of(conn, community_id)
+            await post_rows.community_actor(conn, community_id)
             if community_id
             else await roadmap_lookup.group_of_item(conn, followed[0])
         )

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from federation.delivery import enqueue, inboxes_for
+from federation.delivery import inboxes_for
 from server import clock
-from server.activitypub.core import convert
-from server.activitypub.core.vocab import PUBLIC
+from server.activitypub.core.recipients import send_public
 from server.context import Context
 from server.events import Event
 from server.services.actors import actor_row
@@ -31,12 +30,12 @@ async def actor_suspended(ctx: Context, conn: AsyncConnection, event: Event) -> 
     if not inboxes:
         return
     stamp = int(clock.now().timestamp() * 1000)
-    doc = convert.activity(
+    await send_public(
+        conn,
         ctx.base,
+        actor,
         "Delete",
-        id=f"{actor.uri}#delete/{stamp}",
-        actor=actor.uri,
-        object=actor.uri,
-        to=[PUBLIC],
+        activity_id=f"{actor.uri}#delete/{stamp}",
+        obj=actor.uri,
+        inboxes=inboxes,
     )
-    await enqueue(conn, activity=doc, actor_id=actor.id, inboxes=inboxes)

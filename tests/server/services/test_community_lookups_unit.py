@@ -1,20 +1,28 @@
 """The reads the community folders of ``server/activitypub/`` build their documents and
 activities from (``community_documents``, ``community_requests``, ``roadmap_lookup``,
-``role_lookup``), without a server."""
+``role_lookup``, ``event_lookup``, ``idea_lookup``), without a server."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from server import clock
 from server.errors import NotFound
 from server.services import (
     community_documents,
+    community_events,
     community_requests,
+    event_lookup,
+    idea_lookup,
+    ideas,
     roadmap,
     roadmap_lookup,
     role_lookup,
     roles,
 )
+from server.services.community_events import EventInput
 from server.visibility import ANONYMOUS
 
 
@@ -23,8 +31,10 @@ async def test_a_local_community_is_found_by_its_handle_in_any_case(ctx, crew) -
         found = await community_documents.local_community_id(conn, "GARDEN")
         missing = await community_documents.local_community_id(conn, "orchard")
         group = await community_documents.local_group(conn, crew.community.id)
+        either = await community_documents.group_of(conn, crew.community.id)
     assert (found, missing) == (crew.community.id, None)
     assert group is not None and group.id == crew.community.actor_id and group.domain is None
+    assert either is not None and either.id == group.id
 
 
 async def test_roles_are_listed_with_their_community_and_no_holder_yet(ctx, crew) -> None:
@@ -54,7 +64,7 @@ async def test_members_only_items_are_left_out_of_the_published_roadmap(ctx, cre
         listed = await roadmap_lookup.listed_item_ids(conn, crew.community.id)
         uri = await roadmap_lookup.item_uri(conn, public)
         assert uri is not None
-        by_uri = await roadmap_lookup.item_id_by_uri(conn, uri)
+        by_uri = await roadmap.item_id_by_uri(conn, uri)
         local = await roadmap_lookup.local_item_by_uri(conn, uri)
         home = await roadmap_lookup.remote_item_home(conn, public)
         supports = await community_documents.support_count(conn, public)
@@ -86,3 +96,40 @@ async def test_a_local_community_is_not_managed_from_afar(ctx, crew) -> None:
             await community_documents.has_blocked(conn, crew.ana.actor_id, crew.bo.actor_id)
             is False
         )
+
+
+async def test_an_event_is_found_by_its_id_and_has_no_remote_participant_yet(ctx, crew) -> None:
+    soon = clock.now() + timedelta(days=3)
+    event_id = await community_events.create_event(
+        ctx,
+        crew.bo.actor_id,
+        crew.community.id,
+        EventInput(title="Seed swap", starts_at=soon, place_name="The shed"),
+    )
+    await community_events.rsvp(ctx, crew.cy.actor_id, event_id)
+    async with ctx.db.read() as conn:
+        uri = await event_lookup.event_uri(conn, event_id)
+        assert uri is not None
+        by_uri = await event_lookup.event_id_by_uri(conn, uri)
+        row = await event_lookup.event_row(conn, event_id)
+        remote = await event_lookup.remote_participants(conn, event_id)
+        home = await event_lookup.remote_event_home(conn, event_id)
+        join = await event_lookup.join_uri(conn, event_id, crew.cy.actor_id)
+    assert by_uri == event_id and row is not None and row.title == "Seed swap"
+    assert (remote, home, join) == ([], None, None)  # a local member's RSVP names no Join
+
+
+async def test_what_a_merged_idea_became_is_the_post_of_the_idea_kept(ctx, crew) -> None:
+    kept = await ideas.submit_idea(ctx, crew.bo.actor_id, crew.community.id, title="Compost")
+    twin = await ideas.submit_idea(ctx, crew.cy.actor_id, crew.community.id, title="Composting")
+    await ideas.merge(ctx, crew.ana.actor_id, twin, kept)
+    async with ctx.db.read() as conn:
+        merged = await idea_lookup.idea_row(conn, twin)
+        kept_row = await idea_lookup.idea_row(conn, kept)
+        assert merged is not None and kept_row is not None
+        target = await idea_lookup.outcome_target(conn, merged, "merged")
+        declined = await idea_lookup.outcome_target(conn, merged, "declined")
+        kept_uri = await idea_lookup.post_uri(conn, kept_row.post_id)
+        home = await idea_lookup.remote_idea_home(conn, kept_row.post_id)
+    assert target == kept_uri is not None and declined is None
+    assert home is None  # an idea of a local community stays here

@@ -5,9 +5,6 @@ the very next read; counts and the viewer's flags are never cached."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-import pytest
 import sqlalchemy as sa
 
 from server import clock
@@ -20,8 +17,6 @@ from server.services.timelines import Page
 from server.services.views import posts_in
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Audience, Viewer
-
-Maker = Callable[..., Awaitable[accounts.Account]]
 
 
 def _uncached(conn: sa.Connection, ctx: Context, viewer: Viewer, ids: list[int]) -> list[dict]:
@@ -52,16 +47,6 @@ async def _read(ctx: Context, viewer: Viewer, ids: list[int]) -> list[dict]:
 
 def _cached(ctx: Context, post_id: int) -> object:
     return hot_rows.statuses(ctx.db.engine.sync_engine).get((post_id, ctx.base))
-
-
-@pytest.fixture
-async def ana(make_member: Maker) -> accounts.Account:
-    return await make_member("ana")
-
-
-@pytest.fixture
-async def bo(make_member: Maker) -> accounts.Account:
-    return await make_member("bo")
 
 
 def _viewer(who: accounts.Account) -> Viewer:
