@@ -72,6 +72,10 @@ class Route:
 
     @property
     def is_streaming(self) -> bool:
+        """An event stream that stays open: the streaming API's and the pages' ``/live/…``
+        (whose ``…/posts`` are plain pages)."""
+        if self.template.startswith("/live/"):
+            return not self.template.endswith("/posts")
         return self.template.startswith("/api/v1/streaming") and not self.template.endswith(
             "/health"
         )

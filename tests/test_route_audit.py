@@ -304,6 +304,7 @@ async def test_inboxes_refuse_unsigned_and_non_json_posts(world: World) -> None:
 
 _NOT_PAGES = re.compile(
     r"^/(api|\.well-known|nodeinfo|media|ns|static|oauth/token|actor$)|\.(atom|ics|json)$"
+    r"|^/live/"  # the live pages' event streams and the card fragments they insert
 )
 _AP_TYPES = ("application/activity+json", "application/ld+json")
 _ACTIVITYPUB = re.compile(r"^/(users|communities)/")

@@ -7,7 +7,7 @@ row in ``roadmap_status_changes`` and a ``roadmap.status_changed`` event (an ``U
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -57,6 +57,7 @@ class Item:
     updated_at: datetime
     purpose_version: int | None = None
     lead_actor_id: int | None = None
+    target_date: date | None = None
 
     @property
     def status_label(self) -> str:
@@ -146,8 +147,10 @@ async def create_item(
     audience: str = "public",
     purpose_version: int | None = None,
     lead: bool = False,
+    target_date: date | str | None = None,
 ) -> int:
     """A member adds an item to the roadmap; returns its id. The first status is recorded too.
+    ``target_date`` (optional) is when it should be done, a date or a form's YYYY-MM-DD.
 
     With ``lead`` the item is an initiative and the member its informal lead.
     """
@@ -164,6 +167,9 @@ async def create_item(
     item_audience = Audience.PUBLIC
     with found.check("audience"):
         item_audience = _check_audience(audience)
+    target: date | None = None
+    with found.check("target_date"):
+        target = parse_target(target_date) if isinstance(target_date, str) else target_date
     found.raise_any()
     async with ctx.db.write() as conn:
         handle = (
@@ -219,6 +225,7 @@ async def create_item(
                 created_at=now,
                 updated_at=now,
                 lead_actor_id=actor_id if lead else None,
+                target_date=target,
             )
         )
         item_id = inserted_id(res)
@@ -331,6 +338,7 @@ def _item(r: sa.Row) -> Item:
         updated_at=clock.aware(r.updated_at),
         purpose_version=r.purpose_version,
         lead_actor_id=r.lead_actor_id,
+        target_date=r.target_date,
     )
 
 
@@ -342,6 +350,35 @@ async def items(conn: AsyncConnection, viewer: Viewer, community_id: int) -> lis
         .order_by(t.roadmap_items.c.updated_at.desc(), t.roadmap_items.c.id.desc())
     )
     return [_item(r) for r in rows]
+
+
+def by_target(all_items: list[Item]) -> list[tuple[str, list[Item]]]:
+    """The timeline: items with a target date by month ("2027-03"), soonest first, then those
+    without one (under "")."""
+    months: dict[str, list[Item]] = {}
+    for item in sorted(
+        (i for i in all_items if i.target_date), key=lambda i: (i.target_date, i.id)
+    ):
+        assert item.target_date is not None
+        months.setdefault(item.target_date.strftime("%Y-%m"), []).append(item)
+    undated = [i for i in all_items if i.target_date is None]
+    return [*months.items(), *([("", undated)] if undated else [])]
+
+
+def parse_target(value: str) -> date | None:
+    """A form's target date (YYYY-MM-DD, from a date input); blank is none."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        found = date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(
+            "target_date: a date such as 2027-03-31", field="target_date"
+        ) from None
+    if not 2000 <= found.year <= 2200:
+        raise ValidationError("target_date: a date between 2000 and 2200", field="target_date")
+    return found
 
 
 def by_status(all_items: list[Item]) -> dict[str, list[Item]]:

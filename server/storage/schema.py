@@ -1237,3 +1237,6 @@ mail_opt_outs = sa.Table(
     sa.Column("kind", sa.String(40), primary_key=True),
     sa.Column("created_at", Stamp, nullable=False),
 )
+
+# --- web: an optional target date of a roadmap item (the roadmap's timeline view) ---
+roadmap_items.append_column(sa.Column("target_date", sa.Date, nullable=True))

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.errors import NotAuthenticated
 from server.http import live
-from server.http.pages import current_user, render, viewer
+from server.http.pages import current_user, render, require_user, viewer
 from server.http.params import as_id
 from server.http.rate_limit import client_address
 from server.keys import CTX
@@ -54,14 +53,12 @@ class LiveFeed:
 
 async def _feed(request: web.Request, which: str, who: Viewer) -> LiveFeed:
     if which == "home":
-        if who.actor_id is None:
-            raise NotAuthenticated("please log in first")
+        await require_user(request)  # a visitor is sent to the login page, as on every page
         return LiveFeed(Stream("user"), "/home")
     if which == "feed":
         return LiveFeed(Stream("organisation"), "/feed")
     if which == "notifications":
-        if who.actor_id is None:
-            raise NotAuthenticated("please log in first")
+        await require_user(request)
         return LiveFeed(None, "/notifications")
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:

@@ -47,6 +47,8 @@ async def roadmap_page(request: web.Request) -> web.Response:
         request,
         "roadmap.html",
         columns=roadmap.by_status(items),
+        timeline=roadmap.by_target(items),
+        view="timeline" if request.query.get("view") == "timeline" else "board",
         labels=roadmap.STATUS_LABELS,
         changes=changes,
         supports=supports,
@@ -90,7 +92,15 @@ async def new_item_submit(request: web.Request) -> web.Response:
     data = await form(request)
     values = {
         k: str(data.get(k, ""))
-        for k in ("title", "description", "status", "owner_role_id", "audience", "purpose_version")
+        for k in (
+            "title",
+            "description",
+            "status",
+            "owner_role_id",
+            "audience",
+            "purpose_version",
+            "target_date",
+        )
     }
     ctx = request.app[CTX]
     async with ctx.db.read() as conn:
@@ -106,6 +116,7 @@ async def new_item_submit(request: web.Request) -> web.Response:
             owner_role_id=int_or_none(values["owner_role_id"], "owner_role_id"),
             audience=values["audience"] or "public",
             purpose_version=int_or_none(values["purpose_version"], "purpose_version"),
+            target_date=values["target_date"],
         )
     except KoersError as exc:
         if exc.field is None:
