@@ -3,12 +3,14 @@ and the opt-out toggle. Charts are inline SVG rendered here (``insight_charts``)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from server.errors import ValidationError
 from server.http.pages import flash, form, redirect, render, require_user
+from server.i18n import gettext
 from server.keys import CTX
 from server.services import insights
 from server.services.insights import ACTIVITY_KINDS, Insights
@@ -46,6 +48,37 @@ def weeks_param(request: web.Request) -> int:
 
 def week_labels(data: Insights | insights.MyInsights) -> list[str]:
     return [w.strftime("%d %b") for w in data.weeks]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One line of a period comparison: a number now, before, and the change in words."""
+
+    label: str
+    now: int
+    before: int
+
+    @property
+    def delta(self) -> int:
+        return self.now - self.before
+
+    @property
+    def direction(self) -> str:
+        """up | down | same (a class for colour; the words are in ``change_text``)."""
+        return "up" if self.delta > 0 else "down" if self.delta < 0 else "same"
+
+
+def comparison(data: Insights) -> list[Change]:
+    """This period against the one just before: active members, then every kind of action."""
+    if data.previous is None:
+        return []
+    prev = data.previous
+    rows = [Change(gettext("Active members"), data.active, prev.active)]
+    rows += [
+        Change(gettext(KIND_LABELS[k]), data.totals.get(k, 0), prev.totals.get(k, 0))
+        for k in ACTIVITY_KINDS
+    ]
+    return rows
 
 
 def charts(data: Insights) -> dict[str, Any]:
@@ -106,6 +139,7 @@ async def insights_page(request: web.Request) -> web.Response:
         profiles=PROFILES,
         profile_labels=PROFILE_LABELS,
         profile_descriptions=PROFILE_DESCRIPTIONS,
+        comparison=comparison(data),
         **charts(data),
         **s.template_vars(),
     )
