@@ -1,6 +1,7 @@
 """Measure federation throughput on loopback (SQLite by default), every figure beside its ceiling.
 
     python scripts/bench_federation.py [--activities 400] [--inboxes 4] [--concurrency 16]
+                                       [--database-url postgresql://…]
 
 All in one run, since absolute figures on a shared machine are noisy:
 - RSA-2048: signs/s and verifies/s on one core, and the machine's signing limit (all cores);
@@ -47,15 +48,18 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _start(root: Path, name: str) -> TestServer:
+async def _start(root: Path, name: str, server_url: str = "") -> TestServer:
     port = _port()
     data = root / name
+    database_url = f"sqlite:///{data}/k.sqlite3"
+    if server_url:  # a fresh PostgreSQL database on that server, dropped by main at the end
+        database_url = await _create_database(server_url, f"koers_bench_fed_{name}_{port}")
     settings = load_settings(
         env={},
         url=f"http://127.0.0.1:{port}",
         data_dir=str(data),
         port=port,
-        database_url=f"sqlite:///{data}/k.sqlite3",
+        database_url=database_url,
         allow_private_addresses=True,
         run_workers=False,
         secret=uuid.uuid4().hex,
@@ -63,6 +67,33 @@ async def _start(root: Path, name: str) -> TestServer:
     server = TestServer(create_app(settings), host="127.0.0.1", port=port)
     await server.start_server()
     return server
+
+
+CREATED: list[tuple[str, str]] = []
+
+
+async def _create_database(server_url: str, name: str) -> str:
+    import asyncpg
+
+    admin = "postgresql://" + server_url.split("://", 1)[1]
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    CREATED.append((admin, name))
+    return "postgresql+asyncpg://" + admin.split("://", 1)[1].rsplit("/", 1)[0] + "/" + name
+
+
+async def _drop_databases() -> None:
+    import asyncpg
+
+    for admin, name in CREATED:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
 
 
 def _rate(n: int, took: float) -> float:
@@ -160,10 +191,18 @@ async def _drain(step: Callable[[], Awaitable[int]]) -> tuple[int, float]:
     return done, time.perf_counter() - start
 
 
-async def main(activities: int, inboxes: int, concurrency: int) -> None:
+async def main(activities: int, inboxes: int, concurrency: int, server_url: str = "") -> None:
     logging.basicConfig(level=logging.WARNING)
+    try:
+        await _run(activities, inboxes, concurrency, server_url)
+    finally:
+        await _drop_databases()
+
+
+async def _run(activities: int, inboxes: int, concurrency: int, server_url: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        a, b = await _start(Path(tmp), "a"), await _start(Path(tmp), "b")
+        a = await _start(Path(tmp), "a", server_url)
+        b = await _start(Path(tmp), "b", server_url)
         counter = [0]
         sink = await _sink(counter)
         ctx_a, ctx_b = a.app[CTX], b.app[CTX]
@@ -274,5 +313,11 @@ if __name__ == "__main__":
     parser.add_argument("--activities", type=int, default=400)
     parser.add_argument("--inboxes", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server (postgresql://user@host:port/db): both instances get a fresh "
+        "database on it, dropped at the end (default: SQLite files)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.activities, args.inboxes, args.concurrency))
+    asyncio.run(main(args.activities, args.inboxes, args.concurrency, args.database_url))

@@ -182,6 +182,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     """Run only the background workers (delivery, inbox processing): no HTTP listener."""
     from aiohttp import web
 
+    from server import startup_gc
     from server.app import create_app
     from server.storage import faults
     from server.storage.db import Database
@@ -189,8 +190,9 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     settings = ensure_data_dir(_settings(args, run_workers=True))
     db = Database(settings.database_url)
     await faults.check_writable(settings, db)
-    runner = web.AppRunner(create_app(settings, db=db))
-    await runner.setup()  # runs the app's start-up: migrations and the workers
+    with startup_gc.paused():
+        runner = web.AppRunner(create_app(settings, db=db))
+        await runner.setup()  # runs the app's start-up: migrations and the workers
     log.info("Koers %s worker running for %s", __version__, settings.url)
     try:
         await asyncio.Event().wait()
@@ -247,15 +249,12 @@ def ask_password() -> str:
 
 async def cmd_account_create(args: argparse.Namespace) -> int:
     from server.services import accounts
-    from server.storage.db import Database, migrate
+    from server.storage.db import migrated
 
     if args.password is None:
         args.password = ask_password()
     settings = ensure_data_dir(_settings(args))
-    db = Database(settings.database_url)
-    try:
-        await db.check()
-        await migrate(db)
+    async with migrated(settings.database_url) as db:
         account = await accounts.create_account(
             db,
             settings,
@@ -265,24 +264,17 @@ async def cmd_account_create(args: argparse.Namespace) -> int:
             display_name=args.display_name or "",
             is_admin=args.admin,
         )
-    finally:
-        await db.close()
     print(f"created @{account.username}@{settings.domain}{' (admin)' if args.admin else ''}")
     return 0
 
 
 async def cmd_account_list(args: argparse.Namespace) -> int:
     from server.services import accounts
-    from server.storage.db import Database, migrate
+    from server.storage.db import migrated
 
     settings = ensure_data_dir(_settings(args))
-    db = Database(settings.database_url)
-    try:
-        await db.check()
-        await migrate(db)
+    async with migrated(settings.database_url) as db:
         rows = await accounts.list_accounts(db)
-    finally:
-        await db.close()
     if not rows:
         print(
             "no accounts yet; create one with: koers account create USERNAME --email E --password P"

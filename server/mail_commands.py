@@ -20,16 +20,11 @@ def _account_actions(sub: Any) -> Any:
 async def cmd_invite(args: argparse.Namespace, settings_of: Callable[..., Any]) -> int:
     from server.context import Context
     from server.services import mail_invites
-    from server.storage.db import Database, migrate
+    from server.storage.db import migrated
 
     settings = ensure_data_dir(settings_of(args))
-    db = Database(settings.database_url)
-    try:
-        await db.check()
-        await migrate(db)
+    async with migrated(settings.database_url) as db:
         link = await mail_invites.invite(Context(db, settings), None, args.email)
-    finally:
-        await db.close()
     print(f"invitation queued for {args.email.strip().lower()} (link: {link})")
     return 0
 
@@ -37,20 +32,15 @@ async def cmd_invite(args: argparse.Namespace, settings_of: Callable[..., Any]) 
 async def cmd_reset_password(args: argparse.Namespace, settings_of: Callable[..., Any]) -> int:
     from server.context import Context
     from server.services import mail_accounts
-    from server.storage.db import Database, migrate
+    from server.storage.db import migrated
 
     settings = ensure_data_dir(settings_of(args))
-    db = Database(settings.database_url)
-    try:
-        await db.check()
-        await migrate(db)
+    async with migrated(settings.database_url) as db:
         ctx = Context(db, settings)
         user_id = await mail_accounts.user_id_of(ctx, args.username)
         if user_id is None:
             raise NotFound(f"no local account called {args.username!r}")
         address = await mail_accounts.queue_reset(ctx, user_id)
-    finally:
-        await db.close()
     print(f"a password reset link (valid one hour) is queued for {address}")
     return 0
 

@@ -11,9 +11,10 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from server.command_groups import action_parser
 from server.config import ensure_data_dir
 from server.services import post_search
-from server.storage.db import Database, migrate
+from server.storage.db import migrated
 
 
 def register(
@@ -23,11 +24,12 @@ def register(
     settings_fn: Callable[..., Any],
 ) -> None:
     """Add the ``search`` command group to the ``koers`` parser."""
-    group = subparsers.add_parser("search", help="the full-text index of posts")
-    sub = group.add_subparsers(dest="search_command", metavar="ACTION")
-    p = sub.add_parser(
+    p = action_parser(
+        subparsers,
+        "search",
+        "the full-text index of posts",
         "rebuild",
-        help="index every post again",
+        help_text="index every post again",
         description="Empty the full-text index of posts and fill it again from the posts table "
         "in one transaction.",
     )
@@ -35,13 +37,8 @@ def register(
 
     async def rebuild(args: argparse.Namespace) -> int:
         settings = ensure_data_dir(settings_fn(args))
-        db = Database(settings.database_url)
-        try:
-            await db.check()
-            await migrate(db)
+        async with migrated(settings.database_url) as db:
             indexed = await post_search.rebuild(db)
-        finally:
-            await db.close()
         print(f"search index rebuilt: {indexed:,} posts")
         return 0
 

@@ -52,6 +52,12 @@ class Route:
         return self.template.startswith("/api/")
 
     @property
+    def is_live(self) -> bool:
+        """An event stream of the web pages' live updates (``text/event-stream`` to a signed-in
+        member), never an ActivityStreams document."""
+        return self.template.startswith("/live/")
+
+    @property
     def is_inbox(self) -> bool:
         return self.template.endswith("/inbox")
 

@@ -163,3 +163,4 @@ def test_wheel_carries_templates_static_and_migrations(tmp_path: Path) -> None:
     assert templates <= shipped, f"templates missing from the wheel: {sorted(templates - shipped)}"
     assert "server/static/koers.css" in names
     assert any(n.startswith("server/storage/migrations/versions/") for n in names)
+    assert "server/locale/nl/LC_MESSAGES/messages.po" in names  # compiled in memory at start

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -157,7 +158,22 @@ def _translate_messages(ctx: dict[str, Any]) -> None:
             ctx[name] = i18n.gettext(ctx[name])
     errors = ctx.get("errors")
     if isinstance(errors, dict):
-        ctx["errors"] = {k: i18n.gettext(v) if isinstance(v, str) else v for k, v in errors.items()}
+        ctx["errors"] = {
+            k: as_sentence(i18n.gettext(v)) if isinstance(v, str) else v for k, v in errors.items()
+        }
+
+
+_FIELD_PREFIX = re.compile(r"^[^\s:.!?]+(?: [^\s:.!?]+){0,2}: (?=\S)")
+
+
+def as_sentence(message: str) -> str:
+    """A service's message as a form shows it beside its field and in the summary (which names
+    the field itself): without the field's name in front, in any language ("capacity: a number
+    from 1" → "a number from 1."); the stylesheet capitalises the first letter."""
+    text = _FIELD_PREFIX.sub("", message.strip(), count=1)
+    if not text:
+        return message
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 ERROR_TITLES = {

@@ -73,3 +73,20 @@ class Lazy:
 
     def __hash__(self) -> int:
         return hash(str(self))
+
+
+class Labels(dict[str, str]):
+    """A table of ``N_``-marked labels that reads them out in the current language (``labels[key]``,
+    ``get``, ``values``, ``items``): built once at import, shown in each reader's language."""
+
+    def __getitem__(self, key: str) -> str:
+        return gettext(super().__getitem__(key))
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self[key] if key in self else default
+
+    def values(self) -> list[str]:  # type: ignore[override]
+        return [self[key] for key in self]
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return [(key, self[key]) for key in self]

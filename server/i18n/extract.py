@@ -88,10 +88,8 @@ def _messages(call: ast.Call) -> Iterator[str | tuple[str, str]]:
     elif name == "flash" and len(args) >= 2:
         if text := _text(args[1]):
             yield text
-    elif name == "add" and len(args) == 2 and _text(args[0]):
-        # FieldErrors.add("field", "message"): a message with words, not a value
-        text = _text(args[1])
-        if text and " " in text and text[0].isalpha():
+    elif name == "add" and len(args) == 2:  # FieldErrors.add(field, "…"): a form's error
+        if (text := _text(args[1])) and " " in text:  # words, not a value (``cal.add(k, "2.0")``)
             yield text
     for keyword in call.keywords:
         if keyword.arg in PAGE_KEYWORDS and (text := _text(keyword.value)):

@@ -10,8 +10,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.services import post_rows
 from server.storage import schema as t
 from server.visibility import Viewer, items_visible_to
+
+
+async def group_of(conn: AsyncConnection, community_id: int) -> sa.Row | None:
+    """The Group actor of a community (local or remote), or None."""
+    return await post_rows.community_actor(conn, community_id)
 
 
 async def local_group(conn: AsyncConnection, community_id: int) -> sa.Row | None:

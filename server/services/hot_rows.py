@@ -135,8 +135,8 @@ def post_views(engine: Engine) -> CachedMap[Any]:
 
 
 def cards(engine: Engine) -> CachedMap[Any]:
-    """Post cards' HTML down to their footer (``web.card_cache``), by (post id, edited_at, the
-    relative time shown, poll counts): the same tables as ``statuses``."""
+    """Post cards' HTML down to their footer (``web.card_cache``), by (language, post id,
+    edited_at, the relative time shown, poll counts): the same tables as ``statuses``."""
     (tables, kinds), *more = STATUS_TABLES
     return watch_of(engine).cache(
         "cards", lambda: CachedMap[Any](TTL, 4096), tables, kinds, unseen=COUNTERS, more=more

@@ -84,13 +84,44 @@ async def unread_count(conn: AsyncConnection, viewer: Viewer, *, also: Iterable[
     ).scalar_one()
 
 
-async def unread_shown(conn: AsyncConnection, viewer: Viewer) -> int:
-    """Unread notifications of every kind the notifications page shows (the navigation's count);
-    one about a post the viewer may no longer see does not count, as the page leaves it out."""
+UNREAD_SHOWN_CAP = 99  # the navigation says "99+" beyond it, as Mastodon's unread count caps
+_UNREAD_CHUNK = 200
+
+
+async def unread_shown(conn: AsyncConnection, viewer: Viewer, cap: int = UNREAD_SHOWN_CAP) -> int:
+    """Unread notifications of every kind the notifications page shows (the navigation's count),
+    counted up to ``cap + 1``: every signed-in page asks, so the cost is bounded by the cap, not
+    by how many a member left unread. One about a post the viewer may no longer see does not
+    count, as the page leaves it out; only the posts of the notifications read are checked."""
     n = t.notifications
-    return (
-        await conn.execute(sa.select(sa.func.count()).where(_mine(viewer), n.c.read.is_(False)))
-    ).scalar_one()
+    counted = 0
+    before: int | None = None
+    while counted <= cap:
+        q = sa.select(n.c.id, n.c.post_id).where(
+            n.c.actor_id == viewer.actor_id, n.c.read.is_(False)
+        )
+        if before is not None:
+            q = q.where(n.c.id < before)
+        rows = list(await conn.execute(q.order_by(n.c.id.desc()).limit(_UNREAD_CHUNK)))
+        if not rows:
+            break
+        post_ids = {r.post_id for r in rows if r.post_id is not None}
+        visible: set[int] = set()
+        if post_ids:
+            visible = set(
+                (
+                    await conn.execute(
+                        sa.select(t.posts.c.id).where(
+                            t.posts.c.id.in_(post_ids), posts_visible_to(viewer)
+                        )
+                    )
+                ).scalars()
+            )
+        counted += sum(1 for r in rows if r.post_id is None or r.post_id in visible)
+        if len(rows) < _UNREAD_CHUNK:
+            break
+        before = rows[-1].id
+    return min(counted, cap + 1)
 
 
 async def dismiss(ctx: Context, actor_id: int, notification_id: int | None = None) -> None:

@@ -30,14 +30,19 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from server.i18n import N_
+from server.i18n.current import Labels
+
 PROFILES = ("catalyst", "engager", "responder", "broadcaster", "observer")
-PROFILE_DESCRIPTIONS = {
-    "catalyst": "sparks many responses from many different people",
-    "engager": "responds and reacts widely",
-    "responder": "mostly replies to others",
-    "broadcaster": "posts a lot, gets few responses",
-    "observer": "little activity in this period",
-}
+PROFILE_DESCRIPTIONS = Labels(
+    {
+        "catalyst": N_("sparks many responses from many different people"),
+        "engager": N_("responds and reacts widely"),
+        "responder": N_("mostly replies to others"),
+        "broadcaster": N_("posts a lot, gets few responses"),
+        "observer": N_("little activity in this period"),
+    }
+)
 EDGE_KINDS = ("reply", "mention", "boost", "like", "credit")
 EDGE_WEIGHTS = {"reply": 3.0, "mention": 2.0, "boost": 2.0, "like": 1.0, "credit": 3.0}
 

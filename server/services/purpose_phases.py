@@ -17,26 +17,34 @@ from server import clock
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import ValidationError
+from server.i18n import N_
+from server.i18n.current import Labels
 from server.services.communities import get, require_manager
 from server.storage import schema as t
 
 PHASES = ("inventory", "discussion", "drafting", "decision", "in_force", "review")
-LABELS = {
-    "inventory": "Inventory",
-    "discussion": "Discussion",
-    "drafting": "Drafting",
-    "decision": "Decision",
-    "in_force": "In force",
-    "review": "Review",
-}
-HELP = {
-    "inventory": "collecting existing ideas, examples and the people who already lead informally",
-    "discussion": "discussing themes in threads",
-    "drafting": "anyone may propose changes to the text",
-    "decision": "a vote or consent round decides",
-    "in_force": "the purpose is in force; members endorse it",
-    "review": "looking back at the purpose in force",
-}
+LABELS = Labels(
+    {
+        "inventory": N_("Inventory"),
+        "discussion": N_("Discussion"),
+        "drafting": N_("Drafting"),
+        "decision": N_("Decision"),
+        "in_force": N_("In force"),
+        "review": N_("Review"),
+    }
+)
+HELP = Labels(
+    {
+        "inventory": N_(
+            "collecting existing ideas, examples and the people who already lead informally"
+        ),
+        "discussion": N_("discussing themes in threads"),
+        "drafting": N_("anyone may propose changes to the text"),
+        "decision": N_("a vote or consent round decides"),
+        "in_force": N_("the purpose is in force; members endorse it"),
+        "review": N_("looking back at the purpose in force"),
+    }
+)
 # Where a manager may take the process from each phase (forward, or back to drafting).
 NEXT = {
     "inventory": ("discussion", "drafting"),

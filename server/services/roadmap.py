@@ -16,6 +16,8 @@ from server import clock, urls
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import FieldErrors, Forbidden, NotFound, ValidationError
+from server.i18n import N_
+from server.i18n.current import Labels
 from server.services import notifications, text
 from server.services.posts import is_member
 from server.storage import schema as t
@@ -23,13 +25,15 @@ from server.storage.rows import inserted_id
 from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_item, items_visible_to
 
 STATUSES = ("idea", "planned", "in_progress", "done", "dropped")
-STATUS_LABELS = {
-    "idea": "Idea",
-    "planned": "Planned",
-    "in_progress": "In progress",
-    "done": "Done",
-    "dropped": "Dropped",
-}
+STATUS_LABELS = Labels(
+    {
+        "idea": N_("Idea"),
+        "planned": N_("Planned"),
+        "in_progress": N_("In progress"),
+        "done": N_("Done"),
+        "dropped": N_("Dropped"),
+    }
+)
 MAX_TITLE = 255
 MAX_DESCRIPTION = 10000
 MAX_NOTE = 2000

@@ -17,6 +17,8 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
 from server.events import Event
+from server.i18n import N_
+from server.i18n.current import Labels
 from server.services import accounts, notifications, text
 from server.services.follows import community_managers
 from server.services.posts import is_member
@@ -26,11 +28,13 @@ from server.storage import schema as t
 from server.storage.rows import inserted_id
 
 FILL_MODES = ("open", "approval", "assigned")
-FILL_MODE_LABELS = {
-    "open": "Open: any member may claim it",
-    "approval": "By approval of a manager",
-    "assigned": "Assigned by managers",
-}
+FILL_MODE_LABELS = Labels(
+    {
+        "open": N_("Open: any member may claim it"),
+        "approval": N_("By approval of a manager"),
+        "assigned": N_("Assigned by managers"),
+    }
+)
 MAX_NAME = 120
 MAX_DESCRIPTION = 5000
 

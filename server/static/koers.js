@@ -54,7 +54,7 @@ document.addEventListener("submit", async (event) => {
   const setUnread = (n) => {
     document.querySelectorAll("[data-unread]").forEach((badge) => {
       const number = badge.querySelector("[data-unread-n]");
-      if (number) number.textContent = String(n);
+      if (number) number.textContent = n > 99 ? "99+" : String(n);  // counted up to 100
       badge.hidden = n === 0;
     });
     if (notices && n > Number(notices.getAttribute("data-live-notifications") || 0)) {

@@ -28,6 +28,8 @@ import sqlalchemy as sa
 NAMES = re.compile(r"^post_search(_(data|idx|content|docsize|config))?$")
 SQLITE_FUNCTION = "koers_search_text"
 MAX_WORDS = 12
+# What is indexed of a post: its first characters (a PostgreSQL tsvector holds at most 1 MB).
+MAX_CHARS = 100_000
 
 # The same two steps as the PostgreSQL function ``koers_search_document`` (see the migration).
 _BLOCK_TAG = re.compile(
@@ -55,7 +57,8 @@ def include_object(
 def search_text(title: str | None, spoiler_text: str | None, content_html: str | None) -> str:
     """The indexed text of a post: title, content warning and the text of its HTML."""
     body = _ANY_TAG.sub("", _BLOCK_TAG.sub(" ", content_html or ""))
-    return " ".join(part for part in (title or "", spoiler_text or "", html.unescape(body)) if part)
+    text = " ".join(part for part in (title or "", spoiler_text or "", html.unescape(body)) if part)
+    return text[:MAX_CHARS]
 
 
 def register(dbapi_conn: Any) -> None:

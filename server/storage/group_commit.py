@@ -4,7 +4,7 @@ The inbox worker applies a batch of activities in lanes side by side, and each h
 own write transactions (``async with db.write() as conn``, ``await db.write(fn)``). Inside a
 ``GroupCommit`` scope (``async with db.group_commit() as scope``) those *blocks* run one at a
 time on one connection, each in a savepoint (a block that fails rolls back alone, as its own
-transaction did), and consecutive blocks share one transaction: it commits ``COMMIT_DELAY``
+transaction did; the first block of a transaction needs none: it rolls the transaction back), and consecutive blocks share one transaction: it commits ``COMMIT_DELAY``
 after a block that no other is waiting behind (so the lanes' next blocks, a few reads away,
 join it), after ``MAX_BLOCKS`` blocks, or when the scope ends. So under load a batch of
 activities costs a handful of commits, and a transaction is never kept open long while its lanes
@@ -255,8 +255,15 @@ class GroupCommit:
             conn = self._trans.conn
             token = _HELD.set(conn)
             try:
-                async with _savepoint(conn):
-                    yield conn
+                if self._in_transaction:
+                    async with _savepoint(conn):
+                        yield conn
+                else:  # the transaction's first block needs no savepoint: it is all there is
+                    try:
+                        yield conn
+                    except BaseException:
+                        await self._roll_back()
+                        raise
             finally:
                 _HELD.reset(token)
             if write:
@@ -286,6 +293,15 @@ class GroupCommit:
                 yield InlineConnection(conn)
             finally:
                 trans.rollback()
+
+    async def _roll_back(self) -> None:
+        """End the open transaction without its writes (its first block failed)."""
+        trans, self._trans = self._trans, None
+        assert trans is not None
+        try:
+            await trans.rollback()
+        finally:
+            self._release()
 
     async def _end(self) -> list[AfterCommit]:
         """Commit the open transaction; the after-commit work it released."""

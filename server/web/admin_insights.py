@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.http.pages import render, require_admin
-from server.i18n import gettext
+from server.http.language import request_language
+from server.http.pages import current_user, render, require_admin
+from server.i18n import gettext, use
 from server.keys import CTX
 from server.services import org_insights
 from server.services.org_insights import OrgInsights
@@ -34,19 +35,21 @@ async def organisation_page(request: web.Request) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         data = await org_insights.organisation_insights(conn, weeks=weeks)
     ranked = sorted(data.communities, key=lambda c: (-c.active, c.name.lower()))[:12]
-    chart = bar_chart(
-        "chart-org-active",
-        gettext("Active members by community"),
-        gettext("Members who took part in this period, per community: ")
-        + ", ".join(f"{c.name} {c.active}" for c in ranked)
-        + ".",
-        [(c.name, c.active) for c in ranked],
-    )
+    with use(request_language(request, await current_user(request))):  # the chart's words
+        chart = bar_chart(
+            "chart-org-active",
+            gettext("Active members by community"),
+            gettext("Members who took part in this period, per community: ")
+            + ", ".join(f"{c.name} {c.active}" for c in ranked)
+            + ".",
+            [(c.name, c.active) for c in ranked],
+        )
+        compared = comparison(data)
     return await render(
         request,
         "admin_insights.html",
         data=data,
         weeks=weeks,
-        comparison=comparison(data),
+        comparison=compared,
         active_chart=chart,
     )

@@ -8,8 +8,8 @@ global ``card_top(shown)`` renders it once per post, relative time ("5 min ago")
 and keeps it in ``services.hot_rows.cards``: a ``CachedMap`` on the database's ``WriteWatch``,
 emptied by a write of a post, an actor, a community, a role or media in this process at once
 and, on PostgreSQL, in the others over the event bus; a favourite or a boost, which change only
-counts, leave it. The key holds the post's ``edited_at``, so an edit is seen at once even where
-no bus tells, and the language it is written in (``server.i18n``). The footer is rendered on every page, as before.
+counts, leave it. The key holds the reader's language and the post's ``edited_at``, so an edit
+is seen at once even where no bus tells. The footer is rendered on every page, as before.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from server.i18n import current_language
+from server.i18n.current import current_language
 from server.services import hot_rows
 from server.storage.caches import CachedMap
 from server.storage.db import Database
@@ -40,8 +40,8 @@ def card_top_renderer(env: jinja2.Environment, db: Database) -> Callable[..., Ma
         now = context.get("now")
         poll = shown.poll
         key = (
+            current_language(),  # the reader's: the card's words are translated
             shown.id,
-            current_language(),
             shown.edited_at,
             ago(shown.created_at, now) if now is not None else None,
             tuple(poll.counts) if poll is not None else None,

@@ -258,7 +258,7 @@ async def compose_submit(request: web.Request) -> web.Response:
         post_id = await posts.create_post(ctx, user.id, draft)
     except KoersError as exc:
         await media.discard_attachments(ctx, user.id, media_ids)
-        errors = forms.field_errors(exc) or {"status": forms.sentence("status", exc.message)}
+        errors = forms.field_errors(exc) or {"status": exc.message}
         return await render_compose(request, user, values, errors, exc.status)
     if token:
         post_id = await _remember(ctx, user, token, post_id)

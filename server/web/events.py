@@ -11,6 +11,7 @@ from aiohttp import web
 
 from server.errors import FieldErrors, Forbidden, KoersError, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user
+from server.i18n import N_
 from server.keys import CTX
 from server.services import community_events as events
 from server.services import ical
@@ -38,15 +39,15 @@ JOIN_MODE_LABELS = [
 ]
 ICS = "text/calendar"
 FIELD_LABELS = {
-    "title": "Title",
-    "starts_at": "Starts at",
-    "ends_at": "Ends at",
-    "tz": "Time zone",
-    "place_name": "Place",
-    "place_address": "Address",
-    "online_url": "Online link",
-    "join_mode": "Who may join",
-    "audience": "Visible to",
+    "title": N_("Title"),
+    "starts_at": N_("Starts at"),
+    "ends_at": N_("Ends at"),
+    "tz": N_("Time zone"),
+    "place_name": N_("Place"),
+    "place_address": N_("Address"),
+    "online_url": N_("Online link"),
+    "join_mode": N_("Who may join"),
+    "audience": N_("Visible to"),
 }
 
 
@@ -83,7 +84,7 @@ def _capacity(value: str) -> int | None:
     raw = value.strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         raise ValidationError(
             "capacity: a whole number of places, or empty for no limit", field="capacity"
         )

@@ -1,9 +1,10 @@
 """What every form of the pages does with its input and its errors.
 
 Services check a whole form and raise one ``ValidationError`` holding every field's error
-(``server.errors.FieldErrors``); these helpers turn them into the sentences a form shows next to
-each field and in the summary at its top (``templates/base.html``), and read the browser's
-``datetime-local`` times in the time zone the form names.
+(``server.errors.FieldErrors``); these helpers hand them to the page as field → message, which
+``server.http.pages.render`` translates and words as sentences for the field and the summary at
+the form's top (``templates/base.html``); and they read the browser's ``datetime-local`` times in
+the time zone the form names.
 """
 
 from __future__ import annotations
@@ -16,34 +17,17 @@ from server.errors import FieldErrors, KoersError, ValidationError
 DEFAULT_ZONE = "UTC"
 
 
-def sentence(field: str, message: str) -> str:
-    """A service's message as a sentence for the person filling the form: without the field's
-    code name in front ("capacity: a number from 1" → "a number from 1."); the stylesheet
-    capitalises a field's error, the summary reads "Capacity: a number from 1."."""
-    text = message.strip()
-    for prefix in (f"{field}: ", f"{field.replace('_', ' ')}: "):
-        if text.lower().startswith(prefix.lower()):
-            text = text[len(prefix) :]
-            break
-    if not text:
-        return "please check this field."
-    return text if text.endswith((".", "?", "!")) else text + "."
-
-
 def field_errors(exc: KoersError) -> dict[str, str] | None:
-    """Every field error of ``exc`` as sentences, or None when it concerns no field."""
+    """Every field error of ``exc`` (field → message), or None when it concerns no field."""
     found = exc.errors if isinstance(exc, ValidationError) else {}
     if not found and exc.field is not None:
         found = {exc.field: exc.message}
-    if not found:
-        return None
-    return {name: sentence(name, message) for name, message in found.items()}
+    return dict(found) if found else None
 
 
 def humane(errors: FieldErrors | dict[str, str]) -> dict[str, str]:
-    """Collected errors as sentences (field → sentence), in the order they were found."""
-    found = errors.errors if isinstance(errors, FieldErrors) else errors
-    return {name: sentence(name, message) for name, message in found.items()}
+    """Collected errors (field → message), in the order they were found."""
+    return dict(errors.errors if isinstance(errors, FieldErrors) else errors)
 
 
 def zone(name: str) -> ZoneInfo:

@@ -9,13 +9,22 @@ from aiohttp import web
 
 from server.errors import KoersError, NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user
+from server.i18n import N_
+from server.i18n.current import Labels
 from server.keys import CTX
 from server.services import community_lists, idea_outcomes, ideas, timelines, views
 from server.web.community_scope import int_or_none, scope
 from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
-STATUS_LABELS = {"open": "Open", "merged": "Merged", "promoted": "Taken up", "declined": "Declined"}
+STATUS_LABELS = Labels(
+    {
+        "open": N_("Open"),
+        "merged": N_("Merged"),
+        "promoted": N_("Taken up"),
+        "declined": N_("Declined"),
+    }
+)
 
 
 def _status_filter(request: web.Request) -> str | None:

@@ -9,8 +9,10 @@ from typing import Any
 from aiohttp import web
 
 from server.errors import ValidationError
-from server.http.pages import flash, form, redirect, render, require_user
-from server.i18n import gettext
+from server.http.language import request_language
+from server.http.pages import current_user, flash, form, redirect, render, require_user
+from server.i18n import N_, formatting, gettext, use
+from server.i18n.current import Labels
 from server.keys import CTX
 from server.services import insights
 from server.services.insights import ACTIVITY_KINDS, Insights
@@ -20,17 +22,27 @@ from server.web.insight_charts import bar_chart, line_chart
 
 routes = web.RouteTableDef()
 
-KIND_LABELS = {
-    "posts": "Posts",
-    "reply": "Replies",
-    "mention": "Mentions",
-    "boost": "Boosts",
-    "like": "Likes",
-    "credit": "Results credited",
-    "role": "Role claims",
-    "roadmap": "Roadmap changes",
-}
-PROFILE_LABELS = {p: p.capitalize() for p in PROFILES}
+KIND_LABELS = Labels(
+    {
+        "posts": N_("Posts"),
+        "reply": N_("Replies"),
+        "mention": N_("Mentions"),
+        "boost": N_("Boosts"),
+        "like": N_("Likes"),
+        "credit": N_("Results credited"),
+        "role": N_("Role claims"),
+        "roadmap": N_("Roadmap changes"),
+    }
+)
+PROFILE_LABELS = Labels(
+    {
+        "catalyst": N_("Catalyst"),
+        "engager": N_("Engager"),
+        "responder": N_("Responder"),
+        "broadcaster": N_("Broadcaster"),
+        "observer": N_("Observer"),
+    }
+)
 RANKED = 10
 
 
@@ -47,7 +59,7 @@ def weeks_param(request: web.Request) -> int:
 
 
 def week_labels(data: Insights | insights.MyInsights) -> list[str]:
-    return [w.strftime("%d %b") for w in data.weeks]
+    return [formatting.date(w, "dd MMM") for w in data.weeks]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +87,7 @@ def comparison(data: Insights) -> list[Change]:
     prev = data.previous
     rows = [Change(gettext("Active members"), data.active, prev.active)]
     rows += [
-        Change(gettext(KIND_LABELS[k]), data.totals.get(k, 0), prev.totals.get(k, 0))
-        for k in ACTIVITY_KINDS
+        Change(KIND_LABELS[k], data.totals.get(k, 0), prev.totals.get(k, 0)) for k in ACTIVITY_KINDS
     ]
     return rows
 
@@ -88,32 +99,43 @@ def charts(data: Insights) -> dict[str, Any]:
     return {
         "profiles_chart": bar_chart(
             "chart-profiles",
-            "Members by profile",
-            "How many named members have each profile: "
-            + ", ".join(f"{PROFILE_LABELS[p]} {data.profile_counts[p]}" for p in PROFILES)
-            + ".",
+            gettext("Members by profile"),
+            gettext("How many named members have each profile: %(counts)s.")
+            % {
+                "counts": ", ".join(
+                    f"{PROFILE_LABELS[p]} {data.profile_counts[p]}" for p in PROFILES
+                )
+            },
             [(PROFILE_LABELS[p], data.profile_counts[p]) for p in PROFILES],
         ),
         "weekly_chart": line_chart(
             "chart-weekly",
-            "Activity per week",
-            f"Posts and interactions per week over {len(labels)} weeks from {labels[0]}; the table below has the numbers.",
+            gettext("Activity per week"),
+            gettext(
+                "Posts and interactions per week over %(weeks)s weeks from %(first)s; "
+                "the table below has the numbers."
+            )
+            % {"weeks": len(labels), "first": labels[0]},
             labels,
             {KIND_LABELS[k]: data.weekly_activity[k] for k in ACTIVITY_KINDS if data.totals[k]},
         ),
         "profile_trend_chart": line_chart(
             "chart-profile-trend",
-            "Activity per week by profile",
-            "Posts and interactions per week made by the members of each profile.",
+            gettext("Activity per week by profile"),
+            gettext("Posts and interactions per week made by the members of each profile."),
             labels,
             {PROFILE_LABELS[p]: data.weekly_profiles[p] for p in PROFILES},
         ),
         "ranking_chart": bar_chart(
             "chart-ranking",
-            "Most central members",
-            "Relative PageRank centrality (1 = average) of the most central named members: "
-            + ", ".join(f"{p.actor.username} {p.stats.centrality:.1f}" for p in ranked)
-            + ".",
+            gettext("Most central members"),
+            gettext(
+                "Relative PageRank centrality (1 = average) of the most central named members: "
+                "%(ranking)s."
+            )
+            % {
+                "ranking": ", ".join(f"{p.actor.username} {p.stats.centrality:.1f}" for p in ranked)
+            },
             [(p.actor.username, round(p.stats.centrality, 1)) for p in ranked],
             value_format="{:.1f}",
         ),
@@ -128,19 +150,23 @@ async def insights_page(request: web.Request) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         s = await scope(request, conn)
         data = await insights.community_insights(s.ctx, conn, s.viewer, s.community.id, weeks=weeks)
+    with use(request_language(request, await current_user(request))):  # the charts' words
+        drawn = charts(data)
+        labels = week_labels(data)
+        compared = comparison(data)
     return await render(
         request,
         "insights.html",
         data=data,
         weeks=weeks,
-        week_labels=week_labels(data),
+        week_labels=labels,
         kinds=ACTIVITY_KINDS,
         kind_labels=KIND_LABELS,
         profiles=PROFILES,
         profile_labels=PROFILE_LABELS,
         profile_descriptions=PROFILE_DESCRIPTIONS,
-        comparison=comparison(data),
-        **charts(data),
+        comparison=compared,
+        **drawn,
         **s.template_vars(),
     )
 
@@ -150,14 +176,16 @@ async def _me_page(request: web.Request) -> web.Response:
     async with request.app[CTX].db.read() as conn:
         s = await scope(request, conn)
         data = await insights.my_insights(s.ctx, conn, s.viewer, s.community.id, weeks=weeks)
-    labels = week_labels(data)
-    chart = line_chart(
-        "chart-me",
-        "My activity per week",
-        f"Your posts and interactions per week over {len(labels)} weeks.",
-        labels,
-        {"My activity": data.weekly},
-    )
+    with use(request_language(request, await current_user(request))):  # the chart's words
+        labels = week_labels(data)
+        chart = line_chart(
+            "chart-me",
+            gettext("My activity per week"),
+            gettext("Your posts and interactions per week over %(weeks)s weeks.")
+            % {"weeks": len(labels)},
+            labels,
+            {gettext("My activity"): data.weekly},
+        )
     return await render(
         request,
         "insights_me.html",

@@ -12,18 +12,22 @@ from aiohttp import web
 
 from server.errors import KoersError, NotFound
 from server.http.pages import flash, form, redirect, render, require_user, viewer
+from server.i18n import N_
+from server.i18n.current import Labels
 from server.keys import CTX
 from server.services import ideas, remote_communities, remote_ideas
 from server.services.remote_communities import RemoteCommunity
 from server.web.remote_communities import BASE
 
 routes = web.RouteTableDef()
-STATUS_LABELS = {
-    "open": "Open",
-    "merged": "Merged with a similar idea",
-    "promoted": "Taken up",
-    "declined": "Declined",
-}
+STATUS_LABELS = Labels(
+    {
+        "open": N_("Open"),
+        "merged": N_("Merged with a similar idea"),
+        "promoted": N_("Taken up"),
+        "declined": N_("Declined"),
+    }
+)
 FIELDS = ("title", "text", "audience")
 
 

@@ -15,6 +15,7 @@ from server import urls
 from server.errors import KoersError, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user
 from server.http.params import as_id
+from server.i18n import N_
 from server.keys import CTX
 from server.services import accounts, media
 from server.web.cards import audience_choices
@@ -27,7 +28,9 @@ routes = web.RouteTableDef()
 DEFAULT_AUDIENCES = audience_choices(
     ("public", "unlisted", "followers", "members", "partners", "direct")
 )
-LEVEL_HELP = "One per line, optionally with a level: “facilitation: expert”. Levels: learning, practised, expert."
+LEVEL_HELP = N_(
+    "One per line, optionally with a level: “facilitation: expert”. Levels: learning, practised, expert."
+)
 PROFILE_FORM_MAX = 2 * media.MAX_IMAGE_BYTES + 256 * 1024
 
 

@@ -31,8 +31,10 @@ async def test_a_local_community_is_found_by_its_handle_in_any_case(ctx, crew) -
         found = await community_documents.local_community_id(conn, "GARDEN")
         missing = await community_documents.local_community_id(conn, "orchard")
         group = await community_documents.local_group(conn, crew.community.id)
+        either = await community_documents.group_of(conn, crew.community.id)
     assert (found, missing) == (crew.community.id, None)
     assert group is not None and group.id == crew.community.actor_id and group.domain is None
+    assert either is not None and either.id == group.id
 
 
 async def test_roles_are_listed_with_their_community_and_no_holder_yet(ctx, crew) -> None:

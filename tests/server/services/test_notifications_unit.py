@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from server import clock
 from server.services import conversations, follows, inbox_notifications, posts
 from server.services import notifications as notes
 from server.services.posts import Draft
@@ -144,3 +145,32 @@ async def test_koers_kinds_are_listed_only_when_asked_and_dismissed(ctx, crew) -
 def test_every_kind_is_named_once() -> None:
     assert len(set(notes.TYPES)) == len(notes.TYPES)
     assert set(inbox_notifications.MASTODON_TYPES) <= set(notes.TYPES)
+
+
+async def test_the_navigations_unread_count_rechecks_posts_and_stops_at_its_cap(ctx, crew) -> None:
+    await follows.follow(ctx, crew.bo.actor_id, crew.ana.actor_id)
+    theirs = await _say(ctx, crew.bo, "like me")
+    await posts.favourite(ctx, crew.ana.actor_id, theirs)
+    await _say(ctx, crew.ana, "for followers", in_reply_to_id=theirs, audience=A.FOLLOWERS)
+    bo = _v(crew.bo)
+    async with ctx.db.read() as conn:
+        assert await inbox_notifications.unread_shown(conn, bo) == 2
+        assert await inbox_notifications.unread_shown(conn, bo, cap=1) == 2  # "1+"
+        assert await inbox_notifications.unread_shown(conn, bo, cap=0) == 1
+    await follows.unfollow(ctx, crew.bo.actor_id, crew.ana.actor_id)
+    async with ctx.db.read() as conn:  # the followers-only reply is out of sight, so uncounted
+        assert await inbox_notifications.unread_shown(conn, bo) == 1
+    async with ctx.db.write() as conn:  # more unread than one chunk: counted to the cap only
+        await conn.execute(
+            t.notifications.insert(),
+            [
+                {"actor_id": crew.bo.actor_id, "type": "follow", "created_at": clock.now()}
+                for _ in range(450)
+            ],
+        )
+    async with ctx.db.read() as conn:
+        assert await inbox_notifications.unread_shown(conn, bo) == 100
+        assert await inbox_notifications.unread_shown(conn, bo, cap=300) == 301
+    await inbox_notifications.mark_all_read(ctx, crew.bo.actor_id)
+    async with ctx.db.read() as conn:
+        assert await inbox_notifications.unread_shown(conn, bo) == 0

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import jinja2
 
-from server import clock
+from server import clock, i18n
 from server.config import templates_dir
 from server.context import Context
 from server.i18n import jinja as i18n_jinja
@@ -113,3 +113,16 @@ async def test_a_card_is_rendered_once_and_changes_with_its_post(
     await accounts.update_profile(ctx.db, ana.user_id, display_name="Ana Renamed")
     [view] = await _cached(ctx, ANONYMOUS, [post_id])
     assert "Ana Renamed" in card.render(post=view, now=now, me=None, request=None, csrf_token="t")
+
+
+async def test_a_card_is_kept_per_language(ctx: Context, ana: accounts.Account) -> None:
+    """The card's words are the reader's: a card rendered in one language is not shown in another."""
+    card = _env(ctx).from_string(_CARD)
+    post_id = await _post(ctx, ana, "words")
+    [view] = await _cached(ctx, ANONYMOUS, [post_id])
+    now = clock.now()
+    for language in ("en", "nl"):
+        with i18n.use(language):
+            card.render(post=view, now=now, me=None, request=None, csrf_token="t")
+    keys = list(hot_rows.cards(ctx.db.engine.sync_engine)._items)
+    assert sorted(k[0] for k in keys) == ["en", "nl"]

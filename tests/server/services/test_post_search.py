@@ -250,3 +250,10 @@ def test_the_rebuild_command_indexes_every_post(
     args = ["--data-dir", str(tmp_path / "data"), "--database-url", url, "--url", UNIT_URL]
     assert main(["search", "rebuild", *args]) == 0
     assert "search index rebuilt: 1 posts" in capsys.readouterr().out
+
+
+async def test_a_very_long_post_is_stored_and_found_by_its_beginning(bctx: Context) -> None:
+    words = " ".join(f"w{n}x" for n in range(60_000))  # some 400,000 characters
+    post = await bctx.db.write(_remote_post, f"<p>begin {words} einde</p>", {})
+    assert await _find(bctx, ANONYMOUS, "begin w7x") == [post]
+    assert await _find(bctx, ANONYMOUS, "einde") == []  # past what is indexed

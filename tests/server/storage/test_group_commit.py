@@ -88,6 +88,11 @@ async def test_a_failing_block_rolls_back_alone(db: Database) -> None:
         results = await asyncio.gather(good("a"), bad(), good("b"), return_exceptions=True)
     assert isinstance(results[1], ValueError)
     assert await _names(db) == ["a", "b"]
+    async with db.group_commit():  # a failing first block (no savepoint) takes only itself
+        results = await asyncio.gather(bad(), good("c"), return_exceptions=True)
+        await good("d")
+    assert isinstance(results[0], ValueError)
+    assert await _names(db) == ["a", "b", "c", "d"]
 
 
 async def test_a_task_reads_its_own_uncommitted_writes(db: Database) -> None:

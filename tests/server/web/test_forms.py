@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 
 from server import clock
 from server.errors import FieldErrors, ValidationError
+from server.http.pages import as_sentence
 from server.services import communities
 from server.services import community_events as events
 from server.storage import schema as t
@@ -19,11 +20,14 @@ from tests.conftest import post_form
 NEXT_YEAR = clock.now().year + 1
 
 
-def test_sentences_drop_the_code_name_of_the_field() -> None:
-    assert forms.sentence("capacity", "capacity: a number from 1") == "a number from 1."
-    assert forms.sentence("place_name", "place name: give a place") == "give a place."
-    assert forms.sentence("title", "When?") == "When?"
-    assert forms.sentence("title", "") == "please check this field."
+def test_sentences_drop_the_code_name_of_the_field_in_any_language() -> None:
+    assert as_sentence("capacity: a number from 1") == "a number from 1."
+    assert as_sentence("place_name: give a place") == "give a place."
+    assert as_sentence("aantal plaatsen: een getal vanaf 1") == "een getal vanaf 1."
+    assert as_sentence("When?") == "When?"
+    assert as_sentence("a block needs a reason") == "a block needs a reason."
+    # a colon inside a sentence is no field name
+    assert as_sentence("only these are allowed here: a, b") == "only these are allowed here: a, b."
 
 
 def test_field_errors_collect_all_and_raise_the_first() -> None:
@@ -140,3 +144,18 @@ async def test_an_event_time_is_read_in_the_chosen_zone_and_shown_back(instance)
     soup = BeautifulSoup(edit, "html.parser")
     assert soup.find(id="f-starts_at")["value"] == f"{NEXT_YEAR}-06-01T08:00"
     assert soup.find(id="f-tz")["value"] == "UTC"
+
+
+async def test_errors_are_translated_before_they_are_worded(instance) -> None:  # type: ignore[no-untyped-def]
+    client = await _garden(instance)
+    resp = await post_form(
+        client,
+        "/c/garden/events/new",
+        {"title": "", "starts_at": f"{NEXT_YEAR}-06-01T10:00", "tz": "UTC", "place_name": "Hof"},
+        page="/c/garden/events/new",
+        headers={"Accept-Language": "nl"},
+    )
+    assert resp.status == 422
+    soup = BeautifulSoup(await resp.text(), "html.parser")
+    assert soup.find(id="h-title").get_text() == "geef het evenement een titel."
+    assert "Titel: geef het evenement een titel." in soup.find(class_="error-summary").get_text()

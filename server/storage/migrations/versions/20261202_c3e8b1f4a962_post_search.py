@@ -69,10 +69,11 @@ POSTGRESQL = [
     "CREATE INDEX ix_post_search_document ON post_search USING GIN (document)",
     f"""CREATE FUNCTION koers_search_fold(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lower(translate(value, '{_FROM}', '{_TO}')) $$""",
-    # The text of a post, as ``fulltext.search_text`` gives it on SQLite.
+    # The text of a post, as ``fulltext.search_text`` gives it on SQLite (its first 100,000
+    # characters: a tsvector holds at most 1 MB, and a longer post must still be stored).
     r"""CREATE FUNCTION koers_search_document(title text, spoiler text, html text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-SELECT to_tsvector('simple'::regconfig, koers_search_fold(
+SELECT to_tsvector('simple'::regconfig, koers_search_fold(left(
   coalesce(title, '') || ' ' || coalesce(spoiler, '') || ' ' ||
   regexp_replace(
     replace(replace(replace(replace(replace(replace(
@@ -81,7 +82,7 @@ SELECT to_tsvector('simple'::regconfig, koers_search_fold(
           '</?(p|br|div|li|ul|ol|h[1-6]|blockquote|pre|tr|td|th)([\s/][^>]*)?>', ' ', 'gi'),
         '<[^>]*>', '', 'g'),
       '&lt;', ' '), '&gt;', ' '), '&quot;', '"'), '&#39;', ''''), '&nbsp;', ' '), '&amp;', '&'),
-    '&#?[0-9A-Za-z]+;', ' ', 'g')))
+    '&#?[0-9A-Za-z]+;', ' ', 'g'), 100000)))
 $$""",
     f"""CREATE FUNCTION koers_posts_search() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
