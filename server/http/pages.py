@@ -12,7 +12,7 @@ from server.errors import Forbidden, NotAuthenticated, TooLarge
 from server.http import session
 from server.http.language import request_language
 from server.i18n import negotiate
-from server.services import accounts, inbox_notifications, totp
+from server.services import accounts, branding, inbox_notifications, totp
 from server.visibility import ANONYMOUS, Viewer
 
 if TYPE_CHECKING:
@@ -141,6 +141,8 @@ async def render(
     with i18n.use(request_language(request, user)):
         ctx = template_context(request)
         ctx.update(context)
+        if "logo_path" not in ctx:
+            ctx["logo_path"] = await branding.logo_path(request.app[keys.CTX])
         if ctx["me"] is not None and "unread" not in ctx and status < 500:
             ctx["unread"] = await unread_count(request)
         _translate_messages(ctx)

@@ -68,6 +68,16 @@ class Person:
         return not self.is_manager and not self.holds_role
 
 
+@dataclass(frozen=True, slots=True)
+class Period:
+    """What happened in a window of weeks, in totals only: for comparing two periods."""
+
+    since: datetime
+    until: datetime
+    totals: dict[str, int]  # per kind in ACTIVITY_KINDS
+    active: int  # members who did anything
+
+
 @dataclass(slots=True)
 class Insights:
     """Everything the managers' insights page shows."""
@@ -84,6 +94,8 @@ class Insights:
     weekly_activity: dict[str, list[int]]  # per kind in ACTIVITY_KINDS, all participants
     weekly_profiles: dict[str, list[int]]  # interactions made by named members of each profile
     totals: dict[str, int] = field(default_factory=dict)
+    active: int = 0  # members who did anything in the window
+    previous: Period | None = None  # the same number of weeks just before
 
     @property
     def leaders(self) -> list[Person]:
@@ -135,6 +147,31 @@ def window(weeks: int, until: datetime | None = None) -> tuple[datetime, datetim
     )
     since = monday - timedelta(weeks=weeks - 1)
     return since, until, [since + timedelta(weeks=i) for i in range(weeks)]
+
+
+def previous_window(weeks: int, since: datetime) -> tuple[datetime, datetime]:
+    """The ``weeks`` whole weeks just before ``since``: (since, until)."""
+    return since - timedelta(weeks=weeks), since - timedelta(microseconds=1)
+
+
+def _acts(
+    edges: list[Edge], activity: list[tuple[int, str, int]], weeks: int
+) -> list[tuple[int, str, int]]:
+    """Every action (actor, kind, week) in the window: interactions with others, posts, the rest."""
+    acts = [(e.source, e.kind, e.week) for e in edges if e.source != e.target] + activity
+    return [a for a in acts if 0 <= a[2] < weeks]
+
+
+def _period(
+    since: datetime, until: datetime, acts: list[tuple[int, str, int]], members: set[int]
+) -> Period:
+    totals = Counter(kind for _, kind, _ in acts)
+    return Period(
+        since=since,
+        until=until,
+        totals={k: totals[k] for k in ACTIVITY_KINDS},
+        active=len({actor for actor, _, _ in acts} & members),
+    )
 
 
 def _week(at: datetime, since: datetime) -> int:
@@ -323,16 +360,21 @@ async def _graph(
 
     weekly = {k: [0] * weeks for k in ACTIVITY_KINDS}
     by_profile = {k: [0] * weeks for k in PROFILES}
-    acts = [(e.source, e.kind, e.week) for e in edges if e.source != e.target] + activity
+    acts = _acts(edges, activity, weeks)
+    current = _period(since, until_, acts, members)
+    prev_since, prev_until = previous_window(weeks, since)
+    prev_edges, _, prev_activity = await _edges(
+        conn, viewer, community_id, member_q, prev_since, prev_until
+    )
+    previous = _period(prev_since, prev_until, _acts(prev_edges, prev_activity, weeks), members)
     own_weekly = {p.actor.id: p for p in people}
     for p in people:
         p.weekly = [0] * weeks
     for actor_id, kind, week in acts:
-        if 0 <= week < weeks:
-            weekly[kind][week] += 1
-            if actor_id in own_weekly:
-                own_weekly[actor_id].weekly[week] += 1
-                by_profile[stats[actor_id].profile][week] += 1
+        weekly[kind][week] += 1
+        if actor_id in own_weekly:
+            own_weekly[actor_id].weekly[week] += 1
+            by_profile[stats[actor_id].profile][week] += 1
     outsiders = {a for e in edges for a in (e.source, e.target)} - members
     return Insights(
         community_id=community_id,
@@ -347,6 +389,8 @@ async def _graph(
         weekly_activity=weekly,
         weekly_profiles=by_profile,
         totals={k: sum(v) for k, v in weekly.items()},
+        active=current.active,
+        previous=previous,
     )
 
 

@@ -43,6 +43,7 @@ PAGE_MODULES = (
     "community_settings",
     "admin_federation",
     "admin_accounts",
+    "admin_insights",
     "search",
     "initiatives",
     "mail",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.errors import ValidationError
+from server.errors import KoersError, ValidationError
 from server.http.pages import flash, form, redirect, render, require_admin
+from server.i18n import N_
 from server.keys import CTX
-from server.services import accounts, moderation
+from server.services import accounts, branding, moderation
+from server.services.media import ProcessedImage
+from server.web.media import prepared_upload
 from server.web.settings import invite_from_form
 
 routes = web.RouteTableDef()
@@ -58,3 +61,38 @@ async def admin_invite(request: web.Request) -> web.Response:
     except ValidationError as exc:
         return await _admin_page(request, {exc.field: exc.message}, exc.status)
     raise redirect("/admin")
+
+
+async def _change_logo(
+    request: web.Request, admin_id: int, image: ProcessedImage | None, message: str
+) -> web.Response:
+    ctx = request.app[CTX]
+    await branding.set_logo(ctx, image)
+    by = moderation.Staff(actor_id=admin_id, is_admin=True)
+    await moderation.record(ctx, by, "set_logo" if image else "remove_logo", "organisation logo")
+    flash(request, message)
+    raise redirect("/admin")
+
+
+@routes.post("/admin/logo")
+async def upload_logo(request: web.Request) -> web.Response:
+    """Make the uploaded image the organisation's logo (the header shows it instead of initials)."""
+    admin = await require_admin(request)
+    data = await form(request)
+    try:
+        image = await prepared_upload(data, "logo", "avatar")
+        if image is None:
+            raise ValidationError("logo: choose an image to upload", field="logo")
+    except KoersError as exc:
+        return await _admin_page(request, {exc.field or "logo": exc.message}, exc.status)
+    return await _change_logo(request, admin.id, image, N_("The new logo is in place."))
+
+
+@routes.post("/admin/logo/remove")
+async def remove_logo(request: web.Request) -> web.Response:
+    """Go back to the initials mark."""
+    admin = await require_admin(request)
+    await form(request)
+    return await _change_logo(
+        request, admin.id, None, N_("The logo is removed; the header shows the initials again.")
+    )

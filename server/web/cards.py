@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from server.i18n import N_, formatting, gettext
 from server.i18n.current import Lazy
 from server.visibility import can_boost
+from server.web.placeholders import blurhash_style
 
 # A script that sends a card's button asks for the card back (instead of a redirect) with this.
 CARD_HEADER = "X-Koers-Card"
@@ -186,4 +187,4 @@ def install(env: jinja2.Environment) -> None:
         missing=missing,
         plural=plural,
     )
-    env.filters.update(ago=ago, full_date=full_date)
+    env.filters.update(ago=ago, full_date=full_date, blurhash_style=blurhash_style)

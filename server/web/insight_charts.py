@@ -2,6 +2,11 @@
 
 Each chart is an ``<svg role="img">`` labelled by its own ``<title>`` and ``<desc>``; the pages put
 a data table next to it for screen readers and for people who prefer numbers.
+
+The charts fill their column at any width and their labels keep their size: an SVG without a
+``viewBox`` is drawn in CSS pixels, so horizontal positions are percentages of the column and font
+sizes are real pixels (``LABEL_PX``, at least 12 px on a phone). The lines of a line chart are drawn
+in a nested, stretched SVG (``preserveAspectRatio="none"``) whose strokes do not scale.
 """
 
 from __future__ import annotations
@@ -9,16 +14,27 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 PALETTE = ("#1f6f8b", "#e07a1f", "#5a9a3c", "#8b3f8f", "#7a7a7a", "#c23b3b", "#2f4f9f", "#a67c00")
+LABEL_PX = 13  # bar labels and legends
+AXIS_PX = 12  # axis ticks and values: the smallest text in any chart
+PLOT_PAD = 7.0  # percent of the width left free at each side of a line chart's plot
 
 
-def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
+def _open(chart_id: str, title: str, desc: str, height: int) -> list[str]:
+    cid = escape(chart_id)
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc">',
-        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
-        f'<desc id="{escape(chart_id)}-desc">{escape(desc)}</desc>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{cid}" role="img" '
+        f'width="100%" height="{height}" style="width:100%;height:{height}px" '
+        f'aria-labelledby="{cid}-title {cid}-desc">',
+        f'<title id="{cid}-title">{escape(title)}</title>',
+        f'<desc id="{cid}-desc">{escape(desc)}</desc>',
     ]
+
+
+def _text(x: str, y: float, label: str, size: int, anchor: str = "start") -> str:
+    return (
+        f'<text x="{x}" y="{y:.0f}" text-anchor="{anchor}" font-size="{size}px" '
+        f'fill="currentColor">{escape(label)}</text>'
+    )
 
 
 def bar_chart(
@@ -27,31 +43,34 @@ def bar_chart(
     desc: str,
     items: list[tuple[str, float]],
     *,
-    width: int = 560,
     value_format: str = "{:g}",
 ) -> Markup:
-    """Horizontal bars, one per (label, value), with the value written at the end of each bar."""
-    row, label_w, top = 26, 170, 8
+    """Horizontal bars, one per (label, value), with the value written at the end of each bar.
+
+    Labels take the left third of the column, bars at most half of it, the value follows the bar."""
+    row, top = 28, 6
+    label_end, bar_start, bar_span = 34.0, 36.0, 50.0
     height = top * 2 + row * max(1, len(items))
     peak = max((v for _, v in items), default=0) or 1
-    span = width - label_w - 60
-    out = _open(chart_id, title, desc, width, height)
+    out = _open(chart_id, title, desc, height)
     for i, (label, value) in enumerate(items):
         y = top + i * row
-        bar = max(1.0, span * value / peak) if value else 0.0
+        bar = max(0.4, bar_span * value / peak) if value else 0.0
         colour = PALETTE[i % len(PALETTE)]
+        out.append(_text(f"{label_end}%", y + 19, label, LABEL_PX, "end"))
         out.append(
-            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13">{escape(label)}</text>'
+            f'<rect x="{bar_start}%" y="{y + 5}" width="{bar:.2f}%" height="{row - 10}" fill="{colour}"/>'
         )
         out.append(
-            f'<rect x="{label_w}" y="{y + 4}" width="{bar:.1f}" height="{row - 8}" fill="{colour}"/>'
-        )
-        out.append(
-            f'<text x="{label_w + bar + 6:.1f}" y="{y + 17}" font-size="12">'
-            f"{escape(value_format.format(value))}</text>"
+            _text(f"{bar_start + bar + 1.5:.2f}%", y + 19, value_format.format(value), AXIS_PX)
         )
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def _x(i: int, steps: int) -> float:
+    """Percent of the width of point ``i`` of ``steps`` + 1."""
+    return PLOT_PAD + (100 - 2 * PLOT_PAD) * i / steps
 
 
 def line_chart(
@@ -61,44 +80,51 @@ def line_chart(
     x_labels: list[str],
     series: dict[str, list[int]],
     *,
-    width: int = 640,
-    height: int = 260,
+    plot_height: int = 170,
 ) -> Markup:
-    """One line per series over the x labels (weeks), with a y axis from zero and a legend."""
-    left, right, top, bottom = 44, 12, 12, 58
-    plot_w, plot_h = width - left - right, height - top - bottom
+    """One line per series over the x labels (weeks), with a y axis from zero and a legend
+    (two series a row, so it fits a phone)."""
+    top, legend_row = 18, 20
+    rows = (len(series) + 1) // 2
+    height = top + plot_height + 26 + rows * legend_row
     peak = max((v for values in series.values() for v in values), default=0) or 1
     steps = max(1, len(x_labels) - 1)
-    out = _open(chart_id, title, desc, width, height)
+    out = _open(chart_id, title, desc, height)
+    plot = [
+        f'<svg x="0" y="{top}" width="100%" height="{plot_height}" viewBox="0 0 1000 100" '
+        'preserveAspectRatio="none" overflow="visible">'
+    ]
     for frac in (0.0, 0.5, 1.0):
-        y = top + plot_h * (1 - frac)
-        out.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd"/>'
+        y = 100 * (1 - frac)
+        plot.append(
+            f'<line x1="0" y1="{y:.1f}" x2="1000" y2="{y:.1f}" stroke="#999" stroke-opacity=".5" '
+            'vector-effect="non-scaling-stroke"/>'
         )
-        out.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{round(peak * frac)}</text>'
+        out.append(_text("0", top + plot_height * (1 - frac) - 3, str(round(peak * frac)), AXIS_PX))
+    for n, values in enumerate(series.values()):
+        points = " ".join(
+            f"{10 * _x(i, steps):.1f},{100 * (1 - v / peak):.2f}" for i, v in enumerate(values)
         )
-    every = max(1, len(x_labels) // 6)
+        plot.append(
+            f'<polyline fill="none" stroke="{PALETTE[n % len(PALETTE)]}" stroke-width="2.5" '
+            f'vector-effect="non-scaling-stroke" points="{points}"/>'
+        )
+    plot.append("</svg>")
+    out += plot
+    every = max(1, -(-len(x_labels) // 6))
     for i, label in enumerate(x_labels):
         if i % every == 0:
-            x = left + plot_w * i / steps
             out.append(
-                f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="11">'
-                f"{escape(label)}</text>"
+                _text(f"{_x(i, steps):.2f}%", top + plot_height + 18, label, AXIS_PX, "middle")
             )
-    for n, (name, values) in enumerate(series.items()):
+    for n, name in enumerate(series):
+        x = 50.0 * (n % 2)
+        y = top + plot_height + 26 + (n // 2) * legend_row + 14
         colour = PALETTE[n % len(PALETTE)]
-        points = " ".join(
-            f"{left + plot_w * i / steps:.1f},{top + plot_h * (1 - v / peak):.1f}"
-            for i, v in enumerate(values)
-        )
+        out.append(f'<rect x="{x}%" y="{y - 8}" width="14" height="5" fill="{colour}"/>')
         out.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}">'
-            f"<title>{escape(name)}</title></polyline>"
+            f'<text x="{x}%" dx="20" y="{y}" font-size="{LABEL_PX}px" fill="currentColor">'
+            f"{escape(name)}</text>"
         )
-        lx = left + (n % 4) * (plot_w / 4)
-        ly = top + plot_h + 32 + (n // 4) * 16
-        out.append(f'<rect x="{lx:.1f}" y="{ly - 9}" width="12" height="4" fill="{colour}"/>')
-        out.append(f'<text x="{lx + 16:.1f}" y="{ly - 4}" font-size="11">{escape(name)}</text>')
     out.append("</svg>")
     return Markup("".join(out))

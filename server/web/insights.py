@@ -3,6 +3,7 @@ and the opt-out toggle. Charts are inline SVG rendered here (``insight_charts``)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -59,6 +60,36 @@ def weeks_param(request: web.Request) -> int:
 
 def week_labels(data: Insights | insights.MyInsights) -> list[str]:
     return [formatting.date(w, "dd MMM") for w in data.weeks]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One line of a period comparison: a number now, before, and the change in words."""
+
+    label: str
+    now: int
+    before: int
+
+    @property
+    def delta(self) -> int:
+        return self.now - self.before
+
+    @property
+    def direction(self) -> str:
+        """up | down | same (a class for colour; the words are in ``change_text``)."""
+        return "up" if self.delta > 0 else "down" if self.delta < 0 else "same"
+
+
+def comparison(data: Insights) -> list[Change]:
+    """This period against the one just before: active members, then every kind of action."""
+    if data.previous is None:
+        return []
+    prev = data.previous
+    rows = [Change(gettext("Active members"), data.active, prev.active)]
+    rows += [
+        Change(KIND_LABELS[k], data.totals.get(k, 0), prev.totals.get(k, 0)) for k in ACTIVITY_KINDS
+    ]
+    return rows
 
 
 def charts(data: Insights) -> dict[str, Any]:
@@ -122,6 +153,7 @@ async def insights_page(request: web.Request) -> web.Response:
     with use(request_language(request, await current_user(request))):  # the charts' words
         drawn = charts(data)
         labels = week_labels(data)
+        compared = comparison(data)
     return await render(
         request,
         "insights.html",
@@ -133,6 +165,7 @@ async def insights_page(request: web.Request) -> web.Response:
         profiles=PROFILES,
         profile_labels=PROFILE_LABELS,
         profile_descriptions=PROFILE_DESCRIPTIONS,
+        comparison=compared,
         **drawn,
         **s.template_vars(),
     )

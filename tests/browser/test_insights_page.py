@@ -64,3 +64,31 @@ async def test_manager_sees_leaders_and_charts(browser: Browser, instance: Insta
         clip={"x": 0, "y": 0, "width": 1280, "height": 2200, "scale": 1},
     )
     (ARTIFACTS / "insights-charts.png").write_bytes(base64.b64decode(top["data"]))
+
+    # at phone width every chart fills its column and no label is drawn smaller than 12 px
+    await run(
+        browser.send,
+        "Emulation.setDeviceMetricsOverride",
+        width=390,
+        height=844,
+        deviceScaleFactor=1,
+        mobile=True,
+    )
+    await run(browser.goto, instance.url + f"/c/{gen.HANDLE}/insights")
+    phone = json.loads(
+        await run(
+            browser.evaluate,
+            """JSON.stringify([...document.querySelectorAll('svg.chart')].map(s => ({
+              id: s.id,
+              fill: s.getBoundingClientRect().width / s.parentElement.getBoundingClientRect().width,
+              right: s.getBoundingClientRect().right,
+              smallest: Math.min(...[...s.querySelectorAll('text')].map(
+                t => parseFloat(getComputedStyle(t).fontSize) * s.getScreenCTM().a)),
+            })))""",
+        )
+    )
+    assert {c["id"] for c in phone} >= set(CHARTS), phone
+    for c in phone:
+        assert c["fill"] > 0.95 and c["right"] <= 390 and c["smallest"] >= 12, c
+    await run(browser.screenshot, ARTIFACTS / "insights-phone.png")
+    await run(browser.send, "Emulation.clearDeviceMetricsOverride")

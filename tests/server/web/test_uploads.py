@@ -158,6 +158,11 @@ async def test_attachment_of_followers_only_post_is_hidden_from_strangers(instan
         assert b"SpyCam" not in await seen.read()
     post_page = await (await ben.get(resp.headers["Location"])).text()
     assert 'alt="tomato plants"' in post_page
+    # the picture's blurhash, computed at upload, is its placeholder while it loads
+    assert row.blurhash
+    assert 'alt="tomato plants" loading="lazy" style="background:url(data:image/png;base64,' in (
+        post_page
+    )
 
 
 async def test_unattached_media_only_for_owner_and_no_path_traversal(instance):
