@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import jinja2
+import pytest
 
 from server import clock, i18n
 from server.config import templates_dir
@@ -14,6 +15,7 @@ from server.context import Context
 from server.i18n import jinja as i18n_jinja
 from server.services import accounts, hot_rows, post_cache, posts, views
 from server.services.posts import PollSpec
+from server.storage import caches
 from server.visibility import ANONYMOUS, Viewer
 from server.web import card_cache, cards
 from tests.server.services.test_status_cache_unit import _post
@@ -71,6 +73,13 @@ async def test_writes_are_seen_by_the_next_read(
     assert len(await _cached(ctx, ANONYMOUS, [boost])) == 1
     await posts.delete_post(ctx, ana.actor_id, post_id)
     assert await _cached(ctx, ANONYMOUS, [boost]) == []
+
+
+@pytest.fixture(autouse=True)
+def _no_settling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render right after a write: the caches' quarter second of keeping nothing after a commit
+    (``caches.SETTLE_SECONDS``, for readers racing a commit) would make these tests timing-bound."""
+    monkeypatch.setattr(caches, "SETTLE_SECONDS", 0.0)
 
 
 def _env(ctx: Context) -> jinja2.Environment:

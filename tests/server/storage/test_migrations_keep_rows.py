@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from server.storage import revisions
+from server.storage import fulltext, revisions
 from server.storage.db import Database
 
 STAMP = "2026-01-01 00:00:00"
@@ -119,6 +119,7 @@ async def test_upgrading_from_an_older_revision_keeps_every_row(
     @sa.event.listens_for(engine, "connect")
     def _fk_on(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
+        fulltext.register(dbapi_conn)  # as every connection Koers opens: the index's triggers
 
     with engine.begin() as conn:
         cfg = revisions.alembic_config(url)
