@@ -313,7 +313,8 @@ BODIES: dict[str, Any] = {
                 "type": "boolean",
                 "description": "whether outsiders' posts to the community become ideas",
             },
-        }
+        },
+        required=(),  # a PATCH: the fields left out keep their value
     ),
     "Competencies": obj(
         {
