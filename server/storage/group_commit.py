@@ -30,6 +30,7 @@ What a task of the scope sees:
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -77,16 +78,18 @@ def defer(callback: AfterCommit) -> bool:
     return True
 
 
-class Transaction:
+class Transaction(abc.ABC):
     """The shared transaction: its connection (``conn``), commit and rollback."""
 
     conn: Any
 
+    @abc.abstractmethod
     async def commit(self) -> None:
-        raise NotImplementedError
+        """Make the blocks' writes durable."""
 
+    @abc.abstractmethod
     async def rollback(self) -> None:
-        raise NotImplementedError
+        """Undo every block's writes."""
 
 
 class SyncTransaction(Transaction):
