@@ -19,6 +19,7 @@ from server.context import Context
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
 from server.services import home_feed, idempotency, mail_members, notifications, text
+from server.services.written_post import WrittenPost, holding
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
@@ -362,14 +363,18 @@ async def _insert_post(
         )
     )
     post_id = inserted_id(res)
-    await conn.execute(
-        t.posts.update()
-        .where(t.posts.c.id == post_id)
-        .values(
-            uri=urls.post(ctx.base, author.username, post_id),
-            url=urls.post_page(ctx.base, author.username, post_id),
+    # the row as stored comes back with its URI, for the listeners below (``written_post``)
+    post_row = (
+        await conn.execute(
+            t.posts.update()
+            .where(t.posts.c.id == post_id)
+            .values(
+                uri=urls.post(ctx.base, author.username, post_id),
+                url=urls.post_page(ctx.base, author.username, post_id),
+            )
+            .returning(*t.posts.c)
         )
-    )
+    ).one()
     await _write_mentions_and_tags(conn, post_id, mentioned, rendered.hashtags)
     credited = [
         a
@@ -416,8 +421,21 @@ async def _insert_post(
         )
     if idempotency_key and user is not None:
         await idempotency.remember_in(conn, user.id, idempotency_key, post_id)
-    await notifications.for_new_post(conn, post_id)
-    event = await ctx.events.emit(conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id)
+    written = WrittenPost(
+        post=post_row,
+        author=author,
+        mentioned=None if credited else list({m.id: m for m in mentioned}.values()),
+        tags=tuple(rendered.hashtags),
+        has_media=bool(draft.media_ids),
+        has_roles=bool(draft.role_ids),
+        has_contributors=bool(contributors),
+        has_poll=draft.poll is not None,
+    )
+    with holding(conn, written):
+        await notifications.for_new_post(conn, post_id, post=post_row)
+        event = await ctx.events.emit(
+            conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id
+        )
     return post_id, event
 
 

@@ -58,3 +58,26 @@ async def test_a_key_is_not_recorded_when_the_post_is_refused(ctx, member) -> No
         )
     assert await idempotency.post_for_key(ctx, member.user_id, "k") is None
     assert await _posts(ctx) == 0
+
+
+async def test_queuing_an_activity_again_adds_only_the_new_inboxes(ctx, member) -> None:
+    from federation.delivery import enqueue
+
+    doc = {"id": "https://koers.test/activities/1", "type": "Create"}
+    first = ["https://a.example/inbox", "https://b.example/inbox"]
+    async with ctx.db.write() as conn:
+        one = await enqueue(conn, activity=doc, actor_id=member.actor_id, inboxes=first)
+    async with ctx.db.write() as conn:
+        again = await enqueue(
+            conn,
+            activity=doc,
+            actor_id=member.actor_id,
+            inboxes=["https://b.example/inbox", "https://c.example/inbox"],
+        )
+    assert one is not None and again == one
+    async with ctx.db.read() as conn:
+        inboxes = sorted(r.inbox for r in await conn.execute(sa.select(t.deliveries.c.inbox)))
+        activities = (
+            await conn.execute(sa.select(sa.func.count()).select_from(t.activities))
+        ).scalar()
+    assert inboxes == [*first, "https://c.example/inbox"] and activities == 1
