@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock, urls
 from server import event_kinds as kinds
 from server.config import Settings
-from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
+from server.i18n.messages import Message
 from server.services import hot_rows, login_throttle, mail_members, text
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
@@ -93,7 +94,10 @@ def check_username(username: str) -> str:
     if not USERNAME_RE.match(name):
         raise ValidationError("username: 1–30 letters a–z, digits or _", field="username")
     if name in RESERVED:
-        raise ValidationError(f"username: {name!r} is reserved", field="username")
+        raise ValidationError(
+            Message("username: %(name)s is kept for the site itself; choose another", name=name),
+            field="username",
+        )
     return name
 
 
@@ -108,8 +112,27 @@ def check_password(password: str) -> str:
 def check_email(email: str) -> str:
     value = email.strip().lower()
     if len(value) > 320 or not EMAIL_RE.match(value):
-        raise ValidationError("email: not a valid address", field="email")
+        raise ValidationError(
+            "email: not a valid address; write it as name@example.org", field="email"
+        )
     return value
+
+
+def check_new_account(
+    username: str, email: str, password: str, found: FieldErrors | None = None
+) -> tuple[str, str]:
+    """The username and address of a new account as stored, after checking all three fields at
+    once: every error is raised together (or noted in ``found``, raised by the caller)."""
+    errors = found if found is not None else FieldErrors()
+    with errors.check("username"):
+        username = check_username(username)
+    with errors.check("email"):
+        email = check_email(email)
+    with errors.check("password"):
+        check_password(password)
+    if found is None:
+        errors.raise_any()
+    return username, email
 
 
 async def handle_taken(conn: AsyncConnection, name: str) -> bool:
@@ -181,9 +204,7 @@ async def create_account(
 
     ``confirm_email`` (a sign-up on the web): the address is unconfirmed and a link is mailed to it.
     """
-    username = check_username(username)
-    email = check_email(email)
-    check_password(password)
+    username, email = check_new_account(username, email, password)
     display_name = display_name.strip()[:100]
     password_hash = hash_password(password)
     try:
@@ -223,10 +244,17 @@ async def _insert_account(
     confirm_email: bool = False,
 ) -> tuple[int, int]:
     async with db.write() as conn:
+        taken = FieldErrors()
         if await handle_taken(conn, username):
-            raise Conflict(f"username {username!r} is already taken", field="username")
+            taken.add(
+                "username",
+                Message("username: %(name)s is already taken; choose another", name=username),
+            )
         if (await conn.execute(sa.select(t.users.c.id).where(t.users.c.email == email))).first():
-            raise Conflict("an account with this email exists already", field="email")
+            taken.add("email", "email: an account with this address exists already")
+        if taken:
+            field, message = next(iter(taken.errors.items()))
+            raise Conflict(message, field=field, errors=taken.errors)
         if invite_code is not None:
             await use_invite(conn, invite_code)
         actor_id = await insert_local_actor(
