@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import Forbidden
 from server.http.pages import render
+from server.i18n import N_
+from server.i18n.current import Labels
 from server.keys import CTX
 from server.services import purpose
 from server.services import purpose_decisions as decisions
@@ -25,12 +27,15 @@ from server.services.views import load_posts
 from server.web.community_scope import Scope, scope
 from server.web.purpose_diff import readable_diff
 
-POSITION_LABELS = {
-    "agree": "Agree",
-    "abstain": "Abstain",
-    "disagree": "Concerns (but go ahead)",
-    "block": "Block",
-}
+# A consent round's positions, in the words of the answer buttons (``_consent.html``).
+POSITION_LABELS = Labels(
+    {
+        "agree": N_("Agree"),
+        "abstain": N_("Abstain"),
+        "disagree": N_("I have concerns, go ahead"),
+        "block": N_("Block"),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
