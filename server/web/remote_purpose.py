@@ -41,7 +41,7 @@ from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
 from server.visibility import can_see_post
 from server.web.forms import field_errors
-from server.web.purpose_page import POSITION_LABELS
+from server.web.purpose_page import POSITION_LABELS, decision_poll
 from server.web.remote_communities import BASE, find_remote
 
 routes = web.RouteTableDef()
@@ -105,6 +105,7 @@ async def _page(
                 ],
                 "decision": decision,
                 "decision_post": decision_post,
+                "decision_poll": await decision_poll(conn, ctx, who, decision),
                 "my_answer": await decisions.answer_of(conn, decision.id, who.actor_id)
                 if decision
                 else None,
@@ -237,6 +238,6 @@ async def vote(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _page(request, status=exc.status, errors={"choice": exc.message})
+        return await _page(request, status=exc.status, errors={"vote_choice": exc.message})
     flash(request, f"Your vote is sent to {rc.domain}.")
     raise redirect(rc.path + "/purpose")
