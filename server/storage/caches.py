@@ -285,6 +285,24 @@ class CachedMap(_Invalidated, Generic[V]):
             self._items.move_to_end(key)
             return hit[1]
 
+    def get_many(self, keys: Iterable[Hashable]) -> dict[Hashable, V]:
+        """The values of those ``keys`` cached and fresh, as ``get`` gives them (one lock and
+        one clock reading for all: a page of statuses asks for dozens)."""
+        now = time.monotonic()
+        found: dict[Hashable, V] = {}
+        with self._lock:
+            items = self._items
+            for key in keys:
+                hit = items.get(key)
+                if hit is None:
+                    continue
+                if now - hit[0] >= self.ttl:
+                    del items[key]
+                    continue
+                items.move_to_end(key)
+                found[key] = hit[1]
+        return found
+
     def put(self, key: Hashable, value: V, generation: int) -> None:
         """Remember ``value`` unless a watched write happened since ``generation`` was read."""
         with self._lock:
