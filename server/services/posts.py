@@ -18,7 +18,8 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
-from server.services import home_feed, mail_members, notifications, text
+from server.services import home_feed, idempotency, mail_members, notifications, text
+from server.services.written_post import WrittenPost, holding
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
@@ -176,20 +177,29 @@ def check_draft(draft: Draft) -> None:
         raise ValidationError("a result belongs to a community", field="community_id")
 
 
-async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
+async def create_post(
+    ctx: Context, author_id: int, draft: Draft, *, idempotency_key: str | None = None
+) -> int:
     """Publish a post (or a result) for a local author; returns its id.
 
     The mentions are looked up and the text rendered before the writer is taken; the write unit
     then checks the draft against the database, writes the rows and runs the in-transaction
     listeners (the outgoing Create and its deliveries), all on the writer's connection.
+
+    ``idempotency_key`` (a client's ``Idempotency-Key``): when an earlier post of the author's
+    with that key still exists, its id is returned and nothing is written; otherwise the key is
+    recorded for the new post, in the same unit.
     """
     check_draft(draft)
     source = draft.source or ""
     handles = text.find_mentions(source)
     known = await ctx.db.read(resolve_mentions, handles, ctx.settings.domain) if handles else []
     rendered = _render(ctx, source, draft.fmt, known)
-    post_id, event = await ctx.db.write(_insert_post, ctx, author_id, draft, rendered, known)
-    await ctx.events.committed(event)
+    post_id, event = await ctx.db.write(
+        _insert_post, ctx, author_id, draft, rendered, known, idempotency_key
+    )
+    if event is not None:
+        await ctx.events.committed(event)
     return post_id
 
 
@@ -200,18 +210,28 @@ async def _insert_post(
     draft: Draft,
     rendered: text.Rendered,
     mentioned: list[sa.Row],
-) -> tuple[int, Event]:
-    """In the write unit of ``create_post``: check the draft, write the post and its rows, emit."""
+    idempotency_key: str | None = None,
+) -> tuple[int, Event | None]:
+    """In the write unit of ``create_post``: check the draft, write the post and its rows, emit.
+
+    With an ``idempotency_key`` an earlier post made with it is returned instead (no event)."""
     source = draft.source or ""
     author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).first()
     if author is None or author.domain is not None:
         raise Forbidden("only local members can post here")
-    await mail_members.require_confirmed(conn, author_id)
-    default = (
+    user = (
         await conn.execute(
-            sa.select(t.users.c.default_audience).where(t.users.c.actor_id == author_id)
+            sa.select(t.users.c.id, t.users.c.default_audience).where(
+                t.users.c.actor_id == author_id
+            )
         )
-    ).scalar()
+    ).first()
+    if idempotency_key and user is not None:
+        earlier = await idempotency.post_for_key_in(conn, user.id, idempotency_key)
+        if earlier is not None:
+            return earlier, None
+    await mail_members.require_confirmed(conn, author_id)
+    default = user.default_audience if user is not None else None
     audience = draft.audience or Audience(default or "public")
     community_id = draft.community_id
     viewer = Viewer(actor_id=author_id, local=True)
@@ -343,14 +363,18 @@ async def _insert_post(
         )
     )
     post_id = inserted_id(res)
-    await conn.execute(
-        t.posts.update()
-        .where(t.posts.c.id == post_id)
-        .values(
-            uri=urls.post(ctx.base, author.username, post_id),
-            url=urls.post_page(ctx.base, author.username, post_id),
+    # the row as stored comes back with its URI, for the listeners below (``written_post``)
+    post_row = (
+        await conn.execute(
+            t.posts.update()
+            .where(t.posts.c.id == post_id)
+            .values(
+                uri=urls.post(ctx.base, author.username, post_id),
+                url=urls.post_page(ctx.base, author.username, post_id),
+            )
+            .returning(*t.posts.c)
         )
-    )
+    ).one()
     await _write_mentions_and_tags(conn, post_id, mentioned, rendered.hashtags)
     credited = [
         a
@@ -395,8 +419,23 @@ async def _insert_post(
             .where(t.posts.c.id == parent.id)
             .values(replies_count=t.posts.c.replies_count + 1)
         )
-    await notifications.for_new_post(conn, post_id)
-    event = await ctx.events.emit(conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id)
+    if idempotency_key and user is not None:
+        await idempotency.remember_in(conn, user.id, idempotency_key, post_id)
+    written = WrittenPost(
+        post=post_row,
+        author=author,
+        mentioned=None if credited else list({m.id: m for m in mentioned}.values()),
+        tags=tuple(rendered.hashtags),
+        has_media=bool(draft.media_ids),
+        has_roles=bool(draft.role_ids),
+        has_contributors=bool(contributors),
+        has_poll=draft.poll is not None,
+    )
+    with holding(conn, written):
+        await notifications.for_new_post(conn, post_id, post=post_row)
+        event = await ctx.events.emit(
+            conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id
+        )
     return post_id, event
 
 

@@ -72,7 +72,11 @@ class Outbox:
             self.base, kind, convert.to_object(parts, self.base), activity_id=activity_id
         )
         await enqueue(
-            conn, activity=doc, actor_id=post.author_id, inboxes=await post_recipients(conn, post)
+            conn,
+            activity=doc,
+            actor_id=post.author_id,
+            inboxes=await post_recipients(conn, post),
+            actor_uri=parts.author_uri,
         )
         await self.announce_by_group(conn, post, doc)
         return doc
