@@ -12,6 +12,7 @@ from server.errors import Forbidden, NotAuthenticated, TooLarge
 from server.http import session
 from server.http.language import request_language
 from server.i18n import negotiate
+from server.i18n.messages import translate
 from server.services import accounts, branding, inbox_notifications, totp
 from server.visibility import ANONYMOUS, Viewer
 
@@ -152,14 +153,14 @@ async def render(
 
 def _translate_messages(ctx: dict[str, Any]) -> None:
     """The service and flash messages of a page in the current language (``N_``-marked or raised
-    as ``KoersError("…")`` literals are in the catalogue; others stay as written)."""
+    as ``KoersError("…")`` literals and ``Message``s are in the catalogue; others stay as written)."""
     for name in ("flash", "error", "message"):
         if isinstance(ctx.get(name), str):
-            ctx[name] = i18n.gettext(ctx[name])
+            ctx[name] = translate(ctx[name])
     errors = ctx.get("errors")
     if isinstance(errors, dict):
         ctx["errors"] = {
-            k: as_sentence(i18n.gettext(v)) if isinstance(v, str) else v for k, v in errors.items()
+            k: as_sentence(translate(v)) if isinstance(v, str) else v for k, v in errors.items()
         }
 
 

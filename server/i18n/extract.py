@@ -6,8 +6,9 @@ the web side (``server/web``, ``server/http``, ``server/services``, ``server/i18
 ``extract_python``: ``_()``/``N_()``/``gettext()``/``ngettext()``, and the literal messages people
 see without any marking — ``raise ValidationError("…")`` (any ``KoersError``), ``flash(request,
 "…")``, ``FieldErrors.add("field", "…")`` and ``message="…"``/``error="…"`` passed to a page.
-f-strings cannot be looked up and stay English; write ``N_("… %(n)s …")`` and format after
-translating for those.
+f-strings cannot be looked up and stay English: write ``Message("… %(n)s …", n=…)``
+(``server.i18n.messages``), which the page translates with its values, or ``N_("… %(n)s …")`` and
+format after translating.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ ERRORS = frozenset(
         "RateLimited",
     }
 )
-SINGLE = frozenset({"_", "N_", "gettext"})
+SINGLE = frozenset({"_", "N_", "gettext", "Message"})
 PAGE_KEYWORDS = frozenset({"message", "error"})
 
 

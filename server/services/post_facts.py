@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from server.services import account_counts
 from server.services.views import PollView, polls_in, visible_replies_in
 from server.storage import schema as t
-from server.storage.prepared import IDS, ME, prepared, viewer_params
+from server.storage.prepared import IDS, ME, prepared, rows, viewer_params
 from server.visibility import Viewer, posts_visible_to
 
 _P = t.posts
@@ -89,14 +89,15 @@ def heads_in(
 ) -> tuple[dict[int, Head], dict[int, Head]]:
     """The posts ``ids`` (already visibility-checked) and the originals of the boosts among them
     that the viewer may see and that are not deleted (a unit-of-work function)."""
-    heads = {r.id: Head(*r) for r in conn.execute(_HEADS, {"ids": ids})}
+    heads = {r[0]: Head(*r) for r in rows(conn, _HEADS, {"ids": ids})}
     reblog_ids = list({h.reblog_of_id for h in heads.values() if h.reblog_of_id})
     originals: dict[int, Head] = {}
     if reblog_ids:
         params = {**viewer_params(viewer), "ids": reblog_ids}
-        for r in conn.execute(_visible_heads.get(viewer), params):
-            if r.deleted_at is None:
-                originals[r.id] = Head(*r)
+        for r in rows(conn, _visible_heads.get(viewer), params):
+            head = Head(*r)
+            if head.deleted_at is None:
+                originals[head.id] = head
     return heads, originals
 
 
@@ -129,7 +130,7 @@ def facts_in(
     facts = Facts(replies=visible_replies_in(conn, viewer, post_ids))
     if viewer.actor_id is not None:
         params = {"me": viewer.actor_id, "ids": post_ids}
-        for kind, post_id in conn.execute(_flags.get(viewer), params):
+        for kind, post_id in rows(conn, _flags.get(viewer), params):
             facts.flags[kind].add(post_id)
         if roots:
             facts.muted_roots = account_counts.muted_threads_in(conn, viewer.actor_id, roots)

@@ -147,6 +147,19 @@ async def index_post(conn: AsyncConnection, event: Event) -> None:
         await _remote_version(conn, post)
 
 
+_EXTRAS = sa.select(t.posts.c.id, t.posts.c.extra).where(
+    t.posts.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
+async def index_posts(conn: AsyncConnection, events: list[Event]) -> None:
+    """``index_post`` for many new posts: one read of their terms, then only those carrying any."""
+    by_id = {e.data["post_id"]: e for e in events}
+    for post_id, extra in list(await conn.execute(_EXTRAS, {"ids": sorted(by_id)})):
+        if extra:
+            await index_post(conn, by_id[post_id])
+
+
 async def _index_proposal(conn: AsyncConnection, post: sa.Row) -> None:
     # A community on another instance decides there; here we index what reached us (our members'
     # proposals, and others' that its Group relayed) while we know it to be drafting, so our

@@ -19,7 +19,7 @@ DEFAULT_ZONE = "UTC"
 
 def field_errors(exc: KoersError) -> dict[str, str] | None:
     """Every field error of ``exc`` (field → message), or None when it concerns no field."""
-    found = exc.errors if isinstance(exc, ValidationError) else {}
+    found = exc.errors
     if not found and exc.field is not None:
         found = {exc.field: exc.message}
     return dict(found) if found else None
