@@ -203,6 +203,20 @@ async def create_post(
     return post_id
 
 
+# The write unit's own statements, built once (building one costs more than running it).
+_AUTHOR = sa.select(t.actors).where(t.actors.c.id == sa.bindparam("author"))
+_USER = sa.select(t.users.c.id, t.users.c.default_audience).where(
+    t.users.c.actor_id == sa.bindparam("author")
+)
+_INSERT_POST = t.posts.insert()
+_SET_URI = (
+    t.posts.update()
+    .where(t.posts.c.id == sa.bindparam("post"))
+    .values(uri=sa.bindparam("new_uri"), url=sa.bindparam("new_url"))
+    .returning(*t.posts.c)
+)
+
+
 async def _insert_post(
     conn: AsyncConnection,
     ctx: Context,
@@ -216,20 +230,15 @@ async def _insert_post(
 
     With an ``idempotency_key`` an earlier post made with it is returned instead (no event)."""
     source = draft.source or ""
-    author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).first()
+    author = (await conn.execute(_AUTHOR, {"author": author_id})).first()
     if author is None or author.domain is not None:
         raise Forbidden("only local members can post here")
-    user = (
-        await conn.execute(
-            sa.select(t.users.c.id, t.users.c.default_audience).where(
-                t.users.c.actor_id == author_id
-            )
-        )
-    ).first()
+    user = (await conn.execute(_USER, {"author": author_id})).first()
+    key = None
     if idempotency_key and user is not None:
-        earlier = await idempotency.post_for_key_in(conn, user.id, idempotency_key)
-        if earlier is not None:
-            return earlier, None
+        key = await idempotency.lookup_in(conn, user.id, idempotency_key)
+        if key.post_id is not None:
+            return key.post_id, None
     await mail_members.require_confirmed(conn, author_id)
     default = user.default_audience if user is not None else None
     audience = draft.audience or Audience(default or "public")
@@ -339,40 +348,40 @@ async def _insert_post(
 
     now = clock.now()
     res = await conn.execute(
-        t.posts.insert().values(
-            uri=f"urn:koers:pending:{author_id}:{now.timestamp()}:{id(draft)}",
-            author_id=author_id,
-            local=True,
-            kind=draft.kind,
-            audience=audience.value,
-            community_id=community_id,
-            title=draft.title,
-            content_html=rendered.html,
-            source=source,
-            source_format=draft.fmt,
-            spoiler_text=draft.spoiler_text.strip(),
-            sensitive=draft.sensitive or bool(draft.spoiler_text.strip()),
-            language=draft.language,
-            in_reply_to_id=parent.id if parent is not None else None,
-            in_reply_to_uri=parent.uri if parent is not None else None,
-            thread_root_id=thread_root_id,
-            roadmap_item_id=draft.roadmap_item_id,
-            extra=dict(draft.extra or {}),
-            created_at=now,
-            application_id=draft.application_id,
-        )
+        _INSERT_POST,
+        {
+            "uri": f"urn:koers:pending:{author_id}:{now.timestamp()}:{id(draft)}",
+            "author_id": author_id,
+            "local": True,
+            "kind": draft.kind,
+            "audience": audience.value,
+            "community_id": community_id,
+            "title": draft.title,
+            "content_html": rendered.html,
+            "source": source,
+            "source_format": draft.fmt,
+            "spoiler_text": draft.spoiler_text.strip(),
+            "sensitive": draft.sensitive or bool(draft.spoiler_text.strip()),
+            "language": draft.language,
+            "in_reply_to_id": parent.id if parent is not None else None,
+            "in_reply_to_uri": parent.uri if parent is not None else None,
+            "thread_root_id": thread_root_id,
+            "roadmap_item_id": draft.roadmap_item_id,
+            "extra": dict(draft.extra or {}),
+            "created_at": now,
+            "application_id": draft.application_id,
+        },
     )
     post_id = inserted_id(res)
     # the row as stored comes back with its URI, for the listeners below (``written_post``)
     post_row = (
         await conn.execute(
-            t.posts.update()
-            .where(t.posts.c.id == post_id)
-            .values(
-                uri=urls.post(ctx.base, author.username, post_id),
-                url=urls.post_page(ctx.base, author.username, post_id),
-            )
-            .returning(*t.posts.c)
+            _SET_URI,
+            {
+                "post": post_id,
+                "new_uri": urls.post(ctx.base, author.username, post_id),
+                "new_url": urls.post_page(ctx.base, author.username, post_id),
+            },
         )
     ).one()
     await _write_mentions_and_tags(conn, post_id, mentioned, rendered.hashtags)
@@ -419,8 +428,8 @@ async def _insert_post(
             .where(t.posts.c.id == parent.id)
             .values(replies_count=t.posts.c.replies_count + 1)
         )
-    if idempotency_key and user is not None:
-        await idempotency.remember_in(conn, user.id, idempotency_key, post_id)
+    if key is not None and idempotency_key and user is not None:
+        await idempotency.record_in(conn, user.id, idempotency_key, post_id, key)
     written = WrittenPost(
         post=post_row,
         author=author,
