@@ -33,18 +33,24 @@ async def test_a_batch_signed_in_the_pool_is_verified_and_stored_by_the_receiver
     assert len(await activity_rows(b)) == count
 
 
-@pytest.fixture
-async def failing():
+async def _answering(status: int):  # type: ignore[no-untyped-def]
+    """An inbox at a loopback address answering every POST with ``status``."""
     app = web.Application()
 
     async def inbox(_request: web.Request) -> web.Response:
-        return web.Response(status=500)
+        return web.Response(status=status)
 
     app.router.add_post("/inbox", inbox)
     server = TestServer(app, host="127.0.0.1", port=free_port())
     await server.start_server()
     yield f"http://127.0.0.1:{server.port}/inbox"
     await server.close()
+
+
+@pytest.fixture
+async def failing():
+    async for url in _answering(500):
+        yield url
 
 
 async def test_failures_of_one_cycle_are_counted_once_each_in_one_row_per_host(
@@ -65,16 +71,8 @@ async def test_failures_of_one_cycle_are_counted_once_each_in_one_row_per_host(
 
 @pytest.fixture
 async def accepting():
-    app = web.Application()
-
-    async def inbox(_request: web.Request) -> web.Response:
-        return web.Response(status=202)
-
-    app.router.add_post("/inbox", inbox)
-    server = TestServer(app, host="127.0.0.1", port=free_port())
-    await server.start_server()
-    yield f"http://127.0.0.1:{server.port}/inbox"
-    await server.close()
+    async for url in _answering(202):
+        yield url
 
 
 async def test_every_host_that_answered_in_a_cycle_is_healthy_again_in_one_statement(
