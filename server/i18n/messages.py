@@ -104,6 +104,12 @@ def _shown(value: Value) -> Any:
     return value
 
 
+def as_message(text: str) -> Message:
+    """``text`` as a value of another message, translated with it (a service's plain literal is
+    looked up in the catalogue as it is)."""
+    return text if isinstance(text, Message) else Message(text)
+
+
 def translate(text: str) -> str:
     """``text`` in the current language: a ``Message`` with its values, a plain string looked up
     as it is (as written when the catalogue lacks it)."""
