@@ -12,7 +12,7 @@ from server.errors import Forbidden, NotAuthenticated, TooLarge
 from server.http import session
 from server.http.language import request_language
 from server.i18n import negotiate
-from server.i18n.messages import translate
+from server.i18n.messages import Message, translate
 from server.services import accounts, branding, inbox_notifications, totp
 from server.visibility import ANONYMOUS, Viewer
 
@@ -85,7 +85,9 @@ async def viewer(request: web.Request) -> Viewer:
 async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
     """The POSTed form after a CSRF check (multipart allowed). Raises Forbidden on a bad token."""
     if request.content_length is not None and request.content_length > max_size:
-        raise TooLarge(f"the form is too large (at most {max_size // (1024 * 1024)} MB)")
+        raise TooLarge(
+            Message("the form is too large (at most %(value)s MB)", value=max_size // (1024 * 1024))
+        )
     data = await request.post()
     token = data.get("_csrf")
     if not session.csrf_ok(

@@ -19,6 +19,7 @@ from server.activitypub.core.remote_sync import collection_items
 from server.activitypub.roadmap import management as roadmap_management
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user, viewer
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import communities, remote_communities, roadmap
 from server.services.remote_communities import RemoteCommunity
@@ -106,7 +107,7 @@ async def decide_request(request: web.Request) -> web.Response:
         )
     except KoersError as exc:
         return await _page(request, status=exc.status, error=exc.message)
-    flash(request, f"Your decision was sent to {rc.domain}.")
+    flash(request, Message("Your decision was sent to %(domain)s.", domain=rc.domain))
     raise redirect(f"{rc.path}/manage")
 
 
@@ -131,7 +132,7 @@ async def item_status(request: web.Request) -> web.Response:
         )
     except KoersError as exc:
         return await _page(request, status=exc.status, error=exc.message)
-    flash(request, f"The new status was sent to {rc.domain}.")
+    flash(request, Message("The new status was sent to %(domain)s.", domain=rc.domain))
     raise redirect(f"{rc.path}/manage")
 
 
