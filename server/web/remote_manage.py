@@ -22,6 +22,7 @@ from server.errors import Forbidden, KoersError, NotFound, ValidationError
 from server.http.language import request_language
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.i18n import gettext, use
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import communities, remote_communities, roadmap
 from server.services.insights import ACTIVITY_KINDS
@@ -111,7 +112,7 @@ async def decide_request(request: web.Request) -> web.Response:
         )
     except KoersError as exc:
         return await _page(request, status=exc.status, error=exc.message)
-    flash(request, f"Your decision was sent to {rc.domain}.")
+    flash(request, Message("Your decision was sent to %(domain)s.", domain=rc.domain))
     raise redirect(f"{rc.path}/manage")
 
 
@@ -136,7 +137,7 @@ async def item_status(request: web.Request) -> web.Response:
         )
     except KoersError as exc:
         return await _page(request, status=exc.status, error=exc.message)
-    flash(request, f"The new status was sent to {rc.domain}.")
+    flash(request, Message("The new status was sent to %(domain)s.", domain=rc.domain))
     raise redirect(f"{rc.path}/manage")
 
 
