@@ -38,7 +38,7 @@ from server.storage.rows import dialect_insert
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
-BATCH = 50
+BATCH = 100
 PER_HOST = 4
 PIPELINE = 3  # batches the loop has in flight at once: one being signed while others are sent
 FIRST_DELAY = 60.0  # seconds; doubled on each failure
@@ -74,22 +74,26 @@ def _inboxes(rows: Iterable[Any]) -> set[str]:
     return {r.shared_inbox or r.inbox for r in rows if r.shared_inbox or r.inbox}
 
 
+_FOLLOWER_INBOXES = (
+    sa.select(t.actors.c.inbox, t.actors.c.shared_inbox)
+    .join(t.follows, t.follows.c.follower_id == t.actors.c.id)
+    .where(
+        t.follows.c.target_id == sa.bindparam("target"),
+        t.follows.c.state == "accepted",
+        t.actors.c.domain.is_not(None),
+        t.actors.c.suspended.is_(False),
+    )
+)
+# a new outgoing activity's row (``enqueue``), per dialect: built once
+_NEW_ACTIVITY: dict[str, Any] = {}
+
+
 async def follower_inboxes(
     conn: AsyncConnection, target_id: int, also: Iterable[int] = ()
 ) -> list[str]:
     """``inboxes_for`` the accepted remote followers of ``target_id`` and the actors ``also``,
     the followers joined in the statement rather than listed."""
-    rows = await conn.execute(
-        sa.select(t.actors.c.inbox, t.actors.c.shared_inbox)
-        .join(t.follows, t.follows.c.follower_id == t.actors.c.id)
-        .where(
-            t.follows.c.target_id == target_id,
-            t.follows.c.state == "accepted",
-            t.actors.c.domain.is_not(None),
-            t.actors.c.suspended.is_(False),
-        )
-    )
-    found = _inboxes(rows)
+    found = _inboxes(await conn.execute(_FOLLOWER_INBOXES, {"target": target_id}))
     others = list(also)
     if others:
         found.update(await inboxes_for(conn, others))
@@ -125,21 +129,26 @@ async def enqueue(
         return None
     now = clock.now()
     uri = str(activity["id"])
-    insert = dialect_insert(conn.dialect.name)
-    existing = (
-        await conn.execute(
-            insert(t.activities)
-            .values(
-                uri=uri,
-                direction="out",
-                type=str(activity.get("type", ""))[:40],
-                actor_id=actor_id,
-                document=activity,
-                state="done",
-                created_at=now,
-            )
+    dialect = conn.dialect.name
+    insert = _NEW_ACTIVITY.get(dialect)
+    if insert is None:
+        insert = _NEW_ACTIVITY[dialect] = (
+            dialect_insert(dialect)(t.activities)
             .on_conflict_do_nothing(index_elements=["uri"])
             .returning(t.activities.c.id)
+        )
+    existing = (
+        await conn.execute(
+            insert,
+            {
+                "uri": uri,
+                "direction": "out",
+                "type": str(activity.get("type", ""))[:40],
+                "actor_id": actor_id,
+                "document": activity,
+                "state": "done",
+                "created_at": now,
+            },
         )
     ).scalar()
     if existing is None:  # queued before: only the inboxes it does not have yet
@@ -469,9 +478,9 @@ async def _record_outcomes(conn: AsyncConnection, outcomes: list[_Outcome], now:
     changes = [(outcome.row.id, outcome.values) for outcome in outcomes]
     for statement, params in updates_by_shape(t.deliveries, changes):
         await conn.execute(statement, params)
-    for host, (succeeded, failures, error) in _host_events(outcomes).items():
-        if succeeded:
-            await hosts.record_success(conn, host, now)
+    events = _host_events(outcomes)
+    await hosts.record_successes(conn, [host for host, (up, _n, _e) in events.items() if up], now)
+    for host, (_succeeded, failures, error) in events.items():
         if failures:
             await hosts.record_failure(conn, host, error, now, count=failures)
 

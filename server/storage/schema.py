@@ -1247,6 +1247,11 @@ roadmap_items.append_column(sa.Column("target_date", sa.Date, nullable=True))
 sa.Index("ix_posts_author_kind_id", posts.c.author_id, posts.c.kind, posts.c.id)
 sa.Index("ix_posts_community_kind_id", posts.c.community_id, posts.c.kind, posts.c.id)
 sa.Index("ix_posts_kind_id", posts.c.kind, posts.c.id)
+# The navigation's unread count on every signed-in page: a member's unread notifications newest
+# first, without walking the ones already read.
+sa.Index(
+    "ix_notifications_unread", notifications.c.actor_id, notifications.c.read, notifications.c.id
+)
 
 # --- timelines: a hashtag's timeline walks its tags newest first (not every tagged post, sorted) ---
 sa.Index("ix_post_tags_tag_post", post_tags.c.tag, post_tags.c.post_id)
