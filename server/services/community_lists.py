@@ -6,7 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.services import hot_rows
 from server.storage import schema as t
+from server.storage.caches import CachedMap, watch_of
 from server.storage.db import Database
 
 
@@ -60,9 +62,26 @@ _JOINED = (
 )
 
 
+def _joined_cache(conn: AsyncConnection) -> CachedMap[list[sa.Row]]:
+    # every signed-in page with a compose form asks; a follow, a community or an actor written
+    # anywhere forgets every member's list
+    return watch_of(hot_rows.engine_of(conn)).cache(
+        "joined_communities",
+        lambda: CachedMap[list[sa.Row]](hot_rows.TTL, 4096),
+        tables=("follows", "communities", "actors"),
+        kinds=("insert", "update", "delete"),
+    )
+
+
 async def joined(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
-    """``joined_communities`` inside a unit of work (a page's own read)."""
-    return list(await conn.execute(_JOINED, {"actor_id": actor_id}))
+    """``joined_communities`` inside a unit of work (a page's own read), cached per member."""
+    cache = _joined_cache(conn)
+    found = cache.get(actor_id)
+    if found is None:
+        generation = cache.generation
+        found = list(await conn.execute(_JOINED, {"actor_id": actor_id}))
+        cache.put(actor_id, found, generation)
+    return list(found)
 
 
 async def joined_remote_communities(conn: AsyncConnection) -> list[sa.Row]:
