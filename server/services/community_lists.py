@@ -87,6 +87,18 @@ async def joined(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
 async def joined_remote_communities(conn: AsyncConnection) -> list[sa.Row]:
     """Communities on other instances that members here have joined (id, name, handle, domain,
     summary_html, and how many members here), by name."""
+    # The remote communities first (a community table holds few): from them, their members are
+    # found by the follows' target index; a join left to the planner walked every follow of
+    # every local member instead (18 ms on 28,000 follows, for no remote community at all).
+    remote = list(
+        (
+            await conn.execute(
+                sa.select(t.communities.c.id).where(t.communities.c.local.is_(False))
+            )
+        ).scalars()
+    )
+    if not remote:
+        return []
     group = t.actors.alias("group_actor")
     member = t.actors.alias("member_actor")
     here = sa.func.count(sa.distinct(t.follows.c.follower_id)).label("members_here")
@@ -105,6 +117,7 @@ async def joined_remote_communities(conn: AsyncConnection) -> list[sa.Row]:
             .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
             .join(member, member.c.id == t.follows.c.follower_id)
             .where(
+                t.communities.c.id.in_(remote),
                 t.communities.c.local.is_(False),
                 t.follows.c.state == "accepted",
                 member.c.domain.is_(None),
