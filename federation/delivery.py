@@ -39,7 +39,7 @@ from server.storage.rows import dialect_insert
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
-BATCH = 50
+BATCH = 100
 PER_HOST = 4
 PIPELINE = 3  # batches the loop has in flight at once: one being signed while others are sent
 FIRST_DELAY = 60.0  # seconds; doubled on each failure
@@ -479,9 +479,9 @@ async def _record_outcomes(conn: AsyncConnection, outcomes: list[_Outcome], now:
     changes = [(outcome.row.id, outcome.values) for outcome in outcomes]
     for statement, params in updates_by_shape(t.deliveries, changes):
         await conn.execute(statement, params)
-    for host, (succeeded, failures, error) in _host_events(outcomes).items():
-        if succeeded:
-            await hosts.record_success(conn, host, now)
+    events = _host_events(outcomes)
+    await hosts.record_successes(conn, [host for host, (up, _n, _e) in events.items() if up], now)
+    for host, (_succeeded, failures, error) in events.items():
         if failures:
             await hosts.record_failure(conn, host, error, now, count=failures)
 

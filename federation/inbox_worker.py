@@ -3,7 +3,10 @@
 A cycle claims up to ``BATCH`` due activities with a lease and splits them into lanes: activities
 that share an actor or an object (the object's id, an inner activity's object, a target) are in
 one lane, applied one after the other in arrival order; lanes run side by side (at most
-``LANES`` at a time), since their handlers touch different rows. The handlers' write
+``LANES`` at a time), since their handlers touch different rows. First, where a type has a batch
+handler (``InboxHandlers.register_batch``: plain Creates of posts), the leading run of that type
+in every lane is applied together in set-wise statements; what it does not take, and the rest of
+each lane, goes one by one. The handlers' write
 transactions share their commits (a group commit, ``server.storage.group_commit``: one at a time,
 each in a savepoint, consecutive ones committed together); a commit that fails sends every
 activity whose writes it held back to be retried. The cycle's outcomes are written in one

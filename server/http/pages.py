@@ -12,12 +12,13 @@ from server.errors import Forbidden, NotAuthenticated, TooLarge
 from server.http import session
 from server.http.language import request_language
 from server.i18n import negotiate
-from server.i18n.messages import translate
+from server.i18n.messages import Message, translate
 from server.services import accounts, branding, inbox_notifications, totp
 from server.visibility import ANONYMOUS, Viewer
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 USER_KEY: web.RequestKey[sa.Row | None] = web.RequestKey("user")
 
@@ -84,7 +85,9 @@ async def viewer(request: web.Request) -> Viewer:
 async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
     """The POSTed form after a CSRF check (multipart allowed). Raises Forbidden on a bad token."""
     if request.content_length is not None and request.content_length > max_size:
-        raise TooLarge(f"the form is too large (at most {max_size // (1024 * 1024)} MB)")
+        raise TooLarge(
+            Message("the form is too large (at most %(value)s MB)", value=max_size // (1024 * 1024))
+        )
     data = await request.post()
     token = data.get("_csrf")
     if not session.csrf_ok(
@@ -129,6 +132,14 @@ async def unread_count(request: web.Request) -> int:
     return int(
         await request.app[keys.DB].read(inbox_notifications.unread_shown, await viewer(request))
     )
+
+
+async def unread_in(conn: AsyncConnection, who: Viewer) -> dict[str, int]:
+    """The navigation's unread count read in a page's own unit of work, as ``render`` would
+    read it after (``{"unread": n}`` for a member, to pass to ``render``; nothing for a visitor)."""
+    if who.actor_id is None:
+        return {}
+    return {"unread": int(await inbox_notifications.unread_shown(conn, who))}
 
 
 async def render(

@@ -10,14 +10,18 @@ of the interface; a template that shows a ``Message`` shows it translated.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from server.i18n.current import gettext
+from server.i18n.formatting import date as written_date
 from server.i18n.formatting import number
 
-Value = str | int | float  # a Message as a value is translated too ("Status: %(status)s")
+# A Message as a value is translated too ("Status: %(status)s"); a date is written out in the
+# language ("2 December 2026" / "2 december 2026").
+Value = str | int | float | date
 
 
 class Message(str):
@@ -50,7 +54,7 @@ class Message(str):
         """The message as JSON data (a session's flash keeps it so)."""
         return {
             "t": self.template,
-            "v": {k: v.as_data() if isinstance(v, Message) else v for k, v in self.values.items()},
+            "v": {k: _as_data(v) for k, v in self.values.items()},
         }
 
     @classmethod
@@ -63,9 +67,11 @@ class Message(str):
             return None
         clean: dict[str, Value] = {}
         for key, value in values.items():
-            if isinstance(value, dict):
+            if isinstance(value, dict) and isinstance(value.get("date"), str):
+                value = _date_from(value["date"])
+            elif isinstance(value, dict):
                 value = cls.from_data(value)
-            if isinstance(value, str | int | float):
+            if isinstance(value, str | int | float | date):
                 clean[str(key)] = value
         try:
             return cls(data["t"], **clean)
@@ -73,12 +79,35 @@ class Message(str):
             return None
 
 
+def _as_data(value: Value) -> Any:
+    if isinstance(value, Message):
+        return value.as_data()
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    return value
+
+
+def _date_from(text: str) -> date | None:
+    try:
+        return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def _shown(value: Value) -> Any:
     if isinstance(value, Message):
         return value.translated()
+    if isinstance(value, date):
+        return written_date(value)  # type: ignore[arg-type]  # Babel writes dates and datetimes
     if isinstance(value, int | float) and not isinstance(value, bool):
         return number(value)
     return value
+
+
+def as_message(text: str) -> Message:
+    """``text`` as a value of another message, translated with it (a service's plain literal is
+    looked up in the catalogue as it is)."""
+    return text if isinstance(text, Message) else Message(text)
 
 
 def translate(text: str) -> str:

@@ -436,7 +436,9 @@ async def get_local_actor(conn: AsyncConnection, username: str) -> sa.Row:
 
     row = await hot_rows.through(hot_rows.local_actors(hot_rows.engine_of(conn)), name, load)
     if row is None or row.suspended:
-        raise NotFound(f"no account or community called {username!r} here")
+        raise NotFound(
+            Message("no account or community called %(username)s here", username=repr(username))
+        )
     return row
 
 
@@ -567,12 +569,18 @@ def parse_competencies(entries: list[tuple[str, str | None]]) -> list[tuple[str,
         level = (level or "").strip().lower() or None
         if level is not None and level not in COMPETENCY_LEVELS:
             raise ValidationError(
-                f"competency level: one of {', '.join(COMPETENCY_LEVELS)} (got {level!r})",
+                Message(
+                    "competency level: one of %(choices)s (got %(level)s)",
+                    choices=", ".join(COMPETENCY_LEVELS),
+                    level=repr(level),
+                ),
                 field="competencies",
             )
         out[name] = level
     if len(out) > MAX_COMPETENCIES:
-        raise ValidationError(f"at most {MAX_COMPETENCIES} competencies", field="competencies")
+        raise ValidationError(
+            Message("at most %(num)s competencies", num=MAX_COMPETENCIES), field="competencies"
+        )
     return list(out.items())
 
 

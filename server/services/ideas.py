@@ -127,7 +127,9 @@ async def list_ideas(
 ) -> list[IdeaView]:
     """The community's ideas the viewer may see, most supported first (``status`` filters)."""
     if status is not None and status not in STATUSES:
-        raise ValidationError(f"status: one of {', '.join(STATUSES)}", field="status")
+        raise ValidationError(
+            Message("status: one of %(choices)s", choices=", ".join(STATUSES)), field="status"
+        )
     q = _select(viewer).where(t.ideas.c.community_id == community_id)
     if status is not None:
         q = q.where(t.ideas.c.status == status)
@@ -374,7 +376,7 @@ async def _managed_idea(conn: AsyncConnection, manager_id: int, idea_id: int) ->
             "this idea box belongs to a community on another instance; its managers decide there"
         )
     if idea.status != "open":
-        raise Conflict(f"this idea is already {idea.status}")
+        raise Conflict(Message("this idea is already %(status)s", status=idea.status))
     return idea
 
 

@@ -18,6 +18,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
+from server.i18n.messages import Message
 from server.services import home_feed, idempotency, mail_members, notifications, text
 from server.services.written_post import WrittenPost, holding
 from server.storage import schema as t
@@ -100,16 +101,23 @@ async def is_member(conn: AsyncConnection, community_id: int, actor_id: int) -> 
 
 def _validate_poll(poll: PollSpec) -> None:
     if not 2 <= len(poll.options) <= MAX_POLL_OPTIONS:
-        raise ValidationError(f"a poll needs 2 to {MAX_POLL_OPTIONS} options", field="poll")
+        raise ValidationError(
+            Message("a poll needs 2 to %(num)s options", num=MAX_POLL_OPTIONS), field="poll"
+        )
     if any(not o.strip() or len(o) > MAX_POLL_OPTION_CHARS for o in poll.options):
         raise ValidationError(
-            f"poll options must be 1–{MAX_POLL_OPTION_CHARS} characters", field="poll"
+            Message("poll options must be 1–%(num)s characters", num=MAX_POLL_OPTION_CHARS),
+            field="poll",
         )
     if len(set(o.strip() for o in poll.options)) != len(poll.options):
         raise ValidationError("poll options must differ", field="poll")
     if not POLL_MIN_SECONDS <= poll.expires_in <= POLL_MAX_SECONDS:
         raise ValidationError(
-            f"poll duration must be between {POLL_MIN_SECONDS} and {POLL_MAX_SECONDS} seconds",
+            Message(
+                "poll duration must be between %(poll_min_seconds)s and %(poll_max_seconds)s seconds",
+                poll_min_seconds=POLL_MIN_SECONDS,
+                poll_max_seconds=POLL_MAX_SECONDS,
+            ),
             field="poll",
         )
 
@@ -156,9 +164,13 @@ def check_draft(draft: Draft) -> None:
     """What can be checked of a draft without the database (also before scheduling it)."""
     source = draft.source or ""
     if draft.kind not in KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
+        raise ValidationError(
+            Message("kind must be one of %(choices)s", choices=", ".join(KINDS)), field="kind"
+        )
     if len(source) > MAX_CHARS:
-        raise ValidationError(f"text: at most {MAX_CHARS} characters", field="status")
+        raise ValidationError(
+            Message("text: at most %(num)s characters", num=MAX_CHARS), field="status"
+        )
     if len(draft.spoiler_text) > 500:
         raise ValidationError("content warning: at most 500 characters", field="spoiler_text")
     if draft.title is not None and len(draft.title) > 255:
@@ -168,7 +180,9 @@ def check_draft(draft: Draft) -> None:
     if draft.fmt not in ("markdown", "plain"):
         raise ValidationError("format: markdown or plain", field="format")
     if len(draft.media_ids) > MAX_MEDIA:
-        raise ValidationError(f"at most {MAX_MEDIA} attachments", field="media_ids")
+        raise ValidationError(
+            Message("at most %(num)s attachments", num=MAX_MEDIA), field="media_ids"
+        )
     if draft.poll is not None:
         if draft.media_ids:
             raise ValidationError("a post cannot have both media and a poll", field="poll")
@@ -497,7 +511,9 @@ async def edit_post(
 ) -> None:
     """Change a post's text; the previous version is kept in its history."""
     if len(source) > MAX_CHARS:
-        raise ValidationError(f"text: at most {MAX_CHARS} characters", field="status")
+        raise ValidationError(
+            Message("text: at most %(num)s characters", num=MAX_CHARS), field="status"
+        )
     async with ctx.db.write() as conn:
         row = await _own_post(conn, actor_id, post_id)
         if row.reblog_of_id:
@@ -559,7 +575,9 @@ async def edit_post(
         await _write_mentions_and_tags(conn, post_id, new_mentions, rendered.hashtags)
         if media_ids is not None:
             if len(media_ids) > MAX_MEDIA:
-                raise ValidationError(f"at most {MAX_MEDIA} attachments", field="media_ids")
+                raise ValidationError(
+                    Message("at most %(num)s attachments", num=MAX_MEDIA), field="media_ids"
+                )
             ok = list(
                 await conn.execute(
                     sa.select(t.media.c.id).where(

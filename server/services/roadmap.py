@@ -82,7 +82,9 @@ class StatusChange:
 
 def _check_status(status: str) -> str:
     if status not in STATUSES:
-        raise ValidationError(f"status: one of {', '.join(STATUSES)}", field="status")
+        raise ValidationError(
+            Message("status: one of %(choices)s", choices=", ".join(STATUSES)), field="status"
+        )
     return status
 
 
@@ -93,7 +95,10 @@ def _check_audience(audience: str) -> Audience:
         raise ValidationError(str(exc), field="audience") from None
     if value not in ITEM_AUDIENCES:
         raise ValidationError(
-            f"audience of a roadmap item: one of {', '.join(a.value for a in ITEM_AUDIENCES)}",
+            Message(
+                "audience of a roadmap item: one of %(choices)s",
+                choices=", ".join(a.value for a in ITEM_AUDIENCES),
+            ),
             field="audience",
         )
     return value

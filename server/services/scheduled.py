@@ -26,6 +26,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import KoersError, NotFound, ValidationError
 from server.events import Event
+from server.i18n.messages import Message
 from server.services import posts
 from server.services.idempotency import MAX_KEY
 from server.services.posts import Draft, PollSpec
@@ -146,7 +147,9 @@ async def schedule(
             )
         ).scalar_one()
         if count >= MAX_SCHEDULED:
-            raise ValidationError(f"at most {MAX_SCHEDULED} scheduled posts", field="scheduled_at")
+            raise ValidationError(
+                Message("at most %(num)s scheduled posts", num=MAX_SCHEDULED), field="scheduled_at"
+            )
         if draft.media_ids:  # the member's own uploads, not yet used (as publishing will require)
             usable = (
                 await conn.execute(

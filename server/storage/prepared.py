@@ -95,12 +95,12 @@ _Processor = Callable[[Any], Any] | None
 class _Compiled:
     """A SELECT compiled for SQLite: its SQL per length of each ``IN`` list given at execution."""
 
-    __slots__ = ("_pieces", "_slots", "_sql", "results", "usable")
+    __slots__ = ("_pieces", "_slots", "_sql", "convert", "usable")
 
     def __init__(self, stmt: sa.Select | sa.CompoundSelect, dialect: sa.Dialect) -> None:
         compiled = stmt.compile(dialect=dialect)
         defaults = compiled.construct_params(_check=False)
-        processors = compiled._bind_processors
+        binds = compiled._bind_processors
         # pieces of the SQL around each ``IN`` list; a slot per ``?`` or list, in order
         marker = "__[POSTCOMPILE_"
         text, pieces = compiled.string, []
@@ -112,7 +112,7 @@ class _Compiled:
                 token = f"{marker}{name}]"
                 before, _, text = text.partition(token)
                 pieces.append(before)
-            convert = cast(_Processor, processors.get(name))  # one callable: no tuple types here
+            convert = cast(_Processor, binds.get(name))  # one callable: no tuple types here
             self._slots.append((name, expanding, defaults.get(name), convert))
         pieces.append(text)
         # a list rendered as literals (``literal_execute``) is left to SQLAlchemy
@@ -120,8 +120,10 @@ class _Compiled:
         self._pieces = pieces
         self._sql: dict[tuple[int, ...], str] = {}
         types = [entry.type for entry in compiled._result_columns]
-        self.results: list[_Processor] = [
-            typ._cached_result_processor(dialect, None) for typ in types
+        results = [typ._cached_result_processor(dialect, None) for typ in types]
+        # the columns whose values SQLAlchemy converts (times, booleans …), with their processor
+        self.convert: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, p) for i, p in enumerate(results) if p is not None
         ]
 
     def sql_and_args(self, params: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -184,11 +186,17 @@ def rows(conn: Any, stmt: sa.Select | sa.CompoundSelect, params: dict[str, Any])
     if not compiled.usable:
         return [tuple(r) for r in conn.execute(stmt, params)]
     sql, args = compiled.sql_and_args(params)
-    found = raw.execute(sql, args).fetchall()
-    results = compiled.results
-    if not any(results):
-        return found
-    return [
-        tuple(v if p is None or v is None else p(v) for p, v in zip(results, r, strict=True))
-        for r in found
-    ]
+    found: list[tuple] = raw.execute(sql, args).fetchall()
+    convert = compiled.convert
+    if convert:
+        for n, row in enumerate(found):
+            changed: list[Any] | None = None
+            for i, process in convert:
+                value = row[i]
+                if value is not None:  # NULL stays None, as SQLAlchemy leaves it
+                    if changed is None:
+                        changed = list(row)
+                    changed[i] = process(value)
+            if changed is not None:
+                found[n] = tuple(changed)
+    return found

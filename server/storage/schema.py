@@ -1247,3 +1247,8 @@ roadmap_items.append_column(sa.Column("target_date", sa.Date, nullable=True))
 sa.Index("ix_posts_author_kind_id", posts.c.author_id, posts.c.kind, posts.c.id)
 sa.Index("ix_posts_community_kind_id", posts.c.community_id, posts.c.kind, posts.c.id)
 sa.Index("ix_posts_kind_id", posts.c.kind, posts.c.id)
+# The navigation's unread count on every signed-in page: a member's unread notifications newest
+# first, without walking the ones already read.
+sa.Index(
+    "ix_notifications_unread", notifications.c.actor_id, notifications.c.read, notifications.c.id
+)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from server.errors import FieldErrors, KoersError, ValidationError
+from server.i18n.messages import Message
 
 DEFAULT_ZONE = "UTC"
 
@@ -51,7 +52,10 @@ def local_time(value: str, tz: str, field: str) -> str:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationError(
-            f"{field}: enter a date and time, such as 1 December 2026 at 18:00", field=field
+            Message(
+                "%(field)s: enter a date and time, such as 1 December 2026 at 18:00", field=field
+            ),
+            field=field,
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz))

@@ -1,15 +1,19 @@
 """The results lists of a profile, a community and the front page walk an index of results
 (author, community or instance; kind; id) newest first: they never read the posts around them,
 nor sort (SQLite ``EXPLAIN QUERY PLAN``, PostgreSQL ``EXPLAIN``), on an empty and a filled
-database."""
+database; so does the navigation's unread count."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from server import clock
-from server.services import timelines
+from server.services import inbox_notifications, timelines
 from server.storage import schema as t
 from server.storage.db import Database
 from server.visibility import ANONYMOUS, Viewer
@@ -129,3 +133,56 @@ async def test_results_lists_answer_as_before(new_database_url) -> None:
         await db.close()
     assert ids == expected
     assert in_community == expected
+
+
+def _notify(conn: sa.Connection, n: int) -> int:
+    """A member with ``n`` notifications, all but the last ten read."""
+    now = clock.now()
+    me = conn.execute(
+        t.actors.insert()
+        .values(
+            uri="https://results.test/me",
+            kind="person",
+            username="me",
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(t.actors.c.id)
+    ).scalar_one()
+    rows = [
+        {"actor_id": me, "type": "follow", "read": i < n - 10, "created_at": now} for i in range(n)
+    ]
+    if rows:
+        conn.execute(t.notifications.insert(), rows)
+    return int(me)
+
+
+@pytest.mark.parametrize("rows", [0, 3000])
+async def test_the_unread_count_walks_the_unread_index(
+    new_database_url, backend: str, rows: int
+) -> None:
+    """The navigation's count (on every signed-in page) reads the unread notifications only."""
+    db = Database(await new_database_url())
+    statements: list[Any] = []
+
+    def seen(_conn: Any, clause: Any, *_args: Any) -> None:
+        if isinstance(clause, sa.Select) and "notifications" in str(clause):
+            statements.append(clause)
+
+    try:
+        me = await db.write(_notify, rows)
+        if rows:
+            async with db.write() as conn:
+                await conn.exec_driver_sql("ANALYZE")
+        event.listen(Engine, "before_execute", seen)
+        try:
+            count = await db.read(inbox_notifications.unread_shown, Viewer(actor_id=me, local=True))
+        finally:
+            event.remove(Engine, "before_execute", seen)
+        assert count == (10 if rows else 0)
+        plan = await db.read(_explain, statements[0], {})
+    finally:
+        await db.close()
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+    if backend == "sqlite":
+        assert "ix_notifications_unread" in plan, plan

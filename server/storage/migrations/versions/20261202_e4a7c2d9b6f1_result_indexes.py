@@ -1,4 +1,5 @@
-"""pages: indexes for the results lists of profiles, communities and the front page
+"""pages: indexes for the results lists of profiles, communities and the front page, and for
+the navigation's unread count
 
 Revision ID: e4a7c2d9b6f1
 Revises: d9b2e6f1a4c8
@@ -17,9 +18,11 @@ def upgrade() -> None:
     op.create_index("ix_posts_author_kind_id", "posts", ["author_id", "kind", "id"])
     op.create_index("ix_posts_community_kind_id", "posts", ["community_id", "kind", "id"])
     op.create_index("ix_posts_kind_id", "posts", ["kind", "id"])
+    op.create_index("ix_notifications_unread", "notifications", ["actor_id", "read", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_notifications_unread", table_name="notifications")
     op.drop_index("ix_posts_kind_id", table_name="posts")
     op.drop_index("ix_posts_community_kind_id", table_name="posts")
     op.drop_index("ix_posts_author_kind_id", table_name="posts")
