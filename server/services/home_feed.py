@@ -33,6 +33,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import NotFound
 from server.events import Event
+from server.i18n.messages import Message
 from server.services.timelines import home_sources
 from server.storage import schema as t
 from server.storage.db import Database
@@ -370,7 +371,7 @@ async def rebuild_all(
     (feeds, rows). NotFound when ``username`` names no local account."""
     actor_ids = await db.read(_accounts, username)
     if username is not None and not actor_ids:
-        raise NotFound(f"no local account @{username}")
+        raise NotFound(Message("no local account @%(username)s", username=username))
     rows = 0
     for start in range(0, len(actor_ids), REBUILD_BATCH):
         batch = actor_ids[start : start + REBUILD_BATCH]

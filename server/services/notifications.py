@@ -135,9 +135,12 @@ async def notify(
 _TOLD = ("public", "unlisted", "followers", "members", "partners")  # followers told of a new post
 
 
-async def for_new_post(conn: AsyncConnection, post_id: int) -> None:
-    """Mentions, replies to one's post, followers who asked to be told, results for community members."""
-    post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
+async def for_new_post(conn: AsyncConnection, post_id: int, *, post: sa.Row | None = None) -> None:
+    """Mentions, replies to one's post, followers who asked to be told, results for community members.
+
+    ``post``: the post's row when the caller has it (the write unit that made it)."""
+    if post is None:
+        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
     assert post is not None
     notified: set[int] = set()
     for (actor_id,) in await conn.execute(

@@ -28,6 +28,7 @@ from server.events import Event
 from server.services import notifications, posts, purpose
 from server.services.communities import get
 from server.services.follows import community_managers
+from server.services.post_rows import post_by_id
 from server.services.purpose_decisions import record_consent_reply
 from server.services.purpose_phases import current as current_phase
 from server.services.purpose_phases import is_local
@@ -135,9 +136,7 @@ async def create_proposal(
 
 async def index_post(conn: AsyncConnection, event: Event) -> None:
     """Index a new post (local or remote) that carries a proposal, a consent or a purpose version."""
-    post = (
-        await conn.execute(sa.select(t.posts).where(t.posts.c.id == event.data["post_id"]))
-    ).first()
+    post = await post_by_id(conn, event.data["post_id"])
     if post is None or not post.extra:
         return
     if post.extra.get("proposal") and post.community_id is not None:
