@@ -3,6 +3,8 @@ checkout), and a connection the database closed meanwhile is replaced before it 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
@@ -48,7 +50,7 @@ async def test_a_connection_used_moments_ago_is_not_pinged(
     db = Database(await new_database_url(), pool_size=1)
     statements: list[str] = []
 
-    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
     try:
@@ -58,7 +60,7 @@ async def test_a_connection_used_moments_ago_is_not_pinged(
         dialect = db.engine.dialect
         original = dialect.do_ping
 
-        def counted(conn: object) -> bool:
+        def counted(conn: Any) -> bool:
             pings.append(conn)
             return original(conn)
 
