@@ -11,14 +11,19 @@ from collections.abc import Iterator
 
 
 class KoersError(Exception):
-    """Base of every expected failure. ``status`` is the HTTP status it maps to."""
+    """Base of every expected failure. ``status`` is the HTTP status it maps to; ``errors`` holds
+    every field's error when a form was checked whole (``FieldErrors``), the message and field
+    being the first of them."""
 
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, errors: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors = dict(errors) if errors else ({field: message} if field else {})
 
 
 class ConfigError(KoersError):
@@ -26,16 +31,9 @@ class ConfigError(KoersError):
 
 
 class ValidationError(KoersError):
-    """Input is malformed or out of range. ``errors`` holds every field's error when a form was
-    checked whole (``FieldErrors``); the message and field are the first of them."""
+    """Input is malformed or out of range."""
 
     status = 422
-
-    def __init__(
-        self, message: str, *, field: str | None = None, errors: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message, field=field)
-        self.errors = dict(errors) if errors else ({field: message} if field else {})
 
 
 class FieldErrors:

@@ -58,6 +58,7 @@ ROLE_TERM_ENDED = "role.term_ended"  # a holder's term was ended
 # roadmap
 ROADMAP_CREATED = "roadmap.created"  # a roadmap item was added
 ROADMAP_STATUS_CHANGED = "roadmap.status_changed"  # a roadmap item moved to another status
+ROADMAP_UPDATED = "roadmap.updated"  # a roadmap item's target date changed (not its status)
 ROADMAP_SUPPORTED = "roadmap.supported"  # someone supports a roadmap item
 ROADMAP_UNSUPPORTED = "roadmap.unsupported"  # a support was taken back
 ROADMAP_FOLLOWED = "roadmap.followed"  # someone follows a roadmap item

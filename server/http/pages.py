@@ -12,11 +12,13 @@ from server.errors import Forbidden, NotAuthenticated, TooLarge
 from server.http import session
 from server.http.language import request_language
 from server.i18n import negotiate
+from server.i18n.messages import Message, translate
 from server.services import accounts, branding, inbox_notifications, totp
 from server.visibility import ANONYMOUS, Viewer
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 USER_KEY: web.RequestKey[sa.Row | None] = web.RequestKey("user")
 
@@ -83,7 +85,9 @@ async def viewer(request: web.Request) -> Viewer:
 async def form(request: web.Request, *, max_size: int = 1024 * 1024) -> Any:
     """The POSTed form after a CSRF check (multipart allowed). Raises Forbidden on a bad token."""
     if request.content_length is not None and request.content_length > max_size:
-        raise TooLarge(f"the form is too large (at most {max_size // (1024 * 1024)} MB)")
+        raise TooLarge(
+            Message("the form is too large (at most %(value)s MB)", value=max_size // (1024 * 1024))
+        )
     data = await request.post()
     token = data.get("_csrf")
     if not session.csrf_ok(
@@ -130,6 +134,14 @@ async def unread_count(request: web.Request) -> int:
     )
 
 
+async def unread_in(conn: AsyncConnection, who: Viewer) -> dict[str, int]:
+    """The navigation's unread count read in a page's own unit of work, as ``render`` would
+    read it after (``{"unread": n}`` for a member, to pass to ``render``; nothing for a visitor)."""
+    if who.actor_id is None:
+        return {}
+    return {"unread": int(await inbox_notifications.unread_shown(conn, who))}
+
+
 async def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
@@ -152,14 +164,14 @@ async def render(
 
 def _translate_messages(ctx: dict[str, Any]) -> None:
     """The service and flash messages of a page in the current language (``N_``-marked or raised
-    as ``KoersError("…")`` literals are in the catalogue; others stay as written)."""
+    as ``KoersError("…")`` literals and ``Message``s are in the catalogue; others stay as written)."""
     for name in ("flash", "error", "message"):
         if isinstance(ctx.get(name), str):
-            ctx[name] = i18n.gettext(ctx[name])
+            ctx[name] = translate(ctx[name])
     errors = ctx.get("errors")
     if isinstance(errors, dict):
         ctx["errors"] = {
-            k: as_sentence(i18n.gettext(v)) if isinstance(v, str) else v for k, v in errors.items()
+            k: as_sentence(translate(v)) if isinstance(v, str) else v for k, v in errors.items()
         }
 
 

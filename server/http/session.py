@@ -15,6 +15,7 @@ from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from server import clock
+from server.i18n.messages import Message
 
 COOKIE = "koers_session"
 MAX_AGE = 30 * 24 * 3600
@@ -102,8 +103,10 @@ def csrf_ok(request: web.Request, secret: str, submitted: str | None) -> bool:
 
 
 def set_flash(request: web.Request, secret: str, message: str) -> None:
+    """Keep ``message`` for the next page; a ``Message`` keeps its values, so that page shows it
+    in its own language."""
     data = load(request, secret)
-    data["flash"] = message[:300]
+    data["flash"] = message.as_data() if isinstance(message, Message) else message[:300]
     data["_changed"] = True
 
 
@@ -112,4 +115,6 @@ def pop_flash(request: web.Request, secret: str) -> str | None:
     message = data.pop("flash", None)
     if message is not None:
         data["_changed"] = True
-    return message
+    if isinstance(message, dict):
+        return Message.from_data(message)
+    return message if isinstance(message, str) else None

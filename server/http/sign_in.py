@@ -19,6 +19,7 @@ from server import keys
 from server.errors import KoersError
 from server.http import session
 from server.http.pages import USER_KEY, flash
+from server.i18n.messages import Message
 from server.services import oidc_accounts, totp
 from server.services.oidc import Claims
 
@@ -69,7 +70,10 @@ async def signed_in(request: web.Request, user_id: int) -> None:
             flash(request, exc.message)
         else:
             name = request.app[keys.SETTINGS].oidc_name
-            flash(request, f"Your {name} account is linked: next time, sign in with it.")
+            flash(
+                request,
+                Message("Your %(name)s account is linked: next time, sign in with it.", name=name),
+            )
 
 
 async def password_verified(request: web.Request, user_id: int, next_url: str) -> None:

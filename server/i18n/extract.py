@@ -6,8 +6,9 @@ the web side (``server/web``, ``server/http``, ``server/services``, ``server/i18
 ``extract_python``: ``_()``/``N_()``/``gettext()``/``ngettext()``, and the literal messages people
 see without any marking — ``raise ValidationError("…")`` (any ``KoersError``), ``flash(request,
 "…")``, ``FieldErrors.add("field", "…")`` and ``message="…"``/``error="…"`` passed to a page.
-f-strings cannot be looked up and stay English; write ``N_("… %(n)s …")`` and format after
-translating for those.
+f-strings cannot be looked up and stay English: write ``Message("… %(n)s …", n=…)``
+(``server.i18n.messages``), which the page translates with its values, or ``N_("… %(n)s …")`` and
+format after translating.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ ERRORS = frozenset(
         "RateLimited",
     }
 )
-SINGLE = frozenset({"_", "N_", "gettext"})
+SINGLE = frozenset({"_", "N_", "gettext", "Message"})
 PAGE_KEYWORDS = frozenset({"message", "error"})
 
 
@@ -94,6 +95,54 @@ def _messages(call: ast.Call) -> Iterator[str | tuple[str, str]]:
     for keyword in call.keywords:
         if keyword.arg in PAGE_KEYWORDS and (text := _text(keyword.value)):
             yield text
+
+
+def _dynamic(node: ast.expr) -> bool:
+    """Is ``node`` text made in place (an f-string, ``"…" % x``, ``"…".format(x)``, or a sum with
+    one), which no catalogue can look up?"""
+    if isinstance(node, ast.JoinedStr):
+        return any(
+            isinstance(part, ast.Constant) and " " in str(part.value) for part in node.values
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return _text(node.left) is not None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr == "format" and _text(node.func.value) is not None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _dynamic(node.left) or _dynamic(node.right)
+    return False
+
+
+def _message_arguments(call: ast.Call) -> list[ast.expr]:
+    """The arguments of ``call`` that people read (as ``_messages`` finds literals)."""
+    name, args = _name(call.func), call.args
+    found: list[ast.expr] = []
+    if (name in ERRORS and args) or (name == "flash" and len(args) >= 2):
+        found.append(args[0] if name in ERRORS else args[1])
+    elif name == "add" and len(args) == 2:
+        found.append(args[1])
+    found += [k.value for k in call.keywords if k.arg in PAGE_KEYWORDS]
+    return found
+
+
+def untranslatable(path: Path) -> list[tuple[int, str]]:
+    """Messages people see that are made in place in module ``path`` (line, source): raised
+    errors, flashes, ``FieldErrors.add`` and page messages written as f-strings or with ``%`` /
+    ``.format`` — English whatever the reader's language; write ``Message("… %(n)s …", n=…)``."""
+    tree = ast.parse(path.read_bytes())
+    return [
+        (node.lineno, ast.unparse(arg))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for arg in _message_arguments(node)
+        if _dynamic(arg)
+    ]
+
+
+def python_modules() -> list[Path]:
+    """The Python modules whose strings are extracted."""
+    found = [p for sub in PYTHON_DIRS for p in sorted((ROOT / sub).rglob("*.py"))]
+    return found + [ROOT / name for name in PYTHON_FILES]
 
 
 def extract_python(

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock, urls
 from server import event_kinds as kinds
 from server.config import Settings
-from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
+from server.i18n.messages import Message
 from server.services import hot_rows, login_throttle, mail_members, text
 from server.services.keys import generate_key_pair
 from server.storage import schema as t
@@ -93,7 +94,10 @@ def check_username(username: str) -> str:
     if not USERNAME_RE.match(name):
         raise ValidationError("username: 1–30 letters a–z, digits or _", field="username")
     if name in RESERVED:
-        raise ValidationError(f"username: {name!r} is reserved", field="username")
+        raise ValidationError(
+            Message("username: %(name)s is kept for the site itself; choose another", name=name),
+            field="username",
+        )
     return name
 
 
@@ -108,8 +112,27 @@ def check_password(password: str) -> str:
 def check_email(email: str) -> str:
     value = email.strip().lower()
     if len(value) > 320 or not EMAIL_RE.match(value):
-        raise ValidationError("email: not a valid address", field="email")
+        raise ValidationError(
+            "email: not a valid address; write it as name@example.org", field="email"
+        )
     return value
+
+
+def check_new_account(
+    username: str, email: str, password: str, found: FieldErrors | None = None
+) -> tuple[str, str]:
+    """The username and address of a new account as stored, after checking all three fields at
+    once: every error is raised together (or noted in ``found``, raised by the caller)."""
+    errors = found if found is not None else FieldErrors()
+    with errors.check("username"):
+        username = check_username(username)
+    with errors.check("email"):
+        email = check_email(email)
+    with errors.check("password"):
+        check_password(password)
+    if found is None:
+        errors.raise_any()
+    return username, email
 
 
 async def handle_taken(conn: AsyncConnection, name: str) -> bool:
@@ -181,9 +204,7 @@ async def create_account(
 
     ``confirm_email`` (a sign-up on the web): the address is unconfirmed and a link is mailed to it.
     """
-    username = check_username(username)
-    email = check_email(email)
-    check_password(password)
+    username, email = check_new_account(username, email, password)
     display_name = display_name.strip()[:100]
     password_hash = hash_password(password)
     try:
@@ -223,10 +244,17 @@ async def _insert_account(
     confirm_email: bool = False,
 ) -> tuple[int, int]:
     async with db.write() as conn:
+        taken = FieldErrors()
         if await handle_taken(conn, username):
-            raise Conflict(f"username {username!r} is already taken", field="username")
+            taken.add(
+                "username",
+                Message("username: %(name)s is already taken; choose another", name=username),
+            )
         if (await conn.execute(sa.select(t.users.c.id).where(t.users.c.email == email))).first():
-            raise Conflict("an account with this email exists already", field="email")
+            taken.add("email", "email: an account with this address exists already")
+        if taken:
+            field, message = next(iter(taken.errors.items()))
+            raise Conflict(message, field=field, errors=taken.errors)
         if invite_code is not None:
             await use_invite(conn, invite_code)
         actor_id = await insert_local_actor(
@@ -408,8 +436,61 @@ async def get_local_actor(conn: AsyncConnection, username: str) -> sa.Row:
 
     row = await hot_rows.through(hot_rows.local_actors(hot_rows.engine_of(conn)), name, load)
     if row is None or row.suspended:
-        raise NotFound(f"no account or community called {username!r} here")
+        raise NotFound(
+            Message("no account or community called %(username)s here", username=repr(username))
+        )
     return row
+
+
+def check_profile(
+    *,
+    display_name: str | None = None,
+    bio: str | None = None,
+    bio_format: str | None = None,
+    fields: list[tuple[str, str]] | None = None,
+    default_audience: str | None = None,
+    tag_url=None,
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The actor and user columns a profile change writes, after checking every field at once
+    (all errors raised together); None leaves a setting as it is."""
+    found = FieldErrors()
+    actor_values: dict[str, object] = {}
+    user_values: dict[str, object] = {}
+    if display_name is not None:
+        if len(display_name) > 100:
+            found.add("display_name", "display name: at most 100 characters")
+        actor_values["display_name"] = display_name.strip()
+    if bio is not None:
+        if len(bio) > MAX_BIO:
+            found.add("bio", Message("bio: at most %(num)s characters", num=MAX_BIO))
+        fmt = bio_format or "markdown"
+        if fmt not in ("markdown", "plain"):
+            found.add("bio_format", "bio format: markdown or plain")
+        elif not found:
+            actor_values["summary_html"] = (
+                text.render(bio, fmt=fmt, tag_url=tag_url).html if bio.strip() else ""
+            )
+        user_values["bio_source"] = bio
+        user_values["bio_format"] = fmt
+    if fields is not None:
+        cleaned = [(n.strip(), v.strip()) for n, v in fields if n.strip() or v.strip()]
+        if len(cleaned) > MAX_FIELDS:
+            found.add("fields", Message("at most %(num)s profile fields", num=MAX_FIELDS))
+        if any(not n or len(n) > 255 or len(v) > 255 for n, v in cleaned):
+            found.add("fields", "profile fields need a name; names and values up to 255 characters")
+        actor_values["fields"] = [
+            {"name": n, "value": text.render_plain_field(v), "source": v} for n, v in cleaned
+        ]
+    if default_audience is not None:
+        try:
+            Audience.parse(default_audience)
+            if default_audience in (Audience.COMMUNITY.value,):
+                found.add("default_audience", "the default audience cannot be a single community")
+        except ValueError as exc:
+            found.add("default_audience", str(exc))
+        user_values["default_audience"] = default_audience
+    found.raise_any()
+    return actor_values, user_values
 
 
 async def update_profile(
@@ -434,46 +515,14 @@ async def update_profile(
     With ``events`` (the context's hub) an ``actor.updated`` event is emitted, so federation
     sends an ``Update`` of the Person to remote followers.
     """
-    actor_values: dict[str, object] = {}
-    user_values: dict[str, object] = {}
-    if display_name is not None:
-        if len(display_name) > 100:
-            raise ValidationError("display name: at most 100 characters", field="display_name")
-        actor_values["display_name"] = display_name.strip()
-    if bio is not None:
-        if len(bio) > MAX_BIO:
-            raise ValidationError(f"bio: at most {MAX_BIO} characters", field="bio")
-        fmt = bio_format or "markdown"
-        if fmt not in ("markdown", "plain"):
-            raise ValidationError("bio format: markdown or plain", field="bio_format")
-        actor_values["summary_html"] = (
-            text.render(bio, fmt=fmt, tag_url=tag_url).html if bio.strip() else ""
-        )
-        user_values["bio_source"] = bio
-        user_values["bio_format"] = fmt
-    if fields is not None:
-        cleaned = [(n.strip(), v.strip()) for n, v in fields if n.strip() or v.strip()]
-        if len(cleaned) > MAX_FIELDS:
-            raise ValidationError(f"at most {MAX_FIELDS} profile fields", field="fields")
-        for n, v in cleaned:
-            if not n or len(n) > 255 or len(v) > 255:
-                raise ValidationError(
-                    "profile fields need a name; names and values up to 255 characters",
-                    field="fields",
-                )
-        actor_values["fields"] = [
-            {"name": n, "value": text.render_plain_field(v), "source": v} for n, v in cleaned
-        ]
-    if default_audience is not None:
-        try:
-            Audience.parse(default_audience)
-        except ValueError as exc:
-            raise ValidationError(str(exc), field="default_audience") from None
-        if default_audience in (Audience.COMMUNITY.value,):
-            raise ValidationError(
-                "the default audience cannot be a single community", field="default_audience"
-            )
-        user_values["default_audience"] = default_audience
+    actor_values, user_values = check_profile(
+        display_name=display_name,
+        bio=bio,
+        bio_format=bio_format,
+        fields=fields,
+        default_audience=default_audience,
+        tag_url=tag_url,
+    )
     if locked is not None:
         actor_values["manually_approves_followers"] = locked
     if discoverable is not None:
@@ -520,12 +569,18 @@ def parse_competencies(entries: list[tuple[str, str | None]]) -> list[tuple[str,
         level = (level or "").strip().lower() or None
         if level is not None and level not in COMPETENCY_LEVELS:
             raise ValidationError(
-                f"competency level: one of {', '.join(COMPETENCY_LEVELS)} (got {level!r})",
+                Message(
+                    "competency level: one of %(choices)s (got %(level)s)",
+                    choices=", ".join(COMPETENCY_LEVELS),
+                    level=repr(level),
+                ),
                 field="competencies",
             )
         out[name] = level
     if len(out) > MAX_COMPETENCIES:
-        raise ValidationError(f"at most {MAX_COMPETENCIES} competencies", field="competencies")
+        raise ValidationError(
+            Message("at most %(num)s competencies", num=MAX_COMPETENCIES), field="competencies"
+        )
     return list(out.items())
 
 

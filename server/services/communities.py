@@ -18,6 +18,7 @@ from server import clock, urls
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
+from server.i18n.messages import Message
 from server.services import accounts, follows, hot_rows, notifications, purpose, text
 from server.services.views import ActorView, actor_view
 from server.storage import schema as t
@@ -80,7 +81,7 @@ async def get_by_handle(conn: AsyncConnection, handle: str) -> Community:
     cache = hot_rows.communities(hot_rows.engine_of(conn))
     found = await hot_rows.through(cache, key, lambda: _by_handle(conn, key))
     if found is None:
-        raise NotFound(f"no community called {handle!r} here")
+        raise NotFound(Message("no community called %(handle)s here", handle=repr(handle)))
     return found
 
 
@@ -175,15 +176,20 @@ def check_fields(
     if not name.strip():
         found.add("name", "name: please give the community a name")
     if len(name) > MAX_NAME:
-        found.add("name", f"name: at most {MAX_NAME} characters")
+        found.add("name", Message("name: at most %(num)s characters", num=MAX_NAME))
     if len(description) > MAX_DESCRIPTION:
-        found.add("description", f"description: at most {MAX_DESCRIPTION} characters")
+        found.add(
+            "description", Message("description: at most %(num)s characters", num=MAX_DESCRIPTION)
+        )
     if openness not in OPENNESS:
-        found.add("openness", f"openness: one of {', '.join(OPENNESS)}")
+        found.add("openness", Message("openness: one of %(choices)s", choices=", ".join(OPENNESS)))
     if member_list_visibility not in MEMBER_LIST_VISIBILITY:
         found.add(
             "member_list_visibility",
-            f"member list visibility: one of {', '.join(MEMBER_LIST_VISIBILITY)}",
+            Message(
+                "member list visibility: one of %(choices)s",
+                choices=", ".join(MEMBER_LIST_VISIBILITY),
+            ),
         )
     found.raise_any()
     return handle
@@ -206,7 +212,10 @@ async def create_community(
     base = ctx.base
     async with ctx.db.write() as conn:
         if await accounts.handle_taken(conn, handle):
-            raise Conflict(f"the handle {handle!r} is already taken", field="handle")
+            raise Conflict(
+                Message("the handle %(handle)s is already taken", handle=repr(handle)),
+                field="handle",
+            )
         creator = (
             await conn.execute(
                 sa.select(t.actors.c.domain).where(t.actors.c.id == creator_actor_id)
@@ -339,10 +348,16 @@ async def add_member(ctx: Context, manager_id: int, community_id: int, username:
             )
         ).first()
         if person is None or person.suspended:
-            raise ValidationError(f"no member called {username!r} here", field="username")
+            raise ValidationError(
+                Message("no member called %(username)s here", username=repr(username)),
+                field="username",
+            )
         state = await membership(conn, community, person.id)
         if state == "accepted":
-            raise Conflict(f"@{person.username} is already a member", field="username")
+            raise Conflict(
+                Message("@%(username)s is already a member", username=person.username),
+                field="username",
+            )
         if state == "pending":
             await conn.execute(
                 t.follows.update()

@@ -20,6 +20,8 @@ from server import clock
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
+from server.i18n import N_
+from server.i18n.messages import Message
 from server.services import notifications, text
 from server.services.posts import is_member, viewer_for_actor
 from server.services.remote_groups import ensure_remote_community
@@ -30,7 +32,7 @@ from server.visibility import ITEM_AUDIENCES, Audience, Viewer, can_see_event, e
 JOIN_MODES = ("free", "approval")
 MAX_TITLE = 255
 MAX_DESCRIPTION = 10000
-FULL_MESSAGE = "this event is full"
+FULL_MESSAGE = N_("this event is full")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +104,12 @@ def parse_time(value: str, field: str) -> datetime | None:
         parsed = parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ValidationError(
-            f"{field}: a date and time such as 2026-12-01T18:00", field=field
+            Message("%(field)s: a date and time such as 2026-12-01T18:00", field=field), field=field
         ) from None
     if not 1970 <= parsed.year <= 9000:
-        raise ValidationError(f"{field}: a date between 1970 and 9000", field=field)
+        raise ValidationError(
+            Message("%(field)s: a date between 1970 and 9000", field=field), field=field
+        )
     return parsed
 
 
@@ -118,17 +122,21 @@ def _validated(data: EventInput) -> dict[str, Any]:
     found = FieldErrors()
     for name in ("title", "description", "place_name", "place_address", "online_url"):
         if "\x00" in getattr(data, name):
-            found.add(name, f"{name}: must not contain NUL characters")
+            found.add(name, Message("%(name)s: must not contain NUL characters", name=name))
     title = data.title.strip()
     if not title:
         found.add("title", "title: please give the event a title")
     if len(title) > MAX_TITLE:
-        found.add("title", f"title: at most {MAX_TITLE} characters")
+        found.add("title", Message("title: at most %(num)s characters", num=MAX_TITLE))
     if len(data.description) > MAX_DESCRIPTION:
-        found.add("description", f"description: at most {MAX_DESCRIPTION} characters")
+        found.add(
+            "description", Message("description: at most %(num)s characters", num=MAX_DESCRIPTION)
+        )
     for name, limit in (("place_name", 255), ("place_address", 500), ("online_url", 2048)):
         if len(getattr(data, name)) > limit:
-            found.add(name, f"{name}: at most {limit} characters")
+            found.add(
+                name, Message("%(name)s: at most %(limit)s characters", name=name, limit=limit)
+            )
     if data.starts_at is None:
         found.add("starts_at", "starts_at: when does the event start?")
     elif data.starts_at.tzinfo is None:
@@ -148,7 +156,13 @@ def _validated(data: EventInput) -> dict[str, Any]:
     try:
         audience = Audience.parse(data.audience)
         if audience not in ITEM_AUDIENCES:
-            found.add("audience", f"audience: one of {', '.join(a.value for a in ITEM_AUDIENCES)}")
+            found.add(
+                "audience",
+                Message(
+                    "audience: one of %(choices)s",
+                    choices=", ".join(a.value for a in ITEM_AUDIENCES),
+                ),
+            )
     except ValueError as exc:
         found.add("audience", str(exc))
     found.raise_any()
@@ -316,7 +330,13 @@ async def rsvp(ctx: Context, actor_id: int, event_id: int, *, join_uri: str | No
         if existing is not None and existing.state == "rejected":
             raise Forbidden("the organisers declined your request for this event")
         if row.capacity is not None and await joined_count(conn, event_id) >= row.capacity:
-            raise Conflict(f"{FULL_MESSAGE}: all {row.capacity} places are taken")
+            raise Conflict(
+                Message(
+                    "%(full_message)s: all %(capacity)s places are taken",
+                    full_message=Message(FULL_MESSAGE),
+                    capacity=row.capacity,
+                )
+            )
         local_event = (
             await conn.execute(
                 sa.select(t.communities.c.local).where(t.communities.c.id == row.community_id)
@@ -397,7 +417,13 @@ async def decide(
             and row.capacity is not None
             and await joined_count(conn, event_id) >= row.capacity
         ):
-            raise Conflict(f"{FULL_MESSAGE}: all {row.capacity} places are taken")
+            raise Conflict(
+                Message(
+                    "%(full_message)s: all %(capacity)s places are taken",
+                    full_message=Message(FULL_MESSAGE),
+                    capacity=row.capacity,
+                )
+            )
         state = "joined" if accept else "rejected"
         await conn.execute(
             t.event_participants.update()

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import ValidationError
+from server.i18n.messages import Message
 from server.storage import schema as t
 from server.visibility import Viewer, member_list_visible
 
@@ -40,9 +41,11 @@ class DirectoryQuery:
 
     def checked(self) -> DirectoryQuery:
         if self.level and self.level not in LEVELS:
-            raise ValidationError(f"level: one of {', '.join(LEVELS)}", field="level")
+            raise ValidationError(
+                Message("level: one of %(choices)s", choices=", ".join(LEVELS)), field="level"
+            )
         if not 1 <= self.page <= MAX_PAGE:
-            raise ValidationError(f"page: from 1 to {MAX_PAGE}", field="page")
+            raise ValidationError(Message("page: from 1 to %(num)s", num=MAX_PAGE), field="page")
         return self
 
 

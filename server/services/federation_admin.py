@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.policy import SEVERITIES, delete_domain, normalise_domain, upsert_domain
 from server.errors import ValidationError
+from server.i18n.messages import Message
 from server.storage import schema as t
 from server.storage.db import Database
 
@@ -103,7 +104,9 @@ async def block(db: Database, domain: str, severity: str, reason: str = "") -> s
     """Block (suspend, silence or reject media of) ``domain``."""
     value = normalise_domain(domain)
     if severity not in SEVERITIES:
-        raise ValidationError(f"severity: one of {', '.join(SEVERITIES)}", field="severity")
+        raise ValidationError(
+            Message("severity: one of %(choices)s", choices=", ".join(SEVERITIES)), field="severity"
+        )
     await upsert_domain(db, t.domain_blocks, value, severity=severity, reason=reason.strip()[:2000])
     return value
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import NotFound, ValidationError
+from server.i18n.messages import Message
 from server.services.text import html_to_text
 from server.storage import schema as t
 from server.storage.rows import inserted_id
@@ -77,21 +78,28 @@ def check_context(context: list[str]) -> list[str]:
     """The contexts, deduplicated; ValidationError when empty or unknown."""
     unknown = [c for c in context if c not in CONTEXTS]
     if unknown or not context:
-        raise ValidationError(f"context: one or more of {', '.join(CONTEXTS)}", field="context")
+        raise ValidationError(
+            Message("context: one or more of %(choices)s", choices=", ".join(CONTEXTS)),
+            field="context",
+        )
     return list(dict.fromkeys(context))
 
 
 def _check_title(title: str) -> str:
     title = title.strip()
     if not title or len(title) > MAX_TITLE:
-        raise ValidationError(f"title: 1 to {MAX_TITLE} characters", field="title")
+        raise ValidationError(
+            Message("title: 1 to %(num)s characters", num=MAX_TITLE), field="title"
+        )
     return title
 
 
 def _check_keyword(keyword: str | None) -> str:
     keyword = (keyword or "").strip()
     if not keyword or len(keyword) > MAX_KEYWORD:
-        raise ValidationError(f"keyword: 1 to {MAX_KEYWORD} characters", field="keyword")
+        raise ValidationError(
+            Message("keyword: 1 to %(num)s characters", num=MAX_KEYWORD), field="keyword"
+        )
     return keyword
 
 
@@ -99,7 +107,10 @@ def _check_action(action: str | None) -> str:
     if action is None or action == "":
         return "warn"
     if action not in ACTIONS:
-        raise ValidationError(f"filter_action: one of {', '.join(ACTIONS)}", field="filter_action")
+        raise ValidationError(
+            Message("filter_action: one of %(choices)s", choices=", ".join(ACTIONS)),
+            field="filter_action",
+        )
     return action
 
 
@@ -207,13 +218,17 @@ async def create(
         if not k.destroy
     ]
     if len(adds) > MAX_KEYWORDS:
-        raise ValidationError(f"keywords: at most {MAX_KEYWORDS}", field="keywords_attributes")
+        raise ValidationError(
+            Message("keywords: at most %(num)s", num=MAX_KEYWORDS), field="keywords_attributes"
+        )
     async with ctx.db.write() as conn:
         count = (
             await conn.execute(sa.select(sa.func.count()).where(t.filters.c.actor_id == actor_id))
         ).scalar_one()
         if count >= MAX_FILTERS:
-            raise ValidationError(f"at most {MAX_FILTERS} filters per account", field="title")
+            raise ValidationError(
+                Message("at most %(num)s filters per account", num=MAX_FILTERS), field="title"
+            )
         now = clock.now()
         res = await conn.execute(
             t.filters.insert().values(
@@ -301,7 +316,9 @@ async def update(
             )
         ).scalar_one()
         if total > MAX_KEYWORDS:
-            raise ValidationError(f"keywords: at most {MAX_KEYWORDS}", field="keywords_attributes")
+            raise ValidationError(
+                Message("keywords: at most %(num)s", num=MAX_KEYWORDS), field="keywords_attributes"
+            )
 
 
 async def delete(ctx: Context, actor_id: int, filter_id: int) -> None:

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server import event_kinds as kinds
 from server.context import Context
-from server.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationError
+from server.i18n.messages import Message
 from server.services import notifications, posts, text
 from server.services.communities import is_manager, require_manager
 from server.services.follows import community_managers
@@ -126,7 +127,9 @@ async def list_ideas(
 ) -> list[IdeaView]:
     """The community's ideas the viewer may see, most supported first (``status`` filters)."""
     if status is not None and status not in STATUSES:
-        raise ValidationError(f"status: one of {', '.join(STATUSES)}", field="status")
+        raise ValidationError(
+            Message("status: one of %(choices)s", choices=", ".join(STATUSES)), field="status"
+        )
     q = _select(viewer).where(t.ideas.c.community_id == community_id)
     if status is not None:
         q = q.where(t.ideas.c.status == status)
@@ -164,14 +167,16 @@ async def submit_idea(
 ) -> int:
     """A member adds an idea; it is also posted to the community (its thread). Returns the idea id."""
     title = title.strip()
+    found = FieldErrors()
     if not title:
-        raise ValidationError("title: say what your idea is", field="title")
+        found.add("title", "title: say what your idea is")
     if len(title) > MAX_TITLE:
-        raise ValidationError(f"title: at most {MAX_TITLE} characters", field="title")
+        found.add("title", Message("title: at most %(num)s characters", num=MAX_TITLE))
     if len(description) > MAX_TEXT:
-        raise ValidationError(f"text: at most {MAX_TEXT} characters", field="text")
+        found.add("text", Message("text: at most %(num)s characters", num=MAX_TEXT))
     if audience not in AUDIENCES:
-        raise ValidationError(f"audience: one of {', '.join(AUDIENCES)}", field="audience")
+        found.add("audience", "audience: choose who may see your idea from the list")
+    found.raise_any()
     source = f"💡 {title}" + (f"\n\n{description.strip()}" if description.strip() else "")
     # create_post checks membership and the community, and federates the post with koers:idea.
     post_id = await posts.create_post(
@@ -371,7 +376,7 @@ async def _managed_idea(conn: AsyncConnection, manager_id: int, idea_id: int) ->
             "this idea box belongs to a community on another instance; its managers decide there"
         )
     if idea.status != "open":
-        raise Conflict(f"this idea is already {idea.status}")
+        raise Conflict(Message("this idea is already %(status)s", status=idea.status))
     return idea
 
 

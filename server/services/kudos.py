@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.context import Context
 from server.errors import NotFound, ValidationError
+from server.i18n.messages import Message
 from server.services import posts
 from server.storage import schema as t
 from server.visibility import Viewer, can_see_post
@@ -49,7 +50,9 @@ async def give_kudos(
     """Reply to a result thanking one of the people it credits; returns the reply's post id."""
     message = message.strip()
     if len(message) > MAX_MESSAGE:
-        raise ValidationError(f"message: at most {MAX_MESSAGE} characters", field="message")
+        raise ValidationError(
+            Message("message: at most %(num)s characters", num=MAX_MESSAGE), field="message"
+        )
     async with ctx.db.read() as conn:
         people = {
             p.id: p

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import NotFound, ValidationError
+from server.i18n.messages import Message
 from server.services import timelines
 from server.services.account_lists import ActorPage, page_of_pairs
 from server.services.timelines import Page, page_ids
@@ -27,7 +28,8 @@ def _check(title: str | None, policy: str | None) -> None:
         raise ValidationError("title: 1 to 255 characters", field="title")
     if policy is not None and policy not in REPLIES_POLICIES:
         raise ValidationError(
-            f"replies_policy: one of {', '.join(REPLIES_POLICIES)}", field="replies_policy"
+            Message("replies_policy: one of %(choices)s", choices=", ".join(REPLIES_POLICIES)),
+            field="replies_policy",
         )
 
 

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from server import clock
 from server.errors import RateLimited
+from server.i18n.messages import Message
 from server.storage import schema as t
 from server.storage.db import Database
 
@@ -78,10 +79,7 @@ async def before_attempt(db: Database, login: str, address: str) -> None:
         return
     left = (clock.aware(last) - clock.now()).total_seconds() + wait
     if left > 0:
-        raise RateLimited(
-            f"too many failed attempts from your address; try again in {_human(left)}",
-            retry_after=max(1, int(left + 0.999)),
-        )
+        raise RateLimited(_human(left), retry_after=max(1, int(left + 0.999)))
 
 
 async def failed(db: Database, login: str, address: str) -> None:
@@ -108,7 +106,14 @@ async def succeeded(db: Database, login: str, address: str) -> None:
         await conn.execute(f.delete().where(f.c.login == _key(login), f.c.address == address[:64]))
 
 
-def _human(seconds: float) -> str:
+def _human(seconds: float) -> Message:
+    """The refusal of a login attempt, with how long to wait in seconds or minutes."""
     if seconds < 90:
-        return f"{int(seconds + 0.999)} seconds"
-    return f"{int(seconds / 60 + 0.999)} minutes"
+        return Message(
+            "too many failed attempts from your address; try again in %(num)s seconds",
+            num=int(seconds + 0.999),
+        )
+    return Message(
+        "too many failed attempts from your address; try again in %(num)s minutes",
+        num=int(seconds / 60 + 0.999),
+    )

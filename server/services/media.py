@@ -35,6 +35,7 @@ from server import clock
 from server.config import Settings
 from server.context import Context
 from server.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
+from server.i18n.messages import Message
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Viewer, can_see_post
@@ -84,7 +85,12 @@ def _open_checked(data: bytes) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
     if len(data) > MAX_IMAGE_BYTES:
-        raise TooLarge(f"the image is too large: at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+        raise TooLarge(
+            Message(
+                "the image is too large: at most %(value)s MB",
+                value=MAX_IMAGE_BYTES // (1024 * 1024),
+            )
+        )
     if not data:
         raise UnsupportedMedia("the file is empty; upload a JPEG, PNG, GIF or WebP image")
     try:
@@ -93,12 +99,20 @@ def _open_checked(data: bytes) -> Image.Image:
             image = Image.open(io.BytesIO(data))
             if image.format not in _FORMATS:
                 raise UnsupportedMedia(
-                    f"{image.format or 'this'} images are not supported; upload a JPEG, PNG, GIF or WebP image"
+                    Message(
+                        "%(value)s images are not supported; upload a JPEG, PNG, GIF or WebP image",
+                        value=image.format or "this",
+                    )
                 )
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise TooLarge(
-                    f"the image has too many pixels ({width}x{height}); at most {MAX_PIXELS:,} pixels"
+                    Message(
+                        "the image has too many pixels (%(width)sx%(height)s); at most %(num)s pixels",
+                        width=width,
+                        height=height,
+                        num=MAX_PIXELS,
+                    )
                 )
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -241,7 +255,8 @@ async def save_profile_image(ctx: Context, data: bytes, kind: str) -> str:
 def _check_description(description: str) -> str:
     if len(description) > MAX_DESCRIPTION:
         raise ValidationError(
-            f"description: at most {MAX_DESCRIPTION} characters", field="description"
+            Message("description: at most %(num)s characters", num=MAX_DESCRIPTION),
+            field="description",
         )
     return description.strip()
 

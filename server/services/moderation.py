@@ -26,6 +26,8 @@ from server import clock
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
+from server.i18n import N_
+from server.i18n.messages import Message
 from server.services import mail_accounts
 from server.storage import schema as t
 
@@ -86,7 +88,9 @@ def role_of(is_admin: bool, is_moderator: bool) -> str:
 def _note(note: str) -> str:
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise ValidationError(f"note: at most {MAX_NOTE} characters", field="note")
+        raise ValidationError(
+            Message("note: at most %(num)s characters", num=MAX_NOTE), field="note"
+        )
     return note
 
 
@@ -162,7 +166,9 @@ async def find_accounts(
     """Local accounts matching ``query`` (username, display name or e-mail) in ``state``, by
     username; a page of ``PAGE`` and whether there is another."""
     if state and state not in ACCOUNT_STATES:
-        raise ValidationError(f"state: one of {', '.join(ACCOUNT_STATES)}", field="state")
+        raise ValidationError(
+            Message("state: one of %(choices)s", choices=", ".join(ACCOUNT_STATES)), field="state"
+        )
     stmt = sa.select(*_ACCOUNT_COLUMNS).join(t.actors, t.actors.c.id == t.users.c.actor_id)
     query = query.strip().lower()[:100]
     if query:
@@ -201,7 +207,7 @@ async def get_account(conn: AsyncConnection, username: str) -> AccountRow:
         )
     ).first()
     if row is None:
-        raise NotFound(f"no local account called {username!r}")
+        raise NotFound(Message("no local account called %(username)s", username=repr(username)))
     return _account(row)
 
 
@@ -254,8 +260,11 @@ async def _set_suspended(
     async with ctx.db.write() as conn:
         found = await get_account(conn, username)
         if found.suspended == suspended:
-            word = "already suspended" if suspended else "not suspended"
-            raise ValidationError(f"@{found.username} is {word}", field="username")
+            word = N_("already suspended") if suspended else N_("not suspended")
+            raise ValidationError(
+                Message("@%(username)s is %(word)s", username=found.username, word=Message(word)),
+                field="username",
+            )
         if suspended:
             await _may_suspend(conn, by, found)
         await conn.execute(
@@ -292,8 +301,11 @@ async def set_silenced(
     async with ctx.db.write() as conn:
         found = await get_account(conn, username)
         if found.silenced == silenced:
-            word = "already silenced" if silenced else "not silenced"
-            raise ValidationError(f"@{found.username} is {word}", field="username")
+            word = N_("already silenced") if silenced else N_("not silenced")
+            raise ValidationError(
+                Message("@%(username)s is %(word)s", username=found.username, word=Message(word)),
+                field="username",
+            )
         await conn.execute(
             t.actors.update().where(t.actors.c.id == found.actor_id).values(silenced=silenced)
         )
@@ -312,12 +324,17 @@ async def set_role(ctx: Context, by: Staff, username: str, role: str, note: str 
     """Make a member a ``member``, ``moderator`` or ``admin`` (administrators only)."""
     _require_admin(by)
     if role not in ROLES:
-        raise ValidationError(f"role: one of {', '.join(ROLES)}", field="role")
+        raise ValidationError(
+            Message("role: one of %(choices)s", choices=", ".join(ROLES)), field="role"
+        )
     note = _note(note)
     async with ctx.db.write() as conn:
         found = await get_account(conn, username)
         if found.role == role:
-            raise ValidationError(f"@{found.username} is already {role}", field="role")
+            raise ValidationError(
+                Message("@%(username)s is already %(role)s", username=found.username, role=role),
+                field="role",
+            )
         if found.role == "admin" and await _admins_left(conn, found.actor_id) == 0:
             raise ValidationError("the last administrator cannot be demoted", field="role")
         await conn.execute(
@@ -425,7 +442,9 @@ async def resolve_report(
     """Close a report with ``action`` (none = dismissed; silence or suspend its local target)."""
     _require_moderator(by)
     if action not in RESOLUTIONS:
-        raise ValidationError(f"action: one of {', '.join(RESOLUTIONS)}", field="action")
+        raise ValidationError(
+            Message("action: one of %(choices)s", choices=", ".join(RESOLUTIONS)), field="action"
+        )
     note = _note(note)
     async with ctx.db.read() as conn:
         report = (

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import BadRequest, ValidationError
+from server.i18n.messages import Message
 from server.services import hot_rows
 from server.storage import schema as t
 from server.storage.db import Database
@@ -65,7 +66,9 @@ def check_redirect_uris(raw: str) -> list[str]:
             "redirect_uris: at least one redirect URI is required", field="redirect_uris"
         )
     if len(uris) > MAX_REDIRECT_URIS:
-        raise ValidationError(f"redirect_uris: at most {MAX_REDIRECT_URIS}", field="redirect_uris")
+        raise ValidationError(
+            Message("redirect_uris: at most %(num)s", num=MAX_REDIRECT_URIS), field="redirect_uris"
+        )
     for uri in uris:
         if uri == OOB:
             continue
@@ -77,10 +80,13 @@ def check_redirect_uris(raw: str) -> list[str]:
             or parts.scheme in ("javascript", "data")
         ):
             raise ValidationError(
-                f"redirect_uris: {uri!r} is not an absolute URI", field="redirect_uris"
+                Message("redirect_uris: %(uri)s is not an absolute URI", uri=repr(uri)),
+                field="redirect_uris",
             )
         if parts.scheme in ("http", "https") and not parts.netloc:
-            raise ValidationError(f"redirect_uris: {uri!r} has no host", field="redirect_uris")
+            raise ValidationError(
+                Message("redirect_uris: %(uri)s has no host", uri=repr(uri)), field="redirect_uris"
+            )
     return uris
 
 

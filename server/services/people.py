@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import ValidationError
+from server.i18n.messages import Message
 from server.services import follows
 from server.storage import schema as t
 from server.storage.prepared import prepared, viewer_params
@@ -35,7 +36,9 @@ async def actor_id_by_username(
     if row is None:
         row = (await conn.execute(person.where(t.actors.c.domain.is_(None)))).first()
     if row is None:
-        raise ValidationError(f"no member called {username!r} here", field=field)
+        raise ValidationError(
+            Message("no member called %(username)s here", username=repr(username)), field=field
+        )
     return int(row[0])
 
 

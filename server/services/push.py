@@ -26,6 +26,7 @@ from server import clock
 from server.config import Settings
 from server.context import Context
 from server.errors import NotFound, ValidationError
+from server.i18n.messages import Message
 from server.storage import schema as t
 
 if TYPE_CHECKING:
@@ -127,7 +128,10 @@ def _check_policy(policy: str | None) -> str:
     if policy in (None, ""):
         return "all"
     if policy not in POLICIES:
-        raise ValidationError(f"data[policy]: one of {', '.join(POLICIES)}", field="data[policy]")
+        raise ValidationError(
+            Message("data[policy]: one of %(choices)s", choices=", ".join(POLICIES)),
+            field="data[policy]",
+        )
     return policy
 
 

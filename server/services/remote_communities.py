@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import NotFound
+from server.i18n.messages import Message
 from server.services import communities
 from server.services.communities import Community
 from server.storage import schema as t
@@ -58,7 +59,9 @@ async def find(conn: AsyncConnection, handle: str, host: str) -> RemoteCommunity
         )
     ).first()
     if row is None:
-        raise NotFound(f"no community {handle}@{host} is known here")
+        raise NotFound(
+            Message("no community %(handle)s@%(host)s is known here", handle=handle, host=host)
+        )
     community_id = (
         await conn.execute(sa.select(t.communities.c.id).where(t.communities.c.actor_id == row.id))
     ).scalar()

@@ -17,6 +17,7 @@ from server import clock
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import NotFound, ValidationError
+from server.i18n.messages import Message
 from server.services import notifications
 from server.services.follows import community_managers
 from server.services.posts import viewer_for_actor
@@ -139,10 +140,13 @@ async def create_report(ctx: Context, reporter_id: int, req: ReportRequest) -> i
     """File a report; returns its id. Posts must be the target's and visible to the reporter."""
     if len(req.comment) > MAX_COMMENT:
         raise ValidationError(
-            f"the comment is limited to {MAX_COMMENT} characters", field="comment"
+            Message("the comment is limited to %(num)s characters", num=MAX_COMMENT),
+            field="comment",
         )
     if len(req.post_ids) > MAX_POSTS:
-        raise ValidationError(f"at most {MAX_POSTS} posts per report", field="status_ids")
+        raise ValidationError(
+            Message("at most %(num)s posts per report", num=MAX_POSTS), field="status_ids"
+        )
     if req.target_id == reporter_id:
         raise ValidationError("you cannot report yourself", field="account_id")
     async with ctx.db.write() as conn:

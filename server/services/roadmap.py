@@ -16,8 +16,10 @@ from server import clock, urls
 from server import event_kinds as kinds
 from server.context import Context
 from server.errors import FieldErrors, Forbidden, NotFound, ValidationError
+from server.events import Event
 from server.i18n import N_
 from server.i18n.current import Labels
+from server.i18n.messages import Message
 from server.services import notifications, text
 from server.services.posts import is_member
 from server.storage import schema as t
@@ -80,7 +82,9 @@ class StatusChange:
 
 def _check_status(status: str) -> str:
     if status not in STATUSES:
-        raise ValidationError(f"status: one of {', '.join(STATUSES)}", field="status")
+        raise ValidationError(
+            Message("status: one of %(choices)s", choices=", ".join(STATUSES)), field="status"
+        )
     return status
 
 
@@ -91,7 +95,10 @@ def _check_audience(audience: str) -> Audience:
         raise ValidationError(str(exc), field="audience") from None
     if value not in ITEM_AUDIENCES:
         raise ValidationError(
-            f"audience of a roadmap item: one of {', '.join(a.value for a in ITEM_AUDIENCES)}",
+            Message(
+                "audience of a roadmap item: one of %(choices)s",
+                choices=", ".join(a.value for a in ITEM_AUDIENCES),
+            ),
             field="audience",
         )
     return value
@@ -159,9 +166,11 @@ async def create_item(
     if not title:
         found.add("title", "title: please give the item a title")
     if len(title) > MAX_TITLE:
-        found.add("title", f"title: at most {MAX_TITLE} characters")
+        found.add("title", Message("title: at most %(num)s characters", num=MAX_TITLE))
     if len(description) > MAX_DESCRIPTION:
-        found.add("description", f"description: at most {MAX_DESCRIPTION} characters")
+        found.add(
+            "description", Message("description: at most %(num)s characters", num=MAX_DESCRIPTION)
+        )
     with found.check("status"):
         _check_status(status)
     item_audience = Audience.PUBLIC
@@ -255,13 +264,37 @@ async def create_item(
     return item_id
 
 
+KEEP = object()  # ``edit_item``'s target date when the form does not change it
+
+
 async def change_status(
     ctx: Context, actor_id: int, item_id: int, status: str, note: str = ""
 ) -> None:
     """Move an item to another status, recording who, when and why."""
-    _check_status(status)
+    await edit_item(ctx, actor_id, item_id, status=status, note=note)
+
+
+async def edit_item(
+    ctx: Context,
+    actor_id: int,
+    item_id: int,
+    *,
+    status: str,
+    note: str = "",
+    target_date: date | str | None | object = KEEP,
+) -> None:
+    """Change an item's status and/or its target date (a form's YYYY-MM-DD; blank clears it),
+    every field checked at once. A status change is recorded with who, when and why; either
+    change federates as an ``Update`` of the item, which carries its target date."""
+    found = FieldErrors()
+    with found.check("status"):
+        _check_status(status)
     if len(note) > MAX_NOTE:
-        raise ValidationError(f"note: at most {MAX_NOTE} characters", field="note")
+        found.add("note", Message("note: at most %(num)s characters", num=MAX_NOTE))
+    target: date | None | object = KEEP
+    with found.check("target_date"):
+        target = parse_target(target_date) if isinstance(target_date, str) else target_date
+    found.raise_any()
     async with ctx.db.write() as conn:
         item = (
             await conn.execute(sa.select(t.roadmap_items).where(t.roadmap_items.c.id == item_id))
@@ -273,46 +306,80 @@ async def change_status(
             raise Forbidden(
                 "only managers, the item's author or its owner role can change its status"
             )
-        if item.status == status:
+        new_target = target is not KEEP and target != item.target_date
+        if item.status == status and not new_target:
             raise ValidationError(
-                f"the item is already {STATUS_LABELS[status].lower()}", field="status"
+                Message(
+                    "status: the item has this status already (%(status)s)", status=label(status)
+                ),
+                field="status",
             )
         now = clock.now()
+        changed: dict[str, object] = {"updated_at": now}
+        if new_target:
+            changed["target_date"] = target
+        if item.status != status:
+            changed["status"] = status
         await conn.execute(
-            t.roadmap_items.update()
-            .where(t.roadmap_items.c.id == item_id)
-            .values(status=status, updated_at=now)
+            t.roadmap_items.update().where(t.roadmap_items.c.id == item_id).values(**changed)
         )
-        res = await conn.execute(
-            t.roadmap_status_changes.insert().values(
-                item_id=item_id,
-                from_status=item.status,
-                to_status=status,
-                actor_id=actor_id,
-                note=note.strip(),
-                created_at=now,
-            )
-        )
-        if item.author_id is not None:
-            await notifications.notify(
+        if item.status == status:  # only the target date: an Update, no status change recorded
+            event = await ctx.events.emit(
                 conn,
-                item.author_id,
-                "koers.roadmap_status",
-                from_actor_id=actor_id,
+                kinds.ROADMAP_UPDATED,
+                item_id=item_id,
                 community_id=item.community_id,
-                extra={"item_id": item_id, "status": status},
+                change_id=f"edit-{int(now.timestamp() * 1000)}",
+                actor_id=actor_id,
             )
-        event = await ctx.events.emit(
-            conn,
-            kinds.ROADMAP_STATUS_CHANGED,
-            item_id=item_id,
-            community_id=item.community_id,
-            change_id=inserted_id(res),
+        else:
+            event = await _record_status(conn, ctx, item, actor_id, status, note, now)
+    await ctx.events.committed(event)
+
+
+def label(status: str) -> Message:
+    """A status's label as a value of a message, translated where the message is shown."""
+    return Message(dict.__getitem__(STATUS_LABELS, status))
+
+
+async def _record_status(
+    conn: AsyncConnection,
+    ctx: Context,
+    item: sa.Row,
+    actor_id: int,
+    status: str,
+    note: str,
+    now: datetime,
+) -> Event:
+    res = await conn.execute(
+        t.roadmap_status_changes.insert().values(
+            item_id=item.id,
             from_status=item.status,
             to_status=status,
             actor_id=actor_id,
+            note=note.strip(),
+            created_at=now,
         )
-    await ctx.events.committed(event)
+    )
+    if item.author_id is not None:
+        await notifications.notify(
+            conn,
+            item.author_id,
+            "koers.roadmap_status",
+            from_actor_id=actor_id,
+            community_id=item.community_id,
+            extra={"item_id": item.id, "status": status},
+        )
+    return await ctx.events.emit(
+        conn,
+        kinds.ROADMAP_STATUS_CHANGED,
+        item_id=item.id,
+        community_id=item.community_id,
+        change_id=inserted_id(res),
+        from_status=item.status,
+        to_status=status,
+        actor_id=actor_id,
+    )
 
 
 def _item_select() -> sa.Select:

@@ -23,6 +23,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.events import Event
+from server.i18n.messages import Message
 from server.services import notifications
 from server.storage import schema as t
 
@@ -40,7 +41,9 @@ def check_term(term_days: Any) -> int | None:
     days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else -1
     if isinstance(term_days, bool) or not 1 <= days <= MAX_TERM_DAYS:
         raise ValidationError(
-            f"term: a number of days from 1 to {MAX_TERM_DAYS}, or empty for no term",
+            Message(
+                "term: a number of days from 1 to %(num)s, or empty for no term", num=MAX_TERM_DAYS
+            ),
             field="term_days",
         )
     return days

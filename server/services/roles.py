@@ -19,6 +19,7 @@ from server.errors import Conflict, FieldErrors, Forbidden, NotFound, Validation
 from server.events import Event
 from server.i18n import N_
 from server.i18n.current import Labels
+from server.i18n.messages import Message
 from server.services import accounts, notifications, text
 from server.services.follows import community_managers
 from server.services.posts import is_member
@@ -88,11 +89,16 @@ async def create_role(
     if not name:
         found.add("name", "name: please name the role")
     if len(name) > MAX_NAME:
-        found.add("name", f"name: at most {MAX_NAME} characters")
+        found.add("name", Message("name: at most %(num)s characters", num=MAX_NAME))
     if len(description) > MAX_DESCRIPTION:
-        found.add("description", f"description: at most {MAX_DESCRIPTION} characters")
+        found.add(
+            "description", Message("description: at most %(num)s characters", num=MAX_DESCRIPTION)
+        )
     if fill_mode not in FILL_MODES:
-        found.add("fill_mode", f"how it is filled: one of {', '.join(FILL_MODES)}")
+        found.add(
+            "fill_mode",
+            Message("how it is filled: one of %(choices)s", choices=", ".join(FILL_MODES)),
+        )
     cleaned: list[tuple[str, str | None]] = []
     with found.check("competencies"):
         cleaned = accounts.parse_competencies(competencies or [])
@@ -105,7 +111,10 @@ async def create_role(
             )
         )
         if clash.first():
-            raise Conflict(f"this community already has a role called {name!r}", field="name")
+            raise Conflict(
+                Message("this community already has a role called %(name)s", name=repr(name)),
+                field="name",
+            )
         res = await conn.execute(
             t.roles.insert().values(
                 community_id=community_id,

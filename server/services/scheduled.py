@@ -26,10 +26,12 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import KoersError, NotFound, ValidationError
 from server.events import Event
+from server.i18n.messages import Message
 from server.services import posts
 from server.services.idempotency import MAX_KEY
 from server.services.posts import Draft, PollSpec
 from server.services.timelines import Page, page_ids
+from server.services.written_post import written
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience
@@ -145,7 +147,9 @@ async def schedule(
             )
         ).scalar_one()
         if count >= MAX_SCHEDULED:
-            raise ValidationError(f"at most {MAX_SCHEDULED} scheduled posts", field="scheduled_at")
+            raise ValidationError(
+                Message("at most %(num)s scheduled posts", num=MAX_SCHEDULED), field="scheduled_at"
+            )
         if draft.media_ids:  # the member's own uploads, not yet used (as publishing will require)
             usable = (
                 await conn.execute(
@@ -222,9 +226,15 @@ class AlreadyRetired(Exception):
 
 async def _published(conn: AsyncConnection, event: Event) -> None:
     """In the new post's transaction: the scheduled post it came from is done (and was not already)."""
-    extra = (
-        await conn.execute(sa.select(t.posts.c.extra).where(t.posts.c.id == event.data["post_id"]))
-    ).scalar()
+    known = written(conn, event.data["post_id"])
+    if known is not None:
+        extra = known.post.extra
+    else:
+        extra = (
+            await conn.execute(
+                sa.select(t.posts.c.extra).where(t.posts.c.id == event.data["post_id"])
+            )
+        ).scalar()
     if isinstance(extra, dict) and isinstance(extra.get("scheduled_id"), int):
         gone = await conn.execute(
             t.scheduled_posts.delete().where(t.scheduled_posts.c.id == extra["scheduled_id"])

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from server import clock
 from server.config import Settings
 from server.errors import Conflict, Forbidden, RateLimited, ValidationError
+from server.i18n.messages import Message
 from server.storage import schema as t
 from server.storage.db import Database
 
@@ -319,7 +320,9 @@ async def password_step(db: Database, settings: Settings, user_id: int) -> str:
             ).scalar_one()
         )
     if settings.oidc_only and not is_admin:
-        raise Forbidden(f"this instance signs in with {settings.oidc_name} only")
+        raise Forbidden(
+            Message("this instance signs in with %(oidc_name)s only", oidc_name=settings.oidc_name)
+        )
     if (await status(db, user_id)).enabled:
         return "code"
     if is_admin and settings.require_2fa_admins:

@@ -2,6 +2,15 @@
 // A post card's buttons (forms marked data-card-action) are sent with fetch and the card the
 // server renders comes back in place of the old one, so the feed keeps its scroll position.
 "use strict";
+// Numbers as the page's language writes them (1,234 / 1.234); the words the script shows come
+// from the page too (data- attributes rendered through the catalogue), English only as a fallback.
+const koersNumber = (n) => {
+  try {
+    return new Intl.NumberFormat(document.documentElement.lang || undefined).format(n);
+  } catch (err) {
+    return String(n);
+  }
+};
 document.addEventListener("submit", async (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-card-action")) return;
@@ -49,7 +58,7 @@ document.addEventListener("submit", async (event) => {
   // the words come translated from the page (data-one, data-many with {n}); English otherwise
   const one = (bar && bar.getAttribute("data-one")) || "1 new post — show";
   const many = (bar && bar.getAttribute("data-many")) || "{n} new posts — show";
-  const words = (n) => (n === 1 ? one : many.replace("{n}", String(n)));
+  const words = (n) => (n === 1 ? one : many.replace("{n}", koersNumber(n)));
 
   const setUnread = (n) => {
     document.querySelectorAll("[data-unread]").forEach((badge) => {
@@ -143,9 +152,17 @@ document.querySelectorAll("form[data-compose]").forEach((form) => {
   const counter = text ? document.getElementById(text.getAttribute("data-counter")) : null;
   if (text && counter) {
     const max = Number(counter.getAttribute("data-max")) || 5000;
+    const leftWords = counter.getAttribute("data-left") || "{left} of {max} characters left";
+    const overOne = counter.getAttribute("data-over-one") || "1 character too many";
+    const overMany = counter.getAttribute("data-over-many") || "{n} characters too many";
     const update = () => {
       const left = max - text.value.length;
-      counter.textContent = left >= 0 ? left + " of " + max + " characters left" : -left + " characters too many";
+      counter.textContent =
+        left >= 0
+          ? leftWords.replace("{left}", koersNumber(left)).replace("{max}", koersNumber(max))
+          : left === -1
+            ? overOne
+            : overMany.replace("{n}", koersNumber(-left));
       counter.classList.toggle("over", left < 0);
     };
     text.addEventListener("input", update);

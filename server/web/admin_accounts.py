@@ -13,6 +13,8 @@ from aiohttp import web
 from server.errors import KoersError, NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_moderator
 from server.http.params import as_id
+from server.i18n import N_
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import moderation
 from server.services.moderation import Staff
@@ -89,12 +91,26 @@ async def account_page(request: web.Request) -> web.Response:
 
 
 ACTIONS = {
-    "suspend": "@{name} is suspended: they cannot log in and other servers are told to delete the account.",
-    "unsuspend": "@{name} can log in again; other servers are told to fetch the account anew.",
-    "silence": "@{name} is silenced: their posts leave the public feeds.",
-    "unsilence": "@{name} is no longer silenced.",
-    "role": "@{name} is now {role}.",
-    "reset": "A password-reset link is on its way to @{name}'s e-mail address.",
+    "suspend": N_(
+        "@%(name)s is suspended: they cannot log in and other servers are told to delete the account."
+    ),
+    "unsuspend": N_(
+        "@%(name)s can log in again; other servers are told to fetch the account anew."
+    ),
+    "silence": N_("@%(name)s is silenced: their posts leave the public feeds."),
+    "unsilence": N_("@%(name)s is no longer silenced."),
+    "role": N_("@%(name)s is now %(role)s."),
+    "reset": N_("A password-reset link is on its way to @%(name)s's e-mail address."),
+}
+ROLE_WORDS = {
+    "admin": N_("an administrator"),
+    "moderator": N_("a moderator"),
+    "member": N_("a member"),
+}
+REPORT_OUTCOMES = {
+    "none": N_("Report #%(num)s is dismissed."),
+    "silence": N_("Report #%(num)s is resolved: the account is silenced."),
+    "suspend": N_("Report #%(num)s is resolved: the account is suspended."),
 }
 
 
@@ -124,7 +140,8 @@ async def account_action(request: web.Request) -> web.Response:
         return await _account_page(
             request, username, {f"{action}_{exc.field or 'note'}": exc.message}, exc.status
         )
-    flash(request, ACTIONS[action].format(name=done.username, role=done.role))
+    role = Message(ROLE_WORDS[done.role]) if done.role in ROLE_WORDS else str(done.role)
+    flash(request, Message(ACTIONS[action], name=done.username, role=role))
     raise redirect(f"/admin/accounts/{done.username}")
 
 
@@ -171,12 +188,7 @@ async def resolve_report(request: web.Request) -> web.Response:
             errors={f"{report_id}_{exc.field}": exc.message},
             status=exc.status,
         )
-    outcome = {
-        "none": "dismissed",
-        "silence": "resolved: the account is silenced",
-        "suspend": "resolved: the account is suspended",
-    }
-    flash(request, f"Report #{report_id} is {outcome[action]}.")
+    flash(request, Message(REPORT_OUTCOMES[action], num=str(report_id)))
     raise redirect("/admin/reports")
 
 

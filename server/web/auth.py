@@ -6,15 +6,26 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from server.errors import Forbidden, KoersError, RateLimited
+from server.errors import FieldErrors, Forbidden, KoersError, RateLimited
 from server.http import session, sign_in
 from server.http.pages import current_user, flash, form, redirect, render
 from server.http.rate_limit import client_address
+from server.i18n import N_
+from server.i18n.messages import Message
 from server.keys import DB, SETTINGS
 from server.services import accounts
 from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
+SIGNUP_LABELS = {
+    "username": N_("Username"),
+    "display_name": N_("Display name"),
+    "email": N_("Email"),
+    "password": N_("Password"),
+    "password_confirm": N_("Password again"),
+    "reason": N_("Why do you want to join?"),
+    "invite": N_("Invite link"),
+}
 
 
 def _safe_next(value: str | None) -> str:
@@ -55,22 +66,19 @@ async def signup_submit(request: web.Request) -> web.Response:
     }
     mode = settings.registrations
     if settings.oidc_only:
-        raise Forbidden(f"on this instance, join with {settings.oidc_name}")
+        raise Forbidden(Message("on this instance, join with %(name)s", name=settings.oidc_name))
     if mode == "closed":
         raise Forbidden("sign-up is closed on this instance")
     invite_code = values["invite"] or None
     if mode == "invite" and not invite_code:
         raise Forbidden("sign-up on this instance needs an invite link")
     password = str(data.get("password", ""))
+    found = FieldErrors()
+    accounts.check_new_account(values["username"], values["email"], password, found)
     if password != str(data.get("password_confirm", password)):
-        return await render(
-            request,
-            "signup.html",
-            invite=values["invite"],
-            values=values,
-            errors={"password_confirm": "the passwords do not match"},
-            status=422,
-        )
+        found.add("password_confirm", "password_confirm: the two passwords are not the same")
+    if found:
+        return await _signup_again(request, values, found.errors, 422)
     state = "pending" if mode == "approval" and not invite_code else "active"
     try:
         account = await accounts.create_account(
@@ -86,16 +94,9 @@ async def signup_submit(request: web.Request) -> web.Response:
             confirm_email=True,
         )
     except KoersError as exc:
-        if exc.field is None:
+        if (errors := field_errors(exc)) is None:
             raise
-        return await render(
-            request,
-            "signup.html",
-            invite=values["invite"],
-            values=values,
-            errors=field_errors(exc) or {},
-            status=exc.status,
-        )
+        return await _signup_again(request, values, errors, exc.status)
     if state == "pending":
         flash(
             request,
@@ -106,10 +107,29 @@ async def signup_submit(request: web.Request) -> web.Response:
     session.log_in(request, settings.secret, account.user_id)
     flash(
         request,
-        f"Welcome, @{account.username}! We sent a link to {values['email'].strip()}: follow it "
-        "to confirm your address before you post. Meanwhile, fill in your profile.",
+        Message(
+            "Welcome, @%(name)s! We sent a link to %(address)s: follow it to confirm your address "
+            "before you post. Meanwhile, fill in your profile.",
+            name=account.username,
+            address=values["email"].strip(),
+        ),
     )
     raise redirect("/settings/profile")
+
+
+async def _signup_again(
+    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int
+) -> web.Response:
+    """The sign-up form again with every error of what was sent, and what was typed kept."""
+    return await render(
+        request,
+        "signup.html",
+        invite=values["invite"],
+        values=values,
+        errors=errors,
+        field_labels=SIGNUP_LABELS,
+        status=status,
+    )
 
 
 @routes.get("/login")

@@ -15,6 +15,7 @@ from server.context import Context
 from server.errors import KoersError, ValidationError
 from server.http.pages import render, viewer
 from server.http.params import as_id
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import communities
 from server.services.communities import Community
@@ -70,7 +71,9 @@ def int_or_none(value: object, field: str) -> int | None:
     if not raw:
         return None
     if as_id(raw) is None:
-        raise ValidationError(f"{field}: please choose one of the options", field=field)
+        raise ValidationError(
+            Message("%(field)s: please choose one of the options", field=field), field=field
+        )
     return as_id(raw)
 
 

@@ -21,6 +21,7 @@ from server.errors import FieldErrors, KoersError, ValidationError
 from server.http.pages import form, redirect, render, require_user, viewer
 from server.http.params import as_id
 from server.i18n.current import Lazy
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import community_lists, idempotency, media, posts
 from server.services.views import PostView, load_posts
@@ -79,7 +80,12 @@ class ComposeOptions:
 async def compose_options(ctx: Context, user: Any) -> ComposeOptions:
     """The compose component's choices for this member: the communities they joined, their
     default audience and a fresh form token."""
-    communities = await community_lists.joined_communities(ctx.db, user.id)
+    return options_for(user, await community_lists.joined_communities(ctx.db, user.id))
+
+
+def options_for(user: Any, communities: list[Any]) -> ComposeOptions:
+    """``compose_options`` from the communities joined (``community_lists.joined``), for a page
+    that reads them in its own unit of work."""
     choices = [("", "— none —")] + [
         (str(c.id), c.name if c.domain is None else f"{c.name} ({c.domain})") for c in communities
     ]
@@ -171,7 +177,7 @@ def draft_from_form(data: Any, media_ids: tuple[int, ...]) -> posts.Draft:
     reply_to = str(data.get("in_reply_to", "")).strip()
     for name, raw in (("community_id", community), ("in_reply_to", reply_to)):
         if raw and as_id(raw) is None:
-            found.add(name, f"{name}: please choose one of the options")
+            found.add(name, Message("%(name)s: please choose one of the options", name=name))
     poll = None
     with found.check("poll"):
         poll = _poll(data)
@@ -214,7 +220,11 @@ async def _prepared_uploads(data) -> list[tuple[media.ProcessedImage, str]]:
         description = str(data.get(f"description_{i}", ""))
         if len(description) > media.MAX_DESCRIPTION:
             raise ValidationError(
-                f"image description: at most {media.MAX_DESCRIPTION} characters", field=f"media_{i}"
+                Message(
+                    "image description: at most %(max_description)s characters",
+                    max_description=media.MAX_DESCRIPTION,
+                ),
+                field=f"media_{i}",
             )
         image = await prepared_upload(data, f"media_{i}", "attachment")
         if image is not None:

@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from server.errors import FieldErrors, KoersError, ValidationError
+from server.i18n.messages import Message
 
 DEFAULT_ZONE = "UTC"
 
 
 def field_errors(exc: KoersError) -> dict[str, str] | None:
     """Every field error of ``exc`` (field → message), or None when it concerns no field."""
-    found = exc.errors if isinstance(exc, ValidationError) else {}
+    found = exc.errors
     if not found and exc.field is not None:
         found = {exc.field: exc.message}
     return dict(found) if found else None
@@ -51,7 +52,10 @@ def local_time(value: str, tz: str, field: str) -> str:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationError(
-            f"{field}: enter a date and time, such as 1 December 2026 at 18:00", field=field
+            Message(
+                "%(field)s: enter a date and time, such as 1 December 2026 at 18:00", field=field
+            ),
+            field=field,
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz))

@@ -26,6 +26,17 @@ STATUS_LABELS = Labels(
     }
 )
 
+FIELD_LABELS = {
+    "title": N_("Your idea in one line"),
+    "text": N_("More about it"),
+    "audience": N_("Who can see it"),
+    "call": N_("Your question to everyone"),
+    "into_id": N_("Keep this idea instead"),
+    "owner_role_id": N_("Owner role"),
+    "new_text": N_("The purpose as it would read"),
+    "reason": N_("Why"),
+}
+
 
 def _status_filter(request: web.Request) -> str | None:
     raw = request.query.get("status", "open")
@@ -57,6 +68,7 @@ async def _box(
         labels=STATUS_LABELS,
         errors=errors or {},
         values=values or {"audience": "public"},
+        field_labels=FIELD_LABELS,
         **s.template_vars(),
     )
 
@@ -84,9 +96,9 @@ async def submit(request: web.Request) -> web.Response:
             audience=values["audience"] or "public",
         )
     except KoersError as exc:
-        if exc.field is None:
+        if (errors := field_errors(exc)) is None:
             raise
-        return await _box(request, status=exc.status, errors=field_errors(exc) or {}, values=values)
+        return await _box(request, status=exc.status, errors=errors, values=values)
     flash(request, "Thank you: your idea is in the idea box.")
     raise redirect(f"/c/{s.community.handle}/ideas/{idea_id}")
 
@@ -150,6 +162,7 @@ async def _idea_page(request: web.Request, *, status: int = 200, **extra: Any) -
         role_choices=[("", "— none —"), *community_roles],
         merge_choices=[("", "— choose —"), *((str(o.id), o.title) for o in others)],
         labels=STATUS_LABELS,
+        field_labels=FIELD_LABELS,
         **s.template_vars(),
         **extra,
     )
@@ -205,10 +218,9 @@ async def idea_action(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        field = (
-            "new_text" if action == "propose" and exc.field == "text" else exc.field
-        )  # the purpose text
-        return await _idea_page(
-            request, status=exc.status, errors={field: exc.message}, values=values
-        )
+        errors = {  # the purpose text is "text" to the purpose service, "new_text" here
+            ("new_text" if action == "propose" and name == "text" else name): message
+            for name, message in (field_errors(exc) or {}).items()
+        }
+        return await _idea_page(request, status=exc.status, errors=errors, values=values)
     raise redirect(f"/c/{s.community.handle}/ideas/{idea_id}")

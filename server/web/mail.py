@@ -13,6 +13,7 @@ from server.errors import KoersError, ValidationError
 from server.http import session
 from server.http.pages import flash, form, redirect, render, require_user
 from server.http.rate_limit import client_address
+from server.i18n.messages import Message
 from server.keys import CTX, SETTINGS
 from server.services import mail_accounts, mail_invites, mail_members, mail_opt_outs, mail_render
 from server.web.forms import field_errors
@@ -149,7 +150,7 @@ async def change_link(request: web.Request) -> web.Response:
         request,
         "mail_page.html",
         title="Address changed",
-        message=f"From now on we write to {address}.",
+        message=Message("From now on we write to %(address)s.", address=address),
         again=None,
     )
 
@@ -270,7 +271,12 @@ async def settings_change(request: web.Request) -> web.Response:
             status=exc.status,
             values={"email": email},
         )
-    flash(request, f"We sent a link to {address}: follow it to start using that address.")
+    flash(
+        request,
+        Message(
+            "We sent a link to %(address)s: follow it to start using that address.", address=address
+        ),
+    )
     raise redirect("/settings/email")
 
 
@@ -291,5 +297,5 @@ async def settings_invite(request: web.Request) -> web.Response:
             status=exc.status,
             values={"invite_email": email},
         )
-    flash(request, f"We sent an invitation to {email}.")
+    flash(request, Message("We sent an invitation to %(email)s.", email=email))
     raise redirect("/settings/email")

@@ -18,6 +18,7 @@ from aiohttp import web
 from federation.state import FETCHER
 from server.http import session, sign_in
 from server.http.pages import flash, form, redirect, render, require_user
+from server.i18n.messages import Message
 from server.keys import DB, SETTINGS
 from server.services import oidc_accounts
 from server.services.oidc import OidcClient, SignInFailed
@@ -146,14 +147,23 @@ async def callback(request: web.Request) -> web.Response:
     except SignInFailed as exc:
         return await _failed(request, exc)
     if outcome.kind == "linked":
-        flash(request, f"Your {settings.oidc_name} account is linked to this account.")
+        flash(
+            request,
+            Message(
+                "Your %(oidc_name)s account is linked to this account.",
+                oidc_name=settings.oidc_name,
+            ),
+        )
         raise redirect(pending.next_url)
     if outcome.kind == "needs_link":
         sign_in.remember_link(request, claims)
         flash(
             request,
-            f"An account with the address {outcome.email} exists here already. Log in with its "
-            f"password once to link your {settings.oidc_name} account to it.",
+            Message(
+                "An account with the address %(email)s exists here already. Log in with its password once to link your %(oidc_name)s account to it.",
+                email=outcome.email,
+                oidc_name=settings.oidc_name,
+            ),
         )
         raise redirect("/login?" + urlencode({"password": "1", "next": pending.next_url}))
     if outcome.kind == "pending":

@@ -14,6 +14,7 @@ from aiohttp import web
 from server.activitypub.core import remote_sync
 from server.errors import Conflict, Forbidden, NotFound
 from server.http.pages import flash, form, redirect, render, require_user, viewer
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import (
     communities,
@@ -130,9 +131,15 @@ async def refresh(request: web.Request) -> web.Response:
     # Network I/O: outside any transaction (each syncer writes in its own).
     report = await remote_sync.sync_community(request.app, rc.community.id)
     if report.failed:
-        flash(request, f"Some of it could not be fetched from {rc.domain}; try again later.")
+        flash(
+            request,
+            Message(
+                "Some of it could not be fetched from %(domain)s; try again later.",
+                domain=rc.domain,
+            ),
+        )
     else:
-        flash(request, f"Up to date with {rc.domain}.")
+        flash(request, Message("Up to date with %(domain)s.", domain=rc.domain))
     raise redirect(rc.path)
 
 
@@ -145,7 +152,14 @@ async def endorse(request: web.Request) -> web.Response:
     if rc.community is None:
         raise NotFound("this community's purpose is not known here yet")
     version = await purpose_endorsements.endorse(request.app[CTX], user.id, rc.community.id)
-    flash(request, f"You endorsed version {version} of the purpose; {rc.domain} is told.")
+    flash(
+        request,
+        Message(
+            "You endorsed version %(version)s of the purpose; %(domain)s is told.",
+            version=version,
+            domain=rc.domain,
+        ),
+    )
     raise redirect(rc.path)
 
 

@@ -14,6 +14,7 @@ from server.errors import KoersError, NotFound
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.i18n import N_
 from server.i18n.current import Labels
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import ideas, remote_communities, remote_ideas
 from server.services.remote_communities import RemoteCommunity
@@ -97,7 +98,12 @@ async def remote_submit(request: web.Request) -> web.Response:
     except KoersError as exc:
         errors = {exc.field: exc.message} if exc.field else {"form": exc.message}
         return await _box(request, status=exc.status, errors=errors, values=values)
-    flash(request, f"Thank you: your idea is on its way to the idea box on {rc.domain}.")
+    flash(
+        request,
+        Message(
+            "Thank you: your idea is on its way to the idea box on %(domain)s.", domain=rc.domain
+        ),
+    )
     raise redirect(f"{rc.path}/ideas")
 
 

@@ -19,6 +19,7 @@ from federation.state import FETCHER
 from server.activitypub.core.lookup import lookup, parse_handle
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.http.params import as_id
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import follows
 from server.services.remote_communities import page_path
@@ -140,7 +141,7 @@ async def _not_found(request: web.Request, uri: str) -> web.Response:
         request,
         "error.html",
         title="Not found",
-        message=f"Nothing could be found at {uri} (or you may not see it).",
+        message=Message("Nothing could be found at %(uri)s (or you may not see it).", uri=uri),
         status=404,
     )
 

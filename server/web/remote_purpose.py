@@ -17,6 +17,7 @@ from aiohttp import web
 from server.errors import KoersError, NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.http.params import as_id
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import (
     posts,
@@ -147,7 +148,14 @@ async def endorse(request: web.Request) -> web.Response:
     rc, community_id = await _community(request)
     if request.match_info["action"] == "endorse":
         version = await endorsements.endorse(request.app[CTX], user.id, community_id)
-        flash(request, f"You endorsed version {version} of the purpose; {rc.domain} is told.")
+        flash(
+            request,
+            Message(
+                "You endorsed version %(version)s of the purpose; %(domain)s is told.",
+                version=version,
+                domain=rc.domain,
+            ),
+        )
     else:
         was = await endorsements.withdraw(request.app[CTX], user.id, community_id)
         flash(
@@ -175,7 +183,7 @@ async def propose(request: web.Request) -> web.Response:
             raise
         field = {"purpose": "text", "reason": "why"}.get(exc.field, exc.field)
         return await _page(request, status=exc.status, errors={field: exc.message}, values=values)
-    flash(request, f"Your proposal is sent to {rc.domain} for discussion.")
+    flash(request, Message("Your proposal is sent to %(domain)s for discussion.", domain=rc.domain))
     raise redirect(rc.path + "/purpose")
 
 
@@ -216,7 +224,7 @@ async def consent(request: web.Request) -> web.Response:
         return await _page(
             request, status=exc.status, errors=field_errors(exc) or {}, values=values
         )
-    flash(request, f"Your answer is sent to {rc.domain}.")
+    flash(request, Message("Your answer is sent to %(domain)s.", domain=rc.domain))
     raise redirect(rc.path + "/purpose")
 
 
@@ -240,5 +248,5 @@ async def vote(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         return await _page(request, status=exc.status, errors={"choice": exc.message})
-    flash(request, f"Your vote is sent to {rc.domain}.")
+    flash(request, Message("Your vote is sent to %(domain)s.", domain=rc.domain))
     raise redirect(rc.path + "/purpose")

@@ -10,6 +10,9 @@ from aiohttp import web
 from server.errors import KoersError, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user
 from server.http.params import as_id
+from server.i18n import N_, gettext
+from server.i18n.current import Lazy
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import (
     initiatives,
@@ -31,6 +34,17 @@ from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
 
+NONE = Lazy(lambda: gettext("— none —"))  # the empty choice of a select, in the page's language
+ITEM_LABELS = {
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "status": N_("Status"),
+    "owner_role_id": N_("Owner role"),
+    "audience": N_("Who can see it"),
+    "purpose_version": N_("Serves purpose version"),
+    "target_date": N_("Target date"),
+    "note": N_("Note"),
+}
 # The audience choices of an item form (roadmap items, initiatives, events), in the module's order.
 ITEM_AUDIENCE_OPTIONS = audience_choices(a.value for a in ITEM_AUDIENCES)
 
@@ -70,12 +84,13 @@ async def _new_item_page(request: web.Request, *, status: int = 200, **extra: An
         "roadmap_new.html",
         status=status,
         labels=roadmap.STATUS_LABELS,
-        role_options=[("", "— none —"), *[(str(r.id), r.name) for r in all_roles]],
+        role_options=[("", NONE), *[(str(r.id), r.name) for r in all_roles]],
         version_options=[
-            ("", "— none —"),
-            *[(str(v.version), f"Version {v.version}") for v in versions],
+            ("", NONE),
+            *[(str(v.version), Message("Version %(num)s", num=v.version)) for v in versions],
         ],
         audience_options=ITEM_AUDIENCE_OPTIONS,
+        field_labels=ITEM_LABELS,
         **s.template_vars(),
         **extra,
     )
@@ -119,11 +134,9 @@ async def new_item_submit(request: web.Request) -> web.Response:
             target_date=values["target_date"],
         )
     except KoersError as exc:
-        if exc.field is None:
+        if (errors := field_errors(exc)) is None:
             raise
-        return await _new_item_page(
-            request, status=exc.status, values=values, errors=field_errors(exc) or {}
-        )
+        return await _new_item_page(request, status=exc.status, values=values, errors=errors)
     flash(request, "Added to the roadmap.")
     raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")
 
@@ -160,6 +173,7 @@ async def _item_page(request: web.Request, *, status: int = 200, **extra: Any) -
         may_change=may_change,
         standing=standing,
         labels=roadmap.STATUS_LABELS,
+        field_labels=ITEM_LABELS,
         helpers=helpers,
         lead=lead,
         participants=joined,
@@ -175,23 +189,35 @@ async def item_page(request: web.Request) -> web.Response:
 
 @routes.post(r"/c/{handle}/roadmap/{item_id:\d+}/status")
 async def item_status_submit(request: web.Request) -> web.Response:
+    """The item page's "Change the item" form: its status and target date (blank clears it)."""
     user = await require_user(request)
     data = await form(request)
-    values = {"status": str(data.get("status", "")), "note": str(data.get("note", ""))}
+    values = {k: str(data.get(k, "")) for k in ("status", "note", "target_date")}
     ctx = request.app[CTX]
     item_id = int(request.match_info["item_id"])
     async with ctx.db.read() as conn:
         s = await scope(request, conn)
-        await roadmap.get_item(conn, s.viewer, s.community.id, item_id)
+        item = await roadmap.get_item(conn, s.viewer, s.community.id, item_id)
     try:
-        await roadmap.change_status(ctx, user.id, item_id, values["status"], values["note"])
-    except KoersError as exc:
-        if exc.field is None:
-            raise
-        return await _item_page(
-            request, status=exc.status, values=values, errors=field_errors(exc) or {}
+        await roadmap.edit_item(
+            ctx,
+            user.id,
+            item_id,
+            status=values["status"],
+            note=values["note"],
+            target_date=values["target_date"] if "target_date" in data else roadmap.KEEP,
         )
-    flash(request, f"Status changed to {roadmap.STATUS_LABELS[values['status']].lower()}.")
+    except KoersError as exc:
+        if (errors := field_errors(exc)) is None:
+            raise
+        return await _item_page(request, status=exc.status, values=values, errors=errors)
+    if values["status"] != item.status:
+        flash(
+            request,
+            Message("The status is now: %(status)s.", status=roadmap.label(values["status"])),
+        )
+    else:
+        flash(request, "The target date is changed.")
     raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}")
 
 

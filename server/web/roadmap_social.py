@@ -6,6 +6,7 @@ from aiohttp import web
 
 from server.errors import ValidationError
 from server.http.pages import flash, form, redirect, require_user
+from server.i18n.messages import Message, as_message
 from server.keys import CTX
 from server.services import posts, roadmap, roadmap_social
 from server.web.community_scope import scope
@@ -57,7 +58,10 @@ async def comment_submit(request: web.Request) -> web.Response:
     try:
         await posts.create_post(ctx, user.id, draft)
     except ValidationError as exc:
-        flash(request, f"Your comment was not posted: {exc.message}")
+        flash(
+            request,
+            Message("Your comment was not posted: %(message)s", message=as_message(exc.message)),
+        )
         raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}#discussion") from None
     flash(request, "Comment posted.")
     raise redirect(f"/c/{s.community.handle}/roadmap/{item_id}#discussion")

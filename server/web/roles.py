@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server.errors import KoersError
 from server.http.pages import flash, form, redirect, render, require_user
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import communities, matching, role_terms, roles
 from server.services.people import actor_id_by_username
@@ -109,7 +110,7 @@ async def new_role_submit(request: web.Request) -> web.Response:
         )
     except KoersError as exc:
         return await form_error(request, exc, "role_new.html", values=values, **s.template_vars())
-    flash(request, f"The role {values['name'].strip()} is defined.")
+    flash(request, Message("The role %(name)s is defined.", name=values["name"].strip()))
     raise redirect(f"/c/{s.community.handle}/roles/{role_id}")
 
 
@@ -212,5 +213,5 @@ async def renew_submit(request: web.Request) -> web.Response:
     user, data, handle, role_id = await _role_form(request)
     holder = int_or_none(data.get("actor_id"), "actor_id") or user.id
     ends_at = await role_terms.renew(request.app[CTX], user.id, role_id, holder)
-    flash(request, f"Renewed until {ends_at:%Y-%m-%d}.")
+    flash(request, Message("Renewed until %(date)s.", date=ends_at))
     raise redirect(f"/c/{handle}/roles/{role_id}")

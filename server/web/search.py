@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.activitypub.core.lookup import lookup, parse_handle
 from server.errors import ValidationError
 from server.http.pages import current_user, render, viewer
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import search as finder
 from server.services import timelines
@@ -40,7 +41,7 @@ async def search_page(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     q = request.query.get("q", "").strip()
     if len(q) > MAX_QUERY:
-        raise ValidationError(f"q: at most {MAX_QUERY} characters", field="q")
+        raise ValidationError(Message("q: at most %(num)s characters", num=MAX_QUERY), field="q")
     who = await viewer(request)
     user = await current_user(request)
     # ?max_id=: the next page of posts and results (older than that id), nothing else

@@ -12,10 +12,11 @@ from aiohttp import web
 from sqlalchemy import Row
 
 from server import urls
-from server.errors import KoersError, ValidationError
+from server.errors import FieldErrors, KoersError, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user
 from server.http.params import as_id
 from server.i18n import N_
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import accounts, media
 from server.web.cards import audience_choices
@@ -23,6 +24,7 @@ from server.web.forms import field_errors
 from server.web.media import prepared_upload
 
 routes = web.RouteTableDef()
+INVITE_VALUES: web.RequestKey[dict[str, str]] = web.RequestKey("invite_values")  # as typed
 
 # What a new post's audience may default to (a single community needs choosing per post).
 DEFAULT_AUDIENCES = audience_choices(
@@ -31,6 +33,25 @@ DEFAULT_AUDIENCES = audience_choices(
 LEVEL_HELP = N_(
     "One per line, optionally with a level: “facilitation: expert”. Levels: learning, practised, expert."
 )
+PROFILE_LABELS = {
+    "display_name": N_("Display name"),
+    "bio": N_("About you"),
+    "bio_format": N_("Format of “About you”"),
+    "fields": N_("Profile fields"),
+    "competencies": N_("Competencies"),
+    "default_audience": N_("Who sees your new posts by default"),
+    "avatar": N_("Avatar"),
+    "header": N_("Header image"),
+    "form": N_("Your profile"),
+}
+INVITE_LABELS = {
+    "max_uses": N_("How many people may use it"),
+    "days": N_("Valid for how many days"),
+}
+INVITE_LIMIT_ERRORS = {
+    "max_uses": N_("max_uses: a whole number from 1 to %(num)s, or empty"),
+    "days": N_("days: a whole number from 1 to %(num)s, or empty"),
+}
 PROFILE_FORM_MAX = 2 * media.MAX_IMAGE_BYTES + 256 * 1024
 
 
@@ -74,6 +95,7 @@ async def _render_profile(
         errors=errors,
         audiences=DEFAULT_AUDIENCES,
         level_help=LEVEL_HELP,
+        field_labels=PROFILE_LABELS,
         status=status,
     )
 
@@ -110,16 +132,30 @@ async def profile_submit(request: web.Request) -> web.Response:
         "discoverable": data.get("discoverable") == "on",
     }
     images: dict[str, media.ProcessedImage] = {}
-    try:
+    found = FieldErrors()  # every field is checked before a file or a row is written
+    status = 422  # or a file's own status (413 too large, 415 not an image)
+    competencies: list[tuple[str, str | None]] = []
+    with found.check("competencies"):
         competencies = parse_competency_lines(values["competencies"])
-        for kind in ("avatar", "header"):
+    for kind in ("avatar", "header"):
+        try:
             image = await prepared_upload(data, kind, kind)
-            if image is not None:
-                images[kind] = image
-    except KoersError as exc:
-        return await _render_profile(
-            request, values, {exc.field or "form": exc.message}, exc.status
+        except KoersError as exc:
+            found.add(kind, exc.message)
+            status = exc.status if status == 422 else status
+            continue
+        if image is not None:
+            images[kind] = image
+    with found.check():
+        accounts.check_profile(
+            display_name=values["display_name"],
+            bio=values["bio"],
+            bio_format=values["bio_format"],
+            fields=fields,
+            default_audience=values["default_audience"],
         )
+    if found:
+        return await _render_profile(request, values, found.errors, status)
     stored = await asyncio.to_thread(media.store_images, ctx.settings, images)
     try:
         await accounts.update_profile(
@@ -140,7 +176,7 @@ async def profile_submit(request: web.Request) -> web.Response:
     except KoersError as exc:
         media.delete_files(ctx.settings, *stored.values())
         return await _render_profile(
-            request, values, {exc.field or "form": exc.message}, exc.status
+            request, values, field_errors(exc) or {"form": exc.message}, exc.status
         )
     except BaseException:  # e.g. a full disk: no files without the row that names them
         media.delete_files(ctx.settings, *stored.values())
@@ -171,7 +207,8 @@ async def invites_page(request: web.Request) -> web.Response:
 
 
 def _parse_invite_limits(data) -> tuple[int | None, int | None]:
-    """(max uses, days valid) from an invite form; empty means unlimited."""
+    """(max uses, days valid) from an invite form; empty means unlimited. Both are checked."""
+    found = FieldErrors()
     out: list[int | None] = []
     for name, upper in (("max_uses", 1000), ("days", 365)):
         raw = str(data.get(name, "")).strip()
@@ -179,10 +216,11 @@ def _parse_invite_limits(data) -> tuple[int | None, int | None]:
             out.append(None)
             continue
         if not 1 <= (as_id(raw) or 0) <= upper:
-            raise ValidationError(
-                f"{name.replace('_', ' ')}: a whole number from 1 to {upper}, or empty", field=name
-            )
+            found.add(name, Message(INVITE_LIMIT_ERRORS[name], num=upper))
+            out.append(None)
+            continue
         out.append(int(raw))
+    found.raise_any()
     return out[0], out[1]
 
 
@@ -190,10 +228,11 @@ async def invite_from_form(request: web.Request, user) -> str:
     """Create an invite from a submitted invite form (CSRF checked); flashes and returns its URL."""
     ctx = request.app[CTX]
     data = await form(request)
+    request[INVITE_VALUES] = {k: str(data.get(k, "")) for k in ("max_uses", "days")}
     max_uses, days = _parse_invite_limits(data)
     code = await accounts.create_invite(ctx.db, user.user_id, max_uses=max_uses, days=days)
     url = f"{ctx.base}/signup?invite={code}"
-    flash(request, f"New invite link: {url}")
+    flash(request, Message("New invite link: %(url)s", url=url))
     return url
 
 
@@ -209,6 +248,8 @@ async def invites_submit(request: web.Request) -> web.Response:
             "settings_invites.html",
             invites=invites,
             errors=field_errors(exc) or {},
+            values=request.get(INVITE_VALUES, {}),
+            field_labels=INVITE_LABELS,
             status=422,
         )
     raise redirect(request.path)

@@ -12,10 +12,16 @@ from server.errors import Forbidden, KoersError, RateLimited
 from server.http import sign_in
 from server.http.pages import flash, form, redirect, render, require_user
 from server.http.rate_limit import client_address
+from server.i18n import N_
 from server.keys import DB, SETTINGS
 from server.services import accounts, oidc_accounts, totp
 
 routes = web.RouteTableDef()
+CODE_LABELS = {
+    "code": N_("Code"),
+    "code_recovery": N_("Current code"),
+    "code_disable": N_("Current code or a recovery code"),
+}
 
 
 def _pending(request: web.Request, step: str) -> dict:
@@ -28,8 +34,12 @@ def _pending(request: web.Request, step: str) -> dict:
     return waiting
 
 
-def _code(data: object) -> str:
-    return str(data.get("code", "") if hasattr(data, "get") else "")[:40]
+def _code(data: object, name: str = "code") -> str:
+    """The code typed in field ``name`` (the security page has two, ``code_disable`` and
+    ``code_recovery``; ``code`` is read too, as older forms send it)."""
+    if not hasattr(data, "get"):
+        return ""
+    return str(data.get(name) or data.get("code", ""))[:40]
 
 
 @routes.get("/login/2fa")
@@ -48,9 +58,21 @@ async def code_submit(request: web.Request) -> web.Response:
             request.app[DB], request.app[SETTINGS], waiting["uid"], _code(data), address
         )
     except RateLimited as exc:
-        return await render(request, "login_2fa.html", errors={"code": exc.message}, status=429)
+        return await render(
+            request,
+            "login_2fa.html",
+            errors={"code": exc.message},
+            field_labels=CODE_LABELS,
+            status=429,
+        )
     except Forbidden as exc:
-        return await render(request, "login_2fa.html", errors={"code": exc.message}, status=403)
+        return await render(
+            request,
+            "login_2fa.html",
+            errors={"code": exc.message},
+            field_labels=CODE_LABELS,
+            status=403,
+        )
     await sign_in.signed_in(request, waiting["uid"])
     raise redirect(str(waiting["next"]))
 
@@ -74,6 +96,7 @@ async def _setup_page(
         qr=totp.provisioning_qr(uri),
         action=action,
         errors={"code": error} if error else {},
+        field_labels=CODE_LABELS,
     )
 
 
@@ -159,9 +182,11 @@ async def _with_code(request: web.Request, action: str) -> web.Response:
     db, settings = request.app[DB], request.app[SETTINGS]
     try:
         if action == "disable":
-            await totp.disable(db, settings, user.user_id, _code(data))
+            await totp.disable(db, settings, user.user_id, _code(data, "code_disable"))
         else:
-            codes = await totp.regenerate_recovery_codes(db, settings, user.user_id, _code(data))
+            codes = await totp.regenerate_recovery_codes(
+                db, settings, user.user_id, _code(data, "code_recovery")
+            )
     except KoersError as exc:
         return await render(
             request,
@@ -169,7 +194,8 @@ async def _with_code(request: web.Request, action: str) -> web.Response:
             status=exc.status,
             status_2fa=await totp.status(db, user.user_id),
             identities=await oidc_accounts.identities_of(db, user.user_id),
-            errors={action: exc.message},
+            errors={f"code_{action}": exc.message},
+            field_labels=CODE_LABELS,
         )
     if action == "disable":
         flash(request, "Two-factor sign-in is off.")

@@ -119,6 +119,7 @@ async def roadmap_object(conn: AsyncConnection, base: str, item_id: int) -> dict
         "updated": iso(item.updated_at),
         "followers": f"{item.uri or urls.roadmap_item(base, group.username, item.id)}/followers",
         "koers:purposeVersion": item.purpose_version,
+        "koers:targetDate": item.target_date.isoformat() if item.target_date else None,
         "koers:lead": lead,
         "likes": {"type": "Collection", "totalItems": await reads.support_count(conn, item.id)},
     }

@@ -81,6 +81,7 @@ def outbound(ctx: Context, posts: Outbox) -> list[tuple[str, InTxListener]]:
         # roadmap
         (kinds.ROADMAP_CREATED, item_outbox.item_created),
         (kinds.ROADMAP_STATUS_CHANGED, item_outbox.item_updated),
+        (kinds.ROADMAP_UPDATED, item_outbox.item_updated),
         (kinds.ROADMAP_SUPPORTED, remote_item_outbox.supported),
         (kinds.ROADMAP_UNSUPPORTED, remote_item_outbox.unsupported),
         (kinds.ROADMAP_FOLLOWED, remote_item_outbox.followed),

@@ -170,7 +170,7 @@ class RoadmapOutbox:
         await self._send(conn, event, "Create")
 
     async def item_updated(self, conn: AsyncConnection, event: Event) -> None:
-        """A status change: ``Update`` of the item."""
+        """A status or target date change: ``Update`` of the item."""
         await self._send(conn, event, "Update")
 
 

@@ -20,6 +20,7 @@ Our members' supports and follows of such an item are rows here too (the same
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ from server.activitypub.core.common import actor_by_uri, actor_row, ctx_of, the_
 from server.activitypub.core.remote_sync import SyncTarget, collection_items, fetch_as
 from server.activitypub.core.vocab import first_id, koers, same_origin, type_of
 from server.context import Context
+from server.errors import ValidationError
 from server.events import Event
 from server.services import remote_roadmap, roadmap, roadmap_lookup, text
 from server.visibility import Audience, audience_from_addressing
@@ -82,6 +84,16 @@ def _audience(doc: dict[str, Any], group: Row) -> str | None:
     return KEPT.get(audience)
 
 
+def _target_date(value: Any) -> date | None:
+    """An item's ``koers:targetDate`` (an ISO date), None when absent or not a date we accept."""
+    if not isinstance(value, str) or len(value) > 32:
+        return None
+    try:
+        return roadmap.parse_target(value[:10])
+    except ValidationError:
+        return None
+
+
 async def store_item(
     conn: AsyncConnection, doc: dict[str, Any], group: Row, *, notify: bool = True
 ) -> int | None:
@@ -111,6 +123,7 @@ async def store_item(
         else None,
         "lead_actor_id": lead.id if lead is not None else None,
         "supports_reported": _count(doc.get("likes")),
+        "target_date": _target_date(koers(doc, "targetDate")),
     }
     return await remote_roadmap.keep_item(conn, group, uri, fields, notify=notify)
 

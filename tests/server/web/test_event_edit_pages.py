@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from server import clock
+from server.i18n import formatting
 from server.services import communities, follows
 from server.storage import schema as t
 from tests.conftest import post_form
@@ -81,7 +82,9 @@ async def test_organiser_changes_the_event_from_its_page(instance) -> None:  # t
     )
     assert resp.status == 302 and resp.headers["Location"] == url
     shown = await (await client.get(url)).text()
-    assert "Drinks, moved" in shown and later.strftime("%Y-%m-%d %H:%M") in shown
+    assert (
+        "Drinks, moved" in shown and formatting.full_date(later) in shown
+    )  # "11 December 2026, 16:52 UTC"
     row = await _event(instance)
     assert row.capacity is None and clock.aware(row.starts_at) == later
 

@@ -1,0 +1,224 @@
+"""Every form of the pages shows all its errors at once — beside each field (``aria-invalid``,
+``aria-describedby``) and in the summary at the top — in plain words of the reader's language,
+keeps what was typed, and writes nothing."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from bs4 import BeautifulSoup
+
+from server.storage import schema as t
+from tests.conftest import post_form
+from tests.server.web.test_forms import _garden
+
+DUTCH = {"Accept-Language": "nl"}
+
+
+def every_error_shown(html: str, names: list[str]) -> BeautifulSoup:
+    """The page shows an error for each of ``names``, beside its field and in the summary, in
+    sentences (no code names of fields such as ``password_confirm:``)."""
+    soup = BeautifulSoup(html, "html.parser")
+    summary = soup.find(class_="error-summary")
+    assert summary is not None, "no error summary"
+    links = [a["href"] for a in summary.find_all("a")]
+    assert sorted(links) == sorted(f"#f-{name}" for name in names), links
+    for name in names:
+        field = soup.find(id=f"f-{name}")
+        assert field is not None, name
+        if field.name in ("input", "select", "textarea"):
+            assert field.get("aria-invalid") == "true", name
+            assert field.get("aria-describedby") == f"h-{name}", name
+            assert soup.find(id=f"h-{name}").get_text().strip(), name
+        else:  # an error paragraph standing for a hidden field
+            assert field.get_text().strip()
+    text = soup.get_text()
+    for name in names:  # "fields: …" from a service, not a label such as "Profile fields:"
+        assert not re.search(rf"(?<![\w ]){name}:", text), f"the code name {name}: is shown"
+    return soup
+
+
+async def _count(instance, table) -> int:  # type: ignore[no-untyped-def]
+    async with instance.db.read() as conn:
+        return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar())
+
+
+async def test_sign_up_shows_every_error_and_keeps_the_values(instance) -> None:  # type: ignore[no-untyped-def]
+    visitor = await instance.new_client()
+    before = await _count(instance, t.users)
+    resp = await post_form(
+        visitor,
+        "/signup",
+        {
+            "username": "Not Valid!",
+            "display_name": "Dana D.",
+            "email": "dana-at-example",
+            "password": "short",
+            "password_confirm": "other",
+        },
+        page="/signup",
+    )
+    assert resp.status == 422
+    soup = every_error_shown(
+        await resp.text(), ["username", "email", "password", "password_confirm"]
+    )
+    assert "4 things to put right" in soup.find(class_="error-summary").get_text()
+    assert soup.find(id="f-username")["value"] == "Not Valid!"
+    assert soup.find(id="f-display_name")["value"] == "Dana D."
+    assert soup.find(id="f-email")["value"] == "dana-at-example"
+    assert soup.find(id="f-password")["value"] == ""  # a password is never sent back
+    assert await _count(instance, t.users) == before
+
+
+async def test_sign_up_errors_in_dutch_and_a_taken_name_with_its_address(instance) -> None:  # type: ignore[no-untyped-def]
+    await instance.create_member("ana")
+    visitor = await instance.new_client()
+    visitor.session.headers.update(DUTCH)
+    resp = await post_form(
+        visitor,
+        "/signup",
+        {"username": "admin", "email": "x", "password": "longenough", "password_confirm": "no"},
+        page="/signup",
+    )
+    soup = every_error_shown(await resp.text(), ["username", "email", "password_confirm"])
+    text = soup.find(class_="error-summary").get_text()
+    assert "3 punten om te verbeteren" in text
+    assert "admin is gereserveerd" in text and "geen geldig adres" in text
+    assert "niet gelijk" in text
+    taken = await post_form(
+        visitor,
+        "/signup",
+        {
+            "username": "ana",
+            "email": "ana@example.test",
+            "password": "longenough",
+            "password_confirm": "longenough",
+        },
+        page="/signup",
+    )
+    assert taken.status == 409
+    soup = every_error_shown(await taken.text(), ["username", "email"])
+    assert "ana is al in gebruik" in soup.get_text()
+
+
+async def test_the_idea_form_shows_every_error(instance) -> None:  # type: ignore[no-untyped-def]
+    client = await _garden(instance)
+    resp = await post_form(
+        client,
+        "/c/garden/ideas",
+        {"title": "", "text": "x" * 20001, "audience": "everyone-ever"},
+        page="/c/garden/ideas",
+    )
+    assert resp.status == 422
+    soup = every_error_shown(await resp.text(), ["title", "text", "audience"])
+    assert soup.find(id="f-text").get_text() == "x" * 20001
+    assert await _count(instance, t.ideas) == 0
+
+
+async def test_the_roadmap_item_target_date_is_changed_and_cleared(instance) -> None:  # type: ignore[no-untyped-def]
+    client = await _garden(instance)
+    made = await post_form(
+        client,
+        "/c/garden/roadmap/new",
+        {"title": "Pond", "status": "planned", "audience": "public", "target_date": ""},
+        page="/c/garden/roadmap/new",
+    )
+    item = made.headers["Location"]
+    page = BeautifulSoup(await (await client.get(item)).text(), "html.parser")
+    assert page.find(id="f-target_date")["type"] == "date"
+    bad = await post_form(
+        client,
+        item + "/status",
+        {"status": "someday", "target_date": "soon", "note": ""},
+        page=item,
+    )
+    assert bad.status == 422
+    soup = every_error_shown(await bad.text(), ["status", "target_date"])
+    assert soup.find(id="f-target_date")["value"] == "soon"
+    ok = await post_form(
+        client, item + "/status", {"status": "planned", "target_date": "2027-06-01"}, page=item
+    )
+    assert ok.status == 302
+    async with instance.db.read() as conn:
+        row = (await conn.execute(sa.select(t.roadmap_items))).one()
+        changes = (await conn.execute(sa.select(t.roadmap_status_changes))).all()
+    assert str(row.target_date) == "2027-06-01" and row.status == "planned"
+    assert len(changes) == 1  # a new date is no status change
+    timeline = await (await client.get("/c/garden/roadmap?view=timeline")).text()
+    assert "June 2027" in timeline and "Pond" in timeline
+    dutch = await instance.new_client()
+    dutch.session.headers.update(DUTCH)
+    board = await (await dutch.get("/c/garden/roadmap")).text()
+    assert "1 juni 2027" in board  # a Dutch month name
+    timeline = await (await dutch.get("/c/garden/roadmap?view=timeline")).text()
+    assert "juni 2027" in timeline
+    cleared = await post_form(
+        client, item + "/status", {"status": "in_progress", "target_date": ""}, page=item
+    )
+    assert cleared.status == 302
+    async with instance.db.read() as conn:
+        row = (await conn.execute(sa.select(t.roadmap_items))).one()
+    assert row.target_date is None and row.status == "in_progress"
+    again = await post_form(
+        client, item + "/status", {"status": "in_progress", "target_date": ""}, page=item
+    )
+    assert again.status == 422 and "already" in await again.text()
+
+
+async def test_the_profile_form_shows_every_error_and_writes_nothing(instance) -> None:  # type: ignore[no-untyped-def]
+    from tests.server.web.helpers import upload_form
+
+    await instance.create_member("ana", display_name="Ana")
+    client = await instance.login("ana")
+    fields = {
+        "display_name": "N" * 101,
+        "bio": "kept bio",
+        "bio_format": "wiki",
+        "competencies": "",
+        "default_audience": "community",
+        "field_name_0": "",
+        "field_value_0": "a value without a name",
+    }
+    resp = await upload_form(client, "/settings/profile", fields)
+    assert resp.status == 422
+    soup = every_error_shown(
+        await resp.text(), ["display_name", "bio_format", "fields", "default_audience"]
+    )
+    assert soup.find(id="f-bio").get_text() == "kept bio"
+    assert soup.find(id="f-field_value_0")["value"] == "a value without a name"
+    async with instance.db.read() as conn:
+        name = (
+            await conn.execute(
+                sa.select(t.actors.c.display_name).where(t.actors.c.username == "ana")
+            )
+        ).scalar()
+    assert name == "Ana"
+
+
+async def test_the_invite_form_shows_both_errors_and_keeps_them(instance) -> None:  # type: ignore[no-untyped-def]
+    await instance.create_member("ana")
+    client = await instance.login("ana")
+    client.session.headers.update(DUTCH)
+    resp = await post_form(
+        client, "/settings/invites", {"max_uses": "0", "days": "9999"}, page="/settings/invites"
+    )
+    assert resp.status == 422
+    soup = every_error_shown(await resp.text(), ["max_uses", "days"])
+    assert "van 1 tot 1.000" in soup.get_text()  # in Dutch, the number as Dutch writes it
+    assert soup.find(id="f-max_uses")["value"] == "0" and soup.find(id="f-days")["value"] == "9999"
+    assert await _count(instance, t.invites) == 0
+
+
+async def test_the_security_page_names_the_field_of_its_error(instance) -> None:  # type: ignore[no-untyped-def]
+    from tests.server.web.test_two_factor_pages import _turn_on
+
+    await instance.create_member("ana")
+    client = await instance.login("ana")
+    await _turn_on(client)
+    resp = await post_form(
+        client, "/settings/2fa/disable", {"code_disable": "000000"}, page="/settings/security"
+    )
+    assert resp.status in (403, 422)
+    soup = every_error_shown(await resp.text(), ["code_disable"])
+    assert soup.find(id="f-code_recovery").get("aria-invalid") is None  # the other form is calm
