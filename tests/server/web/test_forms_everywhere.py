@@ -222,3 +222,33 @@ async def test_the_security_page_names_the_field_of_its_error(instance) -> None:
     assert resp.status in (403, 422)
     soup = every_error_shown(await resp.text(), ["code_disable"])
     assert soup.find(id="f-code_recovery").get("aria-invalid") is None  # the other form is calm
+
+
+async def test_the_password_reset_form_tells_a_short_and_a_mistyped_password_at_once(
+    instance,
+) -> None:  # type: ignore[no-untyped-def]
+    visitor = await instance.new_client()
+    resp = await post_form(
+        visitor,
+        "/password/reset/not-a-real-token",
+        {"password": "short", "password_confirm": "other"},
+        page="/password/reset",
+    )
+    assert resp.status == 422
+    every_error_shown(await resp.text(), ["password", "password_confirm"])
+
+
+async def test_the_address_change_tells_a_bad_address_and_a_wrong_password_at_once(
+    instance,
+) -> None:  # type: ignore[no-untyped-def]
+    await instance.create_member("ana")
+    client = await instance.login("ana")
+    resp = await post_form(
+        client,
+        "/settings/email/change",
+        {"email": "not an address", "password": "wrong"},
+        page="/settings/email",
+    )
+    assert resp.status == 403
+    soup = every_error_shown(await resp.text(), ["email", "password"])
+    assert soup.find(id="f-email")["value"] == "not an address"
