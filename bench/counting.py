@@ -14,6 +14,7 @@ from __future__ import annotations
 import mmap
 import os
 import sqlite3
+import sqlite3.dbapi2
 import sys
 from typing import Any
 
@@ -58,7 +59,10 @@ def install(counts: memoryview) -> None:
         conn.set_trace_callback(trace)
         return conn
 
+    # SQLAlchemy's pysqlite dialect connects through ``sqlite3.dbapi2``, aiosqlite through
+    # ``sqlite3``: both are traced
     sqlite3.connect = traced  # type: ignore[assignment]
+    sqlite3.dbapi2.connect = traced  # type: ignore[assignment]
 
 
 def main() -> int:

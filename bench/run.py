@@ -181,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         help="only the inbox (accepted, processed) and delivery, with the posts that queue it",
     )
     parser.add_argument(
+        "--posts-only",
+        action="store_true",
+        help="no pages, no delivery or inbox processing: POST /api/v1/statuses (and the inbox)",
+    )
+    parser.add_argument(
         "--activities", type=int, help="activities POSTed to the inbox (default 1500)"
     )
     args, rest = parser.parse_known_args(argv)
@@ -203,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             requests=args.requests or (500 if quick else 5000),
             posts=60 if quick else 300,
             activities=args.activities or (150 if quick else 1500),
-            federation=processes == 1,
-            pages=not args.federation_only,
+            federation=processes == 1 and not args.posts_only,
+            pages=not (args.federation_only or args.posts_only),
         )
         runs = [asyncio.run(execute(opts)) for _ in range(max(1, args.repeat))]
         every.extend(runs)

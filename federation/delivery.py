@@ -33,11 +33,12 @@ from server import clock
 from server.config import Settings
 from server.storage import schema as t
 from server.storage.db import Database
+from server.storage.rows import dialect_insert
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
-BATCH = 50
+BATCH = 100
 PER_HOST = 4
 PIPELINE = 3  # batches the loop has in flight at once: one being signed while others are sent
 FIRST_DELAY = 60.0  # seconds; doubled on each failure
@@ -65,21 +66,61 @@ async def inboxes_for(conn: AsyncConnection, actor_ids: Iterable[int]) -> list[s
             t.actors.c.id.in_(ids), t.actors.c.domain.is_not(None), t.actors.c.suspended.is_(False)
         )
     )
-    found = {r.shared_inbox or r.inbox for r in rows if r.shared_inbox or r.inbox}
+    return sorted(_inboxes(rows))
+
+
+def _inboxes(rows: Iterable[Any]) -> set[str]:
+    """Each row's shared inbox, or its own inbox when its host has none."""
+    return {r.shared_inbox or r.inbox for r in rows if r.shared_inbox or r.inbox}
+
+
+_FOLLOWER_INBOXES = (
+    sa.select(t.actors.c.inbox, t.actors.c.shared_inbox)
+    .join(t.follows, t.follows.c.follower_id == t.actors.c.id)
+    .where(
+        t.follows.c.target_id == sa.bindparam("target"),
+        t.follows.c.state == "accepted",
+        t.actors.c.domain.is_not(None),
+        t.actors.c.suspended.is_(False),
+    )
+)
+# a new outgoing activity's row (``enqueue``), per dialect: built once
+_NEW_ACTIVITY: dict[str, Any] = {}
+
+
+async def follower_inboxes(
+    conn: AsyncConnection, target_id: int, also: Iterable[int] = ()
+) -> list[str]:
+    """``inboxes_for`` the accepted remote followers of ``target_id`` and the actors ``also``,
+    the followers joined in the statement rather than listed."""
+    found = _inboxes(await conn.execute(_FOLLOWER_INBOXES, {"target": target_id}))
+    others = list(also)
+    if others:
+        found.update(await inboxes_for(conn, others))
     return sorted(found)
 
 
 async def enqueue(
-    conn: AsyncConnection, *, activity: dict[str, Any], actor_id: int, inboxes: Iterable[str]
+    conn: AsyncConnection,
+    *,
+    activity: dict[str, Any],
+    actor_id: int,
+    inboxes: Iterable[str],
+    actor_uri: str | None = None,
 ) -> int | None:
     """Queue ``activity`` (signed later by ``actor_id``) for each inbox; returns the activity row id.
 
     Call it inside the write transaction that made the change. Inboxes are deduplicated; our own
     host and suspended domains are dropped before any row is written; ``None`` when nobody is left.
-    Queuing the same activity id again adds only the inboxes it did not have yet.
+    Queuing the same activity id again adds only the inboxes it did not have yet. ``actor_uri``:
+    the actor's id when the caller has it (else it is read). The activity row and the deliveries
+    are two statements for a new activity (the deliveries one ``executemany``).
     """
-    actor = (await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == actor_id))).one()
-    own_host = host_of(actor.uri)
+    if actor_uri is None:
+        actor_uri = (
+            await conn.execute(sa.select(t.actors.c.uri).where(t.actors.c.id == actor_id))
+        ).scalar_one()
+    own_host = host_of(actor_uri)
     wanted = {i for i in inboxes if i and urlsplit(i).scheme in ("http", "https")}
     wanted = {i for i in wanted if host_of(i) != own_host}
     refused = await policy.refused_hosts(conn, None, {host_of(i) for i in wanted})
@@ -88,26 +129,32 @@ async def enqueue(
         return None
     now = clock.now()
     uri = str(activity["id"])
+    dialect = conn.dialect.name
+    insert = _NEW_ACTIVITY.get(dialect)
+    if insert is None:
+        insert = _NEW_ACTIVITY[dialect] = (
+            dialect_insert(dialect)(t.activities)
+            .on_conflict_do_nothing(index_elements=["uri"])
+            .returning(t.activities.c.id)
+        )
     existing = (
-        await conn.execute(sa.select(t.activities.c.id).where(t.activities.c.uri == uri))
+        await conn.execute(
+            insert,
+            {
+                "uri": uri,
+                "direction": "out",
+                "type": str(activity.get("type", ""))[:40],
+                "actor_id": actor_id,
+                "document": activity,
+                "state": "done",
+                "created_at": now,
+            },
+        )
     ).scalar()
-    if existing is None:
+    if existing is None:  # queued before: only the inboxes it does not have yet
         existing = (
-            await conn.execute(
-                sa.insert(t.activities)
-                .values(
-                    uri=uri,
-                    direction="out",
-                    type=str(activity.get("type", ""))[:40],
-                    actor_id=actor_id,
-                    document=activity,
-                    state="done",
-                    created_at=now,
-                )
-                .returning(t.activities.c.id)
-            )
+            await conn.execute(sa.select(t.activities.c.id).where(t.activities.c.uri == uri))
         ).scalar_one()
-    else:
         have = await conn.execute(
             sa.select(t.deliveries.c.inbox).where(t.deliveries.c.activity_id == existing)
         )
@@ -431,9 +478,9 @@ async def _record_outcomes(conn: AsyncConnection, outcomes: list[_Outcome], now:
     changes = [(outcome.row.id, outcome.values) for outcome in outcomes]
     for statement, params in updates_by_shape(t.deliveries, changes):
         await conn.execute(statement, params)
-    for host, (succeeded, failures, error) in _host_events(outcomes).items():
-        if succeeded:
-            await hosts.record_success(conn, host, now)
+    events = _host_events(outcomes)
+    await hosts.record_successes(conn, [host for host, (up, _n, _e) in events.items() if up], now)
+    for host, (_succeeded, failures, error) in events.items():
         if failures:
             await hosts.record_failure(conn, host, error, now, count=failures)
 

@@ -37,11 +37,15 @@ async def states(conn: AsyncConnection, hosts: Iterable[str]) -> dict[str, Any]:
     return {r.domain: r for r in rows}
 
 
-async def record_success(conn: AsyncConnection, host: str, now: datetime) -> None:
-    """The host answered: it is available again and its failure count starts over."""
+async def record_successes(conn: AsyncConnection, hosts: Iterable[str], now: datetime) -> None:
+    """The hosts answered at ``now``: each is available again and its failure count starts
+    over (one statement for all)."""
+    names = sorted(set(hosts))
+    if not names:
+        return
     await conn.execute(
         sa.update(t.hosts)
-        .where(t.hosts.c.domain == host)
+        .where(t.hosts.c.domain.in_(names))
         .values(
             consecutive_failures=0,
             first_failure_at=None,

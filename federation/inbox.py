@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 
 Handler = Callable[[web.Application, dict[str, Any], int], Awaitable[None]]
+# ``batch(app, lanes)``: each lane a list of stored rows (``id``, ``document``, ``signer_id``) of one
+# type, in arrival order; returns per lane how many leading rows it applied (the rest go one by one).
+BatchHandler = Callable[[web.Application, list[list[Any]]], Awaitable[list[int]]]
 routes = web.RouteTableDef()
 
 
@@ -44,11 +47,24 @@ class InboxHandlers:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._batches: dict[str, BatchHandler] = {}
         self.event = asyncio.Event()
 
     def register(self, type_name: str, handler: Handler) -> None:
-        """Handle activities of ``type_name`` (``Follow``, ``Create`` …) with ``handler``."""
+        """Handle activities of ``type_name`` (``Follow``, ``Create`` …) with ``handler`` (a
+        batch handler registered before, for the handler it replaces, is dropped)."""
         self._handlers[type_name] = handler
+        self._batches.pop(type_name, None)
+
+    def register_batch(self, type_name: str, batch: BatchHandler) -> None:
+        """Apply runs of ``type_name`` activities together with ``batch`` where it can (set-wise
+        statements, with the outcome the registered handler would give each); what it leaves goes
+        to that handler one by one, as before."""
+        self._batches[type_name] = batch
+
+    def batch(self, type_name: str) -> BatchHandler | None:
+        """The batch handler of ``type_name``, if one is registered."""
+        return self._batches.get(type_name)
 
     def get(self, type_name: str) -> Handler | None:
         """The handler of ``type_name`` (the ActivityPub side registers its one router for every

@@ -3,7 +3,10 @@
 A cycle claims up to ``BATCH`` due activities with a lease and splits them into lanes: activities
 that share an actor or an object (the object's id, an inner activity's object, a target) are in
 one lane, applied one after the other in arrival order; lanes run side by side (at most
-``LANES`` at a time), since their handlers touch different rows. The handlers' write
+``LANES`` at a time), since their handlers touch different rows. First, where a type has a batch
+handler (``InboxHandlers.register_batch``: plain Creates of posts), the leading run of that type
+in every lane is applied together in set-wise statements; what it does not take, and the rest of
+each lane, goes one by one. The handlers' write
 transactions share their commits (a group commit, ``server.storage.group_commit``: one at a time,
 each in a savepoint, consecutive ones committed together); a commit that fails sends every
 activity whose writes it held back to be retried. The cycle's outcomes are written in one
@@ -161,6 +164,59 @@ def _write_outcomes(
         conn.execute(statement, params)
 
 
+async def _apply_batches(
+    app: web.Application, cycle: list[list[Any]], applied: set[int]
+) -> list[list[Any]]:
+    """Apply the head of each lane set-wise where its type has a batch handler: for each type, the
+    lanes' leading runs of it go to the handler together (lanes touch different objects, so their
+    heads may be applied in one go; what follows a head in its lane waits for it). The lanes left
+    to apply one by one are returned (each in order); ``applied`` gets the ids applied here.
+
+    A batch that fails is rolled back (its savepoint) and its activities go one by one."""
+    handlers = app[INBOX_HANDLERS]
+    heads: dict[str, list[int]] = {}
+    for n, lane in enumerate(cycle):
+        if handlers.batch(lane[0].type) is not None:
+            heads.setdefault(lane[0].type, []).append(n)
+    taken = [0] * len(cycle)
+    for kind, members in heads.items():
+        batch = handlers.batch(kind)
+        assert batch is not None
+        runs = [_leading(cycle[n], kind) for n in members]
+        group_commit.set_key(frozenset(row.id for run in runs for row in run))
+        try:
+            counts = await batch(app, runs)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # rolled back: each of them is applied (and judged) on its own below
+            log.warning(
+                "a batch of %s %s activities failed; applying them one by one",
+                sum(map(len, runs)),
+                kind,
+                exc_info=True,
+            )
+            continue
+        for n, run, count in zip(members, runs, counts, strict=True):
+            taken[n] = count
+            applied.update(row.id for row in run[:count])
+    return [lane[n:] for lane, n in zip(cycle, taken, strict=True)]
+
+
+def _leading(lane: list[Any], kind: str) -> list[Any]:
+    """The rows of type ``kind`` at the head of ``lane``."""
+    end = next((n for n, row in enumerate(lane) if row.type != kind), len(lane))
+    return lane[:end]
+
+
+def _lost_ids(lost: set[Any], batched: set[int]) -> set[Any]:
+    """The activity ids among a scope's lost keys (a batch's key names all of its activities;
+    only those it applied lost writes)."""
+    out: set[Any] = set()
+    for key in lost:
+        out.update(batched & key if isinstance(key, frozenset) else (key,))
+    return out
+
+
 async def process_inbox_once(app: web.Application, now: datetime | None = None) -> int:
     """One worker cycle: apply each due ``new`` activity (lanes side by side, each in order),
     their writes grouped into shared commits (``server.storage.group_commit``)."""
@@ -178,15 +234,20 @@ async def process_inbox_once(app: web.Application, now: datetime | None = None) 
                 outcomes[row.id] = await _apply(app, row)
 
     scope = app[CTX].db.group_commit()
+    batched: set[int] = set()
     try:
         try:
             async with scope:
-                await asyncio.gather(*(run(lane) for lane in lanes(rows)))
+                rest = await asyncio.create_task(_apply_batches(app, lanes(rows), batched))
+                for row_id in batched:
+                    outcomes[row_id] = {"state": "done", "last_error": None}
+                await asyncio.gather(*(run(lane) for lane in rest if lane))
         except Exception:  # the scope's last commit failed: its activities are retried below
             if not scope.lost:
                 raise
+        lost = _lost_ids(scope.lost, batched)
         for row in rows:  # applied, but their writes went with a commit that failed
-            if row.id in scope.lost and scope.failure is not None:
+            if row.id in lost and scope.failure is not None:
                 outcomes[row.id] = _failed(row, scope.failure)
     finally:  # cancelled mid-cycle: what was applied is recorded, the rest waits for its lease
         if outcomes:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 InTxListener = Callable[[AsyncConnection, "Event"], Awaitable[None]]
 AfterListener = Callable[["Event"], Awaitable[None]]
+InTxBatchListener = Callable[[AsyncConnection, list["Event"]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +37,16 @@ class EventHub:
     def __init__(self) -> None:
         self._in_tx: dict[str, list[InTxListener]] = defaultdict(list)
         self._after: dict[str, list[AfterListener]] = defaultdict(list)
+        self._many: dict[InTxListener, InTxBatchListener] = {}
 
-    def on(self, kind: str, listener: InTxListener) -> None:
-        """Run ``listener(conn, event)`` inside the transaction that emits ``kind``."""
+    def on(
+        self, kind: str, listener: InTxListener, *, many: InTxBatchListener | None = None
+    ) -> None:
+        """Run ``listener(conn, event)`` inside the transaction that emits ``kind``
+        (``many(conn, events)``, when given, does the same for many events at once: ``emit_many``)."""
         self._in_tx[kind].append(listener)
+        if many is not None:
+            self._many[listener] = many
 
     def listens(self, kind: str, listener: InTxListener) -> bool:
         """Is ``listener`` registered in-transaction for ``kind``?"""
@@ -57,6 +64,23 @@ class EventHub:
         for listener in self._in_tx.get(kinds.ANY, ()):
             await listener(conn, event)
         return event
+
+    async def emit_many(
+        self, conn: AsyncConnection, kind: str, data: list[dict[str, Any]]
+    ) -> list[Event]:
+        """``emit`` of many events of one kind in one transaction (a batch of writes): each
+        listener with a batch form is called once for all of them, the others once per event."""
+        events = [Event(kind, d) for d in data]
+        if not events:
+            return events
+        for listener in [*self._in_tx.get(kind, ()), *self._in_tx.get(kinds.ANY, ())]:
+            many = self._many.get(listener)
+            if many is not None:
+                await many(conn, events)
+            else:
+                for event in events:
+                    await listener(conn, event)
+        return events
 
     async def committed(self, *events: Event) -> None:
         """Tell after-commit listeners; a failing listener is logged and the rest still run.

@@ -26,7 +26,7 @@ from server.activitypub.roadmap import activities as roadmap_federation
 from server.activitypub.roadmap import sync as roadmap_sync
 from server.activitypub.roles import sync as role_sync
 from server.keys import CTX
-from server.services.purpose_proposals import index_post
+from server.services.purpose_proposals import index_post, index_posts
 
 
 def setup(app: web.Application) -> None:
@@ -39,7 +39,7 @@ def setup(app: web.Application) -> None:
     outbound.install(ctx, outbox)
     # Not federation: the purpose index follows local and received posts alike.
     ctx.events.on(kinds.POST_CREATED, index_post)
-    ctx.events.on(kinds.POST_RECEIVED, index_post)
+    ctx.events.on(kinds.POST_RECEIVED, index_post, many=index_posts)
     inbound.install(app)
     vocab.setup_terms()
     purpose_federation.setup_terms()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api import params
 from server.api.auth import authenticate, user_auth
@@ -19,12 +22,15 @@ ID = r"{id:\d+}"
 
 async def _credential_account(request: web.Request, user_id: int) -> dict:
     c = ctx(request)
-    async with c.db.read() as conn:
+
+    async def unit(conn: AsyncConnection) -> tuple[Any, dict, int]:
         user = await accounts.get_user(conn, user_id)
         if user is None:
             raise NotFound("Record not found")
         body = await account_json(conn, c, user.id)
-        pending = await account_lists.count_follow_requests(conn, user.id)
+        return user, body, await account_lists.count_follow_requests(conn, user.id)
+
+    user, body, pending = await c.db.read(unit)  # one unit: a thread hop, not one per statement
     body["source"] = {
         "privacy": MASTODON_VISIBILITY[Audience(user.default_audience)],
         "sensitive": False,
@@ -126,22 +132,29 @@ async def lookup(request: web.Request) -> web.Response:
     username, _, domain = acct.partition("@")
     c = ctx(request)
     local = domain.lower() in ("", c.settings.domain.lower(), c.settings.hostname.lower())
-    async with c.db.read() as conn:
+
+    async def unit(conn: AsyncConnection) -> dict:
         actor_id = await account_lists.actor_by_acct(
             conn, username, None if local else domain.lower()
         )
         if actor_id is None:
             raise NotFound("Record not found")
-        return json(await account_json(conn, c, actor_id))
+        return await account_json(conn, c, actor_id)
+
+    return json(await c.db.read(unit))
 
 
 @routes.get(f"/api/v1/accounts/{ID}")
 async def get_account(request: web.Request) -> web.Response:
     await authenticate(request, "read:accounts", required=False)
     c = ctx(request)
-    async with c.db.read() as conn:
-        await account_lists.visible_actor(conn, path_id(request))
-        return json(await account_json(conn, c, path_id(request)))
+    actor_id = path_id(request)
+
+    async def unit(conn: AsyncConnection) -> dict:
+        await account_lists.visible_actor(conn, actor_id)
+        return await account_json(conn, c, actor_id)
+
+    return json(await c.db.read(unit))
 
 
 @routes.get(f"/api/v1/accounts/{ID}/statuses")
@@ -149,12 +162,14 @@ async def account_statuses(request: web.Request) -> web.Response:
     auth = await authenticate(request, "read:statuses", required=False)
     p = await params.read(request)
     c = ctx(request)
-    async with c.db.read() as conn:
-        await account_lists.visible_actor(conn, path_id(request))
+    actor_id = path_id(request)
+
+    async def unit(conn: AsyncConnection) -> tuple[list[int], list[dict]]:
+        await account_lists.visible_actor(conn, actor_id)
         ids = await timelines.profile(
             conn,
             auth.viewer,
-            path_id(request),
+            actor_id,
             page(p),
             exclude_replies=bool(p.bool("exclude_replies")),
             exclude_reblogs=bool(p.bool("exclude_reblogs")),
@@ -162,7 +177,9 @@ async def account_statuses(request: web.Request) -> web.Response:
             tagged=p.str("tagged"),
             pinned=bool(p.bool("pinned")),
         )
-        body = await statuses_json(conn, c, auth.viewer, ids, context="account")
+        return ids, await statuses_json(conn, c, auth.viewer, ids, context="account")
+
+    ids, body = await c.db.read(unit)
     return json(body, headers=link_header(request, ids, c.base))
 
 
@@ -171,15 +188,21 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
     p = await params.read(request)
     c = ctx(request)
     actor_id = path_id(request)
-    async with c.db.read() as conn:
+
+    async def unit(conn: AsyncConnection) -> tuple[list[int], list[dict]] | None:
         actor = await account_lists.visible_actor(conn, actor_id)
         found = await account_lists.follows_of(
             conn, auth.viewer, actor, page(p), followers=followers
         )
         if found is None:
-            return json([])
+            return None
         follow_ids, actor_ids = found
-        body = await accounts_by_id(conn, c, actor_ids)
+        return follow_ids, await accounts_by_id(conn, c, actor_ids)
+
+    answer = await c.db.read(unit)
+    if answer is None:
+        return json([])
+    follow_ids, body = answer
     return json(body, headers=link_header(request, follow_ids, c.base))
 
 

@@ -64,7 +64,10 @@ def statuses_in(
     entries = status_cache.entries_in(conn, ctx, rendered)
     roots = list({h.thread_root_id or h.id for h in shown})
     with_poll = {i for i, e in entries.items() if e.has_poll}
-    facts = post_facts.facts_in(conn, viewer, list(rendered), roots, with_poll)
+    filtering = context is not None and viewer.actor_id is not None
+    facts = post_facts.facts_in(
+        conn, viewer, list(rendered), roots, with_poll, with_filters=filtering
+    )
     accounts = status_cache.accounts_in(conn, ctx, {e.author_id for e in entries.values()})
     out = []
     for h in shown:
@@ -78,7 +81,8 @@ def statuses_in(
                 viewer, h, entries[h.id], facts, accounts, reblog=reblog, muted=muted
             )
         )
-    if context is not None and viewer.actor_id is not None:
+    if filtering and facts.filtered:  # the filters themselves only for a viewer who has some
+        assert context is not None and viewer.actor_id is not None
         out = apply_filters(filters.active_in(conn, viewer.actor_id, context), out)
     return out
 

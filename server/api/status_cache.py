@@ -54,10 +54,11 @@ def entries_in(conn: Connection, ctx: Context, heads: dict[int, Head]) -> dict[i
     edited since (a unit-of-work function)."""
     cache = hot_rows.statuses(hot_rows.engine_of(conn))
     base = ctx.base
+    hits = cache.get_many([(post_id, base) for post_id in heads])
     out: dict[int, Cached] = {}
     missing: list[int] = []
     for post_id, head in heads.items():
-        hit = cache.get((post_id, base))
+        hit = hits.get((post_id, base))
         if hit is not None and hit.edited_at == head.edited_at:
             out[post_id] = hit
         else:
@@ -80,10 +81,11 @@ def accounts_in(conn: Connection, ctx: Context, ids: set[int]) -> dict[int, dict
     cache = hot_rows.accounts(hot_rows.engine_of(conn))
     base = ctx.base
     stats = account_counts.stats_in(conn, ids)
+    hits = cache.get_many([(actor_id, base) for actor_id in ids])
     fields: dict[int, dict] = {}
     missing: set[int] = set()
     for actor_id in ids:
-        hit = cache.get((actor_id, base))
+        hit = hits.get((actor_id, base))
         if hit is None:
             missing.add(actor_id)
         else:

@@ -9,6 +9,7 @@ audience applies; mentioning a community addresses the post to it (``posts.creat
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
 from server.api import params
@@ -72,13 +73,21 @@ def parse_poll(p: params.Params) -> PollSpec | None:
     )
 
 
-async def status_json(request: web.Request, viewer: Viewer, post_id: int) -> dict:
-    """One status as ``viewer`` may see it, or 404."""
+async def status_json(
+    request: web.Request, viewer: Viewer, post_id: int, *, own_new: bool = False
+) -> dict:
+    """One status as ``viewer`` may see it, or 404; one read unit.
+
+    ``own_new``: the viewer just wrote the post, so the visibility check (an author sees their
+    own post) is left out; the statuses still come through ``statuses_in``."""
     c = ctx(request)
-    async with c.db.read() as conn:
-        if not await can_see_post(conn, viewer, post_id):
+
+    async def load(conn: AsyncConnection) -> list[dict]:
+        if not own_new and not await can_see_post(conn, viewer, post_id):
             raise NotFound("Record not found")
-        found = await statuses_json(conn, c, viewer, [post_id])
+        return await statuses_json(conn, c, viewer, [post_id])
+
+    found = await c.db.read(load)
     if not found:
         raise NotFound("Record not found")
     return found[0]
@@ -89,10 +98,6 @@ async def create_status(request: web.Request) -> web.Response:
     auth = await user_auth(request, "write:statuses")
     c = ctx(request)
     key = request.headers.get("Idempotency-Key")
-    if key:
-        existing = await idempotency.post_for_key(c, auth.user_id, key)
-        if existing is not None:
-            return json(await status_json(request, auth.viewer, existing))
     p = await params.read(request)
     language = p.str("language", max_len=16)
     draft = Draft(
@@ -109,6 +114,10 @@ async def create_status(request: web.Request) -> web.Response:
         application_id=auth.app_id,
     )
     if p.str("scheduled_at"):
+        if key:
+            existing = await idempotency.post_for_key(c, auth.user_id, key)
+            if existing is not None:
+                return json(await status_json(request, auth.viewer, existing))
         scheduled_id = await scheduled.schedule(
             c,
             auth.actor_id,
@@ -119,10 +128,10 @@ async def create_status(request: web.Request) -> web.Response:
         async with c.db.read() as conn:
             item = await scheduled.get(conn, auth.actor_id, scheduled_id)
         return json(await scheduled_json(request, item))
-    post_id = await posts.create_post(c, auth.actor_id, draft)
-    if key:
-        await idempotency.remember(c, auth.user_id, key, post_id)
-    return json(await status_json(request, auth.viewer, post_id))
+    # one write unit: the post, its rows, its deliveries and the key (an earlier post made with
+    # the same key is returned instead); then one read unit for the answer
+    post_id = await posts.create_post(c, auth.actor_id, draft, idempotency_key=key or None)
+    return json(await status_json(request, auth.viewer, post_id, own_new=True))
 
 
 @routes.get(f"/api/v1/statuses/{ID}")

@@ -6,10 +6,11 @@ timeline is that community's feed, so every joined community reads as a timeline
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api import params
 from server.api.auth import authenticate, user_auth
@@ -39,11 +40,20 @@ async def _answer(
     return json(body, headers=link_header(request, ids, c.base))
 
 
-async def _answer_async(request: web.Request, viewer, fetch, context: str = "home") -> web.Response:
+async def _answer_async(
+    request: web.Request,
+    viewer: Viewer,
+    fetch: Callable[[AsyncConnection], Awaitable[list[int]]],
+    context: str = "home",
+) -> web.Response:
+    """``_answer`` for an async ``fetch(conn)`` (awaiting only its connection): one unit too."""
     c = ctx(request)
-    async with c.db.read() as conn:
+
+    async def unit(conn: AsyncConnection) -> tuple[list[int], list[dict]]:
         ids = await fetch(conn)
-        body = await statuses_json(conn, c, viewer, ids, context=context)
+        return ids, await statuses_json(conn, c, viewer, ids, context=context)
+
+    ids, body = await c.db.read(unit)
     return json(body, headers=link_header(request, ids, c.base))
 
 
@@ -92,10 +102,10 @@ async def tag(request: web.Request) -> web.Response:
 async def list_timeline(request: web.Request) -> web.Response:
     auth = await user_auth(request, "read:lists")
     p = await params.read(request)
-    async with ctx(request).db.read() as conn:
-        row = await lists.own_list(conn, auth.actor_id, path_id(request))
+    list_id = path_id(request)
 
-    async def fetch(conn):
+    async def fetch(conn: AsyncConnection) -> list[int]:
+        row = await lists.own_list(conn, auth.actor_id, list_id)
         return await lists.timeline(conn, auth.viewer, row, page(p))
 
     return await _answer_async(request, auth.viewer, fetch)

@@ -18,6 +18,7 @@ from server.visibility import ANONYMOUS, Viewer
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 USER_KEY: web.RequestKey[sa.Row | None] = web.RequestKey("user")
 
@@ -131,6 +132,14 @@ async def unread_count(request: web.Request) -> int:
     return int(
         await request.app[keys.DB].read(inbox_notifications.unread_shown, await viewer(request))
     )
+
+
+async def unread_in(conn: AsyncConnection, who: Viewer) -> dict[str, int]:
+    """The navigation's unread count read in a page's own unit of work, as ``render`` would
+    read it after (``{"unread": n}`` for a member, to pass to ``render``; nothing for a visitor)."""
+    if who.actor_id is None:
+        return {}
+    return {"unread": int(await inbox_notifications.unread_shown(conn, who))}
 
 
 async def render(

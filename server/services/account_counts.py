@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.storage import schema as t
-from server.storage.prepared import IDS, ME
+from server.storage.prepared import IDS, ME, rows
 
 
 @dataclass(slots=True)
@@ -62,8 +62,8 @@ def stats_in(conn: sa.Connection, ids: set[int]) -> dict[int, AccountExtras]:
     out = {i: AccountExtras() for i in ids}
     if not ids:
         return out
-    for actor_id, statuses, followers, following, last_status_at in conn.execute(
-        _STATS, {"ids": list(ids)}
+    for actor_id, statuses, followers, following, last_status_at in rows(
+        conn, _STATS, {"ids": list(ids)}
     ):
         extras = out[actor_id]
         extras.statuses_count, extras.last_status_at = statuses, last_status_at
@@ -87,7 +87,7 @@ async def account_extras(conn: AsyncConnection, ids: set[int]) -> dict[int, Acco
 
 def muted_threads_in(conn: sa.Connection, actor_id: int, roots: list[int]) -> set[int]:
     """Which of the thread roots ``roots`` ``actor_id`` muted (a unit-of-work function)."""
-    return {r[0] for r in conn.execute(_MUTED_THREADS, {"me": actor_id, "ids": roots})}
+    return {r[0] for r in rows(conn, _MUTED_THREADS, {"me": actor_id, "ids": roots})}
 
 
 def hidden_totals_in(conn: sa.Connection, post_ids: list[int]) -> set[int]:

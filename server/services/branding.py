@@ -2,9 +2,10 @@
 
 The logo is the organisation actor's avatar (``actors.avatar_path`` of ``ctx.organization_id``):
 stored and served like every avatar (``/media/avatars/…``, square, 400x400, metadata stripped),
-and so also the icon other servers see on the organisation's actor. Pages read it through a small
-per-process cache (``CACHE_SECONDS``) so a page view costs no query; a change here clears it, other
-processes see it within the cache time.
+and so also the icon other servers see on the organisation's actor: a change sends the whole
+actor's ``Update`` to its followers (``ACTOR_UPDATED``, as every profile change). Pages read it
+through a small per-process cache (``CACHE_SECONDS``) so a page view costs no query; a change here
+clears it, other processes see it within the cache time.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 
 import sqlalchemy as sa
 
+from server import clock
+from server import event_kinds as kinds
 from server.context import Context
 from server.services import media
 from server.storage import schema as t
@@ -48,7 +51,8 @@ async def logo_path(ctx: Context) -> str | None:
 
 async def set_logo(ctx: Context, image: media.ProcessedImage | None) -> None:
     """Make a processed avatar image (``media.prepare(data, "avatar")``) the logo, or remove the
-    logo (None); the old file is deleted once the row no longer names it."""
+    logo (None); the old file is deleted once the row no longer names it. The organisation's
+    followers on other servers get its whole actor, with the new icon (or none)."""
     if ctx.organization_id is None:
         raise RuntimeError("the organisation actor is not set up")
     old = await _stored(ctx)
@@ -60,11 +64,13 @@ async def set_logo(ctx: Context, image: media.ProcessedImage | None) -> None:
             await conn.execute(
                 t.actors.update()
                 .where(t.actors.c.id == ctx.organization_id)
-                .values(avatar_path=new)
+                .values(avatar_path=new, updated_at=clock.now())
             )
+            event = await ctx.events.emit(conn, kinds.ACTOR_UPDATED, actor_id=ctx.organization_id)
     except BaseException:  # no file without the row that names it
         media.delete_files(ctx.settings, new)
         raise
+    await ctx.events.committed(event)
     _cache.pop((ctx.settings.url, ctx.organization_id), None)
     media.delete_files(ctx.settings, old)
     log.info("organisation logo %s", "set" if new else "removed")

@@ -40,21 +40,29 @@ async def purposes_in_force(conn: AsyncConnection) -> dict[int, str]:
 
 async def joined_communities(db: Database, actor_id: int) -> list[sa.Row]:
     """Communities the member belongs to (id, name, handle, domain), for the community choice."""
-    async with db.read() as conn:
-        return list(
-            await conn.execute(
-                sa.select(
-                    t.communities.c.id,
-                    t.communities.c.name,
-                    t.actors.c.username.label("handle"),
-                    t.actors.c.domain,
-                )
-                .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
-                .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
-                .where(t.follows.c.follower_id == actor_id, t.follows.c.state == "accepted")
-                .order_by(t.communities.c.name)
-            )
-        )
+    return await db.read(joined, actor_id)
+
+
+_JOINED = (
+    sa.select(
+        t.communities.c.id,
+        t.communities.c.name,
+        t.actors.c.username.label("handle"),
+        t.actors.c.domain,
+    )
+    .join(t.actors, t.actors.c.id == t.communities.c.actor_id)
+    .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
+    .where(
+        t.follows.c.follower_id == sa.bindparam("actor_id", type_=t.Id),
+        t.follows.c.state == "accepted",
+    )
+    .order_by(t.communities.c.name)
+)
+
+
+async def joined(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
+    """``joined_communities`` inside a unit of work (a page's own read)."""
+    return list(await conn.execute(_JOINED, {"actor_id": actor_id}))
 
 
 async def joined_remote_communities(conn: AsyncConnection) -> list[sa.Row]:

@@ -217,6 +217,47 @@ def post_added(conn: sa.Connection, post_id: int) -> None:
         rebuild(conn, post.author_id)
 
 
+_FOLLOWER_FEEDS = (
+    sa.select(t.follows.c.target_id, F.c.actor_id)
+    .join(F, F.c.actor_id == t.follows.c.follower_id)
+    .where(t.follows.c.target_id.in_(_IDS), t.follows.c.state == "accepted")
+)
+_OWN_FEEDS = sa.select(F.c.actor_id).where(F.c.actor_id.in_(_IDS))
+_ACCOUNTS = sa.select(t.users.c.actor_id).where(t.users.c.actor_id.in_(_IDS))
+
+
+def posts_added(conn: sa.Connection, added: list[tuple[int, int]]) -> None:
+    """``post_added`` for many posts outside communities at once, ``added`` being (post id,
+    author id) pairs: one read of their authors' followers' feeds, one insert of every row, one
+    count per feed (a unit of work)."""
+    if not added:
+        return
+    authors = sorted({author for _, author in added})
+    followers: dict[int, list[int]] = {}
+    for target, feed in conn.execute(_FOLLOWER_FEEDS, {"ids": authors}):
+        followers.setdefault(target, []).append(feed)
+    own = {r[0] for r in conn.execute(_OWN_FEEDS, {"ids": authors})}
+    rows: list[dict[str, int]] = []
+    grown: dict[int, int] = {}
+    for post_id, author in added:
+        reached = dict.fromkeys([author] if author in own else [])
+        reached.update(dict.fromkeys(followers.get(author, ())))
+        for feed in reached:
+            rows.append({"actor_id": feed, "post_id": post_id})
+            grown[feed] = grown.get(feed, 0) + 1
+    if rows:
+        conn.execute(E.insert(), rows)
+        by_count: dict[int, list[int]] = {}
+        for feed, count in grown.items():
+            by_count.setdefault(count, []).append(feed)
+        for count, feeds in by_count.items():
+            _grew(conn, feeds, count)
+    without = [a for a in authors if a not in own]
+    if without:
+        for (actor_id,) in list(conn.execute(_ACCOUNTS, {"ids": without})):
+            rebuild(conn, actor_id)
+
+
 def follow_accepted(conn: sa.Connection, follower_id: int, target_id: int) -> None:
     """``follower_id`` now follows (or is a member of) ``target_id``: its newest posts come in
     (a unit of work). A local follower without a feed gets one built."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.clock import iso
-from server.services.insights import Insights, MyInsights, Person
+from server.services.insights import Insights, MyInsights, Period, Person
 from server.services.views import ActorView
 
 
@@ -54,6 +54,18 @@ def thresholds_json(data: Insights | MyInsights) -> dict[str, Any]:
     return {k: getattr(th, k) for k in th.__slots__}
 
 
+def period_json(period: Period | None) -> dict[str, Any] | None:
+    """The totals of the period just before, for the period comparison (None: not computed)."""
+    if period is None:
+        return None
+    return {
+        "since": iso(period.since),
+        "until": iso(period.until),
+        "totals": dict(period.totals),
+        "active": period.active,
+    }
+
+
 def insights_json(data: Insights) -> dict[str, Any]:
     """The managers' view."""
     return {
@@ -72,4 +84,6 @@ def insights_json(data: Insights) -> dict[str, Any]:
         "weekly_activity": data.weekly_activity,
         "weekly_profiles": data.weekly_profiles,
         "totals": data.totals,
+        "active": data.active,
+        "previous": period_json(data.previous),
     }

@@ -132,9 +132,15 @@ async def notify(
     await mail_notify.enqueue(conn, inserted_id(res), actor_id, type_, post_id)
 
 
-async def for_new_post(conn: AsyncConnection, post_id: int) -> None:
-    """Mentions, replies to one's post, followers who asked to be told, results for community members."""
-    post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
+_TOLD = ("public", "unlisted", "followers", "members", "partners")  # followers told of a new post
+
+
+async def for_new_post(conn: AsyncConnection, post_id: int, *, post: sa.Row | None = None) -> None:
+    """Mentions, replies to one's post, followers who asked to be told, results for community members.
+
+    ``post``: the post's row when the caller has it (the write unit that made it)."""
+    if post is None:
+        post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
     assert post is not None
     notified: set[int] = set()
     for (actor_id,) in await conn.execute(
@@ -157,7 +163,7 @@ async def for_new_post(conn: AsyncConnection, post_id: int) -> None:
                 conn, parent_author, "mention", from_actor_id=post.author_id, post_id=post_id
             )
             notified.add(parent_author)
-    if post.audience in ("public", "unlisted", "followers", "members", "partners"):
+    if post.audience in _TOLD:
         for (follower_id,) in await conn.execute(
             sa.select(t.follows.c.follower_id).where(
                 t.follows.c.target_id == post.author_id,
@@ -195,6 +201,48 @@ async def for_new_post(conn: AsyncConnection, post_id: int) -> None:
                 await notify(
                     conn, contributor, "mention", from_actor_id=post.author_id, post_id=post_id
                 )
+
+
+_NOTIFY_FOLLOWERS = sa.select(t.follows.c.target_id, t.follows.c.follower_id).where(
+    t.follows.c.target_id.in_(sa.bindparam("ids", expanding=True)),
+    t.follows.c.state == "accepted",
+    t.follows.c.notify.is_(True),
+)
+_LOCAL_USERS = sa.select(t.users.c.actor_id).where(
+    t.users.c.actor_id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
+async def for_new_posts(
+    conn: AsyncConnection, posts: list[tuple[int, int, str, tuple[int, ...], int | None]]
+) -> None:
+    """``for_new_post`` for many posts just stored outside communities (not results), each as
+    (post id, author id, audience, mentioned actor ids in id order, parent's author or None):
+    two statements for the batch, then ``notify`` only for the local members among them."""
+    if not posts:
+        return
+    authors = sorted({author for _, author, audience, _, _ in posts if audience in _TOLD})
+    followers: dict[int, list[int]] = {}
+    if authors:
+        for target, follower in await conn.execute(_NOTIFY_FOLLOWERS, {"ids": authors}):
+            followers.setdefault(target, []).append(follower)
+    wanted = {a for _, _, _, named, parent in posts for a in (*named, parent) if a is not None}
+    wanted.update(f for fs in followers.values() for f in fs)
+    local = (
+        {r[0] for r in await conn.execute(_LOCAL_USERS, {"ids": sorted(wanted)})}
+        if wanted
+        else set()
+    )
+    for post_id, author, audience, named, parent in posts:
+        told: list[tuple[int, str]] = [(a, "mention") for a in named]
+        if parent is not None and parent not in named and audience != "direct":
+            told.append((parent, "mention"))
+        if audience in _TOLD:
+            seen = {a for a, _ in told}
+            told += [(f, "status") for f in followers.get(author, ()) if f not in seen]
+        for actor_id, type_ in told:
+            if actor_id in local:
+                await notify(conn, actor_id, type_, from_actor_id=author, post_id=post_id)
 
 
 async def for_edit(conn: AsyncConnection, post_id: int) -> None:

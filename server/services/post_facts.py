@@ -16,10 +16,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from server import clock
 from server.services import account_counts
 from server.services.views import PollView, polls_in, visible_replies_in
 from server.storage import schema as t
-from server.storage.prepared import IDS, ME, prepared, viewer_params
+from server.storage.prepared import IDS, ME, prepared, rows, viewer_params
 from server.visibility import Viewer, posts_visible_to
 
 _P = t.posts
@@ -41,9 +42,15 @@ def _visible_heads(viewer: Viewer) -> sa.Select:
     return sa.select(*_HEAD_COLUMNS).where(_P.c.id.in_(IDS), posts_visible_to(viewer))
 
 
+_ROOTS: sa.BindParameter[list[int]] = sa.bindparam("roots", expanding=True)
+_NOW = sa.bindparam("now", type_=t.filters.c.expires_at.type)
+
+
 @prepared
-def _flags(viewer: Viewer) -> sa.CompoundSelect:
-    """(kind, post_id) rows of a member: f favourite, b bookmark, n pin, o own boost."""
+def _flags(viewer: Viewer, muted: bool, filtered: bool) -> sa.CompoundSelect:
+    """(kind, id) rows of a member: f favourite, b bookmark, n pin, o own boost (post ids); with
+    ``muted`` m, the thread roots (``roots``) muted; with ``filtered`` x, the active filters
+    (whether any applies is decided from them, by ``filters.active_in``)."""
     parts = [
         sa.select(sa.literal(kind, sa.String), table.c.post_id).where(
             table.c.post_id.in_(IDS), table.c.actor_id == ME
@@ -56,6 +63,20 @@ def _flags(viewer: Viewer) -> sa.CompoundSelect:
             _P.c.reblog_of_id.in_(IDS), _P.c.author_id + 0 == ME, _P.c.deleted_at.is_(None)
         )
     )
+    if muted:
+        mutes = t.conversation_mutes
+        parts.append(
+            sa.select(sa.literal("m", sa.String), mutes.c.thread_root_id).where(
+                mutes.c.actor_id == ME, mutes.c.thread_root_id.in_(_ROOTS)
+            )
+        )
+    if filtered:
+        f = t.filters
+        parts.append(
+            sa.select(sa.literal("x", sa.String), f.c.id).where(
+                f.c.actor_id == ME, sa.or_(f.c.expires_at.is_(None), f.c.expires_at > _NOW)
+            )
+        )
     return sa.union_all(*parts)
 
 
@@ -82,6 +103,7 @@ class Facts:
     muted_roots: set[int] = field(default_factory=set)
     polls: dict[int, PollView] = field(default_factory=dict)
     hidden_totals: set[int] = field(default_factory=set)
+    filtered: bool = False  # the viewer has active filters (asked with ``with_filters``)
 
 
 def heads_in(
@@ -89,14 +111,15 @@ def heads_in(
 ) -> tuple[dict[int, Head], dict[int, Head]]:
     """The posts ``ids`` (already visibility-checked) and the originals of the boosts among them
     that the viewer may see and that are not deleted (a unit-of-work function)."""
-    heads = {r.id: Head(*r) for r in conn.execute(_HEADS, {"ids": ids})}
+    heads = {r[0]: Head(*r) for r in rows(conn, _HEADS, {"ids": ids})}
     reblog_ids = list({h.reblog_of_id for h in heads.values() if h.reblog_of_id})
     originals: dict[int, Head] = {}
     if reblog_ids:
         params = {**viewer_params(viewer), "ids": reblog_ids}
-        for r in conn.execute(_visible_heads.get(viewer), params):
-            if r.deleted_at is None:
-                originals[r.id] = Head(*r)
+        for r in rows(conn, _visible_heads.get(viewer), params):
+            head = Head(*r)
+            if head.deleted_at is None:
+                originals[head.id] = head
     return heads, originals
 
 
@@ -123,16 +146,26 @@ def facts_in(
     post_ids: list[int],
     roots: list[int],
     with_poll: set[int],
+    *,
+    with_filters: bool = False,
 ) -> Facts:
     """Reply counts and the viewer's flags for ``post_ids``, which of the thread ``roots`` the
-    viewer muted, and the polls of the posts ``with_poll`` (a unit-of-work function)."""
+    viewer muted, the polls of the posts ``with_poll`` and (``with_filters``) whether the viewer
+    has active filters (a unit-of-work function). The viewer's flags, muted threads and filters
+    are one statement."""
     facts = Facts(replies=visible_replies_in(conn, viewer, post_ids))
     if viewer.actor_id is not None:
-        params = {"me": viewer.actor_id, "ids": post_ids}
-        for kind, post_id in conn.execute(_flags.get(viewer), params):
-            facts.flags[kind].add(post_id)
-        if roots:
-            facts.muted_roots = account_counts.muted_threads_in(conn, viewer.actor_id, roots)
+        stmt = _flags.get(viewer, bool(roots), with_filters)
+        params = {"me": viewer.actor_id, "ids": post_ids, "roots": roots}
+        if with_filters:
+            params["now"] = clock.now()
+        for kind, found_id in rows(conn, stmt, params):
+            if kind == "m":
+                facts.muted_roots.add(found_id)
+            elif kind == "x":
+                facts.filtered = True
+            else:
+                facts.flags[kind].add(found_id)
     if with_poll:
         facts.polls = polls_in(conn, viewer, with_poll)
         facts.hidden_totals = account_counts.hidden_totals_in(conn, list(with_poll))

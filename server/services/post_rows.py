@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import NotFound
+from server.services.written_post import written
 from server.storage import schema as t
 from server.visibility import anonymous_audiences
 
@@ -43,7 +44,10 @@ class PostRows:
 
 
 async def post_by_id(conn: AsyncConnection, post_id: int) -> sa.Row | None:
-    """The post ``post_id``, or None."""
+    """The post ``post_id``, or None (the row this transaction has just written, if it is that)."""
+    known = written(conn, post_id)
+    if known is not None:
+        return known.post
     return (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
 
 
@@ -102,24 +106,39 @@ async def addressed(
 
 
 async def post_rows(conn: AsyncConnection, post_id: int) -> PostRows:
-    """All the rows of the post ``post_id``; NotFound when there is no such post."""
-    post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
-    if post is None:
-        raise NotFound("no such post")
-    author, group, mentioned_rows = await addressed(conn, post)
-    tags = [
-        tag
-        for (tag,) in await conn.execute(
-            sa.select(t.post_tags.c.tag)
-            .where(t.post_tags.c.post_id == post.id)
-            .order_by(t.post_tags.c.id)
+    """All the rows of the post ``post_id``; NotFound when there is no such post.
+
+    For a post the transaction has just written (``written_post``) the rows it knows are taken
+    from there and the parts it does not have are not looked up."""
+    known = written(conn, post_id)
+    if known is not None:
+        post, author = known.post, known.author
+        group = await community_actor(conn, post.community_id)
+        mentioned_rows = (
+            known.mentioned if known.mentioned is not None else await mentioned(conn, post.id)
         )
-    ]
-    media = list(
-        await conn.execute(
-            sa.select(t.media).where(t.media.c.post_id == post.id).order_by(t.media.c.position)
+        tags = list(known.tags)
+    else:
+        found = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
+        if found is None:
+            raise NotFound("no such post")
+        post = found
+        author, group, mentioned_rows = await addressed(conn, post)
+        tags = [
+            tag
+            for (tag,) in await conn.execute(
+                sa.select(t.post_tags.c.tag)
+                .where(t.post_tags.c.post_id == post.id)
+                .order_by(t.post_tags.c.id)
+            )
+        ]
+    media = []
+    if known is None or known.has_media:
+        media = list(
+            await conn.execute(
+                sa.select(t.media).where(t.media.c.post_id == post.id).order_by(t.media.c.position)
+            )
         )
-    )
     item_uri = None
     if post.roadmap_item_id is not None:
         item_uri = (
@@ -127,32 +146,26 @@ async def post_rows(conn: AsyncConnection, post_id: int) -> PostRows:
                 sa.select(t.roadmap_items.c.uri).where(t.roadmap_items.c.id == post.roadmap_item_id)
             )
         ).scalar()
-    roles = [
-        (int(role_id), role_uri)
-        for role_id, role_uri in await conn.execute(
-            sa.select(t.roles.c.id, t.roles.c.uri)
-            .join(t.result_roles, t.result_roles.c.role_id == t.roles.c.id)
-            .where(t.result_roles.c.post_id == post.id)
-        )
-    ]
-    contributors = tuple(
-        r[0]
-        for r in await conn.execute(
-            sa.select(t.actors.c.uri)
-            .join(t.result_contributors, t.result_contributors.c.actor_id == t.actors.c.id)
-            .where(t.result_contributors.c.post_id == post.id)
-        )
-    )
-    # What every recipient may know: replies anyone may see (a signed GET recounts for its signer).
-    # (the denormalised counts of the audiences an anonymous viewer sees: visibility.py)
-    public_replies = (
-        await conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(t.post_reply_counts.c.replies), 0)).where(
-                t.post_reply_counts.c.post_id == post.id,
-                t.post_reply_counts.c.audience.in_(anonymous_audiences()),
+    roles = []
+    if known is None or known.has_roles:
+        roles = [
+            (int(role_id), role_uri)
+            for role_id, role_uri in await conn.execute(
+                sa.select(t.roles.c.id, t.roles.c.uri)
+                .join(t.result_roles, t.result_roles.c.role_id == t.roles.c.id)
+                .where(t.result_roles.c.post_id == post.id)
+            )
+        ]
+    contributors: tuple[str, ...] = ()
+    if known is None or known.has_contributors:
+        contributors = tuple(
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.actors.c.uri)
+                .join(t.result_contributors, t.result_contributors.c.actor_id == t.actors.c.id)
+                .where(t.result_contributors.c.post_id == post.id)
             )
         )
-    ).scalar_one()
     return PostRows(
         post=post,
         author=author,
@@ -163,9 +176,24 @@ async def post_rows(conn: AsyncConnection, post_id: int) -> PostRows:
         roadmap_item_uri=item_uri,
         roles=roles,
         contributor_uris=contributors,
-        public_replies=int(public_replies),
-        poll=await _poll(conn, post.id),
+        # a post written in this transaction has no replies yet
+        public_replies=0 if known is not None else await _public_replies(conn, post.id),
+        poll=await _poll(conn, post.id) if known is None or known.has_poll else None,
     )
+
+
+async def _public_replies(conn: AsyncConnection, post_id: int) -> int:
+    """Replies anyone may see (a signed GET recounts for its signer): the denormalised counts of
+    the audiences an anonymous viewer sees (``visibility.py``)."""
+    count = (
+        await conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(t.post_reply_counts.c.replies), 0)).where(
+                t.post_reply_counts.c.post_id == post_id,
+                t.post_reply_counts.c.audience.in_(anonymous_audiences()),
+            )
+        )
+    ).scalar_one()
+    return int(count)
 
 
 async def _poll(conn: AsyncConnection, post_id: int) -> PollRows | None:

@@ -19,7 +19,8 @@ from server.context import Context
 from server.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from server.events import Event
 from server.i18n.messages import Message
-from server.services import home_feed, mail_members, notifications, text
+from server.services import home_feed, idempotency, mail_members, notifications, text
+from server.services.written_post import WrittenPost, holding
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, can_boost, can_see_post, reply_audience
@@ -190,21 +191,44 @@ def check_draft(draft: Draft) -> None:
         raise ValidationError("a result belongs to a community", field="community_id")
 
 
-async def create_post(ctx: Context, author_id: int, draft: Draft) -> int:
+async def create_post(
+    ctx: Context, author_id: int, draft: Draft, *, idempotency_key: str | None = None
+) -> int:
     """Publish a post (or a result) for a local author; returns its id.
 
     The mentions are looked up and the text rendered before the writer is taken; the write unit
     then checks the draft against the database, writes the rows and runs the in-transaction
     listeners (the outgoing Create and its deliveries), all on the writer's connection.
+
+    ``idempotency_key`` (a client's ``Idempotency-Key``): when an earlier post of the author's
+    with that key still exists, its id is returned and nothing is written; otherwise the key is
+    recorded for the new post, in the same unit.
     """
     check_draft(draft)
     source = draft.source or ""
     handles = text.find_mentions(source)
     known = await ctx.db.read(resolve_mentions, handles, ctx.settings.domain) if handles else []
     rendered = _render(ctx, source, draft.fmt, known)
-    post_id, event = await ctx.db.write(_insert_post, ctx, author_id, draft, rendered, known)
-    await ctx.events.committed(event)
+    post_id, event = await ctx.db.write(
+        _insert_post, ctx, author_id, draft, rendered, known, idempotency_key
+    )
+    if event is not None:
+        await ctx.events.committed(event)
     return post_id
+
+
+# The write unit's own statements, built once (building one costs more than running it).
+_AUTHOR = sa.select(t.actors).where(t.actors.c.id == sa.bindparam("author"))
+_USER = sa.select(t.users.c.id, t.users.c.default_audience).where(
+    t.users.c.actor_id == sa.bindparam("author")
+)
+_INSERT_POST = t.posts.insert()
+_SET_URI = (
+    t.posts.update()
+    .where(t.posts.c.id == sa.bindparam("post"))
+    .values(uri=sa.bindparam("new_uri"), url=sa.bindparam("new_url"))
+    .returning(*t.posts.c)
+)
 
 
 async def _insert_post(
@@ -214,18 +238,23 @@ async def _insert_post(
     draft: Draft,
     rendered: text.Rendered,
     mentioned: list[sa.Row],
-) -> tuple[int, Event]:
-    """In the write unit of ``create_post``: check the draft, write the post and its rows, emit."""
+    idempotency_key: str | None = None,
+) -> tuple[int, Event | None]:
+    """In the write unit of ``create_post``: check the draft, write the post and its rows, emit.
+
+    With an ``idempotency_key`` an earlier post made with it is returned instead (no event)."""
     source = draft.source or ""
-    author = (await conn.execute(sa.select(t.actors).where(t.actors.c.id == author_id))).first()
+    author = (await conn.execute(_AUTHOR, {"author": author_id})).first()
     if author is None or author.domain is not None:
         raise Forbidden("only local members can post here")
+    user = (await conn.execute(_USER, {"author": author_id})).first()
+    key = None
+    if idempotency_key and user is not None:
+        key = await idempotency.lookup_in(conn, user.id, idempotency_key)
+        if key.post_id is not None:
+            return key.post_id, None
     await mail_members.require_confirmed(conn, author_id)
-    default = (
-        await conn.execute(
-            sa.select(t.users.c.default_audience).where(t.users.c.actor_id == author_id)
-        )
-    ).scalar()
+    default = user.default_audience if user is not None else None
     audience = draft.audience or Audience(default or "public")
     community_id = draft.community_id
     viewer = Viewer(actor_id=author_id, local=True)
@@ -333,38 +362,42 @@ async def _insert_post(
 
     now = clock.now()
     res = await conn.execute(
-        t.posts.insert().values(
-            uri=f"urn:koers:pending:{author_id}:{now.timestamp()}:{id(draft)}",
-            author_id=author_id,
-            local=True,
-            kind=draft.kind,
-            audience=audience.value,
-            community_id=community_id,
-            title=draft.title,
-            content_html=rendered.html,
-            source=source,
-            source_format=draft.fmt,
-            spoiler_text=draft.spoiler_text.strip(),
-            sensitive=draft.sensitive or bool(draft.spoiler_text.strip()),
-            language=draft.language,
-            in_reply_to_id=parent.id if parent is not None else None,
-            in_reply_to_uri=parent.uri if parent is not None else None,
-            thread_root_id=thread_root_id,
-            roadmap_item_id=draft.roadmap_item_id,
-            extra=dict(draft.extra or {}),
-            created_at=now,
-            application_id=draft.application_id,
-        )
+        _INSERT_POST,
+        {
+            "uri": f"urn:koers:pending:{author_id}:{now.timestamp()}:{id(draft)}",
+            "author_id": author_id,
+            "local": True,
+            "kind": draft.kind,
+            "audience": audience.value,
+            "community_id": community_id,
+            "title": draft.title,
+            "content_html": rendered.html,
+            "source": source,
+            "source_format": draft.fmt,
+            "spoiler_text": draft.spoiler_text.strip(),
+            "sensitive": draft.sensitive or bool(draft.spoiler_text.strip()),
+            "language": draft.language,
+            "in_reply_to_id": parent.id if parent is not None else None,
+            "in_reply_to_uri": parent.uri if parent is not None else None,
+            "thread_root_id": thread_root_id,
+            "roadmap_item_id": draft.roadmap_item_id,
+            "extra": dict(draft.extra or {}),
+            "created_at": now,
+            "application_id": draft.application_id,
+        },
     )
     post_id = inserted_id(res)
-    await conn.execute(
-        t.posts.update()
-        .where(t.posts.c.id == post_id)
-        .values(
-            uri=urls.post(ctx.base, author.username, post_id),
-            url=urls.post_page(ctx.base, author.username, post_id),
+    # the row as stored comes back with its URI, for the listeners below (``written_post``)
+    post_row = (
+        await conn.execute(
+            _SET_URI,
+            {
+                "post": post_id,
+                "new_uri": urls.post(ctx.base, author.username, post_id),
+                "new_url": urls.post_page(ctx.base, author.username, post_id),
+            },
         )
-    )
+    ).one()
     await _write_mentions_and_tags(conn, post_id, mentioned, rendered.hashtags)
     credited = [
         a
@@ -409,8 +442,23 @@ async def _insert_post(
             .where(t.posts.c.id == parent.id)
             .values(replies_count=t.posts.c.replies_count + 1)
         )
-    await notifications.for_new_post(conn, post_id)
-    event = await ctx.events.emit(conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id)
+    if key is not None and idempotency_key and user is not None:
+        await idempotency.record_in(conn, user.id, idempotency_key, post_id, key)
+    written = WrittenPost(
+        post=post_row,
+        author=author,
+        mentioned=None if credited else list({m.id: m for m in mentioned}.values()),
+        tags=tuple(rendered.hashtags),
+        has_media=bool(draft.media_ids),
+        has_roles=bool(draft.role_ids),
+        has_contributors=bool(contributors),
+        has_poll=draft.poll is not None,
+    )
+    with holding(conn, written):
+        await notifications.for_new_post(conn, post_id, post=post_row)
+        event = await ctx.events.emit(
+            conn, kinds.POST_CREATED, post_id=post_id, author_id=author_id
+        )
     return post_id, event
 
 

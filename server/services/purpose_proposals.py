@@ -28,6 +28,7 @@ from server.events import Event
 from server.services import notifications, posts, purpose
 from server.services.communities import get
 from server.services.follows import community_managers
+from server.services.post_rows import post_by_id
 from server.services.purpose_decisions import record_consent_reply
 from server.services.purpose_phases import current as current_phase
 from server.services.purpose_phases import is_local
@@ -135,9 +136,7 @@ async def create_proposal(
 
 async def index_post(conn: AsyncConnection, event: Event) -> None:
     """Index a new post (local or remote) that carries a proposal, a consent or a purpose version."""
-    post = (
-        await conn.execute(sa.select(t.posts).where(t.posts.c.id == event.data["post_id"]))
-    ).first()
+    post = await post_by_id(conn, event.data["post_id"])
     if post is None or not post.extra:
         return
     if post.extra.get("proposal") and post.community_id is not None:
@@ -146,6 +145,19 @@ async def index_post(conn: AsyncConnection, event: Event) -> None:
         await record_consent_reply(conn, post)
     if post.extra.get("purpose_version") and not post.local:
         await _remote_version(conn, post)
+
+
+_EXTRAS = sa.select(t.posts.c.id, t.posts.c.extra).where(
+    t.posts.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
+async def index_posts(conn: AsyncConnection, events: list[Event]) -> None:
+    """``index_post`` for many new posts: one read of their terms, then only those carrying any."""
+    by_id = {e.data["post_id"]: e for e in events}
+    for post_id, extra in list(await conn.execute(_EXTRAS, {"ids": sorted(by_id)})):
+        if extra:
+            await index_post(conn, by_id[post_id])
 
 
 async def _index_proposal(conn: AsyncConnection, post: sa.Row) -> None:

@@ -98,6 +98,36 @@ async def communities_named(conn: AsyncConnection, uris: Iterable[str]) -> dict[
     return {uri: cid for uri, cid in rows}
 
 
+COUNT_REPLY = (
+    t.posts.update()
+    .where(t.posts.c.id == sa.bindparam("parent", type_=t.Id))
+    .values(replies_count=t.posts.c.replies_count + 1)
+)
+
+
+def post_values(author_id: int, post: RemotePost, parent: Any) -> dict[str, Any]:
+    """The ``posts`` columns of a remote post (a reply belongs to its parent's community when
+    its addressing names none)."""
+    community_id = post.community_id
+    if community_id is None and parent is not None:
+        community_id = parent.community_id
+    return {
+        "uri": post.uri,
+        "url": post.url,
+        "author_id": author_id,
+        "local": False,
+        "audience": post.audience,
+        "community_id": community_id,
+        "in_reply_to_id": parent.id if parent else None,
+        "in_reply_to_uri": post.in_reply_to_uri,
+        "thread_root_id": (parent.thread_root_id or parent.id) if parent else None,
+        "extra": post.extra,
+        "created_at": post.created_at,
+        "edited_at": post.edited_at,
+        **post.content.values,
+    }
+
+
 async def store_post(conn: AsyncConnection, author_id: int, post: RemotePost) -> int:
     """Keep the remote ``post`` by ``author_id`` (not yet stored); returns its id.
 
@@ -105,33 +135,10 @@ async def store_post(conn: AsyncConnection, author_id: int, post: RemotePost) ->
     its addressing names none.
     """
     parent = await post_by_uri(conn, post.in_reply_to_uri)
-    community_id = post.community_id
-    if community_id is None and parent is not None:
-        community_id = parent.community_id
-    res = await conn.execute(
-        t.posts.insert().values(
-            uri=post.uri,
-            url=post.url,
-            author_id=author_id,
-            local=False,
-            audience=post.audience,
-            community_id=community_id,
-            in_reply_to_id=parent.id if parent else None,
-            in_reply_to_uri=post.in_reply_to_uri,
-            thread_root_id=(parent.thread_root_id or parent.id) if parent else None,
-            extra=post.extra,
-            created_at=post.created_at,
-            edited_at=post.edited_at,
-            **post.content.values,
-        )
-    )
+    res = await conn.execute(t.posts.insert().values(**post_values(author_id, post, parent)))
     post_id = inserted_id(res)
     if parent is not None:
-        await conn.execute(
-            t.posts.update()
-            .where(t.posts.c.id == parent.id)
-            .values(replies_count=t.posts.c.replies_count + 1)
-        )
+        await conn.execute(COUNT_REPLY, {"parent": parent.id})
     await _write_content(conn, post_id, author_id, post.content)
     if post.content.values.get("kind") == "result":
         await _write_contributors(conn, post_id, post.contributor_uris)

@@ -31,6 +31,7 @@ from server.services import posts
 from server.services.idempotency import MAX_KEY
 from server.services.posts import Draft, PollSpec
 from server.services.timelines import Page, page_ids
+from server.services.written_post import written
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience
@@ -225,9 +226,15 @@ class AlreadyRetired(Exception):
 
 async def _published(conn: AsyncConnection, event: Event) -> None:
     """In the new post's transaction: the scheduled post it came from is done (and was not already)."""
-    extra = (
-        await conn.execute(sa.select(t.posts.c.extra).where(t.posts.c.id == event.data["post_id"]))
-    ).scalar()
+    known = written(conn, event.data["post_id"])
+    if known is not None:
+        extra = known.post.extra
+    else:
+        extra = (
+            await conn.execute(
+                sa.select(t.posts.c.extra).where(t.posts.c.id == event.data["post_id"])
+            )
+        ).scalar()
     if isinstance(extra, dict) and isinstance(extra.get("scheduled_id"), int):
         gone = await conn.execute(
             t.scheduled_posts.delete().where(t.scheduled_posts.c.id == extra["scheduled_id"])

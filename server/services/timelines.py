@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.storage import fulltext
 from server.storage import schema as t
-from server.storage.prepared import Prepared, viewer_params
+from server.storage.prepared import Prepared, rows, viewer_params
 from server.visibility import Audience, Viewer, listed_for, posts_visible_to
 
 MAX_LIMIT = 40
@@ -54,11 +54,20 @@ def _page_shape(page: Page) -> tuple[bool, bool, bool]:
 
 
 def _run_page(
-    conn: sa.Connection, stmt: sa.Select, page: Page, params: dict[str, Any]
+    conn: sa.Connection,
+    stmt: sa.Select,
+    page: Page,
+    params: dict[str, Any],
+    *,
+    built_once: bool = False,
 ) -> list[int]:
+    """The page of ids ``stmt`` selects; ``built_once``: a prepared statement, run by
+    ``prepared.rows`` (a statement built per request goes through SQLAlchemy's cache)."""
     page = page.clamp()
     bounds = {"max_id": page.max_id, "since_id": page.since_id, "min_id": page.min_id}
-    ids = [r[0] for r in conn.execute(stmt, {**params, **bounds, "limit": page.limit})]
+    values = {**params, **bounds, "limit": page.limit}
+    found = rows(conn, stmt, values) if built_once else conn.execute(stmt, values)
+    ids = [r[0] for r in found]
     return list(reversed(ids)) if page.min_id is not None else ids
 
 
@@ -122,7 +131,7 @@ def _feed_ids(
     **params: Any,
 ) -> list[int]:
     stmt = feed.get(viewer, _page_shape(page), *flags)
-    return _run_page(conn, stmt, page, {**viewer_params(viewer), **params})
+    return _run_page(conn, stmt, page, {**viewer_params(viewer), **params}, built_once=True)
 
 
 def home_sources(me: Any, without: Any = None) -> sa.ColumnElement[bool]:
@@ -217,7 +226,8 @@ def home_ids(conn: sa.Connection, viewer: Viewer, page: Page) -> list[int]:
     it, or when the account has no feed yet, the posts themselves are searched. Either way each
     candidate passes the same home rule and visibility clause."""
     assert viewer.actor_id is not None
-    floor = conn.execute(_FLOOR, {"me": viewer.actor_id}).scalar()
+    mark = rows(conn, _FLOOR, {"me": viewer.actor_id})
+    floor = mark[0][0] if mark else None
     if floor is None:
         return _feed_ids(conn, _home, viewer, page)
     page = page.clamp()
@@ -226,7 +236,8 @@ def home_ids(conn: sa.Connection, viewer: Viewer, page: Page) -> list[int]:
     def from_feed(limit: int) -> list[int]:
         stmt = _home_feed.get(viewer, _page_shape(page))
         part = dataclasses.replace(page, limit=limit)
-        return _run_page(conn, stmt, part, {**viewer_params(viewer), "floor": floor})
+        params = {**viewer_params(viewer), "floor": floor}
+        return _run_page(conn, stmt, part, params, built_once=True)
 
     def beyond_floor(limit: int) -> list[int]:
         top = floor + 1 if page.max_id is None else min(page.max_id, floor + 1)

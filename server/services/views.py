@@ -30,6 +30,7 @@ from server.services.view_models import (
 )
 from server.storage import schema as t
 from server.storage.prepared import IDS, ME, prepared, viewer_params
+from server.storage.prepared import rows as prepared_rows
 from server.visibility import (
     ANONYMOUS,
     Audience,
@@ -433,7 +434,7 @@ def _polls(conn: sa.Connection, viewer: Viewer, post_ids: set[int]) -> dict[int,
 def visible_replies_in(conn: sa.Connection, viewer: Viewer, ids: list[int]) -> dict[int, int]:
     """How many replies to each of the posts ``ids`` the viewer may see (absent: none)."""
     params = {**viewer_params(viewer), "ids": ids}
-    return {k: int(v) for k, v in conn.execute(_visible_replies.get(viewer), params)}
+    return {k: int(v) for k, v in prepared_rows(conn, _visible_replies.get(viewer), params)}
 
 
 def polls_in(conn: sa.Connection, viewer: Viewer, post_ids: set[int]) -> dict[int, PollView]:

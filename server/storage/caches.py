@@ -213,12 +213,17 @@ def _ended(conn: Any) -> set[str]:
     return written
 
 
+_listening: list[bool] = []  # set once the listeners are in (asking SQLAlchemy costs ~0.1 ms)
+
+
 def watch_of(engine: Engine) -> WriteWatch:
     """The ``WriteWatch`` of ``engine``'s database (give the sync engine of an ``AsyncEngine``)."""
-    if not event.contains(Engine, "after_execute", _executed):
-        event.listen(Engine, "after_execute", _executed)
-        event.listen(Engine, "commit", _committed)
-        event.listen(Engine, "rollback", _rolled_back)
+    if not _listening:
+        if not event.contains(Engine, "after_execute", _executed):
+            event.listen(Engine, "after_execute", _executed)
+            event.listen(Engine, "commit", _committed)
+            event.listen(Engine, "rollback", _rolled_back)
+        _listening.append(True)
     found = _watch_for(engine, create=True)
     assert found is not None
     return found
@@ -279,6 +284,24 @@ class CachedMap(_Invalidated, Generic[V]):
                 return None
             self._items.move_to_end(key)
             return hit[1]
+
+    def get_many(self, keys: Iterable[Hashable]) -> dict[Hashable, V]:
+        """The values of those ``keys`` cached and fresh, as ``get`` gives them (one lock and
+        one clock reading for all: a page of statuses asks for dozens)."""
+        now = time.monotonic()
+        found: dict[Hashable, V] = {}
+        with self._lock:
+            items = self._items
+            for key in keys:
+                hit = items.get(key)
+                if hit is None:
+                    continue
+                if now - hit[0] >= self.ttl:
+                    del items[key]
+                    continue
+                items.move_to_end(key)
+                found[key] = hit[1]
+        return found
 
     def put(self, key: Hashable, value: V, generation: int) -> None:
         """Remember ``value`` unless a watched write happened since ``generation`` was read."""

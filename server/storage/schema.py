@@ -1240,3 +1240,15 @@ mail_opt_outs = sa.Table(
 
 # --- web: an optional target date of a roadmap item (the roadmap's timeline view) ---
 roadmap_items.append_column(sa.Column("target_date", sa.Date, nullable=True))
+
+# --- pages: the results a profile, a community and the front page show, by an index walk ---
+# Results are a few in a thousand posts: without these the "results" lists walk every post of
+# the author, the community or the instance to find five.
+sa.Index("ix_posts_author_kind_id", posts.c.author_id, posts.c.kind, posts.c.id)
+sa.Index("ix_posts_community_kind_id", posts.c.community_id, posts.c.kind, posts.c.id)
+sa.Index("ix_posts_kind_id", posts.c.kind, posts.c.id)
+# The navigation's unread count on every signed-in page: a member's unread notifications newest
+# first, without walking the ones already read.
+sa.Index(
+    "ix_notifications_unread", notifications.c.actor_id, notifications.c.read, notifications.c.id
+)

@@ -9,24 +9,30 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import KoersError, NotFound
-from server.http.pages import current_user, flash, form, redirect, render, require_user
+from server.http.pages import (
+    current_user,
+    flash,
+    form,
+    redirect,
+    render,
+    require_user,
+    unread_in,
+)
 from server.keys import CTX
 from server.services import (
     communities,
     community_lists,
-    initiatives,
     purpose,
-    purpose_phases,
     roadmap,
-    role_terms,
     roles,
     timelines,
 )
+from server.services import community_page as page_facts
 from server.services.people import actor_id_by_username
 from server.services.post_cache import load_posts
 from server.web.cards import audience_choices
 from server.web.community_scope import Scope, form_error, int_or_none, scope
-from server.web.compose import compose_options
+from server.web.compose import options_for
 from server.web.forms import field_errors
 from server.web.purpose_page import purpose_page_response
 
@@ -106,14 +112,14 @@ async def community_page_response(
     # before the unit, which may await nothing but its statements
     user = await current_user(request)
 
-    async def load(conn: AsyncConnection) -> tuple[Scope, dict[str, Any]]:
+    async def load(conn: AsyncConnection) -> tuple[Scope, list | None, dict[str, Any]]:
         # one unit of work: every statement of the page in one hop (``db.read`` runs it inline)
         s = await scope(request, conn)
         c = s.community
         current = await purpose.current_shown(conn, c.id)
-        all_roles = await roles.roles_of(conn, c.id)
-        items = await roadmap.items(conn, s.viewer, c.id)
-        changes = await roadmap.recent_changes(conn, s.viewer, c.id, limit=8)
+        # the facts beside the feeds, cached until a write changes them
+        facts, up_terms = await page_facts.facts(conn, ctx, s.viewer, c.id)
+        items = facts.items
         result_ids = await timelines.community(
             conn, s.viewer, c.id, timelines.Page(limit=5), only_results=True
         )
@@ -126,28 +132,36 @@ async def community_page_response(
         is_result = set(result_ids)
         results = [p for p in loaded if p.id in is_result]
         posts = [p for p in loaded if p.id not in is_result]
-        count = (await communities.member_counts(conn, [c.id])).get(c.id, 0)
-        return s, {
-            "purpose": current,
-            "phase": await purpose_phases.current(conn, c.id),
-            "roles": all_roles,
-            "open_roles": [r for r in all_roles if r.claimable],
-            "columns": roadmap.by_status(items),
-            "status_labels": roadmap.STATUS_LABELS,
-            "changes": changes,
-            "results": results,
-            "posts": posts,
-            "member_count": count,
-            "managers": await communities.managers(conn, ctx, c.id),
-            "result_audiences": RESULT_AUDIENCES,
-            "initiatives": await initiatives.of_community(conn, s.viewer, c.id),
-            "up_terms": await role_terms.up_for_reconsideration(conn, c.id),
-            "item_options": [("", "— none —"), *[(str(i.id), i.title) for i in items]],
-        }
+        if user is not None and s.is_member:  # the compose form's communities
+            joined: list | None = await community_lists.joined(conn, user.id)
+        else:
+            joined = None
+        return (
+            s,
+            joined,
+            {
+                **await unread_in(conn, s.viewer),
+                "purpose": current,
+                "phase": facts.phase,
+                "roles": facts.roles,
+                "open_roles": [r for r in facts.roles if r.claimable],
+                "columns": roadmap.by_status(items),
+                "status_labels": roadmap.STATUS_LABELS,
+                "changes": facts.changes,
+                "results": results,
+                "posts": posts,
+                "member_count": facts.member_count,
+                "managers": facts.managers,
+                "result_audiences": RESULT_AUDIENCES,
+                "initiatives": facts.initiatives,
+                "up_terms": up_terms,
+                "item_options": [("", "— none —"), *[(str(i.id), i.title) for i in items]],
+            },
+        )
 
-    s, page = await ctx.db.read(load)
-    if user is not None and s.is_member:
-        page["compose"] = await compose_options(ctx, user)
+    s, joined, page = await ctx.db.read(load)
+    if joined is not None:
+        page["compose"] = options_for(user, joined)
     return await render(
         request,
         "community.html",

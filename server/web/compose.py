@@ -80,7 +80,12 @@ class ComposeOptions:
 async def compose_options(ctx: Context, user: Any) -> ComposeOptions:
     """The compose component's choices for this member: the communities they joined, their
     default audience and a fresh form token."""
-    communities = await community_lists.joined_communities(ctx.db, user.id)
+    return options_for(user, await community_lists.joined_communities(ctx.db, user.id))
+
+
+def options_for(user: Any, communities: list[Any]) -> ComposeOptions:
+    """``compose_options`` from the communities joined (``community_lists.joined``), for a page
+    that reads them in its own unit of work."""
     choices = [("", "— none —")] + [
         (str(c.id), c.name if c.domain is None else f"{c.name} ({c.domain})") for c in communities
     ]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.http.pages import render, require_user, viewer
+from server.http.pages import render, require_user, unread_in, viewer
 from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, community_lists, matching, timelines
 from server.services.post_cache import load_posts
 from server.services.views import PostView, actor_view
-from server.web.compose import compose_options
+from server.web.compose import options_for
 
 routes = web.RouteTableDef()
 
@@ -51,16 +53,18 @@ async def home_feed(request: web.Request) -> web.Response:
     who = await viewer(request)
     page = page_from_query(request)
 
-    async def load(conn: AsyncConnection) -> tuple[list[int], list[PostView], list, list]:
-        # one unit of work: the feed, its posts and the suggestions in one hop
+    async def load(conn: AsyncConnection) -> tuple[list[int], list[PostView], list, list, Any]:
+        # one unit of work: the feed, its posts, the suggestions, the compose form's communities
+        # and the navigation's unread count in one hop
         ids = await timelines.home(conn, who, page)
         posts = await load_posts(conn, who, ids, base=ctx.base, local_domain=ctx.settings.domain)
         sharing = await accounts.people_sharing_competencies(conn, user.id, limit=5)
         suggested = await matching.suggested_communities(conn, user.id)
-        return ids, posts, list(sharing), list(suggested)
+        joined = await community_lists.joined(conn, user.id)
+        return ids, posts, list(sharing), list(suggested), (joined, await unread_in(conn, who))
 
-    ids, posts, sharing, suggested = await ctx.db.read(load)
-    options = await compose_options(ctx, user)
+    ids, posts, sharing, suggested, (joined, unread) = await ctx.db.read(load)
+    options = options_for(user, joined)
     similar = [(actor_view(r, ctx.base, ctx.settings.domain), r.shared) for r in sharing]
     next_url = f"/home?max_id={ids[-1]}" if len(ids) == page.clamp().limit else None
     return await render(
@@ -72,4 +76,5 @@ async def home_feed(request: web.Request) -> web.Response:
         similar=similar,
         suggested=suggested,
         compose=options,
+        **unread,
     )

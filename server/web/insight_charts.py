@@ -17,6 +17,10 @@ PALETTE = ("#1f6f8b", "#e07a1f", "#5a9a3c", "#8b3f8f", "#7a7a7a", "#c23b3b", "#2
 LABEL_PX = 13  # bar labels and legends
 AXIS_PX = 12  # axis ticks and values: the smallest text in any chart
 PLOT_PAD = 7.0  # percent of the width left free at each side of a line chart's plot
+# About 7 px a character at LABEL_PX: a third of a phone's column (~120 px) holds 16, its whole
+# width (~360 px) about 48.
+SIDE_LABEL_CHARS = 16
+STACKED_LABEL_CHARS = 46
 
 
 def _open(chart_id: str, title: str, desc: str, height: int) -> list[str]:
@@ -47,25 +51,40 @@ def bar_chart(
 ) -> Markup:
     """Horizontal bars, one per (label, value), with the value written at the end of each bar.
 
-    Labels take the left third of the column, bars at most half of it, the value follows the bar."""
-    row, top = 28, 6
-    label_end, bar_start, bar_span = 34.0, 36.0, 50.0
-    height = top * 2 + row * max(1, len(items))
+    Short labels take the left third of the column, bars at most half of it, the value follows
+    the bar. When a label is longer than fits that third on a phone (``SIDE_LABEL_CHARS``), every
+    label goes above its bar instead, and the bars may take most of the width."""
     peak = max((v for _, v in items), default=0) or 1
+    stacked = any(len(label) > SIDE_LABEL_CHARS for label, _ in items)
+    row, top = (44, 6) if stacked else (28, 6)
+    label_end, bar_start, bar_span = (0.0, 0.0, 80.0) if stacked else (34.0, 36.0, 50.0)
+    height = top * 2 + row * max(1, len(items))
     out = _open(chart_id, title, desc, height)
     for i, (label, value) in enumerate(items):
         y = top + i * row
         bar = max(0.4, bar_span * value / peak) if value else 0.0
         colour = PALETTE[i % len(PALETTE)]
-        out.append(_text(f"{label_end}%", y + 19, label, LABEL_PX, "end"))
+        if stacked:  # the label on its own line, the bar and its value under it
+            out.append(_text("0%", y + 15, _shortened(label), LABEL_PX))
+            bar_y, value_y = y + 22, y + 35
+        else:
+            out.append(_text(f"{label_end}%", y + 19, label, LABEL_PX, "end"))
+            bar_y, value_y = y + 5, y + 19
         out.append(
-            f'<rect x="{bar_start}%" y="{y + 5}" width="{bar:.2f}%" height="{row - 10}" fill="{colour}"/>'
+            f'<rect x="{bar_start}%" y="{bar_y}" width="{bar:.2f}%" '
+            f'height="{16 if stacked else 18}" fill="{colour}"/>'
         )
         out.append(
-            _text(f"{bar_start + bar + 1.5:.2f}%", y + 19, value_format.format(value), AXIS_PX)
+            _text(f"{bar_start + bar + 1.5:.2f}%", value_y, value_format.format(value), AXIS_PX)
         )
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def _shortened(label: str) -> str:
+    """A label that fits a phone's column on one line (the chart's description and the table
+    beside it have it whole)."""
+    return label if len(label) <= STACKED_LABEL_CHARS else label[: STACKED_LABEL_CHARS - 1] + "…"
 
 
 def _x(i: int, steps: int) -> float:

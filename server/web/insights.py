@@ -80,16 +80,23 @@ class Change:
         return "up" if self.delta > 0 else "down" if self.delta < 0 else "same"
 
 
+def compare_totals(
+    active: int, totals: dict[str, int], prev_active: int, prev_totals: dict[str, int]
+) -> list[Change]:
+    """The rows of a period comparison: active members, then every kind of action (also for a
+    partner's community, from the numbers its instance sent)."""
+    rows = [Change(gettext("Active members"), active, prev_active)]
+    rows += [
+        Change(KIND_LABELS[k], totals.get(k, 0), prev_totals.get(k, 0)) for k in ACTIVITY_KINDS
+    ]
+    return rows
+
+
 def comparison(data: Insights) -> list[Change]:
     """This period against the one just before: active members, then every kind of action."""
     if data.previous is None:
         return []
-    prev = data.previous
-    rows = [Change(gettext("Active members"), data.active, prev.active)]
-    rows += [
-        Change(KIND_LABELS[k], data.totals.get(k, 0), prev.totals.get(k, 0)) for k in ACTIVITY_KINDS
-    ]
-    return rows
+    return compare_totals(data.active, data.totals, data.previous.active, data.previous.totals)
 
 
 def charts(data: Insights) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.context import Context
 from server.errors import NotFound, ValidationError
-from server.http.pages import flash, form, redirect, render, require_user, viewer
+from server.http.pages import flash, form, redirect, render, require_user, unread_in, viewer
 from server.http.params import as_id
 from server.keys import CTX
 from server.services import accounts, directory, follows, people, timelines
@@ -61,6 +61,7 @@ async def profile_page(request: web.Request) -> web.Response:
             "results": [loaded[i] for i in result_ids if i in loaded],
             "relation": relation,
             "is_me": who.actor_id == row.id,
+            **await unread_in(conn, who),
         }
         return context, ids
 

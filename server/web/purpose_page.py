@@ -6,6 +6,7 @@ forms of the purpose process (``server.web.purpose_process``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +20,8 @@ from server.services import purpose_decisions as decisions
 from server.services import purpose_endorsements as endorsements
 from server.services import purpose_phases as phases
 from server.services import purpose_proposals as proposals
+from server.services.view_models import PollView
+from server.services.views import load_posts
 from server.web.community_scope import Scope, scope
 from server.web.purpose_diff import readable_diff
 
@@ -28,6 +31,42 @@ POSITION_LABELS = {
     "disagree": "Concerns (but go ahead)",
     "block": "Block",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionPoll:
+    """A poll decision as its page shows it: the poll with the viewer's vote, and each option's
+    proposal (None for the last option, "keep the current purpose")."""
+
+    poll: PollView
+    choices: list[tuple[int, proposals.Proposal | None]]
+
+    @property
+    def results_shown(self) -> bool:
+        """The counts show once the viewer has voted or the poll has ended (not before: they
+        would sway the vote)."""
+        return bool(self.poll.own_votes) or self.poll.expired
+
+
+async def decision_poll(
+    conn: AsyncConnection, s: Scope, decision: decisions.Decision | None
+) -> DecisionPoll | None:
+    """The poll of a poll decision, for the viewer (None for a consent round, or a poll out of sight)."""
+    if decision is None or decision.method != "poll" or decision.post_id is None:
+        return None
+    shown = await load_posts(
+        conn, s.viewer, [decision.post_id], base=s.ctx.base, local_domain=s.ctx.settings.domain
+    )
+    if not shown or shown[0].poll is None:
+        return None
+    by_id = {p.id: p for p in await proposals.proposals(conn, s.viewer, decision.community_id)}
+    poll = shown[0].poll
+    # Option i is the decision's i-th proposal (oldest first), the last keeps the purpose.
+    choices = [
+        (i, by_id.get(decision.proposal_ids[i]) if i < len(decision.proposal_ids) else None)
+        for i in range(len(poll.options))
+    ]
+    return DecisionPoll(poll=poll, choices=choices)
 
 
 async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
@@ -54,6 +93,7 @@ async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
         "my_answer": await decisions.answer_of(conn, decision.id, s.me)
         if decision is not None and decision.method == "consent"
         else None,
+        "decision_poll": await decision_poll(conn, s, decision),
         "position_labels": POSITION_LABELS,
         "phase": await phases.current(conn, c.id),
         "phase_history": await phases.history(conn, c.id),

@@ -14,7 +14,7 @@ from server.errors import KoersError, NotFound, ValidationError
 from server.http.pages import current_user, flash, form, redirect, render, require_user
 from server.http.params import as_id
 from server.keys import CTX
-from server.services import purpose, timelines
+from server.services import posts, purpose, timelines
 from server.services import purpose_decisions as decisions
 from server.services import purpose_endorsements as endorsements
 from server.services import purpose_phases as phases
@@ -24,7 +24,7 @@ from server.web.community_scope import Scope, int_or_none, scope
 from server.web.compose import compose_options
 from server.web.forms import field_errors
 from server.web.purpose_diff import readable_diff
-from server.web.purpose_page import POSITION_LABELS, purpose_page_response
+from server.web.purpose_page import POSITION_LABELS, decision_poll, purpose_page_response
 
 routes = web.RouteTableDef()
 
@@ -128,6 +128,7 @@ async def _proposal_page(
             else []
         )
         mine = await decisions.answer_of(conn, decision.id, s.me) if decision else None
+        poll = await decision_poll(conn, s, decision) if decision and decision.is_open else None
         # the discussion: the replies to the proposal's post, as the viewer may see them
         _, reply_ids = await timelines.thread(conn, s.viewer, p.post_id)
         shown = await load_posts(
@@ -146,6 +147,7 @@ async def _proposal_page(
         position_labels=POSITION_LABELS,
         readable=readable_diff(now.text_source if now else "", p.text_source),
         my_answer=mine,
+        decision_poll=poll,
         replies=[v for v in shown if v.id != p.post_id],
         proposal_post=proposal_post,
         compose=await compose_options(ctx, user) if user is not None and proposal_post else None,
@@ -224,6 +226,51 @@ async def consent(request: web.Request) -> web.Response:
         else "/purpose#decision-h"
     )
     raise redirect(f"/c/{s.community.handle}{target}")
+
+
+@routes.post(r"/c/{handle}/purpose/decisions/{decision_id:\d+}/vote")
+async def vote(request: web.Request) -> web.Response:
+    """A member's vote in a decision poll, from the purpose page or a proposal's page (``back``).
+
+    The vote is the poll's own (``posts.vote``), as a vote from a Mastodon app would be.
+    """
+    user = await require_user(request)
+    data = await form(request)
+    s = await _scope(request)
+    back = str(data.get("back", ""))
+    proposal_id = as_id(back)
+    async with s.ctx.db.read() as conn:
+        try:
+            decision_id = as_id(request.match_info["decision_id"])
+            if decision_id is None:
+                raise NotFound("no such decision")
+            decision = await decisions.get_decision(conn, decision_id)
+        except NotFound:
+            decision = None
+        poll_id = (
+            await decisions.poll_of(conn, decision)
+            if decision is not None and decision.community_id == s.community.id
+            else None
+        )
+    if decision is None or poll_id is None:
+        raise NotFound("no such poll decision in this community")
+    choice = as_id(data.get("choice"))
+    try:
+        if not decision.is_open:
+            raise ValidationError("this decision is closed", field="choice")
+        if choice is None:
+            raise ValidationError("choose one of the options", field="choice")
+        await posts.vote(s.ctx, user.id, poll_id, [choice])
+    except KoersError as exc:
+        if exc.field is None:
+            raise
+        errors = {"vote_choice": exc.message}
+        if proposal_id is not None:
+            return await _proposal_page(request, proposal_id, status=exc.status, errors=errors)
+        return await purpose_page_response(request, status=exc.status, errors=errors)
+    flash(request, "Your vote is counted.")
+    target = f"/purpose/proposals/{proposal_id}" if proposal_id is not None else "/purpose"
+    raise redirect(f"/c/{s.community.handle}{target}#decision-h")
 
 
 @routes.post(r"/c/{handle}/purpose/decisions/{decision_id:\d+}/close")

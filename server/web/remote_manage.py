@@ -8,6 +8,7 @@ The home applies it when the activity arrives, so the page says "sent", not "don
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -18,12 +19,16 @@ from server.activitypub.communities import management as remote_management
 from server.activitypub.core.remote_sync import collection_items
 from server.activitypub.roadmap import management as roadmap_management
 from server.errors import Forbidden, KoersError, NotFound, ValidationError
+from server.http.language import request_language
 from server.http.pages import flash, form, redirect, render, require_user, viewer
+from server.i18n import gettext, use
 from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import communities, remote_communities, roadmap
+from server.services.insights import ACTIVITY_KINDS
 from server.services.remote_communities import RemoteCommunity
 from server.web.insight_charts import bar_chart, line_chart
+from server.web.insights import KIND_LABELS, PROFILE_LABELS, compare_totals
 
 routes = web.RouteTableDef()
 
@@ -154,7 +159,8 @@ async def insights_page(request: web.Request) -> web.Response:
     charts: dict[str, Any] = {}
     if data is not None:
         try:  # another server's answer: keep only what is understood, with the types expected
-            data, charts = _readable_insights(data)
+            with use(request_language(request, user)):  # the charts' and comparison's words
+                data, charts = _readable_insights(data)
         except (KeyError, TypeError, ValueError, AttributeError):
             problem, data = f"{rc.domain} did not answer insights this instance can read.", None
     return await render(
@@ -208,20 +214,53 @@ def _readable_insights(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
         "quiet": [str(i) for i in raw.get("quiet") or []],
         "opted_out": int(raw.get("opted_out") or 0),
         "outsiders": int(raw.get("outsiders") or 0),
+        **_previous_period(raw),
     }
     charts = {
         "profiles_chart": bar_chart(
             "chart-profiles",
-            "Members by profile",
-            "How many named members have each profile.",
-            [(p.capitalize(), counts[p]) for p in PROFILES],
+            gettext("Members by profile"),
+            gettext("How many named members have each profile: %(counts)s.")
+            % {"counts": ", ".join(f"{PROFILE_LABELS[p]} {counts[p]}" for p in PROFILES)},
+            [(PROFILE_LABELS[p], counts[p]) for p in PROFILES],
         ),
         "weekly_chart": line_chart(
             "chart-weekly",
-            "Activity per week",
-            f"Posts and interactions per week over {len(labels)} weeks.",
+            gettext("Activity per week"),
+            gettext("Posts and interactions per week over %(weeks)s weeks.")
+            % {"weeks": len(labels)},
             labels,
-            {k: v for k, v in weekly.items() if len(v) == len(labels) and any(v)},
+            {
+                KIND_LABELS[k] if k in ACTIVITY_KINDS else k: v
+                for k, v in weekly.items()
+                if len(v) == len(labels) and any(v)
+            },
         ),
     }
     return data, charts
+
+
+def _previous_period(raw: dict[str, Any]) -> dict[str, Any]:
+    """The period comparison from a partner's totals (``comparison``, ``previous_since``,
+    ``previous_until``); nothing when its instance sends no previous period."""
+    prev = raw.get("previous")
+    if prev is None or "active" not in raw:
+        return {"comparison": []}
+    if not isinstance(prev, dict):
+        raise TypeError("previous: an object expected")
+
+    def totals(found: object) -> dict[str, int]:
+        if not isinstance(found, dict):
+            raise TypeError("totals: an object expected")
+        return {k: int(found.get(k) or 0) for k in ACTIVITY_KINDS}
+
+    return {
+        "comparison": compare_totals(
+            int(raw["active"]),
+            totals(raw.get("totals")),
+            int(prev["active"]),
+            totals(prev["totals"]),
+        ),
+        "previous_since": datetime.fromisoformat(str(prev["since"])),
+        "previous_until": datetime.fromisoformat(str(prev["until"])),
+    }

@@ -139,3 +139,37 @@ def test_a_manager_runs_a_consent_round_from_the_purpose_page(browser: Browser, 
     text = browser.text()
     assert "Decided: purpose version" in text and "Adopted by a decision" in text
     assert "Decision open" not in text
+
+
+def test_a_member_votes_in_a_poll_decision_on_the_purpose_page(browser: Browser, demo: str) -> None:
+    """After the consent round above: the manager reopens the text for review, proposes, puts it
+    to a poll; the vote is a plain form (no JavaScript), and the counts show once voted."""
+    log_in(browser, demo, "ingrid")
+    browser.send("Emulation.setScriptExecutionDisabled", value=True)
+    page = demo + "/c/circular_kitchen/purpose"
+    browser.goto(page)
+    base = "/c/circular_kitchen/purpose"
+    if "Propose a new text" not in browser.text():
+        browser.submit(base + "/phase", {"phase": "review"})
+    browser.submit(
+        base + "/proposals",
+        {"text": "Halve food waste and share what is left.", "why": "Sharing is caring."},
+    )
+    browser.goto(page)
+    browser.submit(base + "/decisions", {"method": "poll", "proposal_ids": True})
+    assert "Decision open" in browser.text() and "a poll" in browser.text()
+    assert browser.evaluate("!document.querySelector('.decision-open .poll-results')")
+    labels = browser.evaluate(
+        "[...document.querySelectorAll('.poll-vote label')].map(l => l.textContent.trim())"
+    )
+    assert labels[-1] == "Keep the current purpose" and labels[0].startswith("Adopt proposal")
+    action = browser.evaluate("document.querySelector('.poll-vote').getAttribute('action')")
+    browser.submit(action, {"choice": "0"})
+    assert browser.url.startswith(page), browser.url
+    text = browser.text()
+    assert "Your vote is counted." in text and "You voted: Adopt proposal" in text
+    assert "1 vote (100%)" in text
+    assert browser.evaluate("!document.querySelector('.poll-vote')")
+    _press(browser, ".decision-open form[action$='/close'] button")
+    assert "Decided: purpose version" in browser.text()
+    assert "Halve food waste and share what is left." in browser.text()

@@ -34,6 +34,13 @@ from tests.federation.conftest import Signer, post_activity
 
 AP = "application/activity+json"
 ACTIVITY_TYPES = {"Create", "Update", "Delete", "Like", "Undo", "Add", "Remove", "Announce"}
+ACTOR_TYPES = {
+    "Person",
+    "Group",
+    "Organization",
+    "Service",
+    "Application",
+}  # the actor kinds it keeps
 DATE_KEYS = ("published", "updated", "startTime", "endTime", "deleted")
 XSD_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)")
 
@@ -232,7 +239,7 @@ def _app(peer: GoToSocialPeer) -> web.Application:
         obj = activity.get("object")
         if bad := datetime_errors(activity):
             return refuse(str(kind), f"{bad[0]} cannot be interpreted as xsd:dateTime")
-        if kind == "Update" and isinstance(obj, dict) and obj.get("type") in ("Person", "Group"):
+        if kind == "Update" and isinstance(obj, dict) and obj.get("type") in ACTOR_TYPES:
             if not isinstance(obj.get("publicKey"), dict):
                 return refuse(kind, "public key property was nil")
             peer.profiles[obj["id"]] = obj

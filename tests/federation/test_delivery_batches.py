@@ -33,18 +33,24 @@ async def test_a_batch_signed_in_the_pool_is_verified_and_stored_by_the_receiver
     assert len(await activity_rows(b)) == count
 
 
-@pytest.fixture
-async def failing():
+async def _answering(status: int):  # type: ignore[no-untyped-def]
+    """An inbox at a loopback address answering every POST with ``status``."""
     app = web.Application()
 
     async def inbox(_request: web.Request) -> web.Response:
-        return web.Response(status=500)
+        return web.Response(status=status)
 
     app.router.add_post("/inbox", inbox)
     server = TestServer(app, host="127.0.0.1", port=free_port())
     await server.start_server()
     yield f"http://127.0.0.1:{server.port}/inbox"
     await server.close()
+
+
+@pytest.fixture
+async def failing():
+    async for url in _answering(500):
+        yield url
 
 
 async def test_failures_of_one_cycle_are_counted_once_each_in_one_row_per_host(
@@ -61,6 +67,47 @@ async def test_failures_of_one_cycle_are_counted_once_each_in_one_row_per_host(
         host = (await conn.execute(sa.select(t.hosts))).one()
     assert (host.consecutive_failures, host.failure_days) == (3, 1)
     assert host.last_error == "HTTP 500"
+
+
+@pytest.fixture
+async def accepting():
+    async for url in _answering(202):
+        yield url
+
+
+async def test_every_host_that_answered_in_a_cycle_is_healthy_again_in_one_statement(
+    pair, accepting
+) -> None:
+    a, b = pair
+    hosts = [delivery.host_of(f"{b.url}/inbox"), delivery.host_of(accepting)]
+    async with a.db.write() as conn:
+        await conn.execute(
+            sa.insert(t.hosts),
+            [
+                {"domain": h, "consecutive_failures": 5, "failure_days": 2, "last_error": "x"}
+                for h in hosts
+            ],
+        )
+    for inbox in (f"{b.url}/inbox", accepting, accepting):
+        await queue(a, "alice", [inbox])
+    updates: list[str] = []
+
+    def count(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("UPDATE hosts") and "last_success_at" in statement:
+            updates.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", count)
+    try:
+        assert await run_delivery_once(a.app) == 3
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", count)
+    assert len(updates) == 1
+    async with a.db.read() as conn:
+        rows = (await conn.execute(sa.select(t.hosts).order_by(t.hosts.c.domain))).all()
+    assert sorted(r.domain for r in rows) == sorted(hosts)
+    for row in rows:
+        assert (row.consecutive_failures, row.failure_days, row.unavailable) == (0, 0, False)
+        assert row.last_success_at is not None
 
 
 def test_host_events_collapse_to_the_outcome_of_replaying_them_in_order() -> None:

@@ -158,6 +158,11 @@ async def test_partner_manager_decides_join_requests_and_roadmap_status(make_ins
     html = await page.text()
     assert page.status == 200, html
     assert "Insights: Garden" in html and "<svg" in html and f"@alice@{a.settings.domain}" in html
+    # the period comparison, as the community's own page has it: this period's post against none before
+    compare = html.split('id="compare"')[1].split("</table>")[0]
+    assert "Compared with the previous period" in html and "weeks before it" in compare
+    posts_row = compare.split('<th scope="row">Posts</th>')[1].split("</tr>")[0]
+    assert '<td class="num">0</td>' in posts_row and 'class="num up">up ' in posts_row
     assert (await client.get(f"/c/garden@{a.settings.domain}/insights?weeks=5")).status == 422
 
     # An unknown status is refused on B with the form and nothing is sent.

@@ -25,6 +25,7 @@ from server.activitypub.events import activities as events
 from server.activitypub.events import sync as event_sync
 from server.activitypub.ideas import activities as ideas
 from server.activitypub.posts import inbound as posts
+from server.activitypub.posts import inbound_batch as posts_batch
 from server.activitypub.roadmap import activities as roadmap
 from server.activitypub.roadmap import management as roadmap_management
 from server.activitypub.roadmap import sync as roadmap_sync
@@ -283,3 +284,5 @@ def install(app: web.Application) -> None:
     handlers = app[INBOX_HANDLERS]
     for kind in TYPES:
         handlers.register(kind, route)
+    # Plain Creates of posts ("Create", POST → posts.on_create) are applied set-wise where they can be.
+    handlers.register_batch("Create", posts_batch.create_batch)

@@ -59,16 +59,27 @@ def _plain(value: object, limit: int) -> str:
 
 async def known_communities(conn: AsyncConnection, doc: dict[str, Any]) -> dict[str, int]:
     """Communities (local or remote, known to us) named in to/cc/audience: uri → community id."""
-    named = set(ids(doc.get("to"))) | set(ids(doc.get("cc"))) | set(ids(doc.get("audience")))
-    named.update(ids(koers(doc, "community")))
-    return await remote_posts.communities_named(conn, named)
+    return await remote_posts.communities_named(conn, named_communities(doc))
 
 
 async def audience_of(
     conn: AsyncConnection, doc: dict[str, Any], author: Row
 ) -> tuple[Audience, int | None]:
     """The audience of a remote object and the community it belongs to (if we know it)."""
-    communities = await known_communities(conn, doc)
+    return audience_among(doc, author, await known_communities(conn, doc))
+
+
+def named_communities(doc: dict[str, Any]) -> set[str]:
+    """The ids in to/cc/audience/koers:community, where a remote object names its community."""
+    named = set(ids(doc.get("to"))) | set(ids(doc.get("cc"))) | set(ids(doc.get("audience")))
+    named.update(ids(koers(doc, "community")))
+    return named
+
+
+def audience_among(
+    doc: dict[str, Any], author: Any, communities: dict[str, int]
+) -> tuple[Audience, int | None]:
+    """``audience_of`` with the communities it names already looked up (uri → community id)."""
     audience, community_uri = audience_from_addressing(
         doc,
         followers_url=author.followers_url,
@@ -288,6 +299,21 @@ async def post_from_activity(
     if existing is not None:
         return existing.id, False
     audience, community_id = await audience_of(conn, doc, author)
+    post = remote_post_of(doc, audience, community_id, extra=extra)
+    return await remote_posts.store_post(conn, author.id, post), True
+
+
+def remote_post_of(
+    doc: dict[str, Any],
+    audience: Audience,
+    community_id: int | None,
+    *,
+    extra: dict[str, Any] | None = None,
+    content: RemoteContent | None = None,
+) -> RemotePost:
+    """The remote post ``doc`` (with an id) as the service keeps it, its audience decided
+    (``content``: ``content_of(doc)`` when it was read already)."""
+    uri = doc["id"]
     extra = {**purpose_terms(doc), **(extra or {})}
     if koers(doc, "idea") is True:
         extra["idea"] = (
@@ -295,11 +321,11 @@ async def post_from_activity(
         )
     url = first_id(doc.get("url")) if not isinstance(doc.get("url"), str) else doc["url"]
     contributors, roles, item_uri = _result_links(doc)
-    post = RemotePost(
+    return RemotePost(
         uri=uri,
         url=url or uri,
         audience=audience.value,
-        content=content_of(doc),
+        content=content if content is not None else content_of(doc),
         created_at=parse_time(doc.get("published")) or clock.now(),
         community_id=community_id,
         in_reply_to_uri=first_id(doc.get("inReplyTo")),
@@ -309,7 +335,6 @@ async def post_from_activity(
         role_uris=roles,
         roadmap_item_uri=item_uri,
     )
-    return await remote_posts.store_post(conn, author.id, post), True
 
 
 async def update_from_activity(conn: AsyncConnection, doc: dict[str, Any], post: Row) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from federation.delivery import enqueue, inboxes_for
+from federation.delivery import enqueue, follower_inboxes, inboxes_for
 from server.activitypub.core import convert
 from server.activitypub.core.vocab import PUBLIC
 from server.services.post_rows import community_actor
@@ -19,6 +19,7 @@ from server.services.post_rows import community_actor
 # ``remote_followers`` is re-exported: the concepts' outbound builders find it here.
 from server.services.remote_audience import remote_followers as remote_followers
 from server.services.remote_audience import remote_mentioned, remote_parent_author
+from server.services.written_post import written
 from server.visibility import Audience
 
 
@@ -34,17 +35,22 @@ async def post_recipients(conn: AsyncConnection, post: Row) -> list[str]:
         return await inboxes_for(
             conn, actors + await remote_mentioned(conn, post.id, partner_hosts_only=True)
         )
-    actors = await remote_mentioned(conn, post.id)
+    actors = await _remote_mentioned(conn, post.id)
     actors += await remote_parent_author(conn, post.in_reply_to_id)
     group = await community_actor(conn, post.community_id)
-    if audience is Audience.COMMUNITY:
-        if group is not None and group.domain is not None:
-            actors.append(group.id)
-        return await inboxes_for(conn, actors)
-    actors += await remote_followers(conn, post.author_id)
     if group is not None and group.domain is not None:
         actors.append(group.id)
-    return await inboxes_for(conn, actors)
+    if audience is Audience.COMMUNITY:
+        return await inboxes_for(conn, actors)
+    return await follower_inboxes(conn, post.author_id, also=actors)
+
+
+async def _remote_mentioned(conn: AsyncConnection, post_id: int) -> list[int]:
+    """``remote_mentioned``, from the rows the transaction wrote when it has just made the post."""
+    known = written(conn, post_id)
+    if known is not None and known.mentioned is not None:
+        return [m.id for m in known.mentioned if m.domain is not None]
+    return await remote_mentioned(conn, post_id)
 
 
 async def group_recipients(

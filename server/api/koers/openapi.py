@@ -270,6 +270,21 @@ SCHEMAS: dict[str, Any] = {
             "weekly_activity": obj({k: WEEKLY for k in ACTIVITY_KINDS}),
             "weekly_profiles": obj({p: WEEKLY for p in PROFILES}),
             "totals": obj({k: COUNT for k in ACTIVITY_KINDS}),
+            "active": COUNT,
+            # the same number of weeks just before, in totals: the period comparison
+            "previous": {
+                "oneOf": [
+                    {"type": "null"},
+                    obj(
+                        {
+                            "since": STAMP,
+                            "until": STAMP,
+                            "totals": obj({k: COUNT for k in ACTIVITY_KINDS}),
+                            "active": COUNT,
+                        }
+                    ),
+                ]
+            },
         }
     ),
     "InsightsOptOut": obj(

@@ -11,7 +11,15 @@ from server import clock
 from server.api.entities import to_mastodon_account, to_mastodon_status
 from server.api.present import statuses_in
 from server.context import Context
-from server.services import account_counts, accounts, hot_rows, posts, timelines
+from server.services import (
+    account_counts,
+    accounts,
+    conversations,
+    filters,
+    hot_rows,
+    posts,
+    timelines,
+)
 from server.services.posts import Draft, PollSpec
 from server.services.timelines import Page
 from server.services.views import posts_in
@@ -173,3 +181,36 @@ async def test_a_favourite_count_change_is_seen_and_keeps_the_cache(
     await posts.unfavourite(ctx, bo.actor_id, post_id)
     [status] = await _read(ctx, _viewer(bo), [post_id])
     assert status["favourites_count"] == 0 and status["favourited"] is False
+
+
+async def test_muted_threads_and_filters_come_with_the_flags(
+    ctx: Context, ana: accounts.Account, bo: accounts.Account
+) -> None:
+    """The viewer's flags, muted threads and whether any filter is active are one statement:
+    each still shows, and a viewer without active filters gets no ``filtered`` match."""
+    root = await _post(ctx, ana, "a thread about tea")
+    reply = await posts.create_post(
+        ctx, bo.actor_id, Draft(source="more tea", in_reply_to_id=root, fmt="plain")
+    )
+    other = await _post(ctx, ana, "coffee")
+    await posts.favourite(ctx, bo.actor_id, other)
+    await conversations.set_muted(ctx, bo.actor_id, root, True)
+    ids = [other, reply, root]
+    answer = await ctx.db.read(statuses_in, ctx, _viewer(bo), ids, "home")
+    assert [s["muted"] for s in answer] == [False, True, True]
+    assert [s["favourited"] for s in answer] == [True, False, False]
+    assert all(s["filtered"] == [] for s in answer)
+    await filters.create(
+        ctx,
+        bo.actor_id,
+        title="no tea",
+        context=["home"],
+        action="warn",
+        keywords=[filters.KeywordChange(keyword="tea")],
+    )
+    answer = await ctx.db.read(statuses_in, ctx, _viewer(bo), ids, "home")
+    assert [bool(s["filtered"]) for s in answer] == [False, True, True]
+    assert answer == await ctx.db.read(statuses_in, ctx, _viewer(bo), ids, "home")
+    for context, viewer in (("public", _viewer(bo)), ("home", _viewer(ana))):
+        unfiltered = await ctx.db.read(statuses_in, ctx, viewer, ids, context)
+        assert all(s["filtered"] == [] for s in unfiltered)  # another context, another member

@@ -51,3 +51,19 @@ def test_line_chart_stretches_lines_not_labels() -> None:
 def test_line_chart_with_no_activity_draws_flat_lines() -> None:
     svg = str(line_chart("z", "T", "D", ["a"], {"Posts": [0]}))
     assert 'points="70.0,100.00"' in svg and ">0</text>" in svg
+
+
+def test_bar_chart_puts_long_labels_above_their_bars() -> None:
+    """A label too long for a third of a phone's column (a community's name) goes on its own line
+    above its bar, from the left edge, so it is never cut; a very long one is shortened."""
+    long_name = "Energy Transition Lab"
+    svg = str(bar_chart("o", "T", "D", [(long_name, 6), ("Kitchen", 3), ("x" * 80, 0)]))
+    labels = re.findall(r'<text x="([\d.]+)%" y="\d+" text-anchor="(\w+)"[^>]*>([^<]+)</text>', svg)
+    assert (("0", "start", long_name)) in labels and ("0", "start", "Kitchen") in labels
+    assert ("0", "start", "x" * 45 + "…") in labels
+    assert re.findall(r'<rect x="0.0%" y="\d+" width="([\d.]+)%"', svg) == [
+        "80.00",
+        "40.00",
+        "0.00",
+    ]
+    assert min(_font_sizes(svg)) >= 12
