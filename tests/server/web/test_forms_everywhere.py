@@ -315,3 +315,29 @@ async def _actor_id(instance, username: str) -> int:  # type: ignore[no-untyped-
                 )
             ).scalar()
         )
+
+
+async def test_the_block_form_tells_a_bad_domain_and_severity_at_once(instance) -> None:  # type: ignore[no-untyped-def]
+    await instance.create_member("boss", admin=True)
+    admin = await instance.login("boss")
+    page = "/admin/federation"
+    resp = await post_form(
+        admin,
+        page + "/blocks",
+        {"block_domain": "not a domain", "block_severity": "banish", "block_reason": "spam"},
+        page=page,
+    )
+    assert resp.status == 422
+    soup = every_error_shown(await resp.text(), ["block_domain", "block_severity"])
+    assert soup.find(id="f-block_reason")["value"] == "spam"
+    assert await _count(instance, t.domain_blocks) == 0
+    done = await post_form(
+        admin,
+        page + "/blocks",
+        {"block_domain": "spam.example", "block_severity": "suspend"},
+        page=page,
+    )
+    assert done.status == 302
+    admin.session.headers.update(DUTCH)
+    shown = await (await admin.get(page)).text()
+    assert "spam.example is geblokkeerd." in shown
