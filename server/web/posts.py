@@ -30,6 +30,7 @@ from server.services.views import PostView
 from server.visibility import can_boost
 from server.web.cards import CARD_HEADER, safe_back
 from server.web.compose import options_for
+from server.web.forms import field_errors
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
@@ -183,7 +184,7 @@ async def edit_submit(request: web.Request) -> web.Response:
             "post_edit.html",
             post=post,
             values=values,
-            errors={exc.field or "status": exc.message},
+            errors=field_errors(exc) or {"status": exc.message},
             status=exc.status,
         )
     flash(request, "Your changes are saved; the earlier version stays in the post's history.")
