@@ -1252,3 +1252,13 @@ sa.Index("ix_posts_kind_id", posts.c.kind, posts.c.id)
 sa.Index(
     "ix_notifications_unread", notifications.c.actor_id, notifications.c.read, notifications.c.id
 )
+
+# --- posting: the followers a new post notifies (notifications.for_new_post, on every post) ---
+# An author's accepted followers who asked to be told, without reading each follower's row.
+sa.Index(
+    "ix_follows_target_notify",
+    follows.c.target_id,
+    follows.c.notify,
+    follows.c.state,
+    follows.c.follower_id,
+)
