@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -22,29 +23,51 @@ def updates_by_shape(
         params = {f"v_{name}": value for name, value in values.items()}
         params["row_id"] = row_id
         shapes.setdefault(tuple(sorted(values)), []).append(params)
-    return [
-        (
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("row_id"))
-            .values(locked_until=None, **{name: sa.bindparam(f"v_{name}") for name in columns}),
-            rows,
-        )
-        for columns, rows in shapes.items()
-    ]
+    return [(_update(table, columns), rows) for columns, rows in shapes.items()]
 
 
-async def claim(db: Database, table: sa.Table, query: sa.Select[Any], until: datetime) -> list[Any]:
-    """The rows of ``query`` (a batch of due rows of ``table``), leased to this worker ``until``
-    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers never claim the same row)."""
+@functools.lru_cache(maxsize=64)
+def _update(table: sa.Table, columns: tuple[str, ...]) -> sa.Update:
+    """The ``UPDATE`` of these columns, built once (its compiled form is then cached too)."""
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("row_id"))
+        .values(locked_until=None, **{name: sa.bindparam(f"v_{name}") for name in columns})
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _lease(table: sa.Table) -> sa.Update:
+    return (
+        sa.update(table)
+        .where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+        .values(locked_until=sa.bindparam("until"))
+    )
+
+
+async def claim(
+    db: Database,
+    table: sa.Table,
+    query: sa.Select[Any],
+    until: datetime,
+    params: dict[str, Any] | None = None,
+) -> list[Any]:
+    """The rows of ``query`` (a batch of due rows of ``table``; ``params`` its bound values),
+    leased to this worker ``until`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+    workers never claim the same row)."""
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
-    return await db.write(_claim, table, query, until)  # one unit of work, one hop
+    return await db.write(_claim, table, query, until, params or {})  # one unit of work, one hop
 
 
-def _claim(conn: sa.Connection, table: sa.Table, query: sa.Select[Any], until: datetime) -> list:
-    rows = list(conn.execute(query))
+def _claim(
+    conn: sa.Connection,
+    table: sa.Table,
+    query: sa.Select[Any],
+    until: datetime,
+    params: dict[str, Any],
+) -> list:
+    rows = list(conn.execute(query, params))
     if rows:
-        conn.execute(
-            sa.update(table).where(table.c.id.in_([r.id for r in rows])).values(locked_until=until)
-        )
+        conn.execute(_lease(table), {"ids": [r.id for r in rows], "until": until})
     return rows

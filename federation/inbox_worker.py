@@ -6,13 +6,14 @@ one lane, applied one after the other in arrival order; lanes run side by side (
 ``LANES`` at a time), since their handlers touch different rows. First, where a type has a batch
 handler (``InboxHandlers.register_batch``: plain Creates of posts), the leading run of that type
 in every lane is applied together in set-wise statements; what it does not take, and the rest of
-each lane, goes one by one. The handlers' write
-transactions share their commits (a group commit, ``server.storage.group_commit``: one at a time,
-each in a savepoint, consecutive ones committed together); a commit that fails sends every
-activity whose writes it held back to be retried. The cycle's outcomes are written in one
-transaction at its end. Delivery stays at least once: a crash before that write
-means the cycle's activities are applied again once their lease expires (handlers already
-tolerate that: a crash between a handler's commit and its row's update did the same).
+each lane, goes one by one. The handlers' write transactions share their commits (a group
+commit, ``server.storage.group_commit``: one at a time, each in a savepoint, consecutive ones
+committed together); a commit that fails sends every activity whose writes it held back to be
+retried. The cycle's outcomes are written as the scope's last block, so they commit with its
+last writes (after a failed commit, again on their own). Delivery stays at least once: a crash
+before that commit means the cycle's activities are applied again once their lease expires
+(handlers already tolerate that: a crash between a handler's commit and its row's update did
+the same).
 States: ``new → done | ignored | failed``; exceptions are retried with back-off a few times, but
 a permanent federation failure (``errors.is_permanent``) fails at once with its reason.
 """
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
-BATCH = 50
+BATCH = 200  # a cycle's claim: plain Creates are applied set-wise, so larger batches cost less each
 LANES = 8
 
 
@@ -89,26 +90,28 @@ def lanes(rows: list[Any]) -> list[list[Any]]:
     return list(grouped.values())
 
 
-async def _claim(app: web.Application, now: datetime) -> list[Any]:
-    db = app[CTX].db
-    q = (
-        sa.select(
-            t.activities.c.id,
-            t.activities.c.type,
-            t.activities.c.document,
-            t.activities.c.signer_id,
-            t.activities.c.attempts,
-        )
-        .where(
-            t.activities.c.direction == "in",
-            t.activities.c.state == "new",
-            sa.or_(t.activities.c.next_attempt_at.is_(None), t.activities.c.next_attempt_at <= now),
-            sa.or_(t.activities.c.locked_until.is_(None), t.activities.c.locked_until < now),
-        )
-        .order_by(t.activities.c.id)
-        .limit(BATCH)
+_NOW = sa.bindparam("now", type_=t.activities.c.next_attempt_at.type)
+_DUE = (
+    sa.select(
+        t.activities.c.id,
+        t.activities.c.type,
+        t.activities.c.document,
+        t.activities.c.signer_id,
+        t.activities.c.attempts,
     )
-    return await claim(db, t.activities, q, now + LEASE)
+    .where(
+        t.activities.c.direction == "in",
+        t.activities.c.state == "new",
+        sa.or_(t.activities.c.next_attempt_at.is_(None), t.activities.c.next_attempt_at <= _NOW),
+        sa.or_(t.activities.c.locked_until.is_(None), t.activities.c.locked_until < _NOW),
+    )
+    .order_by(t.activities.c.id)
+    .limit(sa.bindparam("batch", type_=sa.Integer))
+)
+
+
+async def _claim(app: web.Application, now: datetime) -> list[Any]:
+    return await claim(app[CTX].db, t.activities, _DUE, now + LEASE, {"now": now, "batch": BATCH})
 
 
 async def _apply(app: web.Application, row: Any) -> dict[str, Any]:
@@ -233,8 +236,10 @@ async def process_inbox_once(app: web.Application, now: datetime | None = None) 
                 group_commit.set_key(row.id)
                 outcomes[row.id] = await _apply(app, row)
 
-    scope = app[CTX].db.group_commit()
+    db = app[CTX].db
+    scope = db.group_commit()
     batched: set[int] = set()
+    recorded = False
     try:
         try:
             async with scope:
@@ -242,6 +247,11 @@ async def process_inbox_once(app: web.Application, now: datetime | None = None) 
                 for row_id in batched:
                     outcomes[row_id] = {"state": "done", "last_error": None}
                 await asyncio.gather(*(run(lane) for lane in rest if lane))
+                # The outcomes as the scope's last block: they commit with the last writes.
+                async with db.write() as conn:
+                    changes = updates_by_shape(t.activities, outcomes.items())
+                    await conn.run_sync(_write_outcomes, changes)
+            recorded = not scope.lost
         except Exception:  # the scope's last commit failed: its activities are retried below
             if not scope.lost:
                 raise
@@ -250,7 +260,7 @@ async def process_inbox_once(app: web.Application, now: datetime | None = None) 
             if row.id in lost and scope.failure is not None:
                 outcomes[row.id] = _failed(row, scope.failure)
     finally:  # cancelled mid-cycle: what was applied is recorded, the rest waits for its lease
-        if outcomes:
+        if outcomes and not recorded:  # (again, when a commit failed: its rows are retried)
             await asyncio.shield(_record(app, outcomes))
     return len(rows)
 

@@ -1253,6 +1253,9 @@ sa.Index(
     "ix_notifications_unread", notifications.c.actor_id, notifications.c.read, notifications.c.id
 )
 
+# --- timelines: a hashtag's timeline walks its tags newest first (not every tagged post, sorted) ---
+sa.Index("ix_post_tags_tag_post", post_tags.c.tag, post_tags.c.post_id)
+
 # --- posting: the followers a new post notifies (notifications.for_new_post, on every post) ---
 # An author's accepted followers who asked to be told, without reading each follower's row.
 sa.Index(

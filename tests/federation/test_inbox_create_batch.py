@@ -239,3 +239,27 @@ async def test_a_batch_that_fails_is_applied_one_by_one(pair, monkeypatch) -> No
             )
         ).scalar_one()
     assert stored == 3
+
+
+async def test_a_cycle_of_plain_creates_takes_two_commits(pair) -> None:
+    a, b = pair
+    alice = await signer_for(a, "alice")
+    await a.create_member("carol")
+    carol = await signer_for(a, "carol")
+    for i in range(4):
+        for signer in (alice, carol):
+            doc = signer.activity("Create", object=_note(signer, f"n{i}"), to=[PUBLIC])
+            status, _ = await post_activity(f"{b.url}/inbox", doc, signer)
+            assert status == 202
+    commits = [0]
+
+    def seen(_conn: Any) -> None:
+        commits[0] += 1
+
+    sa.event.listen(sa.engine.Engine, "commit", seen)
+    try:
+        assert await process_inbox_once(b.app) == 8
+    finally:
+        sa.event.remove(sa.engine.Engine, "commit", seen)
+    assert [r.state for r in await activity_rows(b)] == ["done"] * 8
+    assert commits[0] == 2  # the claim; the batch with the cycle's outcomes

@@ -237,3 +237,52 @@ async def test_remote_posts_boosts_and_accepts_fill_the_feed(wired, member, remo
     assert fed == plain and len(fed[0]) == 4  # ana's two, rosa's note and her boost
     async with ctx.db.read() as conn:
         assert await conn.run_sync(_entries, member.actor_id) == fed[0]
+
+
+def _feed_state(conn: sa.Connection, post_ids: list[int]) -> tuple[list[tuple[int, int]], dict]:
+    entries = sorted(
+        (r[0], r[1])
+        for r in conn.execute(
+            sa.select(t.home_feed_entries.c.actor_id, t.home_feed_entries.c.post_id).where(
+                t.home_feed_entries.c.post_id.in_(post_ids)
+            )
+        )
+    )
+    lengths = dict(
+        (r[0], r[1])
+        for r in conn.execute(sa.select(t.home_feeds.c.actor_id, t.home_feeds.c.length))
+    )
+    return entries, lengths
+
+
+def _undo_added(conn: sa.Connection, post_ids: list[int], lengths: dict) -> None:
+    conn.execute(t.home_feed_entries.delete().where(t.home_feed_entries.c.post_id.in_(post_ids)))
+    for actor_id, length in lengths.items():
+        conn.execute(
+            t.home_feeds.update().where(t.home_feeds.c.actor_id == actor_id).values(length=length)
+        )
+
+
+async def test_posts_added_in_a_batch_fill_the_feeds_as_one_by_one(world: World) -> None:
+    w, ids, ctx = world, world.ids, world.ctx
+    await follows.follow(ctx, ids["dan"], ids["bo"])
+    await follows.follow(ctx, ids["dan"], ids["cy"])
+    await follows.follow(ctx, ids["ana"], ids["bo"])
+    for name in ("bo", "cy"):  # every feed built before the posts (a first post builds one)
+        await follows.follow(ctx, ids[name], ids["ana"])
+    async with ctx.db.read() as conn:
+        before = (await conn.run_sync(_feed_state, []))[1]
+    assert set(before) == {ids[n] for n in ("ana", "bo", "cy", "dan")}
+    made = [
+        (await w.say(name, f"post {n}"), ids[name])
+        for n, name in enumerate("bo cy bo cy bo".split())
+    ]
+    post_ids = [p for p, _ in made]
+    async with ctx.db.read() as conn:
+        one_by_one = await conn.run_sync(_feed_state, post_ids)  # the listener's post_added
+    assert {a for a, _ in one_by_one[0]} == {ids["dan"], ids["ana"], ids["bo"], ids["cy"]}
+    async with ctx.db.write() as conn:
+        await conn.run_sync(_undo_added, post_ids, before)
+        await conn.run_sync(home_feed.posts_added, made)
+    async with ctx.db.read() as conn:
+        assert await conn.run_sync(_feed_state, post_ids) == one_by_one

@@ -1,14 +1,14 @@
 """posting: an index for the followers a new post notifies
 
 Revision ID: b7f3c9e2a5d1
-Revises: e4a7c2d9b6f1
+Revises: f1c4b7e2a9d3
 Create Date: 2026-12-02 17:50:00
 """
 
 from alembic import op
 
 revision = "b7f3c9e2a5d1"
-down_revision = "e4a7c2d9b6f1"
+down_revision = "f1c4b7e2a9d3"
 branch_labels = None
 depends_on = None
 
