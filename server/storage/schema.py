@@ -1255,3 +1255,13 @@ sa.Index(
 
 # --- timelines: a hashtag's timeline walks its tags newest first (not every tagged post, sorted) ---
 sa.Index("ix_post_tags_tag_post", post_tags.c.tag, post_tags.c.post_id)
+
+# --- posting: the followers a new post notifies (notifications.for_new_post, on every post) ---
+# An author's accepted followers who asked to be told, without reading each follower's row.
+sa.Index(
+    "ix_follows_target_notify",
+    follows.c.target_id,
+    follows.c.notify,
+    follows.c.state,
+    follows.c.follower_id,
+)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from server import clock
 from server.services import idempotency, posts
 from server.services.posts import Draft
 from server.storage import schema as t
@@ -81,3 +82,33 @@ async def test_queuing_an_activity_again_adds_only_the_new_inboxes(ctx, member) 
             await conn.execute(sa.select(sa.func.count()).select_from(t.activities))
         ).scalar()
     assert inboxes == [*first, "https://c.example/inbox"] and activities == 1
+
+
+async def test_follower_inboxes_are_the_accepted_unsuspended_remote_followers(
+    wired, member
+) -> None:
+    from federation.delivery import follower_inboxes, inboxes_for
+
+    rosa = await wired.remote_actor("rosa")
+    otto = await wired.remote_actor("otto")  # same host: one shared inbox
+    pia = await wired.remote_actor("pia", host="other.example")
+    sam = await wired.remote_actor("sam", host="third.example")
+    ulf = await wired.remote_actor("ulf", host="fourth.example")
+    now = clock.now()
+    async with wired.ctx.db.write() as conn:
+        for actor, state in ((rosa, "accepted"), (otto, "accepted"), (pia, "pending")):
+            await conn.execute(
+                t.follows.insert().values(
+                    follower_id=actor.id, target_id=member.actor_id, state=state, created_at=now
+                )
+            )
+        await conn.execute(
+            t.follows.insert().values(
+                follower_id=sam.id, target_id=member.actor_id, state="accepted", created_at=now
+            )
+        )
+        await conn.execute(t.actors.update().where(t.actors.c.id == sam.id).values(suspended=True))
+    async with wired.ctx.db.read() as conn:
+        joined = await follower_inboxes(conn, member.actor_id, also=[ulf.id])
+        listed = await inboxes_for(conn, [rosa.id, otto.id, ulf.id])
+    assert joined == listed and len(joined) == 2
