@@ -9,7 +9,7 @@ import shutil
 import time
 
 from bench.fediverse import Actors, Sink, new_key, rsa_limit
-from bench.procs import free_port, start_koers
+from bench.procs import cpu_seconds, descendants_cpu, free_port, start_koers
 from bench.store import Store
 from bench.suite import Figure, Options, Report, Run
 
@@ -28,10 +28,15 @@ async def measure_delivery(run: Run, store: Store, sink: Sink, limit: float) -> 
         while not sink.received and time.monotonic() < deadline and worker.alive():
             await asyncio.sleep(POLL / 5)
         before, first = await run.snapshot([worker]), sink.received
+        helpers = descendants_cpu(worker.proc.pid), cpu_seconds(os.getpid())
         stop = time.monotonic() + run.o.seconds * 2
         while time.monotonic() < stop and await store.deliveries_waiting():
             await asyncio.sleep(POLL)
         after, n = await run.snapshot([worker]), sink.received - first
+        pool, here = (
+            (descendants_cpu(worker.proc.pid) - helpers[0]) * 1000 / max(n, 1),
+            (cpu_seconds(os.getpid()) - helpers[1]) * 1000 / max(n, 1),
+        )
         took = max(sink.last - sink.first, 1e-6)
     finally:
         worker.stop()
@@ -48,7 +53,8 @@ async def measure_delivery(run: Run, store: Store, sink: Sink, limit: float) -> 
             db_cpu_ms=before.db_ms(after, n),
             ratio=rate / limit,
             count=sink.received,
-            note=f"ratio to the RSA-2048 signing limit {limit:,.0f}/s; {waiting} queued",
+            note=f"ratio to the RSA-2048 signing limit {limit:,.0f}/s; {waiting} queued; CPU ms "
+            f"per delivery besides the worker's: signing pool {pool:.2f}, sink {here:.2f}",
         )
     )
     run.say(f"delivery: {rate:,.1f}/s ({sink.received} of {waiting} sent)")

@@ -33,6 +33,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def descendants_cpu(pid: int) -> float:
+    """CPU seconds of the processes started by ``pid`` and theirs (e.g. a signing pool)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0.0, list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        try:
+            total += cpu_seconds(child)
+        except OSError:
+            continue
+        todo.extend(children.get(child, []))
+    return total
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

@@ -33,6 +33,7 @@ from server import clock
 from server.config import Settings
 from server.storage import schema as t
 from server.storage.db import Database
+from server.storage.prepared import rows
 from server.storage.rows import dialect_insert
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,8 @@ async def inboxes_for(conn: AsyncConnection, actor_ids: Iterable[int]) -> list[s
             t.actors.c.id.in_(ids), t.actors.c.domain.is_not(None), t.actors.c.suspended.is_(False)
         )
     )
-    return sorted(_inboxes(rows))
-
-
-def _inboxes(rows: Iterable[Any]) -> set[str]:
-    """Each row's shared inbox, or its own inbox when its host has none."""
-    return {r.shared_inbox or r.inbox for r in rows if r.shared_inbox or r.inbox}
+    found = {r.shared_inbox or r.inbox for r in rows if r.shared_inbox or r.inbox}
+    return sorted(found)
 
 
 _FOLLOWER_INBOXES = (
@@ -93,7 +90,11 @@ async def follower_inboxes(
 ) -> list[str]:
     """``inboxes_for`` the accepted remote followers of ``target_id`` and the actors ``also``,
     the followers joined in the statement rather than listed."""
-    found = _inboxes(await conn.execute(_FOLLOWER_INBOXES, {"target": target_id}))
+    found = {
+        shared or inbox
+        for inbox, shared in await conn.run_sync(rows, _FOLLOWER_INBOXES, {"target": target_id})
+        if shared or inbox
+    }
     others = list(also)
     if others:
         found.update(await inboxes_for(conn, others))

@@ -37,24 +37,27 @@ async def states(conn: AsyncConnection, hosts: Iterable[str]) -> dict[str, Any]:
     return {r.domain: r for r in rows}
 
 
+# built once: a cycle's answering hosts as one expanding parameter
+_SUCCEEDED = (
+    sa.update(t.hosts)
+    .where(t.hosts.c.domain.in_(sa.bindparam("names", expanding=True)))
+    .values(
+        consecutive_failures=0,
+        first_failure_at=None,
+        failure_days=0,
+        unavailable=False,
+        probe_at=None,
+        last_success_at=sa.bindparam("now"),
+    )
+)
+
+
 async def record_successes(conn: AsyncConnection, hosts: Iterable[str], now: datetime) -> None:
     """The hosts answered at ``now``: each is available again and its failure count starts
     over (one statement for all)."""
     names = sorted(set(hosts))
-    if not names:
-        return
-    await conn.execute(
-        sa.update(t.hosts)
-        .where(t.hosts.c.domain.in_(names))
-        .values(
-            consecutive_failures=0,
-            first_failure_at=None,
-            failure_days=0,
-            unavailable=False,
-            probe_at=None,
-            last_success_at=now,
-        )
-    )
+    if names:
+        await conn.execute(_SUCCEEDED, {"names": names, "now": now})
 
 
 async def record_failure(

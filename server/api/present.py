@@ -9,30 +9,19 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api import status_cache
-from server.api.entities import to_mastodon_account
 from server.api.filters import filter_json
 from server.context import Context
 from server.errors import NotFound
 from server.services import filters, post_facts
-from server.services.account_counts import account_extras_in
 from server.services.text import html_to_text
-from server.services.views import ActorView, load_actors
 from server.visibility import Viewer
 
 
-def _accounts(conn: Connection, ctx: Context, actors: list[ActorView]) -> list[dict]:
-    extras = account_extras_in(conn, {a.id for a in actors})
-    return [to_mastodon_account(a, extras.get(a.id), base=ctx.base) for a in actors]
-
-
-async def accounts_json(conn: AsyncConnection, ctx: Context, actors: list[ActorView]) -> list[dict]:
-    """Accounts for actor views, in order, with counts."""
-    return await conn.run_sync(_accounts, ctx, actors)
-
-
 async def accounts_by_id(conn: AsyncConnection, ctx: Context, ids: list[int]) -> list[dict]:
-    actors = await load_actors(conn, set(ids), ctx.base, ctx.settings.domain)
-    return await accounts_json(conn, ctx, [actors[i] for i in ids if i in actors])
+    """Accounts of the actors ``ids``, in order (unknown ones left out), with fresh counts; the
+    rest as ``status_cache`` keeps it rendered."""
+    found = await conn.run_sync(status_cache.accounts_in, ctx, set(ids))
+    return [found[i] for i in ids if i in found]
 
 
 async def account_json(conn: AsyncConnection, ctx: Context, actor_id: int) -> dict:

@@ -110,6 +110,17 @@ def as_message(text: str) -> Message:
     return text if isinstance(text, Message) else Message(text)
 
 
+def shown(value: object) -> str:
+    """A value kept as data (a queued mail's params): a ``Message.as_data`` translated, anything
+    else as written (a title someone typed is never looked up in the catalogue)."""
+    if isinstance(value, dict):
+        found = Message.from_data(value)
+        return found.translated() if found is not None else ""
+    if isinstance(value, Message):
+        return value.translated()
+    return "" if value is None else str(value)
+
+
 def translate(text: str) -> str:
     """``text`` in the current language: a ``Message`` with its values, a plain string looked up
     as it is (as written when the catalogue lacks it)."""

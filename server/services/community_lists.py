@@ -6,7 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.services import hot_rows
 from server.storage import schema as t
+from server.storage.caches import CachedMap, watch_of
 from server.storage.db import Database
 
 
@@ -60,14 +62,43 @@ _JOINED = (
 )
 
 
+def _joined_cache(conn: AsyncConnection) -> CachedMap[list[sa.Row]]:
+    # every signed-in page with a compose form asks; a follow, a community or an actor written
+    # anywhere forgets every member's list
+    return watch_of(hot_rows.engine_of(conn)).cache(
+        "joined_communities",
+        lambda: CachedMap[list[sa.Row]](hot_rows.TTL, 4096),
+        tables=("follows", "communities", "actors"),
+        kinds=("insert", "update", "delete"),
+    )
+
+
 async def joined(conn: AsyncConnection, actor_id: int) -> list[sa.Row]:
-    """``joined_communities`` inside a unit of work (a page's own read)."""
-    return list(await conn.execute(_JOINED, {"actor_id": actor_id}))
+    """``joined_communities`` inside a unit of work (a page's own read), cached per member."""
+    cache = _joined_cache(conn)
+    found = cache.get(actor_id)
+    if found is None:
+        generation = cache.generation
+        found = list(await conn.execute(_JOINED, {"actor_id": actor_id}))
+        cache.put(actor_id, found, generation)
+    return list(found)
 
 
 async def joined_remote_communities(conn: AsyncConnection) -> list[sa.Row]:
     """Communities on other instances that members here have joined (id, name, handle, domain,
     summary_html, and how many members here), by name."""
+    # The remote communities first (a community table holds few): from them, their members are
+    # found by the follows' target index; a join left to the planner walked every follow of
+    # every local member instead (18 ms on 28,000 follows, for no remote community at all).
+    remote = list(
+        (
+            await conn.execute(
+                sa.select(t.communities.c.id).where(t.communities.c.local.is_(False))
+            )
+        ).scalars()
+    )
+    if not remote:
+        return []
     group = t.actors.alias("group_actor")
     member = t.actors.alias("member_actor")
     here = sa.func.count(sa.distinct(t.follows.c.follower_id)).label("members_here")
@@ -86,6 +117,7 @@ async def joined_remote_communities(conn: AsyncConnection) -> list[sa.Row]:
             .join(t.follows, t.follows.c.target_id == t.communities.c.actor_id)
             .join(member, member.c.id == t.follows.c.follower_id)
             .where(
+                t.communities.c.id.in_(remote),
                 t.communities.c.local.is_(False),
                 t.follows.c.state == "accepted",
                 member.c.domain.is_(None),

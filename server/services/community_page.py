@@ -80,7 +80,7 @@ class Facts:
 def cache_of(conn: AsyncConnection) -> CachedMap[Facts]:
     """The facts of every community of ``conn``'s database (made and watched the first time)."""
     return watch_of(hot_rows.engine_of(conn)).cache(
-        "community_page", lambda: CachedMap[Facts](hot_rows.TTL, 2048), tables=TABLES, kinds=KINDS
+        "community_page", lambda: CachedMap[Facts](hot_rows.TTL, 512), tables=TABLES, kinds=KINDS
     )
 
 

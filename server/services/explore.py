@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.services import community_lists, federation_admin, instance_facts, timelines
+from server.services.post_cache import load_posts
 from server.services.view_models import ActorView, PostView
-from server.services.views import load_actors, load_posts
+from server.services.views import load_actors
 from server.storage import schema as t
 from server.visibility import Viewer
 

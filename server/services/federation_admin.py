@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.policy import SEVERITIES, delete_domain, normalise_domain, upsert_domain
-from server.errors import ValidationError
+from server.errors import FieldErrors
 from server.i18n.messages import Message
 from server.storage import schema as t
 from server.storage.db import Database
@@ -86,9 +86,13 @@ async def overview(conn: AsyncConnection) -> Overview:
 
 async def add_partner(db: Database, domain: str, name: str = "") -> str:
     """Make ``domain`` an active partner organisation; returns the normalised domain."""
-    value = normalise_domain(domain)
+    found = FieldErrors()  # both fields are checked before either is told
+    value = ""
+    with found.check("domain"):
+        value = normalise_domain(domain)
     if len(name) > 255:
-        raise ValidationError("name: at most 255 characters", field="name")
+        found.add("name", "name: at most 255 characters")
+    found.raise_any()
     await upsert_domain(db, t.partners, value, name=name.strip(), state="active")
     return value
 
@@ -102,11 +106,15 @@ async def remove_partner(db: Database, domain: str) -> str:
 
 async def block(db: Database, domain: str, severity: str, reason: str = "") -> str:
     """Block (suspend, silence or reject media of) ``domain``."""
-    value = normalise_domain(domain)
+    found = FieldErrors()
+    value = ""
+    with found.check("domain"):
+        value = normalise_domain(domain)
     if severity not in SEVERITIES:
-        raise ValidationError(
-            Message("severity: one of %(choices)s", choices=", ".join(SEVERITIES)), field="severity"
+        found.add(
+            "severity", Message("severity: one of %(choices)s", choices=", ".join(SEVERITIES))
         )
+    found.raise_any()
     await upsert_domain(db, t.domain_blocks, value, severity=severity, reason=reason.strip()[:2000])
     return value
 

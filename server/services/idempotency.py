@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.storage import schema as t
+from server.storage.prepared import rows
 from server.storage.rows import dialect_insert
 
 MAX_KEY = 255
@@ -42,10 +43,11 @@ class KeyLookup:
 
 async def lookup_in(conn: AsyncConnection, user_id: int, key: str) -> KeyLookup:
     """The key's post and row on a connection the caller holds (the post's own write unit)."""
-    row = (await conn.execute(_LOOKUP, {"user": user_id, "key": key[:MAX_KEY]})).first()
-    if row is None:
+    found = await conn.run_sync(rows, _LOOKUP, {"user": user_id, "key": key[:MAX_KEY]})
+    if not found:
         return KeyLookup(None, None)
-    return KeyLookup(int(row.post_id) if row.deleted_at is None else None, int(row.id))
+    row_id, post_id, deleted_at = found[0]
+    return KeyLookup(int(post_id) if deleted_at is None else None, int(row_id))
 
 
 async def post_for_key_in(conn: AsyncConnection, user_id: int, key: str) -> int | None:

@@ -11,6 +11,7 @@ from server.context import Context
 from server.errors import NotFound
 from server.services.timelines import Page, page_ids
 from server.storage import schema as t
+from server.storage.prepared import IDS, ME, Prepared, viewer_params
 from server.visibility import Viewer, posts_visible_to
 
 MASTODON_TYPES = (
@@ -88,35 +89,38 @@ UNREAD_SHOWN_CAP = 99  # the navigation says "99+" beyond it, as Mastodon's unre
 _UNREAD_CHUNK = 200
 
 
+def _unread_chunk(older: bool) -> sa.Select:
+    n = t.notifications
+    q = sa.select(n.c.id, n.c.post_id).where(n.c.actor_id == ME, n.c.read.is_(False))
+    if older:
+        q = q.where(n.c.id < sa.bindparam("before", type_=t.Id))
+    return q.order_by(n.c.id.desc()).limit(_UNREAD_CHUNK)
+
+
+# built once (``storage.prepared``): every signed-in page runs them
+_UNREAD = Prepared(_unread_chunk)
+_VISIBLE_POSTS = Prepared(
+    lambda viewer: sa.select(t.posts.c.id).where(t.posts.c.id.in_(IDS), posts_visible_to(viewer))
+)
+
+
 async def unread_shown(conn: AsyncConnection, viewer: Viewer, cap: int = UNREAD_SHOWN_CAP) -> int:
     """Unread notifications of every kind the notifications page shows (the navigation's count),
     counted up to ``cap + 1``: every signed-in page asks, so the cost is bounded by the cap, not
     by how many a member left unread. One about a post the viewer may no longer see does not
     count, as the page leaves it out; only the posts of the notifications read are checked."""
-    n = t.notifications
     counted = 0
     before: int | None = None
     while counted <= cap:
-        q = sa.select(n.c.id, n.c.post_id).where(
-            n.c.actor_id == viewer.actor_id, n.c.read.is_(False)
-        )
-        if before is not None:
-            q = q.where(n.c.id < before)
-        rows = list(await conn.execute(q.order_by(n.c.id.desc()).limit(_UNREAD_CHUNK)))
+        chunk = _UNREAD.get(None, before is not None)
+        rows = list(await conn.execute(chunk, {"me": viewer.actor_id, "before": before}))
         if not rows:
             break
         post_ids = {r.post_id for r in rows if r.post_id is not None}
         visible: set[int] = set()
         if post_ids:
-            visible = set(
-                (
-                    await conn.execute(
-                        sa.select(t.posts.c.id).where(
-                            t.posts.c.id.in_(post_ids), posts_visible_to(viewer)
-                        )
-                    )
-                ).scalars()
-            )
+            params = {**viewer_params(viewer), "ids": sorted(post_ids)}
+            visible = set((await conn.execute(_VISIBLE_POSTS.get(viewer), params)).scalars())
         counted += sum(1 for r in rows if r.post_id is None or r.post_id in visible)
         if len(rows) < _UNREAD_CHUNK:
             break

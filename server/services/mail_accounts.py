@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
 from server.context import Context
-from server.errors import Conflict, Forbidden, ValidationError
+from server.errors import Conflict, FieldErrors, Forbidden, ValidationError
 from server.services import accounts, login_throttle, mail_links, mail_members, mail_queue
 from server.storage import schema as t
 
@@ -169,7 +169,10 @@ async def revoke_access(conn: AsyncConnection, user_id: int, now: datetime) -> N
 
 async def start_email_change(ctx: Context, user_id: int, new_email: str, password: str) -> str:
     """Mail a confirmation link to the new address; the address stays as it is until followed."""
-    address = accounts.check_email(new_email)
+    found = FieldErrors()  # a bad address and a wrong password are told together
+    address = ""
+    with found.check("email"):
+        address = accounts.check_email(new_email)
     async with ctx.db.write() as conn:
         user = (
             await conn.execute(
@@ -177,7 +180,11 @@ async def start_email_change(ctx: Context, user_id: int, new_email: str, passwor
             )
         ).one()
         if not accounts.password_matches(user.password_hash, password):
-            raise Forbidden("wrong password", field="password")
+            found.add("password", "wrong password")
+        if found:
+            first, message = next(iter(found.errors.items()))
+            error = Forbidden if "password" in found.errors else ValidationError
+            raise error(message, field=first, errors=found.errors)
         if address == user.email:
             raise ValidationError("email: this is your address already", field="email")
         if (await conn.execute(sa.select(t.users.c.id).where(t.users.c.email == address))).first():

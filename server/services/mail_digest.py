@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock, urls
 from server.context import Context
+from server.i18n.messages import Message
 from server.services import mail_members, mail_queue
+from server.services.purpose_phases import LABELS as PHASE_LABELS
 from server.services.roadmap import STATUS_LABELS
 from server.storage import schema as t
 from server.visibility import Viewer, can_see_members, items_visible_to, posts_visible_to
@@ -52,7 +54,8 @@ async def due(conn: AsyncConnection, now: datetime, *, limit: int = BATCH) -> li
 async def contents(
     conn: AsyncConnection, base: str, actor_id: int, since: datetime
 ) -> dict[str, Any]:
-    """The digest's sections for one member (each a list of {"title", "community", "link"})."""
+    """The digest's sections for one member (each a list of {"title", "community", "link"}); a title
+    the digest words itself is a ``Message`` as data, translated when the mail is made."""
     viewer = Viewer(actor_id=actor_id, local=True)
     c, f = t.communities, t.follows
     mine = list(
@@ -85,7 +88,7 @@ async def contents(
     ):
         sections["results"].append(
             {
-                "title": r.title or "A result",
+                "title": r.title or Message("A result").as_data(),
                 "community": names[r.community_id],
                 "link": r.url or r.uri,
             }
@@ -98,10 +101,12 @@ async def contents(
         .order_by(sc.c.created_at.desc())
         .limit(PER_SECTION)
     ):
-        status = STATUS_LABELS.get(item.to_status, item.to_status)
+        status = Message(dict.get(STATUS_LABELS, item.to_status, item.to_status))
         sections["roadmap"].append(
             {
-                "title": f"{item.title}: {status}",
+                "title": Message(
+                    "%(title)s: %(status)s", title=item.title, status=status
+                ).as_data(),
                 "community": names[item.community_id],
                 "link": f"{pages[item.community_id]}/roadmap/{item.id}",
             }
@@ -115,7 +120,10 @@ async def contents(
     ):
         sections["phases"].append(
             {
-                "title": f"The purpose is now in its {phase.phase.replace('_', ' ')} phase",
+                "title": Message(
+                    "The purpose is now in its %(phase)s phase",
+                    phase=Message(dict.get(PHASE_LABELS, phase.phase, phase.phase)),
+                ).as_data(),
                 "community": names[phase.community_id],
                 "link": f"{pages[phase.community_id]}/purpose",
             }
@@ -129,8 +137,11 @@ async def contents(
     ):
         sections["decisions"].append(
             {
-                "title": "A decision on the purpose is open"
-                + (" (consent)" if decision.method == "consent" else ""),
+                "title": (
+                    Message("A consent round on the purpose is open")
+                    if decision.method == "consent"
+                    else Message("A decision on the purpose is open")
+                ).as_data(),
                 "community": names[decision.community_id],
                 "link": f"{pages[decision.community_id]}/purpose",
             }

@@ -27,6 +27,7 @@ from server.config import Settings, templates_dir
 from server.context import Context
 from server.i18n import N_, gettext, use
 from server.i18n import jinja as i18n_jinja
+from server.i18n.messages import shown
 from server.services import mail_opt_outs
 from server.services.text import html_to_text
 from server.storage import schema as t
@@ -76,6 +77,7 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     i18n_jinja.install(env)
+    env.filters["message"] = shown  # a title kept as Message data, in the mail's language
     return env
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
 from server.services import mail_notify, push
+from server.services.written_post import written
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 
@@ -143,9 +144,17 @@ async def for_new_post(conn: AsyncConnection, post_id: int, *, post: sa.Row | No
         post = (await conn.execute(sa.select(t.posts).where(t.posts.c.id == post_id))).first()
     assert post is not None
     notified: set[int] = set()
-    for (actor_id,) in await conn.execute(
-        sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id)
-    ):
+    known = written(conn, post_id)
+    if known is not None and known.mentioned is not None:
+        mentioned = [m.id for m in known.mentioned]
+    else:
+        mentioned = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(t.post_mentions.c.actor_id).where(t.post_mentions.c.post_id == post_id)
+            )
+        ]
+    for actor_id in mentioned:
         await notify(conn, actor_id, "mention", from_actor_id=post.author_id, post_id=post_id)
         notified.add(actor_id)
     if post.in_reply_to_id:

@@ -115,11 +115,12 @@ def _not_silenced(viewer: Viewer) -> sa.ColumnElement[bool]:
     return sa.or_(t.posts.c.author_id == viewer.actor_id, hidden)
 
 
-def _feed(build: Callable[..., sa.Select]) -> Prepared[sa.Select]:
-    """A feed's statement per (viewer shape, flags, page shape), paged by post id."""
-    return Prepared(
-        lambda viewer, shape, *flags: _paged(build(viewer, *flags), t.posts.c.id, shape)
-    )
+def _feed(
+    build: Callable[..., sa.Select], id_col: sa.ColumnElement = t.posts.c.id
+) -> Prepared[sa.Select]:
+    """A feed's statement per (viewer shape, flags, page shape), paged by post id (``id_col``:
+    the column whose index the walk follows, the posts' own key unless named)."""
+    return Prepared(lambda viewer, shape, *flags: _paged(build(viewer, *flags), id_col, shape))
 
 
 def _feed_ids(
@@ -334,16 +335,21 @@ async def organisation(conn: AsyncConnection, viewer: Viewer, page: Page) -> lis
     return await conn.run_sync(organisation_ids, viewer, page)
 
 
-@_feed
-def _tag(viewer: Viewer, local: bool) -> sa.Select:
-    p = t.posts
-    tagged = sa.select(t.post_tags.c.post_id).where(t.post_tags.c.tag == sa.bindparam("tag"))
-    q = sa.select(p.c.id).where(
-        p.c.id.in_(tagged), listed_for(viewer), _not_muted_or_blocked(viewer)
+def _tag_query(viewer: Viewer, local: bool) -> sa.Select:
+    """A hashtag's posts by a walk of its tags' (tag, post) index newest first: each post is
+    then looked up by its key, so the page costs the same however many posts carry the tag."""
+    p, pt = t.posts, t.post_tags
+    q = (
+        sa.select(pt.c.post_id)
+        .select_from(pt.join(p, p.c.id == pt.c.post_id))
+        .where(pt.c.tag == sa.bindparam("tag"), listed_for(viewer), _not_muted_or_blocked(viewer))
     )
     if local:
         q = q.where(p.c.local.is_(True))
     return q
+
+
+_tag = _feed(_tag_query, t.post_tags.c.post_id)
 
 
 def tag_ids(

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -84,11 +85,13 @@ class Database:
                 self._threads = ConnectionThreads(self._sync_url, readers=readers)
         else:
             self.engine = create_async_engine(
-                url,
-                pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_pre_ping=True,
-                hide_parameters=True,
+                url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+            )
+            # Connections idle a while are pinged before use (``pool_pre_ping`` pinged on every
+            # checkout: three round trips, BEGIN, ``;`` and ROLLBACK, before every unit of work).
+            event.listen(self.engine.sync_engine.pool, "checkin", _checked_in)
+            event.listen(
+                self.engine.sync_engine.pool, "checkout", _idle_pinger(self.engine.dialect)
             )
         self._write_lock = asyncio.Lock()
 
@@ -272,6 +275,34 @@ async def _scoped_unit(
 async def _scoped_read(scope: GroupCommit, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
     async with scope.read_block() as conn:
         return await conn.run_sync(fn, *args)
+
+
+PING_IDLE_AFTER = 10.0  # seconds a pooled PostgreSQL connection may sit unused before a ping
+
+
+def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+    record.info["koers_idle_since"] = time.monotonic()
+
+
+def _idle_pinger(dialect: sa.Dialect) -> Callable[[Any, Any, Any], None]:
+    """The pool's checkout listener: ping a connection that sat in the pool longer than
+    ``PING_IDLE_AFTER`` (a database restarted meanwhile has closed it); a dead one is replaced by
+    the pool, as ``pool_pre_ping`` does. One in use moments ago is not pinged: should the
+    database have restarted since, its statement fails, and SQLAlchemy then drops every
+    connection the pool made before."""
+
+    def ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("koers_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_AFTER:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any driver error means the connection is gone
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+        if alive is False:
+            raise sa.exc.DisconnectionError("the connection did not answer a ping")
+
+    return ping_if_idle
 
 
 def _group_pragmas(dbapi_conn: Any, record: Any) -> None:

@@ -1252,3 +1252,6 @@ sa.Index("ix_posts_kind_id", posts.c.kind, posts.c.id)
 sa.Index(
     "ix_notifications_unread", notifications.c.actor_id, notifications.c.read, notifications.c.id
 )
+
+# --- timelines: a hashtag's timeline walks its tags newest first (not every tagged post, sorted) ---
+sa.Index("ix_post_tags_tag_post", post_tags.c.tag, post_tags.c.post_id)

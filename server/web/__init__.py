@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from server.keys import CTX, JINJA
-from server.web import card_cache, cards
+from server.web import card_cache, cards, compose_cache
 
 PAGE_MODULES = (
     "auth",
@@ -58,6 +58,7 @@ PAGE_MODULES = (
 def setup(app: web.Application) -> None:
     cards.install(app[JINJA])
     card_cache.install(app[JINJA], app[CTX].db)
+    compose_cache.install(app[JINJA])
     for name in PAGE_MODULES:
         try:
             module = importlib.import_module(f"server.web.{name}")

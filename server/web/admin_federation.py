@@ -9,8 +9,11 @@ from aiohttp import web
 from federation.policy import SEVERITIES
 from server.errors import KoersError
 from server.http.pages import flash, form, redirect, render, require_admin
+from server.i18n import N_
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import federation_admin
+from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
 PAGE = "/admin/federation"
@@ -51,13 +54,12 @@ async def _change(request: web.Request, prefix: str, action: Any, message: str) 
     try:
         domain = await action(request.app[CTX].db, data)
     except KoersError as exc:
-        if exc.field is None:
+        if (found := field_errors(exc)) is None:
             raise
         values = {k: str(v) for k, v in data.items() if k != "_csrf"}
-        return await _page(
-            request, errors={f"{prefix}_{exc.field}": exc.message}, values=values, status=exc.status
-        )
-    flash(request, message.format(domain=domain))
+        errors = {f"{prefix}_{name}": text for name, text in found.items()}
+        return await _page(request, errors=errors, values=values, status=exc.status)
+    flash(request, Message(message, domain=domain))
     raise redirect(PAGE)
 
 
@@ -69,7 +71,7 @@ async def add_partner(request: web.Request) -> web.Response:
         lambda db, d: federation_admin.add_partner(
             db, str(d.get("partner_domain", "")), str(d.get("partner_name", ""))
         ),
-        "{domain} is now a partner organisation.",
+        N_("%(domain)s is now a partner organisation."),
     )
 
 
@@ -79,7 +81,7 @@ async def remove_partner(request: web.Request) -> web.Response:
         request,
         "partner",
         lambda db, d: federation_admin.remove_partner(db, str(d.get("partner_domain", ""))),
-        "{domain} is no longer a partner.",
+        N_("%(domain)s is no longer a partner."),
     )
 
 
@@ -94,7 +96,7 @@ async def add_block(request: web.Request) -> web.Response:
             str(d.get("block_severity", "")),
             str(d.get("block_reason", "")),
         ),
-        "{domain} is blocked.",
+        N_("%(domain)s is blocked."),
     )
 
 
@@ -104,5 +106,5 @@ async def remove_block(request: web.Request) -> web.Response:
         request,
         "block",
         lambda db, d: federation_admin.unblock(db, str(d.get("block_domain", ""))),
-        "{domain} is no longer blocked.",
+        N_("%(domain)s is no longer blocked."),
     )

@@ -9,21 +9,30 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.errors import KoersError, ValidationError
+from server.errors import FieldErrors, KoersError, ValidationError
 from server.http import session
 from server.http.pages import flash, form, redirect, render, require_user
 from server.http.rate_limit import client_address
+from server.i18n import N_
 from server.i18n.messages import Message
 from server.keys import CTX, SETTINGS
-from server.services import mail_accounts, mail_invites, mail_members, mail_opt_outs, mail_render
+from server.services import (
+    accounts,
+    mail_accounts,
+    mail_invites,
+    mail_members,
+    mail_opt_outs,
+    mail_render,
+)
 from server.web.forms import field_errors
 
 routes = web.RouteTableDef()
 
-RESET_SENT = (
-    "If {email} belongs to an account here, we have sent it a link to choose a new password. "
+RESET_SENT = N_(
+    "If %(email)s belongs to an account here, we have sent it a link to choose a new password. "
     "It works once, for one hour. No e-mail? Look in your spam folder, or ask again in a while."
 )
+RESET_LABELS = {"password": N_("New password"), "password_confirm": N_("The new password again")}
 
 
 def _client(request: web.Request) -> str:
@@ -65,7 +74,7 @@ async def reset_ask_submit(request: web.Request) -> web.Response:
         request,
         "password_reset.html",
         step="sent",
-        message=RESET_SENT.format(email=email),
+        message=Message(RESET_SENT, email=email),
         values={},
         errors={},
     )
@@ -88,14 +97,20 @@ async def reset_submit(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     data = await form(request)
     password = str(data.get("password", ""))
+    found = FieldErrors()  # a short password and a mistyped repeat are told together
+    with found.check("password"):
+        accounts.check_password(password)
     if password != str(data.get("password_confirm", "")):
+        found.add("password_confirm", "the passwords do not match")
+    if found:
         return await render(
             request,
             "password_reset.html",
             step="new",
             token=token,
             values={},
-            errors={"password_confirm": "the passwords do not match"},
+            errors=found.errors,
+            field_labels=RESET_LABELS,
             status=422,
         )
     try:

@@ -6,20 +6,31 @@ Whether a post shows is decided by the visibility module only: a post the viewer
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import KoersError, NotFound
-from server.http.pages import current_user, flash, form, redirect, render, require_user, viewer
+from server.http.pages import (
+    current_user,
+    flash,
+    form,
+    redirect,
+    render,
+    require_user,
+    unread_in,
+    viewer,
+)
 from server.keys import CTX
-from server.services import post_pages, posts, timelines
+from server.services import community_lists, post_pages, posts, timelines
 from server.services.post_cache import load_posts
 from server.services.views import PostView
 from server.visibility import can_boost
 from server.web.cards import CARD_HEADER, safe_back
-from server.web.compose import compose_options
+from server.web.compose import options_for
+from server.web.forms import field_errors
 from server.web.home import page_from_query
 
 routes = web.RouteTableDef()
@@ -33,8 +44,13 @@ async def post_page(request: web.Request) -> web.Response:
     who = await viewer(request)
     post_id = int(request.match_info["post_id"])
 
-    async def load(conn: AsyncConnection) -> tuple[PostView, list[PostView], list[PostView]]:
-        # one unit of work: the post, its thread and their views in one hop
+    user = await current_user(
+        request
+    )  # before the unit, which may await nothing but its statements
+
+    async def load(conn: AsyncConnection) -> tuple[PostView, list[PostView], list[PostView], Any]:
+        # one unit of work: the post, its thread and their views, the reply form's communities
+        # and the navigation's unread count in one hop
         post = await post_pages.visible_post(
             conn, ctx, who, post_id, request.match_info["username"]
         )
@@ -50,10 +66,11 @@ async def post_page(request: web.Request) -> web.Response:
             )
         }  # one load for both lists
         ancestors = [loaded[i] for i in ancestor_ids if i in loaded]
-        return post, ancestors, [loaded[i] for i in descendant_ids if i in loaded]
+        joined = await community_lists.joined(conn, user.id) if user is not None else None
+        extra = (joined, await unread_in(conn, who))
+        return post, ancestors, [loaded[i] for i in descendant_ids if i in loaded], extra
 
-    post, ancestors, replies = await ctx.db.read(load)
-    user = await current_user(request)
+    post, ancestors, replies, (joined, unread) = await ctx.db.read(load)
     return await render(
         request,
         "post.html",
@@ -61,7 +78,8 @@ async def post_page(request: web.Request) -> web.Response:
         ancestors=ancestors,
         replies=replies,
         boostable=can_boost(post.audience),
-        compose=await compose_options(ctx, user) if user is not None else None,
+        compose=options_for(user, joined) if user is not None and joined is not None else None,
+        **unread,
     )
 
 
@@ -166,7 +184,7 @@ async def edit_submit(request: web.Request) -> web.Response:
             "post_edit.html",
             post=post,
             values=values,
-            errors={exc.field or "status": exc.message},
+            errors=field_errors(exc) or {"status": exc.message},
             status=exc.status,
         )
     flash(request, "Your changes are saved; the earlier version stays in the post's history.")

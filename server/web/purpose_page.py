@@ -12,8 +12,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.context import Context
 from server.errors import Forbidden
 from server.http.pages import render
+from server.i18n import N_
+from server.i18n.current import Labels
 from server.keys import CTX
 from server.services import purpose
 from server.services import purpose_decisions as decisions
@@ -22,15 +25,19 @@ from server.services import purpose_phases as phases
 from server.services import purpose_proposals as proposals
 from server.services.view_models import PollView
 from server.services.views import load_posts
+from server.visibility import Viewer
 from server.web.community_scope import Scope, scope
 from server.web.purpose_diff import readable_diff
 
-POSITION_LABELS = {
-    "agree": "Agree",
-    "abstain": "Abstain",
-    "disagree": "Concerns (but go ahead)",
-    "block": "Block",
-}
+# A consent round's positions, in the words of the answer buttons (``_consent.html``).
+POSITION_LABELS = Labels(
+    {
+        "agree": N_("Agree"),
+        "abstain": N_("Abstain"),
+        "disagree": N_("I have concerns, go ahead"),
+        "block": N_("Block"),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +56,18 @@ class DecisionPoll:
 
 
 async def decision_poll(
-    conn: AsyncConnection, s: Scope, decision: decisions.Decision | None
+    conn: AsyncConnection, ctx: Context, who: Viewer, decision: decisions.Decision | None
 ) -> DecisionPoll | None:
-    """The poll of a poll decision, for the viewer (None for a consent round, or a poll out of sight)."""
+    """The poll of a poll decision, for the viewer ``who`` (None for a consent round, or a poll
+    out of sight); also of a partner's community, whose poll this instance holds a copy of."""
     if decision is None or decision.method != "poll" or decision.post_id is None:
         return None
     shown = await load_posts(
-        conn, s.viewer, [decision.post_id], base=s.ctx.base, local_domain=s.ctx.settings.domain
+        conn, who, [decision.post_id], base=ctx.base, local_domain=ctx.settings.domain
     )
     if not shown or shown[0].poll is None:
         return None
-    by_id = {p.id: p for p in await proposals.proposals(conn, s.viewer, decision.community_id)}
+    by_id = {p.id: p for p in await proposals.proposals(conn, who, decision.community_id)}
     poll = shown[0].poll
     # Option i is the decision's i-th proposal (oldest first), the last keeps the purpose.
     choices = [
@@ -93,7 +101,7 @@ async def process_context(conn: AsyncConnection, s: Scope) -> dict[str, Any]:
         "my_answer": await decisions.answer_of(conn, decision.id, s.me)
         if decision is not None and decision.method == "consent"
         else None,
-        "decision_poll": await decision_poll(conn, s, decision),
+        "decision_poll": await decision_poll(conn, s.ctx, s.viewer, decision),
         "position_labels": POSITION_LABELS,
         "phase": await phases.current(conn, c.id),
         "phase_history": await phases.history(conn, c.id),

@@ -128,7 +128,11 @@ async def _proposal_page(
             else []
         )
         mine = await decisions.answer_of(conn, decision.id, s.me) if decision else None
-        poll = await decision_poll(conn, s, decision) if decision and decision.is_open else None
+        poll = (
+            await decision_poll(conn, ctx, s.viewer, decision)
+            if decision and decision.is_open
+            else None
+        )
         # the discussion: the replies to the proposal's post, as the viewer may see them
         _, reply_ids = await timelines.thread(conn, s.viewer, p.post_id)
         shown = await load_posts(

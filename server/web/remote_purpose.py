@@ -17,6 +17,8 @@ from aiohttp import web
 from server.errors import KoersError, NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user, viewer
 from server.http.params import as_id
+from server.i18n import N_
+from server.i18n.current import Labels
 from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import (
@@ -40,22 +42,19 @@ from server.services.remote_communities import RemoteCommunity
 from server.services.views import load_posts
 from server.visibility import can_see_post
 from server.web.forms import field_errors
+from server.web.purpose_page import POSITION_LABELS, decision_poll
 from server.web.remote_communities import BASE, find_remote
 
 routes = web.RouteTableDef()
 PAGE = BASE + "/purpose"
-POSITION_LABELS = {
-    "agree": "Agree",
-    "abstain": "Abstain",
-    "disagree": "Disagree (but go ahead)",
-    "block": "Block",
-}
-STATE_LABELS = {
-    "open": "open",
-    "in_decision": "being decided",
-    "adopted": "adopted",
-    "declined": "not adopted",
-}
+STATE_LABELS = Labels(
+    {
+        "open": N_("open"),
+        "in_decision": N_("being decided"),
+        "adopted": N_("adopted"),
+        "declined": N_("not adopted"),
+    }
+)
 
 
 async def _page(
@@ -107,6 +106,7 @@ async def _page(
                 ],
                 "decision": decision,
                 "decision_post": decision_post,
+                "decision_poll": await decision_poll(conn, ctx, who, decision),
                 "my_answer": await decisions.answer_of(conn, decision.id, who.actor_id)
                 if decision
                 else None,
@@ -121,7 +121,7 @@ async def _page(
         membership=membership,
         errors=errors or {},
         values=values or {},
-        positions=list(POSITION_LABELS.items()),
+        position_labels=POSITION_LABELS,
         state_labels=STATE_LABELS,
         **found,
     )
@@ -221,9 +221,8 @@ async def consent(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _page(
-            request, status=exc.status, errors=field_errors(exc) or {}, values=values
-        )
+        errors = {f"consent_{k}": v for k, v in (field_errors(exc) or {}).items()}
+        return await _page(request, status=exc.status, errors=errors, values=values)
     flash(request, Message("Your answer is sent to %(domain)s.", domain=rc.domain))
     raise redirect(rc.path + "/purpose")
 
@@ -247,6 +246,6 @@ async def vote(request: web.Request) -> web.Response:
     except KoersError as exc:
         if exc.field is None:
             raise
-        return await _page(request, status=exc.status, errors={"choice": exc.message})
+        return await _page(request, status=exc.status, errors={"vote_choice": exc.message})
     flash(request, Message("Your vote is sent to %(domain)s.", domain=rc.domain))
     raise redirect(rc.path + "/purpose")

@@ -293,11 +293,11 @@ async def publish_result(request: web.Request) -> web.Response:
         )
         await posts.create_post(ctx, user.id, draft)
     except KoersError as exc:
-        if exc.field is None:
+        if (found := field_errors(exc)) is None:
             raise
-        field = {"status": "text"}.get(exc.field, exc.field)
+        errors = {{"status": "text"}.get(k, k): v for k, v in found.items()}  # the post's text
         return await community_page_response(
-            request, errors={field: exc.message}, values=values, status=exc.status
+            request, errors=errors, values=values, status=exc.status
         )
     flash(request, "Result published. Thank you for reporting back!")
     raise redirect(f"/c/{s.community.handle}/results")

@@ -210,3 +210,64 @@ def test_screenshots_script_writes_both_widths(tmp_path: Path, demo: str) -> Non
     written = take_screenshots(demo, tmp_path, pages={"front": "/"})
     assert sorted(p.name for p in written) == ["front-1280.png", "front-390.png"]
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+def _png_base64() -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 90)).save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def test_compose_counts_characters_and_takes_a_dropped_picture(browser: Browser, demo: str) -> None:
+    """The compose component with JavaScript: the counter follows the text (and says when it is
+    too long); a picture dropped on the form fills a file input and opens the pictures part; the
+    post is published with it."""
+    log_in(browser, demo, "joris")
+    browser.goto(demo + "/compose")
+    counter = (
+        "document.getElementById(document.querySelector('form[data-compose] textarea')"
+        ".getAttribute('data-counter'))"
+    )
+    typed = """(t => { t.value = %s; t.dispatchEvent(new Event('input')); return true; })(
+        document.querySelector('form[data-compose] textarea'))"""
+    browser.evaluate(typed % json.dumps("Dropped in: the new heat pump."))
+    left = browser.evaluate(f"{counter}.textContent")
+    assert "characters left" in left and left.replace(",", "").startswith("4970"), left
+    browser.evaluate(typed % "'x'.repeat(5002)")
+    assert browser.evaluate(f"{counter}.textContent") == "2 characters too many"
+    assert browser.evaluate(f"{counter}.classList.contains('over')")
+    browser.evaluate(typed % json.dumps("Dropped in: the new heat pump."))
+
+    zone = "document.querySelector('[data-drop-zone]')"
+    assert not browser.evaluate(f"{zone}.querySelector('.drop-hint').hidden")
+    browser.evaluate(
+        """((b64) => {
+          const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+          const dt = new DataTransfer();
+          dt.items.add(new File([bytes], 'pump.png', {type: 'image/png'}));
+          document.querySelector('form[data-compose]').dispatchEvent(
+            new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+          return true;
+        })("""
+        + json.dumps(_png_base64())
+        + ")"
+    )
+    assert browser.evaluate(f"{zone}.closest('details').open")
+    assert browser.evaluate(f"{zone}.querySelector('input[type=file]').files.length") == 1
+    alt = f"{zone}.querySelector('input[type=text], textarea')"
+    if browser.evaluate(f"!!{alt}"):
+        browser.evaluate(f"{alt}.value = 'A heat pump in the basement'; true")
+    browser._events.clear()
+    browser.evaluate("document.querySelector('form[data-compose] button[type=submit]').click()")
+    browser.wait_for("Page.loadEventFired")
+    assert wait_until(
+        lambda: browser.evaluate(
+            "[...document.querySelectorAll('article.post')].some(a => "
+            "a.textContent.includes('the new heat pump') && a.querySelector('img[src*=\"/media/\"]'))"
+        )
+    ), browser.text()[:1500]

@@ -220,6 +220,9 @@ async def test_proposals_and_a_poll_of_a_reach_bs_page_and_bob_votes_there(make_
     await pump(a, b)
     html = await (await client.get(page + "/purpose")).text()
     assert "A poll since" in html and "being decided" in html and "Which text do we adopt?" in html
+    assert (
+        "Adopt proposal" in html and "Keep the current purpose" in html
+    )  # B's copy of the proposal
     action = re.search(rf'action="({re.escape(page)}/purpose/decisions/\d+/vote)"', html)
     assert action is not None
     res = await post_form(client, action[1], {"choice": "0"}, page=page + "/purpose")

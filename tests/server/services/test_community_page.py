@@ -18,7 +18,7 @@ from server import clock
 from server.config import load_settings
 from server.context import Context
 from server.demo import load_demo
-from server.services import accounts, communities, community_page, role_terms
+from server.services import accounts, communities, community_lists, community_page, role_terms
 from server.storage import caches
 from server.storage import schema as t
 from server.storage.db import Database
@@ -53,9 +53,12 @@ async def test_cached_facts_are_the_fresh_ones_and_writes_are_seen(
         assert again is first  # from the cache
         assert first == await _fresh(ctx, viewer, made.id)
     before = (await _facts(ctx, ANONYMOUS, made.id))[0].member_count
+    assert made.id not in [c.id for c in await ctx.db.read(community_lists.joined, bo.actor_id)]
     await communities.join(ctx, bo.actor_id, made.id)
     after, _terms = await _facts(ctx, ANONYMOUS, made.id)
     assert after.member_count == before + 1 == (await _fresh(ctx, ANONYMOUS, made.id)).member_count
+    # the compose form's communities (cached per member) have it too
+    assert made.id in [c.id for c in await ctx.db.read(community_lists.joined, bo.actor_id)]
 
 
 async def test_terms_up_for_reconsideration_follow_the_clock(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from server import clock
 from server.api.entities import to_mastodon_account, to_mastodon_status
-from server.api.present import statuses_in
+from server.api.present import accounts_by_id, statuses_in
 from server.context import Context
 from server.services import (
     account_counts,
@@ -22,7 +22,7 @@ from server.services import (
 )
 from server.services.posts import Draft, PollSpec
 from server.services.timelines import Page
-from server.services.views import posts_in
+from server.services.views import actors_in, posts_in
 from server.storage import schema as t
 from server.visibility import ANONYMOUS, Audience, Viewer
 
@@ -214,3 +214,31 @@ async def test_muted_threads_and_filters_come_with_the_flags(
     for context, viewer in (("public", _viewer(bo)), ("home", _viewer(ana))):
         unfiltered = await ctx.db.read(statuses_in, ctx, viewer, ids, context)
         assert all(s["filtered"] == [] for s in unfiltered)  # another context, another member
+
+
+async def test_api_accounts_from_the_cache_equal_the_rendered_ones(
+    ctx: Context, ana: accounts.Account, bo: accounts.Account
+) -> None:
+    """``present.accounts_by_id`` (the cached Account with fresh counts) gives what rendering
+    the actor with its counts and competencies gives, in the order asked, and sees a new post."""
+    async with ctx.db.write() as conn:
+        await conn.execute(
+            t.competencies.insert(), [{"actor_id": ana.actor_id, "name": "tea", "level": "expert"}]
+        )
+    await _post(ctx, ana, "one")
+    ids = [bo.actor_id, ana.actor_id, 10**9]
+
+    def rendered(conn: sa.Connection) -> list[dict]:
+        views = actors_in(conn, set(ids), ctx.base, ctx.settings.domain)
+        extras = account_counts.account_extras_in(conn, set(views))
+        return [to_mastodon_account(views[i], extras[i], base=ctx.base) for i in ids if i in views]
+
+    for _ in range(2):  # rendered, then from the cache
+        async with ctx.db.read() as conn:
+            found = await accounts_by_id(conn, ctx, ids)
+        assert found == await ctx.db.read(rendered)
+        assert [list(a) for a in found] == [list(a) for a in await ctx.db.read(rendered)]
+    assert found[1]["statuses_count"] == 1 and found[1]["fields"][-1]["name"] == "Competencies"
+    await _post(ctx, ana, "two")
+    async with ctx.db.read() as conn:
+        assert (await accounts_by_id(conn, ctx, [ana.actor_id]))[0]["statuses_count"] == 2

@@ -222,3 +222,122 @@ async def test_the_security_page_names_the_field_of_its_error(instance) -> None:
     assert resp.status in (403, 422)
     soup = every_error_shown(await resp.text(), ["code_disable"])
     assert soup.find(id="f-code_recovery").get("aria-invalid") is None  # the other form is calm
+
+
+async def test_the_password_reset_form_tells_a_short_and_a_mistyped_password_at_once(
+    instance,
+) -> None:  # type: ignore[no-untyped-def]
+    visitor = await instance.new_client()
+    resp = await post_form(
+        visitor,
+        "/password/reset/not-a-real-token",
+        {"password": "short", "password_confirm": "other"},
+        page="/password/reset",
+    )
+    assert resp.status == 422
+    every_error_shown(await resp.text(), ["password", "password_confirm"])
+
+
+async def test_the_address_change_tells_a_bad_address_and_a_wrong_password_at_once(
+    instance,
+) -> None:  # type: ignore[no-untyped-def]
+    await instance.create_member("ana")
+    client = await instance.login("ana")
+    resp = await post_form(
+        client,
+        "/settings/email/change",
+        {"email": "not an address", "password": "wrong"},
+        page="/settings/email",
+    )
+    assert resp.status == 403
+    soup = every_error_shown(await resp.text(), ["email", "password"])
+    assert soup.find(id="f-email")["value"] == "not an address"
+
+
+async def test_the_target_date_goes_with_the_item_to_other_servers(instance) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from server.activitypub.communities.objects import roadmap_object
+    from server.events import Event
+    from server.services import roadmap
+    from tests.server.web.test_remote_roadmap_pages import item_doc, remote_garden, store
+
+    client = await _garden(instance)
+    made = await post_form(
+        client,
+        "/c/garden/roadmap/new",
+        {"title": "Pond", "status": "planned", "audience": "public", "target_date": "2027-06-01"},
+        page="/c/garden/roadmap/new",
+    )
+    item_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    seen: list[Event] = []
+
+    async def listener(conn, event: Event) -> None:  # type: ignore[no-untyped-def]
+        seen.append(event)
+
+    instance.ctx.events.on("roadmap.updated", listener)  # as the outbound Update listens
+    ana = await _actor_id(instance, "ana")
+    await roadmap.edit_item(instance.ctx, ana, item_id, status="planned", target_date="2027-07-15")
+    assert [e.data["item_id"] for e in seen] == [item_id]  # an Update of the item goes out
+    async with instance.db.read() as conn:
+        doc = await roadmap_object(conn, instance.ctx.base, item_id)
+    assert doc is not None and doc["koers:targetDate"] == "2027-07-15"
+
+    group_id, _community = await remote_garden(instance)
+    remote = await store(
+        instance, group_id, {**item_doc(1, "Seeds", "planned"), "koers:targetDate": "2027-03-01"}
+    )
+    async with instance.db.read() as conn:
+        kept = (
+            await conn.execute(
+                sa.select(t.roadmap_items.c.target_date).where(t.roadmap_items.c.id == remote)
+            )
+        ).scalar()
+    assert kept == date(2027, 3, 1)
+    await store(instance, group_id, {**item_doc(1, "Seeds", "planned"), "koers:targetDate": None})
+    async with instance.db.read() as conn:
+        kept = (
+            await conn.execute(
+                sa.select(t.roadmap_items.c.target_date).where(t.roadmap_items.c.id == remote)
+            )
+        ).scalar()
+    assert kept is None  # cleared there, cleared here
+
+
+async def _actor_id(instance, username: str) -> int:  # type: ignore[no-untyped-def]
+    async with instance.db.read() as conn:
+        return int(
+            (
+                await conn.execute(
+                    sa.select(t.actors.c.id).where(
+                        t.actors.c.username == username, t.actors.c.domain.is_(None)
+                    )
+                )
+            ).scalar()
+        )
+
+
+async def test_the_block_form_tells_a_bad_domain_and_severity_at_once(instance) -> None:  # type: ignore[no-untyped-def]
+    await instance.create_member("boss", admin=True)
+    admin = await instance.login("boss")
+    page = "/admin/federation"
+    resp = await post_form(
+        admin,
+        page + "/blocks",
+        {"block_domain": "not a domain", "block_severity": "banish", "block_reason": "spam"},
+        page=page,
+    )
+    assert resp.status == 422
+    soup = every_error_shown(await resp.text(), ["block_domain", "block_severity"])
+    assert soup.find(id="f-block_reason")["value"] == "spam"
+    assert await _count(instance, t.domain_blocks) == 0
+    done = await post_form(
+        admin,
+        page + "/blocks",
+        {"block_domain": "spam.example", "block_severity": "suspend"},
+        page=page,
+    )
+    assert done.status == 302
+    admin.session.headers.update(DUTCH)
+    shown = await (await admin.get(page)).text()
+    assert "spam.example is geblokkeerd." in shown

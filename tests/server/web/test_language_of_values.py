@@ -93,3 +93,13 @@ async def test_the_script_gets_its_words_from_the_page_in_dutch(instance) -> Non
     script = await (await client.get("/static/koers.js")).text()
     for name in ("data-left", "data-over-one", "data-over-many", "data-one", "data-many"):
         assert name in script  # the script reads the words the page gives it
+
+
+def test_a_digest_title_kept_as_data_is_shown_in_the_mails_language() -> None:
+    from server.i18n.messages import shown
+
+    kept = Message("%(title)s: %(status)s", title="Pond", status=Message("Done")).as_data()
+    with use("nl"):
+        assert shown(kept) == "Pond: Klaar"
+        assert shown("Done") == "Done"  # a title someone typed is never translated
+    assert shown(kept) == "Pond: Done"

@@ -136,3 +136,18 @@ async def test_the_vote_form_needs_login_and_a_poll_of_this_community(instance) 
     assert resp.status in (302, 401, 403)
     no_csrf = await ana.post(action, data={"choice": "0"}, allow_redirects=False)
     assert no_csrf.status in (400, 403)
+
+
+async def test_no_proposals_yet_says_what_to_do(instance) -> None:  # type: ignore[no-untyped-def]
+    ana = await instance.create_member("ana")
+    c = await communities.create_community(
+        instance.ctx, ana.actor_id, handle="garden", name="Garden", purpose_text="We grow food."
+    )
+    client = await instance.login("ana")
+    assert "No proposals." in await (await client.get(PAGE)).text()  # not yet drafting
+    for phase in ("inventory", "discussion", "drafting"):
+        await phases.set_phase(instance.ctx, ana.actor_id, c.id, phase)
+    empty = BeautifulSoup(await (await client.get(PAGE)).text(), "html.parser").find(
+        "p", class_="empty"
+    )
+    assert empty is not None and "propose a new text below" in empty.get_text()

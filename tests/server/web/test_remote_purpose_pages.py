@@ -249,7 +249,9 @@ async def test_consent_answer_is_a_reply_carrying_koers_consent(instance) -> Non
         answer = (await conn.execute(sa.select(t.purpose_consents))).one()
     assert reply.extra == {"consent": "disagree"} and reply.audience == "community"
     assert (answer.position, answer.reason) == ("disagree", "Too narrow")
-    assert "Your answer: <strong>disagree</strong>" in await (await client.get(PAGE)).text()
+    # the answer in the words of its button, as on the community's own instance
+    shown = await (await client.get(PAGE)).text()
+    assert "You answered: <strong>I have concerns, go ahead</strong> — “Too narrow”" in shown
 
 
 async def test_poll_vote_from_the_page(instance) -> None:  # type: ignore[no-untyped-def]
@@ -268,7 +270,10 @@ async def test_poll_vote_from_the_page(instance) -> None:  # type: ignore[no-unt
     assert res.status == 302
     async with instance.db.read() as conn:
         assert (await conn.execute(sa.select(t.poll_votes.c.choice))).scalars().all() == [0]
-    assert "You voted: Adopt." in await (await client.get(PAGE)).text()
+    # the choice (by the poll's own words: no proposal of this decision reached us), and the
+    # counts once voted, as on the community's own instance
+    shown = await (await client.get(PAGE)).text()
+    assert "You voted: <strong>Adopt</strong>." in shown and 'class="poll-results"' in shown
 
 
 async def test_outsiders_and_bad_input_write_nothing(instance) -> None:  # type: ignore[no-untyped-def]
