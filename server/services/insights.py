@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server import clock
 from server.context import Context
 from server.errors import Forbidden, ValidationError
+from server.i18n.messages import Message
 from server.services import communities
 from server.services.insights_graph import (
     PROFILES,
@@ -140,7 +141,7 @@ class MyInsights:
 def window(weeks: int, until: datetime | None = None) -> tuple[datetime, datetime, list[datetime]]:
     """``weeks`` whole weeks ending with the current one: (since, until, the Mondays)."""
     if not 1 <= weeks <= MAX_WEEKS:
-        raise ValidationError(f"weeks: between 1 and {MAX_WEEKS}", field="weeks")
+        raise ValidationError(Message("weeks: between 1 and %(num)s", num=MAX_WEEKS), field="weeks")
     until = clock.aware(until) or clock.now()
     monday = (until - timedelta(days=until.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0

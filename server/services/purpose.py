@@ -18,6 +18,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Forbidden, NotFound, ValidationError
 from server.events import Event
+from server.i18n.messages import Message
 from server.services import hot_rows, notifications, text
 from server.storage import schema as t
 from server.storage.rows import inserted_id
@@ -46,7 +47,9 @@ def check_text(source: str) -> str:
     if not source.strip():
         raise ValidationError("purpose: write what the community works towards", field="purpose")
     if len(source) > MAX_PURPOSE:
-        raise ValidationError(f"purpose: at most {MAX_PURPOSE} characters", field="purpose")
+        raise ValidationError(
+            Message("purpose: at most %(num)s characters", num=MAX_PURPOSE), field="purpose"
+        )
     return source
 
 
@@ -159,7 +162,9 @@ async def change_purpose(
 def check_reason(reason: str) -> str:
     """A change of purpose says why, briefly."""
     if len(reason) > MAX_REASON:
-        raise ValidationError(f"reason: at most {MAX_REASON} characters", field="reason")
+        raise ValidationError(
+            Message("reason: at most %(num)s characters", num=MAX_REASON), field="reason"
+        )
     if not reason.strip():
         raise ValidationError("reason: say why the purpose changes", field="reason")
     return reason

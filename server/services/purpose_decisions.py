@@ -22,6 +22,7 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.events import Event
+from server.i18n.messages import Message
 from server.services import notifications, posts, purpose, text
 from server.services.communities import require_manager
 from server.services.purpose_phases import (
@@ -121,7 +122,8 @@ async def open_decision(
         raise ValidationError("a consent round is about one proposal", field="proposal_ids")
     if len(proposal_ids) > MAX_POLL_PROPOSALS:
         raise ValidationError(
-            f"a poll compares at most {MAX_POLL_PROPOSALS} proposals", field="proposal_ids"
+            Message("a poll compares at most %(num)s proposals", num=MAX_POLL_PROPOSALS),
+            field="proposal_ids",
         )
     async with ctx.db.read() as conn:
         await require_local(conn, community_id)
@@ -247,11 +249,15 @@ async def consent(
 ) -> None:
     """A member's answer in a consent round (a later answer replaces the earlier one)."""
     if position not in POSITIONS:
-        raise ValidationError(f"position: one of {', '.join(POSITIONS)}", field="position")
+        raise ValidationError(
+            Message("position: one of %(choices)s", choices=", ".join(POSITIONS)), field="position"
+        )
     if position == "block" and not reason.strip():
         raise ValidationError("reason: a block needs a reason", field="reason")
     if len(reason) > purpose.MAX_REASON:
-        raise ValidationError(f"reason: at most {purpose.MAX_REASON} characters", field="reason")
+        raise ValidationError(
+            Message("reason: at most %(num)s characters", num=purpose.MAX_REASON), field="reason"
+        )
     async with ctx.db.read() as conn:
         decision = await _decision_row(conn, decision_id)
         local = await is_local(conn, decision.community_id)

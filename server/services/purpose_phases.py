@@ -19,6 +19,7 @@ from server.context import Context
 from server.errors import ValidationError
 from server.i18n import N_
 from server.i18n.current import Labels
+from server.i18n.messages import Message
 from server.services.communities import get, require_manager
 from server.storage import schema as t
 
@@ -55,6 +56,11 @@ NEXT = {
     "review": ("drafting", "in_force"),
 }
 MAX_NOTE = 1000
+
+
+def label_message(phase: str) -> Message:
+    """A phase's name as a value of a message, shown in the reader's language."""
+    return Message(dict.__getitem__(LABELS, phase))
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +215,13 @@ async def set_phase(
 ) -> Phase:
     """A manager moves the process to ``phase`` (one of the allowed next phases)."""
     if phase not in PHASES:
-        raise ValidationError(f"phase: one of {', '.join(PHASES)}", field="phase")
+        raise ValidationError(
+            Message("phase: one of %(choices)s", choices=", ".join(PHASES)), field="phase"
+        )
     if len(note) > MAX_NOTE:
-        raise ValidationError(f"note: at most {MAX_NOTE} characters", field="note")
+        raise ValidationError(
+            Message("note: at most %(num)s characters", num=MAX_NOTE), field="note"
+        )
     if planned_end is not None and planned_end <= clock.now():
         raise ValidationError("planned end: a date in the future", field="planned_end")
     async with ctx.db.write() as conn:
@@ -219,9 +229,15 @@ async def set_phase(
         await require_manager(conn, community_id, actor_id)
         now = await current(conn, community_id)
         if phase not in NEXT[now.phase]:
-            allowed = " or ".join(LABELS[p] for p in NEXT[now.phase])
+            first, second = NEXT[now.phase]
             raise ValidationError(
-                f"phase: from {now.label} the process moves to {allowed}", field="phase"
+                Message(
+                    "phase: from %(phase)s the process moves to %(first)s or %(second)s",
+                    phase=label_message(now.phase),
+                    first=label_message(first),
+                    second=label_message(second),
+                ),
+                field="phase",
             )
         await insert_phase(conn, community_id, phase, actor_id, planned_end=planned_end, note=note)
         event = await ctx.events.emit(

@@ -25,13 +25,14 @@ from server import event_kinds as kinds
 from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.events import Event
+from server.i18n.messages import Message
 from server.services import notifications, posts, purpose
 from server.services.communities import get
 from server.services.follows import community_managers
 from server.services.post_rows import post_by_id
 from server.services.purpose_decisions import record_consent_reply
 from server.services.purpose_phases import current as current_phase
-from server.services.purpose_phases import is_local
+from server.services.purpose_phases import is_local, label_message
 from server.storage import schema as t
 from server.storage.rows import inserted_id
 from server.visibility import Audience, Viewer, posts_visible_to
@@ -80,7 +81,9 @@ def diff_html(old: str, new: str) -> Markup:
 def _check(new_text: str, reason: str) -> None:
     purpose.check_text(new_text)
     if len(reason) > purpose.MAX_REASON:
-        raise ValidationError(f"reason: at most {purpose.MAX_REASON} characters", field="reason")
+        raise ValidationError(
+            Message("reason: at most %(num)s characters", num=purpose.MAX_REASON), field="reason"
+        )
 
 
 def _post_source(name: str, new_text: str, reason: str) -> str:
@@ -106,7 +109,10 @@ async def create_proposal(
             phase = await current_phase(conn, community_id)
             if phase.phase not in OPEN_PHASES:
                 raise ValidationError(
-                    f"proposals are made while drafting or reviewing; the purpose is now in {phase.label}",
+                    Message(
+                        "proposals are made while drafting or reviewing; the purpose is now in %(phase)s",
+                        phase=label_message(phase.phase),
+                    ),
                     field="text",
                 )
         base = await purpose.current(conn, community_id)

@@ -18,6 +18,7 @@ from server.http.pages import (
     require_user,
     unread_in,
 )
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import (
     communities,
@@ -96,7 +97,13 @@ async def new_community_submit(request: web.Request) -> web.Response:
         )
     except KoersError as exc:
         return await form_error(request, exc, "community_new.html", values=values)
-    flash(request, f"{community.name} is started. Add roles and a roadmap so people can join in.")
+    flash(
+        request,
+        Message(
+            "%(name)s is started. Add roles and a roadmap so people can join in.",
+            name=community.name,
+        ),
+    )
     raise redirect(f"/c/{community.handle}")
 
 
@@ -233,7 +240,13 @@ async def purpose_submit(request: web.Request) -> web.Response:
         return await purpose_page_response(
             request, status=exc.status, errors=field_errors(exc) or {}, values=values
         )
-    flash(request, f"The purpose is now at version {version}; members have been told.")
+    flash(
+        request,
+        Message(
+            "The purpose is now at version %(version)s; members have been told.",
+            version=str(version),
+        ),
+    )
     raise redirect(f"/c/{s.community.handle}/purpose")
 
 
@@ -247,7 +260,13 @@ async def purpose_version_page(request: web.Request) -> web.Response:
         versions = await purpose.history(conn, s.community.id)
     version = next((v for v in versions if v.version == number), None)
     if version is None:
-        raise NotFound(f"{s.community.name} has no purpose version {number}")
+        raise NotFound(
+            Message(
+                "%(name)s has no purpose version %(version)s",
+                name=s.community.name,
+                version=str(number),
+            )
+        )
     return await render(
         request,
         "community_purpose_version.html",
@@ -351,9 +370,11 @@ async def add_person(request: web.Request) -> web.Response:
         return await _manage_page(
             request, status=exc.status, errors={field: exc.message}, values={field: username}
         )
-    flash(
-        request, f"@{username.lstrip('@')} is now a {'member' if what == 'members' else 'manager'}."
-    )
+    name = username.lstrip("@")
+    if what == "members":
+        flash(request, Message("@%(username)s is now a member.", username=name))
+    else:
+        flash(request, Message("@%(username)s is now a manager.", username=name))
     raise redirect(f"/c/{s.community.handle}/manage")
 
 

@@ -13,6 +13,7 @@ from server.http.language import request_language
 from server.http.pages import current_user, flash, form, redirect, render, require_user
 from server.i18n import N_, formatting, gettext, use
 from server.i18n.current import Labels
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import insights
 from server.services.insights import ACTIVITY_KINDS, Insights
@@ -53,7 +54,8 @@ def weeks_param(request: web.Request) -> int:
         return insights.DEFAULT_WEEKS
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= insights.MAX_WEEKS:
         raise ValidationError(
-            f"weeks: a whole number from 1 to {insights.MAX_WEEKS}", field="weeks"
+            Message("weeks: a whole number from 1 to %(num)s", num=insights.MAX_WEEKS),
+            field="weeks",
         )
     return int(raw)
 

@@ -10,6 +10,7 @@ from server.context import Context
 from server.errors import NotFound, ValidationError
 from server.http.pages import flash, form, redirect, render, require_user, unread_in, viewer
 from server.http.params import as_id
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import accounts, directory, follows, people, timelines
 from server.services.post_cache import load_posts
@@ -27,7 +28,7 @@ async def person_or_redirect(conn: AsyncConnection, ctx: Context, username: str)
     if row.kind == "group":
         raise web.HTTPFound(f"/c/{row.username}")
     if row.kind != "person":
-        raise NotFound(f"no account called {username!r} here")
+        raise NotFound(Message("no account called %(username)s here", username=repr(username)))
     return row
 
 
@@ -113,11 +114,11 @@ async def follow_submit(request: web.Request) -> web.Response:
         row = await person_or_redirect(conn, ctx, request.match_info["username"])
     if request.match_info["action"] == "unfollow":
         await follows.unfollow(ctx, user.id, row.id)
-        flash(request, f"You no longer follow @{row.username}.")
+        flash(request, Message("You no longer follow @%(username)s.", username=row.username))
     elif await follows.follow(ctx, user.id, row.id) == "accepted":
-        flash(request, f"You follow @{row.username} now.")
+        flash(request, Message("You follow @%(username)s now.", username=row.username))
     else:
-        flash(request, f"Follow request sent to @{row.username}.")
+        flash(request, Message("Follow request sent to @%(username)s.", username=row.username))
     raise redirect(f"/@{row.username}")
 
 
@@ -158,7 +159,7 @@ def directory_query(request: web.Request) -> directory.DirectoryQuery:
         if not raw:
             return None
         if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-            raise ValidationError(f"{name}: must be a number", field=name)
+            raise ValidationError(Message("%(field)s: must be a number", field=name), field=name)
         return int(raw)
 
     return directory.DirectoryQuery(

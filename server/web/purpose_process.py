@@ -13,6 +13,7 @@ from aiohttp import web
 from server.errors import KoersError, NotFound, ValidationError
 from server.http.pages import current_user, flash, form, redirect, render, require_user
 from server.http.params import as_id
+from server.i18n.messages import Message
 from server.keys import CTX
 from server.services import posts, purpose, timelines
 from server.services import purpose_decisions as decisions
@@ -42,7 +43,7 @@ def _date(value: str, field: str) -> datetime | None:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     except ValueError:
         raise ValidationError(
-            f"{field.replace('_', ' ')}: a date like 2026-12-31", field=field
+            Message("%(field)s: a date like 2026-12-31", field=field.replace("_", " ")), field=field
         ) from None
 
 
@@ -68,7 +69,13 @@ async def set_phase(request: web.Request) -> web.Response:
         return await purpose_page_response(
             request, status=exc.status, errors=field_errors(exc) or {}, phase_values=values
         )
-    flash(request, f"The purpose process is now in the {found.label} phase.")
+    flash(
+        request,
+        Message(
+            "The purpose process is now in the %(phase)s phase.",
+            phase=phases.label_message(found.phase),
+        ),
+    )
     raise redirect(f"/c/{s.community.handle}/purpose")
 
 
@@ -300,7 +307,10 @@ async def endorse(request: web.Request) -> web.Response:
     await form(request)
     s = await _scope(request)
     version = await endorsements.endorse(s.ctx, user.id, s.community.id)
-    flash(request, f"Thank you: you endorse version {version} of the purpose.")
+    flash(
+        request,
+        Message("Thank you: you endorse version %(version)s of the purpose.", version=str(version)),
+    )
     raise redirect(f"/c/{s.community.handle}/purpose")
 
 

@@ -105,15 +105,6 @@ def test_dates_numbers_and_relative_times_follow_the_language() -> None:
 # Messages still made in place (f-strings), per module: they stay English for Dutch readers.
 # This list may only shrink; write ``Message("… %(name)s …", name=…)`` (server.i18n.messages).
 MADE_IN_PLACE_LEFT = {
-    "server/web/communities.py": 4,
-    "server/web/insights.py": 1,
-    "server/web/profiles.py": 5,
-    "server/web/purpose_process.py": 3,
-    "server/services/insights.py": 1,
-    "server/services/purpose.py": 2,
-    "server/services/purpose_decisions.py": 3,
-    "server/services/purpose_phases.py": 3,
-    "server/services/purpose_proposals.py": 2,
     "server/http/live.py": 1,  # the streaming API's refusal (API clients read English)
     "server/push_worker.py": 1,  # a delivery's stored error, for logs
 }
@@ -144,3 +135,20 @@ def test_the_detector_sees_f_strings_in_raises_flashes_and_form_errors(tmp_path)
         'log.info(f"not for people {x}")\n'
     )
     assert [line for line, _ in extract.untranslatable(source)] == [1, 2, 3]
+
+
+def test_a_purpose_message_names_its_phase_in_the_readers_language() -> None:
+    from server.i18n.messages import Message
+    from server.services.purpose_phases import label_message
+
+    made = Message(
+        "phase: from %(phase)s the process moves to %(first)s or %(second)s",
+        phase=label_message("drafting"),
+        first=label_message("decision"),
+        second=label_message("discussion"),
+    )
+    assert made == "phase: from Drafting the process moves to Decision or Discussion"
+    with use("nl"):
+        assert made.translated() == (
+            "fase: vanuit Opstellen gaat het proces naar Besluit of Bespreking"
+        )
