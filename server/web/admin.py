@@ -10,13 +10,16 @@ from server.i18n import N_
 from server.keys import CTX
 from server.services import accounts, branding, moderation
 from server.services.media import ProcessedImage
+from server.web.forms import field_errors
 from server.web.media import prepared_upload
-from server.web.settings import invite_from_form
+from server.web.settings import INVITE_LABELS, INVITE_VALUES, invite_from_form
 
 routes = web.RouteTableDef()
 
 
-async def _admin_page(request: web.Request, errors: dict, status: int = 200) -> web.Response:
+async def _admin_page(
+    request: web.Request, errors: dict, status: int = 200, values: dict[str, str] | None = None
+) -> web.Response:
     ctx = request.app[CTX]
     pending = await accounts.pending_signups(ctx.db)
     return await render(
@@ -25,6 +28,8 @@ async def _admin_page(request: web.Request, errors: dict, status: int = 200) -> 
         pending=pending,
         accounts=await accounts.list_accounts(ctx.db),
         errors=errors,
+        values=values or {},
+        field_labels=INVITE_LABELS,
         status=status,
     )
 
@@ -59,7 +64,9 @@ async def admin_invite(request: web.Request) -> web.Response:
     try:
         await invite_from_form(request, user)
     except ValidationError as exc:
-        return await _admin_page(request, {exc.field: exc.message}, exc.status)
+        if (errors := field_errors(exc)) is None:
+            raise
+        return await _admin_page(request, errors, exc.status, request.get(INVITE_VALUES, {}))
     raise redirect("/admin")
 
 

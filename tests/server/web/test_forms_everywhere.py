@@ -210,6 +210,20 @@ async def test_the_invite_form_shows_both_errors_and_keeps_them(instance) -> Non
     assert await _count(instance, t.invites) == 0
 
 
+async def test_the_admin_invite_form_shows_both_errors_and_keeps_them(instance) -> None:  # type: ignore[no-untyped-def]
+    await instance.create_member("boss", admin=True)
+    client = await instance.login("boss")
+    client.session.headers.update(DUTCH)
+    resp = await post_form(
+        client, "/admin/invites", {"max_uses": "0", "days": "9999"}, page="/admin"
+    )
+    assert resp.status == 422
+    soup = every_error_shown(await resp.text(), ["max_uses", "days"])
+    assert "van 1 tot 1.000" in soup.get_text() and "365" in soup.get_text()
+    assert soup.find(id="f-max_uses")["value"] == "0" and soup.find(id="f-days")["value"] == "9999"
+    assert await _count(instance, t.invites) == 0
+
+
 async def test_the_security_page_names_the_field_of_its_error(instance) -> None:  # type: ignore[no-untyped-def]
     from tests.server.web.test_two_factor_pages import _turn_on
 
