@@ -30,6 +30,7 @@ def _key(o: Any, values: Mapping[str, Any], community: Any, form_id: str) -> Has
         current_language(),  # the labels, the audiences' names included, are translated
         o.default_audience,
         tuple(o.community_choices),
+        # the picker shows each audience's name and explanation: both are in its label
         tuple((value, str(label)) for value, label in o.audiences),
         o.max_chars,
         o.max_media,
