@@ -56,7 +56,7 @@ def _plan(row: Any) -> _Plan | None:
     """The plan of a stored ``Create`` that ``on_create`` would store as a plain post without
     fetching anything; None for anything else (that activity goes one by one)."""
     doc = row.document
-    if not isinstance(doc, dict) or type_of(doc) != "Create":
+    if not isinstance(doc, dict) or type_of(doc) != "Create" or row.signer_id is None:
         return None
     obj, actor_uri = doc.get("object"), first_id(doc.get("actor"))
     if not isinstance(obj, dict) or not actor_uri or "#" in actor_uri:
