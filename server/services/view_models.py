@@ -73,11 +73,19 @@ class PollView:
     expires_at: datetime | None
     voters_count: int
     own_votes: list[int]
+    # a community's purpose decision (``purpose_decisions``): its counts wait for the vote
+    decision: bool = False
 
     @property
     def expired(self) -> bool:
         exp = clock.aware(self.expires_at)
         return exp is not None and exp <= clock.now()
+
+    @property
+    def counts_shown(self) -> bool:
+        """A decision's counts show once the viewer has voted or it has ended (they would sway
+        the vote, as on the purpose pages); any other poll's always show."""
+        return not self.decision or bool(self.own_votes) or self.expired
 
 
 @dataclass(slots=True)

@@ -378,7 +378,10 @@ def _communities(
     return names, paths
 
 
-_POLLS = sa.select(t.polls).where(t.polls.c.post_id.in_(IDS))
+_POLLS = sa.select(
+    t.polls,
+    sa.exists().where(t.purpose_decisions.c.post_id == t.polls.c.post_id).label("is_decision"),
+).where(t.polls.c.post_id.in_(IDS))
 _POLL_COUNTS = (
     sa.select(t.poll_votes.c.poll_id, t.poll_votes.c.choice, sa.func.count())
     .where(t.poll_votes.c.poll_id.in_(IDS))
@@ -427,6 +430,7 @@ def _polls(conn: sa.Connection, viewer: Viewer, post_ids: set[int]) -> dict[int,
             expires_at=clock.aware(r.expires_at),
             voters_count=voters.get(r.id, 0) + (r.voters_count or 0),
             own_votes=sorted(own.get(r.id, [])),
+            decision=bool(r.is_decision),
         )
     return out
 

@@ -3,13 +3,14 @@
 A card (``card_body`` in ``templates/macros.html``) is its top (``card_top_html``: the author,
 the permalink with the relative time, the community, the audience badge, title, content and
 media, poll, roles and roadmap link) and its footer (counts and the viewer's buttons, with the
-CSRF token and the way back to the page). The top depends on no viewer, so the template's
-global ``card_top(shown)`` renders it once per post, relative time ("5 min ago") and poll counts
-and keeps it in ``services.hot_rows.cards``: a ``CachedMap`` on the database's ``WriteWatch``,
-emptied by a write of a post, an actor, a community, a role or media in this process at once
-and, on PostgreSQL, in the others over the event bus; a favourite or a boost, which change only
-counts, leave it. The key holds the reader's language and the post's ``edited_at``, so an edit
-is seen at once even where no bus tells.
+CSRF token and the way back to the page). The top depends on no viewer but for one flag, whether
+a purpose decision's poll counts show to them (only once they voted or it ended:
+``PollView.counts_shown``), so the template's global ``card_top(shown)`` renders it once per post,
+relative time ("5 min ago"), poll counts and that flag, and keeps it in ``services.hot_rows.cards``:
+a ``CachedMap`` on the database's ``WriteWatch``, emptied by a write of a post, an actor, a
+community, a role or media in this process at once and, on PostgreSQL, in the others over the
+event bus; a favourite or a boost, which change only counts, leave it. The key holds the reader's
+language and the post's ``edited_at``, so an edit is seen at once even where no bus tells.
 
 The footer (``card_footer_html``) depends on nothing but what its key holds — the language, the
 post's id, author, address, audience, kind and counts, the viewer's flags on it, whether someone
@@ -51,6 +52,8 @@ def card_top_renderer(env: jinja2.Environment, db: Database) -> Callable[..., Ma
             shown.edited_at,
             ago(shown.created_at, now) if now is not None else None,
             tuple(poll.counts) if poll is not None else None,
+            # a decision's counts wait for the viewer's vote or its end (PollView.counts_shown)
+            poll.counts_shown if poll is not None else None,
         )
         html: Markup | None = cache.get(key)
         if html is not None:

@@ -44,6 +44,12 @@ def audience_name(value: str) -> str:
     return gettext(AUDIENCES[value][0]) if value in AUDIENCES else value
 
 
+def audience_explanation(value: str) -> str:
+    """The one-line explanation of an audience (``members`` → "Members of this organisation
+    only; never leaves this server"); empty for an unknown one."""
+    return gettext(AUDIENCES[value][1]) if value in AUDIENCES else ""
+
+
 def audience_choices(values: Iterable[str]) -> list[tuple[str, Lazy]]:
     """(value, "Name — explanation") options for a form's audience picker, in the given order."""
     return [(v, Lazy(functools.partial(_choice_label, v))) for v in values]
@@ -182,6 +188,7 @@ def install(env: jinja2.Environment) -> None:
         can_boost=can_boost,
         initials_avatar=initials_avatar,
         audience_name=audience_name,
+        audience_explanation=audience_explanation,
         audiences=AUDIENCES,
         fold_boosts=fold_boosts,
         missing=missing,

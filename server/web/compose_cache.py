@@ -2,9 +2,9 @@
 
 ``templates/_compose.html`` renders the same form for every page view of a member: only its CSRF
 token and its fresh form token differ. ``compose_fragment(o, values)`` (a Jinja global) renders
-``compose_form`` once per (language, the choices of ``o``, the values, the community, the form's
-id) with markers where the two tokens go, keeps it (least recently used dropped) and puts the
-tokens in on every page. A form with errors, or a reply form, is rendered as it is by
+``compose_form``, compact (the short form above a feed), once per (language, the choices of ``o``,
+the values, the community, the form's id) with markers where the two tokens go, keeps it (least
+recently used dropped) and puts the tokens in on every page. A form with errors, or a reply form, is rendered as it is by
 ``compose_form`` itself.
 """
 
@@ -30,6 +30,7 @@ def _key(o: Any, values: Mapping[str, Any], community: Any, form_id: str) -> Has
         current_language(),  # the labels, the audiences' names included, are translated
         o.default_audience,
         tuple(o.community_choices),
+        # the picker shows each audience's name and explanation: both are in its label
         tuple((value, str(label)) for value, label in o.audiences),
         o.max_chars,
         o.max_media,
@@ -61,7 +62,7 @@ def compose_renderer(env: jinja2.Environment) -> Callable[..., Markup]:
             module = env.get_template("_compose.html").make_module({"csrf_token": CSRF_MARK})
             form = module.compose_form  # type: ignore[attr-defined]
             marked = dataclasses.replace(o, token=TOKEN_MARK)
-            html = str(form(marked, dict(values), {}, community=community, id=id))
+            html = str(form(marked, dict(values), {}, community=community, id=id, compact=True))
             kept[key] = html
             while len(kept) > FORMS:
                 kept.popitem(last=False)

@@ -27,7 +27,9 @@ MAX_PAGE_BYTES = 150 * 1024
 def log_in(browser: Browser, base: str, username: str) -> None:
     browser.goto(base + "/login")
     browser.submit("/login", {"login": username, "password": DEMO_PASSWORD})
-    assert "Log out" in browser.text(), browser.text()
+    # textContent, not the visible text: on a phone "Log out" is in the closed "More" menu.
+    nav = str(browser.evaluate("document.querySelector('header.site').textContent"))
+    assert "Log out" in nav, browser.text()
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10) -> Any:

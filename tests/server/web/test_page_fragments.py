@@ -113,7 +113,7 @@ def test_a_kept_compose_form_is_the_macros_form(language: str) -> None:
     kept = env.from_string("{{ compose_fragment(o, values, community=community, id=form_id) }}")
     direct = env.from_string(
         '{% from "_compose.html" import compose_form with context %}'
-        "{{ compose_form(o, values, {}, community=community, id=form_id) }}"
+        "{{ compose_form(o, values, {}, community=community, id=form_id, compact=True) }}"
     )
     joined = [("", "— none —"), ("3", "Energy"), ("4", "Water (remote.test)")]
     cases: list[dict[str, Any]] = [

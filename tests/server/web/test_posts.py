@@ -44,7 +44,9 @@ async def test_compose_form_offers_audiences_communities_and_default(instance):
         "Only the people I mention",
     ):
         assert label in page
-    assert '<option value="members" selected>' in page
+    assert (
+        'name="audience" value="members" aria-describedby="c-audience-members-h" checked>' in page
+    )
     assert 'name="token"' in page
 
 
