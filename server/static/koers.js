@@ -182,8 +182,9 @@ document.querySelectorAll("form[data-compose]").forEach((form) => {
     event.preventDefault();
     zone.classList.remove("dragging");
     const files = [...(event.dataTransfer ? event.dataTransfer.files : [])].filter((f) => f.type.startsWith("image/"));
-    const details = zone.closest("details");
-    if (details) details.open = true;
+    for (let details = zone.closest("details"); details; details = details.parentElement.closest("details")) {
+      details.open = true; // "Pictures" and the "More options" around it
+    }
     for (const input of inputs) {
       if (!files.length) break;
       if (input.files && input.files.length) continue;

@@ -114,7 +114,8 @@ def _press(browser: Browser, selector: str) -> None:
     browser.wait_for("Page.loadEventFired")
 
 
-def test_a_manager_runs_a_consent_round_from_the_purpose_page(browser: Browser, demo: str) -> None:
+def _consent_round(browser: Browser, demo: str) -> None:
+    """A manager runs a consent round from the purpose page."""
     log_in(browser, demo, "ingrid")
     page = demo + "/c/circular_kitchen/purpose"
     browser.goto(page)
@@ -141,10 +142,19 @@ def test_a_manager_runs_a_consent_round_from_the_purpose_page(browser: Browser, 
     assert "Decision open" not in text
 
 
-def test_a_member_votes_in_a_poll_decision_on_the_purpose_page(browser: Browser, demo: str) -> None:
-    """After the consent round above: the manager reopens the text for review, proposes, puts it
-    to a poll; the vote is a plain form (no JavaScript), and the counts show once voted."""
-    log_in(browser, demo, "ingrid")
+def test_a_manager_runs_a_consent_round_then_members_vote_in_a_poll(
+    browser: Browser, demo: str
+) -> None:
+    """One journey, so that the poll follows the consent round even when tests are spread over
+    workers: the consent round, then the poll decision."""
+    _consent_round(browser, demo)
+    _poll_decision(browser, demo)
+
+
+def _poll_decision(browser: Browser, demo: str) -> None:
+    """After the consent round: the manager reopens the text for review, proposes, puts it
+    to a poll; the vote is a plain form (no JavaScript), and the counts show once voted. The
+    manager is still signed in from the consent round."""
     browser.send("Emulation.setScriptExecutionDisabled", value=True)
     page = demo + "/c/circular_kitchen/purpose"
     browser.goto(page)
