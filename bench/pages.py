@@ -98,6 +98,9 @@ def cli(
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="requests in flight at once (default 16)"
+    )
     args = parser.parse_args(argv)
     made = json.loads((args.data / "bench.json").read_text())
     opts = Options(
@@ -110,6 +113,7 @@ def cli(
         posts=0,
         activities=0,
         federation=False,
+        concurrency=args.concurrency,
     )
     reports = [asyncio.run(measure(opts)) for _ in range(args.repeat)]
     report = median_of(reports)
