@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 BATCH = 100
 PER_HOST = 4
-PIPELINE = 3  # batches the loop has in flight at once: one being signed while others are sent
+PIPELINE = 3  # batches in flight at once, each being read, signed, sent or recorded
 FIRST_DELAY = 60.0  # seconds; doubled on each failure
 MAX_DELAY = 12 * 3600.0
 GIVE_UP_AFTER = timedelta(days=3)
@@ -321,17 +321,18 @@ class DeliveryWorker:
     async def run_once(self, now: datetime | None = None) -> int:
         """One cycle: claim due deliveries, sign them together, send them, record the outcomes
         in one transaction; returns how many rows were claimed."""
-        batch = await self._prepare(now or clock.now())
-        if batch is None:
-            return 0
-        await self._send_and_record(batch)
-        return len(batch.rows)
-
-    async def _prepare(self, now: datetime) -> _Batch | None:
-        """Claim due deliveries and sign those to send (None: nothing is due)."""
+        now = now or clock.now()
         rows = await _claim(self.db, now)
-        if not rows:
-            return None
+        if rows:
+            await self._run_batch(rows, now)
+        return len(rows)
+
+    async def _run_batch(self, rows: list[Any], now: datetime) -> None:
+        """A claimed batch to its end: read, sign, send, record."""
+        await self._send_and_record(await self._prepare(rows, now))
+
+    async def _prepare(self, rows: list[Any], now: datetime) -> _Batch:
+        """Read what claimed ``rows`` need and sign those to send."""
         material, blocked, host_state = await self.db.read(_cycle_reads, self.settings, rows)
         outcomes, sends = self._triage(rows, material, blocked, host_state, now)
         signed = await self.signer.sign_many([send.job for send in sends])
@@ -348,20 +349,23 @@ class DeliveryWorker:
         await self._record(outcomes, batch.now)
 
     async def _pipelined(self, in_flight: set[asyncio.Task[None]]) -> int:
-        """The loop's cycle: claim and sign the next batch while up to ``PIPELINE`` - 1 earlier
-        ones are still being sent (a failed one is raised here, for the loop to report)."""
+        """The loop's cycle: claim the next batch while up to ``PIPELINE`` - 1 earlier ones are
+        being signed or sent (a failed one is raised here, for the loop to report). Only the
+        claim is awaited here, so the signing pool is handed the next batch while the loop
+        still sends the last: the pool never waits for a claim."""
         _reap(in_flight)
         while len(in_flight) >= PIPELINE:
             await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             _reap(in_flight)
-        batch = await self._prepare(clock.now())
-        if batch is None:
+        now = clock.now()
+        rows = await _claim(self.db, now)
+        if not rows:
             if in_flight:  # nothing new is due: let the batches in flight finish first
                 await asyncio.wait(in_flight)
                 return await self._pipelined(in_flight)
             return 0
-        in_flight.add(asyncio.create_task(self._send_and_record(batch), name="koers-delivery"))
-        return len(batch.rows)
+        in_flight.add(asyncio.create_task(self._run_batch(rows, now), name="koers-delivery"))
+        return len(rows)
 
     def _triage(
         self,

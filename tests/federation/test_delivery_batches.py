@@ -132,37 +132,67 @@ def test_host_events_collapse_to_the_outcome_of_replaying_them_in_order() -> Non
     assert events == {"a": (True, 2, "third"), "b": (True, 0, "")}
 
 
+def _slowed(fn, seen: dict[str, int]):  # type: ignore[no-untyped-def]
+    """``fn`` delayed by 0.1 s, counting in ``seen`` the most calls under way at once."""
+
+    async def slowed(arg):  # type: ignore[no-untyped-def]
+        seen["now"] = seen.get("now", 0) + 1
+        seen["most"] = max(seen.get("most", 0), seen["now"])
+        await asyncio.sleep(0.1)
+        try:
+            return await fn(arg)
+        finally:
+            seen["now"] -= 1
+
+    return slowed
+
+
+async def _queue_likes(a, b, count: int) -> None:  # type: ignore[no-untyped-def]
+    alice = await signer_for(a, "alice")
+    for _ in range(count):
+        await queue(a, "alice", [f"{b.url}/inbox"], alice.activity("Like", object=alice.uri))
+
+
 async def test_the_loop_keeps_several_batches_in_flight_and_sends_each_once(
     pair, monkeypatch
 ) -> None:
     a, b = pair
     monkeypatch.setattr(delivery, "BATCH", 3)
-    alice = await signer_for(a, "alice")
-    for _ in range(10):
-        await queue(a, "alice", [f"{b.url}/inbox"], alice.activity("Like", object=alice.uri))
+    await _queue_likes(a, b, 10)
     worker = a.app[DELIVERY]
-    sending = {"now": 0, "most": 0}
-    send = worker._send_and_record
+    sending: dict[str, int] = {}
+    # a slow receiver: the loop claims and signs the next batches meanwhile
+    monkeypatch.setattr(worker, "_send_and_record", _slowed(worker._send_and_record, sending))
+    await _loop_until_sent(a, 10)
+    assert sending["most"] == delivery.PIPELINE
+    assert len(await activity_rows(b)) == 10  # each sent once
 
-    async def counted(batch):  # type: ignore[no-untyped-def]
-        sending["now"] += 1
-        sending["most"] = max(sending["most"], sending["now"])
-        await asyncio.sleep(0.1)  # a slow receiver: the loop claims and signs the next batches
-        try:
-            await send(batch)
-        finally:
-            sending["now"] -= 1
 
-    monkeypatch.setattr(worker, "_send_and_record", counted)
-    task = asyncio.create_task(worker.loop(idle_seconds=0.05))
+async def test_the_next_batches_are_signed_while_the_last_is_still_being_signed(
+    pair, monkeypatch
+) -> None:
+    """The loop awaits only the claim: a batch waiting for the signing pool does not keep the
+    next ones from being claimed and handed to the pool."""
+    a, b = pair
+    monkeypatch.setattr(delivery, "BATCH", 2)
+    await _queue_likes(a, b, 8)
+    worker = a.app[DELIVERY]
+    signing: dict[str, int] = {}  # a busy pool
+    monkeypatch.setattr(worker.signer, "sign_many", _slowed(worker.signer.sign_many, signing))
+    await _loop_until_sent(a, 8)
+    assert signing["most"] == delivery.PIPELINE
+    assert len(await activity_rows(b)) == 8  # each sent once
+
+
+async def _loop_until_sent(a, count: int) -> None:  # type: ignore[no-untyped-def]
+    """Run ``a``'s delivery loop until its ``count`` deliveries are sent (then stop it)."""
+    task = asyncio.create_task(a.app[DELIVERY].loop(idle_seconds=0.05))
     try:
         for _ in range(200):
-            if [r.state for r in await deliveries(a)] == ["sent"] * 10:
+            if [r.state for r in await deliveries(a)] == ["sent"] * count:
                 break
             await asyncio.sleep(0.05)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert [r.state for r in await deliveries(a)] == ["sent"] * 10
-    assert sending["most"] == delivery.PIPELINE
-    assert len(await activity_rows(b)) == 10  # each sent once
+    assert [r.state for r in await deliveries(a)] == ["sent"] * count
