@@ -39,6 +39,10 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
 CACHE_TTL = 300.0
 CACHE_SIZE = 1000
+# A host a delivery POST passed the address check for is not checked again for this long (the
+# connector's DNS cache keeps its addresses as long; a new connection is checked regardless).
+CHECKED_TTL = 10  # seconds
+CHECKED_SIZE = 4096
 
 
 def is_forbidden_address(address: str) -> bool:
@@ -127,6 +131,8 @@ class Fetcher:
         self.user_agent = f"Koers/{__version__} (+{settings.url})"
         self._session: aiohttp.ClientSession | None = None
         self._cache: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        # (scheme, netloc) -> when it passed ``check_url`` (delivery POSTs; ``_check_host``)
+        self._checked: OrderedDict[tuple[str, str], float] = OrderedDict()
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -136,6 +142,7 @@ class Fetcher:
                 resolver=_GuardedResolver(self.settings.allow_private_addresses),
                 limit=100,
                 limit_per_host=8,
+                ttl_dns_cache=CHECKED_TTL,
             )
             timeout = aiohttp.ClientTimeout(
                 total=None,
@@ -172,6 +179,23 @@ class Fetcher:
 
     async def _check(self, url: str) -> None:
         await check_url(url, allow_private=self.settings.allow_private_addresses)
+
+    async def _check_host(self, url: str) -> None:
+        """``_check`` at most once per ``CHECKED_TTL`` for each scheme and host (what the check
+        depends on): a delivery cycle POSTs to the same few hosts again and again, and for a
+        host name each check is a resolution on the resolver's thread. A refusal is never
+        remembered, and the connector's resolver still checks every connection it opens."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc.lower())
+        now = time.monotonic()
+        passed = self._checked.get(key)
+        if passed is not None and now - passed < CHECKED_TTL:
+            return
+        await self._check(url)
+        self._checked[key] = now
+        self._checked.move_to_end(key)
+        while len(self._checked) > CHECKED_SIZE:
+            self._checked.popitem(last=False)
 
     async def fetch_json(
         self,
@@ -247,8 +271,9 @@ class Fetcher:
     async def post_presigned(
         self, url: str, body: bytes, headers: Mapping[str, str]
     ) -> tuple[int, Mapping[str, str]]:
-        """``post_signed`` with headers signed beforehand (``post_headers`` plus the signature)."""
-        await self._check(url)
+        """``post_signed`` with headers signed beforehand (``post_headers`` plus the signature);
+        the address check is remembered per host for ``CHECKED_TTL``."""
+        await self._check_host(url)
         return await self._post(url, body, headers)
 
     async def _post(
@@ -256,10 +281,10 @@ class Fetcher:
     ) -> tuple[int, Mapping[str, str]]:
         try:
             async with self.session.post(
-                url, data=body, headers=dict(headers), allow_redirects=False
+                url, data=body, headers=headers, allow_redirects=False
             ) as resp:
                 await resp.content.read(64 * 1024)
-                return resp.status, dict(resp.headers)
+                return resp.status, resp.headers
         except aiohttp.ClientError as exc:
             raise FetchError("network", f"POST {url}: {type(exc).__name__} {exc}") from None
         except TimeoutError:

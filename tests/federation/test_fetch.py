@@ -171,3 +171,38 @@ async def test_connection_time_resolver_guard(peer) -> None:
         assert (await f.fetch_json(f"http://localhost:{server.port}/hop/0"))["id"] == "done"
     finally:
         await f.close()
+
+
+async def test_a_delivery_post_checks_each_host_once_per_ttl_and_never_remembers_a_refusal(
+    monkeypatch,
+) -> None:
+    from federation import fetch
+
+    checked: list[str] = []
+
+    async def check(url: str, *, allow_private: bool) -> None:
+        checked.append(url)
+        if "refused" in url:
+            raise FetchError("private_address", url)
+
+    async def post(_self, url, body, headers):  # type: ignore[no-untyped-def]
+        return 202, {}
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(fetch, "check_url", check)
+    monkeypatch.setattr(fetch.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(Fetcher, "_post", post)
+    f = fetcher(False)
+    for path in ("/inbox", "/users/a/inbox", "/inbox"):
+        assert (await f.post_presigned("https://a.example" + path, b"{}", {}))[0] == 202
+    await f.post_presigned("https://A.example:443/inbox", b"{}", {})  # another netloc: checked
+    await f.post_presigned("http://a.example/inbox", b"{}", {})  # another scheme: checked
+    assert len(checked) == 3
+    clock["now"] += fetch.CHECKED_TTL  # the check has expired: done again
+    await f.post_presigned("https://a.example/inbox", b"{}", {})
+    assert len(checked) == 4
+    for _ in range(2):  # a refusal is checked (and refused) every time
+        with pytest.raises(FetchError) as err:
+            await f.post_presigned("https://refused.example/inbox", b"{}", {})
+        assert err.value.reason == "private_address"
+    assert len(checked) == 6
