@@ -198,8 +198,10 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return max(0.0, min((clock.aware(when) - now).total_seconds(), MAX_RETRY_AFTER))
 
 
-async def _claim(db: Database, now: datetime) -> list[Any]:
-    q = (
+def due(now: datetime) -> sa.Select[Any]:
+    """The next batch of due, unleased deliveries, oldest first: a walk of ``ix_deliveries_due``
+    (state, next attempt, id), not a sort of every queued row at each claim."""
+    return (
         sa.select(
             t.deliveries.c.id,
             t.deliveries.c.activity_id,
@@ -216,7 +218,10 @@ async def _claim(db: Database, now: datetime) -> list[Any]:
         .order_by(t.deliveries.c.next_attempt_at, t.deliveries.c.id)
         .limit(BATCH)
     )
-    return await claim(db, t.deliveries, q, now + LEASE)
+
+
+async def _claim(db: Database, now: datetime) -> list[Any]:
+    return await claim(db, t.deliveries, due(now), now + LEASE)
 
 
 async def _signing_material(

@@ -1265,3 +1265,8 @@ sa.Index(
     follows.c.state,
     follows.c.follower_id,
 )
+
+# --- delivery: the worker's claim walks the due deliveries in order (not a sort of the queue) ---
+# Without it the claim read every queued row by ``ix_deliveries_state`` and sorted them, at each
+# batch: its cost grew with the queue.
+sa.Index("ix_deliveries_due", deliveries.c.state, deliveries.c.next_attempt_at, deliveries.c.id)
