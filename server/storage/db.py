@@ -240,7 +240,7 @@ class Database:
         if placement.on_loop(key):
             if placement.held_too_long():  # reads back to back: let the loop serve the rest
                 await asyncio.sleep(0)
-            started = time.perf_counter()
+            started = time.thread_time()
             try:
                 result = self._loop_read(fn, args)
             except Exception as exc:
@@ -248,7 +248,7 @@ class Database:
                     raise
                 log.debug("a read on the loop's connection found the database busy; retried")
             else:
-                placement.ran_on_loop(key, time.perf_counter() - started)
+                placement.ran_on_loop(key, time.thread_time() - started)
                 return result
         return await self._threads.read(placement.timed(key, fn), *args)
 

@@ -8,9 +8,10 @@ the CPU of the same requests one at a time. A unit that is long, or not measured
 reader thread, where the interpreter's switching lets the loop serve other requests meanwhile.
 
 Each unit function is known by its code object (a lambda made anew per call is the same unit),
-with a moving average of its cost: wall time when it ran on the loop (a page read from disk
-counts, as it held the loop), the thread's CPU time when it ran on a reader (waiting for the
-interpreter lock does not count). A unit whose average is within ``LOOP_BUDGET`` runs on the loop;
+with a moving average of its cost: the CPU time of the thread it ran on, so neither waiting for
+the interpreter lock on a reader nor the machine's other load on the loop counts (a page read
+from a cold disk does not either; the file's pages are soon in the OS cache). A unit whose
+average is within ``LOOP_BUDGET`` runs on the loop;
 one that grows past it goes back to a reader, and one that shrinks comes back. Reads on the loop
 back to back (a loop over many units that awaits nothing else) yield to the loop once they have
 held it ``HOLD_LIMIT`` in all, so other requests are served in between.
@@ -65,7 +66,7 @@ class ReadPlacement:
         self._cost[key] = seconds if old is None else old + (seconds - old) * _WEIGHT
 
     def ran_on_loop(self, key: object, seconds: float) -> None:
-        """Record a unit that ran on the loop's thread, and that it held the loop so long."""
+        """Record a unit that ran on the loop's thread, and that it held the loop so long (CPU)."""
         self.record(key, seconds)
         self._held += seconds
         if not self._reset_due:  # the loop's next round of callbacks starts the count afresh
