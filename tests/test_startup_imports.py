@@ -33,6 +33,7 @@ NOT_AT_START = (
     "segno",  # the two-factor set-up page's QR code
     "py_vapid",  # Web Push: until an app asks for the key or a push goes out
     "http_ece",
+    "nh3",  # the HTML sanitiser: until text is first written or rendered from remote HTML
 )
 
 # Loaded by the first start of a new data directory (the instance actor's key pair is made), but
