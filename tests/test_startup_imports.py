@@ -33,6 +33,7 @@ NOT_AT_START = (
     "segno",  # the two-factor set-up page's QR code
     "py_vapid",  # Web Push: until an app asks for the key or a push goes out
     "http_ece",
+    "sqlalchemy.orm",  # Core only: sqlalchemy.ext.asyncio without its AsyncSession (async_core)
     "nh3",  # the HTML sanitiser: until text is first written or rendered from remote HTML
 )
 
