@@ -16,11 +16,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+# ``cryptography`` (its bindings hold some 6.7 MiB once loaded) is imported where a key is first
+# parsed, signed with or checked: a web process that never federates never loads it.
 
 # Mastodon: a signature is valid from ``created`` (or Date) until ``expires`` (default created +
 # 5 minutes, never more than 12 hours), with one hour of clock skew allowed either way.
@@ -89,6 +92,9 @@ class KeyCache:
 
     def private(self, pem: str) -> rsa.RSAPrivateKey:
         """The parsed private key of ``pem``."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         key = self._get(pem, lambda data: serialization.load_pem_private_key(data, password=None))
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("only RSA private keys are supported")
@@ -96,6 +102,9 @@ class KeyCache:
 
     def public(self, pem: str) -> rsa.RSAPublicKey:
         """The parsed public key of ``pem`` (raises ValueError when it is not an RSA key)."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         key = self._get(pem, serialization.load_pem_public_key)
         if not isinstance(key, rsa.RSAPublicKey):
             raise ValueError("only RSA public keys are supported")
@@ -177,6 +186,9 @@ def sign_request(
     keys: KeyCache | None = None,
 ) -> dict[str, str]:
     """Return ``headers`` plus Host, Date, Digest (with a body) and a Mastodon-style Signature."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     parts = urlsplit(url)
     path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     out = dict(headers)
@@ -259,6 +271,10 @@ def _check_time(lower: Mapping[str, str], params: Mapping[str, str], now: dateti
 
 
 def _verify_with(pem: str, keys: KeyCache, text: bytes, signature: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     try:
         keys.public(pem).verify(signature, text, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:

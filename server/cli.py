@@ -120,7 +120,7 @@ async def _start_server(settings: Settings) -> tuple[web.AppRunner, Database]:
     from aiohttp import web
 
     from server.app import create_app
-    from server.http import slow_clients
+    from server.http import idle_trim, slow_clients
     from server.http.access_log import ACCESS_LOG
     from server.storage import faults
     from server.storage.db import Database
@@ -128,6 +128,7 @@ async def _start_server(settings: Settings) -> tuple[web.AppRunner, Database]:
     db = Database(settings.database_url)
     await faults.check_writable(settings, db)
     app = create_app(settings, db=db)
+    idle_trim.install(app)
     runner = web.AppRunner(app, **ACCESS_LOG)
     try:
         await runner.setup()

@@ -23,8 +23,6 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from aiohttp import web
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from federation.errors import FederationError
 from federation.state import FETCHER
@@ -159,6 +157,8 @@ def encrypt(
     """The encrypted body and its headers: RFC 8291 ``aes128gcm`` when ``standard``, else the older
     ``aesgcm`` draft (salt and sender key in ``Encryption`` / ``Crypto-Key``), a fresh key per message."""
     import http_ece  # only once a push goes out: not at start-up (tests/test_startup_imports.py)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     sender = ec.generate_private_key(ec.SECP256R1())
     salt = os.urandom(16)

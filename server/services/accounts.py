@@ -286,14 +286,27 @@ async def _insert_account(
 
 async def ensure_organization(db: Database, settings: Settings) -> int:
     """The instance's ``Organization`` actor (``@org``): created once, returns its id."""
+    uri = urls.organization(settings.url)
     async with db.read() as conn:
+        # by its URI first (one index lookup): looking for the kind walks every local actor's
+        # row, keys and all, into the connection's page cache at each start
         row = (
             await conn.execute(
                 sa.select(t.actors.c.id).where(
-                    t.actors.c.kind == "organization", t.actors.c.domain.is_(None)
+                    t.actors.c.uri == uri,
+                    t.actors.c.kind == "organization",
+                    t.actors.c.domain.is_(None),
                 )
             )
         ).first()
+        if row is None:  # made under another public URL
+            row = (
+                await conn.execute(
+                    sa.select(t.actors.c.id).where(
+                        t.actors.c.kind == "organization", t.actors.c.domain.is_(None)
+                    )
+                )
+            ).first()
     if row:
         return int(row[0])
     async with db.write() as conn:
@@ -306,7 +319,6 @@ async def ensure_organization(db: Database, settings: Settings) -> int:
         ).first()
         if row:
             return int(row[0])
-        uri = urls.organization(settings.url)
         return await insert_local_actor(
             conn,
             settings,

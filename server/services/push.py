@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import clock
@@ -110,6 +108,8 @@ def vapid_key(settings: Settings) -> Vapid02:
 
 def vapid_public_key(settings: Settings) -> str:
     """The public key apps give their push service (base64url, uncompressed point)."""
+    from cryptography.hazmat.primitives import serialization  # not at start-up
+
     raw = vapid_key(settings).public_key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
@@ -145,6 +145,8 @@ def _check_endpoint(endpoint: str, keys: tuple[str, str], *, allow_http: bool) -
         raise ValidationError(
             "subscription[endpoint]: an https URL", field="subscription[endpoint]"
         )
+    from cryptography.hazmat.primitives.asymmetric import ec  # not at start-up
+
     p256dh, auth = keys
     try:
         point, secret = b64url_decode(p256dh), b64url_decode(auth)

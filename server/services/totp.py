@@ -20,11 +20,9 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from server import clock
 from server.config import Settings
@@ -32,6 +30,9 @@ from server.errors import Conflict, Forbidden, RateLimited, ValidationError
 from server.i18n.messages import Message
 from server.storage import schema as t
 from server.storage.db import Database
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,12 @@ class Status:
 
 
 def _fernet(settings: Settings) -> Fernet:
+    # ``cryptography`` is imported once a secret is stored or read, not at start-up
+    # (tests/test_startup_imports.py)
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"koers-totp", info=b"totp").derive(
         settings.secret.encode()
     )
@@ -68,6 +75,8 @@ def _fernet(settings: Settings) -> Fernet:
 
 
 def _decrypt(settings: Settings, stored: str) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet(settings).decrypt(stored.encode()).decode()
     except InvalidToken:

@@ -3,8 +3,10 @@
 Two ways in, over one transaction each:
 
 - ``await db.read(fn, *args)`` / ``await db.write(fn, *args)`` run a synchronous unit of work
-  ``fn(conn, *args)`` over a SQLAlchemy ``Connection``. On a SQLite file it runs on a connection
-  thread (``storage.threads``): one thread hop for the whole unit. On PostgreSQL it runs through
+  ``fn(conn, *args)`` over a SQLAlchemy ``Connection``. On a SQLite file a write runs on the
+  writer thread (``storage.threads``): one thread hop for the whole unit; a read runs on the
+  loop's own thread once it is known to be short, else on a reader thread (``storage.placement``).
+  On PostgreSQL it runs through
   ``AsyncConnection.run_sync`` over asyncpg: no thread at all, the statements await the socket.
   The same function serves both backends; hot read paths are written this way. ``fn`` may also
   be a coroutine function over an ``AsyncConnection`` that awaits nothing but its statements:
@@ -38,6 +40,7 @@ from server.errors import ConfigError
 from server.storage import group_commit
 from server.storage.group_commit import AsyncTransaction, GroupCommit, SyncTransaction, Transaction
 from server.storage.inline import inline
+from server.storage.placement import ReadPlacement, is_busy, unit_key
 from server.storage.threads import ConnectionThreads, sqlite_pragmas
 
 R = TypeVar("R")
@@ -59,6 +62,7 @@ class Database:
         self._group_engine: sa.Engine | None = None
         self._group_conn: sa.Connection | None = None
         self._loop_readers: list[sa.Connection] = []
+        self._placement = ReadPlacement()
         if self.is_sqlite:
             path = make_url(url).database or ""
             on_disk = path not in ("", ":memory:")
@@ -121,8 +125,8 @@ class Database:
         if fn is None:
             return self._read_conn()
         if inspect.iscoroutinefunction(fn):
-            return self._read_unit(inline, (fn, *args))
-        return self._read_unit(fn, args)
+            return self._read_unit(inline, (fn, *args), fn)
+        return self._read_unit(fn, args, fn)
 
     @overload
     def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
@@ -223,11 +227,40 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
 
-    async def _read_unit(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
-        if self._threads is not None:
-            return await self._threads.read(fn, *args)
-        async with self.engine.connect() as conn:
-            return await conn.run_sync(fn, *args)
+    async def _read_unit(
+        self, fn: Callable[..., R], args: tuple[Any, ...], named: Callable[..., Any]
+    ) -> R:
+        """A read unit: on a SQLite file on the loop's thread when it is known to be short, else
+        on a reader thread (``storage.placement``); elsewhere over the async connection."""
+        if self._threads is None:
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(fn, *args)
+        placement = self._placement
+        key = unit_key(named)
+        if placement.on_loop(key):
+            if placement.held_too_long():  # reads back to back: let the loop serve the rest
+                await asyncio.sleep(0)
+            started = time.thread_time()
+            try:
+                result = self._loop_read(fn, args)
+            except Exception as exc:
+                if not is_busy(exc):
+                    raise
+                log.debug("a read on the loop's connection found the database busy; retried")
+            else:
+                placement.ran_on_loop(key, time.thread_time() - started)
+                return result
+        return await self._threads.read(placement.timed(key, fn), *args)
+
+    def _loop_read(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+        """Run ``fn(conn, *args)`` here, on the loop's thread, in a read transaction."""
+        with self._loop_reader() as conn:
+            trans = conn.begin()
+            conn.exec_driver_sql("BEGIN")  # the connection's own BEGIN is off (pysqlite)
+            try:
+                return fn(conn, *args)
+            finally:
+                trans.rollback()
 
     async def _write_unit(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
         if self._threads is not None:

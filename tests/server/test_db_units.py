@@ -83,8 +83,10 @@ async def test_units_and_async_writes_at_once_all_succeed(db: Database) -> None:
     assert await db.read(_names) == sorted(names)
 
 
-async def test_sqlite_units_run_off_the_event_loop(db: Database, backend: str) -> None:
-    """On SQLite the unit runs on a connection thread; on PostgreSQL on the loop (asyncpg)."""
+async def test_sqlite_units_run_on_connection_threads(db: Database, backend: str) -> None:
+    """On SQLite a write runs on the writer thread and a read not measured yet on a reader
+    (``tests/server/storage/test_read_placement.py``: later on the loop); on PostgreSQL on the
+    loop (asyncpg)."""
     where = await db.read(lambda conn: threading.current_thread().name)
     if backend == "sqlite":
         assert where.startswith("db-reader-")

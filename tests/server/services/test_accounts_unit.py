@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from server.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationError
 from server.services import accounts
@@ -30,18 +34,52 @@ async def test_a_new_member_is_a_person_actor_with_keys_and_a_login(unit_db, mak
     assert user.email == "ana@example.test"
 
 
+async def _organisations(db) -> int:
+    async with db.read() as conn:
+        count = await conn.execute(
+            sa.select(sa.func.count())
+            .select_from(t.actors)
+            .where(t.actors.c.kind == "organization")
+        )
+        return int(count.scalar_one())
+
+
 async def test_the_organisation_actor_exists_once(unit_db, unit_settings, org) -> None:
     assert org.username == "org" and org.kind == "organization"
     assert await accounts.ensure_organization(unit_db, unit_settings) == org.id
+    assert await _organisations(unit_db) == 1
+
+
+async def test_the_organisation_is_found_by_one_index_lookup_on_its_uri(
+    unit_db, unit_settings, org
+) -> None:
+    """Each start looks the organisation up by its URI, not by walking every local actor."""
+    ran: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, params: Any, *_rest: Any) -> None:
+        ran.append((statement, params))
+
+    event.listen(unit_db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await accounts.ensure_organization(unit_db, unit_settings) == org.id
+    finally:
+        event.remove(unit_db.engine.sync_engine, "before_cursor_execute", seen)
+    selects = [(sql, params) for sql, params in ran if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1
     async with unit_db.read() as conn:
-        count = (
-            await conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.actors)
-                .where(t.actors.c.kind == "organization")
-            )
-        ).scalar_one()
-    assert count == 1
+        plan = (
+            await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + selects[0][0], selects[0][1])
+        ).all()
+    details = " ".join(row[-1] for row in plan)
+    assert "(uri=?)" in details, details
+
+
+async def test_the_organisation_made_under_another_public_url_is_still_found(
+    unit_db, unit_settings, org
+) -> None:
+    moved = dataclasses.replace(unit_settings, url="https://moved.example.test")
+    assert await accounts.ensure_organization(unit_db, moved) == org.id
+    assert await _organisations(unit_db) == 1
 
 
 @pytest.mark.parametrize(
