@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -221,7 +221,16 @@ def due(now: datetime) -> sa.Select[Any]:
 
 
 async def _claim(db: Database, now: datetime) -> list[Any]:
-    return await claim(db, t.deliveries, due(now), now + LEASE)
+    async with db.group_commit():  # on the loop's thread (see ``_on_loop``)
+        return await claim(db, t.deliveries, due(now), now + LEASE)
+
+
+async def _on_loop(db: Database, write: bool, fn: Callable[..., Any], *args: Any) -> Any:
+    """A unit of work of the worker in a group commit of its own: on a SQLite file it runs on
+    the event loop's thread over a synchronous connection, not on a connection thread that would
+    contend with the loop for the GIL at each row while the loop sends (one commit either way)."""
+    async with db.group_commit():
+        return await (db.write(fn, *args) if write else db.read(fn, *args))
 
 
 async def _signing_material(
@@ -338,7 +347,9 @@ class DeliveryWorker:
 
     async def _prepare(self, rows: list[Any], now: datetime) -> _Batch:
         """Read what claimed ``rows`` need and sign those to send."""
-        material, blocked, host_state = await self.db.read(_cycle_reads, self.settings, rows)
+        material, blocked, host_state = await _on_loop(
+            self.db, False, _cycle_reads, self.settings, rows
+        )
         outcomes, sends = self._triage(rows, material, blocked, host_state, now)
         signed = await self.signer.sign_many([send.job for send in sends])
         for send, headers in zip(sends, signed, strict=True):
@@ -434,7 +445,7 @@ class DeliveryWorker:
         """Write a cycle's outcomes in one transaction (a crash before it only means a resend,
         which receivers drop as a duplicate activity id): one ``executemany`` per shape of
         change, and each host's health once."""
-        await self.db.write(_record_outcomes, outcomes, now)  # one unit of work, one hop
+        await _on_loop(self.db, True, _record_outcomes, outcomes, now)  # one unit of work
         for outcome in outcomes:
             state = outcome.values.get("state")
             if state in ("failed", "skipped") or (

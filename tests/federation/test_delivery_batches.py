@@ -196,3 +196,42 @@ async def _loop_until_sent(a, count: int) -> None:  # type: ignore[no-untyped-de
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert [r.state for r in await deliveries(a)] == ["sent"] * count
+
+
+async def test_a_cycle_reads_and_writes_on_the_event_loop_thread_of_a_sqlite_file(
+    pair, monkeypatch, backend: str
+) -> None:
+    """The claim, the cycle's reads and the outcomes run where the loop runs (a group commit of
+    their own), not on a connection thread contending with the loop for the GIL."""
+    import threading
+
+    from federation import batch
+
+    a, b = pair
+    if backend != "sqlite" or ":memory:" in str(a.db.engine.url):
+        pytest.skip("units of work run on the loop thread on a SQLite file only")
+    await _queue_likes(a, b, 3)
+    threads: dict[str, str] = {}
+
+    def spied(name: str, fn):  # type: ignore[no-untyped-def]
+        def unit(*args):  # type: ignore[no-untyped-def]
+            threads[name] = threading.current_thread().name
+            return fn(*args)
+
+        return unit
+
+    def spied_async(name: str, fn):  # type: ignore[no-untyped-def]
+        async def unit(*args):  # type: ignore[no-untyped-def]
+            threads[name] = threading.current_thread().name
+            return await fn(*args)
+
+        return unit
+
+    monkeypatch.setattr(batch, "_claim", spied("claim", batch._claim))
+    record = spied_async("record", delivery._record_outcomes)
+    monkeypatch.setattr(delivery, "_record_outcomes", record)
+    monkeypatch.setattr(delivery, "_cycle_reads", spied_async("reads", delivery._cycle_reads))
+    assert await run_delivery_once(a.app) == 3
+    assert [r.state for r in await deliveries(a)] == ["sent"] * 3
+    here = threading.current_thread().name
+    assert threads == {"claim": here, "record": here, "reads": here}
