@@ -22,17 +22,19 @@ import json
 import shutil
 import sqlite3
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
 from server import __version__, clock
 from server.errors import KoersError
+
+if TYPE_CHECKING:  # tarfile itself is imported by the commands that use it, not at start-up
+    import tarfile
 
 FORMAT = "koers-backup/1"
 MANIFEST = "koers-backup.json"
@@ -129,6 +131,8 @@ def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 
 def _open_for_writing(partial: Path, target: Path) -> tarfile.TarFile:
+    import tarfile
+
     if target.name.endswith((".gz", ".tgz")):
         return tarfile.open(partial, "w:gz")
     return tarfile.open(partial, "w")  # noqa: SIM115 - closed by the caller
@@ -186,6 +190,8 @@ def make_backup(
                 },
                 indent=2,
             ).encode()
+            import tarfile
+
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(manifest), int(clock.now().timestamp()), 0o600
             tar.addfile(info, io.BytesIO(manifest))
@@ -241,6 +247,8 @@ def restore_backup(
     db_file = sqlite_path(database_url)
     if db_file is not None and db_file.exists():
         raise BackupError(f"a database already exists at {db_file}; restore needs none there")
+    import tarfile
+
     try:
         tar = tarfile.open(source)  # noqa: SIM115 - closed below
     except (tarfile.TarError, OSError) as exc:

@@ -35,6 +35,8 @@ NOT_AT_START = (
     "http_ece",
     "sqlalchemy.dialects.postgresql",  # its partial indexes' WHERE waits for PostgreSQL's DDL
     "sqlalchemy.orm",  # Core only: sqlalchemy.ext.asyncio without its AsyncSession (async_core)
+    "tarfile",  # backups: the backup and restore commands
+    "xml.etree",  # Atom feeds: until the first feed is asked for
     "nh3",  # the HTML sanitiser: until text is first written or rendered from remote HTML
 )
 

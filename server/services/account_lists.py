@@ -53,17 +53,19 @@ async def actor_by_acct(conn: AsyncConnection, username: str, domain: str | None
     ).scalar()
 
 
+_FOLLOW_REQUESTS = (
+    sa.select(sa.func.count())
+    .select_from(t.follows)
+    .where(
+        t.follows.c.target_id == sa.bindparam("actor_id", type_=t.Id),
+        t.follows.c.state == "pending",
+    )
+)
+
+
 async def count_follow_requests(conn: AsyncConnection, actor_id: int) -> int:
     """How many follow requests wait for ``actor_id``'s answer."""
-    return int(
-        (
-            await conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.follows)
-                .where(t.follows.c.target_id == actor_id, t.follows.c.state == "pending")
-            )
-        ).scalar_one()
-    )
+    return int((await conn.execute(_FOLLOW_REQUESTS, {"actor_id": actor_id})).scalar_one())
 
 
 async def follows_of(

@@ -401,30 +401,32 @@ async def authenticate(db: Database, login: str, password: str, address: str) ->
     return Account(row.id, row.actor_id, row.username)
 
 
+# Built once: every signed-in request of the client API asks it (``verify_credentials``, …).
+_USER = (
+    sa.select(
+        t.actors,
+        t.users.c.id.label("user_id"),
+        t.users.c.email,
+        t.users.c.is_admin,
+        t.users.c.is_moderator,
+        t.users.c.state.label("user_state"),
+        t.users.c.default_audience,
+        t.users.c.bio_source,
+        t.users.c.bio_format,
+        t.users.c.language,
+        t.users.c.created_at.label("user_created_at"),
+        sa.func.coalesce(t.mail_members.c.unconfirmed, False).label("unconfirmed"),
+        t.mail_members.c.sessions_after,
+    )
+    .join(t.users, t.users.c.actor_id == t.actors.c.id)
+    .outerjoin(t.mail_members, t.mail_members.c.user_id == t.users.c.id)
+    .where(t.users.c.id == sa.bindparam("user_id", type_=t.Id))
+)
+
+
 async def get_user(conn: AsyncConnection, user_id: int) -> sa.Row | None:
     """A user joined with its actor (all actor columns plus user columns prefixed ``user_``)."""
-    return (
-        await conn.execute(
-            sa.select(
-                t.actors,
-                t.users.c.id.label("user_id"),
-                t.users.c.email,
-                t.users.c.is_admin,
-                t.users.c.is_moderator,
-                t.users.c.state.label("user_state"),
-                t.users.c.default_audience,
-                t.users.c.bio_source,
-                t.users.c.bio_format,
-                t.users.c.language,
-                t.users.c.created_at.label("user_created_at"),
-                sa.func.coalesce(t.mail_members.c.unconfirmed, False).label("unconfirmed"),
-                t.mail_members.c.sessions_after,
-            )
-            .join(t.users, t.users.c.actor_id == t.actors.c.id)
-            .outerjoin(t.mail_members, t.mail_members.c.user_id == t.users.c.id)
-            .where(t.users.c.id == user_id)
-        )
-    ).first()
+    return (await conn.execute(_USER, {"user_id": user_id})).first()
 
 
 async def cached_user(db: Database, user_id: int) -> sa.Row | None:
