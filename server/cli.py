@@ -166,11 +166,32 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
     if banner:
         banner()
     try:
-        await asyncio.Event().wait()
+        await _until_stopped()
     finally:
         await runner.cleanup()
         await db.close()
+    log.info("Koers stopped")
     return 0
+
+
+async def _until_stopped() -> None:
+    """Wait for SIGTERM (a service manager's stop) or SIGINT (Ctrl-C), so that the caller's
+    clean-up runs: requests in flight end, the workers and the signing pool's processes stop, the
+    database closes. Without a handler SIGTERM ends the process at once and the pool's processes
+    live on, orphaned."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for number in signals:
+        loop.add_signal_handler(number, stop.set)
+    try:
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)
 
 
 async def cmd_serve(args: argparse.Namespace) -> int:
@@ -196,10 +217,11 @@ async def cmd_worker(args: argparse.Namespace) -> int:
         await runner.setup()  # runs the app's start-up: migrations and the workers
     log.info("Koers %s worker running for %s", __version__, settings.url)
     try:
-        await asyncio.Event().wait()
+        await _until_stopped()
     finally:
         await runner.cleanup()
         await db.close()
+    log.info("Koers worker stopped")
     return 0
 
 

@@ -248,9 +248,74 @@ def test_worker_runs_the_background_work_without_a_web_server(tmp_path):
                 break
         assert "worker running" in seen, seen
         assert (tmp_path / "koers.sqlite3").exists()
+        proc.send_signal(signal.SIGTERM)  # a service manager's stop: the clean-up runs
+        rest, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, seen + rest
+        assert "worker stopped" in rest, rest
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        if proc.poll() is None:
             proc.kill()
+            proc.wait()
+
+
+def _in_group(pgid: int) -> list[int]:
+    """Processes of the process group ``pgid`` still alive (Linux ``/proc``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_serve_stops_cleanly_on_sigterm_and_leaves_no_process_behind(tmp_path: Path) -> None:
+    """A service manager's stop (SIGTERM) ends requests, workers and every child process, and the
+    command exits 0; SIGINT does the same."""
+    import signal
+    import time
+    import urllib.request
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("KOERS_")}
+        clean |= {"PYTHONPATH": str(ROOT), "KOERS_URL": f"http://127.0.0.1:{port}"}
+        args = ["serve", "--port", str(port), "--data-dir", str(tmp_path / f"data{number}")]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", *args],
+            cwd=tmp_path,
+            env=clean,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group: every child it starts is in it
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.1)
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            proc.send_signal(number)
+            out, _ = proc.communicate(timeout=30)
+            assert proc.returncode == 0, out
+            assert "Koers stopped" in out, out
+            deadline = time.monotonic() + 10
+            while (left := _in_group(proc.pid)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not left, f"still running after the stop: {left}"
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
