@@ -12,8 +12,8 @@ import errno
 import logging
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from server import __version__
@@ -129,7 +129,7 @@ async def _start_server(settings: Settings) -> tuple[web.AppRunner, Database]:
     await faults.check_writable(settings, db)
     app = create_app(settings, db=db)
     idle_trim.install(app)
-    runner = web.AppRunner(app, **ACCESS_LOG)
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_GRACE, **ACCESS_LOG)
     try:
         await runner.setup()
         assert runner.server is not None
@@ -148,8 +148,22 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
     from server import startup_gc
 
     settings = ensure_data_dir(settings)
-    with startup_gc.paused():  # the imports and the start-up: no collections midway
-        runner, db = await _start_server(settings)
+    with _stop_signals() as stop:
+        with startup_gc.paused():  # the imports and the start-up: no collections midway
+            runner, db = await _start_server(settings)
+        await _serve_until(stop, runner, db, settings, banner)
+    log.info("Koers stopped")
+    return 0
+
+
+async def _serve_until(
+    stop: asyncio.Event,
+    runner: Any,
+    db: Any,
+    settings: Settings,
+    banner: Callable[[], None] | None,
+) -> None:
+    """Say where the server listens, then serve until ``stop`` is set, and clean up."""
     log.info(
         "Koers %s listening on http://%s:%s (public URL %s)",
         __version__,
@@ -166,19 +180,23 @@ async def _run_server(settings: Settings, *, banner: Callable[[], None] | None =
     if banner:
         banner()
     try:
-        await _until_stopped()
+        await stop.wait()
+        log.info("stopping")
     finally:
         await runner.cleanup()
         await db.close()
-    log.info("Koers stopped")
-    return 0
 
 
-async def _until_stopped() -> None:
-    """Wait for SIGTERM (a service manager's stop) or SIGINT (Ctrl-C), so that the caller's
-    clean-up runs: requests in flight end, the workers and the signing pool's processes stop, the
-    database closes. Without a handler SIGTERM ends the process at once and the pool's processes
-    live on, orphaned."""
+# Seconds requests in flight get to finish once the server stops (open streams end at once).
+SHUTDOWN_GRACE = 10.0
+
+
+@contextmanager
+def _stop_signals() -> Iterator[asyncio.Event]:
+    """An event set by SIGTERM (a service manager's stop) or SIGINT (Ctrl-C), installed before
+    the start-up, so that a stop at any moment lets the caller's clean-up run: requests in flight
+    end, the workers and the signing pool's processes stop, the database closes. Without it
+    SIGTERM ends the process at once and the pool's processes live on, orphaned."""
     import signal
 
     stop = asyncio.Event()
@@ -187,8 +205,7 @@ async def _until_stopped() -> None:
     for number in signals:
         loop.add_signal_handler(number, stop.set)
     try:
-        await stop.wait()
-        log.info("stopping")
+        yield stop
     finally:
         for number in signals:
             loop.remove_signal_handler(number)
@@ -212,15 +229,17 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     settings = ensure_data_dir(_settings(args, run_workers=True))
     db = Database(settings.database_url)
     await faults.check_writable(settings, db)
-    with startup_gc.paused():
-        runner = web.AppRunner(create_app(settings, db=db))
-        await runner.setup()  # runs the app's start-up: migrations and the workers
-    log.info("Koers %s worker running for %s", __version__, settings.url)
-    try:
-        await _until_stopped()
-    finally:
-        await runner.cleanup()
-        await db.close()
+    with _stop_signals() as stop:
+        with startup_gc.paused():
+            runner = web.AppRunner(create_app(settings, db=db))
+            await runner.setup()  # runs the app's start-up: migrations and the workers
+        log.info("Koers %s worker running for %s", __version__, settings.url)
+        try:
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            await runner.cleanup()
+            await db.close()
     log.info("Koers worker stopped")
     return 0
 

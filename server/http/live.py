@@ -23,6 +23,7 @@ from server.visibility import Viewer
 
 STREAMS_KEY = web.AppKey("streams", StreamHub)
 CONNECTIONS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("stream_connections", set)
+STOPPING = web.AppKey("streams_stopping", asyncio.Event)
 OPEN_STREAMS: web.AppKey[dict[str, int]] = web.AppKey("open_streams_by_token", dict)
 
 
@@ -42,6 +43,7 @@ async def subscription(
     hub = request.app[STREAMS_KEY]
     settings = request.app[CTX].settings
     open_streams = request.app[OPEN_STREAMS]
+    _refuse_when_stopping(request.app)
     if open_streams.get(owner, 0) >= settings.streams_per_token:
         raise RateLimited(
             f"too many open streams{whose} (at most {settings.streams_per_token}); close one first",
@@ -61,6 +63,7 @@ async def subscription(
         raise RuntimeError("a stream subscription outside a task")
     request.app[CONNECTIONS].add(task)
     try:
+        _refuse_when_stopping(request.app)  # the stop began while it subscribed
         yield sub
     finally:
         hub.unsubscribe(sub)
@@ -87,6 +90,16 @@ async def sse_messages(
             await response.write(b":thump\n\n")
 
 
+def _refuse_when_stopping(app: web.Application) -> None:
+    """A stream asked for once the server stops (on a kept-alive connection) is refused: the
+    streams open then were ended, and a new one would hold the stop until it ends by itself."""
+    if app[STOPPING].is_set():
+        raise web.HTTPServiceUnavailable(
+            text="the server is stopping; connect again in a moment",
+            headers={"Retry-After": "5"},
+        )
+
+
 def _release(open_streams: dict[str, int], owner: str) -> None:
     left = open_streams.get(owner, 1) - 1
     if left > 0:
@@ -100,8 +113,10 @@ def install(app: web.Application, hub: StreamHub) -> None:
     app[STREAMS_KEY] = hub
     app[CONNECTIONS] = set()
     app[OPEN_STREAMS] = {}
+    app[STOPPING] = asyncio.Event()
 
     async def close_streams(app: web.Application) -> None:
+        app[STOPPING].set()
         for task in app[CONNECTIONS].copy():
             task.cancel()
 

@@ -5,6 +5,7 @@ from the same timeline as the page."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import aiohttp
@@ -135,3 +136,21 @@ async def test_the_navigation_shows_the_unread_count_and_feeds_carry_their_strea
     assert "data-live=" not in older  # an older page is not live
     feed = await (await instance.new_client()).get("/feed")
     assert 'data-live="/live/feed"' in await feed.text()
+
+
+async def test_a_stop_ends_open_streams_and_refuses_new_ones(
+    instance: Instance, people: dict[str, Any]
+) -> None:
+    """At shutdown every open stream ends at once, and one asked for after that (on a kept-alive
+    connection) is refused with 503 and Retry-After, not held open until it ends by itself."""
+    visitor = instance.client
+    resp = await open_live(visitor, "/live/feed")
+    await subscribed(instance)
+    (close_streams,) = [h for h in instance.app.on_shutdown if h.__name__ == "close_streams"]
+    await close_streams(instance.app)
+    # the stream ends now (cut off mid-stream), not at its next heartbeat: wait_for would time out
+    with contextlib.suppress(aiohttp.ClientPayloadError):
+        await asyncio.wait_for(resp.content.read(), WAIT)
+    again = await visitor.get("/live/feed")
+    assert again.status == 503 and again.headers["Retry-After"] == "5"
+    assert "stopping" in await again.text()
