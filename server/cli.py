@@ -179,6 +179,11 @@ async def _serve_until(
         )
     if banner:
         banner()
+    await _until_stopped(stop, runner, db)
+
+
+async def _until_stopped(stop: asyncio.Event, runner: Any, db: Any) -> None:
+    """Wait for ``stop``, then clean the application up and close the database, however it ends."""
     try:
         await stop.wait()
         log.info("stopping")
@@ -234,12 +239,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
             runner = web.AppRunner(create_app(settings, db=db))
             await runner.setup()  # runs the app's start-up: migrations and the workers
         log.info("Koers %s worker running for %s", __version__, settings.url)
-        try:
-            await stop.wait()
-            log.info("stopping")
-        finally:
-            await runner.cleanup()
-            await db.close()
+        await _until_stopped(stop, runner, db)
     log.info("Koers worker stopped")
     return 0
 
