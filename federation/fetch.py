@@ -122,6 +122,14 @@ def post_headers(content_type: str = AP) -> dict[str, str]:
     return {"Content-Type": content_type, "Accept": AP}
 
 
+def _put_newest(cache: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+    """Store ``value`` as the newest entry of ``cache``, dropping the oldest beyond ``size``."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
 class Fetcher:
     """Signed GETs and POSTs with size, time and redirect limits; a small in-memory cache."""
 
@@ -172,10 +180,7 @@ class Fetcher:
         return None
 
     def _remember(self, url: str, doc: dict[str, Any]) -> None:
-        self._cache[url] = (time.monotonic(), doc)
-        self._cache.move_to_end(url)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        _put_newest(self._cache, url, (time.monotonic(), doc), CACHE_SIZE)
 
     async def _check(self, url: str) -> None:
         await check_url(url, allow_private=self.settings.allow_private_addresses)
@@ -192,10 +197,7 @@ class Fetcher:
         if passed is not None and now - passed < CHECKED_TTL:
             return
         await self._check(url)
-        self._checked[key] = now
-        self._checked.move_to_end(key)
-        while len(self._checked) > CHECKED_SIZE:
-            self._checked.popitem(last=False)
+        _put_newest(self._checked, key, now, CHECKED_SIZE)
 
     async def fetch_json(
         self,
